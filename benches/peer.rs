@@ -118,10 +118,8 @@ fn sharing_request() -> orders::post::Request {
         .appid("wxd678efh567hg6787")
         .transaction_id(TRANSACTION_ID)
         .out_order_no("P20150806125346")
-        .receivers(vec![
-            receiver("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "张三", 10),
-            receiver("oUpF8uMuAJO_M2pxb1Q9zNjWeS6p", "Ada Lovelace", 20),
-        ])
+        .receivers(receiver("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "张三", 10))
+        .receivers(receiver("oUpF8uMuAJO_M2pxb1Q9zNjWeS6p", "Ada Lovelace", 20))
         .unfreeze_unsplit(true)
         .build()
         .expect("a complete request")
@@ -255,7 +253,7 @@ fn bench_rust(
             .expect("opens")
     };
     assert!(
-        matches!(open().event, Event::TransactionSuccess(payment) if payment.transaction_id == TRANSACTION_ID)
+        matches!(open().event, Event::TransactionSuccess(payment) if payment.transaction_id.as_deref() == Some(TRANSACTION_ID))
     );
     let notification = measure(iterations.notification, batches, || {
         black_box(open());

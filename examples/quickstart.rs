@@ -64,7 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "3. order {} is {:?} ({}), transaction {}",
         transaction.out_trade_no,
         transaction.trade_state,
-        transaction.trade_state_desc,
+        transaction.trade_state_desc.as_deref().unwrap_or("-"),
         transaction.transaction_id.as_deref().unwrap_or("-")
     );
 

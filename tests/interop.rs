@@ -228,7 +228,7 @@ fn jsapi_request() -> jsapi::post::RequestBuilder {
 fn jsapi_body() -> String {
     let request =
         jsapi_request().payer(jsapi::post::Payer::builder().openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"));
-    serde_json::to_string(&request.build().unwrap()).unwrap()
+    wechatpay::runtime::ToJson::to_json(&request.build().unwrap()).to_string()
 }
 
 fn unix_now() -> i64 {
@@ -526,7 +526,7 @@ async fn client_round_trip_with(peer: &Peer, (private_key, serial): (&str, &str)
     };
     let paid = client.send(query(TRANSACTION_ID)).await;
     let paid = serde_json::to_value(
-        paid.unwrap_or_else(|error| panic!("our client rejects {}'s answer: {error}", peer.name)),
+        paid.unwrap_or_else(|error| panic!("our client rejects {}'s answer: {error}", peer.name)).into_inner(),
     );
     assert_eq!(paid.unwrap()["amount"]["total"], 100);
     let tampered = client.send(query(TAMPERED_ID)).await;
@@ -698,14 +698,14 @@ async fn node_notifications_are_accepted_and_typed() {
         let Event::TransactionSuccess(payment) = notification.event else {
             panic!("not typed as TRANSACTION.SUCCESS: {:?}", notification.event)
         };
-        assert_eq!(payment.transaction_id, "4200000985202103031441826014");
+        assert_eq!(payment.transaction_id.as_deref(), Some("4200000985202103031441826014"));
         assert_eq!(payment.out_trade_no, "1217752501201407033233368018");
         assert_eq!(
             (payment.amount.total, payment.amount.payer_total),
-            (100, 90)
+            (100, Some(90))
         );
         assert_eq!(
-            payment.payer.openid.as_deref(),
+            payment.payer.as_ref().and_then(|payer| payer.openid.as_deref()),
             Some("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
         );
 

@@ -616,6 +616,7 @@ async fn certificates_can_be_unavailable_from_the_start() {
         signer: Signer::PublicKey,
         certificates: vec![],
         certificates_available: false,
+        ..ServerConfig::default()
     })
     .await;
     let answer = Merchant::new(&server)

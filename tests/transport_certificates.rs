@@ -18,12 +18,12 @@ fn profit_sharing() -> wechatpay::v3::profitsharing::orders::post::Request {
         .appid("wxd678efh567hg6787")
         .transaction_id("4208450740201411110007820472")
         .out_order_no("P20150806125346")
-        .receivers(vec![Receivers::builder()
+        .receivers(Receivers::builder()
             .r#type("MERCHANT_ID")
             .account("86693852")
             .name("海南分账接收方")
             .amount(888)
-            .description("分给商户A")])
+            .description("分给商户A"))
         .unfreeze_unsplit(true)
         .build()
         .unwrap()
@@ -71,6 +71,7 @@ async fn a_public_key_client_never_calls_the_certificates_endpoint() {
         signer: Signer::PublicKey,
         certificates: Vec::new(),
         certificates_available: false,
+        ..ServerConfig::default()
     })
     .await;
     let client = public_key_client(&server);

@@ -9,7 +9,7 @@ use rsa::pkcs8::DecodePublicKey;
 use rsa::signature::Verifier as _;
 use rsa::RsaPublicKey;
 use sha2::{Digest as _, Sha256};
-use wechatpay::runtime::File;
+use wechatpay::runtime::{Encrypted, File};
 use wechatpay::{BillFile, Client, Error};
 
 use base64::Engine as _;
@@ -63,7 +63,7 @@ async fn catering_sync_status_through_the_chain_answers_204_and_is_signed() {
         .status(Status::CreateDeal)
         .action_time("2018-06-08T10:34:56+08:00")
         .out_order_no("20150806125346")
-        .dish_list(vec![DishList::builder()
+        .dish_list(DishList::builder()
             .out_dish_no("1")
             .name("清汤锅底")
             .price(1)
@@ -79,7 +79,7 @@ async fn catering_sync_status_through_the_chain_answers_204_and_is_signed() {
                     .main_material("猪肝")
                     .ingredients("葱")
                     .others("有机"),
-            )])
+            ))
         .build()
         .expect("complete request");
 
@@ -162,7 +162,7 @@ async fn query_percent_encodes_the_path_parameter_keeping_its_case() {
     let transaction = client.send(request).await.expect("query");
 
     assert_eq!(transaction.out_trade_no, out_trade_no);
-    assert_eq!(transaction.mchid, keys::MERCHANT_ID);
+    assert_eq!(transaction.mchid.as_deref(), Some(keys::MERCHANT_ID));
     let sent = &server.requests()[0];
     assert_eq!(
         sent.path_and_query,
@@ -184,7 +184,7 @@ async fn query_by_transaction_id_through_the_chain() {
 
     let transaction = client.v3().pay().transactions().id().by_transaction_id().get(request).await.unwrap();
 
-    assert_eq!(transaction.appid, APPID);
+    assert_eq!(transaction.appid.as_deref(), Some(APPID));
     assert_eq!(transaction.transaction_id.as_deref(), Some("4200000985202103031441826014"));
 }
 
@@ -256,6 +256,7 @@ async fn trade_bill(client: &Client) -> wechatpay::v3::bill::tradebill::get::Res
         .send(Request::builder().bill_date("2024-03-01").bill_type("ALL").build().unwrap())
         .await
         .expect("bill")
+        .into_inner()
 }
 
 #[tokio::test]
@@ -383,7 +384,8 @@ async fn sensitive_fields_are_encrypted_with_the_public_key_and_named_in_wechatp
         .appid(APPID)
         .transaction_id("4208450740201411110007820472")
         .out_order_no("P20150806125346")
-        .receivers(vec![receiver("86693852", "张三"), receiver("86693853", "Ada Lovelace")])
+        .receivers(receiver("86693852", "张三"))
+        .receivers(receiver("86693853", "Ada Lovelace"))
         .unfreeze_unsplit(true)
         .build()
         .unwrap();
@@ -412,12 +414,12 @@ async fn a_prepared_request_sent_by_another_http_client_is_accepted() {
         .appid(APPID)
         .transaction_id("4208450740201411110007820472")
         .out_order_no("P20150806125347")
-        .receivers(vec![Receivers::builder()
+        .receivers(Receivers::builder()
             .r#type("PERSONAL_OPENID")
             .account("86693852")
             .name("张三")
             .amount(10)
-            .description("分给商户")])
+            .description("分给商户"))
         .unfreeze_unsplit(true)
         .build()
         .unwrap();
@@ -532,11 +534,25 @@ mod custom {
         pub out_trade_no: String,
     }
 
-    #[derive(serde::Deserialize)]
     pub struct Found {
         pub out_trade_no: String,
     }
 
+    // No schema: decoded strictly, as written.
+    impl wechatpay::runtime::Schema for Found {
+        const FIELDS: &'static [wechatpay::runtime::FieldSchema] = &[];
+    }
+    impl wechatpay::runtime::FromJson for Found {
+        fn from_json(value: serde_json::Value, at: &str) -> Result<Self, wechatpay::runtime::DecodeError> {
+            let mut object = wechatpay::runtime::object(value, at)?;
+            Ok(Found { out_trade_no: wechatpay::runtime::take(&mut object, "out_trade_no", at)? })
+        }
+    }
+    impl wechatpay::runtime::ToJson for Found {
+        fn to_json(&self) -> serde_json::Value {
+            serde_json::json!({ "out_trade_no": self.out_trade_no })
+        }
+    }
     impl wechatpay::runtime::JsonResponse for Found {}
 
     impl Operation for QueryElsewhere {
@@ -607,9 +623,9 @@ async fn fields_encrypted_for_the_merchant_are_decrypted_with_its_key() {
     let client = public_key_client(&server);
     let ciphertext = merchant_key().public_key().encrypt("13800138000").unwrap();
 
-    let plaintext = client.decrypt(&ciphertext).expect("decrypted");
+    let plaintext = client.decrypt(&Encrypted::new(ciphertext)).expect("decrypted");
 
     assert_eq!(plaintext.expose(), "13800138000");
     assert_eq!(format!("{plaintext:?}"), "Sensitive(<redacted>)");
-    assert!(matches!(client.decrypt("not base64!"), Err(Error::Crypto(_))));
+    assert!(matches!(client.decrypt(&Encrypted::new("not base64!")), Err(Error::Crypto(_))));
 }

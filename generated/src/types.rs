@@ -5,16 +5,50 @@
 ///
 /// Shared by `POST /v3/ecommerce/account/apply-cancel-withdraw response`, `POST /v3/mch_operate/risk/withdrawl-apply response`.
 #[cfg(any(feature = "ecommerce", feature = "mch_operate"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AccountApplyCancelWithdrawResponse {
     /// WeChat Pay ID of the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applyment_id: Option<String>,
     /// The merchant's own request or application number for this operation, used to make it idempotent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_request_no: Option<String>,
 }
+#[cfg(any(feature = "ecommerce", feature = "mch_operate"))]
+impl crate::runtime::FromJson for AccountApplyCancelWithdrawResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AccountApplyCancelWithdrawResponse {
+            applyment_id: crate::runtime::take_optional(
+                &mut object,
+                "applyment_id",
+                at,
+            )?,
+            out_request_no: crate::runtime::take_optional(
+                &mut object,
+                "out_request_no",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "ecommerce", feature = "mch_operate"))]
+impl crate::runtime::ToJson for AccountApplyCancelWithdrawResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "applyment_id", &self.applyment_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "out_request_no",
+            &self.out_request_no,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "ecommerce", feature = "mch_operate"))]
+crate::runtime::json_serde!(AccountApplyCancelWithdrawResponse);
 #[cfg(any(feature = "ecommerce", feature = "mch_operate"))]
 impl crate::runtime::Schema for AccountApplyCancelWithdrawResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -47,12 +81,55 @@ impl crate::runtime::JsonResponse for AccountApplyCancelWithdrawResponse {}
         feature = "merchant-service"
     )
 )]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AccountCancelApplicationsMediaResponse {
     /// Media ID of an uploaded file, returned by the media upload API.
     pub media_id: String,
 }
+#[cfg(
+    any(
+        feature = "ecommerce",
+        feature = "global",
+        feature = "merchant",
+        feature = "merchant-service"
+    )
+)]
+impl crate::runtime::FromJson for AccountCancelApplicationsMediaResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AccountCancelApplicationsMediaResponse {
+            media_id: crate::runtime::take(&mut object, "media_id", at)?,
+        })
+    }
+}
+#[cfg(
+    any(
+        feature = "ecommerce",
+        feature = "global",
+        feature = "merchant",
+        feature = "merchant-service"
+    )
+)]
+impl crate::runtime::ToJson for AccountCancelApplicationsMediaResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "media_id", &self.media_id);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(
+    any(
+        feature = "ecommerce",
+        feature = "global",
+        feature = "merchant",
+        feature = "merchant-service"
+    )
+)]
+crate::runtime::json_serde!(AccountCancelApplicationsMediaResponse);
 #[cfg(
     any(
         feature = "ecommerce",
@@ -83,13 +160,14 @@ impl crate::runtime::Schema for AccountCancelApplicationsMediaResponse {
 impl crate::runtime::JsonResponse for AccountCancelApplicationsMediaResponse {}
 /// Which account. BASIC is the basic account, OPERATION the operating account, FEES the fee account.
 ///
-/// Shared by `GET /v3/bill/fundflowbill query.account_type`, `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no} response.account_type`, `GET /v3/ecommerce/fund/withdraw/{withdraw_id} response.account_type`, `GET /v3/merchant/fund/balance/{account_type} path.account_type`, `GET /v3/merchant/fund/dayendbalance/{account_type} path.account_type`, `GET /v3/merchant/fund/withdraw/out-request-no/{out_request_no} response.account_type` and 14 more.
+/// Shared by `GET /v3/bill/fundflowbill query.account_type`, `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no} response.account_type`, `GET /v3/ecommerce/fund/withdraw/{withdraw_id} response.account_type`, `GET /v3/merchant/fund/balance/{account_type} path.account_type`, `GET /v3/merchant/fund/dayendbalance/{account_type} path.account_type`, `GET /v3/merchant/fund/withdraw/out-request-no/{out_request_no} response.account_type` and 15 more.
 #[cfg(
     any(
         feature = "bill",
         feature = "ecommerce",
         feature = "merchant",
         feature = "merchantfund",
+        feature = "notifications",
         feature = "platsolution",
         feature = "recharge"
     )
@@ -112,6 +190,7 @@ pub enum AccountType {
         feature = "ecommerce",
         feature = "merchant",
         feature = "merchantfund",
+        feature = "notifications",
         feature = "platsolution",
         feature = "recharge"
     )
@@ -133,6 +212,7 @@ impl AccountType {
         feature = "ecommerce",
         feature = "merchant",
         feature = "merchantfund",
+        feature = "notifications",
         feature = "platsolution",
         feature = "recharge"
     )
@@ -153,6 +233,7 @@ impl From<&str> for AccountType {
         feature = "ecommerce",
         feature = "merchant",
         feature = "merchantfund",
+        feature = "notifications",
         feature = "platsolution",
         feature = "recharge"
     )
@@ -162,7 +243,7 @@ crate::runtime::string_enum!(AccountType);
 ///
 /// Shared by `POST /v3/ecommerce/mch-transfer/authorizations json.agreement_list`, `POST /v3/platsolution/ecommerce/insurance-compensation-contracts json.agreement_list`.
 #[cfg(any(feature = "ecommerce", feature = "platsolution"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AgreementList {
     /// `agreement_code`
@@ -174,6 +255,42 @@ pub struct AgreementList {
     /// Time the agreement or plan was signed.
     pub sign_time: String,
 }
+#[cfg(any(feature = "ecommerce", feature = "platsolution"))]
+impl crate::runtime::FromJson for AgreementList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AgreementList {
+            agreement_code: crate::runtime::take(&mut object, "agreement_code", at)?,
+            agreement_version: crate::runtime::take(
+                &mut object,
+                "agreement_version",
+                at,
+            )?,
+            sign_organization: crate::runtime::take(
+                &mut object,
+                "sign_organization",
+                at,
+            )?,
+            sign_time: crate::runtime::take(&mut object, "sign_time", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "ecommerce", feature = "platsolution"))]
+impl crate::runtime::ToJson for AgreementList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "agreement_code", &self.agreement_code);
+        crate::runtime::put(&mut object, "agreement_version", &self.agreement_version);
+        crate::runtime::put(&mut object, "sign_organization", &self.sign_organization);
+        crate::runtime::put(&mut object, "sign_time", &self.sign_time);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "ecommerce", feature = "platsolution"))]
+crate::runtime::json_serde!(AgreementList);
 #[cfg(any(feature = "ecommerce", feature = "platsolution"))]
 impl AgreementList {
     /// A builder; see its setters.
@@ -330,7 +447,7 @@ impl From<&str> for Algorithm {
 crate::runtime::string_enum!(Algorithm);
 /// Amount information of the order or record.
 ///
-/// Shared by `CROSS_BORDER_PAY.PUSH_ORDER_INFO payload.amount`, `GET /v3/pay/partner/transactions/id/{transaction_id} response.amount`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.amount`, `GET /v3/pay/transactions/id/{transaction_id} response.amount`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.amount`, `POST /v3/ebike/charge/transactions json.amount` and 21 more.
+/// Shared by `CROSS_BORDER_PAY.PUSH_ORDER_INFO payload.amount`, `POST /v3/ebike/charge/transactions json.amount`, `POST /v3/edu-papay/transactions json.amount`, `POST /v3/global/micropay/transactions/pay json.amount`, `POST /v3/global/papay/transactions json.amount`, `POST /v3/global/transactions/app json.amount` and 17 more.
 #[cfg(
     any(
         feature = "ebike",
@@ -341,15 +458,65 @@ crate::runtime::string_enum!(Algorithm);
         feature = "transactions"
     )
 )]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Amount {
     /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
     pub total: i64,
     /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "ebike",
+        feature = "edu-papay",
+        feature = "global",
+        feature = "notifications",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
+impl crate::runtime::FromJson for Amount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Amount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+        })
+    }
+}
+#[cfg(
+    any(
+        feature = "ebike",
+        feature = "edu-papay",
+        feature = "global",
+        feature = "notifications",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
+impl crate::runtime::ToJson for Amount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(
+    any(
+        feature = "ebike",
+        feature = "edu-papay",
+        feature = "global",
+        feature = "notifications",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
+crate::runtime::json_serde!(Amount);
 #[cfg(
     any(
         feature = "ebike",
@@ -506,16 +673,38 @@ impl From<Amount> for AmountBuilder {
 ///
 /// Shared by `GET /v3/global/refunds response.data.amount.exchange_rate`, `GET /v3/global/refunds/id/{refund_id} response.amount.exchange_rate`, `GET /v3/global/refunds/out-refund-no/{out_refund_no} response.amount.exchange_rate`, `POST /v3/global/refunds response.amount.exchange_rate`, `REFUND.SUCCESS payload.amount.exchange_rate`.
 #[cfg(any(feature = "global", feature = "notifications"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AmountExchangeRate {
     /// Type of the exchange rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::types::RefundsType>,
+    pub r#type: Option<AmountExchangeRateType>,
     /// Exchange rate value, scaled by 10^8.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<i64>,
 }
+#[cfg(any(feature = "global", feature = "notifications"))]
+impl crate::runtime::FromJson for AmountExchangeRate {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AmountExchangeRate {
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            rate: crate::runtime::take_optional(&mut object, "rate", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "notifications"))]
+impl crate::runtime::ToJson for AmountExchangeRate {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "rate", &self.rate);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "notifications"))]
+crate::runtime::json_serde!(AmountExchangeRate);
 #[cfg(any(feature = "global", feature = "notifications"))]
 impl crate::runtime::Schema for AmountExchangeRate {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -537,11 +726,50 @@ impl crate::runtime::Schema for AmountExchangeRate {
 }
 #[cfg(any(feature = "global", feature = "notifications"))]
 impl crate::runtime::JsonResponse for AmountExchangeRate {}
+/// Type of the exchange rate.
+///
+/// Shared by `GET /v3/global/refunds response.data.amount.exchange_rate.type`, `GET /v3/global/refunds/id/{refund_id} response.amount.exchange_rate.type`, `GET /v3/global/refunds/out-refund-no/{out_refund_no} response.amount.exchange_rate.type`, `POST /v3/global/refunds response.amount.exchange_rate.type`, `REFUND.SUCCESS payload.amount.exchange_rate.type`.
+#[cfg(any(feature = "global", feature = "notifications"))]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AmountExchangeRateType {
+    /// `USERPAYMENT_RATE`
+    UserpaymentRate,
+    /// `SETTLEMENT_RATE`
+    SettlementRate,
+    /// A value the documentation does not list (yet), kept as received.
+    Unknown(crate::UnknownValue),
+}
+#[cfg(any(feature = "global", feature = "notifications"))]
+impl AmountExchangeRateType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            AmountExchangeRateType::UserpaymentRate => "USERPAYMENT_RATE",
+            AmountExchangeRateType::SettlementRate => "SETTLEMENT_RATE",
+            AmountExchangeRateType::Unknown(value) => value.as_str(),
+        }
+    }
+}
+#[cfg(any(feature = "global", feature = "notifications"))]
+impl From<&str> for AmountExchangeRateType {
+    fn from(value: &str) -> Self {
+        match value {
+            "USERPAYMENT_RATE" => AmountExchangeRateType::UserpaymentRate,
+            "SETTLEMENT_RATE" => AmountExchangeRateType::SettlementRate,
+            other => {
+                AmountExchangeRateType::Unknown(crate::UnknownValue(other.to_owned()))
+            }
+        }
+    }
+}
+#[cfg(any(feature = "global", feature = "notifications"))]
+crate::runtime::string_enum!(AmountExchangeRateType);
 /// Funding accounts of the refund and the amount each contributes.
 ///
 /// Shared by `POST /v3/ecommerce/refunds/apply response.amount.from`, `POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund response.amount.from`, `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund response.amount.from`.
 #[cfg(any(feature = "ecommerce", feature = "refund"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AmountFrom {
     /// Type of the funding account that contributes to the refund.
@@ -549,6 +777,30 @@ pub struct AmountFrom {
     /// Amount contributed by this funding account, in fen.
     pub amount: crate::runtime::Number,
 }
+#[cfg(any(feature = "ecommerce", feature = "refund"))]
+impl crate::runtime::FromJson for AmountFrom {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AmountFrom {
+            account: crate::runtime::take(&mut object, "account", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "ecommerce", feature = "refund"))]
+impl crate::runtime::ToJson for AmountFrom {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "account", &self.account);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "ecommerce", feature = "refund"))]
+crate::runtime::json_serde!(AmountFrom);
 #[cfg(any(feature = "ecommerce", feature = "refund"))]
 impl crate::runtime::Schema for AmountFrom {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -677,12 +929,34 @@ crate::runtime::string_enum!(ApplymentApplymentState);
 ///
 /// Shared by `POST /v3/apply4subject/applyment response`, `POST /v3/applyment4sub/applyment/ response`.
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ApplymentResponse {
     /// WeChat Pay ID of the application.
     pub applyment_id: crate::runtime::Number,
 }
+#[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
+impl crate::runtime::FromJson for ApplymentResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ApplymentResponse {
+            applyment_id: crate::runtime::take(&mut object, "applyment_id", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
+impl crate::runtime::ToJson for ApplymentResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "applyment_id", &self.applyment_id);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
+crate::runtime::json_serde!(ApplymentResponse);
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
 impl crate::runtime::Schema for ApplymentResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -826,12 +1100,34 @@ crate::runtime::string_enum!(AvailableRechargeChannels);
 ///
 /// Shared by `POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity response`, `POST /v3/marketing/favor/users/{openid}/coupons response`, `POST /v3/multiuse/users/{openid}/coupons response`.
 #[cfg(any(feature = "marketing", feature = "multiuse"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BankFavorUsersBankMultiActivityResponse {
     /// ID of the coupon.
     pub coupon_id: String,
 }
+#[cfg(any(feature = "marketing", feature = "multiuse"))]
+impl crate::runtime::FromJson for BankFavorUsersBankMultiActivityResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BankFavorUsersBankMultiActivityResponse {
+            coupon_id: crate::runtime::take(&mut object, "coupon_id", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "marketing", feature = "multiuse"))]
+impl crate::runtime::ToJson for BankFavorUsersBankMultiActivityResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "coupon_id", &self.coupon_id);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "marketing", feature = "multiuse"))]
+crate::runtime::json_serde!(BankFavorUsersBankMultiActivityResponse);
 #[cfg(any(feature = "marketing", feature = "multiuse"))]
 impl crate::runtime::Schema for BankFavorUsersBankMultiActivityResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -850,25 +1146,62 @@ impl crate::runtime::JsonResponse for BankFavorUsersBankMultiActivityResponse {}
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no} response.bank_transfer_info`, `GET /v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no} response.bank_transfer_info`.
 #[cfg(any(feature = "platsolution", feature = "recharge"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BankTransferInfo {
     /// Memo attached to the bank transfer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memo: Option<String>,
     /// Time the bank transfer was returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_time: Option<String>,
     /// Why the funds were returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_reason: Option<String>,
     /// Name of the bank.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
     /// Last four digits of the bank card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_card_tail: Option<String>,
 }
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+impl crate::runtime::FromJson for BankTransferInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BankTransferInfo {
+            memo: crate::runtime::take_optional(&mut object, "memo", at)?,
+            return_time: crate::runtime::take_optional(&mut object, "return_time", at)?,
+            return_reason: crate::runtime::take_optional(
+                &mut object,
+                "return_reason",
+                at,
+            )?,
+            bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+            bank_card_tail: crate::runtime::take_optional(
+                &mut object,
+                "bank_card_tail",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+impl crate::runtime::ToJson for BankTransferInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "memo", &self.memo);
+        crate::runtime::put_optional(&mut object, "return_time", &self.return_time);
+        crate::runtime::put_optional(&mut object, "return_reason", &self.return_reason);
+        crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+        crate::runtime::put_optional(
+            &mut object,
+            "bank_card_tail",
+            &self.bank_card_tail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+crate::runtime::json_serde!(BankTransferInfo);
 #[cfg(any(feature = "platsolution", feature = "recharge"))]
 impl crate::runtime::Schema for BankTransferInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -1010,7 +1343,7 @@ crate::runtime::string_enum!(BankType);
         feature = "payroll-card"
     )
 )]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BatchesResponse {
     /// The merchant's own batch number, unique within the merchant.
@@ -1020,6 +1353,50 @@ pub struct BatchesResponse {
     /// Time the record was created.
     pub create_time: String,
 }
+#[cfg(
+    any(
+        feature = "bank-transfer",
+        feature = "partner-transfer",
+        feature = "payroll-card"
+    )
+)]
+impl crate::runtime::FromJson for BatchesResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BatchesResponse {
+            out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+            batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+        })
+    }
+}
+#[cfg(
+    any(
+        feature = "bank-transfer",
+        feature = "partner-transfer",
+        feature = "payroll-card"
+    )
+)]
+impl crate::runtime::ToJson for BatchesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(
+    any(
+        feature = "bank-transfer",
+        feature = "partner-transfer",
+        feature = "payroll-card"
+    )
+)]
+crate::runtime::json_serde!(BatchesResponse);
 #[cfg(
     any(
         feature = "bank-transfer",
@@ -1066,7 +1443,7 @@ impl crate::runtime::JsonResponse for BatchesResponse {}
 #[cfg(
     any(feature = "bank-transfer", feature = "partner-transfer", feature = "transfer")
 )]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BatchesTransferDetailList {
     /// The merchant's own number for this detail record within the batch.
@@ -1084,9 +1461,46 @@ pub struct BatchesTransferDetailList {
     /// ID card number of the receiving user.
     ///
     /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id_card: Option<crate::runtime::Sensitive>,
 }
+#[cfg(
+    any(feature = "bank-transfer", feature = "partner-transfer", feature = "transfer")
+)]
+impl crate::runtime::FromJson for BatchesTransferDetailList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BatchesTransferDetailList {
+            out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+            transfer_amount: crate::runtime::take(&mut object, "transfer_amount", at)?,
+            transfer_remark: crate::runtime::take(&mut object, "transfer_remark", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            user_name: crate::runtime::take(&mut object, "user_name", at)?,
+            user_id_card: crate::runtime::take_optional(&mut object, "user_id_card", at)?,
+        })
+    }
+}
+#[cfg(
+    any(feature = "bank-transfer", feature = "partner-transfer", feature = "transfer")
+)]
+impl crate::runtime::ToJson for BatchesTransferDetailList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+        crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+        crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "user_name", &self.user_name);
+        crate::runtime::put_optional(&mut object, "user_id_card", &self.user_id_card);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(
+    any(feature = "bank-transfer", feature = "partner-transfer", feature = "transfer")
+)]
+crate::runtime::json_serde!(BatchesTransferDetailList);
 #[cfg(
     any(feature = "bank-transfer", feature = "partner-transfer", feature = "transfer")
 )]
@@ -1249,33 +1663,86 @@ impl From<BatchesTransferDetailList> for BatchesTransferDetailListBuilder {
 ///
 /// Shared by `POST /v3/global/merchants json.business`, `POST /v3/merchants json.business`, `PUT /v3/merchants json.business`.
 #[cfg(any(feature = "global", feature = "merchants"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Business {
     /// Business type.
-    pub business_type: crate::types::BusinessType,
+    pub business_type: BusinessType,
     /// Download URL of the app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_download: Option<String>,
     /// Business website.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
     /// Official Account of the business.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub office_account: Option<String>,
     /// Mini Program of the business.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mini_program: Option<String>,
     /// Address of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_address: Option<String>,
     /// Photos of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store_photos: Option<crate::runtime::JsonEncoded<crate::types::StorePhotos>>,
+    pub store_photos: Option<crate::runtime::JsonEncoded<StorePhotos>>,
     /// Merchant category code (MCC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcc: Option<String>,
 }
+#[cfg(any(feature = "global", feature = "merchants"))]
+impl crate::runtime::FromJson for Business {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Business {
+            business_type: crate::runtime::take(&mut object, "business_type", at)?,
+            app_download: crate::runtime::take_optional(
+                &mut object,
+                "app_download",
+                at,
+            )?,
+            website: crate::runtime::take_optional(&mut object, "website", at)?,
+            office_account: crate::runtime::take_optional(
+                &mut object,
+                "office_account",
+                at,
+            )?,
+            mini_program: crate::runtime::take_optional(
+                &mut object,
+                "mini_program",
+                at,
+            )?,
+            store_address: crate::runtime::take_optional(
+                &mut object,
+                "store_address",
+                at,
+            )?,
+            store_photos: crate::runtime::take_optional(
+                &mut object,
+                "store_photos",
+                at,
+            )?,
+            mcc: crate::runtime::take_optional(&mut object, "mcc", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "merchants"))]
+impl crate::runtime::ToJson for Business {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "business_type", &self.business_type);
+        crate::runtime::put_optional(&mut object, "app_download", &self.app_download);
+        crate::runtime::put_optional(&mut object, "website", &self.website);
+        crate::runtime::put_optional(
+            &mut object,
+            "office_account",
+            &self.office_account,
+        );
+        crate::runtime::put_optional(&mut object, "mini_program", &self.mini_program);
+        crate::runtime::put_optional(&mut object, "store_address", &self.store_address);
+        crate::runtime::put_optional(&mut object, "store_photos", &self.store_photos);
+        crate::runtime::put_optional(&mut object, "mcc", &self.mcc);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "merchants"))]
+crate::runtime::json_serde!(Business);
 #[cfg(any(feature = "global", feature = "merchants"))]
 impl Business {
     /// A builder; see its setters.
@@ -1287,30 +1754,24 @@ impl Business {
 #[cfg(any(feature = "global", feature = "merchants"))]
 #[derive(Clone, Debug, Default)]
 pub struct BusinessBuilder {
-    business_type: Option<crate::types::BusinessType>,
+    business_type: Option<BusinessType>,
     app_download: Option<String>,
     website: Option<String>,
     office_account: Option<String>,
     mini_program: Option<String>,
     store_address: Option<String>,
-    store_photos: Option<crate::types::StorePhotosBuilder>,
+    store_photos: Option<StorePhotosBuilder>,
     mcc: Option<String>,
 }
 #[cfg(any(feature = "global", feature = "merchants"))]
 impl BusinessBuilder {
     /// **Required.** Business type.
-    pub fn business_type(
-        mut self,
-        value: impl Into<crate::types::BusinessType>,
-    ) -> Self {
+    pub fn business_type(mut self, value: impl Into<BusinessType>) -> Self {
         self.business_type = Some(value.into());
         self
     }
     /// Sets or clears [`business_type`](Self::business_type) with a built value.
-    pub fn set_business_type(
-        mut self,
-        value: Option<crate::types::BusinessType>,
-    ) -> Self {
+    pub fn set_business_type(mut self, value: Option<BusinessType>) -> Self {
         self.business_type = value;
         self
     }
@@ -1367,15 +1828,12 @@ impl BusinessBuilder {
     /// Photos of the store.
     ///
     /// Takes the builder or a built value.
-    pub fn store_photos(
-        mut self,
-        value: impl Into<crate::types::StorePhotosBuilder>,
-    ) -> Self {
+    pub fn store_photos(mut self, value: impl Into<StorePhotosBuilder>) -> Self {
         self.store_photos = Some(value.into());
         self
     }
     /// Sets or clears [`store_photos`](Self::store_photos) with a built value.
-    pub fn set_store_photos(mut self, value: Option<crate::types::StorePhotos>) -> Self {
+    pub fn set_store_photos(mut self, value: Option<StorePhotos>) -> Self {
         self.store_photos = value.map(Into::into);
         self
     }
@@ -1864,12 +2322,34 @@ crate::runtime::string_enum!(CertificateType);
 ///
 /// Shared by `GET /v3/certificates response`, `GET /v3/global/certificates response`.
 #[cfg(any(feature = "certificates", feature = "global"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CertificatesResponse {
     /// The certificates.
-    pub data: Vec<crate::types::Data>,
+    pub data: Vec<Data>,
 }
+#[cfg(any(feature = "certificates", feature = "global"))]
+impl crate::runtime::FromJson for CertificatesResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CertificatesResponse {
+            data: crate::runtime::take(&mut object, "data", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "certificates", feature = "global"))]
+impl crate::runtime::ToJson for CertificatesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "data", &self.data);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "certificates", feature = "global"))]
+crate::runtime::json_serde!(CertificatesResponse);
 #[cfg(any(feature = "certificates", feature = "global"))]
 impl crate::runtime::Schema for CertificatesResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -1878,7 +2358,7 @@ impl crate::runtime::Schema for CertificatesResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: true,
-            fields: <crate::types::Data as crate::runtime::Schema>::FIELDS,
+            fields: <Data as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -1942,12 +2422,34 @@ crate::runtime::string_enum!(Channel);
 ///
 /// Shared by `POST /v3/ebike/charge/contracts/preopen response`, `POST /v3/vehicle/etc/preopen response`.
 #[cfg(any(feature = "ebike", feature = "vehicle"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChargeContractsPreopenResponse {
     /// `preopen_id`
     pub preopen_id: String,
 }
+#[cfg(any(feature = "ebike", feature = "vehicle"))]
+impl crate::runtime::FromJson for ChargeContractsPreopenResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ChargeContractsPreopenResponse {
+            preopen_id: crate::runtime::take(&mut object, "preopen_id", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "ebike", feature = "vehicle"))]
+impl crate::runtime::ToJson for ChargeContractsPreopenResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "preopen_id", &self.preopen_id);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "ebike", feature = "vehicle"))]
+crate::runtime::json_serde!(ChargeContractsPreopenResponse);
 #[cfg(any(feature = "ebike", feature = "vehicle"))]
 impl crate::runtime::Schema for ChargeContractsPreopenResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -1966,23 +2468,56 @@ impl crate::runtime::JsonResponse for ChargeContractsPreopenResponse {}
 ///
 /// Shared by `GET /v3/ebike/charge/transactions/id/{transaction_id} response.amount`, `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no} response.amount`, `GET /v3/vehicle/etc/transactions/id/{transaction_id} response.amount`, `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no} response.amount`, `POST /v3/vehicle/etc/transactions/highway response.amount`.
 #[cfg(any(feature = "ebike", feature = "vehicle"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct ChargeTransactionsIdAmount {
+pub struct ChargeTransactionsIdResponseAmount {
     /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
     pub total: i64,
     /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Amount the user actually paid, in the smallest unit of the payer currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_total: Option<i64>,
     /// Discount on the order, in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_total: Option<i64>,
 }
 #[cfg(any(feature = "ebike", feature = "vehicle"))]
-impl crate::runtime::Schema for ChargeTransactionsIdAmount {
+impl crate::runtime::FromJson for ChargeTransactionsIdResponseAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ChargeTransactionsIdResponseAmount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            payer_total: crate::runtime::take_optional(&mut object, "payer_total", at)?,
+            discount_total: crate::runtime::take_optional(
+                &mut object,
+                "discount_total",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "ebike", feature = "vehicle"))]
+impl crate::runtime::ToJson for ChargeTransactionsIdResponseAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        crate::runtime::put_optional(&mut object, "payer_total", &self.payer_total);
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_total",
+            &self.discount_total,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "ebike", feature = "vehicle"))]
+crate::runtime::json_serde!(ChargeTransactionsIdResponseAmount);
+#[cfg(any(feature = "ebike", feature = "vehicle"))]
+impl crate::runtime::Schema for ChargeTransactionsIdResponseAmount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
             name: "total",
@@ -2015,7 +2550,7 @@ impl crate::runtime::Schema for ChargeTransactionsIdAmount {
     ];
 }
 #[cfg(any(feature = "ebike", feature = "vehicle"))]
-impl crate::runtime::JsonResponse for ChargeTransactionsIdAmount {}
+impl crate::runtime::JsonResponse for ChargeTransactionsIdResponseAmount {}
 /// Information about the paying user.
 ///
 /// Shared by `ENTRUST.RELEASE payload.payer`, `ENTRUST.SIGNING payload.payer`, `GET /v3/ebike/charge/transactions/id/{transaction_id} response.payer`, `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no} response.payer`, `GET /v3/edu-papay/transactions/id/{transaction_id} response.payer`, `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no} response.payer` and 1 more.
@@ -2027,14 +2562,12 @@ impl crate::runtime::JsonResponse for ChargeTransactionsIdAmount {}
         feature = "notifications"
     )
 )]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct ChargeTransactionsIdPayer {
+pub struct ChargeTransactionsIdResponsePayer {
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
 }
 #[cfg(
@@ -2045,7 +2578,52 @@ pub struct ChargeTransactionsIdPayer {
         feature = "notifications"
     )
 )]
-impl crate::runtime::Schema for ChargeTransactionsIdPayer {
+impl crate::runtime::FromJson for ChargeTransactionsIdResponsePayer {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ChargeTransactionsIdResponsePayer {
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+        })
+    }
+}
+#[cfg(
+    any(
+        feature = "ebike",
+        feature = "edu-papay",
+        feature = "eduschoolpay",
+        feature = "notifications"
+    )
+)]
+impl crate::runtime::ToJson for ChargeTransactionsIdResponsePayer {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(
+    any(
+        feature = "ebike",
+        feature = "edu-papay",
+        feature = "eduschoolpay",
+        feature = "notifications"
+    )
+)]
+crate::runtime::json_serde!(ChargeTransactionsIdResponsePayer);
+#[cfg(
+    any(
+        feature = "ebike",
+        feature = "edu-papay",
+        feature = "eduschoolpay",
+        feature = "notifications"
+    )
+)]
+impl crate::runtime::Schema for ChargeTransactionsIdResponsePayer {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
             name: "openid",
@@ -2071,19 +2649,43 @@ impl crate::runtime::Schema for ChargeTransactionsIdPayer {
         feature = "notifications"
     )
 )]
-impl crate::runtime::JsonResponse for ChargeTransactionsIdPayer {}
+impl crate::runtime::JsonResponse for ChargeTransactionsIdResponsePayer {}
 /// Information about the closing of the record.
 ///
 /// Shared by `GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no} response.close_info`, `MCHTRANSFER.AUTHORIZATION.CLOSED payload.close_info`, `MCHTRANSFER.AUTHORIZATION.CONFIRMED payload.close_info`.
 #[cfg(any(feature = "fund-app", feature = "notifications"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CloseInfo {
     /// Time the record was closed.
     pub close_time: String,
     /// Why the record was closed.
-    pub close_reason: crate::types::CloseInfoCloseReason,
+    pub close_reason: CloseInfoCloseReason,
 }
+#[cfg(any(feature = "fund-app", feature = "notifications"))]
+impl crate::runtime::FromJson for CloseInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CloseInfo {
+            close_time: crate::runtime::take(&mut object, "close_time", at)?,
+            close_reason: crate::runtime::take(&mut object, "close_reason", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "fund-app", feature = "notifications"))]
+impl crate::runtime::ToJson for CloseInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "close_time", &self.close_time);
+        crate::runtime::put(&mut object, "close_reason", &self.close_reason);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "fund-app", feature = "notifications"))]
+crate::runtime::json_serde!(CloseInfo);
 #[cfg(any(feature = "fund-app", feature = "notifications"))]
 impl crate::runtime::Schema for CloseInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -2183,12 +2785,34 @@ crate::runtime::string_enum!(CloseReason);
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/image-generation-tasks/{task_id} response.combine_image_result`, `PRODUCT_COUPON_SP.IMAGE_GENERATION payload.combine_image_result`.
 #[cfg(any(feature = "marketing", feature = "notifications"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CombineImageResult {
     /// URL of the image.
     pub image_url: String,
 }
+#[cfg(any(feature = "marketing", feature = "notifications"))]
+impl crate::runtime::FromJson for CombineImageResult {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CombineImageResult {
+            image_url: crate::runtime::take(&mut object, "image_url", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "marketing", feature = "notifications"))]
+impl crate::runtime::ToJson for CombineImageResult {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "image_url", &self.image_url);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "marketing", feature = "notifications"))]
+crate::runtime::json_serde!(CombineImageResult);
 #[cfg(any(feature = "marketing", feature = "notifications"))]
 impl crate::runtime::Schema for CombineImageResult {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -2205,28 +2829,46 @@ impl crate::runtime::Schema for CombineImageResult {
 impl crate::runtime::JsonResponse for CombineImageResult {}
 /// Information about the paying user of the combined order.
 ///
-/// Shared by `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no} response.combine_payer_info`, `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no} response.combine_payer_info`, `GET /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no} response.combine_payer_info`, `POST /v3/combine-transactions/miniprogram json.combine_payer_info`, `POST /v3/ecommerce/combine-papay/transactions response.combine_payer_info`, `TRANSACTION.SUCCESS payload.scene_info.combine_payer_info`.
+/// Shared by `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no} response.combine_payer_info`, `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no} response.combine_payer_info`, `GET /v3/repayment/combine-transactions/partner/out-trade-no/{combine_out_trade_no} response.combine_payer_info`, `POST /v3/combine-transactions/miniprogram json.combine_payer_info`, `POST /v3/ecommerce/combine-papay/transactions response.combine_payer_info`.
 #[cfg(
-    any(
-        feature = "combine-transactions",
-        feature = "ecommerce",
-        feature = "notifications",
-        feature = "repayment"
-    )
+    any(feature = "combine-transactions", feature = "ecommerce", feature = "repayment")
 )]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CombinePayerInfo {
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
 }
 #[cfg(
-    any(
-        feature = "combine-transactions",
-        feature = "ecommerce",
-        feature = "notifications",
-        feature = "repayment"
-    )
+    any(feature = "combine-transactions", feature = "ecommerce", feature = "repayment")
+)]
+impl crate::runtime::FromJson for CombinePayerInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CombinePayerInfo {
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+        })
+    }
+}
+#[cfg(
+    any(feature = "combine-transactions", feature = "ecommerce", feature = "repayment")
+)]
+impl crate::runtime::ToJson for CombinePayerInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(
+    any(feature = "combine-transactions", feature = "ecommerce", feature = "repayment")
+)]
+crate::runtime::json_serde!(CombinePayerInfo);
+#[cfg(
+    any(feature = "combine-transactions", feature = "ecommerce", feature = "repayment")
 )]
 impl crate::runtime::Schema for CombinePayerInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -2240,21 +2882,11 @@ impl crate::runtime::Schema for CombinePayerInfo {
     ];
 }
 #[cfg(
-    any(
-        feature = "combine-transactions",
-        feature = "ecommerce",
-        feature = "notifications",
-        feature = "repayment"
-    )
+    any(feature = "combine-transactions", feature = "ecommerce", feature = "repayment")
 )]
 impl crate::runtime::JsonResponse for CombinePayerInfo {}
 #[cfg(
-    any(
-        feature = "combine-transactions",
-        feature = "ecommerce",
-        feature = "notifications",
-        feature = "repayment"
-    )
+    any(feature = "combine-transactions", feature = "ecommerce", feature = "repayment")
 )]
 impl CombinePayerInfo {
     /// A builder; see its setters.
@@ -2264,24 +2896,14 @@ impl CombinePayerInfo {
 }
 /// Builds a [`CombinePayerInfo`]: one setter per field; `build()` names every missing required field.
 #[cfg(
-    any(
-        feature = "combine-transactions",
-        feature = "ecommerce",
-        feature = "notifications",
-        feature = "repayment"
-    )
+    any(feature = "combine-transactions", feature = "ecommerce", feature = "repayment")
 )]
 #[derive(Clone, Debug, Default)]
 pub struct CombinePayerInfoBuilder {
     openid: Option<String>,
 }
 #[cfg(
-    any(
-        feature = "combine-transactions",
-        feature = "ecommerce",
-        feature = "notifications",
-        feature = "repayment"
-    )
+    any(feature = "combine-transactions", feature = "ecommerce", feature = "repayment")
 )]
 impl CombinePayerInfoBuilder {
     /// **Required.** The user's OpenID, the user identifier scoped to one AppID.
@@ -2303,12 +2925,7 @@ impl CombinePayerInfoBuilder {
     }
 }
 #[cfg(
-    any(
-        feature = "combine-transactions",
-        feature = "ecommerce",
-        feature = "notifications",
-        feature = "repayment"
-    )
+    any(feature = "combine-transactions", feature = "ecommerce", feature = "repayment")
 )]
 impl crate::runtime::Builder for CombinePayerInfoBuilder {
     type Output = CombinePayerInfo;
@@ -2324,12 +2941,7 @@ impl crate::runtime::Builder for CombinePayerInfoBuilder {
     }
 }
 #[cfg(
-    any(
-        feature = "combine-transactions",
-        feature = "ecommerce",
-        feature = "notifications",
-        feature = "repayment"
-    )
+    any(feature = "combine-transactions", feature = "ecommerce", feature = "repayment")
 )]
 impl From<CombinePayerInfo> for CombinePayerInfoBuilder {
     fn from(value: CombinePayerInfo) -> Self {
@@ -2342,14 +2954,38 @@ impl From<CombinePayerInfo> for CombinePayerInfoBuilder {
 ///
 /// Shared by `ABNORMAL_FUND_PROCESSING.TRANSFER.SUCCESS payload.instruction.commander`, `GET /v3/abnormal-fund-processing/receipts/{receipt_id} response.instruction.commander`, `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions response.instruction.commander`.
 #[cfg(any(feature = "abnormal-fund-processing", feature = "notifications"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Commander {
     /// Who performed the operation.
-    pub operator: crate::types::Operator,
+    pub operator: Operator,
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
     pub mchid: String,
 }
+#[cfg(any(feature = "abnormal-fund-processing", feature = "notifications"))]
+impl crate::runtime::FromJson for Commander {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Commander {
+            operator: crate::runtime::take(&mut object, "operator", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "abnormal-fund-processing", feature = "notifications"))]
+impl crate::runtime::ToJson for Commander {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "operator", &self.operator);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "abnormal-fund-processing", feature = "notifications"))]
+crate::runtime::json_serde!(Commander);
 #[cfg(any(feature = "abnormal-fund-processing", feature = "notifications"))]
 impl crate::runtime::Schema for Commander {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -2375,18 +3011,40 @@ impl crate::runtime::JsonResponse for Commander {}
 ///
 /// Shared by `BRAND_MEMBER_CARD_SP.USER_CARD.CREATE payload.user_information.common_field_list`, `BRAND_MEMBER_CARD_SP.USER_CARD.DELETE payload.user_information.common_field_list`, `GET /v3/brand/partner/card-member/user-cards response.data.user_information.common_field_list`, `GET /v3/brand/partner/card-member/user-cards/{user_card_code} response.user_information.common_field_list`, `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code} response.user_information.common_field_list`, `POST /v3/brand/partner/card-member/user-cards/import-by-openid response.user_information.common_field_list` and 3 more.
 #[cfg(any(feature = "brand", feature = "notifications"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CommonFieldList {
     /// Common member-card field provided by the platform.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<crate::types::Name>,
+    pub name: Option<Name>,
     /// Value the user filled in for this member-card field.
     ///
     /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<crate::runtime::Encrypted>,
 }
+#[cfg(any(feature = "brand", feature = "notifications"))]
+impl crate::runtime::FromJson for CommonFieldList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CommonFieldList {
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            value: crate::runtime::take_optional(&mut object, "value", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "brand", feature = "notifications"))]
+impl crate::runtime::ToJson for CommonFieldList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "value", &self.value);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "brand", feature = "notifications"))]
+crate::runtime::json_serde!(CommonFieldList);
 #[cfg(any(feature = "brand", feature = "notifications"))]
 impl crate::runtime::Schema for CommonFieldList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -2453,7 +3111,7 @@ crate::runtime::string_enum!(ComplaintState);
 ///
 /// Shared by `PATCH /v3/global/merchants/{sub_mchid} json.contact`, `POST /v3/global/merchants json.contact`, `POST /v3/merchants json.contact`, `PUT /v3/merchants json.contact`.
 #[cfg(any(feature = "global", feature = "merchants"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Contact {
     /// Name of the contact person.
@@ -2469,6 +3127,32 @@ pub struct Contact {
     /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
     pub email: crate::runtime::Sensitive,
 }
+#[cfg(any(feature = "global", feature = "merchants"))]
+impl crate::runtime::FromJson for Contact {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Contact {
+            name: crate::runtime::take(&mut object, "name", at)?,
+            phone: crate::runtime::take(&mut object, "phone", at)?,
+            email: crate::runtime::take(&mut object, "email", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "merchants"))]
+impl crate::runtime::ToJson for Contact {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put(&mut object, "phone", &self.phone);
+        crate::runtime::put(&mut object, "email", &self.email);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "merchants"))]
+crate::runtime::json_serde!(Contact);
 #[cfg(any(feature = "global", feature = "merchants"))]
 impl Contact {
     /// A builder; see its setters.
@@ -2712,51 +3396,6 @@ impl From<&str> for ContactType {
 }
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub"))]
 crate::runtime::string_enum!(ContactType);
-/// Information about the contract.
-///
-/// Shared by `ENTRUST.SIGNING payload.contract_information`, `GET /v3/edu-papay/contracts/id/{contract_id} response.contract_information`, `GET /v3/edu-papay/user/{openid}/contracts response.data.contract_information`, `TRANSACTION.FAIL payload.contract_information`.
-#[cfg(any(feature = "edu-papay", feature = "notifications"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ContractInformation {
-    /// WeChat Pay contract (agreement) ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contract_id: Option<String>,
-    /// Signing state of the contract.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contract_status: Option<String>,
-    /// Time the record was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub create_time: Option<String>,
-}
-#[cfg(any(feature = "edu-papay", feature = "notifications"))]
-impl crate::runtime::Schema for ContractInformation {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "contract_id",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "contract_status",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "create_time",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-#[cfg(any(feature = "edu-papay", feature = "notifications"))]
-impl crate::runtime::JsonResponse for ContractInformation {}
 /// State of the contract.
 ///
 /// Shared by `CREDIT_REPAYMENT.SIGN_CONTRACT payload.contract_state`, `CREDIT_REPAYMENT.TERMINATE_CONTRACT payload.contract_state`, `GET /v3/credit-repayment/partner/contracts/{out_contract_code} response.contract_state`, `POST /v3/credit-repayment/partner/contracts/terminate response.contract_info.contract_state`.
@@ -2798,6 +3437,43 @@ impl From<&str> for ContractState {
 }
 #[cfg(any(feature = "credit-repayment", feature = "notifications"))]
 crate::runtime::string_enum!(ContractState);
+/// Signing state of the contract.
+///
+/// Shared by `ENTRUST.RELEASE payload.contract_information.contract_status`, `ENTRUST.SIGNING payload.contract_information.contract_status`, `GET /v3/edu-papay/user/{openid}/contracts query.contract_status`, `PAYSCORE.USER_ACCEPTED payload.contract_status`, `PAYSCORE.USER_OPEN_SERVICE payload.contract_status`, `TRANSACTION.FAIL payload.contract_information.contract_status`.
+#[cfg(any(feature = "edu-papay", feature = "notifications"))]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ContractStatus {
+    /// `ADD`
+    Add,
+    /// `DELETE`
+    Delete,
+    /// A value the documentation does not list (yet), kept as received.
+    Unknown(crate::UnknownValue),
+}
+#[cfg(any(feature = "edu-papay", feature = "notifications"))]
+impl ContractStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ContractStatus::Add => "ADD",
+            ContractStatus::Delete => "DELETE",
+            ContractStatus::Unknown(value) => value.as_str(),
+        }
+    }
+}
+#[cfg(any(feature = "edu-papay", feature = "notifications"))]
+impl From<&str> for ContractStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "ADD" => ContractStatus::Add,
+            "DELETE" => ContractStatus::Delete,
+            other => ContractStatus::Unknown(crate::UnknownValue(other.to_owned())),
+        }
+    }
+}
+#[cfg(any(feature = "edu-papay", feature = "notifications"))]
+crate::runtime::string_enum!(ContractStatus);
 /// How the contract was terminated.
 ///
 /// Shared by `CREDIT_REPAYMENT.SIGN_CONTRACT payload.contract_terminated_mode`, `CREDIT_REPAYMENT.TERMINATE_CONTRACT payload.contract_terminated_mode`, `GET /v3/credit-repayment/partner/contracts/{out_contract_code} response.contract_terminated_mode`, `POST /v3/credit-repayment/partner/contracts/terminate response.contract_info.contract_terminated_mode`.
@@ -2955,12 +3631,34 @@ crate::runtime::string_enum!(ContractsContractState);
 ///
 /// Shared by `POST /v3/edu-papay/contracts/presign response`, `POST /v3/eduschoolpay/contracts/presign response`, `POST /v3/offlineface/contracts/presign response`.
 #[cfg(any(feature = "edu-papay", feature = "eduschoolpay", feature = "offlineface"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ContractsPresignResponse {
     /// Token of the pre-signing session.
     pub presign_token: String,
 }
+#[cfg(any(feature = "edu-papay", feature = "eduschoolpay", feature = "offlineface"))]
+impl crate::runtime::FromJson for ContractsPresignResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ContractsPresignResponse {
+            presign_token: crate::runtime::take(&mut object, "presign_token", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "edu-papay", feature = "eduschoolpay", feature = "offlineface"))]
+impl crate::runtime::ToJson for ContractsPresignResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "presign_token", &self.presign_token);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "edu-papay", feature = "eduschoolpay", feature = "offlineface"))]
+crate::runtime::json_serde!(ContractsPresignResponse);
 #[cfg(any(feature = "edu-papay", feature = "eduschoolpay", feature = "offlineface"))]
 impl crate::runtime::Schema for ContractsPresignResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -3109,12 +3807,34 @@ crate::runtime::string_enum!(Customs);
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/image-generation-tasks/{task_id} response.cut_out_result`, `PRODUCT_COUPON_SP.IMAGE_GENERATION payload.cut_out_result`.
 #[cfg(any(feature = "marketing", feature = "notifications"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CutOutResult {
     /// URL of the image.
     pub image_url: String,
 }
+#[cfg(any(feature = "marketing", feature = "notifications"))]
+impl crate::runtime::FromJson for CutOutResult {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CutOutResult {
+            image_url: crate::runtime::take(&mut object, "image_url", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "marketing", feature = "notifications"))]
+impl crate::runtime::ToJson for CutOutResult {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "image_url", &self.image_url);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "marketing", feature = "notifications"))]
+crate::runtime::json_serde!(CutOutResult);
 #[cfg(any(feature = "marketing", feature = "notifications"))]
 impl crate::runtime::Schema for CutOutResult {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -3133,7 +3853,7 @@ impl crate::runtime::JsonResponse for CutOutResult {}
 ///
 /// Shared by `GET /v3/certificates response.data`, `GET /v3/global/certificates response.data`.
 #[cfg(any(feature = "certificates", feature = "global"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Data {
     /// Certificate serial number.
@@ -3143,8 +3863,44 @@ pub struct Data {
     /// End of validity.
     pub expire_time: String,
     /// The certificate, encrypted with the APIv3 key.
-    pub encrypt_certificate: crate::types::EncryptCertificate,
+    pub encrypt_certificate: EncryptCertificate,
 }
+#[cfg(any(feature = "certificates", feature = "global"))]
+impl crate::runtime::FromJson for Data {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Data {
+            serial_no: crate::runtime::take(&mut object, "serial_no", at)?,
+            effective_time: crate::runtime::take(&mut object, "effective_time", at)?,
+            expire_time: crate::runtime::take(&mut object, "expire_time", at)?,
+            encrypt_certificate: crate::runtime::take(
+                &mut object,
+                "encrypt_certificate",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "certificates", feature = "global"))]
+impl crate::runtime::ToJson for Data {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "serial_no", &self.serial_no);
+        crate::runtime::put(&mut object, "effective_time", &self.effective_time);
+        crate::runtime::put(&mut object, "expire_time", &self.expire_time);
+        crate::runtime::put(
+            &mut object,
+            "encrypt_certificate",
+            &self.encrypt_certificate,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "certificates", feature = "global"))]
+crate::runtime::json_serde!(Data);
 #[cfg(any(feature = "certificates", feature = "global"))]
 impl crate::runtime::Schema for Data {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -3174,7 +3930,7 @@ impl crate::runtime::Schema for Data {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::types::EncryptCertificate as crate::runtime::Schema>::FIELDS,
+            fields: <EncryptCertificate as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -3184,7 +3940,7 @@ impl crate::runtime::JsonResponse for Data {}
 ///
 /// Shared by `GET /v3/global/settle/settlements response.data.amount`, `GET /v3/settle/settlements response.data.amount`.
 #[cfg(any(feature = "global", feature = "settle"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DataAmount {
     /// Amount already settled.
@@ -3202,6 +3958,40 @@ pub struct DataAmount {
     /// Handling fee, in the smallest currency unit.
     pub fee: i64,
 }
+#[cfg(any(feature = "global", feature = "settle"))]
+impl crate::runtime::FromJson for DataAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DataAmount {
+            settled: crate::runtime::take(&mut object, "settled", at)?,
+            unsettle: crate::runtime::take(&mut object, "unsettle", at)?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+            pay: crate::runtime::take(&mut object, "pay", at)?,
+            refund: crate::runtime::take(&mut object, "refund", at)?,
+            net: crate::runtime::take(&mut object, "net", at)?,
+            fee: crate::runtime::take(&mut object, "fee", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "settle"))]
+impl crate::runtime::ToJson for DataAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "settled", &self.settled);
+        crate::runtime::put(&mut object, "unsettle", &self.unsettle);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        crate::runtime::put(&mut object, "pay", &self.pay);
+        crate::runtime::put(&mut object, "refund", &self.refund);
+        crate::runtime::put(&mut object, "net", &self.net);
+        crate::runtime::put(&mut object, "fee", &self.fee);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "settle"))]
+crate::runtime::json_serde!(DataAmount);
 #[cfg(any(feature = "global", feature = "settle"))]
 impl crate::runtime::Schema for DataAmount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -3291,59 +4081,6 @@ impl From<&str> for DataBusinessType {
 }
 #[cfg(any(feature = "marketing", feature = "notifications"))]
 crate::runtime::string_enum!(DataBusinessType);
-/// Current state of the object.
-///
-/// Shared by `GET /v3/customs/orders response.data.state`, `GET /v3/global/customs/orders response.data.state`, `PATCH /v3/customs/orders response.state`, `PATCH /v3/global/customs/orders response.state`, `POST /v3/customs/orders response.state`, `POST /v3/customs/redeclare response.state` and 2 more.
-#[cfg(any(feature = "customs", feature = "global"))]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DataState {
-    /// `PROCESSING`
-    Processing,
-    /// `UNDECLARED`
-    Undeclared,
-    /// `SUBMITTED`
-    Submitted,
-    /// `SUCCESS`
-    Success,
-    /// `FAIL`
-    Fail,
-    /// `EXCEPT`
-    Except,
-    /// A value the documentation does not list (yet), kept as received.
-    Unknown(crate::UnknownValue),
-}
-#[cfg(any(feature = "customs", feature = "global"))]
-impl DataState {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            DataState::Processing => "PROCESSING",
-            DataState::Undeclared => "UNDECLARED",
-            DataState::Submitted => "SUBMITTED",
-            DataState::Success => "SUCCESS",
-            DataState::Fail => "FAIL",
-            DataState::Except => "EXCEPT",
-            DataState::Unknown(value) => value.as_str(),
-        }
-    }
-}
-#[cfg(any(feature = "customs", feature = "global"))]
-impl From<&str> for DataState {
-    fn from(value: &str) -> Self {
-        match value {
-            "PROCESSING" => DataState::Processing,
-            "UNDECLARED" => DataState::Undeclared,
-            "SUBMITTED" => DataState::Submitted,
-            "SUCCESS" => DataState::Success,
-            "FAIL" => DataState::Fail,
-            "EXCEPT" => DataState::Except,
-            other => DataState::Unknown(crate::UnknownValue(other.to_owned())),
-        }
-    }
-}
-#[cfg(any(feature = "customs", feature = "global"))]
-crate::runtime::string_enum!(DataState);
 /// Current status of the object.
 ///
 /// Shared by `GET /v3/global/refunds response.data.status`, `GET /v3/global/refunds/id/{refund_id} response.status`, `GET /v3/global/refunds/out-refund-no/{out_refund_no} response.status`, `GET /v3/refunds response.data.status`, `GET /v3/refunds/id/{refund_id} response.status`, `GET /v3/refunds/out-refund-no/{out_refund_no} response.status`.
@@ -3393,21 +4130,70 @@ crate::runtime::string_enum!(DataStatus);
 ///
 /// Shared by `GET /v3/marketing/membercard-open/cards response.data.date_information`, `GET /v3/marketing/membercard-open/cards/{card_id} response.date_information`, `POST /v3/brand/partner/card-member/user-cards/import-by-openid json.date_information`, `POST /v3/brand/partner/card-member/user-cards/import-by-phone json.date_information`, `POST /v3/marketing/membercard-open/cards response.date_information`.
 #[cfg(any(feature = "brand", feature = "marketing"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DateInformation {
     /// Type of the validity period.
-    pub r#type: crate::types::Type,
+    pub r#type: Type,
     /// Start of the availability period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_begin_time: Option<String>,
     /// End of the availability period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_end_time: Option<String>,
     /// Number of days the coupon stays valid once effective.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_day_after_receive: Option<i64>,
 }
+#[cfg(any(feature = "brand", feature = "marketing"))]
+impl crate::runtime::FromJson for DateInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DateInformation {
+            r#type: crate::runtime::take(&mut object, "type", at)?,
+            available_begin_time: crate::runtime::take_optional(
+                &mut object,
+                "available_begin_time",
+                at,
+            )?,
+            available_end_time: crate::runtime::take_optional(
+                &mut object,
+                "available_end_time",
+                at,
+            )?,
+            available_day_after_receive: crate::runtime::take_optional(
+                &mut object,
+                "available_day_after_receive",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "brand", feature = "marketing"))]
+impl crate::runtime::ToJson for DateInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(
+            &mut object,
+            "available_begin_time",
+            &self.available_begin_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "available_end_time",
+            &self.available_end_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "available_day_after_receive",
+            &self.available_day_after_receive,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "brand", feature = "marketing"))]
+crate::runtime::json_serde!(DateInformation);
 #[cfg(any(feature = "brand", feature = "marketing"))]
 impl crate::runtime::Schema for DateInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -3454,7 +4240,7 @@ impl DateInformation {
 #[cfg(any(feature = "brand", feature = "marketing"))]
 #[derive(Clone, Debug, Default)]
 pub struct DateInformationBuilder {
-    r#type: Option<crate::types::Type>,
+    r#type: Option<Type>,
     available_begin_time: Option<String>,
     available_end_time: Option<String>,
     available_day_after_receive: Option<i64>,
@@ -3462,12 +4248,12 @@ pub struct DateInformationBuilder {
 #[cfg(any(feature = "brand", feature = "marketing"))]
 impl DateInformationBuilder {
     /// **Required.** Type of the validity period.
-    pub fn r#type(mut self, value: impl Into<crate::types::Type>) -> Self {
+    pub fn r#type(mut self, value: impl Into<Type>) -> Self {
         self.r#type = Some(value.into());
         self
     }
     /// Sets or clears [`type`](Self::r#type) with a built value.
-    pub fn set_type(mut self, value: Option<crate::types::Type>) -> Self {
+    pub fn set_type(mut self, value: Option<Type>) -> Self {
         self.r#type = value;
         self
     }
@@ -3537,24 +4323,75 @@ impl From<DateInformation> for DateInformationBuilder {
         }
     }
 }
-/// Details of the item described by the enclosing object.
+/// Line items, used for per-product discounts.
 ///
-/// Shared by `POST /v3/global/micropay/transactions/pay json.detail`, `POST /v3/global/transactions/app json.detail`, `POST /v3/global/transactions/jsapi json.detail`, `POST /v3/global/transactions/mweb json.detail`, `POST /v3/global/transactions/native json.detail`, `POST /v3/transactions/app json.detail` and 4 more.
-#[cfg(any(feature = "global", feature = "transactions"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.detail`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.detail`, `GET /v3/pay/transactions/id/{transaction_id} response.detail`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.detail`, `POST /v3/pay/partner/transactions/app json.detail`, `POST /v3/pay/partner/transactions/h5 json.detail` and 8 more.
+#[cfg(any(feature = "notifications", feature = "pay"))]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Detail {
-    /// Original price of the whole order, in the smallest unit of the currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Original price of the whole order before discounts, in fen.
     pub cost_price: Option<i64>,
-    /// ID of the goods receipt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub receipt_id: Option<String>,
-    /// Item-level details of the goods in the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_detail: Option<Vec<crate::types::GoodsDetail>>,
+    /// Merchant receipt number.
+    pub invoice_id: Option<String>,
+    /// Products in the order.
+    pub goods_detail: Option<Vec<GoodsDetail>>,
 }
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::FromJson for Detail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Detail {
+            cost_price: crate::runtime::take_optional(&mut object, "cost_price", at)?,
+            invoice_id: crate::runtime::take_optional(&mut object, "invoice_id", at)?,
+            goods_detail: crate::runtime::take_optional(&mut object, "goods_detail", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::ToJson for Detail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "cost_price", &self.cost_price);
+        crate::runtime::put_optional(&mut object, "invoice_id", &self.invoice_id);
+        crate::runtime::put_optional(&mut object, "goods_detail", &self.goods_detail);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+crate::runtime::json_serde!(Detail);
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::Schema for Detail {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "cost_price",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "invoice_id",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "goods_detail",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: true,
+            fields: <GoodsDetail as crate::runtime::Schema>::FIELDS,
+        },
+    ];
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::JsonResponse for Detail {}
+#[cfg(any(feature = "notifications", feature = "pay"))]
 impl Detail {
     /// A builder; see its setters.
     pub fn builder() -> DetailBuilder {
@@ -3562,16 +4399,16 @@ impl Detail {
     }
 }
 /// Builds a [`Detail`]: one setter per field; `build()` names every missing required field.
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(any(feature = "notifications", feature = "pay"))]
 #[derive(Clone, Debug, Default)]
 pub struct DetailBuilder {
     cost_price: Option<i64>,
-    receipt_id: Option<String>,
-    goods_detail: Option<Vec<crate::types::GoodsDetailBuilder>>,
+    invoice_id: Option<String>,
+    goods_detail: Option<Vec<GoodsDetailBuilder>>,
 }
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(any(feature = "notifications", feature = "pay"))]
 impl DetailBuilder {
-    /// Original price of the whole order, in the smallest unit of the currency.
+    /// Original price of the whole order before discounts, in fen.
     pub fn cost_price(mut self, value: impl Into<i64>) -> Self {
         self.cost_price = Some(value.into());
         self
@@ -3581,31 +4418,25 @@ impl DetailBuilder {
         self.cost_price = value;
         self
     }
-    /// ID of the goods receipt.
-    pub fn receipt_id(mut self, value: impl Into<String>) -> Self {
-        self.receipt_id = Some(value.into());
+    /// Merchant receipt number.
+    pub fn invoice_id(mut self, value: impl Into<String>) -> Self {
+        self.invoice_id = Some(value.into());
         self
     }
-    /// Sets or clears [`receipt_id`](Self::receipt_id) with a built value.
-    pub fn set_receipt_id(mut self, value: Option<String>) -> Self {
-        self.receipt_id = value;
+    /// Sets or clears [`invoice_id`](Self::invoice_id) with a built value.
+    pub fn set_invoice_id(mut self, value: Option<String>) -> Self {
+        self.invoice_id = value;
         self
     }
-    /// Item-level details of the goods in the order.
+    /// Products in the order.
     ///
     /// Adds one item (its builder or a built value) to the list.
-    pub fn goods_detail(
-        mut self,
-        item: impl Into<crate::types::GoodsDetailBuilder>,
-    ) -> Self {
+    pub fn goods_detail(mut self, item: impl Into<GoodsDetailBuilder>) -> Self {
         self.goods_detail.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`goods_detail`](Self::goods_detail) with a built value.
-    pub fn set_goods_detail(
-        mut self,
-        value: Option<Vec<crate::types::GoodsDetail>>,
-    ) -> Self {
+    pub fn set_goods_detail(mut self, value: Option<Vec<GoodsDetail>>) -> Self {
         self.goods_detail = value
             .map(|items| items.into_iter().map(Into::into).collect());
         self
@@ -3618,7 +4449,7 @@ impl DetailBuilder {
         crate::runtime::finish(value, problems)
     }
 }
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(any(feature = "notifications", feature = "pay"))]
 impl crate::runtime::Builder for DetailBuilder {
     type Output = Detail;
     fn build_at(
@@ -3634,125 +4465,59 @@ impl crate::runtime::Builder for DetailBuilder {
         };
         Some(Detail {
             cost_price: self.cost_price,
-            receipt_id: self.receipt_id,
+            invoice_id: self.invoice_id,
             goods_detail: goods_detail?,
         })
     }
 }
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(any(feature = "notifications", feature = "pay"))]
 impl From<Detail> for DetailBuilder {
     fn from(value: Detail) -> Self {
         DetailBuilder {
             cost_price: value.cost_price,
-            receipt_id: value.receipt_id,
+            invoice_id: value.invoice_id,
             goods_detail: value
                 .goods_detail
                 .map(|items| items.into_iter().map(Into::into).collect()),
         }
     }
 }
-/// Item-level details of the goods in the order.
-///
-/// Shared by `POST /v3/global/micropay/transactions/pay response.detail.goods_detail`, `POST /v3/transactions/micropay response.detail.goods_detail`.
-#[cfg(any(feature = "global", feature = "transactions"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct DetailGoodsDetail {
-    /// The merchant's code for the goods.
-    pub goods_id: String,
-    /// Remark on the goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_remark: Option<String>,
-    /// Quantity of the item.
-    pub quantity: i64,
-    /// Unit price, in the smallest unit of the currency.
-    pub price: i64,
-}
-#[cfg(any(feature = "global", feature = "transactions"))]
-impl crate::runtime::Schema for DetailGoodsDetail {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "goods_id",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "goods_remark",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "quantity",
-            kind: crate::runtime::Kind::Integer,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "price",
-            kind: crate::runtime::Kind::Integer,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-#[cfg(any(feature = "global", feature = "transactions"))]
-impl crate::runtime::JsonResponse for DetailGoodsDetail {}
-/// Type of the discount.
-///
-/// Shared by `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no} response.promotion_detail.type`, `GET /v3/global/papay/transactions/{transaction_id} response.promotion_detail.type`, `GET /v3/global/refunds response.data.refund_detail.type`, `GET /v3/global/refunds/id/{refund_id} response.detail.type`, `GET /v3/global/refunds/out-refund-no/{out_refund_no} response.detail.type`, `GET /v3/global/transactions/id/{transaction_id} response.promotion_detail.type` and 11 more.
-#[cfg(any(feature = "global", feature = "refunds", feature = "transactions"))]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DetailType {
-    /// `COUPON`
-    Coupon,
-    /// `DISCOUNT`
-    Discount,
-    /// A value the documentation does not list (yet), kept as received.
-    Unknown(crate::UnknownValue),
-}
-#[cfg(any(feature = "global", feature = "refunds", feature = "transactions"))]
-impl DetailType {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            DetailType::Coupon => "COUPON",
-            DetailType::Discount => "DISCOUNT",
-            DetailType::Unknown(value) => value.as_str(),
-        }
-    }
-}
-#[cfg(any(feature = "global", feature = "refunds", feature = "transactions"))]
-impl From<&str> for DetailType {
-    fn from(value: &str) -> Self {
-        match value {
-            "COUPON" => DetailType::Coupon,
-            "DISCOUNT" => DetailType::Discount,
-            other => DetailType::Unknown(crate::UnknownValue(other.to_owned())),
-        }
-    }
-}
-#[cfg(any(feature = "global", feature = "refunds", feature = "transactions"))]
-crate::runtime::string_enum!(DetailType);
 /// Information about the device.
 ///
 /// Shared by `GET /v3/eduschoolpay/transactions/id/{transaction_id} response.device_info`, `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no} response.device_info`, `POST /v3/eduschoolpay/transactions json.device_info`, `POST /v3/eduschoolpay/transactions response.device_info`, `POST /v3/vehicle/etc/transactions/highway json.device_info`, `TRANSACTION.INDUSTRY_FAILED payload.device_info` and 1 more.
 #[cfg(any(feature = "eduschoolpay", feature = "notifications", feature = "vehicle"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DeviceInfo {
     /// ID of the device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// IP address of the merchant device.
     pub device_ip: String,
 }
+#[cfg(any(feature = "eduschoolpay", feature = "notifications", feature = "vehicle"))]
+impl crate::runtime::FromJson for DeviceInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DeviceInfo {
+            device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+            device_ip: crate::runtime::take(&mut object, "device_ip", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "eduschoolpay", feature = "notifications", feature = "vehicle"))]
+impl crate::runtime::ToJson for DeviceInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+        crate::runtime::put(&mut object, "device_ip", &self.device_ip);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "eduschoolpay", feature = "notifications", feature = "vehicle"))]
+crate::runtime::json_serde!(DeviceInfo);
 #[cfg(any(feature = "eduschoolpay", feature = "notifications", feature = "vehicle"))]
 impl crate::runtime::Schema for DeviceInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -3851,16 +4616,38 @@ impl From<DeviceInfo> for DeviceInfoBuilder {
 ///
 /// Shared by `GET /v3/global/merchants/{sub_mchid} response.director`, `GET /v3/merchants/{sub_mchid} response.director`, `PATCH /v3/global/merchants/{sub_mchid} json.director`, `POST /v3/global/merchants json.director`, `POST /v3/merchants json.director`, `PUT /v3/merchants json.director`.
 #[cfg(any(feature = "global", feature = "merchants"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Director {
     /// Name of the director.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Number of the document or certificate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
 }
+#[cfg(any(feature = "global", feature = "merchants"))]
+impl crate::runtime::FromJson for Director {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Director {
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            number: crate::runtime::take_optional(&mut object, "number", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "merchants"))]
+impl crate::runtime::ToJson for Director {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "number", &self.number);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "merchants"))]
+crate::runtime::json_serde!(Director);
 #[cfg(any(feature = "global", feature = "merchants"))]
 impl crate::runtime::Schema for Director {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -3953,7 +4740,7 @@ impl From<Director> for DirectorBuilder {
 ///
 /// Shared by `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply response`, `POST /v3/recharge/bank-transfer-recharges/apply response`.
 #[cfg(any(feature = "platsolution", feature = "recharge"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EcommerceBankTransferRechargesApplyResponse {
     /// WeChat Pay ID of the recharge.
@@ -3961,8 +4748,42 @@ pub struct EcommerceBankTransferRechargesApplyResponse {
     /// The merchant's own recharge number.
     pub out_recharge_no: String,
     /// `transfer_in_account`
-    pub transfer_in_account: crate::types::TransferInAccount,
+    pub transfer_in_account: TransferInAccount,
 }
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+impl crate::runtime::FromJson for EcommerceBankTransferRechargesApplyResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceBankTransferRechargesApplyResponse {
+            recharge_id: crate::runtime::take(&mut object, "recharge_id", at)?,
+            out_recharge_no: crate::runtime::take(&mut object, "out_recharge_no", at)?,
+            transfer_in_account: crate::runtime::take(
+                &mut object,
+                "transfer_in_account",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+impl crate::runtime::ToJson for EcommerceBankTransferRechargesApplyResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "recharge_id", &self.recharge_id);
+        crate::runtime::put(&mut object, "out_recharge_no", &self.out_recharge_no);
+        crate::runtime::put(
+            &mut object,
+            "transfer_in_account",
+            &self.transfer_in_account,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+crate::runtime::json_serde!(EcommerceBankTransferRechargesApplyResponse);
 #[cfg(any(feature = "platsolution", feature = "recharge"))]
 impl crate::runtime::Schema for EcommerceBankTransferRechargesApplyResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -3985,60 +4806,17 @@ impl crate::runtime::Schema for EcommerceBankTransferRechargesApplyResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::types::TransferInAccount as crate::runtime::Schema>::FIELDS,
+            fields: <TransferInAccount as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 #[cfg(any(feature = "platsolution", feature = "recharge"))]
 impl crate::runtime::JsonResponse for EcommerceBankTransferRechargesApplyResponse {}
-/// Scene of the recharge.
-///
-/// Shared by `GET /v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no} response.recharge_scene`, `GET /v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no} response.recharge_scene`.
-#[cfg(any(feature = "platsolution", feature = "recharge"))]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum EcommerceBankTransferRechargesOutRechargeNoRechargeScene {
-    /// `ECOMMERCE_BANK_TRANSFER`
-    EcommerceBankTransfer,
-    /// A value the documentation does not list (yet), kept as received.
-    Unknown(crate::UnknownValue),
-}
-#[cfg(any(feature = "platsolution", feature = "recharge"))]
-impl EcommerceBankTransferRechargesOutRechargeNoRechargeScene {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            EcommerceBankTransferRechargesOutRechargeNoRechargeScene::EcommerceBankTransfer => {
-                "ECOMMERCE_BANK_TRANSFER"
-            }
-            EcommerceBankTransferRechargesOutRechargeNoRechargeScene::Unknown(value) => {
-                value.as_str()
-            }
-        }
-    }
-}
-#[cfg(any(feature = "platsolution", feature = "recharge"))]
-impl From<&str> for EcommerceBankTransferRechargesOutRechargeNoRechargeScene {
-    fn from(value: &str) -> Self {
-        match value {
-            "ECOMMERCE_BANK_TRANSFER" => {
-                EcommerceBankTransferRechargesOutRechargeNoRechargeScene::EcommerceBankTransfer
-            }
-            other => {
-                EcommerceBankTransferRechargesOutRechargeNoRechargeScene::Unknown(
-                    crate::UnknownValue(other.to_owned()),
-                )
-            }
-        }
-    }
-}
-#[cfg(any(feature = "platsolution", feature = "recharge"))]
-crate::runtime::string_enum!(EcommerceBankTransferRechargesOutRechargeNoRechargeScene);
 /// The response.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no} response`, `GET /v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no} response`.
 #[cfg(any(feature = "platsolution", feature = "recharge"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EcommerceBankTransferRechargesOutRechargeNoResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -4048,29 +4826,88 @@ pub struct EcommerceBankTransferRechargesOutRechargeNoResponse {
     /// The merchant's own recharge number.
     pub out_recharge_no: String,
     /// Type of the account.
-    pub account_type: crate::types::AccountType,
+    pub account_type: AccountType,
     /// State of the recharge.
-    pub recharge_state: crate::types::RechargeState,
+    pub recharge_state: RechargeState,
     /// Scene of the recharge.
-    pub recharge_scene: crate::types::EcommerceBankTransferRechargesOutRechargeNoRechargeScene,
+    pub recharge_scene: EcommerceBankTransferRechargesOutRechargeNoResponseRechargeScene,
     /// Description of the recharge state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recharge_state_desc: Option<String>,
     /// Amount of the recharge.
-    pub recharge_amount: crate::types::RechargeAmount,
+    pub recharge_amount: RechargeAmount,
     /// Information about the bank transfer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bank_transfer_info: Option<crate::types::BankTransferInfo>,
+    pub bank_transfer_info: Option<BankTransferInfo>,
     /// Time the request was accepted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accept_time: Option<String>,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// Time the record was closed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_time: Option<String>,
 }
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+impl crate::runtime::FromJson for EcommerceBankTransferRechargesOutRechargeNoResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceBankTransferRechargesOutRechargeNoResponse {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            recharge_id: crate::runtime::take(&mut object, "recharge_id", at)?,
+            out_recharge_no: crate::runtime::take(&mut object, "out_recharge_no", at)?,
+            account_type: crate::runtime::take(&mut object, "account_type", at)?,
+            recharge_state: crate::runtime::take(&mut object, "recharge_state", at)?,
+            recharge_scene: crate::runtime::take(&mut object, "recharge_scene", at)?,
+            recharge_state_desc: crate::runtime::take_optional(
+                &mut object,
+                "recharge_state_desc",
+                at,
+            )?,
+            recharge_amount: crate::runtime::take(&mut object, "recharge_amount", at)?,
+            bank_transfer_info: crate::runtime::take_optional(
+                &mut object,
+                "bank_transfer_info",
+                at,
+            )?,
+            accept_time: crate::runtime::take_optional(&mut object, "accept_time", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            close_time: crate::runtime::take_optional(&mut object, "close_time", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+impl crate::runtime::ToJson for EcommerceBankTransferRechargesOutRechargeNoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "recharge_id", &self.recharge_id);
+        crate::runtime::put(&mut object, "out_recharge_no", &self.out_recharge_no);
+        crate::runtime::put(&mut object, "account_type", &self.account_type);
+        crate::runtime::put(&mut object, "recharge_state", &self.recharge_state);
+        crate::runtime::put(&mut object, "recharge_scene", &self.recharge_scene);
+        crate::runtime::put_optional(
+            &mut object,
+            "recharge_state_desc",
+            &self.recharge_state_desc,
+        );
+        crate::runtime::put(&mut object, "recharge_amount", &self.recharge_amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "bank_transfer_info",
+            &self.bank_transfer_info,
+        );
+        crate::runtime::put_optional(&mut object, "accept_time", &self.accept_time);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put_optional(&mut object, "close_time", &self.close_time);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+crate::runtime::json_serde!(EcommerceBankTransferRechargesOutRechargeNoResponse);
 #[cfg(any(feature = "platsolution", feature = "recharge"))]
 impl crate::runtime::Schema for EcommerceBankTransferRechargesOutRechargeNoResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -4128,14 +4965,14 @@ impl crate::runtime::Schema for EcommerceBankTransferRechargesOutRechargeNoRespo
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::types::RechargeAmount as crate::runtime::Schema>::FIELDS,
+            fields: <RechargeAmount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "bank_transfer_info",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::BankTransferInfo as crate::runtime::Schema>::FIELDS,
+            fields: <BankTransferInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "accept_time",
@@ -4163,6 +5000,51 @@ impl crate::runtime::Schema for EcommerceBankTransferRechargesOutRechargeNoRespo
 #[cfg(any(feature = "platsolution", feature = "recharge"))]
 impl crate::runtime::JsonResponse
 for EcommerceBankTransferRechargesOutRechargeNoResponse {}
+/// Scene of the recharge.
+///
+/// Shared by `GET /v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no} response.recharge_scene`, `GET /v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no} response.recharge_scene`.
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EcommerceBankTransferRechargesOutRechargeNoResponseRechargeScene {
+    /// `ECOMMERCE_BANK_TRANSFER`
+    EcommerceBankTransfer,
+    /// A value the documentation does not list (yet), kept as received.
+    Unknown(crate::UnknownValue),
+}
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+impl EcommerceBankTransferRechargesOutRechargeNoResponseRechargeScene {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EcommerceBankTransferRechargesOutRechargeNoResponseRechargeScene::EcommerceBankTransfer => {
+                "ECOMMERCE_BANK_TRANSFER"
+            }
+            EcommerceBankTransferRechargesOutRechargeNoResponseRechargeScene::Unknown(
+                value,
+            ) => value.as_str(),
+        }
+    }
+}
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+impl From<&str> for EcommerceBankTransferRechargesOutRechargeNoResponseRechargeScene {
+    fn from(value: &str) -> Self {
+        match value {
+            "ECOMMERCE_BANK_TRANSFER" => {
+                EcommerceBankTransferRechargesOutRechargeNoResponseRechargeScene::EcommerceBankTransfer
+            }
+            other => {
+                EcommerceBankTransferRechargesOutRechargeNoResponseRechargeScene::Unknown(
+                    crate::UnknownValue(other.to_owned()),
+                )
+            }
+        }
+    }
+}
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+crate::runtime::string_enum!(
+    EcommerceBankTransferRechargesOutRechargeNoResponseRechargeScene
+);
 /// Type of the account.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no} response.account_type`, `POST /v3/platsolution/ecommerce/recharges/apply json.account_type`, `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close response.account_type`, `RECHARGE.CLOSED payload.account_type`, `RECHARGE.SUCCESS payload.account_type`.
@@ -4208,7 +5090,7 @@ crate::runtime::string_enum!(EcommerceRechargesApplyAccountType);
 ///
 /// Shared by `GET /v3/certificates response.data.encrypt_certificate`, `GET /v3/global/certificates response.data.encrypt_certificate`.
 #[cfg(any(feature = "certificates", feature = "global"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EncryptCertificate {
     /// Encryption algorithm, such as AEAD_AES_256_GCM.
@@ -4220,6 +5102,34 @@ pub struct EncryptCertificate {
     /// Base64 ciphertext of the PEM certificate.
     pub ciphertext: String,
 }
+#[cfg(any(feature = "certificates", feature = "global"))]
+impl crate::runtime::FromJson for EncryptCertificate {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EncryptCertificate {
+            algorithm: crate::runtime::take(&mut object, "algorithm", at)?,
+            nonce: crate::runtime::take(&mut object, "nonce", at)?,
+            associated_data: crate::runtime::take(&mut object, "associated_data", at)?,
+            ciphertext: crate::runtime::take(&mut object, "ciphertext", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "certificates", feature = "global"))]
+impl crate::runtime::ToJson for EncryptCertificate {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "algorithm", &self.algorithm);
+        crate::runtime::put(&mut object, "nonce", &self.nonce);
+        crate::runtime::put(&mut object, "associated_data", &self.associated_data);
+        crate::runtime::put(&mut object, "ciphertext", &self.ciphertext);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "certificates", feature = "global"))]
+crate::runtime::json_serde!(EncryptCertificate);
 #[cfg(any(feature = "certificates", feature = "global"))]
 impl crate::runtime::Schema for EncryptCertificate {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -4259,19 +5169,58 @@ impl crate::runtime::JsonResponse for EncryptCertificate {}
 ///
 /// Shared by `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields.enum_check_rule`, `GET /v3/mch-manage/mch-manage-records/{manage_record_id} response.requested_item_info.record_fields.enum_check_rule`, `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields.enum_check_rule`, `GET /v3/transaction-block/transaction-block-records/{block_record_id} response.requested_item_info.record_fields.enum_check_rule`, `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions json.submit_data.record_fields.enum_check_rule`, `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid} json.submit_data.record_fields.enum_check_rule`.
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EnumCheckRule {
     /// Minimum number of entries in the list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_list_length: Option<crate::runtime::Number>,
     /// Maximum number of entries in the list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_list_length: Option<crate::runtime::Number>,
     /// Options that can be chosen for the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enum_values: Option<Vec<String>>,
 }
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::FromJson for EnumCheckRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EnumCheckRule {
+            min_list_length: crate::runtime::take_optional(
+                &mut object,
+                "min_list_length",
+                at,
+            )?,
+            max_list_length: crate::runtime::take_optional(
+                &mut object,
+                "max_list_length",
+                at,
+            )?,
+            enum_values: crate::runtime::take_optional(&mut object, "enum_values", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::ToJson for EnumCheckRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "min_list_length",
+            &self.min_list_length,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "max_list_length",
+            &self.max_list_length,
+        );
+        crate::runtime::put_optional(&mut object, "enum_values", &self.enum_values);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+crate::runtime::json_serde!(EnumCheckRule);
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
 impl crate::runtime::Schema for EnumCheckRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -4463,15 +5412,38 @@ crate::runtime::string_enum!(EnumFileExts);
 ///
 /// Shared by `POST /v3/papay/contracts/{contract_id}/notify json.estimated_amount`, `POST /v3/partner-papay/contracts/{contract_id}/notify json.estimated_amount`.
 #[cfg(any(feature = "papay", feature = "partner-papay"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EstimatedAmount {
     /// Amount in the smallest unit of the currency (fen for CNY).
     pub amount: crate::runtime::Number,
     /// Currency as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
+#[cfg(any(feature = "papay", feature = "partner-papay"))]
+impl crate::runtime::FromJson for EstimatedAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EstimatedAmount {
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "papay", feature = "partner-papay"))]
+impl crate::runtime::ToJson for EstimatedAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "papay", feature = "partner-papay"))]
+crate::runtime::json_serde!(EstimatedAmount);
 #[cfg(any(feature = "papay", feature = "partner-papay"))]
 impl EstimatedAmount {
     /// A builder; see its setters.
@@ -4544,16 +5516,38 @@ impl From<EstimatedAmount> for EstimatedAmountBuilder {
 ///
 /// Shared by `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no} response.amount.exchange_rate`, `GET /v3/global/papay/transactions/{transaction_id} response.amount.exchange_rate`, `GET /v3/global/transactions/id/{transaction_id} response.amount.exchange_rate`, `GET /v3/global/transactions/out-trade-no/{out_trade_no} response.amount.exchange_rate`, `GET /v3/refunds response.data.amount.exchange_rate`, `GET /v3/refunds/id/{refund_id} response.amount.exchange_rate` and 6 more.
 #[cfg(any(feature = "global", feature = "refunds", feature = "transactions"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ExchangeRate {
     /// Type of the exchange rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::types::ExchangeRateType>,
+    pub r#type: Option<ExchangeRateType>,
     /// Exchange rate value, scaled by 10^8.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<i64>,
 }
+#[cfg(any(feature = "global", feature = "refunds", feature = "transactions"))]
+impl crate::runtime::FromJson for ExchangeRate {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ExchangeRate {
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            rate: crate::runtime::take_optional(&mut object, "rate", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "refunds", feature = "transactions"))]
+impl crate::runtime::ToJson for ExchangeRate {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "rate", &self.rate);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "refunds", feature = "transactions"))]
+crate::runtime::json_serde!(ExchangeRate);
 #[cfg(any(feature = "global", feature = "refunds", feature = "transactions"))]
 impl crate::runtime::Schema for ExchangeRate {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -4612,18 +5606,42 @@ crate::runtime::string_enum!(ExchangeRateType);
 ///
 /// Shared by `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id} response.fapiao_information.extra_information`, `GET /v3/new-tax-control-fapiao/merchant/base-information response.extra_information`, `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards json.fapiao_card_information.extra_information`, `POST /v3/taxi-invoice/cards json.fapiao_card_information.extra_information`.
 #[cfg(any(feature = "new-tax-control-fapiao", feature = "taxi-invoice"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ExtraInformation {
     /// Name of the payee on the invoice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payee: Option<String>,
     /// Name of the reviewer on the invoice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewer: Option<String>,
     /// Name of the drawer on the invoice.
     pub drawer: String,
 }
+#[cfg(any(feature = "new-tax-control-fapiao", feature = "taxi-invoice"))]
+impl crate::runtime::FromJson for ExtraInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ExtraInformation {
+            payee: crate::runtime::take_optional(&mut object, "payee", at)?,
+            reviewer: crate::runtime::take_optional(&mut object, "reviewer", at)?,
+            drawer: crate::runtime::take(&mut object, "drawer", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "new-tax-control-fapiao", feature = "taxi-invoice"))]
+impl crate::runtime::ToJson for ExtraInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "payee", &self.payee);
+        crate::runtime::put_optional(&mut object, "reviewer", &self.reviewer);
+        crate::runtime::put(&mut object, "drawer", &self.drawer);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "new-tax-control-fapiao", feature = "taxi-invoice"))]
+crate::runtime::json_serde!(ExtraInformation);
 #[cfg(any(feature = "new-tax-control-fapiao", feature = "taxi-invoice"))]
 impl crate::runtime::Schema for ExtraInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -4798,12 +5816,34 @@ crate::runtime::string_enum!(FailReason);
 ///
 /// Shared by `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file response`, `POST /v3/taxi-invoice/cards/upload-file response`.
 #[cfg(any(feature = "new-tax-control-fapiao", feature = "taxi-invoice"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FapiaoApplicationsUploadFapiaoFileResponse {
     /// Media ID of the uploaded electronic invoice file.
     pub fapiao_media_id: String,
 }
+#[cfg(any(feature = "new-tax-control-fapiao", feature = "taxi-invoice"))]
+impl crate::runtime::FromJson for FapiaoApplicationsUploadFapiaoFileResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FapiaoApplicationsUploadFapiaoFileResponse {
+            fapiao_media_id: crate::runtime::take(&mut object, "fapiao_media_id", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "new-tax-control-fapiao", feature = "taxi-invoice"))]
+impl crate::runtime::ToJson for FapiaoApplicationsUploadFapiaoFileResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "fapiao_media_id", &self.fapiao_media_id);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "new-tax-control-fapiao", feature = "taxi-invoice"))]
+crate::runtime::json_serde!(FapiaoApplicationsUploadFapiaoFileResponse);
 #[cfg(any(feature = "new-tax-control-fapiao", feature = "taxi-invoice"))]
 impl crate::runtime::Schema for FapiaoApplicationsUploadFapiaoFileResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -4822,55 +5862,126 @@ impl crate::runtime::JsonResponse for FapiaoApplicationsUploadFapiaoFileResponse
 ///
 /// Shared by `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields.repeated_field_data.field_data`, `GET /v3/mch-manage/mch-manage-records/{manage_record_id} response.requested_item_info.record_fields.repeated_field_data.field_data`, `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields.repeated_field_data.field_data`, `GET /v3/transaction-block/transaction-block-records/{block_record_id} response.requested_item_info.record_fields.repeated_field_data.field_data`, `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions json.submit_data.record_fields.repeated_field_data.field_data`, `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid} json.submit_data.record_fields.repeated_field_data.field_data`.
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FieldData {
     /// Longitude of the location.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longitude: Option<String>,
     /// Latitude of the location.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latitude: Option<String>,
     /// Province.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province: Option<String>,
     /// City.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// District.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub area: Option<String>,
     /// Street.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub street: Option<String>,
     /// Address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// Name of the address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// WeChat Pay order ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wechat_order_id: Option<String>,
     /// The merchant's own order number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_order_id: Option<String>,
     /// Time of the transaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_time: Option<String>,
     /// Amount of the transaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_money_amount: Option<String>,
     /// Goods of the transaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_goods: Option<String>,
     /// Whether the goods are shipped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logistic_flag: Option<crate::runtime::Number>,
     /// Images of the evidence.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence_img_list: Option<Vec<String>>,
 }
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::FromJson for FieldData {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FieldData {
+            longitude: crate::runtime::take_optional(&mut object, "longitude", at)?,
+            latitude: crate::runtime::take_optional(&mut object, "latitude", at)?,
+            province: crate::runtime::take_optional(&mut object, "province", at)?,
+            city: crate::runtime::take_optional(&mut object, "city", at)?,
+            area: crate::runtime::take_optional(&mut object, "area", at)?,
+            street: crate::runtime::take_optional(&mut object, "street", at)?,
+            address: crate::runtime::take_optional(&mut object, "address", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            wechat_order_id: crate::runtime::take_optional(
+                &mut object,
+                "wechat_order_id",
+                at,
+            )?,
+            merchant_order_id: crate::runtime::take_optional(
+                &mut object,
+                "merchant_order_id",
+                at,
+            )?,
+            trade_time: crate::runtime::take_optional(&mut object, "trade_time", at)?,
+            trade_money_amount: crate::runtime::take_optional(
+                &mut object,
+                "trade_money_amount",
+                at,
+            )?,
+            trade_goods: crate::runtime::take_optional(&mut object, "trade_goods", at)?,
+            logistic_flag: crate::runtime::take_optional(
+                &mut object,
+                "logistic_flag",
+                at,
+            )?,
+            evidence_img_list: crate::runtime::take_optional(
+                &mut object,
+                "evidence_img_list",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::ToJson for FieldData {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "longitude", &self.longitude);
+        crate::runtime::put_optional(&mut object, "latitude", &self.latitude);
+        crate::runtime::put_optional(&mut object, "province", &self.province);
+        crate::runtime::put_optional(&mut object, "city", &self.city);
+        crate::runtime::put_optional(&mut object, "area", &self.area);
+        crate::runtime::put_optional(&mut object, "street", &self.street);
+        crate::runtime::put_optional(&mut object, "address", &self.address);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(
+            &mut object,
+            "wechat_order_id",
+            &self.wechat_order_id,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "merchant_order_id",
+            &self.merchant_order_id,
+        );
+        crate::runtime::put_optional(&mut object, "trade_time", &self.trade_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "trade_money_amount",
+            &self.trade_money_amount,
+        );
+        crate::runtime::put_optional(&mut object, "trade_goods", &self.trade_goods);
+        crate::runtime::put_optional(&mut object, "logistic_flag", &self.logistic_flag);
+        crate::runtime::put_optional(
+            &mut object,
+            "evidence_img_list",
+            &self.evidence_img_list,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+crate::runtime::json_serde!(FieldData);
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
 impl crate::runtime::Schema for FieldData {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -5225,22 +6336,74 @@ impl From<FieldData> for FieldDataBuilder {
 ///
 /// Shared by `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields.file_check_rule`, `GET /v3/mch-manage/mch-manage-records/{manage_record_id} response.requested_item_info.record_fields.file_check_rule`, `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields.file_check_rule`, `GET /v3/transaction-block/transaction-block-records/{block_record_id} response.requested_item_info.record_fields.file_check_rule`, `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions json.submit_data.record_fields.file_check_rule`, `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid} json.submit_data.record_fields.file_check_rule`.
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FileCheckRule {
     /// Minimum number of entries in the list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_list_length: Option<crate::runtime::Number>,
     /// Maximum number of entries in the list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_list_length: Option<crate::runtime::Number>,
     /// File extensions allowed for the upload.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enum_file_exts: Option<Vec<crate::types::EnumFileExts>>,
+    pub enum_file_exts: Option<Vec<EnumFileExts>>,
     /// Maximum size of the uploaded file, in MB.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_file_size: Option<crate::runtime::Number>,
 }
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::FromJson for FileCheckRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FileCheckRule {
+            min_list_length: crate::runtime::take_optional(
+                &mut object,
+                "min_list_length",
+                at,
+            )?,
+            max_list_length: crate::runtime::take_optional(
+                &mut object,
+                "max_list_length",
+                at,
+            )?,
+            enum_file_exts: crate::runtime::take_optional(
+                &mut object,
+                "enum_file_exts",
+                at,
+            )?,
+            max_file_size: crate::runtime::take_optional(
+                &mut object,
+                "max_file_size",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::ToJson for FileCheckRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "min_list_length",
+            &self.min_list_length,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "max_list_length",
+            &self.max_list_length,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "enum_file_exts",
+            &self.enum_file_exts,
+        );
+        crate::runtime::put_optional(&mut object, "max_file_size", &self.max_file_size);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+crate::runtime::json_serde!(FileCheckRule);
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
 impl crate::runtime::Schema for FileCheckRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -5289,7 +6452,7 @@ impl FileCheckRule {
 pub struct FileCheckRuleBuilder {
     min_list_length: Option<crate::runtime::Number>,
     max_list_length: Option<crate::runtime::Number>,
-    enum_file_exts: Option<Vec<crate::types::EnumFileExts>>,
+    enum_file_exts: Option<Vec<EnumFileExts>>,
     max_file_size: Option<crate::runtime::Number>,
 }
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
@@ -5317,18 +6480,12 @@ impl FileCheckRuleBuilder {
     /// File extensions allowed for the upload.
     ///
     /// Adds one item to the list.
-    pub fn enum_file_exts(
-        mut self,
-        item: impl Into<crate::types::EnumFileExts>,
-    ) -> Self {
+    pub fn enum_file_exts(mut self, item: impl Into<EnumFileExts>) -> Self {
         self.enum_file_exts.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`enum_file_exts`](Self::enum_file_exts) with a built value.
-    pub fn set_enum_file_exts(
-        mut self,
-        value: Option<Vec<crate::types::EnumFileExts>>,
-    ) -> Self {
+    pub fn set_enum_file_exts(mut self, value: Option<Vec<EnumFileExts>>) -> Self {
         self.enum_file_exts = value;
         self
     }
@@ -5381,16 +6538,50 @@ impl From<FileCheckRule> for FileCheckRuleBuilder {
 ///
 /// Shared by `POST /v3/apply4subject/applyment json.subject_info.finance_institution_info`, `POST /v3/applyment4sub/applyment/ json.subject_info.finance_institution_info`, `POST /v3/ecommerce/applyments/ json.finance_institution_info`, `POST /v3/ecommerce/applyments/submit-account-hosting-applyment json.finance_institution_info`.
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FinanceInstitutionInfo {
     /// Type of financial institution.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finance_type: Option<crate::types::FinanceType>,
+    pub finance_type: Option<FinanceType>,
     /// Media IDs of the pictures of the financial institution licence.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finance_license_pics: Option<Vec<String>>,
 }
+#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
+impl crate::runtime::FromJson for FinanceInstitutionInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FinanceInstitutionInfo {
+            finance_type: crate::runtime::take_optional(
+                &mut object,
+                "finance_type",
+                at,
+            )?,
+            finance_license_pics: crate::runtime::take_optional(
+                &mut object,
+                "finance_license_pics",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
+impl crate::runtime::ToJson for FinanceInstitutionInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "finance_type", &self.finance_type);
+        crate::runtime::put_optional(
+            &mut object,
+            "finance_license_pics",
+            &self.finance_license_pics,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
+crate::runtime::json_serde!(FinanceInstitutionInfo);
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
 impl FinanceInstitutionInfo {
     /// A builder; see its setters.
@@ -5402,18 +6593,18 @@ impl FinanceInstitutionInfo {
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
 #[derive(Clone, Debug, Default)]
 pub struct FinanceInstitutionInfoBuilder {
-    finance_type: Option<crate::types::FinanceType>,
+    finance_type: Option<FinanceType>,
     finance_license_pics: Option<Vec<String>>,
 }
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
 impl FinanceInstitutionInfoBuilder {
     /// Type of financial institution.
-    pub fn finance_type(mut self, value: impl Into<crate::types::FinanceType>) -> Self {
+    pub fn finance_type(mut self, value: impl Into<FinanceType>) -> Self {
         self.finance_type = Some(value.into());
         self
     }
     /// Sets or clears [`finance_type`](Self::finance_type) with a built value.
-    pub fn set_finance_type(mut self, value: Option<crate::types::FinanceType>) -> Self {
+    pub fn set_finance_type(mut self, value: Option<FinanceType>) -> Self {
         self.finance_type = value;
         self
     }
@@ -5548,11 +6739,11 @@ impl From<&str> for FundSource {
 crate::runtime::string_enum!(FundSource);
 /// Current status of the object.
 ///
-/// Shared by `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no} response.status`, `GET /v3/ecommerce/fund/withdraw/{withdraw_id} response.status`, `GET /v3/merchant/fund/withdraw/out-request-no/{out_request_no} response.status`, `GET /v3/merchant/fund/withdraw/withdraw-id/{withdraw_id} response.status`.
-#[cfg(any(feature = "ecommerce", feature = "merchant"))]
+/// Shared by `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no} response.status`, `GET /v3/ecommerce/fund/withdraw/{withdraw_id} response.status`, `GET /v3/merchant/fund/withdraw/out-request-no/{out_request_no} response.status`, `GET /v3/merchant/fund/withdraw/withdraw-id/{withdraw_id} response.status`, `MCHWITHDRAW.CHANGE payload.status`.
+#[cfg(any(feature = "ecommerce", feature = "merchant", feature = "notifications"))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum FundWithdrawOutRequestNoStatus {
+pub enum FundWithdrawOutRequestNoResponseStatus {
     /// `CREATE_SUCCESS`
     CreateSuccess,
     /// `SUCCESS`
@@ -5568,46 +6759,46 @@ pub enum FundWithdrawOutRequestNoStatus {
     /// A value the documentation does not list (yet), kept as received.
     Unknown(crate::UnknownValue),
 }
-#[cfg(any(feature = "ecommerce", feature = "merchant"))]
-impl FundWithdrawOutRequestNoStatus {
+#[cfg(any(feature = "ecommerce", feature = "merchant", feature = "notifications"))]
+impl FundWithdrawOutRequestNoResponseStatus {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            FundWithdrawOutRequestNoStatus::CreateSuccess => "CREATE_SUCCESS",
-            FundWithdrawOutRequestNoStatus::Success => "SUCCESS",
-            FundWithdrawOutRequestNoStatus::Fail => "FAIL",
-            FundWithdrawOutRequestNoStatus::Refund => "REFUND",
-            FundWithdrawOutRequestNoStatus::Close => "CLOSE",
-            FundWithdrawOutRequestNoStatus::Init => "INIT",
-            FundWithdrawOutRequestNoStatus::Unknown(value) => value.as_str(),
+            FundWithdrawOutRequestNoResponseStatus::CreateSuccess => "CREATE_SUCCESS",
+            FundWithdrawOutRequestNoResponseStatus::Success => "SUCCESS",
+            FundWithdrawOutRequestNoResponseStatus::Fail => "FAIL",
+            FundWithdrawOutRequestNoResponseStatus::Refund => "REFUND",
+            FundWithdrawOutRequestNoResponseStatus::Close => "CLOSE",
+            FundWithdrawOutRequestNoResponseStatus::Init => "INIT",
+            FundWithdrawOutRequestNoResponseStatus::Unknown(value) => value.as_str(),
         }
     }
 }
-#[cfg(any(feature = "ecommerce", feature = "merchant"))]
-impl From<&str> for FundWithdrawOutRequestNoStatus {
+#[cfg(any(feature = "ecommerce", feature = "merchant", feature = "notifications"))]
+impl From<&str> for FundWithdrawOutRequestNoResponseStatus {
     fn from(value: &str) -> Self {
         match value {
-            "CREATE_SUCCESS" => FundWithdrawOutRequestNoStatus::CreateSuccess,
-            "SUCCESS" => FundWithdrawOutRequestNoStatus::Success,
-            "FAIL" => FundWithdrawOutRequestNoStatus::Fail,
-            "REFUND" => FundWithdrawOutRequestNoStatus::Refund,
-            "CLOSE" => FundWithdrawOutRequestNoStatus::Close,
-            "INIT" => FundWithdrawOutRequestNoStatus::Init,
+            "CREATE_SUCCESS" => FundWithdrawOutRequestNoResponseStatus::CreateSuccess,
+            "SUCCESS" => FundWithdrawOutRequestNoResponseStatus::Success,
+            "FAIL" => FundWithdrawOutRequestNoResponseStatus::Fail,
+            "REFUND" => FundWithdrawOutRequestNoResponseStatus::Refund,
+            "CLOSE" => FundWithdrawOutRequestNoResponseStatus::Close,
+            "INIT" => FundWithdrawOutRequestNoResponseStatus::Init,
             other => {
-                FundWithdrawOutRequestNoStatus::Unknown(
+                FundWithdrawOutRequestNoResponseStatus::Unknown(
                     crate::UnknownValue(other.to_owned()),
                 )
             }
         }
     }
 }
-#[cfg(any(feature = "ecommerce", feature = "merchant"))]
-crate::runtime::string_enum!(FundWithdrawOutRequestNoStatus);
+#[cfg(any(feature = "ecommerce", feature = "merchant", feature = "notifications"))]
+crate::runtime::string_enum!(FundWithdrawOutRequestNoResponseStatus);
 /// The response.
 ///
 /// Shared by `GET /v3/bill/fundflowbill response`, `GET /v3/bill/tradebill response`, `GET /v3/funds-to-oversea/bill-download-url response`.
 #[cfg(any(feature = "bill", feature = "funds-to-oversea"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FundflowbillResponse {
     /// Digest algorithm of the file, such as SHA1.
@@ -5617,6 +6808,32 @@ pub struct FundflowbillResponse {
     /// Short-lived address to fetch the file through the bill download operation.
     pub download_url: String,
 }
+#[cfg(any(feature = "bill", feature = "funds-to-oversea"))]
+impl crate::runtime::FromJson for FundflowbillResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FundflowbillResponse {
+            hash_type: crate::runtime::take(&mut object, "hash_type", at)?,
+            hash_value: crate::runtime::take(&mut object, "hash_value", at)?,
+            download_url: crate::runtime::take(&mut object, "download_url", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "bill", feature = "funds-to-oversea"))]
+impl crate::runtime::ToJson for FundflowbillResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "hash_type", &self.hash_type);
+        crate::runtime::put(&mut object, "hash_value", &self.hash_value);
+        crate::runtime::put(&mut object, "download_url", &self.download_url);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "bill", feature = "funds-to-oversea"))]
+crate::runtime::json_serde!(FundflowbillResponse);
 #[cfg(any(feature = "bill", feature = "funds-to-oversea"))]
 impl crate::runtime::Schema for FundflowbillResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -5645,27 +6862,109 @@ impl crate::runtime::Schema for FundflowbillResponse {
 }
 #[cfg(any(feature = "bill", feature = "funds-to-oversea"))]
 impl crate::runtime::JsonResponse for FundflowbillResponse {}
-/// Item-level details of the goods in the order.
+/// Products in the order.
 ///
-/// Shared by `POST /v3/global/micropay/transactions/pay json.detail.goods_detail`, `POST /v3/global/transactions/app json.detail.goods_detail`, `POST /v3/global/transactions/jsapi json.detail.goods_detail`, `POST /v3/global/transactions/mweb json.detail.goods_detail`, `POST /v3/global/transactions/native json.detail.goods_detail`, `POST /v3/transactions/app json.detail.goods_detail` and 4 more.
-#[cfg(any(feature = "global", feature = "transactions"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.detail.goods_detail`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.detail.goods_detail`, `GET /v3/pay/transactions/id/{transaction_id} response.detail.goods_detail`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.detail.goods_detail`, `POST /v3/pay/partner/transactions/app json.detail.goods_detail`, `POST /v3/pay/partner/transactions/h5 json.detail.goods_detail` and 8 more.
+#[cfg(any(feature = "notifications", feature = "pay"))]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GoodsDetail {
-    /// The merchant's code for the goods.
-    pub goods_id: String,
-    /// WeChat Pay's code for the goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wxpay_goods_id: Option<String>,
-    /// Name of the goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Product code in the merchant system.
+    pub merchant_goods_id: String,
+    /// Product code registered with WeChat Pay.
+    pub wechatpay_goods_id: Option<String>,
+    /// Product name.
     pub goods_name: Option<String>,
-    /// Quantity of the item.
+    /// Units bought.
     pub quantity: i64,
-    /// Unit price, in the smallest unit of the currency.
-    pub price: i64,
+    /// Price of one unit, in fen.
+    pub unit_price: i64,
 }
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::FromJson for GoodsDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(GoodsDetail {
+            merchant_goods_id: crate::runtime::take(
+                &mut object,
+                "merchant_goods_id",
+                at,
+            )?,
+            wechatpay_goods_id: crate::runtime::take_optional(
+                &mut object,
+                "wechatpay_goods_id",
+                at,
+            )?,
+            goods_name: crate::runtime::take_optional(&mut object, "goods_name", at)?,
+            quantity: crate::runtime::take(&mut object, "quantity", at)?,
+            unit_price: crate::runtime::take(&mut object, "unit_price", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::ToJson for GoodsDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "merchant_goods_id", &self.merchant_goods_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "wechatpay_goods_id",
+            &self.wechatpay_goods_id,
+        );
+        crate::runtime::put_optional(&mut object, "goods_name", &self.goods_name);
+        crate::runtime::put(&mut object, "quantity", &self.quantity);
+        crate::runtime::put(&mut object, "unit_price", &self.unit_price);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+crate::runtime::json_serde!(GoodsDetail);
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::Schema for GoodsDetail {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "merchant_goods_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "wechatpay_goods_id",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "goods_name",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "quantity",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "unit_price",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::JsonResponse for GoodsDetail {}
+#[cfg(any(feature = "notifications", feature = "pay"))]
 impl GoodsDetail {
     /// A builder; see its setters.
     pub fn builder() -> GoodsDetailBuilder {
@@ -5673,38 +6972,38 @@ impl GoodsDetail {
     }
 }
 /// Builds a [`GoodsDetail`]: one setter per field; `build()` names every missing required field.
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(any(feature = "notifications", feature = "pay"))]
 #[derive(Clone, Debug, Default)]
 pub struct GoodsDetailBuilder {
-    goods_id: Option<String>,
-    wxpay_goods_id: Option<String>,
+    merchant_goods_id: Option<String>,
+    wechatpay_goods_id: Option<String>,
     goods_name: Option<String>,
     quantity: Option<i64>,
-    price: Option<i64>,
+    unit_price: Option<i64>,
 }
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(any(feature = "notifications", feature = "pay"))]
 impl GoodsDetailBuilder {
-    /// **Required.** The merchant's code for the goods.
-    pub fn goods_id(mut self, value: impl Into<String>) -> Self {
-        self.goods_id = Some(value.into());
+    /// **Required.** Product code in the merchant system.
+    pub fn merchant_goods_id(mut self, value: impl Into<String>) -> Self {
+        self.merchant_goods_id = Some(value.into());
         self
     }
-    /// Sets or clears [`goods_id`](Self::goods_id) with a built value.
-    pub fn set_goods_id(mut self, value: Option<String>) -> Self {
-        self.goods_id = value;
+    /// Sets or clears [`merchant_goods_id`](Self::merchant_goods_id) with a built value.
+    pub fn set_merchant_goods_id(mut self, value: Option<String>) -> Self {
+        self.merchant_goods_id = value;
         self
     }
-    /// WeChat Pay's code for the goods.
-    pub fn wxpay_goods_id(mut self, value: impl Into<String>) -> Self {
-        self.wxpay_goods_id = Some(value.into());
+    /// Product code registered with WeChat Pay.
+    pub fn wechatpay_goods_id(mut self, value: impl Into<String>) -> Self {
+        self.wechatpay_goods_id = Some(value.into());
         self
     }
-    /// Sets or clears [`wxpay_goods_id`](Self::wxpay_goods_id) with a built value.
-    pub fn set_wxpay_goods_id(mut self, value: Option<String>) -> Self {
-        self.wxpay_goods_id = value;
+    /// Sets or clears [`wechatpay_goods_id`](Self::wechatpay_goods_id) with a built value.
+    pub fn set_wechatpay_goods_id(mut self, value: Option<String>) -> Self {
+        self.wechatpay_goods_id = value;
         self
     }
-    /// Name of the goods.
+    /// Product name.
     pub fn goods_name(mut self, value: impl Into<String>) -> Self {
         self.goods_name = Some(value.into());
         self
@@ -5714,7 +7013,7 @@ impl GoodsDetailBuilder {
         self.goods_name = value;
         self
     }
-    /// **Required.** Quantity of the item.
+    /// **Required.** Units bought.
     pub fn quantity(mut self, value: impl Into<i64>) -> Self {
         self.quantity = Some(value.into());
         self
@@ -5724,14 +7023,14 @@ impl GoodsDetailBuilder {
         self.quantity = value;
         self
     }
-    /// **Required.** Unit price, in the smallest unit of the currency.
-    pub fn price(mut self, value: impl Into<i64>) -> Self {
-        self.price = Some(value.into());
+    /// **Required.** Price of one unit, in fen.
+    pub fn unit_price(mut self, value: impl Into<i64>) -> Self {
+        self.unit_price = Some(value.into());
         self
     }
-    /// Sets or clears [`price`](Self::price) with a built value.
-    pub fn set_price(mut self, value: Option<i64>) -> Self {
-        self.price = value;
+    /// Sets or clears [`unit_price`](Self::unit_price) with a built value.
+    pub fn set_unit_price(mut self, value: Option<i64>) -> Self {
+        self.unit_price = value;
         self
     }
     /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
@@ -5742,7 +7041,7 @@ impl GoodsDetailBuilder {
         crate::runtime::finish(value, problems)
     }
 }
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(any(feature = "notifications", feature = "pay"))]
 impl crate::runtime::Builder for GoodsDetailBuilder {
     type Output = GoodsDetail;
     fn build_at(
@@ -5750,27 +7049,37 @@ impl crate::runtime::Builder for GoodsDetailBuilder {
         at: &str,
         problems: &mut crate::runtime::Problems,
     ) -> Option<GoodsDetail> {
-        let goods_id = crate::runtime::required(self.goods_id, at, "goods_id", problems);
+        let merchant_goods_id = crate::runtime::required(
+            self.merchant_goods_id,
+            at,
+            "merchant_goods_id",
+            problems,
+        );
         let quantity = crate::runtime::required(self.quantity, at, "quantity", problems);
-        let price = crate::runtime::required(self.price, at, "price", problems);
+        let unit_price = crate::runtime::required(
+            self.unit_price,
+            at,
+            "unit_price",
+            problems,
+        );
         Some(GoodsDetail {
-            goods_id: goods_id?,
-            wxpay_goods_id: self.wxpay_goods_id,
+            merchant_goods_id: merchant_goods_id?,
+            wechatpay_goods_id: self.wechatpay_goods_id,
             goods_name: self.goods_name,
             quantity: quantity?,
-            price: price?,
+            unit_price: unit_price?,
         })
     }
 }
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(any(feature = "notifications", feature = "pay"))]
 impl From<GoodsDetail> for GoodsDetailBuilder {
     fn from(value: GoodsDetail) -> Self {
         GoodsDetailBuilder {
-            goods_id: Some(value.goods_id),
-            wxpay_goods_id: value.wxpay_goods_id,
+            merchant_goods_id: Some(value.merchant_goods_id),
+            wechatpay_goods_id: value.wechatpay_goods_id,
             goods_name: value.goods_name,
             quantity: Some(value.quantity),
-            price: Some(value.price),
+            unit_price: Some(value.unit_price),
         }
     }
 }
@@ -5778,12 +7087,34 @@ impl From<GoodsDetail> for GoodsDetailBuilder {
 ///
 /// Shared by `POST /v3/combine-transactions/h5 response`, `POST /v3/pay/partner/transactions/h5 response`, `POST /v3/pay/transactions/h5 response`.
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct H5Response {
     /// URL that opens the WeChat Pay cashier from the mobile browser.
     pub h5_url: String,
 }
+#[cfg(any(feature = "combine-transactions", feature = "pay"))]
+impl crate::runtime::FromJson for H5Response {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(H5Response {
+            h5_url: crate::runtime::take(&mut object, "h5_url", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "pay"))]
+impl crate::runtime::ToJson for H5Response {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "h5_url", &self.h5_url);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "pay"))]
+crate::runtime::json_serde!(H5Response);
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
 impl crate::runtime::Schema for H5Response {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -5831,67 +7162,6 @@ impl From<&str> for HashType {
 }
 #[cfg(any(feature = "ecommerce", feature = "merchant", feature = "profitsharing"))]
 crate::runtime::string_enum!(HashType);
-/// Amount information of the sub-order.
-///
-/// Shared by `GET /v3/combine-transactions/id/{combine_transaction_id} response.sub_orders.amount`, `TRANSACTION.SUCCESS payload.scene_info.sub_orders.amount`.
-#[cfg(any(feature = "combine-transactions", feature = "notifications"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct IdAmount {
-    /// Total amount, in the smallest unit of the currency (fen for CNY).
-    pub total_amount: crate::runtime::Number,
-    /// Amount the user paid in cash, in fen.
-    pub payer_amount: crate::runtime::Number,
-    /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-    pub currency: String,
-    /// Currency the user paid in, as an ISO 4217 code.
-    pub payer_currency: String,
-    /// Settlement exchange rate, scaled by 10^8.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub settlement_rate: Option<crate::runtime::Number>,
-}
-#[cfg(any(feature = "combine-transactions", feature = "notifications"))]
-impl crate::runtime::Schema for IdAmount {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "total_amount",
-            kind: crate::runtime::Kind::Number,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "payer_amount",
-            kind: crate::runtime::Kind::Number,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "currency",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "payer_currency",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "settlement_rate",
-            kind: crate::runtime::Kind::Number,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-#[cfg(any(feature = "combine-transactions", feature = "notifications"))]
-impl crate::runtime::JsonResponse for IdAmount {}
 /// Type of the identity document.
 ///
 /// Shared by `POST /v3/applyment4sub/applyment/ json.subject_info.identity_info.id_doc_type`, `POST /v3/ecommerce/account/apply-cancel-withdraw json.payee_info.identity_info.id_doc_type`, `POST /v3/ecommerce/applyments/ json.id_doc_type`, `POST /v3/ecommerce/applyments/submit-account-hosting-applyment json.id_doc_type`, `POST /v3/mch_operate/risk/withdrawl-apply json.payee_info.identity_info.id_doc_type`, `POST /v3/mchalterapply/mchsubjectalterapplyment json.legal_person_info.id_doc_type` and 1 more.
@@ -6078,13 +7348,34 @@ crate::runtime::string_enum!(IdHolderType);
 ///
 /// Shared by `GET /v3/combine-transactions/id/{combine_transaction_id} response.scene_info`, `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no} response.scene_info`, `TRANSACTION.FAIL payload.scene_info`.
 #[cfg(any(feature = "combine-transactions", feature = "notifications"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct IdSceneInfo {
     /// ID of the device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
 }
+#[cfg(any(feature = "combine-transactions", feature = "notifications"))]
+impl crate::runtime::FromJson for IdSceneInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(IdSceneInfo {
+            device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "notifications"))]
+impl crate::runtime::ToJson for IdSceneInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "notifications"))]
+crate::runtime::json_serde!(IdSceneInfo);
 #[cfg(any(feature = "combine-transactions", feature = "notifications"))]
 impl crate::runtime::Schema for IdSceneInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -6103,11 +7394,11 @@ impl crate::runtime::JsonResponse for IdSceneInfo {}
 ///
 /// Shared by `POST /v3/combine-transactions/app json.combine_payer_info.identity`, `POST /v3/combine-transactions/h5 json.combine_payer_info.identity`, `POST /v3/combine-transactions/jsapi json.combine_payer_info.identity`, `POST /v3/combine-transactions/native json.combine_payer_info.identity`, `POST /v3/pay/partner/transactions/app json.payer.identity`, `POST /v3/pay/partner/transactions/h5 json.payer.identity` and 6 more.
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Identity {
     /// Type of the identity document.
-    pub r#type: crate::types::IdentityType,
+    pub r#type: IdentityType,
     /// Number of the identity document.
     ///
     /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
@@ -6117,6 +7408,32 @@ pub struct Identity {
     /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
     pub name: crate::runtime::Sensitive,
 }
+#[cfg(any(feature = "combine-transactions", feature = "pay"))]
+impl crate::runtime::FromJson for Identity {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Identity {
+            r#type: crate::runtime::take(&mut object, "type", at)?,
+            number: crate::runtime::take(&mut object, "number", at)?,
+            name: crate::runtime::take(&mut object, "name", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "pay"))]
+impl crate::runtime::ToJson for Identity {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "number", &self.number);
+        crate::runtime::put(&mut object, "name", &self.name);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "pay"))]
+crate::runtime::json_serde!(Identity);
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
 impl Identity {
     /// A builder; see its setters.
@@ -6128,19 +7445,19 @@ impl Identity {
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
 #[derive(Clone, Debug, Default)]
 pub struct IdentityBuilder {
-    r#type: Option<crate::types::IdentityType>,
+    r#type: Option<IdentityType>,
     number: Option<crate::runtime::Sensitive>,
     name: Option<crate::runtime::Sensitive>,
 }
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
 impl IdentityBuilder {
     /// **Required.** Type of the identity document.
-    pub fn r#type(mut self, value: impl Into<crate::types::IdentityType>) -> Self {
+    pub fn r#type(mut self, value: impl Into<IdentityType>) -> Self {
         self.r#type = Some(value.into());
         self
     }
     /// Sets or clears [`type`](Self::r#type) with a built value.
-    pub fn set_type(mut self, value: Option<crate::types::IdentityType>) -> Self {
+    pub fn set_type(mut self, value: Option<IdentityType>) -> Self {
         self.r#type = value;
         self
     }
@@ -6208,12 +7525,11 @@ impl From<Identity> for IdentityBuilder {
 ///
 /// Shared by `POST /v3/ecommerce/account/apply-cancel-withdraw json.payee_info.identity_info`, `POST /v3/mch_operate/risk/withdrawl-apply json.payee_info.identity_info`.
 #[cfg(any(feature = "ecommerce", feature = "mch_operate"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct IdentityInfo {
     /// Type of the identity document.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_doc_type: Option<crate::types::IdDocType>,
+    pub id_doc_type: Option<IdDocType>,
     /// Name on the identity document.
     ///
     /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
@@ -6223,6 +7539,44 @@ pub struct IdentityInfo {
     /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
     pub identification_no: crate::runtime::Sensitive,
 }
+#[cfg(any(feature = "ecommerce", feature = "mch_operate"))]
+impl crate::runtime::FromJson for IdentityInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(IdentityInfo {
+            id_doc_type: crate::runtime::take_optional(&mut object, "id_doc_type", at)?,
+            identification_name: crate::runtime::take(
+                &mut object,
+                "identification_name",
+                at,
+            )?,
+            identification_no: crate::runtime::take(
+                &mut object,
+                "identification_no",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "ecommerce", feature = "mch_operate"))]
+impl crate::runtime::ToJson for IdentityInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "id_doc_type", &self.id_doc_type);
+        crate::runtime::put(
+            &mut object,
+            "identification_name",
+            &self.identification_name,
+        );
+        crate::runtime::put(&mut object, "identification_no", &self.identification_no);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "ecommerce", feature = "mch_operate"))]
+crate::runtime::json_serde!(IdentityInfo);
 #[cfg(any(feature = "ecommerce", feature = "mch_operate"))]
 impl IdentityInfo {
     /// A builder; see its setters.
@@ -6234,19 +7588,19 @@ impl IdentityInfo {
 #[cfg(any(feature = "ecommerce", feature = "mch_operate"))]
 #[derive(Clone, Debug, Default)]
 pub struct IdentityInfoBuilder {
-    id_doc_type: Option<crate::types::IdDocType>,
+    id_doc_type: Option<IdDocType>,
     identification_name: Option<crate::runtime::Sensitive>,
     identification_no: Option<crate::runtime::Sensitive>,
 }
 #[cfg(any(feature = "ecommerce", feature = "mch_operate"))]
 impl IdentityInfoBuilder {
     /// Type of the identity document.
-    pub fn id_doc_type(mut self, value: impl Into<crate::types::IdDocType>) -> Self {
+    pub fn id_doc_type(mut self, value: impl Into<IdDocType>) -> Self {
         self.id_doc_type = Some(value.into());
         self
     }
     /// Sets or clears [`id_doc_type`](Self::id_doc_type) with a built value.
-    pub fn set_id_doc_type(mut self, value: Option<crate::types::IdDocType>) -> Self {
+    pub fn set_id_doc_type(mut self, value: Option<IdDocType>) -> Self {
         self.id_doc_type = value;
         self
     }
@@ -6429,12 +7783,42 @@ crate::runtime::string_enum!(ImageGenerationType);
 ///
 /// Shared by `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app response`, `POST /v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program response`, `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/app response`, `POST /v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program response`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app response`.
 #[cfg(any(feature = "ecommerce", feature = "papay"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct IndividualContractsPreEntrustSignWithRealNameIdentityAppResponse {
     /// ID of the pre-signing session.
     pub pre_entrustweb_id: String,
 }
+#[cfg(any(feature = "ecommerce", feature = "papay"))]
+impl crate::runtime::FromJson
+for IndividualContractsPreEntrustSignWithRealNameIdentityAppResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(IndividualContractsPreEntrustSignWithRealNameIdentityAppResponse {
+            pre_entrustweb_id: crate::runtime::take(
+                &mut object,
+                "pre_entrustweb_id",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "ecommerce", feature = "papay"))]
+impl crate::runtime::ToJson
+for IndividualContractsPreEntrustSignWithRealNameIdentityAppResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "pre_entrustweb_id", &self.pre_entrustweb_id);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "ecommerce", feature = "papay"))]
+crate::runtime::json_serde!(
+    IndividualContractsPreEntrustSignWithRealNameIdentityAppResponse
+);
 #[cfg(any(feature = "ecommerce", feature = "papay"))]
 impl crate::runtime::Schema
 for IndividualContractsPreEntrustSignWithRealNameIdentityAppResponse {
@@ -6453,9 +7837,9 @@ impl crate::runtime::JsonResponse
 for IndividualContractsPreEntrustSignWithRealNameIdentityAppResponse {}
 /// Merchant-subsidized instalment information.
 ///
-/// Shared by `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no} response.installment_info`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.installment_info`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.installment_info`, `TRANSACTION.SUCCESS payload.scene_info.installment_info`.
+/// Shared by `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no} response.installment_info`, `GET /v3/pay/partner/transactions/id/{transaction_id} response.installment_info`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.installment_info`, `GET /v3/pay/transactions/id/{transaction_id} response.installment_info`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.installment_info`, `TRANSACTION.SUCCESS payload.installment_info`.
 #[cfg(any(feature = "combine-transactions", feature = "notifications", feature = "pay"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InstallmentInfo {
     /// Whether a merchant interest subsidy was used.
@@ -6463,6 +7847,38 @@ pub struct InstallmentInfo {
     /// Number of instalments the user chose.
     pub selected_installment_number: i64,
 }
+#[cfg(any(feature = "combine-transactions", feature = "notifications", feature = "pay"))]
+impl crate::runtime::FromJson for InstallmentInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InstallmentInfo {
+            use_subsidy: crate::runtime::take(&mut object, "use_subsidy", at)?,
+            selected_installment_number: crate::runtime::take(
+                &mut object,
+                "selected_installment_number",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "notifications", feature = "pay"))]
+impl crate::runtime::ToJson for InstallmentInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "use_subsidy", &self.use_subsidy);
+        crate::runtime::put(
+            &mut object,
+            "selected_installment_number",
+            &self.selected_installment_number,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "notifications", feature = "pay"))]
+crate::runtime::json_serde!(InstallmentInfo);
 #[cfg(any(feature = "combine-transactions", feature = "notifications", feature = "pay"))]
 impl crate::runtime::Schema for InstallmentInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -6488,15 +7904,38 @@ impl crate::runtime::JsonResponse for InstallmentInfo {}
 ///
 /// Shared by `POST /v3/papay/insurance-pay/transactions/apply json.amount`, `POST /v3/papay/insurance-pay/transactions/apply response.amount`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app json.amount`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5 json.amount`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi json.amount`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program json.amount` and 13 more.
 #[cfg(any(feature = "papay", feature = "pay"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InsurancePayTransactionsApplyAmount {
     /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
     pub total: crate::runtime::Number,
     /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
+#[cfg(any(feature = "papay", feature = "pay"))]
+impl crate::runtime::FromJson for InsurancePayTransactionsApplyAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InsurancePayTransactionsApplyAmount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "papay", feature = "pay"))]
+impl crate::runtime::ToJson for InsurancePayTransactionsApplyAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "papay", feature = "pay"))]
+crate::runtime::json_serde!(InsurancePayTransactionsApplyAmount);
 #[cfg(any(feature = "papay", feature = "pay"))]
 impl crate::runtime::Schema for InsurancePayTransactionsApplyAmount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -6671,12 +8110,55 @@ crate::runtime::string_enum!(InsuranceSignContractsPlanIdOutContractCodeContract
         feature = "transactions"
     )
 )]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct JsapiResponse {
     /// Prepayment session ID returned when the order is created, used to invoke the payment on the client.
     pub prepay_id: String,
 }
+#[cfg(
+    any(
+        feature = "combine-transactions",
+        feature = "global",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
+impl crate::runtime::FromJson for JsapiResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(JsapiResponse {
+            prepay_id: crate::runtime::take(&mut object, "prepay_id", at)?,
+        })
+    }
+}
+#[cfg(
+    any(
+        feature = "combine-transactions",
+        feature = "global",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
+impl crate::runtime::ToJson for JsapiResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "prepay_id", &self.prepay_id);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(
+    any(
+        feature = "combine-transactions",
+        feature = "global",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
+crate::runtime::json_serde!(JsapiResponse);
 #[cfg(
     any(
         feature = "combine-transactions",
@@ -6705,6 +8187,51 @@ impl crate::runtime::Schema for JsapiResponse {
     )
 )]
 impl crate::runtime::JsonResponse for JsapiResponse {}
+/// Funding sources to exclude or allow. no_balance bars the wallet balance, no_credit bars credit cards, no_debit bars debit cards, balance_only allows the wallet balance only.
+///
+/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.limit_pay`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.limit_pay`, `GET /v3/pay/transactions/id/{transaction_id} response.limit_pay`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.limit_pay`, `POST /v3/pay/partner/transactions/app json.limit_pay`, `POST /v3/pay/partner/transactions/h5 json.limit_pay` and 7 more.
+#[cfg(any(feature = "notifications", feature = "pay"))]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LimitPay {
+    /// `no_balance`
+    NoBalance,
+    /// `no_credit`
+    NoCredit,
+    /// `no_debit`
+    NoDebit,
+    /// `balance_only`
+    BalanceOnly,
+    /// A value the documentation does not list (yet), kept as received.
+    Unknown(crate::UnknownValue),
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl LimitPay {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            LimitPay::NoBalance => "no_balance",
+            LimitPay::NoCredit => "no_credit",
+            LimitPay::NoDebit => "no_debit",
+            LimitPay::BalanceOnly => "balance_only",
+            LimitPay::Unknown(value) => value.as_str(),
+        }
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl From<&str> for LimitPay {
+    fn from(value: &str) -> Self {
+        match value {
+            "no_balance" => LimitPay::NoBalance,
+            "no_credit" => LimitPay::NoCredit,
+            "no_debit" => LimitPay::NoDebit,
+            "balance_only" => LimitPay::BalanceOnly,
+            other => LimitPay::Unknown(crate::UnknownValue(other.to_owned())),
+        }
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+crate::runtime::string_enum!(LimitPay);
 /// Related links, such as pagination links.
 ///
 /// Shared by `GET /v3/capital/capitallhh/banks/corporate-banking response.links`, `GET /v3/capital/capitallhh/banks/personal-banking response.links`, `GET /v3/capital/capitallhh/banks/{bank_alias_code}/branches response.links`, `GET /v3/iotmanage/devices response.links`, `GET /v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo response.links`, `GET /v3/new-tax-control-fapiao/merchant/tax-codes response.links` and 1 more.
@@ -6716,20 +8243,63 @@ impl crate::runtime::JsonResponse for JsapiResponse {}
         feature = "taxi-invoice"
     )
 )]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Links {
     /// Link to the next page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Link to the previous page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev: Option<String>,
     /// Link to the current page.
-    #[serde(rename = "self")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub self_: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "capital",
+        feature = "iotmanage",
+        feature = "new-tax-control-fapiao",
+        feature = "taxi-invoice"
+    )
+)]
+impl crate::runtime::FromJson for Links {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Links {
+            next: crate::runtime::take_optional(&mut object, "next", at)?,
+            prev: crate::runtime::take_optional(&mut object, "prev", at)?,
+            self_: crate::runtime::take_optional(&mut object, "self", at)?,
+        })
+    }
+}
+#[cfg(
+    any(
+        feature = "capital",
+        feature = "iotmanage",
+        feature = "new-tax-control-fapiao",
+        feature = "taxi-invoice"
+    )
+)]
+impl crate::runtime::ToJson for Links {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "next", &self.next);
+        crate::runtime::put_optional(&mut object, "prev", &self.prev);
+        crate::runtime::put_optional(&mut object, "self", &self.self_);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(
+    any(
+        feature = "capital",
+        feature = "iotmanage",
+        feature = "new-tax-control-fapiao",
+        feature = "taxi-invoice"
+    )
+)]
+crate::runtime::json_serde!(Links);
 #[cfg(
     any(
         feature = "capital",
@@ -6776,16 +8346,46 @@ impl crate::runtime::JsonResponse for Links {}
 ///
 /// Shared by `GET /v3/payscore/acquiringbank/serviceorder response.location`, `GET /v3/payscore/oversea/partner/serviceorder response.location`, `GET /v3/payscore/partner/serviceorder response.location`, `GET /v3/payscore/serviceorder response.location`, `PAYSCORE.USER_CONFIRM payload.location`, `PAYSCORE.USER_PAID payload.location` and 23 more.
 #[cfg(any(feature = "notifications", feature = "payscore"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Location {
     /// Place where the service starts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_location: Option<String>,
     /// Place where the service ends.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_location: Option<String>,
 }
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+impl crate::runtime::FromJson for Location {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Location {
+            start_location: crate::runtime::take_optional(
+                &mut object,
+                "start_location",
+                at,
+            )?,
+            end_location: crate::runtime::take_optional(&mut object, "end_location", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+impl crate::runtime::ToJson for Location {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "start_location",
+            &self.start_location,
+        );
+        crate::runtime::put_optional(&mut object, "end_location", &self.end_location);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+crate::runtime::json_serde!(Location);
 #[cfg(any(feature = "notifications", feature = "payscore"))]
 impl crate::runtime::Schema for Location {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -7097,12 +8697,34 @@ crate::runtime::string_enum!(MediaType);
 ///
 /// Shared by `POST /v3/marketing/membercard-open/cards/{card_id}/permission-tokens response`, `POST /v3/palmservice/authorization/preauthorize response`.
 #[cfg(any(feature = "marketing", feature = "palmservice"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MembercardOpenCardsPermissionTokensResponse {
     /// `permission_token`
     pub permission_token: String,
 }
+#[cfg(any(feature = "marketing", feature = "palmservice"))]
+impl crate::runtime::FromJson for MembercardOpenCardsPermissionTokensResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MembercardOpenCardsPermissionTokensResponse {
+            permission_token: crate::runtime::take(&mut object, "permission_token", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "marketing", feature = "palmservice"))]
+impl crate::runtime::ToJson for MembercardOpenCardsPermissionTokensResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "permission_token", &self.permission_token);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "marketing", feature = "palmservice"))]
+crate::runtime::json_serde!(MembercardOpenCardsPermissionTokensResponse);
 #[cfg(any(feature = "marketing", feature = "palmservice"))]
 impl crate::runtime::Schema for MembercardOpenCardsPermissionTokensResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -7121,12 +8743,34 @@ impl crate::runtime::JsonResponse for MembercardOpenCardsPermissionTokensRespons
 ///
 /// Shared by `GET /v3/multiuse/stocks/{stock_id}/refund-flow response`, `GET /v3/multiuse/stocks/{stock_id}/send-flow response`, `GET /v3/multiuse/stocks/{stock_id}/use-flow response`, `POST /v3/marketing/membercard-open/cards/{card_id}/qrcode response`.
 #[cfg(any(feature = "marketing", feature = "multiuse"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MembercardOpenCardsQrcodeResponse {
     /// URL.
     pub url: String,
 }
+#[cfg(any(feature = "marketing", feature = "multiuse"))]
+impl crate::runtime::FromJson for MembercardOpenCardsQrcodeResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MembercardOpenCardsQrcodeResponse {
+            url: crate::runtime::take(&mut object, "url", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "marketing", feature = "multiuse"))]
+impl crate::runtime::ToJson for MembercardOpenCardsQrcodeResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "url", &self.url);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "marketing", feature = "multiuse"))]
+crate::runtime::json_serde!(MembercardOpenCardsQrcodeResponse);
 #[cfg(any(feature = "marketing", feature = "multiuse"))]
 impl crate::runtime::Schema for MembercardOpenCardsQrcodeResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -7145,7 +8789,7 @@ impl crate::runtime::JsonResponse for MembercardOpenCardsQrcodeResponse {}
 ///
 /// Shared by `GET /v3/global/merchant-service/complaint-notifications response`, `GET /v3/merchant-service/complaint-notifications response`, `POST /v3/global/merchant-service/complaint-notifications response`, `POST /v3/merchant-service/complaint-notifications response`, `PUT /v3/global/merchant-service/complaint-notifications response`, `PUT /v3/merchant-service/complaint-notifications response`.
 #[cfg(any(feature = "global", feature = "merchant-service"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MerchantServiceComplaintNotificationsResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -7153,6 +8797,30 @@ pub struct MerchantServiceComplaintNotificationsResponse {
     /// URL.
     pub url: String,
 }
+#[cfg(any(feature = "global", feature = "merchant-service"))]
+impl crate::runtime::FromJson for MerchantServiceComplaintNotificationsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MerchantServiceComplaintNotificationsResponse {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            url: crate::runtime::take(&mut object, "url", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "merchant-service"))]
+impl crate::runtime::ToJson for MerchantServiceComplaintNotificationsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "url", &self.url);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "merchant-service"))]
+crate::runtime::json_serde!(MerchantServiceComplaintNotificationsResponse);
 #[cfg(any(feature = "global", feature = "merchant-service"))]
 impl crate::runtime::Schema for MerchantServiceComplaintNotificationsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -7215,31 +8883,82 @@ crate::runtime::string_enum!(MerchantType);
 ///
 /// Shared by `GET /v3/global/merchants/{sub_mchid} response.business`, `GET /v3/merchants/{sub_mchid} response.business`.
 #[cfg(any(feature = "global", feature = "merchants"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MerchantsBusiness {
     /// Business type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business_type: Option<crate::types::BusinessType>,
+    pub business_type: Option<BusinessType>,
     /// Download URL of the app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_download: Option<String>,
     /// Business website.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
     /// Official Account of the business.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub office_account: Option<String>,
     /// Mini Program of the business.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mini_program: Option<String>,
     /// Address of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_address: Option<String>,
     /// Merchant category code (MCC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcc: Option<String>,
 }
+#[cfg(any(feature = "global", feature = "merchants"))]
+impl crate::runtime::FromJson for MerchantsBusiness {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MerchantsBusiness {
+            business_type: crate::runtime::take_optional(
+                &mut object,
+                "business_type",
+                at,
+            )?,
+            app_download: crate::runtime::take_optional(
+                &mut object,
+                "app_download",
+                at,
+            )?,
+            website: crate::runtime::take_optional(&mut object, "website", at)?,
+            office_account: crate::runtime::take_optional(
+                &mut object,
+                "office_account",
+                at,
+            )?,
+            mini_program: crate::runtime::take_optional(
+                &mut object,
+                "mini_program",
+                at,
+            )?,
+            store_address: crate::runtime::take_optional(
+                &mut object,
+                "store_address",
+                at,
+            )?,
+            mcc: crate::runtime::take_optional(&mut object, "mcc", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "merchants"))]
+impl crate::runtime::ToJson for MerchantsBusiness {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "business_type", &self.business_type);
+        crate::runtime::put_optional(&mut object, "app_download", &self.app_download);
+        crate::runtime::put_optional(&mut object, "website", &self.website);
+        crate::runtime::put_optional(
+            &mut object,
+            "office_account",
+            &self.office_account,
+        );
+        crate::runtime::put_optional(&mut object, "mini_program", &self.mini_program);
+        crate::runtime::put_optional(&mut object, "store_address", &self.store_address);
+        crate::runtime::put_optional(&mut object, "mcc", &self.mcc);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "merchants"))]
+crate::runtime::json_serde!(MerchantsBusiness);
 #[cfg(any(feature = "global", feature = "merchants"))]
 impl crate::runtime::Schema for MerchantsBusiness {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -7300,12 +9019,34 @@ impl crate::runtime::JsonResponse for MerchantsBusiness {}
 ///
 /// Shared by `POST /v3/goldplan/merchants/changegoldplanstatus response`, `PUT /v3/merchants response`.
 #[cfg(any(feature = "goldplan", feature = "merchants"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MerchantsChangegoldplanstatusResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
     pub sub_mchid: String,
 }
+#[cfg(any(feature = "goldplan", feature = "merchants"))]
+impl crate::runtime::FromJson for MerchantsChangegoldplanstatusResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MerchantsChangegoldplanstatusResponse {
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "goldplan", feature = "merchants"))]
+impl crate::runtime::ToJson for MerchantsChangegoldplanstatusResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "goldplan", feature = "merchants"))]
+crate::runtime::json_serde!(MerchantsChangegoldplanstatusResponse);
 #[cfg(any(feature = "goldplan", feature = "merchants"))]
 impl crate::runtime::Schema for MerchantsChangegoldplanstatusResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -7324,25 +9065,48 @@ impl crate::runtime::JsonResponse for MerchantsChangegoldplanstatusResponse {}
 ///
 /// Shared by `GET /v3/global/merchants/{sub_mchid} response.contact`, `GET /v3/merchants/{sub_mchid} response.contact`.
 #[cfg(any(feature = "global", feature = "merchants"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MerchantsContact {
     /// Name of the contact person.
     ///
     /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<crate::runtime::Encrypted>,
     /// Phone number.
     ///
     /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<crate::runtime::Encrypted>,
     /// Email address.
     ///
     /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<crate::runtime::Encrypted>,
 }
+#[cfg(any(feature = "global", feature = "merchants"))]
+impl crate::runtime::FromJson for MerchantsContact {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MerchantsContact {
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            phone: crate::runtime::take_optional(&mut object, "phone", at)?,
+            email: crate::runtime::take_optional(&mut object, "email", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "merchants"))]
+impl crate::runtime::ToJson for MerchantsContact {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "phone", &self.phone);
+        crate::runtime::put_optional(&mut object, "email", &self.email);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "merchants"))]
+crate::runtime::json_serde!(MerchantsContact);
 #[cfg(any(feature = "global", feature = "merchants"))]
 impl crate::runtime::Schema for MerchantsContact {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -7375,7 +9139,7 @@ impl crate::runtime::JsonResponse for MerchantsContact {}
 ///
 /// Shared by `POST /v3/marketing/favor/media/image-upload body.meta`, `POST /v3/marketing/partner/product-coupon/media/upload-image body.meta`, `POST /v3/merchant-service/images/upload body.meta`, `POST /v3/merchant/media/upload body.meta`, `POST /v3/merchant/media/video_upload body.meta`.
 #[cfg(any(feature = "marketing", feature = "merchant", feature = "merchant-service"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Meta {
     /// SHA-256 digest of the file.
@@ -7383,6 +9147,30 @@ pub struct Meta {
     /// Name of the file, including its extension.
     pub filename: String,
 }
+#[cfg(any(feature = "marketing", feature = "merchant", feature = "merchant-service"))]
+impl crate::runtime::FromJson for Meta {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Meta {
+            sha256: crate::runtime::take(&mut object, "sha256", at)?,
+            filename: crate::runtime::take(&mut object, "filename", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "marketing", feature = "merchant", feature = "merchant-service"))]
+impl crate::runtime::ToJson for Meta {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sha256", &self.sha256);
+        crate::runtime::put(&mut object, "filename", &self.filename);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "marketing", feature = "merchant", feature = "merchant-service"))]
+crate::runtime::json_serde!(Meta);
 #[cfg(any(feature = "marketing", feature = "merchant", feature = "merchant-service"))]
 impl Meta {
     /// A builder; see its setters.
@@ -7497,24 +9285,62 @@ crate::runtime::string_enum!(MicroBizType);
 ///
 /// Shared by `POST /v3/global/micropay/transactions/pay response.amount`, `POST /v3/transactions/micropay response.amount`.
 #[cfg(any(feature = "global", feature = "transactions"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MicropayTransactionsPayAmount {
     /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
     pub total: i64,
     /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Amount the user actually paid, in the smallest unit of the payer currency (fen for CNY).
     pub payer_total: i64,
     /// `payer _currency`
-    #[serde(rename = "payer _currency")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_currency: Option<String>,
     /// Exchange rate applied to the payment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exchange_rate: Option<crate::types::ExchangeRate>,
+    pub exchange_rate: Option<ExchangeRate>,
 }
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::FromJson for MicropayTransactionsPayAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MicropayTransactionsPayAmount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            payer_total: crate::runtime::take(&mut object, "payer_total", at)?,
+            payer_currency: crate::runtime::take_optional(
+                &mut object,
+                "payer _currency",
+                at,
+            )?,
+            exchange_rate: crate::runtime::take_optional(
+                &mut object,
+                "exchange_rate",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::ToJson for MicropayTransactionsPayAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        crate::runtime::put(&mut object, "payer_total", &self.payer_total);
+        crate::runtime::put_optional(
+            &mut object,
+            "payer _currency",
+            &self.payer_currency,
+        );
+        crate::runtime::put_optional(&mut object, "exchange_rate", &self.exchange_rate);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+crate::runtime::json_serde!(MicropayTransactionsPayAmount);
 #[cfg(any(feature = "global", feature = "transactions"))]
 impl crate::runtime::Schema for MicropayTransactionsPayAmount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -7551,7 +9377,7 @@ impl crate::runtime::Schema for MicropayTransactionsPayAmount {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::ExchangeRate as crate::runtime::Schema>::FIELDS,
+            fields: <ExchangeRate as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -7559,45 +9385,241 @@ impl crate::runtime::Schema for MicropayTransactionsPayAmount {
 impl crate::runtime::JsonResponse for MicropayTransactionsPayAmount {}
 /// Details of the item described by the enclosing object.
 ///
-/// Shared by `POST /v3/global/micropay/transactions/pay response.detail`, `POST /v3/transactions/micropay response.detail`.
+/// Shared by `POST /v3/global/micropay/transactions/pay json.detail`, `POST /v3/global/transactions/app json.detail`, `POST /v3/global/transactions/jsapi json.detail`, `POST /v3/global/transactions/mweb json.detail`, `POST /v3/global/transactions/native json.detail`, `POST /v3/transactions/app json.detail` and 4 more.
 #[cfg(any(feature = "global", feature = "transactions"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MicropayTransactionsPayDetail {
+    /// Original price of the whole order, in the smallest unit of the currency.
+    pub cost_price: Option<i64>,
+    /// ID of the goods receipt.
+    pub receipt_id: Option<String>,
+    /// Item-level details of the goods in the order.
+    pub goods_detail: Option<Vec<MicropayTransactionsPayDetailGoodsDetail>>,
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::FromJson for MicropayTransactionsPayDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MicropayTransactionsPayDetail {
+            cost_price: crate::runtime::take_optional(&mut object, "cost_price", at)?,
+            receipt_id: crate::runtime::take_optional(&mut object, "receipt_id", at)?,
+            goods_detail: crate::runtime::take_optional(&mut object, "goods_detail", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::ToJson for MicropayTransactionsPayDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "cost_price", &self.cost_price);
+        crate::runtime::put_optional(&mut object, "receipt_id", &self.receipt_id);
+        crate::runtime::put_optional(&mut object, "goods_detail", &self.goods_detail);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+crate::runtime::json_serde!(MicropayTransactionsPayDetail);
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl MicropayTransactionsPayDetail {
+    /// A builder; see its setters.
+    pub fn builder() -> MicropayTransactionsPayDetailBuilder {
+        MicropayTransactionsPayDetailBuilder::default()
+    }
+}
+/// Builds a [`MicropayTransactionsPayDetail`]: one setter per field; `build()` names every missing required field.
+#[cfg(any(feature = "global", feature = "transactions"))]
+#[derive(Clone, Debug, Default)]
+pub struct MicropayTransactionsPayDetailBuilder {
+    cost_price: Option<i64>,
+    receipt_id: Option<String>,
+    goods_detail: Option<Vec<MicropayTransactionsPayDetailGoodsDetailBuilder>>,
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl MicropayTransactionsPayDetailBuilder {
+    /// Original price of the whole order, in the smallest unit of the currency.
+    pub fn cost_price(mut self, value: impl Into<i64>) -> Self {
+        self.cost_price = Some(value.into());
+        self
+    }
+    /// Sets or clears [`cost_price`](Self::cost_price) with a built value.
+    pub fn set_cost_price(mut self, value: Option<i64>) -> Self {
+        self.cost_price = value;
+        self
+    }
+    /// ID of the goods receipt.
+    pub fn receipt_id(mut self, value: impl Into<String>) -> Self {
+        self.receipt_id = Some(value.into());
+        self
+    }
+    /// Sets or clears [`receipt_id`](Self::receipt_id) with a built value.
+    pub fn set_receipt_id(mut self, value: Option<String>) -> Self {
+        self.receipt_id = value;
+        self
+    }
+    /// Item-level details of the goods in the order.
+    ///
+    /// Adds one item (its builder or a built value) to the list.
+    pub fn goods_detail(
+        mut self,
+        item: impl Into<MicropayTransactionsPayDetailGoodsDetailBuilder>,
+    ) -> Self {
+        self.goods_detail.get_or_insert_with(Vec::new).push(item.into());
+        self
+    }
+    /// Sets or clears [`goods_detail`](Self::goods_detail) with a built value.
+    pub fn set_goods_detail(
+        mut self,
+        value: Option<Vec<MicropayTransactionsPayDetailGoodsDetail>>,
+    ) -> Self {
+        self.goods_detail = value
+            .map(|items| items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+    /// required field and every invalid value.
+    pub fn build(
+        self,
+    ) -> Result<MicropayTransactionsPayDetail, crate::runtime::BuildError> {
+        let mut problems = crate::runtime::Problems::default();
+        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+        crate::runtime::finish(value, problems)
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::Builder for MicropayTransactionsPayDetailBuilder {
+    type Output = MicropayTransactionsPayDetail;
+    fn build_at(
+        self,
+        at: &str,
+        problems: &mut crate::runtime::Problems,
+    ) -> Option<MicropayTransactionsPayDetail> {
+        let goods_detail = match self.goods_detail {
+            Some(value) => {
+                crate::runtime::list(value, at, "goods_detail", problems).map(Some)
+            }
+            None => Some(None),
+        };
+        Some(MicropayTransactionsPayDetail {
+            cost_price: self.cost_price,
+            receipt_id: self.receipt_id,
+            goods_detail: goods_detail?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl From<MicropayTransactionsPayDetail> for MicropayTransactionsPayDetailBuilder {
+    fn from(value: MicropayTransactionsPayDetail) -> Self {
+        MicropayTransactionsPayDetailBuilder {
+            cost_price: value.cost_price,
+            receipt_id: value.receipt_id,
+            goods_detail: value
+                .goods_detail
+                .map(|items| items.into_iter().map(Into::into).collect()),
+        }
+    }
+}
+/// Details of the item described by the enclosing object.
+///
+/// Shared by `POST /v3/global/micropay/transactions/pay response.detail`, `POST /v3/transactions/micropay response.detail`.
+#[cfg(any(feature = "global", feature = "transactions"))]
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct MicropayTransactionsPayDetail2 {
     /// ID of the coupon or discount.
     pub promotion_id: String,
     /// Name of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Range the item applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<crate::types::Scope>,
+    pub scope: Option<Scope>,
     /// Type of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::types::DetailType>,
+    pub r#type: Option<MicropayTransactionsPayDetail2Type>,
     /// Amount of this entry, in the smallest unit of the currency (fen for CNY).
     pub amount: i64,
     /// Currency as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// ID of the activity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_id: Option<String>,
     /// `wechatpay_contribute_amount`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wechatpay_contribute_amount: Option<i64>,
     /// Part of the discount funded by the merchant, in the smallest currency unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_contribute_amount: Option<i64>,
     /// Part of the discount funded by other parties, in the smallest currency unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_contribute_amount: Option<i64>,
     /// Item-level details of the goods in the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_detail: Option<Vec<crate::types::DetailGoodsDetail>>,
+    pub goods_detail: Option<Vec<MicropayTransactionsPayDetail2GoodsDetail>>,
 }
 #[cfg(any(feature = "global", feature = "transactions"))]
-impl crate::runtime::Schema for MicropayTransactionsPayDetail {
+impl crate::runtime::FromJson for MicropayTransactionsPayDetail2 {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MicropayTransactionsPayDetail2 {
+            promotion_id: crate::runtime::take(&mut object, "promotion_id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            activity_id: crate::runtime::take_optional(&mut object, "activity_id", at)?,
+            wechatpay_contribute_amount: crate::runtime::take_optional(
+                &mut object,
+                "wechatpay_contribute_amount",
+                at,
+            )?,
+            merchant_contribute_amount: crate::runtime::take_optional(
+                &mut object,
+                "merchant_contribute_amount",
+                at,
+            )?,
+            other_contribute_amount: crate::runtime::take_optional(
+                &mut object,
+                "other_contribute_amount",
+                at,
+            )?,
+            goods_detail: crate::runtime::take_optional(&mut object, "goods_detail", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::ToJson for MicropayTransactionsPayDetail2 {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "promotion_id", &self.promotion_id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "scope", &self.scope);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        crate::runtime::put_optional(&mut object, "activity_id", &self.activity_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "wechatpay_contribute_amount",
+            &self.wechatpay_contribute_amount,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "merchant_contribute_amount",
+            &self.merchant_contribute_amount,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "other_contribute_amount",
+            &self.other_contribute_amount,
+        );
+        crate::runtime::put_optional(&mut object, "goods_detail", &self.goods_detail);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+crate::runtime::json_serde!(MicropayTransactionsPayDetail2);
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::Schema for MicropayTransactionsPayDetail2 {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
             name: "promotion_id",
@@ -7674,22 +9696,364 @@ impl crate::runtime::Schema for MicropayTransactionsPayDetail {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::types::DetailGoodsDetail as crate::runtime::Schema>::FIELDS,
+            fields: <MicropayTransactionsPayDetail2GoodsDetail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 #[cfg(any(feature = "global", feature = "transactions"))]
-impl crate::runtime::JsonResponse for MicropayTransactionsPayDetail {}
+impl crate::runtime::JsonResponse for MicropayTransactionsPayDetail2 {}
+/// Item-level details of the goods in the order.
+///
+/// Shared by `POST /v3/global/micropay/transactions/pay response.detail.goods_detail`, `POST /v3/transactions/micropay response.detail.goods_detail`.
+#[cfg(any(feature = "global", feature = "transactions"))]
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct MicropayTransactionsPayDetail2GoodsDetail {
+    /// The merchant's code for the goods.
+    pub goods_id: String,
+    /// Remark on the goods.
+    pub goods_remark: Option<String>,
+    /// Quantity of the item.
+    pub quantity: i64,
+    /// Unit price, in the smallest unit of the currency.
+    pub price: i64,
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::FromJson for MicropayTransactionsPayDetail2GoodsDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MicropayTransactionsPayDetail2GoodsDetail {
+            goods_id: crate::runtime::take(&mut object, "goods_id", at)?,
+            goods_remark: crate::runtime::take_optional(
+                &mut object,
+                "goods_remark",
+                at,
+            )?,
+            quantity: crate::runtime::take(&mut object, "quantity", at)?,
+            price: crate::runtime::take(&mut object, "price", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::ToJson for MicropayTransactionsPayDetail2GoodsDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "goods_id", &self.goods_id);
+        crate::runtime::put_optional(&mut object, "goods_remark", &self.goods_remark);
+        crate::runtime::put(&mut object, "quantity", &self.quantity);
+        crate::runtime::put(&mut object, "price", &self.price);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+crate::runtime::json_serde!(MicropayTransactionsPayDetail2GoodsDetail);
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::Schema for MicropayTransactionsPayDetail2GoodsDetail {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "goods_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "goods_remark",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "quantity",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "price",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::JsonResponse for MicropayTransactionsPayDetail2GoodsDetail {}
+/// Type of the discount.
+///
+/// Shared by `ENTRUST.RELEASE payload.promotion_detail.type`, `ENTRUST.SIGNING payload.promotion_detail.type`, `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no} response.promotion_detail.type`, `GET /v3/global/papay/transactions/{transaction_id} response.promotion_detail.type`, `GET /v3/global/refunds response.data.refund_detail.type`, `GET /v3/global/refunds/id/{refund_id} response.detail.type` and 13 more.
+#[cfg(
+    any(
+        feature = "global",
+        feature = "notifications",
+        feature = "refunds",
+        feature = "transactions"
+    )
+)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MicropayTransactionsPayDetail2Type {
+    /// `COUPON`
+    Coupon,
+    /// `DISCOUNT`
+    Discount,
+    /// A value the documentation does not list (yet), kept as received.
+    Unknown(crate::UnknownValue),
+}
+#[cfg(
+    any(
+        feature = "global",
+        feature = "notifications",
+        feature = "refunds",
+        feature = "transactions"
+    )
+)]
+impl MicropayTransactionsPayDetail2Type {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            MicropayTransactionsPayDetail2Type::Coupon => "COUPON",
+            MicropayTransactionsPayDetail2Type::Discount => "DISCOUNT",
+            MicropayTransactionsPayDetail2Type::Unknown(value) => value.as_str(),
+        }
+    }
+}
+#[cfg(
+    any(
+        feature = "global",
+        feature = "notifications",
+        feature = "refunds",
+        feature = "transactions"
+    )
+)]
+impl From<&str> for MicropayTransactionsPayDetail2Type {
+    fn from(value: &str) -> Self {
+        match value {
+            "COUPON" => MicropayTransactionsPayDetail2Type::Coupon,
+            "DISCOUNT" => MicropayTransactionsPayDetail2Type::Discount,
+            other => {
+                MicropayTransactionsPayDetail2Type::Unknown(
+                    crate::UnknownValue(other.to_owned()),
+                )
+            }
+        }
+    }
+}
+#[cfg(
+    any(
+        feature = "global",
+        feature = "notifications",
+        feature = "refunds",
+        feature = "transactions"
+    )
+)]
+crate::runtime::string_enum!(MicropayTransactionsPayDetail2Type);
+/// Item-level details of the goods in the order.
+///
+/// Shared by `POST /v3/global/micropay/transactions/pay json.detail.goods_detail`, `POST /v3/global/transactions/app json.detail.goods_detail`, `POST /v3/global/transactions/jsapi json.detail.goods_detail`, `POST /v3/global/transactions/mweb json.detail.goods_detail`, `POST /v3/global/transactions/native json.detail.goods_detail`, `POST /v3/transactions/app json.detail.goods_detail` and 4 more.
+#[cfg(any(feature = "global", feature = "transactions"))]
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct MicropayTransactionsPayDetailGoodsDetail {
+    /// The merchant's code for the goods.
+    pub goods_id: String,
+    /// WeChat Pay's code for the goods.
+    pub wxpay_goods_id: Option<String>,
+    /// Name of the goods.
+    pub goods_name: Option<String>,
+    /// Quantity of the item.
+    pub quantity: i64,
+    /// Unit price, in the smallest unit of the currency.
+    pub price: i64,
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::FromJson for MicropayTransactionsPayDetailGoodsDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MicropayTransactionsPayDetailGoodsDetail {
+            goods_id: crate::runtime::take(&mut object, "goods_id", at)?,
+            wxpay_goods_id: crate::runtime::take_optional(
+                &mut object,
+                "wxpay_goods_id",
+                at,
+            )?,
+            goods_name: crate::runtime::take_optional(&mut object, "goods_name", at)?,
+            quantity: crate::runtime::take(&mut object, "quantity", at)?,
+            price: crate::runtime::take(&mut object, "price", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::ToJson for MicropayTransactionsPayDetailGoodsDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "goods_id", &self.goods_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "wxpay_goods_id",
+            &self.wxpay_goods_id,
+        );
+        crate::runtime::put_optional(&mut object, "goods_name", &self.goods_name);
+        crate::runtime::put(&mut object, "quantity", &self.quantity);
+        crate::runtime::put(&mut object, "price", &self.price);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+crate::runtime::json_serde!(MicropayTransactionsPayDetailGoodsDetail);
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl MicropayTransactionsPayDetailGoodsDetail {
+    /// A builder; see its setters.
+    pub fn builder() -> MicropayTransactionsPayDetailGoodsDetailBuilder {
+        MicropayTransactionsPayDetailGoodsDetailBuilder::default()
+    }
+}
+/// Builds a [`MicropayTransactionsPayDetailGoodsDetail`]: one setter per field; `build()` names every missing required field.
+#[cfg(any(feature = "global", feature = "transactions"))]
+#[derive(Clone, Debug, Default)]
+pub struct MicropayTransactionsPayDetailGoodsDetailBuilder {
+    goods_id: Option<String>,
+    wxpay_goods_id: Option<String>,
+    goods_name: Option<String>,
+    quantity: Option<i64>,
+    price: Option<i64>,
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl MicropayTransactionsPayDetailGoodsDetailBuilder {
+    /// **Required.** The merchant's code for the goods.
+    pub fn goods_id(mut self, value: impl Into<String>) -> Self {
+        self.goods_id = Some(value.into());
+        self
+    }
+    /// Sets or clears [`goods_id`](Self::goods_id) with a built value.
+    pub fn set_goods_id(mut self, value: Option<String>) -> Self {
+        self.goods_id = value;
+        self
+    }
+    /// WeChat Pay's code for the goods.
+    pub fn wxpay_goods_id(mut self, value: impl Into<String>) -> Self {
+        self.wxpay_goods_id = Some(value.into());
+        self
+    }
+    /// Sets or clears [`wxpay_goods_id`](Self::wxpay_goods_id) with a built value.
+    pub fn set_wxpay_goods_id(mut self, value: Option<String>) -> Self {
+        self.wxpay_goods_id = value;
+        self
+    }
+    /// Name of the goods.
+    pub fn goods_name(mut self, value: impl Into<String>) -> Self {
+        self.goods_name = Some(value.into());
+        self
+    }
+    /// Sets or clears [`goods_name`](Self::goods_name) with a built value.
+    pub fn set_goods_name(mut self, value: Option<String>) -> Self {
+        self.goods_name = value;
+        self
+    }
+    /// **Required.** Quantity of the item.
+    pub fn quantity(mut self, value: impl Into<i64>) -> Self {
+        self.quantity = Some(value.into());
+        self
+    }
+    /// Sets or clears [`quantity`](Self::quantity) with a built value.
+    pub fn set_quantity(mut self, value: Option<i64>) -> Self {
+        self.quantity = value;
+        self
+    }
+    /// **Required.** Unit price, in the smallest unit of the currency.
+    pub fn price(mut self, value: impl Into<i64>) -> Self {
+        self.price = Some(value.into());
+        self
+    }
+    /// Sets or clears [`price`](Self::price) with a built value.
+    pub fn set_price(mut self, value: Option<i64>) -> Self {
+        self.price = value;
+        self
+    }
+    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+    /// required field and every invalid value.
+    pub fn build(
+        self,
+    ) -> Result<MicropayTransactionsPayDetailGoodsDetail, crate::runtime::BuildError> {
+        let mut problems = crate::runtime::Problems::default();
+        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+        crate::runtime::finish(value, problems)
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::Builder for MicropayTransactionsPayDetailGoodsDetailBuilder {
+    type Output = MicropayTransactionsPayDetailGoodsDetail;
+    fn build_at(
+        self,
+        at: &str,
+        problems: &mut crate::runtime::Problems,
+    ) -> Option<MicropayTransactionsPayDetailGoodsDetail> {
+        let goods_id = crate::runtime::required(self.goods_id, at, "goods_id", problems);
+        let quantity = crate::runtime::required(self.quantity, at, "quantity", problems);
+        let price = crate::runtime::required(self.price, at, "price", problems);
+        Some(MicropayTransactionsPayDetailGoodsDetail {
+            goods_id: goods_id?,
+            wxpay_goods_id: self.wxpay_goods_id,
+            goods_name: self.goods_name,
+            quantity: quantity?,
+            price: price?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl From<MicropayTransactionsPayDetailGoodsDetail>
+for MicropayTransactionsPayDetailGoodsDetailBuilder {
+    fn from(value: MicropayTransactionsPayDetailGoodsDetail) -> Self {
+        MicropayTransactionsPayDetailGoodsDetailBuilder {
+            goods_id: Some(value.goods_id),
+            wxpay_goods_id: value.wxpay_goods_id,
+            goods_name: value.goods_name,
+            quantity: Some(value.quantity),
+            price: Some(value.price),
+        }
+    }
+}
 /// Information about the paying user.
 ///
 /// Shared by `POST /v3/global/micropay/transactions/pay json.payer`, `POST /v3/pay/partner/transactions/codepay json.payer`, `POST /v3/pay/transactions/codepay json.payer`, `POST /v3/transactions/micropay json.payer`.
 #[cfg(any(feature = "global", feature = "pay", feature = "transactions"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MicropayTransactionsPayPayer {
     /// Payment code from the user's payment code screen.
     pub auth_code: String,
 }
+#[cfg(any(feature = "global", feature = "pay", feature = "transactions"))]
+impl crate::runtime::FromJson for MicropayTransactionsPayPayer {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MicropayTransactionsPayPayer {
+            auth_code: crate::runtime::take(&mut object, "auth_code", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "pay", feature = "transactions"))]
+impl crate::runtime::ToJson for MicropayTransactionsPayPayer {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "auth_code", &self.auth_code);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "pay", feature = "transactions"))]
+crate::runtime::json_serde!(MicropayTransactionsPayPayer);
 #[cfg(any(feature = "global", feature = "pay", feature = "transactions"))]
 impl MicropayTransactionsPayPayer {
     /// A builder; see its setters.
@@ -7756,7 +10120,7 @@ impl From<MicropayTransactionsPayPayer> for MicropayTransactionsPayPayerBuilder 
 ///
 /// Shared by `POST /v3/combine-transactions/miniprogram json.sub_orders.amount`, `POST /v3/repayment/combine-transactions/partner/prepay json.sub_orders.amount`.
 #[cfg(any(feature = "combine-transactions", feature = "repayment"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MiniprogramAmount {
     /// Total amount, in the smallest unit of the currency (fen for CNY).
@@ -7764,6 +10128,30 @@ pub struct MiniprogramAmount {
     /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
     pub currency: String,
 }
+#[cfg(any(feature = "combine-transactions", feature = "repayment"))]
+impl crate::runtime::FromJson for MiniprogramAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MiniprogramAmount {
+            total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "repayment"))]
+impl crate::runtime::ToJson for MiniprogramAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "repayment"))]
+crate::runtime::json_serde!(MiniprogramAmount);
 #[cfg(any(feature = "combine-transactions", feature = "repayment"))]
 impl MiniprogramAmount {
     /// A builder; see its setters.
@@ -7996,12 +10384,55 @@ crate::runtime::string_enum!(Name);
         feature = "transactions"
     )
 )]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct NativeResponse {
     /// URL to encode as a QR code for the user to scan and pay.
     pub code_url: String,
 }
+#[cfg(
+    any(
+        feature = "combine-transactions",
+        feature = "global",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
+impl crate::runtime::FromJson for NativeResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(NativeResponse {
+            code_url: crate::runtime::take(&mut object, "code_url", at)?,
+        })
+    }
+}
+#[cfg(
+    any(
+        feature = "combine-transactions",
+        feature = "global",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
+impl crate::runtime::ToJson for NativeResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "code_url", &self.code_url);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(
+    any(
+        feature = "combine-transactions",
+        feature = "global",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
+crate::runtime::json_serde!(NativeResponse);
 #[cfg(
     any(
         feature = "combine-transactions",
@@ -8034,31 +10465,86 @@ impl crate::runtime::JsonResponse for NativeResponse {}
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no} response.online_bank_recharge_info`, `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close response.online_bank_recharge_info`, `RECHARGE.CLOSED payload.online_bank_recharge_info`, `RECHARGE.SUCCESS payload.online_bank_recharge_info`.
 #[cfg(any(feature = "notifications", feature = "platsolution"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct OnlineBankRechargeInfo {
     /// Serial number of the bank transaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bill_no: Option<String>,
     /// Time the online-banking recharge was returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_time: Option<String>,
     /// Why the funds were returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_reason: Option<String>,
     /// Name of the bank.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
     /// Type of online banking.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub online_bank_type: Option<crate::types::OnlineBankType>,
+    pub online_bank_type: Option<OnlineBankType>,
     /// Last four digits of the bank card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_card_tail: Option<String>,
     /// Name on the bank account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_account_name: Option<String>,
 }
+#[cfg(any(feature = "notifications", feature = "platsolution"))]
+impl crate::runtime::FromJson for OnlineBankRechargeInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(OnlineBankRechargeInfo {
+            bill_no: crate::runtime::take_optional(&mut object, "bill_no", at)?,
+            return_time: crate::runtime::take_optional(&mut object, "return_time", at)?,
+            return_reason: crate::runtime::take_optional(
+                &mut object,
+                "return_reason",
+                at,
+            )?,
+            bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+            online_bank_type: crate::runtime::take_optional(
+                &mut object,
+                "online_bank_type",
+                at,
+            )?,
+            bank_card_tail: crate::runtime::take_optional(
+                &mut object,
+                "bank_card_tail",
+                at,
+            )?,
+            bank_account_name: crate::runtime::take_optional(
+                &mut object,
+                "bank_account_name",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "platsolution"))]
+impl crate::runtime::ToJson for OnlineBankRechargeInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "bill_no", &self.bill_no);
+        crate::runtime::put_optional(&mut object, "return_time", &self.return_time);
+        crate::runtime::put_optional(&mut object, "return_reason", &self.return_reason);
+        crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+        crate::runtime::put_optional(
+            &mut object,
+            "online_bank_type",
+            &self.online_bank_type,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "bank_card_tail",
+            &self.bank_card_tail,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "bank_account_name",
+            &self.bank_account_name,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "platsolution"))]
+crate::runtime::json_serde!(OnlineBankRechargeInfo);
 #[cfg(any(feature = "notifications", feature = "platsolution"))]
 impl crate::runtime::Schema for OnlineBankRechargeInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -8117,7 +10603,7 @@ impl crate::runtime::Schema for OnlineBankRechargeInfo {
 impl crate::runtime::JsonResponse for OnlineBankRechargeInfo {}
 /// Type of online banking.
 ///
-/// Shared by `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no} response.online_bank_recharge_info.online_bank_type`, `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close response.online_bank_recharge_info.online_bank_type`, `RECHARGE.CLOSED payload.online_bank_recharge_info.online_bank_type`, `RECHARGE.SUCCESS payload.online_bank_recharge_info.online_bank_type`.
+/// Shared by `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no} response.online_bank_recharge_info.online_bank_type`, `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close response.online_bank_recharge_info.online_bank_type`, `RECHARGE.CLOSED payload.online_bank_recharge_info.online_bank_type`, `RECHARGE.FUND_RETURNED payload.detail.online_bank_type`, `RECHARGE.SUCCESS payload.online_bank_recharge_info.online_bank_type`.
 #[cfg(any(feature = "notifications", feature = "platsolution"))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -8189,22 +10675,74 @@ crate::runtime::string_enum!(Operator);
 ///
 /// Shared by `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields.order_interval_check_rule`, `GET /v3/mch-manage/mch-manage-records/{manage_record_id} response.requested_item_info.record_fields.order_interval_check_rule`, `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields.order_interval_check_rule`, `GET /v3/transaction-block/transaction-block-records/{block_record_id} response.requested_item_info.record_fields.order_interval_check_rule`, `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions json.submit_data.record_fields.order_interval_check_rule`, `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid} json.submit_data.record_fields.order_interval_check_rule`.
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct OrderIntervalCheckRule {
     /// Minimum number of entries in the list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_list_length: Option<crate::runtime::Number>,
     /// Maximum number of entries in the list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_list_length: Option<crate::runtime::Number>,
     /// File extensions allowed for the upload.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enum_file_exts: Option<Vec<crate::types::EnumFileExts>>,
+    pub enum_file_exts: Option<Vec<EnumFileExts>>,
     /// Maximum size of the uploaded file, in MB.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_file_size: Option<crate::runtime::Number>,
 }
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::FromJson for OrderIntervalCheckRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(OrderIntervalCheckRule {
+            min_list_length: crate::runtime::take_optional(
+                &mut object,
+                "min_list_length",
+                at,
+            )?,
+            max_list_length: crate::runtime::take_optional(
+                &mut object,
+                "max_list_length",
+                at,
+            )?,
+            enum_file_exts: crate::runtime::take_optional(
+                &mut object,
+                "enum_file_exts",
+                at,
+            )?,
+            max_file_size: crate::runtime::take_optional(
+                &mut object,
+                "max_file_size",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::ToJson for OrderIntervalCheckRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "min_list_length",
+            &self.min_list_length,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "max_list_length",
+            &self.max_list_length,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "enum_file_exts",
+            &self.enum_file_exts,
+        );
+        crate::runtime::put_optional(&mut object, "max_file_size", &self.max_file_size);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+crate::runtime::json_serde!(OrderIntervalCheckRule);
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
 impl crate::runtime::Schema for OrderIntervalCheckRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -8253,7 +10791,7 @@ impl OrderIntervalCheckRule {
 pub struct OrderIntervalCheckRuleBuilder {
     min_list_length: Option<crate::runtime::Number>,
     max_list_length: Option<crate::runtime::Number>,
-    enum_file_exts: Option<Vec<crate::types::EnumFileExts>>,
+    enum_file_exts: Option<Vec<EnumFileExts>>,
     max_file_size: Option<crate::runtime::Number>,
 }
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
@@ -8281,18 +10819,12 @@ impl OrderIntervalCheckRuleBuilder {
     /// File extensions allowed for the upload.
     ///
     /// Adds one item to the list.
-    pub fn enum_file_exts(
-        mut self,
-        item: impl Into<crate::types::EnumFileExts>,
-    ) -> Self {
+    pub fn enum_file_exts(mut self, item: impl Into<EnumFileExts>) -> Self {
         self.enum_file_exts.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`enum_file_exts`](Self::enum_file_exts) with a built value.
-    pub fn set_enum_file_exts(
-        mut self,
-        value: Option<Vec<crate::types::EnumFileExts>>,
-    ) -> Self {
+    pub fn set_enum_file_exts(mut self, value: Option<Vec<EnumFileExts>>) -> Self {
         self.enum_file_exts = value;
         self
     }
@@ -8418,49 +10950,623 @@ impl From<&str> for OrderType {
 }
 #[cfg(any(feature = "med-ins", feature = "notifications"))]
 crate::runtime::string_enum!(OrderType);
+/// Type of the order.
+///
+/// Shared by `GET /v3/customs/orders query.order_type`, `GET /v3/global/customs/orders query.order_type`.
+#[cfg(any(feature = "customs", feature = "global"))]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OrdersOrderType {
+    /// `out_trade_no`
+    OutTradeNo,
+    /// `transaction_id`
+    TransactionId,
+    /// `sub_order_no`
+    SubOrderNo,
+    /// `sub_order_id`
+    SubOrderId,
+    /// A value the documentation does not list (yet), kept as received.
+    Unknown(crate::UnknownValue),
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+impl OrdersOrderType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            OrdersOrderType::OutTradeNo => "out_trade_no",
+            OrdersOrderType::TransactionId => "transaction_id",
+            OrdersOrderType::SubOrderNo => "sub_order_no",
+            OrdersOrderType::SubOrderId => "sub_order_id",
+            OrdersOrderType::Unknown(value) => value.as_str(),
+        }
+    }
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+impl From<&str> for OrdersOrderType {
+    fn from(value: &str) -> Self {
+        match value {
+            "out_trade_no" => OrdersOrderType::OutTradeNo,
+            "transaction_id" => OrdersOrderType::TransactionId,
+            "sub_order_no" => OrdersOrderType::SubOrderNo,
+            "sub_order_id" => OrdersOrderType::SubOrderId,
+            other => OrdersOrderType::Unknown(crate::UnknownValue(other.to_owned())),
+        }
+    }
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+crate::runtime::string_enum!(OrdersOrderType);
+/// The response.
+///
+/// Shared by `POST /v3/customs/orders response`, `POST /v3/global/customs/orders response`.
+#[cfg(any(feature = "customs", feature = "global"))]
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct OrdersOrdersResponse {
+    /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
+    pub appid: String,
+    /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
+    pub mchid: String,
+    /// Current state of the object.
+    pub state: OrdersResponseDataState,
+    /// The merchant's own order number, unique within the merchant.
+    pub out_trade_no: String,
+    /// WeChat Pay transaction ID of the payment order.
+    pub transaction_id: String,
+    /// The merchant's own sub-order number.
+    pub sub_order_no: Option<String>,
+    /// WeChat Pay ID of the sub-order.
+    pub sub_order_id: Option<String>,
+    /// Institution that verified the payer's identity.
+    pub verify_department: VerifyDepartment,
+    /// Transaction serial number at the verifying institution.
+    pub verify_department_trade_id: String,
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::FromJson for OrdersOrdersResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(OrdersOrdersResponse {
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            sub_order_no: crate::runtime::take_optional(
+                &mut object,
+                "sub_order_no",
+                at,
+            )?,
+            sub_order_id: crate::runtime::take_optional(
+                &mut object,
+                "sub_order_id",
+                at,
+            )?,
+            verify_department: crate::runtime::take(
+                &mut object,
+                "verify_department",
+                at,
+            )?,
+            verify_department_trade_id: crate::runtime::take(
+                &mut object,
+                "verify_department_trade_id",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::ToJson for OrdersOrdersResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put_optional(&mut object, "sub_order_no", &self.sub_order_no);
+        crate::runtime::put_optional(&mut object, "sub_order_id", &self.sub_order_id);
+        crate::runtime::put(&mut object, "verify_department", &self.verify_department);
+        crate::runtime::put(
+            &mut object,
+            "verify_department_trade_id",
+            &self.verify_department_trade_id,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+crate::runtime::json_serde!(OrdersOrdersResponse);
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::Schema for OrdersOrdersResponse {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "appid",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "mchid",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "state",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "out_trade_no",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "transaction_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "sub_order_no",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "sub_order_id",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "verify_department",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "verify_department_trade_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::JsonResponse for OrdersOrdersResponse {}
+/// The response.
+///
+/// Shared by `PATCH /v3/customs/orders response`, `PATCH /v3/global/customs/orders response`.
+#[cfg(any(feature = "customs", feature = "global"))]
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct OrdersOrdersResponse2 {
+    /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
+    pub appid: String,
+    /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
+    pub mchid: String,
+    /// Current state of the object.
+    pub state: OrdersResponseDataState,
+    /// The merchant's own order number, unique within the merchant.
+    pub out_trade_no: String,
+    /// WeChat Pay transaction ID of the payment order.
+    pub transaction_id: String,
+    /// The merchant's own sub-order number.
+    pub sub_order_no: Option<String>,
+    /// WeChat Pay ID of the sub-order.
+    pub sub_order_id: Option<String>,
+    /// Time the record was last modified.
+    pub modify_time: String,
+    /// Institution that verified the payer's identity.
+    pub verify_department: VerifyDepartment,
+    /// Transaction serial number at the verifying institution.
+    pub verify_department_trade_id: String,
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::FromJson for OrdersOrdersResponse2 {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(OrdersOrdersResponse2 {
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            sub_order_no: crate::runtime::take_optional(
+                &mut object,
+                "sub_order_no",
+                at,
+            )?,
+            sub_order_id: crate::runtime::take_optional(
+                &mut object,
+                "sub_order_id",
+                at,
+            )?,
+            modify_time: crate::runtime::take(&mut object, "modify_time", at)?,
+            verify_department: crate::runtime::take(
+                &mut object,
+                "verify_department",
+                at,
+            )?,
+            verify_department_trade_id: crate::runtime::take(
+                &mut object,
+                "verify_department_trade_id",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::ToJson for OrdersOrdersResponse2 {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put_optional(&mut object, "sub_order_no", &self.sub_order_no);
+        crate::runtime::put_optional(&mut object, "sub_order_id", &self.sub_order_id);
+        crate::runtime::put(&mut object, "modify_time", &self.modify_time);
+        crate::runtime::put(&mut object, "verify_department", &self.verify_department);
+        crate::runtime::put(
+            &mut object,
+            "verify_department_trade_id",
+            &self.verify_department_trade_id,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+crate::runtime::json_serde!(OrdersOrdersResponse2);
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::Schema for OrdersOrdersResponse2 {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "appid",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "mchid",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "state",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "out_trade_no",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "transaction_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "sub_order_no",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "sub_order_id",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "modify_time",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "verify_department",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "verify_department_trade_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::JsonResponse for OrdersOrdersResponse2 {}
+/// The response.
+///
+/// Shared by `GET /v3/customs/orders response`, `GET /v3/global/customs/orders response`.
+#[cfg(any(feature = "customs", feature = "global"))]
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct OrdersResponse {
+    /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
+    pub appid: String,
+    /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
+    pub mchid: String,
+    /// WeChat Pay transaction ID of the payment order.
+    pub transaction_id: String,
+    /// Institution that verified the payer's identity.
+    pub verify_department: VerifyDepartment,
+    /// Transaction serial number at the verifying institution.
+    pub verify_department_trade_id: String,
+    /// Pagination offset: where the requested page starts.
+    pub offset: i64,
+    /// Maximum number of items to return in one page.
+    pub limit: i64,
+    /// Total number of items.
+    pub total_count: i64,
+    /// List of the result records.
+    pub data: Vec<OrdersResponseData>,
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::FromJson for OrdersResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(OrdersResponse {
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            verify_department: crate::runtime::take(
+                &mut object,
+                "verify_department",
+                at,
+            )?,
+            verify_department_trade_id: crate::runtime::take(
+                &mut object,
+                "verify_department_trade_id",
+                at,
+            )?,
+            offset: crate::runtime::take(&mut object, "offset", at)?,
+            limit: crate::runtime::take(&mut object, "limit", at)?,
+            total_count: crate::runtime::take(&mut object, "total_count", at)?,
+            data: crate::runtime::take(&mut object, "data", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::ToJson for OrdersResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "verify_department", &self.verify_department);
+        crate::runtime::put(
+            &mut object,
+            "verify_department_trade_id",
+            &self.verify_department_trade_id,
+        );
+        crate::runtime::put(&mut object, "offset", &self.offset);
+        crate::runtime::put(&mut object, "limit", &self.limit);
+        crate::runtime::put(&mut object, "total_count", &self.total_count);
+        crate::runtime::put(&mut object, "data", &self.data);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+crate::runtime::json_serde!(OrdersResponse);
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::Schema for OrdersResponse {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "appid",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "mchid",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "transaction_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "verify_department",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "verify_department_trade_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "offset",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "limit",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "total_count",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "data",
+            kind: crate::runtime::Kind::Object,
+            required: true,
+            array: true,
+            fields: <OrdersResponseData as crate::runtime::Schema>::FIELDS,
+        },
+    ];
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::JsonResponse for OrdersResponse {}
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::Page for OrdersResponse {
+    fn items(&self) -> usize {
+        self.data.len()
+    }
+    fn total_count(&self) -> Option<i64> {
+        Some(self.total_count)
+    }
+}
 /// List of the result records.
 ///
 /// Shared by `GET /v3/customs/orders response.data`, `GET /v3/global/customs/orders response.data`.
 #[cfg(any(feature = "customs", feature = "global"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct OrdersData {
+pub struct OrdersResponseData {
     /// The merchant's own sub-order number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_order_no: Option<String>,
     /// WeChat Pay ID of the sub-order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_order_id: Option<String>,
     /// `mch_customs_no`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mch_customs_no: Option<String>,
     /// Customs office the declaration is sent to.
-    pub customs: crate::types::Customs,
+    pub customs: Customs,
     /// Currency, as an ISO 4217 code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_type: Option<String>,
     /// Amount of the sub-order, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_fee: Option<i64>,
     /// Customs duty, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duty: Option<i64>,
     /// Logistics fee, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transport_fee: Option<i64>,
     /// Amount for the goods, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub product_fee: Option<i64>,
     /// Current state of the object.
-    pub state: crate::types::DataState,
+    pub state: OrdersResponseDataState,
     /// Explanation of the declaration result.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<String>,
     /// Time the record was last modified.
     pub modify_time: String,
 }
 #[cfg(any(feature = "customs", feature = "global"))]
-impl crate::runtime::Schema for OrdersData {
+impl crate::runtime::FromJson for OrdersResponseData {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(OrdersResponseData {
+            sub_order_no: crate::runtime::take_optional(
+                &mut object,
+                "sub_order_no",
+                at,
+            )?,
+            sub_order_id: crate::runtime::take_optional(
+                &mut object,
+                "sub_order_id",
+                at,
+            )?,
+            mch_customs_no: crate::runtime::take_optional(
+                &mut object,
+                "mch_customs_no",
+                at,
+            )?,
+            customs: crate::runtime::take(&mut object, "customs", at)?,
+            fee_type: crate::runtime::take_optional(&mut object, "fee_type", at)?,
+            order_fee: crate::runtime::take_optional(&mut object, "order_fee", at)?,
+            duty: crate::runtime::take_optional(&mut object, "duty", at)?,
+            transport_fee: crate::runtime::take_optional(
+                &mut object,
+                "transport_fee",
+                at,
+            )?,
+            product_fee: crate::runtime::take_optional(&mut object, "product_fee", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            explanation: crate::runtime::take_optional(&mut object, "explanation", at)?,
+            modify_time: crate::runtime::take(&mut object, "modify_time", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::ToJson for OrdersResponseData {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "sub_order_no", &self.sub_order_no);
+        crate::runtime::put_optional(&mut object, "sub_order_id", &self.sub_order_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "mch_customs_no",
+            &self.mch_customs_no,
+        );
+        crate::runtime::put(&mut object, "customs", &self.customs);
+        crate::runtime::put_optional(&mut object, "fee_type", &self.fee_type);
+        crate::runtime::put_optional(&mut object, "order_fee", &self.order_fee);
+        crate::runtime::put_optional(&mut object, "duty", &self.duty);
+        crate::runtime::put_optional(&mut object, "transport_fee", &self.transport_fee);
+        crate::runtime::put_optional(&mut object, "product_fee", &self.product_fee);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put_optional(&mut object, "explanation", &self.explanation);
+        crate::runtime::put(&mut object, "modify_time", &self.modify_time);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+crate::runtime::json_serde!(OrdersResponseData);
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::Schema for OrdersResponseData {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
             name: "sub_order_no",
@@ -8549,362 +11655,62 @@ impl crate::runtime::Schema for OrdersData {
     ];
 }
 #[cfg(any(feature = "customs", feature = "global"))]
-impl crate::runtime::JsonResponse for OrdersData {}
-/// Type of the order.
+impl crate::runtime::JsonResponse for OrdersResponseData {}
+/// Current state of the object.
 ///
-/// Shared by `GET /v3/customs/orders query.order_type`, `GET /v3/global/customs/orders query.order_type`.
+/// Shared by `GET /v3/customs/orders response.data.state`, `GET /v3/global/customs/orders response.data.state`, `PATCH /v3/customs/orders response.state`, `PATCH /v3/global/customs/orders response.state`, `POST /v3/customs/orders response.state`, `POST /v3/customs/redeclare response.state` and 2 more.
 #[cfg(any(feature = "customs", feature = "global"))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum OrdersOrderType {
-    /// `out_trade_no`
-    OutTradeNo,
-    /// `transaction_id`
-    TransactionId,
-    /// `sub_order_no`
-    SubOrderNo,
-    /// `sub_order_id`
-    SubOrderId,
+pub enum OrdersResponseDataState {
+    /// `PROCESSING`
+    Processing,
+    /// `UNDECLARED`
+    Undeclared,
+    /// `SUBMITTED`
+    Submitted,
+    /// `SUCCESS`
+    Success,
+    /// `FAIL`
+    Fail,
+    /// `EXCEPT`
+    Except,
     /// A value the documentation does not list (yet), kept as received.
     Unknown(crate::UnknownValue),
 }
 #[cfg(any(feature = "customs", feature = "global"))]
-impl OrdersOrderType {
+impl OrdersResponseDataState {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            OrdersOrderType::OutTradeNo => "out_trade_no",
-            OrdersOrderType::TransactionId => "transaction_id",
-            OrdersOrderType::SubOrderNo => "sub_order_no",
-            OrdersOrderType::SubOrderId => "sub_order_id",
-            OrdersOrderType::Unknown(value) => value.as_str(),
+            OrdersResponseDataState::Processing => "PROCESSING",
+            OrdersResponseDataState::Undeclared => "UNDECLARED",
+            OrdersResponseDataState::Submitted => "SUBMITTED",
+            OrdersResponseDataState::Success => "SUCCESS",
+            OrdersResponseDataState::Fail => "FAIL",
+            OrdersResponseDataState::Except => "EXCEPT",
+            OrdersResponseDataState::Unknown(value) => value.as_str(),
         }
     }
 }
 #[cfg(any(feature = "customs", feature = "global"))]
-impl From<&str> for OrdersOrderType {
+impl From<&str> for OrdersResponseDataState {
     fn from(value: &str) -> Self {
         match value {
-            "out_trade_no" => OrdersOrderType::OutTradeNo,
-            "transaction_id" => OrdersOrderType::TransactionId,
-            "sub_order_no" => OrdersOrderType::SubOrderNo,
-            "sub_order_id" => OrdersOrderType::SubOrderId,
-            other => OrdersOrderType::Unknown(crate::UnknownValue(other.to_owned())),
+            "PROCESSING" => OrdersResponseDataState::Processing,
+            "UNDECLARED" => OrdersResponseDataState::Undeclared,
+            "SUBMITTED" => OrdersResponseDataState::Submitted,
+            "SUCCESS" => OrdersResponseDataState::Success,
+            "FAIL" => OrdersResponseDataState::Fail,
+            "EXCEPT" => OrdersResponseDataState::Except,
+            other => {
+                OrdersResponseDataState::Unknown(crate::UnknownValue(other.to_owned()))
+            }
         }
     }
 }
 #[cfg(any(feature = "customs", feature = "global"))]
-crate::runtime::string_enum!(OrdersOrderType);
-/// The response.
-///
-/// Shared by `POST /v3/customs/orders response`, `POST /v3/global/customs/orders response`.
-#[cfg(any(feature = "customs", feature = "global"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OrdersOrdersResponse {
-    /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-    pub appid: String,
-    /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    pub mchid: String,
-    /// Current state of the object.
-    pub state: crate::types::DataState,
-    /// The merchant's own order number, unique within the merchant.
-    pub out_trade_no: String,
-    /// WeChat Pay transaction ID of the payment order.
-    pub transaction_id: String,
-    /// The merchant's own sub-order number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_order_no: Option<String>,
-    /// WeChat Pay ID of the sub-order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_order_id: Option<String>,
-    /// Institution that verified the payer's identity.
-    pub verify_department: crate::types::VerifyDepartment,
-    /// Transaction serial number at the verifying institution.
-    pub verify_department_trade_id: String,
-}
-#[cfg(any(feature = "customs", feature = "global"))]
-impl crate::runtime::Schema for OrdersOrdersResponse {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "appid",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "mchid",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "state",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "out_trade_no",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "transaction_id",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "sub_order_no",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "sub_order_id",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "verify_department",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "verify_department_trade_id",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-#[cfg(any(feature = "customs", feature = "global"))]
-impl crate::runtime::JsonResponse for OrdersOrdersResponse {}
-/// The response.
-///
-/// Shared by `PATCH /v3/customs/orders response`, `PATCH /v3/global/customs/orders response`.
-#[cfg(any(feature = "customs", feature = "global"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OrdersOrdersResponse2 {
-    /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-    pub appid: String,
-    /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    pub mchid: String,
-    /// Current state of the object.
-    pub state: crate::types::DataState,
-    /// The merchant's own order number, unique within the merchant.
-    pub out_trade_no: String,
-    /// WeChat Pay transaction ID of the payment order.
-    pub transaction_id: String,
-    /// The merchant's own sub-order number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_order_no: Option<String>,
-    /// WeChat Pay ID of the sub-order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_order_id: Option<String>,
-    /// Time the record was last modified.
-    pub modify_time: String,
-    /// Institution that verified the payer's identity.
-    pub verify_department: crate::types::VerifyDepartment,
-    /// Transaction serial number at the verifying institution.
-    pub verify_department_trade_id: String,
-}
-#[cfg(any(feature = "customs", feature = "global"))]
-impl crate::runtime::Schema for OrdersOrdersResponse2 {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "appid",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "mchid",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "state",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "out_trade_no",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "transaction_id",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "sub_order_no",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "sub_order_id",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "modify_time",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "verify_department",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "verify_department_trade_id",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-#[cfg(any(feature = "customs", feature = "global"))]
-impl crate::runtime::JsonResponse for OrdersOrdersResponse2 {}
-/// The response.
-///
-/// Shared by `GET /v3/customs/orders response`, `GET /v3/global/customs/orders response`.
-#[cfg(any(feature = "customs", feature = "global"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct OrdersResponse {
-    /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-    pub appid: String,
-    /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    pub mchid: String,
-    /// WeChat Pay transaction ID of the payment order.
-    pub transaction_id: String,
-    /// Institution that verified the payer's identity.
-    pub verify_department: crate::types::VerifyDepartment,
-    /// Transaction serial number at the verifying institution.
-    pub verify_department_trade_id: String,
-    /// Pagination offset: where the requested page starts.
-    pub offset: i64,
-    /// Maximum number of items to return in one page.
-    pub limit: i64,
-    /// Total number of items.
-    pub total_count: i64,
-    /// List of the result records.
-    pub data: Vec<crate::types::OrdersData>,
-}
-#[cfg(any(feature = "customs", feature = "global"))]
-impl crate::runtime::Schema for OrdersResponse {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "appid",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "mchid",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "transaction_id",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "verify_department",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "verify_department_trade_id",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "offset",
-            kind: crate::runtime::Kind::Integer,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "limit",
-            kind: crate::runtime::Kind::Integer,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "total_count",
-            kind: crate::runtime::Kind::Integer,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "data",
-            kind: crate::runtime::Kind::Object,
-            required: true,
-            array: true,
-            fields: <crate::types::OrdersData as crate::runtime::Schema>::FIELDS,
-        },
-    ];
-}
-#[cfg(any(feature = "customs", feature = "global"))]
-impl crate::runtime::JsonResponse for OrdersResponse {}
-#[cfg(any(feature = "customs", feature = "global"))]
-impl crate::runtime::Page for OrdersResponse {
-    fn items(&self) -> usize {
-        self.data.len()
-    }
-    fn total_count(&self) -> Option<i64> {
-        Some(self.total_count)
-    }
-}
+crate::runtime::string_enum!(OrdersResponseDataState);
 /// Type of the entity.
 ///
 /// Shared by `GET /v3/ecommerce/subject-sub-merchants query.organization_type`, `POST /v3/mchalterapply/mchsubjectalterapplyment json.organization_type`.
@@ -8966,9 +11772,9 @@ crate::runtime::string_enum!(OrganizationType);
 ///
 /// Shared by `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no} response.amount`, `GET /v3/global/papay/transactions/{transaction_id} response.amount`, `GET /v3/global/transactions/id/{transaction_id} response.amount`, `GET /v3/global/transactions/out-trade-no/{out_trade_no} response.amount`, `GET /v3/transactions/id/{transaction_id} response.amount`, `GET /v3/transactions/out-trade-no/{out_trade_no} response.amount`.
 #[cfg(any(feature = "global", feature = "transactions"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct PapayTransactionsOutTradeNoAmount {
+pub struct PapayTransactionsOutTradeNoResponseAmount {
     /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
     pub total: i64,
     /// Amount the user actually paid, in the smallest unit of the payer currency (fen for CNY).
@@ -8978,11 +11784,44 @@ pub struct PapayTransactionsOutTradeNoAmount {
     /// Currency the user paid in, as an ISO 4217 code.
     pub payer_currency: String,
     /// Exchange rate applied to the payment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exchange_rate: Option<crate::types::ExchangeRate>,
+    pub exchange_rate: Option<ExchangeRate>,
 }
 #[cfg(any(feature = "global", feature = "transactions"))]
-impl crate::runtime::Schema for PapayTransactionsOutTradeNoAmount {
+impl crate::runtime::FromJson for PapayTransactionsOutTradeNoResponseAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PapayTransactionsOutTradeNoResponseAmount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            payer_total: crate::runtime::take(&mut object, "payer_total", at)?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+            payer_currency: crate::runtime::take(&mut object, "payer_currency", at)?,
+            exchange_rate: crate::runtime::take_optional(
+                &mut object,
+                "exchange_rate",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::ToJson for PapayTransactionsOutTradeNoResponseAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put(&mut object, "payer_total", &self.payer_total);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        crate::runtime::put(&mut object, "payer_currency", &self.payer_currency);
+        crate::runtime::put_optional(&mut object, "exchange_rate", &self.exchange_rate);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+crate::runtime::json_serde!(PapayTransactionsOutTradeNoResponseAmount);
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::Schema for PapayTransactionsOutTradeNoResponseAmount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
             name: "total",
@@ -9017,50 +11856,108 @@ impl crate::runtime::Schema for PapayTransactionsOutTradeNoAmount {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::ExchangeRate as crate::runtime::Schema>::FIELDS,
+            fields: <ExchangeRate as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 #[cfg(any(feature = "global", feature = "transactions"))]
-impl crate::runtime::JsonResponse for PapayTransactionsOutTradeNoAmount {}
+impl crate::runtime::JsonResponse for PapayTransactionsOutTradeNoResponseAmount {}
 /// Discounts and coupons applied to the order.
 ///
 /// Shared by `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no} response.promotion_detail`, `GET /v3/global/papay/transactions/{transaction_id} response.promotion_detail`, `GET /v3/transactions/id/{transaction_id} response.promotion_detail`, `GET /v3/transactions/out-trade-no/{out_trade_no} response.promotion_detail`, `POST /v3/global/papay/transactions response.promotion_detail`.
 #[cfg(any(feature = "global", feature = "transactions"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PapayTransactionsPromotionDetail {
     /// ID of the coupon or discount.
     pub promotion_id: String,
     /// Name of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Range the item applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<crate::types::Scope>,
+    pub scope: Option<Scope>,
     /// Type of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::types::DetailType>,
+    pub r#type: Option<MicropayTransactionsPayDetail2Type>,
     /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
     pub amount: i64,
     /// Currency as an ISO 4217 code (e.g. `CNY`).
     pub currency: String,
     /// ID of the activity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_id: Option<String>,
     /// Part of the discount funded by WeChat Pay, in the smallest currency unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wxpay_contribute_amount: Option<i64>,
     /// Part of the discount funded by the merchant, in the smallest currency unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_contribute_amount: Option<i64>,
     /// Part of the discount funded by other parties, in the smallest currency unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_contribute_amount: Option<i64>,
     /// Item-level details of the goods in the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_detail: Option<Vec<crate::types::PromotionDetailGoodsDetail>>,
+    pub goods_detail: Option<Vec<PapayTransactionsPromotionDetailGoodsDetail>>,
 }
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::FromJson for PapayTransactionsPromotionDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PapayTransactionsPromotionDetail {
+            promotion_id: crate::runtime::take(&mut object, "promotion_id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+            activity_id: crate::runtime::take_optional(&mut object, "activity_id", at)?,
+            wxpay_contribute_amount: crate::runtime::take_optional(
+                &mut object,
+                "wxpay_contribute_amount",
+                at,
+            )?,
+            merchant_contribute_amount: crate::runtime::take_optional(
+                &mut object,
+                "merchant_contribute_amount",
+                at,
+            )?,
+            other_contribute_amount: crate::runtime::take_optional(
+                &mut object,
+                "other_contribute_amount",
+                at,
+            )?,
+            goods_detail: crate::runtime::take_optional(&mut object, "goods_detail", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::ToJson for PapayTransactionsPromotionDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "promotion_id", &self.promotion_id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "scope", &self.scope);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        crate::runtime::put_optional(&mut object, "activity_id", &self.activity_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "wxpay_contribute_amount",
+            &self.wxpay_contribute_amount,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "merchant_contribute_amount",
+            &self.merchant_contribute_amount,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "other_contribute_amount",
+            &self.other_contribute_amount,
+        );
+        crate::runtime::put_optional(&mut object, "goods_detail", &self.goods_detail);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+crate::runtime::json_serde!(PapayTransactionsPromotionDetail);
 #[cfg(any(feature = "global", feature = "transactions"))]
 impl crate::runtime::Schema for PapayTransactionsPromotionDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -9139,22 +12036,265 @@ impl crate::runtime::Schema for PapayTransactionsPromotionDetail {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::types::PromotionDetailGoodsDetail as crate::runtime::Schema>::FIELDS,
+            fields: <PapayTransactionsPromotionDetailGoodsDetail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 #[cfg(any(feature = "global", feature = "transactions"))]
 impl crate::runtime::JsonResponse for PapayTransactionsPromotionDetail {}
+/// Item-level details of the goods in the order.
+///
+/// Shared by `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no} response.promotion_detail.goods_detail`, `GET /v3/global/papay/transactions/{transaction_id} response.promotion_detail.goods_detail`, `GET /v3/global/transactions/id/{transaction_id} response.promotion_detail.goods_detail`, `GET /v3/global/transactions/out-trade-no/{out_trade_no} response.promotion_detail.goods_detail`, `GET /v3/transactions/id/{transaction_id} response.promotion_detail.goods_detail`, `GET /v3/transactions/out-trade-no/{out_trade_no} response.promotion_detail.goods_detail` and 1 more.
+#[cfg(any(feature = "global", feature = "transactions"))]
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct PapayTransactionsPromotionDetailGoodsDetail {
+    /// The merchant's code for the goods.
+    pub goods_id: String,
+    /// Remark on the goods.
+    pub goods_remark: Option<String>,
+    /// Discount applied to this item, in the smallest unit of the currency.
+    pub discount_amount: i64,
+    /// Quantity of the item.
+    pub quantity: i64,
+    /// Unit price, in the smallest unit of the currency.
+    pub price: i64,
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::FromJson for PapayTransactionsPromotionDetailGoodsDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PapayTransactionsPromotionDetailGoodsDetail {
+            goods_id: crate::runtime::take(&mut object, "goods_id", at)?,
+            goods_remark: crate::runtime::take_optional(
+                &mut object,
+                "goods_remark",
+                at,
+            )?,
+            discount_amount: crate::runtime::take(&mut object, "discount_amount", at)?,
+            quantity: crate::runtime::take(&mut object, "quantity", at)?,
+            price: crate::runtime::take(&mut object, "price", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::ToJson for PapayTransactionsPromotionDetailGoodsDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "goods_id", &self.goods_id);
+        crate::runtime::put_optional(&mut object, "goods_remark", &self.goods_remark);
+        crate::runtime::put(&mut object, "discount_amount", &self.discount_amount);
+        crate::runtime::put(&mut object, "quantity", &self.quantity);
+        crate::runtime::put(&mut object, "price", &self.price);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+crate::runtime::json_serde!(PapayTransactionsPromotionDetailGoodsDetail);
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::Schema for PapayTransactionsPromotionDetailGoodsDetail {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "goods_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "goods_remark",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "discount_amount",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "quantity",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "price",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::JsonResponse for PapayTransactionsPromotionDetailGoodsDetail {}
+/// Information about the parking.
+///
+/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.parking_info`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.parking_info`, `GET /v3/pay/transactions/id/{transaction_id} response.parking_info`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.parking_info`, `TRANSACTION.FAIL payload.parking_info`, `TRANSACTION.PAY_BACK payload.parking_info` and 1 more.
+#[cfg(any(feature = "notifications", feature = "pay"))]
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ParkingInfo {
+    /// ID of the parking entry.
+    pub parking_id: String,
+    /// Licence plate number of the vehicle.
+    pub plate_number: String,
+    /// Color of the licence plate.
+    pub plate_color: PlateColor,
+    /// Time the vehicle entered the car park.
+    pub start_time: String,
+    /// Time the vehicle left the car park.
+    pub end_time: String,
+    /// Name of the car park.
+    pub parking_name: String,
+    /// Billed duration, in seconds.
+    pub charging_duration: crate::runtime::Number,
+    /// ID of the device.
+    pub device_id: String,
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::FromJson for ParkingInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ParkingInfo {
+            parking_id: crate::runtime::take(&mut object, "parking_id", at)?,
+            plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+            plate_color: crate::runtime::take(&mut object, "plate_color", at)?,
+            start_time: crate::runtime::take(&mut object, "start_time", at)?,
+            end_time: crate::runtime::take(&mut object, "end_time", at)?,
+            parking_name: crate::runtime::take(&mut object, "parking_name", at)?,
+            charging_duration: crate::runtime::take(
+                &mut object,
+                "charging_duration",
+                at,
+            )?,
+            device_id: crate::runtime::take(&mut object, "device_id", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::ToJson for ParkingInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "parking_id", &self.parking_id);
+        crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+        crate::runtime::put(&mut object, "plate_color", &self.plate_color);
+        crate::runtime::put(&mut object, "start_time", &self.start_time);
+        crate::runtime::put(&mut object, "end_time", &self.end_time);
+        crate::runtime::put(&mut object, "parking_name", &self.parking_name);
+        crate::runtime::put(&mut object, "charging_duration", &self.charging_duration);
+        crate::runtime::put(&mut object, "device_id", &self.device_id);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+crate::runtime::json_serde!(ParkingInfo);
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::Schema for ParkingInfo {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "parking_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "plate_number",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "plate_color",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "start_time",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "end_time",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "parking_name",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "charging_duration",
+            kind: crate::runtime::Kind::Number,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "device_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::JsonResponse for ParkingInfo {}
 /// The response.
 ///
 /// Shared by `POST /v3/credit-repayment/partner/contracts/h5-presign response`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5 response`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi response`, `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5 response`, `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi response`, `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5 response` and 1 more.
 #[cfg(any(feature = "credit-repayment", feature = "papay"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerContractsH5PresignResponse {
     /// URL that opens the WeChat Pay page for the user.
     pub redirect_url: String,
 }
+#[cfg(any(feature = "credit-repayment", feature = "papay"))]
+impl crate::runtime::FromJson for PartnerContractsH5PresignResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerContractsH5PresignResponse {
+            redirect_url: crate::runtime::take(&mut object, "redirect_url", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "credit-repayment", feature = "papay"))]
+impl crate::runtime::ToJson for PartnerContractsH5PresignResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "redirect_url", &self.redirect_url);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "credit-repayment", feature = "papay"))]
+crate::runtime::json_serde!(PartnerContractsH5PresignResponse);
 #[cfg(any(feature = "credit-repayment", feature = "papay"))]
 impl crate::runtime::Schema for PartnerContractsH5PresignResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -9169,58 +12309,76 @@ impl crate::runtime::Schema for PartnerContractsH5PresignResponse {
 }
 #[cfg(any(feature = "credit-repayment", feature = "papay"))]
 impl crate::runtime::JsonResponse for PartnerContractsH5PresignResponse {}
-/// Item-level details of the goods in the order.
+/// Information about the store.
 ///
-/// Shared by `POST /v3/pay/partner/transactions/codepay response.promotion_detail.goods_detail`, `POST /v3/pay/transactions/codepay response.promotion_detail.goods_detail`, `TRANSACTION.FAIL payload.promotion_detail.goods_detail`.
+/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.scene_info.store_info`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.scene_info.store_info`, `GET /v3/pay/transactions/id/{transaction_id} response.scene_info.store_info`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.scene_info.store_info`, `POST /v3/pay/partner/transactions/app-with-contract json.scene_info.store_info`, `POST /v3/pay/partner/transactions/jsapi-with-contract json.scene_info.store_info` and 3 more.
 #[cfg(any(feature = "notifications", feature = "pay"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct PartnerTransactionsCodepayGoodsDetail {
-    /// The merchant's code for the goods.
-    pub goods_id: String,
-    /// Quantity of the item.
-    pub quantity: crate::runtime::Number,
-    /// Unit price of the item, in fen.
-    pub unit_price: crate::runtime::Number,
-    /// Discount applied to this item, in fen.
-    pub discount_amount: crate::runtime::Number,
-    /// Remark on the goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_remark: Option<String>,
+pub struct PartnerTransactionsAppWithContractSceneInfoStoreInfo {
+    /// Merchant's ID of the store.
+    pub id: Option<String>,
+    /// Name of the store.
+    pub name: Option<String>,
+    /// Administrative area code of the store's location.
+    pub area_code: Option<String>,
+    /// Address.
+    pub address: Option<String>,
 }
 #[cfg(any(feature = "notifications", feature = "pay"))]
-impl crate::runtime::Schema for PartnerTransactionsCodepayGoodsDetail {
+impl crate::runtime::FromJson for PartnerTransactionsAppWithContractSceneInfoStoreInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerTransactionsAppWithContractSceneInfoStoreInfo {
+            id: crate::runtime::take_optional(&mut object, "id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            area_code: crate::runtime::take_optional(&mut object, "area_code", at)?,
+            address: crate::runtime::take_optional(&mut object, "address", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::ToJson for PartnerTransactionsAppWithContractSceneInfoStoreInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "id", &self.id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "area_code", &self.area_code);
+        crate::runtime::put_optional(&mut object, "address", &self.address);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+crate::runtime::json_serde!(PartnerTransactionsAppWithContractSceneInfoStoreInfo);
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::Schema for PartnerTransactionsAppWithContractSceneInfoStoreInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
-            name: "goods_id",
+            name: "id",
             kind: crate::runtime::Kind::String,
-            required: true,
+            required: false,
             array: false,
             fields: &[],
         },
         crate::runtime::FieldSchema {
-            name: "quantity",
-            kind: crate::runtime::Kind::Number,
-            required: true,
+            name: "name",
+            kind: crate::runtime::Kind::String,
+            required: false,
             array: false,
             fields: &[],
         },
         crate::runtime::FieldSchema {
-            name: "unit_price",
-            kind: crate::runtime::Kind::Number,
-            required: true,
+            name: "area_code",
+            kind: crate::runtime::Kind::String,
+            required: false,
             array: false,
             fields: &[],
         },
         crate::runtime::FieldSchema {
-            name: "discount_amount",
-            kind: crate::runtime::Kind::Number,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "goods_remark",
+            name: "address",
             kind: crate::runtime::Kind::String,
             required: false,
             array: false,
@@ -9229,27 +12387,148 @@ impl crate::runtime::Schema for PartnerTransactionsCodepayGoodsDetail {
     ];
 }
 #[cfg(any(feature = "notifications", feature = "pay"))]
-impl crate::runtime::JsonResponse for PartnerTransactionsCodepayGoodsDetail {}
+impl crate::runtime::JsonResponse
+for PartnerTransactionsAppWithContractSceneInfoStoreInfo {}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl PartnerTransactionsAppWithContractSceneInfoStoreInfo {
+    /// A builder; see its setters.
+    pub fn builder() -> PartnerTransactionsAppWithContractSceneInfoStoreInfoBuilder {
+        PartnerTransactionsAppWithContractSceneInfoStoreInfoBuilder::default()
+    }
+}
+/// Builds a [`PartnerTransactionsAppWithContractSceneInfoStoreInfo`]: one setter per field; `build()` names every missing required field.
+#[cfg(any(feature = "notifications", feature = "pay"))]
+#[derive(Clone, Debug, Default)]
+pub struct PartnerTransactionsAppWithContractSceneInfoStoreInfoBuilder {
+    id: Option<String>,
+    name: Option<String>,
+    area_code: Option<String>,
+    address: Option<String>,
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl PartnerTransactionsAppWithContractSceneInfoStoreInfoBuilder {
+    /// Merchant's ID of the store.
+    pub fn id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets or clears [`id`](Self::id) with a built value.
+    pub fn set_id(mut self, value: Option<String>) -> Self {
+        self.id = value;
+        self
+    }
+    /// Name of the store.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets or clears [`name`](Self::name) with a built value.
+    pub fn set_name(mut self, value: Option<String>) -> Self {
+        self.name = value;
+        self
+    }
+    /// Administrative area code of the store's location.
+    pub fn area_code(mut self, value: impl Into<String>) -> Self {
+        self.area_code = Some(value.into());
+        self
+    }
+    /// Sets or clears [`area_code`](Self::area_code) with a built value.
+    pub fn set_area_code(mut self, value: Option<String>) -> Self {
+        self.area_code = value;
+        self
+    }
+    /// Address.
+    pub fn address(mut self, value: impl Into<String>) -> Self {
+        self.address = Some(value.into());
+        self
+    }
+    /// Sets or clears [`address`](Self::address) with a built value.
+    pub fn set_address(mut self, value: Option<String>) -> Self {
+        self.address = value;
+        self
+    }
+    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+    /// required field and every invalid value.
+    pub fn build(
+        self,
+    ) -> Result<
+        PartnerTransactionsAppWithContractSceneInfoStoreInfo,
+        crate::runtime::BuildError,
+    > {
+        let mut problems = crate::runtime::Problems::default();
+        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+        crate::runtime::finish(value, problems)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::Builder
+for PartnerTransactionsAppWithContractSceneInfoStoreInfoBuilder {
+    type Output = PartnerTransactionsAppWithContractSceneInfoStoreInfo;
+    fn build_at(
+        self,
+        _at: &str,
+        _problems: &mut crate::runtime::Problems,
+    ) -> Option<PartnerTransactionsAppWithContractSceneInfoStoreInfo> {
+        Some(PartnerTransactionsAppWithContractSceneInfoStoreInfo {
+            id: self.id,
+            name: self.name,
+            area_code: self.area_code,
+            address: self.address,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl From<PartnerTransactionsAppWithContractSceneInfoStoreInfo>
+for PartnerTransactionsAppWithContractSceneInfoStoreInfoBuilder {
+    fn from(value: PartnerTransactionsAppWithContractSceneInfoStoreInfo) -> Self {
+        PartnerTransactionsAppWithContractSceneInfoStoreInfoBuilder {
+            id: value.id,
+            name: value.name,
+            area_code: value.area_code,
+            address: value.address,
+        }
+    }
+}
 /// Data that the medical institution passes through to the medical insurance platform.
 ///
 /// Shared by `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no} response.passthrough_request_content`, `GET /v3/med-ins/orders/out-trade-no/{out_trade_no} response.passthrough_request_content`, `MEDICAL_INSURANCE.SUCCESS payload.passthrough_request_content`, `POST /v3/med-ins/orders json.passthrough_request_content`, `POST /v3/med-ins/orders response.passthrough_request_content`.
 #[cfg(any(feature = "med-ins", feature = "notifications"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PassthroughRequestContent {
     /// Payment authorization number from the medical insurance platform.
-    #[serde(rename = "payAuthNo")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay_auth_no: Option<String>,
     /// Payment order ID from the medical insurance platform.
-    #[serde(rename = "payOrdId")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay_ord_id: Option<String>,
     /// Latitude and longitude of where the settlement takes place.
-    #[serde(rename = "setlLatlnt")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setl_latlnt: Option<String>,
 }
+#[cfg(any(feature = "med-ins", feature = "notifications"))]
+impl crate::runtime::FromJson for PassthroughRequestContent {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PassthroughRequestContent {
+            pay_auth_no: crate::runtime::take_optional(&mut object, "payAuthNo", at)?,
+            pay_ord_id: crate::runtime::take_optional(&mut object, "payOrdId", at)?,
+            setl_latlnt: crate::runtime::take_optional(&mut object, "setlLatlnt", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "med-ins", feature = "notifications"))]
+impl crate::runtime::ToJson for PassthroughRequestContent {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "payAuthNo", &self.pay_auth_no);
+        crate::runtime::put_optional(&mut object, "payOrdId", &self.pay_ord_id);
+        crate::runtime::put_optional(&mut object, "setlLatlnt", &self.setl_latlnt);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "med-ins", feature = "notifications"))]
+crate::runtime::json_serde!(PassthroughRequestContent);
 #[cfg(any(feature = "med-ins", feature = "notifications"))]
 impl crate::runtime::Schema for PassthroughRequestContent {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -9362,22 +12641,42 @@ impl From<PassthroughRequestContent> for PassthroughRequestContentBuilder {
 ///
 /// Shared by `GET /v3/med-ins/orders/mix-trade-no/{mix_trade_no} response.passthrough_response_content`, `GET /v3/med-ins/orders/out-trade-no/{out_trade_no} response.passthrough_response_content`, `MEDICAL_INSURANCE.SUCCESS payload.passthrough_response_content`, `POST /v3/med-ins/orders response.passthrough_response_content`.
 #[cfg(any(feature = "med-ins", feature = "notifications"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PassthroughResponseContent {
     /// Payment authorization number from the medical insurance platform.
-    #[serde(rename = "payAuthNo")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay_auth_no: Option<String>,
     /// Payment order ID from the medical insurance platform.
-    #[serde(rename = "payOrdId")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay_ord_id: Option<String>,
     /// Latitude and longitude of where the settlement takes place.
-    #[serde(rename = "setlLatlnt")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setl_latlnt: Option<String>,
 }
+#[cfg(any(feature = "med-ins", feature = "notifications"))]
+impl crate::runtime::FromJson for PassthroughResponseContent {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PassthroughResponseContent {
+            pay_auth_no: crate::runtime::take_optional(&mut object, "payAuthNo", at)?,
+            pay_ord_id: crate::runtime::take_optional(&mut object, "payOrdId", at)?,
+            setl_latlnt: crate::runtime::take_optional(&mut object, "setlLatlnt", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "med-ins", feature = "notifications"))]
+impl crate::runtime::ToJson for PassthroughResponseContent {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "payAuthNo", &self.pay_auth_no);
+        crate::runtime::put_optional(&mut object, "payOrdId", &self.pay_ord_id);
+        crate::runtime::put_optional(&mut object, "setlLatlnt", &self.setl_latlnt);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "med-ins", feature = "notifications"))]
+crate::runtime::json_serde!(PassthroughResponseContent);
 #[cfg(any(feature = "med-ins", feature = "notifications"))]
 impl crate::runtime::Schema for PassthroughResponseContent {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -9445,22 +12744,80 @@ impl From<&str> for PayeeInfoAccountType {
 crate::runtime::string_enum!(PayeeInfoAccountType);
 /// Information about the paying user.
 ///
-/// Shared by `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no} response.payer`, `GET /v3/global/papay/transactions/{transaction_id} response.payer`, `GET /v3/global/transactions/id/{transaction_id} response.payer`, `GET /v3/global/transactions/out-trade-no/{out_trade_no} response.payer`, `GET /v3/transactions/id/{transaction_id} response.payer`, `GET /v3/transactions/out-trade-no/{out_trade_no} response.payer` and 11 more.
-#[cfg(any(feature = "global", feature = "transactions"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Shared by `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no} response.payer`, `GET /v3/global/papay/transactions/{transaction_id} response.payer`, `GET /v3/global/transactions/id/{transaction_id} response.payer`, `GET /v3/global/transactions/out-trade-no/{out_trade_no} response.payer`, `GET /v3/pay/partner/transactions/id/{transaction_id} response.payer`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.payer` and 16 more.
+#[cfg(
+    any(
+        feature = "global",
+        feature = "notifications",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payer {
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// The user's OpenID under the service provider's AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_openid: Option<String>,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
 }
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(
+    any(
+        feature = "global",
+        feature = "notifications",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
+impl crate::runtime::FromJson for Payer {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payer {
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            sp_openid: crate::runtime::take_optional(&mut object, "sp_openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+        })
+    }
+}
+#[cfg(
+    any(
+        feature = "global",
+        feature = "notifications",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
+impl crate::runtime::ToJson for Payer {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "sp_openid", &self.sp_openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(
+    any(
+        feature = "global",
+        feature = "notifications",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
+crate::runtime::json_serde!(Payer);
+#[cfg(
+    any(
+        feature = "global",
+        feature = "notifications",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
 impl crate::runtime::Schema for Payer {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -9486,9 +12843,23 @@ impl crate::runtime::Schema for Payer {
         },
     ];
 }
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(
+    any(
+        feature = "global",
+        feature = "notifications",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
 impl crate::runtime::JsonResponse for Payer {}
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(
+    any(
+        feature = "global",
+        feature = "notifications",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
 impl Payer {
     /// A builder; see its setters.
     pub fn builder() -> PayerBuilder {
@@ -9496,14 +12867,28 @@ impl Payer {
     }
 }
 /// Builds a [`Payer`]: one setter per field; `build()` names every missing required field.
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(
+    any(
+        feature = "global",
+        feature = "notifications",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
 #[derive(Clone, Debug, Default)]
 pub struct PayerBuilder {
     openid: Option<String>,
     sp_openid: Option<String>,
     sub_openid: Option<String>,
 }
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(
+    any(
+        feature = "global",
+        feature = "notifications",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
 impl PayerBuilder {
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub fn openid(mut self, value: impl Into<String>) -> Self {
@@ -9543,7 +12928,14 @@ impl PayerBuilder {
         crate::runtime::finish(value, problems)
     }
 }
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(
+    any(
+        feature = "global",
+        feature = "notifications",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
 impl crate::runtime::Builder for PayerBuilder {
     type Output = Payer;
     fn build_at(
@@ -9558,7 +12950,14 @@ impl crate::runtime::Builder for PayerBuilder {
         })
     }
 }
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(
+    any(
+        feature = "global",
+        feature = "notifications",
+        feature = "pay",
+        feature = "transactions"
+    )
+)]
 impl From<Payer> for PayerBuilder {
     fn from(value: Payer) -> Self {
         PayerBuilder {
@@ -9570,8 +12969,8 @@ impl From<Payer> for PayerBuilder {
 }
 /// Color of the licence plate.
 ///
-/// Shared by `GET /v3/vehicle/parking/services/find query.plate_color`, `GET /v3/vehicle/parking/services/find response.plate_color`, `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no} response.parking_info.plate_color`, `POST /v3/vehicle/parking/parkings json.plate_color`, `POST /v3/vehicle/parking/parkings response.plate_color`, `POST /v3/vehicle/transactions/parking json.parking_info.plate_color` and 5 more.
-#[cfg(any(feature = "notifications", feature = "vehicle"))]
+/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.parking_info.plate_color`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.parking_info.plate_color`, `GET /v3/pay/transactions/id/{transaction_id} response.parking_info.plate_color`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.parking_info.plate_color`, `GET /v3/vehicle/parking/services/find query.plate_color`, `GET /v3/vehicle/parking/services/find response.plate_color` and 9 more.
+#[cfg(any(feature = "notifications", feature = "pay", feature = "vehicle"))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PlateColor {
@@ -9590,7 +12989,7 @@ pub enum PlateColor {
     /// A value the documentation does not list (yet), kept as received.
     Unknown(crate::UnknownValue),
 }
-#[cfg(any(feature = "notifications", feature = "vehicle"))]
+#[cfg(any(feature = "notifications", feature = "pay", feature = "vehicle"))]
 impl PlateColor {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
@@ -9605,7 +13004,7 @@ impl PlateColor {
         }
     }
 }
-#[cfg(any(feature = "notifications", feature = "vehicle"))]
+#[cfg(any(feature = "notifications", feature = "pay", feature = "vehicle"))]
 impl From<&str> for PlateColor {
     fn from(value: &str) -> Self {
         match value {
@@ -9619,25 +13018,48 @@ impl From<&str> for PlateColor {
         }
     }
 }
-#[cfg(any(feature = "notifications", feature = "vehicle"))]
+#[cfg(any(feature = "notifications", feature = "pay", feature = "vehicle"))]
 crate::runtime::string_enum!(PlateColor);
 /// Merchant discounts.
 ///
 /// Shared by `PAYSCORE.USER_CONFIRM payload.post_discounts`, `PAYSCORE.USER_PAID payload.post_discounts`, `POST /v3/payscore/serviceorder/{out_order_no}/sync response.post_discounts`.
 #[cfg(any(feature = "notifications", feature = "payscore"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PostDiscounts {
     /// Discount name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Discount details.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Discount amount, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<crate::runtime::Number>,
 }
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+impl crate::runtime::FromJson for PostDiscounts {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PostDiscounts {
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            description: crate::runtime::take_optional(&mut object, "description", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+impl crate::runtime::ToJson for PostDiscounts {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "description", &self.description);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+crate::runtime::json_serde!(PostDiscounts);
 #[cfg(any(feature = "notifications", feature = "payscore"))]
 impl crate::runtime::Schema for PostDiscounts {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -9670,22 +13092,46 @@ impl crate::runtime::JsonResponse for PostDiscounts {}
 ///
 /// Shared by `GET /v3/payscore/serviceorder response.post_payments`, `PAYSCORE.USER_CONFIRM payload.post_payments`, `PAYSCORE.USER_PAID payload.post_payments`, `POST /v3/payscore/acquiringbank/servicepayondeliveryorder response.post_payments`, `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage json.post_payments`, `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage json.post_payments` and 6 more.
 #[cfg(any(feature = "notifications", feature = "payscore"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PostPayments {
     /// Name of the charge item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Amount of this charge item, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<crate::runtime::Number>,
     /// Description of the charge item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Number of units of the charge item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<crate::runtime::Number>,
 }
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+impl crate::runtime::FromJson for PostPayments {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PostPayments {
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            description: crate::runtime::take_optional(&mut object, "description", at)?,
+            count: crate::runtime::take_optional(&mut object, "count", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+impl crate::runtime::ToJson for PostPayments {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "description", &self.description);
+        crate::runtime::put_optional(&mut object, "count", &self.count);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+crate::runtime::json_serde!(PostPayments);
 #[cfg(any(feature = "notifications", feature = "payscore"))]
 impl crate::runtime::Schema for PostPayments {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -9818,16 +13264,38 @@ impl From<PostPayments> for PostPaymentsBuilder {
 ///
 /// Shared by `GET /v3/global/merchants/{sub_mchid} response.principal`, `GET /v3/merchants/{sub_mchid} response.principal`, `PATCH /v3/global/merchants/{sub_mchid} json.principal`, `POST /v3/global/merchants json.principal`, `POST /v3/merchants json.principal`, `PUT /v3/merchants json.principal`.
 #[cfg(any(feature = "global", feature = "merchants"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Principal {
     /// Name of the responsible person.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Number of the document or certificate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
 }
+#[cfg(any(feature = "global", feature = "merchants"))]
+impl crate::runtime::FromJson for Principal {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Principal {
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            number: crate::runtime::take_optional(&mut object, "number", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "merchants"))]
+impl crate::runtime::ToJson for Principal {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "number", &self.number);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "merchants"))]
+crate::runtime::json_serde!(Principal);
 #[cfg(any(feature = "global", feature = "merchants"))]
 impl crate::runtime::Schema for Principal {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -9920,26 +13388,80 @@ impl From<Principal> for PrincipalBuilder {
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/image-generation-tasks/{task_id} response`, `PRODUCT_COUPON_SP.IMAGE_GENERATION payload`.
 #[cfg(any(feature = "marketing", feature = "notifications"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct ProductCouponSp {
+pub struct ProductCoupon {
     /// ID of the brand in WeChat Pay.
     pub brand_id: String,
     /// ID of the task.
     pub task_id: String,
     /// How the image is generated.
-    pub image_generation_type: crate::types::ImageGenerationType,
+    pub image_generation_type: ImageGenerationType,
     /// `task_state`
-    pub task_state: crate::types::TaskState,
+    pub task_state: TaskState,
     /// `combine_image_result`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub combine_image_result: Option<crate::types::CombineImageResult>,
+    pub combine_image_result: Option<CombineImageResult>,
     /// `cut_out_result`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cut_out_result: Option<crate::types::CutOutResult>,
+    pub cut_out_result: Option<CutOutResult>,
 }
 #[cfg(any(feature = "marketing", feature = "notifications"))]
-impl crate::runtime::Schema for ProductCouponSp {
+impl crate::runtime::FromJson for ProductCoupon {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ProductCoupon {
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            task_id: crate::runtime::take(&mut object, "task_id", at)?,
+            image_generation_type: crate::runtime::take(
+                &mut object,
+                "image_generation_type",
+                at,
+            )?,
+            task_state: crate::runtime::take(&mut object, "task_state", at)?,
+            combine_image_result: crate::runtime::take_optional(
+                &mut object,
+                "combine_image_result",
+                at,
+            )?,
+            cut_out_result: crate::runtime::take_optional(
+                &mut object,
+                "cut_out_result",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "marketing", feature = "notifications"))]
+impl crate::runtime::ToJson for ProductCoupon {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        crate::runtime::put(&mut object, "task_id", &self.task_id);
+        crate::runtime::put(
+            &mut object,
+            "image_generation_type",
+            &self.image_generation_type,
+        );
+        crate::runtime::put(&mut object, "task_state", &self.task_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "combine_image_result",
+            &self.combine_image_result,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "cut_out_result",
+            &self.cut_out_result,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "marketing", feature = "notifications"))]
+crate::runtime::json_serde!(ProductCoupon);
+#[cfg(any(feature = "marketing", feature = "notifications"))]
+impl crate::runtime::Schema for ProductCoupon {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
             name: "brand_id",
@@ -9974,19 +13496,19 @@ impl crate::runtime::Schema for ProductCouponSp {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::CombineImageResult as crate::runtime::Schema>::FIELDS,
+            fields: <CombineImageResult as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "cut_out_result",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::CutOutResult as crate::runtime::Schema>::FIELDS,
+            fields: <CutOutResult as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 #[cfg(any(feature = "marketing", feature = "notifications"))]
-impl crate::runtime::JsonResponse for ProductCouponSp {}
+impl crate::runtime::JsonResponse for ProductCoupon {}
 /// Name of the product.
 ///
 /// Shared by `ABNORMAL_FUND_PROCESSING.TRANSFER.SUCCESS payload.product_name`, `GET /v3/abnormal-fund-processing/receipts/{receipt_id} response.product_name`, `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions response.product_name`.
@@ -10069,7 +13591,7 @@ crate::runtime::string_enum!(ProfitsharingAfterSalesOrdersResult);
 ///
 /// Shared by `POST /v3/brand/profitsharing/finish-order response`, `POST /v3/ecommerce/profitsharing/finish-order response`.
 #[cfg(any(feature = "brand", feature = "ecommerce"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ProfitsharingFinishOrderResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -10081,6 +13603,34 @@ pub struct ProfitsharingFinishOrderResponse {
     /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
     pub order_id: String,
 }
+#[cfg(any(feature = "brand", feature = "ecommerce"))]
+impl crate::runtime::FromJson for ProfitsharingFinishOrderResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ProfitsharingFinishOrderResponse {
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+            order_id: crate::runtime::take(&mut object, "order_id", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "brand", feature = "ecommerce"))]
+impl crate::runtime::ToJson for ProfitsharingFinishOrderResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+        crate::runtime::put(&mut object, "order_id", &self.order_id);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "brand", feature = "ecommerce"))]
+crate::runtime::json_serde!(ProfitsharingFinishOrderResponse);
 #[cfg(any(feature = "brand", feature = "ecommerce"))]
 impl crate::runtime::Schema for ProfitsharingFinishOrderResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -10120,7 +13670,7 @@ impl crate::runtime::JsonResponse for ProfitsharingFinishOrderResponse {}
 ///
 /// Shared by `GET /v3/brand/profitsharing/orders/{transaction_id}/amounts response`, `GET /v3/ecommerce/profitsharing/orders/{transaction_id}/amounts response`, `GET /v3/profitsharing/transactions/{transaction_id}/amounts response`.
 #[cfg(any(feature = "brand", feature = "ecommerce", feature = "profitsharing"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ProfitsharingOrdersAmountsResponse {
     /// WeChat Pay transaction ID of the payment order.
@@ -10128,6 +13678,30 @@ pub struct ProfitsharingOrdersAmountsResponse {
     /// Amount of the order still available for profit sharing, in fen.
     pub unsplit_amount: i64,
 }
+#[cfg(any(feature = "brand", feature = "ecommerce", feature = "profitsharing"))]
+impl crate::runtime::FromJson for ProfitsharingOrdersAmountsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ProfitsharingOrdersAmountsResponse {
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            unsplit_amount: crate::runtime::take(&mut object, "unsplit_amount", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "brand", feature = "ecommerce", feature = "profitsharing"))]
+impl crate::runtime::ToJson for ProfitsharingOrdersAmountsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "unsplit_amount", &self.unsplit_amount);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "brand", feature = "ecommerce", feature = "profitsharing"))]
+crate::runtime::json_serde!(ProfitsharingOrdersAmountsResponse);
 #[cfg(any(feature = "brand", feature = "ecommerce", feature = "profitsharing"))]
 impl crate::runtime::Schema for ProfitsharingOrdersAmountsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -10153,35 +13727,90 @@ impl crate::runtime::JsonResponse for ProfitsharingOrdersAmountsResponse {}
 ///
 /// Shared by `GET /v3/ebike/charge/transactions/id/{transaction_id} response.promotion_detail`, `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no} response.promotion_detail`, `GET /v3/vehicle/etc/transactions/id/{transaction_id} response.promotion_detail`, `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no} response.promotion_detail`, `POST /v3/vehicle/etc/transactions/highway response.promotion_detail`.
 #[cfg(any(feature = "ebike", feature = "vehicle"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PromotionDetail {
     /// ID of the coupon or discount.
     pub promotion_id: String,
     /// Name of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Range the item applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Type of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// ID of the activity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_id: Option<String>,
     /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
     pub amount: i64,
     /// Part of the discount funded by WeChat Pay, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wxpay_contribute: Option<i64>,
     /// Part of the discount funded by the merchant, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_contribute: Option<i64>,
     /// Part of the discount funded by other parties, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_contribute: Option<i64>,
 }
+#[cfg(any(feature = "ebike", feature = "vehicle"))]
+impl crate::runtime::FromJson for PromotionDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PromotionDetail {
+            promotion_id: crate::runtime::take(&mut object, "promotion_id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            activity_id: crate::runtime::take_optional(&mut object, "activity_id", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            wxpay_contribute: crate::runtime::take_optional(
+                &mut object,
+                "wxpay_contribute",
+                at,
+            )?,
+            merchant_contribute: crate::runtime::take_optional(
+                &mut object,
+                "merchant_contribute",
+                at,
+            )?,
+            other_contribute: crate::runtime::take_optional(
+                &mut object,
+                "other_contribute",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "ebike", feature = "vehicle"))]
+impl crate::runtime::ToJson for PromotionDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "promotion_id", &self.promotion_id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "scope", &self.scope);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "activity_id", &self.activity_id);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "wxpay_contribute",
+            &self.wxpay_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "merchant_contribute",
+            &self.merchant_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "other_contribute",
+            &self.other_contribute,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "ebike", feature = "vehicle"))]
+crate::runtime::json_serde!(PromotionDetail);
 #[cfg(any(feature = "ebike", feature = "vehicle"))]
 impl crate::runtime::Schema for PromotionDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -10254,29 +13883,79 @@ impl crate::runtime::Schema for PromotionDetail {
 impl crate::runtime::JsonResponse for PromotionDetail {}
 /// Item-level details of the goods in the order.
 ///
-/// Shared by `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no} response.promotion_detail.goods_detail`, `GET /v3/global/papay/transactions/{transaction_id} response.promotion_detail.goods_detail`, `GET /v3/global/transactions/id/{transaction_id} response.promotion_detail.goods_detail`, `GET /v3/global/transactions/out-trade-no/{out_trade_no} response.promotion_detail.goods_detail`, `GET /v3/transactions/id/{transaction_id} response.promotion_detail.goods_detail`, `GET /v3/transactions/out-trade-no/{out_trade_no} response.promotion_detail.goods_detail` and 1 more.
-#[cfg(any(feature = "global", feature = "transactions"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Shared by `POST /v3/pay/partner/transactions/codepay response.promotion_detail.goods_detail`, `POST /v3/pay/transactions/codepay response.promotion_detail.goods_detail`, `TRANSACTION.FAIL payload.promotion_detail.goods_detail`.
+#[cfg(any(feature = "notifications", feature = "pay"))]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PromotionDetailGoodsDetail {
     /// The merchant's code for the goods.
     pub goods_id: String,
-    /// Remark on the goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_remark: Option<String>,
-    /// Discount applied to this item, in the smallest unit of the currency.
-    pub discount_amount: i64,
     /// Quantity of the item.
-    pub quantity: i64,
-    /// Unit price, in the smallest unit of the currency.
-    pub price: i64,
+    pub quantity: crate::runtime::Number,
+    /// Unit price of the item, in fen.
+    pub unit_price: crate::runtime::Number,
+    /// Discount applied to this item, in fen.
+    pub discount_amount: crate::runtime::Number,
+    /// Remark on the goods.
+    pub goods_remark: Option<String>,
 }
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::FromJson for PromotionDetailGoodsDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PromotionDetailGoodsDetail {
+            goods_id: crate::runtime::take(&mut object, "goods_id", at)?,
+            quantity: crate::runtime::take(&mut object, "quantity", at)?,
+            unit_price: crate::runtime::take(&mut object, "unit_price", at)?,
+            discount_amount: crate::runtime::take(&mut object, "discount_amount", at)?,
+            goods_remark: crate::runtime::take_optional(&mut object, "goods_remark", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::ToJson for PromotionDetailGoodsDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "goods_id", &self.goods_id);
+        crate::runtime::put(&mut object, "quantity", &self.quantity);
+        crate::runtime::put(&mut object, "unit_price", &self.unit_price);
+        crate::runtime::put(&mut object, "discount_amount", &self.discount_amount);
+        crate::runtime::put_optional(&mut object, "goods_remark", &self.goods_remark);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+crate::runtime::json_serde!(PromotionDetailGoodsDetail);
+#[cfg(any(feature = "notifications", feature = "pay"))]
 impl crate::runtime::Schema for PromotionDetailGoodsDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
             name: "goods_id",
             kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "quantity",
+            kind: crate::runtime::Kind::Number,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "unit_price",
+            kind: crate::runtime::Kind::Number,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "discount_amount",
+            kind: crate::runtime::Kind::Number,
             required: true,
             array: false,
             fields: &[],
@@ -10288,30 +13967,9 @@ impl crate::runtime::Schema for PromotionDetailGoodsDetail {
             array: false,
             fields: &[],
         },
-        crate::runtime::FieldSchema {
-            name: "discount_amount",
-            kind: crate::runtime::Kind::Integer,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "quantity",
-            kind: crate::runtime::Kind::Integer,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "price",
-            kind: crate::runtime::Kind::Integer,
-            required: true,
-            array: false,
-            fields: &[],
-        },
     ];
 }
-#[cfg(any(feature = "global", feature = "transactions"))]
+#[cfg(any(feature = "notifications", feature = "pay"))]
 impl crate::runtime::JsonResponse for PromotionDetailGoodsDetail {}
 /// Range the item applies to.
 ///
@@ -10352,10 +14010,12 @@ impl From<&str> for PromotionDetailScope {
 crate::runtime::string_enum!(PromotionDetailScope);
 /// Type of the discount.
 ///
-/// Shared by `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no} response.sub_orders.promotion_detail.type`, `GET /v3/payscore/oversea/partner/serviceorder response.collection.details.promotion_detail.type`, `GET /v3/payscore/partner/serviceorder response.collection.details.promotion_detail.type`, `GET /v3/payscore/serviceorder response.collection.details.promotion_detail.type`, `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no} response.promotion_detail.type`, `POST /v3/qrcode/transactions response.promotion_detail.type` and 1 more.
+/// Shared by `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no} response.sub_orders.promotion_detail.type`, `GET /v3/pay/partner/transactions/id/{transaction_id} response.promotion_detail.type`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.promotion_detail.type`, `GET /v3/pay/transactions/id/{transaction_id} response.promotion_detail.type`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.promotion_detail.type`, `GET /v3/payscore/oversea/partner/serviceorder response.collection.details.promotion_detail.type` and 8 more.
 #[cfg(
     any(
         feature = "combine-transactions",
+        feature = "notifications",
+        feature = "pay",
         feature = "payscore",
         feature = "qrcode",
         feature = "vehicle"
@@ -10374,6 +14034,8 @@ pub enum PromotionDetailType {
 #[cfg(
     any(
         feature = "combine-transactions",
+        feature = "notifications",
+        feature = "pay",
         feature = "payscore",
         feature = "qrcode",
         feature = "vehicle"
@@ -10392,6 +14054,8 @@ impl PromotionDetailType {
 #[cfg(
     any(
         feature = "combine-transactions",
+        feature = "notifications",
+        feature = "pay",
         feature = "payscore",
         feature = "qrcode",
         feature = "vehicle"
@@ -10409,6 +14073,8 @@ impl From<&str> for PromotionDetailType {
 #[cfg(
     any(
         feature = "combine-transactions",
+        feature = "notifications",
+        feature = "pay",
         feature = "payscore",
         feature = "qrcode",
         feature = "vehicle"
@@ -10579,16 +14245,38 @@ crate::runtime::string_enum!(ReceiversType);
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no} response.recharge_amount`, `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no} response.recharge_amount`, `GET /v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no} response.recharge_amount`, `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply json.recharge_amount`, `POST /v3/platsolution/ecommerce/recharges/apply json.recharge_amount`, `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close response.recharge_amount` and 1 more.
 #[cfg(any(feature = "platsolution", feature = "recharge"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RechargeAmount {
     /// Amount in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<crate::runtime::Number>,
     /// Currency as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+impl crate::runtime::FromJson for RechargeAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RechargeAmount {
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+impl crate::runtime::ToJson for RechargeAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+crate::runtime::json_serde!(RechargeAmount);
 #[cfg(any(feature = "platsolution", feature = "recharge"))]
 impl crate::runtime::Schema for RechargeAmount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -10800,60 +14488,146 @@ crate::runtime::string_enum!(RechargeState);
 ///
 /// Shared by `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields`, `GET /v3/mch-manage/mch-manage-records/{manage_record_id} response.requested_item_info.record_fields`, `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields`, `GET /v3/transaction-block/transaction-block-records/{block_record_id} response.requested_item_info.record_fields`, `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions json.submit_data.record_fields`, `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid} json.submit_data.record_fields`.
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RecordFields {
     /// ID of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
     /// English name of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field_name: Option<String>,
     /// Name of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Type of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<crate::runtime::Number>,
     /// Multiple values of the information item, as JSON.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repeated_field_data: Option<
-        crate::runtime::JsonEncoded<crate::types::RepeatedFieldData>,
-    >,
+    pub repeated_field_data: Option<crate::runtime::JsonEncoded<RepeatedFieldData>>,
     /// Hint on how to fill in the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tips: Option<String>,
     /// Placeholder text of the input box.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placeholder: Option<String>,
     /// Tooltip text of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tooltip: Option<String>,
     /// Whether the information item must be submitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<crate::runtime::Number>,
     /// Whether the submitted content must be encrypted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub need_encrypt: Option<bool>,
     /// Validation rule for a string value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub string_check_rule: Option<crate::types::StringCheckRule>,
+    pub string_check_rule: Option<StringCheckRule>,
     /// Validation rule for an enumerated value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enum_check_rule: Option<crate::types::EnumCheckRule>,
+    pub enum_check_rule: Option<EnumCheckRule>,
     /// Validation rule for a file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_check_rule: Option<crate::types::FileCheckRule>,
+    pub file_check_rule: Option<FileCheckRule>,
     /// Validation rule for a time interval.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time_interval_check_rule: Option<crate::types::TimeIntervalCheckRule>,
+    pub time_interval_check_rule: Option<TimeIntervalCheckRule>,
     /// Validation rule for orders.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_interval_check_rule: Option<crate::types::OrderIntervalCheckRule>,
+    pub order_interval_check_rule: Option<OrderIntervalCheckRule>,
     /// Rules linking this information item to the values of others.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relations: Option<Vec<crate::types::Relations>>,
+    pub relations: Option<Vec<Relations>>,
 }
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::FromJson for RecordFields {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RecordFields {
+            item_id: crate::runtime::take_optional(&mut object, "item_id", at)?,
+            field_name: crate::runtime::take_optional(&mut object, "field_name", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            repeated_field_data: crate::runtime::take_optional(
+                &mut object,
+                "repeated_field_data",
+                at,
+            )?,
+            tips: crate::runtime::take_optional(&mut object, "tips", at)?,
+            placeholder: crate::runtime::take_optional(&mut object, "placeholder", at)?,
+            tooltip: crate::runtime::take_optional(&mut object, "tooltip", at)?,
+            required: crate::runtime::take_optional(&mut object, "required", at)?,
+            need_encrypt: crate::runtime::take_optional(
+                &mut object,
+                "need_encrypt",
+                at,
+            )?,
+            string_check_rule: crate::runtime::take_optional(
+                &mut object,
+                "string_check_rule",
+                at,
+            )?,
+            enum_check_rule: crate::runtime::take_optional(
+                &mut object,
+                "enum_check_rule",
+                at,
+            )?,
+            file_check_rule: crate::runtime::take_optional(
+                &mut object,
+                "file_check_rule",
+                at,
+            )?,
+            time_interval_check_rule: crate::runtime::take_optional(
+                &mut object,
+                "time_interval_check_rule",
+                at,
+            )?,
+            order_interval_check_rule: crate::runtime::take_optional(
+                &mut object,
+                "order_interval_check_rule",
+                at,
+            )?,
+            relations: crate::runtime::take_optional(&mut object, "relations", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::ToJson for RecordFields {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "item_id", &self.item_id);
+        crate::runtime::put_optional(&mut object, "field_name", &self.field_name);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(
+            &mut object,
+            "repeated_field_data",
+            &self.repeated_field_data,
+        );
+        crate::runtime::put_optional(&mut object, "tips", &self.tips);
+        crate::runtime::put_optional(&mut object, "placeholder", &self.placeholder);
+        crate::runtime::put_optional(&mut object, "tooltip", &self.tooltip);
+        crate::runtime::put_optional(&mut object, "required", &self.required);
+        crate::runtime::put_optional(&mut object, "need_encrypt", &self.need_encrypt);
+        crate::runtime::put_optional(
+            &mut object,
+            "string_check_rule",
+            &self.string_check_rule,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "enum_check_rule",
+            &self.enum_check_rule,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "file_check_rule",
+            &self.file_check_rule,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "time_interval_check_rule",
+            &self.time_interval_check_rule,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "order_interval_check_rule",
+            &self.order_interval_check_rule,
+        );
+        crate::runtime::put_optional(&mut object, "relations", &self.relations);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+crate::runtime::json_serde!(RecordFields);
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
 impl crate::runtime::Schema for RecordFields {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -10932,42 +14706,42 @@ impl crate::runtime::Schema for RecordFields {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::StringCheckRule as crate::runtime::Schema>::FIELDS,
+            fields: <StringCheckRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "enum_check_rule",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::EnumCheckRule as crate::runtime::Schema>::FIELDS,
+            fields: <EnumCheckRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "file_check_rule",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::FileCheckRule as crate::runtime::Schema>::FIELDS,
+            fields: <FileCheckRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "time_interval_check_rule",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::TimeIntervalCheckRule as crate::runtime::Schema>::FIELDS,
+            fields: <TimeIntervalCheckRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "order_interval_check_rule",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::OrderIntervalCheckRule as crate::runtime::Schema>::FIELDS,
+            fields: <OrderIntervalCheckRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "relations",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::types::Relations as crate::runtime::Schema>::FIELDS,
+            fields: <Relations as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -10988,18 +14762,18 @@ pub struct RecordFieldsBuilder {
     field_name: Option<String>,
     name: Option<String>,
     r#type: Option<crate::runtime::Number>,
-    repeated_field_data: Option<crate::types::RepeatedFieldDataBuilder>,
+    repeated_field_data: Option<RepeatedFieldDataBuilder>,
     tips: Option<String>,
     placeholder: Option<String>,
     tooltip: Option<String>,
     required: Option<crate::runtime::Number>,
     need_encrypt: Option<bool>,
-    string_check_rule: Option<crate::types::StringCheckRuleBuilder>,
-    enum_check_rule: Option<crate::types::EnumCheckRuleBuilder>,
-    file_check_rule: Option<crate::types::FileCheckRuleBuilder>,
-    time_interval_check_rule: Option<crate::types::TimeIntervalCheckRuleBuilder>,
-    order_interval_check_rule: Option<crate::types::OrderIntervalCheckRuleBuilder>,
-    relations: Option<Vec<crate::types::RelationsBuilder>>,
+    string_check_rule: Option<StringCheckRuleBuilder>,
+    enum_check_rule: Option<EnumCheckRuleBuilder>,
+    file_check_rule: Option<FileCheckRuleBuilder>,
+    time_interval_check_rule: Option<TimeIntervalCheckRuleBuilder>,
+    order_interval_check_rule: Option<OrderIntervalCheckRuleBuilder>,
+    relations: Option<Vec<RelationsBuilder>>,
 }
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
 impl RecordFieldsBuilder {
@@ -11048,16 +14822,13 @@ impl RecordFieldsBuilder {
     /// Takes the builder or a built value.
     pub fn repeated_field_data(
         mut self,
-        value: impl Into<crate::types::RepeatedFieldDataBuilder>,
+        value: impl Into<RepeatedFieldDataBuilder>,
     ) -> Self {
         self.repeated_field_data = Some(value.into());
         self
     }
     /// Sets or clears [`repeated_field_data`](Self::repeated_field_data) with a built value.
-    pub fn set_repeated_field_data(
-        mut self,
-        value: Option<crate::types::RepeatedFieldData>,
-    ) -> Self {
+    pub fn set_repeated_field_data(mut self, value: Option<RepeatedFieldData>) -> Self {
         self.repeated_field_data = value.map(Into::into);
         self
     }
@@ -11116,52 +14887,37 @@ impl RecordFieldsBuilder {
     /// Takes the builder or a built value.
     pub fn string_check_rule(
         mut self,
-        value: impl Into<crate::types::StringCheckRuleBuilder>,
+        value: impl Into<StringCheckRuleBuilder>,
     ) -> Self {
         self.string_check_rule = Some(value.into());
         self
     }
     /// Sets or clears [`string_check_rule`](Self::string_check_rule) with a built value.
-    pub fn set_string_check_rule(
-        mut self,
-        value: Option<crate::types::StringCheckRule>,
-    ) -> Self {
+    pub fn set_string_check_rule(mut self, value: Option<StringCheckRule>) -> Self {
         self.string_check_rule = value.map(Into::into);
         self
     }
     /// Validation rule for an enumerated value.
     ///
     /// Takes the builder or a built value.
-    pub fn enum_check_rule(
-        mut self,
-        value: impl Into<crate::types::EnumCheckRuleBuilder>,
-    ) -> Self {
+    pub fn enum_check_rule(mut self, value: impl Into<EnumCheckRuleBuilder>) -> Self {
         self.enum_check_rule = Some(value.into());
         self
     }
     /// Sets or clears [`enum_check_rule`](Self::enum_check_rule) with a built value.
-    pub fn set_enum_check_rule(
-        mut self,
-        value: Option<crate::types::EnumCheckRule>,
-    ) -> Self {
+    pub fn set_enum_check_rule(mut self, value: Option<EnumCheckRule>) -> Self {
         self.enum_check_rule = value.map(Into::into);
         self
     }
     /// Validation rule for a file.
     ///
     /// Takes the builder or a built value.
-    pub fn file_check_rule(
-        mut self,
-        value: impl Into<crate::types::FileCheckRuleBuilder>,
-    ) -> Self {
+    pub fn file_check_rule(mut self, value: impl Into<FileCheckRuleBuilder>) -> Self {
         self.file_check_rule = Some(value.into());
         self
     }
     /// Sets or clears [`file_check_rule`](Self::file_check_rule) with a built value.
-    pub fn set_file_check_rule(
-        mut self,
-        value: Option<crate::types::FileCheckRule>,
-    ) -> Self {
+    pub fn set_file_check_rule(mut self, value: Option<FileCheckRule>) -> Self {
         self.file_check_rule = value.map(Into::into);
         self
     }
@@ -11170,7 +14926,7 @@ impl RecordFieldsBuilder {
     /// Takes the builder or a built value.
     pub fn time_interval_check_rule(
         mut self,
-        value: impl Into<crate::types::TimeIntervalCheckRuleBuilder>,
+        value: impl Into<TimeIntervalCheckRuleBuilder>,
     ) -> Self {
         self.time_interval_check_rule = Some(value.into());
         self
@@ -11178,7 +14934,7 @@ impl RecordFieldsBuilder {
     /// Sets or clears [`time_interval_check_rule`](Self::time_interval_check_rule) with a built value.
     pub fn set_time_interval_check_rule(
         mut self,
-        value: Option<crate::types::TimeIntervalCheckRule>,
+        value: Option<TimeIntervalCheckRule>,
     ) -> Self {
         self.time_interval_check_rule = value.map(Into::into);
         self
@@ -11188,7 +14944,7 @@ impl RecordFieldsBuilder {
     /// Takes the builder or a built value.
     pub fn order_interval_check_rule(
         mut self,
-        value: impl Into<crate::types::OrderIntervalCheckRuleBuilder>,
+        value: impl Into<OrderIntervalCheckRuleBuilder>,
     ) -> Self {
         self.order_interval_check_rule = Some(value.into());
         self
@@ -11196,7 +14952,7 @@ impl RecordFieldsBuilder {
     /// Sets or clears [`order_interval_check_rule`](Self::order_interval_check_rule) with a built value.
     pub fn set_order_interval_check_rule(
         mut self,
-        value: Option<crate::types::OrderIntervalCheckRule>,
+        value: Option<OrderIntervalCheckRule>,
     ) -> Self {
         self.order_interval_check_rule = value.map(Into::into);
         self
@@ -11204,12 +14960,12 @@ impl RecordFieldsBuilder {
     /// Rules linking this information item to the values of others.
     ///
     /// Adds one item (its builder or a built value) to the list.
-    pub fn relations(mut self, item: impl Into<crate::types::RelationsBuilder>) -> Self {
+    pub fn relations(mut self, item: impl Into<RelationsBuilder>) -> Self {
         self.relations.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`relations`](Self::relations) with a built value.
-    pub fn set_relations(mut self, value: Option<Vec<crate::types::Relations>>) -> Self {
+    pub fn set_relations(mut self, value: Option<Vec<Relations>>) -> Self {
         self.relations = value.map(|items| items.into_iter().map(Into::into).collect());
         self
     }
@@ -11321,7 +15077,7 @@ impl From<RecordFields> for RecordFieldsBuilder {
 ///
 /// Shared by `POST /v3/customs/redeclare response`, `POST /v3/global/customs/redeclare response`.
 #[cfg(any(feature = "customs", feature = "global"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RedeclareResponse {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -11329,23 +15085,66 @@ pub struct RedeclareResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
     pub mchid: String,
     /// Current state of the object.
-    pub state: crate::types::DataState,
+    pub state: OrdersResponseDataState,
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// WeChat Pay transaction ID of the payment order.
     pub transaction_id: String,
     /// The merchant's own sub-order number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_order_no: Option<String>,
     /// WeChat Pay ID of the sub-order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_order_id: Option<String>,
     /// Time the record was last modified.
     pub modify_time: String,
     /// Explanation of the declaration result.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<String>,
 }
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::FromJson for RedeclareResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RedeclareResponse {
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            sub_order_no: crate::runtime::take_optional(
+                &mut object,
+                "sub_order_no",
+                at,
+            )?,
+            sub_order_id: crate::runtime::take_optional(
+                &mut object,
+                "sub_order_id",
+                at,
+            )?,
+            modify_time: crate::runtime::take(&mut object, "modify_time", at)?,
+            explanation: crate::runtime::take_optional(&mut object, "explanation", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::ToJson for RedeclareResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put_optional(&mut object, "sub_order_no", &self.sub_order_no);
+        crate::runtime::put_optional(&mut object, "sub_order_id", &self.sub_order_id);
+        crate::runtime::put(&mut object, "modify_time", &self.modify_time);
+        crate::runtime::put_optional(&mut object, "explanation", &self.explanation);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+crate::runtime::json_serde!(RedeclareResponse);
 #[cfg(any(feature = "customs", feature = "global"))]
 impl crate::runtime::Schema for RedeclareResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -11457,26 +15256,58 @@ crate::runtime::string_enum!(RefundAccount);
 ///
 /// Shared by `GET /v3/global/refunds response.data.refund_detail`, `GET /v3/refunds response.data.refund_detail`.
 #[cfg(any(feature = "global", feature = "refunds"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RefundDetail {
     /// ID of the coupon or discount.
     pub promotion_id: String,
     /// Range the item applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<crate::types::Scope>,
+    pub scope: Option<Scope>,
     /// Type of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::types::DetailType>,
+    pub r#type: Option<MicropayTransactionsPayDetail2Type>,
     /// Face value of the discount or coupon that was refunded, in the smallest unit of the currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Refunded amount, in the smallest unit of the currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_amount: Option<i64>,
     /// Currency as an ISO 4217 code (e.g. `CNY`).
     pub currency: String,
 }
+#[cfg(any(feature = "global", feature = "refunds"))]
+impl crate::runtime::FromJson for RefundDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RefundDetail {
+            promotion_id: crate::runtime::take(&mut object, "promotion_id", at)?,
+            scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            refund_amount: crate::runtime::take_optional(
+                &mut object,
+                "refund_amount",
+                at,
+            )?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "refunds"))]
+impl crate::runtime::ToJson for RefundDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "promotion_id", &self.promotion_id);
+        crate::runtime::put_optional(&mut object, "scope", &self.scope);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "refund_amount", &self.refund_amount);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "refunds"))]
+crate::runtime::json_serde!(RefundDetail);
 #[cfg(any(feature = "global", feature = "refunds"))]
 impl crate::runtime::Schema for RefundDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -11528,63 +15359,11 @@ impl crate::runtime::Schema for RefundDetail {
 impl crate::runtime::JsonResponse for RefundDetail {}
 /// Amount information of the order or record.
 ///
-/// Shared by `GET /v3/global/refunds response.amount`, `GET /v3/refunds response.amount`.
-#[cfg(any(feature = "global", feature = "refunds"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct RefundsAmount {
-    /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
-    pub total: i64,
-    /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Amount the user actually paid, in the smallest unit of the payer currency (fen for CNY).
-    pub payer_total: i64,
-    /// Currency the user paid in, as an ISO 4217 code.
-    pub payer_currency: String,
-}
-#[cfg(any(feature = "global", feature = "refunds"))]
-impl crate::runtime::Schema for RefundsAmount {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "total",
-            kind: crate::runtime::Kind::Integer,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "currency",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "payer_total",
-            kind: crate::runtime::Kind::Integer,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "payer_currency",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-#[cfg(any(feature = "global", feature = "refunds"))]
-impl crate::runtime::JsonResponse for RefundsAmount {}
-/// Amount information of the order or record.
-///
 /// Shared by `POST /v3/global/refunds json.amount`, `POST /v3/refunds json.amount`.
 #[cfg(any(feature = "global", feature = "refunds"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct RefundsAmount2 {
+pub struct RefundsAmount {
     /// Refund amount, in the smallest unit of the currency (fen for CNY).
     pub refund: i64,
     /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
@@ -11593,22 +15372,48 @@ pub struct RefundsAmount2 {
     pub currency: String,
 }
 #[cfg(any(feature = "global", feature = "refunds"))]
-impl RefundsAmount2 {
-    /// A builder; see its setters.
-    pub fn builder() -> RefundsAmount2Builder {
-        RefundsAmount2Builder::default()
+impl crate::runtime::FromJson for RefundsAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RefundsAmount {
+            refund: crate::runtime::take(&mut object, "refund", at)?,
+            total: crate::runtime::take(&mut object, "total", at)?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+        })
     }
 }
-/// Builds a [`RefundsAmount2`]: one setter per field; `build()` names every missing required field.
+#[cfg(any(feature = "global", feature = "refunds"))]
+impl crate::runtime::ToJson for RefundsAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "refund", &self.refund);
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "refunds"))]
+crate::runtime::json_serde!(RefundsAmount);
+#[cfg(any(feature = "global", feature = "refunds"))]
+impl RefundsAmount {
+    /// A builder; see its setters.
+    pub fn builder() -> RefundsAmountBuilder {
+        RefundsAmountBuilder::default()
+    }
+}
+/// Builds a [`RefundsAmount`]: one setter per field; `build()` names every missing required field.
 #[cfg(any(feature = "global", feature = "refunds"))]
 #[derive(Clone, Debug, Default)]
-pub struct RefundsAmount2Builder {
+pub struct RefundsAmountBuilder {
     refund: Option<i64>,
     total: Option<i64>,
     currency: Option<String>,
 }
 #[cfg(any(feature = "global", feature = "refunds"))]
-impl RefundsAmount2Builder {
+impl RefundsAmountBuilder {
     /// **Required.** Refund amount, in the smallest unit of the currency (fen for CNY).
     pub fn refund(mut self, value: impl Into<i64>) -> Self {
         self.refund = Some(value.into());
@@ -11641,24 +15446,24 @@ impl RefundsAmount2Builder {
     }
     /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
     /// required field and every invalid value.
-    pub fn build(self) -> Result<RefundsAmount2, crate::runtime::BuildError> {
+    pub fn build(self) -> Result<RefundsAmount, crate::runtime::BuildError> {
         let mut problems = crate::runtime::Problems::default();
         let value = crate::runtime::Builder::build_at(self, "", &mut problems);
         crate::runtime::finish(value, problems)
     }
 }
 #[cfg(any(feature = "global", feature = "refunds"))]
-impl crate::runtime::Builder for RefundsAmount2Builder {
-    type Output = RefundsAmount2;
+impl crate::runtime::Builder for RefundsAmountBuilder {
+    type Output = RefundsAmount;
     fn build_at(
         self,
         at: &str,
         problems: &mut crate::runtime::Problems,
-    ) -> Option<RefundsAmount2> {
+    ) -> Option<RefundsAmount> {
         let refund = crate::runtime::required(self.refund, at, "refund", problems);
         let total = crate::runtime::required(self.total, at, "total", problems);
         let currency = crate::runtime::required(self.currency, at, "currency", problems);
-        Some(RefundsAmount2 {
+        Some(RefundsAmount {
             refund: refund?,
             total: total?,
             currency: currency?,
@@ -11666,29 +15471,207 @@ impl crate::runtime::Builder for RefundsAmount2Builder {
     }
 }
 #[cfg(any(feature = "global", feature = "refunds"))]
-impl From<RefundsAmount2> for RefundsAmount2Builder {
-    fn from(value: RefundsAmount2) -> Self {
-        RefundsAmount2Builder {
+impl From<RefundsAmount> for RefundsAmountBuilder {
+    fn from(value: RefundsAmount) -> Self {
+        RefundsAmountBuilder {
             refund: Some(value.refund),
             total: Some(value.total),
             currency: Some(value.currency),
         }
     }
 }
+/// Amount information of the order or record.
+///
+/// Shared by `GET /v3/global/refunds response.amount`, `GET /v3/refunds response.amount`.
+#[cfg(any(feature = "global", feature = "refunds"))]
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RefundsAmount2 {
+    /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
+    pub total: i64,
+    /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
+    pub currency: Option<String>,
+    /// Amount the user actually paid, in the smallest unit of the payer currency (fen for CNY).
+    pub payer_total: i64,
+    /// Currency the user paid in, as an ISO 4217 code.
+    pub payer_currency: String,
+}
+#[cfg(any(feature = "global", feature = "refunds"))]
+impl crate::runtime::FromJson for RefundsAmount2 {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RefundsAmount2 {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            payer_total: crate::runtime::take(&mut object, "payer_total", at)?,
+            payer_currency: crate::runtime::take(&mut object, "payer_currency", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "refunds"))]
+impl crate::runtime::ToJson for RefundsAmount2 {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        crate::runtime::put(&mut object, "payer_total", &self.payer_total);
+        crate::runtime::put(&mut object, "payer_currency", &self.payer_currency);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "refunds"))]
+crate::runtime::json_serde!(RefundsAmount2);
+#[cfg(any(feature = "global", feature = "refunds"))]
+impl crate::runtime::Schema for RefundsAmount2 {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "total",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "currency",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "payer_total",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "payer_currency",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+#[cfg(any(feature = "global", feature = "refunds"))]
+impl crate::runtime::JsonResponse for RefundsAmount2 {}
+/// Discounts and coupons applied to the order.
+///
+/// Shared by `POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund response.promotion_detail`, `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund response.promotion_detail`.
+#[cfg(any(feature = "ecommerce", feature = "refund"))]
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RefundsApplyAbnormalRefundPromotionDetail {
+    /// ID of the coupon or discount.
+    pub promotion_id: String,
+    /// Range the item applies to.
+    pub scope: String,
+    /// Type of the discount.
+    pub r#type: String,
+    /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
+    pub amount: crate::runtime::Number,
+    /// Refunded amount, in fen.
+    pub refund_amount: crate::runtime::Number,
+    /// Item-level details of the goods in the order.
+    pub goods_detail: Option<Vec<RefundsApplyAbnormalRefundPromotionDetailGoodsDetail>>,
+}
+#[cfg(any(feature = "ecommerce", feature = "refund"))]
+impl crate::runtime::FromJson for RefundsApplyAbnormalRefundPromotionDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RefundsApplyAbnormalRefundPromotionDetail {
+            promotion_id: crate::runtime::take(&mut object, "promotion_id", at)?,
+            scope: crate::runtime::take(&mut object, "scope", at)?,
+            r#type: crate::runtime::take(&mut object, "type", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            refund_amount: crate::runtime::take(&mut object, "refund_amount", at)?,
+            goods_detail: crate::runtime::take_optional(&mut object, "goods_detail", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "ecommerce", feature = "refund"))]
+impl crate::runtime::ToJson for RefundsApplyAbnormalRefundPromotionDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "promotion_id", &self.promotion_id);
+        crate::runtime::put(&mut object, "scope", &self.scope);
+        crate::runtime::put(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "refund_amount", &self.refund_amount);
+        crate::runtime::put_optional(&mut object, "goods_detail", &self.goods_detail);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "ecommerce", feature = "refund"))]
+crate::runtime::json_serde!(RefundsApplyAbnormalRefundPromotionDetail);
+#[cfg(any(feature = "ecommerce", feature = "refund"))]
+impl crate::runtime::Schema for RefundsApplyAbnormalRefundPromotionDetail {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "promotion_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "scope",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "type",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "amount",
+            kind: crate::runtime::Kind::Number,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "refund_amount",
+            kind: crate::runtime::Kind::Number,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "goods_detail",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: true,
+            fields: <RefundsApplyAbnormalRefundPromotionDetailGoodsDetail as crate::runtime::Schema>::FIELDS,
+        },
+    ];
+}
+#[cfg(any(feature = "ecommerce", feature = "refund"))]
+impl crate::runtime::JsonResponse for RefundsApplyAbnormalRefundPromotionDetail {}
 /// Item-level details of the goods in the order.
 ///
 /// Shared by `POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund response.promotion_detail.goods_detail`, `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund response.promotion_detail.goods_detail`.
 #[cfg(any(feature = "ecommerce", feature = "refund"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct RefundsApplyAbnormalRefundGoodsDetail {
+pub struct RefundsApplyAbnormalRefundPromotionDetailGoodsDetail {
     /// The merchant's code for the goods.
     pub merchant_goods_id: String,
     /// WeChat Pay's code for the goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wechatpay_goods_id: Option<String>,
     /// Name of the goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods_name: Option<String>,
     /// Unit price of the item, in fen.
     pub unit_price: crate::runtime::Number,
@@ -11698,7 +15681,51 @@ pub struct RefundsApplyAbnormalRefundGoodsDetail {
     pub refund_quantity: crate::runtime::Number,
 }
 #[cfg(any(feature = "ecommerce", feature = "refund"))]
-impl crate::runtime::Schema for RefundsApplyAbnormalRefundGoodsDetail {
+impl crate::runtime::FromJson for RefundsApplyAbnormalRefundPromotionDetailGoodsDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RefundsApplyAbnormalRefundPromotionDetailGoodsDetail {
+            merchant_goods_id: crate::runtime::take(
+                &mut object,
+                "merchant_goods_id",
+                at,
+            )?,
+            wechatpay_goods_id: crate::runtime::take_optional(
+                &mut object,
+                "wechatpay_goods_id",
+                at,
+            )?,
+            goods_name: crate::runtime::take_optional(&mut object, "goods_name", at)?,
+            unit_price: crate::runtime::take(&mut object, "unit_price", at)?,
+            refund_amount: crate::runtime::take(&mut object, "refund_amount", at)?,
+            refund_quantity: crate::runtime::take(&mut object, "refund_quantity", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "ecommerce", feature = "refund"))]
+impl crate::runtime::ToJson for RefundsApplyAbnormalRefundPromotionDetailGoodsDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "merchant_goods_id", &self.merchant_goods_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "wechatpay_goods_id",
+            &self.wechatpay_goods_id,
+        );
+        crate::runtime::put_optional(&mut object, "goods_name", &self.goods_name);
+        crate::runtime::put(&mut object, "unit_price", &self.unit_price);
+        crate::runtime::put(&mut object, "refund_amount", &self.refund_amount);
+        crate::runtime::put(&mut object, "refund_quantity", &self.refund_quantity);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "ecommerce", feature = "refund"))]
+crate::runtime::json_serde!(RefundsApplyAbnormalRefundPromotionDetailGoodsDetail);
+#[cfg(any(feature = "ecommerce", feature = "refund"))]
+impl crate::runtime::Schema for RefundsApplyAbnormalRefundPromotionDetailGoodsDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
             name: "merchant_goods_id",
@@ -11745,77 +15772,8 @@ impl crate::runtime::Schema for RefundsApplyAbnormalRefundGoodsDetail {
     ];
 }
 #[cfg(any(feature = "ecommerce", feature = "refund"))]
-impl crate::runtime::JsonResponse for RefundsApplyAbnormalRefundGoodsDetail {}
-/// Discounts and coupons applied to the order.
-///
-/// Shared by `POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund response.promotion_detail`, `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund response.promotion_detail`.
-#[cfg(any(feature = "ecommerce", feature = "refund"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct RefundsApplyAbnormalRefundPromotionDetail {
-    /// ID of the coupon or discount.
-    pub promotion_id: String,
-    /// Range the item applies to.
-    pub scope: String,
-    /// Type of the discount.
-    pub r#type: String,
-    /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
-    pub amount: crate::runtime::Number,
-    /// Refunded amount, in fen.
-    pub refund_amount: crate::runtime::Number,
-    /// Item-level details of the goods in the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_detail: Option<Vec<crate::types::RefundsApplyAbnormalRefundGoodsDetail>>,
-}
-#[cfg(any(feature = "ecommerce", feature = "refund"))]
-impl crate::runtime::Schema for RefundsApplyAbnormalRefundPromotionDetail {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "promotion_id",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "scope",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "type",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "amount",
-            kind: crate::runtime::Kind::Number,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "refund_amount",
-            kind: crate::runtime::Kind::Number,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "goods_detail",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: true,
-            fields: <crate::types::RefundsApplyAbnormalRefundGoodsDetail as crate::runtime::Schema>::FIELDS,
-        },
-    ];
-}
-#[cfg(any(feature = "ecommerce", feature = "refund"))]
-impl crate::runtime::JsonResponse for RefundsApplyAbnormalRefundPromotionDetail {}
+impl crate::runtime::JsonResponse
+for RefundsApplyAbnormalRefundPromotionDetailGoodsDetail {}
 /// Kind of the item described by the enclosing object.
 ///
 /// Shared by `POST /v3/ecommerce/refunds/{refund_id}/apply-abnormal-refund json.type`, `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund json.type`.
@@ -11861,26 +15819,58 @@ crate::runtime::string_enum!(RefundsApplyAbnormalRefundType);
 ///
 /// Shared by `GET /v3/global/refunds/id/{refund_id} response.detail`, `GET /v3/global/refunds/out-refund-no/{out_refund_no} response.detail`, `GET /v3/refunds/id/{refund_id} response.detail`, `GET /v3/refunds/out-refund-no/{out_refund_no} response.detail`, `POST /v3/global/refunds response.detail`, `POST /v3/refunds response.detail`.
 #[cfg(any(feature = "global", feature = "refunds"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RefundsDetail {
     /// ID of the coupon or discount.
     pub promotion_id: String,
     /// Range the item applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<crate::types::Scope>,
+    pub scope: Option<Scope>,
     /// Type of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::types::DetailType>,
+    pub r#type: Option<MicropayTransactionsPayDetail2Type>,
     /// Amount of this entry, in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Refunded amount, in the smallest unit of the currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_amount: Option<i64>,
     /// Currency as an ISO 4217 code (e.g. `CNY`).
     pub currency: String,
 }
+#[cfg(any(feature = "global", feature = "refunds"))]
+impl crate::runtime::FromJson for RefundsDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RefundsDetail {
+            promotion_id: crate::runtime::take(&mut object, "promotion_id", at)?,
+            scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            refund_amount: crate::runtime::take_optional(
+                &mut object,
+                "refund_amount",
+                at,
+            )?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "refunds"))]
+impl crate::runtime::ToJson for RefundsDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "promotion_id", &self.promotion_id);
+        crate::runtime::put_optional(&mut object, "scope", &self.scope);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "refund_amount", &self.refund_amount);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "refunds"))]
+crate::runtime::json_serde!(RefundsDetail);
 #[cfg(any(feature = "global", feature = "refunds"))]
 impl crate::runtime::Schema for RefundsDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -11930,43 +15920,6 @@ impl crate::runtime::Schema for RefundsDetail {
 }
 #[cfg(any(feature = "global", feature = "refunds"))]
 impl crate::runtime::JsonResponse for RefundsDetail {}
-/// Type of the exchange rate.
-///
-/// Shared by `GET /v3/global/refunds response.data.amount.exchange_rate.type`, `GET /v3/global/refunds/id/{refund_id} response.amount.exchange_rate.type`, `GET /v3/global/refunds/out-refund-no/{out_refund_no} response.amount.exchange_rate.type`, `POST /v3/global/refunds response.amount.exchange_rate.type`, `REFUND.SUCCESS payload.amount.exchange_rate.type`.
-#[cfg(any(feature = "global", feature = "notifications"))]
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum RefundsType {
-    /// `USERPAYMENT_RATE`
-    UserpaymentRate,
-    /// `SETTLEMENT_RATE`
-    SettlementRate,
-    /// A value the documentation does not list (yet), kept as received.
-    Unknown(crate::UnknownValue),
-}
-#[cfg(any(feature = "global", feature = "notifications"))]
-impl RefundsType {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            RefundsType::UserpaymentRate => "USERPAYMENT_RATE",
-            RefundsType::SettlementRate => "SETTLEMENT_RATE",
-            RefundsType::Unknown(value) => value.as_str(),
-        }
-    }
-}
-#[cfg(any(feature = "global", feature = "notifications"))]
-impl From<&str> for RefundsType {
-    fn from(value: &str) -> Self {
-        match value {
-            "USERPAYMENT_RATE" => RefundsType::UserpaymentRate,
-            "SETTLEMENT_RATE" => RefundsType::SettlementRate,
-            other => RefundsType::Unknown(crate::UnknownValue(other.to_owned())),
-        }
-    }
-}
-#[cfg(any(feature = "global", feature = "notifications"))]
-crate::runtime::string_enum!(RefundsType);
 /// Rules linking this information item to the values of others.
 ///
 /// Shared by `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields.relations`, `GET /v3/mch-manage/mch-manage-records/{manage_record_id} response.requested_item_info.record_fields.relations`, `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id} response.submission_data.record_fields.relations`, `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields.relations`, `GET /v3/transaction-block/transaction-block-records/{block_record_id} response.requested_item_info.record_fields.relations`, `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions json.submit_data.record_fields.relations` and 3 more.
@@ -11977,16 +15930,56 @@ crate::runtime::string_enum!(RefundsType);
         feature = "transaction-block"
     )
 )]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Relations {
     /// ID of the related information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_key: Option<crate::runtime::Number>,
     /// Value of the related information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_value: Option<String>,
 }
+#[cfg(
+    any(
+        feature = "mch-manage",
+        feature = "mch-operation-manage",
+        feature = "transaction-block"
+    )
+)]
+impl crate::runtime::FromJson for Relations {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Relations {
+            source_key: crate::runtime::take_optional(&mut object, "source_key", at)?,
+            source_value: crate::runtime::take_optional(&mut object, "source_value", at)?,
+        })
+    }
+}
+#[cfg(
+    any(
+        feature = "mch-manage",
+        feature = "mch-operation-manage",
+        feature = "transaction-block"
+    )
+)]
+impl crate::runtime::ToJson for Relations {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "source_key", &self.source_key);
+        crate::runtime::put_optional(&mut object, "source_value", &self.source_value);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(
+    any(
+        feature = "mch-manage",
+        feature = "mch-operation-manage",
+        feature = "transaction-block"
+    )
+)]
+crate::runtime::json_serde!(Relations);
 #[cfg(
     any(
         feature = "mch-manage",
@@ -12121,12 +16114,34 @@ impl From<Relations> for RelationsBuilder {
 ///
 /// Shared by `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields.repeated_field_data`, `GET /v3/mch-manage/mch-manage-records/{manage_record_id} response.requested_item_info.record_fields.repeated_field_data`, `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields.repeated_field_data`, `GET /v3/transaction-block/transaction-block-records/{block_record_id} response.requested_item_info.record_fields.repeated_field_data`, `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions json.submit_data.record_fields.repeated_field_data`, `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid} json.submit_data.record_fields.repeated_field_data`.
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RepeatedFieldData {
     /// Value of the information item.
-    pub field_data: Vec<crate::types::FieldData>,
+    pub field_data: Vec<FieldData>,
 }
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::FromJson for RepeatedFieldData {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RepeatedFieldData {
+            field_data: crate::runtime::take(&mut object, "field_data", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::ToJson for RepeatedFieldData {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "field_data", &self.field_data);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+crate::runtime::json_serde!(RepeatedFieldData);
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
 impl crate::runtime::Schema for RepeatedFieldData {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -12135,7 +16150,7 @@ impl crate::runtime::Schema for RepeatedFieldData {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: true,
-            fields: <crate::types::FieldData as crate::runtime::Schema>::FIELDS,
+            fields: <FieldData as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -12152,25 +16167,19 @@ impl RepeatedFieldData {
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
 #[derive(Clone, Debug, Default)]
 pub struct RepeatedFieldDataBuilder {
-    field_data: Option<Vec<crate::types::FieldDataBuilder>>,
+    field_data: Option<Vec<FieldDataBuilder>>,
 }
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
 impl RepeatedFieldDataBuilder {
     /// **Required.** Value of the information item.
     ///
     /// Adds one item (its builder or a built value) to the list.
-    pub fn field_data(
-        mut self,
-        item: impl Into<crate::types::FieldDataBuilder>,
-    ) -> Self {
+    pub fn field_data(mut self, item: impl Into<FieldDataBuilder>) -> Self {
         self.field_data.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`field_data`](Self::field_data) with a built value.
-    pub fn set_field_data(
-        mut self,
-        value: Option<Vec<crate::types::FieldData>>,
-    ) -> Self {
+    pub fn set_field_data(mut self, value: Option<Vec<FieldData>>) -> Self {
         self.field_data = value.map(|items| items.into_iter().map(Into::into).collect());
         self
     }
@@ -12214,12 +16223,34 @@ impl From<RepeatedFieldData> for RepeatedFieldDataBuilder {
 ///
 /// Shared by `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid} response.data.requested_item_info`, `GET /v3/mch-manage/mch-manage-records/{manage_record_id} response.requested_item_info`, `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid} response.data.requested_item_info`, `GET /v3/transaction-block/transaction-block-records/{block_record_id} response.requested_item_info`.
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RequestedItemInfo {
     /// Information items to fill in.
-    pub record_fields: Vec<crate::types::RecordFields>,
+    pub record_fields: Vec<RecordFields>,
 }
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::FromJson for RequestedItemInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RequestedItemInfo {
+            record_fields: crate::runtime::take(&mut object, "record_fields", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::ToJson for RequestedItemInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "record_fields", &self.record_fields);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+crate::runtime::json_serde!(RequestedItemInfo);
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
 impl crate::runtime::Schema for RequestedItemInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -12228,7 +16259,7 @@ impl crate::runtime::Schema for RequestedItemInfo {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: true,
-            fields: <crate::types::RecordFields as crate::runtime::Schema>::FIELDS,
+            fields: <RecordFields as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -12238,7 +16269,7 @@ impl crate::runtime::JsonResponse for RequestedItemInfo {}
 ///
 /// Shared by `PAYSCORE.USER_CONFIRM payload.risk_fund`, `POST /v3/payscore/acquiringbank/servicepayondeliveryorder response.risk_fund`, `POST /v3/payscore/partner/servicepayondeliveryorder response.risk_fund`, `POST /v3/payscore/serviceorder json.risk_fund`, `POST /v3/payscore/serviceorder/{out_order_no}/sync response.risk_fund`, `POST /v3/payscore/servicepayondeliveryorder response.risk_fund`.
 #[cfg(any(feature = "notifications", feature = "payscore"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RiskFund {
     /// Kind of risk fund.
@@ -12246,9 +16277,34 @@ pub struct RiskFund {
     /// Amount of the risk fund (the most the user may owe), in fen.
     pub amount: crate::runtime::Number,
     /// Description of the risk fund.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+impl crate::runtime::FromJson for RiskFund {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RiskFund {
+            name: crate::runtime::take(&mut object, "name", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            description: crate::runtime::take_optional(&mut object, "description", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+impl crate::runtime::ToJson for RiskFund {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "description", &self.description);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+crate::runtime::json_serde!(RiskFund);
 #[cfg(any(feature = "notifications", feature = "payscore"))]
 impl crate::runtime::Schema for RiskFund {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -12363,25 +16419,58 @@ impl From<RiskFund> for RiskFundBuilder {
 ///
 /// Shared by `POST /v3/global/micropay/transactions/pay json.scene_info`, `POST /v3/global/transactions/app json.scene_info`, `POST /v3/global/transactions/jsapi json.scene_info`, `POST /v3/global/transactions/native json.scene_info`, `POST /v3/transactions/app json.scene_info`, `POST /v3/transactions/jsapi json.scene_info` and 2 more.
 #[cfg(any(feature = "global", feature = "transactions"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SceneInfo {
     /// ID of the device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// IP address of the merchant device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_ip: Option<String>,
     /// IP address of the user's device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_client_ip: Option<String>,
     /// ID of the cashier or operator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator_id: Option<String>,
     /// Information about the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store_info: Option<crate::types::StoreInfo>,
+    pub store_info: Option<StoreInfo>,
 }
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::FromJson for SceneInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SceneInfo {
+            device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+            device_ip: crate::runtime::take_optional(&mut object, "device_ip", at)?,
+            payer_client_ip: crate::runtime::take_optional(
+                &mut object,
+                "payer_client_ip",
+                at,
+            )?,
+            operator_id: crate::runtime::take_optional(&mut object, "operator_id", at)?,
+            store_info: crate::runtime::take_optional(&mut object, "store_info", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::ToJson for SceneInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+        crate::runtime::put_optional(&mut object, "device_ip", &self.device_ip);
+        crate::runtime::put_optional(
+            &mut object,
+            "payer_client_ip",
+            &self.payer_client_ip,
+        );
+        crate::runtime::put_optional(&mut object, "operator_id", &self.operator_id);
+        crate::runtime::put_optional(&mut object, "store_info", &self.store_info);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+crate::runtime::json_serde!(SceneInfo);
 #[cfg(any(feature = "global", feature = "transactions"))]
 impl SceneInfo {
     /// A builder; see its setters.
@@ -12397,7 +16486,7 @@ pub struct SceneInfoBuilder {
     device_ip: Option<String>,
     payer_client_ip: Option<String>,
     operator_id: Option<String>,
-    store_info: Option<crate::types::StoreInfoBuilder>,
+    store_info: Option<StoreInfoBuilder>,
 }
 #[cfg(any(feature = "global", feature = "transactions"))]
 impl SceneInfoBuilder {
@@ -12444,15 +16533,12 @@ impl SceneInfoBuilder {
     /// Information about the store.
     ///
     /// Takes the builder or a built value.
-    pub fn store_info(
-        mut self,
-        value: impl Into<crate::types::StoreInfoBuilder>,
-    ) -> Self {
+    pub fn store_info(mut self, value: impl Into<StoreInfoBuilder>) -> Self {
         self.store_info = Some(value.into());
         self
     }
     /// Sets or clears [`store_info`](Self::store_info) with a built value.
-    pub fn set_store_info(mut self, value: Option<crate::types::StoreInfo>) -> Self {
+    pub fn set_store_info(mut self, value: Option<StoreInfo>) -> Self {
         self.store_info = value.map(Into::into);
         self
     }
@@ -12501,11 +16587,13 @@ impl From<SceneInfo> for SceneInfoBuilder {
 }
 /// Range the item applies to.
 ///
-/// Shared by `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no} response.sub_orders.promotion_detail.scope`, `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no} response.promotion_detail.scope`, `GET /v3/global/papay/transactions/{transaction_id} response.promotion_detail.scope`, `GET /v3/global/refunds response.data.refund_detail.scope`, `GET /v3/global/refunds/id/{refund_id} response.detail.scope`, `GET /v3/global/refunds/out-refund-no/{out_refund_no} response.detail.scope` and 13 more.
+/// Shared by `ENTRUST.RELEASE payload.promotion_detail.scope`, `ENTRUST.SIGNING payload.promotion_detail.scope`, `GET /v3/combine-transactions/out-trade-no/{combine_out_trade_no} response.sub_orders.promotion_detail.scope`, `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no} response.promotion_detail.scope`, `GET /v3/global/papay/transactions/{transaction_id} response.promotion_detail.scope`, `GET /v3/global/refunds response.data.refund_detail.scope` and 24 more.
 #[cfg(
     any(
         feature = "combine-transactions",
         feature = "global",
+        feature = "notifications",
+        feature = "pay",
         feature = "payscore",
         feature = "qrcode",
         feature = "refunds",
@@ -12526,6 +16614,8 @@ pub enum Scope {
     any(
         feature = "combine-transactions",
         feature = "global",
+        feature = "notifications",
+        feature = "pay",
         feature = "payscore",
         feature = "qrcode",
         feature = "refunds",
@@ -12546,6 +16636,8 @@ impl Scope {
     any(
         feature = "combine-transactions",
         feature = "global",
+        feature = "notifications",
+        feature = "pay",
         feature = "payscore",
         feature = "qrcode",
         feature = "refunds",
@@ -12565,6 +16657,8 @@ impl From<&str> for Scope {
     any(
         feature = "combine-transactions",
         feature = "global",
+        feature = "notifications",
+        feature = "pay",
         feature = "payscore",
         feature = "qrcode",
         feature = "refunds",
@@ -12629,7 +16723,7 @@ crate::runtime::string_enum!(SelfPayStatus);
 ///
 /// Shared by `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id} response.fapiao_information.seller_information`, `GET /v3/new-tax-control-fapiao/merchant/base-information response.seller_information`, `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards json.fapiao_card_information.seller_information`, `POST /v3/taxi-invoice/cards json.fapiao_card_information.seller_information`.
 #[cfg(any(feature = "new-tax-control-fapiao", feature = "taxi-invoice"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SellerInformation {
     /// Name of the seller.
@@ -12639,15 +16733,44 @@ pub struct SellerInformation {
     /// Address.
     pub address: String,
     /// Telephone number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
     /// Name of the bank.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
     /// Bank account number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_account: Option<String>,
 }
+#[cfg(any(feature = "new-tax-control-fapiao", feature = "taxi-invoice"))]
+impl crate::runtime::FromJson for SellerInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SellerInformation {
+            name: crate::runtime::take(&mut object, "name", at)?,
+            taxpayer_id: crate::runtime::take(&mut object, "taxpayer_id", at)?,
+            address: crate::runtime::take(&mut object, "address", at)?,
+            telephone: crate::runtime::take_optional(&mut object, "telephone", at)?,
+            bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+            bank_account: crate::runtime::take_optional(&mut object, "bank_account", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "new-tax-control-fapiao", feature = "taxi-invoice"))]
+impl crate::runtime::ToJson for SellerInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put(&mut object, "taxpayer_id", &self.taxpayer_id);
+        crate::runtime::put(&mut object, "address", &self.address);
+        crate::runtime::put_optional(&mut object, "telephone", &self.telephone);
+        crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+        crate::runtime::put_optional(&mut object, "bank_account", &self.bank_account);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "new-tax-control-fapiao", feature = "taxi-invoice"))]
+crate::runtime::json_serde!(SellerInformation);
 #[cfg(any(feature = "new-tax-control-fapiao", feature = "taxi-invoice"))]
 impl crate::runtime::Schema for SellerInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -12828,19 +16951,46 @@ impl From<SellerInformation> for SellerInformationBuilder {
 ///
 /// Shared by `GET /v3/global/merchant-service/complaints response.data.service_order_info`, `GET /v3/global/merchant-service/complaints/{complaint_id} response.service_order_info`, `GET /v3/merchant-service/complaints-v2 response.data.service_order_info`.
 #[cfg(any(feature = "global", feature = "merchant-service"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ServiceOrderInfo {
     /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     /// The merchant's own order number for this order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_order_no: Option<String>,
     /// State of the Pay Score service order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<crate::types::ServiceOrderInfoState>,
+    pub state: Option<ServiceOrderInfoState>,
 }
+#[cfg(any(feature = "global", feature = "merchant-service"))]
+impl crate::runtime::FromJson for ServiceOrderInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ServiceOrderInfo {
+            order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+            out_order_no: crate::runtime::take_optional(
+                &mut object,
+                "out_order_no",
+                at,
+            )?,
+            state: crate::runtime::take_optional(&mut object, "state", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "merchant-service"))]
+impl crate::runtime::ToJson for ServiceOrderInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+        crate::runtime::put_optional(&mut object, "out_order_no", &self.out_order_no);
+        crate::runtime::put_optional(&mut object, "state", &self.state);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "merchant-service"))]
+crate::runtime::json_serde!(ServiceOrderInfo);
 #[cfg(any(feature = "global", feature = "merchant-service"))]
 impl crate::runtime::Schema for ServiceOrderInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -12920,24 +17070,58 @@ crate::runtime::string_enum!(ServiceOrderInfoState);
 ///
 /// Shared by `GET /v3/payscore/serviceorder response.collection.details.promotion_detail.goods_detail`, `PAYSCORE.USER_CONFIRM payload.collection.details.promotion_detail.goods_detail`, `PAYSCORE.USER_PAID payload.collection.details.promotion_detail.goods_detail`.
 #[cfg(any(feature = "notifications", feature = "payscore"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ServiceorderGoodsDetail {
     /// Product code.
     pub goods_id: String,
     /// Units bought.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<crate::runtime::Number>,
     /// Price of one unit, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_price: Option<crate::runtime::Number>,
     /// Discount on this product, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_amount: Option<crate::runtime::Number>,
     /// Remark on the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods_remark: Option<String>,
 }
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+impl crate::runtime::FromJson for ServiceorderGoodsDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ServiceorderGoodsDetail {
+            goods_id: crate::runtime::take(&mut object, "goods_id", at)?,
+            quantity: crate::runtime::take_optional(&mut object, "quantity", at)?,
+            unit_price: crate::runtime::take_optional(&mut object, "unit_price", at)?,
+            discount_amount: crate::runtime::take_optional(
+                &mut object,
+                "discount_amount",
+                at,
+            )?,
+            goods_remark: crate::runtime::take_optional(&mut object, "goods_remark", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+impl crate::runtime::ToJson for ServiceorderGoodsDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "goods_id", &self.goods_id);
+        crate::runtime::put_optional(&mut object, "quantity", &self.quantity);
+        crate::runtime::put_optional(&mut object, "unit_price", &self.unit_price);
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_amount",
+            &self.discount_amount,
+        );
+        crate::runtime::put_optional(&mut object, "goods_remark", &self.goods_remark);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+crate::runtime::json_serde!(ServiceorderGoodsDetail);
 #[cfg(any(feature = "notifications", feature = "payscore"))]
 impl crate::runtime::Schema for ServiceorderGoodsDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -12982,16 +17166,134 @@ impl crate::runtime::Schema for ServiceorderGoodsDetail {
 impl crate::runtime::JsonResponse for ServiceorderGoodsDetail {}
 /// Settlement information of the order.
 ///
-/// Shared by `POST /v3/eduschoolpay/transactions json.settle_info`, `POST /v3/offlineface/transactions json.settle_info`, `POST /v3/pay/partner/transactions/app-with-contract json.settle_info`, `POST /v3/pay/partner/transactions/codepay json.settle_info`, `POST /v3/pay/partner/transactions/jsapi-with-contract json.settle_info`, `POST /v3/pay/partner/transactions/miniprogram json.settle_info` and 8 more.
-#[cfg(any(feature = "eduschoolpay", feature = "offlineface", feature = "pay"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.settle_info`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.settle_info`, `GET /v3/pay/transactions/id/{transaction_id} response.settle_info`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.settle_info`, `POST /v3/combine-transactions/app json.sub_orders.settle_info`, `POST /v3/combine-transactions/h5 json.sub_orders.settle_info` and 9 more.
+#[cfg(
+    any(
+        feature = "combine-transactions",
+        feature = "ecommerce",
+        feature = "notifications",
+        feature = "pay",
+        feature = "repayment"
+    )
+)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SettleInfo {
     /// Whether the order is flagged for profit sharing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profit_sharing: Option<bool>,
+    /// Subsidy amount, in fen.
+    pub subsidy_amount: Option<i64>,
 }
-#[cfg(any(feature = "eduschoolpay", feature = "offlineface", feature = "pay"))]
+#[cfg(
+    any(
+        feature = "combine-transactions",
+        feature = "ecommerce",
+        feature = "notifications",
+        feature = "pay",
+        feature = "repayment"
+    )
+)]
+impl crate::runtime::FromJson for SettleInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SettleInfo {
+            profit_sharing: crate::runtime::take_optional(
+                &mut object,
+                "profit_sharing",
+                at,
+            )?,
+            subsidy_amount: crate::runtime::take_optional(
+                &mut object,
+                "subsidy_amount",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(
+    any(
+        feature = "combine-transactions",
+        feature = "ecommerce",
+        feature = "notifications",
+        feature = "pay",
+        feature = "repayment"
+    )
+)]
+impl crate::runtime::ToJson for SettleInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "profit_sharing",
+            &self.profit_sharing,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "subsidy_amount",
+            &self.subsidy_amount,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(
+    any(
+        feature = "combine-transactions",
+        feature = "ecommerce",
+        feature = "notifications",
+        feature = "pay",
+        feature = "repayment"
+    )
+)]
+crate::runtime::json_serde!(SettleInfo);
+#[cfg(
+    any(
+        feature = "combine-transactions",
+        feature = "ecommerce",
+        feature = "notifications",
+        feature = "pay",
+        feature = "repayment"
+    )
+)]
+impl crate::runtime::Schema for SettleInfo {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "profit_sharing",
+            kind: crate::runtime::Kind::Boolean,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "subsidy_amount",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+#[cfg(
+    any(
+        feature = "combine-transactions",
+        feature = "ecommerce",
+        feature = "notifications",
+        feature = "pay",
+        feature = "repayment"
+    )
+)]
+impl crate::runtime::JsonResponse for SettleInfo {}
+#[cfg(
+    any(
+        feature = "combine-transactions",
+        feature = "ecommerce",
+        feature = "notifications",
+        feature = "pay",
+        feature = "repayment"
+    )
+)]
 impl SettleInfo {
     /// A builder; see its setters.
     pub fn builder() -> SettleInfoBuilder {
@@ -12999,12 +17301,29 @@ impl SettleInfo {
     }
 }
 /// Builds a [`SettleInfo`]: one setter per field; `build()` names every missing required field.
-#[cfg(any(feature = "eduschoolpay", feature = "offlineface", feature = "pay"))]
+#[cfg(
+    any(
+        feature = "combine-transactions",
+        feature = "ecommerce",
+        feature = "notifications",
+        feature = "pay",
+        feature = "repayment"
+    )
+)]
 #[derive(Clone, Debug, Default)]
 pub struct SettleInfoBuilder {
     profit_sharing: Option<bool>,
+    subsidy_amount: Option<i64>,
 }
-#[cfg(any(feature = "eduschoolpay", feature = "offlineface", feature = "pay"))]
+#[cfg(
+    any(
+        feature = "combine-transactions",
+        feature = "ecommerce",
+        feature = "notifications",
+        feature = "pay",
+        feature = "repayment"
+    )
+)]
 impl SettleInfoBuilder {
     /// Whether the order is flagged for profit sharing.
     pub fn profit_sharing(mut self, value: impl Into<bool>) -> Self {
@@ -13016,6 +17335,16 @@ impl SettleInfoBuilder {
         self.profit_sharing = value;
         self
     }
+    /// Subsidy amount, in fen.
+    pub fn subsidy_amount(mut self, value: impl Into<i64>) -> Self {
+        self.subsidy_amount = Some(value.into());
+        self
+    }
+    /// Sets or clears [`subsidy_amount`](Self::subsidy_amount) with a built value.
+    pub fn set_subsidy_amount(mut self, value: Option<i64>) -> Self {
+        self.subsidy_amount = value;
+        self
+    }
     /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
     /// required field and every invalid value.
     pub fn build(self) -> Result<SettleInfo, crate::runtime::BuildError> {
@@ -13024,7 +17353,15 @@ impl SettleInfoBuilder {
         crate::runtime::finish(value, problems)
     }
 }
-#[cfg(any(feature = "eduschoolpay", feature = "offlineface", feature = "pay"))]
+#[cfg(
+    any(
+        feature = "combine-transactions",
+        feature = "ecommerce",
+        feature = "notifications",
+        feature = "pay",
+        feature = "repayment"
+    )
+)]
 impl crate::runtime::Builder for SettleInfoBuilder {
     type Output = SettleInfo;
     fn build_at(
@@ -13034,14 +17371,24 @@ impl crate::runtime::Builder for SettleInfoBuilder {
     ) -> Option<SettleInfo> {
         Some(SettleInfo {
             profit_sharing: self.profit_sharing,
+            subsidy_amount: self.subsidy_amount,
         })
     }
 }
-#[cfg(any(feature = "eduschoolpay", feature = "offlineface", feature = "pay"))]
+#[cfg(
+    any(
+        feature = "combine-transactions",
+        feature = "ecommerce",
+        feature = "notifications",
+        feature = "pay",
+        feature = "repayment"
+    )
+)]
 impl From<SettleInfo> for SettleInfoBuilder {
     fn from(value: SettleInfo) -> Self {
         SettleInfoBuilder {
             profit_sharing: value.profit_sharing,
+            subsidy_amount: value.subsidy_amount,
         }
     }
 }
@@ -13086,7 +17433,7 @@ crate::runtime::string_enum!(SettleState);
 ///
 /// Shared by `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders response`, `SETTLEMENT.SUCCESS payload`.
 #[cfg(any(feature = "notifications", feature = "platsolution"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Settlement {
     /// The merchant's own settlement batch number.
@@ -13104,9 +17451,56 @@ pub struct Settlement {
     /// Time the record was created.
     pub create_time: String,
     /// Time the operation finished.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_time: Option<String>,
 }
+#[cfg(any(feature = "notifications", feature = "platsolution"))]
+impl crate::runtime::FromJson for Settlement {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Settlement {
+            out_settle_batch_no: crate::runtime::take(
+                &mut object,
+                "out_settle_batch_no",
+                at,
+            )?,
+            settle_batch_no: crate::runtime::take(&mut object, "settle_batch_no", at)?,
+            individual_auth_id: crate::runtime::take(
+                &mut object,
+                "individual_auth_id",
+                at,
+            )?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            trade_scenario: crate::runtime::take(&mut object, "trade_scenario", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            finish_time: crate::runtime::take_optional(&mut object, "finish_time", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "platsolution"))]
+impl crate::runtime::ToJson for Settlement {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "out_settle_batch_no",
+            &self.out_settle_batch_no,
+        );
+        crate::runtime::put(&mut object, "settle_batch_no", &self.settle_batch_no);
+        crate::runtime::put(&mut object, "individual_auth_id", &self.individual_auth_id);
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "trade_scenario", &self.trade_scenario);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(&mut object, "finish_time", &self.finish_time);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "platsolution"))]
+crate::runtime::json_serde!(Settlement);
 #[cfg(any(feature = "notifications", feature = "platsolution"))]
 impl crate::runtime::Schema for Settlement {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -13272,7 +17666,7 @@ crate::runtime::string_enum!(Status);
 ///
 /// Shared by `GET /v3/brand/partner/store/brandstores response.data.store_address`, `GET /v3/brand/partner/store/brandstores/{store_id} response.store_address`, `GET /v3/merchant-store/stores/{store_id} response.store_address`, `PATCH /v3/brand/partner/store/brandstores/{store_id} json.store_address`, `PATCH /v3/brand/partner/store/brandstores/{store_id} response.store_address`, `PATCH /v3/merchant-store/stores/{store_id} json.store_address` and 3 more.
 #[cfg(any(feature = "brand", feature = "merchant-store"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StoreAddress {
     /// Administrative region code of the store's address.
@@ -13280,15 +17674,50 @@ pub struct StoreAddress {
     /// Detailed address of the store.
     pub address_detail: String,
     /// Additional address details, such as a floor or landmark.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_complements: Option<String>,
     /// Longitude of the location.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longitude: Option<String>,
     /// Latitude of the location.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latitude: Option<String>,
 }
+#[cfg(any(feature = "brand", feature = "merchant-store"))]
+impl crate::runtime::FromJson for StoreAddress {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StoreAddress {
+            address_code: crate::runtime::take(&mut object, "address_code", at)?,
+            address_detail: crate::runtime::take(&mut object, "address_detail", at)?,
+            address_complements: crate::runtime::take_optional(
+                &mut object,
+                "address_complements",
+                at,
+            )?,
+            longitude: crate::runtime::take_optional(&mut object, "longitude", at)?,
+            latitude: crate::runtime::take_optional(&mut object, "latitude", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "brand", feature = "merchant-store"))]
+impl crate::runtime::ToJson for StoreAddress {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "address_code", &self.address_code);
+        crate::runtime::put(&mut object, "address_detail", &self.address_detail);
+        crate::runtime::put_optional(
+            &mut object,
+            "address_complements",
+            &self.address_complements,
+        );
+        crate::runtime::put_optional(&mut object, "longitude", &self.longitude);
+        crate::runtime::put_optional(&mut object, "latitude", &self.latitude);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "brand", feature = "merchant-store"))]
+crate::runtime::json_serde!(StoreAddress);
 #[cfg(any(feature = "brand", feature = "merchant-store"))]
 impl crate::runtime::Schema for StoreAddress {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -13453,16 +17882,50 @@ impl From<StoreAddress> for StoreAddressBuilder {
 ///
 /// Shared by `GET /v3/brand/partner/store/brandstores response.data.store_business`, `GET /v3/brand/partner/store/brandstores/{store_id} response.store_business`, `GET /v3/merchant-store/stores/{store_id} response.store_business`, `PATCH /v3/brand/partner/store/brandstores/{store_id} json.store_business`, `PATCH /v3/brand/partner/store/brandstores/{store_id} response.store_business`, `PATCH /v3/merchant-store/stores/{store_id} json.store_business` and 3 more.
 #[cfg(any(feature = "brand", feature = "merchant-store"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StoreBusiness {
     /// Customer-service phone number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_phone: Option<String>,
     /// Business hours of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_hours: Option<String>,
 }
+#[cfg(any(feature = "brand", feature = "merchant-store"))]
+impl crate::runtime::FromJson for StoreBusiness {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StoreBusiness {
+            service_phone: crate::runtime::take_optional(
+                &mut object,
+                "service_phone",
+                at,
+            )?,
+            business_hours: crate::runtime::take_optional(
+                &mut object,
+                "business_hours",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "brand", feature = "merchant-store"))]
+impl crate::runtime::ToJson for StoreBusiness {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "service_phone", &self.service_phone);
+        crate::runtime::put_optional(
+            &mut object,
+            "business_hours",
+            &self.business_hours,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "brand", feature = "merchant-store"))]
+crate::runtime::json_serde!(StoreBusiness);
 #[cfg(any(feature = "brand", feature = "merchant-store"))]
 impl crate::runtime::Schema for StoreBusiness {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -13555,17 +18018,42 @@ impl From<StoreBusiness> for StoreBusinessBuilder {
 ///
 /// Shared by `POST /v3/global/micropay/transactions/pay json.scene_info.store_info`, `POST /v3/global/transactions/app json.scene_info.store_info`, `POST /v3/global/transactions/jsapi json.scene_info.store_info`, `POST /v3/global/transactions/mweb json.scene_info.store_info`, `POST /v3/global/transactions/native json.scene_info.store_info`, `POST /v3/transactions/app json.scene_info.store_info` and 4 more.
 #[cfg(any(feature = "global", feature = "transactions"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StoreInfo {
     /// Merchant's ID of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name of the store.
     pub name: String,
     /// Address.
     pub address: String,
 }
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::FromJson for StoreInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StoreInfo {
+            id: crate::runtime::take_optional(&mut object, "id", at)?,
+            name: crate::runtime::take(&mut object, "name", at)?,
+            address: crate::runtime::take(&mut object, "address", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::ToJson for StoreInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "id", &self.id);
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put(&mut object, "address", &self.address);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+crate::runtime::json_serde!(StoreInfo);
 #[cfg(any(feature = "global", feature = "transactions"))]
 impl StoreInfo {
     /// A builder; see its setters.
@@ -13652,12 +18140,34 @@ impl From<StoreInfo> for StoreInfoBuilder {
 ///
 /// Shared by `POST /v3/global/merchants json.business.store_photos`, `POST /v3/merchants json.business.store_photos`, `PUT /v3/merchants json.business.store_photos`.
 #[cfg(any(feature = "global", feature = "merchants"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StorePhotos {
     /// Media IDs of the uploaded store photos.
     pub media_id: Vec<String>,
 }
+#[cfg(any(feature = "global", feature = "merchants"))]
+impl crate::runtime::FromJson for StorePhotos {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StorePhotos {
+            media_id: crate::runtime::take(&mut object, "media_id", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "merchants"))]
+impl crate::runtime::ToJson for StorePhotos {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "media_id", &self.media_id);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "merchants"))]
+crate::runtime::json_serde!(StorePhotos);
 #[cfg(any(feature = "global", feature = "merchants"))]
 impl StorePhotos {
     /// A builder; see its setters.
@@ -13717,19 +18227,58 @@ impl From<StorePhotos> for StorePhotosBuilder {
 ///
 /// Shared by `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields.string_check_rule`, `GET /v3/mch-manage/mch-manage-records/{manage_record_id} response.requested_item_info.record_fields.string_check_rule`, `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields.string_check_rule`, `GET /v3/transaction-block/transaction-block-records/{block_record_id} response.requested_item_info.record_fields.string_check_rule`, `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions json.submit_data.record_fields.string_check_rule`, `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid} json.submit_data.record_fields.string_check_rule`.
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StringCheckRule {
     /// Minimum length of the string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_string_length: Option<crate::runtime::Number>,
     /// Maximum length of the string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_string_length: Option<crate::runtime::Number>,
     /// Validator applied to the string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validator: Option<crate::types::Validator>,
+    pub validator: Option<Validator>,
 }
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::FromJson for StringCheckRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StringCheckRule {
+            min_string_length: crate::runtime::take_optional(
+                &mut object,
+                "min_string_length",
+                at,
+            )?,
+            max_string_length: crate::runtime::take_optional(
+                &mut object,
+                "max_string_length",
+                at,
+            )?,
+            validator: crate::runtime::take_optional(&mut object, "validator", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::ToJson for StringCheckRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "min_string_length",
+            &self.min_string_length,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "max_string_length",
+            &self.max_string_length,
+        );
+        crate::runtime::put_optional(&mut object, "validator", &self.validator);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+crate::runtime::json_serde!(StringCheckRule);
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
 impl crate::runtime::Schema for StringCheckRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -13771,7 +18320,7 @@ impl StringCheckRule {
 pub struct StringCheckRuleBuilder {
     min_string_length: Option<crate::runtime::Number>,
     max_string_length: Option<crate::runtime::Number>,
-    validator: Option<crate::types::Validator>,
+    validator: Option<Validator>,
 }
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
 impl StringCheckRuleBuilder {
@@ -13808,12 +18357,12 @@ impl StringCheckRuleBuilder {
         self
     }
     /// Validator applied to the string.
-    pub fn validator(mut self, value: impl Into<crate::types::Validator>) -> Self {
+    pub fn validator(mut self, value: impl Into<Validator>) -> Self {
         self.validator = Some(value.into());
         self
     }
     /// Sets or clears [`validator`](Self::validator) with a built value.
-    pub fn set_validator(mut self, value: Option<crate::types::Validator>) -> Self {
+    pub fn set_validator(mut self, value: Option<Validator>) -> Self {
         self.validator = value;
         self
     }
@@ -13903,7 +18452,7 @@ crate::runtime::string_enum!(SubMerchantFundflowbillAccountType);
 ///
 /// Shared by `POST /v3/combine-transactions/app json.sub_orders.amount`, `POST /v3/combine-transactions/h5 json.sub_orders.amount`, `POST /v3/combine-transactions/jsapi json.sub_orders.amount`, `POST /v3/combine-transactions/native json.sub_orders.amount`, `POST /v3/ecommerce/combine-papay/transactions json.sub_orders.amount`.
 #[cfg(any(feature = "combine-transactions", feature = "ecommerce"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SubOrdersAmount {
     /// Total amount, in the smallest unit of the currency (fen for CNY).
@@ -13911,6 +18460,30 @@ pub struct SubOrdersAmount {
     /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
     pub currency: String,
 }
+#[cfg(any(feature = "combine-transactions", feature = "ecommerce"))]
+impl crate::runtime::FromJson for SubOrdersAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SubOrdersAmount {
+            total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "ecommerce"))]
+impl crate::runtime::ToJson for SubOrdersAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "ecommerce"))]
+crate::runtime::json_serde!(SubOrdersAmount);
 #[cfg(any(feature = "combine-transactions", feature = "ecommerce"))]
 impl SubOrdersAmount {
     /// A builder; see its setters.
@@ -13985,164 +18558,6 @@ impl From<SubOrdersAmount> for SubOrdersAmountBuilder {
         }
     }
 }
-/// Settlement information of the order.
-///
-/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.settle_info`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.settle_info`, `POST /v3/combine-transactions/app json.sub_orders.settle_info`, `POST /v3/combine-transactions/h5 json.sub_orders.settle_info`, `POST /v3/combine-transactions/jsapi json.sub_orders.settle_info`, `POST /v3/combine-transactions/native json.sub_orders.settle_info` and 6 more.
-#[cfg(
-    any(
-        feature = "combine-transactions",
-        feature = "ecommerce",
-        feature = "pay",
-        feature = "repayment"
-    )
-)]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct SubOrdersSettleInfo {
-    /// Whether the order is flagged for profit sharing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profit_sharing: Option<bool>,
-    /// Subsidy amount, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subsidy_amount: Option<i64>,
-}
-#[cfg(
-    any(
-        feature = "combine-transactions",
-        feature = "ecommerce",
-        feature = "pay",
-        feature = "repayment"
-    )
-)]
-impl crate::runtime::Schema for SubOrdersSettleInfo {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "profit_sharing",
-            kind: crate::runtime::Kind::Boolean,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "subsidy_amount",
-            kind: crate::runtime::Kind::Integer,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-#[cfg(
-    any(
-        feature = "combine-transactions",
-        feature = "ecommerce",
-        feature = "pay",
-        feature = "repayment"
-    )
-)]
-impl crate::runtime::JsonResponse for SubOrdersSettleInfo {}
-#[cfg(
-    any(
-        feature = "combine-transactions",
-        feature = "ecommerce",
-        feature = "pay",
-        feature = "repayment"
-    )
-)]
-impl SubOrdersSettleInfo {
-    /// A builder; see its setters.
-    pub fn builder() -> SubOrdersSettleInfoBuilder {
-        SubOrdersSettleInfoBuilder::default()
-    }
-}
-/// Builds a [`SubOrdersSettleInfo`]: one setter per field; `build()` names every missing required field.
-#[cfg(
-    any(
-        feature = "combine-transactions",
-        feature = "ecommerce",
-        feature = "pay",
-        feature = "repayment"
-    )
-)]
-#[derive(Clone, Debug, Default)]
-pub struct SubOrdersSettleInfoBuilder {
-    profit_sharing: Option<bool>,
-    subsidy_amount: Option<i64>,
-}
-#[cfg(
-    any(
-        feature = "combine-transactions",
-        feature = "ecommerce",
-        feature = "pay",
-        feature = "repayment"
-    )
-)]
-impl SubOrdersSettleInfoBuilder {
-    /// Whether the order is flagged for profit sharing.
-    pub fn profit_sharing(mut self, value: impl Into<bool>) -> Self {
-        self.profit_sharing = Some(value.into());
-        self
-    }
-    /// Sets or clears [`profit_sharing`](Self::profit_sharing) with a built value.
-    pub fn set_profit_sharing(mut self, value: Option<bool>) -> Self {
-        self.profit_sharing = value;
-        self
-    }
-    /// Subsidy amount, in fen.
-    pub fn subsidy_amount(mut self, value: impl Into<i64>) -> Self {
-        self.subsidy_amount = Some(value.into());
-        self
-    }
-    /// Sets or clears [`subsidy_amount`](Self::subsidy_amount) with a built value.
-    pub fn set_subsidy_amount(mut self, value: Option<i64>) -> Self {
-        self.subsidy_amount = value;
-        self
-    }
-    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
-    /// required field and every invalid value.
-    pub fn build(self) -> Result<SubOrdersSettleInfo, crate::runtime::BuildError> {
-        let mut problems = crate::runtime::Problems::default();
-        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
-        crate::runtime::finish(value, problems)
-    }
-}
-#[cfg(
-    any(
-        feature = "combine-transactions",
-        feature = "ecommerce",
-        feature = "pay",
-        feature = "repayment"
-    )
-)]
-impl crate::runtime::Builder for SubOrdersSettleInfoBuilder {
-    type Output = SubOrdersSettleInfo;
-    fn build_at(
-        self,
-        _at: &str,
-        _problems: &mut crate::runtime::Problems,
-    ) -> Option<SubOrdersSettleInfo> {
-        Some(SubOrdersSettleInfo {
-            profit_sharing: self.profit_sharing,
-            subsidy_amount: self.subsidy_amount,
-        })
-    }
-}
-#[cfg(
-    any(
-        feature = "combine-transactions",
-        feature = "ecommerce",
-        feature = "pay",
-        feature = "repayment"
-    )
-)]
-impl From<SubOrdersSettleInfo> for SubOrdersSettleInfoBuilder {
-    fn from(value: SubOrdersSettleInfo) -> Self {
-        SubOrdersSettleInfoBuilder {
-            profit_sharing: value.profit_sharing,
-            subsidy_amount: value.subsidy_amount,
-        }
-    }
-}
 /// Type of the entity.
 ///
 /// Shared by `POST /v3/apply4subject/applyment json.subject_info.subject_type`, `POST /v3/applyment4sub/applyment/ json.subject_info.subject_type`.
@@ -14208,12 +18623,34 @@ crate::runtime::string_enum!(SubjectType);
 ///
 /// Shared by `POST /v3/mch-manage/submission-files/sub-mchid/{sub_mchid}/upload response`, `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload response`.
 #[cfg(any(feature = "mch-manage", feature = "mch-operation-manage"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SubmissionFilesSubMchidUploadResponse {
     /// ID of the file.
     pub file_id: String,
 }
+#[cfg(any(feature = "mch-manage", feature = "mch-operation-manage"))]
+impl crate::runtime::FromJson for SubmissionFilesSubMchidUploadResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SubmissionFilesSubMchidUploadResponse {
+            file_id: crate::runtime::take(&mut object, "file_id", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "mch-operation-manage"))]
+impl crate::runtime::ToJson for SubmissionFilesSubMchidUploadResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "file_id", &self.file_id);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "mch-operation-manage"))]
+crate::runtime::json_serde!(SubmissionFilesSubMchidUploadResponse);
 #[cfg(any(feature = "mch-manage", feature = "mch-operation-manage"))]
 impl crate::runtime::Schema for SubmissionFilesSubMchidUploadResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -14232,12 +18669,34 @@ impl crate::runtime::JsonResponse for SubmissionFilesSubMchidUploadResponse {}
 ///
 /// Shared by `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions json.submit_data`, `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid} json.submit_data`.
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SubmitData {
     /// Information items to fill in.
-    pub record_fields: Vec<crate::types::RecordFields>,
+    pub record_fields: Vec<RecordFields>,
 }
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::FromJson for SubmitData {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SubmitData {
+            record_fields: crate::runtime::take(&mut object, "record_fields", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::ToJson for SubmitData {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "record_fields", &self.record_fields);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+crate::runtime::json_serde!(SubmitData);
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
 impl SubmitData {
     /// A builder; see its setters.
@@ -14249,25 +18708,19 @@ impl SubmitData {
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
 #[derive(Clone, Debug, Default)]
 pub struct SubmitDataBuilder {
-    record_fields: Option<Vec<crate::types::RecordFieldsBuilder>>,
+    record_fields: Option<Vec<RecordFieldsBuilder>>,
 }
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
 impl SubmitDataBuilder {
     /// **Required.** Information items to fill in.
     ///
     /// Adds one item (its builder or a built value) to the list.
-    pub fn record_fields(
-        mut self,
-        item: impl Into<crate::types::RecordFieldsBuilder>,
-    ) -> Self {
+    pub fn record_fields(mut self, item: impl Into<RecordFieldsBuilder>) -> Self {
         self.record_fields.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`record_fields`](Self::record_fields) with a built value.
-    pub fn set_record_fields(
-        mut self,
-        value: Option<Vec<crate::types::RecordFields>>,
-    ) -> Self {
+    pub fn set_record_fields(mut self, value: Option<Vec<RecordFields>>) -> Self {
         self.record_fields = value
             .map(|items| items.into_iter().map(Into::into).collect());
         self
@@ -14319,14 +18772,46 @@ impl From<SubmitData> for SubmitDataBuilder {
 ///
 /// Shared by `POST /v3/combine-transactions/app json.subsidy_info.subsidy_detail`, `POST /v3/combine-transactions/jsapi json.subsidy_info.subsidy_detail`, `POST /v3/pay/partner/transactions/app json.subsidy_info.subsidy_detail`, `POST /v3/pay/partner/transactions/jsapi json.subsidy_info.subsidy_detail`, `POST /v3/pay/transactions/app json.subsidy_info.subsidy_detail`, `POST /v3/pay/transactions/jsapi json.subsidy_info.subsidy_detail`.
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SubsidyDetail {
     /// Type of the interest subsidy plan.
-    pub subsidy_period_type: crate::types::SubsidyPeriodType,
+    pub subsidy_period_type: SubsidyPeriodType,
     /// Interest subsidy plans.
-    pub subsidy_plan: Vec<crate::types::SubsidyPlan>,
+    pub subsidy_plan: Vec<SubsidyPlan>,
 }
+#[cfg(any(feature = "combine-transactions", feature = "pay"))]
+impl crate::runtime::FromJson for SubsidyDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SubsidyDetail {
+            subsidy_period_type: crate::runtime::take(
+                &mut object,
+                "subsidy_period_type",
+                at,
+            )?,
+            subsidy_plan: crate::runtime::take(&mut object, "subsidy_plan", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "pay"))]
+impl crate::runtime::ToJson for SubsidyDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "subsidy_period_type",
+            &self.subsidy_period_type,
+        );
+        crate::runtime::put(&mut object, "subsidy_plan", &self.subsidy_plan);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "pay"))]
+crate::runtime::json_serde!(SubsidyDetail);
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
 impl SubsidyDetail {
     /// A builder; see its setters.
@@ -14338,42 +18823,30 @@ impl SubsidyDetail {
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
 #[derive(Clone, Debug, Default)]
 pub struct SubsidyDetailBuilder {
-    subsidy_period_type: Option<crate::types::SubsidyPeriodType>,
-    subsidy_plan: Option<Vec<crate::types::SubsidyPlanBuilder>>,
+    subsidy_period_type: Option<SubsidyPeriodType>,
+    subsidy_plan: Option<Vec<SubsidyPlanBuilder>>,
 }
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
 impl SubsidyDetailBuilder {
     /// **Required.** Type of the interest subsidy plan.
-    pub fn subsidy_period_type(
-        mut self,
-        value: impl Into<crate::types::SubsidyPeriodType>,
-    ) -> Self {
+    pub fn subsidy_period_type(mut self, value: impl Into<SubsidyPeriodType>) -> Self {
         self.subsidy_period_type = Some(value.into());
         self
     }
     /// Sets or clears [`subsidy_period_type`](Self::subsidy_period_type) with a built value.
-    pub fn set_subsidy_period_type(
-        mut self,
-        value: Option<crate::types::SubsidyPeriodType>,
-    ) -> Self {
+    pub fn set_subsidy_period_type(mut self, value: Option<SubsidyPeriodType>) -> Self {
         self.subsidy_period_type = value;
         self
     }
     /// **Required.** Interest subsidy plans.
     ///
     /// Adds one item (its builder or a built value) to the list.
-    pub fn subsidy_plan(
-        mut self,
-        item: impl Into<crate::types::SubsidyPlanBuilder>,
-    ) -> Self {
+    pub fn subsidy_plan(mut self, item: impl Into<SubsidyPlanBuilder>) -> Self {
         self.subsidy_plan.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`subsidy_plan`](Self::subsidy_plan) with a built value.
-    pub fn set_subsidy_plan(
-        mut self,
-        value: Option<Vec<crate::types::SubsidyPlan>>,
-    ) -> Self {
+    pub fn set_subsidy_plan(mut self, value: Option<Vec<SubsidyPlan>>) -> Self {
         self.subsidy_plan = value
             .map(|items| items.into_iter().map(Into::into).collect());
         self
@@ -14426,13 +18899,42 @@ impl From<SubsidyDetail> for SubsidyDetailBuilder {
 ///
 /// Shared by `POST /v3/combine-transactions/app json.subsidy_info`, `POST /v3/combine-transactions/jsapi json.subsidy_info`, `POST /v3/pay/partner/transactions/app json.subsidy_info`, `POST /v3/pay/partner/transactions/jsapi json.subsidy_info`, `POST /v3/pay/transactions/app json.subsidy_info`, `POST /v3/pay/transactions/jsapi json.subsidy_info`.
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SubsidyInfo {
     /// Details of the interest subsidy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subsidy_detail: Option<Vec<crate::types::SubsidyDetail>>,
+    pub subsidy_detail: Option<Vec<SubsidyDetail>>,
 }
+#[cfg(any(feature = "combine-transactions", feature = "pay"))]
+impl crate::runtime::FromJson for SubsidyInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SubsidyInfo {
+            subsidy_detail: crate::runtime::take_optional(
+                &mut object,
+                "subsidy_detail",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "pay"))]
+impl crate::runtime::ToJson for SubsidyInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "subsidy_detail",
+            &self.subsidy_detail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "pay"))]
+crate::runtime::json_serde!(SubsidyInfo);
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
 impl SubsidyInfo {
     /// A builder; see its setters.
@@ -14444,25 +18946,19 @@ impl SubsidyInfo {
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
 #[derive(Clone, Debug, Default)]
 pub struct SubsidyInfoBuilder {
-    subsidy_detail: Option<Vec<crate::types::SubsidyDetailBuilder>>,
+    subsidy_detail: Option<Vec<SubsidyDetailBuilder>>,
 }
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
 impl SubsidyInfoBuilder {
     /// Details of the interest subsidy.
     ///
     /// Adds one item (its builder or a built value) to the list.
-    pub fn subsidy_detail(
-        mut self,
-        item: impl Into<crate::types::SubsidyDetailBuilder>,
-    ) -> Self {
+    pub fn subsidy_detail(mut self, item: impl Into<SubsidyDetailBuilder>) -> Self {
         self.subsidy_detail.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`subsidy_detail`](Self::subsidy_detail) with a built value.
-    pub fn set_subsidy_detail(
-        mut self,
-        value: Option<Vec<crate::types::SubsidyDetail>>,
-    ) -> Self {
+    pub fn set_subsidy_detail(mut self, value: Option<Vec<SubsidyDetail>>) -> Self {
         self.subsidy_detail = value
             .map(|items| items.into_iter().map(Into::into).collect());
         self
@@ -14623,14 +19119,46 @@ crate::runtime::string_enum!(SubsidyPeriodType);
 ///
 /// Shared by `POST /v3/combine-transactions/app json.subsidy_info.subsidy_detail.subsidy_plan`, `POST /v3/combine-transactions/jsapi json.subsidy_info.subsidy_detail.subsidy_plan`, `POST /v3/pay/partner/transactions/app json.subsidy_info.subsidy_detail.subsidy_plan`, `POST /v3/pay/partner/transactions/jsapi json.subsidy_info.subsidy_detail.subsidy_plan`, `POST /v3/pay/transactions/app json.subsidy_info.subsidy_detail.subsidy_plan`, `POST /v3/pay/transactions/jsapi json.subsidy_info.subsidy_detail.subsidy_plan`.
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SubsidyPlan {
     /// Number of instalments the subsidy applies to.
-    pub subsidy_installment_num: crate::types::SubsidyInstallmentNum,
+    pub subsidy_installment_num: SubsidyInstallmentNum,
     /// Percentage of the interest that is subsidized.
-    pub subsidy_percent: crate::types::SubsidyPercent,
+    pub subsidy_percent: SubsidyPercent,
 }
+#[cfg(any(feature = "combine-transactions", feature = "pay"))]
+impl crate::runtime::FromJson for SubsidyPlan {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SubsidyPlan {
+            subsidy_installment_num: crate::runtime::take(
+                &mut object,
+                "subsidy_installment_num",
+                at,
+            )?,
+            subsidy_percent: crate::runtime::take(&mut object, "subsidy_percent", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "pay"))]
+impl crate::runtime::ToJson for SubsidyPlan {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "subsidy_installment_num",
+            &self.subsidy_installment_num,
+        );
+        crate::runtime::put(&mut object, "subsidy_percent", &self.subsidy_percent);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "combine-transactions", feature = "pay"))]
+crate::runtime::json_serde!(SubsidyPlan);
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
 impl SubsidyPlan {
     /// A builder; see its setters.
@@ -14642,15 +19170,15 @@ impl SubsidyPlan {
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
 #[derive(Clone, Debug, Default)]
 pub struct SubsidyPlanBuilder {
-    subsidy_installment_num: Option<crate::types::SubsidyInstallmentNum>,
-    subsidy_percent: Option<crate::types::SubsidyPercent>,
+    subsidy_installment_num: Option<SubsidyInstallmentNum>,
+    subsidy_percent: Option<SubsidyPercent>,
 }
 #[cfg(any(feature = "combine-transactions", feature = "pay"))]
 impl SubsidyPlanBuilder {
     /// **Required.** Number of instalments the subsidy applies to.
     pub fn subsidy_installment_num(
         mut self,
-        value: impl Into<crate::types::SubsidyInstallmentNum>,
+        value: impl Into<SubsidyInstallmentNum>,
     ) -> Self {
         self.subsidy_installment_num = Some(value.into());
         self
@@ -14658,24 +19186,18 @@ impl SubsidyPlanBuilder {
     /// Sets or clears [`subsidy_installment_num`](Self::subsidy_installment_num) with a built value.
     pub fn set_subsidy_installment_num(
         mut self,
-        value: Option<crate::types::SubsidyInstallmentNum>,
+        value: Option<SubsidyInstallmentNum>,
     ) -> Self {
         self.subsidy_installment_num = value;
         self
     }
     /// **Required.** Percentage of the interest that is subsidized.
-    pub fn subsidy_percent(
-        mut self,
-        value: impl Into<crate::types::SubsidyPercent>,
-    ) -> Self {
+    pub fn subsidy_percent(mut self, value: impl Into<SubsidyPercent>) -> Self {
         self.subsidy_percent = Some(value.into());
         self
     }
     /// Sets or clears [`subsidy_percent`](Self::subsidy_percent) with a built value.
-    pub fn set_subsidy_percent(
-        mut self,
-        value: Option<crate::types::SubsidyPercent>,
-    ) -> Self {
+    pub fn set_subsidy_percent(mut self, value: Option<SubsidyPercent>) -> Self {
         self.subsidy_percent = value;
         self
     }
@@ -14832,16 +19354,54 @@ crate::runtime::string_enum!(TaskState);
 ///
 /// Shared by `GET /v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields.time_interval_check_rule`, `GET /v3/mch-manage/mch-manage-records/{manage_record_id} response.requested_item_info.record_fields.time_interval_check_rule`, `GET /v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid} response.data.requested_item_info.record_fields.time_interval_check_rule`, `GET /v3/transaction-block/transaction-block-records/{block_record_id} response.requested_item_info.record_fields.time_interval_check_rule`, `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions json.submit_data.record_fields.time_interval_check_rule`, `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid} json.submit_data.record_fields.time_interval_check_rule`.
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TimeIntervalCheckRule {
     /// Minimum number of entries in the list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_list_length: Option<crate::runtime::Number>,
     /// Maximum number of entries in the list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_list_length: Option<crate::runtime::Number>,
 }
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::FromJson for TimeIntervalCheckRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TimeIntervalCheckRule {
+            min_list_length: crate::runtime::take_optional(
+                &mut object,
+                "min_list_length",
+                at,
+            )?,
+            max_list_length: crate::runtime::take_optional(
+                &mut object,
+                "max_list_length",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+impl crate::runtime::ToJson for TimeIntervalCheckRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "min_list_length",
+            &self.min_list_length,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "max_list_length",
+            &self.max_list_length,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
+crate::runtime::json_serde!(TimeIntervalCheckRule);
 #[cfg(any(feature = "mch-manage", feature = "transaction-block"))]
 impl crate::runtime::Schema for TimeIntervalCheckRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -14934,21 +19494,62 @@ impl From<TimeIntervalCheckRule> for TimeIntervalCheckRuleBuilder {
 ///
 /// Shared by `GET /v3/payscore/acquiringbank/serviceorder response.time_range`, `PAYSCORE.USER_CONFIRM payload.time_range`, `PAYSCORE.USER_PAID payload.time_range`, `POST /v3/payscore/acquiringbank/serviceorder json.time_range`, `POST /v3/payscore/acquiringbank/serviceorder response.time_range`, `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete json.time_range` and 3 more.
 #[cfg(any(feature = "notifications", feature = "payscore"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TimeRange {
     /// Start time of the service.
     pub start_time: String,
     /// Remark about the service start time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_remark: Option<String>,
     /// End time of the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// Remark about the service end time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time_remark: Option<String>,
 }
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+impl crate::runtime::FromJson for TimeRange {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TimeRange {
+            start_time: crate::runtime::take(&mut object, "start_time", at)?,
+            start_time_remark: crate::runtime::take_optional(
+                &mut object,
+                "start_time_remark",
+                at,
+            )?,
+            end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+            end_time_remark: crate::runtime::take_optional(
+                &mut object,
+                "end_time_remark",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+impl crate::runtime::ToJson for TimeRange {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "start_time", &self.start_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "start_time_remark",
+            &self.start_time_remark,
+        );
+        crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "end_time_remark",
+            &self.end_time_remark,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "payscore"))]
+crate::runtime::json_serde!(TimeRange);
 #[cfg(any(feature = "notifications", feature = "payscore"))]
 impl crate::runtime::Schema for TimeRange {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -15118,48 +19719,60 @@ impl From<&str> for TradeScenario {
 crate::runtime::string_enum!(TradeScenario);
 /// State of the payment transaction.
 ///
-/// Shared by `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no} response.trade_state`, `POST /v3/qrcode/transactions response.trade_state`, `POST /v3/vehicle/transactions/parking response.trade_state`.
-#[cfg(any(feature = "qrcode", feature = "vehicle"))]
+/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.trade_state`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.trade_state`, `GET /v3/pay/transactions/id/{transaction_id} response.trade_state`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.trade_state`, `GET /v3/transactions/id/{transaction_id} response.trade_state`, `GET /v3/transactions/out-trade-no/{out_trade_no} response.trade_state` and 2 more.
+#[cfg(any(feature = "notifications", feature = "pay", feature = "transactions"))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TradeState {
     /// `SUCCESS`
     Success,
-    /// `ACCEPTED`
-    Accepted,
-    /// `PAY_FAIL`
-    PayFail,
     /// `REFUND`
     Refund,
+    /// `NOTPAY`
+    Notpay,
+    /// `CLOSED`
+    Closed,
+    /// `REVOKED`
+    Revoked,
+    /// `USERPAYING`
+    Userpaying,
+    /// `PAYERROR`
+    Payerror,
     /// A value the documentation does not list (yet), kept as received.
     Unknown(crate::UnknownValue),
 }
-#[cfg(any(feature = "qrcode", feature = "vehicle"))]
+#[cfg(any(feature = "notifications", feature = "pay", feature = "transactions"))]
 impl TradeState {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
             TradeState::Success => "SUCCESS",
-            TradeState::Accepted => "ACCEPTED",
-            TradeState::PayFail => "PAY_FAIL",
             TradeState::Refund => "REFUND",
+            TradeState::Notpay => "NOTPAY",
+            TradeState::Closed => "CLOSED",
+            TradeState::Revoked => "REVOKED",
+            TradeState::Userpaying => "USERPAYING",
+            TradeState::Payerror => "PAYERROR",
             TradeState::Unknown(value) => value.as_str(),
         }
     }
 }
-#[cfg(any(feature = "qrcode", feature = "vehicle"))]
+#[cfg(any(feature = "notifications", feature = "pay", feature = "transactions"))]
 impl From<&str> for TradeState {
     fn from(value: &str) -> Self {
         match value {
             "SUCCESS" => TradeState::Success,
-            "ACCEPTED" => TradeState::Accepted,
-            "PAY_FAIL" => TradeState::PayFail,
             "REFUND" => TradeState::Refund,
+            "NOTPAY" => TradeState::Notpay,
+            "CLOSED" => TradeState::Closed,
+            "REVOKED" => TradeState::Revoked,
+            "USERPAYING" => TradeState::Userpaying,
+            "PAYERROR" => TradeState::Payerror,
             other => TradeState::Unknown(crate::UnknownValue(other.to_owned())),
         }
     }
 }
-#[cfg(any(feature = "qrcode", feature = "vehicle"))]
+#[cfg(any(feature = "notifications", feature = "pay", feature = "transactions"))]
 crate::runtime::string_enum!(TradeState);
 /// Payment method (trade type) of the transaction.
 ///
@@ -15210,27 +19823,1062 @@ impl From<&str> for TradeType {
 }
 #[cfg(any(feature = "global", feature = "transactions"))]
 crate::runtime::string_enum!(TradeType);
+/// The response.
+///
+/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response`, `GET /v3/pay/transactions/id/{transaction_id} response`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response`, `TRANSACTION.SUCCESS payload`.
+#[cfg(any(feature = "notifications", feature = "pay"))]
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Transaction {
+    /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
+    pub appid: Option<String>,
+    /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
+    pub mchid: Option<String>,
+    /// AppID of the service provider's own Official Account, Mini Program or app.
+    pub sp_appid: Option<String>,
+    /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
+    pub sp_mchid: Option<String>,
+    /// AppID of the sub-merchant's Official Account, Mini Program or app.
+    pub sub_appid: Option<String>,
+    /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
+    pub sub_mchid: Option<String>,
+    /// The merchant's own order number, unique within the merchant.
+    pub out_trade_no: String,
+    /// WeChat Pay transaction ID of the payment order.
+    pub transaction_id: Option<String>,
+    /// Payment method (trade type) of the transaction.
+    pub trade_type: Option<TransactionTradeType>,
+    /// State of the payment transaction.
+    pub trade_state: TradeState,
+    /// Description of the transaction state.
+    pub trade_state_desc: Option<String>,
+    /// Bank the payment or account belongs to, as a bank type code.
+    pub bank_type: Option<String>,
+    /// Free-form merchant data, returned unchanged in queries and notifications.
+    pub attach: Option<String>,
+    /// Time the operation completed successfully.
+    pub success_time: Option<String>,
+    /// Human-readable description of the item described by the enclosing object.
+    pub description: Option<String>,
+    /// Time after which the order can no longer be paid.
+    pub time_expire: Option<String>,
+    /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
+    pub notify_url: Option<String>,
+    /// Order tag that marks which coupons or discounts the order may use.
+    pub goods_tag: Option<String>,
+    /// Payment methods the user may not use (or the only one allowed) for this payment.
+    pub limit_pay: Option<Vec<LimitPay>>,
+    /// Whether the payment result page offers an entry for issuing an electronic invoice.
+    pub support_fapiao: Option<bool>,
+    /// Information about the paying user.
+    pub payer: Option<Payer>,
+    /// Amount information of the order or record.
+    pub amount: TransactionAmount,
+    /// Information about the scene in which the payment happens.
+    pub scene_info: Option<TransactionSceneInfo>,
+    /// Details of the item described by the enclosing object.
+    pub detail: Option<Detail>,
+    /// Settlement information of the order.
+    pub settle_info: Option<SettleInfo>,
+    /// Merchant-subsidized instalment information.
+    pub installment_info: Option<InstallmentInfo>,
+    /// Discounts and coupons applied to the order.
+    pub promotion_detail: Option<Vec<TransactionPromotionDetail>>,
+    /// Scene of the transaction.
+    pub trade_scene: Option<String>,
+    /// Information about the parking.
+    pub parking_info: Option<ParkingInfo>,
+    /// Whether the user has repaid.
+    pub user_repaid: Option<String>,
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::FromJson for Transaction {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Transaction {
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            sp_appid: crate::runtime::take_optional(&mut object, "sp_appid", at)?,
+            sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "transaction_id",
+                at,
+            )?,
+            trade_type: crate::runtime::take_optional(&mut object, "trade_type", at)?,
+            trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+            trade_state_desc: crate::runtime::take_optional(
+                &mut object,
+                "trade_state_desc",
+                at,
+            )?,
+            bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            description: crate::runtime::take_optional(&mut object, "description", at)?,
+            time_expire: crate::runtime::take_optional(&mut object, "time_expire", at)?,
+            notify_url: crate::runtime::take_optional(&mut object, "notify_url", at)?,
+            goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+            limit_pay: crate::runtime::take_optional(&mut object, "limit_pay", at)?,
+            support_fapiao: crate::runtime::take_optional(
+                &mut object,
+                "support_fapiao",
+                at,
+            )?,
+            payer: crate::runtime::take_optional(&mut object, "payer", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            scene_info: crate::runtime::take_optional(&mut object, "scene_info", at)?,
+            detail: crate::runtime::take_optional(&mut object, "detail", at)?,
+            settle_info: crate::runtime::take_optional(&mut object, "settle_info", at)?,
+            installment_info: crate::runtime::take_optional(
+                &mut object,
+                "installment_info",
+                at,
+            )?,
+            promotion_detail: crate::runtime::take_optional(
+                &mut object,
+                "promotion_detail",
+                at,
+            )?,
+            trade_scene: crate::runtime::take_optional(&mut object, "trade_scene", at)?,
+            parking_info: crate::runtime::take_optional(
+                &mut object,
+                "parking_info",
+                at,
+            )?,
+            user_repaid: crate::runtime::take_optional(&mut object, "user_repaid", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::ToJson for Transaction {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "sp_appid", &self.sp_appid);
+        crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_id",
+            &self.transaction_id,
+        );
+        crate::runtime::put_optional(&mut object, "trade_type", &self.trade_type);
+        crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "trade_state_desc",
+            &self.trade_state_desc,
+        );
+        crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put_optional(&mut object, "description", &self.description);
+        crate::runtime::put_optional(&mut object, "time_expire", &self.time_expire);
+        crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+        crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+        crate::runtime::put_optional(&mut object, "limit_pay", &self.limit_pay);
+        crate::runtime::put_optional(
+            &mut object,
+            "support_fapiao",
+            &self.support_fapiao,
+        );
+        crate::runtime::put_optional(&mut object, "payer", &self.payer);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+        crate::runtime::put_optional(&mut object, "detail", &self.detail);
+        crate::runtime::put_optional(&mut object, "settle_info", &self.settle_info);
+        crate::runtime::put_optional(
+            &mut object,
+            "installment_info",
+            &self.installment_info,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "promotion_detail",
+            &self.promotion_detail,
+        );
+        crate::runtime::put_optional(&mut object, "trade_scene", &self.trade_scene);
+        crate::runtime::put_optional(&mut object, "parking_info", &self.parking_info);
+        crate::runtime::put_optional(&mut object, "user_repaid", &self.user_repaid);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+crate::runtime::json_serde!(Transaction);
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::Schema for Transaction {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "appid",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "mchid",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "sp_appid",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "sp_mchid",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "sub_appid",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "sub_mchid",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "out_trade_no",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "transaction_id",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "trade_type",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "trade_state",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "trade_state_desc",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "bank_type",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "attach",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "success_time",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "description",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "time_expire",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "notify_url",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "goods_tag",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "limit_pay",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: true,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "support_fapiao",
+            kind: crate::runtime::Kind::Boolean,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "payer",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: false,
+            fields: <Payer as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "amount",
+            kind: crate::runtime::Kind::Object,
+            required: true,
+            array: false,
+            fields: <TransactionAmount as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "scene_info",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: false,
+            fields: <TransactionSceneInfo as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "detail",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: false,
+            fields: <Detail as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "settle_info",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: false,
+            fields: <SettleInfo as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "installment_info",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: false,
+            fields: <InstallmentInfo as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "promotion_detail",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: true,
+            fields: <TransactionPromotionDetail as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "trade_scene",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "parking_info",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: false,
+            fields: <ParkingInfo as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "user_repaid",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::JsonResponse for Transaction {}
+/// Amount information of the order or record.
+///
+/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.amount`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.amount`, `GET /v3/pay/transactions/id/{transaction_id} response.amount`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.amount`, `TRANSACTION.SUCCESS payload.amount`.
+#[cfg(any(feature = "notifications", feature = "pay"))]
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct TransactionAmount {
+    /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
+    pub total: i64,
+    /// Amount the user actually paid, in the smallest unit of the payer currency (fen for CNY).
+    pub payer_total: Option<i64>,
+    /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
+    pub currency: Option<String>,
+    /// Currency the user paid in, as an ISO 4217 code.
+    pub payer_currency: Option<String>,
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::FromJson for TransactionAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionAmount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            payer_total: crate::runtime::take_optional(&mut object, "payer_total", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            payer_currency: crate::runtime::take_optional(
+                &mut object,
+                "payer_currency",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::ToJson for TransactionAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put_optional(&mut object, "payer_total", &self.payer_total);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        crate::runtime::put_optional(
+            &mut object,
+            "payer_currency",
+            &self.payer_currency,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+crate::runtime::json_serde!(TransactionAmount);
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::Schema for TransactionAmount {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "total",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "payer_total",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "currency",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "payer_currency",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::JsonResponse for TransactionAmount {}
+/// Discounts and coupons applied to the order.
+///
+/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.promotion_detail`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.promotion_detail`, `GET /v3/pay/transactions/id/{transaction_id} response.promotion_detail`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.promotion_detail`, `TRANSACTION.SUCCESS payload.promotion_detail`.
+#[cfg(any(feature = "notifications", feature = "pay"))]
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct TransactionPromotionDetail {
+    /// ID of the coupon.
+    pub coupon_id: String,
+    /// Name of the discount.
+    pub name: Option<String>,
+    /// Range the item applies to.
+    pub scope: Option<Scope>,
+    /// Type of the discount.
+    pub r#type: Option<PromotionDetailType>,
+    /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
+    pub amount: i64,
+    /// ID of the coupon batch (stock).
+    pub stock_id: Option<String>,
+    /// Part of the discount funded by WeChat Pay, in fen.
+    pub wechatpay_contribute: Option<i64>,
+    /// Part of the discount funded by the merchant, in fen.
+    pub merchant_contribute: Option<i64>,
+    /// Part of the discount funded by other parties, in fen.
+    pub other_contribute: Option<i64>,
+    /// Currency as an ISO 4217 code (e.g. `CNY`).
+    pub currency: Option<String>,
+    /// Item-level details of the goods in the order.
+    pub goods_detail: Option<Vec<TransactionPromotionDetailGoodsDetail>>,
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::FromJson for TransactionPromotionDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionPromotionDetail {
+            coupon_id: crate::runtime::take(&mut object, "coupon_id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+            wechatpay_contribute: crate::runtime::take_optional(
+                &mut object,
+                "wechatpay_contribute",
+                at,
+            )?,
+            merchant_contribute: crate::runtime::take_optional(
+                &mut object,
+                "merchant_contribute",
+                at,
+            )?,
+            other_contribute: crate::runtime::take_optional(
+                &mut object,
+                "other_contribute",
+                at,
+            )?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            goods_detail: crate::runtime::take_optional(&mut object, "goods_detail", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::ToJson for TransactionPromotionDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "coupon_id", &self.coupon_id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "scope", &self.scope);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "wechatpay_contribute",
+            &self.wechatpay_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "merchant_contribute",
+            &self.merchant_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "other_contribute",
+            &self.other_contribute,
+        );
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        crate::runtime::put_optional(&mut object, "goods_detail", &self.goods_detail);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+crate::runtime::json_serde!(TransactionPromotionDetail);
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::Schema for TransactionPromotionDetail {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "coupon_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "name",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "scope",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "type",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "amount",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "stock_id",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "wechatpay_contribute",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "merchant_contribute",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "other_contribute",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "currency",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "goods_detail",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: true,
+            fields: <TransactionPromotionDetailGoodsDetail as crate::runtime::Schema>::FIELDS,
+        },
+    ];
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::JsonResponse for TransactionPromotionDetail {}
+/// Item-level details of the goods in the order.
+///
+/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.promotion_detail.goods_detail`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.promotion_detail.goods_detail`, `GET /v3/pay/transactions/id/{transaction_id} response.promotion_detail.goods_detail`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.promotion_detail.goods_detail`, `TRANSACTION.SUCCESS payload.promotion_detail.goods_detail`.
+#[cfg(any(feature = "notifications", feature = "pay"))]
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct TransactionPromotionDetailGoodsDetail {
+    /// The merchant's code for the goods.
+    pub goods_id: String,
+    /// Quantity of the item.
+    pub quantity: i64,
+    /// Unit price of the item, in fen.
+    pub unit_price: i64,
+    /// Discount applied to this item, in fen.
+    pub discount_amount: i64,
+    /// Remark on the goods.
+    pub goods_remark: Option<String>,
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::FromJson for TransactionPromotionDetailGoodsDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionPromotionDetailGoodsDetail {
+            goods_id: crate::runtime::take(&mut object, "goods_id", at)?,
+            quantity: crate::runtime::take(&mut object, "quantity", at)?,
+            unit_price: crate::runtime::take(&mut object, "unit_price", at)?,
+            discount_amount: crate::runtime::take(&mut object, "discount_amount", at)?,
+            goods_remark: crate::runtime::take_optional(&mut object, "goods_remark", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::ToJson for TransactionPromotionDetailGoodsDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "goods_id", &self.goods_id);
+        crate::runtime::put(&mut object, "quantity", &self.quantity);
+        crate::runtime::put(&mut object, "unit_price", &self.unit_price);
+        crate::runtime::put(&mut object, "discount_amount", &self.discount_amount);
+        crate::runtime::put_optional(&mut object, "goods_remark", &self.goods_remark);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+crate::runtime::json_serde!(TransactionPromotionDetailGoodsDetail);
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::Schema for TransactionPromotionDetailGoodsDetail {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "goods_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "quantity",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "unit_price",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "discount_amount",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "goods_remark",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::JsonResponse for TransactionPromotionDetailGoodsDetail {}
+/// Information about the scene in which the payment happens.
+///
+/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.scene_info`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.scene_info`, `GET /v3/pay/transactions/id/{transaction_id} response.scene_info`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.scene_info`, `TRANSACTION.SUCCESS payload.scene_info`.
+#[cfg(any(feature = "notifications", feature = "pay"))]
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct TransactionSceneInfo {
+    /// ID of the device.
+    pub device_id: Option<String>,
+    /// IP address of the user's device.
+    pub payer_client_ip: Option<String>,
+    /// Information about the store.
+    pub store_info: Option<PartnerTransactionsAppWithContractSceneInfoStoreInfo>,
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::FromJson for TransactionSceneInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionSceneInfo {
+            device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+            payer_client_ip: crate::runtime::take_optional(
+                &mut object,
+                "payer_client_ip",
+                at,
+            )?,
+            store_info: crate::runtime::take_optional(&mut object, "store_info", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::ToJson for TransactionSceneInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "payer_client_ip",
+            &self.payer_client_ip,
+        );
+        crate::runtime::put_optional(&mut object, "store_info", &self.store_info);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+crate::runtime::json_serde!(TransactionSceneInfo);
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::Schema for TransactionSceneInfo {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "device_id",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "payer_client_ip",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "store_info",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: false,
+            fields: <PartnerTransactionsAppWithContractSceneInfoStoreInfo as crate::runtime::Schema>::FIELDS,
+        },
+    ];
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl crate::runtime::JsonResponse for TransactionSceneInfo {}
+/// Payment method (trade type) of the transaction.
+///
+/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.trade_type`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.trade_type`, `GET /v3/pay/transactions/id/{transaction_id} response.trade_type`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.trade_type`, `TRANSACTION.SUCCESS payload.trade_type`.
+#[cfg(any(feature = "notifications", feature = "pay"))]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransactionTradeType {
+    /// `JSAPI`
+    Jsapi,
+    /// `NATIVE`
+    Native,
+    /// `APP`
+    App,
+    /// `MICROPAY`
+    Micropay,
+    /// `MWEB`
+    Mweb,
+    /// `FACEPAY`
+    Facepay,
+    /// A value the documentation does not list (yet), kept as received.
+    Unknown(crate::UnknownValue),
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl TransactionTradeType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            TransactionTradeType::Jsapi => "JSAPI",
+            TransactionTradeType::Native => "NATIVE",
+            TransactionTradeType::App => "APP",
+            TransactionTradeType::Micropay => "MICROPAY",
+            TransactionTradeType::Mweb => "MWEB",
+            TransactionTradeType::Facepay => "FACEPAY",
+            TransactionTradeType::Unknown(value) => value.as_str(),
+        }
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+impl From<&str> for TransactionTradeType {
+    fn from(value: &str) -> Self {
+        match value {
+            "JSAPI" => TransactionTradeType::Jsapi,
+            "NATIVE" => TransactionTradeType::Native,
+            "APP" => TransactionTradeType::App,
+            "MICROPAY" => TransactionTradeType::Micropay,
+            "MWEB" => TransactionTradeType::Mweb,
+            "FACEPAY" => TransactionTradeType::Facepay,
+            other => TransactionTradeType::Unknown(crate::UnknownValue(other.to_owned())),
+        }
+    }
+}
+#[cfg(any(feature = "notifications", feature = "pay"))]
+crate::runtime::string_enum!(TransactionTradeType);
+/// Amount information of the order or record.
+///
+/// Shared by `POST /v3/qrcode/transactions json.amount`, `POST /v3/vehicle/etc/transactions/highway json.amount`.
+#[cfg(any(feature = "qrcode", feature = "vehicle"))]
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct TransactionsAmount {
+    /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
+    pub total: Option<i64>,
+    /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
+    pub currency: Option<String>,
+}
+#[cfg(any(feature = "qrcode", feature = "vehicle"))]
+impl crate::runtime::FromJson for TransactionsAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionsAmount {
+            total: crate::runtime::take_optional(&mut object, "total", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "qrcode", feature = "vehicle"))]
+impl crate::runtime::ToJson for TransactionsAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "total", &self.total);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "qrcode", feature = "vehicle"))]
+crate::runtime::json_serde!(TransactionsAmount);
+#[cfg(any(feature = "qrcode", feature = "vehicle"))]
+impl TransactionsAmount {
+    /// A builder; see its setters.
+    pub fn builder() -> TransactionsAmountBuilder {
+        TransactionsAmountBuilder::default()
+    }
+}
+/// Builds a [`TransactionsAmount`]: one setter per field; `build()` names every missing required field.
+#[cfg(any(feature = "qrcode", feature = "vehicle"))]
+#[derive(Clone, Debug, Default)]
+pub struct TransactionsAmountBuilder {
+    total: Option<i64>,
+    currency: Option<String>,
+}
+#[cfg(any(feature = "qrcode", feature = "vehicle"))]
+impl TransactionsAmountBuilder {
+    /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
+    pub fn total(mut self, value: impl Into<i64>) -> Self {
+        self.total = Some(value.into());
+        self
+    }
+    /// Sets or clears [`total`](Self::total) with a built value.
+    pub fn set_total(mut self, value: Option<i64>) -> Self {
+        self.total = value;
+        self
+    }
+    /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
+    pub fn currency(mut self, value: impl Into<String>) -> Self {
+        self.currency = Some(value.into());
+        self
+    }
+    /// Sets or clears [`currency`](Self::currency) with a built value.
+    pub fn set_currency(mut self, value: Option<String>) -> Self {
+        self.currency = value;
+        self
+    }
+    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+    /// required field and every invalid value.
+    pub fn build(self) -> Result<TransactionsAmount, crate::runtime::BuildError> {
+        let mut problems = crate::runtime::Problems::default();
+        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+        crate::runtime::finish(value, problems)
+    }
+}
+#[cfg(any(feature = "qrcode", feature = "vehicle"))]
+impl crate::runtime::Builder for TransactionsAmountBuilder {
+    type Output = TransactionsAmount;
+    fn build_at(
+        self,
+        _at: &str,
+        _problems: &mut crate::runtime::Problems,
+    ) -> Option<TransactionsAmount> {
+        Some(TransactionsAmount {
+            total: self.total,
+            currency: self.currency,
+        })
+    }
+}
+#[cfg(any(feature = "qrcode", feature = "vehicle"))]
+impl From<TransactionsAmount> for TransactionsAmountBuilder {
+    fn from(value: TransactionsAmount) -> Self {
+        TransactionsAmountBuilder {
+            total: value.total,
+            currency: value.currency,
+        }
+    }
+}
 /// Amount information of the order or record.
 ///
 /// Shared by `ENTRUST.RELEASE payload.amount`, `ENTRUST.SIGNING payload.amount`, `POST /v3/eduschoolpay/transactions response.amount`.
 #[cfg(any(feature = "eduschoolpay", feature = "notifications"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct TransactionsAmount {
+pub struct TransactionsAmount2 {
     /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
     pub total: crate::runtime::Number,
     /// Amount the user actually paid, in the smallest unit of the payer currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_total: Option<crate::runtime::Number>,
     /// Discount on the order, in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_total: Option<crate::runtime::Number>,
     /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
 #[cfg(any(feature = "eduschoolpay", feature = "notifications"))]
-impl crate::runtime::Schema for TransactionsAmount {
+impl crate::runtime::FromJson for TransactionsAmount2 {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionsAmount2 {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            payer_total: crate::runtime::take_optional(&mut object, "payer_total", at)?,
+            discount_total: crate::runtime::take_optional(
+                &mut object,
+                "discount_total",
+                at,
+            )?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "eduschoolpay", feature = "notifications"))]
+impl crate::runtime::ToJson for TransactionsAmount2 {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put_optional(&mut object, "payer_total", &self.payer_total);
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_total",
+            &self.discount_total,
+        );
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "eduschoolpay", feature = "notifications"))]
+crate::runtime::json_serde!(TransactionsAmount2);
+#[cfg(any(feature = "eduschoolpay", feature = "notifications"))]
+impl crate::runtime::Schema for TransactionsAmount2 {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
             name: "total",
@@ -15263,103 +20911,45 @@ impl crate::runtime::Schema for TransactionsAmount {
     ];
 }
 #[cfg(any(feature = "eduschoolpay", feature = "notifications"))]
-impl crate::runtime::JsonResponse for TransactionsAmount {}
-/// Amount information of the order or record.
-///
-/// Shared by `POST /v3/qrcode/transactions json.amount`, `POST /v3/vehicle/etc/transactions/highway json.amount`.
-#[cfg(any(feature = "qrcode", feature = "vehicle"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct TransactionsAmount2 {
-    /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total: Option<i64>,
-    /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-}
-#[cfg(any(feature = "qrcode", feature = "vehicle"))]
-impl TransactionsAmount2 {
-    /// A builder; see its setters.
-    pub fn builder() -> TransactionsAmount2Builder {
-        TransactionsAmount2Builder::default()
-    }
-}
-/// Builds a [`TransactionsAmount2`]: one setter per field; `build()` names every missing required field.
-#[cfg(any(feature = "qrcode", feature = "vehicle"))]
-#[derive(Clone, Debug, Default)]
-pub struct TransactionsAmount2Builder {
-    total: Option<i64>,
-    currency: Option<String>,
-}
-#[cfg(any(feature = "qrcode", feature = "vehicle"))]
-impl TransactionsAmount2Builder {
-    /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
-    pub fn total(mut self, value: impl Into<i64>) -> Self {
-        self.total = Some(value.into());
-        self
-    }
-    /// Sets or clears [`total`](Self::total) with a built value.
-    pub fn set_total(mut self, value: Option<i64>) -> Self {
-        self.total = value;
-        self
-    }
-    /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-    pub fn currency(mut self, value: impl Into<String>) -> Self {
-        self.currency = Some(value.into());
-        self
-    }
-    /// Sets or clears [`currency`](Self::currency) with a built value.
-    pub fn set_currency(mut self, value: Option<String>) -> Self {
-        self.currency = value;
-        self
-    }
-    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
-    /// required field and every invalid value.
-    pub fn build(self) -> Result<TransactionsAmount2, crate::runtime::BuildError> {
-        let mut problems = crate::runtime::Problems::default();
-        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
-        crate::runtime::finish(value, problems)
-    }
-}
-#[cfg(any(feature = "qrcode", feature = "vehicle"))]
-impl crate::runtime::Builder for TransactionsAmount2Builder {
-    type Output = TransactionsAmount2;
-    fn build_at(
-        self,
-        _at: &str,
-        _problems: &mut crate::runtime::Problems,
-    ) -> Option<TransactionsAmount2> {
-        Some(TransactionsAmount2 {
-            total: self.total,
-            currency: self.currency,
-        })
-    }
-}
-#[cfg(any(feature = "qrcode", feature = "vehicle"))]
-impl From<TransactionsAmount2> for TransactionsAmount2Builder {
-    fn from(value: TransactionsAmount2) -> Self {
-        TransactionsAmount2Builder {
-            total: value.total,
-            currency: value.currency,
-        }
-    }
-}
+impl crate::runtime::JsonResponse for TransactionsAmount2 {}
 /// Information about the paying user.
 ///
-/// Shared by `GET /v3/eduschoolpay/transactions/id/{transaction_id} response.payer`, `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no} response.payer`, `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no} response.payer`, `POST /v3/vehicle/transactions/parking response.payer`, `TRANSACTION.INDUSTRY_FAILED payload.payer`, `TRANSACTION.INDUSTRY_SUCCESS payload.payer` and 2 more.
+/// Shared by `GET /v3/eduschoolpay/transactions/id/{transaction_id} response.payer`, `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no} response.payer`, `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no} response.payer`, `POST /v3/vehicle/transactions/parking response.payer`, `TRANSACTION.INDUSTRY_FAILED payload.payer`, `TRANSACTION.INDUSTRY_SUCCESS payload.payer` and 1 more.
 #[cfg(any(feature = "eduschoolpay", feature = "notifications", feature = "vehicle"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct TransactionsIdPayer {
+pub struct TransactionsIdResponsePayer {
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
 }
 #[cfg(any(feature = "eduschoolpay", feature = "notifications", feature = "vehicle"))]
-impl crate::runtime::Schema for TransactionsIdPayer {
+impl crate::runtime::FromJson for TransactionsIdResponsePayer {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionsIdResponsePayer {
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "eduschoolpay", feature = "notifications", feature = "vehicle"))]
+impl crate::runtime::ToJson for TransactionsIdResponsePayer {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "eduschoolpay", feature = "notifications", feature = "vehicle"))]
+crate::runtime::json_serde!(TransactionsIdResponsePayer);
+#[cfg(any(feature = "eduschoolpay", feature = "notifications", feature = "vehicle"))]
+impl crate::runtime::Schema for TransactionsIdResponsePayer {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
             name: "openid",
@@ -15378,17 +20968,39 @@ impl crate::runtime::Schema for TransactionsIdPayer {
     ];
 }
 #[cfg(any(feature = "eduschoolpay", feature = "notifications", feature = "vehicle"))]
-impl crate::runtime::JsonResponse for TransactionsIdPayer {}
+impl crate::runtime::JsonResponse for TransactionsIdResponsePayer {}
 /// The response.
 ///
 /// Shared by `POST /v3/global/transactions/mweb response`, `POST /v3/transactions/mweb response`.
 #[cfg(any(feature = "global", feature = "transactions"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransactionsMwebResponse {
     /// `mweb_url`
     pub mweb_url: String,
 }
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::FromJson for TransactionsMwebResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionsMwebResponse {
+            mweb_url: crate::runtime::take(&mut object, "mweb_url", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::ToJson for TransactionsMwebResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mweb_url", &self.mweb_url);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+crate::runtime::json_serde!(TransactionsMwebResponse);
 #[cfg(any(feature = "global", feature = "transactions"))]
 impl crate::runtime::Schema for TransactionsMwebResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -15407,23 +21019,50 @@ impl crate::runtime::JsonResponse for TransactionsMwebResponse {}
 ///
 /// Shared by `POST /v3/global/transactions/mweb json.scene_info`, `POST /v3/transactions/mweb json.scene_info`.
 #[cfg(any(feature = "global", feature = "transactions"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransactionsMwebSceneInfo {
     /// ID of the device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// IP address of the merchant device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_ip: Option<String>,
     /// IP address of the user's device.
     pub payer_client_ip: String,
     /// ID of the cashier or operator.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator_id: Option<String>,
     /// Information about the store.
-    pub store_info: crate::types::StoreInfo,
+    pub store_info: StoreInfo,
 }
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::FromJson for TransactionsMwebSceneInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionsMwebSceneInfo {
+            device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+            device_ip: crate::runtime::take_optional(&mut object, "device_ip", at)?,
+            payer_client_ip: crate::runtime::take(&mut object, "payer_client_ip", at)?,
+            operator_id: crate::runtime::take_optional(&mut object, "operator_id", at)?,
+            store_info: crate::runtime::take(&mut object, "store_info", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+impl crate::runtime::ToJson for TransactionsMwebSceneInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+        crate::runtime::put_optional(&mut object, "device_ip", &self.device_ip);
+        crate::runtime::put(&mut object, "payer_client_ip", &self.payer_client_ip);
+        crate::runtime::put_optional(&mut object, "operator_id", &self.operator_id);
+        crate::runtime::put(&mut object, "store_info", &self.store_info);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "global", feature = "transactions"))]
+crate::runtime::json_serde!(TransactionsMwebSceneInfo);
 #[cfg(any(feature = "global", feature = "transactions"))]
 impl TransactionsMwebSceneInfo {
     /// A builder; see its setters.
@@ -15439,7 +21078,7 @@ pub struct TransactionsMwebSceneInfoBuilder {
     device_ip: Option<String>,
     payer_client_ip: Option<String>,
     operator_id: Option<String>,
-    store_info: Option<crate::types::StoreInfoBuilder>,
+    store_info: Option<StoreInfoBuilder>,
 }
 #[cfg(any(feature = "global", feature = "transactions"))]
 impl TransactionsMwebSceneInfoBuilder {
@@ -15486,15 +21125,12 @@ impl TransactionsMwebSceneInfoBuilder {
     /// **Required.** Information about the store.
     ///
     /// Takes the builder or a built value.
-    pub fn store_info(
-        mut self,
-        value: impl Into<crate::types::StoreInfoBuilder>,
-    ) -> Self {
+    pub fn store_info(mut self, value: impl Into<StoreInfoBuilder>) -> Self {
         self.store_info = Some(value.into());
         self
     }
     /// Sets or clears [`store_info`](Self::store_info) with a built value.
-    pub fn set_store_info(mut self, value: Option<crate::types::StoreInfo>) -> Self {
+    pub fn set_store_info(mut self, value: Option<StoreInfo>) -> Self {
         self.store_info = value.map(Into::into);
         self
     }
@@ -15552,16 +21188,38 @@ impl From<TransactionsMwebSceneInfo> for TransactionsMwebSceneInfoBuilder {
 ///
 /// Shared by `GET /v3/offlineface/transactions/out-trade-no/{out_trade_no} response.payer`, `GET /v3/vehicle/etc/transactions/id/{transaction_id} response.payer`, `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no} response.payer`, `POST /v3/offlineface/transactions response.payer`, `POST /v3/pay/partner/transactions/codepay response.payer`, `POST /v3/pay/partner/transactions/jsapi-with-contract json.payer` and 3 more.
 #[cfg(any(feature = "offlineface", feature = "pay", feature = "vehicle"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransactionsPayer {
     /// The user's OpenID under the service provider's AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_openid: Option<String>,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
 }
+#[cfg(any(feature = "offlineface", feature = "pay", feature = "vehicle"))]
+impl crate::runtime::FromJson for TransactionsPayer {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionsPayer {
+            sp_openid: crate::runtime::take_optional(&mut object, "sp_openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "offlineface", feature = "pay", feature = "vehicle"))]
+impl crate::runtime::ToJson for TransactionsPayer {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "sp_openid", &self.sp_openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "offlineface", feature = "pay", feature = "vehicle"))]
+crate::runtime::json_serde!(TransactionsPayer);
 #[cfg(any(feature = "offlineface", feature = "pay", feature = "vehicle"))]
 impl crate::runtime::Schema for TransactionsPayer {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -15650,123 +21308,185 @@ impl From<TransactionsPayer> for TransactionsPayerBuilder {
         }
     }
 }
-/// Discounts and coupons applied to the order.
+/// State of the payment transaction.
 ///
-/// Shared by `ENTRUST.RELEASE payload.promotion_detail`, `ENTRUST.SIGNING payload.promotion_detail`, `POST /v3/eduschoolpay/transactions response.promotion_detail`, `TRANSACTION.INDUSTRY_FAILED payload.promotion_detail`, `TRANSACTION.INDUSTRY_SUCCESS payload.promotion_detail`.
-#[cfg(any(feature = "eduschoolpay", feature = "notifications"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Shared by `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no} response.trade_state`, `POST /v3/qrcode/transactions response.trade_state`, `POST /v3/vehicle/transactions/parking response.trade_state`.
+#[cfg(any(feature = "qrcode", feature = "vehicle"))]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub struct TransactionsPromotionDetail {
-    /// ID of the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coupon_id: Option<String>,
-    /// Name of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Range the item applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// Type of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-    /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<crate::runtime::Number>,
-    /// ID of the coupon batch (stock).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stock_id: Option<String>,
-    /// Part of the discount funded by WeChat Pay, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wechatpay_contribute: Option<crate::runtime::Number>,
-    /// Part of the discount funded by the merchant, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub merchant_contribute: Option<crate::runtime::Number>,
-    /// Part of the discount funded by other parties, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub other_contribute: Option<crate::runtime::Number>,
+pub enum TransactionsResponseTradeState {
+    /// `SUCCESS`
+    Success,
+    /// `ACCEPTED`
+    Accepted,
+    /// `PAY_FAIL`
+    PayFail,
+    /// `REFUND`
+    Refund,
+    /// A value the documentation does not list (yet), kept as received.
+    Unknown(crate::UnknownValue),
 }
-#[cfg(any(feature = "eduschoolpay", feature = "notifications"))]
-impl crate::runtime::Schema for TransactionsPromotionDetail {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "coupon_id",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "name",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "scope",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "type",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "amount",
-            kind: crate::runtime::Kind::Number,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "stock_id",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "wechatpay_contribute",
-            kind: crate::runtime::Kind::Number,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "merchant_contribute",
-            kind: crate::runtime::Kind::Number,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "other_contribute",
-            kind: crate::runtime::Kind::Number,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-    ];
+#[cfg(any(feature = "qrcode", feature = "vehicle"))]
+impl TransactionsResponseTradeState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            TransactionsResponseTradeState::Success => "SUCCESS",
+            TransactionsResponseTradeState::Accepted => "ACCEPTED",
+            TransactionsResponseTradeState::PayFail => "PAY_FAIL",
+            TransactionsResponseTradeState::Refund => "REFUND",
+            TransactionsResponseTradeState::Unknown(value) => value.as_str(),
+        }
+    }
 }
-#[cfg(any(feature = "eduschoolpay", feature = "notifications"))]
-impl crate::runtime::JsonResponse for TransactionsPromotionDetail {}
+#[cfg(any(feature = "qrcode", feature = "vehicle"))]
+impl From<&str> for TransactionsResponseTradeState {
+    fn from(value: &str) -> Self {
+        match value {
+            "SUCCESS" => TransactionsResponseTradeState::Success,
+            "ACCEPTED" => TransactionsResponseTradeState::Accepted,
+            "PAY_FAIL" => TransactionsResponseTradeState::PayFail,
+            "REFUND" => TransactionsResponseTradeState::Refund,
+            other => {
+                TransactionsResponseTradeState::Unknown(
+                    crate::UnknownValue(other.to_owned()),
+                )
+            }
+        }
+    }
+}
+#[cfg(any(feature = "qrcode", feature = "vehicle"))]
+crate::runtime::string_enum!(TransactionsResponseTradeState);
+/// Settlement information of the order.
+///
+/// Shared by `POST /v3/eduschoolpay/transactions json.settle_info`, `POST /v3/offlineface/transactions json.settle_info`, `POST /v3/pay/partner/transactions/app-with-contract json.settle_info`, `POST /v3/pay/partner/transactions/codepay json.settle_info`, `POST /v3/pay/partner/transactions/jsapi-with-contract json.settle_info`, `POST /v3/pay/partner/transactions/miniprogram json.settle_info` and 8 more.
+#[cfg(any(feature = "eduschoolpay", feature = "offlineface", feature = "pay"))]
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct TransactionsSettleInfo {
+    /// Whether the order is flagged for profit sharing.
+    pub profit_sharing: Option<bool>,
+}
+#[cfg(any(feature = "eduschoolpay", feature = "offlineface", feature = "pay"))]
+impl crate::runtime::FromJson for TransactionsSettleInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionsSettleInfo {
+            profit_sharing: crate::runtime::take_optional(
+                &mut object,
+                "profit_sharing",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "eduschoolpay", feature = "offlineface", feature = "pay"))]
+impl crate::runtime::ToJson for TransactionsSettleInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "profit_sharing",
+            &self.profit_sharing,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "eduschoolpay", feature = "offlineface", feature = "pay"))]
+crate::runtime::json_serde!(TransactionsSettleInfo);
+#[cfg(any(feature = "eduschoolpay", feature = "offlineface", feature = "pay"))]
+impl TransactionsSettleInfo {
+    /// A builder; see its setters.
+    pub fn builder() -> TransactionsSettleInfoBuilder {
+        TransactionsSettleInfoBuilder::default()
+    }
+}
+/// Builds a [`TransactionsSettleInfo`]: one setter per field; `build()` names every missing required field.
+#[cfg(any(feature = "eduschoolpay", feature = "offlineface", feature = "pay"))]
+#[derive(Clone, Debug, Default)]
+pub struct TransactionsSettleInfoBuilder {
+    profit_sharing: Option<bool>,
+}
+#[cfg(any(feature = "eduschoolpay", feature = "offlineface", feature = "pay"))]
+impl TransactionsSettleInfoBuilder {
+    /// Whether the order is flagged for profit sharing.
+    pub fn profit_sharing(mut self, value: impl Into<bool>) -> Self {
+        self.profit_sharing = Some(value.into());
+        self
+    }
+    /// Sets or clears [`profit_sharing`](Self::profit_sharing) with a built value.
+    pub fn set_profit_sharing(mut self, value: Option<bool>) -> Self {
+        self.profit_sharing = value;
+        self
+    }
+    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+    /// required field and every invalid value.
+    pub fn build(self) -> Result<TransactionsSettleInfo, crate::runtime::BuildError> {
+        let mut problems = crate::runtime::Problems::default();
+        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+        crate::runtime::finish(value, problems)
+    }
+}
+#[cfg(any(feature = "eduschoolpay", feature = "offlineface", feature = "pay"))]
+impl crate::runtime::Builder for TransactionsSettleInfoBuilder {
+    type Output = TransactionsSettleInfo;
+    fn build_at(
+        self,
+        _at: &str,
+        _problems: &mut crate::runtime::Problems,
+    ) -> Option<TransactionsSettleInfo> {
+        Some(TransactionsSettleInfo {
+            profit_sharing: self.profit_sharing,
+        })
+    }
+}
+#[cfg(any(feature = "eduschoolpay", feature = "offlineface", feature = "pay"))]
+impl From<TransactionsSettleInfo> for TransactionsSettleInfoBuilder {
+    fn from(value: TransactionsSettleInfo) -> Self {
+        TransactionsSettleInfoBuilder {
+            profit_sharing: value.profit_sharing,
+        }
+    }
+}
 /// Amount of the transfer.
 ///
 /// Shared by `ABNORMAL_FUND_PROCESSING.TRANSFER.SUCCESS payload.transfer_amount`, `GET /v3/abnormal-fund-processing/receipts/{receipt_id} response.transfer_amount`, `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions response.transfer_amount`.
 #[cfg(any(feature = "abnormal-fund-processing", feature = "notifications"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransferAmount {
     /// Total amount to transfer, in fen.
     pub total: i64,
     /// Currency as an ISO 4217 code (e.g. `CNY`).
-    pub currency: crate::types::Currency,
+    pub currency: Currency,
 }
+#[cfg(any(feature = "abnormal-fund-processing", feature = "notifications"))]
+impl crate::runtime::FromJson for TransferAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransferAmount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "abnormal-fund-processing", feature = "notifications"))]
+impl crate::runtime::ToJson for TransferAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "abnormal-fund-processing", feature = "notifications"))]
+crate::runtime::json_serde!(TransferAmount);
 #[cfg(any(feature = "abnormal-fund-processing", feature = "notifications"))]
 impl crate::runtime::Schema for TransferAmount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -15792,7 +21512,7 @@ impl crate::runtime::JsonResponse for TransferAmount {}
 ///
 /// Shared by `GET /v3/partner-transfer/batches/batch-id/{batch_id} response.transfer_detail_list`, `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no} response.transfer_detail_list`, `GET /v3/transfer/batches/batch-id/{batch_id} response.transfer_detail_list`, `GET /v3/transfer/batches/out-batch-no/{out_batch_no} response.transfer_detail_list`.
 #[cfg(any(feature = "partner-transfer", feature = "transfer"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransferDetailList {
     /// ID of the detail record.
@@ -15802,6 +21522,32 @@ pub struct TransferDetailList {
     /// State of the detail record.
     pub detail_status: String,
 }
+#[cfg(any(feature = "partner-transfer", feature = "transfer"))]
+impl crate::runtime::FromJson for TransferDetailList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransferDetailList {
+            detail_id: crate::runtime::take(&mut object, "detail_id", at)?,
+            out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+            detail_status: crate::runtime::take(&mut object, "detail_status", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "partner-transfer", feature = "transfer"))]
+impl crate::runtime::ToJson for TransferDetailList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "detail_id", &self.detail_id);
+        crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+        crate::runtime::put(&mut object, "detail_status", &self.detail_status);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "partner-transfer", feature = "transfer"))]
+crate::runtime::json_serde!(TransferDetailList);
 #[cfg(any(feature = "partner-transfer", feature = "transfer"))]
 impl crate::runtime::Schema for TransferDetailList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -15834,25 +21580,74 @@ impl crate::runtime::JsonResponse for TransferDetailList {}
 ///
 /// Shared by `POST /v3/platsolution/ecommerce/bank-transfer-recharges/apply response.transfer_in_account`, `POST /v3/recharge/bank-transfer-recharges/apply response.transfer_in_account`.
 #[cfg(any(feature = "platsolution", feature = "recharge"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransferInAccount {
     /// Name of the bank.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
     /// Province and city code of the bank branch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_address_code: Option<String>,
     /// `bank_code`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_code: Option<String>,
     /// Name on the bank account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_account_name: Option<String>,
     /// `bank_account_no`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_account_no: Option<String>,
 }
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+impl crate::runtime::FromJson for TransferInAccount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransferInAccount {
+            bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+            bank_address_code: crate::runtime::take_optional(
+                &mut object,
+                "bank_address_code",
+                at,
+            )?,
+            bank_code: crate::runtime::take_optional(&mut object, "bank_code", at)?,
+            bank_account_name: crate::runtime::take_optional(
+                &mut object,
+                "bank_account_name",
+                at,
+            )?,
+            bank_account_no: crate::runtime::take_optional(
+                &mut object,
+                "bank_account_no",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+impl crate::runtime::ToJson for TransferInAccount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+        crate::runtime::put_optional(
+            &mut object,
+            "bank_address_code",
+            &self.bank_address_code,
+        );
+        crate::runtime::put_optional(&mut object, "bank_code", &self.bank_code);
+        crate::runtime::put_optional(
+            &mut object,
+            "bank_account_name",
+            &self.bank_account_name,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "bank_account_no",
+            &self.bank_account_no,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "platsolution", feature = "recharge"))]
+crate::runtime::json_serde!(TransferInAccount);
 #[cfg(any(feature = "platsolution", feature = "recharge"))]
 impl crate::runtime::Schema for TransferInAccount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -16156,11 +21951,11 @@ crate::runtime::string_enum!(UboIdDocType);
 ///
 /// Shared by `POST /v3/apply4subject/applyment json.ubo_info_list`, `POST /v3/applyment4sub/applyment/ json.subject_info.ubo_info_list`, `POST /v3/ecommerce/applyments/ json.ubo_info_list`.
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UboInfoList {
     /// Type of the beneficial owner's identity document.
-    pub ubo_id_doc_type: crate::types::UboIdDocType,
+    pub ubo_id_doc_type: UboIdDocType,
     /// Media ID of the photo of the front of the beneficial owner's identity document.
     pub ubo_id_doc_copy: String,
     /// Media ID of the photo of the back of the beneficial owner's identity document.
@@ -16183,6 +21978,58 @@ pub struct UboInfoList {
     pub ubo_period_end: String,
 }
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
+impl crate::runtime::FromJson for UboInfoList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UboInfoList {
+            ubo_id_doc_type: crate::runtime::take(&mut object, "ubo_id_doc_type", at)?,
+            ubo_id_doc_copy: crate::runtime::take(&mut object, "ubo_id_doc_copy", at)?,
+            ubo_id_doc_copy_back: crate::runtime::take(
+                &mut object,
+                "ubo_id_doc_copy_back",
+                at,
+            )?,
+            ubo_id_doc_name: crate::runtime::take(&mut object, "ubo_id_doc_name", at)?,
+            ubo_id_doc_number: crate::runtime::take(
+                &mut object,
+                "ubo_id_doc_number",
+                at,
+            )?,
+            ubo_id_doc_address: crate::runtime::take(
+                &mut object,
+                "ubo_id_doc_address",
+                at,
+            )?,
+            ubo_period_begin: crate::runtime::take(&mut object, "ubo_period_begin", at)?,
+            ubo_period_end: crate::runtime::take(&mut object, "ubo_period_end", at)?,
+        })
+    }
+}
+#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
+impl crate::runtime::ToJson for UboInfoList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "ubo_id_doc_type", &self.ubo_id_doc_type);
+        crate::runtime::put(&mut object, "ubo_id_doc_copy", &self.ubo_id_doc_copy);
+        crate::runtime::put(
+            &mut object,
+            "ubo_id_doc_copy_back",
+            &self.ubo_id_doc_copy_back,
+        );
+        crate::runtime::put(&mut object, "ubo_id_doc_name", &self.ubo_id_doc_name);
+        crate::runtime::put(&mut object, "ubo_id_doc_number", &self.ubo_id_doc_number);
+        crate::runtime::put(&mut object, "ubo_id_doc_address", &self.ubo_id_doc_address);
+        crate::runtime::put(&mut object, "ubo_period_begin", &self.ubo_period_begin);
+        crate::runtime::put(&mut object, "ubo_period_end", &self.ubo_period_end);
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
+crate::runtime::json_serde!(UboInfoList);
+#[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
 impl UboInfoList {
     /// A builder; see its setters.
     pub fn builder() -> UboInfoListBuilder {
@@ -16193,7 +22040,7 @@ impl UboInfoList {
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
 #[derive(Clone, Debug, Default)]
 pub struct UboInfoListBuilder {
-    ubo_id_doc_type: Option<crate::types::UboIdDocType>,
+    ubo_id_doc_type: Option<UboIdDocType>,
     ubo_id_doc_copy: Option<String>,
     ubo_id_doc_copy_back: Option<String>,
     ubo_id_doc_name: Option<crate::runtime::Sensitive>,
@@ -16205,18 +22052,12 @@ pub struct UboInfoListBuilder {
 #[cfg(any(feature = "apply4subject", feature = "applyment4sub", feature = "ecommerce"))]
 impl UboInfoListBuilder {
     /// **Required.** Type of the beneficial owner's identity document.
-    pub fn ubo_id_doc_type(
-        mut self,
-        value: impl Into<crate::types::UboIdDocType>,
-    ) -> Self {
+    pub fn ubo_id_doc_type(mut self, value: impl Into<UboIdDocType>) -> Self {
         self.ubo_id_doc_type = Some(value.into());
         self
     }
     /// Sets or clears [`ubo_id_doc_type`](Self::ubo_id_doc_type) with a built value.
-    pub fn set_ubo_id_doc_type(
-        mut self,
-        value: Option<crate::types::UboIdDocType>,
-    ) -> Self {
+    pub fn set_ubo_id_doc_type(mut self, value: Option<UboIdDocType>) -> Self {
         self.ubo_id_doc_type = value;
         self
     }
@@ -16405,25 +22246,111 @@ impl From<UboInfoList> for UboInfoListBuilder {
         }
     }
 }
+/// Whether the user has repaid.
+///
+/// Shared by `POST /v3/vehicle/transactions/parking response.user_repaid`, `TRANSACTION.FAIL payload.user_repaid`, `TRANSACTION.PAY_BACK payload.user_repaid`.
+#[cfg(any(feature = "notifications", feature = "vehicle"))]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UserRepaid {
+    /// `Y`
+    Y,
+    /// `N`
+    N,
+    /// A value the documentation does not list (yet), kept as received.
+    Unknown(crate::UnknownValue),
+}
+#[cfg(any(feature = "notifications", feature = "vehicle"))]
+impl UserRepaid {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            UserRepaid::Y => "Y",
+            UserRepaid::N => "N",
+            UserRepaid::Unknown(value) => value.as_str(),
+        }
+    }
+}
+#[cfg(any(feature = "notifications", feature = "vehicle"))]
+impl From<&str> for UserRepaid {
+    fn from(value: &str) -> Self {
+        match value {
+            "Y" => UserRepaid::Y,
+            "N" => UserRepaid::N,
+            other => UserRepaid::Unknown(crate::UnknownValue(other.to_owned())),
+        }
+    }
+}
+#[cfg(any(feature = "notifications", feature = "vehicle"))]
+crate::runtime::string_enum!(UserRepaid);
 /// Validity period of the member card.
 ///
 /// Shared by `BRAND_MEMBER_CARD_SP.USER_CARD.CREATE payload.valid_date_information`, `BRAND_MEMBER_CARD_SP.USER_CARD.DELETE payload.valid_date_information`, `DELETE /v3/brand/partner/card-member/cards/{card_id} response.valid_date_information`, `GET /v3/brand/partner/card-member/cards response.data.valid_date_information`, `GET /v3/brand/partner/card-member/cards/{card_id} response.valid_date_information`, `GET /v3/brand/partner/card-member/user-cards response.data.valid_date_information` and 13 more.
 #[cfg(any(feature = "brand", feature = "notifications"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ValidDateInformation {
     /// Type of the validity period.
-    pub r#type: crate::types::Type,
+    pub r#type: Type,
     /// Start of the availability period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_begin_time: Option<String>,
     /// End of the availability period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_end_time: Option<String>,
     /// Number of days the coupon stays valid once effective.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_day_after_receive: Option<i64>,
 }
+#[cfg(any(feature = "brand", feature = "notifications"))]
+impl crate::runtime::FromJson for ValidDateInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ValidDateInformation {
+            r#type: crate::runtime::take(&mut object, "type", at)?,
+            available_begin_time: crate::runtime::take_optional(
+                &mut object,
+                "available_begin_time",
+                at,
+            )?,
+            available_end_time: crate::runtime::take_optional(
+                &mut object,
+                "available_end_time",
+                at,
+            )?,
+            available_day_after_receive: crate::runtime::take_optional(
+                &mut object,
+                "available_day_after_receive",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "brand", feature = "notifications"))]
+impl crate::runtime::ToJson for ValidDateInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(
+            &mut object,
+            "available_begin_time",
+            &self.available_begin_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "available_end_time",
+            &self.available_end_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "available_day_after_receive",
+            &self.available_day_after_receive,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "brand", feature = "notifications"))]
+crate::runtime::json_serde!(ValidDateInformation);
 #[cfg(any(feature = "brand", feature = "notifications"))]
 impl crate::runtime::Schema for ValidDateInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -16470,7 +22397,7 @@ impl ValidDateInformation {
 #[cfg(any(feature = "brand", feature = "notifications"))]
 #[derive(Clone, Debug, Default)]
 pub struct ValidDateInformationBuilder {
-    r#type: Option<crate::types::Type>,
+    r#type: Option<Type>,
     available_begin_time: Option<String>,
     available_end_time: Option<String>,
     available_day_after_receive: Option<i64>,
@@ -16478,12 +22405,12 @@ pub struct ValidDateInformationBuilder {
 #[cfg(any(feature = "brand", feature = "notifications"))]
 impl ValidDateInformationBuilder {
     /// **Required.** Type of the validity period.
-    pub fn r#type(mut self, value: impl Into<crate::types::Type>) -> Self {
+    pub fn r#type(mut self, value: impl Into<Type>) -> Self {
         self.r#type = Some(value.into());
         self
     }
     /// Sets or clears [`type`](Self::r#type) with a built value.
-    pub fn set_type(mut self, value: Option<crate::types::Type>) -> Self {
+    pub fn set_type(mut self, value: Option<Type>) -> Self {
         self.r#type = value;
         self
     }
@@ -16643,7 +22570,7 @@ crate::runtime::string_enum!(VerificationStatus);
 ///
 /// Shared by `POST /v3/customs/verify-certificate response`, `POST /v3/global/customs/verify-certificate response`.
 #[cfg(any(feature = "customs", feature = "global"))]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct VerifyCertificateResponse {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -16655,8 +22582,46 @@ pub struct VerifyCertificateResponse {
     /// WeChat Pay transaction ID of the payment order.
     pub transaction_id: String,
     /// `certificate_check_result`
-    pub certificate_check_result: crate::types::CertificateCheckResult,
+    pub certificate_check_result: CertificateCheckResult,
 }
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::FromJson for VerifyCertificateResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(VerifyCertificateResponse {
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            certificate_check_result: crate::runtime::take(
+                &mut object,
+                "certificate_check_result",
+                at,
+            )?,
+        })
+    }
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+impl crate::runtime::ToJson for VerifyCertificateResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(
+            &mut object,
+            "certificate_check_result",
+            &self.certificate_check_result,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+#[cfg(any(feature = "customs", feature = "global"))]
+crate::runtime::json_serde!(VerifyCertificateResponse);
 #[cfg(any(feature = "customs", feature = "global"))]
 impl crate::runtime::Schema for VerifyCertificateResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -16783,7 +22748,7 @@ crate::runtime::string_enum!(WalletRegion);
 #[cfg(any(feature = "aggracct-bc", feature = "funds-to-oversea"))]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum WbChannelSpecialReductionState {
+pub enum WbChannelSpecialReductionResponseState {
     /// `PROCESSING`
     Processing,
     /// `SUCCESS`
@@ -16794,26 +22759,26 @@ pub enum WbChannelSpecialReductionState {
     Unknown(crate::UnknownValue),
 }
 #[cfg(any(feature = "aggracct-bc", feature = "funds-to-oversea"))]
-impl WbChannelSpecialReductionState {
+impl WbChannelSpecialReductionResponseState {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            WbChannelSpecialReductionState::Processing => "PROCESSING",
-            WbChannelSpecialReductionState::Success => "SUCCESS",
-            WbChannelSpecialReductionState::Failed => "FAILED",
-            WbChannelSpecialReductionState::Unknown(value) => value.as_str(),
+            WbChannelSpecialReductionResponseState::Processing => "PROCESSING",
+            WbChannelSpecialReductionResponseState::Success => "SUCCESS",
+            WbChannelSpecialReductionResponseState::Failed => "FAILED",
+            WbChannelSpecialReductionResponseState::Unknown(value) => value.as_str(),
         }
     }
 }
 #[cfg(any(feature = "aggracct-bc", feature = "funds-to-oversea"))]
-impl From<&str> for WbChannelSpecialReductionState {
+impl From<&str> for WbChannelSpecialReductionResponseState {
     fn from(value: &str) -> Self {
         match value {
-            "PROCESSING" => WbChannelSpecialReductionState::Processing,
-            "SUCCESS" => WbChannelSpecialReductionState::Success,
-            "FAILED" => WbChannelSpecialReductionState::Failed,
+            "PROCESSING" => WbChannelSpecialReductionResponseState::Processing,
+            "SUCCESS" => WbChannelSpecialReductionResponseState::Success,
+            "FAILED" => WbChannelSpecialReductionResponseState::Failed,
             other => {
-                WbChannelSpecialReductionState::Unknown(
+                WbChannelSpecialReductionResponseState::Unknown(
                     crate::UnknownValue(other.to_owned()),
                 )
             }
@@ -16821,7 +22786,7 @@ impl From<&str> for WbChannelSpecialReductionState {
     }
 }
 #[cfg(any(feature = "aggracct-bc", feature = "funds-to-oversea"))]
-crate::runtime::string_enum!(WbChannelSpecialReductionState);
+crate::runtime::string_enum!(WbChannelSpecialReductionResponseState);
 /// Whether the sub-merchant's website is live.
 ///
 /// Shared by `APPLYMENT_STATE.APPROVED payload.website_state`, `GET /v3/global/merchant/h5/permission/applications/{applyment_id} response.website_state`, `GET /v3/global/merchant/h5/permission/domain/applications/{applyment_id} response.website_state`, `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id} json.website_state`, `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id} response.website_state`, `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id} json.website_state` and 5 more.

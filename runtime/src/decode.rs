@@ -15,9 +15,9 @@
 
 use std::fmt;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::{Map, Value};
+
+use crate::json::{FromJson, ToJson};
 
 use crate::operation::ByteStream;
 
@@ -109,7 +109,7 @@ pub trait Decode: Sized {
 }
 
 /// Marks generated JSON response types.
-pub trait JsonResponse: Schema + DeserializeOwned + Serialize {}
+pub trait JsonResponse: Schema + FromJson + ToJson {}
 
 impl<T: JsonResponse> Decode for T {
     fn decode(body: &[u8]) -> Result<Decoded<Self>, DecodeError> {
@@ -118,7 +118,7 @@ impl<T: JsonResponse> Decode for T {
 
     fn decode_value(body: &[u8]) -> Result<Decoded<Value>, DecodeError> {
         let decoded = decode_json::<T>(body)?;
-        let value = serde_json::to_value(&decoded.value).map_err(|e| DecodeError::new("", e.to_string()))?;
+        let value = decoded.value.to_json();
         Ok(decoded.map(|_| value))
     }
 }
@@ -150,20 +150,19 @@ impl Decode for ByteStream {
         Ok(Decoded { value: ByteStream(body.to_vec()), defaulted: Vec::new() })
     }
 
-    fn decode_value(_body: &[u8]) -> Result<Decoded<Value>, DecodeError> {
-        Ok(Decoded { value: Value::Null, defaulted: Vec::new() })
+    /// The bytes in Base64.
+    fn decode_value(body: &[u8]) -> Result<Decoded<Value>, DecodeError> {
+        use base64::Engine as _;
+        Ok(Decoded { value: Value::String(base64::engine::general_purpose::STANDARD.encode(body)), defaulted: Vec::new() })
     }
 }
 
-/// Parses `body`, corrects it after the schema of `T` ([`lenient`]) and deserialises it.
-pub fn decode_json<T: Schema + DeserializeOwned>(body: &[u8]) -> Result<Decoded<T>, DecodeError> {
+/// Parses `body`, corrects it after the schema of `T` ([`lenient`]) and converts it.
+pub fn decode_json<T: Schema + FromJson>(body: &[u8]) -> Result<Decoded<T>, DecodeError> {
     let mut value: Value = serde_json::from_slice(body).map_err(|e| DecodeError::new("", e.to_string()))?;
     let mut defaulted = Vec::new();
     lenient(&mut value, T::FIELDS, "", &mut defaulted)?;
-    let value = serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        DecodeError::new(if path == "." { String::new() } else { path }, e.into_inner().to_string())
-    })?;
+    let value = T::from_json(value, "")?;
     Ok(Decoded { value, defaulted })
 }
 

@@ -10,6 +10,7 @@
 mod builder;
 mod decode;
 mod envelope;
+mod json;
 mod operation;
 mod paging;
 mod registry;
@@ -18,26 +19,44 @@ mod values;
 pub use builder::{finish, join, list, nested, optional, path_value, required, BuildError, Builder, Problems};
 pub use decode::{decode_json, lenient, DecodeError, Decode, Decoded, FieldSchema, JsonResponse, Kind, Schema};
 pub use envelope::{Envelope, Resource};
+pub use json::{object, put, put_optional, take, take_optional, FromJson, ToJson};
 pub use operation::{Body, ByteStream, ErasedOperation, File, Merchant, Method, Multipart, Operation, ResponseKind, Transport};
 pub use paging::{Page, Paged};
 pub use registry::{erased, find, NotificationInfo, OperationInfo};
 pub use values::{encode_path_segment, Encrypted, JsonEncoded, Number, Sensitive, ToParam, UrlEncoded};
 
-/// Implements `Serialize`, `Deserialize`, `Display` and [`ToParam`] for a generated enum with
-/// `as_str` and `From<&str>`, so that a value the documentation does not list yet round-trips
-/// unchanged.
+/// What generated code reaches through this crate, so that it needs no derive macro.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+    pub use serde_json;
+}
+
+/// Implements `Serialize`, `Deserialize`, [`FromJson`], [`ToJson`], `Display` and [`ToParam`] for
+/// a generated enum with `as_str` and `From<&str>`, so that a value the documentation does not
+/// list yet round-trips unchanged.
 #[macro_export]
 macro_rules! string_enum {
     ($name:ident) => {
-        impl ::serde::Serialize for $name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::__private::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(self.as_str())
             }
         }
-        impl<'de> ::serde::Deserialize<'de> for $name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(deserializer)?;
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <::std::borrow::Cow<'de, str> as $crate::__private::serde::Deserialize>::deserialize(deserializer)?;
                 Ok($name::from(&*text))
+            }
+        }
+        impl $crate::FromJson for $name {
+            fn from_json(value: $crate::__private::serde_json::Value, at: &str) -> Result<Self, $crate::DecodeError> {
+                <String as $crate::FromJson>::from_json(value, at).map(|text| $name::from(text.as_str()))
+            }
+        }
+        impl $crate::ToJson for $name {
+            fn to_json(&self) -> $crate::__private::serde_json::Value {
+                $crate::__private::serde_json::Value::String(self.as_str().to_owned())
             }
         }
         impl ::std::fmt::Display for $name {
@@ -57,14 +76,24 @@ macro_rules! string_enum {
 #[macro_export]
 macro_rules! integer_enum {
     ($name:ident) => {
-        impl ::serde::Serialize for $name {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::__private::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_i64(self.as_i64())
             }
         }
-        impl<'de> ::serde::Deserialize<'de> for $name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                Ok($name::from(<i64 as ::serde::Deserialize>::deserialize(deserializer)?))
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                Ok($name::from(<i64 as $crate::__private::serde::Deserialize>::deserialize(deserializer)?))
+            }
+        }
+        impl $crate::FromJson for $name {
+            fn from_json(value: $crate::__private::serde_json::Value, at: &str) -> Result<Self, $crate::DecodeError> {
+                <i64 as $crate::FromJson>::from_json(value, at).map($name::from)
+            }
+        }
+        impl $crate::ToJson for $name {
+            fn to_json(&self) -> $crate::__private::serde_json::Value {
+                $crate::__private::serde_json::Value::from(self.as_i64())
             }
         }
         impl ::std::fmt::Display for $name {

@@ -4,8 +4,6 @@
 use std::fmt;
 use std::future::Future;
 
-use base64::Engine as _;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::decode::{Decode, DecodeError, Decoded};
 
@@ -99,39 +97,6 @@ impl fmt::Debug for File {
             .field("content_type", &self.content_type)
             .field("len", &self.bytes.len())
             .finish()
-    }
-}
-
-/// As JSON (for requests built from JSON through the registry): the name, the content type and
-/// the bytes in Base64.
-#[derive(Serialize, Deserialize)]
-struct FileJson {
-    filename: String,
-    #[serde(default)]
-    content_type: Option<String>,
-    base64: String,
-}
-
-impl Serialize for File {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        FileJson {
-            filename: self.filename.clone(),
-            content_type: Some(self.content_type.clone()),
-            base64: base64::engine::general_purpose::STANDARD.encode(&self.bytes),
-        }
-        .serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for File {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let json = FileJson::deserialize(deserializer)?;
-        let bytes = base64::engine::general_purpose::STANDARD.decode(&json.base64).map_err(serde::de::Error::custom)?;
-        let mut file = File::new(json.filename, bytes);
-        if let Some(content_type) = json.content_type {
-            file.content_type = content_type;
-        }
-        Ok(file)
     }
 }
 

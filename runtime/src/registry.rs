@@ -166,7 +166,7 @@ pub fn find<'a>(operations: &'a [OperationInfo], method: &str, path: &str) -> Op
 #[doc(hidden)]
 pub fn erased<R>(fields: Value) -> Result<Box<dyn ErasedOperation>, DecodeError>
 where
-    R: serde::de::DeserializeOwned + ErasedOperation + 'static,
+    R: crate::json::FromJson + ErasedOperation + 'static,
 {
     let Value::Object(parts) = fields else {
         return Err(DecodeError::new("", "expected an object of request parts"));
@@ -189,9 +189,6 @@ where
             }
         }
     }
-    let request: R = serde_path_to_error::deserialize(Value::Object(flat)).map_err(|e| {
-        let path = e.path().to_string();
-        DecodeError::new(if path == "." { String::new() } else { path }, e.into_inner().to_string())
-    })?;
+    let request = R::from_json(Value::Object(flat), "")?;
     Ok(Box::new(request))
 }

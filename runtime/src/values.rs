@@ -79,6 +79,14 @@ impl<T: ToParam> ToParam for Vec<T> {
 pub struct Number(serde_json::Number);
 
 impl Number {
+    pub(crate) fn from_json_number(number: serde_json::Number) -> Self {
+        Number(number)
+    }
+
+    pub(crate) fn as_json_number(&self) -> &serde_json::Number {
+        &self.0
+    }
+
     /// A number from a float; `None` for NaN and infinities, which JSON cannot carry.
     pub fn from_f64(value: f64) -> Option<Self> {
         serde_json::Number::from_f64(value).map(Number)

@@ -14,6 +14,7 @@
 mod auth;
 mod conn;
 mod crypto;
+pub mod generic;
 pub mod keys;
 mod multipart;
 mod notify;
@@ -66,6 +67,9 @@ pub struct ServerConfig {
     pub certificates: Vec<CertChoice>,
     /// `false`: `/v3/certificates` answers 404 `RESOURCE_NOT_EXISTS`, as for a merchant on public keys only.
     pub certificates_available: bool,
+    /// `true`: every request is answered from the IR of `specs/` (see `generic.rs`) instead of by
+    /// the hand-written routes.
+    pub generic: bool,
 }
 
 impl Default for ServerConfig {
@@ -74,6 +78,7 @@ impl Default for ServerConfig {
             signer: Signer::Platform,
             certificates: vec![CertChoice::Platform],
             certificates_available: true,
+            generic: false,
         }
     }
 }
@@ -151,6 +156,7 @@ pub(crate) struct ServerState {
     signer: Signer,
     certificates: Vec<CertChoice>,
     certificates_available: bool,
+    pub(crate) generic: bool,
     queue: VecDeque<Misbehaviour>,
     always: Option<Misbehaviour>,
     requests: Vec<RecordedRequest>,
@@ -188,6 +194,7 @@ impl TestServer {
                 signer: config.signer,
                 certificates: config.certificates,
                 certificates_available: config.certificates_available,
+                generic: config.generic,
                 queue: VecDeque::new(),
                 always: None,
                 requests: Vec::new(),

@@ -94,15 +94,34 @@ pub(crate) fn process(
         encryption_key: None,
         decrypted: Vec::new(),
     };
+    let generic = shared.lock().generic;
+    let route = |request: &mut Incoming<'_>| {
+        if !generic {
+            return route(request, method);
+        }
+        let received = super::generic::Received {
+            method,
+            path: request.path,
+            query: &request.query,
+            headers,
+            body: request.body,
+            parts: match &request.parts {
+                Some(Some(parts)) => Some(parts.as_slice()),
+                _ => None,
+            },
+            key: request.encryption_key,
+        };
+        super::generic::answer(&received, &mut request.decrypted)
+    };
     let reply = match headers
         .get("Wechatpay-Serial")
         .map(|value| value.to_str().ok())
     {
-        None => route(&mut request, method),
+        None => route(&mut request),
         Some(serial) => match serial.and_then(|serial| material().encryption_key(serial)) {
             Some(key) => {
                 request.encryption_key = Some(key);
-                route(&mut request, method)
+                route(&mut request)
             }
             None => Err(Reply::param_error(format!(
                 "Wechatpay-Serial `{}` 不是有效的微信支付公钥ID或平台证书序列号",

@@ -27,9 +27,11 @@ use canonical::{Describe, Place};
 use glossary::Glossary;
 use overrides::Overrides;
 
-/// The glossary and the overrides, in `specs/`.
+/// The glossary and the overrides, in `specs/`; the tables overrides put in place, in
+/// `specs/overrides/`.
 pub const GLOSSARY: &str = "glossary.toml";
 pub const OVERRIDES: &str = "overrides.toml";
+pub const FRAGMENTS: &str = "overrides";
 
 /// What an import found and did.
 #[derive(Debug, Default)]
@@ -101,7 +103,7 @@ pub fn run(docs: &Path, specs: &Path, check: bool) -> Result<Report, Vec<PageErr
         .map(|(relative, path)| {
             let result = std::fs::read_to_string(path)
                 .map_err(|e| vec![io_error(Path::new(relative), e)])
-                .and_then(|text| import_page(relative, &text, &overrides, &existing, &glossary));
+                .and_then(|text| import_page(relative, &text, &overrides, &specs.join(FRAGMENTS), &existing, &glossary));
             (relative.clone(), result)
         })
         .collect();
@@ -127,7 +129,7 @@ pub fn run(docs: &Path, specs: &Path, check: bool) -> Result<Report, Vec<PageErr
                             message: "an override accepts a warning the page no longer gives: review the override".into(),
                         });
                     }
-                    if !o.rows.is_empty() || !o.insert.is_empty() {
+                    if !o.rows.is_empty() || !o.insert.is_empty() || o.replace.is_some() {
                         report.reviewed.push(format!("{relative}: corrected: {}", o.reason));
                     }
                 }
@@ -209,10 +211,11 @@ fn import_page(
     relative: &str,
     text: &str,
     overrides: &Overrides,
+    fragments: &Path,
     existing: &Existing,
     glossary: &Glossary,
 ) -> Result<Imported, Vec<PageError>> {
-    let lowered = read(relative, text, overrides.for_page(relative).map(|o| o as _))?;
+    let lowered = read(relative, text, overrides.for_page(relative).map(|o| (o, fragments)))?;
     let family = match &lowered {
         Lowered::Operations(ops, _) => ops.first().map(|op| op.family.as_str()).unwrap_or_default(),
         _ => "webhook",
@@ -296,14 +299,14 @@ fn first_difference(a: &serde_json::Value, b: &serde_json::Value, at: &str) -> S
     format!("`{at}`: {} became {}", short(a), short(b))
 }
 
-/// Parses a page, applies its override, lowers it.
-pub fn read(relative: &str, text: &str, fix: Option<&overrides::PageOverride>) -> Result<Lowered, Vec<PageError>> {
+/// Parses a page, applies its override (with the folder of its fragments), lowers it.
+pub fn read(relative: &str, text: &str, fix: Option<(&overrides::PageOverride, &Path)>) -> Result<Lowered, Vec<PageError>> {
     let (mut page, errors) = parse::parse(text);
     if !errors.is_empty() {
         return Err(errors.into_iter().map(|e| PageError { file: relative.to_owned(), line: e.line, message: e.message }).collect());
     }
-    if let Some(fix) = fix {
-        fix.apply(&mut page).map_err(|e| vec![e])?;
+    if let Some((fix, fragments)) = fix {
+        fix.apply(&mut page, fragments).map_err(|e| vec![e])?;
     }
     lower(relative, &page)
 }

@@ -37,8 +37,8 @@ pub fn assign(api: &mut Api) {
         let shape = shapes.entry(node.key.clone()).or_insert_with(|| {
             order += 1;
             let parent = match node.parent {
-                Parent::Type(key) => key.split('(').next().and_then(|k| k.strip_prefix('S')).map(|name| camel(name, "T")),
-                Parent::Top(_) => None,
+                Parent::Type(key) | Parent::Top(_, Some(key)) => Some(key.to_owned()),
+                Parent::Top(_, None) => None,
             };
             Shape { kind: node.kind, base: node.base.clone(), first: order, uses: Vec::new(), request: false, response: false, parent }
         });
@@ -49,40 +49,51 @@ pub fn assign(api: &mut Api) {
         }
     });
 
-    // Home and name of every shared shape.
+    // Home and name of every shared shape: in each home, the most used shape of a name keeps it;
+    // the others are named after the type holding them (parents first), else their first user.
     let mut homes: BTreeMap<String, (Vec<String>, String)> = BTreeMap::new();
-    let mut scopes: BTreeMap<Vec<String>, Vec<(&String, &Shape)>> = BTreeMap::new();
+    let mut groups: BTreeMap<(Vec<String>, String), Vec<&String>> = BTreeMap::new();
     for (key, shape) in &shapes {
         let users: BTreeSet<usize> = shape.uses.iter().map(|(o, _)| *o).collect();
         if users.len() > 1 {
-            scopes.entry(home(&users, &owners)).or_default().push((key, shape));
+            let base = shape.base.clone().unwrap_or_else(|| top_level_base(shape, &owners));
+            groups.entry((home(&users, &owners), base)).or_default().push(key);
         }
     }
-    for (module, members) in scopes {
-        let mut taken: BTreeSet<String> = RESERVED_TYPES.iter().map(|s| s.to_string()).collect();
-        let mut groups: BTreeMap<String, Vec<(&String, &Shape)>> = BTreeMap::new();
-        for (key, shape) in members {
-            let base = shape.base.clone().unwrap_or_else(|| top_level_base(shape, &owners));
-            groups.entry(base).or_default().push((key, shape));
-        }
-        for (base, mut group) in groups {
-            group.sort_by_key(|(_, shape)| (std::cmp::Reverse(shape.uses.len()), shape.first));
-            for (index, (key, shape)) in group.into_iter().enumerate() {
-                let anchor = &owners[shape.uses[0].0];
-                let mut candidates = if index == 0 { vec![base.clone()] } else { Vec::new() };
-                candidates.extend(shape.parent.as_ref().map(|parent| format!("{parent}{base}")));
-                let qualified = format!("{}{base}", anchor.qualifier);
-                let name = candidates
-                    .into_iter()
-                    .chain([qualified.clone()])
-                    .chain((2..).map(|n| format!("{qualified}{n}")))
-                    .find(|name| free(&taken, name))
-                    .expect("numbered names never run out");
-                taken.insert(name.clone());
-                taken.insert(format!("{name}Builder"));
-                homes.insert(key.clone(), (module.clone(), name));
+    let mut taken: BTreeMap<Vec<String>, BTreeSet<String>> = BTreeMap::new();
+    let mut take = |module: &Vec<String>, candidates: Box<dyn Iterator<Item = String> + '_>| {
+        let taken = taken.entry(module.clone()).or_insert_with(|| RESERVED_TYPES.iter().map(|s| s.to_string()).collect());
+        let name = candidates.into_iter().find(|name| free(taken, name))?;
+        taken.insert(name.clone());
+        taken.insert(format!("{name}Builder"));
+        Some(name)
+    };
+    let mut rest = Vec::new();
+    for ((module, base), keys) in &mut groups {
+        keys.sort_by_key(|key| (std::cmp::Reverse(shapes[*key].uses.len()), shapes[*key].first));
+        match take(module, Box::new(std::iter::once(base.clone()))) {
+            Some(name) => {
+                homes.insert(keys[0].clone(), (module.clone(), name));
+                rest.extend(keys[1..].iter().map(|key| (module, base, *key)));
             }
+            None => rest.extend(keys.iter().map(|key| (module, base, *key))),
         }
+    }
+    rest.sort_by_key(|(_, _, key)| (depth(key, &shapes), shapes[*key].first));
+    for (module, base, key) in rest {
+        let shape = &shapes[key];
+        let parent = shape.parent.as_ref().and_then(|parent| match homes.get(parent) {
+            Some((_, name)) => Some(name.clone()),
+            None => shapes.get(parent).and_then(|p| p.base.clone()),
+        });
+        let qualified = format!("{}{base}", owners[shape.uses[0].0].qualifier);
+        let candidates = parent
+            .map(|parent| format!("{parent}{base}"))
+            .into_iter()
+            .chain([qualified.clone()])
+            .chain((2..).map(move |n| format!("{qualified}{n}")));
+        let name = take(module, Box::new(candidates)).expect("numbered names never run out");
+        homes.insert(key.clone(), (module.clone(), name));
     }
 
     // Names in each user's module, in field order; local shapes are defined there.
@@ -96,7 +107,7 @@ pub fn assign(api: &mut Api) {
             None => node.fixed.to_owned(),
             Some(_) => {
                 let parent = match node.parent {
-                    Parent::Top(name) => name.to_owned(),
+                    Parent::Top(name, _) => name.to_owned(),
                     Parent::Type(key) => local.get(&(owner, key.to_owned())).cloned().unwrap_or_default(),
                 };
                 let namer = namers.entry(owner).or_insert_with(TypeNames::new);
@@ -191,7 +202,7 @@ struct Shape {
     uses: Vec<(usize, String)>,
     request: bool,
     response: bool,
-    /// The name base of the structure holding the first use, when nested (`SubsidyPlan`).
+    /// The shape holding the first use (a structure, or a response or payload), if any.
     parent: Option<String>,
 }
 
@@ -293,12 +304,23 @@ struct Node<'a> {
     side: Side,
 }
 
-/// The type a field sits in: a request, response or payload (by its fixed name), or a nested
-/// structure (by its key).
+/// The type a field sits in: a request, response or payload (by its fixed name, and its shape's
+/// key for the last two), or a nested structure (by its key).
 #[derive(Clone, Copy)]
 enum Parent<'a> {
-    Top(&'static str),
+    Top(&'static str, Option<&'a str>),
     Type(&'a str),
+}
+
+/// How deep a shape's first use is: 0 for a response or payload.
+fn depth(key: &str, shapes: &BTreeMap<String, Shape>) -> usize {
+    let mut depth = 0;
+    let mut at = key;
+    while let Some(parent) = shapes.get(at).and_then(|s| s.parent.as_deref()) {
+        depth += 1;
+        at = parent;
+    }
+    depth
 }
 
 /// Whether a field becomes a structure: an object, an array of objects, or a string carrying one;
@@ -352,13 +374,13 @@ fn visit(api: &Api, f: &mut dyn FnMut(usize, &str, &Node<'_>)) {
     for op in &api.operations {
         let r = &op.request;
         for (part, fields) in [("path", &r.path_params), ("query", &r.query), ("headers", &r.headers)] {
-            walk(owner, part, fields, Side::Request, false, Parent::Top("Request"), f);
+            walk(owner, part, fields, Side::Request, false, Parent::Top("Request", None), f);
         }
         if let Some(json) = &r.json {
-            walk(owner, "json", &json.fields, Side::Request, true, Parent::Top("Request"), f);
+            walk(owner, "json", &json.fields, Side::Request, true, Parent::Top("Request", None), f);
         }
         if let Some(body) = &r.multipart {
-            walk(owner, "body", &body.fields, Side::Request, true, Parent::Top("Request"), f);
+            walk(owner, "body", &body.fields, Side::Request, true, Parent::Top("Request", None), f);
         }
         if let Response::Json { fields } = &op.response {
             let node = Node {
@@ -367,11 +389,11 @@ fn visit(api: &Api, f: &mut dyn FnMut(usize, &str, &Node<'_>)) {
                 base: None,
                 fixed: "Response",
                 field_name: String::new(),
-                parent: Parent::Top(""),
+                parent: Parent::Top("", None),
                 side: Side::Response,
             };
             f(owner, "response", &node);
-            walk(owner, "response", fields, Side::Response, true, Parent::Top("Response"), f);
+            walk(owner, "response", fields, Side::Response, true, Parent::Top("Response", Some(&node.key)), f);
         }
         owner += 1;
     }
@@ -383,11 +405,11 @@ fn visit(api: &Api, f: &mut dyn FnMut(usize, &str, &Node<'_>)) {
                 base: None,
                 fixed: "Payload",
                 field_name: String::new(),
-                parent: Parent::Top(""),
+                parent: Parent::Top("", None),
                 side: Side::Response,
             };
             f(owner, "payload", &node);
-            walk(owner, "payload", &n.payload, Side::Response, true, Parent::Top("Payload"), f);
+            walk(owner, "payload", &n.payload, Side::Response, true, Parent::Top("Payload", Some(&node.key)), f);
         }
         owner += 1;
     }

@@ -26,12 +26,26 @@ pub mod get {
     pub use crate::types::Data;
     pub use crate::types::EncryptCertificate;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Which certificates to list, SM2, RSA or ALL; RSA when omitted.
-        #[serde(default, rename = "query.algorithm_type")]
-        pub algorithm_type: Option<crate::v3::certificates::get::AlgorithmType>,
+        pub algorithm_type: Option<AlgorithmType>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                algorithm_type: crate::runtime::take_optional(
+                    &mut object,
+                    "query.algorithm_type",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -42,22 +56,16 @@ pub mod get {
     /// Builds a [`Request`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
-        algorithm_type: Option<crate::v3::certificates::get::AlgorithmType>,
+        algorithm_type: Option<AlgorithmType>,
     }
     impl RequestBuilder {
         /// Which certificates to list, SM2, RSA or ALL; RSA when omitted.
-        pub fn algorithm_type(
-            mut self,
-            value: impl Into<crate::v3::certificates::get::AlgorithmType>,
-        ) -> Self {
+        pub fn algorithm_type(mut self, value: impl Into<AlgorithmType>) -> Self {
             self.algorithm_type = Some(value.into());
             self
         }
         /// Sets or clears [`algorithm_type`](Self::algorithm_type) with a built value.
-        pub fn set_algorithm_type(
-            mut self,
-            value: Option<crate::v3::certificates::get::AlgorithmType>,
-        ) -> Self {
+        pub fn set_algorithm_type(mut self, value: Option<AlgorithmType>) -> Self {
             self.algorithm_type = value;
             self
         }

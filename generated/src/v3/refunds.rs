@@ -44,41 +44,67 @@ pub mod get {
     pub use crate::v3::refunds::types::Amount;
     pub use crate::types::Channel;
     pub use crate::types::DataStatus;
-    pub use crate::types::DetailType;
     pub use crate::types::ExchangeRate;
     pub use crate::types::ExchangeRateType;
     pub use crate::types::FundSource;
+    pub use crate::types::MicropayTransactionsPayDetail2Type;
     pub use crate::types::RefundDetail;
-    pub use crate::types::RefundsAmount;
+    pub use crate::types::RefundsAmount2;
     pub use crate::types::Scope;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, rename = "query.transaction_id")]
         pub transaction_id: Option<String>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, rename = "query.out_trade_no")]
         pub out_trade_no: Option<String>,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, rename = "query.mchid")]
         pub mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, rename = "query.sp_mchid")]
         pub sp_mchid: Option<String>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Number of items.
-        #[serde(default, rename = "query.count")]
         pub count: Option<i64>,
         /// Sends to this host instead of the one the documentation names (`https://api.mch.weixin.qq.com/hk/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.transaction_id",
+                    at,
+                )?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "query.out_trade_no",
+                    at,
+                )?,
+                mchid: crate::runtime::take_optional(&mut object, "query.mchid", at)?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                sp_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sp_mchid",
+                    at,
+                )?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                count: crate::runtime::take_optional(&mut object, "query.count", at)?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -266,7 +292,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Identifier of the object.
@@ -274,27 +300,87 @@ pub mod get {
         /// The merchant's own refund number, unique within the merchant.
         pub out_refund_no: String,
         /// Channel through which the refund is paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub channel: Option<crate::types::Channel>,
+        pub channel: Option<Channel>,
         /// Account where the refund is credited.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub recv_account: Option<String>,
         /// Source of the refund funds.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fund_source: Option<crate::types::FundSource>,
+        pub fund_source: Option<FundSource>,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// Time the record was created.
         pub create_time: String,
         /// Current status of the object.
-        pub status: crate::types::DataStatus,
+        pub status: DataStatus,
         /// Amount information of the order or record.
-        pub amount: crate::v3::refunds::types::Amount,
+        pub amount: Amount,
         /// `refund_detail`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub refund_detail: Option<crate::types::RefundDetail>,
+        pub refund_detail: Option<RefundDetail>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                id: crate::runtime::take(&mut object, "id", at)?,
+                out_refund_no: crate::runtime::take(&mut object, "out_refund_no", at)?,
+                channel: crate::runtime::take_optional(&mut object, "channel", at)?,
+                recv_account: crate::runtime::take_optional(
+                    &mut object,
+                    "recv_account",
+                    at,
+                )?,
+                fund_source: crate::runtime::take_optional(
+                    &mut object,
+                    "fund_source",
+                    at,
+                )?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                status: crate::runtime::take(&mut object, "status", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                refund_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "refund_detail",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "id", &self.id);
+            crate::runtime::put(&mut object, "out_refund_no", &self.out_refund_no);
+            crate::runtime::put_optional(&mut object, "channel", &self.channel);
+            crate::runtime::put_optional(
+                &mut object,
+                "recv_account",
+                &self.recv_account,
+            );
+            crate::runtime::put_optional(&mut object, "fund_source", &self.fund_source);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "status", &self.status);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "refund_detail",
+                &self.refund_detail,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -358,20 +444,20 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::refunds::types::Amount as crate::runtime::Schema>::FIELDS,
+                fields: <Amount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "refund_detail",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::RefundDetail as crate::runtime::Schema>::FIELDS,
+                fields: <RefundDetail as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Identifier of the object.
@@ -385,14 +471,57 @@ pub mod get {
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Amount information of the order or record.
-        pub amount: crate::types::RefundsAmount,
+        pub amount: RefundsAmount2,
         /// List of the result records.
-        pub data: Vec<crate::v3::refunds::get::Data>,
+        pub data: Vec<Data>,
         /// Total number of records.
         pub total_num: i64,
         /// `current_total_num`
         pub current_total_num: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                id: crate::runtime::take(&mut object, "id", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                data: crate::runtime::take(&mut object, "data", at)?,
+                total_num: crate::runtime::take(&mut object, "total_num", at)?,
+                current_total_num: crate::runtime::take(
+                    &mut object,
+                    "current_total_num",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "id", &self.id);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "total_num", &self.total_num);
+            crate::runtime::put(
+                &mut object,
+                "current_total_num",
+                &self.current_total_num,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -435,14 +564,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::RefundsAmount as crate::runtime::Schema>::FIELDS,
+                fields: <RefundsAmount2 as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "data",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::refunds::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "total_num",
@@ -474,50 +603,104 @@ pub mod get {
 ///
 /// `POST /v3/refunds`: [wechatpay.im](https://wechatpay.im/openapi/v3/refunds), [official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_2.shtml)
 pub mod post {
-    pub use crate::types::DetailType;
     pub use crate::types::ExchangeRate;
     pub use crate::types::ExchangeRateType;
-    pub use crate::types::RefundsAmount2;
+    pub use crate::types::MicropayTransactionsPayDetail2Type;
+    pub use crate::types::RefundsAmount;
+    pub use crate::types::RefundsAmountBuilder;
     pub use crate::types::RefundsDetail;
     pub use crate::types::Scope;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the service provider's own Official Account, Mini Program or app.
         pub sp_appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// The merchant's own refund number, unique within the merchant.
         pub out_refund_no: String,
         /// Reason for the operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
         /// Amount information of the order or record.
-        pub amount: crate::types::RefundsAmount2,
+        pub amount: RefundsAmount,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// Sends to this host instead of the one the documentation names (`https://api.mch.weixin.qq.com/hk/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                out_refund_no: crate::runtime::take(&mut object, "out_refund_no", at)?,
+                reason: crate::runtime::take_optional(&mut object, "reason", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put(&mut object, "out_refund_no", &self.out_refund_no);
+            crate::runtime::put_optional(&mut object, "reason", &self.reason);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -538,7 +721,7 @@ pub mod post {
         out_trade_no: Option<String>,
         out_refund_no: Option<String>,
         reason: Option<String>,
-        amount: Option<crate::types::RefundsAmount2Builder>,
+        amount: Option<RefundsAmountBuilder>,
         notify_url: Option<String>,
         base_uri: Option<String>,
     }
@@ -646,18 +829,12 @@ pub mod post {
         /// **Required.** Amount information of the order or record.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(
-            mut self,
-            value: impl Into<crate::types::RefundsAmount2Builder>,
-        ) -> Self {
+        pub fn amount(mut self, value: impl Into<RefundsAmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(
-            mut self,
-            value: Option<crate::types::RefundsAmount2>,
-        ) -> Self {
+        pub fn set_amount(mut self, value: Option<RefundsAmount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
@@ -748,7 +925,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)
@@ -779,7 +957,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Amount information of the order or record.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Amount {
         /// Refund amount, in the smallest unit of the currency (fen for CNY).
@@ -791,8 +969,35 @@ pub mod post {
         /// Currency the user paid in, as an ISO 4217 code.
         pub payer_currency: String,
         /// Exchange rate applied to the payment.
-        pub exchange_rate: crate::types::ExchangeRate,
+        pub exchange_rate: ExchangeRate,
     }
+    impl crate::runtime::FromJson for Amount {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Amount {
+                refund: crate::runtime::take(&mut object, "refund", at)?,
+                currency: crate::runtime::take(&mut object, "currency", at)?,
+                payer_refund: crate::runtime::take(&mut object, "payer_refund", at)?,
+                payer_currency: crate::runtime::take(&mut object, "payer_currency", at)?,
+                exchange_rate: crate::runtime::take(&mut object, "exchange_rate", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Amount {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "refund", &self.refund);
+            crate::runtime::put(&mut object, "currency", &self.currency);
+            crate::runtime::put(&mut object, "payer_refund", &self.payer_refund);
+            crate::runtime::put(&mut object, "payer_currency", &self.payer_currency);
+            crate::runtime::put(&mut object, "exchange_rate", &self.exchange_rate);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Amount);
     impl crate::runtime::Schema for Amount {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -828,13 +1033,13 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::ExchangeRate as crate::runtime::Schema>::FIELDS,
+                fields: <ExchangeRate as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Amount {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Identifier of the object.
@@ -844,11 +1049,37 @@ pub mod post {
         /// Time the record was created.
         pub create_time: String,
         /// Amount information of the order or record.
-        pub amount: crate::v3::refunds::post::Amount,
+        pub amount: Amount,
         /// Details of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub detail: Option<crate::types::RefundsDetail>,
+        pub detail: Option<RefundsDetail>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                id: crate::runtime::take(&mut object, "id", at)?,
+                out_refund_no: crate::runtime::take(&mut object, "out_refund_no", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                detail: crate::runtime::take_optional(&mut object, "detail", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "id", &self.id);
+            crate::runtime::put(&mut object, "out_refund_no", &self.out_refund_no);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "detail", &self.detail);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -877,14 +1108,14 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::refunds::post::Amount as crate::runtime::Schema>::FIELDS,
+                fields: <Amount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "detail",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::RefundsDetail as crate::runtime::Schema>::FIELDS,
+                fields: <RefundsDetail as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -22,21 +22,35 @@ pub(crate) const OPERATIONS: &[crate::runtime::OperationInfo] = &[get::INFO];
 /// `GET /v3/statements`: [wechatpay.im](https://wechatpay.im/openapi/v3/statements), [official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_5.shtml)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Date.
-        #[serde(rename = "query.date")]
         pub date: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, rename = "query.mchid")]
         pub mchid: Option<String>,
         /// Set to `gzip` to receive the bill file compressed.
-        #[serde(default, rename = "headers.Accept-Encoding")]
         pub accept_encoding: Option<String>,
         /// Sends to this host instead of the one the documentation names (`https://api.mch.weixin.qq.com/hk/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                date: crate::runtime::take(&mut object, "query.date", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "query.mchid", at)?,
+                accept_encoding: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Accept-Encoding",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -81,7 +81,7 @@ crate::runtime::string_enum!(ActionType);
 /// Amount information of the order or record.
 ///
 /// Shared by `REFUND.ABNORMAL payload.amount`, `REFUND.CLOSED payload.amount`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Amount {
     /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
@@ -93,6 +93,31 @@ pub struct Amount {
     /// Amount refunded to the user, excluding coupons, in the smallest unit of the currency (fen for CNY).
     pub payer_refund: crate::runtime::Number,
 }
+impl crate::runtime::FromJson for Amount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Amount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            refund: crate::runtime::take(&mut object, "refund", at)?,
+            payer_total: crate::runtime::take(&mut object, "payer_total", at)?,
+            payer_refund: crate::runtime::take(&mut object, "payer_refund", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Amount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put(&mut object, "refund", &self.refund);
+        crate::runtime::put(&mut object, "payer_total", &self.payer_total);
+        crate::runtime::put(&mut object, "payer_refund", &self.payer_refund);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Amount);
 impl crate::runtime::Schema for Amount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -129,7 +154,7 @@ impl crate::runtime::JsonResponse for Amount {}
 /// Information about the bank transfer.
 ///
 /// Shared by `RECHARGE.CLOSED payload.bank_transfer_info`, `RECHARGE.SUCCESS payload.bank_transfer_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BankTransferInfo {
     /// Memo attached to the bank transfer.
@@ -143,6 +168,37 @@ pub struct BankTransferInfo {
     /// Name on the bank account.
     pub bank_account_name: String,
 }
+impl crate::runtime::FromJson for BankTransferInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BankTransferInfo {
+            memo: crate::runtime::take(&mut object, "memo", at)?,
+            bill_no: crate::runtime::take(&mut object, "bill_no", at)?,
+            bank_name: crate::runtime::take(&mut object, "bank_name", at)?,
+            bank_card_tail: crate::runtime::take(&mut object, "bank_card_tail", at)?,
+            bank_account_name: crate::runtime::take(
+                &mut object,
+                "bank_account_name",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BankTransferInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "memo", &self.memo);
+        crate::runtime::put(&mut object, "bill_no", &self.bill_no);
+        crate::runtime::put(&mut object, "bank_name", &self.bank_name);
+        crate::runtime::put(&mut object, "bank_card_tail", &self.bank_card_tail);
+        crate::runtime::put(&mut object, "bank_account_name", &self.bank_account_name);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BankTransferInfo);
 impl crate::runtime::Schema for BankTransferInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -272,7 +328,7 @@ crate::runtime::string_enum!(CancelSignType);
 /// Payment collection information of the service order.
 ///
 /// Shared by `PAYSCORE.USER_CONFIRM payload.collection`, `PAYSCORE.USER_PAID payload.collection`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Collection {
     /// State of the payment collection.
@@ -284,9 +340,35 @@ pub struct Collection {
     /// Amount already paid, in fen.
     pub paid_amount: crate::runtime::Number,
     /// Details of each payment collected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<Vec<crate::webhook::types::Details>>,
+    pub details: Option<Vec<Details>>,
 }
+impl crate::runtime::FromJson for Collection {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Collection {
+            state: crate::runtime::take(&mut object, "state", at)?,
+            total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+            paying_amount: crate::runtime::take(&mut object, "paying_amount", at)?,
+            paid_amount: crate::runtime::take(&mut object, "paid_amount", at)?,
+            details: crate::runtime::take_optional(&mut object, "details", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Collection {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put(&mut object, "paying_amount", &self.paying_amount);
+        crate::runtime::put(&mut object, "paid_amount", &self.paid_amount);
+        crate::runtime::put_optional(&mut object, "details", &self.details);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Collection);
 impl crate::runtime::Schema for Collection {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -322,7 +404,7 @@ impl crate::runtime::Schema for Collection {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::webhook::types::Details as crate::runtime::Schema>::FIELDS,
+            fields: <Details as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -330,14 +412,35 @@ impl crate::runtime::JsonResponse for Collection {}
 /// The decrypted payload.
 ///
 /// Shared by `COMPLAINT.CREATE payload`, `COMPLAINT.STATE_CHANGE payload`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Complaint {
     /// ID of the complaint.
     pub complaint_id: String,
     /// Type of the action.
-    pub action_type: crate::webhook::types::ActionType,
+    pub action_type: ActionType,
 }
+impl crate::runtime::FromJson for Complaint {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Complaint {
+            complaint_id: crate::runtime::take(&mut object, "complaint_id", at)?,
+            action_type: crate::runtime::take(&mut object, "action_type", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Complaint {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "complaint_id", &self.complaint_id);
+        crate::runtime::put(&mut object, "action_type", &self.action_type);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Complaint);
 impl crate::runtime::Schema for Complaint {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -357,6 +460,76 @@ impl crate::runtime::Schema for Complaint {
     ];
 }
 impl crate::runtime::JsonResponse for Complaint {}
+/// Information about the contract.
+///
+/// Shared by `ENTRUST.SIGNING payload.contract_information`, `TRANSACTION.FAIL payload.contract_information`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ContractInformation {
+    /// WeChat Pay contract (agreement) ID.
+    pub contract_id: Option<String>,
+    /// Signing state of the contract.
+    pub contract_status: Option<crate::types::ContractStatus>,
+    /// Time the notification or the object it reports was created.
+    pub create_time: Option<String>,
+}
+impl crate::runtime::FromJson for ContractInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ContractInformation {
+            contract_id: crate::runtime::take_optional(&mut object, "contract_id", at)?,
+            contract_status: crate::runtime::take_optional(
+                &mut object,
+                "contract_status",
+                at,
+            )?,
+            create_time: crate::runtime::take_optional(&mut object, "create_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ContractInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_status",
+            &self.contract_status,
+        );
+        crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ContractInformation);
+impl crate::runtime::Schema for ContractInformation {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "contract_id",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "contract_status",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "create_time",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+impl crate::runtime::JsonResponse for ContractInformation {}
 /// State of the contract.
 ///
 /// Shared by `ENTRUST.TERMINATE payload.contract_state`, `ENTRUST.TERMINATE_INQUIRY payload.contract_state`, `INSURANCE_ENTRUST.RENEW payload.contract_state`, `INSURANCE_ENTRUST.SIGN payload.contract_state`, `INSURANCE_ENTRUST.TERMINATE payload.contract_state`.
@@ -393,17 +566,63 @@ crate::runtime::string_enum!(ContractState);
 /// Information about the termination of the contract.
 ///
 /// Shared by `ENTRUST.SIGN payload.contract_terminate_info`, `INSURANCE_ENTRUST.RENEW payload.contract_terminate_info`, `INSURANCE_ENTRUST.SIGN payload.contract_terminate_info`, `INSURANCE_ENTRUST.TERMINATE payload.contract_terminate_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ContractTerminateInfo {
     /// How the contract was terminated.
-    pub contract_termination_mode: crate::webhook::types::ContractTerminationMode,
+    pub contract_termination_mode: ContractTerminationMode,
     /// Time the contract was terminated.
     pub contract_terminated_time: String,
     /// Remark on why the contract was terminated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_termination_remark: Option<String>,
 }
+impl crate::runtime::FromJson for ContractTerminateInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ContractTerminateInfo {
+            contract_termination_mode: crate::runtime::take(
+                &mut object,
+                "contract_termination_mode",
+                at,
+            )?,
+            contract_terminated_time: crate::runtime::take(
+                &mut object,
+                "contract_terminated_time",
+                at,
+            )?,
+            contract_termination_remark: crate::runtime::take_optional(
+                &mut object,
+                "contract_termination_remark",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ContractTerminateInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "contract_termination_mode",
+            &self.contract_termination_mode,
+        );
+        crate::runtime::put(
+            &mut object,
+            "contract_terminated_time",
+            &self.contract_terminated_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_termination_remark",
+            &self.contract_termination_remark,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ContractTerminateInfo);
 impl crate::runtime::Schema for ContractTerminateInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -488,7 +707,7 @@ crate::runtime::string_enum!(ContractTerminationMode);
 /// The decrypted payload.
 ///
 /// Shared by `CREDIT_REPAYMENT.SIGN_CONTRACT payload`, `CREDIT_REPAYMENT.TERMINATE_CONTRACT payload`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CreditRepayment {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -506,15 +725,12 @@ pub struct CreditRepayment {
     /// Time the contract was signed.
     pub contract_signed_time: String,
     /// Time the contract was terminated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_terminated_time: Option<String>,
     /// How the contract was terminated.
     pub contract_terminated_mode: crate::types::ContractTerminatedMode,
     /// Remark on why the contract was terminated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_termination_remark: Option<String>,
     /// Day of the month on which the repayment is made.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repayment_day: Option<i64>,
     /// Maximum amount of a repayment.
     pub repayment_amount_limit: String,
@@ -523,6 +739,99 @@ pub struct CreditRepayment {
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
 }
+impl crate::runtime::FromJson for CreditRepayment {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CreditRepayment {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+            plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+            out_contract_code: crate::runtime::take(
+                &mut object,
+                "out_contract_code",
+                at,
+            )?,
+            display_name: crate::runtime::take(&mut object, "display_name", at)?,
+            contract_state: crate::runtime::take(&mut object, "contract_state", at)?,
+            contract_signed_time: crate::runtime::take(
+                &mut object,
+                "contract_signed_time",
+                at,
+            )?,
+            contract_terminated_time: crate::runtime::take_optional(
+                &mut object,
+                "contract_terminated_time",
+                at,
+            )?,
+            contract_terminated_mode: crate::runtime::take(
+                &mut object,
+                "contract_terminated_mode",
+                at,
+            )?,
+            contract_termination_remark: crate::runtime::take_optional(
+                &mut object,
+                "contract_termination_remark",
+                at,
+            )?,
+            repayment_day: crate::runtime::take_optional(
+                &mut object,
+                "repayment_day",
+                at,
+            )?,
+            repayment_amount_limit: crate::runtime::take(
+                &mut object,
+                "repayment_amount_limit",
+                at,
+            )?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CreditRepayment {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "out_contract_code", &self.out_contract_code);
+        crate::runtime::put(&mut object, "display_name", &self.display_name);
+        crate::runtime::put(&mut object, "contract_state", &self.contract_state);
+        crate::runtime::put(
+            &mut object,
+            "contract_signed_time",
+            &self.contract_signed_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_terminated_time",
+            &self.contract_terminated_time,
+        );
+        crate::runtime::put(
+            &mut object,
+            "contract_terminated_mode",
+            &self.contract_terminated_mode,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_termination_remark",
+            &self.contract_termination_remark,
+        );
+        crate::runtime::put_optional(&mut object, "repayment_day", &self.repayment_day);
+        crate::runtime::put(
+            &mut object,
+            "repayment_amount_limit",
+            &self.repayment_amount_limit,
+        );
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CreditRepayment);
 impl crate::runtime::Schema for CreditRepayment {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -629,18 +938,45 @@ impl crate::runtime::JsonResponse for CreditRepayment {}
 /// Merchant-defined member-card fields that the user fills in.
 ///
 /// Shared by `BRAND_MEMBER_CARD_SP.USER_CARD.CREATE payload.user_information.custom_field_list`, `BRAND_MEMBER_CARD_SP.USER_CARD.DELETE payload.user_information.custom_field_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CustomFieldList {
     /// Name of the custom field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Values the user chose for the custom field.
     ///
     /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_chosen_values: Option<Vec<crate::runtime::Encrypted>>,
 }
+impl crate::runtime::FromJson for CustomFieldList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CustomFieldList {
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            user_chosen_values: crate::runtime::take_optional(
+                &mut object,
+                "user_chosen_values",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CustomFieldList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(
+            &mut object,
+            "user_chosen_values",
+            &self.user_chosen_values,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CustomFieldList);
 impl crate::runtime::Schema for CustomFieldList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -663,7 +999,7 @@ impl crate::runtime::JsonResponse for CustomFieldList {}
 /// Amount actually deducted.
 ///
 /// Shared by `ENTRUST.SIGN payload.deduct_schedule.deduct_amount`, `ENTRUST.TERMINATE payload.deduct_schedule.deduct_amount`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DeductAmount {
     /// Amount in the smallest unit of the currency (fen for CNY).
@@ -671,6 +1007,27 @@ pub struct DeductAmount {
     /// Currency as an ISO 4217 code (e.g. `CNY`).
     pub currency: String,
 }
+impl crate::runtime::FromJson for DeductAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DeductAmount {
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DeductAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DeductAmount);
 impl crate::runtime::Schema for DeductAmount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -693,26 +1050,67 @@ impl crate::runtime::JsonResponse for DeductAmount {}
 /// Details of each payment collected.
 ///
 /// Shared by `PAYSCORE.USER_CONFIRM payload.collection.details`, `PAYSCORE.USER_PAID payload.collection.details`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Details {
     /// Sequence number of the payment collection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<crate::runtime::Number>,
     /// Amount collected in this payment, in fen.
     pub amount: crate::runtime::Number,
     /// Channel through which the payment was collected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paid_type: Option<String>,
     /// Time the payment was made.
     pub paid_time: String,
     /// WeChat Pay transaction ID of the payment order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
     /// Discounts and coupons applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promotion_detail: Option<Vec<crate::webhook::types::PromotionDetail>>,
+    pub promotion_detail: Option<Vec<DetailsPromotionDetail>>,
 }
+impl crate::runtime::FromJson for Details {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Details {
+            seq: crate::runtime::take_optional(&mut object, "seq", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            paid_type: crate::runtime::take_optional(&mut object, "paid_type", at)?,
+            paid_time: crate::runtime::take(&mut object, "paid_time", at)?,
+            transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "transaction_id",
+                at,
+            )?,
+            promotion_detail: crate::runtime::take_optional(
+                &mut object,
+                "promotion_detail",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Details {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "seq", &self.seq);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "paid_type", &self.paid_type);
+        crate::runtime::put(&mut object, "paid_time", &self.paid_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_id",
+            &self.transaction_id,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "promotion_detail",
+            &self.promotion_detail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Details);
 impl crate::runtime::Schema for Details {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -755,23 +1153,217 @@ impl crate::runtime::Schema for Details {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::webhook::types::PromotionDetail as crate::runtime::Schema>::FIELDS,
+            fields: <DetailsPromotionDetail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse for Details {}
+/// Discounts and coupons applied to the order.
+///
+/// Shared by `PAYSCORE.USER_CONFIRM payload.collection.details.promotion_detail`, `PAYSCORE.USER_PAID payload.collection.details.promotion_detail`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct DetailsPromotionDetail {
+    /// ID of the coupon.
+    pub coupon_id: String,
+    /// Name of the discount.
+    pub name: Option<String>,
+    /// Range the item applies to.
+    pub scope: Option<String>,
+    /// Type of the discount.
+    pub r#type: Option<String>,
+    /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
+    pub amount: crate::runtime::Number,
+    /// ID of the coupon batch (stock).
+    pub stock_id: Option<String>,
+    /// Part of the discount funded by WeChat Pay, in fen.
+    pub wechatpay_contribute: Option<crate::runtime::Number>,
+    /// Part of the discount funded by the merchant, in fen.
+    pub merchant_contribute: Option<crate::runtime::Number>,
+    /// Part of the discount funded by other parties, in fen.
+    pub other_contribute: Option<crate::runtime::Number>,
+    /// Currency as an ISO 4217 code (e.g. `CNY`).
+    pub currency: Option<String>,
+    /// Item-level details of the goods in the order.
+    pub goods_detail: Option<Vec<crate::types::ServiceorderGoodsDetail>>,
+}
+impl crate::runtime::FromJson for DetailsPromotionDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DetailsPromotionDetail {
+            coupon_id: crate::runtime::take(&mut object, "coupon_id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+            wechatpay_contribute: crate::runtime::take_optional(
+                &mut object,
+                "wechatpay_contribute",
+                at,
+            )?,
+            merchant_contribute: crate::runtime::take_optional(
+                &mut object,
+                "merchant_contribute",
+                at,
+            )?,
+            other_contribute: crate::runtime::take_optional(
+                &mut object,
+                "other_contribute",
+                at,
+            )?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            goods_detail: crate::runtime::take_optional(&mut object, "goods_detail", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DetailsPromotionDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "coupon_id", &self.coupon_id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "scope", &self.scope);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "wechatpay_contribute",
+            &self.wechatpay_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "merchant_contribute",
+            &self.merchant_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "other_contribute",
+            &self.other_contribute,
+        );
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        crate::runtime::put_optional(&mut object, "goods_detail", &self.goods_detail);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DetailsPromotionDetail);
+impl crate::runtime::Schema for DetailsPromotionDetail {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "coupon_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "name",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "scope",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "type",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "amount",
+            kind: crate::runtime::Kind::Number,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "stock_id",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "wechatpay_contribute",
+            kind: crate::runtime::Kind::Number,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "merchant_contribute",
+            kind: crate::runtime::Kind::Number,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "other_contribute",
+            kind: crate::runtime::Kind::Number,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "currency",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "goods_detail",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: true,
+            fields: <crate::types::ServiceorderGoodsDetail as crate::runtime::Schema>::FIELDS,
+        },
+    ];
+}
+impl crate::runtime::JsonResponse for DetailsPromotionDetail {}
 /// Information about the device.
 ///
 /// Shared by `ENTRUST.RELEASE payload.device_information`, `ENTRUST.SIGNING payload.device_information`, `TRANSACTION.FAIL payload.device_information`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DeviceInformation {
     /// ID of the device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// IP address of the merchant server that requested the deduction.
     pub payer_total: String,
 }
+impl crate::runtime::FromJson for DeviceInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DeviceInformation {
+            device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+            payer_total: crate::runtime::take(&mut object, "payer_total", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DeviceInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+        crate::runtime::put(&mut object, "payer_total", &self.payer_total);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DeviceInformation);
 impl crate::runtime::Schema for DeviceInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -794,49 +1386,103 @@ impl crate::runtime::JsonResponse for DeviceInformation {}
 /// The decrypted payload.
 ///
 /// Shared by `DISCOUNT_CARD.AGREEMENT_ENDED payload`, `DISCOUNT_CARD.GET_CARD payload`, `DISCOUNT_CARD.SETTLEMENT payload`, `DISCOUNT_CARD.USER_ACCEPTED payload`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiscountCard {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// ID of the card or card template (such as a member card).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_id: Option<String>,
     /// ID of the card template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_template_id: Option<String>,
     /// Time the notification or the object it reports was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
     /// Goals of the card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub objectives: Option<Vec<crate::webhook::types::Objectives>>,
+    pub objectives: Option<Vec<Objectives>>,
     /// The merchant's own number for the card the user received.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_card_code: Option<String>,
     /// Rewards of the card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rewards: Option<Vec<crate::webhook::types::Rewards>>,
+    pub rewards: Option<Vec<Rewards>>,
     /// Current state of the object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// Time period of the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time_range: Option<crate::webhook::types::TimeRange>,
+    pub time_range: Option<TimeRange>,
     /// Total amount, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_amount: Option<String>,
     /// Why the agreement was not fulfilled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unfinished_reason: Option<String>,
 }
+impl crate::runtime::FromJson for DiscountCard {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DiscountCard {
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            card_id: crate::runtime::take_optional(&mut object, "card_id", at)?,
+            card_template_id: crate::runtime::take_optional(
+                &mut object,
+                "card_template_id",
+                at,
+            )?,
+            create_time: crate::runtime::take_optional(&mut object, "create_time", at)?,
+            mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            objectives: crate::runtime::take_optional(&mut object, "objectives", at)?,
+            out_card_code: crate::runtime::take_optional(
+                &mut object,
+                "out_card_code",
+                at,
+            )?,
+            rewards: crate::runtime::take_optional(&mut object, "rewards", at)?,
+            state: crate::runtime::take_optional(&mut object, "state", at)?,
+            time_range: crate::runtime::take_optional(&mut object, "time_range", at)?,
+            total_amount: crate::runtime::take_optional(
+                &mut object,
+                "total_amount",
+                at,
+            )?,
+            unfinished_reason: crate::runtime::take_optional(
+                &mut object,
+                "unfinished_reason",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DiscountCard {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "card_id", &self.card_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "card_template_id",
+            &self.card_template_id,
+        );
+        crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "objectives", &self.objectives);
+        crate::runtime::put_optional(&mut object, "out_card_code", &self.out_card_code);
+        crate::runtime::put_optional(&mut object, "rewards", &self.rewards);
+        crate::runtime::put_optional(&mut object, "state", &self.state);
+        crate::runtime::put_optional(&mut object, "time_range", &self.time_range);
+        crate::runtime::put_optional(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "unfinished_reason",
+            &self.unfinished_reason,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DiscountCard);
 impl crate::runtime::Schema for DiscountCard {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -886,7 +1532,7 @@ impl crate::runtime::Schema for DiscountCard {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::webhook::types::Objectives as crate::runtime::Schema>::FIELDS,
+            fields: <Objectives as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "out_card_code",
@@ -900,7 +1546,7 @@ impl crate::runtime::Schema for DiscountCard {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::webhook::types::Rewards as crate::runtime::Schema>::FIELDS,
+            fields: <Rewards as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "state",
@@ -914,7 +1560,7 @@ impl crate::runtime::Schema for DiscountCard {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::types::TimeRange as crate::runtime::Schema>::FIELDS,
+            fields: <TimeRange as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "total_amount",
@@ -973,7 +1619,7 @@ crate::runtime::string_enum!(EmployeeType);
 /// Amount expected to be deducted.
 ///
 /// Shared by `ENTRUST.SIGN payload.deduct_schedule.estimated_deduct_amount`, `ENTRUST.TERMINATE payload.deduct_schedule.estimated_deduct_amount`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EstimatedDeductAmount {
     /// Amount in the smallest unit of the currency (fen for CNY).
@@ -981,6 +1627,27 @@ pub struct EstimatedDeductAmount {
     /// Currency as an ISO 4217 code (e.g. `CNY`).
     pub currency: String,
 }
+impl crate::runtime::FromJson for EstimatedDeductAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EstimatedDeductAmount {
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EstimatedDeductAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EstimatedDeductAmount);
 impl crate::runtime::Schema for EstimatedDeductAmount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1003,19 +1670,47 @@ impl crate::runtime::JsonResponse for EstimatedDeductAmount {}
 /// The decrypted payload.
 ///
 /// Shared by `FAPIAO.CARD_DISCARDED payload`, `FAPIAO.CARD_INSERTED payload`, `FAPIAO.ISSUED payload`, `FAPIAO.REVERSED payload`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Fapiao {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
     pub mchid: String,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// ID of the invoice application, identifying one issuing operation.
     pub fapiao_apply_id: String,
     /// Information about the invoices.
-    pub fapiao_information: Vec<crate::webhook::types::FapiaoInformation>,
+    pub fapiao_information: Vec<FapiaoInformation>,
 }
+impl crate::runtime::FromJson for Fapiao {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Fapiao {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            fapiao_apply_id: crate::runtime::take(&mut object, "fapiao_apply_id", at)?,
+            fapiao_information: crate::runtime::take(
+                &mut object,
+                "fapiao_information",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Fapiao {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "fapiao_apply_id", &self.fapiao_apply_id);
+        crate::runtime::put(&mut object, "fapiao_information", &self.fapiao_information);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Fapiao);
 impl crate::runtime::Schema for Fapiao {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1044,7 +1739,7 @@ impl crate::runtime::Schema for Fapiao {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: true,
-            fields: <crate::webhook::types::FapiaoInformation as crate::runtime::Schema>::FIELDS,
+            fields: <FapiaoInformation as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -1052,16 +1747,39 @@ impl crate::runtime::JsonResponse for Fapiao {}
 /// Information about the invoices.
 ///
 /// Shared by `FAPIAO.CARD_DISCARDED payload.fapiao_information`, `FAPIAO.CARD_INSERTED payload.fapiao_information`, `FAPIAO.ISSUED payload.fapiao_information`, `FAPIAO.REVERSED payload.fapiao_information`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FapiaoInformation {
     /// The merchant's own ID of the invoice, identifying one invoice.
     pub fapiao_id: String,
     /// State of the invoice.
-    pub fapiao_status: crate::webhook::types::FapiaoStatus,
+    pub fapiao_status: FapiaoStatus,
     /// State of the invoice card.
     pub card_status: crate::types::CardStatus,
 }
+impl crate::runtime::FromJson for FapiaoInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FapiaoInformation {
+            fapiao_id: crate::runtime::take(&mut object, "fapiao_id", at)?,
+            fapiao_status: crate::runtime::take(&mut object, "fapiao_status", at)?,
+            card_status: crate::runtime::take(&mut object, "card_status", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for FapiaoInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "fapiao_id", &self.fapiao_id);
+        crate::runtime::put(&mut object, "fapiao_status", &self.fapiao_status);
+        crate::runtime::put(&mut object, "card_status", &self.card_status);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(FapiaoInformation);
 impl crate::runtime::Schema for FapiaoInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1132,7 +1850,7 @@ crate::runtime::string_enum!(FapiaoStatus);
 /// The decrypted payload.
 ///
 /// Shared by `INSURANCE_ENTRUST.RENEW payload`, `INSURANCE_ENTRUST.SIGN payload`, `INSURANCE_ENTRUST.TERMINATE payload`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InsuranceEntrust {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -1148,7 +1866,7 @@ pub struct InsuranceEntrust {
     /// Name of the insured person shown on the page.
     pub insured_display_name: String,
     /// State of the contract.
-    pub contract_state: crate::webhook::types::ContractState,
+    pub contract_state: ContractState,
     /// Time the contract was signed.
     pub contract_signed_time: String,
     /// Time the contract expires.
@@ -1156,8 +1874,83 @@ pub struct InsuranceEntrust {
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
     /// Information about the termination of the contract.
-    pub contract_terminate_info: crate::webhook::types::ContractTerminateInfo,
+    pub contract_terminate_info: ContractTerminateInfo,
 }
+impl crate::runtime::FromJson for InsuranceEntrust {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InsuranceEntrust {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+            out_contract_code: crate::runtime::take(
+                &mut object,
+                "out_contract_code",
+                at,
+            )?,
+            insured_display_name: crate::runtime::take(
+                &mut object,
+                "insured_display_name",
+                at,
+            )?,
+            contract_state: crate::runtime::take(&mut object, "contract_state", at)?,
+            contract_signed_time: crate::runtime::take(
+                &mut object,
+                "contract_signed_time",
+                at,
+            )?,
+            contract_expired_time: crate::runtime::take(
+                &mut object,
+                "contract_expired_time",
+                at,
+            )?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            contract_terminate_info: crate::runtime::take(
+                &mut object,
+                "contract_terminate_info",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for InsuranceEntrust {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "out_contract_code", &self.out_contract_code);
+        crate::runtime::put(
+            &mut object,
+            "insured_display_name",
+            &self.insured_display_name,
+        );
+        crate::runtime::put(&mut object, "contract_state", &self.contract_state);
+        crate::runtime::put(
+            &mut object,
+            "contract_signed_time",
+            &self.contract_signed_time,
+        );
+        crate::runtime::put(
+            &mut object,
+            "contract_expired_time",
+            &self.contract_expired_time,
+        );
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(
+            &mut object,
+            "contract_terminate_info",
+            &self.contract_terminate_info,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(InsuranceEntrust);
 impl crate::runtime::Schema for InsuranceEntrust {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1235,7 +2028,7 @@ impl crate::runtime::Schema for InsuranceEntrust {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::types::ContractTerminateInfo as crate::runtime::Schema>::FIELDS,
+            fields: <ContractTerminateInfo as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -1243,7 +2036,7 @@ impl crate::runtime::JsonResponse for InsuranceEntrust {}
 /// The decrypted payload.
 ///
 /// Shared by `MCHTRANSFER.AUTHORIZATION.CLOSED payload`, `MCHTRANSFER.AUTHORIZATION.CONFIRMED payload`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchPayment {
     /// The merchant's own number of the authorization.
@@ -1257,13 +2050,57 @@ pub struct MchPayment {
     /// WeChat Pay ID of the authorization.
     pub authorization_id: String,
     /// Current state of the object.
-    pub state: crate::webhook::types::State,
+    pub state: State,
     /// Time the authorization was granted.
     pub authorize_time: String,
     /// Information about the closing of the record.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_info: Option<crate::types::CloseInfo>,
 }
+impl crate::runtime::FromJson for MchPayment {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchPayment {
+            out_authorization_no: crate::runtime::take(
+                &mut object,
+                "out_authorization_no",
+                at,
+            )?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            user_display_name: crate::runtime::take(
+                &mut object,
+                "user_display_name",
+                at,
+            )?,
+            authorization_id: crate::runtime::take(&mut object, "authorization_id", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            authorize_time: crate::runtime::take(&mut object, "authorize_time", at)?,
+            close_info: crate::runtime::take_optional(&mut object, "close_info", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchPayment {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "out_authorization_no",
+            &self.out_authorization_no,
+        );
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "user_display_name", &self.user_display_name);
+        crate::runtime::put(&mut object, "authorization_id", &self.authorization_id);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "authorize_time", &self.authorize_time);
+        crate::runtime::put_optional(&mut object, "close_info", &self.close_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchPayment);
 impl crate::runtime::Schema for MchPayment {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1328,13 +2165,31 @@ impl crate::runtime::JsonResponse for MchPayment {}
 /// Goals of the card.
 ///
 /// Shared by `DISCOUNT_CARD.AGREEMENT_ENDED payload.objectives`, `DISCOUNT_CARD.GET_CARD payload.objectives`, `DISCOUNT_CARD.SETTLEMENT payload.objectives`, `DISCOUNT_CARD.USER_ACCEPTED payload.objectives`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Objectives {
     /// ID of the goal.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objective_id: Option<String>,
 }
+impl crate::runtime::FromJson for Objectives {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Objectives {
+            objective_id: crate::runtime::take_optional(&mut object, "objective_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Objectives {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "objective_id", &self.objective_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Objectives);
 impl crate::runtime::Schema for Objectives {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1350,57 +2205,115 @@ impl crate::runtime::JsonResponse for Objectives {}
 /// The decrypted payload.
 ///
 /// Shared by `PAPAY.SIGN payload`, `PAPAY.TERMINATE payload`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Papay {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
     /// The merchant's own contract (agreement) number, unique within the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_contract_code: Option<String>,
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// How the contract was terminated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contract_termination_mode: Option<
-        crate::webhook::types::PapaySignContractTerminationMode,
-    >,
+    pub contract_termination_mode: Option<PapayContractTerminationMode>,
     /// WeChat Pay contract (agreement) ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_id: Option<String>,
     /// ID of the plan or template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_id: Option<crate::runtime::Number>,
     /// Time of the operation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operate_time: Option<String>,
     /// Time the contract expires.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_expired_time: Option<String>,
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_mchid: Option<String>,
     /// AppID of the service provider's own Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_appid: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// The user's OpenID under the service provider's AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_openid: Option<String>,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
 }
+impl crate::runtime::FromJson for Papay {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Papay {
+            mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            out_contract_code: crate::runtime::take_optional(
+                &mut object,
+                "out_contract_code",
+                at,
+            )?,
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            contract_termination_mode: crate::runtime::take_optional(
+                &mut object,
+                "contract_termination_mode",
+                at,
+            )?,
+            contract_id: crate::runtime::take_optional(&mut object, "contract_id", at)?,
+            plan_id: crate::runtime::take_optional(&mut object, "plan_id", at)?,
+            operate_time: crate::runtime::take_optional(
+                &mut object,
+                "operate_time",
+                at,
+            )?,
+            contract_expired_time: crate::runtime::take_optional(
+                &mut object,
+                "contract_expired_time",
+                at,
+            )?,
+            sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+            sp_appid: crate::runtime::take_optional(&mut object, "sp_appid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            sp_openid: crate::runtime::take_optional(&mut object, "sp_openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Papay {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(
+            &mut object,
+            "out_contract_code",
+            &self.out_contract_code,
+        );
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_termination_mode",
+            &self.contract_termination_mode,
+        );
+        crate::runtime::put_optional(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put_optional(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put_optional(&mut object, "operate_time", &self.operate_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_expired_time",
+            &self.contract_expired_time,
+        );
+        crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put_optional(&mut object, "sp_appid", &self.sp_appid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put_optional(&mut object, "sp_openid", &self.sp_openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Papay);
 impl crate::runtime::Schema for Papay {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1516,7 +2429,7 @@ impl crate::runtime::JsonResponse for Papay {}
 /// Shared by `PAPAY.SIGN payload.contract_termination_mode`, `PAPAY.TERMINATE payload.contract_termination_mode`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum PapaySignContractTerminationMode {
+pub enum PapayContractTerminationMode {
     /// `USER`
     User,
     /// `MERCHANT`
@@ -1526,129 +2439,43 @@ pub enum PapaySignContractTerminationMode {
     /// A value the documentation does not list (yet), kept as received.
     Unknown(crate::UnknownValue),
 }
-impl PapaySignContractTerminationMode {
+impl PapayContractTerminationMode {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            PapaySignContractTerminationMode::User => "USER",
-            PapaySignContractTerminationMode::Merchant => "MERCHANT",
-            PapaySignContractTerminationMode::Platform => "PLATFORM",
-            PapaySignContractTerminationMode::Unknown(value) => value.as_str(),
+            PapayContractTerminationMode::User => "USER",
+            PapayContractTerminationMode::Merchant => "MERCHANT",
+            PapayContractTerminationMode::Platform => "PLATFORM",
+            PapayContractTerminationMode::Unknown(value) => value.as_str(),
         }
     }
 }
-impl From<&str> for PapaySignContractTerminationMode {
+impl From<&str> for PapayContractTerminationMode {
     fn from(value: &str) -> Self {
         match value {
-            "USER" => PapaySignContractTerminationMode::User,
-            "MERCHANT" => PapaySignContractTerminationMode::Merchant,
-            "PLATFORM" => PapaySignContractTerminationMode::Platform,
+            "USER" => PapayContractTerminationMode::User,
+            "MERCHANT" => PapayContractTerminationMode::Merchant,
+            "PLATFORM" => PapayContractTerminationMode::Platform,
             other => {
-                PapaySignContractTerminationMode::Unknown(
+                PapayContractTerminationMode::Unknown(
                     crate::UnknownValue(other.to_owned()),
                 )
             }
         }
     }
 }
-crate::runtime::string_enum!(PapaySignContractTerminationMode);
-/// Information about the parking.
-///
-/// Shared by `TRANSACTION.FAIL payload.parking_info`, `TRANSACTION.PAY_BACK payload.parking_info`, `TRANSACTION.SUCCESS payload.parking_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ParkingInfo {
-    /// ID of the parking entry.
-    pub parking_id: String,
-    /// Licence plate number of the vehicle.
-    pub plate_number: String,
-    /// Color of the licence plate.
-    pub plate_color: crate::types::PlateColor,
-    /// Time the vehicle entered the car park.
-    pub start_time: String,
-    /// Time the vehicle left the car park.
-    pub end_time: String,
-    /// Name of the car park.
-    pub parking_name: String,
-    /// Billed duration, in seconds.
-    pub charging_duration: crate::runtime::Number,
-    /// ID of the device.
-    pub device_id: String,
-}
-impl crate::runtime::Schema for ParkingInfo {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "parking_id",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "plate_number",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "plate_color",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "start_time",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "end_time",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "parking_name",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "charging_duration",
-            kind: crate::runtime::Kind::Number,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "device_id",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for ParkingInfo {}
+crate::runtime::string_enum!(PapayContractTerminationMode);
 /// The decrypted payload.
 ///
 /// Shared by `PAYSCORE.USER_CANCEL_SIGN_PLAN payload`, `PAYSCORE.USER_SIGN_PLAN payload`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payscore {
     /// ID of the signed plan.
     pub sign_plan_id: String,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
     pub service_id: String,
@@ -1659,7 +2486,6 @@ pub struct Payscore {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
     pub appid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// The merchant's own number of the signed plan.
     pub merchant_sign_plan_no: String,
@@ -1670,14 +2496,12 @@ pub struct Payscore {
     /// Sequence number of the plan detail the user is currently at.
     pub going_detail_no: crate::runtime::Number,
     /// Signing state.
-    pub sign_state: crate::webhook::types::SignState,
+    pub sign_state: SignState,
     /// Time the signed plan was cancelled.
     pub cancel_sign_time: String,
     /// Who cancelled the signed plan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cancel_sign_type: Option<crate::webhook::types::CancelSignType>,
+    pub cancel_sign_type: Option<CancelSignType>,
     /// Reason for the cancellation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_reason: Option<String>,
     /// Name of the plan.
     pub plan_name: String,
@@ -1690,10 +2514,117 @@ pub struct Payscore {
     /// Total amount actually charged across the plan, in fen.
     pub total_actual_price: crate::runtime::Number,
     /// Details of the signed plan.
-    pub signed_detail_list: Vec<crate::webhook::types::SignedDetailList>,
+    pub signed_detail_list: Vec<SignedDetailList>,
     /// Time the agreement or plan was signed.
     pub sign_time: String,
 }
+impl crate::runtime::FromJson for Payscore {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payscore {
+            sign_plan_id: crate::runtime::take(&mut object, "sign_plan_id", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+            service_id: crate::runtime::take(&mut object, "service_id", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            merchant_sign_plan_no: crate::runtime::take(
+                &mut object,
+                "merchant_sign_plan_no",
+                at,
+            )?,
+            merchant_callback_url: crate::runtime::take(
+                &mut object,
+                "merchant_callback_url",
+                at,
+            )?,
+            plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+            going_detail_no: crate::runtime::take(&mut object, "going_detail_no", at)?,
+            sign_state: crate::runtime::take(&mut object, "sign_state", at)?,
+            cancel_sign_time: crate::runtime::take(&mut object, "cancel_sign_time", at)?,
+            cancel_sign_type: crate::runtime::take_optional(
+                &mut object,
+                "cancel_sign_type",
+                at,
+            )?,
+            cancel_reason: crate::runtime::take_optional(
+                &mut object,
+                "cancel_reason",
+                at,
+            )?,
+            plan_name: crate::runtime::take(&mut object, "plan_name", at)?,
+            plan_over_time: crate::runtime::take(&mut object, "plan_over_time", at)?,
+            total_origin_price: crate::runtime::take(
+                &mut object,
+                "total_origin_price",
+                at,
+            )?,
+            deduction_quantity: crate::runtime::take(
+                &mut object,
+                "deduction_quantity",
+                at,
+            )?,
+            total_actual_price: crate::runtime::take(
+                &mut object,
+                "total_actual_price",
+                at,
+            )?,
+            signed_detail_list: crate::runtime::take(
+                &mut object,
+                "signed_detail_list",
+                at,
+            )?,
+            sign_time: crate::runtime::take(&mut object, "sign_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payscore {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sign_plan_id", &self.sign_plan_id);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        crate::runtime::put(&mut object, "service_id", &self.service_id);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(
+            &mut object,
+            "merchant_sign_plan_no",
+            &self.merchant_sign_plan_no,
+        );
+        crate::runtime::put(
+            &mut object,
+            "merchant_callback_url",
+            &self.merchant_callback_url,
+        );
+        crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "going_detail_no", &self.going_detail_no);
+        crate::runtime::put(&mut object, "sign_state", &self.sign_state);
+        crate::runtime::put(&mut object, "cancel_sign_time", &self.cancel_sign_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "cancel_sign_type",
+            &self.cancel_sign_type,
+        );
+        crate::runtime::put_optional(&mut object, "cancel_reason", &self.cancel_reason);
+        crate::runtime::put(&mut object, "plan_name", &self.plan_name);
+        crate::runtime::put(&mut object, "plan_over_time", &self.plan_over_time);
+        crate::runtime::put(&mut object, "total_origin_price", &self.total_origin_price);
+        crate::runtime::put(&mut object, "deduction_quantity", &self.deduction_quantity);
+        crate::runtime::put(&mut object, "total_actual_price", &self.total_actual_price);
+        crate::runtime::put(&mut object, "signed_detail_list", &self.signed_detail_list);
+        crate::runtime::put(&mut object, "sign_time", &self.sign_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payscore);
 impl crate::runtime::Schema for Payscore {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1848,7 +2779,7 @@ impl crate::runtime::Schema for Payscore {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: true,
-            fields: <crate::webhook::types::SignedDetailList as crate::runtime::Schema>::FIELDS,
+            fields: <SignedDetailList as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "sign_time",
@@ -1904,17 +2835,14 @@ crate::runtime::string_enum!(PlanDetailState);
 /// The decrypted payload.
 ///
 /// Shared by `PROFITSHARING.RETURN payload`, `PROFITSHARING.SUCCESS payload`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Profitsharing {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_mchid: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// WeChat Pay transaction ID of the payment order.
     pub transaction_id: String,
@@ -1923,10 +2851,43 @@ pub struct Profitsharing {
     /// The merchant's own order number for this order.
     pub out_order_no: String,
     /// Information about the receiver.
-    pub receiver: crate::webhook::types::Receiver,
+    pub receiver: Receiver,
     /// Time the operation completed successfully.
     pub success_time: String,
 }
+impl crate::runtime::FromJson for Profitsharing {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Profitsharing {
+            mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            order_id: crate::runtime::take(&mut object, "order_id", at)?,
+            out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+            receiver: crate::runtime::take(&mut object, "receiver", at)?,
+            success_time: crate::runtime::take(&mut object, "success_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Profitsharing {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "order_id", &self.order_id);
+        crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+        crate::runtime::put(&mut object, "receiver", &self.receiver);
+        crate::runtime::put(&mut object, "success_time", &self.success_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Profitsharing);
 impl crate::runtime::Schema for Profitsharing {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1976,7 +2937,7 @@ impl crate::runtime::Schema for Profitsharing {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::types::Receiver as crate::runtime::Schema>::FIELDS,
+            fields: <Receiver as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "success_time",
@@ -1990,48 +2951,94 @@ impl crate::runtime::Schema for Profitsharing {
 impl crate::runtime::JsonResponse for Profitsharing {}
 /// Discounts and coupons applied to the order.
 ///
-/// Shared by `PAYSCORE.USER_CONFIRM payload.collection.details.promotion_detail`, `PAYSCORE.USER_PAID payload.collection.details.promotion_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Shared by `ENTRUST.RELEASE payload.promotion_detail`, `ENTRUST.SIGNING payload.promotion_detail`.
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PromotionDetail {
     /// ID of the coupon.
-    pub coupon_id: String,
+    pub coupon_id: Option<String>,
     /// Name of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Range the item applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
+    pub scope: Option<crate::types::Scope>,
     /// Type of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
+    pub r#type: Option<crate::types::MicropayTransactionsPayDetail2Type>,
     /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
-    pub amount: crate::runtime::Number,
+    pub amount: Option<crate::runtime::Number>,
     /// ID of the coupon batch (stock).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stock_id: Option<String>,
     /// Part of the discount funded by WeChat Pay, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wechatpay_contribute: Option<crate::runtime::Number>,
     /// Part of the discount funded by the merchant, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_contribute: Option<crate::runtime::Number>,
     /// Part of the discount funded by other parties, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_contribute: Option<crate::runtime::Number>,
-    /// Currency as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Item-level details of the goods in the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_detail: Option<Vec<crate::types::ServiceorderGoodsDetail>>,
 }
+impl crate::runtime::FromJson for PromotionDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PromotionDetail {
+            coupon_id: crate::runtime::take_optional(&mut object, "coupon_id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+            wechatpay_contribute: crate::runtime::take_optional(
+                &mut object,
+                "wechatpay_contribute",
+                at,
+            )?,
+            merchant_contribute: crate::runtime::take_optional(
+                &mut object,
+                "merchant_contribute",
+                at,
+            )?,
+            other_contribute: crate::runtime::take_optional(
+                &mut object,
+                "other_contribute",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PromotionDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "coupon_id", &self.coupon_id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "scope", &self.scope);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "wechatpay_contribute",
+            &self.wechatpay_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "merchant_contribute",
+            &self.merchant_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "other_contribute",
+            &self.other_contribute,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PromotionDetail);
 impl crate::runtime::Schema for PromotionDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
             name: "coupon_id",
             kind: crate::runtime::Kind::String,
-            required: true,
+            required: false,
             array: false,
             fields: &[],
         },
@@ -2059,7 +3066,7 @@ impl crate::runtime::Schema for PromotionDetail {
         crate::runtime::FieldSchema {
             name: "amount",
             kind: crate::runtime::Kind::Number,
-            required: true,
+            required: false,
             array: false,
             fields: &[],
         },
@@ -2091,31 +3098,17 @@ impl crate::runtime::Schema for PromotionDetail {
             array: false,
             fields: &[],
         },
-        crate::runtime::FieldSchema {
-            name: "currency",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "goods_detail",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: true,
-            fields: <crate::types::ServiceorderGoodsDetail as crate::runtime::Schema>::FIELDS,
-        },
     ];
 }
 impl crate::runtime::JsonResponse for PromotionDetail {}
 /// Information about the receiver.
 ///
-/// Shared by `PROFITSHARING.RETURN payload.receiver`, `PROFITSHARING.SUCCESS payload.receiver`, `TRANSACTION.SUCCESS payload.receiver`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Shared by `PROFITSHARING.RETURN payload.receiver`, `PROFITSHARING.SUCCESS payload.receiver`.
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Receiver {
     /// Type of the receiver.
-    pub r#type: crate::webhook::types::Type,
+    pub r#type: Type,
     /// Account of the receiver (a merchant ID or an OpenID, depending on the receiver type).
     pub account: String,
     /// Amount moved for this receiver, in fen.
@@ -2123,6 +3116,31 @@ pub struct Receiver {
     /// Description of the profit sharing or return.
     pub description: String,
 }
+impl crate::runtime::FromJson for Receiver {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Receiver {
+            r#type: crate::runtime::take(&mut object, "type", at)?,
+            account: crate::runtime::take(&mut object, "account", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Receiver {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "account", &self.account);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "description", &self.description);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Receiver);
 impl crate::runtime::Schema for Receiver {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2159,7 +3177,7 @@ impl crate::runtime::JsonResponse for Receiver {}
 /// Amount of the recharge.
 ///
 /// Shared by `RECHARGE.CLOSED payload.recharge_amount`, `RECHARGE.SUCCESS payload.recharge_amount`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RechargeAmount {
     /// Amount in the smallest unit of the currency (fen for CNY).
@@ -2167,6 +3185,27 @@ pub struct RechargeAmount {
     /// Currency as an ISO 4217 code (e.g. `CNY`).
     pub currency: String,
 }
+impl crate::runtime::FromJson for RechargeAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RechargeAmount {
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for RechargeAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(RechargeAmount);
 impl crate::runtime::Schema for RechargeAmount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2226,13 +3265,31 @@ crate::runtime::string_enum!(RefundStatus);
 /// Rewards of the card.
 ///
 /// Shared by `DISCOUNT_CARD.AGREEMENT_ENDED payload.rewards`, `DISCOUNT_CARD.GET_CARD payload.rewards`, `DISCOUNT_CARD.SETTLEMENT payload.rewards`, `DISCOUNT_CARD.USER_ACCEPTED payload.rewards`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Rewards {
     /// ID of the reward.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reward_id: Option<String>,
 }
+impl crate::runtime::FromJson for Rewards {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Rewards {
+            reward_id: crate::runtime::take_optional(&mut object, "reward_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Rewards {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "reward_id", &self.reward_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Rewards);
 impl crate::runtime::Schema for Rewards {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2511,7 +3568,7 @@ crate::runtime::string_enum!(SignState);
 /// Details of the signed plan.
 ///
 /// Shared by `PAYSCORE.USER_CANCEL_SIGN_PLAN payload.signed_detail_list`, `PAYSCORE.USER_SIGN_PLAN payload.signed_detail_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SignedDetailList {
     /// Sequence number of the plan detail, starting from 1.
@@ -2519,21 +3576,18 @@ pub struct SignedDetailList {
     /// Original price before the discount, in fen.
     pub original_price: crate::runtime::Number,
     /// Description of the discount of this plan detail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_discount_description: Option<String>,
     /// Amount actually paid for this plan detail, in fen.
     pub actual_price: crate::runtime::Number,
     /// State of the plan detail.
-    pub plan_detail_state: crate::webhook::types::PlanDetailState,
+    pub plan_detail_state: PlanDetailState,
     /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     /// The merchant's own order number for this plan detail.
     pub merchant_plan_detail_no: String,
     /// Name of the plan detail.
     pub plan_detail_name: String,
     /// Amount actually paid for the order of this plan detail, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual_pay_price: Option<crate::runtime::Number>,
     /// Time this plan detail was used.
     pub use_time: String,
@@ -2542,6 +3596,75 @@ pub struct SignedDetailList {
     /// Time of the cancellation.
     pub cancel_time: String,
 }
+impl crate::runtime::FromJson for SignedDetailList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SignedDetailList {
+            plan_detail_no: crate::runtime::take(&mut object, "plan_detail_no", at)?,
+            original_price: crate::runtime::take(&mut object, "original_price", at)?,
+            plan_discount_description: crate::runtime::take_optional(
+                &mut object,
+                "plan_discount_description",
+                at,
+            )?,
+            actual_price: crate::runtime::take(&mut object, "actual_price", at)?,
+            plan_detail_state: crate::runtime::take(
+                &mut object,
+                "plan_detail_state",
+                at,
+            )?,
+            order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+            merchant_plan_detail_no: crate::runtime::take(
+                &mut object,
+                "merchant_plan_detail_no",
+                at,
+            )?,
+            plan_detail_name: crate::runtime::take(&mut object, "plan_detail_name", at)?,
+            actual_pay_price: crate::runtime::take_optional(
+                &mut object,
+                "actual_pay_price",
+                at,
+            )?,
+            use_time: crate::runtime::take(&mut object, "use_time", at)?,
+            complete_time: crate::runtime::take(&mut object, "complete_time", at)?,
+            cancel_time: crate::runtime::take(&mut object, "cancel_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SignedDetailList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "plan_detail_no", &self.plan_detail_no);
+        crate::runtime::put(&mut object, "original_price", &self.original_price);
+        crate::runtime::put_optional(
+            &mut object,
+            "plan_discount_description",
+            &self.plan_discount_description,
+        );
+        crate::runtime::put(&mut object, "actual_price", &self.actual_price);
+        crate::runtime::put(&mut object, "plan_detail_state", &self.plan_detail_state);
+        crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+        crate::runtime::put(
+            &mut object,
+            "merchant_plan_detail_no",
+            &self.merchant_plan_detail_no,
+        );
+        crate::runtime::put(&mut object, "plan_detail_name", &self.plan_detail_name);
+        crate::runtime::put_optional(
+            &mut object,
+            "actual_pay_price",
+            &self.actual_pay_price,
+        );
+        crate::runtime::put(&mut object, "use_time", &self.use_time);
+        crate::runtime::put(&mut object, "complete_time", &self.complete_time);
+        crate::runtime::put(&mut object, "cancel_time", &self.cancel_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SignedDetailList);
 impl crate::runtime::Schema for SignedDetailList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2667,16 +3790,35 @@ crate::runtime::string_enum!(State);
 /// Time period of the service.
 ///
 /// Shared by `DISCOUNT_CARD.AGREEMENT_ENDED payload.time_range`, `DISCOUNT_CARD.GET_CARD payload.time_range`, `DISCOUNT_CARD.SETTLEMENT payload.time_range`, `DISCOUNT_CARD.USER_ACCEPTED payload.time_range`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TimeRange {
     /// Start time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub begin_time: Option<String>,
     /// End time of the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
 }
+impl crate::runtime::FromJson for TimeRange {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TimeRange {
+            begin_time: crate::runtime::take_optional(&mut object, "begin_time", at)?,
+            end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TimeRange {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "begin_time", &self.begin_time);
+        crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TimeRange);
 impl crate::runtime::Schema for TimeRange {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2698,7 +3840,7 @@ impl crate::runtime::Schema for TimeRange {
 impl crate::runtime::JsonResponse for TimeRange {}
 /// State of the payment transaction.
 ///
-/// Shared by `TRANSACTION.INDUSTRY_FAILED payload.trade_state`, `TRANSACTION.INDUSTRY_SUCCESS payload.trade_state`.
+/// Shared by `ENTRUST.RELEASE payload.trade_state`, `ENTRUST.SIGNING payload.trade_state`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TradeState {
@@ -2710,8 +3852,6 @@ pub enum TradeState {
     Accepted,
     /// `PAY_FAIL`
     PayFail,
-    /// `PAY_BACK`
-    PayBack,
     /// A value the documentation does not list (yet), kept as received.
     Unknown(crate::UnknownValue),
 }
@@ -2723,7 +3863,6 @@ impl TradeState {
             TradeState::Refund => "REFUND",
             TradeState::Accepted => "ACCEPTED",
             TradeState::PayFail => "PAY_FAIL",
-            TradeState::PayBack => "PAY_BACK",
             TradeState::Unknown(value) => value.as_str(),
         }
     }
@@ -2735,7 +3874,6 @@ impl From<&str> for TradeState {
             "REFUND" => TradeState::Refund,
             "ACCEPTED" => TradeState::Accepted,
             "PAY_FAIL" => TradeState::PayFail,
-            "PAY_BACK" => TradeState::PayBack,
             other => TradeState::Unknown(crate::UnknownValue(other.to_owned())),
         }
     }
@@ -2744,7 +3882,7 @@ crate::runtime::string_enum!(TradeState);
 /// The decrypted payload.
 ///
 /// Shared by `TRANSACTION.INDUSTRY_FAILED payload`, `TRANSACTION.INDUSTRY_SUCCESS payload`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Transaction {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -2752,44 +3890,111 @@ pub struct Transaction {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
     pub appid: String,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// WeChat Pay transaction ID of the payment order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
     /// Payment method (trade type) of the transaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_type: Option<String>,
     /// State of the payment transaction.
-    pub trade_state: crate::webhook::types::TradeState,
+    pub trade_state: TransactionTradeState,
     /// Description of the transaction state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_state_desc: Option<String>,
     /// Bank the payment or account belongs to, as a bank type code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_type: Option<String>,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// Information about the paying user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payer: Option<crate::types::TransactionsIdPayer>,
+    pub payer: Option<crate::types::TransactionsIdResponsePayer>,
     /// Amount information of the order or record.
-    pub amount: crate::webhook::types::TransactionIndustryFailedAmount,
+    pub amount: TransactionAmount,
     /// Information about the device.
     pub device_info: crate::types::DeviceInfo,
     /// Discounts and coupons applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promotion_detail: Option<Vec<crate::types::TransactionsPromotionDetail>>,
+    pub promotion_detail: Option<Vec<TransactionPromotionDetail>>,
 }
+impl crate::runtime::FromJson for Transaction {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Transaction {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "transaction_id",
+                at,
+            )?,
+            trade_type: crate::runtime::take_optional(&mut object, "trade_type", at)?,
+            trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+            trade_state_desc: crate::runtime::take_optional(
+                &mut object,
+                "trade_state_desc",
+                at,
+            )?,
+            bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            payer: crate::runtime::take_optional(&mut object, "payer", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            device_info: crate::runtime::take(&mut object, "device_info", at)?,
+            promotion_detail: crate::runtime::take_optional(
+                &mut object,
+                "promotion_detail",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Transaction {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_id",
+            &self.transaction_id,
+        );
+        crate::runtime::put_optional(&mut object, "trade_type", &self.trade_type);
+        crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "trade_state_desc",
+            &self.trade_state_desc,
+        );
+        crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put_optional(&mut object, "payer", &self.payer);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "device_info", &self.device_info);
+        crate::runtime::put_optional(
+            &mut object,
+            "promotion_detail",
+            &self.promotion_detail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Transaction);
 impl crate::runtime::Schema for Transaction {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2881,14 +4086,14 @@ impl crate::runtime::Schema for Transaction {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::TransactionsIdPayer as crate::runtime::Schema>::FIELDS,
+            fields: <crate::types::TransactionsIdResponsePayer as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "amount",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::types::TransactionIndustryFailedAmount as crate::runtime::Schema>::FIELDS,
+            fields: <TransactionAmount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "device_info",
@@ -2902,7 +4107,7 @@ impl crate::runtime::Schema for Transaction {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::types::TransactionsPromotionDetail as crate::runtime::Schema>::FIELDS,
+            fields: <TransactionPromotionDetail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -2910,21 +4115,52 @@ impl crate::runtime::JsonResponse for Transaction {}
 /// Amount information of the order or record.
 ///
 /// Shared by `TRANSACTION.INDUSTRY_FAILED payload.amount`, `TRANSACTION.INDUSTRY_SUCCESS payload.amount`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct TransactionIndustryFailedAmount {
+pub struct TransactionAmount {
     /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
     pub total: crate::runtime::Number,
     /// Amount the user actually paid, in the smallest unit of the payer currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_total: Option<crate::runtime::Number>,
     /// Discount on the order, in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_total: Option<crate::runtime::Number>,
     /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
     pub currency: String,
 }
-impl crate::runtime::Schema for TransactionIndustryFailedAmount {
+impl crate::runtime::FromJson for TransactionAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionAmount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            payer_total: crate::runtime::take_optional(&mut object, "payer_total", at)?,
+            discount_total: crate::runtime::take_optional(
+                &mut object,
+                "discount_total",
+                at,
+            )?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TransactionAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put_optional(&mut object, "payer_total", &self.payer_total);
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_total",
+            &self.discount_total,
+        );
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TransactionAmount);
+impl crate::runtime::Schema for TransactionAmount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
             name: "total",
@@ -2956,10 +4192,209 @@ impl crate::runtime::Schema for TransactionIndustryFailedAmount {
         },
     ];
 }
-impl crate::runtime::JsonResponse for TransactionIndustryFailedAmount {}
+impl crate::runtime::JsonResponse for TransactionAmount {}
+/// Discounts and coupons applied to the order.
+///
+/// Shared by `TRANSACTION.INDUSTRY_FAILED payload.promotion_detail`, `TRANSACTION.INDUSTRY_SUCCESS payload.promotion_detail`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct TransactionPromotionDetail {
+    /// ID of the coupon.
+    pub coupon_id: Option<String>,
+    /// Name of the discount.
+    pub name: Option<String>,
+    /// Range the item applies to.
+    pub scope: Option<crate::types::Scope>,
+    /// Type of the discount.
+    pub r#type: Option<String>,
+    /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
+    pub amount: Option<crate::runtime::Number>,
+    /// ID of the coupon batch (stock).
+    pub stock_id: Option<String>,
+    /// Part of the discount funded by WeChat Pay, in fen.
+    pub wechatpay_contribute: Option<crate::runtime::Number>,
+    /// Part of the discount funded by the merchant, in fen.
+    pub merchant_contribute: Option<crate::runtime::Number>,
+    /// Part of the discount funded by other parties, in fen.
+    pub other_contribute: Option<crate::runtime::Number>,
+}
+impl crate::runtime::FromJson for TransactionPromotionDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionPromotionDetail {
+            coupon_id: crate::runtime::take_optional(&mut object, "coupon_id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+            wechatpay_contribute: crate::runtime::take_optional(
+                &mut object,
+                "wechatpay_contribute",
+                at,
+            )?,
+            merchant_contribute: crate::runtime::take_optional(
+                &mut object,
+                "merchant_contribute",
+                at,
+            )?,
+            other_contribute: crate::runtime::take_optional(
+                &mut object,
+                "other_contribute",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TransactionPromotionDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "coupon_id", &self.coupon_id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "scope", &self.scope);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "wechatpay_contribute",
+            &self.wechatpay_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "merchant_contribute",
+            &self.merchant_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "other_contribute",
+            &self.other_contribute,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TransactionPromotionDetail);
+impl crate::runtime::Schema for TransactionPromotionDetail {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "coupon_id",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "name",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "scope",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "type",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "amount",
+            kind: crate::runtime::Kind::Number,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "stock_id",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "wechatpay_contribute",
+            kind: crate::runtime::Kind::Number,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "merchant_contribute",
+            kind: crate::runtime::Kind::Number,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "other_contribute",
+            kind: crate::runtime::Kind::Number,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+impl crate::runtime::JsonResponse for TransactionPromotionDetail {}
+/// State of the payment transaction.
+///
+/// Shared by `TRANSACTION.INDUSTRY_FAILED payload.trade_state`, `TRANSACTION.INDUSTRY_SUCCESS payload.trade_state`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransactionTradeState {
+    /// `SUCCESS`
+    Success,
+    /// `REFUND`
+    Refund,
+    /// `ACCEPTED`
+    Accepted,
+    /// `PAY_FAIL`
+    PayFail,
+    /// `PAY_BACK`
+    PayBack,
+    /// A value the documentation does not list (yet), kept as received.
+    Unknown(crate::UnknownValue),
+}
+impl TransactionTradeState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            TransactionTradeState::Success => "SUCCESS",
+            TransactionTradeState::Refund => "REFUND",
+            TransactionTradeState::Accepted => "ACCEPTED",
+            TransactionTradeState::PayFail => "PAY_FAIL",
+            TransactionTradeState::PayBack => "PAY_BACK",
+            TransactionTradeState::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl From<&str> for TransactionTradeState {
+    fn from(value: &str) -> Self {
+        match value {
+            "SUCCESS" => TransactionTradeState::Success,
+            "REFUND" => TransactionTradeState::Refund,
+            "ACCEPTED" => TransactionTradeState::Accepted,
+            "PAY_FAIL" => TransactionTradeState::PayFail,
+            "PAY_BACK" => TransactionTradeState::PayBack,
+            other => {
+                TransactionTradeState::Unknown(crate::UnknownValue(other.to_owned()))
+            }
+        }
+    }
+}
+crate::runtime::string_enum!(TransactionTradeState);
 /// Type of the receiver.
 ///
-/// Shared by `PROFITSHARING.RETURN payload.receiver.type`, `PROFITSHARING.SUCCESS payload.receiver.type`, `TRANSACTION.SUCCESS payload.receiver.type`.
+/// Shared by `PROFITSHARING.RETURN payload.receiver.type`, `PROFITSHARING.SUCCESS payload.receiver.type`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Type {
@@ -2993,11 +4428,10 @@ crate::runtime::string_enum!(Type);
 /// The decrypted payload.
 ///
 /// Shared by `BRAND_MEMBER_CARD_SP.USER_CARD.CREATE payload`, `BRAND_MEMBER_CARD_SP.USER_CARD.DELETE payload`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UserCard {
     /// Code of the user's member card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_card_code: Option<String>,
     /// ID of the card or card template (such as a member card).
     pub card_id: String,
@@ -3014,34 +4448,121 @@ pub struct UserCard {
     /// The user's mobile phone number.
     ///
     /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<crate::runtime::Encrypted>,
     /// Member level.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
     /// Validity period of the member card.
     pub valid_date_information: crate::types::ValidDateInformation,
     /// Time the user received the member card.
     pub pickup_time: String,
     /// Personal information the user filled in when opening the member card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_information: Option<crate::webhook::types::UserInformation>,
+    pub user_information: Option<UserInformation>,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// State of the user's member card.
-    pub user_card_state: crate::webhook::types::UserCardState,
+    pub user_card_state: UserCardState,
     /// Why the item was invalidated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalid_reason: Option<String>,
     /// Time the item was invalidated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalid_time: Option<String>,
     /// Time the notification or the object it reports was created.
     pub create_time: String,
     /// Time the record was last modified.
     pub modify_time: String,
 }
+impl crate::runtime::FromJson for UserCard {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UserCard {
+            user_card_code: crate::runtime::take_optional(
+                &mut object,
+                "user_card_code",
+                at,
+            )?,
+            card_id: crate::runtime::take(&mut object, "card_id", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            card_color: crate::runtime::take(&mut object, "card_color", at)?,
+            card_picture_url: crate::runtime::take(&mut object, "card_picture_url", at)?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            card_type: crate::runtime::take(&mut object, "card_type", at)?,
+            phone_number: crate::runtime::take_optional(
+                &mut object,
+                "phone_number",
+                at,
+            )?,
+            level: crate::runtime::take_optional(&mut object, "level", at)?,
+            valid_date_information: crate::runtime::take(
+                &mut object,
+                "valid_date_information",
+                at,
+            )?,
+            pickup_time: crate::runtime::take(&mut object, "pickup_time", at)?,
+            user_information: crate::runtime::take_optional(
+                &mut object,
+                "user_information",
+                at,
+            )?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            user_card_state: crate::runtime::take(&mut object, "user_card_state", at)?,
+            invalid_reason: crate::runtime::take_optional(
+                &mut object,
+                "invalid_reason",
+                at,
+            )?,
+            invalid_time: crate::runtime::take_optional(
+                &mut object,
+                "invalid_time",
+                at,
+            )?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            modify_time: crate::runtime::take(&mut object, "modify_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for UserCard {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "user_card_code",
+            &self.user_card_code,
+        );
+        crate::runtime::put(&mut object, "card_id", &self.card_id);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "card_color", &self.card_color);
+        crate::runtime::put(&mut object, "card_picture_url", &self.card_picture_url);
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        crate::runtime::put(&mut object, "card_type", &self.card_type);
+        crate::runtime::put_optional(&mut object, "phone_number", &self.phone_number);
+        crate::runtime::put_optional(&mut object, "level", &self.level);
+        crate::runtime::put(
+            &mut object,
+            "valid_date_information",
+            &self.valid_date_information,
+        );
+        crate::runtime::put(&mut object, "pickup_time", &self.pickup_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "user_information",
+            &self.user_information,
+        );
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put(&mut object, "user_card_state", &self.user_card_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "invalid_reason",
+            &self.invalid_reason,
+        );
+        crate::runtime::put_optional(&mut object, "invalid_time", &self.invalid_time);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "modify_time", &self.modify_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(UserCard);
 impl crate::runtime::Schema for UserCard {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3126,7 +4647,7 @@ impl crate::runtime::Schema for UserCard {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::types::UserInformation as crate::runtime::Schema>::FIELDS,
+            fields: <UserInformation as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "attach",
@@ -3221,16 +4742,51 @@ crate::runtime::string_enum!(UserCardState);
 /// Personal information the user filled in when opening the member card.
 ///
 /// Shared by `BRAND_MEMBER_CARD_SP.USER_CARD.CREATE payload.user_information`, `BRAND_MEMBER_CARD_SP.USER_CARD.DELETE payload.user_information`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UserInformation {
     /// Common member-card fields, provided by the platform, that the user fills in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub common_field_list: Option<Vec<crate::types::CommonFieldList>>,
     /// Merchant-defined member-card fields that the user fills in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_field_list: Option<Vec<crate::webhook::types::CustomFieldList>>,
+    pub custom_field_list: Option<Vec<CustomFieldList>>,
 }
+impl crate::runtime::FromJson for UserInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UserInformation {
+            common_field_list: crate::runtime::take_optional(
+                &mut object,
+                "common_field_list",
+                at,
+            )?,
+            custom_field_list: crate::runtime::take_optional(
+                &mut object,
+                "custom_field_list",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for UserInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "common_field_list",
+            &self.common_field_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "custom_field_list",
+            &self.custom_field_list,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(UserInformation);
 impl crate::runtime::Schema for UserInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3245,7 +4801,7 @@ impl crate::runtime::Schema for UserInformation {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::webhook::types::CustomFieldList as crate::runtime::Schema>::FIELDS,
+            fields: <CustomFieldList as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -3253,7 +4809,7 @@ impl crate::runtime::JsonResponse for UserInformation {}
 /// The decrypted payload.
 ///
 /// Shared by `VIOLATION.APPEAL payload`, `VIOLATION.INTERCEPT payload`, `VIOLATION.PUNISH payload`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Violation {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -3269,10 +4825,47 @@ pub struct Violation {
     /// Description of the penalty.
     pub punish_description: String,
     /// Type of risk.
-    pub risk_type: crate::webhook::types::RiskType,
+    pub risk_type: RiskType,
     /// `risk_description`
     pub risk_description: String,
 }
+impl crate::runtime::FromJson for Violation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Violation {
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            company_name: crate::runtime::take(&mut object, "company_name", at)?,
+            record_id: crate::runtime::take(&mut object, "record_id", at)?,
+            punish_plan: crate::runtime::take(&mut object, "punish_plan", at)?,
+            punish_time: crate::runtime::take(&mut object, "punish_time", at)?,
+            punish_description: crate::runtime::take(
+                &mut object,
+                "punish_description",
+                at,
+            )?,
+            risk_type: crate::runtime::take(&mut object, "risk_type", at)?,
+            risk_description: crate::runtime::take(&mut object, "risk_description", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Violation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "company_name", &self.company_name);
+        crate::runtime::put(&mut object, "record_id", &self.record_id);
+        crate::runtime::put(&mut object, "punish_plan", &self.punish_plan);
+        crate::runtime::put(&mut object, "punish_time", &self.punish_time);
+        crate::runtime::put(&mut object, "punish_description", &self.punish_description);
+        crate::runtime::put(&mut object, "risk_type", &self.risk_type);
+        crate::runtime::put(&mut object, "risk_description", &self.risk_description);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Violation);
 impl crate::runtime::Schema for Violation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -5,7 +5,7 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::{doc, has_struct, is_enum, names, path_tokens, prose, value_type, Place};
+use super::{doc, has_struct, is_enum, names, prose, value_type, Place, Scope};
 use crate::ir::{Encoding, Encryption, Field, Type};
 
 /// One member of a builder.
@@ -42,13 +42,11 @@ enum Shape {
     NestedList { built: TokenStream, builder: TokenStream },
 }
 
-fn shape(member: &Member<'_>) -> Shape {
+fn shape(member: &Member<'_>, scope: Scope<'_>) -> Shape {
     let field = member.field;
     if has_struct(field, member.place) {
-        let (_, path, _) = names(field);
-        let path = path.expect("structures are typed");
-        let built = path_tokens(path);
-        let builder = path_tokens(&format!("{path}Builder"));
+        let built = scope.name(field, "");
+        let builder = scope.name(field, "Builder");
         return match field.ty {
             Type::ObjectArray => Shape::NestedList { built, builder },
             Type::String if !member.multipart => {
@@ -66,8 +64,7 @@ fn shape(member: &Member<'_>) -> Shape {
     }
     if field.ty.is_array() {
         let item = match field.ty {
-            Type::StringArray if is_enum(field) => path_tokens(names(field).1.expect("enums are typed")),
-            Type::IntegerArray if is_enum(field) => path_tokens(names(field).1.expect("enums are typed")),
+            Type::StringArray | Type::IntegerArray if is_enum(field) => scope.name(field, ""),
             Type::StringArray if field.encrypted == Some(Encryption::RsaPubkey) => quote! { crate::runtime::Sensitive },
             Type::StringArray => quote! { String },
             Type::IntegerArray => quote! { i64 },
@@ -77,7 +74,7 @@ fn shape(member: &Member<'_>) -> Shape {
         };
         return Shape::Values(item);
     }
-    Shape::Value(value_type(field, member.place, false))
+    Shape::Value(value_type(field, member.place, false, scope))
 }
 
 fn setter_doc(member: &Member<'_>) -> TokenStream {
@@ -96,7 +93,7 @@ fn setter_doc(member: &Member<'_>) -> TokenStream {
 
 /// The builder of `name`: struct, setters, `build()`, the `Builder` impl; with `base_uri` for a
 /// request whose operation names its host.
-pub fn builder(name: &Ident, members: &[Member<'_>], base_uri: Option<&str>, cfg: &TokenStream) -> TokenStream {
+pub fn builder(name: &Ident, members: &[Member<'_>], base_uri: Option<&str>, cfg: &TokenStream, scope: Scope<'_>) -> TokenStream {
     let builder = format_ident!("{}Builder", name);
     let mut slots = Vec::new();
     let mut setters = Vec::new();
@@ -111,7 +108,7 @@ pub fn builder(name: &Ident, members: &[Member<'_>], base_uri: Option<&str>, cfg
         let wire = &field.name;
         let doc = setter_doc(member);
         let set_doc = format!(" Sets or clears [`{plain}`](Self::{field_ident}) with a built value.");
-        match shape(member) {
+        match shape(member, scope) {
             Shape::Value(ty) => {
                 slots.push(quote! { #field_ident: Option<#ty> });
                 setters.push(quote! {
@@ -179,7 +176,7 @@ pub fn builder(name: &Ident, members: &[Member<'_>], base_uri: Option<&str>, cfg
                 });
             }
         }
-        let (check, init) = build_member(member, &field_ident, wire);
+        let (check, init) = build_member(member, &field_ident, wire, scope);
         if check.is_some() {
             uses_context = true;
         }
@@ -245,9 +242,9 @@ pub fn builder(name: &Ident, members: &[Member<'_>], base_uri: Option<&str>, cfg
 }
 
 /// The check of one member in `build_at` (if it needs one) and its initialiser.
-fn build_member(member: &Member<'_>, field_ident: &Ident, wire: &str) -> (Option<TokenStream>, TokenStream) {
+fn build_member(member: &Member<'_>, field_ident: &Ident, wire: &str, scope: Scope<'_>) -> (Option<TokenStream>, TokenStream) {
     let take = quote! { self.#field_ident };
-    match (shape(member), member.required) {
+    match (shape(member, scope), member.required) {
         (Shape::Value(_) | Shape::Values(_), true) => {
             let check = if member.path { quote! { path_value } } else { quote! { required } };
             (
@@ -294,14 +291,14 @@ fn build_member(member: &Member<'_>, field_ident: &Ident, wire: &str) -> (Option
 
 /// A request body structure's builder, and the conversion that lets its parent's setter take a
 /// built value.
-pub fn structure(name: &Ident, fields: &[Field], cfg: &TokenStream) -> TokenStream {
+pub fn structure(name: &Ident, fields: &[Field], cfg: &TokenStream, scope: Scope<'_>) -> TokenStream {
     let members: Vec<Member<'_>> = fields.iter().map(Member::body).collect();
-    let builder_tokens = builder(name, &members, None, cfg);
+    let builder_tokens = builder(name, &members, None, cfg, scope);
     let builder = format_ident!("{}Builder", name);
     let conversions = members.iter().map(|member| {
         let (field_ident, _, _) = names(member.field);
         let value = quote! { value.#field_ident };
-        let converted = match (shape(member), member.required) {
+        let converted = match (shape(member, scope), member.required) {
             (Shape::Value(_) | Shape::Values(_), true) => quote! { Some(#value) },
             (Shape::Value(_) | Shape::Values(_), false) => value,
             (Shape::Nested { wrap: Some(_), .. }, true) => quote! { Some(#value.0.into()) },

@@ -53,7 +53,9 @@ pub fn files(api: &Api, options: &Options<'_>) -> Result<Files, String> {
             Job::Node(node) => render(&node.file(), node_rs(node, &local), &node.sources()),
             Job::Types(module, defs) => {
                 let file = format!("src/{}.rs", module.join("/"));
-                let items = defs.iter().map(|def| types::type_def(def));
+                let path = module.join("::");
+                let scope = super::Scope { module: &path, local: false };
+                let items = defs.iter().map(|def| types::type_def(def, scope));
                 let doc = format!(" Types shared by several operations{}.", if module.len() > 1 { " of this family" } else { "" });
                 render(&file, quote! { #![doc = #doc] #(#items)* }, "the pages that use them")
             }
@@ -88,7 +90,7 @@ fn cargo_toml(api: &Api, options: &Options<'_>) -> String {
     out += &format!(
         "[package]\nname = \"{crate_name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\nlicense = \"MIT OR Apache-2.0\"\ndescription = \"WeChat Pay APIv3 operations, generated from the documentation tables\"\n\n"
     );
-    out += &format!("[dependencies]\nwechatpay-runtime = {runtime}\nserde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\n\n");
+    out += &format!("[dependencies]\nwechatpay-runtime = {runtime}\nserde_json = \"1\"\n\n");
     out += "[features]\ndefault = []\n";
     out += &format!("full = [{}]\n", full.join(", "));
     for family in &families {

@@ -79,6 +79,34 @@ fn names(field: &Field) -> (Ident, Option<&str>, &[String]) {
     (ident(&rust.field), rust.type_path.as_deref(), &rust.variants)
 }
 
+/// Where code is emitted, which decides how a type is named there.
+#[derive(Clone, Copy)]
+pub struct Scope<'a> {
+    /// The module, e.g. `v3::pay::types`.
+    pub module: &'a str,
+    /// An operation's or notification's module: every type it uses is in scope there under its
+    /// local name (defined there, or re-exported).
+    pub local: bool,
+}
+
+impl Scope<'_> {
+    /// The tokens naming `field`'s type here (its builder with `suffix = "Builder"`): its local
+    /// name, its bare name in its own module, else its path from the crate root.
+    fn name(&self, field: &Field, suffix: &str) -> TokenStream {
+        let rust = field.rust.as_ref().expect("the naming pass names every field");
+        let path = rust.type_path.as_deref().expect("the field has a generated type");
+        let local = rust.type_name.as_deref().expect("the field has a generated type");
+        let own = path.rsplit_once("::").is_some_and(|(module, _)| module == self.module);
+        if self.local || own {
+            let name = if self.local { local } else { path.rsplit("::").next().unwrap_or(path) };
+            let name = ident(&format!("{name}{suffix}"));
+            quote! { #name }
+        } else {
+            path_tokens(&format!("{path}{suffix}"))
+        }
+    }
+}
+
 /// Where a field sits, which decides its Rust shape.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Place {
@@ -98,14 +126,11 @@ fn is_enum(field: &Field) -> bool {
     !names(field).2.is_empty()
 }
 
-/// The Rust type of a field's value (without `Option`). With `builder`, nested structures are
-/// their builders.
-fn value_type(field: &Field, place: Place, builder: bool) -> TokenStream {
-    let (_, path, _) = names(field);
+/// The Rust type of a field's value (without `Option`) in `scope`. With `builder`, nested
+/// structures are their builders.
+fn value_type(field: &Field, place: Place, builder: bool, scope: Scope<'_>) -> TokenStream {
     if has_struct(field, place) {
-        let path = path.expect("structures are typed");
-        let path = if builder { format!("{path}Builder") } else { path.to_owned() };
-        let name = path_tokens(&path);
+        let name = scope.name(field, if builder { "Builder" } else { "" });
         return match field.ty {
             Type::ObjectArray => quote! { Vec<#name> },
             Type::String if builder => quote! { #name },
@@ -118,7 +143,7 @@ fn value_type(field: &Field, place: Place, builder: bool) -> TokenStream {
     }
     let scalar = |ty: Type| -> TokenStream {
         if is_enum(field) {
-            return path_tokens(path.expect("enums are typed"));
+            return scope.name(field, "");
         }
         match ty {
             Type::String if field.encrypted == Some(Encryption::RsaPubkey) && place == Place::Response => {
@@ -148,13 +173,55 @@ fn value_type(field: &Field, place: Place, builder: bool) -> TokenStream {
     }
 }
 
-/// `#[serde(rename = "wire")]` when the Rust identifier differs from the documented name.
-fn rename(field: &Field) -> Option<TokenStream> {
-    let (field_ident, _, _) = names(field);
-    (field_ident.to_string().trim_start_matches("r#") != field.name).then(|| {
-        let wire = &field.name;
-        quote! { #[serde(rename = #wire)] }
-    })
+/// A member converted to and from JSON: its field, its key, and whether it is required.
+pub struct JsonMember {
+    pub ident: Ident,
+    pub key: String,
+    pub required: bool,
+}
+
+/// `impl FromJson`: each member taken from its key (see `runtime::json` for why not serde's
+/// derive), then anything left over ignored.
+fn from_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenStream {
+    let takes = members.iter().map(|JsonMember { ident, key, required }| {
+        if *required {
+            quote! { #ident: crate::runtime::take(&mut object, #key, at)? }
+        } else {
+            quote! { #ident: crate::runtime::take_optional(&mut object, #key, at)? }
+        }
+    });
+    let (object, at) = if members.is_empty() { (quote! { _object }, quote! { at }) } else { (quote! { mut object }, quote! { at }) };
+    quote! {
+        #cfg
+        impl crate::runtime::FromJson for #name {
+            fn from_json(value: serde_json::Value, #at: &str) -> Result<Self, crate::runtime::DecodeError> {
+                let #object = crate::runtime::object(value, at)?;
+                Ok(#name { #(#takes,)* })
+            }
+        }
+    }
+}
+
+/// `impl ToJson`: each member under its key, unset optional ones left out.
+fn to_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenStream {
+    let puts = members.iter().map(|JsonMember { ident, key, required }| {
+        if *required {
+            quote! { crate::runtime::put(&mut object, #key, &self.#ident); }
+        } else {
+            quote! { crate::runtime::put_optional(&mut object, #key, &self.#ident); }
+        }
+    });
+    let object = if members.is_empty() { quote! { object } } else { quote! { mut object } };
+    quote! {
+        #cfg
+        impl crate::runtime::ToJson for #name {
+            fn to_json(&self) -> serde_json::Value {
+                let #object = serde_json::Map::new();
+                #(#puts)*
+                serde_json::Value::Object(object)
+            }
+        }
+    }
 }
 
 /// The doc comment of a struct field: its description, and what the wire does with it.

@@ -8,12 +8,14 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::builders::{builder, Member};
-use super::{doc, field_doc, ident, names, path_tokens, rename, types, value_type, Place};
+use super::{doc, field_doc, from_json, ident, names, path_tokens, to_json, types, value_type, JsonMember, Place, Scope};
 use crate::ir::{Encryption, Field, Filled, Method, Operation, Response, Type, TypeDef};
 
 /// The module `pub mod get { … }` of one operation; `local` are the types defined in it.
 pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
     let method = ident(op.method.as_str());
+    let module = op.module.join("::");
+    let scope = Scope { module: &module, local: true };
     let members = members(op);
     let has_json = op.request.json.is_some();
     let fields = members.iter().map(|member| {
@@ -22,29 +24,15 @@ pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
         let ty = if member.multipart && field.name == "file" && field.ty == Type::Object && !super::has_struct(field, Place::Request) {
             quote! { crate::runtime::File }
         } else if member.multipart {
-            value_type_plain(field)
+            value_type_plain(field, scope)
         } else {
-            value_type(field, member.place, false)
+            value_type(field, member.place, false, scope)
         };
         let doc = field_doc(field, member.place);
-        let rename = rename(field);
-        // The JSON body's fields serialise under their names; the other parts are read (by
-        // `registry`'s `request_from_json`) under `path.…`, `query.…`, `headers.…` (see
-        // `runtime::erased`), so that a name used in two parts stays two fields.
-        let serde = match (member.part, member.required) {
-            ("json", true) => quote! { #rename },
-            ("json", false) => quote! { #rename #[serde(default, skip_serializing_if = "Option::is_none")] },
-            (part, required) => {
-                let key = format!("{part}.{}", field.name);
-                let default = (!required).then(|| quote! { default, });
-                let skip = has_json.then(|| quote! { , skip_serializing });
-                quote! { #[serde(#default rename = #key #skip)] }
-            }
-        };
         if member.required {
-            quote! { #doc #serde pub #field_ident: #ty }
+            quote! { #doc pub #field_ident: #ty }
         } else {
-            quote! { #doc #serde pub #field_ident: Option<#ty> }
+            quote! { #doc pub #field_ident: Option<#ty> }
         }
     });
     let base = op.request.base_uri.as_ref().map(|b| b.default.clone().unwrap_or_default());
@@ -55,20 +43,39 @@ pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
             format!("Sends to this host instead of the one the documentation names (`{url}`).")
         };
         let doc = doc(&text);
-        let skip = has_json.then(|| quote! { , skip_serializing });
-        quote! { #doc #[serde(default #skip)] pub base_uri: Option<String>, }
+        quote! { #doc pub base_uri: Option<String>, }
     });
-    let derive = if has_json {
-        quote! { #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)] }
-    } else {
-        quote! { #[derive(Clone, Debug, PartialEq, serde::Deserialize)] }
-    };
-    let request_builder = builder(&format_ident!("Request"), &members, base.as_deref(), &TokenStream::new());
+    // The request reads its JSON body's fields by their names and the other parts' as
+    // `path.…`, `query.…`, `headers.…`, `body.…` (what `registry`'s `request_from_json` makes of
+    // the documentation's layout), so a name used in two parts stays two fields; it writes only
+    // its JSON body.
+    let request_ident = format_ident!("Request");
+    let mut read: Vec<JsonMember> = members
+        .iter()
+        .map(|m| JsonMember {
+            ident: names(m.field).0,
+            key: if m.part == "json" { m.field.name.clone() } else { format!("{}.{}", m.part, m.field.name) },
+            required: m.required,
+        })
+        .collect();
+    if base.is_some() {
+        read.push(JsonMember { ident: format_ident!("base_uri"), key: "base_uri".into(), required: false });
+    }
+    let from = from_json(&request_ident, &read, &TokenStream::new());
+    let to = has_json.then(|| {
+        let body: Vec<JsonMember> = members
+            .iter()
+            .filter(|m| m.part == "json")
+            .map(|m| JsonMember { ident: names(m.field).0, key: m.field.name.clone(), required: m.required })
+            .collect();
+        to_json(&request_ident, &body, &TokenStream::new())
+    });
+    let request_builder = builder(&format_ident!("Request"), &members, base.as_deref(), &TokenStream::new(), scope);
     let operation_impl = operation_impl(op, &members);
     let paged = paged(op, &members);
     let info = info(op);
     let (response, reexports) = uses(op);
-    let local_types = local.iter().map(|def| types::type_def(def));
+    let local_types = local.iter().map(|def| types::type_def(def, scope));
     let title = format!(" {}", op.title);
     let text = operation_doc(op);
     let docs = doc(&text);
@@ -80,13 +87,15 @@ pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
             #(#reexports)*
 
             /// The request: path, query, header and body fields side by side.
-            #derive
+            #[derive(Clone, Debug, PartialEq)]
             #[non_exhaustive]
             pub struct Request {
                 #(#fields,)*
                 #base_member
             }
 
+            #from
+            #to
             #request_builder
             #operation_impl
             #paged
@@ -98,10 +107,11 @@ pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
 }
 
 /// The multipart `meta` part: the structure itself (sent as JSON text), or a plain value.
-fn value_type_plain(field: &Field) -> TokenStream {
-    match names(field).1 {
-        Some(path) if super::has_struct(field, Place::Request) => path_tokens(path),
-        _ => value_type(field, Place::Request, false),
+fn value_type_plain(field: &Field, scope: Scope<'_>) -> TokenStream {
+    if super::has_struct(field, Place::Request) {
+        scope.name(field, "")
+    } else {
+        value_type(field, Place::Request, false, scope)
     }
 }
 
@@ -151,13 +161,13 @@ fn members(op: &Operation) -> Vec<Member<'_>> {
 fn uses(op: &Operation) -> (TokenStream, Vec<TokenStream>) {
     let own = op.module.join("::");
     let mut reexports: BTreeMap<String, String> = BTreeMap::new();
-    let mut collect = |fields: &[Field]| collect_shared(fields, &own, &mut reexports);
+    let mut collect = |fields: &[Field], builders: bool| collect_shared(fields, &own, builders, &mut reexports);
     let r = &op.request;
-    collect(&r.path_params);
-    collect(&r.query);
-    collect(&r.headers);
+    collect(&r.path_params, false);
+    collect(&r.query, false);
+    collect(&r.headers, false);
     for part in [&r.json, &r.multipart].into_iter().flatten() {
-        collect(&part.fields);
+        collect(&part.fields, true);
     }
     let response = match &op.response {
         Response::Empty => quote! {
@@ -169,7 +179,7 @@ fn uses(op: &Operation) -> (TokenStream, Vec<TokenStream>) {
             pub type Response = crate::runtime::ByteStream;
         },
         Response::Json { fields } => {
-            collect(fields);
+            collect(fields, false);
             match &op.response_type {
                 Some(path) if !defined_in(path, &own) => {
                     let path = path_tokens(path);
@@ -186,17 +196,21 @@ pub fn defined_in(path: &str, module: &str) -> bool {
     path.rsplit_once("::").is_some_and(|(m, _)| m == module)
 }
 
-/// Shared types (defined outside `own`) of these fields and their members: local name → path.
-pub fn collect_shared(fields: &[Field], own: &str, out: &mut BTreeMap<String, String>) {
+/// Shared types (defined outside `own`) of these fields and their members: local name → path;
+/// with `builders` (request body fields), the builders of structures too.
+pub fn collect_shared(fields: &[Field], own: &str, builders: bool, out: &mut BTreeMap<String, String>) {
     for field in fields {
         if let Some(rust) = &field.rust {
             if let (Some(name), Some(path)) = (&rust.type_name, &rust.type_path) {
                 if !defined_in(path, own) {
                     out.insert(name.clone(), path.clone());
+                    if builders && super::has_struct(field, Place::Request) {
+                        out.insert(format!("{name}Builder"), format!("{path}Builder"));
+                    }
                 }
             }
         }
-        collect_shared(&field.children, own, out);
+        collect_shared(&field.children, own, builders, out);
     }
 }
 
@@ -280,7 +294,7 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
     let query = params(&op.request.query);
     let headers = params(&op.request.headers);
     let body = if op.request.json.is_some() {
-        quote! { serde_json::to_vec(self).map(crate::runtime::Body::Json) }
+        quote! { serde_json::to_vec(&crate::runtime::ToJson::to_json(self)).map(crate::runtime::Body::Json) }
     } else if let Some(multipart) = &op.request.multipart {
         let part = |name: &str| {
             let member = members.iter().find(|m| m.multipart && m.field.name == name)?;
@@ -289,13 +303,13 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
         match (part("file"), part("meta")) {
             (Some((file, true)), Some((meta, true))) => quote! {
                 Ok(crate::runtime::Body::Multipart(crate::runtime::Multipart {
-                    meta: serde_json::to_string(&self.#meta)?,
+                    meta: serde_json::to_string(&crate::runtime::ToJson::to_json(&self.#meta))?,
                     file: self.#file.clone(),
                 }))
             },
             (Some((file, _)), Some((meta, _))) => quote! {
                 Ok(crate::runtime::Body::Multipart(crate::runtime::Multipart {
-                    meta: serde_json::to_string(&self.#meta)?,
+                    meta: serde_json::to_string(&crate::runtime::ToJson::to_json(&self.#meta))?,
                     file: self.#file.clone().unwrap_or_default(),
                 }))
             },

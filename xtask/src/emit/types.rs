@@ -3,14 +3,15 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::{builders, doc, field_doc, has_struct, ident, names, path_tokens, prose, rename, value_type, Place};
+use super::{builders, doc, field_doc, from_json, has_struct, ident, names, prose, to_json, value_type, JsonMember, Place, Scope};
 use crate::ir::{Field, Type, TypeDef, TypeKind};
 use crate::naming::enum_values;
 
-/// The items of one type: the struct (with its schema and builder as needed) or the enum.
-pub fn type_def(def: &TypeDef) -> TokenStream {
+/// The items of one type: the struct (with its schema and builder as needed) or the enum, in
+/// `scope`.
+pub fn type_def(def: &TypeDef, scope: Scope<'_>) -> TokenStream {
     match def.kind {
-        TypeKind::Struct => structure(def),
+        TypeKind::Struct => structure(def, scope),
         TypeKind::Enum => enumeration(def),
     }
 }
@@ -51,34 +52,41 @@ fn place(def: &TypeDef) -> Place {
     }
 }
 
-fn structure(def: &TypeDef) -> TokenStream {
+fn structure(def: &TypeDef, scope: Scope<'_>) -> TokenStream {
     let cfg = cfg(def);
     let name = ident(&def.name);
     let fields = &def.shape.children;
     let place = place(def);
     let members = fields.iter().map(|field| {
         let (field_ident, _, _) = names(field);
-        let ty = value_type(field, place, false);
+        let ty = value_type(field, place, false, scope);
         let doc = field_doc(field, place);
-        let rename = rename(field);
         if field.required {
-            quote! { #doc #rename pub #field_ident: #ty }
+            quote! { #doc pub #field_ident: #ty }
         } else {
-            quote! { #doc #rename #[serde(default, skip_serializing_if = "Option::is_none")] pub #field_ident: Option<#ty> }
+            quote! { #doc pub #field_ident: Option<#ty> }
         }
     });
+    let json: Vec<JsonMember> =
+        fields.iter().map(|field| JsonMember { ident: names(field).0, key: field.name.clone(), required: field.required }).collect();
+    let from = from_json(&name, &json, &cfg);
+    let to = to_json(&name, &json, &cfg);
     let doc = type_doc(def);
-    let schema = def.response.then(|| schema(&name, fields, &cfg));
-    let builder = def.request.then(|| builders::structure(&name, fields, &cfg));
+    let schema = def.response.then(|| schema(&name, fields, &cfg, scope));
+    let builder = def.request.then(|| builders::structure(&name, fields, &cfg, scope));
     let page = page_impl(&name, fields, &cfg);
     quote! {
         #doc
         #cfg
-        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
         pub struct #name {
             #(#members,)*
         }
+        #from
+        #to
+        #cfg
+        crate::runtime::json_serde!(#name);
         #schema
         #builder
         #page
@@ -86,8 +94,8 @@ fn structure(def: &TypeDef) -> TokenStream {
 }
 
 /// The schema lenient decoding follows, and the response marker.
-fn schema(name: &Ident, fields: &[Field], cfg: &TokenStream) -> TokenStream {
-    let entries = fields.iter().map(|field| field_schema(field));
+fn schema(name: &Ident, fields: &[Field], cfg: &TokenStream, scope: Scope<'_>) -> TokenStream {
+    let entries = fields.iter().map(|field| field_schema(field, scope));
     quote! {
         #cfg
         impl crate::runtime::Schema for #name {
@@ -98,13 +106,12 @@ fn schema(name: &Ident, fields: &[Field], cfg: &TokenStream) -> TokenStream {
     }
 }
 
-fn field_schema(field: &Field) -> TokenStream {
+fn field_schema(field: &Field, scope: Scope<'_>) -> TokenStream {
     let wire = &field.name;
     let required = field.required;
     let array = field.ty.is_array();
-    let (_, path, _) = names(field);
     let (kind, members) = if has_struct(field, Place::Response) && field.ty != Type::String {
-        let path = path_tokens(path.expect("structures are typed"));
+        let path = scope.name(field, "");
         (quote! { Object }, quote! { <#path as crate::runtime::Schema>::FIELDS })
     } else {
         let kind = match field.ty {

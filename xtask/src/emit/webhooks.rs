@@ -7,14 +7,14 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::operations::{collect_shared, defined_in, page_url, reexports_tokens};
-use super::{doc, ident, path_tokens, types};
+use super::{doc, ident, path_tokens, types, Scope};
 use crate::ir::{Api, Notification, TypeDef};
 
 /// `src/webhook/v3/<event>.rs`.
 pub fn notification(n: &Notification, local: &[&TypeDef]) -> TokenStream {
     let own = n.module.join("::");
     let mut reexports = BTreeMap::new();
-    collect_shared(&n.payload, &own, &mut reexports);
+    collect_shared(&n.payload, &own, false, &mut reexports);
     let payload = match (&n.untyped, &n.payload_type) {
         (Some(reason), _) => {
             let doc = doc(&format!("The decrypted payload, untyped: {reason}"));
@@ -27,7 +27,8 @@ pub fn notification(n: &Notification, local: &[&TypeDef]) -> TokenStream {
         _ => TokenStream::new(),
     };
     let reexports = reexports_tokens(reexports);
-    let local_types = local.iter().map(|def| types::type_def(def));
+    let scope = Scope { module: &own, local: true };
+    let local_types = local.iter().map(|def| types::type_def(def, scope));
     let event_types = &n.event_types;
     let mut module_doc = format!("`{}`", n.event_type);
     if !n.title.is_empty() {

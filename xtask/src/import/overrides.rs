@@ -46,6 +46,25 @@ pub struct PageOverride {
     pub insert: Vec<Insert>,
     #[serde(default)]
     pub accept: Vec<String>,
+    /// Replaces a whole table (the response, or a notification's payload) with a shared fragment.
+    pub replace: Option<Replace>,
+}
+
+/// `replace = { table = "response", method = "get", with = "transaction.md", upstream = "…" }`:
+/// the rows of `with` (in `specs/overrides/`) replace the table's rows; `upstream` is the
+/// fingerprint of the rows replaced (names, types and attributes, not descriptions), so that an
+/// upstream change of them fails the import until the override is reviewed.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replace {
+    /// `response` (an operation's response table) or `payload` (a notification's decrypted
+    /// resource: the rows under `resource.ciphertext`).
+    pub table: String,
+    /// The operation's method, on a page with several.
+    pub method: Option<String>,
+    /// The fragment file, relative to `specs/overrides/`.
+    pub with: String,
+    pub upstream: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -115,9 +134,10 @@ impl Overrides {
 }
 
 impl PageOverride {
-    /// Applies the row edits and insertions to a parsed page. An edit that finds no row of its
-    /// name at its line is an error: the page changed upstream and the override needs review.
-    pub fn apply(&self, page: &mut Page) -> Result<(), PageError> {
+    /// Applies the row edits, insertions and the table replacement to a parsed page; `fragments`
+    /// is the folder of replacement tables. An edit that finds no row of its name at its line is
+    /// an error: the page changed upstream and the override needs review.
+    pub fn apply(&self, page: &mut Page, fragments: &Path) -> Result<(), PageError> {
         let stale = |line: usize, message: String| PageError {
             file: self.file.clone(),
             line,
@@ -177,6 +197,59 @@ impl PageOverride {
             })?;
             table.rows.insert(index + 1, row);
         }
+        if let Some(replace) = &self.replace {
+            self.replace(page, replace, fragments)?;
+        }
+        Ok(())
+    }
+
+    fn replace(&self, page: &mut Page, replace: &Replace, fragments: &Path) -> Result<(), PageError> {
+        let error = |message: String| PageError { file: self.file.clone(), line: 0, message };
+        let file = fragments.join(&replace.with);
+        let text = std::fs::read_to_string(&file).map_err(|e| error(format!("{}: {e}", file.display())))?;
+        let (fragment, errors) = parse::parse(&text);
+        if let Some(e) = errors.first() {
+            return Err(PageError { file: file.display().to_string(), line: e.line, message: e.message.clone() });
+        }
+        let rows = fragment
+            .blocks
+            .into_iter()
+            .find_map(|block| match block {
+                Block::Table(table) => Some(table.rows),
+                _ => None,
+            })
+            .ok_or_else(|| error(format!("{} holds no table", file.display())))?;
+        let (table, range, indent) = match replace.table.as_str() {
+            "response" => {
+                let table = response_table(page, replace.method.as_deref()).ok_or_else(|| error("no response table to replace".into()))?;
+                let range = 0..table.rows.len();
+                (table, range, 0)
+            }
+            "payload" => payload_rows(page).ok_or_else(|| error("no `resource.ciphertext` structure to replace".into()))?,
+            other => return Err(error(format!("`replace.table = \"{other}\"`: expected `response` or `payload`"))),
+        };
+        let found = fingerprint(&table.rows[range.clone()]);
+        if replace.upstream.is_empty() {
+            return Err(error(format!("the override has no `upstream` fingerprint yet: the rows it replaces have `{found}`")));
+        }
+        if found != replace.upstream {
+            return Err(error(format!(
+                "override no longer applies (the replaced rows changed upstream: their fingerprint is now `{found}`): the page changed upstream; review the override"
+            )));
+        }
+        let line = table.rows.get(range.start).map(row_line).unwrap_or(table.line);
+        let shifted = rows.into_iter().map(|mut row| {
+            if let Row::Field(field) = &mut row {
+                let own: usize = parse::attr(&field.name_attrs, "data-indent").and_then(|a| a.value.as_deref()?.parse().ok()).unwrap_or(0);
+                field.name_attrs.retain(|a| a.key != "data-indent");
+                if own + indent > 0 {
+                    field.name_attrs.push(Attr { key: "data-indent".into(), value: Some((own + indent).to_string()) });
+                }
+                field.line = line;
+            }
+            row
+        });
+        table.rows.splice(range, shifted.collect::<Vec<_>>());
         Ok(())
     }
 
@@ -184,6 +257,64 @@ impl PageOverride {
     pub fn accepts(&self, warning: &str) -> bool {
         self.accept.iter().any(|a| warning.contains(a.as_str()))
     }
+}
+
+/// The response table of the section of `method` (or the page's first).
+fn response_table<'a>(page: &'a mut Page, method: Option<&str>) -> Option<&'a mut parse::Table> {
+    let mut in_section = method.is_none();
+    for block in &mut page.blocks {
+        match block {
+            Block::Heading { anchor: Some(anchor), .. } if anchor != "mix" => in_section = method.is_none_or(|m| m == anchor),
+            Block::Table(table) if in_section && table.kind == parse::TableKind::Response => return Some(table),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The rows of a notification's payload: after the sub-structure line that follows
+/// `resource.ciphertext`, as long as they are nested deeper than the ciphertext.
+fn payload_rows(page: &mut Page) -> Option<(&mut parse::Table, std::ops::Range<usize>, usize)> {
+    let indent = |row: &Row| match row {
+        Row::Field(field) => parse::attr(&field.name_attrs, "data-indent").and_then(|a| a.value.as_deref()?.parse::<usize>().ok()).unwrap_or(0),
+        _ => usize::MAX,
+    };
+    page.blocks.iter_mut().find_map(|block| {
+        let Block::Table(table) = block else { return None };
+        let cipher = table.rows.iter().position(|r| matches!(r, Row::Field(f) if f.name == "ciphertext"))?;
+        let base = indent(&table.rows[cipher]);
+        let start = cipher + 1 + usize::from(matches!(table.rows.get(cipher + 1), Some(Row::SubStructure { .. })));
+        let end = (start..table.rows.len()).find(|&i| indent(&table.rows[i]) <= base).unwrap_or(table.rows.len());
+        Some((table, start..end, base + 1))
+    })
+}
+
+/// A fingerprint of rows' facts (names, types, attributes; not descriptions): FNV-1a, 64 bits.
+/// Not for security: it only notices that upstream changed the rows an override replaces.
+fn fingerprint(rows: &[Row]) -> String {
+    let mut hash: u64 = 0xcbf29ce484222325;
+    let mut eat = |text: &str| {
+        for byte in text.bytes().chain([0]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x100000001b3);
+        }
+    };
+    for row in rows {
+        match row {
+            Row::Field(field) => {
+                eat(&field.name);
+                eat(&field.ty);
+                for attr in field.name_attrs.iter().chain(&field.ty_attrs).filter(|a| a.key != "data-tooltip") {
+                    eat(&attr.key);
+                    eat(attr.value.as_deref().unwrap_or_default());
+                }
+            }
+            Row::SubStructure { .. } => eat("|sub"),
+            Row::Empty { .. } => eat("|empty"),
+            Row::Stream { .. } => eat("|stream"),
+        }
+    }
+    format!("fnv1a64:{hash:016x}")
 }
 
 fn row_line(row: &Row) -> usize {

@@ -185,11 +185,11 @@ crate::runtime::string_enum!(ReqScene);
 /// The response.
 ///
 /// Shared by `GET /v3/aggracct-bc/wb-channel/bank-channel-account/rename/{application_id} response`, `POST /v3/aggracct-bc/wb-channel/bank-channel-account/rename response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct WbChannelBankChannelAccountRenameResponse {
     /// Type of change.
-    pub change_scene: crate::v3::aggracct_bc::types::ChangeScene,
+    pub change_scene: ChangeScene,
     /// ID of the application.
     pub application_id: String,
     /// The merchant's own request or application number for this operation, used to make it idempotent.
@@ -205,17 +205,55 @@ pub struct WbChannelBankChannelAccountRenameResponse {
     /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
     pub new_account_name: crate::runtime::Encrypted,
     /// State of the application.
-    pub application_state: crate::v3::aggracct_bc::types::ApplicationState,
+    pub application_state: ApplicationState,
     /// Time the operation finished.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_time: Option<String>,
     /// Error code of the failure.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_code: Option<String>,
     /// Error message of the failure.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_msg: Option<String>,
 }
+impl crate::runtime::FromJson for WbChannelBankChannelAccountRenameResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(WbChannelBankChannelAccountRenameResponse {
+            change_scene: crate::runtime::take(&mut object, "change_scene", at)?,
+            application_id: crate::runtime::take(&mut object, "application_id", at)?,
+            out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            bal_account_no: crate::runtime::take(&mut object, "bal_account_no", at)?,
+            new_account_name: crate::runtime::take(&mut object, "new_account_name", at)?,
+            application_state: crate::runtime::take(
+                &mut object,
+                "application_state",
+                at,
+            )?,
+            finish_time: crate::runtime::take_optional(&mut object, "finish_time", at)?,
+            fail_code: crate::runtime::take_optional(&mut object, "fail_code", at)?,
+            fail_msg: crate::runtime::take_optional(&mut object, "fail_msg", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for WbChannelBankChannelAccountRenameResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "change_scene", &self.change_scene);
+        crate::runtime::put(&mut object, "application_id", &self.application_id);
+        crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "bal_account_no", &self.bal_account_no);
+        crate::runtime::put(&mut object, "new_account_name", &self.new_account_name);
+        crate::runtime::put(&mut object, "application_state", &self.application_state);
+        crate::runtime::put_optional(&mut object, "finish_time", &self.finish_time);
+        crate::runtime::put_optional(&mut object, "fail_code", &self.fail_code);
+        crate::runtime::put_optional(&mut object, "fail_msg", &self.fail_msg);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(WbChannelBankChannelAccountRenameResponse);
 impl crate::runtime::Schema for WbChannelBankChannelAccountRenameResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -294,45 +332,109 @@ impl crate::runtime::JsonResponse for WbChannelBankChannelAccountRenameResponse 
 /// The response.
 ///
 /// Shared by `GET /v3/aggracct-bc/wb-channel/special-reduction/{out_request_no} response`, `POST /v3/aggracct-bc/wb-channel/special-reduction response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct WbChannelSpecialReductionResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
     /// ID of the ledger account.
     ///
     /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bal_account_no: Option<crate::runtime::Encrypted>,
     /// The merchant's own request or application number for this operation, used to make it idempotent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_request_no: Option<String>,
     /// Type of the special reduction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reduction_type: Option<crate::v3::aggracct_bc::types::ReductionType>,
+    pub reduction_type: Option<ReductionType>,
     /// Amount in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Current state of the object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<crate::types::WbChannelSpecialReductionState>,
+    pub state: Option<crate::types::WbChannelSpecialReductionResponseState>,
     /// Reason for the operation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// `quota_change_no`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quota_change_no: Option<String>,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// `fail_time`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_time: Option<String>,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fail_reason: Option<crate::v3::aggracct_bc::types::FailReason>,
+    pub fail_reason: Option<FailReason>,
 }
+impl crate::runtime::FromJson for WbChannelSpecialReductionResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(WbChannelSpecialReductionResponse {
+            mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            bal_account_no: crate::runtime::take_optional(
+                &mut object,
+                "bal_account_no",
+                at,
+            )?,
+            out_request_no: crate::runtime::take_optional(
+                &mut object,
+                "out_request_no",
+                at,
+            )?,
+            reduction_type: crate::runtime::take_optional(
+                &mut object,
+                "reduction_type",
+                at,
+            )?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            state: crate::runtime::take_optional(&mut object, "state", at)?,
+            reason: crate::runtime::take_optional(&mut object, "reason", at)?,
+            quota_change_no: crate::runtime::take_optional(
+                &mut object,
+                "quota_change_no",
+                at,
+            )?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            fail_time: crate::runtime::take_optional(&mut object, "fail_time", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for WbChannelSpecialReductionResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(
+            &mut object,
+            "bal_account_no",
+            &self.bal_account_no,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "out_request_no",
+            &self.out_request_no,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "reduction_type",
+            &self.reduction_type,
+        );
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "state", &self.state);
+        crate::runtime::put_optional(&mut object, "reason", &self.reason);
+        crate::runtime::put_optional(
+            &mut object,
+            "quota_change_no",
+            &self.quota_change_no,
+        );
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put_optional(&mut object, "fail_time", &self.fail_time);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(WbChannelSpecialReductionResponse);
 impl crate::runtime::Schema for WbChannelSpecialReductionResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

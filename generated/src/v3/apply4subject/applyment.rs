@@ -40,15 +40,33 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::types::ApplymentApplymentState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay ID of the application.
-        #[serde(default, rename = "query.applyment_id")]
         pub applyment_id: Option<String>,
         /// The merchant's own application number, unique within the merchant.
-        #[serde(default, rename = "query.business_code")]
         pub business_code: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                applyment_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.applyment_id",
+                    at,
+                )?,
+                business_code: crate::runtime::take_optional(
+                    &mut object,
+                    "query.business_code",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -151,21 +169,67 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// State of the application.
-        pub applyment_state: crate::types::ApplymentApplymentState,
+        pub applyment_state: ApplymentApplymentState,
         /// `qrcode_data`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub qrcode_data: Option<String>,
         /// `reject_param`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reject_param: Option<String>,
         /// Why the request was rejected.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reject_reason: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                applyment_state: crate::runtime::take(
+                    &mut object,
+                    "applyment_state",
+                    at,
+                )?,
+                qrcode_data: crate::runtime::take_optional(
+                    &mut object,
+                    "qrcode_data",
+                    at,
+                )?,
+                reject_param: crate::runtime::take_optional(
+                    &mut object,
+                    "reject_param",
+                    at,
+                )?,
+                reject_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "reject_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "applyment_state", &self.applyment_state);
+            crate::runtime::put_optional(&mut object, "qrcode_data", &self.qrcode_data);
+            crate::runtime::put_optional(
+                &mut object,
+                "reject_param",
+                &self.reject_param,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "reject_reason",
+                &self.reject_reason,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -208,38 +272,96 @@ pub mod post {
     pub use crate::types::ContactIdDocType;
     pub use crate::types::ContactType;
     pub use crate::types::FinanceInstitutionInfo;
+    pub use crate::types::FinanceInstitutionInfoBuilder;
     pub use crate::types::FinanceType;
     pub use crate::types::IdHolderType;
     pub use crate::types::MicroBizType;
     pub use crate::types::SubjectType;
     pub use crate::types::UboIdDocType;
     pub use crate::types::UboInfoList;
+    pub use crate::types::UboInfoListBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Channel ID of the channel partner that referred the order or merchant.
-        #[serde(default, rename = "query.channel_id", skip_serializing)]
         pub channel_id: Option<String>,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// The merchant's own application number, unique within the merchant.
         pub business_code: String,
         /// Information about the contact person (super administrator).
-        pub contact_info: crate::v3::apply4subject::applyment::post::ContactInfo,
+        pub contact_info: ContactInfo,
         /// Information about the entity.
-        pub subject_info: crate::v3::apply4subject::applyment::post::SubjectInfo,
+        pub subject_info: SubjectInfo,
         /// `identification_info`
-        pub identification_info: crate::v3::apply4subject::applyment::post::IdentificationInfo,
+        pub identification_info: IdentificationInfo,
         /// Ultimate beneficial owners.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub ubo_info_list: Option<Vec<crate::types::UboInfoList>>,
+        pub ubo_info_list: Option<Vec<UboInfoList>>,
         /// `addition_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub addition_info: Option<
-            crate::v3::apply4subject::applyment::post::AdditionInfo,
-        >,
+        pub addition_info: Option<AdditionInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                channel_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.channel_id",
+                    at,
+                )?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                business_code: crate::runtime::take(&mut object, "business_code", at)?,
+                contact_info: crate::runtime::take(&mut object, "contact_info", at)?,
+                subject_info: crate::runtime::take(&mut object, "subject_info", at)?,
+                identification_info: crate::runtime::take(
+                    &mut object,
+                    "identification_info",
+                    at,
+                )?,
+                ubo_info_list: crate::runtime::take_optional(
+                    &mut object,
+                    "ubo_info_list",
+                    at,
+                )?,
+                addition_info: crate::runtime::take_optional(
+                    &mut object,
+                    "addition_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "business_code", &self.business_code);
+            crate::runtime::put(&mut object, "contact_info", &self.contact_info);
+            crate::runtime::put(&mut object, "subject_info", &self.subject_info);
+            crate::runtime::put(
+                &mut object,
+                "identification_info",
+                &self.identification_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "ubo_info_list",
+                &self.ubo_info_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "addition_info",
+                &self.addition_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -253,19 +375,11 @@ pub mod post {
         channel_id: Option<String>,
         wechatpay_serial: Option<String>,
         business_code: Option<String>,
-        contact_info: Option<
-            crate::v3::apply4subject::applyment::post::ContactInfoBuilder,
-        >,
-        subject_info: Option<
-            crate::v3::apply4subject::applyment::post::SubjectInfoBuilder,
-        >,
-        identification_info: Option<
-            crate::v3::apply4subject::applyment::post::IdentificationInfoBuilder,
-        >,
-        ubo_info_list: Option<Vec<crate::types::UboInfoListBuilder>>,
-        addition_info: Option<
-            crate::v3::apply4subject::applyment::post::AdditionInfoBuilder,
-        >,
+        contact_info: Option<ContactInfoBuilder>,
+        subject_info: Option<SubjectInfoBuilder>,
+        identification_info: Option<IdentificationInfoBuilder>,
+        ubo_info_list: Option<Vec<UboInfoListBuilder>>,
+        addition_info: Option<AdditionInfoBuilder>,
     }
     impl RequestBuilder {
         /// Channel ID of the channel partner that referred the order or merchant.
@@ -301,40 +415,24 @@ pub mod post {
         /// **Required.** Information about the contact person (super administrator).
         ///
         /// Takes the builder or a built value.
-        pub fn contact_info(
-            mut self,
-            value: impl Into<
-                crate::v3::apply4subject::applyment::post::ContactInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn contact_info(mut self, value: impl Into<ContactInfoBuilder>) -> Self {
             self.contact_info = Some(value.into());
             self
         }
         /// Sets or clears [`contact_info`](Self::contact_info) with a built value.
-        pub fn set_contact_info(
-            mut self,
-            value: Option<crate::v3::apply4subject::applyment::post::ContactInfo>,
-        ) -> Self {
+        pub fn set_contact_info(mut self, value: Option<ContactInfo>) -> Self {
             self.contact_info = value.map(Into::into);
             self
         }
         /// **Required.** Information about the entity.
         ///
         /// Takes the builder or a built value.
-        pub fn subject_info(
-            mut self,
-            value: impl Into<
-                crate::v3::apply4subject::applyment::post::SubjectInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn subject_info(mut self, value: impl Into<SubjectInfoBuilder>) -> Self {
             self.subject_info = Some(value.into());
             self
         }
         /// Sets or clears [`subject_info`](Self::subject_info) with a built value.
-        pub fn set_subject_info(
-            mut self,
-            value: Option<crate::v3::apply4subject::applyment::post::SubjectInfo>,
-        ) -> Self {
+        pub fn set_subject_info(mut self, value: Option<SubjectInfo>) -> Self {
             self.subject_info = value.map(Into::into);
             self
         }
@@ -343,9 +441,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn identification_info(
             mut self,
-            value: impl Into<
-                crate::v3::apply4subject::applyment::post::IdentificationInfoBuilder,
-            >,
+            value: impl Into<IdentificationInfoBuilder>,
         ) -> Self {
             self.identification_info = Some(value.into());
             self
@@ -353,7 +449,7 @@ pub mod post {
         /// Sets or clears [`identification_info`](Self::identification_info) with a built value.
         pub fn set_identification_info(
             mut self,
-            value: Option<crate::v3::apply4subject::applyment::post::IdentificationInfo>,
+            value: Option<IdentificationInfo>,
         ) -> Self {
             self.identification_info = value.map(Into::into);
             self
@@ -361,18 +457,12 @@ pub mod post {
         /// Ultimate beneficial owners.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn ubo_info_list(
-            mut self,
-            item: impl Into<crate::types::UboInfoListBuilder>,
-        ) -> Self {
+        pub fn ubo_info_list(mut self, item: impl Into<UboInfoListBuilder>) -> Self {
             self.ubo_info_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`ubo_info_list`](Self::ubo_info_list) with a built value.
-        pub fn set_ubo_info_list(
-            mut self,
-            value: Option<Vec<crate::types::UboInfoList>>,
-        ) -> Self {
+        pub fn set_ubo_info_list(mut self, value: Option<Vec<UboInfoList>>) -> Self {
             self.ubo_info_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -380,20 +470,12 @@ pub mod post {
         /// `addition_info`
         ///
         /// Takes the builder or a built value.
-        pub fn addition_info(
-            mut self,
-            value: impl Into<
-                crate::v3::apply4subject::applyment::post::AdditionInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn addition_info(mut self, value: impl Into<AdditionInfoBuilder>) -> Self {
             self.addition_info = Some(value.into());
             self
         }
         /// Sets or clears [`addition_info`](Self::addition_info) with a built value.
-        pub fn set_addition_info(
-            mut self,
-            value: Option<crate::v3::apply4subject::applyment::post::AdditionInfo>,
-        ) -> Self {
+        pub fn set_addition_info(mut self, value: Option<AdditionInfo>) -> Self {
             self.addition_info = value.map(Into::into);
             self
         }
@@ -521,7 +603,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::ApplymentResponse as Response;
@@ -550,13 +633,39 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `addition_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AdditionInfo {
         /// `confirm_mchid_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub confirm_mchid_list: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for AdditionInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AdditionInfo {
+                confirm_mchid_list: crate::runtime::take_optional(
+                    &mut object,
+                    "confirm_mchid_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AdditionInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "confirm_mchid_list",
+                &self.confirm_mchid_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AdditionInfo);
     impl AdditionInfo {
         /// A builder; see its setters.
         pub fn builder() -> AdditionInfoBuilder {
@@ -609,15 +718,14 @@ pub mod post {
         }
     }
     /// `assist_prove_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AssistProveInfo {
         /// `micro_biz_type`
-        pub micro_biz_type: crate::types::MicroBizType,
+        pub micro_biz_type: MicroBizType,
         /// Name of the store.
         pub store_name: String,
         /// `store_address_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_address_code: Option<String>,
         /// Address of the store.
         pub store_address: String,
@@ -626,6 +734,59 @@ pub mod post {
         /// `store_indoor_copy`
         pub store_indoor_copy: String,
     }
+    impl crate::runtime::FromJson for AssistProveInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AssistProveInfo {
+                micro_biz_type: crate::runtime::take(&mut object, "micro_biz_type", at)?,
+                store_name: crate::runtime::take(&mut object, "store_name", at)?,
+                store_address_code: crate::runtime::take_optional(
+                    &mut object,
+                    "store_address_code",
+                    at,
+                )?,
+                store_address: crate::runtime::take(&mut object, "store_address", at)?,
+                store_header_copy: crate::runtime::take(
+                    &mut object,
+                    "store_header_copy",
+                    at,
+                )?,
+                store_indoor_copy: crate::runtime::take(
+                    &mut object,
+                    "store_indoor_copy",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AssistProveInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "micro_biz_type", &self.micro_biz_type);
+            crate::runtime::put(&mut object, "store_name", &self.store_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "store_address_code",
+                &self.store_address_code,
+            );
+            crate::runtime::put(&mut object, "store_address", &self.store_address);
+            crate::runtime::put(
+                &mut object,
+                "store_header_copy",
+                &self.store_header_copy,
+            );
+            crate::runtime::put(
+                &mut object,
+                "store_indoor_copy",
+                &self.store_indoor_copy,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AssistProveInfo);
     impl AssistProveInfo {
         /// A builder; see its setters.
         pub fn builder() -> AssistProveInfoBuilder {
@@ -635,7 +796,7 @@ pub mod post {
     /// Builds a [`AssistProveInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct AssistProveInfoBuilder {
-        micro_biz_type: Option<crate::types::MicroBizType>,
+        micro_biz_type: Option<MicroBizType>,
         store_name: Option<String>,
         store_address_code: Option<String>,
         store_address: Option<String>,
@@ -644,18 +805,12 @@ pub mod post {
     }
     impl AssistProveInfoBuilder {
         /// **Required.** `micro_biz_type`
-        pub fn micro_biz_type(
-            mut self,
-            value: impl Into<crate::types::MicroBizType>,
-        ) -> Self {
+        pub fn micro_biz_type(mut self, value: impl Into<MicroBizType>) -> Self {
             self.micro_biz_type = Some(value.into());
             self
         }
         /// Sets or clears [`micro_biz_type`](Self::micro_biz_type) with a built value.
-        pub fn set_micro_biz_type(
-            mut self,
-            value: Option<crate::types::MicroBizType>,
-        ) -> Self {
+        pub fn set_micro_biz_type(mut self, value: Option<MicroBizType>) -> Self {
             self.micro_biz_type = value;
             self
         }
@@ -777,7 +932,7 @@ pub mod post {
         }
     }
     /// Information about the business licence or registration certificate.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BusinessLicenseInfo {
         /// `licence_number`
@@ -791,10 +946,49 @@ pub mod post {
         /// Registered address of the company.
         pub company_address: String,
         /// `licence_valid_date`
-        pub licence_valid_date: crate::runtime::JsonEncoded<
-            crate::v3::apply4subject::applyment::post::LicenceValidDate,
-        >,
+        pub licence_valid_date: crate::runtime::JsonEncoded<LicenceValidDate>,
     }
+    impl crate::runtime::FromJson for BusinessLicenseInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BusinessLicenseInfo {
+                licence_number: crate::runtime::take(&mut object, "licence_number", at)?,
+                licence_copy: crate::runtime::take(&mut object, "licence_copy", at)?,
+                merchant_name: crate::runtime::take(&mut object, "merchant_name", at)?,
+                legal_person: crate::runtime::take(&mut object, "legal_person", at)?,
+                company_address: crate::runtime::take(
+                    &mut object,
+                    "company_address",
+                    at,
+                )?,
+                licence_valid_date: crate::runtime::take(
+                    &mut object,
+                    "licence_valid_date",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BusinessLicenseInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "licence_number", &self.licence_number);
+            crate::runtime::put(&mut object, "licence_copy", &self.licence_copy);
+            crate::runtime::put(&mut object, "merchant_name", &self.merchant_name);
+            crate::runtime::put(&mut object, "legal_person", &self.legal_person);
+            crate::runtime::put(&mut object, "company_address", &self.company_address);
+            crate::runtime::put(
+                &mut object,
+                "licence_valid_date",
+                &self.licence_valid_date,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BusinessLicenseInfo);
     impl BusinessLicenseInfo {
         /// A builder; see its setters.
         pub fn builder() -> BusinessLicenseInfoBuilder {
@@ -809,9 +1003,7 @@ pub mod post {
         merchant_name: Option<String>,
         legal_person: Option<String>,
         company_address: Option<String>,
-        licence_valid_date: Option<
-            crate::v3::apply4subject::applyment::post::LicenceValidDateBuilder,
-        >,
+        licence_valid_date: Option<LicenceValidDateBuilder>,
     }
     impl BusinessLicenseInfoBuilder {
         /// **Required.** `licence_number`
@@ -869,9 +1061,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn licence_valid_date(
             mut self,
-            value: impl Into<
-                crate::v3::apply4subject::applyment::post::LicenceValidDateBuilder,
-            >,
+            value: impl Into<LicenceValidDateBuilder>,
         ) -> Self {
             self.licence_valid_date = Some(value.into());
             self
@@ -879,7 +1069,7 @@ pub mod post {
         /// Sets or clears [`licence_valid_date`](Self::licence_valid_date) with a built value.
         pub fn set_licence_valid_date(
             mut self,
-            value: Option<crate::v3::apply4subject::applyment::post::LicenceValidDate>,
+            value: Option<LicenceValidDate>,
         ) -> Self {
             self.licence_valid_date = value.map(Into::into);
             self
@@ -1040,12 +1230,31 @@ pub mod post {
     }
     crate::runtime::integer_enum!(CategoryId);
     /// `cert_valid_date`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CertValidDate {
         /// Validity period: start date and end date.
         pub period: Vec<String>,
     }
+    impl crate::runtime::FromJson for CertValidDate {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CertValidDate {
+                period: crate::runtime::take(&mut object, "period", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CertValidDate {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "period", &self.period);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CertValidDate);
     impl CertValidDate {
         /// A builder; see its setters.
         pub fn builder() -> CertValidDateBuilder {
@@ -1097,11 +1306,11 @@ pub mod post {
         }
     }
     /// Information about the registration certificate.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CertificateInfo {
         /// Type of the certificate.
-        pub cert_type: crate::types::CertType,
+        pub cert_type: CertType,
         /// Number of the certificate.
         pub cert_number: String,
         /// Media ID of the photo of the certificate.
@@ -1113,10 +1322,47 @@ pub mod post {
         /// Registered address of the company.
         pub company_address: String,
         /// `cert_valid_date`
-        pub cert_valid_date: crate::runtime::JsonEncoded<
-            crate::v3::apply4subject::applyment::post::CertValidDate,
-        >,
+        pub cert_valid_date: crate::runtime::JsonEncoded<CertValidDate>,
     }
+    impl crate::runtime::FromJson for CertificateInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CertificateInfo {
+                cert_type: crate::runtime::take(&mut object, "cert_type", at)?,
+                cert_number: crate::runtime::take(&mut object, "cert_number", at)?,
+                cert_copy: crate::runtime::take(&mut object, "cert_copy", at)?,
+                merchant_name: crate::runtime::take(&mut object, "merchant_name", at)?,
+                legal_person: crate::runtime::take(&mut object, "legal_person", at)?,
+                company_address: crate::runtime::take(
+                    &mut object,
+                    "company_address",
+                    at,
+                )?,
+                cert_valid_date: crate::runtime::take(
+                    &mut object,
+                    "cert_valid_date",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CertificateInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "cert_type", &self.cert_type);
+            crate::runtime::put(&mut object, "cert_number", &self.cert_number);
+            crate::runtime::put(&mut object, "cert_copy", &self.cert_copy);
+            crate::runtime::put(&mut object, "merchant_name", &self.merchant_name);
+            crate::runtime::put(&mut object, "legal_person", &self.legal_person);
+            crate::runtime::put(&mut object, "company_address", &self.company_address);
+            crate::runtime::put(&mut object, "cert_valid_date", &self.cert_valid_date);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CertificateInfo);
     impl CertificateInfo {
         /// A builder; see its setters.
         pub fn builder() -> CertificateInfoBuilder {
@@ -1126,24 +1372,22 @@ pub mod post {
     /// Builds a [`CertificateInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct CertificateInfoBuilder {
-        cert_type: Option<crate::types::CertType>,
+        cert_type: Option<CertType>,
         cert_number: Option<String>,
         cert_copy: Option<String>,
         merchant_name: Option<String>,
         legal_person: Option<String>,
         company_address: Option<String>,
-        cert_valid_date: Option<
-            crate::v3::apply4subject::applyment::post::CertValidDateBuilder,
-        >,
+        cert_valid_date: Option<CertValidDateBuilder>,
     }
     impl CertificateInfoBuilder {
         /// **Required.** Type of the certificate.
-        pub fn cert_type(mut self, value: impl Into<crate::types::CertType>) -> Self {
+        pub fn cert_type(mut self, value: impl Into<CertType>) -> Self {
             self.cert_type = Some(value.into());
             self
         }
         /// Sets or clears [`cert_type`](Self::cert_type) with a built value.
-        pub fn set_cert_type(mut self, value: Option<crate::types::CertType>) -> Self {
+        pub fn set_cert_type(mut self, value: Option<CertType>) -> Self {
             self.cert_type = value;
             self
         }
@@ -1202,18 +1446,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn cert_valid_date(
             mut self,
-            value: impl Into<
-                crate::v3::apply4subject::applyment::post::CertValidDateBuilder,
-            >,
+            value: impl Into<CertValidDateBuilder>,
         ) -> Self {
             self.cert_valid_date = Some(value.into());
             self
         }
         /// Sets or clears [`cert_valid_date`](Self::cert_valid_date) with a built value.
-        pub fn set_cert_valid_date(
-            mut self,
-            value: Option<crate::v3::apply4subject::applyment::post::CertValidDate>,
-        ) -> Self {
+        pub fn set_cert_valid_date(mut self, value: Option<CertValidDate>) -> Self {
             self.cert_valid_date = value.map(Into::into);
             self
         }
@@ -1306,43 +1545,129 @@ pub mod post {
         }
     }
     /// Information about the contact person (super administrator).
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ContactInfo {
         /// Type of the super administrator.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub contact_type: Option<crate::types::ContactType>,
+        pub contact_type: Option<ContactType>,
         /// Name of the contact person.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub name: crate::runtime::Sensitive,
         /// Type of the contact's identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub contact_id_doc_type: Option<crate::types::ContactIdDocType>,
+        pub contact_id_doc_type: Option<ContactIdDocType>,
         /// ID card number of the person.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub id_card_number: crate::runtime::Sensitive,
         /// Media ID of the photo of the front of the contact's identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contact_id_doc_copy: Option<String>,
         /// Media ID of the photo of the back of the contact's identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contact_id_doc_copy_back: Option<String>,
         /// Start of the validity period of the contact's identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contact_period_begin: Option<String>,
         /// End of the validity period of the contact's identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contact_period_end: Option<String>,
         /// Media ID of the letter authorizing the contact to handle the business.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_authorization_letter: Option<String>,
         /// Mobile phone number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub mobile: crate::runtime::Sensitive,
     }
+    impl crate::runtime::FromJson for ContactInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ContactInfo {
+                contact_type: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_type",
+                    at,
+                )?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                contact_id_doc_type: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_id_doc_type",
+                    at,
+                )?,
+                id_card_number: crate::runtime::take(&mut object, "id_card_number", at)?,
+                contact_id_doc_copy: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_id_doc_copy",
+                    at,
+                )?,
+                contact_id_doc_copy_back: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_id_doc_copy_back",
+                    at,
+                )?,
+                contact_period_begin: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_period_begin",
+                    at,
+                )?,
+                contact_period_end: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_period_end",
+                    at,
+                )?,
+                business_authorization_letter: crate::runtime::take_optional(
+                    &mut object,
+                    "business_authorization_letter",
+                    at,
+                )?,
+                mobile: crate::runtime::take(&mut object, "mobile", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ContactInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_type",
+                &self.contact_type,
+            );
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_id_doc_type",
+                &self.contact_id_doc_type,
+            );
+            crate::runtime::put(&mut object, "id_card_number", &self.id_card_number);
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_id_doc_copy",
+                &self.contact_id_doc_copy,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_id_doc_copy_back",
+                &self.contact_id_doc_copy_back,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_period_begin",
+                &self.contact_period_begin,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_period_end",
+                &self.contact_period_end,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "business_authorization_letter",
+                &self.business_authorization_letter,
+            );
+            crate::runtime::put(&mut object, "mobile", &self.mobile);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ContactInfo);
     impl ContactInfo {
         /// A builder; see its setters.
         pub fn builder() -> ContactInfoBuilder {
@@ -1352,9 +1677,9 @@ pub mod post {
     /// Builds a [`ContactInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct ContactInfoBuilder {
-        contact_type: Option<crate::types::ContactType>,
+        contact_type: Option<ContactType>,
         name: Option<crate::runtime::Sensitive>,
-        contact_id_doc_type: Option<crate::types::ContactIdDocType>,
+        contact_id_doc_type: Option<ContactIdDocType>,
         id_card_number: Option<crate::runtime::Sensitive>,
         contact_id_doc_copy: Option<String>,
         contact_id_doc_copy_back: Option<String>,
@@ -1365,18 +1690,12 @@ pub mod post {
     }
     impl ContactInfoBuilder {
         /// Type of the super administrator.
-        pub fn contact_type(
-            mut self,
-            value: impl Into<crate::types::ContactType>,
-        ) -> Self {
+        pub fn contact_type(mut self, value: impl Into<ContactType>) -> Self {
             self.contact_type = Some(value.into());
             self
         }
         /// Sets or clears [`contact_type`](Self::contact_type) with a built value.
-        pub fn set_contact_type(
-            mut self,
-            value: Option<crate::types::ContactType>,
-        ) -> Self {
+        pub fn set_contact_type(mut self, value: Option<ContactType>) -> Self {
             self.contact_type = value;
             self
         }
@@ -1395,7 +1714,7 @@ pub mod post {
         /// Type of the contact's identity document.
         pub fn contact_id_doc_type(
             mut self,
-            value: impl Into<crate::types::ContactIdDocType>,
+            value: impl Into<ContactIdDocType>,
         ) -> Self {
             self.contact_id_doc_type = Some(value.into());
             self
@@ -1403,7 +1722,7 @@ pub mod post {
         /// Sets or clears [`contact_id_doc_type`](Self::contact_id_doc_type) with a built value.
         pub fn set_contact_id_doc_type(
             mut self,
-            value: Option<crate::types::ContactIdDocType>,
+            value: Option<ContactIdDocType>,
         ) -> Self {
             self.contact_id_doc_type = value;
             self
@@ -1548,16 +1867,14 @@ pub mod post {
         }
     }
     /// `identification_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct IdentificationInfo {
         /// Who holds the identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub id_holder_type: Option<crate::types::IdHolderType>,
+        pub id_holder_type: Option<IdHolderType>,
         /// Type of the identity document.
-        pub identification_type: crate::v3::apply4subject::applyment::post::IdentificationType,
+        pub identification_type: IdentificationType,
         /// Media ID of the legal representative's letter of explanation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorize_letter_copy: Option<String>,
         /// Name on the identity document.
         ///
@@ -1569,22 +1886,128 @@ pub mod post {
         pub identification_number: crate::runtime::Sensitive,
         /// `identification_valid_date`
         pub identification_valid_date: crate::runtime::JsonEncoded<
-            crate::v3::apply4subject::applyment::post::IdentificationValidDate,
+            IdentificationValidDate,
         >,
         /// `identification_address`
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub identification_address: Option<crate::runtime::Sensitive>,
         /// `identification_front_copy`
         pub identification_front_copy: String,
         /// `identification_back_copy`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub identification_back_copy: Option<String>,
         /// Whether the operator or legal representative is a beneficial owner.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub owner: Option<bool>,
     }
+    impl crate::runtime::FromJson for IdentificationInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(IdentificationInfo {
+                id_holder_type: crate::runtime::take_optional(
+                    &mut object,
+                    "id_holder_type",
+                    at,
+                )?,
+                identification_type: crate::runtime::take(
+                    &mut object,
+                    "identification_type",
+                    at,
+                )?,
+                authorize_letter_copy: crate::runtime::take_optional(
+                    &mut object,
+                    "authorize_letter_copy",
+                    at,
+                )?,
+                identification_name: crate::runtime::take(
+                    &mut object,
+                    "identification_name",
+                    at,
+                )?,
+                identification_number: crate::runtime::take(
+                    &mut object,
+                    "identification_number",
+                    at,
+                )?,
+                identification_valid_date: crate::runtime::take(
+                    &mut object,
+                    "identification_valid_date",
+                    at,
+                )?,
+                identification_address: crate::runtime::take_optional(
+                    &mut object,
+                    "identification_address",
+                    at,
+                )?,
+                identification_front_copy: crate::runtime::take(
+                    &mut object,
+                    "identification_front_copy",
+                    at,
+                )?,
+                identification_back_copy: crate::runtime::take_optional(
+                    &mut object,
+                    "identification_back_copy",
+                    at,
+                )?,
+                owner: crate::runtime::take_optional(&mut object, "owner", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for IdentificationInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "id_holder_type",
+                &self.id_holder_type,
+            );
+            crate::runtime::put(
+                &mut object,
+                "identification_type",
+                &self.identification_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "authorize_letter_copy",
+                &self.authorize_letter_copy,
+            );
+            crate::runtime::put(
+                &mut object,
+                "identification_name",
+                &self.identification_name,
+            );
+            crate::runtime::put(
+                &mut object,
+                "identification_number",
+                &self.identification_number,
+            );
+            crate::runtime::put(
+                &mut object,
+                "identification_valid_date",
+                &self.identification_valid_date,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "identification_address",
+                &self.identification_address,
+            );
+            crate::runtime::put(
+                &mut object,
+                "identification_front_copy",
+                &self.identification_front_copy,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "identification_back_copy",
+                &self.identification_back_copy,
+            );
+            crate::runtime::put_optional(&mut object, "owner", &self.owner);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(IdentificationInfo);
     impl IdentificationInfo {
         /// A builder; see its setters.
         pub fn builder() -> IdentificationInfoBuilder {
@@ -1594,16 +2017,12 @@ pub mod post {
     /// Builds a [`IdentificationInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct IdentificationInfoBuilder {
-        id_holder_type: Option<crate::types::IdHolderType>,
-        identification_type: Option<
-            crate::v3::apply4subject::applyment::post::IdentificationType,
-        >,
+        id_holder_type: Option<IdHolderType>,
+        identification_type: Option<IdentificationType>,
         authorize_letter_copy: Option<String>,
         identification_name: Option<crate::runtime::Sensitive>,
         identification_number: Option<crate::runtime::Sensitive>,
-        identification_valid_date: Option<
-            crate::v3::apply4subject::applyment::post::IdentificationValidDateBuilder,
-        >,
+        identification_valid_date: Option<IdentificationValidDateBuilder>,
         identification_address: Option<crate::runtime::Sensitive>,
         identification_front_copy: Option<String>,
         identification_back_copy: Option<String>,
@@ -1611,27 +2030,19 @@ pub mod post {
     }
     impl IdentificationInfoBuilder {
         /// Who holds the identity document.
-        pub fn id_holder_type(
-            mut self,
-            value: impl Into<crate::types::IdHolderType>,
-        ) -> Self {
+        pub fn id_holder_type(mut self, value: impl Into<IdHolderType>) -> Self {
             self.id_holder_type = Some(value.into());
             self
         }
         /// Sets or clears [`id_holder_type`](Self::id_holder_type) with a built value.
-        pub fn set_id_holder_type(
-            mut self,
-            value: Option<crate::types::IdHolderType>,
-        ) -> Self {
+        pub fn set_id_holder_type(mut self, value: Option<IdHolderType>) -> Self {
             self.id_holder_type = value;
             self
         }
         /// **Required.** Type of the identity document.
         pub fn identification_type(
             mut self,
-            value: impl Into<
-                crate::v3::apply4subject::applyment::post::IdentificationType,
-            >,
+            value: impl Into<IdentificationType>,
         ) -> Self {
             self.identification_type = Some(value.into());
             self
@@ -1639,7 +2050,7 @@ pub mod post {
         /// Sets or clears [`identification_type`](Self::identification_type) with a built value.
         pub fn set_identification_type(
             mut self,
-            value: Option<crate::v3::apply4subject::applyment::post::IdentificationType>,
+            value: Option<IdentificationType>,
         ) -> Self {
             self.identification_type = value;
             self
@@ -1695,9 +2106,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn identification_valid_date(
             mut self,
-            value: impl Into<
-                crate::v3::apply4subject::applyment::post::IdentificationValidDateBuilder,
-            >,
+            value: impl Into<IdentificationValidDateBuilder>,
         ) -> Self {
             self.identification_valid_date = Some(value.into());
             self
@@ -1705,9 +2114,7 @@ pub mod post {
         /// Sets or clears [`identification_valid_date`](Self::identification_valid_date) with a built value.
         pub fn set_identification_valid_date(
             mut self,
-            value: Option<
-                crate::v3::apply4subject::applyment::post::IdentificationValidDate,
-            >,
+            value: Option<IdentificationValidDate>,
         ) -> Self {
             self.identification_valid_date = value.map(Into::into);
             self
@@ -1934,12 +2341,31 @@ pub mod post {
     }
     crate::runtime::string_enum!(IdentificationType);
     /// `identification_valid_date`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct IdentificationValidDate {
         /// Validity period: start date and end date.
         pub period: Vec<String>,
     }
+    impl crate::runtime::FromJson for IdentificationValidDate {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(IdentificationValidDate {
+                period: crate::runtime::take(&mut object, "period", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for IdentificationValidDate {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "period", &self.period);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(IdentificationValidDate);
     impl IdentificationValidDate {
         /// A builder; see its setters.
         pub fn builder() -> IdentificationValidDateBuilder {
@@ -1995,12 +2421,31 @@ pub mod post {
         }
     }
     /// `licence_valid_date`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct LicenceValidDate {
         /// Validity period: start date and end date.
         pub period: Vec<String>,
     }
+    impl crate::runtime::FromJson for LicenceValidDate {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(LicenceValidDate {
+                period: crate::runtime::take(&mut object, "period", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for LicenceValidDate {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "period", &self.period);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(LicenceValidDate);
     impl LicenceValidDate {
         /// A builder; see its setters.
         pub fn builder() -> LicenceValidDateBuilder {
@@ -2054,15 +2499,43 @@ pub mod post {
         }
     }
     /// `special_operation_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SpecialOperationInfo {
         /// Category ID.
-        pub category_id: crate::v3::apply4subject::applyment::post::CategoryId,
+        pub category_id: CategoryId,
         /// `store_indoor_copy`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_indoor_copy: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for SpecialOperationInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SpecialOperationInfo {
+                category_id: crate::runtime::take(&mut object, "category_id", at)?,
+                store_indoor_copy: crate::runtime::take_optional(
+                    &mut object,
+                    "store_indoor_copy",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SpecialOperationInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "category_id", &self.category_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "store_indoor_copy",
+                &self.store_indoor_copy,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SpecialOperationInfo);
     impl SpecialOperationInfo {
         /// A builder; see its setters.
         pub fn builder() -> SpecialOperationInfoBuilder {
@@ -2072,23 +2545,17 @@ pub mod post {
     /// Builds a [`SpecialOperationInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct SpecialOperationInfoBuilder {
-        category_id: Option<crate::v3::apply4subject::applyment::post::CategoryId>,
+        category_id: Option<CategoryId>,
         store_indoor_copy: Option<Vec<String>>,
     }
     impl SpecialOperationInfoBuilder {
         /// **Required.** Category ID.
-        pub fn category_id(
-            mut self,
-            value: impl Into<crate::v3::apply4subject::applyment::post::CategoryId>,
-        ) -> Self {
+        pub fn category_id(mut self, value: impl Into<CategoryId>) -> Self {
             self.category_id = Some(value.into());
             self
         }
         /// Sets or clears [`category_id`](Self::category_id) with a built value.
-        pub fn set_category_id(
-            mut self,
-            value: Option<crate::v3::apply4subject::applyment::post::CategoryId>,
-        ) -> Self {
+        pub fn set_category_id(mut self, value: Option<CategoryId>) -> Self {
             self.category_id = value;
             self
         }
@@ -2140,38 +2607,115 @@ pub mod post {
         }
     }
     /// Information about the entity.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SubjectInfo {
         /// Type of the entity.
-        pub subject_type: crate::types::SubjectType,
+        pub subject_type: SubjectType,
         /// `is_finance_institution`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub is_finance_institution: Option<bool>,
         /// Information about the business licence or registration certificate.
-        pub business_license_info: crate::v3::apply4subject::applyment::post::BusinessLicenseInfo,
+        pub business_license_info: BusinessLicenseInfo,
         /// Information about the registration certificate.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub certificate_info: Option<
-            crate::v3::apply4subject::applyment::post::CertificateInfo,
-        >,
+        pub certificate_info: Option<CertificateInfo>,
         /// `company_prove_copy`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub company_prove_copy: Option<String>,
         /// `assist_prove_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub assist_prove_info: Option<
-            crate::v3::apply4subject::applyment::post::AssistProveInfo,
-        >,
+        pub assist_prove_info: Option<AssistProveInfo>,
         /// `special_operation_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub special_operation_info: Option<
-            Vec<crate::v3::apply4subject::applyment::post::SpecialOperationInfo>,
-        >,
+        pub special_operation_info: Option<Vec<SpecialOperationInfo>>,
         /// Information about the financial institution licence.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub finance_institution_info: Option<crate::types::FinanceInstitutionInfo>,
+        pub finance_institution_info: Option<FinanceInstitutionInfo>,
     }
+    impl crate::runtime::FromJson for SubjectInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SubjectInfo {
+                subject_type: crate::runtime::take(&mut object, "subject_type", at)?,
+                is_finance_institution: crate::runtime::take_optional(
+                    &mut object,
+                    "is_finance_institution",
+                    at,
+                )?,
+                business_license_info: crate::runtime::take(
+                    &mut object,
+                    "business_license_info",
+                    at,
+                )?,
+                certificate_info: crate::runtime::take_optional(
+                    &mut object,
+                    "certificate_info",
+                    at,
+                )?,
+                company_prove_copy: crate::runtime::take_optional(
+                    &mut object,
+                    "company_prove_copy",
+                    at,
+                )?,
+                assist_prove_info: crate::runtime::take_optional(
+                    &mut object,
+                    "assist_prove_info",
+                    at,
+                )?,
+                special_operation_info: crate::runtime::take_optional(
+                    &mut object,
+                    "special_operation_info",
+                    at,
+                )?,
+                finance_institution_info: crate::runtime::take_optional(
+                    &mut object,
+                    "finance_institution_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SubjectInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "subject_type", &self.subject_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "is_finance_institution",
+                &self.is_finance_institution,
+            );
+            crate::runtime::put(
+                &mut object,
+                "business_license_info",
+                &self.business_license_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "certificate_info",
+                &self.certificate_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "company_prove_copy",
+                &self.company_prove_copy,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "assist_prove_info",
+                &self.assist_prove_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "special_operation_info",
+                &self.special_operation_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "finance_institution_info",
+                &self.finance_institution_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SubjectInfo);
     impl SubjectInfo {
         /// A builder; see its setters.
         pub fn builder() -> SubjectInfoBuilder {
@@ -2181,37 +2725,23 @@ pub mod post {
     /// Builds a [`SubjectInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct SubjectInfoBuilder {
-        subject_type: Option<crate::types::SubjectType>,
+        subject_type: Option<SubjectType>,
         is_finance_institution: Option<bool>,
-        business_license_info: Option<
-            crate::v3::apply4subject::applyment::post::BusinessLicenseInfoBuilder,
-        >,
-        certificate_info: Option<
-            crate::v3::apply4subject::applyment::post::CertificateInfoBuilder,
-        >,
+        business_license_info: Option<BusinessLicenseInfoBuilder>,
+        certificate_info: Option<CertificateInfoBuilder>,
         company_prove_copy: Option<String>,
-        assist_prove_info: Option<
-            crate::v3::apply4subject::applyment::post::AssistProveInfoBuilder,
-        >,
-        special_operation_info: Option<
-            Vec<crate::v3::apply4subject::applyment::post::SpecialOperationInfoBuilder>,
-        >,
-        finance_institution_info: Option<crate::types::FinanceInstitutionInfoBuilder>,
+        assist_prove_info: Option<AssistProveInfoBuilder>,
+        special_operation_info: Option<Vec<SpecialOperationInfoBuilder>>,
+        finance_institution_info: Option<FinanceInstitutionInfoBuilder>,
     }
     impl SubjectInfoBuilder {
         /// **Required.** Type of the entity.
-        pub fn subject_type(
-            mut self,
-            value: impl Into<crate::types::SubjectType>,
-        ) -> Self {
+        pub fn subject_type(mut self, value: impl Into<SubjectType>) -> Self {
             self.subject_type = Some(value.into());
             self
         }
         /// Sets or clears [`subject_type`](Self::subject_type) with a built value.
-        pub fn set_subject_type(
-            mut self,
-            value: Option<crate::types::SubjectType>,
-        ) -> Self {
+        pub fn set_subject_type(mut self, value: Option<SubjectType>) -> Self {
             self.subject_type = value;
             self
         }
@@ -2230,9 +2760,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn business_license_info(
             mut self,
-            value: impl Into<
-                crate::v3::apply4subject::applyment::post::BusinessLicenseInfoBuilder,
-            >,
+            value: impl Into<BusinessLicenseInfoBuilder>,
         ) -> Self {
             self.business_license_info = Some(value.into());
             self
@@ -2240,7 +2768,7 @@ pub mod post {
         /// Sets or clears [`business_license_info`](Self::business_license_info) with a built value.
         pub fn set_business_license_info(
             mut self,
-            value: Option<crate::v3::apply4subject::applyment::post::BusinessLicenseInfo>,
+            value: Option<BusinessLicenseInfo>,
         ) -> Self {
             self.business_license_info = value.map(Into::into);
             self
@@ -2250,18 +2778,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn certificate_info(
             mut self,
-            value: impl Into<
-                crate::v3::apply4subject::applyment::post::CertificateInfoBuilder,
-            >,
+            value: impl Into<CertificateInfoBuilder>,
         ) -> Self {
             self.certificate_info = Some(value.into());
             self
         }
         /// Sets or clears [`certificate_info`](Self::certificate_info) with a built value.
-        pub fn set_certificate_info(
-            mut self,
-            value: Option<crate::v3::apply4subject::applyment::post::CertificateInfo>,
-        ) -> Self {
+        pub fn set_certificate_info(mut self, value: Option<CertificateInfo>) -> Self {
             self.certificate_info = value.map(Into::into);
             self
         }
@@ -2280,18 +2803,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn assist_prove_info(
             mut self,
-            value: impl Into<
-                crate::v3::apply4subject::applyment::post::AssistProveInfoBuilder,
-            >,
+            value: impl Into<AssistProveInfoBuilder>,
         ) -> Self {
             self.assist_prove_info = Some(value.into());
             self
         }
         /// Sets or clears [`assist_prove_info`](Self::assist_prove_info) with a built value.
-        pub fn set_assist_prove_info(
-            mut self,
-            value: Option<crate::v3::apply4subject::applyment::post::AssistProveInfo>,
-        ) -> Self {
+        pub fn set_assist_prove_info(mut self, value: Option<AssistProveInfo>) -> Self {
             self.assist_prove_info = value.map(Into::into);
             self
         }
@@ -2300,9 +2818,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn special_operation_info(
             mut self,
-            item: impl Into<
-                crate::v3::apply4subject::applyment::post::SpecialOperationInfoBuilder,
-            >,
+            item: impl Into<SpecialOperationInfoBuilder>,
         ) -> Self {
             self.special_operation_info.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -2310,9 +2826,7 @@ pub mod post {
         /// Sets or clears [`special_operation_info`](Self::special_operation_info) with a built value.
         pub fn set_special_operation_info(
             mut self,
-            value: Option<
-                Vec<crate::v3::apply4subject::applyment::post::SpecialOperationInfo>,
-            >,
+            value: Option<Vec<SpecialOperationInfo>>,
         ) -> Self {
             self.special_operation_info = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -2323,7 +2837,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn finance_institution_info(
             mut self,
-            value: impl Into<crate::types::FinanceInstitutionInfoBuilder>,
+            value: impl Into<FinanceInstitutionInfoBuilder>,
         ) -> Self {
             self.finance_institution_info = Some(value.into());
             self
@@ -2331,7 +2845,7 @@ pub mod post {
         /// Sets or clears [`finance_institution_info`](Self::finance_institution_info) with a built value.
         pub fn set_finance_institution_info(
             mut self,
-            value: Option<crate::types::FinanceInstitutionInfo>,
+            value: Option<FinanceInstitutionInfo>,
         ) -> Self {
             self.finance_institution_info = value.map(Into::into);
             self

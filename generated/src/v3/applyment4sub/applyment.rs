@@ -33,6 +33,7 @@ pub mod post {
     pub use crate::types::ContactIdDocType;
     pub use crate::types::ContactType;
     pub use crate::types::FinanceInstitutionInfo;
+    pub use crate::types::FinanceInstitutionInfoBuilder;
     pub use crate::types::FinanceType;
     pub use crate::types::IdDocType;
     pub use crate::types::IdHolderType;
@@ -40,30 +41,82 @@ pub mod post {
     pub use crate::types::SubjectType;
     pub use crate::types::UboIdDocType;
     pub use crate::types::UboInfoList;
+    pub use crate::types::UboInfoListBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// The merchant's own application number, unique within the merchant.
         pub business_code: String,
         /// Information about the contact person (super administrator).
-        pub contact_info: crate::v3::applyment4sub::applyment::post::ContactInfo,
+        pub contact_info: ContactInfo,
         /// Information about the entity.
-        pub subject_info: crate::v3::applyment4sub::applyment::post::SubjectInfo,
+        pub subject_info: SubjectInfo,
         /// `business_info`
-        pub business_info: crate::v3::applyment4sub::applyment::post::BusinessInfo,
+        pub business_info: BusinessInfo,
         /// Settlement rule information.
-        pub settlement_info: crate::v3::applyment4sub::applyment::post::SettlementInfo,
+        pub settlement_info: SettlementInfo,
         /// Bank account information.
-        pub bank_account_info: crate::v3::applyment4sub::applyment::post::BankAccountInfo,
+        pub bank_account_info: BankAccountInfo,
         /// `addition_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub addition_info: Option<
-            crate::v3::applyment4sub::applyment::post::AdditionInfo,
-        >,
+        pub addition_info: Option<AdditionInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                business_code: crate::runtime::take(&mut object, "business_code", at)?,
+                contact_info: crate::runtime::take(&mut object, "contact_info", at)?,
+                subject_info: crate::runtime::take(&mut object, "subject_info", at)?,
+                business_info: crate::runtime::take(&mut object, "business_info", at)?,
+                settlement_info: crate::runtime::take(
+                    &mut object,
+                    "settlement_info",
+                    at,
+                )?,
+                bank_account_info: crate::runtime::take(
+                    &mut object,
+                    "bank_account_info",
+                    at,
+                )?,
+                addition_info: crate::runtime::take_optional(
+                    &mut object,
+                    "addition_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "business_code", &self.business_code);
+            crate::runtime::put(&mut object, "contact_info", &self.contact_info);
+            crate::runtime::put(&mut object, "subject_info", &self.subject_info);
+            crate::runtime::put(&mut object, "business_info", &self.business_info);
+            crate::runtime::put(&mut object, "settlement_info", &self.settlement_info);
+            crate::runtime::put(
+                &mut object,
+                "bank_account_info",
+                &self.bank_account_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "addition_info",
+                &self.addition_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -76,24 +129,12 @@ pub mod post {
     pub struct RequestBuilder {
         wechatpay_serial: Option<String>,
         business_code: Option<String>,
-        contact_info: Option<
-            crate::v3::applyment4sub::applyment::post::ContactInfoBuilder,
-        >,
-        subject_info: Option<
-            crate::v3::applyment4sub::applyment::post::SubjectInfoBuilder,
-        >,
-        business_info: Option<
-            crate::v3::applyment4sub::applyment::post::BusinessInfoBuilder,
-        >,
-        settlement_info: Option<
-            crate::v3::applyment4sub::applyment::post::SettlementInfoBuilder,
-        >,
-        bank_account_info: Option<
-            crate::v3::applyment4sub::applyment::post::BankAccountInfoBuilder,
-        >,
-        addition_info: Option<
-            crate::v3::applyment4sub::applyment::post::AdditionInfoBuilder,
-        >,
+        contact_info: Option<ContactInfoBuilder>,
+        subject_info: Option<SubjectInfoBuilder>,
+        business_info: Option<BusinessInfoBuilder>,
+        settlement_info: Option<SettlementInfoBuilder>,
+        bank_account_info: Option<BankAccountInfoBuilder>,
+        addition_info: Option<AdditionInfoBuilder>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -119,60 +160,36 @@ pub mod post {
         /// **Required.** Information about the contact person (super administrator).
         ///
         /// Takes the builder or a built value.
-        pub fn contact_info(
-            mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::ContactInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn contact_info(mut self, value: impl Into<ContactInfoBuilder>) -> Self {
             self.contact_info = Some(value.into());
             self
         }
         /// Sets or clears [`contact_info`](Self::contact_info) with a built value.
-        pub fn set_contact_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::ContactInfo>,
-        ) -> Self {
+        pub fn set_contact_info(mut self, value: Option<ContactInfo>) -> Self {
             self.contact_info = value.map(Into::into);
             self
         }
         /// **Required.** Information about the entity.
         ///
         /// Takes the builder or a built value.
-        pub fn subject_info(
-            mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::SubjectInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn subject_info(mut self, value: impl Into<SubjectInfoBuilder>) -> Self {
             self.subject_info = Some(value.into());
             self
         }
         /// Sets or clears [`subject_info`](Self::subject_info) with a built value.
-        pub fn set_subject_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::SubjectInfo>,
-        ) -> Self {
+        pub fn set_subject_info(mut self, value: Option<SubjectInfo>) -> Self {
             self.subject_info = value.map(Into::into);
             self
         }
         /// **Required.** `business_info`
         ///
         /// Takes the builder or a built value.
-        pub fn business_info(
-            mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::BusinessInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn business_info(mut self, value: impl Into<BusinessInfoBuilder>) -> Self {
             self.business_info = Some(value.into());
             self
         }
         /// Sets or clears [`business_info`](Self::business_info) with a built value.
-        pub fn set_business_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::BusinessInfo>,
-        ) -> Self {
+        pub fn set_business_info(mut self, value: Option<BusinessInfo>) -> Self {
             self.business_info = value.map(Into::into);
             self
         }
@@ -181,18 +198,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn settlement_info(
             mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::SettlementInfoBuilder,
-            >,
+            value: impl Into<SettlementInfoBuilder>,
         ) -> Self {
             self.settlement_info = Some(value.into());
             self
         }
         /// Sets or clears [`settlement_info`](Self::settlement_info) with a built value.
-        pub fn set_settlement_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::SettlementInfo>,
-        ) -> Self {
+        pub fn set_settlement_info(mut self, value: Option<SettlementInfo>) -> Self {
             self.settlement_info = value.map(Into::into);
             self
         }
@@ -201,38 +213,25 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn bank_account_info(
             mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::BankAccountInfoBuilder,
-            >,
+            value: impl Into<BankAccountInfoBuilder>,
         ) -> Self {
             self.bank_account_info = Some(value.into());
             self
         }
         /// Sets or clears [`bank_account_info`](Self::bank_account_info) with a built value.
-        pub fn set_bank_account_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::BankAccountInfo>,
-        ) -> Self {
+        pub fn set_bank_account_info(mut self, value: Option<BankAccountInfo>) -> Self {
             self.bank_account_info = value.map(Into::into);
             self
         }
         /// `addition_info`
         ///
         /// Takes the builder or a built value.
-        pub fn addition_info(
-            mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::AdditionInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn addition_info(mut self, value: impl Into<AdditionInfoBuilder>) -> Self {
             self.addition_info = Some(value.into());
             self
         }
         /// Sets or clears [`addition_info`](Self::addition_info) with a built value.
-        pub fn set_addition_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::AdditionInfo>,
-        ) -> Self {
+        pub fn set_addition_info(mut self, value: Option<AdditionInfo>) -> Self {
             self.addition_info = value.map(Into::into);
             self
         }
@@ -376,7 +375,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::ApplymentResponse as Response;
@@ -414,22 +414,75 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `addition_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AdditionInfo {
         /// `legal_person_commitment`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub legal_person_commitment: Option<String>,
         /// `legal_person_video`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub legal_person_video: Option<String>,
         /// Media IDs of supplementary materials.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_addition_pics: Option<Vec<String>>,
         /// `business_addition_msg`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_addition_msg: Option<String>,
     }
+    impl crate::runtime::FromJson for AdditionInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AdditionInfo {
+                legal_person_commitment: crate::runtime::take_optional(
+                    &mut object,
+                    "legal_person_commitment",
+                    at,
+                )?,
+                legal_person_video: crate::runtime::take_optional(
+                    &mut object,
+                    "legal_person_video",
+                    at,
+                )?,
+                business_addition_pics: crate::runtime::take_optional(
+                    &mut object,
+                    "business_addition_pics",
+                    at,
+                )?,
+                business_addition_msg: crate::runtime::take_optional(
+                    &mut object,
+                    "business_addition_msg",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AdditionInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "legal_person_commitment",
+                &self.legal_person_commitment,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "legal_person_video",
+                &self.legal_person_video,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "business_addition_pics",
+                &self.business_addition_pics,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "business_addition_msg",
+                &self.business_addition_msg,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AdditionInfo);
     impl AdditionInfo {
         /// A builder; see its setters.
         pub fn builder() -> AdditionInfoBuilder {
@@ -521,19 +574,47 @@ pub mod post {
         }
     }
     /// `app_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AppInfo {
         /// `app_appid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub app_appid: Option<String>,
         /// `app_sub_appid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub app_sub_appid: Option<String>,
         /// `app_pics`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub app_pics: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for AppInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AppInfo {
+                app_appid: crate::runtime::take_optional(&mut object, "app_appid", at)?,
+                app_sub_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "app_sub_appid",
+                    at,
+                )?,
+                app_pics: crate::runtime::take_optional(&mut object, "app_pics", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AppInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "app_appid", &self.app_appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "app_sub_appid",
+                &self.app_sub_appid,
+            );
+            crate::runtime::put_optional(&mut object, "app_pics", &self.app_pics);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AppInfo);
     impl AppInfo {
         /// A builder; see its setters.
         pub fn builder() -> AppInfoBuilder {
@@ -612,11 +693,11 @@ pub mod post {
         }
     }
     /// Bank account information.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BankAccountInfo {
         /// Type of the bank account.
-        pub bank_account_type: crate::v3::applyment4sub::applyment::post::BankAccountType,
+        pub bank_account_type: BankAccountType,
         /// Name of the account holder.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
@@ -626,17 +707,77 @@ pub mod post {
         /// Province and city code of the bank branch.
         pub bank_address_code: String,
         /// Name of the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_name: Option<String>,
         /// Bank branch code (CNAPS).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_branch_id: Option<String>,
         /// Bank account number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub account_number: Option<crate::runtime::Sensitive>,
     }
+    impl crate::runtime::FromJson for BankAccountInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BankAccountInfo {
+                bank_account_type: crate::runtime::take(
+                    &mut object,
+                    "bank_account_type",
+                    at,
+                )?,
+                account_name: crate::runtime::take(&mut object, "account_name", at)?,
+                account_bank: crate::runtime::take(&mut object, "account_bank", at)?,
+                bank_address_code: crate::runtime::take(
+                    &mut object,
+                    "bank_address_code",
+                    at,
+                )?,
+                bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+                bank_branch_id: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_branch_id",
+                    at,
+                )?,
+                account_number: crate::runtime::take_optional(
+                    &mut object,
+                    "account_number",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BankAccountInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "bank_account_type",
+                &self.bank_account_type,
+            );
+            crate::runtime::put(&mut object, "account_name", &self.account_name);
+            crate::runtime::put(&mut object, "account_bank", &self.account_bank);
+            crate::runtime::put(
+                &mut object,
+                "bank_address_code",
+                &self.bank_address_code,
+            );
+            crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_branch_id",
+                &self.bank_branch_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "account_number",
+                &self.account_number,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BankAccountInfo);
     impl BankAccountInfo {
         /// A builder; see its setters.
         pub fn builder() -> BankAccountInfoBuilder {
@@ -646,9 +787,7 @@ pub mod post {
     /// Builds a [`BankAccountInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct BankAccountInfoBuilder {
-        bank_account_type: Option<
-            crate::v3::applyment4sub::applyment::post::BankAccountType,
-        >,
+        bank_account_type: Option<BankAccountType>,
         account_name: Option<crate::runtime::Sensitive>,
         account_bank: Option<String>,
         bank_address_code: Option<String>,
@@ -658,18 +797,12 @@ pub mod post {
     }
     impl BankAccountInfoBuilder {
         /// **Required.** Type of the bank account.
-        pub fn bank_account_type(
-            mut self,
-            value: impl Into<crate::v3::applyment4sub::applyment::post::BankAccountType>,
-        ) -> Self {
+        pub fn bank_account_type(mut self, value: impl Into<BankAccountType>) -> Self {
             self.bank_account_type = Some(value.into());
             self
         }
         /// Sets or clears [`bank_account_type`](Self::bank_account_type) with a built value.
-        pub fn set_bank_account_type(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::BankAccountType>,
-        ) -> Self {
+        pub fn set_bank_account_type(mut self, value: Option<BankAccountType>) -> Self {
             self.bank_account_type = value;
             self
         }
@@ -848,7 +981,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(BankAccountType);
     /// `biz_store_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BizStoreInfo {
         /// `biz_store_name`
@@ -862,9 +995,65 @@ pub mod post {
         /// `indoor_pic`
         pub indoor_pic: Vec<String>,
         /// `biz_sub_appid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub biz_sub_appid: Option<String>,
     }
+    impl crate::runtime::FromJson for BizStoreInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BizStoreInfo {
+                biz_store_name: crate::runtime::take(&mut object, "biz_store_name", at)?,
+                biz_address_code: crate::runtime::take(
+                    &mut object,
+                    "biz_address_code",
+                    at,
+                )?,
+                biz_store_address: crate::runtime::take(
+                    &mut object,
+                    "biz_store_address",
+                    at,
+                )?,
+                store_entrance_pic: crate::runtime::take(
+                    &mut object,
+                    "store_entrance_pic",
+                    at,
+                )?,
+                indoor_pic: crate::runtime::take(&mut object, "indoor_pic", at)?,
+                biz_sub_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "biz_sub_appid",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BizStoreInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "biz_store_name", &self.biz_store_name);
+            crate::runtime::put(&mut object, "biz_address_code", &self.biz_address_code);
+            crate::runtime::put(
+                &mut object,
+                "biz_store_address",
+                &self.biz_store_address,
+            );
+            crate::runtime::put(
+                &mut object,
+                "store_entrance_pic",
+                &self.store_entrance_pic,
+            );
+            crate::runtime::put(&mut object, "indoor_pic", &self.indoor_pic);
+            crate::runtime::put_optional(
+                &mut object,
+                "biz_sub_appid",
+                &self.biz_sub_appid,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BizStoreInfo);
     impl BizStoreInfo {
         /// A builder; see its setters.
         pub fn builder() -> BizStoreInfoBuilder {
@@ -1014,7 +1203,7 @@ pub mod post {
         }
     }
     /// `business_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BusinessInfo {
         /// Short name of the merchant, shown to users.
@@ -1022,8 +1211,39 @@ pub mod post {
         /// Customer-service phone number.
         pub service_phone: String,
         /// `sales_info`
-        pub sales_info: crate::v3::applyment4sub::applyment::post::SalesInfo,
+        pub sales_info: SalesInfo,
     }
+    impl crate::runtime::FromJson for BusinessInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BusinessInfo {
+                merchant_shortname: crate::runtime::take(
+                    &mut object,
+                    "merchant_shortname",
+                    at,
+                )?,
+                service_phone: crate::runtime::take(&mut object, "service_phone", at)?,
+                sales_info: crate::runtime::take(&mut object, "sales_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BusinessInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "merchant_shortname",
+                &self.merchant_shortname,
+            );
+            crate::runtime::put(&mut object, "service_phone", &self.service_phone);
+            crate::runtime::put(&mut object, "sales_info", &self.sales_info);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BusinessInfo);
     impl BusinessInfo {
         /// A builder; see its setters.
         pub fn builder() -> BusinessInfoBuilder {
@@ -1035,7 +1255,7 @@ pub mod post {
     pub struct BusinessInfoBuilder {
         merchant_shortname: Option<String>,
         service_phone: Option<String>,
-        sales_info: Option<crate::v3::applyment4sub::applyment::post::SalesInfoBuilder>,
+        sales_info: Option<SalesInfoBuilder>,
     }
     impl BusinessInfoBuilder {
         /// **Required.** Short name of the merchant, shown to users.
@@ -1061,18 +1281,12 @@ pub mod post {
         /// **Required.** `sales_info`
         ///
         /// Takes the builder or a built value.
-        pub fn sales_info(
-            mut self,
-            value: impl Into<crate::v3::applyment4sub::applyment::post::SalesInfoBuilder>,
-        ) -> Self {
+        pub fn sales_info(mut self, value: impl Into<SalesInfoBuilder>) -> Self {
             self.sales_info = Some(value.into());
             self
         }
         /// Sets or clears [`sales_info`](Self::sales_info) with a built value.
-        pub fn set_sales_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::SalesInfo>,
-        ) -> Self {
+        pub fn set_sales_info(mut self, value: Option<SalesInfo>) -> Self {
             self.sales_info = value.map(Into::into);
             self
         }
@@ -1132,7 +1346,7 @@ pub mod post {
         }
     }
     /// Information about the business licence or registration certificate.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BusinessLicenseInfo {
         /// `license_copy`
@@ -1144,15 +1358,59 @@ pub mod post {
         /// Name of the legal representative.
         pub legal_person: String,
         /// `license_address`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub license_address: Option<String>,
         /// `period_begin`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub period_begin: Option<String>,
         /// `period_end`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub period_end: Option<String>,
     }
+    impl crate::runtime::FromJson for BusinessLicenseInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BusinessLicenseInfo {
+                license_copy: crate::runtime::take(&mut object, "license_copy", at)?,
+                license_number: crate::runtime::take(&mut object, "license_number", at)?,
+                merchant_name: crate::runtime::take(&mut object, "merchant_name", at)?,
+                legal_person: crate::runtime::take(&mut object, "legal_person", at)?,
+                license_address: crate::runtime::take_optional(
+                    &mut object,
+                    "license_address",
+                    at,
+                )?,
+                period_begin: crate::runtime::take_optional(
+                    &mut object,
+                    "period_begin",
+                    at,
+                )?,
+                period_end: crate::runtime::take_optional(&mut object, "period_end", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BusinessLicenseInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "license_copy", &self.license_copy);
+            crate::runtime::put(&mut object, "license_number", &self.license_number);
+            crate::runtime::put(&mut object, "merchant_name", &self.merchant_name);
+            crate::runtime::put(&mut object, "legal_person", &self.legal_person);
+            crate::runtime::put_optional(
+                &mut object,
+                "license_address",
+                &self.license_address,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "period_begin",
+                &self.period_begin,
+            );
+            crate::runtime::put_optional(&mut object, "period_end", &self.period_end);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BusinessLicenseInfo);
     impl BusinessLicenseInfo {
         /// A builder; see its setters.
         pub fn builder() -> BusinessLicenseInfoBuilder {
@@ -1305,13 +1563,13 @@ pub mod post {
         }
     }
     /// Information about the registration certificate.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CertificateInfo {
         /// Media ID of the photo of the certificate.
         pub cert_copy: String,
         /// Type of the certificate.
-        pub cert_type: crate::types::CertType,
+        pub cert_type: CertType,
         /// Number of the certificate.
         pub cert_number: String,
         /// Name of the merchant.
@@ -1325,6 +1583,43 @@ pub mod post {
         /// `period_end`
         pub period_end: String,
     }
+    impl crate::runtime::FromJson for CertificateInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CertificateInfo {
+                cert_copy: crate::runtime::take(&mut object, "cert_copy", at)?,
+                cert_type: crate::runtime::take(&mut object, "cert_type", at)?,
+                cert_number: crate::runtime::take(&mut object, "cert_number", at)?,
+                merchant_name: crate::runtime::take(&mut object, "merchant_name", at)?,
+                company_address: crate::runtime::take(
+                    &mut object,
+                    "company_address",
+                    at,
+                )?,
+                legal_person: crate::runtime::take(&mut object, "legal_person", at)?,
+                period_begin: crate::runtime::take(&mut object, "period_begin", at)?,
+                period_end: crate::runtime::take(&mut object, "period_end", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CertificateInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "cert_copy", &self.cert_copy);
+            crate::runtime::put(&mut object, "cert_type", &self.cert_type);
+            crate::runtime::put(&mut object, "cert_number", &self.cert_number);
+            crate::runtime::put(&mut object, "merchant_name", &self.merchant_name);
+            crate::runtime::put(&mut object, "company_address", &self.company_address);
+            crate::runtime::put(&mut object, "legal_person", &self.legal_person);
+            crate::runtime::put(&mut object, "period_begin", &self.period_begin);
+            crate::runtime::put(&mut object, "period_end", &self.period_end);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CertificateInfo);
     impl CertificateInfo {
         /// A builder; see its setters.
         pub fn builder() -> CertificateInfoBuilder {
@@ -1335,7 +1630,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct CertificateInfoBuilder {
         cert_copy: Option<String>,
-        cert_type: Option<crate::types::CertType>,
+        cert_type: Option<CertType>,
         cert_number: Option<String>,
         merchant_name: Option<String>,
         company_address: Option<String>,
@@ -1355,12 +1650,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the certificate.
-        pub fn cert_type(mut self, value: impl Into<crate::types::CertType>) -> Self {
+        pub fn cert_type(mut self, value: impl Into<CertType>) -> Self {
             self.cert_type = Some(value.into());
             self
         }
         /// Sets or clears [`cert_type`](Self::cert_type) with a built value.
-        pub fn set_cert_type(mut self, value: Option<crate::types::CertType>) -> Self {
+        pub fn set_cert_type(mut self, value: Option<CertType>) -> Self {
             self.cert_type = value;
             self
         }
@@ -1514,40 +1809,32 @@ pub mod post {
         }
     }
     /// Information about the contact person (super administrator).
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ContactInfo {
         /// Type of the super administrator.
-        pub contact_type: crate::types::ContactType,
+        pub contact_type: ContactType,
         /// Name of the contact person.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub contact_name: crate::runtime::Sensitive,
         /// Type of the contact's identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub contact_id_doc_type: Option<crate::types::ContactIdDocType>,
+        pub contact_id_doc_type: Option<ContactIdDocType>,
         /// `contact_id_number`
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contact_id_number: Option<crate::runtime::Sensitive>,
         /// Media ID of the photo of the front of the contact's identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contact_id_doc_copy: Option<String>,
         /// Media ID of the photo of the back of the contact's identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contact_id_doc_copy_back: Option<String>,
         /// Start of the validity period of the contact's identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contact_period_begin: Option<String>,
         /// End of the validity period of the contact's identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contact_period_end: Option<String>,
         /// Media ID of the letter authorizing the contact to handle the business.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_authorization_letter: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// Mobile phone number of the contact person.
         ///
@@ -1558,6 +1845,103 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub contact_email: crate::runtime::Sensitive,
     }
+    impl crate::runtime::FromJson for ContactInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ContactInfo {
+                contact_type: crate::runtime::take(&mut object, "contact_type", at)?,
+                contact_name: crate::runtime::take(&mut object, "contact_name", at)?,
+                contact_id_doc_type: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_id_doc_type",
+                    at,
+                )?,
+                contact_id_number: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_id_number",
+                    at,
+                )?,
+                contact_id_doc_copy: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_id_doc_copy",
+                    at,
+                )?,
+                contact_id_doc_copy_back: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_id_doc_copy_back",
+                    at,
+                )?,
+                contact_period_begin: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_period_begin",
+                    at,
+                )?,
+                contact_period_end: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_period_end",
+                    at,
+                )?,
+                business_authorization_letter: crate::runtime::take_optional(
+                    &mut object,
+                    "business_authorization_letter",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                mobile_phone: crate::runtime::take(&mut object, "mobile_phone", at)?,
+                contact_email: crate::runtime::take(&mut object, "contact_email", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ContactInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "contact_type", &self.contact_type);
+            crate::runtime::put(&mut object, "contact_name", &self.contact_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_id_doc_type",
+                &self.contact_id_doc_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_id_number",
+                &self.contact_id_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_id_doc_copy",
+                &self.contact_id_doc_copy,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_id_doc_copy_back",
+                &self.contact_id_doc_copy_back,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_period_begin",
+                &self.contact_period_begin,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_period_end",
+                &self.contact_period_end,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "business_authorization_letter",
+                &self.business_authorization_letter,
+            );
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "mobile_phone", &self.mobile_phone);
+            crate::runtime::put(&mut object, "contact_email", &self.contact_email);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ContactInfo);
     impl ContactInfo {
         /// A builder; see its setters.
         pub fn builder() -> ContactInfoBuilder {
@@ -1567,9 +1951,9 @@ pub mod post {
     /// Builds a [`ContactInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct ContactInfoBuilder {
-        contact_type: Option<crate::types::ContactType>,
+        contact_type: Option<ContactType>,
         contact_name: Option<crate::runtime::Sensitive>,
-        contact_id_doc_type: Option<crate::types::ContactIdDocType>,
+        contact_id_doc_type: Option<ContactIdDocType>,
         contact_id_number: Option<crate::runtime::Sensitive>,
         contact_id_doc_copy: Option<String>,
         contact_id_doc_copy_back: Option<String>,
@@ -1582,18 +1966,12 @@ pub mod post {
     }
     impl ContactInfoBuilder {
         /// **Required.** Type of the super administrator.
-        pub fn contact_type(
-            mut self,
-            value: impl Into<crate::types::ContactType>,
-        ) -> Self {
+        pub fn contact_type(mut self, value: impl Into<ContactType>) -> Self {
             self.contact_type = Some(value.into());
             self
         }
         /// Sets or clears [`contact_type`](Self::contact_type) with a built value.
-        pub fn set_contact_type(
-            mut self,
-            value: Option<crate::types::ContactType>,
-        ) -> Self {
+        pub fn set_contact_type(mut self, value: Option<ContactType>) -> Self {
             self.contact_type = value;
             self
         }
@@ -1618,7 +1996,7 @@ pub mod post {
         /// Type of the contact's identity document.
         pub fn contact_id_doc_type(
             mut self,
-            value: impl Into<crate::types::ContactIdDocType>,
+            value: impl Into<ContactIdDocType>,
         ) -> Self {
             self.contact_id_doc_type = Some(value.into());
             self
@@ -1626,7 +2004,7 @@ pub mod post {
         /// Sets or clears [`contact_id_doc_type`](Self::contact_id_doc_type) with a built value.
         pub fn set_contact_id_doc_type(
             mut self,
-            value: Option<crate::types::ContactIdDocType>,
+            value: Option<ContactIdDocType>,
         ) -> Self {
             self.contact_id_doc_type = value;
             self
@@ -1825,7 +2203,7 @@ pub mod post {
         }
     }
     /// ID card information of the operator or legal representative.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct IdCardInfo {
         /// Media ID of the photo of the portrait side of the ID card.
@@ -1843,13 +2221,67 @@ pub mod post {
         /// `id_card_address`
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id_card_address: Option<crate::runtime::Sensitive>,
         /// Start of the validity period of the identity document.
         pub card_period_begin: String,
         /// End of the validity period of the identity document.
         pub card_period_end: String,
     }
+    impl crate::runtime::FromJson for IdCardInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(IdCardInfo {
+                id_card_copy: crate::runtime::take(&mut object, "id_card_copy", at)?,
+                id_card_national: crate::runtime::take(
+                    &mut object,
+                    "id_card_national",
+                    at,
+                )?,
+                id_card_name: crate::runtime::take(&mut object, "id_card_name", at)?,
+                id_card_number: crate::runtime::take(&mut object, "id_card_number", at)?,
+                id_card_address: crate::runtime::take_optional(
+                    &mut object,
+                    "id_card_address",
+                    at,
+                )?,
+                card_period_begin: crate::runtime::take(
+                    &mut object,
+                    "card_period_begin",
+                    at,
+                )?,
+                card_period_end: crate::runtime::take(
+                    &mut object,
+                    "card_period_end",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for IdCardInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "id_card_copy", &self.id_card_copy);
+            crate::runtime::put(&mut object, "id_card_national", &self.id_card_national);
+            crate::runtime::put(&mut object, "id_card_name", &self.id_card_name);
+            crate::runtime::put(&mut object, "id_card_number", &self.id_card_number);
+            crate::runtime::put_optional(
+                &mut object,
+                "id_card_address",
+                &self.id_card_address,
+            );
+            crate::runtime::put(
+                &mut object,
+                "card_period_begin",
+                &self.card_period_begin,
+            );
+            crate::runtime::put(&mut object, "card_period_end", &self.card_period_end);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(IdCardInfo);
     impl IdCardInfo {
         /// A builder; see its setters.
         pub fn builder() -> IdCardInfoBuilder {
@@ -2038,13 +2470,12 @@ pub mod post {
         }
     }
     /// Information about another type of identity document of the operator or legal representative.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct IdDocInfo {
         /// Media ID of the photo of the front of the identity document.
         pub id_doc_copy: String,
         /// Media ID of the photo of the back of the identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id_doc_copy_back: Option<String>,
         /// Name on the identity document.
         ///
@@ -2057,13 +2488,63 @@ pub mod post {
         /// `id_doc_address`
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id_doc_address: Option<crate::runtime::Sensitive>,
         /// Start of the validity period of the identity document.
         pub doc_period_begin: String,
         /// End of the validity period of the identity document.
         pub doc_period_end: String,
     }
+    impl crate::runtime::FromJson for IdDocInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(IdDocInfo {
+                id_doc_copy: crate::runtime::take(&mut object, "id_doc_copy", at)?,
+                id_doc_copy_back: crate::runtime::take_optional(
+                    &mut object,
+                    "id_doc_copy_back",
+                    at,
+                )?,
+                id_doc_name: crate::runtime::take(&mut object, "id_doc_name", at)?,
+                id_doc_number: crate::runtime::take(&mut object, "id_doc_number", at)?,
+                id_doc_address: crate::runtime::take_optional(
+                    &mut object,
+                    "id_doc_address",
+                    at,
+                )?,
+                doc_period_begin: crate::runtime::take(
+                    &mut object,
+                    "doc_period_begin",
+                    at,
+                )?,
+                doc_period_end: crate::runtime::take(&mut object, "doc_period_end", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for IdDocInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "id_doc_copy", &self.id_doc_copy);
+            crate::runtime::put_optional(
+                &mut object,
+                "id_doc_copy_back",
+                &self.id_doc_copy_back,
+            );
+            crate::runtime::put(&mut object, "id_doc_name", &self.id_doc_name);
+            crate::runtime::put(&mut object, "id_doc_number", &self.id_doc_number);
+            crate::runtime::put_optional(
+                &mut object,
+                "id_doc_address",
+                &self.id_doc_address,
+            );
+            crate::runtime::put(&mut object, "doc_period_begin", &self.doc_period_begin);
+            crate::runtime::put(&mut object, "doc_period_end", &self.doc_period_end);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(IdDocInfo);
     impl IdDocInfo {
         /// A builder; see its setters.
         pub fn builder() -> IdDocInfoBuilder {
@@ -2246,27 +2727,79 @@ pub mod post {
         }
     }
     /// Information about the identity document.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct IdentityInfo {
         /// Who holds the identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub id_holder_type: Option<crate::types::IdHolderType>,
+        pub id_holder_type: Option<IdHolderType>,
         /// Type of the identity document.
-        pub id_doc_type: crate::types::IdDocType,
+        pub id_doc_type: IdDocType,
         /// Media ID of the legal representative's letter of explanation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorize_letter_copy: Option<String>,
         /// ID card information of the operator or legal representative.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub id_card_info: Option<crate::v3::applyment4sub::applyment::post::IdCardInfo>,
+        pub id_card_info: Option<IdCardInfo>,
         /// Information about another type of identity document of the operator or legal representative.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub id_doc_info: Option<crate::v3::applyment4sub::applyment::post::IdDocInfo>,
+        pub id_doc_info: Option<IdDocInfo>,
         /// Whether the operator or legal representative is a beneficial owner.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub owner: Option<bool>,
     }
+    impl crate::runtime::FromJson for IdentityInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(IdentityInfo {
+                id_holder_type: crate::runtime::take_optional(
+                    &mut object,
+                    "id_holder_type",
+                    at,
+                )?,
+                id_doc_type: crate::runtime::take(&mut object, "id_doc_type", at)?,
+                authorize_letter_copy: crate::runtime::take_optional(
+                    &mut object,
+                    "authorize_letter_copy",
+                    at,
+                )?,
+                id_card_info: crate::runtime::take_optional(
+                    &mut object,
+                    "id_card_info",
+                    at,
+                )?,
+                id_doc_info: crate::runtime::take_optional(
+                    &mut object,
+                    "id_doc_info",
+                    at,
+                )?,
+                owner: crate::runtime::take_optional(&mut object, "owner", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for IdentityInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "id_holder_type",
+                &self.id_holder_type,
+            );
+            crate::runtime::put(&mut object, "id_doc_type", &self.id_doc_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "authorize_letter_copy",
+                &self.authorize_letter_copy,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "id_card_info",
+                &self.id_card_info,
+            );
+            crate::runtime::put_optional(&mut object, "id_doc_info", &self.id_doc_info);
+            crate::runtime::put_optional(&mut object, "owner", &self.owner);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(IdentityInfo);
     impl IdentityInfo {
         /// A builder; see its setters.
         pub fn builder() -> IdentityInfoBuilder {
@@ -2276,42 +2809,31 @@ pub mod post {
     /// Builds a [`IdentityInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct IdentityInfoBuilder {
-        id_holder_type: Option<crate::types::IdHolderType>,
-        id_doc_type: Option<crate::types::IdDocType>,
+        id_holder_type: Option<IdHolderType>,
+        id_doc_type: Option<IdDocType>,
         authorize_letter_copy: Option<String>,
-        id_card_info: Option<
-            crate::v3::applyment4sub::applyment::post::IdCardInfoBuilder,
-        >,
-        id_doc_info: Option<crate::v3::applyment4sub::applyment::post::IdDocInfoBuilder>,
+        id_card_info: Option<IdCardInfoBuilder>,
+        id_doc_info: Option<IdDocInfoBuilder>,
         owner: Option<bool>,
     }
     impl IdentityInfoBuilder {
         /// Who holds the identity document.
-        pub fn id_holder_type(
-            mut self,
-            value: impl Into<crate::types::IdHolderType>,
-        ) -> Self {
+        pub fn id_holder_type(mut self, value: impl Into<IdHolderType>) -> Self {
             self.id_holder_type = Some(value.into());
             self
         }
         /// Sets or clears [`id_holder_type`](Self::id_holder_type) with a built value.
-        pub fn set_id_holder_type(
-            mut self,
-            value: Option<crate::types::IdHolderType>,
-        ) -> Self {
+        pub fn set_id_holder_type(mut self, value: Option<IdHolderType>) -> Self {
             self.id_holder_type = value;
             self
         }
         /// **Required.** Type of the identity document.
-        pub fn id_doc_type(mut self, value: impl Into<crate::types::IdDocType>) -> Self {
+        pub fn id_doc_type(mut self, value: impl Into<IdDocType>) -> Self {
             self.id_doc_type = Some(value.into());
             self
         }
         /// Sets or clears [`id_doc_type`](Self::id_doc_type) with a built value.
-        pub fn set_id_doc_type(
-            mut self,
-            value: Option<crate::types::IdDocType>,
-        ) -> Self {
+        pub fn set_id_doc_type(mut self, value: Option<IdDocType>) -> Self {
             self.id_doc_type = value;
             self
         }
@@ -2328,38 +2850,24 @@ pub mod post {
         /// ID card information of the operator or legal representative.
         ///
         /// Takes the builder or a built value.
-        pub fn id_card_info(
-            mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::IdCardInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn id_card_info(mut self, value: impl Into<IdCardInfoBuilder>) -> Self {
             self.id_card_info = Some(value.into());
             self
         }
         /// Sets or clears [`id_card_info`](Self::id_card_info) with a built value.
-        pub fn set_id_card_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::IdCardInfo>,
-        ) -> Self {
+        pub fn set_id_card_info(mut self, value: Option<IdCardInfo>) -> Self {
             self.id_card_info = value.map(Into::into);
             self
         }
         /// Information about another type of identity document of the operator or legal representative.
         ///
         /// Takes the builder or a built value.
-        pub fn id_doc_info(
-            mut self,
-            value: impl Into<crate::v3::applyment4sub::applyment::post::IdDocInfoBuilder>,
-        ) -> Self {
+        pub fn id_doc_info(mut self, value: impl Into<IdDocInfoBuilder>) -> Self {
             self.id_doc_info = Some(value.into());
             self
         }
         /// Sets or clears [`id_doc_info`](Self::id_doc_info) with a built value.
-        pub fn set_id_doc_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::IdDocInfo>,
-        ) -> Self {
+        pub fn set_id_doc_info(mut self, value: Option<IdDocInfo>) -> Self {
             self.id_doc_info = value.map(Into::into);
             self
         }
@@ -2429,27 +2937,67 @@ pub mod post {
         }
     }
     /// `micro_biz_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MicroBizInfo {
         /// `micro_biz_type`
-        pub micro_biz_type: crate::types::MicroBizType,
+        pub micro_biz_type: MicroBizType,
         /// `micro_store_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub micro_store_info: Option<
-            crate::v3::applyment4sub::applyment::post::MicroStoreInfo,
-        >,
+        pub micro_store_info: Option<MicroStoreInfo>,
         /// `micro_mobile_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub micro_mobile_info: Option<
-            crate::v3::applyment4sub::applyment::post::MicroMobileInfo,
-        >,
+        pub micro_mobile_info: Option<MicroMobileInfo>,
         /// `micro_online_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub micro_online_info: Option<
-            crate::v3::applyment4sub::applyment::post::MicroOnlineInfo,
-        >,
+        pub micro_online_info: Option<MicroOnlineInfo>,
     }
+    impl crate::runtime::FromJson for MicroBizInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MicroBizInfo {
+                micro_biz_type: crate::runtime::take(&mut object, "micro_biz_type", at)?,
+                micro_store_info: crate::runtime::take_optional(
+                    &mut object,
+                    "micro_store_info",
+                    at,
+                )?,
+                micro_mobile_info: crate::runtime::take_optional(
+                    &mut object,
+                    "micro_mobile_info",
+                    at,
+                )?,
+                micro_online_info: crate::runtime::take_optional(
+                    &mut object,
+                    "micro_online_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MicroBizInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "micro_biz_type", &self.micro_biz_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "micro_store_info",
+                &self.micro_store_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "micro_mobile_info",
+                &self.micro_mobile_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "micro_online_info",
+                &self.micro_online_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MicroBizInfo);
     impl MicroBizInfo {
         /// A builder; see its setters.
         pub fn builder() -> MicroBizInfoBuilder {
@@ -2459,31 +3007,19 @@ pub mod post {
     /// Builds a [`MicroBizInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct MicroBizInfoBuilder {
-        micro_biz_type: Option<crate::types::MicroBizType>,
-        micro_store_info: Option<
-            crate::v3::applyment4sub::applyment::post::MicroStoreInfoBuilder,
-        >,
-        micro_mobile_info: Option<
-            crate::v3::applyment4sub::applyment::post::MicroMobileInfoBuilder,
-        >,
-        micro_online_info: Option<
-            crate::v3::applyment4sub::applyment::post::MicroOnlineInfoBuilder,
-        >,
+        micro_biz_type: Option<MicroBizType>,
+        micro_store_info: Option<MicroStoreInfoBuilder>,
+        micro_mobile_info: Option<MicroMobileInfoBuilder>,
+        micro_online_info: Option<MicroOnlineInfoBuilder>,
     }
     impl MicroBizInfoBuilder {
         /// **Required.** `micro_biz_type`
-        pub fn micro_biz_type(
-            mut self,
-            value: impl Into<crate::types::MicroBizType>,
-        ) -> Self {
+        pub fn micro_biz_type(mut self, value: impl Into<MicroBizType>) -> Self {
             self.micro_biz_type = Some(value.into());
             self
         }
         /// Sets or clears [`micro_biz_type`](Self::micro_biz_type) with a built value.
-        pub fn set_micro_biz_type(
-            mut self,
-            value: Option<crate::types::MicroBizType>,
-        ) -> Self {
+        pub fn set_micro_biz_type(mut self, value: Option<MicroBizType>) -> Self {
             self.micro_biz_type = value;
             self
         }
@@ -2492,18 +3028,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn micro_store_info(
             mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::MicroStoreInfoBuilder,
-            >,
+            value: impl Into<MicroStoreInfoBuilder>,
         ) -> Self {
             self.micro_store_info = Some(value.into());
             self
         }
         /// Sets or clears [`micro_store_info`](Self::micro_store_info) with a built value.
-        pub fn set_micro_store_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::MicroStoreInfo>,
-        ) -> Self {
+        pub fn set_micro_store_info(mut self, value: Option<MicroStoreInfo>) -> Self {
             self.micro_store_info = value.map(Into::into);
             self
         }
@@ -2512,18 +3043,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn micro_mobile_info(
             mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::MicroMobileInfoBuilder,
-            >,
+            value: impl Into<MicroMobileInfoBuilder>,
         ) -> Self {
             self.micro_mobile_info = Some(value.into());
             self
         }
         /// Sets or clears [`micro_mobile_info`](Self::micro_mobile_info) with a built value.
-        pub fn set_micro_mobile_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::MicroMobileInfo>,
-        ) -> Self {
+        pub fn set_micro_mobile_info(mut self, value: Option<MicroMobileInfo>) -> Self {
             self.micro_mobile_info = value.map(Into::into);
             self
         }
@@ -2532,18 +3058,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn micro_online_info(
             mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::MicroOnlineInfoBuilder,
-            >,
+            value: impl Into<MicroOnlineInfoBuilder>,
         ) -> Self {
             self.micro_online_info = Some(value.into());
             self
         }
         /// Sets or clears [`micro_online_info`](Self::micro_online_info) with a built value.
-        pub fn set_micro_online_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::MicroOnlineInfo>,
-        ) -> Self {
+        pub fn set_micro_online_info(mut self, value: Option<MicroOnlineInfo>) -> Self {
             self.micro_online_info = value.map(Into::into);
             self
         }
@@ -2605,7 +3126,7 @@ pub mod post {
         }
     }
     /// `micro_mobile_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MicroMobileInfo {
         /// `micro_mobile_name`
@@ -2617,6 +3138,63 @@ pub mod post {
         /// `micro_mobile_pics`
         pub micro_mobile_pics: Vec<String>,
     }
+    impl crate::runtime::FromJson for MicroMobileInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MicroMobileInfo {
+                micro_mobile_name: crate::runtime::take(
+                    &mut object,
+                    "micro_mobile_name",
+                    at,
+                )?,
+                micro_mobile_city: crate::runtime::take(
+                    &mut object,
+                    "micro_mobile_city",
+                    at,
+                )?,
+                micro_mobile_address: crate::runtime::take(
+                    &mut object,
+                    "micro_mobile_address",
+                    at,
+                )?,
+                micro_mobile_pics: crate::runtime::take(
+                    &mut object,
+                    "micro_mobile_pics",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MicroMobileInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "micro_mobile_name",
+                &self.micro_mobile_name,
+            );
+            crate::runtime::put(
+                &mut object,
+                "micro_mobile_city",
+                &self.micro_mobile_city,
+            );
+            crate::runtime::put(
+                &mut object,
+                "micro_mobile_address",
+                &self.micro_mobile_address,
+            );
+            crate::runtime::put(
+                &mut object,
+                "micro_mobile_pics",
+                &self.micro_mobile_pics,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MicroMobileInfo);
     impl MicroMobileInfo {
         /// A builder; see its setters.
         pub fn builder() -> MicroMobileInfoBuilder {
@@ -2732,7 +3310,7 @@ pub mod post {
         }
     }
     /// `micro_online_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MicroOnlineInfo {
         /// `micro_online_store`
@@ -2740,12 +3318,51 @@ pub mod post {
         /// `micro_ec_name`
         pub micro_ec_name: String,
         /// `micro_qrcode`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub micro_qrcode: Option<String>,
         /// `micro_link`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub micro_link: Option<String>,
     }
+    impl crate::runtime::FromJson for MicroOnlineInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MicroOnlineInfo {
+                micro_online_store: crate::runtime::take(
+                    &mut object,
+                    "micro_online_store",
+                    at,
+                )?,
+                micro_ec_name: crate::runtime::take(&mut object, "micro_ec_name", at)?,
+                micro_qrcode: crate::runtime::take_optional(
+                    &mut object,
+                    "micro_qrcode",
+                    at,
+                )?,
+                micro_link: crate::runtime::take_optional(&mut object, "micro_link", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MicroOnlineInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "micro_online_store",
+                &self.micro_online_store,
+            );
+            crate::runtime::put(&mut object, "micro_ec_name", &self.micro_ec_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "micro_qrcode",
+                &self.micro_qrcode,
+            );
+            crate::runtime::put_optional(&mut object, "micro_link", &self.micro_link);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MicroOnlineInfo);
     impl MicroOnlineInfo {
         /// A builder; see its setters.
         pub fn builder() -> MicroOnlineInfoBuilder {
@@ -2847,7 +3464,7 @@ pub mod post {
         }
     }
     /// `micro_store_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MicroStoreInfo {
         /// `micro_name`
@@ -2861,12 +3478,81 @@ pub mod post {
         /// `micro_indoor_copy`
         pub micro_indoor_copy: String,
         /// `store_longitude`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_longitude: Option<String>,
         /// `store_latitude`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_latitude: Option<String>,
     }
+    impl crate::runtime::FromJson for MicroStoreInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MicroStoreInfo {
+                micro_name: crate::runtime::take(&mut object, "micro_name", at)?,
+                micro_address_code: crate::runtime::take(
+                    &mut object,
+                    "micro_address_code",
+                    at,
+                )?,
+                micro_address: crate::runtime::take(&mut object, "micro_address", at)?,
+                store_entrance_pic: crate::runtime::take(
+                    &mut object,
+                    "store_entrance_pic",
+                    at,
+                )?,
+                micro_indoor_copy: crate::runtime::take(
+                    &mut object,
+                    "micro_indoor_copy",
+                    at,
+                )?,
+                store_longitude: crate::runtime::take_optional(
+                    &mut object,
+                    "store_longitude",
+                    at,
+                )?,
+                store_latitude: crate::runtime::take_optional(
+                    &mut object,
+                    "store_latitude",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MicroStoreInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "micro_name", &self.micro_name);
+            crate::runtime::put(
+                &mut object,
+                "micro_address_code",
+                &self.micro_address_code,
+            );
+            crate::runtime::put(&mut object, "micro_address", &self.micro_address);
+            crate::runtime::put(
+                &mut object,
+                "store_entrance_pic",
+                &self.store_entrance_pic,
+            );
+            crate::runtime::put(
+                &mut object,
+                "micro_indoor_copy",
+                &self.micro_indoor_copy,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_longitude",
+                &self.store_longitude,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_latitude",
+                &self.store_latitude,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MicroStoreInfo);
     impl MicroStoreInfo {
         /// A builder; see its setters.
         pub fn builder() -> MicroStoreInfoBuilder {
@@ -3025,19 +3711,63 @@ pub mod post {
         }
     }
     /// `mini_program_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MiniProgramInfo {
         /// AppID of the Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mini_program_appid: Option<String>,
         /// AppID of the sub-merchant's Mini Program.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mini_program_sub_appid: Option<String>,
         /// `mini_program_pics`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mini_program_pics: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for MiniProgramInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MiniProgramInfo {
+                mini_program_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_program_appid",
+                    at,
+                )?,
+                mini_program_sub_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_program_sub_appid",
+                    at,
+                )?,
+                mini_program_pics: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_program_pics",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MiniProgramInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_program_appid",
+                &self.mini_program_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_program_sub_appid",
+                &self.mini_program_sub_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_program_pics",
+                &self.mini_program_pics,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MiniProgramInfo);
     impl MiniProgramInfo {
         /// A builder; see its setters.
         pub fn builder() -> MiniProgramInfoBuilder {
@@ -3116,19 +3846,47 @@ pub mod post {
         }
     }
     /// `mp_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MpInfo {
         /// `mp_appid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mp_appid: Option<String>,
         /// `mp_sub_appid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mp_sub_appid: Option<String>,
         /// `mp_pics`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mp_pics: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for MpInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MpInfo {
+                mp_appid: crate::runtime::take_optional(&mut object, "mp_appid", at)?,
+                mp_sub_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "mp_sub_appid",
+                    at,
+                )?,
+                mp_pics: crate::runtime::take_optional(&mut object, "mp_pics", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MpInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "mp_appid", &self.mp_appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "mp_sub_appid",
+                &self.mp_sub_appid,
+            );
+            crate::runtime::put_optional(&mut object, "mp_pics", &self.mp_pics);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MpInfo);
     impl MpInfo {
         /// A builder; see its setters.
         pub fn builder() -> MpInfoBuilder {
@@ -3207,7 +3965,7 @@ pub mod post {
         }
     }
     /// `organization_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct OrganizationInfo {
         /// `organization_copy`
@@ -3219,6 +3977,51 @@ pub mod post {
         /// `org_period_end`
         pub org_period_end: String,
     }
+    impl crate::runtime::FromJson for OrganizationInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(OrganizationInfo {
+                organization_copy: crate::runtime::take(
+                    &mut object,
+                    "organization_copy",
+                    at,
+                )?,
+                organization_code: crate::runtime::take(
+                    &mut object,
+                    "organization_code",
+                    at,
+                )?,
+                org_period_begin: crate::runtime::take(
+                    &mut object,
+                    "org_period_begin",
+                    at,
+                )?,
+                org_period_end: crate::runtime::take(&mut object, "org_period_end", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for OrganizationInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "organization_copy",
+                &self.organization_copy,
+            );
+            crate::runtime::put(
+                &mut object,
+                "organization_code",
+                &self.organization_code,
+            );
+            crate::runtime::put(&mut object, "org_period_begin", &self.org_period_begin);
+            crate::runtime::put(&mut object, "org_period_end", &self.org_period_end);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(OrganizationInfo);
     impl OrganizationInfo {
         /// A builder; see its setters.
         pub fn builder() -> OrganizationInfoBuilder {
@@ -3332,36 +4135,83 @@ pub mod post {
         }
     }
     /// `sales_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SalesInfo {
         /// `sales_scenes_type`
-        pub sales_scenes_type: Vec<
-            crate::v3::applyment4sub::applyment::post::SalesScenesType,
-        >,
+        pub sales_scenes_type: Vec<SalesScenesType>,
         /// `biz_store_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub biz_store_info: Option<
-            crate::v3::applyment4sub::applyment::post::BizStoreInfo,
-        >,
+        pub biz_store_info: Option<BizStoreInfo>,
         /// `mp_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub mp_info: Option<crate::v3::applyment4sub::applyment::post::MpInfo>,
+        pub mp_info: Option<MpInfo>,
         /// `mini_program_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub mini_program_info: Option<
-            crate::v3::applyment4sub::applyment::post::MiniProgramInfo,
-        >,
+        pub mini_program_info: Option<MiniProgramInfo>,
         /// `app_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub app_info: Option<crate::v3::applyment4sub::applyment::post::AppInfo>,
+        pub app_info: Option<AppInfo>,
         /// `web_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub web_info: Option<crate::v3::applyment4sub::applyment::post::WebInfo>,
+        pub web_info: Option<WebInfo>,
         /// `wework_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub wework_info: Option<crate::v3::applyment4sub::applyment::post::WeworkInfo>,
+        pub wework_info: Option<WeworkInfo>,
     }
+    impl crate::runtime::FromJson for SalesInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SalesInfo {
+                sales_scenes_type: crate::runtime::take(
+                    &mut object,
+                    "sales_scenes_type",
+                    at,
+                )?,
+                biz_store_info: crate::runtime::take_optional(
+                    &mut object,
+                    "biz_store_info",
+                    at,
+                )?,
+                mp_info: crate::runtime::take_optional(&mut object, "mp_info", at)?,
+                mini_program_info: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_program_info",
+                    at,
+                )?,
+                app_info: crate::runtime::take_optional(&mut object, "app_info", at)?,
+                web_info: crate::runtime::take_optional(&mut object, "web_info", at)?,
+                wework_info: crate::runtime::take_optional(
+                    &mut object,
+                    "wework_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SalesInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "sales_scenes_type",
+                &self.sales_scenes_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "biz_store_info",
+                &self.biz_store_info,
+            );
+            crate::runtime::put_optional(&mut object, "mp_info", &self.mp_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_program_info",
+                &self.mini_program_info,
+            );
+            crate::runtime::put_optional(&mut object, "app_info", &self.app_info);
+            crate::runtime::put_optional(&mut object, "web_info", &self.web_info);
+            crate::runtime::put_optional(&mut object, "wework_info", &self.wework_info);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SalesInfo);
     impl SalesInfo {
         /// A builder; see its setters.
         pub fn builder() -> SalesInfoBuilder {
@@ -3371,39 +4221,26 @@ pub mod post {
     /// Builds a [`SalesInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct SalesInfoBuilder {
-        sales_scenes_type: Option<
-            Vec<crate::v3::applyment4sub::applyment::post::SalesScenesType>,
-        >,
-        biz_store_info: Option<
-            crate::v3::applyment4sub::applyment::post::BizStoreInfoBuilder,
-        >,
-        mp_info: Option<crate::v3::applyment4sub::applyment::post::MpInfoBuilder>,
-        mini_program_info: Option<
-            crate::v3::applyment4sub::applyment::post::MiniProgramInfoBuilder,
-        >,
-        app_info: Option<crate::v3::applyment4sub::applyment::post::AppInfoBuilder>,
-        web_info: Option<crate::v3::applyment4sub::applyment::post::WebInfoBuilder>,
-        wework_info: Option<
-            crate::v3::applyment4sub::applyment::post::WeworkInfoBuilder,
-        >,
+        sales_scenes_type: Option<Vec<SalesScenesType>>,
+        biz_store_info: Option<BizStoreInfoBuilder>,
+        mp_info: Option<MpInfoBuilder>,
+        mini_program_info: Option<MiniProgramInfoBuilder>,
+        app_info: Option<AppInfoBuilder>,
+        web_info: Option<WebInfoBuilder>,
+        wework_info: Option<WeworkInfoBuilder>,
     }
     impl SalesInfoBuilder {
         /// **Required.** `sales_scenes_type`
         ///
         /// Adds one item to the list.
-        pub fn sales_scenes_type(
-            mut self,
-            item: impl Into<crate::v3::applyment4sub::applyment::post::SalesScenesType>,
-        ) -> Self {
+        pub fn sales_scenes_type(mut self, item: impl Into<SalesScenesType>) -> Self {
             self.sales_scenes_type.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`sales_scenes_type`](Self::sales_scenes_type) with a built value.
         pub fn set_sales_scenes_type(
             mut self,
-            value: Option<
-                Vec<crate::v3::applyment4sub::applyment::post::SalesScenesType>,
-            >,
+            value: Option<Vec<SalesScenesType>>,
         ) -> Self {
             self.sales_scenes_type = value;
             self
@@ -3411,38 +4248,24 @@ pub mod post {
         /// `biz_store_info`
         ///
         /// Takes the builder or a built value.
-        pub fn biz_store_info(
-            mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::BizStoreInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn biz_store_info(mut self, value: impl Into<BizStoreInfoBuilder>) -> Self {
             self.biz_store_info = Some(value.into());
             self
         }
         /// Sets or clears [`biz_store_info`](Self::biz_store_info) with a built value.
-        pub fn set_biz_store_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::BizStoreInfo>,
-        ) -> Self {
+        pub fn set_biz_store_info(mut self, value: Option<BizStoreInfo>) -> Self {
             self.biz_store_info = value.map(Into::into);
             self
         }
         /// `mp_info`
         ///
         /// Takes the builder or a built value.
-        pub fn mp_info(
-            mut self,
-            value: impl Into<crate::v3::applyment4sub::applyment::post::MpInfoBuilder>,
-        ) -> Self {
+        pub fn mp_info(mut self, value: impl Into<MpInfoBuilder>) -> Self {
             self.mp_info = Some(value.into());
             self
         }
         /// Sets or clears [`mp_info`](Self::mp_info) with a built value.
-        pub fn set_mp_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::MpInfo>,
-        ) -> Self {
+        pub fn set_mp_info(mut self, value: Option<MpInfo>) -> Self {
             self.mp_info = value.map(Into::into);
             self
         }
@@ -3451,74 +4274,49 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn mini_program_info(
             mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::MiniProgramInfoBuilder,
-            >,
+            value: impl Into<MiniProgramInfoBuilder>,
         ) -> Self {
             self.mini_program_info = Some(value.into());
             self
         }
         /// Sets or clears [`mini_program_info`](Self::mini_program_info) with a built value.
-        pub fn set_mini_program_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::MiniProgramInfo>,
-        ) -> Self {
+        pub fn set_mini_program_info(mut self, value: Option<MiniProgramInfo>) -> Self {
             self.mini_program_info = value.map(Into::into);
             self
         }
         /// `app_info`
         ///
         /// Takes the builder or a built value.
-        pub fn app_info(
-            mut self,
-            value: impl Into<crate::v3::applyment4sub::applyment::post::AppInfoBuilder>,
-        ) -> Self {
+        pub fn app_info(mut self, value: impl Into<AppInfoBuilder>) -> Self {
             self.app_info = Some(value.into());
             self
         }
         /// Sets or clears [`app_info`](Self::app_info) with a built value.
-        pub fn set_app_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::AppInfo>,
-        ) -> Self {
+        pub fn set_app_info(mut self, value: Option<AppInfo>) -> Self {
             self.app_info = value.map(Into::into);
             self
         }
         /// `web_info`
         ///
         /// Takes the builder or a built value.
-        pub fn web_info(
-            mut self,
-            value: impl Into<crate::v3::applyment4sub::applyment::post::WebInfoBuilder>,
-        ) -> Self {
+        pub fn web_info(mut self, value: impl Into<WebInfoBuilder>) -> Self {
             self.web_info = Some(value.into());
             self
         }
         /// Sets or clears [`web_info`](Self::web_info) with a built value.
-        pub fn set_web_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::WebInfo>,
-        ) -> Self {
+        pub fn set_web_info(mut self, value: Option<WebInfo>) -> Self {
             self.web_info = value.map(Into::into);
             self
         }
         /// `wework_info`
         ///
         /// Takes the builder or a built value.
-        pub fn wework_info(
-            mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::WeworkInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn wework_info(mut self, value: impl Into<WeworkInfoBuilder>) -> Self {
             self.wework_info = Some(value.into());
             self
         }
         /// Sets or clears [`wework_info`](Self::wework_info) with a built value.
-        pub fn set_wework_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::WeworkInfo>,
-        ) -> Self {
+        pub fn set_wework_info(mut self, value: Option<WeworkInfo>) -> Self {
             self.wework_info = value.map(Into::into);
             self
         }
@@ -3651,34 +4449,123 @@ pub mod post {
     }
     crate::runtime::string_enum!(SalesScenesType);
     /// Settlement rule information.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SettlementInfo {
         /// ID of the settlement rule.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub settlement_id: Option<String>,
         /// Industry the merchant belongs to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub qualification_type: Option<String>,
         /// Media IDs of the special qualification documents.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub qualifications: Option<Vec<String>>,
         /// `activities_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activities_id: Option<String>,
         /// `activities_rate`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activities_rate: Option<String>,
         /// `debit_activities_rate`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub debit_activities_rate: Option<String>,
         /// `credit_activities_rate`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub credit_activities_rate: Option<String>,
         /// `activities_additions`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activities_additions: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for SettlementInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SettlementInfo {
+                settlement_id: crate::runtime::take_optional(
+                    &mut object,
+                    "settlement_id",
+                    at,
+                )?,
+                qualification_type: crate::runtime::take_optional(
+                    &mut object,
+                    "qualification_type",
+                    at,
+                )?,
+                qualifications: crate::runtime::take_optional(
+                    &mut object,
+                    "qualifications",
+                    at,
+                )?,
+                activities_id: crate::runtime::take_optional(
+                    &mut object,
+                    "activities_id",
+                    at,
+                )?,
+                activities_rate: crate::runtime::take_optional(
+                    &mut object,
+                    "activities_rate",
+                    at,
+                )?,
+                debit_activities_rate: crate::runtime::take_optional(
+                    &mut object,
+                    "debit_activities_rate",
+                    at,
+                )?,
+                credit_activities_rate: crate::runtime::take_optional(
+                    &mut object,
+                    "credit_activities_rate",
+                    at,
+                )?,
+                activities_additions: crate::runtime::take_optional(
+                    &mut object,
+                    "activities_additions",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SettlementInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "settlement_id",
+                &self.settlement_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "qualification_type",
+                &self.qualification_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "qualifications",
+                &self.qualifications,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activities_id",
+                &self.activities_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activities_rate",
+                &self.activities_rate,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "debit_activities_rate",
+                &self.debit_activities_rate,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "credit_activities_rate",
+                &self.credit_activities_rate,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activities_additions",
+                &self.activities_additions,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SettlementInfo);
     impl SettlementInfo {
         /// A builder; see its setters.
         pub fn builder() -> SettlementInfoBuilder {
@@ -3824,40 +4711,127 @@ pub mod post {
         }
     }
     /// Information about the entity.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SubjectInfo {
         /// Type of the entity.
-        pub subject_type: crate::types::SubjectType,
+        pub subject_type: SubjectType,
         /// Whether the entity is a financial institution.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub finance_institution: Option<bool>,
         /// `micro_biz_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub micro_biz_info: Option<
-            crate::v3::applyment4sub::applyment::post::MicroBizInfo,
-        >,
+        pub micro_biz_info: Option<MicroBizInfo>,
         /// Information about the business licence or registration certificate.
-        pub business_license_info: crate::v3::applyment4sub::applyment::post::BusinessLicenseInfo,
+        pub business_license_info: BusinessLicenseInfo,
         /// Information about the registration certificate.
-        pub certificate_info: crate::v3::applyment4sub::applyment::post::CertificateInfo,
+        pub certificate_info: CertificateInfo,
         /// `organization_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub organization_info: Option<
-            crate::v3::applyment4sub::applyment::post::OrganizationInfo,
-        >,
+        pub organization_info: Option<OrganizationInfo>,
         /// `certificate_letter_copy`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub certificate_letter_copy: Option<String>,
         /// Information about the financial institution licence.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub finance_institution_info: Option<crate::types::FinanceInstitutionInfo>,
+        pub finance_institution_info: Option<FinanceInstitutionInfo>,
         /// Information about the identity document.
-        pub identity_info: crate::v3::applyment4sub::applyment::post::IdentityInfo,
+        pub identity_info: IdentityInfo,
         /// Ultimate beneficial owners.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub ubo_info_list: Option<Vec<crate::types::UboInfoList>>,
+        pub ubo_info_list: Option<Vec<UboInfoList>>,
     }
+    impl crate::runtime::FromJson for SubjectInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SubjectInfo {
+                subject_type: crate::runtime::take(&mut object, "subject_type", at)?,
+                finance_institution: crate::runtime::take_optional(
+                    &mut object,
+                    "finance_institution",
+                    at,
+                )?,
+                micro_biz_info: crate::runtime::take_optional(
+                    &mut object,
+                    "micro_biz_info",
+                    at,
+                )?,
+                business_license_info: crate::runtime::take(
+                    &mut object,
+                    "business_license_info",
+                    at,
+                )?,
+                certificate_info: crate::runtime::take(
+                    &mut object,
+                    "certificate_info",
+                    at,
+                )?,
+                organization_info: crate::runtime::take_optional(
+                    &mut object,
+                    "organization_info",
+                    at,
+                )?,
+                certificate_letter_copy: crate::runtime::take_optional(
+                    &mut object,
+                    "certificate_letter_copy",
+                    at,
+                )?,
+                finance_institution_info: crate::runtime::take_optional(
+                    &mut object,
+                    "finance_institution_info",
+                    at,
+                )?,
+                identity_info: crate::runtime::take(&mut object, "identity_info", at)?,
+                ubo_info_list: crate::runtime::take_optional(
+                    &mut object,
+                    "ubo_info_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SubjectInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "subject_type", &self.subject_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "finance_institution",
+                &self.finance_institution,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "micro_biz_info",
+                &self.micro_biz_info,
+            );
+            crate::runtime::put(
+                &mut object,
+                "business_license_info",
+                &self.business_license_info,
+            );
+            crate::runtime::put(&mut object, "certificate_info", &self.certificate_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "organization_info",
+                &self.organization_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "certificate_letter_copy",
+                &self.certificate_letter_copy,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "finance_institution_info",
+                &self.finance_institution_info,
+            );
+            crate::runtime::put(&mut object, "identity_info", &self.identity_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "ubo_info_list",
+                &self.ubo_info_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SubjectInfo);
     impl SubjectInfo {
         /// A builder; see its setters.
         pub fn builder() -> SubjectInfoBuilder {
@@ -3867,41 +4841,25 @@ pub mod post {
     /// Builds a [`SubjectInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct SubjectInfoBuilder {
-        subject_type: Option<crate::types::SubjectType>,
+        subject_type: Option<SubjectType>,
         finance_institution: Option<bool>,
-        micro_biz_info: Option<
-            crate::v3::applyment4sub::applyment::post::MicroBizInfoBuilder,
-        >,
-        business_license_info: Option<
-            crate::v3::applyment4sub::applyment::post::BusinessLicenseInfoBuilder,
-        >,
-        certificate_info: Option<
-            crate::v3::applyment4sub::applyment::post::CertificateInfoBuilder,
-        >,
-        organization_info: Option<
-            crate::v3::applyment4sub::applyment::post::OrganizationInfoBuilder,
-        >,
+        micro_biz_info: Option<MicroBizInfoBuilder>,
+        business_license_info: Option<BusinessLicenseInfoBuilder>,
+        certificate_info: Option<CertificateInfoBuilder>,
+        organization_info: Option<OrganizationInfoBuilder>,
         certificate_letter_copy: Option<String>,
-        finance_institution_info: Option<crate::types::FinanceInstitutionInfoBuilder>,
-        identity_info: Option<
-            crate::v3::applyment4sub::applyment::post::IdentityInfoBuilder,
-        >,
-        ubo_info_list: Option<Vec<crate::types::UboInfoListBuilder>>,
+        finance_institution_info: Option<FinanceInstitutionInfoBuilder>,
+        identity_info: Option<IdentityInfoBuilder>,
+        ubo_info_list: Option<Vec<UboInfoListBuilder>>,
     }
     impl SubjectInfoBuilder {
         /// **Required.** Type of the entity.
-        pub fn subject_type(
-            mut self,
-            value: impl Into<crate::types::SubjectType>,
-        ) -> Self {
+        pub fn subject_type(mut self, value: impl Into<SubjectType>) -> Self {
             self.subject_type = Some(value.into());
             self
         }
         /// Sets or clears [`subject_type`](Self::subject_type) with a built value.
-        pub fn set_subject_type(
-            mut self,
-            value: Option<crate::types::SubjectType>,
-        ) -> Self {
+        pub fn set_subject_type(mut self, value: Option<SubjectType>) -> Self {
             self.subject_type = value;
             self
         }
@@ -3918,20 +4876,12 @@ pub mod post {
         /// `micro_biz_info`
         ///
         /// Takes the builder or a built value.
-        pub fn micro_biz_info(
-            mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::MicroBizInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn micro_biz_info(mut self, value: impl Into<MicroBizInfoBuilder>) -> Self {
             self.micro_biz_info = Some(value.into());
             self
         }
         /// Sets or clears [`micro_biz_info`](Self::micro_biz_info) with a built value.
-        pub fn set_micro_biz_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::MicroBizInfo>,
-        ) -> Self {
+        pub fn set_micro_biz_info(mut self, value: Option<MicroBizInfo>) -> Self {
             self.micro_biz_info = value.map(Into::into);
             self
         }
@@ -3940,9 +4890,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn business_license_info(
             mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::BusinessLicenseInfoBuilder,
-            >,
+            value: impl Into<BusinessLicenseInfoBuilder>,
         ) -> Self {
             self.business_license_info = Some(value.into());
             self
@@ -3950,7 +4898,7 @@ pub mod post {
         /// Sets or clears [`business_license_info`](Self::business_license_info) with a built value.
         pub fn set_business_license_info(
             mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::BusinessLicenseInfo>,
+            value: Option<BusinessLicenseInfo>,
         ) -> Self {
             self.business_license_info = value.map(Into::into);
             self
@@ -3960,18 +4908,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn certificate_info(
             mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::CertificateInfoBuilder,
-            >,
+            value: impl Into<CertificateInfoBuilder>,
         ) -> Self {
             self.certificate_info = Some(value.into());
             self
         }
         /// Sets or clears [`certificate_info`](Self::certificate_info) with a built value.
-        pub fn set_certificate_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::CertificateInfo>,
-        ) -> Self {
+        pub fn set_certificate_info(mut self, value: Option<CertificateInfo>) -> Self {
             self.certificate_info = value.map(Into::into);
             self
         }
@@ -3980,18 +4923,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn organization_info(
             mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::OrganizationInfoBuilder,
-            >,
+            value: impl Into<OrganizationInfoBuilder>,
         ) -> Self {
             self.organization_info = Some(value.into());
             self
         }
         /// Sets or clears [`organization_info`](Self::organization_info) with a built value.
-        pub fn set_organization_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::OrganizationInfo>,
-        ) -> Self {
+        pub fn set_organization_info(mut self, value: Option<OrganizationInfo>) -> Self {
             self.organization_info = value.map(Into::into);
             self
         }
@@ -4010,7 +4948,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn finance_institution_info(
             mut self,
-            value: impl Into<crate::types::FinanceInstitutionInfoBuilder>,
+            value: impl Into<FinanceInstitutionInfoBuilder>,
         ) -> Self {
             self.finance_institution_info = Some(value.into());
             self
@@ -4018,7 +4956,7 @@ pub mod post {
         /// Sets or clears [`finance_institution_info`](Self::finance_institution_info) with a built value.
         pub fn set_finance_institution_info(
             mut self,
-            value: Option<crate::types::FinanceInstitutionInfo>,
+            value: Option<FinanceInstitutionInfo>,
         ) -> Self {
             self.finance_institution_info = value.map(Into::into);
             self
@@ -4026,38 +4964,24 @@ pub mod post {
         /// **Required.** Information about the identity document.
         ///
         /// Takes the builder or a built value.
-        pub fn identity_info(
-            mut self,
-            value: impl Into<
-                crate::v3::applyment4sub::applyment::post::IdentityInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn identity_info(mut self, value: impl Into<IdentityInfoBuilder>) -> Self {
             self.identity_info = Some(value.into());
             self
         }
         /// Sets or clears [`identity_info`](Self::identity_info) with a built value.
-        pub fn set_identity_info(
-            mut self,
-            value: Option<crate::v3::applyment4sub::applyment::post::IdentityInfo>,
-        ) -> Self {
+        pub fn set_identity_info(mut self, value: Option<IdentityInfo>) -> Self {
             self.identity_info = value.map(Into::into);
             self
         }
         /// Ultimate beneficial owners.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn ubo_info_list(
-            mut self,
-            item: impl Into<crate::types::UboInfoListBuilder>,
-        ) -> Self {
+        pub fn ubo_info_list(mut self, item: impl Into<UboInfoListBuilder>) -> Self {
             self.ubo_info_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`ubo_info_list`](Self::ubo_info_list) with a built value.
-        pub fn set_ubo_info_list(
-            mut self,
-            value: Option<Vec<crate::types::UboInfoList>>,
-        ) -> Self {
+        pub fn set_ubo_info_list(mut self, value: Option<Vec<UboInfoList>>) -> Self {
             self.ubo_info_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -4176,19 +5100,47 @@ pub mod post {
         }
     }
     /// `web_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct WebInfo {
         /// `domain`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub domain: Option<String>,
         /// `web_authorisation`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub web_authorisation: Option<String>,
         /// `web_appid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub web_appid: Option<String>,
     }
+    impl crate::runtime::FromJson for WebInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(WebInfo {
+                domain: crate::runtime::take_optional(&mut object, "domain", at)?,
+                web_authorisation: crate::runtime::take_optional(
+                    &mut object,
+                    "web_authorisation",
+                    at,
+                )?,
+                web_appid: crate::runtime::take_optional(&mut object, "web_appid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for WebInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "domain", &self.domain);
+            crate::runtime::put_optional(
+                &mut object,
+                "web_authorisation",
+                &self.web_authorisation,
+            );
+            crate::runtime::put_optional(&mut object, "web_appid", &self.web_appid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(WebInfo);
     impl WebInfo {
         /// A builder; see its setters.
         pub fn builder() -> WebInfoBuilder {
@@ -4265,16 +5217,43 @@ pub mod post {
         }
     }
     /// `wework_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct WeworkInfo {
         /// `sub_corp_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_corp_id: Option<String>,
         /// `wework_pics`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wework_pics: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for WeworkInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(WeworkInfo {
+                sub_corp_id: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_corp_id",
+                    at,
+                )?,
+                wework_pics: crate::runtime::take_optional(
+                    &mut object,
+                    "wework_pics",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for WeworkInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_corp_id", &self.sub_corp_id);
+            crate::runtime::put_optional(&mut object, "wework_pics", &self.wework_pics);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(WeworkInfo);
     impl WeworkInfo {
         /// A builder; see its setters.
         pub fn builder() -> WeworkInfoBuilder {

@@ -4,30 +4,71 @@
 /// The response.
 ///
 /// Shared by `GET /v3/applyment4sub/applyment/applyment_id/{applyment_id} response`, `GET /v3/applyment4sub/applyment/business_code/{business_code} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ApplymentApplymentIdResponse {
     /// The merchant's own application number, unique within the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_code: Option<String>,
     /// WeChat Pay ID of the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applyment_id: Option<crate::runtime::Number>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// URL where the signing is completed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_url: Option<String>,
     /// State of the application.
     pub applyment_state: crate::types::ApplymentApplymentState,
     /// `applyment_state_msg`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applyment_state_msg: Option<String>,
     /// Details of why the application was rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_detail: Option<Vec<crate::v3::applyment4sub::types::AuditDetail>>,
+    pub audit_detail: Option<Vec<AuditDetail>>,
 }
+impl crate::runtime::FromJson for ApplymentApplymentIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ApplymentApplymentIdResponse {
+            business_code: crate::runtime::take_optional(
+                &mut object,
+                "business_code",
+                at,
+            )?,
+            applyment_id: crate::runtime::take_optional(
+                &mut object,
+                "applyment_id",
+                at,
+            )?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            sign_url: crate::runtime::take_optional(&mut object, "sign_url", at)?,
+            applyment_state: crate::runtime::take(&mut object, "applyment_state", at)?,
+            applyment_state_msg: crate::runtime::take_optional(
+                &mut object,
+                "applyment_state_msg",
+                at,
+            )?,
+            audit_detail: crate::runtime::take_optional(&mut object, "audit_detail", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ApplymentApplymentIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "business_code", &self.business_code);
+        crate::runtime::put_optional(&mut object, "applyment_id", &self.applyment_id);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "sign_url", &self.sign_url);
+        crate::runtime::put(&mut object, "applyment_state", &self.applyment_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "applyment_state_msg",
+            &self.applyment_state_msg,
+        );
+        crate::runtime::put_optional(&mut object, "audit_detail", &self.audit_detail);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ApplymentApplymentIdResponse);
 impl crate::runtime::Schema for ApplymentApplymentIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -77,7 +118,7 @@ impl crate::runtime::Schema for ApplymentApplymentIdResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::applyment4sub::types::AuditDetail as crate::runtime::Schema>::FIELDS,
+            fields: <AuditDetail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -85,19 +126,43 @@ impl crate::runtime::JsonResponse for ApplymentApplymentIdResponse {}
 /// Details of why the application was rejected.
 ///
 /// Shared by `GET /v3/applyment4sub/applyment/applyment_id/{applyment_id} response.audit_detail`, `GET /v3/applyment4sub/applyment/business_code/{business_code} response.audit_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AuditDetail {
     /// Name of the field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// Name of the field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field_name: Option<String>,
     /// Why the request was rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reject_reason: Option<String>,
 }
+impl crate::runtime::FromJson for AuditDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AuditDetail {
+            field: crate::runtime::take_optional(&mut object, "field", at)?,
+            field_name: crate::runtime::take_optional(&mut object, "field_name", at)?,
+            reject_reason: crate::runtime::take_optional(
+                &mut object,
+                "reject_reason",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AuditDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "field", &self.field);
+        crate::runtime::put_optional(&mut object, "field_name", &self.field_name);
+        crate::runtime::put_optional(&mut object, "reject_reason", &self.reject_reason);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AuditDetail);
 impl crate::runtime::Schema for AuditDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -4,7 +4,7 @@
 /// The response.
 ///
 /// Shared by `GET /v3/bank-batch-transfer/receipt/detail-receipts response`, `POST /v3/bank-batch-transfer/receipt/detail-receipts response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ReceiptDetailReceiptsResponse {
     /// The merchant's own batch number, unique within the merchant.
@@ -14,18 +14,49 @@ pub struct ReceiptDetailReceiptsResponse {
     /// Number of the electronic receipt application.
     pub receipt_no: String,
     /// State of the receipt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt_state: Option<String>,
     /// Hash algorithm used for the file digest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_type: Option<String>,
     /// Hash digest of the file, to check it after downloading.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_value: Option<String>,
     /// URL to download the file from; valid only for a short time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
 }
+impl crate::runtime::FromJson for ReceiptDetailReceiptsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ReceiptDetailReceiptsResponse {
+            out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+            out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+            receipt_no: crate::runtime::take(&mut object, "receipt_no", at)?,
+            receipt_state: crate::runtime::take_optional(
+                &mut object,
+                "receipt_state",
+                at,
+            )?,
+            hash_type: crate::runtime::take_optional(&mut object, "hash_type", at)?,
+            hash_value: crate::runtime::take_optional(&mut object, "hash_value", at)?,
+            download_url: crate::runtime::take_optional(&mut object, "download_url", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ReceiptDetailReceiptsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+        crate::runtime::put(&mut object, "receipt_no", &self.receipt_no);
+        crate::runtime::put_optional(&mut object, "receipt_state", &self.receipt_state);
+        crate::runtime::put_optional(&mut object, "hash_type", &self.hash_type);
+        crate::runtime::put_optional(&mut object, "hash_value", &self.hash_value);
+        crate::runtime::put_optional(&mut object, "download_url", &self.download_url);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ReceiptDetailReceiptsResponse);
 impl crate::runtime::Schema for ReceiptDetailReceiptsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -83,7 +114,7 @@ impl crate::runtime::JsonResponse for ReceiptDetailReceiptsResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/bank-batch-transfer/receipt/summary-receipts response`, `POST /v3/bank-batch-transfer/receipt/summary-receipts response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ReceiptSummaryReceiptsResponse {
     /// The merchant's own batch number, unique within the merchant.
@@ -91,24 +122,59 @@ pub struct ReceiptSummaryReceiptsResponse {
     /// Number of the electronic receipt application.
     pub receipt_no: String,
     /// State of the receipt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt_state: Option<String>,
     /// Hash algorithm used for the file digest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_type: Option<String>,
     /// Hash digest of the file, to check it after downloading.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_value: Option<String>,
     /// URL to download the file from; valid only for a short time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
     /// Time the record was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
     /// Time the record was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_time: Option<String>,
 }
+impl crate::runtime::FromJson for ReceiptSummaryReceiptsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ReceiptSummaryReceiptsResponse {
+            out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+            receipt_no: crate::runtime::take(&mut object, "receipt_no", at)?,
+            receipt_state: crate::runtime::take_optional(
+                &mut object,
+                "receipt_state",
+                at,
+            )?,
+            hash_type: crate::runtime::take_optional(&mut object, "hash_type", at)?,
+            hash_value: crate::runtime::take_optional(&mut object, "hash_value", at)?,
+            download_url: crate::runtime::take_optional(
+                &mut object,
+                "download_url",
+                at,
+            )?,
+            create_time: crate::runtime::take_optional(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take_optional(&mut object, "update_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ReceiptSummaryReceiptsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put(&mut object, "receipt_no", &self.receipt_no);
+        crate::runtime::put_optional(&mut object, "receipt_state", &self.receipt_state);
+        crate::runtime::put_optional(&mut object, "hash_type", &self.hash_type);
+        crate::runtime::put_optional(&mut object, "hash_value", &self.hash_value);
+        crate::runtime::put_optional(&mut object, "download_url", &self.download_url);
+        crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ReceiptSummaryReceiptsResponse);
 impl crate::runtime::Schema for ReceiptSummaryReceiptsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -30,12 +30,12 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/bank-transfer/batches`: [wechatpay.im](https://wechatpay.im/openapi/v3/bank-transfer/batches), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012465889)
 pub mod post {
     pub use crate::types::BatchesTransferDetailList;
+    pub use crate::types::BatchesTransferDetailListBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID of the service platform.
         pub platform_mchid: String,
@@ -54,7 +54,6 @@ pub mod post {
         /// Remark on the batch.
         pub batch_remark: String,
         /// Additional information.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach_remark: Option<String>,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
         pub total_amount: i64,
@@ -65,8 +64,100 @@ pub mod post {
         /// Purpose of the transfer.
         pub transfer_purpose: String,
         /// Details of the transfers in the batch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub transfer_detail_list: Option<Vec<crate::types::BatchesTransferDetailList>>,
+        pub transfer_detail_list: Option<Vec<BatchesTransferDetailList>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                platform_mchid: crate::runtime::take(&mut object, "platform_mchid", at)?,
+                specialized_payment_mchid: crate::runtime::take(
+                    &mut object,
+                    "specialized_payment_mchid",
+                    at,
+                )?,
+                sponsor_mchid: crate::runtime::take(&mut object, "sponsor_mchid", at)?,
+                user_authorized_mchid: crate::runtime::take(
+                    &mut object,
+                    "user_authorized_mchid",
+                    at,
+                )?,
+                user_authorized_appid: crate::runtime::take(
+                    &mut object,
+                    "user_authorized_appid",
+                    at,
+                )?,
+                out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+                batch_name: crate::runtime::take(&mut object, "batch_name", at)?,
+                batch_remark: crate::runtime::take(&mut object, "batch_remark", at)?,
+                attach_remark: crate::runtime::take_optional(
+                    &mut object,
+                    "attach_remark",
+                    at,
+                )?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                transfer_scene: crate::runtime::take(&mut object, "transfer_scene", at)?,
+                transfer_purpose: crate::runtime::take(
+                    &mut object,
+                    "transfer_purpose",
+                    at,
+                )?,
+                transfer_detail_list: crate::runtime::take_optional(
+                    &mut object,
+                    "transfer_detail_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "platform_mchid", &self.platform_mchid);
+            crate::runtime::put(
+                &mut object,
+                "specialized_payment_mchid",
+                &self.specialized_payment_mchid,
+            );
+            crate::runtime::put(&mut object, "sponsor_mchid", &self.sponsor_mchid);
+            crate::runtime::put(
+                &mut object,
+                "user_authorized_mchid",
+                &self.user_authorized_mchid,
+            );
+            crate::runtime::put(
+                &mut object,
+                "user_authorized_appid",
+                &self.user_authorized_appid,
+            );
+            crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+            crate::runtime::put(&mut object, "batch_name", &self.batch_name);
+            crate::runtime::put(&mut object, "batch_remark", &self.batch_remark);
+            crate::runtime::put_optional(
+                &mut object,
+                "attach_remark",
+                &self.attach_remark,
+            );
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "transfer_scene", &self.transfer_scene);
+            crate::runtime::put(&mut object, "transfer_purpose", &self.transfer_purpose);
+            crate::runtime::put_optional(
+                &mut object,
+                "transfer_detail_list",
+                &self.transfer_detail_list,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -91,9 +182,7 @@ pub mod post {
         total_count: Option<i64>,
         transfer_scene: Option<String>,
         transfer_purpose: Option<String>,
-        transfer_detail_list: Option<
-            Vec<crate::types::BatchesTransferDetailListBuilder>,
-        >,
+        transfer_detail_list: Option<Vec<BatchesTransferDetailListBuilder>>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -241,7 +330,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn transfer_detail_list(
             mut self,
-            item: impl Into<crate::types::BatchesTransferDetailListBuilder>,
+            item: impl Into<BatchesTransferDetailListBuilder>,
         ) -> Self {
             self.transfer_detail_list.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -249,7 +338,7 @@ pub mod post {
         /// Sets or clears [`transfer_detail_list`](Self::transfer_detail_list) with a built value.
         pub fn set_transfer_detail_list(
             mut self,
-            value: Option<Vec<crate::types::BatchesTransferDetailList>>,
+            value: Option<Vec<BatchesTransferDetailList>>,
         ) -> Self {
             self.transfer_detail_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -396,7 +485,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::BatchesResponse as Response;

@@ -75,55 +75,10 @@ impl From<&str> for BatchState {
     }
 }
 crate::runtime::string_enum!(BatchState);
-/// State of the detail record.
-///
-/// Shared by `GET /v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id} response.detail_state`, `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no} response.detail_state`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum BatchesBatchIdDetailsDetailIdDetailState {
-    /// `PROCESSING`
-    Processing,
-    /// `SUCCESS`
-    Success,
-    /// `FAIL`
-    Fail,
-    /// `REFUND`
-    Refund,
-    /// A value the documentation does not list (yet), kept as received.
-    Unknown(crate::UnknownValue),
-}
-impl BatchesBatchIdDetailsDetailIdDetailState {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            BatchesBatchIdDetailsDetailIdDetailState::Processing => "PROCESSING",
-            BatchesBatchIdDetailsDetailIdDetailState::Success => "SUCCESS",
-            BatchesBatchIdDetailsDetailIdDetailState::Fail => "FAIL",
-            BatchesBatchIdDetailsDetailIdDetailState::Refund => "REFUND",
-            BatchesBatchIdDetailsDetailIdDetailState::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for BatchesBatchIdDetailsDetailIdDetailState {
-    fn from(value: &str) -> Self {
-        match value {
-            "PROCESSING" => BatchesBatchIdDetailsDetailIdDetailState::Processing,
-            "SUCCESS" => BatchesBatchIdDetailsDetailIdDetailState::Success,
-            "FAIL" => BatchesBatchIdDetailsDetailIdDetailState::Fail,
-            "REFUND" => BatchesBatchIdDetailsDetailIdDetailState::Refund,
-            other => {
-                BatchesBatchIdDetailsDetailIdDetailState::Unknown(
-                    crate::UnknownValue(other.to_owned()),
-                )
-            }
-        }
-    }
-}
-crate::runtime::string_enum!(BatchesBatchIdDetailsDetailIdDetailState);
 /// The response.
 ///
 /// Shared by `GET /v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id} response`, `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BatchesBatchIdDetailsDetailIdResponse {
     /// Merchant ID of the bank service provider.
@@ -157,24 +112,117 @@ pub struct BatchesBatchIdDetailsDetailIdResponse {
     /// Remark shown to the receiver of the transfer.
     pub transfer_remark: String,
     /// State of the detail record.
-    pub detail_state: crate::v3::bank_transfer::types::BatchesBatchIdDetailsDetailIdDetailState,
+    pub detail_state: BatchesBatchIdDetailsDetailIdResponseDetailState,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fail_reason: Option<crate::v3::bank_transfer::types::FailReason>,
+    pub fail_reason: Option<FailReason>,
     /// Time the transfer was initiated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initiate_time: Option<String>,
     /// Time the record was last updated.
     pub update_time: String,
     /// Type of the account.
-    pub account_type: crate::v3::bank_transfer::types::AccountType,
+    pub account_type: AccountType,
     /// Name of the bank.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
     /// Last digits of the bank card number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_card_number_tail: Option<String>,
 }
+impl crate::runtime::FromJson for BatchesBatchIdDetailsDetailIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BatchesBatchIdDetailsDetailIdResponse {
+            bank_sp_mchid: crate::runtime::take(&mut object, "bank_sp_mchid", at)?,
+            platform_mchid: crate::runtime::take(&mut object, "platform_mchid", at)?,
+            specialized_payment_mchid: crate::runtime::take(
+                &mut object,
+                "specialized_payment_mchid",
+                at,
+            )?,
+            sponsor_mchid: crate::runtime::take(&mut object, "sponsor_mchid", at)?,
+            user_authorized_mchid: crate::runtime::take(
+                &mut object,
+                "user_authorized_mchid",
+                at,
+            )?,
+            user_authorized_appid: crate::runtime::take(
+                &mut object,
+                "user_authorized_appid",
+                at,
+            )?,
+            out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+            batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+            transfer_scene: crate::runtime::take(&mut object, "transfer_scene", at)?,
+            out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+            detail_id: crate::runtime::take(&mut object, "detail_id", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            username: crate::runtime::take(&mut object, "username", at)?,
+            transfer_amount: crate::runtime::take(&mut object, "transfer_amount", at)?,
+            transfer_remark: crate::runtime::take(&mut object, "transfer_remark", at)?,
+            detail_state: crate::runtime::take(&mut object, "detail_state", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+            initiate_time: crate::runtime::take_optional(
+                &mut object,
+                "initiate_time",
+                at,
+            )?,
+            update_time: crate::runtime::take(&mut object, "update_time", at)?,
+            account_type: crate::runtime::take(&mut object, "account_type", at)?,
+            bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+            bank_card_number_tail: crate::runtime::take_optional(
+                &mut object,
+                "bank_card_number_tail",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BatchesBatchIdDetailsDetailIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "bank_sp_mchid", &self.bank_sp_mchid);
+        crate::runtime::put(&mut object, "platform_mchid", &self.platform_mchid);
+        crate::runtime::put(
+            &mut object,
+            "specialized_payment_mchid",
+            &self.specialized_payment_mchid,
+        );
+        crate::runtime::put(&mut object, "sponsor_mchid", &self.sponsor_mchid);
+        crate::runtime::put(
+            &mut object,
+            "user_authorized_mchid",
+            &self.user_authorized_mchid,
+        );
+        crate::runtime::put(
+            &mut object,
+            "user_authorized_appid",
+            &self.user_authorized_appid,
+        );
+        crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+        crate::runtime::put(&mut object, "transfer_scene", &self.transfer_scene);
+        crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+        crate::runtime::put(&mut object, "detail_id", &self.detail_id);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "username", &self.username);
+        crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+        crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+        crate::runtime::put(&mut object, "detail_state", &self.detail_state);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put_optional(&mut object, "initiate_time", &self.initiate_time);
+        crate::runtime::put(&mut object, "update_time", &self.update_time);
+        crate::runtime::put(&mut object, "account_type", &self.account_type);
+        crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+        crate::runtime::put_optional(
+            &mut object,
+            "bank_card_number_tail",
+            &self.bank_card_number_tail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BatchesBatchIdDetailsDetailIdResponse);
 impl crate::runtime::Schema for BatchesBatchIdDetailsDetailIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -334,10 +382,57 @@ impl crate::runtime::Schema for BatchesBatchIdDetailsDetailIdResponse {
     ];
 }
 impl crate::runtime::JsonResponse for BatchesBatchIdDetailsDetailIdResponse {}
+/// State of the detail record.
+///
+/// Shared by `GET /v3/bank-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id} response.detail_state`, `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no} response.detail_state`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BatchesBatchIdDetailsDetailIdResponseDetailState {
+    /// `PROCESSING`
+    Processing,
+    /// `SUCCESS`
+    Success,
+    /// `FAIL`
+    Fail,
+    /// `REFUND`
+    Refund,
+    /// A value the documentation does not list (yet), kept as received.
+    Unknown(crate::UnknownValue),
+}
+impl BatchesBatchIdDetailsDetailIdResponseDetailState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            BatchesBatchIdDetailsDetailIdResponseDetailState::Processing => "PROCESSING",
+            BatchesBatchIdDetailsDetailIdResponseDetailState::Success => "SUCCESS",
+            BatchesBatchIdDetailsDetailIdResponseDetailState::Fail => "FAIL",
+            BatchesBatchIdDetailsDetailIdResponseDetailState::Refund => "REFUND",
+            BatchesBatchIdDetailsDetailIdResponseDetailState::Unknown(value) => {
+                value.as_str()
+            }
+        }
+    }
+}
+impl From<&str> for BatchesBatchIdDetailsDetailIdResponseDetailState {
+    fn from(value: &str) -> Self {
+        match value {
+            "PROCESSING" => BatchesBatchIdDetailsDetailIdResponseDetailState::Processing,
+            "SUCCESS" => BatchesBatchIdDetailsDetailIdResponseDetailState::Success,
+            "FAIL" => BatchesBatchIdDetailsDetailIdResponseDetailState::Fail,
+            "REFUND" => BatchesBatchIdDetailsDetailIdResponseDetailState::Refund,
+            other => {
+                BatchesBatchIdDetailsDetailIdResponseDetailState::Unknown(
+                    crate::UnknownValue(other.to_owned()),
+                )
+            }
+        }
+    }
+}
+crate::runtime::string_enum!(BatchesBatchIdDetailsDetailIdResponseDetailState);
 /// The response.
 ///
 /// Shared by `GET /v3/bank-transfer/batches/batch-id/{batch_id} response`, `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BatchesBatchIdResponse {
     /// Merchant ID of the bank service provider.
@@ -363,40 +458,149 @@ pub struct BatchesBatchIdResponse {
     /// Remark on the batch.
     pub batch_remark: String,
     /// Additional information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach_remark: Option<String>,
     /// Purpose of the transfer.
     pub transfer_purpose: crate::types::TransferPurpose,
     /// State of the batch.
-    pub batch_state: crate::v3::bank_transfer::types::BatchState,
+    pub batch_state: BatchState,
     /// Why the record was closed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_reason: Option<crate::types::CloseReason>,
     /// Total amount, in the smallest unit of the currency (fen for CNY).
     pub total_amount: i64,
     /// Total number of items.
     pub total_count: i64,
     /// Time the record was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
     /// Time the record was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_time: Option<String>,
     /// Amount successfully paid out, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_amount: Option<i64>,
     /// Number of successful items.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_count: Option<i64>,
     /// Amount that failed to be paid out, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_amount: Option<i64>,
     /// Number of failed items.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_count: Option<i64>,
     /// Details of the transfers in the batch.
-    pub transfer_detail_list: Vec<crate::v3::bank_transfer::types::TransferDetailList>,
+    pub transfer_detail_list: Vec<TransferDetailList>,
 }
+impl crate::runtime::FromJson for BatchesBatchIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BatchesBatchIdResponse {
+            bank_sp_mchid: crate::runtime::take(&mut object, "bank_sp_mchid", at)?,
+            platform_mchid: crate::runtime::take(&mut object, "platform_mchid", at)?,
+            specialized_payment_mchid: crate::runtime::take(
+                &mut object,
+                "specialized_payment_mchid",
+                at,
+            )?,
+            sponsor_mchid: crate::runtime::take(&mut object, "sponsor_mchid", at)?,
+            user_authorized_mchid: crate::runtime::take(
+                &mut object,
+                "user_authorized_mchid",
+                at,
+            )?,
+            user_authorized_appid: crate::runtime::take(
+                &mut object,
+                "user_authorized_appid",
+                at,
+            )?,
+            out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+            batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+            transfer_scene: crate::runtime::take(&mut object, "transfer_scene", at)?,
+            batch_name: crate::runtime::take(&mut object, "batch_name", at)?,
+            batch_remark: crate::runtime::take(&mut object, "batch_remark", at)?,
+            attach_remark: crate::runtime::take_optional(
+                &mut object,
+                "attach_remark",
+                at,
+            )?,
+            transfer_purpose: crate::runtime::take(&mut object, "transfer_purpose", at)?,
+            batch_state: crate::runtime::take(&mut object, "batch_state", at)?,
+            close_reason: crate::runtime::take_optional(
+                &mut object,
+                "close_reason",
+                at,
+            )?,
+            total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+            total_count: crate::runtime::take(&mut object, "total_count", at)?,
+            create_time: crate::runtime::take_optional(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take_optional(&mut object, "update_time", at)?,
+            success_amount: crate::runtime::take_optional(
+                &mut object,
+                "success_amount",
+                at,
+            )?,
+            success_count: crate::runtime::take_optional(
+                &mut object,
+                "success_count",
+                at,
+            )?,
+            fail_amount: crate::runtime::take_optional(&mut object, "fail_amount", at)?,
+            fail_count: crate::runtime::take_optional(&mut object, "fail_count", at)?,
+            transfer_detail_list: crate::runtime::take(
+                &mut object,
+                "transfer_detail_list",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BatchesBatchIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "bank_sp_mchid", &self.bank_sp_mchid);
+        crate::runtime::put(&mut object, "platform_mchid", &self.platform_mchid);
+        crate::runtime::put(
+            &mut object,
+            "specialized_payment_mchid",
+            &self.specialized_payment_mchid,
+        );
+        crate::runtime::put(&mut object, "sponsor_mchid", &self.sponsor_mchid);
+        crate::runtime::put(
+            &mut object,
+            "user_authorized_mchid",
+            &self.user_authorized_mchid,
+        );
+        crate::runtime::put(
+            &mut object,
+            "user_authorized_appid",
+            &self.user_authorized_appid,
+        );
+        crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+        crate::runtime::put(&mut object, "transfer_scene", &self.transfer_scene);
+        crate::runtime::put(&mut object, "batch_name", &self.batch_name);
+        crate::runtime::put(&mut object, "batch_remark", &self.batch_remark);
+        crate::runtime::put_optional(&mut object, "attach_remark", &self.attach_remark);
+        crate::runtime::put(&mut object, "transfer_purpose", &self.transfer_purpose);
+        crate::runtime::put(&mut object, "batch_state", &self.batch_state);
+        crate::runtime::put_optional(&mut object, "close_reason", &self.close_reason);
+        crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put(&mut object, "total_count", &self.total_count);
+        crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "success_amount",
+            &self.success_amount,
+        );
+        crate::runtime::put_optional(&mut object, "success_count", &self.success_count);
+        crate::runtime::put_optional(&mut object, "fail_amount", &self.fail_amount);
+        crate::runtime::put_optional(&mut object, "fail_count", &self.fail_count);
+        crate::runtime::put(
+            &mut object,
+            "transfer_detail_list",
+            &self.transfer_detail_list,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BatchesBatchIdResponse);
 impl crate::runtime::Schema for BatchesBatchIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -565,7 +769,7 @@ impl crate::runtime::Schema for BatchesBatchIdResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: true,
-            fields: <crate::v3::bank_transfer::types::TransferDetailList as crate::runtime::Schema>::FIELDS,
+            fields: <TransferDetailList as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -759,7 +963,7 @@ crate::runtime::string_enum!(FailReason);
 /// Details of the transfers in the batch.
 ///
 /// Shared by `GET /v3/bank-transfer/batches/batch-id/{batch_id} response.transfer_detail_list`, `GET /v3/bank-transfer/batches/out-batch-no/{out_batch_no} response.transfer_detail_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransferDetailList {
     /// ID of the detail record.
@@ -767,11 +971,35 @@ pub struct TransferDetailList {
     /// The merchant's own number for this detail record within the batch.
     pub out_detail_no: String,
     /// State of the detail record.
-    pub detail_state: crate::v3::bank_transfer::types::TransferDetailListDetailState,
+    pub detail_state: TransferDetailListDetailState,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fail_reason: Option<crate::v3::bank_transfer::types::FailReason>,
+    pub fail_reason: Option<FailReason>,
 }
+impl crate::runtime::FromJson for TransferDetailList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransferDetailList {
+            detail_id: crate::runtime::take(&mut object, "detail_id", at)?,
+            out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+            detail_state: crate::runtime::take(&mut object, "detail_state", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TransferDetailList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "detail_id", &self.detail_id);
+        crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+        crate::runtime::put(&mut object, "detail_state", &self.detail_state);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TransferDetailList);
 impl crate::runtime::Schema for TransferDetailList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

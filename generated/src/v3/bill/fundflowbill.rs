@@ -24,21 +24,43 @@ pub mod get {
     pub use crate::types::AccountType;
     pub use crate::types::TarType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Day of the bill, YYYY-MM-DD.
-        #[serde(rename = "query.bill_date")]
         pub bill_date: String,
         /// Sub-merchant ID, for service providers.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// Which account. BASIC is the basic account, OPERATION the operating account, FEES the fee account.
-        #[serde(default, rename = "query.account_type")]
-        pub account_type: Option<crate::types::AccountType>,
+        pub account_type: Option<AccountType>,
         /// Compress the file; GZIP is the only choice.
-        #[serde(default, rename = "query.tar_type")]
-        pub tar_type: Option<crate::types::TarType>,
+        pub tar_type: Option<TarType>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                bill_date: crate::runtime::take(&mut object, "query.bill_date", at)?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                account_type: crate::runtime::take_optional(
+                    &mut object,
+                    "query.account_type",
+                    at,
+                )?,
+                tar_type: crate::runtime::take_optional(
+                    &mut object,
+                    "query.tar_type",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -51,8 +73,8 @@ pub mod get {
     pub struct RequestBuilder {
         bill_date: Option<String>,
         sub_mchid: Option<String>,
-        account_type: Option<crate::types::AccountType>,
-        tar_type: Option<crate::types::TarType>,
+        account_type: Option<AccountType>,
+        tar_type: Option<TarType>,
     }
     impl RequestBuilder {
         /// **Required.** Day of the bill, YYYY-MM-DD.
@@ -76,28 +98,22 @@ pub mod get {
             self
         }
         /// Which account. BASIC is the basic account, OPERATION the operating account, FEES the fee account.
-        pub fn account_type(
-            mut self,
-            value: impl Into<crate::types::AccountType>,
-        ) -> Self {
+        pub fn account_type(mut self, value: impl Into<AccountType>) -> Self {
             self.account_type = Some(value.into());
             self
         }
         /// Sets or clears [`account_type`](Self::account_type) with a built value.
-        pub fn set_account_type(
-            mut self,
-            value: Option<crate::types::AccountType>,
-        ) -> Self {
+        pub fn set_account_type(mut self, value: Option<AccountType>) -> Self {
             self.account_type = value;
             self
         }
         /// Compress the file; GZIP is the only choice.
-        pub fn tar_type(mut self, value: impl Into<crate::types::TarType>) -> Self {
+        pub fn tar_type(mut self, value: impl Into<TarType>) -> Self {
             self.tar_type = Some(value.into());
             self
         }
         /// Sets or clears [`tar_type`](Self::tar_type) with a built value.
-        pub fn set_tar_type(mut self, value: Option<crate::types::TarType>) -> Self {
+        pub fn set_tar_type(mut self, value: Option<TarType>) -> Self {
             self.tar_type = value;
             self
         }

@@ -23,21 +23,43 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::types::TarType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Day of the bill, YYYY-MM-DD.
-        #[serde(rename = "query.bill_date")]
         pub bill_date: String,
         /// Sub-merchant ID, for service providers.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// Which records to include. ALL lists every order; SUCCESS successful payments; REFUND refunds; RECHARGE_REFUND refunds of top-up funds; ALL_SPECIAL, SUC_SPECIAL and REF_SPECIAL are the corresponding special-format bills.
-        #[serde(default, rename = "query.bill_type")]
-        pub bill_type: Option<crate::v3::bill::tradebill::get::BillType>,
+        pub bill_type: Option<BillType>,
         /// Compress the file; GZIP is the only choice.
-        #[serde(default, rename = "query.tar_type")]
-        pub tar_type: Option<crate::types::TarType>,
+        pub tar_type: Option<TarType>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                bill_date: crate::runtime::take(&mut object, "query.bill_date", at)?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                bill_type: crate::runtime::take_optional(
+                    &mut object,
+                    "query.bill_type",
+                    at,
+                )?,
+                tar_type: crate::runtime::take_optional(
+                    &mut object,
+                    "query.tar_type",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -50,8 +72,8 @@ pub mod get {
     pub struct RequestBuilder {
         bill_date: Option<String>,
         sub_mchid: Option<String>,
-        bill_type: Option<crate::v3::bill::tradebill::get::BillType>,
-        tar_type: Option<crate::types::TarType>,
+        bill_type: Option<BillType>,
+        tar_type: Option<TarType>,
     }
     impl RequestBuilder {
         /// **Required.** Day of the bill, YYYY-MM-DD.
@@ -75,28 +97,22 @@ pub mod get {
             self
         }
         /// Which records to include. ALL lists every order; SUCCESS successful payments; REFUND refunds; RECHARGE_REFUND refunds of top-up funds; ALL_SPECIAL, SUC_SPECIAL and REF_SPECIAL are the corresponding special-format bills.
-        pub fn bill_type(
-            mut self,
-            value: impl Into<crate::v3::bill::tradebill::get::BillType>,
-        ) -> Self {
+        pub fn bill_type(mut self, value: impl Into<BillType>) -> Self {
             self.bill_type = Some(value.into());
             self
         }
         /// Sets or clears [`bill_type`](Self::bill_type) with a built value.
-        pub fn set_bill_type(
-            mut self,
-            value: Option<crate::v3::bill::tradebill::get::BillType>,
-        ) -> Self {
+        pub fn set_bill_type(mut self, value: Option<BillType>) -> Self {
             self.bill_type = value;
             self
         }
         /// Compress the file; GZIP is the only choice.
-        pub fn tar_type(mut self, value: impl Into<crate::types::TarType>) -> Self {
+        pub fn tar_type(mut self, value: impl Into<TarType>) -> Self {
             self.tar_type = Some(value.into());
             self
         }
         /// Sets or clears [`tar_type`](Self::tar_type) with a built value.
-        pub fn set_tar_type(mut self, value: Option<crate::types::TarType>) -> Self {
+        pub fn set_tar_type(mut self, value: Option<TarType>) -> Self {
             self.tar_type = value;
             self
         }

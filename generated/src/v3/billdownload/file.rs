@@ -22,15 +22,25 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/billdownload/file`: [wechatpay.im](https://wechatpay.im/openapi/v3/billdownload/file), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791868), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013070401), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012810615), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791889), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791909), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012085923), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421189), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421294), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421368), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421461), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013071204), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013071238), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012268886), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012289690), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012083163), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012083134), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012084371), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012084430), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012084687), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012062348), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013417983), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012085421), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080230), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012085682), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012085877), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012085803), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012231933), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462137), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462207), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462389), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462614), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080591), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080597), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012167495), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012167003), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012886351), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012124894), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012158422), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012171219), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012163775), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012075366), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012076073), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013332327), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012085435), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013332346), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013332309), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013332289), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012085172), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013461816)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The `token` query parameter of the download address.
-        #[serde(rename = "query.token")]
         pub token: String,
         /// The `tartype` query parameter of the download address, when present.
-        #[serde(default, rename = "query.tartype")]
         pub tartype: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                token: crate::runtime::take(&mut object, "query.token", at)?,
+                tartype: crate::runtime::take_optional(&mut object, "query.tartype", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -35,22 +35,56 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/brand/applyments`: [wechatpay.im](https://wechatpay.im/openapi/v3/brand/applyments), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4016249989)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// The merchant's own application number, unique within the merchant.
         pub business_code: String,
         /// `admin_info`
-        pub admin_info: crate::v3::brand::applyments::post::AdminInfo,
+        pub admin_info: AdminInfo,
         /// Information about the entity.
-        pub subject_info: crate::v3::brand::applyments::post::SubjectInfo,
+        pub subject_info: SubjectInfo,
         /// `brand_basic_info`
-        pub brand_basic_info: crate::v3::brand::applyments::post::BrandBasicInfo,
+        pub brand_basic_info: BrandBasicInfo,
         /// `trademark`
-        pub trademark: crate::v3::brand::applyments::post::Trademark,
+        pub trademark: Trademark,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                business_code: crate::runtime::take(&mut object, "business_code", at)?,
+                admin_info: crate::runtime::take(&mut object, "admin_info", at)?,
+                subject_info: crate::runtime::take(&mut object, "subject_info", at)?,
+                brand_basic_info: crate::runtime::take(
+                    &mut object,
+                    "brand_basic_info",
+                    at,
+                )?,
+                trademark: crate::runtime::take(&mut object, "trademark", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "business_code", &self.business_code);
+            crate::runtime::put(&mut object, "admin_info", &self.admin_info);
+            crate::runtime::put(&mut object, "subject_info", &self.subject_info);
+            crate::runtime::put(&mut object, "brand_basic_info", &self.brand_basic_info);
+            crate::runtime::put(&mut object, "trademark", &self.trademark);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -63,12 +97,10 @@ pub mod post {
     pub struct RequestBuilder {
         wechatpay_serial: Option<String>,
         business_code: Option<String>,
-        admin_info: Option<crate::v3::brand::applyments::post::AdminInfoBuilder>,
-        subject_info: Option<crate::v3::brand::applyments::post::SubjectInfoBuilder>,
-        brand_basic_info: Option<
-            crate::v3::brand::applyments::post::BrandBasicInfoBuilder,
-        >,
-        trademark: Option<crate::v3::brand::applyments::post::TrademarkBuilder>,
+        admin_info: Option<AdminInfoBuilder>,
+        subject_info: Option<SubjectInfoBuilder>,
+        brand_basic_info: Option<BrandBasicInfoBuilder>,
+        trademark: Option<TrademarkBuilder>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -94,36 +126,24 @@ pub mod post {
         /// **Required.** `admin_info`
         ///
         /// Takes the builder or a built value.
-        pub fn admin_info(
-            mut self,
-            value: impl Into<crate::v3::brand::applyments::post::AdminInfoBuilder>,
-        ) -> Self {
+        pub fn admin_info(mut self, value: impl Into<AdminInfoBuilder>) -> Self {
             self.admin_info = Some(value.into());
             self
         }
         /// Sets or clears [`admin_info`](Self::admin_info) with a built value.
-        pub fn set_admin_info(
-            mut self,
-            value: Option<crate::v3::brand::applyments::post::AdminInfo>,
-        ) -> Self {
+        pub fn set_admin_info(mut self, value: Option<AdminInfo>) -> Self {
             self.admin_info = value.map(Into::into);
             self
         }
         /// **Required.** Information about the entity.
         ///
         /// Takes the builder or a built value.
-        pub fn subject_info(
-            mut self,
-            value: impl Into<crate::v3::brand::applyments::post::SubjectInfoBuilder>,
-        ) -> Self {
+        pub fn subject_info(mut self, value: impl Into<SubjectInfoBuilder>) -> Self {
             self.subject_info = Some(value.into());
             self
         }
         /// Sets or clears [`subject_info`](Self::subject_info) with a built value.
-        pub fn set_subject_info(
-            mut self,
-            value: Option<crate::v3::brand::applyments::post::SubjectInfo>,
-        ) -> Self {
+        pub fn set_subject_info(mut self, value: Option<SubjectInfo>) -> Self {
             self.subject_info = value.map(Into::into);
             self
         }
@@ -132,34 +152,25 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn brand_basic_info(
             mut self,
-            value: impl Into<crate::v3::brand::applyments::post::BrandBasicInfoBuilder>,
+            value: impl Into<BrandBasicInfoBuilder>,
         ) -> Self {
             self.brand_basic_info = Some(value.into());
             self
         }
         /// Sets or clears [`brand_basic_info`](Self::brand_basic_info) with a built value.
-        pub fn set_brand_basic_info(
-            mut self,
-            value: Option<crate::v3::brand::applyments::post::BrandBasicInfo>,
-        ) -> Self {
+        pub fn set_brand_basic_info(mut self, value: Option<BrandBasicInfo>) -> Self {
             self.brand_basic_info = value.map(Into::into);
             self
         }
         /// **Required.** `trademark`
         ///
         /// Takes the builder or a built value.
-        pub fn trademark(
-            mut self,
-            value: impl Into<crate::v3::brand::applyments::post::TrademarkBuilder>,
-        ) -> Self {
+        pub fn trademark(mut self, value: impl Into<TrademarkBuilder>) -> Self {
             self.trademark = Some(value.into());
             self
         }
         /// Sets or clears [`trademark`](Self::trademark) with a built value.
-        pub fn set_trademark(
-            mut self,
-            value: Option<crate::v3::brand::applyments::post::Trademark>,
-        ) -> Self {
+        pub fn set_trademark(mut self, value: Option<Trademark>) -> Self {
             self.trademark = value.map(Into::into);
             self
         }
@@ -270,7 +281,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::brand::types::ApplymentsResponse as Response;
@@ -289,7 +301,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `admin_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AdminInfo {
         /// `admin_name`
@@ -297,12 +309,35 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub admin_name: crate::runtime::Sensitive,
         /// Type of the identity document.
-        pub id_doc_type: crate::v3::brand::applyments::post::IdDocType,
+        pub id_doc_type: IdDocType,
         /// ID card number of the person.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub id_card_number: crate::runtime::Sensitive,
     }
+    impl crate::runtime::FromJson for AdminInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AdminInfo {
+                admin_name: crate::runtime::take(&mut object, "admin_name", at)?,
+                id_doc_type: crate::runtime::take(&mut object, "id_doc_type", at)?,
+                id_card_number: crate::runtime::take(&mut object, "id_card_number", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AdminInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "admin_name", &self.admin_name);
+            crate::runtime::put(&mut object, "id_doc_type", &self.id_doc_type);
+            crate::runtime::put(&mut object, "id_card_number", &self.id_card_number);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AdminInfo);
     impl AdminInfo {
         /// A builder; see its setters.
         pub fn builder() -> AdminInfoBuilder {
@@ -313,7 +348,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct AdminInfoBuilder {
         admin_name: Option<crate::runtime::Sensitive>,
-        id_doc_type: Option<crate::v3::brand::applyments::post::IdDocType>,
+        id_doc_type: Option<IdDocType>,
         id_card_number: Option<crate::runtime::Sensitive>,
     }
     impl AdminInfoBuilder {
@@ -336,18 +371,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the identity document.
-        pub fn id_doc_type(
-            mut self,
-            value: impl Into<crate::v3::brand::applyments::post::IdDocType>,
-        ) -> Self {
+        pub fn id_doc_type(mut self, value: impl Into<IdDocType>) -> Self {
             self.id_doc_type = Some(value.into());
             self
         }
         /// Sets or clears [`id_doc_type`](Self::id_doc_type) with a built value.
-        pub fn set_id_doc_type(
-            mut self,
-            value: Option<crate::v3::brand::applyments::post::IdDocType>,
-        ) -> Self {
+        pub fn set_id_doc_type(mut self, value: Option<IdDocType>) -> Self {
             self.id_doc_type = value;
             self
         }
@@ -419,7 +448,7 @@ pub mod post {
         }
     }
     /// `brand_basic_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BrandBasicInfo {
         /// Name of the brand.
@@ -427,6 +456,27 @@ pub mod post {
         /// `brand_logo`
         pub brand_logo: String,
     }
+    impl crate::runtime::FromJson for BrandBasicInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BrandBasicInfo {
+                brand_name: crate::runtime::take(&mut object, "brand_name", at)?,
+                brand_logo: crate::runtime::take(&mut object, "brand_logo", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BrandBasicInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_name", &self.brand_name);
+            crate::runtime::put(&mut object, "brand_logo", &self.brand_logo);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BrandBasicInfo);
     impl BrandBasicInfo {
         /// A builder; see its setters.
         pub fn builder() -> BrandBasicInfoBuilder {
@@ -561,11 +611,10 @@ pub mod post {
     }
     crate::runtime::string_enum!(IdDocType);
     /// `logo_trademark_registration_certificate`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct LogoTrademarkRegistrationCertificate {
         /// `certificate`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub certificate: Option<String>,
         /// Name of the item described by the enclosing object.
         pub name: String,
@@ -580,21 +629,105 @@ pub mod post {
         /// `holder`
         pub holder: String,
         /// `license`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub license: Option<String>,
         /// `authorization_begin_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorization_begin_time: Option<String>,
         /// `authorization_end_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorization_end_time: Option<String>,
         /// `certificate_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub certificate_list: Option<Vec<String>>,
         /// `license_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub license_list: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for LogoTrademarkRegistrationCertificate {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(LogoTrademarkRegistrationCertificate {
+                certificate: crate::runtime::take_optional(
+                    &mut object,
+                    "certificate",
+                    at,
+                )?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                number: crate::runtime::take(&mut object, "number", at)?,
+                valid_begin_time: crate::runtime::take(
+                    &mut object,
+                    "valid_begin_time",
+                    at,
+                )?,
+                valid_end_time: crate::runtime::take(&mut object, "valid_end_time", at)?,
+                international_class: crate::runtime::take(
+                    &mut object,
+                    "international_class",
+                    at,
+                )?,
+                holder: crate::runtime::take(&mut object, "holder", at)?,
+                license: crate::runtime::take_optional(&mut object, "license", at)?,
+                authorization_begin_time: crate::runtime::take_optional(
+                    &mut object,
+                    "authorization_begin_time",
+                    at,
+                )?,
+                authorization_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "authorization_end_time",
+                    at,
+                )?,
+                certificate_list: crate::runtime::take_optional(
+                    &mut object,
+                    "certificate_list",
+                    at,
+                )?,
+                license_list: crate::runtime::take_optional(
+                    &mut object,
+                    "license_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for LogoTrademarkRegistrationCertificate {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "certificate", &self.certificate);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "number", &self.number);
+            crate::runtime::put(&mut object, "valid_begin_time", &self.valid_begin_time);
+            crate::runtime::put(&mut object, "valid_end_time", &self.valid_end_time);
+            crate::runtime::put(
+                &mut object,
+                "international_class",
+                &self.international_class,
+            );
+            crate::runtime::put(&mut object, "holder", &self.holder);
+            crate::runtime::put_optional(&mut object, "license", &self.license);
+            crate::runtime::put_optional(
+                &mut object,
+                "authorization_begin_time",
+                &self.authorization_begin_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "authorization_end_time",
+                &self.authorization_end_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "certificate_list",
+                &self.certificate_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "license_list",
+                &self.license_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(LogoTrademarkRegistrationCertificate);
     impl LogoTrademarkRegistrationCertificate {
         /// A builder; see its setters.
         pub fn builder() -> LogoTrademarkRegistrationCertificateBuilder {
@@ -816,16 +949,47 @@ pub mod post {
         }
     }
     /// Information about the entity.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SubjectInfo {
         /// Type of the entity.
-        pub subject_type: crate::v3::brand::applyments::post::SubjectType,
+        pub subject_type: SubjectType,
         /// `subject_name`
         pub subject_name: String,
         /// `unified_social_credit_code`
         pub unified_social_credit_code: String,
     }
+    impl crate::runtime::FromJson for SubjectInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SubjectInfo {
+                subject_type: crate::runtime::take(&mut object, "subject_type", at)?,
+                subject_name: crate::runtime::take(&mut object, "subject_name", at)?,
+                unified_social_credit_code: crate::runtime::take(
+                    &mut object,
+                    "unified_social_credit_code",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SubjectInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "subject_type", &self.subject_type);
+            crate::runtime::put(&mut object, "subject_name", &self.subject_name);
+            crate::runtime::put(
+                &mut object,
+                "unified_social_credit_code",
+                &self.unified_social_credit_code,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SubjectInfo);
     impl SubjectInfo {
         /// A builder; see its setters.
         pub fn builder() -> SubjectInfoBuilder {
@@ -835,24 +999,18 @@ pub mod post {
     /// Builds a [`SubjectInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct SubjectInfoBuilder {
-        subject_type: Option<crate::v3::brand::applyments::post::SubjectType>,
+        subject_type: Option<SubjectType>,
         subject_name: Option<String>,
         unified_social_credit_code: Option<String>,
     }
     impl SubjectInfoBuilder {
         /// **Required.** Type of the entity.
-        pub fn subject_type(
-            mut self,
-            value: impl Into<crate::v3::brand::applyments::post::SubjectType>,
-        ) -> Self {
+        pub fn subject_type(mut self, value: impl Into<SubjectType>) -> Self {
             self.subject_type = Some(value.into());
             self
         }
         /// Sets or clears [`subject_type`](Self::subject_type) with a built value.
-        pub fn set_subject_type(
-            mut self,
-            value: Option<crate::v3::brand::applyments::post::SubjectType>,
-        ) -> Self {
+        pub fn set_subject_type(mut self, value: Option<SubjectType>) -> Self {
             self.subject_type = value;
             self
         }
@@ -957,28 +1115,85 @@ pub mod post {
     }
     crate::runtime::string_enum!(SubjectType);
     /// `trademark`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Trademark {
         /// `trademark_exists`
-        pub trademark_exists: crate::v3::brand::applyments::post::TrademarkExists,
+        pub trademark_exists: TrademarkExists,
         /// `trademark_registration_certificate`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trademark_registration_certificate: Option<
-            crate::v3::brand::applyments::post::TrademarkRegistrationCertificate,
-        >,
+        pub trademark_registration_certificate: Option<TrademarkRegistrationCertificate>,
         /// `logo_trademark_registration_certificate`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub logo_trademark_registration_certificate: Option<
-            crate::v3::brand::applyments::post::LogoTrademarkRegistrationCertificate,
+            LogoTrademarkRegistrationCertificate,
         >,
         /// `no_trademark_addition_prove`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub no_trademark_addition_prove: Option<String>,
         /// `no_trademark_addition_prove_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub no_trademark_addition_prove_list: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for Trademark {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Trademark {
+                trademark_exists: crate::runtime::take(
+                    &mut object,
+                    "trademark_exists",
+                    at,
+                )?,
+                trademark_registration_certificate: crate::runtime::take_optional(
+                    &mut object,
+                    "trademark_registration_certificate",
+                    at,
+                )?,
+                logo_trademark_registration_certificate: crate::runtime::take_optional(
+                    &mut object,
+                    "logo_trademark_registration_certificate",
+                    at,
+                )?,
+                no_trademark_addition_prove: crate::runtime::take_optional(
+                    &mut object,
+                    "no_trademark_addition_prove",
+                    at,
+                )?,
+                no_trademark_addition_prove_list: crate::runtime::take_optional(
+                    &mut object,
+                    "no_trademark_addition_prove_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Trademark {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "trademark_exists", &self.trademark_exists);
+            crate::runtime::put_optional(
+                &mut object,
+                "trademark_registration_certificate",
+                &self.trademark_registration_certificate,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "logo_trademark_registration_certificate",
+                &self.logo_trademark_registration_certificate,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "no_trademark_addition_prove",
+                &self.no_trademark_addition_prove,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "no_trademark_addition_prove_list",
+                &self.no_trademark_addition_prove_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Trademark);
     impl Trademark {
         /// A builder; see its setters.
         pub fn builder() -> TrademarkBuilder {
@@ -988,30 +1203,24 @@ pub mod post {
     /// Builds a [`Trademark`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct TrademarkBuilder {
-        trademark_exists: Option<crate::v3::brand::applyments::post::TrademarkExists>,
+        trademark_exists: Option<TrademarkExists>,
         trademark_registration_certificate: Option<
-            crate::v3::brand::applyments::post::TrademarkRegistrationCertificateBuilder,
+            TrademarkRegistrationCertificateBuilder,
         >,
         logo_trademark_registration_certificate: Option<
-            crate::v3::brand::applyments::post::LogoTrademarkRegistrationCertificateBuilder,
+            LogoTrademarkRegistrationCertificateBuilder,
         >,
         no_trademark_addition_prove: Option<String>,
         no_trademark_addition_prove_list: Option<Vec<String>>,
     }
     impl TrademarkBuilder {
         /// **Required.** `trademark_exists`
-        pub fn trademark_exists(
-            mut self,
-            value: impl Into<crate::v3::brand::applyments::post::TrademarkExists>,
-        ) -> Self {
+        pub fn trademark_exists(mut self, value: impl Into<TrademarkExists>) -> Self {
             self.trademark_exists = Some(value.into());
             self
         }
         /// Sets or clears [`trademark_exists`](Self::trademark_exists) with a built value.
-        pub fn set_trademark_exists(
-            mut self,
-            value: Option<crate::v3::brand::applyments::post::TrademarkExists>,
-        ) -> Self {
+        pub fn set_trademark_exists(mut self, value: Option<TrademarkExists>) -> Self {
             self.trademark_exists = value;
             self
         }
@@ -1020,9 +1229,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn trademark_registration_certificate(
             mut self,
-            value: impl Into<
-                crate::v3::brand::applyments::post::TrademarkRegistrationCertificateBuilder,
-            >,
+            value: impl Into<TrademarkRegistrationCertificateBuilder>,
         ) -> Self {
             self.trademark_registration_certificate = Some(value.into());
             self
@@ -1030,9 +1237,7 @@ pub mod post {
         /// Sets or clears [`trademark_registration_certificate`](Self::trademark_registration_certificate) with a built value.
         pub fn set_trademark_registration_certificate(
             mut self,
-            value: Option<
-                crate::v3::brand::applyments::post::TrademarkRegistrationCertificate,
-            >,
+            value: Option<TrademarkRegistrationCertificate>,
         ) -> Self {
             self.trademark_registration_certificate = value.map(Into::into);
             self
@@ -1042,9 +1247,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn logo_trademark_registration_certificate(
             mut self,
-            value: impl Into<
-                crate::v3::brand::applyments::post::LogoTrademarkRegistrationCertificateBuilder,
-            >,
+            value: impl Into<LogoTrademarkRegistrationCertificateBuilder>,
         ) -> Self {
             self.logo_trademark_registration_certificate = Some(value.into());
             self
@@ -1052,9 +1255,7 @@ pub mod post {
         /// Sets or clears [`logo_trademark_registration_certificate`](Self::logo_trademark_registration_certificate) with a built value.
         pub fn set_logo_trademark_registration_certificate(
             mut self,
-            value: Option<
-                crate::v3::brand::applyments::post::LogoTrademarkRegistrationCertificate,
-            >,
+            value: Option<LogoTrademarkRegistrationCertificate>,
         ) -> Self {
             self.logo_trademark_registration_certificate = value.map(Into::into);
             self
@@ -1178,11 +1379,10 @@ pub mod post {
     }
     crate::runtime::string_enum!(TrademarkExists);
     /// `trademark_registration_certificate`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct TrademarkRegistrationCertificate {
         /// `certificate`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub certificate: Option<String>,
         /// Name of the item described by the enclosing object.
         pub name: String,
@@ -1197,21 +1397,105 @@ pub mod post {
         /// `holder`
         pub holder: String,
         /// `license`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub license: Option<String>,
         /// `authorization_begin_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorization_begin_time: Option<String>,
         /// `authorization_end_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorization_end_time: Option<String>,
         /// `certificate_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub certificate_list: Option<Vec<String>>,
         /// `license_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub license_list: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for TrademarkRegistrationCertificate {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(TrademarkRegistrationCertificate {
+                certificate: crate::runtime::take_optional(
+                    &mut object,
+                    "certificate",
+                    at,
+                )?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                number: crate::runtime::take(&mut object, "number", at)?,
+                valid_begin_time: crate::runtime::take(
+                    &mut object,
+                    "valid_begin_time",
+                    at,
+                )?,
+                valid_end_time: crate::runtime::take(&mut object, "valid_end_time", at)?,
+                international_class: crate::runtime::take(
+                    &mut object,
+                    "international_class",
+                    at,
+                )?,
+                holder: crate::runtime::take(&mut object, "holder", at)?,
+                license: crate::runtime::take_optional(&mut object, "license", at)?,
+                authorization_begin_time: crate::runtime::take_optional(
+                    &mut object,
+                    "authorization_begin_time",
+                    at,
+                )?,
+                authorization_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "authorization_end_time",
+                    at,
+                )?,
+                certificate_list: crate::runtime::take_optional(
+                    &mut object,
+                    "certificate_list",
+                    at,
+                )?,
+                license_list: crate::runtime::take_optional(
+                    &mut object,
+                    "license_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for TrademarkRegistrationCertificate {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "certificate", &self.certificate);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "number", &self.number);
+            crate::runtime::put(&mut object, "valid_begin_time", &self.valid_begin_time);
+            crate::runtime::put(&mut object, "valid_end_time", &self.valid_end_time);
+            crate::runtime::put(
+                &mut object,
+                "international_class",
+                &self.international_class,
+            );
+            crate::runtime::put(&mut object, "holder", &self.holder);
+            crate::runtime::put_optional(&mut object, "license", &self.license);
+            crate::runtime::put_optional(
+                &mut object,
+                "authorization_begin_time",
+                &self.authorization_begin_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "authorization_end_time",
+                &self.authorization_end_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "certificate_list",
+                &self.certificate_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "license_list",
+                &self.license_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(TrademarkRegistrationCertificate);
     impl TrademarkRegistrationCertificate {
         /// A builder; see its setters.
         pub fn builder() -> TrademarkRegistrationCertificateBuilder {

@@ -147,7 +147,7 @@ crate::runtime::string_enum!(ApplymentState);
 /// The response.
 ///
 /// Shared by `GET /v3/brand/applyments/applyment-id/{applyment_id} response`, `GET /v3/brand/applyments/business-code/{business_code} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ApplymentsApplymentIdResponse {
     /// WeChat Pay ID of the application.
@@ -155,19 +155,67 @@ pub struct ApplymentsApplymentIdResponse {
     /// The merchant's own application number, unique within the merchant.
     pub business_code: String,
     /// State of the application.
-    pub applyment_state: crate::v3::brand::types::ApplymentState,
+    pub applyment_state: ApplymentState,
     /// Description of the application state.
     pub applyment_state_desc: String,
     /// `authorization_confirmation_qr_code`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_confirmation_qr_code: Option<String>,
     /// Why the request was rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reject_reason: Option<String>,
     /// ID of the brand in WeChat Pay.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_id: Option<String>,
 }
+impl crate::runtime::FromJson for ApplymentsApplymentIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ApplymentsApplymentIdResponse {
+            applyment_id: crate::runtime::take(&mut object, "applyment_id", at)?,
+            business_code: crate::runtime::take(&mut object, "business_code", at)?,
+            applyment_state: crate::runtime::take(&mut object, "applyment_state", at)?,
+            applyment_state_desc: crate::runtime::take(
+                &mut object,
+                "applyment_state_desc",
+                at,
+            )?,
+            authorization_confirmation_qr_code: crate::runtime::take_optional(
+                &mut object,
+                "authorization_confirmation_qr_code",
+                at,
+            )?,
+            reject_reason: crate::runtime::take_optional(
+                &mut object,
+                "reject_reason",
+                at,
+            )?,
+            brand_id: crate::runtime::take_optional(&mut object, "brand_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ApplymentsApplymentIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "applyment_id", &self.applyment_id);
+        crate::runtime::put(&mut object, "business_code", &self.business_code);
+        crate::runtime::put(&mut object, "applyment_state", &self.applyment_state);
+        crate::runtime::put(
+            &mut object,
+            "applyment_state_desc",
+            &self.applyment_state_desc,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "authorization_confirmation_qr_code",
+            &self.authorization_confirmation_qr_code,
+        );
+        crate::runtime::put_optional(&mut object, "reject_reason", &self.reject_reason);
+        crate::runtime::put_optional(&mut object, "brand_id", &self.brand_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ApplymentsApplymentIdResponse);
 impl crate::runtime::Schema for ApplymentsApplymentIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -225,7 +273,7 @@ impl crate::runtime::JsonResponse for ApplymentsApplymentIdResponse {}
 /// The response.
 ///
 /// Shared by `POST /v3/brand/applyments response`, `POST /v3/brand/applyments/cancel-applyment response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ApplymentsResponse {
     /// WeChat Pay ID of the application.
@@ -233,6 +281,27 @@ pub struct ApplymentsResponse {
     /// The merchant's own application number, unique within the merchant.
     pub business_code: String,
 }
+impl crate::runtime::FromJson for ApplymentsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ApplymentsResponse {
+            applyment_id: crate::runtime::take(&mut object, "applyment_id", at)?,
+            business_code: crate::runtime::take(&mut object, "business_code", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ApplymentsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "applyment_id", &self.applyment_id);
+        crate::runtime::put(&mut object, "business_code", &self.business_code);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ApplymentsResponse);
 impl crate::runtime::Schema for ApplymentsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -292,16 +361,35 @@ crate::runtime::string_enum!(AuditState);
 /// Stored-value balance information of the member card.
 ///
 /// Shared by `DELETE /v3/brand/partner/card-member/cards/{card_id} response.balance_information`, `GET /v3/brand/partner/card-member/cards response.data.balance_information`, `GET /v3/brand/partner/card-member/cards/{card_id} response.balance_information`, `PATCH /v3/brand/partner/card-member/cards/{card_id} json.balance_information`, `PATCH /v3/brand/partner/card-member/cards/{card_id} response.balance_information`, `POST /v3/brand/partner/card-member/cards json.balance_information` and 2 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BalanceInformation {
     /// AppID of the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jump_appid: Option<String>,
     /// Page path inside the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jump_path: Option<String>,
 }
+impl crate::runtime::FromJson for BalanceInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BalanceInformation {
+            jump_appid: crate::runtime::take_optional(&mut object, "jump_appid", at)?,
+            jump_path: crate::runtime::take_optional(&mut object, "jump_path", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BalanceInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "jump_appid", &self.jump_appid);
+        crate::runtime::put_optional(&mut object, "jump_path", &self.jump_path);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BalanceInformation);
 impl crate::runtime::Schema for BalanceInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -443,16 +531,35 @@ crate::runtime::string_enum!(CardCardConfigsApplymentState);
 /// Where the member code on the card jumps to.
 ///
 /// Shared by `DELETE /v3/brand/partner/card-member/cards/{card_id} response.code_jump_information`, `GET /v3/brand/partner/card-member/cards response.data.code_jump_information`, `GET /v3/brand/partner/card-member/cards/{card_id} response.code_jump_information`, `PATCH /v3/brand/partner/card-member/cards/{card_id} json.code_jump_information`, `PATCH /v3/brand/partner/card-member/cards/{card_id} response.code_jump_information`, `POST /v3/brand/partner/card-member/cards json.code_jump_information` and 2 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CodeJumpInformation {
     /// AppID of the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jump_appid: Option<String>,
     /// Page path inside the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jump_path: Option<String>,
 }
+impl crate::runtime::FromJson for CodeJumpInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CodeJumpInformation {
+            jump_appid: crate::runtime::take_optional(&mut object, "jump_appid", at)?,
+            jump_path: crate::runtime::take_optional(&mut object, "jump_path", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CodeJumpInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "jump_appid", &self.jump_appid);
+        crate::runtime::put_optional(&mut object, "jump_path", &self.jump_path);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CodeJumpInformation);
 impl crate::runtime::Schema for CodeJumpInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -664,16 +771,43 @@ crate::runtime::string_enum!(CommonFieldList);
 /// Merchant-defined member-card fields that the user fills in.
 ///
 /// Shared by `GET /v3/brand/partner/card-member/user-cards response.data.user_information.custom_field_list`, `GET /v3/brand/partner/card-member/user-cards/{user_card_code} response.user_information.custom_field_list`, `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code} json.user_information.custom_field_list`, `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code} response.user_information.custom_field_list`, `POST /v3/brand/partner/card-member/user-cards/import-by-openid json.user_information.custom_field_list`, `POST /v3/brand/partner/card-member/user-cards/import-by-openid response.user_information.custom_field_list` and 5 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CustomFieldList {
     /// Name of the custom field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Values the user chose for the custom field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_chosen_values: Option<Vec<String>>,
 }
+impl crate::runtime::FromJson for CustomFieldList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CustomFieldList {
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            user_chosen_values: crate::runtime::take_optional(
+                &mut object,
+                "user_chosen_values",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CustomFieldList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(
+            &mut object,
+            "user_chosen_values",
+            &self.user_chosen_values,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CustomFieldList);
 impl crate::runtime::Schema for CustomFieldList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -760,16 +894,51 @@ impl From<CustomFieldList> for CustomFieldListBuilder {
 /// Personal information the user filled in when opening the member card.
 ///
 /// Shared by `GET /v3/brand/partner/card-member/user-cards response.data.user_information`, `GET /v3/brand/partner/card-member/user-cards/{user_card_code} response.user_information`, `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code} response.user_information`, `POST /v3/brand/partner/card-member/user-cards/import-by-openid response.user_information`, `POST /v3/brand/partner/card-member/user-cards/import-by-phone response.user_information`, `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm response.user_information` and 1 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DataUserInformation {
     /// Common member-card fields, provided by the platform, that the user fills in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub common_field_list: Option<Vec<crate::types::CommonFieldList>>,
     /// Merchant-defined member-card fields that the user fills in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_field_list: Option<Vec<crate::v3::brand::types::CustomFieldList>>,
+    pub custom_field_list: Option<Vec<CustomFieldList>>,
 }
+impl crate::runtime::FromJson for DataUserInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DataUserInformation {
+            common_field_list: crate::runtime::take_optional(
+                &mut object,
+                "common_field_list",
+                at,
+            )?,
+            custom_field_list: crate::runtime::take_optional(
+                &mut object,
+                "custom_field_list",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DataUserInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "common_field_list",
+            &self.common_field_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "custom_field_list",
+            &self.custom_field_list,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DataUserInformation);
 impl crate::runtime::Schema for DataUserInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -784,7 +953,7 @@ impl crate::runtime::Schema for DataUserInformation {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::brand::types::CustomFieldList as crate::runtime::Schema>::FIELDS,
+            fields: <CustomFieldList as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -792,7 +961,7 @@ impl crate::runtime::JsonResponse for DataUserInformation {}
 /// The response.
 ///
 /// Shared by `DELETE /v3/brand/partner/card-member/cards/{card_id} response`, `GET /v3/brand/partner/card-member/cards/{card_id} response`, `PATCH /v3/brand/partner/card-member/cards/{card_id} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerCardMemberCardsResponse {
     /// ID of the card or card template (such as a member card).
@@ -810,52 +979,177 @@ pub struct PartnerCardMemberCardsResponse {
     /// URL of the background image of the member card.
     pub card_picture_url: String,
     /// How the member-card codes are assigned.
-    pub code_mode: crate::v3::brand::types::CodeMode,
+    pub code_mode: CodeMode,
     /// Type of the code shown on the member card.
-    pub code_type: crate::v3::brand::types::CodeType,
+    pub code_type: CodeType,
     /// Where the member code on the card jumps to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code_jump_information: Option<crate::v3::brand::types::CodeJumpInformation>,
+    pub code_jump_information: Option<CodeJumpInformation>,
     /// Description of the member benefits.
     pub benefits: String,
     /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
     pub notify_url: String,
     /// Whether the card is pinned to the top.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub need_pinned: Option<bool>,
     /// Whether the member level is shown.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub need_display_level: Option<bool>,
     /// Initial member level.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_level: Option<String>,
     /// Customer-service phone number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_phone: Option<String>,
     /// The merchant's legal agreement for the card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legal_agreement: Option<String>,
     /// Validity period of the member card.
     pub valid_date_information: crate::types::ValidDateInformation,
     /// Points information of the member card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub points_information: Option<crate::v3::brand::types::PointsInformation>,
+    pub points_information: Option<PointsInformation>,
     /// Stored-value balance information of the member card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub balance_information: Option<crate::v3::brand::types::BalanceInformation>,
+    pub balance_information: Option<BalanceInformation>,
     /// Information about the paid membership.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub purchase_information: Option<crate::v3::brand::types::PurchaseInformation>,
+    pub purchase_information: Option<PurchaseInformation>,
     /// Personal information the user filled in when opening the member card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_information: Option<crate::v3::brand::types::UserInformation>,
+    pub user_information: Option<UserInformation>,
     /// Current state of the object.
-    pub state: crate::v3::brand::types::State,
+    pub state: State,
     /// Time the record was created.
     pub create_time: String,
     /// Time the record was last updated.
     pub update_time: String,
 }
+impl crate::runtime::FromJson for PartnerCardMemberCardsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerCardMemberCardsResponse {
+            card_id: crate::runtime::take(&mut object, "card_id", at)?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            card_type: crate::runtime::take(&mut object, "card_type", at)?,
+            card_title: crate::runtime::take(&mut object, "card_title", at)?,
+            card_color: crate::runtime::take(&mut object, "card_color", at)?,
+            card_picture_url: crate::runtime::take(&mut object, "card_picture_url", at)?,
+            code_mode: crate::runtime::take(&mut object, "code_mode", at)?,
+            code_type: crate::runtime::take(&mut object, "code_type", at)?,
+            code_jump_information: crate::runtime::take_optional(
+                &mut object,
+                "code_jump_information",
+                at,
+            )?,
+            benefits: crate::runtime::take(&mut object, "benefits", at)?,
+            notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+            need_pinned: crate::runtime::take_optional(&mut object, "need_pinned", at)?,
+            need_display_level: crate::runtime::take_optional(
+                &mut object,
+                "need_display_level",
+                at,
+            )?,
+            init_level: crate::runtime::take_optional(&mut object, "init_level", at)?,
+            service_phone: crate::runtime::take_optional(
+                &mut object,
+                "service_phone",
+                at,
+            )?,
+            legal_agreement: crate::runtime::take_optional(
+                &mut object,
+                "legal_agreement",
+                at,
+            )?,
+            valid_date_information: crate::runtime::take(
+                &mut object,
+                "valid_date_information",
+                at,
+            )?,
+            points_information: crate::runtime::take_optional(
+                &mut object,
+                "points_information",
+                at,
+            )?,
+            balance_information: crate::runtime::take_optional(
+                &mut object,
+                "balance_information",
+                at,
+            )?,
+            purchase_information: crate::runtime::take_optional(
+                &mut object,
+                "purchase_information",
+                at,
+            )?,
+            user_information: crate::runtime::take_optional(
+                &mut object,
+                "user_information",
+                at,
+            )?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take(&mut object, "update_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerCardMemberCardsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "card_id", &self.card_id);
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "card_type", &self.card_type);
+        crate::runtime::put(&mut object, "card_title", &self.card_title);
+        crate::runtime::put(&mut object, "card_color", &self.card_color);
+        crate::runtime::put(&mut object, "card_picture_url", &self.card_picture_url);
+        crate::runtime::put(&mut object, "code_mode", &self.code_mode);
+        crate::runtime::put(&mut object, "code_type", &self.code_type);
+        crate::runtime::put_optional(
+            &mut object,
+            "code_jump_information",
+            &self.code_jump_information,
+        );
+        crate::runtime::put(&mut object, "benefits", &self.benefits);
+        crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+        crate::runtime::put_optional(&mut object, "need_pinned", &self.need_pinned);
+        crate::runtime::put_optional(
+            &mut object,
+            "need_display_level",
+            &self.need_display_level,
+        );
+        crate::runtime::put_optional(&mut object, "init_level", &self.init_level);
+        crate::runtime::put_optional(&mut object, "service_phone", &self.service_phone);
+        crate::runtime::put_optional(
+            &mut object,
+            "legal_agreement",
+            &self.legal_agreement,
+        );
+        crate::runtime::put(
+            &mut object,
+            "valid_date_information",
+            &self.valid_date_information,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "points_information",
+            &self.points_information,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "balance_information",
+            &self.balance_information,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "purchase_information",
+            &self.purchase_information,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "user_information",
+            &self.user_information,
+        );
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "update_time", &self.update_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerCardMemberCardsResponse);
 impl crate::runtime::Schema for PartnerCardMemberCardsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -926,7 +1220,7 @@ impl crate::runtime::Schema for PartnerCardMemberCardsResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::brand::types::CodeJumpInformation as crate::runtime::Schema>::FIELDS,
+            fields: <CodeJumpInformation as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "benefits",
@@ -989,28 +1283,28 @@ impl crate::runtime::Schema for PartnerCardMemberCardsResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::brand::types::PointsInformation as crate::runtime::Schema>::FIELDS,
+            fields: <PointsInformation as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "balance_information",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::brand::types::BalanceInformation as crate::runtime::Schema>::FIELDS,
+            fields: <BalanceInformation as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "purchase_information",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::brand::types::PurchaseInformation as crate::runtime::Schema>::FIELDS,
+            fields: <PurchaseInformation as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "user_information",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::brand::types::UserInformation as crate::runtime::Schema>::FIELDS,
+            fields: <UserInformation as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "state",
@@ -1039,7 +1333,7 @@ impl crate::runtime::JsonResponse for PartnerCardMemberCardsResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/brand/partner/card-member/membership-activities/{activity_id} response`, `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id} response`, `POST /v3/brand/partner/card-member/membership-activities response`, `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerCardMemberMembershipActivitiesResponse {
     /// The merchant's own request or application number for this operation, used to make it idempotent.
@@ -1049,7 +1343,7 @@ pub struct PartnerCardMemberMembershipActivitiesResponse {
     /// ID of the card or card template (such as a member card).
     pub card_id: String,
     /// Channel of the activity.
-    pub activity_channel: crate::v3::brand::types::ActivityChannel,
+    pub activity_channel: ActivityChannel,
     /// Title.
     pub title: String,
     /// Subtitle.
@@ -1063,16 +1357,71 @@ pub struct PartnerCardMemberMembershipActivitiesResponse {
     /// Remaining stock of the activity.
     pub apply_available: i64,
     /// Product coupon batches.
-    pub product_coupon_stock_list: Vec<crate::v3::brand::types::ProductCouponStockList>,
+    pub product_coupon_stock_list: Vec<ProductCouponStockList>,
     /// ID of the activity.
     pub activity_id: String,
     /// State of the activity.
-    pub activity_state: crate::v3::brand::types::ActivityState,
+    pub activity_state: ActivityState,
     /// Time the record was created.
     pub create_time: String,
     /// Time the record was last modified.
     pub modify_time: String,
 }
+impl crate::runtime::FromJson for PartnerCardMemberMembershipActivitiesResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerCardMemberMembershipActivitiesResponse {
+            out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            card_id: crate::runtime::take(&mut object, "card_id", at)?,
+            activity_channel: crate::runtime::take(&mut object, "activity_channel", at)?,
+            title: crate::runtime::take(&mut object, "title", at)?,
+            sub_title: crate::runtime::take(&mut object, "sub_title", at)?,
+            begin_time: crate::runtime::take(&mut object, "begin_time", at)?,
+            end_time: crate::runtime::take(&mut object, "end_time", at)?,
+            apply_total: crate::runtime::take(&mut object, "apply_total", at)?,
+            apply_available: crate::runtime::take(&mut object, "apply_available", at)?,
+            product_coupon_stock_list: crate::runtime::take(
+                &mut object,
+                "product_coupon_stock_list",
+                at,
+            )?,
+            activity_id: crate::runtime::take(&mut object, "activity_id", at)?,
+            activity_state: crate::runtime::take(&mut object, "activity_state", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            modify_time: crate::runtime::take(&mut object, "modify_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerCardMemberMembershipActivitiesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        crate::runtime::put(&mut object, "card_id", &self.card_id);
+        crate::runtime::put(&mut object, "activity_channel", &self.activity_channel);
+        crate::runtime::put(&mut object, "title", &self.title);
+        crate::runtime::put(&mut object, "sub_title", &self.sub_title);
+        crate::runtime::put(&mut object, "begin_time", &self.begin_time);
+        crate::runtime::put(&mut object, "end_time", &self.end_time);
+        crate::runtime::put(&mut object, "apply_total", &self.apply_total);
+        crate::runtime::put(&mut object, "apply_available", &self.apply_available);
+        crate::runtime::put(
+            &mut object,
+            "product_coupon_stock_list",
+            &self.product_coupon_stock_list,
+        );
+        crate::runtime::put(&mut object, "activity_id", &self.activity_id);
+        crate::runtime::put(&mut object, "activity_state", &self.activity_state);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "modify_time", &self.modify_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerCardMemberMembershipActivitiesResponse);
 impl crate::runtime::Schema for PartnerCardMemberMembershipActivitiesResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1150,7 +1499,7 @@ impl crate::runtime::Schema for PartnerCardMemberMembershipActivitiesResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: true,
-            fields: <crate::v3::brand::types::ProductCouponStockList as crate::runtime::Schema>::FIELDS,
+            fields: <ProductCouponStockList as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "activity_id",
@@ -1186,7 +1535,7 @@ impl crate::runtime::JsonResponse for PartnerCardMemberMembershipActivitiesRespo
 /// The response.
 ///
 /// Shared by `POST /v3/brand/partner/card-member/pay-view-tokens response`, `POST /v3/brand/partner/card-member/pre-auth-tokens response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerCardMemberPayViewTokensResponse {
     /// Token issued for this operation.
@@ -1194,6 +1543,27 @@ pub struct PartnerCardMemberPayViewTokensResponse {
     /// Time the item expires.
     pub expire_time: String,
 }
+impl crate::runtime::FromJson for PartnerCardMemberPayViewTokensResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerCardMemberPayViewTokensResponse {
+            token: crate::runtime::take(&mut object, "token", at)?,
+            expire_time: crate::runtime::take(&mut object, "expire_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerCardMemberPayViewTokensResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "token", &self.token);
+        crate::runtime::put(&mut object, "expire_time", &self.expire_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerCardMemberPayViewTokensResponse);
 impl crate::runtime::Schema for PartnerCardMemberPayViewTokensResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1216,7 +1586,7 @@ impl crate::runtime::JsonResponse for PartnerCardMemberPayViewTokensResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/brand/partner/card-member/user-cards/{user_card_code} response`, `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code} response`, `POST /v3/brand/partner/card-member/user-cards/import-by-openid response`, `POST /v3/brand/partner/card-member/user-cards/import-by-phone response`, `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm response`, `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerCardMemberUserCardsImportByOpenidResponse {
     /// Code of the user's member card.
@@ -1226,10 +1596,8 @@ pub struct PartnerCardMemberUserCardsImportByOpenidResponse {
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
     /// Background color of the member card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_color: Option<String>,
     /// URL of the background image of the member card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_picture_url: Option<String>,
     /// ID of the brand in WeChat Pay.
     pub brand_id: String,
@@ -1238,30 +1606,109 @@ pub struct PartnerCardMemberUserCardsImportByOpenidResponse {
     /// The user's mobile phone number.
     ///
     /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<crate::runtime::Encrypted>,
     /// Member level.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
     /// Validity period of the member card.
     pub valid_date_information: crate::types::ValidDateInformation,
     /// Time the user received the member card.
     pub pickup_time: String,
     /// Personal information the user filled in when opening the member card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_information: Option<crate::v3::brand::types::DataUserInformation>,
+    pub user_information: Option<DataUserInformation>,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// State of the user's member card.
-    pub user_card_state: crate::v3::brand::types::UserCardState,
+    pub user_card_state: UserCardState,
     /// Why the item was invalidated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalid_reason: Option<String>,
     /// Time the item was invalidated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invalid_time: Option<String>,
 }
+impl crate::runtime::FromJson for PartnerCardMemberUserCardsImportByOpenidResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerCardMemberUserCardsImportByOpenidResponse {
+            user_card_code: crate::runtime::take(&mut object, "user_card_code", at)?,
+            card_id: crate::runtime::take(&mut object, "card_id", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            card_color: crate::runtime::take_optional(&mut object, "card_color", at)?,
+            card_picture_url: crate::runtime::take_optional(
+                &mut object,
+                "card_picture_url",
+                at,
+            )?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            card_type: crate::runtime::take(&mut object, "card_type", at)?,
+            phone_number: crate::runtime::take_optional(
+                &mut object,
+                "phone_number",
+                at,
+            )?,
+            level: crate::runtime::take_optional(&mut object, "level", at)?,
+            valid_date_information: crate::runtime::take(
+                &mut object,
+                "valid_date_information",
+                at,
+            )?,
+            pickup_time: crate::runtime::take(&mut object, "pickup_time", at)?,
+            user_information: crate::runtime::take_optional(
+                &mut object,
+                "user_information",
+                at,
+            )?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            user_card_state: crate::runtime::take(&mut object, "user_card_state", at)?,
+            invalid_reason: crate::runtime::take_optional(
+                &mut object,
+                "invalid_reason",
+                at,
+            )?,
+            invalid_time: crate::runtime::take_optional(&mut object, "invalid_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerCardMemberUserCardsImportByOpenidResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "user_card_code", &self.user_card_code);
+        crate::runtime::put(&mut object, "card_id", &self.card_id);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "card_color", &self.card_color);
+        crate::runtime::put_optional(
+            &mut object,
+            "card_picture_url",
+            &self.card_picture_url,
+        );
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        crate::runtime::put(&mut object, "card_type", &self.card_type);
+        crate::runtime::put_optional(&mut object, "phone_number", &self.phone_number);
+        crate::runtime::put_optional(&mut object, "level", &self.level);
+        crate::runtime::put(
+            &mut object,
+            "valid_date_information",
+            &self.valid_date_information,
+        );
+        crate::runtime::put(&mut object, "pickup_time", &self.pickup_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "user_information",
+            &self.user_information,
+        );
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put(&mut object, "user_card_state", &self.user_card_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "invalid_reason",
+            &self.invalid_reason,
+        );
+        crate::runtime::put_optional(&mut object, "invalid_time", &self.invalid_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerCardMemberUserCardsImportByOpenidResponse);
 impl crate::runtime::Schema for PartnerCardMemberUserCardsImportByOpenidResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1346,7 +1793,7 @@ impl crate::runtime::Schema for PartnerCardMemberUserCardsImportByOpenidResponse
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::brand::types::DataUserInformation as crate::runtime::Schema>::FIELDS,
+            fields: <DataUserInformation as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "attach",
@@ -1382,18 +1829,54 @@ impl crate::runtime::JsonResponse for PartnerCardMemberUserCardsImportByOpenidRe
 /// Personal information the user filled in when opening the member card.
 ///
 /// Shared by `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code} json.user_information`, `POST /v3/brand/partner/card-member/user-cards/import-by-openid json.user_information`, `POST /v3/brand/partner/card-member/user-cards/import-by-phone json.user_information`, `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm json.user_information`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerCardMemberUserCardsImportByOpenidUserInformation {
     /// Common member-card fields, provided by the platform, that the user fills in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub common_field_list: Option<
-        Vec<crate::v3::brand::types::UserInformationCommonFieldList>,
+        Vec<PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList>,
     >,
     /// Merchant-defined member-card fields that the user fills in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_field_list: Option<Vec<crate::v3::brand::types::CustomFieldList>>,
+    pub custom_field_list: Option<Vec<CustomFieldList>>,
 }
+impl crate::runtime::FromJson
+for PartnerCardMemberUserCardsImportByOpenidUserInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerCardMemberUserCardsImportByOpenidUserInformation {
+            common_field_list: crate::runtime::take_optional(
+                &mut object,
+                "common_field_list",
+                at,
+            )?,
+            custom_field_list: crate::runtime::take_optional(
+                &mut object,
+                "custom_field_list",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerCardMemberUserCardsImportByOpenidUserInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "common_field_list",
+            &self.common_field_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "custom_field_list",
+            &self.custom_field_list,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerCardMemberUserCardsImportByOpenidUserInformation);
 impl PartnerCardMemberUserCardsImportByOpenidUserInformation {
     /// A builder; see its setters.
     pub fn builder() -> PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder {
@@ -1404,9 +1887,11 @@ impl PartnerCardMemberUserCardsImportByOpenidUserInformation {
 #[derive(Clone, Debug, Default)]
 pub struct PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder {
     common_field_list: Option<
-        Vec<crate::v3::brand::types::UserInformationCommonFieldListBuilder>,
+        Vec<
+            PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldListBuilder,
+        >,
     >,
-    custom_field_list: Option<Vec<crate::v3::brand::types::CustomFieldListBuilder>>,
+    custom_field_list: Option<Vec<CustomFieldListBuilder>>,
 }
 impl PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder {
     /// Common member-card fields, provided by the platform, that the user fills in.
@@ -1414,7 +1899,9 @@ impl PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder {
     /// Adds one item (its builder or a built value) to the list.
     pub fn common_field_list(
         mut self,
-        item: impl Into<crate::v3::brand::types::UserInformationCommonFieldListBuilder>,
+        item: impl Into<
+            PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldListBuilder,
+        >,
     ) -> Self {
         self.common_field_list.get_or_insert_with(Vec::new).push(item.into());
         self
@@ -1422,7 +1909,9 @@ impl PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder {
     /// Sets or clears [`common_field_list`](Self::common_field_list) with a built value.
     pub fn set_common_field_list(
         mut self,
-        value: Option<Vec<crate::v3::brand::types::UserInformationCommonFieldList>>,
+        value: Option<
+            Vec<PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList>,
+        >,
     ) -> Self {
         self.common_field_list = value
             .map(|items| items.into_iter().map(Into::into).collect());
@@ -1431,18 +1920,12 @@ impl PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder {
     /// Merchant-defined member-card fields that the user fills in.
     ///
     /// Adds one item (its builder or a built value) to the list.
-    pub fn custom_field_list(
-        mut self,
-        item: impl Into<crate::v3::brand::types::CustomFieldListBuilder>,
-    ) -> Self {
+    pub fn custom_field_list(mut self, item: impl Into<CustomFieldListBuilder>) -> Self {
         self.custom_field_list.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`custom_field_list`](Self::custom_field_list) with a built value.
-    pub fn set_custom_field_list(
-        mut self,
-        value: Option<Vec<crate::v3::brand::types::CustomFieldList>>,
-    ) -> Self {
+    pub fn set_custom_field_list(mut self, value: Option<Vec<CustomFieldList>>) -> Self {
         self.custom_field_list = value
             .map(|items| items.into_iter().map(Into::into).collect());
         self
@@ -1499,21 +1982,153 @@ for PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder {
         }
     }
 }
+/// Common member-card fields, provided by the platform, that the user fills in.
+///
+/// Shared by `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code} json.user_information.common_field_list`, `POST /v3/brand/partner/card-member/user-cards/import-by-openid json.user_information.common_field_list`, `POST /v3/brand/partner/card-member/user-cards/import-by-phone json.user_information.common_field_list`, `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm json.user_information.common_field_list`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList {
+    /// Common member-card field provided by the platform.
+    pub name: Option<crate::types::Name>,
+    /// Value the user filled in for this member-card field.
+    ///
+    /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
+    pub value: Option<crate::runtime::Sensitive>,
+}
+impl crate::runtime::FromJson
+for PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList {
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            value: crate::runtime::take_optional(&mut object, "value", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "value", &self.value);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(
+    PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList
+);
+impl PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList {
+    /// A builder; see its setters.
+    pub fn builder() -> PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldListBuilder {
+        PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldListBuilder::default()
+    }
+}
+/// Builds a [`PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList`]: one setter per field; `build()` names every missing required field.
+#[derive(Clone, Debug, Default)]
+pub struct PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldListBuilder {
+    name: Option<crate::types::Name>,
+    value: Option<crate::runtime::Sensitive>,
+}
+impl PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldListBuilder {
+    /// Common member-card field provided by the platform.
+    pub fn name(mut self, value: impl Into<crate::types::Name>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets or clears [`name`](Self::name) with a built value.
+    pub fn set_name(mut self, value: Option<crate::types::Name>) -> Self {
+        self.name = value;
+        self
+    }
+    /// Value the user filled in for this member-card field.
+    ///
+    /// Sensitive: give it in plain text; the client sends it encrypted.
+    pub fn value(mut self, value: impl Into<crate::runtime::Sensitive>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+    /// Sets or clears [`value`](Self::value) with a built value.
+    pub fn set_value(mut self, value: Option<crate::runtime::Sensitive>) -> Self {
+        self.value = value;
+        self
+    }
+    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+    /// required field and every invalid value.
+    pub fn build(
+        self,
+    ) -> Result<
+        PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList,
+        crate::runtime::BuildError,
+    > {
+        let mut problems = crate::runtime::Problems::default();
+        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+        crate::runtime::finish(value, problems)
+    }
+}
+impl crate::runtime::Builder
+for PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldListBuilder {
+    type Output = PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList;
+    fn build_at(
+        self,
+        _at: &str,
+        _problems: &mut crate::runtime::Problems,
+    ) -> Option<PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList> {
+        Some(PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList {
+            name: self.name,
+            value: self.value,
+        })
+    }
+}
+impl From<PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList>
+for PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldListBuilder {
+    fn from(
+        value: PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList,
+    ) -> Self {
+        PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldListBuilder {
+            name: value.name,
+            value: value.value,
+        }
+    }
+}
 /// The response.
 ///
 /// Shared by `POST /v3/brand/partner/store/brandstores/{store_id}/close response`, `POST /v3/brand/partner/store/brandstores/{store_id}/resume response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerStoreBrandstoresCloseResponse {
     /// ID of the brand in WeChat Pay.
     pub brand_id: String,
     /// ID of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_id: Option<String>,
     /// State of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store_state: Option<crate::v3::brand::types::StoreState>,
+    pub store_state: Option<StoreState>,
 }
+impl crate::runtime::FromJson for PartnerStoreBrandstoresCloseResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerStoreBrandstoresCloseResponse {
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            store_id: crate::runtime::take_optional(&mut object, "store_id", at)?,
+            store_state: crate::runtime::take_optional(&mut object, "store_state", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerStoreBrandstoresCloseResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        crate::runtime::put_optional(&mut object, "store_id", &self.store_id);
+        crate::runtime::put_optional(&mut object, "store_state", &self.store_state);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerStoreBrandstoresCloseResponse);
 impl crate::runtime::Schema for PartnerStoreBrandstoresCloseResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1543,7 +2158,7 @@ impl crate::runtime::JsonResponse for PartnerStoreBrandstoresCloseResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/brand/partner/store/brandstores/{store_id} response`, `PATCH /v3/brand/partner/store/brandstores/{store_id} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerStoreBrandstoresResponse {
     /// ID of the brand in WeChat Pay.
@@ -1551,27 +2166,87 @@ pub struct PartnerStoreBrandstoresResponse {
     /// ID of the store.
     pub store_id: String,
     /// State of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store_state: Option<crate::v3::brand::types::StoreState>,
+    pub store_state: Option<StoreState>,
     /// State of the review.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_state: Option<crate::v3::brand::types::AuditState>,
+    pub audit_state: Option<AuditState>,
     /// Why the review was rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_reject_reason: Option<String>,
     /// Basic information of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store_basics: Option<crate::v3::brand::types::StoreBasics>,
+    pub store_basics: Option<StoreBasics>,
     /// Address of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_address: Option<crate::types::StoreAddress>,
     /// Business information of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_business: Option<crate::types::StoreBusiness>,
     /// Payee information of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store_recipient: Option<Vec<crate::v3::brand::types::StoreRecipient>>,
+    pub store_recipient: Option<Vec<StoreRecipient>>,
 }
+impl crate::runtime::FromJson for PartnerStoreBrandstoresResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerStoreBrandstoresResponse {
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            store_id: crate::runtime::take(&mut object, "store_id", at)?,
+            store_state: crate::runtime::take_optional(&mut object, "store_state", at)?,
+            audit_state: crate::runtime::take_optional(&mut object, "audit_state", at)?,
+            review_reject_reason: crate::runtime::take_optional(
+                &mut object,
+                "review_reject_reason",
+                at,
+            )?,
+            store_basics: crate::runtime::take_optional(
+                &mut object,
+                "store_basics",
+                at,
+            )?,
+            store_address: crate::runtime::take_optional(
+                &mut object,
+                "store_address",
+                at,
+            )?,
+            store_business: crate::runtime::take_optional(
+                &mut object,
+                "store_business",
+                at,
+            )?,
+            store_recipient: crate::runtime::take_optional(
+                &mut object,
+                "store_recipient",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerStoreBrandstoresResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        crate::runtime::put(&mut object, "store_id", &self.store_id);
+        crate::runtime::put_optional(&mut object, "store_state", &self.store_state);
+        crate::runtime::put_optional(&mut object, "audit_state", &self.audit_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "review_reject_reason",
+            &self.review_reject_reason,
+        );
+        crate::runtime::put_optional(&mut object, "store_basics", &self.store_basics);
+        crate::runtime::put_optional(&mut object, "store_address", &self.store_address);
+        crate::runtime::put_optional(
+            &mut object,
+            "store_business",
+            &self.store_business,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "store_recipient",
+            &self.store_recipient,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerStoreBrandstoresResponse);
 impl crate::runtime::Schema for PartnerStoreBrandstoresResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1614,7 +2289,7 @@ impl crate::runtime::Schema for PartnerStoreBrandstoresResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::brand::types::StoreBasics as crate::runtime::Schema>::FIELDS,
+            fields: <StoreBasics as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "store_address",
@@ -1635,7 +2310,7 @@ impl crate::runtime::Schema for PartnerStoreBrandstoresResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::brand::types::StoreRecipient as crate::runtime::Schema>::FIELDS,
+            fields: <StoreRecipient as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -1684,16 +2359,35 @@ crate::runtime::string_enum!(PaymentScene);
 /// Points information of the member card.
 ///
 /// Shared by `DELETE /v3/brand/partner/card-member/cards/{card_id} response.points_information`, `GET /v3/brand/partner/card-member/cards response.data.points_information`, `GET /v3/brand/partner/card-member/cards/{card_id} response.points_information`, `PATCH /v3/brand/partner/card-member/cards/{card_id} json.points_information`, `PATCH /v3/brand/partner/card-member/cards/{card_id} response.points_information`, `POST /v3/brand/partner/card-member/cards json.points_information` and 2 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PointsInformation {
     /// AppID of the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jump_appid: Option<String>,
     /// Page path inside the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jump_path: Option<String>,
 }
+impl crate::runtime::FromJson for PointsInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PointsInformation {
+            jump_appid: crate::runtime::take_optional(&mut object, "jump_appid", at)?,
+            jump_path: crate::runtime::take_optional(&mut object, "jump_path", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PointsInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "jump_appid", &self.jump_appid);
+        crate::runtime::put_optional(&mut object, "jump_path", &self.jump_path);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PointsInformation);
 impl crate::runtime::Schema for PointsInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1778,7 +2472,7 @@ impl From<PointsInformation> for PointsInformationBuilder {
 /// Product coupon batches.
 ///
 /// Shared by `GET /v3/brand/partner/card-member/membership-activities response.data.product_coupon_stock_list`, `GET /v3/brand/partner/card-member/membership-activities/{activity_id} response.product_coupon_stock_list`, `PATCH /v3/brand/partner/card-member/membership-activities/{activity_id} response.product_coupon_stock_list`, `POST /v3/brand/partner/card-member/membership-activities json.product_coupon_stock_list`, `POST /v3/brand/partner/card-member/membership-activities response.product_coupon_stock_list`, `POST /v3/brand/partner/card-member/membership-activities/{activity_id}/terminate response.product_coupon_stock_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ProductCouponStockList {
     /// ID of the product coupon.
@@ -1786,6 +2480,31 @@ pub struct ProductCouponStockList {
     /// ID of the coupon batch (stock).
     pub stock_id: String,
 }
+impl crate::runtime::FromJson for ProductCouponStockList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ProductCouponStockList {
+            product_coupon_id: crate::runtime::take(
+                &mut object,
+                "product_coupon_id",
+                at,
+            )?,
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ProductCouponStockList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "product_coupon_id", &self.product_coupon_id);
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ProductCouponStockList);
 impl crate::runtime::Schema for ProductCouponStockList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1877,7 +2596,7 @@ impl From<ProductCouponStockList> for ProductCouponStockListBuilder {
 /// The response.
 ///
 /// Shared by `POST /v3/brand/profitsharing/receivers/add response`, `POST /v3/brand/profitsharing/receivers/delete response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ProfitsharingReceiversAddResponse {
     /// Merchant ID of the brand's main merchant.
@@ -1887,6 +2606,29 @@ pub struct ProfitsharingReceiversAddResponse {
     /// Account of the receiver (a merchant ID or an OpenID, depending on the receiver type).
     pub account: String,
 }
+impl crate::runtime::FromJson for ProfitsharingReceiversAddResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ProfitsharingReceiversAddResponse {
+            brand_mchid: crate::runtime::take(&mut object, "brand_mchid", at)?,
+            r#type: crate::runtime::take(&mut object, "type", at)?,
+            account: crate::runtime::take(&mut object, "account", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ProfitsharingReceiversAddResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "brand_mchid", &self.brand_mchid);
+        crate::runtime::put(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "account", &self.account);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ProfitsharingReceiversAddResponse);
 impl crate::runtime::Schema for ProfitsharingReceiversAddResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1957,19 +2699,39 @@ crate::runtime::string_enum!(ProfitsharingReturnordersResult);
 /// Information about the paid membership.
 ///
 /// Shared by `DELETE /v3/brand/partner/card-member/cards/{card_id} response.purchase_information`, `GET /v3/brand/partner/card-member/cards response.data.purchase_information`, `GET /v3/brand/partner/card-member/cards/{card_id} response.purchase_information`, `PATCH /v3/brand/partner/card-member/cards/{card_id} json.purchase_information`, `PATCH /v3/brand/partner/card-member/cards/{card_id} response.purchase_information`, `POST /v3/brand/partner/card-member/cards json.purchase_information` and 2 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PurchaseInformation {
     /// Unit price, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<crate::runtime::Number>,
     /// AppID of the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jump_appid: Option<String>,
     /// Page path inside the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jump_path: Option<String>,
 }
+impl crate::runtime::FromJson for PurchaseInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PurchaseInformation {
+            price: crate::runtime::take_optional(&mut object, "price", at)?,
+            jump_appid: crate::runtime::take_optional(&mut object, "jump_appid", at)?,
+            jump_path: crate::runtime::take_optional(&mut object, "jump_path", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PurchaseInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "price", &self.price);
+        crate::runtime::put_optional(&mut object, "jump_appid", &self.jump_appid);
+        crate::runtime::put_optional(&mut object, "jump_path", &self.jump_path);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PurchaseInformation);
 impl crate::runtime::Schema for PurchaseInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2148,16 +2910,43 @@ crate::runtime::string_enum!(State);
 /// Basic information of the store.
 ///
 /// Shared by `GET /v3/brand/partner/store/brandstores response.data.store_basics`, `GET /v3/brand/partner/store/brandstores/{store_id} response.store_basics`, `PATCH /v3/brand/partner/store/brandstores/{store_id} json.store_basics`, `PATCH /v3/brand/partner/store/brandstores/{store_id} response.store_basics`, `POST /v3/brand/partner/store/brandstores json.store_basics`, `POST /v3/brand/partner/store/brandstores response.store_basics`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StoreBasics {
     /// The merchant's own ID of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_reference_id: Option<String>,
     /// Name of the branch store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch_name: Option<String>,
 }
+impl crate::runtime::FromJson for StoreBasics {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StoreBasics {
+            store_reference_id: crate::runtime::take_optional(
+                &mut object,
+                "store_reference_id",
+                at,
+            )?,
+            branch_name: crate::runtime::take_optional(&mut object, "branch_name", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for StoreBasics {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "store_reference_id",
+            &self.store_reference_id,
+        );
+        crate::runtime::put_optional(&mut object, "branch_name", &self.branch_name);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(StoreBasics);
 impl crate::runtime::Schema for StoreBasics {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2242,18 +3031,51 @@ impl From<StoreBasics> for StoreBasicsBuilder {
 /// Payee information of the store.
 ///
 /// Shared by `GET /v3/brand/partner/store/brandstores/{store_id} response.store_recipient`, `PATCH /v3/brand/partner/store/brandstores/{store_id} response.store_recipient`, `POST /v3/brand/partner/store/brandstores response.store_recipient`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StoreRecipient {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
     pub mchid: String,
     /// Name of the entity that receives the store's payments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company_name: Option<String>,
     /// State of binding the payee to the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recipient_state: Option<crate::v3::brand::types::RecipientState>,
+    pub recipient_state: Option<RecipientState>,
 }
+impl crate::runtime::FromJson for StoreRecipient {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StoreRecipient {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            company_name: crate::runtime::take_optional(
+                &mut object,
+                "company_name",
+                at,
+            )?,
+            recipient_state: crate::runtime::take_optional(
+                &mut object,
+                "recipient_state",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for StoreRecipient {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "company_name", &self.company_name);
+        crate::runtime::put_optional(
+            &mut object,
+            "recipient_state",
+            &self.recipient_state,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(StoreRecipient);
 impl crate::runtime::Schema for StoreRecipient {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2394,18 +3216,51 @@ crate::runtime::string_enum!(UserCardState);
 /// Personal information the user filled in when opening the member card.
 ///
 /// Shared by `DELETE /v3/brand/partner/card-member/cards/{card_id} response.user_information`, `GET /v3/brand/partner/card-member/cards response.data.user_information`, `GET /v3/brand/partner/card-member/cards/{card_id} response.user_information`, `PATCH /v3/brand/partner/card-member/cards/{card_id} json.user_information`, `PATCH /v3/brand/partner/card-member/cards/{card_id} response.user_information`, `POST /v3/brand/partner/card-member/cards json.user_information` and 2 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UserInformation {
     /// Common member-card fields, provided by the platform, that the user fills in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub common_field_list: Option<Vec<crate::v3::brand::types::CommonFieldList>>,
+    pub common_field_list: Option<Vec<CommonFieldList>>,
     /// Merchant-defined member-card fields that the user fills in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_field_list: Option<
-        Vec<crate::v3::brand::types::UserInformationCustomFieldList>,
-    >,
+    pub custom_field_list: Option<Vec<UserInformationCustomFieldList>>,
 }
+impl crate::runtime::FromJson for UserInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UserInformation {
+            common_field_list: crate::runtime::take_optional(
+                &mut object,
+                "common_field_list",
+                at,
+            )?,
+            custom_field_list: crate::runtime::take_optional(
+                &mut object,
+                "custom_field_list",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for UserInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "common_field_list",
+            &self.common_field_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "custom_field_list",
+            &self.custom_field_list,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(UserInformation);
 impl crate::runtime::Schema for UserInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2420,7 +3275,7 @@ impl crate::runtime::Schema for UserInformation {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::brand::types::UserInformationCustomFieldList as crate::runtime::Schema>::FIELDS,
+            fields: <UserInformationCustomFieldList as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -2434,27 +3289,19 @@ impl UserInformation {
 /// Builds a [`UserInformation`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct UserInformationBuilder {
-    common_field_list: Option<Vec<crate::v3::brand::types::CommonFieldList>>,
-    custom_field_list: Option<
-        Vec<crate::v3::brand::types::UserInformationCustomFieldListBuilder>,
-    >,
+    common_field_list: Option<Vec<CommonFieldList>>,
+    custom_field_list: Option<Vec<UserInformationCustomFieldListBuilder>>,
 }
 impl UserInformationBuilder {
     /// Common member-card fields, provided by the platform, that the user fills in.
     ///
     /// Adds one item to the list.
-    pub fn common_field_list(
-        mut self,
-        item: impl Into<crate::v3::brand::types::CommonFieldList>,
-    ) -> Self {
+    pub fn common_field_list(mut self, item: impl Into<CommonFieldList>) -> Self {
         self.common_field_list.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`common_field_list`](Self::common_field_list) with a built value.
-    pub fn set_common_field_list(
-        mut self,
-        value: Option<Vec<crate::v3::brand::types::CommonFieldList>>,
-    ) -> Self {
+    pub fn set_common_field_list(mut self, value: Option<Vec<CommonFieldList>>) -> Self {
         self.common_field_list = value;
         self
     }
@@ -2463,7 +3310,7 @@ impl UserInformationBuilder {
     /// Adds one item (its builder or a built value) to the list.
     pub fn custom_field_list(
         mut self,
-        item: impl Into<crate::v3::brand::types::UserInformationCustomFieldListBuilder>,
+        item: impl Into<UserInformationCustomFieldListBuilder>,
     ) -> Self {
         self.custom_field_list.get_or_insert_with(Vec::new).push(item.into());
         self
@@ -2471,7 +3318,7 @@ impl UserInformationBuilder {
     /// Sets or clears [`custom_field_list`](Self::custom_field_list) with a built value.
     pub fn set_custom_field_list(
         mut self,
-        value: Option<Vec<crate::v3::brand::types::UserInformationCustomFieldList>>,
+        value: Option<Vec<UserInformationCustomFieldList>>,
     ) -> Self {
         self.custom_field_list = value
             .map(|items| items.into_iter().map(Into::into).collect());
@@ -2514,103 +3361,42 @@ impl From<UserInformation> for UserInformationBuilder {
         }
     }
 }
-/// Common member-card fields, provided by the platform, that the user fills in.
-///
-/// Shared by `PATCH /v3/brand/partner/card-member/user-cards/{user_card_code} json.user_information.common_field_list`, `POST /v3/brand/partner/card-member/user-cards/import-by-openid json.user_information.common_field_list`, `POST /v3/brand/partner/card-member/user-cards/import-by-phone json.user_information.common_field_list`, `POST /v3/brand/partner/card-member/user-cards/{user_card_code}/confirm json.user_information.common_field_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct UserInformationCommonFieldList {
-    /// Common member-card field provided by the platform.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<crate::types::Name>,
-    /// Value the user filled in for this member-card field.
-    ///
-    /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<crate::runtime::Sensitive>,
-}
-impl UserInformationCommonFieldList {
-    /// A builder; see its setters.
-    pub fn builder() -> UserInformationCommonFieldListBuilder {
-        UserInformationCommonFieldListBuilder::default()
-    }
-}
-/// Builds a [`UserInformationCommonFieldList`]: one setter per field; `build()` names every missing required field.
-#[derive(Clone, Debug, Default)]
-pub struct UserInformationCommonFieldListBuilder {
-    name: Option<crate::types::Name>,
-    value: Option<crate::runtime::Sensitive>,
-}
-impl UserInformationCommonFieldListBuilder {
-    /// Common member-card field provided by the platform.
-    pub fn name(mut self, value: impl Into<crate::types::Name>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-    /// Sets or clears [`name`](Self::name) with a built value.
-    pub fn set_name(mut self, value: Option<crate::types::Name>) -> Self {
-        self.name = value;
-        self
-    }
-    /// Value the user filled in for this member-card field.
-    ///
-    /// Sensitive: give it in plain text; the client sends it encrypted.
-    pub fn value(mut self, value: impl Into<crate::runtime::Sensitive>) -> Self {
-        self.value = Some(value.into());
-        self
-    }
-    /// Sets or clears [`value`](Self::value) with a built value.
-    pub fn set_value(mut self, value: Option<crate::runtime::Sensitive>) -> Self {
-        self.value = value;
-        self
-    }
-    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
-    /// required field and every invalid value.
-    pub fn build(
-        self,
-    ) -> Result<UserInformationCommonFieldList, crate::runtime::BuildError> {
-        let mut problems = crate::runtime::Problems::default();
-        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
-        crate::runtime::finish(value, problems)
-    }
-}
-impl crate::runtime::Builder for UserInformationCommonFieldListBuilder {
-    type Output = UserInformationCommonFieldList;
-    fn build_at(
-        self,
-        _at: &str,
-        _problems: &mut crate::runtime::Problems,
-    ) -> Option<UserInformationCommonFieldList> {
-        Some(UserInformationCommonFieldList {
-            name: self.name,
-            value: self.value,
-        })
-    }
-}
-impl From<UserInformationCommonFieldList> for UserInformationCommonFieldListBuilder {
-    fn from(value: UserInformationCommonFieldList) -> Self {
-        UserInformationCommonFieldListBuilder {
-            name: value.name,
-            value: value.value,
-        }
-    }
-}
 /// Merchant-defined member-card fields that the user fills in.
 ///
 /// Shared by `DELETE /v3/brand/partner/card-member/cards/{card_id} response.user_information.custom_field_list`, `GET /v3/brand/partner/card-member/cards response.data.user_information.custom_field_list`, `GET /v3/brand/partner/card-member/cards/{card_id} response.user_information.custom_field_list`, `PATCH /v3/brand/partner/card-member/cards/{card_id} json.user_information.custom_field_list`, `PATCH /v3/brand/partner/card-member/cards/{card_id} response.user_information.custom_field_list`, `POST /v3/brand/partner/card-member/cards json.user_information.custom_field_list` and 2 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UserInformationCustomFieldList {
     /// Type of the custom field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::v3::brand::types::Type>,
+    pub r#type: Option<Type>,
     /// Name of the custom field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Options available for the custom field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
 }
+impl crate::runtime::FromJson for UserInformationCustomFieldList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UserInformationCustomFieldList {
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            values: crate::runtime::take_optional(&mut object, "values", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for UserInformationCustomFieldList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "values", &self.values);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(UserInformationCustomFieldList);
 impl crate::runtime::Schema for UserInformationCustomFieldList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2646,18 +3432,18 @@ impl UserInformationCustomFieldList {
 /// Builds a [`UserInformationCustomFieldList`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct UserInformationCustomFieldListBuilder {
-    r#type: Option<crate::v3::brand::types::Type>,
+    r#type: Option<Type>,
     name: Option<String>,
     values: Option<Vec<String>>,
 }
 impl UserInformationCustomFieldListBuilder {
     /// Type of the custom field.
-    pub fn r#type(mut self, value: impl Into<crate::v3::brand::types::Type>) -> Self {
+    pub fn r#type(mut self, value: impl Into<Type>) -> Self {
         self.r#type = Some(value.into());
         self
     }
     /// Sets or clears [`type`](Self::r#type) with a built value.
-    pub fn set_type(mut self, value: Option<crate::v3::brand::types::Type>) -> Self {
+    pub fn set_type(mut self, value: Option<Type>) -> Self {
         self.r#type = value;
         self
     }

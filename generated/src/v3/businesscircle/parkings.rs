@@ -20,11 +20,10 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/businesscircle/parkings`: [wechatpay.im](https://wechatpay.im/openapi/v3/businesscircle/parkings), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012535502), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012474127)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// `brandid`
         pub brandid: i64,
@@ -38,6 +37,36 @@ pub mod post {
         pub state: String,
         /// `time`
         pub time: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                brandid: crate::runtime::take(&mut object, "brandid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                time: crate::runtime::take(&mut object, "time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "brandid", &self.brandid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put(&mut object, "time", &self.time);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -186,7 +215,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

@@ -4,7 +4,7 @@
 /// The response.
 ///
 /// Shared by `GET /v3/capital/capitallhh/banks/corporate-banking response`, `GET /v3/capital/capitallhh/banks/personal-banking response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CapitallhhBanksCorporateBankingResponse {
     /// Total number of items.
@@ -12,13 +12,39 @@ pub struct CapitallhhBanksCorporateBankingResponse {
     /// Number of items.
     pub count: i64,
     /// List of the result records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Vec<crate::v3::capital::types::Data>>,
+    pub data: Option<Vec<Data>>,
     /// Pagination offset: where the requested page starts.
     pub offset: i64,
     /// Related links, such as pagination links.
     pub links: crate::types::Links,
 }
+impl crate::runtime::FromJson for CapitallhhBanksCorporateBankingResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CapitallhhBanksCorporateBankingResponse {
+            total_count: crate::runtime::take(&mut object, "total_count", at)?,
+            count: crate::runtime::take(&mut object, "count", at)?,
+            data: crate::runtime::take_optional(&mut object, "data", at)?,
+            offset: crate::runtime::take(&mut object, "offset", at)?,
+            links: crate::runtime::take(&mut object, "links", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CapitallhhBanksCorporateBankingResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total_count", &self.total_count);
+        crate::runtime::put(&mut object, "count", &self.count);
+        crate::runtime::put_optional(&mut object, "data", &self.data);
+        crate::runtime::put(&mut object, "offset", &self.offset);
+        crate::runtime::put(&mut object, "links", &self.links);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CapitallhhBanksCorporateBankingResponse);
 impl crate::runtime::Schema for CapitallhhBanksCorporateBankingResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -40,7 +66,7 @@ impl crate::runtime::Schema for CapitallhhBanksCorporateBankingResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::capital::types::Data as crate::runtime::Schema>::FIELDS,
+            fields: <Data as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "offset",
@@ -70,7 +96,7 @@ impl crate::runtime::Page for CapitallhhBanksCorporateBankingResponse {
 /// List of the result records.
 ///
 /// Shared by `GET /v3/capital/capitallhh/banks/corporate-banking response.data`, `GET /v3/capital/capitallhh/banks/personal-banking response.data`, `GET /v3/capital/capitallhh/banks/search-banks-by-bank-account response.data`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Data {
     /// Alias of the bank.
@@ -84,6 +110,37 @@ pub struct Data {
     /// Whether the bank branch must be given.
     pub need_bank_branch: bool,
 }
+impl crate::runtime::FromJson for Data {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Data {
+            bank_alias: crate::runtime::take(&mut object, "bank_alias", at)?,
+            bank_alias_code: crate::runtime::take(&mut object, "bank_alias_code", at)?,
+            account_bank: crate::runtime::take(&mut object, "account_bank", at)?,
+            account_bank_code: crate::runtime::take(
+                &mut object,
+                "account_bank_code",
+                at,
+            )?,
+            need_bank_branch: crate::runtime::take(&mut object, "need_bank_branch", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Data {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "bank_alias", &self.bank_alias);
+        crate::runtime::put(&mut object, "bank_alias_code", &self.bank_alias_code);
+        crate::runtime::put(&mut object, "account_bank", &self.account_bank);
+        crate::runtime::put(&mut object, "account_bank_code", &self.account_bank_code);
+        crate::runtime::put(&mut object, "need_bank_branch", &self.need_bank_branch);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Data);
 impl crate::runtime::Schema for Data {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

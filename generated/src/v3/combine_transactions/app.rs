@@ -20,24 +20,30 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/combine-transactions/app`: [wechatpay.im](https://wechatpay.im/openapi/v3/combine-transactions/app), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556944), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012545465), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012758021), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012707307), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760622), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884108), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015001933), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015973099)
 pub mod post {
     pub use crate::types::Identity;
+    pub use crate::types::IdentityBuilder;
     pub use crate::types::IdentityType;
     pub use crate::v3::combine_transactions::types::LimitPay;
     pub use crate::v3::combine_transactions::types::SceneInfo;
+    pub use crate::v3::combine_transactions::types::SceneInfoBuilder;
+    pub use crate::types::SettleInfo;
+    pub use crate::types::SettleInfoBuilder;
     pub use crate::types::SubOrdersAmount;
-    pub use crate::types::SubOrdersSettleInfo;
+    pub use crate::types::SubOrdersAmountBuilder;
     pub use crate::types::SubsidyDetail;
+    pub use crate::types::SubsidyDetailBuilder;
     pub use crate::types::SubsidyInfo;
+    pub use crate::types::SubsidyInfoBuilder;
     pub use crate::types::SubsidyInstallmentNum;
     pub use crate::types::SubsidyPercent;
     pub use crate::types::SubsidyPeriodType;
     pub use crate::types::SubsidyPlan;
+    pub use crate::types::SubsidyPlanBuilder;
     pub use crate::types::TradeScenario;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of the merchant that creates the combined order.
         pub combine_appid: String,
@@ -46,40 +52,128 @@ pub mod post {
         /// The merchant's own number for the combined order (or repayment order), unique within the merchant.
         pub combine_out_trade_no: String,
         /// Information about the scene in which the payment happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::v3::combine_transactions::types::SceneInfo>,
+        pub scene_info: Option<SceneInfo>,
         /// Sub-orders of the combined order.
-        pub sub_orders: Vec<crate::v3::combine_transactions::app::post::SubOrders>,
+        pub sub_orders: Vec<SubOrders>,
         /// Information about the paying user of the combined order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub combine_payer_info: Option<
-            crate::v3::combine_transactions::app::post::CombinePayerInfo,
-        >,
+        pub combine_payer_info: Option<CombinePayerInfo>,
         /// Time the transaction started.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_start: Option<String>,
         /// Time after which the order can no longer be paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_expire: Option<String>,
         /// Prepayment session ID returned when the order is created, used to invoke the payment on the client.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub prepay_id: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// Scenario of the transaction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_scenario: Option<crate::types::TradeScenario>,
+        pub trade_scenario: Option<TradeScenario>,
         /// Payment methods the user may not use (or the only one allowed) for this payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub limit_pay: Option<Vec<crate::v3::combine_transactions::types::LimitPay>>,
+        pub limit_pay: Option<Vec<LimitPay>>,
         /// Information about the contract signed together with the payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub contract_info: Option<
-            crate::v3::combine_transactions::app::post::ContractInfo,
-        >,
+        pub contract_info: Option<ContractInfo>,
         /// Interest subsidy information of the payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub subsidy_info: Option<crate::types::SubsidyInfo>,
+        pub subsidy_info: Option<SubsidyInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                combine_appid: crate::runtime::take(&mut object, "combine_appid", at)?,
+                combine_mchid: crate::runtime::take(&mut object, "combine_mchid", at)?,
+                combine_out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "combine_out_trade_no",
+                    at,
+                )?,
+                scene_info: crate::runtime::take_optional(
+                    &mut object,
+                    "scene_info",
+                    at,
+                )?,
+                sub_orders: crate::runtime::take(&mut object, "sub_orders", at)?,
+                combine_payer_info: crate::runtime::take_optional(
+                    &mut object,
+                    "combine_payer_info",
+                    at,
+                )?,
+                time_start: crate::runtime::take_optional(
+                    &mut object,
+                    "time_start",
+                    at,
+                )?,
+                time_expire: crate::runtime::take_optional(
+                    &mut object,
+                    "time_expire",
+                    at,
+                )?,
+                prepay_id: crate::runtime::take_optional(&mut object, "prepay_id", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                trade_scenario: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_scenario",
+                    at,
+                )?,
+                limit_pay: crate::runtime::take_optional(&mut object, "limit_pay", at)?,
+                contract_info: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_info",
+                    at,
+                )?,
+                subsidy_info: crate::runtime::take_optional(
+                    &mut object,
+                    "subsidy_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "combine_appid", &self.combine_appid);
+            crate::runtime::put(&mut object, "combine_mchid", &self.combine_mchid);
+            crate::runtime::put(
+                &mut object,
+                "combine_out_trade_no",
+                &self.combine_out_trade_no,
+            );
+            crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put(&mut object, "sub_orders", &self.sub_orders);
+            crate::runtime::put_optional(
+                &mut object,
+                "combine_payer_info",
+                &self.combine_payer_info,
+            );
+            crate::runtime::put_optional(&mut object, "time_start", &self.time_start);
+            crate::runtime::put_optional(&mut object, "time_expire", &self.time_expire);
+            crate::runtime::put_optional(&mut object, "prepay_id", &self.prepay_id);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "trade_scenario",
+                &self.trade_scenario,
+            );
+            crate::runtime::put_optional(&mut object, "limit_pay", &self.limit_pay);
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_info",
+                &self.contract_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "subsidy_info",
+                &self.subsidy_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -94,23 +188,17 @@ pub mod post {
         combine_appid: Option<String>,
         combine_mchid: Option<String>,
         combine_out_trade_no: Option<String>,
-        scene_info: Option<crate::v3::combine_transactions::types::SceneInfoBuilder>,
-        sub_orders: Option<
-            Vec<crate::v3::combine_transactions::app::post::SubOrdersBuilder>,
-        >,
-        combine_payer_info: Option<
-            crate::v3::combine_transactions::app::post::CombinePayerInfoBuilder,
-        >,
+        scene_info: Option<SceneInfoBuilder>,
+        sub_orders: Option<Vec<SubOrdersBuilder>>,
+        combine_payer_info: Option<CombinePayerInfoBuilder>,
         time_start: Option<String>,
         time_expire: Option<String>,
         prepay_id: Option<String>,
         notify_url: Option<String>,
-        trade_scenario: Option<crate::types::TradeScenario>,
-        limit_pay: Option<Vec<crate::v3::combine_transactions::types::LimitPay>>,
-        contract_info: Option<
-            crate::v3::combine_transactions::app::post::ContractInfoBuilder,
-        >,
-        subsidy_info: Option<crate::types::SubsidyInfoBuilder>,
+        trade_scenario: Option<TradeScenario>,
+        limit_pay: Option<Vec<LimitPay>>,
+        contract_info: Option<ContractInfoBuilder>,
+        subsidy_info: Option<SubsidyInfoBuilder>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -156,36 +244,24 @@ pub mod post {
         /// Information about the scene in which the payment happens.
         ///
         /// Takes the builder or a built value.
-        pub fn scene_info(
-            mut self,
-            value: impl Into<crate::v3::combine_transactions::types::SceneInfoBuilder>,
-        ) -> Self {
+        pub fn scene_info(mut self, value: impl Into<SceneInfoBuilder>) -> Self {
             self.scene_info = Some(value.into());
             self
         }
         /// Sets or clears [`scene_info`](Self::scene_info) with a built value.
-        pub fn set_scene_info(
-            mut self,
-            value: Option<crate::v3::combine_transactions::types::SceneInfo>,
-        ) -> Self {
+        pub fn set_scene_info(mut self, value: Option<SceneInfo>) -> Self {
             self.scene_info = value.map(Into::into);
             self
         }
         /// **Required.** Sub-orders of the combined order.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn sub_orders(
-            mut self,
-            item: impl Into<crate::v3::combine_transactions::app::post::SubOrdersBuilder>,
-        ) -> Self {
+        pub fn sub_orders(mut self, item: impl Into<SubOrdersBuilder>) -> Self {
             self.sub_orders.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`sub_orders`](Self::sub_orders) with a built value.
-        pub fn set_sub_orders(
-            mut self,
-            value: Option<Vec<crate::v3::combine_transactions::app::post::SubOrders>>,
-        ) -> Self {
+        pub fn set_sub_orders(mut self, value: Option<Vec<SubOrders>>) -> Self {
             self.sub_orders = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -195,9 +271,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn combine_payer_info(
             mut self,
-            value: impl Into<
-                crate::v3::combine_transactions::app::post::CombinePayerInfoBuilder,
-            >,
+            value: impl Into<CombinePayerInfoBuilder>,
         ) -> Self {
             self.combine_payer_info = Some(value.into());
             self
@@ -205,7 +279,7 @@ pub mod post {
         /// Sets or clears [`combine_payer_info`](Self::combine_payer_info) with a built value.
         pub fn set_combine_payer_info(
             mut self,
-            value: Option<crate::v3::combine_transactions::app::post::CombinePayerInfo>,
+            value: Option<CombinePayerInfo>,
         ) -> Self {
             self.combine_payer_info = value.map(Into::into);
             self
@@ -251,74 +325,48 @@ pub mod post {
             self
         }
         /// Scenario of the transaction.
-        pub fn trade_scenario(
-            mut self,
-            value: impl Into<crate::types::TradeScenario>,
-        ) -> Self {
+        pub fn trade_scenario(mut self, value: impl Into<TradeScenario>) -> Self {
             self.trade_scenario = Some(value.into());
             self
         }
         /// Sets or clears [`trade_scenario`](Self::trade_scenario) with a built value.
-        pub fn set_trade_scenario(
-            mut self,
-            value: Option<crate::types::TradeScenario>,
-        ) -> Self {
+        pub fn set_trade_scenario(mut self, value: Option<TradeScenario>) -> Self {
             self.trade_scenario = value;
             self
         }
         /// Payment methods the user may not use (or the only one allowed) for this payment.
         ///
         /// Adds one item to the list.
-        pub fn limit_pay(
-            mut self,
-            item: impl Into<crate::v3::combine_transactions::types::LimitPay>,
-        ) -> Self {
+        pub fn limit_pay(mut self, item: impl Into<LimitPay>) -> Self {
             self.limit_pay.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`limit_pay`](Self::limit_pay) with a built value.
-        pub fn set_limit_pay(
-            mut self,
-            value: Option<Vec<crate::v3::combine_transactions::types::LimitPay>>,
-        ) -> Self {
+        pub fn set_limit_pay(mut self, value: Option<Vec<LimitPay>>) -> Self {
             self.limit_pay = value;
             self
         }
         /// Information about the contract signed together with the payment.
         ///
         /// Takes the builder or a built value.
-        pub fn contract_info(
-            mut self,
-            value: impl Into<
-                crate::v3::combine_transactions::app::post::ContractInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn contract_info(mut self, value: impl Into<ContractInfoBuilder>) -> Self {
             self.contract_info = Some(value.into());
             self
         }
         /// Sets or clears [`contract_info`](Self::contract_info) with a built value.
-        pub fn set_contract_info(
-            mut self,
-            value: Option<crate::v3::combine_transactions::app::post::ContractInfo>,
-        ) -> Self {
+        pub fn set_contract_info(mut self, value: Option<ContractInfo>) -> Self {
             self.contract_info = value.map(Into::into);
             self
         }
         /// Interest subsidy information of the payment.
         ///
         /// Takes the builder or a built value.
-        pub fn subsidy_info(
-            mut self,
-            value: impl Into<crate::types::SubsidyInfoBuilder>,
-        ) -> Self {
+        pub fn subsidy_info(mut self, value: impl Into<SubsidyInfoBuilder>) -> Self {
             self.subsidy_info = Some(value.into());
             self
         }
         /// Sets or clears [`subsidy_info`](Self::subsidy_info) with a built value.
-        pub fn set_subsidy_info(
-            mut self,
-            value: Option<crate::types::SubsidyInfo>,
-        ) -> Self {
+        pub fn set_subsidy_info(mut self, value: Option<SubsidyInfo>) -> Self {
             self.subsidy_info = value.map(Into::into);
             self
         }
@@ -444,7 +492,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -471,13 +520,31 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the paying user of the combined order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CombinePayerInfo {
         /// Real-name information of the payer.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub identity: Option<crate::types::Identity>,
+        pub identity: Option<Identity>,
     }
+    impl crate::runtime::FromJson for CombinePayerInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CombinePayerInfo {
+                identity: crate::runtime::take_optional(&mut object, "identity", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CombinePayerInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "identity", &self.identity);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CombinePayerInfo);
     impl CombinePayerInfo {
         /// A builder; see its setters.
         pub fn builder() -> CombinePayerInfoBuilder {
@@ -487,21 +554,18 @@ pub mod post {
     /// Builds a [`CombinePayerInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct CombinePayerInfoBuilder {
-        identity: Option<crate::types::IdentityBuilder>,
+        identity: Option<IdentityBuilder>,
     }
     impl CombinePayerInfoBuilder {
         /// Real-name information of the payer.
         ///
         /// Takes the builder or a built value.
-        pub fn identity(
-            mut self,
-            value: impl Into<crate::types::IdentityBuilder>,
-        ) -> Self {
+        pub fn identity(mut self, value: impl Into<IdentityBuilder>) -> Self {
             self.identity = Some(value.into());
             self
         }
         /// Sets or clears [`identity`](Self::identity) with a built value.
-        pub fn set_identity(mut self, value: Option<crate::types::Identity>) -> Self {
+        pub fn set_identity(mut self, value: Option<Identity>) -> Self {
             self.identity = value.map(Into::into);
             self
         }
@@ -539,7 +603,7 @@ pub mod post {
         }
     }
     /// Information about the contract signed together with the payment.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ContractInfo {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -555,6 +619,51 @@ pub mod post {
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
     }
+    impl crate::runtime::FromJson for ContractInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ContractInfo {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                contract_display_account: crate::runtime::take(
+                    &mut object,
+                    "contract_display_account",
+                    at,
+                )?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ContractInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(
+                &mut object,
+                "contract_display_account",
+                &self.contract_display_account,
+            );
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ContractInfo);
     impl ContractInfo {
         /// A builder; see its setters.
         pub fn builder() -> ContractInfoBuilder {
@@ -696,15 +805,35 @@ pub mod post {
         }
     }
     /// `contract_result`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ContractResult {
         /// Result code of the contract signing.
         pub code: String,
         /// Description of the contract-signing result.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
     }
+    impl crate::runtime::FromJson for ContractResult {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ContractResult {
+                code: crate::runtime::take(&mut object, "code", at)?,
+                message: crate::runtime::take_optional(&mut object, "message", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ContractResult {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "code", &self.code);
+            crate::runtime::put_optional(&mut object, "message", &self.message);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ContractResult);
     impl crate::runtime::Schema for ContractResult {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -725,17 +854,43 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for ContractResult {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Prepayment session ID returned when the order is created, used to invoke the payment on the client.
         pub prepay_id: String,
         /// `contract_result`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub contract_result: Option<
-            crate::v3::combine_transactions::app::post::ContractResult,
-        >,
+        pub contract_result: Option<ContractResult>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                prepay_id: crate::runtime::take(&mut object, "prepay_id", at)?,
+                contract_result: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_result",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "prepay_id", &self.prepay_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_result",
+                &self.contract_result,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -750,50 +905,113 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::combine_transactions::app::post::ContractResult as crate::runtime::Schema>::FIELDS,
+                fields: <ContractResult as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Sub-orders of the combined order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SubOrders {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
         pub mchid: String,
         /// ID of the authorization for an individual payee to receive the money.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub individual_auth_id: Option<String>,
         /// Platform nickname of the individual payee of the sub-order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub individual_name: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
         pub attach: String,
         /// Amount information of the sub-order.
-        pub amount: crate::types::SubOrdersAmount,
+        pub amount: SubOrdersAmount,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Details of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub detail: Option<String>,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Description of the goods in the sub-order.
         pub description: String,
         /// Settlement information of the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<crate::types::SubOrdersSettleInfo>,
+        pub settle_info: Option<SettleInfo>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Whether the order is flagged for profit sharing.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
     }
+    impl crate::runtime::FromJson for SubOrders {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SubOrders {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                individual_auth_id: crate::runtime::take_optional(
+                    &mut object,
+                    "individual_auth_id",
+                    at,
+                )?,
+                individual_name: crate::runtime::take_optional(
+                    &mut object,
+                    "individual_name",
+                    at,
+                )?,
+                attach: crate::runtime::take(&mut object, "attach", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                detail: crate::runtime::take_optional(&mut object, "detail", at)?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                settle_info: crate::runtime::take_optional(
+                    &mut object,
+                    "settle_info",
+                    at,
+                )?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                profit_sharing: crate::runtime::take_optional(
+                    &mut object,
+                    "profit_sharing",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SubOrders {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "individual_auth_id",
+                &self.individual_auth_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "individual_name",
+                &self.individual_name,
+            );
+            crate::runtime::put(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "detail", &self.detail);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "settle_info", &self.settle_info);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "profit_sharing",
+                &self.profit_sharing,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SubOrders);
     impl SubOrders {
         /// A builder; see its setters.
         pub fn builder() -> SubOrdersBuilder {
@@ -807,13 +1025,13 @@ pub mod post {
         individual_auth_id: Option<String>,
         individual_name: Option<String>,
         attach: Option<String>,
-        amount: Option<crate::types::SubOrdersAmountBuilder>,
+        amount: Option<SubOrdersAmountBuilder>,
         out_trade_no: Option<String>,
         sub_mchid: Option<String>,
         detail: Option<String>,
         goods_tag: Option<String>,
         description: Option<String>,
-        settle_info: Option<crate::types::SubOrdersSettleInfoBuilder>,
+        settle_info: Option<SettleInfoBuilder>,
         sub_appid: Option<String>,
         profit_sharing: Option<bool>,
     }
@@ -861,18 +1079,12 @@ pub mod post {
         /// **Required.** Amount information of the sub-order.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(
-            mut self,
-            value: impl Into<crate::types::SubOrdersAmountBuilder>,
-        ) -> Self {
+        pub fn amount(mut self, value: impl Into<SubOrdersAmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(
-            mut self,
-            value: Option<crate::types::SubOrdersAmount>,
-        ) -> Self {
+        pub fn set_amount(mut self, value: Option<SubOrdersAmount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
@@ -929,18 +1141,12 @@ pub mod post {
         /// Settlement information of the order.
         ///
         /// Takes the builder or a built value.
-        pub fn settle_info(
-            mut self,
-            value: impl Into<crate::types::SubOrdersSettleInfoBuilder>,
-        ) -> Self {
+        pub fn settle_info(mut self, value: impl Into<SettleInfoBuilder>) -> Self {
             self.settle_info = Some(value.into());
             self
         }
         /// Sets or clears [`settle_info`](Self::settle_info) with a built value.
-        pub fn set_settle_info(
-            mut self,
-            value: Option<crate::types::SubOrdersSettleInfo>,
-        ) -> Self {
+        pub fn set_settle_info(mut self, value: Option<SettleInfo>) -> Self {
             self.settle_info = value.map(Into::into);
             self
         }

@@ -20,18 +20,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/combine-transactions/h5`: [wechatpay.im](https://wechatpay.im/openapi/v3/combine-transactions/h5), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556961), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012545879), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012758208), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012707565), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760626)
 pub mod post {
     pub use crate::v3::combine_transactions::types::CombinePayerInfo;
+    pub use crate::v3::combine_transactions::types::CombinePayerInfoBuilder;
     pub use crate::types::Identity;
+    pub use crate::types::IdentityBuilder;
     pub use crate::types::IdentityType;
     pub use crate::v3::combine_transactions::types::LimitPay;
+    pub use crate::types::SettleInfo;
+    pub use crate::types::SettleInfoBuilder;
     pub use crate::v3::combine_transactions::types::SubOrders;
     pub use crate::types::SubOrdersAmount;
-    pub use crate::types::SubOrdersSettleInfo;
+    pub use crate::types::SubOrdersAmountBuilder;
+    pub use crate::v3::combine_transactions::types::SubOrdersBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of the merchant that creates the combined order.
         pub combine_appid: String,
@@ -40,25 +44,84 @@ pub mod post {
         /// The merchant's own number for the combined order (or repayment order), unique within the merchant.
         pub combine_out_trade_no: String,
         /// Information about the scene in which the payment happens.
-        pub scene_info: crate::v3::combine_transactions::h5::post::SceneInfo,
+        pub scene_info: SceneInfo,
         /// Sub-orders of the combined order.
-        pub sub_orders: Vec<crate::v3::combine_transactions::types::SubOrders>,
+        pub sub_orders: Vec<SubOrders>,
         /// Time the transaction started.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_start: Option<String>,
         /// Time after which the order can no longer be paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_expire: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// Payment methods the user may not use (or the only one allowed) for this payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub limit_pay: Option<Vec<crate::v3::combine_transactions::types::LimitPay>>,
+        pub limit_pay: Option<Vec<LimitPay>>,
         /// Information about the paying user of the combined order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub combine_payer_info: Option<
-            crate::v3::combine_transactions::types::CombinePayerInfo,
-        >,
+        pub combine_payer_info: Option<CombinePayerInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                combine_appid: crate::runtime::take(&mut object, "combine_appid", at)?,
+                combine_mchid: crate::runtime::take(&mut object, "combine_mchid", at)?,
+                combine_out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "combine_out_trade_no",
+                    at,
+                )?,
+                scene_info: crate::runtime::take(&mut object, "scene_info", at)?,
+                sub_orders: crate::runtime::take(&mut object, "sub_orders", at)?,
+                time_start: crate::runtime::take_optional(
+                    &mut object,
+                    "time_start",
+                    at,
+                )?,
+                time_expire: crate::runtime::take_optional(
+                    &mut object,
+                    "time_expire",
+                    at,
+                )?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                limit_pay: crate::runtime::take_optional(&mut object, "limit_pay", at)?,
+                combine_payer_info: crate::runtime::take_optional(
+                    &mut object,
+                    "combine_payer_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "combine_appid", &self.combine_appid);
+            crate::runtime::put(&mut object, "combine_mchid", &self.combine_mchid);
+            crate::runtime::put(
+                &mut object,
+                "combine_out_trade_no",
+                &self.combine_out_trade_no,
+            );
+            crate::runtime::put(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put(&mut object, "sub_orders", &self.sub_orders);
+            crate::runtime::put_optional(&mut object, "time_start", &self.time_start);
+            crate::runtime::put_optional(&mut object, "time_expire", &self.time_expire);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "limit_pay", &self.limit_pay);
+            crate::runtime::put_optional(
+                &mut object,
+                "combine_payer_info",
+                &self.combine_payer_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -73,17 +136,13 @@ pub mod post {
         combine_appid: Option<String>,
         combine_mchid: Option<String>,
         combine_out_trade_no: Option<String>,
-        scene_info: Option<crate::v3::combine_transactions::h5::post::SceneInfoBuilder>,
-        sub_orders: Option<
-            Vec<crate::v3::combine_transactions::types::SubOrdersBuilder>,
-        >,
+        scene_info: Option<SceneInfoBuilder>,
+        sub_orders: Option<Vec<SubOrdersBuilder>>,
         time_start: Option<String>,
         time_expire: Option<String>,
         notify_url: Option<String>,
-        limit_pay: Option<Vec<crate::v3::combine_transactions::types::LimitPay>>,
-        combine_payer_info: Option<
-            crate::v3::combine_transactions::types::CombinePayerInfoBuilder,
-        >,
+        limit_pay: Option<Vec<LimitPay>>,
+        combine_payer_info: Option<CombinePayerInfoBuilder>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -129,36 +188,24 @@ pub mod post {
         /// **Required.** Information about the scene in which the payment happens.
         ///
         /// Takes the builder or a built value.
-        pub fn scene_info(
-            mut self,
-            value: impl Into<crate::v3::combine_transactions::h5::post::SceneInfoBuilder>,
-        ) -> Self {
+        pub fn scene_info(mut self, value: impl Into<SceneInfoBuilder>) -> Self {
             self.scene_info = Some(value.into());
             self
         }
         /// Sets or clears [`scene_info`](Self::scene_info) with a built value.
-        pub fn set_scene_info(
-            mut self,
-            value: Option<crate::v3::combine_transactions::h5::post::SceneInfo>,
-        ) -> Self {
+        pub fn set_scene_info(mut self, value: Option<SceneInfo>) -> Self {
             self.scene_info = value.map(Into::into);
             self
         }
         /// **Required.** Sub-orders of the combined order.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn sub_orders(
-            mut self,
-            item: impl Into<crate::v3::combine_transactions::types::SubOrdersBuilder>,
-        ) -> Self {
+        pub fn sub_orders(mut self, item: impl Into<SubOrdersBuilder>) -> Self {
             self.sub_orders.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`sub_orders`](Self::sub_orders) with a built value.
-        pub fn set_sub_orders(
-            mut self,
-            value: Option<Vec<crate::v3::combine_transactions::types::SubOrders>>,
-        ) -> Self {
+        pub fn set_sub_orders(mut self, value: Option<Vec<SubOrders>>) -> Self {
             self.sub_orders = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -196,18 +243,12 @@ pub mod post {
         /// Payment methods the user may not use (or the only one allowed) for this payment.
         ///
         /// Adds one item to the list.
-        pub fn limit_pay(
-            mut self,
-            item: impl Into<crate::v3::combine_transactions::types::LimitPay>,
-        ) -> Self {
+        pub fn limit_pay(mut self, item: impl Into<LimitPay>) -> Self {
             self.limit_pay.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`limit_pay`](Self::limit_pay) with a built value.
-        pub fn set_limit_pay(
-            mut self,
-            value: Option<Vec<crate::v3::combine_transactions::types::LimitPay>>,
-        ) -> Self {
+        pub fn set_limit_pay(mut self, value: Option<Vec<LimitPay>>) -> Self {
             self.limit_pay = value;
             self
         }
@@ -216,9 +257,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn combine_payer_info(
             mut self,
-            value: impl Into<
-                crate::v3::combine_transactions::types::CombinePayerInfoBuilder,
-            >,
+            value: impl Into<CombinePayerInfoBuilder>,
         ) -> Self {
             self.combine_payer_info = Some(value.into());
             self
@@ -226,7 +265,7 @@ pub mod post {
         /// Sets or clears [`combine_payer_info`](Self::combine_payer_info) with a built value.
         pub fn set_combine_payer_info(
             mut self,
-            value: Option<crate::v3::combine_transactions::types::CombinePayerInfo>,
+            value: Option<CombinePayerInfo>,
         ) -> Self {
             self.combine_payer_info = value.map(Into::into);
             self
@@ -343,7 +382,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::H5Response as Response;
@@ -368,24 +408,55 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the H5 payment scene.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct H5Info {
         /// Type of the H5 scene (client platform).
         pub r#type: String,
         /// Name of the app or website.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub app_name: Option<String>,
         /// URL of the website.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub app_url: Option<String>,
         /// Bundle ID of the iOS app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bundle_id: Option<String>,
         /// Package name of the Android app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub package_name: Option<String>,
     }
+    impl crate::runtime::FromJson for H5Info {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(H5Info {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                app_name: crate::runtime::take_optional(&mut object, "app_name", at)?,
+                app_url: crate::runtime::take_optional(&mut object, "app_url", at)?,
+                bundle_id: crate::runtime::take_optional(&mut object, "bundle_id", at)?,
+                package_name: crate::runtime::take_optional(
+                    &mut object,
+                    "package_name",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for H5Info {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "app_name", &self.app_name);
+            crate::runtime::put_optional(&mut object, "app_url", &self.app_url);
+            crate::runtime::put_optional(&mut object, "bundle_id", &self.bundle_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "package_name",
+                &self.package_name,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(H5Info);
     impl H5Info {
         /// A builder; see its setters.
         pub fn builder() -> H5InfoBuilder {
@@ -489,7 +560,7 @@ pub mod post {
         }
     }
     /// Information about the scene in which the payment happens.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SceneInfo {
         /// ID of the device.
@@ -497,8 +568,35 @@ pub mod post {
         /// IP address of the user's device.
         pub payer_client_ip: String,
         /// Information about the H5 payment scene.
-        pub h5_info: crate::v3::combine_transactions::h5::post::H5Info,
+        pub h5_info: H5Info,
     }
+    impl crate::runtime::FromJson for SceneInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SceneInfo {
+                device_id: crate::runtime::take(&mut object, "device_id", at)?,
+                payer_client_ip: crate::runtime::take(
+                    &mut object,
+                    "payer_client_ip",
+                    at,
+                )?,
+                h5_info: crate::runtime::take(&mut object, "h5_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SceneInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "device_id", &self.device_id);
+            crate::runtime::put(&mut object, "payer_client_ip", &self.payer_client_ip);
+            crate::runtime::put(&mut object, "h5_info", &self.h5_info);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SceneInfo);
     impl SceneInfo {
         /// A builder; see its setters.
         pub fn builder() -> SceneInfoBuilder {
@@ -510,7 +608,7 @@ pub mod post {
     pub struct SceneInfoBuilder {
         device_id: Option<String>,
         payer_client_ip: Option<String>,
-        h5_info: Option<crate::v3::combine_transactions::h5::post::H5InfoBuilder>,
+        h5_info: Option<H5InfoBuilder>,
     }
     impl SceneInfoBuilder {
         /// **Required.** ID of the device.
@@ -536,18 +634,12 @@ pub mod post {
         /// **Required.** Information about the H5 payment scene.
         ///
         /// Takes the builder or a built value.
-        pub fn h5_info(
-            mut self,
-            value: impl Into<crate::v3::combine_transactions::h5::post::H5InfoBuilder>,
-        ) -> Self {
+        pub fn h5_info(mut self, value: impl Into<H5InfoBuilder>) -> Self {
             self.h5_info = Some(value.into());
             self
         }
         /// Sets or clears [`h5_info`](Self::h5_info) with a built value.
-        pub fn set_h5_info(
-            mut self,
-            value: Option<crate::v3::combine_transactions::h5::post::H5Info>,
-        ) -> Self {
+        pub fn set_h5_info(mut self, value: Option<H5Info>) -> Self {
             self.h5_info = value.map(Into::into);
             self
         }

@@ -20,24 +20,31 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/combine-transactions/jsapi`: [wechatpay.im](https://wechatpay.im/openapi/v3/combine-transactions/jsapi), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556926), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556931), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012545654), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012757938), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012758246), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012707323), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760615), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760633)
 pub mod post {
     pub use crate::v3::combine_transactions::types::CombinePayerInfo;
+    pub use crate::v3::combine_transactions::types::CombinePayerInfoBuilder;
     pub use crate::types::Identity;
+    pub use crate::types::IdentityBuilder;
     pub use crate::types::IdentityType;
     pub use crate::v3::combine_transactions::types::LimitPay;
     pub use crate::v3::combine_transactions::types::SceneInfo;
+    pub use crate::v3::combine_transactions::types::SceneInfoBuilder;
+    pub use crate::types::SettleInfo;
+    pub use crate::types::SettleInfoBuilder;
     pub use crate::types::SubOrdersAmount;
-    pub use crate::types::SubOrdersSettleInfo;
+    pub use crate::types::SubOrdersAmountBuilder;
     pub use crate::types::SubsidyDetail;
+    pub use crate::types::SubsidyDetailBuilder;
     pub use crate::types::SubsidyInfo;
+    pub use crate::types::SubsidyInfoBuilder;
     pub use crate::types::SubsidyInstallmentNum;
     pub use crate::types::SubsidyPercent;
     pub use crate::types::SubsidyPeriodType;
     pub use crate::types::SubsidyPlan;
+    pub use crate::types::SubsidyPlanBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of the merchant that creates the combined order.
         pub combine_appid: String,
@@ -46,26 +53,100 @@ pub mod post {
         /// The merchant's own number for the combined order (or repayment order), unique within the merchant.
         pub combine_out_trade_no: String,
         /// Information about the scene in which the payment happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::v3::combine_transactions::types::SceneInfo>,
+        pub scene_info: Option<SceneInfo>,
         /// Sub-orders of the combined order.
-        pub sub_orders: Vec<crate::v3::combine_transactions::jsapi::post::SubOrders>,
+        pub sub_orders: Vec<SubOrders>,
         /// Information about the paying user of the combined order.
-        pub combine_payer_info: crate::v3::combine_transactions::types::CombinePayerInfo,
+        pub combine_payer_info: CombinePayerInfo,
         /// Time the transaction started.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_start: Option<String>,
         /// Time after which the order can no longer be paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_expire: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// Payment methods the user may not use (or the only one allowed) for this payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub limit_pay: Option<Vec<crate::v3::combine_transactions::types::LimitPay>>,
+        pub limit_pay: Option<Vec<LimitPay>>,
         /// Interest subsidy information of the payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub subsidy_info: Option<crate::types::SubsidyInfo>,
+        pub subsidy_info: Option<SubsidyInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                combine_appid: crate::runtime::take(&mut object, "combine_appid", at)?,
+                combine_mchid: crate::runtime::take(&mut object, "combine_mchid", at)?,
+                combine_out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "combine_out_trade_no",
+                    at,
+                )?,
+                scene_info: crate::runtime::take_optional(
+                    &mut object,
+                    "scene_info",
+                    at,
+                )?,
+                sub_orders: crate::runtime::take(&mut object, "sub_orders", at)?,
+                combine_payer_info: crate::runtime::take(
+                    &mut object,
+                    "combine_payer_info",
+                    at,
+                )?,
+                time_start: crate::runtime::take_optional(
+                    &mut object,
+                    "time_start",
+                    at,
+                )?,
+                time_expire: crate::runtime::take_optional(
+                    &mut object,
+                    "time_expire",
+                    at,
+                )?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                limit_pay: crate::runtime::take_optional(&mut object, "limit_pay", at)?,
+                subsidy_info: crate::runtime::take_optional(
+                    &mut object,
+                    "subsidy_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "combine_appid", &self.combine_appid);
+            crate::runtime::put(&mut object, "combine_mchid", &self.combine_mchid);
+            crate::runtime::put(
+                &mut object,
+                "combine_out_trade_no",
+                &self.combine_out_trade_no,
+            );
+            crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put(&mut object, "sub_orders", &self.sub_orders);
+            crate::runtime::put(
+                &mut object,
+                "combine_payer_info",
+                &self.combine_payer_info,
+            );
+            crate::runtime::put_optional(&mut object, "time_start", &self.time_start);
+            crate::runtime::put_optional(&mut object, "time_expire", &self.time_expire);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "limit_pay", &self.limit_pay);
+            crate::runtime::put_optional(
+                &mut object,
+                "subsidy_info",
+                &self.subsidy_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -80,18 +161,14 @@ pub mod post {
         combine_appid: Option<String>,
         combine_mchid: Option<String>,
         combine_out_trade_no: Option<String>,
-        scene_info: Option<crate::v3::combine_transactions::types::SceneInfoBuilder>,
-        sub_orders: Option<
-            Vec<crate::v3::combine_transactions::jsapi::post::SubOrdersBuilder>,
-        >,
-        combine_payer_info: Option<
-            crate::v3::combine_transactions::types::CombinePayerInfoBuilder,
-        >,
+        scene_info: Option<SceneInfoBuilder>,
+        sub_orders: Option<Vec<SubOrdersBuilder>>,
+        combine_payer_info: Option<CombinePayerInfoBuilder>,
         time_start: Option<String>,
         time_expire: Option<String>,
         notify_url: Option<String>,
-        limit_pay: Option<Vec<crate::v3::combine_transactions::types::LimitPay>>,
-        subsidy_info: Option<crate::types::SubsidyInfoBuilder>,
+        limit_pay: Option<Vec<LimitPay>>,
+        subsidy_info: Option<SubsidyInfoBuilder>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -137,38 +214,24 @@ pub mod post {
         /// Information about the scene in which the payment happens.
         ///
         /// Takes the builder or a built value.
-        pub fn scene_info(
-            mut self,
-            value: impl Into<crate::v3::combine_transactions::types::SceneInfoBuilder>,
-        ) -> Self {
+        pub fn scene_info(mut self, value: impl Into<SceneInfoBuilder>) -> Self {
             self.scene_info = Some(value.into());
             self
         }
         /// Sets or clears [`scene_info`](Self::scene_info) with a built value.
-        pub fn set_scene_info(
-            mut self,
-            value: Option<crate::v3::combine_transactions::types::SceneInfo>,
-        ) -> Self {
+        pub fn set_scene_info(mut self, value: Option<SceneInfo>) -> Self {
             self.scene_info = value.map(Into::into);
             self
         }
         /// **Required.** Sub-orders of the combined order.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn sub_orders(
-            mut self,
-            item: impl Into<
-                crate::v3::combine_transactions::jsapi::post::SubOrdersBuilder,
-            >,
-        ) -> Self {
+        pub fn sub_orders(mut self, item: impl Into<SubOrdersBuilder>) -> Self {
             self.sub_orders.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`sub_orders`](Self::sub_orders) with a built value.
-        pub fn set_sub_orders(
-            mut self,
-            value: Option<Vec<crate::v3::combine_transactions::jsapi::post::SubOrders>>,
-        ) -> Self {
+        pub fn set_sub_orders(mut self, value: Option<Vec<SubOrders>>) -> Self {
             self.sub_orders = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -178,9 +241,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn combine_payer_info(
             mut self,
-            value: impl Into<
-                crate::v3::combine_transactions::types::CombinePayerInfoBuilder,
-            >,
+            value: impl Into<CombinePayerInfoBuilder>,
         ) -> Self {
             self.combine_payer_info = Some(value.into());
             self
@@ -188,7 +249,7 @@ pub mod post {
         /// Sets or clears [`combine_payer_info`](Self::combine_payer_info) with a built value.
         pub fn set_combine_payer_info(
             mut self,
-            value: Option<crate::v3::combine_transactions::types::CombinePayerInfo>,
+            value: Option<CombinePayerInfo>,
         ) -> Self {
             self.combine_payer_info = value.map(Into::into);
             self
@@ -226,36 +287,24 @@ pub mod post {
         /// Payment methods the user may not use (or the only one allowed) for this payment.
         ///
         /// Adds one item to the list.
-        pub fn limit_pay(
-            mut self,
-            item: impl Into<crate::v3::combine_transactions::types::LimitPay>,
-        ) -> Self {
+        pub fn limit_pay(mut self, item: impl Into<LimitPay>) -> Self {
             self.limit_pay.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`limit_pay`](Self::limit_pay) with a built value.
-        pub fn set_limit_pay(
-            mut self,
-            value: Option<Vec<crate::v3::combine_transactions::types::LimitPay>>,
-        ) -> Self {
+        pub fn set_limit_pay(mut self, value: Option<Vec<LimitPay>>) -> Self {
             self.limit_pay = value;
             self
         }
         /// Interest subsidy information of the payment.
         ///
         /// Takes the builder or a built value.
-        pub fn subsidy_info(
-            mut self,
-            value: impl Into<crate::types::SubsidyInfoBuilder>,
-        ) -> Self {
+        pub fn subsidy_info(mut self, value: impl Into<SubsidyInfoBuilder>) -> Self {
             self.subsidy_info = Some(value.into());
             self
         }
         /// Sets or clears [`subsidy_info`](Self::subsidy_info) with a built value.
-        pub fn set_subsidy_info(
-            mut self,
-            value: Option<crate::types::SubsidyInfo>,
-        ) -> Self {
+        pub fn set_subsidy_info(mut self, value: Option<SubsidyInfo>) -> Self {
             self.subsidy_info = value.map(Into::into);
             self
         }
@@ -378,7 +427,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::JsapiResponse as Response;
@@ -406,7 +456,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Sub-orders of the combined order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SubOrders {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -414,29 +464,75 @@ pub mod post {
         /// Free-form merchant data, returned unchanged in queries and notifications.
         pub attach: String,
         /// Amount information of the sub-order.
-        pub amount: crate::types::SubOrdersAmount,
+        pub amount: SubOrdersAmount,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Details of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub detail: Option<String>,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Description of the goods in the sub-order.
         pub description: String,
         /// Settlement information of the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<crate::types::SubOrdersSettleInfo>,
+        pub settle_info: Option<SettleInfo>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Whether the order is flagged for profit sharing.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
     }
+    impl crate::runtime::FromJson for SubOrders {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SubOrders {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                attach: crate::runtime::take(&mut object, "attach", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                detail: crate::runtime::take_optional(&mut object, "detail", at)?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                settle_info: crate::runtime::take_optional(
+                    &mut object,
+                    "settle_info",
+                    at,
+                )?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                profit_sharing: crate::runtime::take_optional(
+                    &mut object,
+                    "profit_sharing",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SubOrders {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "detail", &self.detail);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "settle_info", &self.settle_info);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "profit_sharing",
+                &self.profit_sharing,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SubOrders);
     impl SubOrders {
         /// A builder; see its setters.
         pub fn builder() -> SubOrdersBuilder {
@@ -448,13 +544,13 @@ pub mod post {
     pub struct SubOrdersBuilder {
         mchid: Option<String>,
         attach: Option<String>,
-        amount: Option<crate::types::SubOrdersAmountBuilder>,
+        amount: Option<SubOrdersAmountBuilder>,
         out_trade_no: Option<String>,
         sub_mchid: Option<String>,
         detail: Option<String>,
         goods_tag: Option<String>,
         description: Option<String>,
-        settle_info: Option<crate::types::SubOrdersSettleInfoBuilder>,
+        settle_info: Option<SettleInfoBuilder>,
         sub_appid: Option<String>,
         profit_sharing: Option<bool>,
     }
@@ -482,18 +578,12 @@ pub mod post {
         /// **Required.** Amount information of the sub-order.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(
-            mut self,
-            value: impl Into<crate::types::SubOrdersAmountBuilder>,
-        ) -> Self {
+        pub fn amount(mut self, value: impl Into<SubOrdersAmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(
-            mut self,
-            value: Option<crate::types::SubOrdersAmount>,
-        ) -> Self {
+        pub fn set_amount(mut self, value: Option<SubOrdersAmount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
@@ -550,18 +640,12 @@ pub mod post {
         /// Settlement information of the order.
         ///
         /// Takes the builder or a built value.
-        pub fn settle_info(
-            mut self,
-            value: impl Into<crate::types::SubOrdersSettleInfoBuilder>,
-        ) -> Self {
+        pub fn settle_info(mut self, value: impl Into<SettleInfoBuilder>) -> Self {
             self.settle_info = Some(value.into());
             self
         }
         /// Sets or clears [`settle_info`](Self::settle_info) with a built value.
-        pub fn set_settle_info(
-            mut self,
-            value: Option<crate::types::SubOrdersSettleInfo>,
-        ) -> Self {
+        pub fn set_settle_info(mut self, value: Option<SettleInfo>) -> Self {
             self.settle_info = value.map(Into::into);
             self
         }

@@ -20,11 +20,14 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/combine-transactions/miniprogram`: [wechatpay.im](https://wechatpay.im/openapi/v3/combine-transactions/miniprogram), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012602225)
 pub mod post {
     pub use crate::types::CombinePayerInfo;
+    pub use crate::types::CombinePayerInfoBuilder;
     pub use crate::types::MiniprogramAmount;
+    pub use crate::types::MiniprogramAmountBuilder;
     pub use crate::v3::combine_transactions::types::SceneInfo;
+    pub use crate::v3::combine_transactions::types::SceneInfoBuilder;
     pub use crate::types::TradeScenario;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of the merchant that creates the combined order.
@@ -34,23 +37,87 @@ pub mod post {
         /// The merchant's own number for the combined order (or repayment order), unique within the merchant.
         pub combine_out_trade_no: String,
         /// Information about the paying user of the combined order.
-        pub combine_payer_info: crate::types::CombinePayerInfo,
+        pub combine_payer_info: CombinePayerInfo,
         /// Information about the scene in which the payment happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::v3::combine_transactions::types::SceneInfo>,
+        pub scene_info: Option<SceneInfo>,
         /// Sub-orders of the combined order.
-        pub sub_orders: Vec<
-            crate::v3::combine_transactions::miniprogram::post::SubOrders,
-        >,
+        pub sub_orders: Vec<SubOrders>,
         /// Time after which the order can no longer be paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_expire: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// Scenario of the transaction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_scenario: Option<crate::types::TradeScenario>,
+        pub trade_scenario: Option<TradeScenario>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                combine_appid: crate::runtime::take(&mut object, "combine_appid", at)?,
+                combine_mchid: crate::runtime::take(&mut object, "combine_mchid", at)?,
+                combine_out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "combine_out_trade_no",
+                    at,
+                )?,
+                combine_payer_info: crate::runtime::take(
+                    &mut object,
+                    "combine_payer_info",
+                    at,
+                )?,
+                scene_info: crate::runtime::take_optional(
+                    &mut object,
+                    "scene_info",
+                    at,
+                )?,
+                sub_orders: crate::runtime::take(&mut object, "sub_orders", at)?,
+                time_expire: crate::runtime::take_optional(
+                    &mut object,
+                    "time_expire",
+                    at,
+                )?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                trade_scenario: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_scenario",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "combine_appid", &self.combine_appid);
+            crate::runtime::put(&mut object, "combine_mchid", &self.combine_mchid);
+            crate::runtime::put(
+                &mut object,
+                "combine_out_trade_no",
+                &self.combine_out_trade_no,
+            );
+            crate::runtime::put(
+                &mut object,
+                "combine_payer_info",
+                &self.combine_payer_info,
+            );
+            crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put(&mut object, "sub_orders", &self.sub_orders);
+            crate::runtime::put_optional(&mut object, "time_expire", &self.time_expire);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "trade_scenario",
+                &self.trade_scenario,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -64,14 +131,12 @@ pub mod post {
         combine_appid: Option<String>,
         combine_mchid: Option<String>,
         combine_out_trade_no: Option<String>,
-        combine_payer_info: Option<crate::types::CombinePayerInfoBuilder>,
-        scene_info: Option<crate::v3::combine_transactions::types::SceneInfoBuilder>,
-        sub_orders: Option<
-            Vec<crate::v3::combine_transactions::miniprogram::post::SubOrdersBuilder>,
-        >,
+        combine_payer_info: Option<CombinePayerInfoBuilder>,
+        scene_info: Option<SceneInfoBuilder>,
+        sub_orders: Option<Vec<SubOrdersBuilder>>,
         time_expire: Option<String>,
         notify_url: Option<String>,
-        trade_scenario: Option<crate::types::TradeScenario>,
+        trade_scenario: Option<TradeScenario>,
     }
     impl RequestBuilder {
         /// **Required.** AppID of the merchant that creates the combined order.
@@ -109,7 +174,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn combine_payer_info(
             mut self,
-            value: impl Into<crate::types::CombinePayerInfoBuilder>,
+            value: impl Into<CombinePayerInfoBuilder>,
         ) -> Self {
             self.combine_payer_info = Some(value.into());
             self
@@ -117,7 +182,7 @@ pub mod post {
         /// Sets or clears [`combine_payer_info`](Self::combine_payer_info) with a built value.
         pub fn set_combine_payer_info(
             mut self,
-            value: Option<crate::types::CombinePayerInfo>,
+            value: Option<CombinePayerInfo>,
         ) -> Self {
             self.combine_payer_info = value.map(Into::into);
             self
@@ -125,40 +190,24 @@ pub mod post {
         /// Information about the scene in which the payment happens.
         ///
         /// Takes the builder or a built value.
-        pub fn scene_info(
-            mut self,
-            value: impl Into<crate::v3::combine_transactions::types::SceneInfoBuilder>,
-        ) -> Self {
+        pub fn scene_info(mut self, value: impl Into<SceneInfoBuilder>) -> Self {
             self.scene_info = Some(value.into());
             self
         }
         /// Sets or clears [`scene_info`](Self::scene_info) with a built value.
-        pub fn set_scene_info(
-            mut self,
-            value: Option<crate::v3::combine_transactions::types::SceneInfo>,
-        ) -> Self {
+        pub fn set_scene_info(mut self, value: Option<SceneInfo>) -> Self {
             self.scene_info = value.map(Into::into);
             self
         }
         /// **Required.** Sub-orders of the combined order.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn sub_orders(
-            mut self,
-            item: impl Into<
-                crate::v3::combine_transactions::miniprogram::post::SubOrdersBuilder,
-            >,
-        ) -> Self {
+        pub fn sub_orders(mut self, item: impl Into<SubOrdersBuilder>) -> Self {
             self.sub_orders.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`sub_orders`](Self::sub_orders) with a built value.
-        pub fn set_sub_orders(
-            mut self,
-            value: Option<
-                Vec<crate::v3::combine_transactions::miniprogram::post::SubOrders>,
-            >,
-        ) -> Self {
+        pub fn set_sub_orders(mut self, value: Option<Vec<SubOrders>>) -> Self {
             self.sub_orders = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -184,18 +233,12 @@ pub mod post {
             self
         }
         /// Scenario of the transaction.
-        pub fn trade_scenario(
-            mut self,
-            value: impl Into<crate::types::TradeScenario>,
-        ) -> Self {
+        pub fn trade_scenario(mut self, value: impl Into<TradeScenario>) -> Self {
             self.trade_scenario = Some(value.into());
             self
         }
         /// Sets or clears [`trade_scenario`](Self::trade_scenario) with a built value.
-        pub fn set_trade_scenario(
-            mut self,
-            value: Option<crate::types::TradeScenario>,
-        ) -> Self {
+        pub fn set_trade_scenario(mut self, value: Option<TradeScenario>) -> Self {
             self.trade_scenario = value;
             self
         }
@@ -292,7 +335,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::JsapiResponse as Response;
@@ -338,30 +382,83 @@ pub mod post {
     }
     crate::runtime::string_enum!(OrderServiceType);
     /// Sub-orders of the combined order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SubOrders {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
         pub mchid: String,
         /// `order_service_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub order_service_type: Option<
-            crate::v3::combine_transactions::miniprogram::post::OrderServiceType,
-        >,
+        pub order_service_type: Option<OrderServiceType>,
         /// ID of the authorization for an individual payee to receive the money.
         pub individual_auth_id: String,
         /// Platform nickname of the individual payee of the sub-order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub individual_name: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Amount information of the sub-order.
-        pub amount: crate::types::MiniprogramAmount,
+        pub amount: MiniprogramAmount,
         /// Free-form merchant data, returned unchanged in queries and notifications.
         pub attach: String,
         /// Description of the goods in the sub-order.
         pub description: String,
     }
+    impl crate::runtime::FromJson for SubOrders {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SubOrders {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                order_service_type: crate::runtime::take_optional(
+                    &mut object,
+                    "order_service_type",
+                    at,
+                )?,
+                individual_auth_id: crate::runtime::take(
+                    &mut object,
+                    "individual_auth_id",
+                    at,
+                )?,
+                individual_name: crate::runtime::take_optional(
+                    &mut object,
+                    "individual_name",
+                    at,
+                )?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                attach: crate::runtime::take(&mut object, "attach", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SubOrders {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "order_service_type",
+                &self.order_service_type,
+            );
+            crate::runtime::put(
+                &mut object,
+                "individual_auth_id",
+                &self.individual_auth_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "individual_name",
+                &self.individual_name,
+            );
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "description", &self.description);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SubOrders);
     impl SubOrders {
         /// A builder; see its setters.
         pub fn builder() -> SubOrdersBuilder {
@@ -372,13 +469,11 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct SubOrdersBuilder {
         mchid: Option<String>,
-        order_service_type: Option<
-            crate::v3::combine_transactions::miniprogram::post::OrderServiceType,
-        >,
+        order_service_type: Option<OrderServiceType>,
         individual_auth_id: Option<String>,
         individual_name: Option<String>,
         out_trade_no: Option<String>,
-        amount: Option<crate::types::MiniprogramAmountBuilder>,
+        amount: Option<MiniprogramAmountBuilder>,
         attach: Option<String>,
         description: Option<String>,
     }
@@ -394,21 +489,14 @@ pub mod post {
             self
         }
         /// `order_service_type`
-        pub fn order_service_type(
-            mut self,
-            value: impl Into<
-                crate::v3::combine_transactions::miniprogram::post::OrderServiceType,
-            >,
-        ) -> Self {
+        pub fn order_service_type(mut self, value: impl Into<OrderServiceType>) -> Self {
             self.order_service_type = Some(value.into());
             self
         }
         /// Sets or clears [`order_service_type`](Self::order_service_type) with a built value.
         pub fn set_order_service_type(
             mut self,
-            value: Option<
-                crate::v3::combine_transactions::miniprogram::post::OrderServiceType,
-            >,
+            value: Option<OrderServiceType>,
         ) -> Self {
             self.order_service_type = value;
             self
@@ -446,18 +534,12 @@ pub mod post {
         /// **Required.** Amount information of the sub-order.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(
-            mut self,
-            value: impl Into<crate::types::MiniprogramAmountBuilder>,
-        ) -> Self {
+        pub fn amount(mut self, value: impl Into<MiniprogramAmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(
-            mut self,
-            value: Option<crate::types::MiniprogramAmount>,
-        ) -> Self {
+        pub fn set_amount(mut self, value: Option<MiniprogramAmount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }

@@ -20,19 +20,24 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/combine-transactions/native`: [wechatpay.im](https://wechatpay.im/openapi/v3/combine-transactions/native), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556982), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012547310), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012758240), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012708704), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760629)
 pub mod post {
     pub use crate::v3::combine_transactions::types::CombinePayerInfo;
+    pub use crate::v3::combine_transactions::types::CombinePayerInfoBuilder;
     pub use crate::types::Identity;
+    pub use crate::types::IdentityBuilder;
     pub use crate::types::IdentityType;
     pub use crate::v3::combine_transactions::types::LimitPay;
     pub use crate::v3::combine_transactions::types::SceneInfo;
+    pub use crate::v3::combine_transactions::types::SceneInfoBuilder;
+    pub use crate::types::SettleInfo;
+    pub use crate::types::SettleInfoBuilder;
     pub use crate::v3::combine_transactions::types::SubOrders;
     pub use crate::types::SubOrdersAmount;
-    pub use crate::types::SubOrdersSettleInfo;
+    pub use crate::types::SubOrdersAmountBuilder;
+    pub use crate::v3::combine_transactions::types::SubOrdersBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of the merchant that creates the combined order.
         pub combine_appid: String,
@@ -41,26 +46,88 @@ pub mod post {
         /// The merchant's own number for the combined order (or repayment order), unique within the merchant.
         pub combine_out_trade_no: String,
         /// Information about the scene in which the payment happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::v3::combine_transactions::types::SceneInfo>,
+        pub scene_info: Option<SceneInfo>,
         /// Sub-orders of the combined order.
-        pub sub_orders: Vec<crate::v3::combine_transactions::types::SubOrders>,
+        pub sub_orders: Vec<SubOrders>,
         /// Time the transaction started.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_start: Option<String>,
         /// Time after which the order can no longer be paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_expire: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// Payment methods the user may not use (or the only one allowed) for this payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub limit_pay: Option<Vec<crate::v3::combine_transactions::types::LimitPay>>,
+        pub limit_pay: Option<Vec<LimitPay>>,
         /// Information about the paying user of the combined order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub combine_payer_info: Option<
-            crate::v3::combine_transactions::types::CombinePayerInfo,
-        >,
+        pub combine_payer_info: Option<CombinePayerInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                combine_appid: crate::runtime::take(&mut object, "combine_appid", at)?,
+                combine_mchid: crate::runtime::take(&mut object, "combine_mchid", at)?,
+                combine_out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "combine_out_trade_no",
+                    at,
+                )?,
+                scene_info: crate::runtime::take_optional(
+                    &mut object,
+                    "scene_info",
+                    at,
+                )?,
+                sub_orders: crate::runtime::take(&mut object, "sub_orders", at)?,
+                time_start: crate::runtime::take_optional(
+                    &mut object,
+                    "time_start",
+                    at,
+                )?,
+                time_expire: crate::runtime::take_optional(
+                    &mut object,
+                    "time_expire",
+                    at,
+                )?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                limit_pay: crate::runtime::take_optional(&mut object, "limit_pay", at)?,
+                combine_payer_info: crate::runtime::take_optional(
+                    &mut object,
+                    "combine_payer_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "combine_appid", &self.combine_appid);
+            crate::runtime::put(&mut object, "combine_mchid", &self.combine_mchid);
+            crate::runtime::put(
+                &mut object,
+                "combine_out_trade_no",
+                &self.combine_out_trade_no,
+            );
+            crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put(&mut object, "sub_orders", &self.sub_orders);
+            crate::runtime::put_optional(&mut object, "time_start", &self.time_start);
+            crate::runtime::put_optional(&mut object, "time_expire", &self.time_expire);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "limit_pay", &self.limit_pay);
+            crate::runtime::put_optional(
+                &mut object,
+                "combine_payer_info",
+                &self.combine_payer_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -75,17 +142,13 @@ pub mod post {
         combine_appid: Option<String>,
         combine_mchid: Option<String>,
         combine_out_trade_no: Option<String>,
-        scene_info: Option<crate::v3::combine_transactions::types::SceneInfoBuilder>,
-        sub_orders: Option<
-            Vec<crate::v3::combine_transactions::types::SubOrdersBuilder>,
-        >,
+        scene_info: Option<SceneInfoBuilder>,
+        sub_orders: Option<Vec<SubOrdersBuilder>>,
         time_start: Option<String>,
         time_expire: Option<String>,
         notify_url: Option<String>,
-        limit_pay: Option<Vec<crate::v3::combine_transactions::types::LimitPay>>,
-        combine_payer_info: Option<
-            crate::v3::combine_transactions::types::CombinePayerInfoBuilder,
-        >,
+        limit_pay: Option<Vec<LimitPay>>,
+        combine_payer_info: Option<CombinePayerInfoBuilder>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -131,36 +194,24 @@ pub mod post {
         /// Information about the scene in which the payment happens.
         ///
         /// Takes the builder or a built value.
-        pub fn scene_info(
-            mut self,
-            value: impl Into<crate::v3::combine_transactions::types::SceneInfoBuilder>,
-        ) -> Self {
+        pub fn scene_info(mut self, value: impl Into<SceneInfoBuilder>) -> Self {
             self.scene_info = Some(value.into());
             self
         }
         /// Sets or clears [`scene_info`](Self::scene_info) with a built value.
-        pub fn set_scene_info(
-            mut self,
-            value: Option<crate::v3::combine_transactions::types::SceneInfo>,
-        ) -> Self {
+        pub fn set_scene_info(mut self, value: Option<SceneInfo>) -> Self {
             self.scene_info = value.map(Into::into);
             self
         }
         /// **Required.** Sub-orders of the combined order.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn sub_orders(
-            mut self,
-            item: impl Into<crate::v3::combine_transactions::types::SubOrdersBuilder>,
-        ) -> Self {
+        pub fn sub_orders(mut self, item: impl Into<SubOrdersBuilder>) -> Self {
             self.sub_orders.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`sub_orders`](Self::sub_orders) with a built value.
-        pub fn set_sub_orders(
-            mut self,
-            value: Option<Vec<crate::v3::combine_transactions::types::SubOrders>>,
-        ) -> Self {
+        pub fn set_sub_orders(mut self, value: Option<Vec<SubOrders>>) -> Self {
             self.sub_orders = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -198,18 +249,12 @@ pub mod post {
         /// Payment methods the user may not use (or the only one allowed) for this payment.
         ///
         /// Adds one item to the list.
-        pub fn limit_pay(
-            mut self,
-            item: impl Into<crate::v3::combine_transactions::types::LimitPay>,
-        ) -> Self {
+        pub fn limit_pay(mut self, item: impl Into<LimitPay>) -> Self {
             self.limit_pay.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`limit_pay`](Self::limit_pay) with a built value.
-        pub fn set_limit_pay(
-            mut self,
-            value: Option<Vec<crate::v3::combine_transactions::types::LimitPay>>,
-        ) -> Self {
+        pub fn set_limit_pay(mut self, value: Option<Vec<LimitPay>>) -> Self {
             self.limit_pay = value;
             self
         }
@@ -218,9 +263,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn combine_payer_info(
             mut self,
-            value: impl Into<
-                crate::v3::combine_transactions::types::CombinePayerInfoBuilder,
-            >,
+            value: impl Into<CombinePayerInfoBuilder>,
         ) -> Self {
             self.combine_payer_info = Some(value.into());
             self
@@ -228,7 +271,7 @@ pub mod post {
         /// Sets or clears [`combine_payer_info`](Self::combine_payer_info) with a built value.
         pub fn set_combine_payer_info(
             mut self,
-            value: Option<crate::v3::combine_transactions::types::CombinePayerInfo>,
+            value: Option<CombinePayerInfo>,
         ) -> Self {
             self.combine_payer_info = value.map(Into::into);
             self
@@ -339,7 +382,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::NativeResponse as Response;

@@ -4,19 +4,39 @@
 /// Information about the paying user of the combined order.
 ///
 /// Shared by `POST /v3/combine-transactions/h5 json.combine_payer_info`, `POST /v3/combine-transactions/jsapi json.combine_payer_info`, `POST /v3/combine-transactions/native json.combine_payer_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CombinePayerInfo {
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// Real-name information of the payer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<crate::types::Identity>,
 }
+impl crate::runtime::FromJson for CombinePayerInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CombinePayerInfo {
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+            identity: crate::runtime::take_optional(&mut object, "identity", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CombinePayerInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        crate::runtime::put_optional(&mut object, "identity", &self.identity);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CombinePayerInfo);
 impl CombinePayerInfo {
     /// A builder; see its setters.
     pub fn builder() -> CombinePayerInfoBuilder {
@@ -135,15 +155,35 @@ crate::runtime::string_enum!(LimitPay);
 /// Information about the scene in which the payment happens.
 ///
 /// Shared by `POST /v3/combine-transactions/app json.scene_info`, `POST /v3/combine-transactions/jsapi json.scene_info`, `POST /v3/combine-transactions/miniprogram json.scene_info`, `POST /v3/combine-transactions/native json.scene_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SceneInfo {
     /// ID of the device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// IP address of the user's device.
     pub payer_client_ip: String,
 }
+impl crate::runtime::FromJson for SceneInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SceneInfo {
+            device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+            payer_client_ip: crate::runtime::take(&mut object, "payer_client_ip", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SceneInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+        crate::runtime::put(&mut object, "payer_client_ip", &self.payer_client_ip);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SceneInfo);
 impl SceneInfo {
     /// A builder; see its setters.
     pub fn builder() -> SceneInfoBuilder {
@@ -215,7 +255,7 @@ impl From<SceneInfo> for SceneInfoBuilder {
 /// Sub-orders of the combined order.
 ///
 /// Shared by `POST /v3/combine-transactions/h5 json.sub_orders`, `POST /v3/combine-transactions/native json.sub_orders`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SubOrders {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -229,17 +269,49 @@ pub struct SubOrders {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
     pub sub_mchid: String,
     /// Order tag that marks which coupons or discounts the order may use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods_tag: Option<String>,
     /// Description of the goods in the sub-order.
     pub description: String,
     /// Settlement information of the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub settle_info: Option<crate::types::SubOrdersSettleInfo>,
+    pub settle_info: Option<crate::types::SettleInfo>,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
 }
+impl crate::runtime::FromJson for SubOrders {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SubOrders {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            attach: crate::runtime::take(&mut object, "attach", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            settle_info: crate::runtime::take_optional(&mut object, "settle_info", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SubOrders {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "attach", &self.attach);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put_optional(&mut object, "settle_info", &self.settle_info);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SubOrders);
 impl SubOrders {
     /// A builder; see its setters.
     pub fn builder() -> SubOrdersBuilder {
@@ -256,7 +328,7 @@ pub struct SubOrdersBuilder {
     sub_mchid: Option<String>,
     goods_tag: Option<String>,
     description: Option<String>,
-    settle_info: Option<crate::types::SubOrdersSettleInfoBuilder>,
+    settle_info: Option<crate::types::SettleInfoBuilder>,
     sub_appid: Option<String>,
 }
 impl SubOrdersBuilder {
@@ -340,16 +412,13 @@ impl SubOrdersBuilder {
     /// Takes the builder or a built value.
     pub fn settle_info(
         mut self,
-        value: impl Into<crate::types::SubOrdersSettleInfoBuilder>,
+        value: impl Into<crate::types::SettleInfoBuilder>,
     ) -> Self {
         self.settle_info = Some(value.into());
         self
     }
     /// Sets or clears [`settle_info`](Self::settle_info) with a built value.
-    pub fn set_settle_info(
-        mut self,
-        value: Option<crate::types::SubOrdersSettleInfo>,
-    ) -> Self {
+    pub fn set_settle_info(mut self, value: Option<crate::types::SettleInfo>) -> Self {
         self.settle_info = value.map(Into::into);
         self
     }

@@ -78,7 +78,7 @@ crate::runtime::string_enum!(OrderState);
 /// The response.
 ///
 /// Shared by `GET /v3/credit-repayment/partner/deduct-orders/{out_trade_no} response`, `POST /v3/credit-repayment/partner/deduct-orders response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerDeductOrdersResponse {
     /// The merchant's own order number, unique within the merchant.
@@ -88,28 +88,81 @@ pub struct PartnerDeductOrdersResponse {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
     pub appid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
     /// WeChat Pay contract (agreement) ID.
     pub contract_id: String,
     /// State of the order.
-    pub order_state: crate::v3::credit_repayment::types::OrderState,
+    pub order_state: OrderState,
     /// Amount actually deducted.
     pub deduct_amount: String,
     /// Amount actually repaid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay_success_amount: Option<String>,
     /// Human-readable description of the item described by the enclosing object.
     pub description: String,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// WeChat Pay transaction ID of the payment order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
 }
+impl crate::runtime::FromJson for PartnerDeductOrdersResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerDeductOrdersResponse {
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            out_record_id: crate::runtime::take(&mut object, "out_record_id", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+            order_state: crate::runtime::take(&mut object, "order_state", at)?,
+            deduct_amount: crate::runtime::take(&mut object, "deduct_amount", at)?,
+            pay_success_amount: crate::runtime::take_optional(
+                &mut object,
+                "pay_success_amount",
+                at,
+            )?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "transaction_id",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerDeductOrdersResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "out_record_id", &self.out_record_id);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put(&mut object, "order_state", &self.order_state);
+        crate::runtime::put(&mut object, "deduct_amount", &self.deduct_amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "pay_success_amount",
+            &self.pay_success_amount,
+        );
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_id",
+            &self.transaction_id,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerDeductOrdersResponse);
 impl crate::runtime::Schema for PartnerDeductOrdersResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -202,11 +255,11 @@ impl crate::runtime::JsonResponse for PartnerDeductOrdersResponse {}
 /// Real-name information of the user.
 ///
 /// Shared by `POST /v3/credit-repayment/partner/contracts/app-presign json.real_identity`, `POST /v3/credit-repayment/partner/contracts/h5-presign json.real_identity`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RealIdentity {
     /// Type of the real-name verification.
-    pub identity_type: crate::v3::credit_repayment::types::IdentityType,
+    pub identity_type: IdentityType,
     /// `identity_id`
     ///
     /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
@@ -216,6 +269,29 @@ pub struct RealIdentity {
     /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
     pub real_name: crate::runtime::Sensitive,
 }
+impl crate::runtime::FromJson for RealIdentity {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RealIdentity {
+            identity_type: crate::runtime::take(&mut object, "identity_type", at)?,
+            identity_id: crate::runtime::take(&mut object, "identity_id", at)?,
+            real_name: crate::runtime::take(&mut object, "real_name", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for RealIdentity {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "identity_type", &self.identity_type);
+        crate::runtime::put(&mut object, "identity_id", &self.identity_id);
+        crate::runtime::put(&mut object, "real_name", &self.real_name);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(RealIdentity);
 impl RealIdentity {
     /// A builder; see its setters.
     pub fn builder() -> RealIdentityBuilder {
@@ -225,24 +301,18 @@ impl RealIdentity {
 /// Builds a [`RealIdentity`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct RealIdentityBuilder {
-    identity_type: Option<crate::v3::credit_repayment::types::IdentityType>,
+    identity_type: Option<IdentityType>,
     identity_id: Option<crate::runtime::Sensitive>,
     real_name: Option<crate::runtime::Sensitive>,
 }
 impl RealIdentityBuilder {
     /// **Required.** Type of the real-name verification.
-    pub fn identity_type(
-        mut self,
-        value: impl Into<crate::v3::credit_repayment::types::IdentityType>,
-    ) -> Self {
+    pub fn identity_type(mut self, value: impl Into<IdentityType>) -> Self {
         self.identity_type = Some(value.into());
         self
     }
     /// Sets or clears [`identity_type`](Self::identity_type) with a built value.
-    pub fn set_identity_type(
-        mut self,
-        value: Option<crate::v3::credit_repayment::types::IdentityType>,
-    ) -> Self {
+    pub fn set_identity_type(mut self, value: Option<IdentityType>) -> Self {
         self.identity_type = value;
         self
     }
@@ -322,7 +392,7 @@ impl From<RealIdentity> for RealIdentityBuilder {
 /// `trade_info`
 ///
 /// Shared by `POST /v3/credit-repayment/partner/contracts/app-presign json.trade_info`, `POST /v3/credit-repayment/partner/contracts/h5-presign json.trade_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TradeInfo {
     /// The merchant's own order number, unique within the merchant.
@@ -330,15 +400,39 @@ pub struct TradeInfo {
     /// Repayment amount, in fen.
     pub deduct_amount: i64,
     /// Human-readable description of the item described by the enclosing object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_url: Option<String>,
 }
+impl crate::runtime::FromJson for TradeInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TradeInfo {
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            deduct_amount: crate::runtime::take(&mut object, "deduct_amount", at)?,
+            description: crate::runtime::take_optional(&mut object, "description", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            notify_url: crate::runtime::take_optional(&mut object, "notify_url", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TradeInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "deduct_amount", &self.deduct_amount);
+        crate::runtime::put_optional(&mut object, "description", &self.description);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TradeInfo);
 impl TradeInfo {
     /// A builder; see its setters.
     pub fn builder() -> TradeInfoBuilder {

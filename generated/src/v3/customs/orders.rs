@@ -28,38 +28,48 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/customs/orders`: [wechatpay.im](https://wechatpay.im/openapi/v3/customs/orders), [official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_3.shtml)
 pub mod get {
     pub use crate::types::Customs;
-    pub use crate::types::DataState;
-    pub use crate::types::OrdersData;
     pub use crate::types::OrdersOrderType;
+    pub use crate::types::OrdersResponseData;
+    pub use crate::types::OrdersResponseDataState;
     pub use crate::types::VerifyDepartment;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, rename = "query.mchid")]
         pub mchid: Option<String>,
         /// Type of the order.
-        #[serde(rename = "query.order_type")]
-        pub order_type: crate::types::OrdersOrderType,
+        pub order_type: OrdersOrderType,
         /// Order number.
-        #[serde(rename = "query.order_no")]
         pub order_no: String,
         /// Customs office the declaration is sent to.
-        #[serde(rename = "query.customs")]
-        pub customs: crate::types::Customs,
+        pub customs: Customs,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/global/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "query.mchid", at)?,
+                order_type: crate::runtime::take(&mut object, "query.order_type", at)?,
+                order_no: crate::runtime::take(&mut object, "query.order_no", at)?,
+                customs: crate::runtime::take(&mut object, "query.customs", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -72,9 +82,9 @@ pub mod get {
     pub struct RequestBuilder {
         appid: Option<String>,
         mchid: Option<String>,
-        order_type: Option<crate::types::OrdersOrderType>,
+        order_type: Option<OrdersOrderType>,
         order_no: Option<String>,
-        customs: Option<crate::types::Customs>,
+        customs: Option<Customs>,
         offset: Option<i64>,
         limit: Option<i64>,
         base_uri: Option<String>,
@@ -101,18 +111,12 @@ pub mod get {
             self
         }
         /// **Required.** Type of the order.
-        pub fn order_type(
-            mut self,
-            value: impl Into<crate::types::OrdersOrderType>,
-        ) -> Self {
+        pub fn order_type(mut self, value: impl Into<OrdersOrderType>) -> Self {
             self.order_type = Some(value.into());
             self
         }
         /// Sets or clears [`order_type`](Self::order_type) with a built value.
-        pub fn set_order_type(
-            mut self,
-            value: Option<crate::types::OrdersOrderType>,
-        ) -> Self {
+        pub fn set_order_type(mut self, value: Option<OrdersOrderType>) -> Self {
             self.order_type = value;
             self
         }
@@ -127,12 +131,12 @@ pub mod get {
             self
         }
         /// **Required.** Customs office the declaration is sent to.
-        pub fn customs(mut self, value: impl Into<crate::types::Customs>) -> Self {
+        pub fn customs(mut self, value: impl Into<Customs>) -> Self {
             self.customs = Some(value.into());
             self
         }
         /// Sets or clears [`customs`](Self::customs) with a built value.
-        pub fn set_customs(mut self, value: Option<crate::types::Customs>) -> Self {
+        pub fn set_customs(mut self, value: Option<Customs>) -> Self {
             self.customs = value;
             self
         }
@@ -285,46 +289,107 @@ pub mod get {
 /// `POST /v3/customs/orders`: [wechatpay.im](https://wechatpay.im/openapi/v3/customs/orders), [official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_1.shtml)
 pub mod post {
     pub use crate::types::Customs;
-    pub use crate::types::DataState;
+    pub use crate::types::OrdersResponseDataState;
     pub use crate::types::VerifyDepartment;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
         /// Customs office the declaration is sent to.
-        pub customs: crate::types::Customs,
+        pub customs: Customs,
         /// The merchant's registration number with the customs.
         pub merchant_customs_no: String,
         /// Customs duty, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub duty: Option<i64>,
         /// The merchant's own sub-order number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_order_no: Option<String>,
         /// Currency, as an ISO 4217 code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fee_type: Option<String>,
         /// Amount of the sub-order, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub order_fee: Option<i64>,
         /// Logistics fee, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transport_fee: Option<i64>,
         /// Amount for the goods, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub product_fee: Option<i64>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/global/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                customs: crate::runtime::take(&mut object, "customs", at)?,
+                merchant_customs_no: crate::runtime::take(
+                    &mut object,
+                    "merchant_customs_no",
+                    at,
+                )?,
+                duty: crate::runtime::take_optional(&mut object, "duty", at)?,
+                sub_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_order_no",
+                    at,
+                )?,
+                fee_type: crate::runtime::take_optional(&mut object, "fee_type", at)?,
+                order_fee: crate::runtime::take_optional(&mut object, "order_fee", at)?,
+                transport_fee: crate::runtime::take_optional(
+                    &mut object,
+                    "transport_fee",
+                    at,
+                )?,
+                product_fee: crate::runtime::take_optional(
+                    &mut object,
+                    "product_fee",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "customs", &self.customs);
+            crate::runtime::put(
+                &mut object,
+                "merchant_customs_no",
+                &self.merchant_customs_no,
+            );
+            crate::runtime::put_optional(&mut object, "duty", &self.duty);
+            crate::runtime::put_optional(
+                &mut object,
+                "sub_order_no",
+                &self.sub_order_no,
+            );
+            crate::runtime::put_optional(&mut object, "fee_type", &self.fee_type);
+            crate::runtime::put_optional(&mut object, "order_fee", &self.order_fee);
+            crate::runtime::put_optional(
+                &mut object,
+                "transport_fee",
+                &self.transport_fee,
+            );
+            crate::runtime::put_optional(&mut object, "product_fee", &self.product_fee);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -339,7 +404,7 @@ pub mod post {
         mchid: Option<String>,
         out_trade_no: Option<String>,
         transaction_id: Option<String>,
-        customs: Option<crate::types::Customs>,
+        customs: Option<Customs>,
         merchant_customs_no: Option<String>,
         duty: Option<i64>,
         sub_order_no: Option<String>,
@@ -391,12 +456,12 @@ pub mod post {
             self
         }
         /// **Required.** Customs office the declaration is sent to.
-        pub fn customs(mut self, value: impl Into<crate::types::Customs>) -> Self {
+        pub fn customs(mut self, value: impl Into<Customs>) -> Self {
             self.customs = Some(value.into());
             self
         }
         /// Sets or clears [`customs`](Self::customs) with a built value.
-        pub fn set_customs(mut self, value: Option<crate::types::Customs>) -> Self {
+        pub fn set_customs(mut self, value: Option<Customs>) -> Self {
             self.customs = value;
             self
         }
@@ -551,7 +616,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)
@@ -585,43 +651,103 @@ pub mod post {
 /// `PATCH /v3/customs/orders`: [wechatpay.im](https://wechatpay.im/openapi/v3/customs/orders), [official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/declarecustom_ch/chapter3_5.shtml)
 pub mod patch {
     pub use crate::types::Customs;
-    pub use crate::types::DataState;
+    pub use crate::types::OrdersResponseDataState;
     pub use crate::types::VerifyDepartment;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
         /// The merchant's own sub-order number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_order_no: Option<String>,
         /// Customs office the declaration is sent to.
-        pub customs: crate::types::Customs,
+        pub customs: Customs,
         /// The merchant's registration number with the customs.
         pub merchant_customs_no: String,
         /// Customs duty, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub duty: Option<i64>,
         /// Amount of the sub-order, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub order_fee: Option<i64>,
         /// Logistics fee, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transport_fee: Option<i64>,
         /// Amount for the goods, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub product_fee: Option<i64>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/global/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                sub_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_order_no",
+                    at,
+                )?,
+                customs: crate::runtime::take(&mut object, "customs", at)?,
+                merchant_customs_no: crate::runtime::take(
+                    &mut object,
+                    "merchant_customs_no",
+                    at,
+                )?,
+                duty: crate::runtime::take_optional(&mut object, "duty", at)?,
+                order_fee: crate::runtime::take_optional(&mut object, "order_fee", at)?,
+                transport_fee: crate::runtime::take_optional(
+                    &mut object,
+                    "transport_fee",
+                    at,
+                )?,
+                product_fee: crate::runtime::take_optional(
+                    &mut object,
+                    "product_fee",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "sub_order_no",
+                &self.sub_order_no,
+            );
+            crate::runtime::put(&mut object, "customs", &self.customs);
+            crate::runtime::put(
+                &mut object,
+                "merchant_customs_no",
+                &self.merchant_customs_no,
+            );
+            crate::runtime::put_optional(&mut object, "duty", &self.duty);
+            crate::runtime::put_optional(&mut object, "order_fee", &self.order_fee);
+            crate::runtime::put_optional(
+                &mut object,
+                "transport_fee",
+                &self.transport_fee,
+            );
+            crate::runtime::put_optional(&mut object, "product_fee", &self.product_fee);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -637,7 +763,7 @@ pub mod patch {
         out_trade_no: Option<String>,
         transaction_id: Option<String>,
         sub_order_no: Option<String>,
-        customs: Option<crate::types::Customs>,
+        customs: Option<Customs>,
         merchant_customs_no: Option<String>,
         duty: Option<i64>,
         order_fee: Option<i64>,
@@ -697,12 +823,12 @@ pub mod patch {
             self
         }
         /// **Required.** Customs office the declaration is sent to.
-        pub fn customs(mut self, value: impl Into<crate::types::Customs>) -> Self {
+        pub fn customs(mut self, value: impl Into<Customs>) -> Self {
             self.customs = Some(value.into());
             self
         }
         /// Sets or clears [`customs`](Self::customs) with a built value.
-        pub fn set_customs(mut self, value: Option<crate::types::Customs>) -> Self {
+        pub fn set_customs(mut self, value: Option<Customs>) -> Self {
             self.customs = value;
             self
         }
@@ -836,7 +962,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)

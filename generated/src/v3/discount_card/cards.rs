@@ -25,7 +25,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/discount-card/cards`: [wechatpay.im](https://wechatpay.im/openapi/v3/discount-card/cards), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_1.shtml)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own number for the card the user received.
@@ -36,6 +36,34 @@ pub mod post {
         pub appid: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_card_code: crate::runtime::take(&mut object, "out_card_code", at)?,
+                card_template_id: crate::runtime::take(
+                    &mut object,
+                    "card_template_id",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_card_code", &self.out_card_code);
+            crate::runtime::put(&mut object, "card_template_id", &self.card_template_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -151,7 +179,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -171,12 +200,39 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `prepare_card_token`
         pub prepare_card_token: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                prepare_card_token: crate::runtime::take(
+                    &mut object,
+                    "prepare_card_token",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "prepare_card_token",
+                &self.prepare_card_token,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

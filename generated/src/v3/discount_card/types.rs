@@ -4,7 +4,7 @@
 /// `objective_completion_records`
 ///
 /// Shared by `GET /v3/discount-card/cards/{out_card_code} response.objectives.objective_completion_records`, `POST /v3/discount-card/cards/{out_card_code}/add-user-records json.objective_completion_records`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ObjectiveCompletionRecords {
     /// `objective_completion_serial_no`
@@ -20,9 +20,47 @@ pub struct ObjectiveCompletionRecords {
     /// `completion_count`
     pub completion_count: i64,
     /// Free-form remark.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
 }
+impl crate::runtime::FromJson for ObjectiveCompletionRecords {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ObjectiveCompletionRecords {
+            objective_completion_serial_no: crate::runtime::take(
+                &mut object,
+                "objective_completion_serial_no",
+                at,
+            )?,
+            objective_id: crate::runtime::take(&mut object, "objective_id", at)?,
+            completion_time: crate::runtime::take(&mut object, "completion_time", at)?,
+            completion_type: crate::runtime::take(&mut object, "completion_type", at)?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            completion_count: crate::runtime::take(&mut object, "completion_count", at)?,
+            remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ObjectiveCompletionRecords {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "objective_completion_serial_no",
+            &self.objective_completion_serial_no,
+        );
+        crate::runtime::put(&mut object, "objective_id", &self.objective_id);
+        crate::runtime::put(&mut object, "completion_time", &self.completion_time);
+        crate::runtime::put(&mut object, "completion_type", &self.completion_type);
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put(&mut object, "completion_count", &self.completion_count);
+        crate::runtime::put_optional(&mut object, "remark", &self.remark);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ObjectiveCompletionRecords);
 impl crate::runtime::Schema for ObjectiveCompletionRecords {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -245,7 +283,7 @@ impl From<ObjectiveCompletionRecords> for ObjectiveCompletionRecordsBuilder {
 /// Goals of the card.
 ///
 /// Shared by `GET /v3/discount-card/orders/out-trade-no/{out_trade_no} response.objectives`, `GET /v3/discount-card/orders/{out_order_no} response.objectives`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Objectives {
     /// Serial number of the goal record.
@@ -253,10 +291,8 @@ pub struct Objectives {
     /// ID of the goal.
     pub objective_id: i64,
     /// Name of the goal.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Unit of measurement.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     /// Description of the fulfilment.
     pub performance_description: String,
@@ -267,9 +303,59 @@ pub struct Objectives {
     /// Time of the fulfilment.
     pub performance_time: String,
     /// Free-form remark.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
 }
+impl crate::runtime::FromJson for Objectives {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Objectives {
+            objective_serial_no: crate::runtime::take(
+                &mut object,
+                "objective_serial_no",
+                at,
+            )?,
+            objective_id: crate::runtime::take(&mut object, "objective_id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            unit: crate::runtime::take_optional(&mut object, "unit", at)?,
+            performance_description: crate::runtime::take(
+                &mut object,
+                "performance_description",
+                at,
+            )?,
+            performance_type: crate::runtime::take(&mut object, "performance_type", at)?,
+            count: crate::runtime::take(&mut object, "count", at)?,
+            performance_time: crate::runtime::take(&mut object, "performance_time", at)?,
+            remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Objectives {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "objective_serial_no",
+            &self.objective_serial_no,
+        );
+        crate::runtime::put(&mut object, "objective_id", &self.objective_id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "unit", &self.unit);
+        crate::runtime::put(
+            &mut object,
+            "performance_description",
+            &self.performance_description,
+        );
+        crate::runtime::put(&mut object, "performance_type", &self.performance_type);
+        crate::runtime::put(&mut object, "count", &self.count);
+        crate::runtime::put(&mut object, "performance_time", &self.performance_time);
+        crate::runtime::put_optional(&mut object, "remark", &self.remark);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Objectives);
 impl crate::runtime::Schema for Objectives {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -341,7 +427,7 @@ impl crate::runtime::JsonResponse for Objectives {}
 /// The response.
 ///
 /// Shared by `GET /v3/discount-card/orders/out-trade-no/{out_trade_no} response`, `GET /v3/discount-card/orders/{out_order_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct OrdersOutTradeNoResponse {
     /// The merchant's own order number for this order.
@@ -357,7 +443,6 @@ pub struct OrdersOutTradeNoResponse {
     /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
     pub order_id: String,
     /// WeChat Pay transaction ID of the payment order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
@@ -374,34 +459,155 @@ pub struct OrdersOutTradeNoResponse {
     /// `estimated_reward_amount`
     pub estimated_reward_amount: i64,
     /// `online_instructions`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub online_instructions: Option<String>,
     /// `offline_instructions`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offline_instructions: Option<String>,
     /// Current state of the object.
     pub state: String,
     /// Total amount, in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_amount: Option<i64>,
     /// `deduction_amount`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deduction_amount: Option<i64>,
     /// Settlement amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settlement_amount: Option<i64>,
     /// Time the record was created.
     pub create_time: String,
     /// Time of payment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay_time: Option<String>,
     /// Goals of the card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub objectives: Option<Vec<crate::v3::discount_card::types::Objectives>>,
+    pub objectives: Option<Vec<Objectives>>,
     /// Rewards of the card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rewards: Option<Vec<crate::v3::discount_card::types::Rewards>>,
+    pub rewards: Option<Vec<Rewards>>,
 }
+impl crate::runtime::FromJson for OrdersOutTradeNoResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(OrdersOutTradeNoResponse {
+            out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+            discount_card_id: crate::runtime::take(&mut object, "discount_card_id", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            service_id: crate::runtime::take(&mut object, "service_id", at)?,
+            order_id: crate::runtime::take(&mut object, "order_id", at)?,
+            transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "transaction_id",
+                at,
+            )?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            card_begin_time: crate::runtime::take(&mut object, "card_begin_time", at)?,
+            card_end_time: crate::runtime::take(&mut object, "card_end_time", at)?,
+            card_name: crate::runtime::take(&mut object, "card_name", at)?,
+            objective_description: crate::runtime::take(
+                &mut object,
+                "objective_description",
+                at,
+            )?,
+            reward_description: crate::runtime::take(
+                &mut object,
+                "reward_description",
+                at,
+            )?,
+            estimated_reward_amount: crate::runtime::take(
+                &mut object,
+                "estimated_reward_amount",
+                at,
+            )?,
+            online_instructions: crate::runtime::take_optional(
+                &mut object,
+                "online_instructions",
+                at,
+            )?,
+            offline_instructions: crate::runtime::take_optional(
+                &mut object,
+                "offline_instructions",
+                at,
+            )?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            total_amount: crate::runtime::take_optional(
+                &mut object,
+                "total_amount",
+                at,
+            )?,
+            deduction_amount: crate::runtime::take_optional(
+                &mut object,
+                "deduction_amount",
+                at,
+            )?,
+            settlement_amount: crate::runtime::take_optional(
+                &mut object,
+                "settlement_amount",
+                at,
+            )?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            pay_time: crate::runtime::take_optional(&mut object, "pay_time", at)?,
+            objectives: crate::runtime::take_optional(&mut object, "objectives", at)?,
+            rewards: crate::runtime::take_optional(&mut object, "rewards", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for OrdersOutTradeNoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+        crate::runtime::put(&mut object, "discount_card_id", &self.discount_card_id);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "service_id", &self.service_id);
+        crate::runtime::put(&mut object, "order_id", &self.order_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_id",
+            &self.transaction_id,
+        );
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "card_begin_time", &self.card_begin_time);
+        crate::runtime::put(&mut object, "card_end_time", &self.card_end_time);
+        crate::runtime::put(&mut object, "card_name", &self.card_name);
+        crate::runtime::put(
+            &mut object,
+            "objective_description",
+            &self.objective_description,
+        );
+        crate::runtime::put(&mut object, "reward_description", &self.reward_description);
+        crate::runtime::put(
+            &mut object,
+            "estimated_reward_amount",
+            &self.estimated_reward_amount,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "online_instructions",
+            &self.online_instructions,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "offline_instructions",
+            &self.offline_instructions,
+        );
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put_optional(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "deduction_amount",
+            &self.deduction_amount,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "settlement_amount",
+            &self.settlement_amount,
+        );
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(&mut object, "pay_time", &self.pay_time);
+        crate::runtime::put_optional(&mut object, "objectives", &self.objectives);
+        crate::runtime::put_optional(&mut object, "rewards", &self.rewards);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(OrdersOutTradeNoResponse);
 impl crate::runtime::Schema for OrdersOutTradeNoResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -563,14 +769,14 @@ impl crate::runtime::Schema for OrdersOutTradeNoResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::discount_card::types::Objectives as crate::runtime::Schema>::FIELDS,
+            fields: <Objectives as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "rewards",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::discount_card::types::Rewards as crate::runtime::Schema>::FIELDS,
+            fields: <Rewards as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -578,7 +784,7 @@ impl crate::runtime::JsonResponse for OrdersOutTradeNoResponse {}
 /// `reward_usage_records`
 ///
 /// Shared by `GET /v3/discount-card/cards/{out_card_code} response.rewards.reward_usage_records`, `POST /v3/discount-card/cards/{out_card_code}/add-user-records json.reward_usage_records`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RewardUsageRecords {
     /// `reward_usage_serial_no`
@@ -596,9 +802,49 @@ pub struct RewardUsageRecords {
     /// Amount in the smallest unit of the currency (fen for CNY).
     pub amount: i64,
     /// Free-form remark.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
 }
+impl crate::runtime::FromJson for RewardUsageRecords {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RewardUsageRecords {
+            reward_usage_serial_no: crate::runtime::take(
+                &mut object,
+                "reward_usage_serial_no",
+                at,
+            )?,
+            reward_id: crate::runtime::take(&mut object, "reward_id", at)?,
+            usage_time: crate::runtime::take(&mut object, "usage_time", at)?,
+            usage_type: crate::runtime::take(&mut object, "usage_type", at)?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            usage_count: crate::runtime::take(&mut object, "usage_count", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for RewardUsageRecords {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "reward_usage_serial_no",
+            &self.reward_usage_serial_no,
+        );
+        crate::runtime::put(&mut object, "reward_id", &self.reward_id);
+        crate::runtime::put(&mut object, "usage_time", &self.usage_time);
+        crate::runtime::put(&mut object, "usage_type", &self.usage_type);
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put(&mut object, "usage_count", &self.usage_count);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "remark", &self.remark);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(RewardUsageRecords);
 impl crate::runtime::Schema for RewardUsageRecords {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -840,7 +1086,7 @@ impl From<RewardUsageRecords> for RewardUsageRecordsBuilder {
 /// Rewards of the card.
 ///
 /// Shared by `GET /v3/discount-card/orders/out-trade-no/{out_trade_no} response.rewards`, `GET /v3/discount-card/orders/{out_order_no} response.rewards`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Rewards {
     /// Serial number of the reward record.
@@ -848,10 +1094,8 @@ pub struct Rewards {
     /// ID of the reward.
     pub reward_id: i64,
     /// Name of the reward.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Unit of measurement.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     /// Human-readable description of the item described by the enclosing object.
     pub description: String,
@@ -864,9 +1108,45 @@ pub struct Rewards {
     /// Time of the reward.
     pub reward_time: String,
     /// Free-form remark.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
 }
+impl crate::runtime::FromJson for Rewards {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Rewards {
+            reward_serial_no: crate::runtime::take(&mut object, "reward_serial_no", at)?,
+            reward_id: crate::runtime::take(&mut object, "reward_id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            unit: crate::runtime::take_optional(&mut object, "unit", at)?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            reward_type: crate::runtime::take(&mut object, "reward_type", at)?,
+            count: crate::runtime::take(&mut object, "count", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            reward_time: crate::runtime::take(&mut object, "reward_time", at)?,
+            remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Rewards {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "reward_serial_no", &self.reward_serial_no);
+        crate::runtime::put(&mut object, "reward_id", &self.reward_id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "unit", &self.unit);
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put(&mut object, "reward_type", &self.reward_type);
+        crate::runtime::put(&mut object, "count", &self.count);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "reward_time", &self.reward_time);
+        crate::runtime::put_optional(&mut object, "remark", &self.remark);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Rewards);
 impl crate::runtime::Schema for Rewards {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -4,7 +4,7 @@
 /// The response.
 ///
 /// Shared by `GET /v3/ebike/charge/contracts/{contract_id} response`, `GET /v3/ebike/charge/users/{openid}/contract response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChargeContractsResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -12,14 +12,39 @@ pub struct ChargeContractsResponse {
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// WeChat Pay contract (agreement) ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_id: Option<String>,
     /// State of the contract.
     pub contract_state: String,
 }
+impl crate::runtime::FromJson for ChargeContractsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ChargeContractsResponse {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            contract_id: crate::runtime::take_optional(&mut object, "contract_id", at)?,
+            contract_state: crate::runtime::take(&mut object, "contract_state", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ChargeContractsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put(&mut object, "contract_state", &self.contract_state);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ChargeContractsResponse);
 impl crate::runtime::Schema for ChargeContractsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -63,53 +88,123 @@ impl crate::runtime::JsonResponse for ChargeContractsResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/ebike/charge/transactions/id/{transaction_id} response`, `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChargeTransactionsIdResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
     pub mchid: String,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
     pub appid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// WeChat Pay transaction ID of the payment order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Payment method (trade type) of the transaction.
     pub trade_type: String,
     /// Bank the payment or account belongs to, as a bank type code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_type: Option<String>,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// State of the payment transaction.
     pub trade_state: String,
     /// `trade_state_des`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_state_des: Option<String>,
     /// WeChat Pay contract (agreement) ID.
     pub contract_id: String,
     /// Information about the paying user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payer: Option<crate::types::ChargeTransactionsIdPayer>,
+    pub payer: Option<crate::types::ChargeTransactionsIdResponsePayer>,
     /// Amount information of the order or record.
-    pub amount: crate::types::ChargeTransactionsIdAmount,
+    pub amount: crate::types::ChargeTransactionsIdResponseAmount,
     /// Information about the device.
-    pub device_info: crate::v3::ebike::types::DeviceInfo,
+    pub device_info: DeviceInfo,
     /// Discounts and coupons applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_detail: Option<Vec<crate::types::PromotionDetail>>,
 }
+impl crate::runtime::FromJson for ChargeTransactionsIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ChargeTransactionsIdResponse {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "transaction_id",
+                at,
+            )?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            trade_type: crate::runtime::take(&mut object, "trade_type", at)?,
+            bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+            trade_state_des: crate::runtime::take_optional(
+                &mut object,
+                "trade_state_des",
+                at,
+            )?,
+            contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+            payer: crate::runtime::take_optional(&mut object, "payer", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            device_info: crate::runtime::take(&mut object, "device_info", at)?,
+            promotion_detail: crate::runtime::take_optional(
+                &mut object,
+                "promotion_detail",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ChargeTransactionsIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_id",
+            &self.transaction_id,
+        );
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put(&mut object, "trade_type", &self.trade_type);
+        crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "trade_state_des",
+            &self.trade_state_des,
+        );
+        crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put_optional(&mut object, "payer", &self.payer);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "device_info", &self.device_info);
+        crate::runtime::put_optional(
+            &mut object,
+            "promotion_detail",
+            &self.promotion_detail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ChargeTransactionsIdResponse);
 impl crate::runtime::Schema for ChargeTransactionsIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -208,21 +303,21 @@ impl crate::runtime::Schema for ChargeTransactionsIdResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::ChargeTransactionsIdPayer as crate::runtime::Schema>::FIELDS,
+            fields: <crate::types::ChargeTransactionsIdResponsePayer as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "amount",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::types::ChargeTransactionsIdAmount as crate::runtime::Schema>::FIELDS,
+            fields: <crate::types::ChargeTransactionsIdResponseAmount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "device_info",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::ebike::types::DeviceInfo as crate::runtime::Schema>::FIELDS,
+            fields: <DeviceInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "promotion_detail",
@@ -237,7 +332,7 @@ impl crate::runtime::JsonResponse for ChargeTransactionsIdResponse {}
 /// Information about the device.
 ///
 /// Shared by `GET /v3/ebike/charge/transactions/id/{transaction_id} response.device_info`, `GET /v3/ebike/charge/transactions/out-trade-no/{out_trade_no} response.device_info`, `POST /v3/ebike/charge/transactions json.device_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DeviceInfo {
     /// ID of the device.
@@ -245,6 +340,27 @@ pub struct DeviceInfo {
     /// IP address of the merchant device.
     pub device_ip: String,
 }
+impl crate::runtime::FromJson for DeviceInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DeviceInfo {
+            device_id: crate::runtime::take(&mut object, "device_id", at)?,
+            device_ip: crate::runtime::take(&mut object, "device_ip", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DeviceInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "device_id", &self.device_id);
+        crate::runtime::put(&mut object, "device_ip", &self.device_ip);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DeviceInfo);
 impl crate::runtime::Schema for DeviceInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -43,82 +43,248 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::ecommerce::types::BankAccountType;
     pub use crate::v3::ecommerce::types::BusinessLicenseInfo;
+    pub use crate::v3::ecommerce::types::BusinessLicenseInfoBuilder;
     pub use crate::v3::ecommerce::types::BusinessTime;
+    pub use crate::v3::ecommerce::types::BusinessTimeBuilder;
     pub use crate::types::CertType;
     pub use crate::types::ContactIdDocType;
     pub use crate::v3::ecommerce::types::ContactType;
     pub use crate::types::FinanceInstitutionInfo;
+    pub use crate::types::FinanceInstitutionInfoBuilder;
     pub use crate::types::FinanceType;
     pub use crate::types::IdDocType;
     pub use crate::types::IdHolderType;
     pub use crate::v3::ecommerce::types::OrganizationType;
     pub use crate::v3::ecommerce::types::SalesSceneInfo;
+    pub use crate::v3::ecommerce::types::SalesSceneInfoBuilder;
     pub use crate::v3::ecommerce::types::SettlementInfo;
+    pub use crate::v3::ecommerce::types::SettlementInfoBuilder;
     pub use crate::types::UboIdDocType;
     pub use crate::types::UboInfoList;
+    pub use crate::types::UboInfoListBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Type of the entity.
-        pub organization_type: crate::v3::ecommerce::types::OrganizationType,
+        pub organization_type: OrganizationType,
         /// Whether the entity is a financial institution.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub finance_institution: Option<bool>,
         /// Information about the business licence or registration certificate.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub business_license_info: Option<
-            crate::v3::ecommerce::types::BusinessLicenseInfo,
-        >,
+        pub business_license_info: Option<BusinessLicenseInfo>,
         /// Information about the financial institution licence.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub finance_institution_info: Option<crate::types::FinanceInstitutionInfo>,
+        pub finance_institution_info: Option<FinanceInstitutionInfo>,
         /// Who holds the identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub id_holder_type: Option<crate::types::IdHolderType>,
+        pub id_holder_type: Option<IdHolderType>,
         /// Type of the identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub id_doc_type: Option<crate::types::IdDocType>,
+        pub id_doc_type: Option<IdDocType>,
         /// Media ID of the legal representative's letter of explanation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorize_letter_copy: Option<String>,
         /// ID card information of the operator or legal representative.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub id_card_info: Option<crate::v3::ecommerce::applyments::post::IdCardInfo>,
+        pub id_card_info: Option<IdCardInfo>,
         /// Information about another type of identity document of the operator or legal representative.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub id_doc_info: Option<crate::v3::ecommerce::applyments::post::IdDocInfo>,
+        pub id_doc_info: Option<IdDocInfo>,
         /// Whether the operator or legal representative is a beneficial owner.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub owner: Option<bool>,
         /// Ultimate beneficial owners.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub ubo_info_list: Option<Vec<crate::types::UboInfoList>>,
+        pub ubo_info_list: Option<Vec<UboInfoList>>,
         /// Account information.
-        pub account_info: crate::v3::ecommerce::applyments::post::AccountInfo,
+        pub account_info: AccountInfo,
         /// Information about the contact person (super administrator).
-        pub contact_info: crate::v3::ecommerce::applyments::post::ContactInfo,
+        pub contact_info: ContactInfo,
         /// `sales_scene_info`
-        pub sales_scene_info: crate::v3::ecommerce::types::SalesSceneInfo,
+        pub sales_scene_info: SalesSceneInfo,
         /// Settlement rule information.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub settlement_info: Option<crate::v3::ecommerce::types::SettlementInfo>,
+        pub settlement_info: Option<SettlementInfo>,
         /// Short name of the merchant, shown to users.
         pub merchant_shortname: String,
         /// Media IDs of the special qualification documents.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub qualifications: Option<Vec<String>>,
         /// Media IDs of supplementary materials.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_addition_pics: Option<Vec<String>>,
         /// `business_addition_desc`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_addition_desc: Option<Vec<String>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                organization_type: crate::runtime::take(
+                    &mut object,
+                    "organization_type",
+                    at,
+                )?,
+                finance_institution: crate::runtime::take_optional(
+                    &mut object,
+                    "finance_institution",
+                    at,
+                )?,
+                business_license_info: crate::runtime::take_optional(
+                    &mut object,
+                    "business_license_info",
+                    at,
+                )?,
+                finance_institution_info: crate::runtime::take_optional(
+                    &mut object,
+                    "finance_institution_info",
+                    at,
+                )?,
+                id_holder_type: crate::runtime::take_optional(
+                    &mut object,
+                    "id_holder_type",
+                    at,
+                )?,
+                id_doc_type: crate::runtime::take_optional(
+                    &mut object,
+                    "id_doc_type",
+                    at,
+                )?,
+                authorize_letter_copy: crate::runtime::take_optional(
+                    &mut object,
+                    "authorize_letter_copy",
+                    at,
+                )?,
+                id_card_info: crate::runtime::take_optional(
+                    &mut object,
+                    "id_card_info",
+                    at,
+                )?,
+                id_doc_info: crate::runtime::take_optional(
+                    &mut object,
+                    "id_doc_info",
+                    at,
+                )?,
+                owner: crate::runtime::take_optional(&mut object, "owner", at)?,
+                ubo_info_list: crate::runtime::take_optional(
+                    &mut object,
+                    "ubo_info_list",
+                    at,
+                )?,
+                account_info: crate::runtime::take(&mut object, "account_info", at)?,
+                contact_info: crate::runtime::take(&mut object, "contact_info", at)?,
+                sales_scene_info: crate::runtime::take(
+                    &mut object,
+                    "sales_scene_info",
+                    at,
+                )?,
+                settlement_info: crate::runtime::take_optional(
+                    &mut object,
+                    "settlement_info",
+                    at,
+                )?,
+                merchant_shortname: crate::runtime::take(
+                    &mut object,
+                    "merchant_shortname",
+                    at,
+                )?,
+                qualifications: crate::runtime::take_optional(
+                    &mut object,
+                    "qualifications",
+                    at,
+                )?,
+                business_addition_pics: crate::runtime::take_optional(
+                    &mut object,
+                    "business_addition_pics",
+                    at,
+                )?,
+                business_addition_desc: crate::runtime::take_optional(
+                    &mut object,
+                    "business_addition_desc",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(
+                &mut object,
+                "organization_type",
+                &self.organization_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "finance_institution",
+                &self.finance_institution,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "business_license_info",
+                &self.business_license_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "finance_institution_info",
+                &self.finance_institution_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "id_holder_type",
+                &self.id_holder_type,
+            );
+            crate::runtime::put_optional(&mut object, "id_doc_type", &self.id_doc_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "authorize_letter_copy",
+                &self.authorize_letter_copy,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "id_card_info",
+                &self.id_card_info,
+            );
+            crate::runtime::put_optional(&mut object, "id_doc_info", &self.id_doc_info);
+            crate::runtime::put_optional(&mut object, "owner", &self.owner);
+            crate::runtime::put_optional(
+                &mut object,
+                "ubo_info_list",
+                &self.ubo_info_list,
+            );
+            crate::runtime::put(&mut object, "account_info", &self.account_info);
+            crate::runtime::put(&mut object, "contact_info", &self.contact_info);
+            crate::runtime::put(&mut object, "sales_scene_info", &self.sales_scene_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "settlement_info",
+                &self.settlement_info,
+            );
+            crate::runtime::put(
+                &mut object,
+                "merchant_shortname",
+                &self.merchant_shortname,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "qualifications",
+                &self.qualifications,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "business_addition_pics",
+                &self.business_addition_pics,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "business_addition_desc",
+                &self.business_addition_desc,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -131,23 +297,21 @@ pub mod post {
     pub struct RequestBuilder {
         wechatpay_serial: Option<String>,
         out_request_no: Option<String>,
-        organization_type: Option<crate::v3::ecommerce::types::OrganizationType>,
+        organization_type: Option<OrganizationType>,
         finance_institution: Option<bool>,
-        business_license_info: Option<
-            crate::v3::ecommerce::types::BusinessLicenseInfoBuilder,
-        >,
-        finance_institution_info: Option<crate::types::FinanceInstitutionInfoBuilder>,
-        id_holder_type: Option<crate::types::IdHolderType>,
-        id_doc_type: Option<crate::types::IdDocType>,
+        business_license_info: Option<BusinessLicenseInfoBuilder>,
+        finance_institution_info: Option<FinanceInstitutionInfoBuilder>,
+        id_holder_type: Option<IdHolderType>,
+        id_doc_type: Option<IdDocType>,
         authorize_letter_copy: Option<String>,
-        id_card_info: Option<crate::v3::ecommerce::applyments::post::IdCardInfoBuilder>,
-        id_doc_info: Option<crate::v3::ecommerce::applyments::post::IdDocInfoBuilder>,
+        id_card_info: Option<IdCardInfoBuilder>,
+        id_doc_info: Option<IdDocInfoBuilder>,
         owner: Option<bool>,
-        ubo_info_list: Option<Vec<crate::types::UboInfoListBuilder>>,
-        account_info: Option<crate::v3::ecommerce::applyments::post::AccountInfoBuilder>,
-        contact_info: Option<crate::v3::ecommerce::applyments::post::ContactInfoBuilder>,
-        sales_scene_info: Option<crate::v3::ecommerce::types::SalesSceneInfoBuilder>,
-        settlement_info: Option<crate::v3::ecommerce::types::SettlementInfoBuilder>,
+        ubo_info_list: Option<Vec<UboInfoListBuilder>>,
+        account_info: Option<AccountInfoBuilder>,
+        contact_info: Option<ContactInfoBuilder>,
+        sales_scene_info: Option<SalesSceneInfoBuilder>,
+        settlement_info: Option<SettlementInfoBuilder>,
         merchant_shortname: Option<String>,
         qualifications: Option<Vec<String>>,
         business_addition_pics: Option<Vec<String>>,
@@ -175,18 +339,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the entity.
-        pub fn organization_type(
-            mut self,
-            value: impl Into<crate::v3::ecommerce::types::OrganizationType>,
-        ) -> Self {
+        pub fn organization_type(mut self, value: impl Into<OrganizationType>) -> Self {
             self.organization_type = Some(value.into());
             self
         }
         /// Sets or clears [`organization_type`](Self::organization_type) with a built value.
-        pub fn set_organization_type(
-            mut self,
-            value: Option<crate::v3::ecommerce::types::OrganizationType>,
-        ) -> Self {
+        pub fn set_organization_type(mut self, value: Option<OrganizationType>) -> Self {
             self.organization_type = value;
             self
         }
@@ -205,7 +363,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn business_license_info(
             mut self,
-            value: impl Into<crate::v3::ecommerce::types::BusinessLicenseInfoBuilder>,
+            value: impl Into<BusinessLicenseInfoBuilder>,
         ) -> Self {
             self.business_license_info = Some(value.into());
             self
@@ -213,7 +371,7 @@ pub mod post {
         /// Sets or clears [`business_license_info`](Self::business_license_info) with a built value.
         pub fn set_business_license_info(
             mut self,
-            value: Option<crate::v3::ecommerce::types::BusinessLicenseInfo>,
+            value: Option<BusinessLicenseInfo>,
         ) -> Self {
             self.business_license_info = value.map(Into::into);
             self
@@ -223,7 +381,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn finance_institution_info(
             mut self,
-            value: impl Into<crate::types::FinanceInstitutionInfoBuilder>,
+            value: impl Into<FinanceInstitutionInfoBuilder>,
         ) -> Self {
             self.finance_institution_info = Some(value.into());
             self
@@ -231,37 +389,28 @@ pub mod post {
         /// Sets or clears [`finance_institution_info`](Self::finance_institution_info) with a built value.
         pub fn set_finance_institution_info(
             mut self,
-            value: Option<crate::types::FinanceInstitutionInfo>,
+            value: Option<FinanceInstitutionInfo>,
         ) -> Self {
             self.finance_institution_info = value.map(Into::into);
             self
         }
         /// Who holds the identity document.
-        pub fn id_holder_type(
-            mut self,
-            value: impl Into<crate::types::IdHolderType>,
-        ) -> Self {
+        pub fn id_holder_type(mut self, value: impl Into<IdHolderType>) -> Self {
             self.id_holder_type = Some(value.into());
             self
         }
         /// Sets or clears [`id_holder_type`](Self::id_holder_type) with a built value.
-        pub fn set_id_holder_type(
-            mut self,
-            value: Option<crate::types::IdHolderType>,
-        ) -> Self {
+        pub fn set_id_holder_type(mut self, value: Option<IdHolderType>) -> Self {
             self.id_holder_type = value;
             self
         }
         /// Type of the identity document.
-        pub fn id_doc_type(mut self, value: impl Into<crate::types::IdDocType>) -> Self {
+        pub fn id_doc_type(mut self, value: impl Into<IdDocType>) -> Self {
             self.id_doc_type = Some(value.into());
             self
         }
         /// Sets or clears [`id_doc_type`](Self::id_doc_type) with a built value.
-        pub fn set_id_doc_type(
-            mut self,
-            value: Option<crate::types::IdDocType>,
-        ) -> Self {
+        pub fn set_id_doc_type(mut self, value: Option<IdDocType>) -> Self {
             self.id_doc_type = value;
             self
         }
@@ -278,36 +427,24 @@ pub mod post {
         /// ID card information of the operator or legal representative.
         ///
         /// Takes the builder or a built value.
-        pub fn id_card_info(
-            mut self,
-            value: impl Into<crate::v3::ecommerce::applyments::post::IdCardInfoBuilder>,
-        ) -> Self {
+        pub fn id_card_info(mut self, value: impl Into<IdCardInfoBuilder>) -> Self {
             self.id_card_info = Some(value.into());
             self
         }
         /// Sets or clears [`id_card_info`](Self::id_card_info) with a built value.
-        pub fn set_id_card_info(
-            mut self,
-            value: Option<crate::v3::ecommerce::applyments::post::IdCardInfo>,
-        ) -> Self {
+        pub fn set_id_card_info(mut self, value: Option<IdCardInfo>) -> Self {
             self.id_card_info = value.map(Into::into);
             self
         }
         /// Information about another type of identity document of the operator or legal representative.
         ///
         /// Takes the builder or a built value.
-        pub fn id_doc_info(
-            mut self,
-            value: impl Into<crate::v3::ecommerce::applyments::post::IdDocInfoBuilder>,
-        ) -> Self {
+        pub fn id_doc_info(mut self, value: impl Into<IdDocInfoBuilder>) -> Self {
             self.id_doc_info = Some(value.into());
             self
         }
         /// Sets or clears [`id_doc_info`](Self::id_doc_info) with a built value.
-        pub fn set_id_doc_info(
-            mut self,
-            value: Option<crate::v3::ecommerce::applyments::post::IdDocInfo>,
-        ) -> Self {
+        pub fn set_id_doc_info(mut self, value: Option<IdDocInfo>) -> Self {
             self.id_doc_info = value.map(Into::into);
             self
         }
@@ -324,18 +461,12 @@ pub mod post {
         /// Ultimate beneficial owners.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn ubo_info_list(
-            mut self,
-            item: impl Into<crate::types::UboInfoListBuilder>,
-        ) -> Self {
+        pub fn ubo_info_list(mut self, item: impl Into<UboInfoListBuilder>) -> Self {
             self.ubo_info_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`ubo_info_list`](Self::ubo_info_list) with a built value.
-        pub fn set_ubo_info_list(
-            mut self,
-            value: Option<Vec<crate::types::UboInfoList>>,
-        ) -> Self {
+        pub fn set_ubo_info_list(mut self, value: Option<Vec<UboInfoList>>) -> Self {
             self.ubo_info_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -343,36 +474,24 @@ pub mod post {
         /// **Required.** Account information.
         ///
         /// Takes the builder or a built value.
-        pub fn account_info(
-            mut self,
-            value: impl Into<crate::v3::ecommerce::applyments::post::AccountInfoBuilder>,
-        ) -> Self {
+        pub fn account_info(mut self, value: impl Into<AccountInfoBuilder>) -> Self {
             self.account_info = Some(value.into());
             self
         }
         /// Sets or clears [`account_info`](Self::account_info) with a built value.
-        pub fn set_account_info(
-            mut self,
-            value: Option<crate::v3::ecommerce::applyments::post::AccountInfo>,
-        ) -> Self {
+        pub fn set_account_info(mut self, value: Option<AccountInfo>) -> Self {
             self.account_info = value.map(Into::into);
             self
         }
         /// **Required.** Information about the contact person (super administrator).
         ///
         /// Takes the builder or a built value.
-        pub fn contact_info(
-            mut self,
-            value: impl Into<crate::v3::ecommerce::applyments::post::ContactInfoBuilder>,
-        ) -> Self {
+        pub fn contact_info(mut self, value: impl Into<ContactInfoBuilder>) -> Self {
             self.contact_info = Some(value.into());
             self
         }
         /// Sets or clears [`contact_info`](Self::contact_info) with a built value.
-        pub fn set_contact_info(
-            mut self,
-            value: Option<crate::v3::ecommerce::applyments::post::ContactInfo>,
-        ) -> Self {
+        pub fn set_contact_info(mut self, value: Option<ContactInfo>) -> Self {
             self.contact_info = value.map(Into::into);
             self
         }
@@ -381,16 +500,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn sales_scene_info(
             mut self,
-            value: impl Into<crate::v3::ecommerce::types::SalesSceneInfoBuilder>,
+            value: impl Into<SalesSceneInfoBuilder>,
         ) -> Self {
             self.sales_scene_info = Some(value.into());
             self
         }
         /// Sets or clears [`sales_scene_info`](Self::sales_scene_info) with a built value.
-        pub fn set_sales_scene_info(
-            mut self,
-            value: Option<crate::v3::ecommerce::types::SalesSceneInfo>,
-        ) -> Self {
+        pub fn set_sales_scene_info(mut self, value: Option<SalesSceneInfo>) -> Self {
             self.sales_scene_info = value.map(Into::into);
             self
         }
@@ -399,16 +515,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn settlement_info(
             mut self,
-            value: impl Into<crate::v3::ecommerce::types::SettlementInfoBuilder>,
+            value: impl Into<SettlementInfoBuilder>,
         ) -> Self {
             self.settlement_info = Some(value.into());
             self
         }
         /// Sets or clears [`settlement_info`](Self::settlement_info) with a built value.
-        pub fn set_settlement_info(
-            mut self,
-            value: Option<crate::v3::ecommerce::types::SettlementInfo>,
-        ) -> Self {
+        pub fn set_settlement_info(mut self, value: Option<SettlementInfo>) -> Self {
             self.settlement_info = value.map(Into::into);
             self
         }
@@ -626,7 +739,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::ecommerce::types::ApplymentsResponse as Response;
@@ -658,35 +772,107 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Account information.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AccountInfo {
         /// Type of the bank account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub bank_account_type: Option<crate::v3::ecommerce::types::BankAccountType>,
+        pub bank_account_type: Option<BankAccountType>,
         /// Bank where the account is opened.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub account_bank: Option<String>,
         /// Name of the account holder.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub account_name: Option<crate::runtime::Sensitive>,
         /// Province and city code of the bank branch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_address_code: Option<String>,
         /// Bank branch code (CNAPS).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_branch_id: Option<String>,
         /// Name of the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_name: Option<String>,
         /// Bank account number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub account_number: Option<crate::runtime::Sensitive>,
     }
+    impl crate::runtime::FromJson for AccountInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AccountInfo {
+                bank_account_type: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_account_type",
+                    at,
+                )?,
+                account_bank: crate::runtime::take_optional(
+                    &mut object,
+                    "account_bank",
+                    at,
+                )?,
+                account_name: crate::runtime::take_optional(
+                    &mut object,
+                    "account_name",
+                    at,
+                )?,
+                bank_address_code: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_address_code",
+                    at,
+                )?,
+                bank_branch_id: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_branch_id",
+                    at,
+                )?,
+                bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+                account_number: crate::runtime::take_optional(
+                    &mut object,
+                    "account_number",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AccountInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_account_type",
+                &self.bank_account_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "account_bank",
+                &self.account_bank,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "account_name",
+                &self.account_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_address_code",
+                &self.bank_address_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_branch_id",
+                &self.bank_branch_id,
+            );
+            crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "account_number",
+                &self.account_number,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AccountInfo);
     impl AccountInfo {
         /// A builder; see its setters.
         pub fn builder() -> AccountInfoBuilder {
@@ -696,7 +882,7 @@ pub mod post {
     /// Builds a [`AccountInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct AccountInfoBuilder {
-        bank_account_type: Option<crate::v3::ecommerce::types::BankAccountType>,
+        bank_account_type: Option<BankAccountType>,
         account_bank: Option<String>,
         account_name: Option<crate::runtime::Sensitive>,
         bank_address_code: Option<String>,
@@ -706,18 +892,12 @@ pub mod post {
     }
     impl AccountInfoBuilder {
         /// Type of the bank account.
-        pub fn bank_account_type(
-            mut self,
-            value: impl Into<crate::v3::ecommerce::types::BankAccountType>,
-        ) -> Self {
+        pub fn bank_account_type(mut self, value: impl Into<BankAccountType>) -> Self {
             self.bank_account_type = Some(value.into());
             self
         }
         /// Sets or clears [`bank_account_type`](Self::bank_account_type) with a built value.
-        pub fn set_bank_account_type(
-            mut self,
-            value: Option<crate::v3::ecommerce::types::BankAccountType>,
-        ) -> Self {
+        pub fn set_bank_account_type(mut self, value: Option<BankAccountType>) -> Self {
             self.bank_account_type = value;
             self
         }
@@ -837,46 +1017,153 @@ pub mod post {
         }
     }
     /// Information about the contact person (super administrator).
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ContactInfo {
         /// Type of the super administrator.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub contact_type: Option<crate::v3::ecommerce::types::ContactType>,
+        pub contact_type: Option<ContactType>,
         /// Name of the contact person.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contact_name: Option<crate::runtime::Sensitive>,
         /// Type of the contact's identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub contact_id_doc_type: Option<crate::types::ContactIdDocType>,
+        pub contact_id_doc_type: Option<ContactIdDocType>,
         /// ID card number of the super administrator.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contact_id_card_number: Option<crate::runtime::Sensitive>,
         /// Media ID of the photo of the front of the contact's identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contact_id_doc_copy: Option<String>,
         /// Media ID of the photo of the back of the contact's identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contact_id_doc_copy_back: Option<String>,
         /// Start of the validity period of the contact's identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contact_period_begin: Option<String>,
         /// End of the validity period of the contact's identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contact_period_end: Option<String>,
         /// Media ID of the letter authorizing the contact to handle the business.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_authorization_letter: Option<String>,
         /// Mobile phone number of the contact person.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mobile_phone: Option<crate::runtime::Sensitive>,
     }
+    impl crate::runtime::FromJson for ContactInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ContactInfo {
+                contact_type: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_type",
+                    at,
+                )?,
+                contact_name: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_name",
+                    at,
+                )?,
+                contact_id_doc_type: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_id_doc_type",
+                    at,
+                )?,
+                contact_id_card_number: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_id_card_number",
+                    at,
+                )?,
+                contact_id_doc_copy: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_id_doc_copy",
+                    at,
+                )?,
+                contact_id_doc_copy_back: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_id_doc_copy_back",
+                    at,
+                )?,
+                contact_period_begin: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_period_begin",
+                    at,
+                )?,
+                contact_period_end: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_period_end",
+                    at,
+                )?,
+                business_authorization_letter: crate::runtime::take_optional(
+                    &mut object,
+                    "business_authorization_letter",
+                    at,
+                )?,
+                mobile_phone: crate::runtime::take_optional(
+                    &mut object,
+                    "mobile_phone",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ContactInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_type",
+                &self.contact_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_name",
+                &self.contact_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_id_doc_type",
+                &self.contact_id_doc_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_id_card_number",
+                &self.contact_id_card_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_id_doc_copy",
+                &self.contact_id_doc_copy,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_id_doc_copy_back",
+                &self.contact_id_doc_copy_back,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_period_begin",
+                &self.contact_period_begin,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_period_end",
+                &self.contact_period_end,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "business_authorization_letter",
+                &self.business_authorization_letter,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "mobile_phone",
+                &self.mobile_phone,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ContactInfo);
     impl ContactInfo {
         /// A builder; see its setters.
         pub fn builder() -> ContactInfoBuilder {
@@ -886,9 +1173,9 @@ pub mod post {
     /// Builds a [`ContactInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct ContactInfoBuilder {
-        contact_type: Option<crate::v3::ecommerce::types::ContactType>,
+        contact_type: Option<ContactType>,
         contact_name: Option<crate::runtime::Sensitive>,
-        contact_id_doc_type: Option<crate::types::ContactIdDocType>,
+        contact_id_doc_type: Option<ContactIdDocType>,
         contact_id_card_number: Option<crate::runtime::Sensitive>,
         contact_id_doc_copy: Option<String>,
         contact_id_doc_copy_back: Option<String>,
@@ -899,18 +1186,12 @@ pub mod post {
     }
     impl ContactInfoBuilder {
         /// Type of the super administrator.
-        pub fn contact_type(
-            mut self,
-            value: impl Into<crate::v3::ecommerce::types::ContactType>,
-        ) -> Self {
+        pub fn contact_type(mut self, value: impl Into<ContactType>) -> Self {
             self.contact_type = Some(value.into());
             self
         }
         /// Sets or clears [`contact_type`](Self::contact_type) with a built value.
-        pub fn set_contact_type(
-            mut self,
-            value: Option<crate::v3::ecommerce::types::ContactType>,
-        ) -> Self {
+        pub fn set_contact_type(mut self, value: Option<ContactType>) -> Self {
             self.contact_type = value;
             self
         }
@@ -935,7 +1216,7 @@ pub mod post {
         /// Type of the contact's identity document.
         pub fn contact_id_doc_type(
             mut self,
-            value: impl Into<crate::types::ContactIdDocType>,
+            value: impl Into<ContactIdDocType>,
         ) -> Self {
             self.contact_id_doc_type = Some(value.into());
             self
@@ -943,7 +1224,7 @@ pub mod post {
         /// Sets or clears [`contact_id_doc_type`](Self::contact_id_doc_type) with a built value.
         pub fn set_contact_id_doc_type(
             mut self,
-            value: Option<crate::types::ContactIdDocType>,
+            value: Option<ContactIdDocType>,
         ) -> Self {
             self.contact_id_doc_type = value;
             self
@@ -1086,32 +1367,103 @@ pub mod post {
         }
     }
     /// ID card information of the operator or legal representative.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct IdCardInfo {
         /// Media ID of the photo of the portrait side of the ID card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id_card_copy: Option<String>,
         /// Media ID of the photo of the national-emblem side of the ID card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id_card_national: Option<String>,
         /// Name on the ID card.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id_card_name: Option<crate::runtime::Sensitive>,
         /// ID card number of the person.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id_card_number: Option<crate::runtime::Sensitive>,
         /// `id_card_valid_time_begin`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id_card_valid_time_begin: Option<String>,
         /// `id_card_valid_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id_card_valid_time: Option<String>,
     }
+    impl crate::runtime::FromJson for IdCardInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(IdCardInfo {
+                id_card_copy: crate::runtime::take_optional(
+                    &mut object,
+                    "id_card_copy",
+                    at,
+                )?,
+                id_card_national: crate::runtime::take_optional(
+                    &mut object,
+                    "id_card_national",
+                    at,
+                )?,
+                id_card_name: crate::runtime::take_optional(
+                    &mut object,
+                    "id_card_name",
+                    at,
+                )?,
+                id_card_number: crate::runtime::take_optional(
+                    &mut object,
+                    "id_card_number",
+                    at,
+                )?,
+                id_card_valid_time_begin: crate::runtime::take_optional(
+                    &mut object,
+                    "id_card_valid_time_begin",
+                    at,
+                )?,
+                id_card_valid_time: crate::runtime::take_optional(
+                    &mut object,
+                    "id_card_valid_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for IdCardInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "id_card_copy",
+                &self.id_card_copy,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "id_card_national",
+                &self.id_card_national,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "id_card_name",
+                &self.id_card_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "id_card_number",
+                &self.id_card_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "id_card_valid_time_begin",
+                &self.id_card_valid_time_begin,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "id_card_valid_time",
+                &self.id_card_valid_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(IdCardInfo);
     impl IdCardInfo {
         /// A builder; see its setters.
         pub fn builder() -> IdCardInfoBuilder {
@@ -1243,32 +1595,95 @@ pub mod post {
         }
     }
     /// Information about another type of identity document of the operator or legal representative.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct IdDocInfo {
         /// Name on the identity document.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id_doc_name: Option<crate::runtime::Sensitive>,
         /// Number of the identity document.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id_doc_number: Option<crate::runtime::Sensitive>,
         /// Media ID of the photo of the front of the identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id_doc_copy: Option<String>,
         /// Media ID of the photo of the back of the identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id_doc_copy_back: Option<String>,
         /// Start of the validity period of the identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub doc_period_begin: Option<String>,
         /// End of the validity period of the identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub doc_period_end: Option<String>,
     }
+    impl crate::runtime::FromJson for IdDocInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(IdDocInfo {
+                id_doc_name: crate::runtime::take_optional(
+                    &mut object,
+                    "id_doc_name",
+                    at,
+                )?,
+                id_doc_number: crate::runtime::take_optional(
+                    &mut object,
+                    "id_doc_number",
+                    at,
+                )?,
+                id_doc_copy: crate::runtime::take_optional(
+                    &mut object,
+                    "id_doc_copy",
+                    at,
+                )?,
+                id_doc_copy_back: crate::runtime::take_optional(
+                    &mut object,
+                    "id_doc_copy_back",
+                    at,
+                )?,
+                doc_period_begin: crate::runtime::take_optional(
+                    &mut object,
+                    "doc_period_begin",
+                    at,
+                )?,
+                doc_period_end: crate::runtime::take_optional(
+                    &mut object,
+                    "doc_period_end",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for IdDocInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "id_doc_name", &self.id_doc_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "id_doc_number",
+                &self.id_doc_number,
+            );
+            crate::runtime::put_optional(&mut object, "id_doc_copy", &self.id_doc_copy);
+            crate::runtime::put_optional(
+                &mut object,
+                "id_doc_copy_back",
+                &self.id_doc_copy_back,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "doc_period_begin",
+                &self.doc_period_begin,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "doc_period_end",
+                &self.doc_period_end,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(IdDocInfo);
     impl IdDocInfo {
         /// A builder; see its setters.
         pub fn builder() -> IdDocInfoBuilder {

@@ -21,26 +21,44 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::types::OrganizationType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Type of the entity.
-        #[serde(rename = "query.organization_type")]
-        pub organization_type: crate::types::OrganizationType,
+        pub organization_type: OrganizationType,
         /// Number of the certificate.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(rename = "query.cert_number")]
         pub cert_number: crate::runtime::Sensitive,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial")]
         pub wechatpay_serial: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                organization_type: crate::runtime::take(
+                    &mut object,
+                    "query.organization_type",
+                    at,
+                )?,
+                cert_number: crate::runtime::take(&mut object, "query.cert_number", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -51,7 +69,7 @@ pub mod get {
     /// Builds a [`Request`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
-        organization_type: Option<crate::types::OrganizationType>,
+        organization_type: Option<OrganizationType>,
         cert_number: Option<crate::runtime::Sensitive>,
         limit: Option<i64>,
         offset: Option<i64>,
@@ -59,18 +77,12 @@ pub mod get {
     }
     impl RequestBuilder {
         /// **Required.** Type of the entity.
-        pub fn organization_type(
-            mut self,
-            value: impl Into<crate::types::OrganizationType>,
-        ) -> Self {
+        pub fn organization_type(mut self, value: impl Into<OrganizationType>) -> Self {
             self.organization_type = Some(value.into());
             self
         }
         /// Sets or clears [`organization_type`](Self::organization_type) with a built value.
-        pub fn set_organization_type(
-            mut self,
-            value: Option<crate::types::OrganizationType>,
-        ) -> Self {
+        pub fn set_organization_type(mut self, value: Option<OrganizationType>) -> Self {
             self.organization_type = value;
             self
         }
@@ -226,7 +238,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -236,6 +248,37 @@ pub mod get {
         /// Time the agreement or plan was signed.
         pub sign_time: String,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                merchant_shortname: crate::runtime::take(
+                    &mut object,
+                    "merchant_shortname",
+                    at,
+                )?,
+                sign_time: crate::runtime::take(&mut object, "sign_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(
+                &mut object,
+                "merchant_shortname",
+                &self.merchant_shortname,
+            );
+            crate::runtime::put(&mut object, "sign_time", &self.sign_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -263,11 +306,11 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// List of the result records.
-        pub data: Vec<crate::v3::ecommerce::subject_sub_merchants::get::Data>,
+        pub data: Vec<Data>,
         /// Pagination offset: where the requested page starts.
         pub offset: i64,
         /// Maximum number of items to return in one page.
@@ -275,6 +318,31 @@ pub mod get {
         /// Total number of items.
         pub total_count: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                data: crate::runtime::take(&mut object, "data", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -282,7 +350,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::ecommerce::subject_sub_merchants::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "offset",

@@ -74,7 +74,7 @@ crate::runtime::string_enum!(Account);
 /// The response.
 ///
 /// Shared by `GET /v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id} response`, `GET /v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AccountApplyCancelWithdrawApplymentIdResponse {
     /// WeChat Pay ID of the application.
@@ -82,32 +82,99 @@ pub struct AccountApplyCancelWithdrawApplymentIdResponse {
     /// The merchant's own request or application number for this operation, used to make it idempotent.
     pub out_request_no: String,
     /// State of the cancellation.
-    pub cancel_state: crate::v3::ecommerce::types::CancelState,
+    pub cancel_state: CancelState,
     /// `cancel_state_description`
     pub cancel_state_description: String,
     /// Whether the funds are withdrawn.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub withdraw: Option<crate::v3::ecommerce::types::Withdraw>,
+    pub withdraw: Option<Withdraw>,
     /// `withdraw_state`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub withdraw_state: Option<crate::v3::ecommerce::types::WithdrawState>,
+    pub withdraw_state: Option<WithdrawState>,
     /// `account_withdraw_result`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_withdraw_result: Option<
-        Vec<crate::v3::ecommerce::types::AccountWithdrawResult>,
-    >,
+    pub account_withdraw_result: Option<Vec<AccountWithdrawResult>>,
     /// Time the record was last modified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modify_time: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
     pub sub_mchid: String,
     /// Account information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_info: Option<Vec<crate::v3::ecommerce::types::AccountInfo>>,
+    pub account_info: Option<Vec<AccountInfo>>,
     /// `confirm_cancel`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confirm_cancel: Option<crate::v3::ecommerce::types::ConfirmCancel>,
+    pub confirm_cancel: Option<ConfirmCancel>,
 }
+impl crate::runtime::FromJson for AccountApplyCancelWithdrawApplymentIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AccountApplyCancelWithdrawApplymentIdResponse {
+            applyment_id: crate::runtime::take(&mut object, "applyment_id", at)?,
+            out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            cancel_state: crate::runtime::take(&mut object, "cancel_state", at)?,
+            cancel_state_description: crate::runtime::take(
+                &mut object,
+                "cancel_state_description",
+                at,
+            )?,
+            withdraw: crate::runtime::take_optional(&mut object, "withdraw", at)?,
+            withdraw_state: crate::runtime::take_optional(
+                &mut object,
+                "withdraw_state",
+                at,
+            )?,
+            account_withdraw_result: crate::runtime::take_optional(
+                &mut object,
+                "account_withdraw_result",
+                at,
+            )?,
+            modify_time: crate::runtime::take_optional(&mut object, "modify_time", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            account_info: crate::runtime::take_optional(
+                &mut object,
+                "account_info",
+                at,
+            )?,
+            confirm_cancel: crate::runtime::take_optional(
+                &mut object,
+                "confirm_cancel",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AccountApplyCancelWithdrawApplymentIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "applyment_id", &self.applyment_id);
+        crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+        crate::runtime::put(&mut object, "cancel_state", &self.cancel_state);
+        crate::runtime::put(
+            &mut object,
+            "cancel_state_description",
+            &self.cancel_state_description,
+        );
+        crate::runtime::put_optional(&mut object, "withdraw", &self.withdraw);
+        crate::runtime::put_optional(
+            &mut object,
+            "withdraw_state",
+            &self.withdraw_state,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "account_withdraw_result",
+            &self.account_withdraw_result,
+        );
+        crate::runtime::put_optional(&mut object, "modify_time", &self.modify_time);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "account_info", &self.account_info);
+        crate::runtime::put_optional(
+            &mut object,
+            "confirm_cancel",
+            &self.confirm_cancel,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AccountApplyCancelWithdrawApplymentIdResponse);
 impl crate::runtime::Schema for AccountApplyCancelWithdrawApplymentIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -157,7 +224,7 @@ impl crate::runtime::Schema for AccountApplyCancelWithdrawApplymentIdResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::ecommerce::types::AccountWithdrawResult as crate::runtime::Schema>::FIELDS,
+            fields: <AccountWithdrawResult as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "modify_time",
@@ -178,63 +245,22 @@ impl crate::runtime::Schema for AccountApplyCancelWithdrawApplymentIdResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::ecommerce::types::AccountInfo as crate::runtime::Schema>::FIELDS,
+            fields: <AccountInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "confirm_cancel",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::ecommerce::types::ConfirmCancel as crate::runtime::Schema>::FIELDS,
+            fields: <ConfirmCancel as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse for AccountApplyCancelWithdrawApplymentIdResponse {}
-/// State of the cancellation.
-///
-/// Shared by `GET /v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no} response.cancel_state`, `POST /v3/ecommerce/account/cancel-applications response.cancel_state`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AccountCancelApplicationsCancelState {
-    /// `REVIEWING`
-    Reviewing,
-    /// `REJECTED`
-    Rejected,
-    /// `CANCEL_SUCCESS`
-    CancelSuccess,
-    /// A value the documentation does not list (yet), kept as received.
-    Unknown(crate::UnknownValue),
-}
-impl AccountCancelApplicationsCancelState {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            AccountCancelApplicationsCancelState::Reviewing => "REVIEWING",
-            AccountCancelApplicationsCancelState::Rejected => "REJECTED",
-            AccountCancelApplicationsCancelState::CancelSuccess => "CANCEL_SUCCESS",
-            AccountCancelApplicationsCancelState::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for AccountCancelApplicationsCancelState {
-    fn from(value: &str) -> Self {
-        match value {
-            "REVIEWING" => AccountCancelApplicationsCancelState::Reviewing,
-            "REJECTED" => AccountCancelApplicationsCancelState::Rejected,
-            "CANCEL_SUCCESS" => AccountCancelApplicationsCancelState::CancelSuccess,
-            other => {
-                AccountCancelApplicationsCancelState::Unknown(
-                    crate::UnknownValue(other.to_owned()),
-                )
-            }
-        }
-    }
-}
-crate::runtime::string_enum!(AccountCancelApplicationsCancelState);
 /// The response.
 ///
 /// Shared by `GET /v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no} response`, `POST /v3/ecommerce/account/cancel-applications response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AccountCancelApplicationsResponse {
     /// The merchant's own application number.
@@ -242,17 +268,47 @@ pub struct AccountCancelApplicationsResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
     pub sub_mchid: String,
     /// Why the request was rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reject_reason: Option<String>,
     /// State of the cancellation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cancel_state: Option<
-        crate::v3::ecommerce::types::AccountCancelApplicationsCancelState,
-    >,
+    pub cancel_state: Option<AccountCancelApplicationsResponseCancelState>,
     /// Time the record was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_time: Option<String>,
 }
+impl crate::runtime::FromJson for AccountCancelApplicationsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AccountCancelApplicationsResponse {
+            out_apply_no: crate::runtime::take(&mut object, "out_apply_no", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            reject_reason: crate::runtime::take_optional(
+                &mut object,
+                "reject_reason",
+                at,
+            )?,
+            cancel_state: crate::runtime::take_optional(
+                &mut object,
+                "cancel_state",
+                at,
+            )?,
+            update_time: crate::runtime::take_optional(&mut object, "update_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AccountCancelApplicationsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_apply_no", &self.out_apply_no);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "reject_reason", &self.reject_reason);
+        crate::runtime::put_optional(&mut object, "cancel_state", &self.cancel_state);
+        crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AccountCancelApplicationsResponse);
 impl crate::runtime::Schema for AccountCancelApplicationsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -293,17 +349,85 @@ impl crate::runtime::Schema for AccountCancelApplicationsResponse {
     ];
 }
 impl crate::runtime::JsonResponse for AccountCancelApplicationsResponse {}
+/// State of the cancellation.
+///
+/// Shared by `GET /v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no} response.cancel_state`, `POST /v3/ecommerce/account/cancel-applications response.cancel_state`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccountCancelApplicationsResponseCancelState {
+    /// `REVIEWING`
+    Reviewing,
+    /// `REJECTED`
+    Rejected,
+    /// `CANCEL_SUCCESS`
+    CancelSuccess,
+    /// A value the documentation does not list (yet), kept as received.
+    Unknown(crate::UnknownValue),
+}
+impl AccountCancelApplicationsResponseCancelState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            AccountCancelApplicationsResponseCancelState::Reviewing => "REVIEWING",
+            AccountCancelApplicationsResponseCancelState::Rejected => "REJECTED",
+            AccountCancelApplicationsResponseCancelState::CancelSuccess => {
+                "CANCEL_SUCCESS"
+            }
+            AccountCancelApplicationsResponseCancelState::Unknown(value) => {
+                value.as_str()
+            }
+        }
+    }
+}
+impl From<&str> for AccountCancelApplicationsResponseCancelState {
+    fn from(value: &str) -> Self {
+        match value {
+            "REVIEWING" => AccountCancelApplicationsResponseCancelState::Reviewing,
+            "REJECTED" => AccountCancelApplicationsResponseCancelState::Rejected,
+            "CANCEL_SUCCESS" => {
+                AccountCancelApplicationsResponseCancelState::CancelSuccess
+            }
+            other => {
+                AccountCancelApplicationsResponseCancelState::Unknown(
+                    crate::UnknownValue(other.to_owned()),
+                )
+            }
+        }
+    }
+}
+crate::runtime::string_enum!(AccountCancelApplicationsResponseCancelState);
 /// Account information.
 ///
 /// Shared by `GET /v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id} response.account_info`, `GET /v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no} response.account_info`, `GET /v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid} response.account_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AccountInfo {
     /// Type of the sub-account the money leaves from.
-    pub out_account_type: crate::v3::ecommerce::types::OutAccountType,
+    pub out_account_type: OutAccountType,
     /// Amount in the smallest unit of the currency (fen for CNY).
     pub amount: i64,
 }
+impl crate::runtime::FromJson for AccountInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AccountInfo {
+            out_account_type: crate::runtime::take(&mut object, "out_account_type", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AccountInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_account_type", &self.out_account_type);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AccountInfo);
 impl crate::runtime::Schema for AccountInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -326,16 +450,43 @@ impl crate::runtime::JsonResponse for AccountInfo {}
 /// `account_withdraw_result`
 ///
 /// Shared by `GET /v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id} response.account_withdraw_result`, `GET /v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no} response.account_withdraw_result`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AccountWithdrawResult {
     /// Type of the sub-account the money leaves from.
-    pub out_account_type: crate::v3::ecommerce::types::OutAccountType,
+    pub out_account_type: OutAccountType,
     /// Payment state.
-    pub pay_state: crate::v3::ecommerce::types::PayState,
+    pub pay_state: PayState,
     /// Additional description of the state.
     pub state_description: String,
 }
+impl crate::runtime::FromJson for AccountWithdrawResult {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AccountWithdrawResult {
+            out_account_type: crate::runtime::take(&mut object, "out_account_type", at)?,
+            pay_state: crate::runtime::take(&mut object, "pay_state", at)?,
+            state_description: crate::runtime::take(
+                &mut object,
+                "state_description",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AccountWithdrawResult {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_account_type", &self.out_account_type);
+        crate::runtime::put(&mut object, "pay_state", &self.pay_state);
+        crate::runtime::put(&mut object, "state_description", &self.state_description);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AccountWithdrawResult);
 impl crate::runtime::Schema for AccountWithdrawResult {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -365,7 +516,7 @@ impl crate::runtime::JsonResponse for AccountWithdrawResult {}
 /// Amount information of the sub-order.
 ///
 /// Shared by `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no} response.sub_orders.amount`, `POST /v3/ecommerce/combine-papay/transactions response.sub_orders.amount`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Amount {
     /// Total amount, in the smallest unit of the currency (fen for CNY).
@@ -373,12 +524,47 @@ pub struct Amount {
     /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
     pub currency: String,
     /// Amount the user paid in cash, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_amount: Option<i64>,
     /// Currency the user paid in, as an ISO 4217 code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_currency: Option<String>,
 }
+impl crate::runtime::FromJson for Amount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Amount {
+            total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+            payer_amount: crate::runtime::take_optional(
+                &mut object,
+                "payer_amount",
+                at,
+            )?,
+            payer_currency: crate::runtime::take_optional(
+                &mut object,
+                "payer_currency",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Amount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        crate::runtime::put_optional(&mut object, "payer_amount", &self.payer_amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "payer_currency",
+            &self.payer_currency,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Amount);
 impl crate::runtime::Schema for Amount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -415,14 +601,35 @@ impl crate::runtime::JsonResponse for Amount {}
 /// Funding accounts of the refund and the amount each contributes.
 ///
 /// Shared by `GET /v3/ecommerce/refunds/id/{refund_id} response.amount.from`, `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no} response.amount.from`, `POST /v3/ecommerce/refunds/apply json.amount.from`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AmountFrom {
     /// Type of the funding account that contributes to the refund.
-    pub account: crate::v3::ecommerce::types::Account,
+    pub account: Account,
     /// Amount contributed by this funding account, in fen.
     pub amount: crate::runtime::Number,
 }
+impl crate::runtime::FromJson for AmountFrom {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AmountFrom {
+            account: crate::runtime::take(&mut object, "account", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AmountFrom {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "account", &self.account);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AmountFrom);
 impl crate::runtime::Schema for AmountFrom {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -451,23 +658,17 @@ impl AmountFrom {
 /// Builds a [`AmountFrom`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct AmountFromBuilder {
-    account: Option<crate::v3::ecommerce::types::Account>,
+    account: Option<Account>,
     amount: Option<crate::runtime::Number>,
 }
 impl AmountFromBuilder {
     /// **Required.** Type of the funding account that contributes to the refund.
-    pub fn account(
-        mut self,
-        value: impl Into<crate::v3::ecommerce::types::Account>,
-    ) -> Self {
+    pub fn account(mut self, value: impl Into<Account>) -> Self {
         self.account = Some(value.into());
         self
     }
     /// Sets or clears [`account`](Self::account) with a built value.
-    pub fn set_account(
-        mut self,
-        value: Option<crate::v3::ecommerce::types::Account>,
-    ) -> Self {
+    pub fn set_account(mut self, value: Option<Account>) -> Self {
         self.account = value;
         self
     }
@@ -515,7 +716,7 @@ impl From<AmountFrom> for AmountFromBuilder {
 /// The response.
 ///
 /// Shared by `POST /v3/ecommerce/applyments/ response`, `POST /v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke response`, `POST /v3/ecommerce/applyments/submit-account-hosting-applyment response`, `POST /v3/ecommerce/applyments/{applyment_id}/revoke response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ApplymentsResponse {
     /// WeChat Pay ID of the application.
@@ -523,6 +724,27 @@ pub struct ApplymentsResponse {
     /// The merchant's own request or application number for this operation, used to make it idempotent.
     pub out_request_no: String,
 }
+impl crate::runtime::FromJson for ApplymentsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ApplymentsResponse {
+            applyment_id: crate::runtime::take(&mut object, "applyment_id", at)?,
+            out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ApplymentsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "applyment_id", &self.applyment_id);
+        crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ApplymentsResponse);
 impl crate::runtime::Schema for ApplymentsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -545,7 +767,7 @@ impl crate::runtime::JsonResponse for ApplymentsResponse {}
 /// Details of why the application was rejected.
 ///
 /// Shared by `GET /v3/ecommerce/applyments/out-request-no/{out_request_no} response.audit_detail`, `GET /v3/ecommerce/applyments/{applyment_id} response.audit_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AuditDetail {
     /// Name of the parameter.
@@ -553,6 +775,27 @@ pub struct AuditDetail {
     /// Why the request was rejected.
     pub reject_reason: String,
 }
+impl crate::runtime::FromJson for AuditDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AuditDetail {
+            param_name: crate::runtime::take(&mut object, "param_name", at)?,
+            reject_reason: crate::runtime::take(&mut object, "reject_reason", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AuditDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "param_name", &self.param_name);
+        crate::runtime::put(&mut object, "reject_reason", &self.reject_reason);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AuditDetail);
 impl crate::runtime::Schema for AuditDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -641,33 +884,91 @@ crate::runtime::string_enum!(BankAccountType);
 /// Information about the business licence or registration certificate.
 ///
 /// Shared by `POST /v3/ecommerce/applyments/ json.business_license_info`, `POST /v3/ecommerce/applyments/submit-account-hosting-applyment json.business_license_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BusinessLicenseInfo {
     /// Type of the certificate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cert_type: Option<crate::types::CertType>,
     /// `business_license_copy`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_license_copy: Option<String>,
     /// `business_license_number`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_license_number: Option<String>,
     /// Name of the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_name: Option<String>,
     /// Name of the legal representative.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legal_person: Option<String>,
     /// Registered address of the company.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company_address: Option<String>,
     /// `business_time`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business_time: Option<
-        crate::runtime::JsonEncoded<crate::v3::ecommerce::types::BusinessTime>,
-    >,
+    pub business_time: Option<crate::runtime::JsonEncoded<BusinessTime>>,
 }
+impl crate::runtime::FromJson for BusinessLicenseInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BusinessLicenseInfo {
+            cert_type: crate::runtime::take_optional(&mut object, "cert_type", at)?,
+            business_license_copy: crate::runtime::take_optional(
+                &mut object,
+                "business_license_copy",
+                at,
+            )?,
+            business_license_number: crate::runtime::take_optional(
+                &mut object,
+                "business_license_number",
+                at,
+            )?,
+            merchant_name: crate::runtime::take_optional(
+                &mut object,
+                "merchant_name",
+                at,
+            )?,
+            legal_person: crate::runtime::take_optional(
+                &mut object,
+                "legal_person",
+                at,
+            )?,
+            company_address: crate::runtime::take_optional(
+                &mut object,
+                "company_address",
+                at,
+            )?,
+            business_time: crate::runtime::take_optional(
+                &mut object,
+                "business_time",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BusinessLicenseInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "cert_type", &self.cert_type);
+        crate::runtime::put_optional(
+            &mut object,
+            "business_license_copy",
+            &self.business_license_copy,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "business_license_number",
+            &self.business_license_number,
+        );
+        crate::runtime::put_optional(&mut object, "merchant_name", &self.merchant_name);
+        crate::runtime::put_optional(&mut object, "legal_person", &self.legal_person);
+        crate::runtime::put_optional(
+            &mut object,
+            "company_address",
+            &self.company_address,
+        );
+        crate::runtime::put_optional(&mut object, "business_time", &self.business_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BusinessLicenseInfo);
 impl BusinessLicenseInfo {
     /// A builder; see its setters.
     pub fn builder() -> BusinessLicenseInfoBuilder {
@@ -683,7 +984,7 @@ pub struct BusinessLicenseInfoBuilder {
     merchant_name: Option<String>,
     legal_person: Option<String>,
     company_address: Option<String>,
-    business_time: Option<crate::v3::ecommerce::types::BusinessTimeBuilder>,
+    business_time: Option<BusinessTimeBuilder>,
 }
 impl BusinessLicenseInfoBuilder {
     /// Type of the certificate.
@@ -749,18 +1050,12 @@ impl BusinessLicenseInfoBuilder {
     /// `business_time`
     ///
     /// Takes the builder or a built value.
-    pub fn business_time(
-        mut self,
-        value: impl Into<crate::v3::ecommerce::types::BusinessTimeBuilder>,
-    ) -> Self {
+    pub fn business_time(mut self, value: impl Into<BusinessTimeBuilder>) -> Self {
         self.business_time = Some(value.into());
         self
     }
     /// Sets or clears [`business_time`](Self::business_time) with a built value.
-    pub fn set_business_time(
-        mut self,
-        value: Option<crate::v3::ecommerce::types::BusinessTime>,
-    ) -> Self {
+    pub fn set_business_time(mut self, value: Option<BusinessTime>) -> Self {
         self.business_time = value.map(Into::into);
         self
     }
@@ -813,12 +1108,31 @@ impl From<BusinessLicenseInfo> for BusinessLicenseInfoBuilder {
 /// `business_time`
 ///
 /// Shared by `POST /v3/ecommerce/applyments/ json.business_license_info.business_time`, `POST /v3/ecommerce/applyments/submit-account-hosting-applyment json.business_license_info.business_time`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BusinessTime {
     /// Validity period: start date and end date.
     pub period: Vec<String>,
 }
+impl crate::runtime::FromJson for BusinessTime {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BusinessTime {
+            period: crate::runtime::take(&mut object, "period", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BusinessTime {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "period", &self.period);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BusinessTime);
 impl BusinessTime {
     /// A builder; see its setters.
     pub fn builder() -> BusinessTimeBuilder {
@@ -933,7 +1247,7 @@ crate::runtime::string_enum!(CancelState);
 /// The response.
 ///
 /// Shared by `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign response`, `POST /v3/ecommerce/combine-papay/contracts/pre-entrust-sign/mini-program response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CombinePapayContractsPreEntrustSignResponse {
     /// ID of the pre-signing session.
@@ -945,6 +1259,39 @@ pub struct CombinePapayContractsPreEntrustSignResponse {
     /// The merchant's own contract (agreement) number, unique within the merchant.
     pub out_contract_code: String,
 }
+impl crate::runtime::FromJson for CombinePapayContractsPreEntrustSignResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CombinePapayContractsPreEntrustSignResponse {
+            pre_entrustweb_id: crate::runtime::take(
+                &mut object,
+                "pre_entrustweb_id",
+                at,
+            )?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+            out_contract_code: crate::runtime::take(
+                &mut object,
+                "out_contract_code",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CombinePapayContractsPreEntrustSignResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "pre_entrustweb_id", &self.pre_entrustweb_id);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "out_contract_code", &self.out_contract_code);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CombinePapayContractsPreEntrustSignResponse);
 impl crate::runtime::Schema for CombinePapayContractsPreEntrustSignResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -981,7 +1328,7 @@ impl crate::runtime::JsonResponse for CombinePapayContractsPreEntrustSignRespons
 /// The response.
 ///
 /// Shared by `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no} response`, `POST /v3/ecommerce/combine-papay/transactions response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CombinePapayTransactionsResponse {
     /// AppID of the merchant that creates the combined order.
@@ -991,12 +1338,53 @@ pub struct CombinePapayTransactionsResponse {
     /// The merchant's own number for the combined order (or repayment order), unique within the merchant.
     pub combine_out_trade_no: String,
     /// Sub-orders of the combined order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_orders: Option<Vec<crate::v3::ecommerce::types::SubOrders>>,
+    pub sub_orders: Option<Vec<SubOrders>>,
     /// Information about the paying user of the combined order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub combine_payer_info: Option<crate::types::CombinePayerInfo>,
 }
+impl crate::runtime::FromJson for CombinePapayTransactionsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CombinePapayTransactionsResponse {
+            combine_appid: crate::runtime::take(&mut object, "combine_appid", at)?,
+            combine_mchid: crate::runtime::take(&mut object, "combine_mchid", at)?,
+            combine_out_trade_no: crate::runtime::take(
+                &mut object,
+                "combine_out_trade_no",
+                at,
+            )?,
+            sub_orders: crate::runtime::take_optional(&mut object, "sub_orders", at)?,
+            combine_payer_info: crate::runtime::take_optional(
+                &mut object,
+                "combine_payer_info",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CombinePapayTransactionsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "combine_appid", &self.combine_appid);
+        crate::runtime::put(&mut object, "combine_mchid", &self.combine_mchid);
+        crate::runtime::put(
+            &mut object,
+            "combine_out_trade_no",
+            &self.combine_out_trade_no,
+        );
+        crate::runtime::put_optional(&mut object, "sub_orders", &self.sub_orders);
+        crate::runtime::put_optional(
+            &mut object,
+            "combine_payer_info",
+            &self.combine_payer_info,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CombinePapayTransactionsResponse);
 impl crate::runtime::Schema for CombinePapayTransactionsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1025,7 +1413,7 @@ impl crate::runtime::Schema for CombinePapayTransactionsResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::ecommerce::types::SubOrders as crate::runtime::Schema>::FIELDS,
+            fields: <SubOrders as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "combine_payer_info",
@@ -1040,13 +1428,39 @@ impl crate::runtime::JsonResponse for CombinePapayTransactionsResponse {}
 /// `confirm_cancel`
 ///
 /// Shared by `GET /v3/ecommerce/account/apply-cancel-withdraw/applyment-id/{applyment_id} response.confirm_cancel`, `GET /v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no} response.confirm_cancel`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ConfirmCancel {
     /// `confirm_cancel_url`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirm_cancel_url: Option<String>,
 }
+impl crate::runtime::FromJson for ConfirmCancel {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ConfirmCancel {
+            confirm_cancel_url: crate::runtime::take_optional(
+                &mut object,
+                "confirm_cancel_url",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ConfirmCancel {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "confirm_cancel_url",
+            &self.confirm_cancel_url,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ConfirmCancel);
 impl crate::runtime::Schema for ConfirmCancel {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1124,16 +1538,15 @@ crate::runtime::string_enum!(CredType);
 /// The response.
 ///
 /// Shared by `GET /v3/ecommerce/fund/withdraw/out-request-no/{out_request_no} response`, `GET /v3/ecommerce/fund/withdraw/{withdraw_id} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FundWithdrawOutRequestNoResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
     pub sp_mchid: String,
     /// Current status of the object.
-    pub status: crate::types::FundWithdrawOutRequestNoStatus,
+    pub status: crate::types::FundWithdrawOutRequestNoResponseStatus,
     /// WeChat Pay ID of the withdrawal.
     pub withdraw_id: String,
     /// The merchant's own request or application number for this operation, used to make it idempotent.
@@ -1141,33 +1554,87 @@ pub struct FundWithdrawOutRequestNoResponse {
     /// Amount in the smallest unit of the currency (fen for CNY).
     pub amount: i64,
     /// Time the record was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
     /// Time the record was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_time: Option<String>,
     /// Reason for the operation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Free-form remark.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// Memo passed to the bank.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_memo: Option<String>,
     /// Type of the account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_type: Option<crate::types::AccountType>,
     /// Bank account number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_number: Option<String>,
     /// Bank where the account is opened.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_bank: Option<String>,
     /// Name of the bank.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
 }
+impl crate::runtime::FromJson for FundWithdrawOutRequestNoResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FundWithdrawOutRequestNoResponse {
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            status: crate::runtime::take(&mut object, "status", at)?,
+            withdraw_id: crate::runtime::take(&mut object, "withdraw_id", at)?,
+            out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            create_time: crate::runtime::take_optional(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take_optional(&mut object, "update_time", at)?,
+            reason: crate::runtime::take_optional(&mut object, "reason", at)?,
+            remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+            bank_memo: crate::runtime::take_optional(&mut object, "bank_memo", at)?,
+            account_type: crate::runtime::take_optional(
+                &mut object,
+                "account_type",
+                at,
+            )?,
+            account_number: crate::runtime::take_optional(
+                &mut object,
+                "account_number",
+                at,
+            )?,
+            account_bank: crate::runtime::take_optional(
+                &mut object,
+                "account_bank",
+                at,
+            )?,
+            bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for FundWithdrawOutRequestNoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "status", &self.status);
+        crate::runtime::put(&mut object, "withdraw_id", &self.withdraw_id);
+        crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+        crate::runtime::put_optional(&mut object, "reason", &self.reason);
+        crate::runtime::put_optional(&mut object, "remark", &self.remark);
+        crate::runtime::put_optional(&mut object, "bank_memo", &self.bank_memo);
+        crate::runtime::put_optional(&mut object, "account_type", &self.account_type);
+        crate::runtime::put_optional(
+            &mut object,
+            "account_number",
+            &self.account_number,
+        );
+        crate::runtime::put_optional(&mut object, "account_bank", &self.account_bank);
+        crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(FundWithdrawOutRequestNoResponse);
 impl crate::runtime::Schema for FundWithdrawOutRequestNoResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1320,13 +1787,31 @@ crate::runtime::string_enum!(FundsAbnormalClosedReason);
 /// `funds_abnormal_receivers`
 ///
 /// Shared by `GET /v3/ecommerce/profitsharing/orders response.funds_abnormal_receivers`, `POST /v3/ecommerce/profitsharing/orders response.receivers.funds_abnormal_receivers`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FundsAbnormalReceivers {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
 }
+impl crate::runtime::FromJson for FundsAbnormalReceivers {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FundsAbnormalReceivers {
+            mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for FundsAbnormalReceivers {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(FundsAbnormalReceivers);
 impl crate::runtime::Schema for FundsAbnormalReceivers {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1387,7 +1872,7 @@ crate::runtime::string_enum!(FundsAccount);
 /// The response.
 ///
 /// Shared by `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no} response`, `GET /v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchTransferTransferBillsOutBillNoResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -1409,19 +1894,65 @@ pub struct MchTransferTransferBillsOutBillNoResponse {
     /// Remark shown to the receiver of the transfer.
     pub transfer_remark: String,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_reason: Option<String>,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// Real name of the receiving user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
     /// Time the record was created.
     pub create_time: String,
     /// Time the record was last updated.
     pub update_time: String,
 }
+impl crate::runtime::FromJson for MchTransferTransferBillsOutBillNoResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchTransferTransferBillsOutBillNoResponse {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+            transfer_bill_no: crate::runtime::take(&mut object, "transfer_bill_no", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            transfer_scene_id: crate::runtime::take(
+                &mut object,
+                "transfer_scene_id",
+                at,
+            )?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            transfer_amount: crate::runtime::take(&mut object, "transfer_amount", at)?,
+            transfer_remark: crate::runtime::take(&mut object, "transfer_remark", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            user_name: crate::runtime::take_optional(&mut object, "user_name", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take(&mut object, "update_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchTransferTransferBillsOutBillNoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+        crate::runtime::put(&mut object, "transfer_bill_no", &self.transfer_bill_no);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "transfer_scene_id", &self.transfer_scene_id);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+        crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "user_name", &self.user_name);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "update_time", &self.update_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchTransferTransferBillsOutBillNoResponse);
 impl crate::runtime::Schema for MchTransferTransferBillsOutBillNoResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1663,7 +2194,7 @@ crate::runtime::string_enum!(PayState);
 /// The response.
 ///
 /// Shared by `POST /v3/ecommerce/profitsharing/receivers/add response`, `POST /v3/ecommerce/profitsharing/receivers/delete response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ProfitsharingReceiversAddResponse {
     /// Kind of the item described by the enclosing object.
@@ -1671,6 +2202,27 @@ pub struct ProfitsharingReceiversAddResponse {
     /// Account of the receiver (a merchant ID or an OpenID, depending on the receiver type).
     pub account: String,
 }
+impl crate::runtime::FromJson for ProfitsharingReceiversAddResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ProfitsharingReceiversAddResponse {
+            r#type: crate::runtime::take(&mut object, "type", at)?,
+            account: crate::runtime::take(&mut object, "account", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ProfitsharingReceiversAddResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "account", &self.account);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ProfitsharingReceiversAddResponse);
 impl crate::runtime::Schema for ProfitsharingReceiversAddResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1693,7 +2245,7 @@ impl crate::runtime::JsonResponse for ProfitsharingReceiversAddResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/ecommerce/profitsharing/returnorders response`, `POST /v3/ecommerce/profitsharing/returnorders response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ProfitsharingReturnordersResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -1713,11 +2265,47 @@ pub struct ProfitsharingReturnordersResponse {
     /// Result of the operation.
     pub result: String,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_reason: Option<String>,
     /// Time the operation finished.
     pub finish_time: String,
 }
+impl crate::runtime::FromJson for ProfitsharingReturnordersResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ProfitsharingReturnordersResponse {
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            order_id: crate::runtime::take(&mut object, "order_id", at)?,
+            out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+            out_return_no: crate::runtime::take(&mut object, "out_return_no", at)?,
+            return_mchid: crate::runtime::take(&mut object, "return_mchid", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            return_no: crate::runtime::take(&mut object, "return_no", at)?,
+            result: crate::runtime::take(&mut object, "result", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+            finish_time: crate::runtime::take(&mut object, "finish_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ProfitsharingReturnordersResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "order_id", &self.order_id);
+        crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+        crate::runtime::put(&mut object, "out_return_no", &self.out_return_no);
+        crate::runtime::put(&mut object, "return_mchid", &self.return_mchid);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "return_no", &self.return_no);
+        crate::runtime::put(&mut object, "result", &self.result);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put(&mut object, "finish_time", &self.finish_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ProfitsharingReturnordersResponse);
 impl crate::runtime::Schema for ProfitsharingReturnordersResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1796,7 +2384,7 @@ impl crate::runtime::JsonResponse for ProfitsharingReturnordersResponse {}
 /// Discounts and coupons applied to the order.
 ///
 /// Shared by `GET /v3/ecommerce/refunds/id/{refund_id} response.promotion_detail`, `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no} response.promotion_detail`, `POST /v3/ecommerce/refunds/apply response.promotion_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PromotionDetail {
     /// ID of the coupon or discount.
@@ -1810,6 +2398,33 @@ pub struct PromotionDetail {
     /// Refunded amount, in fen.
     pub refund_amount: i64,
 }
+impl crate::runtime::FromJson for PromotionDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PromotionDetail {
+            promotion_id: crate::runtime::take(&mut object, "promotion_id", at)?,
+            scope: crate::runtime::take(&mut object, "scope", at)?,
+            r#type: crate::runtime::take(&mut object, "type", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            refund_amount: crate::runtime::take(&mut object, "refund_amount", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PromotionDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "promotion_id", &self.promotion_id);
+        crate::runtime::put(&mut object, "scope", &self.scope);
+        crate::runtime::put(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "refund_amount", &self.refund_amount);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PromotionDetail);
 impl crate::runtime::Schema for PromotionDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1883,80 +2498,10 @@ impl From<&str> for RefundAccount {
     }
 }
 crate::runtime::string_enum!(RefundAccount);
-/// Amount information of the order or record.
-///
-/// Shared by `GET /v3/ecommerce/refunds/id/{refund_id} response.amount`, `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no} response.amount`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct RefundsIdAmount {
-    /// Refund amount, in the smallest unit of the currency (fen for CNY).
-    pub refund: i64,
-    /// Funding accounts of the refund and the amount each contributes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<Vec<crate::v3::ecommerce::types::AmountFrom>>,
-    /// Amount refunded to the user, excluding coupons, in the smallest unit of the currency (fen for CNY).
-    pub payer_refund: i64,
-    /// Refunded discount amount, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount_refund: Option<i64>,
-    /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Advanced amount, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub advance: Option<crate::runtime::Number>,
-}
-impl crate::runtime::Schema for RefundsIdAmount {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "refund",
-            kind: crate::runtime::Kind::Integer,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "from",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: true,
-            fields: <crate::v3::ecommerce::types::AmountFrom as crate::runtime::Schema>::FIELDS,
-        },
-        crate::runtime::FieldSchema {
-            name: "payer_refund",
-            kind: crate::runtime::Kind::Integer,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "discount_refund",
-            kind: crate::runtime::Kind::Integer,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "currency",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "advance",
-            kind: crate::runtime::Kind::Number,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for RefundsIdAmount {}
 /// The response.
 ///
 /// Shared by `GET /v3/ecommerce/refunds/id/{refund_id} response`, `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RefundsIdResponse {
     /// WeChat Pay refund ID.
@@ -1968,30 +2513,99 @@ pub struct RefundsIdResponse {
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// Channel through which the refund is paid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     /// Account where the refund is credited.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_received_account: Option<String>,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// Time the record was created.
     pub create_time: String,
     /// Current status of the object.
     pub status: String,
     /// Amount information of the order or record.
-    pub amount: crate::v3::ecommerce::types::RefundsIdAmount,
+    pub amount: RefundsIdResponseAmount,
     /// Discounts and coupons applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promotion_detail: Option<Vec<crate::v3::ecommerce::types::PromotionDetail>>,
+    pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// Which account funds the refund.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refund_account: Option<crate::v3::ecommerce::types::RefundAccount>,
+    pub refund_account: Option<RefundAccount>,
     /// Funding account used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub funds_account: Option<crate::v3::ecommerce::types::FundsAccount>,
+    pub funds_account: Option<FundsAccount>,
 }
+impl crate::runtime::FromJson for RefundsIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RefundsIdResponse {
+            refund_id: crate::runtime::take(&mut object, "refund_id", at)?,
+            out_refund_no: crate::runtime::take(&mut object, "out_refund_no", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            channel: crate::runtime::take_optional(&mut object, "channel", at)?,
+            user_received_account: crate::runtime::take_optional(
+                &mut object,
+                "user_received_account",
+                at,
+            )?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            status: crate::runtime::take(&mut object, "status", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            promotion_detail: crate::runtime::take_optional(
+                &mut object,
+                "promotion_detail",
+                at,
+            )?,
+            refund_account: crate::runtime::take_optional(
+                &mut object,
+                "refund_account",
+                at,
+            )?,
+            funds_account: crate::runtime::take_optional(
+                &mut object,
+                "funds_account",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for RefundsIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "refund_id", &self.refund_id);
+        crate::runtime::put(&mut object, "out_refund_no", &self.out_refund_no);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put_optional(&mut object, "channel", &self.channel);
+        crate::runtime::put_optional(
+            &mut object,
+            "user_received_account",
+            &self.user_received_account,
+        );
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "status", &self.status);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "promotion_detail",
+            &self.promotion_detail,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "refund_account",
+            &self.refund_account,
+        );
+        crate::runtime::put_optional(&mut object, "funds_account", &self.funds_account);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(RefundsIdResponse);
 impl crate::runtime::Schema for RefundsIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2062,14 +2676,14 @@ impl crate::runtime::Schema for RefundsIdResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::ecommerce::types::RefundsIdAmount as crate::runtime::Schema>::FIELDS,
+            fields: <RefundsIdResponseAmount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "promotion_detail",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::ecommerce::types::PromotionDetail as crate::runtime::Schema>::FIELDS,
+            fields: <PromotionDetail as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "refund_account",
@@ -2088,10 +2702,113 @@ impl crate::runtime::Schema for RefundsIdResponse {
     ];
 }
 impl crate::runtime::JsonResponse for RefundsIdResponse {}
+/// Amount information of the order or record.
+///
+/// Shared by `GET /v3/ecommerce/refunds/id/{refund_id} response.amount`, `GET /v3/ecommerce/refunds/out-refund-no/{out_refund_no} response.amount`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RefundsIdResponseAmount {
+    /// Refund amount, in the smallest unit of the currency (fen for CNY).
+    pub refund: i64,
+    /// Funding accounts of the refund and the amount each contributes.
+    pub from: Option<Vec<AmountFrom>>,
+    /// Amount refunded to the user, excluding coupons, in the smallest unit of the currency (fen for CNY).
+    pub payer_refund: i64,
+    /// Refunded discount amount, in fen.
+    pub discount_refund: Option<i64>,
+    /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
+    pub currency: Option<String>,
+    /// Advanced amount, in fen.
+    pub advance: Option<crate::runtime::Number>,
+}
+impl crate::runtime::FromJson for RefundsIdResponseAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RefundsIdResponseAmount {
+            refund: crate::runtime::take(&mut object, "refund", at)?,
+            from: crate::runtime::take_optional(&mut object, "from", at)?,
+            payer_refund: crate::runtime::take(&mut object, "payer_refund", at)?,
+            discount_refund: crate::runtime::take_optional(
+                &mut object,
+                "discount_refund",
+                at,
+            )?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            advance: crate::runtime::take_optional(&mut object, "advance", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for RefundsIdResponseAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "refund", &self.refund);
+        crate::runtime::put_optional(&mut object, "from", &self.from);
+        crate::runtime::put(&mut object, "payer_refund", &self.payer_refund);
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_refund",
+            &self.discount_refund,
+        );
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        crate::runtime::put_optional(&mut object, "advance", &self.advance);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(RefundsIdResponseAmount);
+impl crate::runtime::Schema for RefundsIdResponseAmount {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "refund",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "from",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: true,
+            fields: <AmountFrom as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "payer_refund",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "discount_refund",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "currency",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "advance",
+            kind: crate::runtime::Kind::Number,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+impl crate::runtime::JsonResponse for RefundsIdResponseAmount {}
 /// The response.
 ///
 /// Shared by `GET /v3/ecommerce/refunds/{refund_id}/return-advance response`, `POST /v3/ecommerce/refunds/{refund_id}/return-advance response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RefundsReturnAdvanceResponse {
     /// WeChat Pay refund ID.
@@ -2111,9 +2828,47 @@ pub struct RefundsReturnAdvanceResponse {
     /// Result of the operation.
     pub result: String,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
 }
+impl crate::runtime::FromJson for RefundsReturnAdvanceResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RefundsReturnAdvanceResponse {
+            refund_id: crate::runtime::take(&mut object, "refund_id", at)?,
+            advance_return_id: crate::runtime::take(
+                &mut object,
+                "advance_return_id",
+                at,
+            )?,
+            return_amount: crate::runtime::take(&mut object, "return_amount", at)?,
+            payer_mchid: crate::runtime::take(&mut object, "payer_mchid", at)?,
+            payer_account: crate::runtime::take(&mut object, "payer_account", at)?,
+            payee_mchid: crate::runtime::take(&mut object, "payee_mchid", at)?,
+            payee_account: crate::runtime::take(&mut object, "payee_account", at)?,
+            result: crate::runtime::take(&mut object, "result", at)?,
+            success_time: crate::runtime::take_optional(&mut object, "success_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for RefundsReturnAdvanceResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "refund_id", &self.refund_id);
+        crate::runtime::put(&mut object, "advance_return_id", &self.advance_return_id);
+        crate::runtime::put(&mut object, "return_amount", &self.return_amount);
+        crate::runtime::put(&mut object, "payer_mchid", &self.payer_mchid);
+        crate::runtime::put(&mut object, "payer_account", &self.payer_account);
+        crate::runtime::put(&mut object, "payee_mchid", &self.payee_mchid);
+        crate::runtime::put(&mut object, "payee_account", &self.payee_account);
+        crate::runtime::put(&mut object, "result", &self.result);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(RefundsReturnAdvanceResponse);
 impl crate::runtime::Schema for RefundsReturnAdvanceResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2185,22 +2940,55 @@ impl crate::runtime::JsonResponse for RefundsReturnAdvanceResponse {}
 /// `sales_scene_info`
 ///
 /// Shared by `POST /v3/ecommerce/applyments/ json.sales_scene_info`, `POST /v3/ecommerce/applyments/submit-account-hosting-applyment json.sales_scene_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SalesSceneInfo {
     /// Name of the online shop.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_name: Option<String>,
     /// `store_url`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_url: Option<String>,
     /// `store_qr_code`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_qr_code: Option<String>,
     /// AppID of the sub-merchant's Mini Program.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mini_program_sub_appid: Option<String>,
 }
+impl crate::runtime::FromJson for SalesSceneInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SalesSceneInfo {
+            store_name: crate::runtime::take_optional(&mut object, "store_name", at)?,
+            store_url: crate::runtime::take_optional(&mut object, "store_url", at)?,
+            store_qr_code: crate::runtime::take_optional(
+                &mut object,
+                "store_qr_code",
+                at,
+            )?,
+            mini_program_sub_appid: crate::runtime::take_optional(
+                &mut object,
+                "mini_program_sub_appid",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SalesSceneInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "store_name", &self.store_name);
+        crate::runtime::put_optional(&mut object, "store_url", &self.store_url);
+        crate::runtime::put_optional(&mut object, "store_qr_code", &self.store_qr_code);
+        crate::runtime::put_optional(
+            &mut object,
+            "mini_program_sub_appid",
+            &self.mini_program_sub_appid,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SalesSceneInfo);
 impl SalesSceneInfo {
     /// A builder; see its setters.
     pub fn builder() -> SalesSceneInfoBuilder {
@@ -2292,16 +3080,47 @@ impl From<SalesSceneInfo> for SalesSceneInfoBuilder {
 /// Settlement rule information.
 ///
 /// Shared by `POST /v3/ecommerce/applyments/ json.settlement_info`, `POST /v3/ecommerce/applyments/submit-account-hosting-applyment json.settlement_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SettlementInfo {
     /// ID of the settlement rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settlement_id: Option<String>,
     /// Industry the merchant belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qualification_type: Option<String>,
 }
+impl crate::runtime::FromJson for SettlementInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SettlementInfo {
+            settlement_id: crate::runtime::take_optional(
+                &mut object,
+                "settlement_id",
+                at,
+            )?,
+            qualification_type: crate::runtime::take_optional(
+                &mut object,
+                "qualification_type",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SettlementInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "settlement_id", &self.settlement_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "qualification_type",
+            &self.qualification_type,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SettlementInfo);
 impl SettlementInfo {
     /// A builder; see its setters.
     pub fn builder() -> SettlementInfoBuilder {
@@ -2404,7 +3223,7 @@ crate::runtime::string_enum!(SignState);
 /// Sub-orders of the combined order.
 ///
 /// Shared by `GET /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no} response.sub_orders`, `POST /v3/ecommerce/combine-papay/transactions response.sub_orders`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SubOrders {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -2414,13 +3233,10 @@ pub struct SubOrders {
     /// State of the payment transaction.
     pub trade_state: String,
     /// Bank the payment or account belongs to, as a bank type code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_type: Option<String>,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// WeChat Pay transaction ID of the payment order.
     pub transaction_id: String,
@@ -2429,12 +3245,53 @@ pub struct SubOrders {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
     pub sub_mchid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// Amount information of the sub-order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<crate::v3::ecommerce::types::Amount>,
+    pub amount: Option<Amount>,
 }
+impl crate::runtime::FromJson for SubOrders {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SubOrders {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            trade_type: crate::runtime::take(&mut object, "trade_type", at)?,
+            trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+            bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SubOrders {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "trade_type", &self.trade_type);
+        crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+        crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SubOrders);
 impl crate::runtime::Schema for SubOrders {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2512,7 +3369,7 @@ impl crate::runtime::Schema for SubOrders {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::ecommerce::types::Amount as crate::runtime::Schema>::FIELDS,
+            fields: <Amount as crate::runtime::Schema>::FIELDS,
         },
     ];
 }

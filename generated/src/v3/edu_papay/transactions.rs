@@ -30,28 +30,26 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/edu-papay/transactions`: [wechatpay.im](https://wechatpay.im/openapi/v3/edu-papay/transactions), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012524731), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012465548)
 pub mod post {
     pub use crate::types::Amount;
+    pub use crate::types::AmountBuilder;
     pub use crate::v3::edu_papay::types::DeviceInformation;
+    pub use crate::v3::edu_papay::types::DeviceInformationBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Short description of the goods or the payment.
         pub body: String,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
@@ -60,9 +58,57 @@ pub mod post {
         /// Scene of the transaction.
         pub trade_scene: String,
         /// Amount information of the order or record.
-        pub amount: crate::types::Amount,
+        pub amount: Amount,
         /// Information about the device.
-        pub device_information: crate::v3::edu_papay::types::DeviceInformation,
+        pub device_information: DeviceInformation,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                body: crate::runtime::take(&mut object, "body", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                trade_scene: crate::runtime::take(&mut object, "trade_scene", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                device_information: crate::runtime::take(
+                    &mut object,
+                    "device_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "body", &self.body);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "trade_scene", &self.trade_scene);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(
+                &mut object,
+                "device_information",
+                &self.device_information,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -83,10 +129,8 @@ pub mod post {
         notify_url: Option<String>,
         contract_id: Option<String>,
         trade_scene: Option<String>,
-        amount: Option<crate::types::AmountBuilder>,
-        device_information: Option<
-            crate::v3::edu_papay::types::DeviceInformationBuilder,
-        >,
+        amount: Option<AmountBuilder>,
+        device_information: Option<DeviceInformationBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -192,12 +236,12 @@ pub mod post {
         /// **Required.** Amount information of the order or record.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(mut self, value: impl Into<crate::types::AmountBuilder>) -> Self {
+        pub fn amount(mut self, value: impl Into<AmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(mut self, value: Option<crate::types::Amount>) -> Self {
+        pub fn set_amount(mut self, value: Option<Amount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
@@ -206,7 +250,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn device_information(
             mut self,
-            value: impl Into<crate::v3::edu_papay::types::DeviceInformationBuilder>,
+            value: impl Into<DeviceInformationBuilder>,
         ) -> Self {
             self.device_information = Some(value.into());
             self
@@ -214,7 +258,7 @@ pub mod post {
         /// Sets or clears [`device_information`](Self::device_information) with a built value.
         pub fn set_device_information(
             mut self,
-            value: Option<crate::v3::edu_papay::types::DeviceInformation>,
+            value: Option<DeviceInformation>,
         ) -> Self {
             self.device_information = value.map(Into::into);
             self
@@ -307,7 +351,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

@@ -4,21 +4,51 @@
 /// Amount information of the order or record.
 ///
 /// Shared by `GET /v3/edu-papay/transactions/id/{transaction_id} response.amount`, `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no} response.amount`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Amount {
     /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
     pub total: i64,
     /// Amount the user actually paid, in the smallest unit of the payer currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_total: Option<i64>,
     /// Discount on the order, in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_total: Option<i64>,
     /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
+impl crate::runtime::FromJson for Amount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Amount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            payer_total: crate::runtime::take_optional(&mut object, "payer_total", at)?,
+            discount_total: crate::runtime::take_optional(
+                &mut object,
+                "discount_total",
+                at,
+            )?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Amount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put_optional(&mut object, "payer_total", &self.payer_total);
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_total",
+            &self.discount_total,
+        );
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Amount);
 impl crate::runtime::Schema for Amount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -52,18 +82,108 @@ impl crate::runtime::Schema for Amount {
     ];
 }
 impl crate::runtime::JsonResponse for Amount {}
+/// Information about the contract.
+///
+/// Shared by `GET /v3/edu-papay/contracts/id/{contract_id} response.contract_information`, `GET /v3/edu-papay/user/{openid}/contracts response.data.contract_information`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ContractInformation {
+    /// WeChat Pay contract (agreement) ID.
+    pub contract_id: Option<String>,
+    /// Signing state of the contract.
+    pub contract_status: Option<String>,
+    /// Time the record was created.
+    pub create_time: Option<String>,
+}
+impl crate::runtime::FromJson for ContractInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ContractInformation {
+            contract_id: crate::runtime::take_optional(&mut object, "contract_id", at)?,
+            contract_status: crate::runtime::take_optional(
+                &mut object,
+                "contract_status",
+                at,
+            )?,
+            create_time: crate::runtime::take_optional(&mut object, "create_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ContractInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_status",
+            &self.contract_status,
+        );
+        crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ContractInformation);
+impl crate::runtime::Schema for ContractInformation {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "contract_id",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "contract_status",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "create_time",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+impl crate::runtime::JsonResponse for ContractInformation {}
 /// Information about the device.
 ///
 /// Shared by `GET /v3/edu-papay/transactions/id/{transaction_id} response.device_information`, `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no} response.device_information`, `POST /v3/edu-papay/transactions json.device_information`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DeviceInformation {
     /// ID of the device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// IP address of the merchant device.
     pub device_ip: String,
 }
+impl crate::runtime::FromJson for DeviceInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DeviceInformation {
+            device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+            device_ip: crate::runtime::take(&mut object, "device_ip", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DeviceInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+        crate::runtime::put(&mut object, "device_ip", &self.device_ip);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DeviceInformation);
 impl crate::runtime::Schema for DeviceInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -154,37 +274,87 @@ impl From<DeviceInformation> for DeviceInformationBuilder {
 /// Discounts and coupons applied to the order.
 ///
 /// Shared by `GET /v3/edu-papay/transactions/id/{transaction_id} response.promotion_detail`, `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no} response.promotion_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PromotionDetail {
     /// ID of the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupon_id: Option<String>,
     /// Name of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Range the item applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Type of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// ID of the coupon batch (stock).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stock_id: Option<String>,
     /// Part of the discount funded by WeChat Pay, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wechatpay_contribute: Option<i64>,
     /// Part of the discount funded by the merchant, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_contribute: Option<i64>,
     /// Part of the discount funded by other parties, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_contribute: Option<i64>,
 }
+impl crate::runtime::FromJson for PromotionDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PromotionDetail {
+            coupon_id: crate::runtime::take_optional(&mut object, "coupon_id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+            wechatpay_contribute: crate::runtime::take_optional(
+                &mut object,
+                "wechatpay_contribute",
+                at,
+            )?,
+            merchant_contribute: crate::runtime::take_optional(
+                &mut object,
+                "merchant_contribute",
+                at,
+            )?,
+            other_contribute: crate::runtime::take_optional(
+                &mut object,
+                "other_contribute",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PromotionDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "coupon_id", &self.coupon_id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "scope", &self.scope);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "wechatpay_contribute",
+            &self.wechatpay_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "merchant_contribute",
+            &self.merchant_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "other_contribute",
+            &self.other_contribute,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PromotionDetail);
 impl crate::runtime::Schema for PromotionDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -256,7 +426,7 @@ impl crate::runtime::JsonResponse for PromotionDetail {}
 /// The response.
 ///
 /// Shared by `GET /v3/edu-papay/transactions/id/{transaction_id} response`, `GET /v3/edu-papay/transactions/out-trade-no/{out_trade_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransactionsIdResponse {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -264,41 +434,111 @@ pub struct TransactionsIdResponse {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
     pub appid: String,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// WeChat Pay transaction ID of the payment order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Bank the payment or account belongs to, as a bank type code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_type: Option<String>,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// State of the payment transaction.
     pub trade_state: String,
     /// Description of the transaction state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_state_description: Option<String>,
     /// Information about the paying user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payer: Option<crate::types::ChargeTransactionsIdPayer>,
+    pub payer: Option<crate::types::ChargeTransactionsIdResponsePayer>,
     /// Amount information of the order or record.
-    pub amount: crate::v3::edu_papay::types::Amount,
+    pub amount: Amount,
     /// Information about the device.
-    pub device_information: crate::v3::edu_papay::types::DeviceInformation,
+    pub device_information: DeviceInformation,
     /// Discounts and coupons applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promotion_detail: Option<Vec<crate::v3::edu_papay::types::PromotionDetail>>,
+    pub promotion_detail: Option<Vec<PromotionDetail>>,
 }
+impl crate::runtime::FromJson for TransactionsIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionsIdResponse {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "transaction_id",
+                at,
+            )?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+            trade_state_description: crate::runtime::take_optional(
+                &mut object,
+                "trade_state_description",
+                at,
+            )?,
+            payer: crate::runtime::take_optional(&mut object, "payer", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            device_information: crate::runtime::take(
+                &mut object,
+                "device_information",
+                at,
+            )?,
+            promotion_detail: crate::runtime::take_optional(
+                &mut object,
+                "promotion_detail",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TransactionsIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_id",
+            &self.transaction_id,
+        );
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "trade_state_description",
+            &self.trade_state_description,
+        );
+        crate::runtime::put_optional(&mut object, "payer", &self.payer);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "device_information", &self.device_information);
+        crate::runtime::put_optional(
+            &mut object,
+            "promotion_detail",
+            &self.promotion_detail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TransactionsIdResponse);
 impl crate::runtime::Schema for TransactionsIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -383,28 +623,28 @@ impl crate::runtime::Schema for TransactionsIdResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::ChargeTransactionsIdPayer as crate::runtime::Schema>::FIELDS,
+            fields: <crate::types::ChargeTransactionsIdResponsePayer as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "amount",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::edu_papay::types::Amount as crate::runtime::Schema>::FIELDS,
+            fields: <Amount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "device_information",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::edu_papay::types::DeviceInformation as crate::runtime::Schema>::FIELDS,
+            fields: <DeviceInformation as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "promotion_detail",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::edu_papay::types::PromotionDetail as crate::runtime::Schema>::FIELDS,
+            fields: <PromotionDetail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }

@@ -24,24 +24,38 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/edu-star/orders`: [wechatpay.im](https://wechatpay.im/openapi/v3/edu-star/orders), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
         /// The user's OpenID under the AppID.
-        #[serde(default, rename = "query.wechat_openid")]
         pub wechat_openid: Option<String>,
         /// The user's QQ account.
-        #[serde(default, rename = "query.qq")]
         pub qq: Option<String>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+                wechat_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.wechat_openid",
+                    at,
+                )?,
+                qq: crate::runtime::take_optional(&mut object, "query.qq", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -194,7 +208,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -202,7 +216,6 @@ pub mod get {
         /// The user's OpenID under the AppID.
         pub wechat_openid: String,
         /// The user's QQ account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub qq: Option<String>,
         /// ID of the benefit.
         pub right_id: String,
@@ -213,6 +226,37 @@ pub mod get {
         /// Order number.
         pub order_id: String,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                wechat_openid: crate::runtime::take(&mut object, "wechat_openid", at)?,
+                qq: crate::runtime::take_optional(&mut object, "qq", at)?,
+                right_id: crate::runtime::take(&mut object, "right_id", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                order_state: crate::runtime::take(&mut object, "order_state", at)?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "wechat_openid", &self.wechat_openid);
+            crate::runtime::put_optional(&mut object, "qq", &self.qq);
+            crate::runtime::put(&mut object, "right_id", &self.right_id);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "order_state", &self.order_state);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -268,20 +312,43 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// List of the result records.
-        pub data: Vec<crate::v3::edu_star::orders::get::Data>,
+        pub data: Vec<Data>,
         /// Total number of items.
         pub total_count: i64,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limit: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                data: crate::runtime::take(&mut object, "data", at)?,
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                offset: crate::runtime::take_optional(&mut object, "offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "limit", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "limit", &self.limit);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -289,7 +356,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::edu_star::orders::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "total_count",
@@ -329,21 +396,53 @@ pub mod get {
 /// `POST /v3/edu-star/orders`: [wechatpay.im](https://wechatpay.im/openapi/v3/edu-star/orders), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// The user's OpenID under the AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wechat_openid: Option<String>,
         /// The user's QQ account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub qq: Option<String>,
         /// ID of the benefit.
         pub right_id: String,
         /// Time the record was created.
         pub create_time: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                wechat_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "wechat_openid",
+                    at,
+                )?,
+                qq: crate::runtime::take_optional(&mut object, "qq", at)?,
+                right_id: crate::runtime::take(&mut object, "right_id", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "wechat_openid",
+                &self.wechat_openid,
+            );
+            crate::runtime::put_optional(&mut object, "qq", &self.qq);
+            crate::runtime::put(&mut object, "right_id", &self.right_id);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -465,7 +564,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -485,7 +585,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -493,7 +593,6 @@ pub mod post {
         /// The user's OpenID under the AppID.
         pub wechat_openid: String,
         /// The user's QQ account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub qq: Option<String>,
         /// ID of the benefit.
         pub right_id: String,
@@ -504,6 +603,37 @@ pub mod post {
         /// Order number.
         pub order_id: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                wechat_openid: crate::runtime::take(&mut object, "wechat_openid", at)?,
+                qq: crate::runtime::take_optional(&mut object, "qq", at)?,
+                right_id: crate::runtime::take(&mut object, "right_id", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                order_state: crate::runtime::take(&mut object, "order_state", at)?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "wechat_openid", &self.wechat_openid);
+            crate::runtime::put_optional(&mut object, "qq", &self.qq);
+            crate::runtime::put(&mut object, "right_id", &self.right_id);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "order_state", &self.order_state);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -29,32 +29,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `POST /v3/eduschoolpay/transactions`: [wechatpay.im](https://wechatpay.im/openapi/v3/eduschoolpay/transactions), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012469030)
 pub mod post {
-    pub use crate::types::ChargeTransactionsIdPayer;
+    pub use crate::types::ChargeTransactionsIdResponsePayer;
     pub use crate::types::DeviceInfo;
-    pub use crate::types::SettleInfo;
-    pub use crate::types::TransactionsAmount;
-    pub use crate::types::TransactionsPromotionDetail;
+    pub use crate::types::DeviceInfoBuilder;
+    pub use crate::types::TransactionsAmount2;
+    pub use crate::types::TransactionsSettleInfo;
+    pub use crate::types::TransactionsSettleInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
@@ -63,17 +60,73 @@ pub mod post {
         /// ID of the user.
         pub user_id: String,
         /// Amount information of the order or record.
-        pub amount: crate::v3::eduschoolpay::transactions::post::Amount,
+        pub amount: Amount,
         /// Information about the scene in which the payment happens.
-        pub scene_info: crate::v3::eduschoolpay::transactions::post::SceneInfo,
+        pub scene_info: SceneInfo,
         /// Information about the device.
-        pub device_info: crate::types::DeviceInfo,
+        pub device_info: DeviceInfo,
         /// Settlement information of the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<crate::types::SettleInfo>,
+        pub settle_info: Option<TransactionsSettleInfo>,
         /// Payment mode.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payment_mode: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                user_id: crate::runtime::take(&mut object, "user_id", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                scene_info: crate::runtime::take(&mut object, "scene_info", at)?,
+                device_info: crate::runtime::take(&mut object, "device_info", at)?,
+                settle_info: crate::runtime::take_optional(
+                    &mut object,
+                    "settle_info",
+                    at,
+                )?,
+                payment_mode: crate::runtime::take_optional(
+                    &mut object,
+                    "payment_mode",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "user_id", &self.user_id);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put(&mut object, "device_info", &self.device_info);
+            crate::runtime::put_optional(&mut object, "settle_info", &self.settle_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "payment_mode",
+                &self.payment_mode,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -94,12 +147,10 @@ pub mod post {
         notify_url: Option<String>,
         contract_id: Option<String>,
         user_id: Option<String>,
-        amount: Option<crate::v3::eduschoolpay::transactions::post::AmountBuilder>,
-        scene_info: Option<
-            crate::v3::eduschoolpay::transactions::post::SceneInfoBuilder,
-        >,
-        device_info: Option<crate::types::DeviceInfoBuilder>,
-        settle_info: Option<crate::types::SettleInfoBuilder>,
+        amount: Option<AmountBuilder>,
+        scene_info: Option<SceneInfoBuilder>,
+        device_info: Option<DeviceInfoBuilder>,
+        settle_info: Option<TransactionsSettleInfoBuilder>,
         payment_mode: Option<String>,
     }
     impl RequestBuilder {
@@ -206,56 +257,36 @@ pub mod post {
         /// **Required.** Amount information of the order or record.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(
-            mut self,
-            value: impl Into<crate::v3::eduschoolpay::transactions::post::AmountBuilder>,
-        ) -> Self {
+        pub fn amount(mut self, value: impl Into<AmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(
-            mut self,
-            value: Option<crate::v3::eduschoolpay::transactions::post::Amount>,
-        ) -> Self {
+        pub fn set_amount(mut self, value: Option<Amount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
         /// **Required.** Information about the scene in which the payment happens.
         ///
         /// Takes the builder or a built value.
-        pub fn scene_info(
-            mut self,
-            value: impl Into<
-                crate::v3::eduschoolpay::transactions::post::SceneInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn scene_info(mut self, value: impl Into<SceneInfoBuilder>) -> Self {
             self.scene_info = Some(value.into());
             self
         }
         /// Sets or clears [`scene_info`](Self::scene_info) with a built value.
-        pub fn set_scene_info(
-            mut self,
-            value: Option<crate::v3::eduschoolpay::transactions::post::SceneInfo>,
-        ) -> Self {
+        pub fn set_scene_info(mut self, value: Option<SceneInfo>) -> Self {
             self.scene_info = value.map(Into::into);
             self
         }
         /// **Required.** Information about the device.
         ///
         /// Takes the builder or a built value.
-        pub fn device_info(
-            mut self,
-            value: impl Into<crate::types::DeviceInfoBuilder>,
-        ) -> Self {
+        pub fn device_info(mut self, value: impl Into<DeviceInfoBuilder>) -> Self {
             self.device_info = Some(value.into());
             self
         }
         /// Sets or clears [`device_info`](Self::device_info) with a built value.
-        pub fn set_device_info(
-            mut self,
-            value: Option<crate::types::DeviceInfo>,
-        ) -> Self {
+        pub fn set_device_info(mut self, value: Option<DeviceInfo>) -> Self {
             self.device_info = value.map(Into::into);
             self
         }
@@ -264,16 +295,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn settle_info(
             mut self,
-            value: impl Into<crate::types::SettleInfoBuilder>,
+            value: impl Into<TransactionsSettleInfoBuilder>,
         ) -> Self {
             self.settle_info = Some(value.into());
             self
         }
         /// Sets or clears [`settle_info`](Self::settle_info) with a built value.
-        pub fn set_settle_info(
-            mut self,
-            value: Option<crate::types::SettleInfo>,
-        ) -> Self {
+        pub fn set_settle_info(mut self, value: Option<TransactionsSettleInfo>) -> Self {
             self.settle_info = value.map(Into::into);
             self
         }
@@ -401,7 +429,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -419,7 +448,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Amount information of the order or record.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Amount {
         /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
@@ -427,6 +456,27 @@ pub mod post {
         /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
         pub currency: String,
     }
+    impl crate::runtime::FromJson for Amount {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Amount {
+                total: crate::runtime::take(&mut object, "total", at)?,
+                currency: crate::runtime::take(&mut object, "currency", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Amount {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total", &self.total);
+            crate::runtime::put(&mut object, "currency", &self.currency);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Amount);
     impl Amount {
         /// A builder; see its setters.
         pub fn builder() -> AmountBuilder {
@@ -496,8 +546,158 @@ pub mod post {
             }
         }
     }
+    /// Discounts and coupons applied to the order.
+    #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
+    pub struct PromotionDetail {
+        /// ID of the coupon.
+        pub coupon_id: Option<String>,
+        /// Name of the discount.
+        pub name: Option<String>,
+        /// Range the item applies to.
+        pub scope: Option<String>,
+        /// Type of the discount.
+        pub r#type: Option<String>,
+        /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
+        pub amount: Option<crate::runtime::Number>,
+        /// ID of the coupon batch (stock).
+        pub stock_id: Option<String>,
+        /// Part of the discount funded by WeChat Pay, in fen.
+        pub wechatpay_contribute: Option<crate::runtime::Number>,
+        /// Part of the discount funded by the merchant, in fen.
+        pub merchant_contribute: Option<crate::runtime::Number>,
+        /// Part of the discount funded by other parties, in fen.
+        pub other_contribute: Option<crate::runtime::Number>,
+    }
+    impl crate::runtime::FromJson for PromotionDetail {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PromotionDetail {
+                coupon_id: crate::runtime::take_optional(&mut object, "coupon_id", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+                scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+                r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+                wechatpay_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "wechatpay_contribute",
+                    at,
+                )?,
+                merchant_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_contribute",
+                    at,
+                )?,
+                other_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "other_contribute",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PromotionDetail {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "coupon_id", &self.coupon_id);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "scope", &self.scope);
+            crate::runtime::put_optional(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "wechatpay_contribute",
+                &self.wechatpay_contribute,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_contribute",
+                &self.merchant_contribute,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "other_contribute",
+                &self.other_contribute,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PromotionDetail);
+    impl crate::runtime::Schema for PromotionDetail {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "coupon_id",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "name",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "scope",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "type",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "amount",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "stock_id",
+                kind: crate::runtime::Kind::String,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "wechatpay_contribute",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "merchant_contribute",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "other_contribute",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for PromotionDetail {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -505,44 +705,119 @@ pub mod post {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// Payment method (trade type) of the transaction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub trade_type: Option<String>,
         /// State of the payment transaction.
         pub trade_state: String,
         /// Description of the transaction state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub trade_state_desc: Option<String>,
         /// Bank the payment or account belongs to, as a bank type code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// Information about the paying user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub payer: Option<crate::types::ChargeTransactionsIdPayer>,
+        pub payer: Option<ChargeTransactionsIdResponsePayer>,
         /// Amount information of the order or record.
-        pub amount: crate::types::TransactionsAmount,
+        pub amount: TransactionsAmount2,
         /// Information about the device.
-        pub device_info: crate::types::DeviceInfo,
+        pub device_info: DeviceInfo,
         /// Discounts and coupons applied to the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<Vec<crate::types::TransactionsPromotionDetail>>,
+        pub promotion_detail: Option<Vec<PromotionDetail>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+                trade_type: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_type",
+                    at,
+                )?,
+                trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+                trade_state_desc: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_state_desc",
+                    at,
+                )?,
+                bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                payer: crate::runtime::take_optional(&mut object, "payer", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                device_info: crate::runtime::take(&mut object, "device_info", at)?,
+                promotion_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "promotion_detail",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            crate::runtime::put_optional(&mut object, "trade_type", &self.trade_type);
+            crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "trade_state_desc",
+                &self.trade_state_desc,
+            );
+            crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put_optional(&mut object, "payer", &self.payer);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "device_info", &self.device_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "promotion_detail",
+                &self.promotion_detail,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -634,34 +909,34 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::ChargeTransactionsIdPayer as crate::runtime::Schema>::FIELDS,
+                fields: <ChargeTransactionsIdResponsePayer as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "amount",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::TransactionsAmount as crate::runtime::Schema>::FIELDS,
+                fields: <TransactionsAmount2 as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "device_info",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::DeviceInfo as crate::runtime::Schema>::FIELDS,
+                fields: <DeviceInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "promotion_detail",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::types::TransactionsPromotionDetail as crate::runtime::Schema>::FIELDS,
+                fields: <PromotionDetail as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Information about the scene in which the payment happens.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SceneInfo {
         /// Start time of the period.
@@ -671,6 +946,29 @@ pub mod post {
         /// `scene_type`
         pub scene_type: String,
     }
+    impl crate::runtime::FromJson for SceneInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SceneInfo {
+                start_time: crate::runtime::take(&mut object, "start_time", at)?,
+                school_id: crate::runtime::take(&mut object, "school_id", at)?,
+                scene_type: crate::runtime::take(&mut object, "scene_type", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SceneInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "start_time", &self.start_time);
+            crate::runtime::put(&mut object, "school_id", &self.school_id);
+            crate::runtime::put(&mut object, "scene_type", &self.scene_type);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SceneInfo);
     impl SceneInfo {
         /// A builder; see its setters.
         pub fn builder() -> SceneInfoBuilder {

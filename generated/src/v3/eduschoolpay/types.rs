@@ -4,20 +4,51 @@
 /// Amount information of the order or record.
 ///
 /// Shared by `GET /v3/eduschoolpay/transactions/id/{transaction_id} response.amount`, `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no} response.amount`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Amount {
     /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
     pub total: i64,
     /// Amount the user actually paid, in the smallest unit of the payer currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_total: Option<i64>,
     /// Discount on the order, in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_total: Option<i64>,
     /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
     pub currency: String,
 }
+impl crate::runtime::FromJson for Amount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Amount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            payer_total: crate::runtime::take_optional(&mut object, "payer_total", at)?,
+            discount_total: crate::runtime::take_optional(
+                &mut object,
+                "discount_total",
+                at,
+            )?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Amount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put_optional(&mut object, "payer_total", &self.payer_total);
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_total",
+            &self.discount_total,
+        );
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Amount);
 impl crate::runtime::Schema for Amount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -54,35 +85,87 @@ impl crate::runtime::JsonResponse for Amount {}
 /// Discounts and coupons applied to the order.
 ///
 /// Shared by `GET /v3/eduschoolpay/transactions/id/{transaction_id} response.promotion_detail`, `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no} response.promotion_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PromotionDetail {
     /// ID of the coupon.
     pub coupon_id: String,
     /// Name of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Range the item applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Type of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// ID of the coupon batch (stock).
     pub stock_id: String,
     /// Part of the discount funded by WeChat Pay, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wechatpay_contribute: Option<i64>,
     /// Part of the discount funded by the merchant, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_contribute: Option<i64>,
     /// Part of the discount funded by other parties, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_contribute: Option<i64>,
 }
+impl crate::runtime::FromJson for PromotionDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PromotionDetail {
+            coupon_id: crate::runtime::take(&mut object, "coupon_id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+            wechatpay_contribute: crate::runtime::take_optional(
+                &mut object,
+                "wechatpay_contribute",
+                at,
+            )?,
+            merchant_contribute: crate::runtime::take_optional(
+                &mut object,
+                "merchant_contribute",
+                at,
+            )?,
+            other_contribute: crate::runtime::take_optional(
+                &mut object,
+                "other_contribute",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PromotionDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "coupon_id", &self.coupon_id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "scope", &self.scope);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "wechatpay_contribute",
+            &self.wechatpay_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "merchant_contribute",
+            &self.merchant_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "other_contribute",
+            &self.other_contribute,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PromotionDetail);
 impl crate::runtime::Schema for PromotionDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -154,7 +237,7 @@ impl crate::runtime::JsonResponse for PromotionDetail {}
 /// The response.
 ///
 /// Shared by `GET /v3/eduschoolpay/transactions/id/{transaction_id} response`, `GET /v3/eduschoolpay/transactions/out-trade-no/{out_trade_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransactionsIdResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -162,43 +245,111 @@ pub struct TransactionsIdResponse {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
     pub appid: String,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// WeChat Pay transaction ID of the payment order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
     /// Payment method (trade type) of the transaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_type: Option<String>,
     /// State of the payment transaction.
     pub trade_state: String,
     /// Description of the transaction state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_state_desc: Option<String>,
     /// Bank the payment or account belongs to, as a bank type code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_type: Option<String>,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// Information about the paying user.
-    pub payer: crate::types::TransactionsIdPayer,
+    pub payer: crate::types::TransactionsIdResponsePayer,
     /// Amount information of the order or record.
-    pub amount: crate::v3::eduschoolpay::types::Amount,
+    pub amount: Amount,
     /// Information about the device.
     pub device_info: crate::types::DeviceInfo,
     /// Discounts and coupons applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promotion_detail: Option<Vec<crate::v3::eduschoolpay::types::PromotionDetail>>,
+    pub promotion_detail: Option<Vec<PromotionDetail>>,
 }
+impl crate::runtime::FromJson for TransactionsIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionsIdResponse {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "transaction_id",
+                at,
+            )?,
+            trade_type: crate::runtime::take_optional(&mut object, "trade_type", at)?,
+            trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+            trade_state_desc: crate::runtime::take_optional(
+                &mut object,
+                "trade_state_desc",
+                at,
+            )?,
+            bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            payer: crate::runtime::take(&mut object, "payer", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            device_info: crate::runtime::take(&mut object, "device_info", at)?,
+            promotion_detail: crate::runtime::take_optional(
+                &mut object,
+                "promotion_detail",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TransactionsIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_id",
+            &self.transaction_id,
+        );
+        crate::runtime::put_optional(&mut object, "trade_type", &self.trade_type);
+        crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "trade_state_desc",
+            &self.trade_state_desc,
+        );
+        crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(&mut object, "payer", &self.payer);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "device_info", &self.device_info);
+        crate::runtime::put_optional(
+            &mut object,
+            "promotion_detail",
+            &self.promotion_detail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TransactionsIdResponse);
 impl crate::runtime::Schema for TransactionsIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -290,14 +441,14 @@ impl crate::runtime::Schema for TransactionsIdResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::types::TransactionsIdPayer as crate::runtime::Schema>::FIELDS,
+            fields: <crate::types::TransactionsIdResponsePayer as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "amount",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::eduschoolpay::types::Amount as crate::runtime::Schema>::FIELDS,
+            fields: <Amount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "device_info",
@@ -311,7 +462,7 @@ impl crate::runtime::Schema for TransactionsIdResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::eduschoolpay::types::PromotionDetail as crate::runtime::Schema>::FIELDS,
+            fields: <PromotionDetail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }

@@ -4,7 +4,7 @@
 /// `authorization_info`
 ///
 /// Shared by `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization json.authorization_info`, `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization json.authorization_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AuthorizationInfo {
     /// Name of the user's account shown on the page.
@@ -14,6 +14,49 @@ pub struct AuthorizationInfo {
     /// URL where WeChat Pay sends the authorization result notifications.
     pub authorization_notify_url: String,
 }
+impl crate::runtime::FromJson for AuthorizationInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AuthorizationInfo {
+            user_display_name: crate::runtime::take(
+                &mut object,
+                "user_display_name",
+                at,
+            )?,
+            out_authorization_no: crate::runtime::take(
+                &mut object,
+                "out_authorization_no",
+                at,
+            )?,
+            authorization_notify_url: crate::runtime::take(
+                &mut object,
+                "authorization_notify_url",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AuthorizationInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "user_display_name", &self.user_display_name);
+        crate::runtime::put(
+            &mut object,
+            "out_authorization_no",
+            &self.out_authorization_no,
+        );
+        crate::runtime::put(
+            &mut object,
+            "authorization_notify_url",
+            &self.authorization_notify_url,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AuthorizationInfo);
 impl AuthorizationInfo {
     /// A builder; see its setters.
     pub fn builder() -> AuthorizationInfoBuilder {
@@ -210,7 +253,7 @@ crate::runtime::string_enum!(BrandRedpacketBrandMerchantBatchesDetailState);
 /// The response.
 ///
 /// Shared by `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no}/details/{detail_no} response`, `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}/out-details/{out_detail_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BrandRedpacketBrandMerchantBatchesDetailsResponse {
     /// Merchant ID of the brand's main merchant.
@@ -224,23 +267,20 @@ pub struct BrandRedpacketBrandMerchantBatchesDetailsResponse {
     /// Number of the detail record.
     pub detail_no: String,
     /// State of the detail record.
-    pub detail_state: crate::v3::fund_app::types::DetailState,
+    pub detail_state: DetailState,
     /// Amount in the smallest unit of the currency (fen for CNY).
     pub amount: crate::runtime::Number,
     /// Free-form remark.
     pub remark: String,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fail_reason: Option<crate::v3::fund_app::types::FailReason>,
+    pub fail_reason: Option<FailReason>,
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
     /// Real name of the receiving user.
     ///
     /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_name: Option<crate::runtime::Encrypted>,
     /// Time the transfer was initiated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initiate_time: Option<String>,
     /// Time the record was last updated.
     pub update_time: String,
@@ -249,9 +289,61 @@ pub struct BrandRedpacketBrandMerchantBatchesDetailsResponse {
     /// ID of the template.
     pub template_id: String,
     /// AppID of the brand.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_appid: Option<String>,
 }
+impl crate::runtime::FromJson for BrandRedpacketBrandMerchantBatchesDetailsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BrandRedpacketBrandMerchantBatchesDetailsResponse {
+            brand_mchid: crate::runtime::take(&mut object, "brand_mchid", at)?,
+            out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+            batch_no: crate::runtime::take(&mut object, "batch_no", at)?,
+            out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+            detail_no: crate::runtime::take(&mut object, "detail_no", at)?,
+            detail_state: crate::runtime::take(&mut object, "detail_state", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            remark: crate::runtime::take(&mut object, "remark", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            user_name: crate::runtime::take_optional(&mut object, "user_name", at)?,
+            initiate_time: crate::runtime::take_optional(
+                &mut object,
+                "initiate_time",
+                at,
+            )?,
+            update_time: crate::runtime::take(&mut object, "update_time", at)?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            template_id: crate::runtime::take(&mut object, "template_id", at)?,
+            brand_appid: crate::runtime::take_optional(&mut object, "brand_appid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BrandRedpacketBrandMerchantBatchesDetailsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "brand_mchid", &self.brand_mchid);
+        crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put(&mut object, "batch_no", &self.batch_no);
+        crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+        crate::runtime::put(&mut object, "detail_no", &self.detail_no);
+        crate::runtime::put(&mut object, "detail_state", &self.detail_state);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "remark", &self.remark);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "user_name", &self.user_name);
+        crate::runtime::put_optional(&mut object, "initiate_time", &self.initiate_time);
+        crate::runtime::put(&mut object, "update_time", &self.update_time);
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        crate::runtime::put(&mut object, "template_id", &self.template_id);
+        crate::runtime::put_optional(&mut object, "brand_appid", &self.brand_appid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BrandRedpacketBrandMerchantBatchesDetailsResponse);
 impl crate::runtime::Schema for BrandRedpacketBrandMerchantBatchesDetailsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -372,7 +464,7 @@ impl crate::runtime::JsonResponse for BrandRedpacketBrandMerchantBatchesDetailsR
 /// The response.
 ///
 /// Shared by `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no} response`, `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BrandRedpacketBrandMerchantBatchesResponse {
     /// Merchant ID of the brand's main merchant.
@@ -382,23 +474,19 @@ pub struct BrandRedpacketBrandMerchantBatchesResponse {
     /// The merchant's own batch number, unique within the merchant.
     pub out_batch_no: String,
     /// ID of the brand in WeChat Pay.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_id: Option<crate::runtime::Number>,
     /// ID of the template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_id: Option<String>,
     /// AppID of the brand.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_appid: Option<String>,
     /// State of the batch.
-    pub batch_state: crate::v3::fund_app::types::BatchState,
+    pub batch_state: BatchState,
     /// Name of the batch.
     pub batch_name: String,
     /// Remark on the batch.
     pub batch_remark: String,
     /// Why the record was closed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub close_reason: Option<crate::v3::fund_app::types::CloseReason>,
+    pub close_reason: Option<CloseReason>,
     /// Total amount, in the smallest unit of the currency (fen for CNY).
     pub total_amount: crate::runtime::Number,
     /// Total number of records.
@@ -406,7 +494,6 @@ pub struct BrandRedpacketBrandMerchantBatchesResponse {
     /// Time the record was created.
     pub create_time: String,
     /// Time the record was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_time: Option<String>,
     /// Amount successfully paid out, in fen.
     pub success_amount: crate::runtime::Number,
@@ -417,9 +504,67 @@ pub struct BrandRedpacketBrandMerchantBatchesResponse {
     /// Number of transfers that failed.
     pub fail_num: crate::runtime::Number,
     /// Detail records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail_list: Option<Vec<crate::v3::fund_app::types::DetailList>>,
+    pub detail_list: Option<Vec<DetailList>>,
 }
+impl crate::runtime::FromJson for BrandRedpacketBrandMerchantBatchesResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BrandRedpacketBrandMerchantBatchesResponse {
+            brand_mchid: crate::runtime::take(&mut object, "brand_mchid", at)?,
+            batch_no: crate::runtime::take(&mut object, "batch_no", at)?,
+            out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+            brand_id: crate::runtime::take_optional(&mut object, "brand_id", at)?,
+            template_id: crate::runtime::take_optional(&mut object, "template_id", at)?,
+            brand_appid: crate::runtime::take_optional(&mut object, "brand_appid", at)?,
+            batch_state: crate::runtime::take(&mut object, "batch_state", at)?,
+            batch_name: crate::runtime::take(&mut object, "batch_name", at)?,
+            batch_remark: crate::runtime::take(&mut object, "batch_remark", at)?,
+            close_reason: crate::runtime::take_optional(
+                &mut object,
+                "close_reason",
+                at,
+            )?,
+            total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+            total_num: crate::runtime::take(&mut object, "total_num", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take_optional(&mut object, "update_time", at)?,
+            success_amount: crate::runtime::take(&mut object, "success_amount", at)?,
+            success_num: crate::runtime::take(&mut object, "success_num", at)?,
+            fail_amount: crate::runtime::take(&mut object, "fail_amount", at)?,
+            fail_num: crate::runtime::take(&mut object, "fail_num", at)?,
+            detail_list: crate::runtime::take_optional(&mut object, "detail_list", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BrandRedpacketBrandMerchantBatchesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "brand_mchid", &self.brand_mchid);
+        crate::runtime::put(&mut object, "batch_no", &self.batch_no);
+        crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put_optional(&mut object, "brand_id", &self.brand_id);
+        crate::runtime::put_optional(&mut object, "template_id", &self.template_id);
+        crate::runtime::put_optional(&mut object, "brand_appid", &self.brand_appid);
+        crate::runtime::put(&mut object, "batch_state", &self.batch_state);
+        crate::runtime::put(&mut object, "batch_name", &self.batch_name);
+        crate::runtime::put(&mut object, "batch_remark", &self.batch_remark);
+        crate::runtime::put_optional(&mut object, "close_reason", &self.close_reason);
+        crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put(&mut object, "total_num", &self.total_num);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+        crate::runtime::put(&mut object, "success_amount", &self.success_amount);
+        crate::runtime::put(&mut object, "success_num", &self.success_num);
+        crate::runtime::put(&mut object, "fail_amount", &self.fail_amount);
+        crate::runtime::put(&mut object, "fail_num", &self.fail_num);
+        crate::runtime::put_optional(&mut object, "detail_list", &self.detail_list);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BrandRedpacketBrandMerchantBatchesResponse);
 impl crate::runtime::Schema for BrandRedpacketBrandMerchantBatchesResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -553,7 +698,7 @@ impl crate::runtime::Schema for BrandRedpacketBrandMerchantBatchesResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::fund_app::types::DetailList as crate::runtime::Schema>::FIELDS,
+            fields: <DetailList as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -561,14 +706,35 @@ impl crate::runtime::JsonResponse for BrandRedpacketBrandMerchantBatchesResponse
 /// Information about the closing of the record.
 ///
 /// Shared by `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no}/close response.close_info`, `POST /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no}/close response.close_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CloseInfo {
     /// Time the record was closed.
     pub close_time: String,
     /// Why the record was closed.
-    pub close_reason: crate::v3::fund_app::types::CloseInfoCloseReason,
+    pub close_reason: CloseInfoCloseReason,
 }
+impl crate::runtime::FromJson for CloseInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CloseInfo {
+            close_time: crate::runtime::take(&mut object, "close_time", at)?,
+            close_reason: crate::runtime::take(&mut object, "close_reason", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CloseInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "close_time", &self.close_time);
+        crate::runtime::put(&mut object, "close_reason", &self.close_reason);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CloseInfo);
 impl crate::runtime::Schema for CloseInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -653,7 +819,7 @@ crate::runtime::string_enum!(CloseReason);
 /// Detail records.
 ///
 /// Shared by `GET /v3/fund-app/brand-redpacket/brand-merchant-batches/{batch_no} response.detail_list`, `GET /v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no} response.detail_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DetailList {
     /// `transfer_detail_no`
@@ -661,8 +827,35 @@ pub struct DetailList {
     /// The merchant's own number for this detail record within the batch.
     pub out_detail_no: String,
     /// State of the detail record.
-    pub detail_state: crate::v3::fund_app::types::DetailState,
+    pub detail_state: DetailState,
 }
+impl crate::runtime::FromJson for DetailList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DetailList {
+            transfer_detail_no: crate::runtime::take(
+                &mut object,
+                "transfer_detail_no",
+                at,
+            )?,
+            out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+            detail_state: crate::runtime::take(&mut object, "detail_state", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DetailList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "transfer_detail_no", &self.transfer_detail_no);
+        crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+        crate::runtime::put(&mut object, "detail_state", &self.detail_state);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DetailList);
 impl crate::runtime::Schema for DetailList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -879,28 +1072,63 @@ crate::runtime::string_enum!(HashType);
 /// The response.
 ///
 /// Shared by `GET /v3/fund-app/mch-transfer/elecsign/out-bill-no/{out_bill_no} response`, `GET /v3/fund-app/mch-transfer/elecsign/transfer-bill-no/{transfer_bill_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchTransferElecsignOutBillNoMchTransferElecsignOutBillNoResponse {
     /// Current state of the object.
-    pub state: crate::v3::fund_app::types::State,
+    pub state: State,
     /// Time the record was created.
     pub create_time: String,
     /// Time the record was last updated.
     pub update_time: String,
     /// Hash algorithm used for the file digest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hash_type: Option<crate::v3::fund_app::types::HashType>,
+    pub hash_type: Option<HashType>,
     /// Hash digest of the file, to check it after downloading.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_value: Option<String>,
     /// URL to download the file from; valid only for a short time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_reason: Option<String>,
 }
+impl crate::runtime::FromJson
+for MchTransferElecsignOutBillNoMchTransferElecsignOutBillNoResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchTransferElecsignOutBillNoMchTransferElecsignOutBillNoResponse {
+            state: crate::runtime::take(&mut object, "state", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take(&mut object, "update_time", at)?,
+            hash_type: crate::runtime::take_optional(&mut object, "hash_type", at)?,
+            hash_value: crate::runtime::take_optional(&mut object, "hash_value", at)?,
+            download_url: crate::runtime::take_optional(
+                &mut object,
+                "download_url",
+                at,
+            )?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for MchTransferElecsignOutBillNoMchTransferElecsignOutBillNoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "update_time", &self.update_time);
+        crate::runtime::put_optional(&mut object, "hash_type", &self.hash_type);
+        crate::runtime::put_optional(&mut object, "hash_value", &self.hash_value);
+        crate::runtime::put_optional(&mut object, "download_url", &self.download_url);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(
+    MchTransferElecsignOutBillNoMchTransferElecsignOutBillNoResponse
+);
 impl crate::runtime::Schema
 for MchTransferElecsignOutBillNoMchTransferElecsignOutBillNoResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -960,7 +1188,7 @@ for MchTransferElecsignOutBillNoMchTransferElecsignOutBillNoResponse {}
 /// The response.
 ///
 /// Shared by `POST /v3/fund-app/mch-transfer/elecsign/out-bill-no response`, `POST /v3/fund-app/mch-transfer/elecsign/transfer-bill-no response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchTransferElecsignOutBillNoResponse {
     /// Current state of the object.
@@ -968,6 +1196,27 @@ pub struct MchTransferElecsignOutBillNoResponse {
     /// Time the record was created.
     pub create_time: String,
 }
+impl crate::runtime::FromJson for MchTransferElecsignOutBillNoResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchTransferElecsignOutBillNoResponse {
+            state: crate::runtime::take(&mut object, "state", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchTransferElecsignOutBillNoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchTransferElecsignOutBillNoResponse);
 impl crate::runtime::Schema for MchTransferElecsignOutBillNoResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -990,7 +1239,7 @@ impl crate::runtime::JsonResponse for MchTransferElecsignOutBillNoResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts response`, `POST /v3/fund-app/mch-transfer/partner/budget/{out_budget_no}/electronic-receipts response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchTransferPartnerBudgetElectronicReceiptsResponse {
     /// The merchant's own budget number.
@@ -1002,22 +1251,63 @@ pub struct MchTransferPartnerBudgetElectronicReceiptsResponse {
     /// Merchant ID of the merchant that funds the transfer or payout.
     pub sponsor_mchid: String,
     /// Merchant ID of the receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_mchid: Option<String>,
     /// State of the receipt.
     pub receipt_state: crate::types::ReceiptState,
     /// ID of the acceptance receipt.
     pub accept_id: String,
     /// Hash algorithm used for the file digest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hash_type: Option<crate::v3::fund_app::types::HashType>,
+    pub hash_type: Option<HashType>,
     /// Hash digest of the file, to check it after downloading.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_value: Option<String>,
     /// URL to download the file from; valid only for a short time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
 }
+impl crate::runtime::FromJson for MchTransferPartnerBudgetElectronicReceiptsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchTransferPartnerBudgetElectronicReceiptsResponse {
+            out_budget_no: crate::runtime::take(&mut object, "out_budget_no", at)?,
+            start_date: crate::runtime::take(&mut object, "start_date", at)?,
+            end_date: crate::runtime::take(&mut object, "end_date", at)?,
+            sponsor_mchid: crate::runtime::take(&mut object, "sponsor_mchid", at)?,
+            receiver_mchid: crate::runtime::take_optional(
+                &mut object,
+                "receiver_mchid",
+                at,
+            )?,
+            receipt_state: crate::runtime::take(&mut object, "receipt_state", at)?,
+            accept_id: crate::runtime::take(&mut object, "accept_id", at)?,
+            hash_type: crate::runtime::take_optional(&mut object, "hash_type", at)?,
+            hash_value: crate::runtime::take_optional(&mut object, "hash_value", at)?,
+            download_url: crate::runtime::take_optional(&mut object, "download_url", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchTransferPartnerBudgetElectronicReceiptsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_budget_no", &self.out_budget_no);
+        crate::runtime::put(&mut object, "start_date", &self.start_date);
+        crate::runtime::put(&mut object, "end_date", &self.end_date);
+        crate::runtime::put(&mut object, "sponsor_mchid", &self.sponsor_mchid);
+        crate::runtime::put_optional(
+            &mut object,
+            "receiver_mchid",
+            &self.receiver_mchid,
+        );
+        crate::runtime::put(&mut object, "receipt_state", &self.receipt_state);
+        crate::runtime::put(&mut object, "accept_id", &self.accept_id);
+        crate::runtime::put_optional(&mut object, "hash_type", &self.hash_type);
+        crate::runtime::put_optional(&mut object, "hash_value", &self.hash_value);
+        crate::runtime::put_optional(&mut object, "download_url", &self.download_url);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchTransferPartnerBudgetElectronicReceiptsResponse);
 impl crate::runtime::Schema for MchTransferPartnerBudgetElectronicReceiptsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1097,7 +1387,7 @@ for MchTransferPartnerBudgetElectronicReceiptsResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no} response`, `POST /v3/fund-app/mch-transfer/partner/charity-budget response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchTransferPartnerCharityBudgetResponse {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -1115,30 +1405,89 @@ pub struct MchTransferPartnerCharityBudgetResponse {
     /// Remark on the activity.
     pub activity_remark: String,
     /// Current state of the object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<crate::v3::fund_app::types::MchTransferPartnerCharityBudgetState>,
+    pub state: Option<MchTransferPartnerCharityBudgetResponseState>,
     /// `confirm_url`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirm_url: Option<String>,
     /// `super_admin_wxid_mask`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub super_admin_wxid_mask: Option<String>,
     /// Remaining amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remain_amount: Option<crate::runtime::Number>,
     /// Remark on the revocation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unlock_remark: Option<String>,
     /// Time the funds were locked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locked_time: Option<String>,
     /// Time of completion.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_time: Option<String>,
     /// Time the record was closed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_time: Option<String>,
 }
+impl crate::runtime::FromJson for MchTransferPartnerCharityBudgetResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchTransferPartnerCharityBudgetResponse {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            out_budget_no: crate::runtime::take(&mut object, "out_budget_no", at)?,
+            budget_id: crate::runtime::take(&mut object, "budget_id", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            sponsor_mchid: crate::runtime::take(&mut object, "sponsor_mchid", at)?,
+            activity_name: crate::runtime::take(&mut object, "activity_name", at)?,
+            activity_remark: crate::runtime::take(&mut object, "activity_remark", at)?,
+            state: crate::runtime::take_optional(&mut object, "state", at)?,
+            confirm_url: crate::runtime::take_optional(&mut object, "confirm_url", at)?,
+            super_admin_wxid_mask: crate::runtime::take_optional(
+                &mut object,
+                "super_admin_wxid_mask",
+                at,
+            )?,
+            remain_amount: crate::runtime::take_optional(
+                &mut object,
+                "remain_amount",
+                at,
+            )?,
+            unlock_remark: crate::runtime::take_optional(
+                &mut object,
+                "unlock_remark",
+                at,
+            )?,
+            locked_time: crate::runtime::take_optional(&mut object, "locked_time", at)?,
+            finished_time: crate::runtime::take_optional(
+                &mut object,
+                "finished_time",
+                at,
+            )?,
+            closed_time: crate::runtime::take_optional(&mut object, "closed_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchTransferPartnerCharityBudgetResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "out_budget_no", &self.out_budget_no);
+        crate::runtime::put(&mut object, "budget_id", &self.budget_id);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "sponsor_mchid", &self.sponsor_mchid);
+        crate::runtime::put(&mut object, "activity_name", &self.activity_name);
+        crate::runtime::put(&mut object, "activity_remark", &self.activity_remark);
+        crate::runtime::put_optional(&mut object, "state", &self.state);
+        crate::runtime::put_optional(&mut object, "confirm_url", &self.confirm_url);
+        crate::runtime::put_optional(
+            &mut object,
+            "super_admin_wxid_mask",
+            &self.super_admin_wxid_mask,
+        );
+        crate::runtime::put_optional(&mut object, "remain_amount", &self.remain_amount);
+        crate::runtime::put_optional(&mut object, "unlock_remark", &self.unlock_remark);
+        crate::runtime::put_optional(&mut object, "locked_time", &self.locked_time);
+        crate::runtime::put_optional(&mut object, "finished_time", &self.finished_time);
+        crate::runtime::put_optional(&mut object, "closed_time", &self.closed_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchTransferPartnerCharityBudgetResponse);
 impl crate::runtime::Schema for MchTransferPartnerCharityBudgetResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1254,7 +1603,7 @@ impl crate::runtime::JsonResponse for MchTransferPartnerCharityBudgetResponse {}
 /// Shared by `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no} response.state`, `POST /v3/fund-app/mch-transfer/partner/charity-budget response.state`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum MchTransferPartnerCharityBudgetState {
+pub enum MchTransferPartnerCharityBudgetResponseState {
     /// `PENDING`
     Pending,
     /// `LOCKED`
@@ -1266,38 +1615,40 @@ pub enum MchTransferPartnerCharityBudgetState {
     /// A value the documentation does not list (yet), kept as received.
     Unknown(crate::UnknownValue),
 }
-impl MchTransferPartnerCharityBudgetState {
+impl MchTransferPartnerCharityBudgetResponseState {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            MchTransferPartnerCharityBudgetState::Pending => "PENDING",
-            MchTransferPartnerCharityBudgetState::Locked => "LOCKED",
-            MchTransferPartnerCharityBudgetState::Finished => "FINISHED",
-            MchTransferPartnerCharityBudgetState::Closed => "CLOSED",
-            MchTransferPartnerCharityBudgetState::Unknown(value) => value.as_str(),
+            MchTransferPartnerCharityBudgetResponseState::Pending => "PENDING",
+            MchTransferPartnerCharityBudgetResponseState::Locked => "LOCKED",
+            MchTransferPartnerCharityBudgetResponseState::Finished => "FINISHED",
+            MchTransferPartnerCharityBudgetResponseState::Closed => "CLOSED",
+            MchTransferPartnerCharityBudgetResponseState::Unknown(value) => {
+                value.as_str()
+            }
         }
     }
 }
-impl From<&str> for MchTransferPartnerCharityBudgetState {
+impl From<&str> for MchTransferPartnerCharityBudgetResponseState {
     fn from(value: &str) -> Self {
         match value {
-            "PENDING" => MchTransferPartnerCharityBudgetState::Pending,
-            "LOCKED" => MchTransferPartnerCharityBudgetState::Locked,
-            "FINISHED" => MchTransferPartnerCharityBudgetState::Finished,
-            "CLOSED" => MchTransferPartnerCharityBudgetState::Closed,
+            "PENDING" => MchTransferPartnerCharityBudgetResponseState::Pending,
+            "LOCKED" => MchTransferPartnerCharityBudgetResponseState::Locked,
+            "FINISHED" => MchTransferPartnerCharityBudgetResponseState::Finished,
+            "CLOSED" => MchTransferPartnerCharityBudgetResponseState::Closed,
             other => {
-                MchTransferPartnerCharityBudgetState::Unknown(
+                MchTransferPartnerCharityBudgetResponseState::Unknown(
                     crate::UnknownValue(other.to_owned()),
                 )
             }
         }
     }
 }
-crate::runtime::string_enum!(MchTransferPartnerCharityBudgetState);
+crate::runtime::string_enum!(MchTransferPartnerCharityBudgetResponseState);
 /// The response.
 ///
 /// Shared by `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no} response`, `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchTransferPartnerCharityTransferBillsResponse {
     /// The merchant's own budget number.
@@ -1315,13 +1666,49 @@ pub struct MchTransferPartnerCharityTransferBillsResponse {
     /// Merchant ID of the receiving merchant.
     pub receive_mchid: String,
     /// Current state of the object.
-    pub state: crate::v3::fund_app::types::MchTransferPartnerCharityTransferBillsState,
+    pub state: MchTransferPartnerCharityTransferBillsResponseState,
     /// Time the record was created.
     pub create_time: String,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
 }
+impl crate::runtime::FromJson for MchTransferPartnerCharityTransferBillsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchTransferPartnerCharityTransferBillsResponse {
+            out_budget_no: crate::runtime::take(&mut object, "out_budget_no", at)?,
+            budget_id: crate::runtime::take(&mut object, "budget_id", at)?,
+            out_transfer_no: crate::runtime::take(&mut object, "out_transfer_no", at)?,
+            transfer_id: crate::runtime::take(&mut object, "transfer_id", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            transfer_remark: crate::runtime::take(&mut object, "transfer_remark", at)?,
+            receive_mchid: crate::runtime::take(&mut object, "receive_mchid", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            success_time: crate::runtime::take_optional(&mut object, "success_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchTransferPartnerCharityTransferBillsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_budget_no", &self.out_budget_no);
+        crate::runtime::put(&mut object, "budget_id", &self.budget_id);
+        crate::runtime::put(&mut object, "out_transfer_no", &self.out_transfer_no);
+        crate::runtime::put(&mut object, "transfer_id", &self.transfer_id);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+        crate::runtime::put(&mut object, "receive_mchid", &self.receive_mchid);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchTransferPartnerCharityTransferBillsResponse);
 impl crate::runtime::Schema for MchTransferPartnerCharityTransferBillsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1402,7 +1789,7 @@ impl crate::runtime::JsonResponse for MchTransferPartnerCharityTransferBillsResp
 /// Shared by `GET /v3/fund-app/mch-transfer/partner/charity-transfer-bills/out-transfer-no/{out_transfer_no} response.state`, `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills response.state`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum MchTransferPartnerCharityTransferBillsState {
+pub enum MchTransferPartnerCharityTransferBillsResponseState {
     /// `ACCEPTED`
     Accepted,
     /// `SUCCESS`
@@ -1412,71 +1799,38 @@ pub enum MchTransferPartnerCharityTransferBillsState {
     /// A value the documentation does not list (yet), kept as received.
     Unknown(crate::UnknownValue),
 }
-impl MchTransferPartnerCharityTransferBillsState {
+impl MchTransferPartnerCharityTransferBillsResponseState {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            MchTransferPartnerCharityTransferBillsState::Accepted => "ACCEPTED",
-            MchTransferPartnerCharityTransferBillsState::Success => "SUCCESS",
-            MchTransferPartnerCharityTransferBillsState::Close => "CLOSE",
-            MchTransferPartnerCharityTransferBillsState::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for MchTransferPartnerCharityTransferBillsState {
-    fn from(value: &str) -> Self {
-        match value {
-            "ACCEPTED" => MchTransferPartnerCharityTransferBillsState::Accepted,
-            "SUCCESS" => MchTransferPartnerCharityTransferBillsState::Success,
-            "CLOSE" => MchTransferPartnerCharityTransferBillsState::Close,
-            other => {
-                MchTransferPartnerCharityTransferBillsState::Unknown(
-                    crate::UnknownValue(other.to_owned()),
-                )
-            }
-        }
-    }
-}
-crate::runtime::string_enum!(MchTransferPartnerCharityTransferBillsState);
-/// Hash algorithm used for the file digest.
-///
-/// Shared by `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no} response.hash_type`, `POST /v3/fund-app/mch-transfer/partner/electronic-receipts response.hash_type`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MchTransferPartnerElectronicReceiptsHashType {
-    /// `SM3`
-    Sm3,
-    /// A value the documentation does not list (yet), kept as received.
-    Unknown(crate::UnknownValue),
-}
-impl MchTransferPartnerElectronicReceiptsHashType {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MchTransferPartnerElectronicReceiptsHashType::Sm3 => "SM3",
-            MchTransferPartnerElectronicReceiptsHashType::Unknown(value) => {
+            MchTransferPartnerCharityTransferBillsResponseState::Accepted => "ACCEPTED",
+            MchTransferPartnerCharityTransferBillsResponseState::Success => "SUCCESS",
+            MchTransferPartnerCharityTransferBillsResponseState::Close => "CLOSE",
+            MchTransferPartnerCharityTransferBillsResponseState::Unknown(value) => {
                 value.as_str()
             }
         }
     }
 }
-impl From<&str> for MchTransferPartnerElectronicReceiptsHashType {
+impl From<&str> for MchTransferPartnerCharityTransferBillsResponseState {
     fn from(value: &str) -> Self {
         match value {
-            "SM3" => MchTransferPartnerElectronicReceiptsHashType::Sm3,
+            "ACCEPTED" => MchTransferPartnerCharityTransferBillsResponseState::Accepted,
+            "SUCCESS" => MchTransferPartnerCharityTransferBillsResponseState::Success,
+            "CLOSE" => MchTransferPartnerCharityTransferBillsResponseState::Close,
             other => {
-                MchTransferPartnerElectronicReceiptsHashType::Unknown(
+                MchTransferPartnerCharityTransferBillsResponseState::Unknown(
                     crate::UnknownValue(other.to_owned()),
                 )
             }
         }
     }
 }
-crate::runtime::string_enum!(MchTransferPartnerElectronicReceiptsHashType);
+crate::runtime::string_enum!(MchTransferPartnerCharityTransferBillsResponseState);
 /// The response.
 ///
 /// Shared by `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no} response`, `POST /v3/fund-app/mch-transfer/partner/electronic-receipts response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchTransferPartnerElectronicReceiptsResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -1484,24 +1838,51 @@ pub struct MchTransferPartnerElectronicReceiptsResponse {
     /// The merchant's own number for this transfer bill.
     pub out_bill_no: String,
     /// Current state of the object.
-    pub state: crate::v3::fund_app::types::MchTransferPartnerElectronicReceiptsState,
+    pub state: MchTransferPartnerElectronicReceiptsResponseState,
     /// Time the record was created.
     pub create_time: String,
     /// Time the record was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_time: Option<String>,
     /// Hash algorithm used for the file digest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hash_type: Option<
-        crate::v3::fund_app::types::MchTransferPartnerElectronicReceiptsHashType,
-    >,
+    pub hash_type: Option<MchTransferPartnerElectronicReceiptsResponseHashType>,
     /// Hash digest of the file, to check it after downloading.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_value: Option<String>,
     /// URL to download the file from; valid only for a short time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
 }
+impl crate::runtime::FromJson for MchTransferPartnerElectronicReceiptsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchTransferPartnerElectronicReceiptsResponse {
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take_optional(&mut object, "update_time", at)?,
+            hash_type: crate::runtime::take_optional(&mut object, "hash_type", at)?,
+            hash_value: crate::runtime::take_optional(&mut object, "hash_value", at)?,
+            download_url: crate::runtime::take_optional(&mut object, "download_url", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchTransferPartnerElectronicReceiptsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+        crate::runtime::put_optional(&mut object, "hash_type", &self.hash_type);
+        crate::runtime::put_optional(&mut object, "hash_value", &self.hash_value);
+        crate::runtime::put_optional(&mut object, "download_url", &self.download_url);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchTransferPartnerElectronicReceiptsResponse);
 impl crate::runtime::Schema for MchTransferPartnerElectronicReceiptsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1563,12 +1944,47 @@ impl crate::runtime::Schema for MchTransferPartnerElectronicReceiptsResponse {
     ];
 }
 impl crate::runtime::JsonResponse for MchTransferPartnerElectronicReceiptsResponse {}
+/// Hash algorithm used for the file digest.
+///
+/// Shared by `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no} response.hash_type`, `POST /v3/fund-app/mch-transfer/partner/electronic-receipts response.hash_type`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MchTransferPartnerElectronicReceiptsResponseHashType {
+    /// `SM3`
+    Sm3,
+    /// A value the documentation does not list (yet), kept as received.
+    Unknown(crate::UnknownValue),
+}
+impl MchTransferPartnerElectronicReceiptsResponseHashType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            MchTransferPartnerElectronicReceiptsResponseHashType::Sm3 => "SM3",
+            MchTransferPartnerElectronicReceiptsResponseHashType::Unknown(value) => {
+                value.as_str()
+            }
+        }
+    }
+}
+impl From<&str> for MchTransferPartnerElectronicReceiptsResponseHashType {
+    fn from(value: &str) -> Self {
+        match value {
+            "SM3" => MchTransferPartnerElectronicReceiptsResponseHashType::Sm3,
+            other => {
+                MchTransferPartnerElectronicReceiptsResponseHashType::Unknown(
+                    crate::UnknownValue(other.to_owned()),
+                )
+            }
+        }
+    }
+}
+crate::runtime::string_enum!(MchTransferPartnerElectronicReceiptsResponseHashType);
 /// Current state of the object.
 ///
 /// Shared by `GET /v3/fund-app/mch-transfer/partner/electronic-receipts/{out_bill_no} response.state`, `POST /v3/fund-app/mch-transfer/partner/electronic-receipts response.state`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum MchTransferPartnerElectronicReceiptsState {
+pub enum MchTransferPartnerElectronicReceiptsResponseState {
     /// `GENERATING`
     Generating,
     /// `FINISHED`
@@ -1576,30 +1992,32 @@ pub enum MchTransferPartnerElectronicReceiptsState {
     /// A value the documentation does not list (yet), kept as received.
     Unknown(crate::UnknownValue),
 }
-impl MchTransferPartnerElectronicReceiptsState {
+impl MchTransferPartnerElectronicReceiptsResponseState {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            MchTransferPartnerElectronicReceiptsState::Generating => "GENERATING",
-            MchTransferPartnerElectronicReceiptsState::Finished => "FINISHED",
-            MchTransferPartnerElectronicReceiptsState::Unknown(value) => value.as_str(),
+            MchTransferPartnerElectronicReceiptsResponseState::Generating => "GENERATING",
+            MchTransferPartnerElectronicReceiptsResponseState::Finished => "FINISHED",
+            MchTransferPartnerElectronicReceiptsResponseState::Unknown(value) => {
+                value.as_str()
+            }
         }
     }
 }
-impl From<&str> for MchTransferPartnerElectronicReceiptsState {
+impl From<&str> for MchTransferPartnerElectronicReceiptsResponseState {
     fn from(value: &str) -> Self {
         match value {
-            "GENERATING" => MchTransferPartnerElectronicReceiptsState::Generating,
-            "FINISHED" => MchTransferPartnerElectronicReceiptsState::Finished,
+            "GENERATING" => MchTransferPartnerElectronicReceiptsResponseState::Generating,
+            "FINISHED" => MchTransferPartnerElectronicReceiptsResponseState::Finished,
             other => {
-                MchTransferPartnerElectronicReceiptsState::Unknown(
+                MchTransferPartnerElectronicReceiptsResponseState::Unknown(
                     crate::UnknownValue(other.to_owned()),
                 )
             }
         }
     }
 }
-crate::runtime::string_enum!(MchTransferPartnerElectronicReceiptsState);
+crate::runtime::string_enum!(MchTransferPartnerElectronicReceiptsResponseState);
 /// Current state of the object.
 ///
 /// Shared by `GET /v3/fund-app/mch-transfer/partner/sub-mch-authorizations/{sub_mchid} response.apply_order.state`, `POST /v3/fund-app/mch-transfer/partner/sub-mch-authorizations response.state`.
@@ -1648,7 +2066,7 @@ crate::runtime::string_enum!(MchTransferPartnerSubMchAuthorizationsState);
 /// The response.
 ///
 /// Shared by `POST /v3/fund-app/mch-transfer/partner/transfer-bills response`, `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchTransferPartnerTransferBillsResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -1662,6 +2080,33 @@ pub struct MchTransferPartnerTransferBillsResponse {
     /// Package data used by the client to open the WeChat Pay confirmation page.
     pub package_info: String,
 }
+impl crate::runtime::FromJson for MchTransferPartnerTransferBillsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchTransferPartnerTransferBillsResponse {
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+            transfer_bill_no: crate::runtime::take(&mut object, "transfer_bill_no", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            package_info: crate::runtime::take(&mut object, "package_info", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchTransferPartnerTransferBillsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+        crate::runtime::put(&mut object, "transfer_bill_no", &self.transfer_bill_no);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "package_info", &self.package_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchTransferPartnerTransferBillsResponse);
 impl crate::runtime::Schema for MchTransferPartnerTransferBillsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1705,18 +2150,51 @@ impl crate::runtime::JsonResponse for MchTransferPartnerTransferBillsResponse {}
 /// The response.
 ///
 /// Shared by `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations response`, `POST /v3/fund-app/mch-transfer/user-confirm-authorization response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchTransferPartnerUserConfirmAuthorizationsResponse {
     /// The merchant's own number of the authorization.
     pub out_authorization_no: String,
     /// Current state of the object.
-    pub state: crate::v3::fund_app::types::MchTransferPartnerUserConfirmAuthorizationsState,
+    pub state: MchTransferPartnerUserConfirmAuthorizationsResponseState,
     /// Time the record was created.
     pub create_time: String,
     /// Package data used by the client to open the WeChat Pay confirmation page.
     pub package_info: String,
 }
+impl crate::runtime::FromJson for MchTransferPartnerUserConfirmAuthorizationsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchTransferPartnerUserConfirmAuthorizationsResponse {
+            out_authorization_no: crate::runtime::take(
+                &mut object,
+                "out_authorization_no",
+                at,
+            )?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            package_info: crate::runtime::take(&mut object, "package_info", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchTransferPartnerUserConfirmAuthorizationsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "out_authorization_no",
+            &self.out_authorization_no,
+        );
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "package_info", &self.package_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchTransferPartnerUserConfirmAuthorizationsResponse);
 impl crate::runtime::Schema for MchTransferPartnerUserConfirmAuthorizationsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1756,7 +2234,50 @@ for MchTransferPartnerUserConfirmAuthorizationsResponse {}
 /// Shared by `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations response.state`, `POST /v3/fund-app/mch-transfer/user-confirm-authorization response.state`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
+pub enum MchTransferPartnerUserConfirmAuthorizationsResponseState {
+    /// `WAIT_USER_CONFIRM`
+    WaitUserConfirm,
+    /// A value the documentation does not list (yet), kept as received.
+    Unknown(crate::UnknownValue),
+}
+impl MchTransferPartnerUserConfirmAuthorizationsResponseState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            MchTransferPartnerUserConfirmAuthorizationsResponseState::WaitUserConfirm => {
+                "WAIT_USER_CONFIRM"
+            }
+            MchTransferPartnerUserConfirmAuthorizationsResponseState::Unknown(value) => {
+                value.as_str()
+            }
+        }
+    }
+}
+impl From<&str> for MchTransferPartnerUserConfirmAuthorizationsResponseState {
+    fn from(value: &str) -> Self {
+        match value {
+            "WAIT_USER_CONFIRM" => {
+                MchTransferPartnerUserConfirmAuthorizationsResponseState::WaitUserConfirm
+            }
+            other => {
+                MchTransferPartnerUserConfirmAuthorizationsResponseState::Unknown(
+                    crate::UnknownValue(other.to_owned()),
+                )
+            }
+        }
+    }
+}
+crate::runtime::string_enum!(MchTransferPartnerUserConfirmAuthorizationsResponseState);
+/// Current state of the object.
+///
+/// Shared by `GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no} response.state`, `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no} response.state`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum MchTransferPartnerUserConfirmAuthorizationsState {
+    /// `TAKING_EFFECT`
+    TakingEffect,
+    /// `CLOSED`
+    Closed,
     /// `WAIT_USER_CONFIRM`
     WaitUserConfirm,
     /// A value the documentation does not list (yet), kept as received.
@@ -1766,6 +2287,10 @@ impl MchTransferPartnerUserConfirmAuthorizationsState {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
+            MchTransferPartnerUserConfirmAuthorizationsState::TakingEffect => {
+                "TAKING_EFFECT"
+            }
+            MchTransferPartnerUserConfirmAuthorizationsState::Closed => "CLOSED",
             MchTransferPartnerUserConfirmAuthorizationsState::WaitUserConfirm => {
                 "WAIT_USER_CONFIRM"
             }
@@ -1778,6 +2303,10 @@ impl MchTransferPartnerUserConfirmAuthorizationsState {
 impl From<&str> for MchTransferPartnerUserConfirmAuthorizationsState {
     fn from(value: &str) -> Self {
         match value {
+            "TAKING_EFFECT" => {
+                MchTransferPartnerUserConfirmAuthorizationsState::TakingEffect
+            }
+            "CLOSED" => MchTransferPartnerUserConfirmAuthorizationsState::Closed,
             "WAIT_USER_CONFIRM" => {
                 MchTransferPartnerUserConfirmAuthorizationsState::WaitUserConfirm
             }
@@ -1790,61 +2319,10 @@ impl From<&str> for MchTransferPartnerUserConfirmAuthorizationsState {
     }
 }
 crate::runtime::string_enum!(MchTransferPartnerUserConfirmAuthorizationsState);
-/// Current state of the object.
-///
-/// Shared by `GET /v3/fund-app/mch-transfer/partner/user-confirm-authorizations/{out_authorization_no} response.state`, `GET /v3/fund-app/mch-transfer/user-confirm-authorization/out-authorization-no/{out_authorization_no} response.state`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MchTransferPartnerUserConfirmAuthorizationsState2 {
-    /// `TAKING_EFFECT`
-    TakingEffect,
-    /// `CLOSED`
-    Closed,
-    /// `WAIT_USER_CONFIRM`
-    WaitUserConfirm,
-    /// A value the documentation does not list (yet), kept as received.
-    Unknown(crate::UnknownValue),
-}
-impl MchTransferPartnerUserConfirmAuthorizationsState2 {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MchTransferPartnerUserConfirmAuthorizationsState2::TakingEffect => {
-                "TAKING_EFFECT"
-            }
-            MchTransferPartnerUserConfirmAuthorizationsState2::Closed => "CLOSED",
-            MchTransferPartnerUserConfirmAuthorizationsState2::WaitUserConfirm => {
-                "WAIT_USER_CONFIRM"
-            }
-            MchTransferPartnerUserConfirmAuthorizationsState2::Unknown(value) => {
-                value.as_str()
-            }
-        }
-    }
-}
-impl From<&str> for MchTransferPartnerUserConfirmAuthorizationsState2 {
-    fn from(value: &str) -> Self {
-        match value {
-            "TAKING_EFFECT" => {
-                MchTransferPartnerUserConfirmAuthorizationsState2::TakingEffect
-            }
-            "CLOSED" => MchTransferPartnerUserConfirmAuthorizationsState2::Closed,
-            "WAIT_USER_CONFIRM" => {
-                MchTransferPartnerUserConfirmAuthorizationsState2::WaitUserConfirm
-            }
-            other => {
-                MchTransferPartnerUserConfirmAuthorizationsState2::Unknown(
-                    crate::UnknownValue(other.to_owned()),
-                )
-            }
-        }
-    }
-}
-crate::runtime::string_enum!(MchTransferPartnerUserConfirmAuthorizationsState2);
 /// The response.
 ///
 /// Shared by `GET /v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{out_bill_no} response`, `GET /v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchTransferTransferBillsOutBillNoResponse {
     /// Merchant ID that WeChat Pay assigned to the merchant concerned.
@@ -1862,21 +2340,59 @@ pub struct MchTransferTransferBillsOutBillNoResponse {
     /// Remark shown to the receiver of the transfer.
     pub transfer_remark: String,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_reason: Option<String>,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// Real name of the receiving user.
     ///
     /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_name: Option<crate::runtime::Encrypted>,
     /// Time the record was created.
     pub create_time: String,
     /// Time the record was last updated.
     pub update_time: String,
 }
+impl crate::runtime::FromJson for MchTransferTransferBillsOutBillNoResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchTransferTransferBillsOutBillNoResponse {
+            mch_id: crate::runtime::take(&mut object, "mch_id", at)?,
+            out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+            transfer_bill_no: crate::runtime::take(&mut object, "transfer_bill_no", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            transfer_amount: crate::runtime::take(&mut object, "transfer_amount", at)?,
+            transfer_remark: crate::runtime::take(&mut object, "transfer_remark", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            user_name: crate::runtime::take_optional(&mut object, "user_name", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take(&mut object, "update_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchTransferTransferBillsOutBillNoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mch_id", &self.mch_id);
+        crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+        crate::runtime::put(&mut object, "transfer_bill_no", &self.transfer_bill_no);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+        crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "user_name", &self.user_name);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "update_time", &self.update_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchTransferTransferBillsOutBillNoResponse);
 impl crate::runtime::Schema for MchTransferTransferBillsOutBillNoResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1969,7 +2485,7 @@ impl crate::runtime::JsonResponse for MchTransferTransferBillsOutBillNoResponse 
 /// The response.
 ///
 /// Shared by `GET /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills/{out_bill_no} response`, `POST /v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchTransferTransferToQqWalletBillsResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -1979,7 +2495,6 @@ pub struct MchTransferTransferToQqWalletBillsResponse {
     /// Number of the transfer bill.
     pub transfer_bill_no: String,
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
     /// Current state of the object.
     pub state: crate::types::State,
@@ -1988,25 +2503,63 @@ pub struct MchTransferTransferToQqWalletBillsResponse {
     /// Remark shown to the receiver of the transfer.
     pub transfer_remark: String,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// QQ number of the receiving user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_qq: Option<String>,
     /// Real name of the receiving user.
     ///
     /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_name: Option<crate::runtime::Encrypted>,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_reason: Option<String>,
     /// Time the record was created.
     pub create_time: String,
     /// Time the record was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_time: Option<String>,
 }
+impl crate::runtime::FromJson for MchTransferTransferToQqWalletBillsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchTransferTransferToQqWalletBillsResponse {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+            transfer_bill_no: crate::runtime::take(&mut object, "transfer_bill_no", at)?,
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            transfer_amount: crate::runtime::take(&mut object, "transfer_amount", at)?,
+            transfer_remark: crate::runtime::take(&mut object, "transfer_remark", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            user_qq: crate::runtime::take_optional(&mut object, "user_qq", at)?,
+            user_name: crate::runtime::take_optional(&mut object, "user_name", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take_optional(&mut object, "update_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchTransferTransferToQqWalletBillsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+        crate::runtime::put(&mut object, "transfer_bill_no", &self.transfer_bill_no);
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+        crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "user_qq", &self.user_qq);
+        crate::runtime::put_optional(&mut object, "user_name", &self.user_name);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchTransferTransferToQqWalletBillsResponse);
 impl crate::runtime::Schema for MchTransferTransferToQqWalletBillsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2200,7 +2753,7 @@ crate::runtime::string_enum!(TransferSceneId);
 /// Information reported for the transfer scene.
 ///
 /// Shared by `POST /v3/fund-app/mch-transfer/partner/transfer-bills json.transfer_scene_report_infos`, `POST /v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization json.transfer_scene_report_infos`, `POST /v3/fund-app/mch-transfer/partner/transfer-bills/transfer json.transfer_scene_report_infos`, `POST /v3/fund-app/mch-transfer/transfer-bills json.transfer_scene_report_infos`, `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization json.transfer_scene_report_infos`, `POST /v3/fund-app/mch-transfer/transfer-bills/transfer json.transfer_scene_report_infos` and 1 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransferSceneReportInfos {
     /// Type of the information.
@@ -2208,6 +2761,27 @@ pub struct TransferSceneReportInfos {
     /// Content of the information.
     pub info_content: String,
 }
+impl crate::runtime::FromJson for TransferSceneReportInfos {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransferSceneReportInfos {
+            info_type: crate::runtime::take(&mut object, "info_type", at)?,
+            info_content: crate::runtime::take(&mut object, "info_content", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TransferSceneReportInfos {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "info_type", &self.info_type);
+        crate::runtime::put(&mut object, "info_content", &self.info_content);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TransferSceneReportInfos);
 impl TransferSceneReportInfos {
     /// A builder; see its setters.
     pub fn builder() -> TransferSceneReportInfosBuilder {

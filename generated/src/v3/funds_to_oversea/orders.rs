@@ -25,7 +25,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/funds-to-oversea/orders`: [wechatpay.im](https://wechatpay.im/openapi/v3/funds-to-oversea/orders), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476113)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number.
@@ -39,19 +39,67 @@ pub mod post {
         /// Foreign currency, as an ISO 4217 code.
         pub foreign_currency: String,
         /// `goods_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub goods_info: Option<
-            Vec<crate::v3::funds_to_oversea::orders::post::GoodsInfo>,
-        >,
+        pub goods_info: Option<Vec<GoodsInfo>>,
         /// `seller_info`
-        pub seller_info: crate::v3::funds_to_oversea::orders::post::SellerInfo,
+        pub seller_info: SellerInfo,
         /// `express_info`
-        pub express_info: crate::v3::funds_to_oversea::orders::post::ExpressInfo,
+        pub express_info: ExpressInfo,
         /// Information about the payee account.
-        pub payee_info: crate::v3::funds_to_oversea::orders::post::PayeeInfo,
+        pub payee_info: PayeeInfo,
         /// `presale_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub presale_info: Option<crate::v3::funds_to_oversea::orders::post::PresaleInfo>,
+        pub presale_info: Option<PresaleInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_id: crate::runtime::take(&mut object, "out_order_id", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                foreign_currency: crate::runtime::take(
+                    &mut object,
+                    "foreign_currency",
+                    at,
+                )?,
+                goods_info: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_info",
+                    at,
+                )?,
+                seller_info: crate::runtime::take(&mut object, "seller_info", at)?,
+                express_info: crate::runtime::take(&mut object, "express_info", at)?,
+                payee_info: crate::runtime::take(&mut object, "payee_info", at)?,
+                presale_info: crate::runtime::take_optional(
+                    &mut object,
+                    "presale_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_order_id", &self.out_order_id);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "foreign_currency", &self.foreign_currency);
+            crate::runtime::put_optional(&mut object, "goods_info", &self.goods_info);
+            crate::runtime::put(&mut object, "seller_info", &self.seller_info);
+            crate::runtime::put(&mut object, "express_info", &self.express_info);
+            crate::runtime::put(&mut object, "payee_info", &self.payee_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "presale_info",
+                &self.presale_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -67,19 +115,11 @@ pub mod post {
         transaction_id: Option<String>,
         amount: Option<i64>,
         foreign_currency: Option<String>,
-        goods_info: Option<
-            Vec<crate::v3::funds_to_oversea::orders::post::GoodsInfoBuilder>,
-        >,
-        seller_info: Option<
-            crate::v3::funds_to_oversea::orders::post::SellerInfoBuilder,
-        >,
-        express_info: Option<
-            crate::v3::funds_to_oversea::orders::post::ExpressInfoBuilder,
-        >,
-        payee_info: Option<crate::v3::funds_to_oversea::orders::post::PayeeInfoBuilder>,
-        presale_info: Option<
-            crate::v3::funds_to_oversea::orders::post::PresaleInfoBuilder,
-        >,
+        goods_info: Option<Vec<GoodsInfoBuilder>>,
+        seller_info: Option<SellerInfoBuilder>,
+        express_info: Option<ExpressInfoBuilder>,
+        payee_info: Option<PayeeInfoBuilder>,
+        presale_info: Option<PresaleInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own order number.
@@ -135,18 +175,12 @@ pub mod post {
         /// `goods_info`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn goods_info(
-            mut self,
-            item: impl Into<crate::v3::funds_to_oversea::orders::post::GoodsInfoBuilder>,
-        ) -> Self {
+        pub fn goods_info(mut self, item: impl Into<GoodsInfoBuilder>) -> Self {
             self.goods_info.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`goods_info`](Self::goods_info) with a built value.
-        pub fn set_goods_info(
-            mut self,
-            value: Option<Vec<crate::v3::funds_to_oversea::orders::post::GoodsInfo>>,
-        ) -> Self {
+        pub fn set_goods_info(mut self, value: Option<Vec<GoodsInfo>>) -> Self {
             self.goods_info = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -154,78 +188,48 @@ pub mod post {
         /// **Required.** `seller_info`
         ///
         /// Takes the builder or a built value.
-        pub fn seller_info(
-            mut self,
-            value: impl Into<
-                crate::v3::funds_to_oversea::orders::post::SellerInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn seller_info(mut self, value: impl Into<SellerInfoBuilder>) -> Self {
             self.seller_info = Some(value.into());
             self
         }
         /// Sets or clears [`seller_info`](Self::seller_info) with a built value.
-        pub fn set_seller_info(
-            mut self,
-            value: Option<crate::v3::funds_to_oversea::orders::post::SellerInfo>,
-        ) -> Self {
+        pub fn set_seller_info(mut self, value: Option<SellerInfo>) -> Self {
             self.seller_info = value.map(Into::into);
             self
         }
         /// **Required.** `express_info`
         ///
         /// Takes the builder or a built value.
-        pub fn express_info(
-            mut self,
-            value: impl Into<
-                crate::v3::funds_to_oversea::orders::post::ExpressInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn express_info(mut self, value: impl Into<ExpressInfoBuilder>) -> Self {
             self.express_info = Some(value.into());
             self
         }
         /// Sets or clears [`express_info`](Self::express_info) with a built value.
-        pub fn set_express_info(
-            mut self,
-            value: Option<crate::v3::funds_to_oversea::orders::post::ExpressInfo>,
-        ) -> Self {
+        pub fn set_express_info(mut self, value: Option<ExpressInfo>) -> Self {
             self.express_info = value.map(Into::into);
             self
         }
         /// **Required.** Information about the payee account.
         ///
         /// Takes the builder or a built value.
-        pub fn payee_info(
-            mut self,
-            value: impl Into<crate::v3::funds_to_oversea::orders::post::PayeeInfoBuilder>,
-        ) -> Self {
+        pub fn payee_info(mut self, value: impl Into<PayeeInfoBuilder>) -> Self {
             self.payee_info = Some(value.into());
             self
         }
         /// Sets or clears [`payee_info`](Self::payee_info) with a built value.
-        pub fn set_payee_info(
-            mut self,
-            value: Option<crate::v3::funds_to_oversea::orders::post::PayeeInfo>,
-        ) -> Self {
+        pub fn set_payee_info(mut self, value: Option<PayeeInfo>) -> Self {
             self.payee_info = value.map(Into::into);
             self
         }
         /// `presale_info`
         ///
         /// Takes the builder or a built value.
-        pub fn presale_info(
-            mut self,
-            value: impl Into<
-                crate::v3::funds_to_oversea::orders::post::PresaleInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn presale_info(mut self, value: impl Into<PresaleInfoBuilder>) -> Self {
             self.presale_info = Some(value.into());
             self
         }
         /// Sets or clears [`presale_info`](Self::presale_info) with a built value.
-        pub fn set_presale_info(
-            mut self,
-            value: Option<crate::v3::funds_to_oversea::orders::post::PresaleInfo>,
-        ) -> Self {
+        pub fn set_presale_info(mut self, value: Option<PresaleInfo>) -> Self {
             self.presale_info = value.map(Into::into);
             self
         }
@@ -348,7 +352,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::funds_to_oversea::types::OrdersResponse as Response;
@@ -367,7 +372,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `express_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ExpressInfo {
         /// `courier_number`
@@ -375,6 +380,35 @@ pub mod post {
         /// `express_company_name`
         pub express_company_name: String,
     }
+    impl crate::runtime::FromJson for ExpressInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ExpressInfo {
+                courier_number: crate::runtime::take(&mut object, "courier_number", at)?,
+                express_company_name: crate::runtime::take(
+                    &mut object,
+                    "express_company_name",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ExpressInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "courier_number", &self.courier_number);
+            crate::runtime::put(
+                &mut object,
+                "express_company_name",
+                &self.express_company_name,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ExpressInfo);
     impl ExpressInfo {
         /// A builder; see its setters.
         pub fn builder() -> ExpressInfoBuilder {
@@ -450,7 +484,7 @@ pub mod post {
         }
     }
     /// `goods_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct GoodsInfo {
         /// Name of the goods.
@@ -462,6 +496,35 @@ pub mod post {
         /// `goods_quantity`
         pub goods_quantity: i64,
     }
+    impl crate::runtime::FromJson for GoodsInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(GoodsInfo {
+                goods_name: crate::runtime::take(&mut object, "goods_name", at)?,
+                goods_category: crate::runtime::take(&mut object, "goods_category", at)?,
+                goods_unit_price: crate::runtime::take(
+                    &mut object,
+                    "goods_unit_price",
+                    at,
+                )?,
+                goods_quantity: crate::runtime::take(&mut object, "goods_quantity", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for GoodsInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "goods_name", &self.goods_name);
+            crate::runtime::put(&mut object, "goods_category", &self.goods_category);
+            crate::runtime::put(&mut object, "goods_unit_price", &self.goods_unit_price);
+            crate::runtime::put(&mut object, "goods_quantity", &self.goods_quantity);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(GoodsInfo);
     impl GoodsInfo {
         /// A builder; see its setters.
         pub fn builder() -> GoodsInfoBuilder {
@@ -575,12 +638,31 @@ pub mod post {
         }
     }
     /// Information about the payee account.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PayeeInfo {
         /// `payee_id`
         pub payee_id: String,
     }
+    impl crate::runtime::FromJson for PayeeInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PayeeInfo {
+                payee_id: crate::runtime::take(&mut object, "payee_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PayeeInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "payee_id", &self.payee_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PayeeInfo);
     impl PayeeInfo {
         /// A builder; see its setters.
         pub fn builder() -> PayeeInfoBuilder {
@@ -635,20 +717,59 @@ pub mod post {
         }
     }
     /// `presale_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PresaleInfo {
         /// Kind of the item described by the enclosing object.
-        pub r#type: crate::v3::funds_to_oversea::orders::post::Type,
+        pub r#type: Type,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
         pub total_amount: i64,
         /// `deposit_transaction_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deposit_transaction_id: Option<String>,
         /// `balance_transaction_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub balance_transaction_id: Option<String>,
     }
+    impl crate::runtime::FromJson for PresaleInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PresaleInfo {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                deposit_transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "deposit_transaction_id",
+                    at,
+                )?,
+                balance_transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "balance_transaction_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PresaleInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "deposit_transaction_id",
+                &self.deposit_transaction_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "balance_transaction_id",
+                &self.balance_transaction_id,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PresaleInfo);
     impl PresaleInfo {
         /// A builder; see its setters.
         pub fn builder() -> PresaleInfoBuilder {
@@ -658,25 +779,19 @@ pub mod post {
     /// Builds a [`PresaleInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct PresaleInfoBuilder {
-        r#type: Option<crate::v3::funds_to_oversea::orders::post::Type>,
+        r#type: Option<Type>,
         total_amount: Option<i64>,
         deposit_transaction_id: Option<String>,
         balance_transaction_id: Option<String>,
     }
     impl PresaleInfoBuilder {
         /// **Required.** Kind of the item described by the enclosing object.
-        pub fn r#type(
-            mut self,
-            value: impl Into<crate::v3::funds_to_oversea::orders::post::Type>,
-        ) -> Self {
+        pub fn r#type(mut self, value: impl Into<Type>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(
-            mut self,
-            value: Option<crate::v3::funds_to_oversea::orders::post::Type>,
-        ) -> Self {
+        pub fn set_type(mut self, value: Option<Type>) -> Self {
             self.r#type = value;
             self
         }
@@ -751,7 +866,7 @@ pub mod post {
         }
     }
     /// `seller_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SellerInfo {
         /// `oversea_business_name`
@@ -761,6 +876,45 @@ pub mod post {
         /// `seller_id`
         pub seller_id: String,
     }
+    impl crate::runtime::FromJson for SellerInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SellerInfo {
+                oversea_business_name: crate::runtime::take(
+                    &mut object,
+                    "oversea_business_name",
+                    at,
+                )?,
+                oversea_shop_name: crate::runtime::take(
+                    &mut object,
+                    "oversea_shop_name",
+                    at,
+                )?,
+                seller_id: crate::runtime::take(&mut object, "seller_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SellerInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "oversea_business_name",
+                &self.oversea_business_name,
+            );
+            crate::runtime::put(
+                &mut object,
+                "oversea_shop_name",
+                &self.oversea_shop_name,
+            );
+            crate::runtime::put(&mut object, "seller_id", &self.seller_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SellerInfo);
     impl SellerInfo {
         /// A builder; see its setters.
         pub fn builder() -> SellerInfoBuilder {

@@ -4,7 +4,7 @@
 /// The response.
 ///
 /// Shared by `GET /v3/funds-to-oversea/orders/{out_order_id} response`, `POST /v3/funds-to-oversea/orders response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct OrdersResponse {
     /// The merchant's own order number.
@@ -16,37 +16,119 @@ pub struct OrdersResponse {
     /// Result of the operation.
     pub result: String,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_reason: Option<String>,
     /// Amount in the smallest unit of the currency (fen for CNY).
     pub amount: i64,
     /// `foreign_amount`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub foreign_amount: Option<i64>,
     /// Foreign currency, as an ISO 4217 code.
     pub foreign_currency: String,
     /// Exchange rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<i64>,
     /// `exchange_rate_time`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exchange_rate_time: Option<String>,
     /// `estimate_exchange_rate_time`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimate_exchange_rate_time: Option<String>,
     /// `departure_amount`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub departure_amount: Option<i64>,
     /// Handling fee, in the smallest currency unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee: Option<i64>,
     /// `charge_mchid`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charge_mchid: Option<String>,
     /// `charge_account_type`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charge_account_type: Option<String>,
 }
+impl crate::runtime::FromJson for OrdersResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(OrdersResponse {
+            out_order_id: crate::runtime::take(&mut object, "out_order_id", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            order_id: crate::runtime::take(&mut object, "order_id", at)?,
+            result: crate::runtime::take(&mut object, "result", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            foreign_amount: crate::runtime::take_optional(
+                &mut object,
+                "foreign_amount",
+                at,
+            )?,
+            foreign_currency: crate::runtime::take(&mut object, "foreign_currency", at)?,
+            rate: crate::runtime::take_optional(&mut object, "rate", at)?,
+            exchange_rate_time: crate::runtime::take_optional(
+                &mut object,
+                "exchange_rate_time",
+                at,
+            )?,
+            estimate_exchange_rate_time: crate::runtime::take_optional(
+                &mut object,
+                "estimate_exchange_rate_time",
+                at,
+            )?,
+            departure_amount: crate::runtime::take_optional(
+                &mut object,
+                "departure_amount",
+                at,
+            )?,
+            fee: crate::runtime::take_optional(&mut object, "fee", at)?,
+            charge_mchid: crate::runtime::take_optional(
+                &mut object,
+                "charge_mchid",
+                at,
+            )?,
+            charge_account_type: crate::runtime::take_optional(
+                &mut object,
+                "charge_account_type",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for OrdersResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_order_id", &self.out_order_id);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "order_id", &self.order_id);
+        crate::runtime::put(&mut object, "result", &self.result);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "foreign_amount",
+            &self.foreign_amount,
+        );
+        crate::runtime::put(&mut object, "foreign_currency", &self.foreign_currency);
+        crate::runtime::put_optional(&mut object, "rate", &self.rate);
+        crate::runtime::put_optional(
+            &mut object,
+            "exchange_rate_time",
+            &self.exchange_rate_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "estimate_exchange_rate_time",
+            &self.estimate_exchange_rate_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "departure_amount",
+            &self.departure_amount,
+        );
+        crate::runtime::put_optional(&mut object, "fee", &self.fee);
+        crate::runtime::put_optional(&mut object, "charge_mchid", &self.charge_mchid);
+        crate::runtime::put_optional(
+            &mut object,
+            "charge_account_type",
+            &self.charge_account_type,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(OrdersResponse);
 impl crate::runtime::Schema for OrdersResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

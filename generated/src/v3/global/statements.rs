@@ -20,21 +20,35 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/global/statements`: [wechatpay.im](https://wechatpay.im/openapi/v3/global/statements), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013013869), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354444), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354484), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354538), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354574), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354602), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4014096532)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Date.
-        #[serde(rename = "query.date")]
         pub date: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, rename = "query.mchid")]
         pub mchid: Option<String>,
         /// Set to `gzip` to receive the bill file compressed.
-        #[serde(default, rename = "headers.Accept-Encoding")]
         pub accept_encoding: Option<String>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                date: crate::runtime::take(&mut object, "query.date", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "query.mchid", at)?,
+                accept_encoding: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Accept-Encoding",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

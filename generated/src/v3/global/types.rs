@@ -4,13 +4,12 @@
 /// Amount information of the order or record.
 ///
 /// Shared by `GET /v3/global/refunds response.data.amount`, `GET /v3/global/refunds/id/{refund_id} response.amount`, `GET /v3/global/refunds/out-refund-no/{out_refund_no} response.amount`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Amount {
     /// Refund amount, in the smallest unit of the currency (fen for CNY).
     pub refund: i64,
     /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Amount refunded to the user, excluding coupons, in the smallest unit of the currency (fen for CNY).
     pub payer_refund: i64,
@@ -19,6 +18,33 @@ pub struct Amount {
     /// Exchange rate applied to the payment.
     pub exchange_rate: crate::types::AmountExchangeRate,
 }
+impl crate::runtime::FromJson for Amount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Amount {
+            refund: crate::runtime::take(&mut object, "refund", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            payer_refund: crate::runtime::take(&mut object, "payer_refund", at)?,
+            payer_currency: crate::runtime::take(&mut object, "payer_currency", at)?,
+            exchange_rate: crate::runtime::take(&mut object, "exchange_rate", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Amount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "refund", &self.refund);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        crate::runtime::put(&mut object, "payer_refund", &self.payer_refund);
+        crate::runtime::put(&mut object, "payer_currency", &self.payer_currency);
+        crate::runtime::put(&mut object, "exchange_rate", &self.exchange_rate);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Amount);
 impl crate::runtime::Schema for Amount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -95,7 +121,7 @@ crate::runtime::string_enum!(ApplymentType);
 /// Media files attached to the complaint.
 ///
 /// Shared by `GET /v3/global/merchant-service/complaints response.data.complaint_media_list`, `GET /v3/global/merchant-service/complaints/{complaint_id} response.complaint_media_list`, `GET /v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys response.data.complaint_media_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ComplaintMediaList {
     /// Type of the media file.
@@ -103,6 +129,27 @@ pub struct ComplaintMediaList {
     /// URL of the media file.
     pub media_url: Vec<String>,
 }
+impl crate::runtime::FromJson for ComplaintMediaList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ComplaintMediaList {
+            media_type: crate::runtime::take(&mut object, "media_type", at)?,
+            media_url: crate::runtime::take(&mut object, "media_url", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ComplaintMediaList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "media_type", &self.media_type);
+        crate::runtime::put(&mut object, "media_url", &self.media_url);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ComplaintMediaList);
 impl crate::runtime::Schema for ComplaintMediaList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -125,7 +172,7 @@ impl crate::runtime::JsonResponse for ComplaintMediaList {}
 /// Orders related to the complaint.
 ///
 /// Shared by `GET /v3/global/merchant-service/complaints response.data.complaint_order_info`, `GET /v3/global/merchant-service/complaints/{complaint_id} response.complaint_order_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ComplaintOrderInfo {
     /// WeChat Pay transaction ID of the payment order.
@@ -147,6 +194,69 @@ pub struct ComplaintOrderInfo {
     /// Time of the transaction.
     pub trade_time: String,
 }
+impl crate::runtime::FromJson for ComplaintOrderInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ComplaintOrderInfo {
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            settlement_amount: crate::runtime::take(
+                &mut object,
+                "settlement_amount",
+                at,
+            )?,
+            settlement_refunded_amount: crate::runtime::take(
+                &mut object,
+                "settlement_refunded_amount",
+                at,
+            )?,
+            settlement_currency: crate::runtime::take(
+                &mut object,
+                "settlement_currency",
+                at,
+            )?,
+            payer_amount: crate::runtime::take(&mut object, "payer_amount", at)?,
+            payer_refunded_amount: crate::runtime::take(
+                &mut object,
+                "payer_refunded_amount",
+                at,
+            )?,
+            payer_currency: crate::runtime::take(&mut object, "payer_currency", at)?,
+            trade_time: crate::runtime::take(&mut object, "trade_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ComplaintOrderInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "settlement_amount", &self.settlement_amount);
+        crate::runtime::put(
+            &mut object,
+            "settlement_refunded_amount",
+            &self.settlement_refunded_amount,
+        );
+        crate::runtime::put(
+            &mut object,
+            "settlement_currency",
+            &self.settlement_currency,
+        );
+        crate::runtime::put(&mut object, "payer_amount", &self.payer_amount);
+        crate::runtime::put(
+            &mut object,
+            "payer_refunded_amount",
+            &self.payer_refunded_amount,
+        );
+        crate::runtime::put(&mut object, "payer_currency", &self.payer_currency);
+        crate::runtime::put(&mut object, "trade_time", &self.trade_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ComplaintOrderInfo);
 impl crate::runtime::Schema for ComplaintOrderInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -344,7 +454,7 @@ crate::runtime::string_enum!(MchLanguage);
 /// The response.
 ///
 /// Shared by `GET /v3/global/merchant/h5/permission/applications/{applyment_id} response`, `PATCH /v3/global/merchant/h5/permission/applications/{applyment_id} response`, `POST /v3/global/merchant/h5/permission/applications response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MerchantH5PermissionApplicationsResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -352,18 +462,14 @@ pub struct MerchantH5PermissionApplicationsResponse {
     /// Domains from which H5 payments are launched.
     pub domains: Vec<String>,
     /// Introduction of the company and description of its business.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_description: Option<String>,
     /// Type of transaction limit.
-    pub transaction_limit_type: crate::v3::global::types::TransactionLimitType,
+    pub transaction_limit_type: TransactionLimitType,
     /// Company registration certificate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company_register_cert: Option<String>,
     /// Screenshots of the business pages of the website.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_business_page_pics: Option<Vec<String>>,
     /// Screenshots of the home page of the website.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_homepage_pics: Option<Vec<String>>,
     /// Whether the sub-merchant's website is live.
     pub website_state: crate::types::WebsiteState,
@@ -372,16 +478,107 @@ pub struct MerchantH5PermissionApplicationsResponse {
     /// WeChat Pay ID of the application.
     pub applyment_id: i64,
     /// Why the audit rejected the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_reject_detail: Option<String>,
     /// State of the application.
     pub applyment_state: crate::types::ApplymentState,
     /// Type of the application.
-    pub applyment_type: crate::v3::global::types::ApplymentType,
+    pub applyment_type: ApplymentType,
     /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_url: Option<String>,
 }
+impl crate::runtime::FromJson for MerchantH5PermissionApplicationsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MerchantH5PermissionApplicationsResponse {
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            domains: crate::runtime::take(&mut object, "domains", at)?,
+            business_description: crate::runtime::take_optional(
+                &mut object,
+                "business_description",
+                at,
+            )?,
+            transaction_limit_type: crate::runtime::take(
+                &mut object,
+                "transaction_limit_type",
+                at,
+            )?,
+            company_register_cert: crate::runtime::take_optional(
+                &mut object,
+                "company_register_cert",
+                at,
+            )?,
+            website_business_page_pics: crate::runtime::take_optional(
+                &mut object,
+                "website_business_page_pics",
+                at,
+            )?,
+            website_homepage_pics: crate::runtime::take_optional(
+                &mut object,
+                "website_homepage_pics",
+                at,
+            )?,
+            website_state: crate::runtime::take(&mut object, "website_state", at)?,
+            website_url: crate::runtime::take(&mut object, "website_url", at)?,
+            applyment_id: crate::runtime::take(&mut object, "applyment_id", at)?,
+            audit_reject_detail: crate::runtime::take_optional(
+                &mut object,
+                "audit_reject_detail",
+                at,
+            )?,
+            applyment_state: crate::runtime::take(&mut object, "applyment_state", at)?,
+            applyment_type: crate::runtime::take(&mut object, "applyment_type", at)?,
+            notify_url: crate::runtime::take_optional(&mut object, "notify_url", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MerchantH5PermissionApplicationsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "domains", &self.domains);
+        crate::runtime::put_optional(
+            &mut object,
+            "business_description",
+            &self.business_description,
+        );
+        crate::runtime::put(
+            &mut object,
+            "transaction_limit_type",
+            &self.transaction_limit_type,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "company_register_cert",
+            &self.company_register_cert,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "website_business_page_pics",
+            &self.website_business_page_pics,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "website_homepage_pics",
+            &self.website_homepage_pics,
+        );
+        crate::runtime::put(&mut object, "website_state", &self.website_state);
+        crate::runtime::put(&mut object, "website_url", &self.website_url);
+        crate::runtime::put(&mut object, "applyment_id", &self.applyment_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "audit_reject_detail",
+            &self.audit_reject_detail,
+        );
+        crate::runtime::put(&mut object, "applyment_state", &self.applyment_state);
+        crate::runtime::put(&mut object, "applyment_type", &self.applyment_type);
+        crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MerchantH5PermissionApplicationsResponse);
 impl crate::runtime::Schema for MerchantH5PermissionApplicationsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -488,7 +685,7 @@ impl crate::runtime::JsonResponse for MerchantH5PermissionApplicationsResponse {
 /// The response.
 ///
 /// Shared by `GET /v3/global/merchant/h5/permission/domain/applications/{applyment_id} response`, `PATCH /v3/global/merchant/h5/permission/domain/applications/{applyment_id} response`, `POST /v3/global/merchant/h5/permission/domain/applications response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MerchantH5PermissionDomainApplicationsResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -500,25 +697,91 @@ pub struct MerchantH5PermissionDomainApplicationsResponse {
     /// URL of the sub-merchant's H5 business website.
     pub webiste_url: String,
     /// Screenshots of the business pages of the website.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_business_page_pics: Option<Vec<String>>,
     /// Screenshots of the home page of the website.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_homepage_pics: Option<Vec<String>>,
     /// WeChat Pay ID of the application.
     pub applyment_id: i64,
     /// Why the audit rejected the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_reject_detail: Option<String>,
     /// State of the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applyment_state: Option<crate::types::ApplymentState>,
     /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_url: Option<String>,
     /// The merchant's own application number.
     pub out_applyment_id: String,
 }
+impl crate::runtime::FromJson for MerchantH5PermissionDomainApplicationsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MerchantH5PermissionDomainApplicationsResponse {
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            website_state: crate::runtime::take(&mut object, "website_state", at)?,
+            domains: crate::runtime::take(&mut object, "domains", at)?,
+            webiste_url: crate::runtime::take(&mut object, "webiste_url", at)?,
+            website_business_page_pics: crate::runtime::take_optional(
+                &mut object,
+                "website_business_page_pics",
+                at,
+            )?,
+            website_homepage_pics: crate::runtime::take_optional(
+                &mut object,
+                "website_homepage_pics",
+                at,
+            )?,
+            applyment_id: crate::runtime::take(&mut object, "applyment_id", at)?,
+            audit_reject_detail: crate::runtime::take_optional(
+                &mut object,
+                "audit_reject_detail",
+                at,
+            )?,
+            applyment_state: crate::runtime::take_optional(
+                &mut object,
+                "applyment_state",
+                at,
+            )?,
+            notify_url: crate::runtime::take_optional(&mut object, "notify_url", at)?,
+            out_applyment_id: crate::runtime::take(&mut object, "out_applyment_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MerchantH5PermissionDomainApplicationsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "website_state", &self.website_state);
+        crate::runtime::put(&mut object, "domains", &self.domains);
+        crate::runtime::put(&mut object, "webiste_url", &self.webiste_url);
+        crate::runtime::put_optional(
+            &mut object,
+            "website_business_page_pics",
+            &self.website_business_page_pics,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "website_homepage_pics",
+            &self.website_homepage_pics,
+        );
+        crate::runtime::put(&mut object, "applyment_id", &self.applyment_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "audit_reject_detail",
+            &self.audit_reject_detail,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "applyment_state",
+            &self.applyment_state,
+        );
+        crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+        crate::runtime::put(&mut object, "out_applyment_id", &self.out_applyment_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MerchantH5PermissionDomainApplicationsResponse);
 impl crate::runtime::Schema for MerchantH5PermissionDomainApplicationsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -604,12 +867,31 @@ impl crate::runtime::JsonResponse for MerchantH5PermissionDomainApplicationsResp
 /// The response.
 ///
 /// Shared by `POST /v3/global/papay/contracts/app-pre-entrust-sign response`, `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PapayContractsAppPreEntrustSignResponse {
     /// `session_id`
     pub session_id: String,
 }
+impl crate::runtime::FromJson for PapayContractsAppPreEntrustSignResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PapayContractsAppPreEntrustSignResponse {
+            session_id: crate::runtime::take(&mut object, "session_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PapayContractsAppPreEntrustSignResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "session_id", &self.session_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PapayContractsAppPreEntrustSignResponse);
 impl crate::runtime::Schema for PapayContractsAppPreEntrustSignResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -625,12 +907,31 @@ impl crate::runtime::JsonResponse for PapayContractsAppPreEntrustSignResponse {}
 /// The response.
 ///
 /// Shared by `POST /v3/global/papay/contracts/h5-pre-entrust-sign response`, `POST /v3/global/papay/contracts/jsapi-pre-entrust-sign response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PapayContractsH5PreEntrustSignResponse {
     /// URL where the signing is completed.
     pub sign_url: String,
 }
+impl crate::runtime::FromJson for PapayContractsH5PreEntrustSignResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PapayContractsH5PreEntrustSignResponse {
+            sign_url: crate::runtime::take(&mut object, "sign_url", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PapayContractsH5PreEntrustSignResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sign_url", &self.sign_url);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PapayContractsH5PreEntrustSignResponse);
 impl crate::runtime::Schema for PapayContractsH5PreEntrustSignResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -646,58 +947,131 @@ impl crate::runtime::JsonResponse for PapayContractsH5PreEntrustSignResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/global/papay/contracts/out-contract-code/{out_contract_code} response`, `GET /v3/global/papay/contracts/{contract_id} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PapayContractsOutContractCodeResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_mchid: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// AppID of the service provider's own Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_appid: Option<String>,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// WeChat Pay contract (agreement) ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_id: Option<String>,
     /// ID of the plan or template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_id: Option<i64>,
     /// The merchant's own contract (agreement) number, unique within the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_contract_code: Option<String>,
     /// Name of the user's account shown on the page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_display_name: Option<String>,
     /// Current state of the object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// Time the contract was signed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed_time: Option<String>,
     /// `terminated_time`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terminated_time: Option<String>,
     /// `termination_mode`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub termination_mode: Option<String>,
     /// Remark on the termination.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub termination_note: Option<String>,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
 }
+impl crate::runtime::FromJson for PapayContractsOutContractCodeResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PapayContractsOutContractCodeResponse {
+            mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            sp_appid: crate::runtime::take_optional(&mut object, "sp_appid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            contract_id: crate::runtime::take_optional(&mut object, "contract_id", at)?,
+            plan_id: crate::runtime::take_optional(&mut object, "plan_id", at)?,
+            out_contract_code: crate::runtime::take_optional(
+                &mut object,
+                "out_contract_code",
+                at,
+            )?,
+            user_display_name: crate::runtime::take_optional(
+                &mut object,
+                "user_display_name",
+                at,
+            )?,
+            state: crate::runtime::take_optional(&mut object, "state", at)?,
+            signed_time: crate::runtime::take_optional(&mut object, "signed_time", at)?,
+            terminated_time: crate::runtime::take_optional(
+                &mut object,
+                "terminated_time",
+                at,
+            )?,
+            termination_mode: crate::runtime::take_optional(
+                &mut object,
+                "termination_mode",
+                at,
+            )?,
+            termination_note: crate::runtime::take_optional(
+                &mut object,
+                "termination_note",
+                at,
+            )?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PapayContractsOutContractCodeResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "sp_appid", &self.sp_appid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put_optional(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put_optional(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "out_contract_code",
+            &self.out_contract_code,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "user_display_name",
+            &self.user_display_name,
+        );
+        crate::runtime::put_optional(&mut object, "state", &self.state);
+        crate::runtime::put_optional(&mut object, "signed_time", &self.signed_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "terminated_time",
+            &self.terminated_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "termination_mode",
+            &self.termination_mode,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "termination_note",
+            &self.termination_note,
+        );
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PapayContractsOutContractCodeResponse);
 impl crate::runtime::Schema for PapayContractsOutContractCodeResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -818,7 +1192,7 @@ impl crate::runtime::JsonResponse for PapayContractsOutContractCodeResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/global/papay/transactions/out-trade-no/{out_trade_no} response`, `GET /v3/global/papay/transactions/{transaction_id} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PapayTransactionsOutTradeNoResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -832,14 +1206,12 @@ pub struct PapayTransactionsOutTradeNoResponse {
     /// AppID of the service provider's own Official Account, Mini Program or app.
     pub sp_appid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// WeChat Pay transaction ID of the payment order.
     pub transaction_id: String,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Payment method (trade type) of the transaction.
     pub trade_type: crate::types::TradeType,
@@ -854,11 +1226,69 @@ pub struct PapayTransactionsOutTradeNoResponse {
     /// Information about the paying user.
     pub payer: crate::types::Payer,
     /// Amount information of the order or record.
-    pub amount: crate::types::PapayTransactionsOutTradeNoAmount,
+    pub amount: crate::types::PapayTransactionsOutTradeNoResponseAmount,
     /// Discounts and coupons applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_detail: Option<Vec<crate::types::PapayTransactionsPromotionDetail>>,
 }
+impl crate::runtime::FromJson for PapayTransactionsOutTradeNoResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PapayTransactionsOutTradeNoResponse {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            trade_type: crate::runtime::take(&mut object, "trade_type", at)?,
+            bank_type: crate::runtime::take(&mut object, "bank_type", at)?,
+            success_time: crate::runtime::take(&mut object, "success_time", at)?,
+            trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+            trade_state_desc: crate::runtime::take(&mut object, "trade_state_desc", at)?,
+            payer: crate::runtime::take(&mut object, "payer", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            promotion_detail: crate::runtime::take_optional(
+                &mut object,
+                "promotion_detail",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PapayTransactionsOutTradeNoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put(&mut object, "trade_type", &self.trade_type);
+        crate::runtime::put(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+        crate::runtime::put(&mut object, "trade_state_desc", &self.trade_state_desc);
+        crate::runtime::put(&mut object, "payer", &self.payer);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "promotion_detail",
+            &self.promotion_detail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PapayTransactionsOutTradeNoResponse);
 impl crate::runtime::Schema for PapayTransactionsOutTradeNoResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -971,7 +1401,7 @@ impl crate::runtime::Schema for PapayTransactionsOutTradeNoResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::types::PapayTransactionsOutTradeNoAmount as crate::runtime::Schema>::FIELDS,
+            fields: <crate::types::PapayTransactionsOutTradeNoResponseAmount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "promotion_detail",
@@ -1019,12 +1449,31 @@ crate::runtime::string_enum!(Priority);
 /// The response.
 ///
 /// Shared by `GET /v3/global/profit-sharing/bill-download-url response`, `GET /v3/global/profit-sharing/refunds/bill-download-url response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ProfitSharingBillDownloadUrlResponse {
     /// URL to download the file from; valid only for a short time.
     pub download_url: String,
 }
+impl crate::runtime::FromJson for ProfitSharingBillDownloadUrlResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ProfitSharingBillDownloadUrlResponse {
+            download_url: crate::runtime::take(&mut object, "download_url", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ProfitSharingBillDownloadUrlResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "download_url", &self.download_url);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ProfitSharingBillDownloadUrlResponse);
 impl crate::runtime::Schema for ProfitSharingBillDownloadUrlResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1040,11 +1489,10 @@ impl crate::runtime::JsonResponse for ProfitSharingBillDownloadUrlResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/global/profit-sharing/orders/{out_order_no} response`, `POST /v3/global/profit-sharing/orders response`, `POST /v3/global/profit-sharing/orders/unfreeze response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ProfitSharingOrdersResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// WeChat Pay transaction ID of the payment order.
     pub transaction_id: String,
@@ -1055,9 +1503,37 @@ pub struct ProfitSharingOrdersResponse {
     /// Current state of the object.
     pub state: String,
     /// Receivers of the profit sharing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub receivers: Option<Vec<crate::v3::global::types::Receivers>>,
+    pub receivers: Option<Vec<Receivers>>,
 }
+impl crate::runtime::FromJson for ProfitSharingOrdersResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ProfitSharingOrdersResponse {
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+            order_id: crate::runtime::take(&mut object, "order_id", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            receivers: crate::runtime::take_optional(&mut object, "receivers", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ProfitSharingOrdersResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+        crate::runtime::put(&mut object, "order_id", &self.order_id);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put_optional(&mut object, "receivers", &self.receivers);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ProfitSharingOrdersResponse);
 impl crate::runtime::Schema for ProfitSharingOrdersResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1100,7 +1576,7 @@ impl crate::runtime::Schema for ProfitSharingOrdersResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::global::types::Receivers as crate::runtime::Schema>::FIELDS,
+            fields: <Receivers as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -1108,40 +1584,97 @@ impl crate::runtime::JsonResponse for ProfitSharingOrdersResponse {}
 /// Discounts and coupons applied to the order.
 ///
 /// Shared by `GET /v3/global/transactions/id/{transaction_id} response.promotion_detail`, `GET /v3/global/transactions/out-trade-no/{out_trade_no} response.promotion_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PromotionDetail {
     /// ID of the coupon or discount.
     pub promotion_id: String,
     /// Name of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Range the item applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Type of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::types::DetailType>,
+    pub r#type: Option<crate::types::MicropayTransactionsPayDetail2Type>,
     /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
     pub amount: i64,
     /// Currency as an ISO 4217 code (e.g. `CNY`).
     pub currency: String,
     /// ID of the activity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_id: Option<String>,
     /// Part of the discount funded by WeChat Pay, in the smallest currency unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wxpay_contribute_amount: Option<i64>,
     /// Part of the discount funded by the merchant, in the smallest currency unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_contribute_amount: Option<i64>,
     /// Part of the discount funded by other parties, in the smallest currency unit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_contribute_amount: Option<i64>,
     /// Item-level details of the goods in the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_detail: Option<Vec<crate::types::PromotionDetailGoodsDetail>>,
+    pub goods_detail: Option<
+        Vec<crate::types::PapayTransactionsPromotionDetailGoodsDetail>,
+    >,
 }
+impl crate::runtime::FromJson for PromotionDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PromotionDetail {
+            promotion_id: crate::runtime::take(&mut object, "promotion_id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+            activity_id: crate::runtime::take_optional(&mut object, "activity_id", at)?,
+            wxpay_contribute_amount: crate::runtime::take_optional(
+                &mut object,
+                "wxpay_contribute_amount",
+                at,
+            )?,
+            merchant_contribute_amount: crate::runtime::take_optional(
+                &mut object,
+                "merchant_contribute_amount",
+                at,
+            )?,
+            other_contribute_amount: crate::runtime::take_optional(
+                &mut object,
+                "other_contribute_amount",
+                at,
+            )?,
+            goods_detail: crate::runtime::take_optional(&mut object, "goods_detail", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PromotionDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "promotion_id", &self.promotion_id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "scope", &self.scope);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        crate::runtime::put_optional(&mut object, "activity_id", &self.activity_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "wxpay_contribute_amount",
+            &self.wxpay_contribute_amount,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "merchant_contribute_amount",
+            &self.merchant_contribute_amount,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "other_contribute_amount",
+            &self.other_contribute_amount,
+        );
+        crate::runtime::put_optional(&mut object, "goods_detail", &self.goods_detail);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PromotionDetail);
 impl crate::runtime::Schema for PromotionDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1219,7 +1752,7 @@ impl crate::runtime::Schema for PromotionDetail {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::types::PromotionDetailGoodsDetail as crate::runtime::Schema>::FIELDS,
+            fields: <crate::types::PapayTransactionsPromotionDetailGoodsDetail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -1227,7 +1760,7 @@ impl crate::runtime::JsonResponse for PromotionDetail {}
 /// Receivers of the profit sharing.
 ///
 /// Shared by `GET /v3/global/profit-sharing/orders/{out_order_no} response.receivers`, `POST /v3/global/profit-sharing/orders response.receivers`, `POST /v3/global/profit-sharing/orders/unfreeze response.receivers`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Receivers {
     /// Currency as an ISO 4217 code (e.g. `CNY`).
@@ -1249,21 +1782,77 @@ pub struct Receivers {
     /// Time the operation finished.
     pub finish_time: String,
     /// WeChat Pay ID of this profit-sharing detail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail_id: Option<String>,
     /// Type of the profit-sharing detail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail_type: Option<String>,
     /// Settlement currency, as an ISO 4217 code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settlement_currency: Option<String>,
     /// Settlement amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settlement_amount: Option<i64>,
     /// Exchange rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<i64>,
 }
+impl crate::runtime::FromJson for Receivers {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Receivers {
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            r#type: crate::runtime::take(&mut object, "type", at)?,
+            account: crate::runtime::take(&mut object, "account", at)?,
+            result: crate::runtime::take(&mut object, "result", at)?,
+            fail_reason: crate::runtime::take(&mut object, "fail_reason", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            finish_time: crate::runtime::take(&mut object, "finish_time", at)?,
+            detail_id: crate::runtime::take_optional(&mut object, "detail_id", at)?,
+            detail_type: crate::runtime::take_optional(&mut object, "detail_type", at)?,
+            settlement_currency: crate::runtime::take_optional(
+                &mut object,
+                "settlement_currency",
+                at,
+            )?,
+            settlement_amount: crate::runtime::take_optional(
+                &mut object,
+                "settlement_amount",
+                at,
+            )?,
+            rate: crate::runtime::take_optional(&mut object, "rate", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Receivers {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "account", &self.account);
+        crate::runtime::put(&mut object, "result", &self.result);
+        crate::runtime::put(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "finish_time", &self.finish_time);
+        crate::runtime::put_optional(&mut object, "detail_id", &self.detail_id);
+        crate::runtime::put_optional(&mut object, "detail_type", &self.detail_type);
+        crate::runtime::put_optional(
+            &mut object,
+            "settlement_currency",
+            &self.settlement_currency,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "settlement_amount",
+            &self.settlement_amount,
+        );
+        crate::runtime::put_optional(&mut object, "rate", &self.rate);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Receivers);
 impl crate::runtime::Schema for Receivers {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1370,7 +1959,7 @@ impl crate::runtime::JsonResponse for Receivers {}
 /// The response.
 ///
 /// Shared by `GET /v3/global/refund/partner/recharge-balance/sub-mchid/{sub_mchid} response`, `GET /v3/global/refund/recharge-balance response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RefundPartnerRechargeBalanceSubMchidResponse {
     /// `remaining_amount`
@@ -1378,6 +1967,27 @@ pub struct RefundPartnerRechargeBalanceSubMchidResponse {
     /// Currency as an ISO 4217 code (e.g. `CNY`).
     pub currency: String,
 }
+impl crate::runtime::FromJson for RefundPartnerRechargeBalanceSubMchidResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RefundPartnerRechargeBalanceSubMchidResponse {
+            remaining_amount: crate::runtime::take(&mut object, "remaining_amount", at)?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for RefundPartnerRechargeBalanceSubMchidResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "remaining_amount", &self.remaining_amount);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(RefundPartnerRechargeBalanceSubMchidResponse);
 impl crate::runtime::Schema for RefundPartnerRechargeBalanceSubMchidResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1400,7 +2010,7 @@ impl crate::runtime::JsonResponse for RefundPartnerRechargeBalanceSubMchidRespon
 /// The response.
 ///
 /// Shared by `GET /v3/global/refunds/id/{refund_id} response`, `GET /v3/global/refunds/out-refund-no/{out_refund_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RefundsIdResponse {
     /// Identifier of the object.
@@ -1412,27 +2022,71 @@ pub struct RefundsIdResponse {
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// Channel through which the refund is paid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<crate::types::Channel>,
     /// Account where the refund is credited.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recv_account: Option<String>,
     /// Source of the refund funds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fund_source: Option<crate::types::FundSource>,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// Time the record was created.
     pub create_time: String,
     /// Current status of the object.
     pub status: crate::types::DataStatus,
     /// Amount information of the order or record.
-    pub amount: crate::v3::global::types::Amount,
+    pub amount: Amount,
     /// Details of the item described by the enclosing object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<crate::types::RefundsDetail>,
 }
+impl crate::runtime::FromJson for RefundsIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RefundsIdResponse {
+            id: crate::runtime::take(&mut object, "id", at)?,
+            out_refund_no: crate::runtime::take(&mut object, "out_refund_no", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            channel: crate::runtime::take_optional(&mut object, "channel", at)?,
+            recv_account: crate::runtime::take_optional(
+                &mut object,
+                "recv_account",
+                at,
+            )?,
+            fund_source: crate::runtime::take_optional(&mut object, "fund_source", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            status: crate::runtime::take(&mut object, "status", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            detail: crate::runtime::take_optional(&mut object, "detail", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for RefundsIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "id", &self.id);
+        crate::runtime::put(&mut object, "out_refund_no", &self.out_refund_no);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put_optional(&mut object, "channel", &self.channel);
+        crate::runtime::put_optional(&mut object, "recv_account", &self.recv_account);
+        crate::runtime::put_optional(&mut object, "fund_source", &self.fund_source);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "status", &self.status);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "detail", &self.detail);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(RefundsIdResponse);
 impl crate::runtime::Schema for RefundsIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1510,7 +2164,7 @@ impl crate::runtime::Schema for RefundsIdResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::global::types::Amount as crate::runtime::Schema>::FIELDS,
+            fields: <Amount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "detail",
@@ -1607,7 +2261,7 @@ crate::runtime::string_enum!(TransactionLimitType);
 /// The response.
 ///
 /// Shared by `GET /v3/global/transactions/id/{transaction_id} response`, `GET /v3/global/transactions/out-trade-no/{out_trade_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransactionsIdResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -1621,14 +2275,12 @@ pub struct TransactionsIdResponse {
     /// AppID of the service provider's own Official Account, Mini Program or app.
     pub sp_appid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// Identifier of the object.
     pub id: String,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Payment method (trade type) of the transaction.
     pub trade_type: crate::types::TradeType,
@@ -1643,11 +2295,69 @@ pub struct TransactionsIdResponse {
     /// Information about the paying user.
     pub payer: crate::types::Payer,
     /// Amount information of the order or record.
-    pub amount: crate::types::PapayTransactionsOutTradeNoAmount,
+    pub amount: crate::types::PapayTransactionsOutTradeNoResponseAmount,
     /// Discounts and coupons applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promotion_detail: Option<Vec<crate::v3::global::types::PromotionDetail>>,
+    pub promotion_detail: Option<Vec<PromotionDetail>>,
 }
+impl crate::runtime::FromJson for TransactionsIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionsIdResponse {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            id: crate::runtime::take(&mut object, "id", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            trade_type: crate::runtime::take(&mut object, "trade_type", at)?,
+            bank_type: crate::runtime::take(&mut object, "bank_type", at)?,
+            success_time: crate::runtime::take(&mut object, "success_time", at)?,
+            trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+            trade_state_desc: crate::runtime::take(&mut object, "trade_state_desc", at)?,
+            payer: crate::runtime::take(&mut object, "payer", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            promotion_detail: crate::runtime::take_optional(
+                &mut object,
+                "promotion_detail",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TransactionsIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "id", &self.id);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put(&mut object, "trade_type", &self.trade_type);
+        crate::runtime::put(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+        crate::runtime::put(&mut object, "trade_state_desc", &self.trade_state_desc);
+        crate::runtime::put(&mut object, "payer", &self.payer);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "promotion_detail",
+            &self.promotion_detail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TransactionsIdResponse);
 impl crate::runtime::Schema for TransactionsIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1760,14 +2470,14 @@ impl crate::runtime::Schema for TransactionsIdResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::types::PapayTransactionsOutTradeNoAmount as crate::runtime::Schema>::FIELDS,
+            fields: <crate::types::PapayTransactionsOutTradeNoResponseAmount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "promotion_detail",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::global::types::PromotionDetail as crate::runtime::Schema>::FIELDS,
+            fields: <PromotionDetail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }

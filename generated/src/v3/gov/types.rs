@@ -205,49 +205,99 @@ crate::runtime::string_enum!(IdentityDocumentType);
 /// `invoice_info`
 ///
 /// Shared by `POST /v3/gov/subsidy/audit/cup/update json.invoice_info`, `POST /v3/gov/subsidy/audit/cup/upload json.invoice_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InvoiceInfo {
     /// `invoice_cd`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_cd: Option<String>,
     /// Number of the invoice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_no: Option<String>,
     /// `invoice_dt`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_dt: Option<String>,
     /// `invoice_link`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_link: Option<String>,
     /// `invoice_tp`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_tp: Option<String>,
     /// `invoice_ck_cd`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_ck_cd: Option<String>,
     /// `nm`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nm: Option<String>,
     /// `tax`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax: Option<String>,
     /// `invoice_tax_amt`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_tax_amt: Option<String>,
     /// `sales_ent_nm`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sales_ent_nm: Option<String>,
     /// `tax_payer`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_payer: Option<String>,
     /// `num`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub num: Option<String>,
     /// `service_nm`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_nm: Option<String>,
 }
+impl crate::runtime::FromJson for InvoiceInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InvoiceInfo {
+            invoice_cd: crate::runtime::take_optional(&mut object, "invoice_cd", at)?,
+            invoice_no: crate::runtime::take_optional(&mut object, "invoice_no", at)?,
+            invoice_dt: crate::runtime::take_optional(&mut object, "invoice_dt", at)?,
+            invoice_link: crate::runtime::take_optional(
+                &mut object,
+                "invoice_link",
+                at,
+            )?,
+            invoice_tp: crate::runtime::take_optional(&mut object, "invoice_tp", at)?,
+            invoice_ck_cd: crate::runtime::take_optional(
+                &mut object,
+                "invoice_ck_cd",
+                at,
+            )?,
+            nm: crate::runtime::take_optional(&mut object, "nm", at)?,
+            tax: crate::runtime::take_optional(&mut object, "tax", at)?,
+            invoice_tax_amt: crate::runtime::take_optional(
+                &mut object,
+                "invoice_tax_amt",
+                at,
+            )?,
+            sales_ent_nm: crate::runtime::take_optional(
+                &mut object,
+                "sales_ent_nm",
+                at,
+            )?,
+            tax_payer: crate::runtime::take_optional(&mut object, "tax_payer", at)?,
+            num: crate::runtime::take_optional(&mut object, "num", at)?,
+            service_nm: crate::runtime::take_optional(&mut object, "service_nm", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for InvoiceInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "invoice_cd", &self.invoice_cd);
+        crate::runtime::put_optional(&mut object, "invoice_no", &self.invoice_no);
+        crate::runtime::put_optional(&mut object, "invoice_dt", &self.invoice_dt);
+        crate::runtime::put_optional(&mut object, "invoice_link", &self.invoice_link);
+        crate::runtime::put_optional(&mut object, "invoice_tp", &self.invoice_tp);
+        crate::runtime::put_optional(&mut object, "invoice_ck_cd", &self.invoice_ck_cd);
+        crate::runtime::put_optional(&mut object, "nm", &self.nm);
+        crate::runtime::put_optional(&mut object, "tax", &self.tax);
+        crate::runtime::put_optional(
+            &mut object,
+            "invoice_tax_amt",
+            &self.invoice_tax_amt,
+        );
+        crate::runtime::put_optional(&mut object, "sales_ent_nm", &self.sales_ent_nm);
+        crate::runtime::put_optional(&mut object, "tax_payer", &self.tax_payer);
+        crate::runtime::put_optional(&mut object, "num", &self.num);
+        crate::runtime::put_optional(&mut object, "service_nm", &self.service_nm);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(InvoiceInfo);
 impl InvoiceInfo {
     /// A builder; see its setters.
     pub fn builder() -> InvoiceInfoBuilder {
@@ -629,7 +679,7 @@ crate::runtime::string_enum!(State);
 /// The response.
 ///
 /// Shared by `POST /v3/gov/subsidy/audit/cup/invalid response`, `POST /v3/gov/subsidy/audit/cup/refund/sync response`, `POST /v3/gov/subsidy/audit/cup/update response`, `POST /v3/gov/subsidy/audit/cup/upload response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SubsidyAuditCupInvalidResponse {
     /// Response code of the result.
@@ -637,12 +687,35 @@ pub struct SubsidyAuditCupInvalidResponse {
     /// Description of the response.
     pub msg: String,
     /// Detailed response code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_code: Option<String>,
     /// Description of the detailed response code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_msg: Option<String>,
 }
+impl crate::runtime::FromJson for SubsidyAuditCupInvalidResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SubsidyAuditCupInvalidResponse {
+            code: crate::runtime::take(&mut object, "code", at)?,
+            msg: crate::runtime::take(&mut object, "msg", at)?,
+            sub_code: crate::runtime::take_optional(&mut object, "sub_code", at)?,
+            sub_msg: crate::runtime::take_optional(&mut object, "sub_msg", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SubsidyAuditCupInvalidResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "code", &self.code);
+        crate::runtime::put(&mut object, "msg", &self.msg);
+        crate::runtime::put_optional(&mut object, "sub_code", &self.sub_code);
+        crate::runtime::put_optional(&mut object, "sub_msg", &self.sub_msg);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SubsidyAuditCupInvalidResponse);
 impl crate::runtime::Schema for SubsidyAuditCupInvalidResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -679,7 +752,7 @@ impl crate::runtime::JsonResponse for SubsidyAuditCupInvalidResponse {}
 /// The response.
 ///
 /// Shared by `POST /v3/gov/subsidy/goods/upload response`, `POST /v3/gov/subsidy/n-qualifications/sync response`, `POST /v3/gov/subsidy/qualifications/passthrough/cancel response`, `POST /v3/gov/subsidy/qualifications/passthrough/claim response`, `POST /v3/gov/subsidy/qualifications/sync response`, `POST /v3/gov/subsidy/sncode/lock response` and 2 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SubsidyGoodsUploadResponse {
     /// Response code of the result.
@@ -687,6 +760,27 @@ pub struct SubsidyGoodsUploadResponse {
     /// Description of the response code.
     pub message: String,
 }
+impl crate::runtime::FromJson for SubsidyGoodsUploadResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SubsidyGoodsUploadResponse {
+            code: crate::runtime::take(&mut object, "code", at)?,
+            message: crate::runtime::take(&mut object, "message", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SubsidyGoodsUploadResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "code", &self.code);
+        crate::runtime::put(&mut object, "message", &self.message);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SubsidyGoodsUploadResponse);
 impl crate::runtime::Schema for SubsidyGoodsUploadResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -709,7 +803,7 @@ impl crate::runtime::JsonResponse for SubsidyGoodsUploadResponse {}
 /// The response.
 ///
 /// Shared by `POST /v3/gov/subsidy/zhejiang/authcode/cancel response`, `POST /v3/gov/subsidy/zhejiang/authcode/commit response`, `POST /v3/gov/subsidy/zhejiang/authcode/refund response`, `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm response`, `POST /v3/gov/subsidy/zhejiang/qualifications/claim response`, `POST /v3/gov/subsidy/zhejiang/sncode/unlock response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SubsidyZhejiangAuthcodeCancelResponse {
     /// Response code of the result.
@@ -717,6 +811,27 @@ pub struct SubsidyZhejiangAuthcodeCancelResponse {
     /// Description of the response code.
     pub resp_desc: String,
 }
+impl crate::runtime::FromJson for SubsidyZhejiangAuthcodeCancelResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SubsidyZhejiangAuthcodeCancelResponse {
+            resp_code: crate::runtime::take(&mut object, "resp_code", at)?,
+            resp_desc: crate::runtime::take(&mut object, "resp_desc", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SubsidyZhejiangAuthcodeCancelResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "resp_code", &self.resp_code);
+        crate::runtime::put(&mut object, "resp_desc", &self.resp_desc);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SubsidyZhejiangAuthcodeCancelResponse);
 impl crate::runtime::Schema for SubsidyZhejiangAuthcodeCancelResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -739,40 +854,95 @@ impl crate::runtime::JsonResponse for SubsidyZhejiangAuthcodeCancelResponse {}
 /// `track_info`
 ///
 /// Shared by `POST /v3/gov/subsidy/audit/cup/update json.track_info`, `POST /v3/gov/subsidy/audit/cup/upload json.track_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TrackInfo {
     /// `tracking_no`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_no: Option<String>,
     /// `tracking_company`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_company: Option<String>,
     /// `usr_prov`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usr_prov: Option<String>,
     /// `usr_city`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usr_city: Option<String>,
     /// `usr_area`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usr_area: Option<String>,
     /// `usr_addr`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usr_addr: Option<String>,
     /// `tracking_type`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_type: Option<String>,
     /// `delivery_method`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_method: Option<String>,
     /// `shipping_addr`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping_addr: Option<String>,
     /// Time the goods were signed for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_time: Option<String>,
 }
+impl crate::runtime::FromJson for TrackInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TrackInfo {
+            tracking_no: crate::runtime::take_optional(&mut object, "tracking_no", at)?,
+            tracking_company: crate::runtime::take_optional(
+                &mut object,
+                "tracking_company",
+                at,
+            )?,
+            usr_prov: crate::runtime::take_optional(&mut object, "usr_prov", at)?,
+            usr_city: crate::runtime::take_optional(&mut object, "usr_city", at)?,
+            usr_area: crate::runtime::take_optional(&mut object, "usr_area", at)?,
+            usr_addr: crate::runtime::take_optional(&mut object, "usr_addr", at)?,
+            tracking_type: crate::runtime::take_optional(
+                &mut object,
+                "tracking_type",
+                at,
+            )?,
+            delivery_method: crate::runtime::take_optional(
+                &mut object,
+                "delivery_method",
+                at,
+            )?,
+            shipping_addr: crate::runtime::take_optional(
+                &mut object,
+                "shipping_addr",
+                at,
+            )?,
+            delivery_time: crate::runtime::take_optional(
+                &mut object,
+                "delivery_time",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TrackInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "tracking_no", &self.tracking_no);
+        crate::runtime::put_optional(
+            &mut object,
+            "tracking_company",
+            &self.tracking_company,
+        );
+        crate::runtime::put_optional(&mut object, "usr_prov", &self.usr_prov);
+        crate::runtime::put_optional(&mut object, "usr_city", &self.usr_city);
+        crate::runtime::put_optional(&mut object, "usr_area", &self.usr_area);
+        crate::runtime::put_optional(&mut object, "usr_addr", &self.usr_addr);
+        crate::runtime::put_optional(&mut object, "tracking_type", &self.tracking_type);
+        crate::runtime::put_optional(
+            &mut object,
+            "delivery_method",
+            &self.delivery_method,
+        );
+        crate::runtime::put_optional(&mut object, "shipping_addr", &self.shipping_addr);
+        crate::runtime::put_optional(&mut object, "delivery_time", &self.delivery_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TrackInfo);
 impl TrackInfo {
     /// A builder; see its setters.
     pub fn builder() -> TrackInfoBuilder {

@@ -4,37 +4,111 @@
 /// The response.
 ///
 /// Shared by `GET /v3/hire-power-bank/insurance-orders/{out_order_no} response`, `POST /v3/hire-power-bank/insurance-orders response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InsuranceOrdersResponse {
     /// ID of the insurance order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     /// The merchant's own order number for this order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_order_no: Option<String>,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// Maximum number of claims for the insurance order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_claim_count: Option<i64>,
     /// Number of claims already made for the insurance order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claimed_count: Option<i64>,
     /// Time the insurance order was received.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_receive_time: Option<String>,
     /// Start time of the insurance order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_begin_time: Option<String>,
     /// End time of the insurance order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_end_time: Option<String>,
     /// Whether the insurance order has been received.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_receive_state: Option<String>,
 }
+impl crate::runtime::FromJson for InsuranceOrdersResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InsuranceOrdersResponse {
+            order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+            out_order_no: crate::runtime::take_optional(
+                &mut object,
+                "out_order_no",
+                at,
+            )?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            max_claim_count: crate::runtime::take_optional(
+                &mut object,
+                "max_claim_count",
+                at,
+            )?,
+            claimed_count: crate::runtime::take_optional(
+                &mut object,
+                "claimed_count",
+                at,
+            )?,
+            order_receive_time: crate::runtime::take_optional(
+                &mut object,
+                "order_receive_time",
+                at,
+            )?,
+            order_begin_time: crate::runtime::take_optional(
+                &mut object,
+                "order_begin_time",
+                at,
+            )?,
+            order_end_time: crate::runtime::take_optional(
+                &mut object,
+                "order_end_time",
+                at,
+            )?,
+            order_receive_state: crate::runtime::take_optional(
+                &mut object,
+                "order_receive_state",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for InsuranceOrdersResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+        crate::runtime::put_optional(&mut object, "out_order_no", &self.out_order_no);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(
+            &mut object,
+            "max_claim_count",
+            &self.max_claim_count,
+        );
+        crate::runtime::put_optional(&mut object, "claimed_count", &self.claimed_count);
+        crate::runtime::put_optional(
+            &mut object,
+            "order_receive_time",
+            &self.order_receive_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "order_begin_time",
+            &self.order_begin_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "order_end_time",
+            &self.order_end_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "order_receive_state",
+            &self.order_receive_state,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(InsuranceOrdersResponse);
 impl crate::runtime::Schema for InsuranceOrdersResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -20,13 +20,33 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/industry-coupon/tokens`: [wechatpay.im](https://wechatpay.im/openapi/v3/industry-coupon/tokens), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553563), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012715654)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// `open_id`
         pub open_id: String,
         /// `coupon_list`
-        pub coupon_list: Vec<crate::v3::industry_coupon::tokens::post::CouponList>,
+        pub coupon_list: Vec<CouponList>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                open_id: crate::runtime::take(&mut object, "open_id", at)?,
+                coupon_list: crate::runtime::take(&mut object, "coupon_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "open_id", &self.open_id);
+            crate::runtime::put(&mut object, "coupon_list", &self.coupon_list);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -38,9 +58,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         open_id: Option<String>,
-        coupon_list: Option<
-            Vec<crate::v3::industry_coupon::tokens::post::CouponListBuilder>,
-        >,
+        coupon_list: Option<Vec<CouponListBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** `open_id`
@@ -56,18 +74,12 @@ pub mod post {
         /// **Required.** `coupon_list`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn coupon_list(
-            mut self,
-            item: impl Into<crate::v3::industry_coupon::tokens::post::CouponListBuilder>,
-        ) -> Self {
+        pub fn coupon_list(mut self, item: impl Into<CouponListBuilder>) -> Self {
             self.coupon_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`coupon_list`](Self::coupon_list) with a built value.
-        pub fn set_coupon_list(
-            mut self,
-            value: Option<Vec<crate::v3::industry_coupon::tokens::post::CouponList>>,
-        ) -> Self {
+        pub fn set_coupon_list(mut self, value: Option<Vec<CouponList>>) -> Self {
             self.coupon_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -128,7 +140,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -149,7 +162,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `coupon_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CouponList {
         /// ID of the coupon batch (stock).
@@ -157,6 +170,27 @@ pub mod post {
         /// ID of the coupon.
         pub coupon_id: String,
     }
+    impl crate::runtime::FromJson for CouponList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CouponList {
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                coupon_id: crate::runtime::take(&mut object, "coupon_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CouponList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "coupon_id", &self.coupon_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CouponList);
     impl CouponList {
         /// A builder; see its setters.
         pub fn builder() -> CouponListBuilder {
@@ -232,16 +266,43 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Token issued for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub token: Option<String>,
         /// `expires_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub expires_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                token: crate::runtime::take_optional(&mut object, "token", at)?,
+                expires_time: crate::runtime::take_optional(
+                    &mut object,
+                    "expires_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "token", &self.token);
+            crate::runtime::put_optional(
+                &mut object,
+                "expires_time",
+                &self.expires_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -86,7 +86,7 @@ crate::runtime::string_enum!(CoverageTermType);
 /// The response.
 ///
 /// Shared by `GET /v3/inspolicymgr/deduct/policies/{out_insurance_no} response`, `PATCH /v3/inspolicymgr/deduct/policies/{out_insurance_no} response`, `POST /v3/inspolicymgr/deduct/policies response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DeductPoliciesResponse {
     /// The merchant's own insurance number.
@@ -106,26 +106,20 @@ pub struct DeductPoliciesResponse {
     /// Whether the policy can be renewed.
     pub support_renewal: bool,
     /// Start of the period in which the policy can be renewed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_renewal_time: Option<String>,
     /// End of the period in which the policy can be renewed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_renewal_time: Option<String>,
     /// Type of insurance policy.
-    pub policy_type: crate::v3::inspolicymgr::types::PolicyType,
+    pub policy_type: PolicyType,
     /// Licence plate of the insured vehicle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub car_number: Option<String>,
     /// Name of the insured pet.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pet_name: Option<String>,
     /// Address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// State of the insurance policy.
-    pub policy_state: crate::v3::inspolicymgr::types::PolicyState,
+    pub policy_state: PolicyState,
     /// Policy number at the insurance company.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_code: Option<String>,
     /// ID of the plan or template.
     pub plan_id: String,
@@ -136,27 +130,179 @@ pub struct DeductPoliciesResponse {
     /// Whether the insurance is given for free.
     pub free_insurance: bool,
     /// Whether the premium is deducted together with other policies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub combined_payment: Option<bool>,
     /// Payment method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment_method: Option<crate::v3::inspolicymgr::types::PaymentMethod>,
+    pub payment_method: Option<PaymentMethod>,
     /// How the periodic premium is set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub period_premium_mode: Option<crate::v3::inspolicymgr::types::PeriodPremiumMode>,
+    pub period_premium_mode: Option<PeriodPremiumMode>,
     /// Period of the premium payments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment_period: Option<crate::v3::inspolicymgr::types::PaymentPeriod>,
+    pub payment_period: Option<PaymentPeriod>,
     /// Premium of the first period, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_period_amount: Option<i64>,
     /// Premium of each later period, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subsequent_period_amount: Option<i64>,
     /// Type of the coverage term.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coverage_term_type: Option<crate::v3::inspolicymgr::types::CoverageTermType>,
+    pub coverage_term_type: Option<CoverageTermType>,
 }
+impl crate::runtime::FromJson for DeductPoliciesResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DeductPoliciesResponse {
+            out_insurance_no: crate::runtime::take(&mut object, "out_insurance_no", at)?,
+            insurance_name: crate::runtime::take(&mut object, "insurance_name", at)?,
+            insured_name_list: crate::runtime::take(
+                &mut object,
+                "insured_name_list",
+                at,
+            )?,
+            insurance_company_code: crate::runtime::take(
+                &mut object,
+                "insurance_company_code",
+                at,
+            )?,
+            effective_time: crate::runtime::take(&mut object, "effective_time", at)?,
+            expired_time: crate::runtime::take(&mut object, "expired_time", at)?,
+            coverage_detail: crate::runtime::take(&mut object, "coverage_detail", at)?,
+            support_renewal: crate::runtime::take(&mut object, "support_renewal", at)?,
+            start_renewal_time: crate::runtime::take_optional(
+                &mut object,
+                "start_renewal_time",
+                at,
+            )?,
+            end_renewal_time: crate::runtime::take_optional(
+                &mut object,
+                "end_renewal_time",
+                at,
+            )?,
+            policy_type: crate::runtime::take(&mut object, "policy_type", at)?,
+            car_number: crate::runtime::take_optional(&mut object, "car_number", at)?,
+            pet_name: crate::runtime::take_optional(&mut object, "pet_name", at)?,
+            address: crate::runtime::take_optional(&mut object, "address", at)?,
+            policy_state: crate::runtime::take(&mut object, "policy_state", at)?,
+            policy_code: crate::runtime::take_optional(&mut object, "policy_code", at)?,
+            plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+            out_contract_code: crate::runtime::take(
+                &mut object,
+                "out_contract_code",
+                at,
+            )?,
+            policy_periods: crate::runtime::take(&mut object, "policy_periods", at)?,
+            free_insurance: crate::runtime::take(&mut object, "free_insurance", at)?,
+            combined_payment: crate::runtime::take_optional(
+                &mut object,
+                "combined_payment",
+                at,
+            )?,
+            payment_method: crate::runtime::take_optional(
+                &mut object,
+                "payment_method",
+                at,
+            )?,
+            period_premium_mode: crate::runtime::take_optional(
+                &mut object,
+                "period_premium_mode",
+                at,
+            )?,
+            payment_period: crate::runtime::take_optional(
+                &mut object,
+                "payment_period",
+                at,
+            )?,
+            first_period_amount: crate::runtime::take_optional(
+                &mut object,
+                "first_period_amount",
+                at,
+            )?,
+            subsequent_period_amount: crate::runtime::take_optional(
+                &mut object,
+                "subsequent_period_amount",
+                at,
+            )?,
+            coverage_term_type: crate::runtime::take_optional(
+                &mut object,
+                "coverage_term_type",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DeductPoliciesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_insurance_no", &self.out_insurance_no);
+        crate::runtime::put(&mut object, "insurance_name", &self.insurance_name);
+        crate::runtime::put(&mut object, "insured_name_list", &self.insured_name_list);
+        crate::runtime::put(
+            &mut object,
+            "insurance_company_code",
+            &self.insurance_company_code,
+        );
+        crate::runtime::put(&mut object, "effective_time", &self.effective_time);
+        crate::runtime::put(&mut object, "expired_time", &self.expired_time);
+        crate::runtime::put(&mut object, "coverage_detail", &self.coverage_detail);
+        crate::runtime::put(&mut object, "support_renewal", &self.support_renewal);
+        crate::runtime::put_optional(
+            &mut object,
+            "start_renewal_time",
+            &self.start_renewal_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "end_renewal_time",
+            &self.end_renewal_time,
+        );
+        crate::runtime::put(&mut object, "policy_type", &self.policy_type);
+        crate::runtime::put_optional(&mut object, "car_number", &self.car_number);
+        crate::runtime::put_optional(&mut object, "pet_name", &self.pet_name);
+        crate::runtime::put_optional(&mut object, "address", &self.address);
+        crate::runtime::put(&mut object, "policy_state", &self.policy_state);
+        crate::runtime::put_optional(&mut object, "policy_code", &self.policy_code);
+        crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "out_contract_code", &self.out_contract_code);
+        crate::runtime::put(&mut object, "policy_periods", &self.policy_periods);
+        crate::runtime::put(&mut object, "free_insurance", &self.free_insurance);
+        crate::runtime::put_optional(
+            &mut object,
+            "combined_payment",
+            &self.combined_payment,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "payment_method",
+            &self.payment_method,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "period_premium_mode",
+            &self.period_premium_mode,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "payment_period",
+            &self.payment_period,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "first_period_amount",
+            &self.first_period_amount,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "subsequent_period_amount",
+            &self.subsequent_period_amount,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "coverage_term_type",
+            &self.coverage_term_type,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DeductPoliciesResponse);
 impl crate::runtime::Schema for DeductPoliciesResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

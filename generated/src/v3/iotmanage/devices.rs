@@ -21,15 +21,25 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::types::Links;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: i64,
         /// Pagination offset: where the requested page starts.
-        #[serde(rename = "query.offset")]
         pub offset: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+                offset: crate::runtime::take(&mut object, "query.offset", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -172,60 +182,179 @@ pub mod get {
     }
     crate::runtime::string_enum!(ActivationStatus);
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Serial number of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_sn: Option<String>,
         /// `camera_sn`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub camera_sn: Option<String>,
         /// `device_category_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_category_code: Option<String>,
         /// `device_category`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_category: Option<String>,
         /// `device_class_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_class_code: Option<String>,
         /// `device_class`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_class: Option<String>,
         /// `device_model`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_model: Option<String>,
         /// `app_scene_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub app_scene_code: Option<String>,
         /// `app_scene`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub app_scene: Option<String>,
         /// `operating_system`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub operating_system: Option<String>,
         /// `activation_status`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub activation_status: Option<
-            crate::v3::iotmanage::devices::get::ActivationStatus,
-        >,
+        pub activation_status: Option<ActivationStatus>,
         /// `activation_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activation_time: Option<String>,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// Short name of the merchant, shown to users.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_shortname: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// `sub_merchant_shortname`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_merchant_shortname: Option<String>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                device_sn: crate::runtime::take_optional(&mut object, "device_sn", at)?,
+                camera_sn: crate::runtime::take_optional(&mut object, "camera_sn", at)?,
+                device_category_code: crate::runtime::take_optional(
+                    &mut object,
+                    "device_category_code",
+                    at,
+                )?,
+                device_category: crate::runtime::take_optional(
+                    &mut object,
+                    "device_category",
+                    at,
+                )?,
+                device_class_code: crate::runtime::take_optional(
+                    &mut object,
+                    "device_class_code",
+                    at,
+                )?,
+                device_class: crate::runtime::take_optional(
+                    &mut object,
+                    "device_class",
+                    at,
+                )?,
+                device_model: crate::runtime::take_optional(
+                    &mut object,
+                    "device_model",
+                    at,
+                )?,
+                app_scene_code: crate::runtime::take_optional(
+                    &mut object,
+                    "app_scene_code",
+                    at,
+                )?,
+                app_scene: crate::runtime::take_optional(&mut object, "app_scene", at)?,
+                operating_system: crate::runtime::take_optional(
+                    &mut object,
+                    "operating_system",
+                    at,
+                )?,
+                activation_status: crate::runtime::take_optional(
+                    &mut object,
+                    "activation_status",
+                    at,
+                )?,
+                activation_time: crate::runtime::take_optional(
+                    &mut object,
+                    "activation_time",
+                    at,
+                )?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                merchant_shortname: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_shortname",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sub_merchant_shortname: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_merchant_shortname",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "device_sn", &self.device_sn);
+            crate::runtime::put_optional(&mut object, "camera_sn", &self.camera_sn);
+            crate::runtime::put_optional(
+                &mut object,
+                "device_category_code",
+                &self.device_category_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "device_category",
+                &self.device_category,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "device_class_code",
+                &self.device_class_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "device_class",
+                &self.device_class,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "device_model",
+                &self.device_model,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "app_scene_code",
+                &self.app_scene_code,
+            );
+            crate::runtime::put_optional(&mut object, "app_scene", &self.app_scene);
+            crate::runtime::put_optional(
+                &mut object,
+                "operating_system",
+                &self.operating_system,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activation_status",
+                &self.activation_status,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activation_time",
+                &self.activation_time,
+            );
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_shortname",
+                &self.merchant_shortname,
+            );
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "sub_merchant_shortname",
+                &self.sub_merchant_shortname,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -344,11 +473,11 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// List of the result records.
-        pub data: Vec<crate::v3::iotmanage::devices::get::Data>,
+        pub data: Vec<Data>,
         /// Pagination offset: where the requested page starts.
         pub offset: i64,
         /// Maximum number of items to return in one page.
@@ -356,8 +485,35 @@ pub mod get {
         /// Total number of items.
         pub total_count: i64,
         /// Related links, such as pagination links.
-        pub links: crate::types::Links,
+        pub links: Links,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                data: crate::runtime::take(&mut object, "data", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                links: crate::runtime::take(&mut object, "links", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "links", &self.links);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -365,7 +521,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::iotmanage::devices::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "offset",
@@ -393,7 +549,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::Links as crate::runtime::Schema>::FIELDS,
+                fields: <Links as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

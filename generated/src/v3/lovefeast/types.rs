@@ -37,22 +37,43 @@ crate::runtime::string_enum!(DonateSource);
 /// Information about the paying user.
 ///
 /// Shared by `GET /v3/lovefeast/users/{openid}/orders/brand-id/{brand_id} response.data.payer`, `GET /v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no} response.payer`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payer {
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// URL of the avatar.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
     /// WeChat nickname of the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
 }
+impl crate::runtime::FromJson for Payer {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payer {
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+            avatar: crate::runtime::take_optional(&mut object, "avatar", at)?,
+            nickname: crate::runtime::take_optional(&mut object, "nickname", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payer {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        crate::runtime::put_optional(&mut object, "avatar", &self.avatar);
+        crate::runtime::put_optional(&mut object, "nickname", &self.nickname);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payer);
 impl crate::runtime::Schema for Payer {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

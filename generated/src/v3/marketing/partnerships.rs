@@ -30,21 +30,39 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/marketing/partnerships`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/partnerships), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012380536), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012381479)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Information about the partner.
-        #[serde(default, rename = "query.partner")]
         pub partner: Option<String>,
         /// Data the partner is authorized to use.
-        #[serde(default, rename = "query.authorized_data")]
         pub authorized_data: Option<String>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                partner: crate::runtime::take_optional(
+                    &mut object,
+                    "query.partner",
+                    at,
+                )?,
+                authorized_data: crate::runtime::take_optional(
+                    &mut object,
+                    "query.authorized_data",
+                    at,
+                )?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -187,15 +205,35 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// Data the partner is authorized to use.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AuthorizedData {
         /// Business type.
         pub business_type: String,
         /// ID of the coupon batch (stock).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
     }
+    impl crate::runtime::FromJson for AuthorizedData {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AuthorizedData {
+                business_type: crate::runtime::take(&mut object, "business_type", at)?,
+                stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AuthorizedData {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "business_type", &self.business_type);
+            crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AuthorizedData);
     impl crate::runtime::Schema for AuthorizedData {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -216,23 +254,63 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for AuthorizedData {}
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Information about the partner.
-        pub partner: crate::v3::marketing::partnerships::get::Partner,
+        pub partner: Partner,
         /// Data the partner is authorized to use.
-        pub authorized_data: crate::v3::marketing::partnerships::get::AuthorizedData,
+        pub authorized_data: AuthorizedData,
         /// `build_time`
         pub build_time: String,
         /// Time of the termination.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub terminate_time: Option<String>,
         /// Time the record was created.
         pub create_time: String,
         /// Time the record was last updated.
         pub update_time: String,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                partner: crate::runtime::take(&mut object, "partner", at)?,
+                authorized_data: crate::runtime::take(
+                    &mut object,
+                    "authorized_data",
+                    at,
+                )?,
+                build_time: crate::runtime::take(&mut object, "build_time", at)?,
+                terminate_time: crate::runtime::take_optional(
+                    &mut object,
+                    "terminate_time",
+                    at,
+                )?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                update_time: crate::runtime::take(&mut object, "update_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "partner", &self.partner);
+            crate::runtime::put(&mut object, "authorized_data", &self.authorized_data);
+            crate::runtime::put(&mut object, "build_time", &self.build_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "terminate_time",
+                &self.terminate_time,
+            );
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "update_time", &self.update_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -240,14 +318,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::partnerships::get::Partner as crate::runtime::Schema>::FIELDS,
+                fields: <Partner as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "authorized_data",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::partnerships::get::AuthorizedData as crate::runtime::Schema>::FIELDS,
+                fields: <AuthorizedData as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "build_time",
@@ -281,18 +359,43 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// Information about the partner.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Partner {
         /// Type of the partner.
         pub r#type: String,
         /// AppID of the partner.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Merchant ID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Partner {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Partner {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                merchant_id: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Partner {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "merchant_id", &self.merchant_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Partner);
     impl crate::runtime::Schema for Partner {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -320,20 +423,47 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Partner {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<Vec<crate::v3::marketing::partnerships::get::Data>>,
+        pub data: Option<Vec<Data>>,
         /// Maximum number of items to return in one page.
         pub limit: i64,
         /// Pagination offset: where the requested page starts.
         pub offset: i64,
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -341,7 +471,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::partnerships::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "limit",

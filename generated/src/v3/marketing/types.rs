@@ -4,7 +4,7 @@
 /// Mini Program where the user activates the card.
 ///
 /// Shared by `GET /v3/marketing/membercard-activity/activities response.data.pay_activity_setting.activate_setting.activate_miniprogram`, `GET /v3/marketing/membercard-activity/activities/{activity_id} response.pay_activity_setting.activate_setting.activate_miniprogram`, `POST /v3/marketing/membercard-activity/activities json.pay_activity_setting.activate_setting.activate_miniprogram`, `POST /v3/marketing/membercard-activity/activities response.pay_activity_setting.activate_setting.activate_miniprogram`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ActivateMiniprogram {
     /// AppID of the Mini Program where the user activates the card.
@@ -12,6 +12,27 @@ pub struct ActivateMiniprogram {
     /// Page path in the Mini Program where the user activates the card.
     pub activate_path: String,
 }
+impl crate::runtime::FromJson for ActivateMiniprogram {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ActivateMiniprogram {
+            activate_appid: crate::runtime::take(&mut object, "activate_appid", at)?,
+            activate_path: crate::runtime::take(&mut object, "activate_path", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ActivateMiniprogram {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "activate_appid", &self.activate_appid);
+        crate::runtime::put(&mut object, "activate_path", &self.activate_path);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ActivateMiniprogram);
 impl crate::runtime::Schema for ActivateMiniprogram {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -108,18 +129,51 @@ impl From<ActivateMiniprogram> for ActivateMiniprogramBuilder {
 /// How the member card is activated.
 ///
 /// Shared by `GET /v3/marketing/membercard-activity/activities response.data.pay_activity_setting.activate_setting`, `GET /v3/marketing/membercard-activity/activities/{activity_id} response.pay_activity_setting.activate_setting`, `POST /v3/marketing/membercard-activity/activities json.pay_activity_setting.activate_setting`, `POST /v3/marketing/membercard-activity/activities response.pay_activity_setting.activate_setting`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ActivateSetting {
     /// How the member card is activated.
     pub activate_type: String,
     /// URL where the user activates the card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activate_url: Option<String>,
     /// Mini Program where the user activates the card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activate_miniprogram: Option<crate::v3::marketing::types::ActivateMiniprogram>,
+    pub activate_miniprogram: Option<ActivateMiniprogram>,
 }
+impl crate::runtime::FromJson for ActivateSetting {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ActivateSetting {
+            activate_type: crate::runtime::take(&mut object, "activate_type", at)?,
+            activate_url: crate::runtime::take_optional(
+                &mut object,
+                "activate_url",
+                at,
+            )?,
+            activate_miniprogram: crate::runtime::take_optional(
+                &mut object,
+                "activate_miniprogram",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ActivateSetting {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "activate_type", &self.activate_type);
+        crate::runtime::put_optional(&mut object, "activate_url", &self.activate_url);
+        crate::runtime::put_optional(
+            &mut object,
+            "activate_miniprogram",
+            &self.activate_miniprogram,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ActivateSetting);
 impl crate::runtime::Schema for ActivateSetting {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -141,7 +195,7 @@ impl crate::runtime::Schema for ActivateSetting {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::ActivateMiniprogram as crate::runtime::Schema>::FIELDS,
+            fields: <ActivateMiniprogram as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -157,9 +211,7 @@ impl ActivateSetting {
 pub struct ActivateSettingBuilder {
     activate_type: Option<String>,
     activate_url: Option<String>,
-    activate_miniprogram: Option<
-        crate::v3::marketing::types::ActivateMiniprogramBuilder,
-    >,
+    activate_miniprogram: Option<ActivateMiniprogramBuilder>,
 }
 impl ActivateSettingBuilder {
     /// **Required.** How the member card is activated.
@@ -187,7 +239,7 @@ impl ActivateSettingBuilder {
     /// Takes the builder or a built value.
     pub fn activate_miniprogram(
         mut self,
-        value: impl Into<crate::v3::marketing::types::ActivateMiniprogramBuilder>,
+        value: impl Into<ActivateMiniprogramBuilder>,
     ) -> Self {
         self.activate_miniprogram = Some(value.into());
         self
@@ -195,7 +247,7 @@ impl ActivateSettingBuilder {
     /// Sets or clears [`activate_miniprogram`](Self::activate_miniprogram) with a built value.
     pub fn set_activate_miniprogram(
         mut self,
-        value: Option<crate::v3::marketing::types::ActivateMiniprogram>,
+        value: Option<ActivateMiniprogram>,
     ) -> Self {
         self.activate_miniprogram = value.map(Into::into);
         self
@@ -246,7 +298,7 @@ impl From<ActivateSetting> for ActivateSettingBuilder {
 /// Basic information of the activity.
 ///
 /// Shared by `GET /v3/marketing/paygiftactivity/activities response.data.activity_base_info`, `GET /v3/marketing/paygiftactivity/activities/{activity_id} response.activity_base_info`, `POST /v3/marketing/paygiftactivity/unique-threshold-activity json.activity_base_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ActivityBaseInfo {
     /// Name of the activity.
@@ -256,28 +308,105 @@ pub struct ActivityBaseInfo {
     /// URL of the merchant's logo.
     pub merchant_logo_url: String,
     /// Background color of the coupon display.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background_color: Option<crate::v3::marketing::types::BackgroundColor>,
+    pub background_color: Option<BackgroundColor>,
     /// Start time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub begin_time: Option<String>,
     /// End time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// Available time periods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub available_periods: Option<crate::v3::marketing::types::AvailablePeriods>,
+    pub available_periods: Option<AvailablePeriods>,
     /// The merchant's own request or application number for this operation, used to make it idempotent.
     pub out_request_no: String,
     /// Purpose of the placement.
-    pub delivery_purpose: crate::v3::marketing::types::DeliveryPurpose,
+    pub delivery_purpose: DeliveryPurpose,
     /// AppID of the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mini_programs_appid: Option<String>,
     /// Page path inside the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mini_programs_path: Option<String>,
 }
+impl crate::runtime::FromJson for ActivityBaseInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ActivityBaseInfo {
+            activity_name: crate::runtime::take(&mut object, "activity_name", at)?,
+            activity_second_title: crate::runtime::take(
+                &mut object,
+                "activity_second_title",
+                at,
+            )?,
+            merchant_logo_url: crate::runtime::take(
+                &mut object,
+                "merchant_logo_url",
+                at,
+            )?,
+            background_color: crate::runtime::take_optional(
+                &mut object,
+                "background_color",
+                at,
+            )?,
+            begin_time: crate::runtime::take_optional(&mut object, "begin_time", at)?,
+            end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+            available_periods: crate::runtime::take_optional(
+                &mut object,
+                "available_periods",
+                at,
+            )?,
+            out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            delivery_purpose: crate::runtime::take(&mut object, "delivery_purpose", at)?,
+            mini_programs_appid: crate::runtime::take_optional(
+                &mut object,
+                "mini_programs_appid",
+                at,
+            )?,
+            mini_programs_path: crate::runtime::take_optional(
+                &mut object,
+                "mini_programs_path",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ActivityBaseInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "activity_name", &self.activity_name);
+        crate::runtime::put(
+            &mut object,
+            "activity_second_title",
+            &self.activity_second_title,
+        );
+        crate::runtime::put(&mut object, "merchant_logo_url", &self.merchant_logo_url);
+        crate::runtime::put_optional(
+            &mut object,
+            "background_color",
+            &self.background_color,
+        );
+        crate::runtime::put_optional(&mut object, "begin_time", &self.begin_time);
+        crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "available_periods",
+            &self.available_periods,
+        );
+        crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+        crate::runtime::put(&mut object, "delivery_purpose", &self.delivery_purpose);
+        crate::runtime::put_optional(
+            &mut object,
+            "mini_programs_appid",
+            &self.mini_programs_appid,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "mini_programs_path",
+            &self.mini_programs_path,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ActivityBaseInfo);
 impl crate::runtime::Schema for ActivityBaseInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -327,7 +456,7 @@ impl crate::runtime::Schema for ActivityBaseInfo {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::AvailablePeriods as crate::runtime::Schema>::FIELDS,
+            fields: <AvailablePeriods as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "out_request_no",
@@ -372,12 +501,12 @@ pub struct ActivityBaseInfoBuilder {
     activity_name: Option<String>,
     activity_second_title: Option<String>,
     merchant_logo_url: Option<String>,
-    background_color: Option<crate::v3::marketing::types::BackgroundColor>,
+    background_color: Option<BackgroundColor>,
     begin_time: Option<String>,
     end_time: Option<String>,
-    available_periods: Option<crate::v3::marketing::types::AvailablePeriodsBuilder>,
+    available_periods: Option<AvailablePeriodsBuilder>,
     out_request_no: Option<String>,
-    delivery_purpose: Option<crate::v3::marketing::types::DeliveryPurpose>,
+    delivery_purpose: Option<DeliveryPurpose>,
     mini_programs_appid: Option<String>,
     mini_programs_path: Option<String>,
 }
@@ -413,18 +542,12 @@ impl ActivityBaseInfoBuilder {
         self
     }
     /// Background color of the coupon display.
-    pub fn background_color(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::BackgroundColor>,
-    ) -> Self {
+    pub fn background_color(mut self, value: impl Into<BackgroundColor>) -> Self {
         self.background_color = Some(value.into());
         self
     }
     /// Sets or clears [`background_color`](Self::background_color) with a built value.
-    pub fn set_background_color(
-        mut self,
-        value: Option<crate::v3::marketing::types::BackgroundColor>,
-    ) -> Self {
+    pub fn set_background_color(mut self, value: Option<BackgroundColor>) -> Self {
         self.background_color = value;
         self
     }
@@ -453,16 +576,13 @@ impl ActivityBaseInfoBuilder {
     /// Takes the builder or a built value.
     pub fn available_periods(
         mut self,
-        value: impl Into<crate::v3::marketing::types::AvailablePeriodsBuilder>,
+        value: impl Into<AvailablePeriodsBuilder>,
     ) -> Self {
         self.available_periods = Some(value.into());
         self
     }
     /// Sets or clears [`available_periods`](Self::available_periods) with a built value.
-    pub fn set_available_periods(
-        mut self,
-        value: Option<crate::v3::marketing::types::AvailablePeriods>,
-    ) -> Self {
+    pub fn set_available_periods(mut self, value: Option<AvailablePeriods>) -> Self {
         self.available_periods = value.map(Into::into);
         self
     }
@@ -477,18 +597,12 @@ impl ActivityBaseInfoBuilder {
         self
     }
     /// **Required.** Purpose of the placement.
-    pub fn delivery_purpose(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::DeliveryPurpose>,
-    ) -> Self {
+    pub fn delivery_purpose(mut self, value: impl Into<DeliveryPurpose>) -> Self {
         self.delivery_purpose = Some(value.into());
         self
     }
     /// Sets or clears [`delivery_purpose`](Self::delivery_purpose) with a built value.
-    pub fn set_delivery_purpose(
-        mut self,
-        value: Option<crate::v3::marketing::types::DeliveryPurpose>,
-    ) -> Self {
+    pub fn set_delivery_purpose(mut self, value: Option<DeliveryPurpose>) -> Self {
         self.delivery_purpose = value;
         self
     }
@@ -688,22 +802,43 @@ crate::runtime::string_enum!(ActivityType);
 /// Additional statement by the merchant.
 ///
 /// Shared by `GET /v3/marketing/membercard-open/cards response.data.additional_statement`, `GET /v3/marketing/membercard-open/cards/{card_id} response.additional_statement`, `PATCH /v3/marketing/membercard-open/cards/{card_id} json.additional_statement`, `POST /v3/marketing/membercard-open/cards json.additional_statement`, `POST /v3/marketing/membercard-open/cards response.additional_statement`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AdditionalStatement {
     /// Title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// AppID of the Mini Program the statement links to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
     /// Page path inside the Mini Program to open.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
 }
+impl crate::runtime::FromJson for AdditionalStatement {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AdditionalStatement {
+            title: crate::runtime::take_optional(&mut object, "title", at)?,
+            url: crate::runtime::take_optional(&mut object, "url", at)?,
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            path: crate::runtime::take_optional(&mut object, "path", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AdditionalStatement {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "title", &self.title);
+        crate::runtime::put_optional(&mut object, "url", &self.url);
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "path", &self.path);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AdditionalStatement);
 impl crate::runtime::Schema for AdditionalStatement {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -828,24 +963,63 @@ impl From<AdditionalStatement> for AdditionalStatementBuilder {
 /// Advanced settings of the activity.
 ///
 /// Shared by `GET /v3/marketing/paygiftactivity/activities response.data.advanced_setting`, `GET /v3/marketing/paygiftactivity/activities/{activity_id} response.advanced_setting`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AdvancedSetting {
     /// `delivery_user_category`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivery_user_category: Option<
-        crate::v3::marketing::types::DeliveryUserCategory,
-    >,
+    pub delivery_user_category: Option<DeliveryUserCategory>,
     /// AppID of the merchant's membership.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_member_appid: Option<String>,
     /// Payment mode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment_mode: Option<crate::v3::marketing::types::AdvancedSettingPaymentMode>,
+    pub payment_mode: Option<AdvancedSettingPaymentMode>,
     /// Order tags that the activity applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods_tags: Option<Vec<String>>,
 }
+impl crate::runtime::FromJson for AdvancedSetting {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AdvancedSetting {
+            delivery_user_category: crate::runtime::take_optional(
+                &mut object,
+                "delivery_user_category",
+                at,
+            )?,
+            merchant_member_appid: crate::runtime::take_optional(
+                &mut object,
+                "merchant_member_appid",
+                at,
+            )?,
+            payment_mode: crate::runtime::take_optional(
+                &mut object,
+                "payment_mode",
+                at,
+            )?,
+            goods_tags: crate::runtime::take_optional(&mut object, "goods_tags", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AdvancedSetting {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "delivery_user_category",
+            &self.delivery_user_category,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "merchant_member_appid",
+            &self.merchant_member_appid,
+        );
+        crate::runtime::put_optional(&mut object, "payment_mode", &self.payment_mode);
+        crate::runtime::put_optional(&mut object, "goods_tags", &self.goods_tags);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AdvancedSetting);
 impl crate::runtime::Schema for AdvancedSetting {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -867,7 +1041,7 @@ impl crate::runtime::Schema for AdvancedSetting {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::AdvancedSettingPaymentMode as crate::runtime::Schema>::FIELDS,
+            fields: <AdvancedSettingPaymentMode as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "goods_tags",
@@ -882,18 +1056,51 @@ impl crate::runtime::JsonResponse for AdvancedSetting {}
 /// Payment mode.
 ///
 /// Shared by `GET /v3/marketing/paygiftactivity/activities response.data.advanced_setting.payment_mode`, `GET /v3/marketing/paygiftactivity/activities/{activity_id} response.advanced_setting.payment_mode`, `POST /v3/marketing/paygiftactivity/unique-threshold-activity json.advanced_setting.payment_mode`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AdvancedSettingPaymentMode {
     /// Payment scenes in which the activity applies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment_scene_list: Option<Vec<crate::v3::marketing::types::PaymentSceneList>>,
+    pub payment_scene_list: Option<Vec<PaymentSceneList>>,
     /// Payment method information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment_method_information: Option<
-        crate::v3::marketing::types::PaymentMethodInformation,
-    >,
+    pub payment_method_information: Option<PaymentMethodInformation>,
 }
+impl crate::runtime::FromJson for AdvancedSettingPaymentMode {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AdvancedSettingPaymentMode {
+            payment_scene_list: crate::runtime::take_optional(
+                &mut object,
+                "payment_scene_list",
+                at,
+            )?,
+            payment_method_information: crate::runtime::take_optional(
+                &mut object,
+                "payment_method_information",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AdvancedSettingPaymentMode {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "payment_scene_list",
+            &self.payment_scene_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "payment_method_information",
+            &self.payment_method_information,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AdvancedSettingPaymentMode);
 impl crate::runtime::Schema for AdvancedSettingPaymentMode {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -908,7 +1115,7 @@ impl crate::runtime::Schema for AdvancedSettingPaymentMode {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::PaymentMethodInformation as crate::runtime::Schema>::FIELDS,
+            fields: <PaymentMethodInformation as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -922,26 +1129,21 @@ impl AdvancedSettingPaymentMode {
 /// Builds a [`AdvancedSettingPaymentMode`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct AdvancedSettingPaymentModeBuilder {
-    payment_scene_list: Option<Vec<crate::v3::marketing::types::PaymentSceneList>>,
-    payment_method_information: Option<
-        crate::v3::marketing::types::PaymentMethodInformationBuilder,
-    >,
+    payment_scene_list: Option<Vec<PaymentSceneList>>,
+    payment_method_information: Option<PaymentMethodInformationBuilder>,
 }
 impl AdvancedSettingPaymentModeBuilder {
     /// Payment scenes in which the activity applies.
     ///
     /// Adds one item to the list.
-    pub fn payment_scene_list(
-        mut self,
-        item: impl Into<crate::v3::marketing::types::PaymentSceneList>,
-    ) -> Self {
+    pub fn payment_scene_list(mut self, item: impl Into<PaymentSceneList>) -> Self {
         self.payment_scene_list.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`payment_scene_list`](Self::payment_scene_list) with a built value.
     pub fn set_payment_scene_list(
         mut self,
-        value: Option<Vec<crate::v3::marketing::types::PaymentSceneList>>,
+        value: Option<Vec<PaymentSceneList>>,
     ) -> Self {
         self.payment_scene_list = value;
         self
@@ -951,7 +1153,7 @@ impl AdvancedSettingPaymentModeBuilder {
     /// Takes the builder or a built value.
     pub fn payment_method_information(
         mut self,
-        value: impl Into<crate::v3::marketing::types::PaymentMethodInformationBuilder>,
+        value: impl Into<PaymentMethodInformationBuilder>,
     ) -> Self {
         self.payment_method_information = Some(value.into());
         self
@@ -959,7 +1161,7 @@ impl AdvancedSettingPaymentModeBuilder {
     /// Sets or clears [`payment_method_information`](Self::payment_method_information) with a built value.
     pub fn set_payment_method_information(
         mut self,
-        value: Option<crate::v3::marketing::types::PaymentMethodInformation>,
+        value: Option<PaymentMethodInformation>,
     ) -> Self {
         self.payment_method_information = value.map(Into::into);
         self
@@ -1041,22 +1243,55 @@ crate::runtime::string_enum!(AppJumpType);
 /// WeChat Pay order associated with the coupon use.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.sequential_usage_detail.detail_item_list.associated_order_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.single_usage_detail.associated_order_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.sequential_usage_detail.detail_item_list.associated_order_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.single_usage_detail.associated_order_info`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles response.user_product_coupon_list.progressive_bundle_usage_detail.associated_order_info`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate response.user_product_coupon_list.progressive_bundle_usage_detail.associated_order_info` and 11 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AssociatedOrderInfo {
     /// WeChat Pay transaction ID of the payment order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
     /// The merchant's own order number, unique within the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_trade_no: Option<String>,
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
 }
+impl crate::runtime::FromJson for AssociatedOrderInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AssociatedOrderInfo {
+            transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "transaction_id",
+                at,
+            )?,
+            out_trade_no: crate::runtime::take_optional(
+                &mut object,
+                "out_trade_no",
+                at,
+            )?,
+            mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AssociatedOrderInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_id",
+            &self.transaction_id,
+        );
+        crate::runtime::put_optional(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AssociatedOrderInfo);
 impl crate::runtime::Schema for AssociatedOrderInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1181,15 +1416,35 @@ impl From<AssociatedOrderInfo> for AssociatedOrderInfoBuilder {
 /// Data the partner is authorized to use.
 ///
 /// Shared by `POST /v3/marketing/partnerships/build json.authorized_data`, `POST /v3/marketing/partnerships/build response.authorized_data`, `POST /v3/marketing/partnerships/terminate json.authorized_data`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AuthorizedData {
     /// Business type.
-    pub business_type: crate::v3::marketing::types::BusinessType,
+    pub business_type: BusinessType,
     /// ID of the coupon batch (stock).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stock_id: Option<String>,
 }
+impl crate::runtime::FromJson for AuthorizedData {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AuthorizedData {
+            business_type: crate::runtime::take(&mut object, "business_type", at)?,
+            stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AuthorizedData {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "business_type", &self.business_type);
+        crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AuthorizedData);
 impl crate::runtime::Schema for AuthorizedData {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1218,23 +1473,17 @@ impl AuthorizedData {
 /// Builds a [`AuthorizedData`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct AuthorizedDataBuilder {
-    business_type: Option<crate::v3::marketing::types::BusinessType>,
+    business_type: Option<BusinessType>,
     stock_id: Option<String>,
 }
 impl AuthorizedDataBuilder {
     /// **Required.** Business type.
-    pub fn business_type(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::BusinessType>,
-    ) -> Self {
+    pub fn business_type(mut self, value: impl Into<BusinessType>) -> Self {
         self.business_type = Some(value.into());
         self
     }
     /// Sets or clears [`business_type`](Self::business_type) with a built value.
-    pub fn set_business_type(
-        mut self,
-        value: Option<crate::v3::marketing::types::BusinessType>,
-    ) -> Self {
+    pub fn set_business_type(mut self, value: Option<BusinessType>) -> Self {
         self.business_type = value;
         self
     }
@@ -1286,16 +1535,35 @@ impl From<AuthorizedData> for AuthorizedDataBuilder {
 /// Usable time periods within each day.
 ///
 /// Shared by `GET /v3/marketing/busifavor/stocks/{stock_id} response.coupon_use_rule.coupon_available_time.available_week.available_day_time`, `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code} response.coupon_information.coupon_use_rule.coupon_available_time.available_week.available_day_time`, `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.coupon_use_rule.available_week.available_day_time`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.coupon_use_rule.available_week.available_day_time`, `POST /v3/marketing/busifavor/stocks json.coupon_use_rule.coupon_available_time.available_week.available_day_time`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AvailableDayTime {
     /// Start of the daily usable period, in seconds since midnight.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub begin_time: Option<i64>,
     /// End of the daily usable period, in seconds since midnight.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<i64>,
 }
+impl crate::runtime::FromJson for AvailableDayTime {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AvailableDayTime {
+            begin_time: crate::runtime::take_optional(&mut object, "begin_time", at)?,
+            end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AvailableDayTime {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "begin_time", &self.begin_time);
+        crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AvailableDayTime);
 impl crate::runtime::Schema for AvailableDayTime {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1380,18 +1648,51 @@ impl From<AvailableDayTime> for AvailableDayTimeBuilder {
 /// Available time periods.
 ///
 /// Shared by `GET /v3/marketing/paygiftactivity/activities response.data.activity_base_info.available_periods`, `GET /v3/marketing/paygiftactivity/activities/{activity_id} response.activity_base_info.available_periods`, `POST /v3/marketing/paygiftactivity/unique-threshold-activity json.activity_base_info.available_periods`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AvailablePeriods {
     /// Available time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub available_time: Option<Vec<crate::v3::marketing::types::AvailableTime>>,
+    pub available_time: Option<Vec<AvailableTime>>,
     /// Usable time periods within each day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub available_day_time: Option<
-        Vec<crate::v3::marketing::types::AvailablePeriodsAvailableDayTime>,
-    >,
+    pub available_day_time: Option<Vec<AvailablePeriodsAvailableDayTime>>,
 }
+impl crate::runtime::FromJson for AvailablePeriods {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AvailablePeriods {
+            available_time: crate::runtime::take_optional(
+                &mut object,
+                "available_time",
+                at,
+            )?,
+            available_day_time: crate::runtime::take_optional(
+                &mut object,
+                "available_day_time",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AvailablePeriods {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "available_time",
+            &self.available_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "available_day_time",
+            &self.available_day_time,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AvailablePeriods);
 impl crate::runtime::Schema for AvailablePeriods {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1399,14 +1700,14 @@ impl crate::runtime::Schema for AvailablePeriods {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::AvailableTime as crate::runtime::Schema>::FIELDS,
+            fields: <AvailableTime as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "available_day_time",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::AvailablePeriodsAvailableDayTime as crate::runtime::Schema>::FIELDS,
+            fields: <AvailablePeriodsAvailableDayTime as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -1420,27 +1721,19 @@ impl AvailablePeriods {
 /// Builds a [`AvailablePeriods`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct AvailablePeriodsBuilder {
-    available_time: Option<Vec<crate::v3::marketing::types::AvailableTimeBuilder>>,
-    available_day_time: Option<
-        Vec<crate::v3::marketing::types::AvailablePeriodsAvailableDayTimeBuilder>,
-    >,
+    available_time: Option<Vec<AvailableTimeBuilder>>,
+    available_day_time: Option<Vec<AvailablePeriodsAvailableDayTimeBuilder>>,
 }
 impl AvailablePeriodsBuilder {
     /// Available time.
     ///
     /// Adds one item (its builder or a built value) to the list.
-    pub fn available_time(
-        mut self,
-        item: impl Into<crate::v3::marketing::types::AvailableTimeBuilder>,
-    ) -> Self {
+    pub fn available_time(mut self, item: impl Into<AvailableTimeBuilder>) -> Self {
         self.available_time.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`available_time`](Self::available_time) with a built value.
-    pub fn set_available_time(
-        mut self,
-        value: Option<Vec<crate::v3::marketing::types::AvailableTime>>,
-    ) -> Self {
+    pub fn set_available_time(mut self, value: Option<Vec<AvailableTime>>) -> Self {
         self.available_time = value
             .map(|items| items.into_iter().map(Into::into).collect());
         self
@@ -1450,9 +1743,7 @@ impl AvailablePeriodsBuilder {
     /// Adds one item (its builder or a built value) to the list.
     pub fn available_day_time(
         mut self,
-        item: impl Into<
-            crate::v3::marketing::types::AvailablePeriodsAvailableDayTimeBuilder,
-        >,
+        item: impl Into<AvailablePeriodsAvailableDayTimeBuilder>,
     ) -> Self {
         self.available_day_time.get_or_insert_with(Vec::new).push(item.into());
         self
@@ -1460,7 +1751,7 @@ impl AvailablePeriodsBuilder {
     /// Sets or clears [`available_day_time`](Self::available_day_time) with a built value.
     pub fn set_available_day_time(
         mut self,
-        value: Option<Vec<crate::v3::marketing::types::AvailablePeriodsAvailableDayTime>>,
+        value: Option<Vec<AvailablePeriodsAvailableDayTime>>,
     ) -> Self {
         self.available_day_time = value
             .map(|items| items.into_iter().map(Into::into).collect());
@@ -1514,16 +1805,43 @@ impl From<AvailablePeriods> for AvailablePeriodsBuilder {
 /// Usable time periods within each day.
 ///
 /// Shared by `GET /v3/marketing/paygiftactivity/activities response.data.activity_base_info.available_periods.available_day_time`, `GET /v3/marketing/paygiftactivity/activities/{activity_id} response.activity_base_info.available_periods.available_day_time`, `POST /v3/marketing/paygiftactivity/unique-threshold-activity json.activity_base_info.available_periods.available_day_time`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AvailablePeriodsAvailableDayTime {
     /// Start time of each day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub begin_day_time: Option<String>,
     /// End time of each day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_day_time: Option<String>,
 }
+impl crate::runtime::FromJson for AvailablePeriodsAvailableDayTime {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AvailablePeriodsAvailableDayTime {
+            begin_day_time: crate::runtime::take_optional(
+                &mut object,
+                "begin_day_time",
+                at,
+            )?,
+            end_day_time: crate::runtime::take_optional(&mut object, "end_day_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AvailablePeriodsAvailableDayTime {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "begin_day_time",
+            &self.begin_day_time,
+        );
+        crate::runtime::put_optional(&mut object, "end_day_time", &self.end_day_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AvailablePeriodsAvailableDayTime);
 impl crate::runtime::Schema for AvailablePeriodsAvailableDayTime {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1610,25 +1928,47 @@ impl From<AvailablePeriodsAvailableDayTime> for AvailablePeriodsAvailableDayTime
 /// `available_region_list`
 ///
 /// Shared by `GET /v3/marketing/favor/stocks response.data.available_region_list`, `GET /v3/marketing/favor/stocks/{stock_id} response.available_region_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AvailableRegionList {
     /// Kind of the item described by the enclosing object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// Province.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub province: Option<String>,
     /// City.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
     /// District.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub district: Option<String>,
     /// `country`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
 }
+impl crate::runtime::FromJson for AvailableRegionList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AvailableRegionList {
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            province: crate::runtime::take_optional(&mut object, "province", at)?,
+            city: crate::runtime::take_optional(&mut object, "city", at)?,
+            district: crate::runtime::take_optional(&mut object, "district", at)?,
+            country: crate::runtime::take_optional(&mut object, "country", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AvailableRegionList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "province", &self.province);
+        crate::runtime::put_optional(&mut object, "city", &self.city);
+        crate::runtime::put_optional(&mut object, "district", &self.district);
+        crate::runtime::put_optional(&mut object, "country", &self.country);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AvailableRegionList);
 impl crate::runtime::Schema for AvailableRegionList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1672,16 +2012,35 @@ impl crate::runtime::JsonResponse for AvailableRegionList {}
 /// Available time.
 ///
 /// Shared by `GET /v3/marketing/paygiftactivity/activities response.data.activity_base_info.available_periods.available_time`, `GET /v3/marketing/paygiftactivity/activities/{activity_id} response.activity_base_info.available_periods.available_time`, `POST /v3/marketing/paygiftactivity/unique-threshold-activity json.activity_base_info.available_periods.available_time`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AvailableTime {
     /// Start time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub begin_time: Option<String>,
     /// End time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
 }
+impl crate::runtime::FromJson for AvailableTime {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AvailableTime {
+            begin_time: crate::runtime::take_optional(&mut object, "begin_time", at)?,
+            end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AvailableTime {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "begin_time", &self.begin_time);
+        crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AvailableTime);
 impl crate::runtime::Schema for AvailableTime {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1766,16 +2125,43 @@ impl From<AvailableTime> for AvailableTimeBuilder {
 /// Fixed weekly periods during which the coupon is valid.
 ///
 /// Shared by `GET /v3/marketing/busifavor/stocks/{stock_id} response.coupon_use_rule.coupon_available_time.available_week`, `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code} response.coupon_information.coupon_use_rule.coupon_available_time.available_week`, `POST /v3/marketing/busifavor/stocks json.coupon_use_rule.coupon_available_time.available_week`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AvailableWeek {
     /// Days of the week on which the coupon is valid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub week_day: Option<Vec<i64>>,
     /// Usable time periods within each day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub available_day_time: Option<Vec<crate::v3::marketing::types::AvailableDayTime>>,
+    pub available_day_time: Option<Vec<AvailableDayTime>>,
 }
+impl crate::runtime::FromJson for AvailableWeek {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AvailableWeek {
+            week_day: crate::runtime::take_optional(&mut object, "week_day", at)?,
+            available_day_time: crate::runtime::take_optional(
+                &mut object,
+                "available_day_time",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AvailableWeek {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "week_day", &self.week_day);
+        crate::runtime::put_optional(
+            &mut object,
+            "available_day_time",
+            &self.available_day_time,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AvailableWeek);
 impl crate::runtime::Schema for AvailableWeek {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1790,7 +2176,7 @@ impl crate::runtime::Schema for AvailableWeek {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::AvailableDayTime as crate::runtime::Schema>::FIELDS,
+            fields: <AvailableDayTime as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -1805,9 +2191,7 @@ impl AvailableWeek {
 #[derive(Clone, Debug, Default)]
 pub struct AvailableWeekBuilder {
     week_day: Option<Vec<i64>>,
-    available_day_time: Option<
-        Vec<crate::v3::marketing::types::AvailableDayTimeBuilder>,
-    >,
+    available_day_time: Option<Vec<AvailableDayTimeBuilder>>,
 }
 impl AvailableWeekBuilder {
     /// Days of the week on which the coupon is valid.
@@ -1827,7 +2211,7 @@ impl AvailableWeekBuilder {
     /// Adds one item (its builder or a built value) to the list.
     pub fn available_day_time(
         mut self,
-        item: impl Into<crate::v3::marketing::types::AvailableDayTimeBuilder>,
+        item: impl Into<AvailableDayTimeBuilder>,
     ) -> Self {
         self.available_day_time.get_or_insert_with(Vec::new).push(item.into());
         self
@@ -1835,7 +2219,7 @@ impl AvailableWeekBuilder {
     /// Sets or clears [`available_day_time`](Self::available_day_time) with a built value.
     pub fn set_available_day_time(
         mut self,
-        value: Option<Vec<crate::v3::marketing::types::AvailableDayTime>>,
+        value: Option<Vec<AvailableDayTime>>,
     ) -> Self {
         self.available_day_time = value
             .map(|items| items.into_iter().map(Into::into).collect());
@@ -1881,19 +2265,55 @@ impl From<AvailableWeek> for AvailableWeekBuilder {
 /// Where the award page jumps to.
 ///
 /// Shared by `GET /v3/marketing/membercard-activity/activities response.data.miniprogram_activity_setting.award_jump_deploy`, `GET /v3/marketing/membercard-activity/activities/{activity_id} response.miniprogram_activity_setting.award_jump_deploy`, `POST /v3/marketing/membercard-activity/activities json.miniprogram_activity_setting.award_jump_deploy`, `POST /v3/marketing/membercard-activity/activities response.miniprogram_activity_setting.award_jump_deploy`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AwardJumpDeploy {
     /// AppID of the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mini_program_appid: Option<String>,
     /// Page path inside the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mini_program_path: Option<String>,
     /// Text of the jump button.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub button_text: Option<String>,
 }
+impl crate::runtime::FromJson for AwardJumpDeploy {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AwardJumpDeploy {
+            mini_program_appid: crate::runtime::take_optional(
+                &mut object,
+                "mini_program_appid",
+                at,
+            )?,
+            mini_program_path: crate::runtime::take_optional(
+                &mut object,
+                "mini_program_path",
+                at,
+            )?,
+            button_text: crate::runtime::take_optional(&mut object, "button_text", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AwardJumpDeploy {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "mini_program_appid",
+            &self.mini_program_appid,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "mini_program_path",
+            &self.mini_program_path,
+        );
+        crate::runtime::put_optional(&mut object, "button_text", &self.button_text);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AwardJumpDeploy);
 impl crate::runtime::Schema for AwardJumpDeploy {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1998,19 +2418,51 @@ impl From<AwardJumpDeploy> for AwardJumpDeployBuilder {
 /// Basic information of the awards.
 ///
 /// Shared by `GET /v3/marketing/paygiftactivity/activities response.data.award_send_rule.full_send_rule.award_list`, `GET /v3/marketing/paygiftactivity/activities/{activity_id} response.award_send_rule.full_send_rule.award_list`, `POST /v3/marketing/paygiftactivity/unique-threshold-activity json.award_send_rule.award_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AwardList {
     /// ID of the coupon batch (stock).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stock_id: Option<String>,
     /// URL of the original (large) image of the award.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_image_url: Option<String>,
     /// URL of the thumbnail (small) image of the award.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbnail_url: Option<String>,
 }
+impl crate::runtime::FromJson for AwardList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AwardList {
+            stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+            original_image_url: crate::runtime::take_optional(
+                &mut object,
+                "original_image_url",
+                at,
+            )?,
+            thumbnail_url: crate::runtime::take_optional(
+                &mut object,
+                "thumbnail_url",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AwardList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "original_image_url",
+            &self.original_image_url,
+        );
+        crate::runtime::put_optional(&mut object, "thumbnail_url", &self.thumbnail_url);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AwardList);
 impl crate::runtime::Schema for AwardList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2115,14 +2567,35 @@ impl From<AwardList> for AwardListBuilder {
 /// Daily time ranges during which the awards are sent.
 ///
 /// Shared by `GET /v3/marketing/membercard-activity/activities response.data.award_send_period.award_send_day_time`, `GET /v3/marketing/membercard-activity/activities/{activity_id} response.award_send_period.award_send_day_time`, `POST /v3/marketing/membercard-activity/activities json.award_send_period.award_send_day_time`, `POST /v3/marketing/membercard-activity/activities response.award_send_period.award_send_day_time`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AwardSendDayTime {
     /// Start time of each day.
-    pub begin_day_time: crate::v3::marketing::types::BeginDayTime,
+    pub begin_day_time: BeginDayTime,
     /// End time of each day.
-    pub end_day_time: crate::v3::marketing::types::EndDayTime,
+    pub end_day_time: EndDayTime,
 }
+impl crate::runtime::FromJson for AwardSendDayTime {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AwardSendDayTime {
+            begin_day_time: crate::runtime::take(&mut object, "begin_day_time", at)?,
+            end_day_time: crate::runtime::take(&mut object, "end_day_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AwardSendDayTime {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "begin_day_time", &self.begin_day_time);
+        crate::runtime::put(&mut object, "end_day_time", &self.end_day_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AwardSendDayTime);
 impl crate::runtime::Schema for AwardSendDayTime {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2130,14 +2603,14 @@ impl crate::runtime::Schema for AwardSendDayTime {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::BeginDayTime as crate::runtime::Schema>::FIELDS,
+            fields: <BeginDayTime as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "end_day_time",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::EndDayTime as crate::runtime::Schema>::FIELDS,
+            fields: <EndDayTime as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -2151,43 +2624,31 @@ impl AwardSendDayTime {
 /// Builds a [`AwardSendDayTime`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct AwardSendDayTimeBuilder {
-    begin_day_time: Option<crate::v3::marketing::types::BeginDayTimeBuilder>,
-    end_day_time: Option<crate::v3::marketing::types::EndDayTimeBuilder>,
+    begin_day_time: Option<BeginDayTimeBuilder>,
+    end_day_time: Option<EndDayTimeBuilder>,
 }
 impl AwardSendDayTimeBuilder {
     /// **Required.** Start time of each day.
     ///
     /// Takes the builder or a built value.
-    pub fn begin_day_time(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::BeginDayTimeBuilder>,
-    ) -> Self {
+    pub fn begin_day_time(mut self, value: impl Into<BeginDayTimeBuilder>) -> Self {
         self.begin_day_time = Some(value.into());
         self
     }
     /// Sets or clears [`begin_day_time`](Self::begin_day_time) with a built value.
-    pub fn set_begin_day_time(
-        mut self,
-        value: Option<crate::v3::marketing::types::BeginDayTime>,
-    ) -> Self {
+    pub fn set_begin_day_time(mut self, value: Option<BeginDayTime>) -> Self {
         self.begin_day_time = value.map(Into::into);
         self
     }
     /// **Required.** End time of each day.
     ///
     /// Takes the builder or a built value.
-    pub fn end_day_time(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::EndDayTimeBuilder>,
-    ) -> Self {
+    pub fn end_day_time(mut self, value: impl Into<EndDayTimeBuilder>) -> Self {
         self.end_day_time = Some(value.into());
         self
     }
     /// Sets or clears [`end_day_time`](Self::end_day_time) with a built value.
-    pub fn set_end_day_time(
-        mut self,
-        value: Option<crate::v3::marketing::types::EndDayTime>,
-    ) -> Self {
+    pub fn set_end_day_time(mut self, value: Option<EndDayTime>) -> Self {
         self.end_day_time = value.map(Into::into);
         self
     }
@@ -2247,16 +2708,51 @@ impl From<AwardSendDayTime> for AwardSendDayTimeBuilder {
 /// Periods during which the awards are sent.
 ///
 /// Shared by `GET /v3/marketing/membercard-activity/activities response.data.award_send_period`, `GET /v3/marketing/membercard-activity/activities/{activity_id} response.award_send_period`, `POST /v3/marketing/membercard-activity/activities json.award_send_period`, `POST /v3/marketing/membercard-activity/activities response.award_send_period`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AwardSendPeriod {
     /// Specific time ranges during which the awards are sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub award_send_time: Option<Vec<crate::v3::marketing::types::AwardSendTime>>,
+    pub award_send_time: Option<Vec<AwardSendTime>>,
     /// Daily time ranges during which the awards are sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub award_send_day_time: Option<Vec<crate::v3::marketing::types::AwardSendDayTime>>,
+    pub award_send_day_time: Option<Vec<AwardSendDayTime>>,
 }
+impl crate::runtime::FromJson for AwardSendPeriod {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AwardSendPeriod {
+            award_send_time: crate::runtime::take_optional(
+                &mut object,
+                "award_send_time",
+                at,
+            )?,
+            award_send_day_time: crate::runtime::take_optional(
+                &mut object,
+                "award_send_day_time",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AwardSendPeriod {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "award_send_time",
+            &self.award_send_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "award_send_day_time",
+            &self.award_send_day_time,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AwardSendPeriod);
 impl crate::runtime::Schema for AwardSendPeriod {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2264,14 +2760,14 @@ impl crate::runtime::Schema for AwardSendPeriod {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::AwardSendTime as crate::runtime::Schema>::FIELDS,
+            fields: <AwardSendTime as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "award_send_day_time",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::AwardSendDayTime as crate::runtime::Schema>::FIELDS,
+            fields: <AwardSendDayTime as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -2285,27 +2781,19 @@ impl AwardSendPeriod {
 /// Builds a [`AwardSendPeriod`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct AwardSendPeriodBuilder {
-    award_send_time: Option<Vec<crate::v3::marketing::types::AwardSendTimeBuilder>>,
-    award_send_day_time: Option<
-        Vec<crate::v3::marketing::types::AwardSendDayTimeBuilder>,
-    >,
+    award_send_time: Option<Vec<AwardSendTimeBuilder>>,
+    award_send_day_time: Option<Vec<AwardSendDayTimeBuilder>>,
 }
 impl AwardSendPeriodBuilder {
     /// Specific time ranges during which the awards are sent.
     ///
     /// Adds one item (its builder or a built value) to the list.
-    pub fn award_send_time(
-        mut self,
-        item: impl Into<crate::v3::marketing::types::AwardSendTimeBuilder>,
-    ) -> Self {
+    pub fn award_send_time(mut self, item: impl Into<AwardSendTimeBuilder>) -> Self {
         self.award_send_time.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`award_send_time`](Self::award_send_time) with a built value.
-    pub fn set_award_send_time(
-        mut self,
-        value: Option<Vec<crate::v3::marketing::types::AwardSendTime>>,
-    ) -> Self {
+    pub fn set_award_send_time(mut self, value: Option<Vec<AwardSendTime>>) -> Self {
         self.award_send_time = value
             .map(|items| items.into_iter().map(Into::into).collect());
         self
@@ -2315,7 +2803,7 @@ impl AwardSendPeriodBuilder {
     /// Adds one item (its builder or a built value) to the list.
     pub fn award_send_day_time(
         mut self,
-        item: impl Into<crate::v3::marketing::types::AwardSendDayTimeBuilder>,
+        item: impl Into<AwardSendDayTimeBuilder>,
     ) -> Self {
         self.award_send_day_time.get_or_insert_with(Vec::new).push(item.into());
         self
@@ -2323,7 +2811,7 @@ impl AwardSendPeriodBuilder {
     /// Sets or clears [`award_send_day_time`](Self::award_send_day_time) with a built value.
     pub fn set_award_send_day_time(
         mut self,
-        value: Option<Vec<crate::v3::marketing::types::AwardSendDayTime>>,
+        value: Option<Vec<AwardSendDayTime>>,
     ) -> Self {
         self.award_send_day_time = value
             .map(|items| items.into_iter().map(Into::into).collect());
@@ -2378,7 +2866,7 @@ impl From<AwardSendPeriod> for AwardSendPeriodBuilder {
 /// Specific time ranges during which the awards are sent.
 ///
 /// Shared by `GET /v3/marketing/membercard-activity/activities response.data.award_send_period.award_send_time`, `GET /v3/marketing/membercard-activity/activities/{activity_id} response.award_send_period.award_send_time`, `POST /v3/marketing/membercard-activity/activities json.award_send_period.award_send_time`, `POST /v3/marketing/membercard-activity/activities response.award_send_period.award_send_time`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AwardSendTime {
     /// Start time of the period.
@@ -2386,6 +2874,27 @@ pub struct AwardSendTime {
     /// End time of the period.
     pub end_time: String,
 }
+impl crate::runtime::FromJson for AwardSendTime {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AwardSendTime {
+            begin_time: crate::runtime::take(&mut object, "begin_time", at)?,
+            end_time: crate::runtime::take(&mut object, "end_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AwardSendTime {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "begin_time", &self.begin_time);
+        crate::runtime::put(&mut object, "end_time", &self.end_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AwardSendTime);
 impl crate::runtime::Schema for AwardSendTime {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2571,22 +3080,55 @@ crate::runtime::string_enum!(BackgroundColor);
 /// Stored-value balance information of the member card.
 ///
 /// Shared by `GET /v3/marketing/membercard-open/cards response.data.balance_information`, `GET /v3/marketing/membercard-open/cards/{card_id} response.balance_information`, `PATCH /v3/marketing/membercard-open/cards/{card_id} json.balance_information`, `POST /v3/marketing/membercard-open/cards json.balance_information`, `POST /v3/marketing/membercard-open/cards response.balance_information`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BalanceInformation {
     /// Whether the card supports a stored-value balance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub need_balance: Option<bool>,
     /// AppID of the stored-value Mini Program.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub balance_appid: Option<String>,
     /// Page path of the stored-value Mini Program.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub balance_path: Option<String>,
     /// URL of the stored-value page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub balance_url: Option<String>,
 }
+impl crate::runtime::FromJson for BalanceInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BalanceInformation {
+            need_balance: crate::runtime::take_optional(
+                &mut object,
+                "need_balance",
+                at,
+            )?,
+            balance_appid: crate::runtime::take_optional(
+                &mut object,
+                "balance_appid",
+                at,
+            )?,
+            balance_path: crate::runtime::take_optional(
+                &mut object,
+                "balance_path",
+                at,
+            )?,
+            balance_url: crate::runtime::take_optional(&mut object, "balance_url", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BalanceInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "need_balance", &self.need_balance);
+        crate::runtime::put_optional(&mut object, "balance_appid", &self.balance_appid);
+        crate::runtime::put_optional(&mut object, "balance_path", &self.balance_path);
+        crate::runtime::put_optional(&mut object, "balance_url", &self.balance_url);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BalanceInformation);
 impl crate::runtime::Schema for BalanceInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2711,7 +3253,7 @@ impl From<BalanceInformation> for BalanceInformationBuilder {
 /// Start time of each day.
 ///
 /// Shared by `GET /v3/marketing/membercard-activity/activities response.data.award_send_period.award_send_day_time.begin_day_time`, `GET /v3/marketing/membercard-activity/activities/{activity_id} response.award_send_period.award_send_day_time.begin_day_time`, `POST /v3/marketing/membercard-activity/activities json.award_send_period.award_send_day_time.begin_day_time`, `POST /v3/marketing/membercard-activity/activities response.award_send_period.award_send_day_time.begin_day_time`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BeginDayTime {
     /// Hour of the time.
@@ -2721,6 +3263,29 @@ pub struct BeginDayTime {
     /// Second of the time.
     pub seconds: i64,
 }
+impl crate::runtime::FromJson for BeginDayTime {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BeginDayTime {
+            hours: crate::runtime::take(&mut object, "hours", at)?,
+            minutes: crate::runtime::take(&mut object, "minutes", at)?,
+            seconds: crate::runtime::take(&mut object, "seconds", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BeginDayTime {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "hours", &self.hours);
+        crate::runtime::put(&mut object, "minutes", &self.minutes);
+        crate::runtime::put(&mut object, "seconds", &self.seconds);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BeginDayTime);
 impl crate::runtime::Schema for BeginDayTime {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2828,7 +3393,7 @@ impl From<BeginDayTime> for BeginDayTimeBuilder {
 /// Brand.
 ///
 /// Shared by `GET /v3/marketing/membercard-open/cards response.data.brand`, `GET /v3/marketing/membercard-open/cards/{card_id} response.brand`, `POST /v3/marketing/membercard-open/cards json.brand`, `POST /v3/marketing/membercard-open/cards response.brand`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Brand {
     /// ID of the brand in WeChat Pay.
@@ -2836,6 +3401,27 @@ pub struct Brand {
     /// Name shown on the page.
     pub display_name: String,
 }
+impl crate::runtime::FromJson for Brand {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Brand {
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            display_name: crate::runtime::take(&mut object, "display_name", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Brand {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        crate::runtime::put(&mut object, "display_name", &self.display_name);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Brand);
 impl crate::runtime::Schema for Brand {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2927,12 +3513,31 @@ impl From<Brand> for BrandBuilder {
 /// The response.
 ///
 /// Shared by `POST /v3/marketing/busifavor/product-coupons/pre-send response`, `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon response`, `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BusifavorProductCouponsPreSendResponse {
     /// Token issued for this operation.
     pub token: String,
 }
+impl crate::runtime::FromJson for BusifavorProductCouponsPreSendResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BusifavorProductCouponsPreSendResponse {
+            token: crate::runtime::take(&mut object, "token", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BusifavorProductCouponsPreSendResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "token", &self.token);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BusifavorProductCouponsPreSendResponse);
 impl crate::runtime::Schema for BusifavorProductCouponsPreSendResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2989,7 +3594,7 @@ crate::runtime::string_enum!(BusifavorStocksCouponCodeMode);
 /// The response.
 ///
 /// Shared by `POST /v3/marketing/busifavor/stocks response`, `POST /v3/marketing/favor/coupon-stocks response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BusifavorStocksResponse {
     /// ID of the coupon batch (stock).
@@ -2997,6 +3602,27 @@ pub struct BusifavorStocksResponse {
     /// Time the record was created.
     pub create_time: String,
 }
+impl crate::runtime::FromJson for BusifavorStocksResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BusifavorStocksResponse {
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BusifavorStocksResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BusifavorStocksResponse);
 impl crate::runtime::Schema for BusifavorStocksResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3019,7 +3645,7 @@ impl crate::runtime::JsonResponse for BusifavorStocksResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id} response`, `POST /v3/marketing/busifavor/subsidy/pay-receipts response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BusifavorSubsidyPayReceiptsResponse {
     /// WeChat Pay ID of the subsidy payment.
@@ -3041,17 +3667,65 @@ pub struct BusifavorSubsidyPayReceiptsResponse {
     /// Current status of the object.
     pub status: String,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_reason: Option<String>,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// The merchant's own number of the subsidy request.
     pub out_subsidy_no: String,
     /// Time the record was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
 }
+impl crate::runtime::FromJson for BusifavorSubsidyPayReceiptsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BusifavorSubsidyPayReceiptsResponse {
+            subsidy_receipt_id: crate::runtime::take(
+                &mut object,
+                "subsidy_receipt_id",
+                at,
+            )?,
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+            coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            payer_merchant: crate::runtime::take(&mut object, "payer_merchant", at)?,
+            payee_merchant: crate::runtime::take(&mut object, "payee_merchant", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            status: crate::runtime::take(&mut object, "status", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            out_subsidy_no: crate::runtime::take(&mut object, "out_subsidy_no", at)?,
+            create_time: crate::runtime::take_optional(&mut object, "create_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BusifavorSubsidyPayReceiptsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "subsidy_receipt_id", &self.subsidy_receipt_id);
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "payer_merchant", &self.payer_merchant);
+        crate::runtime::put(&mut object, "payee_merchant", &self.payee_merchant);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put(&mut object, "status", &self.status);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(&mut object, "out_subsidy_no", &self.out_subsidy_no);
+        crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BusifavorSubsidyPayReceiptsResponse);
 impl crate::runtime::Schema for BusifavorSubsidyPayReceiptsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3151,11 +3825,10 @@ impl crate::runtime::JsonResponse for BusifavorSubsidyPayReceiptsResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id} response`, `POST /v3/marketing/busifavor/subsidy/return-receipts response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BusifavorSubsidyReturnReceiptsResponse {
     /// WeChat Pay ID of the subsidy return.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subsidy_return_receipt_id: Option<String>,
     /// ID of the coupon batch (stock).
     pub stock_id: String,
@@ -3176,19 +3849,99 @@ pub struct BusifavorSubsidyReturnReceiptsResponse {
     /// Current status of the object.
     pub status: String,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_reason: Option<String>,
     /// `return_done_time`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_done_time: Option<String>,
     /// WeChat Pay ID of the subsidy payment.
     pub subsidy_receipt_id: String,
     /// The merchant's own number of the subsidy return request.
     pub out_subsidy_return_no: String,
     /// `return_create_time`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_create_time: Option<String>,
 }
+impl crate::runtime::FromJson for BusifavorSubsidyReturnReceiptsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BusifavorSubsidyReturnReceiptsResponse {
+            subsidy_return_receipt_id: crate::runtime::take_optional(
+                &mut object,
+                "subsidy_return_receipt_id",
+                at,
+            )?,
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+            coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            refund_id: crate::runtime::take(&mut object, "refund_id", at)?,
+            payer_merchant: crate::runtime::take(&mut object, "payer_merchant", at)?,
+            payee_merchant: crate::runtime::take(&mut object, "payee_merchant", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            status: crate::runtime::take(&mut object, "status", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+            return_done_time: crate::runtime::take_optional(
+                &mut object,
+                "return_done_time",
+                at,
+            )?,
+            subsidy_receipt_id: crate::runtime::take(
+                &mut object,
+                "subsidy_receipt_id",
+                at,
+            )?,
+            out_subsidy_return_no: crate::runtime::take(
+                &mut object,
+                "out_subsidy_return_no",
+                at,
+            )?,
+            return_create_time: crate::runtime::take_optional(
+                &mut object,
+                "return_create_time",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BusifavorSubsidyReturnReceiptsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "subsidy_return_receipt_id",
+            &self.subsidy_return_receipt_id,
+        );
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "refund_id", &self.refund_id);
+        crate::runtime::put(&mut object, "payer_merchant", &self.payer_merchant);
+        crate::runtime::put(&mut object, "payee_merchant", &self.payee_merchant);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put(&mut object, "status", &self.status);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put_optional(
+            &mut object,
+            "return_done_time",
+            &self.return_done_time,
+        );
+        crate::runtime::put(&mut object, "subsidy_receipt_id", &self.subsidy_receipt_id);
+        crate::runtime::put(
+            &mut object,
+            "out_subsidy_return_no",
+            &self.out_subsidy_return_no,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "return_create_time",
+            &self.return_create_time,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BusifavorSubsidyReturnReceiptsResponse);
 impl crate::runtime::Schema for BusifavorSubsidyReturnReceiptsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3299,135 +4052,6 @@ impl crate::runtime::Schema for BusifavorSubsidyReturnReceiptsResponse {
     ];
 }
 impl crate::runtime::JsonResponse for BusifavorSubsidyReturnReceiptsResponse {}
-/// Usage rule of a discount (percentage off) coupon.
-///
-/// Shared by `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.coupon_use_rule.discount_coupon`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.coupon_use_rule.discount_coupon`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct BusifavorUsersCouponsDiscountCoupon {
-    /// Discount percentage.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount_percent: Option<i64>,
-    /// Minimum spend needed to use the coupon, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transaction_minimum: Option<i64>,
-}
-impl crate::runtime::Schema for BusifavorUsersCouponsDiscountCoupon {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "discount_percent",
-            kind: crate::runtime::Kind::Integer,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "transaction_minimum",
-            kind: crate::runtime::Kind::Integer,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for BusifavorUsersCouponsDiscountCoupon {}
-/// Usage rule of an exchange coupon.
-///
-/// Shared by `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.coupon_use_rule.exchange_coupon`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.coupon_use_rule.exchange_coupon`, `POST /v3/marketing/favor/coupon-stocks json.coupon_use_rule.exchange_coupon`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct BusifavorUsersCouponsExchangeCoupon {
-    /// Fixed price the user pays for the item when redeeming the exchange coupon, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exchange_price: Option<i64>,
-    /// Minimum spend needed to use the coupon, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transaction_minimum: Option<i64>,
-}
-impl crate::runtime::Schema for BusifavorUsersCouponsExchangeCoupon {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "exchange_price",
-            kind: crate::runtime::Kind::Integer,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "transaction_minimum",
-            kind: crate::runtime::Kind::Integer,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for BusifavorUsersCouponsExchangeCoupon {}
-impl BusifavorUsersCouponsExchangeCoupon {
-    /// A builder; see its setters.
-    pub fn builder() -> BusifavorUsersCouponsExchangeCouponBuilder {
-        BusifavorUsersCouponsExchangeCouponBuilder::default()
-    }
-}
-/// Builds a [`BusifavorUsersCouponsExchangeCoupon`]: one setter per field; `build()` names every missing required field.
-#[derive(Clone, Debug, Default)]
-pub struct BusifavorUsersCouponsExchangeCouponBuilder {
-    exchange_price: Option<i64>,
-    transaction_minimum: Option<i64>,
-}
-impl BusifavorUsersCouponsExchangeCouponBuilder {
-    /// Fixed price the user pays for the item when redeeming the exchange coupon, in fen.
-    pub fn exchange_price(mut self, value: impl Into<i64>) -> Self {
-        self.exchange_price = Some(value.into());
-        self
-    }
-    /// Sets or clears [`exchange_price`](Self::exchange_price) with a built value.
-    pub fn set_exchange_price(mut self, value: Option<i64>) -> Self {
-        self.exchange_price = value;
-        self
-    }
-    /// Minimum spend needed to use the coupon, in fen.
-    pub fn transaction_minimum(mut self, value: impl Into<i64>) -> Self {
-        self.transaction_minimum = Some(value.into());
-        self
-    }
-    /// Sets or clears [`transaction_minimum`](Self::transaction_minimum) with a built value.
-    pub fn set_transaction_minimum(mut self, value: Option<i64>) -> Self {
-        self.transaction_minimum = value;
-        self
-    }
-    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
-    /// required field and every invalid value.
-    pub fn build(
-        self,
-    ) -> Result<BusifavorUsersCouponsExchangeCoupon, crate::runtime::BuildError> {
-        let mut problems = crate::runtime::Problems::default();
-        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
-        crate::runtime::finish(value, problems)
-    }
-}
-impl crate::runtime::Builder for BusifavorUsersCouponsExchangeCouponBuilder {
-    type Output = BusifavorUsersCouponsExchangeCoupon;
-    fn build_at(
-        self,
-        _at: &str,
-        _problems: &mut crate::runtime::Problems,
-    ) -> Option<BusifavorUsersCouponsExchangeCoupon> {
-        Some(BusifavorUsersCouponsExchangeCoupon {
-            exchange_price: self.exchange_price,
-            transaction_minimum: self.transaction_minimum,
-        })
-    }
-}
-impl From<BusifavorUsersCouponsExchangeCoupon>
-for BusifavorUsersCouponsExchangeCouponBuilder {
-    fn from(value: BusifavorUsersCouponsExchangeCoupon) -> Self {
-        BusifavorUsersCouponsExchangeCouponBuilder {
-            exchange_price: value.exchange_price,
-            transaction_minimum: value.transaction_minimum,
-        }
-    }
-}
 /// Business type.
 ///
 /// Shared by `POST /v3/marketing/partnerships/build json.authorized_data.business_type`, `POST /v3/marketing/partnerships/build response.authorized_data.business_type`, `POST /v3/marketing/partnerships/terminate json.authorized_data.business_type`.
@@ -3464,7 +4088,7 @@ crate::runtime::string_enum!(BusinessType);
 /// Items the user can choose from in the package.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} response.display_info.combo_package_list.choice_list`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.product_coupon.display_info.combo_package_list.choice_list`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.product_coupon.display_info.combo_package_list.choice_list`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} json.display_info.combo_package_list.choice_list`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} response.display_info.combo_package_list.choice_list`, `POST /v3/marketing/partner/product-coupon/product-coupons json.display_info.combo_package_list.choice_list` and 9 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChoiceList {
     /// Name of the item.
@@ -3474,15 +4098,57 @@ pub struct ChoiceList {
     /// Number of units of the item.
     pub count: i64,
     /// URL of the image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
     /// AppID of the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mini_program_appid: Option<String>,
     /// Page path inside the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mini_program_path: Option<String>,
 }
+impl crate::runtime::FromJson for ChoiceList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ChoiceList {
+            name: crate::runtime::take(&mut object, "name", at)?,
+            price: crate::runtime::take(&mut object, "price", at)?,
+            count: crate::runtime::take(&mut object, "count", at)?,
+            image_url: crate::runtime::take_optional(&mut object, "image_url", at)?,
+            mini_program_appid: crate::runtime::take_optional(
+                &mut object,
+                "mini_program_appid",
+                at,
+            )?,
+            mini_program_path: crate::runtime::take_optional(
+                &mut object,
+                "mini_program_path",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ChoiceList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put(&mut object, "price", &self.price);
+        crate::runtime::put(&mut object, "count", &self.count);
+        crate::runtime::put_optional(&mut object, "image_url", &self.image_url);
+        crate::runtime::put_optional(
+            &mut object,
+            "mini_program_appid",
+            &self.mini_program_appid,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "mini_program_path",
+            &self.mini_program_path,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ChoiceList);
 impl crate::runtime::Schema for ChoiceList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3765,7 +4431,7 @@ crate::runtime::string_enum!(CodeType);
 /// Combo packages that the coupon can be exchanged for.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} response.display_info.combo_package_list`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.product_coupon.display_info.combo_package_list`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.product_coupon.display_info.combo_package_list`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} json.display_info.combo_package_list`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} response.display_info.combo_package_list`, `POST /v3/marketing/partner/product-coupon/product-coupons json.display_info.combo_package_list` and 9 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ComboPackageList {
     /// Name of the combo package.
@@ -3773,8 +4439,31 @@ pub struct ComboPackageList {
     /// Number of items the user can pick from the package.
     pub pick_count: i64,
     /// Items the user can choose from in the package.
-    pub choice_list: Vec<crate::v3::marketing::types::ChoiceList>,
+    pub choice_list: Vec<ChoiceList>,
 }
+impl crate::runtime::FromJson for ComboPackageList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ComboPackageList {
+            name: crate::runtime::take(&mut object, "name", at)?,
+            pick_count: crate::runtime::take(&mut object, "pick_count", at)?,
+            choice_list: crate::runtime::take(&mut object, "choice_list", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ComboPackageList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put(&mut object, "pick_count", &self.pick_count);
+        crate::runtime::put(&mut object, "choice_list", &self.choice_list);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ComboPackageList);
 impl crate::runtime::Schema for ComboPackageList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3796,7 +4485,7 @@ impl crate::runtime::Schema for ComboPackageList {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: true,
-            fields: <crate::v3::marketing::types::ChoiceList as crate::runtime::Schema>::FIELDS,
+            fields: <ChoiceList as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -3812,7 +4501,7 @@ impl ComboPackageList {
 pub struct ComboPackageListBuilder {
     name: Option<String>,
     pick_count: Option<i64>,
-    choice_list: Option<Vec<crate::v3::marketing::types::ChoiceListBuilder>>,
+    choice_list: Option<Vec<ChoiceListBuilder>>,
 }
 impl ComboPackageListBuilder {
     /// **Required.** Name of the combo package.
@@ -3838,18 +4527,12 @@ impl ComboPackageListBuilder {
     /// **Required.** Items the user can choose from in the package.
     ///
     /// Adds one item (its builder or a built value) to the list.
-    pub fn choice_list(
-        mut self,
-        item: impl Into<crate::v3::marketing::types::ChoiceListBuilder>,
-    ) -> Self {
+    pub fn choice_list(mut self, item: impl Into<ChoiceListBuilder>) -> Self {
         self.choice_list.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`choice_list`](Self::choice_list) with a built value.
-    pub fn set_choice_list(
-        mut self,
-        value: Option<Vec<crate::v3::marketing::types::ChoiceList>>,
-    ) -> Self {
+    pub fn set_choice_list(mut self, value: Option<Vec<ChoiceList>>) -> Self {
         self.choice_list = value
             .map(|items| items.into_iter().map(Into::into).collect());
         self
@@ -3955,22 +4638,59 @@ crate::runtime::string_enum!(CommonFieldList);
 /// Information about the redemption of the coupon.
 ///
 /// Shared by `GET /v3/marketing/favor/users/{openid}/coupons response.data.consume_information`, `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id} response.consume_information`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ConsumeInformation {
     /// Time the coupon was redeemed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consume_time: Option<String>,
     /// Merchant ID where the coupon was redeemed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consume_mchid: Option<String>,
     /// WeChat Pay transaction ID of the payment order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
     /// Item-level details of the goods in the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_detail: Option<Vec<crate::v3::marketing::types::GoodsDetail>>,
+    pub goods_detail: Option<Vec<GoodsDetail>>,
 }
+impl crate::runtime::FromJson for ConsumeInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ConsumeInformation {
+            consume_time: crate::runtime::take_optional(
+                &mut object,
+                "consume_time",
+                at,
+            )?,
+            consume_mchid: crate::runtime::take_optional(
+                &mut object,
+                "consume_mchid",
+                at,
+            )?,
+            transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "transaction_id",
+                at,
+            )?,
+            goods_detail: crate::runtime::take_optional(&mut object, "goods_detail", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ConsumeInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "consume_time", &self.consume_time);
+        crate::runtime::put_optional(&mut object, "consume_mchid", &self.consume_mchid);
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_id",
+            &self.transaction_id,
+        );
+        crate::runtime::put_optional(&mut object, "goods_detail", &self.goods_detail);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ConsumeInformation);
 impl crate::runtime::Schema for ConsumeInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3999,7 +4719,7 @@ impl crate::runtime::Schema for ConsumeInformation {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::GoodsDetail as crate::runtime::Schema>::FIELDS,
+            fields: <GoodsDetail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -4007,7 +4727,7 @@ impl crate::runtime::JsonResponse for ConsumeInformation {}
 /// Time periods during which the coupon can be redeemed.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.single_usage_rule.coupon_available_period`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.single_usage_rule.coupon_available_period`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.single_usage_rule.coupon_available_period`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} response.stock_list.progressive_bundle_usage_rule.coupon_available_period`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.single_usage_rule.coupon_available_period`, `POST /v3/marketing/partner/product-coupon/product-coupons response.stock.single_usage_rule.coupon_available_period` and 11 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CouponAvailablePeriod {
     /// Start of the availability period.
@@ -4015,22 +4735,87 @@ pub struct CouponAvailablePeriod {
     /// End of the availability period.
     pub available_end_time: String,
     /// Number of days the coupon stays valid once effective.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_days: Option<i64>,
     /// Number of days after the user receives the coupon before it takes effect.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_days_after_receive: Option<i64>,
     /// Fixed weekly periods during which the coupon can be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weekly_available_period: Option<
-        crate::v3::marketing::types::WeeklyAvailablePeriod,
-    >,
+    pub weekly_available_period: Option<WeeklyAvailablePeriod>,
     /// Additional irregular time periods during which the coupon can be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub irregular_available_period_list: Option<
-        Vec<crate::v3::marketing::types::IrregularAvailablePeriodList>,
-    >,
+    pub irregular_available_period_list: Option<Vec<IrregularAvailablePeriodList>>,
 }
+impl crate::runtime::FromJson for CouponAvailablePeriod {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CouponAvailablePeriod {
+            available_begin_time: crate::runtime::take(
+                &mut object,
+                "available_begin_time",
+                at,
+            )?,
+            available_end_time: crate::runtime::take(
+                &mut object,
+                "available_end_time",
+                at,
+            )?,
+            available_days: crate::runtime::take_optional(
+                &mut object,
+                "available_days",
+                at,
+            )?,
+            wait_days_after_receive: crate::runtime::take_optional(
+                &mut object,
+                "wait_days_after_receive",
+                at,
+            )?,
+            weekly_available_period: crate::runtime::take_optional(
+                &mut object,
+                "weekly_available_period",
+                at,
+            )?,
+            irregular_available_period_list: crate::runtime::take_optional(
+                &mut object,
+                "irregular_available_period_list",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CouponAvailablePeriod {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "available_begin_time",
+            &self.available_begin_time,
+        );
+        crate::runtime::put(&mut object, "available_end_time", &self.available_end_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "available_days",
+            &self.available_days,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "wait_days_after_receive",
+            &self.wait_days_after_receive,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "weekly_available_period",
+            &self.weekly_available_period,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "irregular_available_period_list",
+            &self.irregular_available_period_list,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CouponAvailablePeriod);
 impl crate::runtime::Schema for CouponAvailablePeriod {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4066,14 +4851,14 @@ impl crate::runtime::Schema for CouponAvailablePeriod {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::WeeklyAvailablePeriod as crate::runtime::Schema>::FIELDS,
+            fields: <WeeklyAvailablePeriod as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "irregular_available_period_list",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::IrregularAvailablePeriodList as crate::runtime::Schema>::FIELDS,
+            fields: <IrregularAvailablePeriodList as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -4081,18 +4866,55 @@ impl crate::runtime::JsonResponse for CouponAvailablePeriod {}
 /// Stores where the coupon can be used.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.usage_rule_display_info.coupon_available_store_info`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.usage_rule_display_info.coupon_available_store_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.usage_rule_display_info.coupon_available_store_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.usage_rule_display_info.coupon_available_store_info`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} json.usage_rule_display_info.coupon_available_store_info`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} response.stock_list.usage_rule_display_info.coupon_available_store_info` and 18 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CouponAvailableStoreInfo {
     /// Description of the stores where the coupon can be used.
     pub description: String,
     /// AppID of the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mini_program_appid: Option<String>,
     /// Page path inside the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mini_program_path: Option<String>,
 }
+impl crate::runtime::FromJson for CouponAvailableStoreInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CouponAvailableStoreInfo {
+            description: crate::runtime::take(&mut object, "description", at)?,
+            mini_program_appid: crate::runtime::take_optional(
+                &mut object,
+                "mini_program_appid",
+                at,
+            )?,
+            mini_program_path: crate::runtime::take_optional(
+                &mut object,
+                "mini_program_path",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CouponAvailableStoreInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put_optional(
+            &mut object,
+            "mini_program_appid",
+            &self.mini_program_appid,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "mini_program_path",
+            &self.mini_program_path,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CouponAvailableStoreInfo);
 impl crate::runtime::Schema for CouponAvailableStoreInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4203,7 +5025,7 @@ impl From<CouponAvailableStoreInfo> for CouponAvailableStoreInfoBuilder {
 /// Time during which the coupon can be redeemed.
 ///
 /// Shared by `GET /v3/marketing/busifavor/stocks/{stock_id} response.coupon_use_rule.coupon_available_time`, `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code} response.coupon_information.coupon_use_rule.coupon_available_time`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CouponAvailableTime {
     /// Start of the availability period.
@@ -4211,20 +5033,87 @@ pub struct CouponAvailableTime {
     /// End of the availability period.
     pub available_end_time: String,
     /// Number of days the coupon stays valid once effective.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_day_after_receive: Option<i64>,
     /// Fixed weekly periods during which the coupon is valid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub available_week: Option<crate::v3::marketing::types::AvailableWeek>,
+    pub available_week: Option<AvailableWeek>,
     /// Irregular time periods during which the coupon is valid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub irregulary_avaliable_time: Option<
-        Vec<crate::v3::marketing::types::IrregularyAvaliableTime>,
-    >,
+    pub irregulary_avaliable_time: Option<Vec<IrregularyAvaliableTime>>,
     /// Number of days after the user receives the coupon before it takes effect.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_days_after_receive: Option<i64>,
 }
+impl crate::runtime::FromJson for CouponAvailableTime {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CouponAvailableTime {
+            available_begin_time: crate::runtime::take(
+                &mut object,
+                "available_begin_time",
+                at,
+            )?,
+            available_end_time: crate::runtime::take(
+                &mut object,
+                "available_end_time",
+                at,
+            )?,
+            available_day_after_receive: crate::runtime::take_optional(
+                &mut object,
+                "available_day_after_receive",
+                at,
+            )?,
+            available_week: crate::runtime::take_optional(
+                &mut object,
+                "available_week",
+                at,
+            )?,
+            irregulary_avaliable_time: crate::runtime::take_optional(
+                &mut object,
+                "irregulary_avaliable_time",
+                at,
+            )?,
+            wait_days_after_receive: crate::runtime::take_optional(
+                &mut object,
+                "wait_days_after_receive",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CouponAvailableTime {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "available_begin_time",
+            &self.available_begin_time,
+        );
+        crate::runtime::put(&mut object, "available_end_time", &self.available_end_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "available_day_after_receive",
+            &self.available_day_after_receive,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "available_week",
+            &self.available_week,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "irregulary_avaliable_time",
+            &self.irregulary_avaliable_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "wait_days_after_receive",
+            &self.wait_days_after_receive,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CouponAvailableTime);
 impl crate::runtime::Schema for CouponAvailableTime {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4253,14 +5142,14 @@ impl crate::runtime::Schema for CouponAvailableTime {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::AvailableWeek as crate::runtime::Schema>::FIELDS,
+            fields: <AvailableWeek as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "irregulary_avaliable_time",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::IrregularyAvaliableTime as crate::runtime::Schema>::FIELDS,
+            fields: <IrregularyAvaliableTime as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "wait_days_after_receive",
@@ -4275,7 +5164,7 @@ impl crate::runtime::JsonResponse for CouponAvailableTime {}
 /// Numbers of coupon codes that the brand uploaded in advance.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.coupon_code_count_info`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.coupon_code_count_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.coupon_code_count_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.coupon_code_count_info`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} response.stock_list.coupon_code_count_info`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.coupon_code_count_info` and 12 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CouponCodeCountInfo {
     /// Total number of codes uploaded.
@@ -4283,6 +5172,27 @@ pub struct CouponCodeCountInfo {
     /// Number of codes currently available.
     pub available_count: i64,
 }
+impl crate::runtime::FromJson for CouponCodeCountInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CouponCodeCountInfo {
+            total_count: crate::runtime::take(&mut object, "total_count", at)?,
+            available_count: crate::runtime::take(&mut object, "available_count", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CouponCodeCountInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total_count", &self.total_count);
+        crate::runtime::put(&mut object, "available_count", &self.available_count);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CouponCodeCountInfo);
 impl crate::runtime::Schema for CouponCodeCountInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4342,27 +5252,87 @@ crate::runtime::string_enum!(CouponCodeMode);
 /// How the user's coupon is displayed.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.coupon_display_info`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.coupon_display_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.coupon_display_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.coupon_display_info`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} json.coupon_display_info`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} response.stock_list.coupon_display_info` and 17 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CouponDisplayInfo {
     /// How the code is shown to the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code_display_mode: Option<crate::v3::marketing::types::CodeDisplayMode>,
+    pub code_display_mode: Option<CodeDisplayMode>,
     /// Background color of the coupon display.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background_color: Option<crate::v3::marketing::types::BackgroundColor>,
+    pub background_color: Option<BackgroundColor>,
     /// Mini Program entrance shown on the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entrance_mini_program: Option<crate::v3::marketing::types::EntranceMiniProgram>,
+    pub entrance_mini_program: Option<EntranceMiniProgram>,
     /// Official Account entrance shown on the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entrance_official_account: Option<
-        crate::v3::marketing::types::EntranceOfficialAccount,
-    >,
+    pub entrance_official_account: Option<EntranceOfficialAccount>,
     /// WeChat Channels entrance shown on the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub entrance_finder: Option<crate::v3::marketing::types::EntranceFinder>,
+    pub entrance_finder: Option<EntranceFinder>,
 }
+impl crate::runtime::FromJson for CouponDisplayInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CouponDisplayInfo {
+            code_display_mode: crate::runtime::take_optional(
+                &mut object,
+                "code_display_mode",
+                at,
+            )?,
+            background_color: crate::runtime::take_optional(
+                &mut object,
+                "background_color",
+                at,
+            )?,
+            entrance_mini_program: crate::runtime::take_optional(
+                &mut object,
+                "entrance_mini_program",
+                at,
+            )?,
+            entrance_official_account: crate::runtime::take_optional(
+                &mut object,
+                "entrance_official_account",
+                at,
+            )?,
+            entrance_finder: crate::runtime::take_optional(
+                &mut object,
+                "entrance_finder",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CouponDisplayInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "code_display_mode",
+            &self.code_display_mode,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "background_color",
+            &self.background_color,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "entrance_mini_program",
+            &self.entrance_mini_program,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "entrance_official_account",
+            &self.entrance_official_account,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "entrance_finder",
+            &self.entrance_finder,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CouponDisplayInfo);
 impl crate::runtime::Schema for CouponDisplayInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4384,21 +5354,21 @@ impl crate::runtime::Schema for CouponDisplayInfo {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::EntranceMiniProgram as crate::runtime::Schema>::FIELDS,
+            fields: <EntranceMiniProgram as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "entrance_official_account",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::EntranceOfficialAccount as crate::runtime::Schema>::FIELDS,
+            fields: <EntranceOfficialAccount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "entrance_finder",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::EntranceFinder as crate::runtime::Schema>::FIELDS,
+            fields: <EntranceFinder as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -4412,46 +5382,30 @@ impl CouponDisplayInfo {
 /// Builds a [`CouponDisplayInfo`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct CouponDisplayInfoBuilder {
-    code_display_mode: Option<crate::v3::marketing::types::CodeDisplayMode>,
-    background_color: Option<crate::v3::marketing::types::BackgroundColor>,
-    entrance_mini_program: Option<
-        crate::v3::marketing::types::EntranceMiniProgramBuilder,
-    >,
-    entrance_official_account: Option<
-        crate::v3::marketing::types::EntranceOfficialAccountBuilder,
-    >,
-    entrance_finder: Option<crate::v3::marketing::types::EntranceFinderBuilder>,
+    code_display_mode: Option<CodeDisplayMode>,
+    background_color: Option<BackgroundColor>,
+    entrance_mini_program: Option<EntranceMiniProgramBuilder>,
+    entrance_official_account: Option<EntranceOfficialAccountBuilder>,
+    entrance_finder: Option<EntranceFinderBuilder>,
 }
 impl CouponDisplayInfoBuilder {
     /// How the code is shown to the user.
-    pub fn code_display_mode(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::CodeDisplayMode>,
-    ) -> Self {
+    pub fn code_display_mode(mut self, value: impl Into<CodeDisplayMode>) -> Self {
         self.code_display_mode = Some(value.into());
         self
     }
     /// Sets or clears [`code_display_mode`](Self::code_display_mode) with a built value.
-    pub fn set_code_display_mode(
-        mut self,
-        value: Option<crate::v3::marketing::types::CodeDisplayMode>,
-    ) -> Self {
+    pub fn set_code_display_mode(mut self, value: Option<CodeDisplayMode>) -> Self {
         self.code_display_mode = value;
         self
     }
     /// Background color of the coupon display.
-    pub fn background_color(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::BackgroundColor>,
-    ) -> Self {
+    pub fn background_color(mut self, value: impl Into<BackgroundColor>) -> Self {
         self.background_color = Some(value.into());
         self
     }
     /// Sets or clears [`background_color`](Self::background_color) with a built value.
-    pub fn set_background_color(
-        mut self,
-        value: Option<crate::v3::marketing::types::BackgroundColor>,
-    ) -> Self {
+    pub fn set_background_color(mut self, value: Option<BackgroundColor>) -> Self {
         self.background_color = value;
         self
     }
@@ -4460,7 +5414,7 @@ impl CouponDisplayInfoBuilder {
     /// Takes the builder or a built value.
     pub fn entrance_mini_program(
         mut self,
-        value: impl Into<crate::v3::marketing::types::EntranceMiniProgramBuilder>,
+        value: impl Into<EntranceMiniProgramBuilder>,
     ) -> Self {
         self.entrance_mini_program = Some(value.into());
         self
@@ -4468,7 +5422,7 @@ impl CouponDisplayInfoBuilder {
     /// Sets or clears [`entrance_mini_program`](Self::entrance_mini_program) with a built value.
     pub fn set_entrance_mini_program(
         mut self,
-        value: Option<crate::v3::marketing::types::EntranceMiniProgram>,
+        value: Option<EntranceMiniProgram>,
     ) -> Self {
         self.entrance_mini_program = value.map(Into::into);
         self
@@ -4478,7 +5432,7 @@ impl CouponDisplayInfoBuilder {
     /// Takes the builder or a built value.
     pub fn entrance_official_account(
         mut self,
-        value: impl Into<crate::v3::marketing::types::EntranceOfficialAccountBuilder>,
+        value: impl Into<EntranceOfficialAccountBuilder>,
     ) -> Self {
         self.entrance_official_account = Some(value.into());
         self
@@ -4486,7 +5440,7 @@ impl CouponDisplayInfoBuilder {
     /// Sets or clears [`entrance_official_account`](Self::entrance_official_account) with a built value.
     pub fn set_entrance_official_account(
         mut self,
-        value: Option<crate::v3::marketing::types::EntranceOfficialAccount>,
+        value: Option<EntranceOfficialAccount>,
     ) -> Self {
         self.entrance_official_account = value.map(Into::into);
         self
@@ -4494,18 +5448,12 @@ impl CouponDisplayInfoBuilder {
     /// WeChat Channels entrance shown on the coupon.
     ///
     /// Takes the builder or a built value.
-    pub fn entrance_finder(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::EntranceFinderBuilder>,
-    ) -> Self {
+    pub fn entrance_finder(mut self, value: impl Into<EntranceFinderBuilder>) -> Self {
         self.entrance_finder = Some(value.into());
         self
     }
     /// Sets or clears [`entrance_finder`](Self::entrance_finder) with a built value.
-    pub fn set_entrance_finder(
-        mut self,
-        value: Option<crate::v3::marketing::types::EntranceFinder>,
-    ) -> Self {
+    pub fn set_entrance_finder(mut self, value: Option<EntranceFinder>) -> Self {
         self.entrance_finder = value.map(Into::into);
         self
     }
@@ -4618,16 +5566,51 @@ crate::runtime::string_enum!(CouponState);
 /// Tag information of the user's product coupon.
 ///
 /// Shared by `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles response.user_product_coupon_list.coupon_tag_info`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate response.user_product_coupon_list.coupon_tag_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CouponTagInfo {
     /// Tags of the user's product coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coupon_tag_list: Option<Vec<crate::v3::marketing::types::CouponTagList>>,
+    pub coupon_tag_list: Option<Vec<CouponTagList>>,
     /// Member tag information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub member_tag_info: Option<crate::v3::marketing::types::MemberTagInfo>,
+    pub member_tag_info: Option<MemberTagInfo>,
 }
+impl crate::runtime::FromJson for CouponTagInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CouponTagInfo {
+            coupon_tag_list: crate::runtime::take_optional(
+                &mut object,
+                "coupon_tag_list",
+                at,
+            )?,
+            member_tag_info: crate::runtime::take_optional(
+                &mut object,
+                "member_tag_info",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CouponTagInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "coupon_tag_list",
+            &self.coupon_tag_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "member_tag_info",
+            &self.member_tag_info,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CouponTagInfo);
 impl crate::runtime::Schema for CouponTagInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4642,7 +5625,7 @@ impl crate::runtime::Schema for CouponTagInfo {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::MemberTagInfo as crate::runtime::Schema>::FIELDS,
+            fields: <MemberTagInfo as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -4755,33 +5738,103 @@ crate::runtime::string_enum!(CouponUsageMethodList);
 /// Rules for using the coupon.
 ///
 /// Shared by `GET /v3/marketing/busifavor/stocks/{stock_id} response.coupon_use_rule`, `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code} response.coupon_information.coupon_use_rule`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CouponUseRule {
     /// Time during which the coupon can be redeemed.
-    pub coupon_available_time: crate::v3::marketing::types::CouponAvailableTime,
+    pub coupon_available_time: CouponAvailableTime,
     /// Usage rule of a fixed-amount coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fixed_normal_coupon: Option<crate::v3::marketing::types::FixedNormalCoupon>,
+    pub fixed_normal_coupon: Option<FixedNormalCoupon>,
     /// Usage rule of a discount (percentage off) coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount_coupon: Option<
-        crate::v3::marketing::types::CouponUseRuleDiscountCoupon,
-    >,
+    pub discount_coupon: Option<CouponUseRuleDiscountCoupon>,
     /// Usage rule of an exchange coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exchange_coupon: Option<
-        crate::v3::marketing::types::CouponUseRuleExchangeCoupon,
-    >,
+    pub exchange_coupon: Option<CouponUseRuleExchangeCoupon>,
     /// How the coupon is redeemed.
-    pub use_method: crate::v3::marketing::types::UseMethod,
+    pub use_method: UseMethod,
     /// AppID of the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mini_programs_appid: Option<String>,
     /// Page path inside the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mini_programs_path: Option<String>,
 }
+impl crate::runtime::FromJson for CouponUseRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CouponUseRule {
+            coupon_available_time: crate::runtime::take(
+                &mut object,
+                "coupon_available_time",
+                at,
+            )?,
+            fixed_normal_coupon: crate::runtime::take_optional(
+                &mut object,
+                "fixed_normal_coupon",
+                at,
+            )?,
+            discount_coupon: crate::runtime::take_optional(
+                &mut object,
+                "discount_coupon",
+                at,
+            )?,
+            exchange_coupon: crate::runtime::take_optional(
+                &mut object,
+                "exchange_coupon",
+                at,
+            )?,
+            use_method: crate::runtime::take(&mut object, "use_method", at)?,
+            mini_programs_appid: crate::runtime::take_optional(
+                &mut object,
+                "mini_programs_appid",
+                at,
+            )?,
+            mini_programs_path: crate::runtime::take_optional(
+                &mut object,
+                "mini_programs_path",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CouponUseRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "coupon_available_time",
+            &self.coupon_available_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "fixed_normal_coupon",
+            &self.fixed_normal_coupon,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_coupon",
+            &self.discount_coupon,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "exchange_coupon",
+            &self.exchange_coupon,
+        );
+        crate::runtime::put(&mut object, "use_method", &self.use_method);
+        crate::runtime::put_optional(
+            &mut object,
+            "mini_programs_appid",
+            &self.mini_programs_appid,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "mini_programs_path",
+            &self.mini_programs_path,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CouponUseRule);
 impl crate::runtime::Schema for CouponUseRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4789,28 +5842,28 @@ impl crate::runtime::Schema for CouponUseRule {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::CouponAvailableTime as crate::runtime::Schema>::FIELDS,
+            fields: <CouponAvailableTime as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "fixed_normal_coupon",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::FixedNormalCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <FixedNormalCoupon as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "discount_coupon",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::CouponUseRuleDiscountCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <CouponUseRuleDiscountCoupon as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "exchange_coupon",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::CouponUseRuleExchangeCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <CouponUseRuleExchangeCoupon as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "use_method",
@@ -4836,84 +5889,10 @@ impl crate::runtime::Schema for CouponUseRule {
     ];
 }
 impl crate::runtime::JsonResponse for CouponUseRule {}
-/// Fixed weekly periods during which the coupon is valid.
-///
-/// Shared by `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.coupon_use_rule.available_week`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.coupon_use_rule.available_week`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct CouponUseRuleAvailableWeek {
-    /// Days of the week on which the coupon is valid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub week_day: Option<Vec<crate::v3::marketing::types::WeekDay>>,
-    /// Usable time periods within each day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub available_day_time: Option<Vec<crate::v3::marketing::types::AvailableDayTime>>,
-}
-impl crate::runtime::Schema for CouponUseRuleAvailableWeek {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "week_day",
-            kind: crate::runtime::Kind::Integer,
-            required: false,
-            array: true,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "available_day_time",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: true,
-            fields: <crate::v3::marketing::types::AvailableDayTime as crate::runtime::Schema>::FIELDS,
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for CouponUseRuleAvailableWeek {}
-/// Time during which the coupon can be redeemed.
-///
-/// Shared by `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.coupon_use_rule.coupon_available_time`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.coupon_use_rule.coupon_available_time`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct CouponUseRuleCouponAvailableTime {
-    /// Start of the availability period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub available_begin_time: Option<String>,
-    /// End of the availability period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub available_end_time: Option<String>,
-    /// Number of days the coupon stays valid once effective.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub available_day_after_receive: Option<i64>,
-}
-impl crate::runtime::Schema for CouponUseRuleCouponAvailableTime {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "available_begin_time",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "available_end_time",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "available_day_after_receive",
-            kind: crate::runtime::Kind::Integer,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for CouponUseRuleCouponAvailableTime {}
 /// Usage rule of a discount (percentage off) coupon.
 ///
 /// Shared by `GET /v3/marketing/busifavor/stocks/{stock_id} response.coupon_use_rule.discount_coupon`, `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code} response.coupon_information.coupon_use_rule.discount_coupon`, `POST /v3/marketing/busifavor/stocks json.coupon_use_rule.discount_coupon`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CouponUseRuleDiscountCoupon {
     /// Discount percentage.
@@ -4921,6 +5900,35 @@ pub struct CouponUseRuleDiscountCoupon {
     /// Minimum spend needed to use the coupon, in fen.
     pub transaction_minimum: i64,
 }
+impl crate::runtime::FromJson for CouponUseRuleDiscountCoupon {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CouponUseRuleDiscountCoupon {
+            discount_percent: crate::runtime::take(&mut object, "discount_percent", at)?,
+            transaction_minimum: crate::runtime::take(
+                &mut object,
+                "transaction_minimum",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CouponUseRuleDiscountCoupon {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "discount_percent", &self.discount_percent);
+        crate::runtime::put(
+            &mut object,
+            "transaction_minimum",
+            &self.transaction_minimum,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CouponUseRuleDiscountCoupon);
 impl crate::runtime::Schema for CouponUseRuleDiscountCoupon {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -5019,7 +6027,7 @@ impl From<CouponUseRuleDiscountCoupon> for CouponUseRuleDiscountCouponBuilder {
 /// Usage rule of an exchange coupon.
 ///
 /// Shared by `GET /v3/marketing/busifavor/stocks/{stock_id} response.coupon_use_rule.exchange_coupon`, `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code} response.coupon_information.coupon_use_rule.exchange_coupon`, `POST /v3/marketing/busifavor/stocks json.coupon_use_rule.exchange_coupon`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CouponUseRuleExchangeCoupon {
     /// Fixed price the user pays for the item when redeeming the exchange coupon, in fen.
@@ -5027,6 +6035,35 @@ pub struct CouponUseRuleExchangeCoupon {
     /// Minimum spend needed to use the coupon, in fen.
     pub transaction_minimum: i64,
 }
+impl crate::runtime::FromJson for CouponUseRuleExchangeCoupon {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CouponUseRuleExchangeCoupon {
+            exchange_price: crate::runtime::take(&mut object, "exchange_price", at)?,
+            transaction_minimum: crate::runtime::take(
+                &mut object,
+                "transaction_minimum",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CouponUseRuleExchangeCoupon {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "exchange_price", &self.exchange_price);
+        crate::runtime::put(
+            &mut object,
+            "transaction_minimum",
+            &self.transaction_minimum,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CouponUseRuleExchangeCoupon);
 impl crate::runtime::Schema for CouponUseRuleExchangeCoupon {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -5122,105 +6159,66 @@ impl From<CouponUseRuleExchangeCoupon> for CouponUseRuleExchangeCouponBuilder {
         }
     }
 }
-/// Usage rule of a fixed-amount coupon.
-///
-/// Shared by `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.coupon_use_rule.fixed_normal_coupon`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.coupon_use_rule.fixed_normal_coupon`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct CouponUseRuleFixedNormalCoupon {
-    /// Fixed amount the coupon takes off, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount_amount: Option<i64>,
-    /// Minimum spend needed to use the coupon, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transaction_minimum: Option<i64>,
-}
-impl crate::runtime::Schema for CouponUseRuleFixedNormalCoupon {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "discount_amount",
-            kind: crate::runtime::Kind::Integer,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "transaction_minimum",
-            kind: crate::runtime::Kind::Integer,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for CouponUseRuleFixedNormalCoupon {}
-/// How the coupon is redeemed.
-///
-/// Shared by `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.coupon_use_rule.use_method`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.coupon_use_rule.use_method`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CouponUseRuleUseMethod {
-    /// `OFF_LINE`
-    OffLine,
-    /// `MINI_PROGRAMS`
-    MiniPrograms,
-    /// `PAYMENT_CODE`
-    PaymentCode,
-    /// `SELF_CONSUME`
-    SelfConsume,
-    /// A value the documentation does not list (yet), kept as received.
-    Unknown(crate::UnknownValue),
-}
-impl CouponUseRuleUseMethod {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            CouponUseRuleUseMethod::OffLine => "OFF_LINE",
-            CouponUseRuleUseMethod::MiniPrograms => "MINI_PROGRAMS",
-            CouponUseRuleUseMethod::PaymentCode => "PAYMENT_CODE",
-            CouponUseRuleUseMethod::SelfConsume => "SELF_CONSUME",
-            CouponUseRuleUseMethod::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for CouponUseRuleUseMethod {
-    fn from(value: &str) -> Self {
-        match value {
-            "OFF_LINE" => CouponUseRuleUseMethod::OffLine,
-            "MINI_PROGRAMS" => CouponUseRuleUseMethod::MiniPrograms,
-            "PAYMENT_CODE" => CouponUseRuleUseMethod::PaymentCode,
-            "SELF_CONSUME" => CouponUseRuleUseMethod::SelfConsume,
-            other => {
-                CouponUseRuleUseMethod::Unknown(crate::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-}
-crate::runtime::string_enum!(CouponUseRuleUseMethod);
 /// Custom entrance shown on the coupon.
 ///
 /// Shared by `GET /v3/marketing/busifavor/stocks/{stock_id} response.custom_entrance`, `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code} response.coupon_information.custom_entrance`, `POST /v3/marketing/busifavor/stocks json.custom_entrance`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CustomEntrance {
     /// Mini Program entrance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mini_programs_info: Option<crate::v3::marketing::types::MiniProgramsInfo>,
+    pub mini_programs_info: Option<MiniProgramsInfo>,
     /// AppID of the merchant's Official Account used for the custom entrance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
     /// ID of the marketing hall.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hall_id: Option<String>,
     /// ID of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_id: Option<String>,
     /// How the code is shown to the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code_display_mode: Option<
-        crate::v3::marketing::types::CustomEntranceCodeDisplayMode,
-    >,
+    pub code_display_mode: Option<CustomEntranceCodeDisplayMode>,
 }
+impl crate::runtime::FromJson for CustomEntrance {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CustomEntrance {
+            mini_programs_info: crate::runtime::take_optional(
+                &mut object,
+                "mini_programs_info",
+                at,
+            )?,
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            hall_id: crate::runtime::take_optional(&mut object, "hall_id", at)?,
+            store_id: crate::runtime::take_optional(&mut object, "store_id", at)?,
+            code_display_mode: crate::runtime::take_optional(
+                &mut object,
+                "code_display_mode",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CustomEntrance {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "mini_programs_info",
+            &self.mini_programs_info,
+        );
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "hall_id", &self.hall_id);
+        crate::runtime::put_optional(&mut object, "store_id", &self.store_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "code_display_mode",
+            &self.code_display_mode,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CustomEntrance);
 impl crate::runtime::Schema for CustomEntrance {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -5228,7 +6226,7 @@ impl crate::runtime::Schema for CustomEntrance {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::MiniProgramsInfo as crate::runtime::Schema>::FIELDS,
+            fields: <MiniProgramsInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "appid",
@@ -5270,13 +6268,11 @@ impl CustomEntrance {
 /// Builds a [`CustomEntrance`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct CustomEntranceBuilder {
-    mini_programs_info: Option<crate::v3::marketing::types::MiniProgramsInfoBuilder>,
+    mini_programs_info: Option<MiniProgramsInfoBuilder>,
     appid: Option<String>,
     hall_id: Option<String>,
     store_id: Option<String>,
-    code_display_mode: Option<
-        crate::v3::marketing::types::CustomEntranceCodeDisplayMode,
-    >,
+    code_display_mode: Option<CustomEntranceCodeDisplayMode>,
 }
 impl CustomEntranceBuilder {
     /// Mini Program entrance.
@@ -5284,16 +6280,13 @@ impl CustomEntranceBuilder {
     /// Takes the builder or a built value.
     pub fn mini_programs_info(
         mut self,
-        value: impl Into<crate::v3::marketing::types::MiniProgramsInfoBuilder>,
+        value: impl Into<MiniProgramsInfoBuilder>,
     ) -> Self {
         self.mini_programs_info = Some(value.into());
         self
     }
     /// Sets or clears [`mini_programs_info`](Self::mini_programs_info) with a built value.
-    pub fn set_mini_programs_info(
-        mut self,
-        value: Option<crate::v3::marketing::types::MiniProgramsInfo>,
-    ) -> Self {
+    pub fn set_mini_programs_info(mut self, value: Option<MiniProgramsInfo>) -> Self {
         self.mini_programs_info = value.map(Into::into);
         self
     }
@@ -5330,7 +6323,7 @@ impl CustomEntranceBuilder {
     /// How the code is shown to the user.
     pub fn code_display_mode(
         mut self,
-        value: impl Into<crate::v3::marketing::types::CustomEntranceCodeDisplayMode>,
+        value: impl Into<CustomEntranceCodeDisplayMode>,
     ) -> Self {
         self.code_display_mode = Some(value.into());
         self
@@ -5338,7 +6331,7 @@ impl CustomEntranceBuilder {
     /// Sets or clears [`code_display_mode`](Self::code_display_mode) with a built value.
     pub fn set_code_display_mode(
         mut self,
-        value: Option<crate::v3::marketing::types::CustomEntranceCodeDisplayMode>,
+        value: Option<CustomEntranceCodeDisplayMode>,
     ) -> Self {
         self.code_display_mode = value;
         self
@@ -5494,19 +6487,39 @@ crate::runtime::string_enum!(CustomEntranceType);
 /// Merchant-defined member-card fields that the user fills in.
 ///
 /// Shared by `GET /v3/marketing/membercard-open/cards response.data.user_information_form.custom_field_list`, `GET /v3/marketing/membercard-open/cards/{card_id} response.user_information_form.custom_field_list`, `PATCH /v3/marketing/membercard-open/cards/{card_id} json.user_information_form.custom_field_list`, `POST /v3/marketing/membercard-open/cards json.user_information_form.custom_field_list`, `POST /v3/marketing/membercard-open/cards response.user_information_form.custom_field_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CustomFieldList {
     /// Type of the custom field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::v3::marketing::types::CustomFieldListType>,
+    pub r#type: Option<CustomFieldListType>,
     /// Name of the custom field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Options available for the custom field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
 }
+impl crate::runtime::FromJson for CustomFieldList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CustomFieldList {
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            values: crate::runtime::take_optional(&mut object, "values", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CustomFieldList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "values", &self.values);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CustomFieldList);
 impl crate::runtime::Schema for CustomFieldList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -5542,24 +6555,18 @@ impl CustomFieldList {
 /// Builds a [`CustomFieldList`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct CustomFieldListBuilder {
-    r#type: Option<crate::v3::marketing::types::CustomFieldListType>,
+    r#type: Option<CustomFieldListType>,
     name: Option<String>,
     values: Option<Vec<String>>,
 }
 impl CustomFieldListBuilder {
     /// Type of the custom field.
-    pub fn r#type(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::CustomFieldListType>,
-    ) -> Self {
+    pub fn r#type(mut self, value: impl Into<CustomFieldListType>) -> Self {
         self.r#type = Some(value.into());
         self
     }
     /// Sets or clears [`type`](Self::r#type) with a built value.
-    pub fn set_type(
-        mut self,
-        value: Option<crate::v3::marketing::types::CustomFieldListType>,
-    ) -> Self {
+    pub fn set_type(mut self, value: Option<CustomFieldListType>) -> Self {
         self.r#type = value;
         self
     }
@@ -5660,16 +6667,43 @@ crate::runtime::string_enum!(CustomFieldListType);
 /// Settings specific to a cut-to-price coupon batch.
 ///
 /// Shared by `GET /v3/marketing/favor/stocks response.data.cut_to_message`, `GET /v3/marketing/favor/stocks/{stock_id} response.cut_to_message`, `GET /v3/marketing/favor/users/{openid}/coupons response.data.cut_to_message`, `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id} response.cut_to_message`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CutToMessage {
     /// Highest unit price of goods that can use the discount, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub single_price_max: Option<i64>,
     /// Unit price after the discount, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cut_to_price: Option<i64>,
 }
+impl crate::runtime::FromJson for CutToMessage {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CutToMessage {
+            single_price_max: crate::runtime::take_optional(
+                &mut object,
+                "single_price_max",
+                at,
+            )?,
+            cut_to_price: crate::runtime::take_optional(&mut object, "cut_to_price", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CutToMessage {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "single_price_max",
+            &self.single_price_max,
+        );
+        crate::runtime::put_optional(&mut object, "cut_to_price", &self.cut_to_price);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CutToMessage);
 impl crate::runtime::Schema for CutToMessage {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -5692,43 +6726,127 @@ impl crate::runtime::JsonResponse for CutToMessage {}
 /// Rules for using the coupon.
 ///
 /// Shared by `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.coupon_use_rule`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.coupon_use_rule`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DataCouponUseRule {
     /// Time during which the coupon can be redeemed.
-    pub coupon_available_time: crate::v3::marketing::types::CouponUseRuleCouponAvailableTime,
+    pub coupon_available_time: DataCouponUseRuleCouponAvailableTime,
     /// Fixed weekly periods during which the coupon is valid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub available_week: Option<crate::v3::marketing::types::CouponUseRuleAvailableWeek>,
+    pub available_week: Option<DataCouponUseRuleAvailableWeek>,
     /// Irregular time periods during which the coupon is valid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub irregulary_avaliable_time: Option<
-        Vec<crate::v3::marketing::types::IrregularyAvaliableTime>,
-    >,
+    pub irregulary_avaliable_time: Option<Vec<IrregularyAvaliableTime>>,
     /// Usage rule of a fixed-amount coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fixed_normal_coupon: Option<
-        crate::v3::marketing::types::CouponUseRuleFixedNormalCoupon,
-    >,
+    pub fixed_normal_coupon: Option<DataCouponUseRuleFixedNormalCoupon>,
     /// Usage rule of a discount (percentage off) coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount_coupon: Option<
-        crate::v3::marketing::types::BusifavorUsersCouponsDiscountCoupon,
-    >,
+    pub discount_coupon: Option<DataCouponUseRuleDiscountCoupon>,
     /// Usage rule of an exchange coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exchange_coupon: Option<
-        crate::v3::marketing::types::BusifavorUsersCouponsExchangeCoupon,
-    >,
+    pub exchange_coupon: Option<DataCouponUseRuleExchangeCoupon>,
     /// How the coupon is redeemed.
-    pub use_method: crate::v3::marketing::types::CouponUseRuleUseMethod,
+    pub use_method: DataCouponUseRuleUseMethod,
     /// AppID of the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mini_programs_appid: Option<String>,
     /// Page path inside the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mini_programs_path: Option<String>,
 }
+impl crate::runtime::FromJson for DataCouponUseRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DataCouponUseRule {
+            coupon_available_time: crate::runtime::take(
+                &mut object,
+                "coupon_available_time",
+                at,
+            )?,
+            available_week: crate::runtime::take_optional(
+                &mut object,
+                "available_week",
+                at,
+            )?,
+            irregulary_avaliable_time: crate::runtime::take_optional(
+                &mut object,
+                "irregulary_avaliable_time",
+                at,
+            )?,
+            fixed_normal_coupon: crate::runtime::take_optional(
+                &mut object,
+                "fixed_normal_coupon",
+                at,
+            )?,
+            discount_coupon: crate::runtime::take_optional(
+                &mut object,
+                "discount_coupon",
+                at,
+            )?,
+            exchange_coupon: crate::runtime::take_optional(
+                &mut object,
+                "exchange_coupon",
+                at,
+            )?,
+            use_method: crate::runtime::take(&mut object, "use_method", at)?,
+            mini_programs_appid: crate::runtime::take_optional(
+                &mut object,
+                "mini_programs_appid",
+                at,
+            )?,
+            mini_programs_path: crate::runtime::take_optional(
+                &mut object,
+                "mini_programs_path",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DataCouponUseRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "coupon_available_time",
+            &self.coupon_available_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "available_week",
+            &self.available_week,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "irregulary_avaliable_time",
+            &self.irregulary_avaliable_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "fixed_normal_coupon",
+            &self.fixed_normal_coupon,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_coupon",
+            &self.discount_coupon,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "exchange_coupon",
+            &self.exchange_coupon,
+        );
+        crate::runtime::put(&mut object, "use_method", &self.use_method);
+        crate::runtime::put_optional(
+            &mut object,
+            "mini_programs_appid",
+            &self.mini_programs_appid,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "mini_programs_path",
+            &self.mini_programs_path,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DataCouponUseRule);
 impl crate::runtime::Schema for DataCouponUseRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -5736,42 +6854,42 @@ impl crate::runtime::Schema for DataCouponUseRule {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::CouponUseRuleCouponAvailableTime as crate::runtime::Schema>::FIELDS,
+            fields: <DataCouponUseRuleCouponAvailableTime as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "available_week",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::CouponUseRuleAvailableWeek as crate::runtime::Schema>::FIELDS,
+            fields: <DataCouponUseRuleAvailableWeek as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "irregulary_avaliable_time",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::IrregularyAvaliableTime as crate::runtime::Schema>::FIELDS,
+            fields: <IrregularyAvaliableTime as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "fixed_normal_coupon",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::CouponUseRuleFixedNormalCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <DataCouponUseRuleFixedNormalCoupon as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "discount_coupon",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::BusifavorUsersCouponsDiscountCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <DataCouponUseRuleDiscountCoupon as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "exchange_coupon",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::BusifavorUsersCouponsExchangeCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <DataCouponUseRuleExchangeCoupon as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "use_method",
@@ -5797,28 +6915,521 @@ impl crate::runtime::Schema for DataCouponUseRule {
     ];
 }
 impl crate::runtime::JsonResponse for DataCouponUseRule {}
+/// Fixed weekly periods during which the coupon is valid.
+///
+/// Shared by `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.coupon_use_rule.available_week`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.coupon_use_rule.available_week`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct DataCouponUseRuleAvailableWeek {
+    /// Days of the week on which the coupon is valid.
+    pub week_day: Option<Vec<WeekDay>>,
+    /// Usable time periods within each day.
+    pub available_day_time: Option<Vec<AvailableDayTime>>,
+}
+impl crate::runtime::FromJson for DataCouponUseRuleAvailableWeek {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DataCouponUseRuleAvailableWeek {
+            week_day: crate::runtime::take_optional(&mut object, "week_day", at)?,
+            available_day_time: crate::runtime::take_optional(
+                &mut object,
+                "available_day_time",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DataCouponUseRuleAvailableWeek {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "week_day", &self.week_day);
+        crate::runtime::put_optional(
+            &mut object,
+            "available_day_time",
+            &self.available_day_time,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DataCouponUseRuleAvailableWeek);
+impl crate::runtime::Schema for DataCouponUseRuleAvailableWeek {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "week_day",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: true,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "available_day_time",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: true,
+            fields: <AvailableDayTime as crate::runtime::Schema>::FIELDS,
+        },
+    ];
+}
+impl crate::runtime::JsonResponse for DataCouponUseRuleAvailableWeek {}
+/// Time during which the coupon can be redeemed.
+///
+/// Shared by `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.coupon_use_rule.coupon_available_time`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.coupon_use_rule.coupon_available_time`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct DataCouponUseRuleCouponAvailableTime {
+    /// Start of the availability period.
+    pub available_begin_time: Option<String>,
+    /// End of the availability period.
+    pub available_end_time: Option<String>,
+    /// Number of days the coupon stays valid once effective.
+    pub available_day_after_receive: Option<i64>,
+}
+impl crate::runtime::FromJson for DataCouponUseRuleCouponAvailableTime {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DataCouponUseRuleCouponAvailableTime {
+            available_begin_time: crate::runtime::take_optional(
+                &mut object,
+                "available_begin_time",
+                at,
+            )?,
+            available_end_time: crate::runtime::take_optional(
+                &mut object,
+                "available_end_time",
+                at,
+            )?,
+            available_day_after_receive: crate::runtime::take_optional(
+                &mut object,
+                "available_day_after_receive",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DataCouponUseRuleCouponAvailableTime {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "available_begin_time",
+            &self.available_begin_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "available_end_time",
+            &self.available_end_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "available_day_after_receive",
+            &self.available_day_after_receive,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DataCouponUseRuleCouponAvailableTime);
+impl crate::runtime::Schema for DataCouponUseRuleCouponAvailableTime {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "available_begin_time",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "available_end_time",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "available_day_after_receive",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+impl crate::runtime::JsonResponse for DataCouponUseRuleCouponAvailableTime {}
+/// Usage rule of a discount (percentage off) coupon.
+///
+/// Shared by `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.coupon_use_rule.discount_coupon`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.coupon_use_rule.discount_coupon`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct DataCouponUseRuleDiscountCoupon {
+    /// Discount percentage.
+    pub discount_percent: Option<i64>,
+    /// Minimum spend needed to use the coupon, in fen.
+    pub transaction_minimum: Option<i64>,
+}
+impl crate::runtime::FromJson for DataCouponUseRuleDiscountCoupon {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DataCouponUseRuleDiscountCoupon {
+            discount_percent: crate::runtime::take_optional(
+                &mut object,
+                "discount_percent",
+                at,
+            )?,
+            transaction_minimum: crate::runtime::take_optional(
+                &mut object,
+                "transaction_minimum",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DataCouponUseRuleDiscountCoupon {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_percent",
+            &self.discount_percent,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_minimum",
+            &self.transaction_minimum,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DataCouponUseRuleDiscountCoupon);
+impl crate::runtime::Schema for DataCouponUseRuleDiscountCoupon {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "discount_percent",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "transaction_minimum",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+impl crate::runtime::JsonResponse for DataCouponUseRuleDiscountCoupon {}
+/// Usage rule of an exchange coupon.
+///
+/// Shared by `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.coupon_use_rule.exchange_coupon`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.coupon_use_rule.exchange_coupon`, `POST /v3/marketing/favor/coupon-stocks json.coupon_use_rule.exchange_coupon`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct DataCouponUseRuleExchangeCoupon {
+    /// Fixed price the user pays for the item when redeeming the exchange coupon, in fen.
+    pub exchange_price: Option<i64>,
+    /// Minimum spend needed to use the coupon, in fen.
+    pub transaction_minimum: Option<i64>,
+}
+impl crate::runtime::FromJson for DataCouponUseRuleExchangeCoupon {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DataCouponUseRuleExchangeCoupon {
+            exchange_price: crate::runtime::take_optional(
+                &mut object,
+                "exchange_price",
+                at,
+            )?,
+            transaction_minimum: crate::runtime::take_optional(
+                &mut object,
+                "transaction_minimum",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DataCouponUseRuleExchangeCoupon {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "exchange_price",
+            &self.exchange_price,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_minimum",
+            &self.transaction_minimum,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DataCouponUseRuleExchangeCoupon);
+impl crate::runtime::Schema for DataCouponUseRuleExchangeCoupon {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "exchange_price",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "transaction_minimum",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+impl crate::runtime::JsonResponse for DataCouponUseRuleExchangeCoupon {}
+impl DataCouponUseRuleExchangeCoupon {
+    /// A builder; see its setters.
+    pub fn builder() -> DataCouponUseRuleExchangeCouponBuilder {
+        DataCouponUseRuleExchangeCouponBuilder::default()
+    }
+}
+/// Builds a [`DataCouponUseRuleExchangeCoupon`]: one setter per field; `build()` names every missing required field.
+#[derive(Clone, Debug, Default)]
+pub struct DataCouponUseRuleExchangeCouponBuilder {
+    exchange_price: Option<i64>,
+    transaction_minimum: Option<i64>,
+}
+impl DataCouponUseRuleExchangeCouponBuilder {
+    /// Fixed price the user pays for the item when redeeming the exchange coupon, in fen.
+    pub fn exchange_price(mut self, value: impl Into<i64>) -> Self {
+        self.exchange_price = Some(value.into());
+        self
+    }
+    /// Sets or clears [`exchange_price`](Self::exchange_price) with a built value.
+    pub fn set_exchange_price(mut self, value: Option<i64>) -> Self {
+        self.exchange_price = value;
+        self
+    }
+    /// Minimum spend needed to use the coupon, in fen.
+    pub fn transaction_minimum(mut self, value: impl Into<i64>) -> Self {
+        self.transaction_minimum = Some(value.into());
+        self
+    }
+    /// Sets or clears [`transaction_minimum`](Self::transaction_minimum) with a built value.
+    pub fn set_transaction_minimum(mut self, value: Option<i64>) -> Self {
+        self.transaction_minimum = value;
+        self
+    }
+    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+    /// required field and every invalid value.
+    pub fn build(
+        self,
+    ) -> Result<DataCouponUseRuleExchangeCoupon, crate::runtime::BuildError> {
+        let mut problems = crate::runtime::Problems::default();
+        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+        crate::runtime::finish(value, problems)
+    }
+}
+impl crate::runtime::Builder for DataCouponUseRuleExchangeCouponBuilder {
+    type Output = DataCouponUseRuleExchangeCoupon;
+    fn build_at(
+        self,
+        _at: &str,
+        _problems: &mut crate::runtime::Problems,
+    ) -> Option<DataCouponUseRuleExchangeCoupon> {
+        Some(DataCouponUseRuleExchangeCoupon {
+            exchange_price: self.exchange_price,
+            transaction_minimum: self.transaction_minimum,
+        })
+    }
+}
+impl From<DataCouponUseRuleExchangeCoupon> for DataCouponUseRuleExchangeCouponBuilder {
+    fn from(value: DataCouponUseRuleExchangeCoupon) -> Self {
+        DataCouponUseRuleExchangeCouponBuilder {
+            exchange_price: value.exchange_price,
+            transaction_minimum: value.transaction_minimum,
+        }
+    }
+}
+/// Usage rule of a fixed-amount coupon.
+///
+/// Shared by `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.coupon_use_rule.fixed_normal_coupon`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.coupon_use_rule.fixed_normal_coupon`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct DataCouponUseRuleFixedNormalCoupon {
+    /// Fixed amount the coupon takes off, in fen.
+    pub discount_amount: Option<i64>,
+    /// Minimum spend needed to use the coupon, in fen.
+    pub transaction_minimum: Option<i64>,
+}
+impl crate::runtime::FromJson for DataCouponUseRuleFixedNormalCoupon {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DataCouponUseRuleFixedNormalCoupon {
+            discount_amount: crate::runtime::take_optional(
+                &mut object,
+                "discount_amount",
+                at,
+            )?,
+            transaction_minimum: crate::runtime::take_optional(
+                &mut object,
+                "transaction_minimum",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DataCouponUseRuleFixedNormalCoupon {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_amount",
+            &self.discount_amount,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_minimum",
+            &self.transaction_minimum,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DataCouponUseRuleFixedNormalCoupon);
+impl crate::runtime::Schema for DataCouponUseRuleFixedNormalCoupon {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "discount_amount",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "transaction_minimum",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+impl crate::runtime::JsonResponse for DataCouponUseRuleFixedNormalCoupon {}
+/// How the coupon is redeemed.
+///
+/// Shared by `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.coupon_use_rule.use_method`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.coupon_use_rule.use_method`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DataCouponUseRuleUseMethod {
+    /// `OFF_LINE`
+    OffLine,
+    /// `MINI_PROGRAMS`
+    MiniPrograms,
+    /// `PAYMENT_CODE`
+    PaymentCode,
+    /// `SELF_CONSUME`
+    SelfConsume,
+    /// A value the documentation does not list (yet), kept as received.
+    Unknown(crate::UnknownValue),
+}
+impl DataCouponUseRuleUseMethod {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            DataCouponUseRuleUseMethod::OffLine => "OFF_LINE",
+            DataCouponUseRuleUseMethod::MiniPrograms => "MINI_PROGRAMS",
+            DataCouponUseRuleUseMethod::PaymentCode => "PAYMENT_CODE",
+            DataCouponUseRuleUseMethod::SelfConsume => "SELF_CONSUME",
+            DataCouponUseRuleUseMethod::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl From<&str> for DataCouponUseRuleUseMethod {
+    fn from(value: &str) -> Self {
+        match value {
+            "OFF_LINE" => DataCouponUseRuleUseMethod::OffLine,
+            "MINI_PROGRAMS" => DataCouponUseRuleUseMethod::MiniPrograms,
+            "PAYMENT_CODE" => DataCouponUseRuleUseMethod::PaymentCode,
+            "SELF_CONSUME" => DataCouponUseRuleUseMethod::SelfConsume,
+            other => {
+                DataCouponUseRuleUseMethod::Unknown(
+                    crate::UnknownValue(other.to_owned()),
+                )
+            }
+        }
+    }
+}
+crate::runtime::string_enum!(DataCouponUseRuleUseMethod);
 /// Custom entrance shown on the coupon.
 ///
 /// Shared by `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.custom_entrance`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.custom_entrance`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DataCustomEntrance {
     /// Mini Program entrance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mini_programs_info: Option<crate::v3::marketing::types::MiniProgramsInfo>,
+    pub mini_programs_info: Option<MiniProgramsInfo>,
     /// AppID of the merchant's Official Account used for the custom entrance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
     /// ID of the marketing hall.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hall_id: Option<String>,
     /// ID of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_id: Option<String>,
     /// How the code is shown to the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_display_mode: Option<String>,
 }
+impl crate::runtime::FromJson for DataCustomEntrance {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DataCustomEntrance {
+            mini_programs_info: crate::runtime::take_optional(
+                &mut object,
+                "mini_programs_info",
+                at,
+            )?,
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            hall_id: crate::runtime::take_optional(&mut object, "hall_id", at)?,
+            store_id: crate::runtime::take_optional(&mut object, "store_id", at)?,
+            code_display_mode: crate::runtime::take_optional(
+                &mut object,
+                "code_display_mode",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DataCustomEntrance {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "mini_programs_info",
+            &self.mini_programs_info,
+        );
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "hall_id", &self.hall_id);
+        crate::runtime::put_optional(&mut object, "store_id", &self.store_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "code_display_mode",
+            &self.code_display_mode,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DataCustomEntrance);
 impl crate::runtime::Schema for DataCustomEntrance {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -5826,7 +7437,7 @@ impl crate::runtime::Schema for DataCustomEntrance {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::MiniProgramsInfo as crate::runtime::Schema>::FIELDS,
+            fields: <MiniProgramsInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "appid",
@@ -5861,18 +7472,18 @@ impl crate::runtime::Schema for DataCustomEntrance {
 impl crate::runtime::JsonResponse for DataCustomEntrance {}
 /// Current status of the object.
 ///
-/// Shared by `GET /v3/marketing/membercard-open/cards response.data.status`, `GET /v3/marketing/membercard-open/cards/{card_id} response.status`, `POST /v3/marketing/membercard-open/cards response.status`.
+/// Shared by `GET /v3/marketing/favor/users/{openid}/coupons response.data.status`, `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id} response.status`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DataStatus {
-    /// `NOT_APPROVE`
-    NotApprove,
-    /// `APPROVE_FAIL`
-    ApproveFail,
-    /// `APPROVED`
-    Approved,
-    /// `DELETED`
-    Deleted,
+    /// `SENDED`
+    Sended,
+    /// `USED`
+    Used,
+    /// `EXPIRED`
+    Expired,
+    /// `RECOVER`
+    Recover,
     /// A value the documentation does not list (yet), kept as received.
     Unknown(crate::UnknownValue),
 }
@@ -5880,10 +7491,10 @@ impl DataStatus {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            DataStatus::NotApprove => "NOT_APPROVE",
-            DataStatus::ApproveFail => "APPROVE_FAIL",
-            DataStatus::Approved => "APPROVED",
-            DataStatus::Deleted => "DELETED",
+            DataStatus::Sended => "SENDED",
+            DataStatus::Used => "USED",
+            DataStatus::Expired => "EXPIRED",
+            DataStatus::Recover => "RECOVER",
             DataStatus::Unknown(value) => value.as_str(),
         }
     }
@@ -5891,10 +7502,10 @@ impl DataStatus {
 impl From<&str> for DataStatus {
     fn from(value: &str) -> Self {
         match value {
-            "NOT_APPROVE" => DataStatus::NotApprove,
-            "APPROVE_FAIL" => DataStatus::ApproveFail,
-            "APPROVED" => DataStatus::Approved,
-            "DELETED" => DataStatus::Deleted,
+            "SENDED" => DataStatus::Sended,
+            "USED" => DataStatus::Used,
+            "EXPIRED" => DataStatus::Expired,
+            "RECOVER" => DataStatus::Recover,
             other => DataStatus::Unknown(crate::UnknownValue(other.to_owned())),
         }
     }
@@ -5956,7 +7567,7 @@ crate::runtime::string_enum!(DayList);
 /// Time periods within each usable day.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.sequential_usage_rule.coupon_available_period.weekly_available_period.day_period_list`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.single_usage_rule.coupon_available_period.weekly_available_period.day_period_list`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.sequential_usage_rule.coupon_available_period.weekly_available_period.day_period_list`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.single_usage_rule.coupon_available_period.weekly_available_period.day_period_list`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.sequential_usage_rule.coupon_available_period.weekly_available_period.day_period_list`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.single_usage_rule.coupon_available_period.weekly_available_period.day_period_list` and 32 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DayPeriodList {
     /// Start of the daily usable period, in seconds since midnight.
@@ -5964,6 +7575,27 @@ pub struct DayPeriodList {
     /// End of the daily usable period, in seconds since midnight.
     pub end_time: i64,
 }
+impl crate::runtime::FromJson for DayPeriodList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DayPeriodList {
+            begin_time: crate::runtime::take(&mut object, "begin_time", at)?,
+            end_time: crate::runtime::take(&mut object, "end_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DayPeriodList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "begin_time", &self.begin_time);
+        crate::runtime::put(&mut object, "end_time", &self.end_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DayPeriodList);
 impl crate::runtime::Schema for DayPeriodList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -6117,37 +7749,107 @@ crate::runtime::string_enum!(DeliveryUserCategory);
 /// Usage details of each round.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.sequential_usage_detail.detail_item_list`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.sequential_usage_detail.detail_item_list`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons response.sequential_usage_detail.detail_item_list`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm response.progressive_bundle_usage_detail.detail_item_list`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate response.sequential_usage_detail.detail_item_list`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return response.sequential_usage_detail.detail_item_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DetailItemList {
     /// State of the detail record.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail_state: Option<crate::v3::marketing::types::DetailState>,
+    pub detail_state: Option<DetailState>,
     /// Start of the validity period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_begin_time: Option<String>,
     /// End of the validity period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_end_time: Option<String>,
     /// The merchant's own request number of the redemption.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_request_no: Option<String>,
     /// Time the coupon was redeemed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_time: Option<String>,
     /// WeChat Pay order associated with the coupon use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub associated_order_info: Option<crate::v3::marketing::types::AssociatedOrderInfo>,
+    pub associated_order_info: Option<AssociatedOrderInfo>,
     /// The merchant's own request number for returning the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_request_no: Option<String>,
     /// Time the coupon was returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_time: Option<String>,
     /// Time the item was deleted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_time: Option<String>,
 }
+impl crate::runtime::FromJson for DetailItemList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DetailItemList {
+            detail_state: crate::runtime::take_optional(
+                &mut object,
+                "detail_state",
+                at,
+            )?,
+            valid_begin_time: crate::runtime::take_optional(
+                &mut object,
+                "valid_begin_time",
+                at,
+            )?,
+            valid_end_time: crate::runtime::take_optional(
+                &mut object,
+                "valid_end_time",
+                at,
+            )?,
+            use_request_no: crate::runtime::take_optional(
+                &mut object,
+                "use_request_no",
+                at,
+            )?,
+            use_time: crate::runtime::take_optional(&mut object, "use_time", at)?,
+            associated_order_info: crate::runtime::take_optional(
+                &mut object,
+                "associated_order_info",
+                at,
+            )?,
+            return_request_no: crate::runtime::take_optional(
+                &mut object,
+                "return_request_no",
+                at,
+            )?,
+            return_time: crate::runtime::take_optional(&mut object, "return_time", at)?,
+            delete_time: crate::runtime::take_optional(&mut object, "delete_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DetailItemList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "detail_state", &self.detail_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "valid_begin_time",
+            &self.valid_begin_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "valid_end_time",
+            &self.valid_end_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "use_request_no",
+            &self.use_request_no,
+        );
+        crate::runtime::put_optional(&mut object, "use_time", &self.use_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "associated_order_info",
+            &self.associated_order_info,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "return_request_no",
+            &self.return_request_no,
+        );
+        crate::runtime::put_optional(&mut object, "return_time", &self.return_time);
+        crate::runtime::put_optional(&mut object, "delete_time", &self.delete_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DetailItemList);
 impl crate::runtime::Schema for DetailItemList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -6190,7 +7892,7 @@ impl crate::runtime::Schema for DetailItemList {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::AssociatedOrderInfo as crate::runtime::Schema>::FIELDS,
+            fields: <AssociatedOrderInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "return_request_no",
@@ -6268,7 +7970,7 @@ crate::runtime::string_enum!(DetailState);
 /// Usage rule of a discount (percentage off) coupon.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} response.single_usage_info.discount_coupon`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.single_usage_rule.discount_coupon`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.single_usage_rule.discount_coupon`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.product_coupon.single_usage_info.discount_coupon`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.single_usage_rule.discount_coupon`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.product_coupon.single_usage_info.discount_coupon` and 30 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiscountCoupon {
     /// Minimum spend needed to use the coupon, in fen.
@@ -6276,6 +7978,27 @@ pub struct DiscountCoupon {
     /// Fixed percentage the coupon takes off the price.
     pub percent_off: i64,
 }
+impl crate::runtime::FromJson for DiscountCoupon {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DiscountCoupon {
+            threshold: crate::runtime::take(&mut object, "threshold", at)?,
+            percent_off: crate::runtime::take(&mut object, "percent_off", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DiscountCoupon {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "threshold", &self.threshold);
+        crate::runtime::put(&mut object, "percent_off", &self.percent_off);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DiscountCoupon);
 impl crate::runtime::Schema for DiscountCoupon {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -6372,7 +8095,7 @@ impl From<DiscountCoupon> for DiscountCouponBuilder {
 /// Usage rules of discount coupons, one per use.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.sequential_usage_rule.discount_coupon_list`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.sequential_usage_rule.discount_coupon_list`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.sequential_usage_rule.discount_coupon_list`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.sequential_usage_rule.discount_coupon_list`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.sequential_usage_rule.discount_coupon_list`, `POST /v3/marketing/partner/product-coupon/product-coupons json.stock.sequential_usage_rule.discount_coupon_list` and 11 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiscountCouponList {
     /// Minimum spend needed to use the coupon, in fen.
@@ -6380,6 +8103,27 @@ pub struct DiscountCouponList {
     /// Fixed percentage the coupon takes off the price.
     pub percent_off: i64,
 }
+impl crate::runtime::FromJson for DiscountCouponList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DiscountCouponList {
+            threshold: crate::runtime::take(&mut object, "threshold", at)?,
+            percent_off: crate::runtime::take(&mut object, "percent_off", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DiscountCouponList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "threshold", &self.threshold);
+        crate::runtime::put(&mut object, "percent_off", &self.percent_off);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DiscountCouponList);
 impl crate::runtime::Schema for DiscountCouponList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -6476,7 +8220,7 @@ impl From<DiscountCouponList> for DiscountCouponListBuilder {
 /// Display information of the product coupon.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} response.display_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.product_coupon.display_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.product_coupon.display_info`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} json.display_info`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} response.display_info`, `POST /v3/marketing/partner/product-coupon/product-coupons json.display_info` and 9 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DisplayInfo {
     /// Name of the product coupon.
@@ -6486,15 +8230,65 @@ pub struct DisplayInfo {
     /// URL of the background image of the product coupon.
     pub background_url: String,
     /// URLs of the detail images of the product coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail_image_url_list: Option<Vec<String>>,
     /// Original price before the discount, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original_price: Option<i64>,
     /// Combo packages that the coupon can be exchanged for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub combo_package_list: Option<Vec<crate::v3::marketing::types::ComboPackageList>>,
+    pub combo_package_list: Option<Vec<ComboPackageList>>,
 }
+impl crate::runtime::FromJson for DisplayInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DisplayInfo {
+            name: crate::runtime::take(&mut object, "name", at)?,
+            image_url: crate::runtime::take(&mut object, "image_url", at)?,
+            background_url: crate::runtime::take(&mut object, "background_url", at)?,
+            detail_image_url_list: crate::runtime::take_optional(
+                &mut object,
+                "detail_image_url_list",
+                at,
+            )?,
+            original_price: crate::runtime::take_optional(
+                &mut object,
+                "original_price",
+                at,
+            )?,
+            combo_package_list: crate::runtime::take_optional(
+                &mut object,
+                "combo_package_list",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DisplayInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put(&mut object, "image_url", &self.image_url);
+        crate::runtime::put(&mut object, "background_url", &self.background_url);
+        crate::runtime::put_optional(
+            &mut object,
+            "detail_image_url_list",
+            &self.detail_image_url_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "original_price",
+            &self.original_price,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "combo_package_list",
+            &self.combo_package_list,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DisplayInfo);
 impl crate::runtime::Schema for DisplayInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -6537,7 +8331,7 @@ impl crate::runtime::Schema for DisplayInfo {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::ComboPackageList as crate::runtime::Schema>::FIELDS,
+            fields: <ComboPackageList as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -6556,9 +8350,7 @@ pub struct DisplayInfoBuilder {
     background_url: Option<String>,
     detail_image_url_list: Option<Vec<String>>,
     original_price: Option<i64>,
-    combo_package_list: Option<
-        Vec<crate::v3::marketing::types::ComboPackageListBuilder>,
-    >,
+    combo_package_list: Option<Vec<ComboPackageListBuilder>>,
 }
 impl DisplayInfoBuilder {
     /// **Required.** Name of the product coupon.
@@ -6618,7 +8410,7 @@ impl DisplayInfoBuilder {
     /// Adds one item (its builder or a built value) to the list.
     pub fn combo_package_list(
         mut self,
-        item: impl Into<crate::v3::marketing::types::ComboPackageListBuilder>,
+        item: impl Into<ComboPackageListBuilder>,
     ) -> Self {
         self.combo_package_list.get_or_insert_with(Vec::new).push(item.into());
         self
@@ -6626,7 +8418,7 @@ impl DisplayInfoBuilder {
     /// Sets or clears [`combo_package_list`](Self::combo_package_list) with a built value.
     pub fn set_combo_package_list(
         mut self,
-        value: Option<Vec<crate::v3::marketing::types::ComboPackageList>>,
+        value: Option<Vec<ComboPackageList>>,
     ) -> Self {
         self.combo_package_list = value
             .map(|items| items.into_iter().map(Into::into).collect());
@@ -6693,28 +8485,79 @@ impl From<DisplayInfo> for DisplayInfoBuilder {
 /// Display style of the coupon.
 ///
 /// Shared by `GET /v3/marketing/busifavor/stocks/{stock_id} response.display_pattern_info`, `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code} response.coupon_information.display_pattern_info`, `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.display_pattern_info`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.display_pattern_info`, `PATCH /v3/marketing/busifavor/stocks/{stock_id} json.display_pattern_info`, `POST /v3/marketing/busifavor/stocks json.display_pattern_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DisplayPatternInfo {
     /// Usage notes of the coupon shown to the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// URL of the merchant's logo.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_logo_url: Option<String>,
     /// Name of the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_name: Option<String>,
     /// Background color of the coupon display.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background_color: Option<crate::v3::marketing::types::BackgroundColor>,
+    pub background_color: Option<BackgroundColor>,
     /// URL of the coupon detail image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupon_image_url: Option<String>,
     /// WeChat Channels information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finder_info: Option<crate::v3::marketing::types::FinderInfo>,
+    pub finder_info: Option<FinderInfo>,
 }
+impl crate::runtime::FromJson for DisplayPatternInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DisplayPatternInfo {
+            description: crate::runtime::take_optional(&mut object, "description", at)?,
+            merchant_logo_url: crate::runtime::take_optional(
+                &mut object,
+                "merchant_logo_url",
+                at,
+            )?,
+            merchant_name: crate::runtime::take_optional(
+                &mut object,
+                "merchant_name",
+                at,
+            )?,
+            background_color: crate::runtime::take_optional(
+                &mut object,
+                "background_color",
+                at,
+            )?,
+            coupon_image_url: crate::runtime::take_optional(
+                &mut object,
+                "coupon_image_url",
+                at,
+            )?,
+            finder_info: crate::runtime::take_optional(&mut object, "finder_info", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DisplayPatternInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "description", &self.description);
+        crate::runtime::put_optional(
+            &mut object,
+            "merchant_logo_url",
+            &self.merchant_logo_url,
+        );
+        crate::runtime::put_optional(&mut object, "merchant_name", &self.merchant_name);
+        crate::runtime::put_optional(
+            &mut object,
+            "background_color",
+            &self.background_color,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "coupon_image_url",
+            &self.coupon_image_url,
+        );
+        crate::runtime::put_optional(&mut object, "finder_info", &self.finder_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DisplayPatternInfo);
 impl crate::runtime::Schema for DisplayPatternInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -6757,7 +8600,7 @@ impl crate::runtime::Schema for DisplayPatternInfo {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::FinderInfo as crate::runtime::Schema>::FIELDS,
+            fields: <FinderInfo as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -6774,9 +8617,9 @@ pub struct DisplayPatternInfoBuilder {
     description: Option<String>,
     merchant_logo_url: Option<String>,
     merchant_name: Option<String>,
-    background_color: Option<crate::v3::marketing::types::BackgroundColor>,
+    background_color: Option<BackgroundColor>,
     coupon_image_url: Option<String>,
-    finder_info: Option<crate::v3::marketing::types::FinderInfoBuilder>,
+    finder_info: Option<FinderInfoBuilder>,
 }
 impl DisplayPatternInfoBuilder {
     /// Usage notes of the coupon shown to the user.
@@ -6810,18 +8653,12 @@ impl DisplayPatternInfoBuilder {
         self
     }
     /// Background color of the coupon display.
-    pub fn background_color(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::BackgroundColor>,
-    ) -> Self {
+    pub fn background_color(mut self, value: impl Into<BackgroundColor>) -> Self {
         self.background_color = Some(value.into());
         self
     }
     /// Sets or clears [`background_color`](Self::background_color) with a built value.
-    pub fn set_background_color(
-        mut self,
-        value: Option<crate::v3::marketing::types::BackgroundColor>,
-    ) -> Self {
+    pub fn set_background_color(mut self, value: Option<BackgroundColor>) -> Self {
         self.background_color = value;
         self
     }
@@ -6838,18 +8675,12 @@ impl DisplayPatternInfoBuilder {
     /// WeChat Channels information.
     ///
     /// Takes the builder or a built value.
-    pub fn finder_info(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::FinderInfoBuilder>,
-    ) -> Self {
+    pub fn finder_info(mut self, value: impl Into<FinderInfoBuilder>) -> Self {
         self.finder_info = Some(value.into());
         self
     }
     /// Sets or clears [`finder_info`](Self::finder_info) with a built value.
-    pub fn set_finder_info(
-        mut self,
-        value: Option<crate::v3::marketing::types::FinderInfo>,
-    ) -> Self {
+    pub fn set_finder_info(mut self, value: Option<FinderInfo>) -> Self {
         self.finder_info = value.map(Into::into);
         self
     }
@@ -6899,7 +8730,7 @@ impl From<DisplayPatternInfo> for DisplayPatternInfoBuilder {
 /// End time of each day.
 ///
 /// Shared by `GET /v3/marketing/membercard-activity/activities response.data.award_send_period.award_send_day_time.end_day_time`, `GET /v3/marketing/membercard-activity/activities/{activity_id} response.award_send_period.award_send_day_time.end_day_time`, `POST /v3/marketing/membercard-activity/activities json.award_send_period.award_send_day_time.end_day_time`, `POST /v3/marketing/membercard-activity/activities response.award_send_period.award_send_day_time.end_day_time`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EndDayTime {
     /// Hour of the time.
@@ -6909,6 +8740,29 @@ pub struct EndDayTime {
     /// Second of the time.
     pub seconds: i64,
 }
+impl crate::runtime::FromJson for EndDayTime {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EndDayTime {
+            hours: crate::runtime::take(&mut object, "hours", at)?,
+            minutes: crate::runtime::take(&mut object, "minutes", at)?,
+            seconds: crate::runtime::take(&mut object, "seconds", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EndDayTime {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "hours", &self.hours);
+        crate::runtime::put(&mut object, "minutes", &self.minutes);
+        crate::runtime::put(&mut object, "seconds", &self.seconds);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EndDayTime);
 impl crate::runtime::Schema for EndDayTime {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -7016,7 +8870,7 @@ impl From<EndDayTime> for EndDayTimeBuilder {
 /// WeChat Channels entrance shown on the coupon.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.coupon_display_info.entrance_finder`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.coupon_display_info.entrance_finder`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.coupon_display_info.entrance_finder`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.coupon_display_info.entrance_finder`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} json.coupon_display_info.entrance_finder`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} response.stock_list.coupon_display_info.entrance_finder` and 18 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EntranceFinder {
     /// ID of the WeChat Channels account.
@@ -7026,6 +8880,37 @@ pub struct EntranceFinder {
     /// URL of the cover image of the WeChat Channels video.
     pub finder_video_cover_image_url: String,
 }
+impl crate::runtime::FromJson for EntranceFinder {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EntranceFinder {
+            finder_id: crate::runtime::take(&mut object, "finder_id", at)?,
+            finder_video_id: crate::runtime::take(&mut object, "finder_video_id", at)?,
+            finder_video_cover_image_url: crate::runtime::take(
+                &mut object,
+                "finder_video_cover_image_url",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EntranceFinder {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "finder_id", &self.finder_id);
+        crate::runtime::put(&mut object, "finder_video_id", &self.finder_video_id);
+        crate::runtime::put(
+            &mut object,
+            "finder_video_cover_image_url",
+            &self.finder_video_cover_image_url,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EntranceFinder);
 impl crate::runtime::Schema for EntranceFinder {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -7148,7 +9033,7 @@ impl From<EntranceFinder> for EntranceFinderBuilder {
 /// Mini Program entrance shown on the coupon.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.coupon_display_info.entrance_mini_program`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.coupon_display_info.entrance_mini_program`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.coupon_display_info.entrance_mini_program`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.coupon_display_info.entrance_mini_program`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} json.coupon_display_info.entrance_mini_program`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} response.stock_list.coupon_display_info.entrance_mini_program` and 17 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EntranceMiniProgram {
     /// AppID of the Mini Program the entrance opens.
@@ -7160,6 +9045,31 @@ pub struct EntranceMiniProgram {
     /// Guidance text shown next to the entrance.
     pub guidance_wording: String,
 }
+impl crate::runtime::FromJson for EntranceMiniProgram {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EntranceMiniProgram {
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            path: crate::runtime::take(&mut object, "path", at)?,
+            entrance_wording: crate::runtime::take(&mut object, "entrance_wording", at)?,
+            guidance_wording: crate::runtime::take(&mut object, "guidance_wording", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EntranceMiniProgram {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "path", &self.path);
+        crate::runtime::put(&mut object, "entrance_wording", &self.entrance_wording);
+        crate::runtime::put(&mut object, "guidance_wording", &self.guidance_wording);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EntranceMiniProgram);
 impl crate::runtime::Schema for EntranceMiniProgram {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -7298,12 +9208,31 @@ impl From<EntranceMiniProgram> for EntranceMiniProgramBuilder {
 /// Official Account entrance shown on the coupon.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.coupon_display_info.entrance_official_account`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.coupon_display_info.entrance_official_account`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.coupon_display_info.entrance_official_account`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.coupon_display_info.entrance_official_account`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} json.coupon_display_info.entrance_official_account`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} response.stock_list.coupon_display_info.entrance_official_account` and 18 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EntranceOfficialAccount {
     /// AppID of the Official Account the entrance opens.
     pub appid: String,
 }
+impl crate::runtime::FromJson for EntranceOfficialAccount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EntranceOfficialAccount {
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EntranceOfficialAccount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EntranceOfficialAccount);
 impl crate::runtime::Schema for EntranceOfficialAccount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -7369,7 +9298,7 @@ impl From<EntranceOfficialAccount> for EntranceOfficialAccountBuilder {
 /// Usage rule of an exchange coupon.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.single_usage_rule.exchange_coupon`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.single_usage_rule.exchange_coupon`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.single_usage_rule.exchange_coupon`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.single_usage_rule.exchange_coupon`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} response.stock_list.progressive_bundle_usage_rule.exchange_coupon`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.single_usage_rule.exchange_coupon` and 16 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ExchangeCoupon {
     /// Minimum spend needed to use the coupon, in fen.
@@ -7377,6 +9306,27 @@ pub struct ExchangeCoupon {
     /// Fixed price the user pays for the item when redeeming the exchange coupon, in fen.
     pub exchange_price: i64,
 }
+impl crate::runtime::FromJson for ExchangeCoupon {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ExchangeCoupon {
+            threshold: crate::runtime::take(&mut object, "threshold", at)?,
+            exchange_price: crate::runtime::take(&mut object, "exchange_price", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ExchangeCoupon {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "threshold", &self.threshold);
+        crate::runtime::put(&mut object, "exchange_price", &self.exchange_price);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ExchangeCoupon);
 impl crate::runtime::Schema for ExchangeCoupon {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -7473,7 +9423,7 @@ impl From<ExchangeCoupon> for ExchangeCouponBuilder {
 /// Usage rules of exchange coupons, one per use.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.sequential_usage_rule.exchange_coupon_list`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.sequential_usage_rule.exchange_coupon_list`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.sequential_usage_rule.exchange_coupon_list`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.sequential_usage_rule.exchange_coupon_list`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.sequential_usage_rule.exchange_coupon_list`, `POST /v3/marketing/partner/product-coupon/product-coupons json.stock.sequential_usage_rule.exchange_coupon_list` and 11 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ExchangeCouponList {
     /// Minimum spend needed to use the coupon, in fen.
@@ -7481,6 +9431,27 @@ pub struct ExchangeCouponList {
     /// Fixed price the user pays for the item when redeeming the exchange coupon, in fen.
     pub exchange_price: i64,
 }
+impl crate::runtime::FromJson for ExchangeCouponList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ExchangeCouponList {
+            threshold: crate::runtime::take(&mut object, "threshold", at)?,
+            exchange_price: crate::runtime::take(&mut object, "exchange_price", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ExchangeCouponList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "threshold", &self.threshold);
+        crate::runtime::put(&mut object, "exchange_price", &self.exchange_price);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ExchangeCouponList);
 impl crate::runtime::Schema for ExchangeCouponList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -7577,12 +9548,31 @@ impl From<ExchangeCouponList> for ExchangeCouponListBuilder {
 /// `failed_representative_info_list`
 ///
 /// Shared by `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative response.failed_representative_info_list`, `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative response.failed_representative_info_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FailedRepresentativeInfoList {
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
 }
+impl crate::runtime::FromJson for FailedRepresentativeInfoList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FailedRepresentativeInfoList {
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for FailedRepresentativeInfoList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(FailedRepresentativeInfoList);
 impl crate::runtime::Schema for FailedRepresentativeInfoList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -7598,7 +9588,7 @@ impl crate::runtime::JsonResponse for FailedRepresentativeInfoList {}
 /// Stores for which the operation failed.
 ///
 /// Shared by `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores response.failed_store_list`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores response.failed_store_list`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores response.failed_store_list`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores response.failed_store_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FailedStoreList {
     /// ID of the store.
@@ -7608,6 +9598,29 @@ pub struct FailedStoreList {
     /// Error message explaining the failure.
     pub message: String,
 }
+impl crate::runtime::FromJson for FailedStoreList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FailedStoreList {
+            store_id: crate::runtime::take(&mut object, "store_id", at)?,
+            code: crate::runtime::take(&mut object, "code", at)?,
+            message: crate::runtime::take(&mut object, "message", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for FailedStoreList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "store_id", &self.store_id);
+        crate::runtime::put(&mut object, "code", &self.code);
+        crate::runtime::put(&mut object, "message", &self.message);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(FailedStoreList);
 impl crate::runtime::Schema for FailedStoreList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -7637,16 +9650,35 @@ impl crate::runtime::JsonResponse for FailedStoreList {}
 /// `failed_stores`
 ///
 /// Shared by `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores response.failed_stores`, `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores response.failed_stores`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FailedStores {
     /// Code of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_code: Option<String>,
     /// Name of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_name: Option<String>,
 }
+impl crate::runtime::FromJson for FailedStores {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FailedStores {
+            store_code: crate::runtime::take_optional(&mut object, "store_code", at)?,
+            store_name: crate::runtime::take_optional(&mut object, "store_name", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for FailedStores {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "store_code", &self.store_code);
+        crate::runtime::put_optional(&mut object, "store_name", &self.store_name);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(FailedStores);
 impl crate::runtime::Schema for FailedStores {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -7718,12 +9750,31 @@ crate::runtime::string_enum!(FavorCouponStocksStockType);
 /// The response.
 ///
 /// Shared by `POST /v3/marketing/favor/media/image-upload response`, `POST /v3/marketing/partner/product-coupon/media/upload-image response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FavorMediaImageUploadResponse {
     /// URL of the media file.
     pub media_url: String,
 }
+impl crate::runtime::FromJson for FavorMediaImageUploadResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FavorMediaImageUploadResponse {
+            media_url: crate::runtime::take(&mut object, "media_url", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for FavorMediaImageUploadResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "media_url", &self.media_url);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(FavorMediaImageUploadResponse);
 impl crate::runtime::Schema for FavorMediaImageUploadResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -7739,13 +9790,12 @@ impl crate::runtime::JsonResponse for FavorMediaImageUploadResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/marketing/favor/stocks/{stock_id}/items response`, `GET /v3/marketing/favor/stocks/{stock_id}/merchants response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FavorStocksItemsResponse {
     /// Total number of items.
     pub total_count: i64,
     /// List of the result records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<String>>,
     /// Pagination offset: where the requested page starts.
     pub offset: i64,
@@ -7754,6 +9804,33 @@ pub struct FavorStocksItemsResponse {
     /// ID of the coupon batch (stock).
     pub stock_id: String,
 }
+impl crate::runtime::FromJson for FavorStocksItemsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FavorStocksItemsResponse {
+            total_count: crate::runtime::take(&mut object, "total_count", at)?,
+            data: crate::runtime::take_optional(&mut object, "data", at)?,
+            offset: crate::runtime::take(&mut object, "offset", at)?,
+            limit: crate::runtime::take(&mut object, "limit", at)?,
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for FavorStocksItemsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total_count", &self.total_count);
+        crate::runtime::put_optional(&mut object, "data", &self.data);
+        crate::runtime::put(&mut object, "offset", &self.offset);
+        crate::runtime::put(&mut object, "limit", &self.limit);
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(FavorStocksItemsResponse);
 impl crate::runtime::Schema for FavorStocksItemsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -7805,7 +9882,7 @@ impl crate::runtime::Page for FavorStocksItemsResponse {
 /// The response.
 ///
 /// Shared by `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id response`, `POST /v3/marketing/favor/stocks/{stock_id}/pause response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FavorStocksModifyGoodsIdResponse {
     /// Time the activity was paused.
@@ -7813,6 +9890,27 @@ pub struct FavorStocksModifyGoodsIdResponse {
     /// ID of the coupon batch (stock).
     pub stock_id: String,
 }
+impl crate::runtime::FromJson for FavorStocksModifyGoodsIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FavorStocksModifyGoodsIdResponse {
+            pause_time: crate::runtime::take(&mut object, "pause_time", at)?,
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for FavorStocksModifyGoodsIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "pause_time", &self.pause_time);
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(FavorStocksModifyGoodsIdResponse);
 impl crate::runtime::Schema for FavorStocksModifyGoodsIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -7835,7 +9933,7 @@ impl crate::runtime::JsonResponse for FavorStocksModifyGoodsIdResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow response`, `GET /v3/marketing/favor/stocks/{stock_id}/use-flow response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FavorStocksRefundFlowResponse {
     /// URL.
@@ -7845,6 +9943,29 @@ pub struct FavorStocksRefundFlowResponse {
     /// Hash algorithm used for the file digest.
     pub hash_type: String,
 }
+impl crate::runtime::FromJson for FavorStocksRefundFlowResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FavorStocksRefundFlowResponse {
+            url: crate::runtime::take(&mut object, "url", at)?,
+            hash_value: crate::runtime::take(&mut object, "hash_value", at)?,
+            hash_type: crate::runtime::take(&mut object, "hash_type", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for FavorStocksRefundFlowResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "url", &self.url);
+        crate::runtime::put(&mut object, "hash_value", &self.hash_value);
+        crate::runtime::put(&mut object, "hash_type", &self.hash_type);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(FavorStocksRefundFlowResponse);
 impl crate::runtime::Schema for FavorStocksRefundFlowResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -7871,53 +9992,10 @@ impl crate::runtime::Schema for FavorStocksRefundFlowResponse {
     ];
 }
 impl crate::runtime::JsonResponse for FavorStocksRefundFlowResponse {}
-/// Current status of the object.
-///
-/// Shared by `GET /v3/marketing/favor/users/{openid}/coupons response.data.status`, `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id} response.status`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum FavorUsersCouponsStatus {
-    /// `SENDED`
-    Sended,
-    /// `USED`
-    Used,
-    /// `EXPIRED`
-    Expired,
-    /// `RECOVER`
-    Recover,
-    /// A value the documentation does not list (yet), kept as received.
-    Unknown(crate::UnknownValue),
-}
-impl FavorUsersCouponsStatus {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            FavorUsersCouponsStatus::Sended => "SENDED",
-            FavorUsersCouponsStatus::Used => "USED",
-            FavorUsersCouponsStatus::Expired => "EXPIRED",
-            FavorUsersCouponsStatus::Recover => "RECOVER",
-            FavorUsersCouponsStatus::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for FavorUsersCouponsStatus {
-    fn from(value: &str) -> Self {
-        match value {
-            "SENDED" => FavorUsersCouponsStatus::Sended,
-            "USED" => FavorUsersCouponsStatus::Used,
-            "EXPIRED" => FavorUsersCouponsStatus::Expired,
-            "RECOVER" => FavorUsersCouponsStatus::Recover,
-            other => {
-                FavorUsersCouponsStatus::Unknown(crate::UnknownValue(other.to_owned()))
-            }
-        }
-    }
-}
-crate::runtime::string_enum!(FavorUsersCouponsStatus);
 /// WeChat Channels information.
 ///
 /// Shared by `GET /v3/marketing/busifavor/stocks/{stock_id} response.display_pattern_info.finder_info`, `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code} response.coupon_information.display_pattern_info.finder_info`, `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.display_pattern_info.finder_info`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.display_pattern_info.finder_info`, `PATCH /v3/marketing/busifavor/stocks/{stock_id} json.display_pattern_info.finder_info`, `POST /v3/marketing/busifavor/stocks json.display_pattern_info.finder_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FinderInfo {
     /// ID of the WeChat Channels account.
@@ -7927,6 +10005,37 @@ pub struct FinderInfo {
     /// URL of the cover image of the WeChat Channels video.
     pub finder_video_cover_image_url: String,
 }
+impl crate::runtime::FromJson for FinderInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FinderInfo {
+            finder_id: crate::runtime::take(&mut object, "finder_id", at)?,
+            finder_video_id: crate::runtime::take(&mut object, "finder_video_id", at)?,
+            finder_video_cover_image_url: crate::runtime::take(
+                &mut object,
+                "finder_video_cover_image_url",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for FinderInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "finder_id", &self.finder_id);
+        crate::runtime::put(&mut object, "finder_video_id", &self.finder_video_id);
+        crate::runtime::put(
+            &mut object,
+            "finder_video_cover_image_url",
+            &self.finder_video_cover_image_url,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(FinderInfo);
 impl crate::runtime::Schema for FinderInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -8049,7 +10158,7 @@ impl From<FinderInfo> for FinderInfoBuilder {
 /// Usage rule of a fixed-amount coupon.
 ///
 /// Shared by `GET /v3/marketing/busifavor/stocks/{stock_id} response.coupon_use_rule.fixed_normal_coupon`, `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code} response.coupon_information.coupon_use_rule.fixed_normal_coupon`, `POST /v3/marketing/busifavor/stocks json.coupon_use_rule.fixed_normal_coupon`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FixedNormalCoupon {
     /// Fixed amount the coupon takes off, in fen.
@@ -8057,6 +10166,35 @@ pub struct FixedNormalCoupon {
     /// Minimum spend needed to use the coupon, in fen.
     pub transaction_minimum: i64,
 }
+impl crate::runtime::FromJson for FixedNormalCoupon {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FixedNormalCoupon {
+            discount_amount: crate::runtime::take(&mut object, "discount_amount", at)?,
+            transaction_minimum: crate::runtime::take(
+                &mut object,
+                "transaction_minimum",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for FixedNormalCoupon {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "discount_amount", &self.discount_amount);
+        crate::runtime::put(
+            &mut object,
+            "transaction_minimum",
+            &self.transaction_minimum,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(FixedNormalCoupon);
 impl crate::runtime::Schema for FixedNormalCoupon {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -8153,22 +10291,51 @@ impl From<FixedNormalCoupon> for FixedNormalCouponBuilder {
 /// Item-level details of the goods in the order.
 ///
 /// Shared by `GET /v3/marketing/favor/users/{openid}/coupons response.data.consume_information.goods_detail`, `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id} response.consume_information.goods_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GoodsDetail {
     /// The merchant's code for the goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods_id: Option<String>,
     /// Quantity of the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
     /// Unit price, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<i64>,
     /// Discount applied to this item, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_amount: Option<i64>,
 }
+impl crate::runtime::FromJson for GoodsDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(GoodsDetail {
+            goods_id: crate::runtime::take_optional(&mut object, "goods_id", at)?,
+            quantity: crate::runtime::take_optional(&mut object, "quantity", at)?,
+            price: crate::runtime::take_optional(&mut object, "price", at)?,
+            discount_amount: crate::runtime::take_optional(
+                &mut object,
+                "discount_amount",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for GoodsDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "goods_id", &self.goods_id);
+        crate::runtime::put_optional(&mut object, "quantity", &self.quantity);
+        crate::runtime::put_optional(&mut object, "price", &self.price);
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_amount",
+            &self.discount_amount,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(GoodsDetail);
 impl crate::runtime::Schema for GoodsDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -8205,19 +10372,63 @@ impl crate::runtime::JsonResponse for GoodsDetail {}
 /// The response.
 ///
 /// Shared by `POST /v3/marketing/goods-subsidy-activity/qualification/lock response`, `POST /v3/marketing/goods-subsidy-activity/qualification/unlock response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GoodsSubsidyActivityQualificationLockResponse {
     /// Text of the returned result.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_message: Option<String>,
     /// `failed_qualification_ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_qualification_ids: Option<Vec<String>>,
     /// `succeed_qualification_ids`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub succeed_qualification_ids: Option<Vec<String>>,
 }
+impl crate::runtime::FromJson for GoodsSubsidyActivityQualificationLockResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(GoodsSubsidyActivityQualificationLockResponse {
+            return_message: crate::runtime::take_optional(
+                &mut object,
+                "return_message",
+                at,
+            )?,
+            failed_qualification_ids: crate::runtime::take_optional(
+                &mut object,
+                "failed_qualification_ids",
+                at,
+            )?,
+            succeed_qualification_ids: crate::runtime::take_optional(
+                &mut object,
+                "succeed_qualification_ids",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for GoodsSubsidyActivityQualificationLockResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "return_message",
+            &self.return_message,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "failed_qualification_ids",
+            &self.failed_qualification_ids,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "succeed_qualification_ids",
+            &self.succeed_qualification_ids,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(GoodsSubsidyActivityQualificationLockResponse);
 impl crate::runtime::Schema for GoodsSubsidyActivityQualificationLockResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -8247,25 +10458,71 @@ impl crate::runtime::JsonResponse for GoodsSubsidyActivityQualificationLockRespo
 /// `guide`
 ///
 /// Shared by `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights json.guide`, `PATCH /v3/marketing/membercard-open/cards/{card_id}/rights json.guide`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Guide {
     /// `staff_name`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub staff_name: Option<String>,
     /// URL of the avatar image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head_image_url: Option<String>,
     /// `contact_information_name`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_information_name: Option<String>,
     /// `contact_information_value`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_information_value: Option<String>,
     /// Contact phone number of the shopping guide.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
 }
+impl crate::runtime::FromJson for Guide {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Guide {
+            staff_name: crate::runtime::take_optional(&mut object, "staff_name", at)?,
+            head_image_url: crate::runtime::take_optional(
+                &mut object,
+                "head_image_url",
+                at,
+            )?,
+            contact_information_name: crate::runtime::take_optional(
+                &mut object,
+                "contact_information_name",
+                at,
+            )?,
+            contact_information_value: crate::runtime::take_optional(
+                &mut object,
+                "contact_information_value",
+                at,
+            )?,
+            phone_number: crate::runtime::take_optional(&mut object, "phone_number", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Guide {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "staff_name", &self.staff_name);
+        crate::runtime::put_optional(
+            &mut object,
+            "head_image_url",
+            &self.head_image_url,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "contact_information_name",
+            &self.contact_information_name,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "contact_information_value",
+            &self.contact_information_value,
+        );
+        crate::runtime::put_optional(&mut object, "phone_number", &self.phone_number);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Guide);
 impl Guide {
     /// A builder; see its setters.
     pub fn builder() -> GuideBuilder {
@@ -8370,7 +10627,7 @@ impl From<Guide> for GuideBuilder {
 /// Additional irregular time periods during which the coupon can be used.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.sequential_usage_rule.coupon_available_period.irregular_available_period_list`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.single_usage_rule.coupon_available_period.irregular_available_period_list`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.sequential_usage_rule.coupon_available_period.irregular_available_period_list`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.single_usage_rule.coupon_available_period.irregular_available_period_list`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.sequential_usage_rule.coupon_available_period.irregular_available_period_list`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.single_usage_rule.coupon_available_period.irregular_available_period_list` and 32 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct IrregularAvailablePeriodList {
     /// Start time of the period.
@@ -8378,6 +10635,27 @@ pub struct IrregularAvailablePeriodList {
     /// End time of the period.
     pub end_time: String,
 }
+impl crate::runtime::FromJson for IrregularAvailablePeriodList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(IrregularAvailablePeriodList {
+            begin_time: crate::runtime::take(&mut object, "begin_time", at)?,
+            end_time: crate::runtime::take(&mut object, "end_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for IrregularAvailablePeriodList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "begin_time", &self.begin_time);
+        crate::runtime::put(&mut object, "end_time", &self.end_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(IrregularAvailablePeriodList);
 impl crate::runtime::Schema for IrregularAvailablePeriodList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -8471,16 +10749,35 @@ impl From<IrregularAvailablePeriodList> for IrregularAvailablePeriodListBuilder 
 /// Irregular time periods during which the coupon is valid.
 ///
 /// Shared by `GET /v3/marketing/busifavor/stocks/{stock_id} response.coupon_use_rule.coupon_available_time.irregulary_avaliable_time`, `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code} response.coupon_information.coupon_use_rule.coupon_available_time.irregulary_avaliable_time`, `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.coupon_use_rule.irregulary_avaliable_time`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.coupon_use_rule.irregulary_avaliable_time`, `POST /v3/marketing/busifavor/stocks json.coupon_use_rule.coupon_available_time.irregulary_avaliable_time`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct IrregularyAvaliableTime {
     /// Start time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub begin_time: Option<String>,
     /// End time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
 }
+impl crate::runtime::FromJson for IrregularyAvaliableTime {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(IrregularyAvaliableTime {
+            begin_time: crate::runtime::take_optional(&mut object, "begin_time", at)?,
+            end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for IrregularyAvaliableTime {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "begin_time", &self.begin_time);
+        crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(IrregularyAvaliableTime);
 impl crate::runtime::Schema for IrregularyAvaliableTime {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -8565,7 +10862,7 @@ impl From<IrregularyAvaliableTime> for IrregularyAvaliableTimeBuilder {
 /// Where the link jumps to.
 ///
 /// Shared by `GET /v3/marketing/shopping-receipt/customentrances/{brand_id} response.jump_link`, `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id} json.jump_link`, `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id} response.jump_link`, `POST /v3/marketing/shopping-receipt/customentrances json.jump_link`, `POST /v3/marketing/shopping-receipt/customentrances response.jump_link`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct JumpLink {
     /// AppID of the Mini Program to jump to.
@@ -8573,6 +10870,39 @@ pub struct JumpLink {
     /// Page path inside the Mini Program to jump to.
     pub mini_programs_path: String,
 }
+impl crate::runtime::FromJson for JumpLink {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(JumpLink {
+            mini_programs_appid: crate::runtime::take(
+                &mut object,
+                "mini_programs_appid",
+                at,
+            )?,
+            mini_programs_path: crate::runtime::take(
+                &mut object,
+                "mini_programs_path",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for JumpLink {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "mini_programs_appid",
+            &self.mini_programs_appid,
+        );
+        crate::runtime::put(&mut object, "mini_programs_path", &self.mini_programs_path);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(JumpLink);
 impl crate::runtime::Schema for JumpLink {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -8669,7 +10999,7 @@ impl From<JumpLink> for JumpLinkBuilder {
 /// Mini Program to jump to.
 ///
 /// Shared by `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id} json.jump_miniprogram`, `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id} response.jump_miniprogram`, `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data json.state_setting.content_template_data.action_setting.jump_miniprogram`, `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules json.jump_miniprogram`, `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules response.jump_miniprogram`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct JumpMiniprogram {
     /// AppID of the Mini Program to jump to.
@@ -8677,6 +11007,27 @@ pub struct JumpMiniprogram {
     /// Page path inside the Mini Program to open.
     pub path: String,
 }
+impl crate::runtime::FromJson for JumpMiniprogram {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(JumpMiniprogram {
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            path: crate::runtime::take(&mut object, "path", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for JumpMiniprogram {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "path", &self.path);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(JumpMiniprogram);
 impl crate::runtime::Schema for JumpMiniprogram {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -8763,12 +11114,31 @@ impl From<JumpMiniprogram> for JumpMiniprogramBuilder {
 /// Member tag information.
 ///
 /// Shared by `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles json.coupon_tag_info.member_tag_info`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles response.user_product_coupon_list.coupon_tag_info.member_tag_info`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate response.user_product_coupon_list.coupon_tag_info.member_tag_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MemberTagInfo {
     /// ID of the member card template.
     pub member_card_id: String,
 }
+impl crate::runtime::FromJson for MemberTagInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MemberTagInfo {
+            member_card_id: crate::runtime::take(&mut object, "member_card_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MemberTagInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "member_card_id", &self.member_card_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MemberTagInfo);
 impl crate::runtime::Schema for MemberTagInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -8839,53 +11209,131 @@ impl From<MemberTagInfo> for MemberTagInfoBuilder {
 /// The response.
 ///
 /// Shared by `GET /v3/marketing/membercard-activity/activities/{activity_id} response`, `POST /v3/marketing/membercard-activity/activities response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MembercardActivityActivitiesResponse {
     /// ID of the activity.
     pub activity_id: String,
     /// Current state of the activity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_status: Option<String>,
     /// Time the record was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
     /// Time the record was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_time: Option<String>,
     /// ID of the card or card template (such as a member card).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_id: Option<String>,
     /// Name of the activity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_name: Option<String>,
     /// Type of the activity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_type: Option<String>,
     /// Start time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub begin_time: Option<String>,
     /// End time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// Periods during which the awards are sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub award_send_period: Option<crate::v3::marketing::types::AwardSendPeriod>,
+    pub award_send_period: Option<AwardSendPeriod>,
     /// Coupon batches.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stock_list: Option<Vec<crate::v3::marketing::types::StockList>>,
+    pub stock_list: Option<Vec<StockList>>,
     /// The merchant's own request or application number for this operation, used to make it idempotent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_request_no: Option<String>,
     /// Settings of the after-payment activity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pay_activity_setting: Option<crate::v3::marketing::types::PayActivitySetting>,
+    pub pay_activity_setting: Option<PayActivitySetting>,
     /// Settings of the member activity shown before payment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub miniprogram_activity_setting: Option<
-        crate::v3::marketing::types::MiniprogramActivitySetting,
-    >,
+    pub miniprogram_activity_setting: Option<MiniprogramActivitySetting>,
 }
+impl crate::runtime::FromJson for MembercardActivityActivitiesResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MembercardActivityActivitiesResponse {
+            activity_id: crate::runtime::take(&mut object, "activity_id", at)?,
+            activity_status: crate::runtime::take_optional(
+                &mut object,
+                "activity_status",
+                at,
+            )?,
+            create_time: crate::runtime::take_optional(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take_optional(&mut object, "update_time", at)?,
+            card_id: crate::runtime::take_optional(&mut object, "card_id", at)?,
+            activity_name: crate::runtime::take_optional(
+                &mut object,
+                "activity_name",
+                at,
+            )?,
+            activity_type: crate::runtime::take_optional(
+                &mut object,
+                "activity_type",
+                at,
+            )?,
+            begin_time: crate::runtime::take_optional(&mut object, "begin_time", at)?,
+            end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+            award_send_period: crate::runtime::take_optional(
+                &mut object,
+                "award_send_period",
+                at,
+            )?,
+            stock_list: crate::runtime::take_optional(&mut object, "stock_list", at)?,
+            out_request_no: crate::runtime::take_optional(
+                &mut object,
+                "out_request_no",
+                at,
+            )?,
+            pay_activity_setting: crate::runtime::take_optional(
+                &mut object,
+                "pay_activity_setting",
+                at,
+            )?,
+            miniprogram_activity_setting: crate::runtime::take_optional(
+                &mut object,
+                "miniprogram_activity_setting",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MembercardActivityActivitiesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "activity_id", &self.activity_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "activity_status",
+            &self.activity_status,
+        );
+        crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+        crate::runtime::put_optional(&mut object, "card_id", &self.card_id);
+        crate::runtime::put_optional(&mut object, "activity_name", &self.activity_name);
+        crate::runtime::put_optional(&mut object, "activity_type", &self.activity_type);
+        crate::runtime::put_optional(&mut object, "begin_time", &self.begin_time);
+        crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "award_send_period",
+            &self.award_send_period,
+        );
+        crate::runtime::put_optional(&mut object, "stock_list", &self.stock_list);
+        crate::runtime::put_optional(
+            &mut object,
+            "out_request_no",
+            &self.out_request_no,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "pay_activity_setting",
+            &self.pay_activity_setting,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "miniprogram_activity_setting",
+            &self.miniprogram_activity_setting,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MembercardActivityActivitiesResponse);
 impl crate::runtime::Schema for MembercardActivityActivitiesResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -8956,14 +11404,14 @@ impl crate::runtime::Schema for MembercardActivityActivitiesResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::AwardSendPeriod as crate::runtime::Schema>::FIELDS,
+            fields: <AwardSendPeriod as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "stock_list",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::StockList as crate::runtime::Schema>::FIELDS,
+            fields: <StockList as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "out_request_no",
@@ -8977,14 +11425,14 @@ impl crate::runtime::Schema for MembercardActivityActivitiesResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::PayActivitySetting as crate::runtime::Schema>::FIELDS,
+            fields: <PayActivitySetting as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "miniprogram_activity_setting",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::MiniprogramActivitySetting as crate::runtime::Schema>::FIELDS,
+            fields: <MiniprogramActivitySetting as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -8992,15 +11440,35 @@ impl crate::runtime::JsonResponse for MembercardActivityActivitiesResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/marketing/membercard-open/callback response`, `PATCH /v3/marketing/membercard-open/callback response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MembercardOpenCallbackResponse {
     /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
     pub notify_url: String,
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
 }
+impl crate::runtime::FromJson for MembercardOpenCallbackResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MembercardOpenCallbackResponse {
+            notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+            mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MembercardOpenCallbackResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+        crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MembercardOpenCallbackResponse);
 impl crate::runtime::Schema for MembercardOpenCallbackResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -9023,12 +11491,31 @@ impl crate::runtime::JsonResponse for MembercardOpenCallbackResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/marketing/membercard-open/cards/{card_id}/decrypt-code response`, `POST /v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import response`, `POST /v3/marketing/membercard-open/cards/{card_id}/users/import response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MembercardOpenCardsDecryptCodeResponse {
     /// Code of the user's member card.
     pub code: String,
 }
+impl crate::runtime::FromJson for MembercardOpenCardsDecryptCodeResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MembercardOpenCardsDecryptCodeResponse {
+            code: crate::runtime::take(&mut object, "code", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MembercardOpenCardsDecryptCodeResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "code", &self.code);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MembercardOpenCardsDecryptCodeResponse);
 impl crate::runtime::Schema for MembercardOpenCardsDecryptCodeResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -9044,25 +11531,21 @@ impl crate::runtime::JsonResponse for MembercardOpenCardsDecryptCodeResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/marketing/membercard-open/cards/{card_id} response`, `POST /v3/marketing/membercard-open/cards response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MembercardOpenCardsResponse {
     /// ID of the card or card template (such as a member card).
     pub card_id: String,
     /// Time the record was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
     /// Time the record was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_time: Option<String>,
     /// `remain_quantity`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remain_quantity: Option<i64>,
     /// Current status of the object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<crate::v3::marketing::types::DataStatus>,
+    pub status: Option<MembercardOpenCardsStatus>,
     /// Brand.
-    pub brand: crate::v3::marketing::types::Brand,
+    pub brand: Brand,
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
     pub appid: String,
     /// URL of the logo.
@@ -9074,35 +11557,149 @@ pub struct MembercardOpenCardsResponse {
     /// Human-readable description of the item described by the enclosing object.
     pub description: String,
     /// Customer-service phone number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_phone: Option<String>,
     /// Type of the code shown on the member card.
-    pub code_type: crate::v3::marketing::types::CodeType,
+    pub code_type: CodeType,
     /// Total stock of the member card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_quantity: Option<i64>,
     /// Validity period.
     pub date_information: crate::types::DateInformation,
     /// How the member-card codes are assigned.
-    pub code_mode: crate::v3::marketing::types::CodeMode,
+    pub code_mode: CodeMode,
     /// Whether the member level is shown.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub need_display_level: Option<bool>,
     /// Initial member level.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_level: Option<String>,
     /// The merchant's own request or application number for this operation, used to make it idempotent.
     pub out_request_no: String,
     /// Stored-value balance information of the member card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub balance_information: Option<crate::v3::marketing::types::BalanceInformation>,
+    pub balance_information: Option<BalanceInformation>,
     /// Information the user fills in when opening the card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_information_form: Option<crate::v3::marketing::types::UserInformationForm>,
+    pub user_information_form: Option<UserInformationForm>,
     /// Additional statement by the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub additional_statement: Option<crate::v3::marketing::types::AdditionalStatement>,
+    pub additional_statement: Option<AdditionalStatement>,
 }
+impl crate::runtime::FromJson for MembercardOpenCardsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MembercardOpenCardsResponse {
+            card_id: crate::runtime::take(&mut object, "card_id", at)?,
+            create_time: crate::runtime::take_optional(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take_optional(&mut object, "update_time", at)?,
+            remain_quantity: crate::runtime::take_optional(
+                &mut object,
+                "remain_quantity",
+                at,
+            )?,
+            status: crate::runtime::take_optional(&mut object, "status", at)?,
+            brand: crate::runtime::take(&mut object, "brand", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            logo_url: crate::runtime::take(&mut object, "logo_url", at)?,
+            title: crate::runtime::take(&mut object, "title", at)?,
+            background_picture_url: crate::runtime::take(
+                &mut object,
+                "background_picture_url",
+                at,
+            )?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            service_phone: crate::runtime::take_optional(
+                &mut object,
+                "service_phone",
+                at,
+            )?,
+            code_type: crate::runtime::take(&mut object, "code_type", at)?,
+            total_quantity: crate::runtime::take_optional(
+                &mut object,
+                "total_quantity",
+                at,
+            )?,
+            date_information: crate::runtime::take(&mut object, "date_information", at)?,
+            code_mode: crate::runtime::take(&mut object, "code_mode", at)?,
+            need_display_level: crate::runtime::take_optional(
+                &mut object,
+                "need_display_level",
+                at,
+            )?,
+            init_level: crate::runtime::take_optional(&mut object, "init_level", at)?,
+            out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            balance_information: crate::runtime::take_optional(
+                &mut object,
+                "balance_information",
+                at,
+            )?,
+            user_information_form: crate::runtime::take_optional(
+                &mut object,
+                "user_information_form",
+                at,
+            )?,
+            additional_statement: crate::runtime::take_optional(
+                &mut object,
+                "additional_statement",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MembercardOpenCardsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "card_id", &self.card_id);
+        crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "remain_quantity",
+            &self.remain_quantity,
+        );
+        crate::runtime::put_optional(&mut object, "status", &self.status);
+        crate::runtime::put(&mut object, "brand", &self.brand);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "logo_url", &self.logo_url);
+        crate::runtime::put(&mut object, "title", &self.title);
+        crate::runtime::put(
+            &mut object,
+            "background_picture_url",
+            &self.background_picture_url,
+        );
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put_optional(&mut object, "service_phone", &self.service_phone);
+        crate::runtime::put(&mut object, "code_type", &self.code_type);
+        crate::runtime::put_optional(
+            &mut object,
+            "total_quantity",
+            &self.total_quantity,
+        );
+        crate::runtime::put(&mut object, "date_information", &self.date_information);
+        crate::runtime::put(&mut object, "code_mode", &self.code_mode);
+        crate::runtime::put_optional(
+            &mut object,
+            "need_display_level",
+            &self.need_display_level,
+        );
+        crate::runtime::put_optional(&mut object, "init_level", &self.init_level);
+        crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+        crate::runtime::put_optional(
+            &mut object,
+            "balance_information",
+            &self.balance_information,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "user_information_form",
+            &self.user_information_form,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "additional_statement",
+            &self.additional_statement,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MembercardOpenCardsResponse);
 impl crate::runtime::Schema for MembercardOpenCardsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -9145,7 +11742,7 @@ impl crate::runtime::Schema for MembercardOpenCardsResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::Brand as crate::runtime::Schema>::FIELDS,
+            fields: <Brand as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "appid",
@@ -9243,21 +11840,21 @@ impl crate::runtime::Schema for MembercardOpenCardsResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::BalanceInformation as crate::runtime::Schema>::FIELDS,
+            fields: <BalanceInformation as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "user_information_form",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::UserInformationForm as crate::runtime::Schema>::FIELDS,
+            fields: <UserInformationForm as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "additional_statement",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::AdditionalStatement as crate::runtime::Schema>::FIELDS,
+            fields: <AdditionalStatement as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -9265,7 +11862,7 @@ impl crate::runtime::JsonResponse for MembercardOpenCardsResponse {}
 /// The response.
 ///
 /// Shared by `PATCH /v3/marketing/membercard-open/cards/{card_id}/service-modules/{service_module_id} response`, `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MembercardOpenCardsServiceModulesResponse {
     /// ID of the card or card template (such as a member card).
@@ -9273,8 +11870,35 @@ pub struct MembercardOpenCardsServiceModulesResponse {
     /// ID of the member service item.
     pub service_module_id: String,
     /// Mini Program to jump to.
-    pub jump_miniprogram: crate::v3::marketing::types::JumpMiniprogram,
+    pub jump_miniprogram: JumpMiniprogram,
 }
+impl crate::runtime::FromJson for MembercardOpenCardsServiceModulesResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MembercardOpenCardsServiceModulesResponse {
+            card_id: crate::runtime::take(&mut object, "card_id", at)?,
+            service_module_id: crate::runtime::take(
+                &mut object,
+                "service_module_id",
+                at,
+            )?,
+            jump_miniprogram: crate::runtime::take(&mut object, "jump_miniprogram", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MembercardOpenCardsServiceModulesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "card_id", &self.card_id);
+        crate::runtime::put(&mut object, "service_module_id", &self.service_module_id);
+        crate::runtime::put(&mut object, "jump_miniprogram", &self.jump_miniprogram);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MembercardOpenCardsServiceModulesResponse);
 impl crate::runtime::Schema for MembercardOpenCardsServiceModulesResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -9296,11 +11920,54 @@ impl crate::runtime::Schema for MembercardOpenCardsServiceModulesResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::JumpMiniprogram as crate::runtime::Schema>::FIELDS,
+            fields: <JumpMiniprogram as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse for MembercardOpenCardsServiceModulesResponse {}
+/// Current status of the object.
+///
+/// Shared by `GET /v3/marketing/membercard-open/cards response.data.status`, `GET /v3/marketing/membercard-open/cards/{card_id} response.status`, `POST /v3/marketing/membercard-open/cards response.status`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MembercardOpenCardsStatus {
+    /// `NOT_APPROVE`
+    NotApprove,
+    /// `APPROVE_FAIL`
+    ApproveFail,
+    /// `APPROVED`
+    Approved,
+    /// `DELETED`
+    Deleted,
+    /// A value the documentation does not list (yet), kept as received.
+    Unknown(crate::UnknownValue),
+}
+impl MembercardOpenCardsStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            MembercardOpenCardsStatus::NotApprove => "NOT_APPROVE",
+            MembercardOpenCardsStatus::ApproveFail => "APPROVE_FAIL",
+            MembercardOpenCardsStatus::Approved => "APPROVED",
+            MembercardOpenCardsStatus::Deleted => "DELETED",
+            MembercardOpenCardsStatus::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl From<&str> for MembercardOpenCardsStatus {
+    fn from(value: &str) -> Self {
+        match value {
+            "NOT_APPROVE" => MembercardOpenCardsStatus::NotApprove,
+            "APPROVE_FAIL" => MembercardOpenCardsStatus::ApproveFail,
+            "APPROVED" => MembercardOpenCardsStatus::Approved,
+            "DELETED" => MembercardOpenCardsStatus::Deleted,
+            other => {
+                MembercardOpenCardsStatus::Unknown(crate::UnknownValue(other.to_owned()))
+            }
+        }
+    }
+}
+crate::runtime::string_enum!(MembercardOpenCardsStatus);
 /// How the merchants that can send coupons are chosen.
 ///
 /// Shared by `GET /v3/marketing/paygiftactivity/activities response.data.award_send_rule.full_send_rule.merchant_option`, `GET /v3/marketing/paygiftactivity/activities response.data.award_send_rule.step_send_rule.merchant_option`, `GET /v3/marketing/paygiftactivity/activities/{activity_id} response.award_send_rule.full_send_rule.merchant_option`, `POST /v3/marketing/paygiftactivity/unique-threshold-activity json.award_send_rule.merchant_option`.
@@ -9337,7 +12004,7 @@ crate::runtime::string_enum!(MerchantOption);
 /// Mini Program entrance.
 ///
 /// Shared by `GET /v3/marketing/busifavor/stocks/{stock_id} response.custom_entrance.mini_programs_info`, `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code} response.coupon_information.custom_entrance.mini_programs_info`, `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.custom_entrance.mini_programs_info`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.custom_entrance.mini_programs_info`, `PATCH /v3/marketing/busifavor/stocks/{stock_id} json.custom_entrance.mini_programs_info`, `POST /v3/marketing/busifavor/stocks json.custom_entrance.mini_programs_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MiniProgramsInfo {
     /// AppID of the Mini Program to jump to.
@@ -9347,9 +12014,49 @@ pub struct MiniProgramsInfo {
     /// Text of the entrance.
     pub entrance_words: String,
     /// Guidance text shown next to the entrance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guiding_words: Option<String>,
 }
+impl crate::runtime::FromJson for MiniProgramsInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MiniProgramsInfo {
+            mini_programs_appid: crate::runtime::take(
+                &mut object,
+                "mini_programs_appid",
+                at,
+            )?,
+            mini_programs_path: crate::runtime::take(
+                &mut object,
+                "mini_programs_path",
+                at,
+            )?,
+            entrance_words: crate::runtime::take(&mut object, "entrance_words", at)?,
+            guiding_words: crate::runtime::take_optional(
+                &mut object,
+                "guiding_words",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MiniProgramsInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "mini_programs_appid",
+            &self.mini_programs_appid,
+        );
+        crate::runtime::put(&mut object, "mini_programs_path", &self.mini_programs_path);
+        crate::runtime::put(&mut object, "entrance_words", &self.entrance_words);
+        crate::runtime::put_optional(&mut object, "guiding_words", &self.guiding_words);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MiniProgramsInfo);
 impl crate::runtime::Schema for MiniProgramsInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -9492,16 +12199,43 @@ impl From<MiniProgramsInfo> for MiniProgramsInfoBuilder {
 /// Settings of the member activity shown before payment.
 ///
 /// Shared by `GET /v3/marketing/membercard-activity/activities response.data.miniprogram_activity_setting`, `GET /v3/marketing/membercard-activity/activities/{activity_id} response.miniprogram_activity_setting`, `POST /v3/marketing/membercard-activity/activities json.miniprogram_activity_setting`, `POST /v3/marketing/membercard-activity/activities response.miniprogram_activity_setting`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MiniprogramActivitySetting {
     /// Custom scene value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outer_str: Option<Vec<String>>,
     /// Where the award page jumps to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub award_jump_deploy: Option<crate::v3::marketing::types::AwardJumpDeploy>,
+    pub award_jump_deploy: Option<AwardJumpDeploy>,
 }
+impl crate::runtime::FromJson for MiniprogramActivitySetting {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MiniprogramActivitySetting {
+            outer_str: crate::runtime::take_optional(&mut object, "outer_str", at)?,
+            award_jump_deploy: crate::runtime::take_optional(
+                &mut object,
+                "award_jump_deploy",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MiniprogramActivitySetting {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "outer_str", &self.outer_str);
+        crate::runtime::put_optional(
+            &mut object,
+            "award_jump_deploy",
+            &self.award_jump_deploy,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MiniprogramActivitySetting);
 impl crate::runtime::Schema for MiniprogramActivitySetting {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -9516,7 +12250,7 @@ impl crate::runtime::Schema for MiniprogramActivitySetting {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::AwardJumpDeploy as crate::runtime::Schema>::FIELDS,
+            fields: <AwardJumpDeploy as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -9531,7 +12265,7 @@ impl MiniprogramActivitySetting {
 #[derive(Clone, Debug, Default)]
 pub struct MiniprogramActivitySettingBuilder {
     outer_str: Option<Vec<String>>,
-    award_jump_deploy: Option<crate::v3::marketing::types::AwardJumpDeployBuilder>,
+    award_jump_deploy: Option<AwardJumpDeployBuilder>,
 }
 impl MiniprogramActivitySettingBuilder {
     /// Custom scene value.
@@ -9551,16 +12285,13 @@ impl MiniprogramActivitySettingBuilder {
     /// Takes the builder or a built value.
     pub fn award_jump_deploy(
         mut self,
-        value: impl Into<crate::v3::marketing::types::AwardJumpDeployBuilder>,
+        value: impl Into<AwardJumpDeployBuilder>,
     ) -> Self {
         self.award_jump_deploy = Some(value.into());
         self
     }
     /// Sets or clears [`award_jump_deploy`](Self::award_jump_deploy) with a built value.
-    pub fn set_award_jump_deploy(
-        mut self,
-        value: Option<crate::v3::marketing::types::AwardJumpDeploy>,
-    ) -> Self {
+    pub fn set_award_jump_deploy(mut self, value: Option<AwardJumpDeploy>) -> Self {
         self.award_jump_deploy = value.map(Into::into);
         self
     }
@@ -9657,7 +12388,7 @@ crate::runtime::string_enum!(Name);
 /// Usage rule of a fixed-amount (spend-and-save) coupon.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} response.single_usage_info.normal_coupon`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.single_usage_rule.normal_coupon`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.single_usage_rule.normal_coupon`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.product_coupon.single_usage_info.normal_coupon`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.single_usage_rule.normal_coupon`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.product_coupon.single_usage_info.normal_coupon` and 30 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct NormalCoupon {
     /// Minimum spend needed to use the coupon, in fen.
@@ -9665,6 +12396,27 @@ pub struct NormalCoupon {
     /// Fixed amount the coupon takes off, in fen.
     pub discount_amount: i64,
 }
+impl crate::runtime::FromJson for NormalCoupon {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(NormalCoupon {
+            threshold: crate::runtime::take(&mut object, "threshold", at)?,
+            discount_amount: crate::runtime::take(&mut object, "discount_amount", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for NormalCoupon {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "threshold", &self.threshold);
+        crate::runtime::put(&mut object, "discount_amount", &self.discount_amount);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(NormalCoupon);
 impl crate::runtime::Schema for NormalCoupon {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -9761,7 +12513,7 @@ impl From<NormalCoupon> for NormalCouponBuilder {
 /// Face value and threshold of a fixed-amount coupon.
 ///
 /// Shared by `GET /v3/marketing/favor/users/{openid}/coupons response.data.normal_coupon_information`, `GET /v3/marketing/favor/users/{openid}/coupons/{coupon_id} response.normal_coupon_information`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct NormalCouponInformation {
     /// Face value of the coupon, in fen.
@@ -9769,6 +12521,35 @@ pub struct NormalCouponInformation {
     /// Minimum spend needed to use the coupon, in fen.
     pub transaction_minimum: i64,
 }
+impl crate::runtime::FromJson for NormalCouponInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(NormalCouponInformation {
+            coupon_amount: crate::runtime::take(&mut object, "coupon_amount", at)?,
+            transaction_minimum: crate::runtime::take(
+                &mut object,
+                "transaction_minimum",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for NormalCouponInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "coupon_amount", &self.coupon_amount);
+        crate::runtime::put(
+            &mut object,
+            "transaction_minimum",
+            &self.transaction_minimum,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(NormalCouponInformation);
 impl crate::runtime::Schema for NormalCouponInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -9791,7 +12572,7 @@ impl crate::runtime::JsonResponse for NormalCouponInformation {}
 /// Usage rules of fixed-amount coupons, one per use.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.sequential_usage_rule.normal_coupon_list`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.sequential_usage_rule.normal_coupon_list`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.sequential_usage_rule.normal_coupon_list`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.sequential_usage_rule.normal_coupon_list`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.sequential_usage_rule.normal_coupon_list`, `POST /v3/marketing/partner/product-coupon/product-coupons json.stock.sequential_usage_rule.normal_coupon_list` and 11 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct NormalCouponList {
     /// Minimum spend needed to use the coupon, in fen.
@@ -9799,6 +12580,27 @@ pub struct NormalCouponList {
     /// Fixed amount the coupon takes off, in fen.
     pub discount_amount: i64,
 }
+impl crate::runtime::FromJson for NormalCouponList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(NormalCouponList {
+            threshold: crate::runtime::take(&mut object, "threshold", at)?,
+            discount_amount: crate::runtime::take(&mut object, "discount_amount", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for NormalCouponList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "threshold", &self.threshold);
+        crate::runtime::put(&mut object, "discount_amount", &self.discount_amount);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(NormalCouponList);
 impl crate::runtime::Schema for NormalCouponList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -9895,13 +12697,31 @@ impl From<NormalCouponList> for NormalCouponListBuilder {
 /// Configuration of the event notifications for the coupon batch.
 ///
 /// Shared by `GET /v3/marketing/busifavor/stocks/{stock_id} response.notify_config`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.notify_config`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.notify_config`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.notify_config`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.notify_config`, `PATCH /v3/marketing/busifavor/stocks/{stock_id} json.notify_config` and 21 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct NotifyConfig {
     /// AppID whose Official Account or Mini Program receives the event notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_appid: Option<String>,
 }
+impl crate::runtime::FromJson for NotifyConfig {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(NotifyConfig {
+            notify_appid: crate::runtime::take_optional(&mut object, "notify_appid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for NotifyConfig {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "notify_appid", &self.notify_appid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(NotifyConfig);
 impl crate::runtime::Schema for NotifyConfig {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -9966,25 +12786,63 @@ impl From<NotifyConfig> for NotifyConfigBuilder {
 /// `order_information`
 ///
 /// Shared by `POST /v3/marketing/goods-subsidy-activity/qualification/lock json.order_information`, `POST /v3/marketing/goods-subsidy-activity/qualification/unlock json.order_information`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct OrderInformation {
     /// `payer_openid`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_openid: Option<String>,
     /// The merchant's own order number, unique within the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_trade_no: Option<String>,
     /// Total amount, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_fee: Option<crate::runtime::Number>,
     /// ID of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_id: Option<String>,
     /// `store_merchant_id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_merchant_id: Option<String>,
 }
+impl crate::runtime::FromJson for OrderInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(OrderInformation {
+            payer_openid: crate::runtime::take_optional(
+                &mut object,
+                "payer_openid",
+                at,
+            )?,
+            out_trade_no: crate::runtime::take_optional(
+                &mut object,
+                "out_trade_no",
+                at,
+            )?,
+            total_fee: crate::runtime::take_optional(&mut object, "total_fee", at)?,
+            store_id: crate::runtime::take_optional(&mut object, "store_id", at)?,
+            store_merchant_id: crate::runtime::take_optional(
+                &mut object,
+                "store_merchant_id",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for OrderInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "payer_openid", &self.payer_openid);
+        crate::runtime::put_optional(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put_optional(&mut object, "total_fee", &self.total_fee);
+        crate::runtime::put_optional(&mut object, "store_id", &self.store_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "store_merchant_id",
+            &self.store_merchant_id,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(OrderInformation);
 impl OrderInformation {
     /// A builder; see its setters.
     pub fn builder() -> OrderInformationBuilder {
@@ -10089,18 +12947,39 @@ impl From<OrderInformation> for OrderInformationBuilder {
 /// Information about the partner.
 ///
 /// Shared by `POST /v3/marketing/partnerships/build json.partner`, `POST /v3/marketing/partnerships/build response.partner`, `POST /v3/marketing/partnerships/terminate json.partner`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Partner {
     /// Type of the partner.
-    pub r#type: crate::v3::marketing::types::PartnerType,
+    pub r#type: PartnerType,
     /// AppID of the partner.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
     /// Merchant ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_id: Option<String>,
 }
+impl crate::runtime::FromJson for Partner {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Partner {
+            r#type: crate::runtime::take(&mut object, "type", at)?,
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            merchant_id: crate::runtime::take_optional(&mut object, "merchant_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Partner {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "merchant_id", &self.merchant_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Partner);
 impl crate::runtime::Schema for Partner {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -10136,24 +13015,18 @@ impl Partner {
 /// Builds a [`Partner`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct PartnerBuilder {
-    r#type: Option<crate::v3::marketing::types::PartnerType>,
+    r#type: Option<PartnerType>,
     appid: Option<String>,
     merchant_id: Option<String>,
 }
 impl PartnerBuilder {
     /// **Required.** Type of the partner.
-    pub fn r#type(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::PartnerType>,
-    ) -> Self {
+    pub fn r#type(mut self, value: impl Into<PartnerType>) -> Self {
         self.r#type = Some(value.into());
         self
     }
     /// Sets or clears [`type`](Self::r#type) with a built value.
-    pub fn set_type(
-        mut self,
-        value: Option<crate::v3::marketing::types::PartnerType>,
-    ) -> Self {
+    pub fn set_type(mut self, value: Option<PartnerType>) -> Self {
         self.r#type = value;
         self
     }
@@ -10212,12 +13085,31 @@ impl From<Partner> for PartnerBuilder {
 /// The response.
 ///
 /// Shared by `PATCH /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id} response`, `POST /v3/marketing/partner/delivery-plan/delivery-plans response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerDeliveryPlanDeliveryPlansResponse {
     /// `plan`
-    pub plan: crate::v3::marketing::types::Plan,
+    pub plan: Plan,
 }
+impl crate::runtime::FromJson for PartnerDeliveryPlanDeliveryPlansResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerDeliveryPlanDeliveryPlansResponse {
+            plan: crate::runtime::take(&mut object, "plan", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerDeliveryPlanDeliveryPlansResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "plan", &self.plan);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerDeliveryPlanDeliveryPlansResponse);
 impl crate::runtime::Schema for PartnerDeliveryPlanDeliveryPlansResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -10225,7 +13117,7 @@ impl crate::runtime::Schema for PartnerDeliveryPlanDeliveryPlansResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::Plan as crate::runtime::Schema>::FIELDS,
+            fields: <Plan as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -10274,7 +13166,7 @@ crate::runtime::string_enum!(PartnerDeliveryPlanDeliveryPlansUsageMode);
 /// The response.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/notify-configs response`, `POST /v3/marketing/partner/product-coupon/notify-configs response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerProductCouponNotifyConfigsResponse {
     /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
@@ -10282,6 +13174,27 @@ pub struct PartnerProductCouponNotifyConfigsResponse {
     /// Time the record was last updated.
     pub update_time: String,
 }
+impl crate::runtime::FromJson for PartnerProductCouponNotifyConfigsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerProductCouponNotifyConfigsResponse {
+            notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+            update_time: crate::runtime::take(&mut object, "update_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerProductCouponNotifyConfigsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+        crate::runtime::put(&mut object, "update_time", &self.update_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerProductCouponNotifyConfigsResponse);
 impl crate::runtime::Schema for PartnerProductCouponNotifyConfigsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -10304,42 +13217,131 @@ impl crate::runtime::JsonResponse for PartnerProductCouponNotifyConfigsResponse 
 /// The response.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} response`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} response`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/deactivate response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerProductCouponProductCouponsResponse {
     /// ID of the product coupon.
     pub product_coupon_id: String,
     /// Current state of the object.
-    pub state: crate::v3::marketing::types::PartnerProductCouponProductCouponsState,
+    pub state: PartnerProductCouponProductCouponsState,
     /// ID of the brand in WeChat Pay.
     pub brand_id: String,
     /// Range the item applies to.
-    pub scope: crate::v3::marketing::types::Scope,
+    pub scope: Scope,
     /// Kind of the item described by the enclosing object.
-    pub r#type: crate::v3::marketing::types::Type,
+    pub r#type: Type,
     /// How the coupon is used: once, or several times.
-    pub usage_mode: crate::v3::marketing::types::UsageMode,
+    pub usage_mode: UsageMode,
     /// Information about the single-use mode of the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub single_usage_info: Option<crate::v3::marketing::types::SingleUsageInfo>,
+    pub single_usage_info: Option<SingleUsageInfo>,
     /// Information about the multi-use mode of the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequential_usage_info: Option<crate::v3::marketing::types::SequentialUsageInfo>,
+    pub sequential_usage_info: Option<SequentialUsageInfo>,
     /// Display information of the product coupon.
-    pub display_info: crate::v3::marketing::types::DisplayInfo,
+    pub display_info: DisplayInfo,
     /// The merchant's own ID of the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_product_no: Option<String>,
     /// The merchant's own request number for deactivating the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_request_no: Option<String>,
     /// Time the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_time: Option<String>,
     /// Why the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_reason: Option<String>,
 }
+impl crate::runtime::FromJson for PartnerProductCouponProductCouponsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerProductCouponProductCouponsResponse {
+            product_coupon_id: crate::runtime::take(
+                &mut object,
+                "product_coupon_id",
+                at,
+            )?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            scope: crate::runtime::take(&mut object, "scope", at)?,
+            r#type: crate::runtime::take(&mut object, "type", at)?,
+            usage_mode: crate::runtime::take(&mut object, "usage_mode", at)?,
+            single_usage_info: crate::runtime::take_optional(
+                &mut object,
+                "single_usage_info",
+                at,
+            )?,
+            sequential_usage_info: crate::runtime::take_optional(
+                &mut object,
+                "sequential_usage_info",
+                at,
+            )?,
+            display_info: crate::runtime::take(&mut object, "display_info", at)?,
+            out_product_no: crate::runtime::take_optional(
+                &mut object,
+                "out_product_no",
+                at,
+            )?,
+            deactivate_request_no: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_request_no",
+                at,
+            )?,
+            deactivate_time: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_time",
+                at,
+            )?,
+            deactivate_reason: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_reason",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerProductCouponProductCouponsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "product_coupon_id", &self.product_coupon_id);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        crate::runtime::put(&mut object, "scope", &self.scope);
+        crate::runtime::put(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "usage_mode", &self.usage_mode);
+        crate::runtime::put_optional(
+            &mut object,
+            "single_usage_info",
+            &self.single_usage_info,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "sequential_usage_info",
+            &self.sequential_usage_info,
+        );
+        crate::runtime::put(&mut object, "display_info", &self.display_info);
+        crate::runtime::put_optional(
+            &mut object,
+            "out_product_no",
+            &self.out_product_no,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_request_no",
+            &self.deactivate_request_no,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_time",
+            &self.deactivate_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_reason",
+            &self.deactivate_reason,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerProductCouponProductCouponsResponse);
 impl crate::runtime::Schema for PartnerProductCouponProductCouponsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -10389,21 +13391,21 @@ impl crate::runtime::Schema for PartnerProductCouponProductCouponsResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::SingleUsageInfo as crate::runtime::Schema>::FIELDS,
+            fields: <SingleUsageInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "sequential_usage_info",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::SequentialUsageInfo as crate::runtime::Schema>::FIELDS,
+            fields: <SequentialUsageInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "display_info",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::DisplayInfo as crate::runtime::Schema>::FIELDS,
+            fields: <DisplayInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "out_product_no",
@@ -10480,18 +13482,59 @@ crate::runtime::string_enum!(PartnerProductCouponProductCouponsState);
 /// The response.
 ///
 /// Shared by `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores response`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores response`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores response`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerProductCouponProductCouponsStockBundlesAssociateStoresResponse {
     /// Total number of items.
     pub total_count: i64,
     /// Stores for which the operation succeeded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub success_store_list: Option<Vec<crate::v3::marketing::types::SuccessStoreList>>,
+    pub success_store_list: Option<Vec<SuccessStoreList>>,
     /// Stores for which the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failed_store_list: Option<Vec<crate::v3::marketing::types::FailedStoreList>>,
+    pub failed_store_list: Option<Vec<FailedStoreList>>,
 }
+impl crate::runtime::FromJson
+for PartnerProductCouponProductCouponsStockBundlesAssociateStoresResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerProductCouponProductCouponsStockBundlesAssociateStoresResponse {
+            total_count: crate::runtime::take(&mut object, "total_count", at)?,
+            success_store_list: crate::runtime::take_optional(
+                &mut object,
+                "success_store_list",
+                at,
+            )?,
+            failed_store_list: crate::runtime::take_optional(
+                &mut object,
+                "failed_store_list",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for PartnerProductCouponProductCouponsStockBundlesAssociateStoresResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total_count", &self.total_count);
+        crate::runtime::put_optional(
+            &mut object,
+            "success_store_list",
+            &self.success_store_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "failed_store_list",
+            &self.failed_store_list,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(
+    PartnerProductCouponProductCouponsStockBundlesAssociateStoresResponse
+);
 impl crate::runtime::Schema
 for PartnerProductCouponProductCouponsStockBundlesAssociateStoresResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -10507,14 +13550,14 @@ for PartnerProductCouponProductCouponsStockBundlesAssociateStoresResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::SuccessStoreList as crate::runtime::Schema>::FIELDS,
+            fields: <SuccessStoreList as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "failed_store_list",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::FailedStoreList as crate::runtime::Schema>::FIELDS,
+            fields: <FailedStoreList as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -10523,16 +13566,36 @@ for PartnerProductCouponProductCouponsStockBundlesAssociateStoresResponse {}
 /// The response.
 ///
 /// Shared by `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} response`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles response`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerProductCouponProductCouponsStockBundlesResponse {
     /// ID of the coupon batch bundle.
     pub stock_bundle_id: String,
     /// Coupon batches.
-    pub stock_list: Vec<
-        crate::v3::marketing::types::PartnerProductCouponProductCouponsStockBundlesStockList,
-    >,
+    pub stock_list: Vec<PartnerProductCouponProductCouponsStockBundlesResponseStockList>,
 }
+impl crate::runtime::FromJson
+for PartnerProductCouponProductCouponsStockBundlesResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerProductCouponProductCouponsStockBundlesResponse {
+            stock_bundle_id: crate::runtime::take(&mut object, "stock_bundle_id", at)?,
+            stock_list: crate::runtime::take(&mut object, "stock_list", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerProductCouponProductCouponsStockBundlesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "stock_bundle_id", &self.stock_bundle_id);
+        crate::runtime::put(&mut object, "stock_list", &self.stock_list);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerProductCouponProductCouponsStockBundlesResponse);
 impl crate::runtime::Schema for PartnerProductCouponProductCouponsStockBundlesResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -10547,7 +13610,7 @@ impl crate::runtime::Schema for PartnerProductCouponProductCouponsStockBundlesRe
             kind: crate::runtime::Kind::Object,
             required: true,
             array: true,
-            fields: <crate::v3::marketing::types::PartnerProductCouponProductCouponsStockBundlesStockList as crate::runtime::Schema>::FIELDS,
+            fields: <PartnerProductCouponProductCouponsStockBundlesResponseStockList as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -10556,55 +13619,169 @@ for PartnerProductCouponProductCouponsStockBundlesResponse {}
 /// Coupon batches.
 ///
 /// Shared by `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} response.stock_list`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles response.stock_list`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget response.stock_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct PartnerProductCouponProductCouponsStockBundlesStockList {
+pub struct PartnerProductCouponProductCouponsStockBundlesResponseStockList {
     /// ID of the product coupon.
     pub product_coupon_id: String,
     /// ID of the coupon batch (stock).
     pub stock_id: String,
     /// Free-form remark.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// How the coupon codes are assigned.
-    pub coupon_code_mode: crate::v3::marketing::types::StockBundleCouponCodeMode,
+    pub coupon_code_mode: StockBundleCouponCodeMode,
     /// Numbers of coupon codes that the brand uploaded in advance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coupon_code_count_info: Option<crate::v3::marketing::types::CouponCodeCountInfo>,
+    pub coupon_code_count_info: Option<CouponCodeCountInfo>,
     /// Rules limiting how the coupons of the batch are sent.
-    pub stock_send_rule: crate::v3::marketing::types::StockBundleStockSendRule,
+    pub stock_send_rule: StockBundleStockSendRule,
     /// Usage rule of a coupon bundle used progressively.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub progressive_bundle_usage_rule: Option<
-        crate::v3::marketing::types::ProgressiveBundleUsageRule,
-    >,
+    pub progressive_bundle_usage_rule: Option<ProgressiveBundleUsageRule>,
     /// Information about the coupon batch bundle.
-    pub stock_bundle_info: crate::v3::marketing::types::StockBundleInfo,
+    pub stock_bundle_info: StockBundleInfo,
     /// Usage rules of the coupon as shown to the user.
-    pub usage_rule_display_info: crate::v3::marketing::types::UsageRuleDisplayInfo,
+    pub usage_rule_display_info: UsageRuleDisplayInfo,
     /// How the user's coupon is displayed.
-    pub coupon_display_info: crate::v3::marketing::types::CouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// Configuration of the event notifications for the coupon batch.
-    pub notify_config: crate::v3::marketing::types::NotifyConfig,
+    pub notify_config: NotifyConfig,
     /// Which stores the coupon can be used in.
-    pub store_scope: crate::v3::marketing::types::StoreScope,
+    pub store_scope: StoreScope,
     /// How many times the coupons of the batch have been sent.
-    pub sent_count_info: crate::v3::marketing::types::SentCountInfo,
+    pub sent_count_info: SentCountInfo,
     /// State of the coupon batch.
-    pub state: crate::v3::marketing::types::State,
+    pub state: State,
     /// The merchant's own request number for deactivating the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_request_no: Option<String>,
     /// Time the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_time: Option<String>,
     /// Why the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_reason: Option<String>,
     /// ID of the brand in WeChat Pay.
     pub brand_id: String,
 }
-impl crate::runtime::Schema for PartnerProductCouponProductCouponsStockBundlesStockList {
+impl crate::runtime::FromJson
+for PartnerProductCouponProductCouponsStockBundlesResponseStockList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerProductCouponProductCouponsStockBundlesResponseStockList {
+            product_coupon_id: crate::runtime::take(
+                &mut object,
+                "product_coupon_id",
+                at,
+            )?,
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+            remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+            coupon_code_mode: crate::runtime::take(&mut object, "coupon_code_mode", at)?,
+            coupon_code_count_info: crate::runtime::take_optional(
+                &mut object,
+                "coupon_code_count_info",
+                at,
+            )?,
+            stock_send_rule: crate::runtime::take(&mut object, "stock_send_rule", at)?,
+            progressive_bundle_usage_rule: crate::runtime::take_optional(
+                &mut object,
+                "progressive_bundle_usage_rule",
+                at,
+            )?,
+            stock_bundle_info: crate::runtime::take(
+                &mut object,
+                "stock_bundle_info",
+                at,
+            )?,
+            usage_rule_display_info: crate::runtime::take(
+                &mut object,
+                "usage_rule_display_info",
+                at,
+            )?,
+            coupon_display_info: crate::runtime::take(
+                &mut object,
+                "coupon_display_info",
+                at,
+            )?,
+            notify_config: crate::runtime::take(&mut object, "notify_config", at)?,
+            store_scope: crate::runtime::take(&mut object, "store_scope", at)?,
+            sent_count_info: crate::runtime::take(&mut object, "sent_count_info", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            deactivate_request_no: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_request_no",
+                at,
+            )?,
+            deactivate_time: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_time",
+                at,
+            )?,
+            deactivate_reason: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_reason",
+                at,
+            )?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for PartnerProductCouponProductCouponsStockBundlesResponseStockList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "product_coupon_id", &self.product_coupon_id);
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put_optional(&mut object, "remark", &self.remark);
+        crate::runtime::put(&mut object, "coupon_code_mode", &self.coupon_code_mode);
+        crate::runtime::put_optional(
+            &mut object,
+            "coupon_code_count_info",
+            &self.coupon_code_count_info,
+        );
+        crate::runtime::put(&mut object, "stock_send_rule", &self.stock_send_rule);
+        crate::runtime::put_optional(
+            &mut object,
+            "progressive_bundle_usage_rule",
+            &self.progressive_bundle_usage_rule,
+        );
+        crate::runtime::put(&mut object, "stock_bundle_info", &self.stock_bundle_info);
+        crate::runtime::put(
+            &mut object,
+            "usage_rule_display_info",
+            &self.usage_rule_display_info,
+        );
+        crate::runtime::put(
+            &mut object,
+            "coupon_display_info",
+            &self.coupon_display_info,
+        );
+        crate::runtime::put(&mut object, "notify_config", &self.notify_config);
+        crate::runtime::put(&mut object, "store_scope", &self.store_scope);
+        crate::runtime::put(&mut object, "sent_count_info", &self.sent_count_info);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_request_no",
+            &self.deactivate_request_no,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_time",
+            &self.deactivate_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_reason",
+            &self.deactivate_reason,
+        );
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(
+    PartnerProductCouponProductCouponsStockBundlesResponseStockList
+);
+impl crate::runtime::Schema
+for PartnerProductCouponProductCouponsStockBundlesResponseStockList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
             name: "product_coupon_id",
@@ -10639,49 +13816,49 @@ impl crate::runtime::Schema for PartnerProductCouponProductCouponsStockBundlesSt
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::CouponCodeCountInfo as crate::runtime::Schema>::FIELDS,
+            fields: <CouponCodeCountInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "stock_send_rule",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::StockBundleStockSendRule as crate::runtime::Schema>::FIELDS,
+            fields: <StockBundleStockSendRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "progressive_bundle_usage_rule",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::ProgressiveBundleUsageRule as crate::runtime::Schema>::FIELDS,
+            fields: <ProgressiveBundleUsageRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "stock_bundle_info",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::StockBundleInfo as crate::runtime::Schema>::FIELDS,
+            fields: <StockBundleInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "usage_rule_display_info",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::UsageRuleDisplayInfo as crate::runtime::Schema>::FIELDS,
+            fields: <UsageRuleDisplayInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "coupon_display_info",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::CouponDisplayInfo as crate::runtime::Schema>::FIELDS,
+            fields: <CouponDisplayInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "notify_config",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::NotifyConfig as crate::runtime::Schema>::FIELDS,
+            fields: <NotifyConfig as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "store_scope",
@@ -10695,7 +13872,7 @@ impl crate::runtime::Schema for PartnerProductCouponProductCouponsStockBundlesSt
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::SentCountInfo as crate::runtime::Schema>::FIELDS,
+            fields: <SentCountInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "state",
@@ -10735,11 +13912,11 @@ impl crate::runtime::Schema for PartnerProductCouponProductCouponsStockBundlesSt
     ];
 }
 impl crate::runtime::JsonResponse
-for PartnerProductCouponProductCouponsStockBundlesStockList {}
+for PartnerProductCouponProductCouponsStockBundlesResponseStockList {}
 /// The response.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate response`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerProductCouponProductCouponsStocksResponse {
     /// ID of the product coupon.
@@ -10747,45 +13924,159 @@ pub struct PartnerProductCouponProductCouponsStocksResponse {
     /// ID of the coupon batch (stock).
     pub stock_id: String,
     /// Free-form remark.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// How the coupon codes are assigned.
-    pub coupon_code_mode: crate::v3::marketing::types::CouponCodeMode,
+    pub coupon_code_mode: CouponCodeMode,
     /// Numbers of coupon codes that the brand uploaded in advance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coupon_code_count_info: Option<crate::v3::marketing::types::CouponCodeCountInfo>,
+    pub coupon_code_count_info: Option<CouponCodeCountInfo>,
     /// Rules limiting how the coupons of the batch are sent.
-    pub stock_send_rule: crate::v3::marketing::types::StockSendRule,
+    pub stock_send_rule: StockSendRule,
     /// Usage rule of a coupon that is used once.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub single_usage_rule: Option<crate::v3::marketing::types::SingleUsageRule>,
+    pub single_usage_rule: Option<SingleUsageRule>,
     /// Usage rule of a coupon that is used several times in sequence.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequential_usage_rule: Option<crate::v3::marketing::types::SequentialUsageRule>,
+    pub sequential_usage_rule: Option<SequentialUsageRule>,
     /// Usage rules of the coupon as shown to the user.
-    pub usage_rule_display_info: crate::v3::marketing::types::UsageRuleDisplayInfo,
+    pub usage_rule_display_info: UsageRuleDisplayInfo,
     /// How the user's coupon is displayed.
-    pub coupon_display_info: crate::v3::marketing::types::CouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// Configuration of the event notifications for the coupon batch.
-    pub notify_config: crate::v3::marketing::types::NotifyConfig,
+    pub notify_config: NotifyConfig,
     /// Which stores the coupon can be used in.
-    pub store_scope: crate::v3::marketing::types::StoreScope,
+    pub store_scope: StoreScope,
     /// How many times the coupons of the batch have been sent.
-    pub sent_count_info: crate::v3::marketing::types::SentCountInfo,
+    pub sent_count_info: SentCountInfo,
     /// Current state of the object.
-    pub state: crate::v3::marketing::types::State,
+    pub state: State,
     /// The merchant's own request number for deactivating the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_request_no: Option<String>,
     /// Time the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_time: Option<String>,
     /// Why the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_reason: Option<String>,
     /// ID of the brand in WeChat Pay.
     pub brand_id: String,
 }
+impl crate::runtime::FromJson for PartnerProductCouponProductCouponsStocksResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerProductCouponProductCouponsStocksResponse {
+            product_coupon_id: crate::runtime::take(
+                &mut object,
+                "product_coupon_id",
+                at,
+            )?,
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+            remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+            coupon_code_mode: crate::runtime::take(&mut object, "coupon_code_mode", at)?,
+            coupon_code_count_info: crate::runtime::take_optional(
+                &mut object,
+                "coupon_code_count_info",
+                at,
+            )?,
+            stock_send_rule: crate::runtime::take(&mut object, "stock_send_rule", at)?,
+            single_usage_rule: crate::runtime::take_optional(
+                &mut object,
+                "single_usage_rule",
+                at,
+            )?,
+            sequential_usage_rule: crate::runtime::take_optional(
+                &mut object,
+                "sequential_usage_rule",
+                at,
+            )?,
+            usage_rule_display_info: crate::runtime::take(
+                &mut object,
+                "usage_rule_display_info",
+                at,
+            )?,
+            coupon_display_info: crate::runtime::take(
+                &mut object,
+                "coupon_display_info",
+                at,
+            )?,
+            notify_config: crate::runtime::take(&mut object, "notify_config", at)?,
+            store_scope: crate::runtime::take(&mut object, "store_scope", at)?,
+            sent_count_info: crate::runtime::take(&mut object, "sent_count_info", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            deactivate_request_no: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_request_no",
+                at,
+            )?,
+            deactivate_time: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_time",
+                at,
+            )?,
+            deactivate_reason: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_reason",
+                at,
+            )?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerProductCouponProductCouponsStocksResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "product_coupon_id", &self.product_coupon_id);
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put_optional(&mut object, "remark", &self.remark);
+        crate::runtime::put(&mut object, "coupon_code_mode", &self.coupon_code_mode);
+        crate::runtime::put_optional(
+            &mut object,
+            "coupon_code_count_info",
+            &self.coupon_code_count_info,
+        );
+        crate::runtime::put(&mut object, "stock_send_rule", &self.stock_send_rule);
+        crate::runtime::put_optional(
+            &mut object,
+            "single_usage_rule",
+            &self.single_usage_rule,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "sequential_usage_rule",
+            &self.sequential_usage_rule,
+        );
+        crate::runtime::put(
+            &mut object,
+            "usage_rule_display_info",
+            &self.usage_rule_display_info,
+        );
+        crate::runtime::put(
+            &mut object,
+            "coupon_display_info",
+            &self.coupon_display_info,
+        );
+        crate::runtime::put(&mut object, "notify_config", &self.notify_config);
+        crate::runtime::put(&mut object, "store_scope", &self.store_scope);
+        crate::runtime::put(&mut object, "sent_count_info", &self.sent_count_info);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_request_no",
+            &self.deactivate_request_no,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_time",
+            &self.deactivate_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_reason",
+            &self.deactivate_reason,
+        );
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerProductCouponProductCouponsStocksResponse);
 impl crate::runtime::Schema for PartnerProductCouponProductCouponsStocksResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -10821,49 +14112,49 @@ impl crate::runtime::Schema for PartnerProductCouponProductCouponsStocksResponse
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::CouponCodeCountInfo as crate::runtime::Schema>::FIELDS,
+            fields: <CouponCodeCountInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "stock_send_rule",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::StockSendRule as crate::runtime::Schema>::FIELDS,
+            fields: <StockSendRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "single_usage_rule",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::SingleUsageRule as crate::runtime::Schema>::FIELDS,
+            fields: <SingleUsageRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "sequential_usage_rule",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::SequentialUsageRule as crate::runtime::Schema>::FIELDS,
+            fields: <SequentialUsageRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "usage_rule_display_info",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::UsageRuleDisplayInfo as crate::runtime::Schema>::FIELDS,
+            fields: <UsageRuleDisplayInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "coupon_display_info",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::CouponDisplayInfo as crate::runtime::Schema>::FIELDS,
+            fields: <CouponDisplayInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "notify_config",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::NotifyConfig as crate::runtime::Schema>::FIELDS,
+            fields: <NotifyConfig as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "store_scope",
@@ -10877,7 +14168,7 @@ impl crate::runtime::Schema for PartnerProductCouponProductCouponsStocksResponse
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::SentCountInfo as crate::runtime::Schema>::FIELDS,
+            fields: <SentCountInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "state",
@@ -10920,16 +14211,51 @@ impl crate::runtime::JsonResponse for PartnerProductCouponProductCouponsStocksRe
 /// The response.
 ///
 /// Shared by `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles response`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerProductCouponUsersCouponBundlesResponse {
     /// ID of the user's coupon bundle.
     pub user_coupon_bundle_id: String,
     /// `user_product_coupon_list`
-    pub user_product_coupon_list: Vec<
-        crate::v3::marketing::types::UserProductCouponList,
-    >,
+    pub user_product_coupon_list: Vec<UserProductCouponList>,
 }
+impl crate::runtime::FromJson for PartnerProductCouponUsersCouponBundlesResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerProductCouponUsersCouponBundlesResponse {
+            user_coupon_bundle_id: crate::runtime::take(
+                &mut object,
+                "user_coupon_bundle_id",
+                at,
+            )?,
+            user_product_coupon_list: crate::runtime::take(
+                &mut object,
+                "user_product_coupon_list",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerProductCouponUsersCouponBundlesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "user_coupon_bundle_id",
+            &self.user_coupon_bundle_id,
+        );
+        crate::runtime::put(
+            &mut object,
+            "user_product_coupon_list",
+            &self.user_product_coupon_list,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerProductCouponUsersCouponBundlesResponse);
 impl crate::runtime::Schema for PartnerProductCouponUsersCouponBundlesResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -10944,96 +14270,21 @@ impl crate::runtime::Schema for PartnerProductCouponUsersCouponBundlesResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: true,
-            fields: <crate::v3::marketing::types::UserProductCouponList as crate::runtime::Schema>::FIELDS,
+            fields: <UserProductCouponList as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse for PartnerProductCouponUsersCouponBundlesResponse {}
-/// Time periods during which the coupon can be redeemed.
-///
-/// Shared by `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.sequential_usage_rule.coupon_available_period`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons response.stock.sequential_usage_rule.coupon_available_period`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct PartnerProductCouponUsersCouponsCouponAvailablePeriod {
-    /// Start of the availability period.
-    pub available_begin_time: String,
-    /// End of the availability period.
-    pub available_end_time: String,
-    /// Number of days after the user receives the coupon before it takes effect.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wait_days_after_receive: Option<i64>,
-    /// Fixed weekly periods during which the coupon can be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weekly_available_period: Option<
-        crate::v3::marketing::types::WeeklyAvailablePeriod,
-    >,
-    /// Additional irregular time periods during which the coupon can be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub irregular_available_period_list: Option<
-        Vec<crate::v3::marketing::types::IrregularAvailablePeriodList>,
-    >,
-    /// Number of seconds the coupon stays valid after it is received.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub available_seconds: Option<i64>,
-}
-impl crate::runtime::Schema for PartnerProductCouponUsersCouponsCouponAvailablePeriod {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "available_begin_time",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "available_end_time",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "wait_days_after_receive",
-            kind: crate::runtime::Kind::Integer,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "weekly_available_period",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: false,
-            fields: <crate::v3::marketing::types::WeeklyAvailablePeriod as crate::runtime::Schema>::FIELDS,
-        },
-        crate::runtime::FieldSchema {
-            name: "irregular_available_period_list",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: true,
-            fields: <crate::v3::marketing::types::IrregularAvailablePeriodList as crate::runtime::Schema>::FIELDS,
-        },
-        crate::runtime::FieldSchema {
-            name: "available_seconds",
-            kind: crate::runtime::Kind::Integer,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse
-for PartnerProductCouponUsersCouponsCouponAvailablePeriod {}
 /// The response.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate response`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerProductCouponUsersCouponsResponse {
     /// Code of the user's coupon.
     pub coupon_code: String,
     /// State of the user's coupon.
-    pub coupon_state: crate::v3::marketing::types::CouponState,
+    pub coupon_state: CouponState,
     /// Start of the validity period.
     pub valid_begin_time: String,
     /// End of the validity period.
@@ -11043,43 +14294,147 @@ pub struct PartnerProductCouponUsersCouponsResponse {
     /// The merchant's own request number used when sending the coupon.
     pub send_request_no: String,
     /// Channel through which the coupon was sent.
-    pub send_channel: crate::v3::marketing::types::SendChannel,
+    pub send_channel: SendChannel,
     /// The merchant's own request number for the confirmation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirm_request_no: Option<String>,
     /// Time of the confirmation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirm_time: Option<String>,
     /// The merchant's own request number for deactivating the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_request_no: Option<String>,
     /// Time the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_time: Option<String>,
     /// Why the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_reason: Option<String>,
     /// Usage details of a single-use coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub single_usage_detail: Option<crate::v3::marketing::types::SingleUsageDetail>,
+    pub single_usage_detail: Option<SingleUsageDetail>,
     /// Usage details of a multi-use coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequential_usage_detail: Option<
-        crate::v3::marketing::types::SequentialUsageDetail,
-    >,
+    pub sequential_usage_detail: Option<SequentialUsageDetail>,
     /// Information about the product coupon.
-    pub product_coupon: crate::v3::marketing::types::ProductCoupon,
+    pub product_coupon: ProductCoupon,
     /// Information about the coupon batch.
-    pub stock: crate::v3::marketing::types::Stock,
+    pub stock: Stock,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Custom information of the channel.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_custom_info: Option<String>,
     /// ID of the brand in WeChat Pay.
     pub brand_id: String,
 }
+impl crate::runtime::FromJson for PartnerProductCouponUsersCouponsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerProductCouponUsersCouponsResponse {
+            coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+            coupon_state: crate::runtime::take(&mut object, "coupon_state", at)?,
+            valid_begin_time: crate::runtime::take(&mut object, "valid_begin_time", at)?,
+            valid_end_time: crate::runtime::take(&mut object, "valid_end_time", at)?,
+            receive_time: crate::runtime::take(&mut object, "receive_time", at)?,
+            send_request_no: crate::runtime::take(&mut object, "send_request_no", at)?,
+            send_channel: crate::runtime::take(&mut object, "send_channel", at)?,
+            confirm_request_no: crate::runtime::take_optional(
+                &mut object,
+                "confirm_request_no",
+                at,
+            )?,
+            confirm_time: crate::runtime::take_optional(
+                &mut object,
+                "confirm_time",
+                at,
+            )?,
+            deactivate_request_no: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_request_no",
+                at,
+            )?,
+            deactivate_time: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_time",
+                at,
+            )?,
+            deactivate_reason: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_reason",
+                at,
+            )?,
+            single_usage_detail: crate::runtime::take_optional(
+                &mut object,
+                "single_usage_detail",
+                at,
+            )?,
+            sequential_usage_detail: crate::runtime::take_optional(
+                &mut object,
+                "sequential_usage_detail",
+                at,
+            )?,
+            product_coupon: crate::runtime::take(&mut object, "product_coupon", at)?,
+            stock: crate::runtime::take(&mut object, "stock", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            channel_custom_info: crate::runtime::take_optional(
+                &mut object,
+                "channel_custom_info",
+                at,
+            )?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerProductCouponUsersCouponsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+        crate::runtime::put(&mut object, "coupon_state", &self.coupon_state);
+        crate::runtime::put(&mut object, "valid_begin_time", &self.valid_begin_time);
+        crate::runtime::put(&mut object, "valid_end_time", &self.valid_end_time);
+        crate::runtime::put(&mut object, "receive_time", &self.receive_time);
+        crate::runtime::put(&mut object, "send_request_no", &self.send_request_no);
+        crate::runtime::put(&mut object, "send_channel", &self.send_channel);
+        crate::runtime::put_optional(
+            &mut object,
+            "confirm_request_no",
+            &self.confirm_request_no,
+        );
+        crate::runtime::put_optional(&mut object, "confirm_time", &self.confirm_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_request_no",
+            &self.deactivate_request_no,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_time",
+            &self.deactivate_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_reason",
+            &self.deactivate_reason,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "single_usage_detail",
+            &self.single_usage_detail,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "sequential_usage_detail",
+            &self.sequential_usage_detail,
+        );
+        crate::runtime::put(&mut object, "product_coupon", &self.product_coupon);
+        crate::runtime::put(&mut object, "stock", &self.stock);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(
+            &mut object,
+            "channel_custom_info",
+            &self.channel_custom_info,
+        );
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerProductCouponUsersCouponsResponse);
 impl crate::runtime::Schema for PartnerProductCouponUsersCouponsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -11171,28 +14526,28 @@ impl crate::runtime::Schema for PartnerProductCouponUsersCouponsResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::SingleUsageDetail as crate::runtime::Schema>::FIELDS,
+            fields: <SingleUsageDetail as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "sequential_usage_detail",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::SequentialUsageDetail as crate::runtime::Schema>::FIELDS,
+            fields: <SequentialUsageDetail as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "product_coupon",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::ProductCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <ProductCoupon as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "stock",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::Stock as crate::runtime::Schema>::FIELDS,
+            fields: <Stock as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "attach",
@@ -11254,7 +14609,7 @@ crate::runtime::string_enum!(PartnerType);
 /// Settings of the after-payment activity.
 ///
 /// Shared by `GET /v3/marketing/membercard-activity/activities response.data.pay_activity_setting`, `GET /v3/marketing/membercard-activity/activities/{activity_id} response.pay_activity_setting`, `POST /v3/marketing/membercard-activity/activities json.pay_activity_setting`, `POST /v3/marketing/membercard-activity/activities response.pay_activity_setting`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PayActivitySetting {
     /// URL of the logo.
@@ -11262,15 +14617,63 @@ pub struct PayActivitySetting {
     /// Subtitle of the activity.
     pub activity_second_title: String,
     /// Merchant IDs where the activity is shown.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid_list: Option<Vec<String>>,
     /// How the member card is activated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub activate_setting: Option<crate::v3::marketing::types::ActivateSetting>,
+    pub activate_setting: Option<ActivateSetting>,
     /// Payment settings of the activity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment_setting: Option<crate::v3::marketing::types::PaymentSetting>,
+    pub payment_setting: Option<PaymentSetting>,
 }
+impl crate::runtime::FromJson for PayActivitySetting {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PayActivitySetting {
+            logo_url: crate::runtime::take(&mut object, "logo_url", at)?,
+            activity_second_title: crate::runtime::take(
+                &mut object,
+                "activity_second_title",
+                at,
+            )?,
+            mchid_list: crate::runtime::take_optional(&mut object, "mchid_list", at)?,
+            activate_setting: crate::runtime::take_optional(
+                &mut object,
+                "activate_setting",
+                at,
+            )?,
+            payment_setting: crate::runtime::take_optional(
+                &mut object,
+                "payment_setting",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PayActivitySetting {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "logo_url", &self.logo_url);
+        crate::runtime::put(
+            &mut object,
+            "activity_second_title",
+            &self.activity_second_title,
+        );
+        crate::runtime::put_optional(&mut object, "mchid_list", &self.mchid_list);
+        crate::runtime::put_optional(
+            &mut object,
+            "activate_setting",
+            &self.activate_setting,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "payment_setting",
+            &self.payment_setting,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PayActivitySetting);
 impl crate::runtime::Schema for PayActivitySetting {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -11299,14 +14702,14 @@ impl crate::runtime::Schema for PayActivitySetting {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::ActivateSetting as crate::runtime::Schema>::FIELDS,
+            fields: <ActivateSetting as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "payment_setting",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::PaymentSetting as crate::runtime::Schema>::FIELDS,
+            fields: <PaymentSetting as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -11323,8 +14726,8 @@ pub struct PayActivitySettingBuilder {
     logo_url: Option<String>,
     activity_second_title: Option<String>,
     mchid_list: Option<Vec<String>>,
-    activate_setting: Option<crate::v3::marketing::types::ActivateSettingBuilder>,
-    payment_setting: Option<crate::v3::marketing::types::PaymentSettingBuilder>,
+    activate_setting: Option<ActivateSettingBuilder>,
+    payment_setting: Option<PaymentSettingBuilder>,
 }
 impl PayActivitySettingBuilder {
     /// **Required.** URL of the logo.
@@ -11362,36 +14765,24 @@ impl PayActivitySettingBuilder {
     /// How the member card is activated.
     ///
     /// Takes the builder or a built value.
-    pub fn activate_setting(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::ActivateSettingBuilder>,
-    ) -> Self {
+    pub fn activate_setting(mut self, value: impl Into<ActivateSettingBuilder>) -> Self {
         self.activate_setting = Some(value.into());
         self
     }
     /// Sets or clears [`activate_setting`](Self::activate_setting) with a built value.
-    pub fn set_activate_setting(
-        mut self,
-        value: Option<crate::v3::marketing::types::ActivateSetting>,
-    ) -> Self {
+    pub fn set_activate_setting(mut self, value: Option<ActivateSetting>) -> Self {
         self.activate_setting = value.map(Into::into);
         self
     }
     /// Payment settings of the activity.
     ///
     /// Takes the builder or a built value.
-    pub fn payment_setting(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::PaymentSettingBuilder>,
-    ) -> Self {
+    pub fn payment_setting(mut self, value: impl Into<PaymentSettingBuilder>) -> Self {
         self.payment_setting = Some(value.into());
         self
     }
     /// Sets or clears [`payment_setting`](Self::payment_setting) with a built value.
-    pub fn set_payment_setting(
-        mut self,
-        value: Option<crate::v3::marketing::types::PaymentSetting>,
-    ) -> Self {
+    pub fn set_payment_setting(mut self, value: Option<PaymentSetting>) -> Self {
         self.payment_setting = value.map(Into::into);
         self
     }
@@ -11485,16 +14876,51 @@ crate::runtime::string_enum!(PaymentMethod);
 /// Payment method information.
 ///
 /// Shared by `GET /v3/marketing/paygiftactivity/activities response.data.advanced_setting.payment_mode.payment_method_information`, `GET /v3/marketing/paygiftactivity/activities/{activity_id} response.advanced_setting.payment_mode.payment_method_information`, `POST /v3/marketing/paygiftactivity/unique-threshold-activity json.advanced_setting.payment_method_information`, `POST /v3/marketing/paygiftactivity/unique-threshold-activity json.advanced_setting.payment_mode.payment_method_information`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PaymentMethodInformation {
     /// Payment method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment_method: Option<crate::v3::marketing::types::PaymentMethod>,
+    pub payment_method: Option<PaymentMethod>,
     /// Short name of the bank.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_abbreviation: Option<String>,
 }
+impl crate::runtime::FromJson for PaymentMethodInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PaymentMethodInformation {
+            payment_method: crate::runtime::take_optional(
+                &mut object,
+                "payment_method",
+                at,
+            )?,
+            bank_abbreviation: crate::runtime::take_optional(
+                &mut object,
+                "bank_abbreviation",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PaymentMethodInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "payment_method",
+            &self.payment_method,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "bank_abbreviation",
+            &self.bank_abbreviation,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PaymentMethodInformation);
 impl crate::runtime::Schema for PaymentMethodInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -11523,23 +14949,17 @@ impl PaymentMethodInformation {
 /// Builds a [`PaymentMethodInformation`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct PaymentMethodInformationBuilder {
-    payment_method: Option<crate::v3::marketing::types::PaymentMethod>,
+    payment_method: Option<PaymentMethod>,
     bank_abbreviation: Option<String>,
 }
 impl PaymentMethodInformationBuilder {
     /// Payment method.
-    pub fn payment_method(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::PaymentMethod>,
-    ) -> Self {
+    pub fn payment_method(mut self, value: impl Into<PaymentMethod>) -> Self {
         self.payment_method = Some(value.into());
         self
     }
     /// Sets or clears [`payment_method`](Self::payment_method) with a built value.
-    pub fn set_payment_method(
-        mut self,
-        value: Option<crate::v3::marketing::types::PaymentMethod>,
-    ) -> Self {
+    pub fn set_payment_method(mut self, value: Option<PaymentMethod>) -> Self {
         self.payment_method = value;
         self
     }
@@ -11585,13 +15005,39 @@ impl From<PaymentMethodInformation> for PaymentMethodInformationBuilder {
 /// Payment mode.
 ///
 /// Shared by `GET /v3/marketing/membercard-activity/activities response.data.pay_activity_setting.payment_setting.payment_mode`, `GET /v3/marketing/membercard-activity/activities/{activity_id} response.pay_activity_setting.payment_setting.payment_mode`, `POST /v3/marketing/membercard-activity/activities json.pay_activity_setting.payment_setting.payment_mode`, `POST /v3/marketing/membercard-activity/activities response.pay_activity_setting.payment_setting.payment_mode`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PaymentMode {
     /// Payment scenes in which the activity applies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_scene_list: Option<Vec<String>>,
 }
+impl crate::runtime::FromJson for PaymentMode {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PaymentMode {
+            payment_scene_list: crate::runtime::take_optional(
+                &mut object,
+                "payment_scene_list",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PaymentMode {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "payment_scene_list",
+            &self.payment_scene_list,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PaymentMode);
 impl crate::runtime::Schema for PaymentMode {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -11687,19 +15133,43 @@ crate::runtime::string_enum!(PaymentSceneList);
 /// Payment settings of the activity.
 ///
 /// Shared by `GET /v3/marketing/membercard-activity/activities response.data.pay_activity_setting.payment_setting`, `GET /v3/marketing/membercard-activity/activities/{activity_id} response.pay_activity_setting.payment_setting`, `POST /v3/marketing/membercard-activity/activities json.pay_activity_setting.payment_setting`, `POST /v3/marketing/membercard-activity/activities response.pay_activity_setting.payment_setting`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PaymentSetting {
     /// Payment mode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment_mode: Option<crate::v3::marketing::types::PaymentMode>,
+    pub payment_mode: Option<PaymentMode>,
     /// Short name of the bank the payment must use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit_bank: Option<String>,
     /// Order tags that the activity applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods_tags: Option<Vec<String>>,
 }
+impl crate::runtime::FromJson for PaymentSetting {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PaymentSetting {
+            payment_mode: crate::runtime::take_optional(
+                &mut object,
+                "payment_mode",
+                at,
+            )?,
+            limit_bank: crate::runtime::take_optional(&mut object, "limit_bank", at)?,
+            goods_tags: crate::runtime::take_optional(&mut object, "goods_tags", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PaymentSetting {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "payment_mode", &self.payment_mode);
+        crate::runtime::put_optional(&mut object, "limit_bank", &self.limit_bank);
+        crate::runtime::put_optional(&mut object, "goods_tags", &self.goods_tags);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PaymentSetting);
 impl crate::runtime::Schema for PaymentSetting {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -11707,7 +15177,7 @@ impl crate::runtime::Schema for PaymentSetting {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::PaymentMode as crate::runtime::Schema>::FIELDS,
+            fields: <PaymentMode as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "limit_bank",
@@ -11735,7 +15205,7 @@ impl PaymentSetting {
 /// Builds a [`PaymentSetting`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct PaymentSettingBuilder {
-    payment_mode: Option<crate::v3::marketing::types::PaymentModeBuilder>,
+    payment_mode: Option<PaymentModeBuilder>,
     limit_bank: Option<String>,
     goods_tags: Option<Vec<String>>,
 }
@@ -11743,18 +15213,12 @@ impl PaymentSettingBuilder {
     /// Payment mode.
     ///
     /// Takes the builder or a built value.
-    pub fn payment_mode(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::PaymentModeBuilder>,
-    ) -> Self {
+    pub fn payment_mode(mut self, value: impl Into<PaymentModeBuilder>) -> Self {
         self.payment_mode = Some(value.into());
         self
     }
     /// Sets or clears [`payment_mode`](Self::payment_mode) with a built value.
-    pub fn set_payment_mode(
-        mut self,
-        value: Option<crate::v3::marketing::types::PaymentMode>,
-    ) -> Self {
+    pub fn set_payment_mode(mut self, value: Option<PaymentMode>) -> Self {
         self.payment_mode = value.map(Into::into);
         self
     }
@@ -11820,7 +15284,7 @@ impl From<PaymentSetting> for PaymentSettingBuilder {
 /// `plan`
 ///
 /// Shared by `PATCH /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id} response.plan`, `POST /v3/marketing/partner/delivery-plan/delivery-plans response.plan`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Plan {
     /// ID of the plan or template.
@@ -11828,32 +15292,95 @@ pub struct Plan {
     /// Name of the plan.
     pub plan_name: String,
     /// State of the plan.
-    pub plan_state: crate::v3::marketing::types::PlanState,
+    pub plan_state: PlanState,
     /// Start of the availability period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_start_time: Option<String>,
     /// End of the availability period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_end_time: Option<String>,
     /// ID of the coupon batch (stock).
     pub stock_id: String,
     /// ID of the product coupon.
     pub product_coupon_id: String,
     /// Marketing tag.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recommend_word: Option<String>,
     /// ID of the brand in WeChat Pay.
     pub brand_id: String,
     /// Total number of items.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
     /// Maximum number each user can receive.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_limit: Option<i64>,
     /// Maximum number that can be received per day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daily_limit: Option<i64>,
 }
+impl crate::runtime::FromJson for Plan {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Plan {
+            plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+            plan_name: crate::runtime::take(&mut object, "plan_name", at)?,
+            plan_state: crate::runtime::take(&mut object, "plan_state", at)?,
+            delivery_start_time: crate::runtime::take_optional(
+                &mut object,
+                "delivery_start_time",
+                at,
+            )?,
+            delivery_end_time: crate::runtime::take_optional(
+                &mut object,
+                "delivery_end_time",
+                at,
+            )?,
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+            product_coupon_id: crate::runtime::take(
+                &mut object,
+                "product_coupon_id",
+                at,
+            )?,
+            recommend_word: crate::runtime::take_optional(
+                &mut object,
+                "recommend_word",
+                at,
+            )?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            total_count: crate::runtime::take_optional(&mut object, "total_count", at)?,
+            user_limit: crate::runtime::take_optional(&mut object, "user_limit", at)?,
+            daily_limit: crate::runtime::take_optional(&mut object, "daily_limit", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Plan {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "plan_name", &self.plan_name);
+        crate::runtime::put(&mut object, "plan_state", &self.plan_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "delivery_start_time",
+            &self.delivery_start_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "delivery_end_time",
+            &self.delivery_end_time,
+        );
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put(&mut object, "product_coupon_id", &self.product_coupon_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "recommend_word",
+            &self.recommend_word,
+        );
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+        crate::runtime::put_optional(&mut object, "user_limit", &self.user_limit);
+        crate::runtime::put_optional(&mut object, "daily_limit", &self.daily_limit);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Plan);
 impl crate::runtime::Schema for Plan {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -11999,42 +15526,131 @@ crate::runtime::string_enum!(PlanState);
 /// Information about the product coupon.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.product_coupon`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.product_coupon`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons response.product_coupon`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm response.product_coupon`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate response.product_coupon`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return response.product_coupon` and 1 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ProductCoupon {
     /// ID of the product coupon.
     pub product_coupon_id: String,
     /// State of the product coupon.
-    pub state: crate::v3::marketing::types::PartnerProductCouponProductCouponsState,
+    pub state: PartnerProductCouponProductCouponsState,
     /// ID of the brand in WeChat Pay.
     pub brand_id: String,
     /// Range the item applies to.
-    pub scope: crate::v3::marketing::types::Scope,
+    pub scope: Scope,
     /// Type of the product coupon.
-    pub r#type: crate::v3::marketing::types::Type,
+    pub r#type: Type,
     /// How the coupon is used: once, or several times.
-    pub usage_mode: crate::v3::marketing::types::UsageMode,
+    pub usage_mode: UsageMode,
     /// Information about the single-use mode of the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub single_usage_info: Option<crate::v3::marketing::types::SingleUsageInfo>,
+    pub single_usage_info: Option<SingleUsageInfo>,
     /// Information about the multi-use mode of the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequential_usage_info: Option<crate::v3::marketing::types::SequentialUsageInfo>,
+    pub sequential_usage_info: Option<SequentialUsageInfo>,
     /// Display information of the product coupon.
-    pub display_info: crate::v3::marketing::types::DisplayInfo,
+    pub display_info: DisplayInfo,
     /// The merchant's own ID of the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_product_no: Option<String>,
     /// The merchant's own request number for deactivating the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_request_no: Option<String>,
     /// Time the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_time: Option<String>,
     /// Why the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_reason: Option<String>,
 }
+impl crate::runtime::FromJson for ProductCoupon {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ProductCoupon {
+            product_coupon_id: crate::runtime::take(
+                &mut object,
+                "product_coupon_id",
+                at,
+            )?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            scope: crate::runtime::take(&mut object, "scope", at)?,
+            r#type: crate::runtime::take(&mut object, "type", at)?,
+            usage_mode: crate::runtime::take(&mut object, "usage_mode", at)?,
+            single_usage_info: crate::runtime::take_optional(
+                &mut object,
+                "single_usage_info",
+                at,
+            )?,
+            sequential_usage_info: crate::runtime::take_optional(
+                &mut object,
+                "sequential_usage_info",
+                at,
+            )?,
+            display_info: crate::runtime::take(&mut object, "display_info", at)?,
+            out_product_no: crate::runtime::take_optional(
+                &mut object,
+                "out_product_no",
+                at,
+            )?,
+            deactivate_request_no: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_request_no",
+                at,
+            )?,
+            deactivate_time: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_time",
+                at,
+            )?,
+            deactivate_reason: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_reason",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ProductCoupon {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "product_coupon_id", &self.product_coupon_id);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        crate::runtime::put(&mut object, "scope", &self.scope);
+        crate::runtime::put(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "usage_mode", &self.usage_mode);
+        crate::runtime::put_optional(
+            &mut object,
+            "single_usage_info",
+            &self.single_usage_info,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "sequential_usage_info",
+            &self.sequential_usage_info,
+        );
+        crate::runtime::put(&mut object, "display_info", &self.display_info);
+        crate::runtime::put_optional(
+            &mut object,
+            "out_product_no",
+            &self.out_product_no,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_request_no",
+            &self.deactivate_request_no,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_time",
+            &self.deactivate_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_reason",
+            &self.deactivate_reason,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ProductCoupon);
 impl crate::runtime::Schema for ProductCoupon {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -12084,21 +15700,21 @@ impl crate::runtime::Schema for ProductCoupon {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::SingleUsageInfo as crate::runtime::Schema>::FIELDS,
+            fields: <SingleUsageInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "sequential_usage_info",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::SequentialUsageInfo as crate::runtime::Schema>::FIELDS,
+            fields: <SequentialUsageInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "display_info",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::DisplayInfo as crate::runtime::Schema>::FIELDS,
+            fields: <DisplayInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "out_product_no",
@@ -12134,25 +15750,71 @@ impl crate::runtime::JsonResponse for ProductCoupon {}
 /// Usage details of a progressively used coupon bundle.
 ///
 /// Shared by `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles response.user_product_coupon_list.progressive_bundle_usage_detail`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate response.user_product_coupon_list.progressive_bundle_usage_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ProgressiveBundleUsageDetail {
     /// The merchant's own request number of the redemption.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_request_no: Option<String>,
     /// Time the coupon was redeemed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_time: Option<String>,
     /// WeChat Pay order associated with the coupon use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub associated_order_info: Option<crate::v3::marketing::types::AssociatedOrderInfo>,
+    pub associated_order_info: Option<AssociatedOrderInfo>,
     /// The merchant's own request number for returning the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_request_no: Option<String>,
     /// Time the coupon was returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_time: Option<String>,
 }
+impl crate::runtime::FromJson for ProgressiveBundleUsageDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ProgressiveBundleUsageDetail {
+            use_request_no: crate::runtime::take_optional(
+                &mut object,
+                "use_request_no",
+                at,
+            )?,
+            use_time: crate::runtime::take_optional(&mut object, "use_time", at)?,
+            associated_order_info: crate::runtime::take_optional(
+                &mut object,
+                "associated_order_info",
+                at,
+            )?,
+            return_request_no: crate::runtime::take_optional(
+                &mut object,
+                "return_request_no",
+                at,
+            )?,
+            return_time: crate::runtime::take_optional(&mut object, "return_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ProgressiveBundleUsageDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "use_request_no",
+            &self.use_request_no,
+        );
+        crate::runtime::put_optional(&mut object, "use_time", &self.use_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "associated_order_info",
+            &self.associated_order_info,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "return_request_no",
+            &self.return_request_no,
+        );
+        crate::runtime::put_optional(&mut object, "return_time", &self.return_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ProgressiveBundleUsageDetail);
 impl crate::runtime::Schema for ProgressiveBundleUsageDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -12174,7 +15836,7 @@ impl crate::runtime::Schema for ProgressiveBundleUsageDetail {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::AssociatedOrderInfo as crate::runtime::Schema>::FIELDS,
+            fields: <AssociatedOrderInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "return_request_no",
@@ -12196,15 +15858,39 @@ impl crate::runtime::JsonResponse for ProgressiveBundleUsageDetail {}
 /// `progressive_bundle_usage_info`
 ///
 /// Shared by `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles response.user_product_coupon_list.product_coupon.progressive_bundle_usage_info`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate response.user_product_coupon_list.product_coupon.progressive_bundle_usage_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ProgressiveBundleUsageInfo {
     /// Number of items.
     pub count: i64,
     /// Minimum number of days between two uses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_days: Option<i64>,
 }
+impl crate::runtime::FromJson for ProgressiveBundleUsageInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ProgressiveBundleUsageInfo {
+            count: crate::runtime::take(&mut object, "count", at)?,
+            interval_days: crate::runtime::take_optional(
+                &mut object,
+                "interval_days",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ProgressiveBundleUsageInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "count", &self.count);
+        crate::runtime::put_optional(&mut object, "interval_days", &self.interval_days);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ProgressiveBundleUsageInfo);
 impl crate::runtime::Schema for ProgressiveBundleUsageInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -12227,21 +15913,71 @@ impl crate::runtime::JsonResponse for ProgressiveBundleUsageInfo {}
 /// Usage rule of a coupon bundle used progressively.
 ///
 /// Shared by `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} response.stock_list.progressive_bundle_usage_rule`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles response.stock_list.progressive_bundle_usage_rule`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget response.stock_list.progressive_bundle_usage_rule`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles response.user_product_coupon_list.stock.progressive_bundle_usage_rule`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate response.user_product_coupon_list.stock.progressive_bundle_usage_rule`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ProgressiveBundleUsageRule {
     /// Time periods during which the coupon can be redeemed.
-    pub coupon_available_period: crate::v3::marketing::types::CouponAvailablePeriod,
+    pub coupon_available_period: CouponAvailablePeriod,
     /// Usage rule of a fixed-amount (spend-and-save) coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub normal_coupon: Option<crate::v3::marketing::types::NormalCoupon>,
+    pub normal_coupon: Option<NormalCoupon>,
     /// Usage rule of a discount (percentage off) coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount_coupon: Option<crate::v3::marketing::types::DiscountCoupon>,
+    pub discount_coupon: Option<DiscountCoupon>,
     /// Usage rule of an exchange coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exchange_coupon: Option<crate::v3::marketing::types::ExchangeCoupon>,
+    pub exchange_coupon: Option<ExchangeCoupon>,
 }
+impl crate::runtime::FromJson for ProgressiveBundleUsageRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ProgressiveBundleUsageRule {
+            coupon_available_period: crate::runtime::take(
+                &mut object,
+                "coupon_available_period",
+                at,
+            )?,
+            normal_coupon: crate::runtime::take_optional(
+                &mut object,
+                "normal_coupon",
+                at,
+            )?,
+            discount_coupon: crate::runtime::take_optional(
+                &mut object,
+                "discount_coupon",
+                at,
+            )?,
+            exchange_coupon: crate::runtime::take_optional(
+                &mut object,
+                "exchange_coupon",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ProgressiveBundleUsageRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "coupon_available_period",
+            &self.coupon_available_period,
+        );
+        crate::runtime::put_optional(&mut object, "normal_coupon", &self.normal_coupon);
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_coupon",
+            &self.discount_coupon,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "exchange_coupon",
+            &self.exchange_coupon,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ProgressiveBundleUsageRule);
 impl crate::runtime::Schema for ProgressiveBundleUsageRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -12249,28 +15985,28 @@ impl crate::runtime::Schema for ProgressiveBundleUsageRule {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::CouponAvailablePeriod as crate::runtime::Schema>::FIELDS,
+            fields: <CouponAvailablePeriod as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "normal_coupon",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::NormalCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <NormalCoupon as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "discount_coupon",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::DiscountCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <DiscountCoupon as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "exchange_coupon",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::ExchangeCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <ExchangeCoupon as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -12278,12 +16014,31 @@ impl crate::runtime::JsonResponse for ProgressiveBundleUsageRule {}
 /// `representative_info_list`
 ///
 /// Shared by `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative json.representative_info_list`, `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative json.representative_info_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RepresentativeInfoList {
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
 }
+impl crate::runtime::FromJson for RepresentativeInfoList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RepresentativeInfoList {
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for RepresentativeInfoList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(RepresentativeInfoList);
 impl RepresentativeInfoList {
     /// A builder; see its setters.
     pub fn builder() -> RepresentativeInfoListBuilder {
@@ -12456,7 +16211,7 @@ crate::runtime::string_enum!(SendContent);
 /// How many times the coupons of the batch have been sent.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.sent_count_info`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.sent_count_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.sent_count_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.sent_count_info`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} response.stock_list.sent_count_info`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.sent_count_info` and 13 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SentCountInfo {
     /// Total number of times sent.
@@ -12464,6 +16219,27 @@ pub struct SentCountInfo {
     /// Number of times sent today.
     pub today_count: i64,
 }
+impl crate::runtime::FromJson for SentCountInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SentCountInfo {
+            total_count: crate::runtime::take(&mut object, "total_count", at)?,
+            today_count: crate::runtime::take(&mut object, "today_count", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SentCountInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total_count", &self.total_count);
+        crate::runtime::put(&mut object, "today_count", &self.today_count);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SentCountInfo);
 impl crate::runtime::Schema for SentCountInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -12486,19 +16262,47 @@ impl crate::runtime::JsonResponse for SentCountInfo {}
 /// Usage details of a multi-use coupon.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.sequential_usage_detail`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.sequential_usage_detail`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons response.sequential_usage_detail`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate response.sequential_usage_detail`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return response.sequential_usage_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SequentialUsageDetail {
     /// Total number of times the coupon can be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_count: Option<i64>,
     /// Number of times already used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub used_count: Option<i64>,
     /// Usage details of each round.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail_item_list: Option<Vec<crate::v3::marketing::types::DetailItemList>>,
+    pub detail_item_list: Option<Vec<DetailItemList>>,
 }
+impl crate::runtime::FromJson for SequentialUsageDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SequentialUsageDetail {
+            total_count: crate::runtime::take_optional(&mut object, "total_count", at)?,
+            used_count: crate::runtime::take_optional(&mut object, "used_count", at)?,
+            detail_item_list: crate::runtime::take_optional(
+                &mut object,
+                "detail_item_list",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SequentialUsageDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+        crate::runtime::put_optional(&mut object, "used_count", &self.used_count);
+        crate::runtime::put_optional(
+            &mut object,
+            "detail_item_list",
+            &self.detail_item_list,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SequentialUsageDetail);
 impl crate::runtime::Schema for SequentialUsageDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -12520,7 +16324,7 @@ impl crate::runtime::Schema for SequentialUsageDetail {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::DetailItemList as crate::runtime::Schema>::FIELDS,
+            fields: <DetailItemList as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -12528,19 +16332,47 @@ impl crate::runtime::JsonResponse for SequentialUsageDetail {}
 /// Information about the multi-use mode of the coupon.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} response.sequential_usage_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.product_coupon.sequential_usage_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.product_coupon.sequential_usage_info`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} response.sequential_usage_info`, `POST /v3/marketing/partner/product-coupon/product-coupons json.sequential_usage_info`, `POST /v3/marketing/partner/product-coupon/product-coupons response.sequential_usage_info` and 6 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SequentialUsageInfo {
     /// How the discount changes across successive uses.
-    pub r#type: crate::v3::marketing::types::SequentialUsageInfoType,
+    pub r#type: SequentialUsageInfoType,
     /// Number of times the coupon can be used.
     pub count: i64,
     /// Number of days the multi-use discount stays valid.
     pub available_days: i64,
     /// Minimum number of days between two uses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_days: Option<i64>,
 }
+impl crate::runtime::FromJson for SequentialUsageInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SequentialUsageInfo {
+            r#type: crate::runtime::take(&mut object, "type", at)?,
+            count: crate::runtime::take(&mut object, "count", at)?,
+            available_days: crate::runtime::take(&mut object, "available_days", at)?,
+            interval_days: crate::runtime::take_optional(
+                &mut object,
+                "interval_days",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SequentialUsageInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "count", &self.count);
+        crate::runtime::put(&mut object, "available_days", &self.available_days);
+        crate::runtime::put_optional(&mut object, "interval_days", &self.interval_days);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SequentialUsageInfo);
 impl crate::runtime::Schema for SequentialUsageInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -12583,25 +16415,19 @@ impl SequentialUsageInfo {
 /// Builds a [`SequentialUsageInfo`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct SequentialUsageInfoBuilder {
-    r#type: Option<crate::v3::marketing::types::SequentialUsageInfoType>,
+    r#type: Option<SequentialUsageInfoType>,
     count: Option<i64>,
     available_days: Option<i64>,
     interval_days: Option<i64>,
 }
 impl SequentialUsageInfoBuilder {
     /// **Required.** How the discount changes across successive uses.
-    pub fn r#type(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::SequentialUsageInfoType>,
-    ) -> Self {
+    pub fn r#type(mut self, value: impl Into<SequentialUsageInfoType>) -> Self {
         self.r#type = Some(value.into());
         self
     }
     /// Sets or clears [`type`](Self::r#type) with a built value.
-    pub fn set_type(
-        mut self,
-        value: Option<crate::v3::marketing::types::SequentialUsageInfoType>,
-    ) -> Self {
+    pub fn set_type(mut self, value: Option<SequentialUsageInfoType>) -> Self {
         self.r#type = value;
         self
     }
@@ -12714,28 +16540,83 @@ crate::runtime::string_enum!(SequentialUsageInfoType);
 /// Usage rule of a coupon that is used several times in sequence.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.sequential_usage_rule`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.sequential_usage_rule`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.sequential_usage_rule`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.sequential_usage_rule`, `POST /v3/marketing/partner/product-coupon/product-coupons json.stock.sequential_usage_rule`, `POST /v3/marketing/partner/product-coupon/product-coupons response.stock.sequential_usage_rule` and 8 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SequentialUsageRule {
     /// Time periods during which the coupon can be redeemed.
-    pub coupon_available_period: crate::v3::marketing::types::SequentialUsageRuleCouponAvailablePeriod,
+    pub coupon_available_period: SequentialUsageRuleCouponAvailablePeriod,
     /// Usage rules of fixed-amount coupons, one per use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub normal_coupon_list: Option<Vec<crate::v3::marketing::types::NormalCouponList>>,
+    pub normal_coupon_list: Option<Vec<NormalCouponList>>,
     /// Usage rules of discount coupons, one per use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount_coupon_list: Option<
-        Vec<crate::v3::marketing::types::DiscountCouponList>,
-    >,
+    pub discount_coupon_list: Option<Vec<DiscountCouponList>>,
     /// Usage rules of exchange coupons, one per use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exchange_coupon_list: Option<
-        Vec<crate::v3::marketing::types::ExchangeCouponList>,
-    >,
+    pub exchange_coupon_list: Option<Vec<ExchangeCouponList>>,
     /// Whether the first use of a multi-use discount gets a special offer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub special_first: Option<bool>,
 }
+impl crate::runtime::FromJson for SequentialUsageRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SequentialUsageRule {
+            coupon_available_period: crate::runtime::take(
+                &mut object,
+                "coupon_available_period",
+                at,
+            )?,
+            normal_coupon_list: crate::runtime::take_optional(
+                &mut object,
+                "normal_coupon_list",
+                at,
+            )?,
+            discount_coupon_list: crate::runtime::take_optional(
+                &mut object,
+                "discount_coupon_list",
+                at,
+            )?,
+            exchange_coupon_list: crate::runtime::take_optional(
+                &mut object,
+                "exchange_coupon_list",
+                at,
+            )?,
+            special_first: crate::runtime::take_optional(
+                &mut object,
+                "special_first",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SequentialUsageRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "coupon_available_period",
+            &self.coupon_available_period,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "normal_coupon_list",
+            &self.normal_coupon_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_coupon_list",
+            &self.discount_coupon_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "exchange_coupon_list",
+            &self.exchange_coupon_list,
+        );
+        crate::runtime::put_optional(&mut object, "special_first", &self.special_first);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SequentialUsageRule);
 impl crate::runtime::Schema for SequentialUsageRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -12743,28 +16624,28 @@ impl crate::runtime::Schema for SequentialUsageRule {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::SequentialUsageRuleCouponAvailablePeriod as crate::runtime::Schema>::FIELDS,
+            fields: <SequentialUsageRuleCouponAvailablePeriod as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "normal_coupon_list",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::NormalCouponList as crate::runtime::Schema>::FIELDS,
+            fields: <NormalCouponList as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "discount_coupon_list",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::DiscountCouponList as crate::runtime::Schema>::FIELDS,
+            fields: <DiscountCouponList as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "exchange_coupon_list",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::ExchangeCouponList as crate::runtime::Schema>::FIELDS,
+            fields: <ExchangeCouponList as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "special_first",
@@ -12785,18 +16666,10 @@ impl SequentialUsageRule {
 /// Builds a [`SequentialUsageRule`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct SequentialUsageRuleBuilder {
-    coupon_available_period: Option<
-        crate::v3::marketing::types::SequentialUsageRuleCouponAvailablePeriodBuilder,
-    >,
-    normal_coupon_list: Option<
-        Vec<crate::v3::marketing::types::NormalCouponListBuilder>,
-    >,
-    discount_coupon_list: Option<
-        Vec<crate::v3::marketing::types::DiscountCouponListBuilder>,
-    >,
-    exchange_coupon_list: Option<
-        Vec<crate::v3::marketing::types::ExchangeCouponListBuilder>,
-    >,
+    coupon_available_period: Option<SequentialUsageRuleCouponAvailablePeriodBuilder>,
+    normal_coupon_list: Option<Vec<NormalCouponListBuilder>>,
+    discount_coupon_list: Option<Vec<DiscountCouponListBuilder>>,
+    exchange_coupon_list: Option<Vec<ExchangeCouponListBuilder>>,
     special_first: Option<bool>,
 }
 impl SequentialUsageRuleBuilder {
@@ -12805,9 +16678,7 @@ impl SequentialUsageRuleBuilder {
     /// Takes the builder or a built value.
     pub fn coupon_available_period(
         mut self,
-        value: impl Into<
-            crate::v3::marketing::types::SequentialUsageRuleCouponAvailablePeriodBuilder,
-        >,
+        value: impl Into<SequentialUsageRuleCouponAvailablePeriodBuilder>,
     ) -> Self {
         self.coupon_available_period = Some(value.into());
         self
@@ -12815,9 +16686,7 @@ impl SequentialUsageRuleBuilder {
     /// Sets or clears [`coupon_available_period`](Self::coupon_available_period) with a built value.
     pub fn set_coupon_available_period(
         mut self,
-        value: Option<
-            crate::v3::marketing::types::SequentialUsageRuleCouponAvailablePeriod,
-        >,
+        value: Option<SequentialUsageRuleCouponAvailablePeriod>,
     ) -> Self {
         self.coupon_available_period = value.map(Into::into);
         self
@@ -12827,7 +16696,7 @@ impl SequentialUsageRuleBuilder {
     /// Adds one item (its builder or a built value) to the list.
     pub fn normal_coupon_list(
         mut self,
-        item: impl Into<crate::v3::marketing::types::NormalCouponListBuilder>,
+        item: impl Into<NormalCouponListBuilder>,
     ) -> Self {
         self.normal_coupon_list.get_or_insert_with(Vec::new).push(item.into());
         self
@@ -12835,7 +16704,7 @@ impl SequentialUsageRuleBuilder {
     /// Sets or clears [`normal_coupon_list`](Self::normal_coupon_list) with a built value.
     pub fn set_normal_coupon_list(
         mut self,
-        value: Option<Vec<crate::v3::marketing::types::NormalCouponList>>,
+        value: Option<Vec<NormalCouponList>>,
     ) -> Self {
         self.normal_coupon_list = value
             .map(|items| items.into_iter().map(Into::into).collect());
@@ -12846,7 +16715,7 @@ impl SequentialUsageRuleBuilder {
     /// Adds one item (its builder or a built value) to the list.
     pub fn discount_coupon_list(
         mut self,
-        item: impl Into<crate::v3::marketing::types::DiscountCouponListBuilder>,
+        item: impl Into<DiscountCouponListBuilder>,
     ) -> Self {
         self.discount_coupon_list.get_or_insert_with(Vec::new).push(item.into());
         self
@@ -12854,7 +16723,7 @@ impl SequentialUsageRuleBuilder {
     /// Sets or clears [`discount_coupon_list`](Self::discount_coupon_list) with a built value.
     pub fn set_discount_coupon_list(
         mut self,
-        value: Option<Vec<crate::v3::marketing::types::DiscountCouponList>>,
+        value: Option<Vec<DiscountCouponList>>,
     ) -> Self {
         self.discount_coupon_list = value
             .map(|items| items.into_iter().map(Into::into).collect());
@@ -12865,7 +16734,7 @@ impl SequentialUsageRuleBuilder {
     /// Adds one item (its builder or a built value) to the list.
     pub fn exchange_coupon_list(
         mut self,
-        item: impl Into<crate::v3::marketing::types::ExchangeCouponListBuilder>,
+        item: impl Into<ExchangeCouponListBuilder>,
     ) -> Self {
         self.exchange_coupon_list.get_or_insert_with(Vec::new).push(item.into());
         self
@@ -12873,7 +16742,7 @@ impl SequentialUsageRuleBuilder {
     /// Sets or clears [`exchange_coupon_list`](Self::exchange_coupon_list) with a built value.
     pub fn set_exchange_coupon_list(
         mut self,
-        value: Option<Vec<crate::v3::marketing::types::ExchangeCouponList>>,
+        value: Option<Vec<ExchangeCouponList>>,
     ) -> Self {
         self.exchange_coupon_list = value
             .map(|items| items.into_iter().map(Into::into).collect());
@@ -12965,7 +16834,7 @@ impl From<SequentialUsageRule> for SequentialUsageRuleBuilder {
 /// Time periods during which the coupon can be redeemed.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.sequential_usage_rule.coupon_available_period`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.sequential_usage_rule.coupon_available_period`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.sequential_usage_rule.coupon_available_period`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.sequential_usage_rule.coupon_available_period`, `POST /v3/marketing/partner/product-coupon/product-coupons json.stock.sequential_usage_rule.coupon_available_period`, `POST /v3/marketing/partner/product-coupon/product-coupons response.stock.sequential_usage_rule.coupon_available_period` and 8 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SequentialUsageRuleCouponAvailablePeriod {
     /// Start of the availability period.
@@ -12973,19 +16842,75 @@ pub struct SequentialUsageRuleCouponAvailablePeriod {
     /// End of the availability period.
     pub available_end_time: String,
     /// Number of days after the user receives the coupon before it takes effect.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_days_after_receive: Option<i64>,
     /// Fixed weekly periods during which the coupon can be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weekly_available_period: Option<
-        crate::v3::marketing::types::WeeklyAvailablePeriod,
-    >,
+    pub weekly_available_period: Option<WeeklyAvailablePeriod>,
     /// Additional irregular time periods during which the coupon can be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub irregular_available_period_list: Option<
-        Vec<crate::v3::marketing::types::IrregularAvailablePeriodList>,
-    >,
+    pub irregular_available_period_list: Option<Vec<IrregularAvailablePeriodList>>,
 }
+impl crate::runtime::FromJson for SequentialUsageRuleCouponAvailablePeriod {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SequentialUsageRuleCouponAvailablePeriod {
+            available_begin_time: crate::runtime::take(
+                &mut object,
+                "available_begin_time",
+                at,
+            )?,
+            available_end_time: crate::runtime::take(
+                &mut object,
+                "available_end_time",
+                at,
+            )?,
+            wait_days_after_receive: crate::runtime::take_optional(
+                &mut object,
+                "wait_days_after_receive",
+                at,
+            )?,
+            weekly_available_period: crate::runtime::take_optional(
+                &mut object,
+                "weekly_available_period",
+                at,
+            )?,
+            irregular_available_period_list: crate::runtime::take_optional(
+                &mut object,
+                "irregular_available_period_list",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SequentialUsageRuleCouponAvailablePeriod {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "available_begin_time",
+            &self.available_begin_time,
+        );
+        crate::runtime::put(&mut object, "available_end_time", &self.available_end_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "wait_days_after_receive",
+            &self.wait_days_after_receive,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "weekly_available_period",
+            &self.weekly_available_period,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "irregular_available_period_list",
+            &self.irregular_available_period_list,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SequentialUsageRuleCouponAvailablePeriod);
 impl crate::runtime::Schema for SequentialUsageRuleCouponAvailablePeriod {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -13014,14 +16939,14 @@ impl crate::runtime::Schema for SequentialUsageRuleCouponAvailablePeriod {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::WeeklyAvailablePeriod as crate::runtime::Schema>::FIELDS,
+            fields: <WeeklyAvailablePeriod as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "irregular_available_period_list",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::IrregularAvailablePeriodList as crate::runtime::Schema>::FIELDS,
+            fields: <IrregularAvailablePeriodList as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -13038,12 +16963,8 @@ pub struct SequentialUsageRuleCouponAvailablePeriodBuilder {
     available_begin_time: Option<String>,
     available_end_time: Option<String>,
     wait_days_after_receive: Option<i64>,
-    weekly_available_period: Option<
-        crate::v3::marketing::types::WeeklyAvailablePeriodBuilder,
-    >,
-    irregular_available_period_list: Option<
-        Vec<crate::v3::marketing::types::IrregularAvailablePeriodListBuilder>,
-    >,
+    weekly_available_period: Option<WeeklyAvailablePeriodBuilder>,
+    irregular_available_period_list: Option<Vec<IrregularAvailablePeriodListBuilder>>,
 }
 impl SequentialUsageRuleCouponAvailablePeriodBuilder {
     /// **Required.** Start of the availability period.
@@ -13081,7 +17002,7 @@ impl SequentialUsageRuleCouponAvailablePeriodBuilder {
     /// Takes the builder or a built value.
     pub fn weekly_available_period(
         mut self,
-        value: impl Into<crate::v3::marketing::types::WeeklyAvailablePeriodBuilder>,
+        value: impl Into<WeeklyAvailablePeriodBuilder>,
     ) -> Self {
         self.weekly_available_period = Some(value.into());
         self
@@ -13089,7 +17010,7 @@ impl SequentialUsageRuleCouponAvailablePeriodBuilder {
     /// Sets or clears [`weekly_available_period`](Self::weekly_available_period) with a built value.
     pub fn set_weekly_available_period(
         mut self,
-        value: Option<crate::v3::marketing::types::WeeklyAvailablePeriod>,
+        value: Option<WeeklyAvailablePeriod>,
     ) -> Self {
         self.weekly_available_period = value.map(Into::into);
         self
@@ -13099,7 +17020,7 @@ impl SequentialUsageRuleCouponAvailablePeriodBuilder {
     /// Adds one item (its builder or a built value) to the list.
     pub fn irregular_available_period_list(
         mut self,
-        item: impl Into<crate::v3::marketing::types::IrregularAvailablePeriodListBuilder>,
+        item: impl Into<IrregularAvailablePeriodListBuilder>,
     ) -> Self {
         self.irregular_available_period_list
             .get_or_insert_with(Vec::new)
@@ -13109,7 +17030,7 @@ impl SequentialUsageRuleCouponAvailablePeriodBuilder {
     /// Sets or clears [`irregular_available_period_list`](Self::irregular_available_period_list) with a built value.
     pub fn set_irregular_available_period_list(
         mut self,
-        value: Option<Vec<crate::v3::marketing::types::IrregularAvailablePeriodList>>,
+        value: Option<Vec<IrregularAvailablePeriodList>>,
     ) -> Self {
         self.irregular_available_period_list = value
             .map(|items| items.into_iter().map(Into::into).collect());
@@ -13189,18 +17110,17 @@ for SequentialUsageRuleCouponAvailablePeriodBuilder {
 /// The response.
 ///
 /// Shared by `GET /v3/marketing/shopping-receipt/customentrances/{brand_id} response`, `PATCH /v3/marketing/shopping-receipt/customentrances/{brand_id} response`, `POST /v3/marketing/shopping-receipt/customentrances response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ShoppingReceiptCustomentrancesResponse {
     /// Kind of the custom entrance.
-    pub custom_entrance_type: crate::v3::marketing::types::CustomEntranceType,
+    pub custom_entrance_type: CustomEntranceType,
     /// Subtitle describing the activity or Mini Program.
     pub subtitle: String,
     /// URL of the goods thumbnail shown on the entrance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods_thumbnail_url: Option<String>,
     /// Whether the custom entrance is shown to users.
-    pub custom_entrance_state: crate::v3::marketing::types::CustomEntranceState,
+    pub custom_entrance_state: CustomEntranceState,
     /// Start time of the period.
     pub start_time: String,
     /// End time of the period.
@@ -13214,8 +17134,71 @@ pub struct ShoppingReceiptCustomentrancesResponse {
     /// The merchant's own request or application number for this operation, used to make it idempotent.
     pub out_request_no: String,
     /// Where the link jumps to.
-    pub jump_link: crate::v3::marketing::types::JumpLink,
+    pub jump_link: JumpLink,
 }
+impl crate::runtime::FromJson for ShoppingReceiptCustomentrancesResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ShoppingReceiptCustomentrancesResponse {
+            custom_entrance_type: crate::runtime::take(
+                &mut object,
+                "custom_entrance_type",
+                at,
+            )?,
+            subtitle: crate::runtime::take(&mut object, "subtitle", at)?,
+            goods_thumbnail_url: crate::runtime::take_optional(
+                &mut object,
+                "goods_thumbnail_url",
+                at,
+            )?,
+            custom_entrance_state: crate::runtime::take(
+                &mut object,
+                "custom_entrance_state",
+                at,
+            )?,
+            start_time: crate::runtime::take(&mut object, "start_time", at)?,
+            end_time: crate::runtime::take(&mut object, "end_time", at)?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            modify_time: crate::runtime::take(&mut object, "modify_time", at)?,
+            out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            jump_link: crate::runtime::take(&mut object, "jump_link", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ShoppingReceiptCustomentrancesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "custom_entrance_type",
+            &self.custom_entrance_type,
+        );
+        crate::runtime::put(&mut object, "subtitle", &self.subtitle);
+        crate::runtime::put_optional(
+            &mut object,
+            "goods_thumbnail_url",
+            &self.goods_thumbnail_url,
+        );
+        crate::runtime::put(
+            &mut object,
+            "custom_entrance_state",
+            &self.custom_entrance_state,
+        );
+        crate::runtime::put(&mut object, "start_time", &self.start_time);
+        crate::runtime::put(&mut object, "end_time", &self.end_time);
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "modify_time", &self.modify_time);
+        crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+        crate::runtime::put(&mut object, "jump_link", &self.jump_link);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ShoppingReceiptCustomentrancesResponse);
 impl crate::runtime::Schema for ShoppingReceiptCustomentrancesResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -13293,7 +17276,7 @@ impl crate::runtime::Schema for ShoppingReceiptCustomentrancesResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::JumpLink as crate::runtime::Schema>::FIELDS,
+            fields: <JumpLink as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -13301,25 +17284,71 @@ impl crate::runtime::JsonResponse for ShoppingReceiptCustomentrancesResponse {}
 /// Usage details of a single-use coupon.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.single_usage_detail`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.single_usage_detail`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons response.single_usage_detail`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate response.single_usage_detail`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return response.single_usage_detail`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use response.single_usage_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SingleUsageDetail {
     /// The merchant's own request number of the redemption.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_request_no: Option<String>,
     /// Time the coupon was redeemed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_time: Option<String>,
     /// WeChat Pay order associated with the coupon use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub associated_order_info: Option<crate::v3::marketing::types::AssociatedOrderInfo>,
+    pub associated_order_info: Option<AssociatedOrderInfo>,
     /// The merchant's own request number for returning the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_request_no: Option<String>,
     /// Time the coupon was returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_time: Option<String>,
 }
+impl crate::runtime::FromJson for SingleUsageDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SingleUsageDetail {
+            use_request_no: crate::runtime::take_optional(
+                &mut object,
+                "use_request_no",
+                at,
+            )?,
+            use_time: crate::runtime::take_optional(&mut object, "use_time", at)?,
+            associated_order_info: crate::runtime::take_optional(
+                &mut object,
+                "associated_order_info",
+                at,
+            )?,
+            return_request_no: crate::runtime::take_optional(
+                &mut object,
+                "return_request_no",
+                at,
+            )?,
+            return_time: crate::runtime::take_optional(&mut object, "return_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SingleUsageDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "use_request_no",
+            &self.use_request_no,
+        );
+        crate::runtime::put_optional(&mut object, "use_time", &self.use_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "associated_order_info",
+            &self.associated_order_info,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "return_request_no",
+            &self.return_request_no,
+        );
+        crate::runtime::put_optional(&mut object, "return_time", &self.return_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SingleUsageDetail);
 impl crate::runtime::Schema for SingleUsageDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -13341,7 +17370,7 @@ impl crate::runtime::Schema for SingleUsageDetail {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::AssociatedOrderInfo as crate::runtime::Schema>::FIELDS,
+            fields: <AssociatedOrderInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "return_request_no",
@@ -13363,16 +17392,47 @@ impl crate::runtime::JsonResponse for SingleUsageDetail {}
 /// Information about the single-use mode of the coupon.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} response.single_usage_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.product_coupon.single_usage_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.product_coupon.single_usage_info`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id} response.single_usage_info`, `POST /v3/marketing/partner/product-coupon/product-coupons json.single_usage_info`, `POST /v3/marketing/partner/product-coupon/product-coupons response.single_usage_info` and 8 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SingleUsageInfo {
     /// Usage rule of a fixed-amount (spend-and-save) coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub normal_coupon: Option<crate::v3::marketing::types::NormalCoupon>,
+    pub normal_coupon: Option<NormalCoupon>,
     /// Usage rule of a discount (percentage off) coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount_coupon: Option<crate::v3::marketing::types::DiscountCoupon>,
+    pub discount_coupon: Option<DiscountCoupon>,
 }
+impl crate::runtime::FromJson for SingleUsageInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SingleUsageInfo {
+            normal_coupon: crate::runtime::take_optional(
+                &mut object,
+                "normal_coupon",
+                at,
+            )?,
+            discount_coupon: crate::runtime::take_optional(
+                &mut object,
+                "discount_coupon",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SingleUsageInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "normal_coupon", &self.normal_coupon);
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_coupon",
+            &self.discount_coupon,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SingleUsageInfo);
 impl crate::runtime::Schema for SingleUsageInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -13380,14 +17440,14 @@ impl crate::runtime::Schema for SingleUsageInfo {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::NormalCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <NormalCoupon as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "discount_coupon",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::DiscountCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <DiscountCoupon as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -13401,43 +17461,31 @@ impl SingleUsageInfo {
 /// Builds a [`SingleUsageInfo`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct SingleUsageInfoBuilder {
-    normal_coupon: Option<crate::v3::marketing::types::NormalCouponBuilder>,
-    discount_coupon: Option<crate::v3::marketing::types::DiscountCouponBuilder>,
+    normal_coupon: Option<NormalCouponBuilder>,
+    discount_coupon: Option<DiscountCouponBuilder>,
 }
 impl SingleUsageInfoBuilder {
     /// Usage rule of a fixed-amount (spend-and-save) coupon.
     ///
     /// Takes the builder or a built value.
-    pub fn normal_coupon(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::NormalCouponBuilder>,
-    ) -> Self {
+    pub fn normal_coupon(mut self, value: impl Into<NormalCouponBuilder>) -> Self {
         self.normal_coupon = Some(value.into());
         self
     }
     /// Sets or clears [`normal_coupon`](Self::normal_coupon) with a built value.
-    pub fn set_normal_coupon(
-        mut self,
-        value: Option<crate::v3::marketing::types::NormalCoupon>,
-    ) -> Self {
+    pub fn set_normal_coupon(mut self, value: Option<NormalCoupon>) -> Self {
         self.normal_coupon = value.map(Into::into);
         self
     }
     /// Usage rule of a discount (percentage off) coupon.
     ///
     /// Takes the builder or a built value.
-    pub fn discount_coupon(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::DiscountCouponBuilder>,
-    ) -> Self {
+    pub fn discount_coupon(mut self, value: impl Into<DiscountCouponBuilder>) -> Self {
         self.discount_coupon = Some(value.into());
         self
     }
     /// Sets or clears [`discount_coupon`](Self::discount_coupon) with a built value.
-    pub fn set_discount_coupon(
-        mut self,
-        value: Option<crate::v3::marketing::types::DiscountCoupon>,
-    ) -> Self {
+    pub fn set_discount_coupon(mut self, value: Option<DiscountCoupon>) -> Self {
         self.discount_coupon = value.map(Into::into);
         self
     }
@@ -13485,21 +17533,71 @@ impl From<SingleUsageInfo> for SingleUsageInfoBuilder {
 /// Usage rule of a coupon that is used once.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.single_usage_rule`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.single_usage_rule`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.single_usage_rule`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.single_usage_rule`, `POST /v3/marketing/partner/product-coupon/product-coupons response.stock.single_usage_rule`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.single_usage_rule` and 6 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SingleUsageRule {
     /// Time periods during which the coupon can be redeemed.
-    pub coupon_available_period: crate::v3::marketing::types::CouponAvailablePeriod,
+    pub coupon_available_period: CouponAvailablePeriod,
     /// Usage rule of a fixed-amount (spend-and-save) coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub normal_coupon: Option<crate::v3::marketing::types::NormalCoupon>,
+    pub normal_coupon: Option<NormalCoupon>,
     /// Usage rule of a discount (percentage off) coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount_coupon: Option<crate::v3::marketing::types::DiscountCoupon>,
+    pub discount_coupon: Option<DiscountCoupon>,
     /// Usage rule of an exchange coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exchange_coupon: Option<crate::v3::marketing::types::ExchangeCoupon>,
+    pub exchange_coupon: Option<ExchangeCoupon>,
 }
+impl crate::runtime::FromJson for SingleUsageRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SingleUsageRule {
+            coupon_available_period: crate::runtime::take(
+                &mut object,
+                "coupon_available_period",
+                at,
+            )?,
+            normal_coupon: crate::runtime::take_optional(
+                &mut object,
+                "normal_coupon",
+                at,
+            )?,
+            discount_coupon: crate::runtime::take_optional(
+                &mut object,
+                "discount_coupon",
+                at,
+            )?,
+            exchange_coupon: crate::runtime::take_optional(
+                &mut object,
+                "exchange_coupon",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SingleUsageRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "coupon_available_period",
+            &self.coupon_available_period,
+        );
+        crate::runtime::put_optional(&mut object, "normal_coupon", &self.normal_coupon);
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_coupon",
+            &self.discount_coupon,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "exchange_coupon",
+            &self.exchange_coupon,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SingleUsageRule);
 impl crate::runtime::Schema for SingleUsageRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -13507,302 +17605,32 @@ impl crate::runtime::Schema for SingleUsageRule {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::CouponAvailablePeriod as crate::runtime::Schema>::FIELDS,
+            fields: <CouponAvailablePeriod as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "normal_coupon",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::NormalCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <NormalCoupon as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "discount_coupon",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::DiscountCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <DiscountCoupon as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "exchange_coupon",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::ExchangeCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <ExchangeCoupon as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse for SingleUsageRule {}
-/// Time periods during which the coupon can be redeemed.
-///
-/// Shared by `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.single_usage_rule.coupon_available_period`, `POST /v3/marketing/partner/product-coupon/product-coupons json.stock.single_usage_rule.coupon_available_period`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles json.stock_bundle.progressive_bundle_usage_rule.coupon_available_period`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks json.stock.single_usage_rule.coupon_available_period`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons response.stock.single_usage_rule.coupon_available_period`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct SingleUsageRuleCouponAvailablePeriod {
-    /// Start of the availability period.
-    pub available_begin_time: String,
-    /// End of the availability period.
-    pub available_end_time: String,
-    /// Number of days the coupon stays valid once effective.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub available_days: Option<i64>,
-    /// Number of days after the user receives the coupon before it takes effect.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wait_days_after_receive: Option<i64>,
-    /// Fixed weekly periods during which the coupon can be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weekly_available_period: Option<
-        crate::v3::marketing::types::WeeklyAvailablePeriod,
-    >,
-    /// Additional irregular time periods during which the coupon can be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub irregular_available_period_list: Option<
-        Vec<crate::v3::marketing::types::IrregularAvailablePeriodList>,
-    >,
-    /// Number of seconds the coupon stays valid after it is received.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub available_seconds: Option<i64>,
-}
-impl crate::runtime::Schema for SingleUsageRuleCouponAvailablePeriod {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "available_begin_time",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "available_end_time",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "available_days",
-            kind: crate::runtime::Kind::Integer,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "wait_days_after_receive",
-            kind: crate::runtime::Kind::Integer,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "weekly_available_period",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: false,
-            fields: <crate::v3::marketing::types::WeeklyAvailablePeriod as crate::runtime::Schema>::FIELDS,
-        },
-        crate::runtime::FieldSchema {
-            name: "irregular_available_period_list",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: true,
-            fields: <crate::v3::marketing::types::IrregularAvailablePeriodList as crate::runtime::Schema>::FIELDS,
-        },
-        crate::runtime::FieldSchema {
-            name: "available_seconds",
-            kind: crate::runtime::Kind::Integer,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for SingleUsageRuleCouponAvailablePeriod {}
-impl SingleUsageRuleCouponAvailablePeriod {
-    /// A builder; see its setters.
-    pub fn builder() -> SingleUsageRuleCouponAvailablePeriodBuilder {
-        SingleUsageRuleCouponAvailablePeriodBuilder::default()
-    }
-}
-/// Builds a [`SingleUsageRuleCouponAvailablePeriod`]: one setter per field; `build()` names every missing required field.
-#[derive(Clone, Debug, Default)]
-pub struct SingleUsageRuleCouponAvailablePeriodBuilder {
-    available_begin_time: Option<String>,
-    available_end_time: Option<String>,
-    available_days: Option<i64>,
-    wait_days_after_receive: Option<i64>,
-    weekly_available_period: Option<
-        crate::v3::marketing::types::WeeklyAvailablePeriodBuilder,
-    >,
-    irregular_available_period_list: Option<
-        Vec<crate::v3::marketing::types::IrregularAvailablePeriodListBuilder>,
-    >,
-    available_seconds: Option<i64>,
-}
-impl SingleUsageRuleCouponAvailablePeriodBuilder {
-    /// **Required.** Start of the availability period.
-    pub fn available_begin_time(mut self, value: impl Into<String>) -> Self {
-        self.available_begin_time = Some(value.into());
-        self
-    }
-    /// Sets or clears [`available_begin_time`](Self::available_begin_time) with a built value.
-    pub fn set_available_begin_time(mut self, value: Option<String>) -> Self {
-        self.available_begin_time = value;
-        self
-    }
-    /// **Required.** End of the availability period.
-    pub fn available_end_time(mut self, value: impl Into<String>) -> Self {
-        self.available_end_time = Some(value.into());
-        self
-    }
-    /// Sets or clears [`available_end_time`](Self::available_end_time) with a built value.
-    pub fn set_available_end_time(mut self, value: Option<String>) -> Self {
-        self.available_end_time = value;
-        self
-    }
-    /// Number of days the coupon stays valid once effective.
-    pub fn available_days(mut self, value: impl Into<i64>) -> Self {
-        self.available_days = Some(value.into());
-        self
-    }
-    /// Sets or clears [`available_days`](Self::available_days) with a built value.
-    pub fn set_available_days(mut self, value: Option<i64>) -> Self {
-        self.available_days = value;
-        self
-    }
-    /// Number of days after the user receives the coupon before it takes effect.
-    pub fn wait_days_after_receive(mut self, value: impl Into<i64>) -> Self {
-        self.wait_days_after_receive = Some(value.into());
-        self
-    }
-    /// Sets or clears [`wait_days_after_receive`](Self::wait_days_after_receive) with a built value.
-    pub fn set_wait_days_after_receive(mut self, value: Option<i64>) -> Self {
-        self.wait_days_after_receive = value;
-        self
-    }
-    /// Fixed weekly periods during which the coupon can be used.
-    ///
-    /// Takes the builder or a built value.
-    pub fn weekly_available_period(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::WeeklyAvailablePeriodBuilder>,
-    ) -> Self {
-        self.weekly_available_period = Some(value.into());
-        self
-    }
-    /// Sets or clears [`weekly_available_period`](Self::weekly_available_period) with a built value.
-    pub fn set_weekly_available_period(
-        mut self,
-        value: Option<crate::v3::marketing::types::WeeklyAvailablePeriod>,
-    ) -> Self {
-        self.weekly_available_period = value.map(Into::into);
-        self
-    }
-    /// Additional irregular time periods during which the coupon can be used.
-    ///
-    /// Adds one item (its builder or a built value) to the list.
-    pub fn irregular_available_period_list(
-        mut self,
-        item: impl Into<crate::v3::marketing::types::IrregularAvailablePeriodListBuilder>,
-    ) -> Self {
-        self.irregular_available_period_list
-            .get_or_insert_with(Vec::new)
-            .push(item.into());
-        self
-    }
-    /// Sets or clears [`irregular_available_period_list`](Self::irregular_available_period_list) with a built value.
-    pub fn set_irregular_available_period_list(
-        mut self,
-        value: Option<Vec<crate::v3::marketing::types::IrregularAvailablePeriodList>>,
-    ) -> Self {
-        self.irregular_available_period_list = value
-            .map(|items| items.into_iter().map(Into::into).collect());
-        self
-    }
-    /// Number of seconds the coupon stays valid after it is received.
-    pub fn available_seconds(mut self, value: impl Into<i64>) -> Self {
-        self.available_seconds = Some(value.into());
-        self
-    }
-    /// Sets or clears [`available_seconds`](Self::available_seconds) with a built value.
-    pub fn set_available_seconds(mut self, value: Option<i64>) -> Self {
-        self.available_seconds = value;
-        self
-    }
-    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
-    /// required field and every invalid value.
-    pub fn build(
-        self,
-    ) -> Result<SingleUsageRuleCouponAvailablePeriod, crate::runtime::BuildError> {
-        let mut problems = crate::runtime::Problems::default();
-        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
-        crate::runtime::finish(value, problems)
-    }
-}
-impl crate::runtime::Builder for SingleUsageRuleCouponAvailablePeriodBuilder {
-    type Output = SingleUsageRuleCouponAvailablePeriod;
-    fn build_at(
-        self,
-        at: &str,
-        problems: &mut crate::runtime::Problems,
-    ) -> Option<SingleUsageRuleCouponAvailablePeriod> {
-        let available_begin_time = crate::runtime::required(
-            self.available_begin_time,
-            at,
-            "available_begin_time",
-            problems,
-        );
-        let available_end_time = crate::runtime::required(
-            self.available_end_time,
-            at,
-            "available_end_time",
-            problems,
-        );
-        let weekly_available_period = crate::runtime::optional(
-            self.weekly_available_period,
-            at,
-            "weekly_available_period",
-            problems,
-        );
-        let irregular_available_period_list = match self.irregular_available_period_list
-        {
-            Some(value) => {
-                crate::runtime::list(
-                        value,
-                        at,
-                        "irregular_available_period_list",
-                        problems,
-                    )
-                    .map(Some)
-            }
-            None => Some(None),
-        };
-        Some(SingleUsageRuleCouponAvailablePeriod {
-            available_begin_time: available_begin_time?,
-            available_end_time: available_end_time?,
-            available_days: self.available_days,
-            wait_days_after_receive: self.wait_days_after_receive,
-            weekly_available_period: weekly_available_period?,
-            irregular_available_period_list: irregular_available_period_list?,
-            available_seconds: self.available_seconds,
-        })
-    }
-}
-impl From<SingleUsageRuleCouponAvailablePeriod>
-for SingleUsageRuleCouponAvailablePeriodBuilder {
-    fn from(value: SingleUsageRuleCouponAvailablePeriod) -> Self {
-        SingleUsageRuleCouponAvailablePeriodBuilder {
-            available_begin_time: Some(value.available_begin_time),
-            available_end_time: Some(value.available_end_time),
-            available_days: value.available_days,
-            wait_days_after_receive: value.wait_days_after_receive,
-            weekly_available_period: value.weekly_available_period.map(Into::into),
-            irregular_available_period_list: value
-                .irregular_available_period_list
-                .map(|items| items.into_iter().map(Into::into).collect()),
-            available_seconds: value.available_seconds,
-        }
-    }
-}
 /// State of the coupon batch.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks query.state`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.state`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.state`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.state`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.state`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} response.stock_list.state` and 14 more.
@@ -13896,7 +17724,7 @@ crate::runtime::string_enum!(Status);
 /// Information about the coupon batch.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm response.stock`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate response.stock`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return response.stock`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use response.stock`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Stock {
     /// ID of the product coupon.
@@ -13904,45 +17732,159 @@ pub struct Stock {
     /// ID of the coupon batch (stock).
     pub stock_id: String,
     /// Free-form remark.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// How the coupon codes are assigned.
-    pub coupon_code_mode: crate::v3::marketing::types::CouponCodeMode,
+    pub coupon_code_mode: CouponCodeMode,
     /// Numbers of coupon codes that the brand uploaded in advance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coupon_code_count_info: Option<crate::v3::marketing::types::CouponCodeCountInfo>,
+    pub coupon_code_count_info: Option<CouponCodeCountInfo>,
     /// Rules limiting how the coupons of the batch are sent.
-    pub stock_send_rule: crate::v3::marketing::types::StockSendRule,
+    pub stock_send_rule: StockSendRule,
     /// Usage rule of a coupon that is used once.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub single_usage_rule: Option<crate::v3::marketing::types::SingleUsageRule>,
+    pub single_usage_rule: Option<SingleUsageRule>,
     /// Usage rule of a coupon that is used several times in sequence.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequential_usage_rule: Option<crate::v3::marketing::types::SequentialUsageRule>,
+    pub sequential_usage_rule: Option<SequentialUsageRule>,
     /// Usage rules of the coupon as shown to the user.
-    pub usage_rule_display_info: crate::v3::marketing::types::UsageRuleDisplayInfo,
+    pub usage_rule_display_info: UsageRuleDisplayInfo,
     /// How the user's coupon is displayed.
-    pub coupon_display_info: crate::v3::marketing::types::CouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// Configuration of the event notifications for the coupon batch.
-    pub notify_config: crate::v3::marketing::types::NotifyConfig,
+    pub notify_config: NotifyConfig,
     /// Which stores the coupon can be used in.
-    pub store_scope: crate::v3::marketing::types::StoreScope,
+    pub store_scope: StoreScope,
     /// How many times the coupons of the batch have been sent.
-    pub sent_count_info: crate::v3::marketing::types::SentCountInfo,
+    pub sent_count_info: SentCountInfo,
     /// State of the coupon batch.
-    pub state: crate::v3::marketing::types::State,
+    pub state: State,
     /// The merchant's own request number for deactivating the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_request_no: Option<String>,
     /// Time the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_time: Option<String>,
     /// Why the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_reason: Option<String>,
     /// ID of the brand in WeChat Pay.
     pub brand_id: String,
 }
+impl crate::runtime::FromJson for Stock {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Stock {
+            product_coupon_id: crate::runtime::take(
+                &mut object,
+                "product_coupon_id",
+                at,
+            )?,
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+            remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+            coupon_code_mode: crate::runtime::take(&mut object, "coupon_code_mode", at)?,
+            coupon_code_count_info: crate::runtime::take_optional(
+                &mut object,
+                "coupon_code_count_info",
+                at,
+            )?,
+            stock_send_rule: crate::runtime::take(&mut object, "stock_send_rule", at)?,
+            single_usage_rule: crate::runtime::take_optional(
+                &mut object,
+                "single_usage_rule",
+                at,
+            )?,
+            sequential_usage_rule: crate::runtime::take_optional(
+                &mut object,
+                "sequential_usage_rule",
+                at,
+            )?,
+            usage_rule_display_info: crate::runtime::take(
+                &mut object,
+                "usage_rule_display_info",
+                at,
+            )?,
+            coupon_display_info: crate::runtime::take(
+                &mut object,
+                "coupon_display_info",
+                at,
+            )?,
+            notify_config: crate::runtime::take(&mut object, "notify_config", at)?,
+            store_scope: crate::runtime::take(&mut object, "store_scope", at)?,
+            sent_count_info: crate::runtime::take(&mut object, "sent_count_info", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            deactivate_request_no: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_request_no",
+                at,
+            )?,
+            deactivate_time: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_time",
+                at,
+            )?,
+            deactivate_reason: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_reason",
+                at,
+            )?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Stock {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "product_coupon_id", &self.product_coupon_id);
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put_optional(&mut object, "remark", &self.remark);
+        crate::runtime::put(&mut object, "coupon_code_mode", &self.coupon_code_mode);
+        crate::runtime::put_optional(
+            &mut object,
+            "coupon_code_count_info",
+            &self.coupon_code_count_info,
+        );
+        crate::runtime::put(&mut object, "stock_send_rule", &self.stock_send_rule);
+        crate::runtime::put_optional(
+            &mut object,
+            "single_usage_rule",
+            &self.single_usage_rule,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "sequential_usage_rule",
+            &self.sequential_usage_rule,
+        );
+        crate::runtime::put(
+            &mut object,
+            "usage_rule_display_info",
+            &self.usage_rule_display_info,
+        );
+        crate::runtime::put(
+            &mut object,
+            "coupon_display_info",
+            &self.coupon_display_info,
+        );
+        crate::runtime::put(&mut object, "notify_config", &self.notify_config);
+        crate::runtime::put(&mut object, "store_scope", &self.store_scope);
+        crate::runtime::put(&mut object, "sent_count_info", &self.sent_count_info);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_request_no",
+            &self.deactivate_request_no,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_time",
+            &self.deactivate_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_reason",
+            &self.deactivate_reason,
+        );
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Stock);
 impl crate::runtime::Schema for Stock {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -13978,49 +17920,49 @@ impl crate::runtime::Schema for Stock {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::CouponCodeCountInfo as crate::runtime::Schema>::FIELDS,
+            fields: <CouponCodeCountInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "stock_send_rule",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::StockSendRule as crate::runtime::Schema>::FIELDS,
+            fields: <StockSendRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "single_usage_rule",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::SingleUsageRule as crate::runtime::Schema>::FIELDS,
+            fields: <SingleUsageRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "sequential_usage_rule",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::SequentialUsageRule as crate::runtime::Schema>::FIELDS,
+            fields: <SequentialUsageRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "usage_rule_display_info",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::UsageRuleDisplayInfo as crate::runtime::Schema>::FIELDS,
+            fields: <UsageRuleDisplayInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "coupon_display_info",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::CouponDisplayInfo as crate::runtime::Schema>::FIELDS,
+            fields: <CouponDisplayInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "notify_config",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::NotifyConfig as crate::runtime::Schema>::FIELDS,
+            fields: <NotifyConfig as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "store_scope",
@@ -14034,7 +17976,7 @@ impl crate::runtime::Schema for Stock {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::SentCountInfo as crate::runtime::Schema>::FIELDS,
+            fields: <SentCountInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "state",
@@ -14112,7 +18054,7 @@ crate::runtime::string_enum!(StockBundleCouponCodeMode);
 /// Information about the coupon batch bundle.
 ///
 /// Shared by `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} response.stock_list.stock_bundle_info`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles response.stock_list.stock_bundle_info`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget response.stock_list.stock_bundle_info`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles response.user_product_coupon_list.stock.stock_bundle_info`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate response.user_product_coupon_list.stock.stock_bundle_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StockBundleInfo {
     /// ID of the coupon batch bundle.
@@ -14120,6 +18062,31 @@ pub struct StockBundleInfo {
     /// Position of the batch within the bundle.
     pub stock_bundle_index: i64,
 }
+impl crate::runtime::FromJson for StockBundleInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StockBundleInfo {
+            stock_bundle_id: crate::runtime::take(&mut object, "stock_bundle_id", at)?,
+            stock_bundle_index: crate::runtime::take(
+                &mut object,
+                "stock_bundle_index",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for StockBundleInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "stock_bundle_id", &self.stock_bundle_id);
+        crate::runtime::put(&mut object, "stock_bundle_index", &self.stock_bundle_index);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(StockBundleInfo);
 impl crate::runtime::Schema for StockBundleInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -14142,17 +18109,51 @@ impl crate::runtime::JsonResponse for StockBundleInfo {}
 /// Rules limiting how the coupons of the batch are sent.
 ///
 /// Shared by `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} response.stock_list.stock_send_rule`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles json.stock_bundle.stock_send_rule`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles response.stock_list.stock_send_rule`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget response.stock_list.stock_send_rule`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles response.user_product_coupon_list.stock.stock_send_rule`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate response.user_product_coupon_list.stock.stock_send_rule`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StockBundleStockSendRule {
     /// Maximum total number of times the coupons can be sent.
     pub max_count: i64,
     /// Maximum number of times the coupons can be sent per day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_count_per_day: Option<i64>,
     /// Maximum number of coupons one user can receive.
     pub max_count_per_user: i64,
 }
+impl crate::runtime::FromJson for StockBundleStockSendRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StockBundleStockSendRule {
+            max_count: crate::runtime::take(&mut object, "max_count", at)?,
+            max_count_per_day: crate::runtime::take_optional(
+                &mut object,
+                "max_count_per_day",
+                at,
+            )?,
+            max_count_per_user: crate::runtime::take(
+                &mut object,
+                "max_count_per_user",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for StockBundleStockSendRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "max_count", &self.max_count);
+        crate::runtime::put_optional(
+            &mut object,
+            "max_count_per_day",
+            &self.max_count_per_day,
+        );
+        crate::runtime::put(&mut object, "max_count_per_user", &self.max_count_per_user);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(StockBundleStockSendRule);
 impl crate::runtime::Schema for StockBundleStockSendRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -14269,7 +18270,7 @@ impl From<StockBundleStockSendRule> for StockBundleStockSendRuleBuilder {
 /// Coupon batches.
 ///
 /// Shared by `GET /v3/marketing/membercard-activity/activities response.data.stock_list`, `GET /v3/marketing/membercard-activity/activities/{activity_id} response.stock_list`, `POST /v3/marketing/membercard-activity/activities json.stock_list`, `POST /v3/marketing/membercard-activity/activities response.stock_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StockList {
     /// Merchant ID of the merchant that created the coupon batch.
@@ -14277,6 +18278,35 @@ pub struct StockList {
     /// ID of the coupon batch (stock).
     pub stock_id: String,
 }
+impl crate::runtime::FromJson for StockList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StockList {
+            stock_creator_mchid: crate::runtime::take(
+                &mut object,
+                "stock_creator_mchid",
+                at,
+            )?,
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for StockList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "stock_creator_mchid",
+            &self.stock_creator_mchid,
+        );
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(StockList);
 impl crate::runtime::Schema for StockList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -14368,18 +18398,55 @@ impl From<StockList> for StockListBuilder {
 /// Rules limiting how the coupons of the batch are sent.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.stock_send_rule`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.stock_send_rule`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.stock_send_rule`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.stock_send_rule`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.stock_send_rule`, `POST /v3/marketing/partner/product-coupon/product-coupons json.stock.stock_send_rule` and 10 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StockSendRule {
     /// Maximum total number of times the coupons can be sent.
     pub max_count: i64,
     /// Maximum number of times the coupons can be sent per day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_count_per_day: Option<i64>,
     /// Maximum number of coupons one user can receive.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_count_per_user: Option<i64>,
 }
+impl crate::runtime::FromJson for StockSendRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StockSendRule {
+            max_count: crate::runtime::take(&mut object, "max_count", at)?,
+            max_count_per_day: crate::runtime::take_optional(
+                &mut object,
+                "max_count_per_day",
+                at,
+            )?,
+            max_count_per_user: crate::runtime::take_optional(
+                &mut object,
+                "max_count_per_user",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for StockSendRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "max_count", &self.max_count);
+        crate::runtime::put_optional(
+            &mut object,
+            "max_count_per_day",
+            &self.max_count_per_day,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "max_count_per_user",
+            &self.max_count_per_user,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(StockSendRule);
 impl crate::runtime::Schema for StockSendRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -14487,89 +18554,74 @@ impl From<StockSendRule> for StockSendRuleBuilder {
         }
     }
 }
-/// Usage rule of a coupon that is used several times in sequence.
-///
-/// Shared by `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.sequential_usage_rule`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons response.stock.sequential_usage_rule`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct StockSequentialUsageRule {
-    /// Time periods during which the coupon can be redeemed.
-    pub coupon_available_period: crate::v3::marketing::types::PartnerProductCouponUsersCouponsCouponAvailablePeriod,
-    /// Usage rules of fixed-amount coupons, one per use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub normal_coupon_list: Option<Vec<crate::v3::marketing::types::NormalCouponList>>,
-    /// Usage rules of discount coupons, one per use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount_coupon_list: Option<
-        Vec<crate::v3::marketing::types::DiscountCouponList>,
-    >,
-    /// Usage rules of exchange coupons, one per use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exchange_coupon_list: Option<
-        Vec<crate::v3::marketing::types::ExchangeCouponList>,
-    >,
-    /// Whether the first use of a multi-use discount gets a special offer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub special_first: Option<bool>,
-}
-impl crate::runtime::Schema for StockSequentialUsageRule {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "coupon_available_period",
-            kind: crate::runtime::Kind::Object,
-            required: true,
-            array: false,
-            fields: <crate::v3::marketing::types::PartnerProductCouponUsersCouponsCouponAvailablePeriod as crate::runtime::Schema>::FIELDS,
-        },
-        crate::runtime::FieldSchema {
-            name: "normal_coupon_list",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: true,
-            fields: <crate::v3::marketing::types::NormalCouponList as crate::runtime::Schema>::FIELDS,
-        },
-        crate::runtime::FieldSchema {
-            name: "discount_coupon_list",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: true,
-            fields: <crate::v3::marketing::types::DiscountCouponList as crate::runtime::Schema>::FIELDS,
-        },
-        crate::runtime::FieldSchema {
-            name: "exchange_coupon_list",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: true,
-            fields: <crate::v3::marketing::types::ExchangeCouponList as crate::runtime::Schema>::FIELDS,
-        },
-        crate::runtime::FieldSchema {
-            name: "special_first",
-            kind: crate::runtime::Kind::Boolean,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for StockSequentialUsageRule {}
 /// Usage rule of a coupon that is used once.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.single_usage_rule`, `POST /v3/marketing/partner/product-coupon/product-coupons json.stock.single_usage_rule`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks json.stock.single_usage_rule`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons response.stock.single_usage_rule`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StockSingleUsageRule {
     /// Time periods during which the coupon can be redeemed.
-    pub coupon_available_period: crate::v3::marketing::types::SingleUsageRuleCouponAvailablePeriod,
+    pub coupon_available_period: StockSingleUsageRuleCouponAvailablePeriod,
     /// Usage rule of a fixed-amount (spend-and-save) coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub normal_coupon: Option<crate::v3::marketing::types::NormalCoupon>,
+    pub normal_coupon: Option<NormalCoupon>,
     /// Usage rule of a discount (percentage off) coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount_coupon: Option<crate::v3::marketing::types::DiscountCoupon>,
+    pub discount_coupon: Option<DiscountCoupon>,
     /// Usage rule of an exchange coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exchange_coupon: Option<crate::v3::marketing::types::ExchangeCoupon>,
+    pub exchange_coupon: Option<ExchangeCoupon>,
 }
+impl crate::runtime::FromJson for StockSingleUsageRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StockSingleUsageRule {
+            coupon_available_period: crate::runtime::take(
+                &mut object,
+                "coupon_available_period",
+                at,
+            )?,
+            normal_coupon: crate::runtime::take_optional(
+                &mut object,
+                "normal_coupon",
+                at,
+            )?,
+            discount_coupon: crate::runtime::take_optional(
+                &mut object,
+                "discount_coupon",
+                at,
+            )?,
+            exchange_coupon: crate::runtime::take_optional(
+                &mut object,
+                "exchange_coupon",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for StockSingleUsageRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "coupon_available_period",
+            &self.coupon_available_period,
+        );
+        crate::runtime::put_optional(&mut object, "normal_coupon", &self.normal_coupon);
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_coupon",
+            &self.discount_coupon,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "exchange_coupon",
+            &self.exchange_coupon,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(StockSingleUsageRule);
 impl crate::runtime::Schema for StockSingleUsageRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -14577,28 +18629,28 @@ impl crate::runtime::Schema for StockSingleUsageRule {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::SingleUsageRuleCouponAvailablePeriod as crate::runtime::Schema>::FIELDS,
+            fields: <StockSingleUsageRuleCouponAvailablePeriod as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "normal_coupon",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::NormalCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <NormalCoupon as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "discount_coupon",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::DiscountCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <DiscountCoupon as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "exchange_coupon",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::ExchangeCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <ExchangeCoupon as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -14612,12 +18664,10 @@ impl StockSingleUsageRule {
 /// Builds a [`StockSingleUsageRule`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct StockSingleUsageRuleBuilder {
-    coupon_available_period: Option<
-        crate::v3::marketing::types::SingleUsageRuleCouponAvailablePeriodBuilder,
-    >,
-    normal_coupon: Option<crate::v3::marketing::types::NormalCouponBuilder>,
-    discount_coupon: Option<crate::v3::marketing::types::DiscountCouponBuilder>,
-    exchange_coupon: Option<crate::v3::marketing::types::ExchangeCouponBuilder>,
+    coupon_available_period: Option<StockSingleUsageRuleCouponAvailablePeriodBuilder>,
+    normal_coupon: Option<NormalCouponBuilder>,
+    discount_coupon: Option<DiscountCouponBuilder>,
+    exchange_coupon: Option<ExchangeCouponBuilder>,
 }
 impl StockSingleUsageRuleBuilder {
     /// **Required.** Time periods during which the coupon can be redeemed.
@@ -14625,9 +18675,7 @@ impl StockSingleUsageRuleBuilder {
     /// Takes the builder or a built value.
     pub fn coupon_available_period(
         mut self,
-        value: impl Into<
-            crate::v3::marketing::types::SingleUsageRuleCouponAvailablePeriodBuilder,
-        >,
+        value: impl Into<StockSingleUsageRuleCouponAvailablePeriodBuilder>,
     ) -> Self {
         self.coupon_available_period = Some(value.into());
         self
@@ -14635,7 +18683,7 @@ impl StockSingleUsageRuleBuilder {
     /// Sets or clears [`coupon_available_period`](Self::coupon_available_period) with a built value.
     pub fn set_coupon_available_period(
         mut self,
-        value: Option<crate::v3::marketing::types::SingleUsageRuleCouponAvailablePeriod>,
+        value: Option<StockSingleUsageRuleCouponAvailablePeriod>,
     ) -> Self {
         self.coupon_available_period = value.map(Into::into);
         self
@@ -14643,54 +18691,36 @@ impl StockSingleUsageRuleBuilder {
     /// Usage rule of a fixed-amount (spend-and-save) coupon.
     ///
     /// Takes the builder or a built value.
-    pub fn normal_coupon(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::NormalCouponBuilder>,
-    ) -> Self {
+    pub fn normal_coupon(mut self, value: impl Into<NormalCouponBuilder>) -> Self {
         self.normal_coupon = Some(value.into());
         self
     }
     /// Sets or clears [`normal_coupon`](Self::normal_coupon) with a built value.
-    pub fn set_normal_coupon(
-        mut self,
-        value: Option<crate::v3::marketing::types::NormalCoupon>,
-    ) -> Self {
+    pub fn set_normal_coupon(mut self, value: Option<NormalCoupon>) -> Self {
         self.normal_coupon = value.map(Into::into);
         self
     }
     /// Usage rule of a discount (percentage off) coupon.
     ///
     /// Takes the builder or a built value.
-    pub fn discount_coupon(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::DiscountCouponBuilder>,
-    ) -> Self {
+    pub fn discount_coupon(mut self, value: impl Into<DiscountCouponBuilder>) -> Self {
         self.discount_coupon = Some(value.into());
         self
     }
     /// Sets or clears [`discount_coupon`](Self::discount_coupon) with a built value.
-    pub fn set_discount_coupon(
-        mut self,
-        value: Option<crate::v3::marketing::types::DiscountCoupon>,
-    ) -> Self {
+    pub fn set_discount_coupon(mut self, value: Option<DiscountCoupon>) -> Self {
         self.discount_coupon = value.map(Into::into);
         self
     }
     /// Usage rule of an exchange coupon.
     ///
     /// Takes the builder or a built value.
-    pub fn exchange_coupon(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::ExchangeCouponBuilder>,
-    ) -> Self {
+    pub fn exchange_coupon(mut self, value: impl Into<ExchangeCouponBuilder>) -> Self {
         self.exchange_coupon = Some(value.into());
         self
     }
     /// Sets or clears [`exchange_coupon`](Self::exchange_coupon) with a built value.
-    pub fn set_exchange_coupon(
-        mut self,
-        value: Option<crate::v3::marketing::types::ExchangeCoupon>,
-    ) -> Self {
+    pub fn set_exchange_coupon(mut self, value: Option<ExchangeCoupon>) -> Self {
         self.exchange_coupon = value.map(Into::into);
         self
     }
@@ -14757,6 +18787,346 @@ impl From<StockSingleUsageRule> for StockSingleUsageRuleBuilder {
         }
     }
 }
+/// Time periods during which the coupon can be redeemed.
+///
+/// Shared by `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.single_usage_rule.coupon_available_period`, `POST /v3/marketing/partner/product-coupon/product-coupons json.stock.single_usage_rule.coupon_available_period`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles json.stock_bundle.progressive_bundle_usage_rule.coupon_available_period`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks json.stock.single_usage_rule.coupon_available_period`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons response.stock.single_usage_rule.coupon_available_period`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct StockSingleUsageRuleCouponAvailablePeriod {
+    /// Start of the availability period.
+    pub available_begin_time: String,
+    /// End of the availability period.
+    pub available_end_time: String,
+    /// Number of days the coupon stays valid once effective.
+    pub available_days: Option<i64>,
+    /// Number of days after the user receives the coupon before it takes effect.
+    pub wait_days_after_receive: Option<i64>,
+    /// Fixed weekly periods during which the coupon can be used.
+    pub weekly_available_period: Option<WeeklyAvailablePeriod>,
+    /// Additional irregular time periods during which the coupon can be used.
+    pub irregular_available_period_list: Option<Vec<IrregularAvailablePeriodList>>,
+    /// Number of seconds the coupon stays valid after it is received.
+    pub available_seconds: Option<i64>,
+}
+impl crate::runtime::FromJson for StockSingleUsageRuleCouponAvailablePeriod {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StockSingleUsageRuleCouponAvailablePeriod {
+            available_begin_time: crate::runtime::take(
+                &mut object,
+                "available_begin_time",
+                at,
+            )?,
+            available_end_time: crate::runtime::take(
+                &mut object,
+                "available_end_time",
+                at,
+            )?,
+            available_days: crate::runtime::take_optional(
+                &mut object,
+                "available_days",
+                at,
+            )?,
+            wait_days_after_receive: crate::runtime::take_optional(
+                &mut object,
+                "wait_days_after_receive",
+                at,
+            )?,
+            weekly_available_period: crate::runtime::take_optional(
+                &mut object,
+                "weekly_available_period",
+                at,
+            )?,
+            irregular_available_period_list: crate::runtime::take_optional(
+                &mut object,
+                "irregular_available_period_list",
+                at,
+            )?,
+            available_seconds: crate::runtime::take_optional(
+                &mut object,
+                "available_seconds",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for StockSingleUsageRuleCouponAvailablePeriod {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "available_begin_time",
+            &self.available_begin_time,
+        );
+        crate::runtime::put(&mut object, "available_end_time", &self.available_end_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "available_days",
+            &self.available_days,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "wait_days_after_receive",
+            &self.wait_days_after_receive,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "weekly_available_period",
+            &self.weekly_available_period,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "irregular_available_period_list",
+            &self.irregular_available_period_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "available_seconds",
+            &self.available_seconds,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(StockSingleUsageRuleCouponAvailablePeriod);
+impl crate::runtime::Schema for StockSingleUsageRuleCouponAvailablePeriod {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "available_begin_time",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "available_end_time",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "available_days",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "wait_days_after_receive",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "weekly_available_period",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: false,
+            fields: <WeeklyAvailablePeriod as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "irregular_available_period_list",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: true,
+            fields: <IrregularAvailablePeriodList as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "available_seconds",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+impl crate::runtime::JsonResponse for StockSingleUsageRuleCouponAvailablePeriod {}
+impl StockSingleUsageRuleCouponAvailablePeriod {
+    /// A builder; see its setters.
+    pub fn builder() -> StockSingleUsageRuleCouponAvailablePeriodBuilder {
+        StockSingleUsageRuleCouponAvailablePeriodBuilder::default()
+    }
+}
+/// Builds a [`StockSingleUsageRuleCouponAvailablePeriod`]: one setter per field; `build()` names every missing required field.
+#[derive(Clone, Debug, Default)]
+pub struct StockSingleUsageRuleCouponAvailablePeriodBuilder {
+    available_begin_time: Option<String>,
+    available_end_time: Option<String>,
+    available_days: Option<i64>,
+    wait_days_after_receive: Option<i64>,
+    weekly_available_period: Option<WeeklyAvailablePeriodBuilder>,
+    irregular_available_period_list: Option<Vec<IrregularAvailablePeriodListBuilder>>,
+    available_seconds: Option<i64>,
+}
+impl StockSingleUsageRuleCouponAvailablePeriodBuilder {
+    /// **Required.** Start of the availability period.
+    pub fn available_begin_time(mut self, value: impl Into<String>) -> Self {
+        self.available_begin_time = Some(value.into());
+        self
+    }
+    /// Sets or clears [`available_begin_time`](Self::available_begin_time) with a built value.
+    pub fn set_available_begin_time(mut self, value: Option<String>) -> Self {
+        self.available_begin_time = value;
+        self
+    }
+    /// **Required.** End of the availability period.
+    pub fn available_end_time(mut self, value: impl Into<String>) -> Self {
+        self.available_end_time = Some(value.into());
+        self
+    }
+    /// Sets or clears [`available_end_time`](Self::available_end_time) with a built value.
+    pub fn set_available_end_time(mut self, value: Option<String>) -> Self {
+        self.available_end_time = value;
+        self
+    }
+    /// Number of days the coupon stays valid once effective.
+    pub fn available_days(mut self, value: impl Into<i64>) -> Self {
+        self.available_days = Some(value.into());
+        self
+    }
+    /// Sets or clears [`available_days`](Self::available_days) with a built value.
+    pub fn set_available_days(mut self, value: Option<i64>) -> Self {
+        self.available_days = value;
+        self
+    }
+    /// Number of days after the user receives the coupon before it takes effect.
+    pub fn wait_days_after_receive(mut self, value: impl Into<i64>) -> Self {
+        self.wait_days_after_receive = Some(value.into());
+        self
+    }
+    /// Sets or clears [`wait_days_after_receive`](Self::wait_days_after_receive) with a built value.
+    pub fn set_wait_days_after_receive(mut self, value: Option<i64>) -> Self {
+        self.wait_days_after_receive = value;
+        self
+    }
+    /// Fixed weekly periods during which the coupon can be used.
+    ///
+    /// Takes the builder or a built value.
+    pub fn weekly_available_period(
+        mut self,
+        value: impl Into<WeeklyAvailablePeriodBuilder>,
+    ) -> Self {
+        self.weekly_available_period = Some(value.into());
+        self
+    }
+    /// Sets or clears [`weekly_available_period`](Self::weekly_available_period) with a built value.
+    pub fn set_weekly_available_period(
+        mut self,
+        value: Option<WeeklyAvailablePeriod>,
+    ) -> Self {
+        self.weekly_available_period = value.map(Into::into);
+        self
+    }
+    /// Additional irregular time periods during which the coupon can be used.
+    ///
+    /// Adds one item (its builder or a built value) to the list.
+    pub fn irregular_available_period_list(
+        mut self,
+        item: impl Into<IrregularAvailablePeriodListBuilder>,
+    ) -> Self {
+        self.irregular_available_period_list
+            .get_or_insert_with(Vec::new)
+            .push(item.into());
+        self
+    }
+    /// Sets or clears [`irregular_available_period_list`](Self::irregular_available_period_list) with a built value.
+    pub fn set_irregular_available_period_list(
+        mut self,
+        value: Option<Vec<IrregularAvailablePeriodList>>,
+    ) -> Self {
+        self.irregular_available_period_list = value
+            .map(|items| items.into_iter().map(Into::into).collect());
+        self
+    }
+    /// Number of seconds the coupon stays valid after it is received.
+    pub fn available_seconds(mut self, value: impl Into<i64>) -> Self {
+        self.available_seconds = Some(value.into());
+        self
+    }
+    /// Sets or clears [`available_seconds`](Self::available_seconds) with a built value.
+    pub fn set_available_seconds(mut self, value: Option<i64>) -> Self {
+        self.available_seconds = value;
+        self
+    }
+    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+    /// required field and every invalid value.
+    pub fn build(
+        self,
+    ) -> Result<StockSingleUsageRuleCouponAvailablePeriod, crate::runtime::BuildError> {
+        let mut problems = crate::runtime::Problems::default();
+        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+        crate::runtime::finish(value, problems)
+    }
+}
+impl crate::runtime::Builder for StockSingleUsageRuleCouponAvailablePeriodBuilder {
+    type Output = StockSingleUsageRuleCouponAvailablePeriod;
+    fn build_at(
+        self,
+        at: &str,
+        problems: &mut crate::runtime::Problems,
+    ) -> Option<StockSingleUsageRuleCouponAvailablePeriod> {
+        let available_begin_time = crate::runtime::required(
+            self.available_begin_time,
+            at,
+            "available_begin_time",
+            problems,
+        );
+        let available_end_time = crate::runtime::required(
+            self.available_end_time,
+            at,
+            "available_end_time",
+            problems,
+        );
+        let weekly_available_period = crate::runtime::optional(
+            self.weekly_available_period,
+            at,
+            "weekly_available_period",
+            problems,
+        );
+        let irregular_available_period_list = match self.irregular_available_period_list
+        {
+            Some(value) => {
+                crate::runtime::list(
+                        value,
+                        at,
+                        "irregular_available_period_list",
+                        problems,
+                    )
+                    .map(Some)
+            }
+            None => Some(None),
+        };
+        Some(StockSingleUsageRuleCouponAvailablePeriod {
+            available_begin_time: available_begin_time?,
+            available_end_time: available_end_time?,
+            available_days: self.available_days,
+            wait_days_after_receive: self.wait_days_after_receive,
+            weekly_available_period: weekly_available_period?,
+            irregular_available_period_list: irregular_available_period_list?,
+            available_seconds: self.available_seconds,
+        })
+    }
+}
+impl From<StockSingleUsageRuleCouponAvailablePeriod>
+for StockSingleUsageRuleCouponAvailablePeriodBuilder {
+    fn from(value: StockSingleUsageRuleCouponAvailablePeriod) -> Self {
+        StockSingleUsageRuleCouponAvailablePeriodBuilder {
+            available_begin_time: Some(value.available_begin_time),
+            available_end_time: Some(value.available_end_time),
+            available_days: value.available_days,
+            wait_days_after_receive: value.wait_days_after_receive,
+            weekly_available_period: value.weekly_available_period.map(Into::into),
+            irregular_available_period_list: value
+                .irregular_available_period_list
+                .map(|items| items.into_iter().map(Into::into).collect()),
+            available_seconds: value.available_seconds,
+        }
+    }
+}
 /// Type of the coupon batch.
 ///
 /// Shared by `GET /v3/marketing/busifavor/stocks/{stock_id} response.stock_type`, `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code} response.coupon_information.stock_type`, `GET /v3/marketing/busifavor/users/{openid}/coupons response.data.stock_type`, `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid} response.stock_type`, `POST /v3/marketing/busifavor/stocks json.stock_type`.
@@ -14797,7 +19167,7 @@ crate::runtime::string_enum!(StockType);
 /// Rules for sending the coupons of the batch.
 ///
 /// Shared by `GET /v3/marketing/favor/stocks response.data.stock_use_rule`, `GET /v3/marketing/favor/stocks/{stock_id} response.stock_use_rule`, `POST /v3/marketing/favor/coupon-stocks json.stock_use_rule`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StockUseRule {
     /// Maximum number of coupons that can be sent.
@@ -14805,7 +19175,6 @@ pub struct StockUseRule {
     /// Total budget, in fen.
     pub max_amount: i64,
     /// Maximum amount that can be sent per day, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_amount_by_day: Option<i64>,
     /// Maximum number of coupons one user can receive.
     pub max_coupons_per_user: i64,
@@ -14814,6 +19183,63 @@ pub struct StockUseRule {
     /// Whether suspicious accounts are blocked when coupons are sent.
     pub prevent_api_abuse: bool,
 }
+impl crate::runtime::FromJson for StockUseRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StockUseRule {
+            max_coupons: crate::runtime::take(&mut object, "max_coupons", at)?,
+            max_amount: crate::runtime::take(&mut object, "max_amount", at)?,
+            max_amount_by_day: crate::runtime::take_optional(
+                &mut object,
+                "max_amount_by_day",
+                at,
+            )?,
+            max_coupons_per_user: crate::runtime::take(
+                &mut object,
+                "max_coupons_per_user",
+                at,
+            )?,
+            natural_person_limit: crate::runtime::take(
+                &mut object,
+                "natural_person_limit",
+                at,
+            )?,
+            prevent_api_abuse: crate::runtime::take(
+                &mut object,
+                "prevent_api_abuse",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for StockUseRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "max_coupons", &self.max_coupons);
+        crate::runtime::put(&mut object, "max_amount", &self.max_amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "max_amount_by_day",
+            &self.max_amount_by_day,
+        );
+        crate::runtime::put(
+            &mut object,
+            "max_coupons_per_user",
+            &self.max_coupons_per_user,
+        );
+        crate::runtime::put(
+            &mut object,
+            "natural_person_limit",
+            &self.natural_person_limit,
+        );
+        crate::runtime::put(&mut object, "prevent_api_abuse", &self.prevent_api_abuse);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(StockUseRule);
 impl crate::runtime::Schema for StockUseRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -15008,12 +19434,31 @@ impl From<StockUseRule> for StockUseRuleBuilder {
 /// Stores.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores response.store_list`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores json.store_list`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores json.store_list`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores json.store_list`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores json.store_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StoreList {
     /// ID of the store.
     pub store_id: String,
 }
+impl crate::runtime::FromJson for StoreList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StoreList {
+            store_id: crate::runtime::take(&mut object, "store_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for StoreList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "store_id", &self.store_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(StoreList);
 impl crate::runtime::Schema for StoreList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -15114,16 +19559,35 @@ crate::runtime::string_enum!(StoreScope);
 /// `stores`
 ///
 /// Shared by `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores json.stores`, `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores json.stores`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Stores {
     /// Code of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_code: Option<String>,
     /// Name of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_name: Option<String>,
 }
+impl crate::runtime::FromJson for Stores {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Stores {
+            store_code: crate::runtime::take_optional(&mut object, "store_code", at)?,
+            store_name: crate::runtime::take_optional(&mut object, "store_name", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Stores {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "store_code", &self.store_code);
+        crate::runtime::put_optional(&mut object, "store_name", &self.store_name);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Stores);
 impl Stores {
     /// A builder; see its setters.
     pub fn builder() -> StoresBuilder {
@@ -15189,12 +19653,31 @@ impl From<Stores> for StoresBuilder {
 /// Stores for which the operation succeeded.
 ///
 /// Shared by `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/associate-stores response.success_store_list`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores response.success_store_list`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associate-stores response.success_store_list`, `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores response.success_store_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SuccessStoreList {
     /// ID of the store.
     pub store_id: String,
 }
+impl crate::runtime::FromJson for SuccessStoreList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SuccessStoreList {
+            store_id: crate::runtime::take(&mut object, "store_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SuccessStoreList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "store_id", &self.store_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SuccessStoreList);
 impl crate::runtime::Schema for SuccessStoreList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -15313,36 +19796,103 @@ crate::runtime::string_enum!(UsageMode);
 /// Usage rules of the coupon as shown to the user.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.usage_rule_display_info`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.usage_rule_display_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.usage_rule_display_info`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code} response.stock.usage_rule_display_info`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} json.usage_rule_display_info`, `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id} response.stock_list.usage_rule_display_info` and 17 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UsageRuleDisplayInfo {
     /// Ways in which the coupon can be used.
-    pub coupon_usage_method_list: Vec<
-        crate::v3::marketing::types::CouponUsageMethodList,
-    >,
+    pub coupon_usage_method_list: Vec<CouponUsageMethodList>,
     /// AppID of the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mini_program_appid: Option<String>,
     /// Page path inside the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mini_program_path: Option<String>,
     /// H5 path in the merchant's app to which the coupon links.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_path: Option<String>,
     /// Usage notes of the coupon.
     pub usage_description: String,
     /// Stores where the coupon can be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coupon_available_store_info: Option<
-        crate::v3::marketing::types::CouponAvailableStoreInfo,
-    >,
+    pub coupon_available_store_info: Option<CouponAvailableStoreInfo>,
     /// How the coupon jumps into the merchant's app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app_jump_type: Option<crate::v3::marketing::types::AppJumpType>,
+    pub app_jump_type: Option<AppJumpType>,
     /// Passcode link that opens the merchant's app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passcode_link: Option<String>,
 }
+impl crate::runtime::FromJson for UsageRuleDisplayInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UsageRuleDisplayInfo {
+            coupon_usage_method_list: crate::runtime::take(
+                &mut object,
+                "coupon_usage_method_list",
+                at,
+            )?,
+            mini_program_appid: crate::runtime::take_optional(
+                &mut object,
+                "mini_program_appid",
+                at,
+            )?,
+            mini_program_path: crate::runtime::take_optional(
+                &mut object,
+                "mini_program_path",
+                at,
+            )?,
+            app_path: crate::runtime::take_optional(&mut object, "app_path", at)?,
+            usage_description: crate::runtime::take(
+                &mut object,
+                "usage_description",
+                at,
+            )?,
+            coupon_available_store_info: crate::runtime::take_optional(
+                &mut object,
+                "coupon_available_store_info",
+                at,
+            )?,
+            app_jump_type: crate::runtime::take_optional(
+                &mut object,
+                "app_jump_type",
+                at,
+            )?,
+            passcode_link: crate::runtime::take_optional(
+                &mut object,
+                "passcode_link",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for UsageRuleDisplayInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "coupon_usage_method_list",
+            &self.coupon_usage_method_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "mini_program_appid",
+            &self.mini_program_appid,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "mini_program_path",
+            &self.mini_program_path,
+        );
+        crate::runtime::put_optional(&mut object, "app_path", &self.app_path);
+        crate::runtime::put(&mut object, "usage_description", &self.usage_description);
+        crate::runtime::put_optional(
+            &mut object,
+            "coupon_available_store_info",
+            &self.coupon_available_store_info,
+        );
+        crate::runtime::put_optional(&mut object, "app_jump_type", &self.app_jump_type);
+        crate::runtime::put_optional(&mut object, "passcode_link", &self.passcode_link);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(UsageRuleDisplayInfo);
 impl crate::runtime::Schema for UsageRuleDisplayInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -15385,7 +19935,7 @@ impl crate::runtime::Schema for UsageRuleDisplayInfo {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::CouponAvailableStoreInfo as crate::runtime::Schema>::FIELDS,
+            fields: <CouponAvailableStoreInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "app_jump_type",
@@ -15413,17 +19963,13 @@ impl UsageRuleDisplayInfo {
 /// Builds a [`UsageRuleDisplayInfo`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct UsageRuleDisplayInfoBuilder {
-    coupon_usage_method_list: Option<
-        Vec<crate::v3::marketing::types::CouponUsageMethodList>,
-    >,
+    coupon_usage_method_list: Option<Vec<CouponUsageMethodList>>,
     mini_program_appid: Option<String>,
     mini_program_path: Option<String>,
     app_path: Option<String>,
     usage_description: Option<String>,
-    coupon_available_store_info: Option<
-        crate::v3::marketing::types::CouponAvailableStoreInfoBuilder,
-    >,
-    app_jump_type: Option<crate::v3::marketing::types::AppJumpType>,
+    coupon_available_store_info: Option<CouponAvailableStoreInfoBuilder>,
+    app_jump_type: Option<AppJumpType>,
     passcode_link: Option<String>,
 }
 impl UsageRuleDisplayInfoBuilder {
@@ -15432,7 +19978,7 @@ impl UsageRuleDisplayInfoBuilder {
     /// Adds one item to the list.
     pub fn coupon_usage_method_list(
         mut self,
-        item: impl Into<crate::v3::marketing::types::CouponUsageMethodList>,
+        item: impl Into<CouponUsageMethodList>,
     ) -> Self {
         self.coupon_usage_method_list.get_or_insert_with(Vec::new).push(item.into());
         self
@@ -15440,7 +19986,7 @@ impl UsageRuleDisplayInfoBuilder {
     /// Sets or clears [`coupon_usage_method_list`](Self::coupon_usage_method_list) with a built value.
     pub fn set_coupon_usage_method_list(
         mut self,
-        value: Option<Vec<crate::v3::marketing::types::CouponUsageMethodList>>,
+        value: Option<Vec<CouponUsageMethodList>>,
     ) -> Self {
         self.coupon_usage_method_list = value;
         self
@@ -15490,7 +20036,7 @@ impl UsageRuleDisplayInfoBuilder {
     /// Takes the builder or a built value.
     pub fn coupon_available_store_info(
         mut self,
-        value: impl Into<crate::v3::marketing::types::CouponAvailableStoreInfoBuilder>,
+        value: impl Into<CouponAvailableStoreInfoBuilder>,
     ) -> Self {
         self.coupon_available_store_info = Some(value.into());
         self
@@ -15498,24 +20044,18 @@ impl UsageRuleDisplayInfoBuilder {
     /// Sets or clears [`coupon_available_store_info`](Self::coupon_available_store_info) with a built value.
     pub fn set_coupon_available_store_info(
         mut self,
-        value: Option<crate::v3::marketing::types::CouponAvailableStoreInfo>,
+        value: Option<CouponAvailableStoreInfo>,
     ) -> Self {
         self.coupon_available_store_info = value.map(Into::into);
         self
     }
     /// How the coupon jumps into the merchant's app.
-    pub fn app_jump_type(
-        mut self,
-        value: impl Into<crate::v3::marketing::types::AppJumpType>,
-    ) -> Self {
+    pub fn app_jump_type(mut self, value: impl Into<AppJumpType>) -> Self {
         self.app_jump_type = Some(value.into());
         self
     }
     /// Sets or clears [`app_jump_type`](Self::app_jump_type) with a built value.
-    pub fn set_app_jump_type(
-        mut self,
-        value: Option<crate::v3::marketing::types::AppJumpType>,
-    ) -> Self {
+    pub fn set_app_jump_type(mut self, value: Option<AppJumpType>) -> Self {
         self.app_jump_type = value;
         self
     }
@@ -15634,7 +20174,7 @@ crate::runtime::string_enum!(UseMethod);
 /// Information about the coupon batch.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons response.stock`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UserCouponListStock {
     /// ID of the product coupon.
@@ -15642,47 +20182,159 @@ pub struct UserCouponListStock {
     /// ID of the coupon batch (stock).
     pub stock_id: String,
     /// Free-form remark.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// How the coupon codes are assigned.
-    pub coupon_code_mode: crate::v3::marketing::types::CouponCodeMode,
+    pub coupon_code_mode: CouponCodeMode,
     /// Numbers of coupon codes that the brand uploaded in advance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coupon_code_count_info: Option<crate::v3::marketing::types::CouponCodeCountInfo>,
+    pub coupon_code_count_info: Option<CouponCodeCountInfo>,
     /// Rules limiting how the coupons of the batch are sent.
-    pub stock_send_rule: crate::v3::marketing::types::StockSendRule,
+    pub stock_send_rule: StockSendRule,
     /// Usage rule of a coupon that is used once.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub single_usage_rule: Option<crate::v3::marketing::types::StockSingleUsageRule>,
+    pub single_usage_rule: Option<StockSingleUsageRule>,
     /// Usage rule of a coupon that is used several times in sequence.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequential_usage_rule: Option<
-        crate::v3::marketing::types::StockSequentialUsageRule,
-    >,
+    pub sequential_usage_rule: Option<UserCouponListStockSequentialUsageRule>,
     /// Usage rules of the coupon as shown to the user.
-    pub usage_rule_display_info: crate::v3::marketing::types::UsageRuleDisplayInfo,
+    pub usage_rule_display_info: UsageRuleDisplayInfo,
     /// How the user's coupon is displayed.
-    pub coupon_display_info: crate::v3::marketing::types::CouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// Configuration of the event notifications for the coupon batch.
-    pub notify_config: crate::v3::marketing::types::NotifyConfig,
+    pub notify_config: NotifyConfig,
     /// Which stores the coupon can be used in.
-    pub store_scope: crate::v3::marketing::types::StoreScope,
+    pub store_scope: StoreScope,
     /// How many times the coupons of the batch have been sent.
-    pub sent_count_info: crate::v3::marketing::types::SentCountInfo,
+    pub sent_count_info: SentCountInfo,
     /// State of the coupon batch.
-    pub state: crate::v3::marketing::types::State,
+    pub state: State,
     /// The merchant's own request number for deactivating the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_request_no: Option<String>,
     /// Time the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_time: Option<String>,
     /// Why the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_reason: Option<String>,
     /// ID of the brand in WeChat Pay.
     pub brand_id: String,
 }
+impl crate::runtime::FromJson for UserCouponListStock {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UserCouponListStock {
+            product_coupon_id: crate::runtime::take(
+                &mut object,
+                "product_coupon_id",
+                at,
+            )?,
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+            remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+            coupon_code_mode: crate::runtime::take(&mut object, "coupon_code_mode", at)?,
+            coupon_code_count_info: crate::runtime::take_optional(
+                &mut object,
+                "coupon_code_count_info",
+                at,
+            )?,
+            stock_send_rule: crate::runtime::take(&mut object, "stock_send_rule", at)?,
+            single_usage_rule: crate::runtime::take_optional(
+                &mut object,
+                "single_usage_rule",
+                at,
+            )?,
+            sequential_usage_rule: crate::runtime::take_optional(
+                &mut object,
+                "sequential_usage_rule",
+                at,
+            )?,
+            usage_rule_display_info: crate::runtime::take(
+                &mut object,
+                "usage_rule_display_info",
+                at,
+            )?,
+            coupon_display_info: crate::runtime::take(
+                &mut object,
+                "coupon_display_info",
+                at,
+            )?,
+            notify_config: crate::runtime::take(&mut object, "notify_config", at)?,
+            store_scope: crate::runtime::take(&mut object, "store_scope", at)?,
+            sent_count_info: crate::runtime::take(&mut object, "sent_count_info", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            deactivate_request_no: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_request_no",
+                at,
+            )?,
+            deactivate_time: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_time",
+                at,
+            )?,
+            deactivate_reason: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_reason",
+                at,
+            )?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for UserCouponListStock {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "product_coupon_id", &self.product_coupon_id);
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put_optional(&mut object, "remark", &self.remark);
+        crate::runtime::put(&mut object, "coupon_code_mode", &self.coupon_code_mode);
+        crate::runtime::put_optional(
+            &mut object,
+            "coupon_code_count_info",
+            &self.coupon_code_count_info,
+        );
+        crate::runtime::put(&mut object, "stock_send_rule", &self.stock_send_rule);
+        crate::runtime::put_optional(
+            &mut object,
+            "single_usage_rule",
+            &self.single_usage_rule,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "sequential_usage_rule",
+            &self.sequential_usage_rule,
+        );
+        crate::runtime::put(
+            &mut object,
+            "usage_rule_display_info",
+            &self.usage_rule_display_info,
+        );
+        crate::runtime::put(
+            &mut object,
+            "coupon_display_info",
+            &self.coupon_display_info,
+        );
+        crate::runtime::put(&mut object, "notify_config", &self.notify_config);
+        crate::runtime::put(&mut object, "store_scope", &self.store_scope);
+        crate::runtime::put(&mut object, "sent_count_info", &self.sent_count_info);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_request_no",
+            &self.deactivate_request_no,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_time",
+            &self.deactivate_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_reason",
+            &self.deactivate_reason,
+        );
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(UserCouponListStock);
 impl crate::runtime::Schema for UserCouponListStock {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -15718,49 +20370,49 @@ impl crate::runtime::Schema for UserCouponListStock {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::CouponCodeCountInfo as crate::runtime::Schema>::FIELDS,
+            fields: <CouponCodeCountInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "stock_send_rule",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::StockSendRule as crate::runtime::Schema>::FIELDS,
+            fields: <StockSendRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "single_usage_rule",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::StockSingleUsageRule as crate::runtime::Schema>::FIELDS,
+            fields: <StockSingleUsageRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "sequential_usage_rule",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::StockSequentialUsageRule as crate::runtime::Schema>::FIELDS,
+            fields: <UserCouponListStockSequentialUsageRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "usage_rule_display_info",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::UsageRuleDisplayInfo as crate::runtime::Schema>::FIELDS,
+            fields: <UsageRuleDisplayInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "coupon_display_info",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::CouponDisplayInfo as crate::runtime::Schema>::FIELDS,
+            fields: <CouponDisplayInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "notify_config",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::NotifyConfig as crate::runtime::Schema>::FIELDS,
+            fields: <NotifyConfig as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "store_scope",
@@ -15774,7 +20426,7 @@ impl crate::runtime::Schema for UserCouponListStock {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::SentCountInfo as crate::runtime::Schema>::FIELDS,
+            fields: <SentCountInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "state",
@@ -15814,23 +20466,317 @@ impl crate::runtime::Schema for UserCouponListStock {
     ];
 }
 impl crate::runtime::JsonResponse for UserCouponListStock {}
+/// Usage rule of a coupon that is used several times in sequence.
+///
+/// Shared by `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.sequential_usage_rule`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons response.stock.sequential_usage_rule`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct UserCouponListStockSequentialUsageRule {
+    /// Time periods during which the coupon can be redeemed.
+    pub coupon_available_period: UserCouponListStockSequentialUsageRuleCouponAvailablePeriod,
+    /// Usage rules of fixed-amount coupons, one per use.
+    pub normal_coupon_list: Option<Vec<NormalCouponList>>,
+    /// Usage rules of discount coupons, one per use.
+    pub discount_coupon_list: Option<Vec<DiscountCouponList>>,
+    /// Usage rules of exchange coupons, one per use.
+    pub exchange_coupon_list: Option<Vec<ExchangeCouponList>>,
+    /// Whether the first use of a multi-use discount gets a special offer.
+    pub special_first: Option<bool>,
+}
+impl crate::runtime::FromJson for UserCouponListStockSequentialUsageRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UserCouponListStockSequentialUsageRule {
+            coupon_available_period: crate::runtime::take(
+                &mut object,
+                "coupon_available_period",
+                at,
+            )?,
+            normal_coupon_list: crate::runtime::take_optional(
+                &mut object,
+                "normal_coupon_list",
+                at,
+            )?,
+            discount_coupon_list: crate::runtime::take_optional(
+                &mut object,
+                "discount_coupon_list",
+                at,
+            )?,
+            exchange_coupon_list: crate::runtime::take_optional(
+                &mut object,
+                "exchange_coupon_list",
+                at,
+            )?,
+            special_first: crate::runtime::take_optional(
+                &mut object,
+                "special_first",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for UserCouponListStockSequentialUsageRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "coupon_available_period",
+            &self.coupon_available_period,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "normal_coupon_list",
+            &self.normal_coupon_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_coupon_list",
+            &self.discount_coupon_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "exchange_coupon_list",
+            &self.exchange_coupon_list,
+        );
+        crate::runtime::put_optional(&mut object, "special_first", &self.special_first);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(UserCouponListStockSequentialUsageRule);
+impl crate::runtime::Schema for UserCouponListStockSequentialUsageRule {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "coupon_available_period",
+            kind: crate::runtime::Kind::Object,
+            required: true,
+            array: false,
+            fields: <UserCouponListStockSequentialUsageRuleCouponAvailablePeriod as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "normal_coupon_list",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: true,
+            fields: <NormalCouponList as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "discount_coupon_list",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: true,
+            fields: <DiscountCouponList as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "exchange_coupon_list",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: true,
+            fields: <ExchangeCouponList as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "special_first",
+            kind: crate::runtime::Kind::Boolean,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+impl crate::runtime::JsonResponse for UserCouponListStockSequentialUsageRule {}
+/// Time periods during which the coupon can be redeemed.
+///
+/// Shared by `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.sequential_usage_rule.coupon_available_period`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons response.stock.sequential_usage_rule.coupon_available_period`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct UserCouponListStockSequentialUsageRuleCouponAvailablePeriod {
+    /// Start of the availability period.
+    pub available_begin_time: String,
+    /// End of the availability period.
+    pub available_end_time: String,
+    /// Number of days after the user receives the coupon before it takes effect.
+    pub wait_days_after_receive: Option<i64>,
+    /// Fixed weekly periods during which the coupon can be used.
+    pub weekly_available_period: Option<WeeklyAvailablePeriod>,
+    /// Additional irregular time periods during which the coupon can be used.
+    pub irregular_available_period_list: Option<Vec<IrregularAvailablePeriodList>>,
+    /// Number of seconds the coupon stays valid after it is received.
+    pub available_seconds: Option<i64>,
+}
+impl crate::runtime::FromJson
+for UserCouponListStockSequentialUsageRuleCouponAvailablePeriod {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UserCouponListStockSequentialUsageRuleCouponAvailablePeriod {
+            available_begin_time: crate::runtime::take(
+                &mut object,
+                "available_begin_time",
+                at,
+            )?,
+            available_end_time: crate::runtime::take(
+                &mut object,
+                "available_end_time",
+                at,
+            )?,
+            wait_days_after_receive: crate::runtime::take_optional(
+                &mut object,
+                "wait_days_after_receive",
+                at,
+            )?,
+            weekly_available_period: crate::runtime::take_optional(
+                &mut object,
+                "weekly_available_period",
+                at,
+            )?,
+            irregular_available_period_list: crate::runtime::take_optional(
+                &mut object,
+                "irregular_available_period_list",
+                at,
+            )?,
+            available_seconds: crate::runtime::take_optional(
+                &mut object,
+                "available_seconds",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for UserCouponListStockSequentialUsageRuleCouponAvailablePeriod {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "available_begin_time",
+            &self.available_begin_time,
+        );
+        crate::runtime::put(&mut object, "available_end_time", &self.available_end_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "wait_days_after_receive",
+            &self.wait_days_after_receive,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "weekly_available_period",
+            &self.weekly_available_period,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "irregular_available_period_list",
+            &self.irregular_available_period_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "available_seconds",
+            &self.available_seconds,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(UserCouponListStockSequentialUsageRuleCouponAvailablePeriod);
+impl crate::runtime::Schema
+for UserCouponListStockSequentialUsageRuleCouponAvailablePeriod {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "available_begin_time",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "available_end_time",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "wait_days_after_receive",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "weekly_available_period",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: false,
+            fields: <WeeklyAvailablePeriod as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "irregular_available_period_list",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: true,
+            fields: <IrregularAvailablePeriodList as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "available_seconds",
+            kind: crate::runtime::Kind::Integer,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+impl crate::runtime::JsonResponse
+for UserCouponListStockSequentialUsageRuleCouponAvailablePeriod {}
 /// Personal information the user filled in when opening the member card.
 ///
 /// Shared by `GET /v3/marketing/membercard-open/activate-informations/{activate_ticket} response.user_information`, `GET /v3/marketing/membercard-open/cards/{card_id}/codes/{code} response.user_information`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UserInformation {
     /// Common member-card fields, provided by the platform, that the user fills in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub common_field_list: Option<
-        Vec<crate::v3::marketing::types::UserInformationCommonFieldList>,
-    >,
+    pub common_field_list: Option<Vec<UserInformationCommonFieldList>>,
     /// Merchant-defined member-card fields that the user fills in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_field_list: Option<
-        Vec<crate::v3::marketing::types::UserInformationCustomFieldList>,
-    >,
+    pub custom_field_list: Option<Vec<UserInformationCustomFieldList>>,
 }
+impl crate::runtime::FromJson for UserInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UserInformation {
+            common_field_list: crate::runtime::take_optional(
+                &mut object,
+                "common_field_list",
+                at,
+            )?,
+            custom_field_list: crate::runtime::take_optional(
+                &mut object,
+                "custom_field_list",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for UserInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "common_field_list",
+            &self.common_field_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "custom_field_list",
+            &self.custom_field_list,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(UserInformation);
 impl crate::runtime::Schema for UserInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -15838,14 +20784,14 @@ impl crate::runtime::Schema for UserInformation {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::UserInformationCommonFieldList as crate::runtime::Schema>::FIELDS,
+            fields: <UserInformationCommonFieldList as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "custom_field_list",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::UserInformationCustomFieldList as crate::runtime::Schema>::FIELDS,
+            fields: <UserInformationCustomFieldList as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -15853,16 +20799,35 @@ impl crate::runtime::JsonResponse for UserInformation {}
 /// Common member-card fields, provided by the platform, that the user fills in.
 ///
 /// Shared by `GET /v3/marketing/membercard-open/activate-informations/{activate_ticket} response.user_information.common_field_list`, `GET /v3/marketing/membercard-open/cards/{card_id}/codes/{code} response.user_information.common_field_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UserInformationCommonFieldList {
     /// Common member-card field provided by the platform.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<crate::v3::marketing::types::Name>,
+    pub name: Option<Name>,
     /// Value the user filled in for this member-card field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+impl crate::runtime::FromJson for UserInformationCommonFieldList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UserInformationCommonFieldList {
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            value: crate::runtime::take_optional(&mut object, "value", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for UserInformationCommonFieldList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "value", &self.value);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(UserInformationCommonFieldList);
 impl crate::runtime::Schema for UserInformationCommonFieldList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -15885,19 +20850,39 @@ impl crate::runtime::JsonResponse for UserInformationCommonFieldList {}
 /// Merchant-defined member-card fields that the user fills in.
 ///
 /// Shared by `GET /v3/marketing/membercard-open/activate-informations/{activate_ticket} response.user_information.custom_field_list`, `GET /v3/marketing/membercard-open/cards/{card_id}/codes/{code} response.user_information.custom_field_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UserInformationCustomFieldList {
     /// Name of the custom field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Value the user filled in for this custom member-card field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// `value_list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_list: Option<Vec<String>>,
 }
+impl crate::runtime::FromJson for UserInformationCustomFieldList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UserInformationCustomFieldList {
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            value: crate::runtime::take_optional(&mut object, "value", at)?,
+            value_list: crate::runtime::take_optional(&mut object, "value_list", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for UserInformationCustomFieldList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "value", &self.value);
+        crate::runtime::put_optional(&mut object, "value_list", &self.value_list);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(UserInformationCustomFieldList);
 impl crate::runtime::Schema for UserInformationCustomFieldList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -15927,16 +20912,51 @@ impl crate::runtime::JsonResponse for UserInformationCustomFieldList {}
 /// Information the user fills in when opening the card.
 ///
 /// Shared by `GET /v3/marketing/membercard-open/cards response.data.user_information_form`, `GET /v3/marketing/membercard-open/cards/{card_id} response.user_information_form`, `POST /v3/marketing/membercard-open/cards json.user_information_form`, `POST /v3/marketing/membercard-open/cards response.user_information_form`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UserInformationForm {
     /// Common member-card fields, provided by the platform, that the user fills in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub common_field_list: Option<Vec<crate::v3::marketing::types::CommonFieldList>>,
+    pub common_field_list: Option<Vec<CommonFieldList>>,
     /// Merchant-defined member-card fields that the user fills in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_field_list: Option<Vec<crate::v3::marketing::types::CustomFieldList>>,
+    pub custom_field_list: Option<Vec<CustomFieldList>>,
 }
+impl crate::runtime::FromJson for UserInformationForm {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UserInformationForm {
+            common_field_list: crate::runtime::take_optional(
+                &mut object,
+                "common_field_list",
+                at,
+            )?,
+            custom_field_list: crate::runtime::take_optional(
+                &mut object,
+                "custom_field_list",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for UserInformationForm {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "common_field_list",
+            &self.common_field_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "custom_field_list",
+            &self.custom_field_list,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(UserInformationForm);
 impl crate::runtime::Schema for UserInformationForm {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -15951,7 +20971,7 @@ impl crate::runtime::Schema for UserInformationForm {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::CustomFieldList as crate::runtime::Schema>::FIELDS,
+            fields: <CustomFieldList as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -15965,43 +20985,31 @@ impl UserInformationForm {
 /// Builds a [`UserInformationForm`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct UserInformationFormBuilder {
-    common_field_list: Option<Vec<crate::v3::marketing::types::CommonFieldList>>,
-    custom_field_list: Option<Vec<crate::v3::marketing::types::CustomFieldListBuilder>>,
+    common_field_list: Option<Vec<CommonFieldList>>,
+    custom_field_list: Option<Vec<CustomFieldListBuilder>>,
 }
 impl UserInformationFormBuilder {
     /// Common member-card fields, provided by the platform, that the user fills in.
     ///
     /// Adds one item to the list.
-    pub fn common_field_list(
-        mut self,
-        item: impl Into<crate::v3::marketing::types::CommonFieldList>,
-    ) -> Self {
+    pub fn common_field_list(mut self, item: impl Into<CommonFieldList>) -> Self {
         self.common_field_list.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`common_field_list`](Self::common_field_list) with a built value.
-    pub fn set_common_field_list(
-        mut self,
-        value: Option<Vec<crate::v3::marketing::types::CommonFieldList>>,
-    ) -> Self {
+    pub fn set_common_field_list(mut self, value: Option<Vec<CommonFieldList>>) -> Self {
         self.common_field_list = value;
         self
     }
     /// Merchant-defined member-card fields that the user fills in.
     ///
     /// Adds one item (its builder or a built value) to the list.
-    pub fn custom_field_list(
-        mut self,
-        item: impl Into<crate::v3::marketing::types::CustomFieldListBuilder>,
-    ) -> Self {
+    pub fn custom_field_list(mut self, item: impl Into<CustomFieldListBuilder>) -> Self {
         self.custom_field_list.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`custom_field_list`](Self::custom_field_list) with a built value.
-    pub fn set_custom_field_list(
-        mut self,
-        value: Option<Vec<crate::v3::marketing::types::CustomFieldList>>,
-    ) -> Self {
+    pub fn set_custom_field_list(mut self, value: Option<Vec<CustomFieldList>>) -> Self {
         self.custom_field_list = value
             .map(|items| items.into_iter().map(Into::into).collect());
         self
@@ -16046,7 +21054,7 @@ impl From<UserInformationForm> for UserInformationFormBuilder {
 /// `user_product_coupon_bundle_info`
 ///
 /// Shared by `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles response.user_product_coupon_list.user_product_coupon_bundle_info`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate response.user_product_coupon_list.user_product_coupon_bundle_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UserProductCouponBundleInfo {
     /// ID of the user's coupon bundle.
@@ -16058,6 +21066,47 @@ pub struct UserProductCouponBundleInfo {
     /// Number of times already used.
     pub used_count: i64,
 }
+impl crate::runtime::FromJson for UserProductCouponBundleInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UserProductCouponBundleInfo {
+            user_coupon_bundle_id: crate::runtime::take(
+                &mut object,
+                "user_coupon_bundle_id",
+                at,
+            )?,
+            user_coupon_bundle_index: crate::runtime::take(
+                &mut object,
+                "user_coupon_bundle_index",
+                at,
+            )?,
+            total_count: crate::runtime::take(&mut object, "total_count", at)?,
+            used_count: crate::runtime::take(&mut object, "used_count", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for UserProductCouponBundleInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "user_coupon_bundle_id",
+            &self.user_coupon_bundle_id,
+        );
+        crate::runtime::put(
+            &mut object,
+            "user_coupon_bundle_index",
+            &self.user_coupon_bundle_index,
+        );
+        crate::runtime::put(&mut object, "total_count", &self.total_count);
+        crate::runtime::put(&mut object, "used_count", &self.used_count);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(UserProductCouponBundleInfo);
 impl crate::runtime::Schema for UserProductCouponBundleInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -16094,13 +21143,13 @@ impl crate::runtime::JsonResponse for UserProductCouponBundleInfo {}
 /// `user_product_coupon_list`
 ///
 /// Shared by `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles response.user_product_coupon_list`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate response.user_product_coupon_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UserProductCouponList {
     /// Code of the user's coupon.
     pub coupon_code: String,
     /// State of the user's coupon.
-    pub coupon_state: crate::v3::marketing::types::CouponState,
+    pub coupon_state: CouponState,
     /// Start of the validity period.
     pub valid_begin_time: String,
     /// End of the validity period.
@@ -16110,45 +21159,159 @@ pub struct UserProductCouponList {
     /// The merchant's own request number used when sending the coupon.
     pub send_request_no: String,
     /// Channel through which the coupon was sent.
-    pub send_channel: crate::v3::marketing::types::SendChannel,
+    pub send_channel: SendChannel,
     /// The merchant's own request number for the confirmation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirm_request_no: Option<String>,
     /// Time of the confirmation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirm_time: Option<String>,
     /// The merchant's own request number for deactivating the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_request_no: Option<String>,
     /// Time the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_time: Option<String>,
     /// Why the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_reason: Option<String>,
     /// Usage details of a progressively used coupon bundle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub progressive_bundle_usage_detail: Option<
-        crate::v3::marketing::types::ProgressiveBundleUsageDetail,
-    >,
+    pub progressive_bundle_usage_detail: Option<ProgressiveBundleUsageDetail>,
     /// `user_product_coupon_bundle_info`
-    pub user_product_coupon_bundle_info: crate::v3::marketing::types::UserProductCouponBundleInfo,
+    pub user_product_coupon_bundle_info: UserProductCouponBundleInfo,
     /// Information about the product coupon.
-    pub product_coupon: crate::v3::marketing::types::UserProductCouponListProductCoupon,
+    pub product_coupon: UserProductCouponListProductCoupon,
     /// Information about the coupon batch.
-    pub stock: crate::v3::marketing::types::UserProductCouponListStock,
+    pub stock: UserProductCouponListStock,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Custom information of the channel.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_custom_info: Option<String>,
     /// Tag information of the user's product coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coupon_tag_info: Option<crate::v3::marketing::types::CouponTagInfo>,
+    pub coupon_tag_info: Option<CouponTagInfo>,
     /// ID of the brand in WeChat Pay.
     pub brand_id: String,
 }
+impl crate::runtime::FromJson for UserProductCouponList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UserProductCouponList {
+            coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+            coupon_state: crate::runtime::take(&mut object, "coupon_state", at)?,
+            valid_begin_time: crate::runtime::take(&mut object, "valid_begin_time", at)?,
+            valid_end_time: crate::runtime::take(&mut object, "valid_end_time", at)?,
+            receive_time: crate::runtime::take(&mut object, "receive_time", at)?,
+            send_request_no: crate::runtime::take(&mut object, "send_request_no", at)?,
+            send_channel: crate::runtime::take(&mut object, "send_channel", at)?,
+            confirm_request_no: crate::runtime::take_optional(
+                &mut object,
+                "confirm_request_no",
+                at,
+            )?,
+            confirm_time: crate::runtime::take_optional(
+                &mut object,
+                "confirm_time",
+                at,
+            )?,
+            deactivate_request_no: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_request_no",
+                at,
+            )?,
+            deactivate_time: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_time",
+                at,
+            )?,
+            deactivate_reason: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_reason",
+                at,
+            )?,
+            progressive_bundle_usage_detail: crate::runtime::take_optional(
+                &mut object,
+                "progressive_bundle_usage_detail",
+                at,
+            )?,
+            user_product_coupon_bundle_info: crate::runtime::take(
+                &mut object,
+                "user_product_coupon_bundle_info",
+                at,
+            )?,
+            product_coupon: crate::runtime::take(&mut object, "product_coupon", at)?,
+            stock: crate::runtime::take(&mut object, "stock", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            channel_custom_info: crate::runtime::take_optional(
+                &mut object,
+                "channel_custom_info",
+                at,
+            )?,
+            coupon_tag_info: crate::runtime::take_optional(
+                &mut object,
+                "coupon_tag_info",
+                at,
+            )?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for UserProductCouponList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+        crate::runtime::put(&mut object, "coupon_state", &self.coupon_state);
+        crate::runtime::put(&mut object, "valid_begin_time", &self.valid_begin_time);
+        crate::runtime::put(&mut object, "valid_end_time", &self.valid_end_time);
+        crate::runtime::put(&mut object, "receive_time", &self.receive_time);
+        crate::runtime::put(&mut object, "send_request_no", &self.send_request_no);
+        crate::runtime::put(&mut object, "send_channel", &self.send_channel);
+        crate::runtime::put_optional(
+            &mut object,
+            "confirm_request_no",
+            &self.confirm_request_no,
+        );
+        crate::runtime::put_optional(&mut object, "confirm_time", &self.confirm_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_request_no",
+            &self.deactivate_request_no,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_time",
+            &self.deactivate_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_reason",
+            &self.deactivate_reason,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "progressive_bundle_usage_detail",
+            &self.progressive_bundle_usage_detail,
+        );
+        crate::runtime::put(
+            &mut object,
+            "user_product_coupon_bundle_info",
+            &self.user_product_coupon_bundle_info,
+        );
+        crate::runtime::put(&mut object, "product_coupon", &self.product_coupon);
+        crate::runtime::put(&mut object, "stock", &self.stock);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(
+            &mut object,
+            "channel_custom_info",
+            &self.channel_custom_info,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "coupon_tag_info",
+            &self.coupon_tag_info,
+        );
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(UserProductCouponList);
 impl crate::runtime::Schema for UserProductCouponList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -16240,28 +21403,28 @@ impl crate::runtime::Schema for UserProductCouponList {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::ProgressiveBundleUsageDetail as crate::runtime::Schema>::FIELDS,
+            fields: <ProgressiveBundleUsageDetail as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "user_product_coupon_bundle_info",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::UserProductCouponBundleInfo as crate::runtime::Schema>::FIELDS,
+            fields: <UserProductCouponBundleInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "product_coupon",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::UserProductCouponListProductCoupon as crate::runtime::Schema>::FIELDS,
+            fields: <UserProductCouponListProductCoupon as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "stock",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::UserProductCouponListStock as crate::runtime::Schema>::FIELDS,
+            fields: <UserProductCouponListStock as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "attach",
@@ -16282,7 +21445,7 @@ impl crate::runtime::Schema for UserProductCouponList {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::CouponTagInfo as crate::runtime::Schema>::FIELDS,
+            fields: <CouponTagInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "brand_id",
@@ -16297,44 +21460,131 @@ impl crate::runtime::JsonResponse for UserProductCouponList {}
 /// Information about the product coupon.
 ///
 /// Shared by `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles response.user_product_coupon_list.product_coupon`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate response.user_product_coupon_list.product_coupon`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UserProductCouponListProductCoupon {
     /// ID of the product coupon.
     pub product_coupon_id: String,
     /// State of the product coupon.
-    pub state: crate::v3::marketing::types::PartnerProductCouponProductCouponsState,
+    pub state: PartnerProductCouponProductCouponsState,
     /// ID of the brand in WeChat Pay.
     pub brand_id: String,
     /// Range the item applies to.
-    pub scope: crate::v3::marketing::types::Scope,
+    pub scope: Scope,
     /// Type of the product coupon.
-    pub r#type: crate::v3::marketing::types::Type,
+    pub r#type: Type,
     /// How the coupon is used: once, or several times.
-    pub usage_mode: crate::v3::marketing::types::PartnerDeliveryPlanDeliveryPlansUsageMode,
+    pub usage_mode: PartnerDeliveryPlanDeliveryPlansUsageMode,
     /// Information about the single-use mode of the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub single_usage_info: Option<crate::v3::marketing::types::SingleUsageInfo>,
+    pub single_usage_info: Option<SingleUsageInfo>,
     /// `progressive_bundle_usage_info`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub progressive_bundle_usage_info: Option<
-        crate::v3::marketing::types::ProgressiveBundleUsageInfo,
-    >,
+    pub progressive_bundle_usage_info: Option<ProgressiveBundleUsageInfo>,
     /// Display information of the product coupon.
-    pub display_info: crate::v3::marketing::types::DisplayInfo,
+    pub display_info: DisplayInfo,
     /// The merchant's own ID of the product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_product_no: Option<String>,
     /// The merchant's own request number for deactivating the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_request_no: Option<String>,
     /// Time the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_time: Option<String>,
     /// Why the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_reason: Option<String>,
 }
+impl crate::runtime::FromJson for UserProductCouponListProductCoupon {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UserProductCouponListProductCoupon {
+            product_coupon_id: crate::runtime::take(
+                &mut object,
+                "product_coupon_id",
+                at,
+            )?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            scope: crate::runtime::take(&mut object, "scope", at)?,
+            r#type: crate::runtime::take(&mut object, "type", at)?,
+            usage_mode: crate::runtime::take(&mut object, "usage_mode", at)?,
+            single_usage_info: crate::runtime::take_optional(
+                &mut object,
+                "single_usage_info",
+                at,
+            )?,
+            progressive_bundle_usage_info: crate::runtime::take_optional(
+                &mut object,
+                "progressive_bundle_usage_info",
+                at,
+            )?,
+            display_info: crate::runtime::take(&mut object, "display_info", at)?,
+            out_product_no: crate::runtime::take_optional(
+                &mut object,
+                "out_product_no",
+                at,
+            )?,
+            deactivate_request_no: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_request_no",
+                at,
+            )?,
+            deactivate_time: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_time",
+                at,
+            )?,
+            deactivate_reason: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_reason",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for UserProductCouponListProductCoupon {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "product_coupon_id", &self.product_coupon_id);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        crate::runtime::put(&mut object, "scope", &self.scope);
+        crate::runtime::put(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "usage_mode", &self.usage_mode);
+        crate::runtime::put_optional(
+            &mut object,
+            "single_usage_info",
+            &self.single_usage_info,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "progressive_bundle_usage_info",
+            &self.progressive_bundle_usage_info,
+        );
+        crate::runtime::put(&mut object, "display_info", &self.display_info);
+        crate::runtime::put_optional(
+            &mut object,
+            "out_product_no",
+            &self.out_product_no,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_request_no",
+            &self.deactivate_request_no,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_time",
+            &self.deactivate_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_reason",
+            &self.deactivate_reason,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(UserProductCouponListProductCoupon);
 impl crate::runtime::Schema for UserProductCouponListProductCoupon {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -16384,21 +21634,21 @@ impl crate::runtime::Schema for UserProductCouponListProductCoupon {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::SingleUsageInfo as crate::runtime::Schema>::FIELDS,
+            fields: <SingleUsageInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "progressive_bundle_usage_info",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::ProgressiveBundleUsageInfo as crate::runtime::Schema>::FIELDS,
+            fields: <ProgressiveBundleUsageInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "display_info",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::DisplayInfo as crate::runtime::Schema>::FIELDS,
+            fields: <DisplayInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "out_product_no",
@@ -16434,7 +21684,7 @@ impl crate::runtime::JsonResponse for UserProductCouponListProductCoupon {}
 /// Information about the coupon batch.
 ///
 /// Shared by `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles response.user_product_coupon_list.stock`, `POST /v3/marketing/partner/product-coupon/users/{openid}/coupon-bundles/{user_coupon_bundle_id}/deactivate response.user_product_coupon_list.stock`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UserProductCouponListStock {
     /// ID of the product coupon.
@@ -16442,47 +21692,159 @@ pub struct UserProductCouponListStock {
     /// ID of the coupon batch (stock).
     pub stock_id: String,
     /// Free-form remark.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// How the coupon codes are assigned.
-    pub coupon_code_mode: crate::v3::marketing::types::StockBundleCouponCodeMode,
+    pub coupon_code_mode: StockBundleCouponCodeMode,
     /// Numbers of coupon codes that the brand uploaded in advance.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coupon_code_count_info: Option<crate::v3::marketing::types::CouponCodeCountInfo>,
+    pub coupon_code_count_info: Option<CouponCodeCountInfo>,
     /// Rules limiting how the coupons of the batch are sent.
-    pub stock_send_rule: crate::v3::marketing::types::StockBundleStockSendRule,
+    pub stock_send_rule: StockBundleStockSendRule,
     /// Usage rule of a coupon bundle used progressively.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub progressive_bundle_usage_rule: Option<
-        crate::v3::marketing::types::ProgressiveBundleUsageRule,
-    >,
+    pub progressive_bundle_usage_rule: Option<ProgressiveBundleUsageRule>,
     /// Information about the coupon batch bundle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stock_bundle_info: Option<crate::v3::marketing::types::StockBundleInfo>,
+    pub stock_bundle_info: Option<StockBundleInfo>,
     /// Usage rules of the coupon as shown to the user.
-    pub usage_rule_display_info: crate::v3::marketing::types::UsageRuleDisplayInfo,
+    pub usage_rule_display_info: UsageRuleDisplayInfo,
     /// How the user's coupon is displayed.
-    pub coupon_display_info: crate::v3::marketing::types::CouponDisplayInfo,
+    pub coupon_display_info: CouponDisplayInfo,
     /// Configuration of the event notifications for the coupon batch.
-    pub notify_config: crate::v3::marketing::types::NotifyConfig,
+    pub notify_config: NotifyConfig,
     /// Which stores the coupon can be used in.
-    pub store_scope: crate::v3::marketing::types::StoreScope,
+    pub store_scope: StoreScope,
     /// How many times the coupons of the batch have been sent.
-    pub sent_count_info: crate::v3::marketing::types::SentCountInfo,
+    pub sent_count_info: SentCountInfo,
     /// State of the coupon batch.
-    pub state: crate::v3::marketing::types::State,
+    pub state: State,
     /// The merchant's own request number for deactivating the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_request_no: Option<String>,
     /// Time the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_time: Option<String>,
     /// Why the item was deactivated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deactivate_reason: Option<String>,
     /// ID of the brand in WeChat Pay.
     pub brand_id: String,
 }
+impl crate::runtime::FromJson for UserProductCouponListStock {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UserProductCouponListStock {
+            product_coupon_id: crate::runtime::take(
+                &mut object,
+                "product_coupon_id",
+                at,
+            )?,
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+            remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+            coupon_code_mode: crate::runtime::take(&mut object, "coupon_code_mode", at)?,
+            coupon_code_count_info: crate::runtime::take_optional(
+                &mut object,
+                "coupon_code_count_info",
+                at,
+            )?,
+            stock_send_rule: crate::runtime::take(&mut object, "stock_send_rule", at)?,
+            progressive_bundle_usage_rule: crate::runtime::take_optional(
+                &mut object,
+                "progressive_bundle_usage_rule",
+                at,
+            )?,
+            stock_bundle_info: crate::runtime::take_optional(
+                &mut object,
+                "stock_bundle_info",
+                at,
+            )?,
+            usage_rule_display_info: crate::runtime::take(
+                &mut object,
+                "usage_rule_display_info",
+                at,
+            )?,
+            coupon_display_info: crate::runtime::take(
+                &mut object,
+                "coupon_display_info",
+                at,
+            )?,
+            notify_config: crate::runtime::take(&mut object, "notify_config", at)?,
+            store_scope: crate::runtime::take(&mut object, "store_scope", at)?,
+            sent_count_info: crate::runtime::take(&mut object, "sent_count_info", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            deactivate_request_no: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_request_no",
+                at,
+            )?,
+            deactivate_time: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_time",
+                at,
+            )?,
+            deactivate_reason: crate::runtime::take_optional(
+                &mut object,
+                "deactivate_reason",
+                at,
+            )?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for UserProductCouponListStock {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "product_coupon_id", &self.product_coupon_id);
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put_optional(&mut object, "remark", &self.remark);
+        crate::runtime::put(&mut object, "coupon_code_mode", &self.coupon_code_mode);
+        crate::runtime::put_optional(
+            &mut object,
+            "coupon_code_count_info",
+            &self.coupon_code_count_info,
+        );
+        crate::runtime::put(&mut object, "stock_send_rule", &self.stock_send_rule);
+        crate::runtime::put_optional(
+            &mut object,
+            "progressive_bundle_usage_rule",
+            &self.progressive_bundle_usage_rule,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "stock_bundle_info",
+            &self.stock_bundle_info,
+        );
+        crate::runtime::put(
+            &mut object,
+            "usage_rule_display_info",
+            &self.usage_rule_display_info,
+        );
+        crate::runtime::put(
+            &mut object,
+            "coupon_display_info",
+            &self.coupon_display_info,
+        );
+        crate::runtime::put(&mut object, "notify_config", &self.notify_config);
+        crate::runtime::put(&mut object, "store_scope", &self.store_scope);
+        crate::runtime::put(&mut object, "sent_count_info", &self.sent_count_info);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_request_no",
+            &self.deactivate_request_no,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_time",
+            &self.deactivate_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deactivate_reason",
+            &self.deactivate_reason,
+        );
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(UserProductCouponListStock);
 impl crate::runtime::Schema for UserProductCouponListStock {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -16518,49 +21880,49 @@ impl crate::runtime::Schema for UserProductCouponListStock {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::CouponCodeCountInfo as crate::runtime::Schema>::FIELDS,
+            fields: <CouponCodeCountInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "stock_send_rule",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::StockBundleStockSendRule as crate::runtime::Schema>::FIELDS,
+            fields: <StockBundleStockSendRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "progressive_bundle_usage_rule",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::ProgressiveBundleUsageRule as crate::runtime::Schema>::FIELDS,
+            fields: <ProgressiveBundleUsageRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "stock_bundle_info",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::marketing::types::StockBundleInfo as crate::runtime::Schema>::FIELDS,
+            fields: <StockBundleInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "usage_rule_display_info",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::UsageRuleDisplayInfo as crate::runtime::Schema>::FIELDS,
+            fields: <UsageRuleDisplayInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "coupon_display_info",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::CouponDisplayInfo as crate::runtime::Schema>::FIELDS,
+            fields: <CouponDisplayInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "notify_config",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::NotifyConfig as crate::runtime::Schema>::FIELDS,
+            fields: <NotifyConfig as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "store_scope",
@@ -16574,7 +21936,7 @@ impl crate::runtime::Schema for UserProductCouponListStock {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::marketing::types::SentCountInfo as crate::runtime::Schema>::FIELDS,
+            fields: <SentCountInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "state",
@@ -16670,16 +22032,43 @@ crate::runtime::integer_enum!(WeekDay);
 /// Fixed weekly periods during which the coupon can be used.
 ///
 /// Shared by `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.sequential_usage_rule.coupon_available_period.weekly_available_period`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks response.stock_list.single_usage_rule.coupon_available_period.weekly_available_period`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.sequential_usage_rule.coupon_available_period.weekly_available_period`, `GET /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id} response.single_usage_rule.coupon_available_period.weekly_available_period`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.sequential_usage_rule.coupon_available_period.weekly_available_period`, `GET /v3/marketing/partner/product-coupon/users/{openid}/coupons response.user_coupon_list.stock.single_usage_rule.coupon_available_period.weekly_available_period` and 32 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct WeeklyAvailablePeriod {
     /// Days of the week on which the coupon can be used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub day_list: Option<Vec<crate::v3::marketing::types::DayList>>,
+    pub day_list: Option<Vec<DayList>>,
     /// Time periods within each usable day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub day_period_list: Option<Vec<crate::v3::marketing::types::DayPeriodList>>,
+    pub day_period_list: Option<Vec<DayPeriodList>>,
 }
+impl crate::runtime::FromJson for WeeklyAvailablePeriod {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(WeeklyAvailablePeriod {
+            day_list: crate::runtime::take_optional(&mut object, "day_list", at)?,
+            day_period_list: crate::runtime::take_optional(
+                &mut object,
+                "day_period_list",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for WeeklyAvailablePeriod {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "day_list", &self.day_list);
+        crate::runtime::put_optional(
+            &mut object,
+            "day_period_list",
+            &self.day_period_list,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(WeeklyAvailablePeriod);
 impl crate::runtime::Schema for WeeklyAvailablePeriod {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -16694,7 +22083,7 @@ impl crate::runtime::Schema for WeeklyAvailablePeriod {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::marketing::types::DayPeriodList as crate::runtime::Schema>::FIELDS,
+            fields: <DayPeriodList as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -16708,43 +22097,31 @@ impl WeeklyAvailablePeriod {
 /// Builds a [`WeeklyAvailablePeriod`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct WeeklyAvailablePeriodBuilder {
-    day_list: Option<Vec<crate::v3::marketing::types::DayList>>,
-    day_period_list: Option<Vec<crate::v3::marketing::types::DayPeriodListBuilder>>,
+    day_list: Option<Vec<DayList>>,
+    day_period_list: Option<Vec<DayPeriodListBuilder>>,
 }
 impl WeeklyAvailablePeriodBuilder {
     /// Days of the week on which the coupon can be used.
     ///
     /// Adds one item to the list.
-    pub fn day_list(
-        mut self,
-        item: impl Into<crate::v3::marketing::types::DayList>,
-    ) -> Self {
+    pub fn day_list(mut self, item: impl Into<DayList>) -> Self {
         self.day_list.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`day_list`](Self::day_list) with a built value.
-    pub fn set_day_list(
-        mut self,
-        value: Option<Vec<crate::v3::marketing::types::DayList>>,
-    ) -> Self {
+    pub fn set_day_list(mut self, value: Option<Vec<DayList>>) -> Self {
         self.day_list = value;
         self
     }
     /// Time periods within each usable day.
     ///
     /// Adds one item (its builder or a built value) to the list.
-    pub fn day_period_list(
-        mut self,
-        item: impl Into<crate::v3::marketing::types::DayPeriodListBuilder>,
-    ) -> Self {
+    pub fn day_period_list(mut self, item: impl Into<DayPeriodListBuilder>) -> Self {
         self.day_period_list.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`day_period_list`](Self::day_period_list) with a built value.
-    pub fn set_day_period_list(
-        mut self,
-        value: Option<Vec<crate::v3::marketing::types::DayPeriodList>>,
-    ) -> Self {
+    pub fn set_day_period_list(mut self, value: Option<Vec<DayPeriodList>>) -> Self {
         self.day_period_list = value
             .map(|items| items.into_iter().map(Into::into).collect());
         self

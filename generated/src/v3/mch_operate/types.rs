@@ -4,12 +4,31 @@
 /// The response.
 ///
 /// Shared by `GET /v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id} response`, `GET /v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RiskWithdrawlApplyApplymentIdResponse {
     /// `withdrawl_apply`
-    pub withdrawl_apply: crate::v3::mch_operate::types::WithdrawlApply,
+    pub withdrawl_apply: WithdrawlApply,
 }
+impl crate::runtime::FromJson for RiskWithdrawlApplyApplymentIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RiskWithdrawlApplyApplymentIdResponse {
+            withdrawl_apply: crate::runtime::take(&mut object, "withdrawl_apply", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for RiskWithdrawlApplyApplymentIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "withdrawl_apply", &self.withdrawl_apply);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(RiskWithdrawlApplyApplymentIdResponse);
 impl crate::runtime::Schema for RiskWithdrawlApplyApplymentIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -17,7 +36,7 @@ impl crate::runtime::Schema for RiskWithdrawlApplyApplymentIdResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::mch_operate::types::WithdrawlApply as crate::runtime::Schema>::FIELDS,
+            fields: <WithdrawlApply as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -25,7 +44,7 @@ impl crate::runtime::JsonResponse for RiskWithdrawlApplyApplymentIdResponse {}
 /// `withdrawl_apply`
 ///
 /// Shared by `GET /v3/mch_operate/risk/withdrawl-apply/applyment-id/{applyment_id} response.withdrawl_apply`, `GET /v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no} response.withdrawl_apply`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct WithdrawlApply {
     /// WeChat Pay ID of the application.
@@ -35,12 +54,37 @@ pub struct WithdrawlApply {
     /// Current state of the object.
     pub state: String,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_reason: Option<String>,
     /// Time the record was last modified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modify_time: Option<String>,
 }
+impl crate::runtime::FromJson for WithdrawlApply {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(WithdrawlApply {
+            applyment_id: crate::runtime::take(&mut object, "applyment_id", at)?,
+            out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+            modify_time: crate::runtime::take_optional(&mut object, "modify_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for WithdrawlApply {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "applyment_id", &self.applyment_id);
+        crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put_optional(&mut object, "modify_time", &self.modify_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(WithdrawlApply);
 impl crate::runtime::Schema for WithdrawlApply {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -4,30 +4,63 @@
 /// Validation rule of the information item.
 ///
 /// Shared by `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id} response.submission_data.record_fields.check_rule`, `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id} response.submission_template.record_fields.check_rule`, `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit json.submit_data.record_fields.check_rule`, `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit response.submission_data.record_fields.check_rule`, `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit response.submission_template.record_fields.check_rule`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CheckRule {
     /// Minimum length of the string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_length: Option<crate::runtime::Number>,
     /// Maximum length of the string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_length: Option<crate::runtime::Number>,
     /// File extensions allowed for the upload.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enum_file_exts: Option<
-        Vec<crate::v3::mch_operation_manage::types::EnumFileExts>,
-    >,
+    pub enum_file_exts: Option<Vec<EnumFileExts>>,
     /// Maximum size of the uploaded file, in MB.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_file_size: Option<crate::runtime::Number>,
     /// Allowed enumeration values of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enum_keys: Option<Vec<crate::runtime::Number>>,
     /// Options that can be chosen for the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enum_values: Option<Vec<String>>,
 }
+impl crate::runtime::FromJson for CheckRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CheckRule {
+            min_length: crate::runtime::take_optional(&mut object, "min_length", at)?,
+            max_length: crate::runtime::take_optional(&mut object, "max_length", at)?,
+            enum_file_exts: crate::runtime::take_optional(
+                &mut object,
+                "enum_file_exts",
+                at,
+            )?,
+            max_file_size: crate::runtime::take_optional(
+                &mut object,
+                "max_file_size",
+                at,
+            )?,
+            enum_keys: crate::runtime::take_optional(&mut object, "enum_keys", at)?,
+            enum_values: crate::runtime::take_optional(&mut object, "enum_values", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CheckRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "min_length", &self.min_length);
+        crate::runtime::put_optional(&mut object, "max_length", &self.max_length);
+        crate::runtime::put_optional(
+            &mut object,
+            "enum_file_exts",
+            &self.enum_file_exts,
+        );
+        crate::runtime::put_optional(&mut object, "max_file_size", &self.max_file_size);
+        crate::runtime::put_optional(&mut object, "enum_keys", &self.enum_keys);
+        crate::runtime::put_optional(&mut object, "enum_values", &self.enum_values);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CheckRule);
 impl crate::runtime::Schema for CheckRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -86,7 +119,7 @@ impl CheckRule {
 pub struct CheckRuleBuilder {
     min_length: Option<crate::runtime::Number>,
     max_length: Option<crate::runtime::Number>,
-    enum_file_exts: Option<Vec<crate::v3::mch_operation_manage::types::EnumFileExts>>,
+    enum_file_exts: Option<Vec<EnumFileExts>>,
     max_file_size: Option<crate::runtime::Number>,
     enum_keys: Option<Vec<crate::runtime::Number>>,
     enum_values: Option<Vec<String>>,
@@ -115,18 +148,12 @@ impl CheckRuleBuilder {
     /// File extensions allowed for the upload.
     ///
     /// Adds one item to the list.
-    pub fn enum_file_exts(
-        mut self,
-        item: impl Into<crate::v3::mch_operation_manage::types::EnumFileExts>,
-    ) -> Self {
+    pub fn enum_file_exts(mut self, item: impl Into<EnumFileExts>) -> Self {
         self.enum_file_exts.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`enum_file_exts`](Self::enum_file_exts) with a built value.
-    pub fn set_enum_file_exts(
-        mut self,
-        value: Option<Vec<crate::v3::mch_operation_manage::types::EnumFileExts>>,
-    ) -> Self {
+    pub fn set_enum_file_exts(mut self, value: Option<Vec<EnumFileExts>>) -> Self {
         self.enum_file_exts = value;
         self
     }
@@ -310,43 +337,71 @@ crate::runtime::string_enum!(EnumFileExts);
 /// Information items to fill in.
 ///
 /// Shared by `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id} response.submission_data.record_fields`, `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit json.submit_data.record_fields`, `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit response.submission_data.record_fields`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RecordFields {
     /// ID of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
     /// English name of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field_name: Option<String>,
     /// Name of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Type of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<crate::runtime::Number>,
     /// Hint on how to fill in the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tips: Option<String>,
     /// Placeholder text of the input box.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placeholder: Option<String>,
     /// Tooltip text of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tooltip: Option<String>,
     /// Whether the information item must be submitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<crate::runtime::Number>,
     /// Validation rule of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub check_rule: Option<crate::v3::mch_operation_manage::types::CheckRule>,
+    pub check_rule: Option<CheckRule>,
     /// Rules linking this information item to the values of others.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relations: Option<Vec<crate::types::Relations>>,
     /// Whether the submitted content must be encrypted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub need_encrypt: Option<bool>,
 }
+impl crate::runtime::FromJson for RecordFields {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RecordFields {
+            item_id: crate::runtime::take_optional(&mut object, "item_id", at)?,
+            field_name: crate::runtime::take_optional(&mut object, "field_name", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            tips: crate::runtime::take_optional(&mut object, "tips", at)?,
+            placeholder: crate::runtime::take_optional(&mut object, "placeholder", at)?,
+            tooltip: crate::runtime::take_optional(&mut object, "tooltip", at)?,
+            required: crate::runtime::take_optional(&mut object, "required", at)?,
+            check_rule: crate::runtime::take_optional(&mut object, "check_rule", at)?,
+            relations: crate::runtime::take_optional(&mut object, "relations", at)?,
+            need_encrypt: crate::runtime::take_optional(&mut object, "need_encrypt", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for RecordFields {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "item_id", &self.item_id);
+        crate::runtime::put_optional(&mut object, "field_name", &self.field_name);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "tips", &self.tips);
+        crate::runtime::put_optional(&mut object, "placeholder", &self.placeholder);
+        crate::runtime::put_optional(&mut object, "tooltip", &self.tooltip);
+        crate::runtime::put_optional(&mut object, "required", &self.required);
+        crate::runtime::put_optional(&mut object, "check_rule", &self.check_rule);
+        crate::runtime::put_optional(&mut object, "relations", &self.relations);
+        crate::runtime::put_optional(&mut object, "need_encrypt", &self.need_encrypt);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(RecordFields);
 impl crate::runtime::Schema for RecordFields {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -410,7 +465,7 @@ impl crate::runtime::Schema for RecordFields {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::mch_operation_manage::types::CheckRule as crate::runtime::Schema>::FIELDS,
+            fields: <CheckRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "relations",
@@ -446,7 +501,7 @@ pub struct RecordFieldsBuilder {
     placeholder: Option<String>,
     tooltip: Option<String>,
     required: Option<crate::runtime::Number>,
-    check_rule: Option<crate::v3::mch_operation_manage::types::CheckRuleBuilder>,
+    check_rule: Option<CheckRuleBuilder>,
     relations: Option<Vec<crate::types::RelationsBuilder>>,
     need_encrypt: Option<bool>,
 }
@@ -534,18 +589,12 @@ impl RecordFieldsBuilder {
     /// Validation rule of the information item.
     ///
     /// Takes the builder or a built value.
-    pub fn check_rule(
-        mut self,
-        value: impl Into<crate::v3::mch_operation_manage::types::CheckRuleBuilder>,
-    ) -> Self {
+    pub fn check_rule(mut self, value: impl Into<CheckRuleBuilder>) -> Self {
         self.check_rule = Some(value.into());
         self
     }
     /// Sets or clears [`check_rule`](Self::check_rule) with a built value.
-    pub fn set_check_rule(
-        mut self,
-        value: Option<crate::v3::mch_operation_manage::types::CheckRule>,
-    ) -> Self {
+    pub fn set_check_rule(mut self, value: Option<CheckRule>) -> Self {
         self.check_rule = value.map(Into::into);
         self
     }
@@ -635,12 +684,31 @@ impl From<RecordFields> for RecordFieldsBuilder {
 /// `submission_data`
 ///
 /// Shared by `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id} response.submission_data`, `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit response.submission_data`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SubmissionData {
     /// Information items to fill in.
-    pub record_fields: Vec<crate::v3::mch_operation_manage::types::RecordFields>,
+    pub record_fields: Vec<RecordFields>,
 }
+impl crate::runtime::FromJson for SubmissionData {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SubmissionData {
+            record_fields: crate::runtime::take(&mut object, "record_fields", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SubmissionData {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "record_fields", &self.record_fields);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SubmissionData);
 impl crate::runtime::Schema for SubmissionData {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -648,7 +716,7 @@ impl crate::runtime::Schema for SubmissionData {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: true,
-            fields: <crate::v3::mch_operation_manage::types::RecordFields as crate::runtime::Schema>::FIELDS,
+            fields: <RecordFields as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -656,14 +724,31 @@ impl crate::runtime::JsonResponse for SubmissionData {}
 /// `submission_template`
 ///
 /// Shared by `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id} response.submission_template`, `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit response.submission_template`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SubmissionTemplate {
     /// Information items to fill in.
-    pub record_fields: Vec<
-        crate::v3::mch_operation_manage::types::SubmissionTemplateRecordFields,
-    >,
+    pub record_fields: Vec<SubmissionTemplateRecordFields>,
 }
+impl crate::runtime::FromJson for SubmissionTemplate {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SubmissionTemplate {
+            record_fields: crate::runtime::take(&mut object, "record_fields", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SubmissionTemplate {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "record_fields", &self.record_fields);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SubmissionTemplate);
 impl crate::runtime::Schema for SubmissionTemplate {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -671,7 +756,7 @@ impl crate::runtime::Schema for SubmissionTemplate {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: true,
-            fields: <crate::v3::mch_operation_manage::types::SubmissionTemplateRecordFields as crate::runtime::Schema>::FIELDS,
+            fields: <SubmissionTemplateRecordFields as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -679,52 +764,95 @@ impl crate::runtime::JsonResponse for SubmissionTemplate {}
 /// Information items to fill in.
 ///
 /// Shared by `GET /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id} response.submission_template.record_fields`, `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit response.submission_template.record_fields`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SubmissionTemplateRecordFields {
     /// Validation rule of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub check_rule: Option<crate::v3::mch_operation_manage::types::CheckRule>,
+    pub check_rule: Option<CheckRule>,
     /// `disabled`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<crate::runtime::Number>,
     /// Value of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field_data: Option<String>,
     /// English name of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field_name: Option<String>,
     /// `hidden`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<crate::runtime::Number>,
     /// ID of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
     /// Name of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Whether the submitted content must be encrypted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub need_encrypt: Option<bool>,
     /// Placeholder text of the input box.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placeholder: Option<String>,
     /// Whether the information item must be submitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<crate::runtime::Number>,
     /// Hint on how to fill in the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tips: Option<String>,
     /// Tooltip text of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tooltip: Option<String>,
     /// Type of the information item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<crate::runtime::Number>,
     /// `use_permanently_date`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_permanently_date: Option<crate::runtime::Number>,
 }
+impl crate::runtime::FromJson for SubmissionTemplateRecordFields {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SubmissionTemplateRecordFields {
+            check_rule: crate::runtime::take_optional(&mut object, "check_rule", at)?,
+            disabled: crate::runtime::take_optional(&mut object, "disabled", at)?,
+            field_data: crate::runtime::take_optional(&mut object, "field_data", at)?,
+            field_name: crate::runtime::take_optional(&mut object, "field_name", at)?,
+            hidden: crate::runtime::take_optional(&mut object, "hidden", at)?,
+            item_id: crate::runtime::take_optional(&mut object, "item_id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            need_encrypt: crate::runtime::take_optional(
+                &mut object,
+                "need_encrypt",
+                at,
+            )?,
+            placeholder: crate::runtime::take_optional(&mut object, "placeholder", at)?,
+            required: crate::runtime::take_optional(&mut object, "required", at)?,
+            tips: crate::runtime::take_optional(&mut object, "tips", at)?,
+            tooltip: crate::runtime::take_optional(&mut object, "tooltip", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            use_permanently_date: crate::runtime::take_optional(
+                &mut object,
+                "use_permanently_date",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SubmissionTemplateRecordFields {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "check_rule", &self.check_rule);
+        crate::runtime::put_optional(&mut object, "disabled", &self.disabled);
+        crate::runtime::put_optional(&mut object, "field_data", &self.field_data);
+        crate::runtime::put_optional(&mut object, "field_name", &self.field_name);
+        crate::runtime::put_optional(&mut object, "hidden", &self.hidden);
+        crate::runtime::put_optional(&mut object, "item_id", &self.item_id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "need_encrypt", &self.need_encrypt);
+        crate::runtime::put_optional(&mut object, "placeholder", &self.placeholder);
+        crate::runtime::put_optional(&mut object, "required", &self.required);
+        crate::runtime::put_optional(&mut object, "tips", &self.tips);
+        crate::runtime::put_optional(&mut object, "tooltip", &self.tooltip);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(
+            &mut object,
+            "use_permanently_date",
+            &self.use_permanently_date,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SubmissionTemplateRecordFields);
 impl crate::runtime::Schema for SubmissionTemplateRecordFields {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -732,7 +860,7 @@ impl crate::runtime::Schema for SubmissionTemplateRecordFields {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::mch_operation_manage::types::CheckRule as crate::runtime::Schema>::FIELDS,
+            fields: <CheckRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "disabled",

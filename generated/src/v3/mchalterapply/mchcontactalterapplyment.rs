@@ -31,21 +31,52 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::types::ContactIdDocType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID that WeChat Pay assigned to the merchant concerned.
         pub merchant_code: String,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Information about the contact person (super administrator).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub contact_info: Option<
-            crate::v3::mchalterapply::mchcontactalterapplyment::post::ContactInfo,
-        >,
+        pub contact_info: Option<ContactInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                merchant_code: crate::runtime::take(&mut object, "merchant_code", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                contact_info: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "merchant_code", &self.merchant_code);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_info",
+                &self.contact_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -59,9 +90,7 @@ pub mod post {
         wechatpay_serial: Option<String>,
         merchant_code: Option<String>,
         out_request_no: Option<String>,
-        contact_info: Option<
-            crate::v3::mchalterapply::mchcontactalterapplyment::post::ContactInfoBuilder,
-        >,
+        contact_info: Option<ContactInfoBuilder>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -97,22 +126,12 @@ pub mod post {
         /// Information about the contact person (super administrator).
         ///
         /// Takes the builder or a built value.
-        pub fn contact_info(
-            mut self,
-            value: impl Into<
-                crate::v3::mchalterapply::mchcontactalterapplyment::post::ContactInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn contact_info(mut self, value: impl Into<ContactInfoBuilder>) -> Self {
             self.contact_info = Some(value.into());
             self
         }
         /// Sets or clears [`contact_info`](Self::contact_info) with a built value.
-        pub fn set_contact_info(
-            mut self,
-            value: Option<
-                crate::v3::mchalterapply::mchcontactalterapplyment::post::ContactInfo,
-            >,
-        ) -> Self {
+        pub fn set_contact_info(mut self, value: Option<ContactInfo>) -> Self {
             self.contact_info = value.map(Into::into);
             self
         }
@@ -186,7 +205,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::mchalterapply::types::MchcontactalterapplymentResponse as Response;
@@ -209,7 +229,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the contact person (super administrator).
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ContactInfo {
         /// Name of the contact person.
@@ -217,7 +237,7 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub contact_name: crate::runtime::Sensitive,
         /// Type of the contact's identity document.
-        pub contact_id_doc_type: crate::types::ContactIdDocType,
+        pub contact_id_doc_type: ContactIdDocType,
         /// ID card number of the super administrator.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
@@ -225,20 +245,109 @@ pub mod post {
         /// Media ID of the photo of the front of the contact's identity document.
         pub contact_id_doc_copy: String,
         /// Media ID of the photo of the back of the contact's identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contact_id_doc_copy_back: Option<String>,
         /// `contact_id_doc_period_begin`
         pub contact_id_doc_period_begin: String,
         /// `contact_id_doc_period_end`
         pub contact_id_doc_period_end: String,
         /// Media ID of the letter authorizing the contact to handle the business.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_authorization_letter: Option<String>,
         /// Mobile phone number of the contact person.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub mobile_phone: crate::runtime::Sensitive,
     }
+    impl crate::runtime::FromJson for ContactInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ContactInfo {
+                contact_name: crate::runtime::take(&mut object, "contact_name", at)?,
+                contact_id_doc_type: crate::runtime::take(
+                    &mut object,
+                    "contact_id_doc_type",
+                    at,
+                )?,
+                contact_id_card_number: crate::runtime::take(
+                    &mut object,
+                    "contact_id_card_number",
+                    at,
+                )?,
+                contact_id_doc_copy: crate::runtime::take(
+                    &mut object,
+                    "contact_id_doc_copy",
+                    at,
+                )?,
+                contact_id_doc_copy_back: crate::runtime::take_optional(
+                    &mut object,
+                    "contact_id_doc_copy_back",
+                    at,
+                )?,
+                contact_id_doc_period_begin: crate::runtime::take(
+                    &mut object,
+                    "contact_id_doc_period_begin",
+                    at,
+                )?,
+                contact_id_doc_period_end: crate::runtime::take(
+                    &mut object,
+                    "contact_id_doc_period_end",
+                    at,
+                )?,
+                business_authorization_letter: crate::runtime::take_optional(
+                    &mut object,
+                    "business_authorization_letter",
+                    at,
+                )?,
+                mobile_phone: crate::runtime::take(&mut object, "mobile_phone", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ContactInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "contact_name", &self.contact_name);
+            crate::runtime::put(
+                &mut object,
+                "contact_id_doc_type",
+                &self.contact_id_doc_type,
+            );
+            crate::runtime::put(
+                &mut object,
+                "contact_id_card_number",
+                &self.contact_id_card_number,
+            );
+            crate::runtime::put(
+                &mut object,
+                "contact_id_doc_copy",
+                &self.contact_id_doc_copy,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contact_id_doc_copy_back",
+                &self.contact_id_doc_copy_back,
+            );
+            crate::runtime::put(
+                &mut object,
+                "contact_id_doc_period_begin",
+                &self.contact_id_doc_period_begin,
+            );
+            crate::runtime::put(
+                &mut object,
+                "contact_id_doc_period_end",
+                &self.contact_id_doc_period_end,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "business_authorization_letter",
+                &self.business_authorization_letter,
+            );
+            crate::runtime::put(&mut object, "mobile_phone", &self.mobile_phone);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ContactInfo);
     impl ContactInfo {
         /// A builder; see its setters.
         pub fn builder() -> ContactInfoBuilder {
@@ -249,7 +358,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct ContactInfoBuilder {
         contact_name: Option<crate::runtime::Sensitive>,
-        contact_id_doc_type: Option<crate::types::ContactIdDocType>,
+        contact_id_doc_type: Option<ContactIdDocType>,
         contact_id_card_number: Option<crate::runtime::Sensitive>,
         contact_id_doc_copy: Option<String>,
         contact_id_doc_copy_back: Option<String>,
@@ -280,7 +389,7 @@ pub mod post {
         /// **Required.** Type of the contact's identity document.
         pub fn contact_id_doc_type(
             mut self,
-            value: impl Into<crate::types::ContactIdDocType>,
+            value: impl Into<ContactIdDocType>,
         ) -> Self {
             self.contact_id_doc_type = Some(value.into());
             self
@@ -288,7 +397,7 @@ pub mod post {
         /// Sets or clears [`contact_id_doc_type`](Self::contact_id_doc_type) with a built value.
         pub fn set_contact_id_doc_type(
             mut self,
-            value: Option<crate::types::ContactIdDocType>,
+            value: Option<ContactIdDocType>,
         ) -> Self {
             self.contact_id_doc_type = value;
             self

@@ -33,56 +33,136 @@ pub mod post {
     pub use crate::types::IdHolderType;
     pub use crate::types::OrganizationType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID that WeChat Pay assigned to the merchant concerned.
         pub merchant_code: String,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// `alter_scope`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub alter_scope: Option<
-            crate::v3::mchalterapply::mchsubjectalterapplyment::post::AlterScope,
-        >,
+        pub alter_scope: Option<AlterScope>,
         /// Type of the entity.
-        pub organization_type: crate::types::OrganizationType,
+        pub organization_type: OrganizationType,
         /// Whether the entity is a financial institution.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub finance_institution: Option<bool>,
         /// Information about the business licence or registration certificate.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub business_license_info: Option<
-            crate::v3::mchalterapply::mchsubjectalterapplyment::post::BusinessLicenseInfo,
-        >,
+        pub business_license_info: Option<BusinessLicenseInfo>,
         /// Information about the registration certificate.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub certificate_info: Option<
-            crate::v3::mchalterapply::mchsubjectalterapplyment::post::CertificateInfo,
-        >,
+        pub certificate_info: Option<CertificateInfo>,
         /// Information about the financial institution licence.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub finance_institution_info: Option<
-            crate::v3::mchalterapply::mchsubjectalterapplyment::post::FinanceInstitutionInfo,
-        >,
+        pub finance_institution_info: Option<FinanceInstitutionInfo>,
         /// `legal_person_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub legal_person_info: Option<
-            crate::v3::mchalterapply::mchsubjectalterapplyment::post::LegalPersonInfo,
-        >,
+        pub legal_person_info: Option<LegalPersonInfo>,
         /// Ultimate beneficial owners.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub ubo_info_list: Option<
-            Vec<crate::v3::mchalterapply::mchsubjectalterapplyment::post::UboInfoList>,
-        >,
+        pub ubo_info_list: Option<Vec<UboInfoList>>,
         /// `addition`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub addition: Option<
-            crate::v3::mchalterapply::mchsubjectalterapplyment::post::Addition,
-        >,
+        pub addition: Option<Addition>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                merchant_code: crate::runtime::take(&mut object, "merchant_code", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                alter_scope: crate::runtime::take_optional(
+                    &mut object,
+                    "alter_scope",
+                    at,
+                )?,
+                organization_type: crate::runtime::take(
+                    &mut object,
+                    "organization_type",
+                    at,
+                )?,
+                finance_institution: crate::runtime::take_optional(
+                    &mut object,
+                    "finance_institution",
+                    at,
+                )?,
+                business_license_info: crate::runtime::take_optional(
+                    &mut object,
+                    "business_license_info",
+                    at,
+                )?,
+                certificate_info: crate::runtime::take_optional(
+                    &mut object,
+                    "certificate_info",
+                    at,
+                )?,
+                finance_institution_info: crate::runtime::take_optional(
+                    &mut object,
+                    "finance_institution_info",
+                    at,
+                )?,
+                legal_person_info: crate::runtime::take_optional(
+                    &mut object,
+                    "legal_person_info",
+                    at,
+                )?,
+                ubo_info_list: crate::runtime::take_optional(
+                    &mut object,
+                    "ubo_info_list",
+                    at,
+                )?,
+                addition: crate::runtime::take_optional(&mut object, "addition", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "merchant_code", &self.merchant_code);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(&mut object, "alter_scope", &self.alter_scope);
+            crate::runtime::put(
+                &mut object,
+                "organization_type",
+                &self.organization_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "finance_institution",
+                &self.finance_institution,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "business_license_info",
+                &self.business_license_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "certificate_info",
+                &self.certificate_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "finance_institution_info",
+                &self.finance_institution_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "legal_person_info",
+                &self.legal_person_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "ubo_info_list",
+                &self.ubo_info_list,
+            );
+            crate::runtime::put_optional(&mut object, "addition", &self.addition);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -96,31 +176,15 @@ pub mod post {
         wechatpay_serial: Option<String>,
         merchant_code: Option<String>,
         out_request_no: Option<String>,
-        alter_scope: Option<
-            crate::v3::mchalterapply::mchsubjectalterapplyment::post::AlterScope,
-        >,
-        organization_type: Option<crate::types::OrganizationType>,
+        alter_scope: Option<AlterScope>,
+        organization_type: Option<OrganizationType>,
         finance_institution: Option<bool>,
-        business_license_info: Option<
-            crate::v3::mchalterapply::mchsubjectalterapplyment::post::BusinessLicenseInfoBuilder,
-        >,
-        certificate_info: Option<
-            crate::v3::mchalterapply::mchsubjectalterapplyment::post::CertificateInfoBuilder,
-        >,
-        finance_institution_info: Option<
-            crate::v3::mchalterapply::mchsubjectalterapplyment::post::FinanceInstitutionInfoBuilder,
-        >,
-        legal_person_info: Option<
-            crate::v3::mchalterapply::mchsubjectalterapplyment::post::LegalPersonInfoBuilder,
-        >,
-        ubo_info_list: Option<
-            Vec<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::UboInfoListBuilder,
-            >,
-        >,
-        addition: Option<
-            crate::v3::mchalterapply::mchsubjectalterapplyment::post::AdditionBuilder,
-        >,
+        business_license_info: Option<BusinessLicenseInfoBuilder>,
+        certificate_info: Option<CertificateInfoBuilder>,
+        finance_institution_info: Option<FinanceInstitutionInfoBuilder>,
+        legal_person_info: Option<LegalPersonInfoBuilder>,
+        ubo_info_list: Option<Vec<UboInfoListBuilder>>,
+        addition: Option<AdditionBuilder>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -154,38 +218,22 @@ pub mod post {
             self
         }
         /// `alter_scope`
-        pub fn alter_scope(
-            mut self,
-            value: impl Into<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::AlterScope,
-            >,
-        ) -> Self {
+        pub fn alter_scope(mut self, value: impl Into<AlterScope>) -> Self {
             self.alter_scope = Some(value.into());
             self
         }
         /// Sets or clears [`alter_scope`](Self::alter_scope) with a built value.
-        pub fn set_alter_scope(
-            mut self,
-            value: Option<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::AlterScope,
-            >,
-        ) -> Self {
+        pub fn set_alter_scope(mut self, value: Option<AlterScope>) -> Self {
             self.alter_scope = value;
             self
         }
         /// **Required.** Type of the entity.
-        pub fn organization_type(
-            mut self,
-            value: impl Into<crate::types::OrganizationType>,
-        ) -> Self {
+        pub fn organization_type(mut self, value: impl Into<OrganizationType>) -> Self {
             self.organization_type = Some(value.into());
             self
         }
         /// Sets or clears [`organization_type`](Self::organization_type) with a built value.
-        pub fn set_organization_type(
-            mut self,
-            value: Option<crate::types::OrganizationType>,
-        ) -> Self {
+        pub fn set_organization_type(mut self, value: Option<OrganizationType>) -> Self {
             self.organization_type = value;
             self
         }
@@ -204,9 +252,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn business_license_info(
             mut self,
-            value: impl Into<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::BusinessLicenseInfoBuilder,
-            >,
+            value: impl Into<BusinessLicenseInfoBuilder>,
         ) -> Self {
             self.business_license_info = Some(value.into());
             self
@@ -214,9 +260,7 @@ pub mod post {
         /// Sets or clears [`business_license_info`](Self::business_license_info) with a built value.
         pub fn set_business_license_info(
             mut self,
-            value: Option<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::BusinessLicenseInfo,
-            >,
+            value: Option<BusinessLicenseInfo>,
         ) -> Self {
             self.business_license_info = value.map(Into::into);
             self
@@ -226,20 +270,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn certificate_info(
             mut self,
-            value: impl Into<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::CertificateInfoBuilder,
-            >,
+            value: impl Into<CertificateInfoBuilder>,
         ) -> Self {
             self.certificate_info = Some(value.into());
             self
         }
         /// Sets or clears [`certificate_info`](Self::certificate_info) with a built value.
-        pub fn set_certificate_info(
-            mut self,
-            value: Option<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::CertificateInfo,
-            >,
-        ) -> Self {
+        pub fn set_certificate_info(mut self, value: Option<CertificateInfo>) -> Self {
             self.certificate_info = value.map(Into::into);
             self
         }
@@ -248,9 +285,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn finance_institution_info(
             mut self,
-            value: impl Into<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::FinanceInstitutionInfoBuilder,
-            >,
+            value: impl Into<FinanceInstitutionInfoBuilder>,
         ) -> Self {
             self.finance_institution_info = Some(value.into());
             self
@@ -258,9 +293,7 @@ pub mod post {
         /// Sets or clears [`finance_institution_info`](Self::finance_institution_info) with a built value.
         pub fn set_finance_institution_info(
             mut self,
-            value: Option<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::FinanceInstitutionInfo,
-            >,
+            value: Option<FinanceInstitutionInfo>,
         ) -> Self {
             self.finance_institution_info = value.map(Into::into);
             self
@@ -270,44 +303,25 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn legal_person_info(
             mut self,
-            value: impl Into<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::LegalPersonInfoBuilder,
-            >,
+            value: impl Into<LegalPersonInfoBuilder>,
         ) -> Self {
             self.legal_person_info = Some(value.into());
             self
         }
         /// Sets or clears [`legal_person_info`](Self::legal_person_info) with a built value.
-        pub fn set_legal_person_info(
-            mut self,
-            value: Option<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::LegalPersonInfo,
-            >,
-        ) -> Self {
+        pub fn set_legal_person_info(mut self, value: Option<LegalPersonInfo>) -> Self {
             self.legal_person_info = value.map(Into::into);
             self
         }
         /// Ultimate beneficial owners.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn ubo_info_list(
-            mut self,
-            item: impl Into<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::UboInfoListBuilder,
-            >,
-        ) -> Self {
+        pub fn ubo_info_list(mut self, item: impl Into<UboInfoListBuilder>) -> Self {
             self.ubo_info_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`ubo_info_list`](Self::ubo_info_list) with a built value.
-        pub fn set_ubo_info_list(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::mchalterapply::mchsubjectalterapplyment::post::UboInfoList,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_ubo_info_list(mut self, value: Option<Vec<UboInfoList>>) -> Self {
             self.ubo_info_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -315,22 +329,12 @@ pub mod post {
         /// `addition`
         ///
         /// Takes the builder or a built value.
-        pub fn addition(
-            mut self,
-            value: impl Into<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::AdditionBuilder,
-            >,
-        ) -> Self {
+        pub fn addition(mut self, value: impl Into<AdditionBuilder>) -> Self {
             self.addition = Some(value.into());
             self
         }
         /// Sets or clears [`addition`](Self::addition) with a built value.
-        pub fn set_addition(
-            mut self,
-            value: Option<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::Addition,
-            >,
-        ) -> Self {
+        pub fn set_addition(mut self, value: Option<Addition>) -> Self {
             self.addition = value.map(Into::into);
             self
         }
@@ -451,7 +455,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::mchalterapply::types::MchcontactalterapplymentResponse as Response;
@@ -477,25 +482,79 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `addition`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Addition {
         /// `bank_openaccount_license`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_openaccount_license: Option<Vec<String>>,
         /// `openaccount_approval`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openaccount_approval: Option<Vec<String>>,
         /// `legal_other_prove`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub legal_other_prove: Option<Vec<String>>,
         /// `agency_prove`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub agency_prove: Option<Vec<String>>,
         /// `ubo_prove`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub ubo_prove: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for Addition {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Addition {
+                bank_openaccount_license: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_openaccount_license",
+                    at,
+                )?,
+                openaccount_approval: crate::runtime::take_optional(
+                    &mut object,
+                    "openaccount_approval",
+                    at,
+                )?,
+                legal_other_prove: crate::runtime::take_optional(
+                    &mut object,
+                    "legal_other_prove",
+                    at,
+                )?,
+                agency_prove: crate::runtime::take_optional(
+                    &mut object,
+                    "agency_prove",
+                    at,
+                )?,
+                ubo_prove: crate::runtime::take_optional(&mut object, "ubo_prove", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Addition {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_openaccount_license",
+                &self.bank_openaccount_license,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "openaccount_approval",
+                &self.openaccount_approval,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "legal_other_prove",
+                &self.legal_other_prove,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "agency_prove",
+                &self.agency_prove,
+            );
+            crate::runtime::put_optional(&mut object, "ubo_prove", &self.ubo_prove);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Addition);
     impl Addition {
         /// A builder; see its setters.
         pub fn builder() -> AdditionBuilder {
@@ -646,7 +705,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(AlterScope);
     /// Information about the business licence or registration certificate.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BusinessLicenseInfo {
         /// Registration number of the business licence (unified social credit code).
@@ -658,15 +717,67 @@ pub mod post {
         /// Name of the legal representative.
         pub legal_person: String,
         /// Registered address of the company.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub company_address: Option<String>,
         /// `license_period_begin`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub license_period_begin: Option<String>,
         /// `license_period_end`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub license_period_end: Option<String>,
     }
+    impl crate::runtime::FromJson for BusinessLicenseInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BusinessLicenseInfo {
+                license_number: crate::runtime::take(&mut object, "license_number", at)?,
+                license_copy: crate::runtime::take(&mut object, "license_copy", at)?,
+                merchant_name: crate::runtime::take(&mut object, "merchant_name", at)?,
+                legal_person: crate::runtime::take(&mut object, "legal_person", at)?,
+                company_address: crate::runtime::take_optional(
+                    &mut object,
+                    "company_address",
+                    at,
+                )?,
+                license_period_begin: crate::runtime::take_optional(
+                    &mut object,
+                    "license_period_begin",
+                    at,
+                )?,
+                license_period_end: crate::runtime::take_optional(
+                    &mut object,
+                    "license_period_end",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BusinessLicenseInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "license_number", &self.license_number);
+            crate::runtime::put(&mut object, "license_copy", &self.license_copy);
+            crate::runtime::put(&mut object, "merchant_name", &self.merchant_name);
+            crate::runtime::put(&mut object, "legal_person", &self.legal_person);
+            crate::runtime::put_optional(
+                &mut object,
+                "company_address",
+                &self.company_address,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "license_period_begin",
+                &self.license_period_begin,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "license_period_end",
+                &self.license_period_end,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BusinessLicenseInfo);
     impl BusinessLicenseInfo {
         /// A builder; see its setters.
         pub fn builder() -> BusinessLicenseInfoBuilder {
@@ -882,11 +993,11 @@ pub mod post {
     }
     crate::runtime::string_enum!(CertType);
     /// Information about the registration certificate.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CertificateInfo {
         /// Type of the certificate.
-        pub cert_type: crate::v3::mchalterapply::mchsubjectalterapplyment::post::CertType,
+        pub cert_type: CertType,
         /// Number of the certificate.
         pub cert_number: String,
         /// Media ID of the photo of the certificate.
@@ -902,6 +1013,55 @@ pub mod post {
         /// `cert_period_end`
         pub cert_period_end: String,
     }
+    impl crate::runtime::FromJson for CertificateInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CertificateInfo {
+                cert_type: crate::runtime::take(&mut object, "cert_type", at)?,
+                cert_number: crate::runtime::take(&mut object, "cert_number", at)?,
+                cert_copy: crate::runtime::take(&mut object, "cert_copy", at)?,
+                merchant_name: crate::runtime::take(&mut object, "merchant_name", at)?,
+                legal_person: crate::runtime::take(&mut object, "legal_person", at)?,
+                company_address: crate::runtime::take(
+                    &mut object,
+                    "company_address",
+                    at,
+                )?,
+                cert_period_begin: crate::runtime::take(
+                    &mut object,
+                    "cert_period_begin",
+                    at,
+                )?,
+                cert_period_end: crate::runtime::take(
+                    &mut object,
+                    "cert_period_end",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CertificateInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "cert_type", &self.cert_type);
+            crate::runtime::put(&mut object, "cert_number", &self.cert_number);
+            crate::runtime::put(&mut object, "cert_copy", &self.cert_copy);
+            crate::runtime::put(&mut object, "merchant_name", &self.merchant_name);
+            crate::runtime::put(&mut object, "legal_person", &self.legal_person);
+            crate::runtime::put(&mut object, "company_address", &self.company_address);
+            crate::runtime::put(
+                &mut object,
+                "cert_period_begin",
+                &self.cert_period_begin,
+            );
+            crate::runtime::put(&mut object, "cert_period_end", &self.cert_period_end);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CertificateInfo);
     impl CertificateInfo {
         /// A builder; see its setters.
         pub fn builder() -> CertificateInfoBuilder {
@@ -911,9 +1071,7 @@ pub mod post {
     /// Builds a [`CertificateInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct CertificateInfoBuilder {
-        cert_type: Option<
-            crate::v3::mchalterapply::mchsubjectalterapplyment::post::CertType,
-        >,
+        cert_type: Option<CertType>,
         cert_number: Option<String>,
         cert_copy: Option<String>,
         merchant_name: Option<String>,
@@ -924,22 +1082,12 @@ pub mod post {
     }
     impl CertificateInfoBuilder {
         /// **Required.** Type of the certificate.
-        pub fn cert_type(
-            mut self,
-            value: impl Into<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::CertType,
-            >,
-        ) -> Self {
+        pub fn cert_type(mut self, value: impl Into<CertType>) -> Self {
             self.cert_type = Some(value.into());
             self
         }
         /// Sets or clears [`cert_type`](Self::cert_type) with a built value.
-        pub fn set_cert_type(
-            mut self,
-            value: Option<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::CertType,
-            >,
-        ) -> Self {
+        pub fn set_cert_type(mut self, value: Option<CertType>) -> Self {
             self.cert_type = value;
             self
         }
@@ -1103,14 +1251,43 @@ pub mod post {
         }
     }
     /// Information about the financial institution licence.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FinanceInstitutionInfo {
         /// Type of financial institution.
-        pub finance_type: crate::v3::mchalterapply::mchsubjectalterapplyment::post::FinanceType,
+        pub finance_type: FinanceType,
         /// Media IDs of the pictures of the financial institution licence.
         pub finance_license_pics: Vec<String>,
     }
+    impl crate::runtime::FromJson for FinanceInstitutionInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FinanceInstitutionInfo {
+                finance_type: crate::runtime::take(&mut object, "finance_type", at)?,
+                finance_license_pics: crate::runtime::take(
+                    &mut object,
+                    "finance_license_pics",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FinanceInstitutionInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "finance_type", &self.finance_type);
+            crate::runtime::put(
+                &mut object,
+                "finance_license_pics",
+                &self.finance_license_pics,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FinanceInstitutionInfo);
     impl FinanceInstitutionInfo {
         /// A builder; see its setters.
         pub fn builder() -> FinanceInstitutionInfoBuilder {
@@ -1120,29 +1297,17 @@ pub mod post {
     /// Builds a [`FinanceInstitutionInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct FinanceInstitutionInfoBuilder {
-        finance_type: Option<
-            crate::v3::mchalterapply::mchsubjectalterapplyment::post::FinanceType,
-        >,
+        finance_type: Option<FinanceType>,
         finance_license_pics: Option<Vec<String>>,
     }
     impl FinanceInstitutionInfoBuilder {
         /// **Required.** Type of financial institution.
-        pub fn finance_type(
-            mut self,
-            value: impl Into<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::FinanceType,
-            >,
-        ) -> Self {
+        pub fn finance_type(mut self, value: impl Into<FinanceType>) -> Self {
             self.finance_type = Some(value.into());
             self
         }
         /// Sets or clears [`finance_type`](Self::finance_type) with a built value.
-        pub fn set_finance_type(
-            mut self,
-            value: Option<
-                crate::v3::mchalterapply::mchsubjectalterapplyment::post::FinanceType,
-            >,
-        ) -> Self {
+        pub fn set_finance_type(mut self, value: Option<FinanceType>) -> Self {
             self.finance_type = value;
             self
         }
@@ -1245,48 +1410,121 @@ pub mod post {
     }
     crate::runtime::string_enum!(FinanceType);
     /// `legal_person_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct LegalPersonInfo {
         /// Who holds the identity document.
-        pub id_holder_type: crate::types::IdHolderType,
+        pub id_holder_type: IdHolderType,
         /// Type of the identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub id_doc_type: Option<crate::types::IdDocType>,
+        pub id_doc_type: Option<IdDocType>,
         /// Media ID of the legal representative's letter of explanation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorize_letter_copy: Option<String>,
         /// `card_front`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_front: Option<String>,
         /// `card_back`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_back: Option<String>,
         /// Name on the identity document.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_name: Option<crate::runtime::Sensitive>,
         /// `card_number`
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_number: Option<crate::runtime::Sensitive>,
         /// `card_address`
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_address: Option<crate::runtime::Sensitive>,
         /// Start of the validity period of the identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_period_begin: Option<String>,
         /// End of the validity period of the identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_period_end: Option<String>,
         /// `as_ubo`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub as_ubo: Option<bool>,
     }
+    impl crate::runtime::FromJson for LegalPersonInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(LegalPersonInfo {
+                id_holder_type: crate::runtime::take(&mut object, "id_holder_type", at)?,
+                id_doc_type: crate::runtime::take_optional(
+                    &mut object,
+                    "id_doc_type",
+                    at,
+                )?,
+                authorize_letter_copy: crate::runtime::take_optional(
+                    &mut object,
+                    "authorize_letter_copy",
+                    at,
+                )?,
+                card_front: crate::runtime::take_optional(
+                    &mut object,
+                    "card_front",
+                    at,
+                )?,
+                card_back: crate::runtime::take_optional(&mut object, "card_back", at)?,
+                card_name: crate::runtime::take_optional(&mut object, "card_name", at)?,
+                card_number: crate::runtime::take_optional(
+                    &mut object,
+                    "card_number",
+                    at,
+                )?,
+                card_address: crate::runtime::take_optional(
+                    &mut object,
+                    "card_address",
+                    at,
+                )?,
+                card_period_begin: crate::runtime::take_optional(
+                    &mut object,
+                    "card_period_begin",
+                    at,
+                )?,
+                card_period_end: crate::runtime::take_optional(
+                    &mut object,
+                    "card_period_end",
+                    at,
+                )?,
+                as_ubo: crate::runtime::take_optional(&mut object, "as_ubo", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for LegalPersonInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "id_holder_type", &self.id_holder_type);
+            crate::runtime::put_optional(&mut object, "id_doc_type", &self.id_doc_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "authorize_letter_copy",
+                &self.authorize_letter_copy,
+            );
+            crate::runtime::put_optional(&mut object, "card_front", &self.card_front);
+            crate::runtime::put_optional(&mut object, "card_back", &self.card_back);
+            crate::runtime::put_optional(&mut object, "card_name", &self.card_name);
+            crate::runtime::put_optional(&mut object, "card_number", &self.card_number);
+            crate::runtime::put_optional(
+                &mut object,
+                "card_address",
+                &self.card_address,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "card_period_begin",
+                &self.card_period_begin,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "card_period_end",
+                &self.card_period_end,
+            );
+            crate::runtime::put_optional(&mut object, "as_ubo", &self.as_ubo);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(LegalPersonInfo);
     impl LegalPersonInfo {
         /// A builder; see its setters.
         pub fn builder() -> LegalPersonInfoBuilder {
@@ -1296,8 +1534,8 @@ pub mod post {
     /// Builds a [`LegalPersonInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct LegalPersonInfoBuilder {
-        id_holder_type: Option<crate::types::IdHolderType>,
-        id_doc_type: Option<crate::types::IdDocType>,
+        id_holder_type: Option<IdHolderType>,
+        id_doc_type: Option<IdDocType>,
         authorize_letter_copy: Option<String>,
         card_front: Option<String>,
         card_back: Option<String>,
@@ -1310,31 +1548,22 @@ pub mod post {
     }
     impl LegalPersonInfoBuilder {
         /// **Required.** Who holds the identity document.
-        pub fn id_holder_type(
-            mut self,
-            value: impl Into<crate::types::IdHolderType>,
-        ) -> Self {
+        pub fn id_holder_type(mut self, value: impl Into<IdHolderType>) -> Self {
             self.id_holder_type = Some(value.into());
             self
         }
         /// Sets or clears [`id_holder_type`](Self::id_holder_type) with a built value.
-        pub fn set_id_holder_type(
-            mut self,
-            value: Option<crate::types::IdHolderType>,
-        ) -> Self {
+        pub fn set_id_holder_type(mut self, value: Option<IdHolderType>) -> Self {
             self.id_holder_type = value;
             self
         }
         /// Type of the identity document.
-        pub fn id_doc_type(mut self, value: impl Into<crate::types::IdDocType>) -> Self {
+        pub fn id_doc_type(mut self, value: impl Into<IdDocType>) -> Self {
             self.id_doc_type = Some(value.into());
             self
         }
         /// Sets or clears [`id_doc_type`](Self::id_doc_type) with a built value.
-        pub fn set_id_doc_type(
-            mut self,
-            value: Option<crate::types::IdDocType>,
-        ) -> Self {
+        pub fn set_id_doc_type(mut self, value: Option<IdDocType>) -> Self {
             self.id_doc_type = value;
             self
         }
@@ -1503,15 +1732,14 @@ pub mod post {
         }
     }
     /// Ultimate beneficial owners.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct UboInfoList {
         /// Type of the identity document.
-        pub id_doc_type: crate::types::IdDocType,
+        pub id_doc_type: IdDocType,
         /// `card_front`
         pub card_front: String,
         /// `card_back`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_back: Option<String>,
         /// Name on the identity document.
         ///
@@ -1530,6 +1758,51 @@ pub mod post {
         /// End of the validity period of the identity document.
         pub card_period_end: String,
     }
+    impl crate::runtime::FromJson for UboInfoList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(UboInfoList {
+                id_doc_type: crate::runtime::take(&mut object, "id_doc_type", at)?,
+                card_front: crate::runtime::take(&mut object, "card_front", at)?,
+                card_back: crate::runtime::take_optional(&mut object, "card_back", at)?,
+                card_name: crate::runtime::take(&mut object, "card_name", at)?,
+                card_number: crate::runtime::take(&mut object, "card_number", at)?,
+                card_address: crate::runtime::take(&mut object, "card_address", at)?,
+                card_period_begin: crate::runtime::take(
+                    &mut object,
+                    "card_period_begin",
+                    at,
+                )?,
+                card_period_end: crate::runtime::take(
+                    &mut object,
+                    "card_period_end",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for UboInfoList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "id_doc_type", &self.id_doc_type);
+            crate::runtime::put(&mut object, "card_front", &self.card_front);
+            crate::runtime::put_optional(&mut object, "card_back", &self.card_back);
+            crate::runtime::put(&mut object, "card_name", &self.card_name);
+            crate::runtime::put(&mut object, "card_number", &self.card_number);
+            crate::runtime::put(&mut object, "card_address", &self.card_address);
+            crate::runtime::put(
+                &mut object,
+                "card_period_begin",
+                &self.card_period_begin,
+            );
+            crate::runtime::put(&mut object, "card_period_end", &self.card_period_end);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(UboInfoList);
     impl UboInfoList {
         /// A builder; see its setters.
         pub fn builder() -> UboInfoListBuilder {
@@ -1539,7 +1812,7 @@ pub mod post {
     /// Builds a [`UboInfoList`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct UboInfoListBuilder {
-        id_doc_type: Option<crate::types::IdDocType>,
+        id_doc_type: Option<IdDocType>,
         card_front: Option<String>,
         card_back: Option<String>,
         card_name: Option<crate::runtime::Sensitive>,
@@ -1550,15 +1823,12 @@ pub mod post {
     }
     impl UboInfoListBuilder {
         /// **Required.** Type of the identity document.
-        pub fn id_doc_type(mut self, value: impl Into<crate::types::IdDocType>) -> Self {
+        pub fn id_doc_type(mut self, value: impl Into<IdDocType>) -> Self {
             self.id_doc_type = Some(value.into());
             self
         }
         /// Sets or clears [`id_doc_type`](Self::id_doc_type) with a built value.
-        pub fn set_id_doc_type(
-            mut self,
-            value: Option<crate::types::IdDocType>,
-        ) -> Self {
+        pub fn set_id_doc_type(mut self, value: Option<IdDocType>) -> Self {
             self.id_doc_type = value;
             self
         }

@@ -4,16 +4,39 @@
 /// Why the audit rejected the application.
 ///
 /// Shared by `GET /v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no} response.audit_reject_detail`, `GET /v3/mchalterapply/mchcontactalterapplyment/{apply_id} response.audit_reject_detail`, `GET /v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no} response.audit_reject_detail`, `GET /v3/mchalterapply/mchsubjectalterapplyment/{apply_id} response.audit_reject_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AuditRejectDetail {
     /// Name of the parameter.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub param_name: Option<String>,
     /// Why the request was rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reject_reason: Option<String>,
 }
+impl crate::runtime::FromJson for AuditRejectDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AuditRejectDetail {
+            param_name: crate::runtime::take_optional(&mut object, "param_name", at)?,
+            reject_reason: crate::runtime::take_optional(
+                &mut object,
+                "reject_reason",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AuditRejectDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "param_name", &self.param_name);
+        crate::runtime::put_optional(&mut object, "reject_reason", &self.reject_reason);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AuditRejectDetail);
 impl crate::runtime::Schema for AuditRejectDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -36,7 +59,7 @@ impl crate::runtime::JsonResponse for AuditRejectDetail {}
 /// The response.
 ///
 /// Shared by `GET /v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no} response`, `GET /v3/mchalterapply/mchcontactalterapplyment/{apply_id} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchcontactalterapplymentMerchantOutRequestNoResponse {
     /// ID of the application.
@@ -46,16 +69,57 @@ pub struct MchcontactalterapplymentMerchantOutRequestNoResponse {
     /// Merchant ID that WeChat Pay assigned to the merchant concerned.
     pub merchant_code: String,
     /// Current state of the object.
-    pub state: crate::v3::mchalterapply::types::State,
+    pub state: State,
     /// Overall reason the application was rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_reject_reason: Option<String>,
     /// Why the audit rejected the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_reject_detail: Option<
-        Vec<crate::v3::mchalterapply::types::AuditRejectDetail>,
-    >,
+    pub audit_reject_detail: Option<Vec<AuditRejectDetail>>,
 }
+impl crate::runtime::FromJson for MchcontactalterapplymentMerchantOutRequestNoResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchcontactalterapplymentMerchantOutRequestNoResponse {
+            apply_id: crate::runtime::take(&mut object, "apply_id", at)?,
+            out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            merchant_code: crate::runtime::take(&mut object, "merchant_code", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            audit_reject_reason: crate::runtime::take_optional(
+                &mut object,
+                "audit_reject_reason",
+                at,
+            )?,
+            audit_reject_detail: crate::runtime::take_optional(
+                &mut object,
+                "audit_reject_detail",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchcontactalterapplymentMerchantOutRequestNoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "apply_id", &self.apply_id);
+        crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+        crate::runtime::put(&mut object, "merchant_code", &self.merchant_code);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put_optional(
+            &mut object,
+            "audit_reject_reason",
+            &self.audit_reject_reason,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "audit_reject_detail",
+            &self.audit_reject_detail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchcontactalterapplymentMerchantOutRequestNoResponse);
 impl crate::runtime::Schema for MchcontactalterapplymentMerchantOutRequestNoResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -98,7 +162,7 @@ impl crate::runtime::Schema for MchcontactalterapplymentMerchantOutRequestNoResp
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::mchalterapply::types::AuditRejectDetail as crate::runtime::Schema>::FIELDS,
+            fields: <AuditRejectDetail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -107,13 +171,31 @@ for MchcontactalterapplymentMerchantOutRequestNoResponse {}
 /// The response.
 ///
 /// Shared by `POST /v3/mchalterapply/mchcontactalterapplyment response`, `POST /v3/mchalterapply/mchsubjectalterapplyment response`, `POST /v3/mchalterapply/merchantnamealterapplyment response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchcontactalterapplymentResponse {
     /// ID of the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub apply_id: Option<String>,
 }
+impl crate::runtime::FromJson for MchcontactalterapplymentResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchcontactalterapplymentResponse {
+            apply_id: crate::runtime::take_optional(&mut object, "apply_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchcontactalterapplymentResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "apply_id", &self.apply_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchcontactalterapplymentResponse);
 impl crate::runtime::Schema for MchcontactalterapplymentResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -129,7 +211,7 @@ impl crate::runtime::JsonResponse for MchcontactalterapplymentResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no} response`, `GET /v3/mchalterapply/mchsubjectalterapplyment/{apply_id} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchsubjectalterapplymentMerchantOutRequestNoResponse {
     /// Merchant ID that WeChat Pay assigned to the merchant concerned.
@@ -139,16 +221,57 @@ pub struct MchsubjectalterapplymentMerchantOutRequestNoResponse {
     /// The merchant's own request or application number for this operation, used to make it idempotent.
     pub out_request_no: String,
     /// Current state of the object.
-    pub state: crate::v3::mchalterapply::types::MchsubjectalterapplymentMerchantOutRequestNoState,
+    pub state: MchsubjectalterapplymentMerchantOutRequestNoResponseState,
     /// Overall reason the application was rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_reject_reason: Option<String>,
     /// Why the audit rejected the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audit_reject_detail: Option<
-        Vec<crate::v3::mchalterapply::types::AuditRejectDetail>,
-    >,
+    pub audit_reject_detail: Option<Vec<AuditRejectDetail>>,
 }
+impl crate::runtime::FromJson for MchsubjectalterapplymentMerchantOutRequestNoResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchsubjectalterapplymentMerchantOutRequestNoResponse {
+            merchant_code: crate::runtime::take(&mut object, "merchant_code", at)?,
+            apply_id: crate::runtime::take(&mut object, "apply_id", at)?,
+            out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            audit_reject_reason: crate::runtime::take_optional(
+                &mut object,
+                "audit_reject_reason",
+                at,
+            )?,
+            audit_reject_detail: crate::runtime::take_optional(
+                &mut object,
+                "audit_reject_detail",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchsubjectalterapplymentMerchantOutRequestNoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "merchant_code", &self.merchant_code);
+        crate::runtime::put(&mut object, "apply_id", &self.apply_id);
+        crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put_optional(
+            &mut object,
+            "audit_reject_reason",
+            &self.audit_reject_reason,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "audit_reject_detail",
+            &self.audit_reject_detail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchsubjectalterapplymentMerchantOutRequestNoResponse);
 impl crate::runtime::Schema for MchsubjectalterapplymentMerchantOutRequestNoResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -191,7 +314,7 @@ impl crate::runtime::Schema for MchsubjectalterapplymentMerchantOutRequestNoResp
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::mchalterapply::types::AuditRejectDetail as crate::runtime::Schema>::FIELDS,
+            fields: <AuditRejectDetail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -202,7 +325,7 @@ for MchsubjectalterapplymentMerchantOutRequestNoResponse {}
 /// Shared by `GET /v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no} response.state`, `GET /v3/mchalterapply/mchsubjectalterapplyment/{apply_id} response.state`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum MchsubjectalterapplymentMerchantOutRequestNoState {
+pub enum MchsubjectalterapplymentMerchantOutRequestNoResponseState {
     /// `APPLYMENT_STATE_AUDITING`
     ApplymentStateAuditing,
     /// `APPLYMENT_STATE_REJECTED`
@@ -218,64 +341,64 @@ pub enum MchsubjectalterapplymentMerchantOutRequestNoState {
     /// A value the documentation does not list (yet), kept as received.
     Unknown(crate::UnknownValue),
 }
-impl MchsubjectalterapplymentMerchantOutRequestNoState {
+impl MchsubjectalterapplymentMerchantOutRequestNoResponseState {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            MchsubjectalterapplymentMerchantOutRequestNoState::ApplymentStateAuditing => {
+            MchsubjectalterapplymentMerchantOutRequestNoResponseState::ApplymentStateAuditing => {
                 "APPLYMENT_STATE_AUDITING"
             }
-            MchsubjectalterapplymentMerchantOutRequestNoState::ApplymentStateRejected => {
+            MchsubjectalterapplymentMerchantOutRequestNoResponseState::ApplymentStateRejected => {
                 "APPLYMENT_STATE_REJECTED"
             }
-            MchsubjectalterapplymentMerchantOutRequestNoState::ApplymentStateModifing => {
+            MchsubjectalterapplymentMerchantOutRequestNoResponseState::ApplymentStateModifing => {
                 "APPLYMENT_STATE_MODIFING"
             }
-            MchsubjectalterapplymentMerchantOutRequestNoState::ApplymentStateFinished => {
+            MchsubjectalterapplymentMerchantOutRequestNoResponseState::ApplymentStateFinished => {
                 "APPLYMENT_STATE_FINISHED"
             }
-            MchsubjectalterapplymentMerchantOutRequestNoState::ApplymentStateCanceled => {
+            MchsubjectalterapplymentMerchantOutRequestNoResponseState::ApplymentStateCanceled => {
                 "APPLYMENT_STATE_CANCELED"
             }
-            MchsubjectalterapplymentMerchantOutRequestNoState::ApplymentStateEditting => {
+            MchsubjectalterapplymentMerchantOutRequestNoResponseState::ApplymentStateEditting => {
                 "APPLYMENT_STATE_EDITTING"
             }
-            MchsubjectalterapplymentMerchantOutRequestNoState::Unknown(value) => {
+            MchsubjectalterapplymentMerchantOutRequestNoResponseState::Unknown(value) => {
                 value.as_str()
             }
         }
     }
 }
-impl From<&str> for MchsubjectalterapplymentMerchantOutRequestNoState {
+impl From<&str> for MchsubjectalterapplymentMerchantOutRequestNoResponseState {
     fn from(value: &str) -> Self {
         match value {
             "APPLYMENT_STATE_AUDITING" => {
-                MchsubjectalterapplymentMerchantOutRequestNoState::ApplymentStateAuditing
+                MchsubjectalterapplymentMerchantOutRequestNoResponseState::ApplymentStateAuditing
             }
             "APPLYMENT_STATE_REJECTED" => {
-                MchsubjectalterapplymentMerchantOutRequestNoState::ApplymentStateRejected
+                MchsubjectalterapplymentMerchantOutRequestNoResponseState::ApplymentStateRejected
             }
             "APPLYMENT_STATE_MODIFING" => {
-                MchsubjectalterapplymentMerchantOutRequestNoState::ApplymentStateModifing
+                MchsubjectalterapplymentMerchantOutRequestNoResponseState::ApplymentStateModifing
             }
             "APPLYMENT_STATE_FINISHED" => {
-                MchsubjectalterapplymentMerchantOutRequestNoState::ApplymentStateFinished
+                MchsubjectalterapplymentMerchantOutRequestNoResponseState::ApplymentStateFinished
             }
             "APPLYMENT_STATE_CANCELED" => {
-                MchsubjectalterapplymentMerchantOutRequestNoState::ApplymentStateCanceled
+                MchsubjectalterapplymentMerchantOutRequestNoResponseState::ApplymentStateCanceled
             }
             "APPLYMENT_STATE_EDITTING" => {
-                MchsubjectalterapplymentMerchantOutRequestNoState::ApplymentStateEditting
+                MchsubjectalterapplymentMerchantOutRequestNoResponseState::ApplymentStateEditting
             }
             other => {
-                MchsubjectalterapplymentMerchantOutRequestNoState::Unknown(
+                MchsubjectalterapplymentMerchantOutRequestNoResponseState::Unknown(
                     crate::UnknownValue(other.to_owned()),
                 )
             }
         }
     }
 }
-crate::runtime::string_enum!(MchsubjectalterapplymentMerchantOutRequestNoState);
+crate::runtime::string_enum!(MchsubjectalterapplymentMerchantOutRequestNoResponseState);
 /// Current state of the object.
 ///
 /// Shared by `GET /v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no} response.state`, `GET /v3/mchalterapply/mchcontactalterapplyment/{apply_id} response.state`, `GET /v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}/out-request-no/{out_request_no} response.state`, `GET /v3/mchalterapply/merchantnamealterapplyment/{apply_id} response.state`, `POST /v3/mchalterapply/mchcontactalterapplyment/{apply_id}/revoke response.state`.

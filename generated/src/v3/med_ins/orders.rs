@@ -30,61 +30,54 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/med-ins/orders`: [wechatpay.im](https://wechatpay.im/openapi/v3/med-ins/orders), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4016781466), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012503131)
 pub mod post {
     pub use crate::v3::med_ins::types::CashAddDetail;
+    pub use crate::v3::med_ins::types::CashAddDetailBuilder;
     pub use crate::types::CashAddType;
     pub use crate::v3::med_ins::types::CashReduceDetail;
+    pub use crate::v3::med_ins::types::CashReduceDetailBuilder;
     pub use crate::types::CashReduceType;
     pub use crate::types::MedInsPayStatus;
     pub use crate::types::MixPayStatus;
     pub use crate::types::MixPayType;
     pub use crate::types::OrderType;
     pub use crate::types::PassthroughRequestContent;
+    pub use crate::types::PassthroughRequestContentBuilder;
     pub use crate::types::PassthroughResponseContent;
     pub use crate::types::SelfPayStatus;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Type of the mixed payment.
-        pub mix_pay_type: crate::types::MixPayType,
+        pub mix_pay_type: MixPayType,
         /// Type of the order.
-        pub order_type: crate::types::OrderType,
+        pub order_type: OrderType,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// Information about the paying user.
-        pub payer: crate::v3::med_ins::orders::post::Payer,
+        pub payer: Payer,
         /// Whether the user pays for a relative.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pay_for_relatives: Option<bool>,
         /// `relative`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub relative: Option<crate::v3::med_ins::orders::post::Relative>,
+        pub relative: Option<Relative>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// The medical institution's own order number.
         pub serial_no: String,
         /// Payment order ID returned by the medical insurance bureau.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pay_order_id: Option<String>,
         /// Payment authorization number returned by the medical insurance bureau.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pay_auth_no: Option<String>,
         /// User's location, as longitude and latitude.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub geo_location: Option<String>,
         /// ID of the city.
         pub city_id: String,
@@ -93,53 +86,244 @@ pub mod post {
         /// Code of the medical institution.
         pub med_inst_no: String,
         /// Time the medical insurance order was created.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub med_ins_order_create_time: Option<String>,
         /// Total amount, in fen.
         pub total_fee: i64,
         /// Amount paid by the medical insurance pooled fund after settlement, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub med_ins_gov_fee: Option<i64>,
         /// Amount paid from the user's personal medical insurance account after settlement, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub med_ins_self_fee: Option<i64>,
         /// Amount paid by other medical insurance sources after settlement, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub med_ins_other_fee: Option<i64>,
         /// Amount the user pays out of pocket after medical insurance settlement, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub med_ins_cash_fee: Option<i64>,
         /// Amount the user actually pays with WeChat Pay, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wechat_pay_cash_fee: Option<i64>,
         /// Additional cash charges.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub cash_add_detail: Option<Vec<crate::v3::med_ins::types::CashAddDetail>>,
+        pub cash_add_detail: Option<Vec<CashAddDetail>>,
         /// Cash reductions.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub cash_reduce_detail: Option<Vec<crate::v3::med_ins::types::CashReduceDetail>>,
+        pub cash_reduce_detail: Option<Vec<CashReduceDetail>>,
         /// URL where WeChat Pay sends the callback notification.
         pub callback_url: String,
         /// Prepayment session ID returned when the order is created, used to invoke the payment on the client.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub prepay_id: Option<String>,
         /// Data that the medical institution passes through to the medical insurance platform.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub passthrough_request_content: Option<
-            crate::runtime::JsonEncoded<crate::types::PassthroughRequestContent>,
+            crate::runtime::JsonEncoded<PassthroughRequestContent>,
         >,
         /// Extension data agreed between the parties.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub extends: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Channel number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub channel_no: Option<String>,
         /// Whether to place the order in the medical insurance bureau's test environment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub med_ins_test_env: Option<bool>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                mix_pay_type: crate::runtime::take(&mut object, "mix_pay_type", at)?,
+                order_type: crate::runtime::take(&mut object, "order_type", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_openid",
+                    at,
+                )?,
+                payer: crate::runtime::take(&mut object, "payer", at)?,
+                pay_for_relatives: crate::runtime::take_optional(
+                    &mut object,
+                    "pay_for_relatives",
+                    at,
+                )?,
+                relative: crate::runtime::take_optional(&mut object, "relative", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                serial_no: crate::runtime::take(&mut object, "serial_no", at)?,
+                pay_order_id: crate::runtime::take_optional(
+                    &mut object,
+                    "pay_order_id",
+                    at,
+                )?,
+                pay_auth_no: crate::runtime::take_optional(
+                    &mut object,
+                    "pay_auth_no",
+                    at,
+                )?,
+                geo_location: crate::runtime::take_optional(
+                    &mut object,
+                    "geo_location",
+                    at,
+                )?,
+                city_id: crate::runtime::take(&mut object, "city_id", at)?,
+                med_inst_name: crate::runtime::take(&mut object, "med_inst_name", at)?,
+                med_inst_no: crate::runtime::take(&mut object, "med_inst_no", at)?,
+                med_ins_order_create_time: crate::runtime::take_optional(
+                    &mut object,
+                    "med_ins_order_create_time",
+                    at,
+                )?,
+                total_fee: crate::runtime::take(&mut object, "total_fee", at)?,
+                med_ins_gov_fee: crate::runtime::take_optional(
+                    &mut object,
+                    "med_ins_gov_fee",
+                    at,
+                )?,
+                med_ins_self_fee: crate::runtime::take_optional(
+                    &mut object,
+                    "med_ins_self_fee",
+                    at,
+                )?,
+                med_ins_other_fee: crate::runtime::take_optional(
+                    &mut object,
+                    "med_ins_other_fee",
+                    at,
+                )?,
+                med_ins_cash_fee: crate::runtime::take_optional(
+                    &mut object,
+                    "med_ins_cash_fee",
+                    at,
+                )?,
+                wechat_pay_cash_fee: crate::runtime::take_optional(
+                    &mut object,
+                    "wechat_pay_cash_fee",
+                    at,
+                )?,
+                cash_add_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "cash_add_detail",
+                    at,
+                )?,
+                cash_reduce_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "cash_reduce_detail",
+                    at,
+                )?,
+                callback_url: crate::runtime::take(&mut object, "callback_url", at)?,
+                prepay_id: crate::runtime::take_optional(&mut object, "prepay_id", at)?,
+                passthrough_request_content: crate::runtime::take_optional(
+                    &mut object,
+                    "passthrough_request_content",
+                    at,
+                )?,
+                extends: crate::runtime::take_optional(&mut object, "extends", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                channel_no: crate::runtime::take_optional(
+                    &mut object,
+                    "channel_no",
+                    at,
+                )?,
+                med_ins_test_env: crate::runtime::take_optional(
+                    &mut object,
+                    "med_ins_test_env",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mix_pay_type", &self.mix_pay_type);
+            crate::runtime::put(&mut object, "order_type", &self.order_type);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put(&mut object, "payer", &self.payer);
+            crate::runtime::put_optional(
+                &mut object,
+                "pay_for_relatives",
+                &self.pay_for_relatives,
+            );
+            crate::runtime::put_optional(&mut object, "relative", &self.relative);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "serial_no", &self.serial_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "pay_order_id",
+                &self.pay_order_id,
+            );
+            crate::runtime::put_optional(&mut object, "pay_auth_no", &self.pay_auth_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "geo_location",
+                &self.geo_location,
+            );
+            crate::runtime::put(&mut object, "city_id", &self.city_id);
+            crate::runtime::put(&mut object, "med_inst_name", &self.med_inst_name);
+            crate::runtime::put(&mut object, "med_inst_no", &self.med_inst_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "med_ins_order_create_time",
+                &self.med_ins_order_create_time,
+            );
+            crate::runtime::put(&mut object, "total_fee", &self.total_fee);
+            crate::runtime::put_optional(
+                &mut object,
+                "med_ins_gov_fee",
+                &self.med_ins_gov_fee,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "med_ins_self_fee",
+                &self.med_ins_self_fee,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "med_ins_other_fee",
+                &self.med_ins_other_fee,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "med_ins_cash_fee",
+                &self.med_ins_cash_fee,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "wechat_pay_cash_fee",
+                &self.wechat_pay_cash_fee,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "cash_add_detail",
+                &self.cash_add_detail,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "cash_reduce_detail",
+                &self.cash_reduce_detail,
+            );
+            crate::runtime::put(&mut object, "callback_url", &self.callback_url);
+            crate::runtime::put_optional(&mut object, "prepay_id", &self.prepay_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "passthrough_request_content",
+                &self.passthrough_request_content,
+            );
+            crate::runtime::put_optional(&mut object, "extends", &self.extends);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(&mut object, "channel_no", &self.channel_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "med_ins_test_env",
+                &self.med_ins_test_env,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -151,16 +335,16 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         wechatpay_serial: Option<String>,
-        mix_pay_type: Option<crate::types::MixPayType>,
-        order_type: Option<crate::types::OrderType>,
+        mix_pay_type: Option<MixPayType>,
+        order_type: Option<OrderType>,
         appid: Option<String>,
         sub_appid: Option<String>,
         sub_mchid: Option<String>,
         openid: Option<String>,
         sub_openid: Option<String>,
-        payer: Option<crate::v3::med_ins::orders::post::PayerBuilder>,
+        payer: Option<PayerBuilder>,
         pay_for_relatives: Option<bool>,
-        relative: Option<crate::v3::med_ins::orders::post::RelativeBuilder>,
+        relative: Option<RelativeBuilder>,
         out_trade_no: Option<String>,
         serial_no: Option<String>,
         pay_order_id: Option<String>,
@@ -176,15 +360,11 @@ pub mod post {
         med_ins_other_fee: Option<i64>,
         med_ins_cash_fee: Option<i64>,
         wechat_pay_cash_fee: Option<i64>,
-        cash_add_detail: Option<Vec<crate::v3::med_ins::types::CashAddDetailBuilder>>,
-        cash_reduce_detail: Option<
-            Vec<crate::v3::med_ins::types::CashReduceDetailBuilder>,
-        >,
+        cash_add_detail: Option<Vec<CashAddDetailBuilder>>,
+        cash_reduce_detail: Option<Vec<CashReduceDetailBuilder>>,
         callback_url: Option<String>,
         prepay_id: Option<String>,
-        passthrough_request_content: Option<
-            crate::types::PassthroughRequestContentBuilder,
-        >,
+        passthrough_request_content: Option<PassthroughRequestContentBuilder>,
         extends: Option<String>,
         attach: Option<String>,
         channel_no: Option<String>,
@@ -202,28 +382,22 @@ pub mod post {
             self
         }
         /// **Required.** Type of the mixed payment.
-        pub fn mix_pay_type(
-            mut self,
-            value: impl Into<crate::types::MixPayType>,
-        ) -> Self {
+        pub fn mix_pay_type(mut self, value: impl Into<MixPayType>) -> Self {
             self.mix_pay_type = Some(value.into());
             self
         }
         /// Sets or clears [`mix_pay_type`](Self::mix_pay_type) with a built value.
-        pub fn set_mix_pay_type(
-            mut self,
-            value: Option<crate::types::MixPayType>,
-        ) -> Self {
+        pub fn set_mix_pay_type(mut self, value: Option<MixPayType>) -> Self {
             self.mix_pay_type = value;
             self
         }
         /// **Required.** Type of the order.
-        pub fn order_type(mut self, value: impl Into<crate::types::OrderType>) -> Self {
+        pub fn order_type(mut self, value: impl Into<OrderType>) -> Self {
             self.order_type = Some(value.into());
             self
         }
         /// Sets or clears [`order_type`](Self::order_type) with a built value.
-        pub fn set_order_type(mut self, value: Option<crate::types::OrderType>) -> Self {
+        pub fn set_order_type(mut self, value: Option<OrderType>) -> Self {
             self.order_type = value;
             self
         }
@@ -280,18 +454,12 @@ pub mod post {
         /// **Required.** Information about the paying user.
         ///
         /// Takes the builder or a built value.
-        pub fn payer(
-            mut self,
-            value: impl Into<crate::v3::med_ins::orders::post::PayerBuilder>,
-        ) -> Self {
+        pub fn payer(mut self, value: impl Into<PayerBuilder>) -> Self {
             self.payer = Some(value.into());
             self
         }
         /// Sets or clears [`payer`](Self::payer) with a built value.
-        pub fn set_payer(
-            mut self,
-            value: Option<crate::v3::med_ins::orders::post::Payer>,
-        ) -> Self {
+        pub fn set_payer(mut self, value: Option<Payer>) -> Self {
             self.payer = value.map(Into::into);
             self
         }
@@ -308,18 +476,12 @@ pub mod post {
         /// `relative`
         ///
         /// Takes the builder or a built value.
-        pub fn relative(
-            mut self,
-            value: impl Into<crate::v3::med_ins::orders::post::RelativeBuilder>,
-        ) -> Self {
+        pub fn relative(mut self, value: impl Into<RelativeBuilder>) -> Self {
             self.relative = Some(value.into());
             self
         }
         /// Sets or clears [`relative`](Self::relative) with a built value.
-        pub fn set_relative(
-            mut self,
-            value: Option<crate::v3::med_ins::orders::post::Relative>,
-        ) -> Self {
+        pub fn set_relative(mut self, value: Option<Relative>) -> Self {
             self.relative = value.map(Into::into);
             self
         }
@@ -476,18 +638,12 @@ pub mod post {
         /// Additional cash charges.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn cash_add_detail(
-            mut self,
-            item: impl Into<crate::v3::med_ins::types::CashAddDetailBuilder>,
-        ) -> Self {
+        pub fn cash_add_detail(mut self, item: impl Into<CashAddDetailBuilder>) -> Self {
             self.cash_add_detail.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`cash_add_detail`](Self::cash_add_detail) with a built value.
-        pub fn set_cash_add_detail(
-            mut self,
-            value: Option<Vec<crate::v3::med_ins::types::CashAddDetail>>,
-        ) -> Self {
+        pub fn set_cash_add_detail(mut self, value: Option<Vec<CashAddDetail>>) -> Self {
             self.cash_add_detail = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -497,7 +653,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn cash_reduce_detail(
             mut self,
-            item: impl Into<crate::v3::med_ins::types::CashReduceDetailBuilder>,
+            item: impl Into<CashReduceDetailBuilder>,
         ) -> Self {
             self.cash_reduce_detail.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -505,7 +661,7 @@ pub mod post {
         /// Sets or clears [`cash_reduce_detail`](Self::cash_reduce_detail) with a built value.
         pub fn set_cash_reduce_detail(
             mut self,
-            value: Option<Vec<crate::v3::med_ins::types::CashReduceDetail>>,
+            value: Option<Vec<CashReduceDetail>>,
         ) -> Self {
             self.cash_reduce_detail = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -536,7 +692,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn passthrough_request_content(
             mut self,
-            value: impl Into<crate::types::PassthroughRequestContentBuilder>,
+            value: impl Into<PassthroughRequestContentBuilder>,
         ) -> Self {
             self.passthrough_request_content = Some(value.into());
             self
@@ -544,7 +700,7 @@ pub mod post {
         /// Sets or clears [`passthrough_request_content`](Self::passthrough_request_content) with a built value.
         pub fn set_passthrough_request_content(
             mut self,
-            value: Option<crate::types::PassthroughRequestContent>,
+            value: Option<PassthroughRequestContent>,
         ) -> Self {
             self.passthrough_request_content = value.map(Into::into);
             self
@@ -757,7 +913,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::med_ins::types::OrdersResponse as Response;
@@ -836,7 +993,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(CardType);
     /// Information about the paying user.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Payer {
         /// Real name of the payer.
@@ -848,8 +1005,31 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub id_digest: crate::runtime::Sensitive,
         /// Type of the identity document.
-        pub card_type: crate::v3::med_ins::orders::post::CardType,
+        pub card_type: CardType,
     }
+    impl crate::runtime::FromJson for Payer {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Payer {
+                name: crate::runtime::take(&mut object, "name", at)?,
+                id_digest: crate::runtime::take(&mut object, "id_digest", at)?,
+                card_type: crate::runtime::take(&mut object, "card_type", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Payer {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "id_digest", &self.id_digest);
+            crate::runtime::put(&mut object, "card_type", &self.card_type);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Payer);
     impl Payer {
         /// A builder; see its setters.
         pub fn builder() -> PayerBuilder {
@@ -861,7 +1041,7 @@ pub mod post {
     pub struct PayerBuilder {
         name: Option<crate::runtime::Sensitive>,
         id_digest: Option<crate::runtime::Sensitive>,
-        card_type: Option<crate::v3::med_ins::orders::post::CardType>,
+        card_type: Option<CardType>,
     }
     impl PayerBuilder {
         /// **Required.** Real name of the payer.
@@ -892,18 +1072,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the identity document.
-        pub fn card_type(
-            mut self,
-            value: impl Into<crate::v3::med_ins::orders::post::CardType>,
-        ) -> Self {
+        pub fn card_type(mut self, value: impl Into<CardType>) -> Self {
             self.card_type = Some(value.into());
             self
         }
         /// Sets or clears [`card_type`](Self::card_type) with a built value.
-        pub fn set_card_type(
-            mut self,
-            value: Option<crate::v3::med_ins::orders::post::CardType>,
-        ) -> Self {
+        pub fn set_card_type(mut self, value: Option<CardType>) -> Self {
             self.card_type = value;
             self
         }
@@ -952,7 +1126,7 @@ pub mod post {
         }
     }
     /// `relative`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Relative {
         /// Real name of the relative.
@@ -964,8 +1138,31 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub id_digest: crate::runtime::Sensitive,
         /// Type of the identity document.
-        pub card_type: crate::v3::med_ins::orders::post::CardType,
+        pub card_type: CardType,
     }
+    impl crate::runtime::FromJson for Relative {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Relative {
+                name: crate::runtime::take(&mut object, "name", at)?,
+                id_digest: crate::runtime::take(&mut object, "id_digest", at)?,
+                card_type: crate::runtime::take(&mut object, "card_type", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Relative {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "id_digest", &self.id_digest);
+            crate::runtime::put(&mut object, "card_type", &self.card_type);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Relative);
     impl Relative {
         /// A builder; see its setters.
         pub fn builder() -> RelativeBuilder {
@@ -977,7 +1174,7 @@ pub mod post {
     pub struct RelativeBuilder {
         name: Option<crate::runtime::Sensitive>,
         id_digest: Option<crate::runtime::Sensitive>,
-        card_type: Option<crate::v3::med_ins::orders::post::CardType>,
+        card_type: Option<CardType>,
     }
     impl RelativeBuilder {
         /// **Required.** Real name of the relative.
@@ -1008,18 +1205,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the identity document.
-        pub fn card_type(
-            mut self,
-            value: impl Into<crate::v3::med_ins::orders::post::CardType>,
-        ) -> Self {
+        pub fn card_type(mut self, value: impl Into<CardType>) -> Self {
             self.card_type = Some(value.into());
             self
         }
         /// Sets or clears [`card_type`](Self::card_type) with a built value.
-        pub fn set_card_type(
-            mut self,
-            value: Option<crate::v3::med_ins::orders::post::CardType>,
-        ) -> Self {
+        pub fn set_card_type(mut self, value: Option<CardType>) -> Self {
             self.card_type = value;
             self
         }

@@ -4,15 +4,43 @@
 /// The response.
 ///
 /// Shared by `GET /v3/merchant/fund/balance/{account_type} response`, `GET /v3/merchant/fund/dayendbalance/{account_type} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FundBalanceResponse {
     /// Available balance, in fen.
     pub available_amount: i64,
     /// Unavailable (pending) balance, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_amount: Option<i64>,
 }
+impl crate::runtime::FromJson for FundBalanceResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FundBalanceResponse {
+            available_amount: crate::runtime::take(&mut object, "available_amount", at)?,
+            pending_amount: crate::runtime::take_optional(
+                &mut object,
+                "pending_amount",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for FundBalanceResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "available_amount", &self.available_amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "pending_amount",
+            &self.pending_amount,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(FundBalanceResponse);
 impl crate::runtime::Schema for FundBalanceResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -35,11 +63,11 @@ impl crate::runtime::JsonResponse for FundBalanceResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/merchant/fund/withdraw/out-request-no/{out_request_no} response`, `GET /v3/merchant/fund/withdraw/withdraw-id/{withdraw_id} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FundWithdrawOutRequestNoResponse {
     /// Current status of the object.
-    pub status: crate::types::FundWithdrawOutRequestNoStatus,
+    pub status: crate::types::FundWithdrawOutRequestNoResponseStatus,
     /// WeChat Pay ID of the withdrawal.
     pub withdraw_id: String,
     /// The merchant's own request or application number for this operation, used to make it idempotent.
@@ -61,6 +89,45 @@ pub struct FundWithdrawOutRequestNoResponse {
     /// How to resolve the withdrawal failure.
     pub solution: String,
 }
+impl crate::runtime::FromJson for FundWithdrawOutRequestNoResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FundWithdrawOutRequestNoResponse {
+            status: crate::runtime::take(&mut object, "status", at)?,
+            withdraw_id: crate::runtime::take(&mut object, "withdraw_id", at)?,
+            out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take(&mut object, "update_time", at)?,
+            reason: crate::runtime::take(&mut object, "reason", at)?,
+            remark: crate::runtime::take(&mut object, "remark", at)?,
+            bank_memo: crate::runtime::take(&mut object, "bank_memo", at)?,
+            account_type: crate::runtime::take(&mut object, "account_type", at)?,
+            solution: crate::runtime::take(&mut object, "solution", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for FundWithdrawOutRequestNoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "status", &self.status);
+        crate::runtime::put(&mut object, "withdraw_id", &self.withdraw_id);
+        crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "update_time", &self.update_time);
+        crate::runtime::put(&mut object, "reason", &self.reason);
+        crate::runtime::put(&mut object, "remark", &self.remark);
+        crate::runtime::put(&mut object, "bank_memo", &self.bank_memo);
+        crate::runtime::put(&mut object, "account_type", &self.account_type);
+        crate::runtime::put(&mut object, "solution", &self.solution);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(FundWithdrawOutRequestNoResponse);
 impl crate::runtime::Schema for FundWithdrawOutRequestNoResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -20,162 +20,476 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/merchant-risk-manage/report-trade-union-information`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-risk-manage/report-trade-union-information), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012529250), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692160)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// ID of the acquiring institution.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub acquiring_bank_id: Option<String>,
         /// Channel ID of the channel partner that referred the order or merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// Phone number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone: Option<crate::runtime::Sensitive>,
         /// `certificates_number`
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub certificates_number: Option<crate::runtime::Sensitive>,
         /// `client_ip`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub client_ip: Option<String>,
         /// Risk level.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub risk_level: Option<crate::runtime::Number>,
         /// `line_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub line_type: Option<crate::runtime::Number>,
         /// Type or category of the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_type: Option<crate::runtime::Number>,
         /// `seller_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub seller_type: Option<crate::runtime::Number>,
         /// `is_need_deliver`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub is_need_deliver: Option<bool>,
         /// Type of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_type: Option<crate::runtime::Number>,
         /// ID of the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub userid: Option<String>,
         /// `phone_from`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone_from: Option<crate::runtime::Number>,
         /// `seller_userid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub seller_userid: Option<String>,
         /// Scene in which the operation happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub scene: Option<crate::runtime::Number>,
         /// `recharge_fields`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub recharge_fields: Option<
-            crate::v3::merchant_risk_manage::report_trade_union_information::post::RechargeFields,
-        >,
+        pub recharge_fields: Option<RechargeFields>,
         /// `living_expenses_fields`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub living_expenses_fields: Option<
-            crate::v3::merchant_risk_manage::report_trade_union_information::post::LivingExpensesFields,
-        >,
+        pub living_expenses_fields: Option<LivingExpensesFields>,
         /// `extra_fields1`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub extra_fields1: Option<String>,
         /// `extra_fields2`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub extra_fields2: Option<String>,
         /// `extra_fields3`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub extra_fields3: Option<String>,
         /// `high_risk_goods`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub high_risk_goods: Option<crate::runtime::Number>,
         /// `same_deviced`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub same_deviced: Option<bool>,
         /// `reliable_device`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reliable_device: Option<bool>,
         /// `delivery_province`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delivery_province: Option<String>,
         /// `delivery_city`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delivery_city: Option<String>,
         /// `new_address`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub new_address: Option<bool>,
         /// `last_pay_openid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub last_pay_openid: Option<String>,
         /// `risky_goods`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub risky_goods: Option<crate::runtime::Number>,
         /// `offline_delivery_label`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub offline_delivery_label: Option<crate::runtime::Number>,
         /// `proxy_payment`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub proxy_payment: Option<bool>,
         /// `order_phone_number`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub order_phone_number: Option<String>,
         /// Risk level of the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_risk_level: Option<crate::runtime::Number>,
         /// `sp_risk_level`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_risk_level: Option<crate::runtime::Number>,
         /// `phone_number_location`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone_number_location: Option<String>,
         /// Category of the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_category: Option<String>,
         /// `pre_opening_behavior`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pre_opening_behavior: Option<String>,
         /// `new_store`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub new_store: Option<bool>,
         /// `store_identifier`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_identifier: Option<String>,
         /// `goods_listing_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_listing_time: Option<String>,
         /// The merchant's own number for the combined order (or repayment order), unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub combine_out_trade_no: Option<String>,
         /// Merchant ID of the merchant that creates the combined order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub combine_mchid: Option<String>,
         /// Sub-orders of the combined order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sub_orders: Option<
-            Vec<
-                crate::v3::merchant_risk_manage::report_trade_union_information::post::SubOrders,
-            >,
-        >,
+        pub sub_orders: Option<Vec<SubOrders>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                acquiring_bank_id: crate::runtime::take_optional(
+                    &mut object,
+                    "acquiring_bank_id",
+                    at,
+                )?,
+                channel_id: crate::runtime::take_optional(
+                    &mut object,
+                    "channel_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                phone: crate::runtime::take_optional(&mut object, "phone", at)?,
+                certificates_number: crate::runtime::take_optional(
+                    &mut object,
+                    "certificates_number",
+                    at,
+                )?,
+                client_ip: crate::runtime::take_optional(&mut object, "client_ip", at)?,
+                risk_level: crate::runtime::take_optional(
+                    &mut object,
+                    "risk_level",
+                    at,
+                )?,
+                line_type: crate::runtime::take_optional(&mut object, "line_type", at)?,
+                goods_type: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_type",
+                    at,
+                )?,
+                seller_type: crate::runtime::take_optional(
+                    &mut object,
+                    "seller_type",
+                    at,
+                )?,
+                is_need_deliver: crate::runtime::take_optional(
+                    &mut object,
+                    "is_need_deliver",
+                    at,
+                )?,
+                device_type: crate::runtime::take_optional(
+                    &mut object,
+                    "device_type",
+                    at,
+                )?,
+                userid: crate::runtime::take_optional(&mut object, "userid", at)?,
+                phone_from: crate::runtime::take_optional(
+                    &mut object,
+                    "phone_from",
+                    at,
+                )?,
+                seller_userid: crate::runtime::take_optional(
+                    &mut object,
+                    "seller_userid",
+                    at,
+                )?,
+                scene: crate::runtime::take_optional(&mut object, "scene", at)?,
+                recharge_fields: crate::runtime::take_optional(
+                    &mut object,
+                    "recharge_fields",
+                    at,
+                )?,
+                living_expenses_fields: crate::runtime::take_optional(
+                    &mut object,
+                    "living_expenses_fields",
+                    at,
+                )?,
+                extra_fields1: crate::runtime::take_optional(
+                    &mut object,
+                    "extra_fields1",
+                    at,
+                )?,
+                extra_fields2: crate::runtime::take_optional(
+                    &mut object,
+                    "extra_fields2",
+                    at,
+                )?,
+                extra_fields3: crate::runtime::take_optional(
+                    &mut object,
+                    "extra_fields3",
+                    at,
+                )?,
+                high_risk_goods: crate::runtime::take_optional(
+                    &mut object,
+                    "high_risk_goods",
+                    at,
+                )?,
+                same_deviced: crate::runtime::take_optional(
+                    &mut object,
+                    "same_deviced",
+                    at,
+                )?,
+                reliable_device: crate::runtime::take_optional(
+                    &mut object,
+                    "reliable_device",
+                    at,
+                )?,
+                delivery_province: crate::runtime::take_optional(
+                    &mut object,
+                    "delivery_province",
+                    at,
+                )?,
+                delivery_city: crate::runtime::take_optional(
+                    &mut object,
+                    "delivery_city",
+                    at,
+                )?,
+                new_address: crate::runtime::take_optional(
+                    &mut object,
+                    "new_address",
+                    at,
+                )?,
+                last_pay_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "last_pay_openid",
+                    at,
+                )?,
+                risky_goods: crate::runtime::take_optional(
+                    &mut object,
+                    "risky_goods",
+                    at,
+                )?,
+                offline_delivery_label: crate::runtime::take_optional(
+                    &mut object,
+                    "offline_delivery_label",
+                    at,
+                )?,
+                proxy_payment: crate::runtime::take_optional(
+                    &mut object,
+                    "proxy_payment",
+                    at,
+                )?,
+                order_phone_number: crate::runtime::take_optional(
+                    &mut object,
+                    "order_phone_number",
+                    at,
+                )?,
+                user_risk_level: crate::runtime::take_optional(
+                    &mut object,
+                    "user_risk_level",
+                    at,
+                )?,
+                sp_risk_level: crate::runtime::take_optional(
+                    &mut object,
+                    "sp_risk_level",
+                    at,
+                )?,
+                phone_number_location: crate::runtime::take_optional(
+                    &mut object,
+                    "phone_number_location",
+                    at,
+                )?,
+                goods_category: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_category",
+                    at,
+                )?,
+                pre_opening_behavior: crate::runtime::take_optional(
+                    &mut object,
+                    "pre_opening_behavior",
+                    at,
+                )?,
+                new_store: crate::runtime::take_optional(&mut object, "new_store", at)?,
+                store_identifier: crate::runtime::take_optional(
+                    &mut object,
+                    "store_identifier",
+                    at,
+                )?,
+                goods_listing_time: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_listing_time",
+                    at,
+                )?,
+                combine_out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "combine_out_trade_no",
+                    at,
+                )?,
+                combine_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "combine_mchid",
+                    at,
+                )?,
+                sub_orders: crate::runtime::take_optional(&mut object, "sub_orders", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "acquiring_bank_id",
+                &self.acquiring_bank_id,
+            );
+            crate::runtime::put_optional(&mut object, "channel_id", &self.channel_id);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "phone", &self.phone);
+            crate::runtime::put_optional(
+                &mut object,
+                "certificates_number",
+                &self.certificates_number,
+            );
+            crate::runtime::put_optional(&mut object, "client_ip", &self.client_ip);
+            crate::runtime::put_optional(&mut object, "risk_level", &self.risk_level);
+            crate::runtime::put_optional(&mut object, "line_type", &self.line_type);
+            crate::runtime::put_optional(&mut object, "goods_type", &self.goods_type);
+            crate::runtime::put_optional(&mut object, "seller_type", &self.seller_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "is_need_deliver",
+                &self.is_need_deliver,
+            );
+            crate::runtime::put_optional(&mut object, "device_type", &self.device_type);
+            crate::runtime::put_optional(&mut object, "userid", &self.userid);
+            crate::runtime::put_optional(&mut object, "phone_from", &self.phone_from);
+            crate::runtime::put_optional(
+                &mut object,
+                "seller_userid",
+                &self.seller_userid,
+            );
+            crate::runtime::put_optional(&mut object, "scene", &self.scene);
+            crate::runtime::put_optional(
+                &mut object,
+                "recharge_fields",
+                &self.recharge_fields,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "living_expenses_fields",
+                &self.living_expenses_fields,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "extra_fields1",
+                &self.extra_fields1,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "extra_fields2",
+                &self.extra_fields2,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "extra_fields3",
+                &self.extra_fields3,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "high_risk_goods",
+                &self.high_risk_goods,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "same_deviced",
+                &self.same_deviced,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "reliable_device",
+                &self.reliable_device,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "delivery_province",
+                &self.delivery_province,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "delivery_city",
+                &self.delivery_city,
+            );
+            crate::runtime::put_optional(&mut object, "new_address", &self.new_address);
+            crate::runtime::put_optional(
+                &mut object,
+                "last_pay_openid",
+                &self.last_pay_openid,
+            );
+            crate::runtime::put_optional(&mut object, "risky_goods", &self.risky_goods);
+            crate::runtime::put_optional(
+                &mut object,
+                "offline_delivery_label",
+                &self.offline_delivery_label,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "proxy_payment",
+                &self.proxy_payment,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "order_phone_number",
+                &self.order_phone_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_risk_level",
+                &self.user_risk_level,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sp_risk_level",
+                &self.sp_risk_level,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "phone_number_location",
+                &self.phone_number_location,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_category",
+                &self.goods_category,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "pre_opening_behavior",
+                &self.pre_opening_behavior,
+            );
+            crate::runtime::put_optional(&mut object, "new_store", &self.new_store);
+            crate::runtime::put_optional(
+                &mut object,
+                "store_identifier",
+                &self.store_identifier,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_listing_time",
+                &self.goods_listing_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "combine_out_trade_no",
+                &self.combine_out_trade_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "combine_mchid",
+                &self.combine_mchid,
+            );
+            crate::runtime::put_optional(&mut object, "sub_orders", &self.sub_orders);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -206,12 +520,8 @@ pub mod post {
         phone_from: Option<crate::runtime::Number>,
         seller_userid: Option<String>,
         scene: Option<crate::runtime::Number>,
-        recharge_fields: Option<
-            crate::v3::merchant_risk_manage::report_trade_union_information::post::RechargeFieldsBuilder,
-        >,
-        living_expenses_fields: Option<
-            crate::v3::merchant_risk_manage::report_trade_union_information::post::LivingExpensesFieldsBuilder,
-        >,
+        recharge_fields: Option<RechargeFieldsBuilder>,
+        living_expenses_fields: Option<LivingExpensesFieldsBuilder>,
         extra_fields1: Option<String>,
         extra_fields2: Option<String>,
         extra_fields3: Option<String>,
@@ -236,11 +546,7 @@ pub mod post {
         goods_listing_time: Option<String>,
         combine_out_trade_no: Option<String>,
         combine_mchid: Option<String>,
-        sub_orders: Option<
-            Vec<
-                crate::v3::merchant_risk_manage::report_trade_union_information::post::SubOrdersBuilder,
-            >,
-        >,
+        sub_orders: Option<Vec<SubOrdersBuilder>>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -458,20 +764,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn recharge_fields(
             mut self,
-            value: impl Into<
-                crate::v3::merchant_risk_manage::report_trade_union_information::post::RechargeFieldsBuilder,
-            >,
+            value: impl Into<RechargeFieldsBuilder>,
         ) -> Self {
             self.recharge_fields = Some(value.into());
             self
         }
         /// Sets or clears [`recharge_fields`](Self::recharge_fields) with a built value.
-        pub fn set_recharge_fields(
-            mut self,
-            value: Option<
-                crate::v3::merchant_risk_manage::report_trade_union_information::post::RechargeFields,
-            >,
-        ) -> Self {
+        pub fn set_recharge_fields(mut self, value: Option<RechargeFields>) -> Self {
             self.recharge_fields = value.map(Into::into);
             self
         }
@@ -480,9 +779,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn living_expenses_fields(
             mut self,
-            value: impl Into<
-                crate::v3::merchant_risk_manage::report_trade_union_information::post::LivingExpensesFieldsBuilder,
-            >,
+            value: impl Into<LivingExpensesFieldsBuilder>,
         ) -> Self {
             self.living_expenses_fields = Some(value.into());
             self
@@ -490,9 +787,7 @@ pub mod post {
         /// Sets or clears [`living_expenses_fields`](Self::living_expenses_fields) with a built value.
         pub fn set_living_expenses_fields(
             mut self,
-            value: Option<
-                crate::v3::merchant_risk_manage::report_trade_union_information::post::LivingExpensesFields,
-            >,
+            value: Option<LivingExpensesFields>,
         ) -> Self {
             self.living_expenses_fields = value.map(Into::into);
             self
@@ -764,24 +1059,12 @@ pub mod post {
         /// Sub-orders of the combined order.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn sub_orders(
-            mut self,
-            item: impl Into<
-                crate::v3::merchant_risk_manage::report_trade_union_information::post::SubOrdersBuilder,
-            >,
-        ) -> Self {
+        pub fn sub_orders(mut self, item: impl Into<SubOrdersBuilder>) -> Self {
             self.sub_orders.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`sub_orders`](Self::sub_orders) with a built value.
-        pub fn set_sub_orders(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::merchant_risk_manage::report_trade_union_information::post::SubOrders,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_sub_orders(mut self, value: Option<Vec<SubOrders>>) -> Self {
             self.sub_orders = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -895,7 +1178,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -916,31 +1200,63 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `living_expenses_fields`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct LivingExpensesFields {
         /// `acc_no`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub acc_no: Option<String>,
         /// Kind of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub r#type: Option<crate::runtime::Number>,
         /// City.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub city: Option<String>,
         /// Address.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub address: Option<String>,
         /// `acc_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub acc_name: Option<String>,
         /// Name of the company.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub company_name: Option<String>,
         /// Amount in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<crate::runtime::Number>,
     }
+    impl crate::runtime::FromJson for LivingExpensesFields {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(LivingExpensesFields {
+                acc_no: crate::runtime::take_optional(&mut object, "acc_no", at)?,
+                r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+                city: crate::runtime::take_optional(&mut object, "city", at)?,
+                address: crate::runtime::take_optional(&mut object, "address", at)?,
+                acc_name: crate::runtime::take_optional(&mut object, "acc_name", at)?,
+                company_name: crate::runtime::take_optional(
+                    &mut object,
+                    "company_name",
+                    at,
+                )?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for LivingExpensesFields {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "acc_no", &self.acc_no);
+            crate::runtime::put_optional(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "city", &self.city);
+            crate::runtime::put_optional(&mut object, "address", &self.address);
+            crate::runtime::put_optional(&mut object, "acc_name", &self.acc_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "company_name",
+                &self.company_name,
+            );
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(LivingExpensesFields);
     impl LivingExpensesFields {
         /// A builder; see its setters.
         pub fn builder() -> LivingExpensesFieldsBuilder {
@@ -1069,16 +1385,43 @@ pub mod post {
         }
     }
     /// `recharge_fields`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct RechargeFields {
         /// Type of the account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub account_type: Option<crate::runtime::Number>,
         /// Account number that was recharged.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub account: Option<String>,
     }
+    impl crate::runtime::FromJson for RechargeFields {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(RechargeFields {
+                account_type: crate::runtime::take_optional(
+                    &mut object,
+                    "account_type",
+                    at,
+                )?,
+                account: crate::runtime::take_optional(&mut object, "account", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for RechargeFields {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "account_type",
+                &self.account_type,
+            );
+            crate::runtime::put_optional(&mut object, "account", &self.account);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(RechargeFields);
     impl RechargeFields {
         /// A builder; see its setters.
         pub fn builder() -> RechargeFieldsBuilder {
@@ -1145,25 +1488,67 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// ID of the acquiring institution.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub acquiring_bank_id: Option<String>,
         /// Channel ID of the channel partner that referred the order or merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                acquiring_bank_id: crate::runtime::take_optional(
+                    &mut object,
+                    "acquiring_bank_id",
+                    at,
+                )?,
+                channel_id: crate::runtime::take_optional(
+                    &mut object,
+                    "channel_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "acquiring_bank_id",
+                &self.acquiring_bank_id,
+            );
+            crate::runtime::put_optional(&mut object, "channel_id", &self.channel_id);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -1205,31 +1590,99 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Sub-orders of the combined order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SubOrders {
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// Merchant ID that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// `delivery_province`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delivery_province: Option<String>,
         /// `delivery_city`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delivery_city: Option<String>,
         /// `risky_goods`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub risky_goods: Option<crate::runtime::Number>,
         /// Risk level of the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_risk_level: Option<crate::runtime::Number>,
         /// `sp_risk_level`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_risk_level: Option<crate::runtime::Number>,
     }
+    impl crate::runtime::FromJson for SubOrders {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SubOrders {
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                mch_id: crate::runtime::take_optional(&mut object, "mch_id", at)?,
+                delivery_province: crate::runtime::take_optional(
+                    &mut object,
+                    "delivery_province",
+                    at,
+                )?,
+                delivery_city: crate::runtime::take_optional(
+                    &mut object,
+                    "delivery_city",
+                    at,
+                )?,
+                risky_goods: crate::runtime::take_optional(
+                    &mut object,
+                    "risky_goods",
+                    at,
+                )?,
+                user_risk_level: crate::runtime::take_optional(
+                    &mut object,
+                    "user_risk_level",
+                    at,
+                )?,
+                sp_risk_level: crate::runtime::take_optional(
+                    &mut object,
+                    "sp_risk_level",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SubOrders {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(&mut object, "mch_id", &self.mch_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "delivery_province",
+                &self.delivery_province,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "delivery_city",
+                &self.delivery_city,
+            );
+            crate::runtime::put_optional(&mut object, "risky_goods", &self.risky_goods);
+            crate::runtime::put_optional(
+                &mut object,
+                "user_risk_level",
+                &self.user_risk_level,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sp_risk_level",
+                &self.sp_risk_level,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SubOrders);
     impl SubOrders {
         /// A builder; see its setters.
         pub fn builder() -> SubOrdersBuilder {

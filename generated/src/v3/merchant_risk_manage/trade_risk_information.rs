@@ -22,27 +22,61 @@ pub mod get {
     pub use crate::v3::merchant_risk_manage::types::PunishType;
     pub use crate::v3::merchant_risk_manage::types::RiskType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, rename = "query.sp_mchid")]
         pub sp_mchid: Option<String>,
         /// ID of the acquiring institution.
-        #[serde(default, rename = "query.acquiring_bank_id")]
         pub acquiring_bank_id: Option<String>,
         /// Channel ID of the channel partner that referred the order or merchant.
-        #[serde(default, rename = "query.channel_id")]
         pub channel_id: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(rename = "query.out_trade_no")]
         pub out_trade_no: String,
         /// `complaints_information`
-        #[serde(default, rename = "query.complaints_information")]
         pub complaints_information: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sp_mchid",
+                    at,
+                )?,
+                acquiring_bank_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.acquiring_bank_id",
+                    at,
+                )?,
+                channel_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.channel_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "query.out_trade_no",
+                    at,
+                )?,
+                complaints_information: crate::runtime::take_optional(
+                    &mut object,
+                    "query.complaints_information",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -224,21 +258,55 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `risk_score`
         pub risk_score: crate::runtime::Number,
         /// Type of risk.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub risk_type: Option<crate::v3::merchant_risk_manage::types::RiskType>,
+        pub risk_type: Option<RiskType>,
         /// Type of the penalty.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub punish_type: Option<crate::v3::merchant_risk_manage::types::PunishType>,
+        pub punish_type: Option<PunishType>,
         /// Description of the penalty.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub punish_description: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                risk_score: crate::runtime::take(&mut object, "risk_score", at)?,
+                risk_type: crate::runtime::take_optional(&mut object, "risk_type", at)?,
+                punish_type: crate::runtime::take_optional(
+                    &mut object,
+                    "punish_type",
+                    at,
+                )?,
+                punish_description: crate::runtime::take_optional(
+                    &mut object,
+                    "punish_description",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "risk_score", &self.risk_score);
+            crate::runtime::put_optional(&mut object, "risk_type", &self.risk_type);
+            crate::runtime::put_optional(&mut object, "punish_type", &self.punish_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "punish_description",
+                &self.punish_description,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -22,35 +22,97 @@ pub mod post {
     pub use crate::v3::merchant_risk_manage::types::PunishType;
     pub use crate::v3::merchant_risk_manage::types::RiskType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// ID of the acquiring institution.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub acquiring_bank_id: Option<String>,
         /// Channel ID of the channel partner that referred the order or merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// Type of risk.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub risk_type: Option<crate::v3::merchant_risk_manage::types::RiskType>,
+        pub risk_type: Option<RiskType>,
         /// Type of the penalty.
-        pub punish_type: crate::v3::merchant_risk_manage::types::PunishType,
+        pub punish_type: PunishType,
         /// `additional_punish_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub additional_punish_type: Option<String>,
         /// `complaints_information`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub complaints_information: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                acquiring_bank_id: crate::runtime::take_optional(
+                    &mut object,
+                    "acquiring_bank_id",
+                    at,
+                )?,
+                channel_id: crate::runtime::take_optional(
+                    &mut object,
+                    "channel_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                risk_type: crate::runtime::take_optional(&mut object, "risk_type", at)?,
+                punish_type: crate::runtime::take(&mut object, "punish_type", at)?,
+                additional_punish_type: crate::runtime::take_optional(
+                    &mut object,
+                    "additional_punish_type",
+                    at,
+                )?,
+                complaints_information: crate::runtime::take_optional(
+                    &mut object,
+                    "complaints_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "acquiring_bank_id",
+                &self.acquiring_bank_id,
+            );
+            crate::runtime::put_optional(&mut object, "channel_id", &self.channel_id);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(&mut object, "risk_type", &self.risk_type);
+            crate::runtime::put(&mut object, "punish_type", &self.punish_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "additional_punish_type",
+                &self.additional_punish_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "complaints_information",
+                &self.complaints_information,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -66,8 +128,8 @@ pub mod post {
         channel_id: Option<String>,
         sub_mchid: Option<String>,
         out_trade_no: Option<String>,
-        risk_type: Option<crate::v3::merchant_risk_manage::types::RiskType>,
-        punish_type: Option<crate::v3::merchant_risk_manage::types::PunishType>,
+        risk_type: Option<RiskType>,
+        punish_type: Option<PunishType>,
         additional_punish_type: Option<String>,
         complaints_information: Option<String>,
     }
@@ -123,34 +185,22 @@ pub mod post {
             self
         }
         /// Type of risk.
-        pub fn risk_type(
-            mut self,
-            value: impl Into<crate::v3::merchant_risk_manage::types::RiskType>,
-        ) -> Self {
+        pub fn risk_type(mut self, value: impl Into<RiskType>) -> Self {
             self.risk_type = Some(value.into());
             self
         }
         /// Sets or clears [`risk_type`](Self::risk_type) with a built value.
-        pub fn set_risk_type(
-            mut self,
-            value: Option<crate::v3::merchant_risk_manage::types::RiskType>,
-        ) -> Self {
+        pub fn set_risk_type(mut self, value: Option<RiskType>) -> Self {
             self.risk_type = value;
             self
         }
         /// **Required.** Type of the penalty.
-        pub fn punish_type(
-            mut self,
-            value: impl Into<crate::v3::merchant_risk_manage::types::PunishType>,
-        ) -> Self {
+        pub fn punish_type(mut self, value: impl Into<PunishType>) -> Self {
             self.punish_type = Some(value.into());
             self
         }
         /// Sets or clears [`punish_type`](Self::punish_type) with a built value.
-        pub fn set_punish_type(
-            mut self,
-            value: Option<crate::v3::merchant_risk_manage::types::PunishType>,
-        ) -> Self {
+        pub fn set_punish_type(mut self, value: Option<PunishType>) -> Self {
             self.punish_type = value;
             self
         }
@@ -225,7 +275,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -246,36 +297,99 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// ID of the acquiring institution.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub acquiring_bank_id: Option<String>,
         /// Channel ID of the channel partner that referred the order or merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// Type of risk.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub risk_type: Option<crate::v3::merchant_risk_manage::types::RiskType>,
+        pub risk_type: Option<RiskType>,
         /// Type of the penalty.
-        pub punish_type: crate::v3::merchant_risk_manage::types::PunishType,
+        pub punish_type: PunishType,
         /// `additional_punish_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub additional_punish_type: Option<String>,
         /// Description of the penalty.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub punish_description: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                acquiring_bank_id: crate::runtime::take_optional(
+                    &mut object,
+                    "acquiring_bank_id",
+                    at,
+                )?,
+                channel_id: crate::runtime::take_optional(
+                    &mut object,
+                    "channel_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                risk_type: crate::runtime::take_optional(&mut object, "risk_type", at)?,
+                punish_type: crate::runtime::take(&mut object, "punish_type", at)?,
+                additional_punish_type: crate::runtime::take_optional(
+                    &mut object,
+                    "additional_punish_type",
+                    at,
+                )?,
+                punish_description: crate::runtime::take_optional(
+                    &mut object,
+                    "punish_description",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "acquiring_bank_id",
+                &self.acquiring_bank_id,
+            );
+            crate::runtime::put_optional(&mut object, "channel_id", &self.channel_id);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(&mut object, "risk_type", &self.risk_type);
+            crate::runtime::put(&mut object, "punish_type", &self.punish_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "additional_punish_type",
+                &self.additional_punish_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "punish_description",
+                &self.punish_description,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -114,13 +114,31 @@ crate::runtime::string_enum!(RiskType);
 /// The response.
 ///
 /// Shared by `GET /v3/merchant-risk-manage/violation-notifications response`, `POST /v3/merchant-risk-manage/violation-notifications response`, `PUT /v3/merchant-risk-manage/violation-notifications response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ViolationNotificationsResponse {
     /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_url: Option<String>,
 }
+impl crate::runtime::FromJson for ViolationNotificationsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ViolationNotificationsResponse {
+            notify_url: crate::runtime::take_optional(&mut object, "notify_url", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ViolationNotificationsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ViolationNotificationsResponse);
 impl crate::runtime::Schema for ViolationNotificationsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

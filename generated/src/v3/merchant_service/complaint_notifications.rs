@@ -32,9 +32,18 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/merchant-service/complaint-notifications`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-service/complaint-notifications), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012459014), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012459065)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {}
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let _object = crate::runtime::object(value, at)?;
+            Ok(Request {})
+        }
+    }
     impl Request {
         /// A builder; see its setters.
         pub fn builder() -> RequestBuilder {
@@ -107,11 +116,29 @@ pub mod get {
 /// `POST /v3/merchant-service/complaint-notifications`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-service/complaint-notifications), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012458679), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012458106)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// URL.
         pub url: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                url: crate::runtime::take(&mut object, "url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "url", &self.url);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -171,7 +198,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::MerchantServiceComplaintNotificationsResponse as Response;
@@ -198,11 +226,29 @@ pub mod post {
 /// `PUT /v3/merchant-service/complaint-notifications`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-service/complaint-notifications), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012459282), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012459287)
 pub mod put {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// URL.
         pub url: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                url: crate::runtime::take(&mut object, "url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "url", &self.url);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -262,7 +308,8 @@ pub mod put {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::MerchantServiceComplaintNotificationsResponse as Response;
@@ -289,9 +336,18 @@ pub mod put {
 /// `DELETE /v3/merchant-service/complaint-notifications`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-service/complaint-notifications), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012460452), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012460474)
 pub mod delete {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {}
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let _object = crate::runtime::object(value, at)?;
+            Ok(Request {})
+        }
+    }
     impl Request {
         /// A builder; see its setters.
         pub fn builder() -> RequestBuilder {

@@ -25,24 +25,38 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/merchant-service/complaints`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-service/complaints), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_1.shtml)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Start date.
-        #[serde(rename = "query.begin_date")]
         pub begin_date: String,
         /// End date.
-        #[serde(rename = "query.end_date")]
         pub end_date: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                begin_date: crate::runtime::take(&mut object, "query.begin_date", at)?,
+                end_date: crate::runtime::take(&mut object, "query.end_date", at)?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -260,7 +274,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(ComplaintState);
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// The merchant's own order number, unique within the merchant.
@@ -272,21 +286,73 @@ pub mod get {
         /// Contact phone number of the complainant.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payer_phone: Option<crate::runtime::Encrypted>,
         /// Details of the complaint.
         pub complaint_detail: String,
         /// State of the complaint.
-        pub complaint_state: crate::v3::merchant_service::complaints::get::ComplaintState,
+        pub complaint_state: ComplaintState,
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
         /// `frozen_end_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub frozen_end_time: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                complaint_time: crate::runtime::take(&mut object, "complaint_time", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                payer_phone: crate::runtime::take_optional(
+                    &mut object,
+                    "payer_phone",
+                    at,
+                )?,
+                complaint_detail: crate::runtime::take(
+                    &mut object,
+                    "complaint_detail",
+                    at,
+                )?,
+                complaint_state: crate::runtime::take(
+                    &mut object,
+                    "complaint_state",
+                    at,
+                )?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                frozen_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "frozen_end_time",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "complaint_time", &self.complaint_time);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "payer_phone", &self.payer_phone);
+            crate::runtime::put(&mut object, "complaint_detail", &self.complaint_detail);
+            crate::runtime::put(&mut object, "complaint_state", &self.complaint_state);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "frozen_end_time",
+                &self.frozen_end_time,
+            );
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -356,7 +422,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Pagination offset: where the requested page starts.
@@ -364,12 +430,39 @@ pub mod get {
         /// Maximum number of items to return in one page.
         pub limit: i64,
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<Vec<crate::v3::merchant_service::complaints::get::Data>>,
+        pub data: Option<Vec<Data>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -398,7 +491,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::merchant_service::complaints::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -37,24 +37,38 @@ pub mod get {
     pub use crate::v3::merchant_service::types::Type;
     pub use crate::v3::merchant_service::types::UserTagList;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Start date.
-        #[serde(rename = "query.begin_date")]
         pub begin_date: String,
         /// End date.
-        #[serde(rename = "query.end_date")]
         pub end_date: String,
         /// Merchant ID of the merchant that was complained about.
-        #[serde(default, rename = "query.complainted_mchid")]
         pub complainted_mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                begin_date: crate::runtime::take(&mut object, "query.begin_date", at)?,
+                end_date: crate::runtime::take(&mut object, "query.end_date", at)?,
+                complainted_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.complainted_mchid",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -225,7 +239,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// ID of the complaint.
@@ -235,27 +249,19 @@ pub mod get {
         /// Details of the complaint.
         pub complaint_detail: String,
         /// State of the complaint.
-        pub complaint_state: crate::types::ComplaintState,
+        pub complaint_state: ComplaintState,
         /// Merchant ID of the merchant that was complained about.
         pub complainted_mchid: String,
         /// Contact phone number of the complainant.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payer_phone: Option<crate::runtime::Encrypted>,
         /// Orders related to the complaint.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub complaint_order_info: Option<
-            Vec<crate::v3::merchant_service::types::ComplaintOrderInfo>,
-        >,
+        pub complaint_order_info: Option<Vec<ComplaintOrderInfo>>,
         /// Service orders related to the complaint.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub service_order_info: Option<Vec<crate::types::ServiceOrderInfo>>,
+        pub service_order_info: Option<Vec<ServiceOrderInfo>>,
         /// Media files attached to the complaint.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub complaint_media_list: Option<
-            Vec<crate::v3::merchant_service::types::ComplaintMediaList>,
-        >,
+        pub complaint_media_list: Option<Vec<ComplaintMediaList>>,
         /// Whether the complaint has been fully refunded.
         pub complaint_full_refunded: bool,
         /// Whether there are user messages waiting for a reply.
@@ -265,27 +271,209 @@ pub mod get {
         /// Number of times the user has complained.
         pub user_complaint_times: i64,
         /// `problem_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub problem_type: Option<crate::v3::merchant_service::types::ProblemType>,
+        pub problem_type: Option<ProblemType>,
         /// `apply_refund_amount`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub apply_refund_amount: Option<i64>,
         /// `user_tag_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_tag_list: Option<Vec<crate::v3::merchant_service::types::UserTagList>>,
+        pub user_tag_list: Option<Vec<UserTagList>>,
         /// `additional_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub additional_info: Option<crate::v3::merchant_service::types::AdditionalInfo>,
+        pub additional_info: Option<AdditionalInfo>,
         /// `in_platform_service`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub in_platform_service: Option<bool>,
         /// `need_immediate_service`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_immediate_service: Option<bool>,
         /// `is_agent_mode`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub is_agent_mode: Option<bool>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                complaint_id: crate::runtime::take(&mut object, "complaint_id", at)?,
+                complaint_time: crate::runtime::take(&mut object, "complaint_time", at)?,
+                complaint_detail: crate::runtime::take(
+                    &mut object,
+                    "complaint_detail",
+                    at,
+                )?,
+                complaint_state: crate::runtime::take(
+                    &mut object,
+                    "complaint_state",
+                    at,
+                )?,
+                complainted_mchid: crate::runtime::take(
+                    &mut object,
+                    "complainted_mchid",
+                    at,
+                )?,
+                payer_phone: crate::runtime::take_optional(
+                    &mut object,
+                    "payer_phone",
+                    at,
+                )?,
+                complaint_order_info: crate::runtime::take_optional(
+                    &mut object,
+                    "complaint_order_info",
+                    at,
+                )?,
+                service_order_info: crate::runtime::take_optional(
+                    &mut object,
+                    "service_order_info",
+                    at,
+                )?,
+                complaint_media_list: crate::runtime::take_optional(
+                    &mut object,
+                    "complaint_media_list",
+                    at,
+                )?,
+                complaint_full_refunded: crate::runtime::take(
+                    &mut object,
+                    "complaint_full_refunded",
+                    at,
+                )?,
+                incoming_user_response: crate::runtime::take(
+                    &mut object,
+                    "incoming_user_response",
+                    at,
+                )?,
+                problem_description: crate::runtime::take(
+                    &mut object,
+                    "problem_description",
+                    at,
+                )?,
+                user_complaint_times: crate::runtime::take(
+                    &mut object,
+                    "user_complaint_times",
+                    at,
+                )?,
+                problem_type: crate::runtime::take_optional(
+                    &mut object,
+                    "problem_type",
+                    at,
+                )?,
+                apply_refund_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "apply_refund_amount",
+                    at,
+                )?,
+                user_tag_list: crate::runtime::take_optional(
+                    &mut object,
+                    "user_tag_list",
+                    at,
+                )?,
+                additional_info: crate::runtime::take_optional(
+                    &mut object,
+                    "additional_info",
+                    at,
+                )?,
+                in_platform_service: crate::runtime::take_optional(
+                    &mut object,
+                    "in_platform_service",
+                    at,
+                )?,
+                need_immediate_service: crate::runtime::take_optional(
+                    &mut object,
+                    "need_immediate_service",
+                    at,
+                )?,
+                is_agent_mode: crate::runtime::take_optional(
+                    &mut object,
+                    "is_agent_mode",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "complaint_id", &self.complaint_id);
+            crate::runtime::put(&mut object, "complaint_time", &self.complaint_time);
+            crate::runtime::put(&mut object, "complaint_detail", &self.complaint_detail);
+            crate::runtime::put(&mut object, "complaint_state", &self.complaint_state);
+            crate::runtime::put(
+                &mut object,
+                "complainted_mchid",
+                &self.complainted_mchid,
+            );
+            crate::runtime::put_optional(&mut object, "payer_phone", &self.payer_phone);
+            crate::runtime::put_optional(
+                &mut object,
+                "complaint_order_info",
+                &self.complaint_order_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "service_order_info",
+                &self.service_order_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "complaint_media_list",
+                &self.complaint_media_list,
+            );
+            crate::runtime::put(
+                &mut object,
+                "complaint_full_refunded",
+                &self.complaint_full_refunded,
+            );
+            crate::runtime::put(
+                &mut object,
+                "incoming_user_response",
+                &self.incoming_user_response,
+            );
+            crate::runtime::put(
+                &mut object,
+                "problem_description",
+                &self.problem_description,
+            );
+            crate::runtime::put(
+                &mut object,
+                "user_complaint_times",
+                &self.user_complaint_times,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "problem_type",
+                &self.problem_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "apply_refund_amount",
+                &self.apply_refund_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_tag_list",
+                &self.user_tag_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "additional_info",
+                &self.additional_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "in_platform_service",
+                &self.in_platform_service,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "need_immediate_service",
+                &self.need_immediate_service,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "is_agent_mode",
+                &self.is_agent_mode,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -335,21 +523,21 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::merchant_service::types::ComplaintOrderInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ComplaintOrderInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "service_order_info",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::types::ServiceOrderInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ServiceOrderInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "complaint_media_list",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::merchant_service::types::ComplaintMediaList as crate::runtime::Schema>::FIELDS,
+                fields: <ComplaintMediaList as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "complaint_full_refunded",
@@ -405,7 +593,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::types::AdditionalInfo as crate::runtime::Schema>::FIELDS,
+                fields: <AdditionalInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "in_platform_service",
@@ -432,20 +620,47 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<Vec<crate::v3::merchant_service::complaints_v2::get::Data>>,
+        pub data: Option<Vec<Data>>,
         /// Maximum number of items to return in one page.
         pub limit: i64,
         /// Pagination offset: where the requested page starts.
         pub offset: i64,
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -453,7 +668,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::merchant_service::complaints_v2::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "limit",

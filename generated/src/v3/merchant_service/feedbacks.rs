@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/merchant-service/feedbacks`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-service/feedbacks), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_6.shtml)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay transaction ID of the payment order.
@@ -28,16 +28,77 @@ pub mod post {
         /// Merchant ID of the merchant that was complained about.
         pub complainted_mchid: String,
         /// `feedback_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub feedback_type: Option<i64>,
         /// `feedback_content`
         pub feedback_content: String,
         /// `feedback_images`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub feedback_images: Option<Vec<String>>,
         /// `launch_confirm_process`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub launch_confirm_process: Option<bool>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                complainted_mchid: crate::runtime::take(
+                    &mut object,
+                    "complainted_mchid",
+                    at,
+                )?,
+                feedback_type: crate::runtime::take_optional(
+                    &mut object,
+                    "feedback_type",
+                    at,
+                )?,
+                feedback_content: crate::runtime::take(
+                    &mut object,
+                    "feedback_content",
+                    at,
+                )?,
+                feedback_images: crate::runtime::take_optional(
+                    &mut object,
+                    "feedback_images",
+                    at,
+                )?,
+                launch_confirm_process: crate::runtime::take_optional(
+                    &mut object,
+                    "launch_confirm_process",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(
+                &mut object,
+                "complainted_mchid",
+                &self.complainted_mchid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "feedback_type",
+                &self.feedback_type,
+            );
+            crate::runtime::put(&mut object, "feedback_content", &self.feedback_content);
+            crate::runtime::put_optional(
+                &mut object,
+                "feedback_images",
+                &self.feedback_images,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "launch_confirm_process",
+                &self.launch_confirm_process,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -178,7 +239,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

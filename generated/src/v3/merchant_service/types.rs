@@ -41,16 +41,43 @@ crate::runtime::string_enum!(ActionType);
 /// `additional_info`
 ///
 /// Shared by `GET /v3/merchant-service/complaints-v2 response.data.additional_info`, `GET /v3/merchant-service/complaints-v2/{complaint_id} response.additional_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AdditionalInfo {
     /// Type of the additional information.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::v3::merchant_service::types::Type>,
+    pub r#type: Option<Type>,
     /// `share_power_info`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub share_power_info: Option<crate::v3::merchant_service::types::SharePowerInfo>,
+    pub share_power_info: Option<SharePowerInfo>,
 }
+impl crate::runtime::FromJson for AdditionalInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AdditionalInfo {
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            share_power_info: crate::runtime::take_optional(
+                &mut object,
+                "share_power_info",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AdditionalInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(
+            &mut object,
+            "share_power_info",
+            &self.share_power_info,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AdditionalInfo);
 impl crate::runtime::Schema for AdditionalInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -65,7 +92,7 @@ impl crate::runtime::Schema for AdditionalInfo {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::merchant_service::types::SharePowerInfo as crate::runtime::Schema>::FIELDS,
+            fields: <SharePowerInfo as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -192,15 +219,35 @@ crate::runtime::string_enum!(Color);
 /// Media files attached to the complaint.
 ///
 /// Shared by `GET /v3/merchant-service/complaints-v2 response.data.complaint_media_list`, `GET /v3/merchant-service/complaints-v2/{complaint_id} response.complaint_media_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ComplaintMediaList {
     /// Type of the media file.
     pub media_type: crate::types::MediaType,
     /// URL of the media file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_url: Option<Vec<String>>,
 }
+impl crate::runtime::FromJson for ComplaintMediaList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ComplaintMediaList {
+            media_type: crate::runtime::take(&mut object, "media_type", at)?,
+            media_url: crate::runtime::take_optional(&mut object, "media_url", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ComplaintMediaList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "media_type", &self.media_type);
+        crate::runtime::put_optional(&mut object, "media_url", &self.media_url);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ComplaintMediaList);
 impl crate::runtime::Schema for ComplaintMediaList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -223,7 +270,7 @@ impl crate::runtime::JsonResponse for ComplaintMediaList {}
 /// Orders related to the complaint.
 ///
 /// Shared by `GET /v3/merchant-service/complaints-v2 response.data.complaint_order_info`, `GET /v3/merchant-service/complaints-v2/{complaint_id} response.complaint_order_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ComplaintOrderInfo {
     /// WeChat Pay transaction ID of the payment order.
@@ -233,6 +280,29 @@ pub struct ComplaintOrderInfo {
     /// Amount in the smallest unit of the currency (fen for CNY).
     pub amount: i64,
 }
+impl crate::runtime::FromJson for ComplaintOrderInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ComplaintOrderInfo {
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ComplaintOrderInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ComplaintOrderInfo);
 impl crate::runtime::Schema for ComplaintOrderInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -262,16 +332,43 @@ impl crate::runtime::JsonResponse for ComplaintOrderInfo {}
 /// `image`
 ///
 /// Shared by `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.image`, `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service json.message.blocks.image`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Image {
     /// Media ID of an uploaded file, returned by the media upload API.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_id: Option<String>,
     /// `image_style_type`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_style_type: Option<crate::v3::merchant_service::types::ImageStyleType>,
+    pub image_style_type: Option<ImageStyleType>,
 }
+impl crate::runtime::FromJson for Image {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Image {
+            media_id: crate::runtime::take_optional(&mut object, "media_id", at)?,
+            image_style_type: crate::runtime::take_optional(
+                &mut object,
+                "image_style_type",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Image {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "media_id", &self.media_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "image_style_type",
+            &self.image_style_type,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Image);
 impl crate::runtime::Schema for Image {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -301,7 +398,7 @@ impl Image {
 #[derive(Clone, Debug, Default)]
 pub struct ImageBuilder {
     media_id: Option<String>,
-    image_style_type: Option<crate::v3::merchant_service::types::ImageStyleType>,
+    image_style_type: Option<ImageStyleType>,
 }
 impl ImageBuilder {
     /// Media ID of an uploaded file, returned by the media upload API.
@@ -315,18 +412,12 @@ impl ImageBuilder {
         self
     }
     /// `image_style_type`
-    pub fn image_style_type(
-        mut self,
-        value: impl Into<crate::v3::merchant_service::types::ImageStyleType>,
-    ) -> Self {
+    pub fn image_style_type(mut self, value: impl Into<ImageStyleType>) -> Self {
         self.image_style_type = Some(value.into());
         self
     }
     /// Sets or clears [`image_style_type`](Self::image_style_type) with a built value.
-    pub fn set_image_style_type(
-        mut self,
-        value: Option<crate::v3::merchant_service::types::ImageStyleType>,
-    ) -> Self {
+    pub fn set_image_style_type(mut self, value: Option<ImageStyleType>) -> Self {
         self.image_style_type = value;
         self
     }
@@ -395,16 +486,47 @@ crate::runtime::string_enum!(ImageStyleType);
 /// When the element stops working.
 ///
 /// Shared by `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.button.invalid_info`, `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.button_group.buttons.invalid_info`, `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.button_group.invalid_info`, `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.link.invalid_info`, `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service json.message.blocks.button.invalid_info`, `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service json.message.blocks.button_group.buttons.invalid_info` and 2 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InvalidInfo {
     /// Time the item expires.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expired_time: Option<String>,
     /// Whether the element can be tapped more than once.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multi_clickable: Option<bool>,
 }
+impl crate::runtime::FromJson for InvalidInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InvalidInfo {
+            expired_time: crate::runtime::take_optional(
+                &mut object,
+                "expired_time",
+                at,
+            )?,
+            multi_clickable: crate::runtime::take_optional(
+                &mut object,
+                "multi_clickable",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for InvalidInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "expired_time", &self.expired_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "multi_clickable",
+            &self.multi_clickable,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(InvalidInfo);
 impl crate::runtime::Schema for InvalidInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -489,15 +611,35 @@ impl From<InvalidInfo> for InvalidInfoBuilder {
 /// Content of the reply message.
 ///
 /// Shared by `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.button.action.message_info`, `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.button_group.buttons.action.message_info`, `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.faq_list.faqs.action.message_info`, `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.link.action.message_info`, `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service json.message.blocks.button.action.message_info`, `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service json.message.blocks.button_group.buttons.action.message_info` and 2 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MessageInfo {
     /// Content of the message.
     pub content: String,
     /// Custom data passed through unchanged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<String>,
 }
+impl crate::runtime::FromJson for MessageInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MessageInfo {
+            content: crate::runtime::take(&mut object, "content", at)?,
+            custom_data: crate::runtime::take_optional(&mut object, "custom_data", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MessageInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "content", &self.content);
+        crate::runtime::put_optional(&mut object, "custom_data", &self.custom_data);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MessageInfo);
 impl crate::runtime::Schema for MessageInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -583,7 +725,7 @@ impl From<MessageInfo> for MessageInfoBuilder {
 /// Mini Program to jump to.
 ///
 /// Shared by `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.button.action.mini_program_jump_info`, `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.button_group.buttons.action.mini_program_jump_info`, `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.faq_list.faqs.action.mini_program_jump_info`, `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.link.action.mini_program_jump_info`, `POST /v3/merchant-service/complaints-v2/{complaint_id}/response json.mini_program_jump_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MiniProgramJumpInfo {
     /// AppID of the Mini Program to jump to.
@@ -593,6 +735,29 @@ pub struct MiniProgramJumpInfo {
     /// Name of the Mini Program page to jump to.
     pub text: String,
 }
+impl crate::runtime::FromJson for MiniProgramJumpInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MiniProgramJumpInfo {
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            path: crate::runtime::take(&mut object, "path", at)?,
+            text: crate::runtime::take(&mut object, "text", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MiniProgramJumpInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "path", &self.path);
+        crate::runtime::put(&mut object, "text", &self.text);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MiniProgramJumpInfo);
 impl crate::runtime::Schema for MiniProgramJumpInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -737,19 +902,47 @@ crate::runtime::string_enum!(ProblemType);
 /// `return_address_info`
 ///
 /// Shared by `GET /v3/merchant-service/complaints-v2 response.data.additional_info.share_power_info.return_address_info`, `GET /v3/merchant-service/complaints-v2/{complaint_id} response.additional_info.share_power_info.return_address_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ReturnAddressInfo {
     /// `return_address`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_address: Option<String>,
     /// Longitude of the location.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longitude: Option<String>,
     /// Latitude of the location.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latitude: Option<String>,
 }
+impl crate::runtime::FromJson for ReturnAddressInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ReturnAddressInfo {
+            return_address: crate::runtime::take_optional(
+                &mut object,
+                "return_address",
+                at,
+            )?,
+            longitude: crate::runtime::take_optional(&mut object, "longitude", at)?,
+            latitude: crate::runtime::take_optional(&mut object, "latitude", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ReturnAddressInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "return_address",
+            &self.return_address,
+        );
+        crate::runtime::put_optional(&mut object, "longitude", &self.longitude);
+        crate::runtime::put_optional(&mut object, "latitude", &self.latitude);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ReturnAddressInfo);
 impl crate::runtime::Schema for ReturnAddressInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -816,21 +1009,55 @@ crate::runtime::string_enum!(SenderIdentity);
 /// `share_power_info`
 ///
 /// Shared by `GET /v3/merchant-service/complaints-v2 response.data.additional_info.share_power_info`, `GET /v3/merchant-service/complaints-v2/{complaint_id} response.additional_info.share_power_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SharePowerInfo {
     /// Time the item was returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_time: Option<String>,
     /// `return_address_info`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub return_address_info: Option<
-        crate::v3::merchant_service::types::ReturnAddressInfo,
-    >,
+    pub return_address_info: Option<ReturnAddressInfo>,
     /// `is_returned_to_same_machine`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_returned_to_same_machine: Option<bool>,
 }
+impl crate::runtime::FromJson for SharePowerInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SharePowerInfo {
+            return_time: crate::runtime::take_optional(&mut object, "return_time", at)?,
+            return_address_info: crate::runtime::take_optional(
+                &mut object,
+                "return_address_info",
+                at,
+            )?,
+            is_returned_to_same_machine: crate::runtime::take_optional(
+                &mut object,
+                "is_returned_to_same_machine",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SharePowerInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "return_time", &self.return_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "return_address_info",
+            &self.return_address_info,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "is_returned_to_same_machine",
+            &self.is_returned_to_same_machine,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SharePowerInfo);
 impl crate::runtime::Schema for SharePowerInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -845,7 +1072,7 @@ impl crate::runtime::Schema for SharePowerInfo {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::merchant_service::types::ReturnAddressInfo as crate::runtime::Schema>::FIELDS,
+            fields: <ReturnAddressInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "is_returned_to_same_machine",
@@ -860,19 +1087,39 @@ impl crate::runtime::JsonResponse for SharePowerInfo {}
 /// Text to display.
 ///
 /// Shared by `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.text`, `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service json.message.blocks.text`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Text {
     /// Text to display.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// `color`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<crate::v3::merchant_service::types::Color>,
+    pub color: Option<Color>,
     /// `is_bold`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_bold: Option<bool>,
 }
+impl crate::runtime::FromJson for Text {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Text {
+            text: crate::runtime::take_optional(&mut object, "text", at)?,
+            color: crate::runtime::take_optional(&mut object, "color", at)?,
+            is_bold: crate::runtime::take_optional(&mut object, "is_bold", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Text {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "text", &self.text);
+        crate::runtime::put_optional(&mut object, "color", &self.color);
+        crate::runtime::put_optional(&mut object, "is_bold", &self.is_bold);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Text);
 impl crate::runtime::Schema for Text {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -909,7 +1156,7 @@ impl Text {
 #[derive(Clone, Debug, Default)]
 pub struct TextBuilder {
     text: Option<String>,
-    color: Option<crate::v3::merchant_service::types::Color>,
+    color: Option<Color>,
     is_bold: Option<bool>,
 }
 impl TextBuilder {
@@ -924,18 +1171,12 @@ impl TextBuilder {
         self
     }
     /// `color`
-    pub fn color(
-        mut self,
-        value: impl Into<crate::v3::merchant_service::types::Color>,
-    ) -> Self {
+    pub fn color(mut self, value: impl Into<Color>) -> Self {
         self.color = Some(value.into());
         self
     }
     /// Sets or clears [`color`](Self::color) with a built value.
-    pub fn set_color(
-        mut self,
-        value: Option<crate::v3::merchant_service::types::Color>,
-    ) -> Self {
+    pub fn set_color(mut self, value: Option<Color>) -> Self {
         self.color = value;
         self
     }

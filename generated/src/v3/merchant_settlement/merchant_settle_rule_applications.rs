@@ -25,7 +25,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/merchant-settlement/merchant-settle-rule-applications`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-settlement/merchant-settle-rule-applications), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012697924)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the acquiring institution.
@@ -36,6 +36,38 @@ pub mod post {
         pub sub_mchid: String,
         /// ID of the settlement rule.
         pub settle_rule_id: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                acquiring_bank_id: crate::runtime::take(
+                    &mut object,
+                    "acquiring_bank_id",
+                    at,
+                )?,
+                channel_id: crate::runtime::take(&mut object, "channel_id", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                settle_rule_id: crate::runtime::take(&mut object, "settle_rule_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "acquiring_bank_id",
+                &self.acquiring_bank_id,
+            );
+            crate::runtime::put(&mut object, "channel_id", &self.channel_id);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "settle_rule_id", &self.settle_rule_id);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -156,7 +188,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::merchant_settlement::types::MerchantSettleRuleApplicationsResponse as Response;

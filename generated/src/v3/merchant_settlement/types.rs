@@ -4,33 +4,91 @@
 /// The response.
 ///
 /// Shared by `GET /v3/merchant-settlement/merchant-settle-rule-applications/{application_id} response`, `POST /v3/merchant-settlement/merchant-settle-rule-applications response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MerchantSettleRuleApplicationsResponse {
     /// ID of the application.
     pub application_id: String,
     /// `application_process_info`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application_process_info: Option<String>,
     /// State of the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application_state: Option<String>,
     /// Time the record was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_time: Option<String>,
     /// ID of the acquiring institution.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acquiring_bank_id: Option<String>,
     /// Channel ID of the channel partner that referred the order or merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// ID of the settlement rule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settle_rule_id: Option<i64>,
 }
+impl crate::runtime::FromJson for MerchantSettleRuleApplicationsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MerchantSettleRuleApplicationsResponse {
+            application_id: crate::runtime::take(&mut object, "application_id", at)?,
+            application_process_info: crate::runtime::take_optional(
+                &mut object,
+                "application_process_info",
+                at,
+            )?,
+            application_state: crate::runtime::take_optional(
+                &mut object,
+                "application_state",
+                at,
+            )?,
+            update_time: crate::runtime::take_optional(&mut object, "update_time", at)?,
+            acquiring_bank_id: crate::runtime::take_optional(
+                &mut object,
+                "acquiring_bank_id",
+                at,
+            )?,
+            channel_id: crate::runtime::take_optional(&mut object, "channel_id", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            settle_rule_id: crate::runtime::take_optional(
+                &mut object,
+                "settle_rule_id",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MerchantSettleRuleApplicationsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "application_id", &self.application_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "application_process_info",
+            &self.application_process_info,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "application_state",
+            &self.application_state,
+        );
+        crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "acquiring_bank_id",
+            &self.acquiring_bank_id,
+        );
+        crate::runtime::put_optional(&mut object, "channel_id", &self.channel_id);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(
+            &mut object,
+            "settle_rule_id",
+            &self.settle_rule_id,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MerchantSettleRuleApplicationsResponse);
 impl crate::runtime::Schema for MerchantSettleRuleApplicationsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -25,30 +25,85 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/merchant-store/stores`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-store/stores), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4014085766), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013948546)
 pub mod post {
     pub use crate::types::StoreAddress;
+    pub use crate::types::StoreAddressBuilder;
     pub use crate::v3::merchant_store::types::StoreBasics;
+    pub use crate::v3::merchant_store::types::StoreBasicsBuilder;
     pub use crate::types::StoreBusiness;
+    pub use crate::types::StoreBusinessBuilder;
     pub use crate::v3::merchant_store::types::StoreRecipient;
+    pub use crate::v3::merchant_store::types::StoreRecipientBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Basic information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_basics: Option<crate::v3::merchant_store::types::StoreBasics>,
+        pub store_basics: Option<StoreBasics>,
         /// Address of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_address: Option<crate::types::StoreAddress>,
+        pub store_address: Option<StoreAddress>,
         /// Business information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_business: Option<crate::types::StoreBusiness>,
+        pub store_business: Option<StoreBusiness>,
         /// Payee information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_recipient: Option<
-            Vec<crate::v3::merchant_store::types::StoreRecipient>,
-        >,
+        pub store_recipient: Option<Vec<StoreRecipient>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                store_basics: crate::runtime::take_optional(
+                    &mut object,
+                    "store_basics",
+                    at,
+                )?,
+                store_address: crate::runtime::take_optional(
+                    &mut object,
+                    "store_address",
+                    at,
+                )?,
+                store_business: crate::runtime::take_optional(
+                    &mut object,
+                    "store_business",
+                    at,
+                )?,
+                store_recipient: crate::runtime::take_optional(
+                    &mut object,
+                    "store_recipient",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "store_basics",
+                &self.store_basics,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_address",
+                &self.store_address,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_business",
+                &self.store_business,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_recipient",
+                &self.store_recipient,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -60,12 +115,10 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
-        store_basics: Option<crate::v3::merchant_store::types::StoreBasicsBuilder>,
-        store_address: Option<crate::types::StoreAddressBuilder>,
-        store_business: Option<crate::types::StoreBusinessBuilder>,
-        store_recipient: Option<
-            Vec<crate::v3::merchant_store::types::StoreRecipientBuilder>,
-        >,
+        store_basics: Option<StoreBasicsBuilder>,
+        store_address: Option<StoreAddressBuilder>,
+        store_business: Option<StoreBusinessBuilder>,
+        store_recipient: Option<Vec<StoreRecipientBuilder>>,
     }
     impl RequestBuilder {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -81,54 +134,36 @@ pub mod post {
         /// Basic information of the store.
         ///
         /// Takes the builder or a built value.
-        pub fn store_basics(
-            mut self,
-            value: impl Into<crate::v3::merchant_store::types::StoreBasicsBuilder>,
-        ) -> Self {
+        pub fn store_basics(mut self, value: impl Into<StoreBasicsBuilder>) -> Self {
             self.store_basics = Some(value.into());
             self
         }
         /// Sets or clears [`store_basics`](Self::store_basics) with a built value.
-        pub fn set_store_basics(
-            mut self,
-            value: Option<crate::v3::merchant_store::types::StoreBasics>,
-        ) -> Self {
+        pub fn set_store_basics(mut self, value: Option<StoreBasics>) -> Self {
             self.store_basics = value.map(Into::into);
             self
         }
         /// Address of the store.
         ///
         /// Takes the builder or a built value.
-        pub fn store_address(
-            mut self,
-            value: impl Into<crate::types::StoreAddressBuilder>,
-        ) -> Self {
+        pub fn store_address(mut self, value: impl Into<StoreAddressBuilder>) -> Self {
             self.store_address = Some(value.into());
             self
         }
         /// Sets or clears [`store_address`](Self::store_address) with a built value.
-        pub fn set_store_address(
-            mut self,
-            value: Option<crate::types::StoreAddress>,
-        ) -> Self {
+        pub fn set_store_address(mut self, value: Option<StoreAddress>) -> Self {
             self.store_address = value.map(Into::into);
             self
         }
         /// Business information of the store.
         ///
         /// Takes the builder or a built value.
-        pub fn store_business(
-            mut self,
-            value: impl Into<crate::types::StoreBusinessBuilder>,
-        ) -> Self {
+        pub fn store_business(mut self, value: impl Into<StoreBusinessBuilder>) -> Self {
             self.store_business = Some(value.into());
             self
         }
         /// Sets or clears [`store_business`](Self::store_business) with a built value.
-        pub fn set_store_business(
-            mut self,
-            value: Option<crate::types::StoreBusiness>,
-        ) -> Self {
+        pub fn set_store_business(mut self, value: Option<StoreBusiness>) -> Self {
             self.store_business = value.map(Into::into);
             self
         }
@@ -137,7 +172,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn store_recipient(
             mut self,
-            item: impl Into<crate::v3::merchant_store::types::StoreRecipientBuilder>,
+            item: impl Into<StoreRecipientBuilder>,
         ) -> Self {
             self.store_recipient.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -145,7 +180,7 @@ pub mod post {
         /// Sets or clears [`store_recipient`](Self::store_recipient) with a built value.
         pub fn set_store_recipient(
             mut self,
-            value: Option<Vec<crate::v3::merchant_store::types::StoreRecipient>>,
+            value: Option<Vec<StoreRecipient>>,
         ) -> Self {
             self.store_recipient = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -217,7 +252,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -238,12 +274,31 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the store.
         pub store_id: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                store_id: crate::runtime::take(&mut object, "store_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "store_id", &self.store_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -4,16 +4,39 @@
 /// `failed_store_recipient`
 ///
 /// Shared by `POST /v3/merchant-store/stores/{store_id}/recipients/bind response.failed_store_recipient`, `POST /v3/merchant-store/stores/{store_id}/recipients/unbind response.failed_store_recipient`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FailedStoreRecipient {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_reason: Option<String>,
 }
+impl crate::runtime::FromJson for FailedStoreRecipient {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FailedStoreRecipient {
+            mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            failed_reason: crate::runtime::take_optional(
+                &mut object,
+                "failed_reason",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for FailedStoreRecipient {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "failed_reason", &self.failed_reason);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(FailedStoreRecipient);
 impl crate::runtime::Schema for FailedStoreRecipient {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -36,24 +59,55 @@ impl crate::runtime::JsonResponse for FailedStoreRecipient {}
 /// Basic information of the store.
 ///
 /// Shared by `GET /v3/merchant-store/stores/{store_id} response.store_basics`, `PATCH /v3/merchant-store/stores/{store_id} json.store_basics`, `POST /v3/merchant-store/stores json.store_basics`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StoreBasics {
     /// The merchant's own ID of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_reference_id: Option<String>,
     /// Name of the brand.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_name: Option<String>,
     /// Name of the store.
     pub store_name: String,
     /// Name of the branch store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch_name: Option<String>,
     /// ID of the brand in WeChat Pay.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_id: Option<crate::runtime::Number>,
 }
+impl crate::runtime::FromJson for StoreBasics {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StoreBasics {
+            store_reference_id: crate::runtime::take_optional(
+                &mut object,
+                "store_reference_id",
+                at,
+            )?,
+            brand_name: crate::runtime::take_optional(&mut object, "brand_name", at)?,
+            store_name: crate::runtime::take(&mut object, "store_name", at)?,
+            branch_name: crate::runtime::take_optional(&mut object, "branch_name", at)?,
+            brand_id: crate::runtime::take_optional(&mut object, "brand_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for StoreBasics {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "store_reference_id",
+            &self.store_reference_id,
+        );
+        crate::runtime::put_optional(&mut object, "brand_name", &self.brand_name);
+        crate::runtime::put(&mut object, "store_name", &self.store_name);
+        crate::runtime::put_optional(&mut object, "branch_name", &self.branch_name);
+        crate::runtime::put_optional(&mut object, "brand_id", &self.brand_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(StoreBasics);
 impl crate::runtime::Schema for StoreBasics {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -204,15 +258,35 @@ impl From<StoreBasics> for StoreBasicsBuilder {
 /// Payee information of the store.
 ///
 /// Shared by `GET /v3/merchant-store/stores/{store_id} response.store_recipient`, `POST /v3/merchant-store/stores json.store_recipient`, `POST /v3/merchant-store/stores/{store_id}/recipients/bind json.store_recipient`, `POST /v3/merchant-store/stores/{store_id}/recipients/unbind json.store_recipient`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StoreRecipient {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
     pub mchid: String,
     /// Name of the entity that receives the store's payments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub company_name: Option<String>,
 }
+impl crate::runtime::FromJson for StoreRecipient {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StoreRecipient {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            company_name: crate::runtime::take_optional(&mut object, "company_name", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for StoreRecipient {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "company_name", &self.company_name);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(StoreRecipient);
 impl crate::runtime::Schema for StoreRecipient {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -298,15 +372,39 @@ impl From<StoreRecipient> for StoreRecipientBuilder {
 /// The response.
 ///
 /// Shared by `POST /v3/merchant-store/stores/{store_id}/recipients/bind response`, `POST /v3/merchant-store/stores/{store_id}/recipients/unbind response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StoresRecipientsBindResponse {
     /// `failed_store_recipient`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failed_store_recipient: Option<
-        Vec<crate::v3::merchant_store::types::FailedStoreRecipient>,
-    >,
+    pub failed_store_recipient: Option<Vec<FailedStoreRecipient>>,
 }
+impl crate::runtime::FromJson for StoresRecipientsBindResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StoresRecipientsBindResponse {
+            failed_store_recipient: crate::runtime::take_optional(
+                &mut object,
+                "failed_store_recipient",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for StoresRecipientsBindResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "failed_store_recipient",
+            &self.failed_store_recipient,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(StoresRecipientsBindResponse);
 impl crate::runtime::Schema for StoresRecipientsBindResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -314,7 +412,7 @@ impl crate::runtime::Schema for StoresRecipientsBindResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::merchant_store::types::FailedStoreRecipient as crate::runtime::Schema>::FIELDS,
+            fields: <FailedStoreRecipient as crate::runtime::Schema>::FIELDS,
         },
     ];
 }

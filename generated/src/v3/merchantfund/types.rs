@@ -37,7 +37,7 @@ crate::runtime::string_enum!(IncomeRecordType);
 /// Related links, such as pagination links.
 ///
 /// Shared by `GET /v3/merchantfund/merchant/income-records response.links`, `GET /v3/merchantfund/partner/income-records response.links`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Links {
     /// Link to the next page.
@@ -45,9 +45,31 @@ pub struct Links {
     /// Link to the previous page.
     pub prev: String,
     /// Link to the current page.
-    #[serde(rename = "self")]
     pub self_: String,
 }
+impl crate::runtime::FromJson for Links {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Links {
+            next: crate::runtime::take(&mut object, "next", at)?,
+            prev: crate::runtime::take(&mut object, "prev", at)?,
+            self_: crate::runtime::take(&mut object, "self", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Links {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "next", &self.next);
+        crate::runtime::put(&mut object, "prev", &self.prev);
+        crate::runtime::put(&mut object, "self", &self.self_);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Links);
 impl crate::runtime::Schema for Links {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -26,21 +26,35 @@ pub mod get {
     pub use crate::types::MerchantsContact;
     pub use crate::types::Principal;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "path.sub_mchid")]
         pub sub_mchid: String,
         /// AppID of the service provider's own Official Account, Mini Program or app.
-        #[serde(rename = "query.sp_appid")]
         pub sp_appid: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, rename = "query.sp_mchid")]
         pub sp_mchid: Option<String>,
         /// Sends to this host instead of the one the documentation names (`https://api.mch.weixin.qq.com/hk/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "path.sub_mchid", at)?,
+                sp_appid: crate::runtime::take(&mut object, "query.sp_appid", at)?,
+                sp_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sp_mchid",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -186,7 +200,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -202,30 +216,115 @@ pub mod get {
         /// Business category.
         pub business_category: i64,
         /// Information about the contact person.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub contact: Option<crate::types::MerchantsContact>,
+        pub contact: Option<MerchantsContact>,
         /// Type of the merchant entity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub merchant_type: Option<crate::types::MerchantType>,
+        pub merchant_type: Option<MerchantType>,
         /// Number of the company registration document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub registration_certificate_number: Option<String>,
         /// Expiry date of the company registration document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub registration_certificate_date: Option<String>,
         /// Settlement bank account of the sub-merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub settlement_bank_number: Option<String>,
         /// Business information.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub business: Option<crate::types::MerchantsBusiness>,
+        pub business: Option<MerchantsBusiness>,
         /// Information about the director.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub director: Option<crate::types::Director>,
+        pub director: Option<Director>,
         /// Information about the responsible person.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub principal: Option<crate::types::Principal>,
+        pub principal: Option<Principal>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                shortname: crate::runtime::take(&mut object, "shortname", at)?,
+                office_phone: crate::runtime::take(&mut object, "office_phone", at)?,
+                merchant_country_code: crate::runtime::take(
+                    &mut object,
+                    "merchant_country_code",
+                    at,
+                )?,
+                business_category: crate::runtime::take(
+                    &mut object,
+                    "business_category",
+                    at,
+                )?,
+                contact: crate::runtime::take_optional(&mut object, "contact", at)?,
+                merchant_type: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_type",
+                    at,
+                )?,
+                registration_certificate_number: crate::runtime::take_optional(
+                    &mut object,
+                    "registration_certificate_number",
+                    at,
+                )?,
+                registration_certificate_date: crate::runtime::take_optional(
+                    &mut object,
+                    "registration_certificate_date",
+                    at,
+                )?,
+                settlement_bank_number: crate::runtime::take_optional(
+                    &mut object,
+                    "settlement_bank_number",
+                    at,
+                )?,
+                business: crate::runtime::take_optional(&mut object, "business", at)?,
+                director: crate::runtime::take_optional(&mut object, "director", at)?,
+                principal: crate::runtime::take_optional(&mut object, "principal", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "shortname", &self.shortname);
+            crate::runtime::put(&mut object, "office_phone", &self.office_phone);
+            crate::runtime::put(
+                &mut object,
+                "merchant_country_code",
+                &self.merchant_country_code,
+            );
+            crate::runtime::put(
+                &mut object,
+                "business_category",
+                &self.business_category,
+            );
+            crate::runtime::put_optional(&mut object, "contact", &self.contact);
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_type",
+                &self.merchant_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "registration_certificate_number",
+                &self.registration_certificate_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "registration_certificate_date",
+                &self.registration_certificate_date,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "settlement_bank_number",
+                &self.settlement_bank_number,
+            );
+            crate::runtime::put_optional(&mut object, "business", &self.business);
+            crate::runtime::put_optional(&mut object, "director", &self.director);
+            crate::runtime::put_optional(&mut object, "principal", &self.principal);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -275,7 +374,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::MerchantsContact as crate::runtime::Schema>::FIELDS,
+                fields: <MerchantsContact as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "merchant_type",
@@ -310,21 +409,21 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::MerchantsBusiness as crate::runtime::Schema>::FIELDS,
+                fields: <MerchantsBusiness as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "director",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::Director as crate::runtime::Schema>::FIELDS,
+                fields: <Director as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "principal",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::Principal as crate::runtime::Schema>::FIELDS,
+                fields: <Principal as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -20,16 +20,45 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/new-tax-control-fapiao/card-template`: [wechatpay.im](https://wechatpay.im/openapi/v3/new-tax-control-fapiao/card-template), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012529382), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012474026), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015792562)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the Official Account that inserts the card into the user's card package.
         pub card_appid: String,
         /// `card_template_information`
-        pub card_template_information: crate::v3::new_tax_control_fapiao::card_template::post::CardTemplateInformation,
+        pub card_template_information: CardTemplateInformation,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                card_appid: crate::runtime::take(&mut object, "card_appid", at)?,
+                card_template_information: crate::runtime::take(
+                    &mut object,
+                    "card_template_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "card_appid", &self.card_appid);
+            crate::runtime::put(
+                &mut object,
+                "card_template_information",
+                &self.card_template_information,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -42,9 +71,7 @@ pub mod post {
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
         card_appid: Option<String>,
-        card_template_information: Option<
-            crate::v3::new_tax_control_fapiao::card_template::post::CardTemplateInformationBuilder,
-        >,
+        card_template_information: Option<CardTemplateInformationBuilder>,
     }
     impl RequestBuilder {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -72,9 +99,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn card_template_information(
             mut self,
-            value: impl Into<
-                crate::v3::new_tax_control_fapiao::card_template::post::CardTemplateInformationBuilder,
-            >,
+            value: impl Into<CardTemplateInformationBuilder>,
         ) -> Self {
             self.card_template_information = Some(value.into());
             self
@@ -82,9 +107,7 @@ pub mod post {
         /// Sets or clears [`card_template_information`](Self::card_template_information) with a built value.
         pub fn set_card_template_information(
             mut self,
-            value: Option<
-                crate::v3::new_tax_control_fapiao::card_template::post::CardTemplateInformation,
-            >,
+            value: Option<CardTemplateInformation>,
         ) -> Self {
             self.card_template_information = value.map(Into::into);
             self
@@ -146,7 +169,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -168,20 +192,47 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `card_template_information`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CardTemplateInformation {
         /// `payee_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payee_name: Option<String>,
         /// URL of the logo.
         pub logo_url: String,
         /// `custom_cell`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub custom_cell: Option<
-            crate::v3::new_tax_control_fapiao::card_template::post::CustomCell,
-        >,
+        pub custom_cell: Option<CustomCell>,
     }
+    impl crate::runtime::FromJson for CardTemplateInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CardTemplateInformation {
+                payee_name: crate::runtime::take_optional(
+                    &mut object,
+                    "payee_name",
+                    at,
+                )?,
+                logo_url: crate::runtime::take(&mut object, "logo_url", at)?,
+                custom_cell: crate::runtime::take_optional(
+                    &mut object,
+                    "custom_cell",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CardTemplateInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "payee_name", &self.payee_name);
+            crate::runtime::put(&mut object, "logo_url", &self.logo_url);
+            crate::runtime::put_optional(&mut object, "custom_cell", &self.custom_cell);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CardTemplateInformation);
     impl CardTemplateInformation {
         /// A builder; see its setters.
         pub fn builder() -> CardTemplateInformationBuilder {
@@ -193,9 +244,7 @@ pub mod post {
     pub struct CardTemplateInformationBuilder {
         payee_name: Option<String>,
         logo_url: Option<String>,
-        custom_cell: Option<
-            crate::v3::new_tax_control_fapiao::card_template::post::CustomCellBuilder,
-        >,
+        custom_cell: Option<CustomCellBuilder>,
     }
     impl CardTemplateInformationBuilder {
         /// `payee_name`
@@ -221,22 +270,12 @@ pub mod post {
         /// `custom_cell`
         ///
         /// Takes the builder or a built value.
-        pub fn custom_cell(
-            mut self,
-            value: impl Into<
-                crate::v3::new_tax_control_fapiao::card_template::post::CustomCellBuilder,
-            >,
-        ) -> Self {
+        pub fn custom_cell(mut self, value: impl Into<CustomCellBuilder>) -> Self {
             self.custom_cell = Some(value.into());
             self
         }
         /// Sets or clears [`custom_cell`](Self::custom_cell) with a built value.
-        pub fn set_custom_cell(
-            mut self,
-            value: Option<
-                crate::v3::new_tax_control_fapiao::card_template::post::CustomCell,
-            >,
-        ) -> Self {
+        pub fn set_custom_cell(mut self, value: Option<CustomCell>) -> Self {
             self.custom_cell = value.map(Into::into);
             self
         }
@@ -286,7 +325,7 @@ pub mod post {
         }
     }
     /// `custom_cell`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CustomCell {
         /// `words`
@@ -294,15 +333,55 @@ pub mod post {
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
         /// URL to open when the user taps.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub jump_url: Option<String>,
         /// `miniprogram_user_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub miniprogram_user_name: Option<String>,
         /// Page path inside the Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub miniprogram_path: Option<String>,
     }
+    impl crate::runtime::FromJson for CustomCell {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CustomCell {
+                words: crate::runtime::take(&mut object, "words", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                jump_url: crate::runtime::take_optional(&mut object, "jump_url", at)?,
+                miniprogram_user_name: crate::runtime::take_optional(
+                    &mut object,
+                    "miniprogram_user_name",
+                    at,
+                )?,
+                miniprogram_path: crate::runtime::take_optional(
+                    &mut object,
+                    "miniprogram_path",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CustomCell {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "words", &self.words);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "jump_url", &self.jump_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "miniprogram_user_name",
+                &self.miniprogram_user_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "miniprogram_path",
+                &self.miniprogram_path,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CustomCell);
     impl CustomCell {
         /// A builder; see its setters.
         pub fn builder() -> CustomCellBuilder {
@@ -412,7 +491,7 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// AppID of the Official Account that inserts the card into the user's card package.
@@ -420,6 +499,27 @@ pub mod post {
         /// ID of the card or card template (such as a member card).
         pub card_id: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                card_appid: crate::runtime::take(&mut object, "card_appid", at)?,
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "card_appid", &self.card_appid);
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,30 +20,48 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/new-tax-control-fapiao/download`: [wechatpay.im](https://wechatpay.im/openapi/v3/new-tax-control-fapiao/download), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012286040), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012071750), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015792569)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Token issued for this operation.
-        #[serde(rename = "query.token")]
         pub token: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, rename = "query.mchid")]
         pub mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "query.openid")]
         pub openid: String,
         /// Code of the invoice.
-        #[serde(rename = "query.invoice_code")]
         pub invoice_code: String,
         /// Number of the invoice.
-        #[serde(rename = "query.invoice_no")]
         pub invoice_no: String,
         /// The merchant's own ID of the invoice, identifying one invoice.
-        #[serde(rename = "query.fapiao_id")]
         pub fapiao_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                token: crate::runtime::take(&mut object, "query.token", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "query.mchid", at)?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                openid: crate::runtime::take(&mut object, "query.openid", at)?,
+                invoice_code: crate::runtime::take(
+                    &mut object,
+                    "query.invoice_code",
+                    at,
+                )?,
+                invoice_no: crate::runtime::take(&mut object, "query.invoice_no", at)?,
+                fapiao_id: crate::runtime::take(&mut object, "query.fapiao_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

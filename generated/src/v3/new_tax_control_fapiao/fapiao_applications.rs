@@ -50,25 +50,72 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications`: [wechatpay.im](https://wechatpay.im/openapi/v3/new-tax-control-fapiao/fapiao-applications), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012538301), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012474060)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Scene in which the operation happens.
         pub scene: String,
         /// ID of the invoice application, identifying one issuing operation.
         pub fapiao_apply_id: String,
         /// Information about the buyer.
-        pub buyer_information: crate::v3::new_tax_control_fapiao::fapiao_applications::post::BuyerInformation,
+        pub buyer_information: BuyerInformation,
         /// Information about the invoices.
-        pub fapiao_information: Vec<
-            crate::v3::new_tax_control_fapiao::fapiao_applications::post::FapiaoInformation,
-        >,
+        pub fapiao_information: Vec<FapiaoInformation>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                scene: crate::runtime::take(&mut object, "scene", at)?,
+                fapiao_apply_id: crate::runtime::take(
+                    &mut object,
+                    "fapiao_apply_id",
+                    at,
+                )?,
+                buyer_information: crate::runtime::take(
+                    &mut object,
+                    "buyer_information",
+                    at,
+                )?,
+                fapiao_information: crate::runtime::take(
+                    &mut object,
+                    "fapiao_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "scene", &self.scene);
+            crate::runtime::put(&mut object, "fapiao_apply_id", &self.fapiao_apply_id);
+            crate::runtime::put(
+                &mut object,
+                "buyer_information",
+                &self.buyer_information,
+            );
+            crate::runtime::put(
+                &mut object,
+                "fapiao_information",
+                &self.fapiao_information,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -83,14 +130,8 @@ pub mod post {
         sub_mchid: Option<String>,
         scene: Option<String>,
         fapiao_apply_id: Option<String>,
-        buyer_information: Option<
-            crate::v3::new_tax_control_fapiao::fapiao_applications::post::BuyerInformationBuilder,
-        >,
-        fapiao_information: Option<
-            Vec<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::post::FapiaoInformationBuilder,
-            >,
-        >,
+        buyer_information: Option<BuyerInformationBuilder>,
+        fapiao_information: Option<Vec<FapiaoInformationBuilder>>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -138,20 +179,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn buyer_information(
             mut self,
-            value: impl Into<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::post::BuyerInformationBuilder,
-            >,
+            value: impl Into<BuyerInformationBuilder>,
         ) -> Self {
             self.buyer_information = Some(value.into());
             self
         }
         /// Sets or clears [`buyer_information`](Self::buyer_information) with a built value.
-        pub fn set_buyer_information(
-            mut self,
-            value: Option<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::post::BuyerInformation,
-            >,
-        ) -> Self {
+        pub fn set_buyer_information(mut self, value: Option<BuyerInformation>) -> Self {
             self.buyer_information = value.map(Into::into);
             self
         }
@@ -160,9 +194,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn fapiao_information(
             mut self,
-            item: impl Into<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::post::FapiaoInformationBuilder,
-            >,
+            item: impl Into<FapiaoInformationBuilder>,
         ) -> Self {
             self.fapiao_information.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -170,11 +202,7 @@ pub mod post {
         /// Sets or clears [`fapiao_information`](Self::fapiao_information) with a built value.
         pub fn set_fapiao_information(
             mut self,
-            value: Option<
-                Vec<
-                    crate::v3::new_tax_control_fapiao::fapiao_applications::post::FapiaoInformation,
-                >,
-            >,
+            value: Option<Vec<FapiaoInformation>>,
         ) -> Self {
             self.fapiao_information = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -264,7 +292,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.
@@ -287,7 +316,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the buyer.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BuyerInformation {
         /// Type of the buyer.
@@ -295,31 +324,71 @@ pub mod post {
         /// Name of the buyer.
         pub name: String,
         /// Taxpayer identification number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub taxpayer_id: Option<String>,
         /// Address.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub address: Option<String>,
         /// Telephone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub telephone: Option<String>,
         /// Name of the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_name: Option<String>,
         /// Bank account number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_account: Option<String>,
         /// Phone number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone: Option<crate::runtime::Sensitive>,
         /// Email address.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub email: Option<crate::runtime::Sensitive>,
     }
+    impl crate::runtime::FromJson for BuyerInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BuyerInformation {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                taxpayer_id: crate::runtime::take_optional(
+                    &mut object,
+                    "taxpayer_id",
+                    at,
+                )?,
+                address: crate::runtime::take_optional(&mut object, "address", at)?,
+                telephone: crate::runtime::take_optional(&mut object, "telephone", at)?,
+                bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+                bank_account: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_account",
+                    at,
+                )?,
+                phone: crate::runtime::take_optional(&mut object, "phone", at)?,
+                email: crate::runtime::take_optional(&mut object, "email", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BuyerInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "taxpayer_id", &self.taxpayer_id);
+            crate::runtime::put_optional(&mut object, "address", &self.address);
+            crate::runtime::put_optional(&mut object, "telephone", &self.telephone);
+            crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_account",
+                &self.bank_account,
+            );
+            crate::runtime::put_optional(&mut object, "phone", &self.phone);
+            crate::runtime::put_optional(&mut object, "email", &self.email);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BuyerInformation);
     impl BuyerInformation {
         /// A builder; see its setters.
         pub fn builder() -> BuyerInformationBuilder {
@@ -480,7 +549,7 @@ pub mod post {
         }
     }
     /// Information about the invoices.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FapiaoInformation {
         /// The merchant's own ID of the invoice, identifying one invoice.
@@ -490,13 +559,37 @@ pub mod post {
         /// `need_list`
         pub need_list: bool,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
         /// Lines of the invoice.
-        pub items: Vec<
-            crate::v3::new_tax_control_fapiao::fapiao_applications::post::Items,
-        >,
+        pub items: Vec<Items>,
     }
+    impl crate::runtime::FromJson for FapiaoInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FapiaoInformation {
+                fapiao_id: crate::runtime::take(&mut object, "fapiao_id", at)?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                need_list: crate::runtime::take(&mut object, "need_list", at)?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+                items: crate::runtime::take(&mut object, "items", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FapiaoInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "fapiao_id", &self.fapiao_id);
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "need_list", &self.need_list);
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            crate::runtime::put(&mut object, "items", &self.items);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FapiaoInformation);
     impl FapiaoInformation {
         /// A builder; see its setters.
         pub fn builder() -> FapiaoInformationBuilder {
@@ -510,11 +603,7 @@ pub mod post {
         total_amount: Option<i64>,
         need_list: Option<bool>,
         remark: Option<String>,
-        items: Option<
-            Vec<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::post::ItemsBuilder,
-            >,
-        >,
+        items: Option<Vec<ItemsBuilder>>,
     }
     impl FapiaoInformationBuilder {
         /// **Required.** The merchant's own ID of the invoice, identifying one invoice.
@@ -560,22 +649,12 @@ pub mod post {
         /// **Required.** Lines of the invoice.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn items(
-            mut self,
-            item: impl Into<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::post::ItemsBuilder,
-            >,
-        ) -> Self {
+        pub fn items(mut self, item: impl Into<ItemsBuilder>) -> Self {
             self.items.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`items`](Self::items) with a built value.
-        pub fn set_items(
-            mut self,
-            value: Option<
-                Vec<crate::v3::new_tax_control_fapiao::fapiao_applications::post::Items>,
-            >,
-        ) -> Self {
+        pub fn set_items(mut self, value: Option<Vec<Items>>) -> Self {
             self.items = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }
@@ -635,39 +714,99 @@ pub mod post {
         }
     }
     /// Lines of the invoice.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Items {
         /// Tax classification code of the goods or service.
         pub tax_code: String,
         /// Category of the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_category: Option<String>,
         /// Name of the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_name: Option<String>,
         /// The merchant's code for the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_id: Option<crate::runtime::Number>,
         /// Specification or model of the item.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub specification: Option<String>,
         /// Unit of measurement.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub unit: Option<String>,
         /// Quantity of the item.
         pub quantity: i64,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
         pub total_amount: i64,
         /// Tax rate.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub tax_rate: Option<crate::runtime::Number>,
         /// Tax preference policy mark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub tax_prefer_mark: Option<String>,
         /// Whether this line is a discount line.
         pub discount: bool,
     }
+    impl crate::runtime::FromJson for Items {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Items {
+                tax_code: crate::runtime::take(&mut object, "tax_code", at)?,
+                goods_category: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_category",
+                    at,
+                )?,
+                goods_name: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_name",
+                    at,
+                )?,
+                goods_id: crate::runtime::take_optional(&mut object, "goods_id", at)?,
+                specification: crate::runtime::take_optional(
+                    &mut object,
+                    "specification",
+                    at,
+                )?,
+                unit: crate::runtime::take_optional(&mut object, "unit", at)?,
+                quantity: crate::runtime::take(&mut object, "quantity", at)?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                tax_rate: crate::runtime::take_optional(&mut object, "tax_rate", at)?,
+                tax_prefer_mark: crate::runtime::take_optional(
+                    &mut object,
+                    "tax_prefer_mark",
+                    at,
+                )?,
+                discount: crate::runtime::take(&mut object, "discount", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Items {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "tax_code", &self.tax_code);
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_category",
+                &self.goods_category,
+            );
+            crate::runtime::put_optional(&mut object, "goods_name", &self.goods_name);
+            crate::runtime::put_optional(&mut object, "goods_id", &self.goods_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "specification",
+                &self.specification,
+            );
+            crate::runtime::put_optional(&mut object, "unit", &self.unit);
+            crate::runtime::put(&mut object, "quantity", &self.quantity);
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put_optional(&mut object, "tax_rate", &self.tax_rate);
+            crate::runtime::put_optional(
+                &mut object,
+                "tax_prefer_mark",
+                &self.tax_prefer_mark,
+            );
+            crate::runtime::put(&mut object, "discount", &self.discount);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Items);
     impl Items {
         /// A builder; see its setters.
         pub fn builder() -> ItemsBuilder {

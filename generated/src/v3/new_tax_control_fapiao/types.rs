@@ -4,53 +4,107 @@
 /// Information about the buyer.
 ///
 /// Shared by `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-general json.buyer_information`, `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport json.buyer_information`, `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil json.buyer_information`, `POST /v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing json.buyer_information`, `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards json.buyer_information`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BuyerInformation {
     /// Type of the buyer.
-    pub r#type: crate::v3::new_tax_control_fapiao::types::Type,
+    pub r#type: Type,
     /// Name of the buyer.
     pub name: String,
     /// Taxpayer identification number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taxpayer_id: Option<String>,
     /// Address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// Telephone number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub telephone: Option<String>,
     /// Name of the bank.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
     /// Bank account number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_account: Option<String>,
     /// Phone number.
     ///
     /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<crate::runtime::Sensitive>,
     /// Email address.
     ///
     /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<crate::runtime::Sensitive>,
     /// Amount in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// The merchant's own order number, unique within the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_trade_no: Option<String>,
     /// Type of the invoice to issue.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fapiao_bill_type: Option<
-        crate::v3::new_tax_control_fapiao::types::FapiaoBillType,
-    >,
+    pub fapiao_bill_type: Option<FapiaoBillType>,
     /// Message left by the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_apply_message: Option<String>,
 }
+impl crate::runtime::FromJson for BuyerInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BuyerInformation {
+            r#type: crate::runtime::take(&mut object, "type", at)?,
+            name: crate::runtime::take(&mut object, "name", at)?,
+            taxpayer_id: crate::runtime::take_optional(&mut object, "taxpayer_id", at)?,
+            address: crate::runtime::take_optional(&mut object, "address", at)?,
+            telephone: crate::runtime::take_optional(&mut object, "telephone", at)?,
+            bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+            bank_account: crate::runtime::take_optional(
+                &mut object,
+                "bank_account",
+                at,
+            )?,
+            phone: crate::runtime::take_optional(&mut object, "phone", at)?,
+            email: crate::runtime::take_optional(&mut object, "email", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            out_trade_no: crate::runtime::take_optional(
+                &mut object,
+                "out_trade_no",
+                at,
+            )?,
+            fapiao_bill_type: crate::runtime::take_optional(
+                &mut object,
+                "fapiao_bill_type",
+                at,
+            )?,
+            user_apply_message: crate::runtime::take_optional(
+                &mut object,
+                "user_apply_message",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BuyerInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "taxpayer_id", &self.taxpayer_id);
+        crate::runtime::put_optional(&mut object, "address", &self.address);
+        crate::runtime::put_optional(&mut object, "telephone", &self.telephone);
+        crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+        crate::runtime::put_optional(&mut object, "bank_account", &self.bank_account);
+        crate::runtime::put_optional(&mut object, "phone", &self.phone);
+        crate::runtime::put_optional(&mut object, "email", &self.email);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put_optional(
+            &mut object,
+            "fapiao_bill_type",
+            &self.fapiao_bill_type,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "user_apply_message",
+            &self.user_apply_message,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BuyerInformation);
 impl BuyerInformation {
     /// A builder; see its setters.
     pub fn builder() -> BuyerInformationBuilder {
@@ -60,7 +114,7 @@ impl BuyerInformation {
 /// Builds a [`BuyerInformation`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct BuyerInformationBuilder {
-    r#type: Option<crate::v3::new_tax_control_fapiao::types::Type>,
+    r#type: Option<Type>,
     name: Option<String>,
     taxpayer_id: Option<String>,
     address: Option<String>,
@@ -71,23 +125,17 @@ pub struct BuyerInformationBuilder {
     email: Option<crate::runtime::Sensitive>,
     amount: Option<i64>,
     out_trade_no: Option<String>,
-    fapiao_bill_type: Option<crate::v3::new_tax_control_fapiao::types::FapiaoBillType>,
+    fapiao_bill_type: Option<FapiaoBillType>,
     user_apply_message: Option<String>,
 }
 impl BuyerInformationBuilder {
     /// **Required.** Type of the buyer.
-    pub fn r#type(
-        mut self,
-        value: impl Into<crate::v3::new_tax_control_fapiao::types::Type>,
-    ) -> Self {
+    pub fn r#type(mut self, value: impl Into<Type>) -> Self {
         self.r#type = Some(value.into());
         self
     }
     /// Sets or clears [`type`](Self::r#type) with a built value.
-    pub fn set_type(
-        mut self,
-        value: Option<crate::v3::new_tax_control_fapiao::types::Type>,
-    ) -> Self {
+    pub fn set_type(mut self, value: Option<Type>) -> Self {
         self.r#type = value;
         self
     }
@@ -196,18 +244,12 @@ impl BuyerInformationBuilder {
         self
     }
     /// Type of the invoice to issue.
-    pub fn fapiao_bill_type(
-        mut self,
-        value: impl Into<crate::v3::new_tax_control_fapiao::types::FapiaoBillType>,
-    ) -> Self {
+    pub fn fapiao_bill_type(mut self, value: impl Into<FapiaoBillType>) -> Self {
         self.fapiao_bill_type = Some(value.into());
         self
     }
     /// Sets or clears [`fapiao_bill_type`](Self::fapiao_bill_type) with a built value.
-    pub fn set_fapiao_bill_type(
-        mut self,
-        value: Option<crate::v3::new_tax_control_fapiao::types::FapiaoBillType>,
-    ) -> Self {
+    pub fn set_fapiao_bill_type(mut self, value: Option<FapiaoBillType>) -> Self {
         self.fapiao_bill_type = value;
         self
     }
@@ -347,7 +389,7 @@ crate::runtime::string_enum!(FapiaoBillType);
 /// Lines of the invoice.
 ///
 /// Shared by `GET /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id} response.fapiao_information.items`, `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards json.fapiao_card_information.items`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Items {
     /// Tax classification code of the goods or service.
@@ -355,10 +397,8 @@ pub struct Items {
     /// Name of the goods.
     pub goods_name: String,
     /// Specification or model of the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub specification: Option<String>,
     /// Unit of measurement.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
     /// Quantity of the item.
     pub quantity: i64,
@@ -373,10 +413,55 @@ pub struct Items {
     /// Tax rate.
     pub tax_rate: i64,
     /// Tax preference policy mark.
-    pub tax_prefer_mark: crate::v3::new_tax_control_fapiao::types::TaxPreferMark,
+    pub tax_prefer_mark: TaxPreferMark,
     /// Whether this line is a discount line.
     pub discount: bool,
 }
+impl crate::runtime::FromJson for Items {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Items {
+            tax_code: crate::runtime::take(&mut object, "tax_code", at)?,
+            goods_name: crate::runtime::take(&mut object, "goods_name", at)?,
+            specification: crate::runtime::take_optional(
+                &mut object,
+                "specification",
+                at,
+            )?,
+            unit: crate::runtime::take_optional(&mut object, "unit", at)?,
+            quantity: crate::runtime::take(&mut object, "quantity", at)?,
+            unit_price: crate::runtime::take(&mut object, "unit_price", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            tax_amount: crate::runtime::take(&mut object, "tax_amount", at)?,
+            total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+            tax_rate: crate::runtime::take(&mut object, "tax_rate", at)?,
+            tax_prefer_mark: crate::runtime::take(&mut object, "tax_prefer_mark", at)?,
+            discount: crate::runtime::take(&mut object, "discount", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Items {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "tax_code", &self.tax_code);
+        crate::runtime::put(&mut object, "goods_name", &self.goods_name);
+        crate::runtime::put_optional(&mut object, "specification", &self.specification);
+        crate::runtime::put_optional(&mut object, "unit", &self.unit);
+        crate::runtime::put(&mut object, "quantity", &self.quantity);
+        crate::runtime::put(&mut object, "unit_price", &self.unit_price);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "tax_amount", &self.tax_amount);
+        crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put(&mut object, "tax_rate", &self.tax_rate);
+        crate::runtime::put(&mut object, "tax_prefer_mark", &self.tax_prefer_mark);
+        crate::runtime::put(&mut object, "discount", &self.discount);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Items);
 impl crate::runtime::Schema for Items {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -485,7 +570,7 @@ pub struct ItemsBuilder {
     tax_amount: Option<i64>,
     total_amount: Option<i64>,
     tax_rate: Option<i64>,
-    tax_prefer_mark: Option<crate::v3::new_tax_control_fapiao::types::TaxPreferMark>,
+    tax_prefer_mark: Option<TaxPreferMark>,
     discount: Option<bool>,
 }
 impl ItemsBuilder {
@@ -590,18 +675,12 @@ impl ItemsBuilder {
         self
     }
     /// **Required.** Tax preference policy mark.
-    pub fn tax_prefer_mark(
-        mut self,
-        value: impl Into<crate::v3::new_tax_control_fapiao::types::TaxPreferMark>,
-    ) -> Self {
+    pub fn tax_prefer_mark(mut self, value: impl Into<TaxPreferMark>) -> Self {
         self.tax_prefer_mark = Some(value.into());
         self
     }
     /// Sets or clears [`tax_prefer_mark`](Self::tax_prefer_mark) with a built value.
-    pub fn set_tax_prefer_mark(
-        mut self,
-        value: Option<crate::v3::new_tax_control_fapiao::types::TaxPreferMark>,
-    ) -> Self {
+    pub fn set_tax_prefer_mark(mut self, value: Option<TaxPreferMark>) -> Self {
         self.tax_prefer_mark = value;
         self
     }
@@ -702,18 +781,55 @@ impl From<Items> for ItemsBuilder {
 /// The response.
 ///
 /// Shared by `GET /v3/new-tax-control-fapiao/merchant/development-config response`, `PATCH /v3/new-tax-control-fapiao/merchant/development-config response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MerchantDevelopmentConfigResponse {
     /// URL where WeChat Pay sends the callback notification.
     pub callback_url: String,
     /// Whether the bill list shows an entry for issuing invoices.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_fapiao_cell: Option<bool>,
     /// Whether the merchant supports issuing special electronic VAT invoices.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub support_vat_fapiao: Option<bool>,
 }
+impl crate::runtime::FromJson for MerchantDevelopmentConfigResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MerchantDevelopmentConfigResponse {
+            callback_url: crate::runtime::take(&mut object, "callback_url", at)?,
+            show_fapiao_cell: crate::runtime::take_optional(
+                &mut object,
+                "show_fapiao_cell",
+                at,
+            )?,
+            support_vat_fapiao: crate::runtime::take_optional(
+                &mut object,
+                "support_vat_fapiao",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MerchantDevelopmentConfigResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "callback_url", &self.callback_url);
+        crate::runtime::put_optional(
+            &mut object,
+            "show_fapiao_cell",
+            &self.show_fapiao_cell,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "support_vat_fapiao",
+            &self.support_vat_fapiao,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MerchantDevelopmentConfigResponse);
 impl crate::runtime::Schema for MerchantDevelopmentConfigResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -996,19 +1112,47 @@ crate::runtime::string_enum!(TaxPreferMark);
 /// Transactions the invoice relates to.
 ///
 /// Shared by `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-general json.fapiao_information.transaction_information`, `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport json.fapiao_information.transaction_information`, `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil json.fapiao_information.transaction_information`, `POST /v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing json.fapiao_information.transaction_information`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransactionInformation {
     /// Payment channel.
-    pub pay_channel: crate::v3::new_tax_control_fapiao::types::PayChannel,
+    pub pay_channel: PayChannel,
     /// WeChat Pay transaction ID of the payment order.
     pub transaction_id: String,
     /// The merchant's own order number, unique within the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_trade_no: Option<String>,
     /// Amount in the smallest unit of the currency (fen for CNY).
     pub amount: i64,
 }
+impl crate::runtime::FromJson for TransactionInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionInformation {
+            pay_channel: crate::runtime::take(&mut object, "pay_channel", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            out_trade_no: crate::runtime::take_optional(
+                &mut object,
+                "out_trade_no",
+                at,
+            )?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TransactionInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "pay_channel", &self.pay_channel);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put_optional(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TransactionInformation);
 impl TransactionInformation {
     /// A builder; see its setters.
     pub fn builder() -> TransactionInformationBuilder {
@@ -1018,25 +1162,19 @@ impl TransactionInformation {
 /// Builds a [`TransactionInformation`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct TransactionInformationBuilder {
-    pay_channel: Option<crate::v3::new_tax_control_fapiao::types::PayChannel>,
+    pay_channel: Option<PayChannel>,
     transaction_id: Option<String>,
     out_trade_no: Option<String>,
     amount: Option<i64>,
 }
 impl TransactionInformationBuilder {
     /// **Required.** Payment channel.
-    pub fn pay_channel(
-        mut self,
-        value: impl Into<crate::v3::new_tax_control_fapiao::types::PayChannel>,
-    ) -> Self {
+    pub fn pay_channel(mut self, value: impl Into<PayChannel>) -> Self {
         self.pay_channel = Some(value.into());
         self
     }
     /// Sets or clears [`pay_channel`](Self::pay_channel) with a built value.
-    pub fn set_pay_channel(
-        mut self,
-        value: Option<crate::v3::new_tax_control_fapiao::types::PayChannel>,
-    ) -> Self {
+    pub fn set_pay_channel(mut self, value: Option<PayChannel>) -> Self {
         self.pay_channel = value;
         self
     }

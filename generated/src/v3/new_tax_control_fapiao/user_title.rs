@@ -28,18 +28,36 @@ pub mod get {
     pub use crate::v3::new_tax_control_fapiao::types::Scene;
     pub use crate::v3::new_tax_control_fapiao::types::Type;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// Scene in which the operation happens.
-        #[serde(rename = "query.scene")]
-        pub scene: crate::v3::new_tax_control_fapiao::types::Scene,
+        pub scene: Scene,
         /// ID of the invoice application, identifying one issuing operation.
-        #[serde(rename = "query.fapiao_apply_id")]
         pub fapiao_apply_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                scene: crate::runtime::take(&mut object, "query.scene", at)?,
+                fapiao_apply_id: crate::runtime::take(
+                    &mut object,
+                    "query.fapiao_apply_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -51,7 +69,7 @@ pub mod get {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
-        scene: Option<crate::v3::new_tax_control_fapiao::types::Scene>,
+        scene: Option<Scene>,
         fapiao_apply_id: Option<String>,
     }
     impl RequestBuilder {
@@ -66,18 +84,12 @@ pub mod get {
             self
         }
         /// **Required.** Scene in which the operation happens.
-        pub fn scene(
-            mut self,
-            value: impl Into<crate::v3::new_tax_control_fapiao::types::Scene>,
-        ) -> Self {
+        pub fn scene(mut self, value: impl Into<Scene>) -> Self {
             self.scene = Some(value.into());
             self
         }
         /// Sets or clears [`scene`](Self::scene) with a built value.
-        pub fn set_scene(
-            mut self,
-            value: Option<crate::v3::new_tax_control_fapiao::types::Scene>,
-        ) -> Self {
+        pub fn set_scene(mut self, value: Option<Scene>) -> Self {
             self.scene = value;
             self
         }
@@ -172,53 +184,119 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Kind of the item described by the enclosing object.
-        pub r#type: crate::v3::new_tax_control_fapiao::types::Type,
+        pub r#type: Type,
         /// Name of the item described by the enclosing object.
         pub name: String,
         /// Taxpayer identification number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub taxpayer_id: Option<String>,
         /// Address.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub address: Option<String>,
         /// Telephone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub telephone: Option<String>,
         /// Name of the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_name: Option<String>,
         /// Bank account number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_account: Option<String>,
         /// Phone number.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone: Option<crate::runtime::Encrypted>,
         /// Email address.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub email: Option<crate::runtime::Encrypted>,
         /// Amount in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// Type of the invoice to issue.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fapiao_bill_type: Option<
-            crate::v3::new_tax_control_fapiao::types::FapiaoBillType,
-        >,
+        pub fapiao_bill_type: Option<FapiaoBillType>,
         /// Message left by the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_apply_message: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                taxpayer_id: crate::runtime::take_optional(
+                    &mut object,
+                    "taxpayer_id",
+                    at,
+                )?,
+                address: crate::runtime::take_optional(&mut object, "address", at)?,
+                telephone: crate::runtime::take_optional(&mut object, "telephone", at)?,
+                bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+                bank_account: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_account",
+                    at,
+                )?,
+                phone: crate::runtime::take_optional(&mut object, "phone", at)?,
+                email: crate::runtime::take_optional(&mut object, "email", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                fapiao_bill_type: crate::runtime::take_optional(
+                    &mut object,
+                    "fapiao_bill_type",
+                    at,
+                )?,
+                user_apply_message: crate::runtime::take_optional(
+                    &mut object,
+                    "user_apply_message",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "taxpayer_id", &self.taxpayer_id);
+            crate::runtime::put_optional(&mut object, "address", &self.address);
+            crate::runtime::put_optional(&mut object, "telephone", &self.telephone);
+            crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_account",
+                &self.bank_account,
+            );
+            crate::runtime::put_optional(&mut object, "phone", &self.phone);
+            crate::runtime::put_optional(&mut object, "email", &self.email);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "fapiao_bill_type",
+                &self.fapiao_bill_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_apply_message",
+                &self.user_apply_message,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -26,18 +26,32 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::offlineface::types::CollectionState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the organization.
-        #[serde(rename = "query.organization_id")]
         pub organization_id: String,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                organization_id: crate::runtime::take(
+                    &mut object,
+                    "query.organization_id",
+                    at,
+                )?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -158,7 +172,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `face_collections`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FaceCollections {
         /// ID of the re-collection.
@@ -168,14 +182,65 @@ pub mod get {
         /// ID of the organization.
         pub organization_id: String,
         /// `collection_state`
-        pub collection_state: crate::v3::offlineface::types::CollectionState,
+        pub collection_state: CollectionState,
         /// `register_photo_upload_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub register_photo_upload_time: Option<String>,
         /// Time of the confirmation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub confirm_time: Option<String>,
     }
+    impl crate::runtime::FromJson for FaceCollections {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FaceCollections {
+                collection_id: crate::runtime::take(&mut object, "collection_id", at)?,
+                use_id: crate::runtime::take(&mut object, "use_id", at)?,
+                organization_id: crate::runtime::take(
+                    &mut object,
+                    "organization_id",
+                    at,
+                )?,
+                collection_state: crate::runtime::take(
+                    &mut object,
+                    "collection_state",
+                    at,
+                )?,
+                register_photo_upload_time: crate::runtime::take_optional(
+                    &mut object,
+                    "register_photo_upload_time",
+                    at,
+                )?,
+                confirm_time: crate::runtime::take_optional(
+                    &mut object,
+                    "confirm_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FaceCollections {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "collection_id", &self.collection_id);
+            crate::runtime::put(&mut object, "use_id", &self.use_id);
+            crate::runtime::put(&mut object, "organization_id", &self.organization_id);
+            crate::runtime::put(&mut object, "collection_state", &self.collection_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "register_photo_upload_time",
+                &self.register_photo_upload_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "confirm_time",
+                &self.confirm_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FaceCollections);
     impl crate::runtime::Schema for FaceCollections {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -224,14 +289,35 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for FaceCollections {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `face_collections`
-        pub face_collections: Vec<
-            crate::v3::offlineface::face_collections::get::FaceCollections,
-        >,
+        pub face_collections: Vec<FaceCollections>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                face_collections: crate::runtime::take(
+                    &mut object,
+                    "face_collections",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "face_collections", &self.face_collections);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -239,7 +325,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::offlineface::face_collections::get::FaceCollections as crate::runtime::Schema>::FIELDS,
+                fields: <FaceCollections as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

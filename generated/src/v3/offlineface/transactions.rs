@@ -25,53 +25,105 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/offlineface/transactions`: [wechatpay.im](https://wechatpay.im/openapi/v3/offlineface/transactions), [official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
 pub mod post {
     pub use crate::v3::offlineface::types::Amount;
+    pub use crate::v3::offlineface::types::AmountBuilder;
     pub use crate::types::Currency;
     pub use crate::v3::offlineface::types::SceneInfo as ResponseSceneInfo;
-    pub use crate::types::SettleInfo;
     pub use crate::v3::offlineface::types::TradeType;
     pub use crate::types::TransactionsPayer;
+    pub use crate::types::TransactionsSettleInfo;
+    pub use crate::types::TransactionsSettleInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Authorization or voucher code.
         pub auth_code: String,
         /// AppID of the service provider's own Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_appid: Option<String>,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Amount information of the order or record.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::v3::offlineface::types::Amount>,
+        pub amount: Option<Amount>,
         /// Information about the scene in which the payment happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::v3::offlineface::transactions::post::SceneInfo>,
+        pub scene_info: Option<SceneInfo>,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Human-readable description of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Settlement information of the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<crate::types::SettleInfo>,
+        pub settle_info: Option<TransactionsSettleInfo>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// Business information.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub business: Option<crate::v3::offlineface::transactions::post::Business>,
+        pub business: Option<Business>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                auth_code: crate::runtime::take(&mut object, "auth_code", at)?,
+                sp_appid: crate::runtime::take_optional(&mut object, "sp_appid", at)?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                scene_info: crate::runtime::take_optional(
+                    &mut object,
+                    "scene_info",
+                    at,
+                )?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                description: crate::runtime::take_optional(
+                    &mut object,
+                    "description",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                settle_info: crate::runtime::take_optional(
+                    &mut object,
+                    "settle_info",
+                    at,
+                )?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                business: crate::runtime::take_optional(&mut object, "business", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "auth_code", &self.auth_code);
+            crate::runtime::put_optional(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put_optional(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(&mut object, "settle_info", &self.settle_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(&mut object, "business", &self.business);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -87,14 +139,14 @@ pub mod post {
         sp_mchid: Option<String>,
         sub_appid: Option<String>,
         sub_mchid: Option<String>,
-        amount: Option<crate::v3::offlineface::types::AmountBuilder>,
-        scene_info: Option<crate::v3::offlineface::transactions::post::SceneInfoBuilder>,
+        amount: Option<AmountBuilder>,
+        scene_info: Option<SceneInfoBuilder>,
         goods_tag: Option<String>,
         description: Option<String>,
         attach: Option<String>,
-        settle_info: Option<crate::types::SettleInfoBuilder>,
+        settle_info: Option<TransactionsSettleInfoBuilder>,
         out_trade_no: Option<String>,
-        business: Option<crate::v3::offlineface::transactions::post::BusinessBuilder>,
+        business: Option<BusinessBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** Authorization or voucher code.
@@ -150,38 +202,24 @@ pub mod post {
         /// Amount information of the order or record.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(
-            mut self,
-            value: impl Into<crate::v3::offlineface::types::AmountBuilder>,
-        ) -> Self {
+        pub fn amount(mut self, value: impl Into<AmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(
-            mut self,
-            value: Option<crate::v3::offlineface::types::Amount>,
-        ) -> Self {
+        pub fn set_amount(mut self, value: Option<Amount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
         /// Information about the scene in which the payment happens.
         ///
         /// Takes the builder or a built value.
-        pub fn scene_info(
-            mut self,
-            value: impl Into<
-                crate::v3::offlineface::transactions::post::SceneInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn scene_info(mut self, value: impl Into<SceneInfoBuilder>) -> Self {
             self.scene_info = Some(value.into());
             self
         }
         /// Sets or clears [`scene_info`](Self::scene_info) with a built value.
-        pub fn set_scene_info(
-            mut self,
-            value: Option<crate::v3::offlineface::transactions::post::SceneInfo>,
-        ) -> Self {
+        pub fn set_scene_info(mut self, value: Option<SceneInfo>) -> Self {
             self.scene_info = value.map(Into::into);
             self
         }
@@ -220,16 +258,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn settle_info(
             mut self,
-            value: impl Into<crate::types::SettleInfoBuilder>,
+            value: impl Into<TransactionsSettleInfoBuilder>,
         ) -> Self {
             self.settle_info = Some(value.into());
             self
         }
         /// Sets or clears [`settle_info`](Self::settle_info) with a built value.
-        pub fn set_settle_info(
-            mut self,
-            value: Option<crate::types::SettleInfo>,
-        ) -> Self {
+        pub fn set_settle_info(mut self, value: Option<TransactionsSettleInfo>) -> Self {
             self.settle_info = value.map(Into::into);
             self
         }
@@ -246,18 +281,12 @@ pub mod post {
         /// Business information.
         ///
         /// Takes the builder or a built value.
-        pub fn business(
-            mut self,
-            value: impl Into<crate::v3::offlineface::transactions::post::BusinessBuilder>,
-        ) -> Self {
+        pub fn business(mut self, value: impl Into<BusinessBuilder>) -> Self {
             self.business = Some(value.into());
             self
         }
         /// Sets or clears [`business`](Self::business) with a built value.
-        pub fn set_business(
-            mut self,
-            value: Option<crate::v3::offlineface::transactions::post::Business>,
-        ) -> Self {
+        pub fn set_business(mut self, value: Option<Business>) -> Self {
             self.business = value.map(Into::into);
             self
         }
@@ -335,7 +364,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -355,14 +385,51 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Business information.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Business {
         /// `business_product_id`
-        pub business_product_id: crate::v3::offlineface::transactions::post::BusinessProductId,
+        pub business_product_id: BusinessProductId,
         /// `business_scene_id`
-        pub business_scene_id: crate::v3::offlineface::transactions::post::BusinessSceneId,
+        pub business_scene_id: BusinessSceneId,
     }
+    impl crate::runtime::FromJson for Business {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Business {
+                business_product_id: crate::runtime::take(
+                    &mut object,
+                    "business_product_id",
+                    at,
+                )?,
+                business_scene_id: crate::runtime::take(
+                    &mut object,
+                    "business_scene_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Business {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "business_product_id",
+                &self.business_product_id,
+            );
+            crate::runtime::put(
+                &mut object,
+                "business_scene_id",
+                &self.business_scene_id,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Business);
     impl Business {
         /// A builder; see its setters.
         pub fn builder() -> BusinessBuilder {
@@ -372,20 +439,14 @@ pub mod post {
     /// Builds a [`Business`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct BusinessBuilder {
-        business_product_id: Option<
-            crate::v3::offlineface::transactions::post::BusinessProductId,
-        >,
-        business_scene_id: Option<
-            crate::v3::offlineface::transactions::post::BusinessSceneId,
-        >,
+        business_product_id: Option<BusinessProductId>,
+        business_scene_id: Option<BusinessSceneId>,
     }
     impl BusinessBuilder {
         /// **Required.** `business_product_id`
         pub fn business_product_id(
             mut self,
-            value: impl Into<
-                crate::v3::offlineface::transactions::post::BusinessProductId,
-            >,
+            value: impl Into<BusinessProductId>,
         ) -> Self {
             self.business_product_id = Some(value.into());
             self
@@ -393,24 +454,18 @@ pub mod post {
         /// Sets or clears [`business_product_id`](Self::business_product_id) with a built value.
         pub fn set_business_product_id(
             mut self,
-            value: Option<crate::v3::offlineface::transactions::post::BusinessProductId>,
+            value: Option<BusinessProductId>,
         ) -> Self {
             self.business_product_id = value;
             self
         }
         /// **Required.** `business_scene_id`
-        pub fn business_scene_id(
-            mut self,
-            value: impl Into<crate::v3::offlineface::transactions::post::BusinessSceneId>,
-        ) -> Self {
+        pub fn business_scene_id(mut self, value: impl Into<BusinessSceneId>) -> Self {
             self.business_scene_id = Some(value.into());
             self
         }
         /// Sets or clears [`business_scene_id`](Self::business_scene_id) with a built value.
-        pub fn set_business_scene_id(
-            mut self,
-            value: Option<crate::v3::offlineface::transactions::post::BusinessSceneId>,
-        ) -> Self {
+        pub fn set_business_scene_id(mut self, value: Option<BusinessSceneId>) -> Self {
             self.business_scene_id = value;
             self
         }
@@ -538,7 +593,7 @@ pub mod post {
     }
     crate::runtime::integer_enum!(BusinessSceneId);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// AppID of the service provider's own Official Account, Mini Program or app.
@@ -546,59 +601,167 @@ pub mod post {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
         pub sp_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Information about the paying user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub payer: Option<crate::types::TransactionsPayer>,
+        pub payer: Option<TransactionsPayer>,
         /// Amount information of the order or record.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::v3::offlineface::types::Amount>,
+        pub amount: Option<Amount>,
         /// Discounts and coupons applied to the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub promotion_detail: Option<Vec<serde_json::Value>>,
         /// Information about the scene in which the payment happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::v3::offlineface::types::SceneInfo>,
+        pub scene_info: Option<ResponseSceneInfo>,
         /// Bank the payment or account belongs to, as a bank type code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// Payment method (trade type) of the transaction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_type: Option<crate::v3::offlineface::types::TradeType>,
+        pub trade_type: Option<TradeType>,
         /// State of the payment transaction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub trade_state: Option<String>,
         /// Description of the transaction state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub trade_state_description: Option<String>,
         /// `debt_state`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub debt_state: Option<String>,
         /// Human-readable description of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// `repayment_transaction_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub repayment_transaction_id: Option<String>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// `error_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub error_type: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                payer: crate::runtime::take_optional(&mut object, "payer", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                promotion_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "promotion_detail",
+                    at,
+                )?,
+                scene_info: crate::runtime::take_optional(
+                    &mut object,
+                    "scene_info",
+                    at,
+                )?,
+                bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+                trade_type: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_type",
+                    at,
+                )?,
+                trade_state: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_state",
+                    at,
+                )?,
+                trade_state_description: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_state_description",
+                    at,
+                )?,
+                debt_state: crate::runtime::take_optional(
+                    &mut object,
+                    "debt_state",
+                    at,
+                )?,
+                description: crate::runtime::take_optional(
+                    &mut object,
+                    "description",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+                repayment_transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "repayment_transaction_id",
+                    at,
+                )?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                error_type: crate::runtime::take_optional(&mut object, "error_type", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "payer", &self.payer);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "promotion_detail",
+                &self.promotion_detail,
+            );
+            crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+            crate::runtime::put_optional(&mut object, "trade_type", &self.trade_type);
+            crate::runtime::put_optional(&mut object, "trade_state", &self.trade_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "trade_state_description",
+                &self.trade_state_description,
+            );
+            crate::runtime::put_optional(&mut object, "debt_state", &self.debt_state);
+            crate::runtime::put_optional(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "repayment_transaction_id",
+                &self.repayment_transaction_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(&mut object, "error_type", &self.error_type);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -634,14 +797,14 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::TransactionsPayer as crate::runtime::Schema>::FIELDS,
+                fields: <TransactionsPayer as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "amount",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::offlineface::types::Amount as crate::runtime::Schema>::FIELDS,
+                fields: <Amount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "promotion_detail",
@@ -655,7 +818,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::offlineface::types::SceneInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ResponseSceneInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "bank_type",
@@ -745,12 +908,31 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Information about the scene in which the payment happens.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SceneInfo {
         /// IP address of the merchant device.
         pub device_ip: String,
     }
+    impl crate::runtime::FromJson for SceneInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SceneInfo {
+                device_ip: crate::runtime::take(&mut object, "device_ip", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SceneInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "device_ip", &self.device_ip);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SceneInfo);
     impl SceneInfo {
         /// A builder; see its setters.
         pub fn builder() -> SceneInfoBuilder {

@@ -4,7 +4,7 @@
 /// Amount information of the order or record.
 ///
 /// Shared by `GET /v3/offlineface/transactions/out-trade-no/{out_trade_no} response.amount`, `POST /v3/offlineface/transactions json.amount`, `POST /v3/offlineface/transactions response.amount`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Amount {
     /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
@@ -12,6 +12,27 @@ pub struct Amount {
     /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
     pub currency: crate::types::Currency,
 }
+impl crate::runtime::FromJson for Amount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Amount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Amount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Amount);
 impl crate::runtime::Schema for Amount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -172,13 +193,31 @@ crate::runtime::string_enum!(ContractMode);
 /// Information about the scene in which the payment happens.
 ///
 /// Shared by `GET /v3/offlineface/transactions/out-trade-no/{out_trade_no} response.scene_info`, `POST /v3/offlineface/transactions response.scene_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SceneInfo {
     /// IP address of the merchant device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_ip: Option<String>,
 }
+impl crate::runtime::FromJson for SceneInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SceneInfo {
+            device_ip: crate::runtime::take_optional(&mut object, "device_ip", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SceneInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "device_ip", &self.device_ip);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SceneInfo);
 impl crate::runtime::Schema for SceneInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -25,15 +25,33 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/offlinefacemch/organizations`: [wechatpay.im](https://wechatpay.im/openapi/v3/offlinefacemch/organizations), [official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/k12-development-guidelines.html)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the organization.
-        #[serde(default, rename = "query.organization_id")]
         pub organization_id: Option<String>,
         /// `organization_name`
-        #[serde(default, rename = "query.organization_name")]
         pub organization_name: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                organization_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.organization_id",
+                    at,
+                )?,
+                organization_name: crate::runtime::take_optional(
+                    &mut object,
+                    "query.organization_name",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -141,16 +159,51 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the organization.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub organization_id: Option<String>,
         /// `organization_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub organization_name: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                organization_id: crate::runtime::take_optional(
+                    &mut object,
+                    "organization_id",
+                    at,
+                )?,
+                organization_name: crate::runtime::take_optional(
+                    &mut object,
+                    "organization_name",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "organization_id",
+                &self.organization_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "organization_name",
+                &self.organization_name,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,15 +20,41 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/offlinefacemch/tokens`: [wechatpay.im](https://wechatpay.im/openapi/v3/offlinefacemch/tokens), [official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Scene in which the operation happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub scene: Option<String>,
         /// `web_init_data`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub web_init_data: Option<crate::v3::offlinefacemch::tokens::post::WebInitData>,
+        pub web_init_data: Option<WebInitData>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                scene: crate::runtime::take_optional(&mut object, "scene", at)?,
+                web_init_data: crate::runtime::take_optional(
+                    &mut object,
+                    "web_init_data",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "scene", &self.scene);
+            crate::runtime::put_optional(
+                &mut object,
+                "web_init_data",
+                &self.web_init_data,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -40,9 +66,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         scene: Option<String>,
-        web_init_data: Option<
-            crate::v3::offlinefacemch::tokens::post::WebInitDataBuilder,
-        >,
+        web_init_data: Option<WebInitDataBuilder>,
     }
     impl RequestBuilder {
         /// Scene in which the operation happens.
@@ -58,18 +82,12 @@ pub mod post {
         /// `web_init_data`
         ///
         /// Takes the builder or a built value.
-        pub fn web_init_data(
-            mut self,
-            value: impl Into<crate::v3::offlinefacemch::tokens::post::WebInitDataBuilder>,
-        ) -> Self {
+        pub fn web_init_data(mut self, value: impl Into<WebInitDataBuilder>) -> Self {
             self.web_init_data = Some(value.into());
             self
         }
         /// Sets or clears [`web_init_data`](Self::web_init_data) with a built value.
-        pub fn set_web_init_data(
-            mut self,
-            value: Option<crate::v3::offlinefacemch::tokens::post::WebInitData>,
-        ) -> Self {
+        pub fn set_web_init_data(mut self, value: Option<WebInitData>) -> Self {
             self.web_init_data = value.map(Into::into);
             self
         }
@@ -117,7 +135,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -137,13 +156,31 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Token issued for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub token: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                token: crate::runtime::take_optional(&mut object, "token", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "token", &self.token);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -157,16 +194,47 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// `web_init_data`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct WebInitData {
         /// The merchant's own ID of the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_user_id: Option<String>,
         /// ID of the organization.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub organization_id: Option<String>,
     }
+    impl crate::runtime::FromJson for WebInitData {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(WebInitData {
+                out_user_id: crate::runtime::take_optional(
+                    &mut object,
+                    "out_user_id",
+                    at,
+                )?,
+                organization_id: crate::runtime::take_optional(
+                    &mut object,
+                    "organization_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for WebInitData {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "out_user_id", &self.out_user_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "organization_id",
+                &self.organization_id,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(WebInitData);
     impl WebInitData {
         /// A builder; see its setters.
         pub fn builder() -> WebInitDataBuilder {

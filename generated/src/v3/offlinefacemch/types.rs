@@ -4,13 +4,31 @@
 /// `staff_info`
 ///
 /// Shared by `GET /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id} response.staff_info`, `PATCH /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id} json.staff_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StaffInfo {
     /// `occupation`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub occupation: Option<String>,
 }
+impl crate::runtime::FromJson for StaffInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StaffInfo {
+            occupation: crate::runtime::take_optional(&mut object, "occupation", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for StaffInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "occupation", &self.occupation);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(StaffInfo);
 impl crate::runtime::Schema for StaffInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -108,13 +126,31 @@ crate::runtime::string_enum!(Status);
 /// `student_info`
 ///
 /// Shared by `GET /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id} response.student_info`, `PATCH /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id} json.student_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StudentInfo {
     /// `class_name`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class_name: Option<String>,
 }
+impl crate::runtime::FromJson for StudentInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StudentInfo {
+            class_name: crate::runtime::take_optional(&mut object, "class_name", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for StudentInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "class_name", &self.class_name);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(StudentInfo);
 impl crate::runtime::Schema for StudentInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -4,7 +4,7 @@
 /// Information about the termination of the contract.
 ///
 /// Shared by `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code} response.contract_terminate_info`, `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code} response.contract_terminate_info`, `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate response.contract_terminate_info`, `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate response.contract_terminate_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ContractTerminateInfo {
     /// How the contract was terminated.
@@ -12,9 +12,55 @@ pub struct ContractTerminateInfo {
     /// Time the contract was terminated.
     pub contract_terminated_time: String,
     /// Remark on why the contract was terminated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_termination_remark: Option<String>,
 }
+impl crate::runtime::FromJson for ContractTerminateInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ContractTerminateInfo {
+            contract_termination_mode: crate::runtime::take(
+                &mut object,
+                "contract_termination_mode",
+                at,
+            )?,
+            contract_terminated_time: crate::runtime::take(
+                &mut object,
+                "contract_terminated_time",
+                at,
+            )?,
+            contract_termination_remark: crate::runtime::take_optional(
+                &mut object,
+                "contract_termination_remark",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ContractTerminateInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "contract_termination_mode",
+            &self.contract_termination_mode,
+        );
+        crate::runtime::put(
+            &mut object,
+            "contract_terminated_time",
+            &self.contract_terminated_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_termination_remark",
+            &self.contract_termination_remark,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ContractTerminateInfo);
 impl crate::runtime::Schema for ContractTerminateInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -44,15 +90,35 @@ impl crate::runtime::JsonResponse for ContractTerminateInfo {}
 /// Amount actually deducted.
 ///
 /// Shared by `GET /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id} response.deduct_amount`, `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code} response.data.deduct_amount`, `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id} response.deduct_amount`, `GET /v3/papay/pay/schedules/contract-id/{contract_id} response.deduct_amount`, `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code} response.deduct_schedule.deduct_amount`, `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code} response.deduct_schedule.deduct_amount` and 5 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DeductAmount {
     /// Deduction amount, in fen.
     pub total: crate::runtime::Number,
     /// Currency as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
+impl crate::runtime::FromJson for DeductAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DeductAmount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DeductAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DeductAmount);
 impl crate::runtime::Schema for DeductAmount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -75,16 +141,55 @@ impl crate::runtime::JsonResponse for DeductAmount {}
 /// Schedule of the reserved deduction.
 ///
 /// Shared by `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app json.deduct_schedule`, `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5 json.deduct_schedule`, `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi json.deduct_schedule`, `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program json.deduct_schedule`, `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app json.deduct_schedule`, `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5 json.deduct_schedule` and 2 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DeductSchedule {
     /// Date on which the deduction is expected.
     pub estimated_deduct_date: String,
     /// Amount expected to be deducted.
-    pub estimated_deduct_amount: crate::v3::papay::types::EstimatedDeductAmount,
+    pub estimated_deduct_amount: EstimatedDeductAmount,
     /// Description of the goods.
     pub description: String,
 }
+impl crate::runtime::FromJson for DeductSchedule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DeductSchedule {
+            estimated_deduct_date: crate::runtime::take(
+                &mut object,
+                "estimated_deduct_date",
+                at,
+            )?,
+            estimated_deduct_amount: crate::runtime::take(
+                &mut object,
+                "estimated_deduct_amount",
+                at,
+            )?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DeductSchedule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "estimated_deduct_date",
+            &self.estimated_deduct_date,
+        );
+        crate::runtime::put(
+            &mut object,
+            "estimated_deduct_amount",
+            &self.estimated_deduct_amount,
+        );
+        crate::runtime::put(&mut object, "description", &self.description);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DeductSchedule);
 impl DeductSchedule {
     /// A builder; see its setters.
     pub fn builder() -> DeductScheduleBuilder {
@@ -95,9 +200,7 @@ impl DeductSchedule {
 #[derive(Clone, Debug, Default)]
 pub struct DeductScheduleBuilder {
     estimated_deduct_date: Option<String>,
-    estimated_deduct_amount: Option<
-        crate::v3::papay::types::EstimatedDeductAmountBuilder,
-    >,
+    estimated_deduct_amount: Option<EstimatedDeductAmountBuilder>,
     description: Option<String>,
 }
 impl DeductScheduleBuilder {
@@ -116,7 +219,7 @@ impl DeductScheduleBuilder {
     /// Takes the builder or a built value.
     pub fn estimated_deduct_amount(
         mut self,
-        value: impl Into<crate::v3::papay::types::EstimatedDeductAmountBuilder>,
+        value: impl Into<EstimatedDeductAmountBuilder>,
     ) -> Self {
         self.estimated_deduct_amount = Some(value.into());
         self
@@ -124,7 +227,7 @@ impl DeductScheduleBuilder {
     /// Sets or clears [`estimated_deduct_amount`](Self::estimated_deduct_amount) with a built value.
     pub fn set_estimated_deduct_amount(
         mut self,
-        value: Option<crate::v3::papay::types::EstimatedDeductAmount>,
+        value: Option<EstimatedDeductAmount>,
     ) -> Self {
         self.estimated_deduct_amount = value.map(Into::into);
         self
@@ -197,15 +300,35 @@ impl From<DeductSchedule> for DeductScheduleBuilder {
 /// Amount expected to be deducted.
 ///
 /// Shared by `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code} response.data.estimated_deduct_amount`, `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code} response.deduct_schedule.estimated_deduct_amount`, `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code} response.deduct_schedule.estimated_deduct_amount`, `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew json.policy_periods.estimated_deduct_amount`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app json.policy_periods.estimated_deduct_amount`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5 json.policy_periods.estimated_deduct_amount` and 14 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EstimatedDeductAmount {
     /// Estimated deduction amount, in fen.
     pub total: crate::runtime::Number,
     /// Currency as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
+impl crate::runtime::FromJson for EstimatedDeductAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EstimatedDeductAmount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EstimatedDeductAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EstimatedDeductAmount);
 impl crate::runtime::Schema for EstimatedDeductAmount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -320,7 +443,7 @@ crate::runtime::string_enum!(IdentityType);
 /// The response.
 ///
 /// Shared by `GET /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id} response`, `POST /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id}/schedule response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InsurancePayPolicyPeriodsContractIdPolicyPeriodIdResponse {
     /// Number of the deduction period of the insurance policy.
@@ -328,21 +451,85 @@ pub struct InsurancePayPolicyPeriodsContractIdPolicyPeriodIdResponse {
     /// State of the deduction period.
     pub policy_period_state: String,
     /// First date on which deductions may be made.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deduct_start_date: Option<String>,
     /// Last date on which deductions may be made.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deduct_end_date: Option<String>,
     /// Amount scheduled to be deducted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheduled_amount: Option<crate::v3::papay::types::ScheduledAmount>,
+    pub scheduled_amount: Option<ScheduledAmount>,
     /// Amount actually deducted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deduct_amount: Option<crate::v3::papay::types::DeductAmount>,
+    pub deduct_amount: Option<DeductAmount>,
     /// Date the deduction was actually made.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deduct_date: Option<String>,
 }
+impl crate::runtime::FromJson
+for InsurancePayPolicyPeriodsContractIdPolicyPeriodIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InsurancePayPolicyPeriodsContractIdPolicyPeriodIdResponse {
+            policy_period_id: crate::runtime::take(&mut object, "policy_period_id", at)?,
+            policy_period_state: crate::runtime::take(
+                &mut object,
+                "policy_period_state",
+                at,
+            )?,
+            deduct_start_date: crate::runtime::take_optional(
+                &mut object,
+                "deduct_start_date",
+                at,
+            )?,
+            deduct_end_date: crate::runtime::take_optional(
+                &mut object,
+                "deduct_end_date",
+                at,
+            )?,
+            scheduled_amount: crate::runtime::take_optional(
+                &mut object,
+                "scheduled_amount",
+                at,
+            )?,
+            deduct_amount: crate::runtime::take_optional(
+                &mut object,
+                "deduct_amount",
+                at,
+            )?,
+            deduct_date: crate::runtime::take_optional(&mut object, "deduct_date", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for InsurancePayPolicyPeriodsContractIdPolicyPeriodIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "policy_period_id", &self.policy_period_id);
+        crate::runtime::put(
+            &mut object,
+            "policy_period_state",
+            &self.policy_period_state,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deduct_start_date",
+            &self.deduct_start_date,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deduct_end_date",
+            &self.deduct_end_date,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "scheduled_amount",
+            &self.scheduled_amount,
+        );
+        crate::runtime::put_optional(&mut object, "deduct_amount", &self.deduct_amount);
+        crate::runtime::put_optional(&mut object, "deduct_date", &self.deduct_date);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(InsurancePayPolicyPeriodsContractIdPolicyPeriodIdResponse);
 impl crate::runtime::Schema
 for InsurancePayPolicyPeriodsContractIdPolicyPeriodIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -379,14 +566,14 @@ for InsurancePayPolicyPeriodsContractIdPolicyPeriodIdResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::papay::types::ScheduledAmount as crate::runtime::Schema>::FIELDS,
+            fields: <ScheduledAmount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "deduct_amount",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::papay::types::DeductAmount as crate::runtime::Schema>::FIELDS,
+            fields: <DeductAmount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "deduct_date",
@@ -402,7 +589,7 @@ for InsurancePayPolicyPeriodsContractIdPolicyPeriodIdResponse {}
 /// The response.
 ///
 /// Shared by `POST /v3/papay/insurance-pay/transactions/apply response`, `POST /v3/papay/pay/harmony/transactions/apply response`, `POST /v3/papay/pay/partner/transactions/apply response`, `POST /v3/papay/pay/transactions/apply response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InsurancePayTransactionsApplyResponse {
     /// The merchant's own order number, unique within the merchant.
@@ -410,6 +597,27 @@ pub struct InsurancePayTransactionsApplyResponse {
     /// Amount information of the order or record.
     pub amount: crate::types::InsurancePayTransactionsApplyAmount,
 }
+impl crate::runtime::FromJson for InsurancePayTransactionsApplyResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InsurancePayTransactionsApplyResponse {
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for InsurancePayTransactionsApplyResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(InsurancePayTransactionsApplyResponse);
 impl crate::runtime::Schema for InsurancePayTransactionsApplyResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -432,7 +640,7 @@ impl crate::runtime::JsonResponse for InsurancePayTransactionsApplyResponse {}
 /// Information about the termination of the contract.
 ///
 /// Shared by `GET /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code} response.contract_terminate_info`, `GET /v3/papay/sign/contracts/harmony-plan-id/{plan_id}/out-contract-code/{out_contract_code} response.contract_terminate_info`, `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate response.contract_terminate_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo {
     /// How the contract was terminated.
@@ -440,9 +648,59 @@ pub struct InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo {
     /// Time the contract was terminated.
     pub contract_terminated_time: String,
     /// Remark on why the contract was terminated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_termination_remark: Option<String>,
 }
+impl crate::runtime::FromJson
+for InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo {
+            contract_termination_mode: crate::runtime::take(
+                &mut object,
+                "contract_termination_mode",
+                at,
+            )?,
+            contract_terminated_time: crate::runtime::take(
+                &mut object,
+                "contract_terminated_time",
+                at,
+            )?,
+            contract_termination_remark: crate::runtime::take_optional(
+                &mut object,
+                "contract_termination_remark",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "contract_termination_mode",
+            &self.contract_termination_mode,
+        );
+        crate::runtime::put(
+            &mut object,
+            "contract_terminated_time",
+            &self.contract_terminated_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_termination_remark",
+            &self.contract_termination_remark,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(
+    InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo
+);
 impl crate::runtime::Schema
 for InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -474,7 +732,7 @@ for InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo {}
 /// Deduction periods of the insurance policy.
 ///
 /// Shared by `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5 json.policy_periods`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi json.policy_periods`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program json.policy_periods`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InsuranceSignContractsPreEntrustSignH5PolicyPeriods {
     /// Number of the deduction period of the insurance policy.
@@ -482,11 +740,59 @@ pub struct InsuranceSignContractsPreEntrustSignH5PolicyPeriods {
     /// Date on which the deduction is expected.
     pub estimated_deduct_date: String,
     /// Amount expected to be deducted.
-    pub estimated_deduct_amount: crate::v3::papay::types::EstimatedDeductAmount,
+    pub estimated_deduct_amount: EstimatedDeductAmount,
     /// Coverage details of the policy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy_coverage_detail: Option<crate::v3::papay::types::PolicyCoverageDetail>,
+    pub policy_coverage_detail: Option<PolicyCoverageDetail>,
 }
+impl crate::runtime::FromJson for InsuranceSignContractsPreEntrustSignH5PolicyPeriods {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InsuranceSignContractsPreEntrustSignH5PolicyPeriods {
+            policy_period_id: crate::runtime::take(&mut object, "policy_period_id", at)?,
+            estimated_deduct_date: crate::runtime::take(
+                &mut object,
+                "estimated_deduct_date",
+                at,
+            )?,
+            estimated_deduct_amount: crate::runtime::take(
+                &mut object,
+                "estimated_deduct_amount",
+                at,
+            )?,
+            policy_coverage_detail: crate::runtime::take_optional(
+                &mut object,
+                "policy_coverage_detail",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for InsuranceSignContractsPreEntrustSignH5PolicyPeriods {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "policy_period_id", &self.policy_period_id);
+        crate::runtime::put(
+            &mut object,
+            "estimated_deduct_date",
+            &self.estimated_deduct_date,
+        );
+        crate::runtime::put(
+            &mut object,
+            "estimated_deduct_amount",
+            &self.estimated_deduct_amount,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "policy_coverage_detail",
+            &self.policy_coverage_detail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(InsuranceSignContractsPreEntrustSignH5PolicyPeriods);
 impl InsuranceSignContractsPreEntrustSignH5PolicyPeriods {
     /// A builder; see its setters.
     pub fn builder() -> InsuranceSignContractsPreEntrustSignH5PolicyPeriodsBuilder {
@@ -498,10 +804,8 @@ impl InsuranceSignContractsPreEntrustSignH5PolicyPeriods {
 pub struct InsuranceSignContractsPreEntrustSignH5PolicyPeriodsBuilder {
     policy_period_id: Option<crate::runtime::Number>,
     estimated_deduct_date: Option<String>,
-    estimated_deduct_amount: Option<
-        crate::v3::papay::types::EstimatedDeductAmountBuilder,
-    >,
-    policy_coverage_detail: Option<crate::v3::papay::types::PolicyCoverageDetailBuilder>,
+    estimated_deduct_amount: Option<EstimatedDeductAmountBuilder>,
+    policy_coverage_detail: Option<PolicyCoverageDetailBuilder>,
 }
 impl InsuranceSignContractsPreEntrustSignH5PolicyPeriodsBuilder {
     /// **Required.** Number of the deduction period of the insurance policy.
@@ -532,7 +836,7 @@ impl InsuranceSignContractsPreEntrustSignH5PolicyPeriodsBuilder {
     /// Takes the builder or a built value.
     pub fn estimated_deduct_amount(
         mut self,
-        value: impl Into<crate::v3::papay::types::EstimatedDeductAmountBuilder>,
+        value: impl Into<EstimatedDeductAmountBuilder>,
     ) -> Self {
         self.estimated_deduct_amount = Some(value.into());
         self
@@ -540,7 +844,7 @@ impl InsuranceSignContractsPreEntrustSignH5PolicyPeriodsBuilder {
     /// Sets or clears [`estimated_deduct_amount`](Self::estimated_deduct_amount) with a built value.
     pub fn set_estimated_deduct_amount(
         mut self,
-        value: Option<crate::v3::papay::types::EstimatedDeductAmount>,
+        value: Option<EstimatedDeductAmount>,
     ) -> Self {
         self.estimated_deduct_amount = value.map(Into::into);
         self
@@ -550,7 +854,7 @@ impl InsuranceSignContractsPreEntrustSignH5PolicyPeriodsBuilder {
     /// Takes the builder or a built value.
     pub fn policy_coverage_detail(
         mut self,
-        value: impl Into<crate::v3::papay::types::PolicyCoverageDetailBuilder>,
+        value: impl Into<PolicyCoverageDetailBuilder>,
     ) -> Self {
         self.policy_coverage_detail = Some(value.into());
         self
@@ -558,7 +862,7 @@ impl InsuranceSignContractsPreEntrustSignH5PolicyPeriodsBuilder {
     /// Sets or clears [`policy_coverage_detail`](Self::policy_coverage_detail) with a built value.
     pub fn set_policy_coverage_detail(
         mut self,
-        value: Option<crate::v3::papay::types::PolicyCoverageDetail>,
+        value: Option<PolicyCoverageDetail>,
     ) -> Self {
         self.policy_coverage_detail = value.map(Into::into);
         self
@@ -636,7 +940,7 @@ for InsuranceSignContractsPreEntrustSignH5PolicyPeriodsBuilder {
 /// The response.
 ///
 /// Shared by `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program response`, `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program response`, `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InsuranceSignContractsPreEntrustSignMiniProgramResponse {
     /// ID of the pre-signing session.
@@ -646,6 +950,34 @@ pub struct InsuranceSignContractsPreEntrustSignMiniProgramResponse {
     /// `redirect_path`
     pub redirect_path: String,
 }
+impl crate::runtime::FromJson
+for InsuranceSignContractsPreEntrustSignMiniProgramResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InsuranceSignContractsPreEntrustSignMiniProgramResponse {
+            pre_entrustweb_id: crate::runtime::take(
+                &mut object,
+                "pre_entrustweb_id",
+                at,
+            )?,
+            redirect_appid: crate::runtime::take(&mut object, "redirect_appid", at)?,
+            redirect_path: crate::runtime::take(&mut object, "redirect_path", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for InsuranceSignContractsPreEntrustSignMiniProgramResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "pre_entrustweb_id", &self.pre_entrustweb_id);
+        crate::runtime::put(&mut object, "redirect_appid", &self.redirect_appid);
+        crate::runtime::put(&mut object, "redirect_path", &self.redirect_path);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(InsuranceSignContractsPreEntrustSignMiniProgramResponse);
 impl crate::runtime::Schema for InsuranceSignContractsPreEntrustSignMiniProgramResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -676,13 +1008,31 @@ for InsuranceSignContractsPreEntrustSignMiniProgramResponse {}
 /// `jump_control`
 ///
 /// Shared by `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5 json.jump_control`, `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5 json.jump_control`, `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5 json.jump_control`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct JumpControl {
     /// AppID of the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jump_appid: Option<String>,
 }
+impl crate::runtime::FromJson for JumpControl {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(JumpControl {
+            jump_appid: crate::runtime::take_optional(&mut object, "jump_appid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for JumpControl {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "jump_appid", &self.jump_appid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(JumpControl);
 impl JumpControl {
     /// A builder; see its setters.
     pub fn builder() -> JumpControlBuilder {
@@ -735,27 +1085,79 @@ impl From<JumpControl> for JumpControlBuilder {
 /// The response.
 ///
 /// Shared by `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id} response`, `GET /v3/papay/pay/schedules/contract-id/{contract_id} response`, `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule response`, `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PayPartnerSchedulesContractIdResponse {
     /// State of the deduction schedule.
     pub schedule_state: String,
     /// First date on which deductions may be made.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deduct_start_date: Option<String>,
     /// Last date on which deductions may be made.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deduct_end_date: Option<String>,
     /// Amount scheduled to be deducted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheduled_amount: Option<crate::v3::papay::types::ScheduledAmount>,
+    pub scheduled_amount: Option<ScheduledAmount>,
     /// Amount actually deducted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deduct_amount: Option<crate::v3::papay::types::DeductAmount>,
+    pub deduct_amount: Option<DeductAmount>,
     /// Date the deduction was actually made.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deduct_date: Option<String>,
 }
+impl crate::runtime::FromJson for PayPartnerSchedulesContractIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PayPartnerSchedulesContractIdResponse {
+            schedule_state: crate::runtime::take(&mut object, "schedule_state", at)?,
+            deduct_start_date: crate::runtime::take_optional(
+                &mut object,
+                "deduct_start_date",
+                at,
+            )?,
+            deduct_end_date: crate::runtime::take_optional(
+                &mut object,
+                "deduct_end_date",
+                at,
+            )?,
+            scheduled_amount: crate::runtime::take_optional(
+                &mut object,
+                "scheduled_amount",
+                at,
+            )?,
+            deduct_amount: crate::runtime::take_optional(
+                &mut object,
+                "deduct_amount",
+                at,
+            )?,
+            deduct_date: crate::runtime::take_optional(&mut object, "deduct_date", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PayPartnerSchedulesContractIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "schedule_state", &self.schedule_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "deduct_start_date",
+            &self.deduct_start_date,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deduct_end_date",
+            &self.deduct_end_date,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "scheduled_amount",
+            &self.scheduled_amount,
+        );
+        crate::runtime::put_optional(&mut object, "deduct_amount", &self.deduct_amount);
+        crate::runtime::put_optional(&mut object, "deduct_date", &self.deduct_date);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PayPartnerSchedulesContractIdResponse);
 impl crate::runtime::Schema for PayPartnerSchedulesContractIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -784,14 +1186,14 @@ impl crate::runtime::Schema for PayPartnerSchedulesContractIdResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::papay::types::ScheduledAmount as crate::runtime::Schema>::FIELDS,
+            fields: <ScheduledAmount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "deduct_amount",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::papay::types::DeductAmount as crate::runtime::Schema>::FIELDS,
+            fields: <DeductAmount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "deduct_date",
@@ -806,16 +1208,35 @@ impl crate::runtime::JsonResponse for PayPartnerSchedulesContractIdResponse {}
 /// `policy_clauses`
 ///
 /// Shared by `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5 json.policy_periods.policy_coverage_detail.policy_clauses`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi json.policy_periods.policy_coverage_detail.policy_clauses`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program json.policy_periods.policy_coverage_detail.policy_clauses`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PolicyClauses {
     /// `clause_name`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clause_name: Option<String>,
     /// `clause_quota`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clause_quota: Option<String>,
 }
+impl crate::runtime::FromJson for PolicyClauses {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PolicyClauses {
+            clause_name: crate::runtime::take_optional(&mut object, "clause_name", at)?,
+            clause_quota: crate::runtime::take_optional(&mut object, "clause_quota", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PolicyClauses {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "clause_name", &self.clause_name);
+        crate::runtime::put_optional(&mut object, "clause_quota", &self.clause_quota);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PolicyClauses);
 impl PolicyClauses {
     /// A builder; see its setters.
     pub fn builder() -> PolicyClausesBuilder {
@@ -881,16 +1302,47 @@ impl From<PolicyClauses> for PolicyClausesBuilder {
 /// Coverage details of the policy.
 ///
 /// Shared by `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5 json.policy_periods.policy_coverage_detail`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi json.policy_periods.policy_coverage_detail`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program json.policy_periods.policy_coverage_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PolicyCoverageDetail {
     /// `policy_amount`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_amount: Option<String>,
     /// `policy_clauses`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy_clauses: Option<Vec<crate::v3::papay::types::PolicyClauses>>,
+    pub policy_clauses: Option<Vec<PolicyClauses>>,
 }
+impl crate::runtime::FromJson for PolicyCoverageDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PolicyCoverageDetail {
+            policy_amount: crate::runtime::take_optional(
+                &mut object,
+                "policy_amount",
+                at,
+            )?,
+            policy_clauses: crate::runtime::take_optional(
+                &mut object,
+                "policy_clauses",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PolicyCoverageDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "policy_amount", &self.policy_amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "policy_clauses",
+            &self.policy_clauses,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PolicyCoverageDetail);
 impl PolicyCoverageDetail {
     /// A builder; see its setters.
     pub fn builder() -> PolicyCoverageDetailBuilder {
@@ -901,7 +1353,7 @@ impl PolicyCoverageDetail {
 #[derive(Clone, Debug, Default)]
 pub struct PolicyCoverageDetailBuilder {
     policy_amount: Option<String>,
-    policy_clauses: Option<Vec<crate::v3::papay::types::PolicyClausesBuilder>>,
+    policy_clauses: Option<Vec<PolicyClausesBuilder>>,
 }
 impl PolicyCoverageDetailBuilder {
     /// `policy_amount`
@@ -917,18 +1369,12 @@ impl PolicyCoverageDetailBuilder {
     /// `policy_clauses`
     ///
     /// Adds one item (its builder or a built value) to the list.
-    pub fn policy_clauses(
-        mut self,
-        item: impl Into<crate::v3::papay::types::PolicyClausesBuilder>,
-    ) -> Self {
+    pub fn policy_clauses(mut self, item: impl Into<PolicyClausesBuilder>) -> Self {
         self.policy_clauses.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`policy_clauses`](Self::policy_clauses) with a built value.
-    pub fn set_policy_clauses(
-        mut self,
-        value: Option<Vec<crate::v3::papay::types::PolicyClauses>>,
-    ) -> Self {
+    pub fn set_policy_clauses(mut self, value: Option<Vec<PolicyClauses>>) -> Self {
         self.policy_clauses = value
             .map(|items| items.into_iter().map(Into::into).collect());
         self
@@ -973,7 +1419,7 @@ impl From<PolicyCoverageDetail> for PolicyCoverageDetailBuilder {
 /// Deduction periods of the insurance policy.
 ///
 /// Shared by `POST /v3/papay/insurance-sign/contracts/plan-id/{plan_id}/contract-id/{contract_id}/renew json.policy_periods`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app json.policy_periods`, `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify json.policy_periods`, `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify response.policy_periods`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PolicyPeriods {
     /// Number of the deduction period of the insurance policy.
@@ -981,8 +1427,47 @@ pub struct PolicyPeriods {
     /// Date on which the deduction is expected.
     pub estimated_deduct_date: String,
     /// Amount expected to be deducted.
-    pub estimated_deduct_amount: crate::v3::papay::types::EstimatedDeductAmount,
+    pub estimated_deduct_amount: EstimatedDeductAmount,
 }
+impl crate::runtime::FromJson for PolicyPeriods {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PolicyPeriods {
+            policy_period_id: crate::runtime::take(&mut object, "policy_period_id", at)?,
+            estimated_deduct_date: crate::runtime::take(
+                &mut object,
+                "estimated_deduct_date",
+                at,
+            )?,
+            estimated_deduct_amount: crate::runtime::take(
+                &mut object,
+                "estimated_deduct_amount",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PolicyPeriods {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "policy_period_id", &self.policy_period_id);
+        crate::runtime::put(
+            &mut object,
+            "estimated_deduct_date",
+            &self.estimated_deduct_date,
+        );
+        crate::runtime::put(
+            &mut object,
+            "estimated_deduct_amount",
+            &self.estimated_deduct_amount,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PolicyPeriods);
 impl crate::runtime::Schema for PolicyPeriods {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1004,7 +1489,7 @@ impl crate::runtime::Schema for PolicyPeriods {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::papay::types::EstimatedDeductAmount as crate::runtime::Schema>::FIELDS,
+            fields: <EstimatedDeductAmount as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -1020,9 +1505,7 @@ impl PolicyPeriods {
 pub struct PolicyPeriodsBuilder {
     policy_period_id: Option<crate::runtime::Number>,
     estimated_deduct_date: Option<String>,
-    estimated_deduct_amount: Option<
-        crate::v3::papay::types::EstimatedDeductAmountBuilder,
-    >,
+    estimated_deduct_amount: Option<EstimatedDeductAmountBuilder>,
 }
 impl PolicyPeriodsBuilder {
     /// **Required.** Number of the deduction period of the insurance policy.
@@ -1053,7 +1536,7 @@ impl PolicyPeriodsBuilder {
     /// Takes the builder or a built value.
     pub fn estimated_deduct_amount(
         mut self,
-        value: impl Into<crate::v3::papay::types::EstimatedDeductAmountBuilder>,
+        value: impl Into<EstimatedDeductAmountBuilder>,
     ) -> Self {
         self.estimated_deduct_amount = Some(value.into());
         self
@@ -1061,7 +1544,7 @@ impl PolicyPeriodsBuilder {
     /// Sets or clears [`estimated_deduct_amount`](Self::estimated_deduct_amount) with a built value.
     pub fn set_estimated_deduct_amount(
         mut self,
-        value: Option<crate::v3::papay::types::EstimatedDeductAmount>,
+        value: Option<EstimatedDeductAmount>,
     ) -> Self {
         self.estimated_deduct_amount = value.map(Into::into);
         self
@@ -1124,7 +1607,7 @@ impl From<PolicyPeriods> for PolicyPeriodsBuilder {
 /// Real-name information of the user.
 ///
 /// Shared by `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/app json.real_identity`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5 json.real_identity`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi json.real_identity`, `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program json.real_identity`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RealIdentity {
     /// Real name of the person.
@@ -1136,9 +1619,35 @@ pub struct RealIdentity {
     /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
     pub id_card_number: crate::runtime::Sensitive,
     /// Type of the real-name verification.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity_type: Option<crate::v3::papay::types::IdentityType>,
+    pub identity_type: Option<IdentityType>,
 }
+impl crate::runtime::FromJson for RealIdentity {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RealIdentity {
+            real_name: crate::runtime::take(&mut object, "real_name", at)?,
+            id_card_number: crate::runtime::take(&mut object, "id_card_number", at)?,
+            identity_type: crate::runtime::take_optional(
+                &mut object,
+                "identity_type",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for RealIdentity {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "real_name", &self.real_name);
+        crate::runtime::put(&mut object, "id_card_number", &self.id_card_number);
+        crate::runtime::put_optional(&mut object, "identity_type", &self.identity_type);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(RealIdentity);
 impl RealIdentity {
     /// A builder; see its setters.
     pub fn builder() -> RealIdentityBuilder {
@@ -1150,7 +1659,7 @@ impl RealIdentity {
 pub struct RealIdentityBuilder {
     real_name: Option<crate::runtime::Sensitive>,
     id_card_number: Option<crate::runtime::Sensitive>,
-    identity_type: Option<crate::v3::papay::types::IdentityType>,
+    identity_type: Option<IdentityType>,
 }
 impl RealIdentityBuilder {
     /// **Required.** Real name of the person.
@@ -1184,18 +1693,12 @@ impl RealIdentityBuilder {
         self
     }
     /// Type of the real-name verification.
-    pub fn identity_type(
-        mut self,
-        value: impl Into<crate::v3::papay::types::IdentityType>,
-    ) -> Self {
+    pub fn identity_type(mut self, value: impl Into<IdentityType>) -> Self {
         self.identity_type = Some(value.into());
         self
     }
     /// Sets or clears [`identity_type`](Self::identity_type) with a built value.
-    pub fn set_identity_type(
-        mut self,
-        value: Option<crate::v3::papay::types::IdentityType>,
-    ) -> Self {
+    pub fn set_identity_type(mut self, value: Option<IdentityType>) -> Self {
         self.identity_type = value;
         self
     }
@@ -1245,15 +1748,35 @@ impl From<RealIdentity> for RealIdentityBuilder {
 /// `schedule_amount`
 ///
 /// Shared by `POST /v3/papay/pay/partner/schedules/contract-id/{contract_id}/schedule json.schedule_amount`, `POST /v3/papay/pay/schedules/contract-id/{contract_id}/schedule json.schedule_amount`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ScheduleAmount {
     /// Scheduled amount, in fen.
     pub total: crate::runtime::Number,
     /// Currency as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
+impl crate::runtime::FromJson for ScheduleAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ScheduleAmount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ScheduleAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ScheduleAmount);
 impl ScheduleAmount {
     /// A builder; see its setters.
     pub fn builder() -> ScheduleAmountBuilder {
@@ -1320,15 +1843,35 @@ impl From<ScheduleAmount> for ScheduleAmountBuilder {
 /// Amount scheduled to be deducted.
 ///
 /// Shared by `GET /v3/papay/insurance-pay/policy-periods/contract-id/{contract_id}/policy-period-id/{policy_period_id} response.scheduled_amount`, `GET /v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code} response.data.scheduled_amount`, `GET /v3/papay/pay/partner/schedules/contract-id/{contract_id} response.scheduled_amount`, `GET /v3/papay/pay/schedules/contract-id/{contract_id} response.scheduled_amount`, `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code} response.deduct_schedule.scheduled_amount`, `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code} response.deduct_schedule.scheduled_amount` and 6 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ScheduledAmount {
     /// Scheduled deduction amount, in fen.
     pub total: crate::runtime::Number,
     /// Currency as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
+impl crate::runtime::FromJson for ScheduledAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ScheduledAmount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ScheduledAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ScheduledAmount);
 impl crate::runtime::Schema for ScheduledAmount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1414,18 +1957,59 @@ impl From<ScheduledAmount> for ScheduledAmountBuilder {
 /// The response.
 ///
 /// Shared by `POST /v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/app response`, `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ScheduledDeductSignContractsPreEntrustSignAppResponse {
     /// ID of the pre-signing session.
     pub pre_entrustweb_id: String,
     /// Original ID (username) of the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub miniprogram_username: Option<String>,
     /// Page path inside the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub miniprogram_path: Option<String>,
 }
+impl crate::runtime::FromJson for ScheduledDeductSignContractsPreEntrustSignAppResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ScheduledDeductSignContractsPreEntrustSignAppResponse {
+            pre_entrustweb_id: crate::runtime::take(
+                &mut object,
+                "pre_entrustweb_id",
+                at,
+            )?,
+            miniprogram_username: crate::runtime::take_optional(
+                &mut object,
+                "miniprogram_username",
+                at,
+            )?,
+            miniprogram_path: crate::runtime::take_optional(
+                &mut object,
+                "miniprogram_path",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ScheduledDeductSignContractsPreEntrustSignAppResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "pre_entrustweb_id", &self.pre_entrustweb_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "miniprogram_username",
+            &self.miniprogram_username,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "miniprogram_path",
+            &self.miniprogram_path,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ScheduledDeductSignContractsPreEntrustSignAppResponse);
 impl crate::runtime::Schema for ScheduledDeductSignContractsPreEntrustSignAppResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1453,79 +2037,10 @@ impl crate::runtime::Schema for ScheduledDeductSignContractsPreEntrustSignAppRes
 }
 impl crate::runtime::JsonResponse
 for ScheduledDeductSignContractsPreEntrustSignAppResponse {}
-/// Schedule of the reserved deduction.
-///
-/// Shared by `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code} response.deduct_schedule`, `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code} response.deduct_schedule`, `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate response.deduct_schedule`, `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate response.deduct_schedule`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct SignContractsPlanIdOutContractCodeDeductSchedule {
-    /// Date on which the deduction is expected.
-    pub estimated_deduct_date: String,
-    /// Amount expected to be deducted.
-    pub estimated_deduct_amount: crate::v3::papay::types::EstimatedDeductAmount,
-    /// State of the deduction schedule.
-    pub schedule_state: String,
-    /// Amount scheduled to be deducted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheduled_amount: Option<crate::v3::papay::types::ScheduledAmount>,
-    /// Amount actually deducted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deduct_amount: Option<crate::v3::papay::types::DeductAmount>,
-    /// Date the deduction was actually made.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deduct_date: Option<String>,
-}
-impl crate::runtime::Schema for SignContractsPlanIdOutContractCodeDeductSchedule {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "estimated_deduct_date",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "estimated_deduct_amount",
-            kind: crate::runtime::Kind::Object,
-            required: true,
-            array: false,
-            fields: <crate::v3::papay::types::EstimatedDeductAmount as crate::runtime::Schema>::FIELDS,
-        },
-        crate::runtime::FieldSchema {
-            name: "schedule_state",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "scheduled_amount",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: false,
-            fields: <crate::v3::papay::types::ScheduledAmount as crate::runtime::Schema>::FIELDS,
-        },
-        crate::runtime::FieldSchema {
-            name: "deduct_amount",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: false,
-            fields: <crate::v3::papay::types::DeductAmount as crate::runtime::Schema>::FIELDS,
-        },
-        crate::runtime::FieldSchema {
-            name: "deduct_date",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for SignContractsPlanIdOutContractCodeDeductSchedule {}
 /// The response.
 ///
 /// Shared by `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code} response`, `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SignContractsPlanIdOutContractCodeResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -1543,25 +2058,111 @@ pub struct SignContractsPlanIdOutContractCodeResponse {
     /// State of the contract.
     pub contract_state: String,
     /// Time the contract was signed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_signed_time: Option<String>,
     /// Time the contract expires.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_expired_time: Option<String>,
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
     /// Information about the termination of the contract.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contract_terminate_info: Option<crate::v3::papay::types::ContractTerminateInfo>,
+    pub contract_terminate_info: Option<ContractTerminateInfo>,
     /// The merchant's own identifier of the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_user_code: Option<String>,
     /// Schedule of the reserved deduction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deduct_schedule: Option<
-        crate::v3::papay::types::SignContractsPlanIdOutContractCodeDeductSchedule,
+        SignContractsPlanIdOutContractCodeResponseDeductSchedule,
     >,
 }
+impl crate::runtime::FromJson for SignContractsPlanIdOutContractCodeResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SignContractsPlanIdOutContractCodeResponse {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+            out_contract_code: crate::runtime::take(
+                &mut object,
+                "out_contract_code",
+                at,
+            )?,
+            contract_display_account: crate::runtime::take(
+                &mut object,
+                "contract_display_account",
+                at,
+            )?,
+            contract_state: crate::runtime::take(&mut object, "contract_state", at)?,
+            contract_signed_time: crate::runtime::take_optional(
+                &mut object,
+                "contract_signed_time",
+                at,
+            )?,
+            contract_expired_time: crate::runtime::take_optional(
+                &mut object,
+                "contract_expired_time",
+                at,
+            )?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            contract_terminate_info: crate::runtime::take_optional(
+                &mut object,
+                "contract_terminate_info",
+                at,
+            )?,
+            out_user_code: crate::runtime::take_optional(
+                &mut object,
+                "out_user_code",
+                at,
+            )?,
+            deduct_schedule: crate::runtime::take_optional(
+                &mut object,
+                "deduct_schedule",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SignContractsPlanIdOutContractCodeResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "out_contract_code", &self.out_contract_code);
+        crate::runtime::put(
+            &mut object,
+            "contract_display_account",
+            &self.contract_display_account,
+        );
+        crate::runtime::put(&mut object, "contract_state", &self.contract_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_signed_time",
+            &self.contract_signed_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_expired_time",
+            &self.contract_expired_time,
+        );
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_terminate_info",
+            &self.contract_terminate_info,
+        );
+        crate::runtime::put_optional(&mut object, "out_user_code", &self.out_user_code);
+        crate::runtime::put_optional(
+            &mut object,
+            "deduct_schedule",
+            &self.deduct_schedule,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SignContractsPlanIdOutContractCodeResponse);
 impl crate::runtime::Schema for SignContractsPlanIdOutContractCodeResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1639,7 +2240,7 @@ impl crate::runtime::Schema for SignContractsPlanIdOutContractCodeResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::papay::types::ContractTerminateInfo as crate::runtime::Schema>::FIELDS,
+            fields: <ContractTerminateInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "out_user_code",
@@ -1653,15 +2254,142 @@ impl crate::runtime::Schema for SignContractsPlanIdOutContractCodeResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::papay::types::SignContractsPlanIdOutContractCodeDeductSchedule as crate::runtime::Schema>::FIELDS,
+            fields: <SignContractsPlanIdOutContractCodeResponseDeductSchedule as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse for SignContractsPlanIdOutContractCodeResponse {}
+/// Schedule of the reserved deduction.
+///
+/// Shared by `GET /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code} response.deduct_schedule`, `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code} response.deduct_schedule`, `POST /v3/papay/sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate response.deduct_schedule`, `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate response.deduct_schedule`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct SignContractsPlanIdOutContractCodeResponseDeductSchedule {
+    /// Date on which the deduction is expected.
+    pub estimated_deduct_date: String,
+    /// Amount expected to be deducted.
+    pub estimated_deduct_amount: EstimatedDeductAmount,
+    /// State of the deduction schedule.
+    pub schedule_state: String,
+    /// Amount scheduled to be deducted.
+    pub scheduled_amount: Option<ScheduledAmount>,
+    /// Amount actually deducted.
+    pub deduct_amount: Option<DeductAmount>,
+    /// Date the deduction was actually made.
+    pub deduct_date: Option<String>,
+}
+impl crate::runtime::FromJson
+for SignContractsPlanIdOutContractCodeResponseDeductSchedule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SignContractsPlanIdOutContractCodeResponseDeductSchedule {
+            estimated_deduct_date: crate::runtime::take(
+                &mut object,
+                "estimated_deduct_date",
+                at,
+            )?,
+            estimated_deduct_amount: crate::runtime::take(
+                &mut object,
+                "estimated_deduct_amount",
+                at,
+            )?,
+            schedule_state: crate::runtime::take(&mut object, "schedule_state", at)?,
+            scheduled_amount: crate::runtime::take_optional(
+                &mut object,
+                "scheduled_amount",
+                at,
+            )?,
+            deduct_amount: crate::runtime::take_optional(
+                &mut object,
+                "deduct_amount",
+                at,
+            )?,
+            deduct_date: crate::runtime::take_optional(&mut object, "deduct_date", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for SignContractsPlanIdOutContractCodeResponseDeductSchedule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "estimated_deduct_date",
+            &self.estimated_deduct_date,
+        );
+        crate::runtime::put(
+            &mut object,
+            "estimated_deduct_amount",
+            &self.estimated_deduct_amount,
+        );
+        crate::runtime::put(&mut object, "schedule_state", &self.schedule_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "scheduled_amount",
+            &self.scheduled_amount,
+        );
+        crate::runtime::put_optional(&mut object, "deduct_amount", &self.deduct_amount);
+        crate::runtime::put_optional(&mut object, "deduct_date", &self.deduct_date);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SignContractsPlanIdOutContractCodeResponseDeductSchedule);
+impl crate::runtime::Schema
+for SignContractsPlanIdOutContractCodeResponseDeductSchedule {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "estimated_deduct_date",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "estimated_deduct_amount",
+            kind: crate::runtime::Kind::Object,
+            required: true,
+            array: false,
+            fields: <EstimatedDeductAmount as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "schedule_state",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "scheduled_amount",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: false,
+            fields: <ScheduledAmount as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "deduct_amount",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: false,
+            fields: <DeductAmount as crate::runtime::Schema>::FIELDS,
+        },
+        crate::runtime::FieldSchema {
+            name: "deduct_date",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+impl crate::runtime::JsonResponse
+for SignContractsPlanIdOutContractCodeResponseDeductSchedule {}
 /// The response.
 ///
 /// Shared by `GET /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code} response`, `POST /v3/papay/sign/partner/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SignPartnerContractsPlanIdOutContractCodeResponse {
     /// WeChat Pay contract (agreement) ID.
@@ -1673,7 +2401,6 @@ pub struct SignPartnerContractsPlanIdOutContractCodeResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
     pub sub_mchid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// ID of the plan or template.
     pub plan_id: crate::runtime::Number,
@@ -1684,28 +2411,119 @@ pub struct SignPartnerContractsPlanIdOutContractCodeResponse {
     /// State of the contract.
     pub contract_state: String,
     /// Time the contract was signed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_signed_time: Option<String>,
     /// Time the contract expires.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_expired_time: Option<String>,
     /// The user's OpenID under the service provider's AppID.
     pub sp_openid: String,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// Information about the termination of the contract.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contract_terminate_info: Option<crate::v3::papay::types::ContractTerminateInfo>,
+    pub contract_terminate_info: Option<ContractTerminateInfo>,
     /// The merchant's own identifier of the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_user_code: Option<String>,
     /// Schedule of the reserved deduction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deduct_schedule: Option<
-        crate::v3::papay::types::SignContractsPlanIdOutContractCodeDeductSchedule,
+        SignContractsPlanIdOutContractCodeResponseDeductSchedule,
     >,
 }
+impl crate::runtime::FromJson for SignPartnerContractsPlanIdOutContractCodeResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SignPartnerContractsPlanIdOutContractCodeResponse {
+            contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+            out_contract_code: crate::runtime::take(
+                &mut object,
+                "out_contract_code",
+                at,
+            )?,
+            contract_display_account: crate::runtime::take(
+                &mut object,
+                "contract_display_account",
+                at,
+            )?,
+            contract_state: crate::runtime::take(&mut object, "contract_state", at)?,
+            contract_signed_time: crate::runtime::take_optional(
+                &mut object,
+                "contract_signed_time",
+                at,
+            )?,
+            contract_expired_time: crate::runtime::take_optional(
+                &mut object,
+                "contract_expired_time",
+                at,
+            )?,
+            sp_openid: crate::runtime::take(&mut object, "sp_openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+            contract_terminate_info: crate::runtime::take_optional(
+                &mut object,
+                "contract_terminate_info",
+                at,
+            )?,
+            out_user_code: crate::runtime::take_optional(
+                &mut object,
+                "out_user_code",
+                at,
+            )?,
+            deduct_schedule: crate::runtime::take_optional(
+                &mut object,
+                "deduct_schedule",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SignPartnerContractsPlanIdOutContractCodeResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "out_contract_code", &self.out_contract_code);
+        crate::runtime::put(
+            &mut object,
+            "contract_display_account",
+            &self.contract_display_account,
+        );
+        crate::runtime::put(&mut object, "contract_state", &self.contract_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_signed_time",
+            &self.contract_signed_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_expired_time",
+            &self.contract_expired_time,
+        );
+        crate::runtime::put(&mut object, "sp_openid", &self.sp_openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_terminate_info",
+            &self.contract_terminate_info,
+        );
+        crate::runtime::put_optional(&mut object, "out_user_code", &self.out_user_code);
+        crate::runtime::put_optional(
+            &mut object,
+            "deduct_schedule",
+            &self.deduct_schedule,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SignPartnerContractsPlanIdOutContractCodeResponse);
 impl crate::runtime::Schema for SignPartnerContractsPlanIdOutContractCodeResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1804,7 +2622,7 @@ impl crate::runtime::Schema for SignPartnerContractsPlanIdOutContractCodeRespons
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::papay::types::ContractTerminateInfo as crate::runtime::Schema>::FIELDS,
+            fields: <ContractTerminateInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "out_user_code",
@@ -1818,7 +2636,7 @@ impl crate::runtime::Schema for SignPartnerContractsPlanIdOutContractCodeRespons
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::papay::types::SignContractsPlanIdOutContractCodeDeductSchedule as crate::runtime::Schema>::FIELDS,
+            fields: <SignContractsPlanIdOutContractCodeResponseDeductSchedule as crate::runtime::Schema>::FIELDS,
         },
     ];
 }

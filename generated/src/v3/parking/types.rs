@@ -45,16 +45,43 @@ crate::runtime::string_enum!(AggregateLimitMode);
 /// `audit_comment`
 ///
 /// Shared by `GET /v3/parking/reminders/application/query response.application.audit_comment`, `GET /v3/parking/reminders/applications response.application_list.audit_comment`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AuditComment {
     /// `fields`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<Vec<crate::v3::parking::types::Fields>>,
+    pub fields: Option<Vec<Fields>>,
     /// `recommendation`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recommendation: Option<String>,
 }
+impl crate::runtime::FromJson for AuditComment {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AuditComment {
+            fields: crate::runtime::take_optional(&mut object, "fields", at)?,
+            recommendation: crate::runtime::take_optional(
+                &mut object,
+                "recommendation",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AuditComment {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "fields", &self.fields);
+        crate::runtime::put_optional(
+            &mut object,
+            "recommendation",
+            &self.recommendation,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AuditComment);
 impl crate::runtime::Schema for AuditComment {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -62,7 +89,7 @@ impl crate::runtime::Schema for AuditComment {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::parking::types::Fields as crate::runtime::Schema>::FIELDS,
+            fields: <Fields as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "recommendation",
@@ -159,48 +186,159 @@ crate::runtime::string_enum!(ChargeMode);
 /// `charging_rule`
 ///
 /// Shared by `GET /v3/parking/reminders/application/query response.application.parking_lot.charging_rule`, `GET /v3/parking/reminders/applications response.application_list.parking_lot.charging_rule`, `POST /v3/parking/reminders/application json.parking_lot.charging_rule`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ChargingRule {
     /// `rule_type`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule_type: Option<crate::v3::parking::types::RuleType>,
+    pub rule_type: Option<RuleType>,
     /// `fee_limit_type`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fee_limit_type: Option<crate::v3::parking::types::FeeLimitType>,
+    pub fee_limit_type: Option<FeeLimitType>,
     /// `daily_limit_type`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub daily_limit_type: Option<crate::v3::parking::types::DailyLimitType>,
+    pub daily_limit_type: Option<DailyLimitType>,
     /// `time_rounding_type`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time_rounding_type: Option<crate::v3::parking::types::TimeRoundingType>,
+    pub time_rounding_type: Option<TimeRoundingType>,
     /// `free_entry_duration`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_entry_duration: Option<i64>,
     /// `free_exit_duration`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free_exit_duration: Option<i64>,
     /// `fixed_interval_rule`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fixed_interval_rule: Option<Vec<crate::v3::parking::types::FixedIntervalRule>>,
+    pub fixed_interval_rule: Option<Vec<FixedIntervalRule>>,
     /// `duration_segment_rule`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration_segment_rule: Option<
-        Vec<crate::v3::parking::types::DurationSegmentRule>,
-    >,
+    pub duration_segment_rule: Option<Vec<DurationSegmentRule>>,
     /// `pre_entry_rule`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pre_entry_rule: Option<Vec<crate::v3::parking::types::PreEntryRule>>,
+    pub pre_entry_rule: Option<Vec<PreEntryRule>>,
     /// `holiday_mode`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub holiday_mode: Option<crate::v3::parking::types::HolidayMode>,
+    pub holiday_mode: Option<HolidayMode>,
     /// `aggregate_limit_mode`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aggregate_limit_mode: Option<crate::v3::parking::types::AggregateLimitMode>,
+    pub aggregate_limit_mode: Option<AggregateLimitMode>,
     /// `first_charge_time_mode`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_charge_time_mode: Option<crate::v3::parking::types::FirstChargeTimeMode>,
+    pub first_charge_time_mode: Option<FirstChargeTimeMode>,
 }
+impl crate::runtime::FromJson for ChargingRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ChargingRule {
+            rule_type: crate::runtime::take_optional(&mut object, "rule_type", at)?,
+            fee_limit_type: crate::runtime::take_optional(
+                &mut object,
+                "fee_limit_type",
+                at,
+            )?,
+            daily_limit_type: crate::runtime::take_optional(
+                &mut object,
+                "daily_limit_type",
+                at,
+            )?,
+            time_rounding_type: crate::runtime::take_optional(
+                &mut object,
+                "time_rounding_type",
+                at,
+            )?,
+            free_entry_duration: crate::runtime::take_optional(
+                &mut object,
+                "free_entry_duration",
+                at,
+            )?,
+            free_exit_duration: crate::runtime::take_optional(
+                &mut object,
+                "free_exit_duration",
+                at,
+            )?,
+            fixed_interval_rule: crate::runtime::take_optional(
+                &mut object,
+                "fixed_interval_rule",
+                at,
+            )?,
+            duration_segment_rule: crate::runtime::take_optional(
+                &mut object,
+                "duration_segment_rule",
+                at,
+            )?,
+            pre_entry_rule: crate::runtime::take_optional(
+                &mut object,
+                "pre_entry_rule",
+                at,
+            )?,
+            holiday_mode: crate::runtime::take_optional(
+                &mut object,
+                "holiday_mode",
+                at,
+            )?,
+            aggregate_limit_mode: crate::runtime::take_optional(
+                &mut object,
+                "aggregate_limit_mode",
+                at,
+            )?,
+            first_charge_time_mode: crate::runtime::take_optional(
+                &mut object,
+                "first_charge_time_mode",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ChargingRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "rule_type", &self.rule_type);
+        crate::runtime::put_optional(
+            &mut object,
+            "fee_limit_type",
+            &self.fee_limit_type,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "daily_limit_type",
+            &self.daily_limit_type,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "time_rounding_type",
+            &self.time_rounding_type,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "free_entry_duration",
+            &self.free_entry_duration,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "free_exit_duration",
+            &self.free_exit_duration,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "fixed_interval_rule",
+            &self.fixed_interval_rule,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "duration_segment_rule",
+            &self.duration_segment_rule,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "pre_entry_rule",
+            &self.pre_entry_rule,
+        );
+        crate::runtime::put_optional(&mut object, "holiday_mode", &self.holiday_mode);
+        crate::runtime::put_optional(
+            &mut object,
+            "aggregate_limit_mode",
+            &self.aggregate_limit_mode,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "first_charge_time_mode",
+            &self.first_charge_time_mode,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ChargingRule);
 impl crate::runtime::Schema for ChargingRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -250,21 +388,21 @@ impl crate::runtime::Schema for ChargingRule {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::parking::types::FixedIntervalRule as crate::runtime::Schema>::FIELDS,
+            fields: <FixedIntervalRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "duration_segment_rule",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::parking::types::DurationSegmentRule as crate::runtime::Schema>::FIELDS,
+            fields: <DurationSegmentRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "pre_entry_rule",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::parking::types::PreEntryRule as crate::runtime::Schema>::FIELDS,
+            fields: <PreEntryRule as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "holiday_mode",
@@ -299,85 +437,57 @@ impl ChargingRule {
 /// Builds a [`ChargingRule`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct ChargingRuleBuilder {
-    rule_type: Option<crate::v3::parking::types::RuleType>,
-    fee_limit_type: Option<crate::v3::parking::types::FeeLimitType>,
-    daily_limit_type: Option<crate::v3::parking::types::DailyLimitType>,
-    time_rounding_type: Option<crate::v3::parking::types::TimeRoundingType>,
+    rule_type: Option<RuleType>,
+    fee_limit_type: Option<FeeLimitType>,
+    daily_limit_type: Option<DailyLimitType>,
+    time_rounding_type: Option<TimeRoundingType>,
     free_entry_duration: Option<i64>,
     free_exit_duration: Option<i64>,
-    fixed_interval_rule: Option<
-        Vec<crate::v3::parking::types::FixedIntervalRuleBuilder>,
-    >,
-    duration_segment_rule: Option<
-        Vec<crate::v3::parking::types::DurationSegmentRuleBuilder>,
-    >,
-    pre_entry_rule: Option<Vec<crate::v3::parking::types::PreEntryRuleBuilder>>,
-    holiday_mode: Option<crate::v3::parking::types::HolidayMode>,
-    aggregate_limit_mode: Option<crate::v3::parking::types::AggregateLimitMode>,
-    first_charge_time_mode: Option<crate::v3::parking::types::FirstChargeTimeMode>,
+    fixed_interval_rule: Option<Vec<FixedIntervalRuleBuilder>>,
+    duration_segment_rule: Option<Vec<DurationSegmentRuleBuilder>>,
+    pre_entry_rule: Option<Vec<PreEntryRuleBuilder>>,
+    holiday_mode: Option<HolidayMode>,
+    aggregate_limit_mode: Option<AggregateLimitMode>,
+    first_charge_time_mode: Option<FirstChargeTimeMode>,
 }
 impl ChargingRuleBuilder {
     /// `rule_type`
-    pub fn rule_type(
-        mut self,
-        value: impl Into<crate::v3::parking::types::RuleType>,
-    ) -> Self {
+    pub fn rule_type(mut self, value: impl Into<RuleType>) -> Self {
         self.rule_type = Some(value.into());
         self
     }
     /// Sets or clears [`rule_type`](Self::rule_type) with a built value.
-    pub fn set_rule_type(
-        mut self,
-        value: Option<crate::v3::parking::types::RuleType>,
-    ) -> Self {
+    pub fn set_rule_type(mut self, value: Option<RuleType>) -> Self {
         self.rule_type = value;
         self
     }
     /// `fee_limit_type`
-    pub fn fee_limit_type(
-        mut self,
-        value: impl Into<crate::v3::parking::types::FeeLimitType>,
-    ) -> Self {
+    pub fn fee_limit_type(mut self, value: impl Into<FeeLimitType>) -> Self {
         self.fee_limit_type = Some(value.into());
         self
     }
     /// Sets or clears [`fee_limit_type`](Self::fee_limit_type) with a built value.
-    pub fn set_fee_limit_type(
-        mut self,
-        value: Option<crate::v3::parking::types::FeeLimitType>,
-    ) -> Self {
+    pub fn set_fee_limit_type(mut self, value: Option<FeeLimitType>) -> Self {
         self.fee_limit_type = value;
         self
     }
     /// `daily_limit_type`
-    pub fn daily_limit_type(
-        mut self,
-        value: impl Into<crate::v3::parking::types::DailyLimitType>,
-    ) -> Self {
+    pub fn daily_limit_type(mut self, value: impl Into<DailyLimitType>) -> Self {
         self.daily_limit_type = Some(value.into());
         self
     }
     /// Sets or clears [`daily_limit_type`](Self::daily_limit_type) with a built value.
-    pub fn set_daily_limit_type(
-        mut self,
-        value: Option<crate::v3::parking::types::DailyLimitType>,
-    ) -> Self {
+    pub fn set_daily_limit_type(mut self, value: Option<DailyLimitType>) -> Self {
         self.daily_limit_type = value;
         self
     }
     /// `time_rounding_type`
-    pub fn time_rounding_type(
-        mut self,
-        value: impl Into<crate::v3::parking::types::TimeRoundingType>,
-    ) -> Self {
+    pub fn time_rounding_type(mut self, value: impl Into<TimeRoundingType>) -> Self {
         self.time_rounding_type = Some(value.into());
         self
     }
     /// Sets or clears [`time_rounding_type`](Self::time_rounding_type) with a built value.
-    pub fn set_time_rounding_type(
-        mut self,
-        value: Option<crate::v3::parking::types::TimeRoundingType>,
-    ) -> Self {
+    pub fn set_time_rounding_type(mut self, value: Option<TimeRoundingType>) -> Self {
         self.time_rounding_type = value;
         self
     }
@@ -406,7 +516,7 @@ impl ChargingRuleBuilder {
     /// Adds one item (its builder or a built value) to the list.
     pub fn fixed_interval_rule(
         mut self,
-        item: impl Into<crate::v3::parking::types::FixedIntervalRuleBuilder>,
+        item: impl Into<FixedIntervalRuleBuilder>,
     ) -> Self {
         self.fixed_interval_rule.get_or_insert_with(Vec::new).push(item.into());
         self
@@ -414,7 +524,7 @@ impl ChargingRuleBuilder {
     /// Sets or clears [`fixed_interval_rule`](Self::fixed_interval_rule) with a built value.
     pub fn set_fixed_interval_rule(
         mut self,
-        value: Option<Vec<crate::v3::parking::types::FixedIntervalRule>>,
+        value: Option<Vec<FixedIntervalRule>>,
     ) -> Self {
         self.fixed_interval_rule = value
             .map(|items| items.into_iter().map(Into::into).collect());
@@ -425,7 +535,7 @@ impl ChargingRuleBuilder {
     /// Adds one item (its builder or a built value) to the list.
     pub fn duration_segment_rule(
         mut self,
-        item: impl Into<crate::v3::parking::types::DurationSegmentRuleBuilder>,
+        item: impl Into<DurationSegmentRuleBuilder>,
     ) -> Self {
         self.duration_segment_rule.get_or_insert_with(Vec::new).push(item.into());
         self
@@ -433,7 +543,7 @@ impl ChargingRuleBuilder {
     /// Sets or clears [`duration_segment_rule`](Self::duration_segment_rule) with a built value.
     pub fn set_duration_segment_rule(
         mut self,
-        value: Option<Vec<crate::v3::parking::types::DurationSegmentRule>>,
+        value: Option<Vec<DurationSegmentRule>>,
     ) -> Self {
         self.duration_segment_rule = value
             .map(|items| items.into_iter().map(Into::into).collect());
@@ -442,50 +552,35 @@ impl ChargingRuleBuilder {
     /// `pre_entry_rule`
     ///
     /// Adds one item (its builder or a built value) to the list.
-    pub fn pre_entry_rule(
-        mut self,
-        item: impl Into<crate::v3::parking::types::PreEntryRuleBuilder>,
-    ) -> Self {
+    pub fn pre_entry_rule(mut self, item: impl Into<PreEntryRuleBuilder>) -> Self {
         self.pre_entry_rule.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`pre_entry_rule`](Self::pre_entry_rule) with a built value.
-    pub fn set_pre_entry_rule(
-        mut self,
-        value: Option<Vec<crate::v3::parking::types::PreEntryRule>>,
-    ) -> Self {
+    pub fn set_pre_entry_rule(mut self, value: Option<Vec<PreEntryRule>>) -> Self {
         self.pre_entry_rule = value
             .map(|items| items.into_iter().map(Into::into).collect());
         self
     }
     /// `holiday_mode`
-    pub fn holiday_mode(
-        mut self,
-        value: impl Into<crate::v3::parking::types::HolidayMode>,
-    ) -> Self {
+    pub fn holiday_mode(mut self, value: impl Into<HolidayMode>) -> Self {
         self.holiday_mode = Some(value.into());
         self
     }
     /// Sets or clears [`holiday_mode`](Self::holiday_mode) with a built value.
-    pub fn set_holiday_mode(
-        mut self,
-        value: Option<crate::v3::parking::types::HolidayMode>,
-    ) -> Self {
+    pub fn set_holiday_mode(mut self, value: Option<HolidayMode>) -> Self {
         self.holiday_mode = value;
         self
     }
     /// `aggregate_limit_mode`
-    pub fn aggregate_limit_mode(
-        mut self,
-        value: impl Into<crate::v3::parking::types::AggregateLimitMode>,
-    ) -> Self {
+    pub fn aggregate_limit_mode(mut self, value: impl Into<AggregateLimitMode>) -> Self {
         self.aggregate_limit_mode = Some(value.into());
         self
     }
     /// Sets or clears [`aggregate_limit_mode`](Self::aggregate_limit_mode) with a built value.
     pub fn set_aggregate_limit_mode(
         mut self,
-        value: Option<crate::v3::parking::types::AggregateLimitMode>,
+        value: Option<AggregateLimitMode>,
     ) -> Self {
         self.aggregate_limit_mode = value;
         self
@@ -493,7 +588,7 @@ impl ChargingRuleBuilder {
     /// `first_charge_time_mode`
     pub fn first_charge_time_mode(
         mut self,
-        value: impl Into<crate::v3::parking::types::FirstChargeTimeMode>,
+        value: impl Into<FirstChargeTimeMode>,
     ) -> Self {
         self.first_charge_time_mode = Some(value.into());
         self
@@ -501,7 +596,7 @@ impl ChargingRuleBuilder {
     /// Sets or clears [`first_charge_time_mode`](Self::first_charge_time_mode) with a built value.
     pub fn set_first_charge_time_mode(
         mut self,
-        value: Option<crate::v3::parking::types::FirstChargeTimeMode>,
+        value: Option<FirstChargeTimeMode>,
     ) -> Self {
         self.first_charge_time_mode = value;
         self
@@ -662,49 +757,119 @@ crate::runtime::string_enum!(DayType);
 /// `duration_segment_rule`
 ///
 /// Shared by `GET /v3/parking/reminders/application/query response.application.parking_lot.charging_rule.duration_segment_rule`, `GET /v3/parking/reminders/applications response.application_list.parking_lot.charging_rule.duration_segment_rule`, `POST /v3/parking/reminders/application json.parking_lot.charging_rule.duration_segment_rule`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DurationSegmentRule {
     /// Type of day the rule applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub day_type: Option<crate::v3::parking::types::DayType>,
+    pub day_type: Option<DayType>,
     /// Start time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
     /// End time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// Type of the vehicle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vehicle_type: Option<crate::v3::parking::types::VehicleType>,
+    pub vehicle_type: Option<VehicleType>,
     /// Type of licence plate the rule applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plate_type: Option<crate::v3::parking::types::PlateType>,
+    pub plate_type: Option<PlateType>,
     /// `charge_mode`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub charge_mode: Option<crate::v3::parking::types::ChargeMode>,
+    pub charge_mode: Option<ChargeMode>,
     /// `duration_from`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_from: Option<i64>,
     /// `duration_to`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_to: Option<i64>,
     /// `fixed_amount`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fixed_amount: Option<i64>,
     /// `interval_min`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_min: Option<i64>,
     /// Fee charged per interval, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_amount: Option<i64>,
     /// Maximum fee charged for the interval period, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_max_amount: Option<i64>,
     /// Maximum fee charged per day, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_fee_per_day: Option<i64>,
 }
+impl crate::runtime::FromJson for DurationSegmentRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DurationSegmentRule {
+            day_type: crate::runtime::take_optional(&mut object, "day_type", at)?,
+            start_time: crate::runtime::take_optional(&mut object, "start_time", at)?,
+            end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+            vehicle_type: crate::runtime::take_optional(
+                &mut object,
+                "vehicle_type",
+                at,
+            )?,
+            plate_type: crate::runtime::take_optional(&mut object, "plate_type", at)?,
+            charge_mode: crate::runtime::take_optional(&mut object, "charge_mode", at)?,
+            duration_from: crate::runtime::take_optional(
+                &mut object,
+                "duration_from",
+                at,
+            )?,
+            duration_to: crate::runtime::take_optional(&mut object, "duration_to", at)?,
+            fixed_amount: crate::runtime::take_optional(
+                &mut object,
+                "fixed_amount",
+                at,
+            )?,
+            interval_min: crate::runtime::take_optional(
+                &mut object,
+                "interval_min",
+                at,
+            )?,
+            interval_amount: crate::runtime::take_optional(
+                &mut object,
+                "interval_amount",
+                at,
+            )?,
+            interval_max_amount: crate::runtime::take_optional(
+                &mut object,
+                "interval_max_amount",
+                at,
+            )?,
+            max_fee_per_day: crate::runtime::take_optional(
+                &mut object,
+                "max_fee_per_day",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DurationSegmentRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "day_type", &self.day_type);
+        crate::runtime::put_optional(&mut object, "start_time", &self.start_time);
+        crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+        crate::runtime::put_optional(&mut object, "vehicle_type", &self.vehicle_type);
+        crate::runtime::put_optional(&mut object, "plate_type", &self.plate_type);
+        crate::runtime::put_optional(&mut object, "charge_mode", &self.charge_mode);
+        crate::runtime::put_optional(&mut object, "duration_from", &self.duration_from);
+        crate::runtime::put_optional(&mut object, "duration_to", &self.duration_to);
+        crate::runtime::put_optional(&mut object, "fixed_amount", &self.fixed_amount);
+        crate::runtime::put_optional(&mut object, "interval_min", &self.interval_min);
+        crate::runtime::put_optional(
+            &mut object,
+            "interval_amount",
+            &self.interval_amount,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "interval_max_amount",
+            &self.interval_max_amount,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "max_fee_per_day",
+            &self.max_fee_per_day,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DurationSegmentRule);
 impl crate::runtime::Schema for DurationSegmentRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -810,12 +975,12 @@ impl DurationSegmentRule {
 /// Builds a [`DurationSegmentRule`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct DurationSegmentRuleBuilder {
-    day_type: Option<crate::v3::parking::types::DayType>,
+    day_type: Option<DayType>,
     start_time: Option<String>,
     end_time: Option<String>,
-    vehicle_type: Option<crate::v3::parking::types::VehicleType>,
-    plate_type: Option<crate::v3::parking::types::PlateType>,
-    charge_mode: Option<crate::v3::parking::types::ChargeMode>,
+    vehicle_type: Option<VehicleType>,
+    plate_type: Option<PlateType>,
+    charge_mode: Option<ChargeMode>,
     duration_from: Option<i64>,
     duration_to: Option<i64>,
     fixed_amount: Option<i64>,
@@ -826,18 +991,12 @@ pub struct DurationSegmentRuleBuilder {
 }
 impl DurationSegmentRuleBuilder {
     /// Type of day the rule applies to.
-    pub fn day_type(
-        mut self,
-        value: impl Into<crate::v3::parking::types::DayType>,
-    ) -> Self {
+    pub fn day_type(mut self, value: impl Into<DayType>) -> Self {
         self.day_type = Some(value.into());
         self
     }
     /// Sets or clears [`day_type`](Self::day_type) with a built value.
-    pub fn set_day_type(
-        mut self,
-        value: Option<crate::v3::parking::types::DayType>,
-    ) -> Self {
+    pub fn set_day_type(mut self, value: Option<DayType>) -> Self {
         self.day_type = value;
         self
     }
@@ -862,50 +1021,32 @@ impl DurationSegmentRuleBuilder {
         self
     }
     /// Type of the vehicle.
-    pub fn vehicle_type(
-        mut self,
-        value: impl Into<crate::v3::parking::types::VehicleType>,
-    ) -> Self {
+    pub fn vehicle_type(mut self, value: impl Into<VehicleType>) -> Self {
         self.vehicle_type = Some(value.into());
         self
     }
     /// Sets or clears [`vehicle_type`](Self::vehicle_type) with a built value.
-    pub fn set_vehicle_type(
-        mut self,
-        value: Option<crate::v3::parking::types::VehicleType>,
-    ) -> Self {
+    pub fn set_vehicle_type(mut self, value: Option<VehicleType>) -> Self {
         self.vehicle_type = value;
         self
     }
     /// Type of licence plate the rule applies to.
-    pub fn plate_type(
-        mut self,
-        value: impl Into<crate::v3::parking::types::PlateType>,
-    ) -> Self {
+    pub fn plate_type(mut self, value: impl Into<PlateType>) -> Self {
         self.plate_type = Some(value.into());
         self
     }
     /// Sets or clears [`plate_type`](Self::plate_type) with a built value.
-    pub fn set_plate_type(
-        mut self,
-        value: Option<crate::v3::parking::types::PlateType>,
-    ) -> Self {
+    pub fn set_plate_type(mut self, value: Option<PlateType>) -> Self {
         self.plate_type = value;
         self
     }
     /// `charge_mode`
-    pub fn charge_mode(
-        mut self,
-        value: impl Into<crate::v3::parking::types::ChargeMode>,
-    ) -> Self {
+    pub fn charge_mode(mut self, value: impl Into<ChargeMode>) -> Self {
         self.charge_mode = Some(value.into());
         self
     }
     /// Sets or clears [`charge_mode`](Self::charge_mode) with a built value.
-    pub fn set_charge_mode(
-        mut self,
-        value: Option<crate::v3::parking::types::ChargeMode>,
-    ) -> Self {
+    pub fn set_charge_mode(mut self, value: Option<ChargeMode>) -> Self {
         self.charge_mode = value;
         self
     }
@@ -1070,16 +1211,35 @@ crate::runtime::string_enum!(FeeLimitType);
 /// `fields`
 ///
 /// Shared by `GET /v3/parking/reminders/application/query response.application.audit_comment.fields`, `GET /v3/parking/reminders/applications response.application_list.audit_comment.fields`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Fields {
     /// Name of the field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// Comment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
+impl crate::runtime::FromJson for Fields {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Fields {
+            field: crate::runtime::take_optional(&mut object, "field", at)?,
+            comment: crate::runtime::take_optional(&mut object, "comment", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Fields {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "field", &self.field);
+        crate::runtime::put_optional(&mut object, "comment", &self.comment);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Fields);
 impl crate::runtime::Schema for Fields {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1196,59 +1356,167 @@ crate::runtime::string_enum!(FirstDurationMode);
 /// `fixed_interval_rule`
 ///
 /// Shared by `GET /v3/parking/reminders/application/query response.application.parking_lot.charging_rule.fixed_interval_rule`, `GET /v3/parking/reminders/applications response.application_list.parking_lot.charging_rule.fixed_interval_rule`, `POST /v3/parking/reminders/application json.parking_lot.charging_rule.fixed_interval_rule`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct FixedIntervalRule {
     /// Type of day the rule applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub day_type: Option<crate::v3::parking::types::DayType>,
+    pub day_type: Option<DayType>,
     /// Start time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
     /// End time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// Type of the vehicle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vehicle_type: Option<crate::v3::parking::types::VehicleType>,
+    pub vehicle_type: Option<VehicleType>,
     /// Type of licence plate the rule applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plate_type: Option<crate::v3::parking::types::PlateType>,
+    pub plate_type: Option<PlateType>,
     /// `first_duration`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_duration: Option<i64>,
     /// `first_amount`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_amount: Option<i64>,
     /// `interval_duration`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_duration: Option<i64>,
     /// Fee charged per interval, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_amount: Option<i64>,
     /// Maximum fee charged for the interval period, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval_max_amount: Option<i64>,
     /// Maximum fee charged per day, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_fee_per_day: Option<i64>,
     /// `free_period_charging_mode`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub free_period_charging_mode: Option<
-        crate::v3::parking::types::FreePeriodChargingMode,
-    >,
+    pub free_period_charging_mode: Option<FreePeriodChargingMode>,
     /// `free_period_calculation_mode`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub free_period_calculation_mode: Option<
-        crate::v3::parking::types::FreePeriodCalculationMode,
-    >,
+    pub free_period_calculation_mode: Option<FreePeriodCalculationMode>,
     /// `is_green_vehicle_free_parking`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_green_vehicle_free_parking: Option<bool>,
     /// `first_duration_mode`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_duration_mode: Option<crate::v3::parking::types::FirstDurationMode>,
+    pub first_duration_mode: Option<FirstDurationMode>,
 }
+impl crate::runtime::FromJson for FixedIntervalRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(FixedIntervalRule {
+            day_type: crate::runtime::take_optional(&mut object, "day_type", at)?,
+            start_time: crate::runtime::take_optional(&mut object, "start_time", at)?,
+            end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+            vehicle_type: crate::runtime::take_optional(
+                &mut object,
+                "vehicle_type",
+                at,
+            )?,
+            plate_type: crate::runtime::take_optional(&mut object, "plate_type", at)?,
+            first_duration: crate::runtime::take_optional(
+                &mut object,
+                "first_duration",
+                at,
+            )?,
+            first_amount: crate::runtime::take_optional(
+                &mut object,
+                "first_amount",
+                at,
+            )?,
+            interval_duration: crate::runtime::take_optional(
+                &mut object,
+                "interval_duration",
+                at,
+            )?,
+            interval_amount: crate::runtime::take_optional(
+                &mut object,
+                "interval_amount",
+                at,
+            )?,
+            interval_max_amount: crate::runtime::take_optional(
+                &mut object,
+                "interval_max_amount",
+                at,
+            )?,
+            max_fee_per_day: crate::runtime::take_optional(
+                &mut object,
+                "max_fee_per_day",
+                at,
+            )?,
+            free_period_charging_mode: crate::runtime::take_optional(
+                &mut object,
+                "free_period_charging_mode",
+                at,
+            )?,
+            free_period_calculation_mode: crate::runtime::take_optional(
+                &mut object,
+                "free_period_calculation_mode",
+                at,
+            )?,
+            is_green_vehicle_free_parking: crate::runtime::take_optional(
+                &mut object,
+                "is_green_vehicle_free_parking",
+                at,
+            )?,
+            first_duration_mode: crate::runtime::take_optional(
+                &mut object,
+                "first_duration_mode",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for FixedIntervalRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "day_type", &self.day_type);
+        crate::runtime::put_optional(&mut object, "start_time", &self.start_time);
+        crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+        crate::runtime::put_optional(&mut object, "vehicle_type", &self.vehicle_type);
+        crate::runtime::put_optional(&mut object, "plate_type", &self.plate_type);
+        crate::runtime::put_optional(
+            &mut object,
+            "first_duration",
+            &self.first_duration,
+        );
+        crate::runtime::put_optional(&mut object, "first_amount", &self.first_amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "interval_duration",
+            &self.interval_duration,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "interval_amount",
+            &self.interval_amount,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "interval_max_amount",
+            &self.interval_max_amount,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "max_fee_per_day",
+            &self.max_fee_per_day,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "free_period_charging_mode",
+            &self.free_period_charging_mode,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "free_period_calculation_mode",
+            &self.free_period_calculation_mode,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "is_green_vehicle_free_parking",
+            &self.is_green_vehicle_free_parking,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "first_duration_mode",
+            &self.first_duration_mode,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(FixedIntervalRule);
 impl crate::runtime::Schema for FixedIntervalRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1368,38 +1636,30 @@ impl FixedIntervalRule {
 /// Builds a [`FixedIntervalRule`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct FixedIntervalRuleBuilder {
-    day_type: Option<crate::v3::parking::types::DayType>,
+    day_type: Option<DayType>,
     start_time: Option<String>,
     end_time: Option<String>,
-    vehicle_type: Option<crate::v3::parking::types::VehicleType>,
-    plate_type: Option<crate::v3::parking::types::PlateType>,
+    vehicle_type: Option<VehicleType>,
+    plate_type: Option<PlateType>,
     first_duration: Option<i64>,
     first_amount: Option<i64>,
     interval_duration: Option<i64>,
     interval_amount: Option<i64>,
     interval_max_amount: Option<i64>,
     max_fee_per_day: Option<i64>,
-    free_period_charging_mode: Option<crate::v3::parking::types::FreePeriodChargingMode>,
-    free_period_calculation_mode: Option<
-        crate::v3::parking::types::FreePeriodCalculationMode,
-    >,
+    free_period_charging_mode: Option<FreePeriodChargingMode>,
+    free_period_calculation_mode: Option<FreePeriodCalculationMode>,
     is_green_vehicle_free_parking: Option<bool>,
-    first_duration_mode: Option<crate::v3::parking::types::FirstDurationMode>,
+    first_duration_mode: Option<FirstDurationMode>,
 }
 impl FixedIntervalRuleBuilder {
     /// Type of day the rule applies to.
-    pub fn day_type(
-        mut self,
-        value: impl Into<crate::v3::parking::types::DayType>,
-    ) -> Self {
+    pub fn day_type(mut self, value: impl Into<DayType>) -> Self {
         self.day_type = Some(value.into());
         self
     }
     /// Sets or clears [`day_type`](Self::day_type) with a built value.
-    pub fn set_day_type(
-        mut self,
-        value: Option<crate::v3::parking::types::DayType>,
-    ) -> Self {
+    pub fn set_day_type(mut self, value: Option<DayType>) -> Self {
         self.day_type = value;
         self
     }
@@ -1424,34 +1684,22 @@ impl FixedIntervalRuleBuilder {
         self
     }
     /// Type of the vehicle.
-    pub fn vehicle_type(
-        mut self,
-        value: impl Into<crate::v3::parking::types::VehicleType>,
-    ) -> Self {
+    pub fn vehicle_type(mut self, value: impl Into<VehicleType>) -> Self {
         self.vehicle_type = Some(value.into());
         self
     }
     /// Sets or clears [`vehicle_type`](Self::vehicle_type) with a built value.
-    pub fn set_vehicle_type(
-        mut self,
-        value: Option<crate::v3::parking::types::VehicleType>,
-    ) -> Self {
+    pub fn set_vehicle_type(mut self, value: Option<VehicleType>) -> Self {
         self.vehicle_type = value;
         self
     }
     /// Type of licence plate the rule applies to.
-    pub fn plate_type(
-        mut self,
-        value: impl Into<crate::v3::parking::types::PlateType>,
-    ) -> Self {
+    pub fn plate_type(mut self, value: impl Into<PlateType>) -> Self {
         self.plate_type = Some(value.into());
         self
     }
     /// Sets or clears [`plate_type`](Self::plate_type) with a built value.
-    pub fn set_plate_type(
-        mut self,
-        value: Option<crate::v3::parking::types::PlateType>,
-    ) -> Self {
+    pub fn set_plate_type(mut self, value: Option<PlateType>) -> Self {
         self.plate_type = value;
         self
     }
@@ -1518,7 +1766,7 @@ impl FixedIntervalRuleBuilder {
     /// `free_period_charging_mode`
     pub fn free_period_charging_mode(
         mut self,
-        value: impl Into<crate::v3::parking::types::FreePeriodChargingMode>,
+        value: impl Into<FreePeriodChargingMode>,
     ) -> Self {
         self.free_period_charging_mode = Some(value.into());
         self
@@ -1526,7 +1774,7 @@ impl FixedIntervalRuleBuilder {
     /// Sets or clears [`free_period_charging_mode`](Self::free_period_charging_mode) with a built value.
     pub fn set_free_period_charging_mode(
         mut self,
-        value: Option<crate::v3::parking::types::FreePeriodChargingMode>,
+        value: Option<FreePeriodChargingMode>,
     ) -> Self {
         self.free_period_charging_mode = value;
         self
@@ -1534,7 +1782,7 @@ impl FixedIntervalRuleBuilder {
     /// `free_period_calculation_mode`
     pub fn free_period_calculation_mode(
         mut self,
-        value: impl Into<crate::v3::parking::types::FreePeriodCalculationMode>,
+        value: impl Into<FreePeriodCalculationMode>,
     ) -> Self {
         self.free_period_calculation_mode = Some(value.into());
         self
@@ -1542,7 +1790,7 @@ impl FixedIntervalRuleBuilder {
     /// Sets or clears [`free_period_calculation_mode`](Self::free_period_calculation_mode) with a built value.
     pub fn set_free_period_calculation_mode(
         mut self,
-        value: Option<crate::v3::parking::types::FreePeriodCalculationMode>,
+        value: Option<FreePeriodCalculationMode>,
     ) -> Self {
         self.free_period_calculation_mode = value;
         self
@@ -1558,18 +1806,12 @@ impl FixedIntervalRuleBuilder {
         self
     }
     /// `first_duration_mode`
-    pub fn first_duration_mode(
-        mut self,
-        value: impl Into<crate::v3::parking::types::FirstDurationMode>,
-    ) -> Self {
+    pub fn first_duration_mode(mut self, value: impl Into<FirstDurationMode>) -> Self {
         self.first_duration_mode = Some(value.into());
         self
     }
     /// Sets or clears [`first_duration_mode`](Self::first_duration_mode) with a built value.
-    pub fn set_first_duration_mode(
-        mut self,
-        value: Option<crate::v3::parking::types::FirstDurationMode>,
-    ) -> Self {
+    pub fn set_first_duration_mode(mut self, value: Option<FirstDurationMode>) -> Self {
         self.first_duration_mode = value;
         self
     }
@@ -1786,52 +2028,167 @@ crate::runtime::string_enum!(HolidayMode);
 /// `parking_lot`
 ///
 /// Shared by `GET /v3/parking/reminders/application/query response.application.parking_lot`, `GET /v3/parking/reminders/applications response.application_list.parking_lot`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ParkingLot {
     /// Name of the car park.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parking_lot_name: Option<String>,
     /// The merchant's own ID of the car park.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_parking_lot_id: Option<String>,
     /// Address of the car park.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parking_lot_address: Option<String>,
     /// Longitude of the location.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub longitude: Option<String>,
     /// Latitude of the location.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latitude: Option<String>,
     /// `parking_lot_type`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parking_lot_type: Option<crate::v3::parking::types::ParkingLotType>,
+    pub parking_lot_type: Option<ParkingLotType>,
     /// Customer-service phone number of the car park.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// `parking_sign_url`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parking_sign_url: Option<String>,
     /// `notification_text_list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notification_text_list: Option<Vec<String>>,
     /// AppID of the merchant's payment Mini Program.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_mini_prog_appid: Option<String>,
     /// `payment_path`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_path: Option<String>,
     /// AppID of the merchant's parking-order Mini Program.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parking_order_mini_prog_appid: Option<String>,
     /// `parking_order_path`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parking_order_path: Option<String>,
     /// `charging_rule`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub charging_rule: Option<crate::v3::parking::types::ChargingRule>,
+    pub charging_rule: Option<ChargingRule>,
 }
+impl crate::runtime::FromJson for ParkingLot {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ParkingLot {
+            parking_lot_name: crate::runtime::take_optional(
+                &mut object,
+                "parking_lot_name",
+                at,
+            )?,
+            out_parking_lot_id: crate::runtime::take_optional(
+                &mut object,
+                "out_parking_lot_id",
+                at,
+            )?,
+            parking_lot_address: crate::runtime::take_optional(
+                &mut object,
+                "parking_lot_address",
+                at,
+            )?,
+            longitude: crate::runtime::take_optional(&mut object, "longitude", at)?,
+            latitude: crate::runtime::take_optional(&mut object, "latitude", at)?,
+            parking_lot_type: crate::runtime::take_optional(
+                &mut object,
+                "parking_lot_type",
+                at,
+            )?,
+            phone_number: crate::runtime::take_optional(
+                &mut object,
+                "phone_number",
+                at,
+            )?,
+            parking_sign_url: crate::runtime::take_optional(
+                &mut object,
+                "parking_sign_url",
+                at,
+            )?,
+            notification_text_list: crate::runtime::take_optional(
+                &mut object,
+                "notification_text_list",
+                at,
+            )?,
+            payment_mini_prog_appid: crate::runtime::take_optional(
+                &mut object,
+                "payment_mini_prog_appid",
+                at,
+            )?,
+            payment_path: crate::runtime::take_optional(
+                &mut object,
+                "payment_path",
+                at,
+            )?,
+            parking_order_mini_prog_appid: crate::runtime::take_optional(
+                &mut object,
+                "parking_order_mini_prog_appid",
+                at,
+            )?,
+            parking_order_path: crate::runtime::take_optional(
+                &mut object,
+                "parking_order_path",
+                at,
+            )?,
+            charging_rule: crate::runtime::take_optional(
+                &mut object,
+                "charging_rule",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ParkingLot {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "parking_lot_name",
+            &self.parking_lot_name,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "out_parking_lot_id",
+            &self.out_parking_lot_id,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "parking_lot_address",
+            &self.parking_lot_address,
+        );
+        crate::runtime::put_optional(&mut object, "longitude", &self.longitude);
+        crate::runtime::put_optional(&mut object, "latitude", &self.latitude);
+        crate::runtime::put_optional(
+            &mut object,
+            "parking_lot_type",
+            &self.parking_lot_type,
+        );
+        crate::runtime::put_optional(&mut object, "phone_number", &self.phone_number);
+        crate::runtime::put_optional(
+            &mut object,
+            "parking_sign_url",
+            &self.parking_sign_url,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "notification_text_list",
+            &self.notification_text_list,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "payment_mini_prog_appid",
+            &self.payment_mini_prog_appid,
+        );
+        crate::runtime::put_optional(&mut object, "payment_path", &self.payment_path);
+        crate::runtime::put_optional(
+            &mut object,
+            "parking_order_mini_prog_appid",
+            &self.parking_order_mini_prog_appid,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "parking_order_path",
+            &self.parking_order_path,
+        );
+        crate::runtime::put_optional(&mut object, "charging_rule", &self.charging_rule);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ParkingLot);
 impl crate::runtime::Schema for ParkingLot {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1930,7 +2287,7 @@ impl crate::runtime::Schema for ParkingLot {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::parking::types::ChargingRule as crate::runtime::Schema>::FIELDS,
+            fields: <ChargingRule as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -2244,31 +2601,67 @@ crate::runtime::string_enum!(PlateType);
 /// `pre_entry_rule`
 ///
 /// Shared by `GET /v3/parking/reminders/application/query response.application.parking_lot.charging_rule.pre_entry_rule`, `GET /v3/parking/reminders/applications response.application_list.parking_lot.charging_rule.pre_entry_rule`, `POST /v3/parking/reminders/application json.parking_lot.charging_rule.pre_entry_rule`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PreEntryRule {
     /// Type of day the rule applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub day_type: Option<crate::v3::parking::types::DayType>,
+    pub day_type: Option<DayType>,
     /// Start time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
     /// End time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// Type of the vehicle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vehicle_type: Option<crate::v3::parking::types::VehicleType>,
+    pub vehicle_type: Option<VehicleType>,
     /// Type of licence plate the rule applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plate_type: Option<crate::v3::parking::types::PlateType>,
+    pub plate_type: Option<PlateType>,
     /// Amount in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Maximum fee charged per day, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_fee_per_day: Option<i64>,
 }
+impl crate::runtime::FromJson for PreEntryRule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PreEntryRule {
+            day_type: crate::runtime::take_optional(&mut object, "day_type", at)?,
+            start_time: crate::runtime::take_optional(&mut object, "start_time", at)?,
+            end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+            vehicle_type: crate::runtime::take_optional(
+                &mut object,
+                "vehicle_type",
+                at,
+            )?,
+            plate_type: crate::runtime::take_optional(&mut object, "plate_type", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            max_fee_per_day: crate::runtime::take_optional(
+                &mut object,
+                "max_fee_per_day",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PreEntryRule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "day_type", &self.day_type);
+        crate::runtime::put_optional(&mut object, "start_time", &self.start_time);
+        crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+        crate::runtime::put_optional(&mut object, "vehicle_type", &self.vehicle_type);
+        crate::runtime::put_optional(&mut object, "plate_type", &self.plate_type);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "max_fee_per_day",
+            &self.max_fee_per_day,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PreEntryRule);
 impl crate::runtime::Schema for PreEntryRule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2332,28 +2725,22 @@ impl PreEntryRule {
 /// Builds a [`PreEntryRule`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct PreEntryRuleBuilder {
-    day_type: Option<crate::v3::parking::types::DayType>,
+    day_type: Option<DayType>,
     start_time: Option<String>,
     end_time: Option<String>,
-    vehicle_type: Option<crate::v3::parking::types::VehicleType>,
-    plate_type: Option<crate::v3::parking::types::PlateType>,
+    vehicle_type: Option<VehicleType>,
+    plate_type: Option<PlateType>,
     amount: Option<i64>,
     max_fee_per_day: Option<i64>,
 }
 impl PreEntryRuleBuilder {
     /// Type of day the rule applies to.
-    pub fn day_type(
-        mut self,
-        value: impl Into<crate::v3::parking::types::DayType>,
-    ) -> Self {
+    pub fn day_type(mut self, value: impl Into<DayType>) -> Self {
         self.day_type = Some(value.into());
         self
     }
     /// Sets or clears [`day_type`](Self::day_type) with a built value.
-    pub fn set_day_type(
-        mut self,
-        value: Option<crate::v3::parking::types::DayType>,
-    ) -> Self {
+    pub fn set_day_type(mut self, value: Option<DayType>) -> Self {
         self.day_type = value;
         self
     }
@@ -2378,34 +2765,22 @@ impl PreEntryRuleBuilder {
         self
     }
     /// Type of the vehicle.
-    pub fn vehicle_type(
-        mut self,
-        value: impl Into<crate::v3::parking::types::VehicleType>,
-    ) -> Self {
+    pub fn vehicle_type(mut self, value: impl Into<VehicleType>) -> Self {
         self.vehicle_type = Some(value.into());
         self
     }
     /// Sets or clears [`vehicle_type`](Self::vehicle_type) with a built value.
-    pub fn set_vehicle_type(
-        mut self,
-        value: Option<crate::v3::parking::types::VehicleType>,
-    ) -> Self {
+    pub fn set_vehicle_type(mut self, value: Option<VehicleType>) -> Self {
         self.vehicle_type = value;
         self
     }
     /// Type of licence plate the rule applies to.
-    pub fn plate_type(
-        mut self,
-        value: impl Into<crate::v3::parking::types::PlateType>,
-    ) -> Self {
+    pub fn plate_type(mut self, value: impl Into<PlateType>) -> Self {
         self.plate_type = Some(value.into());
         self
     }
     /// Sets or clears [`plate_type`](Self::plate_type) with a built value.
-    pub fn set_plate_type(
-        mut self,
-        value: Option<crate::v3::parking::types::PlateType>,
-    ) -> Self {
+    pub fn set_plate_type(mut self, value: Option<PlateType>) -> Self {
         self.plate_type = value;
         self
     }

@@ -30,22 +30,21 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/partner-transfer/batches`: [wechatpay.im](https://wechatpay.im/openapi/v3/partner-transfer/batches), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012465738)
 pub mod post {
     pub use crate::types::BatchesTransferDetailList;
+    pub use crate::types::BatchesTransferDetailListBuilder;
     pub use crate::types::TransferPurpose;
     pub use crate::types::TransferScene;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Type of authorization.
-        pub authorization_type: crate::v3::partner_transfer::batches::post::AuthorizationType,
+        pub authorization_type: AuthorizationType,
         /// The merchant's own batch number, unique within the merchant.
         pub out_batch_no: String,
         /// Name of the batch.
@@ -57,16 +56,90 @@ pub mod post {
         /// Total number of records.
         pub total_num: i64,
         /// Details of the transfers in the batch.
-        pub transfer_detail_list: Vec<crate::types::BatchesTransferDetailList>,
+        pub transfer_detail_list: Vec<BatchesTransferDetailList>,
         /// AppID of the service provider's own Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_appid: Option<String>,
         /// Purpose of the transfer.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub transfer_purpose: Option<crate::types::TransferPurpose>,
+        pub transfer_purpose: Option<TransferPurpose>,
         /// Scene of the transfer.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub transfer_scene: Option<crate::types::TransferScene>,
+        pub transfer_scene: Option<TransferScene>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                authorization_type: crate::runtime::take(
+                    &mut object,
+                    "authorization_type",
+                    at,
+                )?,
+                out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+                batch_name: crate::runtime::take(&mut object, "batch_name", at)?,
+                batch_remark: crate::runtime::take(&mut object, "batch_remark", at)?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                total_num: crate::runtime::take(&mut object, "total_num", at)?,
+                transfer_detail_list: crate::runtime::take(
+                    &mut object,
+                    "transfer_detail_list",
+                    at,
+                )?,
+                sp_appid: crate::runtime::take_optional(&mut object, "sp_appid", at)?,
+                transfer_purpose: crate::runtime::take_optional(
+                    &mut object,
+                    "transfer_purpose",
+                    at,
+                )?,
+                transfer_scene: crate::runtime::take_optional(
+                    &mut object,
+                    "transfer_scene",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(
+                &mut object,
+                "authorization_type",
+                &self.authorization_type,
+            );
+            crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+            crate::runtime::put(&mut object, "batch_name", &self.batch_name);
+            crate::runtime::put(&mut object, "batch_remark", &self.batch_remark);
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "total_num", &self.total_num);
+            crate::runtime::put(
+                &mut object,
+                "transfer_detail_list",
+                &self.transfer_detail_list,
+            );
+            crate::runtime::put_optional(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "transfer_purpose",
+                &self.transfer_purpose,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "transfer_scene",
+                &self.transfer_scene,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -80,20 +153,16 @@ pub mod post {
         wechatpay_serial: Option<String>,
         sub_mchid: Option<String>,
         sub_appid: Option<String>,
-        authorization_type: Option<
-            crate::v3::partner_transfer::batches::post::AuthorizationType,
-        >,
+        authorization_type: Option<AuthorizationType>,
         out_batch_no: Option<String>,
         batch_name: Option<String>,
         batch_remark: Option<String>,
         total_amount: Option<i64>,
         total_num: Option<i64>,
-        transfer_detail_list: Option<
-            Vec<crate::types::BatchesTransferDetailListBuilder>,
-        >,
+        transfer_detail_list: Option<Vec<BatchesTransferDetailListBuilder>>,
         sp_appid: Option<String>,
-        transfer_purpose: Option<crate::types::TransferPurpose>,
-        transfer_scene: Option<crate::types::TransferScene>,
+        transfer_purpose: Option<TransferPurpose>,
+        transfer_scene: Option<TransferScene>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -129,9 +198,7 @@ pub mod post {
         /// **Required.** Type of authorization.
         pub fn authorization_type(
             mut self,
-            value: impl Into<
-                crate::v3::partner_transfer::batches::post::AuthorizationType,
-            >,
+            value: impl Into<AuthorizationType>,
         ) -> Self {
             self.authorization_type = Some(value.into());
             self
@@ -139,7 +206,7 @@ pub mod post {
         /// Sets or clears [`authorization_type`](Self::authorization_type) with a built value.
         pub fn set_authorization_type(
             mut self,
-            value: Option<crate::v3::partner_transfer::batches::post::AuthorizationType>,
+            value: Option<AuthorizationType>,
         ) -> Self {
             self.authorization_type = value;
             self
@@ -199,7 +266,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn transfer_detail_list(
             mut self,
-            item: impl Into<crate::types::BatchesTransferDetailListBuilder>,
+            item: impl Into<BatchesTransferDetailListBuilder>,
         ) -> Self {
             self.transfer_detail_list.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -207,7 +274,7 @@ pub mod post {
         /// Sets or clears [`transfer_detail_list`](Self::transfer_detail_list) with a built value.
         pub fn set_transfer_detail_list(
             mut self,
-            value: Option<Vec<crate::types::BatchesTransferDetailList>>,
+            value: Option<Vec<BatchesTransferDetailList>>,
         ) -> Self {
             self.transfer_detail_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -224,34 +291,22 @@ pub mod post {
             self
         }
         /// Purpose of the transfer.
-        pub fn transfer_purpose(
-            mut self,
-            value: impl Into<crate::types::TransferPurpose>,
-        ) -> Self {
+        pub fn transfer_purpose(mut self, value: impl Into<TransferPurpose>) -> Self {
             self.transfer_purpose = Some(value.into());
             self
         }
         /// Sets or clears [`transfer_purpose`](Self::transfer_purpose) with a built value.
-        pub fn set_transfer_purpose(
-            mut self,
-            value: Option<crate::types::TransferPurpose>,
-        ) -> Self {
+        pub fn set_transfer_purpose(mut self, value: Option<TransferPurpose>) -> Self {
             self.transfer_purpose = value;
             self
         }
         /// Scene of the transfer.
-        pub fn transfer_scene(
-            mut self,
-            value: impl Into<crate::types::TransferScene>,
-        ) -> Self {
+        pub fn transfer_scene(mut self, value: impl Into<TransferScene>) -> Self {
             self.transfer_scene = Some(value.into());
             self
         }
         /// Sets or clears [`transfer_scene`](Self::transfer_scene) with a built value.
-        pub fn set_transfer_scene(
-            mut self,
-            value: Option<crate::types::TransferScene>,
-        ) -> Self {
+        pub fn set_transfer_scene(mut self, value: Option<TransferScene>) -> Self {
             self.transfer_scene = value;
             self
         }
@@ -369,7 +424,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::BatchesResponse as Response;

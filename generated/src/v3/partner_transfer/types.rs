@@ -4,7 +4,7 @@
 /// The response.
 ///
 /// Shared by `GET /v3/partner-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id} response`, `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BatchesBatchIdDetailsDetailIdResponse {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -14,7 +14,6 @@ pub struct BatchesBatchIdDetailsDetailIdResponse {
     /// WeChat Pay batch ID.
     pub batch_id: String,
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
     /// The merchant's own number for this detail record within the batch.
     pub out_detail_no: String,
@@ -27,7 +26,6 @@ pub struct BatchesBatchIdDetailsDetailIdResponse {
     /// Remark shown to the receiver of the transfer.
     pub transfer_remark: String,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_reason: Option<String>,
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
@@ -38,15 +36,75 @@ pub struct BatchesBatchIdDetailsDetailIdResponse {
     /// Time the record was last updated.
     pub update_time: String,
     /// Type of the account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_type: Option<String>,
     /// Name of the bank.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
     /// Last digits of the bank card number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_card_number_tail: Option<String>,
 }
+impl crate::runtime::FromJson for BatchesBatchIdDetailsDetailIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BatchesBatchIdDetailsDetailIdResponse {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+            batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+            detail_id: crate::runtime::take(&mut object, "detail_id", at)?,
+            detail_status: crate::runtime::take(&mut object, "detail_status", at)?,
+            transfer_amount: crate::runtime::take(&mut object, "transfer_amount", at)?,
+            transfer_remark: crate::runtime::take(&mut object, "transfer_remark", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            username: crate::runtime::take(&mut object, "username", at)?,
+            initiate_time: crate::runtime::take(&mut object, "initiate_time", at)?,
+            update_time: crate::runtime::take(&mut object, "update_time", at)?,
+            account_type: crate::runtime::take_optional(
+                &mut object,
+                "account_type",
+                at,
+            )?,
+            bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+            bank_card_number_tail: crate::runtime::take_optional(
+                &mut object,
+                "bank_card_number_tail",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BatchesBatchIdDetailsDetailIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+        crate::runtime::put(&mut object, "detail_id", &self.detail_id);
+        crate::runtime::put(&mut object, "detail_status", &self.detail_status);
+        crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+        crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "username", &self.username);
+        crate::runtime::put(&mut object, "initiate_time", &self.initiate_time);
+        crate::runtime::put(&mut object, "update_time", &self.update_time);
+        crate::runtime::put_optional(&mut object, "account_type", &self.account_type);
+        crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+        crate::runtime::put_optional(
+            &mut object,
+            "bank_card_number_tail",
+            &self.bank_card_number_tail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BatchesBatchIdDetailsDetailIdResponse);
 impl crate::runtime::Schema for BatchesBatchIdDetailsDetailIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

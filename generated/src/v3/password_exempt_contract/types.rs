@@ -4,7 +4,7 @@
 /// The response.
 ///
 /// Shared by `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/mini-program response`, `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program response`, `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/mini-program response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ContractsEcommercePreEntrustSignMiniProgramResponse {
     /// ID of the pre-signing session.
@@ -20,6 +20,43 @@ pub struct ContractsEcommercePreEntrustSignMiniProgramResponse {
     /// Page path in the Mini Program where the user signs.
     pub sign_mp_path: String,
 }
+impl crate::runtime::FromJson for ContractsEcommercePreEntrustSignMiniProgramResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ContractsEcommercePreEntrustSignMiniProgramResponse {
+            pre_entrustweb_id: crate::runtime::take(
+                &mut object,
+                "pre_entrustweb_id",
+                at,
+            )?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            service_id: crate::runtime::take(&mut object, "service_id", at)?,
+            out_contract_code: crate::runtime::take(
+                &mut object,
+                "out_contract_code",
+                at,
+            )?,
+            sign_mp_appid: crate::runtime::take(&mut object, "sign_mp_appid", at)?,
+            sign_mp_path: crate::runtime::take(&mut object, "sign_mp_path", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ContractsEcommercePreEntrustSignMiniProgramResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "pre_entrustweb_id", &self.pre_entrustweb_id);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "service_id", &self.service_id);
+        crate::runtime::put(&mut object, "out_contract_code", &self.out_contract_code);
+        crate::runtime::put(&mut object, "sign_mp_appid", &self.sign_mp_appid);
+        crate::runtime::put(&mut object, "sign_mp_path", &self.sign_mp_path);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ContractsEcommercePreEntrustSignMiniProgramResponse);
 impl crate::runtime::Schema for ContractsEcommercePreEntrustSignMiniProgramResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -71,7 +108,7 @@ for ContractsEcommercePreEntrustSignMiniProgramResponse {}
 /// The response.
 ///
 /// Shared by `POST /v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign response`, `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign response`, `POST /v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign response`, `POST /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}/terminate response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ContractsEcommercePreEntrustSignPayRedirectSignResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -81,6 +118,34 @@ pub struct ContractsEcommercePreEntrustSignPayRedirectSignResponse {
     /// The merchant's own contract (agreement) number, unique within the merchant.
     pub out_contract_code: String,
 }
+impl crate::runtime::FromJson
+for ContractsEcommercePreEntrustSignPayRedirectSignResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ContractsEcommercePreEntrustSignPayRedirectSignResponse {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            service_id: crate::runtime::take(&mut object, "service_id", at)?,
+            out_contract_code: crate::runtime::take(
+                &mut object,
+                "out_contract_code",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ContractsEcommercePreEntrustSignPayRedirectSignResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "service_id", &self.service_id);
+        crate::runtime::put(&mut object, "out_contract_code", &self.out_contract_code);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ContractsEcommercePreEntrustSignPayRedirectSignResponse);
 impl crate::runtime::Schema for ContractsEcommercePreEntrustSignPayRedirectSignResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

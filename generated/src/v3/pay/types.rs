@@ -4,15 +4,43 @@
 /// The response.
 ///
 /// Shared by `POST /v3/pay/acquiring-bank/transactions/exposure response`, `POST /v3/pay/partner/transactions/exposure response`, `POST /v3/pay/transactions/exposure response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AcquiringBankTransactionsExposureResponse {
     /// `fqf_exposure`
     pub fqf_exposure: bool,
     /// `market_exposure_token`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub market_exposure_token: Option<String>,
 }
+impl crate::runtime::FromJson for AcquiringBankTransactionsExposureResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AcquiringBankTransactionsExposureResponse {
+            fqf_exposure: crate::runtime::take(&mut object, "fqf_exposure", at)?,
+            market_exposure_token: crate::runtime::take_optional(
+                &mut object,
+                "market_exposure_token",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AcquiringBankTransactionsExposureResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "fqf_exposure", &self.fqf_exposure);
+        crate::runtime::put_optional(
+            &mut object,
+            "market_exposure_token",
+            &self.market_exposure_token,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AcquiringBankTransactionsExposureResponse);
 impl crate::runtime::Schema for AcquiringBankTransactionsExposureResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -35,21 +63,51 @@ impl crate::runtime::JsonResponse for AcquiringBankTransactionsExposureResponse 
 /// Amount information of the order or record.
 ///
 /// Shared by `POST /v3/pay/partner/transactions/codepay response.amount`, `POST /v3/pay/transactions/codepay response.amount`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Amount {
     /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
     pub total: crate::runtime::Number,
     /// Amount the user actually paid, in the smallest unit of the payer currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_total: Option<crate::runtime::Number>,
     /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Currency the user paid in, as an ISO 4217 code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_currency: Option<String>,
 }
+impl crate::runtime::FromJson for Amount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Amount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            payer_total: crate::runtime::take_optional(&mut object, "payer_total", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            payer_currency: crate::runtime::take_optional(
+                &mut object,
+                "payer_currency",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Amount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put_optional(&mut object, "payer_total", &self.payer_total);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        crate::runtime::put_optional(
+            &mut object,
+            "payer_currency",
+            &self.payer_currency,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Amount);
 impl crate::runtime::Schema for Amount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -86,7 +144,7 @@ impl crate::runtime::JsonResponse for Amount {}
 /// Information about the contract signed together with the payment.
 ///
 /// Shared by `POST /v3/pay/partner/transactions/app-with-contract json.contract_info`, `POST /v3/pay/transactions/app-with-contract json.contract_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ContractInfo {
     /// ID of the plan or template.
@@ -102,9 +160,55 @@ pub struct ContractInfo {
     /// Name of the user's account shown on the contract pages.
     pub contract_display_account: String,
     /// URL where WeChat Pay sends the contract-signing notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_notify_url: Option<String>,
 }
+impl crate::runtime::FromJson for ContractInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ContractInfo {
+            plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+            contract_mchid: crate::runtime::take(&mut object, "contract_mchid", at)?,
+            contract_appid: crate::runtime::take(&mut object, "contract_appid", at)?,
+            contract_code: crate::runtime::take(&mut object, "contract_code", at)?,
+            request_serial: crate::runtime::take(&mut object, "request_serial", at)?,
+            contract_display_account: crate::runtime::take(
+                &mut object,
+                "contract_display_account",
+                at,
+            )?,
+            contract_notify_url: crate::runtime::take_optional(
+                &mut object,
+                "contract_notify_url",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ContractInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "contract_mchid", &self.contract_mchid);
+        crate::runtime::put(&mut object, "contract_appid", &self.contract_appid);
+        crate::runtime::put(&mut object, "contract_code", &self.contract_code);
+        crate::runtime::put(&mut object, "request_serial", &self.request_serial);
+        crate::runtime::put(
+            &mut object,
+            "contract_display_account",
+            &self.contract_display_account,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_notify_url",
+            &self.contract_notify_url,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ContractInfo);
 impl ContractInfo {
     /// A builder; see its setters.
     pub fn builder() -> ContractInfoBuilder {
@@ -263,48 +367,42 @@ impl From<ContractInfo> for ContractInfoBuilder {
         }
     }
 }
-/// Line items, used for per-product discounts.
+/// Details of the item described by the enclosing object.
 ///
-/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.detail`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.detail`, `GET /v3/pay/transactions/id/{transaction_id} response.detail`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.detail`, `POST /v3/pay/partner/transactions/app json.detail`, `POST /v3/pay/partner/transactions/h5 json.detail` and 7 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Shared by `POST /v3/pay/partner/transactions/app-with-contract json.detail`, `POST /v3/pay/partner/transactions/jsapi-with-contract json.detail`, `POST /v3/pay/transactions/app-with-contract json.detail`, `POST /v3/pay/transactions/jsapi-with-contract json.detail`.
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Detail {
-    /// Original price of the whole order before discounts, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost_price: Option<i64>,
-    /// Merchant receipt number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Original price of the whole order, in fen.
+    pub cost_price: Option<crate::runtime::Number>,
+    /// ID of the goods receipt.
     pub invoice_id: Option<String>,
-    /// Products in the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_detail: Option<Vec<crate::v3::pay::types::GoodsDetail>>,
+    /// Item-level details of the goods in the order.
+    pub goods_detail: Vec<GoodsDetail>,
 }
-impl crate::runtime::Schema for Detail {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "cost_price",
-            kind: crate::runtime::Kind::Integer,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "invoice_id",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "goods_detail",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: true,
-            fields: <crate::v3::pay::types::GoodsDetail as crate::runtime::Schema>::FIELDS,
-        },
-    ];
+impl crate::runtime::FromJson for Detail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Detail {
+            cost_price: crate::runtime::take_optional(&mut object, "cost_price", at)?,
+            invoice_id: crate::runtime::take_optional(&mut object, "invoice_id", at)?,
+            goods_detail: crate::runtime::take(&mut object, "goods_detail", at)?,
+        })
+    }
 }
-impl crate::runtime::JsonResponse for Detail {}
+impl crate::runtime::ToJson for Detail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "cost_price", &self.cost_price);
+        crate::runtime::put_optional(&mut object, "invoice_id", &self.invoice_id);
+        crate::runtime::put(&mut object, "goods_detail", &self.goods_detail);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Detail);
 impl Detail {
     /// A builder; see its setters.
     pub fn builder() -> DetailBuilder {
@@ -314,22 +412,22 @@ impl Detail {
 /// Builds a [`Detail`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct DetailBuilder {
-    cost_price: Option<i64>,
+    cost_price: Option<crate::runtime::Number>,
     invoice_id: Option<String>,
-    goods_detail: Option<Vec<crate::v3::pay::types::GoodsDetailBuilder>>,
+    goods_detail: Option<Vec<GoodsDetailBuilder>>,
 }
 impl DetailBuilder {
-    /// Original price of the whole order before discounts, in fen.
-    pub fn cost_price(mut self, value: impl Into<i64>) -> Self {
+    /// Original price of the whole order, in fen.
+    pub fn cost_price(mut self, value: impl Into<crate::runtime::Number>) -> Self {
         self.cost_price = Some(value.into());
         self
     }
     /// Sets or clears [`cost_price`](Self::cost_price) with a built value.
-    pub fn set_cost_price(mut self, value: Option<i64>) -> Self {
+    pub fn set_cost_price(mut self, value: Option<crate::runtime::Number>) -> Self {
         self.cost_price = value;
         self
     }
-    /// Merchant receipt number.
+    /// ID of the goods receipt.
     pub fn invoice_id(mut self, value: impl Into<String>) -> Self {
         self.invoice_id = Some(value.into());
         self
@@ -339,21 +437,15 @@ impl DetailBuilder {
         self.invoice_id = value;
         self
     }
-    /// Products in the order.
+    /// **Required.** Item-level details of the goods in the order.
     ///
     /// Adds one item (its builder or a built value) to the list.
-    pub fn goods_detail(
-        mut self,
-        item: impl Into<crate::v3::pay::types::GoodsDetailBuilder>,
-    ) -> Self {
+    pub fn goods_detail(mut self, item: impl Into<GoodsDetailBuilder>) -> Self {
         self.goods_detail.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`goods_detail`](Self::goods_detail) with a built value.
-    pub fn set_goods_detail(
-        mut self,
-        value: Option<Vec<crate::v3::pay::types::GoodsDetail>>,
-    ) -> Self {
+    pub fn set_goods_detail(mut self, value: Option<Vec<GoodsDetail>>) -> Self {
         self.goods_detail = value
             .map(|items| items.into_iter().map(Into::into).collect());
         self
@@ -373,12 +465,13 @@ impl crate::runtime::Builder for DetailBuilder {
         at: &str,
         problems: &mut crate::runtime::Problems,
     ) -> Option<Detail> {
-        let goods_detail = match self.goods_detail {
-            Some(value) => {
-                crate::runtime::list(value, at, "goods_detail", problems).map(Some)
-            }
-            None => Some(None),
-        };
+        let goods_detail = crate::runtime::required(
+                self.goods_detail,
+                at,
+                "goods_detail",
+                problems,
+            )
+            .and_then(|value| crate::runtime::list(value, at, "goods_detail", problems));
         Some(Detail {
             cost_price: self.cost_price,
             invoice_id: self.invoice_id,
@@ -391,47 +484,82 @@ impl From<Detail> for DetailBuilder {
         DetailBuilder {
             cost_price: value.cost_price,
             invoice_id: value.invoice_id,
-            goods_detail: value
-                .goods_detail
-                .map(|items| items.into_iter().map(Into::into).collect()),
+            goods_detail: Some(value.goods_detail.into_iter().map(Into::into).collect()),
         }
     }
 }
 /// Item-level details of the goods in the order.
 ///
 /// Shared by `POST /v3/pay/partner/transactions/app-with-contract json.detail.goods_detail`, `POST /v3/pay/partner/transactions/jsapi-with-contract json.detail.goods_detail`, `POST /v3/pay/partner/transactions/scannedpos json.detail.goods_detail`, `POST /v3/pay/transactions/app-with-contract json.detail.goods_detail`, `POST /v3/pay/transactions/jsapi-with-contract json.detail.goods_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct DetailGoodsDetail {
+pub struct GoodsDetail {
     /// The merchant's code for the goods.
     pub merchant_goods_id: String,
     /// WeChat Pay's code for the goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wechatpay_goods_id: Option<String>,
     /// Name of the goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods_name: Option<String>,
     /// Quantity of the item.
     pub quantity: crate::runtime::Number,
     /// Unit price of the item, in fen.
     pub unit_price: crate::runtime::Number,
 }
-impl DetailGoodsDetail {
-    /// A builder; see its setters.
-    pub fn builder() -> DetailGoodsDetailBuilder {
-        DetailGoodsDetailBuilder::default()
+impl crate::runtime::FromJson for GoodsDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(GoodsDetail {
+            merchant_goods_id: crate::runtime::take(
+                &mut object,
+                "merchant_goods_id",
+                at,
+            )?,
+            wechatpay_goods_id: crate::runtime::take_optional(
+                &mut object,
+                "wechatpay_goods_id",
+                at,
+            )?,
+            goods_name: crate::runtime::take_optional(&mut object, "goods_name", at)?,
+            quantity: crate::runtime::take(&mut object, "quantity", at)?,
+            unit_price: crate::runtime::take(&mut object, "unit_price", at)?,
+        })
     }
 }
-/// Builds a [`DetailGoodsDetail`]: one setter per field; `build()` names every missing required field.
+impl crate::runtime::ToJson for GoodsDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "merchant_goods_id", &self.merchant_goods_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "wechatpay_goods_id",
+            &self.wechatpay_goods_id,
+        );
+        crate::runtime::put_optional(&mut object, "goods_name", &self.goods_name);
+        crate::runtime::put(&mut object, "quantity", &self.quantity);
+        crate::runtime::put(&mut object, "unit_price", &self.unit_price);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(GoodsDetail);
+impl GoodsDetail {
+    /// A builder; see its setters.
+    pub fn builder() -> GoodsDetailBuilder {
+        GoodsDetailBuilder::default()
+    }
+}
+/// Builds a [`GoodsDetail`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
-pub struct DetailGoodsDetailBuilder {
+pub struct GoodsDetailBuilder {
     merchant_goods_id: Option<String>,
     wechatpay_goods_id: Option<String>,
     goods_name: Option<String>,
     quantity: Option<crate::runtime::Number>,
     unit_price: Option<crate::runtime::Number>,
 }
-impl DetailGoodsDetailBuilder {
+impl GoodsDetailBuilder {
     /// **Required.** The merchant's code for the goods.
     pub fn merchant_goods_id(mut self, value: impl Into<String>) -> Self {
         self.merchant_goods_id = Some(value.into());
@@ -479,179 +607,6 @@ impl DetailGoodsDetailBuilder {
     }
     /// Sets or clears [`unit_price`](Self::unit_price) with a built value.
     pub fn set_unit_price(mut self, value: Option<crate::runtime::Number>) -> Self {
-        self.unit_price = value;
-        self
-    }
-    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
-    /// required field and every invalid value.
-    pub fn build(self) -> Result<DetailGoodsDetail, crate::runtime::BuildError> {
-        let mut problems = crate::runtime::Problems::default();
-        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
-        crate::runtime::finish(value, problems)
-    }
-}
-impl crate::runtime::Builder for DetailGoodsDetailBuilder {
-    type Output = DetailGoodsDetail;
-    fn build_at(
-        self,
-        at: &str,
-        problems: &mut crate::runtime::Problems,
-    ) -> Option<DetailGoodsDetail> {
-        let merchant_goods_id = crate::runtime::required(
-            self.merchant_goods_id,
-            at,
-            "merchant_goods_id",
-            problems,
-        );
-        let quantity = crate::runtime::required(self.quantity, at, "quantity", problems);
-        let unit_price = crate::runtime::required(
-            self.unit_price,
-            at,
-            "unit_price",
-            problems,
-        );
-        Some(DetailGoodsDetail {
-            merchant_goods_id: merchant_goods_id?,
-            wechatpay_goods_id: self.wechatpay_goods_id,
-            goods_name: self.goods_name,
-            quantity: quantity?,
-            unit_price: unit_price?,
-        })
-    }
-}
-impl From<DetailGoodsDetail> for DetailGoodsDetailBuilder {
-    fn from(value: DetailGoodsDetail) -> Self {
-        DetailGoodsDetailBuilder {
-            merchant_goods_id: Some(value.merchant_goods_id),
-            wechatpay_goods_id: value.wechatpay_goods_id,
-            goods_name: value.goods_name,
-            quantity: Some(value.quantity),
-            unit_price: Some(value.unit_price),
-        }
-    }
-}
-/// Products in the order.
-///
-/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.detail.goods_detail`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.detail.goods_detail`, `GET /v3/pay/transactions/id/{transaction_id} response.detail.goods_detail`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.detail.goods_detail`, `POST /v3/pay/partner/transactions/app json.detail.goods_detail`, `POST /v3/pay/partner/transactions/h5 json.detail.goods_detail` and 7 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct GoodsDetail {
-    /// Product code in the merchant system.
-    pub merchant_goods_id: String,
-    /// Product code registered with WeChat Pay.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wechatpay_goods_id: Option<String>,
-    /// Product name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_name: Option<String>,
-    /// Units bought.
-    pub quantity: i64,
-    /// Price of one unit, in fen.
-    pub unit_price: i64,
-}
-impl crate::runtime::Schema for GoodsDetail {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "merchant_goods_id",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "wechatpay_goods_id",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "goods_name",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "quantity",
-            kind: crate::runtime::Kind::Integer,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "unit_price",
-            kind: crate::runtime::Kind::Integer,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for GoodsDetail {}
-impl GoodsDetail {
-    /// A builder; see its setters.
-    pub fn builder() -> GoodsDetailBuilder {
-        GoodsDetailBuilder::default()
-    }
-}
-/// Builds a [`GoodsDetail`]: one setter per field; `build()` names every missing required field.
-#[derive(Clone, Debug, Default)]
-pub struct GoodsDetailBuilder {
-    merchant_goods_id: Option<String>,
-    wechatpay_goods_id: Option<String>,
-    goods_name: Option<String>,
-    quantity: Option<i64>,
-    unit_price: Option<i64>,
-}
-impl GoodsDetailBuilder {
-    /// **Required.** Product code in the merchant system.
-    pub fn merchant_goods_id(mut self, value: impl Into<String>) -> Self {
-        self.merchant_goods_id = Some(value.into());
-        self
-    }
-    /// Sets or clears [`merchant_goods_id`](Self::merchant_goods_id) with a built value.
-    pub fn set_merchant_goods_id(mut self, value: Option<String>) -> Self {
-        self.merchant_goods_id = value;
-        self
-    }
-    /// Product code registered with WeChat Pay.
-    pub fn wechatpay_goods_id(mut self, value: impl Into<String>) -> Self {
-        self.wechatpay_goods_id = Some(value.into());
-        self
-    }
-    /// Sets or clears [`wechatpay_goods_id`](Self::wechatpay_goods_id) with a built value.
-    pub fn set_wechatpay_goods_id(mut self, value: Option<String>) -> Self {
-        self.wechatpay_goods_id = value;
-        self
-    }
-    /// Product name.
-    pub fn goods_name(mut self, value: impl Into<String>) -> Self {
-        self.goods_name = Some(value.into());
-        self
-    }
-    /// Sets or clears [`goods_name`](Self::goods_name) with a built value.
-    pub fn set_goods_name(mut self, value: Option<String>) -> Self {
-        self.goods_name = value;
-        self
-    }
-    /// **Required.** Units bought.
-    pub fn quantity(mut self, value: impl Into<i64>) -> Self {
-        self.quantity = Some(value.into());
-        self
-    }
-    /// Sets or clears [`quantity`](Self::quantity) with a built value.
-    pub fn set_quantity(mut self, value: Option<i64>) -> Self {
-        self.quantity = value;
-        self
-    }
-    /// **Required.** Price of one unit, in fen.
-    pub fn unit_price(mut self, value: impl Into<i64>) -> Self {
-        self.unit_price = Some(value.into());
-        self
-    }
-    /// Sets or clears [`unit_price`](Self::unit_price) with a built value.
-    pub fn set_unit_price(mut self, value: Option<i64>) -> Self {
         self.unit_price = value;
         self
     }
@@ -706,25 +661,47 @@ impl From<GoodsDetail> for GoodsDetailBuilder {
 /// About the web page or app that starts the payment.
 ///
 /// Shared by `POST /v3/pay/partner/transactions/h5 json.scene_info.h5_info`, `POST /v3/pay/transactions/h5 json.scene_info.h5_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct H5Info {
     /// Scene type, such as iOS, Android or Wap.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// Name of the app or site.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_name: Option<String>,
     /// Address of the web site.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_url: Option<String>,
     /// iOS bundle ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bundle_id: Option<String>,
     /// Android package name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_name: Option<String>,
 }
+impl crate::runtime::FromJson for H5Info {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(H5Info {
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            app_name: crate::runtime::take_optional(&mut object, "app_name", at)?,
+            app_url: crate::runtime::take_optional(&mut object, "app_url", at)?,
+            bundle_id: crate::runtime::take_optional(&mut object, "bundle_id", at)?,
+            package_name: crate::runtime::take_optional(&mut object, "package_name", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for H5Info {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "app_name", &self.app_name);
+        crate::runtime::put_optional(&mut object, "app_url", &self.app_url);
+        crate::runtime::put_optional(&mut object, "bundle_id", &self.bundle_id);
+        crate::runtime::put_optional(&mut object, "package_name", &self.package_name);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(H5Info);
 impl H5Info {
     /// A builder; see its setters.
     pub fn builder() -> H5InfoBuilder {
@@ -829,12 +806,35 @@ impl From<H5Info> for H5InfoBuilder {
 /// The response.
 ///
 /// Shared by `POST /v3/pay/instal/exposure response`, `POST /v3/pay/instal/partner/exposure response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InstalExposureResponse {
     /// `recommend_exposure`
     pub recommend_exposure: bool,
 }
+impl crate::runtime::FromJson for InstalExposureResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InstalExposureResponse {
+            recommend_exposure: crate::runtime::take(
+                &mut object,
+                "recommend_exposure",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for InstalExposureResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "recommend_exposure", &self.recommend_exposure);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(InstalExposureResponse);
 impl crate::runtime::Schema for InstalExposureResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -847,171 +847,44 @@ impl crate::runtime::Schema for InstalExposureResponse {
     ];
 }
 impl crate::runtime::JsonResponse for InstalExposureResponse {}
-/// Funding sources to exclude or allow. no_balance bars the wallet balance, no_credit bars credit cards, no_debit bars debit cards, balance_only allows the wallet balance only.
-///
-/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.limit_pay`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.limit_pay`, `GET /v3/pay/transactions/id/{transaction_id} response.limit_pay`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.limit_pay`, `POST /v3/pay/partner/transactions/app json.limit_pay`, `POST /v3/pay/partner/transactions/h5 json.limit_pay` and 6 more.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum LimitPay {
-    /// `no_balance`
-    NoBalance,
-    /// `no_credit`
-    NoCredit,
-    /// `no_debit`
-    NoDebit,
-    /// `balance_only`
-    BalanceOnly,
-    /// A value the documentation does not list (yet), kept as received.
-    Unknown(crate::UnknownValue),
-}
-impl LimitPay {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            LimitPay::NoBalance => "no_balance",
-            LimitPay::NoCredit => "no_credit",
-            LimitPay::NoDebit => "no_debit",
-            LimitPay::BalanceOnly => "balance_only",
-            LimitPay::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for LimitPay {
-    fn from(value: &str) -> Self {
-        match value {
-            "no_balance" => LimitPay::NoBalance,
-            "no_credit" => LimitPay::NoCredit,
-            "no_debit" => LimitPay::NoDebit,
-            "balance_only" => LimitPay::BalanceOnly,
-            other => LimitPay::Unknown(crate::UnknownValue(other.to_owned())),
-        }
-    }
-}
-crate::runtime::string_enum!(LimitPay);
-/// Details of the item described by the enclosing object.
-///
-/// Shared by `POST /v3/pay/partner/transactions/app-with-contract json.detail`, `POST /v3/pay/partner/transactions/jsapi-with-contract json.detail`, `POST /v3/pay/transactions/app-with-contract json.detail`, `POST /v3/pay/transactions/jsapi-with-contract json.detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct PartnerTransactionsAppWithContractDetail {
-    /// Original price of the whole order, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost_price: Option<crate::runtime::Number>,
-    /// ID of the goods receipt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invoice_id: Option<String>,
-    /// Item-level details of the goods in the order.
-    pub goods_detail: Vec<crate::v3::pay::types::DetailGoodsDetail>,
-}
-impl PartnerTransactionsAppWithContractDetail {
-    /// A builder; see its setters.
-    pub fn builder() -> PartnerTransactionsAppWithContractDetailBuilder {
-        PartnerTransactionsAppWithContractDetailBuilder::default()
-    }
-}
-/// Builds a [`PartnerTransactionsAppWithContractDetail`]: one setter per field; `build()` names every missing required field.
-#[derive(Clone, Debug, Default)]
-pub struct PartnerTransactionsAppWithContractDetailBuilder {
-    cost_price: Option<crate::runtime::Number>,
-    invoice_id: Option<String>,
-    goods_detail: Option<Vec<crate::v3::pay::types::DetailGoodsDetailBuilder>>,
-}
-impl PartnerTransactionsAppWithContractDetailBuilder {
-    /// Original price of the whole order, in fen.
-    pub fn cost_price(mut self, value: impl Into<crate::runtime::Number>) -> Self {
-        self.cost_price = Some(value.into());
-        self
-    }
-    /// Sets or clears [`cost_price`](Self::cost_price) with a built value.
-    pub fn set_cost_price(mut self, value: Option<crate::runtime::Number>) -> Self {
-        self.cost_price = value;
-        self
-    }
-    /// ID of the goods receipt.
-    pub fn invoice_id(mut self, value: impl Into<String>) -> Self {
-        self.invoice_id = Some(value.into());
-        self
-    }
-    /// Sets or clears [`invoice_id`](Self::invoice_id) with a built value.
-    pub fn set_invoice_id(mut self, value: Option<String>) -> Self {
-        self.invoice_id = value;
-        self
-    }
-    /// **Required.** Item-level details of the goods in the order.
-    ///
-    /// Adds one item (its builder or a built value) to the list.
-    pub fn goods_detail(
-        mut self,
-        item: impl Into<crate::v3::pay::types::DetailGoodsDetailBuilder>,
-    ) -> Self {
-        self.goods_detail.get_or_insert_with(Vec::new).push(item.into());
-        self
-    }
-    /// Sets or clears [`goods_detail`](Self::goods_detail) with a built value.
-    pub fn set_goods_detail(
-        mut self,
-        value: Option<Vec<crate::v3::pay::types::DetailGoodsDetail>>,
-    ) -> Self {
-        self.goods_detail = value
-            .map(|items| items.into_iter().map(Into::into).collect());
-        self
-    }
-    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
-    /// required field and every invalid value.
-    pub fn build(
-        self,
-    ) -> Result<PartnerTransactionsAppWithContractDetail, crate::runtime::BuildError> {
-        let mut problems = crate::runtime::Problems::default();
-        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
-        crate::runtime::finish(value, problems)
-    }
-}
-impl crate::runtime::Builder for PartnerTransactionsAppWithContractDetailBuilder {
-    type Output = PartnerTransactionsAppWithContractDetail;
-    fn build_at(
-        self,
-        at: &str,
-        problems: &mut crate::runtime::Problems,
-    ) -> Option<PartnerTransactionsAppWithContractDetail> {
-        let goods_detail = crate::runtime::required(
-                self.goods_detail,
-                at,
-                "goods_detail",
-                problems,
-            )
-            .and_then(|value| crate::runtime::list(value, at, "goods_detail", problems));
-        Some(PartnerTransactionsAppWithContractDetail {
-            cost_price: self.cost_price,
-            invoice_id: self.invoice_id,
-            goods_detail: goods_detail?,
-        })
-    }
-}
-impl From<PartnerTransactionsAppWithContractDetail>
-for PartnerTransactionsAppWithContractDetailBuilder {
-    fn from(value: PartnerTransactionsAppWithContractDetail) -> Self {
-        PartnerTransactionsAppWithContractDetailBuilder {
-            cost_price: value.cost_price,
-            invoice_id: value.invoice_id,
-            goods_detail: Some(value.goods_detail.into_iter().map(Into::into).collect()),
-        }
-    }
-}
 /// Information about the scene in which the payment happens.
 ///
 /// Shared by `POST /v3/pay/partner/transactions/app-with-contract json.scene_info`, `POST /v3/pay/partner/transactions/jsapi-with-contract json.scene_info`, `POST /v3/pay/transactions/app-with-contract json.scene_info`, `POST /v3/pay/transactions/jsapi-with-contract json.scene_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerTransactionsAppWithContractSceneInfo {
     /// IP address of the user's device.
     pub payer_client_ip: String,
     /// ID of the device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// Information about the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store_info: Option<crate::v3::pay::types::SceneInfoStoreInfo>,
+    pub store_info: Option<
+        crate::types::PartnerTransactionsAppWithContractSceneInfoStoreInfo,
+    >,
 }
+impl crate::runtime::FromJson for PartnerTransactionsAppWithContractSceneInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerTransactionsAppWithContractSceneInfo {
+            payer_client_ip: crate::runtime::take(&mut object, "payer_client_ip", at)?,
+            device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+            store_info: crate::runtime::take_optional(&mut object, "store_info", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerTransactionsAppWithContractSceneInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "payer_client_ip", &self.payer_client_ip);
+        crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+        crate::runtime::put_optional(&mut object, "store_info", &self.store_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerTransactionsAppWithContractSceneInfo);
 impl PartnerTransactionsAppWithContractSceneInfo {
     /// A builder; see its setters.
     pub fn builder() -> PartnerTransactionsAppWithContractSceneInfoBuilder {
@@ -1023,7 +896,9 @@ impl PartnerTransactionsAppWithContractSceneInfo {
 pub struct PartnerTransactionsAppWithContractSceneInfoBuilder {
     payer_client_ip: Option<String>,
     device_id: Option<String>,
-    store_info: Option<crate::v3::pay::types::SceneInfoStoreInfoBuilder>,
+    store_info: Option<
+        crate::types::PartnerTransactionsAppWithContractSceneInfoStoreInfoBuilder,
+    >,
 }
 impl PartnerTransactionsAppWithContractSceneInfoBuilder {
     /// **Required.** IP address of the user's device.
@@ -1051,7 +926,9 @@ impl PartnerTransactionsAppWithContractSceneInfoBuilder {
     /// Takes the builder or a built value.
     pub fn store_info(
         mut self,
-        value: impl Into<crate::v3::pay::types::SceneInfoStoreInfoBuilder>,
+        value: impl Into<
+            crate::types::PartnerTransactionsAppWithContractSceneInfoStoreInfoBuilder,
+        >,
     ) -> Self {
         self.store_info = Some(value.into());
         self
@@ -1059,7 +936,7 @@ impl PartnerTransactionsAppWithContractSceneInfoBuilder {
     /// Sets or clears [`store_info`](Self::store_info) with a built value.
     pub fn set_store_info(
         mut self,
-        value: Option<crate::v3::pay::types::SceneInfoStoreInfo>,
+        value: Option<crate::types::PartnerTransactionsAppWithContractSceneInfoStoreInfo>,
     ) -> Self {
         self.store_info = value.map(Into::into);
         self
@@ -1116,18 +993,39 @@ for PartnerTransactionsAppWithContractSceneInfoBuilder {
 /// Details of the item described by the enclosing object.
 ///
 /// Shared by `POST /v3/pay/partner/transactions/codepay json.detail`, `POST /v3/pay/transactions/codepay json.detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerTransactionsCodepayDetail {
     /// Original price of the whole order, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_price: Option<crate::runtime::Number>,
     /// ID of the goods receipt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_id: Option<String>,
     /// Item-level details of the goods in the order.
-    pub goods_detail: Vec<crate::v3::pay::types::PartnerTransactionsCodepayGoodsDetail>,
+    pub goods_detail: Vec<PartnerTransactionsCodepayDetailGoodsDetail>,
 }
+impl crate::runtime::FromJson for PartnerTransactionsCodepayDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerTransactionsCodepayDetail {
+            cost_price: crate::runtime::take_optional(&mut object, "cost_price", at)?,
+            invoice_id: crate::runtime::take_optional(&mut object, "invoice_id", at)?,
+            goods_detail: crate::runtime::take(&mut object, "goods_detail", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerTransactionsCodepayDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "cost_price", &self.cost_price);
+        crate::runtime::put_optional(&mut object, "invoice_id", &self.invoice_id);
+        crate::runtime::put(&mut object, "goods_detail", &self.goods_detail);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerTransactionsCodepayDetail);
 impl PartnerTransactionsCodepayDetail {
     /// A builder; see its setters.
     pub fn builder() -> PartnerTransactionsCodepayDetailBuilder {
@@ -1139,9 +1037,7 @@ impl PartnerTransactionsCodepayDetail {
 pub struct PartnerTransactionsCodepayDetailBuilder {
     cost_price: Option<crate::runtime::Number>,
     invoice_id: Option<String>,
-    goods_detail: Option<
-        Vec<crate::v3::pay::types::PartnerTransactionsCodepayGoodsDetailBuilder>,
-    >,
+    goods_detail: Option<Vec<PartnerTransactionsCodepayDetailGoodsDetailBuilder>>,
 }
 impl PartnerTransactionsCodepayDetailBuilder {
     /// Original price of the whole order, in fen.
@@ -1169,9 +1065,7 @@ impl PartnerTransactionsCodepayDetailBuilder {
     /// Adds one item (its builder or a built value) to the list.
     pub fn goods_detail(
         mut self,
-        item: impl Into<
-            crate::v3::pay::types::PartnerTransactionsCodepayGoodsDetailBuilder,
-        >,
+        item: impl Into<PartnerTransactionsCodepayDetailGoodsDetailBuilder>,
     ) -> Self {
         self.goods_detail.get_or_insert_with(Vec::new).push(item.into());
         self
@@ -1179,7 +1073,7 @@ impl PartnerTransactionsCodepayDetailBuilder {
     /// Sets or clears [`goods_detail`](Self::goods_detail) with a built value.
     pub fn set_goods_detail(
         mut self,
-        value: Option<Vec<crate::v3::pay::types::PartnerTransactionsCodepayGoodsDetail>>,
+        value: Option<Vec<PartnerTransactionsCodepayDetailGoodsDetail>>,
     ) -> Self {
         self.goods_detail = value
             .map(|items| items.into_iter().map(Into::into).collect());
@@ -1228,38 +1122,75 @@ impl From<PartnerTransactionsCodepayDetail> for PartnerTransactionsCodepayDetail
 /// Item-level details of the goods in the order.
 ///
 /// Shared by `POST /v3/pay/partner/transactions/codepay json.detail.goods_detail`, `POST /v3/pay/transactions/codepay json.detail.goods_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct PartnerTransactionsCodepayGoodsDetail {
+pub struct PartnerTransactionsCodepayDetailGoodsDetail {
     /// The merchant's code for the goods.
     pub merchant_goods_id: String,
     /// WeChat Pay's code for the goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wxpay_goods_id: Option<String>,
     /// Name of the goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods_name: Option<String>,
     /// Quantity of the item.
     pub quantity: crate::runtime::Number,
     /// Unit price of the item, in fen.
     pub unit_price: crate::runtime::Number,
 }
-impl PartnerTransactionsCodepayGoodsDetail {
-    /// A builder; see its setters.
-    pub fn builder() -> PartnerTransactionsCodepayGoodsDetailBuilder {
-        PartnerTransactionsCodepayGoodsDetailBuilder::default()
+impl crate::runtime::FromJson for PartnerTransactionsCodepayDetailGoodsDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerTransactionsCodepayDetailGoodsDetail {
+            merchant_goods_id: crate::runtime::take(
+                &mut object,
+                "merchant_goods_id",
+                at,
+            )?,
+            wxpay_goods_id: crate::runtime::take_optional(
+                &mut object,
+                "wxpay_goods_id",
+                at,
+            )?,
+            goods_name: crate::runtime::take_optional(&mut object, "goods_name", at)?,
+            quantity: crate::runtime::take(&mut object, "quantity", at)?,
+            unit_price: crate::runtime::take(&mut object, "unit_price", at)?,
+        })
     }
 }
-/// Builds a [`PartnerTransactionsCodepayGoodsDetail`]: one setter per field; `build()` names every missing required field.
+impl crate::runtime::ToJson for PartnerTransactionsCodepayDetailGoodsDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "merchant_goods_id", &self.merchant_goods_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "wxpay_goods_id",
+            &self.wxpay_goods_id,
+        );
+        crate::runtime::put_optional(&mut object, "goods_name", &self.goods_name);
+        crate::runtime::put(&mut object, "quantity", &self.quantity);
+        crate::runtime::put(&mut object, "unit_price", &self.unit_price);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerTransactionsCodepayDetailGoodsDetail);
+impl PartnerTransactionsCodepayDetailGoodsDetail {
+    /// A builder; see its setters.
+    pub fn builder() -> PartnerTransactionsCodepayDetailGoodsDetailBuilder {
+        PartnerTransactionsCodepayDetailGoodsDetailBuilder::default()
+    }
+}
+/// Builds a [`PartnerTransactionsCodepayDetailGoodsDetail`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
-pub struct PartnerTransactionsCodepayGoodsDetailBuilder {
+pub struct PartnerTransactionsCodepayDetailGoodsDetailBuilder {
     merchant_goods_id: Option<String>,
     wxpay_goods_id: Option<String>,
     goods_name: Option<String>,
     quantity: Option<crate::runtime::Number>,
     unit_price: Option<crate::runtime::Number>,
 }
-impl PartnerTransactionsCodepayGoodsDetailBuilder {
+impl PartnerTransactionsCodepayDetailGoodsDetailBuilder {
     /// **Required.** The merchant's code for the goods.
     pub fn merchant_goods_id(mut self, value: impl Into<String>) -> Self {
         self.merchant_goods_id = Some(value.into());
@@ -1314,19 +1245,22 @@ impl PartnerTransactionsCodepayGoodsDetailBuilder {
     /// required field and every invalid value.
     pub fn build(
         self,
-    ) -> Result<PartnerTransactionsCodepayGoodsDetail, crate::runtime::BuildError> {
+    ) -> Result<
+        PartnerTransactionsCodepayDetailGoodsDetail,
+        crate::runtime::BuildError,
+    > {
         let mut problems = crate::runtime::Problems::default();
         let value = crate::runtime::Builder::build_at(self, "", &mut problems);
         crate::runtime::finish(value, problems)
     }
 }
-impl crate::runtime::Builder for PartnerTransactionsCodepayGoodsDetailBuilder {
-    type Output = PartnerTransactionsCodepayGoodsDetail;
+impl crate::runtime::Builder for PartnerTransactionsCodepayDetailGoodsDetailBuilder {
+    type Output = PartnerTransactionsCodepayDetailGoodsDetail;
     fn build_at(
         self,
         at: &str,
         problems: &mut crate::runtime::Problems,
-    ) -> Option<PartnerTransactionsCodepayGoodsDetail> {
+    ) -> Option<PartnerTransactionsCodepayDetailGoodsDetail> {
         let merchant_goods_id = crate::runtime::required(
             self.merchant_goods_id,
             at,
@@ -1340,7 +1274,7 @@ impl crate::runtime::Builder for PartnerTransactionsCodepayGoodsDetailBuilder {
             "unit_price",
             problems,
         );
-        Some(PartnerTransactionsCodepayGoodsDetail {
+        Some(PartnerTransactionsCodepayDetailGoodsDetail {
             merchant_goods_id: merchant_goods_id?,
             wxpay_goods_id: self.wxpay_goods_id,
             goods_name: self.goods_name,
@@ -1349,10 +1283,10 @@ impl crate::runtime::Builder for PartnerTransactionsCodepayGoodsDetailBuilder {
         })
     }
 }
-impl From<PartnerTransactionsCodepayGoodsDetail>
-for PartnerTransactionsCodepayGoodsDetailBuilder {
-    fn from(value: PartnerTransactionsCodepayGoodsDetail) -> Self {
-        PartnerTransactionsCodepayGoodsDetailBuilder {
+impl From<PartnerTransactionsCodepayDetailGoodsDetail>
+for PartnerTransactionsCodepayDetailGoodsDetailBuilder {
+    fn from(value: PartnerTransactionsCodepayDetailGoodsDetail) -> Self {
+        PartnerTransactionsCodepayDetailGoodsDetailBuilder {
             merchant_goods_id: Some(value.merchant_goods_id),
             wxpay_goods_id: value.wxpay_goods_id,
             goods_name: value.goods_name,
@@ -1364,18 +1298,39 @@ for PartnerTransactionsCodepayGoodsDetailBuilder {
 /// Information about the scene in which the payment happens.
 ///
 /// Shared by `POST /v3/pay/partner/transactions/codepay json.scene_info`, `POST /v3/pay/transactions/codepay json.scene_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerTransactionsCodepaySceneInfo {
     /// ID of the device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// IP address of the merchant device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_ip: Option<String>,
     /// Information about the store.
-    pub store_info: crate::v3::pay::types::PartnerTransactionsCodepayStoreInfo,
+    pub store_info: PartnerTransactionsCodepaySceneInfoStoreInfo,
 }
+impl crate::runtime::FromJson for PartnerTransactionsCodepaySceneInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerTransactionsCodepaySceneInfo {
+            device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+            device_ip: crate::runtime::take_optional(&mut object, "device_ip", at)?,
+            store_info: crate::runtime::take(&mut object, "store_info", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerTransactionsCodepaySceneInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+        crate::runtime::put_optional(&mut object, "device_ip", &self.device_ip);
+        crate::runtime::put(&mut object, "store_info", &self.store_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerTransactionsCodepaySceneInfo);
 impl PartnerTransactionsCodepaySceneInfo {
     /// A builder; see its setters.
     pub fn builder() -> PartnerTransactionsCodepaySceneInfoBuilder {
@@ -1387,9 +1342,7 @@ impl PartnerTransactionsCodepaySceneInfo {
 pub struct PartnerTransactionsCodepaySceneInfoBuilder {
     device_id: Option<String>,
     device_ip: Option<String>,
-    store_info: Option<
-        crate::v3::pay::types::PartnerTransactionsCodepayStoreInfoBuilder,
-    >,
+    store_info: Option<PartnerTransactionsCodepaySceneInfoStoreInfoBuilder>,
 }
 impl PartnerTransactionsCodepaySceneInfoBuilder {
     /// ID of the device.
@@ -1417,9 +1370,7 @@ impl PartnerTransactionsCodepaySceneInfoBuilder {
     /// Takes the builder or a built value.
     pub fn store_info(
         mut self,
-        value: impl Into<
-            crate::v3::pay::types::PartnerTransactionsCodepayStoreInfoBuilder,
-        >,
+        value: impl Into<PartnerTransactionsCodepaySceneInfoStoreInfoBuilder>,
     ) -> Self {
         self.store_info = Some(value.into());
         self
@@ -1427,7 +1378,7 @@ impl PartnerTransactionsCodepaySceneInfoBuilder {
     /// Sets or clears [`store_info`](Self::store_info) with a built value.
     pub fn set_store_info(
         mut self,
-        value: Option<crate::v3::pay::types::PartnerTransactionsCodepayStoreInfo>,
+        value: Option<PartnerTransactionsCodepaySceneInfoStoreInfo>,
     ) -> Self {
         self.store_info = value.map(Into::into);
         self
@@ -1476,29 +1427,48 @@ for PartnerTransactionsCodepaySceneInfoBuilder {
 /// Information about the store.
 ///
 /// Shared by `POST /v3/pay/partner/transactions/codepay json.scene_info.store_info`, `POST /v3/pay/partner/transactions/miniprogram json.scene_info.store_info`, `POST /v3/pay/partner/transactions/scannedpos json.scene_info.store_info`, `POST /v3/pay/transactions/codepay json.scene_info.store_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct PartnerTransactionsCodepayStoreInfo {
+pub struct PartnerTransactionsCodepaySceneInfoStoreInfo {
     /// Merchant's ID of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The merchant's own code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_id: Option<String>,
 }
-impl PartnerTransactionsCodepayStoreInfo {
-    /// A builder; see its setters.
-    pub fn builder() -> PartnerTransactionsCodepayStoreInfoBuilder {
-        PartnerTransactionsCodepayStoreInfoBuilder::default()
+impl crate::runtime::FromJson for PartnerTransactionsCodepaySceneInfoStoreInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerTransactionsCodepaySceneInfoStoreInfo {
+            id: crate::runtime::take_optional(&mut object, "id", at)?,
+            out_id: crate::runtime::take_optional(&mut object, "out_id", at)?,
+        })
     }
 }
-/// Builds a [`PartnerTransactionsCodepayStoreInfo`]: one setter per field; `build()` names every missing required field.
+impl crate::runtime::ToJson for PartnerTransactionsCodepaySceneInfoStoreInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "id", &self.id);
+        crate::runtime::put_optional(&mut object, "out_id", &self.out_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerTransactionsCodepaySceneInfoStoreInfo);
+impl PartnerTransactionsCodepaySceneInfoStoreInfo {
+    /// A builder; see its setters.
+    pub fn builder() -> PartnerTransactionsCodepaySceneInfoStoreInfoBuilder {
+        PartnerTransactionsCodepaySceneInfoStoreInfoBuilder::default()
+    }
+}
+/// Builds a [`PartnerTransactionsCodepaySceneInfoStoreInfo`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
-pub struct PartnerTransactionsCodepayStoreInfoBuilder {
+pub struct PartnerTransactionsCodepaySceneInfoStoreInfoBuilder {
     id: Option<String>,
     out_id: Option<String>,
 }
-impl PartnerTransactionsCodepayStoreInfoBuilder {
+impl PartnerTransactionsCodepaySceneInfoStoreInfoBuilder {
     /// Merchant's ID of the store.
     pub fn id(mut self, value: impl Into<String>) -> Self {
         self.id = Some(value.into());
@@ -1523,29 +1493,32 @@ impl PartnerTransactionsCodepayStoreInfoBuilder {
     /// required field and every invalid value.
     pub fn build(
         self,
-    ) -> Result<PartnerTransactionsCodepayStoreInfo, crate::runtime::BuildError> {
+    ) -> Result<
+        PartnerTransactionsCodepaySceneInfoStoreInfo,
+        crate::runtime::BuildError,
+    > {
         let mut problems = crate::runtime::Problems::default();
         let value = crate::runtime::Builder::build_at(self, "", &mut problems);
         crate::runtime::finish(value, problems)
     }
 }
-impl crate::runtime::Builder for PartnerTransactionsCodepayStoreInfoBuilder {
-    type Output = PartnerTransactionsCodepayStoreInfo;
+impl crate::runtime::Builder for PartnerTransactionsCodepaySceneInfoStoreInfoBuilder {
+    type Output = PartnerTransactionsCodepaySceneInfoStoreInfo;
     fn build_at(
         self,
         _at: &str,
         _problems: &mut crate::runtime::Problems,
-    ) -> Option<PartnerTransactionsCodepayStoreInfo> {
-        Some(PartnerTransactionsCodepayStoreInfo {
+    ) -> Option<PartnerTransactionsCodepaySceneInfoStoreInfo> {
+        Some(PartnerTransactionsCodepaySceneInfoStoreInfo {
             id: self.id,
             out_id: self.out_id,
         })
     }
 }
-impl From<PartnerTransactionsCodepayStoreInfo>
-for PartnerTransactionsCodepayStoreInfoBuilder {
-    fn from(value: PartnerTransactionsCodepayStoreInfo) -> Self {
-        PartnerTransactionsCodepayStoreInfoBuilder {
+impl From<PartnerTransactionsCodepaySceneInfoStoreInfo>
+for PartnerTransactionsCodepaySceneInfoStoreInfoBuilder {
+    fn from(value: PartnerTransactionsCodepaySceneInfoStoreInfo) -> Self {
+        PartnerTransactionsCodepaySceneInfoStoreInfoBuilder {
             id: value.id,
             out_id: value.out_id,
         }
@@ -1554,22 +1527,51 @@ for PartnerTransactionsCodepayStoreInfoBuilder {
 /// Where the payment takes place.
 ///
 /// Shared by `POST /v3/pay/partner/transactions/h5 json.scene_info`, `POST /v3/pay/transactions/h5 json.scene_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerTransactionsH5SceneInfo {
     /// IP address of the payer device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_client_ip: Option<String>,
     /// Merchant terminal or device number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// The store the purchase is made in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store_info: Option<crate::v3::pay::types::StoreInfo>,
+    pub store_info: Option<StoreInfo>,
     /// About the web page or app that starts the payment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub h5_info: Option<crate::v3::pay::types::H5Info>,
+    pub h5_info: Option<H5Info>,
 }
+impl crate::runtime::FromJson for PartnerTransactionsH5SceneInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerTransactionsH5SceneInfo {
+            payer_client_ip: crate::runtime::take_optional(
+                &mut object,
+                "payer_client_ip",
+                at,
+            )?,
+            device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+            store_info: crate::runtime::take_optional(&mut object, "store_info", at)?,
+            h5_info: crate::runtime::take_optional(&mut object, "h5_info", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerTransactionsH5SceneInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "payer_client_ip",
+            &self.payer_client_ip,
+        );
+        crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+        crate::runtime::put_optional(&mut object, "store_info", &self.store_info);
+        crate::runtime::put_optional(&mut object, "h5_info", &self.h5_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerTransactionsH5SceneInfo);
 impl PartnerTransactionsH5SceneInfo {
     /// A builder; see its setters.
     pub fn builder() -> PartnerTransactionsH5SceneInfoBuilder {
@@ -1581,8 +1583,8 @@ impl PartnerTransactionsH5SceneInfo {
 pub struct PartnerTransactionsH5SceneInfoBuilder {
     payer_client_ip: Option<String>,
     device_id: Option<String>,
-    store_info: Option<crate::v3::pay::types::StoreInfoBuilder>,
-    h5_info: Option<crate::v3::pay::types::H5InfoBuilder>,
+    store_info: Option<StoreInfoBuilder>,
+    h5_info: Option<H5InfoBuilder>,
 }
 impl PartnerTransactionsH5SceneInfoBuilder {
     /// IP address of the payer device.
@@ -1608,33 +1610,24 @@ impl PartnerTransactionsH5SceneInfoBuilder {
     /// The store the purchase is made in.
     ///
     /// Takes the builder or a built value.
-    pub fn store_info(
-        mut self,
-        value: impl Into<crate::v3::pay::types::StoreInfoBuilder>,
-    ) -> Self {
+    pub fn store_info(mut self, value: impl Into<StoreInfoBuilder>) -> Self {
         self.store_info = Some(value.into());
         self
     }
     /// Sets or clears [`store_info`](Self::store_info) with a built value.
-    pub fn set_store_info(
-        mut self,
-        value: Option<crate::v3::pay::types::StoreInfo>,
-    ) -> Self {
+    pub fn set_store_info(mut self, value: Option<StoreInfo>) -> Self {
         self.store_info = value.map(Into::into);
         self
     }
     /// About the web page or app that starts the payment.
     ///
     /// Takes the builder or a built value.
-    pub fn h5_info(
-        mut self,
-        value: impl Into<crate::v3::pay::types::H5InfoBuilder>,
-    ) -> Self {
+    pub fn h5_info(mut self, value: impl Into<H5InfoBuilder>) -> Self {
         self.h5_info = Some(value.into());
         self
     }
     /// Sets or clears [`h5_info`](Self::h5_info) with a built value.
-    pub fn set_h5_info(mut self, value: Option<crate::v3::pay::types::H5Info>) -> Self {
+    pub fn set_h5_info(mut self, value: Option<H5Info>) -> Self {
         self.h5_info = value.map(Into::into);
         self
     }
@@ -1680,47 +1673,34 @@ impl From<PartnerTransactionsH5SceneInfo> for PartnerTransactionsH5SceneInfoBuil
         }
     }
 }
-/// Information about the paying user.
-///
-/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.payer`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.payer`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct PartnerTransactionsIdPayer {
-    /// The user's OpenID under the service provider's AppID.
-    pub sp_openid: String,
-    /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_openid: Option<String>,
-}
-impl crate::runtime::Schema for PartnerTransactionsIdPayer {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "sp_openid",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "sub_openid",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for PartnerTransactionsIdPayer {}
 /// The user who pays.
 ///
 /// Shared by `POST /v3/pay/partner/transactions/app json.payer`, `POST /v3/pay/partner/transactions/h5 json.payer`, `POST /v3/pay/partner/transactions/native json.payer`, `POST /v3/pay/transactions/app json.payer`, `POST /v3/pay/transactions/h5 json.payer`, `POST /v3/pay/transactions/native json.payer`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payer {
     /// Real-name payment: only the named person may pay (needs a separate permission).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<crate::types::Identity>,
 }
+impl crate::runtime::FromJson for Payer {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payer {
+            identity: crate::runtime::take_optional(&mut object, "identity", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payer {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "identity", &self.identity);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payer);
 impl Payer {
     /// A builder; see its setters.
     pub fn builder() -> PayerBuilder {
@@ -1774,41 +1754,95 @@ impl From<Payer> for PayerBuilder {
 /// Discounts and coupons applied to the order.
 ///
 /// Shared by `POST /v3/pay/partner/transactions/codepay response.promotion_detail`, `POST /v3/pay/transactions/codepay response.promotion_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PromotionDetail {
     /// ID of the coupon.
     pub coupon_id: String,
     /// Name of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Range the item applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Type of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
     pub amount: crate::runtime::Number,
     /// ID of the coupon batch (stock).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stock_id: Option<String>,
     /// Part of the discount funded by WeChat Pay, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wechatpay_contribute: Option<crate::runtime::Number>,
     /// Part of the discount funded by the merchant, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_contribute: Option<crate::runtime::Number>,
     /// Part of the discount funded by other parties, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_contribute: Option<crate::runtime::Number>,
     /// Currency as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Item-level details of the goods in the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_detail: Option<Vec<crate::types::PartnerTransactionsCodepayGoodsDetail>>,
+    pub goods_detail: Option<Vec<crate::types::PromotionDetailGoodsDetail>>,
 }
+impl crate::runtime::FromJson for PromotionDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PromotionDetail {
+            coupon_id: crate::runtime::take(&mut object, "coupon_id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+            wechatpay_contribute: crate::runtime::take_optional(
+                &mut object,
+                "wechatpay_contribute",
+                at,
+            )?,
+            merchant_contribute: crate::runtime::take_optional(
+                &mut object,
+                "merchant_contribute",
+                at,
+            )?,
+            other_contribute: crate::runtime::take_optional(
+                &mut object,
+                "other_contribute",
+                at,
+            )?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            goods_detail: crate::runtime::take_optional(&mut object, "goods_detail", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PromotionDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "coupon_id", &self.coupon_id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "scope", &self.scope);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "wechatpay_contribute",
+            &self.wechatpay_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "merchant_contribute",
+            &self.merchant_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "other_contribute",
+            &self.other_contribute,
+        );
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        crate::runtime::put_optional(&mut object, "goods_detail", &self.goods_detail);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PromotionDetail);
 impl crate::runtime::Schema for PromotionDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1886,53 +1920,55 @@ impl crate::runtime::Schema for PromotionDetail {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::types::PartnerTransactionsCodepayGoodsDetail as crate::runtime::Schema>::FIELDS,
+            fields: <crate::types::PromotionDetailGoodsDetail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse for PromotionDetail {}
 /// Where the payment takes place.
 ///
-/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.scene_info`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.scene_info`, `GET /v3/pay/transactions/id/{transaction_id} response.scene_info`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.scene_info`, `POST /v3/pay/partner/transactions/app json.scene_info`, `POST /v3/pay/partner/transactions/jsapi json.scene_info` and 4 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Shared by `POST /v3/pay/partner/transactions/app json.scene_info`, `POST /v3/pay/partner/transactions/jsapi json.scene_info`, `POST /v3/pay/partner/transactions/native json.scene_info`, `POST /v3/pay/transactions/app json.scene_info`, `POST /v3/pay/transactions/jsapi json.scene_info`, `POST /v3/pay/transactions/native json.scene_info`.
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SceneInfo {
     /// IP address of the payer device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_client_ip: Option<String>,
     /// Merchant terminal or device number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// The store the purchase is made in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store_info: Option<crate::v3::pay::types::StoreInfo>,
+    pub store_info: Option<StoreInfo>,
 }
-impl crate::runtime::Schema for SceneInfo {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "payer_client_ip",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "device_id",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "store_info",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: false,
-            fields: <crate::v3::pay::types::StoreInfo as crate::runtime::Schema>::FIELDS,
-        },
-    ];
+impl crate::runtime::FromJson for SceneInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SceneInfo {
+            payer_client_ip: crate::runtime::take_optional(
+                &mut object,
+                "payer_client_ip",
+                at,
+            )?,
+            device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+            store_info: crate::runtime::take_optional(&mut object, "store_info", at)?,
+        })
+    }
 }
-impl crate::runtime::JsonResponse for SceneInfo {}
+impl crate::runtime::ToJson for SceneInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "payer_client_ip",
+            &self.payer_client_ip,
+        );
+        crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+        crate::runtime::put_optional(&mut object, "store_info", &self.store_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SceneInfo);
 impl SceneInfo {
     /// A builder; see its setters.
     pub fn builder() -> SceneInfoBuilder {
@@ -1944,7 +1980,7 @@ impl SceneInfo {
 pub struct SceneInfoBuilder {
     payer_client_ip: Option<String>,
     device_id: Option<String>,
-    store_info: Option<crate::v3::pay::types::StoreInfoBuilder>,
+    store_info: Option<StoreInfoBuilder>,
 }
 impl SceneInfoBuilder {
     /// IP address of the payer device.
@@ -1970,18 +2006,12 @@ impl SceneInfoBuilder {
     /// The store the purchase is made in.
     ///
     /// Takes the builder or a built value.
-    pub fn store_info(
-        mut self,
-        value: impl Into<crate::v3::pay::types::StoreInfoBuilder>,
-    ) -> Self {
+    pub fn store_info(mut self, value: impl Into<StoreInfoBuilder>) -> Self {
         self.store_info = Some(value.into());
         self
     }
     /// Sets or clears [`store_info`](Self::store_info) with a built value.
-    pub fn set_store_info(
-        mut self,
-        value: Option<crate::v3::pay::types::StoreInfo>,
-    ) -> Self {
+    pub fn set_store_info(mut self, value: Option<StoreInfo>) -> Self {
         self.store_info = value.map(Into::into);
         self
     }
@@ -2022,121 +2052,13 @@ impl From<SceneInfo> for SceneInfoBuilder {
         }
     }
 }
-/// Information about the store.
-///
-/// Shared by `POST /v3/pay/partner/transactions/app-with-contract json.scene_info.store_info`, `POST /v3/pay/partner/transactions/jsapi-with-contract json.scene_info.store_info`, `POST /v3/pay/transactions/app-with-contract json.scene_info.store_info`, `POST /v3/pay/transactions/jsapi-with-contract json.scene_info.store_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct SceneInfoStoreInfo {
-    /// Merchant's ID of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name of the store.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Administrative area code of the store's location.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub area_code: Option<String>,
-    /// Address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-}
-impl SceneInfoStoreInfo {
-    /// A builder; see its setters.
-    pub fn builder() -> SceneInfoStoreInfoBuilder {
-        SceneInfoStoreInfoBuilder::default()
-    }
-}
-/// Builds a [`SceneInfoStoreInfo`]: one setter per field; `build()` names every missing required field.
-#[derive(Clone, Debug, Default)]
-pub struct SceneInfoStoreInfoBuilder {
-    id: Option<String>,
-    name: Option<String>,
-    area_code: Option<String>,
-    address: Option<String>,
-}
-impl SceneInfoStoreInfoBuilder {
-    /// Merchant's ID of the store.
-    pub fn id(mut self, value: impl Into<String>) -> Self {
-        self.id = Some(value.into());
-        self
-    }
-    /// Sets or clears [`id`](Self::id) with a built value.
-    pub fn set_id(mut self, value: Option<String>) -> Self {
-        self.id = value;
-        self
-    }
-    /// Name of the store.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-    /// Sets or clears [`name`](Self::name) with a built value.
-    pub fn set_name(mut self, value: Option<String>) -> Self {
-        self.name = value;
-        self
-    }
-    /// Administrative area code of the store's location.
-    pub fn area_code(mut self, value: impl Into<String>) -> Self {
-        self.area_code = Some(value.into());
-        self
-    }
-    /// Sets or clears [`area_code`](Self::area_code) with a built value.
-    pub fn set_area_code(mut self, value: Option<String>) -> Self {
-        self.area_code = value;
-        self
-    }
-    /// Address.
-    pub fn address(mut self, value: impl Into<String>) -> Self {
-        self.address = Some(value.into());
-        self
-    }
-    /// Sets or clears [`address`](Self::address) with a built value.
-    pub fn set_address(mut self, value: Option<String>) -> Self {
-        self.address = value;
-        self
-    }
-    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
-    /// required field and every invalid value.
-    pub fn build(self) -> Result<SceneInfoStoreInfo, crate::runtime::BuildError> {
-        let mut problems = crate::runtime::Problems::default();
-        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
-        crate::runtime::finish(value, problems)
-    }
-}
-impl crate::runtime::Builder for SceneInfoStoreInfoBuilder {
-    type Output = SceneInfoStoreInfo;
-    fn build_at(
-        self,
-        _at: &str,
-        _problems: &mut crate::runtime::Problems,
-    ) -> Option<SceneInfoStoreInfo> {
-        Some(SceneInfoStoreInfo {
-            id: self.id,
-            name: self.name,
-            area_code: self.area_code,
-            address: self.address,
-        })
-    }
-}
-impl From<SceneInfoStoreInfo> for SceneInfoStoreInfoBuilder {
-    fn from(value: SceneInfoStoreInfo) -> Self {
-        SceneInfoStoreInfoBuilder {
-            id: value.id,
-            name: value.name,
-            area_code: value.area_code,
-            address: value.address,
-        }
-    }
-}
 /// The store the purchase is made in.
 ///
-/// Shared by `GET /v3/pay/partner/transactions/id/{transaction_id} response.scene_info.store_info`, `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} response.scene_info.store_info`, `GET /v3/pay/transactions/id/{transaction_id} response.scene_info.store_info`, `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.scene_info.store_info`, `POST /v3/pay/partner/transactions/app json.scene_info.store_info`, `POST /v3/pay/partner/transactions/h5 json.scene_info.store_info` and 6 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Shared by `POST /v3/pay/partner/transactions/app json.scene_info.store_info`, `POST /v3/pay/partner/transactions/h5 json.scene_info.store_info`, `POST /v3/pay/partner/transactions/jsapi json.scene_info.store_info`, `POST /v3/pay/partner/transactions/native json.scene_info.store_info`, `POST /v3/pay/transactions/app json.scene_info.store_info`, `POST /v3/pay/transactions/h5 json.scene_info.store_info` and 2 more.
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StoreInfo {
     /// Store number in the merchant system.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Store name.
     pub name: String,
@@ -2145,39 +2067,31 @@ pub struct StoreInfo {
     /// Street address of the store.
     pub address: String,
 }
-impl crate::runtime::Schema for StoreInfo {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "id",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "name",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "area_code",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "address",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-    ];
+impl crate::runtime::FromJson for StoreInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(StoreInfo {
+            id: crate::runtime::take_optional(&mut object, "id", at)?,
+            name: crate::runtime::take(&mut object, "name", at)?,
+            area_code: crate::runtime::take(&mut object, "area_code", at)?,
+            address: crate::runtime::take(&mut object, "address", at)?,
+        })
+    }
 }
-impl crate::runtime::JsonResponse for StoreInfo {}
+impl crate::runtime::ToJson for StoreInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "id", &self.id);
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put(&mut object, "area_code", &self.area_code);
+        crate::runtime::put(&mut object, "address", &self.address);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(StoreInfo);
 impl StoreInfo {
     /// A builder; see its setters.
     pub fn builder() -> StoreInfoBuilder {
@@ -2271,80 +2185,6 @@ impl From<StoreInfo> for StoreInfoBuilder {
             name: Some(value.name),
             area_code: Some(value.area_code),
             address: Some(value.address),
-        }
-    }
-}
-/// Information about the paying user.
-///
-/// Shared by `GET /v3/pay/transactions/out-trade-no/{out_trade_no} response.payer`, `POST /v3/pay/transactions/jsapi-with-contract json.payer`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct TransactionsJsapiWithContractPayer {
-    /// The user's OpenID, the user identifier scoped to one AppID.
-    pub openid: String,
-}
-impl crate::runtime::Schema for TransactionsJsapiWithContractPayer {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "openid",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for TransactionsJsapiWithContractPayer {}
-impl TransactionsJsapiWithContractPayer {
-    /// A builder; see its setters.
-    pub fn builder() -> TransactionsJsapiWithContractPayerBuilder {
-        TransactionsJsapiWithContractPayerBuilder::default()
-    }
-}
-/// Builds a [`TransactionsJsapiWithContractPayer`]: one setter per field; `build()` names every missing required field.
-#[derive(Clone, Debug, Default)]
-pub struct TransactionsJsapiWithContractPayerBuilder {
-    openid: Option<String>,
-}
-impl TransactionsJsapiWithContractPayerBuilder {
-    /// **Required.** The user's OpenID, the user identifier scoped to one AppID.
-    pub fn openid(mut self, value: impl Into<String>) -> Self {
-        self.openid = Some(value.into());
-        self
-    }
-    /// Sets or clears [`openid`](Self::openid) with a built value.
-    pub fn set_openid(mut self, value: Option<String>) -> Self {
-        self.openid = value;
-        self
-    }
-    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
-    /// required field and every invalid value.
-    pub fn build(
-        self,
-    ) -> Result<TransactionsJsapiWithContractPayer, crate::runtime::BuildError> {
-        let mut problems = crate::runtime::Problems::default();
-        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
-        crate::runtime::finish(value, problems)
-    }
-}
-impl crate::runtime::Builder for TransactionsJsapiWithContractPayerBuilder {
-    type Output = TransactionsJsapiWithContractPayer;
-    fn build_at(
-        self,
-        at: &str,
-        problems: &mut crate::runtime::Problems,
-    ) -> Option<TransactionsJsapiWithContractPayer> {
-        let openid = crate::runtime::required(self.openid, at, "openid", problems);
-        Some(TransactionsJsapiWithContractPayer {
-            openid: openid?,
-        })
-    }
-}
-impl From<TransactionsJsapiWithContractPayer>
-for TransactionsJsapiWithContractPayerBuilder {
-    fn from(value: TransactionsJsapiWithContractPayer) -> Self {
-        TransactionsJsapiWithContractPayerBuilder {
-            openid: Some(value.openid),
         }
     }
 }

@@ -45,7 +45,7 @@ crate::runtime::string_enum!(BindState);
 /// The response.
 ///
 /// Shared by `GET /v3/pay-devices/open-scenario-speaker/{device_sn} response`, `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/bind response`, `POST /v3/pay-devices/open-scenario-speaker/{device_sn}/unbind response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct OpenScenarioSpeakerResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -53,10 +53,35 @@ pub struct OpenScenarioSpeakerResponse {
     /// Serial number of the device.
     pub device_sn: String,
     /// Binding state.
-    pub bind_state: crate::v3::pay_devices::types::BindState,
+    pub bind_state: BindState,
     /// URL to encode as a QR code for the user to scan and pay.
     pub code_url: String,
 }
+impl crate::runtime::FromJson for OpenScenarioSpeakerResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(OpenScenarioSpeakerResponse {
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            device_sn: crate::runtime::take(&mut object, "device_sn", at)?,
+            bind_state: crate::runtime::take(&mut object, "bind_state", at)?,
+            code_url: crate::runtime::take(&mut object, "code_url", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for OpenScenarioSpeakerResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "device_sn", &self.device_sn);
+        crate::runtime::put(&mut object, "bind_state", &self.bind_state);
+        crate::runtime::put(&mut object, "code_url", &self.code_url);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(OpenScenarioSpeakerResponse);
 impl crate::runtime::Schema for OpenScenarioSpeakerResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -93,13 +118,31 @@ impl crate::runtime::JsonResponse for OpenScenarioSpeakerResponse {}
 /// `row_list`
 ///
 /// Shared by `GET /v3/pay-devices/printers/{device_id}/print-orders/{print_order_no} response.table_list.row_list`, `POST /v3/pay-devices/printers/{device_id}/print-orders json.table_list.row_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RowList {
     /// `cell_list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cell_list: Option<Vec<String>>,
 }
+impl crate::runtime::FromJson for RowList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RowList {
+            cell_list: crate::runtime::take_optional(&mut object, "cell_list", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for RowList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "cell_list", &self.cell_list);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(RowList);
 impl crate::runtime::Schema for RowList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -166,16 +209,35 @@ impl From<RowList> for RowListBuilder {
 /// `table_list`
 ///
 /// Shared by `GET /v3/pay-devices/printers/{device_id}/print-orders/{print_order_no} response.table_list`, `POST /v3/pay-devices/printers/{device_id}/print-orders json.table_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TableList {
     /// Key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// `row_list`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub row_list: Option<Vec<crate::v3::pay_devices::types::RowList>>,
+    pub row_list: Option<Vec<RowList>>,
 }
+impl crate::runtime::FromJson for TableList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TableList {
+            key: crate::runtime::take_optional(&mut object, "key", at)?,
+            row_list: crate::runtime::take_optional(&mut object, "row_list", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TableList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "key", &self.key);
+        crate::runtime::put_optional(&mut object, "row_list", &self.row_list);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TableList);
 impl crate::runtime::Schema for TableList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -190,7 +252,7 @@ impl crate::runtime::Schema for TableList {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::pay_devices::types::RowList as crate::runtime::Schema>::FIELDS,
+            fields: <RowList as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -205,7 +267,7 @@ impl TableList {
 #[derive(Clone, Debug, Default)]
 pub struct TableListBuilder {
     key: Option<String>,
-    row_list: Option<Vec<crate::v3::pay_devices::types::RowListBuilder>>,
+    row_list: Option<Vec<RowListBuilder>>,
 }
 impl TableListBuilder {
     /// Key.
@@ -221,18 +283,12 @@ impl TableListBuilder {
     /// `row_list`
     ///
     /// Adds one item (its builder or a built value) to the list.
-    pub fn row_list(
-        mut self,
-        item: impl Into<crate::v3::pay_devices::types::RowListBuilder>,
-    ) -> Self {
+    pub fn row_list(mut self, item: impl Into<RowListBuilder>) -> Self {
         self.row_list.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`row_list`](Self::row_list) with a built value.
-    pub fn set_row_list(
-        mut self,
-        value: Option<Vec<crate::v3::pay_devices::types::RowList>>,
-    ) -> Self {
+    pub fn set_row_list(mut self, value: Option<Vec<RowList>>) -> Self {
         self.row_list = value.map(|items| items.into_iter().map(Into::into).collect());
         self
     }
@@ -276,16 +332,35 @@ impl From<TableList> for TableListBuilder {
 /// `variable_list`
 ///
 /// Shared by `GET /v3/pay-devices/printers/{device_id}/print-orders/{print_order_no} response.variable_list`, `POST /v3/pay-devices/printers/{device_id}/print-orders json.variable_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct VariableList {
     /// Key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// Value of the field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
+impl crate::runtime::FromJson for VariableList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(VariableList {
+            key: crate::runtime::take_optional(&mut object, "key", at)?,
+            value: crate::runtime::take_optional(&mut object, "value", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for VariableList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "key", &self.key);
+        crate::runtime::put_optional(&mut object, "value", &self.value);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(VariableList);
 impl crate::runtime::Schema for VariableList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -36,33 +36,55 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::payroll_card::types::AuthenticateState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "query.openid")]
         pub openid: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, rename = "query.appid")]
         pub appid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, rename = "query.sub_appid")]
         pub sub_appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// `authenticate_date`
-        #[serde(rename = "query.authenticate_date")]
         pub authenticate_date: String,
         /// `authenticate_state`
-        #[serde(rename = "query.authenticate_state")]
         pub authenticate_state: String,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "query.openid", at)?,
+                appid: crate::runtime::take_optional(&mut object, "query.appid", at)?,
+                sub_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_appid",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                authenticate_date: crate::runtime::take(
+                    &mut object,
+                    "query.authenticate_date",
+                    at,
+                )?,
+                authenticate_state: crate::runtime::take(
+                    &mut object,
+                    "query.authenticate_state",
+                    at,
+                )?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -309,7 +331,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(AuthenticateScene);
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -319,7 +341,7 @@ pub mod get {
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// `authenticate_scene`
-        pub authenticate_scene: crate::v3::payroll_card::authentications::get::AuthenticateScene,
+        pub authenticate_scene: AuthenticateScene,
         /// `authenticate_source`
         pub authenticate_source: String,
         /// Name of the project.
@@ -327,12 +349,89 @@ pub mod get {
         /// Name of the employer.
         pub employer_name: String,
         /// `authenticate_state`
-        pub authenticate_state: crate::v3::payroll_card::types::AuthenticateState,
+        pub authenticate_state: AuthenticateState,
         /// `authenticate_time`
         pub authenticate_time: String,
         /// The merchant's own number of the identity verification.
         pub authenticate_number: String,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                authenticate_scene: crate::runtime::take(
+                    &mut object,
+                    "authenticate_scene",
+                    at,
+                )?,
+                authenticate_source: crate::runtime::take(
+                    &mut object,
+                    "authenticate_source",
+                    at,
+                )?,
+                project_name: crate::runtime::take(&mut object, "project_name", at)?,
+                employer_name: crate::runtime::take(&mut object, "employer_name", at)?,
+                authenticate_state: crate::runtime::take(
+                    &mut object,
+                    "authenticate_state",
+                    at,
+                )?,
+                authenticate_time: crate::runtime::take(
+                    &mut object,
+                    "authenticate_time",
+                    at,
+                )?,
+                authenticate_number: crate::runtime::take(
+                    &mut object,
+                    "authenticate_number",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(
+                &mut object,
+                "authenticate_scene",
+                &self.authenticate_scene,
+            );
+            crate::runtime::put(
+                &mut object,
+                "authenticate_source",
+                &self.authenticate_source,
+            );
+            crate::runtime::put(&mut object, "project_name", &self.project_name);
+            crate::runtime::put(&mut object, "employer_name", &self.employer_name);
+            crate::runtime::put(
+                &mut object,
+                "authenticate_state",
+                &self.authenticate_state,
+            );
+            crate::runtime::put(
+                &mut object,
+                "authenticate_time",
+                &self.authenticate_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "authenticate_number",
+                &self.authenticate_number,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -409,12 +508,11 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<Vec<crate::v3::payroll_card::authentications::get::Data>>,
+        pub data: Option<Vec<Data>>,
         /// Total number of items.
         pub total_count: i64,
         /// Pagination offset: where the requested page starts.
@@ -422,6 +520,31 @@ pub mod get {
         /// Maximum number of items to return in one page.
         pub limit: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -429,7 +552,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payroll_card::authentications::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "total_count",

@@ -21,19 +21,16 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::payroll_card::types::EmploymentType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
@@ -46,7 +43,46 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub id_card_number: crate::runtime::Sensitive,
         /// `employment_type`
-        pub employment_type: crate::v3::payroll_card::types::EmploymentType,
+        pub employment_type: EmploymentType,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                user_name: crate::runtime::take(&mut object, "user_name", at)?,
+                id_card_number: crate::runtime::take(&mut object, "id_card_number", at)?,
+                employment_type: crate::runtime::take(
+                    &mut object,
+                    "employment_type",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "user_name", &self.user_name);
+            crate::runtime::put(&mut object, "id_card_number", &self.id_card_number);
+            crate::runtime::put(&mut object, "employment_type", &self.employment_type);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -64,7 +100,7 @@ pub mod post {
         sub_mchid: Option<String>,
         user_name: Option<crate::runtime::Sensitive>,
         id_card_number: Option<crate::runtime::Sensitive>,
-        employment_type: Option<crate::v3::payroll_card::types::EmploymentType>,
+        employment_type: Option<EmploymentType>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -151,18 +187,12 @@ pub mod post {
             self
         }
         /// **Required.** `employment_type`
-        pub fn employment_type(
-            mut self,
-            value: impl Into<crate::v3::payroll_card::types::EmploymentType>,
-        ) -> Self {
+        pub fn employment_type(mut self, value: impl Into<EmploymentType>) -> Self {
             self.employment_type = Some(value.into());
             self
         }
         /// Sets or clears [`employment_type`](Self::employment_type) with a built value.
-        pub fn set_employment_type(
-            mut self,
-            value: Option<crate::v3::payroll_card::types::EmploymentType>,
-        ) -> Self {
+        pub fn set_employment_type(mut self, value: Option<EmploymentType>) -> Self {
             self.employment_type = value;
             self
         }
@@ -243,7 +273,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -261,7 +292,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The user's OpenID, the user identifier scoped to one AppID.
@@ -275,6 +306,33 @@ pub mod post {
         /// `expires_in`
         pub expires_in: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                token: crate::runtime::take(&mut object, "token", at)?,
+                expires_in: crate::runtime::take(&mut object, "expires_in", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "token", &self.token);
+            crate::runtime::put(&mut object, "expires_in", &self.expires_in);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

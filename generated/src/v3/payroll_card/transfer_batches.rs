@@ -20,16 +20,14 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payroll-card/transfer-batches`: [wechatpay.im](https://wechatpay.im/openapi/v3/payroll-card/transfer-batches), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012461824)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Type of authorization.
         pub authorization_type: String,
@@ -44,16 +42,82 @@ pub mod post {
         /// Total number of records.
         pub total_num: i64,
         /// Details of the transfers in the batch.
-        pub transfer_detail_list: Vec<
-            crate::v3::payroll_card::transfer_batches::post::TransferDetailList,
-        >,
+        pub transfer_detail_list: Vec<TransferDetailList>,
         /// AppID of the service provider's own Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_appid: Option<String>,
         /// `employment_type`
         pub employment_type: String,
         /// `employment_scene`
         pub employment_scene: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                authorization_type: crate::runtime::take(
+                    &mut object,
+                    "authorization_type",
+                    at,
+                )?,
+                out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+                batch_name: crate::runtime::take(&mut object, "batch_name", at)?,
+                batch_remark: crate::runtime::take(&mut object, "batch_remark", at)?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                total_num: crate::runtime::take(&mut object, "total_num", at)?,
+                transfer_detail_list: crate::runtime::take(
+                    &mut object,
+                    "transfer_detail_list",
+                    at,
+                )?,
+                sp_appid: crate::runtime::take_optional(&mut object, "sp_appid", at)?,
+                employment_type: crate::runtime::take(
+                    &mut object,
+                    "employment_type",
+                    at,
+                )?,
+                employment_scene: crate::runtime::take(
+                    &mut object,
+                    "employment_scene",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(
+                &mut object,
+                "authorization_type",
+                &self.authorization_type,
+            );
+            crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+            crate::runtime::put(&mut object, "batch_name", &self.batch_name);
+            crate::runtime::put(&mut object, "batch_remark", &self.batch_remark);
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "total_num", &self.total_num);
+            crate::runtime::put(
+                &mut object,
+                "transfer_detail_list",
+                &self.transfer_detail_list,
+            );
+            crate::runtime::put_optional(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put(&mut object, "employment_type", &self.employment_type);
+            crate::runtime::put(&mut object, "employment_scene", &self.employment_scene);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -73,11 +137,7 @@ pub mod post {
         batch_remark: Option<String>,
         total_amount: Option<i64>,
         total_num: Option<i64>,
-        transfer_detail_list: Option<
-            Vec<
-                crate::v3::payroll_card::transfer_batches::post::TransferDetailListBuilder,
-            >,
-        >,
+        transfer_detail_list: Option<Vec<TransferDetailListBuilder>>,
         sp_appid: Option<String>,
         employment_type: Option<String>,
         employment_scene: Option<String>,
@@ -178,9 +238,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn transfer_detail_list(
             mut self,
-            item: impl Into<
-                crate::v3::payroll_card::transfer_batches::post::TransferDetailListBuilder,
-            >,
+            item: impl Into<TransferDetailListBuilder>,
         ) -> Self {
             self.transfer_detail_list.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -188,9 +246,7 @@ pub mod post {
         /// Sets or clears [`transfer_detail_list`](Self::transfer_detail_list) with a built value.
         pub fn set_transfer_detail_list(
             mut self,
-            value: Option<
-                Vec<crate::v3::payroll_card::transfer_batches::post::TransferDetailList>,
-            >,
+            value: Option<Vec<TransferDetailList>>,
         ) -> Self {
             self.transfer_detail_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -349,7 +405,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::BatchesResponse as Response;
@@ -368,7 +425,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Details of the transfers in the batch.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct TransferDetailList {
         /// The merchant's own number for this detail record within the batch.
@@ -384,6 +441,41 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub user_name: crate::runtime::Sensitive,
     }
+    impl crate::runtime::FromJson for TransferDetailList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(TransferDetailList {
+                out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+                transfer_amount: crate::runtime::take(
+                    &mut object,
+                    "transfer_amount",
+                    at,
+                )?,
+                transfer_remark: crate::runtime::take(
+                    &mut object,
+                    "transfer_remark",
+                    at,
+                )?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                user_name: crate::runtime::take(&mut object, "user_name", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for TransferDetailList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+            crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+            crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "user_name", &self.user_name);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(TransferDetailList);
     impl TransferDetailList {
         /// A builder; see its setters.
         pub fn builder() -> TransferDetailListBuilder {

@@ -78,7 +78,7 @@ crate::runtime::string_enum!(AuthenticateType);
 /// The response.
 ///
 /// Shared by `POST /v3/payroll-card/authentications/pre-order response`, `POST /v3/payroll-card/authentications/pre-order-with-auth response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AuthenticationsPreOrderResponse {
     /// The merchant's own number of the identity verification.
@@ -94,6 +94,43 @@ pub struct AuthenticationsPreOrderResponse {
     /// `expires_in`
     pub expires_in: i64,
 }
+impl crate::runtime::FromJson for AuthenticationsPreOrderResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AuthenticationsPreOrderResponse {
+            authenticate_number: crate::runtime::take(
+                &mut object,
+                "authenticate_number",
+                at,
+            )?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            token: crate::runtime::take(&mut object, "token", at)?,
+            expires_in: crate::runtime::take(&mut object, "expires_in", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AuthenticationsPreOrderResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "authenticate_number",
+            &self.authenticate_number,
+        );
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "token", &self.token);
+        crate::runtime::put(&mut object, "expires_in", &self.expires_in);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AuthenticationsPreOrderResponse);
 impl crate::runtime::Schema for AuthenticationsPreOrderResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

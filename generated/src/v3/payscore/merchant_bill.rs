@@ -21,21 +21,39 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::types::TarType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Date of the bill.
-        #[serde(rename = "query.bill_date")]
         pub bill_date: String,
         /// Compression type of the downloaded file.
-        #[serde(default, rename = "query.tar_type")]
-        pub tar_type: Option<crate::types::TarType>,
+        pub tar_type: Option<TarType>,
         /// `encryption_algorithm`
-        #[serde(rename = "query.encryption_algorithm")]
         pub encryption_algorithm: String,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-        #[serde(rename = "query.service_id")]
         pub service_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                bill_date: crate::runtime::take(&mut object, "query.bill_date", at)?,
+                tar_type: crate::runtime::take_optional(
+                    &mut object,
+                    "query.tar_type",
+                    at,
+                )?,
+                encryption_algorithm: crate::runtime::take(
+                    &mut object,
+                    "query.encryption_algorithm",
+                    at,
+                )?,
+                service_id: crate::runtime::take(&mut object, "query.service_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -47,7 +65,7 @@ pub mod get {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         bill_date: Option<String>,
-        tar_type: Option<crate::types::TarType>,
+        tar_type: Option<TarType>,
         encryption_algorithm: Option<String>,
         service_id: Option<String>,
     }
@@ -63,12 +81,12 @@ pub mod get {
             self
         }
         /// Compression type of the downloaded file.
-        pub fn tar_type(mut self, value: impl Into<crate::types::TarType>) -> Self {
+        pub fn tar_type(mut self, value: impl Into<TarType>) -> Self {
             self.tar_type = Some(value.into());
             self
         }
         /// Sets or clears [`tar_type`](Self::tar_type) with a built value.
-        pub fn set_tar_type(mut self, value: Option<crate::types::TarType>) -> Self {
+        pub fn set_tar_type(mut self, value: Option<TarType>) -> Self {
             self.tar_type = value;
             self
         }
@@ -182,7 +200,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// Download information of each file.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DownloadBillList {
         /// Sequence number of the bill file.
@@ -198,6 +216,35 @@ pub mod get {
         /// Nonce used in the encryption.
         pub nonce: String,
     }
+    impl crate::runtime::FromJson for DownloadBillList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(DownloadBillList {
+                bill_sequence: crate::runtime::take(&mut object, "bill_sequence", at)?,
+                hash_type: crate::runtime::take(&mut object, "hash_type", at)?,
+                hash_value: crate::runtime::take(&mut object, "hash_value", at)?,
+                download_url: crate::runtime::take(&mut object, "download_url", at)?,
+                encrypt_key: crate::runtime::take(&mut object, "encrypt_key", at)?,
+                nonce: crate::runtime::take(&mut object, "nonce", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for DownloadBillList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "bill_sequence", &self.bill_sequence);
+            crate::runtime::put(&mut object, "hash_type", &self.hash_type);
+            crate::runtime::put(&mut object, "hash_value", &self.hash_value);
+            crate::runtime::put(&mut object, "download_url", &self.download_url);
+            crate::runtime::put(&mut object, "encrypt_key", &self.encrypt_key);
+            crate::runtime::put(&mut object, "nonce", &self.nonce);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(DownloadBillList);
     impl crate::runtime::Schema for DownloadBillList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -246,16 +293,51 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for DownloadBillList {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Number of files to download.
         pub download_bill_count: i64,
         /// Download information of each file.
-        pub download_bill_list: Vec<
-            crate::v3::payscore::merchant_bill::get::DownloadBillList,
-        >,
+        pub download_bill_list: Vec<DownloadBillList>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                download_bill_count: crate::runtime::take(
+                    &mut object,
+                    "download_bill_count",
+                    at,
+                )?,
+                download_bill_list: crate::runtime::take(
+                    &mut object,
+                    "download_bill_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "download_bill_count",
+                &self.download_bill_count,
+            );
+            crate::runtime::put(
+                &mut object,
+                "download_bill_list",
+                &self.download_bill_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -270,7 +352,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::payscore::merchant_bill::get::DownloadBillList as crate::runtime::Schema>::FIELDS,
+                fields: <DownloadBillList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

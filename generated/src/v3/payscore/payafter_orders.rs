@@ -32,23 +32,45 @@ pub mod get {
     pub use crate::v3::payscore::types::Fees;
     pub use crate::v3::payscore::types::FinishType;
     pub use crate::v3::payscore::types::PayType;
-    pub use crate::v3::payscore::types::PayafterOrdersState;
+    pub use crate::v3::payscore::types::PayafterOrdersResponseState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-        #[serde(default, rename = "query.service_id")]
         pub service_id: Option<String>,
         /// The merchant's own order number for this order.
-        #[serde(default, rename = "query.out_order_no")]
         pub out_order_no: Option<String>,
         /// ID used to query the result after returning from WeChat.
-        #[serde(default, rename = "query.query_id")]
         pub query_id: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, rename = "query.appid")]
         pub appid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                service_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.service_id",
+                    at,
+                )?,
+                out_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "query.out_order_no",
+                    at,
+                )?,
+                query_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.query_id",
+                    at,
+                )?,
+                appid: crate::runtime::take_optional(&mut object, "query.appid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -186,13 +208,14 @@ pub mod get {
 /// `POST /v3/payscore/payafter-orders`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/payafter-orders), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_1&index=3)
 pub mod post {
     pub use crate::v3::payscore::types::Fees;
+    pub use crate::v3::payscore::types::FeesBuilder;
     pub use crate::v3::payscore::types::PayafterOrdersDiscounts;
+    pub use crate::v3::payscore::types::PayafterOrdersDiscountsBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
@@ -201,58 +224,152 @@ pub mod post {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
         pub service_id: String,
         /// Start time of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_start_time: Option<String>,
         /// End time of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_end_time: Option<String>,
         /// Place where the service starts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_start_location: Option<String>,
         /// Place where the service is expected to end.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_end_location: Option<String>,
         /// Short introduction of the service provided in this order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_introduction: Option<String>,
         /// Charge items of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fees: Option<Vec<crate::v3::payscore::types::Fees>>,
+        pub fees: Option<Vec<Fees>>,
         /// Merchant discounts applied to the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub discounts: Option<Vec<crate::v3::payscore::types::PayafterOrdersDiscounts>>,
+        pub discounts: Option<Vec<PayafterOrdersDiscounts>>,
         /// Risk amount of the order, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub risk_amount: Option<i64>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Whether the user must confirm the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_user_confirm: Option<bool>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// Name of the item described by the enclosing object.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<crate::runtime::Sensitive>,
         /// Phone number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone: Option<crate::runtime::Sensitive>,
         /// ID of the user.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub userid: Option<crate::runtime::Sensitive>,
         /// Address.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub address: Option<crate::runtime::Sensitive>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                service_start_time: crate::runtime::take_optional(
+                    &mut object,
+                    "service_start_time",
+                    at,
+                )?,
+                service_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "service_end_time",
+                    at,
+                )?,
+                service_start_location: crate::runtime::take_optional(
+                    &mut object,
+                    "service_start_location",
+                    at,
+                )?,
+                service_end_location: crate::runtime::take_optional(
+                    &mut object,
+                    "service_end_location",
+                    at,
+                )?,
+                service_introduction: crate::runtime::take_optional(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                fees: crate::runtime::take_optional(&mut object, "fees", at)?,
+                discounts: crate::runtime::take_optional(&mut object, "discounts", at)?,
+                risk_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "risk_amount",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                need_user_confirm: crate::runtime::take_optional(
+                    &mut object,
+                    "need_user_confirm",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+                phone: crate::runtime::take_optional(&mut object, "phone", at)?,
+                userid: crate::runtime::take_optional(&mut object, "userid", at)?,
+                address: crate::runtime::take_optional(&mut object, "address", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "service_start_time",
+                &self.service_start_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "service_end_time",
+                &self.service_end_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "service_start_location",
+                &self.service_start_location,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "service_end_location",
+                &self.service_end_location,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put_optional(&mut object, "fees", &self.fees);
+            crate::runtime::put_optional(&mut object, "discounts", &self.discounts);
+            crate::runtime::put_optional(&mut object, "risk_amount", &self.risk_amount);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(
+                &mut object,
+                "need_user_confirm",
+                &self.need_user_confirm,
+            );
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "phone", &self.phone);
+            crate::runtime::put_optional(&mut object, "userid", &self.userid);
+            crate::runtime::put_optional(&mut object, "address", &self.address);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -272,10 +389,8 @@ pub mod post {
         service_start_location: Option<String>,
         service_end_location: Option<String>,
         service_introduction: Option<String>,
-        fees: Option<Vec<crate::v3::payscore::types::FeesBuilder>>,
-        discounts: Option<
-            Vec<crate::v3::payscore::types::PayafterOrdersDiscountsBuilder>,
-        >,
+        fees: Option<Vec<FeesBuilder>>,
+        discounts: Option<Vec<PayafterOrdersDiscountsBuilder>>,
         risk_amount: Option<i64>,
         attach: Option<String>,
         need_user_confirm: Option<bool>,
@@ -379,18 +494,12 @@ pub mod post {
         /// Charge items of the service.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn fees(
-            mut self,
-            item: impl Into<crate::v3::payscore::types::FeesBuilder>,
-        ) -> Self {
+        pub fn fees(mut self, item: impl Into<FeesBuilder>) -> Self {
             self.fees.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`fees`](Self::fees) with a built value.
-        pub fn set_fees(
-            mut self,
-            value: Option<Vec<crate::v3::payscore::types::Fees>>,
-        ) -> Self {
+        pub fn set_fees(mut self, value: Option<Vec<Fees>>) -> Self {
             self.fees = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }
@@ -399,7 +508,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn discounts(
             mut self,
-            item: impl Into<crate::v3::payscore::types::PayafterOrdersDiscountsBuilder>,
+            item: impl Into<PayafterOrdersDiscountsBuilder>,
         ) -> Self {
             self.discounts.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -407,7 +516,7 @@ pub mod post {
         /// Sets or clears [`discounts`](Self::discounts) with a built value.
         pub fn set_discounts(
             mut self,
-            value: Option<Vec<crate::v3::payscore::types::PayafterOrdersDiscounts>>,
+            value: Option<Vec<PayafterOrdersDiscounts>>,
         ) -> Self {
             self.discounts = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -594,7 +703,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::payscore::types::PayafterOrdersPayafterOrdersResponse as Response;

@@ -35,7 +35,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/permissions`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/permissions), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012647349)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -45,8 +45,39 @@ pub mod post {
         /// The merchant's own authorization agreement number.
         pub authorization_code: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                authorization_code: crate::runtime::take(
+                    &mut object,
+                    "authorization_code",
+                    at,
+                )?,
+                notify_url: crate::runtime::take_optional(&mut object, "notify_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(
+                &mut object,
+                "authorization_code",
+                &self.authorization_code,
+            );
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -156,7 +187,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::payscore::types::AcquiringbankPermissionsResponse as Response;

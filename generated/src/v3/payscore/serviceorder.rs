@@ -47,21 +47,39 @@ pub mod get {
     pub use crate::v3::payscore::types::StateDescription;
     pub use crate::v3::payscore::types::TimeRange;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Service order number in the merchant system; give this or query_id.
-        #[serde(default, rename = "query.out_order_no")]
         pub out_order_no: Option<String>,
         /// Query ID handed back when the user returns from the WeChat page; give this or out_order_no.
-        #[serde(default, rename = "query.query_id")]
         pub query_id: Option<String>,
         /// Pay Score service ID.
-        #[serde(rename = "query.service_id")]
         pub service_id: String,
         /// App ID the service is bound to.
-        #[serde(rename = "query.appid")]
         pub appid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "query.out_order_no",
+                    at,
+                )?,
+                query_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.query_id",
+                    at,
+                )?,
+                service_id: crate::runtime::take(&mut object, "query.service_id", at)?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -203,27 +221,71 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// Collection progress.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Collection {
         /// Collection state. USER_PAYING means collection is pending; USER_PAID means the money was collected.
-        pub state: crate::v3::payscore::types::CollectionState,
+        pub state: CollectionState,
         /// Total to collect, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<crate::runtime::Number>,
         /// Amount still being collected, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paying_amount: Option<crate::runtime::Number>,
         /// Amount already collected, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paid_amount: Option<crate::runtime::Number>,
         /// Individual collections.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub details: Option<Vec<crate::v3::payscore::serviceorder::get::Details>>,
+        pub details: Option<Vec<Details>>,
         /// Bank or funding source used.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
     }
+    impl crate::runtime::FromJson for Collection {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Collection {
+                state: crate::runtime::take(&mut object, "state", at)?,
+                total_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "total_amount",
+                    at,
+                )?,
+                paying_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "paying_amount",
+                    at,
+                )?,
+                paid_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "paid_amount",
+                    at,
+                )?,
+                details: crate::runtime::take_optional(&mut object, "details", at)?,
+                bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Collection {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "total_amount",
+                &self.total_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "paying_amount",
+                &self.paying_amount,
+            );
+            crate::runtime::put_optional(&mut object, "paid_amount", &self.paid_amount);
+            crate::runtime::put_optional(&mut object, "details", &self.details);
+            crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Collection);
     impl crate::runtime::Schema for Collection {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -259,7 +321,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::serviceorder::get::Details as crate::runtime::Schema>::FIELDS,
+                fields: <Details as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "bank_type",
@@ -272,30 +334,67 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Collection {}
     /// Individual collections.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Details {
         /// Sequence number of this collection.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub seq: Option<crate::runtime::Number>,
         /// Amount of this collection, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<crate::runtime::Number>,
         /// Channel of this collection. NEWTON means WeChat Pay Score collected it; MCH means the merchant collected it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub paid_type: Option<crate::v3::payscore::types::PaidType>,
+        pub paid_type: Option<PaidType>,
         /// When this collection succeeded.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paid_time: Option<String>,
         /// WeChat Pay transaction number of this collection.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// Discounts applied to this collection.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<
-            Vec<crate::v3::payscore::serviceorder::get::PromotionDetail>,
-        >,
+        pub promotion_detail: Option<Vec<PromotionDetail>>,
     }
+    impl crate::runtime::FromJson for Details {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Details {
+                seq: crate::runtime::take_optional(&mut object, "seq", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                paid_type: crate::runtime::take_optional(&mut object, "paid_type", at)?,
+                paid_time: crate::runtime::take_optional(&mut object, "paid_time", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+                promotion_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "promotion_detail",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Details {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "seq", &self.seq);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "paid_type", &self.paid_type);
+            crate::runtime::put_optional(&mut object, "paid_time", &self.paid_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "promotion_detail",
+                &self.promotion_detail,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Details);
     impl crate::runtime::Schema for Details {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -338,47 +437,109 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::serviceorder::get::PromotionDetail as crate::runtime::Schema>::FIELDS,
+                fields: <PromotionDetail as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Details {}
     /// Discounts applied to this collection.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PromotionDetail {
         /// Coupon ID.
         pub coupon_id: String,
         /// Discount name.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Discount scope. SINGLE means it applies to single products; GLOBAL to the whole order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scope: Option<crate::types::PromotionDetailScope>,
+        pub scope: Option<PromotionDetailScope>,
         /// Discount type. CASH needs pre-funding; NOCASH does not.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<crate::types::PromotionDetailType>,
+        pub r#type: Option<PromotionDetailType>,
         /// Face value of the coupon, in fen.
         pub amount: crate::runtime::Number,
         /// Campaign ID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
         /// Part funded by WeChat Pay, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wechatpay_contribute: Option<crate::runtime::Number>,
         /// Part funded by the merchant, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_contribute: Option<crate::runtime::Number>,
         /// Part funded by others, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub other_contribute: Option<crate::runtime::Number>,
         /// Currency of the discount.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// Products the discount applied to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub goods_detail: Option<Vec<crate::types::ServiceorderGoodsDetail>>,
+        pub goods_detail: Option<Vec<ServiceorderGoodsDetail>>,
     }
+    impl crate::runtime::FromJson for PromotionDetail {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PromotionDetail {
+                coupon_id: crate::runtime::take(&mut object, "coupon_id", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+                scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+                r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+                wechatpay_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "wechatpay_contribute",
+                    at,
+                )?,
+                merchant_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_contribute",
+                    at,
+                )?,
+                other_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "other_contribute",
+                    at,
+                )?,
+                currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+                goods_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_detail",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PromotionDetail {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "coupon_id", &self.coupon_id);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "scope", &self.scope);
+            crate::runtime::put_optional(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "wechatpay_contribute",
+                &self.wechatpay_contribute,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_contribute",
+                &self.merchant_contribute,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "other_contribute",
+                &self.other_contribute,
+            );
+            crate::runtime::put_optional(&mut object, "currency", &self.currency);
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_detail",
+                &self.goods_detail,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PromotionDetail);
     impl crate::runtime::Schema for PromotionDetail {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -456,13 +617,13 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::types::ServiceorderGoodsDetail as crate::runtime::Schema>::FIELDS,
+                fields: <ServiceorderGoodsDetail as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for PromotionDetail {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Service order number in the merchant system.
@@ -476,46 +637,145 @@ pub mod get {
         /// Service name shown to the user.
         pub service_introduction: String,
         /// Service order state. CREATED means the order was created; DOING that the service is under way; DONE that it is finished; REVOKED that it was cancelled; EXPIRED that the user never confirmed it.
-        pub state: crate::v3::payscore::types::State,
+        pub state: State,
         /// Detail for the DOING state. USER_CONFIRM means the user confirmed; MCH_COMPLETE means the merchant completed the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub state_description: Option<crate::v3::payscore::types::StateDescription>,
+        pub state_description: Option<StateDescription>,
         /// Charges billed after the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<Vec<crate::types::PostPayments>>,
+        pub post_payments: Option<Vec<PostPayments>>,
         /// Merchant discounts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<Vec<crate::v3::payscore::types::PostDiscounts>>,
+        pub post_discounts: Option<Vec<PostDiscounts>>,
         /// Risk amount the user is covered for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub risk_fund: Option<crate::v3::payscore::types::ServiceorderRiskFund>,
+        pub risk_fund: Option<ServiceorderRiskFund>,
         /// Total to collect, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<crate::runtime::Number>,
         /// Whether WeChat Pay still has money to collect.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_collection: Option<bool>,
         /// Collection progress.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub collection: Option<crate::v3::payscore::serviceorder::get::Collection>,
+        pub collection: Option<Collection>,
         /// Service period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<crate::v3::payscore::types::TimeRange>,
+        pub time_range: Option<TimeRange>,
         /// Service location.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<crate::types::Location>,
+        pub location: Option<Location>,
         /// Merchant data, returned unchanged.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Address that receives Pay Score notifications.
         pub notify_url: String,
         /// OpenID of the user under appid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// WeChat Pay service order number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                service_introduction: crate::runtime::take(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                state_description: crate::runtime::take_optional(
+                    &mut object,
+                    "state_description",
+                    at,
+                )?,
+                post_payments: crate::runtime::take_optional(
+                    &mut object,
+                    "post_payments",
+                    at,
+                )?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                risk_fund: crate::runtime::take_optional(&mut object, "risk_fund", at)?,
+                total_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "total_amount",
+                    at,
+                )?,
+                need_collection: crate::runtime::take_optional(
+                    &mut object,
+                    "need_collection",
+                    at,
+                )?,
+                collection: crate::runtime::take_optional(
+                    &mut object,
+                    "collection",
+                    at,
+                )?,
+                time_range: crate::runtime::take_optional(
+                    &mut object,
+                    "time_range",
+                    at,
+                )?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "state_description",
+                &self.state_description,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_payments",
+                &self.post_payments,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put_optional(&mut object, "risk_fund", &self.risk_fund);
+            crate::runtime::put_optional(
+                &mut object,
+                "total_amount",
+                &self.total_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "need_collection",
+                &self.need_collection,
+            );
+            crate::runtime::put_optional(&mut object, "collection", &self.collection);
+            crate::runtime::put_optional(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -572,21 +832,21 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::types::PostPayments as crate::runtime::Schema>::FIELDS,
+                fields: <PostPayments as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "post_discounts",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::types::PostDiscounts as crate::runtime::Schema>::FIELDS,
+                fields: <PostDiscounts as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "risk_fund",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::types::ServiceorderRiskFund as crate::runtime::Schema>::FIELDS,
+                fields: <ServiceorderRiskFund as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "total_amount",
@@ -607,21 +867,21 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::serviceorder::get::Collection as crate::runtime::Schema>::FIELDS,
+                fields: <Collection as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "time_range",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::types::TimeRange as crate::runtime::Schema>::FIELDS,
+                fields: <TimeRange as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "location",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::Location as crate::runtime::Schema>::FIELDS,
+                fields: <Location as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "attach",
@@ -660,19 +920,24 @@ pub mod get {
 /// `POST /v3/payscore/serviceorder`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/serviceorder), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587900), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012647418)
 pub mod post {
     pub use crate::v3::payscore::types::Device;
+    pub use crate::v3::payscore::types::DeviceBuilder;
     pub use crate::types::Location;
+    pub use crate::types::LocationBuilder;
     pub use crate::v3::payscore::types::Name;
     pub use crate::v3::payscore::types::OverseaPartnerServiceorderTimeRange;
+    pub use crate::v3::payscore::types::OverseaPartnerServiceorderTimeRangeBuilder;
     pub use crate::types::PostPayments;
     pub use crate::v3::payscore::types::PostDiscounts as ResponsePostDiscounts;
     pub use crate::types::RiskFund;
+    pub use crate::types::RiskFundBuilder;
     pub use crate::v3::payscore::types::ServiceorderPostPayments;
+    pub use crate::v3::payscore::types::ServiceorderPostPaymentsBuilder;
     pub use crate::v3::payscore::types::ServiceorderRiskFund;
     pub use crate::v3::payscore::types::State;
     pub use crate::v3::payscore::types::StateDescription;
     pub use crate::v3::payscore::types::TimeRange;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Service order number in the merchant system.
@@ -684,36 +949,101 @@ pub mod post {
         /// Service name shown to the user.
         pub service_introduction: String,
         /// Charges billed after the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<
-            Vec<crate::v3::payscore::types::ServiceorderPostPayments>,
-        >,
+        pub post_payments: Option<Vec<ServiceorderPostPayments>>,
         /// Merchant discounts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<
-            Vec<crate::v3::payscore::serviceorder::post::PostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<PostDiscounts>>,
         /// Service period.
-        pub time_range: crate::v3::payscore::types::OverseaPartnerServiceorderTimeRange,
+        pub time_range: OverseaPartnerServiceorderTimeRange,
         /// Service location.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<crate::types::Location>,
+        pub location: Option<Location>,
         /// Risk amount the user is covered for.
-        pub risk_fund: crate::types::RiskFund,
+        pub risk_fund: RiskFund,
         /// Merchant data, returned unchanged.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Address that receives Pay Score notifications.
         pub notify_url: String,
         /// OpenID of the user under appid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// Whether the user has to confirm the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_user_confirm: Option<bool>,
         /// Devices involved.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub device: Option<crate::v3::payscore::types::Device>,
+        pub device: Option<Device>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                service_introduction: crate::runtime::take(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                post_payments: crate::runtime::take_optional(
+                    &mut object,
+                    "post_payments",
+                    at,
+                )?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                time_range: crate::runtime::take(&mut object, "time_range", at)?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                risk_fund: crate::runtime::take(&mut object, "risk_fund", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                need_user_confirm: crate::runtime::take_optional(
+                    &mut object,
+                    "need_user_confirm",
+                    at,
+                )?,
+                device: crate::runtime::take_optional(&mut object, "device", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_payments",
+                &self.post_payments,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put(&mut object, "risk_fund", &self.risk_fund);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "need_user_confirm",
+                &self.need_user_confirm,
+            );
+            crate::runtime::put_optional(&mut object, "device", &self.device);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -728,22 +1058,16 @@ pub mod post {
         appid: Option<String>,
         service_id: Option<String>,
         service_introduction: Option<String>,
-        post_payments: Option<
-            Vec<crate::v3::payscore::types::ServiceorderPostPaymentsBuilder>,
-        >,
-        post_discounts: Option<
-            Vec<crate::v3::payscore::serviceorder::post::PostDiscountsBuilder>,
-        >,
-        time_range: Option<
-            crate::v3::payscore::types::OverseaPartnerServiceorderTimeRangeBuilder,
-        >,
-        location: Option<crate::types::LocationBuilder>,
-        risk_fund: Option<crate::types::RiskFundBuilder>,
+        post_payments: Option<Vec<ServiceorderPostPaymentsBuilder>>,
+        post_discounts: Option<Vec<PostDiscountsBuilder>>,
+        time_range: Option<OverseaPartnerServiceorderTimeRangeBuilder>,
+        location: Option<LocationBuilder>,
+        risk_fund: Option<RiskFundBuilder>,
         attach: Option<String>,
         notify_url: Option<String>,
         openid: Option<String>,
         need_user_confirm: Option<bool>,
-        device: Option<crate::v3::payscore::types::DeviceBuilder>,
+        device: Option<DeviceBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** Service order number in the merchant system.
@@ -791,7 +1115,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn post_payments(
             mut self,
-            item: impl Into<crate::v3::payscore::types::ServiceorderPostPaymentsBuilder>,
+            item: impl Into<ServiceorderPostPaymentsBuilder>,
         ) -> Self {
             self.post_payments.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -799,7 +1123,7 @@ pub mod post {
         /// Sets or clears [`post_payments`](Self::post_payments) with a built value.
         pub fn set_post_payments(
             mut self,
-            value: Option<Vec<crate::v3::payscore::types::ServiceorderPostPayments>>,
+            value: Option<Vec<ServiceorderPostPayments>>,
         ) -> Self {
             self.post_payments = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -808,20 +1132,12 @@ pub mod post {
         /// Merchant discounts.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn post_discounts(
-            mut self,
-            item: impl Into<
-                crate::v3::payscore::serviceorder::post::PostDiscountsBuilder,
-            >,
-        ) -> Self {
+        pub fn post_discounts(mut self, item: impl Into<PostDiscountsBuilder>) -> Self {
             self.post_discounts.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`post_discounts`](Self::post_discounts) with a built value.
-        pub fn set_post_discounts(
-            mut self,
-            value: Option<Vec<crate::v3::payscore::serviceorder::post::PostDiscounts>>,
-        ) -> Self {
+        pub fn set_post_discounts(mut self, value: Option<Vec<PostDiscounts>>) -> Self {
             self.post_discounts = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -831,9 +1147,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn time_range(
             mut self,
-            value: impl Into<
-                crate::v3::payscore::types::OverseaPartnerServiceorderTimeRangeBuilder,
-            >,
+            value: impl Into<OverseaPartnerServiceorderTimeRangeBuilder>,
         ) -> Self {
             self.time_range = Some(value.into());
             self
@@ -841,9 +1155,7 @@ pub mod post {
         /// Sets or clears [`time_range`](Self::time_range) with a built value.
         pub fn set_time_range(
             mut self,
-            value: Option<
-                crate::v3::payscore::types::OverseaPartnerServiceorderTimeRange,
-            >,
+            value: Option<OverseaPartnerServiceorderTimeRange>,
         ) -> Self {
             self.time_range = value.map(Into::into);
             self
@@ -851,30 +1163,24 @@ pub mod post {
         /// Service location.
         ///
         /// Takes the builder or a built value.
-        pub fn location(
-            mut self,
-            value: impl Into<crate::types::LocationBuilder>,
-        ) -> Self {
+        pub fn location(mut self, value: impl Into<LocationBuilder>) -> Self {
             self.location = Some(value.into());
             self
         }
         /// Sets or clears [`location`](Self::location) with a built value.
-        pub fn set_location(mut self, value: Option<crate::types::Location>) -> Self {
+        pub fn set_location(mut self, value: Option<Location>) -> Self {
             self.location = value.map(Into::into);
             self
         }
         /// **Required.** Risk amount the user is covered for.
         ///
         /// Takes the builder or a built value.
-        pub fn risk_fund(
-            mut self,
-            value: impl Into<crate::types::RiskFundBuilder>,
-        ) -> Self {
+        pub fn risk_fund(mut self, value: impl Into<RiskFundBuilder>) -> Self {
             self.risk_fund = Some(value.into());
             self
         }
         /// Sets or clears [`risk_fund`](Self::risk_fund) with a built value.
-        pub fn set_risk_fund(mut self, value: Option<crate::types::RiskFund>) -> Self {
+        pub fn set_risk_fund(mut self, value: Option<RiskFund>) -> Self {
             self.risk_fund = value.map(Into::into);
             self
         }
@@ -921,18 +1227,12 @@ pub mod post {
         /// Devices involved.
         ///
         /// Takes the builder or a built value.
-        pub fn device(
-            mut self,
-            value: impl Into<crate::v3::payscore::types::DeviceBuilder>,
-        ) -> Self {
+        pub fn device(mut self, value: impl Into<DeviceBuilder>) -> Self {
             self.device = Some(value.into());
             self
         }
         /// Sets or clears [`device`](Self::device) with a built value.
-        pub fn set_device(
-            mut self,
-            value: Option<crate::v3::payscore::types::Device>,
-        ) -> Self {
+        pub fn set_device(mut self, value: Option<Device>) -> Self {
             self.device = value.map(Into::into);
             self
         }
@@ -1054,7 +1354,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -1075,7 +1376,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Merchant discounts.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PostDiscounts {
         /// Discount name.
@@ -1083,9 +1384,31 @@ pub mod post {
         /// Discount details.
         pub description: String,
         /// Number of discounts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub count: Option<crate::runtime::Number>,
     }
+    impl crate::runtime::FromJson for PostDiscounts {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PostDiscounts {
+                name: crate::runtime::take(&mut object, "name", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                count: crate::runtime::take_optional(&mut object, "count", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PostDiscounts {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "count", &self.count);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PostDiscounts);
     impl PostDiscounts {
         /// A builder; see its setters.
         pub fn builder() -> PostDiscountsBuilder {
@@ -1169,7 +1492,7 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// App ID the service is bound to.
@@ -1183,36 +1506,117 @@ pub mod post {
         /// Service name shown to the user.
         pub service_introduction: String,
         /// Service order state. CREATED means the order was created; DOING that the service is under way; DONE that it is finished; REVOKED that it was cancelled; EXPIRED that the user never confirmed it.
-        pub state: crate::v3::payscore::types::State,
+        pub state: State,
         /// Detail for the DOING state. USER_CONFIRM means the user confirmed; MCH_COMPLETE means the merchant completed the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub state_description: Option<crate::v3::payscore::types::StateDescription>,
+        pub state_description: Option<StateDescription>,
         /// Charges billed after the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<Vec<crate::types::PostPayments>>,
+        pub post_payments: Option<Vec<PostPayments>>,
         /// Merchant discounts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<Vec<crate::v3::payscore::types::PostDiscounts>>,
+        pub post_discounts: Option<Vec<ResponsePostDiscounts>>,
         /// Risk amount the user is covered for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub risk_fund: Option<crate::v3::payscore::types::ServiceorderRiskFund>,
+        pub risk_fund: Option<ServiceorderRiskFund>,
         /// Service period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<crate::v3::payscore::types::TimeRange>,
+        pub time_range: Option<TimeRange>,
         /// Service location.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<crate::types::Location>,
+        pub location: Option<Location>,
         /// Merchant data, returned unchanged.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Address that receives Pay Score notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// WeChat Pay service order number.
         pub order_id: String,
         /// Data for opening the WeChat Pay Score order page from the merchant app or mini program.
         pub package: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                service_introduction: crate::runtime::take(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                state_description: crate::runtime::take_optional(
+                    &mut object,
+                    "state_description",
+                    at,
+                )?,
+                post_payments: crate::runtime::take_optional(
+                    &mut object,
+                    "post_payments",
+                    at,
+                )?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                risk_fund: crate::runtime::take_optional(&mut object, "risk_fund", at)?,
+                time_range: crate::runtime::take_optional(
+                    &mut object,
+                    "time_range",
+                    at,
+                )?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+                package: crate::runtime::take(&mut object, "package", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "state_description",
+                &self.state_description,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_payments",
+                &self.post_payments,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put_optional(&mut object, "risk_fund", &self.risk_fund);
+            crate::runtime::put_optional(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            crate::runtime::put(&mut object, "package", &self.package);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -1269,35 +1673,35 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::types::PostPayments as crate::runtime::Schema>::FIELDS,
+                fields: <PostPayments as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "post_discounts",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::types::PostDiscounts as crate::runtime::Schema>::FIELDS,
+                fields: <ResponsePostDiscounts as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "risk_fund",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::types::ServiceorderRiskFund as crate::runtime::Schema>::FIELDS,
+                fields: <ServiceorderRiskFund as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "time_range",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::types::TimeRange as crate::runtime::Schema>::FIELDS,
+                fields: <TimeRange as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "location",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::Location as crate::runtime::Schema>::FIELDS,
+                fields: <Location as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "attach",

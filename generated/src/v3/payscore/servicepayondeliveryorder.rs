@@ -20,12 +20,17 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/servicepayondeliveryorder`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/servicepayondeliveryorder), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012856585)
 pub mod post {
     pub use crate::v3::payscore::types::AcquiringbankServiceorderPostDiscounts;
+    pub use crate::v3::payscore::types::AcquiringbankServiceorderPostDiscountsBuilder;
     pub use crate::v3::payscore::types::JumpLink;
+    pub use crate::v3::payscore::types::JumpLinkBuilder;
     pub use crate::v3::payscore::types::JumpLinkType;
     pub use crate::types::Location;
+    pub use crate::types::LocationBuilder;
     pub use crate::v3::payscore::types::Name;
     pub use crate::v3::payscore::types::OverseaPartnerServiceorderPostPayments;
+    pub use crate::v3::payscore::types::OverseaPartnerServiceorderPostPaymentsBuilder;
     pub use crate::v3::payscore::types::PartnerServiceorderRiskFund;
+    pub use crate::v3::payscore::types::PartnerServiceorderRiskFundBuilder;
     pub use crate::v3::payscore::types::PostDiscounts;
     pub use crate::types::PostPayments;
     pub use crate::v3::payscore::types::ShoppingInfo as ResponseShoppingInfo;
@@ -34,8 +39,9 @@ pub mod post {
     pub use crate::types::RiskFund;
     pub use crate::v3::payscore::types::ShoppingInfoJumpLink;
     pub use crate::types::TimeRange;
+    pub use crate::types::TimeRangeBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number for this order.
@@ -47,38 +53,105 @@ pub mod post {
         /// Short introduction of the service provided in this order.
         pub service_introduction: String,
         /// Charge items the user pays for after the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<
-            Vec<crate::v3::payscore::types::OverseaPartnerServiceorderPostPayments>,
-        >,
+        pub post_payments: Option<Vec<OverseaPartnerServiceorderPostPayments>>,
         /// Merchant discounts applied to the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<
-            Vec<crate::v3::payscore::types::AcquiringbankServiceorderPostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<AcquiringbankServiceorderPostDiscounts>>,
         /// Time period of the service.
-        pub time_range: crate::types::TimeRange,
+        pub time_range: TimeRange,
         /// Location of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<crate::types::Location>,
+        pub location: Option<Location>,
         /// Risk fund of the service order: the most the user may be charged.
-        pub risk_fund: crate::v3::payscore::types::PartnerServiceorderRiskFund,
+        pub risk_fund: PartnerServiceorderRiskFund,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// Whether the user must confirm the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_user_confirm: Option<bool>,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// Shopping details of the pay-later order.
-        pub shopping_info: crate::v3::payscore::servicepayondeliveryorder::post::ShoppingInfo,
+        pub shopping_info: ShoppingInfo,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                service_introduction: crate::runtime::take(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                post_payments: crate::runtime::take_optional(
+                    &mut object,
+                    "post_payments",
+                    at,
+                )?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                time_range: crate::runtime::take(&mut object, "time_range", at)?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                risk_fund: crate::runtime::take(&mut object, "risk_fund", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                need_user_confirm: crate::runtime::take_optional(
+                    &mut object,
+                    "need_user_confirm",
+                    at,
+                )?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                shopping_info: crate::runtime::take(&mut object, "shopping_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_payments",
+                &self.post_payments,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put(&mut object, "risk_fund", &self.risk_fund);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "need_user_confirm",
+                &self.need_user_confirm,
+            );
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "shopping_info", &self.shopping_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -93,29 +166,17 @@ pub mod post {
         appid: Option<String>,
         service_id: Option<String>,
         service_introduction: Option<String>,
-        post_payments: Option<
-            Vec<
-                crate::v3::payscore::types::OverseaPartnerServiceorderPostPaymentsBuilder,
-            >,
-        >,
-        post_discounts: Option<
-            Vec<
-                crate::v3::payscore::types::AcquiringbankServiceorderPostDiscountsBuilder,
-            >,
-        >,
-        time_range: Option<crate::types::TimeRangeBuilder>,
-        location: Option<crate::types::LocationBuilder>,
-        risk_fund: Option<
-            crate::v3::payscore::types::PartnerServiceorderRiskFundBuilder,
-        >,
+        post_payments: Option<Vec<OverseaPartnerServiceorderPostPaymentsBuilder>>,
+        post_discounts: Option<Vec<AcquiringbankServiceorderPostDiscountsBuilder>>,
+        time_range: Option<TimeRangeBuilder>,
+        location: Option<LocationBuilder>,
+        risk_fund: Option<PartnerServiceorderRiskFundBuilder>,
         attach: Option<String>,
         notify_url: Option<String>,
         openid: Option<String>,
         need_user_confirm: Option<bool>,
         mchid: Option<String>,
-        shopping_info: Option<
-            crate::v3::payscore::servicepayondeliveryorder::post::ShoppingInfoBuilder,
-        >,
+        shopping_info: Option<ShoppingInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own order number for this order.
@@ -163,9 +224,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn post_payments(
             mut self,
-            item: impl Into<
-                crate::v3::payscore::types::OverseaPartnerServiceorderPostPaymentsBuilder,
-            >,
+            item: impl Into<OverseaPartnerServiceorderPostPaymentsBuilder>,
         ) -> Self {
             self.post_payments.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -173,9 +232,7 @@ pub mod post {
         /// Sets or clears [`post_payments`](Self::post_payments) with a built value.
         pub fn set_post_payments(
             mut self,
-            value: Option<
-                Vec<crate::v3::payscore::types::OverseaPartnerServiceorderPostPayments>,
-            >,
+            value: Option<Vec<OverseaPartnerServiceorderPostPayments>>,
         ) -> Self {
             self.post_payments = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -186,9 +243,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn post_discounts(
             mut self,
-            item: impl Into<
-                crate::v3::payscore::types::AcquiringbankServiceorderPostDiscountsBuilder,
-            >,
+            item: impl Into<AcquiringbankServiceorderPostDiscountsBuilder>,
         ) -> Self {
             self.post_discounts.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -196,9 +251,7 @@ pub mod post {
         /// Sets or clears [`post_discounts`](Self::post_discounts) with a built value.
         pub fn set_post_discounts(
             mut self,
-            value: Option<
-                Vec<crate::v3::payscore::types::AcquiringbankServiceorderPostDiscounts>,
-            >,
+            value: Option<Vec<AcquiringbankServiceorderPostDiscounts>>,
         ) -> Self {
             self.post_discounts = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -207,30 +260,24 @@ pub mod post {
         /// **Required.** Time period of the service.
         ///
         /// Takes the builder or a built value.
-        pub fn time_range(
-            mut self,
-            value: impl Into<crate::types::TimeRangeBuilder>,
-        ) -> Self {
+        pub fn time_range(mut self, value: impl Into<TimeRangeBuilder>) -> Self {
             self.time_range = Some(value.into());
             self
         }
         /// Sets or clears [`time_range`](Self::time_range) with a built value.
-        pub fn set_time_range(mut self, value: Option<crate::types::TimeRange>) -> Self {
+        pub fn set_time_range(mut self, value: Option<TimeRange>) -> Self {
             self.time_range = value.map(Into::into);
             self
         }
         /// Location of the service.
         ///
         /// Takes the builder or a built value.
-        pub fn location(
-            mut self,
-            value: impl Into<crate::types::LocationBuilder>,
-        ) -> Self {
+        pub fn location(mut self, value: impl Into<LocationBuilder>) -> Self {
             self.location = Some(value.into());
             self
         }
         /// Sets or clears [`location`](Self::location) with a built value.
-        pub fn set_location(mut self, value: Option<crate::types::Location>) -> Self {
+        pub fn set_location(mut self, value: Option<Location>) -> Self {
             self.location = value.map(Into::into);
             self
         }
@@ -239,9 +286,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn risk_fund(
             mut self,
-            value: impl Into<
-                crate::v3::payscore::types::PartnerServiceorderRiskFundBuilder,
-            >,
+            value: impl Into<PartnerServiceorderRiskFundBuilder>,
         ) -> Self {
             self.risk_fund = Some(value.into());
             self
@@ -249,7 +294,7 @@ pub mod post {
         /// Sets or clears [`risk_fund`](Self::risk_fund) with a built value.
         pub fn set_risk_fund(
             mut self,
-            value: Option<crate::v3::payscore::types::PartnerServiceorderRiskFund>,
+            value: Option<PartnerServiceorderRiskFund>,
         ) -> Self {
             self.risk_fund = value.map(Into::into);
             self
@@ -307,22 +352,12 @@ pub mod post {
         /// **Required.** Shopping details of the pay-later order.
         ///
         /// Takes the builder or a built value.
-        pub fn shopping_info(
-            mut self,
-            value: impl Into<
-                crate::v3::payscore::servicepayondeliveryorder::post::ShoppingInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn shopping_info(mut self, value: impl Into<ShoppingInfoBuilder>) -> Self {
             self.shopping_info = Some(value.into());
             self
         }
         /// Sets or clears [`shopping_info`](Self::shopping_info) with a built value.
-        pub fn set_shopping_info(
-            mut self,
-            value: Option<
-                crate::v3::payscore::servicepayondeliveryorder::post::ShoppingInfo,
-            >,
-        ) -> Self {
+        pub fn set_shopping_info(mut self, value: Option<ShoppingInfo>) -> Self {
             self.shopping_info = value.map(Into::into);
             self
         }
@@ -456,7 +491,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -474,7 +510,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Goods in the order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Goods {
         /// Name of the goods.
@@ -486,9 +522,39 @@ pub mod post {
         /// Number of units of the goods.
         pub count: i64,
         /// Category ID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub category_id: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for Goods {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Goods {
+                name: crate::runtime::take(&mut object, "name", at)?,
+                picture: crate::runtime::take(&mut object, "picture", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                count: crate::runtime::take(&mut object, "count", at)?,
+                category_id: crate::runtime::take_optional(
+                    &mut object,
+                    "category_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Goods {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "picture", &self.picture);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "count", &self.count);
+            crate::runtime::put_optional(&mut object, "category_id", &self.category_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Goods);
     impl Goods {
         /// A builder; see its setters.
         pub fn builder() -> GoodsBuilder {
@@ -602,7 +668,7 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -618,37 +684,127 @@ pub mod post {
         /// Current state of the object.
         pub state: String,
         /// Additional description of the state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub state_description: Option<String>,
         /// Charge items the user pays for after the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<Vec<crate::types::PostPayments>>,
+        pub post_payments: Option<Vec<PostPayments>>,
         /// Merchant discounts applied to the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<Vec<crate::v3::payscore::types::PostDiscounts>>,
+        pub post_discounts: Option<Vec<PostDiscounts>>,
         /// Risk fund of the service order: the most the user may be charged.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub risk_fund: Option<crate::types::RiskFund>,
+        pub risk_fund: Option<RiskFund>,
         /// Time period of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<crate::v3::payscore::types::TimeRange>,
+        pub time_range: Option<ResponseTimeRange>,
         /// Location of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<crate::types::Location>,
+        pub location: Option<Location>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
         pub order_id: String,
         /// Data package used to open the WeChat Pay Mini Program page.
         pub package: String,
         /// Shopping details of the pay-later order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub shopping_info: Option<crate::v3::payscore::types::ShoppingInfo>,
+        pub shopping_info: Option<ResponseShoppingInfo>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                service_introduction: crate::runtime::take(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                state_description: crate::runtime::take_optional(
+                    &mut object,
+                    "state_description",
+                    at,
+                )?,
+                post_payments: crate::runtime::take_optional(
+                    &mut object,
+                    "post_payments",
+                    at,
+                )?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                risk_fund: crate::runtime::take_optional(&mut object, "risk_fund", at)?,
+                time_range: crate::runtime::take_optional(
+                    &mut object,
+                    "time_range",
+                    at,
+                )?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+                package: crate::runtime::take(&mut object, "package", at)?,
+                shopping_info: crate::runtime::take_optional(
+                    &mut object,
+                    "shopping_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "state_description",
+                &self.state_description,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_payments",
+                &self.post_payments,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put_optional(&mut object, "risk_fund", &self.risk_fund);
+            crate::runtime::put_optional(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            crate::runtime::put(&mut object, "package", &self.package);
+            crate::runtime::put_optional(
+                &mut object,
+                "shopping_info",
+                &self.shopping_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -705,35 +861,35 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::types::PostPayments as crate::runtime::Schema>::FIELDS,
+                fields: <PostPayments as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "post_discounts",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::types::PostDiscounts as crate::runtime::Schema>::FIELDS,
+                fields: <PostDiscounts as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "risk_fund",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::RiskFund as crate::runtime::Schema>::FIELDS,
+                fields: <RiskFund as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "time_range",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::types::TimeRange as crate::runtime::Schema>::FIELDS,
+                fields: <ResponseTimeRange as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "location",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::Location as crate::runtime::Schema>::FIELDS,
+                fields: <Location as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "attach",
@@ -768,23 +924,53 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::types::ShoppingInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ResponseShoppingInfo as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Shopping details of the pay-later order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ShoppingInfo {
         /// AppID of the merchant where the user actually shopped.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub real_merchant_appid: Option<String>,
         /// Where the link jumps to.
-        pub jump_link: crate::v3::payscore::types::JumpLink,
+        pub jump_link: JumpLink,
         /// Goods in the order.
-        pub goods: Vec<crate::v3::payscore::servicepayondeliveryorder::post::Goods>,
+        pub goods: Vec<Goods>,
     }
+    impl crate::runtime::FromJson for ShoppingInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ShoppingInfo {
+                real_merchant_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "real_merchant_appid",
+                    at,
+                )?,
+                jump_link: crate::runtime::take(&mut object, "jump_link", at)?,
+                goods: crate::runtime::take(&mut object, "goods", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ShoppingInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "real_merchant_appid",
+                &self.real_merchant_appid,
+            );
+            crate::runtime::put(&mut object, "jump_link", &self.jump_link);
+            crate::runtime::put(&mut object, "goods", &self.goods);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ShoppingInfo);
     impl ShoppingInfo {
         /// A builder; see its setters.
         pub fn builder() -> ShoppingInfoBuilder {
@@ -795,10 +981,8 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct ShoppingInfoBuilder {
         real_merchant_appid: Option<String>,
-        jump_link: Option<crate::v3::payscore::types::JumpLinkBuilder>,
-        goods: Option<
-            Vec<crate::v3::payscore::servicepayondeliveryorder::post::GoodsBuilder>,
-        >,
+        jump_link: Option<JumpLinkBuilder>,
+        goods: Option<Vec<GoodsBuilder>>,
     }
     impl ShoppingInfoBuilder {
         /// AppID of the merchant where the user actually shopped.
@@ -814,40 +998,24 @@ pub mod post {
         /// **Required.** Where the link jumps to.
         ///
         /// Takes the builder or a built value.
-        pub fn jump_link(
-            mut self,
-            value: impl Into<crate::v3::payscore::types::JumpLinkBuilder>,
-        ) -> Self {
+        pub fn jump_link(mut self, value: impl Into<JumpLinkBuilder>) -> Self {
             self.jump_link = Some(value.into());
             self
         }
         /// Sets or clears [`jump_link`](Self::jump_link) with a built value.
-        pub fn set_jump_link(
-            mut self,
-            value: Option<crate::v3::payscore::types::JumpLink>,
-        ) -> Self {
+        pub fn set_jump_link(mut self, value: Option<JumpLink>) -> Self {
             self.jump_link = value.map(Into::into);
             self
         }
         /// **Required.** Goods in the order.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn goods(
-            mut self,
-            item: impl Into<
-                crate::v3::payscore::servicepayondeliveryorder::post::GoodsBuilder,
-            >,
-        ) -> Self {
+        pub fn goods(mut self, item: impl Into<GoodsBuilder>) -> Self {
             self.goods.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`goods`](Self::goods) with a built value.
-        pub fn set_goods(
-            mut self,
-            value: Option<
-                Vec<crate::v3::payscore::servicepayondeliveryorder::post::Goods>,
-            >,
-        ) -> Self {
+        pub fn set_goods(mut self, value: Option<Vec<Goods>>) -> Self {
             self.goods = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }

@@ -4,12 +4,39 @@
 /// The response.
 ///
 /// Shared by `POST /v3/payscore/acquiringbank/permissions response`, `POST /v3/payscore/partner/permissions response`, `POST /v3/payscore/permissions response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AcquiringbankPermissionsResponse {
     /// `apply_permissions_token`
     pub apply_permissions_token: String,
 }
+impl crate::runtime::FromJson for AcquiringbankPermissionsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AcquiringbankPermissionsResponse {
+            apply_permissions_token: crate::runtime::take(
+                &mut object,
+                "apply_permissions_token",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AcquiringbankPermissionsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "apply_permissions_token",
+            &self.apply_permissions_token,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AcquiringbankPermissionsResponse);
 impl crate::runtime::Schema for AcquiringbankPermissionsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -25,7 +52,7 @@ impl crate::runtime::JsonResponse for AcquiringbankPermissionsResponse {}
 /// Merchant discounts applied to the service order.
 ///
 /// Shared by `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete json.post_discounts`, `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify json.post_discounts`, `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete json.post_discounts`, `POST /v3/payscore/partner/serviceorder/{out_order_no}/complete json.post_discounts`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AcquiringbankServiceorderCompletePostDiscounts {
     /// Name of the discount item.
@@ -35,9 +62,33 @@ pub struct AcquiringbankServiceorderCompletePostDiscounts {
     /// Amount of this discount item, in fen.
     pub amount: i64,
     /// Number of units of the discount item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
+impl crate::runtime::FromJson for AcquiringbankServiceorderCompletePostDiscounts {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AcquiringbankServiceorderCompletePostDiscounts {
+            name: crate::runtime::take(&mut object, "name", at)?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            count: crate::runtime::take_optional(&mut object, "count", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AcquiringbankServiceorderCompletePostDiscounts {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "count", &self.count);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AcquiringbankServiceorderCompletePostDiscounts);
 impl AcquiringbankServiceorderCompletePostDiscounts {
     /// A builder; see its setters.
     pub fn builder() -> AcquiringbankServiceorderCompletePostDiscountsBuilder {
@@ -143,7 +194,7 @@ for AcquiringbankServiceorderCompletePostDiscountsBuilder {
 /// Merchant discounts applied to the service order.
 ///
 /// Shared by `GET /v3/payscore/acquiringbank/serviceorder response.post_discounts`, `GET /v3/payscore/oversea/partner/serviceorder response.post_discounts`, `GET /v3/payscore/partner/serviceorder response.post_discounts`, `POST /v3/payscore/oversea/partner/serviceorder json.post_discounts`, `POST /v3/payscore/partner/serviceorder json.post_discounts`, `POST /v3/payscore/partner/serviceorder response.post_discounts` and 2 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AcquiringbankServiceorderPostDiscounts {
     /// Name of the discount item.
@@ -151,12 +202,35 @@ pub struct AcquiringbankServiceorderPostDiscounts {
     /// Description of the discount item.
     pub description: String,
     /// Amount of this discount item, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Number of units of the discount item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
+impl crate::runtime::FromJson for AcquiringbankServiceorderPostDiscounts {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AcquiringbankServiceorderPostDiscounts {
+            name: crate::runtime::take(&mut object, "name", at)?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            count: crate::runtime::take_optional(&mut object, "count", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AcquiringbankServiceorderPostDiscounts {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "count", &self.count);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AcquiringbankServiceorderPostDiscounts);
 impl crate::runtime::Schema for AcquiringbankServiceorderPostDiscounts {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -291,7 +365,7 @@ for AcquiringbankServiceorderPostDiscountsBuilder {
 /// Merchant discounts applied to the service order.
 ///
 /// Shared by `POST /v3/payscore/acquiringbank/serviceorder response.post_discounts`, `POST /v3/payscore/oversea/partner/serviceorder response.post_discounts`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AcquiringbankServiceorderPostDiscounts2 {
     /// Name of the discount item.
@@ -299,9 +373,31 @@ pub struct AcquiringbankServiceorderPostDiscounts2 {
     /// Description of the discount item.
     pub description: String,
     /// Number of units of the discount item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
+impl crate::runtime::FromJson for AcquiringbankServiceorderPostDiscounts2 {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AcquiringbankServiceorderPostDiscounts2 {
+            name: crate::runtime::take(&mut object, "name", at)?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            count: crate::runtime::take_optional(&mut object, "count", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AcquiringbankServiceorderPostDiscounts2 {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put_optional(&mut object, "count", &self.count);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AcquiringbankServiceorderPostDiscounts2);
 impl crate::runtime::Schema for AcquiringbankServiceorderPostDiscounts2 {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -331,22 +427,43 @@ impl crate::runtime::JsonResponse for AcquiringbankServiceorderPostDiscounts2 {}
 /// Merchant discounts applied to the service order.
 ///
 /// Shared by `POST /v3/payscore/acquiringbank/servicepayondeliveryorder json.post_discounts`, `POST /v3/payscore/partner/servicepayondeliveryorder json.post_discounts`, `POST /v3/payscore/serviceorder/direct-complete json.post_discounts`, `POST /v3/payscore/serviceorder/direct-complete response.post_discounts`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AcquiringbankServicepayondeliveryorderPostDiscounts {
     /// Name of the discount item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Description of the discount item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Amount of this discount item, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Number of units of the discount item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
+impl crate::runtime::FromJson for AcquiringbankServicepayondeliveryorderPostDiscounts {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AcquiringbankServicepayondeliveryorderPostDiscounts {
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            description: crate::runtime::take_optional(&mut object, "description", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            count: crate::runtime::take_optional(&mut object, "count", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AcquiringbankServicepayondeliveryorderPostDiscounts {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "description", &self.description);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "count", &self.count);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AcquiringbankServicepayondeliveryorderPostDiscounts);
 impl crate::runtime::Schema for AcquiringbankServicepayondeliveryorderPostDiscounts {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -479,22 +596,43 @@ for AcquiringbankServicepayondeliveryorderPostDiscountsBuilder {
 /// Charge items the user pays for after the service.
 ///
 /// Shared by `POST /v3/payscore/acquiringbank/servicepayondeliveryorder json.post_payments`, `POST /v3/payscore/partner/servicepayondeliveryorder json.post_payments`, `POST /v3/payscore/serviceorder/direct-complete json.post_payments`, `POST /v3/payscore/serviceorder/direct-complete response.post_payments`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AcquiringbankServicepayondeliveryorderPostPayments {
     /// Name of the charge item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Amount of this charge item, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Description of the charge item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Number of units of the charge item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
+impl crate::runtime::FromJson for AcquiringbankServicepayondeliveryorderPostPayments {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AcquiringbankServicepayondeliveryorderPostPayments {
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            description: crate::runtime::take_optional(&mut object, "description", at)?,
+            count: crate::runtime::take_optional(&mut object, "count", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AcquiringbankServicepayondeliveryorderPostPayments {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "description", &self.description);
+        crate::runtime::put_optional(&mut object, "count", &self.count);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AcquiringbankServicepayondeliveryorderPostPayments);
 impl crate::runtime::Schema for AcquiringbankServicepayondeliveryorderPostPayments {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -627,7 +765,7 @@ for AcquiringbankServicepayondeliveryorderPostPaymentsBuilder {
 /// The response.
 ///
 /// Shared by `POST /v3/payscore/acquiringbank/servicepayondeliveryorder response`, `POST /v3/payscore/partner/servicepayondeliveryorder response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AcquiringbankServicepayondeliveryorderResponse {
     /// The merchant's own order number for this order.
@@ -639,7 +777,6 @@ pub struct AcquiringbankServicepayondeliveryorderResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
     pub mchid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
     pub sub_mchid: String,
@@ -648,39 +785,115 @@ pub struct AcquiringbankServicepayondeliveryorderResponse {
     /// Current state of the object.
     pub state: String,
     /// Additional description of the state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_description: Option<String>,
     /// Charge items the user pays for after the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_payments: Option<Vec<crate::types::PostPayments>>,
     /// Merchant discounts applied to the service order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub post_discounts: Option<Vec<crate::v3::payscore::types::PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscounts>>,
     /// Risk fund of the service order: the most the user may be charged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_fund: Option<crate::types::RiskFund>,
     /// Time period of the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time_range: Option<crate::v3::payscore::types::TimeRange>,
+    pub time_range: Option<TimeRange>,
     /// Location of the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<crate::types::Location>,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_url: Option<String>,
     /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     /// Data package used to open the WeChat Pay Mini Program page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package: Option<String>,
     /// Shopping details of the pay-later order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shopping_info: Option<crate::v3::payscore::types::ShoppingInfo>,
+    pub shopping_info: Option<ShoppingInfo>,
 }
+impl crate::runtime::FromJson for AcquiringbankServicepayondeliveryorderResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AcquiringbankServicepayondeliveryorderResponse {
+            out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+            service_id: crate::runtime::take(&mut object, "service_id", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            service_introduction: crate::runtime::take(
+                &mut object,
+                "service_introduction",
+                at,
+            )?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            state_description: crate::runtime::take_optional(
+                &mut object,
+                "state_description",
+                at,
+            )?,
+            post_payments: crate::runtime::take_optional(
+                &mut object,
+                "post_payments",
+                at,
+            )?,
+            post_discounts: crate::runtime::take_optional(
+                &mut object,
+                "post_discounts",
+                at,
+            )?,
+            risk_fund: crate::runtime::take_optional(&mut object, "risk_fund", at)?,
+            time_range: crate::runtime::take_optional(&mut object, "time_range", at)?,
+            location: crate::runtime::take_optional(&mut object, "location", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            notify_url: crate::runtime::take_optional(&mut object, "notify_url", at)?,
+            order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+            package: crate::runtime::take_optional(&mut object, "package", at)?,
+            shopping_info: crate::runtime::take_optional(
+                &mut object,
+                "shopping_info",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AcquiringbankServicepayondeliveryorderResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+        crate::runtime::put(&mut object, "service_id", &self.service_id);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(
+            &mut object,
+            "service_introduction",
+            &self.service_introduction,
+        );
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put_optional(
+            &mut object,
+            "state_description",
+            &self.state_description,
+        );
+        crate::runtime::put_optional(&mut object, "post_payments", &self.post_payments);
+        crate::runtime::put_optional(
+            &mut object,
+            "post_discounts",
+            &self.post_discounts,
+        );
+        crate::runtime::put_optional(&mut object, "risk_fund", &self.risk_fund);
+        crate::runtime::put_optional(&mut object, "time_range", &self.time_range);
+        crate::runtime::put_optional(&mut object, "location", &self.location);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+        crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+        crate::runtime::put_optional(&mut object, "package", &self.package);
+        crate::runtime::put_optional(&mut object, "shopping_info", &self.shopping_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AcquiringbankServicepayondeliveryorderResponse);
 impl crate::runtime::Schema for AcquiringbankServicepayondeliveryorderResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -758,7 +971,7 @@ impl crate::runtime::Schema for AcquiringbankServicepayondeliveryorderResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::payscore::types::PostDiscounts as crate::runtime::Schema>::FIELDS,
+            fields: <PostDiscounts as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "risk_fund",
@@ -772,7 +985,7 @@ impl crate::runtime::Schema for AcquiringbankServicepayondeliveryorderResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::payscore::types::TimeRange as crate::runtime::Schema>::FIELDS,
+            fields: <TimeRange as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "location",
@@ -814,7 +1027,7 @@ impl crate::runtime::Schema for AcquiringbankServicepayondeliveryorderResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::payscore::types::ShoppingInfo as crate::runtime::Schema>::FIELDS,
+            fields: <ShoppingInfo as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -822,19 +1035,47 @@ impl crate::runtime::JsonResponse for AcquiringbankServicepayondeliveryorderResp
 /// Shopping details of the pay-later order.
 ///
 /// Shared by `POST /v3/payscore/acquiringbank/servicepayondeliveryorder json.shopping_info`, `POST /v3/payscore/partner/servicepayondeliveryorder json.shopping_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AcquiringbankServicepayondeliveryorderShoppingInfo {
     /// AppID of the merchant where the user actually shopped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub real_merchant_appid: Option<String>,
     /// Where the link jumps to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jump_link: Option<crate::v3::payscore::types::JumpLink>,
+    pub jump_link: Option<JumpLink>,
     /// Goods in the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods: Option<Vec<crate::v3::payscore::types::ShoppingInfoGoods>>,
+    pub goods: Option<Vec<AcquiringbankServicepayondeliveryorderShoppingInfoGoods>>,
 }
+impl crate::runtime::FromJson for AcquiringbankServicepayondeliveryorderShoppingInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AcquiringbankServicepayondeliveryorderShoppingInfo {
+            real_merchant_appid: crate::runtime::take_optional(
+                &mut object,
+                "real_merchant_appid",
+                at,
+            )?,
+            jump_link: crate::runtime::take_optional(&mut object, "jump_link", at)?,
+            goods: crate::runtime::take_optional(&mut object, "goods", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AcquiringbankServicepayondeliveryorderShoppingInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "real_merchant_appid",
+            &self.real_merchant_appid,
+        );
+        crate::runtime::put_optional(&mut object, "jump_link", &self.jump_link);
+        crate::runtime::put_optional(&mut object, "goods", &self.goods);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AcquiringbankServicepayondeliveryorderShoppingInfo);
 impl AcquiringbankServicepayondeliveryorderShoppingInfo {
     /// A builder; see its setters.
     pub fn builder() -> AcquiringbankServicepayondeliveryorderShoppingInfoBuilder {
@@ -845,8 +1086,8 @@ impl AcquiringbankServicepayondeliveryorderShoppingInfo {
 #[derive(Clone, Debug, Default)]
 pub struct AcquiringbankServicepayondeliveryorderShoppingInfoBuilder {
     real_merchant_appid: Option<String>,
-    jump_link: Option<crate::v3::payscore::types::JumpLinkBuilder>,
-    goods: Option<Vec<crate::v3::payscore::types::ShoppingInfoGoodsBuilder>>,
+    jump_link: Option<JumpLinkBuilder>,
+    goods: Option<Vec<AcquiringbankServicepayondeliveryorderShoppingInfoGoodsBuilder>>,
 }
 impl AcquiringbankServicepayondeliveryorderShoppingInfoBuilder {
     /// AppID of the merchant where the user actually shopped.
@@ -862,18 +1103,12 @@ impl AcquiringbankServicepayondeliveryorderShoppingInfoBuilder {
     /// Where the link jumps to.
     ///
     /// Takes the builder or a built value.
-    pub fn jump_link(
-        mut self,
-        value: impl Into<crate::v3::payscore::types::JumpLinkBuilder>,
-    ) -> Self {
+    pub fn jump_link(mut self, value: impl Into<JumpLinkBuilder>) -> Self {
         self.jump_link = Some(value.into());
         self
     }
     /// Sets or clears [`jump_link`](Self::jump_link) with a built value.
-    pub fn set_jump_link(
-        mut self,
-        value: Option<crate::v3::payscore::types::JumpLink>,
-    ) -> Self {
+    pub fn set_jump_link(mut self, value: Option<JumpLink>) -> Self {
         self.jump_link = value.map(Into::into);
         self
     }
@@ -882,7 +1117,7 @@ impl AcquiringbankServicepayondeliveryorderShoppingInfoBuilder {
     /// Adds one item (its builder or a built value) to the list.
     pub fn goods(
         mut self,
-        item: impl Into<crate::v3::payscore::types::ShoppingInfoGoodsBuilder>,
+        item: impl Into<AcquiringbankServicepayondeliveryorderShoppingInfoGoodsBuilder>,
     ) -> Self {
         self.goods.get_or_insert_with(Vec::new).push(item.into());
         self
@@ -890,7 +1125,7 @@ impl AcquiringbankServicepayondeliveryorderShoppingInfoBuilder {
     /// Sets or clears [`goods`](Self::goods) with a built value.
     pub fn set_goods(
         mut self,
-        value: Option<Vec<crate::v3::payscore::types::ShoppingInfoGoods>>,
+        value: Option<Vec<AcquiringbankServicepayondeliveryorderShoppingInfoGoods>>,
     ) -> Self {
         self.goods = value.map(|items| items.into_iter().map(Into::into).collect());
         self
@@ -943,25 +1178,217 @@ for AcquiringbankServicepayondeliveryorderShoppingInfoBuilder {
         }
     }
 }
+/// Goods in the order.
+///
+/// Shared by `POST /v3/payscore/acquiringbank/servicepayondeliveryorder json.shopping_info.goods`, `POST /v3/payscore/partner/servicepayondeliveryorder json.shopping_info.goods`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct AcquiringbankServicepayondeliveryorderShoppingInfoGoods {
+    /// Name of the goods.
+    pub name: Option<String>,
+    /// URL of the picture of the goods.
+    pub picture: Option<String>,
+    /// Unit price of the item, in fen.
+    pub amount: Option<i64>,
+    /// Number of units of the goods.
+    pub count: Option<i64>,
+    /// Category ID.
+    pub category_id: Option<Vec<String>>,
+}
+impl crate::runtime::FromJson
+for AcquiringbankServicepayondeliveryorderShoppingInfoGoods {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AcquiringbankServicepayondeliveryorderShoppingInfoGoods {
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            picture: crate::runtime::take_optional(&mut object, "picture", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            count: crate::runtime::take_optional(&mut object, "count", at)?,
+            category_id: crate::runtime::take_optional(&mut object, "category_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AcquiringbankServicepayondeliveryorderShoppingInfoGoods {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "picture", &self.picture);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "count", &self.count);
+        crate::runtime::put_optional(&mut object, "category_id", &self.category_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AcquiringbankServicepayondeliveryorderShoppingInfoGoods);
+impl AcquiringbankServicepayondeliveryorderShoppingInfoGoods {
+    /// A builder; see its setters.
+    pub fn builder() -> AcquiringbankServicepayondeliveryorderShoppingInfoGoodsBuilder {
+        AcquiringbankServicepayondeliveryorderShoppingInfoGoodsBuilder::default()
+    }
+}
+/// Builds a [`AcquiringbankServicepayondeliveryorderShoppingInfoGoods`]: one setter per field; `build()` names every missing required field.
+#[derive(Clone, Debug, Default)]
+pub struct AcquiringbankServicepayondeliveryorderShoppingInfoGoodsBuilder {
+    name: Option<String>,
+    picture: Option<String>,
+    amount: Option<i64>,
+    count: Option<i64>,
+    category_id: Option<Vec<String>>,
+}
+impl AcquiringbankServicepayondeliveryorderShoppingInfoGoodsBuilder {
+    /// Name of the goods.
+    pub fn name(mut self, value: impl Into<String>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets or clears [`name`](Self::name) with a built value.
+    pub fn set_name(mut self, value: Option<String>) -> Self {
+        self.name = value;
+        self
+    }
+    /// URL of the picture of the goods.
+    pub fn picture(mut self, value: impl Into<String>) -> Self {
+        self.picture = Some(value.into());
+        self
+    }
+    /// Sets or clears [`picture`](Self::picture) with a built value.
+    pub fn set_picture(mut self, value: Option<String>) -> Self {
+        self.picture = value;
+        self
+    }
+    /// Unit price of the item, in fen.
+    pub fn amount(mut self, value: impl Into<i64>) -> Self {
+        self.amount = Some(value.into());
+        self
+    }
+    /// Sets or clears [`amount`](Self::amount) with a built value.
+    pub fn set_amount(mut self, value: Option<i64>) -> Self {
+        self.amount = value;
+        self
+    }
+    /// Number of units of the goods.
+    pub fn count(mut self, value: impl Into<i64>) -> Self {
+        self.count = Some(value.into());
+        self
+    }
+    /// Sets or clears [`count`](Self::count) with a built value.
+    pub fn set_count(mut self, value: Option<i64>) -> Self {
+        self.count = value;
+        self
+    }
+    /// Category ID.
+    ///
+    /// Adds one item to the list.
+    pub fn category_id(mut self, item: impl Into<String>) -> Self {
+        self.category_id.get_or_insert_with(Vec::new).push(item.into());
+        self
+    }
+    /// Sets or clears [`category_id`](Self::category_id) with a built value.
+    pub fn set_category_id(mut self, value: Option<Vec<String>>) -> Self {
+        self.category_id = value;
+        self
+    }
+    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+    /// required field and every invalid value.
+    pub fn build(
+        self,
+    ) -> Result<
+        AcquiringbankServicepayondeliveryorderShoppingInfoGoods,
+        crate::runtime::BuildError,
+    > {
+        let mut problems = crate::runtime::Problems::default();
+        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+        crate::runtime::finish(value, problems)
+    }
+}
+impl crate::runtime::Builder
+for AcquiringbankServicepayondeliveryorderShoppingInfoGoodsBuilder {
+    type Output = AcquiringbankServicepayondeliveryorderShoppingInfoGoods;
+    fn build_at(
+        self,
+        _at: &str,
+        _problems: &mut crate::runtime::Problems,
+    ) -> Option<AcquiringbankServicepayondeliveryorderShoppingInfoGoods> {
+        Some(AcquiringbankServicepayondeliveryorderShoppingInfoGoods {
+            name: self.name,
+            picture: self.picture,
+            amount: self.amount,
+            count: self.count,
+            category_id: self.category_id,
+        })
+    }
+}
+impl From<AcquiringbankServicepayondeliveryorderShoppingInfoGoods>
+for AcquiringbankServicepayondeliveryorderShoppingInfoGoodsBuilder {
+    fn from(value: AcquiringbankServicepayondeliveryorderShoppingInfoGoods) -> Self {
+        AcquiringbankServicepayondeliveryorderShoppingInfoGoodsBuilder {
+            name: value.name,
+            picture: value.picture,
+            amount: value.amount,
+            count: value.count,
+            category_id: value.category_id,
+        }
+    }
+}
 /// Time period of the service.
 ///
 /// Shared by `GET /v3/payscore/oversea/partner/serviceorder response.time_range`, `GET /v3/payscore/partner/serviceorder response.time_range`, `POST /v3/payscore/acquiringbank/servicepayondeliveryorder json.time_range`, `POST /v3/payscore/partner/serviceorder json.time_range`, `POST /v3/payscore/partner/serviceorder/{out_order_no}/complete json.time_range`, `POST /v3/payscore/partner/servicepayondeliveryorder json.time_range` and 2 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AcquiringbankServicepayondeliveryorderTimeRange {
     /// Start time of the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
     /// Remark about the service start time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_remark: Option<String>,
     /// End time of the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// Remark about the service end time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time_remark: Option<String>,
 }
+impl crate::runtime::FromJson for AcquiringbankServicepayondeliveryorderTimeRange {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AcquiringbankServicepayondeliveryorderTimeRange {
+            start_time: crate::runtime::take_optional(&mut object, "start_time", at)?,
+            start_time_remark: crate::runtime::take_optional(
+                &mut object,
+                "start_time_remark",
+                at,
+            )?,
+            end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+            end_time_remark: crate::runtime::take_optional(
+                &mut object,
+                "end_time_remark",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AcquiringbankServicepayondeliveryorderTimeRange {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "start_time", &self.start_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "start_time_remark",
+            &self.start_time_remark,
+        );
+        crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "end_time_remark",
+            &self.end_time_remark,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AcquiringbankServicepayondeliveryorderTimeRange);
 impl crate::runtime::Schema for AcquiringbankServicepayondeliveryorderTimeRange {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1162,12 +1589,31 @@ crate::runtime::string_enum!(CollectionState);
 /// Details of the item described by the enclosing object.
 ///
 /// Shared by `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync json.detail`, `POST /v3/payscore/serviceorder/{out_order_no}/sync json.detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Detail {
     /// Time the payment was made.
     pub paid_time: String,
 }
+impl crate::runtime::FromJson for Detail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Detail {
+            paid_time: crate::runtime::take(&mut object, "paid_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Detail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "paid_time", &self.paid_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Detail);
 impl Detail {
     /// A builder; see its setters.
     pub fn builder() -> DetailBuilder {
@@ -1224,19 +1670,51 @@ impl From<Detail> for DetailBuilder {
 /// Information about the devices used in the service.
 ///
 /// Shared by `POST /v3/payscore/partner/serviceorder json.device`, `POST /v3/payscore/partner/serviceorder/{out_order_no}/complete json.device`, `POST /v3/payscore/partner/serviceorder/{out_order_no}/modify json.device`, `POST /v3/payscore/serviceorder json.device`, `POST /v3/payscore/serviceorder/{out_order_no}/complete json.device`, `POST /v3/payscore/serviceorder/{out_order_no}/modify json.device`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Device {
     /// ID of the device where the service starts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_device_id: Option<String>,
     /// ID of the device where the service ends.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_device_id: Option<String>,
     /// URL of the materials.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub materiel_no: Option<String>,
 }
+impl crate::runtime::FromJson for Device {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Device {
+            start_device_id: crate::runtime::take_optional(
+                &mut object,
+                "start_device_id",
+                at,
+            )?,
+            end_device_id: crate::runtime::take_optional(
+                &mut object,
+                "end_device_id",
+                at,
+            )?,
+            materiel_no: crate::runtime::take_optional(&mut object, "materiel_no", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Device {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "start_device_id",
+            &self.start_device_id,
+        );
+        crate::runtime::put_optional(&mut object, "end_device_id", &self.end_device_id);
+        crate::runtime::put_optional(&mut object, "materiel_no", &self.materiel_no);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Device);
 impl Device {
     /// A builder; see its setters.
     pub fn builder() -> DeviceBuilder {
@@ -1315,19 +1793,55 @@ impl From<Device> for DeviceBuilder {
 /// Merchant discounts applied to the service.
 ///
 /// Shared by `GET /v3/payscore/payafter-orders response.discounts`, `GET /v3/payscore/smartretail-orders response.discounts`, `POST /v3/payscore/payafter-orders/{out_order_no}/complete json.discounts`, `POST /v3/payscore/smartretail-orders/{out_order_no}/complete json.discounts`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Discounts {
     /// Name of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_name: Option<String>,
     /// Discount amount, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_amount: Option<i64>,
     /// Description of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_desc: Option<String>,
 }
+impl crate::runtime::FromJson for Discounts {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Discounts {
+            discount_name: crate::runtime::take_optional(
+                &mut object,
+                "discount_name",
+                at,
+            )?,
+            discount_amount: crate::runtime::take_optional(
+                &mut object,
+                "discount_amount",
+                at,
+            )?,
+            discount_desc: crate::runtime::take_optional(
+                &mut object,
+                "discount_desc",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Discounts {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "discount_name", &self.discount_name);
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_amount",
+            &self.discount_amount,
+        );
+        crate::runtime::put_optional(&mut object, "discount_desc", &self.discount_desc);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Discounts);
 impl crate::runtime::Schema for Discounts {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1432,22 +1946,43 @@ impl From<Discounts> for DiscountsBuilder {
 /// Charge items of the service.
 ///
 /// Shared by `GET /v3/payscore/payafter-orders response.fees`, `GET /v3/payscore/smartretail-orders response.fees`, `POST /v3/payscore/payafter-orders json.fees`, `POST /v3/payscore/payafter-orders/{out_order_no}/complete json.fees`, `POST /v3/payscore/smartretail-orders json.fees`, `POST /v3/payscore/smartretail-orders/{out_order_no}/complete json.fees`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Fees {
     /// Name of the charge item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_name: Option<String>,
     /// Number of units of the charge item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_count: Option<i64>,
     /// Total amount of the charge item, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_amount: Option<i64>,
     /// Description of how the charge item is calculated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_desc: Option<String>,
 }
+impl crate::runtime::FromJson for Fees {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Fees {
+            fee_name: crate::runtime::take_optional(&mut object, "fee_name", at)?,
+            fee_count: crate::runtime::take_optional(&mut object, "fee_count", at)?,
+            fee_amount: crate::runtime::take_optional(&mut object, "fee_amount", at)?,
+            fee_desc: crate::runtime::take_optional(&mut object, "fee_desc", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Fees {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "fee_name", &self.fee_name);
+        crate::runtime::put_optional(&mut object, "fee_count", &self.fee_count);
+        crate::runtime::put_optional(&mut object, "fee_amount", &self.fee_amount);
+        crate::runtime::put_optional(&mut object, "fee_desc", &self.fee_desc);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Fees);
 impl crate::runtime::Schema for Fees {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1605,7 +2140,7 @@ crate::runtime::integer_enum!(FinishType);
 /// Goods in the order.
 ///
 /// Shared by `POST /v3/payscore/acquiringbank/servicepayondeliveryorder response.shopping_info.goods`, `POST /v3/payscore/partner/permissions/assess-user-risk-level json.shopping_info.goods`, `POST /v3/payscore/partner/servicepayondeliveryorder response.shopping_info.goods`, `POST /v3/payscore/permissions/assess-user-risk-level json.shopping_info.goods`, `POST /v3/payscore/servicepayondeliveryorder response.shopping_info.goods`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Goods {
     /// Name of the goods.
@@ -1617,9 +2152,35 @@ pub struct Goods {
     /// Number of units of the goods.
     pub count: crate::runtime::Number,
     /// Category ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category_id: Option<Vec<String>>,
 }
+impl crate::runtime::FromJson for Goods {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Goods {
+            name: crate::runtime::take(&mut object, "name", at)?,
+            picture: crate::runtime::take(&mut object, "picture", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            count: crate::runtime::take(&mut object, "count", at)?,
+            category_id: crate::runtime::take_optional(&mut object, "category_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Goods {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put(&mut object, "picture", &self.picture);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "count", &self.count);
+        crate::runtime::put_optional(&mut object, "category_id", &self.category_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Goods);
 impl crate::runtime::Schema for Goods {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1770,24 +2331,55 @@ impl From<Goods> for GoodsBuilder {
 /// Item-level details of the goods in the order.
 ///
 /// Shared by `GET /v3/payscore/acquiringbank/serviceorder response.collection.details.promotion_detail.goods_detail`, `GET /v3/payscore/oversea/partner/serviceorder response.collection.details.promotion_detail.goods_detail`, `GET /v3/payscore/partner/serviceorder response.collection.details.promotion_detail.goods_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GoodsDetail {
     /// The merchant's code for the goods.
     pub goods_id: String,
     /// Quantity of the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
     /// Unit price of the item, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_price: Option<i64>,
     /// Discount applied to this item, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_amount: Option<i64>,
     /// Remark on the goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods_remark: Option<String>,
 }
+impl crate::runtime::FromJson for GoodsDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(GoodsDetail {
+            goods_id: crate::runtime::take(&mut object, "goods_id", at)?,
+            quantity: crate::runtime::take_optional(&mut object, "quantity", at)?,
+            unit_price: crate::runtime::take_optional(&mut object, "unit_price", at)?,
+            discount_amount: crate::runtime::take_optional(
+                &mut object,
+                "discount_amount",
+                at,
+            )?,
+            goods_remark: crate::runtime::take_optional(&mut object, "goods_remark", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for GoodsDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "goods_id", &self.goods_id);
+        crate::runtime::put_optional(&mut object, "quantity", &self.quantity);
+        crate::runtime::put_optional(&mut object, "unit_price", &self.unit_price);
+        crate::runtime::put_optional(
+            &mut object,
+            "discount_amount",
+            &self.discount_amount,
+        );
+        crate::runtime::put_optional(&mut object, "goods_remark", &self.goods_remark);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(GoodsDetail);
 impl crate::runtime::Schema for GoodsDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1831,19 +2423,47 @@ impl crate::runtime::JsonResponse for GoodsDetail {}
 /// Where the link jumps to.
 ///
 /// Shared by `POST /v3/payscore/acquiringbank/servicepayondeliveryorder json.shopping_info.jump_link`, `POST /v3/payscore/partner/servicepayondeliveryorder json.shopping_info.jump_link`, `POST /v3/payscore/servicepayondeliveryorder json.shopping_info.jump_link`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct JumpLink {
     /// Type of the jump link.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jump_link_type: Option<crate::v3::payscore::types::JumpLinkType>,
+    pub jump_link_type: Option<JumpLinkType>,
     /// AppID of the Mini Program the link opens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
     /// Page path inside the Mini Program to open.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
 }
+impl crate::runtime::FromJson for JumpLink {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(JumpLink {
+            jump_link_type: crate::runtime::take_optional(
+                &mut object,
+                "jump_link_type",
+                at,
+            )?,
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            path: crate::runtime::take_optional(&mut object, "path", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for JumpLink {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "jump_link_type",
+            &self.jump_link_type,
+        );
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "path", &self.path);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(JumpLink);
 impl JumpLink {
     /// A builder; see its setters.
     pub fn builder() -> JumpLinkBuilder {
@@ -1853,24 +2473,18 @@ impl JumpLink {
 /// Builds a [`JumpLink`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct JumpLinkBuilder {
-    jump_link_type: Option<crate::v3::payscore::types::JumpLinkType>,
+    jump_link_type: Option<JumpLinkType>,
     appid: Option<String>,
     path: Option<String>,
 }
 impl JumpLinkBuilder {
     /// Type of the jump link.
-    pub fn jump_link_type(
-        mut self,
-        value: impl Into<crate::v3::payscore::types::JumpLinkType>,
-    ) -> Self {
+    pub fn jump_link_type(mut self, value: impl Into<JumpLinkType>) -> Self {
         self.jump_link_type = Some(value.into());
         self
     }
     /// Sets or clears [`jump_link_type`](Self::jump_link_type) with a built value.
-    pub fn set_jump_link_type(
-        mut self,
-        value: Option<crate::v3::payscore::types::JumpLinkType>,
-    ) -> Self {
+    pub fn set_jump_link_type(mut self, value: Option<JumpLinkType>) -> Self {
         self.jump_link_type = value;
         self
     }
@@ -1957,15 +2571,43 @@ crate::runtime::string_enum!(JumpLinkType);
 /// Location of the service.
 ///
 /// Shared by `POST /v3/payscore/acquiringbank/serviceorder response.location`, `POST /v3/payscore/oversea/partner/serviceorder response.location`, `POST /v3/payscore/partner/serviceorder response.location`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Location {
     /// Place where the service starts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_location: Option<String>,
     /// Place where the service ends.
     pub end_location: String,
 }
+impl crate::runtime::FromJson for Location {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Location {
+            start_location: crate::runtime::take_optional(
+                &mut object,
+                "start_location",
+                at,
+            )?,
+            end_location: crate::runtime::take(&mut object, "end_location", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Location {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "start_location",
+            &self.start_location,
+        );
+        crate::runtime::put(&mut object, "end_location", &self.end_location);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Location);
 impl crate::runtime::Schema for Location {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2029,21 +2671,43 @@ crate::runtime::string_enum!(Name);
 /// Charge items the user pays for after the service.
 ///
 /// Shared by `GET /v3/payscore/oversea/partner/serviceorder response.post_payments`, `POST /v3/payscore/oversea/partner/serviceorder json.post_payments`, `POST /v3/payscore/oversea/partner/serviceorder response.post_payments`, `POST /v3/payscore/servicepayondeliveryorder json.post_payments`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct OverseaPartnerServiceorderPostPayments {
     /// Name of the charge item.
     pub name: String,
     /// Amount of this charge item, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Description of the charge item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Number of units of the charge item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
+impl crate::runtime::FromJson for OverseaPartnerServiceorderPostPayments {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(OverseaPartnerServiceorderPostPayments {
+            name: crate::runtime::take(&mut object, "name", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            description: crate::runtime::take_optional(&mut object, "description", at)?,
+            count: crate::runtime::take_optional(&mut object, "count", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for OverseaPartnerServiceorderPostPayments {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "description", &self.description);
+        crate::runtime::put_optional(&mut object, "count", &self.count);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(OverseaPartnerServiceorderPostPayments);
 impl crate::runtime::Schema for OverseaPartnerServiceorderPostPayments {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2172,18 +2836,39 @@ for OverseaPartnerServiceorderPostPaymentsBuilder {
 /// Details of the item described by the enclosing object.
 ///
 /// Shared by `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync json.detail`, `POST /v3/payscore/partner/serviceorder/{out_order_no}/sync json.detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct OverseaPartnerServiceorderSyncDetail {
     /// Sequence number of the payment collection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<i64>,
     /// Time the payment was made.
     pub paid_time: String,
     /// Amount already paid, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paid_amount: Option<i64>,
 }
+impl crate::runtime::FromJson for OverseaPartnerServiceorderSyncDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(OverseaPartnerServiceorderSyncDetail {
+            seq: crate::runtime::take_optional(&mut object, "seq", at)?,
+            paid_time: crate::runtime::take(&mut object, "paid_time", at)?,
+            paid_amount: crate::runtime::take_optional(&mut object, "paid_amount", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for OverseaPartnerServiceorderSyncDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "seq", &self.seq);
+        crate::runtime::put(&mut object, "paid_time", &self.paid_time);
+        crate::runtime::put_optional(&mut object, "paid_amount", &self.paid_amount);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(OverseaPartnerServiceorderSyncDetail);
 impl OverseaPartnerServiceorderSyncDetail {
     /// A builder; see its setters.
     pub fn builder() -> OverseaPartnerServiceorderSyncDetailBuilder {
@@ -2271,21 +2956,59 @@ for OverseaPartnerServiceorderSyncDetailBuilder {
 /// Time period of the service.
 ///
 /// Shared by `POST /v3/payscore/oversea/partner/serviceorder json.time_range`, `POST /v3/payscore/oversea/partner/serviceorder response.time_range`, `POST /v3/payscore/serviceorder json.time_range`, `POST /v3/payscore/sign-plan/partner/serviceorder json.time_range`, `POST /v3/payscore/sign-plan/partner/serviceorder response.time_range`, `POST /v3/payscore/sign-plan/serviceorder json.time_range` and 1 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct OverseaPartnerServiceorderTimeRange {
     /// Start time of the service.
     pub start_time: String,
     /// End time of the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// Remark about the service start time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_remark: Option<String>,
     /// Remark about the service end time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time_remark: Option<String>,
 }
+impl crate::runtime::FromJson for OverseaPartnerServiceorderTimeRange {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(OverseaPartnerServiceorderTimeRange {
+            start_time: crate::runtime::take(&mut object, "start_time", at)?,
+            end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+            start_time_remark: crate::runtime::take_optional(
+                &mut object,
+                "start_time_remark",
+                at,
+            )?,
+            end_time_remark: crate::runtime::take_optional(
+                &mut object,
+                "end_time_remark",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for OverseaPartnerServiceorderTimeRange {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "start_time", &self.start_time);
+        crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "start_time_remark",
+            &self.start_time_remark,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "end_time_remark",
+            &self.end_time_remark,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(OverseaPartnerServiceorderTimeRange);
 impl crate::runtime::Schema for OverseaPartnerServiceorderTimeRange {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2452,7 +3175,7 @@ crate::runtime::string_enum!(PaidType);
 /// The response.
 ///
 /// Shared by `POST /v3/payscore/partner/permissions/assess-user-risk-level response`, `POST /v3/payscore/permissions/assess-user-risk-level response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerPermissionsAssessUserRiskLevelResponse {
     /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -2462,44 +3185,129 @@ pub struct PartnerPermissionsAssessUserRiskLevelResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
     pub mchid: String,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// The merchant's own authorization agreement number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_code: Option<String>,
     /// State of the authorization.
     pub authorization_state: String,
     /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_url: Option<String>,
     /// Time the authorization was cancelled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_authorization_time: Option<String>,
     /// Time the most recent authorization succeeded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_success_time: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// `user_label`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_label: Option<String>,
     /// Channel ID of the channel partner that referred the order or merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<String>,
     /// Risk level of the user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_risk_level: Option<crate::runtime::Number>,
     /// Version of the user risk levels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_level_version: Option<crate::runtime::Number>,
 }
+impl crate::runtime::FromJson for PartnerPermissionsAssessUserRiskLevelResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerPermissionsAssessUserRiskLevelResponse {
+            service_id: crate::runtime::take(&mut object, "service_id", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            authorization_code: crate::runtime::take_optional(
+                &mut object,
+                "authorization_code",
+                at,
+            )?,
+            authorization_state: crate::runtime::take(
+                &mut object,
+                "authorization_state",
+                at,
+            )?,
+            notify_url: crate::runtime::take_optional(&mut object, "notify_url", at)?,
+            cancel_authorization_time: crate::runtime::take_optional(
+                &mut object,
+                "cancel_authorization_time",
+                at,
+            )?,
+            authorization_success_time: crate::runtime::take_optional(
+                &mut object,
+                "authorization_success_time",
+                at,
+            )?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+            user_label: crate::runtime::take_optional(&mut object, "user_label", at)?,
+            channel_id: crate::runtime::take_optional(&mut object, "channel_id", at)?,
+            user_risk_level: crate::runtime::take_optional(
+                &mut object,
+                "user_risk_level",
+                at,
+            )?,
+            risk_level_version: crate::runtime::take_optional(
+                &mut object,
+                "risk_level_version",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerPermissionsAssessUserRiskLevelResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "service_id", &self.service_id);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(
+            &mut object,
+            "authorization_code",
+            &self.authorization_code,
+        );
+        crate::runtime::put(
+            &mut object,
+            "authorization_state",
+            &self.authorization_state,
+        );
+        crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+        crate::runtime::put_optional(
+            &mut object,
+            "cancel_authorization_time",
+            &self.cancel_authorization_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "authorization_success_time",
+            &self.authorization_success_time,
+        );
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        crate::runtime::put_optional(&mut object, "user_label", &self.user_label);
+        crate::runtime::put_optional(&mut object, "channel_id", &self.channel_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "user_risk_level",
+            &self.user_risk_level,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "risk_level_version",
+            &self.risk_level_version,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerPermissionsAssessUserRiskLevelResponse);
 impl crate::runtime::Schema for PartnerPermissionsAssessUserRiskLevelResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2620,12 +3428,31 @@ impl crate::runtime::JsonResponse for PartnerPermissionsAssessUserRiskLevelRespo
 /// Shopping details of the pay-later order.
 ///
 /// Shared by `POST /v3/payscore/partner/permissions/assess-user-risk-level json.shopping_info`, `POST /v3/payscore/permissions/assess-user-risk-level json.shopping_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerPermissionsAssessUserRiskLevelShoppingInfo {
     /// Goods in the order.
-    pub goods: Vec<crate::v3::payscore::types::Goods>,
+    pub goods: Vec<Goods>,
 }
+impl crate::runtime::FromJson for PartnerPermissionsAssessUserRiskLevelShoppingInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerPermissionsAssessUserRiskLevelShoppingInfo {
+            goods: crate::runtime::take(&mut object, "goods", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerPermissionsAssessUserRiskLevelShoppingInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "goods", &self.goods);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerPermissionsAssessUserRiskLevelShoppingInfo);
 impl PartnerPermissionsAssessUserRiskLevelShoppingInfo {
     /// A builder; see its setters.
     pub fn builder() -> PartnerPermissionsAssessUserRiskLevelShoppingInfoBuilder {
@@ -2635,24 +3462,18 @@ impl PartnerPermissionsAssessUserRiskLevelShoppingInfo {
 /// Builds a [`PartnerPermissionsAssessUserRiskLevelShoppingInfo`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct PartnerPermissionsAssessUserRiskLevelShoppingInfoBuilder {
-    goods: Option<Vec<crate::v3::payscore::types::GoodsBuilder>>,
+    goods: Option<Vec<GoodsBuilder>>,
 }
 impl PartnerPermissionsAssessUserRiskLevelShoppingInfoBuilder {
     /// **Required.** Goods in the order.
     ///
     /// Adds one item (its builder or a built value) to the list.
-    pub fn goods(
-        mut self,
-        item: impl Into<crate::v3::payscore::types::GoodsBuilder>,
-    ) -> Self {
+    pub fn goods(mut self, item: impl Into<GoodsBuilder>) -> Self {
         self.goods.get_or_insert_with(Vec::new).push(item.into());
         self
     }
     /// Sets or clears [`goods`](Self::goods) with a built value.
-    pub fn set_goods(
-        mut self,
-        value: Option<Vec<crate::v3::payscore::types::Goods>>,
-    ) -> Self {
+    pub fn set_goods(mut self, value: Option<Vec<Goods>>) -> Self {
         self.goods = value.map(|items| items.into_iter().map(Into::into).collect());
         self
     }
@@ -2695,7 +3516,7 @@ for PartnerPermissionsAssessUserRiskLevelShoppingInfoBuilder {
 /// The response.
 ///
 /// Shared by `GET /v3/payscore/partner/service-account-applications/{out_apply_no} response`, `POST /v3/payscore/partner/service-account-applications response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerServiceAccountApplicationsResponse {
     /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -2707,19 +3528,63 @@ pub struct PartnerServiceAccountApplicationsResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
     pub sub_mchid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// The merchant's own application number.
     pub out_apply_no: String,
     /// `result_notify_url`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_notify_url: Option<String>,
     /// `apply_state`
     pub apply_state: String,
     /// Why the request was rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reject_reason: Option<String>,
 }
+impl crate::runtime::FromJson for PartnerServiceAccountApplicationsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerServiceAccountApplicationsResponse {
+            service_id: crate::runtime::take(&mut object, "service_id", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            out_apply_no: crate::runtime::take(&mut object, "out_apply_no", at)?,
+            result_notify_url: crate::runtime::take_optional(
+                &mut object,
+                "result_notify_url",
+                at,
+            )?,
+            apply_state: crate::runtime::take(&mut object, "apply_state", at)?,
+            reject_reason: crate::runtime::take_optional(
+                &mut object,
+                "reject_reason",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerServiceAccountApplicationsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "service_id", &self.service_id);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "out_apply_no", &self.out_apply_no);
+        crate::runtime::put_optional(
+            &mut object,
+            "result_notify_url",
+            &self.result_notify_url,
+        );
+        crate::runtime::put(&mut object, "apply_state", &self.apply_state);
+        crate::runtime::put_optional(&mut object, "reject_reason", &self.reject_reason);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerServiceAccountApplicationsResponse);
 impl crate::runtime::Schema for PartnerServiceAccountApplicationsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2791,17 +3656,39 @@ impl crate::runtime::JsonResponse for PartnerServiceAccountApplicationsResponse 
 /// Risk fund of the service order: the most the user may be charged.
 ///
 /// Shared by `POST /v3/payscore/partner/serviceorder json.risk_fund`, `POST /v3/payscore/partner/serviceorder response.risk_fund`, `POST /v3/payscore/partner/servicepayondeliveryorder json.risk_fund`, `POST /v3/payscore/servicepayondeliveryorder json.risk_fund`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PartnerServiceorderRiskFund {
     /// Kind of risk fund.
-    pub name: crate::v3::payscore::types::Name,
+    pub name: Name,
     /// Amount of the risk fund (the most the user may owe), in fen.
     pub amount: i64,
     /// Description of the risk fund.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
+impl crate::runtime::FromJson for PartnerServiceorderRiskFund {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PartnerServiceorderRiskFund {
+            name: crate::runtime::take(&mut object, "name", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            description: crate::runtime::take_optional(&mut object, "description", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PartnerServiceorderRiskFund {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "description", &self.description);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PartnerServiceorderRiskFund);
 impl crate::runtime::Schema for PartnerServiceorderRiskFund {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2837,18 +3724,18 @@ impl PartnerServiceorderRiskFund {
 /// Builds a [`PartnerServiceorderRiskFund`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct PartnerServiceorderRiskFundBuilder {
-    name: Option<crate::v3::payscore::types::Name>,
+    name: Option<Name>,
     amount: Option<i64>,
     description: Option<String>,
 }
 impl PartnerServiceorderRiskFundBuilder {
     /// **Required.** Kind of risk fund.
-    pub fn name(mut self, value: impl Into<crate::v3::payscore::types::Name>) -> Self {
+    pub fn name(mut self, value: impl Into<Name>) -> Self {
         self.name = Some(value.into());
         self
     }
     /// Sets or clears [`name`](Self::name) with a built value.
-    pub fn set_name(mut self, value: Option<crate::v3::payscore::types::Name>) -> Self {
+    pub fn set_name(mut self, value: Option<Name>) -> Self {
         self.name = value;
         self
     }
@@ -2939,7 +3826,7 @@ crate::runtime::string_enum!(PayType);
 /// The response.
 ///
 /// Shared by `POST /v3/payscore/payafter-orders/{out_order_no}/cancel response`, `POST /v3/payscore/payafter-orders/{out_order_no}/complete response`, `POST /v3/payscore/serviceorder/{out_order_no}/cancel response`, `POST /v3/payscore/smartretail-orders/{out_order_no}/cancel response`, `POST /v3/payscore/smartretail-orders/{out_order_no}/complete response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PayafterOrdersCancelResponse {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -2953,6 +3840,33 @@ pub struct PayafterOrdersCancelResponse {
     /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
     pub order_id: String,
 }
+impl crate::runtime::FromJson for PayafterOrdersCancelResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PayafterOrdersCancelResponse {
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+            service_id: crate::runtime::take(&mut object, "service_id", at)?,
+            order_id: crate::runtime::take(&mut object, "order_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PayafterOrdersCancelResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+        crate::runtime::put(&mut object, "service_id", &self.service_id);
+        crate::runtime::put(&mut object, "order_id", &self.order_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PayafterOrdersCancelResponse);
 impl crate::runtime::Schema for PayafterOrdersCancelResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2996,16 +3910,43 @@ impl crate::runtime::JsonResponse for PayafterOrdersCancelResponse {}
 /// Merchant discounts applied to the service.
 ///
 /// Shared by `POST /v3/payscore/payafter-orders json.discounts`, `POST /v3/payscore/smartretail-orders json.discounts`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PayafterOrdersDiscounts {
     /// Name of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_name: Option<String>,
     /// Description of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_desc: Option<String>,
 }
+impl crate::runtime::FromJson for PayafterOrdersDiscounts {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PayafterOrdersDiscounts {
+            discount_name: crate::runtime::take_optional(
+                &mut object,
+                "discount_name",
+                at,
+            )?,
+            discount_desc: crate::runtime::take_optional(
+                &mut object,
+                "discount_desc",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PayafterOrdersDiscounts {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "discount_name", &self.discount_name);
+        crate::runtime::put_optional(&mut object, "discount_desc", &self.discount_desc);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PayafterOrdersDiscounts);
 impl PayafterOrdersDiscounts {
     /// A builder; see its setters.
     pub fn builder() -> PayafterOrdersDiscountsBuilder {
@@ -3071,40 +4012,103 @@ impl From<PayafterOrdersDiscounts> for PayafterOrdersDiscountsBuilder {
 /// The response.
 ///
 /// Shared by `POST /v3/payscore/payafter-orders response`, `POST /v3/payscore/smartretail-orders response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PayafterOrdersPayafterOrdersResponse {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
     /// The merchant's own order number for this order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_order_no: Option<String>,
     /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_id: Option<String>,
     /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     /// `miniprogram_businesstype`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub miniprogram_businesstype: Option<String>,
     /// AppID of the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub miniprogram_appid: Option<String>,
     /// Page path inside the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub miniprogram_path: Option<String>,
     /// Original ID (username) of the Mini Program to jump to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub miniprogram_username: Option<String>,
     /// Data package used to open the WeChat Pay Mini Program page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package: Option<String>,
 }
+impl crate::runtime::FromJson for PayafterOrdersPayafterOrdersResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PayafterOrdersPayafterOrdersResponse {
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            out_order_no: crate::runtime::take_optional(
+                &mut object,
+                "out_order_no",
+                at,
+            )?,
+            service_id: crate::runtime::take_optional(&mut object, "service_id", at)?,
+            order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+            miniprogram_businesstype: crate::runtime::take_optional(
+                &mut object,
+                "miniprogram_businesstype",
+                at,
+            )?,
+            miniprogram_appid: crate::runtime::take_optional(
+                &mut object,
+                "miniprogram_appid",
+                at,
+            )?,
+            miniprogram_path: crate::runtime::take_optional(
+                &mut object,
+                "miniprogram_path",
+                at,
+            )?,
+            miniprogram_username: crate::runtime::take_optional(
+                &mut object,
+                "miniprogram_username",
+                at,
+            )?,
+            package: crate::runtime::take_optional(&mut object, "package", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PayafterOrdersPayafterOrdersResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "out_order_no", &self.out_order_no);
+        crate::runtime::put_optional(&mut object, "service_id", &self.service_id);
+        crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "miniprogram_businesstype",
+            &self.miniprogram_businesstype,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "miniprogram_appid",
+            &self.miniprogram_appid,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "miniprogram_path",
+            &self.miniprogram_path,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "miniprogram_username",
+            &self.miniprogram_username,
+        );
+        crate::runtime::put_optional(&mut object, "package", &self.package);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PayafterOrdersPayafterOrdersResponse);
 impl crate::runtime::Schema for PayafterOrdersPayafterOrdersResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3183,82 +4187,219 @@ impl crate::runtime::JsonResponse for PayafterOrdersPayafterOrdersResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/payscore/payafter-orders response`, `GET /v3/payscore/smartretail-orders response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PayafterOrdersResponse {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
     /// The merchant's own order number for this order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_order_no: Option<String>,
     /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_id: Option<String>,
     /// Current state of the object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<crate::v3::payscore::types::PayafterOrdersState>,
+    pub state: Option<PayafterOrdersResponseState>,
     /// How the user's order was used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finish_type: Option<crate::v3::payscore::types::FinishType>,
+    pub finish_type: Option<FinishType>,
     /// Start time of the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_start_time: Option<String>,
     /// End time of the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_end_time: Option<String>,
     /// Actual start time of the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub real_service_start_time: Option<String>,
     /// Actual end time of the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub real_service_end_time: Option<String>,
     /// `pay_succ_time`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay_succ_time: Option<String>,
     /// Place where the service starts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_start_location: Option<String>,
     /// Place where the service is expected to end.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_end_location: Option<String>,
     /// `real_service_start_location`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub real_service_start_location: Option<String>,
     /// Place where the service ended.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub real_service_end_location: Option<String>,
     /// Short introduction of the service provided in this order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_introduction: Option<String>,
     /// Charge items of the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fees: Option<Vec<crate::v3::payscore::types::Fees>>,
+    pub fees: Option<Vec<Fees>>,
     /// Merchant discounts applied to the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discounts: Option<Vec<crate::v3::payscore::types::Discounts>>,
+    pub discounts: Option<Vec<Discounts>>,
     /// Risk amount of the order, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_amount: Option<i64>,
     /// Total amount, in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_amount: Option<i64>,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Ticket to pass when completing the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_ticket: Option<String>,
     /// `finish_transaction_id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finish_transaction_id: Option<String>,
     /// Payment type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pay_type: Option<crate::v3::payscore::types::PayType>,
+    pub pay_type: Option<PayType>,
 }
+impl crate::runtime::FromJson for PayafterOrdersResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PayafterOrdersResponse {
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            out_order_no: crate::runtime::take_optional(
+                &mut object,
+                "out_order_no",
+                at,
+            )?,
+            service_id: crate::runtime::take_optional(&mut object, "service_id", at)?,
+            state: crate::runtime::take_optional(&mut object, "state", at)?,
+            finish_type: crate::runtime::take_optional(&mut object, "finish_type", at)?,
+            service_start_time: crate::runtime::take_optional(
+                &mut object,
+                "service_start_time",
+                at,
+            )?,
+            service_end_time: crate::runtime::take_optional(
+                &mut object,
+                "service_end_time",
+                at,
+            )?,
+            real_service_start_time: crate::runtime::take_optional(
+                &mut object,
+                "real_service_start_time",
+                at,
+            )?,
+            real_service_end_time: crate::runtime::take_optional(
+                &mut object,
+                "real_service_end_time",
+                at,
+            )?,
+            pay_succ_time: crate::runtime::take_optional(
+                &mut object,
+                "pay_succ_time",
+                at,
+            )?,
+            service_start_location: crate::runtime::take_optional(
+                &mut object,
+                "service_start_location",
+                at,
+            )?,
+            service_end_location: crate::runtime::take_optional(
+                &mut object,
+                "service_end_location",
+                at,
+            )?,
+            real_service_start_location: crate::runtime::take_optional(
+                &mut object,
+                "real_service_start_location",
+                at,
+            )?,
+            real_service_end_location: crate::runtime::take_optional(
+                &mut object,
+                "real_service_end_location",
+                at,
+            )?,
+            service_introduction: crate::runtime::take_optional(
+                &mut object,
+                "service_introduction",
+                at,
+            )?,
+            fees: crate::runtime::take_optional(&mut object, "fees", at)?,
+            discounts: crate::runtime::take_optional(&mut object, "discounts", at)?,
+            risk_amount: crate::runtime::take_optional(&mut object, "risk_amount", at)?,
+            total_amount: crate::runtime::take_optional(
+                &mut object,
+                "total_amount",
+                at,
+            )?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            finish_ticket: crate::runtime::take_optional(
+                &mut object,
+                "finish_ticket",
+                at,
+            )?,
+            finish_transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "finish_transaction_id",
+                at,
+            )?,
+            pay_type: crate::runtime::take_optional(&mut object, "pay_type", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PayafterOrdersResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "out_order_no", &self.out_order_no);
+        crate::runtime::put_optional(&mut object, "service_id", &self.service_id);
+        crate::runtime::put_optional(&mut object, "state", &self.state);
+        crate::runtime::put_optional(&mut object, "finish_type", &self.finish_type);
+        crate::runtime::put_optional(
+            &mut object,
+            "service_start_time",
+            &self.service_start_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "service_end_time",
+            &self.service_end_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "real_service_start_time",
+            &self.real_service_start_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "real_service_end_time",
+            &self.real_service_end_time,
+        );
+        crate::runtime::put_optional(&mut object, "pay_succ_time", &self.pay_succ_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "service_start_location",
+            &self.service_start_location,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "service_end_location",
+            &self.service_end_location,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "real_service_start_location",
+            &self.real_service_start_location,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "real_service_end_location",
+            &self.real_service_end_location,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "service_introduction",
+            &self.service_introduction,
+        );
+        crate::runtime::put_optional(&mut object, "fees", &self.fees);
+        crate::runtime::put_optional(&mut object, "discounts", &self.discounts);
+        crate::runtime::put_optional(&mut object, "risk_amount", &self.risk_amount);
+        crate::runtime::put_optional(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(&mut object, "finish_ticket", &self.finish_ticket);
+        crate::runtime::put_optional(
+            &mut object,
+            "finish_transaction_id",
+            &self.finish_transaction_id,
+        );
+        crate::runtime::put_optional(&mut object, "pay_type", &self.pay_type);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PayafterOrdersResponse);
 impl crate::runtime::Schema for PayafterOrdersResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3378,14 +4519,14 @@ impl crate::runtime::Schema for PayafterOrdersResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::payscore::types::Fees as crate::runtime::Schema>::FIELDS,
+            fields: <Fees as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "discounts",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::payscore::types::Discounts as crate::runtime::Schema>::FIELDS,
+            fields: <Discounts as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "risk_amount",
@@ -3437,7 +4578,7 @@ impl crate::runtime::JsonResponse for PayafterOrdersResponse {}
 /// Shared by `GET /v3/payscore/payafter-orders response.state`, `GET /v3/payscore/smartretail-orders response.state`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum PayafterOrdersState {
+pub enum PayafterOrdersResponseState {
     /// `CREATED`
     Created,
     /// `USER_ACCEPTED`
@@ -3453,38 +4594,42 @@ pub enum PayafterOrdersState {
     /// A value the documentation does not list (yet), kept as received.
     Unknown(crate::UnknownValue),
 }
-impl PayafterOrdersState {
+impl PayafterOrdersResponseState {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            PayafterOrdersState::Created => "CREATED",
-            PayafterOrdersState::UserAccepted => "USER_ACCEPTED",
-            PayafterOrdersState::Finished => "FINISHED",
-            PayafterOrdersState::UserPaid => "USER_PAID",
-            PayafterOrdersState::Revoked => "REVOKED",
-            PayafterOrdersState::Expired => "EXPIRED",
-            PayafterOrdersState::Unknown(value) => value.as_str(),
+            PayafterOrdersResponseState::Created => "CREATED",
+            PayafterOrdersResponseState::UserAccepted => "USER_ACCEPTED",
+            PayafterOrdersResponseState::Finished => "FINISHED",
+            PayafterOrdersResponseState::UserPaid => "USER_PAID",
+            PayafterOrdersResponseState::Revoked => "REVOKED",
+            PayafterOrdersResponseState::Expired => "EXPIRED",
+            PayafterOrdersResponseState::Unknown(value) => value.as_str(),
         }
     }
 }
-impl From<&str> for PayafterOrdersState {
+impl From<&str> for PayafterOrdersResponseState {
     fn from(value: &str) -> Self {
         match value {
-            "CREATED" => PayafterOrdersState::Created,
-            "USER_ACCEPTED" => PayafterOrdersState::UserAccepted,
-            "FINISHED" => PayafterOrdersState::Finished,
-            "USER_PAID" => PayafterOrdersState::UserPaid,
-            "REVOKED" => PayafterOrdersState::Revoked,
-            "EXPIRED" => PayafterOrdersState::Expired,
-            other => PayafterOrdersState::Unknown(crate::UnknownValue(other.to_owned())),
+            "CREATED" => PayafterOrdersResponseState::Created,
+            "USER_ACCEPTED" => PayafterOrdersResponseState::UserAccepted,
+            "FINISHED" => PayafterOrdersResponseState::Finished,
+            "USER_PAID" => PayafterOrdersResponseState::UserPaid,
+            "REVOKED" => PayafterOrdersResponseState::Revoked,
+            "EXPIRED" => PayafterOrdersResponseState::Expired,
+            other => {
+                PayafterOrdersResponseState::Unknown(
+                    crate::UnknownValue(other.to_owned()),
+                )
+            }
         }
     }
 }
-crate::runtime::string_enum!(PayafterOrdersState);
+crate::runtime::string_enum!(PayafterOrdersResponseState);
 /// Details of the plan.
 ///
 /// Shared by `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no} response.plan_detail_list`, `GET /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no} response.plan_detail_list`, `POST /v3/payscore/plan/partner/payscore-plans response.plan_detail_list`, `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop response.plan_detail_list`, `POST /v3/payscore/plan/payscore-plans response.plan_detail_list`, `POST /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop response.plan_detail_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PlanDetailList {
     /// Sequence number of the plan detail, starting from 1.
@@ -3494,11 +4639,45 @@ pub struct PlanDetailList {
     /// Original price before the discount, in fen.
     pub original_price: crate::runtime::Number,
     /// Description of the discount of this plan detail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_discount_description: Option<String>,
     /// Amount actually paid for this plan detail, in fen.
     pub actual_price: crate::runtime::Number,
 }
+impl crate::runtime::FromJson for PlanDetailList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PlanDetailList {
+            plan_detail_no: crate::runtime::take(&mut object, "plan_detail_no", at)?,
+            plan_detail_name: crate::runtime::take(&mut object, "plan_detail_name", at)?,
+            original_price: crate::runtime::take(&mut object, "original_price", at)?,
+            plan_discount_description: crate::runtime::take_optional(
+                &mut object,
+                "plan_discount_description",
+                at,
+            )?,
+            actual_price: crate::runtime::take(&mut object, "actual_price", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PlanDetailList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "plan_detail_no", &self.plan_detail_no);
+        crate::runtime::put(&mut object, "plan_detail_name", &self.plan_detail_name);
+        crate::runtime::put(&mut object, "original_price", &self.original_price);
+        crate::runtime::put_optional(
+            &mut object,
+            "plan_discount_description",
+            &self.plan_discount_description,
+        );
+        crate::runtime::put(&mut object, "actual_price", &self.actual_price);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PlanDetailList);
 impl crate::runtime::Schema for PlanDetailList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3542,19 +4721,51 @@ impl crate::runtime::JsonResponse for PlanDetailList {}
 /// Details of the plan.
 ///
 /// Shared by `POST /v3/payscore/plan/partner/payscore-plans json.plan_detail_list`, `POST /v3/payscore/plan/payscore-plans json.plan_detail_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PlanPartnerPayscorePlansPlanDetailList {
     /// Original price before the discount, in fen.
     pub original_price: crate::runtime::Number,
     /// Description of the discount of this plan detail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_discount_description: Option<String>,
     /// Amount actually paid for this plan detail, in fen.
     pub actual_price: crate::runtime::Number,
     /// Name of the plan detail.
     pub plan_detail_name: String,
 }
+impl crate::runtime::FromJson for PlanPartnerPayscorePlansPlanDetailList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PlanPartnerPayscorePlansPlanDetailList {
+            original_price: crate::runtime::take(&mut object, "original_price", at)?,
+            plan_discount_description: crate::runtime::take_optional(
+                &mut object,
+                "plan_discount_description",
+                at,
+            )?,
+            actual_price: crate::runtime::take(&mut object, "actual_price", at)?,
+            plan_detail_name: crate::runtime::take(&mut object, "plan_detail_name", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PlanPartnerPayscorePlansPlanDetailList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "original_price", &self.original_price);
+        crate::runtime::put_optional(
+            &mut object,
+            "plan_discount_description",
+            &self.plan_discount_description,
+        );
+        crate::runtime::put(&mut object, "actual_price", &self.actual_price);
+        crate::runtime::put(&mut object, "plan_detail_name", &self.plan_detail_name);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PlanPartnerPayscorePlansPlanDetailList);
 impl PlanPartnerPayscorePlansPlanDetailList {
     /// A builder; see its setters.
     pub fn builder() -> PlanPartnerPayscorePlansPlanDetailListBuilder {
@@ -3667,7 +4878,7 @@ for PlanPartnerPayscorePlansPlanDetailListBuilder {
 /// The response.
 ///
 /// Shared by `GET /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no} response`, `POST /v3/payscore/plan/partner/payscore-plans response`, `POST /v3/payscore/plan/partner/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PlanPartnerPayscorePlansResponse {
     /// ID of the plan or template.
@@ -3681,7 +4892,6 @@ pub struct PlanPartnerPayscorePlansResponse {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
     pub appid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// The merchant's own number of the plan.
     pub merchant_plan_no: String,
@@ -3698,15 +4908,85 @@ pub struct PlanPartnerPayscorePlansResponse {
     /// Total amount actually charged across the plan, in fen.
     pub total_actual_price: crate::runtime::Number,
     /// Details of the plan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan_detail_list: Option<Vec<crate::v3::payscore::types::PlanDetailList>>,
+    pub plan_detail_list: Option<Vec<PlanDetailList>>,
     /// Merchant ID of the merchant that terminated it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_mchid: Option<String>,
     /// Time the item was stopped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_time: Option<String>,
 }
+impl crate::runtime::FromJson for PlanPartnerPayscorePlansResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PlanPartnerPayscorePlansResponse {
+            plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+            service_id: crate::runtime::take(&mut object, "service_id", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            merchant_plan_no: crate::runtime::take(&mut object, "merchant_plan_no", at)?,
+            plan_name: crate::runtime::take(&mut object, "plan_name", at)?,
+            plan_duration: crate::runtime::take(&mut object, "plan_duration", at)?,
+            plan_state: crate::runtime::take(&mut object, "plan_state", at)?,
+            total_original_price: crate::runtime::take(
+                &mut object,
+                "total_original_price",
+                at,
+            )?,
+            deduction_quantity: crate::runtime::take(
+                &mut object,
+                "deduction_quantity",
+                at,
+            )?,
+            total_actual_price: crate::runtime::take(
+                &mut object,
+                "total_actual_price",
+                at,
+            )?,
+            plan_detail_list: crate::runtime::take_optional(
+                &mut object,
+                "plan_detail_list",
+                at,
+            )?,
+            stop_mchid: crate::runtime::take_optional(&mut object, "stop_mchid", at)?,
+            stop_time: crate::runtime::take_optional(&mut object, "stop_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PlanPartnerPayscorePlansResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "service_id", &self.service_id);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "merchant_plan_no", &self.merchant_plan_no);
+        crate::runtime::put(&mut object, "plan_name", &self.plan_name);
+        crate::runtime::put(&mut object, "plan_duration", &self.plan_duration);
+        crate::runtime::put(&mut object, "plan_state", &self.plan_state);
+        crate::runtime::put(
+            &mut object,
+            "total_original_price",
+            &self.total_original_price,
+        );
+        crate::runtime::put(&mut object, "deduction_quantity", &self.deduction_quantity);
+        crate::runtime::put(&mut object, "total_actual_price", &self.total_actual_price);
+        crate::runtime::put_optional(
+            &mut object,
+            "plan_detail_list",
+            &self.plan_detail_list,
+        );
+        crate::runtime::put_optional(&mut object, "stop_mchid", &self.stop_mchid);
+        crate::runtime::put_optional(&mut object, "stop_time", &self.stop_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PlanPartnerPayscorePlansResponse);
 impl crate::runtime::Schema for PlanPartnerPayscorePlansResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3805,7 +5085,7 @@ impl crate::runtime::Schema for PlanPartnerPayscorePlansResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::payscore::types::PlanDetailList as crate::runtime::Schema>::FIELDS,
+            fields: <PlanDetailList as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "stop_mchid",
@@ -3827,7 +5107,7 @@ impl crate::runtime::JsonResponse for PlanPartnerPayscorePlansResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no} response`, `POST /v3/payscore/plan/payscore-plans response`, `POST /v3/payscore/plan/payscore-plans/merchant-plan-no/{merchant_plan_no}/stop response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PlanPayscorePlansResponse {
     /// ID of the plan or template.
@@ -3853,15 +5133,81 @@ pub struct PlanPayscorePlansResponse {
     /// Total amount actually charged across the plan, in fen.
     pub total_actual_price: crate::runtime::Number,
     /// Details of the plan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan_detail_list: Option<Vec<crate::v3::payscore::types::PlanDetailList>>,
+    pub plan_detail_list: Option<Vec<PlanDetailList>>,
     /// Merchant ID of the merchant that terminated it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_mchid: Option<String>,
     /// Time the item was stopped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_time: Option<String>,
 }
+impl crate::runtime::FromJson for PlanPayscorePlansResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PlanPayscorePlansResponse {
+            plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+            service_id: crate::runtime::take(&mut object, "service_id", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            merchant_plan_no: crate::runtime::take(&mut object, "merchant_plan_no", at)?,
+            plan_name: crate::runtime::take(&mut object, "plan_name", at)?,
+            plan_duration: crate::runtime::take(&mut object, "plan_duration", at)?,
+            plan_state: crate::runtime::take(&mut object, "plan_state", at)?,
+            total_original_price: crate::runtime::take(
+                &mut object,
+                "total_original_price",
+                at,
+            )?,
+            deduction_quantity: crate::runtime::take(
+                &mut object,
+                "deduction_quantity",
+                at,
+            )?,
+            total_actual_price: crate::runtime::take(
+                &mut object,
+                "total_actual_price",
+                at,
+            )?,
+            plan_detail_list: crate::runtime::take_optional(
+                &mut object,
+                "plan_detail_list",
+                at,
+            )?,
+            stop_mchid: crate::runtime::take_optional(&mut object, "stop_mchid", at)?,
+            stop_time: crate::runtime::take_optional(&mut object, "stop_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PlanPayscorePlansResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "service_id", &self.service_id);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "merchant_plan_no", &self.merchant_plan_no);
+        crate::runtime::put(&mut object, "plan_name", &self.plan_name);
+        crate::runtime::put(&mut object, "plan_duration", &self.plan_duration);
+        crate::runtime::put(&mut object, "plan_state", &self.plan_state);
+        crate::runtime::put(
+            &mut object,
+            "total_original_price",
+            &self.total_original_price,
+        );
+        crate::runtime::put(&mut object, "deduction_quantity", &self.deduction_quantity);
+        crate::runtime::put(&mut object, "total_actual_price", &self.total_actual_price);
+        crate::runtime::put_optional(
+            &mut object,
+            "plan_detail_list",
+            &self.plan_detail_list,
+        );
+        crate::runtime::put_optional(&mut object, "stop_mchid", &self.stop_mchid);
+        crate::runtime::put_optional(&mut object, "stop_time", &self.stop_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PlanPayscorePlansResponse);
 impl crate::runtime::Schema for PlanPayscorePlansResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3946,7 +5292,7 @@ impl crate::runtime::Schema for PlanPayscorePlansResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::payscore::types::PlanDetailList as crate::runtime::Schema>::FIELDS,
+            fields: <PlanDetailList as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "stop_mchid",
@@ -3968,22 +5314,43 @@ impl crate::runtime::JsonResponse for PlanPayscorePlansResponse {}
 /// Merchant discounts applied to the service order.
 ///
 /// Shared by `GET /v3/payscore/serviceorder response.post_discounts`, `POST /v3/payscore/acquiringbank/servicepayondeliveryorder response.post_discounts`, `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage json.post_discounts`, `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage json.post_discounts`, `POST /v3/payscore/partner/servicepayondeliveryorder response.post_discounts`, `POST /v3/payscore/serviceorder response.post_discounts` and 5 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PostDiscounts {
     /// Name of the discount item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Description of the discount item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Amount of this discount item, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<crate::runtime::Number>,
     /// Number of units of the discount item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<crate::runtime::Number>,
 }
+impl crate::runtime::FromJson for PostDiscounts {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PostDiscounts {
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            description: crate::runtime::take_optional(&mut object, "description", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            count: crate::runtime::take_optional(&mut object, "count", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PostDiscounts {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "description", &self.description);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "count", &self.count);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PostDiscounts);
 impl crate::runtime::Schema for PostDiscounts {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4108,21 +5475,43 @@ impl From<PostDiscounts> for PostDiscountsBuilder {
 /// Charge items the user pays for after the service.
 ///
 /// Shared by `GET /v3/payscore/acquiringbank/serviceorder response.post_payments`, `GET /v3/payscore/partner/serviceorder response.post_payments`, `POST /v3/payscore/acquiringbank/serviceorder json.post_payments`, `POST /v3/payscore/acquiringbank/serviceorder response.post_payments`, `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete json.post_payments`, `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify json.post_payments` and 6 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PostPayments {
     /// Name of the charge item.
     pub name: String,
     /// Description of the charge item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Amount of this charge item, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Number of units of the charge item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
 }
+impl crate::runtime::FromJson for PostPayments {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PostPayments {
+            name: crate::runtime::take(&mut object, "name", at)?,
+            description: crate::runtime::take_optional(&mut object, "description", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            count: crate::runtime::take_optional(&mut object, "count", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PostPayments {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "description", &self.description);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "count", &self.count);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PostPayments);
 impl crate::runtime::Schema for PostPayments {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4248,7 +5637,7 @@ impl From<PostPayments> for PostPaymentsBuilder {
 /// Risk fund of the service order: the most the user may be charged.
 ///
 /// Shared by `GET /v3/payscore/acquiringbank/serviceorder response.risk_fund`, `GET /v3/payscore/oversea/partner/serviceorder response.risk_fund`, `GET /v3/payscore/partner/serviceorder response.risk_fund`, `POST /v3/payscore/acquiringbank/serviceorder json.risk_fund`, `POST /v3/payscore/acquiringbank/serviceorder response.risk_fund`, `POST /v3/payscore/oversea/partner/serviceorder json.risk_fund` and 1 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RiskFund {
     /// Kind of risk fund.
@@ -4256,9 +5645,31 @@ pub struct RiskFund {
     /// Amount of the risk fund (the most the user may owe), in fen.
     pub amount: i64,
     /// Description of the risk fund.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
+impl crate::runtime::FromJson for RiskFund {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(RiskFund {
+            name: crate::runtime::take(&mut object, "name", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            description: crate::runtime::take_optional(&mut object, "description", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for RiskFund {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "description", &self.description);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(RiskFund);
 impl crate::runtime::Schema for RiskFund {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4365,21 +5776,43 @@ impl From<RiskFund> for RiskFundBuilder {
 /// Charges billed after the service.
 ///
 /// Shared by `POST /v3/payscore/serviceorder json.post_payments`, `POST /v3/payscore/serviceorder/{out_order_no}/complete json.post_payments`, `POST /v3/payscore/serviceorder/{out_order_no}/complete response.post_payments`, `POST /v3/payscore/serviceorder/{out_order_no}/modify json.post_payments`, `POST /v3/payscore/serviceorder/{out_order_no}/modify response.post_payments`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ServiceorderPostPayments {
     /// Charge name.
     pub name: String,
     /// Charge amount, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<crate::runtime::Number>,
     /// How the charge is computed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Quantity charged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<crate::runtime::Number>,
 }
+impl crate::runtime::FromJson for ServiceorderPostPayments {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ServiceorderPostPayments {
+            name: crate::runtime::take(&mut object, "name", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            description: crate::runtime::take_optional(&mut object, "description", at)?,
+            count: crate::runtime::take_optional(&mut object, "count", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ServiceorderPostPayments {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "description", &self.description);
+        crate::runtime::put_optional(&mut object, "count", &self.count);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ServiceorderPostPayments);
 impl crate::runtime::Schema for ServiceorderPostPayments {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4505,17 +5938,39 @@ impl From<ServiceorderPostPayments> for ServiceorderPostPaymentsBuilder {
 /// Risk amount the user is covered for.
 ///
 /// Shared by `GET /v3/payscore/serviceorder response.risk_fund`, `POST /v3/payscore/serviceorder response.risk_fund`, `POST /v3/payscore/serviceorder/{out_order_no}/complete response.risk_fund`, `POST /v3/payscore/serviceorder/{out_order_no}/modify response.risk_fund`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ServiceorderRiskFund {
     /// Kind of risk amount. DEPOSIT is a deposit; ADVANCE a prepayment; CASH_DEPOSIT a cash deposit; ESTIMATE_ORDER_COST the estimated order cost.
-    pub name: crate::v3::payscore::types::Name,
+    pub name: Name,
     /// Risk amount, in fen.
     pub amount: crate::runtime::Number,
     /// Notes on the risk amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
+impl crate::runtime::FromJson for ServiceorderRiskFund {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ServiceorderRiskFund {
+            name: crate::runtime::take(&mut object, "name", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            description: crate::runtime::take_optional(&mut object, "description", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ServiceorderRiskFund {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "description", &self.description);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ServiceorderRiskFund);
 impl crate::runtime::Schema for ServiceorderRiskFund {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4545,17 +6000,47 @@ impl crate::runtime::JsonResponse for ServiceorderRiskFund {}
 /// Shopping details of the pay-later order.
 ///
 /// Shared by `POST /v3/payscore/acquiringbank/servicepayondeliveryorder response.shopping_info`, `POST /v3/payscore/partner/servicepayondeliveryorder response.shopping_info`, `POST /v3/payscore/servicepayondeliveryorder response.shopping_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ShoppingInfo {
     /// AppID of the merchant where the user actually shopped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub real_merchant_appid: Option<String>,
     /// Where the link jumps to.
-    pub jump_link: crate::v3::payscore::types::ShoppingInfoJumpLink,
+    pub jump_link: ShoppingInfoJumpLink,
     /// Goods in the order.
-    pub goods: Vec<crate::v3::payscore::types::Goods>,
+    pub goods: Vec<Goods>,
 }
+impl crate::runtime::FromJson for ShoppingInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ShoppingInfo {
+            real_merchant_appid: crate::runtime::take_optional(
+                &mut object,
+                "real_merchant_appid",
+                at,
+            )?,
+            jump_link: crate::runtime::take(&mut object, "jump_link", at)?,
+            goods: crate::runtime::take(&mut object, "goods", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ShoppingInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "real_merchant_appid",
+            &self.real_merchant_appid,
+        );
+        crate::runtime::put(&mut object, "jump_link", &self.jump_link);
+        crate::runtime::put(&mut object, "goods", &self.goods);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ShoppingInfo);
 impl crate::runtime::Schema for ShoppingInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4570,158 +6055,54 @@ impl crate::runtime::Schema for ShoppingInfo {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::payscore::types::ShoppingInfoJumpLink as crate::runtime::Schema>::FIELDS,
+            fields: <ShoppingInfoJumpLink as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "goods",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: true,
-            fields: <crate::v3::payscore::types::Goods as crate::runtime::Schema>::FIELDS,
+            fields: <Goods as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse for ShoppingInfo {}
-/// Goods in the order.
-///
-/// Shared by `POST /v3/payscore/acquiringbank/servicepayondeliveryorder json.shopping_info.goods`, `POST /v3/payscore/partner/servicepayondeliveryorder json.shopping_info.goods`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ShoppingInfoGoods {
-    /// Name of the goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// URL of the picture of the goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub picture: Option<String>,
-    /// Unit price of the item, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<i64>,
-    /// Number of units of the goods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// Category ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category_id: Option<Vec<String>>,
-}
-impl ShoppingInfoGoods {
-    /// A builder; see its setters.
-    pub fn builder() -> ShoppingInfoGoodsBuilder {
-        ShoppingInfoGoodsBuilder::default()
-    }
-}
-/// Builds a [`ShoppingInfoGoods`]: one setter per field; `build()` names every missing required field.
-#[derive(Clone, Debug, Default)]
-pub struct ShoppingInfoGoodsBuilder {
-    name: Option<String>,
-    picture: Option<String>,
-    amount: Option<i64>,
-    count: Option<i64>,
-    category_id: Option<Vec<String>>,
-}
-impl ShoppingInfoGoodsBuilder {
-    /// Name of the goods.
-    pub fn name(mut self, value: impl Into<String>) -> Self {
-        self.name = Some(value.into());
-        self
-    }
-    /// Sets or clears [`name`](Self::name) with a built value.
-    pub fn set_name(mut self, value: Option<String>) -> Self {
-        self.name = value;
-        self
-    }
-    /// URL of the picture of the goods.
-    pub fn picture(mut self, value: impl Into<String>) -> Self {
-        self.picture = Some(value.into());
-        self
-    }
-    /// Sets or clears [`picture`](Self::picture) with a built value.
-    pub fn set_picture(mut self, value: Option<String>) -> Self {
-        self.picture = value;
-        self
-    }
-    /// Unit price of the item, in fen.
-    pub fn amount(mut self, value: impl Into<i64>) -> Self {
-        self.amount = Some(value.into());
-        self
-    }
-    /// Sets or clears [`amount`](Self::amount) with a built value.
-    pub fn set_amount(mut self, value: Option<i64>) -> Self {
-        self.amount = value;
-        self
-    }
-    /// Number of units of the goods.
-    pub fn count(mut self, value: impl Into<i64>) -> Self {
-        self.count = Some(value.into());
-        self
-    }
-    /// Sets or clears [`count`](Self::count) with a built value.
-    pub fn set_count(mut self, value: Option<i64>) -> Self {
-        self.count = value;
-        self
-    }
-    /// Category ID.
-    ///
-    /// Adds one item to the list.
-    pub fn category_id(mut self, item: impl Into<String>) -> Self {
-        self.category_id.get_or_insert_with(Vec::new).push(item.into());
-        self
-    }
-    /// Sets or clears [`category_id`](Self::category_id) with a built value.
-    pub fn set_category_id(mut self, value: Option<Vec<String>>) -> Self {
-        self.category_id = value;
-        self
-    }
-    /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
-    /// required field and every invalid value.
-    pub fn build(self) -> Result<ShoppingInfoGoods, crate::runtime::BuildError> {
-        let mut problems = crate::runtime::Problems::default();
-        let value = crate::runtime::Builder::build_at(self, "", &mut problems);
-        crate::runtime::finish(value, problems)
-    }
-}
-impl crate::runtime::Builder for ShoppingInfoGoodsBuilder {
-    type Output = ShoppingInfoGoods;
-    fn build_at(
-        self,
-        _at: &str,
-        _problems: &mut crate::runtime::Problems,
-    ) -> Option<ShoppingInfoGoods> {
-        Some(ShoppingInfoGoods {
-            name: self.name,
-            picture: self.picture,
-            amount: self.amount,
-            count: self.count,
-            category_id: self.category_id,
-        })
-    }
-}
-impl From<ShoppingInfoGoods> for ShoppingInfoGoodsBuilder {
-    fn from(value: ShoppingInfoGoods) -> Self {
-        ShoppingInfoGoodsBuilder {
-            name: value.name,
-            picture: value.picture,
-            amount: value.amount,
-            count: value.count,
-            category_id: value.category_id,
-        }
-    }
-}
 /// Where the link jumps to.
 ///
 /// Shared by `POST /v3/payscore/acquiringbank/servicepayondeliveryorder response.shopping_info.jump_link`, `POST /v3/payscore/partner/servicepayondeliveryorder response.shopping_info.jump_link`, `POST /v3/payscore/servicepayondeliveryorder response.shopping_info.jump_link`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ShoppingInfoJumpLink {
     /// Type of the jump link.
     pub jump_link_type: String,
     /// AppID of the Mini Program the link opens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
     /// Page path inside the Mini Program to open.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
 }
+impl crate::runtime::FromJson for ShoppingInfoJumpLink {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ShoppingInfoJumpLink {
+            jump_link_type: crate::runtime::take(&mut object, "jump_link_type", at)?,
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            path: crate::runtime::take_optional(&mut object, "path", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ShoppingInfoJumpLink {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "jump_link_type", &self.jump_link_type);
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "path", &self.path);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ShoppingInfoJumpLink);
 impl crate::runtime::Schema for ShoppingInfoJumpLink {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4751,7 +6132,7 @@ impl crate::runtime::JsonResponse for ShoppingInfoJumpLink {}
 /// `sign_plan_detail`
 ///
 /// Shared by `POST /v3/payscore/sign-plan/partner/user-sign-plans json.sign_plan_detail`, `POST /v3/payscore/sign-plan/user-sign-plans json.sign_plan_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SignPlanDetail {
     /// Sequence number of the plan detail, starting from 1.
@@ -4759,6 +6140,35 @@ pub struct SignPlanDetail {
     /// The merchant's own order number for this plan detail.
     pub merchant_plan_detail_no: String,
 }
+impl crate::runtime::FromJson for SignPlanDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SignPlanDetail {
+            plan_detail_no: crate::runtime::take(&mut object, "plan_detail_no", at)?,
+            merchant_plan_detail_no: crate::runtime::take(
+                &mut object,
+                "merchant_plan_detail_no",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SignPlanDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "plan_detail_no", &self.plan_detail_no);
+        crate::runtime::put(
+            &mut object,
+            "merchant_plan_detail_no",
+            &self.merchant_plan_detail_no,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SignPlanDetail);
 impl SignPlanDetail {
     /// A builder; see its setters.
     pub fn builder() -> SignPlanDetailBuilder {
@@ -4836,16 +6246,35 @@ impl From<SignPlanDetail> for SignPlanDetailBuilder {
 /// Merchant discounts applied to the service order.
 ///
 /// Shared by `POST /v3/payscore/sign-plan/partner/serviceorder response.post_discounts`, `POST /v3/payscore/sign-plan/serviceorder response.post_discounts`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SignPlanPartnerServiceorderPostDiscounts {
     /// Name of the discount item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Amount of this discount item, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<crate::runtime::Number>,
 }
+impl crate::runtime::FromJson for SignPlanPartnerServiceorderPostDiscounts {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SignPlanPartnerServiceorderPostDiscounts {
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SignPlanPartnerServiceorderPostDiscounts {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SignPlanPartnerServiceorderPostDiscounts);
 impl crate::runtime::Schema for SignPlanPartnerServiceorderPostDiscounts {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4868,19 +6297,39 @@ impl crate::runtime::JsonResponse for SignPlanPartnerServiceorderPostDiscounts {
 /// Charge items the user pays for after the service.
 ///
 /// Shared by `POST /v3/payscore/sign-plan/partner/serviceorder response.post_payments`, `POST /v3/payscore/sign-plan/serviceorder response.post_payments`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SignPlanPartnerServiceorderPostPayments {
     /// Name of the charge item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Amount of this charge item, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<crate::runtime::Number>,
     /// Description of the charge item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
+impl crate::runtime::FromJson for SignPlanPartnerServiceorderPostPayments {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SignPlanPartnerServiceorderPostPayments {
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            description: crate::runtime::take_optional(&mut object, "description", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SignPlanPartnerServiceorderPostPayments {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "description", &self.description);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SignPlanPartnerServiceorderPostPayments);
 impl crate::runtime::Schema for SignPlanPartnerServiceorderPostPayments {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4910,12 +6359,31 @@ impl crate::runtime::JsonResponse for SignPlanPartnerServiceorderPostPayments {}
 /// Risk fund of the service order: the most the user may be charged.
 ///
 /// Shared by `POST /v3/payscore/sign-plan/partner/serviceorder response.risk_fund`, `POST /v3/payscore/sign-plan/serviceorder response.risk_fund`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SignPlanPartnerServiceorderRiskFund {
     /// Amount of the risk fund (the most the user may owe), in fen.
     pub amount: crate::runtime::Number,
 }
+impl crate::runtime::FromJson for SignPlanPartnerServiceorderRiskFund {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SignPlanPartnerServiceorderRiskFund {
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SignPlanPartnerServiceorderRiskFund {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SignPlanPartnerServiceorderRiskFund);
 impl crate::runtime::Schema for SignPlanPartnerServiceorderRiskFund {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4931,16 +6399,14 @@ impl crate::runtime::JsonResponse for SignPlanPartnerServiceorderRiskFund {}
 /// The response.
 ///
 /// Shared by `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no} response`, `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SignPlanPartnerUserSignPlansMerchantSignPlanNoResponse {
     /// ID of the signed plan.
     pub sign_plan_id: String,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
     pub service_id: String,
@@ -4951,7 +6417,6 @@ pub struct SignPlanPartnerUserSignPlansMerchantSignPlanNoResponse {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
     pub appid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// The merchant's own number of the signed plan.
     pub merchant_sign_plan_no: String,
@@ -4964,13 +6429,10 @@ pub struct SignPlanPartnerUserSignPlansMerchantSignPlanNoResponse {
     /// Signing state.
     pub sign_state: String,
     /// Time the signed plan was cancelled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_sign_time: Option<String>,
     /// Who cancelled the signed plan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_sign_type: Option<String>,
     /// Reason for the cancellation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_reason: Option<String>,
     /// Name of the plan.
     pub plan_name: String,
@@ -4983,12 +6445,130 @@ pub struct SignPlanPartnerUserSignPlansMerchantSignPlanNoResponse {
     /// Total amount actually charged across the plan, in fen.
     pub total_actual_price: crate::runtime::Number,
     /// Details of the signed plan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signed_detail_list: Option<Vec<crate::v3::payscore::types::SignedDetailList>>,
+    pub signed_detail_list: Option<Vec<SignedDetailList>>,
     /// Time the agreement or plan was signed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_time: Option<String>,
 }
+impl crate::runtime::FromJson
+for SignPlanPartnerUserSignPlansMerchantSignPlanNoResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SignPlanPartnerUserSignPlansMerchantSignPlanNoResponse {
+            sign_plan_id: crate::runtime::take(&mut object, "sign_plan_id", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+            service_id: crate::runtime::take(&mut object, "service_id", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            merchant_sign_plan_no: crate::runtime::take(
+                &mut object,
+                "merchant_sign_plan_no",
+                at,
+            )?,
+            merchant_callback_url: crate::runtime::take(
+                &mut object,
+                "merchant_callback_url",
+                at,
+            )?,
+            plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+            going_detail_no: crate::runtime::take(&mut object, "going_detail_no", at)?,
+            sign_state: crate::runtime::take(&mut object, "sign_state", at)?,
+            cancel_sign_time: crate::runtime::take_optional(
+                &mut object,
+                "cancel_sign_time",
+                at,
+            )?,
+            cancel_sign_type: crate::runtime::take_optional(
+                &mut object,
+                "cancel_sign_type",
+                at,
+            )?,
+            cancel_reason: crate::runtime::take_optional(
+                &mut object,
+                "cancel_reason",
+                at,
+            )?,
+            plan_name: crate::runtime::take(&mut object, "plan_name", at)?,
+            plan_over_time: crate::runtime::take(&mut object, "plan_over_time", at)?,
+            total_origin_price: crate::runtime::take(
+                &mut object,
+                "total_origin_price",
+                at,
+            )?,
+            deduction_quantity: crate::runtime::take(
+                &mut object,
+                "deduction_quantity",
+                at,
+            )?,
+            total_actual_price: crate::runtime::take(
+                &mut object,
+                "total_actual_price",
+                at,
+            )?,
+            signed_detail_list: crate::runtime::take_optional(
+                &mut object,
+                "signed_detail_list",
+                at,
+            )?,
+            sign_time: crate::runtime::take_optional(&mut object, "sign_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SignPlanPartnerUserSignPlansMerchantSignPlanNoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sign_plan_id", &self.sign_plan_id);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        crate::runtime::put(&mut object, "service_id", &self.service_id);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(
+            &mut object,
+            "merchant_sign_plan_no",
+            &self.merchant_sign_plan_no,
+        );
+        crate::runtime::put(
+            &mut object,
+            "merchant_callback_url",
+            &self.merchant_callback_url,
+        );
+        crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "going_detail_no", &self.going_detail_no);
+        crate::runtime::put(&mut object, "sign_state", &self.sign_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "cancel_sign_time",
+            &self.cancel_sign_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "cancel_sign_type",
+            &self.cancel_sign_type,
+        );
+        crate::runtime::put_optional(&mut object, "cancel_reason", &self.cancel_reason);
+        crate::runtime::put(&mut object, "plan_name", &self.plan_name);
+        crate::runtime::put(&mut object, "plan_over_time", &self.plan_over_time);
+        crate::runtime::put(&mut object, "total_origin_price", &self.total_origin_price);
+        crate::runtime::put(&mut object, "deduction_quantity", &self.deduction_quantity);
+        crate::runtime::put(&mut object, "total_actual_price", &self.total_actual_price);
+        crate::runtime::put_optional(
+            &mut object,
+            "signed_detail_list",
+            &self.signed_detail_list,
+        );
+        crate::runtime::put_optional(&mut object, "sign_time", &self.sign_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SignPlanPartnerUserSignPlansMerchantSignPlanNoResponse);
 impl crate::runtime::Schema for SignPlanPartnerUserSignPlansMerchantSignPlanNoResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -5143,7 +6723,7 @@ impl crate::runtime::Schema for SignPlanPartnerUserSignPlansMerchantSignPlanNoRe
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::payscore::types::SignedDetailList as crate::runtime::Schema>::FIELDS,
+            fields: <SignedDetailList as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "sign_time",
@@ -5159,13 +6739,12 @@ for SignPlanPartnerUserSignPlansMerchantSignPlanNoResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no} response`, `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SignPlanUserSignPlansMerchantSignPlanNoResponse {
     /// ID of the signed plan.
     pub sign_plan_id: String,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
     pub service_id: String,
@@ -5184,13 +6763,10 @@ pub struct SignPlanUserSignPlansMerchantSignPlanNoResponse {
     /// Signing state.
     pub sign_state: String,
     /// Time the signed plan was cancelled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_sign_time: Option<String>,
     /// Who cancelled the signed plan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_sign_type: Option<String>,
     /// Reason for the cancellation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_reason: Option<String>,
     /// Name of the plan.
     pub plan_name: String,
@@ -5203,12 +6779,123 @@ pub struct SignPlanUserSignPlansMerchantSignPlanNoResponse {
     /// Total amount actually charged across the plan, in fen.
     pub total_actual_price: crate::runtime::Number,
     /// Details of the signed plan.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signed_detail_list: Option<Vec<crate::v3::payscore::types::SignedDetailList>>,
+    pub signed_detail_list: Option<Vec<SignedDetailList>>,
     /// Time the agreement or plan was signed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sign_time: Option<String>,
 }
+impl crate::runtime::FromJson for SignPlanUserSignPlansMerchantSignPlanNoResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SignPlanUserSignPlansMerchantSignPlanNoResponse {
+            sign_plan_id: crate::runtime::take(&mut object, "sign_plan_id", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            service_id: crate::runtime::take(&mut object, "service_id", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            merchant_sign_plan_no: crate::runtime::take(
+                &mut object,
+                "merchant_sign_plan_no",
+                at,
+            )?,
+            merchant_callback_url: crate::runtime::take(
+                &mut object,
+                "merchant_callback_url",
+                at,
+            )?,
+            plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+            going_detail_no: crate::runtime::take(&mut object, "going_detail_no", at)?,
+            sign_state: crate::runtime::take(&mut object, "sign_state", at)?,
+            cancel_sign_time: crate::runtime::take_optional(
+                &mut object,
+                "cancel_sign_time",
+                at,
+            )?,
+            cancel_sign_type: crate::runtime::take_optional(
+                &mut object,
+                "cancel_sign_type",
+                at,
+            )?,
+            cancel_reason: crate::runtime::take_optional(
+                &mut object,
+                "cancel_reason",
+                at,
+            )?,
+            plan_name: crate::runtime::take(&mut object, "plan_name", at)?,
+            plan_over_time: crate::runtime::take(&mut object, "plan_over_time", at)?,
+            total_origin_price: crate::runtime::take(
+                &mut object,
+                "total_origin_price",
+                at,
+            )?,
+            deduction_quantity: crate::runtime::take(
+                &mut object,
+                "deduction_quantity",
+                at,
+            )?,
+            total_actual_price: crate::runtime::take(
+                &mut object,
+                "total_actual_price",
+                at,
+            )?,
+            signed_detail_list: crate::runtime::take_optional(
+                &mut object,
+                "signed_detail_list",
+                at,
+            )?,
+            sign_time: crate::runtime::take_optional(&mut object, "sign_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SignPlanUserSignPlansMerchantSignPlanNoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sign_plan_id", &self.sign_plan_id);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "service_id", &self.service_id);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(
+            &mut object,
+            "merchant_sign_plan_no",
+            &self.merchant_sign_plan_no,
+        );
+        crate::runtime::put(
+            &mut object,
+            "merchant_callback_url",
+            &self.merchant_callback_url,
+        );
+        crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "going_detail_no", &self.going_detail_no);
+        crate::runtime::put(&mut object, "sign_state", &self.sign_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "cancel_sign_time",
+            &self.cancel_sign_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "cancel_sign_type",
+            &self.cancel_sign_type,
+        );
+        crate::runtime::put_optional(&mut object, "cancel_reason", &self.cancel_reason);
+        crate::runtime::put(&mut object, "plan_name", &self.plan_name);
+        crate::runtime::put(&mut object, "plan_over_time", &self.plan_over_time);
+        crate::runtime::put(&mut object, "total_origin_price", &self.total_origin_price);
+        crate::runtime::put(&mut object, "deduction_quantity", &self.deduction_quantity);
+        crate::runtime::put(&mut object, "total_actual_price", &self.total_actual_price);
+        crate::runtime::put_optional(
+            &mut object,
+            "signed_detail_list",
+            &self.signed_detail_list,
+        );
+        crate::runtime::put_optional(&mut object, "sign_time", &self.sign_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SignPlanUserSignPlansMerchantSignPlanNoResponse);
 impl crate::runtime::Schema for SignPlanUserSignPlansMerchantSignPlanNoResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -5342,7 +7029,7 @@ impl crate::runtime::Schema for SignPlanUserSignPlansMerchantSignPlanNoResponse 
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::payscore::types::SignedDetailList as crate::runtime::Schema>::FIELDS,
+            fields: <SignedDetailList as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "sign_time",
@@ -5357,7 +7044,7 @@ impl crate::runtime::JsonResponse for SignPlanUserSignPlansMerchantSignPlanNoRes
 /// Details of the signed plan.
 ///
 /// Shared by `GET /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no} response.signed_detail_list`, `GET /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no} response.signed_detail_list`, `POST /v3/payscore/sign-plan/partner/user-sign-plans response.sign_plan.signed_detail_list`, `POST /v3/payscore/sign-plan/partner/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop response.signed_detail_list`, `POST /v3/payscore/sign-plan/user-sign-plans response.sign_plan.signed_detail_list`, `POST /v3/payscore/sign-plan/user-sign-plans/merchant-sign-plan-no/{merchant_sign_plan_no}/stop response.signed_detail_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SignedDetailList {
     /// Sequence number of the plan detail, starting from 1.
@@ -5365,32 +7052,99 @@ pub struct SignedDetailList {
     /// Original price before the discount, in fen.
     pub original_price: crate::runtime::Number,
     /// Description of the discount of this plan detail.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_discount_description: Option<String>,
     /// Amount actually paid for this plan detail, in fen.
     pub actual_price: crate::runtime::Number,
     /// State of the plan detail.
     pub plan_detail_state: String,
     /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     /// The merchant's own order number for this plan detail.
     pub merchant_plan_detail_no: String,
     /// Name of the plan detail.
     pub plan_detail_name: String,
     /// Amount actually paid for the order of this plan detail, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actual_pay_price: Option<crate::runtime::Number>,
     /// Time this plan detail was used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_time: Option<String>,
     /// Time of completion.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub complete_time: Option<String>,
     /// Time of the cancellation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_time: Option<String>,
 }
+impl crate::runtime::FromJson for SignedDetailList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SignedDetailList {
+            plan_detail_no: crate::runtime::take(&mut object, "plan_detail_no", at)?,
+            original_price: crate::runtime::take(&mut object, "original_price", at)?,
+            plan_discount_description: crate::runtime::take_optional(
+                &mut object,
+                "plan_discount_description",
+                at,
+            )?,
+            actual_price: crate::runtime::take(&mut object, "actual_price", at)?,
+            plan_detail_state: crate::runtime::take(
+                &mut object,
+                "plan_detail_state",
+                at,
+            )?,
+            order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+            merchant_plan_detail_no: crate::runtime::take(
+                &mut object,
+                "merchant_plan_detail_no",
+                at,
+            )?,
+            plan_detail_name: crate::runtime::take(&mut object, "plan_detail_name", at)?,
+            actual_pay_price: crate::runtime::take_optional(
+                &mut object,
+                "actual_pay_price",
+                at,
+            )?,
+            use_time: crate::runtime::take_optional(&mut object, "use_time", at)?,
+            complete_time: crate::runtime::take_optional(
+                &mut object,
+                "complete_time",
+                at,
+            )?,
+            cancel_time: crate::runtime::take_optional(&mut object, "cancel_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SignedDetailList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "plan_detail_no", &self.plan_detail_no);
+        crate::runtime::put(&mut object, "original_price", &self.original_price);
+        crate::runtime::put_optional(
+            &mut object,
+            "plan_discount_description",
+            &self.plan_discount_description,
+        );
+        crate::runtime::put(&mut object, "actual_price", &self.actual_price);
+        crate::runtime::put(&mut object, "plan_detail_state", &self.plan_detail_state);
+        crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+        crate::runtime::put(
+            &mut object,
+            "merchant_plan_detail_no",
+            &self.merchant_plan_detail_no,
+        );
+        crate::runtime::put(&mut object, "plan_detail_name", &self.plan_detail_name);
+        crate::runtime::put_optional(
+            &mut object,
+            "actual_pay_price",
+            &self.actual_pay_price,
+        );
+        crate::runtime::put_optional(&mut object, "use_time", &self.use_time);
+        crate::runtime::put_optional(&mut object, "complete_time", &self.complete_time);
+        crate::runtime::put_optional(&mut object, "cancel_time", &self.cancel_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SignedDetailList);
 impl crate::runtime::Schema for SignedDetailList {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -5561,22 +7315,59 @@ crate::runtime::string_enum!(StateDescription);
 /// Time period of the service.
 ///
 /// Shared by `GET /v3/payscore/serviceorder response.time_range`, `POST /v3/payscore/acquiringbank/servicepayondeliveryorder response.time_range`, `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete json.time_range`, `POST /v3/payscore/partner/servicepayondeliveryorder response.time_range`, `POST /v3/payscore/serviceorder response.time_range`, `POST /v3/payscore/serviceorder/{out_order_no}/complete json.time_range` and 4 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TimeRange {
     /// Start time of the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
     /// End time of the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// Remark about the service start time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time_remark: Option<String>,
     /// Remark about the service end time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time_remark: Option<String>,
 }
+impl crate::runtime::FromJson for TimeRange {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TimeRange {
+            start_time: crate::runtime::take_optional(&mut object, "start_time", at)?,
+            end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+            start_time_remark: crate::runtime::take_optional(
+                &mut object,
+                "start_time_remark",
+                at,
+            )?,
+            end_time_remark: crate::runtime::take_optional(
+                &mut object,
+                "end_time_remark",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TimeRange {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "start_time", &self.start_time);
+        crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "start_time_remark",
+            &self.start_time_remark,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "end_time_remark",
+            &self.end_time_remark,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TimeRange);
 impl crate::runtime::Schema for TimeRange {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

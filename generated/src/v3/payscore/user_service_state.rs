@@ -20,18 +20,28 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/payscore/user-service-state`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/user-service-state), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_8.shtml)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-        #[serde(rename = "query.service_id")]
         pub service_id: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "query.openid")]
         pub openid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+                service_id: crate::runtime::take(&mut object, "query.service_id", at)?,
+                openid: crate::runtime::take(&mut object, "query.openid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -152,7 +162,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -160,11 +170,43 @@ pub mod get {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
         pub service_id: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// `use_service_state`
-        pub use_service_state: crate::v3::payscore::user_service_state::get::UseServiceState,
+        pub use_service_state: UseServiceState,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                use_service_state: crate::runtime::take(
+                    &mut object,
+                    "use_service_state",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put(
+                &mut object,
+                "use_service_state",
+                &self.use_service_state,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -4,31 +4,75 @@
 /// Information about the bank transfer.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no} response.bank_transfer_info`, `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close response.bank_transfer_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BankTransferInfo {
     /// Serial number of the bank transaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bill_no: Option<String>,
     /// Memo attached to the bank transfer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memo: Option<String>,
     /// Time the bank transfer was returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_time: Option<String>,
     /// Why the funds were returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_reason: Option<String>,
     /// Name of the bank.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
     /// Last four digits of the bank card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_card_tail: Option<String>,
     /// Name on the bank account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_account_name: Option<String>,
 }
+impl crate::runtime::FromJson for BankTransferInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BankTransferInfo {
+            bill_no: crate::runtime::take_optional(&mut object, "bill_no", at)?,
+            memo: crate::runtime::take_optional(&mut object, "memo", at)?,
+            return_time: crate::runtime::take_optional(&mut object, "return_time", at)?,
+            return_reason: crate::runtime::take_optional(
+                &mut object,
+                "return_reason",
+                at,
+            )?,
+            bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+            bank_card_tail: crate::runtime::take_optional(
+                &mut object,
+                "bank_card_tail",
+                at,
+            )?,
+            bank_account_name: crate::runtime::take_optional(
+                &mut object,
+                "bank_account_name",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BankTransferInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "bill_no", &self.bill_no);
+        crate::runtime::put_optional(&mut object, "memo", &self.memo);
+        crate::runtime::put_optional(&mut object, "return_time", &self.return_time);
+        crate::runtime::put_optional(&mut object, "return_reason", &self.return_reason);
+        crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+        crate::runtime::put_optional(
+            &mut object,
+            "bank_card_tail",
+            &self.bank_card_tail,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "bank_account_name",
+            &self.bank_account_name,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BankTransferInfo);
 impl crate::runtime::Schema for BankTransferInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -176,16 +220,35 @@ crate::runtime::string_enum!(BusinessType);
 /// Information about the closing of the record.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id} response.close_info`, `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no} response.close_info`, `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id} response.close_info`, `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no} response.close_info`, `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no} response.close_info`, `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no} response.close_info` and 3 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CloseInfo {
     /// Time the record was closed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_time: Option<String>,
     /// Why the record was closed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_reason: Option<String>,
 }
+impl crate::runtime::FromJson for CloseInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CloseInfo {
+            close_time: crate::runtime::take_optional(&mut object, "close_time", at)?,
+            close_reason: crate::runtime::take_optional(&mut object, "close_reason", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CloseInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "close_time", &self.close_time);
+        crate::runtime::put_optional(&mut object, "close_reason", &self.close_reason);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CloseInfo);
 impl crate::runtime::Schema for CloseInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -261,7 +324,7 @@ crate::runtime::string_enum!(CloseReason);
 /// List of the result records.
 ///
 /// Shared by `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id} response.data`, `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no} response.data`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Data {
     /// The merchant's own number of the transfer detail.
@@ -269,8 +332,31 @@ pub struct Data {
     /// The merchant's own number for this detail record within the batch.
     pub out_detail_no: String,
     /// State of the detail record.
-    pub detail_state: crate::v3::platsolution::types::DetailState,
+    pub detail_state: DetailState,
 }
+impl crate::runtime::FromJson for Data {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Data {
+            detail_id: crate::runtime::take(&mut object, "detail_id", at)?,
+            out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+            detail_state: crate::runtime::take(&mut object, "detail_state", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Data {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "detail_id", &self.detail_id);
+        crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+        crate::runtime::put(&mut object, "detail_state", &self.detail_state);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Data);
 impl crate::runtime::Schema for Data {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -349,7 +435,7 @@ crate::runtime::string_enum!(DetailState);
 /// The response.
 ///
 /// Shared by `POST /v3/platsolution/ecommerce/insurance-compensation-contracts response`, `POST /v3/platsolution/ecommerce/insurance-compensation-contracts/sub-mchid/{sub_mchid}/check-opened response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EcommerceInsuranceCompensationContractsResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -357,9 +443,31 @@ pub struct EcommerceInsuranceCompensationContractsResponse {
     /// `opened`
     pub opened: bool,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
 }
+impl crate::runtime::FromJson for EcommerceInsuranceCompensationContractsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceInsuranceCompensationContractsResponse {
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            opened: crate::runtime::take(&mut object, "opened", at)?,
+            success_time: crate::runtime::take_optional(&mut object, "success_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EcommerceInsuranceCompensationContractsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "opened", &self.opened);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EcommerceInsuranceCompensationContractsResponse);
 impl crate::runtime::Schema for EcommerceInsuranceCompensationContractsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -389,37 +497,87 @@ impl crate::runtime::JsonResponse for EcommerceInsuranceCompensationContractsRes
 /// The response.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id} response`, `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EcommerceMchTransferCompensateBillsBillIdResponse {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
     pub sp_mchid: String,
     /// Information about the receiver of the transfer.
-    pub receiver_detail: crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsReceiverDetail,
+    pub receiver_detail: EcommerceMchTransferCompensateBillsReceiverDetail,
     /// The merchant's own number for this transfer bill.
     pub out_bill_no: String,
     /// Amount in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<crate::runtime::Number>,
     /// Remark shown to the receiver of the transfer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer_remark: Option<String>,
     /// WeChat Pay ID of the transfer bill.
     pub bill_id: String,
     /// Current state of the object.
-    pub state: crate::v3::platsolution::types::State,
+    pub state: State,
     /// Time the request was accepted.
     pub accept_time: String,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// Information about the closing of the record.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub close_info: Option<crate::v3::platsolution::types::CloseInfo>,
+    pub close_info: Option<CloseInfo>,
     /// Merchant ID of the merchant that funds the transfer or payout.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sponsor_mchid: Option<String>,
 }
+impl crate::runtime::FromJson for EcommerceMchTransferCompensateBillsBillIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceMchTransferCompensateBillsBillIdResponse {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            receiver_detail: crate::runtime::take(&mut object, "receiver_detail", at)?,
+            out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            transfer_remark: crate::runtime::take_optional(
+                &mut object,
+                "transfer_remark",
+                at,
+            )?,
+            bill_id: crate::runtime::take(&mut object, "bill_id", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            accept_time: crate::runtime::take(&mut object, "accept_time", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            close_info: crate::runtime::take_optional(&mut object, "close_info", at)?,
+            sponsor_mchid: crate::runtime::take_optional(
+                &mut object,
+                "sponsor_mchid",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EcommerceMchTransferCompensateBillsBillIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "receiver_detail", &self.receiver_detail);
+        crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "transfer_remark",
+            &self.transfer_remark,
+        );
+        crate::runtime::put(&mut object, "bill_id", &self.bill_id);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "accept_time", &self.accept_time);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put_optional(&mut object, "close_info", &self.close_info);
+        crate::runtime::put_optional(&mut object, "sponsor_mchid", &self.sponsor_mchid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EcommerceMchTransferCompensateBillsBillIdResponse);
 impl crate::runtime::Schema for EcommerceMchTransferCompensateBillsBillIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -434,7 +592,7 @@ impl crate::runtime::Schema for EcommerceMchTransferCompensateBillsBillIdRespons
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsReceiverDetail as crate::runtime::Schema>::FIELDS,
+            fields: <EcommerceMchTransferCompensateBillsReceiverDetail as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "out_bill_no",
@@ -490,7 +648,7 @@ impl crate::runtime::Schema for EcommerceMchTransferCompensateBillsBillIdRespons
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::CloseInfo as crate::runtime::Schema>::FIELDS,
+            fields: <CloseInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "sponsor_mchid",
@@ -505,18 +663,43 @@ impl crate::runtime::JsonResponse for EcommerceMchTransferCompensateBillsBillIdR
 /// Information about the receiver.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id} response.receiver_detail.receiver`, `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no} response.receiver_detail.receiver`, `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills json.receiver`, `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills response.receiver_detail.receiver`, `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer json.receiver`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EcommerceMchTransferCompensateBillsReceiver {
     /// Type of the receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<
-        crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsType,
-    >,
+    pub r#type: Option<EcommerceMchTransferCompensateBillsReceiverType>,
     /// Information about the order the record relates to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transaction_info: Option<crate::v3::platsolution::types::TransactionInfo>,
+    pub transaction_info: Option<TransactionInfo>,
 }
+impl crate::runtime::FromJson for EcommerceMchTransferCompensateBillsReceiver {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceMchTransferCompensateBillsReceiver {
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            transaction_info: crate::runtime::take_optional(
+                &mut object,
+                "transaction_info",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EcommerceMchTransferCompensateBillsReceiver {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_info",
+            &self.transaction_info,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EcommerceMchTransferCompensateBillsReceiver);
 impl crate::runtime::Schema for EcommerceMchTransferCompensateBillsReceiver {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -531,7 +714,7 @@ impl crate::runtime::Schema for EcommerceMchTransferCompensateBillsReceiver {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::TransactionInfo as crate::runtime::Schema>::FIELDS,
+            fields: <TransactionInfo as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -545,18 +728,14 @@ impl EcommerceMchTransferCompensateBillsReceiver {
 /// Builds a [`EcommerceMchTransferCompensateBillsReceiver`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct EcommerceMchTransferCompensateBillsReceiverBuilder {
-    r#type: Option<
-        crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsType,
-    >,
-    transaction_info: Option<crate::v3::platsolution::types::TransactionInfoBuilder>,
+    r#type: Option<EcommerceMchTransferCompensateBillsReceiverType>,
+    transaction_info: Option<TransactionInfoBuilder>,
 }
 impl EcommerceMchTransferCompensateBillsReceiverBuilder {
     /// Type of the receiver.
     pub fn r#type(
         mut self,
-        value: impl Into<
-            crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsType,
-        >,
+        value: impl Into<EcommerceMchTransferCompensateBillsReceiverType>,
     ) -> Self {
         self.r#type = Some(value.into());
         self
@@ -564,9 +743,7 @@ impl EcommerceMchTransferCompensateBillsReceiverBuilder {
     /// Sets or clears [`type`](Self::r#type) with a built value.
     pub fn set_type(
         mut self,
-        value: Option<
-            crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsType,
-        >,
+        value: Option<EcommerceMchTransferCompensateBillsReceiverType>,
     ) -> Self {
         self.r#type = value;
         self
@@ -574,18 +751,12 @@ impl EcommerceMchTransferCompensateBillsReceiverBuilder {
     /// Information about the order the record relates to.
     ///
     /// Takes the builder or a built value.
-    pub fn transaction_info(
-        mut self,
-        value: impl Into<crate::v3::platsolution::types::TransactionInfoBuilder>,
-    ) -> Self {
+    pub fn transaction_info(mut self, value: impl Into<TransactionInfoBuilder>) -> Self {
         self.transaction_info = Some(value.into());
         self
     }
     /// Sets or clears [`transaction_info`](Self::transaction_info) with a built value.
-    pub fn set_transaction_info(
-        mut self,
-        value: Option<crate::v3::platsolution::types::TransactionInfo>,
-    ) -> Self {
+    pub fn set_transaction_info(mut self, value: Option<TransactionInfo>) -> Self {
         self.transaction_info = value.map(Into::into);
         self
     }
@@ -633,15 +804,31 @@ for EcommerceMchTransferCompensateBillsReceiverBuilder {
 /// Information about the receiver of the transfer.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id} response.receiver_detail`, `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no} response.receiver_detail`, `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills response.receiver_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EcommerceMchTransferCompensateBillsReceiverDetail {
     /// Information about the receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub receiver: Option<
-        crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsReceiver,
-    >,
+    pub receiver: Option<EcommerceMchTransferCompensateBillsReceiver>,
 }
+impl crate::runtime::FromJson for EcommerceMchTransferCompensateBillsReceiverDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceMchTransferCompensateBillsReceiverDetail {
+            receiver: crate::runtime::take_optional(&mut object, "receiver", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EcommerceMchTransferCompensateBillsReceiverDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "receiver", &self.receiver);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EcommerceMchTransferCompensateBillsReceiverDetail);
 impl crate::runtime::Schema for EcommerceMchTransferCompensateBillsReceiverDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -649,7 +836,7 @@ impl crate::runtime::Schema for EcommerceMchTransferCompensateBillsReceiverDetai
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsReceiver as crate::runtime::Schema>::FIELDS,
+            fields: <EcommerceMchTransferCompensateBillsReceiver as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -659,78 +846,136 @@ impl crate::runtime::JsonResponse for EcommerceMchTransferCompensateBillsReceive
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id} response.receiver_detail.receiver.type`, `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no} response.receiver_detail.receiver.type`, `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills json.receiver.type`, `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills response.receiver_detail.receiver.type`, `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer json.receiver.type`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum EcommerceMchTransferCompensateBillsType {
+pub enum EcommerceMchTransferCompensateBillsReceiverType {
     /// `TRANSACTION_USER`
     TransactionUser,
     /// A value the documentation does not list (yet), kept as received.
     Unknown(crate::UnknownValue),
 }
-impl EcommerceMchTransferCompensateBillsType {
+impl EcommerceMchTransferCompensateBillsReceiverType {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            EcommerceMchTransferCompensateBillsType::TransactionUser => {
+            EcommerceMchTransferCompensateBillsReceiverType::TransactionUser => {
                 "TRANSACTION_USER"
             }
-            EcommerceMchTransferCompensateBillsType::Unknown(value) => value.as_str(),
+            EcommerceMchTransferCompensateBillsReceiverType::Unknown(value) => {
+                value.as_str()
+            }
         }
     }
 }
-impl From<&str> for EcommerceMchTransferCompensateBillsType {
+impl From<&str> for EcommerceMchTransferCompensateBillsReceiverType {
     fn from(value: &str) -> Self {
         match value {
             "TRANSACTION_USER" => {
-                EcommerceMchTransferCompensateBillsType::TransactionUser
+                EcommerceMchTransferCompensateBillsReceiverType::TransactionUser
             }
             other => {
-                EcommerceMchTransferCompensateBillsType::Unknown(
+                EcommerceMchTransferCompensateBillsReceiverType::Unknown(
                     crate::UnknownValue(other.to_owned()),
                 )
             }
         }
     }
 }
-crate::runtime::string_enum!(EcommerceMchTransferCompensateBillsType);
+crate::runtime::string_enum!(EcommerceMchTransferCompensateBillsReceiverType);
 /// The response.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id} response`, `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
     pub sp_mchid: String,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// Information about the receiver of the transfer.
-    pub receiver_detail: crate::v3::platsolution::types::ReceiverDetail,
+    pub receiver_detail: ReceiverDetail,
     /// The merchant's own number for this transfer bill.
     pub out_bill_no: String,
     /// Amount in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<crate::runtime::Number>,
     /// Remark shown to the receiver of the transfer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer_remark: Option<String>,
     /// WeChat Pay ID of the transfer bill.
     pub bill_id: String,
     /// Current state of the object.
-    pub state: crate::v3::platsolution::types::State,
+    pub state: State,
     /// Time the request was accepted.
     pub accept_time: String,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// Information about the closing of the record.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub close_info: Option<crate::v3::platsolution::types::CloseInfo>,
+    pub close_info: Option<CloseInfo>,
     /// Merchant ID of the merchant that funds the transfer or payout.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sponsor_mchid: Option<String>,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
 }
+impl crate::runtime::FromJson
+for EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            receiver_detail: crate::runtime::take(&mut object, "receiver_detail", at)?,
+            out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            transfer_remark: crate::runtime::take_optional(
+                &mut object,
+                "transfer_remark",
+                at,
+            )?,
+            bill_id: crate::runtime::take(&mut object, "bill_id", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            accept_time: crate::runtime::take(&mut object, "accept_time", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            close_info: crate::runtime::take_optional(&mut object, "close_info", at)?,
+            sponsor_mchid: crate::runtime::take_optional(
+                &mut object,
+                "sponsor_mchid",
+                at,
+            )?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "receiver_detail", &self.receiver_detail);
+        crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "transfer_remark",
+            &self.transfer_remark,
+        );
+        crate::runtime::put(&mut object, "bill_id", &self.bill_id);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "accept_time", &self.accept_time);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put_optional(&mut object, "close_info", &self.close_info);
+        crate::runtime::put_optional(&mut object, "sponsor_mchid", &self.sponsor_mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(
+    EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse
+);
 impl crate::runtime::Schema
 for EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -753,7 +998,7 @@ for EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::platsolution::types::ReceiverDetail as crate::runtime::Schema>::FIELDS,
+            fields: <ReceiverDetail as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "out_bill_no",
@@ -809,7 +1054,7 @@ for EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::CloseInfo as crate::runtime::Schema>::FIELDS,
+            fields: <CloseInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "sponsor_mchid",
@@ -829,28 +1074,108 @@ for EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse {
 }
 impl crate::runtime::JsonResponse
 for EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse {}
+/// Information about the receiver of the transfer.
+///
+/// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no} response.receiver_detail`, `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills response.receiver_detail`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetail {
+    /// Information about the receiver.
+    pub receiver: Option<
+        EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiver,
+    >,
+}
+impl crate::runtime::FromJson
+for EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetail {
+            receiver: crate::runtime::take_optional(&mut object, "receiver", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "receiver", &self.receiver);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(
+    EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetail
+);
+impl crate::runtime::Schema
+for EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetail {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "receiver",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: false,
+            fields: <EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiver as crate::runtime::Schema>::FIELDS,
+        },
+    ];
+}
+impl crate::runtime::JsonResponse
+for EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetail {}
 /// Information about the receiver.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no} response.receiver_detail.receiver`, `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills response.receiver_detail.receiver`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiver {
+pub struct EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiver {
     /// Type of the receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<
-        crate::v3::platsolution::types::EcommerceMchTransferDepositInsurancePremiumsCompensationBillsType,
+        EcommerceMchTransferDepositInsurancePremiumsCompensationBillsType,
     >,
     /// Information about the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mch_info: Option<crate::v3::platsolution::types::MchInfo>,
+    pub mch_info: Option<MchInfo>,
     /// Information about the order the record relates to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_info: Option<
-        crate::v3::platsolution::types::ReceiverTransactionInfo,
+        EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiverTransactionInfo,
     >,
 }
+impl crate::runtime::FromJson
+for EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiver {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiver {
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            mch_info: crate::runtime::take_optional(&mut object, "mch_info", at)?,
+            transaction_info: crate::runtime::take_optional(
+                &mut object,
+                "transaction_info",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiver {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "mch_info", &self.mch_info);
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_info",
+            &self.transaction_info,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(
+    EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiver
+);
 impl crate::runtime::Schema
-for EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiver {
+for EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiver {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
             name: "type",
@@ -864,45 +1189,65 @@ for EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiver {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::MchInfo as crate::runtime::Schema>::FIELDS,
+            fields: <MchInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "transaction_info",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::ReceiverTransactionInfo as crate::runtime::Schema>::FIELDS,
+            fields: <EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiverTransactionInfo as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse
-for EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiver {}
-/// Information about the receiver of the transfer.
+for EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiver {}
+/// Information about the order the record relates to.
 ///
-/// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no} response.receiver_detail`, `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills response.receiver_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no} response.receiver_detail.receiver.transaction_info`, `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills response.receiver_detail.receiver.transaction_info`.
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetail {
-    /// Information about the receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub receiver: Option<
-        crate::v3::platsolution::types::EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiver,
-    >,
+pub struct EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiverTransactionInfo {
+    /// WeChat Pay transaction ID of the payment order.
+    pub transaction_id: String,
 }
+impl crate::runtime::FromJson
+for EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiverTransactionInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiverTransactionInfo {
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiverTransactionInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(
+    EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiverTransactionInfo
+);
 impl crate::runtime::Schema
-for EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetail {
+for EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiverTransactionInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
-            name: "receiver",
-            kind: crate::runtime::Kind::Object,
-            required: false,
+            name: "transaction_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
             array: false,
-            fields: <crate::v3::platsolution::types::EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiver as crate::runtime::Schema>::FIELDS,
+            fields: &[],
         },
     ];
 }
 impl crate::runtime::JsonResponse
-for EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetail {}
+for EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiverTransactionInfo {}
 /// Type of the receiver.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no} response.receiver_detail.receiver.type`, `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no} response.receiver_detail.receiver.type`, `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills json.receiver.type`, `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills response.receiver_detail.receiver.type`, `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills json.receiver.type`, `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills response.receiver_detail.receiver.type`.
@@ -947,16 +1292,47 @@ crate::runtime::string_enum!(
 /// Information about the receiver.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no} response.receiver_detail.receiver`, `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills json.receiver`, `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills response.receiver_detail.receiver`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EcommerceMchTransferDepositShippingCostCompensationBillsReceiver {
     /// Information about the order the record relates to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transaction_info: Option<crate::v3::platsolution::types::TransactionInfo>,
+    pub transaction_info: Option<TransactionInfo>,
     /// Information about the receiving user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_info: Option<crate::v3::platsolution::types::UserInfo>,
+    pub user_info: Option<UserInfo>,
 }
+impl crate::runtime::FromJson
+for EcommerceMchTransferDepositShippingCostCompensationBillsReceiver {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceMchTransferDepositShippingCostCompensationBillsReceiver {
+            transaction_info: crate::runtime::take_optional(
+                &mut object,
+                "transaction_info",
+                at,
+            )?,
+            user_info: crate::runtime::take_optional(&mut object, "user_info", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for EcommerceMchTransferDepositShippingCostCompensationBillsReceiver {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_info",
+            &self.transaction_info,
+        );
+        crate::runtime::put_optional(&mut object, "user_info", &self.user_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(
+    EcommerceMchTransferDepositShippingCostCompensationBillsReceiver
+);
 impl crate::runtime::Schema
 for EcommerceMchTransferDepositShippingCostCompensationBillsReceiver {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -965,14 +1341,14 @@ for EcommerceMchTransferDepositShippingCostCompensationBillsReceiver {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::TransactionInfo as crate::runtime::Schema>::FIELDS,
+            fields: <TransactionInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "user_info",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::UserInfo as crate::runtime::Schema>::FIELDS,
+            fields: <UserInfo as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -987,43 +1363,31 @@ impl EcommerceMchTransferDepositShippingCostCompensationBillsReceiver {
 /// Builds a [`EcommerceMchTransferDepositShippingCostCompensationBillsReceiver`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct EcommerceMchTransferDepositShippingCostCompensationBillsReceiverBuilder {
-    transaction_info: Option<crate::v3::platsolution::types::TransactionInfoBuilder>,
-    user_info: Option<crate::v3::platsolution::types::UserInfoBuilder>,
+    transaction_info: Option<TransactionInfoBuilder>,
+    user_info: Option<UserInfoBuilder>,
 }
 impl EcommerceMchTransferDepositShippingCostCompensationBillsReceiverBuilder {
     /// Information about the order the record relates to.
     ///
     /// Takes the builder or a built value.
-    pub fn transaction_info(
-        mut self,
-        value: impl Into<crate::v3::platsolution::types::TransactionInfoBuilder>,
-    ) -> Self {
+    pub fn transaction_info(mut self, value: impl Into<TransactionInfoBuilder>) -> Self {
         self.transaction_info = Some(value.into());
         self
     }
     /// Sets or clears [`transaction_info`](Self::transaction_info) with a built value.
-    pub fn set_transaction_info(
-        mut self,
-        value: Option<crate::v3::platsolution::types::TransactionInfo>,
-    ) -> Self {
+    pub fn set_transaction_info(mut self, value: Option<TransactionInfo>) -> Self {
         self.transaction_info = value.map(Into::into);
         self
     }
     /// Information about the receiving user.
     ///
     /// Takes the builder or a built value.
-    pub fn user_info(
-        mut self,
-        value: impl Into<crate::v3::platsolution::types::UserInfoBuilder>,
-    ) -> Self {
+    pub fn user_info(mut self, value: impl Into<UserInfoBuilder>) -> Self {
         self.user_info = Some(value.into());
         self
     }
     /// Sets or clears [`user_info`](Self::user_info) with a built value.
-    pub fn set_user_info(
-        mut self,
-        value: Option<crate::v3::platsolution::types::UserInfo>,
-    ) -> Self {
+    pub fn set_user_info(mut self, value: Option<UserInfo>) -> Self {
         self.user_info = value.map(Into::into);
         self
     }
@@ -1080,15 +1444,37 @@ for EcommerceMchTransferDepositShippingCostCompensationBillsReceiverBuilder {
 /// Information about the receiver of the transfer.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no} response.receiver_detail`, `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills response.receiver_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EcommerceMchTransferDepositShippingCostCompensationBillsReceiverDetail {
     /// Information about the receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver: Option<
-        crate::v3::platsolution::types::EcommerceMchTransferDepositShippingCostCompensationBillsReceiver,
+        EcommerceMchTransferDepositShippingCostCompensationBillsReceiver,
     >,
 }
+impl crate::runtime::FromJson
+for EcommerceMchTransferDepositShippingCostCompensationBillsReceiverDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceMchTransferDepositShippingCostCompensationBillsReceiverDetail {
+            receiver: crate::runtime::take_optional(&mut object, "receiver", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for EcommerceMchTransferDepositShippingCostCompensationBillsReceiverDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "receiver", &self.receiver);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(
+    EcommerceMchTransferDepositShippingCostCompensationBillsReceiverDetail
+);
 impl crate::runtime::Schema
 for EcommerceMchTransferDepositShippingCostCompensationBillsReceiverDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -1097,84 +1483,102 @@ for EcommerceMchTransferDepositShippingCostCompensationBillsReceiverDetail {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::EcommerceMchTransferDepositShippingCostCompensationBillsReceiver as crate::runtime::Schema>::FIELDS,
+            fields: <EcommerceMchTransferDepositShippingCostCompensationBillsReceiver as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse
 for EcommerceMchTransferDepositShippingCostCompensationBillsReceiverDetail {}
-/// Information about the closing of the record.
-///
-/// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id} response.close_info`, `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no} response.close_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct EcommerceMchTransferInsuranceClaimBillsBillIdCloseInfo {
-    /// Time the record was closed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accept_time: Option<String>,
-    /// Why the record was closed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub close_reason: Option<String>,
-}
-impl crate::runtime::Schema for EcommerceMchTransferInsuranceClaimBillsBillIdCloseInfo {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "accept_time",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "close_reason",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse
-for EcommerceMchTransferInsuranceClaimBillsBillIdCloseInfo {}
 /// The response.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id} response`, `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EcommerceMchTransferInsuranceClaimBillsBillIdResponse {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
     pub sp_mchid: String,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// Information about the receiver of the transfer.
-    pub receiver_detail: crate::v3::platsolution::types::ReceiverDetail,
+    pub receiver_detail: ReceiverDetail,
     /// The merchant's own number for this transfer bill.
     pub out_bill_no: String,
     /// Amount in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<crate::runtime::Number>,
     /// Remark shown to the receiver of the transfer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer_remark: Option<String>,
     /// WeChat Pay ID of the transfer bill.
     pub bill_id: String,
     /// Current state of the object.
-    pub state: crate::v3::platsolution::types::State,
+    pub state: State,
     /// Time the request was accepted.
     pub accept_time: String,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// Information about the closing of the record.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_info: Option<
-        crate::v3::platsolution::types::EcommerceMchTransferInsuranceClaimBillsBillIdCloseInfo,
+        EcommerceMchTransferInsuranceClaimBillsBillIdResponseCloseInfo,
     >,
     /// Merchant ID of the merchant that funds the transfer or payout.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sponsor_mchid: Option<String>,
 }
+impl crate::runtime::FromJson for EcommerceMchTransferInsuranceClaimBillsBillIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceMchTransferInsuranceClaimBillsBillIdResponse {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            receiver_detail: crate::runtime::take(&mut object, "receiver_detail", at)?,
+            out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            transfer_remark: crate::runtime::take_optional(
+                &mut object,
+                "transfer_remark",
+                at,
+            )?,
+            bill_id: crate::runtime::take(&mut object, "bill_id", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            accept_time: crate::runtime::take(&mut object, "accept_time", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            close_info: crate::runtime::take_optional(&mut object, "close_info", at)?,
+            sponsor_mchid: crate::runtime::take_optional(
+                &mut object,
+                "sponsor_mchid",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EcommerceMchTransferInsuranceClaimBillsBillIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "receiver_detail", &self.receiver_detail);
+        crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "transfer_remark",
+            &self.transfer_remark,
+        );
+        crate::runtime::put(&mut object, "bill_id", &self.bill_id);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "accept_time", &self.accept_time);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put_optional(&mut object, "close_info", &self.close_info);
+        crate::runtime::put_optional(&mut object, "sponsor_mchid", &self.sponsor_mchid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EcommerceMchTransferInsuranceClaimBillsBillIdResponse);
 impl crate::runtime::Schema for EcommerceMchTransferInsuranceClaimBillsBillIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1196,7 +1600,7 @@ impl crate::runtime::Schema for EcommerceMchTransferInsuranceClaimBillsBillIdRes
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::platsolution::types::ReceiverDetail as crate::runtime::Schema>::FIELDS,
+            fields: <ReceiverDetail as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "out_bill_no",
@@ -1252,7 +1656,7 @@ impl crate::runtime::Schema for EcommerceMchTransferInsuranceClaimBillsBillIdRes
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::EcommerceMchTransferInsuranceClaimBillsBillIdCloseInfo as crate::runtime::Schema>::FIELDS,
+            fields: <EcommerceMchTransferInsuranceClaimBillsBillIdResponseCloseInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "sponsor_mchid",
@@ -1265,22 +1669,149 @@ impl crate::runtime::Schema for EcommerceMchTransferInsuranceClaimBillsBillIdRes
 }
 impl crate::runtime::JsonResponse
 for EcommerceMchTransferInsuranceClaimBillsBillIdResponse {}
+/// Information about the closing of the record.
+///
+/// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id} response.close_info`, `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no} response.close_info`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct EcommerceMchTransferInsuranceClaimBillsBillIdResponseCloseInfo {
+    /// Time the record was closed.
+    pub accept_time: Option<String>,
+    /// Why the record was closed.
+    pub close_reason: Option<String>,
+}
+impl crate::runtime::FromJson
+for EcommerceMchTransferInsuranceClaimBillsBillIdResponseCloseInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceMchTransferInsuranceClaimBillsBillIdResponseCloseInfo {
+            accept_time: crate::runtime::take_optional(&mut object, "accept_time", at)?,
+            close_reason: crate::runtime::take_optional(&mut object, "close_reason", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for EcommerceMchTransferInsuranceClaimBillsBillIdResponseCloseInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "accept_time", &self.accept_time);
+        crate::runtime::put_optional(&mut object, "close_reason", &self.close_reason);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(
+    EcommerceMchTransferInsuranceClaimBillsBillIdResponseCloseInfo
+);
+impl crate::runtime::Schema
+for EcommerceMchTransferInsuranceClaimBillsBillIdResponseCloseInfo {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "accept_time",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "close_reason",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+impl crate::runtime::JsonResponse
+for EcommerceMchTransferInsuranceClaimBillsBillIdResponseCloseInfo {}
+/// Information about the receiver of the transfer.
+///
+/// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no} response.receiver_detail`, `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills response.receiver_detail`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct EcommerceMchTransferSubMchCompensationBillsReceiverDetail {
+    /// Information about the receiver.
+    pub receiver: Option<
+        EcommerceMchTransferSubMchCompensationBillsReceiverDetailReceiver,
+    >,
+}
+impl crate::runtime::FromJson
+for EcommerceMchTransferSubMchCompensationBillsReceiverDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceMchTransferSubMchCompensationBillsReceiverDetail {
+            receiver: crate::runtime::take_optional(&mut object, "receiver", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for EcommerceMchTransferSubMchCompensationBillsReceiverDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "receiver", &self.receiver);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EcommerceMchTransferSubMchCompensationBillsReceiverDetail);
+impl crate::runtime::Schema
+for EcommerceMchTransferSubMchCompensationBillsReceiverDetail {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "receiver",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: false,
+            fields: <EcommerceMchTransferSubMchCompensationBillsReceiverDetailReceiver as crate::runtime::Schema>::FIELDS,
+        },
+    ];
+}
+impl crate::runtime::JsonResponse
+for EcommerceMchTransferSubMchCompensationBillsReceiverDetail {}
 /// Information about the receiver.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no} response.receiver_detail.receiver`, `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills response.receiver_detail.receiver`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct EcommerceMchTransferSubMchCompensationBillsReceiver {
+pub struct EcommerceMchTransferSubMchCompensationBillsReceiverDetailReceiver {
     /// Type of the receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<
-        crate::v3::platsolution::types::EcommerceMchTransferDepositInsurancePremiumsCompensationBillsType,
+        EcommerceMchTransferDepositInsurancePremiumsCompensationBillsType,
     >,
     /// Information about the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mch_info: Option<crate::v3::platsolution::types::ReceiverMchInfo>,
+    pub mch_info: Option<ReceiverMchInfo>,
 }
-impl crate::runtime::Schema for EcommerceMchTransferSubMchCompensationBillsReceiver {
+impl crate::runtime::FromJson
+for EcommerceMchTransferSubMchCompensationBillsReceiverDetailReceiver {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceMchTransferSubMchCompensationBillsReceiverDetailReceiver {
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            mch_info: crate::runtime::take_optional(&mut object, "mch_info", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for EcommerceMchTransferSubMchCompensationBillsReceiverDetailReceiver {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "mch_info", &self.mch_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(
+    EcommerceMchTransferSubMchCompensationBillsReceiverDetailReceiver
+);
+impl crate::runtime::Schema
+for EcommerceMchTransferSubMchCompensationBillsReceiverDetailReceiver {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
             name: "type",
@@ -1294,38 +1825,12 @@ impl crate::runtime::Schema for EcommerceMchTransferSubMchCompensationBillsRecei
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::ReceiverMchInfo as crate::runtime::Schema>::FIELDS,
+            fields: <ReceiverMchInfo as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse
-for EcommerceMchTransferSubMchCompensationBillsReceiver {}
-/// Information about the receiver of the transfer.
-///
-/// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no} response.receiver_detail`, `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills response.receiver_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct EcommerceMchTransferSubMchCompensationBillsReceiverDetail {
-    /// Information about the receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub receiver: Option<
-        crate::v3::platsolution::types::EcommerceMchTransferSubMchCompensationBillsReceiver,
-    >,
-}
-impl crate::runtime::Schema
-for EcommerceMchTransferSubMchCompensationBillsReceiverDetail {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "receiver",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: false,
-            fields: <crate::v3::platsolution::types::EcommerceMchTransferSubMchCompensationBillsReceiver as crate::runtime::Schema>::FIELDS,
-        },
-    ];
-}
-impl crate::runtime::JsonResponse
-for EcommerceMchTransferSubMchCompensationBillsReceiverDetail {}
+for EcommerceMchTransferSubMchCompensationBillsReceiverDetailReceiver {}
 /// Current state of the object.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no} response.state`, `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills response.state`.
@@ -1372,43 +1877,107 @@ crate::runtime::string_enum!(EcommerceMchTransferSubMchCompensationBillsState);
 /// The response.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id} response`, `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EcommerceMchTransferTransferBillsBillIdResponse {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
     pub sp_mchid: String,
     /// Business type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business_type: Option<crate::v3::platsolution::types::BusinessType>,
+    pub business_type: Option<BusinessType>,
     /// Information about the receiver of the transfer.
-    pub receiver_detail: crate::v3::platsolution::types::EcommerceMchTransferTransferBillsReceiverDetail,
+    pub receiver_detail: EcommerceMchTransferTransferBillsReceiverDetail,
     /// The merchant's own number for this transfer bill.
     pub out_bill_no: String,
     /// Amount in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<crate::runtime::Number>,
     /// Remark shown to the receiver of the transfer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer_remark: Option<String>,
     /// Remark shown to the payee.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver_remark: Option<String>,
     /// WeChat Pay ID of the transfer bill.
     pub bill_id: String,
     /// Current state of the object.
-    pub state: crate::v3::platsolution::types::State,
+    pub state: State,
     /// Time the request was accepted.
     pub accept_time: String,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// Information about the closing of the record.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub close_info: Option<crate::v3::platsolution::types::CloseInfo>,
+    pub close_info: Option<CloseInfo>,
     /// Merchant ID of the merchant that funds the transfer or payout.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sponsor_mchid: Option<String>,
 }
+impl crate::runtime::FromJson for EcommerceMchTransferTransferBillsBillIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceMchTransferTransferBillsBillIdResponse {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            business_type: crate::runtime::take_optional(
+                &mut object,
+                "business_type",
+                at,
+            )?,
+            receiver_detail: crate::runtime::take(&mut object, "receiver_detail", at)?,
+            out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            transfer_remark: crate::runtime::take_optional(
+                &mut object,
+                "transfer_remark",
+                at,
+            )?,
+            receiver_remark: crate::runtime::take_optional(
+                &mut object,
+                "receiver_remark",
+                at,
+            )?,
+            bill_id: crate::runtime::take(&mut object, "bill_id", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            accept_time: crate::runtime::take(&mut object, "accept_time", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            close_info: crate::runtime::take_optional(&mut object, "close_info", at)?,
+            sponsor_mchid: crate::runtime::take_optional(
+                &mut object,
+                "sponsor_mchid",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EcommerceMchTransferTransferBillsBillIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put_optional(&mut object, "business_type", &self.business_type);
+        crate::runtime::put(&mut object, "receiver_detail", &self.receiver_detail);
+        crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "transfer_remark",
+            &self.transfer_remark,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "receiver_remark",
+            &self.receiver_remark,
+        );
+        crate::runtime::put(&mut object, "bill_id", &self.bill_id);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "accept_time", &self.accept_time);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put_optional(&mut object, "close_info", &self.close_info);
+        crate::runtime::put_optional(&mut object, "sponsor_mchid", &self.sponsor_mchid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EcommerceMchTransferTransferBillsBillIdResponse);
 impl crate::runtime::Schema for EcommerceMchTransferTransferBillsBillIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1430,7 +1999,7 @@ impl crate::runtime::Schema for EcommerceMchTransferTransferBillsBillIdResponse 
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::platsolution::types::EcommerceMchTransferTransferBillsReceiverDetail as crate::runtime::Schema>::FIELDS,
+            fields: <EcommerceMchTransferTransferBillsReceiverDetail as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "out_bill_no",
@@ -1493,7 +2062,7 @@ impl crate::runtime::Schema for EcommerceMchTransferTransferBillsBillIdResponse 
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::CloseInfo as crate::runtime::Schema>::FIELDS,
+            fields: <CloseInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "sponsor_mchid",
@@ -1505,17 +2074,133 @@ impl crate::runtime::Schema for EcommerceMchTransferTransferBillsBillIdResponse 
     ];
 }
 impl crate::runtime::JsonResponse for EcommerceMchTransferTransferBillsBillIdResponse {}
+/// Information about the receiver of the transfer.
+///
+/// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id} response.receiver_detail`, `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no} response.receiver_detail`, `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills response.receiver_detail`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct EcommerceMchTransferTransferBillsReceiverDetail {
+    /// Information about the receiver.
+    pub receiver: Option<EcommerceMchTransferTransferBillsReceiverDetailReceiver>,
+}
+impl crate::runtime::FromJson for EcommerceMchTransferTransferBillsReceiverDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceMchTransferTransferBillsReceiverDetail {
+            receiver: crate::runtime::take_optional(&mut object, "receiver", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EcommerceMchTransferTransferBillsReceiverDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "receiver", &self.receiver);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EcommerceMchTransferTransferBillsReceiverDetail);
+impl crate::runtime::Schema for EcommerceMchTransferTransferBillsReceiverDetail {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "receiver",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: false,
+            fields: <EcommerceMchTransferTransferBillsReceiverDetailReceiver as crate::runtime::Schema>::FIELDS,
+        },
+    ];
+}
+impl crate::runtime::JsonResponse for EcommerceMchTransferTransferBillsReceiverDetail {}
+/// Information about the receiver.
+///
+/// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id} response.receiver_detail.receiver`, `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no} response.receiver_detail.receiver`, `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills response.receiver_detail.receiver`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct EcommerceMchTransferTransferBillsReceiverDetailReceiver {
+    /// Type of the receiver.
+    pub r#type: Option<ReceiverType>,
+    /// Information about the merchant.
+    pub mch_info: Option<EcommerceMchTransferTransferBillsReceiverDetailReceiverMchInfo>,
+}
+impl crate::runtime::FromJson
+for EcommerceMchTransferTransferBillsReceiverDetailReceiver {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceMchTransferTransferBillsReceiverDetailReceiver {
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            mch_info: crate::runtime::take_optional(&mut object, "mch_info", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EcommerceMchTransferTransferBillsReceiverDetailReceiver {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "mch_info", &self.mch_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EcommerceMchTransferTransferBillsReceiverDetailReceiver);
+impl crate::runtime::Schema for EcommerceMchTransferTransferBillsReceiverDetailReceiver {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "type",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "mch_info",
+            kind: crate::runtime::Kind::Object,
+            required: false,
+            array: false,
+            fields: <EcommerceMchTransferTransferBillsReceiverDetailReceiverMchInfo as crate::runtime::Schema>::FIELDS,
+        },
+    ];
+}
+impl crate::runtime::JsonResponse
+for EcommerceMchTransferTransferBillsReceiverDetailReceiver {}
 /// Information about the merchant.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id} response.receiver_detail.receiver.mch_info`, `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no} response.receiver_detail.receiver.mch_info`, `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills response.receiver_detail.receiver.mch_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct EcommerceMchTransferTransferBillsMchInfo {
+pub struct EcommerceMchTransferTransferBillsReceiverDetailReceiverMchInfo {
     /// Merchant ID that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mch_id: Option<String>,
 }
-impl crate::runtime::Schema for EcommerceMchTransferTransferBillsMchInfo {
+impl crate::runtime::FromJson
+for EcommerceMchTransferTransferBillsReceiverDetailReceiverMchInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceMchTransferTransferBillsReceiverDetailReceiverMchInfo {
+            mch_id: crate::runtime::take_optional(&mut object, "mch_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for EcommerceMchTransferTransferBillsReceiverDetailReceiverMchInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "mch_id", &self.mch_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(
+    EcommerceMchTransferTransferBillsReceiverDetailReceiverMchInfo
+);
+impl crate::runtime::Schema
+for EcommerceMchTransferTransferBillsReceiverDetailReceiverMchInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
             name: "mch_id",
@@ -1526,50 +2211,52 @@ impl crate::runtime::Schema for EcommerceMchTransferTransferBillsMchInfo {
         },
     ];
 }
-impl crate::runtime::JsonResponse for EcommerceMchTransferTransferBillsMchInfo {}
-/// Information about the receiver of the transfer.
-///
-/// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id} response.receiver_detail`, `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no} response.receiver_detail`, `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills response.receiver_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct EcommerceMchTransferTransferBillsReceiverDetail {
-    /// Information about the receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub receiver: Option<crate::v3::platsolution::types::ReceiverDetailReceiver>,
-}
-impl crate::runtime::Schema for EcommerceMchTransferTransferBillsReceiverDetail {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "receiver",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: false,
-            fields: <crate::v3::platsolution::types::ReceiverDetailReceiver as crate::runtime::Schema>::FIELDS,
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for EcommerceMchTransferTransferBillsReceiverDetail {}
+impl crate::runtime::JsonResponse
+for EcommerceMchTransferTransferBillsReceiverDetailReceiverMchInfo {}
 /// The response.
 ///
 /// Shared by `POST /v3/platsolution/ecommerce/recharge-employees response`, `POST /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EcommerceRechargeEmployeesResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
     pub sub_mchid: String,
     /// The user's OpenID under the service provider's AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_openid: Option<String>,
     /// Current state of the object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<crate::v3::platsolution::types::EcommerceRechargeEmployeesState>,
+    pub state: Option<EcommerceRechargeEmployeesResponseState>,
     /// Time the record was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
     /// Time the record was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_time: Option<String>,
 }
+impl crate::runtime::FromJson for EcommerceRechargeEmployeesResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceRechargeEmployeesResponse {
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            sp_openid: crate::runtime::take_optional(&mut object, "sp_openid", at)?,
+            state: crate::runtime::take_optional(&mut object, "state", at)?,
+            create_time: crate::runtime::take_optional(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take_optional(&mut object, "update_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EcommerceRechargeEmployeesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "sp_openid", &self.sp_openid);
+        crate::runtime::put_optional(&mut object, "state", &self.state);
+        crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EcommerceRechargeEmployeesResponse);
 impl crate::runtime::Schema for EcommerceRechargeEmployeesResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1615,7 +2302,7 @@ impl crate::runtime::JsonResponse for EcommerceRechargeEmployeesResponse {}
 /// Shared by `GET /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid} response.employees.state`, `POST /v3/platsolution/ecommerce/recharge-employees response.state`, `POST /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete response.state`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum EcommerceRechargeEmployeesState {
+pub enum EcommerceRechargeEmployeesResponseState {
     /// `EFFECTIVE`
     Effective,
     /// `DELETED`
@@ -1623,34 +2310,34 @@ pub enum EcommerceRechargeEmployeesState {
     /// A value the documentation does not list (yet), kept as received.
     Unknown(crate::UnknownValue),
 }
-impl EcommerceRechargeEmployeesState {
+impl EcommerceRechargeEmployeesResponseState {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            EcommerceRechargeEmployeesState::Effective => "EFFECTIVE",
-            EcommerceRechargeEmployeesState::Deleted => "DELETED",
-            EcommerceRechargeEmployeesState::Unknown(value) => value.as_str(),
+            EcommerceRechargeEmployeesResponseState::Effective => "EFFECTIVE",
+            EcommerceRechargeEmployeesResponseState::Deleted => "DELETED",
+            EcommerceRechargeEmployeesResponseState::Unknown(value) => value.as_str(),
         }
     }
 }
-impl From<&str> for EcommerceRechargeEmployeesState {
+impl From<&str> for EcommerceRechargeEmployeesResponseState {
     fn from(value: &str) -> Self {
         match value {
-            "EFFECTIVE" => EcommerceRechargeEmployeesState::Effective,
-            "DELETED" => EcommerceRechargeEmployeesState::Deleted,
+            "EFFECTIVE" => EcommerceRechargeEmployeesResponseState::Effective,
+            "DELETED" => EcommerceRechargeEmployeesResponseState::Deleted,
             other => {
-                EcommerceRechargeEmployeesState::Unknown(
+                EcommerceRechargeEmployeesResponseState::Unknown(
                     crate::UnknownValue(other.to_owned()),
                 )
             }
         }
     }
 }
-crate::runtime::string_enum!(EcommerceRechargeEmployeesState);
+crate::runtime::string_enum!(EcommerceRechargeEmployeesResponseState);
 /// The response.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no} response`, `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EcommerceRechargesOutRechargeNoResponse {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -1662,7 +2349,6 @@ pub struct EcommerceRechargesOutRechargeNoResponse {
     /// The merchant's own recharge number.
     pub out_recharge_no: String,
     /// Channel of the recharge.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recharge_channel: Option<crate::types::RechargeChannel>,
     /// Type of the account.
     pub account_type: crate::types::EcommerceRechargesApplyAccountType,
@@ -1671,34 +2357,129 @@ pub struct EcommerceRechargesOutRechargeNoResponse {
     /// Scene of the recharge.
     pub recharge_scene: crate::types::RechargeScene,
     /// Description of the recharge state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recharge_state_desc: Option<String>,
     /// Amount of the recharge.
     pub recharge_amount: crate::types::RechargeAmount,
     /// Information about the bank transfer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bank_transfer_info: Option<crate::v3::platsolution::types::BankTransferInfo>,
+    pub bank_transfer_info: Option<BankTransferInfo>,
     /// `qr_recharge_info`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub qr_recharge_info: Option<crate::v3::platsolution::types::QrRechargeInfo>,
+    pub qr_recharge_info: Option<QrRechargeInfo>,
     /// `online_bank_recharge_info`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub online_bank_recharge_info: Option<crate::types::OnlineBankRechargeInfo>,
     /// Time the request was accepted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accept_time: Option<String>,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// Time the record was closed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_time: Option<String>,
     /// Channels available for recharging.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_recharge_channels: Option<
         Vec<crate::types::AvailableRechargeChannels>,
     >,
 }
+impl crate::runtime::FromJson for EcommerceRechargesOutRechargeNoResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceRechargesOutRechargeNoResponse {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            recharge_id: crate::runtime::take(&mut object, "recharge_id", at)?,
+            out_recharge_no: crate::runtime::take(&mut object, "out_recharge_no", at)?,
+            recharge_channel: crate::runtime::take_optional(
+                &mut object,
+                "recharge_channel",
+                at,
+            )?,
+            account_type: crate::runtime::take(&mut object, "account_type", at)?,
+            recharge_state: crate::runtime::take(&mut object, "recharge_state", at)?,
+            recharge_scene: crate::runtime::take(&mut object, "recharge_scene", at)?,
+            recharge_state_desc: crate::runtime::take_optional(
+                &mut object,
+                "recharge_state_desc",
+                at,
+            )?,
+            recharge_amount: crate::runtime::take(&mut object, "recharge_amount", at)?,
+            bank_transfer_info: crate::runtime::take_optional(
+                &mut object,
+                "bank_transfer_info",
+                at,
+            )?,
+            qr_recharge_info: crate::runtime::take_optional(
+                &mut object,
+                "qr_recharge_info",
+                at,
+            )?,
+            online_bank_recharge_info: crate::runtime::take_optional(
+                &mut object,
+                "online_bank_recharge_info",
+                at,
+            )?,
+            accept_time: crate::runtime::take_optional(&mut object, "accept_time", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            close_time: crate::runtime::take_optional(&mut object, "close_time", at)?,
+            available_recharge_channels: crate::runtime::take_optional(
+                &mut object,
+                "available_recharge_channels",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EcommerceRechargesOutRechargeNoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "recharge_id", &self.recharge_id);
+        crate::runtime::put(&mut object, "out_recharge_no", &self.out_recharge_no);
+        crate::runtime::put_optional(
+            &mut object,
+            "recharge_channel",
+            &self.recharge_channel,
+        );
+        crate::runtime::put(&mut object, "account_type", &self.account_type);
+        crate::runtime::put(&mut object, "recharge_state", &self.recharge_state);
+        crate::runtime::put(&mut object, "recharge_scene", &self.recharge_scene);
+        crate::runtime::put_optional(
+            &mut object,
+            "recharge_state_desc",
+            &self.recharge_state_desc,
+        );
+        crate::runtime::put(&mut object, "recharge_amount", &self.recharge_amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "bank_transfer_info",
+            &self.bank_transfer_info,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "qr_recharge_info",
+            &self.qr_recharge_info,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "online_bank_recharge_info",
+            &self.online_bank_recharge_info,
+        );
+        crate::runtime::put_optional(&mut object, "accept_time", &self.accept_time);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put_optional(&mut object, "close_time", &self.close_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "available_recharge_channels",
+            &self.available_recharge_channels,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EcommerceRechargesOutRechargeNoResponse);
 impl crate::runtime::Schema for EcommerceRechargesOutRechargeNoResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -1776,14 +2557,14 @@ impl crate::runtime::Schema for EcommerceRechargesOutRechargeNoResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::BankTransferInfo as crate::runtime::Schema>::FIELDS,
+            fields: <BankTransferInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "qr_recharge_info",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::QrRechargeInfo as crate::runtime::Schema>::FIELDS,
+            fields: <QrRechargeInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "online_bank_recharge_info",
@@ -1826,7 +2607,7 @@ impl crate::runtime::JsonResponse for EcommerceRechargesOutRechargeNoResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw/out-request-no/{out_request_no} response`, `POST /v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EcommerceWithdrawDayEndBalanceWithdrawResponse {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -1834,7 +2615,7 @@ pub struct EcommerceWithdrawDayEndBalanceWithdrawResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
     pub sub_mchid: String,
     /// Current status of the object.
-    pub status: crate::v3::platsolution::types::Status,
+    pub status: Status,
     /// WeChat Pay ID of the withdrawal.
     pub withdraw_id: String,
     /// The merchant's own request or application number for this operation, used to make it idempotent.
@@ -1842,26 +2623,20 @@ pub struct EcommerceWithdrawDayEndBalanceWithdrawResponse {
     /// Total amount, in the smallest unit of the currency (fen for CNY).
     pub total_amount: i64,
     /// Amount successfully paid out, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_amount: Option<i64>,
     /// Amount that failed to be paid out, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_amount: Option<i64>,
     /// Refunded amount, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_amount: Option<i64>,
     /// Time the record was created.
     pub create_time: String,
     /// Time the record was last updated.
     pub update_time: String,
     /// Reason for the operation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Free-form remark.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// Memo passed to the bank.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_memo: Option<String>,
     /// Type of the account.
     pub account_type: crate::types::AccountType,
@@ -1870,9 +2645,73 @@ pub struct EcommerceWithdrawDayEndBalanceWithdrawResponse {
     /// Bank where the account is opened.
     pub account_bank: String,
     /// Name of the bank.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_name: Option<String>,
 }
+impl crate::runtime::FromJson for EcommerceWithdrawDayEndBalanceWithdrawResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EcommerceWithdrawDayEndBalanceWithdrawResponse {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            status: crate::runtime::take(&mut object, "status", at)?,
+            withdraw_id: crate::runtime::take(&mut object, "withdraw_id", at)?,
+            out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+            success_amount: crate::runtime::take_optional(
+                &mut object,
+                "success_amount",
+                at,
+            )?,
+            fail_amount: crate::runtime::take_optional(&mut object, "fail_amount", at)?,
+            refund_amount: crate::runtime::take_optional(
+                &mut object,
+                "refund_amount",
+                at,
+            )?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take(&mut object, "update_time", at)?,
+            reason: crate::runtime::take_optional(&mut object, "reason", at)?,
+            remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+            bank_memo: crate::runtime::take_optional(&mut object, "bank_memo", at)?,
+            account_type: crate::runtime::take(&mut object, "account_type", at)?,
+            account_number: crate::runtime::take(&mut object, "account_number", at)?,
+            account_bank: crate::runtime::take(&mut object, "account_bank", at)?,
+            bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EcommerceWithdrawDayEndBalanceWithdrawResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "status", &self.status);
+        crate::runtime::put(&mut object, "withdraw_id", &self.withdraw_id);
+        crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+        crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "success_amount",
+            &self.success_amount,
+        );
+        crate::runtime::put_optional(&mut object, "fail_amount", &self.fail_amount);
+        crate::runtime::put_optional(&mut object, "refund_amount", &self.refund_amount);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "update_time", &self.update_time);
+        crate::runtime::put_optional(&mut object, "reason", &self.reason);
+        crate::runtime::put_optional(&mut object, "remark", &self.remark);
+        crate::runtime::put_optional(&mut object, "bank_memo", &self.bank_memo);
+        crate::runtime::put(&mut object, "account_type", &self.account_type);
+        crate::runtime::put(&mut object, "account_number", &self.account_number);
+        crate::runtime::put(&mut object, "account_bank", &self.account_bank);
+        crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EcommerceWithdrawDayEndBalanceWithdrawResponse);
 impl crate::runtime::Schema for EcommerceWithdrawDayEndBalanceWithdrawResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2308,7 +3147,7 @@ crate::runtime::string_enum!(InsuranceMchTransferBatchesBatchIdDetailState);
 /// The response.
 ///
 /// Shared by `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id} response`, `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InsuranceMchTransferBatchesBatchIdDetailsDetailIdResponse {
     /// The merchant's own batch number, unique within the merchant.
@@ -2324,37 +3163,99 @@ pub struct InsuranceMchTransferBatchesBatchIdDetailsDetailIdResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
     pub sub_mchid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// Time the record was created.
     pub create_time: String,
     /// State of the detail record.
-    pub detail_state: crate::v3::platsolution::types::DetailState,
+    pub detail_state: DetailState,
     /// Amount to transfer, in fen.
     pub transfer_amount: crate::runtime::Number,
     /// Remark shown to the receiver of the transfer.
     pub transfer_remark: String,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fail_reason: Option<crate::v3::platsolution::types::FailReason>,
+    pub fail_reason: Option<FailReason>,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// Bank the payment or account belongs to, as a bank type code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_type: Option<String>,
     /// Real name of the receiving user.
     ///
     /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_name: Option<crate::runtime::Encrypted>,
     /// Time the transfer finished.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer_finish_time: Option<String>,
     /// Time the bank returned the transfer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_refund_time: Option<String>,
 }
+impl crate::runtime::FromJson
+for InsuranceMchTransferBatchesBatchIdDetailsDetailIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InsuranceMchTransferBatchesBatchIdDetailsDetailIdResponse {
+            out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+            batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+            out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+            detail_id: crate::runtime::take(&mut object, "detail_id", at)?,
+            sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            detail_state: crate::runtime::take(&mut object, "detail_state", at)?,
+            transfer_amount: crate::runtime::take(&mut object, "transfer_amount", at)?,
+            transfer_remark: crate::runtime::take(&mut object, "transfer_remark", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            user_name: crate::runtime::take_optional(&mut object, "user_name", at)?,
+            transfer_finish_time: crate::runtime::take_optional(
+                &mut object,
+                "transfer_finish_time",
+                at,
+            )?,
+            bank_refund_time: crate::runtime::take_optional(
+                &mut object,
+                "bank_refund_time",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for InsuranceMchTransferBatchesBatchIdDetailsDetailIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+        crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+        crate::runtime::put(&mut object, "detail_id", &self.detail_id);
+        crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "detail_state", &self.detail_state);
+        crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+        crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put_optional(&mut object, "user_name", &self.user_name);
+        crate::runtime::put_optional(
+            &mut object,
+            "transfer_finish_time",
+            &self.transfer_finish_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "bank_refund_time",
+            &self.bank_refund_time,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(InsuranceMchTransferBatchesBatchIdDetailsDetailIdResponse);
 impl crate::runtime::Schema
 for InsuranceMchTransferBatchesBatchIdDetailsDetailIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
@@ -2484,21 +3385,43 @@ for InsuranceMchTransferBatchesBatchIdDetailsDetailIdResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id} response`, `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InsuranceMchTransferBatchesBatchIdResponse {
     /// Information about the transfer batch.
-    pub transfer_batch: crate::v3::platsolution::types::TransferBatch,
+    pub transfer_batch: TransferBatch,
     /// List of the result records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Vec<crate::v3::platsolution::types::Data>>,
+    pub data: Option<Vec<Data>>,
     /// Pagination offset: where the requested page starts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<crate::runtime::Number>,
     /// Maximum number of items to return in one page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<crate::runtime::Number>,
 }
+impl crate::runtime::FromJson for InsuranceMchTransferBatchesBatchIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InsuranceMchTransferBatchesBatchIdResponse {
+            transfer_batch: crate::runtime::take(&mut object, "transfer_batch", at)?,
+            data: crate::runtime::take_optional(&mut object, "data", at)?,
+            offset: crate::runtime::take_optional(&mut object, "offset", at)?,
+            limit: crate::runtime::take_optional(&mut object, "limit", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for InsuranceMchTransferBatchesBatchIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "transfer_batch", &self.transfer_batch);
+        crate::runtime::put_optional(&mut object, "data", &self.data);
+        crate::runtime::put_optional(&mut object, "offset", &self.offset);
+        crate::runtime::put_optional(&mut object, "limit", &self.limit);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(InsuranceMchTransferBatchesBatchIdResponse);
 impl crate::runtime::Schema for InsuranceMchTransferBatchesBatchIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2506,14 +3429,14 @@ impl crate::runtime::Schema for InsuranceMchTransferBatchesBatchIdResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::platsolution::types::TransferBatch as crate::runtime::Schema>::FIELDS,
+            fields: <TransferBatch as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "data",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::platsolution::types::Data as crate::runtime::Schema>::FIELDS,
+            fields: <Data as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "offset",
@@ -2543,7 +3466,7 @@ impl crate::runtime::Page for InsuranceMchTransferBatchesBatchIdResponse {
 /// The response.
 ///
 /// Shared by `POST /v3/platsolution/insurance/mch-transfer/reservation/apply response`, `POST /v3/platsolution/mch-transfer/reservation/apply response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InsuranceMchTransferReservationApplyResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -2555,10 +3478,43 @@ pub struct InsuranceMchTransferReservationApplyResponse {
     /// Time the request was accepted.
     pub accept_time: String,
     /// Current state of the object.
-    pub state: crate::v3::platsolution::types::InsuranceMchTransferReservationApplyState,
+    pub state: InsuranceMchTransferReservationApplyResponseState,
     /// Package data used by the client to open the WeChat Pay confirmation page.
     pub package_info: String,
 }
+impl crate::runtime::FromJson for InsuranceMchTransferReservationApplyResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InsuranceMchTransferReservationApplyResponse {
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            out_reservation_no: crate::runtime::take(
+                &mut object,
+                "out_reservation_no",
+                at,
+            )?,
+            reservation_id: crate::runtime::take(&mut object, "reservation_id", at)?,
+            accept_time: crate::runtime::take(&mut object, "accept_time", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            package_info: crate::runtime::take(&mut object, "package_info", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for InsuranceMchTransferReservationApplyResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "out_reservation_no", &self.out_reservation_no);
+        crate::runtime::put(&mut object, "reservation_id", &self.reservation_id);
+        crate::runtime::put(&mut object, "accept_time", &self.accept_time);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "package_info", &self.package_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(InsuranceMchTransferReservationApplyResponse);
 impl crate::runtime::Schema for InsuranceMchTransferReservationApplyResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2611,7 +3567,7 @@ impl crate::runtime::JsonResponse for InsuranceMchTransferReservationApplyRespon
 /// Shared by `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no} response.state`, `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id} response.state`, `POST /v3/platsolution/insurance/mch-transfer/reservation/apply response.state`, `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close response.state`, `POST /v3/platsolution/mch-transfer/reservation/apply response.state`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum InsuranceMchTransferReservationApplyState {
+pub enum InsuranceMchTransferReservationApplyResponseState {
     /// `ACCEPTED`
     Accepted,
     /// `CONFIRMED`
@@ -2621,68 +3577,38 @@ pub enum InsuranceMchTransferReservationApplyState {
     /// A value the documentation does not list (yet), kept as received.
     Unknown(crate::UnknownValue),
 }
-impl InsuranceMchTransferReservationApplyState {
+impl InsuranceMchTransferReservationApplyResponseState {
     /// The value on the wire.
     pub fn as_str(&self) -> &str {
         match self {
-            InsuranceMchTransferReservationApplyState::Accepted => "ACCEPTED",
-            InsuranceMchTransferReservationApplyState::Confirmed => "CONFIRMED",
-            InsuranceMchTransferReservationApplyState::Closed => "CLOSED",
-            InsuranceMchTransferReservationApplyState::Unknown(value) => value.as_str(),
+            InsuranceMchTransferReservationApplyResponseState::Accepted => "ACCEPTED",
+            InsuranceMchTransferReservationApplyResponseState::Confirmed => "CONFIRMED",
+            InsuranceMchTransferReservationApplyResponseState::Closed => "CLOSED",
+            InsuranceMchTransferReservationApplyResponseState::Unknown(value) => {
+                value.as_str()
+            }
         }
     }
 }
-impl From<&str> for InsuranceMchTransferReservationApplyState {
+impl From<&str> for InsuranceMchTransferReservationApplyResponseState {
     fn from(value: &str) -> Self {
         match value {
-            "ACCEPTED" => InsuranceMchTransferReservationApplyState::Accepted,
-            "CONFIRMED" => InsuranceMchTransferReservationApplyState::Confirmed,
-            "CLOSED" => InsuranceMchTransferReservationApplyState::Closed,
+            "ACCEPTED" => InsuranceMchTransferReservationApplyResponseState::Accepted,
+            "CONFIRMED" => InsuranceMchTransferReservationApplyResponseState::Confirmed,
+            "CLOSED" => InsuranceMchTransferReservationApplyResponseState::Closed,
             other => {
-                InsuranceMchTransferReservationApplyState::Unknown(
+                InsuranceMchTransferReservationApplyResponseState::Unknown(
                     crate::UnknownValue(other.to_owned()),
                 )
             }
         }
     }
 }
-crate::runtime::string_enum!(InsuranceMchTransferReservationApplyState);
-/// Information about the closing of the record.
-///
-/// Shared by `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no} response.close_info`, `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id} response.close_info`, `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close response.close_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct InsuranceMchTransferReservationOutReservationNoCloseInfo {
-    /// Time the record was closed.
-    pub close_time: String,
-    /// Why the record was closed.
-    pub close_reason: crate::v3::platsolution::types::CloseReason,
-}
-impl crate::runtime::Schema
-for InsuranceMchTransferReservationOutReservationNoCloseInfo {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "close_time",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "close_reason",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse
-for InsuranceMchTransferReservationOutReservationNoCloseInfo {}
+crate::runtime::string_enum!(InsuranceMchTransferReservationApplyResponseState);
 /// The response.
 ///
 /// Shared by `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no} response`, `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id} response`, `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InsuranceMchTransferReservationOutReservationNoResponse {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -2692,7 +3618,6 @@ pub struct InsuranceMchTransferReservationOutReservationNoResponse {
     /// AppID of the service provider's own Official Account, Mini Program or app.
     pub sp_appid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// WeChat Pay ID of the transfer reservation.
     pub reservation_id: String,
@@ -2701,32 +3626,108 @@ pub struct InsuranceMchTransferReservationOutReservationNoResponse {
     /// ID of the transfer scene that the merchant applied for.
     pub transfer_scene_id: String,
     /// Latest date by which the transfer is expected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_date: Option<String>,
     /// Maximum amount expected to be transferred, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_max_amount: Option<crate::runtime::Number>,
     /// Exact amount to transfer, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exact_amount: Option<crate::runtime::Number>,
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
     /// Bank the payment or account belongs to, as a bank type code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_type: Option<String>,
     /// Current state of the object.
-    pub state: crate::v3::platsolution::types::InsuranceMchTransferReservationApplyState,
+    pub state: InsuranceMchTransferReservationApplyResponseState,
     /// Time the request was accepted.
     pub accept_time: String,
     /// Time the user confirmed the reservation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reserve_time: Option<String>,
     /// Information about the closing of the record.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_info: Option<
-        crate::v3::platsolution::types::InsuranceMchTransferReservationOutReservationNoCloseInfo,
+        InsuranceMchTransferReservationOutReservationNoResponseCloseInfo,
     >,
 }
+impl crate::runtime::FromJson
+for InsuranceMchTransferReservationOutReservationNoResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InsuranceMchTransferReservationOutReservationNoResponse {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            reservation_id: crate::runtime::take(&mut object, "reservation_id", at)?,
+            out_reservation_no: crate::runtime::take(
+                &mut object,
+                "out_reservation_no",
+                at,
+            )?,
+            transfer_scene_id: crate::runtime::take(
+                &mut object,
+                "transfer_scene_id",
+                at,
+            )?,
+            estimated_date: crate::runtime::take_optional(
+                &mut object,
+                "estimated_date",
+                at,
+            )?,
+            estimated_max_amount: crate::runtime::take_optional(
+                &mut object,
+                "estimated_max_amount",
+                at,
+            )?,
+            exact_amount: crate::runtime::take_optional(
+                &mut object,
+                "exact_amount",
+                at,
+            )?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            accept_time: crate::runtime::take(&mut object, "accept_time", at)?,
+            reserve_time: crate::runtime::take_optional(
+                &mut object,
+                "reserve_time",
+                at,
+            )?,
+            close_info: crate::runtime::take_optional(&mut object, "close_info", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for InsuranceMchTransferReservationOutReservationNoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "reservation_id", &self.reservation_id);
+        crate::runtime::put(&mut object, "out_reservation_no", &self.out_reservation_no);
+        crate::runtime::put(&mut object, "transfer_scene_id", &self.transfer_scene_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "estimated_date",
+            &self.estimated_date,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "estimated_max_amount",
+            &self.estimated_max_amount,
+        );
+        crate::runtime::put_optional(&mut object, "exact_amount", &self.exact_amount);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "accept_time", &self.accept_time);
+        crate::runtime::put_optional(&mut object, "reserve_time", &self.reserve_time);
+        crate::runtime::put_optional(&mut object, "close_info", &self.close_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(InsuranceMchTransferReservationOutReservationNoResponse);
 impl crate::runtime::Schema for InsuranceMchTransferReservationOutReservationNoResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -2839,16 +3840,73 @@ impl crate::runtime::Schema for InsuranceMchTransferReservationOutReservationNoR
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::InsuranceMchTransferReservationOutReservationNoCloseInfo as crate::runtime::Schema>::FIELDS,
+            fields: <InsuranceMchTransferReservationOutReservationNoResponseCloseInfo as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse
 for InsuranceMchTransferReservationOutReservationNoResponse {}
+/// Information about the closing of the record.
+///
+/// Shared by `GET /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no} response.close_info`, `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id} response.close_info`, `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close response.close_info`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct InsuranceMchTransferReservationOutReservationNoResponseCloseInfo {
+    /// Time the record was closed.
+    pub close_time: String,
+    /// Why the record was closed.
+    pub close_reason: CloseReason,
+}
+impl crate::runtime::FromJson
+for InsuranceMchTransferReservationOutReservationNoResponseCloseInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InsuranceMchTransferReservationOutReservationNoResponseCloseInfo {
+            close_time: crate::runtime::take(&mut object, "close_time", at)?,
+            close_reason: crate::runtime::take(&mut object, "close_reason", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson
+for InsuranceMchTransferReservationOutReservationNoResponseCloseInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "close_time", &self.close_time);
+        crate::runtime::put(&mut object, "close_reason", &self.close_reason);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(
+    InsuranceMchTransferReservationOutReservationNoResponseCloseInfo
+);
+impl crate::runtime::Schema
+for InsuranceMchTransferReservationOutReservationNoResponseCloseInfo {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "close_time",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "close_reason",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+impl crate::runtime::JsonResponse
+for InsuranceMchTransferReservationOutReservationNoResponseCloseInfo {}
 /// `insurance_policy`
 ///
 /// Shared by `POST /v3/platsolution/insurance/mch-transfer/reservation/apply json.scene_report_data.insurance_policy`, `POST /v3/platsolution/mch-transfer/reservation/apply json.scene_report_data.insurance_policy`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InsurancePolicy {
     /// `product_registration_no`
@@ -2858,12 +3916,49 @@ pub struct InsurancePolicy {
     /// Name of the insurance product.
     pub name: String,
     /// `withdrawal_no`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdrawal_no: Option<String>,
     /// `claim_no`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim_no: Option<String>,
 }
+impl crate::runtime::FromJson for InsurancePolicy {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(InsurancePolicy {
+            product_registration_no: crate::runtime::take(
+                &mut object,
+                "product_registration_no",
+                at,
+            )?,
+            policy_no: crate::runtime::take(&mut object, "policy_no", at)?,
+            name: crate::runtime::take(&mut object, "name", at)?,
+            withdrawal_no: crate::runtime::take_optional(
+                &mut object,
+                "withdrawal_no",
+                at,
+            )?,
+            claim_no: crate::runtime::take_optional(&mut object, "claim_no", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for InsurancePolicy {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "product_registration_no",
+            &self.product_registration_no,
+        );
+        crate::runtime::put(&mut object, "policy_no", &self.policy_no);
+        crate::runtime::put(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "withdrawal_no", &self.withdrawal_no);
+        crate::runtime::put_optional(&mut object, "claim_no", &self.claim_no);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(InsurancePolicy);
 impl InsurancePolicy {
     /// A builder; see its setters.
     pub fn builder() -> InsurancePolicyBuilder {
@@ -2981,13 +4076,31 @@ impl From<InsurancePolicy> for InsurancePolicyBuilder {
 /// Information about the merchant.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no} response.receiver_detail.receiver.mch_info`, `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills json.receiver.mch_info`, `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills response.receiver_detail.receiver.mch_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchInfo {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
 }
+impl crate::runtime::FromJson for MchInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchInfo {
+            mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchInfo);
 impl crate::runtime::Schema for MchInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3047,49 +4160,10 @@ impl From<MchInfo> for MchInfoBuilder {
         }
     }
 }
-/// List of the result records.
-///
-/// Shared by `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id} response.data`, `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no} response.data`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct MchTransferBatchesBatchIdData {
-    /// The merchant's own number of the transfer detail.
-    pub detail_id: String,
-    /// The merchant's own number for this detail record within the batch.
-    pub out_detail_no: String,
-    /// State of the detail record.
-    pub detail_state: String,
-}
-impl crate::runtime::Schema for MchTransferBatchesBatchIdData {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "detail_id",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "out_detail_no",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "detail_state",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for MchTransferBatchesBatchIdData {}
 /// The response.
 ///
 /// Shared by `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id} response`, `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchTransferBatchesBatchIdDetailsDetailIdResponse {
     /// The merchant's own batch number, unique within the merchant.
@@ -3105,7 +4179,6 @@ pub struct MchTransferBatchesBatchIdDetailsDetailIdResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
     pub sub_mchid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// Time the record was created.
     pub create_time: String,
@@ -3116,24 +4189,85 @@ pub struct MchTransferBatchesBatchIdDetailsDetailIdResponse {
     /// Remark shown to the receiver of the transfer.
     pub transfer_remark: String,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_reason: Option<String>,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// Bank the payment or account belongs to, as a bank type code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_type: Option<String>,
     /// Real name of the receiving user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
     /// Time the transfer finished.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer_finish_time: Option<String>,
     /// Time the bank returned the transfer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_refund_time: Option<String>,
 }
+impl crate::runtime::FromJson for MchTransferBatchesBatchIdDetailsDetailIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchTransferBatchesBatchIdDetailsDetailIdResponse {
+            out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+            batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+            out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+            detail_id: crate::runtime::take(&mut object, "detail_id", at)?,
+            sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            detail_state: crate::runtime::take(&mut object, "detail_state", at)?,
+            transfer_amount: crate::runtime::take(&mut object, "transfer_amount", at)?,
+            transfer_remark: crate::runtime::take(&mut object, "transfer_remark", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            user_name: crate::runtime::take_optional(&mut object, "user_name", at)?,
+            transfer_finish_time: crate::runtime::take_optional(
+                &mut object,
+                "transfer_finish_time",
+                at,
+            )?,
+            bank_refund_time: crate::runtime::take_optional(
+                &mut object,
+                "bank_refund_time",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchTransferBatchesBatchIdDetailsDetailIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+        crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+        crate::runtime::put(&mut object, "detail_id", &self.detail_id);
+        crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "detail_state", &self.detail_state);
+        crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+        crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put_optional(&mut object, "user_name", &self.user_name);
+        crate::runtime::put_optional(
+            &mut object,
+            "transfer_finish_time",
+            &self.transfer_finish_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "bank_refund_time",
+            &self.bank_refund_time,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchTransferBatchesBatchIdDetailsDetailIdResponse);
 impl crate::runtime::Schema for MchTransferBatchesBatchIdDetailsDetailIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3261,21 +4395,43 @@ impl crate::runtime::JsonResponse for MchTransferBatchesBatchIdDetailsDetailIdRe
 /// The response.
 ///
 /// Shared by `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id} response`, `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchTransferBatchesBatchIdResponse {
     /// Information about the transfer batch.
-    pub transfer_batch: crate::v3::platsolution::types::MchTransferBatchesBatchIdTransferBatch,
+    pub transfer_batch: MchTransferBatchesBatchIdResponseTransferBatch,
     /// List of the result records.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Vec<crate::v3::platsolution::types::MchTransferBatchesBatchIdData>>,
+    pub data: Option<Vec<MchTransferBatchesBatchIdResponseData>>,
     /// Pagination offset: where the requested page starts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<crate::runtime::Number>,
     /// Maximum number of items to return in one page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<crate::runtime::Number>,
 }
+impl crate::runtime::FromJson for MchTransferBatchesBatchIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchTransferBatchesBatchIdResponse {
+            transfer_batch: crate::runtime::take(&mut object, "transfer_batch", at)?,
+            data: crate::runtime::take_optional(&mut object, "data", at)?,
+            offset: crate::runtime::take_optional(&mut object, "offset", at)?,
+            limit: crate::runtime::take_optional(&mut object, "limit", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchTransferBatchesBatchIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "transfer_batch", &self.transfer_batch);
+        crate::runtime::put_optional(&mut object, "data", &self.data);
+        crate::runtime::put_optional(&mut object, "offset", &self.offset);
+        crate::runtime::put_optional(&mut object, "limit", &self.limit);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchTransferBatchesBatchIdResponse);
 impl crate::runtime::Schema for MchTransferBatchesBatchIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3283,14 +4439,14 @@ impl crate::runtime::Schema for MchTransferBatchesBatchIdResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::platsolution::types::MchTransferBatchesBatchIdTransferBatch as crate::runtime::Schema>::FIELDS,
+            fields: <MchTransferBatchesBatchIdResponseTransferBatch as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "data",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::platsolution::types::MchTransferBatchesBatchIdData as crate::runtime::Schema>::FIELDS,
+            fields: <MchTransferBatchesBatchIdResponseData as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "offset",
@@ -3317,12 +4473,74 @@ impl crate::runtime::Page for MchTransferBatchesBatchIdResponse {
         None
     }
 }
+/// List of the result records.
+///
+/// Shared by `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id} response.data`, `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no} response.data`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct MchTransferBatchesBatchIdResponseData {
+    /// The merchant's own number of the transfer detail.
+    pub detail_id: String,
+    /// The merchant's own number for this detail record within the batch.
+    pub out_detail_no: String,
+    /// State of the detail record.
+    pub detail_state: String,
+}
+impl crate::runtime::FromJson for MchTransferBatchesBatchIdResponseData {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchTransferBatchesBatchIdResponseData {
+            detail_id: crate::runtime::take(&mut object, "detail_id", at)?,
+            out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+            detail_state: crate::runtime::take(&mut object, "detail_state", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchTransferBatchesBatchIdResponseData {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "detail_id", &self.detail_id);
+        crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+        crate::runtime::put(&mut object, "detail_state", &self.detail_state);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchTransferBatchesBatchIdResponseData);
+impl crate::runtime::Schema for MchTransferBatchesBatchIdResponseData {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "detail_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "out_detail_no",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "detail_state",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+impl crate::runtime::JsonResponse for MchTransferBatchesBatchIdResponseData {}
 /// Information about the transfer batch.
 ///
 /// Shared by `GET /v3/platsolution/mch-transfer/batches/batch-id/{batch_id} response.transfer_batch`, `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no} response.transfer_batch`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct MchTransferBatchesBatchIdTransferBatch {
+pub struct MchTransferBatchesBatchIdResponseTransferBatch {
     /// The merchant's own batch number, unique within the merchant.
     pub out_batch_no: String,
     /// WeChat Pay batch ID.
@@ -3332,7 +4550,6 @@ pub struct MchTransferBatchesBatchIdTransferBatch {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
     pub sub_mchid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// State of the batch.
     pub batch_state: String,
@@ -3341,7 +4558,6 @@ pub struct MchTransferBatchesBatchIdTransferBatch {
     /// Remark on the batch.
     pub batch_remark: String,
     /// Why the record was closed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_reason: Option<String>,
     /// Total amount, in the smallest unit of the currency (fen for CNY).
     pub total_amount: crate::runtime::Number,
@@ -3360,7 +4576,66 @@ pub struct MchTransferBatchesBatchIdTransferBatch {
     /// ID of the transfer scene that the merchant applied for.
     pub transfer_scene_id: String,
 }
-impl crate::runtime::Schema for MchTransferBatchesBatchIdTransferBatch {
+impl crate::runtime::FromJson for MchTransferBatchesBatchIdResponseTransferBatch {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchTransferBatchesBatchIdResponseTransferBatch {
+            out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+            batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+            sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            batch_state: crate::runtime::take(&mut object, "batch_state", at)?,
+            batch_name: crate::runtime::take(&mut object, "batch_name", at)?,
+            batch_remark: crate::runtime::take(&mut object, "batch_remark", at)?,
+            close_reason: crate::runtime::take_optional(
+                &mut object,
+                "close_reason",
+                at,
+            )?,
+            total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+            total_num: crate::runtime::take(&mut object, "total_num", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            success_amount: crate::runtime::take(&mut object, "success_amount", at)?,
+            success_num: crate::runtime::take(&mut object, "success_num", at)?,
+            failed_amount: crate::runtime::take(&mut object, "failed_amount", at)?,
+            failed_num: crate::runtime::take(&mut object, "failed_num", at)?,
+            transfer_scene_id: crate::runtime::take(
+                &mut object,
+                "transfer_scene_id",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchTransferBatchesBatchIdResponseTransferBatch {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+        crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "batch_state", &self.batch_state);
+        crate::runtime::put(&mut object, "batch_name", &self.batch_name);
+        crate::runtime::put(&mut object, "batch_remark", &self.batch_remark);
+        crate::runtime::put_optional(&mut object, "close_reason", &self.close_reason);
+        crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put(&mut object, "total_num", &self.total_num);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "success_amount", &self.success_amount);
+        crate::runtime::put(&mut object, "success_num", &self.success_num);
+        crate::runtime::put(&mut object, "failed_amount", &self.failed_amount);
+        crate::runtime::put(&mut object, "failed_num", &self.failed_num);
+        crate::runtime::put(&mut object, "transfer_scene_id", &self.transfer_scene_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchTransferBatchesBatchIdResponseTransferBatch);
+impl crate::runtime::Schema for MchTransferBatchesBatchIdResponseTransferBatch {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
             name: "out_batch_no",
@@ -3483,41 +4758,11 @@ impl crate::runtime::Schema for MchTransferBatchesBatchIdTransferBatch {
         },
     ];
 }
-impl crate::runtime::JsonResponse for MchTransferBatchesBatchIdTransferBatch {}
-/// Information about the closing of the record.
-///
-/// Shared by `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no} response.close_info`, `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id} response.close_info`, `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close response.close_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct MchTransferReservationOutReservationNoCloseInfo {
-    /// Time the record was closed.
-    pub close_time: String,
-    /// Why the record was closed.
-    pub close_reason: String,
-}
-impl crate::runtime::Schema for MchTransferReservationOutReservationNoCloseInfo {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "close_time",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "close_reason",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for MchTransferReservationOutReservationNoCloseInfo {}
+impl crate::runtime::JsonResponse for MchTransferBatchesBatchIdResponseTransferBatch {}
 /// The response.
 ///
 /// Shared by `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no} response`, `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id} response`, `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MchTransferReservationOutReservationNoResponse {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -3527,7 +4772,6 @@ pub struct MchTransferReservationOutReservationNoResponse {
     /// AppID of the service provider's own Official Account, Mini Program or app.
     pub sp_appid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// WeChat Pay ID of the transfer reservation.
     pub reservation_id: String,
@@ -3536,32 +4780,105 @@ pub struct MchTransferReservationOutReservationNoResponse {
     /// ID of the transfer scene that the merchant applied for.
     pub transfer_scene_id: String,
     /// Latest date by which the transfer is expected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_date: Option<String>,
     /// Maximum amount expected to be transferred, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimated_max_amount: Option<crate::runtime::Number>,
     /// Exact amount to transfer, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exact_amount: Option<crate::runtime::Number>,
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
     /// Bank the payment or account belongs to, as a bank type code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_type: Option<String>,
     /// Current state of the object.
     pub state: String,
     /// Time the request was accepted.
     pub accept_time: String,
     /// Time the user confirmed the reservation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reserve_time: Option<String>,
     /// Information about the closing of the record.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub close_info: Option<
-        crate::v3::platsolution::types::MchTransferReservationOutReservationNoCloseInfo,
-    >,
+    pub close_info: Option<MchTransferReservationOutReservationNoResponseCloseInfo>,
 }
+impl crate::runtime::FromJson for MchTransferReservationOutReservationNoResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchTransferReservationOutReservationNoResponse {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            reservation_id: crate::runtime::take(&mut object, "reservation_id", at)?,
+            out_reservation_no: crate::runtime::take(
+                &mut object,
+                "out_reservation_no",
+                at,
+            )?,
+            transfer_scene_id: crate::runtime::take(
+                &mut object,
+                "transfer_scene_id",
+                at,
+            )?,
+            estimated_date: crate::runtime::take_optional(
+                &mut object,
+                "estimated_date",
+                at,
+            )?,
+            estimated_max_amount: crate::runtime::take_optional(
+                &mut object,
+                "estimated_max_amount",
+                at,
+            )?,
+            exact_amount: crate::runtime::take_optional(
+                &mut object,
+                "exact_amount",
+                at,
+            )?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            accept_time: crate::runtime::take(&mut object, "accept_time", at)?,
+            reserve_time: crate::runtime::take_optional(
+                &mut object,
+                "reserve_time",
+                at,
+            )?,
+            close_info: crate::runtime::take_optional(&mut object, "close_info", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchTransferReservationOutReservationNoResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "reservation_id", &self.reservation_id);
+        crate::runtime::put(&mut object, "out_reservation_no", &self.out_reservation_no);
+        crate::runtime::put(&mut object, "transfer_scene_id", &self.transfer_scene_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "estimated_date",
+            &self.estimated_date,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "estimated_max_amount",
+            &self.estimated_max_amount,
+        );
+        crate::runtime::put_optional(&mut object, "exact_amount", &self.exact_amount);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "accept_time", &self.accept_time);
+        crate::runtime::put_optional(&mut object, "reserve_time", &self.reserve_time);
+        crate::runtime::put_optional(&mut object, "close_info", &self.close_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchTransferReservationOutReservationNoResponse);
 impl crate::runtime::Schema for MchTransferReservationOutReservationNoResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3674,24 +4991,100 @@ impl crate::runtime::Schema for MchTransferReservationOutReservationNoResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::MchTransferReservationOutReservationNoCloseInfo as crate::runtime::Schema>::FIELDS,
+            fields: <MchTransferReservationOutReservationNoResponseCloseInfo as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse for MchTransferReservationOutReservationNoResponse {}
+/// Information about the closing of the record.
+///
+/// Shared by `GET /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no} response.close_info`, `GET /v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id} response.close_info`, `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close response.close_info`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct MchTransferReservationOutReservationNoResponseCloseInfo {
+    /// Time the record was closed.
+    pub close_time: String,
+    /// Why the record was closed.
+    pub close_reason: String,
+}
+impl crate::runtime::FromJson
+for MchTransferReservationOutReservationNoResponseCloseInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MchTransferReservationOutReservationNoResponseCloseInfo {
+            close_time: crate::runtime::take(&mut object, "close_time", at)?,
+            close_reason: crate::runtime::take(&mut object, "close_reason", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MchTransferReservationOutReservationNoResponseCloseInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "close_time", &self.close_time);
+        crate::runtime::put(&mut object, "close_reason", &self.close_reason);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MchTransferReservationOutReservationNoResponseCloseInfo);
+impl crate::runtime::Schema for MchTransferReservationOutReservationNoResponseCloseInfo {
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "close_time",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "close_reason",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+    ];
+}
+impl crate::runtime::JsonResponse
+for MchTransferReservationOutReservationNoResponseCloseInfo {}
 /// `qr_recharge_info`
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no} response.qr_recharge_info`, `POST /v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}/close response.qr_recharge_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct QrRechargeInfo {
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// `employee_type`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub employee_type: Option<crate::v3::platsolution::types::EmployeeType>,
+    pub employee_type: Option<EmployeeType>,
 }
+impl crate::runtime::FromJson for QrRechargeInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(QrRechargeInfo {
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            employee_type: crate::runtime::take_optional(
+                &mut object,
+                "employee_type",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for QrRechargeInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "employee_type", &self.employee_type);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(QrRechargeInfo);
 impl crate::runtime::Schema for QrRechargeInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3714,16 +5107,43 @@ impl crate::runtime::JsonResponse for QrRechargeInfo {}
 /// Information about the receiver.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id} response.receiver_detail.receiver`, `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no} response.receiver_detail.receiver`, `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id} response.receiver_detail.receiver`, `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no} response.receiver_detail.receiver`, `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills response.receiver_detail.receiver`, `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills json.receiver` and 2 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Receiver {
     /// Type of the receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::v3::platsolution::types::ReceiverType>,
+    pub r#type: Option<ReceiverType>,
     /// Information about the order the record relates to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transaction_info: Option<crate::v3::platsolution::types::TransactionInfo>,
+    pub transaction_info: Option<TransactionInfo>,
 }
+impl crate::runtime::FromJson for Receiver {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Receiver {
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            transaction_info: crate::runtime::take_optional(
+                &mut object,
+                "transaction_info",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Receiver {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_info",
+            &self.transaction_info,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Receiver);
 impl crate::runtime::Schema for Receiver {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3738,7 +5158,7 @@ impl crate::runtime::Schema for Receiver {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::TransactionInfo as crate::runtime::Schema>::FIELDS,
+            fields: <TransactionInfo as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -3752,41 +5172,29 @@ impl Receiver {
 /// Builds a [`Receiver`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct ReceiverBuilder {
-    r#type: Option<crate::v3::platsolution::types::ReceiverType>,
-    transaction_info: Option<crate::v3::platsolution::types::TransactionInfoBuilder>,
+    r#type: Option<ReceiverType>,
+    transaction_info: Option<TransactionInfoBuilder>,
 }
 impl ReceiverBuilder {
     /// Type of the receiver.
-    pub fn r#type(
-        mut self,
-        value: impl Into<crate::v3::platsolution::types::ReceiverType>,
-    ) -> Self {
+    pub fn r#type(mut self, value: impl Into<ReceiverType>) -> Self {
         self.r#type = Some(value.into());
         self
     }
     /// Sets or clears [`type`](Self::r#type) with a built value.
-    pub fn set_type(
-        mut self,
-        value: Option<crate::v3::platsolution::types::ReceiverType>,
-    ) -> Self {
+    pub fn set_type(mut self, value: Option<ReceiverType>) -> Self {
         self.r#type = value;
         self
     }
     /// Information about the order the record relates to.
     ///
     /// Takes the builder or a built value.
-    pub fn transaction_info(
-        mut self,
-        value: impl Into<crate::v3::platsolution::types::TransactionInfoBuilder>,
-    ) -> Self {
+    pub fn transaction_info(mut self, value: impl Into<TransactionInfoBuilder>) -> Self {
         self.transaction_info = Some(value.into());
         self
     }
     /// Sets or clears [`transaction_info`](Self::transaction_info) with a built value.
-    pub fn set_transaction_info(
-        mut self,
-        value: Option<crate::v3::platsolution::types::TransactionInfo>,
-    ) -> Self {
+    pub fn set_transaction_info(mut self, value: Option<TransactionInfo>) -> Self {
         self.transaction_info = value.map(Into::into);
         self
     }
@@ -3828,13 +5236,31 @@ impl From<Receiver> for ReceiverBuilder {
 /// Information about the receiver of the transfer.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id} response.receiver_detail`, `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no} response.receiver_detail`, `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id} response.receiver_detail`, `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no} response.receiver_detail`, `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills response.receiver_detail`, `POST /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills response.receiver_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ReceiverDetail {
     /// Information about the receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub receiver: Option<crate::v3::platsolution::types::Receiver>,
+    pub receiver: Option<Receiver>,
 }
+impl crate::runtime::FromJson for ReceiverDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ReceiverDetail {
+            receiver: crate::runtime::take_optional(&mut object, "receiver", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ReceiverDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "receiver", &self.receiver);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ReceiverDetail);
 impl crate::runtime::Schema for ReceiverDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3842,54 +5268,39 @@ impl crate::runtime::Schema for ReceiverDetail {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::platsolution::types::Receiver as crate::runtime::Schema>::FIELDS,
+            fields: <Receiver as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse for ReceiverDetail {}
-/// Information about the receiver.
-///
-/// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id} response.receiver_detail.receiver`, `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no} response.receiver_detail.receiver`, `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills response.receiver_detail.receiver`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ReceiverDetailReceiver {
-    /// Type of the receiver.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::v3::platsolution::types::ReceiverType>,
-    /// Information about the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mch_info: Option<
-        crate::v3::platsolution::types::EcommerceMchTransferTransferBillsMchInfo,
-    >,
-}
-impl crate::runtime::Schema for ReceiverDetailReceiver {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "type",
-            kind: crate::runtime::Kind::String,
-            required: false,
-            array: false,
-            fields: &[],
-        },
-        crate::runtime::FieldSchema {
-            name: "mch_info",
-            kind: crate::runtime::Kind::Object,
-            required: false,
-            array: false,
-            fields: <crate::v3::platsolution::types::EcommerceMchTransferTransferBillsMchInfo as crate::runtime::Schema>::FIELDS,
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for ReceiverDetailReceiver {}
 /// Information about the merchant.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills/{out_bill_no} response.receiver_detail.receiver.mch_info`, `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills json.receiver.mch_info`, `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills response.receiver_detail.receiver.mch_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ReceiverMchInfo {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
     pub mchid: String,
 }
+impl crate::runtime::FromJson for ReceiverMchInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ReceiverMchInfo {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ReceiverMchInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ReceiverMchInfo);
 impl crate::runtime::Schema for ReceiverMchInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -3950,27 +5361,6 @@ impl From<ReceiverMchInfo> for ReceiverMchInfoBuilder {
         }
     }
 }
-/// Information about the order the record relates to.
-///
-/// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no} response.receiver_detail.receiver.transaction_info`, `POST /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills response.receiver_detail.receiver.transaction_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[non_exhaustive]
-pub struct ReceiverTransactionInfo {
-    /// WeChat Pay transaction ID of the payment order.
-    pub transaction_id: String,
-}
-impl crate::runtime::Schema for ReceiverTransactionInfo {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-        crate::runtime::FieldSchema {
-            name: "transaction_id",
-            kind: crate::runtime::Kind::String,
-            required: true,
-            array: false,
-            fields: &[],
-        },
-    ];
-}
-impl crate::runtime::JsonResponse for ReceiverTransactionInfo {}
 /// Type of the receiver.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id} response.receiver_detail.receiver.type`, `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no} response.receiver_detail.receiver.type`, `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id} response.receiver_detail.receiver.type`, `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no} response.receiver_detail.receiver.type`, `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/bill-id/{bill_id} response.receiver_detail.receiver.type`, `GET /v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no} response.receiver_detail.receiver.type` and 7 more.
@@ -4007,13 +5397,39 @@ crate::runtime::string_enum!(ReceiverType);
 /// `scene_report_data`
 ///
 /// Shared by `POST /v3/platsolution/insurance/mch-transfer/reservation/apply json.scene_report_data`, `POST /v3/platsolution/mch-transfer/reservation/apply json.scene_report_data`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SceneReportData {
     /// `insurance_policy`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub insurance_policy: Option<crate::v3::platsolution::types::InsurancePolicy>,
+    pub insurance_policy: Option<InsurancePolicy>,
 }
+impl crate::runtime::FromJson for SceneReportData {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SceneReportData {
+            insurance_policy: crate::runtime::take_optional(
+                &mut object,
+                "insurance_policy",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SceneReportData {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "insurance_policy",
+            &self.insurance_policy,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SceneReportData);
 impl SceneReportData {
     /// A builder; see its setters.
     pub fn builder() -> SceneReportDataBuilder {
@@ -4023,24 +5439,18 @@ impl SceneReportData {
 /// Builds a [`SceneReportData`]: one setter per field; `build()` names every missing required field.
 #[derive(Clone, Debug, Default)]
 pub struct SceneReportDataBuilder {
-    insurance_policy: Option<crate::v3::platsolution::types::InsurancePolicyBuilder>,
+    insurance_policy: Option<InsurancePolicyBuilder>,
 }
 impl SceneReportDataBuilder {
     /// `insurance_policy`
     ///
     /// Takes the builder or a built value.
-    pub fn insurance_policy(
-        mut self,
-        value: impl Into<crate::v3::platsolution::types::InsurancePolicyBuilder>,
-    ) -> Self {
+    pub fn insurance_policy(mut self, value: impl Into<InsurancePolicyBuilder>) -> Self {
         self.insurance_policy = Some(value.into());
         self
     }
     /// Sets or clears [`insurance_policy`](Self::insurance_policy) with a built value.
-    pub fn set_insurance_policy(
-        mut self,
-        value: Option<crate::v3::platsolution::types::InsurancePolicy>,
-    ) -> Self {
+    pub fn set_insurance_policy(mut self, value: Option<InsurancePolicy>) -> Self {
         self.insurance_policy = value.map(Into::into);
         self
     }
@@ -4170,15 +5580,35 @@ crate::runtime::string_enum!(Status);
 /// Information about the order the record relates to.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/bill-id/{bill_id} response.receiver_detail.receiver.transaction_info`, `GET /v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no} response.receiver_detail.receiver.transaction_info`, `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/bill-id/{bill_id} response.receiver_detail.receiver.transaction_info`, `GET /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no} response.receiver_detail.receiver.transaction_info`, `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no} response.receiver_detail.receiver.transaction_info`, `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id} response.receiver_detail.receiver.transaction_info` and 11 more.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransactionInfo {
     /// WeChat Pay transaction ID of the payment order.
     pub transaction_id: String,
     /// Type of the order the transfer relates to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<crate::v3::platsolution::types::Type>,
+    pub r#type: Option<Type>,
 }
+impl crate::runtime::FromJson for TransactionInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionInfo {
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TransactionInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TransactionInfo);
 impl crate::runtime::Schema for TransactionInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4208,7 +5638,7 @@ impl TransactionInfo {
 #[derive(Clone, Debug, Default)]
 pub struct TransactionInfoBuilder {
     transaction_id: Option<String>,
-    r#type: Option<crate::v3::platsolution::types::Type>,
+    r#type: Option<Type>,
 }
 impl TransactionInfoBuilder {
     /// **Required.** WeChat Pay transaction ID of the payment order.
@@ -4222,18 +5652,12 @@ impl TransactionInfoBuilder {
         self
     }
     /// Type of the order the transfer relates to.
-    pub fn r#type(
-        mut self,
-        value: impl Into<crate::v3::platsolution::types::Type>,
-    ) -> Self {
+    pub fn r#type(mut self, value: impl Into<Type>) -> Self {
         self.r#type = Some(value.into());
         self
     }
     /// Sets or clears [`type`](Self::r#type) with a built value.
-    pub fn set_type(
-        mut self,
-        value: Option<crate::v3::platsolution::types::Type>,
-    ) -> Self {
+    pub fn set_type(mut self, value: Option<Type>) -> Self {
         self.r#type = value;
         self
     }
@@ -4275,7 +5699,7 @@ impl From<TransactionInfo> for TransactionInfoBuilder {
 /// Information about the transfer batch.
 ///
 /// Shared by `GET /v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id} response.transfer_batch`, `GET /v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no} response.transfer_batch`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransferBatch {
     /// The merchant's own batch number, unique within the merchant.
@@ -4287,16 +5711,14 @@ pub struct TransferBatch {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
     pub sub_mchid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// State of the batch.
-    pub batch_state: crate::v3::platsolution::types::BatchState,
+    pub batch_state: BatchState,
     /// Name of the batch.
     pub batch_name: String,
     /// Remark on the batch.
     pub batch_remark: String,
     /// Why the record was closed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_reason: Option<crate::types::CloseReason>,
     /// Total amount, in the smallest unit of the currency (fen for CNY).
     pub total_amount: crate::runtime::Number,
@@ -4315,6 +5737,65 @@ pub struct TransferBatch {
     /// ID of the transfer scene that the merchant applied for.
     pub transfer_scene_id: String,
 }
+impl crate::runtime::FromJson for TransferBatch {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransferBatch {
+            out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+            batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+            sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            batch_state: crate::runtime::take(&mut object, "batch_state", at)?,
+            batch_name: crate::runtime::take(&mut object, "batch_name", at)?,
+            batch_remark: crate::runtime::take(&mut object, "batch_remark", at)?,
+            close_reason: crate::runtime::take_optional(
+                &mut object,
+                "close_reason",
+                at,
+            )?,
+            total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+            total_num: crate::runtime::take(&mut object, "total_num", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            success_amount: crate::runtime::take(&mut object, "success_amount", at)?,
+            success_num: crate::runtime::take(&mut object, "success_num", at)?,
+            failed_amount: crate::runtime::take(&mut object, "failed_amount", at)?,
+            failed_num: crate::runtime::take(&mut object, "failed_num", at)?,
+            transfer_scene_id: crate::runtime::take(
+                &mut object,
+                "transfer_scene_id",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TransferBatch {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+        crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "batch_state", &self.batch_state);
+        crate::runtime::put(&mut object, "batch_name", &self.batch_name);
+        crate::runtime::put(&mut object, "batch_remark", &self.batch_remark);
+        crate::runtime::put_optional(&mut object, "close_reason", &self.close_reason);
+        crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put(&mut object, "total_num", &self.total_num);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "success_amount", &self.success_amount);
+        crate::runtime::put(&mut object, "success_num", &self.success_num);
+        crate::runtime::put(&mut object, "failed_amount", &self.failed_amount);
+        crate::runtime::put(&mut object, "failed_num", &self.failed_num);
+        crate::runtime::put(&mut object, "transfer_scene_id", &self.transfer_scene_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TransferBatch);
 impl crate::runtime::Schema for TransferBatch {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -4442,7 +5923,7 @@ impl crate::runtime::JsonResponse for TransferBatch {}
 /// Details of the transfers in the batch.
 ///
 /// Shared by `POST /v3/platsolution/insurance/mch-transfer/batches/apply json.transfer_detail_list`, `POST /v3/platsolution/mch-transfer/batches/apply json.transfer_detail_list`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransferDetailList {
     /// The merchant's own number for this detail record within the batch.
@@ -4456,6 +5937,33 @@ pub struct TransferDetailList {
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
 }
+impl crate::runtime::FromJson for TransferDetailList {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransferDetailList {
+            out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+            transfer_amount: crate::runtime::take(&mut object, "transfer_amount", at)?,
+            transfer_remark: crate::runtime::take(&mut object, "transfer_remark", at)?,
+            reservation_id: crate::runtime::take(&mut object, "reservation_id", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TransferDetailList {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+        crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+        crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+        crate::runtime::put(&mut object, "reservation_id", &self.reservation_id);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TransferDetailList);
 impl TransferDetailList {
     /// A builder; see its setters.
     pub fn builder() -> TransferDetailListBuilder {
@@ -4618,13 +6126,31 @@ crate::runtime::string_enum!(Type);
 /// Information about the receiving user.
 ///
 /// Shared by `GET /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills/out-bill-no/{out_bill_no} response.receiver_detail.receiver.user_info`, `POST /v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills json.receiver.user_info`, `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills json.receiver.user_info`, `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills response.receiver_detail.receiver.user_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct UserInfo {
     /// The user's OpenID under the service provider's AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_openid: Option<String>,
 }
+impl crate::runtime::FromJson for UserInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(UserInfo {
+            sp_openid: crate::runtime::take_optional(&mut object, "sp_openid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for UserInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "sp_openid", &self.sp_openid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(UserInfo);
 impl crate::runtime::Schema for UserInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -22,18 +22,36 @@ pub mod get {
     pub use crate::types::HashType;
     pub use crate::types::TarType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// Date of the bill.
-        #[serde(rename = "query.bill_date")]
         pub bill_date: String,
         /// Compression type of the downloaded file.
-        #[serde(default, rename = "query.tar_type")]
-        pub tar_type: Option<crate::types::TarType>,
+        pub tar_type: Option<TarType>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                bill_date: crate::runtime::take(&mut object, "query.bill_date", at)?,
+                tar_type: crate::runtime::take_optional(
+                    &mut object,
+                    "query.tar_type",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -46,7 +64,7 @@ pub mod get {
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
         bill_date: Option<String>,
-        tar_type: Option<crate::types::TarType>,
+        tar_type: Option<TarType>,
     }
     impl RequestBuilder {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -70,12 +88,12 @@ pub mod get {
             self
         }
         /// Compression type of the downloaded file.
-        pub fn tar_type(mut self, value: impl Into<crate::types::TarType>) -> Self {
+        pub fn tar_type(mut self, value: impl Into<TarType>) -> Self {
             self.tar_type = Some(value.into());
             self
         }
         /// Sets or clears [`tar_type`](Self::tar_type) with a built value.
-        pub fn set_tar_type(mut self, value: Option<crate::types::TarType>) -> Self {
+        pub fn set_tar_type(mut self, value: Option<TarType>) -> Self {
             self.tar_type = value;
             self
         }
@@ -160,16 +178,39 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// URL to download the file from; valid only for a short time.
         pub download_url: String,
         /// Hash algorithm used for the file digest.
-        pub hash_type: crate::types::HashType,
+        pub hash_type: HashType,
         /// Hash digest of the file, to check it after downloading.
         pub hash_value: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                download_url: crate::runtime::take(&mut object, "download_url", at)?,
+                hash_type: crate::runtime::take(&mut object, "hash_type", at)?,
+                hash_value: crate::runtime::take(&mut object, "hash_value", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "download_url", &self.download_url);
+            crate::runtime::put(&mut object, "hash_type", &self.hash_type);
+            crate::runtime::put(&mut object, "hash_value", &self.hash_value);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

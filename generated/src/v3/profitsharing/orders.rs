@@ -36,30 +36,64 @@ pub mod post {
     pub use crate::types::ReceiversType;
     pub use crate::v3::profitsharing::types::State;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) that encrypted the sensitive fields.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Sub-merchant ID, for service providers.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// App ID of the merchant or service provider.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// App ID of the sub-merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// WeChat Pay transaction number of the paid order.
         pub transaction_id: String,
         /// Profit sharing number in the merchant system, unique per merchant.
         pub out_order_no: String,
         /// Who receives a share.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub receivers: Option<Vec<crate::v3::profitsharing::orders::post::Receivers>>,
+        pub receivers: Option<Vec<Receivers>>,
         /// Whether to release the funds left unshared to the merchant.
         pub unfreeze_unsplit: bool,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                receivers: crate::runtime::take_optional(&mut object, "receivers", at)?,
+                unfreeze_unsplit: crate::runtime::take(
+                    &mut object,
+                    "unfreeze_unsplit",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put_optional(&mut object, "receivers", &self.receivers);
+            crate::runtime::put(&mut object, "unfreeze_unsplit", &self.unfreeze_unsplit);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -76,7 +110,7 @@ pub mod post {
         sub_appid: Option<String>,
         transaction_id: Option<String>,
         out_order_no: Option<String>,
-        receivers: Option<Vec<crate::v3::profitsharing::orders::post::ReceiversBuilder>>,
+        receivers: Option<Vec<ReceiversBuilder>>,
         unfreeze_unsplit: Option<bool>,
     }
     impl RequestBuilder {
@@ -143,18 +177,12 @@ pub mod post {
         /// Who receives a share.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn receivers(
-            mut self,
-            item: impl Into<crate::v3::profitsharing::orders::post::ReceiversBuilder>,
-        ) -> Self {
+        pub fn receivers(mut self, item: impl Into<ReceiversBuilder>) -> Self {
             self.receivers.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`receivers`](Self::receivers) with a built value.
-        pub fn set_receivers(
-            mut self,
-            value: Option<Vec<crate::v3::profitsharing::orders::post::Receivers>>,
-        ) -> Self {
+        pub fn set_receivers(mut self, value: Option<Vec<Receivers>>) -> Self {
             self.receivers = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -245,7 +273,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -266,23 +295,49 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Who receives a share.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Receivers {
         /// Receiver kind. MERCHANT_ID is a merchant ID; PERSONAL_OPENID an OpenID under appid; PERSONAL_SUB_OPENID an OpenID under sub_appid.
-        pub r#type: crate::types::ReceiversType,
+        pub r#type: ReceiversType,
         /// Receiver account: a merchant ID or an OpenID, depending on type.
         pub account: String,
         /// Receiver name (for individuals), encrypted with the WeChat Pay public key.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<crate::runtime::Sensitive>,
         /// Amount for this receiver, in fen.
         pub amount: i64,
         /// Reason for the share.
         pub description: String,
     }
+    impl crate::runtime::FromJson for Receivers {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Receivers {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                account: crate::runtime::take(&mut object, "account", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Receivers {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "account", &self.account);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Receivers);
     impl Receivers {
         /// A builder; see its setters.
         pub fn builder() -> ReceiversBuilder {
@@ -292,7 +347,7 @@ pub mod post {
     /// Builds a [`Receivers`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct ReceiversBuilder {
-        r#type: Option<crate::types::ReceiversType>,
+        r#type: Option<ReceiversType>,
         account: Option<String>,
         name: Option<crate::runtime::Sensitive>,
         amount: Option<i64>,
@@ -300,12 +355,12 @@ pub mod post {
     }
     impl ReceiversBuilder {
         /// **Required.** Receiver kind. MERCHANT_ID is a merchant ID; PERSONAL_OPENID an OpenID under appid; PERSONAL_SUB_OPENID an OpenID under sub_appid.
-        pub fn r#type(mut self, value: impl Into<crate::types::ReceiversType>) -> Self {
+        pub fn r#type(mut self, value: impl Into<ReceiversType>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(mut self, value: Option<crate::types::ReceiversType>) -> Self {
+        pub fn set_type(mut self, value: Option<ReceiversType>) -> Self {
             self.r#type = value;
             self
         }
@@ -401,11 +456,10 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Sub-merchant ID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// WeChat Pay transaction number.
         pub transaction_id: String,
@@ -414,13 +468,39 @@ pub mod post {
         /// WeChat Pay profit sharing number.
         pub order_id: String,
         /// State of the profit sharing order. PROCESSING means it is being handled; FINISHED means it is done.
-        pub state: crate::v3::profitsharing::types::State,
+        pub state: State,
         /// Receivers and what each got.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub receivers: Option<
-            Vec<crate::v3::profitsharing::orders::post::ResponseReceivers>,
-        >,
+        pub receivers: Option<Vec<ResponseReceivers>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                receivers: crate::runtime::take_optional(&mut object, "receivers", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(&mut object, "receivers", &self.receivers);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -463,13 +543,13 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::profitsharing::orders::post::ResponseReceivers as crate::runtime::Schema>::FIELDS,
+                fields: <ResponseReceivers as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Receivers and what each got.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ResponseReceivers {
         /// Amount shared to this receiver, in fen.
@@ -477,22 +557,59 @@ pub mod post {
         /// Reason for the share.
         pub description: String,
         /// Receiver kind. MERCHANT_ID is a merchant ID; PERSONAL_OPENID an OpenID under appid; PERSONAL_SUB_OPENID an OpenID under sub_appid.
-        pub r#type: crate::types::ReceiversType,
+        pub r#type: ReceiversType,
         /// Receiver account.
         pub account: String,
         /// Outcome for this receiver. PENDING means waiting; SUCCESS means paid; CLOSED means it failed and was closed.
-        pub result: crate::types::ReceiversResult,
+        pub result: ReceiversResult,
         /// Why the share failed: abnormal receiver account, no relation with the receiver, high-risk receiver, receiver without real-name verification, no permission, receiver limit reached, abnormal payer account, or an invalid request.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fail_reason: Option<crate::types::FailReason>,
+        pub fail_reason: Option<FailReason>,
         /// WeChat Pay number of this share.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub detail_id: Option<String>,
         /// When the share was created.
         pub create_time: String,
         /// When the share finished.
         pub finish_time: String,
     }
+    impl crate::runtime::FromJson for ResponseReceivers {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ResponseReceivers {
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                account: crate::runtime::take(&mut object, "account", at)?,
+                result: crate::runtime::take(&mut object, "result", at)?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+                detail_id: crate::runtime::take_optional(&mut object, "detail_id", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                finish_time: crate::runtime::take(&mut object, "finish_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ResponseReceivers {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "account", &self.account);
+            crate::runtime::put(&mut object, "result", &self.result);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            crate::runtime::put_optional(&mut object, "detail_id", &self.detail_id);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "finish_time", &self.finish_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ResponseReceivers);
     impl crate::runtime::Schema for ResponseReceivers {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -27,17 +27,14 @@ pub mod post {
     pub use crate::v3::profitsharing::types::FailReason;
     pub use crate::types::ProfitsharingAfterSalesOrdersResult;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
         /// The merchant's own order number for this order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_order_no: Option<String>,
         /// The merchant's own return number.
         pub out_return_no: String,
@@ -47,6 +44,44 @@ pub mod post {
         pub amount: i64,
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+                out_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_order_no",
+                    at,
+                )?,
+                out_return_no: crate::runtime::take(&mut object, "out_return_no", at)?,
+                return_mchid: crate::runtime::take(&mut object, "return_mchid", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_order_no",
+                &self.out_order_no,
+            );
+            crate::runtime::put(&mut object, "out_return_no", &self.out_return_no);
+            crate::runtime::put(&mut object, "return_mchid", &self.return_mchid);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -198,7 +233,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::profitsharing::types::ReturnOrdersResponse as Response;

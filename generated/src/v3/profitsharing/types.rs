@@ -49,11 +49,10 @@ crate::runtime::string_enum!(FailReason);
 /// The response.
 ///
 /// Shared by `GET /v3/profitsharing/return-orders/{out_return_no} response`, `POST /v3/profitsharing/return-orders response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ReturnOrdersResponse {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
     pub order_id: String,
@@ -72,13 +71,53 @@ pub struct ReturnOrdersResponse {
     /// Result of the operation.
     pub result: crate::types::ProfitsharingAfterSalesOrdersResult,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fail_reason: Option<crate::v3::profitsharing::types::FailReason>,
+    pub fail_reason: Option<FailReason>,
     /// Time the record was created.
     pub create_time: String,
     /// Time the operation finished.
     pub finish_time: String,
 }
+impl crate::runtime::FromJson for ReturnOrdersResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ReturnOrdersResponse {
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            order_id: crate::runtime::take(&mut object, "order_id", at)?,
+            out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+            out_return_no: crate::runtime::take(&mut object, "out_return_no", at)?,
+            return_id: crate::runtime::take(&mut object, "return_id", at)?,
+            return_mchid: crate::runtime::take(&mut object, "return_mchid", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            result: crate::runtime::take(&mut object, "result", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            finish_time: crate::runtime::take(&mut object, "finish_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ReturnOrdersResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "order_id", &self.order_id);
+        crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+        crate::runtime::put(&mut object, "out_return_no", &self.out_return_no);
+        crate::runtime::put(&mut object, "return_id", &self.return_id);
+        crate::runtime::put(&mut object, "return_mchid", &self.return_mchid);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put(&mut object, "result", &self.result);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "finish_time", &self.finish_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ReturnOrdersResponse);
 impl crate::runtime::Schema for ReturnOrdersResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

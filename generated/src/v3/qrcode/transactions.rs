@@ -25,53 +25,97 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/qrcode/transactions`: [wechatpay.im](https://wechatpay.im/openapi/v3/qrcode/transactions)
 pub mod post {
     pub use crate::v3::qrcode::types::BusInfo;
+    pub use crate::v3::qrcode::types::BusInfoBuilder;
     pub use crate::v3::qrcode::types::MetroInfo;
+    pub use crate::v3::qrcode::types::MetroInfoBuilder;
     pub use crate::v3::qrcode::types::PromotionDetail;
     pub use crate::types::PromotionDetailType;
     pub use crate::types::Scope;
     pub use crate::v3::qrcode::types::TradeScene;
-    pub use crate::types::TradeState;
-    pub use crate::types::TransactionsAmount2;
+    pub use crate::types::TransactionsAmount;
+    pub use crate::types::TransactionsAmountBuilder;
+    pub use crate::types::TransactionsResponseTradeState;
     pub use crate::v3::qrcode::types::UserRepayState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Human-readable description of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Scene of the transaction.
-        pub trade_scene: crate::v3::qrcode::types::TradeScene,
+        pub trade_scene: TradeScene,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// WeChat Pay contract (agreement) ID.
         pub contract_id: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// Amount information of the order or record.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::types::TransactionsAmount2>,
+        pub amount: Option<TransactionsAmount>,
         /// `bus_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub bus_info: Option<crate::v3::qrcode::types::BusInfo>,
+        pub bus_info: Option<BusInfo>,
         /// `metro_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub metro_info: Option<crate::v3::qrcode::types::MetroInfo>,
+        pub metro_info: Option<MetroInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                description: crate::runtime::take_optional(
+                    &mut object,
+                    "description",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                trade_scene: crate::runtime::take(&mut object, "trade_scene", at)?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                bus_info: crate::runtime::take_optional(&mut object, "bus_info", at)?,
+                metro_info: crate::runtime::take_optional(&mut object, "metro_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "trade_scene", &self.trade_scene);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "bus_info", &self.bus_info);
+            crate::runtime::put_optional(&mut object, "metro_info", &self.metro_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -88,13 +132,13 @@ pub mod post {
         description: Option<String>,
         attach: Option<String>,
         out_trade_no: Option<String>,
-        trade_scene: Option<crate::v3::qrcode::types::TradeScene>,
+        trade_scene: Option<TradeScene>,
         goods_tag: Option<String>,
         contract_id: Option<String>,
         notify_url: Option<String>,
-        amount: Option<crate::types::TransactionsAmount2Builder>,
-        bus_info: Option<crate::v3::qrcode::types::BusInfoBuilder>,
-        metro_info: Option<crate::v3::qrcode::types::MetroInfoBuilder>,
+        amount: Option<TransactionsAmountBuilder>,
+        bus_info: Option<BusInfoBuilder>,
+        metro_info: Option<MetroInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -158,18 +202,12 @@ pub mod post {
             self
         }
         /// **Required.** Scene of the transaction.
-        pub fn trade_scene(
-            mut self,
-            value: impl Into<crate::v3::qrcode::types::TradeScene>,
-        ) -> Self {
+        pub fn trade_scene(mut self, value: impl Into<TradeScene>) -> Self {
             self.trade_scene = Some(value.into());
             self
         }
         /// Sets or clears [`trade_scene`](Self::trade_scene) with a built value.
-        pub fn set_trade_scene(
-            mut self,
-            value: Option<crate::v3::qrcode::types::TradeScene>,
-        ) -> Self {
+        pub fn set_trade_scene(mut self, value: Option<TradeScene>) -> Self {
             self.trade_scene = value;
             self
         }
@@ -206,54 +244,36 @@ pub mod post {
         /// Amount information of the order or record.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(
-            mut self,
-            value: impl Into<crate::types::TransactionsAmount2Builder>,
-        ) -> Self {
+        pub fn amount(mut self, value: impl Into<TransactionsAmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(
-            mut self,
-            value: Option<crate::types::TransactionsAmount2>,
-        ) -> Self {
+        pub fn set_amount(mut self, value: Option<TransactionsAmount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
         /// `bus_info`
         ///
         /// Takes the builder or a built value.
-        pub fn bus_info(
-            mut self,
-            value: impl Into<crate::v3::qrcode::types::BusInfoBuilder>,
-        ) -> Self {
+        pub fn bus_info(mut self, value: impl Into<BusInfoBuilder>) -> Self {
             self.bus_info = Some(value.into());
             self
         }
         /// Sets or clears [`bus_info`](Self::bus_info) with a built value.
-        pub fn set_bus_info(
-            mut self,
-            value: Option<crate::v3::qrcode::types::BusInfo>,
-        ) -> Self {
+        pub fn set_bus_info(mut self, value: Option<BusInfo>) -> Self {
             self.bus_info = value.map(Into::into);
             self
         }
         /// `metro_info`
         ///
         /// Takes the builder or a built value.
-        pub fn metro_info(
-            mut self,
-            value: impl Into<crate::v3::qrcode::types::MetroInfoBuilder>,
-        ) -> Self {
+        pub fn metro_info(mut self, value: impl Into<MetroInfoBuilder>) -> Self {
             self.metro_info = Some(value.into());
             self
         }
         /// Sets or clears [`metro_info`](Self::metro_info) with a built value.
-        pub fn set_metro_info(
-            mut self,
-            value: Option<crate::v3::qrcode::types::MetroInfo>,
-        ) -> Self {
+        pub fn set_metro_info(mut self, value: Option<MetroInfo>) -> Self {
             self.metro_info = value.map(Into::into);
             self
         }
@@ -338,7 +358,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::qrcode::types::TransactionsResponse as Response;

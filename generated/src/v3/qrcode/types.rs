@@ -4,19 +4,39 @@
 /// `bus_info`
 ///
 /// Shared by `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no} response.bus_info`, `POST /v3/qrcode/transactions json.bus_info`, `POST /v3/qrcode/transactions response.bus_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BusInfo {
     /// Start time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
     /// `line_name`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line_name: Option<String>,
     /// Licence plate number of the vehicle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plate_number: Option<String>,
 }
+impl crate::runtime::FromJson for BusInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BusInfo {
+            start_time: crate::runtime::take_optional(&mut object, "start_time", at)?,
+            line_name: crate::runtime::take_optional(&mut object, "line_name", at)?,
+            plate_number: crate::runtime::take_optional(&mut object, "plate_number", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BusInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "start_time", &self.start_time);
+        crate::runtime::put_optional(&mut object, "line_name", &self.line_name);
+        crate::runtime::put_optional(&mut object, "plate_number", &self.plate_number);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BusInfo);
 impl crate::runtime::Schema for BusInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -121,22 +141,47 @@ impl From<BusInfo> for BusInfoBuilder {
 /// `metro_info`
 ///
 /// Shared by `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no} response.metro_info`, `POST /v3/qrcode/transactions json.metro_info`, `POST /v3/qrcode/transactions response.metro_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MetroInfo {
     /// Start time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
     /// End time of the period.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_time: Option<String>,
     /// `start_station`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_station: Option<String>,
     /// `end_station`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_station: Option<String>,
 }
+impl crate::runtime::FromJson for MetroInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MetroInfo {
+            start_time: crate::runtime::take_optional(&mut object, "start_time", at)?,
+            end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+            start_station: crate::runtime::take_optional(
+                &mut object,
+                "start_station",
+                at,
+            )?,
+            end_station: crate::runtime::take_optional(&mut object, "end_station", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MetroInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "start_time", &self.start_time);
+        crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+        crate::runtime::put_optional(&mut object, "start_station", &self.start_station);
+        crate::runtime::put_optional(&mut object, "end_station", &self.end_station);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MetroInfo);
 impl crate::runtime::Schema for MetroInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -261,40 +306,91 @@ impl From<MetroInfo> for MetroInfoBuilder {
 /// Discounts and coupons applied to the order.
 ///
 /// Shared by `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no} response.promotion_detail`, `POST /v3/qrcode/transactions response.promotion_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PromotionDetail {
     /// ID of the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coupon_id: Option<String>,
     /// Name of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Range the item applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<crate::types::Scope>,
     /// Type of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<crate::types::PromotionDetailType>,
     /// ID of the coupon batch (stock).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stock_id: Option<String>,
     /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
     /// Part of the discount funded by WeChat Pay, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wechatpay_contribute: Option<i64>,
     /// Part of the discount funded by the merchant, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merchant_contribute: Option<i64>,
     /// Part of the discount funded by other parties, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_contribute: Option<i64>,
     /// Currency as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
+impl crate::runtime::FromJson for PromotionDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PromotionDetail {
+            coupon_id: crate::runtime::take_optional(&mut object, "coupon_id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            wechatpay_contribute: crate::runtime::take_optional(
+                &mut object,
+                "wechatpay_contribute",
+                at,
+            )?,
+            merchant_contribute: crate::runtime::take_optional(
+                &mut object,
+                "merchant_contribute",
+                at,
+            )?,
+            other_contribute: crate::runtime::take_optional(
+                &mut object,
+                "other_contribute",
+                at,
+            )?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PromotionDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "coupon_id", &self.coupon_id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "scope", &self.scope);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "wechatpay_contribute",
+            &self.wechatpay_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "merchant_contribute",
+            &self.merchant_contribute,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "other_contribute",
+            &self.other_contribute,
+        );
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PromotionDetail);
 impl crate::runtime::Schema for PromotionDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -406,76 +502,163 @@ crate::runtime::string_enum!(TradeScene);
 /// The response.
 ///
 /// Shared by `GET /v3/qrcode/transactions/out-trade-no/{out_trade_no} response`, `POST /v3/qrcode/transactions response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransactionsResponse {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_mchid: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// Human-readable description of the item described by the enclosing object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Time the record was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
     /// The merchant's own order number, unique within the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_trade_no: Option<String>,
     /// WeChat Pay transaction ID of the payment order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
     /// State of the payment transaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trade_state: Option<crate::types::TradeState>,
+    pub trade_state: Option<crate::types::TransactionsResponseTradeState>,
     /// Description of the transaction state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_state_description: Option<String>,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// Bank the payment or account belongs to, as a bank type code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_type: Option<String>,
     /// `user_repay_state`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_repay_state: Option<crate::v3::qrcode::types::UserRepayState>,
+    pub user_repay_state: Option<UserRepayState>,
     /// `repay_transaction_id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repay_transaction_id: Option<String>,
     /// `repay_time`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repay_time: Option<String>,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// WeChat Pay contract (agreement) ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_id: Option<String>,
     /// Scene of the transaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trade_scene: Option<crate::v3::qrcode::types::TradeScene>,
+    pub trade_scene: Option<TradeScene>,
     /// `bus_info`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bus_info: Option<crate::v3::qrcode::types::BusInfo>,
+    pub bus_info: Option<BusInfo>,
     /// `metro_info`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metro_info: Option<crate::v3::qrcode::types::MetroInfo>,
+    pub metro_info: Option<MetroInfo>,
     /// Amount information of the order or record.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<serde_json::Value>,
     /// Discounts and coupons applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promotion_detail: Option<Vec<crate::v3::qrcode::types::PromotionDetail>>,
+    pub promotion_detail: Option<Vec<PromotionDetail>>,
 }
+impl crate::runtime::FromJson for TransactionsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionsResponse {
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            description: crate::runtime::take_optional(&mut object, "description", at)?,
+            create_time: crate::runtime::take_optional(&mut object, "create_time", at)?,
+            out_trade_no: crate::runtime::take_optional(
+                &mut object,
+                "out_trade_no",
+                at,
+            )?,
+            transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "transaction_id",
+                at,
+            )?,
+            trade_state: crate::runtime::take_optional(&mut object, "trade_state", at)?,
+            trade_state_description: crate::runtime::take_optional(
+                &mut object,
+                "trade_state_description",
+                at,
+            )?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            user_repay_state: crate::runtime::take_optional(
+                &mut object,
+                "user_repay_state",
+                at,
+            )?,
+            repay_transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "repay_transaction_id",
+                at,
+            )?,
+            repay_time: crate::runtime::take_optional(&mut object, "repay_time", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            contract_id: crate::runtime::take_optional(&mut object, "contract_id", at)?,
+            trade_scene: crate::runtime::take_optional(&mut object, "trade_scene", at)?,
+            bus_info: crate::runtime::take_optional(&mut object, "bus_info", at)?,
+            metro_info: crate::runtime::take_optional(&mut object, "metro_info", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            promotion_detail: crate::runtime::take_optional(
+                &mut object,
+                "promotion_detail",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TransactionsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "description", &self.description);
+        crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_id",
+            &self.transaction_id,
+        );
+        crate::runtime::put_optional(&mut object, "trade_state", &self.trade_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "trade_state_description",
+            &self.trade_state_description,
+        );
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put_optional(
+            &mut object,
+            "user_repay_state",
+            &self.user_repay_state,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "repay_transaction_id",
+            &self.repay_transaction_id,
+        );
+        crate::runtime::put_optional(&mut object, "repay_time", &self.repay_time);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put_optional(&mut object, "trade_scene", &self.trade_scene);
+        crate::runtime::put_optional(&mut object, "bus_info", &self.bus_info);
+        crate::runtime::put_optional(&mut object, "metro_info", &self.metro_info);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "promotion_detail",
+            &self.promotion_detail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TransactionsResponse);
 impl crate::runtime::Schema for TransactionsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -609,14 +792,14 @@ impl crate::runtime::Schema for TransactionsResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::qrcode::types::BusInfo as crate::runtime::Schema>::FIELDS,
+            fields: <BusInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "metro_info",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::qrcode::types::MetroInfo as crate::runtime::Schema>::FIELDS,
+            fields: <MetroInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "amount",
@@ -630,7 +813,7 @@ impl crate::runtime::Schema for TransactionsResponse {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::qrcode::types::PromotionDetail as crate::runtime::Schema>::FIELDS,
+            fields: <PromotionDetail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }

@@ -25,9 +25,11 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/rate-activity/applications`: [wechatpay.im](https://wechatpay.im/openapi/v3/rate-activity/applications), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012698774)
 pub mod post {
     pub use crate::v3::rate_activity::types::ActivityApplyInformation;
+    pub use crate::v3::rate_activity::types::ActivityApplyInformationBuilder;
     pub use crate::v3::rate_activity::types::AdditionalInformation;
+    pub use crate::v3::rate_activity::types::AdditionalInformationBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the acquiring institution.
@@ -37,12 +39,55 @@ pub mod post {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// `activity_detail`
-        pub activity_detail: crate::v3::rate_activity::applications::post::ActivityDetail,
+        pub activity_detail: ActivityDetail,
         /// `additional_information`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub additional_information: Option<
-            crate::v3::rate_activity::types::AdditionalInformation,
-        >,
+        pub additional_information: Option<AdditionalInformation>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                acquiring_bank_id: crate::runtime::take(
+                    &mut object,
+                    "acquiring_bank_id",
+                    at,
+                )?,
+                channel_id: crate::runtime::take(&mut object, "channel_id", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                activity_detail: crate::runtime::take(
+                    &mut object,
+                    "activity_detail",
+                    at,
+                )?,
+                additional_information: crate::runtime::take_optional(
+                    &mut object,
+                    "additional_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "acquiring_bank_id",
+                &self.acquiring_bank_id,
+            );
+            crate::runtime::put(&mut object, "channel_id", &self.channel_id);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "activity_detail", &self.activity_detail);
+            crate::runtime::put_optional(
+                &mut object,
+                "additional_information",
+                &self.additional_information,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -56,12 +101,8 @@ pub mod post {
         acquiring_bank_id: Option<String>,
         channel_id: Option<String>,
         sub_mchid: Option<String>,
-        activity_detail: Option<
-            crate::v3::rate_activity::applications::post::ActivityDetailBuilder,
-        >,
-        additional_information: Option<
-            crate::v3::rate_activity::types::AdditionalInformationBuilder,
-        >,
+        activity_detail: Option<ActivityDetailBuilder>,
+        additional_information: Option<AdditionalInformationBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the acquiring institution.
@@ -99,18 +140,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn activity_detail(
             mut self,
-            value: impl Into<
-                crate::v3::rate_activity::applications::post::ActivityDetailBuilder,
-            >,
+            value: impl Into<ActivityDetailBuilder>,
         ) -> Self {
             self.activity_detail = Some(value.into());
             self
         }
         /// Sets or clears [`activity_detail`](Self::activity_detail) with a built value.
-        pub fn set_activity_detail(
-            mut self,
-            value: Option<crate::v3::rate_activity::applications::post::ActivityDetail>,
-        ) -> Self {
+        pub fn set_activity_detail(mut self, value: Option<ActivityDetail>) -> Self {
             self.activity_detail = value.map(Into::into);
             self
         }
@@ -119,9 +155,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn additional_information(
             mut self,
-            value: impl Into<
-                crate::v3::rate_activity::types::AdditionalInformationBuilder,
-            >,
+            value: impl Into<AdditionalInformationBuilder>,
         ) -> Self {
             self.additional_information = Some(value.into());
             self
@@ -129,7 +163,7 @@ pub mod post {
         /// Sets or clears [`additional_information`](Self::additional_information) with a built value.
         pub fn set_additional_information(
             mut self,
-            value: Option<crate::v3::rate_activity::types::AdditionalInformation>,
+            value: Option<AdditionalInformation>,
         ) -> Self {
             self.additional_information = value.map(Into::into);
             self
@@ -211,7 +245,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::rate_activity::types::ApplicationsResponse as Response;
@@ -230,20 +265,55 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `activity_detail`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ActivityDetail {
         /// ID of the activity.
         pub activity_id: String,
         /// `activity_rate`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_rate: Option<String>,
         /// `activity_apply_information`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub activity_apply_information: Option<
-            Vec<crate::v3::rate_activity::types::ActivityApplyInformation>,
-        >,
+        pub activity_apply_information: Option<Vec<ActivityApplyInformation>>,
     }
+    impl crate::runtime::FromJson for ActivityDetail {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ActivityDetail {
+                activity_id: crate::runtime::take(&mut object, "activity_id", at)?,
+                activity_rate: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_rate",
+                    at,
+                )?,
+                activity_apply_information: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_apply_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ActivityDetail {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "activity_id", &self.activity_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_rate",
+                &self.activity_rate,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_apply_information",
+                &self.activity_apply_information,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ActivityDetail);
     impl ActivityDetail {
         /// A builder; see its setters.
         pub fn builder() -> ActivityDetailBuilder {
@@ -255,9 +325,7 @@ pub mod post {
     pub struct ActivityDetailBuilder {
         activity_id: Option<String>,
         activity_rate: Option<String>,
-        activity_apply_information: Option<
-            Vec<crate::v3::rate_activity::types::ActivityApplyInformationBuilder>,
-        >,
+        activity_apply_information: Option<Vec<ActivityApplyInformationBuilder>>,
     }
     impl ActivityDetailBuilder {
         /// **Required.** ID of the activity.
@@ -285,9 +353,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn activity_apply_information(
             mut self,
-            item: impl Into<
-                crate::v3::rate_activity::types::ActivityApplyInformationBuilder,
-            >,
+            item: impl Into<ActivityApplyInformationBuilder>,
         ) -> Self {
             self.activity_apply_information
                 .get_or_insert_with(Vec::new)
@@ -297,7 +363,7 @@ pub mod post {
         /// Sets or clears [`activity_apply_information`](Self::activity_apply_information) with a built value.
         pub fn set_activity_apply_information(
             mut self,
-            value: Option<Vec<crate::v3::rate_activity::types::ActivityApplyInformation>>,
+            value: Option<Vec<ActivityApplyInformation>>,
         ) -> Self {
             self.activity_apply_information = value
                 .map(|items| items.into_iter().map(Into::into).collect());

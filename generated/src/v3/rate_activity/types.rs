@@ -4,16 +4,51 @@
 /// `activity_apply_information`
 ///
 /// Shared by `PATCH /v3/rate-activity/applications/id/{application_id} json.activity_detail_modification.activity_apply_information`, `POST /v3/rate-activity/applications json.activity_detail.activity_apply_information`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ActivityApplyInformation {
     /// `apply_material_id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub apply_material_id: Option<String>,
     /// `apply_material_information`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub apply_material_information: Option<Vec<String>>,
 }
+impl crate::runtime::FromJson for ActivityApplyInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ActivityApplyInformation {
+            apply_material_id: crate::runtime::take_optional(
+                &mut object,
+                "apply_material_id",
+                at,
+            )?,
+            apply_material_information: crate::runtime::take_optional(
+                &mut object,
+                "apply_material_information",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ActivityApplyInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "apply_material_id",
+            &self.apply_material_id,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "apply_material_information",
+            &self.apply_material_information,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ActivityApplyInformation);
 impl ActivityApplyInformation {
     /// A builder; see its setters.
     pub fn builder() -> ActivityApplyInformationBuilder {
@@ -81,16 +116,51 @@ impl From<ActivityApplyInformation> for ActivityApplyInformationBuilder {
 /// `additional_information`
 ///
 /// Shared by `PATCH /v3/rate-activity/applications/id/{application_id} json.additional_information`, `POST /v3/rate-activity/applications json.additional_information`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AdditionalInformation {
     /// `additional_message`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_message: Option<String>,
     /// `additional_material`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_material: Option<Vec<String>>,
 }
+impl crate::runtime::FromJson for AdditionalInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AdditionalInformation {
+            additional_message: crate::runtime::take_optional(
+                &mut object,
+                "additional_message",
+                at,
+            )?,
+            additional_material: crate::runtime::take_optional(
+                &mut object,
+                "additional_material",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AdditionalInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "additional_message",
+            &self.additional_message,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "additional_material",
+            &self.additional_material,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AdditionalInformation);
 impl AdditionalInformation {
     /// A builder; see its setters.
     pub fn builder() -> AdditionalInformationBuilder {
@@ -158,12 +228,31 @@ impl From<AdditionalInformation> for AdditionalInformationBuilder {
 /// The response.
 ///
 /// Shared by `PATCH /v3/rate-activity/applications/id/{application_id} response`, `POST /v3/rate-activity/applications response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ApplicationsResponse {
     /// ID of the application.
     pub application_id: String,
 }
+impl crate::runtime::FromJson for ApplicationsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ApplicationsResponse {
+            application_id: crate::runtime::take(&mut object, "application_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ApplicationsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "application_id", &self.application_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ApplicationsResponse);
 impl crate::runtime::Schema for ApplicationsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

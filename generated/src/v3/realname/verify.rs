@@ -20,28 +20,58 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/realname/verify`: [wechatpay.im](https://wechatpay.im/openapi/v3/realname/verify), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013735179)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Type of the identity document.
-        #[serde(rename = "query.credential_type")]
         pub credential_type: crate::runtime::Number,
         /// `encrypted_credential_id`
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(rename = "query.encrypted_credential_id")]
         pub encrypted_credential_id: crate::runtime::Sensitive,
         /// `encrypted_name`
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(rename = "query.encrypted_name")]
         pub encrypted_name: crate::runtime::Sensitive,
         /// `wxp_trade_no`
-        #[serde(rename = "query.wxp_trade_no")]
         pub wxp_trade_no: String,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial")]
         pub wechatpay_serial: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                credential_type: crate::runtime::take(
+                    &mut object,
+                    "query.credential_type",
+                    at,
+                )?,
+                encrypted_credential_id: crate::runtime::take(
+                    &mut object,
+                    "query.encrypted_credential_id",
+                    at,
+                )?,
+                encrypted_name: crate::runtime::take(
+                    &mut object,
+                    "query.encrypted_name",
+                    at,
+                )?,
+                wxp_trade_no: crate::runtime::take(
+                    &mut object,
+                    "query.wxp_trade_no",
+                    at,
+                )?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -244,15 +274,39 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Result of the verification.
         pub verify_result: crate::runtime::Number,
         /// `err_message`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub err_message: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                verify_result: crate::runtime::take(&mut object, "verify_result", at)?,
+                err_message: crate::runtime::take_optional(
+                    &mut object,
+                    "err_message",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "verify_result", &self.verify_result);
+            crate::runtime::put_optional(&mut object, "err_message", &self.err_message);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

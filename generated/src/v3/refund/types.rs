@@ -4,7 +4,7 @@
 /// Amounts involved.
 ///
 /// Shared by `GET /v3/refund/domestic/refunds/{out_refund_no} response.amount`, `POST /v3/refund/domestic/refunds response.amount`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Amount {
     /// Amount of the original order, in fen.
@@ -12,8 +12,7 @@ pub struct Amount {
     /// Amount refunded, in fen.
     pub refund: i64,
     /// Accounts funding the refund, with the share of each.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<Vec<crate::v3::refund::types::AmountFrom>>,
+    pub from: Option<Vec<AmountFrom>>,
     /// Amount the user paid, in fen.
     pub payer_total: i64,
     /// Amount returned to the user, in fen.
@@ -27,9 +26,49 @@ pub struct Amount {
     /// Refund currency.
     pub currency: String,
     /// Handling fee returned with the refund, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_fee: Option<crate::runtime::Number>,
 }
+impl crate::runtime::FromJson for Amount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Amount {
+            total: crate::runtime::take(&mut object, "total", at)?,
+            refund: crate::runtime::take(&mut object, "refund", at)?,
+            from: crate::runtime::take_optional(&mut object, "from", at)?,
+            payer_total: crate::runtime::take(&mut object, "payer_total", at)?,
+            payer_refund: crate::runtime::take(&mut object, "payer_refund", at)?,
+            settlement_refund: crate::runtime::take(
+                &mut object,
+                "settlement_refund",
+                at,
+            )?,
+            settlement_total: crate::runtime::take(&mut object, "settlement_total", at)?,
+            discount_refund: crate::runtime::take(&mut object, "discount_refund", at)?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+            refund_fee: crate::runtime::take_optional(&mut object, "refund_fee", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Amount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put(&mut object, "refund", &self.refund);
+        crate::runtime::put_optional(&mut object, "from", &self.from);
+        crate::runtime::put(&mut object, "payer_total", &self.payer_total);
+        crate::runtime::put(&mut object, "payer_refund", &self.payer_refund);
+        crate::runtime::put(&mut object, "settlement_refund", &self.settlement_refund);
+        crate::runtime::put(&mut object, "settlement_total", &self.settlement_total);
+        crate::runtime::put(&mut object, "discount_refund", &self.discount_refund);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        crate::runtime::put_optional(&mut object, "refund_fee", &self.refund_fee);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Amount);
 impl crate::runtime::Schema for Amount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -51,7 +90,7 @@ impl crate::runtime::Schema for Amount {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::refund::types::AmountFrom as crate::runtime::Schema>::FIELDS,
+            fields: <AmountFrom as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "payer_total",
@@ -108,7 +147,7 @@ impl crate::runtime::JsonResponse for Amount {}
 /// Accounts that fund the refund, with the share of each.
 ///
 /// Shared by `GET /v3/refund/domestic/refunds/{out_refund_no} response.amount.from`, `POST /v3/refund/domestic/refunds json.amount.from`, `POST /v3/refund/domestic/refunds response.amount.from`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AmountFrom {
     /// Funding account type, such as AVAILABLE or UNAVAILABLE.
@@ -116,6 +155,27 @@ pub struct AmountFrom {
     /// Amount taken from this account, in fen.
     pub amount: i64,
 }
+impl crate::runtime::FromJson for AmountFrom {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AmountFrom {
+            account: crate::runtime::take(&mut object, "account", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AmountFrom {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "account", &self.account);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AmountFrom);
 impl crate::runtime::Schema for AmountFrom {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -202,7 +262,7 @@ impl From<AmountFrom> for AmountFromBuilder {
 /// The response.
 ///
 /// Shared by `GET /v3/refund/domestic/refunds/{out_refund_no} response`, `POST /v3/refund/domestic/refunds response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DomesticRefundsResponse {
     /// WeChat Pay refund number.
@@ -218,21 +278,83 @@ pub struct DomesticRefundsResponse {
     /// Account that receives the refund, for example a bank card or the wallet balance.
     pub user_received_account: String,
     /// When the refund succeeded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// When the refund was accepted.
     pub create_time: String,
     /// Refund state, such as SUCCESS, CLOSED, PROCESSING or ABNORMAL.
     pub status: String,
     /// Merchant account the refund is paid from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub funds_account: Option<String>,
     /// Amounts involved.
-    pub amount: crate::v3::refund::types::Amount,
+    pub amount: Amount,
     /// Discounts affected by the refund.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promotion_detail: Option<Vec<crate::v3::refund::types::PromotionDetail>>,
+    pub promotion_detail: Option<Vec<PromotionDetail>>,
 }
+impl crate::runtime::FromJson for DomesticRefundsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DomesticRefundsResponse {
+            refund_id: crate::runtime::take(&mut object, "refund_id", at)?,
+            out_refund_no: crate::runtime::take(&mut object, "out_refund_no", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            channel: crate::runtime::take(&mut object, "channel", at)?,
+            user_received_account: crate::runtime::take(
+                &mut object,
+                "user_received_account",
+                at,
+            )?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            status: crate::runtime::take(&mut object, "status", at)?,
+            funds_account: crate::runtime::take_optional(
+                &mut object,
+                "funds_account",
+                at,
+            )?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            promotion_detail: crate::runtime::take_optional(
+                &mut object,
+                "promotion_detail",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DomesticRefundsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "refund_id", &self.refund_id);
+        crate::runtime::put(&mut object, "out_refund_no", &self.out_refund_no);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "channel", &self.channel);
+        crate::runtime::put(
+            &mut object,
+            "user_received_account",
+            &self.user_received_account,
+        );
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "status", &self.status);
+        crate::runtime::put_optional(&mut object, "funds_account", &self.funds_account);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "promotion_detail",
+            &self.promotion_detail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DomesticRefundsResponse);
 impl crate::runtime::Schema for DomesticRefundsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -310,14 +432,14 @@ impl crate::runtime::Schema for DomesticRefundsResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::refund::types::Amount as crate::runtime::Schema>::FIELDS,
+            fields: <Amount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "promotion_detail",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::refund::types::PromotionDetail as crate::runtime::Schema>::FIELDS,
+            fields: <PromotionDetail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -325,16 +447,14 @@ impl crate::runtime::JsonResponse for DomesticRefundsResponse {}
 /// Products being refunded.
 ///
 /// Shared by `GET /v3/refund/domestic/refunds/{out_refund_no} response.promotion_detail.goods_detail`, `POST /v3/refund/domestic/refunds json.goods_detail`, `POST /v3/refund/domestic/refunds response.promotion_detail.goods_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GoodsDetail {
     /// Product code in the merchant system.
     pub merchant_goods_id: String,
     /// Product code registered with WeChat Pay.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wechatpay_goods_id: Option<String>,
     /// Product name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods_name: Option<String>,
     /// Price of one unit, in fen.
     pub unit_price: i64,
@@ -343,6 +463,47 @@ pub struct GoodsDetail {
     /// Units returned.
     pub refund_quantity: i64,
 }
+impl crate::runtime::FromJson for GoodsDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(GoodsDetail {
+            merchant_goods_id: crate::runtime::take(
+                &mut object,
+                "merchant_goods_id",
+                at,
+            )?,
+            wechatpay_goods_id: crate::runtime::take_optional(
+                &mut object,
+                "wechatpay_goods_id",
+                at,
+            )?,
+            goods_name: crate::runtime::take_optional(&mut object, "goods_name", at)?,
+            unit_price: crate::runtime::take(&mut object, "unit_price", at)?,
+            refund_amount: crate::runtime::take(&mut object, "refund_amount", at)?,
+            refund_quantity: crate::runtime::take(&mut object, "refund_quantity", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for GoodsDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "merchant_goods_id", &self.merchant_goods_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "wechatpay_goods_id",
+            &self.wechatpay_goods_id,
+        );
+        crate::runtime::put_optional(&mut object, "goods_name", &self.goods_name);
+        crate::runtime::put(&mut object, "unit_price", &self.unit_price);
+        crate::runtime::put(&mut object, "refund_amount", &self.refund_amount);
+        crate::runtime::put(&mut object, "refund_quantity", &self.refund_quantity);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(GoodsDetail);
 impl crate::runtime::Schema for GoodsDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -531,7 +692,7 @@ impl From<GoodsDetail> for GoodsDetailBuilder {
 /// Discounts affected by the refund.
 ///
 /// Shared by `GET /v3/refund/domestic/refunds/{out_refund_no} response.promotion_detail`, `POST /v3/refund/domestic/refunds response.promotion_detail`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PromotionDetail {
     /// Coupon or discount ID.
@@ -545,9 +706,37 @@ pub struct PromotionDetail {
     /// Discount amount given back, in fen.
     pub refund_amount: i64,
     /// Products the discount applied to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_detail: Option<Vec<crate::v3::refund::types::GoodsDetail>>,
+    pub goods_detail: Option<Vec<GoodsDetail>>,
 }
+impl crate::runtime::FromJson for PromotionDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PromotionDetail {
+            promotion_id: crate::runtime::take(&mut object, "promotion_id", at)?,
+            scope: crate::runtime::take(&mut object, "scope", at)?,
+            r#type: crate::runtime::take(&mut object, "type", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            refund_amount: crate::runtime::take(&mut object, "refund_amount", at)?,
+            goods_detail: crate::runtime::take_optional(&mut object, "goods_detail", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PromotionDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "promotion_id", &self.promotion_id);
+        crate::runtime::put(&mut object, "scope", &self.scope);
+        crate::runtime::put(&mut object, "type", &self.r#type);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "refund_amount", &self.refund_amount);
+        crate::runtime::put_optional(&mut object, "goods_detail", &self.goods_detail);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PromotionDetail);
 impl crate::runtime::Schema for PromotionDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -590,7 +779,7 @@ impl crate::runtime::Schema for PromotionDetail {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::v3::refund::types::GoodsDetail as crate::runtime::Schema>::FIELDS,
+            fields: <GoodsDetail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }

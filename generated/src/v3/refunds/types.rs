@@ -4,13 +4,12 @@
 /// Amount information of the order or record.
 ///
 /// Shared by `GET /v3/refunds response.data.amount`, `GET /v3/refunds/id/{refund_id} response.amount`, `GET /v3/refunds/out-refund-no/{out_refund_no} response.amount`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Amount {
     /// Refund amount, in the smallest unit of the currency (fen for CNY).
     pub refund: i64,
     /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Amount refunded to the user, excluding coupons, in the smallest unit of the currency (fen for CNY).
     pub payer_refund: i64,
@@ -19,6 +18,33 @@ pub struct Amount {
     /// Exchange rate applied to the payment.
     pub exchange_rate: crate::types::ExchangeRate,
 }
+impl crate::runtime::FromJson for Amount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Amount {
+            refund: crate::runtime::take(&mut object, "refund", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            payer_refund: crate::runtime::take(&mut object, "payer_refund", at)?,
+            payer_currency: crate::runtime::take(&mut object, "payer_currency", at)?,
+            exchange_rate: crate::runtime::take(&mut object, "exchange_rate", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Amount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "refund", &self.refund);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        crate::runtime::put(&mut object, "payer_refund", &self.payer_refund);
+        crate::runtime::put(&mut object, "payer_currency", &self.payer_currency);
+        crate::runtime::put(&mut object, "exchange_rate", &self.exchange_rate);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Amount);
 impl crate::runtime::Schema for Amount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -62,7 +88,7 @@ impl crate::runtime::JsonResponse for Amount {}
 /// The response.
 ///
 /// Shared by `GET /v3/refunds/id/{refund_id} response`, `GET /v3/refunds/out-refund-no/{out_refund_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct IdResponse {
     /// Identifier of the object.
@@ -74,27 +100,71 @@ pub struct IdResponse {
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// Channel through which the refund is paid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<crate::types::Channel>,
     /// Account where the refund is credited.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recv_account: Option<String>,
     /// Source of the refund funds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fund_source: Option<crate::types::FundSource>,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// Time the record was created.
     pub create_time: String,
     /// Current status of the object.
     pub status: crate::types::DataStatus,
     /// Amount information of the order or record.
-    pub amount: crate::v3::refunds::types::Amount,
+    pub amount: Amount,
     /// Details of the item described by the enclosing object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<crate::types::RefundsDetail>,
 }
+impl crate::runtime::FromJson for IdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(IdResponse {
+            id: crate::runtime::take(&mut object, "id", at)?,
+            out_refund_no: crate::runtime::take(&mut object, "out_refund_no", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            channel: crate::runtime::take_optional(&mut object, "channel", at)?,
+            recv_account: crate::runtime::take_optional(
+                &mut object,
+                "recv_account",
+                at,
+            )?,
+            fund_source: crate::runtime::take_optional(&mut object, "fund_source", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            status: crate::runtime::take(&mut object, "status", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            detail: crate::runtime::take_optional(&mut object, "detail", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for IdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "id", &self.id);
+        crate::runtime::put(&mut object, "out_refund_no", &self.out_refund_no);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put_optional(&mut object, "channel", &self.channel);
+        crate::runtime::put_optional(&mut object, "recv_account", &self.recv_account);
+        crate::runtime::put_optional(&mut object, "fund_source", &self.fund_source);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "status", &self.status);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "detail", &self.detail);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(IdResponse);
 impl crate::runtime::Schema for IdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -172,7 +242,7 @@ impl crate::runtime::Schema for IdResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::v3::refunds::types::Amount as crate::runtime::Schema>::FIELDS,
+            fields: <Amount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "detail",

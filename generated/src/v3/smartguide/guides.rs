@@ -29,35 +29,57 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/smartguide/guides`: [wechatpay.im](https://wechatpay.im/openapi/v3/smartguide/guides), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012535123), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012688558)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// ID of the store.
-        #[serde(rename = "query.store_id")]
         pub store_id: i64,
         /// ID of the user.
-        #[serde(default, rename = "query.userid")]
         pub userid: Option<String>,
         /// Mobile phone number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, rename = "query.mobile")]
         pub mobile: Option<crate::runtime::Sensitive>,
         /// `work_id`
-        #[serde(default, rename = "query.work_id")]
         pub work_id: Option<String>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial")]
         pub wechatpay_serial: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                store_id: crate::runtime::take(&mut object, "query.store_id", at)?,
+                userid: crate::runtime::take_optional(&mut object, "query.userid", at)?,
+                mobile: crate::runtime::take_optional(&mut object, "query.mobile", at)?,
+                work_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.work_id",
+                    at,
+                )?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -267,32 +289,55 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// ID of the shopping guide.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub guide_id: Option<String>,
         /// ID of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_id: Option<i64>,
         /// Name of the item described by the enclosing object.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<crate::runtime::Encrypted>,
         /// Mobile phone number.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mobile: Option<crate::runtime::Encrypted>,
         /// ID of the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub userid: Option<String>,
         /// `work_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub work_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                guide_id: crate::runtime::take_optional(&mut object, "guide_id", at)?,
+                store_id: crate::runtime::take_optional(&mut object, "store_id", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+                mobile: crate::runtime::take_optional(&mut object, "mobile", at)?,
+                userid: crate::runtime::take_optional(&mut object, "userid", at)?,
+                work_id: crate::runtime::take_optional(&mut object, "work_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "guide_id", &self.guide_id);
+            crate::runtime::put_optional(&mut object, "store_id", &self.store_id);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "mobile", &self.mobile);
+            crate::runtime::put_optional(&mut object, "userid", &self.userid);
+            crate::runtime::put_optional(&mut object, "work_id", &self.work_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -341,22 +386,47 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limit: Option<i64>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub offset: Option<i64>,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<Vec<crate::v3::smartguide::guides::get::Data>>,
+        pub data: Option<Vec<Data>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+                limit: crate::runtime::take_optional(&mut object, "limit", at)?,
+                offset: crate::runtime::take_optional(&mut object, "offset", at)?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(&mut object, "limit", &self.limit);
+            crate::runtime::put_optional(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -385,7 +455,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::smartguide::guides::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -404,14 +474,12 @@ pub mod get {
 /// `POST /v3/smartguide/guides`: [wechatpay.im](https://wechatpay.im/openapi/v3/smartguide/guides), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012535138), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012688564)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// `corpid`
         pub corpid: String,
@@ -432,8 +500,54 @@ pub mod post {
         /// URL of the avatar.
         pub avatar: String,
         /// `group_qrcode`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub group_qrcode: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                corpid: crate::runtime::take(&mut object, "corpid", at)?,
+                store_id: crate::runtime::take(&mut object, "store_id", at)?,
+                userid: crate::runtime::take(&mut object, "userid", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                mobile: crate::runtime::take(&mut object, "mobile", at)?,
+                qr_code: crate::runtime::take(&mut object, "qr_code", at)?,
+                avatar: crate::runtime::take(&mut object, "avatar", at)?,
+                group_qrcode: crate::runtime::take_optional(
+                    &mut object,
+                    "group_qrcode",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "corpid", &self.corpid);
+            crate::runtime::put(&mut object, "store_id", &self.store_id);
+            crate::runtime::put(&mut object, "userid", &self.userid);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "mobile", &self.mobile);
+            crate::runtime::put(&mut object, "qr_code", &self.qr_code);
+            crate::runtime::put(&mut object, "avatar", &self.avatar);
+            crate::runtime::put_optional(
+                &mut object,
+                "group_qrcode",
+                &self.group_qrcode,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -631,7 +745,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -652,12 +767,31 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the shopping guide.
         pub guide_id: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                guide_id: crate::runtime::take(&mut object, "guide_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "guide_id", &self.guide_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

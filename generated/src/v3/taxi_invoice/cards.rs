@@ -25,9 +25,11 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/taxi-invoice/cards`: [wechatpay.im](https://wechatpay.im/openapi/v3/taxi-invoice/cards), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012461432)
 pub mod post {
     pub use crate::types::ExtraInformation;
+    pub use crate::types::ExtraInformationBuilder;
     pub use crate::types::SellerInformation;
+    pub use crate::types::SellerInformationBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the taxi company.
@@ -35,7 +37,6 @@ pub mod post {
         /// `trade_number`
         pub trade_number: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
@@ -46,10 +47,51 @@ pub mod post {
         /// Licence plate number of the vehicle.
         pub plate_number: String,
         /// `fapiao_card_information`
-        pub fapiao_card_information: crate::v3::taxi_invoice::cards::post::FapiaoCardInformation,
+        pub fapiao_card_information: FapiaoCardInformation,
         /// Token issued for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub token: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                company_mchid: crate::runtime::take(&mut object, "company_mchid", at)?,
+                trade_number: crate::runtime::take(&mut object, "trade_number", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                region_id: crate::runtime::take(&mut object, "region_id", at)?,
+                driver_license: crate::runtime::take(&mut object, "driver_license", at)?,
+                plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+                fapiao_card_information: crate::runtime::take(
+                    &mut object,
+                    "fapiao_card_information",
+                    at,
+                )?,
+                token: crate::runtime::take_optional(&mut object, "token", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "company_mchid", &self.company_mchid);
+            crate::runtime::put(&mut object, "trade_number", &self.trade_number);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "region_id", &self.region_id);
+            crate::runtime::put(&mut object, "driver_license", &self.driver_license);
+            crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+            crate::runtime::put(
+                &mut object,
+                "fapiao_card_information",
+                &self.fapiao_card_information,
+            );
+            crate::runtime::put_optional(&mut object, "token", &self.token);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -67,9 +109,7 @@ pub mod post {
         region_id: Option<i64>,
         driver_license: Option<String>,
         plate_number: Option<String>,
-        fapiao_card_information: Option<
-            crate::v3::taxi_invoice::cards::post::FapiaoCardInformationBuilder,
-        >,
+        fapiao_card_information: Option<FapiaoCardInformationBuilder>,
         token: Option<String>,
     }
     impl RequestBuilder {
@@ -148,9 +188,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn fapiao_card_information(
             mut self,
-            value: impl Into<
-                crate::v3::taxi_invoice::cards::post::FapiaoCardInformationBuilder,
-            >,
+            value: impl Into<FapiaoCardInformationBuilder>,
         ) -> Self {
             self.fapiao_card_information = Some(value.into());
             self
@@ -158,7 +196,7 @@ pub mod post {
         /// Sets or clears [`fapiao_card_information`](Self::fapiao_card_information) with a built value.
         pub fn set_fapiao_card_information(
             mut self,
-            value: Option<crate::v3::taxi_invoice::cards::post::FapiaoCardInformation>,
+            value: Option<FapiaoCardInformation>,
         ) -> Self {
             self.fapiao_card_information = value.map(Into::into);
             self
@@ -261,7 +299,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -279,7 +318,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the buyer.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BuyerInformation {
         /// Type of the buyer.
@@ -287,21 +326,59 @@ pub mod post {
         /// Name of the buyer.
         pub name: String,
         /// Taxpayer identification number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub taxpayer_id: Option<String>,
         /// Address.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub address: Option<String>,
         /// Telephone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub telephone: Option<String>,
         /// Name of the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_name: Option<String>,
         /// Bank account number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_account: Option<String>,
     }
+    impl crate::runtime::FromJson for BuyerInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BuyerInformation {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                taxpayer_id: crate::runtime::take_optional(
+                    &mut object,
+                    "taxpayer_id",
+                    at,
+                )?,
+                address: crate::runtime::take_optional(&mut object, "address", at)?,
+                telephone: crate::runtime::take_optional(&mut object, "telephone", at)?,
+                bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+                bank_account: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_account",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BuyerInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "taxpayer_id", &self.taxpayer_id);
+            crate::runtime::put_optional(&mut object, "address", &self.address);
+            crate::runtime::put_optional(&mut object, "telephone", &self.telephone);
+            crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_account",
+                &self.bank_account,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BuyerInformation);
     impl BuyerInformation {
         /// A builder; see its setters.
         pub fn builder() -> BuyerInformationBuilder {
@@ -432,7 +509,7 @@ pub mod post {
         }
     }
     /// `fapiao_card_information`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FapiaoCardInformation {
         /// Media ID of the uploaded electronic invoice file.
@@ -454,18 +531,89 @@ pub mod post {
         /// Amount in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
         /// Information about the buyer.
-        pub buyer_information: crate::v3::taxi_invoice::cards::post::BuyerInformation,
+        pub buyer_information: BuyerInformation,
         /// Information about the seller.
-        pub seller_information: crate::types::SellerInformation,
+        pub seller_information: SellerInformation,
         /// Additional information of the invoice.
-        pub extra_information: crate::types::ExtraInformation,
+        pub extra_information: ExtraInformation,
         /// Lines of the invoice.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub items: Option<Vec<crate::v3::taxi_invoice::cards::post::Items>>,
+        pub items: Option<Vec<Items>>,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
     }
+    impl crate::runtime::FromJson for FapiaoCardInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FapiaoCardInformation {
+                fapiao_media_id: crate::runtime::take(
+                    &mut object,
+                    "fapiao_media_id",
+                    at,
+                )?,
+                fapiao_number: crate::runtime::take(&mut object, "fapiao_number", at)?,
+                fapiao_code: crate::runtime::take(&mut object, "fapiao_code", at)?,
+                fapiao_time: crate::runtime::take(&mut object, "fapiao_time", at)?,
+                check_code: crate::runtime::take(&mut object, "check_code", at)?,
+                password: crate::runtime::take(&mut object, "password", at)?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                tax_amount: crate::runtime::take(&mut object, "tax_amount", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                buyer_information: crate::runtime::take(
+                    &mut object,
+                    "buyer_information",
+                    at,
+                )?,
+                seller_information: crate::runtime::take(
+                    &mut object,
+                    "seller_information",
+                    at,
+                )?,
+                extra_information: crate::runtime::take(
+                    &mut object,
+                    "extra_information",
+                    at,
+                )?,
+                items: crate::runtime::take_optional(&mut object, "items", at)?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FapiaoCardInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "fapiao_media_id", &self.fapiao_media_id);
+            crate::runtime::put(&mut object, "fapiao_number", &self.fapiao_number);
+            crate::runtime::put(&mut object, "fapiao_code", &self.fapiao_code);
+            crate::runtime::put(&mut object, "fapiao_time", &self.fapiao_time);
+            crate::runtime::put(&mut object, "check_code", &self.check_code);
+            crate::runtime::put(&mut object, "password", &self.password);
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "tax_amount", &self.tax_amount);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(
+                &mut object,
+                "buyer_information",
+                &self.buyer_information,
+            );
+            crate::runtime::put(
+                &mut object,
+                "seller_information",
+                &self.seller_information,
+            );
+            crate::runtime::put(
+                &mut object,
+                "extra_information",
+                &self.extra_information,
+            );
+            crate::runtime::put_optional(&mut object, "items", &self.items);
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FapiaoCardInformation);
     impl FapiaoCardInformation {
         /// A builder; see its setters.
         pub fn builder() -> FapiaoCardInformationBuilder {
@@ -484,12 +632,10 @@ pub mod post {
         total_amount: Option<i64>,
         tax_amount: Option<i64>,
         amount: Option<i64>,
-        buyer_information: Option<
-            crate::v3::taxi_invoice::cards::post::BuyerInformationBuilder,
-        >,
-        seller_information: Option<crate::types::SellerInformationBuilder>,
-        extra_information: Option<crate::types::ExtraInformationBuilder>,
-        items: Option<Vec<crate::v3::taxi_invoice::cards::post::ItemsBuilder>>,
+        buyer_information: Option<BuyerInformationBuilder>,
+        seller_information: Option<SellerInformationBuilder>,
+        extra_information: Option<ExtraInformationBuilder>,
+        items: Option<Vec<ItemsBuilder>>,
         remark: Option<String>,
     }
     impl FapiaoCardInformationBuilder {
@@ -588,18 +734,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn buyer_information(
             mut self,
-            value: impl Into<
-                crate::v3::taxi_invoice::cards::post::BuyerInformationBuilder,
-            >,
+            value: impl Into<BuyerInformationBuilder>,
         ) -> Self {
             self.buyer_information = Some(value.into());
             self
         }
         /// Sets or clears [`buyer_information`](Self::buyer_information) with a built value.
-        pub fn set_buyer_information(
-            mut self,
-            value: Option<crate::v3::taxi_invoice::cards::post::BuyerInformation>,
-        ) -> Self {
+        pub fn set_buyer_information(mut self, value: Option<BuyerInformation>) -> Self {
             self.buyer_information = value.map(Into::into);
             self
         }
@@ -608,7 +749,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn seller_information(
             mut self,
-            value: impl Into<crate::types::SellerInformationBuilder>,
+            value: impl Into<SellerInformationBuilder>,
         ) -> Self {
             self.seller_information = Some(value.into());
             self
@@ -616,7 +757,7 @@ pub mod post {
         /// Sets or clears [`seller_information`](Self::seller_information) with a built value.
         pub fn set_seller_information(
             mut self,
-            value: Option<crate::types::SellerInformation>,
+            value: Option<SellerInformation>,
         ) -> Self {
             self.seller_information = value.map(Into::into);
             self
@@ -626,34 +767,25 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn extra_information(
             mut self,
-            value: impl Into<crate::types::ExtraInformationBuilder>,
+            value: impl Into<ExtraInformationBuilder>,
         ) -> Self {
             self.extra_information = Some(value.into());
             self
         }
         /// Sets or clears [`extra_information`](Self::extra_information) with a built value.
-        pub fn set_extra_information(
-            mut self,
-            value: Option<crate::types::ExtraInformation>,
-        ) -> Self {
+        pub fn set_extra_information(mut self, value: Option<ExtraInformation>) -> Self {
             self.extra_information = value.map(Into::into);
             self
         }
         /// Lines of the invoice.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn items(
-            mut self,
-            item: impl Into<crate::v3::taxi_invoice::cards::post::ItemsBuilder>,
-        ) -> Self {
+        pub fn items(mut self, item: impl Into<ItemsBuilder>) -> Self {
             self.items.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`items`](Self::items) with a built value.
-        pub fn set_items(
-            mut self,
-            value: Option<Vec<crate::v3::taxi_invoice::cards::post::Items>>,
-        ) -> Self {
+        pub fn set_items(mut self, value: Option<Vec<Items>>) -> Self {
             self.items = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }
@@ -814,7 +946,7 @@ pub mod post {
         }
     }
     /// Lines of the invoice.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Items {
         /// Tax classification code of the goods or service.
@@ -822,10 +954,8 @@ pub mod post {
         /// Name of the goods.
         pub goods_name: String,
         /// Specification or model of the item.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub specification: Option<String>,
         /// Unit of measurement.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub unit: Option<String>,
         /// Quantity of the item.
         pub quantity: i64,
@@ -844,6 +974,59 @@ pub mod post {
         /// Whether this line is a discount line.
         pub discount: bool,
     }
+    impl crate::runtime::FromJson for Items {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Items {
+                tax_code: crate::runtime::take(&mut object, "tax_code", at)?,
+                goods_name: crate::runtime::take(&mut object, "goods_name", at)?,
+                specification: crate::runtime::take_optional(
+                    &mut object,
+                    "specification",
+                    at,
+                )?,
+                unit: crate::runtime::take_optional(&mut object, "unit", at)?,
+                quantity: crate::runtime::take(&mut object, "quantity", at)?,
+                unit_price: crate::runtime::take(&mut object, "unit_price", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                tax_amount: crate::runtime::take(&mut object, "tax_amount", at)?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                tax_rate: crate::runtime::take(&mut object, "tax_rate", at)?,
+                tax_prefer_mark: crate::runtime::take(
+                    &mut object,
+                    "tax_prefer_mark",
+                    at,
+                )?,
+                discount: crate::runtime::take(&mut object, "discount", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Items {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "tax_code", &self.tax_code);
+            crate::runtime::put(&mut object, "goods_name", &self.goods_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "specification",
+                &self.specification,
+            );
+            crate::runtime::put_optional(&mut object, "unit", &self.unit);
+            crate::runtime::put(&mut object, "quantity", &self.quantity);
+            crate::runtime::put(&mut object, "unit_price", &self.unit_price);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "tax_amount", &self.tax_amount);
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "tax_rate", &self.tax_rate);
+            crate::runtime::put(&mut object, "tax_prefer_mark", &self.tax_prefer_mark);
+            crate::runtime::put(&mut object, "discount", &self.discount);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Items);
     impl Items {
         /// A builder; see its setters.
         pub fn builder() -> ItemsBuilder {
@@ -1092,7 +1275,7 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// AppID of the Official Account that inserts the card into the user's card package.
@@ -1104,6 +1287,31 @@ pub mod post {
         /// Code of the card in the user's card package.
         pub card_code: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                card_appid: crate::runtime::take(&mut object, "card_appid", at)?,
+                card_openid: crate::runtime::take(&mut object, "card_openid", at)?,
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+                card_code: crate::runtime::take(&mut object, "card_code", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "card_appid", &self.card_appid);
+            crate::runtime::put(&mut object, "card_openid", &self.card_openid);
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            crate::runtime::put(&mut object, "card_code", &self.card_code);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -4,16 +4,35 @@
 /// `photo_digest`
 ///
 /// Shared by `GET /v3/taxi-invoice/drivers/{driver_license} response.driver_photo.photo_digest`, `POST /v3/taxi-invoice/driver/update-driver json.driver_photo.photo_digest`, `POST /v3/taxi-invoice/driver/update-driver response.driver_photo.photo_digest`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PhotoDigest {
     /// Hash algorithm used for the file digest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_type: Option<String>,
     /// Hash digest of the file, to check it after downloading.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_value: Option<String>,
 }
+impl crate::runtime::FromJson for PhotoDigest {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PhotoDigest {
+            hash_type: crate::runtime::take_optional(&mut object, "hash_type", at)?,
+            hash_value: crate::runtime::take_optional(&mut object, "hash_value", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PhotoDigest {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "hash_type", &self.hash_type);
+        crate::runtime::put_optional(&mut object, "hash_value", &self.hash_value);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PhotoDigest);
 impl crate::runtime::Schema for PhotoDigest {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

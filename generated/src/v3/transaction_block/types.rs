@@ -111,25 +111,67 @@ crate::runtime::string_enum!(ReviewResult);
 /// The response.
 ///
 /// Shared by `GET /v3/transaction-block/transaction-block-submissions/{block_submission_id} response`, `POST /v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransactionBlockSubmissionsSubMchidResponse {
     /// `block_submission_id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_submission_id: Option<String>,
     /// Time of submission.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submit_time: Option<String>,
     /// `review_result`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub review_result: Option<crate::v3::transaction_block::types::ReviewResult>,
+    pub review_result: Option<ReviewResult>,
     /// `review_time`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_time: Option<String>,
     /// Why the review was rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_reject_reason: Option<String>,
 }
+impl crate::runtime::FromJson for TransactionBlockSubmissionsSubMchidResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransactionBlockSubmissionsSubMchidResponse {
+            block_submission_id: crate::runtime::take_optional(
+                &mut object,
+                "block_submission_id",
+                at,
+            )?,
+            submit_time: crate::runtime::take_optional(&mut object, "submit_time", at)?,
+            review_result: crate::runtime::take_optional(
+                &mut object,
+                "review_result",
+                at,
+            )?,
+            review_time: crate::runtime::take_optional(&mut object, "review_time", at)?,
+            review_reject_reason: crate::runtime::take_optional(
+                &mut object,
+                "review_reject_reason",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TransactionBlockSubmissionsSubMchidResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "block_submission_id",
+            &self.block_submission_id,
+        );
+        crate::runtime::put_optional(&mut object, "submit_time", &self.submit_time);
+        crate::runtime::put_optional(&mut object, "review_result", &self.review_result);
+        crate::runtime::put_optional(&mut object, "review_time", &self.review_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "review_reject_reason",
+            &self.review_reject_reason,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TransactionBlockSubmissionsSubMchidResponse);
 impl crate::runtime::Schema for TransactionBlockSubmissionsSubMchidResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

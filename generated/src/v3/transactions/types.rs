@@ -4,7 +4,7 @@
 /// The response.
 ///
 /// Shared by `GET /v3/transactions/id/{transaction_id} response`, `GET /v3/transactions/out-trade-no/{out_trade_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct IdResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -18,14 +18,12 @@ pub struct IdResponse {
     /// AppID of the service provider's own Official Account, Mini Program or app.
     pub sp_appid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// Identifier of the object.
     pub id: String,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Payment method (trade type) of the transaction.
     pub trade_type: crate::types::TradeType,
@@ -34,17 +32,75 @@ pub struct IdResponse {
     /// Time the operation completed successfully.
     pub success_time: String,
     /// State of the payment transaction.
-    pub trade_state: crate::v3::transactions::types::TradeState,
+    pub trade_state: crate::types::TradeState,
     /// Description of the transaction state.
     pub trade_state_desc: String,
     /// Information about the paying user.
     pub payer: crate::types::Payer,
     /// Amount information of the order or record.
-    pub amount: crate::types::PapayTransactionsOutTradeNoAmount,
+    pub amount: crate::types::PapayTransactionsOutTradeNoResponseAmount,
     /// Discounts and coupons applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_detail: Option<Vec<crate::types::PapayTransactionsPromotionDetail>>,
 }
+impl crate::runtime::FromJson for IdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(IdResponse {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            id: crate::runtime::take(&mut object, "id", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            trade_type: crate::runtime::take(&mut object, "trade_type", at)?,
+            bank_type: crate::runtime::take(&mut object, "bank_type", at)?,
+            success_time: crate::runtime::take(&mut object, "success_time", at)?,
+            trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+            trade_state_desc: crate::runtime::take(&mut object, "trade_state_desc", at)?,
+            payer: crate::runtime::take(&mut object, "payer", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            promotion_detail: crate::runtime::take_optional(
+                &mut object,
+                "promotion_detail",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for IdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "id", &self.id);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put(&mut object, "trade_type", &self.trade_type);
+        crate::runtime::put(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+        crate::runtime::put(&mut object, "trade_state_desc", &self.trade_state_desc);
+        crate::runtime::put(&mut object, "payer", &self.payer);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "promotion_detail",
+            &self.promotion_detail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(IdResponse);
 impl crate::runtime::Schema for IdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -157,7 +213,7 @@ impl crate::runtime::Schema for IdResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::types::PapayTransactionsOutTradeNoAmount as crate::runtime::Schema>::FIELDS,
+            fields: <crate::types::PapayTransactionsOutTradeNoResponseAmount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "promotion_detail",
@@ -169,56 +225,3 @@ impl crate::runtime::Schema for IdResponse {
     ];
 }
 impl crate::runtime::JsonResponse for IdResponse {}
-/// State of the payment transaction.
-///
-/// Shared by `GET /v3/transactions/id/{transaction_id} response.trade_state`, `GET /v3/transactions/out-trade-no/{out_trade_no} response.trade_state`, `POST /v3/transactions/micropay response.trade_state`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TradeState {
-    /// `SUCCESS`
-    Success,
-    /// `REFUND`
-    Refund,
-    /// `NOTPAY`
-    Notpay,
-    /// `CLOSED`
-    Closed,
-    /// `REVOKED`
-    Revoked,
-    /// `USERPAYING`
-    Userpaying,
-    /// `PAYERROR`
-    Payerror,
-    /// A value the documentation does not list (yet), kept as received.
-    Unknown(crate::UnknownValue),
-}
-impl TradeState {
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            TradeState::Success => "SUCCESS",
-            TradeState::Refund => "REFUND",
-            TradeState::Notpay => "NOTPAY",
-            TradeState::Closed => "CLOSED",
-            TradeState::Revoked => "REVOKED",
-            TradeState::Userpaying => "USERPAYING",
-            TradeState::Payerror => "PAYERROR",
-            TradeState::Unknown(value) => value.as_str(),
-        }
-    }
-}
-impl From<&str> for TradeState {
-    fn from(value: &str) -> Self {
-        match value {
-            "SUCCESS" => TradeState::Success,
-            "REFUND" => TradeState::Refund,
-            "NOTPAY" => TradeState::Notpay,
-            "CLOSED" => TradeState::Closed,
-            "REVOKED" => TradeState::Revoked,
-            "USERPAYING" => TradeState::Userpaying,
-            "PAYERROR" => TradeState::Payerror,
-            other => TradeState::Unknown(crate::UnknownValue(other.to_owned())),
-        }
-    }
-}
-crate::runtime::string_enum!(TradeState);

@@ -30,12 +30,12 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/transfer/batches`: [wechatpay.im](https://wechatpay.im/openapi/v3/transfer/batches), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012458841)
 pub mod post {
     pub use crate::types::BatchesTransferDetailList;
+    pub use crate::types::BatchesTransferDetailListBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
@@ -50,12 +50,66 @@ pub mod post {
         /// Total number of records.
         pub total_num: i64,
         /// Details of the transfers in the batch.
-        pub transfer_detail_list: Vec<crate::types::BatchesTransferDetailList>,
+        pub transfer_detail_list: Vec<BatchesTransferDetailList>,
         /// ID of the transfer scene that the merchant applied for.
         pub transfer_scene_id: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+                batch_name: crate::runtime::take(&mut object, "batch_name", at)?,
+                batch_remark: crate::runtime::take(&mut object, "batch_remark", at)?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                total_num: crate::runtime::take(&mut object, "total_num", at)?,
+                transfer_detail_list: crate::runtime::take(
+                    &mut object,
+                    "transfer_detail_list",
+                    at,
+                )?,
+                transfer_scene_id: crate::runtime::take(
+                    &mut object,
+                    "transfer_scene_id",
+                    at,
+                )?,
+                notify_url: crate::runtime::take_optional(&mut object, "notify_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+            crate::runtime::put(&mut object, "batch_name", &self.batch_name);
+            crate::runtime::put(&mut object, "batch_remark", &self.batch_remark);
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "total_num", &self.total_num);
+            crate::runtime::put(
+                &mut object,
+                "transfer_detail_list",
+                &self.transfer_detail_list,
+            );
+            crate::runtime::put(
+                &mut object,
+                "transfer_scene_id",
+                &self.transfer_scene_id,
+            );
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -73,9 +127,7 @@ pub mod post {
         batch_remark: Option<String>,
         total_amount: Option<i64>,
         total_num: Option<i64>,
-        transfer_detail_list: Option<
-            Vec<crate::types::BatchesTransferDetailListBuilder>,
-        >,
+        transfer_detail_list: Option<Vec<BatchesTransferDetailListBuilder>>,
         transfer_scene_id: Option<String>,
         notify_url: Option<String>,
     }
@@ -155,7 +207,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn transfer_detail_list(
             mut self,
-            item: impl Into<crate::types::BatchesTransferDetailListBuilder>,
+            item: impl Into<BatchesTransferDetailListBuilder>,
         ) -> Self {
             self.transfer_detail_list.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -163,7 +215,7 @@ pub mod post {
         /// Sets or clears [`transfer_detail_list`](Self::transfer_detail_list) with a built value.
         pub fn set_transfer_detail_list(
             mut self,
-            value: Option<Vec<crate::types::BatchesTransferDetailList>>,
+            value: Option<Vec<BatchesTransferDetailList>>,
         ) -> Self {
             self.transfer_detail_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -295,7 +347,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -352,7 +405,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(BatchStatus);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own batch number, unique within the merchant.
@@ -362,9 +415,41 @@ pub mod post {
         /// Time the record was created.
         pub create_time: String,
         /// State of the batch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub batch_status: Option<crate::v3::transfer::batches::post::BatchStatus>,
+        pub batch_status: Option<BatchStatus>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+                batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                batch_status: crate::runtime::take_optional(
+                    &mut object,
+                    "batch_status",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+            crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "batch_status",
+                &self.batch_status,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -4,7 +4,7 @@
 /// The response.
 ///
 /// Shared by `GET /v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id} response`, `GET /v3/transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BatchesBatchIdDetailsDetailIdResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -26,7 +26,6 @@ pub struct BatchesBatchIdDetailsDetailIdResponse {
     /// Remark shown to the receiver of the transfer.
     pub transfer_remark: String,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_reason: Option<String>,
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
@@ -37,6 +36,51 @@ pub struct BatchesBatchIdDetailsDetailIdResponse {
     /// Time the record was last updated.
     pub update_time: String,
 }
+impl crate::runtime::FromJson for BatchesBatchIdDetailsDetailIdResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BatchesBatchIdDetailsDetailIdResponse {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+            batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+            detail_id: crate::runtime::take(&mut object, "detail_id", at)?,
+            detail_status: crate::runtime::take(&mut object, "detail_status", at)?,
+            transfer_amount: crate::runtime::take(&mut object, "transfer_amount", at)?,
+            transfer_remark: crate::runtime::take(&mut object, "transfer_remark", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            user_name: crate::runtime::take(&mut object, "user_name", at)?,
+            initiate_time: crate::runtime::take(&mut object, "initiate_time", at)?,
+            update_time: crate::runtime::take(&mut object, "update_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BatchesBatchIdDetailsDetailIdResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+        crate::runtime::put(&mut object, "detail_id", &self.detail_id);
+        crate::runtime::put(&mut object, "detail_status", &self.detail_status);
+        crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+        crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "user_name", &self.user_name);
+        crate::runtime::put(&mut object, "initiate_time", &self.initiate_time);
+        crate::runtime::put(&mut object, "update_time", &self.update_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BatchesBatchIdDetailsDetailIdResponse);
 impl crate::runtime::Schema for BatchesBatchIdDetailsDetailIdResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -143,7 +187,7 @@ impl crate::runtime::JsonResponse for BatchesBatchIdDetailsDetailIdResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/transfer/bill-receipt/{out_batch_no} response`, `POST /v3/transfer/bill-receipt response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct BillReceiptResponse {
     /// The merchant's own batch number, unique within the merchant.
@@ -151,24 +195,63 @@ pub struct BillReceiptResponse {
     /// Number of the electronic receipt application.
     pub signature_no: String,
     /// State of the electronic receipt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature_status: Option<String>,
     /// Hash algorithm used for the file digest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_type: Option<String>,
     /// Hash digest of the file, to check it after downloading.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_value: Option<String>,
     /// URL to download the file from; valid only for a short time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
     /// Time the record was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
     /// Time the record was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_time: Option<String>,
 }
+impl crate::runtime::FromJson for BillReceiptResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(BillReceiptResponse {
+            out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+            signature_no: crate::runtime::take(&mut object, "signature_no", at)?,
+            signature_status: crate::runtime::take_optional(
+                &mut object,
+                "signature_status",
+                at,
+            )?,
+            hash_type: crate::runtime::take_optional(&mut object, "hash_type", at)?,
+            hash_value: crate::runtime::take_optional(&mut object, "hash_value", at)?,
+            download_url: crate::runtime::take_optional(
+                &mut object,
+                "download_url",
+                at,
+            )?,
+            create_time: crate::runtime::take_optional(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take_optional(&mut object, "update_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for BillReceiptResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put(&mut object, "signature_no", &self.signature_no);
+        crate::runtime::put_optional(
+            &mut object,
+            "signature_status",
+            &self.signature_status,
+        );
+        crate::runtime::put_optional(&mut object, "hash_type", &self.hash_type);
+        crate::runtime::put_optional(&mut object, "hash_value", &self.hash_value);
+        crate::runtime::put_optional(&mut object, "download_url", &self.download_url);
+        crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(BillReceiptResponse);
 impl crate::runtime::Schema for BillReceiptResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -233,7 +316,7 @@ impl crate::runtime::JsonResponse for BillReceiptResponse {}
 /// Information about the transfer batch.
 ///
 /// Shared by `GET /v3/transfer/batches/batch-id/{batch_id} response.transfer_batch`, `GET /v3/transfer/batches/out-batch-no/{out_batch_no} response.transfer_batch`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TransferBatch {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -253,34 +336,99 @@ pub struct TransferBatch {
     /// Remark on the batch.
     pub batch_remark: String,
     /// Why the record was closed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_reason: Option<String>,
     /// Total amount, in the smallest unit of the currency (fen for CNY).
     pub total_amount: i64,
     /// Total number of records.
     pub total_num: i64,
     /// Time the record was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
     /// Time the record was last updated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_time: Option<String>,
     /// Amount successfully paid out, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_amount: Option<i64>,
     /// Number of transfers that succeeded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_num: Option<i64>,
     /// Amount that failed to be paid out, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_amount: Option<i64>,
     /// Number of transfers that failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_num: Option<i64>,
     /// ID of the transfer scene that the merchant applied for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer_scene_id: Option<String>,
 }
+impl crate::runtime::FromJson for TransferBatch {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TransferBatch {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+            batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            batch_status: crate::runtime::take(&mut object, "batch_status", at)?,
+            batch_type: crate::runtime::take(&mut object, "batch_type", at)?,
+            batch_name: crate::runtime::take(&mut object, "batch_name", at)?,
+            batch_remark: crate::runtime::take(&mut object, "batch_remark", at)?,
+            close_reason: crate::runtime::take_optional(
+                &mut object,
+                "close_reason",
+                at,
+            )?,
+            total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+            total_num: crate::runtime::take(&mut object, "total_num", at)?,
+            create_time: crate::runtime::take_optional(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take_optional(&mut object, "update_time", at)?,
+            success_amount: crate::runtime::take_optional(
+                &mut object,
+                "success_amount",
+                at,
+            )?,
+            success_num: crate::runtime::take_optional(&mut object, "success_num", at)?,
+            fail_amount: crate::runtime::take_optional(&mut object, "fail_amount", at)?,
+            fail_num: crate::runtime::take_optional(&mut object, "fail_num", at)?,
+            transfer_scene_id: crate::runtime::take_optional(
+                &mut object,
+                "transfer_scene_id",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TransferBatch {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "batch_status", &self.batch_status);
+        crate::runtime::put(&mut object, "batch_type", &self.batch_type);
+        crate::runtime::put(&mut object, "batch_name", &self.batch_name);
+        crate::runtime::put(&mut object, "batch_remark", &self.batch_remark);
+        crate::runtime::put_optional(&mut object, "close_reason", &self.close_reason);
+        crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put(&mut object, "total_num", &self.total_num);
+        crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "success_amount",
+            &self.success_amount,
+        );
+        crate::runtime::put_optional(&mut object, "success_num", &self.success_num);
+        crate::runtime::put_optional(&mut object, "fail_amount", &self.fail_amount);
+        crate::runtime::put_optional(&mut object, "fail_num", &self.fail_num);
+        crate::runtime::put_optional(
+            &mut object,
+            "transfer_scene_id",
+            &self.transfer_scene_id,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TransferBatch);
 impl crate::runtime::Schema for TransferBatch {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

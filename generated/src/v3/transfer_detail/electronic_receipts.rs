@@ -25,18 +25,36 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::transfer_detail::types::AcceptType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Type of the accepted business.
-        #[serde(rename = "query.accept_type")]
-        pub accept_type: crate::v3::transfer_detail::types::AcceptType,
+        pub accept_type: AcceptType,
         /// The merchant's own batch number, unique within the merchant.
-        #[serde(default, rename = "query.out_batch_no")]
         pub out_batch_no: Option<String>,
         /// The merchant's own number for this detail record within the batch.
-        #[serde(rename = "query.out_detail_no")]
         pub out_detail_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                accept_type: crate::runtime::take(&mut object, "query.accept_type", at)?,
+                out_batch_no: crate::runtime::take_optional(
+                    &mut object,
+                    "query.out_batch_no",
+                    at,
+                )?,
+                out_detail_no: crate::runtime::take(
+                    &mut object,
+                    "query.out_detail_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -47,24 +65,18 @@ pub mod get {
     /// Builds a [`Request`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
-        accept_type: Option<crate::v3::transfer_detail::types::AcceptType>,
+        accept_type: Option<AcceptType>,
         out_batch_no: Option<String>,
         out_detail_no: Option<String>,
     }
     impl RequestBuilder {
         /// **Required.** Type of the accepted business.
-        pub fn accept_type(
-            mut self,
-            value: impl Into<crate::v3::transfer_detail::types::AcceptType>,
-        ) -> Self {
+        pub fn accept_type(mut self, value: impl Into<AcceptType>) -> Self {
             self.accept_type = Some(value.into());
             self
         }
         /// Sets or clears [`accept_type`](Self::accept_type) with a built value.
-        pub fn set_accept_type(
-            mut self,
-            value: Option<crate::v3::transfer_detail::types::AcceptType>,
-        ) -> Self {
+        pub fn set_accept_type(mut self, value: Option<AcceptType>) -> Self {
             self.accept_type = value;
             self
         }
@@ -184,16 +196,45 @@ pub mod get {
 pub mod post {
     pub use crate::v3::transfer_detail::types::AcceptType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Type of the accepted business.
-        pub accept_type: crate::v3::transfer_detail::types::AcceptType,
+        pub accept_type: AcceptType,
         /// The merchant's own batch number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_batch_no: Option<String>,
         /// The merchant's own number for this detail record within the batch.
         pub out_detail_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                accept_type: crate::runtime::take(&mut object, "accept_type", at)?,
+                out_batch_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_batch_no",
+                    at,
+                )?,
+                out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "accept_type", &self.accept_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_batch_no",
+                &self.out_batch_no,
+            );
+            crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -204,24 +245,18 @@ pub mod post {
     /// Builds a [`Request`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
-        accept_type: Option<crate::v3::transfer_detail::types::AcceptType>,
+        accept_type: Option<AcceptType>,
         out_batch_no: Option<String>,
         out_detail_no: Option<String>,
     }
     impl RequestBuilder {
         /// **Required.** Type of the accepted business.
-        pub fn accept_type(
-            mut self,
-            value: impl Into<crate::v3::transfer_detail::types::AcceptType>,
-        ) -> Self {
+        pub fn accept_type(mut self, value: impl Into<AcceptType>) -> Self {
             self.accept_type = Some(value.into());
             self
         }
         /// Sets or clears [`accept_type`](Self::accept_type) with a built value.
-        pub fn set_accept_type(
-            mut self,
-            value: Option<crate::v3::transfer_detail::types::AcceptType>,
-        ) -> Self {
+        pub fn set_accept_type(mut self, value: Option<AcceptType>) -> Self {
             self.accept_type = value;
             self
         }
@@ -296,7 +331,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::transfer_detail::types::ElectronicReceiptsResponse as Response;

@@ -41,31 +41,71 @@ crate::runtime::string_enum!(AcceptType);
 /// The response.
 ///
 /// Shared by `GET /v3/transfer-detail/electronic-receipts response`, `POST /v3/transfer-detail/electronic-receipts response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ElectronicReceiptsResponse {
     /// Type of the accepted business.
     pub accept_type: String,
     /// The merchant's own batch number, unique within the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_batch_no: Option<String>,
     /// The merchant's own number for this detail record within the batch.
     pub out_detail_no: String,
     /// Number of the electronic receipt application.
     pub signature_no: String,
     /// State of the electronic receipt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature_status: Option<String>,
     /// Hash algorithm used for the file digest.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_type: Option<String>,
     /// Hash digest of the file, to check it after downloading.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_value: Option<String>,
     /// URL to download the file from; valid only for a short time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub download_url: Option<String>,
 }
+impl crate::runtime::FromJson for ElectronicReceiptsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ElectronicReceiptsResponse {
+            accept_type: crate::runtime::take(&mut object, "accept_type", at)?,
+            out_batch_no: crate::runtime::take_optional(
+                &mut object,
+                "out_batch_no",
+                at,
+            )?,
+            out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+            signature_no: crate::runtime::take(&mut object, "signature_no", at)?,
+            signature_status: crate::runtime::take_optional(
+                &mut object,
+                "signature_status",
+                at,
+            )?,
+            hash_type: crate::runtime::take_optional(&mut object, "hash_type", at)?,
+            hash_value: crate::runtime::take_optional(&mut object, "hash_value", at)?,
+            download_url: crate::runtime::take_optional(&mut object, "download_url", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ElectronicReceiptsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "accept_type", &self.accept_type);
+        crate::runtime::put_optional(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+        crate::runtime::put(&mut object, "signature_no", &self.signature_no);
+        crate::runtime::put_optional(
+            &mut object,
+            "signature_status",
+            &self.signature_status,
+        );
+        crate::runtime::put_optional(&mut object, "hash_type", &self.hash_type);
+        crate::runtime::put_optional(&mut object, "hash_value", &self.hash_value);
+        crate::runtime::put_optional(&mut object, "download_url", &self.download_url);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ElectronicReceiptsResponse);
 impl crate::runtime::Schema for ElectronicReceiptsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -20,15 +20,25 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/transferdownload/elecvoucherfile`: [wechatpay.im](https://wechatpay.im/openapi/v3/transferdownload/elecvoucherfile), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716436), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012716455)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Token issued for this operation.
-        #[serde(rename = "query.token")]
         pub token: String,
         /// `source`
-        #[serde(rename = "query.source")]
         pub source: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                token: crate::runtime::take(&mut object, "query.token", at)?,
+                source: crate::runtime::take(&mut object, "query.source", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -20,12 +20,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/transferdownload/signfile`: [wechatpay.im](https://wechatpay.im/openapi/v3/transferdownload/signfile), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_15.shtml), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012269010), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012158314), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012163403), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012163705)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Token issued for this operation.
-        #[serde(rename = "query.token")]
         pub token: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                token: crate::runtime::take(&mut object, "query.token", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

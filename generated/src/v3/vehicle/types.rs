@@ -4,16 +4,35 @@
 /// Information about the device.
 ///
 /// Shared by `GET /v3/vehicle/etc/transactions/id/{transaction_id} response.device_info`, `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no} response.device_info`, `POST /v3/vehicle/etc/transactions/highway response.device_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DeviceInfo {
     /// ID of the device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// IP address of the merchant device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_ip: Option<String>,
 }
+impl crate::runtime::FromJson for DeviceInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DeviceInfo {
+            device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+            device_ip: crate::runtime::take_optional(&mut object, "device_ip", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DeviceInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+        crate::runtime::put_optional(&mut object, "device_ip", &self.device_ip);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DeviceInfo);
 impl crate::runtime::Schema for DeviceInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -36,7 +55,7 @@ impl crate::runtime::JsonResponse for DeviceInfo {}
 /// The response.
 ///
 /// Shared by `GET /v3/vehicle/etc/contracts/{contract_id} response`, `GET /v3/vehicle/etc/users/{openid}/contracts response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EtcContractsResponse {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -46,10 +65,8 @@ pub struct EtcContractsResponse {
     /// The user's OpenID under the service provider's AppID.
     pub sp_openid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// WeChat Pay contract (agreement) ID.
     pub contract_id: String,
@@ -58,9 +75,43 @@ pub struct EtcContractsResponse {
     /// Licence plate number of the vehicle.
     pub plate_number: String,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
 }
+impl crate::runtime::FromJson for EtcContractsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EtcContractsResponse {
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sp_openid: crate::runtime::take(&mut object, "sp_openid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+            bind_state: crate::runtime::take(&mut object, "bind_state", at)?,
+            plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EtcContractsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sp_openid", &self.sp_openid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put(&mut object, "bind_state", &self.bind_state);
+        crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EtcContractsResponse);
 impl crate::runtime::Schema for EtcContractsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -132,51 +183,111 @@ impl crate::runtime::JsonResponse for EtcContractsResponse {}
 /// The response.
 ///
 /// Shared by `GET /v3/vehicle/etc/transactions/id/{transaction_id} response`, `GET /v3/vehicle/etc/transactions/out-trade-no/{out_trade_no} response`, `POST /v3/vehicle/etc/transactions/highway response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EtcTransactionsHighwayResponse {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
     pub mchid: String,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
     pub appid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// WeChat Pay transaction ID of the payment order.
     pub transaction_id: String,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Payment method (trade type) of the transaction.
     pub trade_type: String,
     /// Bank the payment or account belongs to, as a bank type code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_type: Option<String>,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// State of the payment transaction.
     pub trade_state: String,
     /// Description of the transaction state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_state_desc: Option<String>,
     /// Information about the paying user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer: Option<crate::types::TransactionsPayer>,
     /// Amount information of the order or record.
-    pub amount: crate::types::ChargeTransactionsIdAmount,
+    pub amount: crate::types::ChargeTransactionsIdResponseAmount,
     /// Information about the device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_info: Option<crate::v3::vehicle::types::DeviceInfo>,
+    pub device_info: Option<DeviceInfo>,
     /// Discounts and coupons applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_detail: Option<Vec<crate::types::PromotionDetail>>,
 }
+impl crate::runtime::FromJson for EtcTransactionsHighwayResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EtcTransactionsHighwayResponse {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            trade_type: crate::runtime::take(&mut object, "trade_type", at)?,
+            bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+            trade_state_desc: crate::runtime::take_optional(
+                &mut object,
+                "trade_state_desc",
+                at,
+            )?,
+            payer: crate::runtime::take_optional(&mut object, "payer", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            device_info: crate::runtime::take_optional(&mut object, "device_info", at)?,
+            promotion_detail: crate::runtime::take_optional(
+                &mut object,
+                "promotion_detail",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EtcTransactionsHighwayResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put(&mut object, "trade_type", &self.trade_type);
+        crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "trade_state_desc",
+            &self.trade_state_desc,
+        );
+        crate::runtime::put_optional(&mut object, "payer", &self.payer);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "device_info", &self.device_info);
+        crate::runtime::put_optional(
+            &mut object,
+            "promotion_detail",
+            &self.promotion_detail,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EtcTransactionsHighwayResponse);
 impl crate::runtime::Schema for EtcTransactionsHighwayResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -275,14 +386,14 @@ impl crate::runtime::Schema for EtcTransactionsHighwayResponse {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::types::ChargeTransactionsIdAmount as crate::runtime::Schema>::FIELDS,
+            fields: <crate::types::ChargeTransactionsIdResponseAmount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "device_info",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::v3::vehicle::types::DeviceInfo as crate::runtime::Schema>::FIELDS,
+            fields: <DeviceInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "promotion_detail",
@@ -297,7 +408,7 @@ impl crate::runtime::JsonResponse for EtcTransactionsHighwayResponse {}
 /// Information about the parking.
 ///
 /// Shared by `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no} response.parking_info`, `POST /v3/vehicle/transactions/parking json.parking_info`, `POST /v3/vehicle/transactions/parking response.parking_info`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ParkingInfo {
     /// ID of the parking entry.
@@ -317,6 +428,43 @@ pub struct ParkingInfo {
     /// ID of the device.
     pub device_id: String,
 }
+impl crate::runtime::FromJson for ParkingInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ParkingInfo {
+            parking_id: crate::runtime::take(&mut object, "parking_id", at)?,
+            plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+            plate_color: crate::runtime::take(&mut object, "plate_color", at)?,
+            start_time: crate::runtime::take(&mut object, "start_time", at)?,
+            end_time: crate::runtime::take(&mut object, "end_time", at)?,
+            parking_name: crate::runtime::take(&mut object, "parking_name", at)?,
+            charging_duration: crate::runtime::take(
+                &mut object,
+                "charging_duration",
+                at,
+            )?,
+            device_id: crate::runtime::take(&mut object, "device_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ParkingInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "parking_id", &self.parking_id);
+        crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+        crate::runtime::put(&mut object, "plate_color", &self.plate_color);
+        crate::runtime::put(&mut object, "start_time", &self.start_time);
+        crate::runtime::put(&mut object, "end_time", &self.end_time);
+        crate::runtime::put(&mut object, "parking_name", &self.parking_name);
+        crate::runtime::put(&mut object, "charging_duration", &self.charging_duration);
+        crate::runtime::put(&mut object, "device_id", &self.device_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ParkingInfo);
 impl crate::runtime::Schema for ParkingInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -30,12 +30,26 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::webizpay::types::IdentifierType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, rename = "query.sp_mchid")]
         pub sp_mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sp_mchid",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -120,16 +134,43 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `range_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct RangeList {
         /// ID of the range of merchants where the card can be used.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub range_id: Option<String>,
         /// `identifier_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub identifier_type: Option<crate::v3::webizpay::types::IdentifierType>,
+        pub identifier_type: Option<IdentifierType>,
     }
+    impl crate::runtime::FromJson for RangeList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(RangeList {
+                range_id: crate::runtime::take_optional(&mut object, "range_id", at)?,
+                identifier_type: crate::runtime::take_optional(
+                    &mut object,
+                    "identifier_type",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for RangeList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "range_id", &self.range_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "identifier_type",
+                &self.identifier_type,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(RangeList);
     impl crate::runtime::Schema for RangeList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -150,14 +191,35 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for RangeList {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
         pub sp_mchid: String,
         /// `range_list`
-        pub range_list: Vec<crate::v3::webizpay::avail_mch_ranges::get::RangeList>,
+        pub range_list: Vec<RangeList>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                range_list: crate::runtime::take(&mut object, "range_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "range_list", &self.range_list);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -172,7 +234,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::webizpay::avail_mch_ranges::get::RangeList as crate::runtime::Schema>::FIELDS,
+                fields: <RangeList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -184,14 +246,37 @@ pub mod get {
 pub mod post {
     pub use crate::v3::webizpay::types::IdentifierType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// `identifier_type`
-        pub identifier_type: crate::v3::webizpay::types::IdentifierType,
+        pub identifier_type: IdentifierType,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                identifier_type: crate::runtime::take(
+                    &mut object,
+                    "identifier_type",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "identifier_type", &self.identifier_type);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -203,7 +288,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         sp_mchid: Option<String>,
-        identifier_type: Option<crate::v3::webizpay::types::IdentifierType>,
+        identifier_type: Option<IdentifierType>,
     }
     impl RequestBuilder {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -217,18 +302,12 @@ pub mod post {
             self
         }
         /// **Required.** `identifier_type`
-        pub fn identifier_type(
-            mut self,
-            value: impl Into<crate::v3::webizpay::types::IdentifierType>,
-        ) -> Self {
+        pub fn identifier_type(mut self, value: impl Into<IdentifierType>) -> Self {
             self.identifier_type = Some(value.into());
             self
         }
         /// Sets or clears [`identifier_type`](Self::identifier_type) with a built value.
-        pub fn set_identifier_type(
-            mut self,
-            value: Option<crate::v3::webizpay::types::IdentifierType>,
-        ) -> Self {
+        pub fn set_identifier_type(mut self, value: Option<IdentifierType>) -> Self {
             self.identifier_type = value;
             self
         }
@@ -276,7 +355,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.sp_mchid.is_none() {

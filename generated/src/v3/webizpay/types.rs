@@ -37,12 +37,31 @@ crate::runtime::string_enum!(ApplicationType);
 /// The response.
 ///
 /// Shared by `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier} response`, `POST /v3/webizpay/avail-mch-ranges response`, `POST /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AvailMchRangesResponse {
     /// ID of the range of merchants where the card can be used.
     pub range_id: String,
 }
+impl crate::runtime::FromJson for AvailMchRangesResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AvailMchRangesResponse {
+            range_id: crate::runtime::take(&mut object, "range_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AvailMchRangesResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "range_id", &self.range_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AvailMchRangesResponse);
 impl crate::runtime::Schema for AvailMchRangesResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -91,7 +110,7 @@ crate::runtime::string_enum!(CardRule);
 /// The response.
 ///
 /// Shared by `GET /v3/webizpay/employees/{employee_id}/out-quota-cards/{out_card_no} response`, `GET /v3/webizpay/employees/{employee_id}/quota-cards/{card_no} response`.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct EmployeesOutQuotaCardsResponse {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -107,9 +126,9 @@ pub struct EmployeesOutQuotaCardsResponse {
     /// ID of the card template.
     pub card_template_id: String,
     /// `card_rule`
-    pub card_rule: crate::v3::webizpay::types::CardRule,
+    pub card_rule: CardRule,
     /// `refund_rule`
-    pub refund_rule: crate::v3::webizpay::types::RefundRule,
+    pub refund_rule: RefundRule,
     /// Amount in the smallest unit of the currency (fen for CNY).
     pub amount: crate::runtime::Number,
     /// Remaining amount.
@@ -123,21 +142,107 @@ pub struct EmployeesOutQuotaCardsResponse {
     /// Name of the card.
     pub card_name: String,
     /// Reason for the operation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// `card_usage_time`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_usage_time: Option<String>,
     /// WeChat Pay transaction ID of the payment order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
     /// Time the card was disabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_disabled_time: Option<String>,
     /// `card_remark`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_remark: Option<String>,
 }
+impl crate::runtime::FromJson for EmployeesOutQuotaCardsResponse {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(EmployeesOutQuotaCardsResponse {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            card_no: crate::runtime::take(&mut object, "card_no", at)?,
+            out_card_no: crate::runtime::take(&mut object, "out_card_no", at)?,
+            employee_id: crate::runtime::take(&mut object, "employee_id", at)?,
+            card_template_id: crate::runtime::take(&mut object, "card_template_id", at)?,
+            card_rule: crate::runtime::take(&mut object, "card_rule", at)?,
+            refund_rule: crate::runtime::take(&mut object, "refund_rule", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            remain_amount: crate::runtime::take(&mut object, "remain_amount", at)?,
+            effective_end_time: crate::runtime::take(
+                &mut object,
+                "effective_end_time",
+                at,
+            )?,
+            effective_begin_time: crate::runtime::take(
+                &mut object,
+                "effective_begin_time",
+                at,
+            )?,
+            card_state: crate::runtime::take(&mut object, "card_state", at)?,
+            card_name: crate::runtime::take(&mut object, "card_name", at)?,
+            reason: crate::runtime::take_optional(&mut object, "reason", at)?,
+            card_usage_time: crate::runtime::take_optional(
+                &mut object,
+                "card_usage_time",
+                at,
+            )?,
+            transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "transaction_id",
+                at,
+            )?,
+            card_disabled_time: crate::runtime::take_optional(
+                &mut object,
+                "card_disabled_time",
+                at,
+            )?,
+            card_remark: crate::runtime::take_optional(&mut object, "card_remark", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for EmployeesOutQuotaCardsResponse {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "card_no", &self.card_no);
+        crate::runtime::put(&mut object, "out_card_no", &self.out_card_no);
+        crate::runtime::put(&mut object, "employee_id", &self.employee_id);
+        crate::runtime::put(&mut object, "card_template_id", &self.card_template_id);
+        crate::runtime::put(&mut object, "card_rule", &self.card_rule);
+        crate::runtime::put(&mut object, "refund_rule", &self.refund_rule);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "remain_amount", &self.remain_amount);
+        crate::runtime::put(&mut object, "effective_end_time", &self.effective_end_time);
+        crate::runtime::put(
+            &mut object,
+            "effective_begin_time",
+            &self.effective_begin_time,
+        );
+        crate::runtime::put(&mut object, "card_state", &self.card_state);
+        crate::runtime::put(&mut object, "card_name", &self.card_name);
+        crate::runtime::put_optional(&mut object, "reason", &self.reason);
+        crate::runtime::put_optional(
+            &mut object,
+            "card_usage_time",
+            &self.card_usage_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_id",
+            &self.transaction_id,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "card_disabled_time",
+            &self.card_disabled_time,
+        );
+        crate::runtime::put_optional(&mut object, "card_remark", &self.card_remark);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(EmployeesOutQuotaCardsResponse);
 impl crate::runtime::Schema for EmployeesOutQuotaCardsResponse {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -13,20 +13,59 @@ pub use crate::types::TransferMode;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["ABNORMAL_FUND_PROCESSING.TRANSFER.SUCCESS"];
 /// Information about the payment instruction.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Instruction {
     /// The merchant's own number of the payment instruction.
     pub out_instruction_no: String,
     /// Who initiated the instruction.
-    pub commander: crate::types::Commander,
+    pub commander: Commander,
     /// How the payment is made.
-    pub transfer_mode: crate::types::TransferMode,
+    pub transfer_mode: TransferMode,
     /// Time the operation completed successfully.
     pub success_time: String,
     /// `instruction_instance_id`
     pub instruction_instance_id: String,
 }
+impl crate::runtime::FromJson for Instruction {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Instruction {
+            out_instruction_no: crate::runtime::take(
+                &mut object,
+                "out_instruction_no",
+                at,
+            )?,
+            commander: crate::runtime::take(&mut object, "commander", at)?,
+            transfer_mode: crate::runtime::take(&mut object, "transfer_mode", at)?,
+            success_time: crate::runtime::take(&mut object, "success_time", at)?,
+            instruction_instance_id: crate::runtime::take(
+                &mut object,
+                "instruction_instance_id",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Instruction {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_instruction_no", &self.out_instruction_no);
+        crate::runtime::put(&mut object, "commander", &self.commander);
+        crate::runtime::put(&mut object, "transfer_mode", &self.transfer_mode);
+        crate::runtime::put(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(
+            &mut object,
+            "instruction_instance_id",
+            &self.instruction_instance_id,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Instruction);
 impl crate::runtime::Schema for Instruction {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -41,7 +80,7 @@ impl crate::runtime::Schema for Instruction {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::types::Commander as crate::runtime::Schema>::FIELDS,
+            fields: <Commander as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "transfer_mode",
@@ -68,24 +107,55 @@ impl crate::runtime::Schema for Instruction {
 }
 impl crate::runtime::JsonResponse for Instruction {}
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Name of the product.
-    pub product_name: crate::types::ProductName,
+    pub product_name: ProductName,
     /// ID of the receipt.
     pub receipt_id: String,
     /// Amount of the transfer.
-    pub transfer_amount: crate::types::TransferAmount,
+    pub transfer_amount: TransferAmount,
     /// State of the receipt.
-    pub receipt_state: crate::types::ReceiptsReceiptState,
+    pub receipt_state: ReceiptsReceiptState,
     /// Time the notification or the object it reports was created.
     pub create_time: String,
     /// Time the record was last updated.
     pub last_update_time: String,
     /// Information about the payment instruction.
-    pub instruction: crate::webhook::v3::abnormal_fund_processing_transfer_success::Instruction,
+    pub instruction: Instruction,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            product_name: crate::runtime::take(&mut object, "product_name", at)?,
+            receipt_id: crate::runtime::take(&mut object, "receipt_id", at)?,
+            transfer_amount: crate::runtime::take(&mut object, "transfer_amount", at)?,
+            receipt_state: crate::runtime::take(&mut object, "receipt_state", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            last_update_time: crate::runtime::take(&mut object, "last_update_time", at)?,
+            instruction: crate::runtime::take(&mut object, "instruction", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "product_name", &self.product_name);
+        crate::runtime::put(&mut object, "receipt_id", &self.receipt_id);
+        crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+        crate::runtime::put(&mut object, "receipt_state", &self.receipt_state);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "last_update_time", &self.last_update_time);
+        crate::runtime::put(&mut object, "instruction", &self.instruction);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -107,7 +177,7 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::types::TransferAmount as crate::runtime::Schema>::FIELDS,
+            fields: <TransferAmount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "receipt_state",
@@ -135,7 +205,7 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::v3::abnormal_fund_processing_transfer_success::Instruction as crate::runtime::Schema>::FIELDS,
+            fields: <Instruction as crate::runtime::Schema>::FIELDS,
         },
     ];
 }

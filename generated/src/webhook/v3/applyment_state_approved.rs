@@ -8,43 +8,119 @@ pub use crate::types::WebsiteState;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["APPLYMENT_STATE.APPROVED"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// Whether the sub-merchant's website is live.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub website_state: Option<crate::types::WebsiteState>,
+    pub website_state: Option<WebsiteState>,
     /// Domains from which H5 payments are launched.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domains: Option<Vec<String>>,
     /// URL of the website where the merchant sells.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_url: Option<String>,
     /// Screenshots of the business pages of the website.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_business_page_pics: Option<Vec<String>>,
     /// Screenshots of the home page of the website.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_homepage_pics: Option<Vec<String>>,
     /// WeChat Pay ID of the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applyment_id: Option<i64>,
     /// Why the audit rejected the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_reject_detail: Option<String>,
     /// State of the application.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub applyment_state: Option<crate::types::ApplymentState>,
+    pub applyment_state: Option<ApplymentState>,
     /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_url: Option<String>,
     /// The merchant's own application number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_applyment_id: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            website_state: crate::runtime::take_optional(
+                &mut object,
+                "website_state",
+                at,
+            )?,
+            domains: crate::runtime::take_optional(&mut object, "domains", at)?,
+            website_url: crate::runtime::take_optional(&mut object, "website_url", at)?,
+            website_business_page_pics: crate::runtime::take_optional(
+                &mut object,
+                "website_business_page_pics",
+                at,
+            )?,
+            website_homepage_pics: crate::runtime::take_optional(
+                &mut object,
+                "website_homepage_pics",
+                at,
+            )?,
+            applyment_id: crate::runtime::take_optional(
+                &mut object,
+                "applyment_id",
+                at,
+            )?,
+            audit_reject_detail: crate::runtime::take_optional(
+                &mut object,
+                "audit_reject_detail",
+                at,
+            )?,
+            applyment_state: crate::runtime::take_optional(
+                &mut object,
+                "applyment_state",
+                at,
+            )?,
+            notify_url: crate::runtime::take_optional(&mut object, "notify_url", at)?,
+            out_applyment_id: crate::runtime::take_optional(
+                &mut object,
+                "out_applyment_id",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "website_state", &self.website_state);
+        crate::runtime::put_optional(&mut object, "domains", &self.domains);
+        crate::runtime::put_optional(&mut object, "website_url", &self.website_url);
+        crate::runtime::put_optional(
+            &mut object,
+            "website_business_page_pics",
+            &self.website_business_page_pics,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "website_homepage_pics",
+            &self.website_homepage_pics,
+        );
+        crate::runtime::put_optional(&mut object, "applyment_id", &self.applyment_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "audit_reject_detail",
+            &self.audit_reject_detail,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "applyment_state",
+            &self.applyment_state,
+        );
+        crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+        crate::runtime::put_optional(
+            &mut object,
+            "out_applyment_id",
+            &self.out_applyment_id,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

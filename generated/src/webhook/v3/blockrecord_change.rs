@@ -45,7 +45,7 @@ impl From<&str> for BlockCountLevel {
 }
 crate::runtime::string_enum!(BlockCountLevel);
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -53,8 +53,35 @@ pub struct Payload {
     /// ID of the transaction block record.
     pub block_record_id: String,
     /// `block_count_level`
-    pub block_count_level: crate::webhook::v3::blockrecord_change::BlockCountLevel,
+    pub block_count_level: BlockCountLevel,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            block_record_id: crate::runtime::take(&mut object, "block_record_id", at)?,
+            block_count_level: crate::runtime::take(
+                &mut object,
+                "block_count_level",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "block_record_id", &self.block_record_id);
+        crate::runtime::put(&mut object, "block_count_level", &self.block_count_level);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

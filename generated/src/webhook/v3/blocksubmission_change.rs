@@ -37,7 +37,7 @@ impl From<&str> for AppealResult {
 }
 crate::runtime::string_enum!(AppealResult);
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -45,8 +45,31 @@ pub struct Payload {
     /// `appeal_record_id`
     pub appeal_record_id: String,
     /// `appeal_result`
-    pub appeal_result: crate::webhook::v3::blocksubmission_change::AppealResult,
+    pub appeal_result: AppealResult,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            appeal_record_id: crate::runtime::take(&mut object, "appeal_record_id", at)?,
+            appeal_result: crate::runtime::take(&mut object, "appeal_result", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "appeal_record_id", &self.appeal_record_id);
+        crate::runtime::put(&mut object, "appeal_result", &self.appeal_result);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -6,7 +6,7 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["BRAND_MEMBER_CARD_SP.POINT_EXCHANGE_COUPON"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// ID of the record.
@@ -26,6 +26,47 @@ pub struct Payload {
     /// ID of the coupon batch (stock).
     pub stock_id: String,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            record_id: crate::runtime::take(&mut object, "record_id", at)?,
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            card_id: crate::runtime::take(&mut object, "card_id", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            user_card_code: crate::runtime::take(&mut object, "user_card_code", at)?,
+            exchange_coupon_template_id: crate::runtime::take(
+                &mut object,
+                "exchange_coupon_template_id",
+                at,
+            )?,
+            deduct_points: crate::runtime::take(&mut object, "deduct_points", at)?,
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "record_id", &self.record_id);
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        crate::runtime::put(&mut object, "card_id", &self.card_id);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "user_card_code", &self.user_card_code);
+        crate::runtime::put(
+            &mut object,
+            "exchange_coupon_template_id",
+            &self.exchange_coupon_template_id,
+        );
+        crate::runtime::put(&mut object, "deduct_points", &self.deduct_points);
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -7,7 +7,7 @@ pub use crate::types::MchTransferPartnerUserConfirmAuthorizationsCloseState;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["BUDGET.CLOSED"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -25,14 +25,53 @@ pub struct Payload {
     /// Remark on the activity.
     pub activity_remark: String,
     /// Current state of the object.
-    pub state: crate::types::MchTransferPartnerUserConfirmAuthorizationsCloseState,
+    pub state: MchTransferPartnerUserConfirmAuthorizationsCloseState,
     /// Remark on the revocation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unlock_remark: Option<String>,
     /// Time the record was closed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_time: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            out_budget_no: crate::runtime::take(&mut object, "out_budget_no", at)?,
+            budget_id: crate::runtime::take(&mut object, "budget_id", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            sponsor_mchid: crate::runtime::take(&mut object, "sponsor_mchid", at)?,
+            activity_name: crate::runtime::take(&mut object, "activity_name", at)?,
+            activity_remark: crate::runtime::take(&mut object, "activity_remark", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            unlock_remark: crate::runtime::take_optional(
+                &mut object,
+                "unlock_remark",
+                at,
+            )?,
+            closed_time: crate::runtime::take_optional(&mut object, "closed_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "out_budget_no", &self.out_budget_no);
+        crate::runtime::put(&mut object, "budget_id", &self.budget_id);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "sponsor_mchid", &self.sponsor_mchid);
+        crate::runtime::put(&mut object, "activity_name", &self.activity_name);
+        crate::runtime::put(&mut object, "activity_remark", &self.activity_remark);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put_optional(&mut object, "unlock_remark", &self.unlock_remark);
+        crate::runtime::put_optional(&mut object, "closed_time", &self.closed_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -6,37 +6,83 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["COUPON.SEND"];
 /// `attach_info`
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct AttachInfo {
     /// WeChat Pay transaction ID of the payment order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
     /// `act_code`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub act_code: Option<String>,
     /// `hall_code`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hall_code: Option<String>,
     /// `hall_belong_mch_id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hall_belong_mch_id: Option<crate::runtime::Number>,
     /// ID of the card or card template (such as a member card).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_id: Option<String>,
     /// Code of the user's member card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// ID of the activity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_id: Option<String>,
     /// The user's mobile phone number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// `country_code`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
 }
+impl crate::runtime::FromJson for AttachInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(AttachInfo {
+            transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "transaction_id",
+                at,
+            )?,
+            act_code: crate::runtime::take_optional(&mut object, "act_code", at)?,
+            hall_code: crate::runtime::take_optional(&mut object, "hall_code", at)?,
+            hall_belong_mch_id: crate::runtime::take_optional(
+                &mut object,
+                "hall_belong_mch_id",
+                at,
+            )?,
+            card_id: crate::runtime::take_optional(&mut object, "card_id", at)?,
+            code: crate::runtime::take_optional(&mut object, "code", at)?,
+            activity_id: crate::runtime::take_optional(&mut object, "activity_id", at)?,
+            phone_number: crate::runtime::take_optional(
+                &mut object,
+                "phone_number",
+                at,
+            )?,
+            country_code: crate::runtime::take_optional(&mut object, "country_code", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for AttachInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_id",
+            &self.transaction_id,
+        );
+        crate::runtime::put_optional(&mut object, "act_code", &self.act_code);
+        crate::runtime::put_optional(&mut object, "hall_code", &self.hall_code);
+        crate::runtime::put_optional(
+            &mut object,
+            "hall_belong_mch_id",
+            &self.hall_belong_mch_id,
+        );
+        crate::runtime::put_optional(&mut object, "card_id", &self.card_id);
+        crate::runtime::put_optional(&mut object, "code", &self.code);
+        crate::runtime::put_optional(&mut object, "activity_id", &self.activity_id);
+        crate::runtime::put_optional(&mut object, "phone_number", &self.phone_number);
+        crate::runtime::put_optional(&mut object, "country_code", &self.country_code);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(AttachInfo);
 impl crate::runtime::Schema for AttachInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -133,12 +179,11 @@ impl From<&str> for EventType {
 }
 crate::runtime::string_enum!(EventType);
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Type of the event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_type: Option<crate::webhook::v3::coupon_send::EventType>,
+    pub event_type: Option<EventType>,
     /// Code of the user's coupon.
     pub coupon_code: String,
     /// ID of the coupon batch (stock).
@@ -146,22 +191,55 @@ pub struct Payload {
     /// Time of sending.
     pub send_time: String,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// The user's UnionID, the same for all apps under one WeChat Open Platform account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unionid: Option<String>,
     /// Channel through which the coupon was sent.
-    pub send_channel: crate::webhook::v3::coupon_send::SendChannel,
+    pub send_channel: SendChannel,
     /// `send_merchant`
     pub send_merchant: String,
     /// `act_id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub act_id: Option<String>,
     /// `attach_info`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attach_info: Option<crate::webhook::v3::coupon_send::AttachInfo>,
+    pub attach_info: Option<AttachInfo>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            event_type: crate::runtime::take_optional(&mut object, "event_type", at)?,
+            coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+            send_time: crate::runtime::take(&mut object, "send_time", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            unionid: crate::runtime::take_optional(&mut object, "unionid", at)?,
+            send_channel: crate::runtime::take(&mut object, "send_channel", at)?,
+            send_merchant: crate::runtime::take(&mut object, "send_merchant", at)?,
+            act_id: crate::runtime::take_optional(&mut object, "act_id", at)?,
+            attach_info: crate::runtime::take_optional(&mut object, "attach_info", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "event_type", &self.event_type);
+        crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put(&mut object, "send_time", &self.send_time);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "unionid", &self.unionid);
+        crate::runtime::put(&mut object, "send_channel", &self.send_channel);
+        crate::runtime::put(&mut object, "send_merchant", &self.send_merchant);
+        crate::runtime::put_optional(&mut object, "act_id", &self.act_id);
+        crate::runtime::put_optional(&mut object, "attach_info", &self.attach_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -232,7 +310,7 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::v3::coupon_send::AttachInfo as crate::runtime::Schema>::FIELDS,
+            fields: <AttachInfo as crate::runtime::Schema>::FIELDS,
         },
     ];
 }

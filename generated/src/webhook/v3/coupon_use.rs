@@ -7,7 +7,7 @@ pub use crate::types::DataBusinessType;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["COUPON.USE"];
 /// Information about the redemption of the coupon.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ConsumeInformation {
     /// Time the coupon was redeemed.
@@ -19,9 +19,35 @@ pub struct ConsumeInformation {
     /// `consume_amount`
     pub consume_amount: crate::runtime::Number,
     /// Item-level details of the goods in the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_detail: Option<Vec<crate::webhook::v3::coupon_use::GoodsDetail>>,
+    pub goods_detail: Option<Vec<GoodsDetail>>,
 }
+impl crate::runtime::FromJson for ConsumeInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ConsumeInformation {
+            consume_time: crate::runtime::take(&mut object, "consume_time", at)?,
+            consume_mchid: crate::runtime::take(&mut object, "consume_mchid", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            consume_amount: crate::runtime::take(&mut object, "consume_amount", at)?,
+            goods_detail: crate::runtime::take_optional(&mut object, "goods_detail", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ConsumeInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "consume_time", &self.consume_time);
+        crate::runtime::put(&mut object, "consume_mchid", &self.consume_mchid);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "consume_amount", &self.consume_amount);
+        crate::runtime::put_optional(&mut object, "goods_detail", &self.goods_detail);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ConsumeInformation);
 impl crate::runtime::Schema for ConsumeInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -57,22 +83,45 @@ impl crate::runtime::Schema for ConsumeInformation {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::webhook::v3::coupon_use::GoodsDetail as crate::runtime::Schema>::FIELDS,
+            fields: <GoodsDetail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse for ConsumeInformation {}
 /// `discount_to`
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DiscountTo {
     /// Unit price after the discount, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cut_to_price: Option<crate::runtime::Number>,
     /// `max_price`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_price: Option<crate::runtime::Number>,
 }
+impl crate::runtime::FromJson for DiscountTo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DiscountTo {
+            cut_to_price: crate::runtime::take_optional(
+                &mut object,
+                "cut_to_price",
+                at,
+            )?,
+            max_price: crate::runtime::take_optional(&mut object, "max_price", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DiscountTo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "cut_to_price", &self.cut_to_price);
+        crate::runtime::put_optional(&mut object, "max_price", &self.max_price);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DiscountTo);
 impl crate::runtime::Schema for DiscountTo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -93,7 +142,7 @@ impl crate::runtime::Schema for DiscountTo {
 }
 impl crate::runtime::JsonResponse for DiscountTo {}
 /// Item-level details of the goods in the order.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct GoodsDetail {
     /// The merchant's code for the goods.
@@ -105,6 +154,31 @@ pub struct GoodsDetail {
     /// Discount applied to this item, in fen.
     pub discount_amount: crate::runtime::Number,
 }
+impl crate::runtime::FromJson for GoodsDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(GoodsDetail {
+            goods_id: crate::runtime::take(&mut object, "goods_id", at)?,
+            quantity: crate::runtime::take(&mut object, "quantity", at)?,
+            price: crate::runtime::take(&mut object, "price", at)?,
+            discount_amount: crate::runtime::take(&mut object, "discount_amount", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for GoodsDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "goods_id", &self.goods_id);
+        crate::runtime::put(&mut object, "quantity", &self.quantity);
+        crate::runtime::put(&mut object, "price", &self.price);
+        crate::runtime::put(&mut object, "discount_amount", &self.discount_amount);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(GoodsDetail);
 impl crate::runtime::Schema for GoodsDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -139,7 +213,7 @@ impl crate::runtime::Schema for GoodsDetail {
 }
 impl crate::runtime::JsonResponse for GoodsDetail {}
 /// Face value and threshold of a fixed-amount coupon.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct NormalCouponInformation {
     /// Face value of the coupon, in fen.
@@ -147,6 +221,35 @@ pub struct NormalCouponInformation {
     /// Minimum spend needed to use the coupon, in fen.
     pub transaction_minimum: crate::runtime::Number,
 }
+impl crate::runtime::FromJson for NormalCouponInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(NormalCouponInformation {
+            coupon_amount: crate::runtime::take(&mut object, "coupon_amount", at)?,
+            transaction_minimum: crate::runtime::take(
+                &mut object,
+                "transaction_minimum",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for NormalCouponInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "coupon_amount", &self.coupon_amount);
+        crate::runtime::put(
+            &mut object,
+            "transaction_minimum",
+            &self.transaction_minimum,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(NormalCouponInformation);
 impl crate::runtime::Schema for NormalCouponInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -167,7 +270,7 @@ impl crate::runtime::Schema for NormalCouponInformation {
 }
 impl crate::runtime::JsonResponse for NormalCouponInformation {}
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID of the merchant that created the coupon batch.
@@ -177,13 +280,9 @@ pub struct Payload {
     /// ID of the coupon.
     pub coupon_id: String,
     /// `singleitem_discount_off`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub singleitem_discount_off: Option<
-        crate::webhook::v3::coupon_use::SingleitemDiscountOff,
-    >,
+    pub singleitem_discount_off: Option<SingleitemDiscountOff>,
     /// `discount_to`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discount_to: Option<crate::webhook::v3::coupon_use::DiscountTo>,
+    pub discount_to: Option<DiscountTo>,
     /// Name of the coupon.
     pub coupon_name: String,
     /// Current status of the object.
@@ -203,17 +302,111 @@ pub struct Payload {
     /// Whether the discount applies to single items.
     pub singleitem: bool,
     /// Face value and threshold of a fixed-amount coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub normal_coupon_information: Option<
-        crate::webhook::v3::coupon_use::NormalCouponInformation,
-    >,
+    pub normal_coupon_information: Option<NormalCouponInformation>,
     /// Information about the redemption of the coupon.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consume_information: Option<crate::webhook::v3::coupon_use::ConsumeInformation>,
+    pub consume_information: Option<ConsumeInformation>,
     /// Business type.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business_type: Option<crate::types::DataBusinessType>,
+    pub business_type: Option<DataBusinessType>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            stock_creator_mchid: crate::runtime::take(
+                &mut object,
+                "stock_creator_mchid",
+                at,
+            )?,
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+            coupon_id: crate::runtime::take(&mut object, "coupon_id", at)?,
+            singleitem_discount_off: crate::runtime::take_optional(
+                &mut object,
+                "singleitem_discount_off",
+                at,
+            )?,
+            discount_to: crate::runtime::take_optional(&mut object, "discount_to", at)?,
+            coupon_name: crate::runtime::take(&mut object, "coupon_name", at)?,
+            status: crate::runtime::take(&mut object, "status", at)?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            coupon_type: crate::runtime::take(&mut object, "coupon_type", at)?,
+            no_cash: crate::runtime::take(&mut object, "no_cash", at)?,
+            available_begin_time: crate::runtime::take(
+                &mut object,
+                "available_begin_time",
+                at,
+            )?,
+            available_end_time: crate::runtime::take(
+                &mut object,
+                "available_end_time",
+                at,
+            )?,
+            singleitem: crate::runtime::take(&mut object, "singleitem", at)?,
+            normal_coupon_information: crate::runtime::take_optional(
+                &mut object,
+                "normal_coupon_information",
+                at,
+            )?,
+            consume_information: crate::runtime::take_optional(
+                &mut object,
+                "consume_information",
+                at,
+            )?,
+            business_type: crate::runtime::take_optional(
+                &mut object,
+                "business_type",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "stock_creator_mchid",
+            &self.stock_creator_mchid,
+        );
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put(&mut object, "coupon_id", &self.coupon_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "singleitem_discount_off",
+            &self.singleitem_discount_off,
+        );
+        crate::runtime::put_optional(&mut object, "discount_to", &self.discount_to);
+        crate::runtime::put(&mut object, "coupon_name", &self.coupon_name);
+        crate::runtime::put(&mut object, "status", &self.status);
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "coupon_type", &self.coupon_type);
+        crate::runtime::put(&mut object, "no_cash", &self.no_cash);
+        crate::runtime::put(
+            &mut object,
+            "available_begin_time",
+            &self.available_begin_time,
+        );
+        crate::runtime::put(&mut object, "available_end_time", &self.available_end_time);
+        crate::runtime::put(&mut object, "singleitem", &self.singleitem);
+        crate::runtime::put_optional(
+            &mut object,
+            "normal_coupon_information",
+            &self.normal_coupon_information,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "consume_information",
+            &self.consume_information,
+        );
+        crate::runtime::put_optional(&mut object, "business_type", &self.business_type);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -242,14 +435,14 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::v3::coupon_use::SingleitemDiscountOff as crate::runtime::Schema>::FIELDS,
+            fields: <SingleitemDiscountOff as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "discount_to",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::v3::coupon_use::DiscountTo as crate::runtime::Schema>::FIELDS,
+            fields: <DiscountTo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "coupon_name",
@@ -319,14 +512,14 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::v3::coupon_use::NormalCouponInformation as crate::runtime::Schema>::FIELDS,
+            fields: <NormalCouponInformation as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "consume_information",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::v3::coupon_use::ConsumeInformation as crate::runtime::Schema>::FIELDS,
+            fields: <ConsumeInformation as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "business_type",
@@ -339,13 +532,39 @@ impl crate::runtime::Schema for Payload {
 }
 impl crate::runtime::JsonResponse for Payload {}
 /// `singleitem_discount_off`
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SingleitemDiscountOff {
     /// Highest unit price of goods that can use the discount, in fen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub single_price_max: Option<crate::runtime::Number>,
 }
+impl crate::runtime::FromJson for SingleitemDiscountOff {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(SingleitemDiscountOff {
+            single_price_max: crate::runtime::take_optional(
+                &mut object,
+                "single_price_max",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for SingleitemDiscountOff {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "single_price_max",
+            &self.single_price_max,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(SingleitemDiscountOff);
 impl crate::runtime::Schema for SingleitemDiscountOff {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -33,7 +33,7 @@ impl From<&str> for OrderState {
 }
 crate::runtime::string_enum!(OrderState);
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -47,7 +47,7 @@ pub struct Payload {
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
     /// State of the order.
-    pub order_state: crate::webhook::v3::credit_repayment_deduction_pay::OrderState,
+    pub order_state: OrderState,
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// The merchant's own number of the scheduled repayment.
@@ -57,17 +57,75 @@ pub struct Payload {
     /// Amount actually deducted.
     pub deduct_amount: String,
     /// Amount actually repaid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay_success_amount: Option<String>,
     /// Human-readable description of the item described by the enclosing object.
     pub description: String,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// WeChat Pay transaction ID of the payment order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sub_appid: crate::runtime::take(&mut object, "sub_appid", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            order_state: crate::runtime::take(&mut object, "order_state", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            out_record_id: crate::runtime::take(&mut object, "out_record_id", at)?,
+            contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+            deduct_amount: crate::runtime::take(&mut object, "deduct_amount", at)?,
+            pay_success_amount: crate::runtime::take_optional(
+                &mut object,
+                "pay_success_amount",
+                at,
+            )?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "transaction_id",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "order_state", &self.order_state);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "out_record_id", &self.out_record_id);
+        crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put(&mut object, "deduct_amount", &self.deduct_amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "pay_success_amount",
+            &self.pay_success_amount,
+        );
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_id",
+            &self.transaction_id,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -6,7 +6,7 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["CROSS_BORDER_PAY.GET_MCH_INFO"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// `acq_tid`
@@ -16,6 +16,29 @@ pub struct Payload {
     /// `qr_cd_mp`
     pub qr_cd_mp: String,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            acq_tid: crate::runtime::take(&mut object, "acq_tid", at)?,
+            bank_type: crate::runtime::take(&mut object, "bank_type", at)?,
+            qr_cd_mp: crate::runtime::take(&mut object, "qr_cd_mp", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "acq_tid", &self.acq_tid);
+        crate::runtime::put(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put(&mut object, "qr_cd_mp", &self.qr_cd_mp);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -7,7 +7,7 @@ pub use crate::types::Amount;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["CROSS_BORDER_PAY.PUSH_ORDER_INFO"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// `acq_tid`
@@ -15,10 +15,35 @@ pub struct Payload {
     /// Bank the payment or account belongs to, as a bank type code.
     pub bank_type: String,
     /// Amount information of the order or record.
-    pub amount: crate::types::Amount,
+    pub amount: Amount,
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            acq_tid: crate::runtime::take(&mut object, "acq_tid", at)?,
+            bank_type: crate::runtime::take(&mut object, "bank_type", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "acq_tid", &self.acq_tid);
+        crate::runtime::put(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -40,7 +65,7 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::types::Amount as crate::runtime::Schema>::FIELDS,
+            fields: <Amount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "openid",

@@ -41,21 +41,47 @@ impl From<&str> for AuditState {
 }
 crate::runtime::string_enum!(AuditState);
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// ID of the plan or template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_id: Option<String>,
     /// State of the plan.
-    pub plan_state: crate::webhook::v3::delivery_plan_change::PlanState,
+    pub plan_state: PlanState,
     /// State of the review.
-    pub audit_state: crate::webhook::v3::delivery_plan_change::AuditState,
+    pub audit_state: AuditState,
     /// `change_reason`
     pub change_reason: String,
     /// Time the record was last modified.
     pub modify_time: String,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            plan_id: crate::runtime::take_optional(&mut object, "plan_id", at)?,
+            plan_state: crate::runtime::take(&mut object, "plan_state", at)?,
+            audit_state: crate::runtime::take(&mut object, "audit_state", at)?,
+            change_reason: crate::runtime::take(&mut object, "change_reason", at)?,
+            modify_time: crate::runtime::take(&mut object, "modify_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "plan_state", &self.plan_state);
+        crate::runtime::put(&mut object, "audit_state", &self.audit_state);
+        crate::runtime::put(&mut object, "change_reason", &self.change_reason);
+        crate::runtime::put(&mut object, "modify_time", &self.modify_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -6,22 +6,51 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["DISCOUNT_CARD.USER_PAID"];
 /// `pay_information`
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PayInformation {
     /// WeChat Pay transaction ID of the payment order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
     /// Payment state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay_state: Option<String>,
     /// Amount paid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay_amount: Option<String>,
     /// Time of payment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay_time: Option<String>,
 }
+impl crate::runtime::FromJson for PayInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PayInformation {
+            transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "transaction_id",
+                at,
+            )?,
+            pay_state: crate::runtime::take_optional(&mut object, "pay_state", at)?,
+            pay_amount: crate::runtime::take_optional(&mut object, "pay_amount", at)?,
+            pay_time: crate::runtime::take_optional(&mut object, "pay_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PayInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_id",
+            &self.transaction_id,
+        );
+        crate::runtime::put_optional(&mut object, "pay_state", &self.pay_state);
+        crate::runtime::put_optional(&mut object, "pay_amount", &self.pay_amount);
+        crate::runtime::put_optional(&mut object, "pay_time", &self.pay_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PayInformation);
 impl crate::runtime::Schema for PayInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -56,42 +85,99 @@ impl crate::runtime::Schema for PayInformation {
 }
 impl crate::runtime::JsonResponse for PayInformation {}
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// ID of the card or card template (such as a member card).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_id: Option<String>,
     /// ID of the card template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card_template_id: Option<String>,
     /// The merchant's own number for the card the user received.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_card_code: Option<String>,
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
     /// Current state of the object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
     /// Why the agreement was not fulfilled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unfinished_reason: Option<String>,
     /// Total amount, as a decimal string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_amount: Option<String>,
     /// `pay_information`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pay_information: Option<
-        crate::webhook::v3::discount_card_user_paid::PayInformation,
-    >,
+    pub pay_information: Option<PayInformation>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            card_id: crate::runtime::take_optional(&mut object, "card_id", at)?,
+            card_template_id: crate::runtime::take_optional(
+                &mut object,
+                "card_template_id",
+                at,
+            )?,
+            out_card_code: crate::runtime::take_optional(
+                &mut object,
+                "out_card_code",
+                at,
+            )?,
+            mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            state: crate::runtime::take_optional(&mut object, "state", at)?,
+            unfinished_reason: crate::runtime::take_optional(
+                &mut object,
+                "unfinished_reason",
+                at,
+            )?,
+            total_amount: crate::runtime::take_optional(
+                &mut object,
+                "total_amount",
+                at,
+            )?,
+            pay_information: crate::runtime::take_optional(
+                &mut object,
+                "pay_information",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "card_id", &self.card_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "card_template_id",
+            &self.card_template_id,
+        );
+        crate::runtime::put_optional(&mut object, "out_card_code", &self.out_card_code);
+        crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "state", &self.state);
+        crate::runtime::put_optional(
+            &mut object,
+            "unfinished_reason",
+            &self.unfinished_reason,
+        );
+        crate::runtime::put_optional(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "pay_information",
+            &self.pay_information,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -162,7 +248,7 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::v3::discount_card_user_paid::PayInformation as crate::runtime::Schema>::FIELDS,
+            fields: <PayInformation as crate::runtime::Schema>::FIELDS,
         },
     ];
 }

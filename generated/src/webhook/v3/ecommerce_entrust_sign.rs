@@ -6,7 +6,7 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["ECOMMERCE_ENTRUST.SIGN"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -20,14 +20,57 @@ pub struct Payload {
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
     /// Time the contract expires.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_expired_time: Option<String>,
     /// Time of the operation.
     pub operate_time: String,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            out_contract_code: crate::runtime::take(
+                &mut object,
+                "out_contract_code",
+                at,
+            )?,
+            plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            contract_expired_time: crate::runtime::take_optional(
+                &mut object,
+                "contract_expired_time",
+                at,
+            )?,
+            operate_time: crate::runtime::take(&mut object, "operate_time", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "out_contract_code", &self.out_contract_code);
+        crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_expired_time",
+            &self.contract_expired_time,
+        );
+        crate::runtime::put(&mut object, "operate_time", &self.operate_time);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

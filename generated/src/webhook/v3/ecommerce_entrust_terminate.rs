@@ -7,7 +7,7 @@ pub use crate::types::ContractTerminationMode;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["ECOMMERCE_ENTRUST.TERMINATE"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -21,13 +21,57 @@ pub struct Payload {
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
     /// How the contract was terminated.
-    pub contract_termination_mode: crate::types::ContractTerminationMode,
+    pub contract_termination_mode: ContractTerminationMode,
     /// Time of the operation.
     pub operate_time: String,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            out_contract_code: crate::runtime::take(
+                &mut object,
+                "out_contract_code",
+                at,
+            )?,
+            plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            contract_termination_mode: crate::runtime::take(
+                &mut object,
+                "contract_termination_mode",
+                at,
+            )?,
+            operate_time: crate::runtime::take(&mut object, "operate_time", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "out_contract_code", &self.out_contract_code);
+        crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(
+            &mut object,
+            "contract_termination_mode",
+            &self.contract_termination_mode,
+        );
+        crate::runtime::put(&mut object, "operate_time", &self.operate_time);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -3,25 +3,50 @@
 //! `ENTRUST.RELEASE`: 教育续费通用户解约成功(ENTRUST.RELEASE)通知(JSON)
 //!
 //! [wechatpay.im](https://wechatpay.im/webhook/v3/ENTRUST.RELEASE), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012286235), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012160192)
-pub use crate::types::ChargeTransactionsIdPayer;
+pub use crate::types::ChargeTransactionsIdResponsePayer;
+pub use crate::types::ContractStatus;
 pub use crate::webhook::types::DeviceInformation;
-pub use crate::types::TransactionsAmount;
-pub use crate::types::TransactionsPromotionDetail;
+pub use crate::types::MicropayTransactionsPayDetail2Type;
+pub use crate::webhook::types::PromotionDetail;
+pub use crate::types::Scope;
+pub use crate::webhook::types::TradeState;
+pub use crate::types::TransactionsAmount2;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["ENTRUST.RELEASE"];
 /// Information about the contract.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ContractInformation {
     /// WeChat Pay contract (agreement) ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_id: Option<String>,
     /// Signing state of the contract.
-    pub contract_status: String,
+    pub contract_status: ContractStatus,
     /// Time the notification or the object it reports was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
 }
+impl crate::runtime::FromJson for ContractInformation {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ContractInformation {
+            contract_id: crate::runtime::take_optional(&mut object, "contract_id", at)?,
+            contract_status: crate::runtime::take(&mut object, "contract_status", at)?,
+            create_time: crate::runtime::take_optional(&mut object, "create_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ContractInformation {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put(&mut object, "contract_status", &self.contract_status);
+        crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ContractInformation);
 impl crate::runtime::Schema for ContractInformation {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -49,7 +74,7 @@ impl crate::runtime::Schema for ContractInformation {
 }
 impl crate::runtime::JsonResponse for ContractInformation {}
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -57,58 +82,139 @@ pub struct Payload {
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// WeChat Pay transaction ID of the payment order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Bank the payment or account belongs to, as a bank type code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_type: Option<String>,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// State of the payment transaction.
-    pub trade_state: String,
+    pub trade_state: TradeState,
     /// Description of the transaction state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_state_description: Option<String>,
     /// Information about the paying user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payer: Option<crate::types::ChargeTransactionsIdPayer>,
+    pub payer: Option<ChargeTransactionsIdResponsePayer>,
     /// Amount information of the order or record.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount: Option<crate::types::TransactionsAmount>,
+    pub amount: Option<TransactionsAmount2>,
     /// Information about the device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_information: Option<crate::webhook::types::DeviceInformation>,
+    pub device_information: Option<DeviceInformation>,
     /// Discounts and coupons applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promotion_detail: Option<Vec<crate::types::TransactionsPromotionDetail>>,
+    pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_mchid: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// ID of the plan or template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_id: Option<String>,
     /// Information about the contract.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contract_information: Option<
-        crate::webhook::v3::entrust_release::ContractInformation,
-    >,
+    pub contract_information: Option<ContractInformation>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "transaction_id",
+                at,
+            )?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+            trade_state_description: crate::runtime::take_optional(
+                &mut object,
+                "trade_state_description",
+                at,
+            )?,
+            payer: crate::runtime::take_optional(&mut object, "payer", at)?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            device_information: crate::runtime::take_optional(
+                &mut object,
+                "device_information",
+                at,
+            )?,
+            promotion_detail: crate::runtime::take_optional(
+                &mut object,
+                "promotion_detail",
+                at,
+            )?,
+            sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+            plan_id: crate::runtime::take_optional(&mut object, "plan_id", at)?,
+            contract_information: crate::runtime::take_optional(
+                &mut object,
+                "contract_information",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_id",
+            &self.transaction_id,
+        );
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "trade_state_description",
+            &self.trade_state_description,
+        );
+        crate::runtime::put_optional(&mut object, "payer", &self.payer);
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(
+            &mut object,
+            "device_information",
+            &self.device_information,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "promotion_detail",
+            &self.promotion_detail,
+        );
+        crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        crate::runtime::put_optional(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_information",
+            &self.contract_information,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -172,28 +278,28 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::ChargeTransactionsIdPayer as crate::runtime::Schema>::FIELDS,
+            fields: <ChargeTransactionsIdResponsePayer as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "amount",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::TransactionsAmount as crate::runtime::Schema>::FIELDS,
+            fields: <TransactionsAmount2 as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "device_information",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::types::DeviceInformation as crate::runtime::Schema>::FIELDS,
+            fields: <DeviceInformation as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "promotion_detail",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::types::TransactionsPromotionDetail as crate::runtime::Schema>::FIELDS,
+            fields: <PromotionDetail as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "sp_mchid",
@@ -242,7 +348,7 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::v3::entrust_release::ContractInformation as crate::runtime::Schema>::FIELDS,
+            fields: <ContractInformation as crate::runtime::Schema>::FIELDS,
         },
     ];
 }

@@ -11,18 +11,63 @@ pub use crate::webhook::types::ScheduleState;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["ENTRUST.TERMINATE"];
 /// Information about the termination of the contract.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ContractTerminateInfo {
     /// How the contract was terminated.
-    pub contract_termination_mode: crate::webhook::types::ContractTerminationMode,
+    pub contract_termination_mode: ContractTerminationMode,
     /// Time the contract was terminated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_terminated_time: Option<String>,
     /// Remark on why the contract was terminated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_termination_remark: Option<String>,
 }
+impl crate::runtime::FromJson for ContractTerminateInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ContractTerminateInfo {
+            contract_termination_mode: crate::runtime::take(
+                &mut object,
+                "contract_termination_mode",
+                at,
+            )?,
+            contract_terminated_time: crate::runtime::take_optional(
+                &mut object,
+                "contract_terminated_time",
+                at,
+            )?,
+            contract_termination_remark: crate::runtime::take_optional(
+                &mut object,
+                "contract_termination_remark",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ContractTerminateInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "contract_termination_mode",
+            &self.contract_termination_mode,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_terminated_time",
+            &self.contract_terminated_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_termination_remark",
+            &self.contract_termination_remark,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ContractTerminateInfo);
 impl crate::runtime::Schema for ContractTerminateInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -50,24 +95,79 @@ impl crate::runtime::Schema for ContractTerminateInfo {
 }
 impl crate::runtime::JsonResponse for ContractTerminateInfo {}
 /// Schedule of the reserved deduction.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DeductSchedule {
     /// Date on which the deduction is expected.
     pub estimated_deduct_date: String,
     /// Amount expected to be deducted.
-    pub estimated_deduct_amount: crate::webhook::types::EstimatedDeductAmount,
+    pub estimated_deduct_amount: EstimatedDeductAmount,
     /// State of the deduction schedule.
-    pub schedule_state: crate::webhook::types::ScheduleState,
+    pub schedule_state: ScheduleState,
     /// Amount scheduled to be deducted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheduled_amount: Option<crate::webhook::v3::entrust_terminate::ScheduledAmount>,
+    pub scheduled_amount: Option<ScheduledAmount>,
     /// Amount actually deducted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deduct_amount: Option<crate::webhook::types::DeductAmount>,
+    pub deduct_amount: Option<DeductAmount>,
     /// Date the deduction was actually made.
     pub deduct_date: String,
 }
+impl crate::runtime::FromJson for DeductSchedule {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DeductSchedule {
+            estimated_deduct_date: crate::runtime::take(
+                &mut object,
+                "estimated_deduct_date",
+                at,
+            )?,
+            estimated_deduct_amount: crate::runtime::take(
+                &mut object,
+                "estimated_deduct_amount",
+                at,
+            )?,
+            schedule_state: crate::runtime::take(&mut object, "schedule_state", at)?,
+            scheduled_amount: crate::runtime::take_optional(
+                &mut object,
+                "scheduled_amount",
+                at,
+            )?,
+            deduct_amount: crate::runtime::take_optional(
+                &mut object,
+                "deduct_amount",
+                at,
+            )?,
+            deduct_date: crate::runtime::take(&mut object, "deduct_date", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DeductSchedule {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "estimated_deduct_date",
+            &self.estimated_deduct_date,
+        );
+        crate::runtime::put(
+            &mut object,
+            "estimated_deduct_amount",
+            &self.estimated_deduct_amount,
+        );
+        crate::runtime::put(&mut object, "schedule_state", &self.schedule_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "scheduled_amount",
+            &self.scheduled_amount,
+        );
+        crate::runtime::put_optional(&mut object, "deduct_amount", &self.deduct_amount);
+        crate::runtime::put(&mut object, "deduct_date", &self.deduct_date);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DeductSchedule);
 impl crate::runtime::Schema for DeductSchedule {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -82,7 +182,7 @@ impl crate::runtime::Schema for DeductSchedule {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::types::EstimatedDeductAmount as crate::runtime::Schema>::FIELDS,
+            fields: <EstimatedDeductAmount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "schedule_state",
@@ -96,14 +196,14 @@ impl crate::runtime::Schema for DeductSchedule {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::v3::entrust_terminate::ScheduledAmount as crate::runtime::Schema>::FIELDS,
+            fields: <ScheduledAmount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "deduct_amount",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::types::DeductAmount as crate::runtime::Schema>::FIELDS,
+            fields: <DeductAmount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "deduct_date",
@@ -116,22 +216,18 @@ impl crate::runtime::Schema for DeductSchedule {
 }
 impl crate::runtime::JsonResponse for DeductSchedule {}
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// WeChat Pay contract (agreement) ID.
     pub contract_id: String,
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_mchid: Option<String>,
     /// AppID of the service provider's own Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_appid: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// ID of the plan or template.
     pub plan_id: crate::runtime::Number,
@@ -140,23 +236,111 @@ pub struct Payload {
     /// Name of the user's account shown on the contract pages.
     pub contract_display_account: String,
     /// State of the contract.
-    pub contract_state: crate::webhook::types::ContractState,
+    pub contract_state: ContractState,
     /// Time the contract was signed.
     pub contract_signed_time: String,
     /// Time the contract expires.
     pub contract_expired_time: String,
     /// The user's OpenID under the service provider's AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_openid: Option<String>,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// Information about the termination of the contract.
-    pub contract_terminate_info: crate::webhook::v3::entrust_terminate::ContractTerminateInfo,
+    pub contract_terminate_info: ContractTerminateInfo,
     /// Schedule of the reserved deduction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deduct_schedule: Option<crate::webhook::v3::entrust_terminate::DeductSchedule>,
+    pub deduct_schedule: Option<DeductSchedule>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+            sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+            sp_appid: crate::runtime::take_optional(&mut object, "sp_appid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+            out_contract_code: crate::runtime::take(
+                &mut object,
+                "out_contract_code",
+                at,
+            )?,
+            contract_display_account: crate::runtime::take(
+                &mut object,
+                "contract_display_account",
+                at,
+            )?,
+            contract_state: crate::runtime::take(&mut object, "contract_state", at)?,
+            contract_signed_time: crate::runtime::take(
+                &mut object,
+                "contract_signed_time",
+                at,
+            )?,
+            contract_expired_time: crate::runtime::take(
+                &mut object,
+                "contract_expired_time",
+                at,
+            )?,
+            sp_openid: crate::runtime::take_optional(&mut object, "sp_openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+            contract_terminate_info: crate::runtime::take(
+                &mut object,
+                "contract_terminate_info",
+                at,
+            )?,
+            deduct_schedule: crate::runtime::take_optional(
+                &mut object,
+                "deduct_schedule",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put_optional(&mut object, "sp_appid", &self.sp_appid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "out_contract_code", &self.out_contract_code);
+        crate::runtime::put(
+            &mut object,
+            "contract_display_account",
+            &self.contract_display_account,
+        );
+        crate::runtime::put(&mut object, "contract_state", &self.contract_state);
+        crate::runtime::put(
+            &mut object,
+            "contract_signed_time",
+            &self.contract_signed_time,
+        );
+        crate::runtime::put(
+            &mut object,
+            "contract_expired_time",
+            &self.contract_expired_time,
+        );
+        crate::runtime::put_optional(&mut object, "sp_openid", &self.sp_openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        crate::runtime::put(
+            &mut object,
+            "contract_terminate_info",
+            &self.contract_terminate_info,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "deduct_schedule",
+            &self.deduct_schedule,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -255,20 +439,20 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::v3::entrust_terminate::ContractTerminateInfo as crate::runtime::Schema>::FIELDS,
+            fields: <ContractTerminateInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "deduct_schedule",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::v3::entrust_terminate::DeductSchedule as crate::runtime::Schema>::FIELDS,
+            fields: <DeductSchedule as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse for Payload {}
 /// Amount scheduled to be deducted.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct ScheduledAmount {
     /// Amount in the smallest unit of the currency (fen for CNY).
@@ -276,6 +460,27 @@ pub struct ScheduledAmount {
     /// Currency as an ISO 4217 code (e.g. `CNY`).
     pub currency: String,
 }
+impl crate::runtime::FromJson for ScheduledAmount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(ScheduledAmount {
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for ScheduledAmount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(ScheduledAmount);
 impl crate::runtime::Schema for ScheduledAmount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -7,7 +7,7 @@ pub use crate::webhook::types::ContractState;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["ENTRUST.TERMINATE_INQUIRY"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Code of the item described by the enclosing object.
@@ -19,7 +19,6 @@ pub struct Payload {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
     pub appid: String,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// ID of the plan or template.
     pub plan_id: crate::runtime::Number,
@@ -28,18 +27,83 @@ pub struct Payload {
     /// The merchant's own identifier of the user.
     pub out_user_code: String,
     /// WeChat Pay contract (agreement) ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_id: Option<String>,
     /// Name of the user's account shown on the contract pages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_display_account: Option<String>,
     /// State of the contract.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contract_state: Option<crate::webhook::types::ContractState>,
+    pub contract_state: Option<ContractState>,
     /// Time the contract was signed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_signed_time: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            code: crate::runtime::take(&mut object, "code", at)?,
+            messsage: crate::runtime::take(&mut object, "messsage", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+            out_contract_code: crate::runtime::take(
+                &mut object,
+                "out_contract_code",
+                at,
+            )?,
+            out_user_code: crate::runtime::take(&mut object, "out_user_code", at)?,
+            contract_id: crate::runtime::take_optional(&mut object, "contract_id", at)?,
+            contract_display_account: crate::runtime::take_optional(
+                &mut object,
+                "contract_display_account",
+                at,
+            )?,
+            contract_state: crate::runtime::take_optional(
+                &mut object,
+                "contract_state",
+                at,
+            )?,
+            contract_signed_time: crate::runtime::take_optional(
+                &mut object,
+                "contract_signed_time",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "code", &self.code);
+        crate::runtime::put(&mut object, "messsage", &self.messsage);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put(&mut object, "out_contract_code", &self.out_contract_code);
+        crate::runtime::put(&mut object, "out_user_code", &self.out_user_code);
+        crate::runtime::put_optional(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_display_account",
+            &self.contract_display_account,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_state",
+            &self.contract_state,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_signed_time",
+            &self.contract_signed_time,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -6,28 +6,59 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["ENTRUST.TERMINATE_RETENTION"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
     /// WeChat Pay contract (agreement) ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_id: Option<String>,
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
     /// ID of the plan or template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_id: Option<crate::runtime::Number>,
     /// The merchant's own contract (agreement) number, unique within the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_contract_code: Option<String>,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            contract_id: crate::runtime::take_optional(&mut object, "contract_id", at)?,
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            plan_id: crate::runtime::take_optional(&mut object, "plan_id", at)?,
+            out_contract_code: crate::runtime::take_optional(
+                &mut object,
+                "out_contract_code",
+                at,
+            )?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "out_contract_code",
+            &self.out_contract_code,
+        );
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

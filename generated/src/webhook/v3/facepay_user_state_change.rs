@@ -6,7 +6,7 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["FACEPAY.USER_STATE_CHANGE"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// ID of the user.
@@ -26,6 +26,43 @@ pub struct Payload {
     /// WeChat Pay contract (agreement) ID.
     pub contract_id: String,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            user_id: crate::runtime::take(&mut object, "user_id", at)?,
+            out_user_id: crate::runtime::take(&mut object, "out_user_id", at)?,
+            organization_id: crate::runtime::take(&mut object, "organization_id", at)?,
+            mch_id: crate::runtime::take(&mut object, "mch_id", at)?,
+            notify_create_time: crate::runtime::take(
+                &mut object,
+                "notify_create_time",
+                at,
+            )?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "user_id", &self.user_id);
+        crate::runtime::put(&mut object, "out_user_id", &self.out_user_id);
+        crate::runtime::put(&mut object, "organization_id", &self.organization_id);
+        crate::runtime::put(&mut object, "mch_id", &self.mch_id);
+        crate::runtime::put(&mut object, "notify_create_time", &self.notify_create_time);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -6,7 +6,7 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["HIRE_POWER_BANK.RECEIVE_INSURANCE"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
@@ -24,12 +24,73 @@ pub struct Payload {
     /// Whether the insurance order has been received.
     pub order_receive_state: String,
     /// Start time of the insurance order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_begin_time: Option<String>,
     /// End time of the insurance order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_end_time: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            order_id: crate::runtime::take(&mut object, "order_id", at)?,
+            out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            max_claim_count: crate::runtime::take(&mut object, "max_claim_count", at)?,
+            claimed_count: crate::runtime::take(&mut object, "claimed_count", at)?,
+            order_receive_time: crate::runtime::take(
+                &mut object,
+                "order_receive_time",
+                at,
+            )?,
+            order_receive_state: crate::runtime::take(
+                &mut object,
+                "order_receive_state",
+                at,
+            )?,
+            order_begin_time: crate::runtime::take_optional(
+                &mut object,
+                "order_begin_time",
+                at,
+            )?,
+            order_end_time: crate::runtime::take_optional(
+                &mut object,
+                "order_end_time",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "order_id", &self.order_id);
+        crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "max_claim_count", &self.max_claim_count);
+        crate::runtime::put(&mut object, "claimed_count", &self.claimed_count);
+        crate::runtime::put(&mut object, "order_receive_time", &self.order_receive_time);
+        crate::runtime::put(
+            &mut object,
+            "order_receive_state",
+            &self.order_receive_state,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "order_begin_time",
+            &self.order_begin_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "order_end_time",
+            &self.order_end_time,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

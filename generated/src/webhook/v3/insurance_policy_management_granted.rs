@@ -49,7 +49,7 @@ impl From<&str> for AuthState {
 }
 crate::runtime::string_enum!(AuthState);
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// The merchant's own insurance number.
@@ -57,10 +57,35 @@ pub struct Payload {
     /// Name of the insurance product.
     pub insurance_name: String,
     /// State of the authorization.
-    pub auth_state: crate::webhook::v3::insurance_policy_management_granted::AuthState,
+    pub auth_state: AuthState,
     /// Time the user granted the authorization.
     pub user_auth_time: String,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            out_insurance_no: crate::runtime::take(&mut object, "out_insurance_no", at)?,
+            insurance_name: crate::runtime::take(&mut object, "insurance_name", at)?,
+            auth_state: crate::runtime::take(&mut object, "auth_state", at)?,
+            user_auth_time: crate::runtime::take(&mut object, "user_auth_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_insurance_no", &self.out_insurance_no);
+        crate::runtime::put(&mut object, "insurance_name", &self.insurance_name);
+        crate::runtime::put(&mut object, "auth_state", &self.auth_state);
+        crate::runtime::put(&mut object, "user_auth_time", &self.user_auth_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -6,7 +6,7 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["MALL_REFUND.SUCCESS"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -32,6 +32,45 @@ pub struct Payload {
     /// WeChat Pay refund ID.
     pub refund_id: String,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            merchant_name: crate::runtime::take(&mut object, "merchant_name", at)?,
+            shop_name: crate::runtime::take(&mut object, "shop_name", at)?,
+            shop_number: crate::runtime::take(&mut object, "shop_number", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            refund_time: crate::runtime::take(&mut object, "refund_time", at)?,
+            pay_amount: crate::runtime::take(&mut object, "pay_amount", at)?,
+            refund_amount: crate::runtime::take(&mut object, "refund_amount", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            refund_id: crate::runtime::take(&mut object, "refund_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "merchant_name", &self.merchant_name);
+        crate::runtime::put(&mut object, "shop_name", &self.shop_name);
+        crate::runtime::put(&mut object, "shop_number", &self.shop_number);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "refund_time", &self.refund_time);
+        crate::runtime::put(&mut object, "pay_amount", &self.pay_amount);
+        crate::runtime::put(&mut object, "refund_amount", &self.refund_amount);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "refund_id", &self.refund_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -6,7 +6,7 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["MALL_TRANSACTION.SUCCESS"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -28,9 +28,45 @@ pub struct Payload {
     /// WeChat Pay transaction ID of the payment order.
     pub transaction_id: String,
     /// `commit_tag`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit_tag: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            merchant_name: crate::runtime::take(&mut object, "merchant_name", at)?,
+            shop_name: crate::runtime::take(&mut object, "shop_name", at)?,
+            shop_number: crate::runtime::take(&mut object, "shop_number", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            time_end: crate::runtime::take(&mut object, "time_end", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            commit_tag: crate::runtime::take_optional(&mut object, "commit_tag", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "merchant_name", &self.merchant_name);
+        crate::runtime::put(&mut object, "shop_name", &self.shop_name);
+        crate::runtime::put(&mut object, "shop_number", &self.shop_number);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "time_end", &self.time_end);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put_optional(&mut object, "commit_tag", &self.commit_tag);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -7,7 +7,7 @@ pub use crate::types::ManageRecordState;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["MANAGERECORD.CHANGE"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -15,8 +15,39 @@ pub struct Payload {
     /// ID of the merchant management record.
     pub manage_record_id: String,
     /// State of the merchant management record.
-    pub manage_record_state: crate::types::ManageRecordState,
+    pub manage_record_state: ManageRecordState,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            manage_record_id: crate::runtime::take(&mut object, "manage_record_id", at)?,
+            manage_record_state: crate::runtime::take(
+                &mut object,
+                "manage_record_state",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "manage_record_id", &self.manage_record_id);
+        crate::runtime::put(
+            &mut object,
+            "manage_record_state",
+            &self.manage_record_state,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

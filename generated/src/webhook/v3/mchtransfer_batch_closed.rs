@@ -42,7 +42,7 @@ impl From<&str> for CloseReason {
 }
 crate::runtime::string_enum!(CloseReason);
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -52,16 +52,49 @@ pub struct Payload {
     /// WeChat Pay batch ID.
     pub batch_id: String,
     /// State of the batch.
-    pub batch_status: crate::webhook::types::BatchStatus,
+    pub batch_status: BatchStatus,
     /// Total number of records.
     pub total_num: crate::runtime::Number,
     /// Total amount, in the smallest unit of the currency (fen for CNY).
     pub total_amount: crate::runtime::Number,
     /// Why the record was closed.
-    pub close_reason: crate::webhook::v3::mchtransfer_batch_closed::CloseReason,
+    pub close_reason: CloseReason,
     /// Time the record was last updated.
     pub update_time: String,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+            batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+            batch_status: crate::runtime::take(&mut object, "batch_status", at)?,
+            total_num: crate::runtime::take(&mut object, "total_num", at)?,
+            total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+            close_reason: crate::runtime::take(&mut object, "close_reason", at)?,
+            update_time: crate::runtime::take(&mut object, "update_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+        crate::runtime::put(&mut object, "batch_status", &self.batch_status);
+        crate::runtime::put(&mut object, "total_num", &self.total_num);
+        crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put(&mut object, "close_reason", &self.close_reason);
+        crate::runtime::put(&mut object, "update_time", &self.update_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

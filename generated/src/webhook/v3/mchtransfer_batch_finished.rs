@@ -7,7 +7,7 @@ pub use crate::webhook::types::BatchStatus;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["MCHTRANSFER.BATCH.FINISHED"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// The merchant's own batch number, unique within the merchant.
@@ -15,7 +15,7 @@ pub struct Payload {
     /// WeChat Pay batch ID.
     pub batch_id: String,
     /// State of the batch.
-    pub batch_status: crate::webhook::types::BatchStatus,
+    pub batch_status: BatchStatus,
     /// Total number of records.
     pub total_num: crate::runtime::Number,
     /// Total amount, in the smallest unit of the currency (fen for CNY).
@@ -31,6 +31,43 @@ pub struct Payload {
     /// Time the record was last updated.
     pub update_time: String,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+            batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+            batch_status: crate::runtime::take(&mut object, "batch_status", at)?,
+            total_num: crate::runtime::take(&mut object, "total_num", at)?,
+            total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+            success_amount: crate::runtime::take(&mut object, "success_amount", at)?,
+            success_num: crate::runtime::take(&mut object, "success_num", at)?,
+            fail_amount: crate::runtime::take(&mut object, "fail_amount", at)?,
+            fail_num: crate::runtime::take(&mut object, "fail_num", at)?,
+            update_time: crate::runtime::take(&mut object, "update_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+        crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+        crate::runtime::put(&mut object, "batch_status", &self.batch_status);
+        crate::runtime::put(&mut object, "total_num", &self.total_num);
+        crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put(&mut object, "success_amount", &self.success_amount);
+        crate::runtime::put(&mut object, "success_num", &self.success_num);
+        crate::runtime::put(&mut object, "fail_amount", &self.fail_amount);
+        crate::runtime::put(&mut object, "fail_num", &self.fail_num);
+        crate::runtime::put(&mut object, "update_time", &self.update_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

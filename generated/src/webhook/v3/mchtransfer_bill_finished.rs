@@ -202,7 +202,7 @@ impl From<&str> for FailReason {
 }
 crate::runtime::string_enum!(FailReason);
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// The merchant's own number for this transfer bill.
@@ -210,31 +210,75 @@ pub struct Payload {
     /// Number of the transfer bill.
     pub transfer_bill_no: String,
     /// Current state of the object.
-    pub state: crate::types::State,
+    pub state: State,
     /// Merchant ID that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mch_id: Option<String>,
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// Amount to transfer, in fen.
     pub transfer_amount: crate::runtime::Number,
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fail_reason: Option<crate::webhook::v3::mchtransfer_bill_finished::FailReason>,
+    pub fail_reason: Option<FailReason>,
     /// Time the notification or the object it reports was created.
     pub create_time: String,
     /// Time the record was last updated.
     pub update_time: String,
     /// `payment_method_type`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_method_type: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+            transfer_bill_no: crate::runtime::take(&mut object, "transfer_bill_no", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            mch_id: crate::runtime::take_optional(&mut object, "mch_id", at)?,
+            mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            transfer_amount: crate::runtime::take(&mut object, "transfer_amount", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take(&mut object, "update_time", at)?,
+            payment_method_type: crate::runtime::take_optional(
+                &mut object,
+                "payment_method_type",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+        crate::runtime::put(&mut object, "transfer_bill_no", &self.transfer_bill_no);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put_optional(&mut object, "mch_id", &self.mch_id);
+        crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "update_time", &self.update_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "payment_method_type",
+            &self.payment_method_type,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

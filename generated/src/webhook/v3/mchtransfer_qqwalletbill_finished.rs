@@ -7,7 +7,7 @@ pub use crate::types::State;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["MCHTRANSFER.QQWALLETBILL.FINISHED"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -19,30 +19,69 @@ pub struct Payload {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
     pub appid: String,
     /// Current state of the object.
-    pub state: crate::types::State,
+    pub state: State,
     /// Amount to transfer, in fen.
     pub transfer_amount: crate::runtime::Number,
     /// Remark shown to the receiver of the transfer.
     pub transfer_remark: String,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// QQ number of the receiving user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_qq: Option<String>,
     /// Real name of the receiving user.
     ///
     /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_name: Option<crate::runtime::Encrypted>,
     /// Why the operation failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_reason: Option<String>,
     /// Time the notification or the object it reports was created.
     pub create_time: String,
     /// Time the record was last updated.
     pub update_time: String,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+            transfer_bill_no: crate::runtime::take(&mut object, "transfer_bill_no", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            transfer_amount: crate::runtime::take(&mut object, "transfer_amount", at)?,
+            transfer_remark: crate::runtime::take(&mut object, "transfer_remark", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            user_qq: crate::runtime::take_optional(&mut object, "user_qq", at)?,
+            user_name: crate::runtime::take_optional(&mut object, "user_name", at)?,
+            fail_reason: crate::runtime::take_optional(&mut object, "fail_reason", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take(&mut object, "update_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+        crate::runtime::put(&mut object, "transfer_bill_no", &self.transfer_bill_no);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+        crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "user_qq", &self.user_qq);
+        crate::runtime::put_optional(&mut object, "user_name", &self.user_name);
+        crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "update_time", &self.update_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

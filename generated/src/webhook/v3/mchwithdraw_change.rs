@@ -3,13 +3,188 @@
 //! `MCHWITHDRAW.CHANGE`: 商户提现状态变更(MCHWITHDRAW.CHANGE)通知(JSON)
 //!
 //! [wechatpay.im](https://wechatpay.im/webhook/v3/MCHWITHDRAW.CHANGE), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013049135)
+pub use crate::types::AccountType;
+pub use crate::types::FundWithdrawOutRequestNoResponseStatus;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["MCHWITHDRAW.CHANGE"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct Payload {}
+pub struct Payload {
+    /// Current status of the object.
+    pub status: FundWithdrawOutRequestNoResponseStatus,
+    /// WeChat Pay ID of the withdrawal.
+    pub withdraw_id: String,
+    /// The merchant's own request or application number for this operation, used to make it idempotent.
+    pub out_request_no: String,
+    /// Amount in the smallest unit of the currency (fen for CNY).
+    pub amount: i64,
+    /// Time the notification or the object it reports was created.
+    pub create_time: String,
+    /// Time the record was last updated.
+    pub update_time: String,
+    /// Reason for the operation.
+    pub reason: String,
+    /// Free-form remark.
+    pub remark: String,
+    /// Memo passed to the bank.
+    pub bank_memo: String,
+    /// Type of the account.
+    pub account_type: AccountType,
+    /// How to resolve the withdrawal failure.
+    pub solution: String,
+    /// Bank account number.
+    pub account_number: String,
+    /// Bank where the account is opened.
+    pub account_bank: String,
+    /// Name of the bank.
+    pub bank_name: Option<String>,
+}
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            status: crate::runtime::take(&mut object, "status", at)?,
+            withdraw_id: crate::runtime::take(&mut object, "withdraw_id", at)?,
+            out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            update_time: crate::runtime::take(&mut object, "update_time", at)?,
+            reason: crate::runtime::take(&mut object, "reason", at)?,
+            remark: crate::runtime::take(&mut object, "remark", at)?,
+            bank_memo: crate::runtime::take(&mut object, "bank_memo", at)?,
+            account_type: crate::runtime::take(&mut object, "account_type", at)?,
+            solution: crate::runtime::take(&mut object, "solution", at)?,
+            account_number: crate::runtime::take(&mut object, "account_number", at)?,
+            account_bank: crate::runtime::take(&mut object, "account_bank", at)?,
+            bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "status", &self.status);
+        crate::runtime::put(&mut object, "withdraw_id", &self.withdraw_id);
+        crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "update_time", &self.update_time);
+        crate::runtime::put(&mut object, "reason", &self.reason);
+        crate::runtime::put(&mut object, "remark", &self.remark);
+        crate::runtime::put(&mut object, "bank_memo", &self.bank_memo);
+        crate::runtime::put(&mut object, "account_type", &self.account_type);
+        crate::runtime::put(&mut object, "solution", &self.solution);
+        crate::runtime::put(&mut object, "account_number", &self.account_number);
+        crate::runtime::put(&mut object, "account_bank", &self.account_bank);
+        crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
-    const FIELDS: &'static [crate::runtime::FieldSchema] = &[];
+    const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+        crate::runtime::FieldSchema {
+            name: "status",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "withdraw_id",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "out_request_no",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "amount",
+            kind: crate::runtime::Kind::Integer,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "create_time",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "update_time",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "reason",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "remark",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "bank_memo",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "account_type",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "solution",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "account_number",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "account_bank",
+            kind: crate::runtime::Kind::String,
+            required: true,
+            array: false,
+            fields: &[],
+        },
+        crate::runtime::FieldSchema {
+            name: "bank_name",
+            kind: crate::runtime::Kind::String,
+            required: false,
+            array: false,
+            fields: &[],
+        },
+    ];
 }
 impl crate::runtime::JsonResponse for Payload {}

@@ -15,12 +15,31 @@ pub use crate::types::SelfPayStatus;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["MEDICAL_INSURANCE.SUCCESS"];
 /// Additional cash charges.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CashAddDetail {
     /// Type of the additional cash charge.
-    pub cash_add_type: crate::types::CashAddType,
+    pub cash_add_type: CashAddType,
 }
+impl crate::runtime::FromJson for CashAddDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CashAddDetail {
+            cash_add_type: crate::runtime::take(&mut object, "cash_add_type", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CashAddDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "cash_add_type", &self.cash_add_type);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CashAddDetail);
 impl crate::runtime::Schema for CashAddDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -34,12 +53,31 @@ impl crate::runtime::Schema for CashAddDetail {
 }
 impl crate::runtime::JsonResponse for CashAddDetail {}
 /// Cash reductions.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct CashReduceDetail {
     /// Type of the cash reduction.
-    pub cash_reduce_type: crate::types::CashReduceType,
+    pub cash_reduce_type: CashReduceType,
 }
+impl crate::runtime::FromJson for CashReduceDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(CashReduceDetail {
+            cash_reduce_type: crate::runtime::take(&mut object, "cash_reduce_type", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for CashReduceDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "cash_reduce_type", &self.cash_reduce_type);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(CashReduceDetail);
 impl crate::runtime::Schema for CashReduceDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -53,62 +91,48 @@ impl crate::runtime::Schema for CashReduceDetail {
 }
 impl crate::runtime::JsonResponse for CashReduceDetail {}
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// ID of the mixed medical-insurance and self-paid order.
     pub mix_trade_no: String,
     /// Payment state of the mixed medical-insurance and self-paid order.
-    pub mix_pay_status: crate::types::MixPayStatus,
+    pub mix_pay_status: MixPayStatus,
     /// Payment state of the self-paid part of the mixed order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub self_pay_status: Option<crate::types::SelfPayStatus>,
+    pub self_pay_status: Option<SelfPayStatus>,
     /// Payment state of the medical insurance part of the mixed order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub med_ins_pay_status: Option<crate::types::MedInsPayStatus>,
+    pub med_ins_pay_status: Option<MedInsPayStatus>,
     /// Time the payment was made.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paid_time: Option<String>,
     /// Data that the medical insurance platform returns through to the medical institution.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passthrough_response_content: Option<
-        crate::runtime::JsonEncoded<crate::types::PassthroughResponseContent>,
+        crate::runtime::JsonEncoded<PassthroughResponseContent>,
     >,
     /// Type of the mixed payment.
-    pub mix_pay_type: crate::types::MixPayType,
+    pub mix_pay_type: MixPayType,
     /// Type of the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_type: Option<crate::types::OrderType>,
+    pub order_type: Option<OrderType>,
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
     pub appid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// Whether the user pays for a relative.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay_for_relatives: Option<bool>,
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// Serial number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial_no: Option<String>,
     /// Payment order ID returned by the medical insurance bureau.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay_order_id: Option<String>,
     /// Payment authorization number returned by the medical insurance bureau.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pay_auth_no: Option<String>,
     /// User's location, as longitude and latitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub geo_location: Option<String>,
     /// ID of the city.
     pub city_id: String,
@@ -117,41 +141,189 @@ pub struct Payload {
     /// Code of the medical institution.
     pub med_inst_no: String,
     /// Time the medical insurance order was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub med_ins_order_create_time: Option<String>,
     /// Additional cash charges.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cash_add_detail: Option<
-        crate::webhook::v3::medical_insurance_success::CashAddDetail,
-    >,
+    pub cash_add_detail: Option<CashAddDetail>,
     /// Cash reductions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cash_reduce_detail: Option<
-        crate::webhook::v3::medical_insurance_success::CashReduceDetail,
-    >,
+    pub cash_reduce_detail: Option<CashReduceDetail>,
     /// URL where WeChat Pay sends the callback notification.
     pub callback_url: String,
     /// Prepayment session ID returned when the order is created, used to invoke the payment on the client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prepay_id: Option<String>,
     /// Data that the medical institution passes through to the medical insurance platform.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passthrough_request_content: Option<
-        crate::runtime::JsonEncoded<crate::types::PassthroughRequestContent>,
+        crate::runtime::JsonEncoded<PassthroughRequestContent>,
     >,
     /// Extension data agreed between the parties.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extends: Option<String>,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Channel number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_no: Option<String>,
     /// Whether to place the order in the medical insurance bureau's test environment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub med_ins_test_env: Option<bool>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            mix_trade_no: crate::runtime::take(&mut object, "mix_trade_no", at)?,
+            mix_pay_status: crate::runtime::take(&mut object, "mix_pay_status", at)?,
+            self_pay_status: crate::runtime::take_optional(
+                &mut object,
+                "self_pay_status",
+                at,
+            )?,
+            med_ins_pay_status: crate::runtime::take_optional(
+                &mut object,
+                "med_ins_pay_status",
+                at,
+            )?,
+            paid_time: crate::runtime::take_optional(&mut object, "paid_time", at)?,
+            passthrough_response_content: crate::runtime::take_optional(
+                &mut object,
+                "passthrough_response_content",
+                at,
+            )?,
+            mix_pay_type: crate::runtime::take(&mut object, "mix_pay_type", at)?,
+            order_type: crate::runtime::take_optional(&mut object, "order_type", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+            pay_for_relatives: crate::runtime::take_optional(
+                &mut object,
+                "pay_for_relatives",
+                at,
+            )?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            serial_no: crate::runtime::take_optional(&mut object, "serial_no", at)?,
+            pay_order_id: crate::runtime::take_optional(
+                &mut object,
+                "pay_order_id",
+                at,
+            )?,
+            pay_auth_no: crate::runtime::take_optional(&mut object, "pay_auth_no", at)?,
+            geo_location: crate::runtime::take_optional(
+                &mut object,
+                "geo_location",
+                at,
+            )?,
+            city_id: crate::runtime::take(&mut object, "city_id", at)?,
+            med_inst_name: crate::runtime::take(&mut object, "med_inst_name", at)?,
+            med_inst_no: crate::runtime::take(&mut object, "med_inst_no", at)?,
+            med_ins_order_create_time: crate::runtime::take_optional(
+                &mut object,
+                "med_ins_order_create_time",
+                at,
+            )?,
+            cash_add_detail: crate::runtime::take_optional(
+                &mut object,
+                "cash_add_detail",
+                at,
+            )?,
+            cash_reduce_detail: crate::runtime::take_optional(
+                &mut object,
+                "cash_reduce_detail",
+                at,
+            )?,
+            callback_url: crate::runtime::take(&mut object, "callback_url", at)?,
+            prepay_id: crate::runtime::take_optional(&mut object, "prepay_id", at)?,
+            passthrough_request_content: crate::runtime::take_optional(
+                &mut object,
+                "passthrough_request_content",
+                at,
+            )?,
+            extends: crate::runtime::take_optional(&mut object, "extends", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            channel_no: crate::runtime::take_optional(&mut object, "channel_no", at)?,
+            med_ins_test_env: crate::runtime::take_optional(
+                &mut object,
+                "med_ins_test_env",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mix_trade_no", &self.mix_trade_no);
+        crate::runtime::put(&mut object, "mix_pay_status", &self.mix_pay_status);
+        crate::runtime::put_optional(
+            &mut object,
+            "self_pay_status",
+            &self.self_pay_status,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "med_ins_pay_status",
+            &self.med_ins_pay_status,
+        );
+        crate::runtime::put_optional(&mut object, "paid_time", &self.paid_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "passthrough_response_content",
+            &self.passthrough_response_content,
+        );
+        crate::runtime::put(&mut object, "mix_pay_type", &self.mix_pay_type);
+        crate::runtime::put_optional(&mut object, "order_type", &self.order_type);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        crate::runtime::put_optional(
+            &mut object,
+            "pay_for_relatives",
+            &self.pay_for_relatives,
+        );
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put_optional(&mut object, "serial_no", &self.serial_no);
+        crate::runtime::put_optional(&mut object, "pay_order_id", &self.pay_order_id);
+        crate::runtime::put_optional(&mut object, "pay_auth_no", &self.pay_auth_no);
+        crate::runtime::put_optional(&mut object, "geo_location", &self.geo_location);
+        crate::runtime::put(&mut object, "city_id", &self.city_id);
+        crate::runtime::put(&mut object, "med_inst_name", &self.med_inst_name);
+        crate::runtime::put(&mut object, "med_inst_no", &self.med_inst_no);
+        crate::runtime::put_optional(
+            &mut object,
+            "med_ins_order_create_time",
+            &self.med_ins_order_create_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "cash_add_detail",
+            &self.cash_add_detail,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "cash_reduce_detail",
+            &self.cash_reduce_detail,
+        );
+        crate::runtime::put(&mut object, "callback_url", &self.callback_url);
+        crate::runtime::put_optional(&mut object, "prepay_id", &self.prepay_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "passthrough_request_content",
+            &self.passthrough_request_content,
+        );
+        crate::runtime::put_optional(&mut object, "extends", &self.extends);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(&mut object, "channel_no", &self.channel_no);
+        crate::runtime::put_optional(
+            &mut object,
+            "med_ins_test_env",
+            &self.med_ins_test_env,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -320,14 +492,14 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::v3::medical_insurance_success::CashAddDetail as crate::runtime::Schema>::FIELDS,
+            fields: <CashAddDetail as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "cash_reduce_detail",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::v3::medical_insurance_success::CashReduceDetail as crate::runtime::Schema>::FIELDS,
+            fields: <CashReduceDetail as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "callback_url",

@@ -41,24 +41,51 @@ impl From<&str> for EventType {
 }
 crate::runtime::string_enum!(EventType);
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Type of the event.
-    pub event_type: crate::webhook::v3::membercard_usercard_manage::EventType,
+    pub event_type: EventType,
     /// ID of the card or card template (such as a member card).
     pub card_id: String,
     /// Code of the item described by the enclosing object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// Time the event happened.
     pub event_time: String,
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
     /// The user's UnionID, the same for all apps under one WeChat Open Platform account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unionid: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            event_type: crate::runtime::take(&mut object, "event_type", at)?,
+            card_id: crate::runtime::take(&mut object, "card_id", at)?,
+            code: crate::runtime::take_optional(&mut object, "code", at)?,
+            event_time: crate::runtime::take(&mut object, "event_time", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            unionid: crate::runtime::take_optional(&mut object, "unionid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "event_type", &self.event_type);
+        crate::runtime::put(&mut object, "card_id", &self.card_id);
+        crate::runtime::put_optional(&mut object, "code", &self.code);
+        crate::runtime::put(&mut object, "event_time", &self.event_time);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "unionid", &self.unionid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

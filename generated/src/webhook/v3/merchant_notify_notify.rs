@@ -6,7 +6,7 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["MERCHANT_NOTIFY.NOTIFY"];
 /// `message_content`
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MessageContent {
     /// Merchant ID that WeChat Pay assigned to the merchant concerned.
@@ -20,6 +20,41 @@ pub struct MessageContent {
     /// `business_state`
     pub business_state: String,
 }
+impl crate::runtime::FromJson for MessageContent {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(MessageContent {
+            merchant_code: crate::runtime::take(&mut object, "merchant_code", at)?,
+            merchant_company_name: crate::runtime::take(
+                &mut object,
+                "merchant_company_name",
+                at,
+            )?,
+            business_time: crate::runtime::take(&mut object, "business_time", at)?,
+            business_code: crate::runtime::take(&mut object, "business_code", at)?,
+            business_state: crate::runtime::take(&mut object, "business_state", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for MessageContent {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "merchant_code", &self.merchant_code);
+        crate::runtime::put(
+            &mut object,
+            "merchant_company_name",
+            &self.merchant_company_name,
+        );
+        crate::runtime::put(&mut object, "business_time", &self.business_time);
+        crate::runtime::put(&mut object, "business_code", &self.business_code);
+        crate::runtime::put(&mut object, "business_state", &self.business_state);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(MessageContent);
 impl crate::runtime::Schema for MessageContent {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -61,14 +96,35 @@ impl crate::runtime::Schema for MessageContent {
 }
 impl crate::runtime::JsonResponse for MessageContent {}
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// `topic_name`
-    pub topic_name: crate::webhook::v3::merchant_notify_notify::TopicName,
+    pub topic_name: TopicName,
     /// `message_content`
-    pub message_content: crate::webhook::v3::merchant_notify_notify::MessageContent,
+    pub message_content: MessageContent,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            topic_name: crate::runtime::take(&mut object, "topic_name", at)?,
+            message_content: crate::runtime::take(&mut object, "message_content", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "topic_name", &self.topic_name);
+        crate::runtime::put(&mut object, "message_content", &self.message_content);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -76,20 +132,20 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::v3::merchant_notify_notify::TopicName as crate::runtime::Schema>::FIELDS,
+            fields: <TopicName as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "message_content",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::v3::merchant_notify_notify::MessageContent as crate::runtime::Schema>::FIELDS,
+            fields: <MessageContent as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse for Payload {}
 /// `topic_name`
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct TopicName {
     /// `topic_english_name`
@@ -97,6 +153,35 @@ pub struct TopicName {
     /// `topic_chinese_name`
     pub topic_chinese_name: String,
 }
+impl crate::runtime::FromJson for TopicName {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(TopicName {
+            topic_english_name: crate::runtime::take(
+                &mut object,
+                "topic_english_name",
+                at,
+            )?,
+            topic_chinese_name: crate::runtime::take(
+                &mut object,
+                "topic_chinese_name",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for TopicName {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "topic_english_name", &self.topic_english_name);
+        crate::runtime::put(&mut object, "topic_chinese_name", &self.topic_chinese_name);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(TopicName);
 impl crate::runtime::Schema for TopicName {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -3,7 +3,7 @@
 //! `PAPAY.SIGN`: 跨境/全球-委托代扣签约成功(PAPAY.SIGN)通知(JSON)
 //!
 //! [wechatpay.im](https://wechatpay.im/webhook/v3/PAPAY.SIGN), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013015485)
-pub use crate::webhook::types::PapaySignContractTerminationMode;
+pub use crate::webhook::types::PapayContractTerminationMode;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["PAPAY.SIGN"];
 pub use crate::webhook::types::Papay as Payload;

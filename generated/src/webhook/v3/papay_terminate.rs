@@ -3,7 +3,7 @@
 //! `PAPAY.TERMINATE`: 跨境/全球-委托代扣成功解约(PAPAY.TERMINATE)通知(JSON)
 //!
 //! [wechatpay.im](https://wechatpay.im/webhook/v3/PAPAY.TERMINATE), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013015485)
-pub use crate::webhook::types::PapaySignContractTerminationMode;
+pub use crate::webhook::types::PapayContractTerminationMode;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["PAPAY.TERMINATE"];
 pub use crate::webhook::types::Papay as Payload;

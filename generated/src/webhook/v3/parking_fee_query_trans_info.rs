@@ -6,18 +6,55 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["PARKING_FEE.QUERY_TRANS_INFO"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// The merchant's own parking order number.
     pub out_serial_number: String,
     /// Licence plate number of the vehicle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plate_number: Option<String>,
     /// `out_parking_id`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_parking_id: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            out_serial_number: crate::runtime::take(
+                &mut object,
+                "out_serial_number",
+                at,
+            )?,
+            plate_number: crate::runtime::take_optional(
+                &mut object,
+                "plate_number",
+                at,
+            )?,
+            out_parking_id: crate::runtime::take_optional(
+                &mut object,
+                "out_parking_id",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "out_serial_number", &self.out_serial_number);
+        crate::runtime::put_optional(&mut object, "plate_number", &self.plate_number);
+        crate::runtime::put_optional(
+            &mut object,
+            "out_parking_id",
+            &self.out_parking_id,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -6,7 +6,7 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["PAYSCORE.MCH_PREPAY"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -16,41 +16,121 @@ pub struct Payload {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
     pub mchid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
     pub sub_mchid: String,
     /// Channel ID of the channel partner that referred the order or merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<String>,
     /// The merchant's own order number for this order.
     pub out_order_no: String,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// Total amount, in the smallest unit of the currency (fen for CNY).
     pub total_amount: crate::runtime::Number,
     /// `prepay_req_body`
-    pub prepay_req_body: crate::webhook::v3::payscore_mch_prepay::PrepayReqBody,
+    pub prepay_req_body: PrepayReqBody,
     /// `prepay_req_header_base64`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prepay_req_header_base64: Option<String>,
     /// `prepay_req_body_base64`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prepay_req_body_base64: Option<String>,
     /// `prepay_resp_http_code`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prepay_resp_http_code: Option<crate::runtime::Number>,
     /// `prepay_resp_header_base64`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prepay_resp_header_base64: Option<String>,
     /// `prepay_resp_body_base64`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prepay_resp_body_base64: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            service_id: crate::runtime::take(&mut object, "service_id", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            channel_id: crate::runtime::take_optional(&mut object, "channel_id", at)?,
+            out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+            total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+            prepay_req_body: crate::runtime::take(&mut object, "prepay_req_body", at)?,
+            prepay_req_header_base64: crate::runtime::take_optional(
+                &mut object,
+                "prepay_req_header_base64",
+                at,
+            )?,
+            prepay_req_body_base64: crate::runtime::take_optional(
+                &mut object,
+                "prepay_req_body_base64",
+                at,
+            )?,
+            prepay_resp_http_code: crate::runtime::take_optional(
+                &mut object,
+                "prepay_resp_http_code",
+                at,
+            )?,
+            prepay_resp_header_base64: crate::runtime::take_optional(
+                &mut object,
+                "prepay_resp_header_base64",
+                at,
+            )?,
+            prepay_resp_body_base64: crate::runtime::take_optional(
+                &mut object,
+                "prepay_resp_body_base64",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "service_id", &self.service_id);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "channel_id", &self.channel_id);
+        crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put(&mut object, "prepay_req_body", &self.prepay_req_body);
+        crate::runtime::put_optional(
+            &mut object,
+            "prepay_req_header_base64",
+            &self.prepay_req_header_base64,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "prepay_req_body_base64",
+            &self.prepay_req_body_base64,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "prepay_resp_http_code",
+            &self.prepay_resp_http_code,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "prepay_resp_header_base64",
+            &self.prepay_resp_header_base64,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "prepay_resp_body_base64",
+            &self.prepay_resp_body_base64,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -128,7 +208,7 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::v3::payscore_mch_prepay::PrepayReqBody as crate::runtime::Schema>::FIELDS,
+            fields: <PrepayReqBody as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "prepay_req_header_base64",
@@ -169,7 +249,7 @@ impl crate::runtime::Schema for Payload {
 }
 impl crate::runtime::JsonResponse for Payload {}
 /// `prepay_req_body`
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PrepayReqBody {
     /// Information about the device.
@@ -179,7 +259,6 @@ pub struct PrepayReqBody {
     /// Short description of the goods or the payment.
     pub body: String,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Currency, as an ISO 4217 code.
     pub fee_type: String,
@@ -188,7 +267,6 @@ pub struct PrepayReqBody {
     /// Time after which the order can no longer be paid.
     pub time_expire: String,
     /// Order tag that marks which coupons or discounts the order may use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods_tag: Option<String>,
     /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
     pub notify_url: String,
@@ -199,6 +277,47 @@ pub struct PrepayReqBody {
     /// `need_receipt`
     pub need_receipt: bool,
 }
+impl crate::runtime::FromJson for PrepayReqBody {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PrepayReqBody {
+            device_info: crate::runtime::take(&mut object, "device_info", at)?,
+            nonce_str: crate::runtime::take(&mut object, "nonce_str", at)?,
+            body: crate::runtime::take(&mut object, "body", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            fee_type: crate::runtime::take(&mut object, "fee_type", at)?,
+            time_start: crate::runtime::take(&mut object, "time_start", at)?,
+            time_expire: crate::runtime::take(&mut object, "time_expire", at)?,
+            goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+            notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+            trade_type: crate::runtime::take(&mut object, "trade_type", at)?,
+            limit_pay: crate::runtime::take(&mut object, "limit_pay", at)?,
+            need_receipt: crate::runtime::take(&mut object, "need_receipt", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PrepayReqBody {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "device_info", &self.device_info);
+        crate::runtime::put(&mut object, "nonce_str", &self.nonce_str);
+        crate::runtime::put(&mut object, "body", &self.body);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put(&mut object, "fee_type", &self.fee_type);
+        crate::runtime::put(&mut object, "time_start", &self.time_start);
+        crate::runtime::put(&mut object, "time_expire", &self.time_expire);
+        crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+        crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+        crate::runtime::put(&mut object, "trade_type", &self.trade_type);
+        crate::runtime::put(&mut object, "limit_pay", &self.limit_pay);
+        crate::runtime::put(&mut object, "need_receipt", &self.need_receipt);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PrepayReqBody);
 impl crate::runtime::Schema for PrepayReqBody {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -3,64 +3,147 @@
 //! `PAYSCORE.USER_ACCEPTED`: 支付分服务确认订单(PAYSCORE.USER_ACCEPTED)通知(JSON)
 //!
 //! [wechatpay.im](https://wechatpay.im/webhook/v3/PAYSCORE.USER_ACCEPTED), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_8&index=8), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=17_9&index=8)
+pub use crate::types::ContractStatus;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["PAYSCORE.USER_ACCEPTED"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// WeChat Pay contract (agreement) ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_id: Option<String>,
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mchid: Option<String>,
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub appid: Option<String>,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// ID of the plan or template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_id: Option<String>,
     /// Signing state of the contract.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contract_status: Option<String>,
+    pub contract_status: Option<ContractStatus>,
     /// Time the notification or the object it reports was created.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_time: Option<String>,
     /// The merchant's own contract (agreement) number, unique within the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_contract_code: Option<String>,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// Channel ID of the channel partner that referred the order or merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<String>,
     /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_id: Option<String>,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// State of the user's service authorization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_service_status: Option<String>,
     /// Time the service was opened or its authorization revoked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openorclose_time: Option<String>,
     /// The merchant's own authorization agreement number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_code: Option<String>,
     /// The merchant's own request or application number for this operation, used to make it idempotent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_request_no: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            contract_id: crate::runtime::take_optional(&mut object, "contract_id", at)?,
+            mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            plan_id: crate::runtime::take_optional(&mut object, "plan_id", at)?,
+            contract_status: crate::runtime::take_optional(
+                &mut object,
+                "contract_status",
+                at,
+            )?,
+            create_time: crate::runtime::take_optional(&mut object, "create_time", at)?,
+            out_contract_code: crate::runtime::take_optional(
+                &mut object,
+                "out_contract_code",
+                at,
+            )?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            channel_id: crate::runtime::take_optional(&mut object, "channel_id", at)?,
+            service_id: crate::runtime::take_optional(&mut object, "service_id", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+            user_service_status: crate::runtime::take_optional(
+                &mut object,
+                "user_service_status",
+                at,
+            )?,
+            openorclose_time: crate::runtime::take_optional(
+                &mut object,
+                "openorclose_time",
+                at,
+            )?,
+            authorization_code: crate::runtime::take_optional(
+                &mut object,
+                "authorization_code",
+                at,
+            )?,
+            out_request_no: crate::runtime::take_optional(
+                &mut object,
+                "out_request_no",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "appid", &self.appid);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_status",
+            &self.contract_status,
+        );
+        crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "out_contract_code",
+            &self.out_contract_code,
+        );
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "channel_id", &self.channel_id);
+        crate::runtime::put_optional(&mut object, "service_id", &self.service_id);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        crate::runtime::put_optional(
+            &mut object,
+            "user_service_status",
+            &self.user_service_status,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "openorclose_time",
+            &self.openorclose_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "authorization_code",
+            &self.authorization_code,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "out_request_no",
+            &self.out_request_no,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -5,17 +5,17 @@
 //! [wechatpay.im](https://wechatpay.im/webhook/v3/PAYSCORE.USER_CONFIRM), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587953), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012586137), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012625482), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4014096520)
 pub use crate::webhook::types::Collection;
 pub use crate::webhook::types::Details;
+pub use crate::webhook::types::DetailsPromotionDetail;
 pub use crate::types::Location;
 pub use crate::types::PostDiscounts;
 pub use crate::types::PostPayments;
-pub use crate::webhook::types::PromotionDetail;
 pub use crate::types::RiskFund;
 pub use crate::types::ServiceorderGoodsDetail;
 pub use crate::types::TimeRange;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["PAYSCORE.USER_CONFIRM"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -25,19 +25,16 @@ pub struct Payload {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
     pub mchid: String,
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_appid: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
     pub sub_mchid: String,
     /// Channel ID of the channel partner that referred the order or merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<String>,
     /// The merchant's own order number for this order.
     pub out_order_no: String,
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// Current state of the object.
     pub state: String,
@@ -46,47 +43,171 @@ pub struct Payload {
     /// Short introduction of the service provided in this order.
     pub service_introduction: String,
     /// Total amount, in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_amount: Option<crate::runtime::Number>,
     /// Charge items the user pays for after the service.
-    pub post_payments: Vec<crate::types::PostPayments>,
+    pub post_payments: Vec<PostPayments>,
     /// Merchant discounts applied to the service order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub post_discounts: Option<Vec<crate::types::PostDiscounts>>,
+    pub post_discounts: Option<Vec<PostDiscounts>>,
     /// Risk fund of the service order: the most the user may be charged.
-    pub risk_fund: crate::types::RiskFund,
+    pub risk_fund: RiskFund,
     /// Time period of the service.
-    pub time_range: crate::types::TimeRange,
+    pub time_range: TimeRange,
     /// Location of the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<crate::types::Location>,
+    pub location: Option<Location>,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     /// Whether WeChat Pay collects the payment for the service order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub need_collection: Option<bool>,
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// Payment collection information of the service order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub collection: Option<crate::webhook::types::Collection>,
+    pub collection: Option<Collection>,
     /// State of the user's service authorization.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_service_status: Option<String>,
     /// Time the service was opened or its authorization revoked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openorclose_time: Option<String>,
     /// The merchant's own authorization agreement number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_code: Option<String>,
     /// The merchant's own request or application number for this operation, used to make it idempotent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_request_no: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            service_id: crate::runtime::take(&mut object, "service_id", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            channel_id: crate::runtime::take_optional(&mut object, "channel_id", at)?,
+            out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+            state: crate::runtime::take(&mut object, "state", at)?,
+            state_description: crate::runtime::take(
+                &mut object,
+                "state_description",
+                at,
+            )?,
+            service_introduction: crate::runtime::take(
+                &mut object,
+                "service_introduction",
+                at,
+            )?,
+            total_amount: crate::runtime::take_optional(
+                &mut object,
+                "total_amount",
+                at,
+            )?,
+            post_payments: crate::runtime::take(&mut object, "post_payments", at)?,
+            post_discounts: crate::runtime::take_optional(
+                &mut object,
+                "post_discounts",
+                at,
+            )?,
+            risk_fund: crate::runtime::take(&mut object, "risk_fund", at)?,
+            time_range: crate::runtime::take(&mut object, "time_range", at)?,
+            location: crate::runtime::take_optional(&mut object, "location", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+            need_collection: crate::runtime::take_optional(
+                &mut object,
+                "need_collection",
+                at,
+            )?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            collection: crate::runtime::take_optional(&mut object, "collection", at)?,
+            user_service_status: crate::runtime::take_optional(
+                &mut object,
+                "user_service_status",
+                at,
+            )?,
+            openorclose_time: crate::runtime::take_optional(
+                &mut object,
+                "openorclose_time",
+                at,
+            )?,
+            authorization_code: crate::runtime::take_optional(
+                &mut object,
+                "authorization_code",
+                at,
+            )?,
+            out_request_no: crate::runtime::take_optional(
+                &mut object,
+                "out_request_no",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "service_id", &self.service_id);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(&mut object, "channel_id", &self.channel_id);
+        crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        crate::runtime::put(&mut object, "state", &self.state);
+        crate::runtime::put(&mut object, "state_description", &self.state_description);
+        crate::runtime::put(
+            &mut object,
+            "service_introduction",
+            &self.service_introduction,
+        );
+        crate::runtime::put_optional(&mut object, "total_amount", &self.total_amount);
+        crate::runtime::put(&mut object, "post_payments", &self.post_payments);
+        crate::runtime::put_optional(
+            &mut object,
+            "post_discounts",
+            &self.post_discounts,
+        );
+        crate::runtime::put(&mut object, "risk_fund", &self.risk_fund);
+        crate::runtime::put(&mut object, "time_range", &self.time_range);
+        crate::runtime::put_optional(&mut object, "location", &self.location);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "need_collection",
+            &self.need_collection,
+        );
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put_optional(&mut object, "collection", &self.collection);
+        crate::runtime::put_optional(
+            &mut object,
+            "user_service_status",
+            &self.user_service_status,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "openorclose_time",
+            &self.openorclose_time,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "authorization_code",
+            &self.authorization_code,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "out_request_no",
+            &self.out_request_no,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -185,35 +306,35 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: true,
-            fields: <crate::types::PostPayments as crate::runtime::Schema>::FIELDS,
+            fields: <PostPayments as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "post_discounts",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::types::PostDiscounts as crate::runtime::Schema>::FIELDS,
+            fields: <PostDiscounts as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "risk_fund",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::types::RiskFund as crate::runtime::Schema>::FIELDS,
+            fields: <RiskFund as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "time_range",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::types::TimeRange as crate::runtime::Schema>::FIELDS,
+            fields: <TimeRange as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "location",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::Location as crate::runtime::Schema>::FIELDS,
+            fields: <Location as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "attach",
@@ -248,7 +369,7 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::types::Collection as crate::runtime::Schema>::FIELDS,
+            fields: <Collection as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "user_service_status",

@@ -9,4 +9,4 @@ pub use crate::types::ImageGenerationType;
 pub use crate::types::TaskState;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["PRODUCT_COUPON_SP.IMAGE_GENERATION"];
-pub use crate::types::ProductCouponSp as Payload;
+pub use crate::types::ProductCoupon as Payload;

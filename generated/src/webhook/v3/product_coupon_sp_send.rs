@@ -6,7 +6,7 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["PRODUCT_COUPON_SP.SEND"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// ID of the brand in WeChat Pay.
@@ -18,10 +18,8 @@ pub struct Payload {
     /// ID of the coupon batch (stock).
     pub stock_id: String,
     /// ID of the coupon batch bundle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stock_bundle_id: Option<String>,
     /// ID of the user's coupon bundle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_coupon_bundle_id: Option<String>,
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
     pub appid: String,
@@ -34,24 +32,109 @@ pub struct Payload {
     /// The merchant's own request number used when sending the coupon.
     pub send_request_no: String,
     /// Channel through which the coupon was sent.
-    pub send_channel: crate::webhook::v3::product_coupon_sp_send::SendChannel,
+    pub send_channel: SendChannel,
     /// Start of the validity period.
     pub valid_begin_time: String,
     /// End of the validity period.
     pub valid_end_time: String,
     /// The user's mobile phone number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     /// `country_code`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Custom information of the channel.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_custom_info: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+            product_coupon_id: crate::runtime::take(
+                &mut object,
+                "product_coupon_id",
+                at,
+            )?,
+            stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+            stock_bundle_id: crate::runtime::take_optional(
+                &mut object,
+                "stock_bundle_id",
+                at,
+            )?,
+            user_coupon_bundle_id: crate::runtime::take_optional(
+                &mut object,
+                "user_coupon_bundle_id",
+                at,
+            )?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            unionid: crate::runtime::take(&mut object, "unionid", at)?,
+            receive_time: crate::runtime::take(&mut object, "receive_time", at)?,
+            send_request_no: crate::runtime::take(&mut object, "send_request_no", at)?,
+            send_channel: crate::runtime::take(&mut object, "send_channel", at)?,
+            valid_begin_time: crate::runtime::take(&mut object, "valid_begin_time", at)?,
+            valid_end_time: crate::runtime::take(&mut object, "valid_end_time", at)?,
+            phone_number: crate::runtime::take_optional(
+                &mut object,
+                "phone_number",
+                at,
+            )?,
+            country_code: crate::runtime::take_optional(
+                &mut object,
+                "country_code",
+                at,
+            )?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            channel_custom_info: crate::runtime::take_optional(
+                &mut object,
+                "channel_custom_info",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+        crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+        crate::runtime::put(&mut object, "product_coupon_id", &self.product_coupon_id);
+        crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "stock_bundle_id",
+            &self.stock_bundle_id,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "user_coupon_bundle_id",
+            &self.user_coupon_bundle_id,
+        );
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put(&mut object, "unionid", &self.unionid);
+        crate::runtime::put(&mut object, "receive_time", &self.receive_time);
+        crate::runtime::put(&mut object, "send_request_no", &self.send_request_no);
+        crate::runtime::put(&mut object, "send_channel", &self.send_channel);
+        crate::runtime::put(&mut object, "valid_begin_time", &self.valid_begin_time);
+        crate::runtime::put(&mut object, "valid_end_time", &self.valid_end_time);
+        crate::runtime::put_optional(&mut object, "phone_number", &self.phone_number);
+        crate::runtime::put_optional(&mut object, "country_code", &self.country_code);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(
+            &mut object,
+            "channel_custom_info",
+            &self.channel_custom_info,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

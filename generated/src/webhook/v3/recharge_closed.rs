@@ -16,7 +16,7 @@ pub use crate::types::RechargeState;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["RECHARGE.CLOSED"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -28,44 +28,131 @@ pub struct Payload {
     /// WeChat Pay ID of the recharge.
     pub recharge_id: String,
     /// Channel of the recharge.
-    pub recharge_channel: crate::types::RechargeChannel,
+    pub recharge_channel: RechargeChannel,
     /// Type of the account.
-    pub account_type: crate::types::EcommerceRechargesApplyAccountType,
+    pub account_type: EcommerceRechargesApplyAccountType,
     /// Scene of the recharge.
-    pub recharge_scene: crate::types::RechargeScene,
+    pub recharge_scene: RechargeScene,
     /// State of the recharge.
-    pub recharge_state: crate::types::RechargeState,
+    pub recharge_state: RechargeState,
     /// Description of the recharge state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recharge_state_desc: Option<String>,
     /// Amount of the recharge.
-    pub recharge_amount: crate::webhook::types::RechargeAmount,
+    pub recharge_amount: RechargeAmount,
     /// Free-form remark.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
     /// Information about the bank transfer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bank_transfer_info: Option<crate::webhook::types::BankTransferInfo>,
+    pub bank_transfer_info: Option<BankTransferInfo>,
     /// `qr_recharge_info`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub qr_recharge_info: Option<crate::webhook::v3::recharge_closed::QrRechargeInfo>,
+    pub qr_recharge_info: Option<QrRechargeInfo>,
     /// `online_bank_recharge_info`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub online_bank_recharge_info: Option<crate::types::OnlineBankRechargeInfo>,
+    pub online_bank_recharge_info: Option<OnlineBankRechargeInfo>,
     /// Time the request was accepted.
     pub accept_time: String,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// Time the record was closed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_time: Option<String>,
     /// Channels available for recharging.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub available_recharge_channels: Option<
-        Vec<crate::types::AvailableRechargeChannels>,
-    >,
+    pub available_recharge_channels: Option<Vec<AvailableRechargeChannels>>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            out_recharge_no: crate::runtime::take(&mut object, "out_recharge_no", at)?,
+            recharge_id: crate::runtime::take(&mut object, "recharge_id", at)?,
+            recharge_channel: crate::runtime::take(&mut object, "recharge_channel", at)?,
+            account_type: crate::runtime::take(&mut object, "account_type", at)?,
+            recharge_scene: crate::runtime::take(&mut object, "recharge_scene", at)?,
+            recharge_state: crate::runtime::take(&mut object, "recharge_state", at)?,
+            recharge_state_desc: crate::runtime::take_optional(
+                &mut object,
+                "recharge_state_desc",
+                at,
+            )?,
+            recharge_amount: crate::runtime::take(&mut object, "recharge_amount", at)?,
+            remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+            bank_transfer_info: crate::runtime::take_optional(
+                &mut object,
+                "bank_transfer_info",
+                at,
+            )?,
+            qr_recharge_info: crate::runtime::take_optional(
+                &mut object,
+                "qr_recharge_info",
+                at,
+            )?,
+            online_bank_recharge_info: crate::runtime::take_optional(
+                &mut object,
+                "online_bank_recharge_info",
+                at,
+            )?,
+            accept_time: crate::runtime::take(&mut object, "accept_time", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            close_time: crate::runtime::take_optional(&mut object, "close_time", at)?,
+            available_recharge_channels: crate::runtime::take_optional(
+                &mut object,
+                "available_recharge_channels",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "out_recharge_no", &self.out_recharge_no);
+        crate::runtime::put(&mut object, "recharge_id", &self.recharge_id);
+        crate::runtime::put(&mut object, "recharge_channel", &self.recharge_channel);
+        crate::runtime::put(&mut object, "account_type", &self.account_type);
+        crate::runtime::put(&mut object, "recharge_scene", &self.recharge_scene);
+        crate::runtime::put(&mut object, "recharge_state", &self.recharge_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "recharge_state_desc",
+            &self.recharge_state_desc,
+        );
+        crate::runtime::put(&mut object, "recharge_amount", &self.recharge_amount);
+        crate::runtime::put_optional(&mut object, "remark", &self.remark);
+        crate::runtime::put_optional(
+            &mut object,
+            "bank_transfer_info",
+            &self.bank_transfer_info,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "qr_recharge_info",
+            &self.qr_recharge_info,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "online_bank_recharge_info",
+            &self.online_bank_recharge_info,
+        );
+        crate::runtime::put(&mut object, "accept_time", &self.accept_time);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put_optional(&mut object, "close_time", &self.close_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "available_recharge_channels",
+            &self.available_recharge_channels,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -136,7 +223,7 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::types::RechargeAmount as crate::runtime::Schema>::FIELDS,
+            fields: <RechargeAmount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "remark",
@@ -150,21 +237,21 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::types::BankTransferInfo as crate::runtime::Schema>::FIELDS,
+            fields: <BankTransferInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "qr_recharge_info",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::v3::recharge_closed::QrRechargeInfo as crate::runtime::Schema>::FIELDS,
+            fields: <QrRechargeInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "online_bank_recharge_info",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::OnlineBankRechargeInfo as crate::runtime::Schema>::FIELDS,
+            fields: <OnlineBankRechargeInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "accept_time",
@@ -198,15 +285,39 @@ impl crate::runtime::Schema for Payload {
 }
 impl crate::runtime::JsonResponse for Payload {}
 /// `qr_recharge_info`
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct QrRechargeInfo {
     /// `employee_type`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub employee_type: Option<crate::webhook::types::EmployeeType>,
+    pub employee_type: Option<EmployeeType>,
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
 }
+impl crate::runtime::FromJson for QrRechargeInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(QrRechargeInfo {
+            employee_type: crate::runtime::take_optional(
+                &mut object,
+                "employee_type",
+                at,
+            )?,
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for QrRechargeInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "employee_type", &self.employee_type);
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(QrRechargeInfo);
 impl crate::runtime::Schema for QrRechargeInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

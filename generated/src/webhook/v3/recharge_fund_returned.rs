@@ -3,10 +3,11 @@
 //! `RECHARGE.FUND_RETURNED`: 平台收付通商家充值-充值资金退回(RECHARGE.FUND_RETURNED)通知(JSON)
 //!
 //! [wechatpay.im](https://wechatpay.im/webhook/v3/RECHARGE.FUND_RETURNED), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012973125)
+pub use crate::types::OnlineBankType;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["RECHARGE.FUND_RETURNED"];
 /// Details of the item described by the enclosing object.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Detail {
     /// Name of the bank.
@@ -14,25 +15,71 @@ pub struct Detail {
     /// Last four digits of the bank card.
     pub bank_card_tail: String,
     /// Name on the bank account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_account_name: Option<String>,
     /// Amount in the smallest unit of the currency (fen for CNY).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<crate::runtime::Number>,
     /// Currency as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Memo attached to the bank transfer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memo: Option<String>,
     /// Time the item was returned.
     pub return_time: String,
     /// Why the funds were returned.
     pub return_reason: String,
     /// Type of online banking.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub online_bank_type: Option<String>,
+    pub online_bank_type: Option<OnlineBankType>,
 }
+impl crate::runtime::FromJson for Detail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Detail {
+            bank_name: crate::runtime::take(&mut object, "bank_name", at)?,
+            bank_card_tail: crate::runtime::take(&mut object, "bank_card_tail", at)?,
+            bank_account_name: crate::runtime::take_optional(
+                &mut object,
+                "bank_account_name",
+                at,
+            )?,
+            amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            memo: crate::runtime::take_optional(&mut object, "memo", at)?,
+            return_time: crate::runtime::take(&mut object, "return_time", at)?,
+            return_reason: crate::runtime::take(&mut object, "return_reason", at)?,
+            online_bank_type: crate::runtime::take_optional(
+                &mut object,
+                "online_bank_type",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Detail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "bank_name", &self.bank_name);
+        crate::runtime::put(&mut object, "bank_card_tail", &self.bank_card_tail);
+        crate::runtime::put_optional(
+            &mut object,
+            "bank_account_name",
+            &self.bank_account_name,
+        );
+        crate::runtime::put_optional(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        crate::runtime::put_optional(&mut object, "memo", &self.memo);
+        crate::runtime::put(&mut object, "return_time", &self.return_time);
+        crate::runtime::put(&mut object, "return_reason", &self.return_reason);
+        crate::runtime::put_optional(
+            &mut object,
+            "online_bank_type",
+            &self.online_bank_type,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Detail);
 impl crate::runtime::Schema for Detail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -102,7 +149,7 @@ impl crate::runtime::Schema for Detail {
 }
 impl crate::runtime::JsonResponse for Detail {}
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// `recharge_returned_id`
@@ -116,11 +163,49 @@ pub struct Payload {
     /// WeChat Pay ID of the recharge.
     pub recharge_id: String,
     /// Channel of the recharge.
-    pub recharge_channel: String,
+    pub recharge_channel: RechargeChannel,
     /// Details of the item described by the enclosing object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<crate::webhook::v3::recharge_fund_returned::Detail>,
+    pub detail: Option<Detail>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            recharge_returned_id: crate::runtime::take(
+                &mut object,
+                "recharge_returned_id",
+                at,
+            )?,
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            out_recharge_no: crate::runtime::take(&mut object, "out_recharge_no", at)?,
+            recharge_id: crate::runtime::take(&mut object, "recharge_id", at)?,
+            recharge_channel: crate::runtime::take(&mut object, "recharge_channel", at)?,
+            detail: crate::runtime::take_optional(&mut object, "detail", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(
+            &mut object,
+            "recharge_returned_id",
+            &self.recharge_returned_id,
+        );
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "out_recharge_no", &self.out_recharge_no);
+        crate::runtime::put(&mut object, "recharge_id", &self.recharge_id);
+        crate::runtime::put(&mut object, "recharge_channel", &self.recharge_channel);
+        crate::runtime::put_optional(&mut object, "detail", &self.detail);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -170,8 +255,39 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::webhook::v3::recharge_fund_returned::Detail as crate::runtime::Schema>::FIELDS,
+            fields: <Detail as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse for Payload {}
+/// Channel of the recharge.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RechargeChannel {
+    /// `BANK_TRANSFER`
+    BankTransfer,
+    /// `ONLINE_BANK`
+    OnlineBank,
+    /// A value the documentation does not list (yet), kept as received.
+    Unknown(crate::UnknownValue),
+}
+impl RechargeChannel {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            RechargeChannel::BankTransfer => "BANK_TRANSFER",
+            RechargeChannel::OnlineBank => "ONLINE_BANK",
+            RechargeChannel::Unknown(value) => value.as_str(),
+        }
+    }
+}
+impl From<&str> for RechargeChannel {
+    fn from(value: &str) -> Self {
+        match value {
+            "BANK_TRANSFER" => RechargeChannel::BankTransfer,
+            "ONLINE_BANK" => RechargeChannel::OnlineBank,
+            other => RechargeChannel::Unknown(crate::UnknownValue(other.to_owned())),
+        }
+    }
+}
+crate::runtime::string_enum!(RechargeChannel);

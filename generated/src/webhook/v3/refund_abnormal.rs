@@ -9,7 +9,7 @@ pub use crate::webhook::types::RefundStatus;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["REFUND.ABNORMAL"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -25,23 +25,91 @@ pub struct Payload {
     /// WeChat Pay refund ID.
     pub refund_id: String,
     /// `refund_status`
-    pub refund_status: crate::webhook::types::RefundStatus,
+    pub refund_status: RefundStatus,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// Account where the refund is credited.
     pub user_received_account: String,
     /// Amount information of the order or record.
-    pub amount: crate::webhook::types::Amount,
+    pub amount: Amount,
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
     pub mchid: String,
     /// Which account funds the refund.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refund_account: Option<crate::types::RefundAccount>,
+    pub refund_account: Option<RefundAccount>,
     /// ID of the authorization for an individual payee to receive the money.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub individual_auth_id: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            out_refund_no: crate::runtime::take(&mut object, "out_refund_no", at)?,
+            refund_id: crate::runtime::take(&mut object, "refund_id", at)?,
+            refund_status: crate::runtime::take(&mut object, "refund_status", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            user_received_account: crate::runtime::take(
+                &mut object,
+                "user_received_account",
+                at,
+            )?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            refund_account: crate::runtime::take_optional(
+                &mut object,
+                "refund_account",
+                at,
+            )?,
+            individual_auth_id: crate::runtime::take_optional(
+                &mut object,
+                "individual_auth_id",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "out_refund_no", &self.out_refund_no);
+        crate::runtime::put(&mut object, "refund_id", &self.refund_id);
+        crate::runtime::put(&mut object, "refund_status", &self.refund_status);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(
+            &mut object,
+            "user_received_account",
+            &self.user_received_account,
+        );
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put_optional(
+            &mut object,
+            "refund_account",
+            &self.refund_account,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "individual_auth_id",
+            &self.individual_auth_id,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -112,7 +180,7 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::types::Amount as crate::runtime::Schema>::FIELDS,
+            fields: <Amount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "mchid",

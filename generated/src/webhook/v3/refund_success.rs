@@ -6,20 +6,18 @@
 //!
 //! [wechatpay.im](https://wechatpay.im/webhook/v3/REFUND.SUCCESS), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791865), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013070388), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012810605), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791886), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791906), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012085921), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421172), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421273), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421356), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421448), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013071196), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012268885), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587976), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012647469), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012083103), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012085298), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080241), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012085681), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012085876), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012085802), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012231901), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462126), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462195), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462327), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462586), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080628), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012167494), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012650317), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012166857), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012886275), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012086319), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012124635), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013163616), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012586138), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015252444), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013013884), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354447), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354487), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354541), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354577), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354605), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013988467), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4014096479), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354862)
 pub use crate::types::AmountExchangeRate;
+pub use crate::types::AmountExchangeRateType;
 pub use crate::types::RefundAccount;
 pub use crate::webhook::types::RefundStatus;
-pub use crate::types::RefundsType;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["REFUND.SUCCESS"];
 /// Amounts.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Amount {
     /// Refund amount in the settlement currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settlement_refund: Option<crate::runtime::Number>,
     /// Settlement currency, as an ISO 4217 code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settlement_currency: Option<String>,
     /// Order total, in fen.
     pub total: crate::runtime::Number,
@@ -34,9 +32,63 @@ pub struct Amount {
     /// Amount returned to the user, excluding coupons, in fen.
     pub payer_refund: crate::runtime::Number,
     /// Exchange rate, for cross-border payments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exchange_rate: Option<crate::types::AmountExchangeRate>,
+    pub exchange_rate: Option<AmountExchangeRate>,
 }
+impl crate::runtime::FromJson for Amount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Amount {
+            settlement_refund: crate::runtime::take_optional(
+                &mut object,
+                "settlement_refund",
+                at,
+            )?,
+            settlement_currency: crate::runtime::take_optional(
+                &mut object,
+                "settlement_currency",
+                at,
+            )?,
+            total: crate::runtime::take(&mut object, "total", at)?,
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+            refund: crate::runtime::take(&mut object, "refund", at)?,
+            payer_total: crate::runtime::take(&mut object, "payer_total", at)?,
+            payer_currency: crate::runtime::take(&mut object, "payer_currency", at)?,
+            payer_refund: crate::runtime::take(&mut object, "payer_refund", at)?,
+            exchange_rate: crate::runtime::take_optional(
+                &mut object,
+                "exchange_rate",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Amount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(
+            &mut object,
+            "settlement_refund",
+            &self.settlement_refund,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "settlement_currency",
+            &self.settlement_currency,
+        );
+        crate::runtime::put(&mut object, "total", &self.total);
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        crate::runtime::put(&mut object, "refund", &self.refund);
+        crate::runtime::put(&mut object, "payer_total", &self.payer_total);
+        crate::runtime::put(&mut object, "payer_currency", &self.payer_currency);
+        crate::runtime::put(&mut object, "payer_refund", &self.payer_refund);
+        crate::runtime::put_optional(&mut object, "exchange_rate", &self.exchange_rate);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Amount);
 impl crate::runtime::Schema for Amount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -100,7 +152,7 @@ impl crate::runtime::Schema for Amount {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::AmountExchangeRate as crate::runtime::Schema>::FIELDS,
+            fields: <AmountExchangeRate as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
@@ -137,7 +189,7 @@ impl From<&str> for FundSource {
 }
 crate::runtime::string_enum!(FundSource);
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID of a direct merchant (service providers get sp_mchid and sub_mchid instead).
@@ -151,33 +203,105 @@ pub struct Payload {
     /// WeChat Pay refund number.
     pub refund_id: String,
     /// Refund state. SUCCESS means refunded; CLOSED means closed; ABNORMAL means the refund failed and needs handling.
-    pub refund_status: crate::webhook::types::RefundStatus,
+    pub refund_status: RefundStatus,
     /// When the refund succeeded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// Account that received the money, such as a bank card, the wallet balance or a merchant account.
     pub user_received_account: String,
     /// Account where the refund is credited.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recv_account: Option<String>,
     /// Source of the refund funds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fund_source: Option<crate::webhook::v3::refund_success::FundSource>,
+    pub fund_source: Option<FundSource>,
     /// Amounts.
-    pub amount: crate::webhook::v3::refund_success::Amount,
+    pub amount: Amount,
     /// Service provider merchant ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_mchid: Option<String>,
     /// Sub-merchant ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// For platform-advanced refunds, which side funded it. REFUND_SOURCE_PARTNER_ADVANCE means the platform advanced it; REFUND_SOURCE_SUB_MERCHANT means the sub-merchant paid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refund_account: Option<crate::types::RefundAccount>,
+    pub refund_account: Option<RefundAccount>,
     /// ID of the authorization for an individual payee to receive the money.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub individual_auth_id: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            out_refund_no: crate::runtime::take(&mut object, "out_refund_no", at)?,
+            refund_id: crate::runtime::take(&mut object, "refund_id", at)?,
+            refund_status: crate::runtime::take(&mut object, "refund_status", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            user_received_account: crate::runtime::take(
+                &mut object,
+                "user_received_account",
+                at,
+            )?,
+            recv_account: crate::runtime::take_optional(
+                &mut object,
+                "recv_account",
+                at,
+            )?,
+            fund_source: crate::runtime::take_optional(&mut object, "fund_source", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            refund_account: crate::runtime::take_optional(
+                &mut object,
+                "refund_account",
+                at,
+            )?,
+            individual_auth_id: crate::runtime::take_optional(
+                &mut object,
+                "individual_auth_id",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "out_refund_no", &self.out_refund_no);
+        crate::runtime::put(&mut object, "refund_id", &self.refund_id);
+        crate::runtime::put(&mut object, "refund_status", &self.refund_status);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(
+            &mut object,
+            "user_received_account",
+            &self.user_received_account,
+        );
+        crate::runtime::put_optional(&mut object, "recv_account", &self.recv_account);
+        crate::runtime::put_optional(&mut object, "fund_source", &self.fund_source);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put_optional(
+            &mut object,
+            "refund_account",
+            &self.refund_account,
+        );
+        crate::runtime::put_optional(
+            &mut object,
+            "individual_auth_id",
+            &self.individual_auth_id,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -255,7 +379,7 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::v3::refund_success::Amount as crate::runtime::Schema>::FIELDS,
+            fields: <Amount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "sp_mchid",

@@ -6,15 +6,43 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["SECURITY_ECHO.SUCCESS"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// `echo_message`
     pub echo_message: String,
     /// `encrypt_echo_message`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encrypt_echo_message: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            echo_message: crate::runtime::take(&mut object, "echo_message", at)?,
+            encrypt_echo_message: crate::runtime::take_optional(
+                &mut object,
+                "encrypt_echo_message",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "echo_message", &self.echo_message);
+        crate::runtime::put_optional(
+            &mut object,
+            "encrypt_echo_message",
+            &self.encrypt_echo_message,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

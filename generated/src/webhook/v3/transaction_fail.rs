@@ -3,16 +3,20 @@
 //! `TRANSACTION.FAIL`: 停车服务扣费失败(TRANSACTION.FAIL)通知(JSON)
 //!
 //! [wechatpay.im](https://wechatpay.im/webhook/v3/TRANSACTION.FAIL), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012159706)
-pub use crate::types::ContractInformation;
+pub use crate::webhook::types::ContractInformation;
+pub use crate::types::ContractStatus;
 pub use crate::webhook::types::DeviceInformation;
 pub use crate::types::IdSceneInfo;
-pub use crate::webhook::types::ParkingInfo;
-pub use crate::types::PartnerTransactionsCodepayGoodsDetail;
+pub use crate::types::ParkingInfo;
 pub use crate::types::PlateColor;
+pub use crate::types::PromotionDetailGoodsDetail;
+pub use crate::types::PromotionDetailType;
+pub use crate::types::Scope;
+pub use crate::types::UserRepaid;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["TRANSACTION.FAIL"];
 /// Amount information of the order or record.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Amount {
     /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
@@ -20,6 +24,27 @@ pub struct Amount {
     /// Currency the user paid in, as an ISO 4217 code.
     pub payer_currency: String,
 }
+impl crate::runtime::FromJson for Amount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Amount {
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+            payer_currency: crate::runtime::take(&mut object, "payer_currency", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Amount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        crate::runtime::put(&mut object, "payer_currency", &self.payer_currency);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Amount);
 impl crate::runtime::Schema for Amount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -40,18 +65,39 @@ impl crate::runtime::Schema for Amount {
 }
 impl crate::runtime::JsonResponse for Amount {}
 /// Information about the paying user.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payer {
     /// The user's OpenID, the user identifier scoped to one AppID.
     pub openid: String,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// The user's OpenID under the service provider's AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_openid: Option<String>,
 }
+impl crate::runtime::FromJson for Payer {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payer {
+            openid: crate::runtime::take(&mut object, "openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+            sp_openid: crate::runtime::take_optional(&mut object, "sp_openid", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payer {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        crate::runtime::put_optional(&mut object, "sp_openid", &self.sp_openid);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payer);
 impl crate::runtime::Schema for Payer {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -79,7 +125,7 @@ impl crate::runtime::Schema for Payer {
 }
 impl crate::runtime::JsonResponse for Payer {}
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -91,23 +137,18 @@ pub struct Payload {
     /// AppID of the sub-merchant's Official Account, Mini Program or app.
     pub sub_appid: String,
     /// The user's OpenID, the user identifier scoped to one AppID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// ID of the plan or template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_id: Option<String>,
     /// Information about the contract.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contract_information: Option<crate::types::ContractInformation>,
+    pub contract_information: Option<ContractInformation>,
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// WeChat Pay transaction ID of the payment order.
     pub transaction_id: String,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Bank the payment or account belongs to, as a bank type code.
     pub bank_type: String,
@@ -116,43 +157,139 @@ pub struct Payload {
     /// State of the payment transaction.
     pub trade_state: String,
     /// Description of the transaction state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_state_description: Option<String>,
     /// Information about the paying user.
-    pub payer: crate::webhook::v3::transaction_fail::Payer,
+    pub payer: Payer,
     /// Amount information of the order or record.
-    pub amount: crate::webhook::v3::transaction_fail::Amount,
+    pub amount: Amount,
     /// Information about the device.
-    pub device_information: crate::webhook::types::DeviceInformation,
+    pub device_information: DeviceInformation,
     /// Discounts and coupons applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promotion_detail: Option<
-        Vec<crate::webhook::v3::transaction_fail::PromotionDetail>,
-    >,
+    pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
     pub mchid: String,
     /// Payment method (trade type) of the transaction.
-    pub trade_type: crate::webhook::v3::transaction_fail::TradeType,
+    pub trade_type: TradeType,
     /// Description of the transaction state.
     pub trade_state_desc: String,
     /// Information about the scene in which the payment happens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scene_info: Option<crate::types::IdSceneInfo>,
+    pub scene_info: Option<IdSceneInfo>,
     /// AppID of the service provider's own Official Account, Mini Program or app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sp_appid: Option<String>,
     /// Human-readable description of the item described by the enclosing object.
     pub description: String,
     /// Time the notification or the object it reports was created.
     pub create_time: String,
     /// Whether the user has repaid.
-    pub user_repaid: String,
+    pub user_repaid: UserRepaid,
     /// Scene of the transaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_scene: Option<String>,
     /// Information about the parking.
-    pub parking_info: crate::webhook::types::ParkingInfo,
+    pub parking_info: ParkingInfo,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            sub_appid: crate::runtime::take(&mut object, "sub_appid", at)?,
+            openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+            plan_id: crate::runtime::take_optional(&mut object, "plan_id", at)?,
+            contract_information: crate::runtime::take_optional(
+                &mut object,
+                "contract_information",
+                at,
+            )?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            bank_type: crate::runtime::take(&mut object, "bank_type", at)?,
+            success_time: crate::runtime::take(&mut object, "success_time", at)?,
+            trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+            trade_state_description: crate::runtime::take_optional(
+                &mut object,
+                "trade_state_description",
+                at,
+            )?,
+            payer: crate::runtime::take(&mut object, "payer", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            device_information: crate::runtime::take(
+                &mut object,
+                "device_information",
+                at,
+            )?,
+            promotion_detail: crate::runtime::take_optional(
+                &mut object,
+                "promotion_detail",
+                at,
+            )?,
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            trade_type: crate::runtime::take(&mut object, "trade_type", at)?,
+            trade_state_desc: crate::runtime::take(&mut object, "trade_state_desc", at)?,
+            scene_info: crate::runtime::take_optional(&mut object, "scene_info", at)?,
+            sp_appid: crate::runtime::take_optional(&mut object, "sp_appid", at)?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            user_repaid: crate::runtime::take(&mut object, "user_repaid", at)?,
+            trade_scene: crate::runtime::take_optional(&mut object, "trade_scene", at)?,
+            parking_info: crate::runtime::take(&mut object, "parking_info", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put_optional(&mut object, "openid", &self.openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        crate::runtime::put_optional(&mut object, "plan_id", &self.plan_id);
+        crate::runtime::put_optional(
+            &mut object,
+            "contract_information",
+            &self.contract_information,
+        );
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put(&mut object, "success_time", &self.success_time);
+        crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "trade_state_description",
+            &self.trade_state_description,
+        );
+        crate::runtime::put(&mut object, "payer", &self.payer);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "device_information", &self.device_information);
+        crate::runtime::put_optional(
+            &mut object,
+            "promotion_detail",
+            &self.promotion_detail,
+        );
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "trade_type", &self.trade_type);
+        crate::runtime::put(&mut object, "trade_state_desc", &self.trade_state_desc);
+        crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+        crate::runtime::put_optional(&mut object, "sp_appid", &self.sp_appid);
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put(&mut object, "user_repaid", &self.user_repaid);
+        crate::runtime::put_optional(&mut object, "trade_scene", &self.trade_scene);
+        crate::runtime::put(&mut object, "parking_info", &self.parking_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -209,7 +346,7 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::ContractInformation as crate::runtime::Schema>::FIELDS,
+            fields: <ContractInformation as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "out_trade_no",
@@ -265,28 +402,28 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::v3::transaction_fail::Payer as crate::runtime::Schema>::FIELDS,
+            fields: <Payer as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "amount",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::v3::transaction_fail::Amount as crate::runtime::Schema>::FIELDS,
+            fields: <Amount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "device_information",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::types::DeviceInformation as crate::runtime::Schema>::FIELDS,
+            fields: <DeviceInformation as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "promotion_detail",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::webhook::v3::transaction_fail::PromotionDetail as crate::runtime::Schema>::FIELDS,
+            fields: <PromotionDetail as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "mchid",
@@ -314,7 +451,7 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::IdSceneInfo as crate::runtime::Schema>::FIELDS,
+            fields: <IdSceneInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "sp_appid",
@@ -356,39 +493,69 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::types::ParkingInfo as crate::runtime::Schema>::FIELDS,
+            fields: <ParkingInfo as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse for Payload {}
 /// Discounts and coupons applied to the order.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PromotionDetail {
     /// ID of the coupon.
     pub coupon_id: String,
     /// Name of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Range the item applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
+    pub scope: Option<Scope>,
     /// Type of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
+    pub r#type: Option<PromotionDetailType>,
     /// ID of the coupon batch (stock).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stock_id: Option<String>,
     /// Currency as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Item-level details of the goods in the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub goods_detail: Option<Vec<crate::types::PartnerTransactionsCodepayGoodsDetail>>,
+    pub goods_detail: Option<Vec<PromotionDetailGoodsDetail>>,
     /// ID of the activity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_id: Option<String>,
 }
+impl crate::runtime::FromJson for PromotionDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PromotionDetail {
+            coupon_id: crate::runtime::take(&mut object, "coupon_id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            goods_detail: crate::runtime::take_optional(
+                &mut object,
+                "goods_detail",
+                at,
+            )?,
+            activity_id: crate::runtime::take_optional(&mut object, "activity_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PromotionDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "coupon_id", &self.coupon_id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "scope", &self.scope);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        crate::runtime::put_optional(&mut object, "goods_detail", &self.goods_detail);
+        crate::runtime::put_optional(&mut object, "activity_id", &self.activity_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PromotionDetail);
 impl crate::runtime::Schema for PromotionDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -438,7 +605,7 @@ impl crate::runtime::Schema for PromotionDetail {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::types::PartnerTransactionsCodepayGoodsDetail as crate::runtime::Schema>::FIELDS,
+            fields: <PromotionDetailGoodsDetail as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "activity_id",

@@ -4,10 +4,11 @@
 //!
 //! [wechatpay.im](https://wechatpay.im/webhook/v3/TRANSACTION.INDUSTRY_SUCCESS), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012161063)
 pub use crate::types::DeviceInfo;
-pub use crate::webhook::types::TradeState;
-pub use crate::webhook::types::TransactionIndustryFailedAmount;
-pub use crate::types::TransactionsIdPayer;
-pub use crate::types::TransactionsPromotionDetail;
+pub use crate::types::Scope;
+pub use crate::webhook::types::TransactionAmount;
+pub use crate::webhook::types::TransactionPromotionDetail;
+pub use crate::webhook::types::TransactionTradeState;
+pub use crate::types::TransactionsIdResponsePayer;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["TRANSACTION.INDUSTRY_SUCCESS"];
 pub use crate::webhook::types::Transaction as Payload;

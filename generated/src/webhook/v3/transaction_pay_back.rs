@@ -3,18 +3,40 @@
 //! `TRANSACTION.PAY_BACK`: 用户对垫资单还款(TRANSACTION.PAY_BACK)通知(JSON)
 //!
 //! [wechatpay.im](https://wechatpay.im/webhook/v3/TRANSACTION.PAY_BACK), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012160841)
-pub use crate::webhook::types::ParkingInfo;
+pub use crate::types::ParkingInfo;
 pub use crate::types::PlateColor;
-pub use crate::types::TransactionsIdPayer;
+pub use crate::types::PromotionDetailType;
+pub use crate::types::Scope;
+pub use crate::types::TransactionsIdResponsePayer;
+pub use crate::types::UserRepaid;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["TRANSACTION.PAY_BACK"];
 /// Amount information of the order or record.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Amount {
     /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
     pub currency: String,
 }
+impl crate::runtime::FromJson for Amount {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Amount {
+            currency: crate::runtime::take(&mut object, "currency", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Amount {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Amount);
 impl crate::runtime::Schema for Amount {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -28,13 +50,31 @@ impl crate::runtime::Schema for Amount {
 }
 impl crate::runtime::JsonResponse for Amount {}
 /// Information about the device.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct DeviceInfo {
     /// ID of the device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
 }
+impl crate::runtime::FromJson for DeviceInfo {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(DeviceInfo {
+            device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for DeviceInfo {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(DeviceInfo);
 impl crate::runtime::Schema for DeviceInfo {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -48,7 +88,7 @@ impl crate::runtime::Schema for DeviceInfo {
 }
 impl crate::runtime::JsonResponse for DeviceInfo {}
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -62,37 +102,27 @@ pub struct Payload {
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// WeChat Pay transaction ID of the payment order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transaction_id: Option<String>,
     /// Payment method (trade type) of the transaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_type: Option<String>,
     /// State of the payment transaction.
     pub trade_state: String,
     /// Description of the transaction state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_state_desc: Option<String>,
     /// Bank the payment or account belongs to, as a bank type code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bank_type: Option<String>,
     /// Free-form merchant data, returned unchanged in queries and notifications.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach: Option<String>,
     /// Time the operation completed successfully.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success_time: Option<String>,
     /// Information about the paying user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payer: Option<crate::types::TransactionsIdPayer>,
+    pub payer: Option<TransactionsIdResponsePayer>,
     /// Amount information of the order or record.
-    pub amount: crate::webhook::v3::transaction_pay_back::Amount,
+    pub amount: Amount,
     /// Information about the device.
-    pub device_info: crate::webhook::v3::transaction_pay_back::DeviceInfo,
+    pub device_info: DeviceInfo,
     /// Discounts and coupons applied to the order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promotion_detail: Option<
-        Vec<crate::webhook::v3::transaction_pay_back::PromotionDetail>,
-    >,
+    pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
     pub sp_mchid: String,
     /// Human-readable description of the item described by the enclosing object.
@@ -100,17 +130,113 @@ pub struct Payload {
     /// Time the notification or the object it reports was created.
     pub create_time: String,
     /// Description of the transaction state.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_state_description: Option<String>,
     /// Whether the user has repaid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_repaid: Option<String>,
+    pub user_repaid: Option<UserRepaid>,
     /// Scene of the transaction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trade_scene: Option<String>,
     /// Information about the parking.
-    pub parking_info: crate::webhook::types::ParkingInfo,
+    pub parking_info: ParkingInfo,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            mchid: crate::runtime::take(&mut object, "mchid", at)?,
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            sub_appid: crate::runtime::take(&mut object, "sub_appid", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            transaction_id: crate::runtime::take_optional(
+                &mut object,
+                "transaction_id",
+                at,
+            )?,
+            trade_type: crate::runtime::take_optional(&mut object, "trade_type", at)?,
+            trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+            trade_state_desc: crate::runtime::take_optional(
+                &mut object,
+                "trade_state_desc",
+                at,
+            )?,
+            bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            success_time: crate::runtime::take_optional(
+                &mut object,
+                "success_time",
+                at,
+            )?,
+            payer: crate::runtime::take_optional(&mut object, "payer", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            device_info: crate::runtime::take(&mut object, "device_info", at)?,
+            promotion_detail: crate::runtime::take_optional(
+                &mut object,
+                "promotion_detail",
+                at,
+            )?,
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            description: crate::runtime::take(&mut object, "description", at)?,
+            create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            trade_state_description: crate::runtime::take_optional(
+                &mut object,
+                "trade_state_description",
+                at,
+            )?,
+            user_repaid: crate::runtime::take_optional(&mut object, "user_repaid", at)?,
+            trade_scene: crate::runtime::take_optional(&mut object, "trade_scene", at)?,
+            parking_info: crate::runtime::take(&mut object, "parking_info", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "mchid", &self.mchid);
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "sub_appid", &self.sub_appid);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put_optional(
+            &mut object,
+            "transaction_id",
+            &self.transaction_id,
+        );
+        crate::runtime::put_optional(&mut object, "trade_type", &self.trade_type);
+        crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "trade_state_desc",
+            &self.trade_state_desc,
+        );
+        crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+        crate::runtime::put_optional(&mut object, "attach", &self.attach);
+        crate::runtime::put_optional(&mut object, "success_time", &self.success_time);
+        crate::runtime::put_optional(&mut object, "payer", &self.payer);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "device_info", &self.device_info);
+        crate::runtime::put_optional(
+            &mut object,
+            "promotion_detail",
+            &self.promotion_detail,
+        );
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "description", &self.description);
+        crate::runtime::put(&mut object, "create_time", &self.create_time);
+        crate::runtime::put_optional(
+            &mut object,
+            "trade_state_description",
+            &self.trade_state_description,
+        );
+        crate::runtime::put_optional(&mut object, "user_repaid", &self.user_repaid);
+        crate::runtime::put_optional(&mut object, "trade_scene", &self.trade_scene);
+        crate::runtime::put(&mut object, "parking_info", &self.parking_info);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {
@@ -202,28 +328,28 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: false,
             array: false,
-            fields: <crate::types::TransactionsIdPayer as crate::runtime::Schema>::FIELDS,
+            fields: <TransactionsIdResponsePayer as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "amount",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::v3::transaction_pay_back::Amount as crate::runtime::Schema>::FIELDS,
+            fields: <Amount as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "device_info",
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::v3::transaction_pay_back::DeviceInfo as crate::runtime::Schema>::FIELDS,
+            fields: <DeviceInfo as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "promotion_detail",
             kind: crate::runtime::Kind::Object,
             required: false,
             array: true,
-            fields: <crate::webhook::v3::transaction_pay_back::PromotionDetail as crate::runtime::Schema>::FIELDS,
+            fields: <PromotionDetail as crate::runtime::Schema>::FIELDS,
         },
         crate::runtime::FieldSchema {
             name: "sp_mchid",
@@ -272,36 +398,61 @@ impl crate::runtime::Schema for Payload {
             kind: crate::runtime::Kind::Object,
             required: true,
             array: false,
-            fields: <crate::webhook::types::ParkingInfo as crate::runtime::Schema>::FIELDS,
+            fields: <ParkingInfo as crate::runtime::Schema>::FIELDS,
         },
     ];
 }
 impl crate::runtime::JsonResponse for Payload {}
 /// Discounts and coupons applied to the order.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PromotionDetail {
     /// ID of the coupon.
     pub coupon_id: String,
     /// Name of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Range the item applies to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
+    pub scope: Option<Scope>,
     /// Type of the discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
+    pub r#type: Option<PromotionDetailType>,
     /// ID of the coupon batch (stock).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stock_id: Option<String>,
     /// ID of the activity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity_id: Option<String>,
     /// Currency as an ISO 4217 code (e.g. `CNY`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
 }
+impl crate::runtime::FromJson for PromotionDetail {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(PromotionDetail {
+            coupon_id: crate::runtime::take(&mut object, "coupon_id", at)?,
+            name: crate::runtime::take_optional(&mut object, "name", at)?,
+            scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+            r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+            stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+            activity_id: crate::runtime::take_optional(&mut object, "activity_id", at)?,
+            currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for PromotionDetail {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "coupon_id", &self.coupon_id);
+        crate::runtime::put_optional(&mut object, "name", &self.name);
+        crate::runtime::put_optional(&mut object, "scope", &self.scope);
+        crate::runtime::put_optional(&mut object, "type", &self.r#type);
+        crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+        crate::runtime::put_optional(&mut object, "activity_id", &self.activity_id);
+        crate::runtime::put_optional(&mut object, "currency", &self.currency);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(PromotionDetail);
 impl crate::runtime::Schema for PromotionDetail {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

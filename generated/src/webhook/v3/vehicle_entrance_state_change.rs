@@ -7,7 +7,7 @@ pub use crate::types::PlateColor;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["VEHICLE.ENTRANCE_STATE_CHANGE"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -21,7 +21,7 @@ pub struct Payload {
     /// Licence plate number of the vehicle.
     pub plate_number: String,
     /// Color of the licence plate.
-    pub plate_color: crate::types::PlateColor,
+    pub plate_color: PlateColor,
     /// Start time of the period.
     pub start_time: String,
     /// Name of the car park.
@@ -31,11 +31,63 @@ pub struct Payload {
     /// `parking_state`
     pub parking_state: String,
     /// `blocked_state_description`
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocked_state_description: Option<String>,
     /// `state_update_time`
     pub state_update_time: String,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            parking_id: crate::runtime::take(&mut object, "parking_id", at)?,
+            out_parking_no: crate::runtime::take(&mut object, "out_parking_no", at)?,
+            plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+            plate_color: crate::runtime::take(&mut object, "plate_color", at)?,
+            start_time: crate::runtime::take(&mut object, "start_time", at)?,
+            parking_name: crate::runtime::take(&mut object, "parking_name", at)?,
+            free_duration: crate::runtime::take(&mut object, "free_duration", at)?,
+            parking_state: crate::runtime::take(&mut object, "parking_state", at)?,
+            blocked_state_description: crate::runtime::take_optional(
+                &mut object,
+                "blocked_state_description",
+                at,
+            )?,
+            state_update_time: crate::runtime::take(
+                &mut object,
+                "state_update_time",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "parking_id", &self.parking_id);
+        crate::runtime::put(&mut object, "out_parking_no", &self.out_parking_no);
+        crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+        crate::runtime::put(&mut object, "plate_color", &self.plate_color);
+        crate::runtime::put(&mut object, "start_time", &self.start_time);
+        crate::runtime::put(&mut object, "parking_name", &self.parking_name);
+        crate::runtime::put(&mut object, "free_duration", &self.free_duration);
+        crate::runtime::put(&mut object, "parking_state", &self.parking_state);
+        crate::runtime::put_optional(
+            &mut object,
+            "blocked_state_description",
+            &self.blocked_state_description,
+        );
+        crate::runtime::put(&mut object, "state_update_time", &self.state_update_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

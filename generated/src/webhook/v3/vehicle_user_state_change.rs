@@ -6,7 +6,7 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["VEHICLE.USER_STATE_CHANGE"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -16,10 +16,8 @@ pub struct Payload {
     /// The user's OpenID under the service provider's AppID.
     pub sp_openid: String,
     /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mchid: Option<String>,
     /// WeChat Pay contract (agreement) ID.
     pub contract_id: String,
@@ -28,6 +26,39 @@ pub struct Payload {
     /// Licence plate number of the vehicle.
     pub plate_number: String,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            appid: crate::runtime::take(&mut object, "appid", at)?,
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sp_openid: crate::runtime::take(&mut object, "sp_openid", at)?,
+            sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+            sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+            bind_state: crate::runtime::take(&mut object, "bind_state", at)?,
+            plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "appid", &self.appid);
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sp_openid", &self.sp_openid);
+        crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+        crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+        crate::runtime::put(&mut object, "bind_state", &self.bind_state);
+        crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -6,7 +6,7 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["WEBIZPAY.PAYMENTREFUNDSUCCESS"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -34,12 +34,71 @@ pub struct Payload {
     /// Refunded amount, in fen.
     pub refund_amount: crate::runtime::Number,
     /// `refund_state`
-    pub refund_state: crate::webhook::v3::webizpay_paymentrefundsuccess::RefundState,
+    pub refund_state: RefundState,
     /// `refund_create_time`
     pub refund_create_time: crate::runtime::Number,
     /// `refund_success_time`
     pub refund_success_time: crate::runtime::Number,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            card_no: crate::runtime::take(&mut object, "card_no", at)?,
+            employee_id: crate::runtime::take(&mut object, "employee_id", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            refund_id: crate::runtime::take(&mut object, "refund_id", at)?,
+            out_refund_no: crate::runtime::take(&mut object, "out_refund_no", at)?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            pay_success_time: crate::runtime::take(&mut object, "pay_success_time", at)?,
+            refunded_amount: crate::runtime::take(&mut object, "refunded_amount", at)?,
+            refund_amount: crate::runtime::take(&mut object, "refund_amount", at)?,
+            refund_state: crate::runtime::take(&mut object, "refund_state", at)?,
+            refund_create_time: crate::runtime::take(
+                &mut object,
+                "refund_create_time",
+                at,
+            )?,
+            refund_success_time: crate::runtime::take(
+                &mut object,
+                "refund_success_time",
+                at,
+            )?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "card_no", &self.card_no);
+        crate::runtime::put(&mut object, "employee_id", &self.employee_id);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put(&mut object, "refund_id", &self.refund_id);
+        crate::runtime::put(&mut object, "out_refund_no", &self.out_refund_no);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "pay_success_time", &self.pay_success_time);
+        crate::runtime::put(&mut object, "refunded_amount", &self.refunded_amount);
+        crate::runtime::put(&mut object, "refund_amount", &self.refund_amount);
+        crate::runtime::put(&mut object, "refund_state", &self.refund_state);
+        crate::runtime::put(&mut object, "refund_create_time", &self.refund_create_time);
+        crate::runtime::put(
+            &mut object,
+            "refund_success_time",
+            &self.refund_success_time,
+        );
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -6,7 +6,7 @@
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["WEBIZPAY.PAYMENTSUCCESS"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -30,13 +30,11 @@ pub struct Payload {
     /// The merchant's own order number, unique within the merchant.
     pub out_trade_no: String,
     /// WeChat Pay refund ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_id: Option<String>,
     /// The merchant's own refund number, unique within the merchant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out_refund_no: Option<String>,
     /// `transaction_state`
-    pub transaction_state: crate::webhook::v3::webizpay_paymentsuccess::TransactionState,
+    pub transaction_state: TransactionState,
     /// Amount in the smallest unit of the currency (fen for CNY).
     pub amount: crate::runtime::Number,
     /// Name of the goods.
@@ -44,6 +42,79 @@ pub struct Payload {
     /// `pay_success_time`
     pub pay_success_time: crate::runtime::Number,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            card_no: crate::runtime::take(&mut object, "card_no", at)?,
+            employee_id: crate::runtime::take(&mut object, "employee_id", at)?,
+            receive_mch_name: crate::runtime::take(&mut object, "receive_mch_name", at)?,
+            receive_mch_full_name: crate::runtime::take(
+                &mut object,
+                "receive_mch_full_name",
+                at,
+            )?,
+            receive_mch_organization_code: crate::runtime::take(
+                &mut object,
+                "receive_mch_organization_code",
+                at,
+            )?,
+            acquirer: crate::runtime::take(&mut object, "acquirer", at)?,
+            transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            refund_id: crate::runtime::take_optional(&mut object, "refund_id", at)?,
+            out_refund_no: crate::runtime::take_optional(
+                &mut object,
+                "out_refund_no",
+                at,
+            )?,
+            transaction_state: crate::runtime::take(
+                &mut object,
+                "transaction_state",
+                at,
+            )?,
+            amount: crate::runtime::take(&mut object, "amount", at)?,
+            goods_name: crate::runtime::take(&mut object, "goods_name", at)?,
+            pay_success_time: crate::runtime::take(&mut object, "pay_success_time", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "card_no", &self.card_no);
+        crate::runtime::put(&mut object, "employee_id", &self.employee_id);
+        crate::runtime::put(&mut object, "receive_mch_name", &self.receive_mch_name);
+        crate::runtime::put(
+            &mut object,
+            "receive_mch_full_name",
+            &self.receive_mch_full_name,
+        );
+        crate::runtime::put(
+            &mut object,
+            "receive_mch_organization_code",
+            &self.receive_mch_organization_code,
+        );
+        crate::runtime::put(&mut object, "acquirer", &self.acquirer);
+        crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+        crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+        crate::runtime::put_optional(&mut object, "refund_id", &self.refund_id);
+        crate::runtime::put_optional(&mut object, "out_refund_no", &self.out_refund_no);
+        crate::runtime::put(&mut object, "transaction_state", &self.transaction_state);
+        crate::runtime::put(&mut object, "amount", &self.amount);
+        crate::runtime::put(&mut object, "goods_name", &self.goods_name);
+        crate::runtime::put(&mut object, "pay_success_time", &self.pay_success_time);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

@@ -7,7 +7,7 @@ pub use crate::types::CardState;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["WEBIZPAY.QUOTACARDEXPIRED"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -19,13 +19,47 @@ pub struct Payload {
     /// ID of the authorization relationship between the employee and the enterprise.
     pub employee_id: String,
     /// State of the card.
-    pub card_state: crate::types::CardState,
+    pub card_state: CardState,
     /// Time the card was disabled.
     pub card_disabled_time: String,
     /// Reason for the operation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            card_no: crate::runtime::take(&mut object, "card_no", at)?,
+            employee_id: crate::runtime::take(&mut object, "employee_id", at)?,
+            card_state: crate::runtime::take(&mut object, "card_state", at)?,
+            card_disabled_time: crate::runtime::take(
+                &mut object,
+                "card_disabled_time",
+                at,
+            )?,
+            reason: crate::runtime::take_optional(&mut object, "reason", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "card_no", &self.card_no);
+        crate::runtime::put(&mut object, "employee_id", &self.employee_id);
+        crate::runtime::put(&mut object, "card_state", &self.card_state);
+        crate::runtime::put(&mut object, "card_disabled_time", &self.card_disabled_time);
+        crate::runtime::put_optional(&mut object, "reason", &self.reason);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

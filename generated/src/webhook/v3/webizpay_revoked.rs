@@ -7,7 +7,7 @@ pub use crate::types::AuthorizationState;
 /// The event types whose payload is [`Payload`].
 pub const EVENT_TYPES: &[&str] = &["WEBIZPAY.REVOKED"];
 /// The decrypted payload.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Payload {
     /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -17,12 +17,57 @@ pub struct Payload {
     /// ID of the user.
     pub user_id: String,
     /// State of the authorization.
-    pub authorization_state: crate::types::AuthorizationState,
+    pub authorization_state: AuthorizationState,
     /// `authorization_revoked_time`
     pub authorization_revoked_time: String,
     /// Reason for the operation.
-    pub reason: crate::webhook::v3::webizpay_revoked::Reason,
+    pub reason: Reason,
 }
+impl crate::runtime::FromJson for Payload {
+    fn from_json(
+        value: serde_json::Value,
+        at: &str,
+    ) -> Result<Self, crate::runtime::DecodeError> {
+        let mut object = crate::runtime::object(value, at)?;
+        Ok(Payload {
+            sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+            sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            user_id: crate::runtime::take(&mut object, "user_id", at)?,
+            authorization_state: crate::runtime::take(
+                &mut object,
+                "authorization_state",
+                at,
+            )?,
+            authorization_revoked_time: crate::runtime::take(
+                &mut object,
+                "authorization_revoked_time",
+                at,
+            )?,
+            reason: crate::runtime::take(&mut object, "reason", at)?,
+        })
+    }
+}
+impl crate::runtime::ToJson for Payload {
+    fn to_json(&self) -> serde_json::Value {
+        let mut object = serde_json::Map::new();
+        crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+        crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+        crate::runtime::put(&mut object, "user_id", &self.user_id);
+        crate::runtime::put(
+            &mut object,
+            "authorization_state",
+            &self.authorization_state,
+        );
+        crate::runtime::put(
+            &mut object,
+            "authorization_revoked_time",
+            &self.authorization_revoked_time,
+        );
+        crate::runtime::put(&mut object, "reason", &self.reason);
+        serde_json::Value::Object(object)
+    }
+}
+crate::runtime::json_serde!(Payload);
 impl crate::runtime::Schema for Payload {
     const FIELDS: &'static [crate::runtime::FieldSchema] = &[
         crate::runtime::FieldSchema {

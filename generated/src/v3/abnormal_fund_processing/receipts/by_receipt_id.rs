@@ -32,12 +32,22 @@ pub mod get {
     pub use crate::types::TransferAmount;
     pub use crate::types::TransferMode;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the receipt.
-        #[serde(rename = "path.receipt_id")]
         pub receipt_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                receipt_id: crate::runtime::take(&mut object, "path.receipt_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -124,23 +134,67 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// Information about the payment instruction.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Instruction {
         /// The merchant's own number of the payment instruction.
         pub out_instruction_no: String,
         /// Who initiated the instruction.
-        pub commander: crate::types::Commander,
+        pub commander: Commander,
         /// How the payment is made.
-        pub transfer_mode: crate::types::TransferMode,
+        pub transfer_mode: TransferMode,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: Vec<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
     }
+    impl crate::runtime::FromJson for Instruction {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Instruction {
+                out_instruction_no: crate::runtime::take(
+                    &mut object,
+                    "out_instruction_no",
+                    at,
+                )?,
+                commander: crate::runtime::take(&mut object, "commander", at)?,
+                transfer_mode: crate::runtime::take(&mut object, "transfer_mode", at)?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Instruction {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "out_instruction_no",
+                &self.out_instruction_no,
+            );
+            crate::runtime::put(&mut object, "commander", &self.commander);
+            crate::runtime::put(&mut object, "transfer_mode", &self.transfer_mode);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Instruction);
     impl crate::runtime::Schema for Instruction {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -155,7 +209,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::Commander as crate::runtime::Schema>::FIELDS,
+                fields: <Commander as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "transfer_mode",
@@ -189,29 +243,75 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Instruction {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Name of the product.
-        pub product_name: crate::types::ProductName,
+        pub product_name: ProductName,
         /// ID of the receipt.
         pub receipt_id: String,
         /// Amount of the transfer.
-        pub transfer_amount: crate::types::TransferAmount,
+        pub transfer_amount: TransferAmount,
         /// State of the receipt.
-        pub receipt_state: crate::types::ReceiptsReceiptState,
+        pub receipt_state: ReceiptsReceiptState,
         /// Time the record was created.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
         /// Time the record was last updated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub last_update_time: Option<String>,
         /// Information about the payment instruction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub instruction: Option<
-            crate::v3::abnormal_fund_processing::receipts::by_receipt_id::get::Instruction,
-        >,
+        pub instruction: Option<Instruction>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                product_name: crate::runtime::take(&mut object, "product_name", at)?,
+                receipt_id: crate::runtime::take(&mut object, "receipt_id", at)?,
+                transfer_amount: crate::runtime::take(
+                    &mut object,
+                    "transfer_amount",
+                    at,
+                )?,
+                receipt_state: crate::runtime::take(&mut object, "receipt_state", at)?,
+                create_time: crate::runtime::take_optional(
+                    &mut object,
+                    "create_time",
+                    at,
+                )?,
+                last_update_time: crate::runtime::take_optional(
+                    &mut object,
+                    "last_update_time",
+                    at,
+                )?,
+                instruction: crate::runtime::take_optional(
+                    &mut object,
+                    "instruction",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "product_name", &self.product_name);
+            crate::runtime::put(&mut object, "receipt_id", &self.receipt_id);
+            crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+            crate::runtime::put(&mut object, "receipt_state", &self.receipt_state);
+            crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "last_update_time",
+                &self.last_update_time,
+            );
+            crate::runtime::put_optional(&mut object, "instruction", &self.instruction);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -233,7 +333,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::TransferAmount as crate::runtime::Schema>::FIELDS,
+                fields: <TransferAmount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "receipt_state",
@@ -261,7 +361,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::abnormal_fund_processing::receipts::by_receipt_id::get::Instruction as crate::runtime::Schema>::FIELDS,
+                fields: <Instruction as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

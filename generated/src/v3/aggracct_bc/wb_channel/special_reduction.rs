@@ -27,16 +27,14 @@ pub mod post {
     pub use crate::v3::aggracct_bc::types::FailReason;
     pub use crate::v3::aggracct_bc::types::ReductionType;
     pub use crate::v3::aggracct_bc::types::ReqScene;
-    pub use crate::types::WbChannelSpecialReductionState;
+    pub use crate::types::WbChannelSpecialReductionResponseState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// ID of the ledger account.
         ///
@@ -45,23 +43,58 @@ pub mod post {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Type of the special reduction.
-        pub reduction_type: crate::v3::aggracct_bc::types::ReductionType,
+        pub reduction_type: ReductionType,
         /// Amount in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
         /// Reason for the operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
         /// Card number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_no: Option<crate::runtime::Sensitive>,
         /// Agreement number of the merchant's sub-account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sgn_no: Option<String>,
         /// Scene of the request.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub req_scene: Option<crate::v3::aggracct_bc::types::ReqScene>,
+        pub req_scene: Option<ReqScene>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                bal_account_no: crate::runtime::take(&mut object, "bal_account_no", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                reduction_type: crate::runtime::take(&mut object, "reduction_type", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                reason: crate::runtime::take_optional(&mut object, "reason", at)?,
+                card_no: crate::runtime::take_optional(&mut object, "card_no", at)?,
+                sgn_no: crate::runtime::take_optional(&mut object, "sgn_no", at)?,
+                req_scene: crate::runtime::take_optional(&mut object, "req_scene", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "bal_account_no", &self.bal_account_no);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "reduction_type", &self.reduction_type);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "reason", &self.reason);
+            crate::runtime::put_optional(&mut object, "card_no", &self.card_no);
+            crate::runtime::put_optional(&mut object, "sgn_no", &self.sgn_no);
+            crate::runtime::put_optional(&mut object, "req_scene", &self.req_scene);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -76,12 +109,12 @@ pub mod post {
         mchid: Option<String>,
         bal_account_no: Option<crate::runtime::Sensitive>,
         out_request_no: Option<String>,
-        reduction_type: Option<crate::v3::aggracct_bc::types::ReductionType>,
+        reduction_type: Option<ReductionType>,
         amount: Option<i64>,
         reason: Option<String>,
         card_no: Option<crate::runtime::Sensitive>,
         sgn_no: Option<String>,
-        req_scene: Option<crate::v3::aggracct_bc::types::ReqScene>,
+        req_scene: Option<ReqScene>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -133,18 +166,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the special reduction.
-        pub fn reduction_type(
-            mut self,
-            value: impl Into<crate::v3::aggracct_bc::types::ReductionType>,
-        ) -> Self {
+        pub fn reduction_type(mut self, value: impl Into<ReductionType>) -> Self {
             self.reduction_type = Some(value.into());
             self
         }
         /// Sets or clears [`reduction_type`](Self::reduction_type) with a built value.
-        pub fn set_reduction_type(
-            mut self,
-            value: Option<crate::v3::aggracct_bc::types::ReductionType>,
-        ) -> Self {
+        pub fn set_reduction_type(mut self, value: Option<ReductionType>) -> Self {
             self.reduction_type = value;
             self
         }
@@ -191,18 +218,12 @@ pub mod post {
             self
         }
         /// Scene of the request.
-        pub fn req_scene(
-            mut self,
-            value: impl Into<crate::v3::aggracct_bc::types::ReqScene>,
-        ) -> Self {
+        pub fn req_scene(mut self, value: impl Into<ReqScene>) -> Self {
             self.req_scene = Some(value.into());
             self
         }
         /// Sets or clears [`req_scene`](Self::req_scene) with a built value.
-        pub fn set_req_scene(
-            mut self,
-            value: Option<crate::v3::aggracct_bc::types::ReqScene>,
-        ) -> Self {
+        pub fn set_req_scene(mut self, value: Option<ReqScene>) -> Self {
             self.req_scene = value;
             self
         }
@@ -279,7 +300,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.mchid.is_none() {

@@ -24,15 +24,33 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/bank-batch-transfer/receipt/detail-receipts`: [wechatpay.im](https://wechatpay.im/openapi/v3/bank-batch-transfer/receipt/detail-receipts), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012470775)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own batch number, unique within the merchant.
-        #[serde(rename = "query.out_batch_no")]
         pub out_batch_no: String,
         /// The merchant's own number for this detail record within the batch.
-        #[serde(rename = "query.out_detail_no")]
         pub out_detail_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_batch_no: crate::runtime::take(
+                    &mut object,
+                    "query.out_batch_no",
+                    at,
+                )?,
+                out_detail_no: crate::runtime::take(
+                    &mut object,
+                    "query.out_detail_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -153,13 +171,33 @@ pub mod get {
 /// `POST /v3/bank-batch-transfer/receipt/detail-receipts`: [wechatpay.im](https://wechatpay.im/openapi/v3/bank-batch-transfer/receipt/detail-receipts), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012470770)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own batch number, unique within the merchant.
         pub out_batch_no: String,
         /// The merchant's own number for this detail record within the batch.
         pub out_detail_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+                out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+            crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -244,7 +282,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::bank_batch_transfer::types::ReceiptDetailReceiptsResponse as Response;

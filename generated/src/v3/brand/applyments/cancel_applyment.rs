@@ -20,15 +20,49 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/brand/applyments/cancel-applyment`: [wechatpay.im](https://wechatpay.im/openapi/v3/brand/applyments/cancel-applyment), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4016257700)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay ID of the application.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub applyment_id: Option<String>,
         /// The merchant's own application number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_code: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                applyment_id: crate::runtime::take_optional(
+                    &mut object,
+                    "applyment_id",
+                    at,
+                )?,
+                business_code: crate::runtime::take_optional(
+                    &mut object,
+                    "business_code",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "applyment_id",
+                &self.applyment_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "business_code",
+                &self.business_code,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -101,7 +135,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::brand::types::ApplymentsResponse as Response;

@@ -40,18 +40,36 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::brand::types::CardCardConfigsApplymentState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own application number, unique within the merchant.
-        #[serde(default, rename = "query.business_code")]
         pub business_code: Option<String>,
         /// WeChat Pay ID of the application.
-        #[serde(default, rename = "query.applyment_id")]
         pub applyment_id: Option<String>,
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                business_code: crate::runtime::take_optional(
+                    &mut object,
+                    "query.business_code",
+                    at,
+                )?,
+                applyment_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.applyment_id",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -173,7 +191,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own application number, unique within the merchant.
@@ -183,17 +201,73 @@ pub mod get {
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// State of the application.
-        pub applyment_state: crate::v3::brand::types::CardCardConfigsApplymentState,
+        pub applyment_state: CardCardConfigsApplymentState,
         /// Scheduled publish time.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub scheduled_publish_time: Option<String>,
         /// Why the request was rejected.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reject_reason: Option<String>,
         /// `actual_publish_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub actual_publish_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                business_code: crate::runtime::take(&mut object, "business_code", at)?,
+                applyment_id: crate::runtime::take(&mut object, "applyment_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                applyment_state: crate::runtime::take(
+                    &mut object,
+                    "applyment_state",
+                    at,
+                )?,
+                scheduled_publish_time: crate::runtime::take_optional(
+                    &mut object,
+                    "scheduled_publish_time",
+                    at,
+                )?,
+                reject_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "reject_reason",
+                    at,
+                )?,
+                actual_publish_time: crate::runtime::take_optional(
+                    &mut object,
+                    "actual_publish_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "business_code", &self.business_code);
+            crate::runtime::put(&mut object, "applyment_id", &self.applyment_id);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "applyment_state", &self.applyment_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "scheduled_publish_time",
+                &self.scheduled_publish_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "reject_reason",
+                &self.reject_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "actual_publish_time",
+                &self.actual_publish_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -254,7 +328,7 @@ pub mod get {
 /// `POST /v3/brand/card/card-configs`: [wechatpay.im](https://wechatpay.im/openapi/v3/brand/card/card-configs), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4016468440)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own application number, unique within the merchant.
@@ -262,17 +336,61 @@ pub mod post {
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// `brand_mini_program_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub brand_mini_program_info: Option<
-            crate::v3::brand::card::card_configs::post::BrandMiniProgramInfo,
-        >,
+        pub brand_mini_program_info: Option<BrandMiniProgramInfo>,
         /// `brand_customer_service`
-        pub brand_customer_service: crate::v3::brand::card::card_configs::post::BrandCustomerService,
+        pub brand_customer_service: BrandCustomerService,
         /// `service_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub service_list: Option<
-            Vec<crate::v3::brand::card::card_configs::post::ServiceList>,
-        >,
+        pub service_list: Option<Vec<ServiceList>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                business_code: crate::runtime::take(&mut object, "business_code", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                brand_mini_program_info: crate::runtime::take_optional(
+                    &mut object,
+                    "brand_mini_program_info",
+                    at,
+                )?,
+                brand_customer_service: crate::runtime::take(
+                    &mut object,
+                    "brand_customer_service",
+                    at,
+                )?,
+                service_list: crate::runtime::take_optional(
+                    &mut object,
+                    "service_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "business_code", &self.business_code);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "brand_mini_program_info",
+                &self.brand_mini_program_info,
+            );
+            crate::runtime::put(
+                &mut object,
+                "brand_customer_service",
+                &self.brand_customer_service,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "service_list",
+                &self.service_list,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -285,15 +403,9 @@ pub mod post {
     pub struct RequestBuilder {
         business_code: Option<String>,
         brand_id: Option<String>,
-        brand_mini_program_info: Option<
-            crate::v3::brand::card::card_configs::post::BrandMiniProgramInfoBuilder,
-        >,
-        brand_customer_service: Option<
-            crate::v3::brand::card::card_configs::post::BrandCustomerServiceBuilder,
-        >,
-        service_list: Option<
-            Vec<crate::v3::brand::card::card_configs::post::ServiceListBuilder>,
-        >,
+        brand_mini_program_info: Option<BrandMiniProgramInfoBuilder>,
+        brand_customer_service: Option<BrandCustomerServiceBuilder>,
+        service_list: Option<Vec<ServiceListBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own application number, unique within the merchant.
@@ -321,9 +433,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn brand_mini_program_info(
             mut self,
-            value: impl Into<
-                crate::v3::brand::card::card_configs::post::BrandMiniProgramInfoBuilder,
-            >,
+            value: impl Into<BrandMiniProgramInfoBuilder>,
         ) -> Self {
             self.brand_mini_program_info = Some(value.into());
             self
@@ -331,9 +441,7 @@ pub mod post {
         /// Sets or clears [`brand_mini_program_info`](Self::brand_mini_program_info) with a built value.
         pub fn set_brand_mini_program_info(
             mut self,
-            value: Option<
-                crate::v3::brand::card::card_configs::post::BrandMiniProgramInfo,
-            >,
+            value: Option<BrandMiniProgramInfo>,
         ) -> Self {
             self.brand_mini_program_info = value.map(Into::into);
             self
@@ -343,9 +451,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn brand_customer_service(
             mut self,
-            value: impl Into<
-                crate::v3::brand::card::card_configs::post::BrandCustomerServiceBuilder,
-            >,
+            value: impl Into<BrandCustomerServiceBuilder>,
         ) -> Self {
             self.brand_customer_service = Some(value.into());
             self
@@ -353,9 +459,7 @@ pub mod post {
         /// Sets or clears [`brand_customer_service`](Self::brand_customer_service) with a built value.
         pub fn set_brand_customer_service(
             mut self,
-            value: Option<
-                crate::v3::brand::card::card_configs::post::BrandCustomerService,
-            >,
+            value: Option<BrandCustomerService>,
         ) -> Self {
             self.brand_customer_service = value.map(Into::into);
             self
@@ -363,20 +467,12 @@ pub mod post {
         /// `service_list`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn service_list(
-            mut self,
-            item: impl Into<
-                crate::v3::brand::card::card_configs::post::ServiceListBuilder,
-            >,
-        ) -> Self {
+        pub fn service_list(mut self, item: impl Into<ServiceListBuilder>) -> Self {
             self.service_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`service_list`](Self::service_list) with a built value.
-        pub fn set_service_list(
-            mut self,
-            value: Option<Vec<crate::v3::brand::card::card_configs::post::ServiceList>>,
-        ) -> Self {
+        pub fn set_service_list(mut self, value: Option<Vec<ServiceList>>) -> Self {
             self.service_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -458,7 +554,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -476,21 +573,67 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `brand_customer_service`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BrandCustomerService {
         /// `customer_service_type`
-        pub customer_service_type: crate::v3::brand::card::card_configs::post::CustomerServiceType,
+        pub customer_service_type: CustomerServiceType,
         /// `customer_service_phone`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub customer_service_phone: Option<String>,
         /// `customer_service_path`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub customer_service_path: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
     }
+    impl crate::runtime::FromJson for BrandCustomerService {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BrandCustomerService {
+                customer_service_type: crate::runtime::take(
+                    &mut object,
+                    "customer_service_type",
+                    at,
+                )?,
+                customer_service_phone: crate::runtime::take_optional(
+                    &mut object,
+                    "customer_service_phone",
+                    at,
+                )?,
+                customer_service_path: crate::runtime::take_optional(
+                    &mut object,
+                    "customer_service_path",
+                    at,
+                )?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BrandCustomerService {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "customer_service_type",
+                &self.customer_service_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "customer_service_phone",
+                &self.customer_service_phone,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "customer_service_path",
+                &self.customer_service_path,
+            );
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BrandCustomerService);
     impl BrandCustomerService {
         /// A builder; see its setters.
         pub fn builder() -> BrandCustomerServiceBuilder {
@@ -500,9 +643,7 @@ pub mod post {
     /// Builds a [`BrandCustomerService`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct BrandCustomerServiceBuilder {
-        customer_service_type: Option<
-            crate::v3::brand::card::card_configs::post::CustomerServiceType,
-        >,
+        customer_service_type: Option<CustomerServiceType>,
         customer_service_phone: Option<String>,
         customer_service_path: Option<String>,
         appid: Option<String>,
@@ -511,9 +652,7 @@ pub mod post {
         /// **Required.** `customer_service_type`
         pub fn customer_service_type(
             mut self,
-            value: impl Into<
-                crate::v3::brand::card::card_configs::post::CustomerServiceType,
-            >,
+            value: impl Into<CustomerServiceType>,
         ) -> Self {
             self.customer_service_type = Some(value.into());
             self
@@ -521,9 +660,7 @@ pub mod post {
         /// Sets or clears [`customer_service_type`](Self::customer_service_type) with a built value.
         pub fn set_customer_service_type(
             mut self,
-            value: Option<
-                crate::v3::brand::card::card_configs::post::CustomerServiceType,
-            >,
+            value: Option<CustomerServiceType>,
         ) -> Self {
             self.customer_service_type = value;
             self
@@ -598,15 +735,43 @@ pub mod post {
         }
     }
     /// `brand_mini_program_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BrandMiniProgramInfo {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// `default_jump_path`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub default_jump_path: Option<String>,
     }
+    impl crate::runtime::FromJson for BrandMiniProgramInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BrandMiniProgramInfo {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                default_jump_path: crate::runtime::take_optional(
+                    &mut object,
+                    "default_jump_path",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BrandMiniProgramInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "default_jump_path",
+                &self.default_jump_path,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BrandMiniProgramInfo);
     impl BrandMiniProgramInfo {
         /// A builder; see its setters.
         pub fn builder() -> BrandMiniProgramInfoBuilder {
@@ -712,7 +877,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(CustomerServiceType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own application number, unique within the merchant.
@@ -724,6 +889,35 @@ pub mod post {
         /// `card_preview_url`
         pub card_preview_url: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                business_code: crate::runtime::take(&mut object, "business_code", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                applyment_id: crate::runtime::take(&mut object, "applyment_id", at)?,
+                card_preview_url: crate::runtime::take(
+                    &mut object,
+                    "card_preview_url",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "business_code", &self.business_code);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "applyment_id", &self.applyment_id);
+            crate::runtime::put(&mut object, "card_preview_url", &self.card_preview_url);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -789,23 +983,79 @@ pub mod post {
     }
     crate::runtime::string_enum!(ServiceJumpType);
     /// `service_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ServiceList {
         /// `service_classify_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_classify_name: Option<String>,
         /// `service_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_name: Option<String>,
         /// `service_jump_type`
-        pub service_jump_type: crate::v3::brand::card::card_configs::post::ServiceJumpType,
+        pub service_jump_type: ServiceJumpType,
         /// `service_jump_path`
         pub service_jump_path: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
     }
+    impl crate::runtime::FromJson for ServiceList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ServiceList {
+                service_classify_name: crate::runtime::take_optional(
+                    &mut object,
+                    "service_classify_name",
+                    at,
+                )?,
+                service_name: crate::runtime::take_optional(
+                    &mut object,
+                    "service_name",
+                    at,
+                )?,
+                service_jump_type: crate::runtime::take(
+                    &mut object,
+                    "service_jump_type",
+                    at,
+                )?,
+                service_jump_path: crate::runtime::take(
+                    &mut object,
+                    "service_jump_path",
+                    at,
+                )?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ServiceList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "service_classify_name",
+                &self.service_classify_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "service_name",
+                &self.service_name,
+            );
+            crate::runtime::put(
+                &mut object,
+                "service_jump_type",
+                &self.service_jump_type,
+            );
+            crate::runtime::put(
+                &mut object,
+                "service_jump_path",
+                &self.service_jump_path,
+            );
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ServiceList);
     impl ServiceList {
         /// A builder; see its setters.
         pub fn builder() -> ServiceListBuilder {
@@ -817,9 +1067,7 @@ pub mod post {
     pub struct ServiceListBuilder {
         service_classify_name: Option<String>,
         service_name: Option<String>,
-        service_jump_type: Option<
-            crate::v3::brand::card::card_configs::post::ServiceJumpType,
-        >,
+        service_jump_type: Option<ServiceJumpType>,
         service_jump_path: Option<String>,
         appid: Option<String>,
     }
@@ -845,18 +1093,12 @@ pub mod post {
             self
         }
         /// **Required.** `service_jump_type`
-        pub fn service_jump_type(
-            mut self,
-            value: impl Into<crate::v3::brand::card::card_configs::post::ServiceJumpType>,
-        ) -> Self {
+        pub fn service_jump_type(mut self, value: impl Into<ServiceJumpType>) -> Self {
             self.service_jump_type = Some(value.into());
             self
         }
         /// Sets or clears [`service_jump_type`](Self::service_jump_type) with a built value.
-        pub fn set_service_jump_type(
-            mut self,
-            value: Option<crate::v3::brand::card::card_configs::post::ServiceJumpType>,
-        ) -> Self {
+        pub fn set_service_jump_type(mut self, value: Option<ServiceJumpType>) -> Self {
             self.service_jump_type = value;
             self
         }

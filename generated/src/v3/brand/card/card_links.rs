@@ -40,21 +40,43 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::brand::types::PaymentScene;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
         /// Payment scene.
-        #[serde(default, rename = "query.payment_scene")]
-        pub payment_scene: Option<crate::v3::brand::types::PaymentScene>,
+        pub payment_scene: Option<PaymentScene>,
         /// Page number to query.
-        #[serde(default, rename = "query.page_index")]
         pub page_index: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.page_size")]
         pub page_size: Option<i64>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+                payment_scene: crate::runtime::take_optional(
+                    &mut object,
+                    "query.payment_scene",
+                    at,
+                )?,
+                page_index: crate::runtime::take_optional(
+                    &mut object,
+                    "query.page_index",
+                    at,
+                )?,
+                page_size: crate::runtime::take_optional(
+                    &mut object,
+                    "query.page_size",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -66,7 +88,7 @@ pub mod get {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         brand_id: Option<String>,
-        payment_scene: Option<crate::v3::brand::types::PaymentScene>,
+        payment_scene: Option<PaymentScene>,
         page_index: Option<i64>,
         page_size: Option<i64>,
     }
@@ -82,18 +104,12 @@ pub mod get {
             self
         }
         /// Payment scene.
-        pub fn payment_scene(
-            mut self,
-            value: impl Into<crate::v3::brand::types::PaymentScene>,
-        ) -> Self {
+        pub fn payment_scene(mut self, value: impl Into<PaymentScene>) -> Self {
             self.payment_scene = Some(value.into());
             self
         }
         /// Sets or clears [`payment_scene`](Self::payment_scene) with a built value.
-        pub fn set_payment_scene(
-            mut self,
-            value: Option<crate::v3::brand::types::PaymentScene>,
-        ) -> Self {
+        pub fn set_payment_scene(mut self, value: Option<PaymentScene>) -> Self {
             self.payment_scene = value;
             self
         }
@@ -198,21 +214,55 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `active_link_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ActiveLinkList {
         /// Payment scene.
-        pub payment_scene: crate::v3::brand::types::PaymentScene,
+        pub payment_scene: PaymentScene,
         /// `appid_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid_list: Option<Vec<String>>,
         /// Merchant ID linked to the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_link_mchid: Option<String>,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_id: Option<String>,
     }
+    impl crate::runtime::FromJson for ActiveLinkList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ActiveLinkList {
+                payment_scene: crate::runtime::take(&mut object, "payment_scene", at)?,
+                appid_list: crate::runtime::take_optional(
+                    &mut object,
+                    "appid_list",
+                    at,
+                )?,
+                card_link_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "card_link_mchid",
+                    at,
+                )?,
+                service_id: crate::runtime::take_optional(&mut object, "service_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ActiveLinkList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "payment_scene", &self.payment_scene);
+            crate::runtime::put_optional(&mut object, "appid_list", &self.appid_list);
+            crate::runtime::put_optional(
+                &mut object,
+                "card_link_mchid",
+                &self.card_link_mchid,
+            );
+            crate::runtime::put_optional(&mut object, "service_id", &self.service_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ActiveLinkList);
     impl crate::runtime::Schema for ActiveLinkList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -247,27 +297,59 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for ActiveLinkList {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the brand in WeChat Pay.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub brand_id: Option<String>,
         /// Page number to query.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub page_index: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub page_size: Option<i64>,
         /// Total number of records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_num: Option<i64>,
         /// `active_link_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub active_link_list: Option<
-            Vec<crate::v3::brand::card::card_links::get::ActiveLinkList>,
-        >,
+        pub active_link_list: Option<Vec<ActiveLinkList>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                brand_id: crate::runtime::take_optional(&mut object, "brand_id", at)?,
+                page_index: crate::runtime::take_optional(
+                    &mut object,
+                    "page_index",
+                    at,
+                )?,
+                page_size: crate::runtime::take_optional(&mut object, "page_size", at)?,
+                total_num: crate::runtime::take_optional(&mut object, "total_num", at)?,
+                active_link_list: crate::runtime::take_optional(
+                    &mut object,
+                    "active_link_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put_optional(&mut object, "page_index", &self.page_index);
+            crate::runtime::put_optional(&mut object, "page_size", &self.page_size);
+            crate::runtime::put_optional(&mut object, "total_num", &self.total_num);
+            crate::runtime::put_optional(
+                &mut object,
+                "active_link_list",
+                &self.active_link_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -303,7 +385,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::brand::card::card_links::get::ActiveLinkList as crate::runtime::Schema>::FIELDS,
+                fields: <ActiveLinkList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -315,7 +397,7 @@ pub mod get {
 pub mod post {
     pub use crate::v3::brand::types::PaymentScene;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own application number, unique within the merchant.
@@ -323,16 +405,49 @@ pub mod post {
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// Payment scene.
-        pub payment_scene: crate::v3::brand::types::PaymentScene,
+        pub payment_scene: PaymentScene,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Merchant ID linked to the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_link_mchid: Option<String>,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_id: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                business_code: crate::runtime::take(&mut object, "business_code", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                payment_scene: crate::runtime::take(&mut object, "payment_scene", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                card_link_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "card_link_mchid",
+                    at,
+                )?,
+                service_id: crate::runtime::take_optional(&mut object, "service_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "business_code", &self.business_code);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "payment_scene", &self.payment_scene);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "card_link_mchid",
+                &self.card_link_mchid,
+            );
+            crate::runtime::put_optional(&mut object, "service_id", &self.service_id);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -345,7 +460,7 @@ pub mod post {
     pub struct RequestBuilder {
         business_code: Option<String>,
         brand_id: Option<String>,
-        payment_scene: Option<crate::v3::brand::types::PaymentScene>,
+        payment_scene: Option<PaymentScene>,
         appid: Option<String>,
         card_link_mchid: Option<String>,
         service_id: Option<String>,
@@ -372,18 +487,12 @@ pub mod post {
             self
         }
         /// **Required.** Payment scene.
-        pub fn payment_scene(
-            mut self,
-            value: impl Into<crate::v3::brand::types::PaymentScene>,
-        ) -> Self {
+        pub fn payment_scene(mut self, value: impl Into<PaymentScene>) -> Self {
             self.payment_scene = Some(value.into());
             self
         }
         /// Sets or clears [`payment_scene`](Self::payment_scene) with a built value.
-        pub fn set_payment_scene(
-            mut self,
-            value: Option<crate::v3::brand::types::PaymentScene>,
-        ) -> Self {
+        pub fn set_payment_scene(mut self, value: Option<PaymentScene>) -> Self {
             self.payment_scene = value;
             self
         }
@@ -477,7 +586,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -495,7 +605,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own application number, unique within the merchant.
@@ -503,17 +613,51 @@ pub mod post {
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// Payment scene.
-        pub payment_scene: crate::v3::brand::types::PaymentScene,
+        pub payment_scene: PaymentScene,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Merchant ID linked to the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_link_mchid: Option<String>,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                business_code: crate::runtime::take(&mut object, "business_code", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                payment_scene: crate::runtime::take(&mut object, "payment_scene", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                card_link_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "card_link_mchid",
+                    at,
+                )?,
+                service_id: crate::runtime::take_optional(&mut object, "service_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "business_code", &self.business_code);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "payment_scene", &self.payment_scene);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "card_link_mchid",
+                &self.card_link_mchid,
+            );
+            crate::runtime::put_optional(&mut object, "service_id", &self.service_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -32,18 +32,36 @@ pub mod get {
     pub use crate::types::ReceiversType;
     pub use crate::types::Status;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(rename = "query.transaction_id")]
         pub transaction_id: String,
         /// The merchant's own order number for this order.
-        #[serde(rename = "query.out_order_no")]
         pub out_order_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                transaction_id: crate::runtime::take(
+                    &mut object,
+                    "query.transaction_id",
+                    at,
+                )?,
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "query.out_order_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -177,11 +195,11 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// Receivers of the profit sharing.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Receivers {
         /// Type of the profit-sharing receiver.
-        pub r#type: crate::types::ReceiversType,
+        pub r#type: ReceiversType,
         /// Account of the receiver (a merchant ID or an OpenID, depending on the receiver type).
         pub account: String,
         /// Amount to split to this receiver, in fen.
@@ -189,15 +207,51 @@ pub mod get {
         /// Reason for the profit sharing, shown to the receiver.
         pub description: String,
         /// Result of the profit sharing to this receiver.
-        pub result: crate::v3::brand::profitsharing::orders::get::ReceiversResult,
+        pub result: ReceiversResult,
         /// Time the operation finished.
         pub finish_time: String,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fail_reason: Option<crate::types::FailReason>,
+        pub fail_reason: Option<FailReason>,
         /// WeChat Pay ID of this profit-sharing detail.
         pub detail_id: String,
     }
+    impl crate::runtime::FromJson for Receivers {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Receivers {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                account: crate::runtime::take(&mut object, "account", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                result: crate::runtime::take(&mut object, "result", at)?,
+                finish_time: crate::runtime::take(&mut object, "finish_time", at)?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+                detail_id: crate::runtime::take(&mut object, "detail_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Receivers {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "account", &self.account);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "result", &self.result);
+            crate::runtime::put(&mut object, "finish_time", &self.finish_time);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            crate::runtime::put(&mut object, "detail_id", &self.detail_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Receivers);
     impl crate::runtime::Schema for Receivers {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -295,7 +349,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(ReceiversResult);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -307,16 +361,63 @@ pub mod get {
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
         pub order_id: String,
         /// Current status of the object.
-        pub status: crate::types::Status,
+        pub status: Status,
         /// Receivers of the profit sharing.
-        pub receivers: Vec<crate::v3::brand::profitsharing::orders::get::Receivers>,
+        pub receivers: Vec<Receivers>,
         /// `finish_amount`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub finish_amount: Option<i64>,
         /// `finish_description`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub finish_description: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+                status: crate::runtime::take(&mut object, "status", at)?,
+                receivers: crate::runtime::take(&mut object, "receivers", at)?,
+                finish_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "finish_amount",
+                    at,
+                )?,
+                finish_description: crate::runtime::take_optional(
+                    &mut object,
+                    "finish_description",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            crate::runtime::put(&mut object, "status", &self.status);
+            crate::runtime::put(&mut object, "receivers", &self.receivers);
+            crate::runtime::put_optional(
+                &mut object,
+                "finish_amount",
+                &self.finish_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "finish_description",
+                &self.finish_description,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -359,7 +460,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::brand::profitsharing::orders::get::Receivers as crate::runtime::Schema>::FIELDS,
+                fields: <Receivers as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "finish_amount",
@@ -388,11 +489,10 @@ pub mod post {
     pub use crate::types::ReceiversType;
     pub use crate::types::Status;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID of the brand's main merchant.
         pub brand_mchid: String,
@@ -401,16 +501,52 @@ pub mod post {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
         /// The merchant's own order number for this order.
         pub out_order_no: String,
         /// Receivers of the profit sharing.
-        pub receivers: Vec<crate::v3::brand::profitsharing::orders::post::Receivers>,
+        pub receivers: Vec<Receivers>,
         /// `finish`
         pub finish: bool,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                brand_mchid: crate::runtime::take(&mut object, "brand_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                receivers: crate::runtime::take(&mut object, "receivers", at)?,
+                finish: crate::runtime::take(&mut object, "finish", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_mchid", &self.brand_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "receivers", &self.receivers);
+            crate::runtime::put(&mut object, "finish", &self.finish);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -428,9 +564,7 @@ pub mod post {
         sub_appid: Option<String>,
         transaction_id: Option<String>,
         out_order_no: Option<String>,
-        receivers: Option<
-            Vec<crate::v3::brand::profitsharing::orders::post::ReceiversBuilder>,
-        >,
+        receivers: Option<Vec<ReceiversBuilder>>,
         finish: Option<bool>,
     }
     impl RequestBuilder {
@@ -507,20 +641,12 @@ pub mod post {
         /// **Required.** Receivers of the profit sharing.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn receivers(
-            mut self,
-            item: impl Into<
-                crate::v3::brand::profitsharing::orders::post::ReceiversBuilder,
-            >,
-        ) -> Self {
+        pub fn receivers(mut self, item: impl Into<ReceiversBuilder>) -> Self {
             self.receivers.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`receivers`](Self::receivers) with a built value.
-        pub fn set_receivers(
-            mut self,
-            value: Option<Vec<crate::v3::brand::profitsharing::orders::post::Receivers>>,
-        ) -> Self {
+        pub fn set_receivers(mut self, value: Option<Vec<Receivers>>) -> Self {
             self.receivers = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -626,7 +752,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -644,11 +771,11 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Receivers of the profit sharing.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Receivers {
         /// Type of the profit-sharing receiver.
-        pub r#type: crate::types::ReceiversType,
+        pub r#type: ReceiversType,
         /// Account of the receiver (a merchant ID or an OpenID, depending on the receiver type).
         pub account: String,
         /// Amount to split to this receiver, in fen.
@@ -658,9 +785,35 @@ pub mod post {
         /// Name of the individual receiver.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<crate::runtime::Sensitive>,
     }
+    impl crate::runtime::FromJson for Receivers {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Receivers {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                account: crate::runtime::take(&mut object, "account", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Receivers {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "account", &self.account);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Receivers);
     impl Receivers {
         /// A builder; see its setters.
         pub fn builder() -> ReceiversBuilder {
@@ -670,7 +823,7 @@ pub mod post {
     /// Builds a [`Receivers`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct ReceiversBuilder {
-        r#type: Option<crate::types::ReceiversType>,
+        r#type: Option<ReceiversType>,
         account: Option<String>,
         amount: Option<i64>,
         description: Option<String>,
@@ -678,12 +831,12 @@ pub mod post {
     }
     impl ReceiversBuilder {
         /// **Required.** Type of the profit-sharing receiver.
-        pub fn r#type(mut self, value: impl Into<crate::types::ReceiversType>) -> Self {
+        pub fn r#type(mut self, value: impl Into<ReceiversType>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(mut self, value: Option<crate::types::ReceiversType>) -> Self {
+        pub fn set_type(mut self, value: Option<ReceiversType>) -> Self {
             self.r#type = value;
             self
         }
@@ -779,7 +932,7 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the brand's main merchant.
@@ -793,14 +946,41 @@ pub mod post {
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
         pub order_id: String,
         /// Receivers of the profit sharing.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub receivers: Option<
-            Vec<crate::v3::brand::profitsharing::orders::post::ResponseReceivers>,
-        >,
+        pub receivers: Option<Vec<ResponseReceivers>>,
         /// Current status of the object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub status: Option<crate::types::Status>,
+        pub status: Option<Status>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                brand_mchid: crate::runtime::take(&mut object, "brand_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+                receivers: crate::runtime::take_optional(&mut object, "receivers", at)?,
+                status: crate::runtime::take_optional(&mut object, "status", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_mchid", &self.brand_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            crate::runtime::put_optional(&mut object, "receivers", &self.receivers);
+            crate::runtime::put_optional(&mut object, "status", &self.status);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -843,7 +1023,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::brand::profitsharing::orders::post::ResponseReceivers as crate::runtime::Schema>::FIELDS,
+                fields: <ResponseReceivers as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "status",
@@ -856,11 +1036,11 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Receivers of the profit sharing.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ResponseReceivers {
         /// Type of the profit-sharing receiver.
-        pub r#type: crate::types::ReceiversType,
+        pub r#type: ReceiversType,
         /// Account of the receiver (a merchant ID or an OpenID, depending on the receiver type).
         pub account: String,
         /// Amount to split to this receiver, in fen.
@@ -868,15 +1048,51 @@ pub mod post {
         /// Reason for the profit sharing, shown to the receiver.
         pub description: String,
         /// Result of the profit sharing to this receiver.
-        pub result: crate::types::ReceiversResult,
+        pub result: ReceiversResult,
         /// Time the operation finished.
         pub finish_time: String,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fail_reason: Option<crate::types::FailReason>,
+        pub fail_reason: Option<FailReason>,
         /// WeChat Pay ID of this profit-sharing detail.
         pub detail_id: String,
     }
+    impl crate::runtime::FromJson for ResponseReceivers {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ResponseReceivers {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                account: crate::runtime::take(&mut object, "account", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                result: crate::runtime::take(&mut object, "result", at)?,
+                finish_time: crate::runtime::take(&mut object, "finish_time", at)?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+                detail_id: crate::runtime::take(&mut object, "detail_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ResponseReceivers {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "account", &self.account);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "result", &self.result);
+            crate::runtime::put(&mut object, "finish_time", &self.finish_time);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            crate::runtime::put(&mut object, "detail_id", &self.detail_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ResponseReceivers);
     impl crate::runtime::Schema for ResponseReceivers {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

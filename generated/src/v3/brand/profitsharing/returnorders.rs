@@ -25,21 +25,43 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::brand::types::ProfitsharingReturnordersResult;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// The merchant's own return number.
-        #[serde(rename = "query.out_return_no")]
         pub out_return_no: String,
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
-        #[serde(default, rename = "query.order_id")]
         pub order_id: Option<String>,
         /// The merchant's own order number for this order.
-        #[serde(default, rename = "query.out_order_no")]
         pub out_order_no: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                out_return_no: crate::runtime::take(
+                    &mut object,
+                    "query.out_return_no",
+                    at,
+                )?,
+                order_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.order_id",
+                    at,
+                )?,
+                out_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "query.out_order_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -222,7 +244,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(FailReason);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -240,15 +262,53 @@ pub mod get {
         /// Amount in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
         /// Result of the operation.
-        pub result: crate::v3::brand::types::ProfitsharingReturnordersResult,
+        pub result: ProfitsharingReturnordersResult,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fail_reason: Option<
-            crate::v3::brand::profitsharing::returnorders::get::FailReason,
-        >,
+        pub fail_reason: Option<FailReason>,
         /// Time the operation finished.
         pub finish_time: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                out_return_no: crate::runtime::take(&mut object, "out_return_no", at)?,
+                return_mchid: crate::runtime::take(&mut object, "return_mchid", at)?,
+                return_no: crate::runtime::take(&mut object, "return_no", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                result: crate::runtime::take(&mut object, "result", at)?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+                finish_time: crate::runtime::take(&mut object, "finish_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "out_return_no", &self.out_return_no);
+            crate::runtime::put(&mut object, "return_mchid", &self.return_mchid);
+            crate::runtime::put(&mut object, "return_no", &self.return_no);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "result", &self.result);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            crate::runtime::put(&mut object, "finish_time", &self.finish_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -331,16 +391,14 @@ pub mod get {
 pub mod post {
     pub use crate::v3::brand::types::ProfitsharingReturnordersResult;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
         /// The merchant's own order number for this order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_order_no: Option<String>,
         /// The merchant's own return number.
         pub out_return_no: String,
@@ -350,6 +408,44 @@ pub mod post {
         pub amount: i64,
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+                out_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_order_no",
+                    at,
+                )?,
+                out_return_no: crate::runtime::take(&mut object, "out_return_no", at)?,
+                return_mchid: crate::runtime::take(&mut object, "return_mchid", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_order_no",
+                &self.out_order_no,
+            );
+            crate::runtime::put(&mut object, "out_return_no", &self.out_return_no);
+            crate::runtime::put(&mut object, "return_mchid", &self.return_mchid);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -507,7 +603,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -560,7 +657,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(FailReason);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -578,15 +675,53 @@ pub mod post {
         /// WeChat Pay ID of the return.
         pub return_no: String,
         /// Result of the operation.
-        pub result: crate::v3::brand::types::ProfitsharingReturnordersResult,
+        pub result: ProfitsharingReturnordersResult,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fail_reason: Option<
-            crate::v3::brand::profitsharing::returnorders::post::FailReason,
-        >,
+        pub fail_reason: Option<FailReason>,
         /// Time the operation finished.
         pub finish_time: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                out_return_no: crate::runtime::take(&mut object, "out_return_no", at)?,
+                return_mchid: crate::runtime::take(&mut object, "return_mchid", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                return_no: crate::runtime::take(&mut object, "return_no", at)?,
+                result: crate::runtime::take(&mut object, "result", at)?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+                finish_time: crate::runtime::take(&mut object, "finish_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "out_return_no", &self.out_return_no);
+            crate::runtime::put(&mut object, "return_mchid", &self.return_mchid);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "return_no", &self.return_no);
+            crate::runtime::put(&mut object, "result", &self.result);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            crate::runtime::put(&mut object, "finish_time", &self.finish_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

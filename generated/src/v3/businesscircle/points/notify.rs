@@ -20,11 +20,10 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/businesscircle/points/notify`: [wechatpay.im](https://wechatpay.im/openapi/v3/businesscircle/points/notify), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534698), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012474133)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
@@ -39,11 +38,71 @@ pub mod post {
         /// `points_update_time`
         pub points_update_time: String,
         /// `no_points_remarks`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub no_points_remarks: Option<String>,
         /// `total_points`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_points: Option<i64>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                earn_points: crate::runtime::take(&mut object, "earn_points", at)?,
+                increased_points: crate::runtime::take(
+                    &mut object,
+                    "increased_points",
+                    at,
+                )?,
+                points_update_time: crate::runtime::take(
+                    &mut object,
+                    "points_update_time",
+                    at,
+                )?,
+                no_points_remarks: crate::runtime::take_optional(
+                    &mut object,
+                    "no_points_remarks",
+                    at,
+                )?,
+                total_points: crate::runtime::take_optional(
+                    &mut object,
+                    "total_points",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "earn_points", &self.earn_points);
+            crate::runtime::put(&mut object, "increased_points", &self.increased_points);
+            crate::runtime::put(
+                &mut object,
+                "points_update_time",
+                &self.points_update_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "no_points_remarks",
+                &self.no_points_remarks,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "total_points",
+                &self.total_points,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -226,7 +285,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

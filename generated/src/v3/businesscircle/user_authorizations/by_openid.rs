@@ -20,18 +20,32 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/businesscircle/user-authorizations/{openid}`: [wechatpay.im](https://wechatpay.im/openapi/v3/businesscircle/user-authorizations/{openid}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534848), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012474135)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid")]
         pub openid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -152,7 +166,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The user's OpenID, the user identifier scoped to one AppID.
@@ -160,12 +174,55 @@ pub mod get {
         /// State of the authorization.
         pub authorize_state: String,
         /// Time the authorization was granted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorize_time: Option<String>,
         /// `deauthorize_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deauthorize_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                authorize_state: crate::runtime::take(
+                    &mut object,
+                    "authorize_state",
+                    at,
+                )?,
+                authorize_time: crate::runtime::take_optional(
+                    &mut object,
+                    "authorize_time",
+                    at,
+                )?,
+                deauthorize_time: crate::runtime::take_optional(
+                    &mut object,
+                    "deauthorize_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "authorize_state", &self.authorize_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "authorize_time",
+                &self.authorize_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deauthorize_time",
+                &self.deauthorize_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -22,14 +22,12 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/catering/orders/sync-status`: [wechatpay.im](https://wechatpay.im/openapi/v3/catering/orders/sync-status), [official documentation](https://pay.weixin.qq.com/doc/v2/partner/4011939936), [official documentation](https://pay.weixin.qq.com/doc/v2/institution/4011941011)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Service provider merchant ID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// App ID of the service provider.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_appid: Option<String>,
         /// Merchant ID of the channel partner.
         pub channel_id: String,
@@ -52,28 +50,117 @@ pub mod post {
         /// Amount the user actually pays, in fen.
         pub user_amount: i64,
         /// Order status. CREATE_DEAL means the order was placed; PAY_SUCCESS means it was paid and settled.
-        pub status: crate::v3::catering::orders::sync_status::post::Status,
+        pub status: Status,
         /// When the status changed, RFC 3339 (for example 2024-03-01T09:30:00+08:00).
         pub action_time: String,
         /// When the payment was made, RFC 3339. Needed once status is PAY_SUCCESS.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pay_time: Option<String>,
         /// WeChat Pay transaction number. Needed once status is PAY_SUCCESS.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// Payment order number in the channel partner system. Needed once status is PAY_SUCCESS.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// Order number in the channel partner system.
         pub out_order_no: String,
         /// Table number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_table_no: Option<String>,
         /// Number of diners.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub people_count: Option<i64>,
         /// Dishes in the order.
-        pub dish_list: Vec<crate::v3::catering::orders::sync_status::post::DishList>,
+        pub dish_list: Vec<DishList>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sp_appid: crate::runtime::take_optional(&mut object, "sp_appid", at)?,
+                channel_id: crate::runtime::take(&mut object, "channel_id", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take(&mut object, "sub_appid", at)?,
+                out_shop_no: crate::runtime::take(&mut object, "out_shop_no", at)?,
+                sub_openid: crate::runtime::take(&mut object, "sub_openid", at)?,
+                login_token: crate::runtime::take(&mut object, "login_token", at)?,
+                order_entry: crate::runtime::take(&mut object, "order_entry", at)?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                discount_amount: crate::runtime::take(
+                    &mut object,
+                    "discount_amount",
+                    at,
+                )?,
+                user_amount: crate::runtime::take(&mut object, "user_amount", at)?,
+                status: crate::runtime::take(&mut object, "status", at)?,
+                action_time: crate::runtime::take(&mut object, "action_time", at)?,
+                pay_time: crate::runtime::take_optional(&mut object, "pay_time", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                out_table_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_table_no",
+                    at,
+                )?,
+                people_count: crate::runtime::take_optional(
+                    &mut object,
+                    "people_count",
+                    at,
+                )?,
+                dish_list: crate::runtime::take(&mut object, "dish_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put(&mut object, "channel_id", &self.channel_id);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "out_shop_no", &self.out_shop_no);
+            crate::runtime::put(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put(&mut object, "login_token", &self.login_token);
+            crate::runtime::put(&mut object, "order_entry", &self.order_entry);
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "discount_amount", &self.discount_amount);
+            crate::runtime::put(&mut object, "user_amount", &self.user_amount);
+            crate::runtime::put(&mut object, "status", &self.status);
+            crate::runtime::put(&mut object, "action_time", &self.action_time);
+            crate::runtime::put_optional(&mut object, "pay_time", &self.pay_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_table_no",
+                &self.out_table_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "people_count",
+                &self.people_count,
+            );
+            crate::runtime::put(&mut object, "dish_list", &self.dish_list);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -96,7 +183,7 @@ pub mod post {
         total_amount: Option<i64>,
         discount_amount: Option<i64>,
         user_amount: Option<i64>,
-        status: Option<crate::v3::catering::orders::sync_status::post::Status>,
+        status: Option<Status>,
         action_time: Option<String>,
         pay_time: Option<String>,
         transaction_id: Option<String>,
@@ -104,9 +191,7 @@ pub mod post {
         out_order_no: Option<String>,
         out_table_no: Option<String>,
         people_count: Option<i64>,
-        dish_list: Option<
-            Vec<crate::v3::catering::orders::sync_status::post::DishListBuilder>,
-        >,
+        dish_list: Option<Vec<DishListBuilder>>,
     }
     impl RequestBuilder {
         /// Service provider merchant ID.
@@ -230,18 +315,12 @@ pub mod post {
             self
         }
         /// **Required.** Order status. CREATE_DEAL means the order was placed; PAY_SUCCESS means it was paid and settled.
-        pub fn status(
-            mut self,
-            value: impl Into<crate::v3::catering::orders::sync_status::post::Status>,
-        ) -> Self {
+        pub fn status(mut self, value: impl Into<Status>) -> Self {
             self.status = Some(value.into());
             self
         }
         /// Sets or clears [`status`](Self::status) with a built value.
-        pub fn set_status(
-            mut self,
-            value: Option<crate::v3::catering::orders::sync_status::post::Status>,
-        ) -> Self {
+        pub fn set_status(mut self, value: Option<Status>) -> Self {
             self.status = value;
             self
         }
@@ -318,20 +397,12 @@ pub mod post {
         /// **Required.** Dishes in the order.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn dish_list(
-            mut self,
-            item: impl Into<
-                crate::v3::catering::orders::sync_status::post::DishListBuilder,
-            >,
-        ) -> Self {
+        pub fn dish_list(mut self, item: impl Into<DishListBuilder>) -> Self {
             self.dish_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`dish_list`](Self::dish_list) with a built value.
-        pub fn set_dish_list(
-            mut self,
-            value: Option<Vec<crate::v3::catering::orders::sync_status::post::DishList>>,
-        ) -> Self {
+        pub fn set_dish_list(mut self, value: Option<Vec<DishList>>) -> Self {
             self.dish_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -478,7 +549,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.
@@ -501,7 +573,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Dishes in the order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DishList {
         /// Merchant-side dish code.
@@ -511,24 +583,53 @@ pub mod post {
         /// Unit price, in fen.
         pub price: i64,
         /// How the dish is sold. BY_SHARE means per portion; BY_WEIGHT means by weight.
-        pub unit: crate::v3::catering::orders::sync_status::post::Unit,
+        pub unit: Unit,
         /// Quantity ordered, up to two decimal places.
         pub count: crate::runtime::Number,
         /// Discount as a percentage of the price (80 means 20% off).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub discount: Option<i64>,
         /// Dish category code, from the dish category list.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
         /// Display order on the provider platform, 1 to 100; lower comes first.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub priority: Option<i64>,
         /// Dish attributes.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub properties: Option<
-            crate::v3::catering::orders::sync_status::post::Properties,
-        >,
+        pub properties: Option<Properties>,
     }
+    impl crate::runtime::FromJson for DishList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(DishList {
+                out_dish_no: crate::runtime::take(&mut object, "out_dish_no", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                price: crate::runtime::take(&mut object, "price", at)?,
+                unit: crate::runtime::take(&mut object, "unit", at)?,
+                count: crate::runtime::take(&mut object, "count", at)?,
+                discount: crate::runtime::take_optional(&mut object, "discount", at)?,
+                r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+                priority: crate::runtime::take_optional(&mut object, "priority", at)?,
+                properties: crate::runtime::take_optional(&mut object, "properties", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for DishList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_dish_no", &self.out_dish_no);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "price", &self.price);
+            crate::runtime::put(&mut object, "unit", &self.unit);
+            crate::runtime::put(&mut object, "count", &self.count);
+            crate::runtime::put_optional(&mut object, "discount", &self.discount);
+            crate::runtime::put_optional(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "priority", &self.priority);
+            crate::runtime::put_optional(&mut object, "properties", &self.properties);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(DishList);
     impl DishList {
         /// A builder; see its setters.
         pub fn builder() -> DishListBuilder {
@@ -541,14 +642,12 @@ pub mod post {
         out_dish_no: Option<String>,
         name: Option<String>,
         price: Option<i64>,
-        unit: Option<crate::v3::catering::orders::sync_status::post::Unit>,
+        unit: Option<Unit>,
         count: Option<crate::runtime::Number>,
         discount: Option<i64>,
         r#type: Option<String>,
         priority: Option<i64>,
-        properties: Option<
-            crate::v3::catering::orders::sync_status::post::PropertiesBuilder,
-        >,
+        properties: Option<PropertiesBuilder>,
     }
     impl DishListBuilder {
         /// **Required.** Merchant-side dish code.
@@ -582,18 +681,12 @@ pub mod post {
             self
         }
         /// **Required.** How the dish is sold. BY_SHARE means per portion; BY_WEIGHT means by weight.
-        pub fn unit(
-            mut self,
-            value: impl Into<crate::v3::catering::orders::sync_status::post::Unit>,
-        ) -> Self {
+        pub fn unit(mut self, value: impl Into<Unit>) -> Self {
             self.unit = Some(value.into());
             self
         }
         /// Sets or clears [`unit`](Self::unit) with a built value.
-        pub fn set_unit(
-            mut self,
-            value: Option<crate::v3::catering::orders::sync_status::post::Unit>,
-        ) -> Self {
+        pub fn set_unit(mut self, value: Option<Unit>) -> Self {
             self.unit = value;
             self
         }
@@ -640,20 +733,12 @@ pub mod post {
         /// Dish attributes.
         ///
         /// Takes the builder or a built value.
-        pub fn properties(
-            mut self,
-            value: impl Into<
-                crate::v3::catering::orders::sync_status::post::PropertiesBuilder,
-            >,
-        ) -> Self {
+        pub fn properties(mut self, value: impl Into<PropertiesBuilder>) -> Self {
             self.properties = Some(value.into());
             self
         }
         /// Sets or clears [`properties`](Self::properties) with a built value.
-        pub fn set_properties(
-            mut self,
-            value: Option<crate::v3::catering::orders::sync_status::post::Properties>,
-        ) -> Self {
+        pub fn set_properties(mut self, value: Option<Properties>) -> Self {
             self.properties = value.map(Into::into);
             self
         }
@@ -717,7 +802,7 @@ pub mod post {
         }
     }
     /// Dish attributes.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Properties {
         /// Flavour.
@@ -729,9 +814,35 @@ pub mod post {
         /// Secondary ingredients.
         pub ingredients: String,
         /// Any other attributes.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub others: Option<String>,
     }
+    impl crate::runtime::FromJson for Properties {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Properties {
+                taste: crate::runtime::take(&mut object, "taste", at)?,
+                cuisine: crate::runtime::take(&mut object, "cuisine", at)?,
+                main_material: crate::runtime::take(&mut object, "main_material", at)?,
+                ingredients: crate::runtime::take(&mut object, "ingredients", at)?,
+                others: crate::runtime::take_optional(&mut object, "others", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Properties {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "taste", &self.taste);
+            crate::runtime::put(&mut object, "cuisine", &self.cuisine);
+            crate::runtime::put(&mut object, "main_material", &self.main_material);
+            crate::runtime::put(&mut object, "ingredients", &self.ingredients);
+            crate::runtime::put_optional(&mut object, "others", &self.others);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Properties);
     impl Properties {
         /// A builder; see its setters.
         pub fn builder() -> PropertiesBuilder {

@@ -19,16 +19,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `GET /v3/combine-transactions/id/{combine_transaction_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/combine-transactions/id/{combine_transaction_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012602242)
 pub mod get {
-    pub use crate::types::IdAmount;
     pub use crate::types::IdSceneInfo;
     pub use crate::types::TradeScenario;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay transaction ID of the combined order.
-        #[serde(rename = "path.combine_transaction_id")]
         pub combine_transaction_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                combine_transaction_id: crate::runtime::take(
+                    &mut object,
+                    "path.combine_transaction_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -115,14 +128,122 @@ pub mod get {
         <Response as crate::runtime::Decode>::decode_value,
         crate::runtime::erased::<Request>,
     );
+    /// Amount information of the sub-order.
+    #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
+    pub struct Amount {
+        /// Total amount, in the smallest unit of the currency (fen for CNY).
+        pub total_amount: crate::runtime::Number,
+        /// Amount the user paid in cash, in fen.
+        pub payer_amount: crate::runtime::Number,
+        /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
+        pub currency: String,
+        /// Currency the user paid in, as an ISO 4217 code.
+        pub payer_currency: String,
+        /// Settlement exchange rate, scaled by 10^8.
+        pub settlement_rate: Option<crate::runtime::Number>,
+    }
+    impl crate::runtime::FromJson for Amount {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Amount {
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                payer_amount: crate::runtime::take(&mut object, "payer_amount", at)?,
+                currency: crate::runtime::take(&mut object, "currency", at)?,
+                payer_currency: crate::runtime::take(&mut object, "payer_currency", at)?,
+                settlement_rate: crate::runtime::take_optional(
+                    &mut object,
+                    "settlement_rate",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Amount {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "payer_amount", &self.payer_amount);
+            crate::runtime::put(&mut object, "currency", &self.currency);
+            crate::runtime::put(&mut object, "payer_currency", &self.payer_currency);
+            crate::runtime::put_optional(
+                &mut object,
+                "settlement_rate",
+                &self.settlement_rate,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Amount);
+    impl crate::runtime::Schema for Amount {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "total_amount",
+                kind: crate::runtime::Kind::Number,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "payer_amount",
+                kind: crate::runtime::Kind::Number,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "currency",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "payer_currency",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "settlement_rate",
+                kind: crate::runtime::Kind::Number,
+                required: false,
+                array: false,
+                fields: &[],
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for Amount {}
     /// Information about the paying user of the combined order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CombinePayerInfo {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
     }
+    impl crate::runtime::FromJson for CombinePayerInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CombinePayerInfo {
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CombinePayerInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CombinePayerInfo);
     impl crate::runtime::Schema for CombinePayerInfo {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -136,7 +257,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for CombinePayerInfo {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// AppID of the merchant that creates the combined order.
@@ -148,24 +269,87 @@ pub mod get {
         /// WeChat Pay transaction ID of the combined order.
         pub combine_transaction_id: String,
         /// Information about the paying user of the combined order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub combine_payer_info: Option<
-            crate::v3::combine_transactions::id::by_combine_transaction_id::get::CombinePayerInfo,
-        >,
+        pub combine_payer_info: Option<CombinePayerInfo>,
         /// Information about the scene in which the payment happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::types::IdSceneInfo>,
+        pub scene_info: Option<IdSceneInfo>,
         /// Sub-orders of the combined order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sub_orders: Option<
-            Vec<
-                crate::v3::combine_transactions::id::by_combine_transaction_id::get::SubOrders,
-            >,
-        >,
+        pub sub_orders: Option<Vec<SubOrders>>,
         /// Scenario of the transaction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_scenario: Option<crate::types::TradeScenario>,
+        pub trade_scenario: Option<TradeScenario>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                combine_appid: crate::runtime::take(&mut object, "combine_appid", at)?,
+                combine_mchid: crate::runtime::take(&mut object, "combine_mchid", at)?,
+                combine_out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "combine_out_trade_no",
+                    at,
+                )?,
+                combine_transaction_id: crate::runtime::take(
+                    &mut object,
+                    "combine_transaction_id",
+                    at,
+                )?,
+                combine_payer_info: crate::runtime::take_optional(
+                    &mut object,
+                    "combine_payer_info",
+                    at,
+                )?,
+                scene_info: crate::runtime::take_optional(
+                    &mut object,
+                    "scene_info",
+                    at,
+                )?,
+                sub_orders: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_orders",
+                    at,
+                )?,
+                trade_scenario: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_scenario",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "combine_appid", &self.combine_appid);
+            crate::runtime::put(&mut object, "combine_mchid", &self.combine_mchid);
+            crate::runtime::put(
+                &mut object,
+                "combine_out_trade_no",
+                &self.combine_out_trade_no,
+            );
+            crate::runtime::put(
+                &mut object,
+                "combine_transaction_id",
+                &self.combine_transaction_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "combine_payer_info",
+                &self.combine_payer_info,
+            );
+            crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put_optional(&mut object, "sub_orders", &self.sub_orders);
+            crate::runtime::put_optional(
+                &mut object,
+                "trade_scenario",
+                &self.trade_scenario,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -201,21 +385,21 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::combine_transactions::id::by_combine_transaction_id::get::CombinePayerInfo as crate::runtime::Schema>::FIELDS,
+                fields: <CombinePayerInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "scene_info",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::IdSceneInfo as crate::runtime::Schema>::FIELDS,
+                fields: <IdSceneInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "sub_orders",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::combine_transactions::id::by_combine_transaction_id::get::SubOrders as crate::runtime::Schema>::FIELDS,
+                fields: <SubOrders as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "trade_scenario",
@@ -228,7 +412,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Sub-orders of the combined order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SubOrders {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -236,31 +420,99 @@ pub mod get {
         /// ID of the authorization for an individual payee to receive the money.
         pub individual_auth_id: String,
         /// Platform nickname of the individual payee of the sub-order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub individual_name: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// Payment method (trade type) of the transaction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub trade_type: Option<String>,
         /// State of the payment transaction.
         pub trade_state: String,
         /// Bank the payment or account belongs to, as a bank type code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// Amount information of the sub-order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::types::IdAmount>,
+        pub amount: Option<Amount>,
     }
+    impl crate::runtime::FromJson for SubOrders {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SubOrders {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                individual_auth_id: crate::runtime::take(
+                    &mut object,
+                    "individual_auth_id",
+                    at,
+                )?,
+                individual_name: crate::runtime::take_optional(
+                    &mut object,
+                    "individual_name",
+                    at,
+                )?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+                trade_type: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_type",
+                    at,
+                )?,
+                trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+                bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SubOrders {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(
+                &mut object,
+                "individual_auth_id",
+                &self.individual_auth_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "individual_name",
+                &self.individual_name,
+            );
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            crate::runtime::put_optional(&mut object, "trade_type", &self.trade_type);
+            crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+            crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SubOrders);
     impl crate::runtime::Schema for SubOrders {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -338,7 +590,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::IdAmount as crate::runtime::Schema>::FIELDS,
+                fields: <Amount as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -31,12 +31,26 @@ pub mod get {
     pub use crate::types::Scope;
     pub use crate::types::TradeScenario;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own number for the combined order (or repayment order), unique within the merchant.
-        #[serde(rename = "path.combine_out_trade_no")]
         pub combine_out_trade_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                combine_out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "path.combine_out_trade_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -141,23 +155,63 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// Amount information of the sub-order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Amount {
         /// Total amount, in the smallest unit of the currency (fen for CNY).
         pub total_amount: i64,
         /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// Amount the user paid in cash, in fen.
         pub payer_amount: i64,
         /// Currency the user paid in, as an ISO 4217 code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payer_currency: Option<String>,
         /// Settlement exchange rate, scaled by 10^8.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub settlement_rate: Option<crate::runtime::Number>,
     }
+    impl crate::runtime::FromJson for Amount {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Amount {
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+                payer_amount: crate::runtime::take(&mut object, "payer_amount", at)?,
+                payer_currency: crate::runtime::take_optional(
+                    &mut object,
+                    "payer_currency",
+                    at,
+                )?,
+                settlement_rate: crate::runtime::take_optional(
+                    &mut object,
+                    "settlement_rate",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Amount {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put_optional(&mut object, "currency", &self.currency);
+            crate::runtime::put(&mut object, "payer_amount", &self.payer_amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "payer_currency",
+                &self.payer_currency,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "settlement_rate",
+                &self.settlement_rate,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Amount);
     impl crate::runtime::Schema for Amount {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -199,7 +253,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Amount {}
     /// Item-level details of the goods in the order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct GoodsDetail {
         /// The merchant's code for the goods.
@@ -209,12 +263,53 @@ pub mod get {
         /// Unit price of the item, in fen.
         pub unit_price: i64,
         /// Discount applied to this item, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub discount_amount: Option<i64>,
         /// Remark on the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_remark: Option<String>,
     }
+    impl crate::runtime::FromJson for GoodsDetail {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(GoodsDetail {
+                goods_id: crate::runtime::take(&mut object, "goods_id", at)?,
+                quantity: crate::runtime::take(&mut object, "quantity", at)?,
+                unit_price: crate::runtime::take(&mut object, "unit_price", at)?,
+                discount_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "discount_amount",
+                    at,
+                )?,
+                goods_remark: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_remark",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for GoodsDetail {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "goods_id", &self.goods_id);
+            crate::runtime::put(&mut object, "quantity", &self.quantity);
+            crate::runtime::put(&mut object, "unit_price", &self.unit_price);
+            crate::runtime::put_optional(
+                &mut object,
+                "discount_amount",
+                &self.discount_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_remark",
+                &self.goods_remark,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(GoodsDetail);
     impl crate::runtime::Schema for GoodsDetail {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -256,47 +351,103 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for GoodsDetail {}
     /// Discounts and coupons applied to the order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PromotionDetail {
         /// ID of the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_id: Option<String>,
         /// Name of the discount.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Range the item applies to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scope: Option<crate::types::Scope>,
+        pub scope: Option<Scope>,
         /// Type of the discount.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<crate::types::PromotionDetailType>,
+        pub r#type: Option<PromotionDetailType>,
         /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// ID of the coupon batch (stock).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
         /// Part of the discount funded by WeChat Pay, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wechatpay_contribute: Option<i64>,
         /// Part of the discount funded by the merchant, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_contribute: Option<i64>,
         /// Part of the discount funded by other parties, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub other_contribute: Option<i64>,
         /// Currency as an ISO 4217 code (e.g. `CNY`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// Item-level details of the goods in the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub goods_detail: Option<
-            Vec<
-                crate::v3::combine_transactions::out_trade_no::by_combine_out_trade_no::get::GoodsDetail,
-            >,
-        >,
+        pub goods_detail: Option<Vec<GoodsDetail>>,
     }
+    impl crate::runtime::FromJson for PromotionDetail {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PromotionDetail {
+                coupon_id: crate::runtime::take_optional(&mut object, "coupon_id", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+                scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+                r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+                wechatpay_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "wechatpay_contribute",
+                    at,
+                )?,
+                merchant_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_contribute",
+                    at,
+                )?,
+                other_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "other_contribute",
+                    at,
+                )?,
+                currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+                goods_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_detail",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PromotionDetail {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "coupon_id", &self.coupon_id);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "scope", &self.scope);
+            crate::runtime::put_optional(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "wechatpay_contribute",
+                &self.wechatpay_contribute,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_contribute",
+                &self.merchant_contribute,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "other_contribute",
+                &self.other_contribute,
+            );
+            crate::runtime::put_optional(&mut object, "currency", &self.currency);
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_detail",
+                &self.goods_detail,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PromotionDetail);
     impl crate::runtime::Schema for PromotionDetail {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -374,13 +525,13 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::combine_transactions::out_trade_no::by_combine_out_trade_no::get::GoodsDetail as crate::runtime::Schema>::FIELDS,
+                fields: <GoodsDetail as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for PromotionDetail {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// AppID of the merchant that creates the combined order.
@@ -392,25 +543,99 @@ pub mod get {
         /// WeChat Pay transaction ID of the combined order.
         pub combine_transaction_id: String,
         /// Information about the scene in which the payment happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::types::IdSceneInfo>,
+        pub scene_info: Option<IdSceneInfo>,
         /// Sub-orders of the combined order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sub_orders: Option<
-            Vec<
-                crate::v3::combine_transactions::out_trade_no::by_combine_out_trade_no::get::SubOrders,
-            >,
-        >,
+        pub sub_orders: Option<Vec<SubOrders>>,
         /// Information about the paying user of the combined order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub combine_payer_info: Option<crate::types::CombinePayerInfo>,
+        pub combine_payer_info: Option<CombinePayerInfo>,
         /// Scenario of the transaction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_scenario: Option<crate::types::TradeScenario>,
+        pub trade_scenario: Option<TradeScenario>,
         /// Merchant-subsidized instalment information.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub installment_info: Option<crate::types::InstallmentInfo>,
+        pub installment_info: Option<InstallmentInfo>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                combine_appid: crate::runtime::take(&mut object, "combine_appid", at)?,
+                combine_mchid: crate::runtime::take(&mut object, "combine_mchid", at)?,
+                combine_out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "combine_out_trade_no",
+                    at,
+                )?,
+                combine_transaction_id: crate::runtime::take(
+                    &mut object,
+                    "combine_transaction_id",
+                    at,
+                )?,
+                scene_info: crate::runtime::take_optional(
+                    &mut object,
+                    "scene_info",
+                    at,
+                )?,
+                sub_orders: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_orders",
+                    at,
+                )?,
+                combine_payer_info: crate::runtime::take_optional(
+                    &mut object,
+                    "combine_payer_info",
+                    at,
+                )?,
+                trade_scenario: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_scenario",
+                    at,
+                )?,
+                installment_info: crate::runtime::take_optional(
+                    &mut object,
+                    "installment_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "combine_appid", &self.combine_appid);
+            crate::runtime::put(&mut object, "combine_mchid", &self.combine_mchid);
+            crate::runtime::put(
+                &mut object,
+                "combine_out_trade_no",
+                &self.combine_out_trade_no,
+            );
+            crate::runtime::put(
+                &mut object,
+                "combine_transaction_id",
+                &self.combine_transaction_id,
+            );
+            crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put_optional(&mut object, "sub_orders", &self.sub_orders);
+            crate::runtime::put_optional(
+                &mut object,
+                "combine_payer_info",
+                &self.combine_payer_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "trade_scenario",
+                &self.trade_scenario,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "installment_info",
+                &self.installment_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -446,21 +671,21 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::IdSceneInfo as crate::runtime::Schema>::FIELDS,
+                fields: <IdSceneInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "sub_orders",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::combine_transactions::out_trade_no::by_combine_out_trade_no::get::SubOrders as crate::runtime::Schema>::FIELDS,
+                fields: <SubOrders as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "combine_payer_info",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::CombinePayerInfo as crate::runtime::Schema>::FIELDS,
+                fields: <CombinePayerInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "trade_scenario",
@@ -474,69 +699,145 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::InstallmentInfo as crate::runtime::Schema>::FIELDS,
+                fields: <InstallmentInfo as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Sub-orders of the combined order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SubOrders {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
         pub mchid: String,
         /// ID of the authorization for an individual payee to receive the money.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub individual_auth_id: Option<String>,
         /// Platform nickname of the individual payee of the sub-order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub individual_name: Option<String>,
         /// Payment method (trade type) of the transaction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_type: Option<
-            crate::v3::combine_transactions::out_trade_no::by_combine_out_trade_no::get::TradeType,
-        >,
+        pub trade_type: Option<TradeType>,
         /// State of the payment transaction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_state: Option<
-            crate::v3::combine_transactions::out_trade_no::by_combine_out_trade_no::get::TradeState,
-        >,
+        pub trade_state: Option<TradeState>,
         /// Bank the payment or account belongs to, as a bank type code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// Discounts and coupons applied to the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<
-            Vec<
-                crate::v3::combine_transactions::out_trade_no::by_combine_out_trade_no::get::PromotionDetail,
-            >,
-        >,
+        pub promotion_detail: Option<Vec<PromotionDetail>>,
         /// Amount information of the sub-order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub amount: Option<
-            crate::v3::combine_transactions::out_trade_no::by_combine_out_trade_no::get::Amount,
-        >,
+        pub amount: Option<Amount>,
     }
+    impl crate::runtime::FromJson for SubOrders {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SubOrders {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                individual_auth_id: crate::runtime::take_optional(
+                    &mut object,
+                    "individual_auth_id",
+                    at,
+                )?,
+                individual_name: crate::runtime::take_optional(
+                    &mut object,
+                    "individual_name",
+                    at,
+                )?,
+                trade_type: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_type",
+                    at,
+                )?,
+                trade_state: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_state",
+                    at,
+                )?,
+                bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_openid",
+                    at,
+                )?,
+                promotion_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "promotion_detail",
+                    at,
+                )?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SubOrders {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "individual_auth_id",
+                &self.individual_auth_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "individual_name",
+                &self.individual_name,
+            );
+            crate::runtime::put_optional(&mut object, "trade_type", &self.trade_type);
+            crate::runtime::put_optional(&mut object, "trade_state", &self.trade_state);
+            crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "promotion_detail",
+                &self.promotion_detail,
+            );
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SubOrders);
     impl crate::runtime::Schema for SubOrders {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -635,14 +936,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::combine_transactions::out_trade_no::by_combine_out_trade_no::get::PromotionDetail as crate::runtime::Schema>::FIELDS,
+                fields: <PromotionDetail as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "amount",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::combine_transactions::out_trade_no::by_combine_out_trade_no::get::Amount as crate::runtime::Schema>::FIELDS,
+                fields: <Amount as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

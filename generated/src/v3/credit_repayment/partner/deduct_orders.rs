@@ -26,7 +26,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::credit_repayment::types::OrderState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay contract (agreement) ID.
@@ -42,8 +42,37 @@ pub mod post {
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                out_record_id: crate::runtime::take(&mut object, "out_record_id", at)?,
+                deduct_amount: crate::runtime::take(&mut object, "deduct_amount", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "out_record_id", &self.out_record_id);
+            crate::runtime::put(&mut object, "deduct_amount", &self.deduct_amount);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -212,7 +241,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::credit_repayment::types::PartnerDeductOrdersResponse as Response;

@@ -27,12 +27,26 @@ pub mod get {
     pub use crate::v3::discount_card::types::ObjectiveCompletionRecords;
     pub use crate::v3::discount_card::types::RewardUsageRecords;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own number for the card the user received.
-        #[serde(rename = "path.out_card_code")]
         pub out_card_code: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_card_code: crate::runtime::take(
+                    &mut object,
+                    "path.out_card_code",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -122,7 +136,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// Goals of the card.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Objectives {
         /// ID of the goal.
@@ -134,14 +148,51 @@ pub mod get {
         /// Unit of measurement.
         pub unit: String,
         /// Human-readable description of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// `objective_completion_records`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub objective_completion_records: Option<
-            Vec<crate::v3::discount_card::types::ObjectiveCompletionRecords>,
-        >,
+        pub objective_completion_records: Option<Vec<ObjectiveCompletionRecords>>,
     }
+    impl crate::runtime::FromJson for Objectives {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Objectives {
+                objective_id: crate::runtime::take(&mut object, "objective_id", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                count: crate::runtime::take(&mut object, "count", at)?,
+                unit: crate::runtime::take(&mut object, "unit", at)?,
+                description: crate::runtime::take_optional(
+                    &mut object,
+                    "description",
+                    at,
+                )?,
+                objective_completion_records: crate::runtime::take_optional(
+                    &mut object,
+                    "objective_completion_records",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Objectives {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "objective_id", &self.objective_id);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "count", &self.count);
+            crate::runtime::put(&mut object, "unit", &self.unit);
+            crate::runtime::put_optional(&mut object, "description", &self.description);
+            crate::runtime::put_optional(
+                &mut object,
+                "objective_completion_records",
+                &self.objective_completion_records,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Objectives);
     impl crate::runtime::Schema for Objectives {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -184,13 +235,13 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::discount_card::types::ObjectiveCompletionRecords as crate::runtime::Schema>::FIELDS,
+                fields: <ObjectiveCompletionRecords as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Objectives {}
     /// `pay_information`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PayInformation {
         /// Amount paid.
@@ -198,12 +249,43 @@ pub mod get {
         /// Payment state.
         pub pay_state: String,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// Time of payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pay_time: Option<String>,
     }
+    impl crate::runtime::FromJson for PayInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PayInformation {
+                pay_amount: crate::runtime::take(&mut object, "pay_amount", at)?,
+                pay_state: crate::runtime::take(&mut object, "pay_state", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+                pay_time: crate::runtime::take_optional(&mut object, "pay_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PayInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "pay_amount", &self.pay_amount);
+            crate::runtime::put(&mut object, "pay_state", &self.pay_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            crate::runtime::put_optional(&mut object, "pay_time", &self.pay_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PayInformation);
     impl crate::runtime::Schema for PayInformation {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -238,7 +320,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for PayInformation {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the card or card template (such as a member card).
@@ -252,36 +334,109 @@ pub mod get {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
         pub mchid: String,
         /// Time period of the service.
-        pub time_range: crate::v3::discount_card::cards::by_out_card_code::get::TimeRange,
+        pub time_range: TimeRange,
         /// Current state of the object.
         pub state: String,
         /// Why the agreement was not fulfilled.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub unfinished_reason: Option<String>,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<i64>,
         /// `pay_information`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pay_information: Option<
-            crate::v3::discount_card::cards::by_out_card_code::get::PayInformation,
-        >,
+        pub pay_information: Option<PayInformation>,
         /// Time the record was created.
         pub create_time: String,
         /// Goals of the card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub objectives: Option<
-            Vec<crate::v3::discount_card::cards::by_out_card_code::get::Objectives>,
-        >,
+        pub objectives: Option<Vec<Objectives>>,
         /// Rewards of the card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub rewards: Option<
-            Vec<crate::v3::discount_card::cards::by_out_card_code::get::Rewards>,
-        >,
+        pub rewards: Option<Vec<Rewards>>,
         /// `sharer_openid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sharer_openid: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+                card_template_id: crate::runtime::take(
+                    &mut object,
+                    "card_template_id",
+                    at,
+                )?,
+                out_card_code: crate::runtime::take(&mut object, "out_card_code", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                time_range: crate::runtime::take(&mut object, "time_range", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                unfinished_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "unfinished_reason",
+                    at,
+                )?,
+                total_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "total_amount",
+                    at,
+                )?,
+                pay_information: crate::runtime::take_optional(
+                    &mut object,
+                    "pay_information",
+                    at,
+                )?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                objectives: crate::runtime::take_optional(
+                    &mut object,
+                    "objectives",
+                    at,
+                )?,
+                rewards: crate::runtime::take_optional(&mut object, "rewards", at)?,
+                sharer_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sharer_openid",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            crate::runtime::put(&mut object, "card_template_id", &self.card_template_id);
+            crate::runtime::put(&mut object, "out_card_code", &self.out_card_code);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "time_range", &self.time_range);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "unfinished_reason",
+                &self.unfinished_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "total_amount",
+                &self.total_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "pay_information",
+                &self.pay_information,
+            );
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(&mut object, "objectives", &self.objectives);
+            crate::runtime::put_optional(&mut object, "rewards", &self.rewards);
+            crate::runtime::put_optional(
+                &mut object,
+                "sharer_openid",
+                &self.sharer_openid,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -324,7 +479,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::discount_card::cards::by_out_card_code::get::TimeRange as crate::runtime::Schema>::FIELDS,
+                fields: <TimeRange as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "state",
@@ -352,7 +507,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::discount_card::cards::by_out_card_code::get::PayInformation as crate::runtime::Schema>::FIELDS,
+                fields: <PayInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "create_time",
@@ -366,14 +521,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::discount_card::cards::by_out_card_code::get::Objectives as crate::runtime::Schema>::FIELDS,
+                fields: <Objectives as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "rewards",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::discount_card::cards::by_out_card_code::get::Rewards as crate::runtime::Schema>::FIELDS,
+                fields: <Rewards as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "sharer_openid",
@@ -386,7 +541,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Rewards of the card.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Rewards {
         /// ID of the reward.
@@ -402,14 +557,55 @@ pub mod get {
         /// Amount in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
         /// Human-readable description of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// `reward_usage_records`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub reward_usage_records: Option<
-            Vec<crate::v3::discount_card::types::RewardUsageRecords>,
-        >,
+        pub reward_usage_records: Option<Vec<RewardUsageRecords>>,
     }
+    impl crate::runtime::FromJson for Rewards {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Rewards {
+                reward_id: crate::runtime::take(&mut object, "reward_id", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                count_type: crate::runtime::take(&mut object, "count_type", at)?,
+                count: crate::runtime::take(&mut object, "count", at)?,
+                unit: crate::runtime::take(&mut object, "unit", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take_optional(
+                    &mut object,
+                    "description",
+                    at,
+                )?,
+                reward_usage_records: crate::runtime::take_optional(
+                    &mut object,
+                    "reward_usage_records",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Rewards {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "reward_id", &self.reward_id);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "count_type", &self.count_type);
+            crate::runtime::put(&mut object, "count", &self.count);
+            crate::runtime::put(&mut object, "unit", &self.unit);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "description", &self.description);
+            crate::runtime::put_optional(
+                &mut object,
+                "reward_usage_records",
+                &self.reward_usage_records,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Rewards);
     impl crate::runtime::Schema for Rewards {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -466,13 +662,13 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::discount_card::types::RewardUsageRecords as crate::runtime::Schema>::FIELDS,
+                fields: <RewardUsageRecords as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Rewards {}
     /// Time period of the service.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct TimeRange {
         /// Start time of the period.
@@ -480,6 +676,27 @@ pub mod get {
         /// End time of the service.
         pub end_time: String,
     }
+    impl crate::runtime::FromJson for TimeRange {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(TimeRange {
+                begin_time: crate::runtime::take(&mut object, "begin_time", at)?,
+                end_time: crate::runtime::take(&mut object, "end_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for TimeRange {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "begin_time", &self.begin_time);
+            crate::runtime::put(&mut object, "end_time", &self.end_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(TimeRange);
     impl crate::runtime::Schema for TimeRange {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

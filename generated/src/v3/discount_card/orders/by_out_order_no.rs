@@ -26,12 +26,22 @@ pub mod get {
     pub use crate::v3::discount_card::types::Objectives;
     pub use crate::v3::discount_card::types::Rewards;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number for this order.
-        #[serde(rename = "path.out_order_no")]
         pub out_order_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(&mut object, "path.out_order_no", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -127,22 +137,44 @@ pub mod get {
 /// `PATCH /v3/discount-card/orders/{out_order_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/discount-card/orders/{out_order_no}), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/discount-card/chapter3_2.shtml)
 pub mod patch {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number for this order.
-        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// Goals of the card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub objectives: Option<
-            Vec<crate::v3::discount_card::orders::by_out_order_no::patch::Objectives>,
-        >,
+        pub objectives: Option<Vec<Objectives>>,
         /// Rewards of the card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub rewards: Option<
-            Vec<crate::v3::discount_card::orders::by_out_order_no::patch::Rewards>,
-        >,
+        pub rewards: Option<Vec<Rewards>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_order_no",
+                    at,
+                )?,
+                objectives: crate::runtime::take_optional(
+                    &mut object,
+                    "objectives",
+                    at,
+                )?,
+                rewards: crate::runtime::take_optional(&mut object, "rewards", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "objectives", &self.objectives);
+            crate::runtime::put_optional(&mut object, "rewards", &self.rewards);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -154,14 +186,8 @@ pub mod patch {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         out_order_no: Option<String>,
-        objectives: Option<
-            Vec<
-                crate::v3::discount_card::orders::by_out_order_no::patch::ObjectivesBuilder,
-            >,
-        >,
-        rewards: Option<
-            Vec<crate::v3::discount_card::orders::by_out_order_no::patch::RewardsBuilder>,
-        >,
+        objectives: Option<Vec<ObjectivesBuilder>>,
+        rewards: Option<Vec<RewardsBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own order number for this order.
@@ -177,22 +203,12 @@ pub mod patch {
         /// Goals of the card.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn objectives(
-            mut self,
-            item: impl Into<
-                crate::v3::discount_card::orders::by_out_order_no::patch::ObjectivesBuilder,
-            >,
-        ) -> Self {
+        pub fn objectives(mut self, item: impl Into<ObjectivesBuilder>) -> Self {
             self.objectives.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`objectives`](Self::objectives) with a built value.
-        pub fn set_objectives(
-            mut self,
-            value: Option<
-                Vec<crate::v3::discount_card::orders::by_out_order_no::patch::Objectives>,
-            >,
-        ) -> Self {
+        pub fn set_objectives(mut self, value: Option<Vec<Objectives>>) -> Self {
             self.objectives = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -200,22 +216,12 @@ pub mod patch {
         /// Rewards of the card.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn rewards(
-            mut self,
-            item: impl Into<
-                crate::v3::discount_card::orders::by_out_order_no::patch::RewardsBuilder,
-            >,
-        ) -> Self {
+        pub fn rewards(mut self, item: impl Into<RewardsBuilder>) -> Self {
             self.rewards.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`rewards`](Self::rewards) with a built value.
-        pub fn set_rewards(
-            mut self,
-            value: Option<
-                Vec<crate::v3::discount_card::orders::by_out_order_no::patch::Rewards>,
-            >,
-        ) -> Self {
+        pub fn set_rewards(mut self, value: Option<Vec<Rewards>>) -> Self {
             self.rewards = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -280,7 +286,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -300,7 +307,7 @@ pub mod patch {
         crate::runtime::erased::<Request>,
     );
     /// Goals of the card.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Objectives {
         /// Serial number of the goal record.
@@ -316,9 +323,63 @@ pub mod patch {
         /// Time of the fulfilment.
         pub performance_time: String,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
     }
+    impl crate::runtime::FromJson for Objectives {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Objectives {
+                objective_serial_no: crate::runtime::take(
+                    &mut object,
+                    "objective_serial_no",
+                    at,
+                )?,
+                objective_id: crate::runtime::take(&mut object, "objective_id", at)?,
+                performance_description: crate::runtime::take(
+                    &mut object,
+                    "performance_description",
+                    at,
+                )?,
+                performance_type: crate::runtime::take(
+                    &mut object,
+                    "performance_type",
+                    at,
+                )?,
+                count: crate::runtime::take(&mut object, "count", at)?,
+                performance_time: crate::runtime::take(
+                    &mut object,
+                    "performance_time",
+                    at,
+                )?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Objectives {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "objective_serial_no",
+                &self.objective_serial_no,
+            );
+            crate::runtime::put(&mut object, "objective_id", &self.objective_id);
+            crate::runtime::put(
+                &mut object,
+                "performance_description",
+                &self.performance_description,
+            );
+            crate::runtime::put(&mut object, "performance_type", &self.performance_type);
+            crate::runtime::put(&mut object, "count", &self.count);
+            crate::runtime::put(&mut object, "performance_time", &self.performance_time);
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Objectives);
     impl Objectives {
         /// A builder; see its setters.
         pub fn builder() -> ObjectivesBuilder {
@@ -478,7 +539,7 @@ pub mod patch {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own order number for this order.
@@ -486,6 +547,27 @@ pub mod patch {
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
         pub order_id: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -506,7 +588,7 @@ pub mod patch {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Rewards of the card.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Rewards {
         /// Serial number of the reward record.
@@ -524,9 +606,45 @@ pub mod patch {
         /// Time of the reward.
         pub reward_time: String,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
     }
+    impl crate::runtime::FromJson for Rewards {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Rewards {
+                reward_serial_no: crate::runtime::take(
+                    &mut object,
+                    "reward_serial_no",
+                    at,
+                )?,
+                reward_id: crate::runtime::take(&mut object, "reward_id", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                reward_type: crate::runtime::take(&mut object, "reward_type", at)?,
+                count: crate::runtime::take(&mut object, "count", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                reward_time: crate::runtime::take(&mut object, "reward_time", at)?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Rewards {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "reward_serial_no", &self.reward_serial_no);
+            crate::runtime::put(&mut object, "reward_id", &self.reward_id);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "reward_type", &self.reward_type);
+            crate::runtime::put(&mut object, "count", &self.count);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "reward_time", &self.reward_time);
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Rewards);
     impl Rewards {
         /// A builder; see its setters.
         pub fn builder() -> RewardsBuilder {

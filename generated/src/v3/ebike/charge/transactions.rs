@@ -30,26 +30,24 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/ebike/charge/transactions`: [wechatpay.im](https://wechatpay.im/openapi/v3/ebike/charge/transactions), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_5.shtml)
 pub mod post {
     pub use crate::types::Amount;
+    pub use crate::types::AmountBuilder;
     pub use crate::v3::ebike::types::DeviceInfo;
+    pub use crate::v3::ebike::types::DeviceInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
@@ -58,11 +56,51 @@ pub mod post {
         /// `charging_token`
         pub charging_token: String,
         /// Amount information of the order or record.
-        pub amount: crate::types::Amount,
+        pub amount: Amount,
         /// `charge_info`
-        pub charge_info: crate::v3::ebike::charge::transactions::post::ChargeInfo,
+        pub charge_info: ChargeInfo,
         /// Information about the device.
-        pub device_info: crate::v3::ebike::types::DeviceInfo,
+        pub device_info: DeviceInfo,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                charging_token: crate::runtime::take(&mut object, "charging_token", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                charge_info: crate::runtime::take(&mut object, "charge_info", at)?,
+                device_info: crate::runtime::take(&mut object, "device_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "charging_token", &self.charging_token);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "charge_info", &self.charge_info);
+            crate::runtime::put(&mut object, "device_info", &self.device_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -82,11 +120,9 @@ pub mod post {
         notify_url: Option<String>,
         description: Option<String>,
         charging_token: Option<String>,
-        amount: Option<crate::types::AmountBuilder>,
-        charge_info: Option<
-            crate::v3::ebike::charge::transactions::post::ChargeInfoBuilder,
-        >,
-        device_info: Option<crate::v3::ebike::types::DeviceInfoBuilder>,
+        amount: Option<AmountBuilder>,
+        charge_info: Option<ChargeInfoBuilder>,
+        device_info: Option<DeviceInfoBuilder>,
     }
     impl RequestBuilder {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -182,50 +218,36 @@ pub mod post {
         /// **Required.** Amount information of the order or record.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(mut self, value: impl Into<crate::types::AmountBuilder>) -> Self {
+        pub fn amount(mut self, value: impl Into<AmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(mut self, value: Option<crate::types::Amount>) -> Self {
+        pub fn set_amount(mut self, value: Option<Amount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
         /// **Required.** `charge_info`
         ///
         /// Takes the builder or a built value.
-        pub fn charge_info(
-            mut self,
-            value: impl Into<
-                crate::v3::ebike::charge::transactions::post::ChargeInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn charge_info(mut self, value: impl Into<ChargeInfoBuilder>) -> Self {
             self.charge_info = Some(value.into());
             self
         }
         /// Sets or clears [`charge_info`](Self::charge_info) with a built value.
-        pub fn set_charge_info(
-            mut self,
-            value: Option<crate::v3::ebike::charge::transactions::post::ChargeInfo>,
-        ) -> Self {
+        pub fn set_charge_info(mut self, value: Option<ChargeInfo>) -> Self {
             self.charge_info = value.map(Into::into);
             self
         }
         /// **Required.** Information about the device.
         ///
         /// Takes the builder or a built value.
-        pub fn device_info(
-            mut self,
-            value: impl Into<crate::v3::ebike::types::DeviceInfoBuilder>,
-        ) -> Self {
+        pub fn device_info(mut self, value: impl Into<DeviceInfoBuilder>) -> Self {
             self.device_info = Some(value.into());
             self
         }
         /// Sets or clears [`device_info`](Self::device_info) with a built value.
-        pub fn set_device_info(
-            mut self,
-            value: Option<crate::v3::ebike::types::DeviceInfo>,
-        ) -> Self {
+        pub fn set_device_info(mut self, value: Option<DeviceInfo>) -> Self {
             self.device_info = value.map(Into::into);
             self
         }
@@ -328,7 +350,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -348,7 +371,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `charge_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ChargeInfo {
         /// Start time of the period.
@@ -362,12 +385,69 @@ pub mod post {
         /// `charged_capacity`
         pub charged_capacity: i64,
         /// `park_duration`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub park_duration: Option<i64>,
         /// `park_fee`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub park_fee: Option<i64>,
     }
+    impl crate::runtime::FromJson for ChargeInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ChargeInfo {
+                start_time: crate::runtime::take(&mut object, "start_time", at)?,
+                end_time: crate::runtime::take(&mut object, "end_time", at)?,
+                charging_station_name: crate::runtime::take(
+                    &mut object,
+                    "charging_station_name",
+                    at,
+                )?,
+                charging_gun_number: crate::runtime::take(
+                    &mut object,
+                    "charging_gun_number",
+                    at,
+                )?,
+                charged_capacity: crate::runtime::take(
+                    &mut object,
+                    "charged_capacity",
+                    at,
+                )?,
+                park_duration: crate::runtime::take_optional(
+                    &mut object,
+                    "park_duration",
+                    at,
+                )?,
+                park_fee: crate::runtime::take_optional(&mut object, "park_fee", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ChargeInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "start_time", &self.start_time);
+            crate::runtime::put(&mut object, "end_time", &self.end_time);
+            crate::runtime::put(
+                &mut object,
+                "charging_station_name",
+                &self.charging_station_name,
+            );
+            crate::runtime::put(
+                &mut object,
+                "charging_gun_number",
+                &self.charging_gun_number,
+            );
+            crate::runtime::put(&mut object, "charged_capacity", &self.charged_capacity);
+            crate::runtime::put_optional(
+                &mut object,
+                "park_duration",
+                &self.park_duration,
+            );
+            crate::runtime::put_optional(&mut object, "park_fee", &self.park_fee);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ChargeInfo);
     impl ChargeInfo {
         /// A builder; see its setters.
         pub fn builder() -> ChargeInfoBuilder {
@@ -526,15 +606,39 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `accept_state`
         pub accept_state: String,
         /// Time the record was created.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                accept_state: crate::runtime::take(&mut object, "accept_state", at)?,
+                create_time: crate::runtime::take_optional(
+                    &mut object,
+                    "create_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "accept_state", &self.accept_state);
+            crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

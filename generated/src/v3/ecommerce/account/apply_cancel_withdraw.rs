@@ -41,35 +41,80 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::types::IdDocType;
     pub use crate::types::IdentityInfo;
+    pub use crate::types::IdentityInfoBuilder;
     pub use crate::types::PayeeInfoAccountType;
     pub use crate::v3::ecommerce::types::Withdraw;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Whether the funds are withdrawn.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub withdraw: Option<crate::v3::ecommerce::types::Withdraw>,
+        pub withdraw: Option<Withdraw>,
         /// Information about the payee account.
-        pub payee_info: crate::v3::ecommerce::account::apply_cancel_withdraw::post::PayeeInfo,
+        pub payee_info: PayeeInfo,
         /// `proof_medias`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub proof_medias: Option<
-            Vec<crate::v3::ecommerce::account::apply_cancel_withdraw::post::ProofMedias>,
-        >,
+        pub proof_medias: Option<Vec<ProofMedias>>,
         /// `additional_materials`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub additional_materials: Option<Vec<String>>,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                withdraw: crate::runtime::take_optional(&mut object, "withdraw", at)?,
+                payee_info: crate::runtime::take(&mut object, "payee_info", at)?,
+                proof_medias: crate::runtime::take_optional(
+                    &mut object,
+                    "proof_medias",
+                    at,
+                )?,
+                additional_materials: crate::runtime::take_optional(
+                    &mut object,
+                    "additional_materials",
+                    at,
+                )?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(&mut object, "withdraw", &self.withdraw);
+            crate::runtime::put(&mut object, "payee_info", &self.payee_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "proof_medias",
+                &self.proof_medias,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "additional_materials",
+                &self.additional_materials,
+            );
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -83,15 +128,9 @@ pub mod post {
         wechatpay_serial: Option<String>,
         sub_mchid: Option<String>,
         out_request_no: Option<String>,
-        withdraw: Option<crate::v3::ecommerce::types::Withdraw>,
-        payee_info: Option<
-            crate::v3::ecommerce::account::apply_cancel_withdraw::post::PayeeInfoBuilder,
-        >,
-        proof_medias: Option<
-            Vec<
-                crate::v3::ecommerce::account::apply_cancel_withdraw::post::ProofMediasBuilder,
-            >,
-        >,
+        withdraw: Option<Withdraw>,
+        payee_info: Option<PayeeInfoBuilder>,
+        proof_medias: Option<Vec<ProofMediasBuilder>>,
         additional_materials: Option<Vec<String>>,
         remark: Option<String>,
     }
@@ -127,64 +166,36 @@ pub mod post {
             self
         }
         /// Whether the funds are withdrawn.
-        pub fn withdraw(
-            mut self,
-            value: impl Into<crate::v3::ecommerce::types::Withdraw>,
-        ) -> Self {
+        pub fn withdraw(mut self, value: impl Into<Withdraw>) -> Self {
             self.withdraw = Some(value.into());
             self
         }
         /// Sets or clears [`withdraw`](Self::withdraw) with a built value.
-        pub fn set_withdraw(
-            mut self,
-            value: Option<crate::v3::ecommerce::types::Withdraw>,
-        ) -> Self {
+        pub fn set_withdraw(mut self, value: Option<Withdraw>) -> Self {
             self.withdraw = value;
             self
         }
         /// **Required.** Information about the payee account.
         ///
         /// Takes the builder or a built value.
-        pub fn payee_info(
-            mut self,
-            value: impl Into<
-                crate::v3::ecommerce::account::apply_cancel_withdraw::post::PayeeInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn payee_info(mut self, value: impl Into<PayeeInfoBuilder>) -> Self {
             self.payee_info = Some(value.into());
             self
         }
         /// Sets or clears [`payee_info`](Self::payee_info) with a built value.
-        pub fn set_payee_info(
-            mut self,
-            value: Option<
-                crate::v3::ecommerce::account::apply_cancel_withdraw::post::PayeeInfo,
-            >,
-        ) -> Self {
+        pub fn set_payee_info(mut self, value: Option<PayeeInfo>) -> Self {
             self.payee_info = value.map(Into::into);
             self
         }
         /// `proof_medias`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn proof_medias(
-            mut self,
-            item: impl Into<
-                crate::v3::ecommerce::account::apply_cancel_withdraw::post::ProofMediasBuilder,
-            >,
-        ) -> Self {
+        pub fn proof_medias(mut self, item: impl Into<ProofMediasBuilder>) -> Self {
             self.proof_medias.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`proof_medias`](Self::proof_medias) with a built value.
-        pub fn set_proof_medias(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::ecommerce::account::apply_cancel_withdraw::post::ProofMedias,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_proof_medias(mut self, value: Option<Vec<ProofMedias>>) -> Self {
             self.proof_medias = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -298,7 +309,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::AccountApplyCancelWithdrawResponse as Response;
@@ -322,7 +334,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Bank account information.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BankAccountInfo {
         /// Name of the account holder.
@@ -332,19 +344,61 @@ pub mod post {
         /// Bank where the account is opened.
         pub account_bank: String,
         /// Bank branch code (CNAPS).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_branch_id: Option<String>,
         /// `bank_branch_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_branch_name: Option<String>,
         /// Name of the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_name: Option<String>,
         /// Bank account number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub account_number: crate::runtime::Sensitive,
     }
+    impl crate::runtime::FromJson for BankAccountInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BankAccountInfo {
+                account_name: crate::runtime::take(&mut object, "account_name", at)?,
+                account_bank: crate::runtime::take(&mut object, "account_bank", at)?,
+                bank_branch_id: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_branch_id",
+                    at,
+                )?,
+                bank_branch_name: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_branch_name",
+                    at,
+                )?,
+                bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+                account_number: crate::runtime::take(&mut object, "account_number", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BankAccountInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "account_name", &self.account_name);
+            crate::runtime::put(&mut object, "account_bank", &self.account_bank);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_branch_id",
+                &self.bank_branch_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_branch_name",
+                &self.bank_branch_name,
+            );
+            crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+            crate::runtime::put(&mut object, "account_number", &self.account_number);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BankAccountInfo);
     impl BankAccountInfo {
         /// A builder; see its setters.
         pub fn builder() -> BankAccountInfoBuilder {
@@ -494,17 +548,55 @@ pub mod post {
         }
     }
     /// Information about the payee account.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PayeeInfo {
         /// Whether the payee bank account is a corporate or a personal account.
-        pub account_type: crate::types::PayeeInfoAccountType,
+        pub account_type: PayeeInfoAccountType,
         /// Bank account information.
-        pub bank_account_info: crate::v3::ecommerce::account::apply_cancel_withdraw::post::BankAccountInfo,
+        pub bank_account_info: BankAccountInfo,
         /// Information about the identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub identity_info: Option<crate::types::IdentityInfo>,
+        pub identity_info: Option<IdentityInfo>,
     }
+    impl crate::runtime::FromJson for PayeeInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PayeeInfo {
+                account_type: crate::runtime::take(&mut object, "account_type", at)?,
+                bank_account_info: crate::runtime::take(
+                    &mut object,
+                    "bank_account_info",
+                    at,
+                )?,
+                identity_info: crate::runtime::take_optional(
+                    &mut object,
+                    "identity_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PayeeInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "account_type", &self.account_type);
+            crate::runtime::put(
+                &mut object,
+                "bank_account_info",
+                &self.bank_account_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "identity_info",
+                &self.identity_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PayeeInfo);
     impl PayeeInfo {
         /// A builder; see its setters.
         pub fn builder() -> PayeeInfoBuilder {
@@ -514,26 +606,18 @@ pub mod post {
     /// Builds a [`PayeeInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct PayeeInfoBuilder {
-        account_type: Option<crate::types::PayeeInfoAccountType>,
-        bank_account_info: Option<
-            crate::v3::ecommerce::account::apply_cancel_withdraw::post::BankAccountInfoBuilder,
-        >,
-        identity_info: Option<crate::types::IdentityInfoBuilder>,
+        account_type: Option<PayeeInfoAccountType>,
+        bank_account_info: Option<BankAccountInfoBuilder>,
+        identity_info: Option<IdentityInfoBuilder>,
     }
     impl PayeeInfoBuilder {
         /// **Required.** Whether the payee bank account is a corporate or a personal account.
-        pub fn account_type(
-            mut self,
-            value: impl Into<crate::types::PayeeInfoAccountType>,
-        ) -> Self {
+        pub fn account_type(mut self, value: impl Into<PayeeInfoAccountType>) -> Self {
             self.account_type = Some(value.into());
             self
         }
         /// Sets or clears [`account_type`](Self::account_type) with a built value.
-        pub fn set_account_type(
-            mut self,
-            value: Option<crate::types::PayeeInfoAccountType>,
-        ) -> Self {
+        pub fn set_account_type(mut self, value: Option<PayeeInfoAccountType>) -> Self {
             self.account_type = value;
             self
         }
@@ -542,38 +626,25 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn bank_account_info(
             mut self,
-            value: impl Into<
-                crate::v3::ecommerce::account::apply_cancel_withdraw::post::BankAccountInfoBuilder,
-            >,
+            value: impl Into<BankAccountInfoBuilder>,
         ) -> Self {
             self.bank_account_info = Some(value.into());
             self
         }
         /// Sets or clears [`bank_account_info`](Self::bank_account_info) with a built value.
-        pub fn set_bank_account_info(
-            mut self,
-            value: Option<
-                crate::v3::ecommerce::account::apply_cancel_withdraw::post::BankAccountInfo,
-            >,
-        ) -> Self {
+        pub fn set_bank_account_info(mut self, value: Option<BankAccountInfo>) -> Self {
             self.bank_account_info = value.map(Into::into);
             self
         }
         /// Information about the identity document.
         ///
         /// Takes the builder or a built value.
-        pub fn identity_info(
-            mut self,
-            value: impl Into<crate::types::IdentityInfoBuilder>,
-        ) -> Self {
+        pub fn identity_info(mut self, value: impl Into<IdentityInfoBuilder>) -> Self {
             self.identity_info = Some(value.into());
             self
         }
         /// Sets or clears [`identity_info`](Self::identity_info) with a built value.
-        pub fn set_identity_info(
-            mut self,
-            value: Option<crate::types::IdentityInfo>,
-        ) -> Self {
+        pub fn set_identity_info(mut self, value: Option<IdentityInfo>) -> Self {
             self.identity_info = value.map(Into::into);
             self
         }
@@ -660,14 +731,39 @@ pub mod post {
     }
     crate::runtime::string_enum!(ProofMediaType);
     /// `proof_medias`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ProofMedias {
         /// `proof_media_type`
-        pub proof_media_type: crate::v3::ecommerce::account::apply_cancel_withdraw::post::ProofMediaType,
+        pub proof_media_type: ProofMediaType,
         /// `proof_media`
         pub proof_media: String,
     }
+    impl crate::runtime::FromJson for ProofMedias {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ProofMedias {
+                proof_media_type: crate::runtime::take(
+                    &mut object,
+                    "proof_media_type",
+                    at,
+                )?,
+                proof_media: crate::runtime::take(&mut object, "proof_media", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ProofMedias {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "proof_media_type", &self.proof_media_type);
+            crate::runtime::put(&mut object, "proof_media", &self.proof_media);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ProofMedias);
     impl ProofMedias {
         /// A builder; see its setters.
         pub fn builder() -> ProofMediasBuilder {
@@ -677,29 +773,17 @@ pub mod post {
     /// Builds a [`ProofMedias`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct ProofMediasBuilder {
-        proof_media_type: Option<
-            crate::v3::ecommerce::account::apply_cancel_withdraw::post::ProofMediaType,
-        >,
+        proof_media_type: Option<ProofMediaType>,
         proof_media: Option<String>,
     }
     impl ProofMediasBuilder {
         /// **Required.** `proof_media_type`
-        pub fn proof_media_type(
-            mut self,
-            value: impl Into<
-                crate::v3::ecommerce::account::apply_cancel_withdraw::post::ProofMediaType,
-            >,
-        ) -> Self {
+        pub fn proof_media_type(mut self, value: impl Into<ProofMediaType>) -> Self {
             self.proof_media_type = Some(value.into());
             self
         }
         /// Sets or clears [`proof_media_type`](Self::proof_media_type) with a built value.
-        pub fn set_proof_media_type(
-            mut self,
-            value: Option<
-                crate::v3::ecommerce::account::apply_cancel_withdraw::post::ProofMediaType,
-            >,
-        ) -> Self {
+        pub fn set_proof_media_type(mut self, value: Option<ProofMediaType>) -> Self {
             self.proof_media_type = value;
             self
         }

@@ -29,9 +29,9 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `POST /v3/ecommerce/account/cancel-applications`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/account/cancel-applications), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476217)
 pub mod post {
-    pub use crate::v3::ecommerce::types::AccountCancelApplicationsCancelState;
+    pub use crate::v3::ecommerce::types::AccountCancelApplicationsResponseCancelState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -39,9 +39,33 @@ pub mod post {
         /// The merchant's own application number.
         pub out_apply_no: String,
         /// `application_info`
-        pub application_info: Vec<
-            crate::v3::ecommerce::account::cancel_applications::post::ApplicationInfo,
-        >,
+        pub application_info: Vec<ApplicationInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                out_apply_no: crate::runtime::take(&mut object, "out_apply_no", at)?,
+                application_info: crate::runtime::take(
+                    &mut object,
+                    "application_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "out_apply_no", &self.out_apply_no);
+            crate::runtime::put(&mut object, "application_info", &self.application_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -54,11 +78,7 @@ pub mod post {
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
         out_apply_no: Option<String>,
-        application_info: Option<
-            Vec<
-                crate::v3::ecommerce::account::cancel_applications::post::ApplicationInfoBuilder,
-            >,
-        >,
+        application_info: Option<Vec<ApplicationInfoBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -86,9 +106,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn application_info(
             mut self,
-            item: impl Into<
-                crate::v3::ecommerce::account::cancel_applications::post::ApplicationInfoBuilder,
-            >,
+            item: impl Into<ApplicationInfoBuilder>,
         ) -> Self {
             self.application_info.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -96,11 +114,7 @@ pub mod post {
         /// Sets or clears [`application_info`](Self::application_info) with a built value.
         pub fn set_application_info(
             mut self,
-            value: Option<
-                Vec<
-                    crate::v3::ecommerce::account::cancel_applications::post::ApplicationInfo,
-                >,
-            >,
+            value: Option<Vec<ApplicationInfo>>,
         ) -> Self {
             self.application_info = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -169,7 +183,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::ecommerce::types::AccountCancelApplicationsResponse as Response;
@@ -188,18 +203,51 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `application_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ApplicationInfo {
         /// Type of the application.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub application_type: Option<
-            crate::v3::ecommerce::account::cancel_applications::post::ApplicationType,
-        >,
+        pub application_type: Option<ApplicationType>,
         /// `application_media_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub application_media_id: Option<String>,
     }
+    impl crate::runtime::FromJson for ApplicationInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ApplicationInfo {
+                application_type: crate::runtime::take_optional(
+                    &mut object,
+                    "application_type",
+                    at,
+                )?,
+                application_media_id: crate::runtime::take_optional(
+                    &mut object,
+                    "application_media_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ApplicationInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "application_type",
+                &self.application_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "application_media_id",
+                &self.application_media_id,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ApplicationInfo);
     impl ApplicationInfo {
         /// A builder; see its setters.
         pub fn builder() -> ApplicationInfoBuilder {
@@ -209,29 +257,17 @@ pub mod post {
     /// Builds a [`ApplicationInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct ApplicationInfoBuilder {
-        application_type: Option<
-            crate::v3::ecommerce::account::cancel_applications::post::ApplicationType,
-        >,
+        application_type: Option<ApplicationType>,
         application_media_id: Option<String>,
     }
     impl ApplicationInfoBuilder {
         /// Type of the application.
-        pub fn application_type(
-            mut self,
-            value: impl Into<
-                crate::v3::ecommerce::account::cancel_applications::post::ApplicationType,
-            >,
-        ) -> Self {
+        pub fn application_type(mut self, value: impl Into<ApplicationType>) -> Self {
             self.application_type = Some(value.into());
             self
         }
         /// Sets or clears [`application_type`](Self::application_type) with a built value.
-        pub fn set_application_type(
-            mut self,
-            value: Option<
-                crate::v3::ecommerce::account::cancel_applications::post::ApplicationType,
-            >,
-        ) -> Self {
+        pub fn set_application_type(mut self, value: Option<ApplicationType>) -> Self {
             self.application_type = value;
             self
         }

@@ -27,12 +27,22 @@ pub mod get {
     pub use crate::v3::ecommerce::types::AuditDetail;
     pub use crate::v3::ecommerce::types::SignState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay ID of the application.
-        #[serde(rename = "path.applyment_id")]
         pub applyment_id: crate::runtime::Number,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                applyment_id: crate::runtime::take(&mut object, "path.applyment_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -126,13 +136,12 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `account_validation`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AccountValidation {
         /// Name of the account holder.
         pub account_name: String,
         /// `account_no`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub account_no: Option<String>,
         /// Amount paid.
         pub pay_amount: crate::runtime::Number,
@@ -149,6 +158,69 @@ pub mod get {
         /// `deadline`
         pub deadline: String,
     }
+    impl crate::runtime::FromJson for AccountValidation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AccountValidation {
+                account_name: crate::runtime::take(&mut object, "account_name", at)?,
+                account_no: crate::runtime::take_optional(
+                    &mut object,
+                    "account_no",
+                    at,
+                )?,
+                pay_amount: crate::runtime::take(&mut object, "pay_amount", at)?,
+                destination_account_number: crate::runtime::take(
+                    &mut object,
+                    "destination_account_number",
+                    at,
+                )?,
+                destination_account_name: crate::runtime::take(
+                    &mut object,
+                    "destination_account_name",
+                    at,
+                )?,
+                destination_account_bank: crate::runtime::take(
+                    &mut object,
+                    "destination_account_bank",
+                    at,
+                )?,
+                city: crate::runtime::take(&mut object, "city", at)?,
+                remark: crate::runtime::take(&mut object, "remark", at)?,
+                deadline: crate::runtime::take(&mut object, "deadline", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AccountValidation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "account_name", &self.account_name);
+            crate::runtime::put_optional(&mut object, "account_no", &self.account_no);
+            crate::runtime::put(&mut object, "pay_amount", &self.pay_amount);
+            crate::runtime::put(
+                &mut object,
+                "destination_account_number",
+                &self.destination_account_number,
+            );
+            crate::runtime::put(
+                &mut object,
+                "destination_account_name",
+                &self.destination_account_name,
+            );
+            crate::runtime::put(
+                &mut object,
+                "destination_account_bank",
+                &self.destination_account_bank,
+            );
+            crate::runtime::put(&mut object, "city", &self.city);
+            crate::runtime::put(&mut object, "remark", &self.remark);
+            crate::runtime::put(&mut object, "deadline", &self.deadline);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AccountValidation);
     impl crate::runtime::Schema for AccountValidation {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -218,7 +290,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for AccountValidation {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// State of the application.
@@ -226,30 +298,95 @@ pub mod get {
         /// Description of the application state.
         pub applyment_state_desc: String,
         /// URL where the signing is completed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sign_url: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// `account_validation`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub account_validation: Option<
-            crate::v3::ecommerce::applyments::by_applyment_id::get::AccountValidation,
-        >,
+        pub account_validation: Option<AccountValidation>,
         /// Details of why the application was rejected.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub audit_detail: Option<Vec<crate::v3::ecommerce::types::AuditDetail>>,
+        pub audit_detail: Option<Vec<AuditDetail>>,
         /// `legal_validation_url`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub legal_validation_url: Option<String>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// WeChat Pay ID of the application.
         pub applyment_id: crate::runtime::Number,
         /// Signing state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sign_state: Option<crate::v3::ecommerce::types::SignState>,
+        pub sign_state: Option<SignState>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                applyment_state: crate::runtime::take(
+                    &mut object,
+                    "applyment_state",
+                    at,
+                )?,
+                applyment_state_desc: crate::runtime::take(
+                    &mut object,
+                    "applyment_state_desc",
+                    at,
+                )?,
+                sign_url: crate::runtime::take_optional(&mut object, "sign_url", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                account_validation: crate::runtime::take_optional(
+                    &mut object,
+                    "account_validation",
+                    at,
+                )?,
+                audit_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "audit_detail",
+                    at,
+                )?,
+                legal_validation_url: crate::runtime::take_optional(
+                    &mut object,
+                    "legal_validation_url",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                applyment_id: crate::runtime::take(&mut object, "applyment_id", at)?,
+                sign_state: crate::runtime::take_optional(&mut object, "sign_state", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "applyment_state", &self.applyment_state);
+            crate::runtime::put(
+                &mut object,
+                "applyment_state_desc",
+                &self.applyment_state_desc,
+            );
+            crate::runtime::put_optional(&mut object, "sign_url", &self.sign_url);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "account_validation",
+                &self.account_validation,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "audit_detail",
+                &self.audit_detail,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "legal_validation_url",
+                &self.legal_validation_url,
+            );
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "applyment_id", &self.applyment_id);
+            crate::runtime::put_optional(&mut object, "sign_state", &self.sign_state);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -285,14 +422,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::ecommerce::applyments::by_applyment_id::get::AccountValidation as crate::runtime::Schema>::FIELDS,
+                fields: <AccountValidation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "audit_detail",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::ecommerce::types::AuditDetail as crate::runtime::Schema>::FIELDS,
+                fields: <AuditDetail as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "legal_validation_url",

@@ -20,22 +20,65 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/ecommerce/applyments/submit-sign-verify-info`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/applyments/submit-sign-verify-info), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015616722)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// WeChat Pay ID of the application.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub applyment_id: Option<i64>,
         /// `pre_sign_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pre_sign_time: Option<String>,
         /// `proxy_verify_identity_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub proxy_verify_identity_info: Option<
-            crate::v3::ecommerce::applyments::submit_sign_verify_info::post::ProxyVerifyIdentityInfo,
-        >,
+        pub proxy_verify_identity_info: Option<ProxyVerifyIdentityInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                applyment_id: crate::runtime::take_optional(
+                    &mut object,
+                    "applyment_id",
+                    at,
+                )?,
+                pre_sign_time: crate::runtime::take_optional(
+                    &mut object,
+                    "pre_sign_time",
+                    at,
+                )?,
+                proxy_verify_identity_info: crate::runtime::take_optional(
+                    &mut object,
+                    "proxy_verify_identity_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "applyment_id",
+                &self.applyment_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "pre_sign_time",
+                &self.pre_sign_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "proxy_verify_identity_info",
+                &self.proxy_verify_identity_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -49,9 +92,7 @@ pub mod post {
         out_request_no: Option<String>,
         applyment_id: Option<i64>,
         pre_sign_time: Option<String>,
-        proxy_verify_identity_info: Option<
-            crate::v3::ecommerce::applyments::submit_sign_verify_info::post::ProxyVerifyIdentityInfoBuilder,
-        >,
+        proxy_verify_identity_info: Option<ProxyVerifyIdentityInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own request or application number for this operation, used to make it idempotent.
@@ -89,9 +130,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn proxy_verify_identity_info(
             mut self,
-            value: impl Into<
-                crate::v3::ecommerce::applyments::submit_sign_verify_info::post::ProxyVerifyIdentityInfoBuilder,
-            >,
+            value: impl Into<ProxyVerifyIdentityInfoBuilder>,
         ) -> Self {
             self.proxy_verify_identity_info = Some(value.into());
             self
@@ -99,9 +138,7 @@ pub mod post {
         /// Sets or clears [`proxy_verify_identity_info`](Self::proxy_verify_identity_info) with a built value.
         pub fn set_proxy_verify_identity_info(
             mut self,
-            value: Option<
-                crate::v3::ecommerce::applyments::submit_sign_verify_info::post::ProxyVerifyIdentityInfo,
-            >,
+            value: Option<ProxyVerifyIdentityInfo>,
         ) -> Self {
             self.proxy_verify_identity_info = value.map(Into::into);
             self
@@ -158,7 +195,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -176,14 +214,51 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `proxy_verify_identity_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ProxyVerifyIdentityInfo {
         /// `verify_identity_type`
-        pub verify_identity_type: crate::v3::ecommerce::applyments::submit_sign_verify_info::post::VerifyIdentityType,
+        pub verify_identity_type: VerifyIdentityType,
         /// `verify_identity_result`
         pub verify_identity_result: bool,
     }
+    impl crate::runtime::FromJson for ProxyVerifyIdentityInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ProxyVerifyIdentityInfo {
+                verify_identity_type: crate::runtime::take(
+                    &mut object,
+                    "verify_identity_type",
+                    at,
+                )?,
+                verify_identity_result: crate::runtime::take(
+                    &mut object,
+                    "verify_identity_result",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ProxyVerifyIdentityInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "verify_identity_type",
+                &self.verify_identity_type,
+            );
+            crate::runtime::put(
+                &mut object,
+                "verify_identity_result",
+                &self.verify_identity_result,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ProxyVerifyIdentityInfo);
     impl ProxyVerifyIdentityInfo {
         /// A builder; see its setters.
         pub fn builder() -> ProxyVerifyIdentityInfoBuilder {
@@ -193,18 +268,14 @@ pub mod post {
     /// Builds a [`ProxyVerifyIdentityInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct ProxyVerifyIdentityInfoBuilder {
-        verify_identity_type: Option<
-            crate::v3::ecommerce::applyments::submit_sign_verify_info::post::VerifyIdentityType,
-        >,
+        verify_identity_type: Option<VerifyIdentityType>,
         verify_identity_result: Option<bool>,
     }
     impl ProxyVerifyIdentityInfoBuilder {
         /// **Required.** `verify_identity_type`
         pub fn verify_identity_type(
             mut self,
-            value: impl Into<
-                crate::v3::ecommerce::applyments::submit_sign_verify_info::post::VerifyIdentityType,
-            >,
+            value: impl Into<VerifyIdentityType>,
         ) -> Self {
             self.verify_identity_type = Some(value.into());
             self
@@ -212,9 +283,7 @@ pub mod post {
         /// Sets or clears [`verify_identity_type`](Self::verify_identity_type) with a built value.
         pub fn set_verify_identity_type(
             mut self,
-            value: Option<
-                crate::v3::ecommerce::applyments::submit_sign_verify_info::post::VerifyIdentityType,
-            >,
+            value: Option<VerifyIdentityType>,
         ) -> Self {
             self.verify_identity_type = value;
             self
@@ -273,12 +342,31 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// WeChat Pay ID of the application.
         pub applyment_id: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                applyment_id: crate::runtime::take(&mut object, "applyment_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "applyment_id", &self.applyment_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

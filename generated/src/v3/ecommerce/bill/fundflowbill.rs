@@ -23,21 +23,39 @@ pub mod get {
     pub use crate::types::HashType;
     pub use crate::types::TarType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Date of the bill.
-        #[serde(rename = "query.bill_date")]
         pub bill_date: String,
         /// Type of the account.
-        #[serde(rename = "query.account_type")]
-        pub account_type: crate::v3::ecommerce::bill::fundflowbill::get::AccountType,
+        pub account_type: AccountType,
         /// Compression type of the downloaded file.
-        #[serde(default, rename = "query.tar_type")]
-        pub tar_type: Option<crate::types::TarType>,
+        pub tar_type: Option<TarType>,
         /// Algorithm used to encrypt the data.
-        #[serde(rename = "query.algorithm")]
-        pub algorithm: crate::types::Algorithm,
+        pub algorithm: Algorithm,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                bill_date: crate::runtime::take(&mut object, "query.bill_date", at)?,
+                account_type: crate::runtime::take(
+                    &mut object,
+                    "query.account_type",
+                    at,
+                )?,
+                tar_type: crate::runtime::take_optional(
+                    &mut object,
+                    "query.tar_type",
+                    at,
+                )?,
+                algorithm: crate::runtime::take(&mut object, "query.algorithm", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -49,9 +67,9 @@ pub mod get {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         bill_date: Option<String>,
-        account_type: Option<crate::v3::ecommerce::bill::fundflowbill::get::AccountType>,
-        tar_type: Option<crate::types::TarType>,
-        algorithm: Option<crate::types::Algorithm>,
+        account_type: Option<AccountType>,
+        tar_type: Option<TarType>,
+        algorithm: Option<Algorithm>,
     }
     impl RequestBuilder {
         /// **Required.** Date of the bill.
@@ -65,38 +83,32 @@ pub mod get {
             self
         }
         /// **Required.** Type of the account.
-        pub fn account_type(
-            mut self,
-            value: impl Into<crate::v3::ecommerce::bill::fundflowbill::get::AccountType>,
-        ) -> Self {
+        pub fn account_type(mut self, value: impl Into<AccountType>) -> Self {
             self.account_type = Some(value.into());
             self
         }
         /// Sets or clears [`account_type`](Self::account_type) with a built value.
-        pub fn set_account_type(
-            mut self,
-            value: Option<crate::v3::ecommerce::bill::fundflowbill::get::AccountType>,
-        ) -> Self {
+        pub fn set_account_type(mut self, value: Option<AccountType>) -> Self {
             self.account_type = value;
             self
         }
         /// Compression type of the downloaded file.
-        pub fn tar_type(mut self, value: impl Into<crate::types::TarType>) -> Self {
+        pub fn tar_type(mut self, value: impl Into<TarType>) -> Self {
             self.tar_type = Some(value.into());
             self
         }
         /// Sets or clears [`tar_type`](Self::tar_type) with a built value.
-        pub fn set_tar_type(mut self, value: Option<crate::types::TarType>) -> Self {
+        pub fn set_tar_type(mut self, value: Option<TarType>) -> Self {
             self.tar_type = value;
             self
         }
         /// **Required.** Algorithm used to encrypt the data.
-        pub fn algorithm(mut self, value: impl Into<crate::types::Algorithm>) -> Self {
+        pub fn algorithm(mut self, value: impl Into<Algorithm>) -> Self {
             self.algorithm = Some(value.into());
             self
         }
         /// Sets or clears [`algorithm`](Self::algorithm) with a built value.
-        pub fn set_algorithm(mut self, value: Option<crate::types::Algorithm>) -> Self {
+        pub fn set_algorithm(mut self, value: Option<Algorithm>) -> Self {
             self.algorithm = value;
             self
         }
@@ -217,13 +229,13 @@ pub mod get {
     }
     crate::runtime::string_enum!(AccountType);
     /// Download information of each file.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DownloadBillList {
         /// Sequence number of the bill file.
         pub bill_sequence: i64,
         /// Hash algorithm used for the file digest.
-        pub hash_type: crate::types::HashType,
+        pub hash_type: HashType,
         /// Hash digest of the file, to check it after downloading.
         pub hash_value: String,
         /// URL to download the file from; valid only for a short time.
@@ -233,6 +245,35 @@ pub mod get {
         /// Nonce used in the encryption.
         pub nonce: String,
     }
+    impl crate::runtime::FromJson for DownloadBillList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(DownloadBillList {
+                bill_sequence: crate::runtime::take(&mut object, "bill_sequence", at)?,
+                hash_type: crate::runtime::take(&mut object, "hash_type", at)?,
+                hash_value: crate::runtime::take(&mut object, "hash_value", at)?,
+                download_url: crate::runtime::take(&mut object, "download_url", at)?,
+                encrypt_key: crate::runtime::take(&mut object, "encrypt_key", at)?,
+                nonce: crate::runtime::take(&mut object, "nonce", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for DownloadBillList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "bill_sequence", &self.bill_sequence);
+            crate::runtime::put(&mut object, "hash_type", &self.hash_type);
+            crate::runtime::put(&mut object, "hash_value", &self.hash_value);
+            crate::runtime::put(&mut object, "download_url", &self.download_url);
+            crate::runtime::put(&mut object, "encrypt_key", &self.encrypt_key);
+            crate::runtime::put(&mut object, "nonce", &self.nonce);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(DownloadBillList);
     impl crate::runtime::Schema for DownloadBillList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -281,17 +322,51 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for DownloadBillList {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Number of files to download.
         pub download_bill_count: i64,
         /// Download information of each file.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub download_bill_list: Option<
-            Vec<crate::v3::ecommerce::bill::fundflowbill::get::DownloadBillList>,
-        >,
+        pub download_bill_list: Option<Vec<DownloadBillList>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                download_bill_count: crate::runtime::take(
+                    &mut object,
+                    "download_bill_count",
+                    at,
+                )?,
+                download_bill_list: crate::runtime::take_optional(
+                    &mut object,
+                    "download_bill_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "download_bill_count",
+                &self.download_bill_count,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "download_bill_list",
+                &self.download_bill_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -306,7 +381,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::ecommerce::bill::fundflowbill::get::DownloadBillList as crate::runtime::Schema>::FIELDS,
+                fields: <DownloadBillList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

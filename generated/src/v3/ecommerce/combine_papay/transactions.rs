@@ -27,10 +27,12 @@ pub mod post {
     pub use crate::v3::ecommerce::types::Amount;
     pub use crate::types::CombinePayerInfo;
     pub use crate::v3::ecommerce::types::SubOrders as ResponseSubOrders;
+    pub use crate::types::SettleInfo;
+    pub use crate::types::SettleInfoBuilder;
     pub use crate::types::SubOrdersAmount;
-    pub use crate::types::SubOrdersSettleInfo;
+    pub use crate::types::SubOrdersAmountBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of the merchant that creates the combined order.
@@ -42,13 +44,49 @@ pub mod post {
         /// WeChat Pay contract (agreement) ID.
         pub contract_id: String,
         /// Sub-orders of the combined order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sub_orders: Option<
-            Vec<crate::v3::ecommerce::combine_papay::transactions::post::SubOrders>,
-        >,
+        pub sub_orders: Option<Vec<SubOrders>>,
         /// `risk_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub risk_info: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                combine_appid: crate::runtime::take(&mut object, "combine_appid", at)?,
+                combine_mchid: crate::runtime::take(&mut object, "combine_mchid", at)?,
+                combine_out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "combine_out_trade_no",
+                    at,
+                )?,
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                sub_orders: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_orders",
+                    at,
+                )?,
+                risk_info: crate::runtime::take_optional(&mut object, "risk_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "combine_appid", &self.combine_appid);
+            crate::runtime::put(&mut object, "combine_mchid", &self.combine_mchid);
+            crate::runtime::put(
+                &mut object,
+                "combine_out_trade_no",
+                &self.combine_out_trade_no,
+            );
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put_optional(&mut object, "sub_orders", &self.sub_orders);
+            crate::runtime::put_optional(&mut object, "risk_info", &self.risk_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -63,11 +101,7 @@ pub mod post {
         combine_mchid: Option<String>,
         combine_out_trade_no: Option<String>,
         contract_id: Option<String>,
-        sub_orders: Option<
-            Vec<
-                crate::v3::ecommerce::combine_papay::transactions::post::SubOrdersBuilder,
-            >,
-        >,
+        sub_orders: Option<Vec<SubOrdersBuilder>>,
         risk_info: Option<String>,
     }
     impl RequestBuilder {
@@ -114,22 +148,12 @@ pub mod post {
         /// Sub-orders of the combined order.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn sub_orders(
-            mut self,
-            item: impl Into<
-                crate::v3::ecommerce::combine_papay::transactions::post::SubOrdersBuilder,
-            >,
-        ) -> Self {
+        pub fn sub_orders(mut self, item: impl Into<SubOrdersBuilder>) -> Self {
             self.sub_orders.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`sub_orders`](Self::sub_orders) with a built value.
-        pub fn set_sub_orders(
-            mut self,
-            value: Option<
-                Vec<crate::v3::ecommerce::combine_papay::transactions::post::SubOrders>,
-            >,
-        ) -> Self {
+        pub fn set_sub_orders(mut self, value: Option<Vec<SubOrders>>) -> Self {
             self.sub_orders = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -216,7 +240,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::ecommerce::types::CombinePapayTransactionsResponse as Response;
@@ -235,32 +260,75 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Sub-orders of the combined order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SubOrders {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
         pub mchid: String,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Amount information of the sub-order.
-        pub amount: crate::types::SubOrdersAmount,
+        pub amount: SubOrdersAmount,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Description of the goods in the sub-order.
         pub description: String,
         /// Settlement information of the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<crate::types::SubOrdersSettleInfo>,
+        pub settle_info: Option<SettleInfo>,
         /// `sub_risk_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_risk_info: Option<String>,
     }
+    impl crate::runtime::FromJson for SubOrders {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SubOrders {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                settle_info: crate::runtime::take_optional(
+                    &mut object,
+                    "settle_info",
+                    at,
+                )?,
+                sub_risk_info: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_risk_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SubOrders {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "settle_info", &self.settle_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "sub_risk_info",
+                &self.sub_risk_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SubOrders);
     impl SubOrders {
         /// A builder; see its setters.
         pub fn builder() -> SubOrdersBuilder {
@@ -272,12 +340,12 @@ pub mod post {
     pub struct SubOrdersBuilder {
         mchid: Option<String>,
         attach: Option<String>,
-        amount: Option<crate::types::SubOrdersAmountBuilder>,
+        amount: Option<SubOrdersAmountBuilder>,
         out_trade_no: Option<String>,
         sub_mchid: Option<String>,
         sub_appid: Option<String>,
         description: Option<String>,
-        settle_info: Option<crate::types::SubOrdersSettleInfoBuilder>,
+        settle_info: Option<SettleInfoBuilder>,
         sub_risk_info: Option<String>,
     }
     impl SubOrdersBuilder {
@@ -304,18 +372,12 @@ pub mod post {
         /// **Required.** Amount information of the sub-order.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(
-            mut self,
-            value: impl Into<crate::types::SubOrdersAmountBuilder>,
-        ) -> Self {
+        pub fn amount(mut self, value: impl Into<SubOrdersAmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(
-            mut self,
-            value: Option<crate::types::SubOrdersAmount>,
-        ) -> Self {
+        pub fn set_amount(mut self, value: Option<SubOrdersAmount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
@@ -362,18 +424,12 @@ pub mod post {
         /// Settlement information of the order.
         ///
         /// Takes the builder or a built value.
-        pub fn settle_info(
-            mut self,
-            value: impl Into<crate::types::SubOrdersSettleInfoBuilder>,
-        ) -> Self {
+        pub fn settle_info(mut self, value: impl Into<SettleInfoBuilder>) -> Self {
             self.settle_info = Some(value.into());
             self
         }
         /// Sets or clears [`settle_info`](Self::settle_info) with a built value.
-        pub fn set_settle_info(
-            mut self,
-            value: Option<crate::types::SubOrdersSettleInfo>,
-        ) -> Self {
+        pub fn set_settle_info(mut self, value: Option<SettleInfo>) -> Self {
             self.settle_info = value.map(Into::into);
             self
         }

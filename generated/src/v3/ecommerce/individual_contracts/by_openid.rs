@@ -21,18 +21,32 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::ecommerce::types::AuthState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid")]
         pub openid: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
         /// `permission_type`
-        #[serde(rename = "query.permission_type")]
-        pub permission_type: crate::v3::ecommerce::individual_contracts::by_openid::get::PermissionType,
+        pub permission_type: PermissionType,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+                permission_type: crate::runtime::take(
+                    &mut object,
+                    "query.permission_type",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -45,9 +59,7 @@ pub mod get {
     pub struct RequestBuilder {
         openid: Option<String>,
         appid: Option<String>,
-        permission_type: Option<
-            crate::v3::ecommerce::individual_contracts::by_openid::get::PermissionType,
-        >,
+        permission_type: Option<PermissionType>,
     }
     impl RequestBuilder {
         /// **Required.** The user's OpenID, the user identifier scoped to one AppID.
@@ -71,22 +83,12 @@ pub mod get {
             self
         }
         /// **Required.** `permission_type`
-        pub fn permission_type(
-            mut self,
-            value: impl Into<
-                crate::v3::ecommerce::individual_contracts::by_openid::get::PermissionType,
-            >,
-        ) -> Self {
+        pub fn permission_type(mut self, value: impl Into<PermissionType>) -> Self {
             self.permission_type = Some(value.into());
             self
         }
         /// Sets or clears [`permission_type`](Self::permission_type) with a built value.
-        pub fn set_permission_type(
-            mut self,
-            value: Option<
-                crate::v3::ecommerce::individual_contracts::by_openid::get::PermissionType,
-            >,
-        ) -> Self {
+        pub fn set_permission_type(mut self, value: Option<PermissionType>) -> Self {
             self.permission_type = value;
             self
         }
@@ -195,7 +197,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(PermissionType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the authorization for an individual payee to receive the money.
@@ -203,8 +205,39 @@ pub mod get {
         /// `operation_time`
         pub operation_time: String,
         /// State of the authorization.
-        pub auth_state: crate::v3::ecommerce::types::AuthState,
+        pub auth_state: AuthState,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                individual_auth_id: crate::runtime::take(
+                    &mut object,
+                    "individual_auth_id",
+                    at,
+                )?,
+                operation_time: crate::runtime::take(&mut object, "operation_time", at)?,
+                auth_state: crate::runtime::take(&mut object, "auth_state", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "individual_auth_id",
+                &self.individual_auth_id,
+            );
+            crate::runtime::put(&mut object, "operation_time", &self.operation_time);
+            crate::runtime::put(&mut object, "auth_state", &self.auth_state);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -25,14 +25,35 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/ecommerce/mch-transfer/authorizations`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/mch-transfer/authorizations), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504208)
 pub mod post {
     pub use crate::types::AgreementList;
+    pub use crate::types::AgreementListBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// `agreement_list`
-        pub agreement_list: Vec<crate::types::AgreementList>,
+        pub agreement_list: Vec<AgreementList>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                agreement_list: crate::runtime::take(&mut object, "agreement_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "agreement_list", &self.agreement_list);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -44,7 +65,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
-        agreement_list: Option<Vec<crate::types::AgreementListBuilder>>,
+        agreement_list: Option<Vec<AgreementListBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -60,18 +81,12 @@ pub mod post {
         /// **Required.** `agreement_list`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn agreement_list(
-            mut self,
-            item: impl Into<crate::types::AgreementListBuilder>,
-        ) -> Self {
+        pub fn agreement_list(mut self, item: impl Into<AgreementListBuilder>) -> Self {
             self.agreement_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`agreement_list`](Self::agreement_list) with a built value.
-        pub fn set_agreement_list(
-            mut self,
-            value: Option<Vec<crate::types::AgreementList>>,
-        ) -> Self {
+        pub fn set_agreement_list(mut self, value: Option<Vec<AgreementList>>) -> Self {
             self.agreement_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -132,7 +147,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -150,7 +166,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -160,9 +176,49 @@ pub mod post {
         /// Time the request was accepted.
         pub accept_time: String,
         /// Time the authorization was granted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorize_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                authorization_state: crate::runtime::take(
+                    &mut object,
+                    "authorization_state",
+                    at,
+                )?,
+                accept_time: crate::runtime::take(&mut object, "accept_time", at)?,
+                authorize_time: crate::runtime::take_optional(
+                    &mut object,
+                    "authorize_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(
+                &mut object,
+                "authorization_state",
+                &self.authorization_state,
+            );
+            crate::runtime::put(&mut object, "accept_time", &self.accept_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "authorize_time",
+                &self.authorize_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

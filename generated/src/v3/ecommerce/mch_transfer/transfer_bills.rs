@@ -30,11 +30,10 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/ecommerce/mch-transfer/transfer-bills`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/mch-transfer/transfer-bills), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504211)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
@@ -49,15 +48,68 @@ pub mod post {
         /// Real name of the receiving user.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_name: Option<crate::runtime::Sensitive>,
         /// Amount to transfer, in fen.
         pub transfer_amount: crate::runtime::Number,
         /// Remark shown to the receiver of the transfer.
         pub transfer_remark: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                transfer_scene_id: crate::runtime::take(
+                    &mut object,
+                    "transfer_scene_id",
+                    at,
+                )?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                user_name: crate::runtime::take_optional(&mut object, "user_name", at)?,
+                transfer_amount: crate::runtime::take(
+                    &mut object,
+                    "transfer_amount",
+                    at,
+                )?,
+                transfer_remark: crate::runtime::take(
+                    &mut object,
+                    "transfer_remark",
+                    at,
+                )?,
+                notify_url: crate::runtime::take_optional(&mut object, "notify_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put(
+                &mut object,
+                "transfer_scene_id",
+                &self.transfer_scene_id,
+            );
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "user_name", &self.user_name);
+            crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+            crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -277,7 +329,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -295,7 +348,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -309,12 +362,57 @@ pub mod post {
         /// Current state of the object.
         pub state: String,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_reason: Option<String>,
         /// Package data used by the client to open the WeChat Pay confirmation page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub package_info: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                transfer_bill_no: crate::runtime::take(
+                    &mut object,
+                    "transfer_bill_no",
+                    at,
+                )?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+                package_info: crate::runtime::take_optional(
+                    &mut object,
+                    "package_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put(&mut object, "transfer_bill_no", &self.transfer_bill_no);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            crate::runtime::put_optional(
+                &mut object,
+                "package_info",
+                &self.package_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -25,15 +25,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::types::ProfitsharingAfterSalesOrdersResult;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, rename = "query.transaction_id")]
         pub transaction_id: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.transaction_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -174,7 +188,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(FailReason);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -184,15 +198,45 @@ pub mod get {
         /// Amount in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
         /// Result of the operation.
-        pub result: crate::types::ProfitsharingAfterSalesOrdersResult,
+        pub result: ProfitsharingAfterSalesOrdersResult,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fail_reason: Option<
-            crate::v3::ecommerce::profitsharing::after_sales_orders::get::FailReason,
-        >,
+        pub fail_reason: Option<FailReason>,
         /// Time the operation finished.
         pub finish_time: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                result: crate::runtime::take(&mut object, "result", at)?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+                finish_time: crate::runtime::take(&mut object, "finish_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "result", &self.result);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            crate::runtime::put(&mut object, "finish_time", &self.finish_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -246,7 +290,7 @@ pub mod get {
 /// `POST /v3/ecommerce/profitsharing/after-sales-orders`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/profitsharing/after-sales-orders), [official documentation](https://pay.weixin.qq.com/docs/partner/products/ecommerce/introduction.html)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -256,11 +300,39 @@ pub mod post {
         /// Amount in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
         /// Kind of the item described by the enclosing object.
-        pub r#type: crate::v3::ecommerce::profitsharing::after_sales_orders::post::Type,
+        pub r#type: Type,
         /// Scene in which the operation happens.
-        pub scene: crate::v3::ecommerce::profitsharing::after_sales_orders::post::Scene,
+        pub scene: Scene,
         /// WeChat Pay refund ID.
         pub refund_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                scene: crate::runtime::take(&mut object, "scene", at)?,
+                refund_id: crate::runtime::take(&mut object, "refund_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "scene", &self.scene);
+            crate::runtime::put(&mut object, "refund_id", &self.refund_id);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -274,12 +346,8 @@ pub mod post {
         sub_mchid: Option<String>,
         transaction_id: Option<String>,
         amount: Option<i64>,
-        r#type: Option<
-            crate::v3::ecommerce::profitsharing::after_sales_orders::post::Type,
-        >,
-        scene: Option<
-            crate::v3::ecommerce::profitsharing::after_sales_orders::post::Scene,
-        >,
+        r#type: Option<Type>,
+        scene: Option<Scene>,
         refund_id: Option<String>,
     }
     impl RequestBuilder {
@@ -314,42 +382,22 @@ pub mod post {
             self
         }
         /// **Required.** Kind of the item described by the enclosing object.
-        pub fn r#type(
-            mut self,
-            value: impl Into<
-                crate::v3::ecommerce::profitsharing::after_sales_orders::post::Type,
-            >,
-        ) -> Self {
+        pub fn r#type(mut self, value: impl Into<Type>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(
-            mut self,
-            value: Option<
-                crate::v3::ecommerce::profitsharing::after_sales_orders::post::Type,
-            >,
-        ) -> Self {
+        pub fn set_type(mut self, value: Option<Type>) -> Self {
             self.r#type = value;
             self
         }
         /// **Required.** Scene in which the operation happens.
-        pub fn scene(
-            mut self,
-            value: impl Into<
-                crate::v3::ecommerce::profitsharing::after_sales_orders::post::Scene,
-            >,
-        ) -> Self {
+        pub fn scene(mut self, value: impl Into<Scene>) -> Self {
             self.scene = Some(value.into());
             self
         }
         /// Sets or clears [`scene`](Self::scene) with a built value.
-        pub fn set_scene(
-            mut self,
-            value: Option<
-                crate::v3::ecommerce::profitsharing::after_sales_orders::post::Scene,
-            >,
-        ) -> Self {
+        pub fn set_scene(mut self, value: Option<Scene>) -> Self {
             self.scene = value;
             self
         }
@@ -426,7 +474,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -444,7 +493,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -454,6 +503,29 @@ pub mod post {
         /// Amount in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -32,18 +32,36 @@ pub mod get {
     pub use crate::v3::ecommerce::types::FundsAbnormalClosedReason;
     pub use crate::v3::ecommerce::types::FundsAbnormalReceivers;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(rename = "query.transaction_id")]
         pub transaction_id: String,
         /// The merchant's own order number for this order.
-        #[serde(rename = "query.out_order_no")]
         pub out_order_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                transaction_id: crate::runtime::take(
+                    &mut object,
+                    "query.transaction_id",
+                    at,
+                )?,
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "query.out_order_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -177,23 +195,20 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// Receivers of the profit sharing.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Receivers {
         /// Merchant ID of the receiver.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub receiver_mchid: Option<String>,
         /// Amount to split to this receiver, in fen.
         pub amount: i64,
         /// Reason for the profit sharing, shown to the receiver.
         pub description: String,
         /// Result of the profit sharing to this receiver.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub result: Option<String>,
         /// Time the operation finished.
         pub finish_time: String,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_reason: Option<String>,
         /// Type of the profit-sharing receiver.
         pub r#type: String,
@@ -202,6 +217,57 @@ pub mod get {
         /// WeChat Pay ID of this profit-sharing detail.
         pub detail_id: String,
     }
+    impl crate::runtime::FromJson for Receivers {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Receivers {
+                receiver_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "receiver_mchid",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                result: crate::runtime::take_optional(&mut object, "result", at)?,
+                finish_time: crate::runtime::take(&mut object, "finish_time", at)?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                receiver_account: crate::runtime::take(
+                    &mut object,
+                    "receiver_account",
+                    at,
+                )?,
+                detail_id: crate::runtime::take(&mut object, "detail_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Receivers {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "receiver_mchid",
+                &self.receiver_mchid,
+            );
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "result", &self.result);
+            crate::runtime::put(&mut object, "finish_time", &self.finish_time);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "receiver_account", &self.receiver_account);
+            crate::runtime::put(&mut object, "detail_id", &self.detail_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Receivers);
     impl crate::runtime::Schema for Receivers {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -271,7 +337,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Receivers {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -283,39 +349,123 @@ pub mod get {
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
         pub order_id: String,
         /// Current status of the object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
         /// Receivers of the profit sharing.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub receivers: Option<
-            Vec<crate::v3::ecommerce::profitsharing::orders::get::Receivers>,
-        >,
+        pub receivers: Option<Vec<Receivers>>,
         /// Why the record was closed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub close_reason: Option<String>,
         /// `abnormal_status`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub abnormal_status: Option<crate::v3::ecommerce::types::AbnormalStatus>,
+        pub abnormal_status: Option<AbnormalStatus>,
         /// `funds_abnormal_closed_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub funds_abnormal_closed_reason: Option<
-            crate::v3::ecommerce::types::FundsAbnormalClosedReason,
-        >,
+        pub funds_abnormal_closed_reason: Option<FundsAbnormalClosedReason>,
         /// `funds_abnormal_redirect_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub funds_abnormal_redirect_id: Option<String>,
         /// `funds_abnormal_receivers`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub funds_abnormal_receivers: Option<
-            Vec<crate::v3::ecommerce::types::FundsAbnormalReceivers>,
-        >,
+        pub funds_abnormal_receivers: Option<Vec<FundsAbnormalReceivers>>,
         /// `finish_amount`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub finish_amount: Option<i64>,
         /// `finish_description`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub finish_description: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+                status: crate::runtime::take_optional(&mut object, "status", at)?,
+                receivers: crate::runtime::take_optional(&mut object, "receivers", at)?,
+                close_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "close_reason",
+                    at,
+                )?,
+                abnormal_status: crate::runtime::take_optional(
+                    &mut object,
+                    "abnormal_status",
+                    at,
+                )?,
+                funds_abnormal_closed_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "funds_abnormal_closed_reason",
+                    at,
+                )?,
+                funds_abnormal_redirect_id: crate::runtime::take_optional(
+                    &mut object,
+                    "funds_abnormal_redirect_id",
+                    at,
+                )?,
+                funds_abnormal_receivers: crate::runtime::take_optional(
+                    &mut object,
+                    "funds_abnormal_receivers",
+                    at,
+                )?,
+                finish_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "finish_amount",
+                    at,
+                )?,
+                finish_description: crate::runtime::take_optional(
+                    &mut object,
+                    "finish_description",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            crate::runtime::put_optional(&mut object, "status", &self.status);
+            crate::runtime::put_optional(&mut object, "receivers", &self.receivers);
+            crate::runtime::put_optional(
+                &mut object,
+                "close_reason",
+                &self.close_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "abnormal_status",
+                &self.abnormal_status,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "funds_abnormal_closed_reason",
+                &self.funds_abnormal_closed_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "funds_abnormal_redirect_id",
+                &self.funds_abnormal_redirect_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "funds_abnormal_receivers",
+                &self.funds_abnormal_receivers,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "finish_amount",
+                &self.finish_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "finish_description",
+                &self.finish_description,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -358,7 +508,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::ecommerce::profitsharing::orders::get::Receivers as crate::runtime::Schema>::FIELDS,
+                fields: <Receivers as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "close_reason",
@@ -393,7 +543,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::ecommerce::types::FundsAbnormalReceivers as crate::runtime::Schema>::FIELDS,
+                fields: <FundsAbnormalReceivers as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "finish_amount",
@@ -422,14 +572,12 @@ pub mod post {
     pub use crate::v3::ecommerce::types::FundsAbnormalReceivers;
     pub use crate::types::Status;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
@@ -438,9 +586,42 @@ pub mod post {
         /// The merchant's own order number for this order.
         pub out_order_no: String,
         /// Receivers of the profit sharing.
-        pub receivers: Vec<crate::v3::ecommerce::profitsharing::orders::post::Receivers>,
+        pub receivers: Vec<Receivers>,
         /// `finish`
         pub finish: bool,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                receivers: crate::runtime::take(&mut object, "receivers", at)?,
+                finish: crate::runtime::take(&mut object, "finish", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "receivers", &self.receivers);
+            crate::runtime::put(&mut object, "finish", &self.finish);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -456,9 +637,7 @@ pub mod post {
         sub_mchid: Option<String>,
         transaction_id: Option<String>,
         out_order_no: Option<String>,
-        receivers: Option<
-            Vec<crate::v3::ecommerce::profitsharing::orders::post::ReceiversBuilder>,
-        >,
+        receivers: Option<Vec<ReceiversBuilder>>,
         finish: Option<bool>,
     }
     impl RequestBuilder {
@@ -515,22 +694,12 @@ pub mod post {
         /// **Required.** Receivers of the profit sharing.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn receivers(
-            mut self,
-            item: impl Into<
-                crate::v3::ecommerce::profitsharing::orders::post::ReceiversBuilder,
-            >,
-        ) -> Self {
+        pub fn receivers(mut self, item: impl Into<ReceiversBuilder>) -> Self {
             self.receivers.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`receivers`](Self::receivers) with a built value.
-        pub fn set_receivers(
-            mut self,
-            value: Option<
-                Vec<crate::v3::ecommerce::profitsharing::orders::post::Receivers>,
-            >,
-        ) -> Self {
+        pub fn set_receivers(mut self, value: Option<Vec<Receivers>>) -> Self {
             self.receivers = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -627,7 +796,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -645,7 +815,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Receivers of the profit sharing.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Receivers {
         /// Type of the profit-sharing receiver.
@@ -659,9 +829,47 @@ pub mod post {
         /// `receiver_name`
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub receiver_name: Option<crate::runtime::Sensitive>,
     }
+    impl crate::runtime::FromJson for Receivers {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Receivers {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                receiver_account: crate::runtime::take(
+                    &mut object,
+                    "receiver_account",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                receiver_name: crate::runtime::take_optional(
+                    &mut object,
+                    "receiver_name",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Receivers {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "receiver_account", &self.receiver_account);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(
+                &mut object,
+                "receiver_name",
+                &self.receiver_name,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Receivers);
     impl Receivers {
         /// A builder; see its setters.
         pub fn builder() -> ReceiversBuilder {
@@ -786,7 +994,7 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -798,13 +1006,39 @@ pub mod post {
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
         pub order_id: String,
         /// Current status of the object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub status: Option<crate::types::Status>,
+        pub status: Option<Status>,
         /// Receivers of the profit sharing.
-        pub receivers: Vec<
-            crate::v3::ecommerce::profitsharing::orders::post::ResponseReceivers,
-        >,
+        pub receivers: Vec<ResponseReceivers>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+                status: crate::runtime::take_optional(&mut object, "status", at)?,
+                receivers: crate::runtime::take(&mut object, "receivers", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            crate::runtime::put_optional(&mut object, "status", &self.status);
+            crate::runtime::put(&mut object, "receivers", &self.receivers);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -847,13 +1081,13 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::ecommerce::profitsharing::orders::post::ResponseReceivers as crate::runtime::Schema>::FIELDS,
+                fields: <ResponseReceivers as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Receivers of the profit sharing.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ResponseReceivers {
         /// Amount to split to this receiver, in fen.
@@ -861,12 +1095,10 @@ pub mod post {
         /// Reason for the profit sharing, shown to the receiver.
         pub description: String,
         /// Result of the profit sharing to this receiver.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub result: Option<String>,
         /// Time the operation finished.
         pub finish_time: String,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_reason: Option<String>,
         /// Type of the profit-sharing receiver.
         pub r#type: String,
@@ -875,22 +1107,95 @@ pub mod post {
         /// WeChat Pay ID of this profit-sharing detail.
         pub detail_id: String,
         /// `abnormal_status`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub abnormal_status: Option<crate::v3::ecommerce::types::AbnormalStatus>,
+        pub abnormal_status: Option<AbnormalStatus>,
         /// `funds_abnormal_closed_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub funds_abnormal_closed_reason: Option<
-            crate::v3::ecommerce::types::FundsAbnormalClosedReason,
-        >,
+        pub funds_abnormal_closed_reason: Option<FundsAbnormalClosedReason>,
         /// `funds_abnormal_redirect_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub funds_abnormal_redirect_id: Option<String>,
         /// `funds_abnormal_receivers`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub funds_abnormal_receivers: Option<
-            Vec<crate::v3::ecommerce::types::FundsAbnormalReceivers>,
-        >,
+        pub funds_abnormal_receivers: Option<Vec<FundsAbnormalReceivers>>,
     }
+    impl crate::runtime::FromJson for ResponseReceivers {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ResponseReceivers {
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                result: crate::runtime::take_optional(&mut object, "result", at)?,
+                finish_time: crate::runtime::take(&mut object, "finish_time", at)?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                receiver_account: crate::runtime::take(
+                    &mut object,
+                    "receiver_account",
+                    at,
+                )?,
+                detail_id: crate::runtime::take(&mut object, "detail_id", at)?,
+                abnormal_status: crate::runtime::take_optional(
+                    &mut object,
+                    "abnormal_status",
+                    at,
+                )?,
+                funds_abnormal_closed_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "funds_abnormal_closed_reason",
+                    at,
+                )?,
+                funds_abnormal_redirect_id: crate::runtime::take_optional(
+                    &mut object,
+                    "funds_abnormal_redirect_id",
+                    at,
+                )?,
+                funds_abnormal_receivers: crate::runtime::take_optional(
+                    &mut object,
+                    "funds_abnormal_receivers",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ResponseReceivers {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "result", &self.result);
+            crate::runtime::put(&mut object, "finish_time", &self.finish_time);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "receiver_account", &self.receiver_account);
+            crate::runtime::put(&mut object, "detail_id", &self.detail_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "abnormal_status",
+                &self.abnormal_status,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "funds_abnormal_closed_reason",
+                &self.funds_abnormal_closed_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "funds_abnormal_redirect_id",
+                &self.funds_abnormal_redirect_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "funds_abnormal_receivers",
+                &self.funds_abnormal_receivers,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ResponseReceivers);
     impl crate::runtime::Schema for ResponseReceivers {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -975,7 +1280,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::ecommerce::types::FundsAbnormalReceivers as crate::runtime::Schema>::FIELDS,
+                fields: <FundsAbnormalReceivers as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -24,21 +24,43 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/ecommerce/profitsharing/returnorders`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/profitsharing/returnorders), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477740)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
-        #[serde(default, rename = "query.order_id")]
         pub order_id: Option<String>,
         /// The merchant's own order number for this order.
-        #[serde(default, rename = "query.out_order_no")]
         pub out_order_no: Option<String>,
         /// The merchant's own return number.
-        #[serde(rename = "query.out_return_no")]
         pub out_return_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                order_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.order_id",
+                    at,
+                )?,
+                out_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "query.out_order_no",
+                    at,
+                )?,
+                out_return_no: crate::runtime::take(
+                    &mut object,
+                    "query.out_return_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -188,16 +210,14 @@ pub mod get {
 /// `POST /v3/ecommerce/profitsharing/returnorders`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/profitsharing/returnorders), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012477737)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
         /// The merchant's own order number for this order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_order_no: Option<String>,
         /// The merchant's own return number.
         pub out_return_no: String,
@@ -208,8 +228,55 @@ pub mod post {
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+                out_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_order_no",
+                    at,
+                )?,
+                out_return_no: crate::runtime::take(&mut object, "out_return_no", at)?,
+                return_mchid: crate::runtime::take(&mut object, "return_mchid", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_order_no",
+                &self.out_order_no,
+            );
+            crate::runtime::put(&mut object, "out_return_no", &self.out_return_no);
+            crate::runtime::put(&mut object, "return_mchid", &self.return_mchid);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -379,7 +446,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::ecommerce::types::ProfitsharingReturnordersResponse as Response;

@@ -21,52 +21,142 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::ecommerce::types::Account;
     pub use crate::v3::ecommerce::types::AmountFrom;
+    pub use crate::v3::ecommerce::types::AmountFromBuilder;
     pub use crate::v3::ecommerce::types::PromotionDetail;
     pub use crate::v3::ecommerce::types::RefundAccount;
     pub use crate::types::AmountFrom as ResponseAmountFrom;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the authorization for an individual payee to receive the money.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub individual_auth_id: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the service provider's own Official Account, Mini Program or app.
         pub sp_appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Merchant ID of the merchant that creates the combined order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub combine_mchid: Option<String>,
         /// The merchant's own number for the combined order (or repayment order), unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub combine_out_trade_no: Option<String>,
         /// WeChat Pay transaction ID of the combined order.
         pub combine_transaction_id: String,
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// The merchant's own refund number, unique within the merchant.
         pub out_refund_no: String,
         /// Reason for the operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
         /// Amount information of the order or record.
-        pub amount: crate::v3::ecommerce::refunds::apply::post::Amount,
+        pub amount: Amount,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// Which account funds the refund.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub refund_account: Option<crate::v3::ecommerce::types::RefundAccount>,
+        pub refund_account: Option<RefundAccount>,
         /// Funding account used.
-        pub funds_account: crate::v3::ecommerce::refunds::apply::post::FundsAccount,
+        pub funds_account: FundsAccount,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                individual_auth_id: crate::runtime::take_optional(
+                    &mut object,
+                    "individual_auth_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                combine_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "combine_mchid",
+                    at,
+                )?,
+                combine_out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "combine_out_trade_no",
+                    at,
+                )?,
+                combine_transaction_id: crate::runtime::take(
+                    &mut object,
+                    "combine_transaction_id",
+                    at,
+                )?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                out_refund_no: crate::runtime::take(&mut object, "out_refund_no", at)?,
+                reason: crate::runtime::take_optional(&mut object, "reason", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                refund_account: crate::runtime::take_optional(
+                    &mut object,
+                    "refund_account",
+                    at,
+                )?,
+                funds_account: crate::runtime::take(&mut object, "funds_account", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "individual_auth_id",
+                &self.individual_auth_id,
+            );
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "combine_mchid",
+                &self.combine_mchid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "combine_out_trade_no",
+                &self.combine_out_trade_no,
+            );
+            crate::runtime::put(
+                &mut object,
+                "combine_transaction_id",
+                &self.combine_transaction_id,
+            );
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put(&mut object, "out_refund_no", &self.out_refund_no);
+            crate::runtime::put_optional(&mut object, "reason", &self.reason);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "refund_account",
+                &self.refund_account,
+            );
+            crate::runtime::put(&mut object, "funds_account", &self.funds_account);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -88,10 +178,10 @@ pub mod post {
         out_trade_no: Option<String>,
         out_refund_no: Option<String>,
         reason: Option<String>,
-        amount: Option<crate::v3::ecommerce::refunds::apply::post::AmountBuilder>,
+        amount: Option<AmountBuilder>,
         notify_url: Option<String>,
-        refund_account: Option<crate::v3::ecommerce::types::RefundAccount>,
-        funds_account: Option<crate::v3::ecommerce::refunds::apply::post::FundsAccount>,
+        refund_account: Option<RefundAccount>,
+        funds_account: Option<FundsAccount>,
     }
     impl RequestBuilder {
         /// ID of the authorization for an individual payee to receive the money.
@@ -207,18 +297,12 @@ pub mod post {
         /// **Required.** Amount information of the order or record.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(
-            mut self,
-            value: impl Into<crate::v3::ecommerce::refunds::apply::post::AmountBuilder>,
-        ) -> Self {
+        pub fn amount(mut self, value: impl Into<AmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(
-            mut self,
-            value: Option<crate::v3::ecommerce::refunds::apply::post::Amount>,
-        ) -> Self {
+        pub fn set_amount(mut self, value: Option<Amount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
@@ -233,34 +317,22 @@ pub mod post {
             self
         }
         /// Which account funds the refund.
-        pub fn refund_account(
-            mut self,
-            value: impl Into<crate::v3::ecommerce::types::RefundAccount>,
-        ) -> Self {
+        pub fn refund_account(mut self, value: impl Into<RefundAccount>) -> Self {
             self.refund_account = Some(value.into());
             self
         }
         /// Sets or clears [`refund_account`](Self::refund_account) with a built value.
-        pub fn set_refund_account(
-            mut self,
-            value: Option<crate::v3::ecommerce::types::RefundAccount>,
-        ) -> Self {
+        pub fn set_refund_account(mut self, value: Option<RefundAccount>) -> Self {
             self.refund_account = value;
             self
         }
         /// **Required.** Funding account used.
-        pub fn funds_account(
-            mut self,
-            value: impl Into<crate::v3::ecommerce::refunds::apply::post::FundsAccount>,
-        ) -> Self {
+        pub fn funds_account(mut self, value: impl Into<FundsAccount>) -> Self {
             self.funds_account = Some(value.into());
             self
         }
         /// Sets or clears [`funds_account`](Self::funds_account) with a built value.
-        pub fn set_funds_account(
-            mut self,
-            value: Option<crate::v3::ecommerce::refunds::apply::post::FundsAccount>,
-        ) -> Self {
+        pub fn set_funds_account(mut self, value: Option<FundsAccount>) -> Self {
             self.funds_account = value;
             self
         }
@@ -347,7 +419,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -370,20 +443,43 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Amount information of the order or record.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Amount {
         /// Refund amount, in the smallest unit of the currency (fen for CNY).
         pub refund: i64,
         /// Funding accounts of the refund and the amount each contributes.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub from: Option<Vec<crate::v3::ecommerce::types::AmountFrom>>,
+        pub from: Option<Vec<AmountFrom>>,
         /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
         pub total: i64,
         /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
     }
+    impl crate::runtime::FromJson for Amount {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Amount {
+                refund: crate::runtime::take(&mut object, "refund", at)?,
+                from: crate::runtime::take_optional(&mut object, "from", at)?,
+                total: crate::runtime::take(&mut object, "total", at)?,
+                currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Amount {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "refund", &self.refund);
+            crate::runtime::put_optional(&mut object, "from", &self.from);
+            crate::runtime::put(&mut object, "total", &self.total);
+            crate::runtime::put_optional(&mut object, "currency", &self.currency);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Amount);
     impl Amount {
         /// A builder; see its setters.
         pub fn builder() -> AmountBuilder {
@@ -394,7 +490,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct AmountBuilder {
         refund: Option<i64>,
-        from: Option<Vec<crate::v3::ecommerce::types::AmountFromBuilder>>,
+        from: Option<Vec<AmountFromBuilder>>,
         total: Option<i64>,
         currency: Option<String>,
     }
@@ -412,18 +508,12 @@ pub mod post {
         /// Funding accounts of the refund and the amount each contributes.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn from(
-            mut self,
-            item: impl Into<crate::v3::ecommerce::types::AmountFromBuilder>,
-        ) -> Self {
+        pub fn from(mut self, item: impl Into<AmountFromBuilder>) -> Self {
             self.from.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`from`](Self::from) with a built value.
-        pub fn set_from(
-            mut self,
-            value: Option<Vec<crate::v3::ecommerce::types::AmountFrom>>,
-        ) -> Self {
+        pub fn set_from(mut self, value: Option<Vec<AmountFrom>>) -> Self {
             self.from = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }
@@ -526,7 +616,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(FundsAccount);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// WeChat Pay refund ID.
@@ -536,14 +626,57 @@ pub mod post {
         /// Time the record was created.
         pub create_time: String,
         /// Amount information of the order or record.
-        pub amount: crate::v3::ecommerce::refunds::apply::post::ResponseAmount,
+        pub amount: ResponseAmount,
         /// Discounts and coupons applied to the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<Vec<crate::v3::ecommerce::types::PromotionDetail>>,
+        pub promotion_detail: Option<Vec<PromotionDetail>>,
         /// Which account funds the refund.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub refund_account: Option<crate::v3::ecommerce::types::RefundAccount>,
+        pub refund_account: Option<RefundAccount>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                refund_id: crate::runtime::take(&mut object, "refund_id", at)?,
+                out_refund_no: crate::runtime::take(&mut object, "out_refund_no", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                promotion_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "promotion_detail",
+                    at,
+                )?,
+                refund_account: crate::runtime::take_optional(
+                    &mut object,
+                    "refund_account",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "refund_id", &self.refund_id);
+            crate::runtime::put(&mut object, "out_refund_no", &self.out_refund_no);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "promotion_detail",
+                &self.promotion_detail,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "refund_account",
+                &self.refund_account,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -572,14 +705,14 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::ecommerce::refunds::apply::post::ResponseAmount as crate::runtime::Schema>::FIELDS,
+                fields: <ResponseAmount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "promotion_detail",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::ecommerce::types::PromotionDetail as crate::runtime::Schema>::FIELDS,
+                fields: <PromotionDetail as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "refund_account",
@@ -592,26 +725,59 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Amount information of the order or record.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ResponseAmount {
         /// Refund amount, in the smallest unit of the currency (fen for CNY).
         pub refund: i64,
         /// Funding accounts of the refund and the amount each contributes.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub from: Option<Vec<crate::types::AmountFrom>>,
+        pub from: Option<Vec<ResponseAmountFrom>>,
         /// Amount refunded to the user, excluding coupons, in the smallest unit of the currency (fen for CNY).
         pub payer_refund: i64,
         /// Refunded discount amount, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub discount_refund: Option<i64>,
         /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// Advanced amount, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub advance: Option<crate::runtime::Number>,
     }
+    impl crate::runtime::FromJson for ResponseAmount {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ResponseAmount {
+                refund: crate::runtime::take(&mut object, "refund", at)?,
+                from: crate::runtime::take_optional(&mut object, "from", at)?,
+                payer_refund: crate::runtime::take(&mut object, "payer_refund", at)?,
+                discount_refund: crate::runtime::take_optional(
+                    &mut object,
+                    "discount_refund",
+                    at,
+                )?,
+                currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+                advance: crate::runtime::take_optional(&mut object, "advance", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ResponseAmount {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "refund", &self.refund);
+            crate::runtime::put_optional(&mut object, "from", &self.from);
+            crate::runtime::put(&mut object, "payer_refund", &self.payer_refund);
+            crate::runtime::put_optional(
+                &mut object,
+                "discount_refund",
+                &self.discount_refund,
+            );
+            crate::runtime::put_optional(&mut object, "currency", &self.currency);
+            crate::runtime::put_optional(&mut object, "advance", &self.advance);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ResponseAmount);
     impl crate::runtime::Schema for ResponseAmount {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -626,7 +792,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::types::AmountFrom as crate::runtime::Schema>::FIELDS,
+                fields: <ResponseAmountFrom as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "payer_refund",

@@ -21,7 +21,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::ecommerce::types::Account;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -37,13 +37,45 @@ pub mod post {
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
         /// `subsidy_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub subsidy_id: Option<String>,
         /// Funding accounts of the refund and the amount each contributes.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub from: Option<
-            Vec<crate::v3::ecommerce::subsidies::return_::post::RequestFrom>,
-        >,
+        pub from: Option<Vec<RequestFrom>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                refund_id: crate::runtime::take(&mut object, "refund_id", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                subsidy_id: crate::runtime::take_optional(
+                    &mut object,
+                    "subsidy_id",
+                    at,
+                )?,
+                from: crate::runtime::take_optional(&mut object, "from", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "refund_id", &self.refund_id);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "subsidy_id", &self.subsidy_id);
+            crate::runtime::put_optional(&mut object, "from", &self.from);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -61,9 +93,7 @@ pub mod post {
         amount: Option<i64>,
         description: Option<String>,
         subsidy_id: Option<String>,
-        from: Option<
-            Vec<crate::v3::ecommerce::subsidies::return_::post::RequestFromBuilder>,
-        >,
+        from: Option<Vec<RequestFromBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -139,22 +169,12 @@ pub mod post {
         /// Funding accounts of the refund and the amount each contributes.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn from(
-            mut self,
-            item: impl Into<
-                crate::v3::ecommerce::subsidies::return_::post::RequestFromBuilder,
-            >,
-        ) -> Self {
+        pub fn from(mut self, item: impl Into<RequestFromBuilder>) -> Self {
             self.from.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`from`](Self::from) with a built value.
-        pub fn set_from(
-            mut self,
-            value: Option<
-                Vec<crate::v3::ecommerce::subsidies::return_::post::RequestFrom>,
-            >,
-        ) -> Self {
+        pub fn set_from(mut self, value: Option<Vec<RequestFrom>>) -> Self {
             self.from = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }
@@ -239,7 +259,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -257,16 +278,35 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Funding accounts of the refund and the amount each contributes.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct RequestFrom {
         /// Type of the funding account that contributes to the refund.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub account: Option<crate::v3::ecommerce::types::Account>,
+        pub account: Option<Account>,
         /// Amount contributed by this funding account, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
     }
+    impl crate::runtime::FromJson for RequestFrom {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(RequestFrom {
+                account: crate::runtime::take_optional(&mut object, "account", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for RequestFrom {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "account", &self.account);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(RequestFrom);
     impl RequestFrom {
         /// A builder; see its setters.
         pub fn builder() -> RequestFromBuilder {
@@ -276,23 +316,17 @@ pub mod post {
     /// Builds a [`RequestFrom`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct RequestFromBuilder {
-        account: Option<crate::v3::ecommerce::types::Account>,
+        account: Option<Account>,
         amount: Option<i64>,
     }
     impl RequestFromBuilder {
         /// Type of the funding account that contributes to the refund.
-        pub fn account(
-            mut self,
-            value: impl Into<crate::v3::ecommerce::types::Account>,
-        ) -> Self {
+        pub fn account(mut self, value: impl Into<Account>) -> Self {
             self.account = Some(value.into());
             self
         }
         /// Sets or clears [`account`](Self::account) with a built value.
-        pub fn set_account(
-            mut self,
-            value: Option<crate::v3::ecommerce::types::Account>,
-        ) -> Self {
+        pub fn set_account(mut self, value: Option<Account>) -> Self {
             self.account = value;
             self
         }
@@ -336,7 +370,7 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -358,6 +392,49 @@ pub mod post {
         /// Time the operation completed successfully.
         pub success_time: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                subsidy_refund_id: crate::runtime::take(
+                    &mut object,
+                    "subsidy_refund_id",
+                    at,
+                )?,
+                refund_id: crate::runtime::take(&mut object, "refund_id", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                result: crate::runtime::take(&mut object, "result", at)?,
+                success_time: crate::runtime::take(&mut object, "success_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(
+                &mut object,
+                "subsidy_refund_id",
+                &self.subsidy_refund_id,
+            );
+            crate::runtime::put(&mut object, "refund_id", &self.refund_id);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "result", &self.result);
+            crate::runtime::put(&mut object, "success_time", &self.success_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,21 +20,18 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/edu-papay/contracts/presign`: [wechatpay.im](https://wechatpay.im/openapi/v3/edu-papay/contracts/presign), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012522560), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012465360)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// ID of the plan or template.
         pub plan_id: String,
@@ -44,6 +41,52 @@ pub mod post {
         pub period_start_date: String,
         /// Scene of the transaction.
         pub trade_scene: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_openid",
+                    at,
+                )?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                user_id: crate::runtime::take(&mut object, "user_id", at)?,
+                period_start_date: crate::runtime::take(
+                    &mut object,
+                    "period_start_date",
+                    at,
+                )?,
+                trade_scene: crate::runtime::take(&mut object, "trade_scene", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(&mut object, "user_id", &self.user_id);
+            crate::runtime::put(
+                &mut object,
+                "period_start_date",
+                &self.period_start_date,
+            );
+            crate::runtime::put(&mut object, "trade_scene", &self.trade_scene);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -226,7 +269,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::ContractsPresignResponse as Response;

@@ -25,12 +25,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/eduschoolpay/contracts/{contract_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/eduschoolpay/contracts/{contract_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012468959)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay contract (agreement) ID.
-        #[serde(rename = "path.contract_id")]
         pub contract_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                contract_id: crate::runtime::take(&mut object, "path.contract_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -118,7 +128,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// WeChat Pay contract (agreement) ID.
@@ -138,6 +148,51 @@ pub mod get {
         /// The merchant's own contract (agreement) number, unique within the merchant.
         pub out_contract_code: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                contract_status: crate::runtime::take(
+                    &mut object,
+                    "contract_status",
+                    at,
+                )?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(&mut object, "contract_status", &self.contract_status);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,11 +20,10 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/eduschoolpay/contracts/presign`: [wechatpay.im](https://wechatpay.im/openapi/v3/eduschoolpay/contracts/presign), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012468952)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
@@ -39,21 +38,78 @@ pub mod post {
         /// The merchant's own contract (agreement) number, unique within the merchant.
         pub out_contract_code: String,
         /// Signing mode that restricts the bank cards used.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_mode: Option<String>,
         /// `downgrade_default_contract`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub downgrade_default_contract: Option<bool>,
         /// Real-name information of the payer.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub identity: Option<
-            crate::v3::eduschoolpay::contracts::presign::post::Identity,
-        >,
+        pub identity: Option<Identity>,
         /// `bank_card`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub bank_card: Option<
-            crate::v3::eduschoolpay::contracts::presign::post::BankCard,
-        >,
+        pub bank_card: Option<BankCard>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                user_id: crate::runtime::take(&mut object, "user_id", at)?,
+                school_id: crate::runtime::take(&mut object, "school_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                contract_mode: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_mode",
+                    at,
+                )?,
+                downgrade_default_contract: crate::runtime::take_optional(
+                    &mut object,
+                    "downgrade_default_contract",
+                    at,
+                )?,
+                identity: crate::runtime::take_optional(&mut object, "identity", at)?,
+                bank_card: crate::runtime::take_optional(&mut object, "bank_card", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(&mut object, "user_id", &self.user_id);
+            crate::runtime::put(&mut object, "school_id", &self.school_id);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_mode",
+                &self.contract_mode,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "downgrade_default_contract",
+                &self.downgrade_default_contract,
+            );
+            crate::runtime::put_optional(&mut object, "identity", &self.identity);
+            crate::runtime::put_optional(&mut object, "bank_card", &self.bank_card);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -73,12 +129,8 @@ pub mod post {
         out_contract_code: Option<String>,
         contract_mode: Option<String>,
         downgrade_default_contract: Option<bool>,
-        identity: Option<
-            crate::v3::eduschoolpay::contracts::presign::post::IdentityBuilder,
-        >,
-        bank_card: Option<
-            crate::v3::eduschoolpay::contracts::presign::post::BankCardBuilder,
-        >,
+        identity: Option<IdentityBuilder>,
+        bank_card: Option<BankCardBuilder>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -174,40 +226,24 @@ pub mod post {
         /// Real-name information of the payer.
         ///
         /// Takes the builder or a built value.
-        pub fn identity(
-            mut self,
-            value: impl Into<
-                crate::v3::eduschoolpay::contracts::presign::post::IdentityBuilder,
-            >,
-        ) -> Self {
+        pub fn identity(mut self, value: impl Into<IdentityBuilder>) -> Self {
             self.identity = Some(value.into());
             self
         }
         /// Sets or clears [`identity`](Self::identity) with a built value.
-        pub fn set_identity(
-            mut self,
-            value: Option<crate::v3::eduschoolpay::contracts::presign::post::Identity>,
-        ) -> Self {
+        pub fn set_identity(mut self, value: Option<Identity>) -> Self {
             self.identity = value.map(Into::into);
             self
         }
         /// `bank_card`
         ///
         /// Takes the builder or a built value.
-        pub fn bank_card(
-            mut self,
-            value: impl Into<
-                crate::v3::eduschoolpay::contracts::presign::post::BankCardBuilder,
-            >,
-        ) -> Self {
+        pub fn bank_card(mut self, value: impl Into<BankCardBuilder>) -> Self {
             self.bank_card = Some(value.into());
             self
         }
         /// Sets or clears [`bank_card`](Self::bank_card) with a built value.
-        pub fn set_bank_card(
-            mut self,
-            value: Option<crate::v3::eduschoolpay::contracts::presign::post::BankCard>,
-        ) -> Self {
+        pub fn set_bank_card(mut self, value: Option<BankCard>) -> Self {
             self.bank_card = value.map(Into::into);
             self
         }
@@ -310,7 +346,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::ContractsPresignResponse as Response;
@@ -335,7 +372,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `bank_card`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BankCard {
         /// `bank_card_no`
@@ -343,17 +380,43 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub bank_card_no: crate::runtime::Sensitive,
         /// `valid_thru`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub valid_thru: Option<String>,
         /// Phone number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone: Option<crate::runtime::Sensitive>,
         /// Bank the payment or account belongs to, as a bank type code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
     }
+    impl crate::runtime::FromJson for BankCard {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BankCard {
+                bank_card_no: crate::runtime::take(&mut object, "bank_card_no", at)?,
+                valid_thru: crate::runtime::take_optional(
+                    &mut object,
+                    "valid_thru",
+                    at,
+                )?,
+                phone: crate::runtime::take_optional(&mut object, "phone", at)?,
+                bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BankCard {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "bank_card_no", &self.bank_card_no);
+            crate::runtime::put_optional(&mut object, "valid_thru", &self.valid_thru);
+            crate::runtime::put_optional(&mut object, "phone", &self.phone);
+            crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BankCard);
     impl BankCard {
         /// A builder; see its setters.
         pub fn builder() -> BankCardBuilder {
@@ -459,7 +522,7 @@ pub mod post {
         }
     }
     /// Real-name information of the payer.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Identity {
         /// Real name of the person.
@@ -473,9 +536,43 @@ pub mod post {
         /// ID card number of the person.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id_card_number: Option<crate::runtime::Sensitive>,
     }
+    impl crate::runtime::FromJson for Identity {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Identity {
+                real_name: crate::runtime::take(&mut object, "real_name", at)?,
+                credential_type: crate::runtime::take(
+                    &mut object,
+                    "credential_type",
+                    at,
+                )?,
+                id_card_number: crate::runtime::take_optional(
+                    &mut object,
+                    "id_card_number",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Identity {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "real_name", &self.real_name);
+            crate::runtime::put(&mut object, "credential_type", &self.credential_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "id_card_number",
+                &self.id_card_number,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Identity);
     impl Identity {
         /// A builder; see its setters.
         pub fn builder() -> IdentityBuilder {

@@ -20,27 +20,49 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/facemch/users/{face_sid}`: [wechatpay.im](https://wechatpay.im/openapi/v3/facemch/users/{face_sid}), [official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/android/sid.html)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// `face_sid`
-        #[serde(rename = "path.face_sid")]
         pub face_sid: String,
         /// Type of the information.
-        #[serde(rename = "query.info_type")]
-        pub info_type: crate::v3::facemch::users::by_face_sid::get::InfoType,
+        pub info_type: InfoType,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, rename = "query.sub_appid")]
         pub sub_appid: Option<String>,
         /// `sub_serial_no`
-        #[serde(default, rename = "query.sub_serial_no")]
         pub sub_serial_no: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                face_sid: crate::runtime::take(&mut object, "path.face_sid", at)?,
+                info_type: crate::runtime::take(&mut object, "query.info_type", at)?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                sub_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_appid",
+                    at,
+                )?,
+                sub_serial_no: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_serial_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -52,7 +74,7 @@ pub mod get {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         face_sid: Option<String>,
-        info_type: Option<crate::v3::facemch::users::by_face_sid::get::InfoType>,
+        info_type: Option<InfoType>,
         appid: Option<String>,
         sub_mchid: Option<String>,
         sub_appid: Option<String>,
@@ -70,18 +92,12 @@ pub mod get {
             self
         }
         /// **Required.** Type of the information.
-        pub fn info_type(
-            mut self,
-            value: impl Into<crate::v3::facemch::users::by_face_sid::get::InfoType>,
-        ) -> Self {
+        pub fn info_type(mut self, value: impl Into<InfoType>) -> Self {
             self.info_type = Some(value.into());
             self
         }
         /// Sets or clears [`info_type`](Self::info_type) with a built value.
-        pub fn set_info_type(
-            mut self,
-            value: Option<crate::v3::facemch::users::by_face_sid::get::InfoType>,
-        ) -> Self {
+        pub fn set_info_type(mut self, value: Option<InfoType>) -> Self {
             self.info_type = value;
             self
         }
@@ -317,25 +333,67 @@ pub mod get {
     }
     crate::runtime::string_enum!(InfoType);
     /// `real_name_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct RealNameInfo {
         /// `encrypted_real_name`
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub encrypted_real_name: Option<crate::runtime::Encrypted>,
         /// Type of the identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub credential_type: Option<
-            crate::v3::facemch::users::by_face_sid::get::CredentialType,
-        >,
+        pub credential_type: Option<CredentialType>,
         /// `encrypted_credential_id`
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub encrypted_credential_id: Option<crate::runtime::Encrypted>,
     }
+    impl crate::runtime::FromJson for RealNameInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(RealNameInfo {
+                encrypted_real_name: crate::runtime::take_optional(
+                    &mut object,
+                    "encrypted_real_name",
+                    at,
+                )?,
+                credential_type: crate::runtime::take_optional(
+                    &mut object,
+                    "credential_type",
+                    at,
+                )?,
+                encrypted_credential_id: crate::runtime::take_optional(
+                    &mut object,
+                    "encrypted_credential_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for RealNameInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "encrypted_real_name",
+                &self.encrypted_real_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "credential_type",
+                &self.credential_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "encrypted_credential_id",
+                &self.encrypted_credential_id,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(RealNameInfo);
     impl crate::runtime::Schema for RealNameInfo {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -363,24 +421,55 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for RealNameInfo {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `union_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub union_id: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// `real_name_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub real_name_info: Option<
-            crate::v3::facemch::users::by_face_sid::get::RealNameInfo,
-        >,
+        pub real_name_info: Option<RealNameInfo>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                union_id: crate::runtime::take_optional(&mut object, "union_id", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_openid",
+                    at,
+                )?,
+                real_name_info: crate::runtime::take_optional(
+                    &mut object,
+                    "real_name_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "union_id", &self.union_id);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "real_name_info",
+                &self.real_name_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -409,7 +498,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::facemch::users::by_face_sid::get::RealNameInfo as crate::runtime::Schema>::FIELDS,
+                fields: <RealNameInfo as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

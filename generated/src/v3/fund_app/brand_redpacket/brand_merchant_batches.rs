@@ -26,18 +26,17 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::fund_app::types::BatchState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// ID of the brand in WeChat Pay.
         pub brand_id: crate::runtime::Number,
         /// AppID of the brand.
         pub brand_appid: String,
         /// Scene in which the operation happens.
-        pub scene: crate::v3::fund_app::brand_redpacket::brand_merchant_batches::post::Scene,
+        pub scene: Scene,
         /// ID of the template.
         pub template_id: String,
         /// The merchant's own batch number, unique within the merchant.
@@ -51,9 +50,48 @@ pub mod post {
         /// Total number of records.
         pub total_num: crate::runtime::Number,
         /// Detail records.
-        pub detail_list: Vec<
-            crate::v3::fund_app::brand_redpacket::brand_merchant_batches::post::DetailList,
-        >,
+        pub detail_list: Vec<DetailList>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                brand_appid: crate::runtime::take(&mut object, "brand_appid", at)?,
+                scene: crate::runtime::take(&mut object, "scene", at)?,
+                template_id: crate::runtime::take(&mut object, "template_id", at)?,
+                out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+                batch_name: crate::runtime::take(&mut object, "batch_name", at)?,
+                batch_remark: crate::runtime::take(&mut object, "batch_remark", at)?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                total_num: crate::runtime::take(&mut object, "total_num", at)?,
+                detail_list: crate::runtime::take(&mut object, "detail_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "brand_appid", &self.brand_appid);
+            crate::runtime::put(&mut object, "scene", &self.scene);
+            crate::runtime::put(&mut object, "template_id", &self.template_id);
+            crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+            crate::runtime::put(&mut object, "batch_name", &self.batch_name);
+            crate::runtime::put(&mut object, "batch_remark", &self.batch_remark);
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "total_num", &self.total_num);
+            crate::runtime::put(&mut object, "detail_list", &self.detail_list);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -67,20 +105,14 @@ pub mod post {
         wechatpay_serial: Option<String>,
         brand_id: Option<crate::runtime::Number>,
         brand_appid: Option<String>,
-        scene: Option<
-            crate::v3::fund_app::brand_redpacket::brand_merchant_batches::post::Scene,
-        >,
+        scene: Option<Scene>,
         template_id: Option<String>,
         out_batch_no: Option<String>,
         batch_name: Option<String>,
         batch_remark: Option<String>,
         total_amount: Option<crate::runtime::Number>,
         total_num: Option<crate::runtime::Number>,
-        detail_list: Option<
-            Vec<
-                crate::v3::fund_app::brand_redpacket::brand_merchant_batches::post::DetailListBuilder,
-            >,
-        >,
+        detail_list: Option<Vec<DetailListBuilder>>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -114,22 +146,12 @@ pub mod post {
             self
         }
         /// **Required.** Scene in which the operation happens.
-        pub fn scene(
-            mut self,
-            value: impl Into<
-                crate::v3::fund_app::brand_redpacket::brand_merchant_batches::post::Scene,
-            >,
-        ) -> Self {
+        pub fn scene(mut self, value: impl Into<Scene>) -> Self {
             self.scene = Some(value.into());
             self
         }
         /// Sets or clears [`scene`](Self::scene) with a built value.
-        pub fn set_scene(
-            mut self,
-            value: Option<
-                crate::v3::fund_app::brand_redpacket::brand_merchant_batches::post::Scene,
-            >,
-        ) -> Self {
+        pub fn set_scene(mut self, value: Option<Scene>) -> Self {
             self.scene = value;
             self
         }
@@ -199,24 +221,12 @@ pub mod post {
         /// **Required.** Detail records.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn detail_list(
-            mut self,
-            item: impl Into<
-                crate::v3::fund_app::brand_redpacket::brand_merchant_batches::post::DetailListBuilder,
-            >,
-        ) -> Self {
+        pub fn detail_list(mut self, item: impl Into<DetailListBuilder>) -> Self {
             self.detail_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`detail_list`](Self::detail_list) with a built value.
-        pub fn set_detail_list(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::fund_app::brand_redpacket::brand_merchant_batches::post::DetailList,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_detail_list(mut self, value: Option<Vec<DetailList>>) -> Self {
             self.detail_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -337,7 +347,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -355,7 +366,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Detail records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DetailList {
         /// The merchant's own number for this detail record within the batch.
@@ -367,11 +378,37 @@ pub mod post {
         /// Real name of the receiving user.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_name: Option<crate::runtime::Sensitive>,
         /// Free-form remark.
         pub remark: String,
     }
+    impl crate::runtime::FromJson for DetailList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(DetailList {
+                out_detail_no: crate::runtime::take(&mut object, "out_detail_no", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                user_name: crate::runtime::take_optional(&mut object, "user_name", at)?,
+                remark: crate::runtime::take(&mut object, "remark", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for DetailList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_detail_no", &self.out_detail_no);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "user_name", &self.user_name);
+            crate::runtime::put(&mut object, "remark", &self.remark);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(DetailList);
     impl DetailList {
         /// A builder; see its setters.
         pub fn builder() -> DetailListBuilder {
@@ -488,20 +525,47 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own batch number, unique within the merchant.
         pub out_batch_no: String,
         /// WeChat Pay batch number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub batch_no: Option<String>,
         /// Time the record was created.
         pub create_time: String,
         /// State of the batch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub batch_state: Option<crate::v3::fund_app::types::BatchState>,
+        pub batch_state: Option<BatchState>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+                batch_no: crate::runtime::take_optional(&mut object, "batch_no", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                batch_state: crate::runtime::take_optional(
+                    &mut object,
+                    "batch_state",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+            crate::runtime::put_optional(&mut object, "batch_no", &self.batch_no);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(&mut object, "batch_state", &self.batch_state);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

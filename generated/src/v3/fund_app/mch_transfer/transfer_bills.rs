@@ -44,12 +44,12 @@ pub mod post {
     pub use crate::types::State;
     pub use crate::v3::fund_app::types::TransferSceneId;
     pub use crate::v3::fund_app::types::TransferSceneReportInfos;
+    pub use crate::v3::fund_app::types::TransferSceneReportInfosBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
@@ -60,29 +60,108 @@ pub mod post {
         /// Real name of the receiving user.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_name: Option<crate::runtime::Sensitive>,
         /// Amount to transfer, in fen.
         pub transfer_amount: crate::runtime::Number,
         /// Remark shown to the receiver of the transfer.
         pub transfer_remark: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// What the user sees when receiving the money.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_recv_perception: Option<String>,
         /// ID of the transfer scene that the merchant applied for.
-        pub transfer_scene_id: crate::v3::fund_app::types::TransferSceneId,
+        pub transfer_scene_id: TransferSceneId,
         /// Information reported for the transfer scene.
-        pub transfer_scene_report_infos: Vec<
-            crate::v3::fund_app::types::TransferSceneReportInfos,
-        >,
+        pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
         /// `user_recv_style`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_recv_style: Option<
-            crate::v3::fund_app::mch_transfer::transfer_bills::post::UserRecvStyle,
-        >,
+        pub user_recv_style: Option<UserRecvStyle>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                user_name: crate::runtime::take_optional(&mut object, "user_name", at)?,
+                transfer_amount: crate::runtime::take(
+                    &mut object,
+                    "transfer_amount",
+                    at,
+                )?,
+                transfer_remark: crate::runtime::take(
+                    &mut object,
+                    "transfer_remark",
+                    at,
+                )?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                user_recv_perception: crate::runtime::take_optional(
+                    &mut object,
+                    "user_recv_perception",
+                    at,
+                )?,
+                transfer_scene_id: crate::runtime::take(
+                    &mut object,
+                    "transfer_scene_id",
+                    at,
+                )?,
+                transfer_scene_report_infos: crate::runtime::take(
+                    &mut object,
+                    "transfer_scene_report_infos",
+                    at,
+                )?,
+                user_recv_style: crate::runtime::take_optional(
+                    &mut object,
+                    "user_recv_style",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "user_name", &self.user_name);
+            crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+            crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "user_recv_perception",
+                &self.user_recv_perception,
+            );
+            crate::runtime::put(
+                &mut object,
+                "transfer_scene_id",
+                &self.transfer_scene_id,
+            );
+            crate::runtime::put(
+                &mut object,
+                "transfer_scene_report_infos",
+                &self.transfer_scene_report_infos,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_recv_style",
+                &self.user_recv_style,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -102,13 +181,9 @@ pub mod post {
         transfer_remark: Option<String>,
         notify_url: Option<String>,
         user_recv_perception: Option<String>,
-        transfer_scene_id: Option<crate::v3::fund_app::types::TransferSceneId>,
-        transfer_scene_report_infos: Option<
-            Vec<crate::v3::fund_app::types::TransferSceneReportInfosBuilder>,
-        >,
-        user_recv_style: Option<
-            crate::v3::fund_app::mch_transfer::transfer_bills::post::UserRecvStyleBuilder,
-        >,
+        transfer_scene_id: Option<TransferSceneId>,
+        transfer_scene_report_infos: Option<Vec<TransferSceneReportInfosBuilder>>,
+        user_recv_style: Option<UserRecvStyleBuilder>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -213,18 +288,12 @@ pub mod post {
             self
         }
         /// **Required.** ID of the transfer scene that the merchant applied for.
-        pub fn transfer_scene_id(
-            mut self,
-            value: impl Into<crate::v3::fund_app::types::TransferSceneId>,
-        ) -> Self {
+        pub fn transfer_scene_id(mut self, value: impl Into<TransferSceneId>) -> Self {
             self.transfer_scene_id = Some(value.into());
             self
         }
         /// Sets or clears [`transfer_scene_id`](Self::transfer_scene_id) with a built value.
-        pub fn set_transfer_scene_id(
-            mut self,
-            value: Option<crate::v3::fund_app::types::TransferSceneId>,
-        ) -> Self {
+        pub fn set_transfer_scene_id(mut self, value: Option<TransferSceneId>) -> Self {
             self.transfer_scene_id = value;
             self
         }
@@ -233,7 +302,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn transfer_scene_report_infos(
             mut self,
-            item: impl Into<crate::v3::fund_app::types::TransferSceneReportInfosBuilder>,
+            item: impl Into<TransferSceneReportInfosBuilder>,
         ) -> Self {
             self.transfer_scene_report_infos
                 .get_or_insert_with(Vec::new)
@@ -243,7 +312,7 @@ pub mod post {
         /// Sets or clears [`transfer_scene_report_infos`](Self::transfer_scene_report_infos) with a built value.
         pub fn set_transfer_scene_report_infos(
             mut self,
-            value: Option<Vec<crate::v3::fund_app::types::TransferSceneReportInfos>>,
+            value: Option<Vec<TransferSceneReportInfos>>,
         ) -> Self {
             self.transfer_scene_report_infos = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -254,20 +323,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn user_recv_style(
             mut self,
-            value: impl Into<
-                crate::v3::fund_app::mch_transfer::transfer_bills::post::UserRecvStyleBuilder,
-            >,
+            value: impl Into<UserRecvStyleBuilder>,
         ) -> Self {
             self.user_recv_style = Some(value.into());
             self
         }
         /// Sets or clears [`user_recv_style`](Self::user_recv_style) with a built value.
-        pub fn set_user_recv_style(
-            mut self,
-            value: Option<
-                crate::v3::fund_app::mch_transfer::transfer_bills::post::UserRecvStyle,
-            >,
-        ) -> Self {
+        pub fn set_user_recv_style(mut self, value: Option<UserRecvStyle>) -> Self {
             self.user_recv_style = value.map(Into::into);
             self
         }
@@ -371,7 +433,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -389,7 +452,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own number for this transfer bill.
@@ -399,14 +462,57 @@ pub mod post {
         /// Time the record was created.
         pub create_time: String,
         /// Current state of the object.
-        pub state: crate::types::State,
+        pub state: State,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_reason: Option<String>,
         /// Package data used by the client to open the WeChat Pay confirmation page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub package_info: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                transfer_bill_no: crate::runtime::take(
+                    &mut object,
+                    "transfer_bill_no",
+                    at,
+                )?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+                package_info: crate::runtime::take_optional(
+                    &mut object,
+                    "package_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put(&mut object, "transfer_bill_no", &self.transfer_bill_no);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            crate::runtime::put_optional(
+                &mut object,
+                "package_info",
+                &self.package_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -486,12 +592,31 @@ pub mod post {
     }
     crate::runtime::string_enum!(Type);
     /// `user_recv_style`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct UserRecvStyle {
         /// Kind of the item described by the enclosing object.
-        pub r#type: crate::v3::fund_app::mch_transfer::transfer_bills::post::Type,
+        pub r#type: Type,
     }
+    impl crate::runtime::FromJson for UserRecvStyle {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(UserRecvStyle {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for UserRecvStyle {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(UserRecvStyle);
     impl UserRecvStyle {
         /// A builder; see its setters.
         pub fn builder() -> UserRecvStyleBuilder {
@@ -501,24 +626,16 @@ pub mod post {
     /// Builds a [`UserRecvStyle`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct UserRecvStyleBuilder {
-        r#type: Option<crate::v3::fund_app::mch_transfer::transfer_bills::post::Type>,
+        r#type: Option<Type>,
     }
     impl UserRecvStyleBuilder {
         /// **Required.** Kind of the item described by the enclosing object.
-        pub fn r#type(
-            mut self,
-            value: impl Into<
-                crate::v3::fund_app::mch_transfer::transfer_bills::post::Type,
-            >,
-        ) -> Self {
+        pub fn r#type(mut self, value: impl Into<Type>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(
-            mut self,
-            value: Option<crate::v3::fund_app::mch_transfer::transfer_bills::post::Type>,
-        ) -> Self {
+        pub fn set_type(mut self, value: Option<Type>) -> Self {
             self.r#type = value;
             self
         }

@@ -26,12 +26,12 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::types::State;
     pub use crate::v3::fund_app::types::TransferSceneReportInfos;
+    pub use crate::v3::fund_app::types::TransferSceneReportInfosBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
@@ -40,26 +40,90 @@ pub mod post {
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// QQ number of the receiving user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_qq: Option<String>,
         /// Real name of the receiving user.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_name: Option<crate::runtime::Sensitive>,
         /// Amount to transfer, in fen.
         pub transfer_amount: crate::runtime::Number,
         /// Remark shown to the receiver of the transfer.
         pub transfer_remark: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// ID of the transfer scene that the merchant applied for.
-        pub transfer_scene_id: crate::v3::fund_app::mch_transfer::transfer_to_qq_wallet_bills::post::TransferSceneId,
+        pub transfer_scene_id: TransferSceneId,
         /// Information reported for the transfer scene.
-        pub transfer_scene_report_infos: Vec<
-            crate::v3::fund_app::types::TransferSceneReportInfos,
-        >,
+        pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                user_qq: crate::runtime::take_optional(&mut object, "user_qq", at)?,
+                user_name: crate::runtime::take_optional(&mut object, "user_name", at)?,
+                transfer_amount: crate::runtime::take(
+                    &mut object,
+                    "transfer_amount",
+                    at,
+                )?,
+                transfer_remark: crate::runtime::take(
+                    &mut object,
+                    "transfer_remark",
+                    at,
+                )?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                transfer_scene_id: crate::runtime::take(
+                    &mut object,
+                    "transfer_scene_id",
+                    at,
+                )?,
+                transfer_scene_report_infos: crate::runtime::take(
+                    &mut object,
+                    "transfer_scene_report_infos",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "user_qq", &self.user_qq);
+            crate::runtime::put_optional(&mut object, "user_name", &self.user_name);
+            crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+            crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(
+                &mut object,
+                "transfer_scene_id",
+                &self.transfer_scene_id,
+            );
+            crate::runtime::put(
+                &mut object,
+                "transfer_scene_report_infos",
+                &self.transfer_scene_report_infos,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -79,12 +143,8 @@ pub mod post {
         transfer_amount: Option<crate::runtime::Number>,
         transfer_remark: Option<String>,
         notify_url: Option<String>,
-        transfer_scene_id: Option<
-            crate::v3::fund_app::mch_transfer::transfer_to_qq_wallet_bills::post::TransferSceneId,
-        >,
-        transfer_scene_report_infos: Option<
-            Vec<crate::v3::fund_app::types::TransferSceneReportInfosBuilder>,
-        >,
+        transfer_scene_id: Option<TransferSceneId>,
+        transfer_scene_report_infos: Option<Vec<TransferSceneReportInfosBuilder>>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -189,22 +249,12 @@ pub mod post {
             self
         }
         /// **Required.** ID of the transfer scene that the merchant applied for.
-        pub fn transfer_scene_id(
-            mut self,
-            value: impl Into<
-                crate::v3::fund_app::mch_transfer::transfer_to_qq_wallet_bills::post::TransferSceneId,
-            >,
-        ) -> Self {
+        pub fn transfer_scene_id(mut self, value: impl Into<TransferSceneId>) -> Self {
             self.transfer_scene_id = Some(value.into());
             self
         }
         /// Sets or clears [`transfer_scene_id`](Self::transfer_scene_id) with a built value.
-        pub fn set_transfer_scene_id(
-            mut self,
-            value: Option<
-                crate::v3::fund_app::mch_transfer::transfer_to_qq_wallet_bills::post::TransferSceneId,
-            >,
-        ) -> Self {
+        pub fn set_transfer_scene_id(mut self, value: Option<TransferSceneId>) -> Self {
             self.transfer_scene_id = value;
             self
         }
@@ -213,7 +263,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn transfer_scene_report_infos(
             mut self,
-            item: impl Into<crate::v3::fund_app::types::TransferSceneReportInfosBuilder>,
+            item: impl Into<TransferSceneReportInfosBuilder>,
         ) -> Self {
             self.transfer_scene_report_infos
                 .get_or_insert_with(Vec::new)
@@ -223,7 +273,7 @@ pub mod post {
         /// Sets or clears [`transfer_scene_report_infos`](Self::transfer_scene_report_infos) with a built value.
         pub fn set_transfer_scene_report_infos(
             mut self,
-            value: Option<Vec<crate::v3::fund_app::types::TransferSceneReportInfos>>,
+            value: Option<Vec<TransferSceneReportInfos>>,
         ) -> Self {
             self.transfer_scene_report_infos = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -322,7 +372,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::fund_app::types::MchTransferTransferToQqWalletBillsResponse as Response;

@@ -24,10 +24,10 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `POST /v3/fund-app/mch-transfer/user-confirm-authorization`: [wechatpay.im](https://wechatpay.im/openapi/v3/fund-app/mch-transfer/user-confirm-authorization), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4015901167)
 pub mod post {
-    pub use crate::v3::fund_app::types::MchTransferPartnerUserConfirmAuthorizationsState;
+    pub use crate::v3::fund_app::types::MchTransferPartnerUserConfirmAuthorizationsResponseState;
     pub use crate::v3::fund_app::types::TransferSceneId;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own number of the authorization.
@@ -37,19 +37,87 @@ pub mod post {
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// ID of the transfer scene that the merchant applied for.
-        pub transfer_scene_id: crate::v3::fund_app::types::TransferSceneId,
+        pub transfer_scene_id: TransferSceneId,
         /// Name of the user's account shown on the page.
         pub user_display_name: String,
         /// What the user sees when receiving the money.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_recv_perception: Option<String>,
         /// URL where WeChat Pay sends the authorization result notifications.
         pub authorization_notify_url: String,
         /// Information about the scene in which the payment happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<
-            crate::v3::fund_app::mch_transfer::user_confirm_authorization::post::SceneInfo,
-        >,
+        pub scene_info: Option<SceneInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_authorization_no: crate::runtime::take(
+                    &mut object,
+                    "out_authorization_no",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                transfer_scene_id: crate::runtime::take(
+                    &mut object,
+                    "transfer_scene_id",
+                    at,
+                )?,
+                user_display_name: crate::runtime::take(
+                    &mut object,
+                    "user_display_name",
+                    at,
+                )?,
+                user_recv_perception: crate::runtime::take_optional(
+                    &mut object,
+                    "user_recv_perception",
+                    at,
+                )?,
+                authorization_notify_url: crate::runtime::take(
+                    &mut object,
+                    "authorization_notify_url",
+                    at,
+                )?,
+                scene_info: crate::runtime::take_optional(&mut object, "scene_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "out_authorization_no",
+                &self.out_authorization_no,
+            );
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(
+                &mut object,
+                "transfer_scene_id",
+                &self.transfer_scene_id,
+            );
+            crate::runtime::put(
+                &mut object,
+                "user_display_name",
+                &self.user_display_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_recv_perception",
+                &self.user_recv_perception,
+            );
+            crate::runtime::put(
+                &mut object,
+                "authorization_notify_url",
+                &self.authorization_notify_url,
+            );
+            crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -63,13 +131,11 @@ pub mod post {
         out_authorization_no: Option<String>,
         appid: Option<String>,
         openid: Option<String>,
-        transfer_scene_id: Option<crate::v3::fund_app::types::TransferSceneId>,
+        transfer_scene_id: Option<TransferSceneId>,
         user_display_name: Option<String>,
         user_recv_perception: Option<String>,
         authorization_notify_url: Option<String>,
-        scene_info: Option<
-            crate::v3::fund_app::mch_transfer::user_confirm_authorization::post::SceneInfoBuilder,
-        >,
+        scene_info: Option<SceneInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own number of the authorization.
@@ -103,18 +169,12 @@ pub mod post {
             self
         }
         /// **Required.** ID of the transfer scene that the merchant applied for.
-        pub fn transfer_scene_id(
-            mut self,
-            value: impl Into<crate::v3::fund_app::types::TransferSceneId>,
-        ) -> Self {
+        pub fn transfer_scene_id(mut self, value: impl Into<TransferSceneId>) -> Self {
             self.transfer_scene_id = Some(value.into());
             self
         }
         /// Sets or clears [`transfer_scene_id`](Self::transfer_scene_id) with a built value.
-        pub fn set_transfer_scene_id(
-            mut self,
-            value: Option<crate::v3::fund_app::types::TransferSceneId>,
-        ) -> Self {
+        pub fn set_transfer_scene_id(mut self, value: Option<TransferSceneId>) -> Self {
             self.transfer_scene_id = value;
             self
         }
@@ -151,22 +211,12 @@ pub mod post {
         /// Information about the scene in which the payment happens.
         ///
         /// Takes the builder or a built value.
-        pub fn scene_info(
-            mut self,
-            value: impl Into<
-                crate::v3::fund_app::mch_transfer::user_confirm_authorization::post::SceneInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn scene_info(mut self, value: impl Into<SceneInfoBuilder>) -> Self {
             self.scene_info = Some(value.into());
             self
         }
         /// Sets or clears [`scene_info`](Self::scene_info) with a built value.
-        pub fn set_scene_info(
-            mut self,
-            value: Option<
-                crate::v3::fund_app::mch_transfer::user_confirm_authorization::post::SceneInfo,
-            >,
-        ) -> Self {
+        pub fn set_scene_info(mut self, value: Option<SceneInfo>) -> Self {
             self.scene_info = value.map(Into::into);
             self
         }
@@ -246,7 +296,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::fund_app::types::MchTransferPartnerUserConfirmAuthorizationsResponse as Response;
@@ -304,21 +355,43 @@ pub mod post {
     }
     crate::runtime::string_enum!(DeviceType);
     /// Information about the scene in which the payment happens.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SceneInfo {
         /// `client_ip`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub client_ip: Option<String>,
         /// ID of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_id: Option<String>,
         /// Type of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub device_type: Option<
-            crate::v3::fund_app::mch_transfer::user_confirm_authorization::post::DeviceType,
-        >,
+        pub device_type: Option<DeviceType>,
     }
+    impl crate::runtime::FromJson for SceneInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SceneInfo {
+                client_ip: crate::runtime::take_optional(&mut object, "client_ip", at)?,
+                device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+                device_type: crate::runtime::take_optional(
+                    &mut object,
+                    "device_type",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SceneInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "client_ip", &self.client_ip);
+            crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+            crate::runtime::put_optional(&mut object, "device_type", &self.device_type);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SceneInfo);
     impl SceneInfo {
         /// A builder; see its setters.
         pub fn builder() -> SceneInfoBuilder {
@@ -330,9 +403,7 @@ pub mod post {
     pub struct SceneInfoBuilder {
         client_ip: Option<String>,
         device_id: Option<String>,
-        device_type: Option<
-            crate::v3::fund_app::mch_transfer::user_confirm_authorization::post::DeviceType,
-        >,
+        device_type: Option<DeviceType>,
     }
     impl SceneInfoBuilder {
         /// `client_ip`
@@ -356,22 +427,12 @@ pub mod post {
             self
         }
         /// Type of the device.
-        pub fn device_type(
-            mut self,
-            value: impl Into<
-                crate::v3::fund_app::mch_transfer::user_confirm_authorization::post::DeviceType,
-            >,
-        ) -> Self {
+        pub fn device_type(mut self, value: impl Into<DeviceType>) -> Self {
             self.device_type = Some(value.into());
             self
         }
         /// Sets or clears [`device_type`](Self::device_type) with a built value.
-        pub fn set_device_type(
-            mut self,
-            value: Option<
-                crate::v3::fund_app::mch_transfer::user_confirm_authorization::post::DeviceType,
-            >,
-        ) -> Self {
+        pub fn set_device_type(mut self, value: Option<DeviceType>) -> Self {
             self.device_type = value;
             self
         }

@@ -20,18 +20,36 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/funds-to-oversea/orders/{out_order_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/funds-to-oversea/orders/{out_order_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476127)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number.
-        #[serde(rename = "path.out_order_id")]
         pub out_order_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(rename = "query.transaction_id")]
         pub transaction_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_id: crate::runtime::take(
+                    &mut object,
+                    "path.out_order_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                transaction_id: crate::runtime::take(
+                    &mut object,
+                    "query.transaction_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

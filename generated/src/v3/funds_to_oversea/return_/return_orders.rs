@@ -24,9 +24,9 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `POST /v3/funds-to-oversea/return/return-orders`: [wechatpay.im](https://wechatpay.im/openapi/v3/funds-to-oversea/return/return-orders), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013735039)
 pub mod post {
-    pub use crate::types::WbChannelSpecialReductionState;
+    pub use crate::types::WbChannelSpecialReductionResponseState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own return number.
@@ -41,6 +41,38 @@ pub mod post {
         pub supplement_info: String,
         /// Amount in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_return_no: crate::runtime::take(&mut object, "out_return_no", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                out_order_id: crate::runtime::take(&mut object, "out_order_id", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                supplement_info: crate::runtime::take(
+                    &mut object,
+                    "supplement_info",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_return_no", &self.out_return_no);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "out_order_id", &self.out_order_id);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "supplement_info", &self.supplement_info);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -192,7 +224,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -237,7 +270,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(FailReason);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own return number.
@@ -251,23 +284,77 @@ pub mod post {
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
         /// `supplement_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub supplement_info: Option<String>,
         /// Amount in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
         /// Current state of the object.
-        pub state: crate::types::WbChannelSpecialReductionState,
+        pub state: WbChannelSpecialReductionResponseState,
         /// Time the record was created.
         pub create_time: String,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fail_reason: Option<
-            crate::v3::funds_to_oversea::return_::return_orders::post::FailReason,
-        >,
+        pub fail_reason: Option<FailReason>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_return_no: crate::runtime::take(&mut object, "out_return_no", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                return_id: crate::runtime::take(&mut object, "return_id", at)?,
+                out_order_id: crate::runtime::take(&mut object, "out_order_id", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                supplement_info: crate::runtime::take_optional(
+                    &mut object,
+                    "supplement_info",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_return_no", &self.out_return_no);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "return_id", &self.return_id);
+            crate::runtime::put(&mut object, "out_order_id", &self.out_order_id);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "supplement_info",
+                &self.supplement_info,
+            );
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,35 +20,102 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/global/customs/redeclare`: [wechatpay.im](https://wechatpay.im/openapi/v3/global/customs/redeclare), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013025133)
 pub mod post {
     pub use crate::types::Customs;
-    pub use crate::types::DataState;
+    pub use crate::types::OrdersResponseDataState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// The merchant's own sub-order number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_order_no: Option<String>,
         /// WeChat Pay ID of the sub-order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_order_id: Option<String>,
         /// Customs office the declaration is sent to.
-        pub customs: crate::types::Customs,
+        pub customs: Customs,
         /// The merchant's registration number with the customs.
         pub merchant_customs_no: String,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+                sub_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_order_no",
+                    at,
+                )?,
+                sub_order_id: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_order_id",
+                    at,
+                )?,
+                customs: crate::runtime::take(&mut object, "customs", at)?,
+                merchant_customs_no: crate::runtime::take(
+                    &mut object,
+                    "merchant_customs_no",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sub_order_no",
+                &self.sub_order_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sub_order_id",
+                &self.sub_order_id,
+            );
+            crate::runtime::put(&mut object, "customs", &self.customs);
+            crate::runtime::put(
+                &mut object,
+                "merchant_customs_no",
+                &self.merchant_customs_no,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -65,7 +132,7 @@ pub mod post {
         transaction_id: Option<String>,
         sub_order_no: Option<String>,
         sub_order_id: Option<String>,
-        customs: Option<crate::types::Customs>,
+        customs: Option<Customs>,
         merchant_customs_no: Option<String>,
         base_uri: Option<String>,
     }
@@ -131,12 +198,12 @@ pub mod post {
             self
         }
         /// **Required.** Customs office the declaration is sent to.
-        pub fn customs(mut self, value: impl Into<crate::types::Customs>) -> Self {
+        pub fn customs(mut self, value: impl Into<Customs>) -> Self {
             self.customs = Some(value.into());
             self
         }
         /// Sets or clears [`customs`](Self::customs) with a built value.
-        pub fn set_customs(mut self, value: Option<crate::types::Customs>) -> Self {
+        pub fn set_customs(mut self, value: Option<Customs>) -> Self {
             self.customs = value;
             self
         }
@@ -215,7 +282,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)

@@ -23,30 +23,27 @@ pub mod post {
     pub use crate::types::CertificateType;
     pub use crate::types::Customs;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
         /// The merchant's own sub-order number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_order_no: Option<String>,
         /// Customs office the declaration is sent to.
-        pub customs: crate::types::Customs,
+        pub customs: Customs,
         /// The merchant's registration number with the customs.
         pub merchant_customs_no: String,
         /// Type of the identity document.
-        pub certificate_type: crate::types::CertificateType,
+        pub certificate_type: CertificateType,
         /// `certificate_id`
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
@@ -56,8 +53,73 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub certificate_name: crate::runtime::Sensitive,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                sub_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_order_no",
+                    at,
+                )?,
+                customs: crate::runtime::take(&mut object, "customs", at)?,
+                merchant_customs_no: crate::runtime::take(
+                    &mut object,
+                    "merchant_customs_no",
+                    at,
+                )?,
+                certificate_type: crate::runtime::take(
+                    &mut object,
+                    "certificate_type",
+                    at,
+                )?,
+                certificate_id: crate::runtime::take(&mut object, "certificate_id", at)?,
+                certificate_name: crate::runtime::take(
+                    &mut object,
+                    "certificate_name",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "sub_order_no",
+                &self.sub_order_no,
+            );
+            crate::runtime::put(&mut object, "customs", &self.customs);
+            crate::runtime::put(
+                &mut object,
+                "merchant_customs_no",
+                &self.merchant_customs_no,
+            );
+            crate::runtime::put(&mut object, "certificate_type", &self.certificate_type);
+            crate::runtime::put(&mut object, "certificate_id", &self.certificate_id);
+            crate::runtime::put(&mut object, "certificate_name", &self.certificate_name);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -74,9 +136,9 @@ pub mod post {
         out_trade_no: Option<String>,
         transaction_id: Option<String>,
         sub_order_no: Option<String>,
-        customs: Option<crate::types::Customs>,
+        customs: Option<Customs>,
         merchant_customs_no: Option<String>,
-        certificate_type: Option<crate::types::CertificateType>,
+        certificate_type: Option<CertificateType>,
         certificate_id: Option<crate::runtime::Sensitive>,
         certificate_name: Option<crate::runtime::Sensitive>,
         base_uri: Option<String>,
@@ -143,12 +205,12 @@ pub mod post {
             self
         }
         /// **Required.** Customs office the declaration is sent to.
-        pub fn customs(mut self, value: impl Into<crate::types::Customs>) -> Self {
+        pub fn customs(mut self, value: impl Into<Customs>) -> Self {
             self.customs = Some(value.into());
             self
         }
         /// Sets or clears [`customs`](Self::customs) with a built value.
-        pub fn set_customs(mut self, value: Option<crate::types::Customs>) -> Self {
+        pub fn set_customs(mut self, value: Option<Customs>) -> Self {
             self.customs = value;
             self
         }
@@ -163,18 +225,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the identity document.
-        pub fn certificate_type(
-            mut self,
-            value: impl Into<crate::types::CertificateType>,
-        ) -> Self {
+        pub fn certificate_type(mut self, value: impl Into<CertificateType>) -> Self {
             self.certificate_type = Some(value.into());
             self
         }
         /// Sets or clears [`certificate_type`](Self::certificate_type) with a built value.
-        pub fn set_certificate_type(
-            mut self,
-            value: Option<crate::types::CertificateType>,
-        ) -> Self {
+        pub fn set_certificate_type(mut self, value: Option<CertificateType>) -> Self {
             self.certificate_type = value;
             self
         }
@@ -323,7 +379,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)

@@ -33,30 +33,48 @@ pub mod get {
     pub use crate::types::ServiceOrderInfo;
     pub use crate::types::ServiceOrderInfoState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Start date.
-        #[serde(rename = "query.begin_date")]
         pub begin_date: String,
         /// End date.
-        #[serde(rename = "query.end_date")]
         pub end_date: String,
         /// Merchant ID of the merchant that was complained about.
-        #[serde(default, rename = "query.complainted_mchid")]
         pub complainted_mchid: Option<String>,
         /// Language of the merchant.
-        #[serde(default, rename = "query.mch_language")]
-        pub mch_language: Option<crate::v3::global::types::MchLanguage>,
+        pub mch_language: Option<MchLanguage>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                begin_date: crate::runtime::take(&mut object, "query.begin_date", at)?,
+                end_date: crate::runtime::take(&mut object, "query.end_date", at)?,
+                complainted_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.complainted_mchid",
+                    at,
+                )?,
+                mch_language: crate::runtime::take_optional(
+                    &mut object,
+                    "query.mch_language",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -72,7 +90,7 @@ pub mod get {
         begin_date: Option<String>,
         end_date: Option<String>,
         complainted_mchid: Option<String>,
-        mch_language: Option<crate::v3::global::types::MchLanguage>,
+        mch_language: Option<MchLanguage>,
         base_uri: Option<String>,
     }
     impl RequestBuilder {
@@ -127,18 +145,12 @@ pub mod get {
             self
         }
         /// Language of the merchant.
-        pub fn mch_language(
-            mut self,
-            value: impl Into<crate::v3::global::types::MchLanguage>,
-        ) -> Self {
+        pub fn mch_language(mut self, value: impl Into<MchLanguage>) -> Self {
             self.mch_language = Some(value.into());
             self
         }
         /// Sets or clears [`mch_language`](Self::mch_language) with a built value.
-        pub fn set_mch_language(
-            mut self,
-            value: Option<crate::v3::global::types::MchLanguage>,
-        ) -> Self {
+        pub fn set_mch_language(mut self, value: Option<MchLanguage>) -> Self {
             self.mch_language = value;
             self
         }
@@ -258,7 +270,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// ID of the complaint.
@@ -268,46 +280,171 @@ pub mod get {
         /// Details of the complaint.
         pub complaint_detail: String,
         /// State of the complaint.
-        pub complaint_state: crate::types::ComplaintState,
+        pub complaint_state: ComplaintState,
         /// Merchant ID of the merchant that was complained about.
         pub complainted_mchid: String,
         /// Contact phone number of the complainant.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payer_phone: Option<crate::runtime::Encrypted>,
         /// Orders related to the complaint.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub complaint_order_info: Option<
-            Vec<crate::v3::global::types::ComplaintOrderInfo>,
-        >,
+        pub complaint_order_info: Option<Vec<ComplaintOrderInfo>>,
         /// Whether the complaint has been fully refunded.
         pub complaint_full_refunded: bool,
         /// `is_overdue`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub is_overdue: Option<bool>,
         /// `priority`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub priority: Option<crate::v3::global::types::Priority>,
+        pub priority: Option<Priority>,
         /// Whether there are user messages waiting for a reply.
         pub incoming_user_response: bool,
         /// Number of times the user has complained.
         pub user_complaint_times: i64,
         /// Media files attached to the complaint.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub complaint_media_list: Option<
-            Vec<crate::v3::global::types::ComplaintMediaList>,
-        >,
+        pub complaint_media_list: Option<Vec<ComplaintMediaList>>,
         /// Description of the problem.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub problem_description: Option<String>,
         /// `complaint_detail_trans`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub complaint_detail_trans: Option<String>,
         /// Service orders related to the complaint.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub service_order_info: Option<Vec<crate::types::ServiceOrderInfo>>,
+        pub service_order_info: Option<Vec<ServiceOrderInfo>>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                complaint_id: crate::runtime::take(&mut object, "complaint_id", at)?,
+                complaint_time: crate::runtime::take(&mut object, "complaint_time", at)?,
+                complaint_detail: crate::runtime::take(
+                    &mut object,
+                    "complaint_detail",
+                    at,
+                )?,
+                complaint_state: crate::runtime::take(
+                    &mut object,
+                    "complaint_state",
+                    at,
+                )?,
+                complainted_mchid: crate::runtime::take(
+                    &mut object,
+                    "complainted_mchid",
+                    at,
+                )?,
+                payer_phone: crate::runtime::take_optional(
+                    &mut object,
+                    "payer_phone",
+                    at,
+                )?,
+                complaint_order_info: crate::runtime::take_optional(
+                    &mut object,
+                    "complaint_order_info",
+                    at,
+                )?,
+                complaint_full_refunded: crate::runtime::take(
+                    &mut object,
+                    "complaint_full_refunded",
+                    at,
+                )?,
+                is_overdue: crate::runtime::take_optional(
+                    &mut object,
+                    "is_overdue",
+                    at,
+                )?,
+                priority: crate::runtime::take_optional(&mut object, "priority", at)?,
+                incoming_user_response: crate::runtime::take(
+                    &mut object,
+                    "incoming_user_response",
+                    at,
+                )?,
+                user_complaint_times: crate::runtime::take(
+                    &mut object,
+                    "user_complaint_times",
+                    at,
+                )?,
+                complaint_media_list: crate::runtime::take_optional(
+                    &mut object,
+                    "complaint_media_list",
+                    at,
+                )?,
+                problem_description: crate::runtime::take_optional(
+                    &mut object,
+                    "problem_description",
+                    at,
+                )?,
+                complaint_detail_trans: crate::runtime::take_optional(
+                    &mut object,
+                    "complaint_detail_trans",
+                    at,
+                )?,
+                service_order_info: crate::runtime::take_optional(
+                    &mut object,
+                    "service_order_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "complaint_id", &self.complaint_id);
+            crate::runtime::put(&mut object, "complaint_time", &self.complaint_time);
+            crate::runtime::put(&mut object, "complaint_detail", &self.complaint_detail);
+            crate::runtime::put(&mut object, "complaint_state", &self.complaint_state);
+            crate::runtime::put(
+                &mut object,
+                "complainted_mchid",
+                &self.complainted_mchid,
+            );
+            crate::runtime::put_optional(&mut object, "payer_phone", &self.payer_phone);
+            crate::runtime::put_optional(
+                &mut object,
+                "complaint_order_info",
+                &self.complaint_order_info,
+            );
+            crate::runtime::put(
+                &mut object,
+                "complaint_full_refunded",
+                &self.complaint_full_refunded,
+            );
+            crate::runtime::put_optional(&mut object, "is_overdue", &self.is_overdue);
+            crate::runtime::put_optional(&mut object, "priority", &self.priority);
+            crate::runtime::put(
+                &mut object,
+                "incoming_user_response",
+                &self.incoming_user_response,
+            );
+            crate::runtime::put(
+                &mut object,
+                "user_complaint_times",
+                &self.user_complaint_times,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "complaint_media_list",
+                &self.complaint_media_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "problem_description",
+                &self.problem_description,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "complaint_detail_trans",
+                &self.complaint_detail_trans,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "service_order_info",
+                &self.service_order_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -357,7 +494,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::global::types::ComplaintOrderInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ComplaintOrderInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "complaint_full_refunded",
@@ -399,7 +536,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::global::types::ComplaintMediaList as crate::runtime::Schema>::FIELDS,
+                fields: <ComplaintMediaList as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "problem_description",
@@ -420,28 +557,53 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::types::ServiceOrderInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ServiceOrderInfo as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<crate::v3::global::merchant_service::complaints::get::Data>,
-        >,
+        pub data: Option<Vec<Data>>,
         /// Maximum number of items to return in one page.
         pub limit: i64,
         /// Pagination offset: where the requested page starts.
         pub offset: i64,
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -449,7 +611,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::global::merchant_service::complaints::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "limit",

@@ -31,21 +31,35 @@ pub mod get {
     pub use crate::types::MerchantsContact;
     pub use crate::types::Principal;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "path.sub_mchid")]
         pub sub_mchid: String,
         /// AppID of the service provider's own Official Account, Mini Program or app.
-        #[serde(rename = "query.sp_appid")]
         pub sp_appid: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, rename = "query.sp_mchid")]
         pub sp_mchid: Option<String>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "path.sub_mchid", at)?,
+                sp_appid: crate::runtime::take(&mut object, "query.sp_appid", at)?,
+                sp_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sp_mchid",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -189,16 +203,35 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `application_reject_detail`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ApplicationRejectDetail {
         /// Name of the field.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub field: Option<String>,
         /// Reason for the operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
     }
+    impl crate::runtime::FromJson for ApplicationRejectDetail {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ApplicationRejectDetail {
+                field: crate::runtime::take_optional(&mut object, "field", at)?,
+                reason: crate::runtime::take_optional(&mut object, "reason", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ApplicationRejectDetail {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "field", &self.field);
+            crate::runtime::put_optional(&mut object, "reason", &self.reason);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ApplicationRejectDetail);
     impl crate::runtime::Schema for ApplicationRejectDetail {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -256,18 +289,51 @@ pub mod get {
     }
     crate::runtime::string_enum!(ApplicationStatus);
     /// `h5_payment`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct H5Payment {
         /// Why the audit rejected the application.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub audit_reject_detail: Option<String>,
         /// State of the H5 payment permission.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub h5_authorization_state: Option<
-            crate::v3::global::types::H5AuthorizationState,
-        >,
+        pub h5_authorization_state: Option<H5AuthorizationState>,
     }
+    impl crate::runtime::FromJson for H5Payment {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(H5Payment {
+                audit_reject_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "audit_reject_detail",
+                    at,
+                )?,
+                h5_authorization_state: crate::runtime::take_optional(
+                    &mut object,
+                    "h5_authorization_state",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for H5Payment {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "audit_reject_detail",
+                &self.audit_reject_detail,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "h5_authorization_state",
+                &self.h5_authorization_state,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(H5Payment);
     impl crate::runtime::Schema for H5Payment {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -288,7 +354,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for H5Payment {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -304,43 +370,139 @@ pub mod get {
         /// Business category.
         pub business_category: i64,
         /// Information about the contact person.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub contact: Option<crate::types::MerchantsContact>,
+        pub contact: Option<MerchantsContact>,
         /// Type of the merchant entity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub merchant_type: Option<crate::types::MerchantType>,
+        pub merchant_type: Option<MerchantType>,
         /// Number of the company registration document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub registration_certificate_number: Option<String>,
         /// Expiry date of the company registration document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub registration_certificate_date: Option<String>,
         /// Settlement bank account of the sub-merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub settlement_bank_number: Option<String>,
         /// Business information.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub business: Option<crate::types::MerchantsBusiness>,
+        pub business: Option<MerchantsBusiness>,
         /// Information about the director.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub director: Option<crate::types::Director>,
+        pub director: Option<Director>,
         /// Information about the responsible person.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub principal: Option<crate::types::Principal>,
+        pub principal: Option<Principal>,
         /// `h5_payment`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub h5_payment: Option<
-            crate::v3::global::merchants::by_sub_mchid::get::H5Payment,
-        >,
+        pub h5_payment: Option<H5Payment>,
         /// `sub_merchant_state`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sub_merchant_state: Option<
-            crate::v3::global::merchants::by_sub_mchid::get::SubMerchantState,
-        >,
+        pub sub_merchant_state: Option<SubMerchantState>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                shortname: crate::runtime::take(&mut object, "shortname", at)?,
+                office_phone: crate::runtime::take(&mut object, "office_phone", at)?,
+                merchant_country_code: crate::runtime::take(
+                    &mut object,
+                    "merchant_country_code",
+                    at,
+                )?,
+                business_category: crate::runtime::take(
+                    &mut object,
+                    "business_category",
+                    at,
+                )?,
+                contact: crate::runtime::take_optional(&mut object, "contact", at)?,
+                merchant_type: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_type",
+                    at,
+                )?,
+                registration_certificate_number: crate::runtime::take_optional(
+                    &mut object,
+                    "registration_certificate_number",
+                    at,
+                )?,
+                registration_certificate_date: crate::runtime::take_optional(
+                    &mut object,
+                    "registration_certificate_date",
+                    at,
+                )?,
+                settlement_bank_number: crate::runtime::take_optional(
+                    &mut object,
+                    "settlement_bank_number",
+                    at,
+                )?,
+                business: crate::runtime::take_optional(&mut object, "business", at)?,
+                director: crate::runtime::take_optional(&mut object, "director", at)?,
+                principal: crate::runtime::take_optional(&mut object, "principal", at)?,
+                h5_payment: crate::runtime::take_optional(
+                    &mut object,
+                    "h5_payment",
+                    at,
+                )?,
+                sub_merchant_state: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_merchant_state",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "shortname", &self.shortname);
+            crate::runtime::put(&mut object, "office_phone", &self.office_phone);
+            crate::runtime::put(
+                &mut object,
+                "merchant_country_code",
+                &self.merchant_country_code,
+            );
+            crate::runtime::put(
+                &mut object,
+                "business_category",
+                &self.business_category,
+            );
+            crate::runtime::put_optional(&mut object, "contact", &self.contact);
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_type",
+                &self.merchant_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "registration_certificate_number",
+                &self.registration_certificate_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "registration_certificate_date",
+                &self.registration_certificate_date,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "settlement_bank_number",
+                &self.settlement_bank_number,
+            );
+            crate::runtime::put_optional(&mut object, "business", &self.business);
+            crate::runtime::put_optional(&mut object, "director", &self.director);
+            crate::runtime::put_optional(&mut object, "principal", &self.principal);
+            crate::runtime::put_optional(&mut object, "h5_payment", &self.h5_payment);
+            crate::runtime::put_optional(
+                &mut object,
+                "sub_merchant_state",
+                &self.sub_merchant_state,
+            );
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -390,7 +552,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::MerchantsContact as crate::runtime::Schema>::FIELDS,
+                fields: <MerchantsContact as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "merchant_type",
@@ -425,35 +587,35 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::MerchantsBusiness as crate::runtime::Schema>::FIELDS,
+                fields: <MerchantsBusiness as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "director",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::Director as crate::runtime::Schema>::FIELDS,
+                fields: <Director as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "principal",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::Principal as crate::runtime::Schema>::FIELDS,
+                fields: <Principal as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "h5_payment",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::global::merchants::by_sub_mchid::get::H5Payment as crate::runtime::Schema>::FIELDS,
+                fields: <H5Payment as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "sub_merchant_state",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::global::merchants::by_sub_mchid::get::SubMerchantState as crate::runtime::Schema>::FIELDS,
+                fields: <SubMerchantState as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "attach",
@@ -466,25 +628,63 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// `sub_merchant_state`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SubMerchantState {
         /// `sub_merchant_status`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sub_merchant_status: Option<
-            crate::v3::global::merchants::by_sub_mchid::get::SubMerchantStatus,
-        >,
+        pub sub_merchant_status: Option<SubMerchantStatus>,
         /// `application_status`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub application_status: Option<
-            crate::v3::global::merchants::by_sub_mchid::get::ApplicationStatus,
-        >,
+        pub application_status: Option<ApplicationStatus>,
         /// `application_reject_detail`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub application_reject_detail: Option<
-            crate::v3::global::merchants::by_sub_mchid::get::ApplicationRejectDetail,
-        >,
+        pub application_reject_detail: Option<ApplicationRejectDetail>,
     }
+    impl crate::runtime::FromJson for SubMerchantState {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SubMerchantState {
+                sub_merchant_status: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_merchant_status",
+                    at,
+                )?,
+                application_status: crate::runtime::take_optional(
+                    &mut object,
+                    "application_status",
+                    at,
+                )?,
+                application_reject_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "application_reject_detail",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SubMerchantState {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "sub_merchant_status",
+                &self.sub_merchant_status,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "application_status",
+                &self.application_status,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "application_reject_detail",
+                &self.application_reject_detail,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SubMerchantState);
     impl crate::runtime::Schema for SubMerchantState {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -506,7 +706,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::global::merchants::by_sub_mchid::get::ApplicationRejectDetail as crate::runtime::Schema>::FIELDS,
+                fields: <ApplicationRejectDetail as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -563,74 +763,194 @@ pub mod get {
 pub mod patch {
     pub use crate::types::BusinessType;
     pub use crate::types::Contact;
+    pub use crate::types::ContactBuilder;
     pub use crate::types::Director;
+    pub use crate::types::DirectorBuilder;
     pub use crate::v3::global::types::H5AuthorizationState;
     pub use crate::types::MerchantType;
     pub use crate::types::Principal;
+    pub use crate::types::PrincipalBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "path.sub_mchid", skip_serializing)]
         pub sub_mchid: String,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of the service provider's own Official Account, Mini Program or app.
         pub sp_appid: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// Name of the item described by the enclosing object.
         pub name: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "sub_mchid")]
         pub sub_mchid_2: String,
         /// Short name of the sub-merchant.
         pub shortname: String,
         /// Office phone number of the company.
         pub office_phone: String,
         /// Information about the contact person.
-        pub contact: crate::types::Contact,
+        pub contact: Contact,
         /// Business category.
         pub business_category: i64,
         /// Channel ID of the channel partner that referred the order or merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub channel_id: Option<String>,
         /// Country or region where the merchant is registered.
         pub merchant_country_code: String,
         /// Type of the merchant entity.
-        pub merchant_type: crate::types::MerchantType,
+        pub merchant_type: MerchantType,
         /// Number of the company registration document.
         pub registration_certificate_number: String,
         /// Expiry date of the company registration document.
         pub registration_certificate_date: String,
         /// Photo of the company registration document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub registration_certificate_copy: Option<String>,
         /// Settlement bank account of the sub-merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub settlement_bank_number: Option<String>,
         /// Business information.
-        pub business: crate::v3::global::merchants::by_sub_mchid::patch::Business,
+        pub business: Business,
         /// Information about the director.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub director: Option<crate::types::Director>,
+        pub director: Option<Director>,
         /// Information about the responsible person.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub principal: Option<crate::types::Principal>,
+        pub principal: Option<Principal>,
         /// `apply_h5_payment`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub apply_h5_payment: Option<bool>,
         /// `h5_payment_apply_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub h5_payment_apply_info: Option<
-            crate::v3::global::merchants::by_sub_mchid::patch::H5PaymentApplyInfo,
-        >,
+        pub h5_payment_apply_info: Option<H5PaymentApplyInfo>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "path.sub_mchid", at)?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                sub_mchid_2: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                shortname: crate::runtime::take(&mut object, "shortname", at)?,
+                office_phone: crate::runtime::take(&mut object, "office_phone", at)?,
+                contact: crate::runtime::take(&mut object, "contact", at)?,
+                business_category: crate::runtime::take(
+                    &mut object,
+                    "business_category",
+                    at,
+                )?,
+                channel_id: crate::runtime::take_optional(
+                    &mut object,
+                    "channel_id",
+                    at,
+                )?,
+                merchant_country_code: crate::runtime::take(
+                    &mut object,
+                    "merchant_country_code",
+                    at,
+                )?,
+                merchant_type: crate::runtime::take(&mut object, "merchant_type", at)?,
+                registration_certificate_number: crate::runtime::take(
+                    &mut object,
+                    "registration_certificate_number",
+                    at,
+                )?,
+                registration_certificate_date: crate::runtime::take(
+                    &mut object,
+                    "registration_certificate_date",
+                    at,
+                )?,
+                registration_certificate_copy: crate::runtime::take_optional(
+                    &mut object,
+                    "registration_certificate_copy",
+                    at,
+                )?,
+                settlement_bank_number: crate::runtime::take_optional(
+                    &mut object,
+                    "settlement_bank_number",
+                    at,
+                )?,
+                business: crate::runtime::take(&mut object, "business", at)?,
+                director: crate::runtime::take_optional(&mut object, "director", at)?,
+                principal: crate::runtime::take_optional(&mut object, "principal", at)?,
+                apply_h5_payment: crate::runtime::take_optional(
+                    &mut object,
+                    "apply_h5_payment",
+                    at,
+                )?,
+                h5_payment_apply_info: crate::runtime::take_optional(
+                    &mut object,
+                    "h5_payment_apply_info",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid_2);
+            crate::runtime::put(&mut object, "shortname", &self.shortname);
+            crate::runtime::put(&mut object, "office_phone", &self.office_phone);
+            crate::runtime::put(&mut object, "contact", &self.contact);
+            crate::runtime::put(
+                &mut object,
+                "business_category",
+                &self.business_category,
+            );
+            crate::runtime::put_optional(&mut object, "channel_id", &self.channel_id);
+            crate::runtime::put(
+                &mut object,
+                "merchant_country_code",
+                &self.merchant_country_code,
+            );
+            crate::runtime::put(&mut object, "merchant_type", &self.merchant_type);
+            crate::runtime::put(
+                &mut object,
+                "registration_certificate_number",
+                &self.registration_certificate_number,
+            );
+            crate::runtime::put(
+                &mut object,
+                "registration_certificate_date",
+                &self.registration_certificate_date,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "registration_certificate_copy",
+                &self.registration_certificate_copy,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "settlement_bank_number",
+                &self.settlement_bank_number,
+            );
+            crate::runtime::put(&mut object, "business", &self.business);
+            crate::runtime::put_optional(&mut object, "director", &self.director);
+            crate::runtime::put_optional(&mut object, "principal", &self.principal);
+            crate::runtime::put_optional(
+                &mut object,
+                "apply_h5_payment",
+                &self.apply_h5_payment,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "h5_payment_apply_info",
+                &self.h5_payment_apply_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -649,24 +969,20 @@ pub mod patch {
         sub_mchid_2: Option<String>,
         shortname: Option<String>,
         office_phone: Option<String>,
-        contact: Option<crate::types::ContactBuilder>,
+        contact: Option<ContactBuilder>,
         business_category: Option<i64>,
         channel_id: Option<String>,
         merchant_country_code: Option<String>,
-        merchant_type: Option<crate::types::MerchantType>,
+        merchant_type: Option<MerchantType>,
         registration_certificate_number: Option<String>,
         registration_certificate_date: Option<String>,
         registration_certificate_copy: Option<String>,
         settlement_bank_number: Option<String>,
-        business: Option<
-            crate::v3::global::merchants::by_sub_mchid::patch::BusinessBuilder,
-        >,
-        director: Option<crate::types::DirectorBuilder>,
-        principal: Option<crate::types::PrincipalBuilder>,
+        business: Option<BusinessBuilder>,
+        director: Option<DirectorBuilder>,
+        principal: Option<PrincipalBuilder>,
         apply_h5_payment: Option<bool>,
-        h5_payment_apply_info: Option<
-            crate::v3::global::merchants::by_sub_mchid::patch::H5PaymentApplyInfoBuilder,
-        >,
+        h5_payment_apply_info: Option<H5PaymentApplyInfoBuilder>,
         base_uri: Option<String>,
     }
     impl RequestBuilder {
@@ -753,15 +1069,12 @@ pub mod patch {
         /// **Required.** Information about the contact person.
         ///
         /// Takes the builder or a built value.
-        pub fn contact(
-            mut self,
-            value: impl Into<crate::types::ContactBuilder>,
-        ) -> Self {
+        pub fn contact(mut self, value: impl Into<ContactBuilder>) -> Self {
             self.contact = Some(value.into());
             self
         }
         /// Sets or clears [`contact`](Self::contact) with a built value.
-        pub fn set_contact(mut self, value: Option<crate::types::Contact>) -> Self {
+        pub fn set_contact(mut self, value: Option<Contact>) -> Self {
             self.contact = value.map(Into::into);
             self
         }
@@ -796,18 +1109,12 @@ pub mod patch {
             self
         }
         /// **Required.** Type of the merchant entity.
-        pub fn merchant_type(
-            mut self,
-            value: impl Into<crate::types::MerchantType>,
-        ) -> Self {
+        pub fn merchant_type(mut self, value: impl Into<MerchantType>) -> Self {
             self.merchant_type = Some(value.into());
             self
         }
         /// Sets or clears [`merchant_type`](Self::merchant_type) with a built value.
-        pub fn set_merchant_type(
-            mut self,
-            value: Option<crate::types::MerchantType>,
-        ) -> Self {
+        pub fn set_merchant_type(mut self, value: Option<MerchantType>) -> Self {
             self.merchant_type = value;
             self
         }
@@ -872,50 +1179,36 @@ pub mod patch {
         /// **Required.** Business information.
         ///
         /// Takes the builder or a built value.
-        pub fn business(
-            mut self,
-            value: impl Into<
-                crate::v3::global::merchants::by_sub_mchid::patch::BusinessBuilder,
-            >,
-        ) -> Self {
+        pub fn business(mut self, value: impl Into<BusinessBuilder>) -> Self {
             self.business = Some(value.into());
             self
         }
         /// Sets or clears [`business`](Self::business) with a built value.
-        pub fn set_business(
-            mut self,
-            value: Option<crate::v3::global::merchants::by_sub_mchid::patch::Business>,
-        ) -> Self {
+        pub fn set_business(mut self, value: Option<Business>) -> Self {
             self.business = value.map(Into::into);
             self
         }
         /// Information about the director.
         ///
         /// Takes the builder or a built value.
-        pub fn director(
-            mut self,
-            value: impl Into<crate::types::DirectorBuilder>,
-        ) -> Self {
+        pub fn director(mut self, value: impl Into<DirectorBuilder>) -> Self {
             self.director = Some(value.into());
             self
         }
         /// Sets or clears [`director`](Self::director) with a built value.
-        pub fn set_director(mut self, value: Option<crate::types::Director>) -> Self {
+        pub fn set_director(mut self, value: Option<Director>) -> Self {
             self.director = value.map(Into::into);
             self
         }
         /// Information about the responsible person.
         ///
         /// Takes the builder or a built value.
-        pub fn principal(
-            mut self,
-            value: impl Into<crate::types::PrincipalBuilder>,
-        ) -> Self {
+        pub fn principal(mut self, value: impl Into<PrincipalBuilder>) -> Self {
             self.principal = Some(value.into());
             self
         }
         /// Sets or clears [`principal`](Self::principal) with a built value.
-        pub fn set_principal(mut self, value: Option<crate::types::Principal>) -> Self {
+        pub fn set_principal(mut self, value: Option<Principal>) -> Self {
             self.principal = value.map(Into::into);
             self
         }
@@ -934,9 +1227,7 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn h5_payment_apply_info(
             mut self,
-            value: impl Into<
-                crate::v3::global::merchants::by_sub_mchid::patch::H5PaymentApplyInfoBuilder,
-            >,
+            value: impl Into<H5PaymentApplyInfoBuilder>,
         ) -> Self {
             self.h5_payment_apply_info = Some(value.into());
             self
@@ -944,9 +1235,7 @@ pub mod patch {
         /// Sets or clears [`h5_payment_apply_info`](Self::h5_payment_apply_info) with a built value.
         pub fn set_h5_payment_apply_info(
             mut self,
-            value: Option<
-                crate::v3::global::merchants::by_sub_mchid::patch::H5PaymentApplyInfo,
-            >,
+            value: Option<H5PaymentApplyInfo>,
         ) -> Self {
             self.h5_payment_apply_info = value.map(Into::into);
             self
@@ -1130,7 +1419,8 @@ pub mod patch {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)
@@ -1156,33 +1446,99 @@ pub mod patch {
         crate::runtime::erased::<Request>,
     );
     /// Business information.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Business {
         /// Business type.
-        pub business_type: crate::types::BusinessType,
+        pub business_type: BusinessType,
         /// Download URL of the app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub app_download: Option<String>,
         /// Business website.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub website: Option<String>,
         /// Official Account of the business.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub office_account: Option<String>,
         /// Mini Program of the business.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mini_program: Option<String>,
         /// Address of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_address: Option<String>,
         /// Photos of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_photos: Option<String>,
         /// Merchant category code (MCC).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mcc: Option<String>,
     }
+    impl crate::runtime::FromJson for Business {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Business {
+                business_type: crate::runtime::take(&mut object, "business_type", at)?,
+                app_download: crate::runtime::take_optional(
+                    &mut object,
+                    "app_download",
+                    at,
+                )?,
+                website: crate::runtime::take_optional(&mut object, "website", at)?,
+                office_account: crate::runtime::take_optional(
+                    &mut object,
+                    "office_account",
+                    at,
+                )?,
+                mini_program: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_program",
+                    at,
+                )?,
+                store_address: crate::runtime::take_optional(
+                    &mut object,
+                    "store_address",
+                    at,
+                )?,
+                store_photos: crate::runtime::take_optional(
+                    &mut object,
+                    "store_photos",
+                    at,
+                )?,
+                mcc: crate::runtime::take_optional(&mut object, "mcc", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Business {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "business_type", &self.business_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "app_download",
+                &self.app_download,
+            );
+            crate::runtime::put_optional(&mut object, "website", &self.website);
+            crate::runtime::put_optional(
+                &mut object,
+                "office_account",
+                &self.office_account,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_program",
+                &self.mini_program,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_address",
+                &self.store_address,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_photos",
+                &self.store_photos,
+            );
+            crate::runtime::put_optional(&mut object, "mcc", &self.mcc);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Business);
     impl Business {
         /// A builder; see its setters.
         pub fn builder() -> BusinessBuilder {
@@ -1192,7 +1548,7 @@ pub mod patch {
     /// Builds a [`Business`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct BusinessBuilder {
-        business_type: Option<crate::types::BusinessType>,
+        business_type: Option<BusinessType>,
         app_download: Option<String>,
         website: Option<String>,
         office_account: Option<String>,
@@ -1203,18 +1559,12 @@ pub mod patch {
     }
     impl BusinessBuilder {
         /// **Required.** Business type.
-        pub fn business_type(
-            mut self,
-            value: impl Into<crate::types::BusinessType>,
-        ) -> Self {
+        pub fn business_type(mut self, value: impl Into<BusinessType>) -> Self {
             self.business_type = Some(value.into());
             self
         }
         /// Sets or clears [`business_type`](Self::business_type) with a built value.
-        pub fn set_business_type(
-            mut self,
-            value: Option<crate::types::BusinessType>,
-        ) -> Self {
+        pub fn set_business_type(mut self, value: Option<BusinessType>) -> Self {
             self.business_type = value;
             self
         }
@@ -1336,16 +1686,39 @@ pub mod patch {
         }
     }
     /// `h5_payment_apply_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct H5PaymentApplyInfo {
         /// URL of the website where the merchant sells.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub website_url: Option<String>,
         /// Domains from which H5 payments are launched.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub domains: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for H5PaymentApplyInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(H5PaymentApplyInfo {
+                website_url: crate::runtime::take_optional(
+                    &mut object,
+                    "website_url",
+                    at,
+                )?,
+                domains: crate::runtime::take_optional(&mut object, "domains", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for H5PaymentApplyInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "website_url", &self.website_url);
+            crate::runtime::put_optional(&mut object, "domains", &self.domains);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(H5PaymentApplyInfo);
     impl H5PaymentApplyInfo {
         /// A builder; see its setters.
         pub fn builder() -> H5PaymentApplyInfoBuilder {
@@ -1411,17 +1784,43 @@ pub mod patch {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// State of the H5 payment permission.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub h5_authorization_state: Option<
-            crate::v3::global::types::H5AuthorizationState,
-        >,
+        pub h5_authorization_state: Option<H5AuthorizationState>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                h5_authorization_state: crate::runtime::take_optional(
+                    &mut object,
+                    "h5_authorization_state",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "h5_authorization_state",
+                &self.h5_authorization_state,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -30,51 +30,99 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/global/papay/transactions`: [wechatpay.im](https://wechatpay.im/openapi/v3/global/papay/transactions), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013015482)
 pub mod post {
     pub use crate::types::Amount;
-    pub use crate::types::DetailType;
+    pub use crate::types::AmountBuilder;
+    pub use crate::types::MicropayTransactionsPayDetail2Type;
     pub use crate::types::PapayTransactionsPromotionDetail;
+    pub use crate::types::PapayTransactionsPromotionDetailGoodsDetail;
     pub use crate::types::Payer;
-    pub use crate::types::PromotionDetailGoodsDetail;
     pub use crate::types::Scope;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// AppID of the service provider's own Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Merchant category code (MCC).
         pub merchant_category_code: String,
         /// WeChat Pay contract (agreement) ID.
         pub contract_id: String,
         /// Amount information of the order or record.
-        pub amount: crate::types::Amount,
+        pub amount: Amount,
         /// Information about the scene in which the payment happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::v3::global::papay::transactions::post::SceneInfo>,
+        pub scene_info: Option<SceneInfo>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                sp_appid: crate::runtime::take_optional(&mut object, "sp_appid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                merchant_category_code: crate::runtime::take(
+                    &mut object,
+                    "merchant_category_code",
+                    at,
+                )?,
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                scene_info: crate::runtime::take_optional(
+                    &mut object,
+                    "scene_info",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put(
+                &mut object,
+                "merchant_category_code",
+                &self.merchant_category_code,
+            );
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -96,10 +144,8 @@ pub mod post {
         goods_tag: Option<String>,
         merchant_category_code: Option<String>,
         contract_id: Option<String>,
-        amount: Option<crate::types::AmountBuilder>,
-        scene_info: Option<
-            crate::v3::global::papay::transactions::post::SceneInfoBuilder,
-        >,
+        amount: Option<AmountBuilder>,
+        scene_info: Option<SceneInfoBuilder>,
         base_uri: Option<String>,
     }
     impl RequestBuilder {
@@ -216,32 +262,24 @@ pub mod post {
         /// **Required.** Amount information of the order or record.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(mut self, value: impl Into<crate::types::AmountBuilder>) -> Self {
+        pub fn amount(mut self, value: impl Into<AmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(mut self, value: Option<crate::types::Amount>) -> Self {
+        pub fn set_amount(mut self, value: Option<Amount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
         /// Information about the scene in which the payment happens.
         ///
         /// Takes the builder or a built value.
-        pub fn scene_info(
-            mut self,
-            value: impl Into<
-                crate::v3::global::papay::transactions::post::SceneInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn scene_info(mut self, value: impl Into<SceneInfoBuilder>) -> Self {
             self.scene_info = Some(value.into());
             self
         }
         /// Sets or clears [`scene_info`](Self::scene_info) with a built value.
-        pub fn set_scene_info(
-            mut self,
-            value: Option<crate::v3::global::papay::transactions::post::SceneInfo>,
-        ) -> Self {
+        pub fn set_scene_info(mut self, value: Option<SceneInfo>) -> Self {
             self.scene_info = value.map(Into::into);
             self
         }
@@ -340,7 +378,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)
@@ -361,16 +400,35 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Exchange rate applied to the payment.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ExchangeRate {
         /// Type of the exchange rate.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<crate::v3::global::papay::transactions::post::Type>,
+        pub r#type: Option<Type>,
         /// Exchange rate value, scaled by 10^8.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub rate: Option<i64>,
     }
+    impl crate::runtime::FromJson for ExchangeRate {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ExchangeRate {
+                r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+                rate: crate::runtime::take_optional(&mut object, "rate", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ExchangeRate {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "rate", &self.rate);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ExchangeRate);
     impl crate::runtime::Schema for ExchangeRate {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -391,54 +449,107 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for ExchangeRate {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the service provider's own Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_appid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Payment method (trade type) of the transaction.
-        pub trade_type: crate::v3::global::papay::transactions::post::TradeType,
+        pub trade_type: TradeType,
         /// Bank the payment or account belongs to, as a bank type code.
         pub bank_type: String,
         /// Time the operation completed successfully.
         pub success_time: String,
         /// State of the payment transaction.
-        pub trade_state: crate::v3::global::papay::transactions::post::TradeState,
+        pub trade_state: TradeState,
         /// Description of the transaction state.
         pub trade_state_desc: String,
         /// Information about the paying user.
-        pub payer: crate::types::Payer,
+        pub payer: Payer,
         /// Amount information of the order or record.
-        pub amount: crate::v3::global::papay::transactions::post::ResponseAmount,
+        pub amount: ResponseAmount,
         /// Discounts and coupons applied to the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<
-            Vec<crate::types::PapayTransactionsPromotionDetail>,
-        >,
+        pub promotion_detail: Option<Vec<PapayTransactionsPromotionDetail>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sp_appid: crate::runtime::take_optional(&mut object, "sp_appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                trade_type: crate::runtime::take(&mut object, "trade_type", at)?,
+                bank_type: crate::runtime::take(&mut object, "bank_type", at)?,
+                success_time: crate::runtime::take(&mut object, "success_time", at)?,
+                trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+                trade_state_desc: crate::runtime::take(
+                    &mut object,
+                    "trade_state_desc",
+                    at,
+                )?,
+                payer: crate::runtime::take(&mut object, "payer", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                promotion_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "promotion_detail",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "trade_type", &self.trade_type);
+            crate::runtime::put(&mut object, "bank_type", &self.bank_type);
+            crate::runtime::put(&mut object, "success_time", &self.success_time);
+            crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+            crate::runtime::put(&mut object, "trade_state_desc", &self.trade_state_desc);
+            crate::runtime::put(&mut object, "payer", &self.payer);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "promotion_detail",
+                &self.promotion_detail,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -544,27 +655,27 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::Payer as crate::runtime::Schema>::FIELDS,
+                fields: <Payer as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "amount",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::global::papay::transactions::post::ResponseAmount as crate::runtime::Schema>::FIELDS,
+                fields: <ResponseAmount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "promotion_detail",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::types::PapayTransactionsPromotionDetail as crate::runtime::Schema>::FIELDS,
+                fields: <PapayTransactionsPromotionDetail as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Amount information of the order or record.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ResponseAmount {
         /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
@@ -576,11 +687,43 @@ pub mod post {
         /// Currency the user paid in, as an ISO 4217 code.
         pub payer_currency: String,
         /// Exchange rate applied to the payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub exchange_rate: Option<
-            crate::v3::global::papay::transactions::post::ExchangeRate,
-        >,
+        pub exchange_rate: Option<ExchangeRate>,
     }
+    impl crate::runtime::FromJson for ResponseAmount {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ResponseAmount {
+                total: crate::runtime::take(&mut object, "total", at)?,
+                payer_total: crate::runtime::take(&mut object, "payer_total", at)?,
+                currency: crate::runtime::take(&mut object, "currency", at)?,
+                payer_currency: crate::runtime::take(&mut object, "payer_currency", at)?,
+                exchange_rate: crate::runtime::take_optional(
+                    &mut object,
+                    "exchange_rate",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ResponseAmount {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total", &self.total);
+            crate::runtime::put(&mut object, "payer_total", &self.payer_total);
+            crate::runtime::put(&mut object, "currency", &self.currency);
+            crate::runtime::put(&mut object, "payer_currency", &self.payer_currency);
+            crate::runtime::put_optional(
+                &mut object,
+                "exchange_rate",
+                &self.exchange_rate,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ResponseAmount);
     impl crate::runtime::Schema for ResponseAmount {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -616,22 +759,41 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::global::papay::transactions::post::ExchangeRate as crate::runtime::Schema>::FIELDS,
+                fields: <ExchangeRate as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for ResponseAmount {}
     /// Information about the scene in which the payment happens.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SceneInfo {
         /// ID of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_id: Option<String>,
         /// IP address of the merchant device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_ip: Option<String>,
     }
+    impl crate::runtime::FromJson for SceneInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SceneInfo {
+                device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+                device_ip: crate::runtime::take_optional(&mut object, "device_ip", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SceneInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+            crate::runtime::put_optional(&mut object, "device_ip", &self.device_ip);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SceneInfo);
     impl SceneInfo {
         /// A builder; see its setters.
         pub fn builder() -> SceneInfoBuilder {

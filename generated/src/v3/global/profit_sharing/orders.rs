@@ -33,31 +33,60 @@ pub mod post {
     pub use crate::types::ReceiversType;
     pub use crate::v3::global::types::Receivers as ResponseReceivers;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
         /// The merchant's own order number for this order.
         pub out_order_no: String,
         /// Receivers of the profit sharing.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub receivers: Option<
-            Vec<crate::v3::global::profit_sharing::orders::post::Receivers>,
-        >,
+        pub receivers: Option<Vec<Receivers>>,
         /// `unfreeze_unsplit`
         pub unfreeze_unsplit: bool,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                receivers: crate::runtime::take_optional(&mut object, "receivers", at)?,
+                unfreeze_unsplit: crate::runtime::take(
+                    &mut object,
+                    "unfreeze_unsplit",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put_optional(&mut object, "receivers", &self.receivers);
+            crate::runtime::put(&mut object, "unfreeze_unsplit", &self.unfreeze_unsplit);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -73,9 +102,7 @@ pub mod post {
         sub_appid: Option<String>,
         transaction_id: Option<String>,
         out_order_no: Option<String>,
-        receivers: Option<
-            Vec<crate::v3::global::profit_sharing::orders::post::ReceiversBuilder>,
-        >,
+        receivers: Option<Vec<ReceiversBuilder>>,
         unfreeze_unsplit: Option<bool>,
         base_uri: Option<String>,
     }
@@ -133,22 +160,12 @@ pub mod post {
         /// Receivers of the profit sharing.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn receivers(
-            mut self,
-            item: impl Into<
-                crate::v3::global::profit_sharing::orders::post::ReceiversBuilder,
-            >,
-        ) -> Self {
+        pub fn receivers(mut self, item: impl Into<ReceiversBuilder>) -> Self {
             self.receivers.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`receivers`](Self::receivers) with a built value.
-        pub fn set_receivers(
-            mut self,
-            value: Option<
-                Vec<crate::v3::global::profit_sharing::orders::post::Receivers>,
-            >,
-        ) -> Self {
+        pub fn set_receivers(mut self, value: Option<Vec<Receivers>>) -> Self {
             self.receivers = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -239,7 +256,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)
@@ -261,28 +279,61 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Receivers of the profit sharing.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Receivers {
         /// Currency as an ISO 4217 code (e.g. `CNY`).
-        pub currency: crate::types::Currency,
+        pub currency: Currency,
         /// Type of the profit-sharing receiver.
-        pub r#type: crate::types::ReceiversType,
+        pub r#type: ReceiversType,
         /// Account of the receiver (a merchant ID or an OpenID, depending on the receiver type).
         pub account: String,
         /// Name of the individual receiver.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<crate::runtime::Sensitive>,
         /// `authorized`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorized: Option<bool>,
         /// Amount to split to this receiver, in the smallest unit of the currency.
         pub amount: i64,
         /// Reason for the profit sharing, shown to the receiver.
         pub description: String,
     }
+    impl crate::runtime::FromJson for Receivers {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Receivers {
+                currency: crate::runtime::take(&mut object, "currency", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                account: crate::runtime::take(&mut object, "account", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+                authorized: crate::runtime::take_optional(
+                    &mut object,
+                    "authorized",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Receivers {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "currency", &self.currency);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "account", &self.account);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "authorized", &self.authorized);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Receivers);
     impl Receivers {
         /// A builder; see its setters.
         pub fn builder() -> ReceiversBuilder {
@@ -292,8 +343,8 @@ pub mod post {
     /// Builds a [`Receivers`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct ReceiversBuilder {
-        currency: Option<crate::types::Currency>,
-        r#type: Option<crate::types::ReceiversType>,
+        currency: Option<Currency>,
+        r#type: Option<ReceiversType>,
         account: Option<String>,
         name: Option<crate::runtime::Sensitive>,
         authorized: Option<bool>,
@@ -302,22 +353,22 @@ pub mod post {
     }
     impl ReceiversBuilder {
         /// **Required.** Currency as an ISO 4217 code (e.g. `CNY`).
-        pub fn currency(mut self, value: impl Into<crate::types::Currency>) -> Self {
+        pub fn currency(mut self, value: impl Into<Currency>) -> Self {
             self.currency = Some(value.into());
             self
         }
         /// Sets or clears [`currency`](Self::currency) with a built value.
-        pub fn set_currency(mut self, value: Option<crate::types::Currency>) -> Self {
+        pub fn set_currency(mut self, value: Option<Currency>) -> Self {
             self.currency = value;
             self
         }
         /// **Required.** Type of the profit-sharing receiver.
-        pub fn r#type(mut self, value: impl Into<crate::types::ReceiversType>) -> Self {
+        pub fn r#type(mut self, value: impl Into<ReceiversType>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(mut self, value: Option<crate::types::ReceiversType>) -> Self {
+        pub fn set_type(mut self, value: Option<ReceiversType>) -> Self {
             self.r#type = value;
             self
         }

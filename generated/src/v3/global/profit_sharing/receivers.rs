@@ -31,56 +31,138 @@ pub mod post {
     pub use crate::types::ReceiversType;
     pub use crate::v3::global::types::RelationType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Kind of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<crate::types::ReceiversType>,
+        pub r#type: Option<ReceiversType>,
         /// Account of the receiver (a merchant ID or an OpenID, depending on the receiver type).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub account: Option<String>,
         /// Name of the item described by the enclosing object.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<crate::runtime::Sensitive>,
         /// `authorized`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorized: Option<bool>,
         /// Relationship of the receiver to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub relation_type: Option<crate::v3::global::types::RelationType>,
+        pub relation_type: Option<RelationType>,
         /// Custom description of the relationship with the receiver.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub custom_relation: Option<String>,
         /// Scene in which the operation happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub scene: Option<String>,
         /// Main business of the receiving merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub major_service: Option<String>,
         /// Expected profit-sharing ratio of the receiver.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub expected_ratio: Option<i64>,
         /// `application_file_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub application_file_id: Option<String>,
         /// `partnership_file_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub partnership_file_id: Option<String>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+                account: crate::runtime::take_optional(&mut object, "account", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+                authorized: crate::runtime::take_optional(
+                    &mut object,
+                    "authorized",
+                    at,
+                )?,
+                relation_type: crate::runtime::take_optional(
+                    &mut object,
+                    "relation_type",
+                    at,
+                )?,
+                custom_relation: crate::runtime::take_optional(
+                    &mut object,
+                    "custom_relation",
+                    at,
+                )?,
+                scene: crate::runtime::take_optional(&mut object, "scene", at)?,
+                major_service: crate::runtime::take_optional(
+                    &mut object,
+                    "major_service",
+                    at,
+                )?,
+                expected_ratio: crate::runtime::take_optional(
+                    &mut object,
+                    "expected_ratio",
+                    at,
+                )?,
+                application_file_id: crate::runtime::take_optional(
+                    &mut object,
+                    "application_file_id",
+                    at,
+                )?,
+                partnership_file_id: crate::runtime::take_optional(
+                    &mut object,
+                    "partnership_file_id",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "account", &self.account);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "authorized", &self.authorized);
+            crate::runtime::put_optional(
+                &mut object,
+                "relation_type",
+                &self.relation_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "custom_relation",
+                &self.custom_relation,
+            );
+            crate::runtime::put_optional(&mut object, "scene", &self.scene);
+            crate::runtime::put_optional(
+                &mut object,
+                "major_service",
+                &self.major_service,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "expected_ratio",
+                &self.expected_ratio,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "application_file_id",
+                &self.application_file_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "partnership_file_id",
+                &self.partnership_file_id,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -94,11 +176,11 @@ pub mod post {
         sub_mchid: Option<String>,
         appid: Option<String>,
         sub_appid: Option<String>,
-        r#type: Option<crate::types::ReceiversType>,
+        r#type: Option<ReceiversType>,
         account: Option<String>,
         name: Option<crate::runtime::Sensitive>,
         authorized: Option<bool>,
-        relation_type: Option<crate::v3::global::types::RelationType>,
+        relation_type: Option<RelationType>,
         custom_relation: Option<String>,
         scene: Option<String>,
         major_service: Option<String>,
@@ -139,12 +221,12 @@ pub mod post {
             self
         }
         /// Kind of the item described by the enclosing object.
-        pub fn r#type(mut self, value: impl Into<crate::types::ReceiversType>) -> Self {
+        pub fn r#type(mut self, value: impl Into<ReceiversType>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(mut self, value: Option<crate::types::ReceiversType>) -> Self {
+        pub fn set_type(mut self, value: Option<ReceiversType>) -> Self {
             self.r#type = value;
             self
         }
@@ -181,18 +263,12 @@ pub mod post {
             self
         }
         /// Relationship of the receiver to the merchant.
-        pub fn relation_type(
-            mut self,
-            value: impl Into<crate::v3::global::types::RelationType>,
-        ) -> Self {
+        pub fn relation_type(mut self, value: impl Into<RelationType>) -> Self {
             self.relation_type = Some(value.into());
             self
         }
         /// Sets or clears [`relation_type`](Self::relation_type) with a built value.
-        pub fn set_relation_type(
-            mut self,
-            value: Option<crate::v3::global::types::RelationType>,
-        ) -> Self {
+        pub fn set_relation_type(mut self, value: Option<RelationType>) -> Self {
             self.relation_type = value;
             self
         }
@@ -314,7 +390,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)
@@ -335,51 +412,129 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Kind of the item described by the enclosing object.
-        pub r#type: crate::types::ReceiversType,
+        pub r#type: ReceiversType,
         /// Account of the receiver (a merchant ID or an OpenID, depending on the receiver type).
         pub account: String,
         /// Name of the item described by the enclosing object.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<crate::runtime::Encrypted>,
         /// Relationship of the receiver to the merchant.
-        pub relation_type: crate::v3::global::types::RelationType,
+        pub relation_type: RelationType,
         /// Custom description of the relationship with the receiver.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub custom_relation: Option<String>,
         /// Scene in which the operation happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub scene: Option<String>,
         /// Main business of the receiving merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub major_service: Option<String>,
         /// Expected profit-sharing ratio of the receiver.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub expected_ratio: Option<i64>,
         /// ID of the file.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub file_id: Option<String>,
         /// Current state of the object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_reason: Option<String>,
         /// `application_file_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub application_file_id: Option<String>,
         /// `partnership_file_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub partnership_file_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                account: crate::runtime::take(&mut object, "account", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+                relation_type: crate::runtime::take(&mut object, "relation_type", at)?,
+                custom_relation: crate::runtime::take_optional(
+                    &mut object,
+                    "custom_relation",
+                    at,
+                )?,
+                scene: crate::runtime::take_optional(&mut object, "scene", at)?,
+                major_service: crate::runtime::take_optional(
+                    &mut object,
+                    "major_service",
+                    at,
+                )?,
+                expected_ratio: crate::runtime::take_optional(
+                    &mut object,
+                    "expected_ratio",
+                    at,
+                )?,
+                file_id: crate::runtime::take_optional(&mut object, "file_id", at)?,
+                state: crate::runtime::take_optional(&mut object, "state", at)?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+                application_file_id: crate::runtime::take_optional(
+                    &mut object,
+                    "application_file_id",
+                    at,
+                )?,
+                partnership_file_id: crate::runtime::take_optional(
+                    &mut object,
+                    "partnership_file_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "account", &self.account);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "relation_type", &self.relation_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "custom_relation",
+                &self.custom_relation,
+            );
+            crate::runtime::put_optional(&mut object, "scene", &self.scene);
+            crate::runtime::put_optional(
+                &mut object,
+                "major_service",
+                &self.major_service,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "expected_ratio",
+                &self.expected_ratio,
+            );
+            crate::runtime::put_optional(&mut object, "file_id", &self.file_id);
+            crate::runtime::put_optional(&mut object, "state", &self.state);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            crate::runtime::put_optional(
+                &mut object,
+                "application_file_id",
+                &self.application_file_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "partnership_file_id",
+                &self.partnership_file_id,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -490,27 +645,48 @@ pub mod post {
 pub mod delete {
     pub use crate::types::ReceiversType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Kind of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<crate::types::ReceiversType>,
+        pub r#type: Option<ReceiversType>,
         /// Account of the receiver (a merchant ID or an OpenID, depending on the receiver type).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub account: Option<String>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+                account: crate::runtime::take_optional(&mut object, "account", at)?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "account", &self.account);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -524,7 +700,7 @@ pub mod delete {
         sub_mchid: Option<String>,
         appid: Option<String>,
         sub_appid: Option<String>,
-        r#type: Option<crate::types::ReceiversType>,
+        r#type: Option<ReceiversType>,
         account: Option<String>,
         base_uri: Option<String>,
     }
@@ -560,12 +736,12 @@ pub mod delete {
             self
         }
         /// Kind of the item described by the enclosing object.
-        pub fn r#type(mut self, value: impl Into<crate::types::ReceiversType>) -> Self {
+        pub fn r#type(mut self, value: impl Into<ReceiversType>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(mut self, value: Option<crate::types::ReceiversType>) -> Self {
+        pub fn set_type(mut self, value: Option<ReceiversType>) -> Self {
             self.r#type = value;
             self
         }
@@ -628,7 +804,8 @@ pub mod delete {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)

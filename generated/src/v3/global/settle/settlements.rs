@@ -23,30 +23,56 @@ pub mod get {
     pub use crate::types::SettleState;
     pub use crate::types::WalletRegion;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// `settle_state`
-        #[serde(rename = "query.settle_state")]
-        pub settle_state: crate::types::SettleState,
+        pub settle_state: SettleState,
         /// `settle_start_date`
-        #[serde(default, rename = "query.settle_start_date")]
         pub settle_start_date: Option<String>,
         /// `settle_end_date`
-        #[serde(default, rename = "query.settle_end_date")]
         pub settle_end_date: Option<String>,
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: i64,
         /// Pagination offset: where the requested page starts.
-        #[serde(rename = "query.offset")]
         pub offset: i64,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                settle_state: crate::runtime::take(
+                    &mut object,
+                    "query.settle_state",
+                    at,
+                )?,
+                settle_start_date: crate::runtime::take_optional(
+                    &mut object,
+                    "query.settle_start_date",
+                    at,
+                )?,
+                settle_end_date: crate::runtime::take_optional(
+                    &mut object,
+                    "query.settle_end_date",
+                    at,
+                )?,
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+                offset: crate::runtime::take(&mut object, "query.offset", at)?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -58,7 +84,7 @@ pub mod get {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
-        settle_state: Option<crate::types::SettleState>,
+        settle_state: Option<SettleState>,
         settle_start_date: Option<String>,
         settle_end_date: Option<String>,
         limit: Option<i64>,
@@ -77,18 +103,12 @@ pub mod get {
             self
         }
         /// **Required.** `settle_state`
-        pub fn settle_state(
-            mut self,
-            value: impl Into<crate::types::SettleState>,
-        ) -> Self {
+        pub fn settle_state(mut self, value: impl Into<SettleState>) -> Self {
             self.settle_state = Some(value.into());
             self
         }
         /// Sets or clears [`settle_state`](Self::settle_state) with a built value.
-        pub fn set_settle_state(
-            mut self,
-            value: Option<crate::types::SettleState>,
-        ) -> Self {
+        pub fn set_settle_state(mut self, value: Option<SettleState>) -> Self {
             self.settle_state = value;
             self
         }
@@ -256,7 +276,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// WeChat Pay batch ID.
@@ -268,16 +288,67 @@ pub mod get {
         /// `trade_end_date`
         pub trade_end_date: String,
         /// Amount information of the order or record.
-        pub amount: crate::types::DataAmount,
+        pub amount: DataAmount,
         /// `wallet_region`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub wallet_region: Option<crate::types::WalletRegion>,
+        pub wallet_region: Option<WalletRegion>,
         /// `split_amount`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub split_amount: Option<
-            crate::v3::global::settle::settlements::get::SplitAmount,
-        >,
+        pub split_amount: Option<SplitAmount>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+                settlement_date: crate::runtime::take(
+                    &mut object,
+                    "settlement_date",
+                    at,
+                )?,
+                trade_start_date: crate::runtime::take(
+                    &mut object,
+                    "trade_start_date",
+                    at,
+                )?,
+                trade_end_date: crate::runtime::take(&mut object, "trade_end_date", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                wallet_region: crate::runtime::take_optional(
+                    &mut object,
+                    "wallet_region",
+                    at,
+                )?,
+                split_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "split_amount",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+            crate::runtime::put(&mut object, "settlement_date", &self.settlement_date);
+            crate::runtime::put(&mut object, "trade_start_date", &self.trade_start_date);
+            crate::runtime::put(&mut object, "trade_end_date", &self.trade_end_date);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "wallet_region",
+                &self.wallet_region,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "split_amount",
+                &self.split_amount,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -313,7 +384,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::DataAmount as crate::runtime::Schema>::FIELDS,
+                fields: <DataAmount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "wallet_region",
@@ -327,18 +398,17 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::global::settle::settlements::get::SplitAmount as crate::runtime::Schema>::FIELDS,
+                fields: <SplitAmount as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<Vec<crate::v3::global::settle::settlements::get::Data>>,
+        pub data: Option<Vec<Data>>,
         /// Total number of items.
         pub total_count: i64,
         /// Pagination offset: where the requested page starts.
@@ -346,6 +416,31 @@ pub mod get {
         /// Maximum number of items to return in one page.
         pub limit: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -353,7 +448,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::global::settle::settlements::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "total_count",
@@ -388,7 +483,7 @@ pub mod get {
         }
     }
     /// `split_amount`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SplitAmount {
         /// Amount already settled.
@@ -402,6 +497,33 @@ pub mod get {
         /// Refund amount, in the smallest unit of the currency (fen for CNY).
         pub refund: i64,
     }
+    impl crate::runtime::FromJson for SplitAmount {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SplitAmount {
+                settled: crate::runtime::take(&mut object, "settled", at)?,
+                unsettle: crate::runtime::take(&mut object, "unsettle", at)?,
+                currency: crate::runtime::take(&mut object, "currency", at)?,
+                pay: crate::runtime::take(&mut object, "pay", at)?,
+                refund: crate::runtime::take(&mut object, "refund", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SplitAmount {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "settled", &self.settled);
+            crate::runtime::put(&mut object, "unsettle", &self.unsettle);
+            crate::runtime::put(&mut object, "currency", &self.currency);
+            crate::runtime::put(&mut object, "pay", &self.pay);
+            crate::runtime::put(&mut object, "refund", &self.refund);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SplitAmount);
     impl crate::runtime::Schema for SplitAmount {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,69 +20,140 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/global/transactions/native`: [wechatpay.im](https://wechatpay.im/openapi/v3/global/transactions/native), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013013953)
 pub mod post {
     pub use crate::types::Amount;
-    pub use crate::types::Detail;
-    pub use crate::types::GoodsDetail;
+    pub use crate::types::AmountBuilder;
+    pub use crate::types::MicropayTransactionsPayDetail;
+    pub use crate::types::MicropayTransactionsPayDetailBuilder;
+    pub use crate::types::MicropayTransactionsPayDetailGoodsDetail;
+    pub use crate::types::MicropayTransactionsPayDetailGoodsDetailBuilder;
     pub use crate::types::Payer;
+    pub use crate::types::PayerBuilder;
     pub use crate::types::SceneInfo;
+    pub use crate::types::SceneInfoBuilder;
     pub use crate::types::StoreInfo;
+    pub use crate::types::StoreInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// AppID of the service provider's own Official Account, Mini Program or app.
         pub sp_appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Payment method (trade type) of the transaction.
         pub trade_type: String,
         /// Payment methods the user may not use (or the only one allowed) for this payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limit_pay: Option<String>,
         /// Time the transaction started.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_start: Option<String>,
         /// Time after which the order can no longer be paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_expire: Option<String>,
         /// Merchant category code (MCC).
         pub merchant_category_code: String,
         /// Information about the paying user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub payer: Option<crate::types::Payer>,
+        pub payer: Option<Payer>,
         /// Amount information of the order or record.
-        pub amount: crate::types::Amount,
+        pub amount: Amount,
         /// Information about the scene in which the payment happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::types::SceneInfo>,
+        pub scene_info: Option<SceneInfo>,
         /// Details of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub detail: Option<Vec<crate::types::Detail>>,
+        pub detail: Option<Vec<MicropayTransactionsPayDetail>>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                trade_type: crate::runtime::take(&mut object, "trade_type", at)?,
+                limit_pay: crate::runtime::take_optional(&mut object, "limit_pay", at)?,
+                time_start: crate::runtime::take_optional(
+                    &mut object,
+                    "time_start",
+                    at,
+                )?,
+                time_expire: crate::runtime::take_optional(
+                    &mut object,
+                    "time_expire",
+                    at,
+                )?,
+                merchant_category_code: crate::runtime::take(
+                    &mut object,
+                    "merchant_category_code",
+                    at,
+                )?,
+                payer: crate::runtime::take_optional(&mut object, "payer", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                scene_info: crate::runtime::take_optional(
+                    &mut object,
+                    "scene_info",
+                    at,
+                )?,
+                detail: crate::runtime::take_optional(&mut object, "detail", at)?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put(&mut object, "trade_type", &self.trade_type);
+            crate::runtime::put_optional(&mut object, "limit_pay", &self.limit_pay);
+            crate::runtime::put_optional(&mut object, "time_start", &self.time_start);
+            crate::runtime::put_optional(&mut object, "time_expire", &self.time_expire);
+            crate::runtime::put(
+                &mut object,
+                "merchant_category_code",
+                &self.merchant_category_code,
+            );
+            crate::runtime::put_optional(&mut object, "payer", &self.payer);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put_optional(&mut object, "detail", &self.detail);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -109,10 +180,10 @@ pub mod post {
         time_start: Option<String>,
         time_expire: Option<String>,
         merchant_category_code: Option<String>,
-        payer: Option<crate::types::PayerBuilder>,
-        amount: Option<crate::types::AmountBuilder>,
-        scene_info: Option<crate::types::SceneInfoBuilder>,
-        detail: Option<Vec<crate::types::DetailBuilder>>,
+        payer: Option<PayerBuilder>,
+        amount: Option<AmountBuilder>,
+        scene_info: Option<SceneInfoBuilder>,
+        detail: Option<Vec<MicropayTransactionsPayDetailBuilder>>,
         base_uri: Option<String>,
     }
     impl RequestBuilder {
@@ -279,51 +350,54 @@ pub mod post {
         /// Information about the paying user.
         ///
         /// Takes the builder or a built value.
-        pub fn payer(mut self, value: impl Into<crate::types::PayerBuilder>) -> Self {
+        pub fn payer(mut self, value: impl Into<PayerBuilder>) -> Self {
             self.payer = Some(value.into());
             self
         }
         /// Sets or clears [`payer`](Self::payer) with a built value.
-        pub fn set_payer(mut self, value: Option<crate::types::Payer>) -> Self {
+        pub fn set_payer(mut self, value: Option<Payer>) -> Self {
             self.payer = value.map(Into::into);
             self
         }
         /// **Required.** Amount information of the order or record.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(mut self, value: impl Into<crate::types::AmountBuilder>) -> Self {
+        pub fn amount(mut self, value: impl Into<AmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(mut self, value: Option<crate::types::Amount>) -> Self {
+        pub fn set_amount(mut self, value: Option<Amount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
         /// Information about the scene in which the payment happens.
         ///
         /// Takes the builder or a built value.
-        pub fn scene_info(
-            mut self,
-            value: impl Into<crate::types::SceneInfoBuilder>,
-        ) -> Self {
+        pub fn scene_info(mut self, value: impl Into<SceneInfoBuilder>) -> Self {
             self.scene_info = Some(value.into());
             self
         }
         /// Sets or clears [`scene_info`](Self::scene_info) with a built value.
-        pub fn set_scene_info(mut self, value: Option<crate::types::SceneInfo>) -> Self {
+        pub fn set_scene_info(mut self, value: Option<SceneInfo>) -> Self {
             self.scene_info = value.map(Into::into);
             self
         }
         /// Details of the item described by the enclosing object.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn detail(mut self, item: impl Into<crate::types::DetailBuilder>) -> Self {
+        pub fn detail(
+            mut self,
+            item: impl Into<MicropayTransactionsPayDetailBuilder>,
+        ) -> Self {
             self.detail.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`detail`](Self::detail) with a built value.
-        pub fn set_detail(mut self, value: Option<Vec<crate::types::Detail>>) -> Self {
+        pub fn set_detail(
+            mut self,
+            value: Option<Vec<MicropayTransactionsPayDetail>>,
+        ) -> Self {
             self.detail = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }
@@ -449,7 +523,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)

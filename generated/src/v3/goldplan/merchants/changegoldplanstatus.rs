@@ -21,18 +21,45 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::goldplan::types::OperationType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Type of the operation.
-        pub operation_type: crate::v3::goldplan::types::OperationType,
+        pub operation_type: OperationType,
         /// `operation_pay_scene`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub operation_pay_scene: Option<
-            crate::v3::goldplan::merchants::changegoldplanstatus::post::OperationPayScene,
-        >,
+        pub operation_pay_scene: Option<OperationPayScene>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                operation_type: crate::runtime::take(&mut object, "operation_type", at)?,
+                operation_pay_scene: crate::runtime::take_optional(
+                    &mut object,
+                    "operation_pay_scene",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "operation_type", &self.operation_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "operation_pay_scene",
+                &self.operation_pay_scene,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -44,10 +71,8 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
-        operation_type: Option<crate::v3::goldplan::types::OperationType>,
-        operation_pay_scene: Option<
-            crate::v3::goldplan::merchants::changegoldplanstatus::post::OperationPayScene,
-        >,
+        operation_type: Option<OperationType>,
+        operation_pay_scene: Option<OperationPayScene>,
     }
     impl RequestBuilder {
         /// **Required.** Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -61,27 +86,19 @@ pub mod post {
             self
         }
         /// **Required.** Type of the operation.
-        pub fn operation_type(
-            mut self,
-            value: impl Into<crate::v3::goldplan::types::OperationType>,
-        ) -> Self {
+        pub fn operation_type(mut self, value: impl Into<OperationType>) -> Self {
             self.operation_type = Some(value.into());
             self
         }
         /// Sets or clears [`operation_type`](Self::operation_type) with a built value.
-        pub fn set_operation_type(
-            mut self,
-            value: Option<crate::v3::goldplan::types::OperationType>,
-        ) -> Self {
+        pub fn set_operation_type(mut self, value: Option<OperationType>) -> Self {
             self.operation_type = value;
             self
         }
         /// `operation_pay_scene`
         pub fn operation_pay_scene(
             mut self,
-            value: impl Into<
-                crate::v3::goldplan::merchants::changegoldplanstatus::post::OperationPayScene,
-            >,
+            value: impl Into<OperationPayScene>,
         ) -> Self {
             self.operation_pay_scene = Some(value.into());
             self
@@ -89,9 +106,7 @@ pub mod post {
         /// Sets or clears [`operation_pay_scene`](Self::operation_pay_scene) with a built value.
         pub fn set_operation_pay_scene(
             mut self,
-            value: Option<
-                crate::v3::goldplan::merchants::changegoldplanstatus::post::OperationPayScene,
-            >,
+            value: Option<OperationPayScene>,
         ) -> Self {
             self.operation_pay_scene = value;
             self
@@ -147,7 +162,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::MerchantsChangegoldplanstatusResponse as Response;

@@ -21,16 +21,41 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod patch {
     pub use crate::v3::goldplan::types::AdvertisingIndustryFilters;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// `advertising_industry_filters`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub advertising_industry_filters: Option<
-            Vec<crate::v3::goldplan::types::AdvertisingIndustryFilters>,
-        >,
+        pub advertising_industry_filters: Option<Vec<AdvertisingIndustryFilters>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                advertising_industry_filters: crate::runtime::take_optional(
+                    &mut object,
+                    "advertising_industry_filters",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "advertising_industry_filters",
+                &self.advertising_industry_filters,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -42,9 +67,7 @@ pub mod patch {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
-        advertising_industry_filters: Option<
-            Vec<crate::v3::goldplan::types::AdvertisingIndustryFilters>,
-        >,
+        advertising_industry_filters: Option<Vec<AdvertisingIndustryFilters>>,
     }
     impl RequestBuilder {
         /// **Required.** Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -62,7 +85,7 @@ pub mod patch {
         /// Adds one item to the list.
         pub fn advertising_industry_filters(
             mut self,
-            item: impl Into<crate::v3::goldplan::types::AdvertisingIndustryFilters>,
+            item: impl Into<AdvertisingIndustryFilters>,
         ) -> Self {
             self.advertising_industry_filters
                 .get_or_insert_with(Vec::new)
@@ -72,7 +95,7 @@ pub mod patch {
         /// Sets or clears [`advertising_industry_filters`](Self::advertising_industry_filters) with a built value.
         pub fn set_advertising_industry_filters(
             mut self,
-            value: Option<Vec<crate::v3::goldplan::types::AdvertisingIndustryFilters>>,
+            value: Option<Vec<AdvertisingIndustryFilters>>,
         ) -> Self {
             self.advertising_industry_filters = value;
             self
@@ -121,7 +144,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

@@ -22,42 +22,80 @@ pub mod get {
     pub use crate::v3::gov::types::IdentityDocumentType;
     pub use crate::v3::gov::types::State;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Real name of the person.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, rename = "query.real_name")]
         pub real_name: Option<crate::runtime::Sensitive>,
         /// ID card number of the person.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, rename = "query.id_card_number")]
         pub id_card_number: Option<crate::runtime::Sensitive>,
         /// The user's mobile phone number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, rename = "query.phone_number")]
         pub phone_number: Option<crate::runtime::Sensitive>,
         /// ID of the consumer-goods category.
-        #[serde(rename = "query.appliance_id")]
         pub appliance_id: crate::runtime::Number,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, rename = "query.openid")]
         pub openid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, rename = "query.appid")]
         pub appid: Option<String>,
         /// Code of the region whose subsidy qualification was used.
-        #[serde(rename = "query.qualification_region_code")]
         pub qualification_region_code: crate::runtime::Number,
         /// Type of the identity document.
-        #[serde(default, rename = "query.identity_document_type")]
-        pub identity_document_type: Option<crate::v3::gov::types::IdentityDocumentType>,
+        pub identity_document_type: Option<IdentityDocumentType>,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial")]
         pub wechatpay_serial: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                real_name: crate::runtime::take_optional(
+                    &mut object,
+                    "query.real_name",
+                    at,
+                )?,
+                id_card_number: crate::runtime::take_optional(
+                    &mut object,
+                    "query.id_card_number",
+                    at,
+                )?,
+                phone_number: crate::runtime::take_optional(
+                    &mut object,
+                    "query.phone_number",
+                    at,
+                )?,
+                appliance_id: crate::runtime::take(
+                    &mut object,
+                    "query.appliance_id",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "query.openid", at)?,
+                appid: crate::runtime::take_optional(&mut object, "query.appid", at)?,
+                qualification_region_code: crate::runtime::take(
+                    &mut object,
+                    "query.qualification_region_code",
+                    at,
+                )?,
+                identity_document_type: crate::runtime::take_optional(
+                    &mut object,
+                    "query.identity_document_type",
+                    at,
+                )?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -75,7 +113,7 @@ pub mod get {
         openid: Option<String>,
         appid: Option<String>,
         qualification_region_code: Option<crate::runtime::Number>,
-        identity_document_type: Option<crate::v3::gov::types::IdentityDocumentType>,
+        identity_document_type: Option<IdentityDocumentType>,
         wechatpay_serial: Option<String>,
     }
     impl RequestBuilder {
@@ -182,7 +220,7 @@ pub mod get {
         /// Type of the identity document.
         pub fn identity_document_type(
             mut self,
-            value: impl Into<crate::v3::gov::types::IdentityDocumentType>,
+            value: impl Into<IdentityDocumentType>,
         ) -> Self {
             self.identity_document_type = Some(value.into());
             self
@@ -190,7 +228,7 @@ pub mod get {
         /// Sets or clears [`identity_document_type`](Self::identity_document_type) with a built value.
         pub fn set_identity_document_type(
             mut self,
-            value: Option<crate::v3::gov::types::IdentityDocumentType>,
+            value: Option<IdentityDocumentType>,
         ) -> Self {
             self.identity_document_type = value;
             self
@@ -325,12 +363,31 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Current state of the object.
-        pub state: crate::v3::gov::types::State,
+        pub state: State,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                state: crate::runtime::take(&mut object, "state", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "state", &self.state);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

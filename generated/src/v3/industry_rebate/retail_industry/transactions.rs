@@ -20,29 +20,65 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/industry-rebate/retail-industry/transactions`: [wechatpay.im](https://wechatpay.im/openapi/v3/industry-rebate/retail-industry/transactions)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub brand_id: Option<String>,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// ID of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_id: Option<String>,
         /// Item-level details of the goods in the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub goods_detail: Option<
-            Vec<
-                crate::v3::industry_rebate::retail_industry::transactions::post::GoodsDetail,
-            >,
-        >,
+        pub goods_detail: Option<Vec<GoodsDetail>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take_optional(&mut object, "brand_id", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+                goods_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_detail",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_detail",
+                &self.goods_detail,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -58,11 +94,7 @@ pub mod post {
         out_trade_no: Option<String>,
         sub_mchid: Option<String>,
         device_id: Option<String>,
-        goods_detail: Option<
-            Vec<
-                crate::v3::industry_rebate::retail_industry::transactions::post::GoodsDetailBuilder,
-            >,
-        >,
+        goods_detail: Option<Vec<GoodsDetailBuilder>>,
     }
     impl RequestBuilder {
         /// ID of the brand in WeChat Pay.
@@ -118,24 +150,12 @@ pub mod post {
         /// Item-level details of the goods in the order.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn goods_detail(
-            mut self,
-            item: impl Into<
-                crate::v3::industry_rebate::retail_industry::transactions::post::GoodsDetailBuilder,
-            >,
-        ) -> Self {
+        pub fn goods_detail(mut self, item: impl Into<GoodsDetailBuilder>) -> Self {
             self.goods_detail.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`goods_detail`](Self::goods_detail) with a built value.
-        pub fn set_goods_detail(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::industry_rebate::retail_industry::transactions::post::GoodsDetail,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_goods_detail(mut self, value: Option<Vec<GoodsDetail>>) -> Self {
             self.goods_detail = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -200,7 +220,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.
@@ -220,13 +241,12 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Item-level details of the goods in the order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct GoodsDetail {
         /// Barcode of the goods.
         pub barcode: String,
         /// The merchant's code for the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_goods_id: Option<String>,
         /// Name of the goods.
         pub goods_name: String,
@@ -235,6 +255,41 @@ pub mod post {
         /// Unit price, in fen.
         pub price: crate::runtime::Number,
     }
+    impl crate::runtime::FromJson for GoodsDetail {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(GoodsDetail {
+                barcode: crate::runtime::take(&mut object, "barcode", at)?,
+                merchant_goods_id: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_goods_id",
+                    at,
+                )?,
+                goods_name: crate::runtime::take(&mut object, "goods_name", at)?,
+                quantity: crate::runtime::take(&mut object, "quantity", at)?,
+                price: crate::runtime::take(&mut object, "price", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for GoodsDetail {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "barcode", &self.barcode);
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_goods_id",
+                &self.merchant_goods_id,
+            );
+            crate::runtime::put(&mut object, "goods_name", &self.goods_name);
+            crate::runtime::put(&mut object, "quantity", &self.quantity);
+            crate::runtime::put(&mut object, "price", &self.price);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(GoodsDetail);
     impl GoodsDetail {
         /// A builder; see its setters.
         pub fn builder() -> GoodsDetailBuilder {

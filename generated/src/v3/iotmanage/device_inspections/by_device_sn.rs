@@ -20,12 +20,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/iotmanage/device-inspections/{device_sn}`: [wechatpay.im](https://wechatpay.im/openapi/v3/iotmanage/device-inspections/{device_sn}), [official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/tool/factory-check-data-api.html)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Serial number of the device.
-        #[serde(rename = "path.device_sn")]
         pub device_sn: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                device_sn: crate::runtime::take(&mut object, "path.device_sn", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -114,7 +124,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Serial number of the device.
@@ -132,16 +142,53 @@ pub mod get {
         /// `imei`
         pub imei: String,
         /// Result of the operation.
-        pub result: crate::v3::iotmanage::device_inspections::by_device_sn::get::ResponseResult,
+        pub result: ResponseResult,
         /// `errors`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub errors: Option<Vec<String>>,
         /// `warnings`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub warnings: Option<Vec<String>>,
         /// `inspect_time`
         pub inspect_time: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                device_sn: crate::runtime::take(&mut object, "device_sn", at)?,
+                wired_mac: crate::runtime::take(&mut object, "wired_mac", at)?,
+                wireless_mac: crate::runtime::take(&mut object, "wireless_mac", at)?,
+                bluetooth_mac: crate::runtime::take(&mut object, "bluetooth_mac", at)?,
+                app_version: crate::runtime::take(&mut object, "app_version", at)?,
+                camera_sn: crate::runtime::take(&mut object, "camera_sn", at)?,
+                imei: crate::runtime::take(&mut object, "imei", at)?,
+                result: crate::runtime::take(&mut object, "result", at)?,
+                errors: crate::runtime::take_optional(&mut object, "errors", at)?,
+                warnings: crate::runtime::take_optional(&mut object, "warnings", at)?,
+                inspect_time: crate::runtime::take(&mut object, "inspect_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "device_sn", &self.device_sn);
+            crate::runtime::put(&mut object, "wired_mac", &self.wired_mac);
+            crate::runtime::put(&mut object, "wireless_mac", &self.wireless_mac);
+            crate::runtime::put(&mut object, "bluetooth_mac", &self.bluetooth_mac);
+            crate::runtime::put(&mut object, "app_version", &self.app_version);
+            crate::runtime::put(&mut object, "camera_sn", &self.camera_sn);
+            crate::runtime::put(&mut object, "imei", &self.imei);
+            crate::runtime::put(&mut object, "result", &self.result);
+            crate::runtime::put_optional(&mut object, "errors", &self.errors);
+            crate::runtime::put_optional(&mut object, "warnings", &self.warnings);
+            crate::runtime::put(&mut object, "inspect_time", &self.inspect_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

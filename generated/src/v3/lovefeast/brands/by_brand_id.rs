@@ -20,12 +20,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/lovefeast/brands/{brand_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/lovefeast/brands/{brand_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012472863), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012466619)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "path.brand_id")]
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "path.brand_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -114,7 +124,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `donate_count`
@@ -122,6 +132,27 @@ pub mod get {
         /// `consume_count`
         pub consume_count: crate::runtime::Number,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                donate_count: crate::runtime::take(&mut object, "donate_count", at)?,
+                consume_count: crate::runtime::take(&mut object, "consume_count", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "donate_count", &self.donate_count);
+            crate::runtime::put(&mut object, "consume_count", &self.consume_count);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

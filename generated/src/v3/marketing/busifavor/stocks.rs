@@ -25,23 +25,34 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/busifavor/stocks`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/busifavor/stocks), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534855), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692931), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4015715853), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4015716931)
 pub mod post {
     pub use crate::v3::marketing::types::AvailableDayTime;
+    pub use crate::v3::marketing::types::AvailableDayTimeBuilder;
     pub use crate::v3::marketing::types::AvailableWeek;
+    pub use crate::v3::marketing::types::AvailableWeekBuilder;
     pub use crate::v3::marketing::types::BackgroundColor;
     pub use crate::v3::marketing::types::BusifavorStocksCouponCodeMode;
     pub use crate::v3::marketing::types::CouponUseRuleDiscountCoupon;
+    pub use crate::v3::marketing::types::CouponUseRuleDiscountCouponBuilder;
     pub use crate::v3::marketing::types::CouponUseRuleExchangeCoupon;
+    pub use crate::v3::marketing::types::CouponUseRuleExchangeCouponBuilder;
     pub use crate::v3::marketing::types::CustomEntrance;
+    pub use crate::v3::marketing::types::CustomEntranceBuilder;
     pub use crate::v3::marketing::types::CustomEntranceCodeDisplayMode;
     pub use crate::v3::marketing::types::DisplayPatternInfo;
+    pub use crate::v3::marketing::types::DisplayPatternInfoBuilder;
     pub use crate::v3::marketing::types::FinderInfo;
+    pub use crate::v3::marketing::types::FinderInfoBuilder;
     pub use crate::v3::marketing::types::FixedNormalCoupon;
+    pub use crate::v3::marketing::types::FixedNormalCouponBuilder;
     pub use crate::v3::marketing::types::IrregularyAvaliableTime;
+    pub use crate::v3::marketing::types::IrregularyAvaliableTimeBuilder;
     pub use crate::v3::marketing::types::MiniProgramsInfo;
+    pub use crate::v3::marketing::types::MiniProgramsInfoBuilder;
     pub use crate::v3::marketing::types::NotifyConfig;
+    pub use crate::v3::marketing::types::NotifyConfigBuilder;
     pub use crate::v3::marketing::types::StockType;
     pub use crate::v3::marketing::types::UseMethod;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Name of the coupon batch.
@@ -49,34 +60,109 @@ pub mod post {
         /// Merchant ID of the merchant that owns the coupon batch.
         pub belong_merchant: String,
         /// Comment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub comment: Option<String>,
         /// Name of the goods.
         pub goods_name: String,
         /// Type of the coupon batch.
-        pub stock_type: crate::v3::marketing::types::StockType,
+        pub stock_type: StockType,
         /// Rules for using the coupon.
-        pub coupon_use_rule: crate::v3::marketing::busifavor::stocks::post::CouponUseRule,
+        pub coupon_use_rule: CouponUseRule,
         /// Rules limiting how the coupons of the batch are sent.
-        pub stock_send_rule: crate::v3::marketing::busifavor::stocks::post::StockSendRule,
+        pub stock_send_rule: StockSendRule,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Custom entrance shown on the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub custom_entrance: Option<crate::v3::marketing::types::CustomEntrance>,
+        pub custom_entrance: Option<CustomEntrance>,
         /// Display style of the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub display_pattern_info: Option<
-            crate::v3::marketing::types::DisplayPatternInfo,
-        >,
+        pub display_pattern_info: Option<DisplayPatternInfo>,
         /// How the coupon codes are assigned.
-        pub coupon_code_mode: crate::v3::marketing::types::BusifavorStocksCouponCodeMode,
+        pub coupon_code_mode: BusifavorStocksCouponCodeMode,
         /// Configuration of the event notifications for the coupon batch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub notify_config: Option<crate::v3::marketing::types::NotifyConfig>,
+        pub notify_config: Option<NotifyConfig>,
         /// Whether a marketing subsidy is allowed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub subsidy: Option<bool>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                stock_name: crate::runtime::take(&mut object, "stock_name", at)?,
+                belong_merchant: crate::runtime::take(
+                    &mut object,
+                    "belong_merchant",
+                    at,
+                )?,
+                comment: crate::runtime::take_optional(&mut object, "comment", at)?,
+                goods_name: crate::runtime::take(&mut object, "goods_name", at)?,
+                stock_type: crate::runtime::take(&mut object, "stock_type", at)?,
+                coupon_use_rule: crate::runtime::take(
+                    &mut object,
+                    "coupon_use_rule",
+                    at,
+                )?,
+                stock_send_rule: crate::runtime::take(
+                    &mut object,
+                    "stock_send_rule",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                custom_entrance: crate::runtime::take_optional(
+                    &mut object,
+                    "custom_entrance",
+                    at,
+                )?,
+                display_pattern_info: crate::runtime::take_optional(
+                    &mut object,
+                    "display_pattern_info",
+                    at,
+                )?,
+                coupon_code_mode: crate::runtime::take(
+                    &mut object,
+                    "coupon_code_mode",
+                    at,
+                )?,
+                notify_config: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_config",
+                    at,
+                )?,
+                subsidy: crate::runtime::take_optional(&mut object, "subsidy", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_name", &self.stock_name);
+            crate::runtime::put(&mut object, "belong_merchant", &self.belong_merchant);
+            crate::runtime::put_optional(&mut object, "comment", &self.comment);
+            crate::runtime::put(&mut object, "goods_name", &self.goods_name);
+            crate::runtime::put(&mut object, "stock_type", &self.stock_type);
+            crate::runtime::put(&mut object, "coupon_use_rule", &self.coupon_use_rule);
+            crate::runtime::put(&mut object, "stock_send_rule", &self.stock_send_rule);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "custom_entrance",
+                &self.custom_entrance,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "display_pattern_info",
+                &self.display_pattern_info,
+            );
+            crate::runtime::put(&mut object, "coupon_code_mode", &self.coupon_code_mode);
+            crate::runtime::put_optional(
+                &mut object,
+                "notify_config",
+                &self.notify_config,
+            );
+            crate::runtime::put_optional(&mut object, "subsidy", &self.subsidy);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -91,22 +177,14 @@ pub mod post {
         belong_merchant: Option<String>,
         comment: Option<String>,
         goods_name: Option<String>,
-        stock_type: Option<crate::v3::marketing::types::StockType>,
-        coupon_use_rule: Option<
-            crate::v3::marketing::busifavor::stocks::post::CouponUseRuleBuilder,
-        >,
-        stock_send_rule: Option<
-            crate::v3::marketing::busifavor::stocks::post::StockSendRuleBuilder,
-        >,
+        stock_type: Option<StockType>,
+        coupon_use_rule: Option<CouponUseRuleBuilder>,
+        stock_send_rule: Option<StockSendRuleBuilder>,
         out_request_no: Option<String>,
-        custom_entrance: Option<crate::v3::marketing::types::CustomEntranceBuilder>,
-        display_pattern_info: Option<
-            crate::v3::marketing::types::DisplayPatternInfoBuilder,
-        >,
-        coupon_code_mode: Option<
-            crate::v3::marketing::types::BusifavorStocksCouponCodeMode,
-        >,
-        notify_config: Option<crate::v3::marketing::types::NotifyConfigBuilder>,
+        custom_entrance: Option<CustomEntranceBuilder>,
+        display_pattern_info: Option<DisplayPatternInfoBuilder>,
+        coupon_code_mode: Option<BusifavorStocksCouponCodeMode>,
+        notify_config: Option<NotifyConfigBuilder>,
         subsidy: Option<bool>,
     }
     impl RequestBuilder {
@@ -151,18 +229,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the coupon batch.
-        pub fn stock_type(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::StockType>,
-        ) -> Self {
+        pub fn stock_type(mut self, value: impl Into<StockType>) -> Self {
             self.stock_type = Some(value.into());
             self
         }
         /// Sets or clears [`stock_type`](Self::stock_type) with a built value.
-        pub fn set_stock_type(
-            mut self,
-            value: Option<crate::v3::marketing::types::StockType>,
-        ) -> Self {
+        pub fn set_stock_type(mut self, value: Option<StockType>) -> Self {
             self.stock_type = value;
             self
         }
@@ -171,18 +243,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn coupon_use_rule(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::busifavor::stocks::post::CouponUseRuleBuilder,
-            >,
+            value: impl Into<CouponUseRuleBuilder>,
         ) -> Self {
             self.coupon_use_rule = Some(value.into());
             self
         }
         /// Sets or clears [`coupon_use_rule`](Self::coupon_use_rule) with a built value.
-        pub fn set_coupon_use_rule(
-            mut self,
-            value: Option<crate::v3::marketing::busifavor::stocks::post::CouponUseRule>,
-        ) -> Self {
+        pub fn set_coupon_use_rule(mut self, value: Option<CouponUseRule>) -> Self {
             self.coupon_use_rule = value.map(Into::into);
             self
         }
@@ -191,18 +258,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn stock_send_rule(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::busifavor::stocks::post::StockSendRuleBuilder,
-            >,
+            value: impl Into<StockSendRuleBuilder>,
         ) -> Self {
             self.stock_send_rule = Some(value.into());
             self
         }
         /// Sets or clears [`stock_send_rule`](Self::stock_send_rule) with a built value.
-        pub fn set_stock_send_rule(
-            mut self,
-            value: Option<crate::v3::marketing::busifavor::stocks::post::StockSendRule>,
-        ) -> Self {
+        pub fn set_stock_send_rule(mut self, value: Option<StockSendRule>) -> Self {
             self.stock_send_rule = value.map(Into::into);
             self
         }
@@ -221,16 +283,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn custom_entrance(
             mut self,
-            value: impl Into<crate::v3::marketing::types::CustomEntranceBuilder>,
+            value: impl Into<CustomEntranceBuilder>,
         ) -> Self {
             self.custom_entrance = Some(value.into());
             self
         }
         /// Sets or clears [`custom_entrance`](Self::custom_entrance) with a built value.
-        pub fn set_custom_entrance(
-            mut self,
-            value: Option<crate::v3::marketing::types::CustomEntrance>,
-        ) -> Self {
+        pub fn set_custom_entrance(mut self, value: Option<CustomEntrance>) -> Self {
             self.custom_entrance = value.map(Into::into);
             self
         }
@@ -239,7 +298,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn display_pattern_info(
             mut self,
-            value: impl Into<crate::v3::marketing::types::DisplayPatternInfoBuilder>,
+            value: impl Into<DisplayPatternInfoBuilder>,
         ) -> Self {
             self.display_pattern_info = Some(value.into());
             self
@@ -247,7 +306,7 @@ pub mod post {
         /// Sets or clears [`display_pattern_info`](Self::display_pattern_info) with a built value.
         pub fn set_display_pattern_info(
             mut self,
-            value: Option<crate::v3::marketing::types::DisplayPatternInfo>,
+            value: Option<DisplayPatternInfo>,
         ) -> Self {
             self.display_pattern_info = value.map(Into::into);
             self
@@ -255,7 +314,7 @@ pub mod post {
         /// **Required.** How the coupon codes are assigned.
         pub fn coupon_code_mode(
             mut self,
-            value: impl Into<crate::v3::marketing::types::BusifavorStocksCouponCodeMode>,
+            value: impl Into<BusifavorStocksCouponCodeMode>,
         ) -> Self {
             self.coupon_code_mode = Some(value.into());
             self
@@ -263,7 +322,7 @@ pub mod post {
         /// Sets or clears [`coupon_code_mode`](Self::coupon_code_mode) with a built value.
         pub fn set_coupon_code_mode(
             mut self,
-            value: Option<crate::v3::marketing::types::BusifavorStocksCouponCodeMode>,
+            value: Option<BusifavorStocksCouponCodeMode>,
         ) -> Self {
             self.coupon_code_mode = value;
             self
@@ -271,18 +330,12 @@ pub mod post {
         /// Configuration of the event notifications for the coupon batch.
         ///
         /// Takes the builder or a built value.
-        pub fn notify_config(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::NotifyConfigBuilder>,
-        ) -> Self {
+        pub fn notify_config(mut self, value: impl Into<NotifyConfigBuilder>) -> Self {
             self.notify_config = Some(value.into());
             self
         }
         /// Sets or clears [`notify_config`](Self::notify_config) with a built value.
-        pub fn set_notify_config(
-            mut self,
-            value: Option<crate::v3::marketing::types::NotifyConfig>,
-        ) -> Self {
+        pub fn set_notify_config(mut self, value: Option<NotifyConfig>) -> Self {
             self.notify_config = value.map(Into::into);
             self
         }
@@ -423,7 +476,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::BusifavorStocksResponse as Response;
@@ -447,7 +501,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Time during which the coupon can be redeemed.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CouponAvailableTime {
         /// Start of the availability period.
@@ -455,23 +509,103 @@ pub mod post {
         /// End of the availability period.
         pub available_end_time: String,
         /// Number of days the coupon stays valid once effective.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_day_after_receive: Option<i64>,
         /// Fixed weekly periods during which the coupon is valid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub available_week: Option<crate::v3::marketing::types::AvailableWeek>,
+        pub available_week: Option<AvailableWeek>,
         /// Irregular time periods during which the coupon is valid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub irregulary_avaliable_time: Option<
-            Vec<crate::v3::marketing::types::IrregularyAvaliableTime>,
-        >,
+        pub irregulary_avaliable_time: Option<Vec<IrregularyAvaliableTime>>,
         /// Number of days after the user receives the coupon before it takes effect.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wait_days_after_receive: Option<i64>,
         /// `available_second_after_receive`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_second_after_receive: Option<i64>,
     }
+    impl crate::runtime::FromJson for CouponAvailableTime {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CouponAvailableTime {
+                available_begin_time: crate::runtime::take(
+                    &mut object,
+                    "available_begin_time",
+                    at,
+                )?,
+                available_end_time: crate::runtime::take(
+                    &mut object,
+                    "available_end_time",
+                    at,
+                )?,
+                available_day_after_receive: crate::runtime::take_optional(
+                    &mut object,
+                    "available_day_after_receive",
+                    at,
+                )?,
+                available_week: crate::runtime::take_optional(
+                    &mut object,
+                    "available_week",
+                    at,
+                )?,
+                irregulary_avaliable_time: crate::runtime::take_optional(
+                    &mut object,
+                    "irregulary_avaliable_time",
+                    at,
+                )?,
+                wait_days_after_receive: crate::runtime::take_optional(
+                    &mut object,
+                    "wait_days_after_receive",
+                    at,
+                )?,
+                available_second_after_receive: crate::runtime::take_optional(
+                    &mut object,
+                    "available_second_after_receive",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CouponAvailableTime {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "available_begin_time",
+                &self.available_begin_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "available_end_time",
+                &self.available_end_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_day_after_receive",
+                &self.available_day_after_receive,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_week",
+                &self.available_week,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "irregulary_avaliable_time",
+                &self.irregulary_avaliable_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "wait_days_after_receive",
+                &self.wait_days_after_receive,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_second_after_receive",
+                &self.available_second_after_receive,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CouponAvailableTime);
     impl CouponAvailableTime {
         /// A builder; see its setters.
         pub fn builder() -> CouponAvailableTimeBuilder {
@@ -484,10 +618,8 @@ pub mod post {
         available_begin_time: Option<String>,
         available_end_time: Option<String>,
         available_day_after_receive: Option<i64>,
-        available_week: Option<crate::v3::marketing::types::AvailableWeekBuilder>,
-        irregulary_avaliable_time: Option<
-            Vec<crate::v3::marketing::types::IrregularyAvaliableTimeBuilder>,
-        >,
+        available_week: Option<AvailableWeekBuilder>,
+        irregulary_avaliable_time: Option<Vec<IrregularyAvaliableTimeBuilder>>,
         wait_days_after_receive: Option<i64>,
         available_second_after_receive: Option<i64>,
     }
@@ -525,18 +657,12 @@ pub mod post {
         /// Fixed weekly periods during which the coupon is valid.
         ///
         /// Takes the builder or a built value.
-        pub fn available_week(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::AvailableWeekBuilder>,
-        ) -> Self {
+        pub fn available_week(mut self, value: impl Into<AvailableWeekBuilder>) -> Self {
             self.available_week = Some(value.into());
             self
         }
         /// Sets or clears [`available_week`](Self::available_week) with a built value.
-        pub fn set_available_week(
-            mut self,
-            value: Option<crate::v3::marketing::types::AvailableWeek>,
-        ) -> Self {
+        pub fn set_available_week(mut self, value: Option<AvailableWeek>) -> Self {
             self.available_week = value.map(Into::into);
             self
         }
@@ -545,7 +671,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn irregulary_avaliable_time(
             mut self,
-            item: impl Into<crate::v3::marketing::types::IrregularyAvaliableTimeBuilder>,
+            item: impl Into<IrregularyAvaliableTimeBuilder>,
         ) -> Self {
             self.irregulary_avaliable_time
                 .get_or_insert_with(Vec::new)
@@ -555,7 +681,7 @@ pub mod post {
         /// Sets or clears [`irregulary_avaliable_time`](Self::irregulary_avaliable_time) with a built value.
         pub fn set_irregulary_avaliable_time(
             mut self,
-            value: Option<Vec<crate::v3::marketing::types::IrregularyAvaliableTime>>,
+            value: Option<Vec<IrregularyAvaliableTime>>,
         ) -> Self {
             self.irregulary_avaliable_time = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -653,33 +779,103 @@ pub mod post {
         }
     }
     /// Rules for using the coupon.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CouponUseRule {
         /// Time during which the coupon can be redeemed.
-        pub coupon_available_time: crate::v3::marketing::busifavor::stocks::post::CouponAvailableTime,
+        pub coupon_available_time: CouponAvailableTime,
         /// Usage rule of a fixed-amount coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fixed_normal_coupon: Option<crate::v3::marketing::types::FixedNormalCoupon>,
+        pub fixed_normal_coupon: Option<FixedNormalCoupon>,
         /// Usage rule of a discount (percentage off) coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub discount_coupon: Option<
-            crate::v3::marketing::types::CouponUseRuleDiscountCoupon,
-        >,
+        pub discount_coupon: Option<CouponUseRuleDiscountCoupon>,
         /// Usage rule of an exchange coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub exchange_coupon: Option<
-            crate::v3::marketing::types::CouponUseRuleExchangeCoupon,
-        >,
+        pub exchange_coupon: Option<CouponUseRuleExchangeCoupon>,
         /// How the coupon is redeemed.
-        pub use_method: crate::v3::marketing::types::UseMethod,
+        pub use_method: UseMethod,
         /// AppID of the Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mini_programs_appid: Option<String>,
         /// Page path inside the Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mini_programs_path: Option<String>,
     }
+    impl crate::runtime::FromJson for CouponUseRule {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CouponUseRule {
+                coupon_available_time: crate::runtime::take(
+                    &mut object,
+                    "coupon_available_time",
+                    at,
+                )?,
+                fixed_normal_coupon: crate::runtime::take_optional(
+                    &mut object,
+                    "fixed_normal_coupon",
+                    at,
+                )?,
+                discount_coupon: crate::runtime::take_optional(
+                    &mut object,
+                    "discount_coupon",
+                    at,
+                )?,
+                exchange_coupon: crate::runtime::take_optional(
+                    &mut object,
+                    "exchange_coupon",
+                    at,
+                )?,
+                use_method: crate::runtime::take(&mut object, "use_method", at)?,
+                mini_programs_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_programs_appid",
+                    at,
+                )?,
+                mini_programs_path: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_programs_path",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CouponUseRule {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "coupon_available_time",
+                &self.coupon_available_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "fixed_normal_coupon",
+                &self.fixed_normal_coupon,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "discount_coupon",
+                &self.discount_coupon,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "exchange_coupon",
+                &self.exchange_coupon,
+            );
+            crate::runtime::put(&mut object, "use_method", &self.use_method);
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_programs_appid",
+                &self.mini_programs_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_programs_path",
+                &self.mini_programs_path,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CouponUseRule);
     impl CouponUseRule {
         /// A builder; see its setters.
         pub fn builder() -> CouponUseRuleBuilder {
@@ -689,19 +885,11 @@ pub mod post {
     /// Builds a [`CouponUseRule`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct CouponUseRuleBuilder {
-        coupon_available_time: Option<
-            crate::v3::marketing::busifavor::stocks::post::CouponAvailableTimeBuilder,
-        >,
-        fixed_normal_coupon: Option<
-            crate::v3::marketing::types::FixedNormalCouponBuilder,
-        >,
-        discount_coupon: Option<
-            crate::v3::marketing::types::CouponUseRuleDiscountCouponBuilder,
-        >,
-        exchange_coupon: Option<
-            crate::v3::marketing::types::CouponUseRuleExchangeCouponBuilder,
-        >,
-        use_method: Option<crate::v3::marketing::types::UseMethod>,
+        coupon_available_time: Option<CouponAvailableTimeBuilder>,
+        fixed_normal_coupon: Option<FixedNormalCouponBuilder>,
+        discount_coupon: Option<CouponUseRuleDiscountCouponBuilder>,
+        exchange_coupon: Option<CouponUseRuleExchangeCouponBuilder>,
+        use_method: Option<UseMethod>,
         mini_programs_appid: Option<String>,
         mini_programs_path: Option<String>,
     }
@@ -711,9 +899,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn coupon_available_time(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::busifavor::stocks::post::CouponAvailableTimeBuilder,
-            >,
+            value: impl Into<CouponAvailableTimeBuilder>,
         ) -> Self {
             self.coupon_available_time = Some(value.into());
             self
@@ -721,9 +907,7 @@ pub mod post {
         /// Sets or clears [`coupon_available_time`](Self::coupon_available_time) with a built value.
         pub fn set_coupon_available_time(
             mut self,
-            value: Option<
-                crate::v3::marketing::busifavor::stocks::post::CouponAvailableTime,
-            >,
+            value: Option<CouponAvailableTime>,
         ) -> Self {
             self.coupon_available_time = value.map(Into::into);
             self
@@ -733,7 +917,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn fixed_normal_coupon(
             mut self,
-            value: impl Into<crate::v3::marketing::types::FixedNormalCouponBuilder>,
+            value: impl Into<FixedNormalCouponBuilder>,
         ) -> Self {
             self.fixed_normal_coupon = Some(value.into());
             self
@@ -741,7 +925,7 @@ pub mod post {
         /// Sets or clears [`fixed_normal_coupon`](Self::fixed_normal_coupon) with a built value.
         pub fn set_fixed_normal_coupon(
             mut self,
-            value: Option<crate::v3::marketing::types::FixedNormalCoupon>,
+            value: Option<FixedNormalCoupon>,
         ) -> Self {
             self.fixed_normal_coupon = value.map(Into::into);
             self
@@ -751,9 +935,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn discount_coupon(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::types::CouponUseRuleDiscountCouponBuilder,
-            >,
+            value: impl Into<CouponUseRuleDiscountCouponBuilder>,
         ) -> Self {
             self.discount_coupon = Some(value.into());
             self
@@ -761,7 +943,7 @@ pub mod post {
         /// Sets or clears [`discount_coupon`](Self::discount_coupon) with a built value.
         pub fn set_discount_coupon(
             mut self,
-            value: Option<crate::v3::marketing::types::CouponUseRuleDiscountCoupon>,
+            value: Option<CouponUseRuleDiscountCoupon>,
         ) -> Self {
             self.discount_coupon = value.map(Into::into);
             self
@@ -771,9 +953,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn exchange_coupon(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::types::CouponUseRuleExchangeCouponBuilder,
-            >,
+            value: impl Into<CouponUseRuleExchangeCouponBuilder>,
         ) -> Self {
             self.exchange_coupon = Some(value.into());
             self
@@ -781,24 +961,18 @@ pub mod post {
         /// Sets or clears [`exchange_coupon`](Self::exchange_coupon) with a built value.
         pub fn set_exchange_coupon(
             mut self,
-            value: Option<crate::v3::marketing::types::CouponUseRuleExchangeCoupon>,
+            value: Option<CouponUseRuleExchangeCoupon>,
         ) -> Self {
             self.exchange_coupon = value.map(Into::into);
             self
         }
         /// **Required.** How the coupon is redeemed.
-        pub fn use_method(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::UseMethod>,
-        ) -> Self {
+        pub fn use_method(mut self, value: impl Into<UseMethod>) -> Self {
             self.use_method = Some(value.into());
             self
         }
         /// Sets or clears [`use_method`](Self::use_method) with a built value.
-        pub fn set_use_method(
-            mut self,
-            value: Option<crate::v3::marketing::types::UseMethod>,
-        ) -> Self {
+        pub fn set_use_method(mut self, value: Option<UseMethod>) -> Self {
             self.use_method = value;
             self
         }
@@ -898,35 +1072,115 @@ pub mod post {
         }
     }
     /// Rules limiting how the coupons of the batch are sent.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct StockSendRule {
         /// Total budget, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub max_amount: Option<crate::runtime::Number>,
         /// Maximum number of coupons that can be sent.
         pub max_coupons: i64,
         /// Maximum number of coupons one user can receive.
         pub max_coupons_per_user: i64,
         /// Maximum amount that can be sent per day, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub max_amount_by_day: Option<crate::runtime::Number>,
         /// Maximum number of coupons that can be sent per day.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub max_coupons_by_day: Option<i64>,
         /// Whether the limits apply per natural person rather than per account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub natural_person_limit: Option<bool>,
         /// Whether suspicious accounts are blocked when coupons are sent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub prevent_api_abuse: Option<bool>,
         /// Whether the coupon can be given to others.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transferable: Option<bool>,
         /// Whether the link to receive the coupon can be shared.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub shareable: Option<bool>,
     }
+    impl crate::runtime::FromJson for StockSendRule {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(StockSendRule {
+                max_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "max_amount",
+                    at,
+                )?,
+                max_coupons: crate::runtime::take(&mut object, "max_coupons", at)?,
+                max_coupons_per_user: crate::runtime::take(
+                    &mut object,
+                    "max_coupons_per_user",
+                    at,
+                )?,
+                max_amount_by_day: crate::runtime::take_optional(
+                    &mut object,
+                    "max_amount_by_day",
+                    at,
+                )?,
+                max_coupons_by_day: crate::runtime::take_optional(
+                    &mut object,
+                    "max_coupons_by_day",
+                    at,
+                )?,
+                natural_person_limit: crate::runtime::take_optional(
+                    &mut object,
+                    "natural_person_limit",
+                    at,
+                )?,
+                prevent_api_abuse: crate::runtime::take_optional(
+                    &mut object,
+                    "prevent_api_abuse",
+                    at,
+                )?,
+                transferable: crate::runtime::take_optional(
+                    &mut object,
+                    "transferable",
+                    at,
+                )?,
+                shareable: crate::runtime::take_optional(&mut object, "shareable", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for StockSendRule {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "max_amount", &self.max_amount);
+            crate::runtime::put(&mut object, "max_coupons", &self.max_coupons);
+            crate::runtime::put(
+                &mut object,
+                "max_coupons_per_user",
+                &self.max_coupons_per_user,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "max_amount_by_day",
+                &self.max_amount_by_day,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "max_coupons_by_day",
+                &self.max_coupons_by_day,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "natural_person_limit",
+                &self.natural_person_limit,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "prevent_api_abuse",
+                &self.prevent_api_abuse,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "transferable",
+                &self.transferable,
+            );
+            crate::runtime::put_optional(&mut object, "shareable", &self.shareable);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(StockSendRule);
     impl StockSendRule {
         /// A builder; see its setters.
         pub fn builder() -> StockSendRuleBuilder {

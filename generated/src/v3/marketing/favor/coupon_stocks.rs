@@ -20,11 +20,13 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/favor/coupon-stocks`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/favor/coupon-stocks), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012534633), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012534537)
 pub mod post {
     pub use crate::v3::marketing::types::BackgroundColor;
-    pub use crate::v3::marketing::types::BusifavorUsersCouponsExchangeCoupon;
+    pub use crate::v3::marketing::types::DataCouponUseRuleExchangeCoupon;
+    pub use crate::v3::marketing::types::DataCouponUseRuleExchangeCouponBuilder;
     pub use crate::v3::marketing::types::FavorCouponStocksStockType;
     pub use crate::v3::marketing::types::StockUseRule;
+    pub use crate::v3::marketing::types::StockUseRuleBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Name of the coupon batch.
@@ -34,28 +36,95 @@ pub mod post {
         /// End of the availability period.
         pub available_end_time: String,
         /// Rules for sending the coupons of the batch.
-        pub stock_use_rule: crate::v3::marketing::types::StockUseRule,
+        pub stock_use_rule: StockUseRule,
         /// Whether the coupon involves no cash flow.
         pub no_cash: bool,
         /// Type of the coupon batch.
-        pub stock_type: crate::v3::marketing::types::FavorCouponStocksStockType,
+        pub stock_type: FavorCouponStocksStockType,
         /// Comment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub comment: Option<String>,
         /// Merchant ID of the merchant that owns the coupon batch.
         pub belong_merchant: String,
         /// `pattern_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pattern_info: Option<
-            crate::v3::marketing::favor::coupon_stocks::post::PatternInfo,
-        >,
+        pub pattern_info: Option<PatternInfo>,
         /// Rules for using the coupon.
-        pub coupon_use_rule: crate::v3::marketing::favor::coupon_stocks::post::CouponUseRule,
+        pub coupon_use_rule: CouponUseRule,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// `ext_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub ext_info: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                stock_name: crate::runtime::take(&mut object, "stock_name", at)?,
+                available_begin_time: crate::runtime::take(
+                    &mut object,
+                    "available_begin_time",
+                    at,
+                )?,
+                available_end_time: crate::runtime::take(
+                    &mut object,
+                    "available_end_time",
+                    at,
+                )?,
+                stock_use_rule: crate::runtime::take(&mut object, "stock_use_rule", at)?,
+                no_cash: crate::runtime::take(&mut object, "no_cash", at)?,
+                stock_type: crate::runtime::take(&mut object, "stock_type", at)?,
+                comment: crate::runtime::take_optional(&mut object, "comment", at)?,
+                belong_merchant: crate::runtime::take(
+                    &mut object,
+                    "belong_merchant",
+                    at,
+                )?,
+                pattern_info: crate::runtime::take_optional(
+                    &mut object,
+                    "pattern_info",
+                    at,
+                )?,
+                coupon_use_rule: crate::runtime::take(
+                    &mut object,
+                    "coupon_use_rule",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                ext_info: crate::runtime::take_optional(&mut object, "ext_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_name", &self.stock_name);
+            crate::runtime::put(
+                &mut object,
+                "available_begin_time",
+                &self.available_begin_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "available_end_time",
+                &self.available_end_time,
+            );
+            crate::runtime::put(&mut object, "stock_use_rule", &self.stock_use_rule);
+            crate::runtime::put(&mut object, "no_cash", &self.no_cash);
+            crate::runtime::put(&mut object, "stock_type", &self.stock_type);
+            crate::runtime::put_optional(&mut object, "comment", &self.comment);
+            crate::runtime::put(&mut object, "belong_merchant", &self.belong_merchant);
+            crate::runtime::put_optional(
+                &mut object,
+                "pattern_info",
+                &self.pattern_info,
+            );
+            crate::runtime::put(&mut object, "coupon_use_rule", &self.coupon_use_rule);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(&mut object, "ext_info", &self.ext_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -69,17 +138,13 @@ pub mod post {
         stock_name: Option<String>,
         available_begin_time: Option<String>,
         available_end_time: Option<String>,
-        stock_use_rule: Option<crate::v3::marketing::types::StockUseRuleBuilder>,
+        stock_use_rule: Option<StockUseRuleBuilder>,
         no_cash: Option<bool>,
-        stock_type: Option<crate::v3::marketing::types::FavorCouponStocksStockType>,
+        stock_type: Option<FavorCouponStocksStockType>,
         comment: Option<String>,
         belong_merchant: Option<String>,
-        pattern_info: Option<
-            crate::v3::marketing::favor::coupon_stocks::post::PatternInfoBuilder,
-        >,
-        coupon_use_rule: Option<
-            crate::v3::marketing::favor::coupon_stocks::post::CouponUseRuleBuilder,
-        >,
+        pattern_info: Option<PatternInfoBuilder>,
+        coupon_use_rule: Option<CouponUseRuleBuilder>,
         out_request_no: Option<String>,
         ext_info: Option<String>,
     }
@@ -117,18 +182,12 @@ pub mod post {
         /// **Required.** Rules for sending the coupons of the batch.
         ///
         /// Takes the builder or a built value.
-        pub fn stock_use_rule(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::StockUseRuleBuilder>,
-        ) -> Self {
+        pub fn stock_use_rule(mut self, value: impl Into<StockUseRuleBuilder>) -> Self {
             self.stock_use_rule = Some(value.into());
             self
         }
         /// Sets or clears [`stock_use_rule`](Self::stock_use_rule) with a built value.
-        pub fn set_stock_use_rule(
-            mut self,
-            value: Option<crate::v3::marketing::types::StockUseRule>,
-        ) -> Self {
+        pub fn set_stock_use_rule(mut self, value: Option<StockUseRule>) -> Self {
             self.stock_use_rule = value.map(Into::into);
             self
         }
@@ -145,7 +204,7 @@ pub mod post {
         /// **Required.** Type of the coupon batch.
         pub fn stock_type(
             mut self,
-            value: impl Into<crate::v3::marketing::types::FavorCouponStocksStockType>,
+            value: impl Into<FavorCouponStocksStockType>,
         ) -> Self {
             self.stock_type = Some(value.into());
             self
@@ -153,7 +212,7 @@ pub mod post {
         /// Sets or clears [`stock_type`](Self::stock_type) with a built value.
         pub fn set_stock_type(
             mut self,
-            value: Option<crate::v3::marketing::types::FavorCouponStocksStockType>,
+            value: Option<FavorCouponStocksStockType>,
         ) -> Self {
             self.stock_type = value;
             self
@@ -181,20 +240,12 @@ pub mod post {
         /// `pattern_info`
         ///
         /// Takes the builder or a built value.
-        pub fn pattern_info(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::favor::coupon_stocks::post::PatternInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn pattern_info(mut self, value: impl Into<PatternInfoBuilder>) -> Self {
             self.pattern_info = Some(value.into());
             self
         }
         /// Sets or clears [`pattern_info`](Self::pattern_info) with a built value.
-        pub fn set_pattern_info(
-            mut self,
-            value: Option<crate::v3::marketing::favor::coupon_stocks::post::PatternInfo>,
-        ) -> Self {
+        pub fn set_pattern_info(mut self, value: Option<PatternInfo>) -> Self {
             self.pattern_info = value.map(Into::into);
             self
         }
@@ -203,20 +254,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn coupon_use_rule(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::favor::coupon_stocks::post::CouponUseRuleBuilder,
-            >,
+            value: impl Into<CouponUseRuleBuilder>,
         ) -> Self {
             self.coupon_use_rule = Some(value.into());
             self
         }
         /// Sets or clears [`coupon_use_rule`](Self::coupon_use_rule) with a built value.
-        pub fn set_coupon_use_rule(
-            mut self,
-            value: Option<
-                crate::v3::marketing::favor::coupon_stocks::post::CouponUseRule,
-            >,
-        ) -> Self {
+        pub fn set_coupon_use_rule(mut self, value: Option<CouponUseRule>) -> Self {
             self.coupon_use_rule = value.map(Into::into);
             self
         }
@@ -360,7 +404,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::BusifavorStocksResponse as Response;
@@ -433,27 +478,87 @@ pub mod post {
     }
     crate::runtime::integer_enum!(AvailableWeekDay);
     /// Time during which the coupon can be redeemed.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CouponAvailableTime {
         /// Start of the availability period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_begin_time: Option<String>,
         /// End of the availability period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_end_time: Option<String>,
         /// `fix_available_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fix_available_time: Option<
-            crate::v3::marketing::favor::coupon_stocks::post::FixAvailableTime,
-        >,
+        pub fix_available_time: Option<FixAvailableTime>,
         /// `second_day_available`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub second_day_available: Option<bool>,
         /// `available_time_after_receive`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_time_after_receive: Option<i64>,
     }
+    impl crate::runtime::FromJson for CouponAvailableTime {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CouponAvailableTime {
+                available_begin_time: crate::runtime::take_optional(
+                    &mut object,
+                    "available_begin_time",
+                    at,
+                )?,
+                available_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "available_end_time",
+                    at,
+                )?,
+                fix_available_time: crate::runtime::take_optional(
+                    &mut object,
+                    "fix_available_time",
+                    at,
+                )?,
+                second_day_available: crate::runtime::take_optional(
+                    &mut object,
+                    "second_day_available",
+                    at,
+                )?,
+                available_time_after_receive: crate::runtime::take_optional(
+                    &mut object,
+                    "available_time_after_receive",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CouponAvailableTime {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "available_begin_time",
+                &self.available_begin_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_end_time",
+                &self.available_end_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "fix_available_time",
+                &self.fix_available_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "second_day_available",
+                &self.second_day_available,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_time_after_receive",
+                &self.available_time_after_receive,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CouponAvailableTime);
     impl CouponAvailableTime {
         /// A builder; see its setters.
         pub fn builder() -> CouponAvailableTimeBuilder {
@@ -465,9 +570,7 @@ pub mod post {
     pub struct CouponAvailableTimeBuilder {
         available_begin_time: Option<String>,
         available_end_time: Option<String>,
-        fix_available_time: Option<
-            crate::v3::marketing::favor::coupon_stocks::post::FixAvailableTimeBuilder,
-        >,
+        fix_available_time: Option<FixAvailableTimeBuilder>,
         second_day_available: Option<bool>,
         available_time_after_receive: Option<i64>,
     }
@@ -497,9 +600,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn fix_available_time(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::favor::coupon_stocks::post::FixAvailableTimeBuilder,
-            >,
+            value: impl Into<FixAvailableTimeBuilder>,
         ) -> Self {
             self.fix_available_time = Some(value.into());
             self
@@ -507,9 +608,7 @@ pub mod post {
         /// Sets or clears [`fix_available_time`](Self::fix_available_time) with a built value.
         pub fn set_fix_available_time(
             mut self,
-            value: Option<
-                crate::v3::marketing::favor::coupon_stocks::post::FixAvailableTime,
-            >,
+            value: Option<FixAvailableTime>,
         ) -> Self {
             self.fix_available_time = value.map(Into::into);
             self
@@ -576,55 +675,143 @@ pub mod post {
         }
     }
     /// Rules for using the coupon.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CouponUseRule {
         /// Time during which the coupon can be redeemed.
-        pub coupon_available_time: crate::v3::marketing::favor::coupon_stocks::post::CouponAvailableTime,
+        pub coupon_available_time: CouponAvailableTime,
         /// Usage rule of a fixed-amount coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fixed_normal_coupon: Option<
-            crate::v3::marketing::favor::coupon_stocks::post::FixedNormalCoupon,
-        >,
+        pub fixed_normal_coupon: Option<FixedNormalCoupon>,
         /// Usage rule of a discount (percentage off) coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub discount_coupon: Option<
-            crate::v3::marketing::favor::coupon_stocks::post::DiscountCoupon,
-        >,
+        pub discount_coupon: Option<DiscountCoupon>,
         /// Usage rule of an exchange coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub exchange_coupon: Option<
-            crate::v3::marketing::types::BusifavorUsersCouponsExchangeCoupon,
-        >,
+        pub exchange_coupon: Option<DataCouponUseRuleExchangeCoupon>,
         /// Order tags with which the coupon can be used.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<Vec<String>>,
         /// Payment methods to which the coupon is limited.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limit_pay: Option<Vec<String>>,
         /// `limit_card`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub limit_card: Option<
-            crate::v3::marketing::favor::coupon_stocks::post::LimitCard,
-        >,
+        pub limit_card: Option<LimitCard>,
         /// Payment methods with which the coupon can be used.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_type: Option<
-            Vec<crate::v3::marketing::favor::coupon_stocks::post::TradeType>,
-        >,
+        pub trade_type: Option<Vec<TradeType>>,
         /// `available_items`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_items: Option<Vec<String>>,
         /// `unavailable_items`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub unavailable_items: Option<Vec<String>>,
         /// `available_merchants`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_merchants: Option<Vec<String>>,
         /// `combine_use`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub combine_use: Option<bool>,
     }
+    impl crate::runtime::FromJson for CouponUseRule {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CouponUseRule {
+                coupon_available_time: crate::runtime::take(
+                    &mut object,
+                    "coupon_available_time",
+                    at,
+                )?,
+                fixed_normal_coupon: crate::runtime::take_optional(
+                    &mut object,
+                    "fixed_normal_coupon",
+                    at,
+                )?,
+                discount_coupon: crate::runtime::take_optional(
+                    &mut object,
+                    "discount_coupon",
+                    at,
+                )?,
+                exchange_coupon: crate::runtime::take_optional(
+                    &mut object,
+                    "exchange_coupon",
+                    at,
+                )?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                limit_pay: crate::runtime::take_optional(&mut object, "limit_pay", at)?,
+                limit_card: crate::runtime::take_optional(
+                    &mut object,
+                    "limit_card",
+                    at,
+                )?,
+                trade_type: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_type",
+                    at,
+                )?,
+                available_items: crate::runtime::take_optional(
+                    &mut object,
+                    "available_items",
+                    at,
+                )?,
+                unavailable_items: crate::runtime::take_optional(
+                    &mut object,
+                    "unavailable_items",
+                    at,
+                )?,
+                available_merchants: crate::runtime::take_optional(
+                    &mut object,
+                    "available_merchants",
+                    at,
+                )?,
+                combine_use: crate::runtime::take_optional(
+                    &mut object,
+                    "combine_use",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CouponUseRule {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "coupon_available_time",
+                &self.coupon_available_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "fixed_normal_coupon",
+                &self.fixed_normal_coupon,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "discount_coupon",
+                &self.discount_coupon,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "exchange_coupon",
+                &self.exchange_coupon,
+            );
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put_optional(&mut object, "limit_pay", &self.limit_pay);
+            crate::runtime::put_optional(&mut object, "limit_card", &self.limit_card);
+            crate::runtime::put_optional(&mut object, "trade_type", &self.trade_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "available_items",
+                &self.available_items,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "unavailable_items",
+                &self.unavailable_items,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_merchants",
+                &self.available_merchants,
+            );
+            crate::runtime::put_optional(&mut object, "combine_use", &self.combine_use);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CouponUseRule);
     impl CouponUseRule {
         /// A builder; see its setters.
         pub fn builder() -> CouponUseRuleBuilder {
@@ -634,26 +821,14 @@ pub mod post {
     /// Builds a [`CouponUseRule`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct CouponUseRuleBuilder {
-        coupon_available_time: Option<
-            crate::v3::marketing::favor::coupon_stocks::post::CouponAvailableTimeBuilder,
-        >,
-        fixed_normal_coupon: Option<
-            crate::v3::marketing::favor::coupon_stocks::post::FixedNormalCouponBuilder,
-        >,
-        discount_coupon: Option<
-            crate::v3::marketing::favor::coupon_stocks::post::DiscountCouponBuilder,
-        >,
-        exchange_coupon: Option<
-            crate::v3::marketing::types::BusifavorUsersCouponsExchangeCouponBuilder,
-        >,
+        coupon_available_time: Option<CouponAvailableTimeBuilder>,
+        fixed_normal_coupon: Option<FixedNormalCouponBuilder>,
+        discount_coupon: Option<DiscountCouponBuilder>,
+        exchange_coupon: Option<DataCouponUseRuleExchangeCouponBuilder>,
         goods_tag: Option<Vec<String>>,
         limit_pay: Option<Vec<String>>,
-        limit_card: Option<
-            crate::v3::marketing::favor::coupon_stocks::post::LimitCardBuilder,
-        >,
-        trade_type: Option<
-            Vec<crate::v3::marketing::favor::coupon_stocks::post::TradeType>,
-        >,
+        limit_card: Option<LimitCardBuilder>,
+        trade_type: Option<Vec<TradeType>>,
         available_items: Option<Vec<String>>,
         unavailable_items: Option<Vec<String>>,
         available_merchants: Option<Vec<String>>,
@@ -665,9 +840,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn coupon_available_time(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::favor::coupon_stocks::post::CouponAvailableTimeBuilder,
-            >,
+            value: impl Into<CouponAvailableTimeBuilder>,
         ) -> Self {
             self.coupon_available_time = Some(value.into());
             self
@@ -675,9 +848,7 @@ pub mod post {
         /// Sets or clears [`coupon_available_time`](Self::coupon_available_time) with a built value.
         pub fn set_coupon_available_time(
             mut self,
-            value: Option<
-                crate::v3::marketing::favor::coupon_stocks::post::CouponAvailableTime,
-            >,
+            value: Option<CouponAvailableTime>,
         ) -> Self {
             self.coupon_available_time = value.map(Into::into);
             self
@@ -687,9 +858,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn fixed_normal_coupon(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::favor::coupon_stocks::post::FixedNormalCouponBuilder,
-            >,
+            value: impl Into<FixedNormalCouponBuilder>,
         ) -> Self {
             self.fixed_normal_coupon = Some(value.into());
             self
@@ -697,9 +866,7 @@ pub mod post {
         /// Sets or clears [`fixed_normal_coupon`](Self::fixed_normal_coupon) with a built value.
         pub fn set_fixed_normal_coupon(
             mut self,
-            value: Option<
-                crate::v3::marketing::favor::coupon_stocks::post::FixedNormalCoupon,
-            >,
+            value: Option<FixedNormalCoupon>,
         ) -> Self {
             self.fixed_normal_coupon = value.map(Into::into);
             self
@@ -709,20 +876,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn discount_coupon(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::favor::coupon_stocks::post::DiscountCouponBuilder,
-            >,
+            value: impl Into<DiscountCouponBuilder>,
         ) -> Self {
             self.discount_coupon = Some(value.into());
             self
         }
         /// Sets or clears [`discount_coupon`](Self::discount_coupon) with a built value.
-        pub fn set_discount_coupon(
-            mut self,
-            value: Option<
-                crate::v3::marketing::favor::coupon_stocks::post::DiscountCoupon,
-            >,
-        ) -> Self {
+        pub fn set_discount_coupon(mut self, value: Option<DiscountCoupon>) -> Self {
             self.discount_coupon = value.map(Into::into);
             self
         }
@@ -731,9 +891,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn exchange_coupon(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::types::BusifavorUsersCouponsExchangeCouponBuilder,
-            >,
+            value: impl Into<DataCouponUseRuleExchangeCouponBuilder>,
         ) -> Self {
             self.exchange_coupon = Some(value.into());
             self
@@ -741,9 +899,7 @@ pub mod post {
         /// Sets or clears [`exchange_coupon`](Self::exchange_coupon) with a built value.
         pub fn set_exchange_coupon(
             mut self,
-            value: Option<
-                crate::v3::marketing::types::BusifavorUsersCouponsExchangeCoupon,
-            >,
+            value: Option<DataCouponUseRuleExchangeCoupon>,
         ) -> Self {
             self.exchange_coupon = value.map(Into::into);
             self
@@ -775,40 +931,24 @@ pub mod post {
         /// `limit_card`
         ///
         /// Takes the builder or a built value.
-        pub fn limit_card(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::favor::coupon_stocks::post::LimitCardBuilder,
-            >,
-        ) -> Self {
+        pub fn limit_card(mut self, value: impl Into<LimitCardBuilder>) -> Self {
             self.limit_card = Some(value.into());
             self
         }
         /// Sets or clears [`limit_card`](Self::limit_card) with a built value.
-        pub fn set_limit_card(
-            mut self,
-            value: Option<crate::v3::marketing::favor::coupon_stocks::post::LimitCard>,
-        ) -> Self {
+        pub fn set_limit_card(mut self, value: Option<LimitCard>) -> Self {
             self.limit_card = value.map(Into::into);
             self
         }
         /// Payment methods with which the coupon can be used.
         ///
         /// Adds one item to the list.
-        pub fn trade_type(
-            mut self,
-            item: impl Into<crate::v3::marketing::favor::coupon_stocks::post::TradeType>,
-        ) -> Self {
+        pub fn trade_type(mut self, item: impl Into<TradeType>) -> Self {
             self.trade_type.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`trade_type`](Self::trade_type) with a built value.
-        pub fn set_trade_type(
-            mut self,
-            value: Option<
-                Vec<crate::v3::marketing::favor::coupon_stocks::post::TradeType>,
-            >,
-        ) -> Self {
+        pub fn set_trade_type(mut self, value: Option<Vec<TradeType>>) -> Self {
             self.trade_type = value;
             self
         }
@@ -944,19 +1084,63 @@ pub mod post {
         }
     }
     /// Usage rule of a discount (percentage off) coupon.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DiscountCoupon {
         /// `discount_amount_max`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub discount_amount_max: Option<i64>,
         /// Discount percentage.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub discount_percent: Option<i64>,
         /// Minimum spend needed to use the coupon, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_minimum: Option<i64>,
     }
+    impl crate::runtime::FromJson for DiscountCoupon {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(DiscountCoupon {
+                discount_amount_max: crate::runtime::take_optional(
+                    &mut object,
+                    "discount_amount_max",
+                    at,
+                )?,
+                discount_percent: crate::runtime::take_optional(
+                    &mut object,
+                    "discount_percent",
+                    at,
+                )?,
+                transaction_minimum: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_minimum",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for DiscountCoupon {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "discount_amount_max",
+                &self.discount_amount_max,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "discount_percent",
+                &self.discount_percent,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_minimum",
+                &self.transaction_minimum,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(DiscountCoupon);
     impl DiscountCoupon {
         /// A builder; see its setters.
         pub fn builder() -> DiscountCouponBuilder {
@@ -1033,21 +1217,51 @@ pub mod post {
         }
     }
     /// `fix_available_time`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FixAvailableTime {
         /// `available_week_day`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub available_week_day: Option<
-            Vec<crate::v3::marketing::favor::coupon_stocks::post::AvailableWeekDay>,
-        >,
+        pub available_week_day: Option<Vec<AvailableWeekDay>>,
         /// Start time of the period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub begin_time: Option<i64>,
         /// End time of the period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub end_time: Option<i64>,
     }
+    impl crate::runtime::FromJson for FixAvailableTime {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FixAvailableTime {
+                available_week_day: crate::runtime::take_optional(
+                    &mut object,
+                    "available_week_day",
+                    at,
+                )?,
+                begin_time: crate::runtime::take_optional(
+                    &mut object,
+                    "begin_time",
+                    at,
+                )?,
+                end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FixAvailableTime {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "available_week_day",
+                &self.available_week_day,
+            );
+            crate::runtime::put_optional(&mut object, "begin_time", &self.begin_time);
+            crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FixAvailableTime);
     impl FixAvailableTime {
         /// A builder; see its setters.
         pub fn builder() -> FixAvailableTimeBuilder {
@@ -1057,9 +1271,7 @@ pub mod post {
     /// Builds a [`FixAvailableTime`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct FixAvailableTimeBuilder {
-        available_week_day: Option<
-            Vec<crate::v3::marketing::favor::coupon_stocks::post::AvailableWeekDay>,
-        >,
+        available_week_day: Option<Vec<AvailableWeekDay>>,
         begin_time: Option<i64>,
         end_time: Option<i64>,
     }
@@ -1067,21 +1279,14 @@ pub mod post {
         /// `available_week_day`
         ///
         /// Adds one item to the list.
-        pub fn available_week_day(
-            mut self,
-            item: impl Into<
-                crate::v3::marketing::favor::coupon_stocks::post::AvailableWeekDay,
-            >,
-        ) -> Self {
+        pub fn available_week_day(mut self, item: impl Into<AvailableWeekDay>) -> Self {
             self.available_week_day.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`available_week_day`](Self::available_week_day) with a built value.
         pub fn set_available_week_day(
             mut self,
-            value: Option<
-                Vec<crate::v3::marketing::favor::coupon_stocks::post::AvailableWeekDay>,
-            >,
+            value: Option<Vec<AvailableWeekDay>>,
         ) -> Self {
             self.available_week_day = value;
             self
@@ -1138,7 +1343,7 @@ pub mod post {
         }
     }
     /// Usage rule of a fixed-amount coupon.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FixedNormalCoupon {
         /// Face value of the coupon, in fen.
@@ -1146,6 +1351,35 @@ pub mod post {
         /// Minimum spend needed to use the coupon, in fen.
         pub transaction_minimum: i64,
     }
+    impl crate::runtime::FromJson for FixedNormalCoupon {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FixedNormalCoupon {
+                coupon_amount: crate::runtime::take(&mut object, "coupon_amount", at)?,
+                transaction_minimum: crate::runtime::take(
+                    &mut object,
+                    "transaction_minimum",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FixedNormalCoupon {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "coupon_amount", &self.coupon_amount);
+            crate::runtime::put(
+                &mut object,
+                "transaction_minimum",
+                &self.transaction_minimum,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FixedNormalCoupon);
     impl FixedNormalCoupon {
         /// A builder; see its setters.
         pub fn builder() -> FixedNormalCouponBuilder {
@@ -1256,16 +1490,35 @@ pub mod post {
     }
     crate::runtime::string_enum!(JumpTarget);
     /// `limit_card`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct LimitCard {
         /// Name of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `bin`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bin: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for LimitCard {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(LimitCard {
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+                bin: crate::runtime::take_optional(&mut object, "bin", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for LimitCard {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "bin", &self.bin);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(LimitCard);
     impl LimitCard {
         /// A builder; see its setters.
         pub fn builder() -> LimitCardBuilder {
@@ -1331,36 +1584,115 @@ pub mod post {
         }
     }
     /// `pattern_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PatternInfo {
         /// Human-readable description of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// `merchant_logo`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_logo: Option<String>,
         /// Name of the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_name: Option<String>,
         /// Background color of the coupon display.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub background_color: Option<crate::v3::marketing::types::BackgroundColor>,
+        pub background_color: Option<BackgroundColor>,
         /// `coupon_image`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_image: Option<String>,
         /// `jump_target`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub jump_target: Option<
-            crate::v3::marketing::favor::coupon_stocks::post::JumpTarget,
-        >,
+        pub jump_target: Option<JumpTarget>,
         /// AppID of the Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mini_program_appid: Option<String>,
         /// Page path inside the Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mini_program_path: Option<String>,
     }
+    impl crate::runtime::FromJson for PatternInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PatternInfo {
+                description: crate::runtime::take_optional(
+                    &mut object,
+                    "description",
+                    at,
+                )?,
+                merchant_logo: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_logo",
+                    at,
+                )?,
+                merchant_name: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_name",
+                    at,
+                )?,
+                background_color: crate::runtime::take_optional(
+                    &mut object,
+                    "background_color",
+                    at,
+                )?,
+                coupon_image: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_image",
+                    at,
+                )?,
+                jump_target: crate::runtime::take_optional(
+                    &mut object,
+                    "jump_target",
+                    at,
+                )?,
+                mini_program_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_program_appid",
+                    at,
+                )?,
+                mini_program_path: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_program_path",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PatternInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "description", &self.description);
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_logo",
+                &self.merchant_logo,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_name",
+                &self.merchant_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "background_color",
+                &self.background_color,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "coupon_image",
+                &self.coupon_image,
+            );
+            crate::runtime::put_optional(&mut object, "jump_target", &self.jump_target);
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_program_appid",
+                &self.mini_program_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_program_path",
+                &self.mini_program_path,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PatternInfo);
     impl PatternInfo {
         /// A builder; see its setters.
         pub fn builder() -> PatternInfoBuilder {
@@ -1373,11 +1705,9 @@ pub mod post {
         description: Option<String>,
         merchant_logo: Option<String>,
         merchant_name: Option<String>,
-        background_color: Option<crate::v3::marketing::types::BackgroundColor>,
+        background_color: Option<BackgroundColor>,
         coupon_image: Option<String>,
-        jump_target: Option<
-            crate::v3::marketing::favor::coupon_stocks::post::JumpTarget,
-        >,
+        jump_target: Option<JumpTarget>,
         mini_program_appid: Option<String>,
         mini_program_path: Option<String>,
     }
@@ -1413,18 +1743,12 @@ pub mod post {
             self
         }
         /// Background color of the coupon display.
-        pub fn background_color(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::BackgroundColor>,
-        ) -> Self {
+        pub fn background_color(mut self, value: impl Into<BackgroundColor>) -> Self {
             self.background_color = Some(value.into());
             self
         }
         /// Sets or clears [`background_color`](Self::background_color) with a built value.
-        pub fn set_background_color(
-            mut self,
-            value: Option<crate::v3::marketing::types::BackgroundColor>,
-        ) -> Self {
+        pub fn set_background_color(mut self, value: Option<BackgroundColor>) -> Self {
             self.background_color = value;
             self
         }
@@ -1439,20 +1763,12 @@ pub mod post {
             self
         }
         /// `jump_target`
-        pub fn jump_target(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::favor::coupon_stocks::post::JumpTarget,
-            >,
-        ) -> Self {
+        pub fn jump_target(mut self, value: impl Into<JumpTarget>) -> Self {
             self.jump_target = Some(value.into());
             self
         }
         /// Sets or clears [`jump_target`](Self::jump_target) with a built value.
-        pub fn set_jump_target(
-            mut self,
-            value: Option<crate::v3::marketing::favor::coupon_stocks::post::JumpTarget>,
-        ) -> Self {
+        pub fn set_jump_target(mut self, value: Option<JumpTarget>) -> Self {
             self.jump_target = value;
             self
         }

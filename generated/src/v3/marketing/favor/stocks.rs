@@ -31,27 +31,49 @@ pub mod get {
     pub use crate::v3::marketing::types::Status;
     pub use crate::v3::marketing::types::StockUseRule;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Pagination offset: where the requested page starts.
-        #[serde(rename = "query.offset")]
         pub offset: i64,
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: i64,
         /// Merchant ID of the merchant that created the coupon batch.
-        #[serde(rename = "query.stock_creator_mchid")]
         pub stock_creator_mchid: String,
         /// `create_start_time`
-        #[serde(default, rename = "query.create_start_time")]
         pub create_start_time: Option<String>,
         /// `create_end_time`
-        #[serde(default, rename = "query.create_end_time")]
         pub create_end_time: Option<String>,
         /// Current status of the object.
-        #[serde(default, rename = "query.status")]
-        pub status: Option<crate::v3::marketing::types::Status>,
+        pub status: Option<Status>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                offset: crate::runtime::take(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+                stock_creator_mchid: crate::runtime::take(
+                    &mut object,
+                    "query.stock_creator_mchid",
+                    at,
+                )?,
+                create_start_time: crate::runtime::take_optional(
+                    &mut object,
+                    "query.create_start_time",
+                    at,
+                )?,
+                create_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "query.create_end_time",
+                    at,
+                )?,
+                status: crate::runtime::take_optional(&mut object, "query.status", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -67,7 +89,7 @@ pub mod get {
         stock_creator_mchid: Option<String>,
         create_start_time: Option<String>,
         create_end_time: Option<String>,
-        status: Option<crate::v3::marketing::types::Status>,
+        status: Option<Status>,
     }
     impl RequestBuilder {
         /// **Required.** Pagination offset: where the requested page starts.
@@ -121,18 +143,12 @@ pub mod get {
             self
         }
         /// Current status of the object.
-        pub fn status(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::Status>,
-        ) -> Self {
+        pub fn status(mut self, value: impl Into<Status>) -> Self {
             self.status = Some(value.into());
             self
         }
         /// Sets or clears [`status`](Self::status) with a built value.
-        pub fn set_status(
-            mut self,
-            value: Option<crate::v3::marketing::types::Status>,
-        ) -> Self {
+        pub fn set_status(mut self, value: Option<Status>) -> Self {
             self.status = value;
             self
         }
@@ -240,7 +256,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Name of the coupon batch.
@@ -250,52 +266,169 @@ pub mod get {
         /// End of the availability period.
         pub available_end_time: String,
         /// Rules for sending the coupons of the batch.
-        pub stock_use_rule: crate::v3::marketing::types::StockUseRule,
+        pub stock_use_rule: StockUseRule,
         /// Whether the coupon involves no cash flow.
         pub no_cash: bool,
         /// Type of the coupon batch.
-        pub stock_type: crate::v3::marketing::types::FavorCouponStocksStockType,
+        pub stock_type: FavorCouponStocksStockType,
         /// ID of the coupon batch (stock).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
         /// Merchant ID of the merchant that created the coupon batch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stock_creator_mchid: Option<String>,
         /// Current status of the object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub status: Option<crate::v3::marketing::types::Status>,
+        pub status: Option<Status>,
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
         /// Time the record was created.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
         /// Start time of the period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub start_time: Option<String>,
         /// Time the item was stopped.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stop_time: Option<String>,
         /// Whether the discount applies to single items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub singleitem: Option<bool>,
         /// Settings specific to a cut-to-price coupon batch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub cut_to_message: Option<crate::v3::marketing::types::CutToMessage>,
+        pub cut_to_message: Option<CutToMessage>,
         /// `distributed_coupons`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub distributed_coupons: Option<i64>,
         /// Business type.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub business_type: Option<crate::types::DataBusinessType>,
+        pub business_type: Option<DataBusinessType>,
         /// `available_region_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub available_region_list: Option<
-            Vec<crate::v3::marketing::types::AvailableRegionList>,
-        >,
+        pub available_region_list: Option<Vec<AvailableRegionList>>,
         /// `available_industry_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_industry_list: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                stock_name: crate::runtime::take(&mut object, "stock_name", at)?,
+                available_begin_time: crate::runtime::take(
+                    &mut object,
+                    "available_begin_time",
+                    at,
+                )?,
+                available_end_time: crate::runtime::take(
+                    &mut object,
+                    "available_end_time",
+                    at,
+                )?,
+                stock_use_rule: crate::runtime::take(&mut object, "stock_use_rule", at)?,
+                no_cash: crate::runtime::take(&mut object, "no_cash", at)?,
+                stock_type: crate::runtime::take(&mut object, "stock_type", at)?,
+                stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+                stock_creator_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "stock_creator_mchid",
+                    at,
+                )?,
+                status: crate::runtime::take_optional(&mut object, "status", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                create_time: crate::runtime::take_optional(
+                    &mut object,
+                    "create_time",
+                    at,
+                )?,
+                start_time: crate::runtime::take_optional(
+                    &mut object,
+                    "start_time",
+                    at,
+                )?,
+                stop_time: crate::runtime::take_optional(&mut object, "stop_time", at)?,
+                singleitem: crate::runtime::take_optional(
+                    &mut object,
+                    "singleitem",
+                    at,
+                )?,
+                cut_to_message: crate::runtime::take_optional(
+                    &mut object,
+                    "cut_to_message",
+                    at,
+                )?,
+                distributed_coupons: crate::runtime::take_optional(
+                    &mut object,
+                    "distributed_coupons",
+                    at,
+                )?,
+                business_type: crate::runtime::take_optional(
+                    &mut object,
+                    "business_type",
+                    at,
+                )?,
+                available_region_list: crate::runtime::take_optional(
+                    &mut object,
+                    "available_region_list",
+                    at,
+                )?,
+                available_industry_list: crate::runtime::take_optional(
+                    &mut object,
+                    "available_industry_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_name", &self.stock_name);
+            crate::runtime::put(
+                &mut object,
+                "available_begin_time",
+                &self.available_begin_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "available_end_time",
+                &self.available_end_time,
+            );
+            crate::runtime::put(&mut object, "stock_use_rule", &self.stock_use_rule);
+            crate::runtime::put(&mut object, "no_cash", &self.no_cash);
+            crate::runtime::put(&mut object, "stock_type", &self.stock_type);
+            crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "stock_creator_mchid",
+                &self.stock_creator_mchid,
+            );
+            crate::runtime::put_optional(&mut object, "status", &self.status);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(&mut object, "start_time", &self.start_time);
+            crate::runtime::put_optional(&mut object, "stop_time", &self.stop_time);
+            crate::runtime::put_optional(&mut object, "singleitem", &self.singleitem);
+            crate::runtime::put_optional(
+                &mut object,
+                "cut_to_message",
+                &self.cut_to_message,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "distributed_coupons",
+                &self.distributed_coupons,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "business_type",
+                &self.business_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_region_list",
+                &self.available_region_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_industry_list",
+                &self.available_industry_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -324,7 +457,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::StockUseRule as crate::runtime::Schema>::FIELDS,
+                fields: <StockUseRule as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "no_cash",
@@ -401,7 +534,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::CutToMessage as crate::runtime::Schema>::FIELDS,
+                fields: <CutToMessage as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "distributed_coupons",
@@ -422,7 +555,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::types::AvailableRegionList as crate::runtime::Schema>::FIELDS,
+                fields: <AvailableRegionList as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "available_industry_list",
@@ -435,7 +568,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
@@ -445,9 +578,33 @@ pub mod get {
         /// Pagination offset: where the requested page starts.
         pub offset: i64,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<Vec<crate::v3::marketing::favor::stocks::get::Data>>,
+        pub data: Option<Vec<Data>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -476,7 +633,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::favor::stocks::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -20,18 +20,28 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/marketing/goods-subsidy-activity/activities`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/goods-subsidy-activity/activities), [official documentation](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the city.
-        #[serde(rename = "query.city_id")]
         pub city_id: String,
         /// Pagination offset: where the requested page starts.
-        #[serde(rename = "query.offset")]
         pub offset: crate::runtime::Number,
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: crate::runtime::Number,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                city_id: crate::runtime::take(&mut object, "query.city_id", at)?,
+                offset: crate::runtime::take(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -162,28 +172,99 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `activity_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ActivityInfo {
         /// Name of the activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_name: Option<String>,
         /// `apply_start_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub apply_start_time: Option<String>,
         /// `apply_end_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub apply_end_time: Option<String>,
         /// `activity_start_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_start_time: Option<String>,
         /// `activity_end_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_end_time: Option<String>,
         /// `activity_description`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_description: Option<String>,
     }
+    impl crate::runtime::FromJson for ActivityInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ActivityInfo {
+                activity_name: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_name",
+                    at,
+                )?,
+                apply_start_time: crate::runtime::take_optional(
+                    &mut object,
+                    "apply_start_time",
+                    at,
+                )?,
+                apply_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "apply_end_time",
+                    at,
+                )?,
+                activity_start_time: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_start_time",
+                    at,
+                )?,
+                activity_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_end_time",
+                    at,
+                )?,
+                activity_description: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_description",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ActivityInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_name",
+                &self.activity_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "apply_start_time",
+                &self.apply_start_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "apply_end_time",
+                &self.apply_end_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_start_time",
+                &self.activity_start_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_end_time",
+                &self.activity_end_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_description",
+                &self.activity_description,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ActivityInfo);
     impl crate::runtime::Schema for ActivityInfo {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -232,19 +313,39 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for ActivityInfo {}
     /// `areas`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Areas {
         /// Province.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub province: Option<String>,
         /// City.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub city: Option<String>,
         /// District.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub district: Option<String>,
     }
+    impl crate::runtime::FromJson for Areas {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Areas {
+                province: crate::runtime::take_optional(&mut object, "province", at)?,
+                city: crate::runtime::take_optional(&mut object, "city", at)?,
+                district: crate::runtime::take_optional(&mut object, "district", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Areas {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "province", &self.province);
+            crate::runtime::put_optional(&mut object, "city", &self.city);
+            crate::runtime::put_optional(&mut object, "district", &self.district);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Areas);
     impl crate::runtime::Schema for Areas {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -272,34 +373,87 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Areas {}
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// ID of the activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_id: Option<String>,
         /// ID of the brand in WeChat Pay.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub brand_id: Option<String>,
         /// `creator_merchant_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub creator_merchant_id: Option<String>,
         /// `activity_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub activity_info: Option<
-            crate::v3::marketing::goods_subsidy_activity::activities::get::ActivityInfo,
-        >,
+        pub activity_info: Option<ActivityInfo>,
         /// `goods_information`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub goods_information: Option<
-            crate::v3::marketing::goods_subsidy_activity::activities::get::GoodsInformation,
-        >,
+        pub goods_information: Option<GoodsInformation>,
         /// `rule_information`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub rule_information: Option<
-            crate::v3::marketing::goods_subsidy_activity::activities::get::RuleInformation,
-        >,
+        pub rule_information: Option<RuleInformation>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                activity_id: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_id",
+                    at,
+                )?,
+                brand_id: crate::runtime::take_optional(&mut object, "brand_id", at)?,
+                creator_merchant_id: crate::runtime::take_optional(
+                    &mut object,
+                    "creator_merchant_id",
+                    at,
+                )?,
+                activity_info: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_info",
+                    at,
+                )?,
+                goods_information: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_information",
+                    at,
+                )?,
+                rule_information: crate::runtime::take_optional(
+                    &mut object,
+                    "rule_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "activity_id", &self.activity_id);
+            crate::runtime::put_optional(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "creator_merchant_id",
+                &self.creator_merchant_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_info",
+                &self.activity_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_information",
+                &self.goods_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "rule_information",
+                &self.rule_information,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -328,39 +482,71 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::goods_subsidy_activity::activities::get::ActivityInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ActivityInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "goods_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::goods_subsidy_activity::activities::get::GoodsInformation as crate::runtime::Schema>::FIELDS,
+                fields: <GoodsInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "rule_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::goods_subsidy_activity::activities::get::RuleInformation as crate::runtime::Schema>::FIELDS,
+                fields: <RuleInformation as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Data {}
     /// `goods_information`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct GoodsInformation {
         /// The merchant's code for the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_id: Option<String>,
         /// Name of the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_name: Option<String>,
         /// `goods_picture_url`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_picture_url: Option<String>,
     }
+    impl crate::runtime::FromJson for GoodsInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(GoodsInformation {
+                goods_id: crate::runtime::take_optional(&mut object, "goods_id", at)?,
+                goods_name: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_name",
+                    at,
+                )?,
+                goods_picture_url: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_picture_url",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for GoodsInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "goods_id", &self.goods_id);
+            crate::runtime::put_optional(&mut object, "goods_name", &self.goods_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_picture_url",
+                &self.goods_picture_url,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(GoodsInformation);
     impl crate::runtime::Schema for GoodsInformation {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -388,24 +574,47 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for GoodsInformation {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<crate::runtime::Number>,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<crate::v3::marketing::goods_subsidy_activity::activities::get::Data>,
-        >,
+        pub data: Option<Vec<Data>>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub offset: Option<crate::runtime::Number>,
         /// Maximum number of items to return in one page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limit: Option<crate::runtime::Number>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                offset: crate::runtime::take_optional(&mut object, "offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "limit", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put_optional(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "limit", &self.limit);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -420,7 +629,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::goods_subsidy_activity::activities::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "offset",
@@ -448,27 +657,79 @@ pub mod get {
         }
     }
     /// `rule_information`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct RuleInformation {
         /// `store_subsidy`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_subsidy: Option<String>,
         /// `service_provider_subsidy`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_provider_subsidy: Option<String>,
         /// `store_subsidy_quota`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_subsidy_quota: Option<String>,
         /// `user_subsidy_quota`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_subsidy_quota: Option<String>,
         /// `areas`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub areas: Option<
-            Vec<crate::v3::marketing::goods_subsidy_activity::activities::get::Areas>,
-        >,
+        pub areas: Option<Vec<Areas>>,
     }
+    impl crate::runtime::FromJson for RuleInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(RuleInformation {
+                store_subsidy: crate::runtime::take_optional(
+                    &mut object,
+                    "store_subsidy",
+                    at,
+                )?,
+                service_provider_subsidy: crate::runtime::take_optional(
+                    &mut object,
+                    "service_provider_subsidy",
+                    at,
+                )?,
+                store_subsidy_quota: crate::runtime::take_optional(
+                    &mut object,
+                    "store_subsidy_quota",
+                    at,
+                )?,
+                user_subsidy_quota: crate::runtime::take_optional(
+                    &mut object,
+                    "user_subsidy_quota",
+                    at,
+                )?,
+                areas: crate::runtime::take_optional(&mut object, "areas", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for RuleInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "store_subsidy",
+                &self.store_subsidy,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "service_provider_subsidy",
+                &self.service_provider_subsidy,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_subsidy_quota",
+                &self.store_subsidy_quota,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_subsidy_quota",
+                &self.user_subsidy_quota,
+            );
+            crate::runtime::put_optional(&mut object, "areas", &self.areas);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(RuleInformation);
     impl crate::runtime::Schema for RuleInformation {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -504,7 +765,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::goods_subsidy_activity::activities::get::Areas as crate::runtime::Schema>::FIELDS,
+                fields: <Areas as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -43,26 +43,46 @@ pub mod get {
     pub use crate::v3::marketing::types::PaymentSetting;
     pub use crate::v3::marketing::types::StockList;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Type of the activity.
-        #[serde(rename = "query.activity_type")]
-        pub activity_type: crate::v3::marketing::types::ActivityType,
+        pub activity_type: ActivityType,
         /// ID of the card or card template (such as a member card).
-        #[serde(default, rename = "query.card_id")]
         pub card_id: Option<String>,
         /// Current state of the activity.
-        #[serde(default, rename = "query.activity_status")]
-        pub activity_status: Option<
-            crate::v3::marketing::membercard_activity::activities::get::ActivityStatus,
-        >,
+        pub activity_status: Option<ActivityStatus>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                activity_type: crate::runtime::take(
+                    &mut object,
+                    "query.activity_type",
+                    at,
+                )?,
+                card_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.card_id",
+                    at,
+                )?,
+                activity_status: crate::runtime::take_optional(
+                    &mut object,
+                    "query.activity_status",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -75,11 +95,9 @@ pub mod get {
     pub struct RequestBuilder {
         limit: Option<i64>,
         offset: Option<i64>,
-        activity_type: Option<crate::v3::marketing::types::ActivityType>,
+        activity_type: Option<ActivityType>,
         card_id: Option<String>,
-        activity_status: Option<
-            crate::v3::marketing::membercard_activity::activities::get::ActivityStatus,
-        >,
+        activity_status: Option<ActivityStatus>,
     }
     impl RequestBuilder {
         /// Maximum number of items to return in one page.
@@ -103,18 +121,12 @@ pub mod get {
             self
         }
         /// **Required.** Type of the activity.
-        pub fn activity_type(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::ActivityType>,
-        ) -> Self {
+        pub fn activity_type(mut self, value: impl Into<ActivityType>) -> Self {
             self.activity_type = Some(value.into());
             self
         }
         /// Sets or clears [`activity_type`](Self::activity_type) with a built value.
-        pub fn set_activity_type(
-            mut self,
-            value: Option<crate::v3::marketing::types::ActivityType>,
-        ) -> Self {
+        pub fn set_activity_type(mut self, value: Option<ActivityType>) -> Self {
             self.activity_type = value;
             self
         }
@@ -129,22 +141,12 @@ pub mod get {
             self
         }
         /// Current state of the activity.
-        pub fn activity_status(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::membercard_activity::activities::get::ActivityStatus,
-            >,
-        ) -> Self {
+        pub fn activity_status(mut self, value: impl Into<ActivityStatus>) -> Self {
             self.activity_status = Some(value.into());
             self
         }
         /// Sets or clears [`activity_status`](Self::activity_status) with a built value.
-        pub fn set_activity_status(
-            mut self,
-            value: Option<
-                crate::v3::marketing::membercard_activity::activities::get::ActivityStatus,
-            >,
-        ) -> Self {
+        pub fn set_activity_status(mut self, value: Option<ActivityStatus>) -> Self {
             self.activity_status = value;
             self
         }
@@ -284,55 +286,155 @@ pub mod get {
     }
     crate::runtime::string_enum!(ActivityStatus);
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// ID of the activity.
         pub activity_id: String,
         /// Current state of the activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_status: Option<String>,
         /// Time the record was created.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
         /// Time the record was last updated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub update_time: Option<String>,
         /// ID of the card or card template (such as a member card).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_id: Option<String>,
         /// Name of the activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_name: Option<String>,
         /// Type of the activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_type: Option<String>,
         /// Start time of the period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub begin_time: Option<String>,
         /// End time of the period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub end_time: Option<String>,
         /// Periods during which the awards are sent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub award_send_period: Option<crate::v3::marketing::types::AwardSendPeriod>,
+        pub award_send_period: Option<AwardSendPeriod>,
         /// Coupon batches.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub stock_list: Option<Vec<crate::v3::marketing::types::StockList>>,
+        pub stock_list: Option<Vec<StockList>>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_request_no: Option<String>,
         /// Settings of the after-payment activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pay_activity_setting: Option<
-            crate::v3::marketing::types::PayActivitySetting,
-        >,
+        pub pay_activity_setting: Option<PayActivitySetting>,
         /// Settings of the member activity shown before payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub miniprogram_activity_setting: Option<
-            crate::v3::marketing::types::MiniprogramActivitySetting,
-        >,
+        pub miniprogram_activity_setting: Option<MiniprogramActivitySetting>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                activity_id: crate::runtime::take(&mut object, "activity_id", at)?,
+                activity_status: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_status",
+                    at,
+                )?,
+                create_time: crate::runtime::take_optional(
+                    &mut object,
+                    "create_time",
+                    at,
+                )?,
+                update_time: crate::runtime::take_optional(
+                    &mut object,
+                    "update_time",
+                    at,
+                )?,
+                card_id: crate::runtime::take_optional(&mut object, "card_id", at)?,
+                activity_name: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_name",
+                    at,
+                )?,
+                activity_type: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_type",
+                    at,
+                )?,
+                begin_time: crate::runtime::take_optional(
+                    &mut object,
+                    "begin_time",
+                    at,
+                )?,
+                end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+                award_send_period: crate::runtime::take_optional(
+                    &mut object,
+                    "award_send_period",
+                    at,
+                )?,
+                stock_list: crate::runtime::take_optional(
+                    &mut object,
+                    "stock_list",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_request_no",
+                    at,
+                )?,
+                pay_activity_setting: crate::runtime::take_optional(
+                    &mut object,
+                    "pay_activity_setting",
+                    at,
+                )?,
+                miniprogram_activity_setting: crate::runtime::take_optional(
+                    &mut object,
+                    "miniprogram_activity_setting",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "activity_id", &self.activity_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_status",
+                &self.activity_status,
+            );
+            crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+            crate::runtime::put_optional(&mut object, "card_id", &self.card_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_name",
+                &self.activity_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_type",
+                &self.activity_type,
+            );
+            crate::runtime::put_optional(&mut object, "begin_time", &self.begin_time);
+            crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "award_send_period",
+                &self.award_send_period,
+            );
+            crate::runtime::put_optional(&mut object, "stock_list", &self.stock_list);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_request_no",
+                &self.out_request_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "pay_activity_setting",
+                &self.pay_activity_setting,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "miniprogram_activity_setting",
+                &self.miniprogram_activity_setting,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -403,14 +505,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::AwardSendPeriod as crate::runtime::Schema>::FIELDS,
+                fields: <AwardSendPeriod as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "stock_list",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::types::StockList as crate::runtime::Schema>::FIELDS,
+                fields: <StockList as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "out_request_no",
@@ -424,37 +526,60 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::PayActivitySetting as crate::runtime::Schema>::FIELDS,
+                fields: <PayActivitySetting as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "miniprogram_activity_setting",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::MiniprogramActivitySetting as crate::runtime::Schema>::FIELDS,
+                fields: <MiniprogramActivitySetting as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<crate::v3::marketing::membercard_activity::activities::get::Data>,
-        >,
+        pub data: Option<Vec<Data>>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limit: Option<i64>,
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                offset: crate::runtime::take_optional(&mut object, "offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "limit", at)?,
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put_optional(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "limit", &self.limit);
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -462,7 +587,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::membercard_activity::activities::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "offset",
@@ -502,21 +627,34 @@ pub mod get {
 /// `POST /v3/marketing/membercard-activity/activities`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-activity/activities), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553030), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012714463)
 pub mod post {
     pub use crate::v3::marketing::types::ActivateMiniprogram;
+    pub use crate::v3::marketing::types::ActivateMiniprogramBuilder;
     pub use crate::v3::marketing::types::ActivateSetting;
+    pub use crate::v3::marketing::types::ActivateSettingBuilder;
     pub use crate::v3::marketing::types::ActivityType;
     pub use crate::v3::marketing::types::AwardJumpDeploy;
+    pub use crate::v3::marketing::types::AwardJumpDeployBuilder;
     pub use crate::v3::marketing::types::AwardSendDayTime;
+    pub use crate::v3::marketing::types::AwardSendDayTimeBuilder;
     pub use crate::v3::marketing::types::AwardSendPeriod;
+    pub use crate::v3::marketing::types::AwardSendPeriodBuilder;
     pub use crate::v3::marketing::types::AwardSendTime;
+    pub use crate::v3::marketing::types::AwardSendTimeBuilder;
     pub use crate::v3::marketing::types::BeginDayTime;
+    pub use crate::v3::marketing::types::BeginDayTimeBuilder;
     pub use crate::v3::marketing::types::EndDayTime;
+    pub use crate::v3::marketing::types::EndDayTimeBuilder;
     pub use crate::v3::marketing::types::MiniprogramActivitySetting;
+    pub use crate::v3::marketing::types::MiniprogramActivitySettingBuilder;
     pub use crate::v3::marketing::types::PayActivitySetting;
+    pub use crate::v3::marketing::types::PayActivitySettingBuilder;
     pub use crate::v3::marketing::types::PaymentMode;
+    pub use crate::v3::marketing::types::PaymentModeBuilder;
     pub use crate::v3::marketing::types::PaymentSetting;
+    pub use crate::v3::marketing::types::PaymentSettingBuilder;
     pub use crate::v3::marketing::types::StockList;
+    pub use crate::v3::marketing::types::StockListBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
@@ -524,29 +662,85 @@ pub mod post {
         /// Name of the activity.
         pub activity_name: String,
         /// Type of the activity.
-        pub activity_type: crate::v3::marketing::types::ActivityType,
+        pub activity_type: ActivityType,
         /// Start time of the period.
         pub begin_time: String,
         /// End time of the period.
         pub end_time: String,
         /// Periods during which the awards are sent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub award_send_period: Option<crate::v3::marketing::types::AwardSendPeriod>,
+        pub award_send_period: Option<AwardSendPeriod>,
         /// Coupon batches.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub stock_list: Option<Vec<crate::v3::marketing::types::StockList>>,
+        pub stock_list: Option<Vec<StockList>>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Settings of the after-payment activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pay_activity_setting: Option<
-            crate::v3::marketing::types::PayActivitySetting,
-        >,
+        pub pay_activity_setting: Option<PayActivitySetting>,
         /// Settings of the member activity shown before payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub miniprogram_activity_setting: Option<
-            crate::v3::marketing::types::MiniprogramActivitySetting,
-        >,
+        pub miniprogram_activity_setting: Option<MiniprogramActivitySetting>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+                activity_name: crate::runtime::take(&mut object, "activity_name", at)?,
+                activity_type: crate::runtime::take(&mut object, "activity_type", at)?,
+                begin_time: crate::runtime::take(&mut object, "begin_time", at)?,
+                end_time: crate::runtime::take(&mut object, "end_time", at)?,
+                award_send_period: crate::runtime::take_optional(
+                    &mut object,
+                    "award_send_period",
+                    at,
+                )?,
+                stock_list: crate::runtime::take_optional(
+                    &mut object,
+                    "stock_list",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                pay_activity_setting: crate::runtime::take_optional(
+                    &mut object,
+                    "pay_activity_setting",
+                    at,
+                )?,
+                miniprogram_activity_setting: crate::runtime::take_optional(
+                    &mut object,
+                    "miniprogram_activity_setting",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            crate::runtime::put(&mut object, "activity_name", &self.activity_name);
+            crate::runtime::put(&mut object, "activity_type", &self.activity_type);
+            crate::runtime::put(&mut object, "begin_time", &self.begin_time);
+            crate::runtime::put(&mut object, "end_time", &self.end_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "award_send_period",
+                &self.award_send_period,
+            );
+            crate::runtime::put_optional(&mut object, "stock_list", &self.stock_list);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "pay_activity_setting",
+                &self.pay_activity_setting,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "miniprogram_activity_setting",
+                &self.miniprogram_activity_setting,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -559,18 +753,14 @@ pub mod post {
     pub struct RequestBuilder {
         card_id: Option<String>,
         activity_name: Option<String>,
-        activity_type: Option<crate::v3::marketing::types::ActivityType>,
+        activity_type: Option<ActivityType>,
         begin_time: Option<String>,
         end_time: Option<String>,
-        award_send_period: Option<crate::v3::marketing::types::AwardSendPeriodBuilder>,
-        stock_list: Option<Vec<crate::v3::marketing::types::StockListBuilder>>,
+        award_send_period: Option<AwardSendPeriodBuilder>,
+        stock_list: Option<Vec<StockListBuilder>>,
         out_request_no: Option<String>,
-        pay_activity_setting: Option<
-            crate::v3::marketing::types::PayActivitySettingBuilder,
-        >,
-        miniprogram_activity_setting: Option<
-            crate::v3::marketing::types::MiniprogramActivitySettingBuilder,
-        >,
+        pay_activity_setting: Option<PayActivitySettingBuilder>,
+        miniprogram_activity_setting: Option<MiniprogramActivitySettingBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the card or card template (such as a member card).
@@ -594,18 +784,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the activity.
-        pub fn activity_type(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::ActivityType>,
-        ) -> Self {
+        pub fn activity_type(mut self, value: impl Into<ActivityType>) -> Self {
             self.activity_type = Some(value.into());
             self
         }
         /// Sets or clears [`activity_type`](Self::activity_type) with a built value.
-        pub fn set_activity_type(
-            mut self,
-            value: Option<crate::v3::marketing::types::ActivityType>,
-        ) -> Self {
+        pub fn set_activity_type(mut self, value: Option<ActivityType>) -> Self {
             self.activity_type = value;
             self
         }
@@ -634,34 +818,25 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn award_send_period(
             mut self,
-            value: impl Into<crate::v3::marketing::types::AwardSendPeriodBuilder>,
+            value: impl Into<AwardSendPeriodBuilder>,
         ) -> Self {
             self.award_send_period = Some(value.into());
             self
         }
         /// Sets or clears [`award_send_period`](Self::award_send_period) with a built value.
-        pub fn set_award_send_period(
-            mut self,
-            value: Option<crate::v3::marketing::types::AwardSendPeriod>,
-        ) -> Self {
+        pub fn set_award_send_period(mut self, value: Option<AwardSendPeriod>) -> Self {
             self.award_send_period = value.map(Into::into);
             self
         }
         /// Coupon batches.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn stock_list(
-            mut self,
-            item: impl Into<crate::v3::marketing::types::StockListBuilder>,
-        ) -> Self {
+        pub fn stock_list(mut self, item: impl Into<StockListBuilder>) -> Self {
             self.stock_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`stock_list`](Self::stock_list) with a built value.
-        pub fn set_stock_list(
-            mut self,
-            value: Option<Vec<crate::v3::marketing::types::StockList>>,
-        ) -> Self {
+        pub fn set_stock_list(mut self, value: Option<Vec<StockList>>) -> Self {
             self.stock_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -681,7 +856,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn pay_activity_setting(
             mut self,
-            value: impl Into<crate::v3::marketing::types::PayActivitySettingBuilder>,
+            value: impl Into<PayActivitySettingBuilder>,
         ) -> Self {
             self.pay_activity_setting = Some(value.into());
             self
@@ -689,7 +864,7 @@ pub mod post {
         /// Sets or clears [`pay_activity_setting`](Self::pay_activity_setting) with a built value.
         pub fn set_pay_activity_setting(
             mut self,
-            value: Option<crate::v3::marketing::types::PayActivitySetting>,
+            value: Option<PayActivitySetting>,
         ) -> Self {
             self.pay_activity_setting = value.map(Into::into);
             self
@@ -699,9 +874,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn miniprogram_activity_setting(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::types::MiniprogramActivitySettingBuilder,
-            >,
+            value: impl Into<MiniprogramActivitySettingBuilder>,
         ) -> Self {
             self.miniprogram_activity_setting = Some(value.into());
             self
@@ -709,7 +882,7 @@ pub mod post {
         /// Sets or clears [`miniprogram_activity_setting`](Self::miniprogram_activity_setting) with a built value.
         pub fn set_miniprogram_activity_setting(
             mut self,
-            value: Option<crate::v3::marketing::types::MiniprogramActivitySetting>,
+            value: Option<MiniprogramActivitySetting>,
         ) -> Self {
             self.miniprogram_activity_setting = value.map(Into::into);
             self
@@ -820,7 +993,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::MembercardActivityActivitiesResponse as Response;

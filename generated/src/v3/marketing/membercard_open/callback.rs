@@ -24,9 +24,18 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/marketing/membercard-open/callback`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-open/callback), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012552275), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012714354)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {}
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let _object = crate::runtime::object(value, at)?;
+            Ok(Request {})
+        }
+    }
     impl Request {
         /// A builder; see its setters.
         pub fn builder() -> RequestBuilder {
@@ -99,11 +108,29 @@ pub mod get {
 /// `PATCH /v3/marketing/membercard-open/callback`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-open/callback), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012552251), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012714353)
 pub mod patch {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -168,7 +195,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::MembercardOpenCallbackResponse as Response;

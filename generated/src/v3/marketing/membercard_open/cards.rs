@@ -36,26 +36,40 @@ pub mod get {
     pub use crate::v3::marketing::types::CommonFieldList;
     pub use crate::v3::marketing::types::CustomFieldList;
     pub use crate::v3::marketing::types::CustomFieldListType;
-    pub use crate::v3::marketing::types::DataStatus;
     pub use crate::types::DateInformation;
+    pub use crate::v3::marketing::types::MembercardOpenCardsStatus;
     pub use crate::types::Type;
     pub use crate::v3::marketing::types::UserInformationForm;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(default, rename = "query.brand_id")]
         pub brand_id: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, rename = "query.appid")]
         pub appid: Option<String>,
         /// Pagination offset: where the requested page starts.
-        #[serde(rename = "query.offset")]
         pub offset: i64,
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.brand_id",
+                    at,
+                )?,
+                appid: crate::runtime::take_optional(&mut object, "query.appid", at)?,
+                offset: crate::runtime::take(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -197,25 +211,21 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// ID of the card or card template (such as a member card).
         pub card_id: String,
         /// Time the record was created.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
         /// Time the record was last updated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub update_time: Option<String>,
         /// `remain_quantity`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remain_quantity: Option<i64>,
         /// Current status of the object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub status: Option<crate::v3::marketing::types::DataStatus>,
+        pub status: Option<MembercardOpenCardsStatus>,
         /// Brand.
-        pub brand: crate::v3::marketing::types::Brand,
+        pub brand: Brand,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// URL of the logo.
@@ -227,39 +237,169 @@ pub mod get {
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
         /// Customer-service phone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_phone: Option<String>,
         /// Type of the code shown on the member card.
-        pub code_type: crate::v3::marketing::types::CodeType,
+        pub code_type: CodeType,
         /// Total stock of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_quantity: Option<i64>,
         /// Validity period.
-        pub date_information: crate::types::DateInformation,
+        pub date_information: DateInformation,
         /// How the member-card codes are assigned.
-        pub code_mode: crate::v3::marketing::types::CodeMode,
+        pub code_mode: CodeMode,
         /// Whether the member level is shown.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_display_level: Option<bool>,
         /// Initial member level.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub init_level: Option<String>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Stored-value balance information of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub balance_information: Option<crate::v3::marketing::types::BalanceInformation>,
+        pub balance_information: Option<BalanceInformation>,
         /// Information the user fills in when opening the card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_information_form: Option<
-            crate::v3::marketing::types::UserInformationForm,
-        >,
+        pub user_information_form: Option<UserInformationForm>,
         /// Additional statement by the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub additional_statement: Option<
-            crate::v3::marketing::types::AdditionalStatement,
-        >,
+        pub additional_statement: Option<AdditionalStatement>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+                create_time: crate::runtime::take_optional(
+                    &mut object,
+                    "create_time",
+                    at,
+                )?,
+                update_time: crate::runtime::take_optional(
+                    &mut object,
+                    "update_time",
+                    at,
+                )?,
+                remain_quantity: crate::runtime::take_optional(
+                    &mut object,
+                    "remain_quantity",
+                    at,
+                )?,
+                status: crate::runtime::take_optional(&mut object, "status", at)?,
+                brand: crate::runtime::take(&mut object, "brand", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                logo_url: crate::runtime::take(&mut object, "logo_url", at)?,
+                title: crate::runtime::take(&mut object, "title", at)?,
+                background_picture_url: crate::runtime::take(
+                    &mut object,
+                    "background_picture_url",
+                    at,
+                )?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                service_phone: crate::runtime::take_optional(
+                    &mut object,
+                    "service_phone",
+                    at,
+                )?,
+                code_type: crate::runtime::take(&mut object, "code_type", at)?,
+                total_quantity: crate::runtime::take_optional(
+                    &mut object,
+                    "total_quantity",
+                    at,
+                )?,
+                date_information: crate::runtime::take(
+                    &mut object,
+                    "date_information",
+                    at,
+                )?,
+                code_mode: crate::runtime::take(&mut object, "code_mode", at)?,
+                need_display_level: crate::runtime::take_optional(
+                    &mut object,
+                    "need_display_level",
+                    at,
+                )?,
+                init_level: crate::runtime::take_optional(
+                    &mut object,
+                    "init_level",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                balance_information: crate::runtime::take_optional(
+                    &mut object,
+                    "balance_information",
+                    at,
+                )?,
+                user_information_form: crate::runtime::take_optional(
+                    &mut object,
+                    "user_information_form",
+                    at,
+                )?,
+                additional_statement: crate::runtime::take_optional(
+                    &mut object,
+                    "additional_statement",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "remain_quantity",
+                &self.remain_quantity,
+            );
+            crate::runtime::put_optional(&mut object, "status", &self.status);
+            crate::runtime::put(&mut object, "brand", &self.brand);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "logo_url", &self.logo_url);
+            crate::runtime::put(&mut object, "title", &self.title);
+            crate::runtime::put(
+                &mut object,
+                "background_picture_url",
+                &self.background_picture_url,
+            );
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(
+                &mut object,
+                "service_phone",
+                &self.service_phone,
+            );
+            crate::runtime::put(&mut object, "code_type", &self.code_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "total_quantity",
+                &self.total_quantity,
+            );
+            crate::runtime::put(&mut object, "date_information", &self.date_information);
+            crate::runtime::put(&mut object, "code_mode", &self.code_mode);
+            crate::runtime::put_optional(
+                &mut object,
+                "need_display_level",
+                &self.need_display_level,
+            );
+            crate::runtime::put_optional(&mut object, "init_level", &self.init_level);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "balance_information",
+                &self.balance_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_information_form",
+                &self.user_information_form,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "additional_statement",
+                &self.additional_statement,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -302,7 +442,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::Brand as crate::runtime::Schema>::FIELDS,
+                fields: <Brand as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "appid",
@@ -365,7 +505,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::DateInformation as crate::runtime::Schema>::FIELDS,
+                fields: <DateInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "code_mode",
@@ -400,27 +540,27 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::BalanceInformation as crate::runtime::Schema>::FIELDS,
+                fields: <BalanceInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "user_information_form",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::UserInformationForm as crate::runtime::Schema>::FIELDS,
+                fields: <UserInformationForm as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "additional_statement",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::AdditionalStatement as crate::runtime::Schema>::FIELDS,
+                fields: <AdditionalStatement as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
@@ -430,9 +570,33 @@ pub mod get {
         /// Pagination offset: where the requested page starts.
         pub offset: i64,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<Vec<crate::v3::marketing::membercard_open::cards::get::Data>>,
+        pub data: Option<Vec<Data>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -461,7 +625,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::membercard_open::cards::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -480,19 +644,24 @@ pub mod get {
 /// `POST /v3/marketing/membercard-open/cards`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-open/cards), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012545584), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012708314)
 pub mod post {
     pub use crate::v3::marketing::types::AdditionalStatement;
+    pub use crate::v3::marketing::types::AdditionalStatementBuilder;
     pub use crate::v3::marketing::types::BalanceInformation;
+    pub use crate::v3::marketing::types::BalanceInformationBuilder;
     pub use crate::v3::marketing::types::Brand;
+    pub use crate::v3::marketing::types::BrandBuilder;
     pub use crate::v3::marketing::types::CodeMode;
     pub use crate::v3::marketing::types::CodeType;
     pub use crate::v3::marketing::types::CommonFieldList;
     pub use crate::v3::marketing::types::CustomFieldList;
+    pub use crate::v3::marketing::types::CustomFieldListBuilder;
     pub use crate::v3::marketing::types::CustomFieldListType;
-    pub use crate::v3::marketing::types::DataStatus;
+    pub use crate::v3::marketing::types::MembercardOpenCardsStatus;
     pub use crate::types::DateInformation as ResponseDateInformation;
     pub use crate::types::Type;
     pub use crate::v3::marketing::types::UserInformationForm;
+    pub use crate::v3::marketing::types::UserInformationFormBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -500,7 +669,7 @@ pub mod post {
         /// URL of the logo.
         pub logo_url: String,
         /// Brand.
-        pub brand: crate::v3::marketing::types::Brand,
+        pub brand: Brand,
         /// Title.
         pub title: String,
         /// URL of the background image of the member card.
@@ -508,41 +677,153 @@ pub mod post {
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
         /// Customer-service phone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_phone: Option<String>,
         /// Type of the code shown on the member card.
-        pub code_type: crate::v3::marketing::types::CodeType,
+        pub code_type: CodeType,
         /// Total stock of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_quantity: Option<i64>,
         /// Validity period.
-        pub date_information: crate::v3::marketing::membercard_open::cards::post::DateInformation,
+        pub date_information: DateInformation,
         /// How the member-card codes are assigned.
-        pub code_mode: crate::v3::marketing::types::CodeMode,
+        pub code_mode: CodeMode,
         /// Whether the member level is shown.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_display_level: Option<bool>,
         /// Initial member level.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub init_level: Option<String>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Stored-value balance information of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub balance_information: Option<crate::v3::marketing::types::BalanceInformation>,
+        pub balance_information: Option<BalanceInformation>,
         /// Information the user fills in when opening the card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_information_form: Option<
-            crate::v3::marketing::types::UserInformationForm,
-        >,
+        pub user_information_form: Option<UserInformationForm>,
         /// Additional statement by the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub additional_statement: Option<
-            crate::v3::marketing::types::AdditionalStatement,
-        >,
+        pub additional_statement: Option<AdditionalStatement>,
         /// `need_dynamic_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_dynamic_code: Option<bool>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                logo_url: crate::runtime::take(&mut object, "logo_url", at)?,
+                brand: crate::runtime::take(&mut object, "brand", at)?,
+                title: crate::runtime::take(&mut object, "title", at)?,
+                background_picture_url: crate::runtime::take(
+                    &mut object,
+                    "background_picture_url",
+                    at,
+                )?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                service_phone: crate::runtime::take_optional(
+                    &mut object,
+                    "service_phone",
+                    at,
+                )?,
+                code_type: crate::runtime::take(&mut object, "code_type", at)?,
+                total_quantity: crate::runtime::take_optional(
+                    &mut object,
+                    "total_quantity",
+                    at,
+                )?,
+                date_information: crate::runtime::take(
+                    &mut object,
+                    "date_information",
+                    at,
+                )?,
+                code_mode: crate::runtime::take(&mut object, "code_mode", at)?,
+                need_display_level: crate::runtime::take_optional(
+                    &mut object,
+                    "need_display_level",
+                    at,
+                )?,
+                init_level: crate::runtime::take_optional(
+                    &mut object,
+                    "init_level",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                balance_information: crate::runtime::take_optional(
+                    &mut object,
+                    "balance_information",
+                    at,
+                )?,
+                user_information_form: crate::runtime::take_optional(
+                    &mut object,
+                    "user_information_form",
+                    at,
+                )?,
+                additional_statement: crate::runtime::take_optional(
+                    &mut object,
+                    "additional_statement",
+                    at,
+                )?,
+                need_dynamic_code: crate::runtime::take_optional(
+                    &mut object,
+                    "need_dynamic_code",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "logo_url", &self.logo_url);
+            crate::runtime::put(&mut object, "brand", &self.brand);
+            crate::runtime::put(&mut object, "title", &self.title);
+            crate::runtime::put(
+                &mut object,
+                "background_picture_url",
+                &self.background_picture_url,
+            );
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(
+                &mut object,
+                "service_phone",
+                &self.service_phone,
+            );
+            crate::runtime::put(&mut object, "code_type", &self.code_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "total_quantity",
+                &self.total_quantity,
+            );
+            crate::runtime::put(&mut object, "date_information", &self.date_information);
+            crate::runtime::put(&mut object, "code_mode", &self.code_mode);
+            crate::runtime::put_optional(
+                &mut object,
+                "need_display_level",
+                &self.need_display_level,
+            );
+            crate::runtime::put_optional(&mut object, "init_level", &self.init_level);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "balance_information",
+                &self.balance_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_information_form",
+                &self.user_information_form,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "additional_statement",
+                &self.additional_statement,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "need_dynamic_code",
+                &self.need_dynamic_code,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -555,29 +836,21 @@ pub mod post {
     pub struct RequestBuilder {
         appid: Option<String>,
         logo_url: Option<String>,
-        brand: Option<crate::v3::marketing::types::BrandBuilder>,
+        brand: Option<BrandBuilder>,
         title: Option<String>,
         background_picture_url: Option<String>,
         description: Option<String>,
         service_phone: Option<String>,
-        code_type: Option<crate::v3::marketing::types::CodeType>,
+        code_type: Option<CodeType>,
         total_quantity: Option<i64>,
-        date_information: Option<
-            crate::v3::marketing::membercard_open::cards::post::DateInformationBuilder,
-        >,
-        code_mode: Option<crate::v3::marketing::types::CodeMode>,
+        date_information: Option<DateInformationBuilder>,
+        code_mode: Option<CodeMode>,
         need_display_level: Option<bool>,
         init_level: Option<String>,
         out_request_no: Option<String>,
-        balance_information: Option<
-            crate::v3::marketing::types::BalanceInformationBuilder,
-        >,
-        user_information_form: Option<
-            crate::v3::marketing::types::UserInformationFormBuilder,
-        >,
-        additional_statement: Option<
-            crate::v3::marketing::types::AdditionalStatementBuilder,
-        >,
+        balance_information: Option<BalanceInformationBuilder>,
+        user_information_form: Option<UserInformationFormBuilder>,
+        additional_statement: Option<AdditionalStatementBuilder>,
         need_dynamic_code: Option<bool>,
     }
     impl RequestBuilder {
@@ -604,18 +877,12 @@ pub mod post {
         /// **Required.** Brand.
         ///
         /// Takes the builder or a built value.
-        pub fn brand(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::BrandBuilder>,
-        ) -> Self {
+        pub fn brand(mut self, value: impl Into<BrandBuilder>) -> Self {
             self.brand = Some(value.into());
             self
         }
         /// Sets or clears [`brand`](Self::brand) with a built value.
-        pub fn set_brand(
-            mut self,
-            value: Option<crate::v3::marketing::types::Brand>,
-        ) -> Self {
+        pub fn set_brand(mut self, value: Option<Brand>) -> Self {
             self.brand = value.map(Into::into);
             self
         }
@@ -660,18 +927,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the code shown on the member card.
-        pub fn code_type(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::CodeType>,
-        ) -> Self {
+        pub fn code_type(mut self, value: impl Into<CodeType>) -> Self {
             self.code_type = Some(value.into());
             self
         }
         /// Sets or clears [`code_type`](Self::code_type) with a built value.
-        pub fn set_code_type(
-            mut self,
-            value: Option<crate::v3::marketing::types::CodeType>,
-        ) -> Self {
+        pub fn set_code_type(mut self, value: Option<CodeType>) -> Self {
             self.code_type = value;
             self
         }
@@ -690,36 +951,23 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn date_information(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::membercard_open::cards::post::DateInformationBuilder,
-            >,
+            value: impl Into<DateInformationBuilder>,
         ) -> Self {
             self.date_information = Some(value.into());
             self
         }
         /// Sets or clears [`date_information`](Self::date_information) with a built value.
-        pub fn set_date_information(
-            mut self,
-            value: Option<
-                crate::v3::marketing::membercard_open::cards::post::DateInformation,
-            >,
-        ) -> Self {
+        pub fn set_date_information(mut self, value: Option<DateInformation>) -> Self {
             self.date_information = value.map(Into::into);
             self
         }
         /// **Required.** How the member-card codes are assigned.
-        pub fn code_mode(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::CodeMode>,
-        ) -> Self {
+        pub fn code_mode(mut self, value: impl Into<CodeMode>) -> Self {
             self.code_mode = Some(value.into());
             self
         }
         /// Sets or clears [`code_mode`](Self::code_mode) with a built value.
-        pub fn set_code_mode(
-            mut self,
-            value: Option<crate::v3::marketing::types::CodeMode>,
-        ) -> Self {
+        pub fn set_code_mode(mut self, value: Option<CodeMode>) -> Self {
             self.code_mode = value;
             self
         }
@@ -758,7 +1006,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn balance_information(
             mut self,
-            value: impl Into<crate::v3::marketing::types::BalanceInformationBuilder>,
+            value: impl Into<BalanceInformationBuilder>,
         ) -> Self {
             self.balance_information = Some(value.into());
             self
@@ -766,7 +1014,7 @@ pub mod post {
         /// Sets or clears [`balance_information`](Self::balance_information) with a built value.
         pub fn set_balance_information(
             mut self,
-            value: Option<crate::v3::marketing::types::BalanceInformation>,
+            value: Option<BalanceInformation>,
         ) -> Self {
             self.balance_information = value.map(Into::into);
             self
@@ -776,7 +1024,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn user_information_form(
             mut self,
-            value: impl Into<crate::v3::marketing::types::UserInformationFormBuilder>,
+            value: impl Into<UserInformationFormBuilder>,
         ) -> Self {
             self.user_information_form = Some(value.into());
             self
@@ -784,7 +1032,7 @@ pub mod post {
         /// Sets or clears [`user_information_form`](Self::user_information_form) with a built value.
         pub fn set_user_information_form(
             mut self,
-            value: Option<crate::v3::marketing::types::UserInformationForm>,
+            value: Option<UserInformationForm>,
         ) -> Self {
             self.user_information_form = value.map(Into::into);
             self
@@ -794,7 +1042,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn additional_statement(
             mut self,
-            value: impl Into<crate::v3::marketing::types::AdditionalStatementBuilder>,
+            value: impl Into<AdditionalStatementBuilder>,
         ) -> Self {
             self.additional_statement = Some(value.into());
             self
@@ -802,7 +1050,7 @@ pub mod post {
         /// Sets or clears [`additional_statement`](Self::additional_statement) with a built value.
         pub fn set_additional_statement(
             mut self,
-            value: Option<crate::v3::marketing::types::AdditionalStatement>,
+            value: Option<AdditionalStatement>,
         ) -> Self {
             self.additional_statement = value.map(Into::into);
             self
@@ -941,7 +1189,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::MembercardOpenCardsResponse as Response;
@@ -963,24 +1212,79 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Validity period.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DateInformation {
         /// Type of the validity period.
-        pub r#type: crate::types::Type,
+        pub r#type: Type,
         /// Start of the availability period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_begin_time: Option<String>,
         /// End of the availability period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_end_time: Option<String>,
         /// Number of days the coupon stays valid once effective.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_day_after_receive: Option<i64>,
         /// Number of days after the user receives the coupon before it takes effect.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wait_days_after_receive: Option<i64>,
     }
+    impl crate::runtime::FromJson for DateInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(DateInformation {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                available_begin_time: crate::runtime::take_optional(
+                    &mut object,
+                    "available_begin_time",
+                    at,
+                )?,
+                available_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "available_end_time",
+                    at,
+                )?,
+                available_day_after_receive: crate::runtime::take_optional(
+                    &mut object,
+                    "available_day_after_receive",
+                    at,
+                )?,
+                wait_days_after_receive: crate::runtime::take_optional(
+                    &mut object,
+                    "wait_days_after_receive",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for DateInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(
+                &mut object,
+                "available_begin_time",
+                &self.available_begin_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_end_time",
+                &self.available_end_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_day_after_receive",
+                &self.available_day_after_receive,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "wait_days_after_receive",
+                &self.wait_days_after_receive,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(DateInformation);
     impl DateInformation {
         /// A builder; see its setters.
         pub fn builder() -> DateInformationBuilder {
@@ -990,7 +1294,7 @@ pub mod post {
     /// Builds a [`DateInformation`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct DateInformationBuilder {
-        r#type: Option<crate::types::Type>,
+        r#type: Option<Type>,
         available_begin_time: Option<String>,
         available_end_time: Option<String>,
         available_day_after_receive: Option<i64>,
@@ -998,12 +1302,12 @@ pub mod post {
     }
     impl DateInformationBuilder {
         /// **Required.** Type of the validity period.
-        pub fn r#type(mut self, value: impl Into<crate::types::Type>) -> Self {
+        pub fn r#type(mut self, value: impl Into<Type>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(mut self, value: Option<crate::types::Type>) -> Self {
+        pub fn set_type(mut self, value: Option<Type>) -> Self {
             self.r#type = value;
             self
         }

@@ -42,24 +42,46 @@ pub mod get {
     pub use crate::v3::marketing::types::PaymentSceneList;
     pub use crate::v3::marketing::types::SendContent;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Pagination offset: where the requested page starts.
-        #[serde(rename = "query.offset")]
         pub offset: i64,
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: i64,
         /// Name of the activity.
-        #[serde(default, rename = "query.activity_name")]
         pub activity_name: Option<String>,
         /// Current state of the activity.
-        #[serde(default, rename = "query.activity_status")]
-        pub activity_status: Option<crate::v3::marketing::types::ActivityStatus>,
+        pub activity_status: Option<ActivityStatus>,
         /// Type of the award.
-        #[serde(default, rename = "query.award_type")]
-        pub award_type: Option<crate::v3::marketing::types::AwardType>,
+        pub award_type: Option<AwardType>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                offset: crate::runtime::take(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+                activity_name: crate::runtime::take_optional(
+                    &mut object,
+                    "query.activity_name",
+                    at,
+                )?,
+                activity_status: crate::runtime::take_optional(
+                    &mut object,
+                    "query.activity_status",
+                    at,
+                )?,
+                award_type: crate::runtime::take_optional(
+                    &mut object,
+                    "query.award_type",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -73,8 +95,8 @@ pub mod get {
         offset: Option<i64>,
         limit: Option<i64>,
         activity_name: Option<String>,
-        activity_status: Option<crate::v3::marketing::types::ActivityStatus>,
-        award_type: Option<crate::v3::marketing::types::AwardType>,
+        activity_status: Option<ActivityStatus>,
+        award_type: Option<AwardType>,
     }
     impl RequestBuilder {
         /// **Required.** Pagination offset: where the requested page starts.
@@ -108,34 +130,22 @@ pub mod get {
             self
         }
         /// Current state of the activity.
-        pub fn activity_status(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::ActivityStatus>,
-        ) -> Self {
+        pub fn activity_status(mut self, value: impl Into<ActivityStatus>) -> Self {
             self.activity_status = Some(value.into());
             self
         }
         /// Sets or clears [`activity_status`](Self::activity_status) with a built value.
-        pub fn set_activity_status(
-            mut self,
-            value: Option<crate::v3::marketing::types::ActivityStatus>,
-        ) -> Self {
+        pub fn set_activity_status(mut self, value: Option<ActivityStatus>) -> Self {
             self.activity_status = value;
             self
         }
         /// Type of the award.
-        pub fn award_type(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::AwardType>,
-        ) -> Self {
+        pub fn award_type(mut self, value: impl Into<AwardType>) -> Self {
             self.award_type = Some(value.into());
             self
         }
         /// Sets or clears [`award_type`](Self::award_type) with a built value.
-        pub fn set_award_type(
-            mut self,
-            value: Option<crate::v3::marketing::types::AwardType>,
-        ) -> Self {
+        pub fn set_award_type(mut self, value: Option<AwardType>) -> Self {
             self.award_type = value;
             self
         }
@@ -232,20 +242,51 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// Rules for sending the awards of the activity.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AwardSendRule {
         /// `full_send_rule`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub full_send_rule: Option<
-            crate::v3::marketing::paygiftactivity::activities::get::FullSendRule,
-        >,
+        pub full_send_rule: Option<FullSendRule>,
         /// `step_send_rule`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub step_send_rule: Option<
-            crate::v3::marketing::paygiftactivity::activities::get::StepSendRule,
-        >,
+        pub step_send_rule: Option<StepSendRule>,
     }
+    impl crate::runtime::FromJson for AwardSendRule {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AwardSendRule {
+                full_send_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "full_send_rule",
+                    at,
+                )?,
+                step_send_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "step_send_rule",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AwardSendRule {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "full_send_rule",
+                &self.full_send_rule,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "step_send_rule",
+                &self.step_send_rule,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AwardSendRule);
     impl crate::runtime::Schema for AwardSendRule {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -253,33 +294,80 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::paygiftactivity::activities::get::FullSendRule as crate::runtime::Schema>::FIELDS,
+                fields: <FullSendRule as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "step_send_rule",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::paygiftactivity::activities::get::StepSendRule as crate::runtime::Schema>::FIELDS,
+                fields: <StepSendRule as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for AwardSendRule {}
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Basic information of the activity.
-        pub activity_base_info: crate::v3::marketing::types::ActivityBaseInfo,
+        pub activity_base_info: ActivityBaseInfo,
         /// Advanced settings of the activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub advanced_setting: Option<crate::v3::marketing::types::AdvancedSetting>,
+        pub advanced_setting: Option<AdvancedSetting>,
         /// ID of the activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_id: Option<String>,
         /// Rules for sending the awards of the activity.
-        pub award_send_rule: crate::v3::marketing::paygiftactivity::activities::get::AwardSendRule,
+        pub award_send_rule: AwardSendRule,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                activity_base_info: crate::runtime::take(
+                    &mut object,
+                    "activity_base_info",
+                    at,
+                )?,
+                advanced_setting: crate::runtime::take_optional(
+                    &mut object,
+                    "advanced_setting",
+                    at,
+                )?,
+                activity_id: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_id",
+                    at,
+                )?,
+                award_send_rule: crate::runtime::take(
+                    &mut object,
+                    "award_send_rule",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "activity_base_info",
+                &self.activity_base_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "advanced_setting",
+                &self.advanced_setting,
+            );
+            crate::runtime::put_optional(&mut object, "activity_id", &self.activity_id);
+            crate::runtime::put(&mut object, "award_send_rule", &self.award_send_rule);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -287,14 +375,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::ActivityBaseInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ActivityBaseInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "advanced_setting",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::AdvancedSetting as crate::runtime::Schema>::FIELDS,
+                fields: <AdvancedSetting as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "activity_id",
@@ -308,30 +396,81 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::paygiftactivity::activities::get::AwardSendRule as crate::runtime::Schema>::FIELDS,
+                fields: <AwardSendRule as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Data {}
     /// `full_send_rule`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FullSendRule {
         /// Type of the award.
-        pub award_type: crate::v3::marketing::types::AwardType,
+        pub award_type: AwardType,
         /// How the merchants that can send coupons are chosen.
-        pub merchant_option: crate::v3::marketing::types::MerchantOption,
+        pub merchant_option: MerchantOption,
         /// Minimum spend needed, in fen.
         pub transaction_amount_minimum: i64,
         /// What is sent.
-        pub send_content: crate::v3::marketing::types::SendContent,
+        pub send_content: SendContent,
         /// Basic information of the awards.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub award_list: Option<Vec<crate::v3::marketing::types::AwardList>>,
+        pub award_list: Option<Vec<AwardList>>,
         /// Merchant IDs that can send the coupons.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_id_list: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for FullSendRule {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FullSendRule {
+                award_type: crate::runtime::take(&mut object, "award_type", at)?,
+                merchant_option: crate::runtime::take(
+                    &mut object,
+                    "merchant_option",
+                    at,
+                )?,
+                transaction_amount_minimum: crate::runtime::take(
+                    &mut object,
+                    "transaction_amount_minimum",
+                    at,
+                )?,
+                send_content: crate::runtime::take(&mut object, "send_content", at)?,
+                award_list: crate::runtime::take_optional(
+                    &mut object,
+                    "award_list",
+                    at,
+                )?,
+                merchant_id_list: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_id_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FullSendRule {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "award_type", &self.award_type);
+            crate::runtime::put(&mut object, "merchant_option", &self.merchant_option);
+            crate::runtime::put(
+                &mut object,
+                "transaction_amount_minimum",
+                &self.transaction_amount_minimum,
+            );
+            crate::runtime::put(&mut object, "send_content", &self.send_content);
+            crate::runtime::put_optional(&mut object, "award_list", &self.award_list);
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_id_list",
+                &self.merchant_id_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FullSendRule);
     impl crate::runtime::Schema for FullSendRule {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -367,7 +506,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::types::AwardList as crate::runtime::Schema>::FIELDS,
+                fields: <AwardList as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "merchant_id_list",
@@ -380,24 +519,47 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for FullSendRule {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Pagination offset: where the requested page starts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limit: Option<i64>,
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<crate::v3::marketing::paygiftactivity::activities::get::Data>,
-        >,
+        pub data: Option<Vec<Data>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                offset: crate::runtime::take_optional(&mut object, "offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "limit", at)?,
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "limit", &self.limit);
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -426,7 +588,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::paygiftactivity::activities::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -440,14 +602,39 @@ pub mod get {
         }
     }
     /// `step_send_rule`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct StepSendRule {
         /// Type of the award.
-        pub award_type: crate::v3::marketing::types::AwardType,
+        pub award_type: AwardType,
         /// How the merchants that can send coupons are chosen.
-        pub merchant_option: crate::v3::marketing::types::MerchantOption,
+        pub merchant_option: MerchantOption,
     }
+    impl crate::runtime::FromJson for StepSendRule {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(StepSendRule {
+                award_type: crate::runtime::take(&mut object, "award_type", at)?,
+                merchant_option: crate::runtime::take(
+                    &mut object,
+                    "merchant_option",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for StepSendRule {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "award_type", &self.award_type);
+            crate::runtime::put(&mut object, "merchant_option", &self.merchant_option);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(StepSendRule);
     impl crate::runtime::Schema for StepSendRule {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,11 +20,17 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/paygiftactivity/unique-threshold-activity`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/paygiftactivity/unique-threshold-activity), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012487898), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012492900)
 pub mod post {
     pub use crate::v3::marketing::types::ActivityBaseInfo;
+    pub use crate::v3::marketing::types::ActivityBaseInfoBuilder;
     pub use crate::v3::marketing::types::AdvancedSettingPaymentMode;
+    pub use crate::v3::marketing::types::AdvancedSettingPaymentModeBuilder;
     pub use crate::v3::marketing::types::AvailablePeriods;
     pub use crate::v3::marketing::types::AvailablePeriodsAvailableDayTime;
+    pub use crate::v3::marketing::types::AvailablePeriodsAvailableDayTimeBuilder;
+    pub use crate::v3::marketing::types::AvailablePeriodsBuilder;
     pub use crate::v3::marketing::types::AvailableTime;
+    pub use crate::v3::marketing::types::AvailableTimeBuilder;
     pub use crate::v3::marketing::types::AwardList;
+    pub use crate::v3::marketing::types::AwardListBuilder;
     pub use crate::v3::marketing::types::AwardType;
     pub use crate::v3::marketing::types::BackgroundColor;
     pub use crate::v3::marketing::types::DeliveryPurpose;
@@ -32,21 +38,61 @@ pub mod post {
     pub use crate::v3::marketing::types::MerchantOption;
     pub use crate::v3::marketing::types::PaymentMethod;
     pub use crate::v3::marketing::types::PaymentMethodInformation;
+    pub use crate::v3::marketing::types::PaymentMethodInformationBuilder;
     pub use crate::v3::marketing::types::PaymentSceneList;
     pub use crate::v3::marketing::types::SendContent;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Basic information of the activity.
-        pub activity_base_info: crate::v3::marketing::types::ActivityBaseInfo,
+        pub activity_base_info: ActivityBaseInfo,
         /// Advanced settings of the activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub advanced_setting: Option<
-            crate::v3::marketing::paygiftactivity::unique_threshold_activity::post::AdvancedSetting,
-        >,
+        pub advanced_setting: Option<AdvancedSetting>,
         /// Rules for sending the awards of the activity.
-        pub award_send_rule: crate::v3::marketing::paygiftactivity::unique_threshold_activity::post::AwardSendRule,
+        pub award_send_rule: AwardSendRule,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                activity_base_info: crate::runtime::take(
+                    &mut object,
+                    "activity_base_info",
+                    at,
+                )?,
+                advanced_setting: crate::runtime::take_optional(
+                    &mut object,
+                    "advanced_setting",
+                    at,
+                )?,
+                award_send_rule: crate::runtime::take(
+                    &mut object,
+                    "award_send_rule",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "activity_base_info",
+                &self.activity_base_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "advanced_setting",
+                &self.advanced_setting,
+            );
+            crate::runtime::put(&mut object, "award_send_rule", &self.award_send_rule);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -57,13 +103,9 @@ pub mod post {
     /// Builds a [`Request`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
-        activity_base_info: Option<crate::v3::marketing::types::ActivityBaseInfoBuilder>,
-        advanced_setting: Option<
-            crate::v3::marketing::paygiftactivity::unique_threshold_activity::post::AdvancedSettingBuilder,
-        >,
-        award_send_rule: Option<
-            crate::v3::marketing::paygiftactivity::unique_threshold_activity::post::AwardSendRuleBuilder,
-        >,
+        activity_base_info: Option<ActivityBaseInfoBuilder>,
+        advanced_setting: Option<AdvancedSettingBuilder>,
+        award_send_rule: Option<AwardSendRuleBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** Basic information of the activity.
@@ -71,7 +113,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn activity_base_info(
             mut self,
-            value: impl Into<crate::v3::marketing::types::ActivityBaseInfoBuilder>,
+            value: impl Into<ActivityBaseInfoBuilder>,
         ) -> Self {
             self.activity_base_info = Some(value.into());
             self
@@ -79,7 +121,7 @@ pub mod post {
         /// Sets or clears [`activity_base_info`](Self::activity_base_info) with a built value.
         pub fn set_activity_base_info(
             mut self,
-            value: Option<crate::v3::marketing::types::ActivityBaseInfo>,
+            value: Option<ActivityBaseInfo>,
         ) -> Self {
             self.activity_base_info = value.map(Into::into);
             self
@@ -89,20 +131,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn advanced_setting(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::paygiftactivity::unique_threshold_activity::post::AdvancedSettingBuilder,
-            >,
+            value: impl Into<AdvancedSettingBuilder>,
         ) -> Self {
             self.advanced_setting = Some(value.into());
             self
         }
         /// Sets or clears [`advanced_setting`](Self::advanced_setting) with a built value.
-        pub fn set_advanced_setting(
-            mut self,
-            value: Option<
-                crate::v3::marketing::paygiftactivity::unique_threshold_activity::post::AdvancedSetting,
-            >,
-        ) -> Self {
+        pub fn set_advanced_setting(mut self, value: Option<AdvancedSetting>) -> Self {
             self.advanced_setting = value.map(Into::into);
             self
         }
@@ -111,20 +146,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn award_send_rule(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::paygiftactivity::unique_threshold_activity::post::AwardSendRuleBuilder,
-            >,
+            value: impl Into<AwardSendRuleBuilder>,
         ) -> Self {
             self.award_send_rule = Some(value.into());
             self
         }
         /// Sets or clears [`award_send_rule`](Self::award_send_rule) with a built value.
-        pub fn set_award_send_rule(
-            mut self,
-            value: Option<
-                crate::v3::marketing::paygiftactivity::unique_threshold_activity::post::AwardSendRule,
-            >,
-        ) -> Self {
+        pub fn set_award_send_rule(mut self, value: Option<AwardSendRule>) -> Self {
             self.award_send_rule = value.map(Into::into);
             self
         }
@@ -197,7 +225,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -218,31 +247,83 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Advanced settings of the activity.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AdvancedSetting {
         /// `delivery_user_category`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub delivery_user_category: Option<
-            crate::v3::marketing::types::DeliveryUserCategory,
-        >,
+        pub delivery_user_category: Option<DeliveryUserCategory>,
         /// AppID of the merchant's membership.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_member_appid: Option<String>,
         /// Payment mode.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub payment_mode: Option<
-            crate::v3::marketing::types::AdvancedSettingPaymentMode,
-        >,
+        pub payment_mode: Option<AdvancedSettingPaymentMode>,
         /// Order tags that the activity applies to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tags: Option<Vec<String>>,
         /// Payment method information.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub payment_method_information: Option<
-            crate::v3::marketing::types::PaymentMethodInformation,
-        >,
+        pub payment_method_information: Option<PaymentMethodInformation>,
     }
+    impl crate::runtime::FromJson for AdvancedSetting {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AdvancedSetting {
+                delivery_user_category: crate::runtime::take_optional(
+                    &mut object,
+                    "delivery_user_category",
+                    at,
+                )?,
+                merchant_member_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_member_appid",
+                    at,
+                )?,
+                payment_mode: crate::runtime::take_optional(
+                    &mut object,
+                    "payment_mode",
+                    at,
+                )?,
+                goods_tags: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_tags",
+                    at,
+                )?,
+                payment_method_information: crate::runtime::take_optional(
+                    &mut object,
+                    "payment_method_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AdvancedSetting {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "delivery_user_category",
+                &self.delivery_user_category,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_member_appid",
+                &self.merchant_member_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "payment_mode",
+                &self.payment_mode,
+            );
+            crate::runtime::put_optional(&mut object, "goods_tags", &self.goods_tags);
+            crate::runtime::put_optional(
+                &mut object,
+                "payment_method_information",
+                &self.payment_method_information,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AdvancedSetting);
     impl AdvancedSetting {
         /// A builder; see its setters.
         pub fn builder() -> AdvancedSettingBuilder {
@@ -252,23 +333,17 @@ pub mod post {
     /// Builds a [`AdvancedSetting`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct AdvancedSettingBuilder {
-        delivery_user_category: Option<
-            crate::v3::marketing::types::DeliveryUserCategory,
-        >,
+        delivery_user_category: Option<DeliveryUserCategory>,
         merchant_member_appid: Option<String>,
-        payment_mode: Option<
-            crate::v3::marketing::types::AdvancedSettingPaymentModeBuilder,
-        >,
+        payment_mode: Option<AdvancedSettingPaymentModeBuilder>,
         goods_tags: Option<Vec<String>>,
-        payment_method_information: Option<
-            crate::v3::marketing::types::PaymentMethodInformationBuilder,
-        >,
+        payment_method_information: Option<PaymentMethodInformationBuilder>,
     }
     impl AdvancedSettingBuilder {
         /// `delivery_user_category`
         pub fn delivery_user_category(
             mut self,
-            value: impl Into<crate::v3::marketing::types::DeliveryUserCategory>,
+            value: impl Into<DeliveryUserCategory>,
         ) -> Self {
             self.delivery_user_category = Some(value.into());
             self
@@ -276,7 +351,7 @@ pub mod post {
         /// Sets or clears [`delivery_user_category`](Self::delivery_user_category) with a built value.
         pub fn set_delivery_user_category(
             mut self,
-            value: Option<crate::v3::marketing::types::DeliveryUserCategory>,
+            value: Option<DeliveryUserCategory>,
         ) -> Self {
             self.delivery_user_category = value;
             self
@@ -296,9 +371,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn payment_mode(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::types::AdvancedSettingPaymentModeBuilder,
-            >,
+            value: impl Into<AdvancedSettingPaymentModeBuilder>,
         ) -> Self {
             self.payment_mode = Some(value.into());
             self
@@ -306,7 +379,7 @@ pub mod post {
         /// Sets or clears [`payment_mode`](Self::payment_mode) with a built value.
         pub fn set_payment_mode(
             mut self,
-            value: Option<crate::v3::marketing::types::AdvancedSettingPaymentMode>,
+            value: Option<AdvancedSettingPaymentMode>,
         ) -> Self {
             self.payment_mode = value.map(Into::into);
             self
@@ -328,9 +401,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn payment_method_information(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::types::PaymentMethodInformationBuilder,
-            >,
+            value: impl Into<PaymentMethodInformationBuilder>,
         ) -> Self {
             self.payment_method_information = Some(value.into());
             self
@@ -338,7 +409,7 @@ pub mod post {
         /// Sets or clears [`payment_method_information`](Self::payment_method_information) with a built value.
         pub fn set_payment_method_information(
             mut self,
-            value: Option<crate::v3::marketing::types::PaymentMethodInformation>,
+            value: Option<PaymentMethodInformation>,
         ) -> Self {
             self.payment_method_information = value.map(Into::into);
             self
@@ -393,24 +464,75 @@ pub mod post {
         }
     }
     /// Rules for sending the awards of the activity.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AwardSendRule {
         /// Type of the award.
-        pub award_type: crate::v3::marketing::types::AwardType,
+        pub award_type: AwardType,
         /// How the merchants that can send coupons are chosen.
-        pub merchant_option: crate::v3::marketing::types::MerchantOption,
+        pub merchant_option: MerchantOption,
         /// Minimum spend needed, in fen.
         pub transaction_amount_minimum: i64,
         /// What is sent.
-        pub send_content: crate::v3::marketing::types::SendContent,
+        pub send_content: SendContent,
         /// Basic information of the awards.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub award_list: Option<Vec<crate::v3::marketing::types::AwardList>>,
+        pub award_list: Option<Vec<AwardList>>,
         /// Merchant IDs that can send the coupons.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_id_list: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for AwardSendRule {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AwardSendRule {
+                award_type: crate::runtime::take(&mut object, "award_type", at)?,
+                merchant_option: crate::runtime::take(
+                    &mut object,
+                    "merchant_option",
+                    at,
+                )?,
+                transaction_amount_minimum: crate::runtime::take(
+                    &mut object,
+                    "transaction_amount_minimum",
+                    at,
+                )?,
+                send_content: crate::runtime::take(&mut object, "send_content", at)?,
+                award_list: crate::runtime::take_optional(
+                    &mut object,
+                    "award_list",
+                    at,
+                )?,
+                merchant_id_list: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_id_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AwardSendRule {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "award_type", &self.award_type);
+            crate::runtime::put(&mut object, "merchant_option", &self.merchant_option);
+            crate::runtime::put(
+                &mut object,
+                "transaction_amount_minimum",
+                &self.transaction_amount_minimum,
+            );
+            crate::runtime::put(&mut object, "send_content", &self.send_content);
+            crate::runtime::put_optional(&mut object, "award_list", &self.award_list);
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_id_list",
+                &self.merchant_id_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AwardSendRule);
     impl AwardSendRule {
         /// A builder; see its setters.
         pub fn builder() -> AwardSendRuleBuilder {
@@ -420,43 +542,31 @@ pub mod post {
     /// Builds a [`AwardSendRule`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct AwardSendRuleBuilder {
-        award_type: Option<crate::v3::marketing::types::AwardType>,
-        merchant_option: Option<crate::v3::marketing::types::MerchantOption>,
+        award_type: Option<AwardType>,
+        merchant_option: Option<MerchantOption>,
         transaction_amount_minimum: Option<i64>,
-        send_content: Option<crate::v3::marketing::types::SendContent>,
-        award_list: Option<Vec<crate::v3::marketing::types::AwardListBuilder>>,
+        send_content: Option<SendContent>,
+        award_list: Option<Vec<AwardListBuilder>>,
         merchant_id_list: Option<Vec<String>>,
     }
     impl AwardSendRuleBuilder {
         /// **Required.** Type of the award.
-        pub fn award_type(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::AwardType>,
-        ) -> Self {
+        pub fn award_type(mut self, value: impl Into<AwardType>) -> Self {
             self.award_type = Some(value.into());
             self
         }
         /// Sets or clears [`award_type`](Self::award_type) with a built value.
-        pub fn set_award_type(
-            mut self,
-            value: Option<crate::v3::marketing::types::AwardType>,
-        ) -> Self {
+        pub fn set_award_type(mut self, value: Option<AwardType>) -> Self {
             self.award_type = value;
             self
         }
         /// **Required.** How the merchants that can send coupons are chosen.
-        pub fn merchant_option(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::MerchantOption>,
-        ) -> Self {
+        pub fn merchant_option(mut self, value: impl Into<MerchantOption>) -> Self {
             self.merchant_option = Some(value.into());
             self
         }
         /// Sets or clears [`merchant_option`](Self::merchant_option) with a built value.
-        pub fn set_merchant_option(
-            mut self,
-            value: Option<crate::v3::marketing::types::MerchantOption>,
-        ) -> Self {
+        pub fn set_merchant_option(mut self, value: Option<MerchantOption>) -> Self {
             self.merchant_option = value;
             self
         }
@@ -471,36 +581,24 @@ pub mod post {
             self
         }
         /// **Required.** What is sent.
-        pub fn send_content(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::SendContent>,
-        ) -> Self {
+        pub fn send_content(mut self, value: impl Into<SendContent>) -> Self {
             self.send_content = Some(value.into());
             self
         }
         /// Sets or clears [`send_content`](Self::send_content) with a built value.
-        pub fn set_send_content(
-            mut self,
-            value: Option<crate::v3::marketing::types::SendContent>,
-        ) -> Self {
+        pub fn set_send_content(mut self, value: Option<SendContent>) -> Self {
             self.send_content = value;
             self
         }
         /// Basic information of the awards.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn award_list(
-            mut self,
-            item: impl Into<crate::v3::marketing::types::AwardListBuilder>,
-        ) -> Self {
+        pub fn award_list(mut self, item: impl Into<AwardListBuilder>) -> Self {
             self.award_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`award_list`](Self::award_list) with a built value.
-        pub fn set_award_list(
-            mut self,
-            value: Option<Vec<crate::v3::marketing::types::AwardList>>,
-        ) -> Self {
+        pub fn set_award_list(mut self, value: Option<Vec<AwardList>>) -> Self {
             self.award_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -587,7 +685,7 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the activity.
@@ -595,6 +693,27 @@ pub mod post {
         /// Time the record was created.
         pub create_time: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                activity_id: crate::runtime::take(&mut object, "activity_id", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "activity_id", &self.activity_id);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

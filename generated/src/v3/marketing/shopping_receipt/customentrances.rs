@@ -27,29 +27,87 @@ pub mod post {
     pub use crate::v3::marketing::types::CustomEntranceState;
     pub use crate::v3::marketing::types::CustomEntranceType;
     pub use crate::v3::marketing::types::JumpLink;
+    pub use crate::v3::marketing::types::JumpLinkBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Kind of the custom entrance.
-        pub custom_entrance_type: crate::v3::marketing::types::CustomEntranceType,
+        pub custom_entrance_type: CustomEntranceType,
         /// Subtitle describing the activity or Mini Program.
         pub subtitle: String,
         /// URL of the goods thumbnail shown on the entrance.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_thumbnail_url: Option<String>,
         /// Start time of the period.
         pub start_time: String,
         /// End time of the period.
         pub end_time: String,
         /// Whether the custom entrance is shown to users.
-        pub custom_entrance_state: crate::v3::marketing::types::CustomEntranceState,
+        pub custom_entrance_state: CustomEntranceState,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Where the link jumps to.
-        pub jump_link: crate::v3::marketing::types::JumpLink,
+        pub jump_link: JumpLink,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                custom_entrance_type: crate::runtime::take(
+                    &mut object,
+                    "custom_entrance_type",
+                    at,
+                )?,
+                subtitle: crate::runtime::take(&mut object, "subtitle", at)?,
+                goods_thumbnail_url: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_thumbnail_url",
+                    at,
+                )?,
+                start_time: crate::runtime::take(&mut object, "start_time", at)?,
+                end_time: crate::runtime::take(&mut object, "end_time", at)?,
+                custom_entrance_state: crate::runtime::take(
+                    &mut object,
+                    "custom_entrance_state",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                jump_link: crate::runtime::take(&mut object, "jump_link", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "custom_entrance_type",
+                &self.custom_entrance_type,
+            );
+            crate::runtime::put(&mut object, "subtitle", &self.subtitle);
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_thumbnail_url",
+                &self.goods_thumbnail_url,
+            );
+            crate::runtime::put(&mut object, "start_time", &self.start_time);
+            crate::runtime::put(&mut object, "end_time", &self.end_time);
+            crate::runtime::put(
+                &mut object,
+                "custom_entrance_state",
+                &self.custom_entrance_state,
+            );
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "jump_link", &self.jump_link);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -60,21 +118,21 @@ pub mod post {
     /// Builds a [`Request`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
-        custom_entrance_type: Option<crate::v3::marketing::types::CustomEntranceType>,
+        custom_entrance_type: Option<CustomEntranceType>,
         subtitle: Option<String>,
         goods_thumbnail_url: Option<String>,
         start_time: Option<String>,
         end_time: Option<String>,
-        custom_entrance_state: Option<crate::v3::marketing::types::CustomEntranceState>,
+        custom_entrance_state: Option<CustomEntranceState>,
         brand_id: Option<String>,
         out_request_no: Option<String>,
-        jump_link: Option<crate::v3::marketing::types::JumpLinkBuilder>,
+        jump_link: Option<JumpLinkBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** Kind of the custom entrance.
         pub fn custom_entrance_type(
             mut self,
-            value: impl Into<crate::v3::marketing::types::CustomEntranceType>,
+            value: impl Into<CustomEntranceType>,
         ) -> Self {
             self.custom_entrance_type = Some(value.into());
             self
@@ -82,7 +140,7 @@ pub mod post {
         /// Sets or clears [`custom_entrance_type`](Self::custom_entrance_type) with a built value.
         pub fn set_custom_entrance_type(
             mut self,
-            value: Option<crate::v3::marketing::types::CustomEntranceType>,
+            value: Option<CustomEntranceType>,
         ) -> Self {
             self.custom_entrance_type = value;
             self
@@ -130,7 +188,7 @@ pub mod post {
         /// **Required.** Whether the custom entrance is shown to users.
         pub fn custom_entrance_state(
             mut self,
-            value: impl Into<crate::v3::marketing::types::CustomEntranceState>,
+            value: impl Into<CustomEntranceState>,
         ) -> Self {
             self.custom_entrance_state = Some(value.into());
             self
@@ -138,7 +196,7 @@ pub mod post {
         /// Sets or clears [`custom_entrance_state`](Self::custom_entrance_state) with a built value.
         pub fn set_custom_entrance_state(
             mut self,
-            value: Option<crate::v3::marketing::types::CustomEntranceState>,
+            value: Option<CustomEntranceState>,
         ) -> Self {
             self.custom_entrance_state = value;
             self
@@ -166,18 +224,12 @@ pub mod post {
         /// **Required.** Where the link jumps to.
         ///
         /// Takes the builder or a built value.
-        pub fn jump_link(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::JumpLinkBuilder>,
-        ) -> Self {
+        pub fn jump_link(mut self, value: impl Into<JumpLinkBuilder>) -> Self {
             self.jump_link = Some(value.into());
             self
         }
         /// Sets or clears [`jump_link`](Self::jump_link) with a built value.
-        pub fn set_jump_link(
-            mut self,
-            value: Option<crate::v3::marketing::types::JumpLink>,
-        ) -> Self {
+        pub fn set_jump_link(mut self, value: Option<JumpLink>) -> Self {
             self.jump_link = value.map(Into::into);
             self
         }
@@ -280,7 +332,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::ShoppingReceiptCustomentrancesResponse as Response;

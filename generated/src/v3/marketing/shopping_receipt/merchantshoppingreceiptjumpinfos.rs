@@ -20,23 +20,73 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012443843), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012443825)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
         /// Merchant ID that placed the WeChat Pay order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_mchid: Option<String>,
         /// Sub-merchant ID that placed the WeChat Pay order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_sub_mchid: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// `merchant_upload_time`
         pub merchant_upload_time: String,
         /// Where to jump to afterwards.
-        pub jump_info: crate::v3::marketing::shopping_receipt::merchantshoppingreceiptjumpinfos::post::JumpInfo,
+        pub jump_info: JumpInfo,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                transaction_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_mchid",
+                    at,
+                )?,
+                transaction_sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_sub_mchid",
+                    at,
+                )?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                merchant_upload_time: crate::runtime::take(
+                    &mut object,
+                    "merchant_upload_time",
+                    at,
+                )?,
+                jump_info: crate::runtime::take(&mut object, "jump_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_mchid",
+                &self.transaction_mchid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_sub_mchid",
+                &self.transaction_sub_mchid,
+            );
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(
+                &mut object,
+                "merchant_upload_time",
+                &self.merchant_upload_time,
+            );
+            crate::runtime::put(&mut object, "jump_info", &self.jump_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -52,9 +102,7 @@ pub mod post {
         transaction_sub_mchid: Option<String>,
         openid: Option<String>,
         merchant_upload_time: Option<String>,
-        jump_info: Option<
-            crate::v3::marketing::shopping_receipt::merchantshoppingreceiptjumpinfos::post::JumpInfoBuilder,
-        >,
+        jump_info: Option<JumpInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** WeChat Pay transaction ID of the payment order.
@@ -110,22 +158,12 @@ pub mod post {
         /// **Required.** Where to jump to afterwards.
         ///
         /// Takes the builder or a built value.
-        pub fn jump_info(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::shopping_receipt::merchantshoppingreceiptjumpinfos::post::JumpInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn jump_info(mut self, value: impl Into<JumpInfoBuilder>) -> Self {
             self.jump_info = Some(value.into());
             self
         }
         /// Sets or clears [`jump_info`](Self::jump_info) with a built value.
-        pub fn set_jump_info(
-            mut self,
-            value: Option<
-                crate::v3::marketing::shopping_receipt::merchantshoppingreceiptjumpinfos::post::JumpInfo,
-            >,
-        ) -> Self {
+        pub fn set_jump_info(mut self, value: Option<JumpInfo>) -> Self {
             self.jump_info = value.map(Into::into);
             self
         }
@@ -196,7 +234,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -219,7 +258,7 @@ pub mod post {
     /// Where to jump to afterwards.
     ///
     /// Shared by `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos json.jump_info`, `POST /v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos response.merchant_jump_info.jump_info`.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct JumpInfo {
         /// `merchant_appid`
@@ -227,6 +266,27 @@ pub mod post {
         /// `merchant_path`
         pub merchant_path: String,
     }
+    impl crate::runtime::FromJson for JumpInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(JumpInfo {
+                merchant_appid: crate::runtime::take(&mut object, "merchant_appid", at)?,
+                merchant_path: crate::runtime::take(&mut object, "merchant_path", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for JumpInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "merchant_appid", &self.merchant_appid);
+            crate::runtime::put(&mut object, "merchant_path", &self.merchant_path);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(JumpInfo);
     impl crate::runtime::Schema for JumpInfo {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -321,31 +381,87 @@ pub mod post {
         }
     }
     /// `merchant_jump_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MerchantJumpInfo {
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
         /// Merchant ID that placed the WeChat Pay order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_mchid: Option<String>,
         /// Sub-merchant ID that placed the WeChat Pay order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_sub_mchid: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// `merchant_upload_time`
         pub merchant_upload_time: String,
         /// Where to jump to afterwards.
-        pub jump_info: crate::v3::marketing::shopping_receipt::merchantshoppingreceiptjumpinfos::post::JumpInfo,
+        pub jump_info: JumpInfo,
         /// Time the record was created.
         pub create_time: String,
         /// Time the record was last modified.
         pub modify_time: String,
         /// ID of the brand in WeChat Pay.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub brand_id: Option<i64>,
     }
+    impl crate::runtime::FromJson for MerchantJumpInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MerchantJumpInfo {
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                transaction_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_mchid",
+                    at,
+                )?,
+                transaction_sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_sub_mchid",
+                    at,
+                )?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                merchant_upload_time: crate::runtime::take(
+                    &mut object,
+                    "merchant_upload_time",
+                    at,
+                )?,
+                jump_info: crate::runtime::take(&mut object, "jump_info", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                modify_time: crate::runtime::take(&mut object, "modify_time", at)?,
+                brand_id: crate::runtime::take_optional(&mut object, "brand_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MerchantJumpInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_mchid",
+                &self.transaction_mchid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_sub_mchid",
+                &self.transaction_sub_mchid,
+            );
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(
+                &mut object,
+                "merchant_upload_time",
+                &self.merchant_upload_time,
+            );
+            crate::runtime::put(&mut object, "jump_info", &self.jump_info);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "modify_time", &self.modify_time);
+            crate::runtime::put_optional(&mut object, "brand_id", &self.brand_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MerchantJumpInfo);
     impl crate::runtime::Schema for MerchantJumpInfo {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -388,7 +504,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::shopping_receipt::merchantshoppingreceiptjumpinfos::post::JumpInfo as crate::runtime::Schema>::FIELDS,
+                fields: <JumpInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "create_time",
@@ -415,15 +531,39 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for MerchantJumpInfo {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `merchant_jump_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub merchant_jump_info: Option<
-            crate::v3::marketing::shopping_receipt::merchantshoppingreceiptjumpinfos::post::MerchantJumpInfo,
-        >,
+        pub merchant_jump_info: Option<MerchantJumpInfo>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                merchant_jump_info: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_jump_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_jump_info",
+                &self.merchant_jump_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -431,7 +571,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::shopping_receipt::merchantshoppingreceiptjumpinfos::post::MerchantJumpInfo as crate::runtime::Schema>::FIELDS,
+                fields: <MerchantJumpInfo as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -20,18 +20,32 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/shopping-receipt/shoppingreceipts`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/shopping-receipt/shoppingreceipts), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553506), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012698614)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial")]
         pub wechatpay_serial: Option<String>,
         /// The file to upload.
-        #[serde(rename = "body.file")]
         pub file: crate::runtime::File,
         /// Metadata of the uploaded file, as JSON.
-        #[serde(rename = "body.meta")]
-        pub meta: crate::v3::marketing::shopping_receipt::shoppingreceipts::post::Meta,
+        pub meta: Meta,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                file: crate::runtime::take(&mut object, "body.file", at)?,
+                meta: crate::runtime::take(&mut object, "body.meta", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -44,9 +58,7 @@ pub mod post {
     pub struct RequestBuilder {
         wechatpay_serial: Option<String>,
         file: Option<crate::runtime::File>,
-        meta: Option<
-            crate::v3::marketing::shopping_receipt::shoppingreceipts::post::MetaBuilder,
-        >,
+        meta: Option<MetaBuilder>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -72,22 +84,12 @@ pub mod post {
         /// **Required.** Metadata of the uploaded file, as JSON.
         ///
         /// Takes the builder or a built value.
-        pub fn meta(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::shopping_receipt::shoppingreceipts::post::MetaBuilder,
-            >,
-        ) -> Self {
+        pub fn meta(mut self, value: impl Into<MetaBuilder>) -> Self {
             self.meta = Some(value.into());
             self
         }
         /// Sets or clears [`meta`](Self::meta) with a built value.
-        pub fn set_meta(
-            mut self,
-            value: Option<
-                crate::v3::marketing::shopping_receipt::shoppingreceipts::post::Meta,
-            >,
-        ) -> Self {
+        pub fn set_meta(mut self, value: Option<Meta>) -> Self {
             self.meta = value.map(Into::into);
             self
         }
@@ -145,7 +147,9 @@ pub mod post {
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
             Ok(
                 crate::runtime::Body::Multipart(crate::runtime::Multipart {
-                    meta: serde_json::to_string(&self.meta)?,
+                    meta: serde_json::to_string(
+                        &crate::runtime::ToJson::to_json(&self.meta),
+                    )?,
                     file: self.file.clone(),
                 }),
             )
@@ -169,15 +173,41 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `merchant_contact_information`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MerchantContactInformation {
         /// `consultation_phone_number`
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub consultation_phone_number: Option<crate::runtime::Sensitive>,
     }
+    impl crate::runtime::FromJson for MerchantContactInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MerchantContactInformation {
+                consultation_phone_number: crate::runtime::take_optional(
+                    &mut object,
+                    "consultation_phone_number",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MerchantContactInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "consultation_phone_number",
+                &self.consultation_phone_number,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MerchantContactInformation);
     impl MerchantContactInformation {
         /// A builder; see its setters.
         pub fn builder() -> MerchantContactInformationBuilder {
@@ -238,33 +268,95 @@ pub mod post {
         }
     }
     /// Metadata of the uploaded file, as JSON.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Meta {
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
         /// Merchant ID that placed the WeChat Pay order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_mchid: Option<String>,
         /// Sub-merchant ID that placed the WeChat Pay order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_sub_mchid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// SHA-256 digest of the file.
         pub sha256: String,
         /// `merchant_contact_information`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub merchant_contact_information: Option<
-            crate::v3::marketing::shopping_receipt::shoppingreceipts::post::MerchantContactInformation,
-        >,
+        pub merchant_contact_information: Option<MerchantContactInformation>,
         /// Time of the upload.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub upload_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Meta {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Meta {
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                transaction_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_mchid",
+                    at,
+                )?,
+                transaction_sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_sub_mchid",
+                    at,
+                )?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                sha256: crate::runtime::take(&mut object, "sha256", at)?,
+                merchant_contact_information: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_contact_information",
+                    at,
+                )?,
+                upload_time: crate::runtime::take_optional(
+                    &mut object,
+                    "upload_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Meta {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_mchid",
+                &self.transaction_mchid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_sub_mchid",
+                &self.transaction_sub_mchid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "sha256", &self.sha256);
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_contact_information",
+                &self.merchant_contact_information,
+            );
+            crate::runtime::put_optional(&mut object, "upload_time", &self.upload_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Meta);
     impl Meta {
         /// A builder; see its setters.
         pub fn builder() -> MetaBuilder {
@@ -280,9 +372,7 @@ pub mod post {
         out_trade_no: Option<String>,
         openid: Option<String>,
         sha256: Option<String>,
-        merchant_contact_information: Option<
-            crate::v3::marketing::shopping_receipt::shoppingreceipts::post::MerchantContactInformationBuilder,
-        >,
+        merchant_contact_information: Option<MerchantContactInformationBuilder>,
         upload_time: Option<String>,
     }
     impl MetaBuilder {
@@ -351,9 +441,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn merchant_contact_information(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::shopping_receipt::shoppingreceipts::post::MerchantContactInformationBuilder,
-            >,
+            value: impl Into<MerchantContactInformationBuilder>,
         ) -> Self {
             self.merchant_contact_information = Some(value.into());
             self
@@ -361,9 +449,7 @@ pub mod post {
         /// Sets or clears [`merchant_contact_information`](Self::merchant_contact_information) with a built value.
         pub fn set_merchant_contact_information(
             mut self,
-            value: Option<
-                crate::v3::marketing::shopping_receipt::shoppingreceipts::post::MerchantContactInformation,
-            >,
+            value: Option<MerchantContactInformation>,
         ) -> Self {
             self.merchant_contact_information = value.map(Into::into);
             self
@@ -436,7 +522,7 @@ pub mod post {
         }
     }
     /// `receipt`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Receipt {
         /// ID of the receipt.
@@ -446,10 +532,8 @@ pub mod post {
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
         /// Merchant ID that placed the WeChat Pay order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_mchid: Option<String>,
         /// Sub-merchant ID that placed the WeChat Pay order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_sub_mchid: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
@@ -462,14 +546,79 @@ pub mod post {
         /// Time the record was last modified.
         pub modify_time: String,
         /// `merchant_contact_information`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub merchant_contact_information: Option<
-            crate::v3::marketing::shopping_receipt::shoppingreceipts::post::ReceiptMerchantContactInformation,
-        >,
+        pub merchant_contact_information: Option<ReceiptMerchantContactInformation>,
         /// Time of the upload.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub upload_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Receipt {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Receipt {
+                receipt_id: crate::runtime::take(&mut object, "receipt_id", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                transaction_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_mchid",
+                    at,
+                )?,
+                transaction_sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_sub_mchid",
+                    at,
+                )?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                sha256: crate::runtime::take(&mut object, "sha256", at)?,
+                image_type: crate::runtime::take(&mut object, "image_type", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                modify_time: crate::runtime::take(&mut object, "modify_time", at)?,
+                merchant_contact_information: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_contact_information",
+                    at,
+                )?,
+                upload_time: crate::runtime::take_optional(
+                    &mut object,
+                    "upload_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Receipt {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "receipt_id", &self.receipt_id);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_mchid",
+                &self.transaction_mchid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_sub_mchid",
+                &self.transaction_sub_mchid,
+            );
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "sha256", &self.sha256);
+            crate::runtime::put(&mut object, "image_type", &self.image_type);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "modify_time", &self.modify_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_contact_information",
+                &self.merchant_contact_information,
+            );
+            crate::runtime::put_optional(&mut object, "upload_time", &self.upload_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Receipt);
     impl crate::runtime::Schema for Receipt {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -547,7 +696,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::shopping_receipt::shoppingreceipts::post::ReceiptMerchantContactInformation as crate::runtime::Schema>::FIELDS,
+                fields: <ReceiptMerchantContactInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "upload_time",
@@ -560,15 +709,41 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Receipt {}
     /// `merchant_contact_information`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ReceiptMerchantContactInformation {
         /// `consultation_phone_number`
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub consultation_phone_number: Option<crate::runtime::Encrypted>,
     }
+    impl crate::runtime::FromJson for ReceiptMerchantContactInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ReceiptMerchantContactInformation {
+                consultation_phone_number: crate::runtime::take_optional(
+                    &mut object,
+                    "consultation_phone_number",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ReceiptMerchantContactInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "consultation_phone_number",
+                &self.consultation_phone_number,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ReceiptMerchantContactInformation);
     impl crate::runtime::Schema for ReceiptMerchantContactInformation {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -582,12 +757,31 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for ReceiptMerchantContactInformation {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `receipt`
-        pub receipt: crate::v3::marketing::shopping_receipt::shoppingreceipts::post::Receipt,
+        pub receipt: Receipt,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                receipt: crate::runtime::take(&mut object, "receipt", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "receipt", &self.receipt);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -595,7 +789,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::shopping_receipt::shoppingreceipts::post::Receipt as crate::runtime::Schema>::FIELDS,
+                fields: <Receipt as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

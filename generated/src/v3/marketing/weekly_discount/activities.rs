@@ -25,27 +25,53 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/marketing/weekly-discount/activities`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/weekly-discount/activities), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_3.shtml)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: i64,
         /// Pagination offset: where the requested page starts.
-        #[serde(rename = "query.offset")]
         pub offset: i64,
         /// `applying_merchant_id`
-        #[serde(rename = "query.applying_merchant_id")]
         pub applying_merchant_id: i64,
         /// ID of the store.
-        #[serde(default, rename = "query.store_id")]
         pub store_id: Option<i64>,
         /// Codes of the regions where the activity is placed.
-        #[serde(rename = "query.activity_area_code")]
         pub activity_area_code: i64,
         /// Scene in which the activity is placed.
-        #[serde(rename = "query.activity_scene")]
         pub activity_scene: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+                offset: crate::runtime::take(&mut object, "query.offset", at)?,
+                applying_merchant_id: crate::runtime::take(
+                    &mut object,
+                    "query.applying_merchant_id",
+                    at,
+                )?,
+                store_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.store_id",
+                    at,
+                )?,
+                activity_area_code: crate::runtime::take(
+                    &mut object,
+                    "query.activity_area_code",
+                    at,
+                )?,
+                activity_scene: crate::runtime::take(
+                    &mut object,
+                    "query.activity_scene",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -239,11 +265,10 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// ID of the activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_id: Option<String>,
         /// Name of the activity.
         pub activity_name: String,
@@ -252,7 +277,6 @@ pub mod get {
         /// Codes of the regions where the activity is placed.
         pub activity_area_code: Vec<String>,
         /// `activity_limit_pay`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_limit_pay: Option<String>,
         /// `activity_transaction_minimum_amount`
         pub activity_transaction_minimum_amount: i64,
@@ -263,7 +287,6 @@ pub mod get {
         /// `activity_max_amount`
         pub activity_max_amount: i64,
         /// `activity_max_amount_per_day`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_max_amount_per_day: Option<i64>,
         /// `activity_available_begin_time`
         pub activity_available_begin_time: String,
@@ -272,11 +295,141 @@ pub mod get {
         /// State of the activity.
         pub activity_state: String,
         /// Remark on the activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_remark: Option<String>,
         /// `activity_logo`
         pub activity_logo: String,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                activity_id: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_id",
+                    at,
+                )?,
+                activity_name: crate::runtime::take(&mut object, "activity_name", at)?,
+                activity_scene: crate::runtime::take(&mut object, "activity_scene", at)?,
+                activity_area_code: crate::runtime::take(
+                    &mut object,
+                    "activity_area_code",
+                    at,
+                )?,
+                activity_limit_pay: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_limit_pay",
+                    at,
+                )?,
+                activity_transaction_minimum_amount: crate::runtime::take(
+                    &mut object,
+                    "activity_transaction_minimum_amount",
+                    at,
+                )?,
+                activity_coupon_amount: crate::runtime::take(
+                    &mut object,
+                    "activity_coupon_amount",
+                    at,
+                )?,
+                activity_available_week: crate::runtime::take(
+                    &mut object,
+                    "activity_available_week",
+                    at,
+                )?,
+                activity_max_amount: crate::runtime::take(
+                    &mut object,
+                    "activity_max_amount",
+                    at,
+                )?,
+                activity_max_amount_per_day: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_max_amount_per_day",
+                    at,
+                )?,
+                activity_available_begin_time: crate::runtime::take(
+                    &mut object,
+                    "activity_available_begin_time",
+                    at,
+                )?,
+                activity_available_end_time: crate::runtime::take(
+                    &mut object,
+                    "activity_available_end_time",
+                    at,
+                )?,
+                activity_state: crate::runtime::take(&mut object, "activity_state", at)?,
+                activity_remark: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_remark",
+                    at,
+                )?,
+                activity_logo: crate::runtime::take(&mut object, "activity_logo", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "activity_id", &self.activity_id);
+            crate::runtime::put(&mut object, "activity_name", &self.activity_name);
+            crate::runtime::put(&mut object, "activity_scene", &self.activity_scene);
+            crate::runtime::put(
+                &mut object,
+                "activity_area_code",
+                &self.activity_area_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_limit_pay",
+                &self.activity_limit_pay,
+            );
+            crate::runtime::put(
+                &mut object,
+                "activity_transaction_minimum_amount",
+                &self.activity_transaction_minimum_amount,
+            );
+            crate::runtime::put(
+                &mut object,
+                "activity_coupon_amount",
+                &self.activity_coupon_amount,
+            );
+            crate::runtime::put(
+                &mut object,
+                "activity_available_week",
+                &self.activity_available_week,
+            );
+            crate::runtime::put(
+                &mut object,
+                "activity_max_amount",
+                &self.activity_max_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_max_amount_per_day",
+                &self.activity_max_amount_per_day,
+            );
+            crate::runtime::put(
+                &mut object,
+                "activity_available_begin_time",
+                &self.activity_available_begin_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "activity_available_end_time",
+                &self.activity_available_end_time,
+            );
+            crate::runtime::put(&mut object, "activity_state", &self.activity_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_remark",
+                &self.activity_remark,
+            );
+            crate::runtime::put(&mut object, "activity_logo", &self.activity_logo);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -388,11 +541,11 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// List of the result records.
-        pub data: Vec<crate::v3::marketing::weekly_discount::activities::get::Data>,
+        pub data: Vec<Data>,
         /// Pagination offset: where the requested page starts.
         pub offset: i64,
         /// Maximum number of items to return in one page.
@@ -400,6 +553,31 @@ pub mod get {
         /// Total number of items.
         pub total_count: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                data: crate::runtime::take(&mut object, "data", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -407,7 +585,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::marketing::weekly_discount::activities::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "offset",

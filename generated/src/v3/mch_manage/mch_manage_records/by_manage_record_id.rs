@@ -41,15 +41,29 @@ pub mod get {
     pub use crate::types::TimeIntervalCheckRule;
     pub use crate::types::Validator;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the merchant management record.
-        #[serde(rename = "path.manage_record_id")]
         pub manage_record_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                manage_record_id: crate::runtime::take(
+                    &mut object,
+                    "path.manage_record_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -159,63 +173,215 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// ID of the merchant management record.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub manage_record_id: Option<String>,
         /// Type of the merchant management record.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub manage_record_type: Option<crate::v3::mch_manage::types::ManageRecordType>,
+        pub manage_record_type: Option<ManageRecordType>,
         /// `manage_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub manage_time: Option<String>,
         /// `manage_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub manage_reason: Option<String>,
         /// `limit_ability`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limit_ability: Option<String>,
         /// How the restriction can be lifted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub recover_way: Option<crate::v3::mch_manage::types::RecoverWay>,
+        pub recover_way: Option<RecoverWay>,
         /// `allow_submit`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub allow_submit: Option<bool>,
         /// `forbid_submit_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub forbid_submit_reason: Option<String>,
         /// `submit_start_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub submit_start_time: Option<String>,
         /// `submit_end_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub submit_end_time: Option<String>,
         /// State of the merchant management record.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub manage_record_state: Option<crate::types::ManageRecordState>,
+        pub manage_record_state: Option<ManageRecordState>,
         /// `recover_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub recover_time: Option<String>,
         /// Why the restriction was lifted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub recover_reason: Option<crate::v3::mch_manage::types::RecoverReason>,
+        pub recover_reason: Option<RecoverReason>,
         /// Why the request was rejected.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reject_reason: Option<String>,
         /// `approve_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub approve_time: Option<String>,
         /// Information the merchant is required to submit, or has submitted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub requested_item_info: Option<
-            crate::runtime::JsonEncoded<crate::types::RequestedItemInfo>,
-        >,
+        pub requested_item_info: Option<crate::runtime::JsonEncoded<RequestedItemInfo>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                manage_record_id: crate::runtime::take_optional(
+                    &mut object,
+                    "manage_record_id",
+                    at,
+                )?,
+                manage_record_type: crate::runtime::take_optional(
+                    &mut object,
+                    "manage_record_type",
+                    at,
+                )?,
+                manage_time: crate::runtime::take_optional(
+                    &mut object,
+                    "manage_time",
+                    at,
+                )?,
+                manage_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "manage_reason",
+                    at,
+                )?,
+                limit_ability: crate::runtime::take_optional(
+                    &mut object,
+                    "limit_ability",
+                    at,
+                )?,
+                recover_way: crate::runtime::take_optional(
+                    &mut object,
+                    "recover_way",
+                    at,
+                )?,
+                allow_submit: crate::runtime::take_optional(
+                    &mut object,
+                    "allow_submit",
+                    at,
+                )?,
+                forbid_submit_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "forbid_submit_reason",
+                    at,
+                )?,
+                submit_start_time: crate::runtime::take_optional(
+                    &mut object,
+                    "submit_start_time",
+                    at,
+                )?,
+                submit_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "submit_end_time",
+                    at,
+                )?,
+                manage_record_state: crate::runtime::take_optional(
+                    &mut object,
+                    "manage_record_state",
+                    at,
+                )?,
+                recover_time: crate::runtime::take_optional(
+                    &mut object,
+                    "recover_time",
+                    at,
+                )?,
+                recover_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "recover_reason",
+                    at,
+                )?,
+                reject_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "reject_reason",
+                    at,
+                )?,
+                approve_time: crate::runtime::take_optional(
+                    &mut object,
+                    "approve_time",
+                    at,
+                )?,
+                requested_item_info: crate::runtime::take_optional(
+                    &mut object,
+                    "requested_item_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "manage_record_id",
+                &self.manage_record_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "manage_record_type",
+                &self.manage_record_type,
+            );
+            crate::runtime::put_optional(&mut object, "manage_time", &self.manage_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "manage_reason",
+                &self.manage_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "limit_ability",
+                &self.limit_ability,
+            );
+            crate::runtime::put_optional(&mut object, "recover_way", &self.recover_way);
+            crate::runtime::put_optional(
+                &mut object,
+                "allow_submit",
+                &self.allow_submit,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "forbid_submit_reason",
+                &self.forbid_submit_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "submit_start_time",
+                &self.submit_start_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "submit_end_time",
+                &self.submit_end_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "manage_record_state",
+                &self.manage_record_state,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "recover_time",
+                &self.recover_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "recover_reason",
+                &self.recover_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "reject_reason",
+                &self.reject_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "approve_time",
+                &self.approve_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "requested_item_info",
+                &self.requested_item_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

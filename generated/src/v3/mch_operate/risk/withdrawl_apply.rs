@@ -31,42 +31,99 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::types::IdDocType;
     pub use crate::types::IdentityInfo;
+    pub use crate::types::IdentityInfoBuilder;
     pub use crate::types::PayeeInfoAccountType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Type of the sub-account the money leaves from.
-        pub out_account_type: crate::v3::mch_operate::risk::withdrawl_apply::post::OutAccountType,
+        pub out_account_type: OutAccountType,
         /// Amount in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// `payee_type`
-        pub payee_type: crate::v3::mch_operate::risk::withdrawl_apply::post::PayeeType,
+        pub payee_type: PayeeType,
         /// Merchant ID of the payee.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payee_mchid: Option<String>,
         /// Information about the payee account.
-        pub payee_info: crate::v3::mch_operate::risk::withdrawl_apply::post::PayeeInfo,
+        pub payee_info: PayeeInfo,
         /// `proof_media_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub proof_media_list: Option<
-            crate::v3::mch_operate::risk::withdrawl_apply::post::ProofMediaList,
-        >,
+        pub proof_media_list: Option<ProofMediaList>,
         /// `additional_materials`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub additional_materials: Option<
-            crate::v3::mch_operate::risk::withdrawl_apply::post::AdditionalMaterials,
-        >,
+        pub additional_materials: Option<AdditionalMaterials>,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                out_account_type: crate::runtime::take(
+                    &mut object,
+                    "out_account_type",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                payee_type: crate::runtime::take(&mut object, "payee_type", at)?,
+                payee_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "payee_mchid",
+                    at,
+                )?,
+                payee_info: crate::runtime::take(&mut object, "payee_info", at)?,
+                proof_media_list: crate::runtime::take_optional(
+                    &mut object,
+                    "proof_media_list",
+                    at,
+                )?,
+                additional_materials: crate::runtime::take_optional(
+                    &mut object,
+                    "additional_materials",
+                    at,
+                )?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "out_account_type", &self.out_account_type);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "payee_type", &self.payee_type);
+            crate::runtime::put_optional(&mut object, "payee_mchid", &self.payee_mchid);
+            crate::runtime::put(&mut object, "payee_info", &self.payee_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "proof_media_list",
+                &self.proof_media_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "additional_materials",
+                &self.additional_materials,
+            );
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -79,24 +136,14 @@ pub mod post {
     pub struct RequestBuilder {
         wechatpay_serial: Option<String>,
         sub_mchid: Option<String>,
-        out_account_type: Option<
-            crate::v3::mch_operate::risk::withdrawl_apply::post::OutAccountType,
-        >,
+        out_account_type: Option<OutAccountType>,
         amount: Option<i64>,
         out_request_no: Option<String>,
-        payee_type: Option<
-            crate::v3::mch_operate::risk::withdrawl_apply::post::PayeeType,
-        >,
+        payee_type: Option<PayeeType>,
         payee_mchid: Option<String>,
-        payee_info: Option<
-            crate::v3::mch_operate::risk::withdrawl_apply::post::PayeeInfoBuilder,
-        >,
-        proof_media_list: Option<
-            crate::v3::mch_operate::risk::withdrawl_apply::post::ProofMediaListBuilder,
-        >,
-        additional_materials: Option<
-            crate::v3::mch_operate::risk::withdrawl_apply::post::AdditionalMaterialsBuilder,
-        >,
+        payee_info: Option<PayeeInfoBuilder>,
+        proof_media_list: Option<ProofMediaListBuilder>,
+        additional_materials: Option<AdditionalMaterialsBuilder>,
         remark: Option<String>,
     }
     impl RequestBuilder {
@@ -121,22 +168,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the sub-account the money leaves from.
-        pub fn out_account_type(
-            mut self,
-            value: impl Into<
-                crate::v3::mch_operate::risk::withdrawl_apply::post::OutAccountType,
-            >,
-        ) -> Self {
+        pub fn out_account_type(mut self, value: impl Into<OutAccountType>) -> Self {
             self.out_account_type = Some(value.into());
             self
         }
         /// Sets or clears [`out_account_type`](Self::out_account_type) with a built value.
-        pub fn set_out_account_type(
-            mut self,
-            value: Option<
-                crate::v3::mch_operate::risk::withdrawl_apply::post::OutAccountType,
-            >,
-        ) -> Self {
+        pub fn set_out_account_type(mut self, value: Option<OutAccountType>) -> Self {
             self.out_account_type = value;
             self
         }
@@ -161,20 +198,12 @@ pub mod post {
             self
         }
         /// **Required.** `payee_type`
-        pub fn payee_type(
-            mut self,
-            value: impl Into<
-                crate::v3::mch_operate::risk::withdrawl_apply::post::PayeeType,
-            >,
-        ) -> Self {
+        pub fn payee_type(mut self, value: impl Into<PayeeType>) -> Self {
             self.payee_type = Some(value.into());
             self
         }
         /// Sets or clears [`payee_type`](Self::payee_type) with a built value.
-        pub fn set_payee_type(
-            mut self,
-            value: Option<crate::v3::mch_operate::risk::withdrawl_apply::post::PayeeType>,
-        ) -> Self {
+        pub fn set_payee_type(mut self, value: Option<PayeeType>) -> Self {
             self.payee_type = value;
             self
         }
@@ -191,20 +220,12 @@ pub mod post {
         /// **Required.** Information about the payee account.
         ///
         /// Takes the builder or a built value.
-        pub fn payee_info(
-            mut self,
-            value: impl Into<
-                crate::v3::mch_operate::risk::withdrawl_apply::post::PayeeInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn payee_info(mut self, value: impl Into<PayeeInfoBuilder>) -> Self {
             self.payee_info = Some(value.into());
             self
         }
         /// Sets or clears [`payee_info`](Self::payee_info) with a built value.
-        pub fn set_payee_info(
-            mut self,
-            value: Option<crate::v3::mch_operate::risk::withdrawl_apply::post::PayeeInfo>,
-        ) -> Self {
+        pub fn set_payee_info(mut self, value: Option<PayeeInfo>) -> Self {
             self.payee_info = value.map(Into::into);
             self
         }
@@ -213,20 +234,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn proof_media_list(
             mut self,
-            value: impl Into<
-                crate::v3::mch_operate::risk::withdrawl_apply::post::ProofMediaListBuilder,
-            >,
+            value: impl Into<ProofMediaListBuilder>,
         ) -> Self {
             self.proof_media_list = Some(value.into());
             self
         }
         /// Sets or clears [`proof_media_list`](Self::proof_media_list) with a built value.
-        pub fn set_proof_media_list(
-            mut self,
-            value: Option<
-                crate::v3::mch_operate::risk::withdrawl_apply::post::ProofMediaList,
-            >,
-        ) -> Self {
+        pub fn set_proof_media_list(mut self, value: Option<ProofMediaList>) -> Self {
             self.proof_media_list = value.map(Into::into);
             self
         }
@@ -235,9 +249,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn additional_materials(
             mut self,
-            value: impl Into<
-                crate::v3::mch_operate::risk::withdrawl_apply::post::AdditionalMaterialsBuilder,
-            >,
+            value: impl Into<AdditionalMaterialsBuilder>,
         ) -> Self {
             self.additional_materials = Some(value.into());
             self
@@ -245,9 +257,7 @@ pub mod post {
         /// Sets or clears [`additional_materials`](Self::additional_materials) with a built value.
         pub fn set_additional_materials(
             mut self,
-            value: Option<
-                crate::v3::mch_operate::risk::withdrawl_apply::post::AdditionalMaterials,
-            >,
+            value: Option<AdditionalMaterials>,
         ) -> Self {
             self.additional_materials = value.map(Into::into);
             self
@@ -371,7 +381,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::AccountApplyCancelWithdrawResponse as Response;
@@ -395,13 +406,39 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `additional_materials`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AdditionalMaterials {
         /// `additional_media`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub additional_media: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for AdditionalMaterials {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AdditionalMaterials {
+                additional_media: crate::runtime::take_optional(
+                    &mut object,
+                    "additional_media",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AdditionalMaterials {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "additional_media",
+                &self.additional_media,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AdditionalMaterials);
     impl AdditionalMaterials {
         /// A builder; see its setters.
         pub fn builder() -> AdditionalMaterialsBuilder {
@@ -454,7 +491,7 @@ pub mod post {
         }
     }
     /// Bank account information.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BankAccountInfo {
         /// Name of the account holder.
@@ -464,16 +501,49 @@ pub mod post {
         /// Bank where the account is opened.
         pub account_bank: String,
         /// Bank branch code (CNAPS).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_branch_id: Option<String>,
         /// Name of the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_name: Option<String>,
         /// Bank account number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub account_number: crate::runtime::Sensitive,
     }
+    impl crate::runtime::FromJson for BankAccountInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BankAccountInfo {
+                account_name: crate::runtime::take(&mut object, "account_name", at)?,
+                account_bank: crate::runtime::take(&mut object, "account_bank", at)?,
+                bank_branch_id: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_branch_id",
+                    at,
+                )?,
+                bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+                account_number: crate::runtime::take(&mut object, "account_number", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BankAccountInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "account_name", &self.account_name);
+            crate::runtime::put(&mut object, "account_bank", &self.account_bank);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_branch_id",
+                &self.bank_branch_id,
+            );
+            crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+            crate::runtime::put(&mut object, "account_number", &self.account_number);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BankAccountInfo);
     impl BankAccountInfo {
         /// A builder; see its setters.
         pub fn builder() -> BankAccountInfoBuilder {
@@ -645,20 +715,55 @@ pub mod post {
     }
     crate::runtime::string_enum!(OutAccountType);
     /// Information about the payee account.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PayeeInfo {
         /// Whether the payee bank account is a corporate or a personal account.
-        pub account_type: crate::types::PayeeInfoAccountType,
+        pub account_type: PayeeInfoAccountType,
         /// Bank account information.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub bank_account_info: Option<
-            crate::v3::mch_operate::risk::withdrawl_apply::post::BankAccountInfo,
-        >,
+        pub bank_account_info: Option<BankAccountInfo>,
         /// Information about the identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub identity_info: Option<crate::types::IdentityInfo>,
+        pub identity_info: Option<IdentityInfo>,
     }
+    impl crate::runtime::FromJson for PayeeInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PayeeInfo {
+                account_type: crate::runtime::take(&mut object, "account_type", at)?,
+                bank_account_info: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_account_info",
+                    at,
+                )?,
+                identity_info: crate::runtime::take_optional(
+                    &mut object,
+                    "identity_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PayeeInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "account_type", &self.account_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_account_info",
+                &self.bank_account_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "identity_info",
+                &self.identity_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PayeeInfo);
     impl PayeeInfo {
         /// A builder; see its setters.
         pub fn builder() -> PayeeInfoBuilder {
@@ -668,26 +773,18 @@ pub mod post {
     /// Builds a [`PayeeInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct PayeeInfoBuilder {
-        account_type: Option<crate::types::PayeeInfoAccountType>,
-        bank_account_info: Option<
-            crate::v3::mch_operate::risk::withdrawl_apply::post::BankAccountInfoBuilder,
-        >,
-        identity_info: Option<crate::types::IdentityInfoBuilder>,
+        account_type: Option<PayeeInfoAccountType>,
+        bank_account_info: Option<BankAccountInfoBuilder>,
+        identity_info: Option<IdentityInfoBuilder>,
     }
     impl PayeeInfoBuilder {
         /// **Required.** Whether the payee bank account is a corporate or a personal account.
-        pub fn account_type(
-            mut self,
-            value: impl Into<crate::types::PayeeInfoAccountType>,
-        ) -> Self {
+        pub fn account_type(mut self, value: impl Into<PayeeInfoAccountType>) -> Self {
             self.account_type = Some(value.into());
             self
         }
         /// Sets or clears [`account_type`](Self::account_type) with a built value.
-        pub fn set_account_type(
-            mut self,
-            value: Option<crate::types::PayeeInfoAccountType>,
-        ) -> Self {
+        pub fn set_account_type(mut self, value: Option<PayeeInfoAccountType>) -> Self {
             self.account_type = value;
             self
         }
@@ -696,38 +793,25 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn bank_account_info(
             mut self,
-            value: impl Into<
-                crate::v3::mch_operate::risk::withdrawl_apply::post::BankAccountInfoBuilder,
-            >,
+            value: impl Into<BankAccountInfoBuilder>,
         ) -> Self {
             self.bank_account_info = Some(value.into());
             self
         }
         /// Sets or clears [`bank_account_info`](Self::bank_account_info) with a built value.
-        pub fn set_bank_account_info(
-            mut self,
-            value: Option<
-                crate::v3::mch_operate::risk::withdrawl_apply::post::BankAccountInfo,
-            >,
-        ) -> Self {
+        pub fn set_bank_account_info(mut self, value: Option<BankAccountInfo>) -> Self {
             self.bank_account_info = value.map(Into::into);
             self
         }
         /// Information about the identity document.
         ///
         /// Takes the builder or a built value.
-        pub fn identity_info(
-            mut self,
-            value: impl Into<crate::types::IdentityInfoBuilder>,
-        ) -> Self {
+        pub fn identity_info(mut self, value: impl Into<IdentityInfoBuilder>) -> Self {
             self.identity_info = Some(value.into());
             self
         }
         /// Sets or clears [`identity_info`](Self::identity_info) with a built value.
-        pub fn set_identity_info(
-            mut self,
-            value: Option<crate::types::IdentityInfo>,
-        ) -> Self {
+        pub fn set_identity_info(mut self, value: Option<IdentityInfo>) -> Self {
             self.identity_info = value.map(Into::into);
             self
         }
@@ -820,15 +904,39 @@ pub mod post {
     }
     crate::runtime::string_enum!(PayeeType);
     /// `proof_media_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ProofMediaList {
         /// `proof_payee_media`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub proof_payee_media: Option<
-            Vec<crate::v3::mch_operate::risk::withdrawl_apply::post::ProofPayeeMedia>,
-        >,
+        pub proof_payee_media: Option<Vec<ProofPayeeMedia>>,
     }
+    impl crate::runtime::FromJson for ProofMediaList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ProofMediaList {
+                proof_payee_media: crate::runtime::take_optional(
+                    &mut object,
+                    "proof_payee_media",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ProofMediaList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "proof_payee_media",
+                &self.proof_payee_media,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ProofMediaList);
     impl ProofMediaList {
         /// A builder; see its setters.
         pub fn builder() -> ProofMediaListBuilder {
@@ -838,11 +946,7 @@ pub mod post {
     /// Builds a [`ProofMediaList`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct ProofMediaListBuilder {
-        proof_payee_media: Option<
-            Vec<
-                crate::v3::mch_operate::risk::withdrawl_apply::post::ProofPayeeMediaBuilder,
-            >,
-        >,
+        proof_payee_media: Option<Vec<ProofPayeeMediaBuilder>>,
     }
     impl ProofMediaListBuilder {
         /// `proof_payee_media`
@@ -850,9 +954,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn proof_payee_media(
             mut self,
-            item: impl Into<
-                crate::v3::mch_operate::risk::withdrawl_apply::post::ProofPayeeMediaBuilder,
-            >,
+            item: impl Into<ProofPayeeMediaBuilder>,
         ) -> Self {
             self.proof_payee_media.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -860,9 +962,7 @@ pub mod post {
         /// Sets or clears [`proof_payee_media`](Self::proof_payee_media) with a built value.
         pub fn set_proof_payee_media(
             mut self,
-            value: Option<
-                Vec<crate::v3::mch_operate::risk::withdrawl_apply::post::ProofPayeeMedia>,
-            >,
+            value: Option<Vec<ProofPayeeMedia>>,
         ) -> Self {
             self.proof_payee_media = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -976,14 +1076,39 @@ pub mod post {
     }
     crate::runtime::string_enum!(ProofMediaType);
     /// `proof_payee_media`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ProofPayeeMedia {
         /// `proof_media_type`
-        pub proof_media_type: crate::v3::mch_operate::risk::withdrawl_apply::post::ProofMediaType,
+        pub proof_media_type: ProofMediaType,
         /// `proof_media`
         pub proof_media: String,
     }
+    impl crate::runtime::FromJson for ProofPayeeMedia {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ProofPayeeMedia {
+                proof_media_type: crate::runtime::take(
+                    &mut object,
+                    "proof_media_type",
+                    at,
+                )?,
+                proof_media: crate::runtime::take(&mut object, "proof_media", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ProofPayeeMedia {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "proof_media_type", &self.proof_media_type);
+            crate::runtime::put(&mut object, "proof_media", &self.proof_media);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ProofPayeeMedia);
     impl ProofPayeeMedia {
         /// A builder; see its setters.
         pub fn builder() -> ProofPayeeMediaBuilder {
@@ -993,29 +1118,17 @@ pub mod post {
     /// Builds a [`ProofPayeeMedia`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct ProofPayeeMediaBuilder {
-        proof_media_type: Option<
-            crate::v3::mch_operate::risk::withdrawl_apply::post::ProofMediaType,
-        >,
+        proof_media_type: Option<ProofMediaType>,
         proof_media: Option<String>,
     }
     impl ProofPayeeMediaBuilder {
         /// **Required.** `proof_media_type`
-        pub fn proof_media_type(
-            mut self,
-            value: impl Into<
-                crate::v3::mch_operate::risk::withdrawl_apply::post::ProofMediaType,
-            >,
-        ) -> Self {
+        pub fn proof_media_type(mut self, value: impl Into<ProofMediaType>) -> Self {
             self.proof_media_type = Some(value.into());
             self
         }
         /// Sets or clears [`proof_media_type`](Self::proof_media_type) with a built value.
-        pub fn set_proof_media_type(
-            mut self,
-            value: Option<
-                crate::v3::mch_operate::risk::withdrawl_apply::post::ProofMediaType,
-            >,
-        ) -> Self {
+        pub fn set_proof_media_type(mut self, value: Option<ProofMediaType>) -> Self {
             self.proof_media_type = value;
             self
         }

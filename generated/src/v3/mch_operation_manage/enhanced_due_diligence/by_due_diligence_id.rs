@@ -38,15 +38,29 @@ pub mod get {
     pub use crate::v3::mch_operation_manage::types::SubmissionTemplate;
     pub use crate::v3::mch_operation_manage::types::SubmissionTemplateRecordFields;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the due-diligence review.
-        #[serde(rename = "path.due_diligence_id")]
         pub due_diligence_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                due_diligence_id: crate::runtime::take(
+                    &mut object,
+                    "path.due_diligence_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -156,19 +170,55 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `audit_detail_by_item`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AuditDetailByItem {
         /// `audit_result`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub audit_result: Option<crate::runtime::Number>,
         /// ID of the information item.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub item_id: Option<crate::runtime::Number>,
         /// `reject_reason_to_merchant`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reject_reason_to_merchant: Option<String>,
     }
+    impl crate::runtime::FromJson for AuditDetailByItem {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AuditDetailByItem {
+                audit_result: crate::runtime::take_optional(
+                    &mut object,
+                    "audit_result",
+                    at,
+                )?,
+                item_id: crate::runtime::take_optional(&mut object, "item_id", at)?,
+                reject_reason_to_merchant: crate::runtime::take_optional(
+                    &mut object,
+                    "reject_reason_to_merchant",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AuditDetailByItem {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "audit_result",
+                &self.audit_result,
+            );
+            crate::runtime::put_optional(&mut object, "item_id", &self.item_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "reject_reason_to_merchant",
+                &self.reject_reason_to_merchant,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AuditDetailByItem);
     impl crate::runtime::Schema for AuditDetailByItem {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -196,17 +246,39 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for AuditDetailByItem {}
     /// Why the request was rejected.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct RejectReason {
         /// `audit_detail_by_item`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub audit_detail_by_item: Option<
-            Vec<
-                crate::v3::mch_operation_manage::enhanced_due_diligence::by_due_diligence_id::get::AuditDetailByItem,
-            >,
-        >,
+        pub audit_detail_by_item: Option<Vec<AuditDetailByItem>>,
     }
+    impl crate::runtime::FromJson for RejectReason {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(RejectReason {
+                audit_detail_by_item: crate::runtime::take_optional(
+                    &mut object,
+                    "audit_detail_by_item",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for RejectReason {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "audit_detail_by_item",
+                &self.audit_detail_by_item,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(RejectReason);
     impl crate::runtime::Schema for RejectReason {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -214,13 +286,13 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::mch_operation_manage::enhanced_due_diligence::by_due_diligence_id::get::AuditDetailByItem as crate::runtime::Schema>::FIELDS,
+                fields: <AuditDetailByItem as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for RejectReason {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the due-diligence review.
@@ -228,43 +300,123 @@ pub mod get {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// `due_diligence_state`
-        pub due_diligence_state: crate::v3::mch_operation_manage::types::DueDiligenceState,
+        pub due_diligence_state: DueDiligenceState,
         /// Why the request was rejected.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub reject_reason: Option<
-            crate::runtime::JsonEncoded<
-                crate::v3::mch_operation_manage::enhanced_due_diligence::by_due_diligence_id::get::RejectReason,
-            >,
-        >,
+        pub reject_reason: Option<crate::runtime::JsonEncoded<RejectReason>>,
         /// `deadline_time`
         pub deadline_time: String,
         /// `terminal_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub terminal_time: Option<String>,
         /// Time of submission.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub submit_time: Option<String>,
         /// `reject_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reject_time: Option<String>,
         /// Time of completion.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub complete_time: Option<String>,
         /// `submission_template`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub submission_template: Option<
-            crate::runtime::JsonEncoded<
-                crate::v3::mch_operation_manage::types::SubmissionTemplate,
-            >,
-        >,
+        pub submission_template: Option<crate::runtime::JsonEncoded<SubmissionTemplate>>,
         /// `submission_data`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub submission_data: Option<
-            crate::runtime::JsonEncoded<
-                crate::v3::mch_operation_manage::types::SubmissionData,
-            >,
-        >,
+        pub submission_data: Option<crate::runtime::JsonEncoded<SubmissionData>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                due_diligence_id: crate::runtime::take(
+                    &mut object,
+                    "due_diligence_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                due_diligence_state: crate::runtime::take(
+                    &mut object,
+                    "due_diligence_state",
+                    at,
+                )?,
+                reject_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "reject_reason",
+                    at,
+                )?,
+                deadline_time: crate::runtime::take(&mut object, "deadline_time", at)?,
+                terminal_time: crate::runtime::take_optional(
+                    &mut object,
+                    "terminal_time",
+                    at,
+                )?,
+                submit_time: crate::runtime::take_optional(
+                    &mut object,
+                    "submit_time",
+                    at,
+                )?,
+                reject_time: crate::runtime::take_optional(
+                    &mut object,
+                    "reject_time",
+                    at,
+                )?,
+                complete_time: crate::runtime::take_optional(
+                    &mut object,
+                    "complete_time",
+                    at,
+                )?,
+                submission_template: crate::runtime::take_optional(
+                    &mut object,
+                    "submission_template",
+                    at,
+                )?,
+                submission_data: crate::runtime::take_optional(
+                    &mut object,
+                    "submission_data",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "due_diligence_id", &self.due_diligence_id);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(
+                &mut object,
+                "due_diligence_state",
+                &self.due_diligence_state,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "reject_reason",
+                &self.reject_reason,
+            );
+            crate::runtime::put(&mut object, "deadline_time", &self.deadline_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "terminal_time",
+                &self.terminal_time,
+            );
+            crate::runtime::put_optional(&mut object, "submit_time", &self.submit_time);
+            crate::runtime::put_optional(&mut object, "reject_time", &self.reject_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "complete_time",
+                &self.complete_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "submission_template",
+                &self.submission_template,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "submission_data",
+                &self.submission_data,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

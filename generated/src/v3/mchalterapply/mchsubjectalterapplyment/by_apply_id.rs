@@ -25,14 +25,24 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014090655)
 pub mod get {
     pub use crate::v3::mchalterapply::types::AuditRejectDetail;
-    pub use crate::v3::mchalterapply::types::MchsubjectalterapplymentMerchantOutRequestNoState;
+    pub use crate::v3::mchalterapply::types::MchsubjectalterapplymentMerchantOutRequestNoResponseState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the application.
-        #[serde(rename = "path.apply_id")]
         pub apply_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                apply_id: crate::runtime::take(&mut object, "path.apply_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -26,12 +26,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::mchalterapply::types::State;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the application.
-        #[serde(rename = "path.apply_id")]
         pub apply_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                apply_id: crate::runtime::take(&mut object, "path.apply_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -118,7 +128,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the application.
@@ -128,11 +138,45 @@ pub mod get {
         /// Merchant ID that WeChat Pay assigned to the merchant concerned.
         pub merchant_code: String,
         /// Current state of the object.
-        pub state: crate::v3::mchalterapply::types::State,
+        pub state: State,
         /// Overall reason the application was rejected.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub audit_reject_reason: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                apply_id: crate::runtime::take(&mut object, "apply_id", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                merchant_code: crate::runtime::take(&mut object, "merchant_code", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                audit_reject_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "audit_reject_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "apply_id", &self.apply_id);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "merchant_code", &self.merchant_code);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "audit_reject_reason",
+                &self.audit_reject_reason,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,29 +20,92 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/med-ins/refunds/notify`: [wechatpay.im](https://wechatpay.im/openapi/v3/med-ins/refunds/notify), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4016781561), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012166534)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the mixed medical-insurance and self-paid order.
-        #[serde(rename = "query.mix_trade_no", skip_serializing)]
         pub mix_trade_no: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// `med_refund_total_fee`
         pub med_refund_total_fee: i64,
         /// `med_refund__gov_fee`
-        #[serde(rename = "med_refund__gov_fee")]
         pub med_refund_gov_fee: i64,
         /// `med_refund__self_fee`
-        #[serde(rename = "med_refund__self_fee")]
         pub med_refund_self_fee: i64,
         /// `med_refund__other_fee`
-        #[serde(rename = "med_refund__other_fee")]
         pub med_refund_other_fee: i64,
         /// `refund_time`
         pub refund_time: String,
         /// The merchant's own refund number, unique within the merchant.
         pub out_refund_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                mix_trade_no: crate::runtime::take(
+                    &mut object,
+                    "query.mix_trade_no",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                med_refund_total_fee: crate::runtime::take(
+                    &mut object,
+                    "med_refund_total_fee",
+                    at,
+                )?,
+                med_refund_gov_fee: crate::runtime::take(
+                    &mut object,
+                    "med_refund__gov_fee",
+                    at,
+                )?,
+                med_refund_self_fee: crate::runtime::take(
+                    &mut object,
+                    "med_refund__self_fee",
+                    at,
+                )?,
+                med_refund_other_fee: crate::runtime::take(
+                    &mut object,
+                    "med_refund__other_fee",
+                    at,
+                )?,
+                refund_time: crate::runtime::take(&mut object, "refund_time", at)?,
+                out_refund_no: crate::runtime::take(&mut object, "out_refund_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(
+                &mut object,
+                "med_refund_total_fee",
+                &self.med_refund_total_fee,
+            );
+            crate::runtime::put(
+                &mut object,
+                "med_refund__gov_fee",
+                &self.med_refund_gov_fee,
+            );
+            crate::runtime::put(
+                &mut object,
+                "med_refund__self_fee",
+                &self.med_refund_self_fee,
+            );
+            crate::runtime::put(
+                &mut object,
+                "med_refund__other_fee",
+                &self.med_refund_other_fee,
+            );
+            crate::runtime::put(&mut object, "refund_time", &self.refund_time);
+            crate::runtime::put(&mut object, "out_refund_no", &self.out_refund_no);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -243,7 +306,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

@@ -36,7 +36,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::types::AccountType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
@@ -44,16 +44,41 @@ pub mod post {
         /// Amount in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
         /// Memo passed to the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_memo: Option<String>,
         /// Type of the account.
-        pub account_type: crate::types::AccountType,
+        pub account_type: AccountType,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+                bank_memo: crate::runtime::take_optional(&mut object, "bank_memo", at)?,
+                account_type: crate::runtime::take(&mut object, "account_type", at)?,
+                notify_url: crate::runtime::take_optional(&mut object, "notify_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            crate::runtime::put_optional(&mut object, "bank_memo", &self.bank_memo);
+            crate::runtime::put(&mut object, "account_type", &self.account_type);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -68,7 +93,7 @@ pub mod post {
         amount: Option<i64>,
         remark: Option<String>,
         bank_memo: Option<String>,
-        account_type: Option<crate::types::AccountType>,
+        account_type: Option<AccountType>,
         notify_url: Option<String>,
     }
     impl RequestBuilder {
@@ -113,18 +138,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the account.
-        pub fn account_type(
-            mut self,
-            value: impl Into<crate::types::AccountType>,
-        ) -> Self {
+        pub fn account_type(mut self, value: impl Into<AccountType>) -> Self {
             self.account_type = Some(value.into());
             self
         }
         /// Sets or clears [`account_type`](Self::account_type) with a built value.
-        pub fn set_account_type(
-            mut self,
-            value: Option<crate::types::AccountType>,
-        ) -> Self {
+        pub fn set_account_type(mut self, value: Option<AccountType>) -> Self {
             self.account_type = value;
             self
         }
@@ -193,7 +212,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -211,7 +231,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// WeChat Pay ID of the withdrawal.
@@ -219,6 +239,27 @@ pub mod post {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                withdraw_id: crate::runtime::take(&mut object, "withdraw_id", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "withdraw_id", &self.withdraw_id);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

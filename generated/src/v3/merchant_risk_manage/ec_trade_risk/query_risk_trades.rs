@@ -20,30 +20,61 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/merchant-risk-manage/ec-trade-risk/query-risk-trades`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-risk-manage/ec-trade-risk/query-risk-trades), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013894247), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013894221)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// Start time of the period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub start_time: Option<String>,
         /// End time of the period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub end_time: Option<String>,
         /// Page number to query.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub page_index: Option<crate::runtime::Number>,
         /// Maximum number of items to return in one page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub page_size: Option<crate::runtime::Number>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                start_time: crate::runtime::take_optional(
+                    &mut object,
+                    "start_time",
+                    at,
+                )?,
+                end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+                page_index: crate::runtime::take_optional(
+                    &mut object,
+                    "page_index",
+                    at,
+                )?,
+                page_size: crate::runtime::take_optional(&mut object, "page_size", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(&mut object, "start_time", &self.start_time);
+            crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+            crate::runtime::put_optional(&mut object, "page_index", &self.page_index);
+            crate::runtime::put_optional(&mut object, "page_size", &self.page_size);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -176,7 +207,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -197,20 +229,43 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_num: Option<crate::runtime::Number>,
         /// `risk_trade_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub risk_trade_list: Option<
-            Vec<
-                crate::v3::merchant_risk_manage::ec_trade_risk::query_risk_trades::post::RiskTradeList,
-            >,
-        >,
+        pub risk_trade_list: Option<Vec<RiskTradeList>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_num: crate::runtime::take_optional(&mut object, "total_num", at)?,
+                risk_trade_list: crate::runtime::take_optional(
+                    &mut object,
+                    "risk_trade_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "total_num", &self.total_num);
+            crate::runtime::put_optional(
+                &mut object,
+                "risk_trade_list",
+                &self.risk_trade_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -225,31 +280,73 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::merchant_risk_manage::ec_trade_risk::query_risk_trades::post::RiskTradeList as crate::runtime::Schema>::FIELDS,
+                fields: <RiskTradeList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Response {}
     /// `risk_trade_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct RiskTradeList {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// Type of risk.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub risk_type: Option<crate::runtime::Number>,
         /// Risk level.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub risk_level: Option<crate::runtime::Number>,
         /// `risk_discove_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub risk_discove_time: Option<String>,
     }
+    impl crate::runtime::FromJson for RiskTradeList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(RiskTradeList {
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                risk_type: crate::runtime::take_optional(&mut object, "risk_type", at)?,
+                risk_level: crate::runtime::take_optional(
+                    &mut object,
+                    "risk_level",
+                    at,
+                )?,
+                risk_discove_time: crate::runtime::take_optional(
+                    &mut object,
+                    "risk_discove_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for RiskTradeList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(&mut object, "risk_type", &self.risk_type);
+            crate::runtime::put_optional(&mut object, "risk_level", &self.risk_level);
+            crate::runtime::put_optional(
+                &mut object,
+                "risk_discove_time",
+                &self.risk_discove_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(RiskTradeList);
     impl crate::runtime::Schema for RiskTradeList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

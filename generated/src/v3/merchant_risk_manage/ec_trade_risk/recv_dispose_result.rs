@@ -20,38 +20,113 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013894250), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013894227)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// `final_risk_result`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub final_risk_result: Option<crate::runtime::Number>,
         /// `final_risk_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub final_risk_type: Option<crate::runtime::Number>,
         /// `disp_conclusion`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub disp_conclusion: Option<Vec<crate::runtime::Number>>,
         /// `disp_addition`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub disp_addition: Option<String>,
         /// `exist_complaint`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub exist_complaint: Option<bool>,
         /// Refunded amount, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub refund_amount: Option<crate::runtime::Number>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                final_risk_result: crate::runtime::take_optional(
+                    &mut object,
+                    "final_risk_result",
+                    at,
+                )?,
+                final_risk_type: crate::runtime::take_optional(
+                    &mut object,
+                    "final_risk_type",
+                    at,
+                )?,
+                disp_conclusion: crate::runtime::take_optional(
+                    &mut object,
+                    "disp_conclusion",
+                    at,
+                )?,
+                disp_addition: crate::runtime::take_optional(
+                    &mut object,
+                    "disp_addition",
+                    at,
+                )?,
+                exist_complaint: crate::runtime::take_optional(
+                    &mut object,
+                    "exist_complaint",
+                    at,
+                )?,
+                refund_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "refund_amount",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "final_risk_result",
+                &self.final_risk_result,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "final_risk_type",
+                &self.final_risk_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "disp_conclusion",
+                &self.disp_conclusion,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "disp_addition",
+                &self.disp_addition,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "exist_complaint",
+                &self.exist_complaint,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "refund_amount",
+                &self.refund_amount,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -252,7 +327,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -273,13 +349,31 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `rsp_msg`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub rsp_msg: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                rsp_msg: crate::runtime::take_optional(&mut object, "rsp_msg", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "rsp_msg", &self.rsp_msg);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -25,12 +25,26 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/merchant-service/complaints/{transaction_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-service/complaints/{transaction_id}), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_8.shtml)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(rename = "path.transaction_id")]
         pub transaction_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                transaction_id: crate::runtime::take(
+                    &mut object,
+                    "path.transaction_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -121,7 +135,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own order number, unique within the merchant.
@@ -133,24 +147,89 @@ pub mod get {
         /// Contact phone number of the complainant.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payer_phone: Option<crate::runtime::Encrypted>,
         /// Details of the complaint.
         pub complaint_detail: String,
         /// State of the complaint.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub complaint_state: Option<String>,
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
         /// `frozen_end_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub frozen_end_time: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// `complaint_handle_state`
         pub complaint_handle_state: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                complaint_time: crate::runtime::take(&mut object, "complaint_time", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                payer_phone: crate::runtime::take_optional(
+                    &mut object,
+                    "payer_phone",
+                    at,
+                )?,
+                complaint_detail: crate::runtime::take(
+                    &mut object,
+                    "complaint_detail",
+                    at,
+                )?,
+                complaint_state: crate::runtime::take_optional(
+                    &mut object,
+                    "complaint_state",
+                    at,
+                )?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                frozen_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "frozen_end_time",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                complaint_handle_state: crate::runtime::take(
+                    &mut object,
+                    "complaint_handle_state",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "complaint_time", &self.complaint_time);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "payer_phone", &self.payer_phone);
+            crate::runtime::put(&mut object, "complaint_detail", &self.complaint_detail);
+            crate::runtime::put_optional(
+                &mut object,
+                "complaint_state",
+                &self.complaint_state,
+            );
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "frozen_end_time",
+                &self.frozen_end_time,
+            );
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(
+                &mut object,
+                "complaint_handle_state",
+                &self.complaint_handle_state,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

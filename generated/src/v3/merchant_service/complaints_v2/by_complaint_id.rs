@@ -55,12 +55,22 @@ pub mod get {
     pub use crate::v3::merchant_service::types::Type;
     pub use crate::v3::merchant_service::types::UserTagList;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the complaint.
-        #[serde(rename = "path.complaint_id")]
         pub complaint_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                complaint_id: crate::runtime::take(&mut object, "path.complaint_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -152,7 +162,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the complaint.
@@ -162,34 +172,21 @@ pub mod get {
         /// Details of the complaint.
         pub complaint_detail: String,
         /// State of the complaint.
-        pub complaint_state: crate::types::ComplaintState,
+        pub complaint_state: ComplaintState,
         /// Merchant ID of the merchant that was complained about.
         pub complainted_mchid: String,
         /// Contact phone number of the complainant.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payer_phone: Option<crate::runtime::Encrypted>,
         /// `payer_openid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payer_openid: Option<String>,
         /// Media files attached to the complaint.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub complaint_media_list: Option<
-            Vec<crate::v3::merchant_service::types::ComplaintMediaList>,
-        >,
+        pub complaint_media_list: Option<Vec<ComplaintMediaList>>,
         /// Orders related to the complaint.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub complaint_order_info: Option<
-            Vec<crate::v3::merchant_service::types::ComplaintOrderInfo>,
-        >,
+        pub complaint_order_info: Option<Vec<ComplaintOrderInfo>>,
         /// Service orders related to the complaint.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub service_order_info: Option<
-            Vec<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::get::ServiceOrderInfo,
-            >,
-        >,
+        pub service_order_info: Option<Vec<ServiceOrderInfo>>,
         /// Whether the complaint has been fully refunded.
         pub complaint_full_refunded: bool,
         /// Whether there are user messages waiting for a reply.
@@ -199,27 +196,219 @@ pub mod get {
         /// Number of times the user has complained.
         pub user_complaint_times: i64,
         /// `problem_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub problem_type: Option<crate::v3::merchant_service::types::ProblemType>,
+        pub problem_type: Option<ProblemType>,
         /// `apply_refund_amount`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub apply_refund_amount: Option<i64>,
         /// `user_tag_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_tag_list: Option<Vec<crate::v3::merchant_service::types::UserTagList>>,
+        pub user_tag_list: Option<Vec<UserTagList>>,
         /// `additional_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub additional_info: Option<crate::v3::merchant_service::types::AdditionalInfo>,
+        pub additional_info: Option<AdditionalInfo>,
         /// `in_platform_service`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub in_platform_service: Option<bool>,
         /// `need_immediate_service`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_immediate_service: Option<bool>,
         /// `is_agent_mode`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub is_agent_mode: Option<bool>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                complaint_id: crate::runtime::take(&mut object, "complaint_id", at)?,
+                complaint_time: crate::runtime::take(&mut object, "complaint_time", at)?,
+                complaint_detail: crate::runtime::take(
+                    &mut object,
+                    "complaint_detail",
+                    at,
+                )?,
+                complaint_state: crate::runtime::take(
+                    &mut object,
+                    "complaint_state",
+                    at,
+                )?,
+                complainted_mchid: crate::runtime::take(
+                    &mut object,
+                    "complainted_mchid",
+                    at,
+                )?,
+                payer_phone: crate::runtime::take_optional(
+                    &mut object,
+                    "payer_phone",
+                    at,
+                )?,
+                payer_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "payer_openid",
+                    at,
+                )?,
+                complaint_media_list: crate::runtime::take_optional(
+                    &mut object,
+                    "complaint_media_list",
+                    at,
+                )?,
+                complaint_order_info: crate::runtime::take_optional(
+                    &mut object,
+                    "complaint_order_info",
+                    at,
+                )?,
+                service_order_info: crate::runtime::take_optional(
+                    &mut object,
+                    "service_order_info",
+                    at,
+                )?,
+                complaint_full_refunded: crate::runtime::take(
+                    &mut object,
+                    "complaint_full_refunded",
+                    at,
+                )?,
+                incoming_user_response: crate::runtime::take(
+                    &mut object,
+                    "incoming_user_response",
+                    at,
+                )?,
+                problem_description: crate::runtime::take(
+                    &mut object,
+                    "problem_description",
+                    at,
+                )?,
+                user_complaint_times: crate::runtime::take(
+                    &mut object,
+                    "user_complaint_times",
+                    at,
+                )?,
+                problem_type: crate::runtime::take_optional(
+                    &mut object,
+                    "problem_type",
+                    at,
+                )?,
+                apply_refund_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "apply_refund_amount",
+                    at,
+                )?,
+                user_tag_list: crate::runtime::take_optional(
+                    &mut object,
+                    "user_tag_list",
+                    at,
+                )?,
+                additional_info: crate::runtime::take_optional(
+                    &mut object,
+                    "additional_info",
+                    at,
+                )?,
+                in_platform_service: crate::runtime::take_optional(
+                    &mut object,
+                    "in_platform_service",
+                    at,
+                )?,
+                need_immediate_service: crate::runtime::take_optional(
+                    &mut object,
+                    "need_immediate_service",
+                    at,
+                )?,
+                is_agent_mode: crate::runtime::take_optional(
+                    &mut object,
+                    "is_agent_mode",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "complaint_id", &self.complaint_id);
+            crate::runtime::put(&mut object, "complaint_time", &self.complaint_time);
+            crate::runtime::put(&mut object, "complaint_detail", &self.complaint_detail);
+            crate::runtime::put(&mut object, "complaint_state", &self.complaint_state);
+            crate::runtime::put(
+                &mut object,
+                "complainted_mchid",
+                &self.complainted_mchid,
+            );
+            crate::runtime::put_optional(&mut object, "payer_phone", &self.payer_phone);
+            crate::runtime::put_optional(
+                &mut object,
+                "payer_openid",
+                &self.payer_openid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "complaint_media_list",
+                &self.complaint_media_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "complaint_order_info",
+                &self.complaint_order_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "service_order_info",
+                &self.service_order_info,
+            );
+            crate::runtime::put(
+                &mut object,
+                "complaint_full_refunded",
+                &self.complaint_full_refunded,
+            );
+            crate::runtime::put(
+                &mut object,
+                "incoming_user_response",
+                &self.incoming_user_response,
+            );
+            crate::runtime::put(
+                &mut object,
+                "problem_description",
+                &self.problem_description,
+            );
+            crate::runtime::put(
+                &mut object,
+                "user_complaint_times",
+                &self.user_complaint_times,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "problem_type",
+                &self.problem_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "apply_refund_amount",
+                &self.apply_refund_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_tag_list",
+                &self.user_tag_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "additional_info",
+                &self.additional_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "in_platform_service",
+                &self.in_platform_service,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "need_immediate_service",
+                &self.need_immediate_service,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "is_agent_mode",
+                &self.is_agent_mode,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -276,21 +465,21 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::merchant_service::types::ComplaintMediaList as crate::runtime::Schema>::FIELDS,
+                fields: <ComplaintMediaList as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "complaint_order_info",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::merchant_service::types::ComplaintOrderInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ComplaintOrderInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "service_order_info",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::merchant_service::complaints_v2::by_complaint_id::get::ServiceOrderInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ServiceOrderInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "complaint_full_refunded",
@@ -346,7 +535,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::types::AdditionalInfo as crate::runtime::Schema>::FIELDS,
+                fields: <AdditionalInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "in_platform_service",
@@ -373,19 +562,47 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Service orders related to the complaint.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ServiceOrderInfo {
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
         /// The merchant's own order number for this order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_order_no: Option<String>,
         /// State of the Pay Score service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
     }
+    impl crate::runtime::FromJson for ServiceOrderInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ServiceOrderInfo {
+                order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+                out_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_order_no",
+                    at,
+                )?,
+                state: crate::runtime::take_optional(&mut object, "state", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ServiceOrderInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_order_no",
+                &self.out_order_no,
+            );
+            crate::runtime::put_optional(&mut object, "state", &self.state);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ServiceOrderInfo);
     impl crate::runtime::Schema for ServiceOrderInfo {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

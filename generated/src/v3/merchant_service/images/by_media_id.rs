@@ -20,12 +20,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/merchant-service/images/{media_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-service/images/{media_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012467251), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467223)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Media ID of an uploaded file, returned by the media upload API.
-        #[serde(rename = "path.media_id")]
         pub media_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                media_id: crate::runtime::take(&mut object, "path.media_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

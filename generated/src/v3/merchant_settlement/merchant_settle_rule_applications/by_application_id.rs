@@ -20,12 +20,26 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/merchant-settlement/merchant-settle-rule-applications/{application_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-settlement/merchant-settle-rule-applications/{application_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012698574)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the application.
-        #[serde(rename = "path.application_id")]
         pub application_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                application_id: crate::runtime::take(
+                    &mut object,
+                    "path.application_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -33,15 +33,29 @@ pub mod get {
     pub use crate::types::StoreBusiness;
     pub use crate::v3::merchant_store::types::StoreRecipient;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the store.
-        #[serde(rename = "path.store_id")]
         pub store_id: i64,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                store_id: crate::runtime::take(&mut object, "path.store_id", at)?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -152,29 +166,83 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Basic information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_basics: Option<crate::v3::merchant_store::types::StoreBasics>,
+        pub store_basics: Option<StoreBasics>,
         /// Address of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_address: Option<crate::types::StoreAddress>,
+        pub store_address: Option<StoreAddress>,
         /// Business information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_business: Option<crate::types::StoreBusiness>,
+        pub store_business: Option<StoreBusiness>,
         /// Payee information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_recipient: Option<
-            Vec<crate::v3::merchant_store::types::StoreRecipient>,
-        >,
+        pub store_recipient: Option<Vec<StoreRecipient>>,
         /// State of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_state: Option<
-            crate::v3::merchant_store::stores::by_store_id::get::StoreState,
-        >,
+        pub store_state: Option<StoreState>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                store_basics: crate::runtime::take_optional(
+                    &mut object,
+                    "store_basics",
+                    at,
+                )?,
+                store_address: crate::runtime::take_optional(
+                    &mut object,
+                    "store_address",
+                    at,
+                )?,
+                store_business: crate::runtime::take_optional(
+                    &mut object,
+                    "store_business",
+                    at,
+                )?,
+                store_recipient: crate::runtime::take_optional(
+                    &mut object,
+                    "store_recipient",
+                    at,
+                )?,
+                store_state: crate::runtime::take_optional(
+                    &mut object,
+                    "store_state",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "store_basics",
+                &self.store_basics,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_address",
+                &self.store_address,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_business",
+                &self.store_business,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_recipient",
+                &self.store_recipient,
+            );
+            crate::runtime::put_optional(&mut object, "store_state", &self.store_state);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -182,53 +250,97 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_store::types::StoreBasics as crate::runtime::Schema>::FIELDS,
+                fields: <StoreBasics as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "store_address",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::StoreAddress as crate::runtime::Schema>::FIELDS,
+                fields: <StoreAddress as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "store_business",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::StoreBusiness as crate::runtime::Schema>::FIELDS,
+                fields: <StoreBusiness as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "store_recipient",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::merchant_store::types::StoreRecipient as crate::runtime::Schema>::FIELDS,
+                fields: <StoreRecipient as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "store_state",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_store::stores::by_store_id::get::StoreState as crate::runtime::Schema>::FIELDS,
+                fields: <StoreState as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Response {}
     /// State of the store.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct StoreState {
         /// `store_state_message`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_state_message: Option<String>,
         /// `address_failed_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub address_failed_reason: Option<String>,
         /// `store_state_value`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_state_value: Option<String>,
     }
+    impl crate::runtime::FromJson for StoreState {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(StoreState {
+                store_state_message: crate::runtime::take_optional(
+                    &mut object,
+                    "store_state_message",
+                    at,
+                )?,
+                address_failed_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "address_failed_reason",
+                    at,
+                )?,
+                store_state_value: crate::runtime::take_optional(
+                    &mut object,
+                    "store_state_value",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for StoreState {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "store_state_message",
+                &self.store_state_message,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "address_failed_reason",
+                &self.address_failed_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_state_value",
+                &self.store_state_value,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(StoreState);
     impl crate::runtime::Schema for StoreState {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -261,27 +373,74 @@ pub mod get {
 /// `PATCH /v3/merchant-store/stores/{store_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-store/stores/{store_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4014085768), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013948551)
 pub mod patch {
     pub use crate::types::StoreAddress;
+    pub use crate::types::StoreAddressBuilder;
     pub use crate::v3::merchant_store::types::StoreBasics;
+    pub use crate::v3::merchant_store::types::StoreBasicsBuilder;
     pub use crate::types::StoreBusiness;
+    pub use crate::types::StoreBusinessBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the store.
-        #[serde(rename = "path.store_id", skip_serializing)]
         pub store_id: i64,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Basic information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_basics: Option<crate::v3::merchant_store::types::StoreBasics>,
+        pub store_basics: Option<StoreBasics>,
         /// Address of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_address: Option<crate::types::StoreAddress>,
+        pub store_address: Option<StoreAddress>,
         /// Business information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_business: Option<crate::types::StoreBusiness>,
+        pub store_business: Option<StoreBusiness>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                store_id: crate::runtime::take(&mut object, "path.store_id", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                store_basics: crate::runtime::take_optional(
+                    &mut object,
+                    "store_basics",
+                    at,
+                )?,
+                store_address: crate::runtime::take_optional(
+                    &mut object,
+                    "store_address",
+                    at,
+                )?,
+                store_business: crate::runtime::take_optional(
+                    &mut object,
+                    "store_business",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "store_basics",
+                &self.store_basics,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_address",
+                &self.store_address,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_business",
+                &self.store_business,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -294,9 +453,9 @@ pub mod patch {
     pub struct RequestBuilder {
         store_id: Option<i64>,
         sub_mchid: Option<String>,
-        store_basics: Option<crate::v3::merchant_store::types::StoreBasicsBuilder>,
-        store_address: Option<crate::types::StoreAddressBuilder>,
-        store_business: Option<crate::types::StoreBusinessBuilder>,
+        store_basics: Option<StoreBasicsBuilder>,
+        store_address: Option<StoreAddressBuilder>,
+        store_business: Option<StoreBusinessBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the store.
@@ -322,54 +481,36 @@ pub mod patch {
         /// Basic information of the store.
         ///
         /// Takes the builder or a built value.
-        pub fn store_basics(
-            mut self,
-            value: impl Into<crate::v3::merchant_store::types::StoreBasicsBuilder>,
-        ) -> Self {
+        pub fn store_basics(mut self, value: impl Into<StoreBasicsBuilder>) -> Self {
             self.store_basics = Some(value.into());
             self
         }
         /// Sets or clears [`store_basics`](Self::store_basics) with a built value.
-        pub fn set_store_basics(
-            mut self,
-            value: Option<crate::v3::merchant_store::types::StoreBasics>,
-        ) -> Self {
+        pub fn set_store_basics(mut self, value: Option<StoreBasics>) -> Self {
             self.store_basics = value.map(Into::into);
             self
         }
         /// Address of the store.
         ///
         /// Takes the builder or a built value.
-        pub fn store_address(
-            mut self,
-            value: impl Into<crate::types::StoreAddressBuilder>,
-        ) -> Self {
+        pub fn store_address(mut self, value: impl Into<StoreAddressBuilder>) -> Self {
             self.store_address = Some(value.into());
             self
         }
         /// Sets or clears [`store_address`](Self::store_address) with a built value.
-        pub fn set_store_address(
-            mut self,
-            value: Option<crate::types::StoreAddress>,
-        ) -> Self {
+        pub fn set_store_address(mut self, value: Option<StoreAddress>) -> Self {
             self.store_address = value.map(Into::into);
             self
         }
         /// Business information of the store.
         ///
         /// Takes the builder or a built value.
-        pub fn store_business(
-            mut self,
-            value: impl Into<crate::types::StoreBusinessBuilder>,
-        ) -> Self {
+        pub fn store_business(mut self, value: impl Into<StoreBusinessBuilder>) -> Self {
             self.store_business = Some(value.into());
             self
         }
         /// Sets or clears [`store_business`](Self::store_business) with a built value.
-        pub fn set_store_business(
-            mut self,
-            value: Option<crate::types::StoreBusiness>,
-        ) -> Self {
+        pub fn set_store_business(mut self, value: Option<StoreBusiness>) -> Self {
             self.store_business = value.map(Into::into);
             self
         }
@@ -441,7 +582,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

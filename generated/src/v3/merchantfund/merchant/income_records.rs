@@ -23,21 +23,35 @@ pub mod get {
     pub use crate::v3::merchantfund::types::IncomeRecordType;
     pub use crate::v3::merchantfund::types::Links;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Type of the account.
-        #[serde(rename = "query.account_type")]
-        pub account_type: crate::types::AccountType,
+        pub account_type: AccountType,
         /// Date.
-        #[serde(rename = "query.date")]
         pub date: String,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                account_type: crate::runtime::take(
+                    &mut object,
+                    "query.account_type",
+                    at,
+                )?,
+                date: crate::runtime::take(&mut object, "query.date", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -48,25 +62,19 @@ pub mod get {
     /// Builds a [`Request`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
-        account_type: Option<crate::types::AccountType>,
+        account_type: Option<AccountType>,
         date: Option<String>,
         offset: Option<i64>,
         limit: Option<i64>,
     }
     impl RequestBuilder {
         /// **Required.** Type of the account.
-        pub fn account_type(
-            mut self,
-            value: impl Into<crate::types::AccountType>,
-        ) -> Self {
+        pub fn account_type(mut self, value: impl Into<AccountType>) -> Self {
             self.account_type = Some(value.into());
             self
         }
         /// Sets or clears [`account_type`](Self::account_type) with a built value.
-        pub fn set_account_type(
-            mut self,
-            value: Option<crate::types::AccountType>,
-        ) -> Self {
+        pub fn set_account_type(mut self, value: Option<AccountType>) -> Self {
             self.account_type = value;
             self
         }
@@ -191,15 +199,15 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
         pub mchid: String,
         /// Type of the account.
-        pub account_type: crate::types::AccountType,
+        pub account_type: AccountType,
         /// `income_record_type`
-        pub income_record_type: crate::v3::merchantfund::types::IncomeRecordType,
+        pub income_record_type: IncomeRecordType,
         /// `income_record_id`
         pub income_record_id: String,
         /// Amount in the smallest unit of the currency (fen for CNY).
@@ -215,6 +223,75 @@ pub mod get {
         /// `recharge_remark`
         pub recharge_remark: String,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                account_type: crate::runtime::take(&mut object, "account_type", at)?,
+                income_record_type: crate::runtime::take(
+                    &mut object,
+                    "income_record_type",
+                    at,
+                )?,
+                income_record_id: crate::runtime::take(
+                    &mut object,
+                    "income_record_id",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                success_time: crate::runtime::take(&mut object, "success_time", at)?,
+                bank_name: crate::runtime::take(&mut object, "bank_name", at)?,
+                bank_account_name: crate::runtime::take(
+                    &mut object,
+                    "bank_account_name",
+                    at,
+                )?,
+                bank_account_number: crate::runtime::take(
+                    &mut object,
+                    "bank_account_number",
+                    at,
+                )?,
+                recharge_remark: crate::runtime::take(
+                    &mut object,
+                    "recharge_remark",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "account_type", &self.account_type);
+            crate::runtime::put(
+                &mut object,
+                "income_record_type",
+                &self.income_record_type,
+            );
+            crate::runtime::put(&mut object, "income_record_id", &self.income_record_id);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "success_time", &self.success_time);
+            crate::runtime::put(&mut object, "bank_name", &self.bank_name);
+            crate::runtime::put(
+                &mut object,
+                "bank_account_name",
+                &self.bank_account_name,
+            );
+            crate::runtime::put(
+                &mut object,
+                "bank_account_number",
+                &self.bank_account_number,
+            );
+            crate::runtime::put(&mut object, "recharge_remark", &self.recharge_remark);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -291,7 +368,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
@@ -301,13 +378,37 @@ pub mod get {
         /// Maximum number of items to return in one page.
         pub limit: i64,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<crate::v3::merchantfund::merchant::income_records::get::Data>,
-        >,
+        pub data: Option<Vec<Data>>,
         /// Related links, such as pagination links.
-        pub links: crate::v3::merchantfund::types::Links,
+        pub links: Links,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                links: crate::runtime::take(&mut object, "links", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "links", &self.links);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -336,14 +437,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::merchantfund::merchant::income_records::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "links",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::merchantfund::types::Links as crate::runtime::Schema>::FIELDS,
+                fields: <Links as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -43,18 +43,40 @@ pub mod get {
     pub use crate::v3::new_tax_control_fapiao::types::TaxPreferMark;
     pub use crate::v3::new_tax_control_fapiao::types::Type;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the invoice application, identifying one issuing operation.
-        #[serde(rename = "path.fapiao_apply_id")]
         pub fapiao_apply_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// The merchant's own ID of the invoice, identifying one invoice.
-        #[serde(default, rename = "query.fapiao_id")]
         pub fapiao_id: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                fapiao_apply_id: crate::runtime::take(
+                    &mut object,
+                    "path.fapiao_apply_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                fapiao_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.fapiao_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -183,7 +205,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `blue_fapiao`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BlueFapiao {
         /// Code of the invoice.
@@ -197,6 +219,33 @@ pub mod get {
         /// Time the invoice was issued.
         pub fapiao_time: String,
     }
+    impl crate::runtime::FromJson for BlueFapiao {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BlueFapiao {
+                fapiao_code: crate::runtime::take(&mut object, "fapiao_code", at)?,
+                fapiao_number: crate::runtime::take(&mut object, "fapiao_number", at)?,
+                check_code: crate::runtime::take(&mut object, "check_code", at)?,
+                password: crate::runtime::take(&mut object, "password", at)?,
+                fapiao_time: crate::runtime::take(&mut object, "fapiao_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BlueFapiao {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "fapiao_code", &self.fapiao_code);
+            crate::runtime::put(&mut object, "fapiao_number", &self.fapiao_number);
+            crate::runtime::put(&mut object, "check_code", &self.check_code);
+            crate::runtime::put(&mut object, "password", &self.password);
+            crate::runtime::put(&mut object, "fapiao_time", &self.fapiao_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BlueFapiao);
     impl crate::runtime::Schema for BlueFapiao {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -238,53 +287,119 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for BlueFapiao {}
     /// Information about the buyer.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BuyerInformation {
         /// Type of the buyer.
-        pub r#type: crate::v3::new_tax_control_fapiao::types::Type,
+        pub r#type: Type,
         /// Name of the buyer.
         pub name: String,
         /// Taxpayer identification number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub taxpayer_id: Option<String>,
         /// Address.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub address: Option<String>,
         /// Telephone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub telephone: Option<String>,
         /// Name of the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_name: Option<String>,
         /// Bank account number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_account: Option<String>,
         /// Phone number.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone: Option<crate::runtime::Encrypted>,
         /// Email address.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub email: Option<crate::runtime::Encrypted>,
         /// Amount in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// Type of the invoice to issue.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fapiao_bill_type: Option<
-            crate::v3::new_tax_control_fapiao::types::FapiaoBillType,
-        >,
+        pub fapiao_bill_type: Option<FapiaoBillType>,
         /// Message left by the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_apply_message: Option<String>,
     }
+    impl crate::runtime::FromJson for BuyerInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BuyerInformation {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                taxpayer_id: crate::runtime::take_optional(
+                    &mut object,
+                    "taxpayer_id",
+                    at,
+                )?,
+                address: crate::runtime::take_optional(&mut object, "address", at)?,
+                telephone: crate::runtime::take_optional(&mut object, "telephone", at)?,
+                bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+                bank_account: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_account",
+                    at,
+                )?,
+                phone: crate::runtime::take_optional(&mut object, "phone", at)?,
+                email: crate::runtime::take_optional(&mut object, "email", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                fapiao_bill_type: crate::runtime::take_optional(
+                    &mut object,
+                    "fapiao_bill_type",
+                    at,
+                )?,
+                user_apply_message: crate::runtime::take_optional(
+                    &mut object,
+                    "user_apply_message",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BuyerInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "taxpayer_id", &self.taxpayer_id);
+            crate::runtime::put_optional(&mut object, "address", &self.address);
+            crate::runtime::put_optional(&mut object, "telephone", &self.telephone);
+            crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_account",
+                &self.bank_account,
+            );
+            crate::runtime::put_optional(&mut object, "phone", &self.phone);
+            crate::runtime::put_optional(&mut object, "email", &self.email);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "fapiao_bill_type",
+                &self.fapiao_bill_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_apply_message",
+                &self.user_apply_message,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BuyerInformation);
     impl crate::runtime::Schema for BuyerInformation {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -382,7 +497,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for BuyerInformation {}
     /// `card_information`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CardInformation {
         /// AppID of the Official Account that inserts the card into the user's card package.
@@ -390,14 +505,39 @@ pub mod get {
         /// `card_openid`
         pub card_openid: String,
         /// ID of the card or card template (such as a member card).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_id: Option<String>,
         /// Code of the card in the user's card package.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_code: Option<String>,
         /// State of the invoice card.
-        pub card_status: crate::types::CardStatus,
+        pub card_status: CardStatus,
     }
+    impl crate::runtime::FromJson for CardInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CardInformation {
+                card_appid: crate::runtime::take(&mut object, "card_appid", at)?,
+                card_openid: crate::runtime::take(&mut object, "card_openid", at)?,
+                card_id: crate::runtime::take_optional(&mut object, "card_id", at)?,
+                card_code: crate::runtime::take_optional(&mut object, "card_code", at)?,
+                card_status: crate::runtime::take(&mut object, "card_status", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CardInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "card_appid", &self.card_appid);
+            crate::runtime::put(&mut object, "card_openid", &self.card_openid);
+            crate::runtime::put_optional(&mut object, "card_id", &self.card_id);
+            crate::runtime::put_optional(&mut object, "card_code", &self.card_code);
+            crate::runtime::put(&mut object, "card_status", &self.card_status);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CardInformation);
     impl crate::runtime::Schema for CardInformation {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -439,28 +579,19 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for CardInformation {}
     /// Information about the invoices.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FapiaoInformation {
         /// The merchant's own ID of the invoice, identifying one invoice.
         pub fapiao_id: String,
         /// Current status of the object.
-        pub status: crate::v3::new_tax_control_fapiao::types::Status,
+        pub status: Status,
         /// `blue_fapiao`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub blue_fapiao: Option<
-            crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::get::BlueFapiao,
-        >,
+        pub blue_fapiao: Option<BlueFapiao>,
         /// `red_fapiao`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub red_fapiao: Option<
-            crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::get::RedFapiao,
-        >,
+        pub red_fapiao: Option<RedFapiao>,
         /// `card_information`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub card_information: Option<
-            crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::get::CardInformation,
-        >,
+        pub card_information: Option<CardInformation>,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
         pub total_amount: i64,
         /// Tax amount, in fen.
@@ -468,23 +599,123 @@ pub mod get {
         /// Amount in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
         /// Information about the seller.
-        pub seller_information: crate::types::SellerInformation,
+        pub seller_information: SellerInformation,
         /// Information about the buyer.
-        pub buyer_information: crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::get::BuyerInformation,
+        pub buyer_information: BuyerInformation,
         /// Additional information of the invoice.
-        pub extra_information: crate::types::ExtraInformation,
+        pub extra_information: ExtraInformation,
         /// Lines of the invoice.
-        pub items: Vec<crate::v3::new_tax_control_fapiao::types::Items>,
+        pub items: Vec<Items>,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
         /// `fapiao_error_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fapiao_error_code: Option<String>,
         /// `fapiao_error_message`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fapiao_error_message: Option<String>,
     }
+    impl crate::runtime::FromJson for FapiaoInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FapiaoInformation {
+                fapiao_id: crate::runtime::take(&mut object, "fapiao_id", at)?,
+                status: crate::runtime::take(&mut object, "status", at)?,
+                blue_fapiao: crate::runtime::take_optional(
+                    &mut object,
+                    "blue_fapiao",
+                    at,
+                )?,
+                red_fapiao: crate::runtime::take_optional(
+                    &mut object,
+                    "red_fapiao",
+                    at,
+                )?,
+                card_information: crate::runtime::take_optional(
+                    &mut object,
+                    "card_information",
+                    at,
+                )?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                tax_amount: crate::runtime::take(&mut object, "tax_amount", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                seller_information: crate::runtime::take(
+                    &mut object,
+                    "seller_information",
+                    at,
+                )?,
+                buyer_information: crate::runtime::take(
+                    &mut object,
+                    "buyer_information",
+                    at,
+                )?,
+                extra_information: crate::runtime::take(
+                    &mut object,
+                    "extra_information",
+                    at,
+                )?,
+                items: crate::runtime::take(&mut object, "items", at)?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+                fapiao_error_code: crate::runtime::take_optional(
+                    &mut object,
+                    "fapiao_error_code",
+                    at,
+                )?,
+                fapiao_error_message: crate::runtime::take_optional(
+                    &mut object,
+                    "fapiao_error_message",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FapiaoInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "fapiao_id", &self.fapiao_id);
+            crate::runtime::put(&mut object, "status", &self.status);
+            crate::runtime::put_optional(&mut object, "blue_fapiao", &self.blue_fapiao);
+            crate::runtime::put_optional(&mut object, "red_fapiao", &self.red_fapiao);
+            crate::runtime::put_optional(
+                &mut object,
+                "card_information",
+                &self.card_information,
+            );
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "tax_amount", &self.tax_amount);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(
+                &mut object,
+                "seller_information",
+                &self.seller_information,
+            );
+            crate::runtime::put(
+                &mut object,
+                "buyer_information",
+                &self.buyer_information,
+            );
+            crate::runtime::put(
+                &mut object,
+                "extra_information",
+                &self.extra_information,
+            );
+            crate::runtime::put(&mut object, "items", &self.items);
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            crate::runtime::put_optional(
+                &mut object,
+                "fapiao_error_code",
+                &self.fapiao_error_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "fapiao_error_message",
+                &self.fapiao_error_message,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FapiaoInformation);
     impl crate::runtime::Schema for FapiaoInformation {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -506,21 +737,21 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::get::BlueFapiao as crate::runtime::Schema>::FIELDS,
+                fields: <BlueFapiao as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "red_fapiao",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::get::RedFapiao as crate::runtime::Schema>::FIELDS,
+                fields: <RedFapiao as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "card_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::get::CardInformation as crate::runtime::Schema>::FIELDS,
+                fields: <CardInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "total_amount",
@@ -548,28 +779,28 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::SellerInformation as crate::runtime::Schema>::FIELDS,
+                fields: <SellerInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "buyer_information",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::get::BuyerInformation as crate::runtime::Schema>::FIELDS,
+                fields: <BuyerInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "extra_information",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::ExtraInformation as crate::runtime::Schema>::FIELDS,
+                fields: <ExtraInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "items",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::new_tax_control_fapiao::types::Items as crate::runtime::Schema>::FIELDS,
+                fields: <Items as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "remark",
@@ -596,7 +827,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for FapiaoInformation {}
     /// `red_fapiao`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct RedFapiao {
         /// Code of the invoice.
@@ -610,6 +841,33 @@ pub mod get {
         /// Time the invoice was issued.
         pub fapiao_time: String,
     }
+    impl crate::runtime::FromJson for RedFapiao {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(RedFapiao {
+                fapiao_code: crate::runtime::take(&mut object, "fapiao_code", at)?,
+                fapiao_number: crate::runtime::take(&mut object, "fapiao_number", at)?,
+                check_code: crate::runtime::take(&mut object, "check_code", at)?,
+                password: crate::runtime::take(&mut object, "password", at)?,
+                fapiao_time: crate::runtime::take(&mut object, "fapiao_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for RedFapiao {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "fapiao_code", &self.fapiao_code);
+            crate::runtime::put(&mut object, "fapiao_number", &self.fapiao_number);
+            crate::runtime::put(&mut object, "check_code", &self.check_code);
+            crate::runtime::put(&mut object, "password", &self.password);
+            crate::runtime::put(&mut object, "fapiao_time", &self.fapiao_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(RedFapiao);
     impl crate::runtime::Schema for RedFapiao {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -651,16 +909,43 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for RedFapiao {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
         pub total_count: i64,
         /// Information about the invoices.
-        pub fapiao_information: Vec<
-            crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::get::FapiaoInformation,
-        >,
+        pub fapiao_information: Vec<FapiaoInformation>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                fapiao_information: crate::runtime::take(
+                    &mut object,
+                    "fapiao_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(
+                &mut object,
+                "fapiao_information",
+                &self.fapiao_information,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -675,7 +960,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::get::FapiaoInformation as crate::runtime::Schema>::FIELDS,
+                fields: <FapiaoInformation as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

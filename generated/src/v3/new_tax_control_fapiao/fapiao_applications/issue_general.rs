@@ -20,28 +20,78 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-general`: [wechatpay.im](https://wechatpay.im/openapi/v3/new-tax-control-fapiao/fapiao-applications/issue-general), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015792574)
 pub mod post {
     pub use crate::v3::new_tax_control_fapiao::types::BuyerInformation;
+    pub use crate::v3::new_tax_control_fapiao::types::BuyerInformationBuilder;
     pub use crate::v3::new_tax_control_fapiao::types::ExportBusinessPolicyCode;
     pub use crate::v3::new_tax_control_fapiao::types::FapiaoBillType;
     pub use crate::v3::new_tax_control_fapiao::types::PayChannel;
     pub use crate::v3::new_tax_control_fapiao::types::PreferentialPolicyCode;
     pub use crate::v3::new_tax_control_fapiao::types::TransactionInformation;
+    pub use crate::v3::new_tax_control_fapiao::types::TransactionInformationBuilder;
     pub use crate::v3::new_tax_control_fapiao::types::Type;
     pub use crate::v3::new_tax_control_fapiao::types::VatRefundLevyCode;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// ID of the invoice application, identifying one issuing operation.
         pub fapiao_apply_id: String,
         /// Information about the buyer.
-        pub buyer_information: crate::v3::new_tax_control_fapiao::types::BuyerInformation,
+        pub buyer_information: BuyerInformation,
         /// Information about the invoices.
-        pub fapiao_information: crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::post::FapiaoInformation,
+        pub fapiao_information: FapiaoInformation,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                fapiao_apply_id: crate::runtime::take(
+                    &mut object,
+                    "fapiao_apply_id",
+                    at,
+                )?,
+                buyer_information: crate::runtime::take(
+                    &mut object,
+                    "buyer_information",
+                    at,
+                )?,
+                fapiao_information: crate::runtime::take(
+                    &mut object,
+                    "fapiao_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "fapiao_apply_id", &self.fapiao_apply_id);
+            crate::runtime::put(
+                &mut object,
+                "buyer_information",
+                &self.buyer_information,
+            );
+            crate::runtime::put(
+                &mut object,
+                "fapiao_information",
+                &self.fapiao_information,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -55,12 +105,8 @@ pub mod post {
         wechatpay_serial: Option<String>,
         sub_mchid: Option<String>,
         fapiao_apply_id: Option<String>,
-        buyer_information: Option<
-            crate::v3::new_tax_control_fapiao::types::BuyerInformationBuilder,
-        >,
-        fapiao_information: Option<
-            crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::post::FapiaoInformationBuilder,
-        >,
+        buyer_information: Option<BuyerInformationBuilder>,
+        fapiao_information: Option<FapiaoInformationBuilder>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -98,18 +144,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn buyer_information(
             mut self,
-            value: impl Into<
-                crate::v3::new_tax_control_fapiao::types::BuyerInformationBuilder,
-            >,
+            value: impl Into<BuyerInformationBuilder>,
         ) -> Self {
             self.buyer_information = Some(value.into());
             self
         }
         /// Sets or clears [`buyer_information`](Self::buyer_information) with a built value.
-        pub fn set_buyer_information(
-            mut self,
-            value: Option<crate::v3::new_tax_control_fapiao::types::BuyerInformation>,
-        ) -> Self {
+        pub fn set_buyer_information(mut self, value: Option<BuyerInformation>) -> Self {
             self.buyer_information = value.map(Into::into);
             self
         }
@@ -118,9 +159,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn fapiao_information(
             mut self,
-            value: impl Into<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::post::FapiaoInformationBuilder,
-            >,
+            value: impl Into<FapiaoInformationBuilder>,
         ) -> Self {
             self.fapiao_information = Some(value.into());
             self
@@ -128,9 +167,7 @@ pub mod post {
         /// Sets or clears [`fapiao_information`](Self::fapiao_information) with a built value.
         pub fn set_fapiao_information(
             mut self,
-            value: Option<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::post::FapiaoInformation,
-            >,
+            value: Option<FapiaoInformation>,
         ) -> Self {
             self.fapiao_information = value.map(Into::into);
             self
@@ -223,7 +260,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.
@@ -243,7 +281,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the invoices.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FapiaoInformation {
         /// The merchant's own ID of the invoice, identifying one invoice.
@@ -251,34 +289,103 @@ pub mod post {
         /// Total amount, in the smallest unit of the currency (fen for CNY).
         pub total_amount: i64,
         /// Lines of the invoice.
-        pub items: Vec<
-            crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::post::Items,
-        >,
+        pub items: Vec<Items>,
         /// Code of the policy applicable to the export business.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub export_business_policy_code: Option<
-            crate::v3::new_tax_control_fapiao::types::ExportBusinessPolicyCode,
-        >,
+        pub export_business_policy_code: Option<ExportBusinessPolicyCode>,
         /// Code of the immediate VAT refund policy.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub vat_refund_levy_code: Option<
-            crate::v3::new_tax_control_fapiao::types::VatRefundLevyCode,
-        >,
+        pub vat_refund_levy_code: Option<VatRefundLevyCode>,
         /// ID of the person issuing the invoice.
         pub billing_person_id: String,
         /// Name of the person issuing the invoice.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub billing_person: Option<String>,
         /// Type of the invoice to issue.
-        pub fapiao_bill_type: crate::v3::new_tax_control_fapiao::types::FapiaoBillType,
+        pub fapiao_bill_type: FapiaoBillType,
         /// Transactions the invoice relates to.
-        pub transaction_information: Vec<
-            crate::v3::new_tax_control_fapiao::types::TransactionInformation,
-        >,
+        pub transaction_information: Vec<TransactionInformation>,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
     }
+    impl crate::runtime::FromJson for FapiaoInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FapiaoInformation {
+                fapiao_id: crate::runtime::take(&mut object, "fapiao_id", at)?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                items: crate::runtime::take(&mut object, "items", at)?,
+                export_business_policy_code: crate::runtime::take_optional(
+                    &mut object,
+                    "export_business_policy_code",
+                    at,
+                )?,
+                vat_refund_levy_code: crate::runtime::take_optional(
+                    &mut object,
+                    "vat_refund_levy_code",
+                    at,
+                )?,
+                billing_person_id: crate::runtime::take(
+                    &mut object,
+                    "billing_person_id",
+                    at,
+                )?,
+                billing_person: crate::runtime::take_optional(
+                    &mut object,
+                    "billing_person",
+                    at,
+                )?,
+                fapiao_bill_type: crate::runtime::take(
+                    &mut object,
+                    "fapiao_bill_type",
+                    at,
+                )?,
+                transaction_information: crate::runtime::take(
+                    &mut object,
+                    "transaction_information",
+                    at,
+                )?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FapiaoInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "fapiao_id", &self.fapiao_id);
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "items", &self.items);
+            crate::runtime::put_optional(
+                &mut object,
+                "export_business_policy_code",
+                &self.export_business_policy_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "vat_refund_levy_code",
+                &self.vat_refund_levy_code,
+            );
+            crate::runtime::put(
+                &mut object,
+                "billing_person_id",
+                &self.billing_person_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "billing_person",
+                &self.billing_person,
+            );
+            crate::runtime::put(&mut object, "fapiao_bill_type", &self.fapiao_bill_type);
+            crate::runtime::put(
+                &mut object,
+                "transaction_information",
+                &self.transaction_information,
+            );
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FapiaoInformation);
     impl FapiaoInformation {
         /// A builder; see its setters.
         pub fn builder() -> FapiaoInformationBuilder {
@@ -290,25 +397,13 @@ pub mod post {
     pub struct FapiaoInformationBuilder {
         fapiao_id: Option<String>,
         total_amount: Option<i64>,
-        items: Option<
-            Vec<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::post::ItemsBuilder,
-            >,
-        >,
-        export_business_policy_code: Option<
-            crate::v3::new_tax_control_fapiao::types::ExportBusinessPolicyCode,
-        >,
-        vat_refund_levy_code: Option<
-            crate::v3::new_tax_control_fapiao::types::VatRefundLevyCode,
-        >,
+        items: Option<Vec<ItemsBuilder>>,
+        export_business_policy_code: Option<ExportBusinessPolicyCode>,
+        vat_refund_levy_code: Option<VatRefundLevyCode>,
         billing_person_id: Option<String>,
         billing_person: Option<String>,
-        fapiao_bill_type: Option<
-            crate::v3::new_tax_control_fapiao::types::FapiaoBillType,
-        >,
-        transaction_information: Option<
-            Vec<crate::v3::new_tax_control_fapiao::types::TransactionInformationBuilder>,
-        >,
+        fapiao_bill_type: Option<FapiaoBillType>,
+        transaction_information: Option<Vec<TransactionInformationBuilder>>,
         remark: Option<String>,
     }
     impl FapiaoInformationBuilder {
@@ -335,33 +430,19 @@ pub mod post {
         /// **Required.** Lines of the invoice.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn items(
-            mut self,
-            item: impl Into<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::post::ItemsBuilder,
-            >,
-        ) -> Self {
+        pub fn items(mut self, item: impl Into<ItemsBuilder>) -> Self {
             self.items.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`items`](Self::items) with a built value.
-        pub fn set_items(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::new_tax_control_fapiao::fapiao_applications::issue_general::post::Items,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_items(mut self, value: Option<Vec<Items>>) -> Self {
             self.items = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }
         /// Code of the policy applicable to the export business.
         pub fn export_business_policy_code(
             mut self,
-            value: impl Into<
-                crate::v3::new_tax_control_fapiao::types::ExportBusinessPolicyCode,
-            >,
+            value: impl Into<ExportBusinessPolicyCode>,
         ) -> Self {
             self.export_business_policy_code = Some(value.into());
             self
@@ -369,9 +450,7 @@ pub mod post {
         /// Sets or clears [`export_business_policy_code`](Self::export_business_policy_code) with a built value.
         pub fn set_export_business_policy_code(
             mut self,
-            value: Option<
-                crate::v3::new_tax_control_fapiao::types::ExportBusinessPolicyCode,
-            >,
+            value: Option<ExportBusinessPolicyCode>,
         ) -> Self {
             self.export_business_policy_code = value;
             self
@@ -379,7 +458,7 @@ pub mod post {
         /// Code of the immediate VAT refund policy.
         pub fn vat_refund_levy_code(
             mut self,
-            value: impl Into<crate::v3::new_tax_control_fapiao::types::VatRefundLevyCode>,
+            value: impl Into<VatRefundLevyCode>,
         ) -> Self {
             self.vat_refund_levy_code = Some(value.into());
             self
@@ -387,7 +466,7 @@ pub mod post {
         /// Sets or clears [`vat_refund_levy_code`](Self::vat_refund_levy_code) with a built value.
         pub fn set_vat_refund_levy_code(
             mut self,
-            value: Option<crate::v3::new_tax_control_fapiao::types::VatRefundLevyCode>,
+            value: Option<VatRefundLevyCode>,
         ) -> Self {
             self.vat_refund_levy_code = value;
             self
@@ -413,18 +492,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the invoice to issue.
-        pub fn fapiao_bill_type(
-            mut self,
-            value: impl Into<crate::v3::new_tax_control_fapiao::types::FapiaoBillType>,
-        ) -> Self {
+        pub fn fapiao_bill_type(mut self, value: impl Into<FapiaoBillType>) -> Self {
             self.fapiao_bill_type = Some(value.into());
             self
         }
         /// Sets or clears [`fapiao_bill_type`](Self::fapiao_bill_type) with a built value.
-        pub fn set_fapiao_bill_type(
-            mut self,
-            value: Option<crate::v3::new_tax_control_fapiao::types::FapiaoBillType>,
-        ) -> Self {
+        pub fn set_fapiao_bill_type(mut self, value: Option<FapiaoBillType>) -> Self {
             self.fapiao_bill_type = value;
             self
         }
@@ -433,9 +506,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn transaction_information(
             mut self,
-            item: impl Into<
-                crate::v3::new_tax_control_fapiao::types::TransactionInformationBuilder,
-            >,
+            item: impl Into<TransactionInformationBuilder>,
         ) -> Self {
             self.transaction_information.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -443,9 +514,7 @@ pub mod post {
         /// Sets or clears [`transaction_information`](Self::transaction_information) with a built value.
         pub fn set_transaction_information(
             mut self,
-            value: Option<
-                Vec<crate::v3::new_tax_control_fapiao::types::TransactionInformation>,
-            >,
+            value: Option<Vec<TransactionInformation>>,
         ) -> Self {
             self.transaction_information = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -547,7 +616,7 @@ pub mod post {
         }
     }
     /// Lines of the invoice.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Items {
         /// Tax classification code of the goods or service.
@@ -555,13 +624,10 @@ pub mod post {
         /// Name of the goods.
         pub goods_name: String,
         /// Specification or model of the item.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub specification: Option<String>,
         /// Unit of measurement.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub unit: Option<String>,
         /// Quantity of the item.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub quantity: Option<i64>,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
         pub total_amount: i64,
@@ -570,11 +636,59 @@ pub mod post {
         /// Whether this line is a discount line.
         pub discount: bool,
         /// Code of the preferential tax policy.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub preferential_policy_code: Option<
-            crate::v3::new_tax_control_fapiao::types::PreferentialPolicyCode,
-        >,
+        pub preferential_policy_code: Option<PreferentialPolicyCode>,
     }
+    impl crate::runtime::FromJson for Items {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Items {
+                tax_code: crate::runtime::take(&mut object, "tax_code", at)?,
+                goods_name: crate::runtime::take(&mut object, "goods_name", at)?,
+                specification: crate::runtime::take_optional(
+                    &mut object,
+                    "specification",
+                    at,
+                )?,
+                unit: crate::runtime::take_optional(&mut object, "unit", at)?,
+                quantity: crate::runtime::take_optional(&mut object, "quantity", at)?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                tax_rate: crate::runtime::take(&mut object, "tax_rate", at)?,
+                discount: crate::runtime::take(&mut object, "discount", at)?,
+                preferential_policy_code: crate::runtime::take_optional(
+                    &mut object,
+                    "preferential_policy_code",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Items {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "tax_code", &self.tax_code);
+            crate::runtime::put(&mut object, "goods_name", &self.goods_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "specification",
+                &self.specification,
+            );
+            crate::runtime::put_optional(&mut object, "unit", &self.unit);
+            crate::runtime::put_optional(&mut object, "quantity", &self.quantity);
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "tax_rate", &self.tax_rate);
+            crate::runtime::put(&mut object, "discount", &self.discount);
+            crate::runtime::put_optional(
+                &mut object,
+                "preferential_policy_code",
+                &self.preferential_policy_code,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Items);
     impl Items {
         /// A builder; see its setters.
         pub fn builder() -> ItemsBuilder {
@@ -592,9 +706,7 @@ pub mod post {
         total_amount: Option<i64>,
         tax_rate: Option<crate::runtime::Number>,
         discount: Option<bool>,
-        preferential_policy_code: Option<
-            crate::v3::new_tax_control_fapiao::types::PreferentialPolicyCode,
-        >,
+        preferential_policy_code: Option<PreferentialPolicyCode>,
     }
     impl ItemsBuilder {
         /// **Required.** Tax classification code of the goods or service.
@@ -680,9 +792,7 @@ pub mod post {
         /// Code of the preferential tax policy.
         pub fn preferential_policy_code(
             mut self,
-            value: impl Into<
-                crate::v3::new_tax_control_fapiao::types::PreferentialPolicyCode,
-            >,
+            value: impl Into<PreferentialPolicyCode>,
         ) -> Self {
             self.preferential_policy_code = Some(value.into());
             self
@@ -690,9 +800,7 @@ pub mod post {
         /// Sets or clears [`preferential_policy_code`](Self::preferential_policy_code) with a built value.
         pub fn set_preferential_policy_code(
             mut self,
-            value: Option<
-                crate::v3::new_tax_control_fapiao::types::PreferentialPolicyCode,
-            >,
+            value: Option<PreferentialPolicyCode>,
         ) -> Self {
             self.preferential_policy_code = value;
             self

@@ -20,15 +20,25 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file`: [wechatpay.im](https://wechatpay.im/openapi/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556605), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012696830)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The file to upload.
-        #[serde(rename = "body.file")]
         pub file: crate::runtime::File,
         /// Metadata of the uploaded file, as JSON.
-        #[serde(rename = "body.meta")]
-        pub meta: crate::v3::new_tax_control_fapiao::fapiao_applications::upload_fapiao_file::post::Meta,
+        pub meta: Meta,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                file: crate::runtime::take(&mut object, "body.file", at)?,
+                meta: crate::runtime::take(&mut object, "body.meta", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -40,9 +50,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         file: Option<crate::runtime::File>,
-        meta: Option<
-            crate::v3::new_tax_control_fapiao::fapiao_applications::upload_fapiao_file::post::MetaBuilder,
-        >,
+        meta: Option<MetaBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The file to upload.
@@ -58,22 +66,12 @@ pub mod post {
         /// **Required.** Metadata of the uploaded file, as JSON.
         ///
         /// Takes the builder or a built value.
-        pub fn meta(
-            mut self,
-            value: impl Into<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::upload_fapiao_file::post::MetaBuilder,
-            >,
-        ) -> Self {
+        pub fn meta(mut self, value: impl Into<MetaBuilder>) -> Self {
             self.meta = Some(value.into());
             self
         }
         /// Sets or clears [`meta`](Self::meta) with a built value.
-        pub fn set_meta(
-            mut self,
-            value: Option<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::upload_fapiao_file::post::Meta,
-            >,
-        ) -> Self {
+        pub fn set_meta(mut self, value: Option<Meta>) -> Self {
             self.meta = value.map(Into::into);
             self
         }
@@ -120,7 +118,9 @@ pub mod post {
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
             Ok(
                 crate::runtime::Body::Multipart(crate::runtime::Multipart {
-                    meta: serde_json::to_string(&self.meta)?,
+                    meta: serde_json::to_string(
+                        &crate::runtime::ToJson::to_json(&self.meta),
+                    )?,
                     file: self.file.clone(),
                 }),
             )
@@ -203,19 +203,47 @@ pub mod post {
     }
     crate::runtime::string_enum!(FileType);
     /// Metadata of the uploaded file, as JSON.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Meta {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// `file_type`
-        pub file_type: crate::v3::new_tax_control_fapiao::fapiao_applications::upload_fapiao_file::post::FileType,
+        pub file_type: FileType,
         /// `digest_alogrithm`
-        pub digest_alogrithm: crate::v3::new_tax_control_fapiao::fapiao_applications::upload_fapiao_file::post::DigestAlogrithm,
+        pub digest_alogrithm: DigestAlogrithm,
         /// Digest of the file.
         pub digest: String,
     }
+    impl crate::runtime::FromJson for Meta {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Meta {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                file_type: crate::runtime::take(&mut object, "file_type", at)?,
+                digest_alogrithm: crate::runtime::take(
+                    &mut object,
+                    "digest_alogrithm",
+                    at,
+                )?,
+                digest: crate::runtime::take(&mut object, "digest", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Meta {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "file_type", &self.file_type);
+            crate::runtime::put(&mut object, "digest_alogrithm", &self.digest_alogrithm);
+            crate::runtime::put(&mut object, "digest", &self.digest);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Meta);
     impl Meta {
         /// A builder; see its setters.
         pub fn builder() -> MetaBuilder {
@@ -226,12 +254,8 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct MetaBuilder {
         sub_mchid: Option<String>,
-        file_type: Option<
-            crate::v3::new_tax_control_fapiao::fapiao_applications::upload_fapiao_file::post::FileType,
-        >,
-        digest_alogrithm: Option<
-            crate::v3::new_tax_control_fapiao::fapiao_applications::upload_fapiao_file::post::DigestAlogrithm,
-        >,
+        file_type: Option<FileType>,
+        digest_alogrithm: Option<DigestAlogrithm>,
         digest: Option<String>,
     }
     impl MetaBuilder {
@@ -246,42 +270,22 @@ pub mod post {
             self
         }
         /// **Required.** `file_type`
-        pub fn file_type(
-            mut self,
-            value: impl Into<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::upload_fapiao_file::post::FileType,
-            >,
-        ) -> Self {
+        pub fn file_type(mut self, value: impl Into<FileType>) -> Self {
             self.file_type = Some(value.into());
             self
         }
         /// Sets or clears [`file_type`](Self::file_type) with a built value.
-        pub fn set_file_type(
-            mut self,
-            value: Option<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::upload_fapiao_file::post::FileType,
-            >,
-        ) -> Self {
+        pub fn set_file_type(mut self, value: Option<FileType>) -> Self {
             self.file_type = value;
             self
         }
         /// **Required.** `digest_alogrithm`
-        pub fn digest_alogrithm(
-            mut self,
-            value: impl Into<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::upload_fapiao_file::post::DigestAlogrithm,
-            >,
-        ) -> Self {
+        pub fn digest_alogrithm(mut self, value: impl Into<DigestAlogrithm>) -> Self {
             self.digest_alogrithm = Some(value.into());
             self
         }
         /// Sets or clears [`digest_alogrithm`](Self::digest_alogrithm) with a built value.
-        pub fn set_digest_alogrithm(
-            mut self,
-            value: Option<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::upload_fapiao_file::post::DigestAlogrithm,
-            >,
-        ) -> Self {
+        pub fn set_digest_alogrithm(mut self, value: Option<DigestAlogrithm>) -> Self {
             self.digest_alogrithm = value;
             self
         }

@@ -20,39 +20,69 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl`: [wechatpay.im](https://wechatpay.im/openapi/v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015941495)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Type of the operation.
-        #[serde(rename = "query.operation_type")]
-        pub operation_type: crate::v3::new_tax_control_fapiao::fapiaomerchant::getspinviteurl::get::OperationType,
+        pub operation_type: OperationType,
         /// `fapiao_mode`
-        #[serde(rename = "query.fapiao_mode")]
-        pub fapiao_mode: crate::v3::new_tax_control_fapiao::fapiaomerchant::getspinviteurl::get::FapiaoMode,
+        pub fapiao_mode: FapiaoMode,
         /// `fapiao_ability_type_list`
-        #[serde(default, rename = "query.fapiao_ability_type_list")]
-        pub fapiao_ability_type_list: Option<
-            Vec<
-                crate::v3::new_tax_control_fapiao::fapiaomerchant::getspinviteurl::get::FapiaoAbilityTypeList,
-            >,
-        >,
+        pub fapiao_ability_type_list: Option<Vec<FapiaoAbilityTypeList>>,
         /// `invite_channel`
-        #[serde(default, rename = "query.invite_channel")]
         pub invite_channel: Option<String>,
         /// `operate_user`
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, rename = "query.operate_user")]
         pub operate_user: Option<crate::runtime::Sensitive>,
         /// Invitation code of the service provider.
-        #[serde(rename = "query.invite_code")]
         pub invite_code: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial")]
         pub wechatpay_serial: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                operation_type: crate::runtime::take(
+                    &mut object,
+                    "query.operation_type",
+                    at,
+                )?,
+                fapiao_mode: crate::runtime::take(&mut object, "query.fapiao_mode", at)?,
+                fapiao_ability_type_list: crate::runtime::take_optional(
+                    &mut object,
+                    "query.fapiao_ability_type_list",
+                    at,
+                )?,
+                invite_channel: crate::runtime::take_optional(
+                    &mut object,
+                    "query.invite_channel",
+                    at,
+                )?,
+                operate_user: crate::runtime::take_optional(
+                    &mut object,
+                    "query.operate_user",
+                    at,
+                )?,
+                invite_code: crate::runtime::take(&mut object, "query.invite_code", at)?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -63,17 +93,9 @@ pub mod get {
     /// Builds a [`Request`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
-        operation_type: Option<
-            crate::v3::new_tax_control_fapiao::fapiaomerchant::getspinviteurl::get::OperationType,
-        >,
-        fapiao_mode: Option<
-            crate::v3::new_tax_control_fapiao::fapiaomerchant::getspinviteurl::get::FapiaoMode,
-        >,
-        fapiao_ability_type_list: Option<
-            Vec<
-                crate::v3::new_tax_control_fapiao::fapiaomerchant::getspinviteurl::get::FapiaoAbilityTypeList,
-            >,
-        >,
+        operation_type: Option<OperationType>,
+        fapiao_mode: Option<FapiaoMode>,
+        fapiao_ability_type_list: Option<Vec<FapiaoAbilityTypeList>>,
         invite_channel: Option<String>,
         operate_user: Option<crate::runtime::Sensitive>,
         invite_code: Option<String>,
@@ -82,42 +104,22 @@ pub mod get {
     }
     impl RequestBuilder {
         /// **Required.** Type of the operation.
-        pub fn operation_type(
-            mut self,
-            value: impl Into<
-                crate::v3::new_tax_control_fapiao::fapiaomerchant::getspinviteurl::get::OperationType,
-            >,
-        ) -> Self {
+        pub fn operation_type(mut self, value: impl Into<OperationType>) -> Self {
             self.operation_type = Some(value.into());
             self
         }
         /// Sets or clears [`operation_type`](Self::operation_type) with a built value.
-        pub fn set_operation_type(
-            mut self,
-            value: Option<
-                crate::v3::new_tax_control_fapiao::fapiaomerchant::getspinviteurl::get::OperationType,
-            >,
-        ) -> Self {
+        pub fn set_operation_type(mut self, value: Option<OperationType>) -> Self {
             self.operation_type = value;
             self
         }
         /// **Required.** `fapiao_mode`
-        pub fn fapiao_mode(
-            mut self,
-            value: impl Into<
-                crate::v3::new_tax_control_fapiao::fapiaomerchant::getspinviteurl::get::FapiaoMode,
-            >,
-        ) -> Self {
+        pub fn fapiao_mode(mut self, value: impl Into<FapiaoMode>) -> Self {
             self.fapiao_mode = Some(value.into());
             self
         }
         /// Sets or clears [`fapiao_mode`](Self::fapiao_mode) with a built value.
-        pub fn set_fapiao_mode(
-            mut self,
-            value: Option<
-                crate::v3::new_tax_control_fapiao::fapiaomerchant::getspinviteurl::get::FapiaoMode,
-            >,
-        ) -> Self {
+        pub fn set_fapiao_mode(mut self, value: Option<FapiaoMode>) -> Self {
             self.fapiao_mode = value;
             self
         }
@@ -126,9 +128,7 @@ pub mod get {
         /// Adds one item to the list.
         pub fn fapiao_ability_type_list(
             mut self,
-            item: impl Into<
-                crate::v3::new_tax_control_fapiao::fapiaomerchant::getspinviteurl::get::FapiaoAbilityTypeList,
-            >,
+            item: impl Into<FapiaoAbilityTypeList>,
         ) -> Self {
             self.fapiao_ability_type_list.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -136,11 +136,7 @@ pub mod get {
         /// Sets or clears [`fapiao_ability_type_list`](Self::fapiao_ability_type_list) with a built value.
         pub fn set_fapiao_ability_type_list(
             mut self,
-            value: Option<
-                Vec<
-                    crate::v3::new_tax_control_fapiao::fapiaomerchant::getspinviteurl::get::FapiaoAbilityTypeList,
-                >,
-            >,
+            value: Option<Vec<FapiaoAbilityTypeList>>,
         ) -> Self {
             self.fapiao_ability_type_list = value;
             self
@@ -429,7 +425,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(OperationType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `invite_url`
@@ -439,6 +435,41 @@ pub mod get {
         /// Page path inside the Mini Program to jump to.
         pub miniprogram_path: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                invite_url: crate::runtime::take(&mut object, "invite_url", at)?,
+                miniprogram_appid: crate::runtime::take(
+                    &mut object,
+                    "miniprogram_appid",
+                    at,
+                )?,
+                miniprogram_path: crate::runtime::take(
+                    &mut object,
+                    "miniprogram_path",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "invite_url", &self.invite_url);
+            crate::runtime::put(
+                &mut object,
+                "miniprogram_appid",
+                &self.miniprogram_appid,
+            );
+            crate::runtime::put(&mut object, "miniprogram_path", &self.miniprogram_path);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -21,27 +21,53 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::types::Links;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// `query_time_start`
-        #[serde(rename = "query.query_time_start")]
         pub query_time_start: String,
         /// `query_time_end`
-        #[serde(rename = "query.query_time_end")]
         pub query_time_end: String,
         /// Pagination offset: where the requested page starts.
-        #[serde(rename = "query.offset")]
         pub offset: i64,
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: i64,
         /// Invitation code of the service provider.
-        #[serde(default, rename = "query.invite_code")]
         pub invite_code: Option<String>,
         /// `mch_invite_status`
-        #[serde(rename = "query.mch_invite_status")]
-        pub mch_invite_status: crate::v3::new_tax_control_fapiao::fapiaomerchant::listspinvitemchinfo::get::MchInviteStatus,
+        pub mch_invite_status: MchInviteStatus,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                query_time_start: crate::runtime::take(
+                    &mut object,
+                    "query.query_time_start",
+                    at,
+                )?,
+                query_time_end: crate::runtime::take(
+                    &mut object,
+                    "query.query_time_end",
+                    at,
+                )?,
+                offset: crate::runtime::take(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+                invite_code: crate::runtime::take_optional(
+                    &mut object,
+                    "query.invite_code",
+                    at,
+                )?,
+                mch_invite_status: crate::runtime::take(
+                    &mut object,
+                    "query.mch_invite_status",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -57,9 +83,7 @@ pub mod get {
         offset: Option<i64>,
         limit: Option<i64>,
         invite_code: Option<String>,
-        mch_invite_status: Option<
-            crate::v3::new_tax_control_fapiao::fapiaomerchant::listspinvitemchinfo::get::MchInviteStatus,
-        >,
+        mch_invite_status: Option<MchInviteStatus>,
     }
     impl RequestBuilder {
         /// **Required.** `query_time_start`
@@ -113,22 +137,12 @@ pub mod get {
             self
         }
         /// **Required.** `mch_invite_status`
-        pub fn mch_invite_status(
-            mut self,
-            value: impl Into<
-                crate::v3::new_tax_control_fapiao::fapiaomerchant::listspinvitemchinfo::get::MchInviteStatus,
-            >,
-        ) -> Self {
+        pub fn mch_invite_status(mut self, value: impl Into<MchInviteStatus>) -> Self {
             self.mch_invite_status = Some(value.into());
             self
         }
         /// Sets or clears [`mch_invite_status`](Self::mch_invite_status) with a built value.
-        pub fn set_mch_invite_status(
-            mut self,
-            value: Option<
-                crate::v3::new_tax_control_fapiao::fapiaomerchant::listspinvitemchinfo::get::MchInviteStatus,
-            >,
-        ) -> Self {
+        pub fn set_mch_invite_status(mut self, value: Option<MchInviteStatus>) -> Self {
             self.mch_invite_status = value;
             self
         }
@@ -285,14 +299,13 @@ pub mod get {
     }
     crate::runtime::string_enum!(InviteFailedCode);
     /// `mch_invite_result_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MchInviteResultList {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// `mch_invite_status`
-        pub mch_invite_status: crate::v3::new_tax_control_fapiao::fapiaomerchant::listspinvitemchinfo::get::MchInviteStatus,
+        pub mch_invite_status: MchInviteStatus,
         /// `ep_name`
         pub ep_name: String,
         /// Tax ID of the merchant.
@@ -302,14 +315,67 @@ pub mod get {
         /// Time of the operation.
         pub operate_time: String,
         /// `invite_failed_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub invite_failed_code: Option<
-            crate::v3::new_tax_control_fapiao::fapiaomerchant::listspinvitemchinfo::get::InviteFailedCode,
-        >,
+        pub invite_failed_code: Option<InviteFailedCode>,
         /// `invite_failed_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub invite_failed_reason: Option<String>,
     }
+    impl crate::runtime::FromJson for MchInviteResultList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MchInviteResultList {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                mch_invite_status: crate::runtime::take(
+                    &mut object,
+                    "mch_invite_status",
+                    at,
+                )?,
+                ep_name: crate::runtime::take(&mut object, "ep_name", at)?,
+                tax_id: crate::runtime::take(&mut object, "tax_id", at)?,
+                invite_code: crate::runtime::take(&mut object, "invite_code", at)?,
+                operate_time: crate::runtime::take(&mut object, "operate_time", at)?,
+                invite_failed_code: crate::runtime::take_optional(
+                    &mut object,
+                    "invite_failed_code",
+                    at,
+                )?,
+                invite_failed_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "invite_failed_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MchInviteResultList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(
+                &mut object,
+                "mch_invite_status",
+                &self.mch_invite_status,
+            );
+            crate::runtime::put(&mut object, "ep_name", &self.ep_name);
+            crate::runtime::put(&mut object, "tax_id", &self.tax_id);
+            crate::runtime::put(&mut object, "invite_code", &self.invite_code);
+            crate::runtime::put(&mut object, "operate_time", &self.operate_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "invite_failed_code",
+                &self.invite_failed_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "invite_failed_reason",
+                &self.invite_failed_reason,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MchInviteResultList);
     impl crate::runtime::Schema for MchInviteResultList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -405,7 +471,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(MchInviteStatus);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
@@ -415,16 +481,45 @@ pub mod get {
         /// Maximum number of items to return in one page.
         pub limit: i64,
         /// Related links, such as pagination links.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub links: Option<crate::types::Links>,
+        pub links: Option<Links>,
         /// `mch_invite_result_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub mch_invite_result_list: Option<
-            Vec<
-                crate::v3::new_tax_control_fapiao::fapiaomerchant::listspinvitemchinfo::get::MchInviteResultList,
-            >,
-        >,
+        pub mch_invite_result_list: Option<Vec<MchInviteResultList>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                links: crate::runtime::take_optional(&mut object, "links", at)?,
+                mch_invite_result_list: crate::runtime::take_optional(
+                    &mut object,
+                    "mch_invite_result_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put_optional(&mut object, "links", &self.links);
+            crate::runtime::put_optional(
+                &mut object,
+                "mch_invite_result_list",
+                &self.mch_invite_result_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -453,14 +548,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::Links as crate::runtime::Schema>::FIELDS,
+                fields: <Links as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "mch_invite_result_list",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::new_tax_control_fapiao::fapiaomerchant::listspinvitemchinfo::get::MchInviteResultList as crate::runtime::Schema>::FIELDS,
+                fields: <MchInviteResultList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -22,12 +22,22 @@ pub mod get {
     pub use crate::types::ExtraInformation;
     pub use crate::types::SellerInformation;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -116,14 +126,51 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Information about the seller.
-        pub seller_information: crate::types::SellerInformation,
+        pub seller_information: SellerInformation,
         /// Additional information of the invoice.
-        pub extra_information: crate::types::ExtraInformation,
+        pub extra_information: ExtraInformation,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                seller_information: crate::runtime::take(
+                    &mut object,
+                    "seller_information",
+                    at,
+                )?,
+                extra_information: crate::runtime::take(
+                    &mut object,
+                    "extra_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "seller_information",
+                &self.seller_information,
+            );
+            crate::runtime::put(
+                &mut object,
+                "extra_information",
+                &self.extra_information,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -131,14 +178,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::SellerInformation as crate::runtime::Schema>::FIELDS,
+                fields: <SellerInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "extra_information",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::ExtraInformation as crate::runtime::Schema>::FIELDS,
+                fields: <ExtraInformation as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -24,9 +24,18 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/new-tax-control-fapiao/merchant/development-config`: [wechatpay.im](https://wechatpay.im/openapi/v3/new-tax-control-fapiao/merchant/development-config), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012529526), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012474033)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {}
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let _object = crate::runtime::object(value, at)?;
+            Ok(Request {})
+        }
+    }
     impl Request {
         /// A builder; see its setters.
         pub fn builder() -> RequestBuilder {
@@ -99,21 +108,73 @@ pub mod get {
 /// `PATCH /v3/new-tax-control-fapiao/merchant/development-config`: [wechatpay.im](https://wechatpay.im/openapi/v3/new-tax-control-fapiao/merchant/development-config), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012529457), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012474031), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015792563)
 pub mod patch {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// URL where WeChat Pay sends the callback notification.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub callback_url: Option<String>,
         /// `sub_mch_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mch_code: Option<String>,
         /// Whether the bill list shows an entry for issuing invoices.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub show_fapiao_cell: Option<bool>,
         /// Whether the merchant supports issuing special electronic VAT invoices.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub support_vat_fapiao: Option<bool>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                callback_url: crate::runtime::take_optional(
+                    &mut object,
+                    "callback_url",
+                    at,
+                )?,
+                sub_mch_code: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_mch_code",
+                    at,
+                )?,
+                show_fapiao_cell: crate::runtime::take_optional(
+                    &mut object,
+                    "show_fapiao_cell",
+                    at,
+                )?,
+                support_vat_fapiao: crate::runtime::take_optional(
+                    &mut object,
+                    "support_vat_fapiao",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "callback_url",
+                &self.callback_url,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sub_mch_code",
+                &self.sub_mch_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "show_fapiao_cell",
+                &self.show_fapiao_cell,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "support_vat_fapiao",
+                &self.support_vat_fapiao,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -210,7 +271,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::new_tax_control_fapiao::types::MerchantDevelopmentConfigResponse as Response;

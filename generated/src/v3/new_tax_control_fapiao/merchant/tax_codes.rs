@@ -21,18 +21,32 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::types::Links;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// Pagination offset: where the requested page starts.
-        #[serde(rename = "query.offset")]
         pub offset: i64,
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                offset: crate::runtime::take(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -161,16 +175,14 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Name of the goods.
         pub goods_name: String,
         /// The merchant's code for the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_id: Option<crate::runtime::Number>,
         /// Category of the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_category: Option<String>,
         /// Tax classification code of the goods or service.
         pub tax_code: String,
@@ -179,6 +191,47 @@ pub mod get {
         /// Tax preference policy mark.
         pub tax_prefer_mark: String,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                goods_name: crate::runtime::take(&mut object, "goods_name", at)?,
+                goods_id: crate::runtime::take_optional(&mut object, "goods_id", at)?,
+                goods_category: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_category",
+                    at,
+                )?,
+                tax_code: crate::runtime::take(&mut object, "tax_code", at)?,
+                tax_rate: crate::runtime::take(&mut object, "tax_rate", at)?,
+                tax_prefer_mark: crate::runtime::take(
+                    &mut object,
+                    "tax_prefer_mark",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "goods_name", &self.goods_name);
+            crate::runtime::put_optional(&mut object, "goods_id", &self.goods_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_category",
+                &self.goods_category,
+            );
+            crate::runtime::put(&mut object, "tax_code", &self.tax_code);
+            crate::runtime::put(&mut object, "tax_rate", &self.tax_rate);
+            crate::runtime::put(&mut object, "tax_prefer_mark", &self.tax_prefer_mark);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -227,7 +280,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Pagination offset: where the requested page starts.
@@ -235,13 +288,39 @@ pub mod get {
         /// Maximum number of items to return in one page.
         pub limit: i64,
         /// Related links, such as pagination links.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub links: Option<crate::types::Links>,
+        pub links: Option<Links>,
         /// List of the result records.
-        pub data: Vec<crate::v3::new_tax_control_fapiao::merchant::tax_codes::get::Data>,
+        pub data: Vec<Data>,
         /// Total number of items.
         pub total_count: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                links: crate::runtime::take_optional(&mut object, "links", at)?,
+                data: crate::runtime::take(&mut object, "data", at)?,
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put_optional(&mut object, "links", &self.links);
+            crate::runtime::put(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -263,14 +342,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::Links as crate::runtime::Schema>::FIELDS,
+                fields: <Links as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "data",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::new_tax_control_fapiao::merchant::tax_codes::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "total_count",

@@ -20,42 +20,84 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/new-tax-control-fapiao/user-title/title-url`: [wechatpay.im](https://wechatpay.im/openapi/v3/new-tax-control-fapiao/user-title/title-url), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012538106), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012474040), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015770776)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// ID of the invoice application, identifying one issuing operation.
-        #[serde(rename = "query.fapiao_apply_id")]
         pub fapiao_apply_id: String,
         /// `source`
-        #[serde(rename = "query.source")]
-        pub source: crate::v3::new_tax_control_fapiao::user_title::title_url::get::Source,
+        pub source: Source,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "query.openid")]
         pub openid: String,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
-        #[serde(rename = "query.total_amount")]
         pub total_amount: i64,
         /// Name of the seller.
-        #[serde(default, rename = "query.seller_name")]
         pub seller_name: Option<String>,
         /// `show_phone_cell`
-        #[serde(default, rename = "query.show_phone_cell")]
         pub show_phone_cell: Option<bool>,
         /// `must_input_phone`
-        #[serde(default, rename = "query.must_input_phone")]
         pub must_input_phone: Option<bool>,
         /// `show_email_cell`
-        #[serde(default, rename = "query.show_email_cell")]
         pub show_email_cell: Option<bool>,
         /// `must_input_email`
-        #[serde(default, rename = "query.must_input_email")]
         pub must_input_email: Option<bool>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                fapiao_apply_id: crate::runtime::take(
+                    &mut object,
+                    "query.fapiao_apply_id",
+                    at,
+                )?,
+                source: crate::runtime::take(&mut object, "query.source", at)?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+                openid: crate::runtime::take(&mut object, "query.openid", at)?,
+                total_amount: crate::runtime::take(
+                    &mut object,
+                    "query.total_amount",
+                    at,
+                )?,
+                seller_name: crate::runtime::take_optional(
+                    &mut object,
+                    "query.seller_name",
+                    at,
+                )?,
+                show_phone_cell: crate::runtime::take_optional(
+                    &mut object,
+                    "query.show_phone_cell",
+                    at,
+                )?,
+                must_input_phone: crate::runtime::take_optional(
+                    &mut object,
+                    "query.must_input_phone",
+                    at,
+                )?,
+                show_email_cell: crate::runtime::take_optional(
+                    &mut object,
+                    "query.show_email_cell",
+                    at,
+                )?,
+                must_input_email: crate::runtime::take_optional(
+                    &mut object,
+                    "query.must_input_email",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -68,9 +110,7 @@ pub mod get {
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
         fapiao_apply_id: Option<String>,
-        source: Option<
-            crate::v3::new_tax_control_fapiao::user_title::title_url::get::Source,
-        >,
+        source: Option<Source>,
         appid: Option<String>,
         openid: Option<String>,
         total_amount: Option<i64>,
@@ -102,22 +142,12 @@ pub mod get {
             self
         }
         /// **Required.** `source`
-        pub fn source(
-            mut self,
-            value: impl Into<
-                crate::v3::new_tax_control_fapiao::user_title::title_url::get::Source,
-            >,
-        ) -> Self {
+        pub fn source(mut self, value: impl Into<Source>) -> Self {
             self.source = Some(value.into());
             self
         }
         /// Sets or clears [`source`](Self::source) with a built value.
-        pub fn set_source(
-            mut self,
-            value: Option<
-                crate::v3::new_tax_control_fapiao::user_title::title_url::get::Source,
-            >,
-        ) -> Self {
+        pub fn set_source(mut self, value: Option<Source>) -> Self {
             self.source = value;
             self
         }
@@ -324,22 +354,67 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `title_url`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub title_url: Option<String>,
         /// AppID of the Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub miniprogram_appid: Option<String>,
         /// Page path inside the Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub miniprogram_path: Option<String>,
         /// `miniprogram_user_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub miniprogram_user_name: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                title_url: crate::runtime::take_optional(&mut object, "title_url", at)?,
+                miniprogram_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "miniprogram_appid",
+                    at,
+                )?,
+                miniprogram_path: crate::runtime::take_optional(
+                    &mut object,
+                    "miniprogram_path",
+                    at,
+                )?,
+                miniprogram_user_name: crate::runtime::take_optional(
+                    &mut object,
+                    "miniprogram_user_name",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "title_url", &self.title_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "miniprogram_appid",
+                &self.miniprogram_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "miniprogram_path",
+                &self.miniprogram_path,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "miniprogram_user_name",
+                &self.miniprogram_user_name,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

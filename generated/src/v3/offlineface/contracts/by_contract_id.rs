@@ -22,15 +22,25 @@ pub mod get {
     pub use crate::v3::offlineface::types::ContractMode;
     pub use crate::types::ContractsContractState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay contract (agreement) ID.
-        #[serde(rename = "path.contract_id")]
         pub contract_id: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, rename = "query.appid")]
         pub appid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                contract_id: crate::runtime::take(&mut object, "path.contract_id", at)?,
+                appid: crate::runtime::take_optional(&mut object, "query.appid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -172,7 +182,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(ContractBankCardFrom);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// WeChat Pay contract (agreement) ID.
@@ -182,23 +192,85 @@ pub mod get {
         /// ID of the organization.
         pub organization_id: String,
         /// ID of the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub use_id: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// State of the contract.
-        pub contract_state: crate::types::ContractsContractState,
+        pub contract_state: ContractsContractState,
         /// Time the contract was signed.
         pub contract_signed_time: String,
         /// Time the contract was terminated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_terminated_time: Option<String>,
         /// Signing mode that restricts the bank cards used.
-        pub contract_mode: crate::v3::offlineface::types::ContractMode,
+        pub contract_mode: ContractMode,
         /// `contract_bank_card_from`
-        pub contract_bank_card_from: crate::v3::offlineface::contracts::by_contract_id::get::ContractBankCardFrom,
+        pub contract_bank_card_from: ContractBankCardFrom,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                organization_id: crate::runtime::take(
+                    &mut object,
+                    "organization_id",
+                    at,
+                )?,
+                use_id: crate::runtime::take_optional(&mut object, "use_id", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                contract_state: crate::runtime::take(&mut object, "contract_state", at)?,
+                contract_signed_time: crate::runtime::take(
+                    &mut object,
+                    "contract_signed_time",
+                    at,
+                )?,
+                contract_terminated_time: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_terminated_time",
+                    at,
+                )?,
+                contract_mode: crate::runtime::take(&mut object, "contract_mode", at)?,
+                contract_bank_card_from: crate::runtime::take(
+                    &mut object,
+                    "contract_bank_card_from",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "organization_id", &self.organization_id);
+            crate::runtime::put_optional(&mut object, "use_id", &self.use_id);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "contract_state", &self.contract_state);
+            crate::runtime::put(
+                &mut object,
+                "contract_signed_time",
+                &self.contract_signed_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_terminated_time",
+                &self.contract_terminated_time,
+            );
+            crate::runtime::put(&mut object, "contract_mode", &self.contract_mode);
+            crate::runtime::put(
+                &mut object,
+                "contract_bank_card_from",
+                &self.contract_bank_card_from,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -21,24 +21,64 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::offlineface::types::ContractMode;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// `business_name`
         pub business_name: String,
         /// `facepay_user`
-        pub facepay_user: crate::v3::offlineface::contracts::presign::post::FacepayUser,
+        pub facepay_user: FacepayUser,
         /// `limit_bank_card`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub limit_bank_card: Option<
-            crate::v3::offlineface::contracts::presign::post::LimitBankCard,
-        >,
+        pub limit_bank_card: Option<LimitBankCard>,
         /// Signing mode that restricts the bank cards used.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub contract_mode: Option<crate::v3::offlineface::types::ContractMode>,
+        pub contract_mode: Option<ContractMode>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                business_name: crate::runtime::take(&mut object, "business_name", at)?,
+                facepay_user: crate::runtime::take(&mut object, "facepay_user", at)?,
+                limit_bank_card: crate::runtime::take_optional(
+                    &mut object,
+                    "limit_bank_card",
+                    at,
+                )?,
+                contract_mode: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_mode",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "business_name", &self.business_name);
+            crate::runtime::put(&mut object, "facepay_user", &self.facepay_user);
+            crate::runtime::put_optional(
+                &mut object,
+                "limit_bank_card",
+                &self.limit_bank_card,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_mode",
+                &self.contract_mode,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -51,13 +91,9 @@ pub mod post {
     pub struct RequestBuilder {
         wechatpay_serial: Option<String>,
         business_name: Option<String>,
-        facepay_user: Option<
-            crate::v3::offlineface::contracts::presign::post::FacepayUserBuilder,
-        >,
-        limit_bank_card: Option<
-            crate::v3::offlineface::contracts::presign::post::LimitBankCardBuilder,
-        >,
-        contract_mode: Option<crate::v3::offlineface::types::ContractMode>,
+        facepay_user: Option<FacepayUserBuilder>,
+        limit_bank_card: Option<LimitBankCardBuilder>,
+        contract_mode: Option<ContractMode>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -83,20 +119,12 @@ pub mod post {
         /// **Required.** `facepay_user`
         ///
         /// Takes the builder or a built value.
-        pub fn facepay_user(
-            mut self,
-            value: impl Into<
-                crate::v3::offlineface::contracts::presign::post::FacepayUserBuilder,
-            >,
-        ) -> Self {
+        pub fn facepay_user(mut self, value: impl Into<FacepayUserBuilder>) -> Self {
             self.facepay_user = Some(value.into());
             self
         }
         /// Sets or clears [`facepay_user`](Self::facepay_user) with a built value.
-        pub fn set_facepay_user(
-            mut self,
-            value: Option<crate::v3::offlineface::contracts::presign::post::FacepayUser>,
-        ) -> Self {
+        pub fn set_facepay_user(mut self, value: Option<FacepayUser>) -> Self {
             self.facepay_user = value.map(Into::into);
             self
         }
@@ -105,36 +133,23 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn limit_bank_card(
             mut self,
-            value: impl Into<
-                crate::v3::offlineface::contracts::presign::post::LimitBankCardBuilder,
-            >,
+            value: impl Into<LimitBankCardBuilder>,
         ) -> Self {
             self.limit_bank_card = Some(value.into());
             self
         }
         /// Sets or clears [`limit_bank_card`](Self::limit_bank_card) with a built value.
-        pub fn set_limit_bank_card(
-            mut self,
-            value: Option<
-                crate::v3::offlineface::contracts::presign::post::LimitBankCard,
-            >,
-        ) -> Self {
+        pub fn set_limit_bank_card(mut self, value: Option<LimitBankCard>) -> Self {
             self.limit_bank_card = value.map(Into::into);
             self
         }
         /// Signing mode that restricts the bank cards used.
-        pub fn contract_mode(
-            mut self,
-            value: impl Into<crate::v3::offlineface::types::ContractMode>,
-        ) -> Self {
+        pub fn contract_mode(mut self, value: impl Into<ContractMode>) -> Self {
             self.contract_mode = Some(value.into());
             self
         }
         /// Sets or clears [`contract_mode`](Self::contract_mode) with a built value.
-        pub fn set_contract_mode(
-            mut self,
-            value: Option<crate::v3::offlineface::types::ContractMode>,
-        ) -> Self {
+        pub fn set_contract_mode(mut self, value: Option<ContractMode>) -> Self {
             self.contract_mode = value;
             self
         }
@@ -218,7 +233,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::ContractsPresignResponse as Response;
@@ -246,27 +262,69 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `facepay_user`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FacepayUser {
         /// The merchant's own ID of the user.
         pub out_user_id: String,
         /// Name on the identity document.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub identification_name: Option<String>,
         /// ID of the organization.
         pub organization_id: String,
         /// `identification`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub identification: Option<
-            crate::v3::offlineface::contracts::presign::post::Identification,
-        >,
+        pub identification: Option<Identification>,
         /// Phone number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone: Option<crate::runtime::Sensitive>,
     }
+    impl crate::runtime::FromJson for FacepayUser {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FacepayUser {
+                out_user_id: crate::runtime::take(&mut object, "out_user_id", at)?,
+                identification_name: crate::runtime::take_optional(
+                    &mut object,
+                    "identification_name",
+                    at,
+                )?,
+                organization_id: crate::runtime::take(
+                    &mut object,
+                    "organization_id",
+                    at,
+                )?,
+                identification: crate::runtime::take_optional(
+                    &mut object,
+                    "identification",
+                    at,
+                )?,
+                phone: crate::runtime::take_optional(&mut object, "phone", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FacepayUser {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_user_id", &self.out_user_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "identification_name",
+                &self.identification_name,
+            );
+            crate::runtime::put(&mut object, "organization_id", &self.organization_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "identification",
+                &self.identification,
+            );
+            crate::runtime::put_optional(&mut object, "phone", &self.phone);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FacepayUser);
     impl FacepayUser {
         /// A builder; see its setters.
         pub fn builder() -> FacepayUserBuilder {
@@ -279,9 +337,7 @@ pub mod post {
         out_user_id: Option<String>,
         identification_name: Option<String>,
         organization_id: Option<String>,
-        identification: Option<
-            crate::v3::offlineface::contracts::presign::post::IdentificationBuilder,
-        >,
+        identification: Option<IdentificationBuilder>,
         phone: Option<crate::runtime::Sensitive>,
     }
     impl FacepayUserBuilder {
@@ -320,20 +376,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn identification(
             mut self,
-            value: impl Into<
-                crate::v3::offlineface::contracts::presign::post::IdentificationBuilder,
-            >,
+            value: impl Into<IdentificationBuilder>,
         ) -> Self {
             self.identification = Some(value.into());
             self
         }
         /// Sets or clears [`identification`](Self::identification) with a built value.
-        pub fn set_identification(
-            mut self,
-            value: Option<
-                crate::v3::offlineface::contracts::presign::post::Identification,
-            >,
-        ) -> Self {
+        pub fn set_identification(mut self, value: Option<Identification>) -> Self {
             self.identification = value.map(Into::into);
             self
         }
@@ -405,16 +454,53 @@ pub mod post {
     /// `identification`
     ///
     /// Shared by `POST /v3/offlineface/contracts/presign json.facepay_user.identification`, `POST /v3/offlineface/contracts/presign json.limit_bank_card.identification`.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Identification {
         /// Type of the identity document.
-        pub identification_type: crate::v3::offlineface::contracts::presign::post::IdentificationType,
+        pub identification_type: IdentificationType,
         /// Number of the identity document.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub identification_number: crate::runtime::Sensitive,
     }
+    impl crate::runtime::FromJson for Identification {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Identification {
+                identification_type: crate::runtime::take(
+                    &mut object,
+                    "identification_type",
+                    at,
+                )?,
+                identification_number: crate::runtime::take(
+                    &mut object,
+                    "identification_number",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Identification {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "identification_type",
+                &self.identification_type,
+            );
+            crate::runtime::put(
+                &mut object,
+                "identification_number",
+                &self.identification_number,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Identification);
     impl Identification {
         /// A builder; see its setters.
         pub fn builder() -> IdentificationBuilder {
@@ -424,18 +510,14 @@ pub mod post {
     /// Builds a [`Identification`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct IdentificationBuilder {
-        identification_type: Option<
-            crate::v3::offlineface::contracts::presign::post::IdentificationType,
-        >,
+        identification_type: Option<IdentificationType>,
         identification_number: Option<crate::runtime::Sensitive>,
     }
     impl IdentificationBuilder {
         /// **Required.** Type of the identity document.
         pub fn identification_type(
             mut self,
-            value: impl Into<
-                crate::v3::offlineface::contracts::presign::post::IdentificationType,
-            >,
+            value: impl Into<IdentificationType>,
         ) -> Self {
             self.identification_type = Some(value.into());
             self
@@ -443,9 +525,7 @@ pub mod post {
         /// Sets or clears [`identification_type`](Self::identification_type) with a built value.
         pub fn set_identification_type(
             mut self,
-            value: Option<
-                crate::v3::offlineface::contracts::presign::post::IdentificationType,
-            >,
+            value: Option<IdentificationType>,
         ) -> Self {
             self.identification_type = value;
             self
@@ -541,36 +621,85 @@ pub mod post {
     }
     crate::runtime::string_enum!(IdentificationType);
     /// `limit_bank_card`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct LimitBankCard {
         /// `bank_card_number`
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_card_number: Option<crate::runtime::Sensitive>,
         /// Name on the identity document.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub identification_name: Option<crate::runtime::Sensitive>,
         /// `identification`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub identification: Option<
-            crate::v3::offlineface::contracts::presign::post::Identification,
-        >,
+        pub identification: Option<Identification>,
         /// `valid_thru`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub valid_thru: Option<String>,
         /// Bank the payment or account belongs to, as a bank type code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// Phone number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone: Option<crate::runtime::Sensitive>,
     }
+    impl crate::runtime::FromJson for LimitBankCard {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(LimitBankCard {
+                bank_card_number: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_card_number",
+                    at,
+                )?,
+                identification_name: crate::runtime::take_optional(
+                    &mut object,
+                    "identification_name",
+                    at,
+                )?,
+                identification: crate::runtime::take_optional(
+                    &mut object,
+                    "identification",
+                    at,
+                )?,
+                valid_thru: crate::runtime::take_optional(
+                    &mut object,
+                    "valid_thru",
+                    at,
+                )?,
+                bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+                phone: crate::runtime::take_optional(&mut object, "phone", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for LimitBankCard {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_card_number",
+                &self.bank_card_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "identification_name",
+                &self.identification_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "identification",
+                &self.identification,
+            );
+            crate::runtime::put_optional(&mut object, "valid_thru", &self.valid_thru);
+            crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+            crate::runtime::put_optional(&mut object, "phone", &self.phone);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(LimitBankCard);
     impl LimitBankCard {
         /// A builder; see its setters.
         pub fn builder() -> LimitBankCardBuilder {
@@ -582,9 +711,7 @@ pub mod post {
     pub struct LimitBankCardBuilder {
         bank_card_number: Option<crate::runtime::Sensitive>,
         identification_name: Option<crate::runtime::Sensitive>,
-        identification: Option<
-            crate::v3::offlineface::contracts::presign::post::IdentificationBuilder,
-        >,
+        identification: Option<IdentificationBuilder>,
         valid_thru: Option<String>,
         bank_type: Option<String>,
         phone: Option<crate::runtime::Sensitive>,
@@ -631,20 +758,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn identification(
             mut self,
-            value: impl Into<
-                crate::v3::offlineface::contracts::presign::post::IdentificationBuilder,
-            >,
+            value: impl Into<IdentificationBuilder>,
         ) -> Self {
             self.identification = Some(value.into());
             self
         }
         /// Sets or clears [`identification`](Self::identification) with a built value.
-        pub fn set_identification(
-            mut self,
-            value: Option<
-                crate::v3::offlineface::contracts::presign::post::Identification,
-            >,
-        ) -> Self {
+        pub fn set_identification(mut self, value: Option<Identification>) -> Self {
             self.identification = value.map(Into::into);
             self
         }

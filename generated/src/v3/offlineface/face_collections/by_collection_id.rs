@@ -21,12 +21,26 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::offlineface::types::CollectionState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the re-collection.
-        #[serde(rename = "path.collection_id")]
         pub collection_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                collection_id: crate::runtime::take(
+                    &mut object,
+                    "path.collection_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -117,7 +131,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the re-collection.
@@ -127,14 +141,65 @@ pub mod get {
         /// ID of the organization.
         pub organization_id: String,
         /// `collection_state`
-        pub collection_state: crate::v3::offlineface::types::CollectionState,
+        pub collection_state: CollectionState,
         /// `register_photo_upload_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub register_photo_upload_time: Option<String>,
         /// Time of the confirmation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub confirm_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                collection_id: crate::runtime::take(&mut object, "collection_id", at)?,
+                use_id: crate::runtime::take(&mut object, "use_id", at)?,
+                organization_id: crate::runtime::take(
+                    &mut object,
+                    "organization_id",
+                    at,
+                )?,
+                collection_state: crate::runtime::take(
+                    &mut object,
+                    "collection_state",
+                    at,
+                )?,
+                register_photo_upload_time: crate::runtime::take_optional(
+                    &mut object,
+                    "register_photo_upload_time",
+                    at,
+                )?,
+                confirm_time: crate::runtime::take_optional(
+                    &mut object,
+                    "confirm_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "collection_id", &self.collection_id);
+            crate::runtime::put(&mut object, "use_id", &self.use_id);
+            crate::runtime::put(&mut object, "organization_id", &self.organization_id);
+            crate::runtime::put(&mut object, "collection_state", &self.collection_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "register_photo_upload_time",
+                &self.register_photo_upload_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "confirm_time",
+                &self.confirm_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,17 +20,53 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/palmservice/authorization/preauthorize`: [wechatpay.im](https://wechatpay.im/openapi/v3/palmservice/authorization/preauthorize), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014481990)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// `preauthorize_session_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub preauthorize_session_id: Option<String>,
         /// ID of the organization.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub organization_id: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                preauthorize_session_id: crate::runtime::take_optional(
+                    &mut object,
+                    "preauthorize_session_id",
+                    at,
+                )?,
+                organization_id: crate::runtime::take_optional(
+                    &mut object,
+                    "organization_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "preauthorize_session_id",
+                &self.preauthorize_session_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "organization_id",
+                &self.organization_id,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -116,7 +152,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::MembercardOpenCardsPermissionTokensResponse as Response;

@@ -32,28 +32,50 @@ pub mod post {
     pub use crate::v3::parking::types::AggregateLimitMode;
     pub use crate::v3::parking::types::ChargeMode;
     pub use crate::v3::parking::types::ChargingRule;
+    pub use crate::v3::parking::types::ChargingRuleBuilder;
     pub use crate::v3::parking::types::DailyLimitType;
     pub use crate::v3::parking::types::DayType;
     pub use crate::v3::parking::types::DurationSegmentRule;
+    pub use crate::v3::parking::types::DurationSegmentRuleBuilder;
     pub use crate::v3::parking::types::FeeLimitType;
     pub use crate::v3::parking::types::FirstChargeTimeMode;
     pub use crate::v3::parking::types::FirstDurationMode;
     pub use crate::v3::parking::types::FixedIntervalRule;
+    pub use crate::v3::parking::types::FixedIntervalRuleBuilder;
     pub use crate::v3::parking::types::FreePeriodCalculationMode;
     pub use crate::v3::parking::types::FreePeriodChargingMode;
     pub use crate::v3::parking::types::HolidayMode;
     pub use crate::v3::parking::types::ParkingLotType;
     pub use crate::v3::parking::types::PlateType;
     pub use crate::v3::parking::types::PreEntryRule;
+    pub use crate::v3::parking::types::PreEntryRuleBuilder;
     pub use crate::v3::parking::types::RuleType;
     pub use crate::v3::parking::types::TimeRoundingType;
     pub use crate::v3::parking::types::VehicleType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// `parking_lot`
-        pub parking_lot: crate::v3::parking::reminders::application::post::ParkingLot,
+        pub parking_lot: ParkingLot,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                parking_lot: crate::runtime::take(&mut object, "parking_lot", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "parking_lot", &self.parking_lot);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -64,28 +86,18 @@ pub mod post {
     /// Builds a [`Request`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
-        parking_lot: Option<
-            crate::v3::parking::reminders::application::post::ParkingLotBuilder,
-        >,
+        parking_lot: Option<ParkingLotBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** `parking_lot`
         ///
         /// Takes the builder or a built value.
-        pub fn parking_lot(
-            mut self,
-            value: impl Into<
-                crate::v3::parking::reminders::application::post::ParkingLotBuilder,
-            >,
-        ) -> Self {
+        pub fn parking_lot(mut self, value: impl Into<ParkingLotBuilder>) -> Self {
             self.parking_lot = Some(value.into());
             self
         }
         /// Sets or clears [`parking_lot`](Self::parking_lot) with a built value.
-        pub fn set_parking_lot(
-            mut self,
-            value: Option<crate::v3::parking::reminders::application::post::ParkingLot>,
-        ) -> Self {
+        pub fn set_parking_lot(mut self, value: Option<ParkingLot>) -> Self {
             self.parking_lot = value.map(Into::into);
             self
         }
@@ -138,7 +150,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -156,7 +169,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `parking_lot`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ParkingLot {
         /// Name of the car park.
@@ -170,30 +183,141 @@ pub mod post {
         /// Latitude of the location.
         pub latitude: String,
         /// `parking_lot_type`
-        pub parking_lot_type: crate::v3::parking::types::ParkingLotType,
+        pub parking_lot_type: ParkingLotType,
         /// Customer-service phone number of the car park.
         pub phone_number: String,
         /// `parking_sign_url`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub parking_sign_url: Option<String>,
         /// `notification_text_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notification_text_list: Option<Vec<String>>,
         /// AppID of the merchant's payment Mini Program.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payment_mini_prog_appid: Option<String>,
         /// `payment_path`
         pub payment_path: String,
         /// AppID of the merchant's parking-order Mini Program.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub parking_order_mini_prog_appid: Option<String>,
         /// `parking_order_path`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub parking_order_path: Option<String>,
         /// `charging_rule`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub charging_rule: Option<crate::v3::parking::types::ChargingRule>,
+        pub charging_rule: Option<ChargingRule>,
     }
+    impl crate::runtime::FromJson for ParkingLot {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ParkingLot {
+                parking_lot_name: crate::runtime::take(
+                    &mut object,
+                    "parking_lot_name",
+                    at,
+                )?,
+                out_parking_lot_id: crate::runtime::take(
+                    &mut object,
+                    "out_parking_lot_id",
+                    at,
+                )?,
+                parking_lot_address: crate::runtime::take(
+                    &mut object,
+                    "parking_lot_address",
+                    at,
+                )?,
+                longitude: crate::runtime::take(&mut object, "longitude", at)?,
+                latitude: crate::runtime::take(&mut object, "latitude", at)?,
+                parking_lot_type: crate::runtime::take(
+                    &mut object,
+                    "parking_lot_type",
+                    at,
+                )?,
+                phone_number: crate::runtime::take(&mut object, "phone_number", at)?,
+                parking_sign_url: crate::runtime::take_optional(
+                    &mut object,
+                    "parking_sign_url",
+                    at,
+                )?,
+                notification_text_list: crate::runtime::take_optional(
+                    &mut object,
+                    "notification_text_list",
+                    at,
+                )?,
+                payment_mini_prog_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "payment_mini_prog_appid",
+                    at,
+                )?,
+                payment_path: crate::runtime::take(&mut object, "payment_path", at)?,
+                parking_order_mini_prog_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "parking_order_mini_prog_appid",
+                    at,
+                )?,
+                parking_order_path: crate::runtime::take_optional(
+                    &mut object,
+                    "parking_order_path",
+                    at,
+                )?,
+                charging_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "charging_rule",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ParkingLot {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "parking_lot_name", &self.parking_lot_name);
+            crate::runtime::put(
+                &mut object,
+                "out_parking_lot_id",
+                &self.out_parking_lot_id,
+            );
+            crate::runtime::put(
+                &mut object,
+                "parking_lot_address",
+                &self.parking_lot_address,
+            );
+            crate::runtime::put(&mut object, "longitude", &self.longitude);
+            crate::runtime::put(&mut object, "latitude", &self.latitude);
+            crate::runtime::put(&mut object, "parking_lot_type", &self.parking_lot_type);
+            crate::runtime::put(&mut object, "phone_number", &self.phone_number);
+            crate::runtime::put_optional(
+                &mut object,
+                "parking_sign_url",
+                &self.parking_sign_url,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "notification_text_list",
+                &self.notification_text_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "payment_mini_prog_appid",
+                &self.payment_mini_prog_appid,
+            );
+            crate::runtime::put(&mut object, "payment_path", &self.payment_path);
+            crate::runtime::put_optional(
+                &mut object,
+                "parking_order_mini_prog_appid",
+                &self.parking_order_mini_prog_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "parking_order_path",
+                &self.parking_order_path,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "charging_rule",
+                &self.charging_rule,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ParkingLot);
     impl ParkingLot {
         /// A builder; see its setters.
         pub fn builder() -> ParkingLotBuilder {
@@ -208,7 +332,7 @@ pub mod post {
         parking_lot_address: Option<String>,
         longitude: Option<String>,
         latitude: Option<String>,
-        parking_lot_type: Option<crate::v3::parking::types::ParkingLotType>,
+        parking_lot_type: Option<ParkingLotType>,
         phone_number: Option<String>,
         parking_sign_url: Option<String>,
         notification_text_list: Option<Vec<String>>,
@@ -216,7 +340,7 @@ pub mod post {
         payment_path: Option<String>,
         parking_order_mini_prog_appid: Option<String>,
         parking_order_path: Option<String>,
-        charging_rule: Option<crate::v3::parking::types::ChargingRuleBuilder>,
+        charging_rule: Option<ChargingRuleBuilder>,
     }
     impl ParkingLotBuilder {
         /// **Required.** Name of the car park.
@@ -270,18 +394,12 @@ pub mod post {
             self
         }
         /// **Required.** `parking_lot_type`
-        pub fn parking_lot_type(
-            mut self,
-            value: impl Into<crate::v3::parking::types::ParkingLotType>,
-        ) -> Self {
+        pub fn parking_lot_type(mut self, value: impl Into<ParkingLotType>) -> Self {
             self.parking_lot_type = Some(value.into());
             self
         }
         /// Sets or clears [`parking_lot_type`](Self::parking_lot_type) with a built value.
-        pub fn set_parking_lot_type(
-            mut self,
-            value: Option<crate::v3::parking::types::ParkingLotType>,
-        ) -> Self {
+        pub fn set_parking_lot_type(mut self, value: Option<ParkingLotType>) -> Self {
             self.parking_lot_type = value;
             self
         }
@@ -366,18 +484,12 @@ pub mod post {
         /// `charging_rule`
         ///
         /// Takes the builder or a built value.
-        pub fn charging_rule(
-            mut self,
-            value: impl Into<crate::v3::parking::types::ChargingRuleBuilder>,
-        ) -> Self {
+        pub fn charging_rule(mut self, value: impl Into<ChargingRuleBuilder>) -> Self {
             self.charging_rule = Some(value.into());
             self
         }
         /// Sets or clears [`charging_rule`](Self::charging_rule) with a built value.
-        pub fn set_charging_rule(
-            mut self,
-            value: Option<crate::v3::parking::types::ChargingRule>,
-        ) -> Self {
+        pub fn set_charging_rule(mut self, value: Option<ChargingRule>) -> Self {
             self.charging_rule = value.map(Into::into);
             self
         }
@@ -489,13 +601,39 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Review number of the car park application.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub parking_lot_audit_no: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                parking_lot_audit_no: crate::runtime::take_optional(
+                    &mut object,
+                    "parking_lot_audit_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "parking_lot_audit_no",
+                &self.parking_lot_audit_no,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

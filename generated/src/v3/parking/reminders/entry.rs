@@ -22,7 +22,7 @@ pub mod post {
     pub use crate::v3::parking::types::PlateColor;
     pub use crate::v3::parking::types::VehicleType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own parking order number.
@@ -34,20 +34,89 @@ pub mod post {
         /// `enter_timestamp`
         pub enter_timestamp: i64,
         /// Color of the licence plate.
-        pub plate_color: crate::v3::parking::types::PlateColor,
+        pub plate_color: PlateColor,
         /// `car_type`
-        pub car_type: crate::v3::parking::reminders::entry::post::CarType,
+        pub car_type: CarType,
         /// Type of the vehicle.
-        pub vehicle_type: crate::v3::parking::types::VehicleType,
+        pub vehicle_type: VehicleType,
         /// `entrance_number`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub entrance_number: Option<String>,
         /// `entrance_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub entrance_name: Option<String>,
         /// `discount_template_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub discount_template_id: Option<Vec<i64>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_serial_number: crate::runtime::take(
+                    &mut object,
+                    "out_serial_number",
+                    at,
+                )?,
+                parking_id: crate::runtime::take(&mut object, "parking_id", at)?,
+                plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+                enter_timestamp: crate::runtime::take(
+                    &mut object,
+                    "enter_timestamp",
+                    at,
+                )?,
+                plate_color: crate::runtime::take(&mut object, "plate_color", at)?,
+                car_type: crate::runtime::take(&mut object, "car_type", at)?,
+                vehicle_type: crate::runtime::take(&mut object, "vehicle_type", at)?,
+                entrance_number: crate::runtime::take_optional(
+                    &mut object,
+                    "entrance_number",
+                    at,
+                )?,
+                entrance_name: crate::runtime::take_optional(
+                    &mut object,
+                    "entrance_name",
+                    at,
+                )?,
+                discount_template_id: crate::runtime::take_optional(
+                    &mut object,
+                    "discount_template_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "out_serial_number",
+                &self.out_serial_number,
+            );
+            crate::runtime::put(&mut object, "parking_id", &self.parking_id);
+            crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+            crate::runtime::put(&mut object, "enter_timestamp", &self.enter_timestamp);
+            crate::runtime::put(&mut object, "plate_color", &self.plate_color);
+            crate::runtime::put(&mut object, "car_type", &self.car_type);
+            crate::runtime::put(&mut object, "vehicle_type", &self.vehicle_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "entrance_number",
+                &self.entrance_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "entrance_name",
+                &self.entrance_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "discount_template_id",
+                &self.discount_template_id,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -62,9 +131,9 @@ pub mod post {
         parking_id: Option<String>,
         plate_number: Option<String>,
         enter_timestamp: Option<i64>,
-        plate_color: Option<crate::v3::parking::types::PlateColor>,
-        car_type: Option<crate::v3::parking::reminders::entry::post::CarType>,
-        vehicle_type: Option<crate::v3::parking::types::VehicleType>,
+        plate_color: Option<PlateColor>,
+        car_type: Option<CarType>,
+        vehicle_type: Option<VehicleType>,
         entrance_number: Option<String>,
         entrance_name: Option<String>,
         discount_template_id: Option<Vec<i64>>,
@@ -111,50 +180,32 @@ pub mod post {
             self
         }
         /// **Required.** Color of the licence plate.
-        pub fn plate_color(
-            mut self,
-            value: impl Into<crate::v3::parking::types::PlateColor>,
-        ) -> Self {
+        pub fn plate_color(mut self, value: impl Into<PlateColor>) -> Self {
             self.plate_color = Some(value.into());
             self
         }
         /// Sets or clears [`plate_color`](Self::plate_color) with a built value.
-        pub fn set_plate_color(
-            mut self,
-            value: Option<crate::v3::parking::types::PlateColor>,
-        ) -> Self {
+        pub fn set_plate_color(mut self, value: Option<PlateColor>) -> Self {
             self.plate_color = value;
             self
         }
         /// **Required.** `car_type`
-        pub fn car_type(
-            mut self,
-            value: impl Into<crate::v3::parking::reminders::entry::post::CarType>,
-        ) -> Self {
+        pub fn car_type(mut self, value: impl Into<CarType>) -> Self {
             self.car_type = Some(value.into());
             self
         }
         /// Sets or clears [`car_type`](Self::car_type) with a built value.
-        pub fn set_car_type(
-            mut self,
-            value: Option<crate::v3::parking::reminders::entry::post::CarType>,
-        ) -> Self {
+        pub fn set_car_type(mut self, value: Option<CarType>) -> Self {
             self.car_type = value;
             self
         }
         /// **Required.** Type of the vehicle.
-        pub fn vehicle_type(
-            mut self,
-            value: impl Into<crate::v3::parking::types::VehicleType>,
-        ) -> Self {
+        pub fn vehicle_type(mut self, value: impl Into<VehicleType>) -> Self {
             self.vehicle_type = Some(value.into());
             self
         }
         /// Sets or clears [`vehicle_type`](Self::vehicle_type) with a built value.
-        pub fn set_vehicle_type(
-            mut self,
-            value: Option<crate::v3::parking::types::VehicleType>,
-        ) -> Self {
+        pub fn set_vehicle_type(mut self, value: Option<VehicleType>) -> Self {
             self.vehicle_type = value;
             self
         }
@@ -278,7 +329,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -343,13 +395,39 @@ pub mod post {
     }
     crate::runtime::string_enum!(CarType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `serial_number`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub serial_number: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                serial_number: crate::runtime::take_optional(
+                    &mut object,
+                    "serial_number",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "serial_number",
+                &self.serial_number,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -24,7 +24,7 @@ pub mod post {
     pub use crate::v3::parking::types::PayType;
     pub use crate::v3::parking::types::PlateColor;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own parking order number.
@@ -34,39 +34,111 @@ pub mod post {
         /// Licence plate number of the vehicle.
         pub plate_number: String,
         /// Color of the licence plate.
-        pub plate_color: crate::v3::parking::types::PlateColor,
+        pub plate_color: PlateColor,
         /// WeChat ID of the car park.
         pub parking_id: String,
         /// Payment state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pay_state: Option<crate::v3::parking::types::PayState>,
+        pub pay_state: Option<PayState>,
         /// Payment type.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pay_type: Option<crate::v3::parking::types::PayType>,
+        pub pay_type: Option<PayType>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<i64>,
         /// Amount already paid, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paid_amount: Option<i64>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// Payment channel.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pay_channel: Option<crate::v3::parking::types::PayChannel>,
+        pub pay_channel: Option<PayChannel>,
         /// Time of payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pay_time: Option<i64>,
         /// Token issued for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub token: Option<String>,
         /// `wx_trade_no`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wx_trade_no: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_serial_number: crate::runtime::take(
+                    &mut object,
+                    "out_serial_number",
+                    at,
+                )?,
+                exit_timestamp: crate::runtime::take(&mut object, "exit_timestamp", at)?,
+                plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+                plate_color: crate::runtime::take(&mut object, "plate_color", at)?,
+                parking_id: crate::runtime::take(&mut object, "parking_id", at)?,
+                pay_state: crate::runtime::take_optional(&mut object, "pay_state", at)?,
+                pay_type: crate::runtime::take_optional(&mut object, "pay_type", at)?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                total_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "total_amount",
+                    at,
+                )?,
+                paid_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "paid_amount",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                pay_channel: crate::runtime::take_optional(
+                    &mut object,
+                    "pay_channel",
+                    at,
+                )?,
+                pay_time: crate::runtime::take_optional(&mut object, "pay_time", at)?,
+                token: crate::runtime::take_optional(&mut object, "token", at)?,
+                wx_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "wx_trade_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "out_serial_number",
+                &self.out_serial_number,
+            );
+            crate::runtime::put(&mut object, "exit_timestamp", &self.exit_timestamp);
+            crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+            crate::runtime::put(&mut object, "plate_color", &self.plate_color);
+            crate::runtime::put(&mut object, "parking_id", &self.parking_id);
+            crate::runtime::put_optional(&mut object, "pay_state", &self.pay_state);
+            crate::runtime::put_optional(&mut object, "pay_type", &self.pay_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "total_amount",
+                &self.total_amount,
+            );
+            crate::runtime::put_optional(&mut object, "paid_amount", &self.paid_amount);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "pay_channel", &self.pay_channel);
+            crate::runtime::put_optional(&mut object, "pay_time", &self.pay_time);
+            crate::runtime::put_optional(&mut object, "token", &self.token);
+            crate::runtime::put_optional(&mut object, "wx_trade_no", &self.wx_trade_no);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -80,15 +152,15 @@ pub mod post {
         out_serial_number: Option<String>,
         exit_timestamp: Option<i64>,
         plate_number: Option<String>,
-        plate_color: Option<crate::v3::parking::types::PlateColor>,
+        plate_color: Option<PlateColor>,
         parking_id: Option<String>,
-        pay_state: Option<crate::v3::parking::types::PayState>,
-        pay_type: Option<crate::v3::parking::types::PayType>,
+        pay_state: Option<PayState>,
+        pay_type: Option<PayType>,
         out_trade_no: Option<String>,
         total_amount: Option<i64>,
         paid_amount: Option<i64>,
         openid: Option<String>,
-        pay_channel: Option<crate::v3::parking::types::PayChannel>,
+        pay_channel: Option<PayChannel>,
         pay_time: Option<i64>,
         token: Option<String>,
         wx_trade_no: Option<String>,
@@ -125,18 +197,12 @@ pub mod post {
             self
         }
         /// **Required.** Color of the licence plate.
-        pub fn plate_color(
-            mut self,
-            value: impl Into<crate::v3::parking::types::PlateColor>,
-        ) -> Self {
+        pub fn plate_color(mut self, value: impl Into<PlateColor>) -> Self {
             self.plate_color = Some(value.into());
             self
         }
         /// Sets or clears [`plate_color`](Self::plate_color) with a built value.
-        pub fn set_plate_color(
-            mut self,
-            value: Option<crate::v3::parking::types::PlateColor>,
-        ) -> Self {
+        pub fn set_plate_color(mut self, value: Option<PlateColor>) -> Self {
             self.plate_color = value;
             self
         }
@@ -151,34 +217,22 @@ pub mod post {
             self
         }
         /// Payment state.
-        pub fn pay_state(
-            mut self,
-            value: impl Into<crate::v3::parking::types::PayState>,
-        ) -> Self {
+        pub fn pay_state(mut self, value: impl Into<PayState>) -> Self {
             self.pay_state = Some(value.into());
             self
         }
         /// Sets or clears [`pay_state`](Self::pay_state) with a built value.
-        pub fn set_pay_state(
-            mut self,
-            value: Option<crate::v3::parking::types::PayState>,
-        ) -> Self {
+        pub fn set_pay_state(mut self, value: Option<PayState>) -> Self {
             self.pay_state = value;
             self
         }
         /// Payment type.
-        pub fn pay_type(
-            mut self,
-            value: impl Into<crate::v3::parking::types::PayType>,
-        ) -> Self {
+        pub fn pay_type(mut self, value: impl Into<PayType>) -> Self {
             self.pay_type = Some(value.into());
             self
         }
         /// Sets or clears [`pay_type`](Self::pay_type) with a built value.
-        pub fn set_pay_type(
-            mut self,
-            value: Option<crate::v3::parking::types::PayType>,
-        ) -> Self {
+        pub fn set_pay_type(mut self, value: Option<PayType>) -> Self {
             self.pay_type = value;
             self
         }
@@ -223,18 +277,12 @@ pub mod post {
             self
         }
         /// Payment channel.
-        pub fn pay_channel(
-            mut self,
-            value: impl Into<crate::v3::parking::types::PayChannel>,
-        ) -> Self {
+        pub fn pay_channel(mut self, value: impl Into<PayChannel>) -> Self {
             self.pay_channel = Some(value.into());
             self
         }
         /// Sets or clears [`pay_channel`](Self::pay_channel) with a built value.
-        pub fn set_pay_channel(
-            mut self,
-            value: Option<crate::v3::parking::types::PayChannel>,
-        ) -> Self {
+        pub fn set_pay_channel(mut self, value: Option<PayChannel>) -> Self {
             self.pay_channel = value;
             self
         }
@@ -349,7 +397,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

@@ -20,21 +20,57 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/parking/reminders/ext-payment`: [wechatpay.im](https://wechatpay.im/openapi/v3/parking/reminders/ext-payment), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4020338487)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// `fee_items`
-        pub fee_items: Vec<crate::v3::parking::reminders::ext_payment::post::FeeItems>,
+        pub fee_items: Vec<FeeItems>,
         /// Time of payment.
         pub pay_time: i64,
         /// WeChat ID of the car park.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wx_parking_lot_id: Option<String>,
         /// `wx_trade_no`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wx_trade_no: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                fee_items: crate::runtime::take(&mut object, "fee_items", at)?,
+                pay_time: crate::runtime::take(&mut object, "pay_time", at)?,
+                wx_parking_lot_id: crate::runtime::take_optional(
+                    &mut object,
+                    "wx_parking_lot_id",
+                    at,
+                )?,
+                wx_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "wx_trade_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "fee_items", &self.fee_items);
+            crate::runtime::put(&mut object, "pay_time", &self.pay_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "wx_parking_lot_id",
+                &self.wx_parking_lot_id,
+            );
+            crate::runtime::put_optional(&mut object, "wx_trade_no", &self.wx_trade_no);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -46,9 +82,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         out_trade_no: Option<String>,
-        fee_items: Option<
-            Vec<crate::v3::parking::reminders::ext_payment::post::FeeItemsBuilder>,
-        >,
+        fee_items: Option<Vec<FeeItemsBuilder>>,
         pay_time: Option<i64>,
         wx_parking_lot_id: Option<String>,
         wx_trade_no: Option<String>,
@@ -67,22 +101,12 @@ pub mod post {
         /// **Required.** `fee_items`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn fee_items(
-            mut self,
-            item: impl Into<
-                crate::v3::parking::reminders::ext_payment::post::FeeItemsBuilder,
-            >,
-        ) -> Self {
+        pub fn fee_items(mut self, item: impl Into<FeeItemsBuilder>) -> Self {
             self.fee_items.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`fee_items`](Self::fee_items) with a built value.
-        pub fn set_fee_items(
-            mut self,
-            value: Option<
-                Vec<crate::v3::parking::reminders::ext_payment::post::FeeItems>,
-            >,
-        ) -> Self {
+        pub fn set_fee_items(mut self, value: Option<Vec<FeeItems>>) -> Self {
             self.fee_items = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -182,7 +206,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.
@@ -202,14 +227,35 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `fee_items`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FeeItems {
         /// Type of the fee.
-        pub fee_type: crate::v3::parking::reminders::ext_payment::post::FeeType,
+        pub fee_type: FeeType,
         /// Amount in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
     }
+    impl crate::runtime::FromJson for FeeItems {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FeeItems {
+                fee_type: crate::runtime::take(&mut object, "fee_type", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FeeItems {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "fee_type", &self.fee_type);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FeeItems);
     impl FeeItems {
         /// A builder; see its setters.
         pub fn builder() -> FeeItemsBuilder {
@@ -219,23 +265,17 @@ pub mod post {
     /// Builds a [`FeeItems`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct FeeItemsBuilder {
-        fee_type: Option<crate::v3::parking::reminders::ext_payment::post::FeeType>,
+        fee_type: Option<FeeType>,
         amount: Option<i64>,
     }
     impl FeeItemsBuilder {
         /// **Required.** Type of the fee.
-        pub fn fee_type(
-            mut self,
-            value: impl Into<crate::v3::parking::reminders::ext_payment::post::FeeType>,
-        ) -> Self {
+        pub fn fee_type(mut self, value: impl Into<FeeType>) -> Self {
             self.fee_type = Some(value.into());
             self
         }
         /// Sets or clears [`fee_type`](Self::fee_type) with a built value.
-        pub fn set_fee_type(
-            mut self,
-            value: Option<crate::v3::parking::reminders::ext_payment::post::FeeType>,
-        ) -> Self {
+        pub fn set_fee_type(mut self, value: Option<FeeType>) -> Self {
             self.fee_type = value;
             self
         }

@@ -21,17 +21,61 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::parking::types::PayState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own parking order number.
         pub out_serial_number: String,
         /// Licence plate number of the vehicle.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub plate_number: Option<String>,
         /// `out_parking_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_parking_id: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_serial_number: crate::runtime::take(
+                    &mut object,
+                    "out_serial_number",
+                    at,
+                )?,
+                plate_number: crate::runtime::take_optional(
+                    &mut object,
+                    "plate_number",
+                    at,
+                )?,
+                out_parking_id: crate::runtime::take_optional(
+                    &mut object,
+                    "out_parking_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "out_serial_number",
+                &self.out_serial_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "plate_number",
+                &self.plate_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "out_parking_id",
+                &self.out_parking_id,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -122,7 +166,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -187,39 +232,123 @@ pub mod post {
     }
     crate::runtime::string_enum!(ParkingState);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total amount, in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<i64>,
         /// `parking_timestamp`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub parking_timestamp: Option<i64>,
         /// `parking_state`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub parking_state: Option<
-            crate::v3::parking::reminders::parking_fee::post::ParkingState,
-        >,
+        pub parking_state: Option<ParkingState>,
         /// Payment state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pay_state: Option<crate::v3::parking::types::PayState>,
+        pub pay_state: Option<PayState>,
         /// `allowed_exit_timestamp`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub allowed_exit_timestamp: Option<i64>,
         /// `next_raise_price`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub next_raise_price: Option<i64>,
         /// `next_raise_timestamp`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub next_raise_timestamp: Option<i64>,
         /// `payable_amount`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payable_amount: Option<i64>,
         /// Amount already paid, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paid_amount: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "total_amount",
+                    at,
+                )?,
+                parking_timestamp: crate::runtime::take_optional(
+                    &mut object,
+                    "parking_timestamp",
+                    at,
+                )?,
+                parking_state: crate::runtime::take_optional(
+                    &mut object,
+                    "parking_state",
+                    at,
+                )?,
+                pay_state: crate::runtime::take_optional(&mut object, "pay_state", at)?,
+                allowed_exit_timestamp: crate::runtime::take_optional(
+                    &mut object,
+                    "allowed_exit_timestamp",
+                    at,
+                )?,
+                next_raise_price: crate::runtime::take_optional(
+                    &mut object,
+                    "next_raise_price",
+                    at,
+                )?,
+                next_raise_timestamp: crate::runtime::take_optional(
+                    &mut object,
+                    "next_raise_timestamp",
+                    at,
+                )?,
+                payable_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "payable_amount",
+                    at,
+                )?,
+                paid_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "paid_amount",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "total_amount",
+                &self.total_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "parking_timestamp",
+                &self.parking_timestamp,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "parking_state",
+                &self.parking_state,
+            );
+            crate::runtime::put_optional(&mut object, "pay_state", &self.pay_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "allowed_exit_timestamp",
+                &self.allowed_exit_timestamp,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "next_raise_price",
+                &self.next_raise_price,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "next_raise_timestamp",
+                &self.next_raise_timestamp,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "payable_amount",
+                &self.payable_amount,
+            );
+            crate::runtime::put_optional(&mut object, "paid_amount", &self.paid_amount);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

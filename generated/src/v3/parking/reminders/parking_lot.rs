@@ -20,15 +20,33 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/parking/reminders/parking-lot`: [wechatpay.im](https://wechatpay.im/openapi/v3/parking/reminders/parking-lot), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4023070758)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own ID of the car park.
-        #[serde(default, rename = "query.out_parking_lot_id")]
         pub out_parking_lot_id: Option<String>,
         /// WeChat ID of the car park.
-        #[serde(default, rename = "query.wx_parking_lot_id")]
         pub wx_parking_lot_id: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_parking_lot_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.out_parking_lot_id",
+                    at,
+                )?,
+                wx_parking_lot_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.wx_parking_lot_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -176,42 +194,139 @@ pub mod get {
     }
     crate::runtime::string_enum!(EnabledState);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// WeChat ID of the car park.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wx_parking_lot_id: Option<String>,
         /// The merchant's own ID of the car park.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_parking_lot_id: Option<String>,
         /// Name of the car park.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub parking_lot_name: Option<String>,
         /// Address of the car park.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub parking_lot_address: Option<String>,
         /// AppID of the merchant's payment Mini Program.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payment_mini_prog_appid: Option<String>,
         /// `payment_mini_prog_path`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payment_mini_prog_path: Option<String>,
         /// AppID of the merchant's parking-order Mini Program.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub parking_order_mini_prog_appid: Option<String>,
         /// `parking_order_mini_prog_path`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub parking_order_mini_prog_path: Option<String>,
         /// `enabled_state`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub enabled_state: Option<
-            crate::v3::parking::reminders::parking_lot::get::EnabledState,
-        >,
+        pub enabled_state: Option<EnabledState>,
         /// Reason for the operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                wx_parking_lot_id: crate::runtime::take_optional(
+                    &mut object,
+                    "wx_parking_lot_id",
+                    at,
+                )?,
+                out_parking_lot_id: crate::runtime::take_optional(
+                    &mut object,
+                    "out_parking_lot_id",
+                    at,
+                )?,
+                parking_lot_name: crate::runtime::take_optional(
+                    &mut object,
+                    "parking_lot_name",
+                    at,
+                )?,
+                parking_lot_address: crate::runtime::take_optional(
+                    &mut object,
+                    "parking_lot_address",
+                    at,
+                )?,
+                payment_mini_prog_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "payment_mini_prog_appid",
+                    at,
+                )?,
+                payment_mini_prog_path: crate::runtime::take_optional(
+                    &mut object,
+                    "payment_mini_prog_path",
+                    at,
+                )?,
+                parking_order_mini_prog_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "parking_order_mini_prog_appid",
+                    at,
+                )?,
+                parking_order_mini_prog_path: crate::runtime::take_optional(
+                    &mut object,
+                    "parking_order_mini_prog_path",
+                    at,
+                )?,
+                enabled_state: crate::runtime::take_optional(
+                    &mut object,
+                    "enabled_state",
+                    at,
+                )?,
+                reason: crate::runtime::take_optional(&mut object, "reason", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "wx_parking_lot_id",
+                &self.wx_parking_lot_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "out_parking_lot_id",
+                &self.out_parking_lot_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "parking_lot_name",
+                &self.parking_lot_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "parking_lot_address",
+                &self.parking_lot_address,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "payment_mini_prog_appid",
+                &self.payment_mini_prog_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "payment_mini_prog_path",
+                &self.payment_mini_prog_path,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "parking_order_mini_prog_appid",
+                &self.parking_order_mini_prog_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "parking_order_mini_prog_path",
+                &self.parking_order_mini_prog_path,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "enabled_state",
+                &self.enabled_state,
+            );
+            crate::runtime::put_optional(&mut object, "reason", &self.reason);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

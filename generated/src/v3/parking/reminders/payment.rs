@@ -22,7 +22,7 @@ pub mod post {
     pub use crate::v3::parking::types::PayChannel;
     pub use crate::v3::parking::types::PayType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own parking order number.
@@ -32,34 +32,95 @@ pub mod post {
         /// WeChat ID of the car park.
         pub parking_id: String,
         /// `parking_state`
-        pub parking_state: crate::v3::parking::reminders::payment::post::ParkingState,
+        pub parking_state: ParkingState,
         /// Payment type.
-        pub pay_type: crate::v3::parking::types::PayType,
+        pub pay_type: PayType,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
         pub total_amount: i64,
         /// Amount already paid, in fen.
         pub paid_amount: i64,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// Payment channel.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pay_channel: Option<crate::v3::parking::types::PayChannel>,
+        pub pay_channel: Option<PayChannel>,
         /// Time of payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pay_time: Option<i64>,
         /// Token issued for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub token: Option<String>,
         /// `wx_trade_no`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wx_trade_no: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_serial_number: crate::runtime::take(
+                    &mut object,
+                    "out_serial_number",
+                    at,
+                )?,
+                plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+                parking_id: crate::runtime::take(&mut object, "parking_id", at)?,
+                parking_state: crate::runtime::take(&mut object, "parking_state", at)?,
+                pay_type: crate::runtime::take(&mut object, "pay_type", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                paid_amount: crate::runtime::take(&mut object, "paid_amount", at)?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                pay_channel: crate::runtime::take_optional(
+                    &mut object,
+                    "pay_channel",
+                    at,
+                )?,
+                pay_time: crate::runtime::take_optional(&mut object, "pay_time", at)?,
+                token: crate::runtime::take_optional(&mut object, "token", at)?,
+                wx_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "wx_trade_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "out_serial_number",
+                &self.out_serial_number,
+            );
+            crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+            crate::runtime::put(&mut object, "parking_id", &self.parking_id);
+            crate::runtime::put(&mut object, "parking_state", &self.parking_state);
+            crate::runtime::put(&mut object, "pay_type", &self.pay_type);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "paid_amount", &self.paid_amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(&mut object, "pay_channel", &self.pay_channel);
+            crate::runtime::put_optional(&mut object, "pay_time", &self.pay_time);
+            crate::runtime::put_optional(&mut object, "token", &self.token);
+            crate::runtime::put_optional(&mut object, "wx_trade_no", &self.wx_trade_no);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -73,16 +134,14 @@ pub mod post {
         out_serial_number: Option<String>,
         plate_number: Option<String>,
         parking_id: Option<String>,
-        parking_state: Option<
-            crate::v3::parking::reminders::payment::post::ParkingState,
-        >,
-        pay_type: Option<crate::v3::parking::types::PayType>,
+        parking_state: Option<ParkingState>,
+        pay_type: Option<PayType>,
         openid: Option<String>,
         sub_mchid: Option<String>,
         total_amount: Option<i64>,
         paid_amount: Option<i64>,
         out_trade_no: Option<String>,
-        pay_channel: Option<crate::v3::parking::types::PayChannel>,
+        pay_channel: Option<PayChannel>,
         pay_time: Option<i64>,
         token: Option<String>,
         wx_trade_no: Option<String>,
@@ -119,34 +178,22 @@ pub mod post {
             self
         }
         /// **Required.** `parking_state`
-        pub fn parking_state(
-            mut self,
-            value: impl Into<crate::v3::parking::reminders::payment::post::ParkingState>,
-        ) -> Self {
+        pub fn parking_state(mut self, value: impl Into<ParkingState>) -> Self {
             self.parking_state = Some(value.into());
             self
         }
         /// Sets or clears [`parking_state`](Self::parking_state) with a built value.
-        pub fn set_parking_state(
-            mut self,
-            value: Option<crate::v3::parking::reminders::payment::post::ParkingState>,
-        ) -> Self {
+        pub fn set_parking_state(mut self, value: Option<ParkingState>) -> Self {
             self.parking_state = value;
             self
         }
         /// **Required.** Payment type.
-        pub fn pay_type(
-            mut self,
-            value: impl Into<crate::v3::parking::types::PayType>,
-        ) -> Self {
+        pub fn pay_type(mut self, value: impl Into<PayType>) -> Self {
             self.pay_type = Some(value.into());
             self
         }
         /// Sets or clears [`pay_type`](Self::pay_type) with a built value.
-        pub fn set_pay_type(
-            mut self,
-            value: Option<crate::v3::parking::types::PayType>,
-        ) -> Self {
+        pub fn set_pay_type(mut self, value: Option<PayType>) -> Self {
             self.pay_type = value;
             self
         }
@@ -201,18 +248,12 @@ pub mod post {
             self
         }
         /// Payment channel.
-        pub fn pay_channel(
-            mut self,
-            value: impl Into<crate::v3::parking::types::PayChannel>,
-        ) -> Self {
+        pub fn pay_channel(mut self, value: impl Into<PayChannel>) -> Self {
             self.pay_channel = Some(value.into());
             self
         }
         /// Sets or clears [`pay_channel`](Self::pay_channel) with a built value.
-        pub fn set_pay_channel(
-            mut self,
-            value: Option<crate::v3::parking::types::PayChannel>,
-        ) -> Self {
+        pub fn set_pay_channel(mut self, value: Option<PayChannel>) -> Self {
             self.pay_channel = value;
             self
         }
@@ -338,7 +379,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

@@ -21,22 +21,53 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::pay::types::UserIdType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// `user_id_type`
-        pub user_id_type: crate::v3::pay::types::UserIdType,
+        pub user_id_type: UserIdType,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// Hash of the user's mobile phone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone_number_hash: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                user_id_type: crate::runtime::take(&mut object, "user_id_type", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                phone_number_hash: crate::runtime::take_optional(
+                    &mut object,
+                    "phone_number_hash",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "user_id_type", &self.user_id_type);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "phone_number_hash",
+                &self.phone_number_hash,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -49,7 +80,7 @@ pub mod post {
     pub struct RequestBuilder {
         mchid: Option<String>,
         appid: Option<String>,
-        user_id_type: Option<crate::v3::pay::types::UserIdType>,
+        user_id_type: Option<UserIdType>,
         openid: Option<String>,
         phone_number_hash: Option<String>,
     }
@@ -75,18 +106,12 @@ pub mod post {
             self
         }
         /// **Required.** `user_id_type`
-        pub fn user_id_type(
-            mut self,
-            value: impl Into<crate::v3::pay::types::UserIdType>,
-        ) -> Self {
+        pub fn user_id_type(mut self, value: impl Into<UserIdType>) -> Self {
             self.user_id_type = Some(value.into());
             self
         }
         /// Sets or clears [`user_id_type`](Self::user_id_type) with a built value.
-        pub fn set_user_id_type(
-            mut self,
-            value: Option<crate::v3::pay::types::UserIdType>,
-        ) -> Self {
+        pub fn set_user_id_type(mut self, value: Option<UserIdType>) -> Self {
             self.user_id_type = value;
             self
         }
@@ -158,7 +183,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.mchid.is_none() {

@@ -22,71 +22,151 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/pay/transactions/app`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay/transactions/app), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013070347), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012525136)
 pub mod post {
     pub use crate::types::Amount;
-    pub use crate::v3::pay::types::Detail;
-    pub use crate::v3::pay::types::GoodsDetail;
+    pub use crate::types::AmountBuilder;
+    pub use crate::types::Detail;
+    pub use crate::types::DetailBuilder;
+    pub use crate::types::GoodsDetail;
+    pub use crate::types::GoodsDetailBuilder;
     pub use crate::types::Identity;
+    pub use crate::types::IdentityBuilder;
     pub use crate::types::IdentityType;
-    pub use crate::v3::pay::types::LimitPay;
+    pub use crate::types::LimitPay;
     pub use crate::v3::pay::types::Payer;
+    pub use crate::v3::pay::types::PayerBuilder;
     pub use crate::v3::pay::types::SceneInfo;
-    pub use crate::types::SettleInfo;
+    pub use crate::v3::pay::types::SceneInfoBuilder;
     pub use crate::v3::pay::types::StoreInfo;
+    pub use crate::v3::pay::types::StoreInfoBuilder;
     pub use crate::types::SubsidyDetail;
+    pub use crate::types::SubsidyDetailBuilder;
     pub use crate::types::SubsidyInfo;
+    pub use crate::types::SubsidyInfoBuilder;
     pub use crate::types::SubsidyInstallmentNum;
     pub use crate::types::SubsidyPercent;
     pub use crate::types::SubsidyPeriodType;
     pub use crate::types::SubsidyPlan;
+    pub use crate::types::SubsidyPlanBuilder;
+    pub use crate::types::TransactionsSettleInfo;
+    pub use crate::types::TransactionsSettleInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) that encrypted the sensitive fields.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// App ID (official account, mini program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID of the direct merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// What is being bought, shown to the payer.
         pub description: String,
         /// Merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Order number in the merchant system, unique per merchant.
         pub out_trade_no: String,
         /// Order amount.
-        pub amount: crate::types::Amount,
+        pub amount: Amount,
         /// Payment deadline, RFC 3339.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_expire: Option<String>,
         /// HTTPS address that receives the payment result notification.
         pub notify_url: String,
         /// Tag that links the order to a discount campaign.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Funding sources to exclude or allow. no_balance bars the wallet balance, no_credit bars credit cards, no_debit bars debit cards, balance_only allows the wallet balance only.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub limit_pay: Option<Vec<crate::v3::pay::types::LimitPay>>,
+        pub limit_pay: Option<Vec<LimitPay>>,
         /// Whether to offer an electronic invoice entry after payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub support_fapiao: Option<bool>,
         /// Line items, used for per-product discounts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub detail: Option<crate::v3::pay::types::Detail>,
+        pub detail: Option<Detail>,
         /// Where the payment takes place.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::v3::pay::types::SceneInfo>,
+        pub scene_info: Option<SceneInfo>,
         /// The user who pays.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub payer: Option<crate::v3::pay::types::Payer>,
+        pub payer: Option<Payer>,
         /// Settlement options.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<crate::types::SettleInfo>,
+        pub settle_info: Option<TransactionsSettleInfo>,
         /// Merchant-paid interest subsidy for WeChat installment (Fenfu) payments.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub subsidy_info: Option<crate::types::SubsidyInfo>,
+        pub subsidy_info: Option<SubsidyInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                time_expire: crate::runtime::take_optional(
+                    &mut object,
+                    "time_expire",
+                    at,
+                )?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                limit_pay: crate::runtime::take_optional(&mut object, "limit_pay", at)?,
+                support_fapiao: crate::runtime::take_optional(
+                    &mut object,
+                    "support_fapiao",
+                    at,
+                )?,
+                detail: crate::runtime::take_optional(&mut object, "detail", at)?,
+                scene_info: crate::runtime::take_optional(
+                    &mut object,
+                    "scene_info",
+                    at,
+                )?,
+                payer: crate::runtime::take_optional(&mut object, "payer", at)?,
+                settle_info: crate::runtime::take_optional(
+                    &mut object,
+                    "settle_info",
+                    at,
+                )?,
+                subsidy_info: crate::runtime::take_optional(
+                    &mut object,
+                    "subsidy_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "time_expire", &self.time_expire);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put_optional(&mut object, "limit_pay", &self.limit_pay);
+            crate::runtime::put_optional(
+                &mut object,
+                "support_fapiao",
+                &self.support_fapiao,
+            );
+            crate::runtime::put_optional(&mut object, "detail", &self.detail);
+            crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put_optional(&mut object, "payer", &self.payer);
+            crate::runtime::put_optional(&mut object, "settle_info", &self.settle_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "subsidy_info",
+                &self.subsidy_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -103,17 +183,17 @@ pub mod post {
         description: Option<String>,
         attach: Option<String>,
         out_trade_no: Option<String>,
-        amount: Option<crate::types::AmountBuilder>,
+        amount: Option<AmountBuilder>,
         time_expire: Option<String>,
         notify_url: Option<String>,
         goods_tag: Option<String>,
-        limit_pay: Option<Vec<crate::v3::pay::types::LimitPay>>,
+        limit_pay: Option<Vec<LimitPay>>,
         support_fapiao: Option<bool>,
-        detail: Option<crate::v3::pay::types::DetailBuilder>,
-        scene_info: Option<crate::v3::pay::types::SceneInfoBuilder>,
-        payer: Option<crate::v3::pay::types::PayerBuilder>,
-        settle_info: Option<crate::types::SettleInfoBuilder>,
-        subsidy_info: Option<crate::types::SubsidyInfoBuilder>,
+        detail: Option<DetailBuilder>,
+        scene_info: Option<SceneInfoBuilder>,
+        payer: Option<PayerBuilder>,
+        settle_info: Option<TransactionsSettleInfoBuilder>,
+        subsidy_info: Option<SubsidyInfoBuilder>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) that encrypted the sensitive fields.
@@ -179,12 +259,12 @@ pub mod post {
         /// **Required.** Order amount.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(mut self, value: impl Into<crate::types::AmountBuilder>) -> Self {
+        pub fn amount(mut self, value: impl Into<AmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(mut self, value: Option<crate::types::Amount>) -> Self {
+        pub fn set_amount(mut self, value: Option<Amount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
@@ -221,18 +301,12 @@ pub mod post {
         /// Funding sources to exclude or allow. no_balance bars the wallet balance, no_credit bars credit cards, no_debit bars debit cards, balance_only allows the wallet balance only.
         ///
         /// Adds one item to the list.
-        pub fn limit_pay(
-            mut self,
-            item: impl Into<crate::v3::pay::types::LimitPay>,
-        ) -> Self {
+        pub fn limit_pay(mut self, item: impl Into<LimitPay>) -> Self {
             self.limit_pay.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`limit_pay`](Self::limit_pay) with a built value.
-        pub fn set_limit_pay(
-            mut self,
-            value: Option<Vec<crate::v3::pay::types::LimitPay>>,
-        ) -> Self {
+        pub fn set_limit_pay(mut self, value: Option<Vec<LimitPay>>) -> Self {
             self.limit_pay = value;
             self
         }
@@ -249,51 +323,36 @@ pub mod post {
         /// Line items, used for per-product discounts.
         ///
         /// Takes the builder or a built value.
-        pub fn detail(
-            mut self,
-            value: impl Into<crate::v3::pay::types::DetailBuilder>,
-        ) -> Self {
+        pub fn detail(mut self, value: impl Into<DetailBuilder>) -> Self {
             self.detail = Some(value.into());
             self
         }
         /// Sets or clears [`detail`](Self::detail) with a built value.
-        pub fn set_detail(
-            mut self,
-            value: Option<crate::v3::pay::types::Detail>,
-        ) -> Self {
+        pub fn set_detail(mut self, value: Option<Detail>) -> Self {
             self.detail = value.map(Into::into);
             self
         }
         /// Where the payment takes place.
         ///
         /// Takes the builder or a built value.
-        pub fn scene_info(
-            mut self,
-            value: impl Into<crate::v3::pay::types::SceneInfoBuilder>,
-        ) -> Self {
+        pub fn scene_info(mut self, value: impl Into<SceneInfoBuilder>) -> Self {
             self.scene_info = Some(value.into());
             self
         }
         /// Sets or clears [`scene_info`](Self::scene_info) with a built value.
-        pub fn set_scene_info(
-            mut self,
-            value: Option<crate::v3::pay::types::SceneInfo>,
-        ) -> Self {
+        pub fn set_scene_info(mut self, value: Option<SceneInfo>) -> Self {
             self.scene_info = value.map(Into::into);
             self
         }
         /// The user who pays.
         ///
         /// Takes the builder or a built value.
-        pub fn payer(
-            mut self,
-            value: impl Into<crate::v3::pay::types::PayerBuilder>,
-        ) -> Self {
+        pub fn payer(mut self, value: impl Into<PayerBuilder>) -> Self {
             self.payer = Some(value.into());
             self
         }
         /// Sets or clears [`payer`](Self::payer) with a built value.
-        pub fn set_payer(mut self, value: Option<crate::v3::pay::types::Payer>) -> Self {
+        pub fn set_payer(mut self, value: Option<Payer>) -> Self {
             self.payer = value.map(Into::into);
             self
         }
@@ -302,34 +361,25 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn settle_info(
             mut self,
-            value: impl Into<crate::types::SettleInfoBuilder>,
+            value: impl Into<TransactionsSettleInfoBuilder>,
         ) -> Self {
             self.settle_info = Some(value.into());
             self
         }
         /// Sets or clears [`settle_info`](Self::settle_info) with a built value.
-        pub fn set_settle_info(
-            mut self,
-            value: Option<crate::types::SettleInfo>,
-        ) -> Self {
+        pub fn set_settle_info(mut self, value: Option<TransactionsSettleInfo>) -> Self {
             self.settle_info = value.map(Into::into);
             self
         }
         /// Merchant-paid interest subsidy for WeChat installment (Fenfu) payments.
         ///
         /// Takes the builder or a built value.
-        pub fn subsidy_info(
-            mut self,
-            value: impl Into<crate::types::SubsidyInfoBuilder>,
-        ) -> Self {
+        pub fn subsidy_info(mut self, value: impl Into<SubsidyInfoBuilder>) -> Self {
             self.subsidy_info = Some(value.into());
             self
         }
         /// Sets or clears [`subsidy_info`](Self::subsidy_info) with a built value.
-        pub fn set_subsidy_info(
-            mut self,
-            value: Option<crate::types::SubsidyInfo>,
-        ) -> Self {
+        pub fn set_subsidy_info(mut self, value: Option<SubsidyInfo>) -> Self {
             self.subsidy_info = value.map(Into::into);
             self
         }
@@ -438,7 +488,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.mchid.is_none() {

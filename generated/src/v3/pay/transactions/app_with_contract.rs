@@ -20,56 +20,115 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/pay/transactions/app-with-contract`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay/transactions/app-with-contract), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4017019923)
 pub mod post {
     pub use crate::v3::pay::types::ContractInfo;
-    pub use crate::v3::pay::types::DetailGoodsDetail;
+    pub use crate::v3::pay::types::ContractInfoBuilder;
+    pub use crate::v3::pay::types::Detail;
+    pub use crate::v3::pay::types::DetailBuilder;
+    pub use crate::v3::pay::types::GoodsDetail;
+    pub use crate::v3::pay::types::GoodsDetailBuilder;
     pub use crate::types::InsurancePayTransactionsApplyAmount;
-    pub use crate::v3::pay::types::PartnerTransactionsAppWithContractDetail;
+    pub use crate::types::InsurancePayTransactionsApplyAmountBuilder;
     pub use crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfo;
-    pub use crate::v3::pay::types::SceneInfoStoreInfo;
-    pub use crate::types::SettleInfo;
+    pub use crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfoBuilder;
+    pub use crate::types::PartnerTransactionsAppWithContractSceneInfoStoreInfo;
+    pub use crate::types::PartnerTransactionsAppWithContractSceneInfoStoreInfoBuilder;
+    pub use crate::types::TransactionsSettleInfo;
+    pub use crate::types::TransactionsSettleInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Time after which the order can no longer be paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_expire: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Whether the payment result page offers an entry for issuing an electronic invoice.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub support_fapiao: Option<bool>,
         /// Amount information of the order or record.
-        pub amount: crate::types::InsurancePayTransactionsApplyAmount,
+        pub amount: InsurancePayTransactionsApplyAmount,
         /// Details of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub detail: Option<
-            crate::v3::pay::types::PartnerTransactionsAppWithContractDetail,
-        >,
+        pub detail: Option<Detail>,
         /// Information about the scene in which the payment happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<
-            crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfo,
-        >,
+        pub scene_info: Option<PartnerTransactionsAppWithContractSceneInfo>,
         /// Settlement information of the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<crate::types::SettleInfo>,
+        pub settle_info: Option<TransactionsSettleInfo>,
         /// Information about the contract signed together with the payment.
-        pub contract_info: crate::v3::pay::types::ContractInfo,
+        pub contract_info: ContractInfo,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                time_expire: crate::runtime::take_optional(
+                    &mut object,
+                    "time_expire",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                support_fapiao: crate::runtime::take_optional(
+                    &mut object,
+                    "support_fapiao",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                detail: crate::runtime::take_optional(&mut object, "detail", at)?,
+                scene_info: crate::runtime::take_optional(
+                    &mut object,
+                    "scene_info",
+                    at,
+                )?,
+                settle_info: crate::runtime::take_optional(
+                    &mut object,
+                    "settle_info",
+                    at,
+                )?,
+                contract_info: crate::runtime::take(&mut object, "contract_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(&mut object, "time_expire", &self.time_expire);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put_optional(
+                &mut object,
+                "support_fapiao",
+                &self.support_fapiao,
+            );
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "detail", &self.detail);
+            crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put_optional(&mut object, "settle_info", &self.settle_info);
+            crate::runtime::put(&mut object, "contract_info", &self.contract_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -89,15 +148,11 @@ pub mod post {
         notify_url: Option<String>,
         goods_tag: Option<String>,
         support_fapiao: Option<bool>,
-        amount: Option<crate::types::InsurancePayTransactionsApplyAmountBuilder>,
-        detail: Option<
-            crate::v3::pay::types::PartnerTransactionsAppWithContractDetailBuilder,
-        >,
-        scene_info: Option<
-            crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfoBuilder,
-        >,
-        settle_info: Option<crate::types::SettleInfoBuilder>,
-        contract_info: Option<crate::v3::pay::types::ContractInfoBuilder>,
+        amount: Option<InsurancePayTransactionsApplyAmountBuilder>,
+        detail: Option<DetailBuilder>,
+        scene_info: Option<PartnerTransactionsAppWithContractSceneInfoBuilder>,
+        settle_info: Option<TransactionsSettleInfoBuilder>,
+        contract_info: Option<ContractInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -195,7 +250,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn amount(
             mut self,
-            value: impl Into<crate::types::InsurancePayTransactionsApplyAmountBuilder>,
+            value: impl Into<InsurancePayTransactionsApplyAmountBuilder>,
         ) -> Self {
             self.amount = Some(value.into());
             self
@@ -203,7 +258,7 @@ pub mod post {
         /// Sets or clears [`amount`](Self::amount) with a built value.
         pub fn set_amount(
             mut self,
-            value: Option<crate::types::InsurancePayTransactionsApplyAmount>,
+            value: Option<InsurancePayTransactionsApplyAmount>,
         ) -> Self {
             self.amount = value.map(Into::into);
             self
@@ -211,22 +266,12 @@ pub mod post {
         /// Details of the item described by the enclosing object.
         ///
         /// Takes the builder or a built value.
-        pub fn detail(
-            mut self,
-            value: impl Into<
-                crate::v3::pay::types::PartnerTransactionsAppWithContractDetailBuilder,
-            >,
-        ) -> Self {
+        pub fn detail(mut self, value: impl Into<DetailBuilder>) -> Self {
             self.detail = Some(value.into());
             self
         }
         /// Sets or clears [`detail`](Self::detail) with a built value.
-        pub fn set_detail(
-            mut self,
-            value: Option<
-                crate::v3::pay::types::PartnerTransactionsAppWithContractDetail,
-            >,
-        ) -> Self {
+        pub fn set_detail(mut self, value: Option<Detail>) -> Self {
             self.detail = value.map(Into::into);
             self
         }
@@ -235,9 +280,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn scene_info(
             mut self,
-            value: impl Into<
-                crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfoBuilder,
-            >,
+            value: impl Into<PartnerTransactionsAppWithContractSceneInfoBuilder>,
         ) -> Self {
             self.scene_info = Some(value.into());
             self
@@ -245,9 +288,7 @@ pub mod post {
         /// Sets or clears [`scene_info`](Self::scene_info) with a built value.
         pub fn set_scene_info(
             mut self,
-            value: Option<
-                crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfo,
-            >,
+            value: Option<PartnerTransactionsAppWithContractSceneInfo>,
         ) -> Self {
             self.scene_info = value.map(Into::into);
             self
@@ -257,34 +298,25 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn settle_info(
             mut self,
-            value: impl Into<crate::types::SettleInfoBuilder>,
+            value: impl Into<TransactionsSettleInfoBuilder>,
         ) -> Self {
             self.settle_info = Some(value.into());
             self
         }
         /// Sets or clears [`settle_info`](Self::settle_info) with a built value.
-        pub fn set_settle_info(
-            mut self,
-            value: Option<crate::types::SettleInfo>,
-        ) -> Self {
+        pub fn set_settle_info(mut self, value: Option<TransactionsSettleInfo>) -> Self {
             self.settle_info = value.map(Into::into);
             self
         }
         /// **Required.** Information about the contract signed together with the payment.
         ///
         /// Takes the builder or a built value.
-        pub fn contract_info(
-            mut self,
-            value: impl Into<crate::v3::pay::types::ContractInfoBuilder>,
-        ) -> Self {
+        pub fn contract_info(mut self, value: impl Into<ContractInfoBuilder>) -> Self {
             self.contract_info = Some(value.into());
             self
         }
         /// Sets or clears [`contract_info`](Self::contract_info) with a built value.
-        pub fn set_contract_info(
-            mut self,
-            value: Option<crate::v3::pay::types::ContractInfo>,
-        ) -> Self {
+        pub fn set_contract_info(mut self, value: Option<ContractInfo>) -> Self {
             self.contract_info = value.map(Into::into);
             self
         }
@@ -384,7 +416,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.mchid.is_none() {

@@ -20,49 +20,102 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/pay/transactions/codepay`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay/transactions/codepay), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012382150)
 pub mod post {
     pub use crate::v3::pay::types::Amount;
-    pub use crate::types::PartnerTransactionsCodepayGoodsDetail as GoodsDetail;
     pub use crate::types::InsurancePayTransactionsApplyAmount;
+    pub use crate::types::InsurancePayTransactionsApplyAmountBuilder;
     pub use crate::types::MicropayTransactionsPayPayer;
+    pub use crate::types::MicropayTransactionsPayPayerBuilder;
     pub use crate::v3::pay::types::PartnerTransactionsCodepayDetail;
-    pub use crate::v3::pay::types::PartnerTransactionsCodepayGoodsDetail;
+    pub use crate::v3::pay::types::PartnerTransactionsCodepayDetailBuilder;
+    pub use crate::v3::pay::types::PartnerTransactionsCodepayDetailGoodsDetail;
+    pub use crate::v3::pay::types::PartnerTransactionsCodepayDetailGoodsDetailBuilder;
     pub use crate::v3::pay::types::PartnerTransactionsCodepaySceneInfo;
-    pub use crate::v3::pay::types::PartnerTransactionsCodepayStoreInfo;
+    pub use crate::v3::pay::types::PartnerTransactionsCodepaySceneInfoBuilder;
+    pub use crate::v3::pay::types::PartnerTransactionsCodepaySceneInfoStoreInfo;
+    pub use crate::v3::pay::types::PartnerTransactionsCodepaySceneInfoStoreInfoBuilder;
     pub use crate::v3::pay::types::PromotionDetail;
-    pub use crate::types::SettleInfo;
+    pub use crate::types::PromotionDetailGoodsDetail;
+    pub use crate::types::TransactionsSettleInfo;
+    pub use crate::types::TransactionsSettleInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Whether the payment result page offers an entry for issuing an electronic invoice.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub support_fapiao: Option<bool>,
         /// Information about the paying user.
-        pub payer: crate::types::MicropayTransactionsPayPayer,
+        pub payer: MicropayTransactionsPayPayer,
         /// Amount information of the order or record.
-        pub amount: crate::types::InsurancePayTransactionsApplyAmount,
+        pub amount: InsurancePayTransactionsApplyAmount,
         /// Information about the scene in which the payment happens.
-        pub scene_info: crate::v3::pay::types::PartnerTransactionsCodepaySceneInfo,
+        pub scene_info: PartnerTransactionsCodepaySceneInfo,
         /// Details of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub detail: Option<crate::v3::pay::types::PartnerTransactionsCodepayDetail>,
+        pub detail: Option<PartnerTransactionsCodepayDetail>,
         /// Settlement information of the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<crate::types::SettleInfo>,
+        pub settle_info: Option<TransactionsSettleInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                support_fapiao: crate::runtime::take_optional(
+                    &mut object,
+                    "support_fapiao",
+                    at,
+                )?,
+                payer: crate::runtime::take(&mut object, "payer", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                scene_info: crate::runtime::take(&mut object, "scene_info", at)?,
+                detail: crate::runtime::take_optional(&mut object, "detail", at)?,
+                settle_info: crate::runtime::take_optional(
+                    &mut object,
+                    "settle_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put_optional(
+                &mut object,
+                "support_fapiao",
+                &self.support_fapiao,
+            );
+            crate::runtime::put(&mut object, "payer", &self.payer);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put_optional(&mut object, "detail", &self.detail);
+            crate::runtime::put_optional(&mut object, "settle_info", &self.settle_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -80,13 +133,11 @@ pub mod post {
         attach: Option<String>,
         goods_tag: Option<String>,
         support_fapiao: Option<bool>,
-        payer: Option<crate::types::MicropayTransactionsPayPayerBuilder>,
-        amount: Option<crate::types::InsurancePayTransactionsApplyAmountBuilder>,
-        scene_info: Option<
-            crate::v3::pay::types::PartnerTransactionsCodepaySceneInfoBuilder,
-        >,
-        detail: Option<crate::v3::pay::types::PartnerTransactionsCodepayDetailBuilder>,
-        settle_info: Option<crate::types::SettleInfoBuilder>,
+        payer: Option<MicropayTransactionsPayPayerBuilder>,
+        amount: Option<InsurancePayTransactionsApplyAmountBuilder>,
+        scene_info: Option<PartnerTransactionsCodepaySceneInfoBuilder>,
+        detail: Option<PartnerTransactionsCodepayDetailBuilder>,
+        settle_info: Option<TransactionsSettleInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -164,16 +215,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn payer(
             mut self,
-            value: impl Into<crate::types::MicropayTransactionsPayPayerBuilder>,
+            value: impl Into<MicropayTransactionsPayPayerBuilder>,
         ) -> Self {
             self.payer = Some(value.into());
             self
         }
         /// Sets or clears [`payer`](Self::payer) with a built value.
-        pub fn set_payer(
-            mut self,
-            value: Option<crate::types::MicropayTransactionsPayPayer>,
-        ) -> Self {
+        pub fn set_payer(mut self, value: Option<MicropayTransactionsPayPayer>) -> Self {
             self.payer = value.map(Into::into);
             self
         }
@@ -182,7 +230,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn amount(
             mut self,
-            value: impl Into<crate::types::InsurancePayTransactionsApplyAmountBuilder>,
+            value: impl Into<InsurancePayTransactionsApplyAmountBuilder>,
         ) -> Self {
             self.amount = Some(value.into());
             self
@@ -190,7 +238,7 @@ pub mod post {
         /// Sets or clears [`amount`](Self::amount) with a built value.
         pub fn set_amount(
             mut self,
-            value: Option<crate::types::InsurancePayTransactionsApplyAmount>,
+            value: Option<InsurancePayTransactionsApplyAmount>,
         ) -> Self {
             self.amount = value.map(Into::into);
             self
@@ -200,9 +248,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn scene_info(
             mut self,
-            value: impl Into<
-                crate::v3::pay::types::PartnerTransactionsCodepaySceneInfoBuilder,
-            >,
+            value: impl Into<PartnerTransactionsCodepaySceneInfoBuilder>,
         ) -> Self {
             self.scene_info = Some(value.into());
             self
@@ -210,7 +256,7 @@ pub mod post {
         /// Sets or clears [`scene_info`](Self::scene_info) with a built value.
         pub fn set_scene_info(
             mut self,
-            value: Option<crate::v3::pay::types::PartnerTransactionsCodepaySceneInfo>,
+            value: Option<PartnerTransactionsCodepaySceneInfo>,
         ) -> Self {
             self.scene_info = value.map(Into::into);
             self
@@ -220,9 +266,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn detail(
             mut self,
-            value: impl Into<
-                crate::v3::pay::types::PartnerTransactionsCodepayDetailBuilder,
-            >,
+            value: impl Into<PartnerTransactionsCodepayDetailBuilder>,
         ) -> Self {
             self.detail = Some(value.into());
             self
@@ -230,7 +274,7 @@ pub mod post {
         /// Sets or clears [`detail`](Self::detail) with a built value.
         pub fn set_detail(
             mut self,
-            value: Option<crate::v3::pay::types::PartnerTransactionsCodepayDetail>,
+            value: Option<PartnerTransactionsCodepayDetail>,
         ) -> Self {
             self.detail = value.map(Into::into);
             self
@@ -240,16 +284,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn settle_info(
             mut self,
-            value: impl Into<crate::types::SettleInfoBuilder>,
+            value: impl Into<TransactionsSettleInfoBuilder>,
         ) -> Self {
             self.settle_info = Some(value.into());
             self
         }
         /// Sets or clears [`settle_info`](Self::settle_info) with a built value.
-        pub fn set_settle_info(
-            mut self,
-            value: Option<crate::types::SettleInfo>,
-        ) -> Self {
+        pub fn set_settle_info(mut self, value: Option<TransactionsSettleInfo>) -> Self {
             self.settle_info = value.map(Into::into);
             self
         }
@@ -337,7 +378,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.mchid.is_none() {
@@ -360,13 +402,31 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the paying user.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Payer {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
     }
+    impl crate::runtime::FromJson for Payer {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Payer {
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Payer {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Payer);
     impl crate::runtime::Schema for Payer {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -380,46 +440,115 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Payer {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
         pub mchid: String,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// Payment method (trade type) of the transaction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub trade_type: Option<String>,
         /// Bank the payment or account belongs to, as a bank type code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// State of the payment transaction.
         pub trade_state: String,
         /// Description of the transaction state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub trade_state_desc: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Information about the paying user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub payer: Option<crate::v3::pay::transactions::codepay::post::Payer>,
+        pub payer: Option<Payer>,
         /// Amount information of the order or record.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::v3::pay::types::Amount>,
+        pub amount: Option<Amount>,
         /// Discounts and coupons applied to the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<Vec<crate::v3::pay::types::PromotionDetail>>,
+        pub promotion_detail: Option<Vec<PromotionDetail>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+                trade_type: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_type",
+                    at,
+                )?,
+                bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+                trade_state_desc: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_state_desc",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                payer: crate::runtime::take_optional(&mut object, "payer", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                promotion_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "promotion_detail",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            crate::runtime::put_optional(&mut object, "trade_type", &self.trade_type);
+            crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "trade_state_desc",
+                &self.trade_state_desc,
+            );
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(&mut object, "payer", &self.payer);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "promotion_detail",
+                &self.promotion_detail,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -497,21 +626,21 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::pay::transactions::codepay::post::Payer as crate::runtime::Schema>::FIELDS,
+                fields: <Payer as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "amount",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::pay::types::Amount as crate::runtime::Schema>::FIELDS,
+                fields: <Amount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "promotion_detail",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::pay::types::PromotionDetail as crate::runtime::Schema>::FIELDS,
+                fields: <PromotionDetail as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -20,18 +20,41 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/pay/transactions/exposure`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay/transactions/exposure), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4014326314)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Information about the paying user.
-        pub payer: crate::v3::pay::transactions::exposure::post::Payer,
+        pub payer: Payer,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                payer: crate::runtime::take(&mut object, "payer", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "payer", &self.payer);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -44,7 +67,7 @@ pub mod post {
     pub struct RequestBuilder {
         mchid: Option<String>,
         appid: Option<String>,
-        payer: Option<crate::v3::pay::transactions::exposure::post::PayerBuilder>,
+        payer: Option<PayerBuilder>,
         out_trade_no: Option<String>,
     }
     impl RequestBuilder {
@@ -71,18 +94,12 @@ pub mod post {
         /// **Required.** Information about the paying user.
         ///
         /// Takes the builder or a built value.
-        pub fn payer(
-            mut self,
-            value: impl Into<crate::v3::pay::transactions::exposure::post::PayerBuilder>,
-        ) -> Self {
+        pub fn payer(mut self, value: impl Into<PayerBuilder>) -> Self {
             self.payer = Some(value.into());
             self
         }
         /// Sets or clears [`payer`](Self::payer) with a built value.
-        pub fn set_payer(
-            mut self,
-            value: Option<crate::v3::pay::transactions::exposure::post::Payer>,
-        ) -> Self {
+        pub fn set_payer(mut self, value: Option<Payer>) -> Self {
             self.payer = value.map(Into::into);
             self
         }
@@ -145,7 +162,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::pay::types::AcquiringBankTransactionsExposureResponse as Response;
@@ -164,16 +182,43 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the paying user.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Payer {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// Hash of the user's mobile phone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone_number_hash: Option<String>,
     }
+    impl crate::runtime::FromJson for Payer {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Payer {
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                phone_number_hash: crate::runtime::take_optional(
+                    &mut object,
+                    "phone_number_hash",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Payer {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "phone_number_hash",
+                &self.phone_number_hash,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Payer);
     impl Payer {
         /// A builder; see its setters.
         pub fn builder() -> PayerBuilder {

@@ -19,59 +19,118 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `POST /v3/pay/transactions/jsapi-with-contract`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay/transactions/jsapi-with-contract), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012530178), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012526910), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4017019911)
 pub mod post {
-    pub use crate::v3::pay::types::DetailGoodsDetail;
+    pub use crate::v3::pay::types::Detail;
+    pub use crate::v3::pay::types::DetailBuilder;
+    pub use crate::v3::pay::types::GoodsDetail;
+    pub use crate::v3::pay::types::GoodsDetailBuilder;
     pub use crate::types::InsurancePayTransactionsApplyAmount;
-    pub use crate::v3::pay::types::PartnerTransactionsAppWithContractDetail;
+    pub use crate::types::InsurancePayTransactionsApplyAmountBuilder;
     pub use crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfo;
-    pub use crate::v3::pay::types::SceneInfoStoreInfo;
-    pub use crate::types::SettleInfo;
-    pub use crate::v3::pay::types::TransactionsJsapiWithContractPayer;
+    pub use crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfoBuilder;
+    pub use crate::types::PartnerTransactionsAppWithContractSceneInfoStoreInfo;
+    pub use crate::types::PartnerTransactionsAppWithContractSceneInfoStoreInfoBuilder;
+    pub use crate::types::TransactionsSettleInfo;
+    pub use crate::types::TransactionsSettleInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Time after which the order can no longer be paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_expire: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Whether the payment result page offers an entry for issuing an electronic invoice.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub support_fapiao: Option<bool>,
         /// Amount information of the order or record.
-        pub amount: crate::types::InsurancePayTransactionsApplyAmount,
+        pub amount: InsurancePayTransactionsApplyAmount,
         /// Information about the paying user.
-        pub payer: crate::v3::pay::types::TransactionsJsapiWithContractPayer,
+        pub payer: Payer,
         /// Details of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub detail: Option<
-            crate::v3::pay::types::PartnerTransactionsAppWithContractDetail,
-        >,
+        pub detail: Option<Detail>,
         /// Information about the scene in which the payment happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<
-            crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfo,
-        >,
+        pub scene_info: Option<PartnerTransactionsAppWithContractSceneInfo>,
         /// Settlement information of the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<crate::types::SettleInfo>,
+        pub settle_info: Option<TransactionsSettleInfo>,
         /// Information about the contract signed together with the payment.
-        pub contract_info: crate::v3::pay::transactions::jsapi_with_contract::post::ContractInfo,
+        pub contract_info: ContractInfo,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                time_expire: crate::runtime::take_optional(
+                    &mut object,
+                    "time_expire",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                support_fapiao: crate::runtime::take_optional(
+                    &mut object,
+                    "support_fapiao",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                payer: crate::runtime::take(&mut object, "payer", at)?,
+                detail: crate::runtime::take_optional(&mut object, "detail", at)?,
+                scene_info: crate::runtime::take_optional(
+                    &mut object,
+                    "scene_info",
+                    at,
+                )?,
+                settle_info: crate::runtime::take_optional(
+                    &mut object,
+                    "settle_info",
+                    at,
+                )?,
+                contract_info: crate::runtime::take(&mut object, "contract_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(&mut object, "time_expire", &self.time_expire);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put_optional(
+                &mut object,
+                "support_fapiao",
+                &self.support_fapiao,
+            );
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "payer", &self.payer);
+            crate::runtime::put_optional(&mut object, "detail", &self.detail);
+            crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put_optional(&mut object, "settle_info", &self.settle_info);
+            crate::runtime::put(&mut object, "contract_info", &self.contract_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -91,18 +150,12 @@ pub mod post {
         notify_url: Option<String>,
         goods_tag: Option<String>,
         support_fapiao: Option<bool>,
-        amount: Option<crate::types::InsurancePayTransactionsApplyAmountBuilder>,
-        payer: Option<crate::v3::pay::types::TransactionsJsapiWithContractPayerBuilder>,
-        detail: Option<
-            crate::v3::pay::types::PartnerTransactionsAppWithContractDetailBuilder,
-        >,
-        scene_info: Option<
-            crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfoBuilder,
-        >,
-        settle_info: Option<crate::types::SettleInfoBuilder>,
-        contract_info: Option<
-            crate::v3::pay::transactions::jsapi_with_contract::post::ContractInfoBuilder,
-        >,
+        amount: Option<InsurancePayTransactionsApplyAmountBuilder>,
+        payer: Option<PayerBuilder>,
+        detail: Option<DetailBuilder>,
+        scene_info: Option<PartnerTransactionsAppWithContractSceneInfoBuilder>,
+        settle_info: Option<TransactionsSettleInfoBuilder>,
+        contract_info: Option<ContractInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -200,7 +253,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn amount(
             mut self,
-            value: impl Into<crate::types::InsurancePayTransactionsApplyAmountBuilder>,
+            value: impl Into<InsurancePayTransactionsApplyAmountBuilder>,
         ) -> Self {
             self.amount = Some(value.into());
             self
@@ -208,7 +261,7 @@ pub mod post {
         /// Sets or clears [`amount`](Self::amount) with a built value.
         pub fn set_amount(
             mut self,
-            value: Option<crate::types::InsurancePayTransactionsApplyAmount>,
+            value: Option<InsurancePayTransactionsApplyAmount>,
         ) -> Self {
             self.amount = value.map(Into::into);
             self
@@ -216,42 +269,24 @@ pub mod post {
         /// **Required.** Information about the paying user.
         ///
         /// Takes the builder or a built value.
-        pub fn payer(
-            mut self,
-            value: impl Into<
-                crate::v3::pay::types::TransactionsJsapiWithContractPayerBuilder,
-            >,
-        ) -> Self {
+        pub fn payer(mut self, value: impl Into<PayerBuilder>) -> Self {
             self.payer = Some(value.into());
             self
         }
         /// Sets or clears [`payer`](Self::payer) with a built value.
-        pub fn set_payer(
-            mut self,
-            value: Option<crate::v3::pay::types::TransactionsJsapiWithContractPayer>,
-        ) -> Self {
+        pub fn set_payer(mut self, value: Option<Payer>) -> Self {
             self.payer = value.map(Into::into);
             self
         }
         /// Details of the item described by the enclosing object.
         ///
         /// Takes the builder or a built value.
-        pub fn detail(
-            mut self,
-            value: impl Into<
-                crate::v3::pay::types::PartnerTransactionsAppWithContractDetailBuilder,
-            >,
-        ) -> Self {
+        pub fn detail(mut self, value: impl Into<DetailBuilder>) -> Self {
             self.detail = Some(value.into());
             self
         }
         /// Sets or clears [`detail`](Self::detail) with a built value.
-        pub fn set_detail(
-            mut self,
-            value: Option<
-                crate::v3::pay::types::PartnerTransactionsAppWithContractDetail,
-            >,
-        ) -> Self {
+        pub fn set_detail(mut self, value: Option<Detail>) -> Self {
             self.detail = value.map(Into::into);
             self
         }
@@ -260,9 +295,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn scene_info(
             mut self,
-            value: impl Into<
-                crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfoBuilder,
-            >,
+            value: impl Into<PartnerTransactionsAppWithContractSceneInfoBuilder>,
         ) -> Self {
             self.scene_info = Some(value.into());
             self
@@ -270,9 +303,7 @@ pub mod post {
         /// Sets or clears [`scene_info`](Self::scene_info) with a built value.
         pub fn set_scene_info(
             mut self,
-            value: Option<
-                crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfo,
-            >,
+            value: Option<PartnerTransactionsAppWithContractSceneInfo>,
         ) -> Self {
             self.scene_info = value.map(Into::into);
             self
@@ -282,38 +313,25 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn settle_info(
             mut self,
-            value: impl Into<crate::types::SettleInfoBuilder>,
+            value: impl Into<TransactionsSettleInfoBuilder>,
         ) -> Self {
             self.settle_info = Some(value.into());
             self
         }
         /// Sets or clears [`settle_info`](Self::settle_info) with a built value.
-        pub fn set_settle_info(
-            mut self,
-            value: Option<crate::types::SettleInfo>,
-        ) -> Self {
+        pub fn set_settle_info(mut self, value: Option<TransactionsSettleInfo>) -> Self {
             self.settle_info = value.map(Into::into);
             self
         }
         /// **Required.** Information about the contract signed together with the payment.
         ///
         /// Takes the builder or a built value.
-        pub fn contract_info(
-            mut self,
-            value: impl Into<
-                crate::v3::pay::transactions::jsapi_with_contract::post::ContractInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn contract_info(mut self, value: impl Into<ContractInfoBuilder>) -> Self {
             self.contract_info = Some(value.into());
             self
         }
         /// Sets or clears [`contract_info`](Self::contract_info) with a built value.
-        pub fn set_contract_info(
-            mut self,
-            value: Option<
-                crate::v3::pay::transactions::jsapi_with_contract::post::ContractInfo,
-            >,
-        ) -> Self {
+        pub fn set_contract_info(mut self, value: Option<ContractInfo>) -> Self {
             self.contract_info = value.map(Into::into);
             self
         }
@@ -416,7 +434,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.mchid.is_none() {
@@ -444,37 +463,119 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the contract signed together with the payment.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ContractInfo {
         /// Token issued for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub token: Option<String>,
         /// `password_free_contract_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub password_free_contract_id: Option<String>,
         /// ID of the plan or template.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub plan_id: Option<String>,
         /// Merchant ID that signs the contract.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_mchid: Option<String>,
         /// AppID used to sign the contract.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_appid: Option<String>,
         /// The merchant's own contract number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_code: Option<String>,
         /// Serial number of the request.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub request_serial: Option<String>,
         /// Name of the user's account shown on the contract pages.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_display_account: Option<String>,
         /// URL where WeChat Pay sends the contract-signing notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_notify_url: Option<String>,
     }
+    impl crate::runtime::FromJson for ContractInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ContractInfo {
+                token: crate::runtime::take_optional(&mut object, "token", at)?,
+                password_free_contract_id: crate::runtime::take_optional(
+                    &mut object,
+                    "password_free_contract_id",
+                    at,
+                )?,
+                plan_id: crate::runtime::take_optional(&mut object, "plan_id", at)?,
+                contract_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_mchid",
+                    at,
+                )?,
+                contract_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_appid",
+                    at,
+                )?,
+                contract_code: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_code",
+                    at,
+                )?,
+                request_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "request_serial",
+                    at,
+                )?,
+                contract_display_account: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_display_account",
+                    at,
+                )?,
+                contract_notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_notify_url",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ContractInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "token", &self.token);
+            crate::runtime::put_optional(
+                &mut object,
+                "password_free_contract_id",
+                &self.password_free_contract_id,
+            );
+            crate::runtime::put_optional(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_mchid",
+                &self.contract_mchid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_appid",
+                &self.contract_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_code",
+                &self.contract_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "request_serial",
+                &self.request_serial,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_display_account",
+                &self.contract_display_account,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_notify_url",
+                &self.contract_notify_url,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ContractInfo);
     impl ContractInfo {
         /// A builder; see its setters.
         pub fn builder() -> ContractInfoBuilder {
@@ -625,6 +726,80 @@ pub mod post {
                 request_serial: value.request_serial,
                 contract_display_account: value.contract_display_account,
                 contract_notify_url: value.contract_notify_url,
+            }
+        }
+    }
+    /// Information about the paying user.
+    #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
+    pub struct Payer {
+        /// The user's OpenID, the user identifier scoped to one AppID.
+        pub openid: String,
+    }
+    impl crate::runtime::FromJson for Payer {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Payer {
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Payer {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Payer);
+    impl Payer {
+        /// A builder; see its setters.
+        pub fn builder() -> PayerBuilder {
+            PayerBuilder::default()
+        }
+    }
+    /// Builds a [`Payer`]: one setter per field; `build()` names every missing required field.
+    #[derive(Clone, Debug, Default)]
+    pub struct PayerBuilder {
+        openid: Option<String>,
+    }
+    impl PayerBuilder {
+        /// **Required.** The user's OpenID, the user identifier scoped to one AppID.
+        pub fn openid(mut self, value: impl Into<String>) -> Self {
+            self.openid = Some(value.into());
+            self
+        }
+        /// Sets or clears [`openid`](Self::openid) with a built value.
+        pub fn set_openid(mut self, value: Option<String>) -> Self {
+            self.openid = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
+        pub fn build(self) -> Result<Payer, crate::runtime::BuildError> {
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
+        }
+    }
+    impl crate::runtime::Builder for PayerBuilder {
+        type Output = Payer;
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Payer> {
+            let openid = crate::runtime::required(self.openid, at, "openid", problems);
+            Some(Payer { openid: openid? })
+        }
+    }
+    impl From<Payer> for PayerBuilder {
+        fn from(value: Payer) -> Self {
+            PayerBuilder {
+                openid: Some(value.openid),
             }
         }
     }

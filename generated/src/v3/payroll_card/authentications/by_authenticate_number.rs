@@ -21,15 +21,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::payroll_card::types::AuthenticateState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own number of the identity verification.
-        #[serde(rename = "path.authenticate_number")]
         pub authenticate_number: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                authenticate_number: crate::runtime::take(
+                    &mut object,
+                    "path.authenticate_number",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -139,7 +153,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -157,15 +171,101 @@ pub mod get {
         /// Name of the employer.
         pub employer_name: String,
         /// `authenticate_state`
-        pub authenticate_state: crate::v3::payroll_card::types::AuthenticateState,
+        pub authenticate_state: AuthenticateState,
         /// `authenticate_time`
         pub authenticate_time: String,
         /// The merchant's own number of the identity verification.
         pub authenticate_number: String,
         /// `authenticate_failed_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authenticate_failed_reason: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                authenticate_scene: crate::runtime::take(
+                    &mut object,
+                    "authenticate_scene",
+                    at,
+                )?,
+                authenticate_source: crate::runtime::take(
+                    &mut object,
+                    "authenticate_source",
+                    at,
+                )?,
+                project_name: crate::runtime::take(&mut object, "project_name", at)?,
+                employer_name: crate::runtime::take(&mut object, "employer_name", at)?,
+                authenticate_state: crate::runtime::take(
+                    &mut object,
+                    "authenticate_state",
+                    at,
+                )?,
+                authenticate_time: crate::runtime::take(
+                    &mut object,
+                    "authenticate_time",
+                    at,
+                )?,
+                authenticate_number: crate::runtime::take(
+                    &mut object,
+                    "authenticate_number",
+                    at,
+                )?,
+                authenticate_failed_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "authenticate_failed_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(
+                &mut object,
+                "authenticate_scene",
+                &self.authenticate_scene,
+            );
+            crate::runtime::put(
+                &mut object,
+                "authenticate_source",
+                &self.authenticate_source,
+            );
+            crate::runtime::put(&mut object, "project_name", &self.project_name);
+            crate::runtime::put(&mut object, "employer_name", &self.employer_name);
+            crate::runtime::put(
+                &mut object,
+                "authenticate_state",
+                &self.authenticate_state,
+            );
+            crate::runtime::put(
+                &mut object,
+                "authenticate_time",
+                &self.authenticate_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "authenticate_number",
+                &self.authenticate_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "authenticate_failed_reason",
+                &self.authenticate_failed_reason,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -21,18 +21,16 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::payroll_card::types::AuthenticateType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The merchant's own number of the identity verification.
         pub authenticate_number: String,
@@ -41,7 +39,55 @@ pub mod post {
         /// Name of the employer.
         pub employer_name: String,
         /// `authenticate_type`
-        pub authenticate_type: crate::v3::payroll_card::types::AuthenticateType,
+        pub authenticate_type: AuthenticateType,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                authenticate_number: crate::runtime::take(
+                    &mut object,
+                    "authenticate_number",
+                    at,
+                )?,
+                project_name: crate::runtime::take(&mut object, "project_name", at)?,
+                employer_name: crate::runtime::take(&mut object, "employer_name", at)?,
+                authenticate_type: crate::runtime::take(
+                    &mut object,
+                    "authenticate_type",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(
+                &mut object,
+                "authenticate_number",
+                &self.authenticate_number,
+            );
+            crate::runtime::put(&mut object, "project_name", &self.project_name);
+            crate::runtime::put(&mut object, "employer_name", &self.employer_name);
+            crate::runtime::put(
+                &mut object,
+                "authenticate_type",
+                &self.authenticate_type,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -59,7 +105,7 @@ pub mod post {
         authenticate_number: Option<String>,
         project_name: Option<String>,
         employer_name: Option<String>,
-        authenticate_type: Option<crate::v3::payroll_card::types::AuthenticateType>,
+        authenticate_type: Option<AuthenticateType>,
     }
     impl RequestBuilder {
         /// **Required.** The user's OpenID, the user identifier scoped to one AppID.
@@ -133,18 +179,12 @@ pub mod post {
             self
         }
         /// **Required.** `authenticate_type`
-        pub fn authenticate_type(
-            mut self,
-            value: impl Into<crate::v3::payroll_card::types::AuthenticateType>,
-        ) -> Self {
+        pub fn authenticate_type(mut self, value: impl Into<AuthenticateType>) -> Self {
             self.authenticate_type = Some(value.into());
             self
         }
         /// Sets or clears [`authenticate_type`](Self::authenticate_type) with a built value.
-        pub fn set_authenticate_type(
-            mut self,
-            value: Option<crate::v3::payroll_card::types::AuthenticateType>,
-        ) -> Self {
+        pub fn set_authenticate_type(mut self, value: Option<AuthenticateType>) -> Self {
             self.authenticate_type = value;
             self
         }
@@ -223,7 +263,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::payroll_card::types::AuthenticationsPreOrderResponse as Response;

@@ -22,21 +22,18 @@ pub mod post {
     pub use crate::v3::payroll_card::types::AuthenticateType;
     pub use crate::v3::payroll_card::types::EmploymentType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The merchant's own number of the identity verification.
         pub authenticate_number: String,
@@ -53,9 +50,72 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub id_card_number: crate::runtime::Sensitive,
         /// `employment_type`
-        pub employment_type: crate::v3::payroll_card::types::EmploymentType,
+        pub employment_type: EmploymentType,
         /// `authenticate_type`
-        pub authenticate_type: crate::v3::payroll_card::types::AuthenticateType,
+        pub authenticate_type: AuthenticateType,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                authenticate_number: crate::runtime::take(
+                    &mut object,
+                    "authenticate_number",
+                    at,
+                )?,
+                project_name: crate::runtime::take(&mut object, "project_name", at)?,
+                employer_name: crate::runtime::take(&mut object, "employer_name", at)?,
+                user_name: crate::runtime::take(&mut object, "user_name", at)?,
+                id_card_number: crate::runtime::take(&mut object, "id_card_number", at)?,
+                employment_type: crate::runtime::take(
+                    &mut object,
+                    "employment_type",
+                    at,
+                )?,
+                authenticate_type: crate::runtime::take(
+                    &mut object,
+                    "authenticate_type",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(
+                &mut object,
+                "authenticate_number",
+                &self.authenticate_number,
+            );
+            crate::runtime::put(&mut object, "project_name", &self.project_name);
+            crate::runtime::put(&mut object, "employer_name", &self.employer_name);
+            crate::runtime::put(&mut object, "user_name", &self.user_name);
+            crate::runtime::put(&mut object, "id_card_number", &self.id_card_number);
+            crate::runtime::put(&mut object, "employment_type", &self.employment_type);
+            crate::runtime::put(
+                &mut object,
+                "authenticate_type",
+                &self.authenticate_type,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -76,8 +136,8 @@ pub mod post {
         employer_name: Option<String>,
         user_name: Option<crate::runtime::Sensitive>,
         id_card_number: Option<crate::runtime::Sensitive>,
-        employment_type: Option<crate::v3::payroll_card::types::EmploymentType>,
-        authenticate_type: Option<crate::v3::payroll_card::types::AuthenticateType>,
+        employment_type: Option<EmploymentType>,
+        authenticate_type: Option<AuthenticateType>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -194,34 +254,22 @@ pub mod post {
             self
         }
         /// **Required.** `employment_type`
-        pub fn employment_type(
-            mut self,
-            value: impl Into<crate::v3::payroll_card::types::EmploymentType>,
-        ) -> Self {
+        pub fn employment_type(mut self, value: impl Into<EmploymentType>) -> Self {
             self.employment_type = Some(value.into());
             self
         }
         /// Sets or clears [`employment_type`](Self::employment_type) with a built value.
-        pub fn set_employment_type(
-            mut self,
-            value: Option<crate::v3::payroll_card::types::EmploymentType>,
-        ) -> Self {
+        pub fn set_employment_type(mut self, value: Option<EmploymentType>) -> Self {
             self.employment_type = value;
             self
         }
         /// **Required.** `authenticate_type`
-        pub fn authenticate_type(
-            mut self,
-            value: impl Into<crate::v3::payroll_card::types::AuthenticateType>,
-        ) -> Self {
+        pub fn authenticate_type(mut self, value: impl Into<AuthenticateType>) -> Self {
             self.authenticate_type = Some(value.into());
             self
         }
         /// Sets or clears [`authenticate_type`](Self::authenticate_type) with a built value.
-        pub fn set_authenticate_type(
-            mut self,
-            value: Option<crate::v3::payroll_card::types::AuthenticateType>,
-        ) -> Self {
+        pub fn set_authenticate_type(mut self, value: Option<AuthenticateType>) -> Self {
             self.authenticate_type = value;
             self
         }
@@ -330,7 +378,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::payroll_card::types::AuthenticationsPreOrderResponse as Response;

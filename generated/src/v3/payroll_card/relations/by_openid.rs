@@ -20,21 +20,35 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/payroll-card/relations/{openid}`: [wechatpay.im](https://wechatpay.im/openapi/v3/payroll-card/relations/{openid}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012461728)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid")]
         pub openid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, rename = "query.appid")]
         pub appid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, rename = "query.sub_appid")]
         pub sub_appid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                appid: crate::runtime::take_optional(&mut object, "query.appid", at)?,
+                sub_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_appid",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -204,7 +218,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(AuthorizeState);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The user's OpenID, the user identifier scoped to one AppID.
@@ -214,14 +228,61 @@ pub mod get {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// State of the authorization.
-        pub authorize_state: crate::v3::payroll_card::relations::by_openid::get::AuthorizeState,
+        pub authorize_state: AuthorizeState,
         /// Time the authorization was granted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorize_time: Option<String>,
         /// `deauthorize_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deauthorize_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                authorize_state: crate::runtime::take(
+                    &mut object,
+                    "authorize_state",
+                    at,
+                )?,
+                authorize_time: crate::runtime::take_optional(
+                    &mut object,
+                    "authorize_time",
+                    at,
+                )?,
+                deauthorize_time: crate::runtime::take_optional(
+                    &mut object,
+                    "deauthorize_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "authorize_state", &self.authorize_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "authorize_time",
+                &self.authorize_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deauthorize_time",
+                &self.deauthorize_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,11 +20,10 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payroll-card/wesure/insurance`: [wechatpay.im](https://wechatpay.im/openapi/v3/payroll-card/wesure/insurance), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_32.shtml)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// `wesure_order_no`
         pub wesure_order_no: String,
@@ -42,6 +41,76 @@ pub mod post {
         pub insure_invalid_time: String,
         /// `insurance_company_name`
         pub insurance_company_name: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                wesure_order_no: crate::runtime::take(
+                    &mut object,
+                    "wesure_order_no",
+                    at,
+                )?,
+                token: crate::runtime::take(&mut object, "token", at)?,
+                insurance_company_order_no: crate::runtime::take(
+                    &mut object,
+                    "insurance_company_order_no",
+                    at,
+                )?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                insure_state: crate::runtime::take(&mut object, "insure_state", at)?,
+                insure_effect_time: crate::runtime::take(
+                    &mut object,
+                    "insure_effect_time",
+                    at,
+                )?,
+                insure_invalid_time: crate::runtime::take(
+                    &mut object,
+                    "insure_invalid_time",
+                    at,
+                )?,
+                insurance_company_name: crate::runtime::take(
+                    &mut object,
+                    "insurance_company_name",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "wesure_order_no", &self.wesure_order_no);
+            crate::runtime::put(&mut object, "token", &self.token);
+            crate::runtime::put(
+                &mut object,
+                "insurance_company_order_no",
+                &self.insurance_company_order_no,
+            );
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "insure_state", &self.insure_state);
+            crate::runtime::put(
+                &mut object,
+                "insure_effect_time",
+                &self.insure_effect_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "insure_invalid_time",
+                &self.insure_invalid_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "insurance_company_name",
+                &self.insurance_company_name,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -236,7 +305,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.sp_mchid.is_none() {

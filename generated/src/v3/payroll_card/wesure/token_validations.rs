@@ -20,14 +20,12 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payroll-card/wesure/token-validations`: [wechatpay.im](https://wechatpay.im/openapi/v3/payroll-card/wesure/token-validations), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter4_1_31.shtml)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
@@ -42,10 +40,48 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub id_card_number: crate::runtime::Sensitive,
         /// `authenticate_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub authenticate_type: Option<
-            crate::v3::payroll_card::wesure::token_validations::post::AuthenticateType,
-        >,
+        pub authenticate_type: Option<AuthenticateType>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                token: crate::runtime::take(&mut object, "token", at)?,
+                user_name: crate::runtime::take(&mut object, "user_name", at)?,
+                id_card_number: crate::runtime::take(&mut object, "id_card_number", at)?,
+                authenticate_type: crate::runtime::take_optional(
+                    &mut object,
+                    "authenticate_type",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "token", &self.token);
+            crate::runtime::put(&mut object, "user_name", &self.user_name);
+            crate::runtime::put(&mut object, "id_card_number", &self.id_card_number);
+            crate::runtime::put_optional(
+                &mut object,
+                "authenticate_type",
+                &self.authenticate_type,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -62,9 +98,7 @@ pub mod post {
         token: Option<String>,
         user_name: Option<crate::runtime::Sensitive>,
         id_card_number: Option<crate::runtime::Sensitive>,
-        authenticate_type: Option<
-            crate::v3::payroll_card::wesure::token_validations::post::AuthenticateType,
-        >,
+        authenticate_type: Option<AuthenticateType>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -141,22 +175,12 @@ pub mod post {
             self
         }
         /// `authenticate_type`
-        pub fn authenticate_type(
-            mut self,
-            value: impl Into<
-                crate::v3::payroll_card::wesure::token_validations::post::AuthenticateType,
-            >,
-        ) -> Self {
+        pub fn authenticate_type(mut self, value: impl Into<AuthenticateType>) -> Self {
             self.authenticate_type = Some(value.into());
             self
         }
         /// Sets or clears [`authenticate_type`](Self::authenticate_type) with a built value.
-        pub fn set_authenticate_type(
-            mut self,
-            value: Option<
-                crate::v3::payroll_card::wesure::token_validations::post::AuthenticateType,
-            >,
-        ) -> Self {
+        pub fn set_authenticate_type(mut self, value: Option<AuthenticateType>) -> Self {
             self.authenticate_type = value;
             self
         }
@@ -230,7 +254,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.sp_mchid.is_none() {
@@ -294,21 +319,55 @@ pub mod post {
     }
     crate::runtime::string_enum!(AuthenticateType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Result of the operation.
         pub result: String,
         /// `authenticate_success_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authenticate_success_time: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_reason: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                result: crate::runtime::take(&mut object, "result", at)?,
+                authenticate_success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "authenticate_success_time",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "result", &self.result);
+            crate::runtime::put_optional(
+                &mut object,
+                "authenticate_success_time",
+                &self.authenticate_success_time,
+            );
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

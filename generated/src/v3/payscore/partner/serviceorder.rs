@@ -46,21 +46,39 @@ pub mod get {
     pub use crate::v3::payscore::types::State;
     pub use crate::v3::payscore::types::StateDescription;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-        #[serde(rename = "query.service_id")]
         pub service_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// The merchant's own order number for this order.
-        #[serde(default, rename = "query.out_order_no")]
         pub out_order_no: Option<String>,
         /// ID used to query the result after returning from WeChat.
-        #[serde(default, rename = "query.query_id")]
         pub query_id: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                service_id: crate::runtime::take(&mut object, "query.service_id", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                out_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "query.out_order_no",
+                    at,
+                )?,
+                query_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.query_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -207,29 +225,71 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// Payment collection information of the service order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Collection {
         /// State of the payment collection.
-        pub state: crate::v3::payscore::types::CollectionState,
+        pub state: CollectionState,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<i64>,
         /// Amount still to be collected, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paying_amount: Option<i64>,
         /// Amount already paid, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paid_amount: Option<i64>,
         /// Details of each payment collected.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub details: Option<
-            Vec<crate::v3::payscore::partner::serviceorder::get::Details>,
-        >,
+        pub details: Option<Vec<Details>>,
         /// Bank the payment or account belongs to, as a bank type code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
     }
+    impl crate::runtime::FromJson for Collection {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Collection {
+                state: crate::runtime::take(&mut object, "state", at)?,
+                total_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "total_amount",
+                    at,
+                )?,
+                paying_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "paying_amount",
+                    at,
+                )?,
+                paid_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "paid_amount",
+                    at,
+                )?,
+                details: crate::runtime::take_optional(&mut object, "details", at)?,
+                bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Collection {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "total_amount",
+                &self.total_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "paying_amount",
+                &self.paying_amount,
+            );
+            crate::runtime::put_optional(&mut object, "paid_amount", &self.paid_amount);
+            crate::runtime::put_optional(&mut object, "details", &self.details);
+            crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Collection);
     impl crate::runtime::Schema for Collection {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -265,7 +325,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::partner::serviceorder::get::Details as crate::runtime::Schema>::FIELDS,
+                fields: <Details as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "bank_type",
@@ -278,30 +338,67 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Collection {}
     /// Details of each payment collected.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Details {
         /// Sequence number of the payment collection.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub seq: Option<i64>,
         /// Amount collected in this payment, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<i64>,
         /// Channel through which the payment was collected.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub paid_type: Option<crate::v3::payscore::types::PaidType>,
+        pub paid_type: Option<PaidType>,
         /// Time the payment was made.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paid_time: Option<String>,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// Discounts and coupons applied to the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<
-            Vec<crate::v3::payscore::partner::serviceorder::get::PromotionDetail>,
-        >,
+        pub promotion_detail: Option<Vec<PromotionDetail>>,
     }
+    impl crate::runtime::FromJson for Details {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Details {
+                seq: crate::runtime::take_optional(&mut object, "seq", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                paid_type: crate::runtime::take_optional(&mut object, "paid_type", at)?,
+                paid_time: crate::runtime::take_optional(&mut object, "paid_time", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+                promotion_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "promotion_detail",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Details {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "seq", &self.seq);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "paid_type", &self.paid_type);
+            crate::runtime::put_optional(&mut object, "paid_time", &self.paid_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "promotion_detail",
+                &self.promotion_detail,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Details);
     impl crate::runtime::Schema for Details {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -344,47 +441,109 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::partner::serviceorder::get::PromotionDetail as crate::runtime::Schema>::FIELDS,
+                fields: <PromotionDetail as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Details {}
     /// Discounts and coupons applied to the order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PromotionDetail {
         /// ID of the coupon.
         pub coupon_id: String,
         /// Name of the discount.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Range the item applies to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scope: Option<crate::types::PromotionDetailScope>,
+        pub scope: Option<PromotionDetailScope>,
         /// Type of the discount.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<crate::types::PromotionDetailType>,
+        pub r#type: Option<PromotionDetailType>,
         /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
         /// ID of the coupon batch (stock).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
         /// Part of the discount funded by WeChat Pay, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wechatpay_contribute: Option<i64>,
         /// Part of the discount funded by the merchant, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_contribute: Option<i64>,
         /// Part of the discount funded by other parties, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub other_contribute: Option<i64>,
         /// Currency as an ISO 4217 code (e.g. `CNY`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// Item-level details of the goods in the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub goods_detail: Option<Vec<crate::v3::payscore::types::GoodsDetail>>,
+        pub goods_detail: Option<Vec<GoodsDetail>>,
     }
+    impl crate::runtime::FromJson for PromotionDetail {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PromotionDetail {
+                coupon_id: crate::runtime::take(&mut object, "coupon_id", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+                scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+                r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+                wechatpay_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "wechatpay_contribute",
+                    at,
+                )?,
+                merchant_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_contribute",
+                    at,
+                )?,
+                other_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "other_contribute",
+                    at,
+                )?,
+                currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+                goods_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_detail",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PromotionDetail {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "coupon_id", &self.coupon_id);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "scope", &self.scope);
+            crate::runtime::put_optional(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "wechatpay_contribute",
+                &self.wechatpay_contribute,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_contribute",
+                &self.merchant_contribute,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "other_contribute",
+                &self.other_contribute,
+            );
+            crate::runtime::put_optional(&mut object, "currency", &self.currency);
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_detail",
+                &self.goods_detail,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PromotionDetail);
     impl crate::runtime::Schema for PromotionDetail {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -462,13 +621,13 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::types::GoodsDetail as crate::runtime::Schema>::FIELDS,
+                fields: <GoodsDetail as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for PromotionDetail {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own order number for this order.
@@ -480,64 +639,167 @@ pub mod get {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
         pub mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Short introduction of the service provided in this order.
         pub service_introduction: String,
         /// Current state of the object.
-        pub state: crate::v3::payscore::types::State,
+        pub state: State,
         /// Additional description of the state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub state_description: Option<crate::v3::payscore::types::StateDescription>,
+        pub state_description: Option<StateDescription>,
         /// Charge items the user pays for after the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<Vec<crate::v3::payscore::types::PostPayments>>,
+        pub post_payments: Option<Vec<PostPayments>>,
         /// Merchant discounts applied to the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<
-            Vec<crate::v3::payscore::types::AcquiringbankServiceorderPostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<AcquiringbankServiceorderPostDiscounts>>,
         /// Risk fund of the service order: the most the user may be charged.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub risk_fund: Option<crate::v3::payscore::types::RiskFund>,
+        pub risk_fund: Option<RiskFund>,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<i64>,
         /// Whether WeChat Pay collects the payment for the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_collection: Option<bool>,
         /// Payment collection information of the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub collection: Option<
-            crate::v3::payscore::partner::serviceorder::get::Collection,
-        >,
+        pub collection: Option<Collection>,
         /// Time period of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<
-            crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRange,
-        >,
+        pub time_range: Option<AcquiringbankServicepayondeliveryorderTimeRange>,
         /// Location of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<crate::types::Location>,
+        pub location: Option<Location>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                service_introduction: crate::runtime::take(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                state_description: crate::runtime::take_optional(
+                    &mut object,
+                    "state_description",
+                    at,
+                )?,
+                post_payments: crate::runtime::take_optional(
+                    &mut object,
+                    "post_payments",
+                    at,
+                )?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                risk_fund: crate::runtime::take_optional(&mut object, "risk_fund", at)?,
+                total_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "total_amount",
+                    at,
+                )?,
+                need_collection: crate::runtime::take_optional(
+                    &mut object,
+                    "need_collection",
+                    at,
+                )?,
+                collection: crate::runtime::take_optional(
+                    &mut object,
+                    "collection",
+                    at,
+                )?,
+                time_range: crate::runtime::take_optional(
+                    &mut object,
+                    "time_range",
+                    at,
+                )?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_openid",
+                    at,
+                )?,
+                order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "state_description",
+                &self.state_description,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_payments",
+                &self.post_payments,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put_optional(&mut object, "risk_fund", &self.risk_fund);
+            crate::runtime::put_optional(
+                &mut object,
+                "total_amount",
+                &self.total_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "need_collection",
+                &self.need_collection,
+            );
+            crate::runtime::put_optional(&mut object, "collection", &self.collection);
+            crate::runtime::put_optional(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -608,21 +870,21 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::types::PostPayments as crate::runtime::Schema>::FIELDS,
+                fields: <PostPayments as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "post_discounts",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::types::AcquiringbankServiceorderPostDiscounts as crate::runtime::Schema>::FIELDS,
+                fields: <AcquiringbankServiceorderPostDiscounts as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "risk_fund",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::types::RiskFund as crate::runtime::Schema>::FIELDS,
+                fields: <RiskFund as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "total_amount",
@@ -643,21 +905,21 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::partner::serviceorder::get::Collection as crate::runtime::Schema>::FIELDS,
+                fields: <Collection as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "time_range",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRange as crate::runtime::Schema>::FIELDS,
+                fields: <AcquiringbankServicepayondeliveryorderTimeRange as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "location",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::Location as crate::runtime::Schema>::FIELDS,
+                fields: <Location as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "attach",
@@ -703,18 +965,24 @@ pub mod get {
 /// `POST /v3/payscore/partner/serviceorder`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/partner/serviceorder), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692136), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013138534)
 pub mod post {
     pub use crate::v3::payscore::types::AcquiringbankServiceorderPostDiscounts;
+    pub use crate::v3::payscore::types::AcquiringbankServiceorderPostDiscountsBuilder;
     pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRange;
+    pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRangeBuilder;
     pub use crate::v3::payscore::types::Device;
+    pub use crate::v3::payscore::types::DeviceBuilder;
     pub use crate::types::Location;
+    pub use crate::types::LocationBuilder;
     pub use crate::v3::payscore::types::Name;
     pub use crate::v3::payscore::types::PartnerServiceorderRiskFund;
+    pub use crate::v3::payscore::types::PartnerServiceorderRiskFundBuilder;
     pub use crate::v3::payscore::types::PostPayments;
+    pub use crate::v3::payscore::types::PostPaymentsBuilder;
     pub use crate::v3::payscore::types::Location as ResponseLocation;
     pub use crate::v3::payscore::types::State;
     pub use crate::v3::payscore::types::StateDescription;
     pub use crate::types::TimeRange;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -724,44 +992,119 @@ pub mod post {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The merchant's own order number for this order.
         pub out_order_no: String,
         /// Short introduction of the service provided in this order.
         pub service_introduction: String,
         /// Charge items the user pays for after the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<Vec<crate::v3::payscore::types::PostPayments>>,
+        pub post_payments: Option<Vec<PostPayments>>,
         /// Merchant discounts applied to the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<
-            Vec<crate::v3::payscore::types::AcquiringbankServiceorderPostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<AcquiringbankServiceorderPostDiscounts>>,
         /// Risk fund of the service order: the most the user may be charged.
-        pub risk_fund: crate::v3::payscore::types::PartnerServiceorderRiskFund,
+        pub risk_fund: PartnerServiceorderRiskFund,
         /// Time period of the service.
-        pub time_range: crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRange,
+        pub time_range: AcquiringbankServicepayondeliveryorderTimeRange,
         /// Location of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<crate::types::Location>,
+        pub location: Option<Location>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// Whether the user must confirm the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_user_confirm: Option<bool>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Information about the devices used in the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub device: Option<crate::v3::payscore::types::Device>,
+        pub device: Option<Device>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                service_introduction: crate::runtime::take(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                post_payments: crate::runtime::take_optional(
+                    &mut object,
+                    "post_payments",
+                    at,
+                )?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                risk_fund: crate::runtime::take(&mut object, "risk_fund", at)?,
+                time_range: crate::runtime::take(&mut object, "time_range", at)?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_openid",
+                    at,
+                )?,
+                need_user_confirm: crate::runtime::take_optional(
+                    &mut object,
+                    "need_user_confirm",
+                    at,
+                )?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                device: crate::runtime::take_optional(&mut object, "device", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_payments",
+                &self.post_payments,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put(&mut object, "risk_fund", &self.risk_fund);
+            crate::runtime::put(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "need_user_confirm",
+                &self.need_user_confirm,
+            );
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(&mut object, "device", &self.device);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -778,25 +1121,17 @@ pub mod post {
         sub_appid: Option<String>,
         out_order_no: Option<String>,
         service_introduction: Option<String>,
-        post_payments: Option<Vec<crate::v3::payscore::types::PostPaymentsBuilder>>,
-        post_discounts: Option<
-            Vec<
-                crate::v3::payscore::types::AcquiringbankServiceorderPostDiscountsBuilder,
-            >,
-        >,
-        risk_fund: Option<
-            crate::v3::payscore::types::PartnerServiceorderRiskFundBuilder,
-        >,
-        time_range: Option<
-            crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRangeBuilder,
-        >,
-        location: Option<crate::types::LocationBuilder>,
+        post_payments: Option<Vec<PostPaymentsBuilder>>,
+        post_discounts: Option<Vec<AcquiringbankServiceorderPostDiscountsBuilder>>,
+        risk_fund: Option<PartnerServiceorderRiskFundBuilder>,
+        time_range: Option<AcquiringbankServicepayondeliveryorderTimeRangeBuilder>,
+        location: Option<LocationBuilder>,
         openid: Option<String>,
         sub_openid: Option<String>,
         need_user_confirm: Option<bool>,
         notify_url: Option<String>,
         attach: Option<String>,
-        device: Option<crate::v3::payscore::types::DeviceBuilder>,
+        device: Option<DeviceBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -862,18 +1197,12 @@ pub mod post {
         /// Charge items the user pays for after the service.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn post_payments(
-            mut self,
-            item: impl Into<crate::v3::payscore::types::PostPaymentsBuilder>,
-        ) -> Self {
+        pub fn post_payments(mut self, item: impl Into<PostPaymentsBuilder>) -> Self {
             self.post_payments.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`post_payments`](Self::post_payments) with a built value.
-        pub fn set_post_payments(
-            mut self,
-            value: Option<Vec<crate::v3::payscore::types::PostPayments>>,
-        ) -> Self {
+        pub fn set_post_payments(mut self, value: Option<Vec<PostPayments>>) -> Self {
             self.post_payments = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -883,9 +1212,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn post_discounts(
             mut self,
-            item: impl Into<
-                crate::v3::payscore::types::AcquiringbankServiceorderPostDiscountsBuilder,
-            >,
+            item: impl Into<AcquiringbankServiceorderPostDiscountsBuilder>,
         ) -> Self {
             self.post_discounts.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -893,9 +1220,7 @@ pub mod post {
         /// Sets or clears [`post_discounts`](Self::post_discounts) with a built value.
         pub fn set_post_discounts(
             mut self,
-            value: Option<
-                Vec<crate::v3::payscore::types::AcquiringbankServiceorderPostDiscounts>,
-            >,
+            value: Option<Vec<AcquiringbankServiceorderPostDiscounts>>,
         ) -> Self {
             self.post_discounts = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -906,9 +1231,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn risk_fund(
             mut self,
-            value: impl Into<
-                crate::v3::payscore::types::PartnerServiceorderRiskFundBuilder,
-            >,
+            value: impl Into<PartnerServiceorderRiskFundBuilder>,
         ) -> Self {
             self.risk_fund = Some(value.into());
             self
@@ -916,7 +1239,7 @@ pub mod post {
         /// Sets or clears [`risk_fund`](Self::risk_fund) with a built value.
         pub fn set_risk_fund(
             mut self,
-            value: Option<crate::v3::payscore::types::PartnerServiceorderRiskFund>,
+            value: Option<PartnerServiceorderRiskFund>,
         ) -> Self {
             self.risk_fund = value.map(Into::into);
             self
@@ -926,9 +1249,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn time_range(
             mut self,
-            value: impl Into<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRangeBuilder,
-            >,
+            value: impl Into<AcquiringbankServicepayondeliveryorderTimeRangeBuilder>,
         ) -> Self {
             self.time_range = Some(value.into());
             self
@@ -936,9 +1257,7 @@ pub mod post {
         /// Sets or clears [`time_range`](Self::time_range) with a built value.
         pub fn set_time_range(
             mut self,
-            value: Option<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRange,
-            >,
+            value: Option<AcquiringbankServicepayondeliveryorderTimeRange>,
         ) -> Self {
             self.time_range = value.map(Into::into);
             self
@@ -946,15 +1265,12 @@ pub mod post {
         /// Location of the service.
         ///
         /// Takes the builder or a built value.
-        pub fn location(
-            mut self,
-            value: impl Into<crate::types::LocationBuilder>,
-        ) -> Self {
+        pub fn location(mut self, value: impl Into<LocationBuilder>) -> Self {
             self.location = Some(value.into());
             self
         }
         /// Sets or clears [`location`](Self::location) with a built value.
-        pub fn set_location(mut self, value: Option<crate::types::Location>) -> Self {
+        pub fn set_location(mut self, value: Option<Location>) -> Self {
             self.location = value.map(Into::into);
             self
         }
@@ -1011,18 +1327,12 @@ pub mod post {
         /// Information about the devices used in the service.
         ///
         /// Takes the builder or a built value.
-        pub fn device(
-            mut self,
-            value: impl Into<crate::v3::payscore::types::DeviceBuilder>,
-        ) -> Self {
+        pub fn device(mut self, value: impl Into<DeviceBuilder>) -> Self {
             self.device = Some(value.into());
             self
         }
         /// Sets or clears [`device`](Self::device) with a built value.
-        pub fn set_device(
-            mut self,
-            value: Option<crate::v3::payscore::types::Device>,
-        ) -> Self {
+        pub fn set_device(mut self, value: Option<Device>) -> Self {
             self.device = value.map(Into::into);
             self
         }
@@ -1153,7 +1463,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -1174,7 +1485,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own order number for this order.
@@ -1186,46 +1497,127 @@ pub mod post {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
         pub mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Short introduction of the service provided in this order.
         pub service_introduction: String,
         /// Current state of the object.
-        pub state: crate::v3::payscore::types::State,
+        pub state: State,
         /// Additional description of the state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub state_description: Option<crate::v3::payscore::types::StateDescription>,
+        pub state_description: Option<StateDescription>,
         /// Charge items the user pays for after the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<Vec<crate::v3::payscore::types::PostPayments>>,
+        pub post_payments: Option<Vec<PostPayments>>,
         /// Merchant discounts applied to the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<
-            Vec<crate::v3::payscore::types::AcquiringbankServiceorderPostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<AcquiringbankServiceorderPostDiscounts>>,
         /// Risk fund of the service order: the most the user may be charged.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub risk_fund: Option<crate::v3::payscore::types::PartnerServiceorderRiskFund>,
+        pub risk_fund: Option<PartnerServiceorderRiskFund>,
         /// Time period of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<crate::types::TimeRange>,
+        pub time_range: Option<TimeRange>,
         /// Location of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<crate::v3::payscore::types::Location>,
+        pub location: Option<ResponseLocation>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
         pub order_id: String,
         /// Data package used to open the WeChat Pay Mini Program page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub package: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                service_introduction: crate::runtime::take(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                state_description: crate::runtime::take_optional(
+                    &mut object,
+                    "state_description",
+                    at,
+                )?,
+                post_payments: crate::runtime::take_optional(
+                    &mut object,
+                    "post_payments",
+                    at,
+                )?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                risk_fund: crate::runtime::take_optional(&mut object, "risk_fund", at)?,
+                time_range: crate::runtime::take_optional(
+                    &mut object,
+                    "time_range",
+                    at,
+                )?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+                package: crate::runtime::take_optional(&mut object, "package", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "state_description",
+                &self.state_description,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_payments",
+                &self.post_payments,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put_optional(&mut object, "risk_fund", &self.risk_fund);
+            crate::runtime::put_optional(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            crate::runtime::put_optional(&mut object, "package", &self.package);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -1296,35 +1688,35 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::types::PostPayments as crate::runtime::Schema>::FIELDS,
+                fields: <PostPayments as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "post_discounts",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::types::AcquiringbankServiceorderPostDiscounts as crate::runtime::Schema>::FIELDS,
+                fields: <AcquiringbankServiceorderPostDiscounts as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "risk_fund",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::types::PartnerServiceorderRiskFund as crate::runtime::Schema>::FIELDS,
+                fields: <PartnerServiceorderRiskFund as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "time_range",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::TimeRange as crate::runtime::Schema>::FIELDS,
+                fields: <TimeRange as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "location",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::types::Location as crate::runtime::Schema>::FIELDS,
+                fields: <ResponseLocation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "attach",

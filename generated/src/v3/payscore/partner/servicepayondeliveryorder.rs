@@ -20,24 +20,32 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/partner/servicepayondeliveryorder`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/partner/servicepayondeliveryorder), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012783634)
 pub mod post {
     pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostDiscounts;
+    pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostDiscountsBuilder;
     pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostPayments;
+    pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostPaymentsBuilder;
     pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderShoppingInfo;
+    pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderShoppingInfoBuilder;
+    pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderShoppingInfoGoods;
+    pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderShoppingInfoGoodsBuilder;
     pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRange;
+    pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRangeBuilder;
     pub use crate::v3::payscore::types::Goods;
     pub use crate::v3::payscore::types::JumpLink;
+    pub use crate::v3::payscore::types::JumpLinkBuilder;
     pub use crate::v3::payscore::types::JumpLinkType;
     pub use crate::types::Location;
+    pub use crate::types::LocationBuilder;
     pub use crate::v3::payscore::types::Name;
     pub use crate::v3::payscore::types::PartnerServiceorderRiskFund;
+    pub use crate::v3::payscore::types::PartnerServiceorderRiskFundBuilder;
     pub use crate::v3::payscore::types::PostDiscounts;
     pub use crate::types::PostPayments;
     pub use crate::types::RiskFund;
     pub use crate::v3::payscore::types::ShoppingInfo;
-    pub use crate::v3::payscore::types::ShoppingInfoGoods;
     pub use crate::v3::payscore::types::ShoppingInfoJumpLink;
     pub use crate::v3::payscore::types::TimeRange;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number for this order.
@@ -47,52 +55,127 @@ pub mod post {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
         pub service_id: String,
         /// Short introduction of the service provided in this order.
         pub service_introduction: String,
         /// Charge items the user pays for after the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub post_payments: Option<
-            Vec<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostPayments,
-            >,
+            Vec<AcquiringbankServicepayondeliveryorderPostPayments>,
         >,
         /// Merchant discounts applied to the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub post_discounts: Option<
-            Vec<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostDiscounts,
-            >,
+            Vec<AcquiringbankServicepayondeliveryorderPostDiscounts>,
         >,
         /// Time period of the service.
-        pub time_range: crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRange,
+        pub time_range: AcquiringbankServicepayondeliveryorderTimeRange,
         /// Location of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<crate::types::Location>,
+        pub location: Option<Location>,
         /// Risk fund of the service order: the most the user may be charged.
-        pub risk_fund: crate::v3::payscore::types::PartnerServiceorderRiskFund,
+        pub risk_fund: PartnerServiceorderRiskFund,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// Whether the user must confirm the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_user_confirm: Option<bool>,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// Shopping details of the pay-later order.
-        pub shopping_info: crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderShoppingInfo,
+        pub shopping_info: AcquiringbankServicepayondeliveryorderShoppingInfo,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                service_introduction: crate::runtime::take(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                post_payments: crate::runtime::take_optional(
+                    &mut object,
+                    "post_payments",
+                    at,
+                )?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                time_range: crate::runtime::take(&mut object, "time_range", at)?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                risk_fund: crate::runtime::take(&mut object, "risk_fund", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_openid",
+                    at,
+                )?,
+                need_user_confirm: crate::runtime::take_optional(
+                    &mut object,
+                    "need_user_confirm",
+                    at,
+                )?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                shopping_info: crate::runtime::take(&mut object, "shopping_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_payments",
+                &self.post_payments,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put(&mut object, "risk_fund", &self.risk_fund);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "need_user_confirm",
+                &self.need_user_confirm,
+            );
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "shopping_info", &self.shopping_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -110,31 +193,21 @@ pub mod post {
         service_id: Option<String>,
         service_introduction: Option<String>,
         post_payments: Option<
-            Vec<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostPaymentsBuilder,
-            >,
+            Vec<AcquiringbankServicepayondeliveryorderPostPaymentsBuilder>,
         >,
         post_discounts: Option<
-            Vec<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostDiscountsBuilder,
-            >,
+            Vec<AcquiringbankServicepayondeliveryorderPostDiscountsBuilder>,
         >,
-        time_range: Option<
-            crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRangeBuilder,
-        >,
-        location: Option<crate::types::LocationBuilder>,
-        risk_fund: Option<
-            crate::v3::payscore::types::PartnerServiceorderRiskFundBuilder,
-        >,
+        time_range: Option<AcquiringbankServicepayondeliveryorderTimeRangeBuilder>,
+        location: Option<LocationBuilder>,
+        risk_fund: Option<PartnerServiceorderRiskFundBuilder>,
         attach: Option<String>,
         notify_url: Option<String>,
         openid: Option<String>,
         sub_openid: Option<String>,
         need_user_confirm: Option<bool>,
         mchid: Option<String>,
-        shopping_info: Option<
-            crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderShoppingInfoBuilder,
-        >,
+        shopping_info: Option<AcquiringbankServicepayondeliveryorderShoppingInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own order number for this order.
@@ -202,9 +275,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn post_payments(
             mut self,
-            item: impl Into<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostPaymentsBuilder,
-            >,
+            item: impl Into<AcquiringbankServicepayondeliveryorderPostPaymentsBuilder>,
         ) -> Self {
             self.post_payments.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -212,11 +283,7 @@ pub mod post {
         /// Sets or clears [`post_payments`](Self::post_payments) with a built value.
         pub fn set_post_payments(
             mut self,
-            value: Option<
-                Vec<
-                    crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostPayments,
-                >,
-            >,
+            value: Option<Vec<AcquiringbankServicepayondeliveryorderPostPayments>>,
         ) -> Self {
             self.post_payments = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -227,9 +294,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn post_discounts(
             mut self,
-            item: impl Into<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostDiscountsBuilder,
-            >,
+            item: impl Into<AcquiringbankServicepayondeliveryorderPostDiscountsBuilder>,
         ) -> Self {
             self.post_discounts.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -237,11 +302,7 @@ pub mod post {
         /// Sets or clears [`post_discounts`](Self::post_discounts) with a built value.
         pub fn set_post_discounts(
             mut self,
-            value: Option<
-                Vec<
-                    crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostDiscounts,
-                >,
-            >,
+            value: Option<Vec<AcquiringbankServicepayondeliveryorderPostDiscounts>>,
         ) -> Self {
             self.post_discounts = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -252,9 +313,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn time_range(
             mut self,
-            value: impl Into<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRangeBuilder,
-            >,
+            value: impl Into<AcquiringbankServicepayondeliveryorderTimeRangeBuilder>,
         ) -> Self {
             self.time_range = Some(value.into());
             self
@@ -262,9 +321,7 @@ pub mod post {
         /// Sets or clears [`time_range`](Self::time_range) with a built value.
         pub fn set_time_range(
             mut self,
-            value: Option<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRange,
-            >,
+            value: Option<AcquiringbankServicepayondeliveryorderTimeRange>,
         ) -> Self {
             self.time_range = value.map(Into::into);
             self
@@ -272,15 +329,12 @@ pub mod post {
         /// Location of the service.
         ///
         /// Takes the builder or a built value.
-        pub fn location(
-            mut self,
-            value: impl Into<crate::types::LocationBuilder>,
-        ) -> Self {
+        pub fn location(mut self, value: impl Into<LocationBuilder>) -> Self {
             self.location = Some(value.into());
             self
         }
         /// Sets or clears [`location`](Self::location) with a built value.
-        pub fn set_location(mut self, value: Option<crate::types::Location>) -> Self {
+        pub fn set_location(mut self, value: Option<Location>) -> Self {
             self.location = value.map(Into::into);
             self
         }
@@ -289,9 +343,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn risk_fund(
             mut self,
-            value: impl Into<
-                crate::v3::payscore::types::PartnerServiceorderRiskFundBuilder,
-            >,
+            value: impl Into<PartnerServiceorderRiskFundBuilder>,
         ) -> Self {
             self.risk_fund = Some(value.into());
             self
@@ -299,7 +351,7 @@ pub mod post {
         /// Sets or clears [`risk_fund`](Self::risk_fund) with a built value.
         pub fn set_risk_fund(
             mut self,
-            value: Option<crate::v3::payscore::types::PartnerServiceorderRiskFund>,
+            value: Option<PartnerServiceorderRiskFund>,
         ) -> Self {
             self.risk_fund = value.map(Into::into);
             self
@@ -369,9 +421,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn shopping_info(
             mut self,
-            value: impl Into<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderShoppingInfoBuilder,
-            >,
+            value: impl Into<AcquiringbankServicepayondeliveryorderShoppingInfoBuilder>,
         ) -> Self {
             self.shopping_info = Some(value.into());
             self
@@ -379,9 +429,7 @@ pub mod post {
         /// Sets or clears [`shopping_info`](Self::shopping_info) with a built value.
         pub fn set_shopping_info(
             mut self,
-            value: Option<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderShoppingInfo,
-            >,
+            value: Option<AcquiringbankServicepayondeliveryorderShoppingInfo>,
         ) -> Self {
             self.shopping_info = value.map(Into::into);
             self
@@ -525,7 +573,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderResponse as Response;

@@ -20,9 +20,11 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/permissions/assess-user-risk-level`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/permissions/assess-user-risk-level), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012856611)
 pub mod post {
     pub use crate::v3::payscore::types::Goods;
+    pub use crate::v3::payscore::types::GoodsBuilder;
     pub use crate::v3::payscore::types::PartnerPermissionsAssessUserRiskLevelShoppingInfo;
+    pub use crate::v3::payscore::types::PartnerPermissionsAssessUserRiskLevelShoppingInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -30,16 +32,53 @@ pub mod post {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// The merchant's own authorization agreement number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorization_code: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// Shopping details of the pay-later order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub shopping_info: Option<
-            crate::v3::payscore::types::PartnerPermissionsAssessUserRiskLevelShoppingInfo,
-        >,
+        pub shopping_info: Option<PartnerPermissionsAssessUserRiskLevelShoppingInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                authorization_code: crate::runtime::take_optional(
+                    &mut object,
+                    "authorization_code",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                shopping_info: crate::runtime::take_optional(
+                    &mut object,
+                    "shopping_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "authorization_code",
+                &self.authorization_code,
+            );
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "shopping_info",
+                &self.shopping_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -54,9 +93,7 @@ pub mod post {
         appid: Option<String>,
         authorization_code: Option<String>,
         openid: Option<String>,
-        shopping_info: Option<
-            crate::v3::payscore::types::PartnerPermissionsAssessUserRiskLevelShoppingInfoBuilder,
-        >,
+        shopping_info: Option<PartnerPermissionsAssessUserRiskLevelShoppingInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -104,9 +141,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn shopping_info(
             mut self,
-            value: impl Into<
-                crate::v3::payscore::types::PartnerPermissionsAssessUserRiskLevelShoppingInfoBuilder,
-            >,
+            value: impl Into<PartnerPermissionsAssessUserRiskLevelShoppingInfoBuilder>,
         ) -> Self {
             self.shopping_info = Some(value.into());
             self
@@ -114,9 +149,7 @@ pub mod post {
         /// Sets or clears [`shopping_info`](Self::shopping_info) with a built value.
         pub fn set_shopping_info(
             mut self,
-            value: Option<
-                crate::v3::payscore::types::PartnerPermissionsAssessUserRiskLevelShoppingInfo,
-            >,
+            value: Option<PartnerPermissionsAssessUserRiskLevelShoppingInfo>,
         ) -> Self {
             self.shopping_info = value.map(Into::into);
             self
@@ -175,7 +208,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::payscore::types::PartnerPermissionsAssessUserRiskLevelResponse as Response;

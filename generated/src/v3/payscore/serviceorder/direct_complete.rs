@@ -20,13 +20,17 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/serviceorder/direct-complete`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/serviceorder/direct-complete), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/payscore/chapter3_9.shtml)
 pub mod post {
     pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostDiscounts;
+    pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostDiscountsBuilder;
     pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostPayments;
+    pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostPaymentsBuilder;
     pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRange;
+    pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRangeBuilder;
     pub use crate::types::Location;
+    pub use crate::types::LocationBuilder;
     pub use crate::v3::payscore::types::State;
     pub use crate::v3::payscore::types::StateDescription;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number for this order.
@@ -36,45 +40,119 @@ pub mod post {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
         pub service_id: String,
         /// Charge items the user pays for after the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub post_payments: Option<
-            Vec<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostPayments,
-            >,
+            Vec<AcquiringbankServicepayondeliveryorderPostPayments>,
         >,
         /// Merchant discounts applied to the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub post_discounts: Option<
-            Vec<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostDiscounts,
-            >,
+            Vec<AcquiringbankServicepayondeliveryorderPostDiscounts>,
         >,
         /// Time period of the service.
-        pub time_range: crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRange,
+        pub time_range: AcquiringbankServicepayondeliveryorderTimeRange,
         /// Location of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<crate::types::Location>,
+        pub location: Option<Location>,
         /// Short introduction of the service provided in this order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_introduction: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<i64>,
         /// Whether the order is flagged for profit sharing.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                post_payments: crate::runtime::take_optional(
+                    &mut object,
+                    "post_payments",
+                    at,
+                )?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                time_range: crate::runtime::take(&mut object, "time_range", at)?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                service_introduction: crate::runtime::take_optional(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                total_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "total_amount",
+                    at,
+                )?,
+                profit_sharing: crate::runtime::take_optional(
+                    &mut object,
+                    "profit_sharing",
+                    at,
+                )?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "post_payments",
+                &self.post_payments,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put_optional(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "total_amount",
+                &self.total_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "profit_sharing",
+                &self.profit_sharing,
+            );
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -89,19 +167,13 @@ pub mod post {
         appid: Option<String>,
         service_id: Option<String>,
         post_payments: Option<
-            Vec<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostPaymentsBuilder,
-            >,
+            Vec<AcquiringbankServicepayondeliveryorderPostPaymentsBuilder>,
         >,
         post_discounts: Option<
-            Vec<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostDiscountsBuilder,
-            >,
+            Vec<AcquiringbankServicepayondeliveryorderPostDiscountsBuilder>,
         >,
-        time_range: Option<
-            crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRangeBuilder,
-        >,
-        location: Option<crate::types::LocationBuilder>,
+        time_range: Option<AcquiringbankServicepayondeliveryorderTimeRangeBuilder>,
+        location: Option<LocationBuilder>,
         service_introduction: Option<String>,
         attach: Option<String>,
         notify_url: Option<String>,
@@ -146,9 +218,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn post_payments(
             mut self,
-            item: impl Into<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostPaymentsBuilder,
-            >,
+            item: impl Into<AcquiringbankServicepayondeliveryorderPostPaymentsBuilder>,
         ) -> Self {
             self.post_payments.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -156,11 +226,7 @@ pub mod post {
         /// Sets or clears [`post_payments`](Self::post_payments) with a built value.
         pub fn set_post_payments(
             mut self,
-            value: Option<
-                Vec<
-                    crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostPayments,
-                >,
-            >,
+            value: Option<Vec<AcquiringbankServicepayondeliveryorderPostPayments>>,
         ) -> Self {
             self.post_payments = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -171,9 +237,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn post_discounts(
             mut self,
-            item: impl Into<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostDiscountsBuilder,
-            >,
+            item: impl Into<AcquiringbankServicepayondeliveryorderPostDiscountsBuilder>,
         ) -> Self {
             self.post_discounts.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -181,11 +245,7 @@ pub mod post {
         /// Sets or clears [`post_discounts`](Self::post_discounts) with a built value.
         pub fn set_post_discounts(
             mut self,
-            value: Option<
-                Vec<
-                    crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostDiscounts,
-                >,
-            >,
+            value: Option<Vec<AcquiringbankServicepayondeliveryorderPostDiscounts>>,
         ) -> Self {
             self.post_discounts = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -196,9 +256,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn time_range(
             mut self,
-            value: impl Into<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRangeBuilder,
-            >,
+            value: impl Into<AcquiringbankServicepayondeliveryorderTimeRangeBuilder>,
         ) -> Self {
             self.time_range = Some(value.into());
             self
@@ -206,9 +264,7 @@ pub mod post {
         /// Sets or clears [`time_range`](Self::time_range) with a built value.
         pub fn set_time_range(
             mut self,
-            value: Option<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRange,
-            >,
+            value: Option<AcquiringbankServicepayondeliveryorderTimeRange>,
         ) -> Self {
             self.time_range = value.map(Into::into);
             self
@@ -216,15 +272,12 @@ pub mod post {
         /// Location of the service.
         ///
         /// Takes the builder or a built value.
-        pub fn location(
-            mut self,
-            value: impl Into<crate::types::LocationBuilder>,
-        ) -> Self {
+        pub fn location(mut self, value: impl Into<LocationBuilder>) -> Self {
             self.location = Some(value.into());
             self
         }
         /// Sets or clears [`location`](Self::location) with a built value.
-        pub fn set_location(mut self, value: Option<crate::types::Location>) -> Self {
+        pub fn set_location(mut self, value: Option<Location>) -> Self {
             self.location = value.map(Into::into);
             self
         }
@@ -391,7 +444,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -409,7 +463,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own order number for this order.
@@ -419,24 +473,17 @@ pub mod post {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
         pub service_id: String,
         /// Charge items the user pays for after the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub post_payments: Option<
-            Vec<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostPayments,
-            >,
+            Vec<AcquiringbankServicepayondeliveryorderPostPayments>,
         >,
         /// Merchant discounts applied to the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub post_discounts: Option<
-            Vec<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostDiscounts,
-            >,
+            Vec<AcquiringbankServicepayondeliveryorderPostDiscounts>,
         >,
         /// Time period of the service.
-        pub time_range: crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRange,
+        pub time_range: AcquiringbankServicepayondeliveryorderTimeRange,
         /// Location of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<crate::types::Location>,
+        pub location: Option<Location>,
         /// Short introduction of the service provided in this order.
         pub service_introduction: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -444,19 +491,107 @@ pub mod post {
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
         pub order_id: String,
         /// Current state of the object.
-        pub state: crate::v3::payscore::types::State,
+        pub state: State,
         /// Additional description of the state.
-        pub state_description: crate::v3::payscore::types::StateDescription,
+        pub state_description: StateDescription,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                post_payments: crate::runtime::take_optional(
+                    &mut object,
+                    "post_payments",
+                    at,
+                )?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                time_range: crate::runtime::take(&mut object, "time_range", at)?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                service_introduction: crate::runtime::take(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                state_description: crate::runtime::take(
+                    &mut object,
+                    "state_description",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                total_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "total_amount",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "post_payments",
+                &self.post_payments,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put(
+                &mut object,
+                "state_description",
+                &self.state_description,
+            );
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "total_amount",
+                &self.total_amount,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -485,28 +620,28 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostPayments as crate::runtime::Schema>::FIELDS,
+                fields: <AcquiringbankServicepayondeliveryorderPostPayments as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "post_discounts",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderPostDiscounts as crate::runtime::Schema>::FIELDS,
+                fields: <AcquiringbankServicepayondeliveryorderPostDiscounts as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "time_range",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRange as crate::runtime::Schema>::FIELDS,
+                fields: <AcquiringbankServicepayondeliveryorderTimeRange as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "location",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::Location as crate::runtime::Schema>::FIELDS,
+                fields: <Location as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "service_introduction",

@@ -20,12 +20,14 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/sign-plan/serviceorder`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/sign-plan/serviceorder), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012489351)
 pub mod post {
     pub use crate::types::Location;
+    pub use crate::types::LocationBuilder;
     pub use crate::v3::payscore::types::OverseaPartnerServiceorderTimeRange;
+    pub use crate::v3::payscore::types::OverseaPartnerServiceorderTimeRangeBuilder;
     pub use crate::v3::payscore::types::SignPlanPartnerServiceorderPostDiscounts;
     pub use crate::v3::payscore::types::SignPlanPartnerServiceorderPostPayments;
     pub use crate::v3::payscore::types::SignPlanPartnerServiceorderRiskFund;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -43,15 +45,59 @@ pub mod post {
         /// Short introduction of the service provided in this order.
         pub service_introduction: String,
         /// Time period of the service.
-        pub time_range: crate::v3::payscore::types::OverseaPartnerServiceorderTimeRange,
+        pub time_range: OverseaPartnerServiceorderTimeRange,
         /// Location of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<crate::types::Location>,
+        pub location: Option<Location>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                sign_plan_id: crate::runtime::take(&mut object, "sign_plan_id", at)?,
+                plan_detail_no: crate::runtime::take(&mut object, "plan_detail_no", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                service_introduction: crate::runtime::take(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                time_range: crate::runtime::take(&mut object, "time_range", at)?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "sign_plan_id", &self.sign_plan_id);
+            crate::runtime::put(&mut object, "plan_detail_no", &self.plan_detail_no);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -69,10 +115,8 @@ pub mod post {
         openid: Option<String>,
         notify_url: Option<String>,
         service_introduction: Option<String>,
-        time_range: Option<
-            crate::v3::payscore::types::OverseaPartnerServiceorderTimeRangeBuilder,
-        >,
-        location: Option<crate::types::LocationBuilder>,
+        time_range: Option<OverseaPartnerServiceorderTimeRangeBuilder>,
+        location: Option<LocationBuilder>,
         attach: Option<String>,
         out_trade_no: Option<String>,
     }
@@ -158,9 +202,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn time_range(
             mut self,
-            value: impl Into<
-                crate::v3::payscore::types::OverseaPartnerServiceorderTimeRangeBuilder,
-            >,
+            value: impl Into<OverseaPartnerServiceorderTimeRangeBuilder>,
         ) -> Self {
             self.time_range = Some(value.into());
             self
@@ -168,9 +210,7 @@ pub mod post {
         /// Sets or clears [`time_range`](Self::time_range) with a built value.
         pub fn set_time_range(
             mut self,
-            value: Option<
-                crate::v3::payscore::types::OverseaPartnerServiceorderTimeRange,
-            >,
+            value: Option<OverseaPartnerServiceorderTimeRange>,
         ) -> Self {
             self.time_range = value.map(Into::into);
             self
@@ -178,15 +218,12 @@ pub mod post {
         /// Location of the service.
         ///
         /// Takes the builder or a built value.
-        pub fn location(
-            mut self,
-            value: impl Into<crate::types::LocationBuilder>,
-        ) -> Self {
+        pub fn location(mut self, value: impl Into<LocationBuilder>) -> Self {
             self.location = Some(value.into());
             self
         }
         /// Sets or clears [`location`](Self::location) with a built value.
-        pub fn set_location(mut self, value: Option<crate::types::Location>) -> Self {
+        pub fn set_location(mut self, value: Option<Location>) -> Self {
             self.location = value.map(Into::into);
             self
         }
@@ -313,7 +350,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -331,7 +369,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own order number for this order.
@@ -347,41 +385,111 @@ pub mod post {
         /// Current state of the object.
         pub state: String,
         /// Additional description of the state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub state_description: Option<String>,
         /// Charge items the user pays for after the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<
-            Vec<crate::v3::payscore::types::SignPlanPartnerServiceorderPostPayments>,
-        >,
+        pub post_payments: Option<Vec<SignPlanPartnerServiceorderPostPayments>>,
         /// Merchant discounts applied to the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<
-            Vec<crate::v3::payscore::types::SignPlanPartnerServiceorderPostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<SignPlanPartnerServiceorderPostDiscounts>>,
         /// Risk fund of the service order: the most the user may be charged.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub risk_fund: Option<
-            crate::v3::payscore::types::SignPlanPartnerServiceorderRiskFund,
-        >,
+        pub risk_fund: Option<SignPlanPartnerServiceorderRiskFund>,
         /// Time period of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<
-            crate::v3::payscore::types::OverseaPartnerServiceorderTimeRange,
-        >,
+        pub time_range: Option<OverseaPartnerServiceorderTimeRange>,
         /// Location of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<crate::types::Location>,
+        pub location: Option<Location>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                service_introduction: crate::runtime::take(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                state_description: crate::runtime::take_optional(
+                    &mut object,
+                    "state_description",
+                    at,
+                )?,
+                post_payments: crate::runtime::take_optional(
+                    &mut object,
+                    "post_payments",
+                    at,
+                )?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                risk_fund: crate::runtime::take_optional(&mut object, "risk_fund", at)?,
+                time_range: crate::runtime::take_optional(
+                    &mut object,
+                    "time_range",
+                    at,
+                )?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "state_description",
+                &self.state_description,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_payments",
+                &self.post_payments,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put_optional(&mut object, "risk_fund", &self.risk_fund);
+            crate::runtime::put_optional(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -438,35 +546,35 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::types::SignPlanPartnerServiceorderPostPayments as crate::runtime::Schema>::FIELDS,
+                fields: <SignPlanPartnerServiceorderPostPayments as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "post_discounts",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::types::SignPlanPartnerServiceorderPostDiscounts as crate::runtime::Schema>::FIELDS,
+                fields: <SignPlanPartnerServiceorderPostDiscounts as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "risk_fund",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::types::SignPlanPartnerServiceorderRiskFund as crate::runtime::Schema>::FIELDS,
+                fields: <SignPlanPartnerServiceorderRiskFund as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "time_range",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::types::OverseaPartnerServiceorderTimeRange as crate::runtime::Schema>::FIELDS,
+                fields: <OverseaPartnerServiceorderTimeRange as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "location",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::Location as crate::runtime::Schema>::FIELDS,
+                fields: <Location as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "attach",

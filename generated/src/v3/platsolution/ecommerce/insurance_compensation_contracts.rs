@@ -25,8 +25,9 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/platsolution/ecommerce/insurance-compensation-contracts`: [wechatpay.im](https://wechatpay.im/openapi/v3/platsolution/ecommerce/insurance-compensation-contracts), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012781476)
 pub mod post {
     pub use crate::types::AgreementList;
+    pub use crate::types::AgreementListBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own application number.
@@ -34,7 +35,29 @@ pub mod post {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// `agreement_list`
-        pub agreement_list: Vec<crate::types::AgreementList>,
+        pub agreement_list: Vec<AgreementList>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_apply_no: crate::runtime::take(&mut object, "out_apply_no", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                agreement_list: crate::runtime::take(&mut object, "agreement_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_apply_no", &self.out_apply_no);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "agreement_list", &self.agreement_list);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -47,7 +70,7 @@ pub mod post {
     pub struct RequestBuilder {
         out_apply_no: Option<String>,
         sub_mchid: Option<String>,
-        agreement_list: Option<Vec<crate::types::AgreementListBuilder>>,
+        agreement_list: Option<Vec<AgreementListBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own application number.
@@ -73,18 +96,12 @@ pub mod post {
         /// **Required.** `agreement_list`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn agreement_list(
-            mut self,
-            item: impl Into<crate::types::AgreementListBuilder>,
-        ) -> Self {
+        pub fn agreement_list(mut self, item: impl Into<AgreementListBuilder>) -> Self {
             self.agreement_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`agreement_list`](Self::agreement_list) with a built value.
-        pub fn set_agreement_list(
-            mut self,
-            value: Option<Vec<crate::types::AgreementList>>,
-        ) -> Self {
+        pub fn set_agreement_list(mut self, value: Option<Vec<AgreementList>>) -> Self {
             self.agreement_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -152,7 +169,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::platsolution::types::EcommerceInsuranceCompensationContractsResponse as Response;

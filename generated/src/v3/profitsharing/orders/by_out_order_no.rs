@@ -23,18 +23,40 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::types::ReceiversType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Profit sharing number in the merchant system.
-        #[serde(rename = "path.out_order_no")]
         pub out_order_no: String,
         /// Sub-merchant ID, for service providers.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// WeChat Pay transaction number of the paid order.
-        #[serde(rename = "query.transaction_id")]
         pub transaction_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_order_no",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                transaction_id: crate::runtime::take(
+                    &mut object,
+                    "query.transaction_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -167,7 +189,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// Receivers and what each got.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Receivers {
         /// Amount shared to this receiver, in fen.
@@ -175,22 +197,59 @@ pub mod get {
         /// Reason for the share.
         pub description: String,
         /// Receiver kind. MERCHANT_ID is a merchant ID; PERSONAL_OPENID an OpenID under appid; PERSONAL_SUB_OPENID an OpenID under sub_appid.
-        pub r#type: crate::types::ReceiversType,
+        pub r#type: ReceiversType,
         /// Receiver account.
         pub account: String,
         /// Outcome for this receiver. PENDING means waiting; SUCCESS means paid; CLOSED means it failed and was closed.
-        pub result: crate::v3::profitsharing::orders::by_out_order_no::get::ReceiversResult,
+        pub result: ReceiversResult,
         /// Why the share failed: abnormal receiver account, no relation with the receiver, high-risk receiver, receiver without real-name verification, no permission, receiver limit reached, abnormal payer account, or an invalid request.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_reason: Option<String>,
         /// WeChat Pay number of this share.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub detail_id: Option<String>,
         /// When the share was created.
         pub create_time: String,
         /// When the share finished.
         pub finish_time: String,
     }
+    impl crate::runtime::FromJson for Receivers {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Receivers {
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                account: crate::runtime::take(&mut object, "account", at)?,
+                result: crate::runtime::take(&mut object, "result", at)?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+                detail_id: crate::runtime::take_optional(&mut object, "detail_id", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                finish_time: crate::runtime::take(&mut object, "finish_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Receivers {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "account", &self.account);
+            crate::runtime::put(&mut object, "result", &self.result);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            crate::runtime::put_optional(&mut object, "detail_id", &self.detail_id);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "finish_time", &self.finish_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Receivers);
     impl crate::runtime::Schema for Receivers {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -319,11 +378,10 @@ pub mod get {
     }
     crate::runtime::string_enum!(ReceiversResult);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Sub-merchant ID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// WeChat Pay transaction number.
         pub transaction_id: String,
@@ -332,13 +390,39 @@ pub mod get {
         /// WeChat Pay profit sharing number.
         pub order_id: String,
         /// State of the profit sharing order. PROCESSING means it is being handled; FINISHED means it is done.
-        pub state: crate::v3::profitsharing::orders::by_out_order_no::get::State,
+        pub state: State,
         /// Receivers and what each got.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub receivers: Option<
-            Vec<crate::v3::profitsharing::orders::by_out_order_no::get::Receivers>,
-        >,
+        pub receivers: Option<Vec<Receivers>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                receivers: crate::runtime::take_optional(&mut object, "receivers", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(&mut object, "receivers", &self.receivers);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -381,7 +465,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::profitsharing::orders::by_out_order_no::get::Receivers as crate::runtime::Schema>::FIELDS,
+                fields: <Receivers as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

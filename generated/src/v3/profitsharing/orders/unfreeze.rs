@@ -23,11 +23,10 @@ pub mod post {
     pub use crate::types::ReceiversType;
     pub use crate::v3::profitsharing::types::State;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
@@ -35,6 +34,30 @@ pub mod post {
         pub out_order_no: String,
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "description", &self.description);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -149,7 +172,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -170,7 +194,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Receivers of the profit sharing.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Receivers {
         /// Amount to split to this receiver, in fen.
@@ -178,21 +202,55 @@ pub mod post {
         /// Reason for the profit sharing, shown to the receiver.
         pub description: String,
         /// Type of the profit-sharing receiver.
-        pub r#type: crate::types::ReceiversType,
+        pub r#type: ReceiversType,
         /// Account of the receiver (a merchant ID or an OpenID, depending on the receiver type).
         pub account: String,
         /// Result of the profit sharing to this receiver.
         pub result: String,
         /// Why the operation failed.
-        pub fail_reason: crate::types::FailReason,
+        pub fail_reason: FailReason,
         /// WeChat Pay ID of this profit-sharing detail.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub detail_id: Option<String>,
         /// Time the record was created.
         pub create_time: String,
         /// Time the operation finished.
         pub finish_time: String,
     }
+    impl crate::runtime::FromJson for Receivers {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Receivers {
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                account: crate::runtime::take(&mut object, "account", at)?,
+                result: crate::runtime::take(&mut object, "result", at)?,
+                fail_reason: crate::runtime::take(&mut object, "fail_reason", at)?,
+                detail_id: crate::runtime::take_optional(&mut object, "detail_id", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                finish_time: crate::runtime::take(&mut object, "finish_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Receivers {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "account", &self.account);
+            crate::runtime::put(&mut object, "result", &self.result);
+            crate::runtime::put(&mut object, "fail_reason", &self.fail_reason);
+            crate::runtime::put_optional(&mut object, "detail_id", &self.detail_id);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "finish_time", &self.finish_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Receivers);
     impl crate::runtime::Schema for Receivers {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -262,11 +320,10 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Receivers {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
@@ -275,13 +332,39 @@ pub mod post {
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
         pub order_id: String,
         /// Current state of the object.
-        pub state: crate::v3::profitsharing::types::State,
+        pub state: State,
         /// Receivers of the profit sharing.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub receivers: Option<
-            Vec<crate::v3::profitsharing::orders::unfreeze::post::Receivers>,
-        >,
+        pub receivers: Option<Vec<Receivers>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                receivers: crate::runtime::take_optional(&mut object, "receivers", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(&mut object, "receivers", &self.receivers);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -324,7 +407,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::profitsharing::orders::unfreeze::post::Receivers as crate::runtime::Schema>::FIELDS,
+                fields: <Receivers as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -21,34 +21,74 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::types::ReceiversType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Kind of the item described by the enclosing object.
-        pub r#type: crate::types::ReceiversType,
+        pub r#type: ReceiversType,
         /// Account of the receiver (a merchant ID or an OpenID, depending on the receiver type).
         pub account: String,
         /// Name of the item described by the enclosing object.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<crate::runtime::Sensitive>,
         /// Relationship of the receiver to the merchant.
-        pub relation_type: crate::v3::profitsharing::receivers::add::post::RelationType,
+        pub relation_type: RelationType,
         /// Custom description of the relationship with the receiver.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub custom_relation: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                account: crate::runtime::take(&mut object, "account", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+                relation_type: crate::runtime::take(&mut object, "relation_type", at)?,
+                custom_relation: crate::runtime::take_optional(
+                    &mut object,
+                    "custom_relation",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "account", &self.account);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "relation_type", &self.relation_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "custom_relation",
+                &self.custom_relation,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -63,12 +103,10 @@ pub mod post {
         sub_mchid: Option<String>,
         appid: Option<String>,
         sub_appid: Option<String>,
-        r#type: Option<crate::types::ReceiversType>,
+        r#type: Option<ReceiversType>,
         account: Option<String>,
         name: Option<crate::runtime::Sensitive>,
-        relation_type: Option<
-            crate::v3::profitsharing::receivers::add::post::RelationType,
-        >,
+        relation_type: Option<RelationType>,
         custom_relation: Option<String>,
     }
     impl RequestBuilder {
@@ -113,12 +151,12 @@ pub mod post {
             self
         }
         /// **Required.** Kind of the item described by the enclosing object.
-        pub fn r#type(mut self, value: impl Into<crate::types::ReceiversType>) -> Self {
+        pub fn r#type(mut self, value: impl Into<ReceiversType>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(mut self, value: Option<crate::types::ReceiversType>) -> Self {
+        pub fn set_type(mut self, value: Option<ReceiversType>) -> Self {
             self.r#type = value;
             self
         }
@@ -145,20 +183,12 @@ pub mod post {
             self
         }
         /// **Required.** Relationship of the receiver to the merchant.
-        pub fn relation_type(
-            mut self,
-            value: impl Into<
-                crate::v3::profitsharing::receivers::add::post::RelationType,
-            >,
-        ) -> Self {
+        pub fn relation_type(mut self, value: impl Into<RelationType>) -> Self {
             self.relation_type = Some(value.into());
             self
         }
         /// Sets or clears [`relation_type`](Self::relation_type) with a built value.
-        pub fn set_relation_type(
-            mut self,
-            value: Option<crate::v3::profitsharing::receivers::add::post::RelationType>,
-        ) -> Self {
+        pub fn set_relation_type(mut self, value: Option<RelationType>) -> Self {
             self.relation_type = value;
             self
         }
@@ -239,7 +269,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -329,27 +360,61 @@ pub mod post {
     }
     crate::runtime::string_enum!(RelationType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Kind of the item described by the enclosing object.
-        pub r#type: crate::types::ReceiversType,
+        pub r#type: ReceiversType,
         /// Account of the receiver (a merchant ID or an OpenID, depending on the receiver type).
         pub account: String,
         /// Name of the item described by the enclosing object.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<crate::runtime::Encrypted>,
         /// Relationship of the receiver to the merchant.
-        pub relation_type: crate::v3::profitsharing::receivers::add::post::RelationType,
+        pub relation_type: RelationType,
         /// Custom description of the relationship with the receiver.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub custom_relation: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                account: crate::runtime::take(&mut object, "account", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+                relation_type: crate::runtime::take(&mut object, "relation_type", at)?,
+                custom_relation: crate::runtime::take_optional(
+                    &mut object,
+                    "custom_relation",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "account", &self.account);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "relation_type", &self.relation_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "custom_relation",
+                &self.custom_relation,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -22,18 +22,40 @@ pub mod get {
     pub use crate::v3::profitsharing::types::FailReason;
     pub use crate::types::ProfitsharingAfterSalesOrdersResult;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own return number.
-        #[serde(rename = "path.out_return_no")]
         pub out_return_no: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// The merchant's own order number for this order.
-        #[serde(rename = "query.out_order_no")]
         pub out_order_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_return_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_return_no",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "query.out_order_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -32,38 +32,103 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/refund/domestic/refunds`: [wechatpay.im](https://wechatpay.im/openapi/v3/refund/domestic/refunds), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791862), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013070371), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012810597), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791883), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791903), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012556524), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421148), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421249), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421340), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013421410), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013071036), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012552567), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587971), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012647461), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012557131), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012739034), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080238), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012759673), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012759727), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760121), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760207), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462113), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462183), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462256), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013462579), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080625), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012709253), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760527), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012886219), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760545), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013163605), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013138987)
 pub mod post {
     pub use crate::v3::refund::types::AmountFrom;
+    pub use crate::v3::refund::types::AmountFromBuilder;
     pub use crate::v3::refund::types::GoodsDetail;
+    pub use crate::v3::refund::types::GoodsDetailBuilder;
     pub use crate::v3::refund::types::PromotionDetail;
     pub use crate::v3::refund::types::Amount as ResponseAmount;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Sub-merchant ID, for service providers.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// WeChat Pay transaction number of the order; give this or out_trade_no.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// Merchant order number of the order; give this or transaction_id.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// Refund number in the merchant system, unique per merchant.
         pub out_refund_no: String,
         /// Why the refund is made; shown to the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
         /// Address that receives the refund result notification.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// Merchant account to pay the refund from, such as AVAILABLE.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub funds_account: Option<String>,
         /// Amounts.
-        pub amount: crate::v3::refund::domestic::refunds::post::Amount,
+        pub amount: Amount,
         /// Products being refunded.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub goods_detail: Option<Vec<crate::v3::refund::types::GoodsDetail>>,
+        pub goods_detail: Option<Vec<GoodsDetail>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                out_refund_no: crate::runtime::take(&mut object, "out_refund_no", at)?,
+                reason: crate::runtime::take_optional(&mut object, "reason", at)?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                funds_account: crate::runtime::take_optional(
+                    &mut object,
+                    "funds_account",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                goods_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_detail",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put(&mut object, "out_refund_no", &self.out_refund_no);
+            crate::runtime::put_optional(&mut object, "reason", &self.reason);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "funds_account",
+                &self.funds_account,
+            );
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_detail",
+                &self.goods_detail,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -81,8 +146,8 @@ pub mod post {
         reason: Option<String>,
         notify_url: Option<String>,
         funds_account: Option<String>,
-        amount: Option<crate::v3::refund::domestic::refunds::post::AmountBuilder>,
-        goods_detail: Option<Vec<crate::v3::refund::types::GoodsDetailBuilder>>,
+        amount: Option<AmountBuilder>,
+        goods_detail: Option<Vec<GoodsDetailBuilder>>,
     }
     impl RequestBuilder {
         /// Sub-merchant ID, for service providers.
@@ -158,36 +223,24 @@ pub mod post {
         /// **Required.** Amounts.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(
-            mut self,
-            value: impl Into<crate::v3::refund::domestic::refunds::post::AmountBuilder>,
-        ) -> Self {
+        pub fn amount(mut self, value: impl Into<AmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(
-            mut self,
-            value: Option<crate::v3::refund::domestic::refunds::post::Amount>,
-        ) -> Self {
+        pub fn set_amount(mut self, value: Option<Amount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
         /// Products being refunded.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn goods_detail(
-            mut self,
-            item: impl Into<crate::v3::refund::types::GoodsDetailBuilder>,
-        ) -> Self {
+        pub fn goods_detail(mut self, item: impl Into<GoodsDetailBuilder>) -> Self {
             self.goods_detail.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`goods_detail`](Self::goods_detail) with a built value.
-        pub fn set_goods_detail(
-            mut self,
-            value: Option<Vec<crate::v3::refund::types::GoodsDetail>>,
-        ) -> Self {
+        pub fn set_goods_detail(mut self, value: Option<Vec<GoodsDetail>>) -> Self {
             self.goods_detail = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -251,7 +304,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::refund::types::DomesticRefundsResponse as Response;
@@ -303,19 +357,43 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Amounts.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Amount {
         /// Amount to refund, in fen.
         pub refund: i64,
         /// Accounts that fund the refund, with the share of each.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub from: Option<Vec<crate::v3::refund::types::AmountFrom>>,
+        pub from: Option<Vec<AmountFrom>>,
         /// Amount of the original order, in fen.
         pub total: i64,
         /// Refund currency, CNY.
         pub currency: String,
     }
+    impl crate::runtime::FromJson for Amount {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Amount {
+                refund: crate::runtime::take(&mut object, "refund", at)?,
+                from: crate::runtime::take_optional(&mut object, "from", at)?,
+                total: crate::runtime::take(&mut object, "total", at)?,
+                currency: crate::runtime::take(&mut object, "currency", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Amount {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "refund", &self.refund);
+            crate::runtime::put_optional(&mut object, "from", &self.from);
+            crate::runtime::put(&mut object, "total", &self.total);
+            crate::runtime::put(&mut object, "currency", &self.currency);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Amount);
     impl Amount {
         /// A builder; see its setters.
         pub fn builder() -> AmountBuilder {
@@ -326,7 +404,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct AmountBuilder {
         refund: Option<i64>,
-        from: Option<Vec<crate::v3::refund::types::AmountFromBuilder>>,
+        from: Option<Vec<AmountFromBuilder>>,
         total: Option<i64>,
         currency: Option<String>,
     }
@@ -344,18 +422,12 @@ pub mod post {
         /// Accounts that fund the refund, with the share of each.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn from(
-            mut self,
-            item: impl Into<crate::v3::refund::types::AmountFromBuilder>,
-        ) -> Self {
+        pub fn from(mut self, item: impl Into<AmountFromBuilder>) -> Self {
             self.from.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`from`](Self::from) with a built value.
-        pub fn set_from(
-            mut self,
-            value: Option<Vec<crate::v3::refund::types::AmountFrom>>,
-        ) -> Self {
+        pub fn set_from(mut self, value: Option<Vec<AmountFrom>>) -> Self {
             self.from = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }

@@ -22,31 +22,53 @@ pub mod get {
     pub use crate::v3::refunds::types::Amount;
     pub use crate::types::Channel;
     pub use crate::types::DataStatus;
-    pub use crate::types::DetailType;
     pub use crate::types::ExchangeRate;
     pub use crate::types::ExchangeRateType;
     pub use crate::types::FundSource;
+    pub use crate::types::MicropayTransactionsPayDetail2Type;
     pub use crate::types::RefundsDetail;
     pub use crate::types::Scope;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own refund number, unique within the merchant.
-        #[serde(rename = "path.out_refund_no")]
         pub out_refund_no: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, rename = "query.mchid")]
         pub mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, rename = "query.sp_mchid")]
         pub sp_mchid: Option<String>,
         /// Sends to this host instead of the one the documentation names (`https://api.mch.weixin.qq.com/hk/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_refund_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_refund_no",
+                    at,
+                )?,
+                mchid: crate::runtime::take_optional(&mut object, "query.mchid", at)?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                sp_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sp_mchid",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

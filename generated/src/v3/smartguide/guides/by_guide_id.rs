@@ -25,37 +25,71 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `PATCH /v3/smartguide/guides/{guide_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/smartguide/guides/{guide_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012535160), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012688570)
 pub mod patch {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the shopping guide.
-        #[serde(rename = "path.guide_id", skip_serializing)]
         pub guide_id: String,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Name of the item described by the enclosing object.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<crate::runtime::Sensitive>,
         /// Mobile phone number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mobile: Option<crate::runtime::Sensitive>,
         /// `qr_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub qr_code: Option<String>,
         /// URL of the avatar.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub avatar: Option<String>,
         /// `group_qrcode`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub group_qrcode: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                guide_id: crate::runtime::take(&mut object, "path.guide_id", at)?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+                mobile: crate::runtime::take_optional(&mut object, "mobile", at)?,
+                qr_code: crate::runtime::take_optional(&mut object, "qr_code", at)?,
+                avatar: crate::runtime::take_optional(&mut object, "avatar", at)?,
+                group_qrcode: crate::runtime::take_optional(
+                    &mut object,
+                    "group_qrcode",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "mobile", &self.mobile);
+            crate::runtime::put_optional(&mut object, "qr_code", &self.qr_code);
+            crate::runtime::put_optional(&mut object, "avatar", &self.avatar);
+            crate::runtime::put_optional(
+                &mut object,
+                "group_qrcode",
+                &self.group_qrcode,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -221,7 +255,8 @@ pub mod patch {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/taxi-invoice/attendance/punch`: [wechatpay.im](https://wechatpay.im/openapi/v3/taxi-invoice/attendance/punch), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012461368)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Licence plate number of the vehicle.
@@ -33,6 +33,32 @@ pub mod post {
         pub event_type: String,
         /// Administrative region code.
         pub region_id: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+                driver_license: crate::runtime::take(&mut object, "driver_license", at)?,
+                event_time: crate::runtime::take(&mut object, "event_time", at)?,
+                event_type: crate::runtime::take(&mut object, "event_type", at)?,
+                region_id: crate::runtime::take(&mut object, "region_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+            crate::runtime::put(&mut object, "driver_license", &self.driver_license);
+            crate::runtime::put(&mut object, "event_time", &self.event_time);
+            crate::runtime::put(&mut object, "event_type", &self.event_type);
+            crate::runtime::put(&mut object, "region_id", &self.region_id);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -171,7 +197,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

@@ -20,15 +20,25 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/taxi-invoice/cards/upload-file`: [wechatpay.im](https://wechatpay.im/openapi/v3/taxi-invoice/cards/upload-file), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692904)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The file to upload.
-        #[serde(rename = "body.file")]
         pub file: crate::runtime::File,
         /// Metadata of the uploaded file, as JSON.
-        #[serde(rename = "body.meta")]
-        pub meta: crate::v3::taxi_invoice::cards::upload_file::post::Meta,
+        pub meta: Meta,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                file: crate::runtime::take(&mut object, "body.file", at)?,
+                meta: crate::runtime::take(&mut object, "body.meta", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -40,7 +50,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         file: Option<crate::runtime::File>,
-        meta: Option<crate::v3::taxi_invoice::cards::upload_file::post::MetaBuilder>,
+        meta: Option<MetaBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The file to upload.
@@ -56,20 +66,12 @@ pub mod post {
         /// **Required.** Metadata of the uploaded file, as JSON.
         ///
         /// Takes the builder or a built value.
-        pub fn meta(
-            mut self,
-            value: impl Into<
-                crate::v3::taxi_invoice::cards::upload_file::post::MetaBuilder,
-            >,
-        ) -> Self {
+        pub fn meta(mut self, value: impl Into<MetaBuilder>) -> Self {
             self.meta = Some(value.into());
             self
         }
         /// Sets or clears [`meta`](Self::meta) with a built value.
-        pub fn set_meta(
-            mut self,
-            value: Option<crate::v3::taxi_invoice::cards::upload_file::post::Meta>,
-        ) -> Self {
+        pub fn set_meta(mut self, value: Option<Meta>) -> Self {
             self.meta = value.map(Into::into);
             self
         }
@@ -116,7 +118,9 @@ pub mod post {
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
             Ok(
                 crate::runtime::Body::Multipart(crate::runtime::Multipart {
-                    meta: serde_json::to_string(&self.meta)?,
+                    meta: serde_json::to_string(
+                        &crate::runtime::ToJson::to_json(&self.meta),
+                    )?,
                     file: self.file.clone(),
                 }),
             )
@@ -137,8 +141,35 @@ pub mod post {
         <Response as crate::runtime::Decode>::decode_value,
         crate::runtime::erased::<Request>,
     );
+    /// `digest_algorithm`
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum DigestAlgorithm {
+        /// `DIGEST_ALGORITHM_SM3`
+        DigestAlgorithmSm3,
+        /// A value the documentation does not list (yet), kept as received.
+        Unknown(crate::UnknownValue),
+    }
+    impl DigestAlgorithm {
+        /// The value on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                DigestAlgorithm::DigestAlgorithmSm3 => "DIGEST_ALGORITHM_SM3",
+                DigestAlgorithm::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl From<&str> for DigestAlgorithm {
+        fn from(value: &str) -> Self {
+            match value {
+                "DIGEST_ALGORITHM_SM3" => DigestAlgorithm::DigestAlgorithmSm3,
+                other => DigestAlgorithm::Unknown(crate::UnknownValue(other.to_owned())),
+            }
+        }
+    }
+    crate::runtime::string_enum!(DigestAlgorithm);
     /// Metadata of the uploaded file, as JSON.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Meta {
         /// Merchant ID of the taxi company.
@@ -148,8 +179,37 @@ pub mod post {
         /// Digest of the file.
         pub digest: String,
         /// `digest_algorithm`
-        pub digest_algorithm: String,
+        pub digest_algorithm: DigestAlgorithm,
     }
+    impl crate::runtime::FromJson for Meta {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Meta {
+                company_mchid: crate::runtime::take(&mut object, "company_mchid", at)?,
+                region_id: crate::runtime::take(&mut object, "region_id", at)?,
+                digest: crate::runtime::take(&mut object, "digest", at)?,
+                digest_algorithm: crate::runtime::take(
+                    &mut object,
+                    "digest_algorithm",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Meta {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "company_mchid", &self.company_mchid);
+            crate::runtime::put(&mut object, "region_id", &self.region_id);
+            crate::runtime::put(&mut object, "digest", &self.digest);
+            crate::runtime::put(&mut object, "digest_algorithm", &self.digest_algorithm);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Meta);
     impl Meta {
         /// A builder; see its setters.
         pub fn builder() -> MetaBuilder {
@@ -162,7 +222,7 @@ pub mod post {
         company_mchid: Option<String>,
         region_id: Option<crate::runtime::Number>,
         digest: Option<String>,
-        digest_algorithm: Option<String>,
+        digest_algorithm: Option<DigestAlgorithm>,
     }
     impl MetaBuilder {
         /// **Required.** Merchant ID of the taxi company.
@@ -196,12 +256,12 @@ pub mod post {
             self
         }
         /// **Required.** `digest_algorithm`
-        pub fn digest_algorithm(mut self, value: impl Into<String>) -> Self {
+        pub fn digest_algorithm(mut self, value: impl Into<DigestAlgorithm>) -> Self {
             self.digest_algorithm = Some(value.into());
             self
         }
         /// Sets or clears [`digest_algorithm`](Self::digest_algorithm) with a built value.
-        pub fn set_digest_algorithm(mut self, value: Option<String>) -> Self {
+        pub fn set_digest_algorithm(mut self, value: Option<DigestAlgorithm>) -> Self {
             self.digest_algorithm = value;
             self
         }

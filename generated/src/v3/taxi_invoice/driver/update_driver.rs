@@ -20,12 +20,12 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/taxi-invoice/driver/update-driver`: [wechatpay.im](https://wechatpay.im/openapi/v3/taxi-invoice/driver/update-driver), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012460171)
 pub mod post {
     pub use crate::v3::taxi_invoice::types::PhotoDigest;
+    pub use crate::v3::taxi_invoice::types::PhotoDigestBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// `driver_name`
         ///
@@ -38,7 +38,6 @@ pub mod post {
         /// Name of the company.
         pub company_name: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// Number of the driver's operating qualification certificate.
         pub driver_license: String,
@@ -47,12 +46,60 @@ pub mod post {
         /// `driver_status`
         pub driver_status: String,
         /// `driver_photo`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub driver_photo: Option<
-            crate::v3::taxi_invoice::driver::update_driver::post::DriverPhoto,
-        >,
+        pub driver_photo: Option<DriverPhoto>,
         /// Administrative region code.
         pub region_id: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                driver_name: crate::runtime::take(&mut object, "driver_name", at)?,
+                id_card_number: crate::runtime::take(&mut object, "id_card_number", at)?,
+                company_name: crate::runtime::take(&mut object, "company_name", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                driver_license: crate::runtime::take(&mut object, "driver_license", at)?,
+                driver_category: crate::runtime::take(
+                    &mut object,
+                    "driver_category",
+                    at,
+                )?,
+                driver_status: crate::runtime::take(&mut object, "driver_status", at)?,
+                driver_photo: crate::runtime::take_optional(
+                    &mut object,
+                    "driver_photo",
+                    at,
+                )?,
+                region_id: crate::runtime::take(&mut object, "region_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "driver_name", &self.driver_name);
+            crate::runtime::put(&mut object, "id_card_number", &self.id_card_number);
+            crate::runtime::put(&mut object, "company_name", &self.company_name);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "driver_license", &self.driver_license);
+            crate::runtime::put(&mut object, "driver_category", &self.driver_category);
+            crate::runtime::put(&mut object, "driver_status", &self.driver_status);
+            crate::runtime::put_optional(
+                &mut object,
+                "driver_photo",
+                &self.driver_photo,
+            );
+            crate::runtime::put(&mut object, "region_id", &self.region_id);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -71,9 +118,7 @@ pub mod post {
         driver_license: Option<String>,
         driver_category: Option<String>,
         driver_status: Option<String>,
-        driver_photo: Option<
-            crate::v3::taxi_invoice::driver::update_driver::post::DriverPhotoBuilder,
-        >,
+        driver_photo: Option<DriverPhotoBuilder>,
         region_id: Option<i64>,
     }
     impl RequestBuilder {
@@ -176,22 +221,12 @@ pub mod post {
         /// `driver_photo`
         ///
         /// Takes the builder or a built value.
-        pub fn driver_photo(
-            mut self,
-            value: impl Into<
-                crate::v3::taxi_invoice::driver::update_driver::post::DriverPhotoBuilder,
-            >,
-        ) -> Self {
+        pub fn driver_photo(mut self, value: impl Into<DriverPhotoBuilder>) -> Self {
             self.driver_photo = Some(value.into());
             self
         }
         /// Sets or clears [`driver_photo`](Self::driver_photo) with a built value.
-        pub fn set_driver_photo(
-            mut self,
-            value: Option<
-                crate::v3::taxi_invoice::driver::update_driver::post::DriverPhoto,
-            >,
-        ) -> Self {
+        pub fn set_driver_photo(mut self, value: Option<DriverPhoto>) -> Self {
             self.driver_photo = value.map(Into::into);
             self
         }
@@ -307,7 +342,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.mchid.is_none() {
@@ -332,22 +368,55 @@ pub mod post {
     /// `driver_photo`
     ///
     /// Shared by `POST /v3/taxi-invoice/driver/update-driver json.driver_photo`, `POST /v3/taxi-invoice/driver/update-driver response.driver_photo`.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DriverPhoto {
         /// `photo_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub photo_type: Option<String>,
         /// `photo_digest`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub photo_digest: Option<crate::v3::taxi_invoice::types::PhotoDigest>,
+        pub photo_digest: Option<PhotoDigest>,
         /// `photo_url`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub photo_url: Option<String>,
         /// `photo_icon`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub photo_icon: Option<String>,
     }
+    impl crate::runtime::FromJson for DriverPhoto {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(DriverPhoto {
+                photo_type: crate::runtime::take_optional(
+                    &mut object,
+                    "photo_type",
+                    at,
+                )?,
+                photo_digest: crate::runtime::take_optional(
+                    &mut object,
+                    "photo_digest",
+                    at,
+                )?,
+                photo_url: crate::runtime::take_optional(&mut object, "photo_url", at)?,
+                photo_icon: crate::runtime::take_optional(&mut object, "photo_icon", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for DriverPhoto {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "photo_type", &self.photo_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "photo_digest",
+                &self.photo_digest,
+            );
+            crate::runtime::put_optional(&mut object, "photo_url", &self.photo_url);
+            crate::runtime::put_optional(&mut object, "photo_icon", &self.photo_icon);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(DriverPhoto);
     impl crate::runtime::Schema for DriverPhoto {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -362,7 +431,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::taxi_invoice::types::PhotoDigest as crate::runtime::Schema>::FIELDS,
+                fields: <PhotoDigest as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "photo_url",
@@ -391,7 +460,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct DriverPhotoBuilder {
         photo_type: Option<String>,
-        photo_digest: Option<crate::v3::taxi_invoice::types::PhotoDigestBuilder>,
+        photo_digest: Option<PhotoDigestBuilder>,
         photo_url: Option<String>,
         photo_icon: Option<String>,
     }
@@ -409,18 +478,12 @@ pub mod post {
         /// `photo_digest`
         ///
         /// Takes the builder or a built value.
-        pub fn photo_digest(
-            mut self,
-            value: impl Into<crate::v3::taxi_invoice::types::PhotoDigestBuilder>,
-        ) -> Self {
+        pub fn photo_digest(mut self, value: impl Into<PhotoDigestBuilder>) -> Self {
             self.photo_digest = Some(value.into());
             self
         }
         /// Sets or clears [`photo_digest`](Self::photo_digest) with a built value.
-        pub fn set_photo_digest(
-            mut self,
-            value: Option<crate::v3::taxi_invoice::types::PhotoDigest>,
-        ) -> Self {
+        pub fn set_photo_digest(mut self, value: Option<PhotoDigest>) -> Self {
             self.photo_digest = value.map(Into::into);
             self
         }
@@ -484,7 +547,7 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `driver_name`
@@ -506,13 +569,57 @@ pub mod post {
         /// `driver_status`
         pub driver_status: String,
         /// `driver_photo`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub driver_photo: Option<
-            crate::v3::taxi_invoice::driver::update_driver::post::DriverPhoto,
-        >,
+        pub driver_photo: Option<DriverPhoto>,
         /// Administrative region code.
         pub region_id: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                driver_name: crate::runtime::take(&mut object, "driver_name", at)?,
+                id_card_number: crate::runtime::take(&mut object, "id_card_number", at)?,
+                company_name: crate::runtime::take(&mut object, "company_name", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                driver_license: crate::runtime::take(&mut object, "driver_license", at)?,
+                driver_category: crate::runtime::take(
+                    &mut object,
+                    "driver_category",
+                    at,
+                )?,
+                driver_status: crate::runtime::take(&mut object, "driver_status", at)?,
+                driver_photo: crate::runtime::take_optional(
+                    &mut object,
+                    "driver_photo",
+                    at,
+                )?,
+                region_id: crate::runtime::take(&mut object, "region_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "driver_name", &self.driver_name);
+            crate::runtime::put(&mut object, "id_card_number", &self.id_card_number);
+            crate::runtime::put(&mut object, "company_name", &self.company_name);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "driver_license", &self.driver_license);
+            crate::runtime::put(&mut object, "driver_category", &self.driver_category);
+            crate::runtime::put(&mut object, "driver_status", &self.driver_status);
+            crate::runtime::put_optional(
+                &mut object,
+                "driver_photo",
+                &self.driver_photo,
+            );
+            crate::runtime::put(&mut object, "region_id", &self.region_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -569,7 +676,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::taxi_invoice::driver::update_driver::post::DriverPhoto as crate::runtime::Schema>::FIELDS,
+                fields: <DriverPhoto as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "region_id",

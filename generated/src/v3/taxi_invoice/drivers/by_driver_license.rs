@@ -21,15 +21,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::taxi_invoice::types::PhotoDigest;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Number of the driver's operating qualification certificate.
-        #[serde(rename = "path.driver_license")]
         pub driver_license: String,
         /// Administrative region code.
-        #[serde(rename = "query.region_id")]
         pub region_id: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                driver_license: crate::runtime::take(
+                    &mut object,
+                    "path.driver_license",
+                    at,
+                )?,
+                region_id: crate::runtime::take(&mut object, "query.region_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -138,22 +152,55 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `driver_photo`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DriverPhoto {
         /// `photo_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub photo_type: Option<String>,
         /// `photo_digest`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub photo_digest: Option<crate::v3::taxi_invoice::types::PhotoDigest>,
+        pub photo_digest: Option<PhotoDigest>,
         /// `photo_url`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub photo_url: Option<String>,
         /// `photo_data`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub photo_data: Option<String>,
     }
+    impl crate::runtime::FromJson for DriverPhoto {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(DriverPhoto {
+                photo_type: crate::runtime::take_optional(
+                    &mut object,
+                    "photo_type",
+                    at,
+                )?,
+                photo_digest: crate::runtime::take_optional(
+                    &mut object,
+                    "photo_digest",
+                    at,
+                )?,
+                photo_url: crate::runtime::take_optional(&mut object, "photo_url", at)?,
+                photo_data: crate::runtime::take_optional(&mut object, "photo_data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for DriverPhoto {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "photo_type", &self.photo_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "photo_digest",
+                &self.photo_digest,
+            );
+            crate::runtime::put_optional(&mut object, "photo_url", &self.photo_url);
+            crate::runtime::put_optional(&mut object, "photo_data", &self.photo_data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(DriverPhoto);
     impl crate::runtime::Schema for DriverPhoto {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -168,7 +215,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::taxi_invoice::types::PhotoDigest as crate::runtime::Schema>::FIELDS,
+                fields: <PhotoDigest as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "photo_url",
@@ -188,7 +235,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for DriverPhoto {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `driver_name`
@@ -202,15 +249,57 @@ pub mod get {
         /// `driver_category`
         pub driver_category: String,
         /// `driver_photo`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub driver_photo: Option<
-            crate::v3::taxi_invoice::drivers::by_driver_license::get::DriverPhoto,
-        >,
+        pub driver_photo: Option<DriverPhoto>,
         /// Administrative region code.
         pub region_id: i64,
         /// `driver_state`
         pub driver_state: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                driver_name: crate::runtime::take(&mut object, "driver_name", at)?,
+                company_name: crate::runtime::take(&mut object, "company_name", at)?,
+                company_mchid: crate::runtime::take(&mut object, "company_mchid", at)?,
+                driver_license: crate::runtime::take(&mut object, "driver_license", at)?,
+                driver_category: crate::runtime::take(
+                    &mut object,
+                    "driver_category",
+                    at,
+                )?,
+                driver_photo: crate::runtime::take_optional(
+                    &mut object,
+                    "driver_photo",
+                    at,
+                )?,
+                region_id: crate::runtime::take(&mut object, "region_id", at)?,
+                driver_state: crate::runtime::take(&mut object, "driver_state", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "driver_name", &self.driver_name);
+            crate::runtime::put(&mut object, "company_name", &self.company_name);
+            crate::runtime::put(&mut object, "company_mchid", &self.company_mchid);
+            crate::runtime::put(&mut object, "driver_license", &self.driver_license);
+            crate::runtime::put(&mut object, "driver_category", &self.driver_category);
+            crate::runtime::put_optional(
+                &mut object,
+                "driver_photo",
+                &self.driver_photo,
+            );
+            crate::runtime::put(&mut object, "region_id", &self.region_id);
+            crate::runtime::put(&mut object, "driver_state", &self.driver_state);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -253,7 +342,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::taxi_invoice::drivers::by_driver_license::get::DriverPhoto as crate::runtime::Schema>::FIELDS,
+                fields: <DriverPhoto as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "region_id",

@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/taxi-invoice/taxi/update-taxi`: [wechatpay.im](https://wechatpay.im/openapi/v3/taxi-invoice/taxi/update-taxi), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012460167)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Licence plate number of the vehicle.
@@ -28,23 +28,65 @@ pub mod post {
         /// Name of the company.
         pub company_name: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// `main_license`
         pub main_license: String,
         /// `deputy_license`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deputy_license: Option<String>,
         /// Administrative region code.
         pub region_id: i64,
         /// `invoice_flag`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub invoice_flag: Option<String>,
         /// `taxi_state`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub taxi_state: Option<
-            crate::v3::taxi_invoice::taxi::update_taxi::post::TaxiState,
-        >,
+        pub taxi_state: Option<TaxiState>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+                company_name: crate::runtime::take(&mut object, "company_name", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                main_license: crate::runtime::take(&mut object, "main_license", at)?,
+                deputy_license: crate::runtime::take_optional(
+                    &mut object,
+                    "deputy_license",
+                    at,
+                )?,
+                region_id: crate::runtime::take(&mut object, "region_id", at)?,
+                invoice_flag: crate::runtime::take_optional(
+                    &mut object,
+                    "invoice_flag",
+                    at,
+                )?,
+                taxi_state: crate::runtime::take_optional(&mut object, "taxi_state", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+            crate::runtime::put(&mut object, "company_name", &self.company_name);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "main_license", &self.main_license);
+            crate::runtime::put_optional(
+                &mut object,
+                "deputy_license",
+                &self.deputy_license,
+            );
+            crate::runtime::put(&mut object, "region_id", &self.region_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "invoice_flag",
+                &self.invoice_flag,
+            );
+            crate::runtime::put_optional(&mut object, "taxi_state", &self.taxi_state);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -62,7 +104,7 @@ pub mod post {
         deputy_license: Option<String>,
         region_id: Option<i64>,
         invoice_flag: Option<String>,
-        taxi_state: Option<crate::v3::taxi_invoice::taxi::update_taxi::post::TaxiState>,
+        taxi_state: Option<TaxiState>,
     }
     impl RequestBuilder {
         /// **Required.** Licence plate number of the vehicle.
@@ -136,18 +178,12 @@ pub mod post {
             self
         }
         /// `taxi_state`
-        pub fn taxi_state(
-            mut self,
-            value: impl Into<crate::v3::taxi_invoice::taxi::update_taxi::post::TaxiState>,
-        ) -> Self {
+        pub fn taxi_state(mut self, value: impl Into<TaxiState>) -> Self {
             self.taxi_state = Some(value.into());
             self
         }
         /// Sets or clears [`taxi_state`](Self::taxi_state) with a built value.
-        pub fn set_taxi_state(
-            mut self,
-            value: Option<crate::v3::taxi_invoice::taxi::update_taxi::post::TaxiState>,
-        ) -> Self {
+        pub fn set_taxi_state(mut self, value: Option<TaxiState>) -> Self {
             self.taxi_state = value;
             self
         }
@@ -219,7 +255,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -237,7 +274,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Licence plate number of the vehicle.
@@ -245,16 +282,51 @@ pub mod post {
         /// Name of the company.
         pub company_name: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// `main_license`
         pub main_license: String,
         /// `deputy_license`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deputy_license: Option<String>,
         /// Administrative region code.
         pub region_id: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+                company_name: crate::runtime::take(&mut object, "company_name", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                main_license: crate::runtime::take(&mut object, "main_license", at)?,
+                deputy_license: crate::runtime::take_optional(
+                    &mut object,
+                    "deputy_license",
+                    at,
+                )?,
+                region_id: crate::runtime::take(&mut object, "region_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+            crate::runtime::put(&mut object, "company_name", &self.company_name);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "main_license", &self.main_license);
+            crate::runtime::put_optional(
+                &mut object,
+                "deputy_license",
+                &self.deputy_license,
+            );
+            crate::runtime::put(&mut object, "region_id", &self.region_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,15 +20,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/taxi-invoice/taxi-companies/{company_mchid}`: [wechatpay.im](https://wechatpay.im/openapi/v3/taxi-invoice/taxi-companies/{company_mchid}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012460161)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the taxi company.
-        #[serde(rename = "path.company_mchid")]
         pub company_mchid: String,
         /// Administrative region code.
-        #[serde(rename = "query.region_id")]
         pub region_id: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                company_mchid: crate::runtime::take(
+                    &mut object,
+                    "path.company_mchid",
+                    at,
+                )?,
+                region_id: crate::runtime::take(&mut object, "query.region_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -138,7 +152,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the taxi company.
@@ -154,13 +168,10 @@ pub mod get {
         /// Address.
         pub address: String,
         /// Phone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone: Option<String>,
         /// Name of the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_name: Option<String>,
         /// Bank account number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_account: Option<String>,
         /// Name of the legal representative.
         pub legal_person: String,
@@ -169,6 +180,59 @@ pub mod get {
         /// Administrative region code.
         pub region_id: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                company_mchid: crate::runtime::take(&mut object, "company_mchid", at)?,
+                enterprise_type: crate::runtime::take(
+                    &mut object,
+                    "enterprise_type",
+                    at,
+                )?,
+                company_name: crate::runtime::take(&mut object, "company_name", at)?,
+                short_name: crate::runtime::take(&mut object, "short_name", at)?,
+                tax_id: crate::runtime::take(&mut object, "tax_id", at)?,
+                address: crate::runtime::take(&mut object, "address", at)?,
+                phone: crate::runtime::take_optional(&mut object, "phone", at)?,
+                bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+                bank_account: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_account",
+                    at,
+                )?,
+                legal_person: crate::runtime::take(&mut object, "legal_person", at)?,
+                invoice_mode: crate::runtime::take(&mut object, "invoice_mode", at)?,
+                region_id: crate::runtime::take(&mut object, "region_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "company_mchid", &self.company_mchid);
+            crate::runtime::put(&mut object, "enterprise_type", &self.enterprise_type);
+            crate::runtime::put(&mut object, "company_name", &self.company_name);
+            crate::runtime::put(&mut object, "short_name", &self.short_name);
+            crate::runtime::put(&mut object, "tax_id", &self.tax_id);
+            crate::runtime::put(&mut object, "address", &self.address);
+            crate::runtime::put_optional(&mut object, "phone", &self.phone);
+            crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_account",
+                &self.bank_account,
+            );
+            crate::runtime::put(&mut object, "legal_person", &self.legal_person);
+            crate::runtime::put(&mut object, "invoice_mode", &self.invoice_mode);
+            crate::runtime::put(&mut object, "region_id", &self.region_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,36 +20,93 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/taxi-invoice/taxi-company/create-taxi-company`: [wechatpay.im](https://wechatpay.im/openapi/v3/taxi-invoice/taxi-company/create-taxi-company), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012460154)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Name of the company.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub company_name: Option<String>,
         /// Tax ID of the merchant.
         pub tax_id: String,
         /// Address.
         pub address: String,
         /// Phone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone: Option<String>,
         /// Name of the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_name: Option<String>,
         /// Bank account number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_account: Option<String>,
         /// `invoice_mode`
         pub invoice_mode: String,
         /// Name of the legal representative.
         pub legal_person: String,
         /// `short_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub short_name: Option<String>,
         /// Administrative region code.
         pub region_id: i64,
         /// `enterprise_type`
         pub enterprise_type: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                company_name: crate::runtime::take_optional(
+                    &mut object,
+                    "company_name",
+                    at,
+                )?,
+                tax_id: crate::runtime::take(&mut object, "tax_id", at)?,
+                address: crate::runtime::take(&mut object, "address", at)?,
+                phone: crate::runtime::take_optional(&mut object, "phone", at)?,
+                bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+                bank_account: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_account",
+                    at,
+                )?,
+                invoice_mode: crate::runtime::take(&mut object, "invoice_mode", at)?,
+                legal_person: crate::runtime::take(&mut object, "legal_person", at)?,
+                short_name: crate::runtime::take_optional(
+                    &mut object,
+                    "short_name",
+                    at,
+                )?,
+                region_id: crate::runtime::take(&mut object, "region_id", at)?,
+                enterprise_type: crate::runtime::take(
+                    &mut object,
+                    "enterprise_type",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "company_name",
+                &self.company_name,
+            );
+            crate::runtime::put(&mut object, "tax_id", &self.tax_id);
+            crate::runtime::put(&mut object, "address", &self.address);
+            crate::runtime::put_optional(&mut object, "phone", &self.phone);
+            crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_account",
+                &self.bank_account,
+            );
+            crate::runtime::put(&mut object, "invoice_mode", &self.invoice_mode);
+            crate::runtime::put(&mut object, "legal_person", &self.legal_person);
+            crate::runtime::put_optional(&mut object, "short_name", &self.short_name);
+            crate::runtime::put(&mut object, "region_id", &self.region_id);
+            crate::runtime::put(&mut object, "enterprise_type", &self.enterprise_type);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -261,7 +318,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -279,15 +337,43 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
         pub mchid: String,
         /// Name of the company.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub company_name: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                company_name: crate::runtime::take_optional(
+                    &mut object,
+                    "company_name",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "company_name",
+                &self.company_name,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

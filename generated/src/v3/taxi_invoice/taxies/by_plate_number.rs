@@ -20,15 +20,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/taxi-invoice/taxies/{plate_number}`: [wechatpay.im](https://wechatpay.im/openapi/v3/taxi-invoice/taxies/{plate_number}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012460169)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Licence plate number of the vehicle.
-        #[serde(rename = "path.plate_number")]
         pub plate_number: String,
         /// Administrative region code.
-        #[serde(rename = "query.region_id")]
         pub region_id: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                plate_number: crate::runtime::take(
+                    &mut object,
+                    "path.plate_number",
+                    at,
+                )?,
+                region_id: crate::runtime::take(&mut object, "query.region_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -137,7 +151,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Licence plate number of the vehicle.
@@ -157,6 +171,43 @@ pub mod get {
         /// `taxi_state`
         pub taxi_state: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+                company_name: crate::runtime::take(&mut object, "company_name", at)?,
+                company_mchid: crate::runtime::take(&mut object, "company_mchid", at)?,
+                main_license: crate::runtime::take(&mut object, "main_license", at)?,
+                deputy_license: crate::runtime::take(&mut object, "deputy_license", at)?,
+                region_id: crate::runtime::take(&mut object, "region_id", at)?,
+                support_invoice: crate::runtime::take(
+                    &mut object,
+                    "support_invoice",
+                    at,
+                )?,
+                taxi_state: crate::runtime::take(&mut object, "taxi_state", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+            crate::runtime::put(&mut object, "company_name", &self.company_name);
+            crate::runtime::put(&mut object, "company_mchid", &self.company_mchid);
+            crate::runtime::put(&mut object, "main_license", &self.main_license);
+            crate::runtime::put(&mut object, "deputy_license", &self.deputy_license);
+            crate::runtime::put(&mut object, "region_id", &self.region_id);
+            crate::runtime::put(&mut object, "support_invoice", &self.support_invoice);
+            crate::runtime::put(&mut object, "taxi_state", &self.taxi_state);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

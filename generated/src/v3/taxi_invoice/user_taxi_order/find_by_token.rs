@@ -20,24 +20,42 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/taxi-invoice/user-taxi-order/find-by-token`: [wechatpay.im](https://wechatpay.im/openapi/v3/taxi-invoice/user-taxi-order/find-by-token), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012460180)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Token issued for this operation.
-        #[serde(rename = "query.token")]
         pub token: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "query.openid")]
         pub openid: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
         /// Administrative region code.
-        #[serde(default, rename = "query.region_id")]
         pub region_id: Option<i64>,
         /// `auth_mode`
-        #[serde(default, rename = "query.auth_mode")]
         pub auth_mode: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                token: crate::runtime::take(&mut object, "query.token", at)?,
+                openid: crate::runtime::take(&mut object, "query.openid", at)?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+                region_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.region_id",
+                    at,
+                )?,
+                auth_mode: crate::runtime::take_optional(
+                    &mut object,
+                    "query.auth_mode",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -182,7 +200,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Licence plate number of the vehicle.
@@ -196,12 +214,41 @@ pub mod get {
         /// `source`
         pub source: String,
         /// Time of payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pay_time: Option<String>,
         /// Amount paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pay_amount: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+                driver_license: crate::runtime::take(&mut object, "driver_license", at)?,
+                up_time: crate::runtime::take(&mut object, "up_time", at)?,
+                region_id: crate::runtime::take(&mut object, "region_id", at)?,
+                source: crate::runtime::take(&mut object, "source", at)?,
+                pay_time: crate::runtime::take_optional(&mut object, "pay_time", at)?,
+                pay_amount: crate::runtime::take_optional(&mut object, "pay_amount", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+            crate::runtime::put(&mut object, "driver_license", &self.driver_license);
+            crate::runtime::put(&mut object, "up_time", &self.up_time);
+            crate::runtime::put(&mut object, "region_id", &self.region_id);
+            crate::runtime::put(&mut object, "source", &self.source);
+            crate::runtime::put_optional(&mut object, "pay_time", &self.pay_time);
+            crate::runtime::put_optional(&mut object, "pay_amount", &self.pay_amount);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

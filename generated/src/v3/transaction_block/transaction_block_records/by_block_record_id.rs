@@ -34,15 +34,29 @@ pub mod get {
     pub use crate::types::TimeIntervalCheckRule;
     pub use crate::types::Validator;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the transaction block record.
-        #[serde(rename = "path.block_record_id")]
         pub block_record_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                block_record_id: crate::runtime::take(
+                    &mut object,
+                    "path.block_record_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -152,30 +166,91 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the transaction block record.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub block_record_id: Option<String>,
         /// `block_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub block_time: Option<String>,
         /// Why the transaction was blocked.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub block_reason: Option<String>,
         /// `number_of_block`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub number_of_block: Option<crate::v3::transaction_block::types::NumberOfBlock>,
+        pub number_of_block: Option<NumberOfBlock>,
         /// How the restriction can be lifted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub recover_way: Option<crate::v3::transaction_block::types::RecoverWay>,
+        pub recover_way: Option<RecoverWay>,
         /// Information the merchant is required to submit, or has submitted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub requested_item_info: Option<
-            crate::runtime::JsonEncoded<crate::types::RequestedItemInfo>,
-        >,
+        pub requested_item_info: Option<crate::runtime::JsonEncoded<RequestedItemInfo>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                block_record_id: crate::runtime::take_optional(
+                    &mut object,
+                    "block_record_id",
+                    at,
+                )?,
+                block_time: crate::runtime::take_optional(
+                    &mut object,
+                    "block_time",
+                    at,
+                )?,
+                block_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "block_reason",
+                    at,
+                )?,
+                number_of_block: crate::runtime::take_optional(
+                    &mut object,
+                    "number_of_block",
+                    at,
+                )?,
+                recover_way: crate::runtime::take_optional(
+                    &mut object,
+                    "recover_way",
+                    at,
+                )?,
+                requested_item_info: crate::runtime::take_optional(
+                    &mut object,
+                    "requested_item_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "block_record_id",
+                &self.block_record_id,
+            );
+            crate::runtime::put_optional(&mut object, "block_time", &self.block_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "block_reason",
+                &self.block_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "number_of_block",
+                &self.number_of_block,
+            );
+            crate::runtime::put_optional(&mut object, "recover_way", &self.recover_way);
+            crate::runtime::put_optional(
+                &mut object,
+                "requested_item_info",
+                &self.requested_item_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

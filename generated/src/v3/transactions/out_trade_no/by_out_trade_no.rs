@@ -29,35 +29,53 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `GET /v3/transactions/out-trade-no/{out_trade_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/transactions/out-trade-no/{out_trade_no}), [official documentation](https://pay.weixin.qq.com/wiki/doc/api/wxpay/ch/fusion_wallet_ch/QuickPay/chapter8_1.shtml)
 pub mod get {
-    pub use crate::types::DetailType;
     pub use crate::types::ExchangeRate;
     pub use crate::types::ExchangeRateType;
-    pub use crate::types::PapayTransactionsOutTradeNoAmount;
+    pub use crate::types::MicropayTransactionsPayDetail2Type;
+    pub use crate::types::PapayTransactionsOutTradeNoResponseAmount;
     pub use crate::types::PapayTransactionsPromotionDetail;
+    pub use crate::types::PapayTransactionsPromotionDetailGoodsDetail;
     pub use crate::types::Payer;
-    pub use crate::types::PromotionDetailGoodsDetail;
     pub use crate::types::Scope;
-    pub use crate::v3::transactions::types::TradeState;
+    pub use crate::types::TradeState;
     pub use crate::types::TradeType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number, unique within the merchant.
-        #[serde(rename = "path.out_trade_no")]
         pub out_trade_no: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, rename = "query.mchid")]
         pub mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, rename = "query.sp_mchid")]
         pub sp_mchid: Option<String>,
         /// Sends to this host instead of the one the documentation names (`https://api.mch.weixin.qq.com/hk/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_trade_no",
+                    at,
+                )?,
+                mchid: crate::runtime::take_optional(&mut object, "query.mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                sp_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sp_mchid",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

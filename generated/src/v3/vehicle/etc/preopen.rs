@@ -20,36 +20,86 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/vehicle/etc/preopen`: [wechatpay.im](https://wechatpay.im/openapi/v3/vehicle/etc/preopen), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012715215)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of the service provider's own Official Account, Mini Program or app.
         pub sp_appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// ID of the plan or template.
         pub plan_id: String,
         /// `etc_device_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub etc_device_id: Option<String>,
         /// Licence plate number of the vehicle.
         pub plate_number: String,
         /// `identify`
-        pub identify: crate::v3::vehicle::etc::preopen::post::Identify,
+        pub identify: Identify,
         /// `bank_card_no`
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_card_no: Option<crate::runtime::Sensitive>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                etc_device_id: crate::runtime::take_optional(
+                    &mut object,
+                    "etc_device_id",
+                    at,
+                )?,
+                plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+                identify: crate::runtime::take(&mut object, "identify", at)?,
+                bank_card_no: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_card_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "etc_device_id",
+                &self.etc_device_id,
+            );
+            crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+            crate::runtime::put(&mut object, "identify", &self.identify);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_card_no",
+                &self.bank_card_no,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -68,7 +118,7 @@ pub mod post {
         plan_id: Option<String>,
         etc_device_id: Option<String>,
         plate_number: Option<String>,
-        identify: Option<crate::v3::vehicle::etc::preopen::post::IdentifyBuilder>,
+        identify: Option<IdentifyBuilder>,
         bank_card_no: Option<crate::runtime::Sensitive>,
     }
     impl RequestBuilder {
@@ -155,18 +205,12 @@ pub mod post {
         /// **Required.** `identify`
         ///
         /// Takes the builder or a built value.
-        pub fn identify(
-            mut self,
-            value: impl Into<crate::v3::vehicle::etc::preopen::post::IdentifyBuilder>,
-        ) -> Self {
+        pub fn identify(mut self, value: impl Into<IdentifyBuilder>) -> Self {
             self.identify = Some(value.into());
             self
         }
         /// Sets or clears [`identify`](Self::identify) with a built value.
-        pub fn set_identify(
-            mut self,
-            value: Option<crate::v3::vehicle::etc::preopen::post::Identify>,
-        ) -> Self {
+        pub fn set_identify(mut self, value: Option<Identify>) -> Self {
             self.identify = value.map(Into::into);
             self
         }
@@ -277,7 +321,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::ChargeContractsPreopenResponse as Response;
@@ -300,7 +345,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `identify`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Identify {
         /// `encrypted_real_name`
@@ -314,6 +359,49 @@ pub mod post {
         /// Type of the identity document.
         pub credential_type: String,
     }
+    impl crate::runtime::FromJson for Identify {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Identify {
+                encrypted_real_name: crate::runtime::take(
+                    &mut object,
+                    "encrypted_real_name",
+                    at,
+                )?,
+                encrypted_credential_id: crate::runtime::take(
+                    &mut object,
+                    "encrypted_credential_id",
+                    at,
+                )?,
+                credential_type: crate::runtime::take(
+                    &mut object,
+                    "credential_type",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Identify {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "encrypted_real_name",
+                &self.encrypted_real_name,
+            );
+            crate::runtime::put(
+                &mut object,
+                "encrypted_credential_id",
+                &self.encrypted_credential_id,
+            );
+            crate::runtime::put(&mut object, "credential_type", &self.credential_type);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Identify);
     impl Identify {
         /// A builder; see its setters.
         pub fn builder() -> IdentifyBuilder {

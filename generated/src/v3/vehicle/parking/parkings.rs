@@ -21,7 +21,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::types::PlateColor;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -31,7 +31,7 @@ pub mod post {
         /// Licence plate number of the vehicle.
         pub plate_number: String,
         /// Color of the licence plate.
-        pub plate_color: crate::types::PlateColor,
+        pub plate_color: PlateColor,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// Start time of the period.
@@ -40,6 +40,38 @@ pub mod post {
         pub parking_name: String,
         /// `free_duration`
         pub free_duration: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                out_parking_no: crate::runtime::take(&mut object, "out_parking_no", at)?,
+                plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+                plate_color: crate::runtime::take(&mut object, "plate_color", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                start_time: crate::runtime::take(&mut object, "start_time", at)?,
+                parking_name: crate::runtime::take(&mut object, "parking_name", at)?,
+                free_duration: crate::runtime::take(&mut object, "free_duration", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "out_parking_no", &self.out_parking_no);
+            crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+            crate::runtime::put(&mut object, "plate_color", &self.plate_color);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(&mut object, "start_time", &self.start_time);
+            crate::runtime::put(&mut object, "parking_name", &self.parking_name);
+            crate::runtime::put(&mut object, "free_duration", &self.free_duration);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -53,7 +85,7 @@ pub mod post {
         sub_mchid: Option<String>,
         out_parking_no: Option<String>,
         plate_number: Option<String>,
-        plate_color: Option<crate::types::PlateColor>,
+        plate_color: Option<PlateColor>,
         notify_url: Option<String>,
         start_time: Option<String>,
         parking_name: Option<String>,
@@ -91,18 +123,12 @@ pub mod post {
             self
         }
         /// **Required.** Color of the licence plate.
-        pub fn plate_color(
-            mut self,
-            value: impl Into<crate::types::PlateColor>,
-        ) -> Self {
+        pub fn plate_color(mut self, value: impl Into<PlateColor>) -> Self {
             self.plate_color = Some(value.into());
             self
         }
         /// Sets or clears [`plate_color`](Self::plate_color) with a built value.
-        pub fn set_plate_color(
-            mut self,
-            value: Option<crate::types::PlateColor>,
-        ) -> Self {
+        pub fn set_plate_color(mut self, value: Option<PlateColor>) -> Self {
             self.plate_color = value;
             self
         }
@@ -238,7 +264,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -298,7 +325,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(BlockReason);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Identifier of the object.
@@ -308,7 +335,7 @@ pub mod post {
         /// Licence plate number of the vehicle.
         pub plate_number: String,
         /// Color of the licence plate.
-        pub plate_color: crate::types::PlateColor,
+        pub plate_color: PlateColor,
         /// Start time of the period.
         pub start_time: String,
         /// Name of the car park.
@@ -316,13 +343,53 @@ pub mod post {
         /// `free_duration`
         pub free_duration: i64,
         /// Current state of the object.
-        pub state: crate::v3::vehicle::parking::parkings::post::State,
+        pub state: State,
         /// Why the transaction was blocked.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub block_reason: Option<
-            crate::v3::vehicle::parking::parkings::post::BlockReason,
-        >,
+        pub block_reason: Option<BlockReason>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                id: crate::runtime::take(&mut object, "id", at)?,
+                out_parking_no: crate::runtime::take(&mut object, "out_parking_no", at)?,
+                plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+                plate_color: crate::runtime::take(&mut object, "plate_color", at)?,
+                start_time: crate::runtime::take(&mut object, "start_time", at)?,
+                parking_name: crate::runtime::take(&mut object, "parking_name", at)?,
+                free_duration: crate::runtime::take(&mut object, "free_duration", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                block_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "block_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "id", &self.id);
+            crate::runtime::put(&mut object, "out_parking_no", &self.out_parking_no);
+            crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+            crate::runtime::put(&mut object, "plate_color", &self.plate_color);
+            crate::runtime::put(&mut object, "start_time", &self.start_time);
+            crate::runtime::put(&mut object, "parking_name", &self.parking_name);
+            crate::runtime::put(&mut object, "free_duration", &self.free_duration);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "block_reason",
+                &self.block_reason,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -21,13 +21,15 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::types::Currency;
     pub use crate::v3::vehicle::types::ParkingInfo;
+    pub use crate::v3::vehicle::types::ParkingInfoBuilder;
     pub use crate::types::PlateColor;
     pub use crate::types::PromotionDetailScope;
     pub use crate::types::PromotionDetailType;
-    pub use crate::types::TradeState;
-    pub use crate::types::TransactionsIdPayer;
+    pub use crate::types::TransactionsIdResponsePayer;
+    pub use crate::types::TransactionsResponseTradeState;
+    pub use crate::types::UserRepaid;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -39,27 +41,77 @@ pub mod post {
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Scene of the transaction.
         pub trade_scene: String,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// Whether the order is flagged for profit sharing.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub profit_sharing: Option<
-            crate::v3::vehicle::transactions::parking::post::ProfitSharing,
-        >,
+        pub profit_sharing: Option<ProfitSharing>,
         /// Amount information of the order or record.
-        pub amount: crate::v3::vehicle::transactions::parking::post::Amount,
+        pub amount: Amount,
         /// Information about the parking.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub parking_info: Option<crate::v3::vehicle::types::ParkingInfo>,
+        pub parking_info: Option<ParkingInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take(&mut object, "sub_appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                trade_scene: crate::runtime::take(&mut object, "trade_scene", at)?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                profit_sharing: crate::runtime::take_optional(
+                    &mut object,
+                    "profit_sharing",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                parking_info: crate::runtime::take_optional(
+                    &mut object,
+                    "parking_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "trade_scene", &self.trade_scene);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "profit_sharing",
+                &self.profit_sharing,
+            );
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "parking_info",
+                &self.parking_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -79,11 +131,9 @@ pub mod post {
         trade_scene: Option<String>,
         goods_tag: Option<String>,
         notify_url: Option<String>,
-        profit_sharing: Option<
-            crate::v3::vehicle::transactions::parking::post::ProfitSharing,
-        >,
-        amount: Option<crate::v3::vehicle::transactions::parking::post::AmountBuilder>,
-        parking_info: Option<crate::v3::vehicle::types::ParkingInfoBuilder>,
+        profit_sharing: Option<ProfitSharing>,
+        amount: Option<AmountBuilder>,
+        parking_info: Option<ParkingInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -177,58 +227,36 @@ pub mod post {
             self
         }
         /// Whether the order is flagged for profit sharing.
-        pub fn profit_sharing(
-            mut self,
-            value: impl Into<
-                crate::v3::vehicle::transactions::parking::post::ProfitSharing,
-            >,
-        ) -> Self {
+        pub fn profit_sharing(mut self, value: impl Into<ProfitSharing>) -> Self {
             self.profit_sharing = Some(value.into());
             self
         }
         /// Sets or clears [`profit_sharing`](Self::profit_sharing) with a built value.
-        pub fn set_profit_sharing(
-            mut self,
-            value: Option<crate::v3::vehicle::transactions::parking::post::ProfitSharing>,
-        ) -> Self {
+        pub fn set_profit_sharing(mut self, value: Option<ProfitSharing>) -> Self {
             self.profit_sharing = value;
             self
         }
         /// **Required.** Amount information of the order or record.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(
-            mut self,
-            value: impl Into<
-                crate::v3::vehicle::transactions::parking::post::AmountBuilder,
-            >,
-        ) -> Self {
+        pub fn amount(mut self, value: impl Into<AmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(
-            mut self,
-            value: Option<crate::v3::vehicle::transactions::parking::post::Amount>,
-        ) -> Self {
+        pub fn set_amount(mut self, value: Option<Amount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
         /// Information about the parking.
         ///
         /// Takes the builder or a built value.
-        pub fn parking_info(
-            mut self,
-            value: impl Into<crate::v3::vehicle::types::ParkingInfoBuilder>,
-        ) -> Self {
+        pub fn parking_info(mut self, value: impl Into<ParkingInfoBuilder>) -> Self {
             self.parking_info = Some(value.into());
             self
         }
         /// Sets or clears [`parking_info`](Self::parking_info) with a built value.
-        pub fn set_parking_info(
-            mut self,
-            value: Option<crate::v3::vehicle::types::ParkingInfo>,
-        ) -> Self {
+        pub fn set_parking_info(mut self, value: Option<ParkingInfo>) -> Self {
             self.parking_info = value.map(Into::into);
             self
         }
@@ -325,7 +353,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -346,15 +375,35 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Amount information of the order or record.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Amount {
         /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
         pub total: i64,
         /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub currency: Option<crate::types::Currency>,
+        pub currency: Option<Currency>,
     }
+    impl crate::runtime::FromJson for Amount {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Amount {
+                total: crate::runtime::take(&mut object, "total", at)?,
+                currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Amount {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total", &self.total);
+            crate::runtime::put_optional(&mut object, "currency", &self.currency);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Amount);
     impl Amount {
         /// A builder; see its setters.
         pub fn builder() -> AmountBuilder {
@@ -365,7 +414,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct AmountBuilder {
         total: Option<i64>,
-        currency: Option<crate::types::Currency>,
+        currency: Option<Currency>,
     }
     impl AmountBuilder {
         /// **Required.** Total amount of the order, in the smallest unit of the currency (fen for CNY).
@@ -379,12 +428,12 @@ pub mod post {
             self
         }
         /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-        pub fn currency(mut self, value: impl Into<crate::types::Currency>) -> Self {
+        pub fn currency(mut self, value: impl Into<Currency>) -> Self {
             self.currency = Some(value.into());
             self
         }
         /// Sets or clears [`currency`](Self::currency) with a built value.
-        pub fn set_currency(mut self, value: Option<crate::types::Currency>) -> Self {
+        pub fn set_currency(mut self, value: Option<Currency>) -> Self {
             self.currency = value;
             self
         }
@@ -450,38 +499,91 @@ pub mod post {
     }
     crate::runtime::string_enum!(ProfitSharing);
     /// Discounts and coupons applied to the order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PromotionDetail {
         /// ID of the coupon.
         pub coupon_id: String,
         /// Name of the discount.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Range the item applies to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scope: Option<crate::types::PromotionDetailScope>,
+        pub scope: Option<PromotionDetailScope>,
         /// Type of the discount.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<crate::types::PromotionDetailType>,
+        pub r#type: Option<PromotionDetailType>,
         /// ID of the coupon batch (stock).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
         /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
         /// Part of the discount funded by WeChat Pay, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wechatpay_contribute: Option<i64>,
         /// Part of the discount funded by the merchant, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_contribute: Option<i64>,
         /// Part of the discount funded by other parties, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub other_contribute: Option<i64>,
         /// Currency as an ISO 4217 code (e.g. `CNY`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub currency: Option<crate::types::Currency>,
+        pub currency: Option<Currency>,
     }
+    impl crate::runtime::FromJson for PromotionDetail {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PromotionDetail {
+                coupon_id: crate::runtime::take(&mut object, "coupon_id", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+                scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+                r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+                stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                wechatpay_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "wechatpay_contribute",
+                    at,
+                )?,
+                merchant_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_contribute",
+                    at,
+                )?,
+                other_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "other_contribute",
+                    at,
+                )?,
+                currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PromotionDetail {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "coupon_id", &self.coupon_id);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "scope", &self.scope);
+            crate::runtime::put_optional(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "wechatpay_contribute",
+                &self.wechatpay_contribute,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_contribute",
+                &self.merchant_contribute,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "other_contribute",
+                &self.other_contribute,
+            );
+            crate::runtime::put_optional(&mut object, "currency", &self.currency);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PromotionDetail);
     impl crate::runtime::Schema for PromotionDetail {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -558,18 +660,16 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for PromotionDetail {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
         pub sp_mchid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
@@ -578,42 +678,129 @@ pub mod post {
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// State of the payment transaction.
-        pub trade_state: crate::types::TradeState,
+        pub trade_state: TransactionsResponseTradeState,
         /// Description of the transaction state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub trade_state_description: Option<String>,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// Bank the payment or account belongs to, as a bank type code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// Whether the user has repaid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_repaid: Option<
-            crate::v3::vehicle::transactions::parking::post::UserRepaid,
-        >,
+        pub user_repaid: Option<UserRepaid>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Scene of the transaction.
-        pub trade_scene: crate::v3::vehicle::transactions::parking::post::TradeScene,
+        pub trade_scene: TradeScene,
         /// Information about the parking.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub parking_info: Option<crate::v3::vehicle::types::ParkingInfo>,
+        pub parking_info: Option<ParkingInfo>,
         /// Information about the paying user.
-        pub payer: crate::types::TransactionsIdPayer,
+        pub payer: TransactionsIdResponsePayer,
         /// Amount information of the order or record.
-        pub amount: crate::v3::vehicle::transactions::parking::post::ResponseAmount,
+        pub amount: ResponseAmount,
         /// Discounts and coupons applied to the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<
-            Vec<crate::v3::vehicle::transactions::parking::post::PromotionDetail>,
-        >,
+        pub promotion_detail: Option<Vec<PromotionDetail>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+                trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+                trade_state_description: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_state_description",
+                    at,
+                )?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+                user_repaid: crate::runtime::take_optional(
+                    &mut object,
+                    "user_repaid",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                trade_scene: crate::runtime::take(&mut object, "trade_scene", at)?,
+                parking_info: crate::runtime::take_optional(
+                    &mut object,
+                    "parking_info",
+                    at,
+                )?,
+                payer: crate::runtime::take(&mut object, "payer", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                promotion_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "promotion_detail",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "trade_state_description",
+                &self.trade_state_description,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+            crate::runtime::put_optional(&mut object, "user_repaid", &self.user_repaid);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "trade_scene", &self.trade_scene);
+            crate::runtime::put_optional(
+                &mut object,
+                "parking_info",
+                &self.parking_info,
+            );
+            crate::runtime::put(&mut object, "payer", &self.payer);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "promotion_detail",
+                &self.promotion_detail,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -726,47 +913,82 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::vehicle::types::ParkingInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ParkingInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "payer",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::TransactionsIdPayer as crate::runtime::Schema>::FIELDS,
+                fields: <TransactionsIdResponsePayer as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "amount",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::vehicle::transactions::parking::post::ResponseAmount as crate::runtime::Schema>::FIELDS,
+                fields: <ResponseAmount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "promotion_detail",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::vehicle::transactions::parking::post::PromotionDetail as crate::runtime::Schema>::FIELDS,
+                fields: <PromotionDetail as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Amount information of the order or record.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ResponseAmount {
         /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
         pub total: i64,
         /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-        pub currency: crate::types::Currency,
+        pub currency: Currency,
         /// Amount the user actually paid, in the smallest unit of the payer currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payer_total: Option<i64>,
         /// Discount on the order, in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub discount_total: Option<i64>,
     }
+    impl crate::runtime::FromJson for ResponseAmount {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ResponseAmount {
+                total: crate::runtime::take(&mut object, "total", at)?,
+                currency: crate::runtime::take(&mut object, "currency", at)?,
+                payer_total: crate::runtime::take_optional(
+                    &mut object,
+                    "payer_total",
+                    at,
+                )?,
+                discount_total: crate::runtime::take_optional(
+                    &mut object,
+                    "discount_total",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ResponseAmount {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total", &self.total);
+            crate::runtime::put(&mut object, "currency", &self.currency);
+            crate::runtime::put_optional(&mut object, "payer_total", &self.payer_total);
+            crate::runtime::put_optional(
+                &mut object,
+                "discount_total",
+                &self.discount_total,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ResponseAmount);
     impl crate::runtime::Schema for ResponseAmount {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -827,35 +1049,4 @@ pub mod post {
         }
     }
     crate::runtime::string_enum!(TradeScene);
-    /// Whether the user has repaid.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum UserRepaid {
-        /// `Y`
-        Y,
-        /// `N`
-        N,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(crate::UnknownValue),
-    }
-    impl UserRepaid {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                UserRepaid::Y => "Y",
-                UserRepaid::N => "N",
-                UserRepaid::Unknown(value) => value.as_str(),
-            }
-        }
-    }
-    impl From<&str> for UserRepaid {
-        fn from(value: &str) -> Self {
-            match value {
-                "Y" => UserRepaid::Y,
-                "N" => UserRepaid::N,
-                other => UserRepaid::Unknown(crate::UnknownValue(other.to_owned())),
-            }
-        }
-    }
-    crate::runtime::string_enum!(UserRepaid);
 }

@@ -20,11 +20,10 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/webizpay/bill/proof`: [wechatpay.im](https://wechatpay.im/openapi/v3/webizpay/bill/proof), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014507157)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
@@ -33,10 +32,45 @@ pub mod post {
         /// End date.
         pub end_date: String,
         /// `entity_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub entity_name: Option<String>,
         /// `out_operation_id`
         pub out_operation_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                start_date: crate::runtime::take(&mut object, "start_date", at)?,
+                end_date: crate::runtime::take(&mut object, "end_date", at)?,
+                entity_name: crate::runtime::take_optional(
+                    &mut object,
+                    "entity_name",
+                    at,
+                )?,
+                out_operation_id: crate::runtime::take(
+                    &mut object,
+                    "out_operation_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "start_date", &self.start_date);
+            crate::runtime::put(&mut object, "end_date", &self.end_date);
+            crate::runtime::put_optional(&mut object, "entity_name", &self.entity_name);
+            crate::runtime::put(&mut object, "out_operation_id", &self.out_operation_id);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -181,7 +215,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.sp_mchid.is_none() {
@@ -204,7 +239,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -230,6 +265,49 @@ pub mod post {
         /// `updated_time`
         pub updated_time: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                out_operation_id: crate::runtime::take(
+                    &mut object,
+                    "out_operation_id",
+                    at,
+                )?,
+                operation_id: crate::runtime::take(&mut object, "operation_id", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                start_date: crate::runtime::take(&mut object, "start_date", at)?,
+                end_date: crate::runtime::take(&mut object, "end_date", at)?,
+                entity_name: crate::runtime::take(&mut object, "entity_name", at)?,
+                proof_id: crate::runtime::take(&mut object, "proof_id", at)?,
+                download_url: crate::runtime::take(&mut object, "download_url", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                updated_time: crate::runtime::take(&mut object, "updated_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "out_operation_id", &self.out_operation_id);
+            crate::runtime::put(&mut object, "operation_id", &self.operation_id);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "start_date", &self.start_date);
+            crate::runtime::put(&mut object, "end_date", &self.end_date);
+            crate::runtime::put(&mut object, "entity_name", &self.entity_name);
+            crate::runtime::put(&mut object, "proof_id", &self.proof_id);
+            crate::runtime::put(&mut object, "download_url", &self.download_url);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "updated_time", &self.updated_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,18 +20,41 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/webizpay/bill/trade-bill`: [wechatpay.im](https://wechatpay.im/openapi/v3/webizpay/bill/trade-bill), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014507142)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Date.
         pub date: String,
         /// Kind of the item described by the enclosing object.
-        pub r#type: crate::v3::webizpay::bill::trade_bill::post::Type,
+        pub r#type: Type,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                date: crate::runtime::take(&mut object, "date", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "date", &self.date);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -45,7 +68,7 @@ pub mod post {
         sp_mchid: Option<String>,
         sub_mchid: Option<String>,
         date: Option<String>,
-        r#type: Option<crate::v3::webizpay::bill::trade_bill::post::Type>,
+        r#type: Option<Type>,
     }
     impl RequestBuilder {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -79,18 +102,12 @@ pub mod post {
             self
         }
         /// **Required.** Kind of the item described by the enclosing object.
-        pub fn r#type(
-            mut self,
-            value: impl Into<crate::v3::webizpay::bill::trade_bill::post::Type>,
-        ) -> Self {
+        pub fn r#type(mut self, value: impl Into<Type>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(
-            mut self,
-            value: Option<crate::v3::webizpay::bill::trade_bill::post::Type>,
-        ) -> Self {
+        pub fn set_type(mut self, value: Option<Type>) -> Self {
             self.r#type = value;
             self
         }
@@ -142,7 +159,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.sp_mchid.is_none() {
@@ -165,7 +183,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -175,10 +193,37 @@ pub mod post {
         /// Date.
         pub date: String,
         /// Kind of the item described by the enclosing object.
-        pub r#type: crate::v3::webizpay::bill::trade_bill::post::Type,
+        pub r#type: Type,
         /// URL to download the file from; valid only for a short time.
         pub download_url: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                date: crate::runtime::take(&mut object, "date", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                download_url: crate::runtime::take(&mut object, "download_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "date", &self.date);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "download_url", &self.download_url);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

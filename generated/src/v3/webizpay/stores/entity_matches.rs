@@ -26,19 +26,45 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::webizpay::types::State;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// `out_batch_id`
         pub out_batch_id: String,
         /// `match_details`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub match_details: Option<
-            Vec<crate::v3::webizpay::stores::entity_matches::post::MatchDetails>,
-        >,
+        pub match_details: Option<Vec<MatchDetails>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                out_batch_id: crate::runtime::take(&mut object, "out_batch_id", at)?,
+                match_details: crate::runtime::take_optional(
+                    &mut object,
+                    "match_details",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "out_batch_id", &self.out_batch_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "match_details",
+                &self.match_details,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -51,9 +77,7 @@ pub mod post {
     pub struct RequestBuilder {
         sp_mchid: Option<String>,
         out_batch_id: Option<String>,
-        match_details: Option<
-            Vec<crate::v3::webizpay::stores::entity_matches::post::MatchDetailsBuilder>,
-        >,
+        match_details: Option<Vec<MatchDetailsBuilder>>,
     }
     impl RequestBuilder {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -79,22 +103,12 @@ pub mod post {
         /// `match_details`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn match_details(
-            mut self,
-            item: impl Into<
-                crate::v3::webizpay::stores::entity_matches::post::MatchDetailsBuilder,
-            >,
-        ) -> Self {
+        pub fn match_details(mut self, item: impl Into<MatchDetailsBuilder>) -> Self {
             self.match_details.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`match_details`](Self::match_details) with a built value.
-        pub fn set_match_details(
-            mut self,
-            value: Option<
-                Vec<crate::v3::webizpay::stores::entity_matches::post::MatchDetails>,
-            >,
-        ) -> Self {
+        pub fn set_match_details(mut self, value: Option<Vec<MatchDetails>>) -> Self {
             self.match_details = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -150,7 +164,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.sp_mchid.is_none() {
@@ -173,7 +188,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `match_details`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MatchDetails {
         /// `organization_code`
@@ -181,8 +196,39 @@ pub mod post {
         /// Name of the store.
         pub store_name: String,
         /// Type of the product.
-        pub product_type: crate::v3::webizpay::stores::entity_matches::post::ProductType,
+        pub product_type: ProductType,
     }
+    impl crate::runtime::FromJson for MatchDetails {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MatchDetails {
+                organization_code: crate::runtime::take(
+                    &mut object,
+                    "organization_code",
+                    at,
+                )?,
+                store_name: crate::runtime::take(&mut object, "store_name", at)?,
+                product_type: crate::runtime::take(&mut object, "product_type", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MatchDetails {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "organization_code",
+                &self.organization_code,
+            );
+            crate::runtime::put(&mut object, "store_name", &self.store_name);
+            crate::runtime::put(&mut object, "product_type", &self.product_type);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MatchDetails);
     impl MatchDetails {
         /// A builder; see its setters.
         pub fn builder() -> MatchDetailsBuilder {
@@ -194,9 +240,7 @@ pub mod post {
     pub struct MatchDetailsBuilder {
         organization_code: Option<String>,
         store_name: Option<String>,
-        product_type: Option<
-            crate::v3::webizpay::stores::entity_matches::post::ProductType,
-        >,
+        product_type: Option<ProductType>,
     }
     impl MatchDetailsBuilder {
         /// **Required.** `organization_code`
@@ -220,20 +264,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the product.
-        pub fn product_type(
-            mut self,
-            value: impl Into<
-                crate::v3::webizpay::stores::entity_matches::post::ProductType,
-            >,
-        ) -> Self {
+        pub fn product_type(mut self, value: impl Into<ProductType>) -> Self {
             self.product_type = Some(value.into());
             self
         }
         /// Sets or clears [`product_type`](Self::product_type) with a built value.
-        pub fn set_product_type(
-            mut self,
-            value: Option<crate::v3::webizpay::stores::entity_matches::post::ProductType>,
-        ) -> Self {
+        pub fn set_product_type(mut self, value: Option<ProductType>) -> Self {
             self.product_type = value;
             self
         }
@@ -318,7 +354,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(ProductType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -330,8 +366,35 @@ pub mod post {
         /// `time`
         pub time: String,
         /// Current state of the object.
-        pub state: crate::v3::webizpay::types::State,
+        pub state: State,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                out_batch_id: crate::runtime::take(&mut object, "out_batch_id", at)?,
+                batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+                time: crate::runtime::take(&mut object, "time", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "out_batch_id", &self.out_batch_id);
+            crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+            crate::runtime::put(&mut object, "time", &self.time);
+            crate::runtime::put(&mut object, "state", &self.state);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

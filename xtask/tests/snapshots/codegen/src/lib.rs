@@ -3,9 +3,31 @@
 //! WeChat Pay APIv3 operations and notifications, one module per documented URL path.
 //!
 //! Each operation is a module named after its method (`v3::pay::transactions::jsapi::post`)
-//! holding `Request`, its `RequestBuilder` and `Response`; each API family is a cargo
-//! feature, `full` enables them all.
-pub mod runtime;
+//! holding `Request`, its `RequestBuilder`, `Response` and the types it uses; types used by
+//! several operations are defined once (`v3::<family>::types`, or `types` across families)
+//! and re-exported by each operation's module. Each API family is a cargo feature; `full`
+//! enables them all. [`registry`] lists what is compiled in.
+pub use wechatpay_runtime as runtime;
+pub mod registry;
 pub mod v3;
 #[cfg(feature = "notifications")]
 pub mod webhook;
+/// A value of a string enumeration that the documentation does not list (yet), as
+/// received. Only this crate makes one, so `Unknown` never holds a listed value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnknownValue(pub(crate) String);
+impl UnknownValue {
+    /// The value as received.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+/// A value of an integer enumeration that the documentation does not list (yet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnknownInteger(pub(crate) i64);
+impl UnknownInteger {
+    /// The value as received.
+    pub fn as_i64(&self) -> i64 {
+        self.0
+    }
+}

@@ -10,7 +10,7 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/…`
+    /// `/v3/demo/…`
     #[cfg(feature = "demo")]
     pub fn demo(self) -> demo::Chain<'a, T> {
         demo::Chain::new(self.0)

@@ -17,23 +17,48 @@ pub enum Event {
     },
 }
 impl Event {
-    /// Parses a decrypted payload by the envelope's `event_type`.
+    /// Parses a decrypted payload by the envelope's `event_type`, leniently (see
+    /// [`Decode`](crate::runtime::Decode)): the paths of required fields the payload left
+    /// out are in `defaulted`.
     pub fn parse(
         event_type: &str,
         plaintext: &[u8],
-    ) -> Result<Event, serde_json::Error> {
+    ) -> Result<crate::runtime::Decoded<Event>, crate::runtime::DecodeError> {
         Ok(
             match event_type {
                 "DEMO.DONE" => {
-                    Event::DemoDone(Box::new(serde_json::from_slice(plaintext)?))
+                    let decoded = <v3::demo_done::Payload as crate::runtime::Decode>::decode(
+                        plaintext,
+                    )?;
+                    crate::runtime::Decoded {
+                        value: Event::DemoDone(Box::new(decoded.value)),
+                        defaulted: decoded.defaulted,
+                    }
                 }
                 _ => {
-                    Event::Unknown {
-                        event_type: event_type.to_owned(),
-                        payload: serde_json::from_slice(plaintext)?,
+                    let decoded = <serde_json::Value as crate::runtime::Decode>::decode(
+                        plaintext,
+                    )?;
+                    crate::runtime::Decoded {
+                        value: Event::Unknown {
+                            event_type: event_type.to_owned(),
+                            payload: decoded.value,
+                        },
+                        defaulted: decoded.defaulted,
                     }
                 }
             },
         )
     }
 }
+/// Every event type of the crate, sorted.
+pub(crate) const NOTIFICATIONS: &[crate::runtime::NotificationInfo] = &[
+    crate::runtime::NotificationInfo::new(
+        "DEMO.DONE",
+        "Demo done",
+        "webhook::v3::demo_done",
+        "https://wechatpay.im/webhook/v3/DEMO.DONE",
+        &[],
+        <v3::demo_done::Payload as crate::runtime::Decode>::decode_value,
+    ),
+];

@@ -33,24 +33,52 @@ pub mod post {
     pub use crate::types::TransferAmount;
     pub use crate::v3::abnormal_fund_processing::types::TransferMode;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the receipt.
-        #[serde(rename = "path.receipt_id", skip_serializing)]
         pub receipt_id: String,
         /// The merchant's own number of the payment instruction.
         pub out_instruction_no: String,
         /// How the payment is made.
-        pub transfer_mode: crate::v3::abnormal_fund_processing::types::TransferMode,
+        pub transfer_mode: TransferMode,
         /// Information about the receiver.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub receiver: Option<
-            crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::post::Receiver,
-        >,
+        pub receiver: Option<Receiver>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                receipt_id: crate::runtime::take(&mut object, "path.receipt_id", at)?,
+                out_instruction_no: crate::runtime::take(
+                    &mut object,
+                    "out_instruction_no",
+                    at,
+                )?,
+                transfer_mode: crate::runtime::take(&mut object, "transfer_mode", at)?,
+                receiver: crate::runtime::take_optional(&mut object, "receiver", at)?,
+                notify_url: crate::runtime::take_optional(&mut object, "notify_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "out_instruction_no",
+                &self.out_instruction_no,
+            );
+            crate::runtime::put(&mut object, "transfer_mode", &self.transfer_mode);
+            crate::runtime::put_optional(&mut object, "receiver", &self.receiver);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -63,10 +91,8 @@ pub mod post {
     pub struct RequestBuilder {
         receipt_id: Option<String>,
         out_instruction_no: Option<String>,
-        transfer_mode: Option<crate::v3::abnormal_fund_processing::types::TransferMode>,
-        receiver: Option<
-            crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::post::ReceiverBuilder,
-        >,
+        transfer_mode: Option<TransferMode>,
+        receiver: Option<ReceiverBuilder>,
         notify_url: Option<String>,
     }
     impl RequestBuilder {
@@ -91,40 +117,24 @@ pub mod post {
             self
         }
         /// **Required.** How the payment is made.
-        pub fn transfer_mode(
-            mut self,
-            value: impl Into<crate::v3::abnormal_fund_processing::types::TransferMode>,
-        ) -> Self {
+        pub fn transfer_mode(mut self, value: impl Into<TransferMode>) -> Self {
             self.transfer_mode = Some(value.into());
             self
         }
         /// Sets or clears [`transfer_mode`](Self::transfer_mode) with a built value.
-        pub fn set_transfer_mode(
-            mut self,
-            value: Option<crate::v3::abnormal_fund_processing::types::TransferMode>,
-        ) -> Self {
+        pub fn set_transfer_mode(mut self, value: Option<TransferMode>) -> Self {
             self.transfer_mode = value;
             self
         }
         /// Information about the receiver.
         ///
         /// Takes the builder or a built value.
-        pub fn receiver(
-            mut self,
-            value: impl Into<
-                crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::post::ReceiverBuilder,
-            >,
-        ) -> Self {
+        pub fn receiver(mut self, value: impl Into<ReceiverBuilder>) -> Self {
             self.receiver = Some(value.into());
             self
         }
         /// Sets or clears [`receiver`](Self::receiver) with a built value.
-        pub fn set_receiver(
-            mut self,
-            value: Option<
-                crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::post::Receiver,
-            >,
-        ) -> Self {
+        pub fn set_receiver(mut self, value: Option<Receiver>) -> Self {
             self.receiver = value.map(Into::into);
             self
         }
@@ -207,7 +217,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -225,34 +236,87 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the payment instruction.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Instruction {
         /// The merchant's own number of the payment instruction.
         pub out_instruction_no: String,
         /// Who initiated the instruction.
-        pub commander: crate::types::Commander,
+        pub commander: Commander,
         /// How the payment is made.
-        pub transfer_mode: crate::v3::abnormal_fund_processing::types::TransferMode,
+        pub transfer_mode: TransferMode,
         /// Information about the receiver.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub receiver: Option<
-            crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::post::Receiver,
-        >,
+        pub receiver: Option<Receiver>,
         /// `instruction_state`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub instruction_state: Option<
-            crate::v3::abnormal_fund_processing::types::InstructionState,
-        >,
+        pub instruction_state: Option<InstructionState>,
         /// Time the record was created.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
     }
+    impl crate::runtime::FromJson for Instruction {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Instruction {
+                out_instruction_no: crate::runtime::take(
+                    &mut object,
+                    "out_instruction_no",
+                    at,
+                )?,
+                commander: crate::runtime::take(&mut object, "commander", at)?,
+                transfer_mode: crate::runtime::take(&mut object, "transfer_mode", at)?,
+                receiver: crate::runtime::take_optional(&mut object, "receiver", at)?,
+                instruction_state: crate::runtime::take_optional(
+                    &mut object,
+                    "instruction_state",
+                    at,
+                )?,
+                create_time: crate::runtime::take_optional(
+                    &mut object,
+                    "create_time",
+                    at,
+                )?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Instruction {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "out_instruction_no",
+                &self.out_instruction_no,
+            );
+            crate::runtime::put(&mut object, "commander", &self.commander);
+            crate::runtime::put(&mut object, "transfer_mode", &self.transfer_mode);
+            crate::runtime::put_optional(&mut object, "receiver", &self.receiver);
+            crate::runtime::put_optional(
+                &mut object,
+                "instruction_state",
+                &self.instruction_state,
+            );
+            crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Instruction);
     impl crate::runtime::Schema for Instruction {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -267,7 +331,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::Commander as crate::runtime::Schema>::FIELDS,
+                fields: <Commander as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "transfer_mode",
@@ -281,7 +345,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::post::Receiver as crate::runtime::Schema>::FIELDS,
+                fields: <Receiver as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "instruction_state",
@@ -317,19 +381,39 @@ pub mod post {
     /// Information about the receiver.
     ///
     /// Shared by `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions json.receiver`, `POST /v3/abnormal-fund-processing/receipts/{receipt_id}/transfer-instructions response.instruction.receiver`.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Receiver {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
     }
+    impl crate::runtime::FromJson for Receiver {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Receiver {
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Receiver {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Receiver);
     impl crate::runtime::Schema for Receiver {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -432,29 +516,75 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Name of the product.
-        pub product_name: crate::types::ProductName,
+        pub product_name: ProductName,
         /// ID of the receipt.
         pub receipt_id: String,
         /// Amount of the transfer.
-        pub transfer_amount: crate::types::TransferAmount,
+        pub transfer_amount: TransferAmount,
         /// State of the receipt.
-        pub receipt_state: crate::types::ReceiptsReceiptState,
+        pub receipt_state: ReceiptsReceiptState,
         /// Time the record was created.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
         /// Time the record was last updated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub last_update_time: Option<String>,
         /// Information about the payment instruction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub instruction: Option<
-            crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::post::Instruction,
-        >,
+        pub instruction: Option<Instruction>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                product_name: crate::runtime::take(&mut object, "product_name", at)?,
+                receipt_id: crate::runtime::take(&mut object, "receipt_id", at)?,
+                transfer_amount: crate::runtime::take(
+                    &mut object,
+                    "transfer_amount",
+                    at,
+                )?,
+                receipt_state: crate::runtime::take(&mut object, "receipt_state", at)?,
+                create_time: crate::runtime::take_optional(
+                    &mut object,
+                    "create_time",
+                    at,
+                )?,
+                last_update_time: crate::runtime::take_optional(
+                    &mut object,
+                    "last_update_time",
+                    at,
+                )?,
+                instruction: crate::runtime::take_optional(
+                    &mut object,
+                    "instruction",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "product_name", &self.product_name);
+            crate::runtime::put(&mut object, "receipt_id", &self.receipt_id);
+            crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+            crate::runtime::put(&mut object, "receipt_state", &self.receipt_state);
+            crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "last_update_time",
+                &self.last_update_time,
+            );
+            crate::runtime::put_optional(&mut object, "instruction", &self.instruction);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -476,7 +606,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::TransferAmount as crate::runtime::Schema>::FIELDS,
+                fields: <TransferAmount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "receipt_state",
@@ -504,7 +634,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::post::Instruction as crate::runtime::Schema>::FIELDS,
+                fields: <Instruction as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -21,31 +21,57 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::aggracct_bc::types::ReqScene;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, rename = "query.mchid")]
         pub mchid: Option<String>,
         /// ID of the ledger account.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(rename = "query.bal_account_no")]
         pub bal_account_no: crate::runtime::Sensitive,
         /// Card number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, rename = "query.card_no")]
         pub card_no: Option<crate::runtime::Sensitive>,
         /// Agreement number of the merchant's sub-account.
-        #[serde(default, rename = "query.sgn_no")]
         pub sgn_no: Option<String>,
         /// Scene of the request.
-        #[serde(default, rename = "query.req_scene")]
-        pub req_scene: Option<crate::v3::aggracct_bc::types::ReqScene>,
+        pub req_scene: Option<ReqScene>,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial")]
         pub wechatpay_serial: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                mchid: crate::runtime::take_optional(&mut object, "query.mchid", at)?,
+                bal_account_no: crate::runtime::take(
+                    &mut object,
+                    "query.bal_account_no",
+                    at,
+                )?,
+                card_no: crate::runtime::take_optional(
+                    &mut object,
+                    "query.card_no",
+                    at,
+                )?,
+                sgn_no: crate::runtime::take_optional(&mut object, "query.sgn_no", at)?,
+                req_scene: crate::runtime::take_optional(
+                    &mut object,
+                    "query.req_scene",
+                    at,
+                )?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -60,7 +86,7 @@ pub mod get {
         bal_account_no: Option<crate::runtime::Sensitive>,
         card_no: Option<crate::runtime::Sensitive>,
         sgn_no: Option<String>,
-        req_scene: Option<crate::v3::aggracct_bc::types::ReqScene>,
+        req_scene: Option<ReqScene>,
         wechatpay_serial: Option<String>,
     }
     impl RequestBuilder {
@@ -115,18 +141,12 @@ pub mod get {
             self
         }
         /// Scene of the request.
-        pub fn req_scene(
-            mut self,
-            value: impl Into<crate::v3::aggracct_bc::types::ReqScene>,
-        ) -> Self {
+        pub fn req_scene(mut self, value: impl Into<ReqScene>) -> Self {
             self.req_scene = Some(value.into());
             self
         }
         /// Sets or clears [`req_scene`](Self::req_scene) with a built value.
-        pub fn set_req_scene(
-            mut self,
-            value: Option<crate::v3::aggracct_bc::types::ReqScene>,
-        ) -> Self {
+        pub fn set_req_scene(mut self, value: Option<ReqScene>) -> Self {
             self.req_scene = value;
             self
         }
@@ -237,16 +257,43 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `in_transit_reduction_exist`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub in_transit_reduction_exist: Option<bool>,
         /// Balance.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub balance: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                in_transit_reduction_exist: crate::runtime::take_optional(
+                    &mut object,
+                    "in_transit_reduction_exist",
+                    at,
+                )?,
+                balance: crate::runtime::take_optional(&mut object, "balance", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "in_transit_reduction_exist",
+                &self.in_transit_reduction_exist,
+            );
+            crate::runtime::put_optional(&mut object, "balance", &self.balance);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -21,31 +21,57 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::aggracct_bc::types::ReqScene;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, rename = "query.mchid")]
         pub mchid: Option<String>,
         /// ID of the ledger account.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(rename = "query.bal_account_no")]
         pub bal_account_no: crate::runtime::Sensitive,
         /// Card number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, rename = "query.card_no")]
         pub card_no: Option<crate::runtime::Sensitive>,
         /// Agreement number of the merchant's sub-account.
-        #[serde(default, rename = "query.sgn_no")]
         pub sgn_no: Option<String>,
         /// Scene of the request.
-        #[serde(default, rename = "query.req_scene")]
-        pub req_scene: Option<crate::v3::aggracct_bc::types::ReqScene>,
+        pub req_scene: Option<ReqScene>,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial")]
         pub wechatpay_serial: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                mchid: crate::runtime::take_optional(&mut object, "query.mchid", at)?,
+                bal_account_no: crate::runtime::take(
+                    &mut object,
+                    "query.bal_account_no",
+                    at,
+                )?,
+                card_no: crate::runtime::take_optional(
+                    &mut object,
+                    "query.card_no",
+                    at,
+                )?,
+                sgn_no: crate::runtime::take_optional(&mut object, "query.sgn_no", at)?,
+                req_scene: crate::runtime::take_optional(
+                    &mut object,
+                    "query.req_scene",
+                    at,
+                )?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -60,7 +86,7 @@ pub mod get {
         bal_account_no: Option<crate::runtime::Sensitive>,
         card_no: Option<crate::runtime::Sensitive>,
         sgn_no: Option<String>,
-        req_scene: Option<crate::v3::aggracct_bc::types::ReqScene>,
+        req_scene: Option<ReqScene>,
         wechatpay_serial: Option<String>,
     }
     impl RequestBuilder {
@@ -115,18 +141,12 @@ pub mod get {
             self
         }
         /// Scene of the request.
-        pub fn req_scene(
-            mut self,
-            value: impl Into<crate::v3::aggracct_bc::types::ReqScene>,
-        ) -> Self {
+        pub fn req_scene(mut self, value: impl Into<ReqScene>) -> Self {
             self.req_scene = Some(value.into());
             self
         }
         /// Sets or clears [`req_scene`](Self::req_scene) with a built value.
-        pub fn set_req_scene(
-            mut self,
-            value: Option<crate::v3::aggracct_bc::types::ReqScene>,
-        ) -> Self {
+        pub fn set_req_scene(mut self, value: Option<ReqScene>) -> Self {
             self.req_scene = value;
             self
         }
@@ -237,13 +257,13 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `beneficial_owner`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BeneficialOwner {
         /// `beneficial_owner_no`
         pub beneficial_owner_no: String,
         /// `beneficial_owner_id_type`
-        pub beneficial_owner_id_type: crate::v3::aggracct_bc::wb_channel::account::mch_archives::get::BeneficialOwnerIdType,
+        pub beneficial_owner_id_type: BeneficialOwnerIdType,
         /// `beneficial_owner_name`
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
@@ -265,6 +285,113 @@ pub mod get {
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
         pub beneficial_owner_address: crate::runtime::Encrypted,
     }
+    impl crate::runtime::FromJson for BeneficialOwner {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BeneficialOwner {
+                beneficial_owner_no: crate::runtime::take(
+                    &mut object,
+                    "beneficial_owner_no",
+                    at,
+                )?,
+                beneficial_owner_id_type: crate::runtime::take(
+                    &mut object,
+                    "beneficial_owner_id_type",
+                    at,
+                )?,
+                beneficial_owner_name: crate::runtime::take(
+                    &mut object,
+                    "beneficial_owner_name",
+                    at,
+                )?,
+                beneficial_owner_id_no: crate::runtime::take(
+                    &mut object,
+                    "beneficial_owner_id_no",
+                    at,
+                )?,
+                beneficial_owner_effective_date: crate::runtime::take(
+                    &mut object,
+                    "beneficial_owner_effective_date",
+                    at,
+                )?,
+                beneficial_owner_expire_date: crate::runtime::take(
+                    &mut object,
+                    "beneficial_owner_expire_date",
+                    at,
+                )?,
+                beneficial_owner_img_front_id: crate::runtime::take(
+                    &mut object,
+                    "beneficial_owner_img_front_id",
+                    at,
+                )?,
+                beneficial_owner_img_back_id: crate::runtime::take(
+                    &mut object,
+                    "beneficial_owner_img_back_id",
+                    at,
+                )?,
+                beneficial_owner_address: crate::runtime::take(
+                    &mut object,
+                    "beneficial_owner_address",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BeneficialOwner {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "beneficial_owner_no",
+                &self.beneficial_owner_no,
+            );
+            crate::runtime::put(
+                &mut object,
+                "beneficial_owner_id_type",
+                &self.beneficial_owner_id_type,
+            );
+            crate::runtime::put(
+                &mut object,
+                "beneficial_owner_name",
+                &self.beneficial_owner_name,
+            );
+            crate::runtime::put(
+                &mut object,
+                "beneficial_owner_id_no",
+                &self.beneficial_owner_id_no,
+            );
+            crate::runtime::put(
+                &mut object,
+                "beneficial_owner_effective_date",
+                &self.beneficial_owner_effective_date,
+            );
+            crate::runtime::put(
+                &mut object,
+                "beneficial_owner_expire_date",
+                &self.beneficial_owner_expire_date,
+            );
+            crate::runtime::put(
+                &mut object,
+                "beneficial_owner_img_front_id",
+                &self.beneficial_owner_img_front_id,
+            );
+            crate::runtime::put(
+                &mut object,
+                "beneficial_owner_img_back_id",
+                &self.beneficial_owner_img_back_id,
+            );
+            crate::runtime::put(
+                &mut object,
+                "beneficial_owner_address",
+                &self.beneficial_owner_address,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BeneficialOwner);
     impl crate::runtime::Schema for BeneficialOwner {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -363,11 +490,11 @@ pub mod get {
     }
     crate::runtime::string_enum!(BeneficialOwnerIdType);
     /// `legal_representative`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct LegalRepresentative {
         /// `legal_representative_id_type`
-        pub legal_representative_id_type: crate::v3::aggracct_bc::wb_channel::account::mch_archives::get::LegalRepresentativeIdType,
+        pub legal_representative_id_type: LegalRepresentativeIdType,
         /// `legal_representative_name`
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
@@ -389,12 +516,127 @@ pub mod get {
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
         pub legal_representative_address: crate::runtime::Encrypted,
         /// `legal_representative_issue_authority`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub legal_representative_issue_authority: Option<String>,
         /// `legal_representative_nation`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub legal_representative_nation: Option<String>,
     }
+    impl crate::runtime::FromJson for LegalRepresentative {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(LegalRepresentative {
+                legal_representative_id_type: crate::runtime::take(
+                    &mut object,
+                    "legal_representative_id_type",
+                    at,
+                )?,
+                legal_representative_name: crate::runtime::take(
+                    &mut object,
+                    "legal_representative_name",
+                    at,
+                )?,
+                legal_representative_id_no: crate::runtime::take(
+                    &mut object,
+                    "legal_representative_id_no",
+                    at,
+                )?,
+                legal_representative_effective_date: crate::runtime::take(
+                    &mut object,
+                    "legal_representative_effective_date",
+                    at,
+                )?,
+                legal_representative_expire_date: crate::runtime::take(
+                    &mut object,
+                    "legal_representative_expire_date",
+                    at,
+                )?,
+                legal_representative_img_front_id: crate::runtime::take(
+                    &mut object,
+                    "legal_representative_img_front_id",
+                    at,
+                )?,
+                legal_representative_img_back_id: crate::runtime::take(
+                    &mut object,
+                    "legal_representative_img_back_id",
+                    at,
+                )?,
+                legal_representative_address: crate::runtime::take(
+                    &mut object,
+                    "legal_representative_address",
+                    at,
+                )?,
+                legal_representative_issue_authority: crate::runtime::take_optional(
+                    &mut object,
+                    "legal_representative_issue_authority",
+                    at,
+                )?,
+                legal_representative_nation: crate::runtime::take_optional(
+                    &mut object,
+                    "legal_representative_nation",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for LegalRepresentative {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "legal_representative_id_type",
+                &self.legal_representative_id_type,
+            );
+            crate::runtime::put(
+                &mut object,
+                "legal_representative_name",
+                &self.legal_representative_name,
+            );
+            crate::runtime::put(
+                &mut object,
+                "legal_representative_id_no",
+                &self.legal_representative_id_no,
+            );
+            crate::runtime::put(
+                &mut object,
+                "legal_representative_effective_date",
+                &self.legal_representative_effective_date,
+            );
+            crate::runtime::put(
+                &mut object,
+                "legal_representative_expire_date",
+                &self.legal_representative_expire_date,
+            );
+            crate::runtime::put(
+                &mut object,
+                "legal_representative_img_front_id",
+                &self.legal_representative_img_front_id,
+            );
+            crate::runtime::put(
+                &mut object,
+                "legal_representative_img_back_id",
+                &self.legal_representative_img_back_id,
+            );
+            crate::runtime::put(
+                &mut object,
+                "legal_representative_address",
+                &self.legal_representative_address,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "legal_representative_issue_authority",
+                &self.legal_representative_issue_authority,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "legal_representative_nation",
+                &self.legal_representative_nation,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(LegalRepresentative);
     impl crate::runtime::Schema for LegalRepresentative {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -564,73 +806,187 @@ pub mod get {
     }
     crate::runtime::string_enum!(MerchantType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// ID of the ledger account.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bal_account_no: Option<crate::runtime::Encrypted>,
         /// Type of the merchant entity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub merchant_type: Option<
-            crate::v3::aggracct_bc::wb_channel::account::mch_archives::get::MerchantType,
-        >,
+        pub merchant_type: Option<MerchantType>,
         /// `merchant_id_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub merchant_id_type: Option<
-            crate::v3::aggracct_bc::wb_channel::account::mch_archives::get::MerchantIdType,
-        >,
+        pub merchant_id_type: Option<MerchantIdType>,
         /// Name of the merchant.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_name: Option<crate::runtime::Encrypted>,
         /// `merchant_id_no`
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_id_no: Option<crate::runtime::Encrypted>,
         /// `effective_date`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub effective_date: Option<String>,
         /// `expire_date`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub expire_date: Option<String>,
         /// `merchant_img_front_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_img_front_id: Option<String>,
         /// `register_address`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub register_address: Option<String>,
         /// `business_scope`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_scope: Option<String>,
         /// `legal_representative`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub legal_representative: Option<
-            crate::v3::aggracct_bc::wb_channel::account::mch_archives::get::LegalRepresentative,
-        >,
+        pub legal_representative: Option<LegalRepresentative>,
         /// `beneficial_owner`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub beneficial_owner: Option<
-            Vec<
-                crate::v3::aggracct_bc::wb_channel::account::mch_archives::get::BeneficialOwner,
-            >,
-        >,
+        pub beneficial_owner: Option<Vec<BeneficialOwner>>,
         /// Card number.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_no: Option<crate::runtime::Encrypted>,
         /// Agreement number of the merchant's sub-account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sgn_no: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                bal_account_no: crate::runtime::take_optional(
+                    &mut object,
+                    "bal_account_no",
+                    at,
+                )?,
+                merchant_type: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_type",
+                    at,
+                )?,
+                merchant_id_type: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_id_type",
+                    at,
+                )?,
+                merchant_name: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_name",
+                    at,
+                )?,
+                merchant_id_no: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_id_no",
+                    at,
+                )?,
+                effective_date: crate::runtime::take_optional(
+                    &mut object,
+                    "effective_date",
+                    at,
+                )?,
+                expire_date: crate::runtime::take_optional(
+                    &mut object,
+                    "expire_date",
+                    at,
+                )?,
+                merchant_img_front_id: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_img_front_id",
+                    at,
+                )?,
+                register_address: crate::runtime::take_optional(
+                    &mut object,
+                    "register_address",
+                    at,
+                )?,
+                business_scope: crate::runtime::take_optional(
+                    &mut object,
+                    "business_scope",
+                    at,
+                )?,
+                legal_representative: crate::runtime::take_optional(
+                    &mut object,
+                    "legal_representative",
+                    at,
+                )?,
+                beneficial_owner: crate::runtime::take_optional(
+                    &mut object,
+                    "beneficial_owner",
+                    at,
+                )?,
+                card_no: crate::runtime::take_optional(&mut object, "card_no", at)?,
+                sgn_no: crate::runtime::take_optional(&mut object, "sgn_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "bal_account_no",
+                &self.bal_account_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_type",
+                &self.merchant_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_id_type",
+                &self.merchant_id_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_name",
+                &self.merchant_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_id_no",
+                &self.merchant_id_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "effective_date",
+                &self.effective_date,
+            );
+            crate::runtime::put_optional(&mut object, "expire_date", &self.expire_date);
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_img_front_id",
+                &self.merchant_img_front_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "register_address",
+                &self.register_address,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "business_scope",
+                &self.business_scope,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "legal_representative",
+                &self.legal_representative,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "beneficial_owner",
+                &self.beneficial_owner,
+            );
+            crate::runtime::put_optional(&mut object, "card_no", &self.card_no);
+            crate::runtime::put_optional(&mut object, "sgn_no", &self.sgn_no);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -715,14 +1071,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::aggracct_bc::wb_channel::account::mch_archives::get::LegalRepresentative as crate::runtime::Schema>::FIELDS,
+                fields: <LegalRepresentative as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "beneficial_owner",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::aggracct_bc::wb_channel::account::mch_archives::get::BeneficialOwner as crate::runtime::Schema>::FIELDS,
+                fields: <BeneficialOwner as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "card_no",

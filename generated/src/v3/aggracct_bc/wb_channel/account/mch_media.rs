@@ -20,26 +20,50 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/aggracct-bc/wb-channel/account/mch_media`: [wechatpay.im](https://wechatpay.im/openapi/v3/aggracct-bc/wb-channel/account/mch_media), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4025779210)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, rename = "query.mchid")]
         pub mchid: Option<String>,
         /// `platform_trx_id`
-        #[serde(default, rename = "query.platform_trx_id")]
         pub platform_trx_id: Option<String>,
         /// `business_scene`
-        #[serde(rename = "query.business_scene")]
-        pub business_scene: crate::v3::aggracct_bc::wb_channel::account::mch_media::get::BusinessScene,
+        pub business_scene: BusinessScene,
         /// `mch_media_type`
-        #[serde(default, rename = "query.mch_media_type")]
-        pub mch_media_type: Option<
-            crate::v3::aggracct_bc::wb_channel::account::mch_media::get::MchMediaType,
-        >,
+        pub mch_media_type: Option<MchMediaType>,
         /// Media ID of an uploaded file, returned by the media upload API.
-        #[serde(default, rename = "query.media_id")]
         pub media_id: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                mchid: crate::runtime::take_optional(&mut object, "query.mchid", at)?,
+                platform_trx_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.platform_trx_id",
+                    at,
+                )?,
+                business_scene: crate::runtime::take(
+                    &mut object,
+                    "query.business_scene",
+                    at,
+                )?,
+                mch_media_type: crate::runtime::take_optional(
+                    &mut object,
+                    "query.mch_media_type",
+                    at,
+                )?,
+                media_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.media_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -52,12 +76,8 @@ pub mod get {
     pub struct RequestBuilder {
         mchid: Option<String>,
         platform_trx_id: Option<String>,
-        business_scene: Option<
-            crate::v3::aggracct_bc::wb_channel::account::mch_media::get::BusinessScene,
-        >,
-        mch_media_type: Option<
-            crate::v3::aggracct_bc::wb_channel::account::mch_media::get::MchMediaType,
-        >,
+        business_scene: Option<BusinessScene>,
+        mch_media_type: Option<MchMediaType>,
         media_id: Option<String>,
     }
     impl RequestBuilder {
@@ -82,42 +102,22 @@ pub mod get {
             self
         }
         /// **Required.** `business_scene`
-        pub fn business_scene(
-            mut self,
-            value: impl Into<
-                crate::v3::aggracct_bc::wb_channel::account::mch_media::get::BusinessScene,
-            >,
-        ) -> Self {
+        pub fn business_scene(mut self, value: impl Into<BusinessScene>) -> Self {
             self.business_scene = Some(value.into());
             self
         }
         /// Sets or clears [`business_scene`](Self::business_scene) with a built value.
-        pub fn set_business_scene(
-            mut self,
-            value: Option<
-                crate::v3::aggracct_bc::wb_channel::account::mch_media::get::BusinessScene,
-            >,
-        ) -> Self {
+        pub fn set_business_scene(mut self, value: Option<BusinessScene>) -> Self {
             self.business_scene = value;
             self
         }
         /// `mch_media_type`
-        pub fn mch_media_type(
-            mut self,
-            value: impl Into<
-                crate::v3::aggracct_bc::wb_channel::account::mch_media::get::MchMediaType,
-            >,
-        ) -> Self {
+        pub fn mch_media_type(mut self, value: impl Into<MchMediaType>) -> Self {
             self.mch_media_type = Some(value.into());
             self
         }
         /// Sets or clears [`mch_media_type`](Self::mch_media_type) with a built value.
-        pub fn set_mch_media_type(
-            mut self,
-            value: Option<
-                crate::v3::aggracct_bc::wb_channel::account::mch_media::get::MchMediaType,
-            >,
-        ) -> Self {
+        pub fn set_mch_media_type(mut self, value: Option<MchMediaType>) -> Self {
             self.mch_media_type = value;
             self
         }
@@ -330,27 +330,59 @@ pub mod get {
     }
     crate::runtime::string_enum!(MediaType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `media_content`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub media_content: Option<String>,
         /// Type of the media file.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub media_type: Option<
-            crate::v3::aggracct_bc::wb_channel::account::mch_media::get::MediaType,
-        >,
+        pub media_type: Option<MediaType>,
         /// `media_sm3`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub media_sm3: Option<String>,
         /// Key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub key: Option<String>,
         /// Media ID of an uploaded file, returned by the media upload API.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub media_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                media_content: crate::runtime::take_optional(
+                    &mut object,
+                    "media_content",
+                    at,
+                )?,
+                media_type: crate::runtime::take_optional(
+                    &mut object,
+                    "media_type",
+                    at,
+                )?,
+                media_sm3: crate::runtime::take_optional(&mut object, "media_sm3", at)?,
+                key: crate::runtime::take_optional(&mut object, "key", at)?,
+                media_id: crate::runtime::take_optional(&mut object, "media_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "media_content",
+                &self.media_content,
+            );
+            crate::runtime::put_optional(&mut object, "media_type", &self.media_type);
+            crate::runtime::put_optional(&mut object, "media_sm3", &self.media_sm3);
+            crate::runtime::put_optional(&mut object, "key", &self.key);
+            crate::runtime::put_optional(&mut object, "media_id", &self.media_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -28,26 +28,54 @@ pub mod post {
     pub use crate::v3::aggracct_bc::types::ChangeScene;
     pub use crate::v3::aggracct_bc::types::ReqScene;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// ID of the ledger account.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub bal_account_no: crate::runtime::Sensitive,
         /// Type of change.
-        pub change_scene: crate::v3::aggracct_bc::types::ChangeScene,
+        pub change_scene: ChangeScene,
         /// Scene of the request.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub req_scene: Option<crate::v3::aggracct_bc::types::ReqScene>,
+        pub req_scene: Option<ReqScene>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                bal_account_no: crate::runtime::take(&mut object, "bal_account_no", at)?,
+                change_scene: crate::runtime::take(&mut object, "change_scene", at)?,
+                req_scene: crate::runtime::take_optional(&mut object, "req_scene", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "bal_account_no", &self.bal_account_no);
+            crate::runtime::put(&mut object, "change_scene", &self.change_scene);
+            crate::runtime::put_optional(&mut object, "req_scene", &self.req_scene);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -62,8 +90,8 @@ pub mod post {
         out_request_no: Option<String>,
         mchid: Option<String>,
         bal_account_no: Option<crate::runtime::Sensitive>,
-        change_scene: Option<crate::v3::aggracct_bc::types::ChangeScene>,
-        req_scene: Option<crate::v3::aggracct_bc::types::ReqScene>,
+        change_scene: Option<ChangeScene>,
+        req_scene: Option<ReqScene>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -115,34 +143,22 @@ pub mod post {
             self
         }
         /// **Required.** Type of change.
-        pub fn change_scene(
-            mut self,
-            value: impl Into<crate::v3::aggracct_bc::types::ChangeScene>,
-        ) -> Self {
+        pub fn change_scene(mut self, value: impl Into<ChangeScene>) -> Self {
             self.change_scene = Some(value.into());
             self
         }
         /// Sets or clears [`change_scene`](Self::change_scene) with a built value.
-        pub fn set_change_scene(
-            mut self,
-            value: Option<crate::v3::aggracct_bc::types::ChangeScene>,
-        ) -> Self {
+        pub fn set_change_scene(mut self, value: Option<ChangeScene>) -> Self {
             self.change_scene = value;
             self
         }
         /// Scene of the request.
-        pub fn req_scene(
-            mut self,
-            value: impl Into<crate::v3::aggracct_bc::types::ReqScene>,
-        ) -> Self {
+        pub fn req_scene(mut self, value: impl Into<ReqScene>) -> Self {
             self.req_scene = Some(value.into());
             self
         }
         /// Sets or clears [`req_scene`](Self::req_scene) with a built value.
-        pub fn set_req_scene(
-            mut self,
-            value: Option<crate::v3::aggracct_bc::types::ReqScene>,
-        ) -> Self {
+        pub fn set_req_scene(mut self, value: Option<ReqScene>) -> Self {
             self.req_scene = value;
             self
         }
@@ -214,7 +230,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.mchid.is_none() {

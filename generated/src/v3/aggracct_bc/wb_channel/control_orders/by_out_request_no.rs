@@ -20,21 +20,43 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/aggracct-bc/wb-channel/control-orders/{out_request_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/aggracct-bc/wb-channel/control-orders/{out_request_no}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4016025274)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
-        #[serde(rename = "path.out_request_no")]
         pub out_request_no: String,
         /// `control_type`
-        #[serde(rename = "query.control_type")]
-        pub control_type: crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::get::ControlType,
+        pub control_type: ControlType,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, rename = "query.mchid")]
         pub mchid: Option<String>,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial")]
         pub wechatpay_serial: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_request_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_request_no",
+                    at,
+                )?,
+                control_type: crate::runtime::take(
+                    &mut object,
+                    "query.control_type",
+                    at,
+                )?,
+                mchid: crate::runtime::take_optional(&mut object, "query.mchid", at)?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -46,9 +68,7 @@ pub mod get {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         out_request_no: Option<String>,
-        control_type: Option<
-            crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::get::ControlType,
-        >,
+        control_type: Option<ControlType>,
         mchid: Option<String>,
         wechatpay_serial: Option<String>,
     }
@@ -64,22 +84,12 @@ pub mod get {
             self
         }
         /// **Required.** `control_type`
-        pub fn control_type(
-            mut self,
-            value: impl Into<
-                crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::get::ControlType,
-            >,
-        ) -> Self {
+        pub fn control_type(mut self, value: impl Into<ControlType>) -> Self {
             self.control_type = Some(value.into());
             self
         }
         /// Sets or clears [`control_type`](Self::control_type) with a built value.
-        pub fn set_control_type(
-            mut self,
-            value: Option<
-                crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::get::ControlType,
-            >,
-        ) -> Self {
+        pub fn set_control_type(mut self, value: Option<ControlType>) -> Self {
             self.control_type = value;
             self
         }
@@ -335,7 +345,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(EffectState);
     /// `punish_order`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PunishOrder {
         /// `wxpay_punish_no`
@@ -349,40 +359,149 @@ pub mod get {
         /// `punish_rule_version`
         pub punish_rule_version: i64,
         /// `punish_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub punish_reason: Option<String>,
         /// `punish_start_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub punish_start_time: Option<String>,
         /// `punish_end_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub punish_end_time: Option<String>,
         /// `punish_accept_time`
         pub punish_accept_time: String,
         /// `punish_finish_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub punish_finish_time: Option<String>,
         /// `punish_state`
-        pub punish_state: crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::get::PunishState,
+        pub punish_state: PunishState,
         /// `effect_state`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub effect_state: Option<
-            crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::get::EffectState,
-        >,
+        pub effect_state: Option<EffectState>,
         /// `control_action`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub control_action: Option<
-            Vec<
-                crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::get::ControlAction,
-            >,
-        >,
+        pub control_action: Option<Vec<ControlAction>>,
         /// `error_message`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub error_message: Option<String>,
         /// `error_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub error_code: Option<String>,
     }
+    impl crate::runtime::FromJson for PunishOrder {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PunishOrder {
+                wxpay_punish_no: crate::runtime::take(
+                    &mut object,
+                    "wxpay_punish_no",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                punish_scene: crate::runtime::take(&mut object, "punish_scene", at)?,
+                punish_rule_version: crate::runtime::take(
+                    &mut object,
+                    "punish_rule_version",
+                    at,
+                )?,
+                punish_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "punish_reason",
+                    at,
+                )?,
+                punish_start_time: crate::runtime::take_optional(
+                    &mut object,
+                    "punish_start_time",
+                    at,
+                )?,
+                punish_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "punish_end_time",
+                    at,
+                )?,
+                punish_accept_time: crate::runtime::take(
+                    &mut object,
+                    "punish_accept_time",
+                    at,
+                )?,
+                punish_finish_time: crate::runtime::take_optional(
+                    &mut object,
+                    "punish_finish_time",
+                    at,
+                )?,
+                punish_state: crate::runtime::take(&mut object, "punish_state", at)?,
+                effect_state: crate::runtime::take_optional(
+                    &mut object,
+                    "effect_state",
+                    at,
+                )?,
+                control_action: crate::runtime::take_optional(
+                    &mut object,
+                    "control_action",
+                    at,
+                )?,
+                error_message: crate::runtime::take_optional(
+                    &mut object,
+                    "error_message",
+                    at,
+                )?,
+                error_code: crate::runtime::take_optional(&mut object, "error_code", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PunishOrder {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "wxpay_punish_no", &self.wxpay_punish_no);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "punish_scene", &self.punish_scene);
+            crate::runtime::put(
+                &mut object,
+                "punish_rule_version",
+                &self.punish_rule_version,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "punish_reason",
+                &self.punish_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "punish_start_time",
+                &self.punish_start_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "punish_end_time",
+                &self.punish_end_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "punish_accept_time",
+                &self.punish_accept_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "punish_finish_time",
+                &self.punish_finish_time,
+            );
+            crate::runtime::put(&mut object, "punish_state", &self.punish_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "effect_state",
+                &self.effect_state,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "control_action",
+                &self.control_action,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "error_message",
+                &self.error_message,
+            );
+            crate::runtime::put_optional(&mut object, "error_code", &self.error_code);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PunishOrder);
     impl crate::runtime::Schema for PunishOrder {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -529,7 +648,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(PunishState);
     /// `recover_order`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct RecoverOrder {
         /// `wxpay_recover_no`
@@ -549,16 +668,99 @@ pub mod get {
         /// `recover_finish_time`
         pub recover_finish_time: String,
         /// `recover_state`
-        pub recover_state: crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::get::RecoverState,
+        pub recover_state: RecoverState,
         /// Why the restriction was lifted.
         pub recover_reason: String,
         /// `error_message`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub error_message: Option<String>,
         /// `error_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub error_code: Option<String>,
     }
+    impl crate::runtime::FromJson for RecoverOrder {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(RecoverOrder {
+                wxpay_recover_no: crate::runtime::take(
+                    &mut object,
+                    "wxpay_recover_no",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                related_wxpay_punish_no: crate::runtime::take(
+                    &mut object,
+                    "related_wxpay_punish_no",
+                    at,
+                )?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                punish_scene: crate::runtime::take(&mut object, "punish_scene", at)?,
+                punish_rule_version: crate::runtime::take(
+                    &mut object,
+                    "punish_rule_version",
+                    at,
+                )?,
+                recover_accept_time: crate::runtime::take(
+                    &mut object,
+                    "recover_accept_time",
+                    at,
+                )?,
+                recover_finish_time: crate::runtime::take(
+                    &mut object,
+                    "recover_finish_time",
+                    at,
+                )?,
+                recover_state: crate::runtime::take(&mut object, "recover_state", at)?,
+                recover_reason: crate::runtime::take(&mut object, "recover_reason", at)?,
+                error_message: crate::runtime::take_optional(
+                    &mut object,
+                    "error_message",
+                    at,
+                )?,
+                error_code: crate::runtime::take_optional(&mut object, "error_code", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for RecoverOrder {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "wxpay_recover_no", &self.wxpay_recover_no);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(
+                &mut object,
+                "related_wxpay_punish_no",
+                &self.related_wxpay_punish_no,
+            );
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "punish_scene", &self.punish_scene);
+            crate::runtime::put(
+                &mut object,
+                "punish_rule_version",
+                &self.punish_rule_version,
+            );
+            crate::runtime::put(
+                &mut object,
+                "recover_accept_time",
+                &self.recover_accept_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "recover_finish_time",
+                &self.recover_finish_time,
+            );
+            crate::runtime::put(&mut object, "recover_state", &self.recover_state);
+            crate::runtime::put(&mut object, "recover_reason", &self.recover_reason);
+            crate::runtime::put_optional(
+                &mut object,
+                "error_message",
+                &self.error_message,
+            );
+            crate::runtime::put_optional(&mut object, "error_code", &self.error_code);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(RecoverOrder);
     impl crate::runtime::Schema for RecoverOrder {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -684,22 +886,55 @@ pub mod get {
     }
     crate::runtime::string_enum!(RecoverState);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `control_scene`
-        pub control_scene: crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::get::ControlScene,
+        pub control_scene: ControlScene,
         /// `punish_order`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub punish_order: Option<
-            crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::get::PunishOrder,
-        >,
+        pub punish_order: Option<PunishOrder>,
         /// `recover_order`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub recover_order: Option<
-            crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::get::RecoverOrder,
-        >,
+        pub recover_order: Option<RecoverOrder>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                control_scene: crate::runtime::take(&mut object, "control_scene", at)?,
+                punish_order: crate::runtime::take_optional(
+                    &mut object,
+                    "punish_order",
+                    at,
+                )?,
+                recover_order: crate::runtime::take_optional(
+                    &mut object,
+                    "recover_order",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "control_scene", &self.control_scene);
+            crate::runtime::put_optional(
+                &mut object,
+                "punish_order",
+                &self.punish_order,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "recover_order",
+                &self.recover_order,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -714,14 +949,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::get::PunishOrder as crate::runtime::Schema>::FIELDS,
+                fields: <PunishOrder as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "recover_order",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::aggracct_bc::wb_channel::control_orders::by_out_request_no::get::RecoverOrder as crate::runtime::Schema>::FIELDS,
+                fields: <RecoverOrder as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

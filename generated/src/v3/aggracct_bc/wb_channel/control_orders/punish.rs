@@ -21,16 +21,14 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::aggracct_bc::types::ReqScene;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// ID of the ledger account.
         ///
@@ -39,27 +37,84 @@ pub mod post {
         /// Scene of the restriction.
         pub punish_scene: i64,
         /// `punish_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub punish_reason: Option<String>,
         /// `punish_end_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub punish_end_time: Option<String>,
         /// Card number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_no: Option<crate::runtime::Sensitive>,
         /// Agreement number of the merchant's sub-account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sgn_no: Option<String>,
         /// Scene of the request.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub req_scene: Option<crate::v3::aggracct_bc::types::ReqScene>,
+        pub req_scene: Option<ReqScene>,
         /// `fund_repatriation_strategy`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fund_repatriation_strategy: Option<
-            crate::v3::aggracct_bc::wb_channel::control_orders::punish::post::FundRepatriationStrategy,
-        >,
+        pub fund_repatriation_strategy: Option<FundRepatriationStrategy>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                bal_account_no: crate::runtime::take(&mut object, "bal_account_no", at)?,
+                punish_scene: crate::runtime::take(&mut object, "punish_scene", at)?,
+                punish_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "punish_reason",
+                    at,
+                )?,
+                punish_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "punish_end_time",
+                    at,
+                )?,
+                card_no: crate::runtime::take_optional(&mut object, "card_no", at)?,
+                sgn_no: crate::runtime::take_optional(&mut object, "sgn_no", at)?,
+                req_scene: crate::runtime::take_optional(&mut object, "req_scene", at)?,
+                fund_repatriation_strategy: crate::runtime::take_optional(
+                    &mut object,
+                    "fund_repatriation_strategy",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "bal_account_no", &self.bal_account_no);
+            crate::runtime::put(&mut object, "punish_scene", &self.punish_scene);
+            crate::runtime::put_optional(
+                &mut object,
+                "punish_reason",
+                &self.punish_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "punish_end_time",
+                &self.punish_end_time,
+            );
+            crate::runtime::put_optional(&mut object, "card_no", &self.card_no);
+            crate::runtime::put_optional(&mut object, "sgn_no", &self.sgn_no);
+            crate::runtime::put_optional(&mut object, "req_scene", &self.req_scene);
+            crate::runtime::put_optional(
+                &mut object,
+                "fund_repatriation_strategy",
+                &self.fund_repatriation_strategy,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -79,10 +134,8 @@ pub mod post {
         punish_end_time: Option<String>,
         card_no: Option<crate::runtime::Sensitive>,
         sgn_no: Option<String>,
-        req_scene: Option<crate::v3::aggracct_bc::types::ReqScene>,
-        fund_repatriation_strategy: Option<
-            crate::v3::aggracct_bc::wb_channel::control_orders::punish::post::FundRepatriationStrategy,
-        >,
+        req_scene: Option<ReqScene>,
+        fund_repatriation_strategy: Option<FundRepatriationStrategy>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -186,27 +239,19 @@ pub mod post {
             self
         }
         /// Scene of the request.
-        pub fn req_scene(
-            mut self,
-            value: impl Into<crate::v3::aggracct_bc::types::ReqScene>,
-        ) -> Self {
+        pub fn req_scene(mut self, value: impl Into<ReqScene>) -> Self {
             self.req_scene = Some(value.into());
             self
         }
         /// Sets or clears [`req_scene`](Self::req_scene) with a built value.
-        pub fn set_req_scene(
-            mut self,
-            value: Option<crate::v3::aggracct_bc::types::ReqScene>,
-        ) -> Self {
+        pub fn set_req_scene(mut self, value: Option<ReqScene>) -> Self {
             self.req_scene = value;
             self
         }
         /// `fund_repatriation_strategy`
         pub fn fund_repatriation_strategy(
             mut self,
-            value: impl Into<
-                crate::v3::aggracct_bc::wb_channel::control_orders::punish::post::FundRepatriationStrategy,
-            >,
+            value: impl Into<FundRepatriationStrategy>,
         ) -> Self {
             self.fund_repatriation_strategy = Some(value.into());
             self
@@ -214,9 +259,7 @@ pub mod post {
         /// Sets or clears [`fund_repatriation_strategy`](Self::fund_repatriation_strategy) with a built value.
         pub fn set_fund_repatriation_strategy(
             mut self,
-            value: Option<
-                crate::v3::aggracct_bc::wb_channel::control_orders::punish::post::FundRepatriationStrategy,
-            >,
+            value: Option<FundRepatriationStrategy>,
         ) -> Self {
             self.fund_repatriation_strategy = value;
             self
@@ -294,7 +337,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.mchid.is_none() {
@@ -356,7 +400,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(FundRepatriationStrategy);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `wxpay_punish_no`
@@ -364,6 +408,31 @@ pub mod post {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                wxpay_punish_no: crate::runtime::take(
+                    &mut object,
+                    "wxpay_punish_no",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "wxpay_punish_no", &self.wxpay_punish_no);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -21,11 +21,10 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::aggracct_bc::types::ReqScene;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
@@ -34,7 +33,6 @@ pub mod post {
         /// `related_wxpay_punish_no`
         pub related_wxpay_punish_no: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// ID of the ledger account.
         ///
@@ -45,14 +43,66 @@ pub mod post {
         /// Card number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_no: Option<crate::runtime::Sensitive>,
         /// Agreement number of the merchant's sub-account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sgn_no: Option<String>,
         /// Scene of the request.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub req_scene: Option<crate::v3::aggracct_bc::types::ReqScene>,
+        pub req_scene: Option<ReqScene>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                related_webank_punish_no: crate::runtime::take(
+                    &mut object,
+                    "related_webank_punish_no",
+                    at,
+                )?,
+                related_wxpay_punish_no: crate::runtime::take(
+                    &mut object,
+                    "related_wxpay_punish_no",
+                    at,
+                )?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                bal_account_no: crate::runtime::take(&mut object, "bal_account_no", at)?,
+                recover_reason: crate::runtime::take(&mut object, "recover_reason", at)?,
+                card_no: crate::runtime::take_optional(&mut object, "card_no", at)?,
+                sgn_no: crate::runtime::take_optional(&mut object, "sgn_no", at)?,
+                req_scene: crate::runtime::take_optional(&mut object, "req_scene", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(
+                &mut object,
+                "related_webank_punish_no",
+                &self.related_webank_punish_no,
+            );
+            crate::runtime::put(
+                &mut object,
+                "related_wxpay_punish_no",
+                &self.related_wxpay_punish_no,
+            );
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "bal_account_no", &self.bal_account_no);
+            crate::runtime::put(&mut object, "recover_reason", &self.recover_reason);
+            crate::runtime::put_optional(&mut object, "card_no", &self.card_no);
+            crate::runtime::put_optional(&mut object, "sgn_no", &self.sgn_no);
+            crate::runtime::put_optional(&mut object, "req_scene", &self.req_scene);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -72,7 +122,7 @@ pub mod post {
         recover_reason: Option<String>,
         card_no: Option<crate::runtime::Sensitive>,
         sgn_no: Option<String>,
-        req_scene: Option<crate::v3::aggracct_bc::types::ReqScene>,
+        req_scene: Option<ReqScene>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -176,18 +226,12 @@ pub mod post {
             self
         }
         /// Scene of the request.
-        pub fn req_scene(
-            mut self,
-            value: impl Into<crate::v3::aggracct_bc::types::ReqScene>,
-        ) -> Self {
+        pub fn req_scene(mut self, value: impl Into<ReqScene>) -> Self {
             self.req_scene = Some(value.into());
             self
         }
         /// Sets or clears [`req_scene`](Self::req_scene) with a built value.
-        pub fn set_req_scene(
-            mut self,
-            value: Option<crate::v3::aggracct_bc::types::ReqScene>,
-        ) -> Self {
+        pub fn set_req_scene(mut self, value: Option<ReqScene>) -> Self {
             self.req_scene = value;
             self
         }
@@ -275,7 +319,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.mchid.is_none() {
@@ -298,7 +343,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `wxpay_recover_no`
@@ -306,6 +351,31 @@ pub mod post {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                wxpay_recover_no: crate::runtime::take(
+                    &mut object,
+                    "wxpay_recover_no",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "wxpay_recover_no", &self.wxpay_recover_no);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

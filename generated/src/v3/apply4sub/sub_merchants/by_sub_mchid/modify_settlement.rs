@@ -21,31 +21,24 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::apply4sub::types::AccountType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "path.sub_mchid", skip_serializing)]
         pub sub_mchid: String,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// `modify_mode`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub modify_mode: Option<
-            crate::v3::apply4sub::sub_merchants::by_sub_mchid::modify_settlement::post::ModifyMode,
-        >,
+        pub modify_mode: Option<ModifyMode>,
         /// Type of the account.
-        pub account_type: crate::v3::apply4sub::types::AccountType,
+        pub account_type: AccountType,
         /// Bank where the account is opened.
         pub account_bank: String,
         /// Province and city code of the bank branch.
         pub bank_address_code: String,
         /// Name of the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_name: Option<String>,
         /// Bank branch code (CNAPS).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_branch_id: Option<String>,
         /// Bank account number.
         ///
@@ -54,8 +47,73 @@ pub mod post {
         /// Name of the account holder.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub account_name: Option<crate::runtime::Sensitive>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "path.sub_mchid", at)?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                modify_mode: crate::runtime::take_optional(
+                    &mut object,
+                    "modify_mode",
+                    at,
+                )?,
+                account_type: crate::runtime::take(&mut object, "account_type", at)?,
+                account_bank: crate::runtime::take(&mut object, "account_bank", at)?,
+                bank_address_code: crate::runtime::take(
+                    &mut object,
+                    "bank_address_code",
+                    at,
+                )?,
+                bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+                bank_branch_id: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_branch_id",
+                    at,
+                )?,
+                account_number: crate::runtime::take(&mut object, "account_number", at)?,
+                account_name: crate::runtime::take_optional(
+                    &mut object,
+                    "account_name",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "modify_mode", &self.modify_mode);
+            crate::runtime::put(&mut object, "account_type", &self.account_type);
+            crate::runtime::put(&mut object, "account_bank", &self.account_bank);
+            crate::runtime::put(
+                &mut object,
+                "bank_address_code",
+                &self.bank_address_code,
+            );
+            crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_branch_id",
+                &self.bank_branch_id,
+            );
+            crate::runtime::put(&mut object, "account_number", &self.account_number);
+            crate::runtime::put_optional(
+                &mut object,
+                "account_name",
+                &self.account_name,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -68,10 +126,8 @@ pub mod post {
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
         wechatpay_serial: Option<String>,
-        modify_mode: Option<
-            crate::v3::apply4sub::sub_merchants::by_sub_mchid::modify_settlement::post::ModifyMode,
-        >,
-        account_type: Option<crate::v3::apply4sub::types::AccountType>,
+        modify_mode: Option<ModifyMode>,
+        account_type: Option<AccountType>,
         account_bank: Option<String>,
         bank_address_code: Option<String>,
         bank_name: Option<String>,
@@ -101,38 +157,22 @@ pub mod post {
             self
         }
         /// `modify_mode`
-        pub fn modify_mode(
-            mut self,
-            value: impl Into<
-                crate::v3::apply4sub::sub_merchants::by_sub_mchid::modify_settlement::post::ModifyMode,
-            >,
-        ) -> Self {
+        pub fn modify_mode(mut self, value: impl Into<ModifyMode>) -> Self {
             self.modify_mode = Some(value.into());
             self
         }
         /// Sets or clears [`modify_mode`](Self::modify_mode) with a built value.
-        pub fn set_modify_mode(
-            mut self,
-            value: Option<
-                crate::v3::apply4sub::sub_merchants::by_sub_mchid::modify_settlement::post::ModifyMode,
-            >,
-        ) -> Self {
+        pub fn set_modify_mode(mut self, value: Option<ModifyMode>) -> Self {
             self.modify_mode = value;
             self
         }
         /// **Required.** Type of the account.
-        pub fn account_type(
-            mut self,
-            value: impl Into<crate::v3::apply4sub::types::AccountType>,
-        ) -> Self {
+        pub fn account_type(mut self, value: impl Into<AccountType>) -> Self {
             self.account_type = Some(value.into());
             self
         }
         /// Sets or clears [`account_type`](Self::account_type) with a built value.
-        pub fn set_account_type(
-            mut self,
-            value: Option<crate::v3::apply4sub::types::AccountType>,
-        ) -> Self {
+        pub fn set_account_type(mut self, value: Option<AccountType>) -> Self {
             self.account_type = value;
             self
         }
@@ -300,7 +340,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -350,12 +391,31 @@ pub mod post {
     }
     crate::runtime::string_enum!(ModifyMode);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `application_no`
         pub application_no: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                application_no: crate::runtime::take(&mut object, "application_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "application_no", &self.application_no);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

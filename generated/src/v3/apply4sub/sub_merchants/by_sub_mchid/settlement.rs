@@ -21,12 +21,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::apply4sub::types::AccountType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "path.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "path.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -118,27 +128,71 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Type of the account.
-        pub account_type: crate::v3::apply4sub::types::AccountType,
+        pub account_type: AccountType,
         /// Bank where the account is opened.
         pub account_bank: String,
         /// Name of the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_name: Option<String>,
         /// Bank branch code (CNAPS).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_branch_id: Option<String>,
         /// Bank account number.
         pub account_number: String,
         /// Result of the verification.
-        pub verify_result: crate::v3::apply4sub::sub_merchants::by_sub_mchid::settlement::get::VerifyResult,
+        pub verify_result: VerifyResult,
         /// `verify_fail_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub verify_fail_reason: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                account_type: crate::runtime::take(&mut object, "account_type", at)?,
+                account_bank: crate::runtime::take(&mut object, "account_bank", at)?,
+                bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+                bank_branch_id: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_branch_id",
+                    at,
+                )?,
+                account_number: crate::runtime::take(&mut object, "account_number", at)?,
+                verify_result: crate::runtime::take(&mut object, "verify_result", at)?,
+                verify_fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "verify_fail_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "account_type", &self.account_type);
+            crate::runtime::put(&mut object, "account_bank", &self.account_bank);
+            crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_branch_id",
+                &self.bank_branch_id,
+            );
+            crate::runtime::put(&mut object, "account_number", &self.account_number);
+            crate::runtime::put(&mut object, "verify_result", &self.verify_result);
+            crate::runtime::put_optional(
+                &mut object,
+                "verify_fail_reason",
+                &self.verify_fail_reason,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -33,24 +33,42 @@ pub mod get {
     pub use crate::types::TransferPurpose;
     pub use crate::types::TransferScene;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay batch ID.
-        #[serde(rename = "path.batch_id")]
         pub batch_id: String,
         /// Whether to return the detail records as well.
-        #[serde(rename = "query.need_query_detail")]
         pub need_query_detail: bool,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
         /// State of the detail record.
-        #[serde(default, rename = "query.detail_state")]
-        pub detail_state: Option<crate::v3::bank_transfer::types::DetailState>,
+        pub detail_state: Option<DetailState>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                batch_id: crate::runtime::take(&mut object, "path.batch_id", at)?,
+                need_query_detail: crate::runtime::take(
+                    &mut object,
+                    "query.need_query_detail",
+                    at,
+                )?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+                detail_state: crate::runtime::take_optional(
+                    &mut object,
+                    "query.detail_state",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -65,7 +83,7 @@ pub mod get {
         need_query_detail: Option<bool>,
         offset: Option<i64>,
         limit: Option<i64>,
-        detail_state: Option<crate::v3::bank_transfer::types::DetailState>,
+        detail_state: Option<DetailState>,
     }
     impl RequestBuilder {
         /// **Required.** WeChat Pay batch ID.
@@ -109,18 +127,12 @@ pub mod get {
             self
         }
         /// State of the detail record.
-        pub fn detail_state(
-            mut self,
-            value: impl Into<crate::v3::bank_transfer::types::DetailState>,
-        ) -> Self {
+        pub fn detail_state(mut self, value: impl Into<DetailState>) -> Self {
             self.detail_state = Some(value.into());
             self
         }
         /// Sets or clears [`detail_state`](Self::detail_state) with a built value.
-        pub fn set_detail_state(
-            mut self,
-            value: Option<crate::v3::bank_transfer::types::DetailState>,
-        ) -> Self {
+        pub fn set_detail_state(mut self, value: Option<DetailState>) -> Self {
             self.detail_state = value;
             self
         }

@@ -21,17 +21,53 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::brand::types::CardCardConfigsApplymentState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own application number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_code: Option<String>,
         /// WeChat Pay ID of the application.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub applyment_id: Option<String>,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                business_code: crate::runtime::take_optional(
+                    &mut object,
+                    "business_code",
+                    at,
+                )?,
+                applyment_id: crate::runtime::take_optional(
+                    &mut object,
+                    "applyment_id",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "business_code",
+                &self.business_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "applyment_id",
+                &self.applyment_id,
+            );
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -122,7 +158,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -140,7 +177,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own application number, unique within the merchant.
@@ -150,8 +187,37 @@ pub mod post {
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// State of the application.
-        pub applyment_state: crate::v3::brand::types::CardCardConfigsApplymentState,
+        pub applyment_state: CardCardConfigsApplymentState,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                business_code: crate::runtime::take(&mut object, "business_code", at)?,
+                applyment_id: crate::runtime::take(&mut object, "applyment_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                applyment_state: crate::runtime::take(
+                    &mut object,
+                    "applyment_state",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "business_code", &self.business_code);
+            crate::runtime::put(&mut object, "applyment_id", &self.applyment_id);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "applyment_state", &self.applyment_state);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,18 +20,36 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/brand/card/card-configs/preview-url`: [wechatpay.im](https://wechatpay.im/openapi/v3/brand/card/card-configs/preview-url), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4016641998)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own application number, unique within the merchant.
-        #[serde(default, rename = "query.business_code")]
         pub business_code: Option<String>,
         /// WeChat Pay ID of the application.
-        #[serde(default, rename = "query.applyment_id")]
         pub applyment_id: Option<String>,
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                business_code: crate::runtime::take_optional(
+                    &mut object,
+                    "query.business_code",
+                    at,
+                )?,
+                applyment_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.applyment_id",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -153,7 +171,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own application number, unique within the merchant.
@@ -167,6 +185,41 @@ pub mod get {
         /// `url_expired_time`
         pub url_expired_time: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                business_code: crate::runtime::take(&mut object, "business_code", at)?,
+                applyment_id: crate::runtime::take(&mut object, "applyment_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                card_preview_url: crate::runtime::take(
+                    &mut object,
+                    "card_preview_url",
+                    at,
+                )?,
+                url_expired_time: crate::runtime::take(
+                    &mut object,
+                    "url_expired_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "business_code", &self.business_code);
+            crate::runtime::put(&mut object, "applyment_id", &self.applyment_id);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "card_preview_url", &self.card_preview_url);
+            crate::runtime::put(&mut object, "url_expired_time", &self.url_expired_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

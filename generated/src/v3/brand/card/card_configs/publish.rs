@@ -20,22 +20,69 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/brand/card/card-configs/publish`: [wechatpay.im](https://wechatpay.im/openapi/v3/brand/card/card-configs/publish), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4016475176)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own application number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_code: Option<String>,
         /// WeChat Pay ID of the application.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub applyment_id: Option<String>,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// `publish_type`
-        pub publish_type: crate::v3::brand::card::card_configs::publish::post::PublishType,
+        pub publish_type: PublishType,
         /// Scheduled publish time.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub scheduled_publish_time: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                business_code: crate::runtime::take_optional(
+                    &mut object,
+                    "business_code",
+                    at,
+                )?,
+                applyment_id: crate::runtime::take_optional(
+                    &mut object,
+                    "applyment_id",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                publish_type: crate::runtime::take(&mut object, "publish_type", at)?,
+                scheduled_publish_time: crate::runtime::take_optional(
+                    &mut object,
+                    "scheduled_publish_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "business_code",
+                &self.business_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "applyment_id",
+                &self.applyment_id,
+            );
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "publish_type", &self.publish_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "scheduled_publish_time",
+                &self.scheduled_publish_time,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -49,9 +96,7 @@ pub mod post {
         business_code: Option<String>,
         applyment_id: Option<String>,
         brand_id: Option<String>,
-        publish_type: Option<
-            crate::v3::brand::card::card_configs::publish::post::PublishType,
-        >,
+        publish_type: Option<PublishType>,
         scheduled_publish_time: Option<String>,
     }
     impl RequestBuilder {
@@ -86,22 +131,12 @@ pub mod post {
             self
         }
         /// **Required.** `publish_type`
-        pub fn publish_type(
-            mut self,
-            value: impl Into<
-                crate::v3::brand::card::card_configs::publish::post::PublishType,
-            >,
-        ) -> Self {
+        pub fn publish_type(mut self, value: impl Into<PublishType>) -> Self {
             self.publish_type = Some(value.into());
             self
         }
         /// Sets or clears [`publish_type`](Self::publish_type) with a built value.
-        pub fn set_publish_type(
-            mut self,
-            value: Option<
-                crate::v3::brand::card::card_configs::publish::post::PublishType,
-            >,
-        ) -> Self {
+        pub fn set_publish_type(mut self, value: Option<PublishType>) -> Self {
             self.publish_type = value;
             self
         }
@@ -168,7 +203,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -219,7 +255,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(PublishType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own application number, unique within the merchant.
@@ -229,11 +265,45 @@ pub mod post {
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// `publish_type`
-        pub publish_type: crate::v3::brand::card::card_configs::publish::post::PublishType,
+        pub publish_type: PublishType,
         /// Scheduled publish time.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub scheduled_publish_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                business_code: crate::runtime::take(&mut object, "business_code", at)?,
+                applyment_id: crate::runtime::take(&mut object, "applyment_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                publish_type: crate::runtime::take(&mut object, "publish_type", at)?,
+                scheduled_publish_time: crate::runtime::take_optional(
+                    &mut object,
+                    "scheduled_publish_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "business_code", &self.business_code);
+            crate::runtime::put(&mut object, "applyment_id", &self.applyment_id);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "publish_type", &self.publish_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "scheduled_publish_time",
+                &self.scheduled_publish_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

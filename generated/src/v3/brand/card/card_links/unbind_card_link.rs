@@ -21,22 +21,53 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::brand::types::PaymentScene;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// Payment scene.
-        pub payment_scene: crate::v3::brand::types::PaymentScene,
+        pub payment_scene: PaymentScene,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Merchant ID linked to the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_link_mchid: Option<String>,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_id: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                payment_scene: crate::runtime::take(&mut object, "payment_scene", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                card_link_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "card_link_mchid",
+                    at,
+                )?,
+                service_id: crate::runtime::take_optional(&mut object, "service_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "payment_scene", &self.payment_scene);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "card_link_mchid",
+                &self.card_link_mchid,
+            );
+            crate::runtime::put_optional(&mut object, "service_id", &self.service_id);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -48,7 +79,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         brand_id: Option<String>,
-        payment_scene: Option<crate::v3::brand::types::PaymentScene>,
+        payment_scene: Option<PaymentScene>,
         appid: Option<String>,
         card_link_mchid: Option<String>,
         service_id: Option<String>,
@@ -65,18 +96,12 @@ pub mod post {
             self
         }
         /// **Required.** Payment scene.
-        pub fn payment_scene(
-            mut self,
-            value: impl Into<crate::v3::brand::types::PaymentScene>,
-        ) -> Self {
+        pub fn payment_scene(mut self, value: impl Into<PaymentScene>) -> Self {
             self.payment_scene = Some(value.into());
             self
         }
         /// Sets or clears [`payment_scene`](Self::payment_scene) with a built value.
-        pub fn set_payment_scene(
-            mut self,
-            value: Option<crate::v3::brand::types::PaymentScene>,
-        ) -> Self {
+        pub fn set_payment_scene(mut self, value: Option<PaymentScene>) -> Self {
             self.payment_scene = value;
             self
         }
@@ -163,7 +188,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -181,23 +207,55 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// Payment scene.
-        pub payment_scene: crate::v3::brand::types::PaymentScene,
+        pub payment_scene: PaymentScene,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Merchant ID linked to the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_link_mchid: Option<String>,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                payment_scene: crate::runtime::take(&mut object, "payment_scene", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                card_link_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "card_link_mchid",
+                    at,
+                )?,
+                service_id: crate::runtime::take_optional(&mut object, "service_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "payment_scene", &self.payment_scene);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "card_link_mchid",
+                &self.card_link_mchid,
+            );
+            crate::runtime::put_optional(&mut object, "service_id", &self.service_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

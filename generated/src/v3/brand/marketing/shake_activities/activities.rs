@@ -20,28 +20,42 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/brand/marketing/shake-activities/activities`: [wechatpay.im](https://wechatpay.im/openapi/v3/brand/marketing/shake-activities/activities), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015783259)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: i64,
         /// Pagination offset: where the requested page starts.
-        #[serde(rename = "query.offset")]
         pub offset: i64,
         /// State of the activity.
-        #[serde(default, rename = "query.activity_state")]
-        pub activity_state: Option<
-            crate::v3::brand::marketing::shake_activities::activities::get::ActivityState,
-        >,
+        pub activity_state: Option<ActivityState>,
         /// State of the review.
-        #[serde(default, rename = "query.audit_state")]
-        pub audit_state: Option<
-            crate::v3::brand::marketing::shake_activities::activities::get::AuditState,
-        >,
+        pub audit_state: Option<AuditState>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+                offset: crate::runtime::take(&mut object, "query.offset", at)?,
+                activity_state: crate::runtime::take_optional(
+                    &mut object,
+                    "query.activity_state",
+                    at,
+                )?,
+                audit_state: crate::runtime::take_optional(
+                    &mut object,
+                    "query.audit_state",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -55,12 +69,8 @@ pub mod get {
         brand_id: Option<String>,
         limit: Option<i64>,
         offset: Option<i64>,
-        activity_state: Option<
-            crate::v3::brand::marketing::shake_activities::activities::get::ActivityState,
-        >,
-        audit_state: Option<
-            crate::v3::brand::marketing::shake_activities::activities::get::AuditState,
-        >,
+        activity_state: Option<ActivityState>,
+        audit_state: Option<AuditState>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the brand in WeChat Pay.
@@ -94,42 +104,22 @@ pub mod get {
             self
         }
         /// State of the activity.
-        pub fn activity_state(
-            mut self,
-            value: impl Into<
-                crate::v3::brand::marketing::shake_activities::activities::get::ActivityState,
-            >,
-        ) -> Self {
+        pub fn activity_state(mut self, value: impl Into<ActivityState>) -> Self {
             self.activity_state = Some(value.into());
             self
         }
         /// Sets or clears [`activity_state`](Self::activity_state) with a built value.
-        pub fn set_activity_state(
-            mut self,
-            value: Option<
-                crate::v3::brand::marketing::shake_activities::activities::get::ActivityState,
-            >,
-        ) -> Self {
+        pub fn set_activity_state(mut self, value: Option<ActivityState>) -> Self {
             self.activity_state = value;
             self
         }
         /// State of the review.
-        pub fn audit_state(
-            mut self,
-            value: impl Into<
-                crate::v3::brand::marketing::shake_activities::activities::get::AuditState,
-            >,
-        ) -> Self {
+        pub fn audit_state(mut self, value: impl Into<AuditState>) -> Self {
             self.audit_state = Some(value.into());
             self
         }
         /// Sets or clears [`audit_state`](Self::audit_state) with a built value.
-        pub fn set_audit_state(
-            mut self,
-            value: Option<
-                crate::v3::brand::marketing::shake_activities::activities::get::AuditState,
-            >,
-        ) -> Self {
+        pub fn set_audit_state(mut self, value: Option<AuditState>) -> Self {
             self.audit_state = value;
             self
         }
@@ -308,7 +298,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(AuditState);
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Identifier of the object.
@@ -316,23 +306,67 @@ pub mod get {
         /// Name of the item described by the enclosing object.
         pub name: String,
         /// State of the activity.
-        pub activity_state: crate::v3::brand::marketing::shake_activities::activities::get::ActivityState,
+        pub activity_state: ActivityState,
         /// State of the review.
-        pub audit_state: crate::v3::brand::marketing::shake_activities::activities::get::AuditState,
+        pub audit_state: AuditState,
         /// `available_quota`
         pub available_quota: i64,
         /// `total_quota`
         pub total_quota: i64,
         /// `delivery_mode`
-        pub delivery_mode: crate::v3::brand::marketing::shake_activities::activities::get::DeliveryMode,
+        pub delivery_mode: DeliveryMode,
         /// Time range during which the item is placed.
-        pub time_range: crate::v3::brand::marketing::shake_activities::activities::get::TimeRange,
+        pub time_range: TimeRange,
         /// Information about the product coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub product_coupon: Option<
-            crate::v3::brand::marketing::shake_activities::activities::get::ProductCoupon,
-        >,
+        pub product_coupon: Option<ProductCoupon>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                id: crate::runtime::take(&mut object, "id", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                activity_state: crate::runtime::take(&mut object, "activity_state", at)?,
+                audit_state: crate::runtime::take(&mut object, "audit_state", at)?,
+                available_quota: crate::runtime::take(
+                    &mut object,
+                    "available_quota",
+                    at,
+                )?,
+                total_quota: crate::runtime::take(&mut object, "total_quota", at)?,
+                delivery_mode: crate::runtime::take(&mut object, "delivery_mode", at)?,
+                time_range: crate::runtime::take(&mut object, "time_range", at)?,
+                product_coupon: crate::runtime::take_optional(
+                    &mut object,
+                    "product_coupon",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "id", &self.id);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "activity_state", &self.activity_state);
+            crate::runtime::put(&mut object, "audit_state", &self.audit_state);
+            crate::runtime::put(&mut object, "available_quota", &self.available_quota);
+            crate::runtime::put(&mut object, "total_quota", &self.total_quota);
+            crate::runtime::put(&mut object, "delivery_mode", &self.delivery_mode);
+            crate::runtime::put(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(
+                &mut object,
+                "product_coupon",
+                &self.product_coupon,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -389,14 +423,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::brand::marketing::shake_activities::activities::get::TimeRange as crate::runtime::Schema>::FIELDS,
+                fields: <TimeRange as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "product_coupon",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::marketing::shake_activities::activities::get::ProductCoupon as crate::runtime::Schema>::FIELDS,
+                fields: <ProductCoupon as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -433,19 +467,43 @@ pub mod get {
     }
     crate::runtime::string_enum!(DeliveryMode);
     /// Information about the product coupon.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ProductCoupon {
         /// ID of the product coupon.
         pub product_coupon_id: String,
         /// Coupon batches.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub stock_list: Option<
-            Vec<
-                crate::v3::brand::marketing::shake_activities::activities::get::StockList,
-            >,
-        >,
+        pub stock_list: Option<Vec<StockList>>,
     }
+    impl crate::runtime::FromJson for ProductCoupon {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ProductCoupon {
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "product_coupon_id",
+                    at,
+                )?,
+                stock_list: crate::runtime::take_optional(&mut object, "stock_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ProductCoupon {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "product_coupon_id",
+                &self.product_coupon_id,
+            );
+            crate::runtime::put_optional(&mut object, "stock_list", &self.stock_list);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ProductCoupon);
     impl crate::runtime::Schema for ProductCoupon {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -460,13 +518,13 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::brand::marketing::shake_activities::activities::get::StockList as crate::runtime::Schema>::FIELDS,
+                fields: <StockList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for ProductCoupon {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Pagination offset: where the requested page starts.
@@ -476,11 +534,33 @@ pub mod get {
         /// Total number of items.
         pub total_count: i64,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<crate::v3::brand::marketing::shake_activities::activities::get::Data>,
-        >,
+        pub data: Option<Vec<Data>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -509,7 +589,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::brand::marketing::shake_activities::activities::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -523,12 +603,31 @@ pub mod get {
         }
     }
     /// Coupon batches.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct StockList {
         /// ID of the coupon batch (stock).
         pub stock_id: String,
     }
+    impl crate::runtime::FromJson for StockList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(StockList {
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for StockList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(StockList);
     impl crate::runtime::Schema for StockList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -542,7 +641,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for StockList {}
     /// Time range during which the item is placed.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct TimeRange {
         /// Start time of the service.
@@ -550,6 +649,27 @@ pub mod get {
         /// End time of the service.
         pub end_time: String,
     }
+    impl crate::runtime::FromJson for TimeRange {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(TimeRange {
+                start_time: crate::runtime::take(&mut object, "start_time", at)?,
+                end_time: crate::runtime::take(&mut object, "end_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for TimeRange {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "start_time", &self.start_time);
+            crate::runtime::put(&mut object, "end_time", &self.end_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(TimeRange);
     impl crate::runtime::Schema for TimeRange {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -43,21 +43,31 @@ pub mod get {
     pub use crate::v3::brand::types::Type as UserInformationCustomFieldListType;
     pub use crate::types::ValidDateInformation;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
         /// Current state of the object.
-        #[serde(default, rename = "query.state")]
-        pub state: Option<crate::v3::brand::types::State>,
+        pub state: Option<State>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+                state: crate::runtime::take_optional(&mut object, "query.state", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -69,7 +79,7 @@ pub mod get {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         brand_id: Option<String>,
-        state: Option<crate::v3::brand::types::State>,
+        state: Option<State>,
         offset: Option<i64>,
         limit: Option<i64>,
     }
@@ -85,18 +95,12 @@ pub mod get {
             self
         }
         /// Current state of the object.
-        pub fn state(
-            mut self,
-            value: impl Into<crate::v3::brand::types::State>,
-        ) -> Self {
+        pub fn state(mut self, value: impl Into<State>) -> Self {
             self.state = Some(value.into());
             self
         }
         /// Sets or clears [`state`](Self::state) with a built value.
-        pub fn set_state(
-            mut self,
-            value: Option<crate::v3::brand::types::State>,
-        ) -> Self {
+        pub fn set_state(mut self, value: Option<State>) -> Self {
             self.state = value;
             self
         }
@@ -203,7 +207,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// ID of the card or card template (such as a member card).
@@ -213,7 +217,7 @@ pub mod get {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Type of the member card.
-        pub card_type: crate::types::CardType,
+        pub card_type: CardType,
         /// Title of the member card.
         pub card_title: String,
         /// Background color of the member card.
@@ -221,46 +225,181 @@ pub mod get {
         /// URL of the background image of the member card.
         pub card_picture_url: String,
         /// How the member-card codes are assigned.
-        pub code_mode: crate::v3::brand::types::CodeMode,
+        pub code_mode: CodeMode,
         /// Type of the code shown on the member card.
-        pub code_type: crate::v3::brand::types::CodeType,
+        pub code_type: CodeType,
         /// Where the member code on the card jumps to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub code_jump_information: Option<crate::v3::brand::types::CodeJumpInformation>,
+        pub code_jump_information: Option<CodeJumpInformation>,
         /// Description of the member benefits.
         pub benefits: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// Whether the card is pinned to the top.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_pinned: Option<bool>,
         /// Whether the member level is shown.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_display_level: Option<bool>,
         /// Initial member level.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub init_level: Option<String>,
         /// Customer-service phone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_phone: Option<String>,
         /// The merchant's legal agreement for the card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub legal_agreement: Option<String>,
         /// Validity period of the member card.
-        pub valid_date_information: crate::types::ValidDateInformation,
+        pub valid_date_information: ValidDateInformation,
         /// Points information of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub points_information: Option<crate::v3::brand::types::PointsInformation>,
+        pub points_information: Option<PointsInformation>,
         /// Stored-value balance information of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub balance_information: Option<crate::v3::brand::types::BalanceInformation>,
+        pub balance_information: Option<BalanceInformation>,
         /// Information about the paid membership.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub purchase_information: Option<crate::v3::brand::types::PurchaseInformation>,
+        pub purchase_information: Option<PurchaseInformation>,
         /// Personal information the user filled in when opening the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_information: Option<crate::v3::brand::types::UserInformation>,
+        pub user_information: Option<UserInformation>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                card_type: crate::runtime::take(&mut object, "card_type", at)?,
+                card_title: crate::runtime::take(&mut object, "card_title", at)?,
+                card_color: crate::runtime::take(&mut object, "card_color", at)?,
+                card_picture_url: crate::runtime::take(
+                    &mut object,
+                    "card_picture_url",
+                    at,
+                )?,
+                code_mode: crate::runtime::take(&mut object, "code_mode", at)?,
+                code_type: crate::runtime::take(&mut object, "code_type", at)?,
+                code_jump_information: crate::runtime::take_optional(
+                    &mut object,
+                    "code_jump_information",
+                    at,
+                )?,
+                benefits: crate::runtime::take(&mut object, "benefits", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                need_pinned: crate::runtime::take_optional(
+                    &mut object,
+                    "need_pinned",
+                    at,
+                )?,
+                need_display_level: crate::runtime::take_optional(
+                    &mut object,
+                    "need_display_level",
+                    at,
+                )?,
+                init_level: crate::runtime::take_optional(
+                    &mut object,
+                    "init_level",
+                    at,
+                )?,
+                service_phone: crate::runtime::take_optional(
+                    &mut object,
+                    "service_phone",
+                    at,
+                )?,
+                legal_agreement: crate::runtime::take_optional(
+                    &mut object,
+                    "legal_agreement",
+                    at,
+                )?,
+                valid_date_information: crate::runtime::take(
+                    &mut object,
+                    "valid_date_information",
+                    at,
+                )?,
+                points_information: crate::runtime::take_optional(
+                    &mut object,
+                    "points_information",
+                    at,
+                )?,
+                balance_information: crate::runtime::take_optional(
+                    &mut object,
+                    "balance_information",
+                    at,
+                )?,
+                purchase_information: crate::runtime::take_optional(
+                    &mut object,
+                    "purchase_information",
+                    at,
+                )?,
+                user_information: crate::runtime::take_optional(
+                    &mut object,
+                    "user_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "card_type", &self.card_type);
+            crate::runtime::put(&mut object, "card_title", &self.card_title);
+            crate::runtime::put(&mut object, "card_color", &self.card_color);
+            crate::runtime::put(&mut object, "card_picture_url", &self.card_picture_url);
+            crate::runtime::put(&mut object, "code_mode", &self.code_mode);
+            crate::runtime::put(&mut object, "code_type", &self.code_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "code_jump_information",
+                &self.code_jump_information,
+            );
+            crate::runtime::put(&mut object, "benefits", &self.benefits);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "need_pinned", &self.need_pinned);
+            crate::runtime::put_optional(
+                &mut object,
+                "need_display_level",
+                &self.need_display_level,
+            );
+            crate::runtime::put_optional(&mut object, "init_level", &self.init_level);
+            crate::runtime::put_optional(
+                &mut object,
+                "service_phone",
+                &self.service_phone,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "legal_agreement",
+                &self.legal_agreement,
+            );
+            crate::runtime::put(
+                &mut object,
+                "valid_date_information",
+                &self.valid_date_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "points_information",
+                &self.points_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "balance_information",
+                &self.balance_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "purchase_information",
+                &self.purchase_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_information",
+                &self.user_information,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -331,7 +470,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::CodeJumpInformation as crate::runtime::Schema>::FIELDS,
+                fields: <CodeJumpInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "benefits",
@@ -387,41 +526,41 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::ValidDateInformation as crate::runtime::Schema>::FIELDS,
+                fields: <ValidDateInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "points_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::PointsInformation as crate::runtime::Schema>::FIELDS,
+                fields: <PointsInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "balance_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::BalanceInformation as crate::runtime::Schema>::FIELDS,
+                fields: <BalanceInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "purchase_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::PurchaseInformation as crate::runtime::Schema>::FIELDS,
+                fields: <PurchaseInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "user_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::UserInformation as crate::runtime::Schema>::FIELDS,
+                fields: <UserInformation as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
@@ -431,9 +570,33 @@ pub mod get {
         /// Maximum number of items to return in one page.
         pub limit: i64,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<Vec<crate::v3::brand::partner::card_member::cards::get::Data>>,
+        pub data: Option<Vec<Data>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -462,7 +625,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::brand::partner::card_member::cards::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -481,20 +644,27 @@ pub mod get {
 /// `POST /v3/brand/partner/card-member/cards`: [wechatpay.im](https://wechatpay.im/openapi/v3/brand/partner/card-member/cards), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015336970)
 pub mod post {
     pub use crate::v3::brand::types::BalanceInformation;
+    pub use crate::v3::brand::types::BalanceInformationBuilder;
     pub use crate::types::CardType;
     pub use crate::v3::brand::types::CodeJumpInformation;
+    pub use crate::v3::brand::types::CodeJumpInformationBuilder;
     pub use crate::v3::brand::types::CodeMode;
     pub use crate::v3::brand::types::CodeType;
     pub use crate::v3::brand::types::CommonFieldList;
     pub use crate::v3::brand::types::PointsInformation;
+    pub use crate::v3::brand::types::PointsInformationBuilder;
     pub use crate::v3::brand::types::PurchaseInformation;
+    pub use crate::v3::brand::types::PurchaseInformationBuilder;
     pub use crate::types::Type;
     pub use crate::v3::brand::types::UserInformation;
+    pub use crate::v3::brand::types::UserInformationBuilder;
     pub use crate::v3::brand::types::UserInformationCustomFieldList;
+    pub use crate::v3::brand::types::UserInformationCustomFieldListBuilder;
     pub use crate::v3::brand::types::Type as UserInformationCustomFieldListType;
     pub use crate::types::ValidDateInformation;
+    pub use crate::types::ValidDateInformationBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
@@ -502,7 +672,7 @@ pub mod post {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Type of the member card.
-        pub card_type: crate::types::CardType,
+        pub card_type: CardType,
         /// Title of the member card.
         pub card_title: String,
         /// Background color of the member card.
@@ -510,45 +680,177 @@ pub mod post {
         /// URL of the background image of the member card.
         pub card_picture_url: String,
         /// How the member-card codes are assigned.
-        pub code_mode: crate::v3::brand::types::CodeMode,
+        pub code_mode: CodeMode,
         /// Type of the code shown on the member card.
-        pub code_type: crate::v3::brand::types::CodeType,
+        pub code_type: CodeType,
         /// Where the member code on the card jumps to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub code_jump_information: Option<crate::v3::brand::types::CodeJumpInformation>,
+        pub code_jump_information: Option<CodeJumpInformation>,
         /// Description of the member benefits.
         pub benefits: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// Whether the card is pinned to the top.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_pinned: Option<bool>,
         /// Whether the member level is shown.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_display_level: Option<bool>,
         /// Initial member level.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub init_level: Option<String>,
         /// Customer-service phone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_phone: Option<String>,
         /// The merchant's legal agreement for the card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub legal_agreement: Option<String>,
         /// Validity period of the member card.
-        pub valid_date_information: crate::types::ValidDateInformation,
+        pub valid_date_information: ValidDateInformation,
         /// Points information of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub points_information: Option<crate::v3::brand::types::PointsInformation>,
+        pub points_information: Option<PointsInformation>,
         /// Stored-value balance information of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub balance_information: Option<crate::v3::brand::types::BalanceInformation>,
+        pub balance_information: Option<BalanceInformation>,
         /// Information about the paid membership.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub purchase_information: Option<crate::v3::brand::types::PurchaseInformation>,
+        pub purchase_information: Option<PurchaseInformation>,
         /// Personal information the user filled in when opening the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_information: Option<crate::v3::brand::types::UserInformation>,
+        pub user_information: Option<UserInformation>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                card_type: crate::runtime::take(&mut object, "card_type", at)?,
+                card_title: crate::runtime::take(&mut object, "card_title", at)?,
+                card_color: crate::runtime::take(&mut object, "card_color", at)?,
+                card_picture_url: crate::runtime::take(
+                    &mut object,
+                    "card_picture_url",
+                    at,
+                )?,
+                code_mode: crate::runtime::take(&mut object, "code_mode", at)?,
+                code_type: crate::runtime::take(&mut object, "code_type", at)?,
+                code_jump_information: crate::runtime::take_optional(
+                    &mut object,
+                    "code_jump_information",
+                    at,
+                )?,
+                benefits: crate::runtime::take(&mut object, "benefits", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                need_pinned: crate::runtime::take_optional(
+                    &mut object,
+                    "need_pinned",
+                    at,
+                )?,
+                need_display_level: crate::runtime::take_optional(
+                    &mut object,
+                    "need_display_level",
+                    at,
+                )?,
+                init_level: crate::runtime::take_optional(
+                    &mut object,
+                    "init_level",
+                    at,
+                )?,
+                service_phone: crate::runtime::take_optional(
+                    &mut object,
+                    "service_phone",
+                    at,
+                )?,
+                legal_agreement: crate::runtime::take_optional(
+                    &mut object,
+                    "legal_agreement",
+                    at,
+                )?,
+                valid_date_information: crate::runtime::take(
+                    &mut object,
+                    "valid_date_information",
+                    at,
+                )?,
+                points_information: crate::runtime::take_optional(
+                    &mut object,
+                    "points_information",
+                    at,
+                )?,
+                balance_information: crate::runtime::take_optional(
+                    &mut object,
+                    "balance_information",
+                    at,
+                )?,
+                purchase_information: crate::runtime::take_optional(
+                    &mut object,
+                    "purchase_information",
+                    at,
+                )?,
+                user_information: crate::runtime::take_optional(
+                    &mut object,
+                    "user_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "card_type", &self.card_type);
+            crate::runtime::put(&mut object, "card_title", &self.card_title);
+            crate::runtime::put(&mut object, "card_color", &self.card_color);
+            crate::runtime::put(&mut object, "card_picture_url", &self.card_picture_url);
+            crate::runtime::put(&mut object, "code_mode", &self.code_mode);
+            crate::runtime::put(&mut object, "code_type", &self.code_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "code_jump_information",
+                &self.code_jump_information,
+            );
+            crate::runtime::put(&mut object, "benefits", &self.benefits);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "need_pinned", &self.need_pinned);
+            crate::runtime::put_optional(
+                &mut object,
+                "need_display_level",
+                &self.need_display_level,
+            );
+            crate::runtime::put_optional(&mut object, "init_level", &self.init_level);
+            crate::runtime::put_optional(
+                &mut object,
+                "service_phone",
+                &self.service_phone,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "legal_agreement",
+                &self.legal_agreement,
+            );
+            crate::runtime::put(
+                &mut object,
+                "valid_date_information",
+                &self.valid_date_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "points_information",
+                &self.points_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "balance_information",
+                &self.balance_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "purchase_information",
+                &self.purchase_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_information",
+                &self.user_information,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -561,15 +863,13 @@ pub mod post {
     pub struct RequestBuilder {
         brand_id: Option<String>,
         appid: Option<String>,
-        card_type: Option<crate::types::CardType>,
+        card_type: Option<CardType>,
         card_title: Option<String>,
         card_color: Option<String>,
         card_picture_url: Option<String>,
-        code_mode: Option<crate::v3::brand::types::CodeMode>,
-        code_type: Option<crate::v3::brand::types::CodeType>,
-        code_jump_information: Option<
-            crate::v3::brand::types::CodeJumpInformationBuilder,
-        >,
+        code_mode: Option<CodeMode>,
+        code_type: Option<CodeType>,
+        code_jump_information: Option<CodeJumpInformationBuilder>,
         benefits: Option<String>,
         notify_url: Option<String>,
         need_pinned: Option<bool>,
@@ -577,13 +877,11 @@ pub mod post {
         init_level: Option<String>,
         service_phone: Option<String>,
         legal_agreement: Option<String>,
-        valid_date_information: Option<crate::types::ValidDateInformationBuilder>,
-        points_information: Option<crate::v3::brand::types::PointsInformationBuilder>,
-        balance_information: Option<crate::v3::brand::types::BalanceInformationBuilder>,
-        purchase_information: Option<
-            crate::v3::brand::types::PurchaseInformationBuilder,
-        >,
-        user_information: Option<crate::v3::brand::types::UserInformationBuilder>,
+        valid_date_information: Option<ValidDateInformationBuilder>,
+        points_information: Option<PointsInformationBuilder>,
+        balance_information: Option<BalanceInformationBuilder>,
+        purchase_information: Option<PurchaseInformationBuilder>,
+        user_information: Option<UserInformationBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the brand in WeChat Pay.
@@ -607,12 +905,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the member card.
-        pub fn card_type(mut self, value: impl Into<crate::types::CardType>) -> Self {
+        pub fn card_type(mut self, value: impl Into<CardType>) -> Self {
             self.card_type = Some(value.into());
             self
         }
         /// Sets or clears [`card_type`](Self::card_type) with a built value.
-        pub fn set_card_type(mut self, value: Option<crate::types::CardType>) -> Self {
+        pub fn set_card_type(mut self, value: Option<CardType>) -> Self {
             self.card_type = value;
             self
         }
@@ -647,34 +945,22 @@ pub mod post {
             self
         }
         /// **Required.** How the member-card codes are assigned.
-        pub fn code_mode(
-            mut self,
-            value: impl Into<crate::v3::brand::types::CodeMode>,
-        ) -> Self {
+        pub fn code_mode(mut self, value: impl Into<CodeMode>) -> Self {
             self.code_mode = Some(value.into());
             self
         }
         /// Sets or clears [`code_mode`](Self::code_mode) with a built value.
-        pub fn set_code_mode(
-            mut self,
-            value: Option<crate::v3::brand::types::CodeMode>,
-        ) -> Self {
+        pub fn set_code_mode(mut self, value: Option<CodeMode>) -> Self {
             self.code_mode = value;
             self
         }
         /// **Required.** Type of the code shown on the member card.
-        pub fn code_type(
-            mut self,
-            value: impl Into<crate::v3::brand::types::CodeType>,
-        ) -> Self {
+        pub fn code_type(mut self, value: impl Into<CodeType>) -> Self {
             self.code_type = Some(value.into());
             self
         }
         /// Sets or clears [`code_type`](Self::code_type) with a built value.
-        pub fn set_code_type(
-            mut self,
-            value: Option<crate::v3::brand::types::CodeType>,
-        ) -> Self {
+        pub fn set_code_type(mut self, value: Option<CodeType>) -> Self {
             self.code_type = value;
             self
         }
@@ -683,7 +969,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn code_jump_information(
             mut self,
-            value: impl Into<crate::v3::brand::types::CodeJumpInformationBuilder>,
+            value: impl Into<CodeJumpInformationBuilder>,
         ) -> Self {
             self.code_jump_information = Some(value.into());
             self
@@ -691,7 +977,7 @@ pub mod post {
         /// Sets or clears [`code_jump_information`](Self::code_jump_information) with a built value.
         pub fn set_code_jump_information(
             mut self,
-            value: Option<crate::v3::brand::types::CodeJumpInformation>,
+            value: Option<CodeJumpInformation>,
         ) -> Self {
             self.code_jump_information = value.map(Into::into);
             self
@@ -771,7 +1057,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn valid_date_information(
             mut self,
-            value: impl Into<crate::types::ValidDateInformationBuilder>,
+            value: impl Into<ValidDateInformationBuilder>,
         ) -> Self {
             self.valid_date_information = Some(value.into());
             self
@@ -779,7 +1065,7 @@ pub mod post {
         /// Sets or clears [`valid_date_information`](Self::valid_date_information) with a built value.
         pub fn set_valid_date_information(
             mut self,
-            value: Option<crate::types::ValidDateInformation>,
+            value: Option<ValidDateInformation>,
         ) -> Self {
             self.valid_date_information = value.map(Into::into);
             self
@@ -789,7 +1075,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn points_information(
             mut self,
-            value: impl Into<crate::v3::brand::types::PointsInformationBuilder>,
+            value: impl Into<PointsInformationBuilder>,
         ) -> Self {
             self.points_information = Some(value.into());
             self
@@ -797,7 +1083,7 @@ pub mod post {
         /// Sets or clears [`points_information`](Self::points_information) with a built value.
         pub fn set_points_information(
             mut self,
-            value: Option<crate::v3::brand::types::PointsInformation>,
+            value: Option<PointsInformation>,
         ) -> Self {
             self.points_information = value.map(Into::into);
             self
@@ -807,7 +1093,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn balance_information(
             mut self,
-            value: impl Into<crate::v3::brand::types::BalanceInformationBuilder>,
+            value: impl Into<BalanceInformationBuilder>,
         ) -> Self {
             self.balance_information = Some(value.into());
             self
@@ -815,7 +1101,7 @@ pub mod post {
         /// Sets or clears [`balance_information`](Self::balance_information) with a built value.
         pub fn set_balance_information(
             mut self,
-            value: Option<crate::v3::brand::types::BalanceInformation>,
+            value: Option<BalanceInformation>,
         ) -> Self {
             self.balance_information = value.map(Into::into);
             self
@@ -825,7 +1111,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn purchase_information(
             mut self,
-            value: impl Into<crate::v3::brand::types::PurchaseInformationBuilder>,
+            value: impl Into<PurchaseInformationBuilder>,
         ) -> Self {
             self.purchase_information = Some(value.into());
             self
@@ -833,7 +1119,7 @@ pub mod post {
         /// Sets or clears [`purchase_information`](Self::purchase_information) with a built value.
         pub fn set_purchase_information(
             mut self,
-            value: Option<crate::v3::brand::types::PurchaseInformation>,
+            value: Option<PurchaseInformation>,
         ) -> Self {
             self.purchase_information = value.map(Into::into);
             self
@@ -843,16 +1129,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn user_information(
             mut self,
-            value: impl Into<crate::v3::brand::types::UserInformationBuilder>,
+            value: impl Into<UserInformationBuilder>,
         ) -> Self {
             self.user_information = Some(value.into());
             self
         }
         /// Sets or clears [`user_information`](Self::user_information) with a built value.
-        pub fn set_user_information(
-            mut self,
-            value: Option<crate::v3::brand::types::UserInformation>,
-        ) -> Self {
+        pub fn set_user_information(mut self, value: Option<UserInformation>) -> Self {
             self.user_information = value.map(Into::into);
             self
         }
@@ -1010,7 +1293,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -1028,7 +1312,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the card or card template (such as a member card).
@@ -1038,7 +1322,7 @@ pub mod post {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Type of the member card.
-        pub card_type: crate::types::CardType,
+        pub card_type: CardType,
         /// Title of the member card.
         pub card_title: String,
         /// Background color of the member card.
@@ -1046,46 +1330,181 @@ pub mod post {
         /// URL of the background image of the member card.
         pub card_picture_url: String,
         /// How the member-card codes are assigned.
-        pub code_mode: crate::v3::brand::types::CodeMode,
+        pub code_mode: CodeMode,
         /// Type of the code shown on the member card.
-        pub code_type: crate::v3::brand::types::CodeType,
+        pub code_type: CodeType,
         /// Where the member code on the card jumps to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub code_jump_information: Option<crate::v3::brand::types::CodeJumpInformation>,
+        pub code_jump_information: Option<CodeJumpInformation>,
         /// Description of the member benefits.
         pub benefits: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// Whether the card is pinned to the top.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_pinned: Option<bool>,
         /// Whether the member level is shown.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_display_level: Option<bool>,
         /// Initial member level.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub init_level: Option<String>,
         /// Customer-service phone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_phone: Option<String>,
         /// The merchant's legal agreement for the card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub legal_agreement: Option<String>,
         /// Validity period of the member card.
-        pub valid_date_information: crate::types::ValidDateInformation,
+        pub valid_date_information: ValidDateInformation,
         /// Points information of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub points_information: Option<crate::v3::brand::types::PointsInformation>,
+        pub points_information: Option<PointsInformation>,
         /// Stored-value balance information of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub balance_information: Option<crate::v3::brand::types::BalanceInformation>,
+        pub balance_information: Option<BalanceInformation>,
         /// Information about the paid membership.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub purchase_information: Option<crate::v3::brand::types::PurchaseInformation>,
+        pub purchase_information: Option<PurchaseInformation>,
         /// Personal information the user filled in when opening the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_information: Option<crate::v3::brand::types::UserInformation>,
+        pub user_information: Option<UserInformation>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                card_type: crate::runtime::take(&mut object, "card_type", at)?,
+                card_title: crate::runtime::take(&mut object, "card_title", at)?,
+                card_color: crate::runtime::take(&mut object, "card_color", at)?,
+                card_picture_url: crate::runtime::take(
+                    &mut object,
+                    "card_picture_url",
+                    at,
+                )?,
+                code_mode: crate::runtime::take(&mut object, "code_mode", at)?,
+                code_type: crate::runtime::take(&mut object, "code_type", at)?,
+                code_jump_information: crate::runtime::take_optional(
+                    &mut object,
+                    "code_jump_information",
+                    at,
+                )?,
+                benefits: crate::runtime::take(&mut object, "benefits", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                need_pinned: crate::runtime::take_optional(
+                    &mut object,
+                    "need_pinned",
+                    at,
+                )?,
+                need_display_level: crate::runtime::take_optional(
+                    &mut object,
+                    "need_display_level",
+                    at,
+                )?,
+                init_level: crate::runtime::take_optional(
+                    &mut object,
+                    "init_level",
+                    at,
+                )?,
+                service_phone: crate::runtime::take_optional(
+                    &mut object,
+                    "service_phone",
+                    at,
+                )?,
+                legal_agreement: crate::runtime::take_optional(
+                    &mut object,
+                    "legal_agreement",
+                    at,
+                )?,
+                valid_date_information: crate::runtime::take(
+                    &mut object,
+                    "valid_date_information",
+                    at,
+                )?,
+                points_information: crate::runtime::take_optional(
+                    &mut object,
+                    "points_information",
+                    at,
+                )?,
+                balance_information: crate::runtime::take_optional(
+                    &mut object,
+                    "balance_information",
+                    at,
+                )?,
+                purchase_information: crate::runtime::take_optional(
+                    &mut object,
+                    "purchase_information",
+                    at,
+                )?,
+                user_information: crate::runtime::take_optional(
+                    &mut object,
+                    "user_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "card_type", &self.card_type);
+            crate::runtime::put(&mut object, "card_title", &self.card_title);
+            crate::runtime::put(&mut object, "card_color", &self.card_color);
+            crate::runtime::put(&mut object, "card_picture_url", &self.card_picture_url);
+            crate::runtime::put(&mut object, "code_mode", &self.code_mode);
+            crate::runtime::put(&mut object, "code_type", &self.code_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "code_jump_information",
+                &self.code_jump_information,
+            );
+            crate::runtime::put(&mut object, "benefits", &self.benefits);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "need_pinned", &self.need_pinned);
+            crate::runtime::put_optional(
+                &mut object,
+                "need_display_level",
+                &self.need_display_level,
+            );
+            crate::runtime::put_optional(&mut object, "init_level", &self.init_level);
+            crate::runtime::put_optional(
+                &mut object,
+                "service_phone",
+                &self.service_phone,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "legal_agreement",
+                &self.legal_agreement,
+            );
+            crate::runtime::put(
+                &mut object,
+                "valid_date_information",
+                &self.valid_date_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "points_information",
+                &self.points_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "balance_information",
+                &self.balance_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "purchase_information",
+                &self.purchase_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_information",
+                &self.user_information,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -1156,7 +1575,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::CodeJumpInformation as crate::runtime::Schema>::FIELDS,
+                fields: <CodeJumpInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "benefits",
@@ -1212,35 +1631,35 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::ValidDateInformation as crate::runtime::Schema>::FIELDS,
+                fields: <ValidDateInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "points_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::PointsInformation as crate::runtime::Schema>::FIELDS,
+                fields: <PointsInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "balance_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::BalanceInformation as crate::runtime::Schema>::FIELDS,
+                fields: <BalanceInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "purchase_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::PurchaseInformation as crate::runtime::Schema>::FIELDS,
+                fields: <PurchaseInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "user_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::UserInformation as crate::runtime::Schema>::FIELDS,
+                fields: <UserInformation as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

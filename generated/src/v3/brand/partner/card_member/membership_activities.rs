@@ -32,24 +32,42 @@ pub mod get {
     pub use crate::v3::brand::types::ActivityState;
     pub use crate::v3::brand::types::ProductCouponStockList;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
         /// ID of the card or card template (such as a member card).
-        #[serde(default, rename = "query.card_id")]
         pub card_id: Option<String>,
         /// State of the activity.
-        #[serde(default, rename = "query.activity_state")]
-        pub activity_state: Option<crate::v3::brand::types::ActivityState>,
+        pub activity_state: Option<ActivityState>,
         /// Pagination offset: where the requested page starts.
-        #[serde(rename = "query.offset")]
         pub offset: i64,
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+                card_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.card_id",
+                    at,
+                )?,
+                activity_state: crate::runtime::take_optional(
+                    &mut object,
+                    "query.activity_state",
+                    at,
+                )?,
+                offset: crate::runtime::take(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -62,7 +80,7 @@ pub mod get {
     pub struct RequestBuilder {
         brand_id: Option<String>,
         card_id: Option<String>,
-        activity_state: Option<crate::v3::brand::types::ActivityState>,
+        activity_state: Option<ActivityState>,
         offset: Option<i64>,
         limit: Option<i64>,
     }
@@ -88,18 +106,12 @@ pub mod get {
             self
         }
         /// State of the activity.
-        pub fn activity_state(
-            mut self,
-            value: impl Into<crate::v3::brand::types::ActivityState>,
-        ) -> Self {
+        pub fn activity_state(mut self, value: impl Into<ActivityState>) -> Self {
             self.activity_state = Some(value.into());
             self
         }
         /// Sets or clears [`activity_state`](Self::activity_state) with a built value.
-        pub fn set_activity_state(
-            mut self,
-            value: Option<crate::v3::brand::types::ActivityState>,
-        ) -> Self {
+        pub fn set_activity_state(mut self, value: Option<ActivityState>) -> Self {
             self.activity_state = value;
             self
         }
@@ -216,7 +228,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
@@ -226,7 +238,7 @@ pub mod get {
         /// ID of the card or card template (such as a member card).
         pub card_id: String,
         /// Channel of the activity.
-        pub activity_channel: crate::v3::brand::types::ActivityChannel,
+        pub activity_channel: ActivityChannel,
         /// Title.
         pub title: String,
         /// Subtitle.
@@ -240,18 +252,79 @@ pub mod get {
         /// Remaining stock of the activity.
         pub apply_available: i64,
         /// Product coupon batches.
-        pub product_coupon_stock_list: Vec<
-            crate::v3::brand::types::ProductCouponStockList,
-        >,
+        pub product_coupon_stock_list: Vec<ProductCouponStockList>,
         /// ID of the activity.
         pub activity_id: String,
         /// State of the activity.
-        pub activity_state: crate::v3::brand::types::ActivityState,
+        pub activity_state: ActivityState,
         /// Time the record was created.
         pub create_time: String,
         /// Time the record was last modified.
         pub modify_time: String,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+                activity_channel: crate::runtime::take(
+                    &mut object,
+                    "activity_channel",
+                    at,
+                )?,
+                title: crate::runtime::take(&mut object, "title", at)?,
+                sub_title: crate::runtime::take(&mut object, "sub_title", at)?,
+                begin_time: crate::runtime::take(&mut object, "begin_time", at)?,
+                end_time: crate::runtime::take(&mut object, "end_time", at)?,
+                apply_total: crate::runtime::take(&mut object, "apply_total", at)?,
+                apply_available: crate::runtime::take(
+                    &mut object,
+                    "apply_available",
+                    at,
+                )?,
+                product_coupon_stock_list: crate::runtime::take(
+                    &mut object,
+                    "product_coupon_stock_list",
+                    at,
+                )?,
+                activity_id: crate::runtime::take(&mut object, "activity_id", at)?,
+                activity_state: crate::runtime::take(&mut object, "activity_state", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                modify_time: crate::runtime::take(&mut object, "modify_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            crate::runtime::put(&mut object, "activity_channel", &self.activity_channel);
+            crate::runtime::put(&mut object, "title", &self.title);
+            crate::runtime::put(&mut object, "sub_title", &self.sub_title);
+            crate::runtime::put(&mut object, "begin_time", &self.begin_time);
+            crate::runtime::put(&mut object, "end_time", &self.end_time);
+            crate::runtime::put(&mut object, "apply_total", &self.apply_total);
+            crate::runtime::put(&mut object, "apply_available", &self.apply_available);
+            crate::runtime::put(
+                &mut object,
+                "product_coupon_stock_list",
+                &self.product_coupon_stock_list,
+            );
+            crate::runtime::put(&mut object, "activity_id", &self.activity_id);
+            crate::runtime::put(&mut object, "activity_state", &self.activity_state);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "modify_time", &self.modify_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -329,7 +402,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::brand::types::ProductCouponStockList as crate::runtime::Schema>::FIELDS,
+                fields: <ProductCouponStockList as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "activity_id",
@@ -363,14 +436,11 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<crate::v3::brand::partner::card_member::membership_activities::get::Data>,
-        >,
+        pub data: Option<Vec<Data>>,
         /// Pagination offset: where the requested page starts.
         pub offset: i64,
         /// Maximum number of items to return in one page.
@@ -378,6 +448,31 @@ pub mod get {
         /// Total number of items.
         pub total_count: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -385,7 +480,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::brand::partner::card_member::membership_activities::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "offset",
@@ -427,8 +522,9 @@ pub mod post {
     pub use crate::v3::brand::types::ActivityChannel;
     pub use crate::v3::brand::types::ActivityState;
     pub use crate::v3::brand::types::ProductCouponStockList;
+    pub use crate::v3::brand::types::ProductCouponStockListBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
@@ -438,7 +534,7 @@ pub mod post {
         /// ID of the card or card template (such as a member card).
         pub card_id: String,
         /// Channel of the activity.
-        pub activity_channel: crate::v3::brand::types::ActivityChannel,
+        pub activity_channel: ActivityChannel,
         /// Title.
         pub title: String,
         /// Subtitle.
@@ -450,9 +546,55 @@ pub mod post {
         /// Total stock of the activity.
         pub apply_total: i64,
         /// Product coupon batches.
-        pub product_coupon_stock_list: Vec<
-            crate::v3::brand::types::ProductCouponStockList,
-        >,
+        pub product_coupon_stock_list: Vec<ProductCouponStockList>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+                activity_channel: crate::runtime::take(
+                    &mut object,
+                    "activity_channel",
+                    at,
+                )?,
+                title: crate::runtime::take(&mut object, "title", at)?,
+                sub_title: crate::runtime::take(&mut object, "sub_title", at)?,
+                begin_time: crate::runtime::take(&mut object, "begin_time", at)?,
+                end_time: crate::runtime::take(&mut object, "end_time", at)?,
+                apply_total: crate::runtime::take(&mut object, "apply_total", at)?,
+                product_coupon_stock_list: crate::runtime::take(
+                    &mut object,
+                    "product_coupon_stock_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            crate::runtime::put(&mut object, "activity_channel", &self.activity_channel);
+            crate::runtime::put(&mut object, "title", &self.title);
+            crate::runtime::put(&mut object, "sub_title", &self.sub_title);
+            crate::runtime::put(&mut object, "begin_time", &self.begin_time);
+            crate::runtime::put(&mut object, "end_time", &self.end_time);
+            crate::runtime::put(&mut object, "apply_total", &self.apply_total);
+            crate::runtime::put(
+                &mut object,
+                "product_coupon_stock_list",
+                &self.product_coupon_stock_list,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -466,15 +608,13 @@ pub mod post {
         out_request_no: Option<String>,
         brand_id: Option<String>,
         card_id: Option<String>,
-        activity_channel: Option<crate::v3::brand::types::ActivityChannel>,
+        activity_channel: Option<ActivityChannel>,
         title: Option<String>,
         sub_title: Option<String>,
         begin_time: Option<String>,
         end_time: Option<String>,
         apply_total: Option<i64>,
-        product_coupon_stock_list: Option<
-            Vec<crate::v3::brand::types::ProductCouponStockListBuilder>,
-        >,
+        product_coupon_stock_list: Option<Vec<ProductCouponStockListBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own request or application number for this operation, used to make it idempotent.
@@ -508,18 +648,12 @@ pub mod post {
             self
         }
         /// **Required.** Channel of the activity.
-        pub fn activity_channel(
-            mut self,
-            value: impl Into<crate::v3::brand::types::ActivityChannel>,
-        ) -> Self {
+        pub fn activity_channel(mut self, value: impl Into<ActivityChannel>) -> Self {
             self.activity_channel = Some(value.into());
             self
         }
         /// Sets or clears [`activity_channel`](Self::activity_channel) with a built value.
-        pub fn set_activity_channel(
-            mut self,
-            value: Option<crate::v3::brand::types::ActivityChannel>,
-        ) -> Self {
+        pub fn set_activity_channel(mut self, value: Option<ActivityChannel>) -> Self {
             self.activity_channel = value;
             self
         }
@@ -578,7 +712,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn product_coupon_stock_list(
             mut self,
-            item: impl Into<crate::v3::brand::types::ProductCouponStockListBuilder>,
+            item: impl Into<ProductCouponStockListBuilder>,
         ) -> Self {
             self.product_coupon_stock_list
                 .get_or_insert_with(Vec::new)
@@ -588,7 +722,7 @@ pub mod post {
         /// Sets or clears [`product_coupon_stock_list`](Self::product_coupon_stock_list) with a built value.
         pub fn set_product_coupon_stock_list(
             mut self,
-            value: Option<Vec<crate::v3::brand::types::ProductCouponStockList>>,
+            value: Option<Vec<ProductCouponStockList>>,
         ) -> Self {
             self.product_coupon_stock_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -701,7 +835,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::brand::types::PartnerCardMemberMembershipActivitiesResponse as Response;

@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/brand/partner/card-member/pre-auth-tokens`: [wechatpay.im](https://wechatpay.im/openapi/v3/brand/partner/card-member/pre-auth-tokens), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015336986)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
@@ -29,6 +29,28 @@ pub mod post {
         pub card_id: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -126,7 +148,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::brand::types::PartnerCardMemberPayViewTokensResponse as Response;

@@ -43,24 +43,38 @@ pub mod get {
     pub use crate::v3::brand::types::UserCardState;
     pub use crate::types::ValidDateInformation;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "query.openid")]
         pub openid: String,
         /// State of the user's member card.
-        #[serde(default, rename = "query.user_card_state")]
-        pub user_card_state: Option<crate::v3::brand::types::UserCardState>,
+        pub user_card_state: Option<UserCardState>,
         /// Pagination offset: where the requested page starts.
-        #[serde(rename = "query.offset")]
         pub offset: i64,
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+                openid: crate::runtime::take(&mut object, "query.openid", at)?,
+                user_card_state: crate::runtime::take_optional(
+                    &mut object,
+                    "query.user_card_state",
+                    at,
+                )?,
+                offset: crate::runtime::take(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -73,7 +87,7 @@ pub mod get {
     pub struct RequestBuilder {
         brand_id: Option<String>,
         openid: Option<String>,
-        user_card_state: Option<crate::v3::brand::types::UserCardState>,
+        user_card_state: Option<UserCardState>,
         offset: Option<i64>,
         limit: Option<i64>,
     }
@@ -99,18 +113,12 @@ pub mod get {
             self
         }
         /// State of the user's member card.
-        pub fn user_card_state(
-            mut self,
-            value: impl Into<crate::v3::brand::types::UserCardState>,
-        ) -> Self {
+        pub fn user_card_state(mut self, value: impl Into<UserCardState>) -> Self {
             self.user_card_state = Some(value.into());
             self
         }
         /// Sets or clears [`user_card_state`](Self::user_card_state) with a built value.
-        pub fn set_user_card_state(
-            mut self,
-            value: Option<crate::v3::brand::types::UserCardState>,
-        ) -> Self {
+        pub fn set_user_card_state(mut self, value: Option<UserCardState>) -> Self {
             self.user_card_state = value;
             self
         }
@@ -225,7 +233,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Code of the user's member card.
@@ -235,42 +243,139 @@ pub mod get {
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// Background color of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_color: Option<String>,
         /// URL of the background image of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_picture_url: Option<String>,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// Type of the member card.
-        pub card_type: crate::types::CardType,
+        pub card_type: CardType,
         /// The user's mobile phone number.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone_number: Option<crate::runtime::Encrypted>,
         /// Member level.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub level: Option<String>,
         /// Validity period of the member card.
-        pub valid_date_information: crate::types::ValidDateInformation,
+        pub valid_date_information: ValidDateInformation,
         /// Time the user received the member card.
         pub pickup_time: String,
         /// Personal information the user filled in when opening the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_information: Option<crate::v3::brand::types::DataUserInformation>,
+        pub user_information: Option<DataUserInformation>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// State of the user's member card.
-        pub user_card_state: crate::v3::brand::types::UserCardState,
+        pub user_card_state: UserCardState,
         /// Why the item was invalidated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub invalid_reason: Option<String>,
         /// Time the item was invalidated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub invalid_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                user_card_code: crate::runtime::take(&mut object, "user_card_code", at)?,
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                card_color: crate::runtime::take_optional(
+                    &mut object,
+                    "card_color",
+                    at,
+                )?,
+                card_picture_url: crate::runtime::take_optional(
+                    &mut object,
+                    "card_picture_url",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                card_type: crate::runtime::take(&mut object, "card_type", at)?,
+                phone_number: crate::runtime::take_optional(
+                    &mut object,
+                    "phone_number",
+                    at,
+                )?,
+                level: crate::runtime::take_optional(&mut object, "level", at)?,
+                valid_date_information: crate::runtime::take(
+                    &mut object,
+                    "valid_date_information",
+                    at,
+                )?,
+                pickup_time: crate::runtime::take(&mut object, "pickup_time", at)?,
+                user_information: crate::runtime::take_optional(
+                    &mut object,
+                    "user_information",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                user_card_state: crate::runtime::take(
+                    &mut object,
+                    "user_card_state",
+                    at,
+                )?,
+                invalid_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "invalid_reason",
+                    at,
+                )?,
+                invalid_time: crate::runtime::take_optional(
+                    &mut object,
+                    "invalid_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "user_card_code", &self.user_card_code);
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "card_color", &self.card_color);
+            crate::runtime::put_optional(
+                &mut object,
+                "card_picture_url",
+                &self.card_picture_url,
+            );
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "card_type", &self.card_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "phone_number",
+                &self.phone_number,
+            );
+            crate::runtime::put_optional(&mut object, "level", &self.level);
+            crate::runtime::put(
+                &mut object,
+                "valid_date_information",
+                &self.valid_date_information,
+            );
+            crate::runtime::put(&mut object, "pickup_time", &self.pickup_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "user_information",
+                &self.user_information,
+            );
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "user_card_state", &self.user_card_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "invalid_reason",
+                &self.invalid_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "invalid_time",
+                &self.invalid_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -341,7 +446,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::ValidDateInformation as crate::runtime::Schema>::FIELDS,
+                fields: <ValidDateInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "pickup_time",
@@ -355,7 +460,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::DataUserInformation as crate::runtime::Schema>::FIELDS,
+                fields: <DataUserInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "attach",
@@ -389,7 +494,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
@@ -399,11 +504,33 @@ pub mod get {
         /// Maximum number of items to return in one page.
         pub limit: i64,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<crate::v3::brand::partner::card_member::user_cards::get::Data>,
-        >,
+        pub data: Option<Vec<Data>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -432,7 +559,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::brand::partner::card_member::user_cards::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -35,21 +35,35 @@ pub mod get {
     pub use crate::types::StoreBusiness;
     pub use crate::v3::brand::types::StoreState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
         /// State of the store.
-        #[serde(default, rename = "query.store_state")]
-        pub store_state: Option<crate::v3::brand::types::StoreState>,
+        pub store_state: Option<StoreState>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+                store_state: crate::runtime::take_optional(
+                    &mut object,
+                    "query.store_state",
+                    at,
+                )?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -61,7 +75,7 @@ pub mod get {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         brand_id: Option<String>,
-        store_state: Option<crate::v3::brand::types::StoreState>,
+        store_state: Option<StoreState>,
         offset: Option<i64>,
         limit: Option<i64>,
     }
@@ -77,18 +91,12 @@ pub mod get {
             self
         }
         /// State of the store.
-        pub fn store_state(
-            mut self,
-            value: impl Into<crate::v3::brand::types::StoreState>,
-        ) -> Self {
+        pub fn store_state(mut self, value: impl Into<StoreState>) -> Self {
             self.store_state = Some(value.into());
             self
         }
         /// Sets or clears [`store_state`](Self::store_state) with a built value.
-        pub fn set_store_state(
-            mut self,
-            value: Option<crate::v3::brand::types::StoreState>,
-        ) -> Self {
+        pub fn set_store_state(mut self, value: Option<StoreState>) -> Self {
             self.store_state = value;
             self
         }
@@ -198,38 +206,111 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// ID of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_id: Option<String>,
         /// State of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_state: Option<crate::v3::brand::types::StoreState>,
+        pub store_state: Option<StoreState>,
         /// State of the review.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub audit_state: Option<crate::v3::brand::types::AuditState>,
+        pub audit_state: Option<AuditState>,
         /// Why the review was rejected.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub review_reject_reason: Option<String>,
         /// Basic information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_basics: Option<crate::v3::brand::types::StoreBasics>,
+        pub store_basics: Option<StoreBasics>,
         /// Address of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_address: Option<crate::types::StoreAddress>,
+        pub store_address: Option<StoreAddress>,
         /// Business information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_business: Option<crate::types::StoreBusiness>,
+        pub store_business: Option<StoreBusiness>,
         /// Payee information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_recipient: Option<
-            Vec<crate::v3::brand::partner::store::brandstores::get::StoreRecipient>,
-        >,
+        pub store_recipient: Option<Vec<StoreRecipient>>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                store_id: crate::runtime::take_optional(&mut object, "store_id", at)?,
+                store_state: crate::runtime::take_optional(
+                    &mut object,
+                    "store_state",
+                    at,
+                )?,
+                audit_state: crate::runtime::take_optional(
+                    &mut object,
+                    "audit_state",
+                    at,
+                )?,
+                review_reject_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "review_reject_reason",
+                    at,
+                )?,
+                store_basics: crate::runtime::take_optional(
+                    &mut object,
+                    "store_basics",
+                    at,
+                )?,
+                store_address: crate::runtime::take_optional(
+                    &mut object,
+                    "store_address",
+                    at,
+                )?,
+                store_business: crate::runtime::take_optional(
+                    &mut object,
+                    "store_business",
+                    at,
+                )?,
+                store_recipient: crate::runtime::take_optional(
+                    &mut object,
+                    "store_recipient",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put_optional(&mut object, "store_id", &self.store_id);
+            crate::runtime::put_optional(&mut object, "store_state", &self.store_state);
+            crate::runtime::put_optional(&mut object, "audit_state", &self.audit_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "review_reject_reason",
+                &self.review_reject_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_basics",
+                &self.store_basics,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_address",
+                &self.store_address,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_business",
+                &self.store_business,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_recipient",
+                &self.store_recipient,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -272,51 +353,78 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::StoreBasics as crate::runtime::Schema>::FIELDS,
+                fields: <StoreBasics as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "store_address",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::StoreAddress as crate::runtime::Schema>::FIELDS,
+                fields: <StoreAddress as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "store_business",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::StoreBusiness as crate::runtime::Schema>::FIELDS,
+                fields: <StoreBusiness as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "store_recipient",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::brand::partner::store::brandstores::get::StoreRecipient as crate::runtime::Schema>::FIELDS,
+                fields: <StoreRecipient as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limit: Option<i64>,
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<Vec<crate::v3::brand::partner::store::brandstores::get::Data>>,
+        pub data: Option<Vec<Data>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                offset: crate::runtime::take_optional(&mut object, "offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "limit", at)?,
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put_optional(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "limit", &self.limit);
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -352,7 +460,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::brand::partner::store::brandstores::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -366,19 +474,55 @@ pub mod get {
         }
     }
     /// Payee information of the store.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct StoreRecipient {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// Name of the entity that receives the store's payments.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub company_name: Option<String>,
         /// State of binding the payee to the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub recipient_state: Option<crate::v3::brand::types::RecipientState>,
+        pub recipient_state: Option<RecipientState>,
     }
+    impl crate::runtime::FromJson for StoreRecipient {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(StoreRecipient {
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                company_name: crate::runtime::take_optional(
+                    &mut object,
+                    "company_name",
+                    at,
+                )?,
+                recipient_state: crate::runtime::take_optional(
+                    &mut object,
+                    "recipient_state",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for StoreRecipient {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "company_name",
+                &self.company_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "recipient_state",
+                &self.recipient_state,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(StoreRecipient);
     impl crate::runtime::Schema for StoreRecipient {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -413,24 +557,65 @@ pub mod post {
     pub use crate::v3::brand::types::AuditState;
     pub use crate::v3::brand::types::RecipientState;
     pub use crate::types::StoreAddress;
+    pub use crate::types::StoreAddressBuilder;
     pub use crate::v3::brand::types::StoreBasics;
+    pub use crate::v3::brand::types::StoreBasicsBuilder;
     pub use crate::types::StoreBusiness;
+    pub use crate::types::StoreBusinessBuilder;
     pub use crate::v3::brand::types::StoreRecipient;
     pub use crate::v3::brand::types::StoreState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// Basic information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_basics: Option<crate::v3::brand::types::StoreBasics>,
+        pub store_basics: Option<StoreBasics>,
         /// Address of the store.
-        pub store_address: crate::types::StoreAddress,
+        pub store_address: StoreAddress,
         /// Business information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_business: Option<crate::types::StoreBusiness>,
+        pub store_business: Option<StoreBusiness>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                store_basics: crate::runtime::take_optional(
+                    &mut object,
+                    "store_basics",
+                    at,
+                )?,
+                store_address: crate::runtime::take(&mut object, "store_address", at)?,
+                store_business: crate::runtime::take_optional(
+                    &mut object,
+                    "store_business",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "store_basics",
+                &self.store_basics,
+            );
+            crate::runtime::put(&mut object, "store_address", &self.store_address);
+            crate::runtime::put_optional(
+                &mut object,
+                "store_business",
+                &self.store_business,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -442,9 +627,9 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         brand_id: Option<String>,
-        store_basics: Option<crate::v3::brand::types::StoreBasicsBuilder>,
-        store_address: Option<crate::types::StoreAddressBuilder>,
-        store_business: Option<crate::types::StoreBusinessBuilder>,
+        store_basics: Option<StoreBasicsBuilder>,
+        store_address: Option<StoreAddressBuilder>,
+        store_business: Option<StoreBusinessBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the brand in WeChat Pay.
@@ -460,54 +645,36 @@ pub mod post {
         /// Basic information of the store.
         ///
         /// Takes the builder or a built value.
-        pub fn store_basics(
-            mut self,
-            value: impl Into<crate::v3::brand::types::StoreBasicsBuilder>,
-        ) -> Self {
+        pub fn store_basics(mut self, value: impl Into<StoreBasicsBuilder>) -> Self {
             self.store_basics = Some(value.into());
             self
         }
         /// Sets or clears [`store_basics`](Self::store_basics) with a built value.
-        pub fn set_store_basics(
-            mut self,
-            value: Option<crate::v3::brand::types::StoreBasics>,
-        ) -> Self {
+        pub fn set_store_basics(mut self, value: Option<StoreBasics>) -> Self {
             self.store_basics = value.map(Into::into);
             self
         }
         /// **Required.** Address of the store.
         ///
         /// Takes the builder or a built value.
-        pub fn store_address(
-            mut self,
-            value: impl Into<crate::types::StoreAddressBuilder>,
-        ) -> Self {
+        pub fn store_address(mut self, value: impl Into<StoreAddressBuilder>) -> Self {
             self.store_address = Some(value.into());
             self
         }
         /// Sets or clears [`store_address`](Self::store_address) with a built value.
-        pub fn set_store_address(
-            mut self,
-            value: Option<crate::types::StoreAddress>,
-        ) -> Self {
+        pub fn set_store_address(mut self, value: Option<StoreAddress>) -> Self {
             self.store_address = value.map(Into::into);
             self
         }
         /// Business information of the store.
         ///
         /// Takes the builder or a built value.
-        pub fn store_business(
-            mut self,
-            value: impl Into<crate::types::StoreBusinessBuilder>,
-        ) -> Self {
+        pub fn store_business(mut self, value: impl Into<StoreBusinessBuilder>) -> Self {
             self.store_business = Some(value.into());
             self
         }
         /// Sets or clears [`store_business`](Self::store_business) with a built value.
-        pub fn set_store_business(
-            mut self,
-            value: Option<crate::types::StoreBusiness>,
-        ) -> Self {
+        pub fn set_store_business(mut self, value: Option<StoreBusiness>) -> Self {
             self.store_business = value.map(Into::into);
             self
         }
@@ -581,7 +748,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -599,36 +767,111 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// ID of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_id: Option<String>,
         /// State of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_state: Option<crate::v3::brand::types::StoreState>,
+        pub store_state: Option<StoreState>,
         /// State of the review.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub audit_state: Option<crate::v3::brand::types::AuditState>,
+        pub audit_state: Option<AuditState>,
         /// Why the review was rejected.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub review_reject_reason: Option<String>,
         /// Basic information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_basics: Option<crate::v3::brand::types::StoreBasics>,
+        pub store_basics: Option<StoreBasics>,
         /// Address of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_address: Option<crate::types::StoreAddress>,
+        pub store_address: Option<StoreAddress>,
         /// Business information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_business: Option<crate::types::StoreBusiness>,
+        pub store_business: Option<StoreBusiness>,
         /// Payee information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_recipient: Option<Vec<crate::v3::brand::types::StoreRecipient>>,
+        pub store_recipient: Option<Vec<StoreRecipient>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                store_id: crate::runtime::take_optional(&mut object, "store_id", at)?,
+                store_state: crate::runtime::take_optional(
+                    &mut object,
+                    "store_state",
+                    at,
+                )?,
+                audit_state: crate::runtime::take_optional(
+                    &mut object,
+                    "audit_state",
+                    at,
+                )?,
+                review_reject_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "review_reject_reason",
+                    at,
+                )?,
+                store_basics: crate::runtime::take_optional(
+                    &mut object,
+                    "store_basics",
+                    at,
+                )?,
+                store_address: crate::runtime::take_optional(
+                    &mut object,
+                    "store_address",
+                    at,
+                )?,
+                store_business: crate::runtime::take_optional(
+                    &mut object,
+                    "store_business",
+                    at,
+                )?,
+                store_recipient: crate::runtime::take_optional(
+                    &mut object,
+                    "store_recipient",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put_optional(&mut object, "store_id", &self.store_id);
+            crate::runtime::put_optional(&mut object, "store_state", &self.store_state);
+            crate::runtime::put_optional(&mut object, "audit_state", &self.audit_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "review_reject_reason",
+                &self.review_reject_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_basics",
+                &self.store_basics,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_address",
+                &self.store_address,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_business",
+                &self.store_business,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_recipient",
+                &self.store_recipient,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -671,28 +914,28 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::StoreBasics as crate::runtime::Schema>::FIELDS,
+                fields: <StoreBasics as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "store_address",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::StoreAddress as crate::runtime::Schema>::FIELDS,
+                fields: <StoreAddress as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "store_business",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::StoreBusiness as crate::runtime::Schema>::FIELDS,
+                fields: <StoreBusiness as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "store_recipient",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::brand::types::StoreRecipient as crate::runtime::Schema>::FIELDS,
+                fields: <StoreRecipient as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -21,7 +21,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::types::ReceiversType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the brand's main merchant.
@@ -29,12 +29,37 @@ pub mod post {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Kind of the item described by the enclosing object.
-        pub r#type: crate::types::ReceiversType,
+        pub r#type: ReceiversType,
         /// Account of the receiver (a merchant ID or an OpenID, depending on the receiver type).
         pub account: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_mchid: crate::runtime::take(&mut object, "brand_mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                account: crate::runtime::take(&mut object, "account", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_mchid", &self.brand_mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "account", &self.account);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -48,7 +73,7 @@ pub mod post {
         brand_mchid: Option<String>,
         appid: Option<String>,
         sub_appid: Option<String>,
-        r#type: Option<crate::types::ReceiversType>,
+        r#type: Option<ReceiversType>,
         account: Option<String>,
     }
     impl RequestBuilder {
@@ -83,12 +108,12 @@ pub mod post {
             self
         }
         /// **Required.** Kind of the item described by the enclosing object.
-        pub fn r#type(mut self, value: impl Into<crate::types::ReceiversType>) -> Self {
+        pub fn r#type(mut self, value: impl Into<ReceiversType>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(mut self, value: Option<crate::types::ReceiversType>) -> Self {
+        pub fn set_type(mut self, value: Option<ReceiversType>) -> Self {
             self.r#type = value;
             self
         }
@@ -157,7 +182,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::brand::types::ProfitsharingReceiversAddResponse as Response;

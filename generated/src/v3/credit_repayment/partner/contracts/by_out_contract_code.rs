@@ -22,12 +22,26 @@ pub mod get {
     pub use crate::types::ContractState;
     pub use crate::types::ContractTerminatedMode;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own contract (agreement) number, unique within the merchant.
-        #[serde(rename = "path.out_contract_code")]
         pub out_contract_code: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "path.out_contract_code",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -116,7 +130,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// WeChat Pay contract (agreement) ID.
@@ -128,31 +142,123 @@ pub mod get {
         /// Name shown on the page.
         pub display_name: String,
         /// State of the contract.
-        pub contract_state: crate::types::ContractState,
+        pub contract_state: ContractState,
         /// Time the contract was signed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_signed_time: Option<String>,
         /// Time the contract was terminated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_terminated_time: Option<String>,
         /// How the contract was terminated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub contract_terminated_mode: Option<crate::types::ContractTerminatedMode>,
+        pub contract_terminated_mode: Option<ContractTerminatedMode>,
         /// Remark on why the contract was terminated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_termination_remark: Option<String>,
         /// Day of the month on which the repayment is made.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub repayment_day: Option<i64>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Maximum amount of a repayment.
         pub repayment_amount_limit: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                display_name: crate::runtime::take(&mut object, "display_name", at)?,
+                contract_state: crate::runtime::take(&mut object, "contract_state", at)?,
+                contract_signed_time: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_signed_time",
+                    at,
+                )?,
+                contract_terminated_time: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_terminated_time",
+                    at,
+                )?,
+                contract_terminated_mode: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_terminated_mode",
+                    at,
+                )?,
+                contract_termination_remark: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_termination_remark",
+                    at,
+                )?,
+                repayment_day: crate::runtime::take_optional(
+                    &mut object,
+                    "repayment_day",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                repayment_amount_limit: crate::runtime::take(
+                    &mut object,
+                    "repayment_amount_limit",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put(&mut object, "display_name", &self.display_name);
+            crate::runtime::put(&mut object, "contract_state", &self.contract_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_signed_time",
+                &self.contract_signed_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_terminated_time",
+                &self.contract_terminated_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_terminated_mode",
+                &self.contract_terminated_mode,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_termination_remark",
+                &self.contract_termination_remark,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "repayment_day",
+                &self.repayment_day,
+            );
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put(
+                &mut object,
+                "repayment_amount_limit",
+                &self.repayment_amount_limit,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -21,13 +21,14 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::credit_repayment::types::IdentityType;
     pub use crate::v3::credit_repayment::types::RealIdentity;
+    pub use crate::v3::credit_repayment::types::RealIdentityBuilder;
     pub use crate::v3::credit_repayment::types::TradeInfo;
+    pub use crate::v3::credit_repayment::types::TradeInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
@@ -44,21 +45,88 @@ pub mod post {
         /// Maximum amount of a repayment.
         pub repayment_amount_limit: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Real-name information of the user.
-        pub real_identity: crate::v3::credit_repayment::types::RealIdentity,
+        pub real_identity: RealIdentity,
         /// `trade_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_info: Option<crate::v3::credit_repayment::types::TradeInfo>,
+        pub trade_info: Option<TradeInfo>,
         /// Where to jump to afterwards.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub jump_info: Option<
-            crate::v3::credit_repayment::partner::contracts::h5_presign::post::JumpInfo,
-        >,
+        pub jump_info: Option<JumpInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                display_name: crate::runtime::take(&mut object, "display_name", at)?,
+                contract_notify_url: crate::runtime::take(
+                    &mut object,
+                    "contract_notify_url",
+                    at,
+                )?,
+                repayment_day: crate::runtime::take(&mut object, "repayment_day", at)?,
+                repayment_amount_limit: crate::runtime::take(
+                    &mut object,
+                    "repayment_amount_limit",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                real_identity: crate::runtime::take(&mut object, "real_identity", at)?,
+                trade_info: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_info",
+                    at,
+                )?,
+                jump_info: crate::runtime::take_optional(&mut object, "jump_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put(&mut object, "display_name", &self.display_name);
+            crate::runtime::put(
+                &mut object,
+                "contract_notify_url",
+                &self.contract_notify_url,
+            );
+            crate::runtime::put(&mut object, "repayment_day", &self.repayment_day);
+            crate::runtime::put(
+                &mut object,
+                "repayment_amount_limit",
+                &self.repayment_amount_limit,
+            );
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "real_identity", &self.real_identity);
+            crate::runtime::put_optional(&mut object, "trade_info", &self.trade_info);
+            crate::runtime::put_optional(&mut object, "jump_info", &self.jump_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -79,11 +147,9 @@ pub mod post {
         repayment_amount_limit: Option<String>,
         sub_mchid: Option<String>,
         sub_appid: Option<String>,
-        real_identity: Option<crate::v3::credit_repayment::types::RealIdentityBuilder>,
-        trade_info: Option<crate::v3::credit_repayment::types::TradeInfoBuilder>,
-        jump_info: Option<
-            crate::v3::credit_repayment::partner::contracts::h5_presign::post::JumpInfoBuilder,
-        >,
+        real_identity: Option<RealIdentityBuilder>,
+        trade_info: Option<TradeInfoBuilder>,
+        jump_info: Option<JumpInfoBuilder>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -189,58 +255,36 @@ pub mod post {
         /// **Required.** Real-name information of the user.
         ///
         /// Takes the builder or a built value.
-        pub fn real_identity(
-            mut self,
-            value: impl Into<crate::v3::credit_repayment::types::RealIdentityBuilder>,
-        ) -> Self {
+        pub fn real_identity(mut self, value: impl Into<RealIdentityBuilder>) -> Self {
             self.real_identity = Some(value.into());
             self
         }
         /// Sets or clears [`real_identity`](Self::real_identity) with a built value.
-        pub fn set_real_identity(
-            mut self,
-            value: Option<crate::v3::credit_repayment::types::RealIdentity>,
-        ) -> Self {
+        pub fn set_real_identity(mut self, value: Option<RealIdentity>) -> Self {
             self.real_identity = value.map(Into::into);
             self
         }
         /// `trade_info`
         ///
         /// Takes the builder or a built value.
-        pub fn trade_info(
-            mut self,
-            value: impl Into<crate::v3::credit_repayment::types::TradeInfoBuilder>,
-        ) -> Self {
+        pub fn trade_info(mut self, value: impl Into<TradeInfoBuilder>) -> Self {
             self.trade_info = Some(value.into());
             self
         }
         /// Sets or clears [`trade_info`](Self::trade_info) with a built value.
-        pub fn set_trade_info(
-            mut self,
-            value: Option<crate::v3::credit_repayment::types::TradeInfo>,
-        ) -> Self {
+        pub fn set_trade_info(mut self, value: Option<TradeInfo>) -> Self {
             self.trade_info = value.map(Into::into);
             self
         }
         /// Where to jump to afterwards.
         ///
         /// Takes the builder or a built value.
-        pub fn jump_info(
-            mut self,
-            value: impl Into<
-                crate::v3::credit_repayment::partner::contracts::h5_presign::post::JumpInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn jump_info(mut self, value: impl Into<JumpInfoBuilder>) -> Self {
             self.jump_info = Some(value.into());
             self
         }
         /// Sets or clears [`jump_info`](Self::jump_info) with a built value.
-        pub fn set_jump_info(
-            mut self,
-            value: Option<
-                crate::v3::credit_repayment::partner::contracts::h5_presign::post::JumpInfo,
-            >,
-        ) -> Self {
+        pub fn set_jump_info(mut self, value: Option<JumpInfo>) -> Self {
             self.jump_info = value.map(Into::into);
             self
         }
@@ -365,7 +409,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::PartnerContractsH5PresignResponse as Response;
@@ -384,13 +429,31 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Where to jump to afterwards.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct JumpInfo {
         /// AppID of the Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub jump_appid: Option<String>,
     }
+    impl crate::runtime::FromJson for JumpInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(JumpInfo {
+                jump_appid: crate::runtime::take_optional(&mut object, "jump_appid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for JumpInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "jump_appid", &self.jump_appid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(JumpInfo);
     impl JumpInfo {
         /// A builder; see its setters.
         pub fn builder() -> JumpInfoBuilder {

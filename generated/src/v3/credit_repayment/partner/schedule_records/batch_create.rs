@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/credit-repayment/partner/schedule-records/batch-create`: [wechatpay.im](https://wechatpay.im/openapi/v3/credit-repayment/partner/schedule-records/batch-create), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4016779459)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay contract (agreement) ID.
@@ -30,9 +30,31 @@ pub mod post {
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// `schedule_items`
-        pub schedule_items: Vec<
-            crate::v3::credit_repayment::partner::schedule_records::batch_create::post::ScheduleItems,
-        >,
+        pub schedule_items: Vec<ScheduleItems>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                schedule_items: crate::runtime::take(&mut object, "schedule_items", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "schedule_items", &self.schedule_items);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -46,11 +68,7 @@ pub mod post {
         contract_id: Option<String>,
         appid: Option<String>,
         openid: Option<String>,
-        schedule_items: Option<
-            Vec<
-                crate::v3::credit_repayment::partner::schedule_records::batch_create::post::ScheduleItemsBuilder,
-            >,
-        >,
+        schedule_items: Option<Vec<ScheduleItemsBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** WeChat Pay contract (agreement) ID.
@@ -86,24 +104,12 @@ pub mod post {
         /// **Required.** `schedule_items`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn schedule_items(
-            mut self,
-            item: impl Into<
-                crate::v3::credit_repayment::partner::schedule_records::batch_create::post::ScheduleItemsBuilder,
-            >,
-        ) -> Self {
+        pub fn schedule_items(mut self, item: impl Into<ScheduleItemsBuilder>) -> Self {
             self.schedule_items.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`schedule_items`](Self::schedule_items) with a built value.
-        pub fn set_schedule_items(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::credit_repayment::partner::schedule_records::batch_create::post::ScheduleItems,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_schedule_items(mut self, value: Option<Vec<ScheduleItems>>) -> Self {
             self.schedule_items = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -168,7 +174,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -186,17 +193,39 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `schedule_records`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub schedule_records: Option<
-            Vec<
-                crate::v3::credit_repayment::partner::schedule_records::batch_create::post::ScheduleRecords,
-            >,
-        >,
+        pub schedule_records: Option<Vec<ScheduleRecords>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                schedule_records: crate::runtime::take_optional(
+                    &mut object,
+                    "schedule_records",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "schedule_records",
+                &self.schedule_records,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -204,13 +233,13 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::credit_repayment::partner::schedule_records::batch_create::post::ScheduleRecords as crate::runtime::Schema>::FIELDS,
+                fields: <ScheduleRecords as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Response {}
     /// `schedule_items`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ScheduleItems {
         /// The merchant's own number of the scheduled repayment.
@@ -218,16 +247,55 @@ pub mod post {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Amount due for repayment.
         pub repayment_amount: String,
         /// Minimum repayment amount.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub min_repayment_amount: Option<String>,
         /// Repayment date.
         pub repayment_date: String,
     }
+    impl crate::runtime::FromJson for ScheduleItems {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ScheduleItems {
+                out_record_id: crate::runtime::take(&mut object, "out_record_id", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                repayment_amount: crate::runtime::take(
+                    &mut object,
+                    "repayment_amount",
+                    at,
+                )?,
+                min_repayment_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "min_repayment_amount",
+                    at,
+                )?,
+                repayment_date: crate::runtime::take(&mut object, "repayment_date", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ScheduleItems {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_record_id", &self.out_record_id);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "repayment_amount", &self.repayment_amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "min_repayment_amount",
+                &self.min_repayment_amount,
+            );
+            crate::runtime::put(&mut object, "repayment_date", &self.repayment_date);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ScheduleItems);
     impl ScheduleItems {
         /// A builder; see its setters.
         pub fn builder() -> ScheduleItemsBuilder {
@@ -367,7 +435,7 @@ pub mod post {
         }
     }
     /// `schedule_records`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ScheduleRecords {
         /// The merchant's own number of the scheduled repayment.
@@ -375,10 +443,8 @@ pub mod post {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// WeChat Pay contract (agreement) ID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_id: Option<String>,
         /// Amount due for repayment.
         pub repayment_amount: String,
@@ -389,6 +455,55 @@ pub mod post {
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
     }
+    impl crate::runtime::FromJson for ScheduleRecords {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ScheduleRecords {
+                out_record_id: crate::runtime::take(&mut object, "out_record_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                contract_id: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_id",
+                    at,
+                )?,
+                repayment_amount: crate::runtime::take(
+                    &mut object,
+                    "repayment_amount",
+                    at,
+                )?,
+                min_repayment_amount: crate::runtime::take(
+                    &mut object,
+                    "min_repayment_amount",
+                    at,
+                )?,
+                repayment_date: crate::runtime::take(&mut object, "repayment_date", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ScheduleRecords {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_record_id", &self.out_record_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "repayment_amount", &self.repayment_amount);
+            crate::runtime::put(
+                &mut object,
+                "min_repayment_amount",
+                &self.min_repayment_amount,
+            );
+            crate::runtime::put(&mut object, "repayment_date", &self.repayment_date);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ScheduleRecords);
     impl crate::runtime::Schema for ScheduleRecords {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

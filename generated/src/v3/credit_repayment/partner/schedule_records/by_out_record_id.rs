@@ -20,15 +20,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/credit-repayment/partner/schedule-records/{out_record_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/credit-repayment/partner/schedule-records/{out_record_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4016779463)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own number of the scheduled repayment.
-        #[serde(rename = "path.out_record_id")]
         pub out_record_id: String,
         /// WeChat Pay contract (agreement) ID.
-        #[serde(rename = "query.contract_id")]
         pub contract_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_record_id: crate::runtime::take(
+                    &mut object,
+                    "path.out_record_id",
+                    at,
+                )?,
+                contract_id: crate::runtime::take(&mut object, "query.contract_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -138,7 +152,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own number of the scheduled repayment.
@@ -146,10 +160,8 @@ pub mod get {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// WeChat Pay contract (agreement) ID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_id: Option<String>,
         /// Amount due for repayment.
         pub repayment_amount: String,
@@ -160,6 +172,55 @@ pub mod get {
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_record_id: crate::runtime::take(&mut object, "out_record_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                contract_id: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_id",
+                    at,
+                )?,
+                repayment_amount: crate::runtime::take(
+                    &mut object,
+                    "repayment_amount",
+                    at,
+                )?,
+                min_repayment_amount: crate::runtime::take(
+                    &mut object,
+                    "min_repayment_amount",
+                    at,
+                )?,
+                repayment_date: crate::runtime::take(&mut object, "repayment_date", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_record_id", &self.out_record_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "repayment_amount", &self.repayment_amount);
+            crate::runtime::put(
+                &mut object,
+                "min_repayment_amount",
+                &self.min_repayment_amount,
+            );
+            crate::runtime::put(&mut object, "repayment_date", &self.repayment_date);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

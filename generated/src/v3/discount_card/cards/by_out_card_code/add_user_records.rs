@@ -20,26 +20,68 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/discount-card/cards/{out_card_code}/add-user-records`: [wechatpay.im](https://wechatpay.im/openapi/v3/discount-card/cards/{out_card_code}/add-user-records), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/discount-card/chapter3_2.shtml)
 pub mod post {
     pub use crate::v3::discount_card::types::ObjectiveCompletionRecords;
+    pub use crate::v3::discount_card::types::ObjectiveCompletionRecordsBuilder;
     pub use crate::v3::discount_card::types::RewardUsageRecords;
+    pub use crate::v3::discount_card::types::RewardUsageRecordsBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own number for the card the user received.
-        #[serde(rename = "path.out_card_code", skip_serializing)]
         pub out_card_code: String,
         /// ID of the card template.
         pub card_template_id: String,
         /// `objective_completion_records`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub objective_completion_records: Option<
-            Vec<crate::v3::discount_card::types::ObjectiveCompletionRecords>,
-        >,
+        pub objective_completion_records: Option<Vec<ObjectiveCompletionRecords>>,
         /// `reward_usage_records`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub reward_usage_records: Option<
-            Vec<crate::v3::discount_card::types::RewardUsageRecords>,
-        >,
+        pub reward_usage_records: Option<Vec<RewardUsageRecords>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_card_code: crate::runtime::take(
+                    &mut object,
+                    "path.out_card_code",
+                    at,
+                )?,
+                card_template_id: crate::runtime::take(
+                    &mut object,
+                    "card_template_id",
+                    at,
+                )?,
+                objective_completion_records: crate::runtime::take_optional(
+                    &mut object,
+                    "objective_completion_records",
+                    at,
+                )?,
+                reward_usage_records: crate::runtime::take_optional(
+                    &mut object,
+                    "reward_usage_records",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "card_template_id", &self.card_template_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "objective_completion_records",
+                &self.objective_completion_records,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "reward_usage_records",
+                &self.reward_usage_records,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -52,12 +94,8 @@ pub mod post {
     pub struct RequestBuilder {
         out_card_code: Option<String>,
         card_template_id: Option<String>,
-        objective_completion_records: Option<
-            Vec<crate::v3::discount_card::types::ObjectiveCompletionRecordsBuilder>,
-        >,
-        reward_usage_records: Option<
-            Vec<crate::v3::discount_card::types::RewardUsageRecordsBuilder>,
-        >,
+        objective_completion_records: Option<Vec<ObjectiveCompletionRecordsBuilder>>,
+        reward_usage_records: Option<Vec<RewardUsageRecordsBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own number for the card the user received.
@@ -85,9 +123,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn objective_completion_records(
             mut self,
-            item: impl Into<
-                crate::v3::discount_card::types::ObjectiveCompletionRecordsBuilder,
-            >,
+            item: impl Into<ObjectiveCompletionRecordsBuilder>,
         ) -> Self {
             self.objective_completion_records
                 .get_or_insert_with(Vec::new)
@@ -97,9 +133,7 @@ pub mod post {
         /// Sets or clears [`objective_completion_records`](Self::objective_completion_records) with a built value.
         pub fn set_objective_completion_records(
             mut self,
-            value: Option<
-                Vec<crate::v3::discount_card::types::ObjectiveCompletionRecords>,
-            >,
+            value: Option<Vec<ObjectiveCompletionRecords>>,
         ) -> Self {
             self.objective_completion_records = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -110,7 +144,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn reward_usage_records(
             mut self,
-            item: impl Into<crate::v3::discount_card::types::RewardUsageRecordsBuilder>,
+            item: impl Into<RewardUsageRecordsBuilder>,
         ) -> Self {
             self.reward_usage_records.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -118,7 +152,7 @@ pub mod post {
         /// Sets or clears [`reward_usage_records`](Self::reward_usage_records) with a built value.
         pub fn set_reward_usage_records(
             mut self,
-            value: Option<Vec<crate::v3::discount_card::types::RewardUsageRecords>>,
+            value: Option<Vec<RewardUsageRecords>>,
         ) -> Self {
             self.reward_usage_records = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -199,7 +233,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

@@ -20,14 +20,12 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/ecommerce/account/apply-cancel-withdraw/confirm`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/account/apply-cancel-withdraw/confirm), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013892772)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay ID of the application.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub applyment_id: Option<String>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_request_no: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
@@ -37,6 +35,66 @@ pub mod post {
         pub confirm_time: String,
         /// `cancel_contract_version`
         pub cancel_contract_version: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                applyment_id: crate::runtime::take_optional(
+                    &mut object,
+                    "applyment_id",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_request_no",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                operator_identification: crate::runtime::take(
+                    &mut object,
+                    "operator_identification",
+                    at,
+                )?,
+                confirm_time: crate::runtime::take(&mut object, "confirm_time", at)?,
+                cancel_contract_version: crate::runtime::take(
+                    &mut object,
+                    "cancel_contract_version",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "applyment_id",
+                &self.applyment_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "out_request_no",
+                &self.out_request_no,
+            );
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(
+                &mut object,
+                "operator_identification",
+                &self.operator_identification,
+            );
+            crate::runtime::put(&mut object, "confirm_time", &self.confirm_time);
+            crate::runtime::put(
+                &mut object,
+                "cancel_contract_version",
+                &self.cancel_contract_version,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -181,7 +239,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -199,19 +258,55 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// WeChat Pay ID of the application.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub applyment_id: Option<String>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_request_no: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                applyment_id: crate::runtime::take_optional(
+                    &mut object,
+                    "applyment_id",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_request_no",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "applyment_id",
+                &self.applyment_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "out_request_no",
+                &self.out_request_no,
+            );
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

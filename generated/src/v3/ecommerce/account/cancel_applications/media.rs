@@ -20,15 +20,25 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/ecommerce/account/cancel-applications/media`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/account/cancel-applications/media), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012691710)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The file to upload.
-        #[serde(rename = "body.file")]
         pub file: crate::runtime::File,
         /// Metadata of the uploaded file, as JSON.
-        #[serde(rename = "body.meta")]
-        pub meta: crate::v3::ecommerce::account::cancel_applications::media::post::Meta,
+        pub meta: Meta,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                file: crate::runtime::take(&mut object, "body.file", at)?,
+                meta: crate::runtime::take(&mut object, "body.meta", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -40,9 +50,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         file: Option<crate::runtime::File>,
-        meta: Option<
-            crate::v3::ecommerce::account::cancel_applications::media::post::MetaBuilder,
-        >,
+        meta: Option<MetaBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The file to upload.
@@ -58,22 +66,12 @@ pub mod post {
         /// **Required.** Metadata of the uploaded file, as JSON.
         ///
         /// Takes the builder or a built value.
-        pub fn meta(
-            mut self,
-            value: impl Into<
-                crate::v3::ecommerce::account::cancel_applications::media::post::MetaBuilder,
-            >,
-        ) -> Self {
+        pub fn meta(mut self, value: impl Into<MetaBuilder>) -> Self {
             self.meta = Some(value.into());
             self
         }
         /// Sets or clears [`meta`](Self::meta) with a built value.
-        pub fn set_meta(
-            mut self,
-            value: Option<
-                crate::v3::ecommerce::account::cancel_applications::media::post::Meta,
-            >,
-        ) -> Self {
+        pub fn set_meta(mut self, value: Option<Meta>) -> Self {
             self.meta = value.map(Into::into);
             self
         }
@@ -120,7 +118,9 @@ pub mod post {
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
             Ok(
                 crate::runtime::Body::Multipart(crate::runtime::Multipart {
-                    meta: serde_json::to_string(&self.meta)?,
+                    meta: serde_json::to_string(
+                        &crate::runtime::ToJson::to_json(&self.meta),
+                    )?,
                     file: self.file.clone(),
                 }),
             )
@@ -142,7 +142,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Metadata of the uploaded file, as JSON.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Meta {
         /// SHA-256 digest of the file.
@@ -150,6 +150,27 @@ pub mod post {
         /// Name of the uploaded file, including its extension.
         pub file_name: String,
     }
+    impl crate::runtime::FromJson for Meta {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Meta {
+                file_digest: crate::runtime::take(&mut object, "file_digest", at)?,
+                file_name: crate::runtime::take(&mut object, "file_name", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Meta {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "file_digest", &self.file_digest);
+            crate::runtime::put(&mut object, "file_name", &self.file_name);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Meta);
     impl Meta {
         /// A builder; see its setters.
         pub fn builder() -> MetaBuilder {

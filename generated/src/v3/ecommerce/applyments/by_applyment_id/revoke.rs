@@ -20,12 +20,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/ecommerce/applyments/{applyment_id}/revoke`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/applyments/{applyment_id}/revoke), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015616720)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay ID of the application.
-        #[serde(rename = "path.applyment_id")]
         pub applyment_id: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                applyment_id: crate::runtime::take(&mut object, "path.applyment_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

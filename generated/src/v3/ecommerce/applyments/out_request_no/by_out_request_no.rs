@@ -27,12 +27,26 @@ pub mod get {
     pub use crate::v3::ecommerce::types::AuditDetail;
     pub use crate::v3::ecommerce::types::SignState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
-        #[serde(rename = "path.out_request_no")]
         pub out_request_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_request_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_request_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -124,37 +138,103 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `account_validation`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AccountValidation {
         /// Name of the account holder.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub account_name: Option<String>,
         /// `account_no`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub account_no: Option<String>,
         /// Amount paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pay_amount: Option<crate::runtime::Number>,
         /// `destination_account_number`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub destination_account_number: Option<String>,
         /// `destination_account_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub destination_account_name: Option<String>,
         /// `destination_account_bank`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub destination_account_bank: Option<String>,
         /// City.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub city: Option<String>,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
         /// `deadline`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deadline: Option<String>,
     }
+    impl crate::runtime::FromJson for AccountValidation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AccountValidation {
+                account_name: crate::runtime::take_optional(
+                    &mut object,
+                    "account_name",
+                    at,
+                )?,
+                account_no: crate::runtime::take_optional(
+                    &mut object,
+                    "account_no",
+                    at,
+                )?,
+                pay_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "pay_amount",
+                    at,
+                )?,
+                destination_account_number: crate::runtime::take_optional(
+                    &mut object,
+                    "destination_account_number",
+                    at,
+                )?,
+                destination_account_name: crate::runtime::take_optional(
+                    &mut object,
+                    "destination_account_name",
+                    at,
+                )?,
+                destination_account_bank: crate::runtime::take_optional(
+                    &mut object,
+                    "destination_account_bank",
+                    at,
+                )?,
+                city: crate::runtime::take_optional(&mut object, "city", at)?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+                deadline: crate::runtime::take_optional(&mut object, "deadline", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AccountValidation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "account_name",
+                &self.account_name,
+            );
+            crate::runtime::put_optional(&mut object, "account_no", &self.account_no);
+            crate::runtime::put_optional(&mut object, "pay_amount", &self.pay_amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "destination_account_number",
+                &self.destination_account_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "destination_account_name",
+                &self.destination_account_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "destination_account_bank",
+                &self.destination_account_bank,
+            );
+            crate::runtime::put_optional(&mut object, "city", &self.city);
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            crate::runtime::put_optional(&mut object, "deadline", &self.deadline);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AccountValidation);
     impl crate::runtime::Schema for AccountValidation {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -224,7 +304,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for AccountValidation {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// State of the application.
@@ -232,30 +312,95 @@ pub mod get {
         /// Description of the application state.
         pub applyment_state_desc: String,
         /// URL where the signing is completed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sign_url: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// `account_validation`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub account_validation: Option<
-            crate::v3::ecommerce::applyments::out_request_no::by_out_request_no::get::AccountValidation,
-        >,
+        pub account_validation: Option<AccountValidation>,
         /// Details of why the application was rejected.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub audit_detail: Option<Vec<crate::v3::ecommerce::types::AuditDetail>>,
+        pub audit_detail: Option<Vec<AuditDetail>>,
         /// `legal_validation_url`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub legal_validation_url: Option<String>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// WeChat Pay ID of the application.
         pub applyment_id: crate::runtime::Number,
         /// Signing state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sign_state: Option<crate::v3::ecommerce::types::SignState>,
+        pub sign_state: Option<SignState>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                applyment_state: crate::runtime::take(
+                    &mut object,
+                    "applyment_state",
+                    at,
+                )?,
+                applyment_state_desc: crate::runtime::take(
+                    &mut object,
+                    "applyment_state_desc",
+                    at,
+                )?,
+                sign_url: crate::runtime::take_optional(&mut object, "sign_url", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                account_validation: crate::runtime::take_optional(
+                    &mut object,
+                    "account_validation",
+                    at,
+                )?,
+                audit_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "audit_detail",
+                    at,
+                )?,
+                legal_validation_url: crate::runtime::take_optional(
+                    &mut object,
+                    "legal_validation_url",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                applyment_id: crate::runtime::take(&mut object, "applyment_id", at)?,
+                sign_state: crate::runtime::take_optional(&mut object, "sign_state", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "applyment_state", &self.applyment_state);
+            crate::runtime::put(
+                &mut object,
+                "applyment_state_desc",
+                &self.applyment_state_desc,
+            );
+            crate::runtime::put_optional(&mut object, "sign_url", &self.sign_url);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "account_validation",
+                &self.account_validation,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "audit_detail",
+                &self.audit_detail,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "legal_validation_url",
+                &self.legal_validation_url,
+            );
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "applyment_id", &self.applyment_id);
+            crate::runtime::put_optional(&mut object, "sign_state", &self.sign_state);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -291,14 +436,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::ecommerce::applyments::out_request_no::by_out_request_no::get::AccountValidation as crate::runtime::Schema>::FIELDS,
+                fields: <AccountValidation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "audit_detail",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::ecommerce::types::AuditDetail as crate::runtime::Schema>::FIELDS,
+                fields: <AuditDetail as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "legal_validation_url",

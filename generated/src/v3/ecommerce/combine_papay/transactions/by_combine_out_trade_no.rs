@@ -28,12 +28,26 @@ pub mod get {
     pub use crate::types::CombinePayerInfo;
     pub use crate::v3::ecommerce::types::SubOrders;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own number for the combined order (or repayment order), unique within the merchant.
-        #[serde(rename = "path.combine_out_trade_no")]
         pub combine_out_trade_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                combine_out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "path.combine_out_trade_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

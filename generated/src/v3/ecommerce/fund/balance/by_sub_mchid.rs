@@ -21,15 +21,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::types::SubMerchantFundflowbillAccountType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "path.sub_mchid")]
         pub sub_mchid: String,
         /// Type of the account.
-        #[serde(default, rename = "query.account_type")]
-        pub account_type: Option<crate::types::SubMerchantFundflowbillAccountType>,
+        pub account_type: Option<SubMerchantFundflowbillAccountType>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "path.sub_mchid", at)?,
+                account_type: crate::runtime::take_optional(
+                    &mut object,
+                    "query.account_type",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -41,7 +55,7 @@ pub mod get {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
-        account_type: Option<crate::types::SubMerchantFundflowbillAccountType>,
+        account_type: Option<SubMerchantFundflowbillAccountType>,
     }
     impl RequestBuilder {
         /// **Required.** Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -57,7 +71,7 @@ pub mod get {
         /// Type of the account.
         pub fn account_type(
             mut self,
-            value: impl Into<crate::types::SubMerchantFundflowbillAccountType>,
+            value: impl Into<SubMerchantFundflowbillAccountType>,
         ) -> Self {
             self.account_type = Some(value.into());
             self
@@ -65,7 +79,7 @@ pub mod get {
         /// Sets or clears [`account_type`](Self::account_type) with a built value.
         pub fn set_account_type(
             mut self,
-            value: Option<crate::types::SubMerchantFundflowbillAccountType>,
+            value: Option<SubMerchantFundflowbillAccountType>,
         ) -> Self {
             self.account_type = value;
             self
@@ -148,20 +162,63 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Type of the account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub account_type: Option<crate::types::SubMerchantFundflowbillAccountType>,
+        pub account_type: Option<SubMerchantFundflowbillAccountType>,
         /// Available balance, in fen.
         pub available_amount: i64,
         /// Unavailable (pending) balance, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pending_amount: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                account_type: crate::runtime::take_optional(
+                    &mut object,
+                    "account_type",
+                    at,
+                )?,
+                available_amount: crate::runtime::take(
+                    &mut object,
+                    "available_amount",
+                    at,
+                )?,
+                pending_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "pending_amount",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "account_type",
+                &self.account_type,
+            );
+            crate::runtime::put(&mut object, "available_amount", &self.available_amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "pending_amount",
+                &self.pending_amount,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

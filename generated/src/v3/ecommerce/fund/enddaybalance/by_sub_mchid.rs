@@ -20,20 +20,32 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/ecommerce/fund/enddaybalance/{sub_mchid}`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/fund/enddaybalance/{sub_mchid}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476693)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "path.sub_mchid")]
         pub sub_mchid: String,
         /// Date.
-        #[serde(rename = "query.date")]
         pub date: String,
         /// Type of the account.
-        #[serde(default, rename = "query.account_type")]
-        pub account_type: Option<
-            crate::v3::ecommerce::fund::enddaybalance::by_sub_mchid::get::AccountType,
-        >,
+        pub account_type: Option<AccountType>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "path.sub_mchid", at)?,
+                date: crate::runtime::take(&mut object, "query.date", at)?,
+                account_type: crate::runtime::take_optional(
+                    &mut object,
+                    "query.account_type",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -46,9 +58,7 @@ pub mod get {
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
         date: Option<String>,
-        account_type: Option<
-            crate::v3::ecommerce::fund::enddaybalance::by_sub_mchid::get::AccountType,
-        >,
+        account_type: Option<AccountType>,
     }
     impl RequestBuilder {
         /// **Required.** Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -72,22 +82,12 @@ pub mod get {
             self
         }
         /// Type of the account.
-        pub fn account_type(
-            mut self,
-            value: impl Into<
-                crate::v3::ecommerce::fund::enddaybalance::by_sub_mchid::get::AccountType,
-            >,
-        ) -> Self {
+        pub fn account_type(mut self, value: impl Into<AccountType>) -> Self {
             self.account_type = Some(value.into());
             self
         }
         /// Sets or clears [`account_type`](Self::account_type) with a built value.
-        pub fn set_account_type(
-            mut self,
-            value: Option<
-                crate::v3::ecommerce::fund::enddaybalance::by_sub_mchid::get::AccountType,
-            >,
-        ) -> Self {
+        pub fn set_account_type(mut self, value: Option<AccountType>) -> Self {
             self.account_type = value;
             self
         }
@@ -201,7 +201,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(AccountType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -209,14 +209,55 @@ pub mod get {
         /// Available balance, in fen.
         pub available_amount: i64,
         /// Unavailable (pending) balance, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pending_amount: Option<i64>,
         /// Type of the account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub account_type: Option<
-            crate::v3::ecommerce::fund::enddaybalance::by_sub_mchid::get::AccountType,
-        >,
+        pub account_type: Option<AccountType>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                available_amount: crate::runtime::take(
+                    &mut object,
+                    "available_amount",
+                    at,
+                )?,
+                pending_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "pending_amount",
+                    at,
+                )?,
+                account_type: crate::runtime::take_optional(
+                    &mut object,
+                    "account_type",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "available_amount", &self.available_amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "pending_amount",
+                &self.pending_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "account_type",
+                &self.account_type,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

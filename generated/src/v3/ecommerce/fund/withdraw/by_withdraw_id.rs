@@ -20,17 +20,27 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/ecommerce/fund/withdraw/{withdraw_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/fund/withdraw/{withdraw_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476665), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012719970), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012719951), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012714923)
 pub mod get {
     pub use crate::types::AccountType;
-    pub use crate::types::FundWithdrawOutRequestNoStatus;
+    pub use crate::types::FundWithdrawOutRequestNoResponseStatus;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay ID of the withdrawal.
-        #[serde(rename = "path.withdraw_id")]
         pub withdraw_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                withdraw_id: crate::runtime::take(&mut object, "path.withdraw_id", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -21,15 +21,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::ecommerce::types::AuthState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own contract (agreement) number, unique within the merchant.
-        #[serde(rename = "path.out_contract_code")]
         pub out_contract_code: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "path.out_contract_code",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -134,16 +148,47 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `real_name_auth_result`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct RealNameAuthResult {
         /// Range the item applies to.
-        pub scope: crate::v3::ecommerce::individual_contracts::out_contract_code::by_out_contract_code::get::Scope,
+        pub scope: Scope,
         /// `access_token`
         pub access_token: String,
         /// `access_token_expire_time`
         pub access_token_expire_time: String,
     }
+    impl crate::runtime::FromJson for RealNameAuthResult {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(RealNameAuthResult {
+                scope: crate::runtime::take(&mut object, "scope", at)?,
+                access_token: crate::runtime::take(&mut object, "access_token", at)?,
+                access_token_expire_time: crate::runtime::take(
+                    &mut object,
+                    "access_token_expire_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for RealNameAuthResult {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "scope", &self.scope);
+            crate::runtime::put(&mut object, "access_token", &self.access_token);
+            crate::runtime::put(
+                &mut object,
+                "access_token_expire_time",
+                &self.access_token_expire_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(RealNameAuthResult);
     impl crate::runtime::Schema for RealNameAuthResult {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -171,25 +216,71 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for RealNameAuthResult {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the authorization for an individual payee to receive the money.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub individual_auth_id: Option<String>,
         /// Time the contract was signed.
         pub signed_time: String,
         /// State of the authorization.
-        pub auth_state: crate::v3::ecommerce::types::AuthState,
+        pub auth_state: AuthState,
         /// `individual_openid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub individual_openid: Option<String>,
         /// `real_name_auth_result`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub real_name_auth_result: Option<
-            crate::v3::ecommerce::individual_contracts::out_contract_code::by_out_contract_code::get::RealNameAuthResult,
-        >,
+        pub real_name_auth_result: Option<RealNameAuthResult>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                individual_auth_id: crate::runtime::take_optional(
+                    &mut object,
+                    "individual_auth_id",
+                    at,
+                )?,
+                signed_time: crate::runtime::take(&mut object, "signed_time", at)?,
+                auth_state: crate::runtime::take(&mut object, "auth_state", at)?,
+                individual_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "individual_openid",
+                    at,
+                )?,
+                real_name_auth_result: crate::runtime::take_optional(
+                    &mut object,
+                    "real_name_auth_result",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "individual_auth_id",
+                &self.individual_auth_id,
+            );
+            crate::runtime::put(&mut object, "signed_time", &self.signed_time);
+            crate::runtime::put(&mut object, "auth_state", &self.auth_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "individual_openid",
+                &self.individual_openid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "real_name_auth_result",
+                &self.real_name_auth_result,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -225,7 +316,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::ecommerce::individual_contracts::out_contract_code::by_out_contract_code::get::RealNameAuthResult as crate::runtime::Schema>::FIELDS,
+                fields: <RealNameAuthResult as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

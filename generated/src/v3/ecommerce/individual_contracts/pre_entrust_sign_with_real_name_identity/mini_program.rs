@@ -21,11 +21,10 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::ecommerce::types::CredType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
@@ -38,11 +37,52 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub real_name: crate::runtime::Sensitive,
         /// `cred_type`
-        pub cred_type: crate::v3::ecommerce::types::CredType,
+        pub cred_type: CredType,
         /// `cred_id`
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub cred_id: crate::runtime::Sensitive,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                real_name: crate::runtime::take(&mut object, "real_name", at)?,
+                cred_type: crate::runtime::take(&mut object, "cred_type", at)?,
+                cred_id: crate::runtime::take(&mut object, "cred_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "real_name", &self.real_name);
+            crate::runtime::put(&mut object, "cred_type", &self.cred_type);
+            crate::runtime::put(&mut object, "cred_id", &self.cred_id);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -58,7 +98,7 @@ pub mod post {
         out_contract_code: Option<String>,
         openid: Option<String>,
         real_name: Option<crate::runtime::Sensitive>,
-        cred_type: Option<crate::v3::ecommerce::types::CredType>,
+        cred_type: Option<CredType>,
         cred_id: Option<crate::runtime::Sensitive>,
     }
     impl RequestBuilder {
@@ -118,18 +158,12 @@ pub mod post {
             self
         }
         /// **Required.** `cred_type`
-        pub fn cred_type(
-            mut self,
-            value: impl Into<crate::v3::ecommerce::types::CredType>,
-        ) -> Self {
+        pub fn cred_type(mut self, value: impl Into<CredType>) -> Self {
             self.cred_type = Some(value.into());
             self
         }
         /// Sets or clears [`cred_type`](Self::cred_type) with a built value.
-        pub fn set_cred_type(
-            mut self,
-            value: Option<crate::v3::ecommerce::types::CredType>,
-        ) -> Self {
+        pub fn set_cred_type(mut self, value: Option<CredType>) -> Self {
             self.cred_type = value;
             self
         }
@@ -222,7 +256,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::IndividualContractsPreEntrustSignWithRealNameIdentityAppResponse as Response;

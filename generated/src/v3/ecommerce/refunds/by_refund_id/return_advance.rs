@@ -24,15 +24,25 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/ecommerce/refunds/{refund_id}/return-advance`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/refunds/{refund_id}/return-advance), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476916)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay refund ID.
-        #[serde(rename = "path.refund_id")]
         pub refund_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                refund_id: crate::runtime::take(&mut object, "path.refund_id", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -148,14 +158,32 @@ pub mod get {
 /// `POST /v3/ecommerce/refunds/{refund_id}/return-advance`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/refunds/{refund_id}/return-advance), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476927)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay refund ID.
-        #[serde(rename = "path.refund_id", skip_serializing)]
         pub refund_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                refund_id: crate::runtime::take(&mut object, "path.refund_id", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -244,7 +272,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::ecommerce::types::RefundsReturnAdvanceResponse as Response;

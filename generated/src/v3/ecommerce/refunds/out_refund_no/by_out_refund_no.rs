@@ -24,20 +24,42 @@ pub mod get {
     pub use crate::v3::ecommerce::types::FundsAccount;
     pub use crate::v3::ecommerce::types::PromotionDetail;
     pub use crate::v3::ecommerce::types::RefundAccount;
-    pub use crate::v3::ecommerce::types::RefundsIdAmount;
+    pub use crate::v3::ecommerce::types::RefundsIdResponseAmount;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own refund number, unique within the merchant.
-        #[serde(rename = "path.out_refund_no")]
         pub out_refund_no: String,
         /// ID of the authorization for an individual payee to receive the money.
-        #[serde(default, rename = "query.individual_auth_id")]
         pub individual_auth_id: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_refund_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_refund_no",
+                    at,
+                )?,
+                individual_auth_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.individual_auth_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

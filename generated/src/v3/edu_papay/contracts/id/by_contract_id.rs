@@ -19,23 +19,41 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `GET /v3/edu-papay/contracts/id/{contract_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/edu-papay/contracts/id/{contract_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012522951), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012465367)
 pub mod get {
-    pub use crate::types::ContractInformation;
+    pub use crate::v3::edu_papay::types::ContractInformation;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay contract (agreement) ID.
-        #[serde(rename = "path.contract_id")]
         pub contract_id: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, rename = "query.sub_appid")]
         pub sub_appid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                contract_id: crate::runtime::take(&mut object, "path.contract_id", at)?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                sub_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_appid",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -176,7 +194,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -184,24 +202,63 @@ pub mod get {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// ID of the plan or template.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub plan_id: Option<String>,
         /// Information about the contract.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub contract_information: Option<crate::types::ContractInformation>,
+        pub contract_information: Option<ContractInformation>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_openid",
+                    at,
+                )?,
+                plan_id: crate::runtime::take_optional(&mut object, "plan_id", at)?,
+                contract_information: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put_optional(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_information",
+                &self.contract_information,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -258,7 +315,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::ContractInformation as crate::runtime::Schema>::FIELDS,
+                fields: <ContractInformation as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

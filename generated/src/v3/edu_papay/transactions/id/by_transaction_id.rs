@@ -20,19 +20,37 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/edu-papay/transactions/id/{transaction_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/edu-papay/transactions/id/{transaction_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012523468), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012465567)
 pub mod get {
     pub use crate::v3::edu_papay::types::Amount;
-    pub use crate::types::ChargeTransactionsIdPayer;
+    pub use crate::types::ChargeTransactionsIdResponsePayer;
     pub use crate::v3::edu_papay::types::DeviceInformation;
     pub use crate::v3::edu_papay::types::PromotionDetail;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(rename = "path.transaction_id")]
         pub transaction_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                transaction_id: crate::runtime::take(
+                    &mut object,
+                    "path.transaction_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

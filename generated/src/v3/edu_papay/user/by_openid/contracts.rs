@@ -19,40 +19,65 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `GET /v3/edu-papay/user/{openid}/contracts`: [wechatpay.im](https://wechatpay.im/openapi/v3/edu-papay/user/{openid}/contracts), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012523265), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012489548)
 pub mod get {
-    pub use crate::types::ContractInformation;
+    pub use crate::v3::edu_papay::types::ContractInformation;
+    pub use crate::types::ContractStatus;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid")]
         pub openid: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, rename = "query.sub_appid")]
         pub sub_appid: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, rename = "query.sub_openid")]
         pub sub_openid: Option<String>,
         /// ID of the plan or template.
-        #[serde(rename = "query.plan_id")]
         pub plan_id: String,
         /// Signing state of the contract.
-        #[serde(default, rename = "query.contract_status")]
-        pub contract_status: Option<
-            crate::v3::edu_papay::user::by_openid::contracts::get::ContractStatus,
-        >,
+        pub contract_status: Option<ContractStatus>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                sub_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_appid",
+                    at,
+                )?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_openid",
+                    at,
+                )?,
+                plan_id: crate::runtime::take(&mut object, "query.plan_id", at)?,
+                contract_status: crate::runtime::take_optional(
+                    &mut object,
+                    "query.contract_status",
+                    at,
+                )?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -69,9 +94,7 @@ pub mod get {
         sub_appid: Option<String>,
         sub_openid: Option<String>,
         plan_id: Option<String>,
-        contract_status: Option<
-            crate::v3::edu_papay::user::by_openid::contracts::get::ContractStatus,
-        >,
+        contract_status: Option<ContractStatus>,
         offset: Option<i64>,
         limit: Option<i64>,
     }
@@ -137,22 +160,12 @@ pub mod get {
             self
         }
         /// Signing state of the contract.
-        pub fn contract_status(
-            mut self,
-            value: impl Into<
-                crate::v3::edu_papay::user::by_openid::contracts::get::ContractStatus,
-            >,
-        ) -> Self {
+        pub fn contract_status(mut self, value: impl Into<ContractStatus>) -> Self {
             self.contract_status = Some(value.into());
             self
         }
         /// Sets or clears [`contract_status`](Self::contract_status) with a built value.
-        pub fn set_contract_status(
-            mut self,
-            value: Option<
-                crate::v3::edu_papay::user::by_openid::contracts::get::ContractStatus,
-            >,
-        ) -> Self {
+        pub fn set_contract_status(mut self, value: Option<ContractStatus>) -> Self {
             self.contract_status = value;
             self
         }
@@ -287,39 +300,8 @@ pub mod get {
         <Response as crate::runtime::Decode>::decode_value,
         crate::runtime::erased::<Request>,
     );
-    /// Signing state of the contract.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum ContractStatus {
-        /// `ADD`
-        Add,
-        /// `DELETE`
-        Delete,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(crate::UnknownValue),
-    }
-    impl ContractStatus {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                ContractStatus::Add => "ADD",
-                ContractStatus::Delete => "DELETE",
-                ContractStatus::Unknown(value) => value.as_str(),
-            }
-        }
-    }
-    impl From<&str> for ContractStatus {
-        fn from(value: &str) -> Self {
-            match value {
-                "ADD" => ContractStatus::Add,
-                "DELETE" => ContractStatus::Delete,
-                other => ContractStatus::Unknown(crate::UnknownValue(other.to_owned())),
-            }
-        }
-    }
-    crate::runtime::string_enum!(ContractStatus);
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -327,24 +309,63 @@ pub mod get {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// ID of the plan or template.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub plan_id: Option<String>,
         /// Information about the contract.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub contract_information: Option<crate::types::ContractInformation>,
+        pub contract_information: Option<ContractInformation>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_openid",
+                    at,
+                )?,
+                plan_id: crate::runtime::take_optional(&mut object, "plan_id", at)?,
+                contract_information: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put_optional(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_information",
+                &self.contract_information,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -401,30 +422,53 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::ContractInformation as crate::runtime::Schema>::FIELDS,
+                fields: <ContractInformation as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<crate::v3::edu_papay::user::by_openid::contracts::get::Data>,
-        >,
+        pub data: Option<Vec<Data>>,
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limit: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+                offset: crate::runtime::take_optional(&mut object, "offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "limit", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "limit", &self.limit);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -432,7 +476,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::edu_papay::user::by_openid::contracts::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "total_count",

@@ -20,15 +20,25 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/edu-star/users/qq/{qq}`: [wechatpay.im](https://wechatpay.im/openapi/v3/edu-star/users/qq/{qq}), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/assets/img/common/edu/edu-star/chapter2_3.png)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's QQ account.
-        #[serde(rename = "path.qq")]
         pub qq: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                qq: crate::runtime::take(&mut object, "path.qq", at)?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -126,7 +136,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `education_star_student`
@@ -138,9 +148,51 @@ pub mod get {
         /// The user's QQ account.
         pub qq: String,
         /// `register_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub register_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                education_star_student: crate::runtime::take(
+                    &mut object,
+                    "education_star_student",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                wechat_openid: crate::runtime::take(&mut object, "wechat_openid", at)?,
+                qq: crate::runtime::take(&mut object, "qq", at)?,
+                register_time: crate::runtime::take_optional(
+                    &mut object,
+                    "register_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "education_star_student",
+                &self.education_star_student,
+            );
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "wechat_openid", &self.wechat_openid);
+            crate::runtime::put(&mut object, "qq", &self.qq);
+            crate::runtime::put_optional(
+                &mut object,
+                "register_time",
+                &self.register_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

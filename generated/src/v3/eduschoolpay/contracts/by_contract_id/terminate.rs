@@ -20,12 +20,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/eduschoolpay/contracts/{contract_id}/terminate`: [wechatpay.im](https://wechatpay.im/openapi/v3/eduschoolpay/contracts/{contract_id}/terminate), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012469025)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay contract (agreement) ID.
-        #[serde(rename = "path.contract_id")]
         pub contract_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                contract_id: crate::runtime::take(&mut object, "path.contract_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

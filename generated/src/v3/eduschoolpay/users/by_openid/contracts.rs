@@ -20,24 +20,38 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/eduschoolpay/users/{openid}/contracts`: [wechatpay.im](https://wechatpay.im/openapi/v3/eduschoolpay/users/{openid}/contracts), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012468993)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid")]
         pub openid: String,
         /// ID of the plan or template.
-        #[serde(rename = "query.plan_id")]
         pub plan_id: String,
         /// Signing state of the contract.
-        #[serde(rename = "query.contract_status")]
         pub contract_status: String,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                plan_id: crate::runtime::take(&mut object, "query.plan_id", at)?,
+                contract_status: crate::runtime::take(
+                    &mut object,
+                    "query.contract_status",
+                    at,
+                )?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -203,7 +217,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// WeChat Pay contract (agreement) ID.
@@ -223,6 +237,51 @@ pub mod get {
         /// The merchant's own contract (agreement) number, unique within the merchant.
         pub out_contract_code: String,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                contract_status: crate::runtime::take(
+                    &mut object,
+                    "contract_status",
+                    at,
+                )?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(&mut object, "contract_status", &self.contract_status);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -285,19 +344,39 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// Related links, such as pagination links.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Links {
         /// Link to the next page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub next: Option<String>,
         /// Link to the previous page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub prev: Option<String>,
         /// Link to the current page.
-        #[serde(rename = "self")]
         pub self_: String,
     }
+    impl crate::runtime::FromJson for Links {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Links {
+                next: crate::runtime::take_optional(&mut object, "next", at)?,
+                prev: crate::runtime::take_optional(&mut object, "prev", at)?,
+                self_: crate::runtime::take(&mut object, "self", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Links {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "next", &self.next);
+            crate::runtime::put_optional(&mut object, "prev", &self.prev);
+            crate::runtime::put(&mut object, "self", &self.self_);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Links);
     impl crate::runtime::Schema for Links {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -325,14 +404,11 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Links {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<crate::v3::eduschoolpay::users::by_openid::contracts::get::Data>,
-        >,
+        pub data: Option<Vec<Data>>,
         /// Pagination offset: where the requested page starts.
         pub offset: i64,
         /// Maximum number of items to return in one page.
@@ -340,8 +416,35 @@ pub mod get {
         /// Total number of items.
         pub total_count: i64,
         /// Related links, such as pagination links.
-        pub links: crate::v3::eduschoolpay::users::by_openid::contracts::get::Links,
+        pub links: Links,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                links: crate::runtime::take(&mut object, "links", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "links", &self.links);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -349,7 +452,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::eduschoolpay::users::by_openid::contracts::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "offset",
@@ -377,7 +480,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::eduschoolpay::users::by_openid::contracts::get::Links as crate::runtime::Schema>::FIELDS,
+                fields: <Links as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -30,20 +30,40 @@ pub mod get {
     pub use crate::v3::fund_app::types::DetailList;
     pub use crate::v3::fund_app::types::DetailState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own batch number, unique within the merchant.
-        #[serde(rename = "path.out_batch_no")]
         pub out_batch_no: String,
         /// Whether to return the detail records as well.
-        #[serde(default, rename = "query.need_query_detail")]
         pub need_query_detail: Option<bool>,
         /// State of the detail record.
-        #[serde(default, rename = "query.detail_state")]
-        pub detail_state: Option<
-            crate::v3::fund_app::types::BrandRedpacketBrandMerchantBatchesDetailState,
-        >,
+        pub detail_state: Option<BrandRedpacketBrandMerchantBatchesDetailState>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_batch_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_batch_no",
+                    at,
+                )?,
+                need_query_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "query.need_query_detail",
+                    at,
+                )?,
+                detail_state: crate::runtime::take_optional(
+                    &mut object,
+                    "query.detail_state",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -56,9 +76,7 @@ pub mod get {
     pub struct RequestBuilder {
         out_batch_no: Option<String>,
         need_query_detail: Option<bool>,
-        detail_state: Option<
-            crate::v3::fund_app::types::BrandRedpacketBrandMerchantBatchesDetailState,
-        >,
+        detail_state: Option<BrandRedpacketBrandMerchantBatchesDetailState>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own batch number, unique within the merchant.
@@ -84,9 +102,7 @@ pub mod get {
         /// State of the detail record.
         pub fn detail_state(
             mut self,
-            value: impl Into<
-                crate::v3::fund_app::types::BrandRedpacketBrandMerchantBatchesDetailState,
-            >,
+            value: impl Into<BrandRedpacketBrandMerchantBatchesDetailState>,
         ) -> Self {
             self.detail_state = Some(value.into());
             self
@@ -94,9 +110,7 @@ pub mod get {
         /// Sets or clears [`detail_state`](Self::detail_state) with a built value.
         pub fn set_detail_state(
             mut self,
-            value: Option<
-                crate::v3::fund_app::types::BrandRedpacketBrandMerchantBatchesDetailState,
-            >,
+            value: Option<BrandRedpacketBrandMerchantBatchesDetailState>,
         ) -> Self {
             self.detail_state = value;
             self

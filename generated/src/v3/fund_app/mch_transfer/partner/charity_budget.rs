@@ -24,9 +24,9 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `POST /v3/fund-app/mch-transfer/partner/charity-budget`: [wechatpay.im](https://wechatpay.im/openapi/v3/fund-app/mch-transfer/partner/charity-budget), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015554763)
 pub mod post {
-    pub use crate::v3::fund_app::types::MchTransferPartnerCharityBudgetState;
+    pub use crate::v3::fund_app::types::MchTransferPartnerCharityBudgetResponseState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own budget number.
@@ -42,8 +42,49 @@ pub mod post {
         /// Amount in the smallest unit of the currency (fen for CNY).
         pub amount: crate::runtime::Number,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_budget_no: crate::runtime::take(&mut object, "out_budget_no", at)?,
+                sponsor_mchid: crate::runtime::take(&mut object, "sponsor_mchid", at)?,
+                sponsor_subject_name: crate::runtime::take(
+                    &mut object,
+                    "sponsor_subject_name",
+                    at,
+                )?,
+                activity_name: crate::runtime::take(&mut object, "activity_name", at)?,
+                activity_remark: crate::runtime::take(
+                    &mut object,
+                    "activity_remark",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                notify_url: crate::runtime::take_optional(&mut object, "notify_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_budget_no", &self.out_budget_no);
+            crate::runtime::put(&mut object, "sponsor_mchid", &self.sponsor_mchid);
+            crate::runtime::put(
+                &mut object,
+                "sponsor_subject_name",
+                &self.sponsor_subject_name,
+            );
+            crate::runtime::put(&mut object, "activity_name", &self.activity_name);
+            crate::runtime::put(&mut object, "activity_remark", &self.activity_remark);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -207,7 +248,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::fund_app::types::MchTransferPartnerCharityBudgetResponse as Response;

@@ -24,9 +24,9 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `POST /v3/fund-app/mch-transfer/partner/charity-transfer-bills`: [wechatpay.im](https://wechatpay.im/openapi/v3/fund-app/mch-transfer/partner/charity-transfer-bills), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015554841)
 pub mod post {
-    pub use crate::v3::fund_app::types::MchTransferPartnerCharityTransferBillsState;
+    pub use crate::v3::fund_app::types::MchTransferPartnerCharityTransferBillsResponseState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own budget number.
@@ -34,10 +34,7 @@ pub mod post {
         /// The merchant's own number of the donation.
         pub out_transfer_no: String,
         /// Information about the order the record relates to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub transaction_info: Option<
-            crate::v3::fund_app::mch_transfer::partner::charity_transfer_bills::post::TransactionInfo,
-        >,
+        pub transaction_info: Option<TransactionInfo>,
         /// Merchant ID of the merchant that funds the transfer or payout.
         pub sponsor_mchid: String,
         /// Merchant ID of the receiving merchant.
@@ -46,6 +43,52 @@ pub mod post {
         pub amount: crate::runtime::Number,
         /// Remark shown to the receiver of the transfer.
         pub transfer_remark: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_budget_no: crate::runtime::take(&mut object, "out_budget_no", at)?,
+                out_transfer_no: crate::runtime::take(
+                    &mut object,
+                    "out_transfer_no",
+                    at,
+                )?,
+                transaction_info: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_info",
+                    at,
+                )?,
+                sponsor_mchid: crate::runtime::take(&mut object, "sponsor_mchid", at)?,
+                receive_mchid: crate::runtime::take(&mut object, "receive_mchid", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                transfer_remark: crate::runtime::take(
+                    &mut object,
+                    "transfer_remark",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_budget_no", &self.out_budget_no);
+            crate::runtime::put(&mut object, "out_transfer_no", &self.out_transfer_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_info",
+                &self.transaction_info,
+            );
+            crate::runtime::put(&mut object, "sponsor_mchid", &self.sponsor_mchid);
+            crate::runtime::put(&mut object, "receive_mchid", &self.receive_mchid);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -58,9 +101,7 @@ pub mod post {
     pub struct RequestBuilder {
         out_budget_no: Option<String>,
         out_transfer_no: Option<String>,
-        transaction_info: Option<
-            crate::v3::fund_app::mch_transfer::partner::charity_transfer_bills::post::TransactionInfoBuilder,
-        >,
+        transaction_info: Option<TransactionInfoBuilder>,
         sponsor_mchid: Option<String>,
         receive_mchid: Option<String>,
         amount: Option<crate::runtime::Number>,
@@ -92,20 +133,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn transaction_info(
             mut self,
-            value: impl Into<
-                crate::v3::fund_app::mch_transfer::partner::charity_transfer_bills::post::TransactionInfoBuilder,
-            >,
+            value: impl Into<TransactionInfoBuilder>,
         ) -> Self {
             self.transaction_info = Some(value.into());
             self
         }
         /// Sets or clears [`transaction_info`](Self::transaction_info) with a built value.
-        pub fn set_transaction_info(
-            mut self,
-            value: Option<
-                crate::v3::fund_app::mch_transfer::partner::charity_transfer_bills::post::TransactionInfo,
-            >,
-        ) -> Self {
+        pub fn set_transaction_info(mut self, value: Option<TransactionInfo>) -> Self {
             self.transaction_info = value.map(Into::into);
             self
         }
@@ -229,7 +263,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::fund_app::types::MchTransferPartnerCharityTransferBillsResponse as Response;
@@ -248,14 +283,39 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the order the record relates to.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct TransactionInfo {
         /// `transaction_type`
-        pub transaction_type: crate::v3::fund_app::mch_transfer::partner::charity_transfer_bills::post::TransactionType,
+        pub transaction_type: TransactionType,
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
     }
+    impl crate::runtime::FromJson for TransactionInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(TransactionInfo {
+                transaction_type: crate::runtime::take(
+                    &mut object,
+                    "transaction_type",
+                    at,
+                )?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for TransactionInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "transaction_type", &self.transaction_type);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(TransactionInfo);
     impl TransactionInfo {
         /// A builder; see its setters.
         pub fn builder() -> TransactionInfoBuilder {
@@ -265,29 +325,17 @@ pub mod post {
     /// Builds a [`TransactionInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct TransactionInfoBuilder {
-        transaction_type: Option<
-            crate::v3::fund_app::mch_transfer::partner::charity_transfer_bills::post::TransactionType,
-        >,
+        transaction_type: Option<TransactionType>,
         transaction_id: Option<String>,
     }
     impl TransactionInfoBuilder {
         /// **Required.** `transaction_type`
-        pub fn transaction_type(
-            mut self,
-            value: impl Into<
-                crate::v3::fund_app::mch_transfer::partner::charity_transfer_bills::post::TransactionType,
-            >,
-        ) -> Self {
+        pub fn transaction_type(mut self, value: impl Into<TransactionType>) -> Self {
             self.transaction_type = Some(value.into());
             self
         }
         /// Sets or clears [`transaction_type`](Self::transaction_type) with a built value.
-        pub fn set_transaction_type(
-            mut self,
-            value: Option<
-                crate::v3::fund_app::mch_transfer::partner::charity_transfer_bills::post::TransactionType,
-            >,
-        ) -> Self {
+        pub fn set_transaction_type(mut self, value: Option<TransactionType>) -> Self {
             self.transaction_type = value;
             self
         }

@@ -24,10 +24,10 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `POST /v3/fund-app/mch-transfer/partner/user-confirm-authorizations`: [wechatpay.im](https://wechatpay.im/openapi/v3/fund-app/mch-transfer/partner/user-confirm-authorizations), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4016809861)
 pub mod post {
-    pub use crate::v3::fund_app::types::MchTransferPartnerUserConfirmAuthorizationsState;
+    pub use crate::v3::fund_app::types::MchTransferPartnerUserConfirmAuthorizationsResponseState;
     pub use crate::v3::fund_app::types::TransferSceneId;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own number of the authorization.
@@ -37,14 +37,75 @@ pub mod post {
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// ID of the transfer scene that the merchant applied for.
-        pub transfer_scene_id: crate::v3::fund_app::types::TransferSceneId,
+        pub transfer_scene_id: TransferSceneId,
         /// Name of the user's account shown on the page.
         pub user_display_name: String,
         /// What the user sees when receiving the money.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_recv_perception: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_authorization_no: crate::runtime::take(
+                    &mut object,
+                    "out_authorization_no",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                transfer_scene_id: crate::runtime::take(
+                    &mut object,
+                    "transfer_scene_id",
+                    at,
+                )?,
+                user_display_name: crate::runtime::take(
+                    &mut object,
+                    "user_display_name",
+                    at,
+                )?,
+                user_recv_perception: crate::runtime::take_optional(
+                    &mut object,
+                    "user_recv_perception",
+                    at,
+                )?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "out_authorization_no",
+                &self.out_authorization_no,
+            );
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(
+                &mut object,
+                "transfer_scene_id",
+                &self.transfer_scene_id,
+            );
+            crate::runtime::put(
+                &mut object,
+                "user_display_name",
+                &self.user_display_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_recv_perception",
+                &self.user_recv_perception,
+            );
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -58,7 +119,7 @@ pub mod post {
         out_authorization_no: Option<String>,
         appid: Option<String>,
         openid: Option<String>,
-        transfer_scene_id: Option<crate::v3::fund_app::types::TransferSceneId>,
+        transfer_scene_id: Option<TransferSceneId>,
         user_display_name: Option<String>,
         user_recv_perception: Option<String>,
         notify_url: Option<String>,
@@ -95,18 +156,12 @@ pub mod post {
             self
         }
         /// **Required.** ID of the transfer scene that the merchant applied for.
-        pub fn transfer_scene_id(
-            mut self,
-            value: impl Into<crate::v3::fund_app::types::TransferSceneId>,
-        ) -> Self {
+        pub fn transfer_scene_id(mut self, value: impl Into<TransferSceneId>) -> Self {
             self.transfer_scene_id = Some(value.into());
             self
         }
         /// Sets or clears [`transfer_scene_id`](Self::transfer_scene_id) with a built value.
-        pub fn set_transfer_scene_id(
-            mut self,
-            value: Option<crate::v3::fund_app::types::TransferSceneId>,
-        ) -> Self {
+        pub fn set_transfer_scene_id(mut self, value: Option<TransferSceneId>) -> Self {
             self.transfer_scene_id = value;
             self
         }
@@ -209,7 +264,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::fund_app::types::MchTransferPartnerUserConfirmAuthorizationsResponse as Response;

@@ -20,14 +20,15 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization`: [wechatpay.im](https://wechatpay.im/openapi/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4014399293)
 pub mod post {
     pub use crate::v3::fund_app::types::AuthorizationInfo;
+    pub use crate::v3::fund_app::types::AuthorizationInfoBuilder;
     pub use crate::v3::fund_app::types::TransferSceneId;
     pub use crate::v3::fund_app::types::TransferSceneReportInfos;
+    pub use crate::v3::fund_app::types::TransferSceneReportInfosBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
@@ -38,30 +39,120 @@ pub mod post {
         /// Real name of the receiving user.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_name: Option<crate::runtime::Sensitive>,
         /// Amount to transfer, in fen.
         pub transfer_amount: crate::runtime::Number,
         /// Remark shown to the receiver of the transfer.
         pub transfer_remark: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// What the user sees when receiving the money.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_recv_perception: Option<String>,
         /// ID of the transfer scene that the merchant applied for.
-        pub transfer_scene_id: crate::v3::fund_app::types::TransferSceneId,
+        pub transfer_scene_id: TransferSceneId,
         /// Information reported for the transfer scene.
-        pub transfer_scene_report_infos: Vec<
-            crate::v3::fund_app::types::TransferSceneReportInfos,
-        >,
+        pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
         /// `authorization_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub authorization_info: Option<crate::v3::fund_app::types::AuthorizationInfo>,
+        pub authorization_info: Option<AuthorizationInfo>,
         /// Merchant ID of the merchant that funds the transfer or payout.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sponsor_mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                user_name: crate::runtime::take_optional(&mut object, "user_name", at)?,
+                transfer_amount: crate::runtime::take(
+                    &mut object,
+                    "transfer_amount",
+                    at,
+                )?,
+                transfer_remark: crate::runtime::take(
+                    &mut object,
+                    "transfer_remark",
+                    at,
+                )?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                user_recv_perception: crate::runtime::take_optional(
+                    &mut object,
+                    "user_recv_perception",
+                    at,
+                )?,
+                transfer_scene_id: crate::runtime::take(
+                    &mut object,
+                    "transfer_scene_id",
+                    at,
+                )?,
+                transfer_scene_report_infos: crate::runtime::take(
+                    &mut object,
+                    "transfer_scene_report_infos",
+                    at,
+                )?,
+                authorization_info: crate::runtime::take_optional(
+                    &mut object,
+                    "authorization_info",
+                    at,
+                )?,
+                sponsor_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "sponsor_mchid",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "user_name", &self.user_name);
+            crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+            crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "user_recv_perception",
+                &self.user_recv_perception,
+            );
+            crate::runtime::put(
+                &mut object,
+                "transfer_scene_id",
+                &self.transfer_scene_id,
+            );
+            crate::runtime::put(
+                &mut object,
+                "transfer_scene_report_infos",
+                &self.transfer_scene_report_infos,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "authorization_info",
+                &self.authorization_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sponsor_mchid",
+                &self.sponsor_mchid,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -81,11 +172,9 @@ pub mod post {
         transfer_remark: Option<String>,
         notify_url: Option<String>,
         user_recv_perception: Option<String>,
-        transfer_scene_id: Option<crate::v3::fund_app::types::TransferSceneId>,
-        transfer_scene_report_infos: Option<
-            Vec<crate::v3::fund_app::types::TransferSceneReportInfosBuilder>,
-        >,
-        authorization_info: Option<crate::v3::fund_app::types::AuthorizationInfoBuilder>,
+        transfer_scene_id: Option<TransferSceneId>,
+        transfer_scene_report_infos: Option<Vec<TransferSceneReportInfosBuilder>>,
+        authorization_info: Option<AuthorizationInfoBuilder>,
         sponsor_mchid: Option<String>,
     }
     impl RequestBuilder {
@@ -191,18 +280,12 @@ pub mod post {
             self
         }
         /// **Required.** ID of the transfer scene that the merchant applied for.
-        pub fn transfer_scene_id(
-            mut self,
-            value: impl Into<crate::v3::fund_app::types::TransferSceneId>,
-        ) -> Self {
+        pub fn transfer_scene_id(mut self, value: impl Into<TransferSceneId>) -> Self {
             self.transfer_scene_id = Some(value.into());
             self
         }
         /// Sets or clears [`transfer_scene_id`](Self::transfer_scene_id) with a built value.
-        pub fn set_transfer_scene_id(
-            mut self,
-            value: Option<crate::v3::fund_app::types::TransferSceneId>,
-        ) -> Self {
+        pub fn set_transfer_scene_id(mut self, value: Option<TransferSceneId>) -> Self {
             self.transfer_scene_id = value;
             self
         }
@@ -211,7 +294,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn transfer_scene_report_infos(
             mut self,
-            item: impl Into<crate::v3::fund_app::types::TransferSceneReportInfosBuilder>,
+            item: impl Into<TransferSceneReportInfosBuilder>,
         ) -> Self {
             self.transfer_scene_report_infos
                 .get_or_insert_with(Vec::new)
@@ -221,7 +304,7 @@ pub mod post {
         /// Sets or clears [`transfer_scene_report_infos`](Self::transfer_scene_report_infos) with a built value.
         pub fn set_transfer_scene_report_infos(
             mut self,
-            value: Option<Vec<crate::v3::fund_app::types::TransferSceneReportInfos>>,
+            value: Option<Vec<TransferSceneReportInfos>>,
         ) -> Self {
             self.transfer_scene_report_infos = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -232,7 +315,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn authorization_info(
             mut self,
-            value: impl Into<crate::v3::fund_app::types::AuthorizationInfoBuilder>,
+            value: impl Into<AuthorizationInfoBuilder>,
         ) -> Self {
             self.authorization_info = Some(value.into());
             self
@@ -240,7 +323,7 @@ pub mod post {
         /// Sets or clears [`authorization_info`](Self::authorization_info) with a built value.
         pub fn set_authorization_info(
             mut self,
-            value: Option<crate::v3::fund_app::types::AuthorizationInfo>,
+            value: Option<AuthorizationInfo>,
         ) -> Self {
             self.authorization_info = value.map(Into::into);
             self
@@ -356,7 +439,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -374,7 +458,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own number for this transfer bill.
@@ -384,17 +468,73 @@ pub mod post {
         /// Time the record was created.
         pub create_time: String,
         /// Current state of the object.
-        pub state: crate::v3::fund_app::mch_transfer::transfer_bills::pre_transfer_with_authorization::post::State,
+        pub state: State,
         /// Package data used by the client to open the WeChat Pay confirmation page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub package_info: Option<String>,
         /// Name of the user's account shown on the page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_display_name: Option<String>,
         /// The merchant's own number of the authorization.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_authorization_no: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                transfer_bill_no: crate::runtime::take(
+                    &mut object,
+                    "transfer_bill_no",
+                    at,
+                )?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                package_info: crate::runtime::take_optional(
+                    &mut object,
+                    "package_info",
+                    at,
+                )?,
+                user_display_name: crate::runtime::take_optional(
+                    &mut object,
+                    "user_display_name",
+                    at,
+                )?,
+                out_authorization_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_authorization_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put(&mut object, "transfer_bill_no", &self.transfer_bill_no);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "package_info",
+                &self.package_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_display_name",
+                &self.user_display_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "out_authorization_no",
+                &self.out_authorization_no,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -21,12 +21,12 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::fund_app::types::TransferSceneId;
     pub use crate::v3::fund_app::types::TransferSceneReportInfos;
+    pub use crate::v3::fund_app::types::TransferSceneReportInfosBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
@@ -35,33 +35,130 @@ pub mod post {
         /// Real name of the receiving user.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_name: Option<crate::runtime::Sensitive>,
         /// Amount to transfer, in fen.
         pub transfer_amount: crate::runtime::Number,
         /// Remark shown to the receiver of the transfer.
         pub transfer_remark: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// What the user sees when receiving the money.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_recv_perception: Option<String>,
         /// ID of the transfer scene that the merchant applied for.
-        pub transfer_scene_id: crate::v3::fund_app::types::TransferSceneId,
+        pub transfer_scene_id: TransferSceneId,
         /// Information reported for the transfer scene.
-        pub transfer_scene_report_infos: Vec<
-            crate::v3::fund_app::types::TransferSceneReportInfos,
-        >,
+        pub transfer_scene_report_infos: Vec<TransferSceneReportInfos>,
         /// WeChat Pay ID of the authorization.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorization_id: Option<String>,
         /// Merchant ID of the merchant that funds the transfer or payout.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sponsor_mchid: Option<String>,
         /// The merchant's own number of the authorization.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_authorization_no: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                user_name: crate::runtime::take_optional(&mut object, "user_name", at)?,
+                transfer_amount: crate::runtime::take(
+                    &mut object,
+                    "transfer_amount",
+                    at,
+                )?,
+                transfer_remark: crate::runtime::take(
+                    &mut object,
+                    "transfer_remark",
+                    at,
+                )?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                user_recv_perception: crate::runtime::take_optional(
+                    &mut object,
+                    "user_recv_perception",
+                    at,
+                )?,
+                transfer_scene_id: crate::runtime::take(
+                    &mut object,
+                    "transfer_scene_id",
+                    at,
+                )?,
+                transfer_scene_report_infos: crate::runtime::take(
+                    &mut object,
+                    "transfer_scene_report_infos",
+                    at,
+                )?,
+                authorization_id: crate::runtime::take_optional(
+                    &mut object,
+                    "authorization_id",
+                    at,
+                )?,
+                sponsor_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "sponsor_mchid",
+                    at,
+                )?,
+                out_authorization_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_authorization_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put_optional(&mut object, "user_name", &self.user_name);
+            crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+            crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "user_recv_perception",
+                &self.user_recv_perception,
+            );
+            crate::runtime::put(
+                &mut object,
+                "transfer_scene_id",
+                &self.transfer_scene_id,
+            );
+            crate::runtime::put(
+                &mut object,
+                "transfer_scene_report_infos",
+                &self.transfer_scene_report_infos,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "authorization_id",
+                &self.authorization_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sponsor_mchid",
+                &self.sponsor_mchid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "out_authorization_no",
+                &self.out_authorization_no,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -80,10 +177,8 @@ pub mod post {
         transfer_remark: Option<String>,
         notify_url: Option<String>,
         user_recv_perception: Option<String>,
-        transfer_scene_id: Option<crate::v3::fund_app::types::TransferSceneId>,
-        transfer_scene_report_infos: Option<
-            Vec<crate::v3::fund_app::types::TransferSceneReportInfosBuilder>,
-        >,
+        transfer_scene_id: Option<TransferSceneId>,
+        transfer_scene_report_infos: Option<Vec<TransferSceneReportInfosBuilder>>,
         authorization_id: Option<String>,
         sponsor_mchid: Option<String>,
         out_authorization_no: Option<String>,
@@ -181,18 +276,12 @@ pub mod post {
             self
         }
         /// **Required.** ID of the transfer scene that the merchant applied for.
-        pub fn transfer_scene_id(
-            mut self,
-            value: impl Into<crate::v3::fund_app::types::TransferSceneId>,
-        ) -> Self {
+        pub fn transfer_scene_id(mut self, value: impl Into<TransferSceneId>) -> Self {
             self.transfer_scene_id = Some(value.into());
             self
         }
         /// Sets or clears [`transfer_scene_id`](Self::transfer_scene_id) with a built value.
-        pub fn set_transfer_scene_id(
-            mut self,
-            value: Option<crate::v3::fund_app::types::TransferSceneId>,
-        ) -> Self {
+        pub fn set_transfer_scene_id(mut self, value: Option<TransferSceneId>) -> Self {
             self.transfer_scene_id = value;
             self
         }
@@ -201,7 +290,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn transfer_scene_report_infos(
             mut self,
-            item: impl Into<crate::v3::fund_app::types::TransferSceneReportInfosBuilder>,
+            item: impl Into<TransferSceneReportInfosBuilder>,
         ) -> Self {
             self.transfer_scene_report_infos
                 .get_or_insert_with(Vec::new)
@@ -211,7 +300,7 @@ pub mod post {
         /// Sets or clears [`transfer_scene_report_infos`](Self::transfer_scene_report_infos) with a built value.
         pub fn set_transfer_scene_report_infos(
             mut self,
-            value: Option<Vec<crate::v3::fund_app::types::TransferSceneReportInfos>>,
+            value: Option<Vec<TransferSceneReportInfos>>,
         ) -> Self {
             self.transfer_scene_report_infos = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -341,7 +430,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -359,7 +449,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID that WeChat Pay assigned to the merchant concerned.
@@ -369,31 +459,87 @@ pub mod post {
         /// Number of the transfer bill.
         pub transfer_bill_no: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Current state of the object.
-        pub state: crate::v3::fund_app::mch_transfer::transfer_bills::transfer::post::State,
+        pub state: State,
         /// Amount to transfer, in fen.
         pub transfer_amount: crate::runtime::Number,
         /// Remark shown to the receiver of the transfer.
         pub transfer_remark: String,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_reason: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// Real name of the receiving user.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_name: Option<crate::runtime::Encrypted>,
         /// Time the record was created.
         pub create_time: String,
         /// Time the record was last updated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub update_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                mch_id: crate::runtime::take(&mut object, "mch_id", at)?,
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                transfer_bill_no: crate::runtime::take(
+                    &mut object,
+                    "transfer_bill_no",
+                    at,
+                )?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                transfer_amount: crate::runtime::take(
+                    &mut object,
+                    "transfer_amount",
+                    at,
+                )?,
+                transfer_remark: crate::runtime::take(
+                    &mut object,
+                    "transfer_remark",
+                    at,
+                )?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                user_name: crate::runtime::take_optional(&mut object, "user_name", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                update_time: crate::runtime::take_optional(
+                    &mut object,
+                    "update_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mch_id", &self.mch_id);
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put(&mut object, "transfer_bill_no", &self.transfer_bill_no);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put(&mut object, "transfer_amount", &self.transfer_amount);
+            crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "user_name", &self.user_name);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,15 +20,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts`: [wechatpay.im](https://wechatpay.im/openapi/v3/funds-to-oversea/transactions/{transaction_id}/available_abroad_amounts), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476109)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(rename = "path.transaction_id")]
         pub transaction_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                transaction_id: crate::runtime::take(
+                    &mut object,
+                    "path.transaction_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -138,7 +152,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// WeChat Pay transaction ID of the payment order.
@@ -146,6 +160,35 @@ pub mod get {
         /// `available_abroad_amount`
         pub available_abroad_amount: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                available_abroad_amount: crate::runtime::take(
+                    &mut object,
+                    "available_abroad_amount",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(
+                &mut object,
+                "available_abroad_amount",
+                &self.available_abroad_amount,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -43,18 +43,36 @@ pub mod get {
     pub use crate::types::ServiceOrderInfo;
     pub use crate::types::ServiceOrderInfoState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the complaint.
-        #[serde(rename = "path.complaint_id")]
         pub complaint_id: String,
         /// Language of the merchant.
-        #[serde(default, rename = "query.mch_language")]
-        pub mch_language: Option<crate::v3::global::types::MchLanguage>,
+        pub mch_language: Option<MchLanguage>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                complaint_id: crate::runtime::take(
+                    &mut object,
+                    "path.complaint_id",
+                    at,
+                )?,
+                mch_language: crate::runtime::take_optional(
+                    &mut object,
+                    "query.mch_language",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -66,7 +84,7 @@ pub mod get {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         complaint_id: Option<String>,
-        mch_language: Option<crate::v3::global::types::MchLanguage>,
+        mch_language: Option<MchLanguage>,
         base_uri: Option<String>,
     }
     impl RequestBuilder {
@@ -81,18 +99,12 @@ pub mod get {
             self
         }
         /// Language of the merchant.
-        pub fn mch_language(
-            mut self,
-            value: impl Into<crate::v3::global::types::MchLanguage>,
-        ) -> Self {
+        pub fn mch_language(mut self, value: impl Into<MchLanguage>) -> Self {
             self.mch_language = Some(value.into());
             self
         }
         /// Sets or clears [`mch_language`](Self::mch_language) with a built value.
-        pub fn set_mch_language(
-            mut self,
-            value: Option<crate::v3::global::types::MchLanguage>,
-        ) -> Self {
+        pub fn set_mch_language(mut self, value: Option<MchLanguage>) -> Self {
             self.mch_language = value;
             self
         }
@@ -181,7 +193,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the complaint.
@@ -191,46 +203,171 @@ pub mod get {
         /// Details of the complaint.
         pub complaint_detail: String,
         /// State of the complaint.
-        pub complaint_state: crate::types::ComplaintState,
+        pub complaint_state: ComplaintState,
         /// Merchant ID of the merchant that was complained about.
         pub complainted_mchid: String,
         /// Contact phone number of the complainant.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payer_phone: Option<crate::runtime::Encrypted>,
         /// Orders related to the complaint.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub complaint_order_info: Option<
-            Vec<crate::v3::global::types::ComplaintOrderInfo>,
-        >,
+        pub complaint_order_info: Option<Vec<ComplaintOrderInfo>>,
         /// Whether the complaint has been fully refunded.
         pub complaint_full_refunded: bool,
         /// `is_overdue`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub is_overdue: Option<bool>,
         /// `priority`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub priority: Option<crate::v3::global::types::Priority>,
+        pub priority: Option<Priority>,
         /// Whether there are user messages waiting for a reply.
         pub incoming_user_response: bool,
         /// Number of times the user has complained.
         pub user_complaint_times: i64,
         /// Media files attached to the complaint.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub complaint_media_list: Option<
-            Vec<crate::v3::global::types::ComplaintMediaList>,
-        >,
+        pub complaint_media_list: Option<Vec<ComplaintMediaList>>,
         /// Description of the problem.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub problem_description: Option<String>,
         /// `complaint_detail_trans`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub complaint_detail_trans: Option<String>,
         /// Service orders related to the complaint.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub service_order_info: Option<Vec<crate::types::ServiceOrderInfo>>,
+        pub service_order_info: Option<Vec<ServiceOrderInfo>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                complaint_id: crate::runtime::take(&mut object, "complaint_id", at)?,
+                complaint_time: crate::runtime::take(&mut object, "complaint_time", at)?,
+                complaint_detail: crate::runtime::take(
+                    &mut object,
+                    "complaint_detail",
+                    at,
+                )?,
+                complaint_state: crate::runtime::take(
+                    &mut object,
+                    "complaint_state",
+                    at,
+                )?,
+                complainted_mchid: crate::runtime::take(
+                    &mut object,
+                    "complainted_mchid",
+                    at,
+                )?,
+                payer_phone: crate::runtime::take_optional(
+                    &mut object,
+                    "payer_phone",
+                    at,
+                )?,
+                complaint_order_info: crate::runtime::take_optional(
+                    &mut object,
+                    "complaint_order_info",
+                    at,
+                )?,
+                complaint_full_refunded: crate::runtime::take(
+                    &mut object,
+                    "complaint_full_refunded",
+                    at,
+                )?,
+                is_overdue: crate::runtime::take_optional(
+                    &mut object,
+                    "is_overdue",
+                    at,
+                )?,
+                priority: crate::runtime::take_optional(&mut object, "priority", at)?,
+                incoming_user_response: crate::runtime::take(
+                    &mut object,
+                    "incoming_user_response",
+                    at,
+                )?,
+                user_complaint_times: crate::runtime::take(
+                    &mut object,
+                    "user_complaint_times",
+                    at,
+                )?,
+                complaint_media_list: crate::runtime::take_optional(
+                    &mut object,
+                    "complaint_media_list",
+                    at,
+                )?,
+                problem_description: crate::runtime::take_optional(
+                    &mut object,
+                    "problem_description",
+                    at,
+                )?,
+                complaint_detail_trans: crate::runtime::take_optional(
+                    &mut object,
+                    "complaint_detail_trans",
+                    at,
+                )?,
+                service_order_info: crate::runtime::take_optional(
+                    &mut object,
+                    "service_order_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "complaint_id", &self.complaint_id);
+            crate::runtime::put(&mut object, "complaint_time", &self.complaint_time);
+            crate::runtime::put(&mut object, "complaint_detail", &self.complaint_detail);
+            crate::runtime::put(&mut object, "complaint_state", &self.complaint_state);
+            crate::runtime::put(
+                &mut object,
+                "complainted_mchid",
+                &self.complainted_mchid,
+            );
+            crate::runtime::put_optional(&mut object, "payer_phone", &self.payer_phone);
+            crate::runtime::put_optional(
+                &mut object,
+                "complaint_order_info",
+                &self.complaint_order_info,
+            );
+            crate::runtime::put(
+                &mut object,
+                "complaint_full_refunded",
+                &self.complaint_full_refunded,
+            );
+            crate::runtime::put_optional(&mut object, "is_overdue", &self.is_overdue);
+            crate::runtime::put_optional(&mut object, "priority", &self.priority);
+            crate::runtime::put(
+                &mut object,
+                "incoming_user_response",
+                &self.incoming_user_response,
+            );
+            crate::runtime::put(
+                &mut object,
+                "user_complaint_times",
+                &self.user_complaint_times,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "complaint_media_list",
+                &self.complaint_media_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "problem_description",
+                &self.problem_description,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "complaint_detail_trans",
+                &self.complaint_detail_trans,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "service_order_info",
+                &self.service_order_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -280,7 +417,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::global::types::ComplaintOrderInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ComplaintOrderInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "complaint_full_refunded",
@@ -322,7 +459,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::global::types::ComplaintMediaList as crate::runtime::Schema>::FIELDS,
+                fields: <ComplaintMediaList as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "problem_description",
@@ -343,7 +480,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::types::ServiceOrderInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ServiceOrderInfo as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -20,18 +20,32 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/global/merchant-service/images/{media_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/global/merchant-service/images/{media_id})
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Media ID of an uploaded file, returned by the media upload API.
-        #[serde(rename = "path.media_id")]
         pub media_id: String,
         /// ID of the complaint.
-        #[serde(rename = "query.complaint_id")]
         pub complaint_id: String,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                media_id: crate::runtime::take(&mut object, "path.media_id", at)?,
+                complaint_id: crate::runtime::take(
+                    &mut object,
+                    "query.complaint_id",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

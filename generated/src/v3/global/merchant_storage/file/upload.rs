@@ -20,18 +20,28 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/global/merchant-storage/file/upload`: [wechatpay.im](https://wechatpay.im/openapi/v3/global/merchant-storage/file/upload), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013024913)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The file to upload.
-        #[serde(rename = "body.file")]
         pub file: crate::runtime::File,
         /// Metadata of the uploaded file, as JSON.
-        #[serde(rename = "body.meta")]
-        pub meta: crate::v3::global::merchant_storage::file::upload::post::Meta,
+        pub meta: Meta,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                file: crate::runtime::take(&mut object, "body.file", at)?,
+                meta: crate::runtime::take(&mut object, "body.meta", at)?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -43,9 +53,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         file: Option<crate::runtime::File>,
-        meta: Option<
-            crate::v3::global::merchant_storage::file::upload::post::MetaBuilder,
-        >,
+        meta: Option<MetaBuilder>,
         base_uri: Option<String>,
     }
     impl RequestBuilder {
@@ -62,20 +70,12 @@ pub mod post {
         /// **Required.** Metadata of the uploaded file, as JSON.
         ///
         /// Takes the builder or a built value.
-        pub fn meta(
-            mut self,
-            value: impl Into<
-                crate::v3::global::merchant_storage::file::upload::post::MetaBuilder,
-            >,
-        ) -> Self {
+        pub fn meta(mut self, value: impl Into<MetaBuilder>) -> Self {
             self.meta = Some(value.into());
             self
         }
         /// Sets or clears [`meta`](Self::meta) with a built value.
-        pub fn set_meta(
-            mut self,
-            value: Option<crate::v3::global::merchant_storage::file::upload::post::Meta>,
-        ) -> Self {
+        pub fn set_meta(mut self, value: Option<Meta>) -> Self {
             self.meta = value.map(Into::into);
             self
         }
@@ -130,7 +130,9 @@ pub mod post {
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
             Ok(
                 crate::runtime::Body::Multipart(crate::runtime::Multipart {
-                    meta: serde_json::to_string(&self.meta)?,
+                    meta: serde_json::to_string(
+                        &crate::runtime::ToJson::to_json(&self.meta),
+                    )?,
                     file: self.file.clone(),
                 }),
             )
@@ -154,7 +156,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Metadata of the uploaded file, as JSON.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Meta {
         /// Digest of the file.
@@ -162,6 +164,27 @@ pub mod post {
         /// Name of the file, including its extension.
         pub filename: String,
     }
+    impl crate::runtime::FromJson for Meta {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Meta {
+                digest: crate::runtime::take(&mut object, "digest", at)?,
+                filename: crate::runtime::take(&mut object, "filename", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Meta {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "digest", &self.digest);
+            crate::runtime::put(&mut object, "filename", &self.filename);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Meta);
     impl Meta {
         /// A builder; see its setters.
         pub fn builder() -> MetaBuilder {
@@ -232,13 +255,31 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the file.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub file_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                file_id: crate::runtime::take_optional(&mut object, "file_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "file_id", &self.file_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

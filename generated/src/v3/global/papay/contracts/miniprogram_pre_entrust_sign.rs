@@ -20,48 +20,116 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/global/papay/contracts/miniprogram-pre-entrust-sign`: [wechatpay.im](https://wechatpay.im/openapi/v3/global/papay/contracts/miniprogram-pre-entrust-sign), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013015440)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the service provider's own Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_appid: Option<String>,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// ID of the plan or template.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub plan_id: Option<i64>,
         /// The merchant's own contract (agreement) number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_contract_code: Option<String>,
         /// Name of the user's account shown on the page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_display_name: Option<String>,
         /// URL notified when the signing succeeds.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_notify_url: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// IP address of the user's client.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_client_ip: Option<String>,
         /// Time the item expires.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub expired_time: Option<String>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sp_appid: crate::runtime::take_optional(&mut object, "sp_appid", at)?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                plan_id: crate::runtime::take_optional(&mut object, "plan_id", at)?,
+                out_contract_code: crate::runtime::take_optional(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                user_display_name: crate::runtime::take_optional(
+                    &mut object,
+                    "user_display_name",
+                    at,
+                )?,
+                success_notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "success_notify_url",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                user_client_ip: crate::runtime::take_optional(
+                    &mut object,
+                    "user_client_ip",
+                    at,
+                )?,
+                expired_time: crate::runtime::take_optional(
+                    &mut object,
+                    "expired_time",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_display_name",
+                &self.user_display_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "success_notify_url",
+                &self.success_notify_url,
+            );
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "user_client_ip",
+                &self.user_client_ip,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "expired_time",
+                &self.expired_time,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -263,7 +331,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)

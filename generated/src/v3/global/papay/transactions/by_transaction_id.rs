@@ -19,28 +19,42 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `GET /v3/global/papay/transactions/{transaction_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/global/papay/transactions/{transaction_id}), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013026988)
 pub mod get {
-    pub use crate::types::DetailType;
     pub use crate::types::ExchangeRate;
     pub use crate::types::ExchangeRateType;
-    pub use crate::types::PapayTransactionsOutTradeNoAmount;
+    pub use crate::types::MicropayTransactionsPayDetail2Type;
+    pub use crate::types::PapayTransactionsOutTradeNoResponseAmount;
     pub use crate::types::PapayTransactionsPromotionDetail;
+    pub use crate::types::PapayTransactionsPromotionDetailGoodsDetail;
     pub use crate::types::Payer;
-    pub use crate::types::PromotionDetailGoodsDetail;
     pub use crate::types::Scope;
     pub use crate::types::TradeType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(rename = "path.transaction_id")]
         pub transaction_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                transaction_id: crate::runtime::take(
+                    &mut object,
+                    "path.transaction_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

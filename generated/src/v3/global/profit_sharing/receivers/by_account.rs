@@ -22,30 +22,52 @@ pub mod get {
     pub use crate::types::ReceiversType;
     pub use crate::v3::global::types::RelationType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Account of the receiver (a merchant ID or an OpenID, depending on the receiver type).
-        #[serde(rename = "path.account")]
         pub account: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, rename = "query.transaction_id")]
         pub transaction_id: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, rename = "query.appid")]
         pub appid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, rename = "query.sub_appid")]
         pub sub_appid: Option<String>,
         /// Kind of the item described by the enclosing object.
-        #[serde(default, rename = "query.type")]
-        pub r#type: Option<crate::types::ReceiversType>,
+        pub r#type: Option<ReceiversType>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                account: crate::runtime::take(&mut object, "path.account", at)?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.transaction_id",
+                    at,
+                )?,
+                appid: crate::runtime::take_optional(&mut object, "query.appid", at)?,
+                sub_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_appid",
+                    at,
+                )?,
+                r#type: crate::runtime::take_optional(&mut object, "query.type", at)?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -61,7 +83,7 @@ pub mod get {
         transaction_id: Option<String>,
         appid: Option<String>,
         sub_appid: Option<String>,
-        r#type: Option<crate::types::ReceiversType>,
+        r#type: Option<ReceiversType>,
         base_uri: Option<String>,
     }
     impl RequestBuilder {
@@ -116,12 +138,12 @@ pub mod get {
             self
         }
         /// Kind of the item described by the enclosing object.
-        pub fn r#type(mut self, value: impl Into<crate::types::ReceiversType>) -> Self {
+        pub fn r#type(mut self, value: impl Into<ReceiversType>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(mut self, value: Option<crate::types::ReceiversType>) -> Self {
+        pub fn set_type(mut self, value: Option<ReceiversType>) -> Self {
             self.r#type = value;
             self
         }
@@ -224,43 +246,103 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Kind of the item described by the enclosing object.
-        pub r#type: crate::types::ReceiversType,
+        pub r#type: ReceiversType,
         /// Account of the receiver (a merchant ID or an OpenID, depending on the receiver type).
         pub account: String,
         /// Name of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Relationship of the receiver to the merchant.
-        pub relation_type: crate::v3::global::types::RelationType,
+        pub relation_type: RelationType,
         /// Custom description of the relationship with the receiver.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub custom_relation: Option<String>,
         /// Scene in which the operation happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub scene: Option<String>,
         /// Main business of the receiving merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub major_service: Option<String>,
         /// Expected profit-sharing ratio of the receiver.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub expected_ratio: Option<i64>,
         /// ID of the file.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub file_id: Option<String>,
         /// Current state of the object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_reason: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                account: crate::runtime::take(&mut object, "account", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+                relation_type: crate::runtime::take(&mut object, "relation_type", at)?,
+                custom_relation: crate::runtime::take_optional(
+                    &mut object,
+                    "custom_relation",
+                    at,
+                )?,
+                scene: crate::runtime::take_optional(&mut object, "scene", at)?,
+                major_service: crate::runtime::take_optional(
+                    &mut object,
+                    "major_service",
+                    at,
+                )?,
+                expected_ratio: crate::runtime::take_optional(
+                    &mut object,
+                    "expected_ratio",
+                    at,
+                )?,
+                file_id: crate::runtime::take_optional(&mut object, "file_id", at)?,
+                state: crate::runtime::take_optional(&mut object, "state", at)?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "account", &self.account);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "relation_type", &self.relation_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "custom_relation",
+                &self.custom_relation,
+            );
+            crate::runtime::put_optional(&mut object, "scene", &self.scene);
+            crate::runtime::put_optional(
+                &mut object,
+                "major_service",
+                &self.major_service,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "expected_ratio",
+                &self.expected_ratio,
+            );
+            crate::runtime::put_optional(&mut object, "file_id", &self.file_id);
+            crate::runtime::put_optional(&mut object, "state", &self.state);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,12 +20,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/global/profit-sharing/refunds/refundable-balance`: [wechatpay.im](https://wechatpay.im/openapi/v3/global/profit-sharing/refunds/refundable-balance), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013024984)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -102,19 +112,47 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the merchant that funds the transfer or payout.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sponsor_mchid: Option<String>,
         /// Balance.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub balance: Option<i64>,
         /// Currency as an ISO 4217 code (e.g. `CNY`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sponsor_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "sponsor_mchid",
+                    at,
+                )?,
+                balance: crate::runtime::take_optional(&mut object, "balance", at)?,
+                currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "sponsor_mchid",
+                &self.sponsor_mchid,
+            );
+            crate::runtime::put_optional(&mut object, "balance", &self.balance);
+            crate::runtime::put_optional(&mut object, "currency", &self.currency);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

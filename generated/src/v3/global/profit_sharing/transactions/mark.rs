@@ -20,21 +20,48 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/global/profit-sharing/transactions/mark`: [wechatpay.im](https://wechatpay.im/openapi/v3/global/profit-sharing/transactions/mark), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354804)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// Currency as an ISO 4217 code (e.g. `CNY`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(&mut object, "currency", &self.currency);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -128,7 +155,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)

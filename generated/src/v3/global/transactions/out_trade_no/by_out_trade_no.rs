@@ -24,33 +24,51 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `GET /v3/global/transactions/out-trade-no/{out_trade_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/global/transactions/out-trade-no/{out_trade_no}), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013013913), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354440), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354480), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354534), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354570), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354598), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013026988), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354793), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013024982)
 pub mod get {
-    pub use crate::types::DetailType;
     pub use crate::types::ExchangeRate;
     pub use crate::types::ExchangeRateType;
-    pub use crate::types::PapayTransactionsOutTradeNoAmount;
+    pub use crate::types::MicropayTransactionsPayDetail2Type;
+    pub use crate::types::PapayTransactionsOutTradeNoResponseAmount;
+    pub use crate::types::PapayTransactionsPromotionDetailGoodsDetail;
     pub use crate::types::Payer;
     pub use crate::v3::global::types::PromotionDetail;
-    pub use crate::types::PromotionDetailGoodsDetail;
     pub use crate::types::TradeType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number, unique within the merchant.
-        #[serde(rename = "path.out_trade_no")]
         pub out_trade_no: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, rename = "query.mchid")]
         pub mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, rename = "query.sp_mchid")]
         pub sp_mchid: Option<String>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_trade_no",
+                    at,
+                )?,
+                mchid: crate::runtime::take_optional(&mut object, "query.mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                sp_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sp_mchid",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

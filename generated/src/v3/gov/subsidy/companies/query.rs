@@ -21,13 +21,41 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::gov::types::CollectState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Code of the region whose subsidy qualification was used.
         pub qualification_region_code: crate::runtime::Number,
         /// Registration number of the business licence (unified social credit code).
         pub license_number: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                qualification_region_code: crate::runtime::take(
+                    &mut object,
+                    "qualification_region_code",
+                    at,
+                )?,
+                license_number: crate::runtime::take(&mut object, "license_number", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "qualification_region_code",
+                &self.qualification_region_code,
+            );
+            crate::runtime::put(&mut object, "license_number", &self.license_number);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -118,7 +146,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -136,20 +165,59 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Name of the company.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub company_name: Option<String>,
         /// `collect_state`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub collect_state: Option<crate::v3::gov::types::CollectState>,
+        pub collect_state: Option<CollectState>,
         /// Response code of the result.
         pub code: String,
         /// Description of the response code.
         pub message: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                company_name: crate::runtime::take_optional(
+                    &mut object,
+                    "company_name",
+                    at,
+                )?,
+                collect_state: crate::runtime::take_optional(
+                    &mut object,
+                    "collect_state",
+                    at,
+                )?,
+                code: crate::runtime::take(&mut object, "code", at)?,
+                message: crate::runtime::take(&mut object, "message", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "company_name",
+                &self.company_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "collect_state",
+                &self.collect_state,
+            );
+            crate::runtime::put(&mut object, "code", &self.code);
+            crate::runtime::put(&mut object, "message", &self.message);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -22,7 +22,7 @@ pub mod post {
     pub use crate::v3::gov::types::EnergyGrade;
     pub use crate::v3::gov::types::ProductType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the consumer-goods category.
@@ -30,8 +30,7 @@ pub mod post {
         /// Name of the product.
         pub product_name: String,
         /// Energy efficiency grade of the appliance.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub energy_grade: Option<crate::v3::gov::types::EnergyGrade>,
+        pub energy_grade: Option<EnergyGrade>,
         /// Brand.
         pub brand: String,
         /// Code of the region whose subsidy qualification was used.
@@ -45,12 +44,83 @@ pub mod post {
         /// `average_trading_price`
         pub average_trading_price: crate::runtime::Number,
         /// Type of the product.
-        pub product_type: crate::v3::gov::types::ProductType,
+        pub product_type: ProductType,
         /// `product_model`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub product_model: Option<String>,
         /// Barcode of the goods.
         pub bar_code: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appliance_id: crate::runtime::take(&mut object, "appliance_id", at)?,
+                product_name: crate::runtime::take(&mut object, "product_name", at)?,
+                energy_grade: crate::runtime::take_optional(
+                    &mut object,
+                    "energy_grade",
+                    at,
+                )?,
+                brand: crate::runtime::take(&mut object, "brand", at)?,
+                qualification_region_code: crate::runtime::take(
+                    &mut object,
+                    "qualification_region_code",
+                    at,
+                )?,
+                seller_name: crate::runtime::take(&mut object, "seller_name", at)?,
+                license_number: crate::runtime::take(&mut object, "license_number", at)?,
+                base_price: crate::runtime::take(&mut object, "base_price", at)?,
+                average_trading_price: crate::runtime::take(
+                    &mut object,
+                    "average_trading_price",
+                    at,
+                )?,
+                product_type: crate::runtime::take(&mut object, "product_type", at)?,
+                product_model: crate::runtime::take_optional(
+                    &mut object,
+                    "product_model",
+                    at,
+                )?,
+                bar_code: crate::runtime::take(&mut object, "bar_code", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appliance_id", &self.appliance_id);
+            crate::runtime::put(&mut object, "product_name", &self.product_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "energy_grade",
+                &self.energy_grade,
+            );
+            crate::runtime::put(&mut object, "brand", &self.brand);
+            crate::runtime::put(
+                &mut object,
+                "qualification_region_code",
+                &self.qualification_region_code,
+            );
+            crate::runtime::put(&mut object, "seller_name", &self.seller_name);
+            crate::runtime::put(&mut object, "license_number", &self.license_number);
+            crate::runtime::put(&mut object, "base_price", &self.base_price);
+            crate::runtime::put(
+                &mut object,
+                "average_trading_price",
+                &self.average_trading_price,
+            );
+            crate::runtime::put(&mut object, "product_type", &self.product_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "product_model",
+                &self.product_model,
+            );
+            crate::runtime::put(&mut object, "bar_code", &self.bar_code);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -63,14 +133,14 @@ pub mod post {
     pub struct RequestBuilder {
         appliance_id: Option<crate::runtime::Number>,
         product_name: Option<String>,
-        energy_grade: Option<crate::v3::gov::types::EnergyGrade>,
+        energy_grade: Option<EnergyGrade>,
         brand: Option<String>,
         qualification_region_code: Option<crate::runtime::Number>,
         seller_name: Option<String>,
         license_number: Option<String>,
         base_price: Option<crate::runtime::Number>,
         average_trading_price: Option<crate::runtime::Number>,
-        product_type: Option<crate::v3::gov::types::ProductType>,
+        product_type: Option<ProductType>,
         product_model: Option<String>,
         bar_code: Option<String>,
     }
@@ -99,18 +169,12 @@ pub mod post {
             self
         }
         /// Energy efficiency grade of the appliance.
-        pub fn energy_grade(
-            mut self,
-            value: impl Into<crate::v3::gov::types::EnergyGrade>,
-        ) -> Self {
+        pub fn energy_grade(mut self, value: impl Into<EnergyGrade>) -> Self {
             self.energy_grade = Some(value.into());
             self
         }
         /// Sets or clears [`energy_grade`](Self::energy_grade) with a built value.
-        pub fn set_energy_grade(
-            mut self,
-            value: Option<crate::v3::gov::types::EnergyGrade>,
-        ) -> Self {
+        pub fn set_energy_grade(mut self, value: Option<EnergyGrade>) -> Self {
             self.energy_grade = value;
             self
         }
@@ -187,18 +251,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the product.
-        pub fn product_type(
-            mut self,
-            value: impl Into<crate::v3::gov::types::ProductType>,
-        ) -> Self {
+        pub fn product_type(mut self, value: impl Into<ProductType>) -> Self {
             self.product_type = Some(value.into());
             self
         }
         /// Sets or clears [`product_type`](Self::product_type) with a built value.
-        pub fn set_product_type(
-            mut self,
-            value: Option<crate::v3::gov::types::ProductType>,
-        ) -> Self {
+        pub fn set_product_type(mut self, value: Option<ProductType>) -> Self {
             self.product_type = value;
             self
         }
@@ -325,7 +383,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::gov::types::SubsidyGoodsUploadResponse as Response;

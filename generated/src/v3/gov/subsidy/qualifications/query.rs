@@ -23,11 +23,10 @@ pub mod post {
     pub use crate::v3::gov::types::State;
     pub use crate::v3::gov::types::UnclaimedReason;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Real name of the person.
         ///
@@ -44,7 +43,54 @@ pub mod post {
         /// Code of the region whose subsidy qualification was used.
         pub qualification_region_code: crate::runtime::Number,
         /// Type of the identity document.
-        pub identity_document_type: crate::v3::gov::types::IdentityDocumentType,
+        pub identity_document_type: IdentityDocumentType,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                real_name: crate::runtime::take(&mut object, "real_name", at)?,
+                id_card_number: crate::runtime::take(&mut object, "id_card_number", at)?,
+                phone_number: crate::runtime::take(&mut object, "phone_number", at)?,
+                qualification_region_code: crate::runtime::take(
+                    &mut object,
+                    "qualification_region_code",
+                    at,
+                )?,
+                identity_document_type: crate::runtime::take(
+                    &mut object,
+                    "identity_document_type",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "real_name", &self.real_name);
+            crate::runtime::put(&mut object, "id_card_number", &self.id_card_number);
+            crate::runtime::put(&mut object, "phone_number", &self.phone_number);
+            crate::runtime::put(
+                &mut object,
+                "qualification_region_code",
+                &self.qualification_region_code,
+            );
+            crate::runtime::put(
+                &mut object,
+                "identity_document_type",
+                &self.identity_document_type,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -60,7 +106,7 @@ pub mod post {
         id_card_number: Option<crate::runtime::Sensitive>,
         phone_number: Option<crate::runtime::Sensitive>,
         qualification_region_code: Option<crate::runtime::Number>,
-        identity_document_type: Option<crate::v3::gov::types::IdentityDocumentType>,
+        identity_document_type: Option<IdentityDocumentType>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -143,7 +189,7 @@ pub mod post {
         /// **Required.** Type of the identity document.
         pub fn identity_document_type(
             mut self,
-            value: impl Into<crate::v3::gov::types::IdentityDocumentType>,
+            value: impl Into<IdentityDocumentType>,
         ) -> Self {
             self.identity_document_type = Some(value.into());
             self
@@ -151,7 +197,7 @@ pub mod post {
         /// Sets or clears [`identity_document_type`](Self::identity_document_type) with a built value.
         pub fn set_identity_document_type(
             mut self,
-            value: Option<crate::v3::gov::types::IdentityDocumentType>,
+            value: Option<IdentityDocumentType>,
         ) -> Self {
             self.identity_document_type = value;
             self
@@ -240,7 +286,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -258,23 +305,71 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `qualification_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct QualificationList {
         /// ID of the consumer-goods category.
         pub appliance_id: crate::runtime::Number,
         /// Current state of the object.
-        pub state: crate::v3::gov::types::State,
+        pub state: State,
         /// `unclaimed_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub unclaimed_reason: Option<crate::v3::gov::types::UnclaimedReason>,
+        pub unclaimed_reason: Option<UnclaimedReason>,
         /// `claimed_platform_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub claimed_platform_name: Option<String>,
         /// `claimed_region_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub claimed_region_name: Option<String>,
     }
+    impl crate::runtime::FromJson for QualificationList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(QualificationList {
+                appliance_id: crate::runtime::take(&mut object, "appliance_id", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                unclaimed_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "unclaimed_reason",
+                    at,
+                )?,
+                claimed_platform_name: crate::runtime::take_optional(
+                    &mut object,
+                    "claimed_platform_name",
+                    at,
+                )?,
+                claimed_region_name: crate::runtime::take_optional(
+                    &mut object,
+                    "claimed_region_name",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for QualificationList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appliance_id", &self.appliance_id);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "unclaimed_reason",
+                &self.unclaimed_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "claimed_platform_name",
+                &self.claimed_platform_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "claimed_region_name",
+                &self.claimed_region_name,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(QualificationList);
     impl crate::runtime::Schema for QualificationList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -316,14 +411,39 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for QualificationList {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `qualification_list`
-        pub qualification_list: Vec<
-            crate::v3::gov::subsidy::qualifications::query::post::QualificationList,
-        >,
+        pub qualification_list: Vec<QualificationList>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                qualification_list: crate::runtime::take(
+                    &mut object,
+                    "qualification_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "qualification_list",
+                &self.qualification_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -331,7 +451,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::gov::subsidy::qualifications::query::post::QualificationList as crate::runtime::Schema>::FIELDS,
+                fields: <QualificationList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

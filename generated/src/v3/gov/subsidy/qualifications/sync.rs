@@ -26,38 +26,31 @@ pub mod post {
     pub use crate::v3::gov::types::ProductType;
     pub use crate::v3::gov::types::SaleModel;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Real name of the person.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub real_name: Option<crate::runtime::Sensitive>,
         /// ID card number of the person.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id_card_number: Option<crate::runtime::Sensitive>,
         /// The user's mobile phone number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone_number: Option<crate::runtime::Sensitive>,
         /// ID of the consumer-goods category.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appliance_id: Option<crate::runtime::Number>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// `sub_mch_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mch_id: Option<String>,
         /// Energy efficiency grade of the appliance.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub energy_grade: Option<crate::v3::gov::types::EnergyGrade>,
+        pub energy_grade: Option<EnergyGrade>,
         /// Region code of the delivery address.
         pub receive_region_code: String,
         /// Brand.
@@ -79,54 +72,252 @@ pub mod post {
         /// Specification or model of the goods.
         pub spec_model: String,
         /// `logistics_num`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub logistics_num: Option<String>,
         /// Time the goods were signed for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delivery_time: Option<String>,
         /// `invoice_num`
         pub invoice_num: String,
         /// Type of the product.
-        pub product_type: crate::v3::gov::types::ProductType,
+        pub product_type: ProductType,
         /// Type of computer.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pc_type: Option<crate::v3::gov::types::PcType>,
+        pub pc_type: Option<PcType>,
         /// Amount of the order.
         pub order_amount: crate::runtime::Number,
         /// Discount amount, in fen.
         pub discount_amount: crate::runtime::Number,
         /// First IMEI of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub imei1: Option<String>,
         /// Second IMEI of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub imei2: Option<String>,
         /// Order number on the online platform.
         pub mch_order_id: String,
         /// WeChat Pay refund ID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub refund_id: Option<String>,
         /// `invoice_time`
         pub invoice_time: String,
         /// `purchaser_name`
         pub purchaser_name: String,
         /// How the goods are sold.
-        pub sale_model: crate::v3::gov::types::SaleModel,
+        pub sale_model: SaleModel,
         /// Type of the identity document.
-        pub identity_document_type: crate::v3::gov::types::IdentityDocumentType,
+        pub identity_document_type: IdentityDocumentType,
         /// `invoice_address_code`
         pub invoice_address_code: String,
         /// Code of the invoice.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub invoice_code: Option<String>,
         /// `tax_authority_code`
         pub tax_authority_code: String,
         /// Time the transaction completed or the goods were returned.
         pub transaction_time: String,
         /// State of the category.
-        pub cate_state: crate::v3::gov::types::CateState,
+        pub cate_state: CateState,
         /// `mch_name`
         pub mch_name: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                real_name: crate::runtime::take_optional(&mut object, "real_name", at)?,
+                id_card_number: crate::runtime::take_optional(
+                    &mut object,
+                    "id_card_number",
+                    at,
+                )?,
+                phone_number: crate::runtime::take_optional(
+                    &mut object,
+                    "phone_number",
+                    at,
+                )?,
+                appliance_id: crate::runtime::take_optional(
+                    &mut object,
+                    "appliance_id",
+                    at,
+                )?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                sub_mch_id: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_mch_id",
+                    at,
+                )?,
+                energy_grade: crate::runtime::take_optional(
+                    &mut object,
+                    "energy_grade",
+                    at,
+                )?,
+                receive_region_code: crate::runtime::take(
+                    &mut object,
+                    "receive_region_code",
+                    at,
+                )?,
+                brand: crate::runtime::take(&mut object, "brand", at)?,
+                address: crate::runtime::take(&mut object, "address", at)?,
+                qualification_region_code: crate::runtime::take(
+                    &mut object,
+                    "qualification_region_code",
+                    at,
+                )?,
+                sn_code: crate::runtime::take(&mut object, "sn_code", at)?,
+                seller_name: crate::runtime::take(&mut object, "seller_name", at)?,
+                license_number: crate::runtime::take(&mut object, "license_number", at)?,
+                barcode: crate::runtime::take(&mut object, "barcode", at)?,
+                item_name: crate::runtime::take(&mut object, "item_name", at)?,
+                spec_model: crate::runtime::take(&mut object, "spec_model", at)?,
+                logistics_num: crate::runtime::take_optional(
+                    &mut object,
+                    "logistics_num",
+                    at,
+                )?,
+                delivery_time: crate::runtime::take_optional(
+                    &mut object,
+                    "delivery_time",
+                    at,
+                )?,
+                invoice_num: crate::runtime::take(&mut object, "invoice_num", at)?,
+                product_type: crate::runtime::take(&mut object, "product_type", at)?,
+                pc_type: crate::runtime::take_optional(&mut object, "pc_type", at)?,
+                order_amount: crate::runtime::take(&mut object, "order_amount", at)?,
+                discount_amount: crate::runtime::take(
+                    &mut object,
+                    "discount_amount",
+                    at,
+                )?,
+                imei1: crate::runtime::take_optional(&mut object, "imei1", at)?,
+                imei2: crate::runtime::take_optional(&mut object, "imei2", at)?,
+                mch_order_id: crate::runtime::take(&mut object, "mch_order_id", at)?,
+                refund_id: crate::runtime::take_optional(&mut object, "refund_id", at)?,
+                invoice_time: crate::runtime::take(&mut object, "invoice_time", at)?,
+                purchaser_name: crate::runtime::take(&mut object, "purchaser_name", at)?,
+                sale_model: crate::runtime::take(&mut object, "sale_model", at)?,
+                identity_document_type: crate::runtime::take(
+                    &mut object,
+                    "identity_document_type",
+                    at,
+                )?,
+                invoice_address_code: crate::runtime::take(
+                    &mut object,
+                    "invoice_address_code",
+                    at,
+                )?,
+                invoice_code: crate::runtime::take_optional(
+                    &mut object,
+                    "invoice_code",
+                    at,
+                )?,
+                tax_authority_code: crate::runtime::take(
+                    &mut object,
+                    "tax_authority_code",
+                    at,
+                )?,
+                transaction_time: crate::runtime::take(
+                    &mut object,
+                    "transaction_time",
+                    at,
+                )?,
+                cate_state: crate::runtime::take(&mut object, "cate_state", at)?,
+                mch_name: crate::runtime::take(&mut object, "mch_name", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "real_name", &self.real_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "id_card_number",
+                &self.id_card_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "phone_number",
+                &self.phone_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "appliance_id",
+                &self.appliance_id,
+            );
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(&mut object, "sub_mch_id", &self.sub_mch_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "energy_grade",
+                &self.energy_grade,
+            );
+            crate::runtime::put(
+                &mut object,
+                "receive_region_code",
+                &self.receive_region_code,
+            );
+            crate::runtime::put(&mut object, "brand", &self.brand);
+            crate::runtime::put(&mut object, "address", &self.address);
+            crate::runtime::put(
+                &mut object,
+                "qualification_region_code",
+                &self.qualification_region_code,
+            );
+            crate::runtime::put(&mut object, "sn_code", &self.sn_code);
+            crate::runtime::put(&mut object, "seller_name", &self.seller_name);
+            crate::runtime::put(&mut object, "license_number", &self.license_number);
+            crate::runtime::put(&mut object, "barcode", &self.barcode);
+            crate::runtime::put(&mut object, "item_name", &self.item_name);
+            crate::runtime::put(&mut object, "spec_model", &self.spec_model);
+            crate::runtime::put_optional(
+                &mut object,
+                "logistics_num",
+                &self.logistics_num,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "delivery_time",
+                &self.delivery_time,
+            );
+            crate::runtime::put(&mut object, "invoice_num", &self.invoice_num);
+            crate::runtime::put(&mut object, "product_type", &self.product_type);
+            crate::runtime::put_optional(&mut object, "pc_type", &self.pc_type);
+            crate::runtime::put(&mut object, "order_amount", &self.order_amount);
+            crate::runtime::put(&mut object, "discount_amount", &self.discount_amount);
+            crate::runtime::put_optional(&mut object, "imei1", &self.imei1);
+            crate::runtime::put_optional(&mut object, "imei2", &self.imei2);
+            crate::runtime::put(&mut object, "mch_order_id", &self.mch_order_id);
+            crate::runtime::put_optional(&mut object, "refund_id", &self.refund_id);
+            crate::runtime::put(&mut object, "invoice_time", &self.invoice_time);
+            crate::runtime::put(&mut object, "purchaser_name", &self.purchaser_name);
+            crate::runtime::put(&mut object, "sale_model", &self.sale_model);
+            crate::runtime::put(
+                &mut object,
+                "identity_document_type",
+                &self.identity_document_type,
+            );
+            crate::runtime::put(
+                &mut object,
+                "invoice_address_code",
+                &self.invoice_address_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "invoice_code",
+                &self.invoice_code,
+            );
+            crate::runtime::put(
+                &mut object,
+                "tax_authority_code",
+                &self.tax_authority_code,
+            );
+            crate::runtime::put(&mut object, "transaction_time", &self.transaction_time);
+            crate::runtime::put(&mut object, "cate_state", &self.cate_state);
+            crate::runtime::put(&mut object, "mch_name", &self.mch_name);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -144,7 +335,7 @@ pub mod post {
         appliance_id: Option<crate::runtime::Number>,
         out_trade_no: Option<String>,
         sub_mch_id: Option<String>,
-        energy_grade: Option<crate::v3::gov::types::EnergyGrade>,
+        energy_grade: Option<EnergyGrade>,
         receive_region_code: Option<String>,
         brand: Option<String>,
         address: Option<String>,
@@ -158,8 +349,8 @@ pub mod post {
         logistics_num: Option<String>,
         delivery_time: Option<String>,
         invoice_num: Option<String>,
-        product_type: Option<crate::v3::gov::types::ProductType>,
-        pc_type: Option<crate::v3::gov::types::PcType>,
+        product_type: Option<ProductType>,
+        pc_type: Option<PcType>,
         order_amount: Option<crate::runtime::Number>,
         discount_amount: Option<crate::runtime::Number>,
         imei1: Option<String>,
@@ -168,13 +359,13 @@ pub mod post {
         refund_id: Option<String>,
         invoice_time: Option<String>,
         purchaser_name: Option<String>,
-        sale_model: Option<crate::v3::gov::types::SaleModel>,
-        identity_document_type: Option<crate::v3::gov::types::IdentityDocumentType>,
+        sale_model: Option<SaleModel>,
+        identity_document_type: Option<IdentityDocumentType>,
         invoice_address_code: Option<String>,
         invoice_code: Option<String>,
         tax_authority_code: Option<String>,
         transaction_time: Option<String>,
-        cate_state: Option<crate::v3::gov::types::CateState>,
+        cate_state: Option<CateState>,
         mch_name: Option<String>,
     }
     impl RequestBuilder {
@@ -273,18 +464,12 @@ pub mod post {
             self
         }
         /// Energy efficiency grade of the appliance.
-        pub fn energy_grade(
-            mut self,
-            value: impl Into<crate::v3::gov::types::EnergyGrade>,
-        ) -> Self {
+        pub fn energy_grade(mut self, value: impl Into<EnergyGrade>) -> Self {
             self.energy_grade = Some(value.into());
             self
         }
         /// Sets or clears [`energy_grade`](Self::energy_grade) with a built value.
-        pub fn set_energy_grade(
-            mut self,
-            value: Option<crate::v3::gov::types::EnergyGrade>,
-        ) -> Self {
+        pub fn set_energy_grade(mut self, value: Option<EnergyGrade>) -> Self {
             self.energy_grade = value;
             self
         }
@@ -425,34 +610,22 @@ pub mod post {
             self
         }
         /// **Required.** Type of the product.
-        pub fn product_type(
-            mut self,
-            value: impl Into<crate::v3::gov::types::ProductType>,
-        ) -> Self {
+        pub fn product_type(mut self, value: impl Into<ProductType>) -> Self {
             self.product_type = Some(value.into());
             self
         }
         /// Sets or clears [`product_type`](Self::product_type) with a built value.
-        pub fn set_product_type(
-            mut self,
-            value: Option<crate::v3::gov::types::ProductType>,
-        ) -> Self {
+        pub fn set_product_type(mut self, value: Option<ProductType>) -> Self {
             self.product_type = value;
             self
         }
         /// Type of computer.
-        pub fn pc_type(
-            mut self,
-            value: impl Into<crate::v3::gov::types::PcType>,
-        ) -> Self {
+        pub fn pc_type(mut self, value: impl Into<PcType>) -> Self {
             self.pc_type = Some(value.into());
             self
         }
         /// Sets or clears [`pc_type`](Self::pc_type) with a built value.
-        pub fn set_pc_type(
-            mut self,
-            value: Option<crate::v3::gov::types::PcType>,
-        ) -> Self {
+        pub fn set_pc_type(mut self, value: Option<PcType>) -> Self {
             self.pc_type = value;
             self
         }
@@ -546,25 +719,19 @@ pub mod post {
             self
         }
         /// **Required.** How the goods are sold.
-        pub fn sale_model(
-            mut self,
-            value: impl Into<crate::v3::gov::types::SaleModel>,
-        ) -> Self {
+        pub fn sale_model(mut self, value: impl Into<SaleModel>) -> Self {
             self.sale_model = Some(value.into());
             self
         }
         /// Sets or clears [`sale_model`](Self::sale_model) with a built value.
-        pub fn set_sale_model(
-            mut self,
-            value: Option<crate::v3::gov::types::SaleModel>,
-        ) -> Self {
+        pub fn set_sale_model(mut self, value: Option<SaleModel>) -> Self {
             self.sale_model = value;
             self
         }
         /// **Required.** Type of the identity document.
         pub fn identity_document_type(
             mut self,
-            value: impl Into<crate::v3::gov::types::IdentityDocumentType>,
+            value: impl Into<IdentityDocumentType>,
         ) -> Self {
             self.identity_document_type = Some(value.into());
             self
@@ -572,7 +739,7 @@ pub mod post {
         /// Sets or clears [`identity_document_type`](Self::identity_document_type) with a built value.
         pub fn set_identity_document_type(
             mut self,
-            value: Option<crate::v3::gov::types::IdentityDocumentType>,
+            value: Option<IdentityDocumentType>,
         ) -> Self {
             self.identity_document_type = value;
             self
@@ -618,18 +785,12 @@ pub mod post {
             self
         }
         /// **Required.** State of the category.
-        pub fn cate_state(
-            mut self,
-            value: impl Into<crate::v3::gov::types::CateState>,
-        ) -> Self {
+        pub fn cate_state(mut self, value: impl Into<CateState>) -> Self {
             self.cate_state = Some(value.into());
             self
         }
         /// Sets or clears [`cate_state`](Self::cate_state) with a built value.
-        pub fn set_cate_state(
-            mut self,
-            value: Option<crate::v3::gov::types::CateState>,
-        ) -> Self {
+        pub fn set_cate_state(mut self, value: Option<CateState>) -> Self {
             self.cate_state = value;
             self
         }
@@ -875,7 +1036,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::gov::types::SubsidyGoodsUploadResponse as Response;

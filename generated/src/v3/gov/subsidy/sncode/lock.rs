@@ -21,7 +21,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::gov::types::ProductType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the consumer-goods category.
@@ -41,16 +41,69 @@ pub mod post {
         /// Specification or model of the goods.
         pub spec_model: String,
         /// Type of the product.
-        pub product_type: crate::v3::gov::types::ProductType,
+        pub product_type: ProductType,
         /// Time of the sale.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sale_time: Option<String>,
         /// First IMEI of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub imei1: Option<String>,
         /// Second IMEI of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub imei2: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appliance_id: crate::runtime::take(&mut object, "appliance_id", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                brand: crate::runtime::take(&mut object, "brand", at)?,
+                qualification_region_code: crate::runtime::take(
+                    &mut object,
+                    "qualification_region_code",
+                    at,
+                )?,
+                sn_code: crate::runtime::take(&mut object, "sn_code", at)?,
+                manufacturer_info: crate::runtime::take(
+                    &mut object,
+                    "manufacturer_info",
+                    at,
+                )?,
+                barcode: crate::runtime::take(&mut object, "barcode", at)?,
+                spec_model: crate::runtime::take(&mut object, "spec_model", at)?,
+                product_type: crate::runtime::take(&mut object, "product_type", at)?,
+                sale_time: crate::runtime::take_optional(&mut object, "sale_time", at)?,
+                imei1: crate::runtime::take_optional(&mut object, "imei1", at)?,
+                imei2: crate::runtime::take_optional(&mut object, "imei2", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appliance_id", &self.appliance_id);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "brand", &self.brand);
+            crate::runtime::put(
+                &mut object,
+                "qualification_region_code",
+                &self.qualification_region_code,
+            );
+            crate::runtime::put(&mut object, "sn_code", &self.sn_code);
+            crate::runtime::put(
+                &mut object,
+                "manufacturer_info",
+                &self.manufacturer_info,
+            );
+            crate::runtime::put(&mut object, "barcode", &self.barcode);
+            crate::runtime::put(&mut object, "spec_model", &self.spec_model);
+            crate::runtime::put(&mut object, "product_type", &self.product_type);
+            crate::runtime::put_optional(&mut object, "sale_time", &self.sale_time);
+            crate::runtime::put_optional(&mut object, "imei1", &self.imei1);
+            crate::runtime::put_optional(&mut object, "imei2", &self.imei2);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -69,7 +122,7 @@ pub mod post {
         manufacturer_info: Option<String>,
         barcode: Option<String>,
         spec_model: Option<String>,
-        product_type: Option<crate::v3::gov::types::ProductType>,
+        product_type: Option<ProductType>,
         sale_time: Option<String>,
         imei1: Option<String>,
         imei2: Option<String>,
@@ -165,18 +218,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the product.
-        pub fn product_type(
-            mut self,
-            value: impl Into<crate::v3::gov::types::ProductType>,
-        ) -> Self {
+        pub fn product_type(mut self, value: impl Into<ProductType>) -> Self {
             self.product_type = Some(value.into());
             self
         }
         /// Sets or clears [`product_type`](Self::product_type) with a built value.
-        pub fn set_product_type(
-            mut self,
-            value: Option<crate::v3::gov::types::ProductType>,
-        ) -> Self {
+        pub fn set_product_type(mut self, value: Option<ProductType>) -> Self {
             self.product_type = value;
             self
         }
@@ -307,7 +354,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::gov::types::SubsidyGoodsUploadResponse as Response;

@@ -20,13 +20,41 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/gov/subsidy/sncode/query`: [wechatpay.im](https://wechatpay.im/openapi/v3/gov/subsidy/sncode/query), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013989543)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// `sn_code_list`
         pub sn_code_list: Vec<String>,
         /// Code of the region whose subsidy qualification was used.
         pub qualification_region_code: crate::runtime::Number,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sn_code_list: crate::runtime::take(&mut object, "sn_code_list", at)?,
+                qualification_region_code: crate::runtime::take(
+                    &mut object,
+                    "qualification_region_code",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sn_code_list", &self.sn_code_list);
+            crate::runtime::put(
+                &mut object,
+                "qualification_region_code",
+                &self.qualification_region_code,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -119,7 +147,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -137,19 +166,47 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `goods_sn_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct GoodsSnList {
         /// Serial (S/N) number of the goods.
         pub sn_code: String,
         /// Current state of the object.
-        pub state: crate::v3::gov::subsidy::sncode::query::post::State,
+        pub state: State,
         /// `not_sellable_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub not_sellable_reason: Option<
-            crate::v3::gov::subsidy::sncode::query::post::NotSellableReason,
-        >,
+        pub not_sellable_reason: Option<NotSellableReason>,
     }
+    impl crate::runtime::FromJson for GoodsSnList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(GoodsSnList {
+                sn_code: crate::runtime::take(&mut object, "sn_code", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                not_sellable_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "not_sellable_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for GoodsSnList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sn_code", &self.sn_code);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "not_sellable_reason",
+                &self.not_sellable_reason,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(GoodsSnList);
     impl crate::runtime::Schema for GoodsSnList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -214,14 +271,31 @@ pub mod post {
     }
     crate::runtime::string_enum!(NotSellableReason);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `goods_sn_list`
-        pub goods_sn_list: Vec<
-            crate::v3::gov::subsidy::sncode::query::post::GoodsSnList,
-        >,
+        pub goods_sn_list: Vec<GoodsSnList>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                goods_sn_list: crate::runtime::take(&mut object, "goods_sn_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "goods_sn_list", &self.goods_sn_list);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -229,7 +303,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::gov::subsidy::sncode::query::post::GoodsSnList as crate::runtime::Schema>::FIELDS,
+                fields: <GoodsSnList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

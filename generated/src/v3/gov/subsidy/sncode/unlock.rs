@@ -21,7 +21,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::gov::types::ProductType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the consumer-goods category.
@@ -35,7 +35,43 @@ pub mod post {
         /// Barcode of the goods.
         pub barcode: String,
         /// Type of the product.
-        pub product_type: crate::v3::gov::types::ProductType,
+        pub product_type: ProductType,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appliance_id: crate::runtime::take(&mut object, "appliance_id", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                qualification_region_code: crate::runtime::take(
+                    &mut object,
+                    "qualification_region_code",
+                    at,
+                )?,
+                sn_code: crate::runtime::take(&mut object, "sn_code", at)?,
+                barcode: crate::runtime::take(&mut object, "barcode", at)?,
+                product_type: crate::runtime::take(&mut object, "product_type", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appliance_id", &self.appliance_id);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(
+                &mut object,
+                "qualification_region_code",
+                &self.qualification_region_code,
+            );
+            crate::runtime::put(&mut object, "sn_code", &self.sn_code);
+            crate::runtime::put(&mut object, "barcode", &self.barcode);
+            crate::runtime::put(&mut object, "product_type", &self.product_type);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -51,7 +87,7 @@ pub mod post {
         qualification_region_code: Option<crate::runtime::Number>,
         sn_code: Option<String>,
         barcode: Option<String>,
-        product_type: Option<crate::v3::gov::types::ProductType>,
+        product_type: Option<ProductType>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the consumer-goods category.
@@ -114,18 +150,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the product.
-        pub fn product_type(
-            mut self,
-            value: impl Into<crate::v3::gov::types::ProductType>,
-        ) -> Self {
+        pub fn product_type(mut self, value: impl Into<ProductType>) -> Self {
             self.product_type = Some(value.into());
             self
         }
         /// Sets or clears [`product_type`](Self::product_type) with a built value.
-        pub fn set_product_type(
-            mut self,
-            value: Option<crate::v3::gov::types::ProductType>,
-        ) -> Self {
+        pub fn set_product_type(mut self, value: Option<ProductType>) -> Self {
             self.product_type = value;
             self
         }
@@ -207,7 +237,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::gov::types::SubsidyGoodsUploadResponse as Response;

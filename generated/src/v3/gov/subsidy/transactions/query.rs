@@ -22,13 +22,49 @@ pub mod post {
     pub use crate::v3::gov::types::CateState;
     pub use crate::v3::gov::types::CollectState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Code of the region whose subsidy qualification was used.
         pub qualification_region_code: crate::runtime::Number,
         /// `order_number_list`
         pub order_number_list: Vec<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                qualification_region_code: crate::runtime::take(
+                    &mut object,
+                    "qualification_region_code",
+                    at,
+                )?,
+                order_number_list: crate::runtime::take(
+                    &mut object,
+                    "order_number_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "qualification_region_code",
+                &self.qualification_region_code,
+            );
+            crate::runtime::put(
+                &mut object,
+                "order_number_list",
+                &self.order_number_list,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -121,7 +157,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -139,7 +176,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Response code of the result.
@@ -147,10 +184,35 @@ pub mod post {
         /// Description of the response code.
         pub message: String,
         /// `shop_order_list`
-        pub shop_order_list: Vec<
-            crate::v3::gov::subsidy::transactions::query::post::ShopOrderList,
-        >,
+        pub shop_order_list: Vec<ShopOrderList>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                code: crate::runtime::take(&mut object, "code", at)?,
+                message: crate::runtime::take(&mut object, "message", at)?,
+                shop_order_list: crate::runtime::take(
+                    &mut object,
+                    "shop_order_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "code", &self.code);
+            crate::runtime::put(&mut object, "message", &self.message);
+            crate::runtime::put(&mut object, "shop_order_list", &self.shop_order_list);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -172,25 +234,61 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::gov::subsidy::transactions::query::post::ShopOrderList as crate::runtime::Schema>::FIELDS,
+                fields: <ShopOrderList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Response {}
     /// `shop_order_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ShopOrderList {
         /// `shop_order_number`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub shop_order_number: Option<String>,
         /// `collect_state`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub collect_state: Option<crate::v3::gov::types::CollectState>,
+        pub collect_state: Option<CollectState>,
         /// State of the category.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub cate_state: Option<crate::v3::gov::types::CateState>,
+        pub cate_state: Option<CateState>,
     }
+    impl crate::runtime::FromJson for ShopOrderList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ShopOrderList {
+                shop_order_number: crate::runtime::take_optional(
+                    &mut object,
+                    "shop_order_number",
+                    at,
+                )?,
+                collect_state: crate::runtime::take_optional(
+                    &mut object,
+                    "collect_state",
+                    at,
+                )?,
+                cate_state: crate::runtime::take_optional(&mut object, "cate_state", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ShopOrderList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "shop_order_number",
+                &self.shop_order_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "collect_state",
+                &self.collect_state,
+            );
+            crate::runtime::put_optional(&mut object, "cate_state", &self.cate_state);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ShopOrderList);
     impl crate::runtime::Schema for ShopOrderList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -24,41 +24,34 @@ pub mod post {
     pub use crate::v3::gov::types::IdentityDocumentType;
     pub use crate::v3::gov::types::SaleModel;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Real name of the person.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub real_name: Option<crate::runtime::Sensitive>,
         /// ID card number of the person.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id_card_number: Option<crate::runtime::Sensitive>,
         /// The user's mobile phone number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone_number: Option<crate::runtime::Sensitive>,
         /// ID of the consumer-goods category.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appliance_id: Option<crate::runtime::Number>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Energy efficiency grade of the appliance.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub energy_grade: Option<crate::v3::gov::types::EnergyGrade>,
+        pub energy_grade: Option<EnergyGrade>,
         /// Region code of the delivery address.
         pub receive_region_code: String,
         /// Brand.
         pub brand: String,
         /// Address.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub address: Option<String>,
         /// Code of the region whose subsidy qualification was used.
         pub qualification_region_code: crate::runtime::Number,
@@ -75,20 +68,150 @@ pub mod post {
         /// Order number on the online platform.
         pub mch_order_id: String,
         /// WeChat Pay refund ID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub refund_id: Option<String>,
         /// `mch_name`
         pub mch_name: String,
         /// How the goods are sold.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sale_model: Option<crate::v3::gov::types::SaleModel>,
+        pub sale_model: Option<SaleModel>,
         /// State of the category.
-        pub cate_state: crate::v3::gov::types::CateState,
+        pub cate_state: CateState,
         /// Type of the identity document.
-        pub identity_document_type: crate::v3::gov::types::IdentityDocumentType,
+        pub identity_document_type: IdentityDocumentType,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                real_name: crate::runtime::take_optional(&mut object, "real_name", at)?,
+                id_card_number: crate::runtime::take_optional(
+                    &mut object,
+                    "id_card_number",
+                    at,
+                )?,
+                phone_number: crate::runtime::take_optional(
+                    &mut object,
+                    "phone_number",
+                    at,
+                )?,
+                appliance_id: crate::runtime::take_optional(
+                    &mut object,
+                    "appliance_id",
+                    at,
+                )?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                energy_grade: crate::runtime::take_optional(
+                    &mut object,
+                    "energy_grade",
+                    at,
+                )?,
+                receive_region_code: crate::runtime::take(
+                    &mut object,
+                    "receive_region_code",
+                    at,
+                )?,
+                brand: crate::runtime::take(&mut object, "brand", at)?,
+                address: crate::runtime::take_optional(&mut object, "address", at)?,
+                qualification_region_code: crate::runtime::take(
+                    &mut object,
+                    "qualification_region_code",
+                    at,
+                )?,
+                seller_name: crate::runtime::take(&mut object, "seller_name", at)?,
+                license_number: crate::runtime::take(&mut object, "license_number", at)?,
+                order_amount: crate::runtime::take(&mut object, "order_amount", at)?,
+                discount_amount: crate::runtime::take(
+                    &mut object,
+                    "discount_amount",
+                    at,
+                )?,
+                transaction_time: crate::runtime::take(
+                    &mut object,
+                    "transaction_time",
+                    at,
+                )?,
+                mch_order_id: crate::runtime::take(&mut object, "mch_order_id", at)?,
+                refund_id: crate::runtime::take_optional(&mut object, "refund_id", at)?,
+                mch_name: crate::runtime::take(&mut object, "mch_name", at)?,
+                sale_model: crate::runtime::take_optional(
+                    &mut object,
+                    "sale_model",
+                    at,
+                )?,
+                cate_state: crate::runtime::take(&mut object, "cate_state", at)?,
+                identity_document_type: crate::runtime::take(
+                    &mut object,
+                    "identity_document_type",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "real_name", &self.real_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "id_card_number",
+                &self.id_card_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "phone_number",
+                &self.phone_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "appliance_id",
+                &self.appliance_id,
+            );
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "energy_grade",
+                &self.energy_grade,
+            );
+            crate::runtime::put(
+                &mut object,
+                "receive_region_code",
+                &self.receive_region_code,
+            );
+            crate::runtime::put(&mut object, "brand", &self.brand);
+            crate::runtime::put_optional(&mut object, "address", &self.address);
+            crate::runtime::put(
+                &mut object,
+                "qualification_region_code",
+                &self.qualification_region_code,
+            );
+            crate::runtime::put(&mut object, "seller_name", &self.seller_name);
+            crate::runtime::put(&mut object, "license_number", &self.license_number);
+            crate::runtime::put(&mut object, "order_amount", &self.order_amount);
+            crate::runtime::put(&mut object, "discount_amount", &self.discount_amount);
+            crate::runtime::put(&mut object, "transaction_time", &self.transaction_time);
+            crate::runtime::put(&mut object, "mch_order_id", &self.mch_order_id);
+            crate::runtime::put_optional(&mut object, "refund_id", &self.refund_id);
+            crate::runtime::put(&mut object, "mch_name", &self.mch_name);
+            crate::runtime::put_optional(&mut object, "sale_model", &self.sale_model);
+            crate::runtime::put(&mut object, "cate_state", &self.cate_state);
+            crate::runtime::put(
+                &mut object,
+                "identity_document_type",
+                &self.identity_document_type,
+            );
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -105,7 +228,7 @@ pub mod post {
         phone_number: Option<crate::runtime::Sensitive>,
         appliance_id: Option<crate::runtime::Number>,
         out_trade_no: Option<String>,
-        energy_grade: Option<crate::v3::gov::types::EnergyGrade>,
+        energy_grade: Option<EnergyGrade>,
         receive_region_code: Option<String>,
         brand: Option<String>,
         address: Option<String>,
@@ -118,9 +241,9 @@ pub mod post {
         mch_order_id: Option<String>,
         refund_id: Option<String>,
         mch_name: Option<String>,
-        sale_model: Option<crate::v3::gov::types::SaleModel>,
-        cate_state: Option<crate::v3::gov::types::CateState>,
-        identity_document_type: Option<crate::v3::gov::types::IdentityDocumentType>,
+        sale_model: Option<SaleModel>,
+        cate_state: Option<CateState>,
+        identity_document_type: Option<IdentityDocumentType>,
         sub_mchid: Option<String>,
     }
     impl RequestBuilder {
@@ -209,18 +332,12 @@ pub mod post {
             self
         }
         /// Energy efficiency grade of the appliance.
-        pub fn energy_grade(
-            mut self,
-            value: impl Into<crate::v3::gov::types::EnergyGrade>,
-        ) -> Self {
+        pub fn energy_grade(mut self, value: impl Into<EnergyGrade>) -> Self {
             self.energy_grade = Some(value.into());
             self
         }
         /// Sets or clears [`energy_grade`](Self::energy_grade) with a built value.
-        pub fn set_energy_grade(
-            mut self,
-            value: Option<crate::v3::gov::types::EnergyGrade>,
-        ) -> Self {
+        pub fn set_energy_grade(mut self, value: Option<EnergyGrade>) -> Self {
             self.energy_grade = value;
             self
         }
@@ -360,41 +477,29 @@ pub mod post {
             self
         }
         /// How the goods are sold.
-        pub fn sale_model(
-            mut self,
-            value: impl Into<crate::v3::gov::types::SaleModel>,
-        ) -> Self {
+        pub fn sale_model(mut self, value: impl Into<SaleModel>) -> Self {
             self.sale_model = Some(value.into());
             self
         }
         /// Sets or clears [`sale_model`](Self::sale_model) with a built value.
-        pub fn set_sale_model(
-            mut self,
-            value: Option<crate::v3::gov::types::SaleModel>,
-        ) -> Self {
+        pub fn set_sale_model(mut self, value: Option<SaleModel>) -> Self {
             self.sale_model = value;
             self
         }
         /// **Required.** State of the category.
-        pub fn cate_state(
-            mut self,
-            value: impl Into<crate::v3::gov::types::CateState>,
-        ) -> Self {
+        pub fn cate_state(mut self, value: impl Into<CateState>) -> Self {
             self.cate_state = Some(value.into());
             self
         }
         /// Sets or clears [`cate_state`](Self::cate_state) with a built value.
-        pub fn set_cate_state(
-            mut self,
-            value: Option<crate::v3::gov::types::CateState>,
-        ) -> Self {
+        pub fn set_cate_state(mut self, value: Option<CateState>) -> Self {
             self.cate_state = value;
             self
         }
         /// **Required.** Type of the identity document.
         pub fn identity_document_type(
             mut self,
-            value: impl Into<crate::v3::gov::types::IdentityDocumentType>,
+            value: impl Into<IdentityDocumentType>,
         ) -> Self {
             self.identity_document_type = Some(value.into());
             self
@@ -402,7 +507,7 @@ pub mod post {
         /// Sets or clears [`identity_document_type`](Self::identity_document_type) with a built value.
         pub fn set_identity_document_type(
             mut self,
-            value: Option<crate::v3::gov::types::IdentityDocumentType>,
+            value: Option<IdentityDocumentType>,
         ) -> Self {
             self.identity_document_type = value;
             self
@@ -561,7 +666,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::gov::types::SubsidyGoodsUploadResponse as Response;

@@ -21,12 +21,26 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::inspolicymgr::types::AuthState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own insurance number.
-        #[serde(rename = "path.out_insurance_no")]
         pub out_insurance_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_insurance_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_insurance_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -115,7 +129,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own insurance number.
@@ -129,11 +143,61 @@ pub mod get {
         /// Name of the insurance product.
         pub insurance_name: String,
         /// State of the authorization.
-        pub auth_state: crate::v3::inspolicymgr::types::AuthState,
+        pub auth_state: AuthState,
         /// Time the user granted the authorization.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_auth_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_insurance_no: crate::runtime::take(
+                    &mut object,
+                    "out_insurance_no",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                insurance_name: crate::runtime::take(&mut object, "insurance_name", at)?,
+                auth_state: crate::runtime::take(&mut object, "auth_state", at)?,
+                user_auth_time: crate::runtime::take_optional(
+                    &mut object,
+                    "user_auth_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_insurance_no", &self.out_insurance_no);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put(&mut object, "insurance_name", &self.insurance_name);
+            crate::runtime::put(&mut object, "auth_state", &self.auth_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "user_auth_time",
+                &self.user_auth_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -30,12 +30,26 @@ pub mod get {
     pub use crate::v3::inspolicymgr::types::PolicyState;
     pub use crate::v3::inspolicymgr::types::PolicyType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own insurance number.
-        #[serde(rename = "path.out_insurance_no")]
         pub out_insurance_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_insurance_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_insurance_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -136,92 +150,303 @@ pub mod patch {
     pub use crate::v3::inspolicymgr::types::PolicyState;
     pub use crate::v3::inspolicymgr::types::PolicyType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own insurance number.
-        #[serde(rename = "path.out_insurance_no", skip_serializing)]
         pub out_insurance_no: String,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Names of the insured persons.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub insured_name_list: Option<Vec<String>>,
         /// Name of the insurance product.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub insurance_name: Option<String>,
         /// Time the item takes effect.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub effective_time: Option<String>,
         /// Time the item expires.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub expired_time: Option<String>,
         /// Details of the coverage.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coverage_detail: Option<String>,
         /// Whether the policy can be renewed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub support_renewal: Option<bool>,
         /// Start of the period in which the policy can be renewed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub start_renewal_time: Option<String>,
         /// End of the period in which the policy can be renewed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub end_renewal_time: Option<String>,
         /// Type of insurance policy.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub policy_type: Option<crate::v3::inspolicymgr::types::PolicyType>,
+        pub policy_type: Option<PolicyType>,
         /// Licence plate of the insured vehicle.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub car_number: Option<String>,
         /// Name of the insured pet.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pet_name: Option<String>,
         /// Address.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub address: Option<String>,
         /// State of the insurance policy.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub policy_state: Option<crate::v3::inspolicymgr::types::PolicyState>,
+        pub policy_state: Option<PolicyState>,
         /// Policy number at the insurance company.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub policy_code: Option<String>,
         /// ID of the plan or template.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub plan_id: Option<String>,
         /// The merchant's own contract (agreement) number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_contract_code: Option<String>,
         /// Deduction periods of the insurance policy.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub policy_periods: Option<Vec<crate::runtime::Number>>,
         /// Whether the insurance is given for free.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub free_insurance: Option<bool>,
         /// Whether the premium is deducted together with other policies.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub combined_payment: Option<bool>,
         /// Payment method.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub payment_method: Option<crate::v3::inspolicymgr::types::PaymentMethod>,
+        pub payment_method: Option<PaymentMethod>,
         /// How the periodic premium is set.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub period_premium_mode: Option<
-            crate::v3::inspolicymgr::types::PeriodPremiumMode,
-        >,
+        pub period_premium_mode: Option<PeriodPremiumMode>,
         /// Period of the premium payments.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub payment_period: Option<crate::v3::inspolicymgr::types::PaymentPeriod>,
+        pub payment_period: Option<PaymentPeriod>,
         /// Premium of the first period, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub first_period_amount: Option<i64>,
         /// Premium of each later period, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub subsequent_period_amount: Option<i64>,
         /// Type of the coverage term.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub coverage_term_type: Option<crate::v3::inspolicymgr::types::CoverageTermType>,
+        pub coverage_term_type: Option<CoverageTermType>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_insurance_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_insurance_no",
+                    at,
+                )?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                insured_name_list: crate::runtime::take_optional(
+                    &mut object,
+                    "insured_name_list",
+                    at,
+                )?,
+                insurance_name: crate::runtime::take_optional(
+                    &mut object,
+                    "insurance_name",
+                    at,
+                )?,
+                effective_time: crate::runtime::take_optional(
+                    &mut object,
+                    "effective_time",
+                    at,
+                )?,
+                expired_time: crate::runtime::take_optional(
+                    &mut object,
+                    "expired_time",
+                    at,
+                )?,
+                coverage_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "coverage_detail",
+                    at,
+                )?,
+                support_renewal: crate::runtime::take_optional(
+                    &mut object,
+                    "support_renewal",
+                    at,
+                )?,
+                start_renewal_time: crate::runtime::take_optional(
+                    &mut object,
+                    "start_renewal_time",
+                    at,
+                )?,
+                end_renewal_time: crate::runtime::take_optional(
+                    &mut object,
+                    "end_renewal_time",
+                    at,
+                )?,
+                policy_type: crate::runtime::take_optional(
+                    &mut object,
+                    "policy_type",
+                    at,
+                )?,
+                car_number: crate::runtime::take_optional(
+                    &mut object,
+                    "car_number",
+                    at,
+                )?,
+                pet_name: crate::runtime::take_optional(&mut object, "pet_name", at)?,
+                address: crate::runtime::take_optional(&mut object, "address", at)?,
+                policy_state: crate::runtime::take_optional(
+                    &mut object,
+                    "policy_state",
+                    at,
+                )?,
+                policy_code: crate::runtime::take_optional(
+                    &mut object,
+                    "policy_code",
+                    at,
+                )?,
+                plan_id: crate::runtime::take_optional(&mut object, "plan_id", at)?,
+                out_contract_code: crate::runtime::take_optional(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                policy_periods: crate::runtime::take_optional(
+                    &mut object,
+                    "policy_periods",
+                    at,
+                )?,
+                free_insurance: crate::runtime::take_optional(
+                    &mut object,
+                    "free_insurance",
+                    at,
+                )?,
+                combined_payment: crate::runtime::take_optional(
+                    &mut object,
+                    "combined_payment",
+                    at,
+                )?,
+                payment_method: crate::runtime::take_optional(
+                    &mut object,
+                    "payment_method",
+                    at,
+                )?,
+                period_premium_mode: crate::runtime::take_optional(
+                    &mut object,
+                    "period_premium_mode",
+                    at,
+                )?,
+                payment_period: crate::runtime::take_optional(
+                    &mut object,
+                    "payment_period",
+                    at,
+                )?,
+                first_period_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "first_period_amount",
+                    at,
+                )?,
+                subsequent_period_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "subsequent_period_amount",
+                    at,
+                )?,
+                coverage_term_type: crate::runtime::take_optional(
+                    &mut object,
+                    "coverage_term_type",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "insured_name_list",
+                &self.insured_name_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "insurance_name",
+                &self.insurance_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "effective_time",
+                &self.effective_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "expired_time",
+                &self.expired_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "coverage_detail",
+                &self.coverage_detail,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "support_renewal",
+                &self.support_renewal,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "start_renewal_time",
+                &self.start_renewal_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "end_renewal_time",
+                &self.end_renewal_time,
+            );
+            crate::runtime::put_optional(&mut object, "policy_type", &self.policy_type);
+            crate::runtime::put_optional(&mut object, "car_number", &self.car_number);
+            crate::runtime::put_optional(&mut object, "pet_name", &self.pet_name);
+            crate::runtime::put_optional(&mut object, "address", &self.address);
+            crate::runtime::put_optional(
+                &mut object,
+                "policy_state",
+                &self.policy_state,
+            );
+            crate::runtime::put_optional(&mut object, "policy_code", &self.policy_code);
+            crate::runtime::put_optional(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "policy_periods",
+                &self.policy_periods,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "free_insurance",
+                &self.free_insurance,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "combined_payment",
+                &self.combined_payment,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "payment_method",
+                &self.payment_method,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "period_premium_mode",
+                &self.period_premium_mode,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "payment_period",
+                &self.payment_period,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "first_period_amount",
+                &self.first_period_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "subsequent_period_amount",
+                &self.subsequent_period_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "coverage_term_type",
+                &self.coverage_term_type,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -242,23 +467,23 @@ pub mod patch {
         support_renewal: Option<bool>,
         start_renewal_time: Option<String>,
         end_renewal_time: Option<String>,
-        policy_type: Option<crate::v3::inspolicymgr::types::PolicyType>,
+        policy_type: Option<PolicyType>,
         car_number: Option<String>,
         pet_name: Option<String>,
         address: Option<String>,
-        policy_state: Option<crate::v3::inspolicymgr::types::PolicyState>,
+        policy_state: Option<PolicyState>,
         policy_code: Option<String>,
         plan_id: Option<String>,
         out_contract_code: Option<String>,
         policy_periods: Option<Vec<crate::runtime::Number>>,
         free_insurance: Option<bool>,
         combined_payment: Option<bool>,
-        payment_method: Option<crate::v3::inspolicymgr::types::PaymentMethod>,
-        period_premium_mode: Option<crate::v3::inspolicymgr::types::PeriodPremiumMode>,
-        payment_period: Option<crate::v3::inspolicymgr::types::PaymentPeriod>,
+        payment_method: Option<PaymentMethod>,
+        period_premium_mode: Option<PeriodPremiumMode>,
+        payment_period: Option<PaymentPeriod>,
         first_period_amount: Option<i64>,
         subsequent_period_amount: Option<i64>,
-        coverage_term_type: Option<crate::v3::inspolicymgr::types::CoverageTermType>,
+        coverage_term_type: Option<CoverageTermType>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own insurance number.
@@ -364,18 +589,12 @@ pub mod patch {
             self
         }
         /// Type of insurance policy.
-        pub fn policy_type(
-            mut self,
-            value: impl Into<crate::v3::inspolicymgr::types::PolicyType>,
-        ) -> Self {
+        pub fn policy_type(mut self, value: impl Into<PolicyType>) -> Self {
             self.policy_type = Some(value.into());
             self
         }
         /// Sets or clears [`policy_type`](Self::policy_type) with a built value.
-        pub fn set_policy_type(
-            mut self,
-            value: Option<crate::v3::inspolicymgr::types::PolicyType>,
-        ) -> Self {
+        pub fn set_policy_type(mut self, value: Option<PolicyType>) -> Self {
             self.policy_type = value;
             self
         }
@@ -410,18 +629,12 @@ pub mod patch {
             self
         }
         /// State of the insurance policy.
-        pub fn policy_state(
-            mut self,
-            value: impl Into<crate::v3::inspolicymgr::types::PolicyState>,
-        ) -> Self {
+        pub fn policy_state(mut self, value: impl Into<PolicyState>) -> Self {
             self.policy_state = Some(value.into());
             self
         }
         /// Sets or clears [`policy_state`](Self::policy_state) with a built value.
-        pub fn set_policy_state(
-            mut self,
-            value: Option<crate::v3::inspolicymgr::types::PolicyState>,
-        ) -> Self {
+        pub fn set_policy_state(mut self, value: Option<PolicyState>) -> Self {
             self.policy_state = value;
             self
         }
@@ -494,25 +707,19 @@ pub mod patch {
             self
         }
         /// Payment method.
-        pub fn payment_method(
-            mut self,
-            value: impl Into<crate::v3::inspolicymgr::types::PaymentMethod>,
-        ) -> Self {
+        pub fn payment_method(mut self, value: impl Into<PaymentMethod>) -> Self {
             self.payment_method = Some(value.into());
             self
         }
         /// Sets or clears [`payment_method`](Self::payment_method) with a built value.
-        pub fn set_payment_method(
-            mut self,
-            value: Option<crate::v3::inspolicymgr::types::PaymentMethod>,
-        ) -> Self {
+        pub fn set_payment_method(mut self, value: Option<PaymentMethod>) -> Self {
             self.payment_method = value;
             self
         }
         /// How the periodic premium is set.
         pub fn period_premium_mode(
             mut self,
-            value: impl Into<crate::v3::inspolicymgr::types::PeriodPremiumMode>,
+            value: impl Into<PeriodPremiumMode>,
         ) -> Self {
             self.period_premium_mode = Some(value.into());
             self
@@ -520,24 +727,18 @@ pub mod patch {
         /// Sets or clears [`period_premium_mode`](Self::period_premium_mode) with a built value.
         pub fn set_period_premium_mode(
             mut self,
-            value: Option<crate::v3::inspolicymgr::types::PeriodPremiumMode>,
+            value: Option<PeriodPremiumMode>,
         ) -> Self {
             self.period_premium_mode = value;
             self
         }
         /// Period of the premium payments.
-        pub fn payment_period(
-            mut self,
-            value: impl Into<crate::v3::inspolicymgr::types::PaymentPeriod>,
-        ) -> Self {
+        pub fn payment_period(mut self, value: impl Into<PaymentPeriod>) -> Self {
             self.payment_period = Some(value.into());
             self
         }
         /// Sets or clears [`payment_period`](Self::payment_period) with a built value.
-        pub fn set_payment_period(
-            mut self,
-            value: Option<crate::v3::inspolicymgr::types::PaymentPeriod>,
-        ) -> Self {
+        pub fn set_payment_period(mut self, value: Option<PaymentPeriod>) -> Self {
             self.payment_period = value;
             self
         }
@@ -562,17 +763,14 @@ pub mod patch {
             self
         }
         /// Type of the coverage term.
-        pub fn coverage_term_type(
-            mut self,
-            value: impl Into<crate::v3::inspolicymgr::types::CoverageTermType>,
-        ) -> Self {
+        pub fn coverage_term_type(mut self, value: impl Into<CoverageTermType>) -> Self {
             self.coverage_term_type = Some(value.into());
             self
         }
         /// Sets or clears [`coverage_term_type`](Self::coverage_term_type) with a built value.
         pub fn set_coverage_term_type(
             mut self,
-            value: Option<crate::v3::inspolicymgr::types::CoverageTermType>,
+            value: Option<CoverageTermType>,
         ) -> Self {
             self.coverage_term_type = value;
             self
@@ -658,7 +856,8 @@ pub mod patch {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::inspolicymgr::types::DeductPoliciesResponse as Response;

@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/busifavor/coupons/deactivate`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/busifavor/coupons/deactivate), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465890), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012465924), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4015716887), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4015717499)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Code of the user's coupon.
@@ -30,8 +30,47 @@ pub mod post {
         /// The merchant's own request number for deactivating the item.
         pub deactivate_request_no: String,
         /// Why the item was deactivated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_reason: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                deactivate_request_no: crate::runtime::take(
+                    &mut object,
+                    "deactivate_request_no",
+                    at,
+                )?,
+                deactivate_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(
+                &mut object,
+                "deactivate_request_no",
+                &self.deactivate_request_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_reason",
+                &self.deactivate_reason,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -146,7 +185,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -169,12 +209,39 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `wechatpay_deactivate_time`
         pub wechatpay_deactivate_time: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                wechatpay_deactivate_time: crate::runtime::take(
+                    &mut object,
+                    "wechatpay_deactivate_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "wechatpay_deactivate_time",
+                &self.wechatpay_deactivate_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

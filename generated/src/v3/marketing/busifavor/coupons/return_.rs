@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/busifavor/coupons/return`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/busifavor/coupons/return), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465845), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012465865), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4015716876), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4015717496)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Code of the user's coupon.
@@ -29,6 +29,36 @@ pub mod post {
         pub stock_id: String,
         /// The merchant's own request number for returning the coupon.
         pub return_request_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                return_request_no: crate::runtime::take(
+                    &mut object,
+                    "return_request_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(
+                &mut object,
+                "return_request_no",
+                &self.return_request_no,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -131,7 +161,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -154,12 +185,39 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `wechatpay_return_time`
         pub wechatpay_return_time: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                wechatpay_return_time: crate::runtime::take(
+                    &mut object,
+                    "wechatpay_return_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "wechatpay_return_time",
+                &self.wechatpay_return_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

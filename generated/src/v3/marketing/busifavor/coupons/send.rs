@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/busifavor/coupons/send`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/busifavor/coupons/send), [official documentation](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
@@ -32,8 +32,37 @@ pub mod post {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Code of the user's coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_code: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                coupon_code: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_code",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(&mut object, "coupon_code", &self.coupon_code);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -156,7 +185,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -176,18 +206,51 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the coupon batch (stock).
         pub stock_id: String,
         /// Code of the user's coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_code: Option<String>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_request_no: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                coupon_code: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_code",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_request_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put_optional(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_request_no",
+                &self.out_request_no,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,13 +20,12 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/busifavor/coupons/use`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/busifavor/coupons/use), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465292), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012465359), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4015715894), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4015717390)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Code of the user's coupon.
         pub coupon_code: String,
         /// ID of the coupon batch (stock).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
@@ -35,17 +34,63 @@ pub mod post {
         /// The merchant's own request number of the redemption.
         pub use_request_no: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// Merchant ID that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+                stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                use_time: crate::runtime::take(&mut object, "use_time", at)?,
+                use_request_no: crate::runtime::take(&mut object, "use_request_no", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                mch_id: crate::runtime::take_optional(&mut object, "mch_id", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "use_time", &self.use_time);
+            crate::runtime::put(&mut object, "use_request_no", &self.use_request_no);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(&mut object, "mch_id", &self.mch_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -221,7 +266,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -244,7 +290,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the coupon batch (stock).
@@ -254,6 +300,37 @@ pub mod post {
         /// `wechatpay_use_time`
         pub wechatpay_use_time: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                wechatpay_use_time: crate::runtime::take(
+                    &mut object,
+                    "wechatpay_use_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(
+                &mut object,
+                "wechatpay_use_time",
+                &self.wechatpay_use_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/busifavor/product-coupons/send`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/busifavor/product-coupons/send), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4015594964), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015595255), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4015717364), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4015717371)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
@@ -32,13 +32,53 @@ pub mod post {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Code of the user's coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_code: Option<String>,
         /// Type of the coupon.
-        pub coupon_type: crate::v3::marketing::busifavor::product_coupons::send::post::CouponType,
+        pub coupon_type: CouponType,
         /// ID of the member card template.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub member_card_id: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                coupon_code: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_code",
+                    at,
+                )?,
+                coupon_type: crate::runtime::take(&mut object, "coupon_type", at)?,
+                member_card_id: crate::runtime::take_optional(
+                    &mut object,
+                    "member_card_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put(&mut object, "coupon_type", &self.coupon_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "member_card_id",
+                &self.member_card_id,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -54,9 +94,7 @@ pub mod post {
         stock_id: Option<String>,
         out_request_no: Option<String>,
         coupon_code: Option<String>,
-        coupon_type: Option<
-            crate::v3::marketing::busifavor::product_coupons::send::post::CouponType,
-        >,
+        coupon_type: Option<CouponType>,
         member_card_id: Option<String>,
     }
     impl RequestBuilder {
@@ -111,22 +149,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the coupon.
-        pub fn coupon_type(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::busifavor::product_coupons::send::post::CouponType,
-            >,
-        ) -> Self {
+        pub fn coupon_type(mut self, value: impl Into<CouponType>) -> Self {
             self.coupon_type = Some(value.into());
             self
         }
         /// Sets or clears [`coupon_type`](Self::coupon_type) with a built value.
-        pub fn set_coupon_type(
-            mut self,
-            value: Option<
-                crate::v3::marketing::busifavor::product_coupons::send::post::CouponType,
-            >,
-        ) -> Self {
+        pub fn set_coupon_type(mut self, value: Option<CouponType>) -> Self {
             self.coupon_type = value;
             self
         }
@@ -203,7 +231,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -257,7 +286,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(CouponType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the coupon batch (stock).
@@ -267,6 +296,29 @@ pub mod post {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -52,12 +52,22 @@ pub mod get {
     pub use crate::v3::marketing::types::StockType;
     pub use crate::v3::marketing::types::UseMethod;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the coupon batch (stock).
-        #[serde(rename = "path.stock_id")]
         pub stock_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                stock_id: crate::runtime::take(&mut object, "path.stock_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -149,7 +159,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `coupon_code_count`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CouponCodeCount {
         /// Total number of items.
@@ -157,6 +167,31 @@ pub mod get {
         /// Number of codes currently available.
         pub available_count: i64,
     }
+    impl crate::runtime::FromJson for CouponCodeCount {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CouponCodeCount {
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                available_count: crate::runtime::take(
+                    &mut object,
+                    "available_count",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CouponCodeCount {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "available_count", &self.available_count);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CouponCodeCount);
     impl crate::runtime::Schema for CouponCodeCount {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -177,7 +212,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for CouponCodeCount {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Name of the coupon batch.
@@ -185,47 +220,139 @@ pub mod get {
         /// Merchant ID of the merchant that owns the coupon batch.
         pub belong_merchant: String,
         /// Comment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub comment: Option<String>,
         /// Name of the goods.
         pub goods_name: String,
         /// Type of the coupon batch.
-        pub stock_type: crate::v3::marketing::types::StockType,
+        pub stock_type: StockType,
         /// Rules for using the coupon.
-        pub coupon_use_rule: crate::v3::marketing::types::CouponUseRule,
+        pub coupon_use_rule: CouponUseRule,
         /// Rules limiting how the coupons of the batch are sent.
-        pub stock_send_rule: crate::v3::marketing::busifavor::stocks::by_stock_id::get::StockSendRule,
+        pub stock_send_rule: StockSendRule,
         /// Custom entrance shown on the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub custom_entrance: Option<crate::v3::marketing::types::CustomEntrance>,
+        pub custom_entrance: Option<CustomEntrance>,
         /// Display style of the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub display_pattern_info: Option<
-            crate::v3::marketing::types::DisplayPatternInfo,
-        >,
+        pub display_pattern_info: Option<DisplayPatternInfo>,
         /// `stock_state`
-        pub stock_state: crate::v3::marketing::busifavor::stocks::by_stock_id::get::StockState,
+        pub stock_state: StockState,
         /// How the coupon codes are assigned.
-        pub coupon_code_mode: crate::v3::marketing::types::BusifavorStocksCouponCodeMode,
+        pub coupon_code_mode: BusifavorStocksCouponCodeMode,
         /// ID of the coupon batch (stock).
         pub stock_id: String,
         /// `coupon_code_count`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub coupon_code_count: Option<
-            crate::v3::marketing::busifavor::stocks::by_stock_id::get::CouponCodeCount,
-        >,
+        pub coupon_code_count: Option<CouponCodeCount>,
         /// Configuration of the event notifications for the coupon batch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub notify_config: Option<crate::v3::marketing::types::NotifyConfig>,
+        pub notify_config: Option<NotifyConfig>,
         /// `send_count_information`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub send_count_information: Option<
-            crate::v3::marketing::busifavor::stocks::by_stock_id::get::SendCountInformation,
-        >,
+        pub send_count_information: Option<SendCountInformation>,
         /// Whether a marketing subsidy is allowed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub subsidy: Option<bool>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                stock_name: crate::runtime::take(&mut object, "stock_name", at)?,
+                belong_merchant: crate::runtime::take(
+                    &mut object,
+                    "belong_merchant",
+                    at,
+                )?,
+                comment: crate::runtime::take_optional(&mut object, "comment", at)?,
+                goods_name: crate::runtime::take(&mut object, "goods_name", at)?,
+                stock_type: crate::runtime::take(&mut object, "stock_type", at)?,
+                coupon_use_rule: crate::runtime::take(
+                    &mut object,
+                    "coupon_use_rule",
+                    at,
+                )?,
+                stock_send_rule: crate::runtime::take(
+                    &mut object,
+                    "stock_send_rule",
+                    at,
+                )?,
+                custom_entrance: crate::runtime::take_optional(
+                    &mut object,
+                    "custom_entrance",
+                    at,
+                )?,
+                display_pattern_info: crate::runtime::take_optional(
+                    &mut object,
+                    "display_pattern_info",
+                    at,
+                )?,
+                stock_state: crate::runtime::take(&mut object, "stock_state", at)?,
+                coupon_code_mode: crate::runtime::take(
+                    &mut object,
+                    "coupon_code_mode",
+                    at,
+                )?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                coupon_code_count: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_code_count",
+                    at,
+                )?,
+                notify_config: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_config",
+                    at,
+                )?,
+                send_count_information: crate::runtime::take_optional(
+                    &mut object,
+                    "send_count_information",
+                    at,
+                )?,
+                subsidy: crate::runtime::take_optional(&mut object, "subsidy", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_name", &self.stock_name);
+            crate::runtime::put(&mut object, "belong_merchant", &self.belong_merchant);
+            crate::runtime::put_optional(&mut object, "comment", &self.comment);
+            crate::runtime::put(&mut object, "goods_name", &self.goods_name);
+            crate::runtime::put(&mut object, "stock_type", &self.stock_type);
+            crate::runtime::put(&mut object, "coupon_use_rule", &self.coupon_use_rule);
+            crate::runtime::put(&mut object, "stock_send_rule", &self.stock_send_rule);
+            crate::runtime::put_optional(
+                &mut object,
+                "custom_entrance",
+                &self.custom_entrance,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "display_pattern_info",
+                &self.display_pattern_info,
+            );
+            crate::runtime::put(&mut object, "stock_state", &self.stock_state);
+            crate::runtime::put(&mut object, "coupon_code_mode", &self.coupon_code_mode);
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "coupon_code_count",
+                &self.coupon_code_count,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "notify_config",
+                &self.notify_config,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "send_count_information",
+                &self.send_count_information,
+            );
+            crate::runtime::put_optional(&mut object, "subsidy", &self.subsidy);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -268,28 +395,28 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::CouponUseRule as crate::runtime::Schema>::FIELDS,
+                fields: <CouponUseRule as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "stock_send_rule",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::busifavor::stocks::by_stock_id::get::StockSendRule as crate::runtime::Schema>::FIELDS,
+                fields: <StockSendRule as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "custom_entrance",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::CustomEntrance as crate::runtime::Schema>::FIELDS,
+                fields: <CustomEntrance as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "display_pattern_info",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::DisplayPatternInfo as crate::runtime::Schema>::FIELDS,
+                fields: <DisplayPatternInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "stock_state",
@@ -317,21 +444,21 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::busifavor::stocks::by_stock_id::get::CouponCodeCount as crate::runtime::Schema>::FIELDS,
+                fields: <CouponCodeCount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "notify_config",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::NotifyConfig as crate::runtime::Schema>::FIELDS,
+                fields: <NotifyConfig as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "send_count_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::busifavor::stocks::by_stock_id::get::SendCountInformation as crate::runtime::Schema>::FIELDS,
+                fields: <SendCountInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "subsidy",
@@ -344,22 +471,75 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// `send_count_information`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SendCountInformation {
         /// `total_send_num`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_send_num: Option<i64>,
         /// `total_send_amount`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_send_amount: Option<i64>,
         /// `today_send_num`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub today_send_num: Option<i64>,
         /// `today_send_amount`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub today_send_amount: Option<i64>,
     }
+    impl crate::runtime::FromJson for SendCountInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SendCountInformation {
+                total_send_num: crate::runtime::take_optional(
+                    &mut object,
+                    "total_send_num",
+                    at,
+                )?,
+                total_send_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "total_send_amount",
+                    at,
+                )?,
+                today_send_num: crate::runtime::take_optional(
+                    &mut object,
+                    "today_send_num",
+                    at,
+                )?,
+                today_send_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "today_send_amount",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SendCountInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "total_send_num",
+                &self.total_send_num,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "total_send_amount",
+                &self.total_send_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "today_send_num",
+                &self.today_send_num,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "today_send_amount",
+                &self.today_send_amount,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SendCountInformation);
     impl crate::runtime::Schema for SendCountInformation {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -394,35 +574,115 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for SendCountInformation {}
     /// Rules limiting how the coupons of the batch are sent.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct StockSendRule {
         /// Total budget, in fen.
         pub max_amount: i64,
         /// Maximum number of coupons that can be sent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub max_coupons: Option<i64>,
         /// Maximum number of coupons one user can receive.
         pub max_coupons_per_user: i64,
         /// Maximum amount that can be sent per day, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub max_amount_by_day: Option<i64>,
         /// Maximum number of coupons that can be sent per day.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub max_coupons_by_day: Option<i64>,
         /// Whether the limits apply per natural person rather than per account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub natural_person_limit: Option<bool>,
         /// Whether suspicious accounts are blocked when coupons are sent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub prevent_api_abuse: Option<bool>,
         /// Whether the coupon can be given to others.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transferable: Option<bool>,
         /// Whether the link to receive the coupon can be shared.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub shareable: Option<bool>,
     }
+    impl crate::runtime::FromJson for StockSendRule {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(StockSendRule {
+                max_amount: crate::runtime::take(&mut object, "max_amount", at)?,
+                max_coupons: crate::runtime::take_optional(
+                    &mut object,
+                    "max_coupons",
+                    at,
+                )?,
+                max_coupons_per_user: crate::runtime::take(
+                    &mut object,
+                    "max_coupons_per_user",
+                    at,
+                )?,
+                max_amount_by_day: crate::runtime::take_optional(
+                    &mut object,
+                    "max_amount_by_day",
+                    at,
+                )?,
+                max_coupons_by_day: crate::runtime::take_optional(
+                    &mut object,
+                    "max_coupons_by_day",
+                    at,
+                )?,
+                natural_person_limit: crate::runtime::take_optional(
+                    &mut object,
+                    "natural_person_limit",
+                    at,
+                )?,
+                prevent_api_abuse: crate::runtime::take_optional(
+                    &mut object,
+                    "prevent_api_abuse",
+                    at,
+                )?,
+                transferable: crate::runtime::take_optional(
+                    &mut object,
+                    "transferable",
+                    at,
+                )?,
+                shareable: crate::runtime::take_optional(&mut object, "shareable", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for StockSendRule {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "max_amount", &self.max_amount);
+            crate::runtime::put_optional(&mut object, "max_coupons", &self.max_coupons);
+            crate::runtime::put(
+                &mut object,
+                "max_coupons_per_user",
+                &self.max_coupons_per_user,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "max_amount_by_day",
+                &self.max_amount_by_day,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "max_coupons_by_day",
+                &self.max_coupons_by_day,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "natural_person_limit",
+                &self.natural_person_limit,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "prevent_api_abuse",
+                &self.prevent_api_abuse,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "transferable",
+                &self.transferable,
+            );
+            crate::runtime::put_optional(&mut object, "shareable", &self.shareable);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(StockSendRule);
     impl crate::runtime::Schema for StockSendRule {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -538,54 +798,125 @@ pub mod patch {
     pub use crate::v3::marketing::types::BackgroundColor;
     pub use crate::v3::marketing::types::CustomEntranceCodeDisplayMode;
     pub use crate::v3::marketing::types::DisplayPatternInfo;
+    pub use crate::v3::marketing::types::DisplayPatternInfoBuilder;
     pub use crate::v3::marketing::types::FinderInfo;
+    pub use crate::v3::marketing::types::FinderInfoBuilder;
     pub use crate::v3::marketing::types::MiniProgramsInfo;
+    pub use crate::v3::marketing::types::MiniProgramsInfoBuilder;
     pub use crate::v3::marketing::types::NotifyConfig;
+    pub use crate::v3::marketing::types::NotifyConfigBuilder;
     pub use crate::v3::marketing::types::UseMethod;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the coupon batch (stock).
-        #[serde(rename = "path.stock_id", skip_serializing)]
         pub stock_id: String,
         /// Custom entrance shown on the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub custom_entrance: Option<
-            crate::v3::marketing::busifavor::stocks::by_stock_id::patch::CustomEntrance,
-        >,
+        pub custom_entrance: Option<CustomEntrance>,
         /// Name of the coupon batch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stock_name: Option<String>,
         /// Comment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub comment: Option<String>,
         /// Name of the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_name: Option<String>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Display style of the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub display_pattern_info: Option<
-            crate::v3::marketing::types::DisplayPatternInfo,
-        >,
+        pub display_pattern_info: Option<DisplayPatternInfo>,
         /// Rules for using the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub coupon_use_rule: Option<
-            crate::v3::marketing::busifavor::stocks::by_stock_id::patch::CouponUseRule,
-        >,
+        pub coupon_use_rule: Option<CouponUseRule>,
         /// Rules limiting how the coupons of the batch are sent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub stock_send_rule: Option<
-            crate::v3::marketing::busifavor::stocks::by_stock_id::patch::StockSendRule,
-        >,
+        pub stock_send_rule: Option<StockSendRule>,
         /// Configuration of the event notifications for the coupon batch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub notify_config: Option<crate::v3::marketing::types::NotifyConfig>,
+        pub notify_config: Option<NotifyConfig>,
         /// Whether a marketing subsidy is allowed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub subsidy: Option<bool>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                stock_id: crate::runtime::take(&mut object, "path.stock_id", at)?,
+                custom_entrance: crate::runtime::take_optional(
+                    &mut object,
+                    "custom_entrance",
+                    at,
+                )?,
+                stock_name: crate::runtime::take_optional(
+                    &mut object,
+                    "stock_name",
+                    at,
+                )?,
+                comment: crate::runtime::take_optional(&mut object, "comment", at)?,
+                goods_name: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_name",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                display_pattern_info: crate::runtime::take_optional(
+                    &mut object,
+                    "display_pattern_info",
+                    at,
+                )?,
+                coupon_use_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_use_rule",
+                    at,
+                )?,
+                stock_send_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "stock_send_rule",
+                    at,
+                )?,
+                notify_config: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_config",
+                    at,
+                )?,
+                subsidy: crate::runtime::take_optional(&mut object, "subsidy", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "custom_entrance",
+                &self.custom_entrance,
+            );
+            crate::runtime::put_optional(&mut object, "stock_name", &self.stock_name);
+            crate::runtime::put_optional(&mut object, "comment", &self.comment);
+            crate::runtime::put_optional(&mut object, "goods_name", &self.goods_name);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "display_pattern_info",
+                &self.display_pattern_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "coupon_use_rule",
+                &self.coupon_use_rule,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "stock_send_rule",
+                &self.stock_send_rule,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "notify_config",
+                &self.notify_config,
+            );
+            crate::runtime::put_optional(&mut object, "subsidy", &self.subsidy);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -597,23 +928,15 @@ pub mod patch {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         stock_id: Option<String>,
-        custom_entrance: Option<
-            crate::v3::marketing::busifavor::stocks::by_stock_id::patch::CustomEntranceBuilder,
-        >,
+        custom_entrance: Option<CustomEntranceBuilder>,
         stock_name: Option<String>,
         comment: Option<String>,
         goods_name: Option<String>,
         out_request_no: Option<String>,
-        display_pattern_info: Option<
-            crate::v3::marketing::types::DisplayPatternInfoBuilder,
-        >,
-        coupon_use_rule: Option<
-            crate::v3::marketing::busifavor::stocks::by_stock_id::patch::CouponUseRuleBuilder,
-        >,
-        stock_send_rule: Option<
-            crate::v3::marketing::busifavor::stocks::by_stock_id::patch::StockSendRuleBuilder,
-        >,
-        notify_config: Option<crate::v3::marketing::types::NotifyConfigBuilder>,
+        display_pattern_info: Option<DisplayPatternInfoBuilder>,
+        coupon_use_rule: Option<CouponUseRuleBuilder>,
+        stock_send_rule: Option<StockSendRuleBuilder>,
+        notify_config: Option<NotifyConfigBuilder>,
         subsidy: Option<bool>,
     }
     impl RequestBuilder {
@@ -632,20 +955,13 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn custom_entrance(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::busifavor::stocks::by_stock_id::patch::CustomEntranceBuilder,
-            >,
+            value: impl Into<CustomEntranceBuilder>,
         ) -> Self {
             self.custom_entrance = Some(value.into());
             self
         }
         /// Sets or clears [`custom_entrance`](Self::custom_entrance) with a built value.
-        pub fn set_custom_entrance(
-            mut self,
-            value: Option<
-                crate::v3::marketing::busifavor::stocks::by_stock_id::patch::CustomEntrance,
-            >,
-        ) -> Self {
+        pub fn set_custom_entrance(mut self, value: Option<CustomEntrance>) -> Self {
             self.custom_entrance = value.map(Into::into);
             self
         }
@@ -694,7 +1010,7 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn display_pattern_info(
             mut self,
-            value: impl Into<crate::v3::marketing::types::DisplayPatternInfoBuilder>,
+            value: impl Into<DisplayPatternInfoBuilder>,
         ) -> Self {
             self.display_pattern_info = Some(value.into());
             self
@@ -702,7 +1018,7 @@ pub mod patch {
         /// Sets or clears [`display_pattern_info`](Self::display_pattern_info) with a built value.
         pub fn set_display_pattern_info(
             mut self,
-            value: Option<crate::v3::marketing::types::DisplayPatternInfo>,
+            value: Option<DisplayPatternInfo>,
         ) -> Self {
             self.display_pattern_info = value.map(Into::into);
             self
@@ -712,20 +1028,13 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn coupon_use_rule(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::busifavor::stocks::by_stock_id::patch::CouponUseRuleBuilder,
-            >,
+            value: impl Into<CouponUseRuleBuilder>,
         ) -> Self {
             self.coupon_use_rule = Some(value.into());
             self
         }
         /// Sets or clears [`coupon_use_rule`](Self::coupon_use_rule) with a built value.
-        pub fn set_coupon_use_rule(
-            mut self,
-            value: Option<
-                crate::v3::marketing::busifavor::stocks::by_stock_id::patch::CouponUseRule,
-            >,
-        ) -> Self {
+        pub fn set_coupon_use_rule(mut self, value: Option<CouponUseRule>) -> Self {
             self.coupon_use_rule = value.map(Into::into);
             self
         }
@@ -734,38 +1043,25 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn stock_send_rule(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::busifavor::stocks::by_stock_id::patch::StockSendRuleBuilder,
-            >,
+            value: impl Into<StockSendRuleBuilder>,
         ) -> Self {
             self.stock_send_rule = Some(value.into());
             self
         }
         /// Sets or clears [`stock_send_rule`](Self::stock_send_rule) with a built value.
-        pub fn set_stock_send_rule(
-            mut self,
-            value: Option<
-                crate::v3::marketing::busifavor::stocks::by_stock_id::patch::StockSendRule,
-            >,
-        ) -> Self {
+        pub fn set_stock_send_rule(mut self, value: Option<StockSendRule>) -> Self {
             self.stock_send_rule = value.map(Into::into);
             self
         }
         /// Configuration of the event notifications for the coupon batch.
         ///
         /// Takes the builder or a built value.
-        pub fn notify_config(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::NotifyConfigBuilder>,
-        ) -> Self {
+        pub fn notify_config(mut self, value: impl Into<NotifyConfigBuilder>) -> Self {
             self.notify_config = Some(value.into());
             self
         }
         /// Sets or clears [`notify_config`](Self::notify_config) with a built value.
-        pub fn set_notify_config(
-            mut self,
-            value: Option<crate::v3::marketing::types::NotifyConfig>,
-        ) -> Self {
+        pub fn set_notify_config(mut self, value: Option<NotifyConfig>) -> Self {
             self.notify_config = value.map(Into::into);
             self
         }
@@ -872,7 +1168,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.
@@ -897,19 +1194,59 @@ pub mod patch {
         crate::runtime::erased::<Request>,
     );
     /// Rules for using the coupon.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CouponUseRule {
         /// How the coupon is redeemed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub use_method: Option<crate::v3::marketing::types::UseMethod>,
+        pub use_method: Option<UseMethod>,
         /// AppID of the Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mini_programs_appid: Option<String>,
         /// Page path inside the Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mini_programs_path: Option<String>,
     }
+    impl crate::runtime::FromJson for CouponUseRule {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CouponUseRule {
+                use_method: crate::runtime::take_optional(
+                    &mut object,
+                    "use_method",
+                    at,
+                )?,
+                mini_programs_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_programs_appid",
+                    at,
+                )?,
+                mini_programs_path: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_programs_path",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CouponUseRule {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "use_method", &self.use_method);
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_programs_appid",
+                &self.mini_programs_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_programs_path",
+                &self.mini_programs_path,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CouponUseRule);
     impl CouponUseRule {
         /// A builder; see its setters.
         pub fn builder() -> CouponUseRuleBuilder {
@@ -919,24 +1256,18 @@ pub mod patch {
     /// Builds a [`CouponUseRule`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct CouponUseRuleBuilder {
-        use_method: Option<crate::v3::marketing::types::UseMethod>,
+        use_method: Option<UseMethod>,
         mini_programs_appid: Option<String>,
         mini_programs_path: Option<String>,
     }
     impl CouponUseRuleBuilder {
         /// How the coupon is redeemed.
-        pub fn use_method(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::UseMethod>,
-        ) -> Self {
+        pub fn use_method(mut self, value: impl Into<UseMethod>) -> Self {
             self.use_method = Some(value.into());
             self
         }
         /// Sets or clears [`use_method`](Self::use_method) with a built value.
-        pub fn set_use_method(
-            mut self,
-            value: Option<crate::v3::marketing::types::UseMethod>,
-        ) -> Self {
+        pub fn set_use_method(mut self, value: Option<UseMethod>) -> Self {
             self.use_method = value;
             self
         }
@@ -992,24 +1323,59 @@ pub mod patch {
         }
     }
     /// Custom entrance shown on the coupon.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CustomEntrance {
         /// Mini Program entrance.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub mini_programs_info: Option<crate::v3::marketing::types::MiniProgramsInfo>,
+        pub mini_programs_info: Option<MiniProgramsInfo>,
         /// AppID of the merchant's Official Account used for the custom entrance.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// ID of the marketing hall.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub hall_id: Option<String>,
         /// How the code is shown to the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub code_display_mode: Option<
-            crate::v3::marketing::types::CustomEntranceCodeDisplayMode,
-        >,
+        pub code_display_mode: Option<CustomEntranceCodeDisplayMode>,
     }
+    impl crate::runtime::FromJson for CustomEntrance {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CustomEntrance {
+                mini_programs_info: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_programs_info",
+                    at,
+                )?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                hall_id: crate::runtime::take_optional(&mut object, "hall_id", at)?,
+                code_display_mode: crate::runtime::take_optional(
+                    &mut object,
+                    "code_display_mode",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CustomEntrance {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_programs_info",
+                &self.mini_programs_info,
+            );
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "hall_id", &self.hall_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "code_display_mode",
+                &self.code_display_mode,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CustomEntrance);
     impl CustomEntrance {
         /// A builder; see its setters.
         pub fn builder() -> CustomEntranceBuilder {
@@ -1019,12 +1385,10 @@ pub mod patch {
     /// Builds a [`CustomEntrance`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct CustomEntranceBuilder {
-        mini_programs_info: Option<crate::v3::marketing::types::MiniProgramsInfoBuilder>,
+        mini_programs_info: Option<MiniProgramsInfoBuilder>,
         appid: Option<String>,
         hall_id: Option<String>,
-        code_display_mode: Option<
-            crate::v3::marketing::types::CustomEntranceCodeDisplayMode,
-        >,
+        code_display_mode: Option<CustomEntranceCodeDisplayMode>,
     }
     impl CustomEntranceBuilder {
         /// Mini Program entrance.
@@ -1032,7 +1396,7 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn mini_programs_info(
             mut self,
-            value: impl Into<crate::v3::marketing::types::MiniProgramsInfoBuilder>,
+            value: impl Into<MiniProgramsInfoBuilder>,
         ) -> Self {
             self.mini_programs_info = Some(value.into());
             self
@@ -1040,7 +1404,7 @@ pub mod patch {
         /// Sets or clears [`mini_programs_info`](Self::mini_programs_info) with a built value.
         pub fn set_mini_programs_info(
             mut self,
-            value: Option<crate::v3::marketing::types::MiniProgramsInfo>,
+            value: Option<MiniProgramsInfo>,
         ) -> Self {
             self.mini_programs_info = value.map(Into::into);
             self
@@ -1068,7 +1432,7 @@ pub mod patch {
         /// How the code is shown to the user.
         pub fn code_display_mode(
             mut self,
-            value: impl Into<crate::v3::marketing::types::CustomEntranceCodeDisplayMode>,
+            value: impl Into<CustomEntranceCodeDisplayMode>,
         ) -> Self {
             self.code_display_mode = Some(value.into());
             self
@@ -1076,7 +1440,7 @@ pub mod patch {
         /// Sets or clears [`code_display_mode`](Self::code_display_mode) with a built value.
         pub fn set_code_display_mode(
             mut self,
-            value: Option<crate::v3::marketing::types::CustomEntranceCodeDisplayMode>,
+            value: Option<CustomEntranceCodeDisplayMode>,
         ) -> Self {
             self.code_display_mode = value;
             self
@@ -1121,16 +1485,51 @@ pub mod patch {
         }
     }
     /// Rules limiting how the coupons of the batch are sent.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct StockSendRule {
         /// Whether the limits apply per natural person rather than per account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub natural_person_limit: Option<bool>,
         /// Whether suspicious accounts are blocked when coupons are sent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub prevent_api_abuse: Option<bool>,
     }
+    impl crate::runtime::FromJson for StockSendRule {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(StockSendRule {
+                natural_person_limit: crate::runtime::take_optional(
+                    &mut object,
+                    "natural_person_limit",
+                    at,
+                )?,
+                prevent_api_abuse: crate::runtime::take_optional(
+                    &mut object,
+                    "prevent_api_abuse",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for StockSendRule {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "natural_person_limit",
+                &self.natural_person_limit,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "prevent_api_abuse",
+                &self.prevent_api_abuse,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(StockSendRule);
     impl StockSendRule {
         /// A builder; see its setters.
         pub fn builder() -> StockSendRuleBuilder {

@@ -29,18 +29,32 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/marketing/busifavor/subsidy/pay-receipts`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/busifavor/subsidy/pay-receipts), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4017147338), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4017171346)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the coupon batch (stock).
-        #[serde(rename = "query.stock_id")]
         pub stock_id: String,
         /// Code of the user's coupon.
-        #[serde(rename = "query.coupon_code")]
         pub coupon_code: String,
         /// The merchant's own number of the subsidy request.
-        #[serde(default, rename = "query.out_subsidy_no")]
         pub out_subsidy_no: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                stock_id: crate::runtime::take(&mut object, "query.stock_id", at)?,
+                coupon_code: crate::runtime::take(&mut object, "query.coupon_code", at)?,
+                out_subsidy_no: crate::runtime::take_optional(
+                    &mut object,
+                    "query.out_subsidy_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -171,7 +185,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `pay_receipt_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PayReceiptList {
         /// WeChat Pay ID of the subsidy payment.
@@ -193,17 +207,81 @@ pub mod get {
         /// Current status of the object.
         pub status: String,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_reason: Option<String>,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// The merchant's own number of the subsidy request.
         pub out_subsidy_no: String,
         /// Time the record was created.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
     }
+    impl crate::runtime::FromJson for PayReceiptList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PayReceiptList {
+                subsidy_receipt_id: crate::runtime::take(
+                    &mut object,
+                    "subsidy_receipt_id",
+                    at,
+                )?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                payer_merchant: crate::runtime::take(&mut object, "payer_merchant", at)?,
+                payee_merchant: crate::runtime::take(&mut object, "payee_merchant", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                status: crate::runtime::take(&mut object, "status", at)?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                out_subsidy_no: crate::runtime::take(&mut object, "out_subsidy_no", at)?,
+                create_time: crate::runtime::take_optional(
+                    &mut object,
+                    "create_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PayReceiptList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "subsidy_receipt_id",
+                &self.subsidy_receipt_id,
+            );
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "payer_merchant", &self.payer_merchant);
+            crate::runtime::put(&mut object, "payee_merchant", &self.payee_merchant);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "status", &self.status);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put(&mut object, "out_subsidy_no", &self.out_subsidy_no);
+            crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PayReceiptList);
     impl crate::runtime::Schema for PayReceiptList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -301,17 +379,39 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for PayReceiptList {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `pay_receipt_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub pay_receipt_list: Option<
-            Vec<
-                crate::v3::marketing::busifavor::subsidy::pay_receipts::get::PayReceiptList,
-            >,
-        >,
+        pub pay_receipt_list: Option<Vec<PayReceiptList>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                pay_receipt_list: crate::runtime::take_optional(
+                    &mut object,
+                    "pay_receipt_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "pay_receipt_list",
+                &self.pay_receipt_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -319,7 +419,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::busifavor::subsidy::pay_receipts::get::PayReceiptList as crate::runtime::Schema>::FIELDS,
+                fields: <PayReceiptList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -330,7 +430,7 @@ pub mod get {
 /// `POST /v3/marketing/busifavor/subsidy/pay-receipts`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/busifavor/subsidy/pay-receipts), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4017147321), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4017170057)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the coupon batch (stock).
@@ -349,6 +449,38 @@ pub mod post {
         pub description: String,
         /// The merchant's own number of the subsidy request.
         pub out_subsidy_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                payer_merchant: crate::runtime::take(&mut object, "payer_merchant", at)?,
+                payee_merchant: crate::runtime::take(&mut object, "payee_merchant", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                out_subsidy_no: crate::runtime::take(&mut object, "out_subsidy_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "payer_merchant", &self.payer_merchant);
+            crate::runtime::put(&mut object, "payee_merchant", &self.payee_merchant);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "out_subsidy_no", &self.out_subsidy_no);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -536,7 +668,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::BusifavorSubsidyPayReceiptsResponse as Response;

@@ -27,7 +27,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/busifavor/subsidy/return-receipts`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/busifavor/subsidy/return-receipts), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4017147332), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4017147340), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4017170533), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4017171673)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the coupon batch (stock).
@@ -48,6 +48,48 @@ pub mod post {
         pub description: String,
         /// The merchant's own number of the subsidy return request.
         pub out_subsidy_return_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                refund_id: crate::runtime::take(&mut object, "refund_id", at)?,
+                payer_merchant: crate::runtime::take(&mut object, "payer_merchant", at)?,
+                payee_merchant: crate::runtime::take(&mut object, "payee_merchant", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                out_subsidy_return_no: crate::runtime::take(
+                    &mut object,
+                    "out_subsidy_return_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "refund_id", &self.refund_id);
+            crate::runtime::put(&mut object, "payer_merchant", &self.payer_merchant);
+            crate::runtime::put(&mut object, "payee_merchant", &self.payee_merchant);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(
+                &mut object,
+                "out_subsidy_return_no",
+                &self.out_subsidy_return_no,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -253,7 +295,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::BusifavorSubsidyReturnReceiptsResponse as Response;

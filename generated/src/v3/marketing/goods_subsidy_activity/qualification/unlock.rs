@@ -20,14 +20,51 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/goods-subsidy-activity/qualification/unlock`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/goods-subsidy-activity/qualification/unlock), [official documentation](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
 pub mod post {
     pub use crate::v3::marketing::types::OrderInformation;
+    pub use crate::v3::marketing::types::OrderInformationBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// `order_information`
-        pub order_information: crate::v3::marketing::types::OrderInformation,
+        pub order_information: OrderInformation,
         /// `qualification_ids`
         pub qualification_ids: Vec<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                order_information: crate::runtime::take(
+                    &mut object,
+                    "order_information",
+                    at,
+                )?,
+                qualification_ids: crate::runtime::take(
+                    &mut object,
+                    "qualification_ids",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "order_information",
+                &self.order_information,
+            );
+            crate::runtime::put(
+                &mut object,
+                "qualification_ids",
+                &self.qualification_ids,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -38,7 +75,7 @@ pub mod post {
     /// Builds a [`Request`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
-        order_information: Option<crate::v3::marketing::types::OrderInformationBuilder>,
+        order_information: Option<OrderInformationBuilder>,
         qualification_ids: Option<Vec<String>>,
     }
     impl RequestBuilder {
@@ -47,16 +84,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn order_information(
             mut self,
-            value: impl Into<crate::v3::marketing::types::OrderInformationBuilder>,
+            value: impl Into<OrderInformationBuilder>,
         ) -> Self {
             self.order_information = Some(value.into());
             self
         }
         /// Sets or clears [`order_information`](Self::order_information) with a built value.
-        pub fn set_order_information(
-            mut self,
-            value: Option<crate::v3::marketing::types::OrderInformation>,
-        ) -> Self {
+        pub fn set_order_information(mut self, value: Option<OrderInformation>) -> Self {
             self.order_information = value.map(Into::into);
             self
         }
@@ -128,7 +162,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::GoodsSubsidyActivityQualificationLockResponse as Response;

@@ -24,12 +24,26 @@ pub mod get {
     pub use crate::v3::marketing::types::UserInformationCommonFieldList;
     pub use crate::v3::marketing::types::UserInformationCustomFieldList;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// `activate_ticket`
-        #[serde(rename = "path.activate_ticket")]
         pub activate_ticket: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                activate_ticket: crate::runtime::take(
+                    &mut object,
+                    "path.activate_ticket",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -121,19 +135,55 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// WeChat nickname of the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub nickname: Option<String>,
         /// URL of the avatar image.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub head_image_url: Option<String>,
         /// Personal information the user filled in when opening the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_information: Option<crate::v3::marketing::types::UserInformation>,
+        pub user_information: Option<UserInformation>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                nickname: crate::runtime::take_optional(&mut object, "nickname", at)?,
+                head_image_url: crate::runtime::take_optional(
+                    &mut object,
+                    "head_image_url",
+                    at,
+                )?,
+                user_information: crate::runtime::take_optional(
+                    &mut object,
+                    "user_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "nickname", &self.nickname);
+            crate::runtime::put_optional(
+                &mut object,
+                "head_image_url",
+                &self.head_image_url,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_information",
+                &self.user_information,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -155,7 +205,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::UserInformation as crate::runtime::Schema>::FIELDS,
+                fields: <UserInformation as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -80,17 +80,27 @@ pub mod get {
     pub use crate::v3::marketing::types::CommonFieldList;
     pub use crate::v3::marketing::types::CustomFieldList;
     pub use crate::v3::marketing::types::CustomFieldListType;
-    pub use crate::v3::marketing::types::DataStatus;
     pub use crate::types::DateInformation;
+    pub use crate::v3::marketing::types::MembercardOpenCardsStatus;
     pub use crate::types::Type;
     pub use crate::v3::marketing::types::UserInformationForm;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "path.card_id")]
         pub card_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "path.card_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -186,74 +196,183 @@ pub mod get {
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-open/cards/{card_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549567), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012709882)
 pub mod patch {
     pub use crate::v3::marketing::types::AdditionalStatement;
+    pub use crate::v3::marketing::types::AdditionalStatementBuilder;
     pub use crate::v3::marketing::types::BalanceInformation;
+    pub use crate::v3::marketing::types::BalanceInformationBuilder;
     pub use crate::v3::marketing::types::CodeMode;
     pub use crate::v3::marketing::types::CodeType;
     pub use crate::v3::marketing::types::CommonFieldList;
     pub use crate::v3::marketing::types::CustomFieldList;
+    pub use crate::v3::marketing::types::CustomFieldListBuilder;
     pub use crate::v3::marketing::types::CustomFieldListType;
     pub use crate::types::Type;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "path.card_id", skip_serializing)]
         pub card_id: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// URL of the logo.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub logo_url: Option<String>,
         /// Title.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub title: Option<String>,
         /// URL of the background image of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub background_picture_url: Option<String>,
         /// Human-readable description of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Customer-service phone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_phone: Option<String>,
         /// Total stock of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_quantity: Option<i64>,
         /// Validity period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub date_information: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::patch::DateInformation,
-        >,
+        pub date_information: Option<DateInformation>,
         /// Whether the member level is shown.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_display_level: Option<bool>,
         /// Initial member level.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub init_level: Option<String>,
         /// Stored-value balance information of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub balance_information: Option<crate::v3::marketing::types::BalanceInformation>,
+        pub balance_information: Option<BalanceInformation>,
         /// Information the user fills in when opening the card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_information_form: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::patch::UserInformationForm,
-        >,
+        pub user_information_form: Option<UserInformationForm>,
         /// Additional statement by the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub additional_statement: Option<
-            crate::v3::marketing::types::AdditionalStatement,
-        >,
+        pub additional_statement: Option<AdditionalStatement>,
         /// How the member-card codes are assigned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub code_mode: Option<crate::v3::marketing::types::CodeMode>,
+        pub code_mode: Option<CodeMode>,
         /// Type of the code shown on the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub code_type: Option<crate::v3::marketing::types::CodeType>,
+        pub code_type: Option<CodeType>,
         /// `need_dynamic_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_dynamic_code: Option<bool>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "path.card_id", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                logo_url: crate::runtime::take_optional(&mut object, "logo_url", at)?,
+                title: crate::runtime::take_optional(&mut object, "title", at)?,
+                background_picture_url: crate::runtime::take_optional(
+                    &mut object,
+                    "background_picture_url",
+                    at,
+                )?,
+                description: crate::runtime::take_optional(
+                    &mut object,
+                    "description",
+                    at,
+                )?,
+                service_phone: crate::runtime::take_optional(
+                    &mut object,
+                    "service_phone",
+                    at,
+                )?,
+                total_quantity: crate::runtime::take_optional(
+                    &mut object,
+                    "total_quantity",
+                    at,
+                )?,
+                date_information: crate::runtime::take_optional(
+                    &mut object,
+                    "date_information",
+                    at,
+                )?,
+                need_display_level: crate::runtime::take_optional(
+                    &mut object,
+                    "need_display_level",
+                    at,
+                )?,
+                init_level: crate::runtime::take_optional(
+                    &mut object,
+                    "init_level",
+                    at,
+                )?,
+                balance_information: crate::runtime::take_optional(
+                    &mut object,
+                    "balance_information",
+                    at,
+                )?,
+                user_information_form: crate::runtime::take_optional(
+                    &mut object,
+                    "user_information_form",
+                    at,
+                )?,
+                additional_statement: crate::runtime::take_optional(
+                    &mut object,
+                    "additional_statement",
+                    at,
+                )?,
+                code_mode: crate::runtime::take_optional(&mut object, "code_mode", at)?,
+                code_type: crate::runtime::take_optional(&mut object, "code_type", at)?,
+                need_dynamic_code: crate::runtime::take_optional(
+                    &mut object,
+                    "need_dynamic_code",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "logo_url", &self.logo_url);
+            crate::runtime::put_optional(&mut object, "title", &self.title);
+            crate::runtime::put_optional(
+                &mut object,
+                "background_picture_url",
+                &self.background_picture_url,
+            );
+            crate::runtime::put_optional(&mut object, "description", &self.description);
+            crate::runtime::put_optional(
+                &mut object,
+                "service_phone",
+                &self.service_phone,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "total_quantity",
+                &self.total_quantity,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "date_information",
+                &self.date_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "need_display_level",
+                &self.need_display_level,
+            );
+            crate::runtime::put_optional(&mut object, "init_level", &self.init_level);
+            crate::runtime::put_optional(
+                &mut object,
+                "balance_information",
+                &self.balance_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_information_form",
+                &self.user_information_form,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "additional_statement",
+                &self.additional_statement,
+            );
+            crate::runtime::put_optional(&mut object, "code_mode", &self.code_mode);
+            crate::runtime::put_optional(&mut object, "code_type", &self.code_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "need_dynamic_code",
+                &self.need_dynamic_code,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -272,22 +391,14 @@ pub mod patch {
         description: Option<String>,
         service_phone: Option<String>,
         total_quantity: Option<i64>,
-        date_information: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::patch::DateInformationBuilder,
-        >,
+        date_information: Option<DateInformationBuilder>,
         need_display_level: Option<bool>,
         init_level: Option<String>,
-        balance_information: Option<
-            crate::v3::marketing::types::BalanceInformationBuilder,
-        >,
-        user_information_form: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::patch::UserInformationFormBuilder,
-        >,
-        additional_statement: Option<
-            crate::v3::marketing::types::AdditionalStatementBuilder,
-        >,
-        code_mode: Option<crate::v3::marketing::types::CodeMode>,
-        code_type: Option<crate::v3::marketing::types::CodeType>,
+        balance_information: Option<BalanceInformationBuilder>,
+        user_information_form: Option<UserInformationFormBuilder>,
+        additional_statement: Option<AdditionalStatementBuilder>,
+        code_mode: Option<CodeMode>,
+        code_type: Option<CodeType>,
         need_dynamic_code: Option<bool>,
     }
     impl RequestBuilder {
@@ -376,20 +487,13 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn date_information(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::membercard_open::cards::by_card_id::patch::DateInformationBuilder,
-            >,
+            value: impl Into<DateInformationBuilder>,
         ) -> Self {
             self.date_information = Some(value.into());
             self
         }
         /// Sets or clears [`date_information`](Self::date_information) with a built value.
-        pub fn set_date_information(
-            mut self,
-            value: Option<
-                crate::v3::marketing::membercard_open::cards::by_card_id::patch::DateInformation,
-            >,
-        ) -> Self {
+        pub fn set_date_information(mut self, value: Option<DateInformation>) -> Self {
             self.date_information = value.map(Into::into);
             self
         }
@@ -418,7 +522,7 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn balance_information(
             mut self,
-            value: impl Into<crate::v3::marketing::types::BalanceInformationBuilder>,
+            value: impl Into<BalanceInformationBuilder>,
         ) -> Self {
             self.balance_information = Some(value.into());
             self
@@ -426,7 +530,7 @@ pub mod patch {
         /// Sets or clears [`balance_information`](Self::balance_information) with a built value.
         pub fn set_balance_information(
             mut self,
-            value: Option<crate::v3::marketing::types::BalanceInformation>,
+            value: Option<BalanceInformation>,
         ) -> Self {
             self.balance_information = value.map(Into::into);
             self
@@ -436,9 +540,7 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn user_information_form(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::membercard_open::cards::by_card_id::patch::UserInformationFormBuilder,
-            >,
+            value: impl Into<UserInformationFormBuilder>,
         ) -> Self {
             self.user_information_form = Some(value.into());
             self
@@ -446,9 +548,7 @@ pub mod patch {
         /// Sets or clears [`user_information_form`](Self::user_information_form) with a built value.
         pub fn set_user_information_form(
             mut self,
-            value: Option<
-                crate::v3::marketing::membercard_open::cards::by_card_id::patch::UserInformationForm,
-            >,
+            value: Option<UserInformationForm>,
         ) -> Self {
             self.user_information_form = value.map(Into::into);
             self
@@ -458,7 +558,7 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn additional_statement(
             mut self,
-            value: impl Into<crate::v3::marketing::types::AdditionalStatementBuilder>,
+            value: impl Into<AdditionalStatementBuilder>,
         ) -> Self {
             self.additional_statement = Some(value.into());
             self
@@ -466,40 +566,28 @@ pub mod patch {
         /// Sets or clears [`additional_statement`](Self::additional_statement) with a built value.
         pub fn set_additional_statement(
             mut self,
-            value: Option<crate::v3::marketing::types::AdditionalStatement>,
+            value: Option<AdditionalStatement>,
         ) -> Self {
             self.additional_statement = value.map(Into::into);
             self
         }
         /// How the member-card codes are assigned.
-        pub fn code_mode(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::CodeMode>,
-        ) -> Self {
+        pub fn code_mode(mut self, value: impl Into<CodeMode>) -> Self {
             self.code_mode = Some(value.into());
             self
         }
         /// Sets or clears [`code_mode`](Self::code_mode) with a built value.
-        pub fn set_code_mode(
-            mut self,
-            value: Option<crate::v3::marketing::types::CodeMode>,
-        ) -> Self {
+        pub fn set_code_mode(mut self, value: Option<CodeMode>) -> Self {
             self.code_mode = value;
             self
         }
         /// Type of the code shown on the member card.
-        pub fn code_type(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::CodeType>,
-        ) -> Self {
+        pub fn code_type(mut self, value: impl Into<CodeType>) -> Self {
             self.code_type = Some(value.into());
             self
         }
         /// Sets or clears [`code_type`](Self::code_type) with a built value.
-        pub fn set_code_type(
-            mut self,
-            value: Option<crate::v3::marketing::types::CodeType>,
-        ) -> Self {
+        pub fn set_code_type(mut self, value: Option<CodeType>) -> Self {
             self.code_type = value;
             self
         }
@@ -600,7 +688,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.
@@ -623,24 +712,79 @@ pub mod patch {
         crate::runtime::erased::<Request>,
     );
     /// Validity period.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DateInformation {
         /// Type of the validity period.
-        pub r#type: crate::types::Type,
+        pub r#type: Type,
         /// End of the availability period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_end_time: Option<String>,
         /// Number of days the coupon stays valid once effective.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_day_after_receive: Option<i64>,
         /// Number of days after the user receives the coupon before it takes effect.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wait_days_after_receive: Option<i64>,
         /// Start of the availability period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_begin_time: Option<String>,
     }
+    impl crate::runtime::FromJson for DateInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(DateInformation {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                available_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "available_end_time",
+                    at,
+                )?,
+                available_day_after_receive: crate::runtime::take_optional(
+                    &mut object,
+                    "available_day_after_receive",
+                    at,
+                )?,
+                wait_days_after_receive: crate::runtime::take_optional(
+                    &mut object,
+                    "wait_days_after_receive",
+                    at,
+                )?,
+                available_begin_time: crate::runtime::take_optional(
+                    &mut object,
+                    "available_begin_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for DateInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(
+                &mut object,
+                "available_end_time",
+                &self.available_end_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_day_after_receive",
+                &self.available_day_after_receive,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "wait_days_after_receive",
+                &self.wait_days_after_receive,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_begin_time",
+                &self.available_begin_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(DateInformation);
     impl DateInformation {
         /// A builder; see its setters.
         pub fn builder() -> DateInformationBuilder {
@@ -650,7 +794,7 @@ pub mod patch {
     /// Builds a [`DateInformation`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct DateInformationBuilder {
-        r#type: Option<crate::types::Type>,
+        r#type: Option<Type>,
         available_end_time: Option<String>,
         available_day_after_receive: Option<i64>,
         wait_days_after_receive: Option<i64>,
@@ -658,12 +802,12 @@ pub mod patch {
     }
     impl DateInformationBuilder {
         /// **Required.** Type of the validity period.
-        pub fn r#type(mut self, value: impl Into<crate::types::Type>) -> Self {
+        pub fn r#type(mut self, value: impl Into<Type>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(mut self, value: Option<crate::types::Type>) -> Self {
+        pub fn set_type(mut self, value: Option<Type>) -> Self {
             self.r#type = value;
             self
         }
@@ -744,19 +888,63 @@ pub mod patch {
         }
     }
     /// Information the user fills in when opening the card.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct UserInformationForm {
         /// `can_modify_after_activate`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub can_modify_after_activate: Option<bool>,
         /// Common member-card fields, provided by the platform, that the user fills in.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub common_field_list: Option<Vec<crate::v3::marketing::types::CommonFieldList>>,
+        pub common_field_list: Option<Vec<CommonFieldList>>,
         /// Merchant-defined member-card fields that the user fills in.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub custom_field_list: Option<Vec<crate::v3::marketing::types::CustomFieldList>>,
+        pub custom_field_list: Option<Vec<CustomFieldList>>,
     }
+    impl crate::runtime::FromJson for UserInformationForm {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(UserInformationForm {
+                can_modify_after_activate: crate::runtime::take_optional(
+                    &mut object,
+                    "can_modify_after_activate",
+                    at,
+                )?,
+                common_field_list: crate::runtime::take_optional(
+                    &mut object,
+                    "common_field_list",
+                    at,
+                )?,
+                custom_field_list: crate::runtime::take_optional(
+                    &mut object,
+                    "custom_field_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for UserInformationForm {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "can_modify_after_activate",
+                &self.can_modify_after_activate,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "common_field_list",
+                &self.common_field_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "custom_field_list",
+                &self.custom_field_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(UserInformationForm);
     impl UserInformationForm {
         /// A builder; see its setters.
         pub fn builder() -> UserInformationFormBuilder {
@@ -767,10 +955,8 @@ pub mod patch {
     #[derive(Clone, Debug, Default)]
     pub struct UserInformationFormBuilder {
         can_modify_after_activate: Option<bool>,
-        common_field_list: Option<Vec<crate::v3::marketing::types::CommonFieldList>>,
-        custom_field_list: Option<
-            Vec<crate::v3::marketing::types::CustomFieldListBuilder>,
-        >,
+        common_field_list: Option<Vec<CommonFieldList>>,
+        custom_field_list: Option<Vec<CustomFieldListBuilder>>,
     }
     impl UserInformationFormBuilder {
         /// `can_modify_after_activate`
@@ -786,17 +972,14 @@ pub mod patch {
         /// Common member-card fields, provided by the platform, that the user fills in.
         ///
         /// Adds one item to the list.
-        pub fn common_field_list(
-            mut self,
-            item: impl Into<crate::v3::marketing::types::CommonFieldList>,
-        ) -> Self {
+        pub fn common_field_list(mut self, item: impl Into<CommonFieldList>) -> Self {
             self.common_field_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`common_field_list`](Self::common_field_list) with a built value.
         pub fn set_common_field_list(
             mut self,
-            value: Option<Vec<crate::v3::marketing::types::CommonFieldList>>,
+            value: Option<Vec<CommonFieldList>>,
         ) -> Self {
             self.common_field_list = value;
             self
@@ -806,7 +989,7 @@ pub mod patch {
         /// Adds one item (its builder or a built value) to the list.
         pub fn custom_field_list(
             mut self,
-            item: impl Into<crate::v3::marketing::types::CustomFieldListBuilder>,
+            item: impl Into<CustomFieldListBuilder>,
         ) -> Self {
             self.custom_field_list.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -814,7 +997,7 @@ pub mod patch {
         /// Sets or clears [`custom_field_list`](Self::custom_field_list) with a built value.
         pub fn set_custom_field_list(
             mut self,
-            value: Option<Vec<crate::v3::marketing::types::CustomFieldList>>,
+            value: Option<Vec<CustomFieldList>>,
         ) -> Self {
             self.custom_field_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -866,12 +1049,22 @@ pub mod patch {
 /// `DELETE /v3/marketing/membercard-open/cards/{card_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-open/cards/{card_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549682), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012726840)
 pub mod delete {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "path.card_id")]
         pub card_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "path.card_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -20,21 +20,62 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/membercard-open/phonenumber-member/import`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-open/phonenumber-member/import), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4017166226), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4017171998)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// `member_information`
-        pub member_information: crate::v3::marketing::membercard_open::phonenumber_member::import::post::MemberInformation,
+        pub member_information: MemberInformation,
         /// Encrypted mobile phone number of the user.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub encrypted_phone_number: crate::runtime::Sensitive,
         /// Custom scene value.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub outer_str: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                member_information: crate::runtime::take(
+                    &mut object,
+                    "member_information",
+                    at,
+                )?,
+                encrypted_phone_number: crate::runtime::take(
+                    &mut object,
+                    "encrypted_phone_number",
+                    at,
+                )?,
+                outer_str: crate::runtime::take_optional(&mut object, "outer_str", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "member_information",
+                &self.member_information,
+            );
+            crate::runtime::put(
+                &mut object,
+                "encrypted_phone_number",
+                &self.encrypted_phone_number,
+            );
+            crate::runtime::put_optional(&mut object, "outer_str", &self.outer_str);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -46,9 +87,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         wechatpay_serial: Option<String>,
-        member_information: Option<
-            crate::v3::marketing::membercard_open::phonenumber_member::import::post::MemberInformationBuilder,
-        >,
+        member_information: Option<MemberInformationBuilder>,
         encrypted_phone_number: Option<crate::runtime::Sensitive>,
         outer_str: Option<String>,
     }
@@ -68,9 +107,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn member_information(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::membercard_open::phonenumber_member::import::post::MemberInformationBuilder,
-            >,
+            value: impl Into<MemberInformationBuilder>,
         ) -> Self {
             self.member_information = Some(value.into());
             self
@@ -78,9 +115,7 @@ pub mod post {
         /// Sets or clears [`member_information`](Self::member_information) with a built value.
         pub fn set_member_information(
             mut self,
-            value: Option<
-                crate::v3::marketing::membercard_open::phonenumber_member::import::post::MemberInformation,
-            >,
+            value: Option<MemberInformation>,
         ) -> Self {
             self.member_information = value.map(Into::into);
             self
@@ -179,7 +214,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.
@@ -202,20 +238,59 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `member_information`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MemberInformation {
         /// ID of the card or card template (such as a member card).
         pub card_id: String,
         /// Code of the user's member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub code: Option<String>,
         /// Number of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub membership_number: Option<String>,
         /// `registration_time`
         pub registration_time: String,
     }
+    impl crate::runtime::FromJson for MemberInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MemberInformation {
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+                code: crate::runtime::take_optional(&mut object, "code", at)?,
+                membership_number: crate::runtime::take_optional(
+                    &mut object,
+                    "membership_number",
+                    at,
+                )?,
+                registration_time: crate::runtime::take(
+                    &mut object,
+                    "registration_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MemberInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            crate::runtime::put_optional(&mut object, "code", &self.code);
+            crate::runtime::put_optional(
+                &mut object,
+                "membership_number",
+                &self.membership_number,
+            );
+            crate::runtime::put(
+                &mut object,
+                "registration_time",
+                &self.registration_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MemberInformation);
     impl MemberInformation {
         /// A builder; see its setters.
         pub fn builder() -> MemberInformationBuilder {

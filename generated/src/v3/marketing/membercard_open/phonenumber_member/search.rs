@@ -20,20 +20,38 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/marketing/membercard-open/phonenumber-member/search`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-open/phonenumber-member/search), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4017166232), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4017172062)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "query.card_id")]
         pub card_id: String,
         /// Encrypted mobile phone number of the user.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(rename = "query.encrypted_phone_number")]
         pub encrypted_phone_number: crate::runtime::Sensitive,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial")]
         pub wechatpay_serial: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "query.card_id", at)?,
+                encrypted_phone_number: crate::runtime::take(
+                    &mut object,
+                    "query.encrypted_phone_number",
+                    at,
+                )?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -211,17 +229,43 @@ pub mod get {
     }
     crate::runtime::string_enum!(ReceiveStatus);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `receive_status`
-        pub receive_status: crate::v3::marketing::membercard_open::phonenumber_member::search::get::ReceiveStatus,
+        pub receive_status: ReceiveStatus,
         /// `user_card_information`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_card_information: Option<
-            crate::v3::marketing::membercard_open::phonenumber_member::search::get::UserCardInformation,
-        >,
+        pub user_card_information: Option<UserCardInformation>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                receive_status: crate::runtime::take(&mut object, "receive_status", at)?,
+                user_card_information: crate::runtime::take_optional(
+                    &mut object,
+                    "user_card_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "receive_status", &self.receive_status);
+            crate::runtime::put_optional(
+                &mut object,
+                "user_card_information",
+                &self.user_card_information,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -236,13 +280,13 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::membercard_open::phonenumber_member::search::get::UserCardInformation as crate::runtime::Schema>::FIELDS,
+                fields: <UserCardInformation as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Response {}
     /// `user_card_information`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct UserCardInformation {
         /// Code of the user's member card.
@@ -250,7 +294,6 @@ pub mod get {
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// The user's UnionID, the same for all apps under one WeChat Open Platform account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub unionid: Option<String>,
         /// Time the user received the member card.
         pub receive_time: String,
@@ -259,6 +302,35 @@ pub mod get {
         /// ID of the card or card template (such as a member card).
         pub card_id: String,
     }
+    impl crate::runtime::FromJson for UserCardInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(UserCardInformation {
+                code: crate::runtime::take(&mut object, "code", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                unionid: crate::runtime::take_optional(&mut object, "unionid", at)?,
+                receive_time: crate::runtime::take(&mut object, "receive_time", at)?,
+                card_appid: crate::runtime::take(&mut object, "card_appid", at)?,
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for UserCardInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "code", &self.code);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "unionid", &self.unionid);
+            crate::runtime::put(&mut object, "receive_time", &self.receive_time);
+            crate::runtime::put(&mut object, "card_appid", &self.card_appid);
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(UserCardInformation);
     impl crate::runtime::Schema for UserCardInformation {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

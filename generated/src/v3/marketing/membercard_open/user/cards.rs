@@ -20,21 +20,31 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/marketing/membercard-open/user/cards`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-open/user/cards), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549255), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012709674)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "query.openid")]
         pub openid: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, rename = "query.appid")]
         pub appid: Option<String>,
         /// Pagination offset: where the requested page starts.
-        #[serde(rename = "query.offset")]
         pub offset: i64,
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "query.openid", at)?,
+                appid: crate::runtime::take_optional(&mut object, "query.appid", at)?,
+                offset: crate::runtime::take(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -174,16 +184,35 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// ID of the card or card template (such as a member card).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_id: Option<String>,
         /// Code of the member card or coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub code: Option<String>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                card_id: crate::runtime::take_optional(&mut object, "card_id", at)?,
+                code: crate::runtime::take_optional(&mut object, "code", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "card_id", &self.card_id);
+            crate::runtime::put_optional(&mut object, "code", &self.code);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -204,14 +233,11 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<crate::v3::marketing::membercard_open::user::cards::get::Data>,
-        >,
+        pub data: Option<Vec<Data>>,
         /// Total number of items.
         pub total_count: i64,
         /// Pagination offset: where the requested page starts.
@@ -219,6 +245,31 @@ pub mod get {
         /// Maximum number of items to return in one page.
         pub limit: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -226,7 +277,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::membercard_open::user::cards::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "total_count",

@@ -33,7 +33,7 @@ pub mod post {
     pub use crate::v3::marketing::types::Plan;
     pub use crate::v3::marketing::types::PlanState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
@@ -45,37 +45,133 @@ pub mod post {
         /// ID of the coupon batch (stock).
         pub stock_id: String,
         /// Name of the plan.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub plan_name: Option<String>,
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
         /// Maximum number each user can receive.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_limit: Option<i64>,
         /// Maximum number that can be received per day.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub daily_limit: Option<i64>,
         /// Start of the availability period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delivery_start_time: Option<String>,
         /// End of the availability period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delivery_end_time: Option<String>,
         /// Marketing tag.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub recommend_word: Option<String>,
         /// `reuse_coupon_config`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reuse_coupon_config: Option<bool>,
         /// How the coupon is used: once, or several times.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub usage_mode: Option<
-            crate::v3::marketing::types::PartnerDeliveryPlanDeliveryPlansUsageMode,
-        >,
+        pub usage_mode: Option<PartnerDeliveryPlanDeliveryPlansUsageMode>,
         /// ID of the coupon batch bundle.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stock_bundle_id: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "product_coupon_id",
+                    at,
+                )?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                plan_name: crate::runtime::take_optional(&mut object, "plan_name", at)?,
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+                user_limit: crate::runtime::take_optional(
+                    &mut object,
+                    "user_limit",
+                    at,
+                )?,
+                daily_limit: crate::runtime::take_optional(
+                    &mut object,
+                    "daily_limit",
+                    at,
+                )?,
+                delivery_start_time: crate::runtime::take_optional(
+                    &mut object,
+                    "delivery_start_time",
+                    at,
+                )?,
+                delivery_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "delivery_end_time",
+                    at,
+                )?,
+                recommend_word: crate::runtime::take_optional(
+                    &mut object,
+                    "recommend_word",
+                    at,
+                )?,
+                reuse_coupon_config: crate::runtime::take_optional(
+                    &mut object,
+                    "reuse_coupon_config",
+                    at,
+                )?,
+                usage_mode: crate::runtime::take_optional(
+                    &mut object,
+                    "usage_mode",
+                    at,
+                )?,
+                stock_bundle_id: crate::runtime::take_optional(
+                    &mut object,
+                    "stock_bundle_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(
+                &mut object,
+                "product_coupon_id",
+                &self.product_coupon_id,
+            );
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put_optional(&mut object, "plan_name", &self.plan_name);
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(&mut object, "user_limit", &self.user_limit);
+            crate::runtime::put_optional(&mut object, "daily_limit", &self.daily_limit);
+            crate::runtime::put_optional(
+                &mut object,
+                "delivery_start_time",
+                &self.delivery_start_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "delivery_end_time",
+                &self.delivery_end_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "recommend_word",
+                &self.recommend_word,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "reuse_coupon_config",
+                &self.reuse_coupon_config,
+            );
+            crate::runtime::put_optional(&mut object, "usage_mode", &self.usage_mode);
+            crate::runtime::put_optional(
+                &mut object,
+                "stock_bundle_id",
+                &self.stock_bundle_id,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -98,9 +194,7 @@ pub mod post {
         delivery_end_time: Option<String>,
         recommend_word: Option<String>,
         reuse_coupon_config: Option<bool>,
-        usage_mode: Option<
-            crate::v3::marketing::types::PartnerDeliveryPlanDeliveryPlansUsageMode,
-        >,
+        usage_mode: Option<PartnerDeliveryPlanDeliveryPlansUsageMode>,
         stock_bundle_id: Option<String>,
     }
     impl RequestBuilder {
@@ -227,9 +321,7 @@ pub mod post {
         /// How the coupon is used: once, or several times.
         pub fn usage_mode(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::types::PartnerDeliveryPlanDeliveryPlansUsageMode,
-            >,
+            value: impl Into<PartnerDeliveryPlanDeliveryPlansUsageMode>,
         ) -> Self {
             self.usage_mode = Some(value.into());
             self
@@ -237,9 +329,7 @@ pub mod post {
         /// Sets or clears [`usage_mode`](Self::usage_mode) with a built value.
         pub fn set_usage_mode(
             mut self,
-            value: Option<
-                crate::v3::marketing::types::PartnerDeliveryPlanDeliveryPlansUsageMode,
-            >,
+            value: Option<PartnerDeliveryPlanDeliveryPlansUsageMode>,
         ) -> Self {
             self.usage_mode = value;
             self
@@ -328,7 +418,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::PartnerDeliveryPlanDeliveryPlansResponse as Response;

@@ -25,14 +25,17 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/partner/product-coupon/image-generation-tasks`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/partner/product-coupon/image-generation-tasks), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4017327735), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4017327752)
 pub mod post {
     pub use crate::v3::marketing::types::DiscountCoupon;
+    pub use crate::v3::marketing::types::DiscountCouponBuilder;
     pub use crate::v3::marketing::types::ExchangeCoupon;
+    pub use crate::v3::marketing::types::ExchangeCouponBuilder;
     pub use crate::types::ImageGenerationType;
     pub use crate::v3::marketing::types::NormalCoupon;
+    pub use crate::v3::marketing::types::NormalCouponBuilder;
     pub use crate::v3::marketing::types::PartnerDeliveryPlanDeliveryPlansUsageMode;
     pub use crate::v3::marketing::types::Scope;
     pub use crate::v3::marketing::types::Type;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
@@ -40,17 +43,53 @@ pub mod post {
         /// ID of the task.
         pub task_id: String,
         /// How the image is generated.
-        pub image_generation_type: crate::types::ImageGenerationType,
+        pub image_generation_type: ImageGenerationType,
         /// `combine_image`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub combine_image: Option<
-            crate::v3::marketing::partner::product_coupon::image_generation_tasks::post::CombineImage,
-        >,
+        pub combine_image: Option<CombineImage>,
         /// `cut_out`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub cut_out: Option<
-            crate::v3::marketing::partner::product_coupon::image_generation_tasks::post::CutOut,
-        >,
+        pub cut_out: Option<CutOut>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                task_id: crate::runtime::take(&mut object, "task_id", at)?,
+                image_generation_type: crate::runtime::take(
+                    &mut object,
+                    "image_generation_type",
+                    at,
+                )?,
+                combine_image: crate::runtime::take_optional(
+                    &mut object,
+                    "combine_image",
+                    at,
+                )?,
+                cut_out: crate::runtime::take_optional(&mut object, "cut_out", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "task_id", &self.task_id);
+            crate::runtime::put(
+                &mut object,
+                "image_generation_type",
+                &self.image_generation_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "combine_image",
+                &self.combine_image,
+            );
+            crate::runtime::put_optional(&mut object, "cut_out", &self.cut_out);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -63,13 +102,9 @@ pub mod post {
     pub struct RequestBuilder {
         brand_id: Option<String>,
         task_id: Option<String>,
-        image_generation_type: Option<crate::types::ImageGenerationType>,
-        combine_image: Option<
-            crate::v3::marketing::partner::product_coupon::image_generation_tasks::post::CombineImageBuilder,
-        >,
-        cut_out: Option<
-            crate::v3::marketing::partner::product_coupon::image_generation_tasks::post::CutOutBuilder,
-        >,
+        image_generation_type: Option<ImageGenerationType>,
+        combine_image: Option<CombineImageBuilder>,
+        cut_out: Option<CutOutBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the brand in WeChat Pay.
@@ -95,7 +130,7 @@ pub mod post {
         /// **Required.** How the image is generated.
         pub fn image_generation_type(
             mut self,
-            value: impl Into<crate::types::ImageGenerationType>,
+            value: impl Into<ImageGenerationType>,
         ) -> Self {
             self.image_generation_type = Some(value.into());
             self
@@ -103,7 +138,7 @@ pub mod post {
         /// Sets or clears [`image_generation_type`](Self::image_generation_type) with a built value.
         pub fn set_image_generation_type(
             mut self,
-            value: Option<crate::types::ImageGenerationType>,
+            value: Option<ImageGenerationType>,
         ) -> Self {
             self.image_generation_type = value;
             self
@@ -111,44 +146,24 @@ pub mod post {
         /// `combine_image`
         ///
         /// Takes the builder or a built value.
-        pub fn combine_image(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::partner::product_coupon::image_generation_tasks::post::CombineImageBuilder,
-            >,
-        ) -> Self {
+        pub fn combine_image(mut self, value: impl Into<CombineImageBuilder>) -> Self {
             self.combine_image = Some(value.into());
             self
         }
         /// Sets or clears [`combine_image`](Self::combine_image) with a built value.
-        pub fn set_combine_image(
-            mut self,
-            value: Option<
-                crate::v3::marketing::partner::product_coupon::image_generation_tasks::post::CombineImage,
-            >,
-        ) -> Self {
+        pub fn set_combine_image(mut self, value: Option<CombineImage>) -> Self {
             self.combine_image = value.map(Into::into);
             self
         }
         /// `cut_out`
         ///
         /// Takes the builder or a built value.
-        pub fn cut_out(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::partner::product_coupon::image_generation_tasks::post::CutOutBuilder,
-            >,
-        ) -> Self {
+        pub fn cut_out(mut self, value: impl Into<CutOutBuilder>) -> Self {
             self.cut_out = Some(value.into());
             self
         }
         /// Sets or clears [`cut_out`](Self::cut_out) with a built value.
-        pub fn set_cut_out(
-            mut self,
-            value: Option<
-                crate::v3::marketing::partner::product_coupon::image_generation_tasks::post::CutOut,
-            >,
-        ) -> Self {
+        pub fn set_cut_out(mut self, value: Option<CutOut>) -> Self {
             self.cut_out = value.map(Into::into);
             self
         }
@@ -223,7 +238,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -244,28 +260,87 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `combine_image`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CombineImage {
         /// Range the item applies to.
-        pub scope: crate::v3::marketing::types::Scope,
+        pub scope: Scope,
         /// Type of the product coupon.
-        pub r#type: crate::v3::marketing::types::Type,
+        pub r#type: Type,
         /// How the coupon is used: once, or several times.
-        pub usage_mode: crate::v3::marketing::types::PartnerDeliveryPlanDeliveryPlansUsageMode,
+        pub usage_mode: PartnerDeliveryPlanDeliveryPlansUsageMode,
         /// Usage rule of a fixed-amount (spend-and-save) coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub normal_coupon: Option<crate::v3::marketing::types::NormalCoupon>,
+        pub normal_coupon: Option<NormalCoupon>,
         /// Usage rule of a discount (percentage off) coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub discount_coupon: Option<crate::v3::marketing::types::DiscountCoupon>,
+        pub discount_coupon: Option<DiscountCoupon>,
         /// Usage rule of an exchange coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub exchange_coupon: Option<crate::v3::marketing::types::ExchangeCoupon>,
+        pub exchange_coupon: Option<ExchangeCoupon>,
         /// Background color of the coupon display.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub background_color: Option<String>,
     }
+    impl crate::runtime::FromJson for CombineImage {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CombineImage {
+                scope: crate::runtime::take(&mut object, "scope", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                usage_mode: crate::runtime::take(&mut object, "usage_mode", at)?,
+                normal_coupon: crate::runtime::take_optional(
+                    &mut object,
+                    "normal_coupon",
+                    at,
+                )?,
+                discount_coupon: crate::runtime::take_optional(
+                    &mut object,
+                    "discount_coupon",
+                    at,
+                )?,
+                exchange_coupon: crate::runtime::take_optional(
+                    &mut object,
+                    "exchange_coupon",
+                    at,
+                )?,
+                background_color: crate::runtime::take_optional(
+                    &mut object,
+                    "background_color",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CombineImage {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "scope", &self.scope);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "usage_mode", &self.usage_mode);
+            crate::runtime::put_optional(
+                &mut object,
+                "normal_coupon",
+                &self.normal_coupon,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "discount_coupon",
+                &self.discount_coupon,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "exchange_coupon",
+                &self.exchange_coupon,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "background_color",
+                &self.background_color,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CombineImage);
     impl CombineImage {
         /// A builder; see its setters.
         pub fn builder() -> CombineImageBuilder {
@@ -275,55 +350,39 @@ pub mod post {
     /// Builds a [`CombineImage`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct CombineImageBuilder {
-        scope: Option<crate::v3::marketing::types::Scope>,
-        r#type: Option<crate::v3::marketing::types::Type>,
-        usage_mode: Option<
-            crate::v3::marketing::types::PartnerDeliveryPlanDeliveryPlansUsageMode,
-        >,
-        normal_coupon: Option<crate::v3::marketing::types::NormalCouponBuilder>,
-        discount_coupon: Option<crate::v3::marketing::types::DiscountCouponBuilder>,
-        exchange_coupon: Option<crate::v3::marketing::types::ExchangeCouponBuilder>,
+        scope: Option<Scope>,
+        r#type: Option<Type>,
+        usage_mode: Option<PartnerDeliveryPlanDeliveryPlansUsageMode>,
+        normal_coupon: Option<NormalCouponBuilder>,
+        discount_coupon: Option<DiscountCouponBuilder>,
+        exchange_coupon: Option<ExchangeCouponBuilder>,
         background_color: Option<String>,
     }
     impl CombineImageBuilder {
         /// **Required.** Range the item applies to.
-        pub fn scope(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::Scope>,
-        ) -> Self {
+        pub fn scope(mut self, value: impl Into<Scope>) -> Self {
             self.scope = Some(value.into());
             self
         }
         /// Sets or clears [`scope`](Self::scope) with a built value.
-        pub fn set_scope(
-            mut self,
-            value: Option<crate::v3::marketing::types::Scope>,
-        ) -> Self {
+        pub fn set_scope(mut self, value: Option<Scope>) -> Self {
             self.scope = value;
             self
         }
         /// **Required.** Type of the product coupon.
-        pub fn r#type(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::Type>,
-        ) -> Self {
+        pub fn r#type(mut self, value: impl Into<Type>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(
-            mut self,
-            value: Option<crate::v3::marketing::types::Type>,
-        ) -> Self {
+        pub fn set_type(mut self, value: Option<Type>) -> Self {
             self.r#type = value;
             self
         }
         /// **Required.** How the coupon is used: once, or several times.
         pub fn usage_mode(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::types::PartnerDeliveryPlanDeliveryPlansUsageMode,
-            >,
+            value: impl Into<PartnerDeliveryPlanDeliveryPlansUsageMode>,
         ) -> Self {
             self.usage_mode = Some(value.into());
             self
@@ -331,9 +390,7 @@ pub mod post {
         /// Sets or clears [`usage_mode`](Self::usage_mode) with a built value.
         pub fn set_usage_mode(
             mut self,
-            value: Option<
-                crate::v3::marketing::types::PartnerDeliveryPlanDeliveryPlansUsageMode,
-            >,
+            value: Option<PartnerDeliveryPlanDeliveryPlansUsageMode>,
         ) -> Self {
             self.usage_mode = value;
             self
@@ -341,18 +398,12 @@ pub mod post {
         /// Usage rule of a fixed-amount (spend-and-save) coupon.
         ///
         /// Takes the builder or a built value.
-        pub fn normal_coupon(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::NormalCouponBuilder>,
-        ) -> Self {
+        pub fn normal_coupon(mut self, value: impl Into<NormalCouponBuilder>) -> Self {
             self.normal_coupon = Some(value.into());
             self
         }
         /// Sets or clears [`normal_coupon`](Self::normal_coupon) with a built value.
-        pub fn set_normal_coupon(
-            mut self,
-            value: Option<crate::v3::marketing::types::NormalCoupon>,
-        ) -> Self {
+        pub fn set_normal_coupon(mut self, value: Option<NormalCoupon>) -> Self {
             self.normal_coupon = value.map(Into::into);
             self
         }
@@ -361,16 +412,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn discount_coupon(
             mut self,
-            value: impl Into<crate::v3::marketing::types::DiscountCouponBuilder>,
+            value: impl Into<DiscountCouponBuilder>,
         ) -> Self {
             self.discount_coupon = Some(value.into());
             self
         }
         /// Sets or clears [`discount_coupon`](Self::discount_coupon) with a built value.
-        pub fn set_discount_coupon(
-            mut self,
-            value: Option<crate::v3::marketing::types::DiscountCoupon>,
-        ) -> Self {
+        pub fn set_discount_coupon(mut self, value: Option<DiscountCoupon>) -> Self {
             self.discount_coupon = value.map(Into::into);
             self
         }
@@ -379,16 +427,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn exchange_coupon(
             mut self,
-            value: impl Into<crate::v3::marketing::types::ExchangeCouponBuilder>,
+            value: impl Into<ExchangeCouponBuilder>,
         ) -> Self {
             self.exchange_coupon = Some(value.into());
             self
         }
         /// Sets or clears [`exchange_coupon`](Self::exchange_coupon) with a built value.
-        pub fn set_exchange_coupon(
-            mut self,
-            value: Option<crate::v3::marketing::types::ExchangeCoupon>,
-        ) -> Self {
+        pub fn set_exchange_coupon(mut self, value: Option<ExchangeCoupon>) -> Self {
             self.exchange_coupon = value.map(Into::into);
             self
         }
@@ -468,12 +513,31 @@ pub mod post {
         }
     }
     /// `cut_out`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CutOut {
         /// URL of the image.
         pub image_url: String,
     }
+    impl crate::runtime::FromJson for CutOut {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CutOut {
+                image_url: crate::runtime::take(&mut object, "image_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CutOut {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "image_url", &self.image_url);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CutOut);
     impl CutOut {
         /// A builder; see its setters.
         pub fn builder() -> CutOutBuilder {
@@ -528,7 +592,7 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the task.
@@ -536,6 +600,27 @@ pub mod post {
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                task_id: crate::runtime::take(&mut object, "task_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "task_id", &self.task_id);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -27,47 +27,71 @@ pub mod post {
     pub use crate::v3::marketing::types::AppJumpType;
     pub use crate::v3::marketing::types::BackgroundColor;
     pub use crate::v3::marketing::types::ChoiceList;
+    pub use crate::v3::marketing::types::ChoiceListBuilder;
     pub use crate::v3::marketing::types::CodeDisplayMode;
     pub use crate::v3::marketing::types::ComboPackageList;
+    pub use crate::v3::marketing::types::ComboPackageListBuilder;
     pub use crate::v3::marketing::types::CouponAvailablePeriod;
     pub use crate::v3::marketing::types::CouponAvailableStoreInfo;
+    pub use crate::v3::marketing::types::CouponAvailableStoreInfoBuilder;
     pub use crate::v3::marketing::types::CouponCodeMode;
     pub use crate::v3::marketing::types::CouponUsageMethodList;
     pub use crate::v3::marketing::types::DayList;
     pub use crate::v3::marketing::types::DayPeriodList;
+    pub use crate::v3::marketing::types::DayPeriodListBuilder;
     pub use crate::v3::marketing::types::DiscountCoupon;
+    pub use crate::v3::marketing::types::DiscountCouponBuilder;
     pub use crate::v3::marketing::types::DiscountCouponList;
+    pub use crate::v3::marketing::types::DiscountCouponListBuilder;
     pub use crate::v3::marketing::types::DisplayInfo;
+    pub use crate::v3::marketing::types::DisplayInfoBuilder;
     pub use crate::v3::marketing::types::EntranceFinder;
+    pub use crate::v3::marketing::types::EntranceFinderBuilder;
     pub use crate::v3::marketing::types::EntranceOfficialAccount;
+    pub use crate::v3::marketing::types::EntranceOfficialAccountBuilder;
     pub use crate::v3::marketing::types::ExchangeCoupon;
+    pub use crate::v3::marketing::types::ExchangeCouponBuilder;
     pub use crate::v3::marketing::types::ExchangeCouponList;
+    pub use crate::v3::marketing::types::ExchangeCouponListBuilder;
     pub use crate::v3::marketing::types::IrregularAvailablePeriodList;
+    pub use crate::v3::marketing::types::IrregularAvailablePeriodListBuilder;
     pub use crate::v3::marketing::types::NormalCoupon;
+    pub use crate::v3::marketing::types::NormalCouponBuilder;
     pub use crate::v3::marketing::types::NormalCouponList;
+    pub use crate::v3::marketing::types::NormalCouponListBuilder;
     pub use crate::v3::marketing::types::NotifyConfig;
+    pub use crate::v3::marketing::types::NotifyConfigBuilder;
     pub use crate::v3::marketing::types::PartnerProductCouponProductCouponsState;
     pub use crate::v3::marketing::types::CouponDisplayInfo as ResponseStockCouponDisplayInfo;
     pub use crate::v3::marketing::types::EntranceMiniProgram as ResponseStockCouponDisplayInfoEntranceMiniProgram;
     pub use crate::v3::marketing::types::Scope;
     pub use crate::v3::marketing::types::SentCountInfo;
     pub use crate::v3::marketing::types::SequentialUsageInfo;
+    pub use crate::v3::marketing::types::SequentialUsageInfoBuilder;
     pub use crate::v3::marketing::types::SequentialUsageInfoType;
     pub use crate::v3::marketing::types::SequentialUsageRule;
+    pub use crate::v3::marketing::types::SequentialUsageRuleBuilder;
     pub use crate::v3::marketing::types::SequentialUsageRuleCouponAvailablePeriod;
+    pub use crate::v3::marketing::types::SequentialUsageRuleCouponAvailablePeriodBuilder;
     pub use crate::v3::marketing::types::SingleUsageInfo;
+    pub use crate::v3::marketing::types::SingleUsageInfoBuilder;
     pub use crate::v3::marketing::types::SingleUsageRule;
-    pub use crate::v3::marketing::types::SingleUsageRuleCouponAvailablePeriod;
     pub use crate::v3::marketing::types::State;
     pub use crate::v3::marketing::types::StockSendRule;
+    pub use crate::v3::marketing::types::StockSendRuleBuilder;
     pub use crate::v3::marketing::types::StockSingleUsageRule;
+    pub use crate::v3::marketing::types::StockSingleUsageRuleBuilder;
+    pub use crate::v3::marketing::types::StockSingleUsageRuleCouponAvailablePeriod;
+    pub use crate::v3::marketing::types::StockSingleUsageRuleCouponAvailablePeriodBuilder;
     pub use crate::v3::marketing::types::StoreScope;
     pub use crate::v3::marketing::types::Type;
     pub use crate::v3::marketing::types::UsageMode;
     pub use crate::v3::marketing::types::UsageRuleDisplayInfo;
+    pub use crate::v3::marketing::types::UsageRuleDisplayInfoBuilder;
     pub use crate::v3::marketing::types::WeeklyAvailablePeriod;
+    pub use crate::v3::marketing::types::WeeklyAvailablePeriodBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
@@ -75,26 +99,81 @@ pub mod post {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Range the item applies to.
-        pub scope: crate::v3::marketing::types::Scope,
+        pub scope: Scope,
         /// Kind of the item described by the enclosing object.
-        pub r#type: crate::v3::marketing::types::Type,
+        pub r#type: Type,
         /// How the coupon is used: once, or several times.
-        pub usage_mode: crate::v3::marketing::types::UsageMode,
+        pub usage_mode: UsageMode,
         /// Information about the single-use mode of the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub single_usage_info: Option<crate::v3::marketing::types::SingleUsageInfo>,
+        pub single_usage_info: Option<SingleUsageInfo>,
         /// Information about the multi-use mode of the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sequential_usage_info: Option<
-            crate::v3::marketing::types::SequentialUsageInfo,
-        >,
+        pub sequential_usage_info: Option<SequentialUsageInfo>,
         /// Display information of the product coupon.
-        pub display_info: crate::v3::marketing::types::DisplayInfo,
+        pub display_info: DisplayInfo,
         /// The merchant's own ID of the product.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_product_no: Option<String>,
         /// Information about the coupon batch.
-        pub stock: crate::v3::marketing::partner::product_coupon::product_coupons::post::Stock,
+        pub stock: Stock,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                scope: crate::runtime::take(&mut object, "scope", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                usage_mode: crate::runtime::take(&mut object, "usage_mode", at)?,
+                single_usage_info: crate::runtime::take_optional(
+                    &mut object,
+                    "single_usage_info",
+                    at,
+                )?,
+                sequential_usage_info: crate::runtime::take_optional(
+                    &mut object,
+                    "sequential_usage_info",
+                    at,
+                )?,
+                display_info: crate::runtime::take(&mut object, "display_info", at)?,
+                out_product_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_product_no",
+                    at,
+                )?,
+                stock: crate::runtime::take(&mut object, "stock", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "scope", &self.scope);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "usage_mode", &self.usage_mode);
+            crate::runtime::put_optional(
+                &mut object,
+                "single_usage_info",
+                &self.single_usage_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sequential_usage_info",
+                &self.sequential_usage_info,
+            );
+            crate::runtime::put(&mut object, "display_info", &self.display_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_product_no",
+                &self.out_product_no,
+            );
+            crate::runtime::put(&mut object, "stock", &self.stock);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -107,18 +186,14 @@ pub mod post {
     pub struct RequestBuilder {
         brand_id: Option<String>,
         out_request_no: Option<String>,
-        scope: Option<crate::v3::marketing::types::Scope>,
-        r#type: Option<crate::v3::marketing::types::Type>,
-        usage_mode: Option<crate::v3::marketing::types::UsageMode>,
-        single_usage_info: Option<crate::v3::marketing::types::SingleUsageInfoBuilder>,
-        sequential_usage_info: Option<
-            crate::v3::marketing::types::SequentialUsageInfoBuilder,
-        >,
-        display_info: Option<crate::v3::marketing::types::DisplayInfoBuilder>,
+        scope: Option<Scope>,
+        r#type: Option<Type>,
+        usage_mode: Option<UsageMode>,
+        single_usage_info: Option<SingleUsageInfoBuilder>,
+        sequential_usage_info: Option<SequentialUsageInfoBuilder>,
+        display_info: Option<DisplayInfoBuilder>,
         out_product_no: Option<String>,
-        stock: Option<
-            crate::v3::marketing::partner::product_coupon::product_coupons::post::StockBuilder,
-        >,
+        stock: Option<StockBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the brand in WeChat Pay.
@@ -142,50 +217,32 @@ pub mod post {
             self
         }
         /// **Required.** Range the item applies to.
-        pub fn scope(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::Scope>,
-        ) -> Self {
+        pub fn scope(mut self, value: impl Into<Scope>) -> Self {
             self.scope = Some(value.into());
             self
         }
         /// Sets or clears [`scope`](Self::scope) with a built value.
-        pub fn set_scope(
-            mut self,
-            value: Option<crate::v3::marketing::types::Scope>,
-        ) -> Self {
+        pub fn set_scope(mut self, value: Option<Scope>) -> Self {
             self.scope = value;
             self
         }
         /// **Required.** Kind of the item described by the enclosing object.
-        pub fn r#type(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::Type>,
-        ) -> Self {
+        pub fn r#type(mut self, value: impl Into<Type>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(
-            mut self,
-            value: Option<crate::v3::marketing::types::Type>,
-        ) -> Self {
+        pub fn set_type(mut self, value: Option<Type>) -> Self {
             self.r#type = value;
             self
         }
         /// **Required.** How the coupon is used: once, or several times.
-        pub fn usage_mode(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::UsageMode>,
-        ) -> Self {
+        pub fn usage_mode(mut self, value: impl Into<UsageMode>) -> Self {
             self.usage_mode = Some(value.into());
             self
         }
         /// Sets or clears [`usage_mode`](Self::usage_mode) with a built value.
-        pub fn set_usage_mode(
-            mut self,
-            value: Option<crate::v3::marketing::types::UsageMode>,
-        ) -> Self {
+        pub fn set_usage_mode(mut self, value: Option<UsageMode>) -> Self {
             self.usage_mode = value;
             self
         }
@@ -194,16 +251,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn single_usage_info(
             mut self,
-            value: impl Into<crate::v3::marketing::types::SingleUsageInfoBuilder>,
+            value: impl Into<SingleUsageInfoBuilder>,
         ) -> Self {
             self.single_usage_info = Some(value.into());
             self
         }
         /// Sets or clears [`single_usage_info`](Self::single_usage_info) with a built value.
-        pub fn set_single_usage_info(
-            mut self,
-            value: Option<crate::v3::marketing::types::SingleUsageInfo>,
-        ) -> Self {
+        pub fn set_single_usage_info(mut self, value: Option<SingleUsageInfo>) -> Self {
             self.single_usage_info = value.map(Into::into);
             self
         }
@@ -212,7 +266,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn sequential_usage_info(
             mut self,
-            value: impl Into<crate::v3::marketing::types::SequentialUsageInfoBuilder>,
+            value: impl Into<SequentialUsageInfoBuilder>,
         ) -> Self {
             self.sequential_usage_info = Some(value.into());
             self
@@ -220,7 +274,7 @@ pub mod post {
         /// Sets or clears [`sequential_usage_info`](Self::sequential_usage_info) with a built value.
         pub fn set_sequential_usage_info(
             mut self,
-            value: Option<crate::v3::marketing::types::SequentialUsageInfo>,
+            value: Option<SequentialUsageInfo>,
         ) -> Self {
             self.sequential_usage_info = value.map(Into::into);
             self
@@ -228,18 +282,12 @@ pub mod post {
         /// **Required.** Display information of the product coupon.
         ///
         /// Takes the builder or a built value.
-        pub fn display_info(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::DisplayInfoBuilder>,
-        ) -> Self {
+        pub fn display_info(mut self, value: impl Into<DisplayInfoBuilder>) -> Self {
             self.display_info = Some(value.into());
             self
         }
         /// Sets or clears [`display_info`](Self::display_info) with a built value.
-        pub fn set_display_info(
-            mut self,
-            value: Option<crate::v3::marketing::types::DisplayInfo>,
-        ) -> Self {
+        pub fn set_display_info(mut self, value: Option<DisplayInfo>) -> Self {
             self.display_info = value.map(Into::into);
             self
         }
@@ -256,22 +304,12 @@ pub mod post {
         /// **Required.** Information about the coupon batch.
         ///
         /// Takes the builder or a built value.
-        pub fn stock(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::partner::product_coupon::product_coupons::post::StockBuilder,
-            >,
-        ) -> Self {
+        pub fn stock(mut self, value: impl Into<StockBuilder>) -> Self {
             self.stock = Some(value.into());
             self
         }
         /// Sets or clears [`stock`](Self::stock) with a built value.
-        pub fn set_stock(
-            mut self,
-            value: Option<
-                crate::v3::marketing::partner::product_coupon::product_coupons::post::Stock,
-            >,
-        ) -> Self {
+        pub fn set_stock(mut self, value: Option<Stock>) -> Self {
             self.stock = value.map(Into::into);
             self
         }
@@ -367,7 +405,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -388,28 +427,87 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// How the user's coupon is displayed.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CouponDisplayInfo {
         /// How the code is shown to the user.
-        pub code_display_mode: crate::v3::marketing::types::CodeDisplayMode,
+        pub code_display_mode: CodeDisplayMode,
         /// Background color of the coupon display.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub background_color: Option<crate::v3::marketing::types::BackgroundColor>,
+        pub background_color: Option<BackgroundColor>,
         /// Mini Program entrance shown on the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub entrance_mini_program: Option<
-            crate::v3::marketing::partner::product_coupon::product_coupons::post::EntranceMiniProgram,
-        >,
+        pub entrance_mini_program: Option<EntranceMiniProgram>,
         /// Official Account entrance shown on the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub entrance_official_account: Option<
-            crate::v3::marketing::types::EntranceOfficialAccount,
-        >,
+        pub entrance_official_account: Option<EntranceOfficialAccount>,
         /// WeChat Channels entrance shown on the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub entrance_finder: Option<crate::v3::marketing::types::EntranceFinder>,
+        pub entrance_finder: Option<EntranceFinder>,
     }
+    impl crate::runtime::FromJson for CouponDisplayInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CouponDisplayInfo {
+                code_display_mode: crate::runtime::take(
+                    &mut object,
+                    "code_display_mode",
+                    at,
+                )?,
+                background_color: crate::runtime::take_optional(
+                    &mut object,
+                    "background_color",
+                    at,
+                )?,
+                entrance_mini_program: crate::runtime::take_optional(
+                    &mut object,
+                    "entrance_mini_program",
+                    at,
+                )?,
+                entrance_official_account: crate::runtime::take_optional(
+                    &mut object,
+                    "entrance_official_account",
+                    at,
+                )?,
+                entrance_finder: crate::runtime::take_optional(
+                    &mut object,
+                    "entrance_finder",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CouponDisplayInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "code_display_mode",
+                &self.code_display_mode,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "background_color",
+                &self.background_color,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "entrance_mini_program",
+                &self.entrance_mini_program,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "entrance_official_account",
+                &self.entrance_official_account,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "entrance_finder",
+                &self.entrance_finder,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CouponDisplayInfo);
     impl CouponDisplayInfo {
         /// A builder; see its setters.
         pub fn builder() -> CouponDisplayInfoBuilder {
@@ -419,46 +517,30 @@ pub mod post {
     /// Builds a [`CouponDisplayInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct CouponDisplayInfoBuilder {
-        code_display_mode: Option<crate::v3::marketing::types::CodeDisplayMode>,
-        background_color: Option<crate::v3::marketing::types::BackgroundColor>,
-        entrance_mini_program: Option<
-            crate::v3::marketing::partner::product_coupon::product_coupons::post::EntranceMiniProgramBuilder,
-        >,
-        entrance_official_account: Option<
-            crate::v3::marketing::types::EntranceOfficialAccountBuilder,
-        >,
-        entrance_finder: Option<crate::v3::marketing::types::EntranceFinderBuilder>,
+        code_display_mode: Option<CodeDisplayMode>,
+        background_color: Option<BackgroundColor>,
+        entrance_mini_program: Option<EntranceMiniProgramBuilder>,
+        entrance_official_account: Option<EntranceOfficialAccountBuilder>,
+        entrance_finder: Option<EntranceFinderBuilder>,
     }
     impl CouponDisplayInfoBuilder {
         /// **Required.** How the code is shown to the user.
-        pub fn code_display_mode(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::CodeDisplayMode>,
-        ) -> Self {
+        pub fn code_display_mode(mut self, value: impl Into<CodeDisplayMode>) -> Self {
             self.code_display_mode = Some(value.into());
             self
         }
         /// Sets or clears [`code_display_mode`](Self::code_display_mode) with a built value.
-        pub fn set_code_display_mode(
-            mut self,
-            value: Option<crate::v3::marketing::types::CodeDisplayMode>,
-        ) -> Self {
+        pub fn set_code_display_mode(mut self, value: Option<CodeDisplayMode>) -> Self {
             self.code_display_mode = value;
             self
         }
         /// Background color of the coupon display.
-        pub fn background_color(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::BackgroundColor>,
-        ) -> Self {
+        pub fn background_color(mut self, value: impl Into<BackgroundColor>) -> Self {
             self.background_color = Some(value.into());
             self
         }
         /// Sets or clears [`background_color`](Self::background_color) with a built value.
-        pub fn set_background_color(
-            mut self,
-            value: Option<crate::v3::marketing::types::BackgroundColor>,
-        ) -> Self {
+        pub fn set_background_color(mut self, value: Option<BackgroundColor>) -> Self {
             self.background_color = value;
             self
         }
@@ -467,9 +549,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn entrance_mini_program(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::partner::product_coupon::product_coupons::post::EntranceMiniProgramBuilder,
-            >,
+            value: impl Into<EntranceMiniProgramBuilder>,
         ) -> Self {
             self.entrance_mini_program = Some(value.into());
             self
@@ -477,9 +557,7 @@ pub mod post {
         /// Sets or clears [`entrance_mini_program`](Self::entrance_mini_program) with a built value.
         pub fn set_entrance_mini_program(
             mut self,
-            value: Option<
-                crate::v3::marketing::partner::product_coupon::product_coupons::post::EntranceMiniProgram,
-            >,
+            value: Option<EntranceMiniProgram>,
         ) -> Self {
             self.entrance_mini_program = value.map(Into::into);
             self
@@ -489,7 +567,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn entrance_official_account(
             mut self,
-            value: impl Into<crate::v3::marketing::types::EntranceOfficialAccountBuilder>,
+            value: impl Into<EntranceOfficialAccountBuilder>,
         ) -> Self {
             self.entrance_official_account = Some(value.into());
             self
@@ -497,7 +575,7 @@ pub mod post {
         /// Sets or clears [`entrance_official_account`](Self::entrance_official_account) with a built value.
         pub fn set_entrance_official_account(
             mut self,
-            value: Option<crate::v3::marketing::types::EntranceOfficialAccount>,
+            value: Option<EntranceOfficialAccount>,
         ) -> Self {
             self.entrance_official_account = value.map(Into::into);
             self
@@ -507,16 +585,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn entrance_finder(
             mut self,
-            value: impl Into<crate::v3::marketing::types::EntranceFinderBuilder>,
+            value: impl Into<EntranceFinderBuilder>,
         ) -> Self {
             self.entrance_finder = Some(value.into());
             self
         }
         /// Sets or clears [`entrance_finder`](Self::entrance_finder) with a built value.
-        pub fn set_entrance_finder(
-            mut self,
-            value: Option<crate::v3::marketing::types::EntranceFinder>,
-        ) -> Self {
+        pub fn set_entrance_finder(mut self, value: Option<EntranceFinder>) -> Self {
             self.entrance_finder = value.map(Into::into);
             self
         }
@@ -582,7 +657,7 @@ pub mod post {
         }
     }
     /// Mini Program entrance shown on the coupon.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct EntranceMiniProgram {
         /// AppID of the Mini Program the entrance opens.
@@ -592,9 +667,45 @@ pub mod post {
         /// Text of the entrance.
         pub entrance_wording: String,
         /// Guidance text shown next to the entrance.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub guidance_wording: Option<String>,
     }
+    impl crate::runtime::FromJson for EntranceMiniProgram {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(EntranceMiniProgram {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                path: crate::runtime::take(&mut object, "path", at)?,
+                entrance_wording: crate::runtime::take(
+                    &mut object,
+                    "entrance_wording",
+                    at,
+                )?,
+                guidance_wording: crate::runtime::take_optional(
+                    &mut object,
+                    "guidance_wording",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for EntranceMiniProgram {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "path", &self.path);
+            crate::runtime::put(&mut object, "entrance_wording", &self.entrance_wording);
+            crate::runtime::put_optional(
+                &mut object,
+                "guidance_wording",
+                &self.guidance_wording,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(EntranceMiniProgram);
     impl EntranceMiniProgram {
         /// A builder; see its setters.
         pub fn builder() -> EntranceMiniProgramBuilder {
@@ -692,37 +803,103 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the product coupon.
         pub product_coupon_id: String,
         /// Current state of the object.
-        pub state: crate::v3::marketing::types::PartnerProductCouponProductCouponsState,
+        pub state: PartnerProductCouponProductCouponsState,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// Range the item applies to.
-        pub scope: crate::v3::marketing::types::Scope,
+        pub scope: Scope,
         /// Kind of the item described by the enclosing object.
-        pub r#type: crate::v3::marketing::types::Type,
+        pub r#type: Type,
         /// How the coupon is used: once, or several times.
-        pub usage_mode: crate::v3::marketing::types::UsageMode,
+        pub usage_mode: UsageMode,
         /// Information about the single-use mode of the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub single_usage_info: Option<crate::v3::marketing::types::SingleUsageInfo>,
+        pub single_usage_info: Option<SingleUsageInfo>,
         /// Information about the multi-use mode of the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sequential_usage_info: Option<
-            crate::v3::marketing::types::SequentialUsageInfo,
-        >,
+        pub sequential_usage_info: Option<SequentialUsageInfo>,
         /// Display information of the product coupon.
-        pub display_info: crate::v3::marketing::types::DisplayInfo,
+        pub display_info: DisplayInfo,
         /// The merchant's own ID of the product.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_product_no: Option<String>,
         /// Information about the coupon batch.
-        pub stock: crate::v3::marketing::partner::product_coupon::product_coupons::post::ResponseStock,
+        pub stock: ResponseStock,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "product_coupon_id",
+                    at,
+                )?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                scope: crate::runtime::take(&mut object, "scope", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                usage_mode: crate::runtime::take(&mut object, "usage_mode", at)?,
+                single_usage_info: crate::runtime::take_optional(
+                    &mut object,
+                    "single_usage_info",
+                    at,
+                )?,
+                sequential_usage_info: crate::runtime::take_optional(
+                    &mut object,
+                    "sequential_usage_info",
+                    at,
+                )?,
+                display_info: crate::runtime::take(&mut object, "display_info", at)?,
+                out_product_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_product_no",
+                    at,
+                )?,
+                stock: crate::runtime::take(&mut object, "stock", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "product_coupon_id",
+                &self.product_coupon_id,
+            );
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "scope", &self.scope);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "usage_mode", &self.usage_mode);
+            crate::runtime::put_optional(
+                &mut object,
+                "single_usage_info",
+                &self.single_usage_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sequential_usage_info",
+                &self.sequential_usage_info,
+            );
+            crate::runtime::put(&mut object, "display_info", &self.display_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_product_no",
+                &self.out_product_no,
+            );
+            crate::runtime::put(&mut object, "stock", &self.stock);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -772,21 +949,21 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::SingleUsageInfo as crate::runtime::Schema>::FIELDS,
+                fields: <SingleUsageInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "sequential_usage_info",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::SequentialUsageInfo as crate::runtime::Schema>::FIELDS,
+                fields: <SequentialUsageInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "display_info",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::DisplayInfo as crate::runtime::Schema>::FIELDS,
+                fields: <DisplayInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "out_product_no",
@@ -800,13 +977,13 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::partner::product_coupon::product_coupons::post::ResponseStock as crate::runtime::Schema>::FIELDS,
+                fields: <ResponseStock as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Information about the coupon batch.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ResponseStock {
         /// ID of the product coupon.
@@ -814,44 +991,163 @@ pub mod post {
         /// ID of the coupon batch (stock).
         pub stock_id: String,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
         /// How the coupon codes are assigned.
-        pub coupon_code_mode: crate::v3::marketing::types::CouponCodeMode,
+        pub coupon_code_mode: CouponCodeMode,
         /// Rules limiting how the coupons of the batch are sent.
-        pub stock_send_rule: crate::v3::marketing::types::StockSendRule,
+        pub stock_send_rule: StockSendRule,
         /// Usage rule of a coupon that is used once.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub single_usage_rule: Option<crate::v3::marketing::types::SingleUsageRule>,
+        pub single_usage_rule: Option<SingleUsageRule>,
         /// Usage rule of a coupon that is used several times in sequence.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sequential_usage_rule: Option<
-            crate::v3::marketing::types::SequentialUsageRule,
-        >,
+        pub sequential_usage_rule: Option<SequentialUsageRule>,
         /// Usage rules of the coupon as shown to the user.
-        pub usage_rule_display_info: crate::v3::marketing::types::UsageRuleDisplayInfo,
+        pub usage_rule_display_info: UsageRuleDisplayInfo,
         /// How the user's coupon is displayed.
-        pub coupon_display_info: crate::v3::marketing::types::CouponDisplayInfo,
+        pub coupon_display_info: ResponseStockCouponDisplayInfo,
         /// Configuration of the event notifications for the coupon batch.
-        pub notify_config: crate::v3::marketing::types::NotifyConfig,
+        pub notify_config: NotifyConfig,
         /// Which stores the coupon can be used in.
-        pub store_scope: crate::v3::marketing::types::StoreScope,
+        pub store_scope: StoreScope,
         /// How many times the coupons of the batch have been sent.
-        pub sent_count_info: crate::v3::marketing::types::SentCountInfo,
+        pub sent_count_info: SentCountInfo,
         /// State of the coupon batch.
-        pub state: crate::v3::marketing::types::State,
+        pub state: State,
         /// The merchant's own request number for deactivating the item.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_request_no: Option<String>,
         /// Time the item was deactivated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_time: Option<String>,
         /// Why the item was deactivated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_reason: Option<String>,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
     }
+    impl crate::runtime::FromJson for ResponseStock {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ResponseStock {
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "product_coupon_id",
+                    at,
+                )?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+                coupon_code_mode: crate::runtime::take(
+                    &mut object,
+                    "coupon_code_mode",
+                    at,
+                )?,
+                stock_send_rule: crate::runtime::take(
+                    &mut object,
+                    "stock_send_rule",
+                    at,
+                )?,
+                single_usage_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "single_usage_rule",
+                    at,
+                )?,
+                sequential_usage_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "sequential_usage_rule",
+                    at,
+                )?,
+                usage_rule_display_info: crate::runtime::take(
+                    &mut object,
+                    "usage_rule_display_info",
+                    at,
+                )?,
+                coupon_display_info: crate::runtime::take(
+                    &mut object,
+                    "coupon_display_info",
+                    at,
+                )?,
+                notify_config: crate::runtime::take(&mut object, "notify_config", at)?,
+                store_scope: crate::runtime::take(&mut object, "store_scope", at)?,
+                sent_count_info: crate::runtime::take(
+                    &mut object,
+                    "sent_count_info",
+                    at,
+                )?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                deactivate_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_request_no",
+                    at,
+                )?,
+                deactivate_time: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_time",
+                    at,
+                )?,
+                deactivate_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_reason",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ResponseStock {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "product_coupon_id",
+                &self.product_coupon_id,
+            );
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            crate::runtime::put(&mut object, "coupon_code_mode", &self.coupon_code_mode);
+            crate::runtime::put(&mut object, "stock_send_rule", &self.stock_send_rule);
+            crate::runtime::put_optional(
+                &mut object,
+                "single_usage_rule",
+                &self.single_usage_rule,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sequential_usage_rule",
+                &self.sequential_usage_rule,
+            );
+            crate::runtime::put(
+                &mut object,
+                "usage_rule_display_info",
+                &self.usage_rule_display_info,
+            );
+            crate::runtime::put(
+                &mut object,
+                "coupon_display_info",
+                &self.coupon_display_info,
+            );
+            crate::runtime::put(&mut object, "notify_config", &self.notify_config);
+            crate::runtime::put(&mut object, "store_scope", &self.store_scope);
+            crate::runtime::put(&mut object, "sent_count_info", &self.sent_count_info);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_request_no",
+                &self.deactivate_request_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_time",
+                &self.deactivate_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_reason",
+                &self.deactivate_reason,
+            );
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ResponseStock);
     impl crate::runtime::Schema for ResponseStock {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -887,42 +1183,42 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::StockSendRule as crate::runtime::Schema>::FIELDS,
+                fields: <StockSendRule as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "single_usage_rule",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::SingleUsageRule as crate::runtime::Schema>::FIELDS,
+                fields: <SingleUsageRule as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "sequential_usage_rule",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::SequentialUsageRule as crate::runtime::Schema>::FIELDS,
+                fields: <SequentialUsageRule as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "usage_rule_display_info",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::UsageRuleDisplayInfo as crate::runtime::Schema>::FIELDS,
+                fields: <UsageRuleDisplayInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "coupon_display_info",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::CouponDisplayInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ResponseStockCouponDisplayInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "notify_config",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::NotifyConfig as crate::runtime::Schema>::FIELDS,
+                fields: <NotifyConfig as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "store_scope",
@@ -936,7 +1232,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::SentCountInfo as crate::runtime::Schema>::FIELDS,
+                fields: <SentCountInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "state",
@@ -977,33 +1273,103 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for ResponseStock {}
     /// Information about the coupon batch.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Stock {
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
         /// How the coupon codes are assigned.
-        pub coupon_code_mode: crate::v3::marketing::types::CouponCodeMode,
+        pub coupon_code_mode: CouponCodeMode,
         /// Rules limiting how the coupons of the batch are sent.
-        pub stock_send_rule: crate::v3::marketing::types::StockSendRule,
+        pub stock_send_rule: StockSendRule,
         /// Usage rule of a coupon that is used once.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub single_usage_rule: Option<crate::v3::marketing::types::StockSingleUsageRule>,
+        pub single_usage_rule: Option<StockSingleUsageRule>,
         /// Usage rule of a coupon that is used several times in sequence.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sequential_usage_rule: Option<
-            crate::v3::marketing::types::SequentialUsageRule,
-        >,
+        pub sequential_usage_rule: Option<SequentialUsageRule>,
         /// Usage rules of the coupon as shown to the user.
-        pub usage_rule_display_info: crate::v3::marketing::types::UsageRuleDisplayInfo,
+        pub usage_rule_display_info: UsageRuleDisplayInfo,
         /// How the user's coupon is displayed.
-        pub coupon_display_info: crate::v3::marketing::partner::product_coupon::product_coupons::post::CouponDisplayInfo,
+        pub coupon_display_info: CouponDisplayInfo,
         /// Configuration of the event notifications for the coupon batch.
-        pub notify_config: crate::v3::marketing::types::NotifyConfig,
+        pub notify_config: NotifyConfig,
         /// Which stores the coupon can be used in.
-        pub store_scope: crate::v3::marketing::types::StoreScope,
+        pub store_scope: StoreScope,
     }
+    impl crate::runtime::FromJson for Stock {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Stock {
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+                coupon_code_mode: crate::runtime::take(
+                    &mut object,
+                    "coupon_code_mode",
+                    at,
+                )?,
+                stock_send_rule: crate::runtime::take(
+                    &mut object,
+                    "stock_send_rule",
+                    at,
+                )?,
+                single_usage_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "single_usage_rule",
+                    at,
+                )?,
+                sequential_usage_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "sequential_usage_rule",
+                    at,
+                )?,
+                usage_rule_display_info: crate::runtime::take(
+                    &mut object,
+                    "usage_rule_display_info",
+                    at,
+                )?,
+                coupon_display_info: crate::runtime::take(
+                    &mut object,
+                    "coupon_display_info",
+                    at,
+                )?,
+                notify_config: crate::runtime::take(&mut object, "notify_config", at)?,
+                store_scope: crate::runtime::take(&mut object, "store_scope", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Stock {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            crate::runtime::put(&mut object, "coupon_code_mode", &self.coupon_code_mode);
+            crate::runtime::put(&mut object, "stock_send_rule", &self.stock_send_rule);
+            crate::runtime::put_optional(
+                &mut object,
+                "single_usage_rule",
+                &self.single_usage_rule,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sequential_usage_rule",
+                &self.sequential_usage_rule,
+            );
+            crate::runtime::put(
+                &mut object,
+                "usage_rule_display_info",
+                &self.usage_rule_display_info,
+            );
+            crate::runtime::put(
+                &mut object,
+                "coupon_display_info",
+                &self.coupon_display_info,
+            );
+            crate::runtime::put(&mut object, "notify_config", &self.notify_config);
+            crate::runtime::put(&mut object, "store_scope", &self.store_scope);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Stock);
     impl Stock {
         /// A builder; see its setters.
         pub fn builder() -> StockBuilder {
@@ -1014,22 +1380,14 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct StockBuilder {
         remark: Option<String>,
-        coupon_code_mode: Option<crate::v3::marketing::types::CouponCodeMode>,
-        stock_send_rule: Option<crate::v3::marketing::types::StockSendRuleBuilder>,
-        single_usage_rule: Option<
-            crate::v3::marketing::types::StockSingleUsageRuleBuilder,
-        >,
-        sequential_usage_rule: Option<
-            crate::v3::marketing::types::SequentialUsageRuleBuilder,
-        >,
-        usage_rule_display_info: Option<
-            crate::v3::marketing::types::UsageRuleDisplayInfoBuilder,
-        >,
-        coupon_display_info: Option<
-            crate::v3::marketing::partner::product_coupon::product_coupons::post::CouponDisplayInfoBuilder,
-        >,
-        notify_config: Option<crate::v3::marketing::types::NotifyConfigBuilder>,
-        store_scope: Option<crate::v3::marketing::types::StoreScope>,
+        coupon_code_mode: Option<CouponCodeMode>,
+        stock_send_rule: Option<StockSendRuleBuilder>,
+        single_usage_rule: Option<StockSingleUsageRuleBuilder>,
+        sequential_usage_rule: Option<SequentialUsageRuleBuilder>,
+        usage_rule_display_info: Option<UsageRuleDisplayInfoBuilder>,
+        coupon_display_info: Option<CouponDisplayInfoBuilder>,
+        notify_config: Option<NotifyConfigBuilder>,
+        store_scope: Option<StoreScope>,
     }
     impl StockBuilder {
         /// Free-form remark.
@@ -1043,18 +1401,12 @@ pub mod post {
             self
         }
         /// **Required.** How the coupon codes are assigned.
-        pub fn coupon_code_mode(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::CouponCodeMode>,
-        ) -> Self {
+        pub fn coupon_code_mode(mut self, value: impl Into<CouponCodeMode>) -> Self {
             self.coupon_code_mode = Some(value.into());
             self
         }
         /// Sets or clears [`coupon_code_mode`](Self::coupon_code_mode) with a built value.
-        pub fn set_coupon_code_mode(
-            mut self,
-            value: Option<crate::v3::marketing::types::CouponCodeMode>,
-        ) -> Self {
+        pub fn set_coupon_code_mode(mut self, value: Option<CouponCodeMode>) -> Self {
             self.coupon_code_mode = value;
             self
         }
@@ -1063,16 +1415,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn stock_send_rule(
             mut self,
-            value: impl Into<crate::v3::marketing::types::StockSendRuleBuilder>,
+            value: impl Into<StockSendRuleBuilder>,
         ) -> Self {
             self.stock_send_rule = Some(value.into());
             self
         }
         /// Sets or clears [`stock_send_rule`](Self::stock_send_rule) with a built value.
-        pub fn set_stock_send_rule(
-            mut self,
-            value: Option<crate::v3::marketing::types::StockSendRule>,
-        ) -> Self {
+        pub fn set_stock_send_rule(mut self, value: Option<StockSendRule>) -> Self {
             self.stock_send_rule = value.map(Into::into);
             self
         }
@@ -1081,7 +1430,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn single_usage_rule(
             mut self,
-            value: impl Into<crate::v3::marketing::types::StockSingleUsageRuleBuilder>,
+            value: impl Into<StockSingleUsageRuleBuilder>,
         ) -> Self {
             self.single_usage_rule = Some(value.into());
             self
@@ -1089,7 +1438,7 @@ pub mod post {
         /// Sets or clears [`single_usage_rule`](Self::single_usage_rule) with a built value.
         pub fn set_single_usage_rule(
             mut self,
-            value: Option<crate::v3::marketing::types::StockSingleUsageRule>,
+            value: Option<StockSingleUsageRule>,
         ) -> Self {
             self.single_usage_rule = value.map(Into::into);
             self
@@ -1099,7 +1448,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn sequential_usage_rule(
             mut self,
-            value: impl Into<crate::v3::marketing::types::SequentialUsageRuleBuilder>,
+            value: impl Into<SequentialUsageRuleBuilder>,
         ) -> Self {
             self.sequential_usage_rule = Some(value.into());
             self
@@ -1107,7 +1456,7 @@ pub mod post {
         /// Sets or clears [`sequential_usage_rule`](Self::sequential_usage_rule) with a built value.
         pub fn set_sequential_usage_rule(
             mut self,
-            value: Option<crate::v3::marketing::types::SequentialUsageRule>,
+            value: Option<SequentialUsageRule>,
         ) -> Self {
             self.sequential_usage_rule = value.map(Into::into);
             self
@@ -1117,7 +1466,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn usage_rule_display_info(
             mut self,
-            value: impl Into<crate::v3::marketing::types::UsageRuleDisplayInfoBuilder>,
+            value: impl Into<UsageRuleDisplayInfoBuilder>,
         ) -> Self {
             self.usage_rule_display_info = Some(value.into());
             self
@@ -1125,7 +1474,7 @@ pub mod post {
         /// Sets or clears [`usage_rule_display_info`](Self::usage_rule_display_info) with a built value.
         pub fn set_usage_rule_display_info(
             mut self,
-            value: Option<crate::v3::marketing::types::UsageRuleDisplayInfo>,
+            value: Option<UsageRuleDisplayInfo>,
         ) -> Self {
             self.usage_rule_display_info = value.map(Into::into);
             self
@@ -1135,9 +1484,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn coupon_display_info(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::partner::product_coupon::product_coupons::post::CouponDisplayInfoBuilder,
-            >,
+            value: impl Into<CouponDisplayInfoBuilder>,
         ) -> Self {
             self.coupon_display_info = Some(value.into());
             self
@@ -1145,9 +1492,7 @@ pub mod post {
         /// Sets or clears [`coupon_display_info`](Self::coupon_display_info) with a built value.
         pub fn set_coupon_display_info(
             mut self,
-            value: Option<
-                crate::v3::marketing::partner::product_coupon::product_coupons::post::CouponDisplayInfo,
-            >,
+            value: Option<CouponDisplayInfo>,
         ) -> Self {
             self.coupon_display_info = value.map(Into::into);
             self
@@ -1155,34 +1500,22 @@ pub mod post {
         /// **Required.** Configuration of the event notifications for the coupon batch.
         ///
         /// Takes the builder or a built value.
-        pub fn notify_config(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::NotifyConfigBuilder>,
-        ) -> Self {
+        pub fn notify_config(mut self, value: impl Into<NotifyConfigBuilder>) -> Self {
             self.notify_config = Some(value.into());
             self
         }
         /// Sets or clears [`notify_config`](Self::notify_config) with a built value.
-        pub fn set_notify_config(
-            mut self,
-            value: Option<crate::v3::marketing::types::NotifyConfig>,
-        ) -> Self {
+        pub fn set_notify_config(mut self, value: Option<NotifyConfig>) -> Self {
             self.notify_config = value.map(Into::into);
             self
         }
         /// **Required.** Which stores the coupon can be used in.
-        pub fn store_scope(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::StoreScope>,
-        ) -> Self {
+        pub fn store_scope(mut self, value: impl Into<StoreScope>) -> Self {
             self.store_scope = Some(value.into());
             self
         }
         /// Sets or clears [`store_scope`](Self::store_scope) with a built value.
-        pub fn set_store_scope(
-            mut self,
-            value: Option<crate::v3::marketing::types::StoreScope>,
-        ) -> Self {
+        pub fn set_store_scope(mut self, value: Option<StoreScope>) -> Self {
             self.store_scope = value;
             self
         }

@@ -52,12 +52,22 @@ pub mod get {
     pub use crate::v3::marketing::types::PaymentSceneList;
     pub use crate::v3::marketing::types::SendContent;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the activity.
-        #[serde(rename = "path.activity_id")]
         pub activity_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                activity_id: crate::runtime::take(&mut object, "path.activity_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -184,15 +194,39 @@ pub mod get {
     }
     crate::runtime::string_enum!(ActivityType);
     /// Rules for sending the awards of the activity.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AwardSendRule {
         /// `full_send_rule`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub full_send_rule: Option<
-            crate::v3::marketing::paygiftactivity::activities::by_activity_id::get::FullSendRule,
-        >,
+        pub full_send_rule: Option<FullSendRule>,
     }
+    impl crate::runtime::FromJson for AwardSendRule {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AwardSendRule {
+                full_send_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "full_send_rule",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AwardSendRule {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "full_send_rule",
+                &self.full_send_rule,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AwardSendRule);
     impl crate::runtime::Schema for AwardSendRule {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -200,27 +234,65 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::paygiftactivity::activities::by_activity_id::get::FullSendRule as crate::runtime::Schema>::FIELDS,
+                fields: <FullSendRule as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for AwardSendRule {}
     /// `full_send_rule`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FullSendRule {
         /// Type of the award.
-        pub award_type: crate::v3::marketing::types::AwardType,
+        pub award_type: AwardType,
         /// How the merchants that can send coupons are chosen.
-        pub merchant_option: crate::v3::marketing::types::MerchantOption,
+        pub merchant_option: MerchantOption,
         /// Minimum spend needed, in fen.
         pub transaction_amount_minimum: i64,
         /// What is sent.
-        pub send_content: crate::v3::marketing::types::SendContent,
+        pub send_content: SendContent,
         /// Basic information of the awards.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub award_list: Option<Vec<crate::v3::marketing::types::AwardList>>,
+        pub award_list: Option<Vec<AwardList>>,
     }
+    impl crate::runtime::FromJson for FullSendRule {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FullSendRule {
+                award_type: crate::runtime::take(&mut object, "award_type", at)?,
+                merchant_option: crate::runtime::take(
+                    &mut object,
+                    "merchant_option",
+                    at,
+                )?,
+                transaction_amount_minimum: crate::runtime::take(
+                    &mut object,
+                    "transaction_amount_minimum",
+                    at,
+                )?,
+                send_content: crate::runtime::take(&mut object, "send_content", at)?,
+                award_list: crate::runtime::take_optional(&mut object, "award_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FullSendRule {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "award_type", &self.award_type);
+            crate::runtime::put(&mut object, "merchant_option", &self.merchant_option);
+            crate::runtime::put(
+                &mut object,
+                "transaction_amount_minimum",
+                &self.transaction_amount_minimum,
+            );
+            crate::runtime::put(&mut object, "send_content", &self.send_content);
+            crate::runtime::put_optional(&mut object, "award_list", &self.award_list);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FullSendRule);
     impl crate::runtime::Schema for FullSendRule {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -256,52 +328,157 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::types::AwardList as crate::runtime::Schema>::FIELDS,
+                fields: <AwardList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for FullSendRule {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_id: Option<String>,
         /// Type of the activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub activity_type: Option<
-            crate::v3::marketing::paygiftactivity::activities::by_activity_id::get::ActivityType,
-        >,
+        pub activity_type: Option<ActivityType>,
         /// Current state of the activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub activity_status: Option<crate::v3::marketing::types::ActivityStatus>,
+        pub activity_status: Option<ActivityStatus>,
         /// `creator_merchant_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub creator_merchant_id: Option<String>,
         /// `belong_merchant_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub belong_merchant_id: Option<String>,
         /// Time the activity was paused.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pause_time: Option<String>,
         /// `recovery_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub recovery_time: Option<String>,
         /// Time the record was created.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
         /// Time the record was last updated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub update_time: Option<String>,
         /// Basic information of the activity.
-        pub activity_base_info: crate::v3::marketing::types::ActivityBaseInfo,
+        pub activity_base_info: ActivityBaseInfo,
         /// Advanced settings of the activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub advanced_setting: Option<crate::v3::marketing::types::AdvancedSetting>,
+        pub advanced_setting: Option<AdvancedSetting>,
         /// Rules for sending the awards of the activity.
-        pub award_send_rule: crate::v3::marketing::paygiftactivity::activities::by_activity_id::get::AwardSendRule,
+        pub award_send_rule: AwardSendRule,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                activity_id: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_id",
+                    at,
+                )?,
+                activity_type: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_type",
+                    at,
+                )?,
+                activity_status: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_status",
+                    at,
+                )?,
+                creator_merchant_id: crate::runtime::take_optional(
+                    &mut object,
+                    "creator_merchant_id",
+                    at,
+                )?,
+                belong_merchant_id: crate::runtime::take_optional(
+                    &mut object,
+                    "belong_merchant_id",
+                    at,
+                )?,
+                pause_time: crate::runtime::take_optional(
+                    &mut object,
+                    "pause_time",
+                    at,
+                )?,
+                recovery_time: crate::runtime::take_optional(
+                    &mut object,
+                    "recovery_time",
+                    at,
+                )?,
+                create_time: crate::runtime::take_optional(
+                    &mut object,
+                    "create_time",
+                    at,
+                )?,
+                update_time: crate::runtime::take_optional(
+                    &mut object,
+                    "update_time",
+                    at,
+                )?,
+                activity_base_info: crate::runtime::take(
+                    &mut object,
+                    "activity_base_info",
+                    at,
+                )?,
+                advanced_setting: crate::runtime::take_optional(
+                    &mut object,
+                    "advanced_setting",
+                    at,
+                )?,
+                award_send_rule: crate::runtime::take(
+                    &mut object,
+                    "award_send_rule",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "activity_id", &self.activity_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_type",
+                &self.activity_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_status",
+                &self.activity_status,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "creator_merchant_id",
+                &self.creator_merchant_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "belong_merchant_id",
+                &self.belong_merchant_id,
+            );
+            crate::runtime::put_optional(&mut object, "pause_time", &self.pause_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "recovery_time",
+                &self.recovery_time,
+            );
+            crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+            crate::runtime::put(
+                &mut object,
+                "activity_base_info",
+                &self.activity_base_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "advanced_setting",
+                &self.advanced_setting,
+            );
+            crate::runtime::put(&mut object, "award_send_rule", &self.award_send_rule);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -372,21 +549,21 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::ActivityBaseInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ActivityBaseInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "advanced_setting",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::AdvancedSetting as crate::runtime::Schema>::FIELDS,
+                fields: <AdvancedSetting as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "award_send_rule",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::paygiftactivity::activities::by_activity_id::get::AwardSendRule as crate::runtime::Schema>::FIELDS,
+                fields: <AwardSendRule as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -27,12 +27,22 @@ pub mod get {
     pub use crate::v3::marketing::types::CustomEntranceType;
     pub use crate::v3::marketing::types::JumpLink;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "path.brand_id")]
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "path.brand_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -130,40 +140,90 @@ pub mod patch {
     pub use crate::v3::marketing::types::CustomEntranceState;
     pub use crate::v3::marketing::types::CustomEntranceType;
     pub use crate::v3::marketing::types::JumpLink;
+    pub use crate::v3::marketing::types::JumpLinkBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "path.brand_id", skip_serializing)]
         pub brand_id: String,
         /// Kind of the custom entrance.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub custom_entrance_type: Option<
-            crate::v3::marketing::types::CustomEntranceType,
-        >,
+        pub custom_entrance_type: Option<CustomEntranceType>,
         /// Subtitle describing the activity or Mini Program.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub subtitle: Option<String>,
         /// URL of the goods thumbnail shown on the entrance.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_thumbnail_url: Option<String>,
         /// Whether the custom entrance is shown to users.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub custom_entrance_state: Option<
-            crate::v3::marketing::types::CustomEntranceState,
-        >,
+        pub custom_entrance_state: Option<CustomEntranceState>,
         /// Start time of the period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub start_time: Option<String>,
         /// End time of the period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub end_time: Option<String>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Where the link jumps to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub jump_link: Option<crate::v3::marketing::types::JumpLink>,
+        pub jump_link: Option<JumpLink>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "path.brand_id", at)?,
+                custom_entrance_type: crate::runtime::take_optional(
+                    &mut object,
+                    "custom_entrance_type",
+                    at,
+                )?,
+                subtitle: crate::runtime::take_optional(&mut object, "subtitle", at)?,
+                goods_thumbnail_url: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_thumbnail_url",
+                    at,
+                )?,
+                custom_entrance_state: crate::runtime::take_optional(
+                    &mut object,
+                    "custom_entrance_state",
+                    at,
+                )?,
+                start_time: crate::runtime::take_optional(
+                    &mut object,
+                    "start_time",
+                    at,
+                )?,
+                end_time: crate::runtime::take_optional(&mut object, "end_time", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                jump_link: crate::runtime::take_optional(&mut object, "jump_link", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "custom_entrance_type",
+                &self.custom_entrance_type,
+            );
+            crate::runtime::put_optional(&mut object, "subtitle", &self.subtitle);
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_thumbnail_url",
+                &self.goods_thumbnail_url,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "custom_entrance_state",
+                &self.custom_entrance_state,
+            );
+            crate::runtime::put_optional(&mut object, "start_time", &self.start_time);
+            crate::runtime::put_optional(&mut object, "end_time", &self.end_time);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(&mut object, "jump_link", &self.jump_link);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -175,14 +235,14 @@ pub mod patch {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         brand_id: Option<String>,
-        custom_entrance_type: Option<crate::v3::marketing::types::CustomEntranceType>,
+        custom_entrance_type: Option<CustomEntranceType>,
         subtitle: Option<String>,
         goods_thumbnail_url: Option<String>,
-        custom_entrance_state: Option<crate::v3::marketing::types::CustomEntranceState>,
+        custom_entrance_state: Option<CustomEntranceState>,
         start_time: Option<String>,
         end_time: Option<String>,
         out_request_no: Option<String>,
-        jump_link: Option<crate::v3::marketing::types::JumpLinkBuilder>,
+        jump_link: Option<JumpLinkBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the brand in WeChat Pay.
@@ -198,7 +258,7 @@ pub mod patch {
         /// Kind of the custom entrance.
         pub fn custom_entrance_type(
             mut self,
-            value: impl Into<crate::v3::marketing::types::CustomEntranceType>,
+            value: impl Into<CustomEntranceType>,
         ) -> Self {
             self.custom_entrance_type = Some(value.into());
             self
@@ -206,7 +266,7 @@ pub mod patch {
         /// Sets or clears [`custom_entrance_type`](Self::custom_entrance_type) with a built value.
         pub fn set_custom_entrance_type(
             mut self,
-            value: Option<crate::v3::marketing::types::CustomEntranceType>,
+            value: Option<CustomEntranceType>,
         ) -> Self {
             self.custom_entrance_type = value;
             self
@@ -234,7 +294,7 @@ pub mod patch {
         /// Whether the custom entrance is shown to users.
         pub fn custom_entrance_state(
             mut self,
-            value: impl Into<crate::v3::marketing::types::CustomEntranceState>,
+            value: impl Into<CustomEntranceState>,
         ) -> Self {
             self.custom_entrance_state = Some(value.into());
             self
@@ -242,7 +302,7 @@ pub mod patch {
         /// Sets or clears [`custom_entrance_state`](Self::custom_entrance_state) with a built value.
         pub fn set_custom_entrance_state(
             mut self,
-            value: Option<crate::v3::marketing::types::CustomEntranceState>,
+            value: Option<CustomEntranceState>,
         ) -> Self {
             self.custom_entrance_state = value;
             self
@@ -280,18 +340,12 @@ pub mod patch {
         /// Where the link jumps to.
         ///
         /// Takes the builder or a built value.
-        pub fn jump_link(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::JumpLinkBuilder>,
-        ) -> Self {
+        pub fn jump_link(mut self, value: impl Into<JumpLinkBuilder>) -> Self {
             self.jump_link = Some(value.into());
             self
         }
         /// Sets or clears [`jump_link`](Self::jump_link) with a built value.
-        pub fn set_jump_link(
-            mut self,
-            value: Option<crate::v3::marketing::types::JumpLink>,
-        ) -> Self {
+        pub fn set_jump_link(mut self, value: Option<JumpLink>) -> Self {
             self.jump_link = value.map(Into::into);
             self
         }
@@ -362,7 +416,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::ShoppingReceiptCustomentrancesResponse as Response;

@@ -25,12 +25,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/marketing/weekly-discount/activities/{activity_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/weekly-discount/activities/{activity_id}), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3_partner/Offline/apis/chapter6_1_2.shtml)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the activity.
-        #[serde(rename = "path.activity_id")]
         pub activity_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                activity_id: crate::runtime::take(&mut object, "path.activity_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -121,11 +131,10 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_id: Option<String>,
         /// Name of the activity.
         pub activity_name: String,
@@ -134,7 +143,6 @@ pub mod get {
         /// Codes of the regions where the activity is placed.
         pub activity_area_code: Vec<String>,
         /// `activity_limit_pay`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_limit_pay: Option<String>,
         /// `activity_transaction_minimum_amount`
         pub activity_transaction_minimum_amount: i64,
@@ -145,7 +153,6 @@ pub mod get {
         /// `activity_max_amount`
         pub activity_max_amount: i64,
         /// `activity_max_amount_per_day`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_max_amount_per_day: Option<i64>,
         /// `activity_available_begin_time`
         pub activity_available_begin_time: String,
@@ -154,11 +161,141 @@ pub mod get {
         /// State of the activity.
         pub activity_state: String,
         /// Remark on the activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_remark: Option<String>,
         /// `activity_logo`
         pub activity_logo: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                activity_id: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_id",
+                    at,
+                )?,
+                activity_name: crate::runtime::take(&mut object, "activity_name", at)?,
+                activity_scene: crate::runtime::take(&mut object, "activity_scene", at)?,
+                activity_area_code: crate::runtime::take(
+                    &mut object,
+                    "activity_area_code",
+                    at,
+                )?,
+                activity_limit_pay: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_limit_pay",
+                    at,
+                )?,
+                activity_transaction_minimum_amount: crate::runtime::take(
+                    &mut object,
+                    "activity_transaction_minimum_amount",
+                    at,
+                )?,
+                activity_coupon_amount: crate::runtime::take(
+                    &mut object,
+                    "activity_coupon_amount",
+                    at,
+                )?,
+                activity_available_week: crate::runtime::take(
+                    &mut object,
+                    "activity_available_week",
+                    at,
+                )?,
+                activity_max_amount: crate::runtime::take(
+                    &mut object,
+                    "activity_max_amount",
+                    at,
+                )?,
+                activity_max_amount_per_day: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_max_amount_per_day",
+                    at,
+                )?,
+                activity_available_begin_time: crate::runtime::take(
+                    &mut object,
+                    "activity_available_begin_time",
+                    at,
+                )?,
+                activity_available_end_time: crate::runtime::take(
+                    &mut object,
+                    "activity_available_end_time",
+                    at,
+                )?,
+                activity_state: crate::runtime::take(&mut object, "activity_state", at)?,
+                activity_remark: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_remark",
+                    at,
+                )?,
+                activity_logo: crate::runtime::take(&mut object, "activity_logo", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "activity_id", &self.activity_id);
+            crate::runtime::put(&mut object, "activity_name", &self.activity_name);
+            crate::runtime::put(&mut object, "activity_scene", &self.activity_scene);
+            crate::runtime::put(
+                &mut object,
+                "activity_area_code",
+                &self.activity_area_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_limit_pay",
+                &self.activity_limit_pay,
+            );
+            crate::runtime::put(
+                &mut object,
+                "activity_transaction_minimum_amount",
+                &self.activity_transaction_minimum_amount,
+            );
+            crate::runtime::put(
+                &mut object,
+                "activity_coupon_amount",
+                &self.activity_coupon_amount,
+            );
+            crate::runtime::put(
+                &mut object,
+                "activity_available_week",
+                &self.activity_available_week,
+            );
+            crate::runtime::put(
+                &mut object,
+                "activity_max_amount",
+                &self.activity_max_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_max_amount_per_day",
+                &self.activity_max_amount_per_day,
+            );
+            crate::runtime::put(
+                &mut object,
+                "activity_available_begin_time",
+                &self.activity_available_begin_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "activity_available_end_time",
+                &self.activity_available_end_time,
+            );
+            crate::runtime::put(&mut object, "activity_state", &self.activity_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_remark",
+                &self.activity_remark,
+            );
+            crate::runtime::put(&mut object, "activity_logo", &self.activity_logo);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,28 +20,62 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions`: [wechatpay.im](https://wechatpay.im/openapi/v3/mch-manage/mch-manage-records/{manage_record_id}/mch-manage-submissions), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014940417)
 pub mod post {
     pub use crate::types::EnumCheckRule;
+    pub use crate::types::EnumCheckRuleBuilder;
     pub use crate::types::EnumFileExts;
     pub use crate::types::FieldData;
+    pub use crate::types::FieldDataBuilder;
     pub use crate::types::FileCheckRule;
+    pub use crate::types::FileCheckRuleBuilder;
     pub use crate::types::OrderIntervalCheckRule;
+    pub use crate::types::OrderIntervalCheckRuleBuilder;
     pub use crate::types::RecordFields;
+    pub use crate::types::RecordFieldsBuilder;
     pub use crate::types::Relations;
+    pub use crate::types::RelationsBuilder;
     pub use crate::types::RepeatedFieldData;
+    pub use crate::types::RepeatedFieldDataBuilder;
     pub use crate::types::StringCheckRule;
+    pub use crate::types::StringCheckRuleBuilder;
     pub use crate::types::SubmitData;
+    pub use crate::types::SubmitDataBuilder;
     pub use crate::types::TimeIntervalCheckRule;
+    pub use crate::types::TimeIntervalCheckRuleBuilder;
     pub use crate::types::Validator;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the merchant management record.
-        #[serde(rename = "path.manage_record_id", skip_serializing)]
         pub manage_record_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Content submitted by the merchant.
-        pub submit_data: crate::runtime::JsonEncoded<crate::types::SubmitData>,
+        pub submit_data: crate::runtime::JsonEncoded<SubmitData>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                manage_record_id: crate::runtime::take(
+                    &mut object,
+                    "path.manage_record_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                submit_data: crate::runtime::take(&mut object, "submit_data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "submit_data", &self.submit_data);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -54,7 +88,7 @@ pub mod post {
     pub struct RequestBuilder {
         manage_record_id: Option<String>,
         sub_mchid: Option<String>,
-        submit_data: Option<crate::types::SubmitDataBuilder>,
+        submit_data: Option<SubmitDataBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the merchant management record.
@@ -80,18 +114,12 @@ pub mod post {
         /// **Required.** Content submitted by the merchant.
         ///
         /// Takes the builder or a built value.
-        pub fn submit_data(
-            mut self,
-            value: impl Into<crate::types::SubmitDataBuilder>,
-        ) -> Self {
+        pub fn submit_data(mut self, value: impl Into<SubmitDataBuilder>) -> Self {
             self.submit_data = Some(value.into());
             self
         }
         /// Sets or clears [`submit_data`](Self::submit_data) with a built value.
-        pub fn set_submit_data(
-            mut self,
-            value: Option<crate::types::SubmitData>,
-        ) -> Self {
+        pub fn set_submit_data(mut self, value: Option<SubmitData>) -> Self {
             self.submit_data = value.map(Into::into);
             self
         }
@@ -163,7 +191,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -181,13 +210,39 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `manage_submission_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub manage_submission_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                manage_submission_id: crate::runtime::take_optional(
+                    &mut object,
+                    "manage_submission_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "manage_submission_id",
+                &self.manage_submission_id,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -36,24 +36,42 @@ pub mod get {
     pub use crate::types::TimeIntervalCheckRule;
     pub use crate::types::Validator;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "path.sub_mchid")]
         pub sub_mchid: String,
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: crate::runtime::Number,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<crate::runtime::Number>,
         /// Type of the merchant management record.
-        #[serde(rename = "query.manage_record_type")]
-        pub manage_record_type: crate::v3::mch_manage::types::ManageRecordType,
+        pub manage_record_type: ManageRecordType,
         /// State of the merchant management record.
-        #[serde(default, rename = "query.manage_record_state")]
-        pub manage_record_state: Option<crate::types::ManageRecordState>,
+        pub manage_record_state: Option<ManageRecordState>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "path.sub_mchid", at)?,
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                manage_record_type: crate::runtime::take(
+                    &mut object,
+                    "query.manage_record_type",
+                    at,
+                )?,
+                manage_record_state: crate::runtime::take_optional(
+                    &mut object,
+                    "query.manage_record_state",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -67,8 +85,8 @@ pub mod get {
         sub_mchid: Option<String>,
         limit: Option<crate::runtime::Number>,
         offset: Option<crate::runtime::Number>,
-        manage_record_type: Option<crate::v3::mch_manage::types::ManageRecordType>,
-        manage_record_state: Option<crate::types::ManageRecordState>,
+        manage_record_type: Option<ManageRecordType>,
+        manage_record_state: Option<ManageRecordState>,
     }
     impl RequestBuilder {
         /// **Required.** Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -102,17 +120,14 @@ pub mod get {
             self
         }
         /// **Required.** Type of the merchant management record.
-        pub fn manage_record_type(
-            mut self,
-            value: impl Into<crate::v3::mch_manage::types::ManageRecordType>,
-        ) -> Self {
+        pub fn manage_record_type(mut self, value: impl Into<ManageRecordType>) -> Self {
             self.manage_record_type = Some(value.into());
             self
         }
         /// Sets or clears [`manage_record_type`](Self::manage_record_type) with a built value.
         pub fn set_manage_record_type(
             mut self,
-            value: Option<crate::v3::mch_manage::types::ManageRecordType>,
+            value: Option<ManageRecordType>,
         ) -> Self {
             self.manage_record_type = value;
             self
@@ -120,7 +135,7 @@ pub mod get {
         /// State of the merchant management record.
         pub fn manage_record_state(
             mut self,
-            value: impl Into<crate::types::ManageRecordState>,
+            value: impl Into<ManageRecordState>,
         ) -> Self {
             self.manage_record_state = Some(value.into());
             self
@@ -128,7 +143,7 @@ pub mod get {
         /// Sets or clears [`manage_record_state`](Self::manage_record_state) with a built value.
         pub fn set_manage_record_state(
             mut self,
-            value: Option<crate::types::ManageRecordState>,
+            value: Option<ManageRecordState>,
         ) -> Self {
             self.manage_record_state = value;
             self
@@ -237,63 +252,215 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// ID of the merchant management record.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub manage_record_id: Option<String>,
         /// Type of the merchant management record.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub manage_record_type: Option<crate::v3::mch_manage::types::ManageRecordType>,
+        pub manage_record_type: Option<ManageRecordType>,
         /// `manage_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub manage_time: Option<String>,
         /// `manage_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub manage_reason: Option<String>,
         /// `limit_ability`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limit_ability: Option<String>,
         /// How the restriction can be lifted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub recover_way: Option<crate::v3::mch_manage::types::RecoverWay>,
+        pub recover_way: Option<RecoverWay>,
         /// `allow_submit`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub allow_submit: Option<bool>,
         /// `forbid_submit_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub forbid_submit_reason: Option<String>,
         /// `submit_start_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub submit_start_time: Option<String>,
         /// `submit_end_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub submit_end_time: Option<String>,
         /// State of the merchant management record.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub manage_record_state: Option<crate::types::ManageRecordState>,
+        pub manage_record_state: Option<ManageRecordState>,
         /// `recover_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub recover_time: Option<String>,
         /// Why the restriction was lifted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub recover_reason: Option<crate::v3::mch_manage::types::RecoverReason>,
+        pub recover_reason: Option<RecoverReason>,
         /// Why the request was rejected.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reject_reason: Option<String>,
         /// `approve_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub approve_time: Option<String>,
         /// Information the merchant is required to submit, or has submitted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub requested_item_info: Option<
-            crate::runtime::JsonEncoded<crate::types::RequestedItemInfo>,
-        >,
+        pub requested_item_info: Option<crate::runtime::JsonEncoded<RequestedItemInfo>>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                manage_record_id: crate::runtime::take_optional(
+                    &mut object,
+                    "manage_record_id",
+                    at,
+                )?,
+                manage_record_type: crate::runtime::take_optional(
+                    &mut object,
+                    "manage_record_type",
+                    at,
+                )?,
+                manage_time: crate::runtime::take_optional(
+                    &mut object,
+                    "manage_time",
+                    at,
+                )?,
+                manage_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "manage_reason",
+                    at,
+                )?,
+                limit_ability: crate::runtime::take_optional(
+                    &mut object,
+                    "limit_ability",
+                    at,
+                )?,
+                recover_way: crate::runtime::take_optional(
+                    &mut object,
+                    "recover_way",
+                    at,
+                )?,
+                allow_submit: crate::runtime::take_optional(
+                    &mut object,
+                    "allow_submit",
+                    at,
+                )?,
+                forbid_submit_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "forbid_submit_reason",
+                    at,
+                )?,
+                submit_start_time: crate::runtime::take_optional(
+                    &mut object,
+                    "submit_start_time",
+                    at,
+                )?,
+                submit_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "submit_end_time",
+                    at,
+                )?,
+                manage_record_state: crate::runtime::take_optional(
+                    &mut object,
+                    "manage_record_state",
+                    at,
+                )?,
+                recover_time: crate::runtime::take_optional(
+                    &mut object,
+                    "recover_time",
+                    at,
+                )?,
+                recover_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "recover_reason",
+                    at,
+                )?,
+                reject_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "reject_reason",
+                    at,
+                )?,
+                approve_time: crate::runtime::take_optional(
+                    &mut object,
+                    "approve_time",
+                    at,
+                )?,
+                requested_item_info: crate::runtime::take_optional(
+                    &mut object,
+                    "requested_item_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "manage_record_id",
+                &self.manage_record_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "manage_record_type",
+                &self.manage_record_type,
+            );
+            crate::runtime::put_optional(&mut object, "manage_time", &self.manage_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "manage_reason",
+                &self.manage_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "limit_ability",
+                &self.limit_ability,
+            );
+            crate::runtime::put_optional(&mut object, "recover_way", &self.recover_way);
+            crate::runtime::put_optional(
+                &mut object,
+                "allow_submit",
+                &self.allow_submit,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "forbid_submit_reason",
+                &self.forbid_submit_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "submit_start_time",
+                &self.submit_start_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "submit_end_time",
+                &self.submit_end_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "manage_record_state",
+                &self.manage_record_state,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "recover_time",
+                &self.recover_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "recover_reason",
+                &self.recover_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "reject_reason",
+                &self.reject_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "approve_time",
+                &self.approve_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "requested_item_info",
+                &self.requested_item_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -419,26 +586,47 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Pagination offset: where the requested page starts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub offset: Option<crate::runtime::Number>,
         /// Maximum number of items to return in one page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limit: Option<crate::runtime::Number>,
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<crate::runtime::Number>,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<
-                crate::v3::mch_manage::mch_manage_records::sub_mchid::by_sub_mchid::get::Data,
-            >,
-        >,
+        pub data: Option<Vec<Data>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                offset: crate::runtime::take_optional(&mut object, "offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "limit", at)?,
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "limit", &self.limit);
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -467,7 +655,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::mch_manage::mch_manage_records::sub_mchid::by_sub_mchid::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

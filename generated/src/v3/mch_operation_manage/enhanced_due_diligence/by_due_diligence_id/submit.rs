@@ -20,29 +20,55 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit`: [wechatpay.im](https://wechatpay.im/openapi/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/submit), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015631033)
 pub mod post {
     pub use crate::v3::mch_operation_manage::types::CheckRule;
+    pub use crate::v3::mch_operation_manage::types::CheckRuleBuilder;
     pub use crate::v3::mch_operation_manage::types::DueDiligenceState;
     pub use crate::v3::mch_operation_manage::types::EnumFileExts;
     pub use crate::v3::mch_operation_manage::types::RecordFields;
+    pub use crate::v3::mch_operation_manage::types::RecordFieldsBuilder;
     pub use crate::types::Relations;
+    pub use crate::types::RelationsBuilder;
     pub use crate::v3::mch_operation_manage::types::SubmissionData;
     pub use crate::v3::mch_operation_manage::types::SubmissionTemplate;
     pub use crate::v3::mch_operation_manage::types::SubmissionTemplateRecordFields;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the due-diligence review.
-        #[serde(rename = "path.due_diligence_id", skip_serializing)]
         pub due_diligence_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Content submitted by the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub submit_data: Option<
-            crate::runtime::JsonEncoded<
-                crate::v3::mch_operation_manage::enhanced_due_diligence::by_due_diligence_id::submit::post::SubmitData,
-            >,
-        >,
+        pub submit_data: Option<crate::runtime::JsonEncoded<SubmitData>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                due_diligence_id: crate::runtime::take(
+                    &mut object,
+                    "path.due_diligence_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                submit_data: crate::runtime::take_optional(
+                    &mut object,
+                    "submit_data",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "submit_data", &self.submit_data);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -55,9 +81,7 @@ pub mod post {
     pub struct RequestBuilder {
         due_diligence_id: Option<String>,
         sub_mchid: Option<String>,
-        submit_data: Option<
-            crate::v3::mch_operation_manage::enhanced_due_diligence::by_due_diligence_id::submit::post::SubmitDataBuilder,
-        >,
+        submit_data: Option<SubmitDataBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the due-diligence review.
@@ -83,22 +107,12 @@ pub mod post {
         /// Content submitted by the merchant.
         ///
         /// Takes the builder or a built value.
-        pub fn submit_data(
-            mut self,
-            value: impl Into<
-                crate::v3::mch_operation_manage::enhanced_due_diligence::by_due_diligence_id::submit::post::SubmitDataBuilder,
-            >,
-        ) -> Self {
+        pub fn submit_data(mut self, value: impl Into<SubmitDataBuilder>) -> Self {
             self.submit_data = Some(value.into());
             self
         }
         /// Sets or clears [`submit_data`](Self::submit_data) with a built value.
-        pub fn set_submit_data(
-            mut self,
-            value: Option<
-                crate::v3::mch_operation_manage::enhanced_due_diligence::by_due_diligence_id::submit::post::SubmitData,
-            >,
-        ) -> Self {
+        pub fn set_submit_data(mut self, value: Option<SubmitData>) -> Self {
             self.submit_data = value.map(Into::into);
             self
         }
@@ -164,7 +178,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -182,32 +197,71 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `due_diligence_state`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub due_diligence_state: Option<
-            crate::v3::mch_operation_manage::types::DueDiligenceState,
-        >,
+        pub due_diligence_state: Option<DueDiligenceState>,
         /// Time of submission.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub submit_time: Option<String>,
         /// `submission_template`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub submission_template: Option<
-            crate::runtime::JsonEncoded<
-                crate::v3::mch_operation_manage::types::SubmissionTemplate,
-            >,
-        >,
+        pub submission_template: Option<crate::runtime::JsonEncoded<SubmissionTemplate>>,
         /// `submission_data`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub submission_data: Option<
-            crate::runtime::JsonEncoded<
-                crate::v3::mch_operation_manage::types::SubmissionData,
-            >,
-        >,
+        pub submission_data: Option<crate::runtime::JsonEncoded<SubmissionData>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                due_diligence_state: crate::runtime::take_optional(
+                    &mut object,
+                    "due_diligence_state",
+                    at,
+                )?,
+                submit_time: crate::runtime::take_optional(
+                    &mut object,
+                    "submit_time",
+                    at,
+                )?,
+                submission_template: crate::runtime::take_optional(
+                    &mut object,
+                    "submission_template",
+                    at,
+                )?,
+                submission_data: crate::runtime::take_optional(
+                    &mut object,
+                    "submission_data",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "due_diligence_state",
+                &self.due_diligence_state,
+            );
+            crate::runtime::put_optional(&mut object, "submit_time", &self.submit_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "submission_template",
+                &self.submission_template,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "submission_data",
+                &self.submission_data,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -242,12 +296,31 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Content submitted by the merchant.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SubmitData {
         /// Information items to fill in.
-        pub record_fields: Vec<crate::v3::mch_operation_manage::types::RecordFields>,
+        pub record_fields: Vec<RecordFields>,
     }
+    impl crate::runtime::FromJson for SubmitData {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SubmitData {
+                record_fields: crate::runtime::take(&mut object, "record_fields", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SubmitData {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "record_fields", &self.record_fields);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SubmitData);
     impl SubmitData {
         /// A builder; see its setters.
         pub fn builder() -> SubmitDataBuilder {
@@ -257,26 +330,18 @@ pub mod post {
     /// Builds a [`SubmitData`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct SubmitDataBuilder {
-        record_fields: Option<
-            Vec<crate::v3::mch_operation_manage::types::RecordFieldsBuilder>,
-        >,
+        record_fields: Option<Vec<RecordFieldsBuilder>>,
     }
     impl SubmitDataBuilder {
         /// **Required.** Information items to fill in.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn record_fields(
-            mut self,
-            item: impl Into<crate::v3::mch_operation_manage::types::RecordFieldsBuilder>,
-        ) -> Self {
+        pub fn record_fields(mut self, item: impl Into<RecordFieldsBuilder>) -> Self {
             self.record_fields.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`record_fields`](Self::record_fields) with a built value.
-        pub fn set_record_fields(
-            mut self,
-            value: Option<Vec<crate::v3::mch_operation_manage::types::RecordFields>>,
-        ) -> Self {
+        pub fn set_record_fields(mut self, value: Option<Vec<RecordFields>>) -> Self {
             self.record_fields = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self

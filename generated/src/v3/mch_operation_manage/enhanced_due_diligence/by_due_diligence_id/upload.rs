@@ -20,18 +20,36 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload`: [wechatpay.im](https://wechatpay.im/openapi/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015631042)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the due-diligence review.
-        #[serde(rename = "path.due_diligence_id")]
         pub due_diligence_id: String,
         /// `due_diligence_file`
-        #[serde(rename = "body.due_diligence_file")]
         pub due_diligence_file: serde_json::Value,
         /// Metadata of the uploaded file, as JSON.
-        #[serde(rename = "body.meta")]
-        pub meta: crate::v3::mch_operation_manage::enhanced_due_diligence::by_due_diligence_id::upload::post::Meta,
+        pub meta: Meta,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                due_diligence_id: crate::runtime::take(
+                    &mut object,
+                    "path.due_diligence_id",
+                    at,
+                )?,
+                due_diligence_file: crate::runtime::take(
+                    &mut object,
+                    "body.due_diligence_file",
+                    at,
+                )?,
+                meta: crate::runtime::take(&mut object, "body.meta", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -44,9 +62,7 @@ pub mod post {
     pub struct RequestBuilder {
         due_diligence_id: Option<String>,
         due_diligence_file: Option<serde_json::Value>,
-        meta: Option<
-            crate::v3::mch_operation_manage::enhanced_due_diligence::by_due_diligence_id::upload::post::MetaBuilder,
-        >,
+        meta: Option<MetaBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the due-diligence review.
@@ -78,22 +94,12 @@ pub mod post {
         /// **Required.** Metadata of the uploaded file, as JSON.
         ///
         /// Takes the builder or a built value.
-        pub fn meta(
-            mut self,
-            value: impl Into<
-                crate::v3::mch_operation_manage::enhanced_due_diligence::by_due_diligence_id::upload::post::MetaBuilder,
-            >,
-        ) -> Self {
+        pub fn meta(mut self, value: impl Into<MetaBuilder>) -> Self {
             self.meta = Some(value.into());
             self
         }
         /// Sets or clears [`meta`](Self::meta) with a built value.
-        pub fn set_meta(
-            mut self,
-            value: Option<
-                crate::v3::mch_operation_manage::enhanced_due_diligence::by_due_diligence_id::upload::post::Meta,
-            >,
-        ) -> Self {
+        pub fn set_meta(mut self, value: Option<Meta>) -> Self {
             self.meta = value.map(Into::into);
             self
         }
@@ -173,7 +179,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Metadata of the uploaded file, as JSON.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Meta {
         /// Name of the uploaded file, including its extension.
@@ -185,6 +191,31 @@ pub mod post {
         /// ID of the information item.
         pub item_id: crate::runtime::Number,
     }
+    impl crate::runtime::FromJson for Meta {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Meta {
+                file_name: crate::runtime::take(&mut object, "file_name", at)?,
+                file_digest: crate::runtime::take(&mut object, "file_digest", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                item_id: crate::runtime::take(&mut object, "item_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Meta {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "file_name", &self.file_name);
+            crate::runtime::put(&mut object, "file_digest", &self.file_digest);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "item_id", &self.item_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Meta);
     impl Meta {
         /// A builder; see its setters.
         pub fn builder() -> MetaBuilder {

@@ -20,12 +20,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}`: [wechatpay.im](https://wechatpay.im/openapi/v3/mch-operation-manage/merchant-limitations/sub-mchid/{sub_mchid}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012803072)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "path.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "path.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -428,56 +438,167 @@ pub mod get {
     }
     crate::runtime::string_enum!(RecoverWay);
     /// `recovery_specifications`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct RecoverySpecifications {
         /// `limitation_case_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limitation_case_id: Option<String>,
         /// `limitation_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limitation_reason: Option<String>,
         /// `limitation_reason_describe`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limitation_reason_describe: Option<String>,
         /// How the restriction can be lifted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub recover_way: Option<
-            crate::v3::mch_operation_manage::merchant_limitations::sub_mchid::by_sub_mchid::get::RecoverWay,
-        >,
+        pub recover_way: Option<RecoverWay>,
         /// `recover_way_param`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub recover_way_param: Option<String>,
         /// `recover_help_url`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub recover_help_url: Option<String>,
         /// `limitation_action_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub limitation_action_type: Option<
-            crate::v3::mch_operation_manage::merchant_limitations::sub_mchid::by_sub_mchid::get::LimitationActionType,
-        >,
+        pub limitation_action_type: Option<LimitationActionType>,
         /// `limitation_start_date`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limitation_start_date: Option<String>,
         /// `limitation_date`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limitation_date: Option<String>,
         /// `limitation_reason_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub limitation_reason_type: Option<
-            crate::v3::mch_operation_manage::merchant_limitations::sub_mchid::by_sub_mchid::get::LimitationReasonType,
-        >,
+        pub limitation_reason_type: Option<LimitationReasonType>,
         /// `relate_limitations`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub relate_limitations: Option<
-            Vec<
-                crate::v3::mch_operation_manage::merchant_limitations::sub_mchid::by_sub_mchid::get::RelateLimitations,
-            >,
-        >,
+        pub relate_limitations: Option<Vec<RelateLimitations>>,
         /// `other_relate_limitations`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub other_relate_limitations: Option<String>,
     }
+    impl crate::runtime::FromJson for RecoverySpecifications {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(RecoverySpecifications {
+                limitation_case_id: crate::runtime::take_optional(
+                    &mut object,
+                    "limitation_case_id",
+                    at,
+                )?,
+                limitation_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "limitation_reason",
+                    at,
+                )?,
+                limitation_reason_describe: crate::runtime::take_optional(
+                    &mut object,
+                    "limitation_reason_describe",
+                    at,
+                )?,
+                recover_way: crate::runtime::take_optional(
+                    &mut object,
+                    "recover_way",
+                    at,
+                )?,
+                recover_way_param: crate::runtime::take_optional(
+                    &mut object,
+                    "recover_way_param",
+                    at,
+                )?,
+                recover_help_url: crate::runtime::take_optional(
+                    &mut object,
+                    "recover_help_url",
+                    at,
+                )?,
+                limitation_action_type: crate::runtime::take_optional(
+                    &mut object,
+                    "limitation_action_type",
+                    at,
+                )?,
+                limitation_start_date: crate::runtime::take_optional(
+                    &mut object,
+                    "limitation_start_date",
+                    at,
+                )?,
+                limitation_date: crate::runtime::take_optional(
+                    &mut object,
+                    "limitation_date",
+                    at,
+                )?,
+                limitation_reason_type: crate::runtime::take_optional(
+                    &mut object,
+                    "limitation_reason_type",
+                    at,
+                )?,
+                relate_limitations: crate::runtime::take_optional(
+                    &mut object,
+                    "relate_limitations",
+                    at,
+                )?,
+                other_relate_limitations: crate::runtime::take_optional(
+                    &mut object,
+                    "other_relate_limitations",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for RecoverySpecifications {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "limitation_case_id",
+                &self.limitation_case_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "limitation_reason",
+                &self.limitation_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "limitation_reason_describe",
+                &self.limitation_reason_describe,
+            );
+            crate::runtime::put_optional(&mut object, "recover_way", &self.recover_way);
+            crate::runtime::put_optional(
+                &mut object,
+                "recover_way_param",
+                &self.recover_way_param,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "recover_help_url",
+                &self.recover_help_url,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "limitation_action_type",
+                &self.limitation_action_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "limitation_start_date",
+                &self.limitation_start_date,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "limitation_date",
+                &self.limitation_date,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "limitation_reason_type",
+                &self.limitation_reason_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "relate_limitations",
+                &self.relate_limitations,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "other_relate_limitations",
+                &self.other_relate_limitations,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(RecoverySpecifications);
     impl crate::runtime::Schema for RecoverySpecifications {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -629,29 +750,67 @@ pub mod get {
     }
     crate::runtime::string_enum!(RelateLimitations);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
         pub mchid: String,
         /// `limited_functions`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub limited_functions: Option<
-            Vec<
-                crate::v3::mch_operation_manage::merchant_limitations::sub_mchid::by_sub_mchid::get::LimitedFunctions,
-            >,
-        >,
+        pub limited_functions: Option<Vec<LimitedFunctions>>,
         /// `recovery_specifications`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub recovery_specifications: Option<
-            Vec<
-                crate::v3::mch_operation_manage::merchant_limitations::sub_mchid::by_sub_mchid::get::RecoverySpecifications,
-            >,
-        >,
+        pub recovery_specifications: Option<Vec<RecoverySpecifications>>,
         /// `other_limited_functions`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub other_limited_functions: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                limited_functions: crate::runtime::take_optional(
+                    &mut object,
+                    "limited_functions",
+                    at,
+                )?,
+                recovery_specifications: crate::runtime::take_optional(
+                    &mut object,
+                    "recovery_specifications",
+                    at,
+                )?,
+                other_limited_functions: crate::runtime::take_optional(
+                    &mut object,
+                    "other_limited_functions",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "limited_functions",
+                &self.limited_functions,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "recovery_specifications",
+                &self.recovery_specifications,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "other_limited_functions",
+                &self.other_limited_functions,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -673,7 +832,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::mch_operation_manage::merchant_limitations::sub_mchid::by_sub_mchid::get::RecoverySpecifications as crate::runtime::Schema>::FIELDS,
+                fields: <RecoverySpecifications as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "other_limited_functions",

@@ -20,12 +20,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke`: [wechatpay.im](https://wechatpay.im/openapi/v3/mchalterapply/mchsubjectalterapplyment/{apply_id}/revoke), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014090672)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the application.
-        #[serde(rename = "path.apply_id")]
         pub apply_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                apply_id: crate::runtime::take(&mut object, "path.apply_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -112,12 +122,31 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Result of the operation.
-        pub result: crate::v3::mchalterapply::mchsubjectalterapplyment::by_apply_id::revoke::post::ResponseResult,
+        pub result: ResponseResult,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                result: crate::runtime::take(&mut object, "result", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "result", &self.result);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,12 +20,26 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/merchant-service/complaints/{transaction_id}/negotiation-historys`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-service/complaints/{transaction_id}/negotiation-historys), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/tool/merchant-service/chapter3_7.shtml)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(rename = "path.transaction_id")]
         pub transaction_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                transaction_id: crate::runtime::take(
+                    &mut object,
+                    "path.transaction_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -116,7 +130,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `complaint_negotiation_history`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ComplaintNegotiationHistory {
         /// `operate_user`
@@ -124,14 +138,47 @@ pub mod get {
         /// Time of the operation.
         pub operate_time: String,
         /// Type of the operation.
-        pub operate_type: crate::v3::merchant_service::complaints::by_transaction_id::negotiation_historys::get::OperateType,
+        pub operate_type: OperateType,
         /// Details of the operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub operate_details: Option<String>,
         /// Images provided as evidence.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub image_list: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for ComplaintNegotiationHistory {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ComplaintNegotiationHistory {
+                operate_user: crate::runtime::take(&mut object, "operate_user", at)?,
+                operate_time: crate::runtime::take(&mut object, "operate_time", at)?,
+                operate_type: crate::runtime::take(&mut object, "operate_type", at)?,
+                operate_details: crate::runtime::take_optional(
+                    &mut object,
+                    "operate_details",
+                    at,
+                )?,
+                image_list: crate::runtime::take_optional(&mut object, "image_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ComplaintNegotiationHistory {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "operate_user", &self.operate_user);
+            crate::runtime::put(&mut object, "operate_time", &self.operate_time);
+            crate::runtime::put(&mut object, "operate_type", &self.operate_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "operate_details",
+                &self.operate_details,
+            );
+            crate::runtime::put_optional(&mut object, "image_list", &self.image_list);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ComplaintNegotiationHistory);
     impl crate::runtime::Schema for ComplaintNegotiationHistory {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -284,17 +331,39 @@ pub mod get {
     }
     crate::runtime::string_enum!(OperateType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `complaint_negotiation_history`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub complaint_negotiation_history: Option<
-            Vec<
-                crate::v3::merchant_service::complaints::by_transaction_id::negotiation_historys::get::ComplaintNegotiationHistory,
-            >,
-        >,
+        pub complaint_negotiation_history: Option<Vec<ComplaintNegotiationHistory>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                complaint_negotiation_history: crate::runtime::take_optional(
+                    &mut object,
+                    "complaint_negotiation_history",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "complaint_negotiation_history",
+                &self.complaint_negotiation_history,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -302,7 +371,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::merchant_service::complaints::by_transaction_id::negotiation_historys::get::ComplaintNegotiationHistory as crate::runtime::Schema>::FIELDS,
+                fields: <ComplaintNegotiationHistory as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -32,18 +32,32 @@ pub mod get {
     pub use crate::v3::merchant_service::types::SenderIdentity;
     pub use crate::v3::merchant_service::types::Text;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the complaint.
-        #[serde(rename = "path.complaint_id")]
         pub complaint_id: String,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                complaint_id: crate::runtime::take(
+                    &mut object,
+                    "path.complaint_id",
+                    at,
+                )?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -178,27 +192,67 @@ pub mod get {
     /// Action performed when the user taps.
     ///
     /// Shared by `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.button.action`, `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.button_group.buttons.action`, `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.faq_list.faqs.action`, `GET /v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys response.data.normal_message.blocks.link.action`.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Action {
         /// Type of the action.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub action_type: Option<crate::v3::merchant_service::types::ActionType>,
+        pub action_type: Option<ActionType>,
         /// URL to open when the user taps.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub jump_url: Option<String>,
         /// Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub mini_program_jump_info: Option<
-            crate::v3::merchant_service::types::MiniProgramJumpInfo,
-        >,
+        pub mini_program_jump_info: Option<MiniProgramJumpInfo>,
         /// Content of the reply message.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub message_info: Option<crate::v3::merchant_service::types::MessageInfo>,
+        pub message_info: Option<MessageInfo>,
         /// ID of the action.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub action_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Action {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Action {
+                action_type: crate::runtime::take_optional(
+                    &mut object,
+                    "action_type",
+                    at,
+                )?,
+                jump_url: crate::runtime::take_optional(&mut object, "jump_url", at)?,
+                mini_program_jump_info: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_program_jump_info",
+                    at,
+                )?,
+                message_info: crate::runtime::take_optional(
+                    &mut object,
+                    "message_info",
+                    at,
+                )?,
+                action_id: crate::runtime::take_optional(&mut object, "action_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Action {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "action_type", &self.action_type);
+            crate::runtime::put_optional(&mut object, "jump_url", &self.jump_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_program_jump_info",
+                &self.mini_program_jump_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "message_info",
+                &self.message_info,
+            );
+            crate::runtime::put_optional(&mut object, "action_id", &self.action_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Action);
     impl crate::runtime::Schema for Action {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -220,14 +274,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::types::MiniProgramJumpInfo as crate::runtime::Schema>::FIELDS,
+                fields: <MiniProgramJumpInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "message_info",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::types::MessageInfo as crate::runtime::Schema>::FIELDS,
+                fields: <MessageInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "action_id",
@@ -240,39 +294,63 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Action {}
     /// `blocks`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Blocks {
         /// Type of the message block.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<crate::v3::merchant_service::types::BlocksType>,
+        pub r#type: Option<BlocksType>,
         /// Text to display.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub text: Option<crate::v3::merchant_service::types::Text>,
+        pub text: Option<Text>,
         /// `image`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub image: Option<crate::v3::merchant_service::types::Image>,
+        pub image: Option<Image>,
         /// `link`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub link: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Link,
-        >,
+        pub link: Option<Link>,
         /// `faq_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub faq_list: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::FaqList,
-        >,
+        pub faq_list: Option<FaqList>,
         /// `button`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub button: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Button,
-        >,
+        pub button: Option<Button>,
         /// `button_group`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub button_group: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::ButtonGroup,
-        >,
+        pub button_group: Option<ButtonGroup>,
     }
+    impl crate::runtime::FromJson for Blocks {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Blocks {
+                r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+                text: crate::runtime::take_optional(&mut object, "text", at)?,
+                image: crate::runtime::take_optional(&mut object, "image", at)?,
+                link: crate::runtime::take_optional(&mut object, "link", at)?,
+                faq_list: crate::runtime::take_optional(&mut object, "faq_list", at)?,
+                button: crate::runtime::take_optional(&mut object, "button", at)?,
+                button_group: crate::runtime::take_optional(
+                    &mut object,
+                    "button_group",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Blocks {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "text", &self.text);
+            crate::runtime::put_optional(&mut object, "image", &self.image);
+            crate::runtime::put_optional(&mut object, "link", &self.link);
+            crate::runtime::put_optional(&mut object, "faq_list", &self.faq_list);
+            crate::runtime::put_optional(&mut object, "button", &self.button);
+            crate::runtime::put_optional(
+                &mut object,
+                "button_group",
+                &self.button_group,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Blocks);
     impl crate::runtime::Schema for Blocks {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -287,62 +365,88 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::types::Text as crate::runtime::Schema>::FIELDS,
+                fields: <Text as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "image",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::types::Image as crate::runtime::Schema>::FIELDS,
+                fields: <Image as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "link",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Link as crate::runtime::Schema>::FIELDS,
+                fields: <Link as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "faq_list",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::FaqList as crate::runtime::Schema>::FIELDS,
+                fields: <FaqList as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "button",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Button as crate::runtime::Schema>::FIELDS,
+                fields: <Button as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "button_group",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::ButtonGroup as crate::runtime::Schema>::FIELDS,
+                fields: <ButtonGroup as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Blocks {}
     /// `button`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Button {
         /// Text to display.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub text: Option<String>,
         /// Action performed when the user taps.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub action: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Action,
-        >,
+        pub action: Option<Action>,
         /// When the element stops working.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub invalid_info: Option<crate::v3::merchant_service::types::InvalidInfo>,
+        pub invalid_info: Option<InvalidInfo>,
     }
+    impl crate::runtime::FromJson for Button {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Button {
+                text: crate::runtime::take_optional(&mut object, "text", at)?,
+                action: crate::runtime::take_optional(&mut object, "action", at)?,
+                invalid_info: crate::runtime::take_optional(
+                    &mut object,
+                    "invalid_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Button {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "text", &self.text);
+            crate::runtime::put_optional(&mut object, "action", &self.action);
+            crate::runtime::put_optional(
+                &mut object,
+                "invalid_info",
+                &self.invalid_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Button);
     impl crate::runtime::Schema for Button {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -357,36 +461,68 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Action as crate::runtime::Schema>::FIELDS,
+                fields: <Action as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "invalid_info",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::types::InvalidInfo as crate::runtime::Schema>::FIELDS,
+                fields: <InvalidInfo as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Button {}
     /// `button_group`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ButtonGroup {
         /// `buttons`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub buttons: Option<
-            Vec<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Buttons,
-            >,
-        >,
+        pub buttons: Option<Vec<Buttons>>,
         /// `button_layout`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub button_layout: Option<crate::v3::merchant_service::types::ButtonLayout>,
+        pub button_layout: Option<ButtonLayout>,
         /// When the element stops working.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub invalid_info: Option<crate::v3::merchant_service::types::InvalidInfo>,
+        pub invalid_info: Option<InvalidInfo>,
     }
+    impl crate::runtime::FromJson for ButtonGroup {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ButtonGroup {
+                buttons: crate::runtime::take_optional(&mut object, "buttons", at)?,
+                button_layout: crate::runtime::take_optional(
+                    &mut object,
+                    "button_layout",
+                    at,
+                )?,
+                invalid_info: crate::runtime::take_optional(
+                    &mut object,
+                    "invalid_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ButtonGroup {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "buttons", &self.buttons);
+            crate::runtime::put_optional(
+                &mut object,
+                "button_layout",
+                &self.button_layout,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "invalid_info",
+                &self.invalid_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ButtonGroup);
     impl crate::runtime::Schema for ButtonGroup {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -394,7 +530,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Buttons as crate::runtime::Schema>::FIELDS,
+                fields: <Buttons as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "button_layout",
@@ -408,27 +544,53 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::types::InvalidInfo as crate::runtime::Schema>::FIELDS,
+                fields: <InvalidInfo as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for ButtonGroup {}
     /// `buttons`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Buttons {
         /// Text to display.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub text: Option<String>,
         /// Action performed when the user taps.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub action: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Action,
-        >,
+        pub action: Option<Action>,
         /// When the element stops working.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub invalid_info: Option<crate::v3::merchant_service::types::InvalidInfo>,
+        pub invalid_info: Option<InvalidInfo>,
     }
+    impl crate::runtime::FromJson for Buttons {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Buttons {
+                text: crate::runtime::take_optional(&mut object, "text", at)?,
+                action: crate::runtime::take_optional(&mut object, "action", at)?,
+                invalid_info: crate::runtime::take_optional(
+                    &mut object,
+                    "invalid_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Buttons {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "text", &self.text);
+            crate::runtime::put_optional(&mut object, "action", &self.action);
+            crate::runtime::put_optional(
+                &mut object,
+                "invalid_info",
+                &self.invalid_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Buttons);
     impl crate::runtime::Schema for Buttons {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -443,32 +605,68 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Action as crate::runtime::Schema>::FIELDS,
+                fields: <Action as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "invalid_info",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::types::InvalidInfo as crate::runtime::Schema>::FIELDS,
+                fields: <InvalidInfo as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Buttons {}
     /// `click_message`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ClickMessage {
         /// `message_content`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub message_content: Option<serde_json::Value>,
         /// ID of the action.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub action_id: Option<String>,
         /// `clicked_log_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub clicked_log_id: Option<String>,
     }
+    impl crate::runtime::FromJson for ClickMessage {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ClickMessage {
+                message_content: crate::runtime::take_optional(
+                    &mut object,
+                    "message_content",
+                    at,
+                )?,
+                action_id: crate::runtime::take_optional(&mut object, "action_id", at)?,
+                clicked_log_id: crate::runtime::take_optional(
+                    &mut object,
+                    "clicked_log_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ClickMessage {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "message_content",
+                &self.message_content,
+            );
+            crate::runtime::put_optional(&mut object, "action_id", &self.action_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "clicked_log_id",
+                &self.clicked_log_id,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ClickMessage);
     impl crate::runtime::Schema for ClickMessage {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -496,16 +694,39 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for ClickMessage {}
     /// Media files attached to the complaint.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ComplaintMediaList {
         /// Type of the media file.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub media_type: Option<crate::types::MediaType>,
+        pub media_type: Option<MediaType>,
         /// URL of the media file.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub media_url: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for ComplaintMediaList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ComplaintMediaList {
+                media_type: crate::runtime::take_optional(
+                    &mut object,
+                    "media_type",
+                    at,
+                )?,
+                media_url: crate::runtime::take_optional(&mut object, "media_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ComplaintMediaList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "media_type", &self.media_type);
+            crate::runtime::put_optional(&mut object, "media_url", &self.media_url);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ComplaintMediaList);
     impl crate::runtime::Schema for ComplaintMediaList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -526,14 +747,11 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for ComplaintMediaList {}
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Media files attached to the complaint.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub complaint_media_list: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::ComplaintMediaList,
-        >,
+        pub complaint_media_list: Option<ComplaintMediaList>,
         /// Serial number of the operation.
         pub log_id: String,
         /// Who performed the operation.
@@ -541,30 +759,111 @@ pub mod get {
         /// Time of the operation.
         pub operate_time: String,
         /// Type of the operation.
-        pub operate_type: crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::OperateType,
+        pub operate_type: OperateType,
         /// Details of the operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub operate_details: Option<String>,
         /// Images provided as evidence.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub image_list: Option<Vec<String>>,
         /// `user_appy_platform_service_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_appy_platform_service_reason: Option<String>,
         /// `user_appy_platform_service_reason_description`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_appy_platform_service_reason_description: Option<String>,
         /// `normal_message`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub normal_message: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::NormalMessage,
-        >,
+        pub normal_message: Option<NormalMessage>,
         /// `click_message`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub click_message: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::ClickMessage,
-        >,
+        pub click_message: Option<ClickMessage>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                complaint_media_list: crate::runtime::take_optional(
+                    &mut object,
+                    "complaint_media_list",
+                    at,
+                )?,
+                log_id: crate::runtime::take(&mut object, "log_id", at)?,
+                operator: crate::runtime::take(&mut object, "operator", at)?,
+                operate_time: crate::runtime::take(&mut object, "operate_time", at)?,
+                operate_type: crate::runtime::take(&mut object, "operate_type", at)?,
+                operate_details: crate::runtime::take_optional(
+                    &mut object,
+                    "operate_details",
+                    at,
+                )?,
+                image_list: crate::runtime::take_optional(
+                    &mut object,
+                    "image_list",
+                    at,
+                )?,
+                user_appy_platform_service_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "user_appy_platform_service_reason",
+                    at,
+                )?,
+                user_appy_platform_service_reason_description: crate::runtime::take_optional(
+                    &mut object,
+                    "user_appy_platform_service_reason_description",
+                    at,
+                )?,
+                normal_message: crate::runtime::take_optional(
+                    &mut object,
+                    "normal_message",
+                    at,
+                )?,
+                click_message: crate::runtime::take_optional(
+                    &mut object,
+                    "click_message",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "complaint_media_list",
+                &self.complaint_media_list,
+            );
+            crate::runtime::put(&mut object, "log_id", &self.log_id);
+            crate::runtime::put(&mut object, "operator", &self.operator);
+            crate::runtime::put(&mut object, "operate_time", &self.operate_time);
+            crate::runtime::put(&mut object, "operate_type", &self.operate_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "operate_details",
+                &self.operate_details,
+            );
+            crate::runtime::put_optional(&mut object, "image_list", &self.image_list);
+            crate::runtime::put_optional(
+                &mut object,
+                "user_appy_platform_service_reason",
+                &self.user_appy_platform_service_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_appy_platform_service_reason_description",
+                &self.user_appy_platform_service_reason_description,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "normal_message",
+                &self.normal_message,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "click_message",
+                &self.click_message,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -572,7 +871,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::ComplaintMediaList as crate::runtime::Schema>::FIELDS,
+                fields: <ComplaintMediaList as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "log_id",
@@ -635,30 +934,44 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::NormalMessage as crate::runtime::Schema>::FIELDS,
+                fields: <NormalMessage as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "click_message",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::ClickMessage as crate::runtime::Schema>::FIELDS,
+                fields: <ClickMessage as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Data {}
     /// `faq_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FaqList {
         /// `faqs`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub faqs: Option<
-            Vec<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Faqs,
-            >,
-        >,
+        pub faqs: Option<Vec<Faqs>>,
     }
+    impl crate::runtime::FromJson for FaqList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FaqList {
+                faqs: crate::runtime::take_optional(&mut object, "faqs", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FaqList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "faqs", &self.faqs);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FaqList);
     impl crate::runtime::Schema for FaqList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -666,27 +979,45 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Faqs as crate::runtime::Schema>::FIELDS,
+                fields: <Faqs as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for FaqList {}
     /// `faqs`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Faqs {
         /// `faq_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub faq_id: Option<String>,
         /// `faq_title`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub faq_title: Option<String>,
         /// Action performed when the user taps.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub action: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Action,
-        >,
+        pub action: Option<Action>,
     }
+    impl crate::runtime::FromJson for Faqs {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Faqs {
+                faq_id: crate::runtime::take_optional(&mut object, "faq_id", at)?,
+                faq_title: crate::runtime::take_optional(&mut object, "faq_title", at)?,
+                action: crate::runtime::take_optional(&mut object, "action", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Faqs {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "faq_id", &self.faq_id);
+            crate::runtime::put_optional(&mut object, "faq_title", &self.faq_title);
+            crate::runtime::put_optional(&mut object, "action", &self.action);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Faqs);
     impl crate::runtime::Schema for Faqs {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -708,27 +1039,53 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Action as crate::runtime::Schema>::FIELDS,
+                fields: <Action as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Faqs {}
     /// `link`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Link {
         /// Text to display.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub text: Option<String>,
         /// Action performed when the user taps.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub action: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Action,
-        >,
+        pub action: Option<Action>,
         /// When the element stops working.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub invalid_info: Option<crate::v3::merchant_service::types::InvalidInfo>,
+        pub invalid_info: Option<InvalidInfo>,
     }
+    impl crate::runtime::FromJson for Link {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Link {
+                text: crate::runtime::take_optional(&mut object, "text", at)?,
+                action: crate::runtime::take_optional(&mut object, "action", at)?,
+                invalid_info: crate::runtime::take_optional(
+                    &mut object,
+                    "invalid_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Link {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "text", &self.text);
+            crate::runtime::put_optional(&mut object, "action", &self.action);
+            crate::runtime::put_optional(
+                &mut object,
+                "invalid_info",
+                &self.invalid_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Link);
     impl crate::runtime::Schema for Link {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -743,36 +1100,64 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Action as crate::runtime::Schema>::FIELDS,
+                fields: <Action as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "invalid_info",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::merchant_service::types::InvalidInfo as crate::runtime::Schema>::FIELDS,
+                fields: <InvalidInfo as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Link {}
     /// `normal_message`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct NormalMessage {
         /// `blocks`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub blocks: Option<
-            Vec<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Blocks,
-            >,
-        >,
+        pub blocks: Option<Vec<Blocks>>,
         /// `sender_identity`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sender_identity: Option<crate::v3::merchant_service::types::SenderIdentity>,
+        pub sender_identity: Option<SenderIdentity>,
         /// Custom data passed through unchanged.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub custom_data: Option<String>,
     }
+    impl crate::runtime::FromJson for NormalMessage {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(NormalMessage {
+                blocks: crate::runtime::take_optional(&mut object, "blocks", at)?,
+                sender_identity: crate::runtime::take_optional(
+                    &mut object,
+                    "sender_identity",
+                    at,
+                )?,
+                custom_data: crate::runtime::take_optional(
+                    &mut object,
+                    "custom_data",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for NormalMessage {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "blocks", &self.blocks);
+            crate::runtime::put_optional(
+                &mut object,
+                "sender_identity",
+                &self.sender_identity,
+            );
+            crate::runtime::put_optional(&mut object, "custom_data", &self.custom_data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(NormalMessage);
     impl crate::runtime::Schema for NormalMessage {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -780,7 +1165,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Blocks as crate::runtime::Schema>::FIELDS,
+                fields: <Blocks as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "sender_identity",
@@ -947,24 +1332,47 @@ pub mod get {
     }
     crate::runtime::string_enum!(OperateType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Data,
-            >,
-        >,
+        pub data: Option<Vec<Data>>,
         /// Maximum number of items to return in one page.
         pub limit: i64,
         /// Pagination offset: where the requested page starts.
         pub offset: i64,
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -972,7 +1380,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::merchant_service::complaints_v2::by_complaint_id::negotiation_historys::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "limit",

@@ -20,31 +20,94 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/response`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-service/complaints-v2/{complaint_id}/response), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012467254), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467213)
 pub mod post {
     pub use crate::v3::merchant_service::types::MiniProgramJumpInfo;
+    pub use crate::v3::merchant_service::types::MiniProgramJumpInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the complaint.
-        #[serde(rename = "path.complaint_id", skip_serializing)]
         pub complaint_id: String,
         /// Merchant ID of the merchant that was complained about.
         pub complainted_mchid: String,
         /// `response_content`
         pub response_content: String,
         /// `response_images`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub response_images: Option<Vec<String>>,
         /// URL to open when the user taps.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub jump_url: Option<String>,
         /// `jump_url_text`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub jump_url_text: Option<String>,
         /// Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub mini_program_jump_info: Option<
-            crate::v3::merchant_service::types::MiniProgramJumpInfo,
-        >,
+        pub mini_program_jump_info: Option<MiniProgramJumpInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                complaint_id: crate::runtime::take(
+                    &mut object,
+                    "path.complaint_id",
+                    at,
+                )?,
+                complainted_mchid: crate::runtime::take(
+                    &mut object,
+                    "complainted_mchid",
+                    at,
+                )?,
+                response_content: crate::runtime::take(
+                    &mut object,
+                    "response_content",
+                    at,
+                )?,
+                response_images: crate::runtime::take_optional(
+                    &mut object,
+                    "response_images",
+                    at,
+                )?,
+                jump_url: crate::runtime::take_optional(&mut object, "jump_url", at)?,
+                jump_url_text: crate::runtime::take_optional(
+                    &mut object,
+                    "jump_url_text",
+                    at,
+                )?,
+                mini_program_jump_info: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_program_jump_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "complainted_mchid",
+                &self.complainted_mchid,
+            );
+            crate::runtime::put(&mut object, "response_content", &self.response_content);
+            crate::runtime::put_optional(
+                &mut object,
+                "response_images",
+                &self.response_images,
+            );
+            crate::runtime::put_optional(&mut object, "jump_url", &self.jump_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "jump_url_text",
+                &self.jump_url_text,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_program_jump_info",
+                &self.mini_program_jump_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -61,9 +124,7 @@ pub mod post {
         response_images: Option<Vec<String>>,
         jump_url: Option<String>,
         jump_url_text: Option<String>,
-        mini_program_jump_info: Option<
-            crate::v3::merchant_service::types::MiniProgramJumpInfoBuilder,
-        >,
+        mini_program_jump_info: Option<MiniProgramJumpInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the complaint.
@@ -133,9 +194,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn mini_program_jump_info(
             mut self,
-            value: impl Into<
-                crate::v3::merchant_service::types::MiniProgramJumpInfoBuilder,
-            >,
+            value: impl Into<MiniProgramJumpInfoBuilder>,
         ) -> Self {
             self.mini_program_jump_info = Some(value.into());
             self
@@ -143,7 +202,7 @@ pub mod post {
         /// Sets or clears [`mini_program_jump_info`](Self::mini_program_jump_info) with a built value.
         pub fn set_mini_program_jump_info(
             mut self,
-            value: Option<crate::v3::merchant_service::types::MiniProgramJumpInfo>,
+            value: Option<MiniProgramJumpInfo>,
         ) -> Self {
             self.mini_program_jump_info = value.map(Into::into);
             self
@@ -219,7 +278,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

@@ -24,24 +24,62 @@ pub mod post {
     pub use crate::v3::merchant_service::types::ButtonLayout;
     pub use crate::v3::merchant_service::types::Color;
     pub use crate::v3::merchant_service::types::Image;
+    pub use crate::v3::merchant_service::types::ImageBuilder;
     pub use crate::v3::merchant_service::types::ImageStyleType;
     pub use crate::v3::merchant_service::types::InvalidInfo;
+    pub use crate::v3::merchant_service::types::InvalidInfoBuilder;
     pub use crate::v3::merchant_service::types::MessageInfo;
+    pub use crate::v3::merchant_service::types::MessageInfoBuilder;
     pub use crate::v3::merchant_service::types::SenderIdentity;
     pub use crate::v3::merchant_service::types::Text;
+    pub use crate::v3::merchant_service::types::TextBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the complaint.
-        #[serde(rename = "path.complaint_id", skip_serializing)]
         pub complaint_id: String,
         /// Merchant ID of the merchant that was complained about.
         pub complainted_mchid: String,
         /// Content of the message.
-        pub message: crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Message,
+        pub message: Message,
         /// `idempotent_id`
         pub idempotent_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                complaint_id: crate::runtime::take(
+                    &mut object,
+                    "path.complaint_id",
+                    at,
+                )?,
+                complainted_mchid: crate::runtime::take(
+                    &mut object,
+                    "complainted_mchid",
+                    at,
+                )?,
+                message: crate::runtime::take(&mut object, "message", at)?,
+                idempotent_id: crate::runtime::take(&mut object, "idempotent_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "complainted_mchid",
+                &self.complainted_mchid,
+            );
+            crate::runtime::put(&mut object, "message", &self.message);
+            crate::runtime::put(&mut object, "idempotent_id", &self.idempotent_id);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -54,9 +92,7 @@ pub mod post {
     pub struct RequestBuilder {
         complaint_id: Option<String>,
         complainted_mchid: Option<String>,
-        message: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::MessageBuilder,
-        >,
+        message: Option<MessageBuilder>,
         idempotent_id: Option<String>,
     }
     impl RequestBuilder {
@@ -83,22 +119,12 @@ pub mod post {
         /// **Required.** Content of the message.
         ///
         /// Takes the builder or a built value.
-        pub fn message(
-            mut self,
-            value: impl Into<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::MessageBuilder,
-            >,
-        ) -> Self {
+        pub fn message(mut self, value: impl Into<MessageBuilder>) -> Self {
             self.message = Some(value.into());
             self
         }
         /// Sets or clears [`message`](Self::message) with a built value.
-        pub fn set_message(
-            mut self,
-            value: Option<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Message,
-            >,
-        ) -> Self {
+        pub fn set_message(mut self, value: Option<Message>) -> Self {
             self.message = value.map(Into::into);
             self
         }
@@ -181,7 +207,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -204,27 +231,67 @@ pub mod post {
     /// Action performed when the user taps.
     ///
     /// Shared by `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service json.message.blocks.button.action`, `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service json.message.blocks.button_group.buttons.action`, `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service json.message.blocks.faq_list.faqs.action`, `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service json.message.blocks.link.action`.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Action {
         /// Type of the action.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub action_type: Option<crate::v3::merchant_service::types::ActionType>,
+        pub action_type: Option<ActionType>,
         /// URL to open when the user taps.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub jump_url: Option<String>,
         /// Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub mini_program_jump_info: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::MiniProgramJumpInfo,
-        >,
+        pub mini_program_jump_info: Option<MiniProgramJumpInfo>,
         /// Content of the reply message.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub message_info: Option<crate::v3::merchant_service::types::MessageInfo>,
+        pub message_info: Option<MessageInfo>,
         /// ID of the action.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub action_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Action {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Action {
+                action_type: crate::runtime::take_optional(
+                    &mut object,
+                    "action_type",
+                    at,
+                )?,
+                jump_url: crate::runtime::take_optional(&mut object, "jump_url", at)?,
+                mini_program_jump_info: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_program_jump_info",
+                    at,
+                )?,
+                message_info: crate::runtime::take_optional(
+                    &mut object,
+                    "message_info",
+                    at,
+                )?,
+                action_id: crate::runtime::take_optional(&mut object, "action_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Action {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "action_type", &self.action_type);
+            crate::runtime::put_optional(&mut object, "jump_url", &self.jump_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_program_jump_info",
+                &self.mini_program_jump_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "message_info",
+                &self.message_info,
+            );
+            crate::runtime::put_optional(&mut object, "action_id", &self.action_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Action);
     impl Action {
         /// A builder; see its setters.
         pub fn builder() -> ActionBuilder {
@@ -234,28 +301,20 @@ pub mod post {
     /// Builds a [`Action`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct ActionBuilder {
-        action_type: Option<crate::v3::merchant_service::types::ActionType>,
+        action_type: Option<ActionType>,
         jump_url: Option<String>,
-        mini_program_jump_info: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::MiniProgramJumpInfoBuilder,
-        >,
-        message_info: Option<crate::v3::merchant_service::types::MessageInfoBuilder>,
+        mini_program_jump_info: Option<MiniProgramJumpInfoBuilder>,
+        message_info: Option<MessageInfoBuilder>,
         action_id: Option<String>,
     }
     impl ActionBuilder {
         /// Type of the action.
-        pub fn action_type(
-            mut self,
-            value: impl Into<crate::v3::merchant_service::types::ActionType>,
-        ) -> Self {
+        pub fn action_type(mut self, value: impl Into<ActionType>) -> Self {
             self.action_type = Some(value.into());
             self
         }
         /// Sets or clears [`action_type`](Self::action_type) with a built value.
-        pub fn set_action_type(
-            mut self,
-            value: Option<crate::v3::merchant_service::types::ActionType>,
-        ) -> Self {
+        pub fn set_action_type(mut self, value: Option<ActionType>) -> Self {
             self.action_type = value;
             self
         }
@@ -274,9 +333,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn mini_program_jump_info(
             mut self,
-            value: impl Into<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::MiniProgramJumpInfoBuilder,
-            >,
+            value: impl Into<MiniProgramJumpInfoBuilder>,
         ) -> Self {
             self.mini_program_jump_info = Some(value.into());
             self
@@ -284,9 +341,7 @@ pub mod post {
         /// Sets or clears [`mini_program_jump_info`](Self::mini_program_jump_info) with a built value.
         pub fn set_mini_program_jump_info(
             mut self,
-            value: Option<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::MiniProgramJumpInfo,
-            >,
+            value: Option<MiniProgramJumpInfo>,
         ) -> Self {
             self.mini_program_jump_info = value.map(Into::into);
             self
@@ -294,18 +349,12 @@ pub mod post {
         /// Content of the reply message.
         ///
         /// Takes the builder or a built value.
-        pub fn message_info(
-            mut self,
-            value: impl Into<crate::v3::merchant_service::types::MessageInfoBuilder>,
-        ) -> Self {
+        pub fn message_info(mut self, value: impl Into<MessageInfoBuilder>) -> Self {
             self.message_info = Some(value.into());
             self
         }
         /// Sets or clears [`message_info`](Self::message_info) with a built value.
-        pub fn set_message_info(
-            mut self,
-            value: Option<crate::v3::merchant_service::types::MessageInfo>,
-        ) -> Self {
+        pub fn set_message_info(mut self, value: Option<MessageInfo>) -> Self {
             self.message_info = value.map(Into::into);
             self
         }
@@ -367,39 +416,63 @@ pub mod post {
         }
     }
     /// `blocks`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Blocks {
         /// Type of the message block.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<crate::v3::merchant_service::types::BlocksType>,
+        pub r#type: Option<BlocksType>,
         /// Text to display.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub text: Option<crate::v3::merchant_service::types::Text>,
+        pub text: Option<Text>,
         /// `image`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub image: Option<crate::v3::merchant_service::types::Image>,
+        pub image: Option<Image>,
         /// `link`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub link: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Link,
-        >,
+        pub link: Option<Link>,
         /// `faq_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub faq_list: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::FaqList,
-        >,
+        pub faq_list: Option<FaqList>,
         /// `button`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub button: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Button,
-        >,
+        pub button: Option<Button>,
         /// `button_group`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub button_group: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::ButtonGroup,
-        >,
+        pub button_group: Option<ButtonGroup>,
     }
+    impl crate::runtime::FromJson for Blocks {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Blocks {
+                r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+                text: crate::runtime::take_optional(&mut object, "text", at)?,
+                image: crate::runtime::take_optional(&mut object, "image", at)?,
+                link: crate::runtime::take_optional(&mut object, "link", at)?,
+                faq_list: crate::runtime::take_optional(&mut object, "faq_list", at)?,
+                button: crate::runtime::take_optional(&mut object, "button", at)?,
+                button_group: crate::runtime::take_optional(
+                    &mut object,
+                    "button_group",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Blocks {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "text", &self.text);
+            crate::runtime::put_optional(&mut object, "image", &self.image);
+            crate::runtime::put_optional(&mut object, "link", &self.link);
+            crate::runtime::put_optional(&mut object, "faq_list", &self.faq_list);
+            crate::runtime::put_optional(&mut object, "button", &self.button);
+            crate::runtime::put_optional(
+                &mut object,
+                "button_group",
+                &self.button_group,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Blocks);
     impl Blocks {
         /// A builder; see its setters.
         pub fn builder() -> BlocksBuilder {
@@ -409,160 +482,94 @@ pub mod post {
     /// Builds a [`Blocks`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct BlocksBuilder {
-        r#type: Option<crate::v3::merchant_service::types::BlocksType>,
-        text: Option<crate::v3::merchant_service::types::TextBuilder>,
-        image: Option<crate::v3::merchant_service::types::ImageBuilder>,
-        link: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::LinkBuilder,
-        >,
-        faq_list: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::FaqListBuilder,
-        >,
-        button: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::ButtonBuilder,
-        >,
-        button_group: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::ButtonGroupBuilder,
-        >,
+        r#type: Option<BlocksType>,
+        text: Option<TextBuilder>,
+        image: Option<ImageBuilder>,
+        link: Option<LinkBuilder>,
+        faq_list: Option<FaqListBuilder>,
+        button: Option<ButtonBuilder>,
+        button_group: Option<ButtonGroupBuilder>,
     }
     impl BlocksBuilder {
         /// Type of the message block.
-        pub fn r#type(
-            mut self,
-            value: impl Into<crate::v3::merchant_service::types::BlocksType>,
-        ) -> Self {
+        pub fn r#type(mut self, value: impl Into<BlocksType>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(
-            mut self,
-            value: Option<crate::v3::merchant_service::types::BlocksType>,
-        ) -> Self {
+        pub fn set_type(mut self, value: Option<BlocksType>) -> Self {
             self.r#type = value;
             self
         }
         /// Text to display.
         ///
         /// Takes the builder or a built value.
-        pub fn text(
-            mut self,
-            value: impl Into<crate::v3::merchant_service::types::TextBuilder>,
-        ) -> Self {
+        pub fn text(mut self, value: impl Into<TextBuilder>) -> Self {
             self.text = Some(value.into());
             self
         }
         /// Sets or clears [`text`](Self::text) with a built value.
-        pub fn set_text(
-            mut self,
-            value: Option<crate::v3::merchant_service::types::Text>,
-        ) -> Self {
+        pub fn set_text(mut self, value: Option<Text>) -> Self {
             self.text = value.map(Into::into);
             self
         }
         /// `image`
         ///
         /// Takes the builder or a built value.
-        pub fn image(
-            mut self,
-            value: impl Into<crate::v3::merchant_service::types::ImageBuilder>,
-        ) -> Self {
+        pub fn image(mut self, value: impl Into<ImageBuilder>) -> Self {
             self.image = Some(value.into());
             self
         }
         /// Sets or clears [`image`](Self::image) with a built value.
-        pub fn set_image(
-            mut self,
-            value: Option<crate::v3::merchant_service::types::Image>,
-        ) -> Self {
+        pub fn set_image(mut self, value: Option<Image>) -> Self {
             self.image = value.map(Into::into);
             self
         }
         /// `link`
         ///
         /// Takes the builder or a built value.
-        pub fn link(
-            mut self,
-            value: impl Into<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::LinkBuilder,
-            >,
-        ) -> Self {
+        pub fn link(mut self, value: impl Into<LinkBuilder>) -> Self {
             self.link = Some(value.into());
             self
         }
         /// Sets or clears [`link`](Self::link) with a built value.
-        pub fn set_link(
-            mut self,
-            value: Option<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Link,
-            >,
-        ) -> Self {
+        pub fn set_link(mut self, value: Option<Link>) -> Self {
             self.link = value.map(Into::into);
             self
         }
         /// `faq_list`
         ///
         /// Takes the builder or a built value.
-        pub fn faq_list(
-            mut self,
-            value: impl Into<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::FaqListBuilder,
-            >,
-        ) -> Self {
+        pub fn faq_list(mut self, value: impl Into<FaqListBuilder>) -> Self {
             self.faq_list = Some(value.into());
             self
         }
         /// Sets or clears [`faq_list`](Self::faq_list) with a built value.
-        pub fn set_faq_list(
-            mut self,
-            value: Option<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::FaqList,
-            >,
-        ) -> Self {
+        pub fn set_faq_list(mut self, value: Option<FaqList>) -> Self {
             self.faq_list = value.map(Into::into);
             self
         }
         /// `button`
         ///
         /// Takes the builder or a built value.
-        pub fn button(
-            mut self,
-            value: impl Into<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::ButtonBuilder,
-            >,
-        ) -> Self {
+        pub fn button(mut self, value: impl Into<ButtonBuilder>) -> Self {
             self.button = Some(value.into());
             self
         }
         /// Sets or clears [`button`](Self::button) with a built value.
-        pub fn set_button(
-            mut self,
-            value: Option<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Button,
-            >,
-        ) -> Self {
+        pub fn set_button(mut self, value: Option<Button>) -> Self {
             self.button = value.map(Into::into);
             self
         }
         /// `button_group`
         ///
         /// Takes the builder or a built value.
-        pub fn button_group(
-            mut self,
-            value: impl Into<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::ButtonGroupBuilder,
-            >,
-        ) -> Self {
+        pub fn button_group(mut self, value: impl Into<ButtonGroupBuilder>) -> Self {
             self.button_group = Some(value.into());
             self
         }
         /// Sets or clears [`button_group`](Self::button_group) with a built value.
-        pub fn set_button_group(
-            mut self,
-            value: Option<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::ButtonGroup,
-            >,
-        ) -> Self {
+        pub fn set_button_group(mut self, value: Option<ButtonGroup>) -> Self {
             self.button_group = value.map(Into::into);
             self
         }
@@ -622,21 +629,47 @@ pub mod post {
         }
     }
     /// `button`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Button {
         /// Text to display.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub text: Option<String>,
         /// Action performed when the user taps.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub action: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Action,
-        >,
+        pub action: Option<Action>,
         /// When the element stops working.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub invalid_info: Option<crate::v3::merchant_service::types::InvalidInfo>,
+        pub invalid_info: Option<InvalidInfo>,
     }
+    impl crate::runtime::FromJson for Button {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Button {
+                text: crate::runtime::take_optional(&mut object, "text", at)?,
+                action: crate::runtime::take_optional(&mut object, "action", at)?,
+                invalid_info: crate::runtime::take_optional(
+                    &mut object,
+                    "invalid_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Button {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "text", &self.text);
+            crate::runtime::put_optional(&mut object, "action", &self.action);
+            crate::runtime::put_optional(
+                &mut object,
+                "invalid_info",
+                &self.invalid_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Button);
     impl Button {
         /// A builder; see its setters.
         pub fn builder() -> ButtonBuilder {
@@ -647,10 +680,8 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct ButtonBuilder {
         text: Option<String>,
-        action: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::ActionBuilder,
-        >,
-        invalid_info: Option<crate::v3::merchant_service::types::InvalidInfoBuilder>,
+        action: Option<ActionBuilder>,
+        invalid_info: Option<InvalidInfoBuilder>,
     }
     impl ButtonBuilder {
         /// Text to display.
@@ -666,40 +697,24 @@ pub mod post {
         /// Action performed when the user taps.
         ///
         /// Takes the builder or a built value.
-        pub fn action(
-            mut self,
-            value: impl Into<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::ActionBuilder,
-            >,
-        ) -> Self {
+        pub fn action(mut self, value: impl Into<ActionBuilder>) -> Self {
             self.action = Some(value.into());
             self
         }
         /// Sets or clears [`action`](Self::action) with a built value.
-        pub fn set_action(
-            mut self,
-            value: Option<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Action,
-            >,
-        ) -> Self {
+        pub fn set_action(mut self, value: Option<Action>) -> Self {
             self.action = value.map(Into::into);
             self
         }
         /// When the element stops working.
         ///
         /// Takes the builder or a built value.
-        pub fn invalid_info(
-            mut self,
-            value: impl Into<crate::v3::merchant_service::types::InvalidInfoBuilder>,
-        ) -> Self {
+        pub fn invalid_info(mut self, value: impl Into<InvalidInfoBuilder>) -> Self {
             self.invalid_info = Some(value.into());
             self
         }
         /// Sets or clears [`invalid_info`](Self::invalid_info) with a built value.
-        pub fn set_invalid_info(
-            mut self,
-            value: Option<crate::v3::merchant_service::types::InvalidInfo>,
-        ) -> Self {
+        pub fn set_invalid_info(mut self, value: Option<InvalidInfo>) -> Self {
             self.invalid_info = value.map(Into::into);
             self
         }
@@ -742,23 +757,55 @@ pub mod post {
         }
     }
     /// `button_group`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ButtonGroup {
         /// `buttons`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub buttons: Option<
-            Vec<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Buttons,
-            >,
-        >,
+        pub buttons: Option<Vec<Buttons>>,
         /// `button_layout`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub button_layout: Option<crate::v3::merchant_service::types::ButtonLayout>,
+        pub button_layout: Option<ButtonLayout>,
         /// When the element stops working.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub invalid_info: Option<crate::v3::merchant_service::types::InvalidInfo>,
+        pub invalid_info: Option<InvalidInfo>,
     }
+    impl crate::runtime::FromJson for ButtonGroup {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ButtonGroup {
+                buttons: crate::runtime::take_optional(&mut object, "buttons", at)?,
+                button_layout: crate::runtime::take_optional(
+                    &mut object,
+                    "button_layout",
+                    at,
+                )?,
+                invalid_info: crate::runtime::take_optional(
+                    &mut object,
+                    "invalid_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ButtonGroup {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "buttons", &self.buttons);
+            crate::runtime::put_optional(
+                &mut object,
+                "button_layout",
+                &self.button_layout,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "invalid_info",
+                &self.invalid_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ButtonGroup);
     impl ButtonGroup {
         /// A builder; see its setters.
         pub fn builder() -> ButtonGroupBuilder {
@@ -768,71 +815,43 @@ pub mod post {
     /// Builds a [`ButtonGroup`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct ButtonGroupBuilder {
-        buttons: Option<
-            Vec<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::ButtonsBuilder,
-            >,
-        >,
-        button_layout: Option<crate::v3::merchant_service::types::ButtonLayout>,
-        invalid_info: Option<crate::v3::merchant_service::types::InvalidInfoBuilder>,
+        buttons: Option<Vec<ButtonsBuilder>>,
+        button_layout: Option<ButtonLayout>,
+        invalid_info: Option<InvalidInfoBuilder>,
     }
     impl ButtonGroupBuilder {
         /// `buttons`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn buttons(
-            mut self,
-            item: impl Into<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::ButtonsBuilder,
-            >,
-        ) -> Self {
+        pub fn buttons(mut self, item: impl Into<ButtonsBuilder>) -> Self {
             self.buttons.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`buttons`](Self::buttons) with a built value.
-        pub fn set_buttons(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Buttons,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_buttons(mut self, value: Option<Vec<Buttons>>) -> Self {
             self.buttons = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
         }
         /// `button_layout`
-        pub fn button_layout(
-            mut self,
-            value: impl Into<crate::v3::merchant_service::types::ButtonLayout>,
-        ) -> Self {
+        pub fn button_layout(mut self, value: impl Into<ButtonLayout>) -> Self {
             self.button_layout = Some(value.into());
             self
         }
         /// Sets or clears [`button_layout`](Self::button_layout) with a built value.
-        pub fn set_button_layout(
-            mut self,
-            value: Option<crate::v3::merchant_service::types::ButtonLayout>,
-        ) -> Self {
+        pub fn set_button_layout(mut self, value: Option<ButtonLayout>) -> Self {
             self.button_layout = value;
             self
         }
         /// When the element stops working.
         ///
         /// Takes the builder or a built value.
-        pub fn invalid_info(
-            mut self,
-            value: impl Into<crate::v3::merchant_service::types::InvalidInfoBuilder>,
-        ) -> Self {
+        pub fn invalid_info(mut self, value: impl Into<InvalidInfoBuilder>) -> Self {
             self.invalid_info = Some(value.into());
             self
         }
         /// Sets or clears [`invalid_info`](Self::invalid_info) with a built value.
-        pub fn set_invalid_info(
-            mut self,
-            value: Option<crate::v3::merchant_service::types::InvalidInfo>,
-        ) -> Self {
+        pub fn set_invalid_info(mut self, value: Option<InvalidInfo>) -> Self {
             self.invalid_info = value.map(Into::into);
             self
         }
@@ -882,21 +901,47 @@ pub mod post {
         }
     }
     /// `buttons`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Buttons {
         /// Text to display.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub text: Option<String>,
         /// Action performed when the user taps.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub action: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Action,
-        >,
+        pub action: Option<Action>,
         /// When the element stops working.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub invalid_info: Option<crate::v3::merchant_service::types::InvalidInfo>,
+        pub invalid_info: Option<InvalidInfo>,
     }
+    impl crate::runtime::FromJson for Buttons {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Buttons {
+                text: crate::runtime::take_optional(&mut object, "text", at)?,
+                action: crate::runtime::take_optional(&mut object, "action", at)?,
+                invalid_info: crate::runtime::take_optional(
+                    &mut object,
+                    "invalid_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Buttons {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "text", &self.text);
+            crate::runtime::put_optional(&mut object, "action", &self.action);
+            crate::runtime::put_optional(
+                &mut object,
+                "invalid_info",
+                &self.invalid_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Buttons);
     impl Buttons {
         /// A builder; see its setters.
         pub fn builder() -> ButtonsBuilder {
@@ -907,10 +952,8 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct ButtonsBuilder {
         text: Option<String>,
-        action: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::ActionBuilder,
-        >,
-        invalid_info: Option<crate::v3::merchant_service::types::InvalidInfoBuilder>,
+        action: Option<ActionBuilder>,
+        invalid_info: Option<InvalidInfoBuilder>,
     }
     impl ButtonsBuilder {
         /// Text to display.
@@ -926,40 +969,24 @@ pub mod post {
         /// Action performed when the user taps.
         ///
         /// Takes the builder or a built value.
-        pub fn action(
-            mut self,
-            value: impl Into<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::ActionBuilder,
-            >,
-        ) -> Self {
+        pub fn action(mut self, value: impl Into<ActionBuilder>) -> Self {
             self.action = Some(value.into());
             self
         }
         /// Sets or clears [`action`](Self::action) with a built value.
-        pub fn set_action(
-            mut self,
-            value: Option<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Action,
-            >,
-        ) -> Self {
+        pub fn set_action(mut self, value: Option<Action>) -> Self {
             self.action = value.map(Into::into);
             self
         }
         /// When the element stops working.
         ///
         /// Takes the builder or a built value.
-        pub fn invalid_info(
-            mut self,
-            value: impl Into<crate::v3::merchant_service::types::InvalidInfoBuilder>,
-        ) -> Self {
+        pub fn invalid_info(mut self, value: impl Into<InvalidInfoBuilder>) -> Self {
             self.invalid_info = Some(value.into());
             self
         }
         /// Sets or clears [`invalid_info`](Self::invalid_info) with a built value.
-        pub fn set_invalid_info(
-            mut self,
-            value: Option<crate::v3::merchant_service::types::InvalidInfo>,
-        ) -> Self {
+        pub fn set_invalid_info(mut self, value: Option<InvalidInfo>) -> Self {
             self.invalid_info = value.map(Into::into);
             self
         }
@@ -1002,17 +1029,31 @@ pub mod post {
         }
     }
     /// `faq_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FaqList {
         /// `faqs`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub faqs: Option<
-            Vec<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Faqs,
-            >,
-        >,
+        pub faqs: Option<Vec<Faqs>>,
     }
+    impl crate::runtime::FromJson for FaqList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FaqList {
+                faqs: crate::runtime::take_optional(&mut object, "faqs", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FaqList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "faqs", &self.faqs);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FaqList);
     impl FaqList {
         /// A builder; see its setters.
         pub fn builder() -> FaqListBuilder {
@@ -1022,34 +1063,18 @@ pub mod post {
     /// Builds a [`FaqList`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct FaqListBuilder {
-        faqs: Option<
-            Vec<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::FaqsBuilder,
-            >,
-        >,
+        faqs: Option<Vec<FaqsBuilder>>,
     }
     impl FaqListBuilder {
         /// `faqs`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn faqs(
-            mut self,
-            item: impl Into<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::FaqsBuilder,
-            >,
-        ) -> Self {
+        pub fn faqs(mut self, item: impl Into<FaqsBuilder>) -> Self {
             self.faqs.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`faqs`](Self::faqs) with a built value.
-        pub fn set_faqs(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Faqs,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_faqs(mut self, value: Option<Vec<Faqs>>) -> Self {
             self.faqs = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }
@@ -1085,21 +1110,39 @@ pub mod post {
         }
     }
     /// `faqs`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Faqs {
         /// `faq_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub faq_id: Option<String>,
         /// `faq_title`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub faq_title: Option<String>,
         /// Action performed when the user taps.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub action: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Action,
-        >,
+        pub action: Option<Action>,
     }
+    impl crate::runtime::FromJson for Faqs {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Faqs {
+                faq_id: crate::runtime::take_optional(&mut object, "faq_id", at)?,
+                faq_title: crate::runtime::take_optional(&mut object, "faq_title", at)?,
+                action: crate::runtime::take_optional(&mut object, "action", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Faqs {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "faq_id", &self.faq_id);
+            crate::runtime::put_optional(&mut object, "faq_title", &self.faq_title);
+            crate::runtime::put_optional(&mut object, "action", &self.action);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Faqs);
     impl Faqs {
         /// A builder; see its setters.
         pub fn builder() -> FaqsBuilder {
@@ -1111,9 +1154,7 @@ pub mod post {
     pub struct FaqsBuilder {
         faq_id: Option<String>,
         faq_title: Option<String>,
-        action: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::ActionBuilder,
-        >,
+        action: Option<ActionBuilder>,
     }
     impl FaqsBuilder {
         /// `faq_id`
@@ -1139,22 +1180,12 @@ pub mod post {
         /// Action performed when the user taps.
         ///
         /// Takes the builder or a built value.
-        pub fn action(
-            mut self,
-            value: impl Into<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::ActionBuilder,
-            >,
-        ) -> Self {
+        pub fn action(mut self, value: impl Into<ActionBuilder>) -> Self {
             self.action = Some(value.into());
             self
         }
         /// Sets or clears [`action`](Self::action) with a built value.
-        pub fn set_action(
-            mut self,
-            value: Option<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Action,
-            >,
-        ) -> Self {
+        pub fn set_action(mut self, value: Option<Action>) -> Self {
             self.action = value.map(Into::into);
             self
         }
@@ -1191,21 +1222,47 @@ pub mod post {
         }
     }
     /// `link`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Link {
         /// Text to display.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub text: Option<String>,
         /// Action performed when the user taps.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub action: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Action,
-        >,
+        pub action: Option<Action>,
         /// When the element stops working.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub invalid_info: Option<crate::v3::merchant_service::types::InvalidInfo>,
+        pub invalid_info: Option<InvalidInfo>,
     }
+    impl crate::runtime::FromJson for Link {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Link {
+                text: crate::runtime::take_optional(&mut object, "text", at)?,
+                action: crate::runtime::take_optional(&mut object, "action", at)?,
+                invalid_info: crate::runtime::take_optional(
+                    &mut object,
+                    "invalid_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Link {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "text", &self.text);
+            crate::runtime::put_optional(&mut object, "action", &self.action);
+            crate::runtime::put_optional(
+                &mut object,
+                "invalid_info",
+                &self.invalid_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Link);
     impl Link {
         /// A builder; see its setters.
         pub fn builder() -> LinkBuilder {
@@ -1216,10 +1273,8 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct LinkBuilder {
         text: Option<String>,
-        action: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::ActionBuilder,
-        >,
-        invalid_info: Option<crate::v3::merchant_service::types::InvalidInfoBuilder>,
+        action: Option<ActionBuilder>,
+        invalid_info: Option<InvalidInfoBuilder>,
     }
     impl LinkBuilder {
         /// Text to display.
@@ -1235,40 +1290,24 @@ pub mod post {
         /// Action performed when the user taps.
         ///
         /// Takes the builder or a built value.
-        pub fn action(
-            mut self,
-            value: impl Into<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::ActionBuilder,
-            >,
-        ) -> Self {
+        pub fn action(mut self, value: impl Into<ActionBuilder>) -> Self {
             self.action = Some(value.into());
             self
         }
         /// Sets or clears [`action`](Self::action) with a built value.
-        pub fn set_action(
-            mut self,
-            value: Option<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Action,
-            >,
-        ) -> Self {
+        pub fn set_action(mut self, value: Option<Action>) -> Self {
             self.action = value.map(Into::into);
             self
         }
         /// When the element stops working.
         ///
         /// Takes the builder or a built value.
-        pub fn invalid_info(
-            mut self,
-            value: impl Into<crate::v3::merchant_service::types::InvalidInfoBuilder>,
-        ) -> Self {
+        pub fn invalid_info(mut self, value: impl Into<InvalidInfoBuilder>) -> Self {
             self.invalid_info = Some(value.into());
             self
         }
         /// Sets or clears [`invalid_info`](Self::invalid_info) with a built value.
-        pub fn set_invalid_info(
-            mut self,
-            value: Option<crate::v3::merchant_service::types::InvalidInfo>,
-        ) -> Self {
+        pub fn set_invalid_info(mut self, value: Option<InvalidInfo>) -> Self {
             self.invalid_info = value.map(Into::into);
             self
         }
@@ -1311,23 +1350,51 @@ pub mod post {
         }
     }
     /// Content of the message.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Message {
         /// `blocks`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub blocks: Option<
-            Vec<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Blocks,
-            >,
-        >,
+        pub blocks: Option<Vec<Blocks>>,
         /// `sender_identity`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sender_identity: Option<crate::v3::merchant_service::types::SenderIdentity>,
+        pub sender_identity: Option<SenderIdentity>,
         /// Custom data passed through unchanged.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub custom_data: Option<String>,
     }
+    impl crate::runtime::FromJson for Message {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Message {
+                blocks: crate::runtime::take_optional(&mut object, "blocks", at)?,
+                sender_identity: crate::runtime::take_optional(
+                    &mut object,
+                    "sender_identity",
+                    at,
+                )?,
+                custom_data: crate::runtime::take_optional(
+                    &mut object,
+                    "custom_data",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Message {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "blocks", &self.blocks);
+            crate::runtime::put_optional(
+                &mut object,
+                "sender_identity",
+                &self.sender_identity,
+            );
+            crate::runtime::put_optional(&mut object, "custom_data", &self.custom_data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Message);
     impl Message {
         /// A builder; see its setters.
         pub fn builder() -> MessageBuilder {
@@ -1337,52 +1404,30 @@ pub mod post {
     /// Builds a [`Message`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct MessageBuilder {
-        blocks: Option<
-            Vec<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::BlocksBuilder,
-            >,
-        >,
-        sender_identity: Option<crate::v3::merchant_service::types::SenderIdentity>,
+        blocks: Option<Vec<BlocksBuilder>>,
+        sender_identity: Option<SenderIdentity>,
         custom_data: Option<String>,
     }
     impl MessageBuilder {
         /// `blocks`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn blocks(
-            mut self,
-            item: impl Into<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::BlocksBuilder,
-            >,
-        ) -> Self {
+        pub fn blocks(mut self, item: impl Into<BlocksBuilder>) -> Self {
             self.blocks.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`blocks`](Self::blocks) with a built value.
-        pub fn set_blocks(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::merchant_service::complaints_v2::by_complaint_id::response_immediate_service::post::Blocks,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_blocks(mut self, value: Option<Vec<Blocks>>) -> Self {
             self.blocks = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }
         /// `sender_identity`
-        pub fn sender_identity(
-            mut self,
-            value: impl Into<crate::v3::merchant_service::types::SenderIdentity>,
-        ) -> Self {
+        pub fn sender_identity(mut self, value: impl Into<SenderIdentity>) -> Self {
             self.sender_identity = Some(value.into());
             self
         }
         /// Sets or clears [`sender_identity`](Self::sender_identity) with a built value.
-        pub fn set_sender_identity(
-            mut self,
-            value: Option<crate::v3::merchant_service::types::SenderIdentity>,
-        ) -> Self {
+        pub fn set_sender_identity(mut self, value: Option<SenderIdentity>) -> Self {
             self.sender_identity = value;
             self
         }
@@ -1438,18 +1483,39 @@ pub mod post {
     /// Mini Program to jump to.
     ///
     /// Shared by `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service json.message.blocks.button.action.mini_program_jump_info`, `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service json.message.blocks.button_group.buttons.action.mini_program_jump_info`, `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service json.message.blocks.faq_list.faqs.action.mini_program_jump_info`, `POST /v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service json.message.blocks.link.action.mini_program_jump_info`.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MiniProgramJumpInfo {
         /// AppID of the Mini Program to jump to.
         pub appid: String,
         /// Page path inside the Mini Program to open.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub path: Option<String>,
         /// Name of the Mini Program page to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub text: Option<String>,
     }
+    impl crate::runtime::FromJson for MiniProgramJumpInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MiniProgramJumpInfo {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                path: crate::runtime::take_optional(&mut object, "path", at)?,
+                text: crate::runtime::take_optional(&mut object, "text", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MiniProgramJumpInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "path", &self.path);
+            crate::runtime::put_optional(&mut object, "text", &self.text);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MiniProgramJumpInfo);
     impl MiniProgramJumpInfo {
         /// A builder; see its setters.
         pub fn builder() -> MiniProgramJumpInfoBuilder {
@@ -1527,13 +1593,31 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Serial number of the operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub log_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                log_id: crate::runtime::take_optional(&mut object, "log_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "log_id", &self.log_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

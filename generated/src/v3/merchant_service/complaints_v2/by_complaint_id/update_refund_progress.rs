@@ -20,26 +20,76 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012467256), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012467218)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the complaint.
-        #[serde(rename = "path.complaint_id", skip_serializing)]
         pub complaint_id: String,
         /// Action to take.
-        pub action: crate::v3::merchant_service::complaints_v2::by_complaint_id::update_refund_progress::post::Action,
+        pub action: Action,
         /// `launch_refund_day`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub launch_refund_day: Option<i64>,
         /// Why the request was rejected.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reject_reason: Option<String>,
         /// `reject_media_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reject_media_list: Option<Vec<String>>,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                complaint_id: crate::runtime::take(
+                    &mut object,
+                    "path.complaint_id",
+                    at,
+                )?,
+                action: crate::runtime::take(&mut object, "action", at)?,
+                launch_refund_day: crate::runtime::take_optional(
+                    &mut object,
+                    "launch_refund_day",
+                    at,
+                )?,
+                reject_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "reject_reason",
+                    at,
+                )?,
+                reject_media_list: crate::runtime::take_optional(
+                    &mut object,
+                    "reject_media_list",
+                    at,
+                )?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "action", &self.action);
+            crate::runtime::put_optional(
+                &mut object,
+                "launch_refund_day",
+                &self.launch_refund_day,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "reject_reason",
+                &self.reject_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "reject_media_list",
+                &self.reject_media_list,
+            );
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -51,9 +101,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         complaint_id: Option<String>,
-        action: Option<
-            crate::v3::merchant_service::complaints_v2::by_complaint_id::update_refund_progress::post::Action,
-        >,
+        action: Option<Action>,
         launch_refund_day: Option<i64>,
         reject_reason: Option<String>,
         reject_media_list: Option<Vec<String>>,
@@ -71,22 +119,12 @@ pub mod post {
             self
         }
         /// **Required.** Action to take.
-        pub fn action(
-            mut self,
-            value: impl Into<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::update_refund_progress::post::Action,
-            >,
-        ) -> Self {
+        pub fn action(mut self, value: impl Into<Action>) -> Self {
             self.action = Some(value.into());
             self
         }
         /// Sets or clears [`action`](Self::action) with a built value.
-        pub fn set_action(
-            mut self,
-            value: Option<
-                crate::v3::merchant_service::complaints_v2::by_complaint_id::update_refund_progress::post::Action,
-            >,
-        ) -> Self {
+        pub fn set_action(mut self, value: Option<Action>) -> Self {
             self.action = value;
             self
         }
@@ -185,7 +223,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

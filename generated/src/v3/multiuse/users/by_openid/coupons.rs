@@ -20,14 +20,12 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/multiuse/users/{openid}/coupons`: [wechatpay.im](https://wechatpay.im/openapi/v3/multiuse/users/{openid}/coupons), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012539766)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid", skip_serializing)]
         pub openid: String,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// ID of the coupon batch (stock).
         pub stock_id: String,
@@ -42,12 +40,47 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub id_card_number: crate::runtime::Sensitive,
         /// Amount in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<crate::runtime::Number>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Type of the identity document.
-        pub card_type: crate::v3::multiuse::users::by_openid::coupons::post::CardType,
+        pub card_type: CardType,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                user_name: crate::runtime::take(&mut object, "user_name", at)?,
+                id_card_number: crate::runtime::take(&mut object, "id_card_number", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                card_type: crate::runtime::take(&mut object, "card_type", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "user_name", &self.user_name);
+            crate::runtime::put(&mut object, "id_card_number", &self.id_card_number);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "card_type", &self.card_type);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -66,9 +99,7 @@ pub mod post {
         id_card_number: Option<crate::runtime::Sensitive>,
         amount: Option<crate::runtime::Number>,
         appid: Option<String>,
-        card_type: Option<
-            crate::v3::multiuse::users::by_openid::coupons::post::CardType,
-        >,
+        card_type: Option<CardType>,
     }
     impl RequestBuilder {
         /// **Required.** The user's OpenID, the user identifier scoped to one AppID.
@@ -165,20 +196,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the identity document.
-        pub fn card_type(
-            mut self,
-            value: impl Into<
-                crate::v3::multiuse::users::by_openid::coupons::post::CardType,
-            >,
-        ) -> Self {
+        pub fn card_type(mut self, value: impl Into<CardType>) -> Self {
             self.card_type = Some(value.into());
             self
         }
         /// Sets or clears [`card_type`](Self::card_type) with a built value.
-        pub fn set_card_type(
-            mut self,
-            value: Option<crate::v3::multiuse::users::by_openid::coupons::post::CardType>,
-        ) -> Self {
+        pub fn set_card_type(mut self, value: Option<CardType>) -> Self {
             self.card_type = value;
             self
         }
@@ -270,7 +293,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::BankFavorUsersBankMultiActivityResponse as Response;

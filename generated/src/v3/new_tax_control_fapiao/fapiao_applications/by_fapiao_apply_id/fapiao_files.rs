@@ -21,18 +21,32 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::new_tax_control_fapiao::types::Status;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the invoice application, identifying one issuing operation.
-        #[serde(rename = "path.fapiao_apply_id")]
         pub fapiao_apply_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// The merchant's own ID of the invoice, identifying one invoice.
-        #[serde(rename = "query.fapiao_id")]
         pub fapiao_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                fapiao_apply_id: crate::runtime::take(
+                    &mut object,
+                    "path.fapiao_apply_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                fapiao_id: crate::runtime::take(&mut object, "query.fapiao_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -167,19 +181,47 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `fapiao_download_info_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FapiaoDownloadInfoList {
         /// The merchant's own ID of the invoice, identifying one invoice.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fapiao_id: Option<String>,
         /// URL to download the file from; valid only for a short time.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub download_url: Option<String>,
         /// Current status of the object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub status: Option<crate::v3::new_tax_control_fapiao::types::Status>,
+        pub status: Option<Status>,
     }
+    impl crate::runtime::FromJson for FapiaoDownloadInfoList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FapiaoDownloadInfoList {
+                fapiao_id: crate::runtime::take_optional(&mut object, "fapiao_id", at)?,
+                download_url: crate::runtime::take_optional(
+                    &mut object,
+                    "download_url",
+                    at,
+                )?,
+                status: crate::runtime::take_optional(&mut object, "status", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FapiaoDownloadInfoList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "fapiao_id", &self.fapiao_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "download_url",
+                &self.download_url,
+            );
+            crate::runtime::put_optional(&mut object, "status", &self.status);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FapiaoDownloadInfoList);
     impl crate::runtime::Schema for FapiaoDownloadInfoList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -207,17 +249,39 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for FapiaoDownloadInfoList {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `fapiao_download_info_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fapiao_download_info_list: Option<
-            Vec<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::fapiao_files::get::FapiaoDownloadInfoList,
-            >,
-        >,
+        pub fapiao_download_info_list: Option<Vec<FapiaoDownloadInfoList>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                fapiao_download_info_list: crate::runtime::take_optional(
+                    &mut object,
+                    "fapiao_download_info_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "fapiao_download_info_list",
+                &self.fapiao_download_info_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -225,7 +289,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::fapiao_files::get::FapiaoDownloadInfoList as crate::runtime::Schema>::FIELDS,
+                fields: <FapiaoDownloadInfoList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -20,34 +20,83 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards`: [wechatpay.im](https://wechatpay.im/openapi/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012538365), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012474078), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015792579)
 pub mod post {
     pub use crate::v3::new_tax_control_fapiao::types::BuyerInformation;
+    pub use crate::v3::new_tax_control_fapiao::types::BuyerInformationBuilder;
     pub use crate::types::ExtraInformation;
+    pub use crate::types::ExtraInformationBuilder;
     pub use crate::v3::new_tax_control_fapiao::types::FapiaoBillType;
     pub use crate::v3::new_tax_control_fapiao::types::Items;
+    pub use crate::v3::new_tax_control_fapiao::types::ItemsBuilder;
     pub use crate::v3::new_tax_control_fapiao::types::Scene;
     pub use crate::types::SellerInformation;
+    pub use crate::types::SellerInformationBuilder;
     pub use crate::v3::new_tax_control_fapiao::types::TaxPreferMark;
     pub use crate::v3::new_tax_control_fapiao::types::Type;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the invoice application, identifying one issuing operation.
-        #[serde(rename = "path.fapiao_apply_id", skip_serializing)]
         pub fapiao_apply_id: String,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Scene in which the operation happens.
-        pub scene: crate::v3::new_tax_control_fapiao::types::Scene,
+        pub scene: Scene,
         /// Information about the buyer.
-        pub buyer_information: crate::v3::new_tax_control_fapiao::types::BuyerInformation,
+        pub buyer_information: BuyerInformation,
         /// `fapiao_card_information`
-        pub fapiao_card_information: Vec<
-            crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::insert_cards::post::FapiaoCardInformation,
-        >,
+        pub fapiao_card_information: Vec<FapiaoCardInformation>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                fapiao_apply_id: crate::runtime::take(
+                    &mut object,
+                    "path.fapiao_apply_id",
+                    at,
+                )?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                scene: crate::runtime::take(&mut object, "scene", at)?,
+                buyer_information: crate::runtime::take(
+                    &mut object,
+                    "buyer_information",
+                    at,
+                )?,
+                fapiao_card_information: crate::runtime::take(
+                    &mut object,
+                    "fapiao_card_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "scene", &self.scene);
+            crate::runtime::put(
+                &mut object,
+                "buyer_information",
+                &self.buyer_information,
+            );
+            crate::runtime::put(
+                &mut object,
+                "fapiao_card_information",
+                &self.fapiao_card_information,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -61,15 +110,9 @@ pub mod post {
         fapiao_apply_id: Option<String>,
         wechatpay_serial: Option<String>,
         sub_mchid: Option<String>,
-        scene: Option<crate::v3::new_tax_control_fapiao::types::Scene>,
-        buyer_information: Option<
-            crate::v3::new_tax_control_fapiao::types::BuyerInformationBuilder,
-        >,
-        fapiao_card_information: Option<
-            Vec<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::insert_cards::post::FapiaoCardInformationBuilder,
-            >,
-        >,
+        scene: Option<Scene>,
+        buyer_information: Option<BuyerInformationBuilder>,
+        fapiao_card_information: Option<Vec<FapiaoCardInformationBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the invoice application, identifying one issuing operation.
@@ -103,18 +146,12 @@ pub mod post {
             self
         }
         /// **Required.** Scene in which the operation happens.
-        pub fn scene(
-            mut self,
-            value: impl Into<crate::v3::new_tax_control_fapiao::types::Scene>,
-        ) -> Self {
+        pub fn scene(mut self, value: impl Into<Scene>) -> Self {
             self.scene = Some(value.into());
             self
         }
         /// Sets or clears [`scene`](Self::scene) with a built value.
-        pub fn set_scene(
-            mut self,
-            value: Option<crate::v3::new_tax_control_fapiao::types::Scene>,
-        ) -> Self {
+        pub fn set_scene(mut self, value: Option<Scene>) -> Self {
             self.scene = value;
             self
         }
@@ -123,18 +160,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn buyer_information(
             mut self,
-            value: impl Into<
-                crate::v3::new_tax_control_fapiao::types::BuyerInformationBuilder,
-            >,
+            value: impl Into<BuyerInformationBuilder>,
         ) -> Self {
             self.buyer_information = Some(value.into());
             self
         }
         /// Sets or clears [`buyer_information`](Self::buyer_information) with a built value.
-        pub fn set_buyer_information(
-            mut self,
-            value: Option<crate::v3::new_tax_control_fapiao::types::BuyerInformation>,
-        ) -> Self {
+        pub fn set_buyer_information(mut self, value: Option<BuyerInformation>) -> Self {
             self.buyer_information = value.map(Into::into);
             self
         }
@@ -143,9 +175,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn fapiao_card_information(
             mut self,
-            item: impl Into<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::insert_cards::post::FapiaoCardInformationBuilder,
-            >,
+            item: impl Into<FapiaoCardInformationBuilder>,
         ) -> Self {
             self.fapiao_card_information.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -153,11 +183,7 @@ pub mod post {
         /// Sets or clears [`fapiao_card_information`](Self::fapiao_card_information) with a built value.
         pub fn set_fapiao_card_information(
             mut self,
-            value: Option<
-                Vec<
-                    crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::insert_cards::post::FapiaoCardInformation,
-                >,
-            >,
+            value: Option<Vec<FapiaoCardInformation>>,
         ) -> Self {
             self.fapiao_card_information = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -251,7 +277,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.
@@ -275,7 +302,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `fapiao_card_information`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FapiaoCardInformation {
         /// Media ID of the uploaded electronic invoice file.
@@ -297,15 +324,77 @@ pub mod post {
         /// Amount in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
         /// Information about the seller.
-        pub seller_information: crate::types::SellerInformation,
+        pub seller_information: SellerInformation,
         /// Additional information of the invoice.
-        pub extra_information: crate::types::ExtraInformation,
+        pub extra_information: ExtraInformation,
         /// Lines of the invoice.
-        pub items: Vec<crate::v3::new_tax_control_fapiao::types::Items>,
+        pub items: Vec<Items>,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
     }
+    impl crate::runtime::FromJson for FapiaoCardInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FapiaoCardInformation {
+                fapiao_media_id: crate::runtime::take(
+                    &mut object,
+                    "fapiao_media_id",
+                    at,
+                )?,
+                fapiao_number: crate::runtime::take(&mut object, "fapiao_number", at)?,
+                fapiao_code: crate::runtime::take(&mut object, "fapiao_code", at)?,
+                fapiao_time: crate::runtime::take(&mut object, "fapiao_time", at)?,
+                check_code: crate::runtime::take(&mut object, "check_code", at)?,
+                password: crate::runtime::take(&mut object, "password", at)?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                tax_amount: crate::runtime::take(&mut object, "tax_amount", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                seller_information: crate::runtime::take(
+                    &mut object,
+                    "seller_information",
+                    at,
+                )?,
+                extra_information: crate::runtime::take(
+                    &mut object,
+                    "extra_information",
+                    at,
+                )?,
+                items: crate::runtime::take(&mut object, "items", at)?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FapiaoCardInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "fapiao_media_id", &self.fapiao_media_id);
+            crate::runtime::put(&mut object, "fapiao_number", &self.fapiao_number);
+            crate::runtime::put(&mut object, "fapiao_code", &self.fapiao_code);
+            crate::runtime::put(&mut object, "fapiao_time", &self.fapiao_time);
+            crate::runtime::put(&mut object, "check_code", &self.check_code);
+            crate::runtime::put(&mut object, "password", &self.password);
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "tax_amount", &self.tax_amount);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(
+                &mut object,
+                "seller_information",
+                &self.seller_information,
+            );
+            crate::runtime::put(
+                &mut object,
+                "extra_information",
+                &self.extra_information,
+            );
+            crate::runtime::put(&mut object, "items", &self.items);
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FapiaoCardInformation);
     impl FapiaoCardInformation {
         /// A builder; see its setters.
         pub fn builder() -> FapiaoCardInformationBuilder {
@@ -324,9 +413,9 @@ pub mod post {
         total_amount: Option<i64>,
         tax_amount: Option<i64>,
         amount: Option<i64>,
-        seller_information: Option<crate::types::SellerInformationBuilder>,
-        extra_information: Option<crate::types::ExtraInformationBuilder>,
-        items: Option<Vec<crate::v3::new_tax_control_fapiao::types::ItemsBuilder>>,
+        seller_information: Option<SellerInformationBuilder>,
+        extra_information: Option<ExtraInformationBuilder>,
+        items: Option<Vec<ItemsBuilder>>,
         remark: Option<String>,
     }
     impl FapiaoCardInformationBuilder {
@@ -425,7 +514,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn seller_information(
             mut self,
-            value: impl Into<crate::types::SellerInformationBuilder>,
+            value: impl Into<SellerInformationBuilder>,
         ) -> Self {
             self.seller_information = Some(value.into());
             self
@@ -433,7 +522,7 @@ pub mod post {
         /// Sets or clears [`seller_information`](Self::seller_information) with a built value.
         pub fn set_seller_information(
             mut self,
-            value: Option<crate::types::SellerInformation>,
+            value: Option<SellerInformation>,
         ) -> Self {
             self.seller_information = value.map(Into::into);
             self
@@ -443,34 +532,25 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn extra_information(
             mut self,
-            value: impl Into<crate::types::ExtraInformationBuilder>,
+            value: impl Into<ExtraInformationBuilder>,
         ) -> Self {
             self.extra_information = Some(value.into());
             self
         }
         /// Sets or clears [`extra_information`](Self::extra_information) with a built value.
-        pub fn set_extra_information(
-            mut self,
-            value: Option<crate::types::ExtraInformation>,
-        ) -> Self {
+        pub fn set_extra_information(mut self, value: Option<ExtraInformation>) -> Self {
             self.extra_information = value.map(Into::into);
             self
         }
         /// **Required.** Lines of the invoice.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn items(
-            mut self,
-            item: impl Into<crate::v3::new_tax_control_fapiao::types::ItemsBuilder>,
-        ) -> Self {
+        pub fn items(mut self, item: impl Into<ItemsBuilder>) -> Self {
             self.items.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`items`](Self::items) with a built value.
-        pub fn set_items(
-            mut self,
-            value: Option<Vec<crate::v3::new_tax_control_fapiao::types::Items>>,
-        ) -> Self {
+        pub fn set_items(mut self, value: Option<Vec<Items>>) -> Self {
             self.items = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }

@@ -20,21 +20,52 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse`: [wechatpay.im](https://wechatpay.im/openapi/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012538327), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012474062), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015792575)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the invoice application, identifying one issuing operation.
-        #[serde(rename = "path.fapiao_apply_id", skip_serializing)]
         pub fapiao_apply_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// `reverse_reason`
-        pub reverse_reason: crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::reverse::post::ReverseReason,
+        pub reverse_reason: ReverseReason,
         /// Information about the invoices.
-        pub fapiao_information: Vec<
-            crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::reverse::post::FapiaoInformation,
-        >,
+        pub fapiao_information: Vec<FapiaoInformation>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                fapiao_apply_id: crate::runtime::take(
+                    &mut object,
+                    "path.fapiao_apply_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                reverse_reason: crate::runtime::take(&mut object, "reverse_reason", at)?,
+                fapiao_information: crate::runtime::take(
+                    &mut object,
+                    "fapiao_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "reverse_reason", &self.reverse_reason);
+            crate::runtime::put(
+                &mut object,
+                "fapiao_information",
+                &self.fapiao_information,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -47,14 +78,8 @@ pub mod post {
     pub struct RequestBuilder {
         fapiao_apply_id: Option<String>,
         sub_mchid: Option<String>,
-        reverse_reason: Option<
-            crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::reverse::post::ReverseReason,
-        >,
-        fapiao_information: Option<
-            Vec<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::reverse::post::FapiaoInformationBuilder,
-            >,
-        >,
+        reverse_reason: Option<ReverseReason>,
+        fapiao_information: Option<Vec<FapiaoInformationBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the invoice application, identifying one issuing operation.
@@ -78,22 +103,12 @@ pub mod post {
             self
         }
         /// **Required.** `reverse_reason`
-        pub fn reverse_reason(
-            mut self,
-            value: impl Into<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::reverse::post::ReverseReason,
-            >,
-        ) -> Self {
+        pub fn reverse_reason(mut self, value: impl Into<ReverseReason>) -> Self {
             self.reverse_reason = Some(value.into());
             self
         }
         /// Sets or clears [`reverse_reason`](Self::reverse_reason) with a built value.
-        pub fn set_reverse_reason(
-            mut self,
-            value: Option<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::reverse::post::ReverseReason,
-            >,
-        ) -> Self {
+        pub fn set_reverse_reason(mut self, value: Option<ReverseReason>) -> Self {
             self.reverse_reason = value;
             self
         }
@@ -102,9 +117,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn fapiao_information(
             mut self,
-            item: impl Into<
-                crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::reverse::post::FapiaoInformationBuilder,
-            >,
+            item: impl Into<FapiaoInformationBuilder>,
         ) -> Self {
             self.fapiao_information.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -112,11 +125,7 @@ pub mod post {
         /// Sets or clears [`fapiao_information`](Self::fapiao_information) with a built value.
         pub fn set_fapiao_information(
             mut self,
-            value: Option<
-                Vec<
-                    crate::v3::new_tax_control_fapiao::fapiao_applications::by_fapiao_apply_id::reverse::post::FapiaoInformation,
-                >,
-            >,
+            value: Option<Vec<FapiaoInformation>>,
         ) -> Self {
             self.fapiao_information = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -190,7 +199,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.
@@ -214,17 +224,43 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the invoices.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FapiaoInformation {
         /// The merchant's own ID of the invoice, identifying one invoice.
         pub fapiao_id: String,
         /// Code of the invoice.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fapiao_code: Option<String>,
         /// Number of the invoice.
         pub fapiao_number: String,
     }
+    impl crate::runtime::FromJson for FapiaoInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FapiaoInformation {
+                fapiao_id: crate::runtime::take(&mut object, "fapiao_id", at)?,
+                fapiao_code: crate::runtime::take_optional(
+                    &mut object,
+                    "fapiao_code",
+                    at,
+                )?,
+                fapiao_number: crate::runtime::take(&mut object, "fapiao_number", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FapiaoInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "fapiao_id", &self.fapiao_id);
+            crate::runtime::put_optional(&mut object, "fapiao_code", &self.fapiao_code);
+            crate::runtime::put(&mut object, "fapiao_number", &self.fapiao_number);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FapiaoInformation);
     impl FapiaoInformation {
         /// A builder; see its setters.
         pub fn builder() -> FapiaoInformationBuilder {

@@ -20,12 +20,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/new-tax-control-fapiao/merchant/{sub_mchid}/check-status`: [wechatpay.im](https://wechatpay.im/openapi/v3/new-tax-control-fapiao/merchant/{sub_mchid}/check-status), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015792561)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "path.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "path.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -112,17 +122,47 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `ability_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AbilityInfo {
         /// Kind of the item described by the enclosing object.
-        pub r#type: crate::v3::new_tax_control_fapiao::merchant::by_sub_mchid::check_status::get::Type,
+        pub r#type: Type,
         /// Current status of the object.
-        pub status: crate::v3::new_tax_control_fapiao::merchant::by_sub_mchid::check_status::get::AbilityInfoStatus,
+        pub status: AbilityInfoStatus,
         /// `authorize_fail_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorize_fail_reason: Option<String>,
     }
+    impl crate::runtime::FromJson for AbilityInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AbilityInfo {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                status: crate::runtime::take(&mut object, "status", at)?,
+                authorize_fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "authorize_fail_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AbilityInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "status", &self.status);
+            crate::runtime::put_optional(
+                &mut object,
+                "authorize_fail_reason",
+                &self.authorize_fail_reason,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AbilityInfo);
     impl crate::runtime::Schema for AbilityInfo {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -191,16 +231,35 @@ pub mod get {
     }
     crate::runtime::string_enum!(AbilityInfoStatus);
     /// `billing_person_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BillingPersonInfo {
         /// Identifier of the object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Name of the person issuing the invoice.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
     }
+    impl crate::runtime::FromJson for BillingPersonInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BillingPersonInfo {
+                id: crate::runtime::take_optional(&mut object, "id", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BillingPersonInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "id", &self.id);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BillingPersonInfo);
     impl crate::runtime::Schema for BillingPersonInfo {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -221,33 +280,87 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for BillingPersonInfo {}
     /// `digital_tax_mode`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DigitalTaxMode {
         /// Current status of the object.
-        pub status: crate::v3::new_tax_control_fapiao::merchant::by_sub_mchid::check_status::get::DigitalTaxModeStatus,
+        pub status: DigitalTaxModeStatus,
         /// `billing_person_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub billing_person_info: Option<
-            crate::v3::new_tax_control_fapiao::merchant::by_sub_mchid::check_status::get::BillingPersonInfo,
-        >,
+        pub billing_person_info: Option<BillingPersonInfo>,
         /// `access_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub access_time: Option<String>,
         /// Time the item expires.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub expired_time: Option<String>,
         /// `access_fail_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub access_fail_reason: Option<String>,
         /// `ability_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub ability_info: Option<
-            Vec<
-                crate::v3::new_tax_control_fapiao::merchant::by_sub_mchid::check_status::get::AbilityInfo,
-            >,
-        >,
+        pub ability_info: Option<Vec<AbilityInfo>>,
     }
+    impl crate::runtime::FromJson for DigitalTaxMode {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(DigitalTaxMode {
+                status: crate::runtime::take(&mut object, "status", at)?,
+                billing_person_info: crate::runtime::take_optional(
+                    &mut object,
+                    "billing_person_info",
+                    at,
+                )?,
+                access_time: crate::runtime::take_optional(
+                    &mut object,
+                    "access_time",
+                    at,
+                )?,
+                expired_time: crate::runtime::take_optional(
+                    &mut object,
+                    "expired_time",
+                    at,
+                )?,
+                access_fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "access_fail_reason",
+                    at,
+                )?,
+                ability_info: crate::runtime::take_optional(
+                    &mut object,
+                    "ability_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for DigitalTaxMode {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "status", &self.status);
+            crate::runtime::put_optional(
+                &mut object,
+                "billing_person_info",
+                &self.billing_person_info,
+            );
+            crate::runtime::put_optional(&mut object, "access_time", &self.access_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "expired_time",
+                &self.expired_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "access_fail_reason",
+                &self.access_fail_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "ability_info",
+                &self.ability_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(DigitalTaxMode);
     impl crate::runtime::Schema for DigitalTaxMode {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -262,7 +375,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::new_tax_control_fapiao::merchant::by_sub_mchid::check_status::get::BillingPersonInfo as crate::runtime::Schema>::FIELDS,
+                fields: <BillingPersonInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "access_time",
@@ -290,7 +403,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::new_tax_control_fapiao::merchant::by_sub_mchid::check_status::get::AbilityInfo as crate::runtime::Schema>::FIELDS,
+                fields: <AbilityInfo as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -381,22 +494,51 @@ pub mod get {
     }
     crate::runtime::string_enum!(DigitalTaxModeStatus);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// `third_mode`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub third_mode: Option<
-            crate::v3::new_tax_control_fapiao::merchant::by_sub_mchid::check_status::get::ThirdMode,
-        >,
+        pub third_mode: Option<ThirdMode>,
         /// `digital_tax_mode`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub digital_tax_mode: Option<
-            crate::v3::new_tax_control_fapiao::merchant::by_sub_mchid::check_status::get::DigitalTaxMode,
-        >,
+        pub digital_tax_mode: Option<DigitalTaxMode>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                third_mode: crate::runtime::take_optional(
+                    &mut object,
+                    "third_mode",
+                    at,
+                )?,
+                digital_tax_mode: crate::runtime::take_optional(
+                    &mut object,
+                    "digital_tax_mode",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "third_mode", &self.third_mode);
+            crate::runtime::put_optional(
+                &mut object,
+                "digital_tax_mode",
+                &self.digital_tax_mode,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -411,14 +553,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::new_tax_control_fapiao::merchant::by_sub_mchid::check_status::get::ThirdMode as crate::runtime::Schema>::FIELDS,
+                fields: <ThirdMode as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "digital_tax_mode",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::new_tax_control_fapiao::merchant::by_sub_mchid::check_status::get::DigitalTaxMode as crate::runtime::Schema>::FIELDS,
+                fields: <DigitalTaxMode as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -455,12 +597,31 @@ pub mod get {
     }
     crate::runtime::string_enum!(Status);
     /// `third_mode`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ThirdMode {
         /// Current status of the object.
-        pub status: crate::v3::new_tax_control_fapiao::merchant::by_sub_mchid::check_status::get::Status,
+        pub status: Status,
     }
+    impl crate::runtime::FromJson for ThirdMode {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ThirdMode {
+                status: crate::runtime::take(&mut object, "status", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ThirdMode {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "status", &self.status);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ThirdMode);
     impl crate::runtime::Schema for ThirdMode {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -25,21 +25,43 @@ pub mod get {
     pub use crate::v3::offlineface::types::TradeType;
     pub use crate::types::TransactionsPayer;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number, unique within the merchant.
-        #[serde(rename = "path.out_trade_no")]
         pub out_trade_no: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, rename = "query.sp_mchid")]
         pub sp_mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// `business_product_id`
-        #[serde(rename = "query.business_product_id")]
-        pub business_product_id: crate::v3::offlineface::transactions::out_trade_no::by_out_trade_no::get::BusinessProductId,
+        pub business_product_id: BusinessProductId,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_trade_no",
+                    at,
+                )?,
+                sp_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sp_mchid",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                business_product_id: crate::runtime::take(
+                    &mut object,
+                    "query.business_product_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -53,9 +75,7 @@ pub mod get {
         out_trade_no: Option<String>,
         sp_mchid: Option<String>,
         sub_mchid: Option<String>,
-        business_product_id: Option<
-            crate::v3::offlineface::transactions::out_trade_no::by_out_trade_no::get::BusinessProductId,
-        >,
+        business_product_id: Option<BusinessProductId>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own order number, unique within the merchant.
@@ -91,9 +111,7 @@ pub mod get {
         /// **Required.** `business_product_id`
         pub fn business_product_id(
             mut self,
-            value: impl Into<
-                crate::v3::offlineface::transactions::out_trade_no::by_out_trade_no::get::BusinessProductId,
-            >,
+            value: impl Into<BusinessProductId>,
         ) -> Self {
             self.business_product_id = Some(value.into());
             self
@@ -101,9 +119,7 @@ pub mod get {
         /// Sets or clears [`business_product_id`](Self::business_product_id) with a built value.
         pub fn set_business_product_id(
             mut self,
-            value: Option<
-                crate::v3::offlineface::transactions::out_trade_no::by_out_trade_no::get::BusinessProductId,
-            >,
+            value: Option<BusinessProductId>,
         ) -> Self {
             self.business_product_id = value;
             self
@@ -241,7 +257,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(BusinessProductId);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// AppID of the service provider's own Official Account, Mini Program or app.
@@ -249,58 +265,163 @@ pub mod get {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
         pub sp_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Information about the paying user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub payer: Option<crate::types::TransactionsPayer>,
+        pub payer: Option<TransactionsPayer>,
         /// Amount information of the order or record.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::v3::offlineface::types::Amount>,
+        pub amount: Option<Amount>,
         /// Discounts and coupons applied to the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub promotion_detail: Option<Vec<serde_json::Value>>,
         /// Information about the scene in which the payment happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::v3::offlineface::types::SceneInfo>,
+        pub scene_info: Option<SceneInfo>,
         /// Bank the payment or account belongs to, as a bank type code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// Payment method (trade type) of the transaction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_type: Option<crate::v3::offlineface::types::TradeType>,
+        pub trade_type: Option<TradeType>,
         /// State of the payment transaction.
         pub trade_state: String,
         /// Description of the transaction state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub trade_state_description: Option<String>,
         /// `debt_state`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub debt_state: Option<String>,
         /// Human-readable description of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// `repayment_transaction_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub repayment_transaction_id: Option<String>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// `error_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub error_type: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                payer: crate::runtime::take_optional(&mut object, "payer", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                promotion_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "promotion_detail",
+                    at,
+                )?,
+                scene_info: crate::runtime::take_optional(
+                    &mut object,
+                    "scene_info",
+                    at,
+                )?,
+                bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+                trade_type: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_type",
+                    at,
+                )?,
+                trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+                trade_state_description: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_state_description",
+                    at,
+                )?,
+                debt_state: crate::runtime::take_optional(
+                    &mut object,
+                    "debt_state",
+                    at,
+                )?,
+                description: crate::runtime::take_optional(
+                    &mut object,
+                    "description",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+                repayment_transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "repayment_transaction_id",
+                    at,
+                )?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                error_type: crate::runtime::take_optional(&mut object, "error_type", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "payer", &self.payer);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "promotion_detail",
+                &self.promotion_detail,
+            );
+            crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+            crate::runtime::put_optional(&mut object, "trade_type", &self.trade_type);
+            crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "trade_state_description",
+                &self.trade_state_description,
+            );
+            crate::runtime::put_optional(&mut object, "debt_state", &self.debt_state);
+            crate::runtime::put_optional(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "repayment_transaction_id",
+                &self.repayment_transaction_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(&mut object, "error_type", &self.error_type);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -336,14 +457,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::TransactionsPayer as crate::runtime::Schema>::FIELDS,
+                fields: <TransactionsPayer as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "amount",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::offlineface::types::Amount as crate::runtime::Schema>::FIELDS,
+                fields: <Amount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "promotion_detail",
@@ -357,7 +478,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::offlineface::types::SceneInfo as crate::runtime::Schema>::FIELDS,
+                fields: <SceneInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "bank_type",

@@ -20,15 +20,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/palmservice/authorization/openid/{openid}`: [wechatpay.im](https://wechatpay.im/openapi/v3/palmservice/authorization/openid/{openid}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014482017)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid")]
         pub openid: String,
         /// ID of the organization.
-        #[serde(rename = "query.organization_id")]
         pub organization_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                organization_id: crate::runtime::take(
+                    &mut object,
+                    "query.organization_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -138,24 +152,59 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// ID of the organization.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub organization_id: Option<String>,
         /// Current state of the object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub state: Option<
-            crate::v3::palmservice::authorization::openid::by_openid::get::State,
-        >,
+        pub state: Option<State>,
         /// Time the authorization was granted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorize_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                organization_id: crate::runtime::take_optional(
+                    &mut object,
+                    "organization_id",
+                    at,
+                )?,
+                state: crate::runtime::take_optional(&mut object, "state", at)?,
+                authorize_time: crate::runtime::take_optional(
+                    &mut object,
+                    "authorize_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "organization_id",
+                &self.organization_id,
+            );
+            crate::runtime::put_optional(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "authorize_time",
+                &self.authorize_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,25 +20,58 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/papay/contracts/{contract_id}/notify`: [wechatpay.im](https://wechatpay.im/openapi/v3/papay/contracts/{contract_id}/notify), [official documentation](https://pay.weixin.qq.com/doc/v2/merchant/4011987402)
 pub mod post {
     pub use crate::types::EstimatedAmount;
+    pub use crate::types::EstimatedAmountBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay contract (agreement) ID.
-        #[serde(rename = "path.contract_id", skip_serializing)]
         pub contract_id: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// `deduct_duration`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub deduct_duration: Option<
-            crate::v3::papay::contracts::by_contract_id::notify::post::DeductDuration,
-        >,
+        pub deduct_duration: Option<DeductDuration>,
         /// `estimated_amount`
-        pub estimated_amount: crate::types::EstimatedAmount,
+        pub estimated_amount: EstimatedAmount,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                contract_id: crate::runtime::take(&mut object, "path.contract_id", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                deduct_duration: crate::runtime::take_optional(
+                    &mut object,
+                    "deduct_duration",
+                    at,
+                )?,
+                estimated_amount: crate::runtime::take(
+                    &mut object,
+                    "estimated_amount",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "deduct_duration",
+                &self.deduct_duration,
+            );
+            crate::runtime::put(&mut object, "estimated_amount", &self.estimated_amount);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -52,10 +85,8 @@ pub mod post {
         contract_id: Option<String>,
         mchid: Option<String>,
         appid: Option<String>,
-        deduct_duration: Option<
-            crate::v3::papay::contracts::by_contract_id::notify::post::DeductDurationBuilder,
-        >,
-        estimated_amount: Option<crate::types::EstimatedAmountBuilder>,
+        deduct_duration: Option<DeductDurationBuilder>,
+        estimated_amount: Option<EstimatedAmountBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** WeChat Pay contract (agreement) ID.
@@ -93,20 +124,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn deduct_duration(
             mut self,
-            value: impl Into<
-                crate::v3::papay::contracts::by_contract_id::notify::post::DeductDurationBuilder,
-            >,
+            value: impl Into<DeductDurationBuilder>,
         ) -> Self {
             self.deduct_duration = Some(value.into());
             self
         }
         /// Sets or clears [`deduct_duration`](Self::deduct_duration) with a built value.
-        pub fn set_deduct_duration(
-            mut self,
-            value: Option<
-                crate::v3::papay::contracts::by_contract_id::notify::post::DeductDuration,
-            >,
-        ) -> Self {
+        pub fn set_deduct_duration(mut self, value: Option<DeductDuration>) -> Self {
             self.deduct_duration = value.map(Into::into);
             self
         }
@@ -115,16 +139,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn estimated_amount(
             mut self,
-            value: impl Into<crate::types::EstimatedAmountBuilder>,
+            value: impl Into<EstimatedAmountBuilder>,
         ) -> Self {
             self.estimated_amount = Some(value.into());
             self
         }
         /// Sets or clears [`estimated_amount`](Self::estimated_amount) with a built value.
-        pub fn set_estimated_amount(
-            mut self,
-            value: Option<crate::types::EstimatedAmount>,
-        ) -> Self {
+        pub fn set_estimated_amount(mut self, value: Option<EstimatedAmount>) -> Self {
             self.estimated_amount = value.map(Into::into);
             self
         }
@@ -197,7 +218,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.mchid.is_none() {
@@ -257,17 +279,35 @@ pub mod post {
     }
     crate::runtime::integer_enum!(Count);
     /// `deduct_duration`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DeductDuration {
         /// Number of items.
-        pub count: crate::v3::papay::contracts::by_contract_id::notify::post::Count,
+        pub count: Count,
         /// Unit of measurement.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub unit: Option<
-            crate::v3::papay::contracts::by_contract_id::notify::post::Unit,
-        >,
+        pub unit: Option<Unit>,
     }
+    impl crate::runtime::FromJson for DeductDuration {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(DeductDuration {
+                count: crate::runtime::take(&mut object, "count", at)?,
+                unit: crate::runtime::take_optional(&mut object, "unit", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for DeductDuration {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "count", &self.count);
+            crate::runtime::put_optional(&mut object, "unit", &self.unit);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(DeductDuration);
     impl DeductDuration {
         /// A builder; see its setters.
         pub fn builder() -> DeductDurationBuilder {
@@ -277,47 +317,27 @@ pub mod post {
     /// Builds a [`DeductDuration`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct DeductDurationBuilder {
-        count: Option<crate::v3::papay::contracts::by_contract_id::notify::post::Count>,
-        unit: Option<crate::v3::papay::contracts::by_contract_id::notify::post::Unit>,
+        count: Option<Count>,
+        unit: Option<Unit>,
     }
     impl DeductDurationBuilder {
         /// **Required.** Number of items.
-        pub fn count(
-            mut self,
-            value: impl Into<
-                crate::v3::papay::contracts::by_contract_id::notify::post::Count,
-            >,
-        ) -> Self {
+        pub fn count(mut self, value: impl Into<Count>) -> Self {
             self.count = Some(value.into());
             self
         }
         /// Sets or clears [`count`](Self::count) with a built value.
-        pub fn set_count(
-            mut self,
-            value: Option<
-                crate::v3::papay::contracts::by_contract_id::notify::post::Count,
-            >,
-        ) -> Self {
+        pub fn set_count(mut self, value: Option<Count>) -> Self {
             self.count = value;
             self
         }
         /// Unit of measurement.
-        pub fn unit(
-            mut self,
-            value: impl Into<
-                crate::v3::papay::contracts::by_contract_id::notify::post::Unit,
-            >,
-        ) -> Self {
+        pub fn unit(mut self, value: impl Into<Unit>) -> Self {
             self.unit = Some(value.into());
             self
         }
         /// Sets or clears [`unit`](Self::unit) with a built value.
-        pub fn set_unit(
-            mut self,
-            value: Option<
-                crate::v3::papay::contracts::by_contract_id::notify::post::Unit,
-            >,
-        ) -> Self {
+        pub fn set_unit(mut self, value: Option<Unit>) -> Self {
             self.unit = value;
             self
         }

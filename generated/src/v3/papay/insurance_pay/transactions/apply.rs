@@ -20,8 +20,9 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/papay/insurance-pay/transactions/apply`: [wechatpay.im](https://wechatpay.im/openapi/v3/papay/insurance-pay/transactions/apply), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012471158)
 pub mod post {
     pub use crate::types::InsurancePayTransactionsApplyAmount;
+    pub use crate::types::InsurancePayTransactionsApplyAmountBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -37,13 +38,57 @@ pub mod post {
         /// Number of the deduction period of the insurance policy.
         pub policy_period_id: crate::runtime::Number,
         /// Amount information of the order or record.
-        pub amount: crate::types::InsurancePayTransactionsApplyAmount,
+        pub amount: InsurancePayTransactionsApplyAmount,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                transaction_notify_url: crate::runtime::take(
+                    &mut object,
+                    "transaction_notify_url",
+                    at,
+                )?,
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                policy_period_id: crate::runtime::take(
+                    &mut object,
+                    "policy_period_id",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(
+                &mut object,
+                "transaction_notify_url",
+                &self.transaction_notify_url,
+            );
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "policy_period_id", &self.policy_period_id);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -60,7 +105,7 @@ pub mod post {
         transaction_notify_url: Option<String>,
         contract_id: Option<String>,
         policy_period_id: Option<crate::runtime::Number>,
-        amount: Option<crate::types::InsurancePayTransactionsApplyAmountBuilder>,
+        amount: Option<InsurancePayTransactionsApplyAmountBuilder>,
         goods_tag: Option<String>,
         attach: Option<String>,
     }
@@ -136,7 +181,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn amount(
             mut self,
-            value: impl Into<crate::types::InsurancePayTransactionsApplyAmountBuilder>,
+            value: impl Into<InsurancePayTransactionsApplyAmountBuilder>,
         ) -> Self {
             self.amount = Some(value.into());
             self
@@ -144,7 +189,7 @@ pub mod post {
         /// Sets or clears [`amount`](Self::amount) with a built value.
         pub fn set_amount(
             mut self,
-            value: Option<crate::types::InsurancePayTransactionsApplyAmount>,
+            value: Option<InsurancePayTransactionsApplyAmount>,
         ) -> Self {
             self.amount = value.map(Into::into);
             self
@@ -247,7 +292,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::papay::types::InsurancePayTransactionsApplyResponse as Response;

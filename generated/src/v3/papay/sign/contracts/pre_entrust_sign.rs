@@ -20,15 +20,14 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/papay/sign/contracts/pre-entrust-sign`: [wechatpay.im](https://wechatpay.im/openapi/v3/papay/sign/contracts/pre-entrust-sign), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012978414)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// `sign_scene`
-        pub sign_scene: crate::v3::papay::sign::contracts::pre_entrust_sign::post::SignScene,
+        pub sign_scene: SignScene,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// ID of the plan or template.
         pub plan_id: crate::runtime::Number,
@@ -41,10 +40,73 @@ pub mod post {
         /// The merchant's own identifier of the user.
         pub out_user_code: String,
         /// URL the user is sent back to afterwards.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub return_url: Option<String>,
         /// Information about the device.
-        pub device_info: crate::v3::papay::sign::contracts::pre_entrust_sign::post::DeviceInfo,
+        pub device_info: DeviceInfo,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sign_scene: crate::runtime::take(&mut object, "sign_scene", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                contract_display_account: crate::runtime::take(
+                    &mut object,
+                    "contract_display_account",
+                    at,
+                )?,
+                contract_notify_url: crate::runtime::take(
+                    &mut object,
+                    "contract_notify_url",
+                    at,
+                )?,
+                out_user_code: crate::runtime::take(&mut object, "out_user_code", at)?,
+                return_url: crate::runtime::take_optional(
+                    &mut object,
+                    "return_url",
+                    at,
+                )?,
+                device_info: crate::runtime::take(&mut object, "device_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sign_scene", &self.sign_scene);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put(
+                &mut object,
+                "contract_display_account",
+                &self.contract_display_account,
+            );
+            crate::runtime::put(
+                &mut object,
+                "contract_notify_url",
+                &self.contract_notify_url,
+            );
+            crate::runtime::put(&mut object, "out_user_code", &self.out_user_code);
+            crate::runtime::put_optional(&mut object, "return_url", &self.return_url);
+            crate::runtime::put(&mut object, "device_info", &self.device_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -55,9 +117,7 @@ pub mod post {
     /// Builds a [`Request`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
-        sign_scene: Option<
-            crate::v3::papay::sign::contracts::pre_entrust_sign::post::SignScene,
-        >,
+        sign_scene: Option<SignScene>,
         appid: Option<String>,
         openid: Option<String>,
         plan_id: Option<crate::runtime::Number>,
@@ -66,28 +126,16 @@ pub mod post {
         contract_notify_url: Option<String>,
         out_user_code: Option<String>,
         return_url: Option<String>,
-        device_info: Option<
-            crate::v3::papay::sign::contracts::pre_entrust_sign::post::DeviceInfoBuilder,
-        >,
+        device_info: Option<DeviceInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** `sign_scene`
-        pub fn sign_scene(
-            mut self,
-            value: impl Into<
-                crate::v3::papay::sign::contracts::pre_entrust_sign::post::SignScene,
-            >,
-        ) -> Self {
+        pub fn sign_scene(mut self, value: impl Into<SignScene>) -> Self {
             self.sign_scene = Some(value.into());
             self
         }
         /// Sets or clears [`sign_scene`](Self::sign_scene) with a built value.
-        pub fn set_sign_scene(
-            mut self,
-            value: Option<
-                crate::v3::papay::sign::contracts::pre_entrust_sign::post::SignScene,
-            >,
-        ) -> Self {
+        pub fn set_sign_scene(mut self, value: Option<SignScene>) -> Self {
             self.sign_scene = value;
             self
         }
@@ -174,22 +222,12 @@ pub mod post {
         /// **Required.** Information about the device.
         ///
         /// Takes the builder or a built value.
-        pub fn device_info(
-            mut self,
-            value: impl Into<
-                crate::v3::papay::sign::contracts::pre_entrust_sign::post::DeviceInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn device_info(mut self, value: impl Into<DeviceInfoBuilder>) -> Self {
             self.device_info = Some(value.into());
             self
         }
         /// Sets or clears [`device_info`](Self::device_info) with a built value.
-        pub fn set_device_info(
-            mut self,
-            value: Option<
-                crate::v3::papay::sign::contracts::pre_entrust_sign::post::DeviceInfo,
-            >,
-        ) -> Self {
+        pub fn set_device_info(mut self, value: Option<DeviceInfo>) -> Self {
             self.device_info = value.map(Into::into);
             self
         }
@@ -288,7 +326,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -387,11 +426,11 @@ pub mod post {
     }
     crate::runtime::string_enum!(DaysSinceFirstLogin);
     /// Information about the device.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DeviceInfo {
         /// Type of the device.
-        pub device_type: crate::v3::papay::sign::contracts::pre_entrust_sign::post::DeviceType,
+        pub device_type: DeviceType,
         /// `device_os`
         pub device_os: String,
         /// ID of the device.
@@ -405,8 +444,61 @@ pub mod post {
         /// `weixin_version`
         pub weixin_version: String,
         /// `days_since_first_login`
-        pub days_since_first_login: crate::v3::papay::sign::contracts::pre_entrust_sign::post::DaysSinceFirstLogin,
+        pub days_since_first_login: DaysSinceFirstLogin,
     }
+    impl crate::runtime::FromJson for DeviceInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(DeviceInfo {
+                device_type: crate::runtime::take(&mut object, "device_type", at)?,
+                device_os: crate::runtime::take(&mut object, "device_os", at)?,
+                device_id: crate::runtime::take(&mut object, "device_id", at)?,
+                device_running_as_root: crate::runtime::take(
+                    &mut object,
+                    "device_running_as_root",
+                    at,
+                )?,
+                device_ip: crate::runtime::take(&mut object, "device_ip", at)?,
+                weixin_installed: crate::runtime::take(
+                    &mut object,
+                    "weixin_installed",
+                    at,
+                )?,
+                weixin_version: crate::runtime::take(&mut object, "weixin_version", at)?,
+                days_since_first_login: crate::runtime::take(
+                    &mut object,
+                    "days_since_first_login",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for DeviceInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "device_type", &self.device_type);
+            crate::runtime::put(&mut object, "device_os", &self.device_os);
+            crate::runtime::put(&mut object, "device_id", &self.device_id);
+            crate::runtime::put(
+                &mut object,
+                "device_running_as_root",
+                &self.device_running_as_root,
+            );
+            crate::runtime::put(&mut object, "device_ip", &self.device_ip);
+            crate::runtime::put(&mut object, "weixin_installed", &self.weixin_installed);
+            crate::runtime::put(&mut object, "weixin_version", &self.weixin_version);
+            crate::runtime::put(
+                &mut object,
+                "days_since_first_login",
+                &self.days_since_first_login,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(DeviceInfo);
     impl DeviceInfo {
         /// A builder; see its setters.
         pub fn builder() -> DeviceInfoBuilder {
@@ -416,37 +508,23 @@ pub mod post {
     /// Builds a [`DeviceInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct DeviceInfoBuilder {
-        device_type: Option<
-            crate::v3::papay::sign::contracts::pre_entrust_sign::post::DeviceType,
-        >,
+        device_type: Option<DeviceType>,
         device_os: Option<String>,
         device_id: Option<String>,
         device_running_as_root: Option<bool>,
         device_ip: Option<String>,
         weixin_installed: Option<bool>,
         weixin_version: Option<String>,
-        days_since_first_login: Option<
-            crate::v3::papay::sign::contracts::pre_entrust_sign::post::DaysSinceFirstLogin,
-        >,
+        days_since_first_login: Option<DaysSinceFirstLogin>,
     }
     impl DeviceInfoBuilder {
         /// **Required.** Type of the device.
-        pub fn device_type(
-            mut self,
-            value: impl Into<
-                crate::v3::papay::sign::contracts::pre_entrust_sign::post::DeviceType,
-            >,
-        ) -> Self {
+        pub fn device_type(mut self, value: impl Into<DeviceType>) -> Self {
             self.device_type = Some(value.into());
             self
         }
         /// Sets or clears [`device_type`](Self::device_type) with a built value.
-        pub fn set_device_type(
-            mut self,
-            value: Option<
-                crate::v3::papay::sign::contracts::pre_entrust_sign::post::DeviceType,
-            >,
-        ) -> Self {
+        pub fn set_device_type(mut self, value: Option<DeviceType>) -> Self {
             self.device_type = value;
             self
         }
@@ -513,9 +591,7 @@ pub mod post {
         /// **Required.** `days_since_first_login`
         pub fn days_since_first_login(
             mut self,
-            value: impl Into<
-                crate::v3::papay::sign::contracts::pre_entrust_sign::post::DaysSinceFirstLogin,
-            >,
+            value: impl Into<DaysSinceFirstLogin>,
         ) -> Self {
             self.days_since_first_login = Some(value.into());
             self
@@ -523,9 +599,7 @@ pub mod post {
         /// Sets or clears [`days_since_first_login`](Self::days_since_first_login) with a built value.
         pub fn set_days_since_first_login(
             mut self,
-            value: Option<
-                crate::v3::papay::sign::contracts::pre_entrust_sign::post::DaysSinceFirstLogin,
-            >,
+            value: Option<DaysSinceFirstLogin>,
         ) -> Self {
             self.days_since_first_login = value;
             self
@@ -663,21 +737,75 @@ pub mod post {
     }
     crate::runtime::string_enum!(DeviceType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the pre-signing session.
         pub pre_entrustweb_id: String,
         /// `mini_program_username`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mini_program_username: Option<String>,
         /// Page path inside the Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mini_program_path: Option<String>,
         /// URL that opens the WeChat Pay page for the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub redirect_url: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                pre_entrustweb_id: crate::runtime::take(
+                    &mut object,
+                    "pre_entrustweb_id",
+                    at,
+                )?,
+                mini_program_username: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_program_username",
+                    at,
+                )?,
+                mini_program_path: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_program_path",
+                    at,
+                )?,
+                redirect_url: crate::runtime::take_optional(
+                    &mut object,
+                    "redirect_url",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "pre_entrustweb_id",
+                &self.pre_entrustweb_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_program_username",
+                &self.mini_program_username,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_program_path",
+                &self.mini_program_path,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "redirect_url",
+                &self.redirect_url,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

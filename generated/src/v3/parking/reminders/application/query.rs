@@ -43,15 +43,33 @@ pub mod get {
     pub use crate::v3::parking::types::TimeRoundingType;
     pub use crate::v3::parking::types::VehicleType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Review number of the car park application.
-        #[serde(rename = "query.parking_lot_audit_no")]
         pub parking_lot_audit_no: String,
         /// The merchant's own ID of the car park.
-        #[serde(rename = "query.out_parking_lot_id")]
         pub out_parking_lot_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                parking_lot_audit_no: crate::runtime::take(
+                    &mut object,
+                    "query.parking_lot_audit_no",
+                    at,
+                )?,
+                out_parking_lot_id: crate::runtime::take(
+                    &mut object,
+                    "query.out_parking_lot_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -166,25 +184,79 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `application`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Application {
         /// Review number of the car park application.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub parking_lot_audit_no: Option<String>,
         /// State of the review.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub audit_status: Option<crate::v3::parking::types::AuditStatus>,
+        pub audit_status: Option<AuditStatus>,
         /// Time of submission.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub submit_time: Option<i64>,
         /// `parking_lot`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub parking_lot: Option<crate::v3::parking::types::ParkingLot>,
+        pub parking_lot: Option<ParkingLot>,
         /// `audit_comment`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub audit_comment: Option<crate::v3::parking::types::AuditComment>,
+        pub audit_comment: Option<AuditComment>,
     }
+    impl crate::runtime::FromJson for Application {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Application {
+                parking_lot_audit_no: crate::runtime::take_optional(
+                    &mut object,
+                    "parking_lot_audit_no",
+                    at,
+                )?,
+                audit_status: crate::runtime::take_optional(
+                    &mut object,
+                    "audit_status",
+                    at,
+                )?,
+                submit_time: crate::runtime::take_optional(
+                    &mut object,
+                    "submit_time",
+                    at,
+                )?,
+                parking_lot: crate::runtime::take_optional(
+                    &mut object,
+                    "parking_lot",
+                    at,
+                )?,
+                audit_comment: crate::runtime::take_optional(
+                    &mut object,
+                    "audit_comment",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Application {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "parking_lot_audit_no",
+                &self.parking_lot_audit_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "audit_status",
+                &self.audit_status,
+            );
+            crate::runtime::put_optional(&mut object, "submit_time", &self.submit_time);
+            crate::runtime::put_optional(&mut object, "parking_lot", &self.parking_lot);
+            crate::runtime::put_optional(
+                &mut object,
+                "audit_comment",
+                &self.audit_comment,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Application);
     impl crate::runtime::Schema for Application {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -213,31 +285,60 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::parking::types::ParkingLot as crate::runtime::Schema>::FIELDS,
+                fields: <ParkingLot as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "audit_comment",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::parking::types::AuditComment as crate::runtime::Schema>::FIELDS,
+                fields: <AuditComment as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Application {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `application`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub application: Option<
-            crate::v3::parking::reminders::application::query::get::Application,
-        >,
+        pub application: Option<Application>,
         /// WeChat ID of the car park.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wx_parking_lot_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                application: crate::runtime::take_optional(
+                    &mut object,
+                    "application",
+                    at,
+                )?,
+                wx_parking_lot_id: crate::runtime::take_optional(
+                    &mut object,
+                    "wx_parking_lot_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "application", &self.application);
+            crate::runtime::put_optional(
+                &mut object,
+                "wx_parking_lot_id",
+                &self.wx_parking_lot_id,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -245,7 +346,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::parking::reminders::application::query::get::Application as crate::runtime::Schema>::FIELDS,
+                fields: <Application as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "wx_parking_lot_id",

@@ -20,13 +20,49 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/parking/reminders/application/withdraw`: [wechatpay.im](https://wechatpay.im/openapi/v3/parking/reminders/application/withdraw), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4019557799)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Review number of the car park application.
         pub parking_lot_audit_no: String,
         /// The merchant's own ID of the car park.
         pub out_parking_lot_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                parking_lot_audit_no: crate::runtime::take(
+                    &mut object,
+                    "parking_lot_audit_no",
+                    at,
+                )?,
+                out_parking_lot_id: crate::runtime::take(
+                    &mut object,
+                    "out_parking_lot_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "parking_lot_audit_no",
+                &self.parking_lot_audit_no,
+            );
+            crate::runtime::put(
+                &mut object,
+                "out_parking_lot_id",
+                &self.out_parking_lot_id,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -111,7 +147,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

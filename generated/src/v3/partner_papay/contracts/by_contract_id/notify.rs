@@ -20,30 +20,66 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/partner-papay/contracts/{contract_id}/notify`: [wechatpay.im](https://wechatpay.im/openapi/v3/partner-papay/contracts/{contract_id}/notify), [official documentation](https://pay.weixin.qq.com/doc/v2/partner/4011988373)
 pub mod post {
     pub use crate::types::EstimatedAmount;
+    pub use crate::types::EstimatedAmountBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay contract (agreement) ID.
-        #[serde(rename = "path.contract_id", skip_serializing)]
         pub contract_id: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// AppID of the service provider's own Official Account, Mini Program or app.
         pub sp_appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// `deduct_duration`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub deduct_duration: Option<
-            crate::v3::partner_papay::contracts::by_contract_id::notify::post::DeductDuration,
-        >,
+        pub deduct_duration: Option<DeductDuration>,
         /// `estimated_amount`
-        pub estimated_amount: crate::types::EstimatedAmount,
+        pub estimated_amount: EstimatedAmount,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                contract_id: crate::runtime::take(&mut object, "path.contract_id", at)?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                deduct_duration: crate::runtime::take_optional(
+                    &mut object,
+                    "deduct_duration",
+                    at,
+                )?,
+                estimated_amount: crate::runtime::take(
+                    &mut object,
+                    "estimated_amount",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "deduct_duration",
+                &self.deduct_duration,
+            );
+            crate::runtime::put(&mut object, "estimated_amount", &self.estimated_amount);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -59,10 +95,8 @@ pub mod post {
         sp_appid: Option<String>,
         sub_mchid: Option<String>,
         sub_appid: Option<String>,
-        deduct_duration: Option<
-            crate::v3::partner_papay::contracts::by_contract_id::notify::post::DeductDurationBuilder,
-        >,
-        estimated_amount: Option<crate::types::EstimatedAmountBuilder>,
+        deduct_duration: Option<DeductDurationBuilder>,
+        estimated_amount: Option<EstimatedAmountBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** WeChat Pay contract (agreement) ID.
@@ -120,20 +154,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn deduct_duration(
             mut self,
-            value: impl Into<
-                crate::v3::partner_papay::contracts::by_contract_id::notify::post::DeductDurationBuilder,
-            >,
+            value: impl Into<DeductDurationBuilder>,
         ) -> Self {
             self.deduct_duration = Some(value.into());
             self
         }
         /// Sets or clears [`deduct_duration`](Self::deduct_duration) with a built value.
-        pub fn set_deduct_duration(
-            mut self,
-            value: Option<
-                crate::v3::partner_papay::contracts::by_contract_id::notify::post::DeductDuration,
-            >,
-        ) -> Self {
+        pub fn set_deduct_duration(mut self, value: Option<DeductDuration>) -> Self {
             self.deduct_duration = value.map(Into::into);
             self
         }
@@ -142,16 +169,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn estimated_amount(
             mut self,
-            value: impl Into<crate::types::EstimatedAmountBuilder>,
+            value: impl Into<EstimatedAmountBuilder>,
         ) -> Self {
             self.estimated_amount = Some(value.into());
             self
         }
         /// Sets or clears [`estimated_amount`](Self::estimated_amount) with a built value.
-        pub fn set_estimated_amount(
-            mut self,
-            value: Option<crate::types::EstimatedAmount>,
-        ) -> Self {
+        pub fn set_estimated_amount(mut self, value: Option<EstimatedAmount>) -> Self {
             self.estimated_amount = value.map(Into::into);
             self
         }
@@ -238,7 +262,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.sp_mchid.is_none() {
@@ -263,15 +288,35 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `deduct_duration`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DeductDuration {
         /// Number of items.
         pub count: crate::runtime::Number,
         /// Unit of measurement.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub unit: Option<String>,
     }
+    impl crate::runtime::FromJson for DeductDuration {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(DeductDuration {
+                count: crate::runtime::take(&mut object, "count", at)?,
+                unit: crate::runtime::take_optional(&mut object, "unit", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for DeductDuration {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "count", &self.count);
+            crate::runtime::put_optional(&mut object, "unit", &self.unit);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(DeductDuration);
     impl DeductDuration {
         /// A builder; see its setters.
         pub fn builder() -> DeductDurationBuilder {

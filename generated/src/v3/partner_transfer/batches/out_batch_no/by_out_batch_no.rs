@@ -29,26 +29,46 @@ pub mod get {
     pub use crate::types::TransferPurpose;
     pub use crate::types::TransferScene;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own batch number, unique within the merchant.
-        #[serde(rename = "path.out_batch_no")]
         pub out_batch_no: String,
         /// Whether to return the detail records as well.
-        #[serde(rename = "query.need_query_detail")]
         pub need_query_detail: bool,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
         /// State of the detail record.
-        #[serde(default, rename = "query.detail_status")]
-        pub detail_status: Option<
-            crate::v3::partner_transfer::batches::out_batch_no::by_out_batch_no::get::DetailStatus,
-        >,
+        pub detail_status: Option<DetailStatus>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_batch_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_batch_no",
+                    at,
+                )?,
+                need_query_detail: crate::runtime::take(
+                    &mut object,
+                    "query.need_query_detail",
+                    at,
+                )?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+                detail_status: crate::runtime::take_optional(
+                    &mut object,
+                    "query.detail_status",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -63,9 +83,7 @@ pub mod get {
         need_query_detail: Option<bool>,
         offset: Option<i64>,
         limit: Option<i64>,
-        detail_status: Option<
-            crate::v3::partner_transfer::batches::out_batch_no::by_out_batch_no::get::DetailStatus,
-        >,
+        detail_status: Option<DetailStatus>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own batch number, unique within the merchant.
@@ -109,22 +127,12 @@ pub mod get {
             self
         }
         /// State of the detail record.
-        pub fn detail_status(
-            mut self,
-            value: impl Into<
-                crate::v3::partner_transfer::batches::out_batch_no::by_out_batch_no::get::DetailStatus,
-            >,
-        ) -> Self {
+        pub fn detail_status(mut self, value: impl Into<DetailStatus>) -> Self {
             self.detail_status = Some(value.into());
             self
         }
         /// Sets or clears [`detail_status`](Self::detail_status) with a built value.
-        pub fn set_detail_status(
-            mut self,
-            value: Option<
-                crate::v3::partner_transfer::batches::out_batch_no::by_out_batch_no::get::DetailStatus,
-            >,
-        ) -> Self {
+        pub fn set_detail_status(mut self, value: Option<DetailStatus>) -> Self {
             self.detail_status = value;
             self
         }
@@ -259,7 +267,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(DetailStatus);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -271,7 +279,6 @@ pub mod get {
         /// WeChat Pay batch ID.
         pub batch_id: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// State of the batch.
         pub batch_status: String,
@@ -284,42 +291,159 @@ pub mod get {
         /// Remark on the batch.
         pub batch_remark: String,
         /// Why the record was closed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub close_reason: Option<crate::v3::partner_transfer::types::CloseReason>,
+        pub close_reason: Option<CloseReason>,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
         pub total_amount: i64,
         /// Total number of records.
         pub total_num: i64,
         /// Time the record was created.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
         /// Time the record was last updated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub update_time: Option<String>,
         /// Amount successfully paid out, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_amount: Option<i64>,
         /// Number of transfers that succeeded.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_num: Option<i64>,
         /// Amount that failed to be paid out, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_amount: Option<i64>,
         /// Number of transfers that failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_num: Option<i64>,
         /// Details of the transfers in the batch.
-        pub transfer_detail_list: Vec<crate::types::TransferDetailList>,
+        pub transfer_detail_list: Vec<TransferDetailList>,
         /// AppID of the service provider's own Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_appid: Option<String>,
         /// Purpose of the transfer.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub transfer_purpose: Option<crate::types::TransferPurpose>,
+        pub transfer_purpose: Option<TransferPurpose>,
         /// Scene of the transfer.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub transfer_scene: Option<crate::types::TransferScene>,
+        pub transfer_scene: Option<TransferScene>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+                batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                batch_status: crate::runtime::take(&mut object, "batch_status", at)?,
+                batch_type: crate::runtime::take(&mut object, "batch_type", at)?,
+                authorization_type: crate::runtime::take(
+                    &mut object,
+                    "authorization_type",
+                    at,
+                )?,
+                batch_name: crate::runtime::take(&mut object, "batch_name", at)?,
+                batch_remark: crate::runtime::take(&mut object, "batch_remark", at)?,
+                close_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "close_reason",
+                    at,
+                )?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                total_num: crate::runtime::take(&mut object, "total_num", at)?,
+                create_time: crate::runtime::take_optional(
+                    &mut object,
+                    "create_time",
+                    at,
+                )?,
+                update_time: crate::runtime::take_optional(
+                    &mut object,
+                    "update_time",
+                    at,
+                )?,
+                success_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "success_amount",
+                    at,
+                )?,
+                success_num: crate::runtime::take_optional(
+                    &mut object,
+                    "success_num",
+                    at,
+                )?,
+                fail_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_amount",
+                    at,
+                )?,
+                fail_num: crate::runtime::take_optional(&mut object, "fail_num", at)?,
+                transfer_detail_list: crate::runtime::take(
+                    &mut object,
+                    "transfer_detail_list",
+                    at,
+                )?,
+                sp_appid: crate::runtime::take_optional(&mut object, "sp_appid", at)?,
+                transfer_purpose: crate::runtime::take_optional(
+                    &mut object,
+                    "transfer_purpose",
+                    at,
+                )?,
+                transfer_scene: crate::runtime::take_optional(
+                    &mut object,
+                    "transfer_scene",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+            crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "batch_status", &self.batch_status);
+            crate::runtime::put(&mut object, "batch_type", &self.batch_type);
+            crate::runtime::put(
+                &mut object,
+                "authorization_type",
+                &self.authorization_type,
+            );
+            crate::runtime::put(&mut object, "batch_name", &self.batch_name);
+            crate::runtime::put(&mut object, "batch_remark", &self.batch_remark);
+            crate::runtime::put_optional(
+                &mut object,
+                "close_reason",
+                &self.close_reason,
+            );
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "total_num", &self.total_num);
+            crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_amount",
+                &self.success_amount,
+            );
+            crate::runtime::put_optional(&mut object, "success_num", &self.success_num);
+            crate::runtime::put_optional(&mut object, "fail_amount", &self.fail_amount);
+            crate::runtime::put_optional(&mut object, "fail_num", &self.fail_num);
+            crate::runtime::put(
+                &mut object,
+                "transfer_detail_list",
+                &self.transfer_detail_list,
+            );
+            crate::runtime::put_optional(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "transfer_purpose",
+                &self.transfer_purpose,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "transfer_scene",
+                &self.transfer_scene,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -460,7 +584,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::types::TransferDetailList as crate::runtime::Schema>::FIELDS,
+                fields: <TransferDetailList as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "sp_appid",

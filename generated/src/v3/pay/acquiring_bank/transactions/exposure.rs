@@ -20,25 +20,77 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/pay/acquiring-bank/transactions/exposure`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay/acquiring-bank/transactions/exposure), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014326541)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the acquiring institution.
         pub acquiring_bank_id: String,
         /// `acquiring_bank_appid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub acquiring_bank_appid: Option<String>,
         /// Merchant ID.
         pub merchant_id: String,
         /// `merchant_appid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_appid: Option<String>,
         /// Channel ID of the channel partner that referred the order or merchant.
         pub channel_id: String,
         /// Information about the paying user.
-        pub payer: crate::v3::pay::acquiring_bank::transactions::exposure::post::Payer,
+        pub payer: Payer,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                acquiring_bank_id: crate::runtime::take(
+                    &mut object,
+                    "acquiring_bank_id",
+                    at,
+                )?,
+                acquiring_bank_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "acquiring_bank_appid",
+                    at,
+                )?,
+                merchant_id: crate::runtime::take(&mut object, "merchant_id", at)?,
+                merchant_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_appid",
+                    at,
+                )?,
+                channel_id: crate::runtime::take(&mut object, "channel_id", at)?,
+                payer: crate::runtime::take(&mut object, "payer", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "acquiring_bank_id",
+                &self.acquiring_bank_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "acquiring_bank_appid",
+                &self.acquiring_bank_appid,
+            );
+            crate::runtime::put(&mut object, "merchant_id", &self.merchant_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_appid",
+                &self.merchant_appid,
+            );
+            crate::runtime::put(&mut object, "channel_id", &self.channel_id);
+            crate::runtime::put(&mut object, "payer", &self.payer);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -54,9 +106,7 @@ pub mod post {
         merchant_id: Option<String>,
         merchant_appid: Option<String>,
         channel_id: Option<String>,
-        payer: Option<
-            crate::v3::pay::acquiring_bank::transactions::exposure::post::PayerBuilder,
-        >,
+        payer: Option<PayerBuilder>,
         out_trade_no: Option<String>,
     }
     impl RequestBuilder {
@@ -113,22 +163,12 @@ pub mod post {
         /// **Required.** Information about the paying user.
         ///
         /// Takes the builder or a built value.
-        pub fn payer(
-            mut self,
-            value: impl Into<
-                crate::v3::pay::acquiring_bank::transactions::exposure::post::PayerBuilder,
-            >,
-        ) -> Self {
+        pub fn payer(mut self, value: impl Into<PayerBuilder>) -> Self {
             self.payer = Some(value.into());
             self
         }
         /// Sets or clears [`payer`](Self::payer) with a built value.
-        pub fn set_payer(
-            mut self,
-            value: Option<
-                crate::v3::pay::acquiring_bank::transactions::exposure::post::Payer,
-            >,
-        ) -> Self {
+        pub fn set_payer(mut self, value: Option<Payer>) -> Self {
             self.payer = value.map(Into::into);
             self
         }
@@ -211,7 +251,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::pay::types::AcquiringBankTransactionsExposureResponse as Response;
@@ -230,19 +271,63 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the paying user.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Payer {
         /// `acquiring_bank_openid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub acquiring_bank_openid: Option<String>,
         /// Hash of the user's mobile phone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone_number_hash: Option<String>,
         /// `merchant_openid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_openid: Option<String>,
     }
+    impl crate::runtime::FromJson for Payer {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Payer {
+                acquiring_bank_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "acquiring_bank_openid",
+                    at,
+                )?,
+                phone_number_hash: crate::runtime::take_optional(
+                    &mut object,
+                    "phone_number_hash",
+                    at,
+                )?,
+                merchant_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_openid",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Payer {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "acquiring_bank_openid",
+                &self.acquiring_bank_openid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "phone_number_hash",
+                &self.phone_number_hash,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_openid",
+                &self.merchant_openid,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Payer);
     impl Payer {
         /// A builder; see its setters.
         pub fn builder() -> PayerBuilder {

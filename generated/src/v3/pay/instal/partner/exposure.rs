@@ -21,22 +21,45 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::pay::types::UserIdType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// AppID of the service provider's own Official Account, Mini Program or app.
         pub sp_appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
         pub sub_appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// ID of the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_id: Option<crate::v3::pay::instal::partner::exposure::post::UserId>,
+        pub user_id: Option<UserId>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sub_appid: crate::runtime::take(&mut object, "sub_appid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                user_id: crate::runtime::take_optional(&mut object, "user_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "user_id", &self.user_id);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -51,7 +74,7 @@ pub mod post {
         sp_appid: Option<String>,
         sub_appid: Option<String>,
         sub_mchid: Option<String>,
-        user_id: Option<crate::v3::pay::instal::partner::exposure::post::UserIdBuilder>,
+        user_id: Option<UserIdBuilder>,
     }
     impl RequestBuilder {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -97,20 +120,12 @@ pub mod post {
         /// ID of the user.
         ///
         /// Takes the builder or a built value.
-        pub fn user_id(
-            mut self,
-            value: impl Into<
-                crate::v3::pay::instal::partner::exposure::post::UserIdBuilder,
-            >,
-        ) -> Self {
+        pub fn user_id(mut self, value: impl Into<UserIdBuilder>) -> Self {
             self.user_id = Some(value.into());
             self
         }
         /// Sets or clears [`user_id`](Self::user_id) with a built value.
-        pub fn set_user_id(
-            mut self,
-            value: Option<crate::v3::pay::instal::partner::exposure::post::UserId>,
-        ) -> Self {
+        pub fn set_user_id(mut self, value: Option<UserId>) -> Self {
             self.user_id = value.map(Into::into);
             self
         }
@@ -173,7 +188,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.sp_mchid.is_none() {
@@ -197,22 +213,63 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// ID of the user.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct UserId {
         /// `user_id_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_id_type: Option<crate::v3::pay::types::UserIdType>,
+        pub user_id_type: Option<UserIdType>,
         /// The user's OpenID under the service provider's AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_openid: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// Hash of the user's mobile phone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone_number_hash: Option<String>,
     }
+    impl crate::runtime::FromJson for UserId {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(UserId {
+                user_id_type: crate::runtime::take_optional(
+                    &mut object,
+                    "user_id_type",
+                    at,
+                )?,
+                sp_openid: crate::runtime::take_optional(&mut object, "sp_openid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_openid",
+                    at,
+                )?,
+                phone_number_hash: crate::runtime::take_optional(
+                    &mut object,
+                    "phone_number_hash",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for UserId {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "user_id_type",
+                &self.user_id_type,
+            );
+            crate::runtime::put_optional(&mut object, "sp_openid", &self.sp_openid);
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "phone_number_hash",
+                &self.phone_number_hash,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(UserId);
     impl UserId {
         /// A builder; see its setters.
         pub fn builder() -> UserIdBuilder {
@@ -222,25 +279,19 @@ pub mod post {
     /// Builds a [`UserId`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct UserIdBuilder {
-        user_id_type: Option<crate::v3::pay::types::UserIdType>,
+        user_id_type: Option<UserIdType>,
         sp_openid: Option<String>,
         sub_openid: Option<String>,
         phone_number_hash: Option<String>,
     }
     impl UserIdBuilder {
         /// `user_id_type`
-        pub fn user_id_type(
-            mut self,
-            value: impl Into<crate::v3::pay::types::UserIdType>,
-        ) -> Self {
+        pub fn user_id_type(mut self, value: impl Into<UserIdType>) -> Self {
             self.user_id_type = Some(value.into());
             self
         }
         /// Sets or clears [`user_id_type`](Self::user_id_type) with a built value.
-        pub fn set_user_id_type(
-            mut self,
-            value: Option<crate::v3::pay::types::UserIdType>,
-        ) -> Self {
+        pub fn set_user_id_type(mut self, value: Option<UserIdType>) -> Self {
             self.user_id_type = value;
             self
         }

@@ -20,23 +20,49 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/pay/partner/transactions/exposure`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay/partner/transactions/exposure), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014326522)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of the service provider's own Official Account, Mini Program or app.
         pub sp_appid: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
         pub sub_appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Information about the paying user.
-        pub payer: crate::v3::pay::partner::transactions::exposure::post::Payer,
+        pub payer: Payer,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sub_appid: crate::runtime::take(&mut object, "sub_appid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                payer: crate::runtime::take(&mut object, "payer", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "payer", &self.payer);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -51,9 +77,7 @@ pub mod post {
         sp_mchid: Option<String>,
         sub_appid: Option<String>,
         sub_mchid: Option<String>,
-        payer: Option<
-            crate::v3::pay::partner::transactions::exposure::post::PayerBuilder,
-        >,
+        payer: Option<PayerBuilder>,
         out_trade_no: Option<String>,
     }
     impl RequestBuilder {
@@ -100,20 +124,12 @@ pub mod post {
         /// **Required.** Information about the paying user.
         ///
         /// Takes the builder or a built value.
-        pub fn payer(
-            mut self,
-            value: impl Into<
-                crate::v3::pay::partner::transactions::exposure::post::PayerBuilder,
-            >,
-        ) -> Self {
+        pub fn payer(mut self, value: impl Into<PayerBuilder>) -> Self {
             self.payer = Some(value.into());
             self
         }
         /// Sets or clears [`payer`](Self::payer) with a built value.
-        pub fn set_payer(
-            mut self,
-            value: Option<crate::v3::pay::partner::transactions::exposure::post::Payer>,
-        ) -> Self {
+        pub fn set_payer(mut self, value: Option<Payer>) -> Self {
             self.payer = value.map(Into::into);
             self
         }
@@ -189,7 +205,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.sp_mchid.is_none() {
@@ -213,19 +230,47 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the paying user.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Payer {
         /// The user's OpenID under the service provider's AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_openid: Option<String>,
         /// Hash of the user's mobile phone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone_number_hash: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
     }
+    impl crate::runtime::FromJson for Payer {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Payer {
+                sp_openid: crate::runtime::take_optional(&mut object, "sp_openid", at)?,
+                phone_number_hash: crate::runtime::take_optional(
+                    &mut object,
+                    "phone_number_hash",
+                    at,
+                )?,
+                sub_openid: crate::runtime::take_optional(&mut object, "sub_openid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Payer {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_openid", &self.sp_openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "phone_number_hash",
+                &self.phone_number_hash,
+            );
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Payer);
     impl Payer {
         /// A builder; see its setters.
         pub fn builder() -> PayerBuilder {

@@ -19,24 +19,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `POST /v3/pay/partner/transactions/jsapi-with-contract`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay/partner/transactions/jsapi-with-contract), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012688481), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012526951), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4017019937)
 pub mod post {
-    pub use crate::v3::pay::types::DetailGoodsDetail;
+    pub use crate::v3::pay::types::Detail;
+    pub use crate::v3::pay::types::DetailBuilder;
+    pub use crate::v3::pay::types::GoodsDetail;
+    pub use crate::v3::pay::types::GoodsDetailBuilder;
     pub use crate::types::InsurancePayTransactionsApplyAmount;
-    pub use crate::v3::pay::types::PartnerTransactionsAppWithContractDetail;
+    pub use crate::types::InsurancePayTransactionsApplyAmountBuilder;
     pub use crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfo;
-    pub use crate::v3::pay::types::SceneInfoStoreInfo;
-    pub use crate::types::SettleInfo;
+    pub use crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfoBuilder;
+    pub use crate::types::PartnerTransactionsAppWithContractSceneInfoStoreInfo;
+    pub use crate::types::PartnerTransactionsAppWithContractSceneInfoStoreInfoBuilder;
     pub use crate::types::TransactionsPayer;
+    pub use crate::types::TransactionsPayerBuilder;
+    pub use crate::types::TransactionsSettleInfo;
+    pub use crate::types::TransactionsSettleInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of the service provider's own Official Account, Mini Program or app.
         pub sp_appid: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
@@ -45,38 +50,97 @@ pub mod post {
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Time after which the order can no longer be paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_expire: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Settlement information of the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<crate::types::SettleInfo>,
+        pub settle_info: Option<TransactionsSettleInfo>,
         /// Whether the payment result page offers an entry for issuing an electronic invoice.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub support_fapiao: Option<bool>,
         /// Amount information of the order or record.
-        pub amount: crate::types::InsurancePayTransactionsApplyAmount,
+        pub amount: InsurancePayTransactionsApplyAmount,
         /// Information about the paying user.
-        pub payer: crate::types::TransactionsPayer,
+        pub payer: TransactionsPayer,
         /// Details of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub detail: Option<
-            crate::v3::pay::types::PartnerTransactionsAppWithContractDetail,
-        >,
+        pub detail: Option<Detail>,
         /// Information about the scene in which the payment happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<
-            crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfo,
-        >,
+        pub scene_info: Option<PartnerTransactionsAppWithContractSceneInfo>,
         /// Information about the contract signed together with the payment.
-        pub contract_info: crate::v3::pay::partner::transactions::jsapi_with_contract::post::ContractInfo,
+        pub contract_info: ContractInfo,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                time_expire: crate::runtime::take_optional(
+                    &mut object,
+                    "time_expire",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                settle_info: crate::runtime::take_optional(
+                    &mut object,
+                    "settle_info",
+                    at,
+                )?,
+                support_fapiao: crate::runtime::take_optional(
+                    &mut object,
+                    "support_fapiao",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                payer: crate::runtime::take(&mut object, "payer", at)?,
+                detail: crate::runtime::take_optional(&mut object, "detail", at)?,
+                scene_info: crate::runtime::take_optional(
+                    &mut object,
+                    "scene_info",
+                    at,
+                )?,
+                contract_info: crate::runtime::take(&mut object, "contract_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(&mut object, "time_expire", &self.time_expire);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put_optional(&mut object, "settle_info", &self.settle_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "support_fapiao",
+                &self.support_fapiao,
+            );
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "payer", &self.payer);
+            crate::runtime::put_optional(&mut object, "detail", &self.detail);
+            crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put(&mut object, "contract_info", &self.contract_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -97,19 +161,13 @@ pub mod post {
         attach: Option<String>,
         notify_url: Option<String>,
         goods_tag: Option<String>,
-        settle_info: Option<crate::types::SettleInfoBuilder>,
+        settle_info: Option<TransactionsSettleInfoBuilder>,
         support_fapiao: Option<bool>,
-        amount: Option<crate::types::InsurancePayTransactionsApplyAmountBuilder>,
-        payer: Option<crate::types::TransactionsPayerBuilder>,
-        detail: Option<
-            crate::v3::pay::types::PartnerTransactionsAppWithContractDetailBuilder,
-        >,
-        scene_info: Option<
-            crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfoBuilder,
-        >,
-        contract_info: Option<
-            crate::v3::pay::partner::transactions::jsapi_with_contract::post::ContractInfoBuilder,
-        >,
+        amount: Option<InsurancePayTransactionsApplyAmountBuilder>,
+        payer: Option<TransactionsPayerBuilder>,
+        detail: Option<DetailBuilder>,
+        scene_info: Option<PartnerTransactionsAppWithContractSceneInfoBuilder>,
+        contract_info: Option<ContractInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** AppID of the service provider's own Official Account, Mini Program or app.
@@ -217,16 +275,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn settle_info(
             mut self,
-            value: impl Into<crate::types::SettleInfoBuilder>,
+            value: impl Into<TransactionsSettleInfoBuilder>,
         ) -> Self {
             self.settle_info = Some(value.into());
             self
         }
         /// Sets or clears [`settle_info`](Self::settle_info) with a built value.
-        pub fn set_settle_info(
-            mut self,
-            value: Option<crate::types::SettleInfo>,
-        ) -> Self {
+        pub fn set_settle_info(mut self, value: Option<TransactionsSettleInfo>) -> Self {
             self.settle_info = value.map(Into::into);
             self
         }
@@ -245,7 +300,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn amount(
             mut self,
-            value: impl Into<crate::types::InsurancePayTransactionsApplyAmountBuilder>,
+            value: impl Into<InsurancePayTransactionsApplyAmountBuilder>,
         ) -> Self {
             self.amount = Some(value.into());
             self
@@ -253,7 +308,7 @@ pub mod post {
         /// Sets or clears [`amount`](Self::amount) with a built value.
         pub fn set_amount(
             mut self,
-            value: Option<crate::types::InsurancePayTransactionsApplyAmount>,
+            value: Option<InsurancePayTransactionsApplyAmount>,
         ) -> Self {
             self.amount = value.map(Into::into);
             self
@@ -261,40 +316,24 @@ pub mod post {
         /// **Required.** Information about the paying user.
         ///
         /// Takes the builder or a built value.
-        pub fn payer(
-            mut self,
-            value: impl Into<crate::types::TransactionsPayerBuilder>,
-        ) -> Self {
+        pub fn payer(mut self, value: impl Into<TransactionsPayerBuilder>) -> Self {
             self.payer = Some(value.into());
             self
         }
         /// Sets or clears [`payer`](Self::payer) with a built value.
-        pub fn set_payer(
-            mut self,
-            value: Option<crate::types::TransactionsPayer>,
-        ) -> Self {
+        pub fn set_payer(mut self, value: Option<TransactionsPayer>) -> Self {
             self.payer = value.map(Into::into);
             self
         }
         /// Details of the item described by the enclosing object.
         ///
         /// Takes the builder or a built value.
-        pub fn detail(
-            mut self,
-            value: impl Into<
-                crate::v3::pay::types::PartnerTransactionsAppWithContractDetailBuilder,
-            >,
-        ) -> Self {
+        pub fn detail(mut self, value: impl Into<DetailBuilder>) -> Self {
             self.detail = Some(value.into());
             self
         }
         /// Sets or clears [`detail`](Self::detail) with a built value.
-        pub fn set_detail(
-            mut self,
-            value: Option<
-                crate::v3::pay::types::PartnerTransactionsAppWithContractDetail,
-            >,
-        ) -> Self {
+        pub fn set_detail(mut self, value: Option<Detail>) -> Self {
             self.detail = value.map(Into::into);
             self
         }
@@ -303,9 +342,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn scene_info(
             mut self,
-            value: impl Into<
-                crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfoBuilder,
-            >,
+            value: impl Into<PartnerTransactionsAppWithContractSceneInfoBuilder>,
         ) -> Self {
             self.scene_info = Some(value.into());
             self
@@ -313,9 +350,7 @@ pub mod post {
         /// Sets or clears [`scene_info`](Self::scene_info) with a built value.
         pub fn set_scene_info(
             mut self,
-            value: Option<
-                crate::v3::pay::types::PartnerTransactionsAppWithContractSceneInfo,
-            >,
+            value: Option<PartnerTransactionsAppWithContractSceneInfo>,
         ) -> Self {
             self.scene_info = value.map(Into::into);
             self
@@ -323,22 +358,12 @@ pub mod post {
         /// **Required.** Information about the contract signed together with the payment.
         ///
         /// Takes the builder or a built value.
-        pub fn contract_info(
-            mut self,
-            value: impl Into<
-                crate::v3::pay::partner::transactions::jsapi_with_contract::post::ContractInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn contract_info(mut self, value: impl Into<ContractInfoBuilder>) -> Self {
             self.contract_info = Some(value.into());
             self
         }
         /// Sets or clears [`contract_info`](Self::contract_info) with a built value.
-        pub fn set_contract_info(
-            mut self,
-            value: Option<
-                crate::v3::pay::partner::transactions::jsapi_with_contract::post::ContractInfo,
-            >,
-        ) -> Self {
+        pub fn set_contract_info(mut self, value: Option<ContractInfo>) -> Self {
             self.contract_info = value.map(Into::into);
             self
         }
@@ -454,7 +479,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.sp_mchid.is_none() {
@@ -482,37 +508,119 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the contract signed together with the payment.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ContractInfo {
         /// `password_free_contract_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub password_free_contract_id: Option<String>,
         /// Token issued for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub token: Option<String>,
         /// ID of the plan or template.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub plan_id: Option<String>,
         /// Merchant ID that signs the contract.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_mchid: Option<String>,
         /// AppID used to sign the contract.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_appid: Option<String>,
         /// The merchant's own contract number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_code: Option<String>,
         /// Serial number of the request.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub request_serial: Option<String>,
         /// Name of the user's account shown on the contract pages.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_display_account: Option<String>,
         /// URL where WeChat Pay sends the contract-signing notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_notify_url: Option<String>,
     }
+    impl crate::runtime::FromJson for ContractInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ContractInfo {
+                password_free_contract_id: crate::runtime::take_optional(
+                    &mut object,
+                    "password_free_contract_id",
+                    at,
+                )?,
+                token: crate::runtime::take_optional(&mut object, "token", at)?,
+                plan_id: crate::runtime::take_optional(&mut object, "plan_id", at)?,
+                contract_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_mchid",
+                    at,
+                )?,
+                contract_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_appid",
+                    at,
+                )?,
+                contract_code: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_code",
+                    at,
+                )?,
+                request_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "request_serial",
+                    at,
+                )?,
+                contract_display_account: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_display_account",
+                    at,
+                )?,
+                contract_notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_notify_url",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ContractInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "password_free_contract_id",
+                &self.password_free_contract_id,
+            );
+            crate::runtime::put_optional(&mut object, "token", &self.token);
+            crate::runtime::put_optional(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_mchid",
+                &self.contract_mchid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_appid",
+                &self.contract_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_code",
+                &self.contract_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "request_serial",
+                &self.request_serial,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_display_account",
+                &self.contract_display_account,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_notify_url",
+                &self.contract_notify_url,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ContractInfo);
     impl ContractInfo {
         /// A builder; see its setters.
         pub fn builder() -> ContractInfoBuilder {

@@ -20,22 +20,26 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/pay/partner/transactions/miniprogram`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay/partner/transactions/miniprogram), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012886115)
 pub mod post {
     pub use crate::types::Amount;
-    pub use crate::v3::pay::types::Detail;
-    pub use crate::v3::pay::types::GoodsDetail;
-    pub use crate::v3::pay::types::PartnerTransactionsCodepayStoreInfo;
-    pub use crate::types::SettleInfo;
+    pub use crate::types::AmountBuilder;
+    pub use crate::types::Detail;
+    pub use crate::types::DetailBuilder;
+    pub use crate::types::GoodsDetail;
+    pub use crate::types::GoodsDetailBuilder;
+    pub use crate::v3::pay::types::PartnerTransactionsCodepaySceneInfoStoreInfo;
+    pub use crate::v3::pay::types::PartnerTransactionsCodepaySceneInfoStoreInfoBuilder;
     pub use crate::types::TransactionsPayer;
+    pub use crate::types::TransactionsPayerBuilder;
+    pub use crate::types::TransactionsSettleInfo;
+    pub use crate::types::TransactionsSettleInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of the service provider's own Official Account, Mini Program or app.
         pub sp_appid: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
@@ -44,35 +48,97 @@ pub mod post {
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Time after which the order can no longer be paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_expire: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Whether the payment result page offers an entry for issuing an electronic invoice.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub support_fapiao: Option<bool>,
         /// Amount information of the order or record.
-        pub amount: crate::types::Amount,
+        pub amount: Amount,
         /// Information about the paying user.
-        pub payer: crate::types::TransactionsPayer,
+        pub payer: TransactionsPayer,
         /// Details of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub detail: Option<crate::v3::pay::types::Detail>,
+        pub detail: Option<Detail>,
         /// Information about the scene in which the payment happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<
-            crate::v3::pay::partner::transactions::miniprogram::post::SceneInfo,
-        >,
+        pub scene_info: Option<SceneInfo>,
         /// Settlement information of the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<crate::types::SettleInfo>,
+        pub settle_info: Option<TransactionsSettleInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                time_expire: crate::runtime::take_optional(
+                    &mut object,
+                    "time_expire",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                support_fapiao: crate::runtime::take_optional(
+                    &mut object,
+                    "support_fapiao",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                payer: crate::runtime::take(&mut object, "payer", at)?,
+                detail: crate::runtime::take_optional(&mut object, "detail", at)?,
+                scene_info: crate::runtime::take_optional(
+                    &mut object,
+                    "scene_info",
+                    at,
+                )?,
+                settle_info: crate::runtime::take_optional(
+                    &mut object,
+                    "settle_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(&mut object, "time_expire", &self.time_expire);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put_optional(
+                &mut object,
+                "support_fapiao",
+                &self.support_fapiao,
+            );
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "payer", &self.payer);
+            crate::runtime::put_optional(&mut object, "detail", &self.detail);
+            crate::runtime::put_optional(&mut object, "scene_info", &self.scene_info);
+            crate::runtime::put_optional(&mut object, "settle_info", &self.settle_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -94,13 +160,11 @@ pub mod post {
         notify_url: Option<String>,
         goods_tag: Option<String>,
         support_fapiao: Option<bool>,
-        amount: Option<crate::types::AmountBuilder>,
-        payer: Option<crate::types::TransactionsPayerBuilder>,
-        detail: Option<crate::v3::pay::types::DetailBuilder>,
-        scene_info: Option<
-            crate::v3::pay::partner::transactions::miniprogram::post::SceneInfoBuilder,
-        >,
-        settle_info: Option<crate::types::SettleInfoBuilder>,
+        amount: Option<AmountBuilder>,
+        payer: Option<TransactionsPayerBuilder>,
+        detail: Option<DetailBuilder>,
+        scene_info: Option<SceneInfoBuilder>,
+        settle_info: Option<TransactionsSettleInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** AppID of the service provider's own Official Account, Mini Program or app.
@@ -216,70 +280,48 @@ pub mod post {
         /// **Required.** Amount information of the order or record.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(mut self, value: impl Into<crate::types::AmountBuilder>) -> Self {
+        pub fn amount(mut self, value: impl Into<AmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(mut self, value: Option<crate::types::Amount>) -> Self {
+        pub fn set_amount(mut self, value: Option<Amount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
         /// **Required.** Information about the paying user.
         ///
         /// Takes the builder or a built value.
-        pub fn payer(
-            mut self,
-            value: impl Into<crate::types::TransactionsPayerBuilder>,
-        ) -> Self {
+        pub fn payer(mut self, value: impl Into<TransactionsPayerBuilder>) -> Self {
             self.payer = Some(value.into());
             self
         }
         /// Sets or clears [`payer`](Self::payer) with a built value.
-        pub fn set_payer(
-            mut self,
-            value: Option<crate::types::TransactionsPayer>,
-        ) -> Self {
+        pub fn set_payer(mut self, value: Option<TransactionsPayer>) -> Self {
             self.payer = value.map(Into::into);
             self
         }
         /// Details of the item described by the enclosing object.
         ///
         /// Takes the builder or a built value.
-        pub fn detail(
-            mut self,
-            value: impl Into<crate::v3::pay::types::DetailBuilder>,
-        ) -> Self {
+        pub fn detail(mut self, value: impl Into<DetailBuilder>) -> Self {
             self.detail = Some(value.into());
             self
         }
         /// Sets or clears [`detail`](Self::detail) with a built value.
-        pub fn set_detail(
-            mut self,
-            value: Option<crate::v3::pay::types::Detail>,
-        ) -> Self {
+        pub fn set_detail(mut self, value: Option<Detail>) -> Self {
             self.detail = value.map(Into::into);
             self
         }
         /// Information about the scene in which the payment happens.
         ///
         /// Takes the builder or a built value.
-        pub fn scene_info(
-            mut self,
-            value: impl Into<
-                crate::v3::pay::partner::transactions::miniprogram::post::SceneInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn scene_info(mut self, value: impl Into<SceneInfoBuilder>) -> Self {
             self.scene_info = Some(value.into());
             self
         }
         /// Sets or clears [`scene_info`](Self::scene_info) with a built value.
-        pub fn set_scene_info(
-            mut self,
-            value: Option<
-                crate::v3::pay::partner::transactions::miniprogram::post::SceneInfo,
-            >,
-        ) -> Self {
+        pub fn set_scene_info(mut self, value: Option<SceneInfo>) -> Self {
             self.scene_info = value.map(Into::into);
             self
         }
@@ -288,16 +330,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn settle_info(
             mut self,
-            value: impl Into<crate::types::SettleInfoBuilder>,
+            value: impl Into<TransactionsSettleInfoBuilder>,
         ) -> Self {
             self.settle_info = Some(value.into());
             self
         }
         /// Sets or clears [`settle_info`](Self::settle_info) with a built value.
-        pub fn set_settle_info(
-            mut self,
-            value: Option<crate::types::SettleInfo>,
-        ) -> Self {
+        pub fn set_settle_info(mut self, value: Option<TransactionsSettleInfo>) -> Self {
             self.settle_info = value.map(Into::into);
             self
         }
@@ -394,7 +433,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.sp_mchid.is_none() {
@@ -418,21 +458,47 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the scene in which the payment happens.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SceneInfo {
         /// IP address of the user's device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payer_client_ip: Option<String>,
         /// ID of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_id: Option<String>,
         /// Information about the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_info: Option<
-            crate::v3::pay::types::PartnerTransactionsCodepayStoreInfo,
-        >,
+        pub store_info: Option<PartnerTransactionsCodepaySceneInfoStoreInfo>,
     }
+    impl crate::runtime::FromJson for SceneInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SceneInfo {
+                payer_client_ip: crate::runtime::take_optional(
+                    &mut object,
+                    "payer_client_ip",
+                    at,
+                )?,
+                device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+                store_info: crate::runtime::take_optional(&mut object, "store_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SceneInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "payer_client_ip",
+                &self.payer_client_ip,
+            );
+            crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+            crate::runtime::put_optional(&mut object, "store_info", &self.store_info);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SceneInfo);
     impl SceneInfo {
         /// A builder; see its setters.
         pub fn builder() -> SceneInfoBuilder {
@@ -444,9 +510,7 @@ pub mod post {
     pub struct SceneInfoBuilder {
         payer_client_ip: Option<String>,
         device_id: Option<String>,
-        store_info: Option<
-            crate::v3::pay::types::PartnerTransactionsCodepayStoreInfoBuilder,
-        >,
+        store_info: Option<PartnerTransactionsCodepaySceneInfoStoreInfoBuilder>,
     }
     impl SceneInfoBuilder {
         /// IP address of the user's device.
@@ -474,9 +538,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn store_info(
             mut self,
-            value: impl Into<
-                crate::v3::pay::types::PartnerTransactionsCodepayStoreInfoBuilder,
-            >,
+            value: impl Into<PartnerTransactionsCodepaySceneInfoStoreInfoBuilder>,
         ) -> Self {
             self.store_info = Some(value.into());
             self
@@ -484,7 +546,7 @@ pub mod post {
         /// Sets or clears [`store_info`](Self::store_info) with a built value.
         pub fn set_store_info(
             mut self,
-            value: Option<crate::v3::pay::types::PartnerTransactionsCodepayStoreInfo>,
+            value: Option<PartnerTransactionsCodepaySceneInfoStoreInfo>,
         ) -> Self {
             self.store_info = value.map(Into::into);
             self

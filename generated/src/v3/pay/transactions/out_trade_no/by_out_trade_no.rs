@@ -31,24 +31,47 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay/transactions/out-trade-no/{out_trade_no}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791859), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013070356), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791838), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791880), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791900), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012526919)
 pub mod get {
-    pub use crate::types::Amount;
-    pub use crate::v3::pay::types::Detail;
-    pub use crate::v3::pay::types::GoodsDetail;
+    pub use crate::types::Detail;
+    pub use crate::types::GoodsDetail;
     pub use crate::types::InstallmentInfo;
-    pub use crate::v3::pay::types::LimitPay;
-    pub use crate::v3::pay::types::SceneInfo;
-    pub use crate::v3::pay::types::StoreInfo;
-    pub use crate::v3::pay::types::TransactionsJsapiWithContractPayer;
+    pub use crate::types::LimitPay;
+    pub use crate::types::ParkingInfo;
+    pub use crate::types::PartnerTransactionsAppWithContractSceneInfoStoreInfo;
+    pub use crate::types::Payer;
+    pub use crate::types::PlateColor;
+    pub use crate::types::PromotionDetailType;
+    pub use crate::types::Scope;
+    pub use crate::types::SettleInfo;
+    pub use crate::types::TradeState;
+    pub use crate::types::TransactionAmount;
+    pub use crate::types::TransactionPromotionDetail;
+    pub use crate::types::TransactionPromotionDetailGoodsDetail;
+    pub use crate::types::TransactionSceneInfo;
+    pub use crate::types::TransactionTradeType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Order number in the merchant system.
-        #[serde(rename = "path.out_trade_no")]
         pub out_trade_no: String,
         /// Merchant ID of the direct merchant.
-        #[serde(default, rename = "query.mchid")]
         pub mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_trade_no",
+                    at,
+                )?,
+                mchid: crate::runtime::take_optional(&mut object, "query.mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -142,6 +165,7 @@ pub mod get {
             }
         }
     }
+    pub use crate::types::Transaction as Response;
     /// This operation in the [registry](crate::registry).
     pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
         "GET",
@@ -163,218 +187,4 @@ pub mod get {
         <Response as crate::runtime::Decode>::decode_value,
         crate::runtime::erased::<Request>,
     );
-    /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[non_exhaustive]
-    pub struct Response {
-        /// WeChat Pay transaction number, once the user has started paying.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub transaction_id: Option<String>,
-        /// How the order was paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_type: Option<String>,
-        /// Order state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_state: Option<String>,
-        /// Readable explanation of the state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_state_desc: Option<String>,
-        /// Code of the bank or funding source used.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub bank_type: Option<String>,
-        /// When the payment completed, RFC 3339.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub success_time: Option<String>,
-        /// App ID the order was created with.
-        pub appid: String,
-        /// Merchant ID of the direct merchant.
-        pub mchid: String,
-        /// Human-readable description of the item described by the enclosing object.
-        pub description: String,
-        /// Merchant data given when the order was created, returned as is.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub attach: Option<String>,
-        /// Order number in the merchant system.
-        pub out_trade_no: String,
-        /// Amounts.
-        pub amount: crate::types::Amount,
-        /// Time after which the order can no longer be paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub time_expire: Option<String>,
-        /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        pub notify_url: String,
-        /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub goods_tag: Option<String>,
-        /// Payment methods the user may not use (or the only one allowed) for this payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub limit_pay: Option<Vec<crate::v3::pay::types::LimitPay>>,
-        /// Whether the payment result page offers an entry for issuing an electronic invoice.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub support_fapiao: Option<bool>,
-        /// Details of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub detail: Option<crate::v3::pay::types::Detail>,
-        /// Where the payment took place.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::v3::pay::types::SceneInfo>,
-        /// The user who paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub payer: Option<crate::v3::pay::types::TransactionsJsapiWithContractPayer>,
-        /// Merchant-subsidized instalment information.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub installment_info: Option<crate::types::InstallmentInfo>,
-    }
-    impl crate::runtime::Schema for Response {
-        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-            crate::runtime::FieldSchema {
-                name: "transaction_id",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "trade_type",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "trade_state",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "trade_state_desc",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "bank_type",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "success_time",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "appid",
-                kind: crate::runtime::Kind::String,
-                required: true,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "mchid",
-                kind: crate::runtime::Kind::String,
-                required: true,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "description",
-                kind: crate::runtime::Kind::String,
-                required: true,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "attach",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "out_trade_no",
-                kind: crate::runtime::Kind::String,
-                required: true,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "amount",
-                kind: crate::runtime::Kind::Object,
-                required: true,
-                array: false,
-                fields: <crate::types::Amount as crate::runtime::Schema>::FIELDS,
-            },
-            crate::runtime::FieldSchema {
-                name: "time_expire",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "notify_url",
-                kind: crate::runtime::Kind::String,
-                required: true,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "goods_tag",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "limit_pay",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: true,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "support_fapiao",
-                kind: crate::runtime::Kind::Boolean,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "detail",
-                kind: crate::runtime::Kind::Object,
-                required: false,
-                array: false,
-                fields: <crate::v3::pay::types::Detail as crate::runtime::Schema>::FIELDS,
-            },
-            crate::runtime::FieldSchema {
-                name: "scene_info",
-                kind: crate::runtime::Kind::Object,
-                required: false,
-                array: false,
-                fields: <crate::v3::pay::types::SceneInfo as crate::runtime::Schema>::FIELDS,
-            },
-            crate::runtime::FieldSchema {
-                name: "payer",
-                kind: crate::runtime::Kind::Object,
-                required: false,
-                array: false,
-                fields: <crate::v3::pay::types::TransactionsJsapiWithContractPayer as crate::runtime::Schema>::FIELDS,
-            },
-            crate::runtime::FieldSchema {
-                name: "installment_info",
-                kind: crate::runtime::Kind::Object,
-                required: false,
-                array: false,
-                fields: <crate::types::InstallmentInfo as crate::runtime::Schema>::FIELDS,
-            },
-        ];
-    }
-    impl crate::runtime::JsonResponse for Response {}
 }

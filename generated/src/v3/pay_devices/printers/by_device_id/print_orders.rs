@@ -25,30 +25,78 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/pay-devices/printers/{device_id}/print-orders`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay-devices/printers/{device_id}/print-orders)
 pub mod post {
     pub use crate::v3::pay_devices::types::RowList;
+    pub use crate::v3::pay_devices::types::RowListBuilder;
     pub use crate::v3::pay_devices::types::TableList;
+    pub use crate::v3::pay_devices::types::TableListBuilder;
     pub use crate::v3::pay_devices::types::VariableList;
+    pub use crate::v3::pay_devices::types::VariableListBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the device.
-        #[serde(rename = "path.device_id", skip_serializing)]
         pub device_id: String,
         /// `print_order_no`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub print_order_no: Option<String>,
         /// ID of the template.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub template_id: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// `variable_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub variable_list: Option<Vec<crate::v3::pay_devices::types::VariableList>>,
+        pub variable_list: Option<Vec<VariableList>>,
         /// `table_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub table_list: Option<Vec<crate::v3::pay_devices::types::TableList>>,
+        pub table_list: Option<Vec<TableList>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                device_id: crate::runtime::take(&mut object, "path.device_id", at)?,
+                print_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "print_order_no",
+                    at,
+                )?,
+                template_id: crate::runtime::take_optional(
+                    &mut object,
+                    "template_id",
+                    at,
+                )?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                variable_list: crate::runtime::take_optional(
+                    &mut object,
+                    "variable_list",
+                    at,
+                )?,
+                table_list: crate::runtime::take_optional(&mut object, "table_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "print_order_no",
+                &self.print_order_no,
+            );
+            crate::runtime::put_optional(&mut object, "template_id", &self.template_id);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "variable_list",
+                &self.variable_list,
+            );
+            crate::runtime::put_optional(&mut object, "table_list", &self.table_list);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -63,8 +111,8 @@ pub mod post {
         print_order_no: Option<String>,
         template_id: Option<String>,
         notify_url: Option<String>,
-        variable_list: Option<Vec<crate::v3::pay_devices::types::VariableListBuilder>>,
-        table_list: Option<Vec<crate::v3::pay_devices::types::TableListBuilder>>,
+        variable_list: Option<Vec<VariableListBuilder>>,
+        table_list: Option<Vec<TableListBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the device.
@@ -110,18 +158,12 @@ pub mod post {
         /// `variable_list`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn variable_list(
-            mut self,
-            item: impl Into<crate::v3::pay_devices::types::VariableListBuilder>,
-        ) -> Self {
+        pub fn variable_list(mut self, item: impl Into<VariableListBuilder>) -> Self {
             self.variable_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`variable_list`](Self::variable_list) with a built value.
-        pub fn set_variable_list(
-            mut self,
-            value: Option<Vec<crate::v3::pay_devices::types::VariableList>>,
-        ) -> Self {
+        pub fn set_variable_list(mut self, value: Option<Vec<VariableList>>) -> Self {
             self.variable_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -129,18 +171,12 @@ pub mod post {
         /// `table_list`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn table_list(
-            mut self,
-            item: impl Into<crate::v3::pay_devices::types::TableListBuilder>,
-        ) -> Self {
+        pub fn table_list(mut self, item: impl Into<TableListBuilder>) -> Self {
             self.table_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`table_list`](Self::table_list) with a built value.
-        pub fn set_table_list(
-            mut self,
-            value: Option<Vec<crate::v3::pay_devices::types::TableList>>,
-        ) -> Self {
+        pub fn set_table_list(mut self, value: Option<Vec<TableList>>) -> Self {
             self.table_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -209,7 +245,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

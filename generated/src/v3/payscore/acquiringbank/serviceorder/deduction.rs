@@ -20,27 +20,45 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/payscore/acquiringbank/serviceorder/deduction`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/acquiringbank/serviceorder/deduction), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012458665), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013194110)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-        #[serde(rename = "query.service_id")]
         pub service_id: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, rename = "query.sub_appid")]
         pub sub_appid: Option<String>,
         /// Channel ID of the channel partner that referred the order or merchant.
-        #[serde(rename = "query.channel_id")]
         pub channel_id: String,
         /// The merchant's own order number for this order.
-        #[serde(default, rename = "query.out_order_no")]
         pub out_order_no: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                service_id: crate::runtime::take(&mut object, "query.service_id", at)?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_appid",
+                    at,
+                )?,
+                channel_id: crate::runtime::take(&mut object, "query.channel_id", at)?,
+                out_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "query.out_order_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -223,7 +241,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Human-readable description of the item described by the enclosing object.
@@ -231,6 +249,27 @@ pub mod get {
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                description: crate::runtime::take(&mut object, "description", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/partner/permissions/apply-for-scene`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/partner/permissions/apply-for-scene), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012778802)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -28,22 +28,69 @@ pub mod post {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// The merchant's own authorization agreement number.
         pub authorization_code: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// Scene in which the operation happens.
         pub scene: String,
         /// `transaction_scene_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub transaction_scene_info: Option<
-            crate::v3::payscore::partner::permissions::apply_for_scene::post::TransactionSceneInfo,
-        >,
+        pub transaction_scene_info: Option<TransactionSceneInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                authorization_code: crate::runtime::take(
+                    &mut object,
+                    "authorization_code",
+                    at,
+                )?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                scene: crate::runtime::take(&mut object, "scene", at)?,
+                transaction_scene_info: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_scene_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(
+                &mut object,
+                "authorization_code",
+                &self.authorization_code,
+            );
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(&mut object, "scene", &self.scene);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_scene_info",
+                &self.transaction_scene_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -61,9 +108,7 @@ pub mod post {
         authorization_code: Option<String>,
         notify_url: Option<String>,
         scene: Option<String>,
-        transaction_scene_info: Option<
-            crate::v3::payscore::partner::permissions::apply_for_scene::post::TransactionSceneInfoBuilder,
-        >,
+        transaction_scene_info: Option<TransactionSceneInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -141,9 +186,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn transaction_scene_info(
             mut self,
-            value: impl Into<
-                crate::v3::payscore::partner::permissions::apply_for_scene::post::TransactionSceneInfoBuilder,
-            >,
+            value: impl Into<TransactionSceneInfoBuilder>,
         ) -> Self {
             self.transaction_scene_info = Some(value.into());
             self
@@ -151,9 +194,7 @@ pub mod post {
         /// Sets or clears [`transaction_scene_info`](Self::transaction_scene_info) with a built value.
         pub fn set_transaction_scene_info(
             mut self,
-            value: Option<
-                crate::v3::payscore::partner::permissions::apply_for_scene::post::TransactionSceneInfo,
-            >,
+            value: Option<TransactionSceneInfo>,
         ) -> Self {
             self.transaction_scene_info = value.map(Into::into);
             self
@@ -228,7 +269,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -246,15 +288,43 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Scene in which the operation happens.
         pub scene: String,
         /// `transaction_permissions_token`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_permissions_token: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                scene: crate::runtime::take(&mut object, "scene", at)?,
+                transaction_permissions_token: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_permissions_token",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "scene", &self.scene);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_permissions_token",
+                &self.transaction_permissions_token,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -275,7 +345,7 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// `transaction_scene_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct TransactionSceneInfo {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -283,6 +353,27 @@ pub mod post {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
     }
+    impl crate::runtime::FromJson for TransactionSceneInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(TransactionSceneInfo {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for TransactionSceneInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(TransactionSceneInfo);
     impl TransactionSceneInfo {
         /// A builder; see its setters.
         pub fn builder() -> TransactionSceneInfoBuilder {

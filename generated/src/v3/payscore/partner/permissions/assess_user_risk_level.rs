@@ -20,35 +20,80 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/partner/permissions/assess-user-risk-level`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/partner/permissions/assess-user-risk-level), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012783585)
 pub mod post {
     pub use crate::v3::payscore::types::Goods;
+    pub use crate::v3::payscore::types::GoodsBuilder;
     pub use crate::v3::payscore::types::PartnerPermissionsAssessUserRiskLevelShoppingInfo;
+    pub use crate::v3::payscore::types::PartnerPermissionsAssessUserRiskLevelShoppingInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid", skip_serializing)]
         pub sub_mchid: String,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
         pub service_id: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The merchant's own authorization agreement number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorization_code: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// Shopping details of the pay-later order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub shopping_info: Option<
-            crate::v3::payscore::types::PartnerPermissionsAssessUserRiskLevelShoppingInfo,
-        >,
+        pub shopping_info: Option<PartnerPermissionsAssessUserRiskLevelShoppingInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                authorization_code: crate::runtime::take_optional(
+                    &mut object,
+                    "authorization_code",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_openid",
+                    at,
+                )?,
+                shopping_info: crate::runtime::take_optional(
+                    &mut object,
+                    "shopping_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "authorization_code",
+                &self.authorization_code,
+            );
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "shopping_info",
+                &self.shopping_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -66,9 +111,7 @@ pub mod post {
         authorization_code: Option<String>,
         openid: Option<String>,
         sub_openid: Option<String>,
-        shopping_info: Option<
-            crate::v3::payscore::types::PartnerPermissionsAssessUserRiskLevelShoppingInfoBuilder,
-        >,
+        shopping_info: Option<PartnerPermissionsAssessUserRiskLevelShoppingInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -146,9 +189,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn shopping_info(
             mut self,
-            value: impl Into<
-                crate::v3::payscore::types::PartnerPermissionsAssessUserRiskLevelShoppingInfoBuilder,
-            >,
+            value: impl Into<PartnerPermissionsAssessUserRiskLevelShoppingInfoBuilder>,
         ) -> Self {
             self.shopping_info = Some(value.into());
             self
@@ -156,9 +197,7 @@ pub mod post {
         /// Sets or clears [`shopping_info`](Self::shopping_info) with a built value.
         pub fn set_shopping_info(
             mut self,
-            value: Option<
-                crate::v3::payscore::types::PartnerPermissionsAssessUserRiskLevelShoppingInfo,
-            >,
+            value: Option<PartnerPermissionsAssessUserRiskLevelShoppingInfo>,
         ) -> Self {
             self.shopping_info = value.map(Into::into);
             self
@@ -229,7 +268,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::payscore::types::PartnerPermissionsAssessUserRiskLevelResponse as Response;

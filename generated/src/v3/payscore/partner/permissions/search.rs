@@ -20,27 +20,45 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/payscore/partner/permissions/search`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/partner/permissions/search), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692798)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-        #[serde(rename = "query.service_id")]
         pub service_id: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, rename = "query.sub_appid")]
         pub sub_appid: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, rename = "query.openid")]
         pub openid: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, rename = "query.sub_openid")]
         pub sub_openid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                service_id: crate::runtime::take(&mut object, "query.service_id", at)?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_appid",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "query.openid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_openid",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -211,7 +229,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -221,36 +239,129 @@ pub mod get {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
         pub mchid: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// The merchant's own authorization agreement number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorization_code: Option<String>,
         /// State of the authorization.
         pub authorization_state: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// Time the authorization was cancelled.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub cancel_authorization_time: Option<String>,
         /// Time the most recent authorization succeeded.
         pub authorization_success_time: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// Risk level of the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_risk_level: Option<crate::runtime::Number>,
         /// Version of the user risk levels.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub risk_level_version: Option<crate::runtime::Number>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                authorization_code: crate::runtime::take_optional(
+                    &mut object,
+                    "authorization_code",
+                    at,
+                )?,
+                authorization_state: crate::runtime::take(
+                    &mut object,
+                    "authorization_state",
+                    at,
+                )?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                cancel_authorization_time: crate::runtime::take_optional(
+                    &mut object,
+                    "cancel_authorization_time",
+                    at,
+                )?,
+                authorization_success_time: crate::runtime::take(
+                    &mut object,
+                    "authorization_success_time",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_openid",
+                    at,
+                )?,
+                user_risk_level: crate::runtime::take_optional(
+                    &mut object,
+                    "user_risk_level",
+                    at,
+                )?,
+                risk_level_version: crate::runtime::take_optional(
+                    &mut object,
+                    "risk_level_version",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "authorization_code",
+                &self.authorization_code,
+            );
+            crate::runtime::put(
+                &mut object,
+                "authorization_state",
+                &self.authorization_state,
+            );
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "cancel_authorization_time",
+                &self.cancel_authorization_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "authorization_success_time",
+                &self.authorization_success_time,
+            );
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "user_risk_level",
+                &self.user_risk_level,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "risk_level_version",
+                &self.risk_level_version,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,11 +20,15 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/partner/serviceorder/direct-complete`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/partner/serviceorder/direct-complete), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012923757)
 pub mod post {
     pub use crate::v3::payscore::types::AcquiringbankServiceorderPostDiscounts;
+    pub use crate::v3::payscore::types::AcquiringbankServiceorderPostDiscountsBuilder;
     pub use crate::types::Location;
+    pub use crate::types::LocationBuilder;
     pub use crate::v3::payscore::types::PostPayments;
+    pub use crate::v3::payscore::types::PostPaymentsBuilder;
     pub use crate::types::TimeRange;
+    pub use crate::types::TimeRangeBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -34,41 +38,111 @@ pub mod post {
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
         pub sub_appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// The merchant's own order number for this order.
         pub out_order_no: String,
         /// Short introduction of the service provided in this order.
         pub service_introduction: String,
         /// Charge items the user pays for after the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<Vec<crate::v3::payscore::types::PostPayments>>,
+        pub post_payments: Option<Vec<PostPayments>>,
         /// Merchant discounts applied to the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<
-            Vec<crate::v3::payscore::types::AcquiringbankServiceorderPostDiscounts>,
-        >,
+        pub post_discounts: Option<Vec<AcquiringbankServiceorderPostDiscounts>>,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
         pub total_amount: i64,
         /// Time period of the service.
-        pub time_range: crate::types::TimeRange,
+        pub time_range: TimeRange,
         /// Location of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<crate::types::Location>,
+        pub location: Option<Location>,
         /// Whether the order is flagged for profit sharing.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take(&mut object, "sub_appid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                service_introduction: crate::runtime::take(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                post_payments: crate::runtime::take_optional(
+                    &mut object,
+                    "post_payments",
+                    at,
+                )?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                time_range: crate::runtime::take(&mut object, "time_range", at)?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                profit_sharing: crate::runtime::take_optional(
+                    &mut object,
+                    "profit_sharing",
+                    at,
+                )?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_payments",
+                &self.post_payments,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put_optional(
+                &mut object,
+                "profit_sharing",
+                &self.profit_sharing,
+            );
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -85,15 +159,11 @@ pub mod post {
         sub_mchid: Option<String>,
         out_order_no: Option<String>,
         service_introduction: Option<String>,
-        post_payments: Option<Vec<crate::v3::payscore::types::PostPaymentsBuilder>>,
-        post_discounts: Option<
-            Vec<
-                crate::v3::payscore::types::AcquiringbankServiceorderPostDiscountsBuilder,
-            >,
-        >,
+        post_payments: Option<Vec<PostPaymentsBuilder>>,
+        post_discounts: Option<Vec<AcquiringbankServiceorderPostDiscountsBuilder>>,
         total_amount: Option<i64>,
-        time_range: Option<crate::types::TimeRangeBuilder>,
-        location: Option<crate::types::LocationBuilder>,
+        time_range: Option<TimeRangeBuilder>,
+        location: Option<LocationBuilder>,
         profit_sharing: Option<bool>,
         goods_tag: Option<String>,
         attach: Option<String>,
@@ -164,18 +234,12 @@ pub mod post {
         /// Charge items the user pays for after the service.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn post_payments(
-            mut self,
-            item: impl Into<crate::v3::payscore::types::PostPaymentsBuilder>,
-        ) -> Self {
+        pub fn post_payments(mut self, item: impl Into<PostPaymentsBuilder>) -> Self {
             self.post_payments.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`post_payments`](Self::post_payments) with a built value.
-        pub fn set_post_payments(
-            mut self,
-            value: Option<Vec<crate::v3::payscore::types::PostPayments>>,
-        ) -> Self {
+        pub fn set_post_payments(mut self, value: Option<Vec<PostPayments>>) -> Self {
             self.post_payments = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -185,9 +249,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn post_discounts(
             mut self,
-            item: impl Into<
-                crate::v3::payscore::types::AcquiringbankServiceorderPostDiscountsBuilder,
-            >,
+            item: impl Into<AcquiringbankServiceorderPostDiscountsBuilder>,
         ) -> Self {
             self.post_discounts.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -195,9 +257,7 @@ pub mod post {
         /// Sets or clears [`post_discounts`](Self::post_discounts) with a built value.
         pub fn set_post_discounts(
             mut self,
-            value: Option<
-                Vec<crate::v3::payscore::types::AcquiringbankServiceorderPostDiscounts>,
-            >,
+            value: Option<Vec<AcquiringbankServiceorderPostDiscounts>>,
         ) -> Self {
             self.post_discounts = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -216,30 +276,24 @@ pub mod post {
         /// **Required.** Time period of the service.
         ///
         /// Takes the builder or a built value.
-        pub fn time_range(
-            mut self,
-            value: impl Into<crate::types::TimeRangeBuilder>,
-        ) -> Self {
+        pub fn time_range(mut self, value: impl Into<TimeRangeBuilder>) -> Self {
             self.time_range = Some(value.into());
             self
         }
         /// Sets or clears [`time_range`](Self::time_range) with a built value.
-        pub fn set_time_range(mut self, value: Option<crate::types::TimeRange>) -> Self {
+        pub fn set_time_range(mut self, value: Option<TimeRange>) -> Self {
             self.time_range = value.map(Into::into);
             self
         }
         /// Location of the service.
         ///
         /// Takes the builder or a built value.
-        pub fn location(
-            mut self,
-            value: impl Into<crate::types::LocationBuilder>,
-        ) -> Self {
+        pub fn location(mut self, value: impl Into<LocationBuilder>) -> Self {
             self.location = Some(value.into());
             self
         }
         /// Sets or clears [`location`](Self::location) with a built value.
-        pub fn set_location(mut self, value: Option<crate::types::Location>) -> Self {
+        pub fn set_location(mut self, value: Option<Location>) -> Self {
             self.location = value.map(Into::into);
             self
         }
@@ -412,7 +466,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

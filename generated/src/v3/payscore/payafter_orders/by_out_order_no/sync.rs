@@ -21,26 +21,52 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::payscore::types::Type;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number for this order.
-        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_id: Option<String>,
         /// Kind of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<crate::v3::payscore::types::Type>,
+        pub r#type: Option<Type>,
         /// Details of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub detail: Option<
-            crate::v3::payscore::payafter_orders::by_out_order_no::sync::post::Detail,
-        >,
+        pub detail: Option<Detail>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_order_no",
+                    at,
+                )?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                service_id: crate::runtime::take_optional(
+                    &mut object,
+                    "service_id",
+                    at,
+                )?,
+                r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+                detail: crate::runtime::take_optional(&mut object, "detail", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "service_id", &self.service_id);
+            crate::runtime::put_optional(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "detail", &self.detail);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -54,10 +80,8 @@ pub mod post {
         out_order_no: Option<String>,
         appid: Option<String>,
         service_id: Option<String>,
-        r#type: Option<crate::v3::payscore::types::Type>,
-        detail: Option<
-            crate::v3::payscore::payafter_orders::by_out_order_no::sync::post::DetailBuilder,
-        >,
+        r#type: Option<Type>,
+        detail: Option<DetailBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own order number for this order.
@@ -91,40 +115,24 @@ pub mod post {
             self
         }
         /// Kind of the item described by the enclosing object.
-        pub fn r#type(
-            mut self,
-            value: impl Into<crate::v3::payscore::types::Type>,
-        ) -> Self {
+        pub fn r#type(mut self, value: impl Into<Type>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(
-            mut self,
-            value: Option<crate::v3::payscore::types::Type>,
-        ) -> Self {
+        pub fn set_type(mut self, value: Option<Type>) -> Self {
             self.r#type = value;
             self
         }
         /// Details of the item described by the enclosing object.
         ///
         /// Takes the builder or a built value.
-        pub fn detail(
-            mut self,
-            value: impl Into<
-                crate::v3::payscore::payafter_orders::by_out_order_no::sync::post::DetailBuilder,
-            >,
-        ) -> Self {
+        pub fn detail(mut self, value: impl Into<DetailBuilder>) -> Self {
             self.detail = Some(value.into());
             self
         }
         /// Sets or clears [`detail`](Self::detail) with a built value.
-        pub fn set_detail(
-            mut self,
-            value: Option<
-                crate::v3::payscore::payafter_orders::by_out_order_no::sync::post::Detail,
-            >,
-        ) -> Self {
+        pub fn set_detail(mut self, value: Option<Detail>) -> Self {
             self.detail = value.map(Into::into);
             self
         }
@@ -180,7 +188,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -198,13 +207,31 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Details of the item described by the enclosing object.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Detail {
         /// Time the payment was made.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paid_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Detail {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Detail {
+                paid_time: crate::runtime::take_optional(&mut object, "paid_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Detail {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "paid_time", &self.paid_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Detail);
     impl Detail {
         /// A builder; see its setters.
         pub fn builder() -> DetailBuilder {
@@ -255,7 +282,7 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -267,6 +294,31 @@ pub mod post {
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
         pub order_id: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -26,8 +26,9 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::payscore::types::PlanDetailList;
     pub use crate::v3::payscore::types::PlanPartnerPayscorePlansPlanDetailList;
+    pub use crate::v3::payscore::types::PlanPartnerPayscorePlansPlanDetailListBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -37,7 +38,6 @@ pub mod post {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Name of the plan.
         pub plan_name: String,
@@ -50,12 +50,83 @@ pub mod post {
         /// Total amount actually charged across the plan, in fen.
         pub total_actual_price: crate::runtime::Number,
         /// Details of the plan.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub plan_detail_list: Option<
-            Vec<crate::v3::payscore::types::PlanPartnerPayscorePlansPlanDetailList>,
-        >,
+        pub plan_detail_list: Option<Vec<PlanPartnerPayscorePlansPlanDetailList>>,
         /// The merchant's own number of the plan.
         pub merchant_plan_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                plan_name: crate::runtime::take(&mut object, "plan_name", at)?,
+                plan_duration: crate::runtime::take(&mut object, "plan_duration", at)?,
+                deduction_quantity: crate::runtime::take(
+                    &mut object,
+                    "deduction_quantity",
+                    at,
+                )?,
+                total_original_price: crate::runtime::take(
+                    &mut object,
+                    "total_original_price",
+                    at,
+                )?,
+                total_actual_price: crate::runtime::take(
+                    &mut object,
+                    "total_actual_price",
+                    at,
+                )?,
+                plan_detail_list: crate::runtime::take_optional(
+                    &mut object,
+                    "plan_detail_list",
+                    at,
+                )?,
+                merchant_plan_no: crate::runtime::take(
+                    &mut object,
+                    "merchant_plan_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "plan_name", &self.plan_name);
+            crate::runtime::put(&mut object, "plan_duration", &self.plan_duration);
+            crate::runtime::put(
+                &mut object,
+                "deduction_quantity",
+                &self.deduction_quantity,
+            );
+            crate::runtime::put(
+                &mut object,
+                "total_original_price",
+                &self.total_original_price,
+            );
+            crate::runtime::put(
+                &mut object,
+                "total_actual_price",
+                &self.total_actual_price,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "plan_detail_list",
+                &self.plan_detail_list,
+            );
+            crate::runtime::put(&mut object, "merchant_plan_no", &self.merchant_plan_no);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -75,11 +146,7 @@ pub mod post {
         deduction_quantity: Option<crate::runtime::Number>,
         total_original_price: Option<crate::runtime::Number>,
         total_actual_price: Option<crate::runtime::Number>,
-        plan_detail_list: Option<
-            Vec<
-                crate::v3::payscore::types::PlanPartnerPayscorePlansPlanDetailListBuilder,
-            >,
-        >,
+        plan_detail_list: Option<Vec<PlanPartnerPayscorePlansPlanDetailListBuilder>>,
         merchant_plan_no: Option<String>,
     }
     impl RequestBuilder {
@@ -202,9 +269,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn plan_detail_list(
             mut self,
-            item: impl Into<
-                crate::v3::payscore::types::PlanPartnerPayscorePlansPlanDetailListBuilder,
-            >,
+            item: impl Into<PlanPartnerPayscorePlansPlanDetailListBuilder>,
         ) -> Self {
             self.plan_detail_list.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -212,9 +277,7 @@ pub mod post {
         /// Sets or clears [`plan_detail_list`](Self::plan_detail_list) with a built value.
         pub fn set_plan_detail_list(
             mut self,
-            value: Option<
-                Vec<crate::v3::payscore::types::PlanPartnerPayscorePlansPlanDetailList>,
-            >,
+            value: Option<Vec<PlanPartnerPayscorePlansPlanDetailList>>,
         ) -> Self {
             self.plan_detail_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -333,7 +396,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::payscore::types::PlanPartnerPayscorePlansResponse as Response;

@@ -22,51 +22,102 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/serviceorder/{out_order_no}/complete`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/serviceorder/{out_order_no}/complete), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587955), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012647421)
 pub mod post {
     pub use crate::v3::payscore::types::Device;
+    pub use crate::v3::payscore::types::DeviceBuilder;
     pub use crate::v3::payscore::types::Name;
     pub use crate::v3::payscore::types::ServiceorderPostPayments;
+    pub use crate::v3::payscore::types::ServiceorderPostPaymentsBuilder;
     pub use crate::v3::payscore::types::ServiceorderRiskFund;
     pub use crate::v3::payscore::types::State;
     pub use crate::v3::payscore::types::StateDescription;
     pub use crate::v3::payscore::types::TimeRange;
+    pub use crate::v3::payscore::types::TimeRangeBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Service order number in the merchant system.
-        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// App ID the service is bound to.
         pub appid: String,
         /// Pay Score service ID.
         pub service_id: String,
         /// Final charges billed for the service.
-        pub post_payments: Vec<crate::v3::payscore::types::ServiceorderPostPayments>,
+        pub post_payments: Vec<ServiceorderPostPayments>,
         /// Merchant discounts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<
-            Vec<
-                crate::v3::payscore::serviceorder::by_out_order_no::complete::post::PostDiscounts,
-            >,
-        >,
+        pub post_discounts: Option<Vec<PostDiscounts>>,
         /// Total to collect (charges minus discounts), in fen.
         pub total_amount: crate::runtime::Number,
         /// Actual service period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<crate::v3::payscore::types::TimeRange>,
+        pub time_range: Option<TimeRange>,
         /// Actual service location.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<
-            crate::v3::payscore::serviceorder::by_out_order_no::complete::post::Location,
-        >,
+        pub location: Option<Location>,
         /// Whether the collected funds are held for profit sharing.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
         /// Tag that links the order to a discount campaign.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Devices involved.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub device: Option<crate::v3::payscore::types::Device>,
+        pub device: Option<Device>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_order_no",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                post_payments: crate::runtime::take(&mut object, "post_payments", at)?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                time_range: crate::runtime::take_optional(
+                    &mut object,
+                    "time_range",
+                    at,
+                )?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                profit_sharing: crate::runtime::take_optional(
+                    &mut object,
+                    "profit_sharing",
+                    at,
+                )?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                device: crate::runtime::take_optional(&mut object, "device", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "post_payments", &self.post_payments);
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put_optional(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put_optional(
+                &mut object,
+                "profit_sharing",
+                &self.profit_sharing,
+            );
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put_optional(&mut object, "device", &self.device);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -80,22 +131,14 @@ pub mod post {
         out_order_no: Option<String>,
         appid: Option<String>,
         service_id: Option<String>,
-        post_payments: Option<
-            Vec<crate::v3::payscore::types::ServiceorderPostPaymentsBuilder>,
-        >,
-        post_discounts: Option<
-            Vec<
-                crate::v3::payscore::serviceorder::by_out_order_no::complete::post::PostDiscountsBuilder,
-            >,
-        >,
+        post_payments: Option<Vec<ServiceorderPostPaymentsBuilder>>,
+        post_discounts: Option<Vec<PostDiscountsBuilder>>,
         total_amount: Option<crate::runtime::Number>,
-        time_range: Option<crate::v3::payscore::types::TimeRangeBuilder>,
-        location: Option<
-            crate::v3::payscore::serviceorder::by_out_order_no::complete::post::LocationBuilder,
-        >,
+        time_range: Option<TimeRangeBuilder>,
+        location: Option<LocationBuilder>,
         profit_sharing: Option<bool>,
         goods_tag: Option<String>,
-        device: Option<crate::v3::payscore::types::DeviceBuilder>,
+        device: Option<DeviceBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** Service order number in the merchant system.
@@ -133,7 +176,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn post_payments(
             mut self,
-            item: impl Into<crate::v3::payscore::types::ServiceorderPostPaymentsBuilder>,
+            item: impl Into<ServiceorderPostPaymentsBuilder>,
         ) -> Self {
             self.post_payments.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -141,7 +184,7 @@ pub mod post {
         /// Sets or clears [`post_payments`](Self::post_payments) with a built value.
         pub fn set_post_payments(
             mut self,
-            value: Option<Vec<crate::v3::payscore::types::ServiceorderPostPayments>>,
+            value: Option<Vec<ServiceorderPostPayments>>,
         ) -> Self {
             self.post_payments = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -150,24 +193,12 @@ pub mod post {
         /// Merchant discounts.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn post_discounts(
-            mut self,
-            item: impl Into<
-                crate::v3::payscore::serviceorder::by_out_order_no::complete::post::PostDiscountsBuilder,
-            >,
-        ) -> Self {
+        pub fn post_discounts(mut self, item: impl Into<PostDiscountsBuilder>) -> Self {
             self.post_discounts.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`post_discounts`](Self::post_discounts) with a built value.
-        pub fn set_post_discounts(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::payscore::serviceorder::by_out_order_no::complete::post::PostDiscounts,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_post_discounts(mut self, value: Option<Vec<PostDiscounts>>) -> Self {
             self.post_discounts = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -188,40 +219,24 @@ pub mod post {
         /// Actual service period.
         ///
         /// Takes the builder or a built value.
-        pub fn time_range(
-            mut self,
-            value: impl Into<crate::v3::payscore::types::TimeRangeBuilder>,
-        ) -> Self {
+        pub fn time_range(mut self, value: impl Into<TimeRangeBuilder>) -> Self {
             self.time_range = Some(value.into());
             self
         }
         /// Sets or clears [`time_range`](Self::time_range) with a built value.
-        pub fn set_time_range(
-            mut self,
-            value: Option<crate::v3::payscore::types::TimeRange>,
-        ) -> Self {
+        pub fn set_time_range(mut self, value: Option<TimeRange>) -> Self {
             self.time_range = value.map(Into::into);
             self
         }
         /// Actual service location.
         ///
         /// Takes the builder or a built value.
-        pub fn location(
-            mut self,
-            value: impl Into<
-                crate::v3::payscore::serviceorder::by_out_order_no::complete::post::LocationBuilder,
-            >,
-        ) -> Self {
+        pub fn location(mut self, value: impl Into<LocationBuilder>) -> Self {
             self.location = Some(value.into());
             self
         }
         /// Sets or clears [`location`](Self::location) with a built value.
-        pub fn set_location(
-            mut self,
-            value: Option<
-                crate::v3::payscore::serviceorder::by_out_order_no::complete::post::Location,
-            >,
-        ) -> Self {
+        pub fn set_location(mut self, value: Option<Location>) -> Self {
             self.location = value.map(Into::into);
             self
         }
@@ -248,18 +263,12 @@ pub mod post {
         /// Devices involved.
         ///
         /// Takes the builder or a built value.
-        pub fn device(
-            mut self,
-            value: impl Into<crate::v3::payscore::types::DeviceBuilder>,
-        ) -> Self {
+        pub fn device(mut self, value: impl Into<DeviceBuilder>) -> Self {
             self.device = Some(value.into());
             self
         }
         /// Sets or clears [`device`](Self::device) with a built value.
-        pub fn set_device(
-            mut self,
-            value: Option<crate::v3::payscore::types::Device>,
-        ) -> Self {
+        pub fn set_device(mut self, value: Option<Device>) -> Self {
             self.device = value.map(Into::into);
             self
         }
@@ -364,7 +373,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -387,13 +397,39 @@ pub mod post {
     /// Actual service location.
     ///
     /// Shared by `POST /v3/payscore/serviceorder/{out_order_no}/complete json.location`, `POST /v3/payscore/serviceorder/{out_order_no}/complete response.location`.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Location {
         /// Where the service ended.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub end_location: Option<String>,
     }
+    impl crate::runtime::FromJson for Location {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Location {
+                end_location: crate::runtime::take_optional(
+                    &mut object,
+                    "end_location",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Location {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "end_location",
+                &self.end_location,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Location);
     impl crate::runtime::Schema for Location {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -458,20 +494,47 @@ pub mod post {
     /// Merchant discounts.
     ///
     /// Shared by `POST /v3/payscore/serviceorder/{out_order_no}/complete json.post_discounts`, `POST /v3/payscore/serviceorder/{out_order_no}/complete response.post_discounts`.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PostDiscounts {
         /// Discount name.
         pub name: String,
         /// Discount details.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Discount amount, in fen.
         pub amount: crate::runtime::Number,
         /// Number of discounts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub count: Option<crate::runtime::Number>,
     }
+    impl crate::runtime::FromJson for PostDiscounts {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PostDiscounts {
+                name: crate::runtime::take(&mut object, "name", at)?,
+                description: crate::runtime::take_optional(
+                    &mut object,
+                    "description",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                count: crate::runtime::take_optional(&mut object, "count", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PostDiscounts {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "count", &self.count);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PostDiscounts);
     impl crate::runtime::Schema for PostDiscounts {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -596,7 +659,7 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// App ID the service is bound to.
@@ -610,41 +673,117 @@ pub mod post {
         /// Service name shown to the user.
         pub service_introduction: String,
         /// Service order state. CREATED means the order was created; DOING that the service is under way; DONE that it is finished; REVOKED that it was cancelled; EXPIRED that the user never confirmed it.
-        pub state: crate::v3::payscore::types::State,
+        pub state: State,
         /// Detail for the DOING state. USER_CONFIRM means the user confirmed; MCH_COMPLETE means the merchant completed the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub state_description: Option<crate::v3::payscore::types::StateDescription>,
+        pub state_description: Option<StateDescription>,
         /// Total the merchant collects, in fen.
         pub total_amount: crate::runtime::Number,
         /// Charges billed after the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<
-            Vec<crate::v3::payscore::types::ServiceorderPostPayments>,
-        >,
+        pub post_payments: Option<Vec<ServiceorderPostPayments>>,
         /// Merchant discounts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<
-            Vec<
-                crate::v3::payscore::serviceorder::by_out_order_no::complete::post::PostDiscounts,
-            >,
-        >,
+        pub post_discounts: Option<Vec<PostDiscounts>>,
         /// Risk amount the user is covered for.
-        pub risk_fund: crate::v3::payscore::types::ServiceorderRiskFund,
+        pub risk_fund: ServiceorderRiskFund,
         /// Service period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<crate::v3::payscore::types::TimeRange>,
+        pub time_range: Option<TimeRange>,
         /// Service location.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<
-            crate::v3::payscore::serviceorder::by_out_order_no::complete::post::Location,
-        >,
+        pub location: Option<Location>,
         /// WeChat Pay service order number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
         /// Whether WeChat Pay still has money to collect.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_collection: Option<bool>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                service_introduction: crate::runtime::take(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                state_description: crate::runtime::take_optional(
+                    &mut object,
+                    "state_description",
+                    at,
+                )?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                post_payments: crate::runtime::take_optional(
+                    &mut object,
+                    "post_payments",
+                    at,
+                )?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                risk_fund: crate::runtime::take(&mut object, "risk_fund", at)?,
+                time_range: crate::runtime::take_optional(
+                    &mut object,
+                    "time_range",
+                    at,
+                )?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+                need_collection: crate::runtime::take_optional(
+                    &mut object,
+                    "need_collection",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "state_description",
+                &self.state_description,
+            );
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "post_payments",
+                &self.post_payments,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put(&mut object, "risk_fund", &self.risk_fund);
+            crate::runtime::put_optional(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "need_collection",
+                &self.need_collection,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -708,35 +847,35 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::types::ServiceorderPostPayments as crate::runtime::Schema>::FIELDS,
+                fields: <ServiceorderPostPayments as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "post_discounts",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::serviceorder::by_out_order_no::complete::post::PostDiscounts as crate::runtime::Schema>::FIELDS,
+                fields: <PostDiscounts as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "risk_fund",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::payscore::types::ServiceorderRiskFund as crate::runtime::Schema>::FIELDS,
+                fields: <ServiceorderRiskFund as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "time_range",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::types::TimeRange as crate::runtime::Schema>::FIELDS,
+                fields: <TimeRange as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "location",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::serviceorder::by_out_order_no::complete::post::Location as crate::runtime::Schema>::FIELDS,
+                fields: <Location as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "order_id",

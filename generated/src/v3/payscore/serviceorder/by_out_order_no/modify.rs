@@ -21,38 +21,81 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::payscore::types::CollectionState;
     pub use crate::v3::payscore::types::Device;
+    pub use crate::v3::payscore::types::DeviceBuilder;
     pub use crate::types::Location;
     pub use crate::v3::payscore::types::Name;
     pub use crate::v3::payscore::types::PaidType;
     pub use crate::v3::payscore::types::PostDiscounts;
+    pub use crate::v3::payscore::types::PostDiscountsBuilder;
     pub use crate::v3::payscore::types::ServiceorderPostPayments;
+    pub use crate::v3::payscore::types::ServiceorderPostPaymentsBuilder;
     pub use crate::v3::payscore::types::ServiceorderRiskFund;
     pub use crate::v3::payscore::types::State;
     pub use crate::v3::payscore::types::StateDescription;
     pub use crate::v3::payscore::types::TimeRange;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number for this order.
-        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
         pub service_id: String,
         /// Charge items the user pays for after the service.
-        pub post_payments: Vec<crate::v3::payscore::types::ServiceorderPostPayments>,
+        pub post_payments: Vec<ServiceorderPostPayments>,
         /// Merchant discounts applied to the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<Vec<crate::v3::payscore::types::PostDiscounts>>,
+        pub post_discounts: Option<Vec<PostDiscounts>>,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
         pub total_amount: crate::runtime::Number,
         /// Reason for the operation.
         pub reason: String,
         /// Information about the devices used in the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub device: Option<crate::v3::payscore::types::Device>,
+        pub device: Option<Device>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_order_no",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                post_payments: crate::runtime::take(&mut object, "post_payments", at)?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                reason: crate::runtime::take(&mut object, "reason", at)?,
+                device: crate::runtime::take_optional(&mut object, "device", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "post_payments", &self.post_payments);
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "reason", &self.reason);
+            crate::runtime::put_optional(&mut object, "device", &self.device);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -66,13 +109,11 @@ pub mod post {
         out_order_no: Option<String>,
         appid: Option<String>,
         service_id: Option<String>,
-        post_payments: Option<
-            Vec<crate::v3::payscore::types::ServiceorderPostPaymentsBuilder>,
-        >,
-        post_discounts: Option<Vec<crate::v3::payscore::types::PostDiscountsBuilder>>,
+        post_payments: Option<Vec<ServiceorderPostPaymentsBuilder>>,
+        post_discounts: Option<Vec<PostDiscountsBuilder>>,
         total_amount: Option<crate::runtime::Number>,
         reason: Option<String>,
-        device: Option<crate::v3::payscore::types::DeviceBuilder>,
+        device: Option<DeviceBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own order number for this order.
@@ -110,7 +151,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn post_payments(
             mut self,
-            item: impl Into<crate::v3::payscore::types::ServiceorderPostPaymentsBuilder>,
+            item: impl Into<ServiceorderPostPaymentsBuilder>,
         ) -> Self {
             self.post_payments.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -118,7 +159,7 @@ pub mod post {
         /// Sets or clears [`post_payments`](Self::post_payments) with a built value.
         pub fn set_post_payments(
             mut self,
-            value: Option<Vec<crate::v3::payscore::types::ServiceorderPostPayments>>,
+            value: Option<Vec<ServiceorderPostPayments>>,
         ) -> Self {
             self.post_payments = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -127,18 +168,12 @@ pub mod post {
         /// Merchant discounts applied to the service order.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn post_discounts(
-            mut self,
-            item: impl Into<crate::v3::payscore::types::PostDiscountsBuilder>,
-        ) -> Self {
+        pub fn post_discounts(mut self, item: impl Into<PostDiscountsBuilder>) -> Self {
             self.post_discounts.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`post_discounts`](Self::post_discounts) with a built value.
-        pub fn set_post_discounts(
-            mut self,
-            value: Option<Vec<crate::v3::payscore::types::PostDiscounts>>,
-        ) -> Self {
+        pub fn set_post_discounts(mut self, value: Option<Vec<PostDiscounts>>) -> Self {
             self.post_discounts = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -169,18 +204,12 @@ pub mod post {
         /// Information about the devices used in the service.
         ///
         /// Takes the builder or a built value.
-        pub fn device(
-            mut self,
-            value: impl Into<crate::v3::payscore::types::DeviceBuilder>,
-        ) -> Self {
+        pub fn device(mut self, value: impl Into<DeviceBuilder>) -> Self {
             self.device = Some(value.into());
             self
         }
         /// Sets or clears [`device`](Self::device) with a built value.
-        pub fn set_device(
-            mut self,
-            value: Option<crate::v3::payscore::types::Device>,
-        ) -> Self {
+        pub fn set_device(mut self, value: Option<Device>) -> Self {
             self.device = value.map(Into::into);
             self
         }
@@ -271,7 +300,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -292,31 +322,71 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Payment collection information of the service order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Collection {
         /// State of the payment collection.
-        pub state: crate::v3::payscore::types::CollectionState,
+        pub state: CollectionState,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<crate::runtime::Number>,
         /// Amount still to be collected, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paying_amount: Option<crate::runtime::Number>,
         /// Amount already paid, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paid_amount: Option<crate::runtime::Number>,
         /// Details of each payment collected.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub details: Option<
-            Vec<
-                crate::v3::payscore::serviceorder::by_out_order_no::modify::post::Details,
-            >,
-        >,
+        pub details: Option<Vec<Details>>,
         /// Bank the payment or account belongs to, as a bank type code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
     }
+    impl crate::runtime::FromJson for Collection {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Collection {
+                state: crate::runtime::take(&mut object, "state", at)?,
+                total_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "total_amount",
+                    at,
+                )?,
+                paying_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "paying_amount",
+                    at,
+                )?,
+                paid_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "paid_amount",
+                    at,
+                )?,
+                details: crate::runtime::take_optional(&mut object, "details", at)?,
+                bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Collection {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "total_amount",
+                &self.total_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "paying_amount",
+                &self.paying_amount,
+            );
+            crate::runtime::put_optional(&mut object, "paid_amount", &self.paid_amount);
+            crate::runtime::put_optional(&mut object, "details", &self.details);
+            crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Collection);
     impl crate::runtime::Schema for Collection {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -352,7 +422,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::serviceorder::by_out_order_no::modify::post::Details as crate::runtime::Schema>::FIELDS,
+                fields: <Details as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "bank_type",
@@ -365,25 +435,55 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Collection {}
     /// Details of each payment collected.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Details {
         /// Sequence number of the payment collection.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub seq: Option<crate::runtime::Number>,
         /// Amount collected in this payment, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<crate::runtime::Number>,
         /// Channel through which the payment was collected.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub paid_type: Option<crate::v3::payscore::types::PaidType>,
+        pub paid_type: Option<PaidType>,
         /// Time the payment was made.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paid_time: Option<String>,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Details {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Details {
+                seq: crate::runtime::take_optional(&mut object, "seq", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                paid_type: crate::runtime::take_optional(&mut object, "paid_type", at)?,
+                paid_time: crate::runtime::take_optional(&mut object, "paid_time", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Details {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "seq", &self.seq);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "paid_type", &self.paid_type);
+            crate::runtime::put_optional(&mut object, "paid_time", &self.paid_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Details);
     impl crate::runtime::Schema for Details {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -425,7 +525,7 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Details {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own order number for this order.
@@ -439,45 +539,137 @@ pub mod post {
         /// Short introduction of the service provided in this order.
         pub service_introduction: String,
         /// Current state of the object.
-        pub state: crate::v3::payscore::types::State,
+        pub state: State,
         /// Additional description of the state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub state_description: Option<crate::v3::payscore::types::StateDescription>,
+        pub state_description: Option<StateDescription>,
         /// Charge items the user pays for after the service.
-        pub post_payments: Vec<crate::v3::payscore::types::ServiceorderPostPayments>,
+        pub post_payments: Vec<ServiceorderPostPayments>,
         /// Merchant discounts applied to the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<Vec<crate::v3::payscore::types::PostDiscounts>>,
+        pub post_discounts: Option<Vec<PostDiscounts>>,
         /// Risk fund of the service order: the most the user may be charged.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub risk_fund: Option<crate::v3::payscore::types::ServiceorderRiskFund>,
+        pub risk_fund: Option<ServiceorderRiskFund>,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<crate::runtime::Number>,
         /// Whether WeChat Pay collects the payment for the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_collection: Option<bool>,
         /// Payment collection information of the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub collection: Option<
-            crate::v3::payscore::serviceorder::by_out_order_no::modify::post::Collection,
-        >,
+        pub collection: Option<Collection>,
         /// Time period of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<crate::v3::payscore::types::TimeRange>,
+        pub time_range: Option<TimeRange>,
         /// Location of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<crate::types::Location>,
+        pub location: Option<Location>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                service_introduction: crate::runtime::take(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                state_description: crate::runtime::take_optional(
+                    &mut object,
+                    "state_description",
+                    at,
+                )?,
+                post_payments: crate::runtime::take(&mut object, "post_payments", at)?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                risk_fund: crate::runtime::take_optional(&mut object, "risk_fund", at)?,
+                total_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "total_amount",
+                    at,
+                )?,
+                need_collection: crate::runtime::take_optional(
+                    &mut object,
+                    "need_collection",
+                    at,
+                )?,
+                collection: crate::runtime::take_optional(
+                    &mut object,
+                    "collection",
+                    at,
+                )?,
+                time_range: crate::runtime::take_optional(
+                    &mut object,
+                    "time_range",
+                    at,
+                )?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "state_description",
+                &self.state_description,
+            );
+            crate::runtime::put(&mut object, "post_payments", &self.post_payments);
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put_optional(&mut object, "risk_fund", &self.risk_fund);
+            crate::runtime::put_optional(
+                &mut object,
+                "total_amount",
+                &self.total_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "need_collection",
+                &self.need_collection,
+            );
+            crate::runtime::put_optional(&mut object, "collection", &self.collection);
+            crate::runtime::put_optional(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -534,21 +726,21 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::payscore::types::ServiceorderPostPayments as crate::runtime::Schema>::FIELDS,
+                fields: <ServiceorderPostPayments as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "post_discounts",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::types::PostDiscounts as crate::runtime::Schema>::FIELDS,
+                fields: <PostDiscounts as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "risk_fund",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::types::ServiceorderRiskFund as crate::runtime::Schema>::FIELDS,
+                fields: <ServiceorderRiskFund as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "total_amount",
@@ -569,21 +761,21 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::serviceorder::by_out_order_no::modify::post::Collection as crate::runtime::Schema>::FIELDS,
+                fields: <Collection as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "time_range",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::types::TimeRange as crate::runtime::Schema>::FIELDS,
+                fields: <TimeRange as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "location",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::Location as crate::runtime::Schema>::FIELDS,
+                fields: <Location as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "attach",

@@ -20,18 +20,40 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/serviceorder/{out_order_no}/pay`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/serviceorder/{out_order_no}/pay), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013394596)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number for this order.
-        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_id: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_order_no",
+                    at,
+                )?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                service_id: crate::runtime::take_optional(&mut object, "service_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "service_id", &self.service_id);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -126,7 +148,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -144,13 +167,12 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// The merchant's own order number for this order.
         pub out_order_no: String,
@@ -159,6 +181,33 @@ pub mod post {
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
         pub order_id: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

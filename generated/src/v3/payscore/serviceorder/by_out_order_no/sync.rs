@@ -22,17 +22,17 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/serviceorder/{out_order_no}/sync`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/serviceorder/{out_order_no}/sync), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012587962), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012647431)
 pub mod post {
     pub use crate::v3::payscore::types::Detail;
+    pub use crate::v3::payscore::types::DetailBuilder;
     pub use crate::types::Location;
     pub use crate::types::PostDiscounts;
     pub use crate::types::PostPayments;
     pub use crate::types::RiskFund;
     pub use crate::v3::payscore::types::TimeRange;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant service order number.
-        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// App ID the service is bound to.
         pub appid: String,
@@ -41,7 +41,36 @@ pub mod post {
         /// What is being synced, e.g. Order_Paid when the merchant collected the payment itself.
         pub r#type: String,
         /// Details of the sync.
-        pub detail: crate::v3::payscore::types::Detail,
+        pub detail: Detail,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_order_no",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                detail: crate::runtime::take(&mut object, "detail", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "detail", &self.detail);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -56,7 +85,7 @@ pub mod post {
         appid: Option<String>,
         service_id: Option<String>,
         r#type: Option<String>,
-        detail: Option<crate::v3::payscore::types::DetailBuilder>,
+        detail: Option<DetailBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** Merchant service order number.
@@ -102,18 +131,12 @@ pub mod post {
         /// **Required.** Details of the sync.
         ///
         /// Takes the builder or a built value.
-        pub fn detail(
-            mut self,
-            value: impl Into<crate::v3::payscore::types::DetailBuilder>,
-        ) -> Self {
+        pub fn detail(mut self, value: impl Into<DetailBuilder>) -> Self {
             self.detail = Some(value.into());
             self
         }
         /// Sets or clears [`detail`](Self::detail) with a built value.
-        pub fn set_detail(
-            mut self,
-            value: Option<crate::v3::payscore::types::Detail>,
-        ) -> Self {
+        pub fn set_detail(mut self, value: Option<Detail>) -> Self {
             self.detail = value.map(Into::into);
             self
         }
@@ -178,7 +201,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -199,29 +223,71 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Collection progress.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Collection {
         /// Collection state.
         pub state: String,
         /// Total to collect, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<crate::runtime::Number>,
         /// Amount still being collected, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paying_amount: Option<crate::runtime::Number>,
         /// Amount already collected, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paid_amount: Option<crate::runtime::Number>,
         /// Individual collections.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub details: Option<
-            Vec<crate::v3::payscore::serviceorder::by_out_order_no::sync::post::Details>,
-        >,
+        pub details: Option<Vec<Details>>,
         /// Bank or funding source used.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
     }
+    impl crate::runtime::FromJson for Collection {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Collection {
+                state: crate::runtime::take(&mut object, "state", at)?,
+                total_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "total_amount",
+                    at,
+                )?,
+                paying_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "paying_amount",
+                    at,
+                )?,
+                paid_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "paid_amount",
+                    at,
+                )?,
+                details: crate::runtime::take_optional(&mut object, "details", at)?,
+                bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Collection {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "total_amount",
+                &self.total_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "paying_amount",
+                &self.paying_amount,
+            );
+            crate::runtime::put_optional(&mut object, "paid_amount", &self.paid_amount);
+            crate::runtime::put_optional(&mut object, "details", &self.details);
+            crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Collection);
     impl crate::runtime::Schema for Collection {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -257,7 +323,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::serviceorder::by_out_order_no::sync::post::Details as crate::runtime::Schema>::FIELDS,
+                fields: <Details as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "bank_type",
@@ -270,22 +336,51 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Collection {}
     /// Individual collections.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Details {
         /// Amount of this collection, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<crate::runtime::Number>,
         /// Channel the money came through.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paid_type: Option<String>,
         /// When this collection succeeded.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub paid_time: Option<String>,
         /// WeChat Pay transaction number of this collection.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Details {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Details {
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                paid_type: crate::runtime::take_optional(&mut object, "paid_type", at)?,
+                paid_time: crate::runtime::take_optional(&mut object, "paid_time", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Details {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "paid_type", &self.paid_type);
+            crate::runtime::put_optional(&mut object, "paid_time", &self.paid_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Details);
     impl crate::runtime::Schema for Details {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -320,7 +415,7 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Details {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant service order number.
@@ -336,45 +431,147 @@ pub mod post {
         /// Service order state.
         pub state: String,
         /// Further detail on the state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub state_description: Option<String>,
         /// Charges billed after the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_payments: Option<Vec<crate::types::PostPayments>>,
+        pub post_payments: Option<Vec<PostPayments>>,
         /// Merchant discounts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<Vec<crate::types::PostDiscounts>>,
+        pub post_discounts: Option<Vec<PostDiscounts>>,
         /// Risk amount the user is covered for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub risk_fund: Option<crate::types::RiskFund>,
+        pub risk_fund: Option<RiskFund>,
         /// Total to collect, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<crate::runtime::Number>,
         /// Whether WeChat Pay still has money to collect.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_collection: Option<bool>,
         /// Collection progress.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub collection: Option<
-            crate::v3::payscore::serviceorder::by_out_order_no::sync::post::Collection,
-        >,
+        pub collection: Option<Collection>,
         /// Service period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<crate::v3::payscore::types::TimeRange>,
+        pub time_range: Option<TimeRange>,
         /// Service location.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<crate::types::Location>,
+        pub location: Option<Location>,
         /// Merchant data echoed back unchanged.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Merchant callback URL.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// User OpenID under the appid.
         pub openid: String,
         /// WeChat Pay service order number.
         pub order_id: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                service_introduction: crate::runtime::take(
+                    &mut object,
+                    "service_introduction",
+                    at,
+                )?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                state_description: crate::runtime::take_optional(
+                    &mut object,
+                    "state_description",
+                    at,
+                )?,
+                post_payments: crate::runtime::take_optional(
+                    &mut object,
+                    "post_payments",
+                    at,
+                )?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                risk_fund: crate::runtime::take_optional(&mut object, "risk_fund", at)?,
+                total_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "total_amount",
+                    at,
+                )?,
+                need_collection: crate::runtime::take_optional(
+                    &mut object,
+                    "need_collection",
+                    at,
+                )?,
+                collection: crate::runtime::take_optional(
+                    &mut object,
+                    "collection",
+                    at,
+                )?,
+                time_range: crate::runtime::take_optional(
+                    &mut object,
+                    "time_range",
+                    at,
+                )?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                order_id: crate::runtime::take(&mut object, "order_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(
+                &mut object,
+                "service_introduction",
+                &self.service_introduction,
+            );
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "state_description",
+                &self.state_description,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_payments",
+                &self.post_payments,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put_optional(&mut object, "risk_fund", &self.risk_fund);
+            crate::runtime::put_optional(
+                &mut object,
+                "total_amount",
+                &self.total_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "need_collection",
+                &self.need_collection,
+            );
+            crate::runtime::put_optional(&mut object, "collection", &self.collection);
+            crate::runtime::put_optional(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "order_id", &self.order_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -431,21 +628,21 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::types::PostPayments as crate::runtime::Schema>::FIELDS,
+                fields: <PostPayments as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "post_discounts",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::types::PostDiscounts as crate::runtime::Schema>::FIELDS,
+                fields: <PostDiscounts as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "risk_fund",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::RiskFund as crate::runtime::Schema>::FIELDS,
+                fields: <RiskFund as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "total_amount",
@@ -466,21 +663,21 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::serviceorder::by_out_order_no::sync::post::Collection as crate::runtime::Schema>::FIELDS,
+                fields: <Collection as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "time_range",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::payscore::types::TimeRange as crate::runtime::Schema>::FIELDS,
+                fields: <TimeRange as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "location",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::Location as crate::runtime::Schema>::FIELDS,
+                fields: <Location as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "attach",

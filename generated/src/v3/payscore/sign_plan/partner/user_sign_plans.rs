@@ -25,9 +25,10 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/sign-plan/partner/user-sign-plans`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/sign-plan/partner/user-sign-plans), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012463521)
 pub mod post {
     pub use crate::v3::payscore::types::SignPlanDetail;
+    pub use crate::v3::payscore::types::SignPlanDetailBuilder;
     pub use crate::v3::payscore::types::SignedDetailList;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -39,20 +40,69 @@ pub mod post {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// The merchant's own number of the signed plan.
         pub merchant_sign_plan_no: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// `sign_plan_detail`
-        pub sign_plan_detail: Vec<crate::v3::payscore::types::SignPlanDetail>,
+        pub sign_plan_detail: Vec<SignPlanDetail>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_openid",
+                    at,
+                )?,
+                merchant_sign_plan_no: crate::runtime::take(
+                    &mut object,
+                    "merchant_sign_plan_no",
+                    at,
+                )?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                sign_plan_detail: crate::runtime::take(
+                    &mut object,
+                    "sign_plan_detail",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put(
+                &mut object,
+                "merchant_sign_plan_no",
+                &self.merchant_sign_plan_no,
+            );
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(&mut object, "sign_plan_detail", &self.sign_plan_detail);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -72,7 +122,7 @@ pub mod post {
         sub_openid: Option<String>,
         merchant_sign_plan_no: Option<String>,
         notify_url: Option<String>,
-        sign_plan_detail: Option<Vec<crate::v3::payscore::types::SignPlanDetailBuilder>>,
+        sign_plan_detail: Option<Vec<SignPlanDetailBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -170,7 +220,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn sign_plan_detail(
             mut self,
-            item: impl Into<crate::v3::payscore::types::SignPlanDetailBuilder>,
+            item: impl Into<SignPlanDetailBuilder>,
         ) -> Self {
             self.sign_plan_detail.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -178,7 +228,7 @@ pub mod post {
         /// Sets or clears [`sign_plan_detail`](Self::sign_plan_detail) with a built value.
         pub fn set_sign_plan_detail(
             mut self,
-            value: Option<Vec<crate::v3::payscore::types::SignPlanDetail>>,
+            value: Option<Vec<SignPlanDetail>>,
         ) -> Self {
             self.sign_plan_detail = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -273,7 +323,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -291,14 +342,35 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `sign_plan`
-        pub sign_plan: crate::v3::payscore::sign_plan::partner::user_sign_plans::post::SignPlan,
+        pub sign_plan: SignPlan,
         /// Data package used to open the WeChat Pay Mini Program page.
         pub package: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sign_plan: crate::runtime::take(&mut object, "sign_plan", at)?,
+                package: crate::runtime::take(&mut object, "package", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sign_plan", &self.sign_plan);
+            crate::runtime::put(&mut object, "package", &self.package);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -306,7 +378,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::payscore::sign_plan::partner::user_sign_plans::post::SignPlan as crate::runtime::Schema>::FIELDS,
+                fields: <SignPlan as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "package",
@@ -319,16 +391,14 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// `sign_plan`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SignPlan {
         /// ID of the signed plan.
         pub sign_plan_id: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
         pub service_id: String,
@@ -339,7 +409,6 @@ pub mod post {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The merchant's own number of the signed plan.
         pub merchant_sign_plan_no: String,
@@ -352,13 +421,10 @@ pub mod post {
         /// Signing state.
         pub sign_state: String,
         /// Time the signed plan was cancelled.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub cancel_sign_time: Option<String>,
         /// Who cancelled the signed plan.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub cancel_sign_type: Option<String>,
         /// Reason for the cancellation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub cancel_reason: Option<String>,
         /// Name of the plan.
         pub plan_name: String,
@@ -371,14 +437,153 @@ pub mod post {
         /// Total amount actually charged across the plan, in fen.
         pub total_actual_price: crate::runtime::Number,
         /// Details of the signed plan.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub signed_detail_list: Option<
-            Vec<crate::v3::payscore::types::SignedDetailList>,
-        >,
+        pub signed_detail_list: Option<Vec<SignedDetailList>>,
         /// Time the agreement or plan was signed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sign_time: Option<String>,
     }
+    impl crate::runtime::FromJson for SignPlan {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SignPlan {
+                sign_plan_id: crate::runtime::take(&mut object, "sign_plan_id", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_openid",
+                    at,
+                )?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                merchant_sign_plan_no: crate::runtime::take(
+                    &mut object,
+                    "merchant_sign_plan_no",
+                    at,
+                )?,
+                merchant_callback_url: crate::runtime::take(
+                    &mut object,
+                    "merchant_callback_url",
+                    at,
+                )?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                going_detail_no: crate::runtime::take(
+                    &mut object,
+                    "going_detail_no",
+                    at,
+                )?,
+                sign_state: crate::runtime::take(&mut object, "sign_state", at)?,
+                cancel_sign_time: crate::runtime::take_optional(
+                    &mut object,
+                    "cancel_sign_time",
+                    at,
+                )?,
+                cancel_sign_type: crate::runtime::take_optional(
+                    &mut object,
+                    "cancel_sign_type",
+                    at,
+                )?,
+                cancel_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "cancel_reason",
+                    at,
+                )?,
+                plan_name: crate::runtime::take(&mut object, "plan_name", at)?,
+                plan_over_time: crate::runtime::take(&mut object, "plan_over_time", at)?,
+                total_origin_price: crate::runtime::take(
+                    &mut object,
+                    "total_origin_price",
+                    at,
+                )?,
+                deduction_quantity: crate::runtime::take(
+                    &mut object,
+                    "deduction_quantity",
+                    at,
+                )?,
+                total_actual_price: crate::runtime::take(
+                    &mut object,
+                    "total_actual_price",
+                    at,
+                )?,
+                signed_detail_list: crate::runtime::take_optional(
+                    &mut object,
+                    "signed_detail_list",
+                    at,
+                )?,
+                sign_time: crate::runtime::take_optional(&mut object, "sign_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SignPlan {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sign_plan_id", &self.sign_plan_id);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(
+                &mut object,
+                "merchant_sign_plan_no",
+                &self.merchant_sign_plan_no,
+            );
+            crate::runtime::put(
+                &mut object,
+                "merchant_callback_url",
+                &self.merchant_callback_url,
+            );
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(&mut object, "going_detail_no", &self.going_detail_no);
+            crate::runtime::put(&mut object, "sign_state", &self.sign_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "cancel_sign_time",
+                &self.cancel_sign_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "cancel_sign_type",
+                &self.cancel_sign_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "cancel_reason",
+                &self.cancel_reason,
+            );
+            crate::runtime::put(&mut object, "plan_name", &self.plan_name);
+            crate::runtime::put(&mut object, "plan_over_time", &self.plan_over_time);
+            crate::runtime::put(
+                &mut object,
+                "total_origin_price",
+                &self.total_origin_price,
+            );
+            crate::runtime::put(
+                &mut object,
+                "deduction_quantity",
+                &self.deduction_quantity,
+            );
+            crate::runtime::put(
+                &mut object,
+                "total_actual_price",
+                &self.total_actual_price,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "signed_detail_list",
+                &self.signed_detail_list,
+            );
+            crate::runtime::put_optional(&mut object, "sign_time", &self.sign_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SignPlan);
     impl crate::runtime::Schema for SignPlan {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -533,7 +738,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::payscore::types::SignedDetailList as crate::runtime::Schema>::FIELDS,
+                fields: <SignedDetailList as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "sign_time",

@@ -20,49 +20,145 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/smartretail-orders/{out_order_no}/complete`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/smartretail-orders/{out_order_no}/complete), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/payscore.php?chapter=14_4&index=6)
 pub mod post {
     pub use crate::v3::payscore::types::Discounts;
+    pub use crate::v3::payscore::types::DiscountsBuilder;
     pub use crate::v3::payscore::types::Fees;
+    pub use crate::v3::payscore::types::FeesBuilder;
     pub use crate::v3::payscore::types::FinishType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number for this order.
-        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
         pub service_id: String,
         /// How the user's order was used.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub finish_type: Option<crate::v3::payscore::types::FinishType>,
+        pub finish_type: Option<FinishType>,
         /// Reason for the cancellation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub cancel_reason: Option<String>,
         /// Actual start time of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub real_service_start_time: Option<String>,
         /// Actual end time of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub real_service_end_time: Option<String>,
         /// Place where the service ended.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub real_service_end_location: Option<String>,
         /// Charge items of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fees: Option<Vec<crate::v3::payscore::types::Fees>>,
+        pub fees: Option<Vec<Fees>>,
         /// Merchant discounts applied to the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub discounts: Option<Vec<crate::v3::payscore::types::Discounts>>,
+        pub discounts: Option<Vec<Discounts>>,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_amount: Option<i64>,
         /// Ticket to pass when completing the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub finish_ticket: Option<String>,
         /// Whether the order is flagged for profit sharing.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_order_no",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                finish_type: crate::runtime::take_optional(
+                    &mut object,
+                    "finish_type",
+                    at,
+                )?,
+                cancel_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "cancel_reason",
+                    at,
+                )?,
+                real_service_start_time: crate::runtime::take_optional(
+                    &mut object,
+                    "real_service_start_time",
+                    at,
+                )?,
+                real_service_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "real_service_end_time",
+                    at,
+                )?,
+                real_service_end_location: crate::runtime::take_optional(
+                    &mut object,
+                    "real_service_end_location",
+                    at,
+                )?,
+                fees: crate::runtime::take_optional(&mut object, "fees", at)?,
+                discounts: crate::runtime::take_optional(&mut object, "discounts", at)?,
+                total_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "total_amount",
+                    at,
+                )?,
+                finish_ticket: crate::runtime::take_optional(
+                    &mut object,
+                    "finish_ticket",
+                    at,
+                )?,
+                profit_sharing: crate::runtime::take_optional(
+                    &mut object,
+                    "profit_sharing",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put_optional(&mut object, "finish_type", &self.finish_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "cancel_reason",
+                &self.cancel_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "real_service_start_time",
+                &self.real_service_start_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "real_service_end_time",
+                &self.real_service_end_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "real_service_end_location",
+                &self.real_service_end_location,
+            );
+            crate::runtime::put_optional(&mut object, "fees", &self.fees);
+            crate::runtime::put_optional(&mut object, "discounts", &self.discounts);
+            crate::runtime::put_optional(
+                &mut object,
+                "total_amount",
+                &self.total_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "finish_ticket",
+                &self.finish_ticket,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "profit_sharing",
+                &self.profit_sharing,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -76,13 +172,13 @@ pub mod post {
         out_order_no: Option<String>,
         appid: Option<String>,
         service_id: Option<String>,
-        finish_type: Option<crate::v3::payscore::types::FinishType>,
+        finish_type: Option<FinishType>,
         cancel_reason: Option<String>,
         real_service_start_time: Option<String>,
         real_service_end_time: Option<String>,
         real_service_end_location: Option<String>,
-        fees: Option<Vec<crate::v3::payscore::types::FeesBuilder>>,
-        discounts: Option<Vec<crate::v3::payscore::types::DiscountsBuilder>>,
+        fees: Option<Vec<FeesBuilder>>,
+        discounts: Option<Vec<DiscountsBuilder>>,
         total_amount: Option<i64>,
         finish_ticket: Option<String>,
         profit_sharing: Option<bool>,
@@ -119,18 +215,12 @@ pub mod post {
             self
         }
         /// How the user's order was used.
-        pub fn finish_type(
-            mut self,
-            value: impl Into<crate::v3::payscore::types::FinishType>,
-        ) -> Self {
+        pub fn finish_type(mut self, value: impl Into<FinishType>) -> Self {
             self.finish_type = Some(value.into());
             self
         }
         /// Sets or clears [`finish_type`](Self::finish_type) with a built value.
-        pub fn set_finish_type(
-            mut self,
-            value: Option<crate::v3::payscore::types::FinishType>,
-        ) -> Self {
+        pub fn set_finish_type(mut self, value: Option<FinishType>) -> Self {
             self.finish_type = value;
             self
         }
@@ -177,36 +267,24 @@ pub mod post {
         /// Charge items of the service.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn fees(
-            mut self,
-            item: impl Into<crate::v3::payscore::types::FeesBuilder>,
-        ) -> Self {
+        pub fn fees(mut self, item: impl Into<FeesBuilder>) -> Self {
             self.fees.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`fees`](Self::fees) with a built value.
-        pub fn set_fees(
-            mut self,
-            value: Option<Vec<crate::v3::payscore::types::Fees>>,
-        ) -> Self {
+        pub fn set_fees(mut self, value: Option<Vec<Fees>>) -> Self {
             self.fees = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }
         /// Merchant discounts applied to the service.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn discounts(
-            mut self,
-            item: impl Into<crate::v3::payscore::types::DiscountsBuilder>,
-        ) -> Self {
+        pub fn discounts(mut self, item: impl Into<DiscountsBuilder>) -> Self {
             self.discounts.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`discounts`](Self::discounts) with a built value.
-        pub fn set_discounts(
-            mut self,
-            value: Option<Vec<crate::v3::payscore::types::Discounts>>,
-        ) -> Self {
+        pub fn set_discounts(mut self, value: Option<Vec<Discounts>>) -> Self {
             self.discounts = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -319,7 +397,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::payscore::types::PayafterOrdersCancelResponse as Response;

@@ -21,9 +21,10 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::types::AccountType;
     pub use crate::types::RechargeAmount;
+    pub use crate::types::RechargeAmountBuilder;
     pub use crate::types::TransferInAccount;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own recharge number.
@@ -31,9 +32,41 @@ pub mod post {
         /// Scene of the recharge.
         pub recharge_scene: String,
         /// Type of the account.
-        pub account_type: crate::types::AccountType,
+        pub account_type: AccountType,
         /// Amount of the recharge.
-        pub recharge_amount: crate::types::RechargeAmount,
+        pub recharge_amount: RechargeAmount,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_recharge_no: crate::runtime::take(
+                    &mut object,
+                    "out_recharge_no",
+                    at,
+                )?,
+                recharge_scene: crate::runtime::take(&mut object, "recharge_scene", at)?,
+                account_type: crate::runtime::take(&mut object, "account_type", at)?,
+                recharge_amount: crate::runtime::take(
+                    &mut object,
+                    "recharge_amount",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_recharge_no", &self.out_recharge_no);
+            crate::runtime::put(&mut object, "recharge_scene", &self.recharge_scene);
+            crate::runtime::put(&mut object, "account_type", &self.account_type);
+            crate::runtime::put(&mut object, "recharge_amount", &self.recharge_amount);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -46,8 +79,8 @@ pub mod post {
     pub struct RequestBuilder {
         out_recharge_no: Option<String>,
         recharge_scene: Option<String>,
-        account_type: Option<crate::types::AccountType>,
-        recharge_amount: Option<crate::types::RechargeAmountBuilder>,
+        account_type: Option<AccountType>,
+        recharge_amount: Option<RechargeAmountBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own recharge number.
@@ -71,18 +104,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the account.
-        pub fn account_type(
-            mut self,
-            value: impl Into<crate::types::AccountType>,
-        ) -> Self {
+        pub fn account_type(mut self, value: impl Into<AccountType>) -> Self {
             self.account_type = Some(value.into());
             self
         }
         /// Sets or clears [`account_type`](Self::account_type) with a built value.
-        pub fn set_account_type(
-            mut self,
-            value: Option<crate::types::AccountType>,
-        ) -> Self {
+        pub fn set_account_type(mut self, value: Option<AccountType>) -> Self {
             self.account_type = value;
             self
         }
@@ -91,16 +118,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn recharge_amount(
             mut self,
-            value: impl Into<crate::types::RechargeAmountBuilder>,
+            value: impl Into<RechargeAmountBuilder>,
         ) -> Self {
             self.recharge_amount = Some(value.into());
             self
         }
         /// Sets or clears [`recharge_amount`](Self::recharge_amount) with a built value.
-        pub fn set_recharge_amount(
-            mut self,
-            value: Option<crate::types::RechargeAmount>,
-        ) -> Self {
+        pub fn set_recharge_amount(mut self, value: Option<RechargeAmount>) -> Self {
             self.recharge_amount = value.map(Into::into);
             self
         }
@@ -174,7 +198,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::EcommerceBankTransferRechargesApplyResponse as Response;

@@ -25,36 +25,86 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`: [wechatpay.im](https://wechatpay.im/openapi/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504202)
 pub mod post {
     pub use crate::v3::platsolution::types::EcommerceMchTransferDepositShippingCostCompensationBillsReceiver;
+    pub use crate::v3::platsolution::types::EcommerceMchTransferDepositShippingCostCompensationBillsReceiverBuilder;
     pub use crate::v3::platsolution::types::EcommerceMchTransferDepositShippingCostCompensationBillsReceiverDetail;
     pub use crate::v3::platsolution::types::State;
     pub use crate::v3::platsolution::types::TransactionInfo;
+    pub use crate::v3::platsolution::types::TransactionInfoBuilder;
     pub use crate::v3::platsolution::types::Type;
     pub use crate::v3::platsolution::types::UserInfo;
+    pub use crate::v3::platsolution::types::UserInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the service provider's own Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_appid: Option<String>,
         /// Information about the receiver.
-        pub receiver: crate::v3::platsolution::types::EcommerceMchTransferDepositShippingCostCompensationBillsReceiver,
+        pub receiver: EcommerceMchTransferDepositShippingCostCompensationBillsReceiver,
         /// The merchant's own number for this transfer bill.
         pub out_bill_no: String,
         /// Amount in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<crate::runtime::Number>,
         /// Remark shown to the receiver of the transfer.
         pub transfer_remark: String,
         /// ID of the transfer scene that the merchant applied for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transfer_scene_id: Option<String>,
         /// What the user sees when receiving the money.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_recv_perception: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sp_appid: crate::runtime::take_optional(&mut object, "sp_appid", at)?,
+                receiver: crate::runtime::take(&mut object, "receiver", at)?,
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                transfer_remark: crate::runtime::take(
+                    &mut object,
+                    "transfer_remark",
+                    at,
+                )?,
+                transfer_scene_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transfer_scene_id",
+                    at,
+                )?,
+                user_recv_perception: crate::runtime::take_optional(
+                    &mut object,
+                    "user_recv_perception",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put(&mut object, "receiver", &self.receiver);
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+            crate::runtime::put_optional(
+                &mut object,
+                "transfer_scene_id",
+                &self.transfer_scene_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_recv_perception",
+                &self.user_recv_perception,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -68,7 +118,7 @@ pub mod post {
         sub_mchid: Option<String>,
         sp_appid: Option<String>,
         receiver: Option<
-            crate::v3::platsolution::types::EcommerceMchTransferDepositShippingCostCompensationBillsReceiverBuilder,
+            EcommerceMchTransferDepositShippingCostCompensationBillsReceiverBuilder,
         >,
         out_bill_no: Option<String>,
         amount: Option<crate::runtime::Number>,
@@ -103,7 +153,7 @@ pub mod post {
         pub fn receiver(
             mut self,
             value: impl Into<
-                crate::v3::platsolution::types::EcommerceMchTransferDepositShippingCostCompensationBillsReceiverBuilder,
+                EcommerceMchTransferDepositShippingCostCompensationBillsReceiverBuilder,
             >,
         ) -> Self {
             self.receiver = Some(value.into());
@@ -113,7 +163,7 @@ pub mod post {
         pub fn set_receiver(
             mut self,
             value: Option<
-                crate::v3::platsolution::types::EcommerceMchTransferDepositShippingCostCompensationBillsReceiver,
+                EcommerceMchTransferDepositShippingCostCompensationBillsReceiver,
             >,
         ) -> Self {
             self.receiver = value.map(Into::into);
@@ -237,7 +287,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -255,39 +306,99 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
         pub sp_mchid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Information about the receiver of the transfer.
-        pub receiver_detail: crate::v3::platsolution::types::EcommerceMchTransferDepositShippingCostCompensationBillsReceiverDetail,
+        pub receiver_detail: EcommerceMchTransferDepositShippingCostCompensationBillsReceiverDetail,
         /// The merchant's own number for this transfer bill.
         pub out_bill_no: String,
         /// Amount in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<crate::runtime::Number>,
         /// Remark shown to the receiver of the transfer.
         pub transfer_remark: String,
         /// WeChat Pay ID of the transfer bill.
         pub bill_id: String,
         /// Current state of the object.
-        pub state: crate::v3::platsolution::types::State,
+        pub state: State,
         /// Time the request was accepted.
         pub accept_time: String,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// Merchant ID of the merchant that funds the transfer or payout.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sponsor_mchid: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                receiver_detail: crate::runtime::take(
+                    &mut object,
+                    "receiver_detail",
+                    at,
+                )?,
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                transfer_remark: crate::runtime::take(
+                    &mut object,
+                    "transfer_remark",
+                    at,
+                )?,
+                bill_id: crate::runtime::take(&mut object, "bill_id", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                accept_time: crate::runtime::take(&mut object, "accept_time", at)?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                sponsor_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "sponsor_mchid",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "receiver_detail", &self.receiver_detail);
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+            crate::runtime::put(&mut object, "bill_id", &self.bill_id);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put(&mut object, "accept_time", &self.accept_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sponsor_mchid",
+                &self.sponsor_mchid,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -316,7 +427,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::platsolution::types::EcommerceMchTransferDepositShippingCostCompensationBillsReceiverDetail as crate::runtime::Schema>::FIELDS,
+                fields: <EcommerceMchTransferDepositShippingCostCompensationBillsReceiverDetail as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "out_bill_no",

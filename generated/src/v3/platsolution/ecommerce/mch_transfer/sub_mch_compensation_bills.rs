@@ -25,16 +25,17 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`: [wechatpay.im](https://wechatpay.im/openapi/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4016777363)
 pub mod post {
     pub use crate::v3::platsolution::types::EcommerceMchTransferDepositInsurancePremiumsCompensationBillsType;
-    pub use crate::v3::platsolution::types::EcommerceMchTransferSubMchCompensationBillsReceiver;
     pub use crate::v3::platsolution::types::EcommerceMchTransferSubMchCompensationBillsReceiverDetail;
+    pub use crate::v3::platsolution::types::EcommerceMchTransferSubMchCompensationBillsReceiverDetailReceiver;
     pub use crate::v3::platsolution::types::EcommerceMchTransferSubMchCompensationBillsState;
     pub use crate::v3::platsolution::types::ReceiverMchInfo;
+    pub use crate::v3::platsolution::types::ReceiverMchInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Information about the receiver.
-        pub receiver: crate::v3::platsolution::ecommerce::mch_transfer::sub_mch_compensation_bills::post::Receiver,
+        pub receiver: Receiver,
         /// The merchant's own number for this transfer bill.
         pub out_bill_no: String,
         /// Amount in the smallest unit of the currency (fen for CNY).
@@ -42,8 +43,45 @@ pub mod post {
         /// Remark shown to the receiver of the transfer.
         pub transfer_remark: String,
         /// Merchant ID of the merchant that funds the transfer or payout.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sponsor_mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                receiver: crate::runtime::take(&mut object, "receiver", at)?,
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                transfer_remark: crate::runtime::take(
+                    &mut object,
+                    "transfer_remark",
+                    at,
+                )?,
+                sponsor_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "sponsor_mchid",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "receiver", &self.receiver);
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+            crate::runtime::put_optional(
+                &mut object,
+                "sponsor_mchid",
+                &self.sponsor_mchid,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -54,9 +92,7 @@ pub mod post {
     /// Builds a [`Request`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
-        receiver: Option<
-            crate::v3::platsolution::ecommerce::mch_transfer::sub_mch_compensation_bills::post::ReceiverBuilder,
-        >,
+        receiver: Option<ReceiverBuilder>,
         out_bill_no: Option<String>,
         amount: Option<crate::runtime::Number>,
         transfer_remark: Option<String>,
@@ -66,22 +102,12 @@ pub mod post {
         /// **Required.** Information about the receiver.
         ///
         /// Takes the builder or a built value.
-        pub fn receiver(
-            mut self,
-            value: impl Into<
-                crate::v3::platsolution::ecommerce::mch_transfer::sub_mch_compensation_bills::post::ReceiverBuilder,
-            >,
-        ) -> Self {
+        pub fn receiver(mut self, value: impl Into<ReceiverBuilder>) -> Self {
             self.receiver = Some(value.into());
             self
         }
         /// Sets or clears [`receiver`](Self::receiver) with a built value.
-        pub fn set_receiver(
-            mut self,
-            value: Option<
-                crate::v3::platsolution::ecommerce::mch_transfer::sub_mch_compensation_bills::post::Receiver,
-            >,
-        ) -> Self {
+        pub fn set_receiver(mut self, value: Option<Receiver>) -> Self {
             self.receiver = value.map(Into::into);
             self
         }
@@ -191,7 +217,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -209,14 +236,35 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the receiver.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Receiver {
         /// Type of the receiver.
-        pub r#type: crate::v3::platsolution::types::EcommerceMchTransferDepositInsurancePremiumsCompensationBillsType,
+        pub r#type: EcommerceMchTransferDepositInsurancePremiumsCompensationBillsType,
         /// Information about the merchant.
-        pub mch_info: crate::v3::platsolution::types::ReceiverMchInfo,
+        pub mch_info: ReceiverMchInfo,
     }
+    impl crate::runtime::FromJson for Receiver {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Receiver {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                mch_info: crate::runtime::take(&mut object, "mch_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Receiver {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "mch_info", &self.mch_info);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Receiver);
     impl Receiver {
         /// A builder; see its setters.
         pub fn builder() -> ReceiverBuilder {
@@ -227,16 +275,16 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct ReceiverBuilder {
         r#type: Option<
-            crate::v3::platsolution::types::EcommerceMchTransferDepositInsurancePremiumsCompensationBillsType,
+            EcommerceMchTransferDepositInsurancePremiumsCompensationBillsType,
         >,
-        mch_info: Option<crate::v3::platsolution::types::ReceiverMchInfoBuilder>,
+        mch_info: Option<ReceiverMchInfoBuilder>,
     }
     impl ReceiverBuilder {
         /// **Required.** Type of the receiver.
         pub fn r#type(
             mut self,
             value: impl Into<
-                crate::v3::platsolution::types::EcommerceMchTransferDepositInsurancePremiumsCompensationBillsType,
+                EcommerceMchTransferDepositInsurancePremiumsCompensationBillsType,
             >,
         ) -> Self {
             self.r#type = Some(value.into());
@@ -246,7 +294,7 @@ pub mod post {
         pub fn set_type(
             mut self,
             value: Option<
-                crate::v3::platsolution::types::EcommerceMchTransferDepositInsurancePremiumsCompensationBillsType,
+                EcommerceMchTransferDepositInsurancePremiumsCompensationBillsType,
             >,
         ) -> Self {
             self.r#type = value;
@@ -255,18 +303,12 @@ pub mod post {
         /// **Required.** Information about the merchant.
         ///
         /// Takes the builder or a built value.
-        pub fn mch_info(
-            mut self,
-            value: impl Into<crate::v3::platsolution::types::ReceiverMchInfoBuilder>,
-        ) -> Self {
+        pub fn mch_info(mut self, value: impl Into<ReceiverMchInfoBuilder>) -> Self {
             self.mch_info = Some(value.into());
             self
         }
         /// Sets or clears [`mch_info`](Self::mch_info) with a built value.
-        pub fn set_mch_info(
-            mut self,
-            value: Option<crate::v3::platsolution::types::ReceiverMchInfo>,
-        ) -> Self {
+        pub fn set_mch_info(mut self, value: Option<ReceiverMchInfo>) -> Self {
             self.mch_info = value.map(Into::into);
             self
         }
@@ -313,13 +355,13 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
         pub sp_mchid: String,
         /// Information about the receiver of the transfer.
-        pub receiver_detail: crate::v3::platsolution::types::EcommerceMchTransferSubMchCompensationBillsReceiverDetail,
+        pub receiver_detail: EcommerceMchTransferSubMchCompensationBillsReceiverDetail,
         /// The merchant's own number for this transfer bill.
         pub out_bill_no: String,
         /// Amount in the smallest unit of the currency (fen for CNY).
@@ -329,16 +371,75 @@ pub mod post {
         /// WeChat Pay ID of the transfer bill.
         pub bill_id: String,
         /// Current state of the object.
-        pub state: crate::v3::platsolution::types::EcommerceMchTransferSubMchCompensationBillsState,
+        pub state: EcommerceMchTransferSubMchCompensationBillsState,
         /// Time the request was accepted.
         pub accept_time: String,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// Merchant ID of the merchant that funds the transfer or payout.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sponsor_mchid: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                receiver_detail: crate::runtime::take(
+                    &mut object,
+                    "receiver_detail",
+                    at,
+                )?,
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                transfer_remark: crate::runtime::take(
+                    &mut object,
+                    "transfer_remark",
+                    at,
+                )?,
+                bill_id: crate::runtime::take(&mut object, "bill_id", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                accept_time: crate::runtime::take(&mut object, "accept_time", at)?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                sponsor_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "sponsor_mchid",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "receiver_detail", &self.receiver_detail);
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+            crate::runtime::put(&mut object, "bill_id", &self.bill_id);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put(&mut object, "accept_time", &self.accept_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sponsor_mchid",
+                &self.sponsor_mchid,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -353,7 +454,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::platsolution::types::EcommerceMchTransferSubMchCompensationBillsReceiverDetail as crate::runtime::Schema>::FIELDS,
+                fields: <EcommerceMchTransferSubMchCompensationBillsReceiverDetail as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "out_bill_no",

@@ -30,35 +30,75 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/platsolution/ecommerce/mch-transfer/transfer-bills`: [wechatpay.im](https://wechatpay.im/openapi/v3/platsolution/ecommerce/mch-transfer/transfer-bills), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504198)
 pub mod post {
     pub use crate::v3::platsolution::types::BusinessType;
-    pub use crate::v3::platsolution::types::EcommerceMchTransferTransferBillsMchInfo;
     pub use crate::v3::platsolution::types::EcommerceMchTransferTransferBillsReceiverDetail;
-    pub use crate::v3::platsolution::types::ReceiverDetailReceiver;
+    pub use crate::v3::platsolution::types::EcommerceMchTransferTransferBillsReceiverDetailReceiver;
+    pub use crate::v3::platsolution::types::EcommerceMchTransferTransferBillsReceiverDetailReceiverMchInfo;
     pub use crate::v3::platsolution::types::ReceiverType;
     pub use crate::v3::platsolution::types::State;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the service provider's own Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_appid: Option<String>,
         /// Business type.
-        pub business_type: crate::v3::platsolution::types::BusinessType,
+        pub business_type: BusinessType,
         /// Information about the receiver.
-        pub receiver: crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::post::Receiver,
+        pub receiver: Receiver,
         /// The merchant's own number for this transfer bill.
         pub out_bill_no: String,
         /// Amount in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<crate::runtime::Number>,
         /// Remark shown to the receiver of the transfer.
         pub transfer_remark: String,
         /// Remark shown to the payee.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub receiver_remark: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sp_appid: crate::runtime::take_optional(&mut object, "sp_appid", at)?,
+                business_type: crate::runtime::take(&mut object, "business_type", at)?,
+                receiver: crate::runtime::take(&mut object, "receiver", at)?,
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                transfer_remark: crate::runtime::take(
+                    &mut object,
+                    "transfer_remark",
+                    at,
+                )?,
+                receiver_remark: crate::runtime::take_optional(
+                    &mut object,
+                    "receiver_remark",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put(&mut object, "business_type", &self.business_type);
+            crate::runtime::put(&mut object, "receiver", &self.receiver);
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+            crate::runtime::put_optional(
+                &mut object,
+                "receiver_remark",
+                &self.receiver_remark,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -71,10 +111,8 @@ pub mod post {
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
         sp_appid: Option<String>,
-        business_type: Option<crate::v3::platsolution::types::BusinessType>,
-        receiver: Option<
-            crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::post::ReceiverBuilder,
-        >,
+        business_type: Option<BusinessType>,
+        receiver: Option<ReceiverBuilder>,
         out_bill_no: Option<String>,
         amount: Option<crate::runtime::Number>,
         transfer_remark: Option<String>,
@@ -102,40 +140,24 @@ pub mod post {
             self
         }
         /// **Required.** Business type.
-        pub fn business_type(
-            mut self,
-            value: impl Into<crate::v3::platsolution::types::BusinessType>,
-        ) -> Self {
+        pub fn business_type(mut self, value: impl Into<BusinessType>) -> Self {
             self.business_type = Some(value.into());
             self
         }
         /// Sets or clears [`business_type`](Self::business_type) with a built value.
-        pub fn set_business_type(
-            mut self,
-            value: Option<crate::v3::platsolution::types::BusinessType>,
-        ) -> Self {
+        pub fn set_business_type(mut self, value: Option<BusinessType>) -> Self {
             self.business_type = value;
             self
         }
         /// **Required.** Information about the receiver.
         ///
         /// Takes the builder or a built value.
-        pub fn receiver(
-            mut self,
-            value: impl Into<
-                crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::post::ReceiverBuilder,
-            >,
-        ) -> Self {
+        pub fn receiver(mut self, value: impl Into<ReceiverBuilder>) -> Self {
             self.receiver = Some(value.into());
             self
         }
         /// Sets or clears [`receiver`](Self::receiver) with a built value.
-        pub fn set_receiver(
-            mut self,
-            value: Option<
-                crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::post::Receiver,
-            >,
-        ) -> Self {
+        pub fn set_receiver(mut self, value: Option<Receiver>) -> Self {
             self.receiver = value.map(Into::into);
             self
         }
@@ -253,7 +275,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -271,16 +294,35 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Information about the merchant.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MchInfo {
         /// Merchant ID that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mch_id: Option<String>,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
     }
+    impl crate::runtime::FromJson for MchInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MchInfo {
+                mch_id: crate::runtime::take_optional(&mut object, "mch_id", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MchInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "mch_id", &self.mch_id);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MchInfo);
     impl MchInfo {
         /// A builder; see its setters.
         pub fn builder() -> MchInfoBuilder {
@@ -344,18 +386,35 @@ pub mod post {
         }
     }
     /// Information about the receiver.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Receiver {
         /// Type of the receiver.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<crate::v3::platsolution::types::ReceiverType>,
+        pub r#type: Option<ReceiverType>,
         /// Information about the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub mch_info: Option<
-            crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::post::MchInfo,
-        >,
+        pub mch_info: Option<MchInfo>,
     }
+    impl crate::runtime::FromJson for Receiver {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Receiver {
+                r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+                mch_info: crate::runtime::take_optional(&mut object, "mch_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Receiver {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "mch_info", &self.mch_info);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Receiver);
     impl Receiver {
         /// A builder; see its setters.
         pub fn builder() -> ReceiverBuilder {
@@ -365,47 +424,29 @@ pub mod post {
     /// Builds a [`Receiver`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct ReceiverBuilder {
-        r#type: Option<crate::v3::platsolution::types::ReceiverType>,
-        mch_info: Option<
-            crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::post::MchInfoBuilder,
-        >,
+        r#type: Option<ReceiverType>,
+        mch_info: Option<MchInfoBuilder>,
     }
     impl ReceiverBuilder {
         /// Type of the receiver.
-        pub fn r#type(
-            mut self,
-            value: impl Into<crate::v3::platsolution::types::ReceiverType>,
-        ) -> Self {
+        pub fn r#type(mut self, value: impl Into<ReceiverType>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(
-            mut self,
-            value: Option<crate::v3::platsolution::types::ReceiverType>,
-        ) -> Self {
+        pub fn set_type(mut self, value: Option<ReceiverType>) -> Self {
             self.r#type = value;
             self
         }
         /// Information about the merchant.
         ///
         /// Takes the builder or a built value.
-        pub fn mch_info(
-            mut self,
-            value: impl Into<
-                crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::post::MchInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn mch_info(mut self, value: impl Into<MchInfoBuilder>) -> Self {
             self.mch_info = Some(value.into());
             self
         }
         /// Sets or clears [`mch_info`](Self::mch_info) with a built value.
-        pub fn set_mch_info(
-            mut self,
-            value: Option<
-                crate::v3::platsolution::ecommerce::mch_transfer::transfer_bills::post::MchInfo,
-            >,
-        ) -> Self {
+        pub fn set_mch_info(mut self, value: Option<MchInfo>) -> Self {
             self.mch_info = value.map(Into::into);
             self
         }
@@ -445,45 +486,123 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
         pub sp_mchid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Business type.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub business_type: Option<crate::v3::platsolution::types::BusinessType>,
+        pub business_type: Option<BusinessType>,
         /// Information about the receiver of the transfer.
-        pub receiver_detail: crate::v3::platsolution::types::EcommerceMchTransferTransferBillsReceiverDetail,
+        pub receiver_detail: EcommerceMchTransferTransferBillsReceiverDetail,
         /// The merchant's own number for this transfer bill.
         pub out_bill_no: String,
         /// Amount in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<crate::runtime::Number>,
         /// Remark shown to the receiver of the transfer.
         pub transfer_remark: String,
         /// Remark shown to the payee.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub receiver_remark: Option<String>,
         /// WeChat Pay ID of the transfer bill.
         pub bill_id: String,
         /// Current state of the object.
-        pub state: crate::v3::platsolution::types::State,
+        pub state: State,
         /// Time the request was accepted.
         pub accept_time: String,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// Merchant ID of the merchant that funds the transfer or payout.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sponsor_mchid: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                business_type: crate::runtime::take_optional(
+                    &mut object,
+                    "business_type",
+                    at,
+                )?,
+                receiver_detail: crate::runtime::take(
+                    &mut object,
+                    "receiver_detail",
+                    at,
+                )?,
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                transfer_remark: crate::runtime::take(
+                    &mut object,
+                    "transfer_remark",
+                    at,
+                )?,
+                receiver_remark: crate::runtime::take_optional(
+                    &mut object,
+                    "receiver_remark",
+                    at,
+                )?,
+                bill_id: crate::runtime::take(&mut object, "bill_id", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                accept_time: crate::runtime::take(&mut object, "accept_time", at)?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                sponsor_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "sponsor_mchid",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "business_type",
+                &self.business_type,
+            );
+            crate::runtime::put(&mut object, "receiver_detail", &self.receiver_detail);
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+            crate::runtime::put_optional(
+                &mut object,
+                "receiver_remark",
+                &self.receiver_remark,
+            );
+            crate::runtime::put(&mut object, "bill_id", &self.bill_id);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put(&mut object, "accept_time", &self.accept_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sponsor_mchid",
+                &self.sponsor_mchid,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -519,7 +638,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::platsolution::types::EcommerceMchTransferTransferBillsReceiverDetail as crate::runtime::Schema>::FIELDS,
+                fields: <EcommerceMchTransferTransferBillsReceiverDetail as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "out_bill_no",

@@ -22,9 +22,10 @@ pub mod post {
     pub use crate::types::AvailableRechargeChannels;
     pub use crate::types::EcommerceRechargesApplyAccountType;
     pub use crate::types::RechargeAmount;
+    pub use crate::types::RechargeAmountBuilder;
     pub use crate::types::RechargeScene;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -32,22 +33,69 @@ pub mod post {
         /// The merchant's own recharge number.
         pub out_recharge_no: String,
         /// Scene of the recharge.
-        pub recharge_scene: crate::types::RechargeScene,
+        pub recharge_scene: RechargeScene,
         /// Type of the account.
-        pub account_type: crate::types::EcommerceRechargesApplyAccountType,
+        pub account_type: EcommerceRechargesApplyAccountType,
         /// Amount of the recharge.
-        pub recharge_amount: crate::types::RechargeAmount,
+        pub recharge_amount: RechargeAmount,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// Channels available for recharging.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub available_recharge_channels: Option<
-            Vec<crate::types::AvailableRechargeChannels>,
-        >,
+        pub available_recharge_channels: Option<Vec<AvailableRechargeChannels>>,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                out_recharge_no: crate::runtime::take(
+                    &mut object,
+                    "out_recharge_no",
+                    at,
+                )?,
+                recharge_scene: crate::runtime::take(&mut object, "recharge_scene", at)?,
+                account_type: crate::runtime::take(&mut object, "account_type", at)?,
+                recharge_amount: crate::runtime::take(
+                    &mut object,
+                    "recharge_amount",
+                    at,
+                )?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                available_recharge_channels: crate::runtime::take_optional(
+                    &mut object,
+                    "available_recharge_channels",
+                    at,
+                )?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "out_recharge_no", &self.out_recharge_no);
+            crate::runtime::put(&mut object, "recharge_scene", &self.recharge_scene);
+            crate::runtime::put(&mut object, "account_type", &self.account_type);
+            crate::runtime::put(&mut object, "recharge_amount", &self.recharge_amount);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "available_recharge_channels",
+                &self.available_recharge_channels,
+            );
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -60,13 +108,11 @@ pub mod post {
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
         out_recharge_no: Option<String>,
-        recharge_scene: Option<crate::types::RechargeScene>,
-        account_type: Option<crate::types::EcommerceRechargesApplyAccountType>,
-        recharge_amount: Option<crate::types::RechargeAmountBuilder>,
+        recharge_scene: Option<RechargeScene>,
+        account_type: Option<EcommerceRechargesApplyAccountType>,
+        recharge_amount: Option<RechargeAmountBuilder>,
         notify_url: Option<String>,
-        available_recharge_channels: Option<
-            Vec<crate::types::AvailableRechargeChannels>,
-        >,
+        available_recharge_channels: Option<Vec<AvailableRechargeChannels>>,
         remark: Option<String>,
     }
     impl RequestBuilder {
@@ -91,25 +137,19 @@ pub mod post {
             self
         }
         /// **Required.** Scene of the recharge.
-        pub fn recharge_scene(
-            mut self,
-            value: impl Into<crate::types::RechargeScene>,
-        ) -> Self {
+        pub fn recharge_scene(mut self, value: impl Into<RechargeScene>) -> Self {
             self.recharge_scene = Some(value.into());
             self
         }
         /// Sets or clears [`recharge_scene`](Self::recharge_scene) with a built value.
-        pub fn set_recharge_scene(
-            mut self,
-            value: Option<crate::types::RechargeScene>,
-        ) -> Self {
+        pub fn set_recharge_scene(mut self, value: Option<RechargeScene>) -> Self {
             self.recharge_scene = value;
             self
         }
         /// **Required.** Type of the account.
         pub fn account_type(
             mut self,
-            value: impl Into<crate::types::EcommerceRechargesApplyAccountType>,
+            value: impl Into<EcommerceRechargesApplyAccountType>,
         ) -> Self {
             self.account_type = Some(value.into());
             self
@@ -117,7 +157,7 @@ pub mod post {
         /// Sets or clears [`account_type`](Self::account_type) with a built value.
         pub fn set_account_type(
             mut self,
-            value: Option<crate::types::EcommerceRechargesApplyAccountType>,
+            value: Option<EcommerceRechargesApplyAccountType>,
         ) -> Self {
             self.account_type = value;
             self
@@ -127,16 +167,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn recharge_amount(
             mut self,
-            value: impl Into<crate::types::RechargeAmountBuilder>,
+            value: impl Into<RechargeAmountBuilder>,
         ) -> Self {
             self.recharge_amount = Some(value.into());
             self
         }
         /// Sets or clears [`recharge_amount`](Self::recharge_amount) with a built value.
-        pub fn set_recharge_amount(
-            mut self,
-            value: Option<crate::types::RechargeAmount>,
-        ) -> Self {
+        pub fn set_recharge_amount(mut self, value: Option<RechargeAmount>) -> Self {
             self.recharge_amount = value.map(Into::into);
             self
         }
@@ -155,7 +192,7 @@ pub mod post {
         /// Adds one item to the list.
         pub fn available_recharge_channels(
             mut self,
-            item: impl Into<crate::types::AvailableRechargeChannels>,
+            item: impl Into<AvailableRechargeChannels>,
         ) -> Self {
             self.available_recharge_channels
                 .get_or_insert_with(Vec::new)
@@ -165,7 +202,7 @@ pub mod post {
         /// Sets or clears [`available_recharge_channels`](Self::available_recharge_channels) with a built value.
         pub fn set_available_recharge_channels(
             mut self,
-            value: Option<Vec<crate::types::AvailableRechargeChannels>>,
+            value: Option<Vec<AvailableRechargeChannels>>,
         ) -> Self {
             self.available_recharge_channels = value;
             self
@@ -260,7 +297,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -278,7 +316,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// WeChat Pay ID of the recharge.
@@ -288,6 +326,33 @@ pub mod post {
         /// `recharge_url`
         pub recharge_url: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                recharge_id: crate::runtime::take(&mut object, "recharge_id", at)?,
+                out_recharge_no: crate::runtime::take(
+                    &mut object,
+                    "out_recharge_no",
+                    at,
+                )?,
+                recharge_url: crate::runtime::take(&mut object, "recharge_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "recharge_id", &self.recharge_id);
+            crate::runtime::put(&mut object, "out_recharge_no", &self.out_recharge_no);
+            crate::runtime::put(&mut object, "recharge_url", &self.recharge_url);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

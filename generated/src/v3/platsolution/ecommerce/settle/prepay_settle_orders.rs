@@ -26,7 +26,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::types::TradeScenario;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -40,16 +40,71 @@ pub mod post {
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
         /// Scenario of the transaction.
-        pub trade_scenario: crate::types::TradeScenario,
+        pub trade_scenario: TradeScenario,
         /// `settle_info_list`
-        pub settle_info_list: Vec<
-            crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::post::SettleInfoList,
-        >,
+        pub settle_info_list: Vec<SettleInfoList>,
         /// `receive_type_template_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub receive_type_template_id: Option<
-            crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::post::ReceiveTypeTemplateId,
-        >,
+        pub receive_type_template_id: Option<ReceiveTypeTemplateId>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                out_settle_batch_no: crate::runtime::take(
+                    &mut object,
+                    "out_settle_batch_no",
+                    at,
+                )?,
+                individual_auth_id: crate::runtime::take(
+                    &mut object,
+                    "individual_auth_id",
+                    at,
+                )?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                trade_scenario: crate::runtime::take(&mut object, "trade_scenario", at)?,
+                settle_info_list: crate::runtime::take(
+                    &mut object,
+                    "settle_info_list",
+                    at,
+                )?,
+                receive_type_template_id: crate::runtime::take_optional(
+                    &mut object,
+                    "receive_type_template_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(
+                &mut object,
+                "out_settle_batch_no",
+                &self.out_settle_batch_no,
+            );
+            crate::runtime::put(
+                &mut object,
+                "individual_auth_id",
+                &self.individual_auth_id,
+            );
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "trade_scenario", &self.trade_scenario);
+            crate::runtime::put(&mut object, "settle_info_list", &self.settle_info_list);
+            crate::runtime::put_optional(
+                &mut object,
+                "receive_type_template_id",
+                &self.receive_type_template_id,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -65,15 +120,9 @@ pub mod post {
         individual_auth_id: Option<String>,
         notify_url: Option<String>,
         description: Option<String>,
-        trade_scenario: Option<crate::types::TradeScenario>,
-        settle_info_list: Option<
-            Vec<
-                crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::post::SettleInfoListBuilder,
-            >,
-        >,
-        receive_type_template_id: Option<
-            crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::post::ReceiveTypeTemplateId,
-        >,
+        trade_scenario: Option<TradeScenario>,
+        settle_info_list: Option<Vec<SettleInfoListBuilder>>,
+        receive_type_template_id: Option<ReceiveTypeTemplateId>,
     }
     impl RequestBuilder {
         /// **Required.** AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -127,18 +176,12 @@ pub mod post {
             self
         }
         /// **Required.** Scenario of the transaction.
-        pub fn trade_scenario(
-            mut self,
-            value: impl Into<crate::types::TradeScenario>,
-        ) -> Self {
+        pub fn trade_scenario(mut self, value: impl Into<TradeScenario>) -> Self {
             self.trade_scenario = Some(value.into());
             self
         }
         /// Sets or clears [`trade_scenario`](Self::trade_scenario) with a built value.
-        pub fn set_trade_scenario(
-            mut self,
-            value: Option<crate::types::TradeScenario>,
-        ) -> Self {
+        pub fn set_trade_scenario(mut self, value: Option<TradeScenario>) -> Self {
             self.trade_scenario = value;
             self
         }
@@ -147,9 +190,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn settle_info_list(
             mut self,
-            item: impl Into<
-                crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::post::SettleInfoListBuilder,
-            >,
+            item: impl Into<SettleInfoListBuilder>,
         ) -> Self {
             self.settle_info_list.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -157,11 +198,7 @@ pub mod post {
         /// Sets or clears [`settle_info_list`](Self::settle_info_list) with a built value.
         pub fn set_settle_info_list(
             mut self,
-            value: Option<
-                Vec<
-                    crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::post::SettleInfoList,
-                >,
-            >,
+            value: Option<Vec<SettleInfoList>>,
         ) -> Self {
             self.settle_info_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -170,9 +207,7 @@ pub mod post {
         /// `receive_type_template_id`
         pub fn receive_type_template_id(
             mut self,
-            value: impl Into<
-                crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::post::ReceiveTypeTemplateId,
-            >,
+            value: impl Into<ReceiveTypeTemplateId>,
         ) -> Self {
             self.receive_type_template_id = Some(value.into());
             self
@@ -180,9 +215,7 @@ pub mod post {
         /// Sets or clears [`receive_type_template_id`](Self::receive_type_template_id) with a built value.
         pub fn set_receive_type_template_id(
             mut self,
-            value: Option<
-                crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::post::ReceiveTypeTemplateId,
-            >,
+            value: Option<ReceiveTypeTemplateId>,
         ) -> Self {
             self.receive_type_template_id = value;
             self
@@ -274,7 +307,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::Settlement as Response;
@@ -293,15 +327,35 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Amount information of the order or record.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Amount {
         /// Amount in the smallest unit of the currency (fen for CNY).
         pub amount: crate::runtime::Number,
         /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
     }
+    impl crate::runtime::FromJson for Amount {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Amount {
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Amount {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "currency", &self.currency);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Amount);
     impl Amount {
         /// A builder; see its setters.
         pub fn builder() -> AmountBuilder {
@@ -397,7 +451,7 @@ pub mod post {
     }
     crate::runtime::integer_enum!(ReceiveTypeTemplateId);
     /// `settle_detail_info_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SettleDetailInfoList {
         /// `out_settle_detail_no`
@@ -409,8 +463,47 @@ pub mod post {
         /// Account of the receiver.
         pub receiver_account: String,
         /// Amount information of the order or record.
-        pub amount: crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::post::Amount,
+        pub amount: Amount,
     }
+    impl crate::runtime::FromJson for SettleDetailInfoList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SettleDetailInfoList {
+                out_settle_detail_no: crate::runtime::take(
+                    &mut object,
+                    "out_settle_detail_no",
+                    at,
+                )?,
+                settle_type: crate::runtime::take(&mut object, "settle_type", at)?,
+                receiver_type: crate::runtime::take(&mut object, "receiver_type", at)?,
+                receiver_account: crate::runtime::take(
+                    &mut object,
+                    "receiver_account",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SettleDetailInfoList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "out_settle_detail_no",
+                &self.out_settle_detail_no,
+            );
+            crate::runtime::put(&mut object, "settle_type", &self.settle_type);
+            crate::runtime::put(&mut object, "receiver_type", &self.receiver_type);
+            crate::runtime::put(&mut object, "receiver_account", &self.receiver_account);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SettleDetailInfoList);
     impl SettleDetailInfoList {
         /// A builder; see its setters.
         pub fn builder() -> SettleDetailInfoListBuilder {
@@ -424,9 +517,7 @@ pub mod post {
         settle_type: Option<String>,
         receiver_type: Option<String>,
         receiver_account: Option<String>,
-        amount: Option<
-            crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::post::AmountBuilder,
-        >,
+        amount: Option<AmountBuilder>,
     }
     impl SettleDetailInfoListBuilder {
         /// **Required.** `out_settle_detail_no`
@@ -472,22 +563,12 @@ pub mod post {
         /// **Required.** Amount information of the order or record.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(
-            mut self,
-            value: impl Into<
-                crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::post::AmountBuilder,
-            >,
-        ) -> Self {
+        pub fn amount(mut self, value: impl Into<AmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(
-            mut self,
-            value: Option<
-                crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::post::Amount,
-            >,
-        ) -> Self {
+        pub fn set_amount(mut self, value: Option<Amount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
@@ -553,7 +634,7 @@ pub mod post {
         }
     }
     /// `settle_info_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SettleInfoList {
         /// `out_settle_no`
@@ -561,10 +642,39 @@ pub mod post {
         /// WeChat Pay transaction ID of the payment order.
         pub transaction_id: String,
         /// `settle_detail_info_list`
-        pub settle_detail_info_list: Vec<
-            crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::post::SettleDetailInfoList,
-        >,
+        pub settle_detail_info_list: Vec<SettleDetailInfoList>,
     }
+    impl crate::runtime::FromJson for SettleInfoList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SettleInfoList {
+                out_settle_no: crate::runtime::take(&mut object, "out_settle_no", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                settle_detail_info_list: crate::runtime::take(
+                    &mut object,
+                    "settle_detail_info_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SettleInfoList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_settle_no", &self.out_settle_no);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(
+                &mut object,
+                "settle_detail_info_list",
+                &self.settle_detail_info_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SettleInfoList);
     impl SettleInfoList {
         /// A builder; see its setters.
         pub fn builder() -> SettleInfoListBuilder {
@@ -576,11 +686,7 @@ pub mod post {
     pub struct SettleInfoListBuilder {
         out_settle_no: Option<String>,
         transaction_id: Option<String>,
-        settle_detail_info_list: Option<
-            Vec<
-                crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::post::SettleDetailInfoListBuilder,
-            >,
-        >,
+        settle_detail_info_list: Option<Vec<SettleDetailInfoListBuilder>>,
     }
     impl SettleInfoListBuilder {
         /// **Required.** `out_settle_no`
@@ -608,9 +714,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn settle_detail_info_list(
             mut self,
-            item: impl Into<
-                crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::post::SettleDetailInfoListBuilder,
-            >,
+            item: impl Into<SettleDetailInfoListBuilder>,
         ) -> Self {
             self.settle_detail_info_list.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -618,11 +722,7 @@ pub mod post {
         /// Sets or clears [`settle_detail_info_list`](Self::settle_detail_info_list) with a built value.
         pub fn set_settle_detail_info_list(
             mut self,
-            value: Option<
-                Vec<
-                    crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::post::SettleDetailInfoList,
-                >,
-            >,
+            value: Option<Vec<SettleDetailInfoList>>,
         ) -> Self {
             self.settle_detail_info_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());

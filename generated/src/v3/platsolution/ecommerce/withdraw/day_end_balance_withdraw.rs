@@ -27,7 +27,7 @@ pub mod post {
     pub use crate::types::AccountType;
     pub use crate::v3::platsolution::types::Status;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -35,19 +35,65 @@ pub mod post {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// `calculate_amount_type`
-        pub calculate_amount_type: crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::post::CalculateAmountType,
+        pub calculate_amount_type: CalculateAmountType,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
         /// Memo passed to the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_memo: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// `reserve_amount`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reserve_amount: Option<i64>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                calculate_amount_type: crate::runtime::take(
+                    &mut object,
+                    "calculate_amount_type",
+                    at,
+                )?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+                bank_memo: crate::runtime::take_optional(&mut object, "bank_memo", at)?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                reserve_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "reserve_amount",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(
+                &mut object,
+                "calculate_amount_type",
+                &self.calculate_amount_type,
+            );
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            crate::runtime::put_optional(&mut object, "bank_memo", &self.bank_memo);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "reserve_amount",
+                &self.reserve_amount,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -60,9 +106,7 @@ pub mod post {
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
         out_request_no: Option<String>,
-        calculate_amount_type: Option<
-            crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::post::CalculateAmountType,
-        >,
+        calculate_amount_type: Option<CalculateAmountType>,
         remark: Option<String>,
         bank_memo: Option<String>,
         notify_url: Option<String>,
@@ -92,9 +136,7 @@ pub mod post {
         /// **Required.** `calculate_amount_type`
         pub fn calculate_amount_type(
             mut self,
-            value: impl Into<
-                crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::post::CalculateAmountType,
-            >,
+            value: impl Into<CalculateAmountType>,
         ) -> Self {
             self.calculate_amount_type = Some(value.into());
             self
@@ -102,9 +144,7 @@ pub mod post {
         /// Sets or clears [`calculate_amount_type`](Self::calculate_amount_type) with a built value.
         pub fn set_calculate_amount_type(
             mut self,
-            value: Option<
-                crate::v3::platsolution::ecommerce::withdraw::day_end_balance_withdraw::post::CalculateAmountType,
-            >,
+            value: Option<CalculateAmountType>,
         ) -> Self {
             self.calculate_amount_type = value;
             self
@@ -210,7 +250,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::platsolution::types::EcommerceWithdrawDayEndBalanceWithdrawResponse as Response;

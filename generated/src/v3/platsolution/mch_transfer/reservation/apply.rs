@@ -19,22 +19,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `POST /v3/platsolution/mch-transfer/reservation/apply`: [wechatpay.im](https://wechatpay.im/openapi/v3/platsolution/mch-transfer/reservation/apply), [official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-apply.html)
 pub mod post {
-    pub use crate::v3::platsolution::types::InsuranceMchTransferReservationApplyState;
+    pub use crate::v3::platsolution::types::InsuranceMchTransferReservationApplyResponseState;
     pub use crate::v3::platsolution::types::InsurancePolicy;
+    pub use crate::v3::platsolution::types::InsurancePolicyBuilder;
     pub use crate::v3::platsolution::types::SceneReportData;
+    pub use crate::v3::platsolution::types::SceneReportDataBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the service provider's own Official Account, Mini Program or app.
         pub sp_appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The merchant's own reservation number.
         pub out_reservation_no: String,
@@ -43,26 +43,116 @@ pub mod post {
         /// Latest date by which the transfer is expected.
         pub estimated_date: String,
         /// Maximum amount expected to be transferred, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub estimated_max_amount: Option<crate::runtime::Number>,
         /// Exact amount to transfer, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub exact_amount: Option<crate::runtime::Number>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// `user_real_name`
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_real_name: Option<crate::runtime::Sensitive>,
         /// `reserve_remark`
         pub reserve_remark: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// `scene_report_data`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_report_data: Option<crate::v3::platsolution::types::SceneReportData>,
+        pub scene_report_data: Option<SceneReportData>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                out_reservation_no: crate::runtime::take(
+                    &mut object,
+                    "out_reservation_no",
+                    at,
+                )?,
+                transfer_scene_id: crate::runtime::take(
+                    &mut object,
+                    "transfer_scene_id",
+                    at,
+                )?,
+                estimated_date: crate::runtime::take(&mut object, "estimated_date", at)?,
+                estimated_max_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "estimated_max_amount",
+                    at,
+                )?,
+                exact_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "exact_amount",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                user_real_name: crate::runtime::take_optional(
+                    &mut object,
+                    "user_real_name",
+                    at,
+                )?,
+                reserve_remark: crate::runtime::take(&mut object, "reserve_remark", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                scene_report_data: crate::runtime::take_optional(
+                    &mut object,
+                    "scene_report_data",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(
+                &mut object,
+                "out_reservation_no",
+                &self.out_reservation_no,
+            );
+            crate::runtime::put(
+                &mut object,
+                "transfer_scene_id",
+                &self.transfer_scene_id,
+            );
+            crate::runtime::put(&mut object, "estimated_date", &self.estimated_date);
+            crate::runtime::put_optional(
+                &mut object,
+                "estimated_max_amount",
+                &self.estimated_max_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "exact_amount",
+                &self.exact_amount,
+            );
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "user_real_name",
+                &self.user_real_name,
+            );
+            crate::runtime::put(&mut object, "reserve_remark", &self.reserve_remark);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "scene_report_data",
+                &self.scene_report_data,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -86,9 +176,7 @@ pub mod post {
         user_real_name: Option<crate::runtime::Sensitive>,
         reserve_remark: Option<String>,
         notify_url: Option<String>,
-        scene_report_data: Option<
-            crate::v3::platsolution::types::SceneReportDataBuilder,
-        >,
+        scene_report_data: Option<SceneReportDataBuilder>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -243,16 +331,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn scene_report_data(
             mut self,
-            value: impl Into<crate::v3::platsolution::types::SceneReportDataBuilder>,
+            value: impl Into<SceneReportDataBuilder>,
         ) -> Self {
             self.scene_report_data = Some(value.into());
             self
         }
         /// Sets or clears [`scene_report_data`](Self::scene_report_data) with a built value.
-        pub fn set_scene_report_data(
-            mut self,
-            value: Option<crate::v3::platsolution::types::SceneReportData>,
-        ) -> Self {
+        pub fn set_scene_report_data(mut self, value: Option<SceneReportData>) -> Self {
             self.scene_report_data = value.map(Into::into);
             self
         }
@@ -362,7 +447,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::platsolution::types::InsuranceMchTransferReservationApplyResponse as Response;

@@ -25,18 +25,36 @@ pub mod get {
     pub use crate::types::PromotionDetailType;
     pub use crate::types::Scope;
     pub use crate::v3::qrcode::types::TradeScene;
-    pub use crate::types::TradeState;
+    pub use crate::types::TransactionsResponseTradeState;
     pub use crate::v3::qrcode::types::UserRepayState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number, unique within the merchant.
-        #[serde(rename = "path.out_trade_no")]
         pub out_trade_no: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_trade_no",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -20,21 +20,39 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/qrcode/user-services/contract-id/{contract_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/qrcode/user-services/contract-id/{contract_id})
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay contract (agreement) ID.
-        #[serde(rename = "path.contract_id")]
         pub contract_id: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, rename = "query.appid")]
         pub appid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, rename = "query.sub_appid")]
         pub sub_appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                contract_id: crate::runtime::take(&mut object, "path.contract_id", at)?,
+                appid: crate::runtime::take_optional(&mut object, "query.appid", at)?,
+                sub_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_appid",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -172,21 +190,59 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// WeChat Pay contract (agreement) ID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_id: Option<String>,
         /// `user_service_state`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_service_state: Option<
-            crate::v3::qrcode::user_services::contract_id::by_contract_id::get::UserServiceState,
-        >,
+        pub user_service_state: Option<UserServiceState>,
         /// Why the transaction was blocked.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub block_reason: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                contract_id: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_id",
+                    at,
+                )?,
+                user_service_state: crate::runtime::take_optional(
+                    &mut object,
+                    "user_service_state",
+                    at,
+                )?,
+                block_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "block_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "user_service_state",
+                &self.user_service_state,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "block_reason",
+                &self.block_reason,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -24,12 +24,26 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/rate-activity/applications/id/{application_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/rate-activity/applications/id/{application_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012471722)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the application.
-        #[serde(rename = "path.application_id")]
         pub application_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                application_id: crate::runtime::take(
+                    &mut object,
+                    "path.application_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -118,7 +132,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// State of the application.
@@ -126,15 +140,63 @@ pub mod get {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// `reject_parameter`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reject_parameter: Option<String>,
         /// Why the request was rejected.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reject_reason: Option<String>,
         /// `pass_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pass_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                application_state: crate::runtime::take(
+                    &mut object,
+                    "application_state",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                reject_parameter: crate::runtime::take_optional(
+                    &mut object,
+                    "reject_parameter",
+                    at,
+                )?,
+                reject_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "reject_reason",
+                    at,
+                )?,
+                pass_time: crate::runtime::take_optional(&mut object, "pass_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "application_state",
+                &self.application_state,
+            );
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "reject_parameter",
+                &self.reject_parameter,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "reject_reason",
+                &self.reject_reason,
+            );
+            crate::runtime::put_optional(&mut object, "pass_time", &self.pass_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -181,24 +243,60 @@ pub mod get {
 /// `PATCH /v3/rate-activity/applications/id/{application_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/rate-activity/applications/id/{application_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012698885)
 pub mod patch {
     pub use crate::v3::rate_activity::types::ActivityApplyInformation;
+    pub use crate::v3::rate_activity::types::ActivityApplyInformationBuilder;
     pub use crate::v3::rate_activity::types::AdditionalInformation;
+    pub use crate::v3::rate_activity::types::AdditionalInformationBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the application.
-        #[serde(rename = "path.application_id", skip_serializing)]
         pub application_id: String,
         /// `activity_detail_modification`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub activity_detail_modification: Option<
-            crate::v3::rate_activity::applications::id::by_application_id::patch::ActivityDetailModification,
-        >,
+        pub activity_detail_modification: Option<ActivityDetailModification>,
         /// `additional_information`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub additional_information: Option<
-            crate::v3::rate_activity::types::AdditionalInformation,
-        >,
+        pub additional_information: Option<AdditionalInformation>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                application_id: crate::runtime::take(
+                    &mut object,
+                    "path.application_id",
+                    at,
+                )?,
+                activity_detail_modification: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_detail_modification",
+                    at,
+                )?,
+                additional_information: crate::runtime::take_optional(
+                    &mut object,
+                    "additional_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_detail_modification",
+                &self.activity_detail_modification,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "additional_information",
+                &self.additional_information,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -210,12 +308,8 @@ pub mod patch {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         application_id: Option<String>,
-        activity_detail_modification: Option<
-            crate::v3::rate_activity::applications::id::by_application_id::patch::ActivityDetailModificationBuilder,
-        >,
-        additional_information: Option<
-            crate::v3::rate_activity::types::AdditionalInformationBuilder,
-        >,
+        activity_detail_modification: Option<ActivityDetailModificationBuilder>,
+        additional_information: Option<AdditionalInformationBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the application.
@@ -233,9 +327,7 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn activity_detail_modification(
             mut self,
-            value: impl Into<
-                crate::v3::rate_activity::applications::id::by_application_id::patch::ActivityDetailModificationBuilder,
-            >,
+            value: impl Into<ActivityDetailModificationBuilder>,
         ) -> Self {
             self.activity_detail_modification = Some(value.into());
             self
@@ -243,9 +335,7 @@ pub mod patch {
         /// Sets or clears [`activity_detail_modification`](Self::activity_detail_modification) with a built value.
         pub fn set_activity_detail_modification(
             mut self,
-            value: Option<
-                crate::v3::rate_activity::applications::id::by_application_id::patch::ActivityDetailModification,
-            >,
+            value: Option<ActivityDetailModification>,
         ) -> Self {
             self.activity_detail_modification = value.map(Into::into);
             self
@@ -255,9 +345,7 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn additional_information(
             mut self,
-            value: impl Into<
-                crate::v3::rate_activity::types::AdditionalInformationBuilder,
-            >,
+            value: impl Into<AdditionalInformationBuilder>,
         ) -> Self {
             self.additional_information = Some(value.into());
             self
@@ -265,7 +353,7 @@ pub mod patch {
         /// Sets or clears [`additional_information`](Self::additional_information) with a built value.
         pub fn set_additional_information(
             mut self,
-            value: Option<crate::v3::rate_activity::types::AdditionalInformation>,
+            value: Option<AdditionalInformation>,
         ) -> Self {
             self.additional_information = value.map(Into::into);
             self
@@ -331,7 +419,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::rate_activity::types::ApplicationsResponse as Response;
@@ -350,18 +439,51 @@ pub mod patch {
         crate::runtime::erased::<Request>,
     );
     /// `activity_detail_modification`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ActivityDetailModification {
         /// `activity_rate`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_rate: Option<String>,
         /// `activity_apply_information`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub activity_apply_information: Option<
-            Vec<crate::v3::rate_activity::types::ActivityApplyInformation>,
-        >,
+        pub activity_apply_information: Option<Vec<ActivityApplyInformation>>,
     }
+    impl crate::runtime::FromJson for ActivityDetailModification {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ActivityDetailModification {
+                activity_rate: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_rate",
+                    at,
+                )?,
+                activity_apply_information: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_apply_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ActivityDetailModification {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_rate",
+                &self.activity_rate,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activity_apply_information",
+                &self.activity_apply_information,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ActivityDetailModification);
     impl ActivityDetailModification {
         /// A builder; see its setters.
         pub fn builder() -> ActivityDetailModificationBuilder {
@@ -372,9 +494,7 @@ pub mod patch {
     #[derive(Clone, Debug, Default)]
     pub struct ActivityDetailModificationBuilder {
         activity_rate: Option<String>,
-        activity_apply_information: Option<
-            Vec<crate::v3::rate_activity::types::ActivityApplyInformationBuilder>,
-        >,
+        activity_apply_information: Option<Vec<ActivityApplyInformationBuilder>>,
     }
     impl ActivityDetailModificationBuilder {
         /// `activity_rate`
@@ -392,9 +512,7 @@ pub mod patch {
         /// Adds one item (its builder or a built value) to the list.
         pub fn activity_apply_information(
             mut self,
-            item: impl Into<
-                crate::v3::rate_activity::types::ActivityApplyInformationBuilder,
-            >,
+            item: impl Into<ActivityApplyInformationBuilder>,
         ) -> Self {
             self.activity_apply_information
                 .get_or_insert_with(Vec::new)
@@ -404,7 +522,7 @@ pub mod patch {
         /// Sets or clears [`activity_apply_information`](Self::activity_apply_information) with a built value.
         pub fn set_activity_apply_information(
             mut self,
-            value: Option<Vec<crate::v3::rate_activity::types::ActivityApplyInformation>>,
+            value: Option<Vec<ActivityApplyInformation>>,
         ) -> Self {
             self.activity_apply_information = value
                 .map(|items| items.into_iter().map(Into::into).collect());

@@ -21,16 +21,30 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::types::AccountType;
     pub use crate::types::BankTransferInfo;
-    pub use crate::types::EcommerceBankTransferRechargesOutRechargeNoRechargeScene;
+    pub use crate::types::EcommerceBankTransferRechargesOutRechargeNoResponseRechargeScene;
     pub use crate::types::RechargeAmount;
     pub use crate::types::RechargeState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own recharge number.
-        #[serde(rename = "path.out_recharge_no")]
         pub out_recharge_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_recharge_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_recharge_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -26,15 +26,33 @@ pub mod get {
     pub use crate::v3::refund::types::GoodsDetail;
     pub use crate::v3::refund::types::PromotionDetail;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Refund number in the merchant system.
-        #[serde(rename = "path.out_refund_no")]
         pub out_refund_no: String,
         /// Sub-merchant ID, for service providers.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_refund_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_refund_no",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -20,9 +20,11 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/repayment/combine-transactions/partner/prepay`: [wechatpay.im](https://wechatpay.im/openapi/v3/repayment/combine-transactions/partner/prepay), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015124463)
 pub mod post {
     pub use crate::types::MiniprogramAmount;
-    pub use crate::types::SubOrdersSettleInfo;
+    pub use crate::types::MiniprogramAmountBuilder;
+    pub use crate::types::SettleInfo;
+    pub use crate::types::SettleInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own number for the combined order (or repayment order), unique within the merchant.
@@ -30,40 +32,97 @@ pub mod post {
         /// Merchant ID of the merchant that creates the combined order.
         pub combine_mchid: String,
         /// Sub-orders of the combined order.
-        pub sub_orders: Vec<
-            crate::v3::repayment::combine_transactions::partner::prepay::post::SubOrders,
-        >,
+        pub sub_orders: Vec<SubOrders>,
         /// Time after which the order can no longer be paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub time_expire: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// Information about the H5 payment scene.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub h5_info: Option<
-            crate::v3::repayment::combine_transactions::partner::prepay::post::H5Info,
-        >,
+        pub h5_info: Option<H5Info>,
         /// `app_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub app_info: Option<
-            crate::v3::repayment::combine_transactions::partner::prepay::post::AppInfo,
-        >,
+        pub app_info: Option<AppInfo>,
         /// `miniprogram_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub miniprogram_info: Option<
-            crate::v3::repayment::combine_transactions::partner::prepay::post::MiniprogramInfo,
-        >,
+        pub miniprogram_info: Option<MiniprogramInfo>,
         /// Information about the paying user of the combined order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub combine_payer_info: Option<
-            crate::v3::repayment::combine_transactions::partner::prepay::post::CombinePayerInfo,
-        >,
+        pub combine_payer_info: Option<CombinePayerInfo>,
         /// `wechat_web_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub wechat_web_info: Option<
-            crate::v3::repayment::combine_transactions::partner::prepay::post::WechatWebInfo,
-        >,
+        pub wechat_web_info: Option<WechatWebInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                combine_out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "combine_out_trade_no",
+                    at,
+                )?,
+                combine_mchid: crate::runtime::take(&mut object, "combine_mchid", at)?,
+                sub_orders: crate::runtime::take(&mut object, "sub_orders", at)?,
+                time_expire: crate::runtime::take_optional(
+                    &mut object,
+                    "time_expire",
+                    at,
+                )?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                h5_info: crate::runtime::take_optional(&mut object, "h5_info", at)?,
+                app_info: crate::runtime::take_optional(&mut object, "app_info", at)?,
+                miniprogram_info: crate::runtime::take_optional(
+                    &mut object,
+                    "miniprogram_info",
+                    at,
+                )?,
+                combine_payer_info: crate::runtime::take_optional(
+                    &mut object,
+                    "combine_payer_info",
+                    at,
+                )?,
+                wechat_web_info: crate::runtime::take_optional(
+                    &mut object,
+                    "wechat_web_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "combine_out_trade_no",
+                &self.combine_out_trade_no,
+            );
+            crate::runtime::put(&mut object, "combine_mchid", &self.combine_mchid);
+            crate::runtime::put(&mut object, "sub_orders", &self.sub_orders);
+            crate::runtime::put_optional(&mut object, "time_expire", &self.time_expire);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "h5_info", &self.h5_info);
+            crate::runtime::put_optional(&mut object, "app_info", &self.app_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "miniprogram_info",
+                &self.miniprogram_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "combine_payer_info",
+                &self.combine_payer_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "wechat_web_info",
+                &self.wechat_web_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -76,28 +135,14 @@ pub mod post {
     pub struct RequestBuilder {
         combine_out_trade_no: Option<String>,
         combine_mchid: Option<String>,
-        sub_orders: Option<
-            Vec<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::SubOrdersBuilder,
-            >,
-        >,
+        sub_orders: Option<Vec<SubOrdersBuilder>>,
         time_expire: Option<String>,
         notify_url: Option<String>,
-        h5_info: Option<
-            crate::v3::repayment::combine_transactions::partner::prepay::post::H5InfoBuilder,
-        >,
-        app_info: Option<
-            crate::v3::repayment::combine_transactions::partner::prepay::post::AppInfoBuilder,
-        >,
-        miniprogram_info: Option<
-            crate::v3::repayment::combine_transactions::partner::prepay::post::MiniprogramInfoBuilder,
-        >,
-        combine_payer_info: Option<
-            crate::v3::repayment::combine_transactions::partner::prepay::post::CombinePayerInfoBuilder,
-        >,
-        wechat_web_info: Option<
-            crate::v3::repayment::combine_transactions::partner::prepay::post::WechatWebInfoBuilder,
-        >,
+        h5_info: Option<H5InfoBuilder>,
+        app_info: Option<AppInfoBuilder>,
+        miniprogram_info: Option<MiniprogramInfoBuilder>,
+        combine_payer_info: Option<CombinePayerInfoBuilder>,
+        wechat_web_info: Option<WechatWebInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own number for the combined order (or repayment order), unique within the merchant.
@@ -123,24 +168,12 @@ pub mod post {
         /// **Required.** Sub-orders of the combined order.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn sub_orders(
-            mut self,
-            item: impl Into<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::SubOrdersBuilder,
-            >,
-        ) -> Self {
+        pub fn sub_orders(mut self, item: impl Into<SubOrdersBuilder>) -> Self {
             self.sub_orders.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`sub_orders`](Self::sub_orders) with a built value.
-        pub fn set_sub_orders(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::repayment::combine_transactions::partner::prepay::post::SubOrders,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_sub_orders(mut self, value: Option<Vec<SubOrders>>) -> Self {
             self.sub_orders = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -168,44 +201,24 @@ pub mod post {
         /// Information about the H5 payment scene.
         ///
         /// Takes the builder or a built value.
-        pub fn h5_info(
-            mut self,
-            value: impl Into<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::H5InfoBuilder,
-            >,
-        ) -> Self {
+        pub fn h5_info(mut self, value: impl Into<H5InfoBuilder>) -> Self {
             self.h5_info = Some(value.into());
             self
         }
         /// Sets or clears [`h5_info`](Self::h5_info) with a built value.
-        pub fn set_h5_info(
-            mut self,
-            value: Option<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::H5Info,
-            >,
-        ) -> Self {
+        pub fn set_h5_info(mut self, value: Option<H5Info>) -> Self {
             self.h5_info = value.map(Into::into);
             self
         }
         /// `app_info`
         ///
         /// Takes the builder or a built value.
-        pub fn app_info(
-            mut self,
-            value: impl Into<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::AppInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn app_info(mut self, value: impl Into<AppInfoBuilder>) -> Self {
             self.app_info = Some(value.into());
             self
         }
         /// Sets or clears [`app_info`](Self::app_info) with a built value.
-        pub fn set_app_info(
-            mut self,
-            value: Option<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::AppInfo,
-            >,
-        ) -> Self {
+        pub fn set_app_info(mut self, value: Option<AppInfo>) -> Self {
             self.app_info = value.map(Into::into);
             self
         }
@@ -214,20 +227,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn miniprogram_info(
             mut self,
-            value: impl Into<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::MiniprogramInfoBuilder,
-            >,
+            value: impl Into<MiniprogramInfoBuilder>,
         ) -> Self {
             self.miniprogram_info = Some(value.into());
             self
         }
         /// Sets or clears [`miniprogram_info`](Self::miniprogram_info) with a built value.
-        pub fn set_miniprogram_info(
-            mut self,
-            value: Option<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::MiniprogramInfo,
-            >,
-        ) -> Self {
+        pub fn set_miniprogram_info(mut self, value: Option<MiniprogramInfo>) -> Self {
             self.miniprogram_info = value.map(Into::into);
             self
         }
@@ -236,9 +242,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn combine_payer_info(
             mut self,
-            value: impl Into<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::CombinePayerInfoBuilder,
-            >,
+            value: impl Into<CombinePayerInfoBuilder>,
         ) -> Self {
             self.combine_payer_info = Some(value.into());
             self
@@ -246,9 +250,7 @@ pub mod post {
         /// Sets or clears [`combine_payer_info`](Self::combine_payer_info) with a built value.
         pub fn set_combine_payer_info(
             mut self,
-            value: Option<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::CombinePayerInfo,
-            >,
+            value: Option<CombinePayerInfo>,
         ) -> Self {
             self.combine_payer_info = value.map(Into::into);
             self
@@ -258,20 +260,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn wechat_web_info(
             mut self,
-            value: impl Into<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::WechatWebInfoBuilder,
-            >,
+            value: impl Into<WechatWebInfoBuilder>,
         ) -> Self {
             self.wechat_web_info = Some(value.into());
             self
         }
         /// Sets or clears [`wechat_web_info`](Self::wechat_web_info) with a built value.
-        pub fn set_wechat_web_info(
-            mut self,
-            value: Option<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::WechatWebInfo,
-            >,
-        ) -> Self {
+        pub fn set_wechat_web_info(mut self, value: Option<WechatWebInfo>) -> Self {
             self.wechat_web_info = value.map(Into::into);
             self
         }
@@ -378,7 +373,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -396,12 +392,31 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `app_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AppInfo {
         /// AppID of the merchant that creates the combined order.
         pub combine_appid: String,
     }
+    impl crate::runtime::FromJson for AppInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AppInfo {
+                combine_appid: crate::runtime::take(&mut object, "combine_appid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AppInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "combine_appid", &self.combine_appid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AppInfo);
     impl AppInfo {
         /// A builder; see its setters.
         pub fn builder() -> AppInfoBuilder {
@@ -458,15 +473,31 @@ pub mod post {
         }
     }
     /// Information about the paying user of the combined order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CombinePayerInfo {
         /// Real-name information of the payer.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub identity: Option<
-            crate::v3::repayment::combine_transactions::partner::prepay::post::Identity,
-        >,
+        pub identity: Option<Identity>,
     }
+    impl crate::runtime::FromJson for CombinePayerInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CombinePayerInfo {
+                identity: crate::runtime::take_optional(&mut object, "identity", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CombinePayerInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "identity", &self.identity);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CombinePayerInfo);
     impl CombinePayerInfo {
         /// A builder; see its setters.
         pub fn builder() -> CombinePayerInfoBuilder {
@@ -476,30 +507,18 @@ pub mod post {
     /// Builds a [`CombinePayerInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct CombinePayerInfoBuilder {
-        identity: Option<
-            crate::v3::repayment::combine_transactions::partner::prepay::post::IdentityBuilder,
-        >,
+        identity: Option<IdentityBuilder>,
     }
     impl CombinePayerInfoBuilder {
         /// Real-name information of the payer.
         ///
         /// Takes the builder or a built value.
-        pub fn identity(
-            mut self,
-            value: impl Into<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::IdentityBuilder,
-            >,
-        ) -> Self {
+        pub fn identity(mut self, value: impl Into<IdentityBuilder>) -> Self {
             self.identity = Some(value.into());
             self
         }
         /// Sets or clears [`identity`](Self::identity) with a built value.
-        pub fn set_identity(
-            mut self,
-            value: Option<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::Identity,
-            >,
-        ) -> Self {
+        pub fn set_identity(mut self, value: Option<Identity>) -> Self {
             self.identity = value.map(Into::into);
             self
         }
@@ -537,7 +556,7 @@ pub mod post {
         }
     }
     /// Information about the H5 payment scene.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct H5Info {
         /// AppID of the merchant that creates the combined order.
@@ -545,19 +564,59 @@ pub mod post {
         /// IP address of the user's device.
         pub payer_client_ip: String,
         /// Type of the H5 scene (client platform).
-        pub r#type: crate::v3::repayment::combine_transactions::partner::prepay::post::Type,
+        pub r#type: Type,
         /// Name of the app or website.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub app_name: Option<String>,
         /// URL of the website.
         pub app_url: String,
         /// Bundle ID of the iOS app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bundle_id: Option<String>,
         /// Package name of the Android app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub package_name: Option<String>,
     }
+    impl crate::runtime::FromJson for H5Info {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(H5Info {
+                combine_appid: crate::runtime::take(&mut object, "combine_appid", at)?,
+                payer_client_ip: crate::runtime::take(
+                    &mut object,
+                    "payer_client_ip",
+                    at,
+                )?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                app_name: crate::runtime::take_optional(&mut object, "app_name", at)?,
+                app_url: crate::runtime::take(&mut object, "app_url", at)?,
+                bundle_id: crate::runtime::take_optional(&mut object, "bundle_id", at)?,
+                package_name: crate::runtime::take_optional(
+                    &mut object,
+                    "package_name",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for H5Info {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "combine_appid", &self.combine_appid);
+            crate::runtime::put(&mut object, "payer_client_ip", &self.payer_client_ip);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "app_name", &self.app_name);
+            crate::runtime::put(&mut object, "app_url", &self.app_url);
+            crate::runtime::put_optional(&mut object, "bundle_id", &self.bundle_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "package_name",
+                &self.package_name,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(H5Info);
     impl H5Info {
         /// A builder; see its setters.
         pub fn builder() -> H5InfoBuilder {
@@ -569,9 +628,7 @@ pub mod post {
     pub struct H5InfoBuilder {
         combine_appid: Option<String>,
         payer_client_ip: Option<String>,
-        r#type: Option<
-            crate::v3::repayment::combine_transactions::partner::prepay::post::Type,
-        >,
+        r#type: Option<Type>,
         app_name: Option<String>,
         app_url: Option<String>,
         bundle_id: Option<String>,
@@ -599,22 +656,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the H5 scene (client platform).
-        pub fn r#type(
-            mut self,
-            value: impl Into<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::Type,
-            >,
-        ) -> Self {
+        pub fn r#type(mut self, value: impl Into<Type>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(
-            mut self,
-            value: Option<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::Type,
-            >,
-        ) -> Self {
+        pub fn set_type(mut self, value: Option<Type>) -> Self {
             self.r#type = value;
             self
         }
@@ -717,11 +764,11 @@ pub mod post {
         }
     }
     /// Real-name information of the payer.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Identity {
         /// Type of the identity document.
-        pub r#type: crate::v3::repayment::combine_transactions::partner::prepay::post::IdentityType,
+        pub r#type: IdentityType,
         /// Number of the identity document.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
@@ -731,6 +778,29 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub name: crate::runtime::Sensitive,
     }
+    impl crate::runtime::FromJson for Identity {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Identity {
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                number: crate::runtime::take(&mut object, "number", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Identity {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "number", &self.number);
+            crate::runtime::put(&mut object, "name", &self.name);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Identity);
     impl Identity {
         /// A builder; see its setters.
         pub fn builder() -> IdentityBuilder {
@@ -740,30 +810,18 @@ pub mod post {
     /// Builds a [`Identity`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct IdentityBuilder {
-        r#type: Option<
-            crate::v3::repayment::combine_transactions::partner::prepay::post::IdentityType,
-        >,
+        r#type: Option<IdentityType>,
         number: Option<crate::runtime::Sensitive>,
         name: Option<crate::runtime::Sensitive>,
     }
     impl IdentityBuilder {
         /// **Required.** Type of the identity document.
-        pub fn r#type(
-            mut self,
-            value: impl Into<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::IdentityType,
-            >,
-        ) -> Self {
+        pub fn r#type(mut self, value: impl Into<IdentityType>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(
-            mut self,
-            value: Option<
-                crate::v3::repayment::combine_transactions::partner::prepay::post::IdentityType,
-            >,
-        ) -> Self {
+        pub fn set_type(mut self, value: Option<IdentityType>) -> Self {
             self.r#type = value;
             self
         }
@@ -877,7 +935,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(IdentityType);
     /// `miniprogram_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MiniprogramInfo {
         /// AppID of the merchant that creates the combined order.
@@ -885,6 +943,27 @@ pub mod post {
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
     }
+    impl crate::runtime::FromJson for MiniprogramInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MiniprogramInfo {
+                combine_appid: crate::runtime::take(&mut object, "combine_appid", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MiniprogramInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "combine_appid", &self.combine_appid);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MiniprogramInfo);
     impl MiniprogramInfo {
         /// A builder; see its setters.
         pub fn builder() -> MiniprogramInfoBuilder {
@@ -955,16 +1034,35 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Prepayment session ID returned when the order is created, used to invoke the payment on the client.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub prepay_id: Option<String>,
         /// URL that opens the WeChat Pay cashier from the mobile browser.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub h5_url: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                prepay_id: crate::runtime::take_optional(&mut object, "prepay_id", at)?,
+                h5_url: crate::runtime::take_optional(&mut object, "h5_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "prepay_id", &self.prepay_id);
+            crate::runtime::put_optional(&mut object, "h5_url", &self.h5_url);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -985,26 +1083,59 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Sub-orders of the combined order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SubOrders {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
         pub mchid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Amount information of the sub-order.
-        pub amount: crate::types::MiniprogramAmount,
+        pub amount: MiniprogramAmount,
         /// Free-form merchant data, returned unchanged in queries and notifications.
         pub attach: String,
         /// Description of the goods in the sub-order.
         pub description: String,
         /// Settlement information of the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<crate::types::SubOrdersSettleInfo>,
+        pub settle_info: Option<SettleInfo>,
     }
+    impl crate::runtime::FromJson for SubOrders {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SubOrders {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                attach: crate::runtime::take(&mut object, "attach", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                settle_info: crate::runtime::take_optional(
+                    &mut object,
+                    "settle_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SubOrders {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "settle_info", &self.settle_info);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SubOrders);
     impl SubOrders {
         /// A builder; see its setters.
         pub fn builder() -> SubOrdersBuilder {
@@ -1017,10 +1148,10 @@ pub mod post {
         mchid: Option<String>,
         sub_mchid: Option<String>,
         out_trade_no: Option<String>,
-        amount: Option<crate::types::MiniprogramAmountBuilder>,
+        amount: Option<MiniprogramAmountBuilder>,
         attach: Option<String>,
         description: Option<String>,
-        settle_info: Option<crate::types::SubOrdersSettleInfoBuilder>,
+        settle_info: Option<SettleInfoBuilder>,
     }
     impl SubOrdersBuilder {
         /// **Required.** Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -1056,18 +1187,12 @@ pub mod post {
         /// **Required.** Amount information of the sub-order.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(
-            mut self,
-            value: impl Into<crate::types::MiniprogramAmountBuilder>,
-        ) -> Self {
+        pub fn amount(mut self, value: impl Into<MiniprogramAmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(
-            mut self,
-            value: Option<crate::types::MiniprogramAmount>,
-        ) -> Self {
+        pub fn set_amount(mut self, value: Option<MiniprogramAmount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
@@ -1094,18 +1219,12 @@ pub mod post {
         /// Settlement information of the order.
         ///
         /// Takes the builder or a built value.
-        pub fn settle_info(
-            mut self,
-            value: impl Into<crate::types::SubOrdersSettleInfoBuilder>,
-        ) -> Self {
+        pub fn settle_info(mut self, value: impl Into<SettleInfoBuilder>) -> Self {
             self.settle_info = Some(value.into());
             self
         }
         /// Sets or clears [`settle_info`](Self::settle_info) with a built value.
-        pub fn set_settle_info(
-            mut self,
-            value: Option<crate::types::SubOrdersSettleInfo>,
-        ) -> Self {
+        pub fn set_settle_info(mut self, value: Option<SettleInfo>) -> Self {
             self.settle_info = value.map(Into::into);
             self
         }
@@ -1206,19 +1325,51 @@ pub mod post {
     }
     crate::runtime::string_enum!(Type);
     /// `wechat_web_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct WechatWebInfo {
         /// AppID of the merchant that creates the combined order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub combine_appid: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// `webview_url`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub webview_url: Option<String>,
     }
+    impl crate::runtime::FromJson for WechatWebInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(WechatWebInfo {
+                combine_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "combine_appid",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                webview_url: crate::runtime::take_optional(
+                    &mut object,
+                    "webview_url",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for WechatWebInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "combine_appid",
+                &self.combine_appid,
+            );
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "webview_url", &self.webview_url);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(WechatWebInfo);
     impl WechatWebInfo {
         /// A builder; see its setters.
         pub fn builder() -> WechatWebInfoBuilder {

@@ -27,24 +27,42 @@ pub mod get {
     pub use crate::v3::transfer::types::TransferBatch;
     pub use crate::types::TransferDetailList;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay batch ID.
-        #[serde(rename = "path.batch_id")]
         pub batch_id: String,
         /// Whether to return the detail records as well.
-        #[serde(rename = "query.need_query_detail")]
         pub need_query_detail: bool,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
         /// State of the detail record.
-        #[serde(default, rename = "query.detail_status")]
         pub detail_status: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                batch_id: crate::runtime::take(&mut object, "path.batch_id", at)?,
+                need_query_detail: crate::runtime::take(
+                    &mut object,
+                    "query.need_query_detail",
+                    at,
+                )?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+                detail_status: crate::runtime::take_optional(
+                    &mut object,
+                    "query.detail_status",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -201,15 +219,43 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Information about the transfer batch.
-        pub transfer_batch: crate::v3::transfer::types::TransferBatch,
+        pub transfer_batch: TransferBatch,
         /// Details of the transfers in the batch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub transfer_detail_list: Option<Vec<crate::types::TransferDetailList>>,
+        pub transfer_detail_list: Option<Vec<TransferDetailList>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                transfer_batch: crate::runtime::take(&mut object, "transfer_batch", at)?,
+                transfer_detail_list: crate::runtime::take_optional(
+                    &mut object,
+                    "transfer_detail_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "transfer_batch", &self.transfer_batch);
+            crate::runtime::put_optional(
+                &mut object,
+                "transfer_detail_list",
+                &self.transfer_detail_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -217,14 +263,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::transfer::types::TransferBatch as crate::runtime::Schema>::FIELDS,
+                fields: <TransferBatch as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "transfer_detail_list",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::types::TransferDetailList as crate::runtime::Schema>::FIELDS,
+                fields: <TransferDetailList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

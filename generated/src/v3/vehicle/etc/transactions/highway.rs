@@ -19,43 +19,82 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `POST /v3/vehicle/etc/transactions/highway`: [wechatpay.im](https://wechatpay.im/openapi/v3/vehicle/etc/transactions/highway), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012715331)
 pub mod post {
-    pub use crate::types::ChargeTransactionsIdAmount;
+    pub use crate::types::ChargeTransactionsIdResponseAmount;
     pub use crate::types::DeviceInfo;
+    pub use crate::types::DeviceInfoBuilder;
     pub use crate::types::PromotionDetail;
     pub use crate::v3::vehicle::types::DeviceInfo as ResponseDeviceInfo;
-    pub use crate::types::TransactionsAmount2;
+    pub use crate::types::TransactionsAmount;
+    pub use crate::types::TransactionsAmountBuilder;
     pub use crate::types::TransactionsPayer;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// WeChat Pay contract (agreement) ID.
         pub contract_id: String,
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// `highway_info`
-        pub highway_info: crate::v3::vehicle::etc::transactions::highway::post::HighwayInfo,
+        pub highway_info: HighwayInfo,
         /// Amount information of the order or record.
-        pub amount: crate::types::TransactionsAmount2,
+        pub amount: TransactionsAmount,
         /// Information about the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub device_info: Option<crate::types::DeviceInfo>,
+        pub device_info: Option<DeviceInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                highway_info: crate::runtime::take(&mut object, "highway_info", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                device_info: crate::runtime::take_optional(
+                    &mut object,
+                    "device_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put(&mut object, "highway_info", &self.highway_info);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "device_info", &self.device_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -74,11 +113,9 @@ pub mod post {
         description: Option<String>,
         attach: Option<String>,
         goods_tag: Option<String>,
-        highway_info: Option<
-            crate::v3::vehicle::etc::transactions::highway::post::HighwayInfoBuilder,
-        >,
-        amount: Option<crate::types::TransactionsAmount2Builder>,
-        device_info: Option<crate::types::DeviceInfoBuilder>,
+        highway_info: Option<HighwayInfoBuilder>,
+        amount: Option<TransactionsAmountBuilder>,
+        device_info: Option<DeviceInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own order number, unique within the merchant.
@@ -164,58 +201,36 @@ pub mod post {
         /// **Required.** `highway_info`
         ///
         /// Takes the builder or a built value.
-        pub fn highway_info(
-            mut self,
-            value: impl Into<
-                crate::v3::vehicle::etc::transactions::highway::post::HighwayInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn highway_info(mut self, value: impl Into<HighwayInfoBuilder>) -> Self {
             self.highway_info = Some(value.into());
             self
         }
         /// Sets or clears [`highway_info`](Self::highway_info) with a built value.
-        pub fn set_highway_info(
-            mut self,
-            value: Option<
-                crate::v3::vehicle::etc::transactions::highway::post::HighwayInfo,
-            >,
-        ) -> Self {
+        pub fn set_highway_info(mut self, value: Option<HighwayInfo>) -> Self {
             self.highway_info = value.map(Into::into);
             self
         }
         /// **Required.** Amount information of the order or record.
         ///
         /// Takes the builder or a built value.
-        pub fn amount(
-            mut self,
-            value: impl Into<crate::types::TransactionsAmount2Builder>,
-        ) -> Self {
+        pub fn amount(mut self, value: impl Into<TransactionsAmountBuilder>) -> Self {
             self.amount = Some(value.into());
             self
         }
         /// Sets or clears [`amount`](Self::amount) with a built value.
-        pub fn set_amount(
-            mut self,
-            value: Option<crate::types::TransactionsAmount2>,
-        ) -> Self {
+        pub fn set_amount(mut self, value: Option<TransactionsAmount>) -> Self {
             self.amount = value.map(Into::into);
             self
         }
         /// Information about the device.
         ///
         /// Takes the builder or a built value.
-        pub fn device_info(
-            mut self,
-            value: impl Into<crate::types::DeviceInfoBuilder>,
-        ) -> Self {
+        pub fn device_info(mut self, value: impl Into<DeviceInfoBuilder>) -> Self {
             self.device_info = Some(value.into());
             self
         }
         /// Sets or clears [`device_info`](Self::device_info) with a built value.
-        pub fn set_device_info(
-            mut self,
-            value: Option<crate::types::DeviceInfo>,
-        ) -> Self {
+        pub fn set_device_info(mut self, value: Option<DeviceInfo>) -> Self {
             self.device_info = value.map(Into::into);
             self
         }
@@ -305,7 +320,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::vehicle::types::EtcTransactionsHighwayResponse as Response;
@@ -324,7 +340,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `highway_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct HighwayInfo {
         /// Licence plate number of the vehicle.
@@ -336,20 +352,67 @@ pub mod post {
         /// `channel_type`
         pub channel_type: String,
         /// `car_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub car_type: Option<String>,
         /// `entrance`
         pub entrance: String,
         /// `exit`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub exit: Option<String>,
         /// `carrying_capacity`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub carrying_capacity: Option<i64>,
         /// `carrying_range`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub carrying_range: Option<String>,
     }
+    impl crate::runtime::FromJson for HighwayInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(HighwayInfo {
+                plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+                start_time: crate::runtime::take(&mut object, "start_time", at)?,
+                end_time: crate::runtime::take(&mut object, "end_time", at)?,
+                channel_type: crate::runtime::take(&mut object, "channel_type", at)?,
+                car_type: crate::runtime::take_optional(&mut object, "car_type", at)?,
+                entrance: crate::runtime::take(&mut object, "entrance", at)?,
+                exit: crate::runtime::take_optional(&mut object, "exit", at)?,
+                carrying_capacity: crate::runtime::take_optional(
+                    &mut object,
+                    "carrying_capacity",
+                    at,
+                )?,
+                carrying_range: crate::runtime::take_optional(
+                    &mut object,
+                    "carrying_range",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for HighwayInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+            crate::runtime::put(&mut object, "start_time", &self.start_time);
+            crate::runtime::put(&mut object, "end_time", &self.end_time);
+            crate::runtime::put(&mut object, "channel_type", &self.channel_type);
+            crate::runtime::put_optional(&mut object, "car_type", &self.car_type);
+            crate::runtime::put(&mut object, "entrance", &self.entrance);
+            crate::runtime::put_optional(&mut object, "exit", &self.exit);
+            crate::runtime::put_optional(
+                &mut object,
+                "carrying_capacity",
+                &self.carrying_capacity,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "carrying_range",
+                &self.carrying_range,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(HighwayInfo);
     impl HighwayInfo {
         /// A builder; see its setters.
         pub fn builder() -> HighwayInfoBuilder {

@@ -21,24 +21,38 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::types::PlateColor;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// Licence plate number of the vehicle.
-        #[serde(rename = "query.plate_number")]
         pub plate_number: String,
         /// Color of the licence plate.
-        #[serde(rename = "query.plate_color")]
-        pub plate_color: crate::types::PlateColor,
+        pub plate_color: PlateColor,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "query.openid")]
         pub openid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                plate_number: crate::runtime::take(
+                    &mut object,
+                    "query.plate_number",
+                    at,
+                )?,
+                plate_color: crate::runtime::take(&mut object, "query.plate_color", at)?,
+                openid: crate::runtime::take(&mut object, "query.openid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -52,7 +66,7 @@ pub mod get {
         appid: Option<String>,
         sub_mchid: Option<String>,
         plate_number: Option<String>,
-        plate_color: Option<crate::types::PlateColor>,
+        plate_color: Option<PlateColor>,
         openid: Option<String>,
     }
     impl RequestBuilder {
@@ -87,18 +101,12 @@ pub mod get {
             self
         }
         /// **Required.** Color of the licence plate.
-        pub fn plate_color(
-            mut self,
-            value: impl Into<crate::types::PlateColor>,
-        ) -> Self {
+        pub fn plate_color(mut self, value: impl Into<PlateColor>) -> Self {
             self.plate_color = Some(value.into());
             self
         }
         /// Sets or clears [`plate_color`](Self::plate_color) with a built value.
-        pub fn set_plate_color(
-            mut self,
-            value: Option<crate::types::PlateColor>,
-        ) -> Self {
+        pub fn set_plate_color(mut self, value: Option<PlateColor>) -> Self {
             self.plate_color = value;
             self
         }
@@ -209,21 +217,55 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Licence plate number of the vehicle.
         pub plate_number: String,
         /// Color of the licence plate.
-        pub plate_color: crate::types::PlateColor,
+        pub plate_color: PlateColor,
         /// `service_open_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_open_time: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// `service_state`
-        pub service_state: crate::v3::vehicle::parking::services::find::get::ServiceState,
+        pub service_state: ServiceState,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                plate_number: crate::runtime::take(&mut object, "plate_number", at)?,
+                plate_color: crate::runtime::take(&mut object, "plate_color", at)?,
+                service_open_time: crate::runtime::take_optional(
+                    &mut object,
+                    "service_open_time",
+                    at,
+                )?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                service_state: crate::runtime::take(&mut object, "service_state", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "plate_number", &self.plate_number);
+            crate::runtime::put(&mut object, "plate_color", &self.plate_color);
+            crate::runtime::put_optional(
+                &mut object,
+                "service_open_time",
+                &self.service_open_time,
+            );
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "service_state", &self.service_state);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

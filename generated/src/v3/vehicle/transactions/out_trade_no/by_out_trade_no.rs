@@ -21,17 +21,35 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::vehicle::types::ParkingInfo;
     pub use crate::types::PlateColor;
-    pub use crate::types::TransactionsIdPayer;
+    pub use crate::types::TransactionsIdResponsePayer;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number, unique within the merchant.
-        #[serde(rename = "path.out_trade_no")]
         pub out_trade_no: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_trade_no",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -143,7 +161,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// Amount information of the order or record.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Amount {
         /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
@@ -151,12 +169,47 @@ pub mod get {
         /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
         pub currency: String,
         /// Amount the user actually paid, in the smallest unit of the payer currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payer_total: Option<i64>,
         /// Discount on the order, in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub discount_total: Option<i64>,
     }
+    impl crate::runtime::FromJson for Amount {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Amount {
+                total: crate::runtime::take(&mut object, "total", at)?,
+                currency: crate::runtime::take(&mut object, "currency", at)?,
+                payer_total: crate::runtime::take_optional(
+                    &mut object,
+                    "payer_total",
+                    at,
+                )?,
+                discount_total: crate::runtime::take_optional(
+                    &mut object,
+                    "discount_total",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Amount {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total", &self.total);
+            crate::runtime::put(&mut object, "currency", &self.currency);
+            crate::runtime::put_optional(&mut object, "payer_total", &self.payer_total);
+            crate::runtime::put_optional(
+                &mut object,
+                "discount_total",
+                &self.discount_total,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Amount);
     impl crate::runtime::Schema for Amount {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -191,38 +244,91 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Amount {}
     /// Discounts and coupons applied to the order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PromotionDetail {
         /// ID of the coupon.
         pub coupon_id: String,
         /// Name of the discount.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Range the item applies to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub scope: Option<String>,
         /// Type of the discount.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub r#type: Option<String>,
         /// ID of the coupon batch (stock).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
         /// Face value of the discount or coupon, in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
         /// Part of the discount funded by WeChat Pay, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub wechatpay_contribute: Option<i64>,
         /// Part of the discount funded by the merchant, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_contribute: Option<i64>,
         /// Part of the discount funded by other parties, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub other_contribute: Option<i64>,
         /// Currency as an ISO 4217 code (e.g. `CNY`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
     }
+    impl crate::runtime::FromJson for PromotionDetail {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PromotionDetail {
+                coupon_id: crate::runtime::take(&mut object, "coupon_id", at)?,
+                name: crate::runtime::take_optional(&mut object, "name", at)?,
+                scope: crate::runtime::take_optional(&mut object, "scope", at)?,
+                r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+                stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                wechatpay_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "wechatpay_contribute",
+                    at,
+                )?,
+                merchant_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_contribute",
+                    at,
+                )?,
+                other_contribute: crate::runtime::take_optional(
+                    &mut object,
+                    "other_contribute",
+                    at,
+                )?,
+                currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PromotionDetail {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "coupon_id", &self.coupon_id);
+            crate::runtime::put_optional(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "scope", &self.scope);
+            crate::runtime::put_optional(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "wechatpay_contribute",
+                &self.wechatpay_contribute,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_contribute",
+                &self.merchant_contribute,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "other_contribute",
+                &self.other_contribute,
+            );
+            crate::runtime::put_optional(&mut object, "currency", &self.currency);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PromotionDetail);
     impl crate::runtime::Schema for PromotionDetail {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -299,7 +405,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for PromotionDetail {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -317,42 +423,129 @@ pub mod get {
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// State of the payment transaction.
         pub trade_state: String,
         /// Description of the transaction state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub trade_state_description: Option<String>,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// Bank the payment or account belongs to, as a bank type code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// Whether the user has repaid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_repaid: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Scene of the transaction.
         pub trade_scene: String,
         /// Information about the parking.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub parking_info: Option<crate::v3::vehicle::types::ParkingInfo>,
+        pub parking_info: Option<ParkingInfo>,
         /// Information about the paying user.
-        pub payer: crate::types::TransactionsIdPayer,
+        pub payer: TransactionsIdResponsePayer,
         /// Amount information of the order or record.
-        pub amount: crate::v3::vehicle::transactions::out_trade_no::by_out_trade_no::get::Amount,
+        pub amount: Amount,
         /// Discounts and coupons applied to the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<
-            Vec<
-                crate::v3::vehicle::transactions::out_trade_no::by_out_trade_no::get::PromotionDetail,
-            >,
-        >,
+        pub promotion_detail: Option<Vec<PromotionDetail>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take(&mut object, "sub_appid", at)?,
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+                trade_state: crate::runtime::take(&mut object, "trade_state", at)?,
+                trade_state_description: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_state_description",
+                    at,
+                )?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+                user_repaid: crate::runtime::take_optional(
+                    &mut object,
+                    "user_repaid",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                trade_scene: crate::runtime::take(&mut object, "trade_scene", at)?,
+                parking_info: crate::runtime::take_optional(
+                    &mut object,
+                    "parking_info",
+                    at,
+                )?,
+                payer: crate::runtime::take(&mut object, "payer", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                promotion_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "promotion_detail",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            crate::runtime::put(&mut object, "trade_state", &self.trade_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "trade_state_description",
+                &self.trade_state_description,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+            crate::runtime::put_optional(&mut object, "user_repaid", &self.user_repaid);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(&mut object, "trade_scene", &self.trade_scene);
+            crate::runtime::put_optional(
+                &mut object,
+                "parking_info",
+                &self.parking_info,
+            );
+            crate::runtime::put(&mut object, "payer", &self.payer);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "promotion_detail",
+                &self.promotion_detail,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -465,28 +658,28 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::vehicle::types::ParkingInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ParkingInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "payer",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::TransactionsIdPayer as crate::runtime::Schema>::FIELDS,
+                fields: <TransactionsIdResponsePayer as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "amount",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::vehicle::transactions::out_trade_no::by_out_trade_no::get::Amount as crate::runtime::Schema>::FIELDS,
+                fields: <Amount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "promotion_detail",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::vehicle::transactions::out_trade_no::by_out_trade_no::get::PromotionDetail as crate::runtime::Schema>::FIELDS,
+                fields: <PromotionDetail as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

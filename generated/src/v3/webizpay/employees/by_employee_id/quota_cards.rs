@@ -25,14 +25,12 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/webizpay/employees/{employee_id}/quota-cards`: [wechatpay.im](https://wechatpay.im/openapi/v3/webizpay/employees/{employee_id}/quota-cards), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014507148)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the authorization relationship between the employee and the enterprise.
-        #[serde(rename = "path.employee_id", skip_serializing)]
         pub employee_id: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
@@ -47,11 +45,68 @@ pub mod post {
         /// End of the card's validity period.
         pub effective_end_time: String,
         /// `card_remark`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_remark: Option<String>,
         /// `avail_mch_range_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub avail_mch_range_id: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                employee_id: crate::runtime::take(&mut object, "path.employee_id", at)?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                card_template_id: crate::runtime::take(
+                    &mut object,
+                    "card_template_id",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                card_name: crate::runtime::take(&mut object, "card_name", at)?,
+                out_card_no: crate::runtime::take(&mut object, "out_card_no", at)?,
+                effective_end_time: crate::runtime::take(
+                    &mut object,
+                    "effective_end_time",
+                    at,
+                )?,
+                card_remark: crate::runtime::take_optional(
+                    &mut object,
+                    "card_remark",
+                    at,
+                )?,
+                avail_mch_range_id: crate::runtime::take_optional(
+                    &mut object,
+                    "avail_mch_range_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "card_template_id", &self.card_template_id);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "card_name", &self.card_name);
+            crate::runtime::put(&mut object, "out_card_no", &self.out_card_no);
+            crate::runtime::put(
+                &mut object,
+                "effective_end_time",
+                &self.effective_end_time,
+            );
+            crate::runtime::put_optional(&mut object, "card_remark", &self.card_remark);
+            crate::runtime::put_optional(
+                &mut object,
+                "avail_mch_range_id",
+                &self.avail_mch_range_id,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -261,7 +316,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.sp_mchid.is_none() {
@@ -284,7 +340,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -302,6 +358,53 @@ pub mod post {
         /// End of the card's validity period.
         pub effective_end_time: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                out_card_no: crate::runtime::take(&mut object, "out_card_no", at)?,
+                employee_id: crate::runtime::take(&mut object, "employee_id", at)?,
+                card_no: crate::runtime::take(&mut object, "card_no", at)?,
+                effective_begin_time: crate::runtime::take(
+                    &mut object,
+                    "effective_begin_time",
+                    at,
+                )?,
+                effective_end_time: crate::runtime::take(
+                    &mut object,
+                    "effective_end_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "out_card_no", &self.out_card_no);
+            crate::runtime::put(&mut object, "employee_id", &self.employee_id);
+            crate::runtime::put(&mut object, "card_no", &self.card_no);
+            crate::runtime::put(
+                &mut object,
+                "effective_begin_time",
+                &self.effective_begin_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "effective_end_time",
+                &self.effective_end_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

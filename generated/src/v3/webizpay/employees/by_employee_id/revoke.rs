@@ -20,17 +20,36 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/webizpay/employees/{employee_id}/revoke`: [wechatpay.im](https://wechatpay.im/openapi/v3/webizpay/employees/{employee_id}/revoke), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014507156)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the authorization relationship between the employee and the enterprise.
-        #[serde(rename = "path.employee_id", skip_serializing)]
         pub employee_id: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                employee_id: crate::runtime::take(&mut object, "path.employee_id", at)?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -131,7 +150,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.sp_mchid.is_none() {
@@ -187,7 +207,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(AuthorizationState);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -197,12 +217,57 @@ pub mod post {
         /// ID of the user.
         pub user_id: String,
         /// State of the authorization.
-        pub authorization_state: crate::v3::webizpay::employees::by_employee_id::revoke::post::AuthorizationState,
+        pub authorization_state: AuthorizationState,
         /// `authorization_revoked_time`
         pub authorization_revoked_time: String,
         /// Reason for the operation.
         pub reason: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                user_id: crate::runtime::take(&mut object, "user_id", at)?,
+                authorization_state: crate::runtime::take(
+                    &mut object,
+                    "authorization_state",
+                    at,
+                )?,
+                authorization_revoked_time: crate::runtime::take(
+                    &mut object,
+                    "authorization_revoked_time",
+                    at,
+                )?,
+                reason: crate::runtime::take(&mut object, "reason", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "user_id", &self.user_id);
+            crate::runtime::put(
+                &mut object,
+                "authorization_state",
+                &self.authorization_state,
+            );
+            crate::runtime::put(
+                &mut object,
+                "authorization_revoked_time",
+                &self.authorization_revoked_time,
+            );
+            crate::runtime::put(&mut object, "reason", &self.reason);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

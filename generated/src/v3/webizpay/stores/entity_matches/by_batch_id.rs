@@ -21,15 +21,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::webizpay::types::State;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay batch ID.
-        #[serde(rename = "path.batch_id")]
         pub batch_id: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, rename = "query.sp_mchid")]
         pub sp_mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                batch_id: crate::runtime::take(&mut object, "path.batch_id", at)?,
+                sp_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sp_mchid",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -138,7 +152,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `match_results`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MatchResults {
         /// `organization_code`
@@ -148,6 +162,41 @@ pub mod get {
         /// `has_valid_mchid`
         pub has_valid_mchid: bool,
     }
+    impl crate::runtime::FromJson for MatchResults {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MatchResults {
+                organization_code: crate::runtime::take(
+                    &mut object,
+                    "organization_code",
+                    at,
+                )?,
+                store_name: crate::runtime::take(&mut object, "store_name", at)?,
+                has_valid_mchid: crate::runtime::take(
+                    &mut object,
+                    "has_valid_mchid",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MatchResults {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "organization_code",
+                &self.organization_code,
+            );
+            crate::runtime::put(&mut object, "store_name", &self.store_name);
+            crate::runtime::put(&mut object, "has_valid_mchid", &self.has_valid_mchid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MatchResults);
     impl crate::runtime::Schema for MatchResults {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -175,7 +224,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for MatchResults {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -185,15 +234,45 @@ pub mod get {
         /// WeChat Pay batch ID.
         pub batch_id: String,
         /// Current state of the object.
-        pub state: crate::v3::webizpay::types::State,
+        pub state: State,
         /// `match_results`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub match_results: Option<
-            Vec<
-                crate::v3::webizpay::stores::entity_matches::by_batch_id::get::MatchResults,
-            >,
-        >,
+        pub match_results: Option<Vec<MatchResults>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                out_batch_id: crate::runtime::take(&mut object, "out_batch_id", at)?,
+                batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                match_results: crate::runtime::take_optional(
+                    &mut object,
+                    "match_results",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "out_batch_id", &self.out_batch_id);
+            crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "match_results",
+                &self.match_results,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -229,7 +308,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::webizpay::stores::entity_matches::by_batch_id::get::MatchResults as crate::runtime::Schema>::FIELDS,
+                fields: <MatchResults as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

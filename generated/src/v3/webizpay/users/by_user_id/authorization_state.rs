@@ -21,18 +21,32 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::types::AuthorizationState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the user.
-        #[serde(rename = "path.user_id")]
         pub user_id: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, rename = "query.sp_mchid")]
         pub sp_mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                user_id: crate::runtime::take(&mut object, "path.user_id", at)?,
+                sp_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sp_mchid",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -165,18 +179,67 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `employee_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct EmployeeList {
         /// ID of the authorization relationship between the employee and the enterprise.
         pub employee_id: String,
         /// State of the authorization.
-        pub authorization_state: crate::types::AuthorizationState,
+        pub authorization_state: AuthorizationState,
         /// Time of the authorization.
         pub authorization_time: String,
         /// `authorization_revoked_time`
         pub authorization_revoked_time: String,
     }
+    impl crate::runtime::FromJson for EmployeeList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(EmployeeList {
+                employee_id: crate::runtime::take(&mut object, "employee_id", at)?,
+                authorization_state: crate::runtime::take(
+                    &mut object,
+                    "authorization_state",
+                    at,
+                )?,
+                authorization_time: crate::runtime::take(
+                    &mut object,
+                    "authorization_time",
+                    at,
+                )?,
+                authorization_revoked_time: crate::runtime::take(
+                    &mut object,
+                    "authorization_revoked_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for EmployeeList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "employee_id", &self.employee_id);
+            crate::runtime::put(
+                &mut object,
+                "authorization_state",
+                &self.authorization_state,
+            );
+            crate::runtime::put(
+                &mut object,
+                "authorization_time",
+                &self.authorization_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "authorization_revoked_time",
+                &self.authorization_revoked_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(EmployeeList);
     impl crate::runtime::Schema for EmployeeList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -211,7 +274,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for EmployeeList {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -221,13 +284,41 @@ pub mod get {
         /// ID of the user.
         pub user_id: String,
         /// `employee_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub employee_list: Option<
-            Vec<
-                crate::v3::webizpay::users::by_user_id::authorization_state::get::EmployeeList,
-            >,
-        >,
+        pub employee_list: Option<Vec<EmployeeList>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                user_id: crate::runtime::take(&mut object, "user_id", at)?,
+                employee_list: crate::runtime::take_optional(
+                    &mut object,
+                    "employee_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "user_id", &self.user_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "employee_list",
+                &self.employee_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -256,7 +347,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::webizpay::users::by_user_id::authorization_state::get::EmployeeList as crate::runtime::Schema>::FIELDS,
+                fields: <EmployeeList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -21,19 +21,44 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::webizpay::types::ApplicationType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the user.
-        #[serde(rename = "path.user_id", skip_serializing)]
         pub user_id: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Type of the application.
-        pub application_type: crate::v3::webizpay::types::ApplicationType,
+        pub application_type: ApplicationType,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                user_id: crate::runtime::take(&mut object, "path.user_id", at)?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                application_type: crate::runtime::take(
+                    &mut object,
+                    "application_type",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "application_type", &self.application_type);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -47,7 +72,7 @@ pub mod post {
         user_id: Option<String>,
         sp_mchid: Option<String>,
         sub_mchid: Option<String>,
-        application_type: Option<crate::v3::webizpay::types::ApplicationType>,
+        application_type: Option<ApplicationType>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the user.
@@ -81,18 +106,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the application.
-        pub fn application_type(
-            mut self,
-            value: impl Into<crate::v3::webizpay::types::ApplicationType>,
-        ) -> Self {
+        pub fn application_type(mut self, value: impl Into<ApplicationType>) -> Self {
             self.application_type = Some(value.into());
             self
         }
         /// Sets or clears [`application_type`](Self::application_type) with a built value.
-        pub fn set_application_type(
-            mut self,
-            value: Option<crate::v3::webizpay::types::ApplicationType>,
-        ) -> Self {
+        pub fn set_application_type(mut self, value: Option<ApplicationType>) -> Self {
             self.application_type = value;
             self
         }
@@ -158,7 +177,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.sp_mchid.is_none() {
@@ -181,7 +201,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -191,20 +211,73 @@ pub mod post {
         /// ID of the user.
         pub user_id: String,
         /// `authorization_url`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorization_url: Option<String>,
         /// Time the item expires.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub expire_time: Option<String>,
         /// Type of the application.
-        pub application_type: crate::v3::webizpay::types::ApplicationType,
+        pub application_type: ApplicationType,
         /// `mp_query`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mp_query: Option<String>,
         /// `mp_business_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mp_business_type: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                user_id: crate::runtime::take(&mut object, "user_id", at)?,
+                authorization_url: crate::runtime::take_optional(
+                    &mut object,
+                    "authorization_url",
+                    at,
+                )?,
+                expire_time: crate::runtime::take_optional(
+                    &mut object,
+                    "expire_time",
+                    at,
+                )?,
+                application_type: crate::runtime::take(
+                    &mut object,
+                    "application_type",
+                    at,
+                )?,
+                mp_query: crate::runtime::take_optional(&mut object, "mp_query", at)?,
+                mp_business_type: crate::runtime::take_optional(
+                    &mut object,
+                    "mp_business_type",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "user_id", &self.user_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "authorization_url",
+                &self.authorization_url,
+            );
+            crate::runtime::put_optional(&mut object, "expire_time", &self.expire_time);
+            crate::runtime::put(&mut object, "application_type", &self.application_type);
+            crate::runtime::put_optional(&mut object, "mp_query", &self.mp_query);
+            crate::runtime::put_optional(
+                &mut object,
+                "mp_business_type",
+                &self.mp_business_type,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

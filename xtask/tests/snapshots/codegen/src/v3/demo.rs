@@ -10,12 +10,17 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/demo/…`
+    /// `/v3/demo/orders/…`
     pub fn orders(self) -> orders::Chain<'a, T> {
         orders::Chain::new(self.0)
     }
-    /// `/v3/demo/…`
+    /// `/v3/demo/upload/…`
     pub fn upload(self) -> upload::Chain<'a, T> {
         upload::Chain::new(self.0)
     }
 }
+/// This family's operations, for the [registry](crate::registry).
+pub(crate) const OPERATIONS: &[crate::runtime::OperationInfo] = &[
+    orders::by_out_order_no::patch::INFO,
+    upload::post::INFO,
+];

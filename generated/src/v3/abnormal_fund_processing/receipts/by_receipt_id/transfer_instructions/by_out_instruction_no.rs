@@ -23,15 +23,29 @@ pub mod get {
     pub use crate::types::Operator;
     pub use crate::v3::abnormal_fund_processing::types::TransferMode;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the receipt.
-        #[serde(rename = "path.receipt_id")]
         pub receipt_id: String,
         /// The merchant's own number of the payment instruction.
-        #[serde(rename = "path.out_instruction_no")]
         pub out_instruction_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                receipt_id: crate::runtime::take(&mut object, "path.receipt_id", at)?,
+                out_instruction_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_instruction_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -140,15 +154,35 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// Who initiated the instruction.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Commander {
         /// Who performed the operation.
-        pub operator: crate::types::Operator,
+        pub operator: Operator,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
     }
+    impl crate::runtime::FromJson for Commander {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Commander {
+                operator: crate::runtime::take(&mut object, "operator", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Commander {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "operator", &self.operator);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Commander);
     impl crate::runtime::Schema for Commander {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -169,22 +203,51 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Commander {}
     /// Information about the receiver.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Receiver {
         /// Type of the account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub account_type: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
     }
+    impl crate::runtime::FromJson for Receiver {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Receiver {
+                account_type: crate::runtime::take_optional(
+                    &mut object,
+                    "account_type",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Receiver {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "account_type",
+                &self.account_type,
+            );
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Receiver);
     impl crate::runtime::Schema for Receiver {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -219,37 +282,107 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Receiver {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own number of the payment instruction.
         pub out_instruction_no: String,
         /// Who initiated the instruction.
-        pub commander: crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::by_out_instruction_no::get::Commander,
+        pub commander: Commander,
         /// How the payment is made.
-        pub transfer_mode: crate::v3::abnormal_fund_processing::types::TransferMode,
+        pub transfer_mode: TransferMode,
         /// Information about the receiver.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub receiver: Option<
-            crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::by_out_instruction_no::get::Receiver,
-        >,
+        pub receiver: Option<Receiver>,
         /// `instruction_state`
-        pub instruction_state: crate::v3::abnormal_fund_processing::types::InstructionState,
+        pub instruction_state: InstructionState,
         /// Time the record was created.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// Time the record was closed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub close_time: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// `instruction_instance_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub instruction_instance_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_instruction_no: crate::runtime::take(
+                    &mut object,
+                    "out_instruction_no",
+                    at,
+                )?,
+                commander: crate::runtime::take(&mut object, "commander", at)?,
+                transfer_mode: crate::runtime::take(&mut object, "transfer_mode", at)?,
+                receiver: crate::runtime::take_optional(&mut object, "receiver", at)?,
+                instruction_state: crate::runtime::take(
+                    &mut object,
+                    "instruction_state",
+                    at,
+                )?,
+                create_time: crate::runtime::take_optional(
+                    &mut object,
+                    "create_time",
+                    at,
+                )?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                close_time: crate::runtime::take_optional(
+                    &mut object,
+                    "close_time",
+                    at,
+                )?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                instruction_instance_id: crate::runtime::take_optional(
+                    &mut object,
+                    "instruction_instance_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "out_instruction_no",
+                &self.out_instruction_no,
+            );
+            crate::runtime::put(&mut object, "commander", &self.commander);
+            crate::runtime::put(&mut object, "transfer_mode", &self.transfer_mode);
+            crate::runtime::put_optional(&mut object, "receiver", &self.receiver);
+            crate::runtime::put(
+                &mut object,
+                "instruction_state",
+                &self.instruction_state,
+            );
+            crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put_optional(&mut object, "close_time", &self.close_time);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "instruction_instance_id",
+                &self.instruction_instance_id,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -264,7 +397,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::by_out_instruction_no::get::Commander as crate::runtime::Schema>::FIELDS,
+                fields: <Commander as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "transfer_mode",
@@ -278,7 +411,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::abnormal_fund_processing::receipts::by_receipt_id::transfer_instructions::by_out_instruction_no::get::Receiver as crate::runtime::Schema>::FIELDS,
+                fields: <Receiver as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "instruction_state",

@@ -22,23 +22,45 @@ pub mod get {
     pub use crate::v3::aggracct_bc::types::ApplicationState;
     pub use crate::v3::aggracct_bc::types::ChangeScene;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the application.
-        #[serde(rename = "path.application_id")]
         pub application_id: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, rename = "query.mchid")]
         pub mchid: Option<String>,
         /// ID of the ledger account.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(rename = "query.bal_account_no")]
         pub bal_account_no: crate::runtime::Sensitive,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial")]
         pub wechatpay_serial: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                application_id: crate::runtime::take(
+                    &mut object,
+                    "path.application_id",
+                    at,
+                )?,
+                mchid: crate::runtime::take_optional(&mut object, "query.mchid", at)?,
+                bal_account_no: crate::runtime::take(
+                    &mut object,
+                    "query.bal_account_no",
+                    at,
+                )?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -21,20 +21,36 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::apply4sub::types::AccountType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "path.sub_mchid")]
         pub sub_mchid: String,
         /// `application_no`
-        #[serde(rename = "path.application_no")]
         pub application_no: String,
         /// `account_number_rule`
-        #[serde(default, rename = "query.account_number_rule")]
-        pub account_number_rule: Option<
-            crate::v3::apply4sub::sub_merchants::by_sub_mchid::application::by_application_no::get::AccountNumberRule,
-        >,
+        pub account_number_rule: Option<AccountNumberRule>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "path.sub_mchid", at)?,
+                application_no: crate::runtime::take(
+                    &mut object,
+                    "path.application_no",
+                    at,
+                )?,
+                account_number_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "query.account_number_rule",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -47,9 +63,7 @@ pub mod get {
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
         application_no: Option<String>,
-        account_number_rule: Option<
-            crate::v3::apply4sub::sub_merchants::by_sub_mchid::application::by_application_no::get::AccountNumberRule,
-        >,
+        account_number_rule: Option<AccountNumberRule>,
     }
     impl RequestBuilder {
         /// **Required.** Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -75,9 +89,7 @@ pub mod get {
         /// `account_number_rule`
         pub fn account_number_rule(
             mut self,
-            value: impl Into<
-                crate::v3::apply4sub::sub_merchants::by_sub_mchid::application::by_application_no::get::AccountNumberRule,
-            >,
+            value: impl Into<AccountNumberRule>,
         ) -> Self {
             self.account_number_rule = Some(value.into());
             self
@@ -85,9 +97,7 @@ pub mod get {
         /// Sets or clears [`account_number_rule`](Self::account_number_rule) with a built value.
         pub fn set_account_number_rule(
             mut self,
-            value: Option<
-                crate::v3::apply4sub::sub_merchants::by_sub_mchid::application::by_application_no::get::AccountNumberRule,
-            >,
+            value: Option<AccountNumberRule>,
         ) -> Self {
             self.account_number_rule = value;
             self
@@ -223,32 +233,87 @@ pub mod get {
     }
     crate::runtime::string_enum!(AccountNumberRule);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Name of the account holder.
         pub account_name: String,
         /// Type of the account.
-        pub account_type: crate::v3::apply4sub::types::AccountType,
+        pub account_type: AccountType,
         /// Bank where the account is opened.
         pub account_bank: String,
         /// Name of the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_name: Option<String>,
         /// Bank branch code (CNAPS).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_branch_id: Option<String>,
         /// Bank account number.
         pub account_number: String,
         /// Result of the verification.
-        pub verify_result: crate::v3::apply4sub::sub_merchants::by_sub_mchid::application::by_application_no::get::VerifyResult,
+        pub verify_result: VerifyResult,
         /// `verify_fail_reason`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub verify_fail_reason: Option<String>,
         /// `verify_finish_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub verify_finish_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                account_name: crate::runtime::take(&mut object, "account_name", at)?,
+                account_type: crate::runtime::take(&mut object, "account_type", at)?,
+                account_bank: crate::runtime::take(&mut object, "account_bank", at)?,
+                bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+                bank_branch_id: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_branch_id",
+                    at,
+                )?,
+                account_number: crate::runtime::take(&mut object, "account_number", at)?,
+                verify_result: crate::runtime::take(&mut object, "verify_result", at)?,
+                verify_fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "verify_fail_reason",
+                    at,
+                )?,
+                verify_finish_time: crate::runtime::take_optional(
+                    &mut object,
+                    "verify_finish_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "account_name", &self.account_name);
+            crate::runtime::put(&mut object, "account_type", &self.account_type);
+            crate::runtime::put(&mut object, "account_bank", &self.account_bank);
+            crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_branch_id",
+                &self.bank_branch_id,
+            );
+            crate::runtime::put(&mut object, "account_number", &self.account_number);
+            crate::runtime::put(&mut object, "verify_result", &self.verify_result);
+            crate::runtime::put_optional(
+                &mut object,
+                "verify_fail_reason",
+                &self.verify_fail_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "verify_finish_time",
+                &self.verify_finish_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

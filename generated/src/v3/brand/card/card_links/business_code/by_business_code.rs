@@ -21,15 +21,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::brand::types::PaymentScene;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own application number, unique within the merchant.
-        #[serde(rename = "path.business_code")]
         pub business_code: String,
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                business_code: crate::runtime::take(
+                    &mut object,
+                    "path.business_code",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -184,7 +198,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(ConfigurationState);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own application number, unique within the merchant.
@@ -192,22 +206,79 @@ pub mod get {
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// Payment scene.
-        pub payment_scene: crate::v3::brand::types::PaymentScene,
+        pub payment_scene: PaymentScene,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Merchant ID linked to the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_link_mchid: Option<String>,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_id: Option<String>,
         /// `configuration_state`
-        pub configuration_state: crate::v3::brand::card::card_links::business_code::by_business_code::get::ConfigurationState,
+        pub configuration_state: ConfigurationState,
         /// Why the request was rejected.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reject_reason: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                business_code: crate::runtime::take(&mut object, "business_code", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                payment_scene: crate::runtime::take(&mut object, "payment_scene", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                card_link_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "card_link_mchid",
+                    at,
+                )?,
+                service_id: crate::runtime::take_optional(
+                    &mut object,
+                    "service_id",
+                    at,
+                )?,
+                configuration_state: crate::runtime::take(
+                    &mut object,
+                    "configuration_state",
+                    at,
+                )?,
+                reject_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "reject_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "business_code", &self.business_code);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "payment_scene", &self.payment_scene);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(
+                &mut object,
+                "card_link_mchid",
+                &self.card_link_mchid,
+            );
+            crate::runtime::put_optional(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(
+                &mut object,
+                "configuration_state",
+                &self.configuration_state,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "reject_reason",
+                &self.reject_reason,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

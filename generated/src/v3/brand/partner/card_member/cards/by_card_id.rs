@@ -47,15 +47,25 @@ pub mod get {
     pub use crate::v3::brand::types::Type as UserInformationCustomFieldListType;
     pub use crate::types::ValidDateInformation;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "path.card_id")]
         pub card_id: String,
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "path.card_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -171,76 +181,217 @@ pub mod get {
 /// `PATCH /v3/brand/partner/card-member/cards/{card_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/brand/partner/card-member/cards/{card_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015336977)
 pub mod patch {
     pub use crate::v3::brand::types::BalanceInformation;
+    pub use crate::v3::brand::types::BalanceInformationBuilder;
     pub use crate::types::CardType;
     pub use crate::v3::brand::types::CodeJumpInformation;
+    pub use crate::v3::brand::types::CodeJumpInformationBuilder;
     pub use crate::v3::brand::types::CodeMode;
     pub use crate::v3::brand::types::CodeType;
     pub use crate::v3::brand::types::CommonFieldList;
     pub use crate::v3::brand::types::PointsInformation;
+    pub use crate::v3::brand::types::PointsInformationBuilder;
     pub use crate::v3::brand::types::PurchaseInformation;
+    pub use crate::v3::brand::types::PurchaseInformationBuilder;
     pub use crate::v3::brand::types::State;
     pub use crate::types::Type;
     pub use crate::v3::brand::types::UserInformation;
+    pub use crate::v3::brand::types::UserInformationBuilder;
     pub use crate::v3::brand::types::UserInformationCustomFieldList;
+    pub use crate::v3::brand::types::UserInformationCustomFieldListBuilder;
     pub use crate::v3::brand::types::Type as UserInformationCustomFieldListType;
     pub use crate::types::ValidDateInformation;
+    pub use crate::types::ValidDateInformationBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "path.card_id", skip_serializing)]
         pub card_id: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// Title of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_title: Option<String>,
         /// Background color of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_color: Option<String>,
         /// URL of the background image of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_picture_url: Option<String>,
         /// Where the member code on the card jumps to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub code_jump_information: Option<crate::v3::brand::types::CodeJumpInformation>,
+        pub code_jump_information: Option<CodeJumpInformation>,
         /// Description of the member benefits.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub benefits: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// Whether the card is pinned to the top.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_pinned: Option<bool>,
         /// Whether the member level is shown.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_display_level: Option<bool>,
         /// Initial member level.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub init_level: Option<String>,
         /// Customer-service phone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_phone: Option<String>,
         /// The merchant's legal agreement for the card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub legal_agreement: Option<String>,
         /// Validity period of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub valid_date_information: Option<crate::types::ValidDateInformation>,
+        pub valid_date_information: Option<ValidDateInformation>,
         /// Points information of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub points_information: Option<crate::v3::brand::types::PointsInformation>,
+        pub points_information: Option<PointsInformation>,
         /// Stored-value balance information of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub balance_information: Option<crate::v3::brand::types::BalanceInformation>,
+        pub balance_information: Option<BalanceInformation>,
         /// Information about the paid membership.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub purchase_information: Option<crate::v3::brand::types::PurchaseInformation>,
+        pub purchase_information: Option<PurchaseInformation>,
         /// Personal information the user filled in when opening the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_information: Option<crate::v3::brand::types::UserInformation>,
+        pub user_information: Option<UserInformation>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "path.card_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                card_title: crate::runtime::take_optional(
+                    &mut object,
+                    "card_title",
+                    at,
+                )?,
+                card_color: crate::runtime::take_optional(
+                    &mut object,
+                    "card_color",
+                    at,
+                )?,
+                card_picture_url: crate::runtime::take_optional(
+                    &mut object,
+                    "card_picture_url",
+                    at,
+                )?,
+                code_jump_information: crate::runtime::take_optional(
+                    &mut object,
+                    "code_jump_information",
+                    at,
+                )?,
+                benefits: crate::runtime::take_optional(&mut object, "benefits", at)?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                need_pinned: crate::runtime::take_optional(
+                    &mut object,
+                    "need_pinned",
+                    at,
+                )?,
+                need_display_level: crate::runtime::take_optional(
+                    &mut object,
+                    "need_display_level",
+                    at,
+                )?,
+                init_level: crate::runtime::take_optional(
+                    &mut object,
+                    "init_level",
+                    at,
+                )?,
+                service_phone: crate::runtime::take_optional(
+                    &mut object,
+                    "service_phone",
+                    at,
+                )?,
+                legal_agreement: crate::runtime::take_optional(
+                    &mut object,
+                    "legal_agreement",
+                    at,
+                )?,
+                valid_date_information: crate::runtime::take_optional(
+                    &mut object,
+                    "valid_date_information",
+                    at,
+                )?,
+                points_information: crate::runtime::take_optional(
+                    &mut object,
+                    "points_information",
+                    at,
+                )?,
+                balance_information: crate::runtime::take_optional(
+                    &mut object,
+                    "balance_information",
+                    at,
+                )?,
+                purchase_information: crate::runtime::take_optional(
+                    &mut object,
+                    "purchase_information",
+                    at,
+                )?,
+                user_information: crate::runtime::take_optional(
+                    &mut object,
+                    "user_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put_optional(&mut object, "card_title", &self.card_title);
+            crate::runtime::put_optional(&mut object, "card_color", &self.card_color);
+            crate::runtime::put_optional(
+                &mut object,
+                "card_picture_url",
+                &self.card_picture_url,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "code_jump_information",
+                &self.code_jump_information,
+            );
+            crate::runtime::put_optional(&mut object, "benefits", &self.benefits);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "need_pinned", &self.need_pinned);
+            crate::runtime::put_optional(
+                &mut object,
+                "need_display_level",
+                &self.need_display_level,
+            );
+            crate::runtime::put_optional(&mut object, "init_level", &self.init_level);
+            crate::runtime::put_optional(
+                &mut object,
+                "service_phone",
+                &self.service_phone,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "legal_agreement",
+                &self.legal_agreement,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "valid_date_information",
+                &self.valid_date_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "points_information",
+                &self.points_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "balance_information",
+                &self.balance_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "purchase_information",
+                &self.purchase_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_information",
+                &self.user_information,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -256,9 +407,7 @@ pub mod patch {
         card_title: Option<String>,
         card_color: Option<String>,
         card_picture_url: Option<String>,
-        code_jump_information: Option<
-            crate::v3::brand::types::CodeJumpInformationBuilder,
-        >,
+        code_jump_information: Option<CodeJumpInformationBuilder>,
         benefits: Option<String>,
         notify_url: Option<String>,
         need_pinned: Option<bool>,
@@ -266,13 +415,11 @@ pub mod patch {
         init_level: Option<String>,
         service_phone: Option<String>,
         legal_agreement: Option<String>,
-        valid_date_information: Option<crate::types::ValidDateInformationBuilder>,
-        points_information: Option<crate::v3::brand::types::PointsInformationBuilder>,
-        balance_information: Option<crate::v3::brand::types::BalanceInformationBuilder>,
-        purchase_information: Option<
-            crate::v3::brand::types::PurchaseInformationBuilder,
-        >,
-        user_information: Option<crate::v3::brand::types::UserInformationBuilder>,
+        valid_date_information: Option<ValidDateInformationBuilder>,
+        points_information: Option<PointsInformationBuilder>,
+        balance_information: Option<BalanceInformationBuilder>,
+        purchase_information: Option<PurchaseInformationBuilder>,
+        user_information: Option<UserInformationBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the card or card template (such as a member card).
@@ -330,7 +477,7 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn code_jump_information(
             mut self,
-            value: impl Into<crate::v3::brand::types::CodeJumpInformationBuilder>,
+            value: impl Into<CodeJumpInformationBuilder>,
         ) -> Self {
             self.code_jump_information = Some(value.into());
             self
@@ -338,7 +485,7 @@ pub mod patch {
         /// Sets or clears [`code_jump_information`](Self::code_jump_information) with a built value.
         pub fn set_code_jump_information(
             mut self,
-            value: Option<crate::v3::brand::types::CodeJumpInformation>,
+            value: Option<CodeJumpInformation>,
         ) -> Self {
             self.code_jump_information = value.map(Into::into);
             self
@@ -418,7 +565,7 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn valid_date_information(
             mut self,
-            value: impl Into<crate::types::ValidDateInformationBuilder>,
+            value: impl Into<ValidDateInformationBuilder>,
         ) -> Self {
             self.valid_date_information = Some(value.into());
             self
@@ -426,7 +573,7 @@ pub mod patch {
         /// Sets or clears [`valid_date_information`](Self::valid_date_information) with a built value.
         pub fn set_valid_date_information(
             mut self,
-            value: Option<crate::types::ValidDateInformation>,
+            value: Option<ValidDateInformation>,
         ) -> Self {
             self.valid_date_information = value.map(Into::into);
             self
@@ -436,7 +583,7 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn points_information(
             mut self,
-            value: impl Into<crate::v3::brand::types::PointsInformationBuilder>,
+            value: impl Into<PointsInformationBuilder>,
         ) -> Self {
             self.points_information = Some(value.into());
             self
@@ -444,7 +591,7 @@ pub mod patch {
         /// Sets or clears [`points_information`](Self::points_information) with a built value.
         pub fn set_points_information(
             mut self,
-            value: Option<crate::v3::brand::types::PointsInformation>,
+            value: Option<PointsInformation>,
         ) -> Self {
             self.points_information = value.map(Into::into);
             self
@@ -454,7 +601,7 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn balance_information(
             mut self,
-            value: impl Into<crate::v3::brand::types::BalanceInformationBuilder>,
+            value: impl Into<BalanceInformationBuilder>,
         ) -> Self {
             self.balance_information = Some(value.into());
             self
@@ -462,7 +609,7 @@ pub mod patch {
         /// Sets or clears [`balance_information`](Self::balance_information) with a built value.
         pub fn set_balance_information(
             mut self,
-            value: Option<crate::v3::brand::types::BalanceInformation>,
+            value: Option<BalanceInformation>,
         ) -> Self {
             self.balance_information = value.map(Into::into);
             self
@@ -472,7 +619,7 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn purchase_information(
             mut self,
-            value: impl Into<crate::v3::brand::types::PurchaseInformationBuilder>,
+            value: impl Into<PurchaseInformationBuilder>,
         ) -> Self {
             self.purchase_information = Some(value.into());
             self
@@ -480,7 +627,7 @@ pub mod patch {
         /// Sets or clears [`purchase_information`](Self::purchase_information) with a built value.
         pub fn set_purchase_information(
             mut self,
-            value: Option<crate::v3::brand::types::PurchaseInformation>,
+            value: Option<PurchaseInformation>,
         ) -> Self {
             self.purchase_information = value.map(Into::into);
             self
@@ -490,16 +637,13 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn user_information(
             mut self,
-            value: impl Into<crate::v3::brand::types::UserInformationBuilder>,
+            value: impl Into<UserInformationBuilder>,
         ) -> Self {
             self.user_information = Some(value.into());
             self
         }
         /// Sets or clears [`user_information`](Self::user_information) with a built value.
-        pub fn set_user_information(
-            mut self,
-            value: Option<crate::v3::brand::types::UserInformation>,
-        ) -> Self {
+        pub fn set_user_information(mut self, value: Option<UserInformation>) -> Self {
             self.user_information = value.map(Into::into);
             self
         }
@@ -609,7 +753,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::brand::types::PartnerCardMemberCardsResponse as Response;
@@ -647,15 +792,25 @@ pub mod delete {
     pub use crate::v3::brand::types::Type as UserInformationCustomFieldListType;
     pub use crate::types::ValidDateInformation;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "path.card_id")]
         pub card_id: String,
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "path.card_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

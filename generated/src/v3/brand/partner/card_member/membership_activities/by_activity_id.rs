@@ -32,15 +32,25 @@ pub mod get {
     pub use crate::v3::brand::types::ActivityState;
     pub use crate::v3::brand::types::ProductCouponStockList;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the activity.
-        #[serde(rename = "path.activity_id")]
         pub activity_id: String,
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                activity_id: crate::runtime::take(&mut object, "path.activity_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -159,11 +169,10 @@ pub mod patch {
     pub use crate::v3::brand::types::ActivityState;
     pub use crate::v3::brand::types::ProductCouponStockList;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the activity.
-        #[serde(rename = "path.activity_id", skip_serializing)]
         pub activity_id: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
@@ -175,6 +184,33 @@ pub mod patch {
         pub begin_time: String,
         /// End time of the period.
         pub end_time: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                activity_id: crate::runtime::take(&mut object, "path.activity_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                title: crate::runtime::take(&mut object, "title", at)?,
+                sub_title: crate::runtime::take(&mut object, "sub_title", at)?,
+                begin_time: crate::runtime::take(&mut object, "begin_time", at)?,
+                end_time: crate::runtime::take(&mut object, "end_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "title", &self.title);
+            crate::runtime::put(&mut object, "sub_title", &self.sub_title);
+            crate::runtime::put(&mut object, "begin_time", &self.begin_time);
+            crate::runtime::put(&mut object, "end_time", &self.end_time);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -330,7 +366,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::brand::types::PartnerCardMemberMembershipActivitiesResponse as Response;

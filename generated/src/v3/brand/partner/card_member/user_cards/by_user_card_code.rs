@@ -42,21 +42,35 @@ pub mod get {
     pub use crate::v3::brand::types::UserCardState;
     pub use crate::types::ValidDateInformation;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Code of the user's member card.
-        #[serde(rename = "path.user_card_code")]
         pub user_card_code: String,
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "query.card_id")]
         pub card_id: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "query.openid")]
         pub openid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                user_card_code: crate::runtime::take(
+                    &mut object,
+                    "path.user_card_code",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+                card_id: crate::runtime::take(&mut object, "query.card_id", at)?,
+                openid: crate::runtime::take(&mut object, "query.openid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -209,57 +223,131 @@ pub mod patch {
     pub use crate::types::CardType;
     pub use crate::types::CommonFieldList;
     pub use crate::v3::brand::types::CustomFieldList;
+    pub use crate::v3::brand::types::CustomFieldListBuilder;
     pub use crate::v3::brand::types::DataUserInformation;
     pub use crate::types::Name;
     pub use crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformation;
+    pub use crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder;
+    pub use crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList;
+    pub use crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldListBuilder;
     pub use crate::types::Type;
     pub use crate::v3::brand::types::UserCardState;
-    pub use crate::v3::brand::types::UserInformationCommonFieldList;
     pub use crate::types::ValidDateInformation;
+    pub use crate::types::ValidDateInformationBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Code of the user's member card.
-        #[serde(rename = "path.user_card_code", skip_serializing)]
         pub user_card_code: String,
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "query.card_id", skip_serializing)]
         pub card_id: String,
         /// ID of the brand in WeChat Pay.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub brand_id: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// Background color of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_color: Option<String>,
         /// URL of the background image of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_picture_url: Option<String>,
         /// The user's mobile phone number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone_number: Option<crate::runtime::Sensitive>,
         /// Member level.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub level: Option<String>,
         /// Validity period of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub valid_date_information: Option<crate::types::ValidDateInformation>,
+        pub valid_date_information: Option<ValidDateInformation>,
         /// Time the user received the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pickup_time: Option<String>,
         /// Personal information the user filled in when opening the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_information: Option<
-            crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformation,
+            PartnerCardMemberUserCardsImportByOpenidUserInformation,
         >,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                user_card_code: crate::runtime::take(
+                    &mut object,
+                    "path.user_card_code",
+                    at,
+                )?,
+                card_id: crate::runtime::take(&mut object, "query.card_id", at)?,
+                brand_id: crate::runtime::take_optional(&mut object, "brand_id", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                card_color: crate::runtime::take_optional(
+                    &mut object,
+                    "card_color",
+                    at,
+                )?,
+                card_picture_url: crate::runtime::take_optional(
+                    &mut object,
+                    "card_picture_url",
+                    at,
+                )?,
+                phone_number: crate::runtime::take_optional(
+                    &mut object,
+                    "phone_number",
+                    at,
+                )?,
+                level: crate::runtime::take_optional(&mut object, "level", at)?,
+                valid_date_information: crate::runtime::take_optional(
+                    &mut object,
+                    "valid_date_information",
+                    at,
+                )?,
+                pickup_time: crate::runtime::take_optional(
+                    &mut object,
+                    "pickup_time",
+                    at,
+                )?,
+                user_information: crate::runtime::take_optional(
+                    &mut object,
+                    "user_information",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "card_color", &self.card_color);
+            crate::runtime::put_optional(
+                &mut object,
+                "card_picture_url",
+                &self.card_picture_url,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "phone_number",
+                &self.phone_number,
+            );
+            crate::runtime::put_optional(&mut object, "level", &self.level);
+            crate::runtime::put_optional(
+                &mut object,
+                "valid_date_information",
+                &self.valid_date_information,
+            );
+            crate::runtime::put_optional(&mut object, "pickup_time", &self.pickup_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "user_information",
+                &self.user_information,
+            );
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -278,10 +366,10 @@ pub mod patch {
         card_picture_url: Option<String>,
         phone_number: Option<crate::runtime::Sensitive>,
         level: Option<String>,
-        valid_date_information: Option<crate::types::ValidDateInformationBuilder>,
+        valid_date_information: Option<ValidDateInformationBuilder>,
         pickup_time: Option<String>,
         user_information: Option<
-            crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder,
+            PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder,
         >,
         attach: Option<String>,
     }
@@ -379,7 +467,7 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn valid_date_information(
             mut self,
-            value: impl Into<crate::types::ValidDateInformationBuilder>,
+            value: impl Into<ValidDateInformationBuilder>,
         ) -> Self {
             self.valid_date_information = Some(value.into());
             self
@@ -387,7 +475,7 @@ pub mod patch {
         /// Sets or clears [`valid_date_information`](Self::valid_date_information) with a built value.
         pub fn set_valid_date_information(
             mut self,
-            value: Option<crate::types::ValidDateInformation>,
+            value: Option<ValidDateInformation>,
         ) -> Self {
             self.valid_date_information = value.map(Into::into);
             self
@@ -408,7 +496,7 @@ pub mod patch {
         pub fn user_information(
             mut self,
             value: impl Into<
-                crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder,
+                PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder,
             >,
         ) -> Self {
             self.user_information = Some(value.into());
@@ -417,9 +505,7 @@ pub mod patch {
         /// Sets or clears [`user_information`](Self::user_information) with a built value.
         pub fn set_user_information(
             mut self,
-            value: Option<
-                crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformation,
-            >,
+            value: Option<PartnerCardMemberUserCardsImportByOpenidUserInformation>,
         ) -> Self {
             self.user_information = value.map(Into::into);
             self
@@ -516,7 +602,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidResponse as Response;

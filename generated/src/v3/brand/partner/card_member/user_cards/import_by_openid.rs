@@ -22,20 +22,23 @@ pub mod post {
     pub use crate::types::CardType;
     pub use crate::types::CommonFieldList;
     pub use crate::v3::brand::types::CustomFieldList;
+    pub use crate::v3::brand::types::CustomFieldListBuilder;
     pub use crate::v3::brand::types::DataUserInformation;
     pub use crate::types::DateInformation;
+    pub use crate::types::DateInformationBuilder;
     pub use crate::types::Name;
     pub use crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformation;
+    pub use crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder;
+    pub use crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList;
+    pub use crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldListBuilder;
     pub use crate::types::Type;
     pub use crate::v3::brand::types::UserCardState;
-    pub use crate::v3::brand::types::UserInformationCommonFieldList;
     pub use crate::types::ValidDateInformation;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
@@ -48,17 +51,72 @@ pub mod post {
         /// The user's mobile phone number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone_number: Option<crate::runtime::Sensitive>,
         /// Personal information the user filled in when opening the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_information: Option<
-            crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformation,
+            PartnerCardMemberUserCardsImportByOpenidUserInformation,
         >,
         /// Validity period.
-        pub date_information: crate::types::DateInformation,
+        pub date_information: DateInformation,
         /// Time the user received the member card.
         pub pickup_time: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                user_card_code: crate::runtime::take(&mut object, "user_card_code", at)?,
+                phone_number: crate::runtime::take_optional(
+                    &mut object,
+                    "phone_number",
+                    at,
+                )?,
+                user_information: crate::runtime::take_optional(
+                    &mut object,
+                    "user_information",
+                    at,
+                )?,
+                date_information: crate::runtime::take(
+                    &mut object,
+                    "date_information",
+                    at,
+                )?,
+                pickup_time: crate::runtime::take(&mut object, "pickup_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "user_card_code", &self.user_card_code);
+            crate::runtime::put_optional(
+                &mut object,
+                "phone_number",
+                &self.phone_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_information",
+                &self.user_information,
+            );
+            crate::runtime::put(&mut object, "date_information", &self.date_information);
+            crate::runtime::put(&mut object, "pickup_time", &self.pickup_time);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -76,9 +134,9 @@ pub mod post {
         user_card_code: Option<String>,
         phone_number: Option<crate::runtime::Sensitive>,
         user_information: Option<
-            crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder,
+            PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder,
         >,
-        date_information: Option<crate::types::DateInformationBuilder>,
+        date_information: Option<DateInformationBuilder>,
         pickup_time: Option<String>,
     }
     impl RequestBuilder {
@@ -156,7 +214,7 @@ pub mod post {
         pub fn user_information(
             mut self,
             value: impl Into<
-                crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder,
+                PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder,
             >,
         ) -> Self {
             self.user_information = Some(value.into());
@@ -165,9 +223,7 @@ pub mod post {
         /// Sets or clears [`user_information`](Self::user_information) with a built value.
         pub fn set_user_information(
             mut self,
-            value: Option<
-                crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformation,
-            >,
+            value: Option<PartnerCardMemberUserCardsImportByOpenidUserInformation>,
         ) -> Self {
             self.user_information = value.map(Into::into);
             self
@@ -177,16 +233,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn date_information(
             mut self,
-            value: impl Into<crate::types::DateInformationBuilder>,
+            value: impl Into<DateInformationBuilder>,
         ) -> Self {
             self.date_information = Some(value.into());
             self
         }
         /// Sets or clears [`date_information`](Self::date_information) with a built value.
-        pub fn set_date_information(
-            mut self,
-            value: Option<crate::types::DateInformation>,
-        ) -> Self {
+        pub fn set_date_information(mut self, value: Option<DateInformation>) -> Self {
             self.date_information = value.map(Into::into);
             self
         }
@@ -299,7 +352,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidResponse as Response;

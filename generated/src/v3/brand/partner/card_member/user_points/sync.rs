@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/brand/partner/card-member/user-points/sync`: [wechatpay.im](https://wechatpay.im/openapi/v3/brand/partner/card-member/user-points/sync), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015897280)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
@@ -35,6 +35,34 @@ pub mod post {
         pub user_card_code: String,
         /// `point_balance`
         pub point_balance: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                user_card_code: crate::runtime::take(&mut object, "user_card_code", at)?,
+                point_balance: crate::runtime::take(&mut object, "point_balance", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "user_card_code", &self.user_card_code);
+            crate::runtime::put(&mut object, "point_balance", &self.point_balance);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -186,7 +214,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -204,7 +233,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
@@ -220,6 +249,35 @@ pub mod post {
         /// `point_balance`
         pub point_balance: i64,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                user_card_code: crate::runtime::take(&mut object, "user_card_code", at)?,
+                point_balance: crate::runtime::take(&mut object, "point_balance", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "user_card_code", &self.user_card_code);
+            crate::runtime::put(&mut object, "point_balance", &self.point_balance);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

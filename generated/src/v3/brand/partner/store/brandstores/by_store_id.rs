@@ -55,15 +55,25 @@ pub mod get {
     pub use crate::v3::brand::types::StoreRecipient;
     pub use crate::v3::brand::types::StoreState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the store.
-        #[serde(rename = "path.store_id")]
         pub store_id: String,
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                store_id: crate::runtime::take(&mut object, "path.store_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -181,28 +191,76 @@ pub mod patch {
     pub use crate::v3::brand::types::AuditState;
     pub use crate::v3::brand::types::RecipientState;
     pub use crate::types::StoreAddress;
+    pub use crate::types::StoreAddressBuilder;
     pub use crate::v3::brand::types::StoreBasics;
+    pub use crate::v3::brand::types::StoreBasicsBuilder;
     pub use crate::types::StoreBusiness;
+    pub use crate::types::StoreBusinessBuilder;
     pub use crate::v3::brand::types::StoreRecipient;
     pub use crate::v3::brand::types::StoreState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the store.
-        #[serde(rename = "path.store_id", skip_serializing)]
         pub store_id: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// Basic information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_basics: Option<crate::v3::brand::types::StoreBasics>,
+        pub store_basics: Option<StoreBasics>,
         /// Address of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_address: Option<crate::types::StoreAddress>,
+        pub store_address: Option<StoreAddress>,
         /// Business information of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_business: Option<crate::types::StoreBusiness>,
+        pub store_business: Option<StoreBusiness>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                store_id: crate::runtime::take(&mut object, "path.store_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                store_basics: crate::runtime::take_optional(
+                    &mut object,
+                    "store_basics",
+                    at,
+                )?,
+                store_address: crate::runtime::take_optional(
+                    &mut object,
+                    "store_address",
+                    at,
+                )?,
+                store_business: crate::runtime::take_optional(
+                    &mut object,
+                    "store_business",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "store_basics",
+                &self.store_basics,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_address",
+                &self.store_address,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "store_business",
+                &self.store_business,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -215,9 +273,9 @@ pub mod patch {
     pub struct RequestBuilder {
         store_id: Option<String>,
         brand_id: Option<String>,
-        store_basics: Option<crate::v3::brand::types::StoreBasicsBuilder>,
-        store_address: Option<crate::types::StoreAddressBuilder>,
-        store_business: Option<crate::types::StoreBusinessBuilder>,
+        store_basics: Option<StoreBasicsBuilder>,
+        store_address: Option<StoreAddressBuilder>,
+        store_business: Option<StoreBusinessBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the store.
@@ -243,54 +301,36 @@ pub mod patch {
         /// Basic information of the store.
         ///
         /// Takes the builder or a built value.
-        pub fn store_basics(
-            mut self,
-            value: impl Into<crate::v3::brand::types::StoreBasicsBuilder>,
-        ) -> Self {
+        pub fn store_basics(mut self, value: impl Into<StoreBasicsBuilder>) -> Self {
             self.store_basics = Some(value.into());
             self
         }
         /// Sets or clears [`store_basics`](Self::store_basics) with a built value.
-        pub fn set_store_basics(
-            mut self,
-            value: Option<crate::v3::brand::types::StoreBasics>,
-        ) -> Self {
+        pub fn set_store_basics(mut self, value: Option<StoreBasics>) -> Self {
             self.store_basics = value.map(Into::into);
             self
         }
         /// Address of the store.
         ///
         /// Takes the builder or a built value.
-        pub fn store_address(
-            mut self,
-            value: impl Into<crate::types::StoreAddressBuilder>,
-        ) -> Self {
+        pub fn store_address(mut self, value: impl Into<StoreAddressBuilder>) -> Self {
             self.store_address = Some(value.into());
             self
         }
         /// Sets or clears [`store_address`](Self::store_address) with a built value.
-        pub fn set_store_address(
-            mut self,
-            value: Option<crate::types::StoreAddress>,
-        ) -> Self {
+        pub fn set_store_address(mut self, value: Option<StoreAddress>) -> Self {
             self.store_address = value.map(Into::into);
             self
         }
         /// Business information of the store.
         ///
         /// Takes the builder or a built value.
-        pub fn store_business(
-            mut self,
-            value: impl Into<crate::types::StoreBusinessBuilder>,
-        ) -> Self {
+        pub fn store_business(mut self, value: impl Into<StoreBusinessBuilder>) -> Self {
             self.store_business = Some(value.into());
             self
         }
         /// Sets or clears [`store_business`](Self::store_business) with a built value.
-        pub fn set_store_business(
-            mut self,
-            value: Option<crate::types::StoreBusiness>,
-        ) -> Self {
+        pub fn set_store_business(mut self, value: Option<StoreBusiness>) -> Self {
             self.store_business = value.map(Into::into);
             self
         }
@@ -369,7 +409,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::brand::types::PartnerStoreBrandstoresResponse as Response;
@@ -393,14 +434,32 @@ pub mod patch {
 /// `DELETE /v3/brand/partner/store/brandstores/{store_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/brand/partner/store/brandstores/{store_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015783113)
 pub mod delete {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the store.
-        #[serde(rename = "path.store_id", skip_serializing)]
         pub store_id: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                store_id: crate::runtime::take(&mut object, "path.store_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -489,7 +548,8 @@ pub mod delete {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

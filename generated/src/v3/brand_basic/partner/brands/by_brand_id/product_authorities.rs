@@ -20,12 +20,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/brand-basic/partner/brands/{brand_id}/product-authorities`: [wechatpay.im](https://wechatpay.im/openapi/v3/brand-basic/partner/brands/{brand_id}/product-authorities), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4017410365)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "path.brand_id")]
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "path.brand_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -254,23 +264,59 @@ pub mod get {
     }
     crate::runtime::string_enum!(AuthorizationType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// Type of authorization.
-        pub authorization_type: crate::v3::brand_basic::partner::brands::by_brand_id::product_authorities::get::AuthorizationType,
+        pub authorization_type: AuthorizationType,
         /// `authorization_product`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub authorization_product: Option<
-            Vec<
-                crate::v3::brand_basic::partner::brands::by_brand_id::product_authorities::get::AuthorizationProduct,
-            >,
-        >,
+        pub authorization_product: Option<Vec<AuthorizationProduct>>,
         /// Time the record was last updated.
         pub update_time: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                authorization_type: crate::runtime::take(
+                    &mut object,
+                    "authorization_type",
+                    at,
+                )?,
+                authorization_product: crate::runtime::take_optional(
+                    &mut object,
+                    "authorization_product",
+                    at,
+                )?,
+                update_time: crate::runtime::take(&mut object, "update_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(
+                &mut object,
+                "authorization_type",
+                &self.authorization_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "authorization_product",
+                &self.authorization_product,
+            );
+            crate::runtime::put(&mut object, "update_time", &self.update_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

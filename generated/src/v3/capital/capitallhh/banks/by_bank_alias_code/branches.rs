@@ -21,21 +21,35 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::types::Links;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Alias code of the bank.
-        #[serde(rename = "path.bank_alias_code")]
         pub bank_alias_code: String,
         /// `city_code`
-        #[serde(rename = "query.city_code")]
         pub city_code: i64,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                bank_alias_code: crate::runtime::take(
+                    &mut object,
+                    "path.bank_alias_code",
+                    at,
+                )?,
+                city_code: crate::runtime::take(&mut object, "query.city_code", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -185,7 +199,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// `bank_branch_name`
@@ -193,6 +207,31 @@ pub mod get {
         /// Bank branch code (CNAPS).
         pub bank_branch_id: String,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                bank_branch_name: crate::runtime::take(
+                    &mut object,
+                    "bank_branch_name",
+                    at,
+                )?,
+                bank_branch_id: crate::runtime::take(&mut object, "bank_branch_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "bank_branch_name", &self.bank_branch_name);
+            crate::runtime::put(&mut object, "bank_branch_id", &self.bank_branch_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -213,7 +252,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
@@ -221,16 +260,11 @@ pub mod get {
         /// Number of items.
         pub count: i64,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<
-                crate::v3::capital::capitallhh::banks::by_bank_alias_code::branches::get::Data,
-            >,
-        >,
+        pub data: Option<Vec<Data>>,
         /// Pagination offset: where the requested page starts.
         pub offset: i64,
         /// Related links, such as pagination links.
-        pub links: crate::types::Links,
+        pub links: Links,
         /// Bank where the account is opened.
         pub account_bank: String,
         /// Code of the bank.
@@ -240,6 +274,53 @@ pub mod get {
         /// Alias code of the bank.
         pub bank_alias_code: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                count: crate::runtime::take(&mut object, "count", at)?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                links: crate::runtime::take(&mut object, "links", at)?,
+                account_bank: crate::runtime::take(&mut object, "account_bank", at)?,
+                account_bank_code: crate::runtime::take(
+                    &mut object,
+                    "account_bank_code",
+                    at,
+                )?,
+                bank_alias: crate::runtime::take(&mut object, "bank_alias", at)?,
+                bank_alias_code: crate::runtime::take(
+                    &mut object,
+                    "bank_alias_code",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "count", &self.count);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "links", &self.links);
+            crate::runtime::put(&mut object, "account_bank", &self.account_bank);
+            crate::runtime::put(
+                &mut object,
+                "account_bank_code",
+                &self.account_bank_code,
+            );
+            crate::runtime::put(&mut object, "bank_alias", &self.bank_alias);
+            crate::runtime::put(&mut object, "bank_alias_code", &self.bank_alias_code);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -261,7 +342,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::capital::capitallhh::banks::by_bank_alias_code::branches::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "offset",
@@ -275,7 +356,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::Links as crate::runtime::Schema>::FIELDS,
+                fields: <Links as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "account_bank",

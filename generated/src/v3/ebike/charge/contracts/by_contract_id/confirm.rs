@@ -20,22 +20,44 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/ebike/charge/contracts/{contract_id}/confirm`: [wechatpay.im](https://wechatpay.im/openapi/v3/ebike/charge/contracts/{contract_id}/confirm), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_4.shtml)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay contract (agreement) ID.
-        #[serde(rename = "path.contract_id", skip_serializing)]
         pub contract_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// `charge_info`
-        pub charge_info: crate::v3::ebike::charge::contracts::by_contract_id::confirm::post::ChargeInfo,
+        pub charge_info: ChargeInfo,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                contract_id: crate::runtime::take(&mut object, "path.contract_id", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                charge_info: crate::runtime::take(&mut object, "charge_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "charge_info", &self.charge_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -50,9 +72,7 @@ pub mod post {
         sub_mchid: Option<String>,
         appid: Option<String>,
         sub_appid: Option<String>,
-        charge_info: Option<
-            crate::v3::ebike::charge::contracts::by_contract_id::confirm::post::ChargeInfoBuilder,
-        >,
+        charge_info: Option<ChargeInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** WeChat Pay contract (agreement) ID.
@@ -98,22 +118,12 @@ pub mod post {
         /// **Required.** `charge_info`
         ///
         /// Takes the builder or a built value.
-        pub fn charge_info(
-            mut self,
-            value: impl Into<
-                crate::v3::ebike::charge::contracts::by_contract_id::confirm::post::ChargeInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn charge_info(mut self, value: impl Into<ChargeInfoBuilder>) -> Self {
             self.charge_info = Some(value.into());
             self
         }
         /// Sets or clears [`charge_info`](Self::charge_info) with a built value.
-        pub fn set_charge_info(
-            mut self,
-            value: Option<
-                crate::v3::ebike::charge::contracts::by_contract_id::confirm::post::ChargeInfo,
-            >,
-        ) -> Self {
+        pub fn set_charge_info(mut self, value: Option<ChargeInfo>) -> Self {
             self.charge_info = value.map(Into::into);
             self
         }
@@ -181,7 +191,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -201,7 +212,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `charge_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ChargeInfo {
         /// Start time of the period.
@@ -213,6 +224,47 @@ pub mod post {
         /// ID of the device.
         pub device_id: String,
     }
+    impl crate::runtime::FromJson for ChargeInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ChargeInfo {
+                start_time: crate::runtime::take(&mut object, "start_time", at)?,
+                charging_station_name: crate::runtime::take(
+                    &mut object,
+                    "charging_station_name",
+                    at,
+                )?,
+                charging_gun_number: crate::runtime::take(
+                    &mut object,
+                    "charging_gun_number",
+                    at,
+                )?,
+                device_id: crate::runtime::take(&mut object, "device_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ChargeInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "start_time", &self.start_time);
+            crate::runtime::put(
+                &mut object,
+                "charging_station_name",
+                &self.charging_station_name,
+            );
+            crate::runtime::put(
+                &mut object,
+                "charging_gun_number",
+                &self.charging_gun_number,
+            );
+            crate::runtime::put(&mut object, "device_id", &self.device_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ChargeInfo);
     impl ChargeInfo {
         /// A builder; see its setters.
         pub fn builder() -> ChargeInfoBuilder {
@@ -326,12 +378,31 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `charging_token`
         pub charging_token: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                charging_token: crate::runtime::take(&mut object, "charging_token", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "charging_token", &self.charging_token);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,18 +20,32 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/ebike/charge/users/{openid}/contract`: [wechatpay.im](https://wechatpay.im/openapi/v3/ebike/charge/users/{openid}/contract), [official documentation](https://pay.weixin.qq.com/wiki/doc/apiv3/wxpay/vehicle/ebike/chapter3_1.shtml)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid")]
         pub openid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// Scene of the transaction.
-        #[serde(rename = "query.trade_scene")]
         pub trade_scene: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                trade_scene: crate::runtime::take(&mut object, "query.trade_scene", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -28,12 +28,22 @@ pub mod get {
     pub use crate::v3::ecommerce::types::Withdraw;
     pub use crate::v3::ecommerce::types::WithdrawState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay ID of the application.
-        #[serde(rename = "path.applyment_id")]
         pub applyment_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                applyment_id: crate::runtime::take(&mut object, "path.applyment_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

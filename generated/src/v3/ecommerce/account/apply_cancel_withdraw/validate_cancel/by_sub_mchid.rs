@@ -22,12 +22,22 @@ pub mod get {
     pub use crate::v3::ecommerce::types::AccountInfo;
     pub use crate::v3::ecommerce::types::OutAccountType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "path.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "path.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -114,18 +124,39 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `block_reasons`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BlockReasons {
         /// Kind of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub r#type: Option<
-            crate::v3::ecommerce::account::apply_cancel_withdraw::validate_cancel::by_sub_mchid::get::Type,
-        >,
+        pub r#type: Option<Type>,
         /// Human-readable description of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
     }
+    impl crate::runtime::FromJson for BlockReasons {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BlockReasons {
+                r#type: crate::runtime::take_optional(&mut object, "type", at)?,
+                description: crate::runtime::take_optional(
+                    &mut object,
+                    "description",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BlockReasons {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "description", &self.description);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BlockReasons);
     impl crate::runtime::Schema for BlockReasons {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -177,25 +208,59 @@ pub mod get {
     }
     crate::runtime::string_enum!(MerchantState);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// `merchant_state`
-        pub merchant_state: crate::v3::ecommerce::account::apply_cancel_withdraw::validate_cancel::by_sub_mchid::get::MerchantState,
+        pub merchant_state: MerchantState,
         /// `validate_result`
-        pub validate_result: crate::v3::ecommerce::account::apply_cancel_withdraw::validate_cancel::by_sub_mchid::get::ValidateResult,
+        pub validate_result: ValidateResult,
         /// Account information.
-        pub account_info: Vec<crate::v3::ecommerce::types::AccountInfo>,
+        pub account_info: Vec<AccountInfo>,
         /// `block_reasons`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub block_reasons: Option<
-            Vec<
-                crate::v3::ecommerce::account::apply_cancel_withdraw::validate_cancel::by_sub_mchid::get::BlockReasons,
-            >,
-        >,
+        pub block_reasons: Option<Vec<BlockReasons>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                merchant_state: crate::runtime::take(&mut object, "merchant_state", at)?,
+                validate_result: crate::runtime::take(
+                    &mut object,
+                    "validate_result",
+                    at,
+                )?,
+                account_info: crate::runtime::take(&mut object, "account_info", at)?,
+                block_reasons: crate::runtime::take_optional(
+                    &mut object,
+                    "block_reasons",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "merchant_state", &self.merchant_state);
+            crate::runtime::put(&mut object, "validate_result", &self.validate_result);
+            crate::runtime::put(&mut object, "account_info", &self.account_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "block_reasons",
+                &self.block_reasons,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -224,14 +289,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::ecommerce::types::AccountInfo as crate::runtime::Schema>::FIELDS,
+                fields: <AccountInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "block_reasons",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::ecommerce::account::apply_cancel_withdraw::validate_cancel::by_sub_mchid::get::BlockReasons as crate::runtime::Schema>::FIELDS,
+                fields: <BlockReasons as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

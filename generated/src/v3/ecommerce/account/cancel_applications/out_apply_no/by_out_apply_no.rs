@@ -19,14 +19,24 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `GET /v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476223)
 pub mod get {
-    pub use crate::v3::ecommerce::types::AccountCancelApplicationsCancelState;
+    pub use crate::v3::ecommerce::types::AccountCancelApplicationsResponseCancelState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own application number.
-        #[serde(rename = "path.out_apply_no")]
         pub out_apply_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_apply_no: crate::runtime::take(&mut object, "path.out_apply_no", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -20,12 +20,26 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/applyments/out-request-no/{out_request_no}/revoke), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015616721)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
-        #[serde(rename = "path.out_request_no")]
         pub out_request_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_request_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_request_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

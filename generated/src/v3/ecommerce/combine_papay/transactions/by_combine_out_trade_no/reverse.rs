@@ -20,21 +20,40 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/combine-papay/transactions/{combine_out_trade_no}/reverse), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884126)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own number for the combined order (or repayment order), unique within the merchant.
-        #[serde(rename = "path.combine_out_trade_no", skip_serializing)]
         pub combine_out_trade_no: String,
         /// AppID of the merchant that creates the combined order.
         pub combine_appid: String,
         /// Sub-orders of the combined order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sub_orders: Option<
-            Vec<
-                crate::v3::ecommerce::combine_papay::transactions::by_combine_out_trade_no::reverse::post::SubOrders,
-            >,
-        >,
+        pub sub_orders: Option<Vec<SubOrders>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                combine_out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "path.combine_out_trade_no",
+                    at,
+                )?,
+                combine_appid: crate::runtime::take(&mut object, "combine_appid", at)?,
+                sub_orders: crate::runtime::take_optional(&mut object, "sub_orders", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "combine_appid", &self.combine_appid);
+            crate::runtime::put_optional(&mut object, "sub_orders", &self.sub_orders);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -47,11 +66,7 @@ pub mod post {
     pub struct RequestBuilder {
         combine_out_trade_no: Option<String>,
         combine_appid: Option<String>,
-        sub_orders: Option<
-            Vec<
-                crate::v3::ecommerce::combine_papay::transactions::by_combine_out_trade_no::reverse::post::SubOrdersBuilder,
-            >,
-        >,
+        sub_orders: Option<Vec<SubOrdersBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own number for the combined order (or repayment order), unique within the merchant.
@@ -77,24 +92,12 @@ pub mod post {
         /// Sub-orders of the combined order.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn sub_orders(
-            mut self,
-            item: impl Into<
-                crate::v3::ecommerce::combine_papay::transactions::by_combine_out_trade_no::reverse::post::SubOrdersBuilder,
-            >,
-        ) -> Self {
+        pub fn sub_orders(mut self, item: impl Into<SubOrdersBuilder>) -> Self {
             self.sub_orders.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`sub_orders`](Self::sub_orders) with a built value.
-        pub fn set_sub_orders(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::ecommerce::combine_papay::transactions::by_combine_out_trade_no::reverse::post::SubOrders,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_sub_orders(mut self, value: Option<Vec<SubOrders>>) -> Self {
             self.sub_orders = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -160,7 +163,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.
@@ -180,7 +184,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Sub-orders of the combined order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SubOrders {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -190,9 +194,33 @@ pub mod post {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
     }
+    impl crate::runtime::FromJson for SubOrders {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SubOrders {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SubOrders {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SubOrders);
     impl SubOrders {
         /// A builder; see its setters.
         pub fn builder() -> SubOrdersBuilder {

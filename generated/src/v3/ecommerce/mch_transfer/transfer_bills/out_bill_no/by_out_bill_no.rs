@@ -25,15 +25,25 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504213)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own number for this transfer bill.
-        #[serde(rename = "path.out_bill_no")]
         pub out_bill_no: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_bill_no: crate::runtime::take(&mut object, "path.out_bill_no", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -22,12 +22,26 @@ pub mod get {
     pub use crate::v3::fund_app::types::HashType;
     pub use crate::v3::fund_app::types::State;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Number of the transfer bill.
-        #[serde(rename = "path.transfer_bill_no")]
         pub transfer_bill_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                transfer_bill_no: crate::runtime::take(
+                    &mut object,
+                    "path.transfer_bill_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

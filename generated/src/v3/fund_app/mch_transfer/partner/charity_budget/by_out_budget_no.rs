@@ -24,17 +24,35 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `GET /v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/fund-app/mch-transfer/partner/charity-budget/{out_budget_no}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015554788)
 pub mod get {
-    pub use crate::v3::fund_app::types::MchTransferPartnerCharityBudgetState;
+    pub use crate::v3::fund_app::types::MchTransferPartnerCharityBudgetResponseState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own budget number.
-        #[serde(rename = "path.out_budget_no")]
         pub out_budget_no: String,
         /// Merchant ID of the merchant that funds the transfer or payout.
-        #[serde(rename = "query.sponsor_mchid")]
         pub sponsor_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_budget_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_budget_no",
+                    at,
+                )?,
+                sponsor_mchid: crate::runtime::take(
+                    &mut object,
+                    "query.sponsor_mchid",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -21,12 +21,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::fund_app::types::MchTransferPartnerSubMchAuthorizationsState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "path.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "path.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -113,7 +123,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `apply_order`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ApplyOrder {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -121,12 +131,39 @@ pub mod get {
         /// The merchant's own application number.
         pub out_apply_no: String,
         /// Current state of the object.
-        pub state: crate::v3::fund_app::types::MchTransferPartnerSubMchAuthorizationsState,
+        pub state: MchTransferPartnerSubMchAuthorizationsState,
         /// Time the request was accepted.
         pub accept_time: String,
         /// Time the record was last updated.
         pub update_time: String,
     }
+    impl crate::runtime::FromJson for ApplyOrder {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ApplyOrder {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                out_apply_no: crate::runtime::take(&mut object, "out_apply_no", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                accept_time: crate::runtime::take(&mut object, "accept_time", at)?,
+                update_time: crate::runtime::take(&mut object, "update_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ApplyOrder {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "out_apply_no", &self.out_apply_no);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put(&mut object, "accept_time", &self.accept_time);
+            crate::runtime::put(&mut object, "update_time", &self.update_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ApplyOrder);
     impl crate::runtime::Schema for ApplyOrder {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -168,25 +205,67 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for ApplyOrder {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Current state of the object.
-        pub state: crate::v3::fund_app::mch_transfer::partner::sub_mch_authorizations::by_sub_mchid::get::State,
+        pub state: State,
         /// `apply_order`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub apply_order: Option<
-            crate::v3::fund_app::mch_transfer::partner::sub_mch_authorizations::by_sub_mchid::get::ApplyOrder,
-        >,
+        pub apply_order: Option<ApplyOrder>,
         /// Time of the authorization.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub authorization_time: Option<String>,
         /// Time the authorization was cancelled.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub cancel_authorization_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                apply_order: crate::runtime::take_optional(
+                    &mut object,
+                    "apply_order",
+                    at,
+                )?,
+                authorization_time: crate::runtime::take_optional(
+                    &mut object,
+                    "authorization_time",
+                    at,
+                )?,
+                cancel_authorization_time: crate::runtime::take_optional(
+                    &mut object,
+                    "cancel_authorization_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(&mut object, "apply_order", &self.apply_order);
+            crate::runtime::put_optional(
+                &mut object,
+                "authorization_time",
+                &self.authorization_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "cancel_authorization_time",
+                &self.cancel_authorization_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -208,7 +287,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::fund_app::mch_transfer::partner::sub_mch_authorizations::by_sub_mchid::get::ApplyOrder as crate::runtime::Schema>::FIELDS,
+                fields: <ApplyOrder as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "authorization_time",

@@ -21,12 +21,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::types::State;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own number for this transfer bill.
-        #[serde(rename = "path.out_bill_no")]
         pub out_bill_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_bill_no: crate::runtime::take(&mut object, "path.out_bill_no", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -115,47 +125,109 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// The merchant's own number for this transfer bill.
         pub out_bill_no: String,
         /// Number of the transfer bill.
         pub transfer_bill_no: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Current state of the object.
-        pub state: crate::types::State,
+        pub state: State,
         /// Amount to transfer, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transfer_amount: Option<crate::runtime::Number>,
         /// Remark shown to the receiver of the transfer.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transfer_remark: Option<String>,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_reason: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// QQ number of the receiving user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_qq: Option<String>,
         /// Real name of the receiving user.
         ///
         /// Encrypted by WeChat Pay with the merchant's key: `client.decrypt(…)` opens it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_name: Option<crate::runtime::Encrypted>,
         /// Time the record was created.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
         /// Time the record was last updated.
         pub update_time: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                transfer_bill_no: crate::runtime::take(
+                    &mut object,
+                    "transfer_bill_no",
+                    at,
+                )?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                transfer_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "transfer_amount",
+                    at,
+                )?,
+                transfer_remark: crate::runtime::take_optional(
+                    &mut object,
+                    "transfer_remark",
+                    at,
+                )?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                user_qq: crate::runtime::take_optional(&mut object, "user_qq", at)?,
+                user_name: crate::runtime::take_optional(&mut object, "user_name", at)?,
+                create_time: crate::runtime::take_optional(
+                    &mut object,
+                    "create_time",
+                    at,
+                )?,
+                update_time: crate::runtime::take(&mut object, "update_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put(&mut object, "transfer_bill_no", &self.transfer_bill_no);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "transfer_amount",
+                &self.transfer_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "transfer_remark",
+                &self.transfer_remark,
+            );
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "user_qq", &self.user_qq);
+            crate::runtime::put_optional(&mut object, "user_name", &self.user_name);
+            crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "update_time", &self.update_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

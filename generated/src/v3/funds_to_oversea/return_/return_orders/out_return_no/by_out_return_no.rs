@@ -19,17 +19,31 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `GET /v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/funds-to-oversea/return/return-orders/out-return-no/{out_return_no}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013735052)
 pub mod get {
-    pub use crate::types::WbChannelSpecialReductionState;
+    pub use crate::types::WbChannelSpecialReductionResponseState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own return number.
-        #[serde(rename = "path.out_return_no")]
         pub out_return_no: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_return_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_return_no",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -139,7 +153,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own return number.
@@ -157,16 +171,65 @@ pub mod get {
         /// Amount in the smallest unit of the currency (fen for CNY).
         pub amount: i64,
         /// Current state of the object.
-        pub state: crate::types::WbChannelSpecialReductionState,
+        pub state: WbChannelSpecialReductionResponseState,
         /// Time the record was created.
         pub create_time: String,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_reason: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_return_no: crate::runtime::take(&mut object, "out_return_no", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                return_id: crate::runtime::take(&mut object, "return_id", at)?,
+                out_order_id: crate::runtime::take(&mut object, "out_order_id", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                refund_id: crate::runtime::take(&mut object, "refund_id", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_return_no", &self.out_return_no);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "return_id", &self.return_id);
+            crate::runtime::put(&mut object, "out_order_id", &self.out_order_id);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "refund_id", &self.refund_id);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -29,44 +29,132 @@ pub mod post {
     pub use crate::v3::global::types::TransactionLimitType;
     pub use crate::types::WebsiteState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Introduction of the company and description of its business.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_description: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Domains from which H5 payments are launched.
         pub domains: Vec<String>,
         /// Company registration certificate.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub company_register_cert: Option<String>,
         /// Type of transaction limit.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub transaction_limit_type: Option<
-            crate::v3::global::types::TransactionLimitType,
-        >,
+        pub transaction_limit_type: Option<TransactionLimitType>,
         /// Screenshots of the business pages of the website.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub website_business_page_pics: Option<Vec<String>>,
         /// Screenshots of the home page of the website.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub website_homepage_pics: Option<Vec<String>>,
         /// Whether the sub-merchant's website is live.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub website_state: Option<crate::types::WebsiteState>,
+        pub website_state: Option<WebsiteState>,
         /// URL of the website where the merchant sells.
         pub website_url: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// Type of the application.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub applyment_type: Option<crate::v3::global::types::ApplymentType>,
+        pub applyment_type: Option<ApplymentType>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                business_description: crate::runtime::take_optional(
+                    &mut object,
+                    "business_description",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                domains: crate::runtime::take(&mut object, "domains", at)?,
+                company_register_cert: crate::runtime::take_optional(
+                    &mut object,
+                    "company_register_cert",
+                    at,
+                )?,
+                transaction_limit_type: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_limit_type",
+                    at,
+                )?,
+                website_business_page_pics: crate::runtime::take_optional(
+                    &mut object,
+                    "website_business_page_pics",
+                    at,
+                )?,
+                website_homepage_pics: crate::runtime::take_optional(
+                    &mut object,
+                    "website_homepage_pics",
+                    at,
+                )?,
+                website_state: crate::runtime::take_optional(
+                    &mut object,
+                    "website_state",
+                    at,
+                )?,
+                website_url: crate::runtime::take(&mut object, "website_url", at)?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                applyment_type: crate::runtime::take_optional(
+                    &mut object,
+                    "applyment_type",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "business_description",
+                &self.business_description,
+            );
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "domains", &self.domains);
+            crate::runtime::put_optional(
+                &mut object,
+                "company_register_cert",
+                &self.company_register_cert,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_limit_type",
+                &self.transaction_limit_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "website_business_page_pics",
+                &self.website_business_page_pics,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "website_homepage_pics",
+                &self.website_homepage_pics,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "website_state",
+                &self.website_state,
+            );
+            crate::runtime::put(&mut object, "website_url", &self.website_url);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "applyment_type",
+                &self.applyment_type,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -81,13 +169,13 @@ pub mod post {
         sub_mchid: Option<String>,
         domains: Option<Vec<String>>,
         company_register_cert: Option<String>,
-        transaction_limit_type: Option<crate::v3::global::types::TransactionLimitType>,
+        transaction_limit_type: Option<TransactionLimitType>,
         website_business_page_pics: Option<Vec<String>>,
         website_homepage_pics: Option<Vec<String>>,
-        website_state: Option<crate::types::WebsiteState>,
+        website_state: Option<WebsiteState>,
         website_url: Option<String>,
         notify_url: Option<String>,
-        applyment_type: Option<crate::v3::global::types::ApplymentType>,
+        applyment_type: Option<ApplymentType>,
         base_uri: Option<String>,
     }
     impl RequestBuilder {
@@ -136,7 +224,7 @@ pub mod post {
         /// Type of transaction limit.
         pub fn transaction_limit_type(
             mut self,
-            value: impl Into<crate::v3::global::types::TransactionLimitType>,
+            value: impl Into<TransactionLimitType>,
         ) -> Self {
             self.transaction_limit_type = Some(value.into());
             self
@@ -144,7 +232,7 @@ pub mod post {
         /// Sets or clears [`transaction_limit_type`](Self::transaction_limit_type) with a built value.
         pub fn set_transaction_limit_type(
             mut self,
-            value: Option<crate::v3::global::types::TransactionLimitType>,
+            value: Option<TransactionLimitType>,
         ) -> Self {
             self.transaction_limit_type = value;
             self
@@ -179,18 +267,12 @@ pub mod post {
             self
         }
         /// Whether the sub-merchant's website is live.
-        pub fn website_state(
-            mut self,
-            value: impl Into<crate::types::WebsiteState>,
-        ) -> Self {
+        pub fn website_state(mut self, value: impl Into<WebsiteState>) -> Self {
             self.website_state = Some(value.into());
             self
         }
         /// Sets or clears [`website_state`](Self::website_state) with a built value.
-        pub fn set_website_state(
-            mut self,
-            value: Option<crate::types::WebsiteState>,
-        ) -> Self {
+        pub fn set_website_state(mut self, value: Option<WebsiteState>) -> Self {
             self.website_state = value;
             self
         }
@@ -215,18 +297,12 @@ pub mod post {
             self
         }
         /// Type of the application.
-        pub fn applyment_type(
-            mut self,
-            value: impl Into<crate::v3::global::types::ApplymentType>,
-        ) -> Self {
+        pub fn applyment_type(mut self, value: impl Into<ApplymentType>) -> Self {
             self.applyment_type = Some(value.into());
             self
         }
         /// Sets or clears [`applyment_type`](Self::applyment_type) with a built value.
-        pub fn set_applyment_type(
-            mut self,
-            value: Option<crate::v3::global::types::ApplymentType>,
-        ) -> Self {
+        pub fn set_applyment_type(mut self, value: Option<ApplymentType>) -> Self {
             self.applyment_type = value;
             self
         }
@@ -303,7 +379,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)

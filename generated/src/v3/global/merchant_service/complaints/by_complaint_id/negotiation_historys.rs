@@ -23,24 +23,42 @@ pub mod get {
     pub use crate::v3::global::types::MchLanguage;
     pub use crate::types::MediaType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the complaint.
-        #[serde(rename = "path.complaint_id")]
         pub complaint_id: String,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Language of the merchant.
-        #[serde(default, rename = "query.mch_language")]
-        pub mch_language: Option<crate::v3::global::types::MchLanguage>,
+        pub mch_language: Option<MchLanguage>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                complaint_id: crate::runtime::take(
+                    &mut object,
+                    "path.complaint_id",
+                    at,
+                )?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                mch_language: crate::runtime::take_optional(
+                    &mut object,
+                    "query.mch_language",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -54,7 +72,7 @@ pub mod get {
         complaint_id: Option<String>,
         limit: Option<i64>,
         offset: Option<i64>,
-        mch_language: Option<crate::v3::global::types::MchLanguage>,
+        mch_language: Option<MchLanguage>,
         base_uri: Option<String>,
     }
     impl RequestBuilder {
@@ -89,18 +107,12 @@ pub mod get {
             self
         }
         /// Language of the merchant.
-        pub fn mch_language(
-            mut self,
-            value: impl Into<crate::v3::global::types::MchLanguage>,
-        ) -> Self {
+        pub fn mch_language(mut self, value: impl Into<MchLanguage>) -> Self {
             self.mch_language = Some(value.into());
             self
         }
         /// Sets or clears [`mch_language`](Self::mch_language) with a built value.
-        pub fn set_mch_language(
-            mut self,
-            value: Option<crate::v3::global::types::MchLanguage>,
-        ) -> Self {
+        pub fn set_mch_language(mut self, value: Option<MchLanguage>) -> Self {
             self.mch_language = value;
             self
         }
@@ -204,7 +216,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Serial number of the operation.
@@ -214,17 +226,65 @@ pub mod get {
         /// Time of the operation.
         pub operate_time: String,
         /// Type of the operation.
-        pub operate_type: crate::v3::global::merchant_service::complaints::by_complaint_id::negotiation_historys::get::OperateType,
+        pub operate_type: OperateType,
         /// Details of the operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub operate_details: Option<String>,
         /// Images provided as evidence.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub image_list: Option<Vec<String>>,
         /// Media files attached to the complaint.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub complaint_media_list: Option<crate::v3::global::types::ComplaintMediaList>,
+        pub complaint_media_list: Option<ComplaintMediaList>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                log_id: crate::runtime::take(&mut object, "log_id", at)?,
+                operator: crate::runtime::take(&mut object, "operator", at)?,
+                operate_time: crate::runtime::take(&mut object, "operate_time", at)?,
+                operate_type: crate::runtime::take(&mut object, "operate_type", at)?,
+                operate_details: crate::runtime::take_optional(
+                    &mut object,
+                    "operate_details",
+                    at,
+                )?,
+                image_list: crate::runtime::take_optional(
+                    &mut object,
+                    "image_list",
+                    at,
+                )?,
+                complaint_media_list: crate::runtime::take_optional(
+                    &mut object,
+                    "complaint_media_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "log_id", &self.log_id);
+            crate::runtime::put(&mut object, "operator", &self.operator);
+            crate::runtime::put(&mut object, "operate_time", &self.operate_time);
+            crate::runtime::put(&mut object, "operate_type", &self.operate_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "operate_details",
+                &self.operate_details,
+            );
+            crate::runtime::put_optional(&mut object, "image_list", &self.image_list);
+            crate::runtime::put_optional(
+                &mut object,
+                "complaint_media_list",
+                &self.complaint_media_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -274,7 +334,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::global::types::ComplaintMediaList as crate::runtime::Schema>::FIELDS,
+                fields: <ComplaintMediaList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -411,24 +471,47 @@ pub mod get {
     }
     crate::runtime::string_enum!(OperateType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<
-                crate::v3::global::merchant_service::complaints::by_complaint_id::negotiation_historys::get::Data,
-            >,
-        >,
+        pub data: Option<Vec<Data>>,
         /// Maximum number of items to return in one page.
         pub limit: i64,
         /// Pagination offset: where the requested page starts.
         pub offset: i64,
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -436,7 +519,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::global::merchant_service::complaints::by_complaint_id::negotiation_historys::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "limit",

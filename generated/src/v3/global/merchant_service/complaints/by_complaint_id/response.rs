@@ -20,28 +20,83 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/global/merchant-service/complaints/{complaint_id}/response`: [wechatpay.im](https://wechatpay.im/openapi/v3/global/merchant-service/complaints/{complaint_id}/response)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the complaint.
-        #[serde(rename = "path.complaint_id", skip_serializing)]
         pub complaint_id: String,
         /// Merchant ID of the merchant that was complained about.
         pub complainted_mchid: String,
         /// `response_content`
         pub response_content: String,
         /// `response_images`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub response_images: Option<Vec<String>>,
         /// URL to open when the user taps.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub jump_url: Option<String>,
         /// `jump_url_text`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub jump_url_text: Option<String>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                complaint_id: crate::runtime::take(
+                    &mut object,
+                    "path.complaint_id",
+                    at,
+                )?,
+                complainted_mchid: crate::runtime::take(
+                    &mut object,
+                    "complainted_mchid",
+                    at,
+                )?,
+                response_content: crate::runtime::take(
+                    &mut object,
+                    "response_content",
+                    at,
+                )?,
+                response_images: crate::runtime::take_optional(
+                    &mut object,
+                    "response_images",
+                    at,
+                )?,
+                jump_url: crate::runtime::take_optional(&mut object, "jump_url", at)?,
+                jump_url_text: crate::runtime::take_optional(
+                    &mut object,
+                    "jump_url_text",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "complainted_mchid",
+                &self.complainted_mchid,
+            );
+            crate::runtime::put(&mut object, "response_content", &self.response_content);
+            crate::runtime::put_optional(
+                &mut object,
+                "response_images",
+                &self.response_images,
+            );
+            crate::runtime::put_optional(&mut object, "jump_url", &self.jump_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "jump_url_text",
+                &self.jump_url_text,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -195,7 +250,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)

@@ -20,24 +20,47 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/global/transactions/out-trade-no/{out_trade_no}/close`: [wechatpay.im](https://wechatpay.im/openapi/v3/global/transactions/out-trade-no/{out_trade_no}/close), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4013014140), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354485), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354539), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354575), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354603), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4012354794)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number, unique within the merchant.
-        #[serde(rename = "path.out_trade_no", skip_serializing)]
         pub out_trade_no: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_trade_no",
+                    at,
+                )?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -153,7 +176,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)

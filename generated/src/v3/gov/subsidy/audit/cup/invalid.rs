@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/gov/subsidy/audit/cup/invalid`: [wechatpay.im](https://wechatpay.im/openapi/v3/gov/subsidy/audit/cup/invalid), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013989535)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Organization code of the branch.
@@ -29,6 +29,28 @@ pub mod post {
         pub mchnt_order_id: String,
         /// Time of the upload.
         pub upload_time: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                org_no: crate::runtime::take(&mut object, "org_no", at)?,
+                mchnt_order_id: crate::runtime::take(&mut object, "mchnt_order_id", at)?,
+                upload_time: crate::runtime::take(&mut object, "upload_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "org_no", &self.org_no);
+            crate::runtime::put(&mut object, "mchnt_order_id", &self.mchnt_order_id);
+            crate::runtime::put(&mut object, "upload_time", &self.upload_time);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -126,7 +148,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::gov::types::SubsidyAuditCupInvalidResponse as Response;

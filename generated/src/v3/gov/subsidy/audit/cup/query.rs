@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/gov/subsidy/audit/cup/query`: [wechatpay.im](https://wechatpay.im/openapi/v3/gov/subsidy/audit/cup/query), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013989535)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Organization code of the branch.
@@ -29,6 +29,28 @@ pub mod post {
         pub mchnt_order_id: String,
         /// Time of the upload.
         pub upload_time: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                org_no: crate::runtime::take(&mut object, "org_no", at)?,
+                mchnt_order_id: crate::runtime::take(&mut object, "mchnt_order_id", at)?,
+                upload_time: crate::runtime::take(&mut object, "upload_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "org_no", &self.org_no);
+            crate::runtime::put(&mut object, "mchnt_order_id", &self.mchnt_order_id);
+            crate::runtime::put(&mut object, "upload_time", &self.upload_time);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -126,7 +148,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -144,48 +167,127 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Response code of the result.
         pub code: String,
         /// Description of the response.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub msg: Option<String>,
         /// Detailed response code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_code: Option<String>,
         /// Description of the detailed response code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_msg: Option<String>,
         /// The merchant's own order number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchnt_order_id: Option<String>,
         /// `verify_status`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub verify_status: Option<String>,
         /// `verify_status_desc`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub verify_status_desc: Option<String>,
         /// State of the review.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub audit_status: Option<String>,
         /// `audit_status_desc`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub audit_status_desc: Option<String>,
         /// `trade_status`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub trade_status: Option<String>,
         /// `refund_at`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub refund_at: Option<String>,
         /// `refund_dt`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub refund_dt: Option<String>,
         /// Organization code of the branch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub org_no: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                code: crate::runtime::take(&mut object, "code", at)?,
+                msg: crate::runtime::take_optional(&mut object, "msg", at)?,
+                sub_code: crate::runtime::take_optional(&mut object, "sub_code", at)?,
+                sub_msg: crate::runtime::take_optional(&mut object, "sub_msg", at)?,
+                mchnt_order_id: crate::runtime::take_optional(
+                    &mut object,
+                    "mchnt_order_id",
+                    at,
+                )?,
+                verify_status: crate::runtime::take_optional(
+                    &mut object,
+                    "verify_status",
+                    at,
+                )?,
+                verify_status_desc: crate::runtime::take_optional(
+                    &mut object,
+                    "verify_status_desc",
+                    at,
+                )?,
+                audit_status: crate::runtime::take_optional(
+                    &mut object,
+                    "audit_status",
+                    at,
+                )?,
+                audit_status_desc: crate::runtime::take_optional(
+                    &mut object,
+                    "audit_status_desc",
+                    at,
+                )?,
+                trade_status: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_status",
+                    at,
+                )?,
+                refund_at: crate::runtime::take_optional(&mut object, "refund_at", at)?,
+                refund_dt: crate::runtime::take_optional(&mut object, "refund_dt", at)?,
+                org_no: crate::runtime::take_optional(&mut object, "org_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "code", &self.code);
+            crate::runtime::put_optional(&mut object, "msg", &self.msg);
+            crate::runtime::put_optional(&mut object, "sub_code", &self.sub_code);
+            crate::runtime::put_optional(&mut object, "sub_msg", &self.sub_msg);
+            crate::runtime::put_optional(
+                &mut object,
+                "mchnt_order_id",
+                &self.mchnt_order_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "verify_status",
+                &self.verify_status,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "verify_status_desc",
+                &self.verify_status_desc,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "audit_status",
+                &self.audit_status,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "audit_status_desc",
+                &self.audit_status_desc,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "trade_status",
+                &self.trade_status,
+            );
+            crate::runtime::put_optional(&mut object, "refund_at", &self.refund_at);
+            crate::runtime::put_optional(&mut object, "refund_dt", &self.refund_dt);
+            crate::runtime::put_optional(&mut object, "org_no", &self.org_no);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,9 +20,11 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/gov/subsidy/audit/cup/upload`: [wechatpay.im](https://wechatpay.im/openapi/v3/gov/subsidy/audit/cup/upload), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013989535)
 pub mod post {
     pub use crate::v3::gov::types::InvoiceInfo;
+    pub use crate::v3::gov::types::InvoiceInfoBuilder;
     pub use crate::v3::gov::types::TrackInfo;
+    pub use crate::v3::gov::types::TrackInfoBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Organization code of the branch.
@@ -32,7 +34,6 @@ pub mod post {
         /// `sub_mchnt_nm`
         pub sub_mchnt_nm: String,
         /// `store_nm`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_nm: Option<String>,
         /// `online_no`
         pub online_no: String,
@@ -45,27 +46,22 @@ pub mod post {
         /// `prod_id`
         pub prod_id: String,
         /// `eng_grade`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub eng_grade: Option<String>,
         /// `brand_nm`
         pub brand_nm: String,
         /// `prod_model`
         pub prod_model: String,
         /// `sales_chnl`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sales_chnl: Option<String>,
         /// `plat_form`
         pub plat_form: String,
         /// `payer_tp`
         pub payer_tp: String,
         /// `trade_in_order_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub trade_in_order_id: Option<String>,
         /// `trade_in_at`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub trade_in_at: Option<String>,
         /// `is_trade_in`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub is_trade_in: Option<String>,
         /// `sales_at`
         pub sales_at: String,
@@ -76,79 +72,257 @@ pub mod post {
         /// `mchnt_cd`
         pub mchnt_cd: String,
         /// `mer_sub_at`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mer_sub_at: Option<String>,
         /// `discount_at`
         pub discount_at: String,
         /// `image01`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub image01: Option<String>,
         /// `image02`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub image02: Option<String>,
         /// `image03`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub image03: Option<String>,
         /// `image04`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub image04: Option<String>,
         /// `image05`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub image05: Option<String>,
         /// `image06`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub image06: Option<String>,
         /// `image07`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub image07: Option<String>,
         /// `image08`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub image08: Option<String>,
         /// `image09`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub image09: Option<String>,
         /// `image10`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub image10: Option<String>,
         /// `commitment_letter_photo`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub commitment_letter_photo: Option<String>,
         /// `commitment_letter_photo_format`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub commitment_letter_photo_format: Option<String>,
         /// `device_photo`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_photo: Option<String>,
         /// `device_photo_format`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_photo_format: Option<String>,
         /// `pack_and_active_photo`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pack_and_active_photo: Option<String>,
         /// Barcode of the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bar_code: Option<String>,
         /// Serial (S/N) number of the goods.
         pub sn_code: String,
         /// First IMEI of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub imei1: Option<String>,
         /// Second IMEI of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub imei2: Option<String>,
         /// `register_model`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub register_model: Option<String>,
         /// `record_number`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub record_number: Option<String>,
         /// `eng_grade_standard`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub eng_grade_standard: Option<String>,
         /// `invoice_info`
-        pub invoice_info: crate::v3::gov::types::InvoiceInfo,
+        pub invoice_info: InvoiceInfo,
         /// `track_info`
-        pub track_info: crate::v3::gov::types::TrackInfo,
+        pub track_info: TrackInfo,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                org_no: crate::runtime::take(&mut object, "org_no", at)?,
+                sub_mchnt_cd: crate::runtime::take(&mut object, "sub_mchnt_cd", at)?,
+                sub_mchnt_nm: crate::runtime::take(&mut object, "sub_mchnt_nm", at)?,
+                store_nm: crate::runtime::take_optional(&mut object, "store_nm", at)?,
+                online_no: crate::runtime::take(&mut object, "online_no", at)?,
+                mchnt_order_id: crate::runtime::take(&mut object, "mchnt_order_id", at)?,
+                upload_time: crate::runtime::take(&mut object, "upload_time", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                prod_id: crate::runtime::take(&mut object, "prod_id", at)?,
+                eng_grade: crate::runtime::take_optional(&mut object, "eng_grade", at)?,
+                brand_nm: crate::runtime::take(&mut object, "brand_nm", at)?,
+                prod_model: crate::runtime::take(&mut object, "prod_model", at)?,
+                sales_chnl: crate::runtime::take_optional(
+                    &mut object,
+                    "sales_chnl",
+                    at,
+                )?,
+                plat_form: crate::runtime::take(&mut object, "plat_form", at)?,
+                payer_tp: crate::runtime::take(&mut object, "payer_tp", at)?,
+                trade_in_order_id: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_in_order_id",
+                    at,
+                )?,
+                trade_in_at: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_in_at",
+                    at,
+                )?,
+                is_trade_in: crate::runtime::take_optional(
+                    &mut object,
+                    "is_trade_in",
+                    at,
+                )?,
+                sales_at: crate::runtime::take(&mut object, "sales_at", at)?,
+                actual_at: crate::runtime::take(&mut object, "actual_at", at)?,
+                trans_tm: crate::runtime::take(&mut object, "trans_tm", at)?,
+                mchnt_cd: crate::runtime::take(&mut object, "mchnt_cd", at)?,
+                mer_sub_at: crate::runtime::take_optional(
+                    &mut object,
+                    "mer_sub_at",
+                    at,
+                )?,
+                discount_at: crate::runtime::take(&mut object, "discount_at", at)?,
+                image01: crate::runtime::take_optional(&mut object, "image01", at)?,
+                image02: crate::runtime::take_optional(&mut object, "image02", at)?,
+                image03: crate::runtime::take_optional(&mut object, "image03", at)?,
+                image04: crate::runtime::take_optional(&mut object, "image04", at)?,
+                image05: crate::runtime::take_optional(&mut object, "image05", at)?,
+                image06: crate::runtime::take_optional(&mut object, "image06", at)?,
+                image07: crate::runtime::take_optional(&mut object, "image07", at)?,
+                image08: crate::runtime::take_optional(&mut object, "image08", at)?,
+                image09: crate::runtime::take_optional(&mut object, "image09", at)?,
+                image10: crate::runtime::take_optional(&mut object, "image10", at)?,
+                commitment_letter_photo: crate::runtime::take_optional(
+                    &mut object,
+                    "commitment_letter_photo",
+                    at,
+                )?,
+                commitment_letter_photo_format: crate::runtime::take_optional(
+                    &mut object,
+                    "commitment_letter_photo_format",
+                    at,
+                )?,
+                device_photo: crate::runtime::take_optional(
+                    &mut object,
+                    "device_photo",
+                    at,
+                )?,
+                device_photo_format: crate::runtime::take_optional(
+                    &mut object,
+                    "device_photo_format",
+                    at,
+                )?,
+                pack_and_active_photo: crate::runtime::take_optional(
+                    &mut object,
+                    "pack_and_active_photo",
+                    at,
+                )?,
+                bar_code: crate::runtime::take_optional(&mut object, "bar_code", at)?,
+                sn_code: crate::runtime::take(&mut object, "sn_code", at)?,
+                imei1: crate::runtime::take_optional(&mut object, "imei1", at)?,
+                imei2: crate::runtime::take_optional(&mut object, "imei2", at)?,
+                register_model: crate::runtime::take_optional(
+                    &mut object,
+                    "register_model",
+                    at,
+                )?,
+                record_number: crate::runtime::take_optional(
+                    &mut object,
+                    "record_number",
+                    at,
+                )?,
+                eng_grade_standard: crate::runtime::take_optional(
+                    &mut object,
+                    "eng_grade_standard",
+                    at,
+                )?,
+                invoice_info: crate::runtime::take(&mut object, "invoice_info", at)?,
+                track_info: crate::runtime::take(&mut object, "track_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "org_no", &self.org_no);
+            crate::runtime::put(&mut object, "sub_mchnt_cd", &self.sub_mchnt_cd);
+            crate::runtime::put(&mut object, "sub_mchnt_nm", &self.sub_mchnt_nm);
+            crate::runtime::put_optional(&mut object, "store_nm", &self.store_nm);
+            crate::runtime::put(&mut object, "online_no", &self.online_no);
+            crate::runtime::put(&mut object, "mchnt_order_id", &self.mchnt_order_id);
+            crate::runtime::put(&mut object, "upload_time", &self.upload_time);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(&mut object, "prod_id", &self.prod_id);
+            crate::runtime::put_optional(&mut object, "eng_grade", &self.eng_grade);
+            crate::runtime::put(&mut object, "brand_nm", &self.brand_nm);
+            crate::runtime::put(&mut object, "prod_model", &self.prod_model);
+            crate::runtime::put_optional(&mut object, "sales_chnl", &self.sales_chnl);
+            crate::runtime::put(&mut object, "plat_form", &self.plat_form);
+            crate::runtime::put(&mut object, "payer_tp", &self.payer_tp);
+            crate::runtime::put_optional(
+                &mut object,
+                "trade_in_order_id",
+                &self.trade_in_order_id,
+            );
+            crate::runtime::put_optional(&mut object, "trade_in_at", &self.trade_in_at);
+            crate::runtime::put_optional(&mut object, "is_trade_in", &self.is_trade_in);
+            crate::runtime::put(&mut object, "sales_at", &self.sales_at);
+            crate::runtime::put(&mut object, "actual_at", &self.actual_at);
+            crate::runtime::put(&mut object, "trans_tm", &self.trans_tm);
+            crate::runtime::put(&mut object, "mchnt_cd", &self.mchnt_cd);
+            crate::runtime::put_optional(&mut object, "mer_sub_at", &self.mer_sub_at);
+            crate::runtime::put(&mut object, "discount_at", &self.discount_at);
+            crate::runtime::put_optional(&mut object, "image01", &self.image01);
+            crate::runtime::put_optional(&mut object, "image02", &self.image02);
+            crate::runtime::put_optional(&mut object, "image03", &self.image03);
+            crate::runtime::put_optional(&mut object, "image04", &self.image04);
+            crate::runtime::put_optional(&mut object, "image05", &self.image05);
+            crate::runtime::put_optional(&mut object, "image06", &self.image06);
+            crate::runtime::put_optional(&mut object, "image07", &self.image07);
+            crate::runtime::put_optional(&mut object, "image08", &self.image08);
+            crate::runtime::put_optional(&mut object, "image09", &self.image09);
+            crate::runtime::put_optional(&mut object, "image10", &self.image10);
+            crate::runtime::put_optional(
+                &mut object,
+                "commitment_letter_photo",
+                &self.commitment_letter_photo,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "commitment_letter_photo_format",
+                &self.commitment_letter_photo_format,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "device_photo",
+                &self.device_photo,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "device_photo_format",
+                &self.device_photo_format,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "pack_and_active_photo",
+                &self.pack_and_active_photo,
+            );
+            crate::runtime::put_optional(&mut object, "bar_code", &self.bar_code);
+            crate::runtime::put(&mut object, "sn_code", &self.sn_code);
+            crate::runtime::put_optional(&mut object, "imei1", &self.imei1);
+            crate::runtime::put_optional(&mut object, "imei2", &self.imei2);
+            crate::runtime::put_optional(
+                &mut object,
+                "register_model",
+                &self.register_model,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "record_number",
+                &self.record_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "eng_grade_standard",
+                &self.eng_grade_standard,
+            );
+            crate::runtime::put(&mut object, "invoice_info", &self.invoice_info);
+            crate::runtime::put(&mut object, "track_info", &self.track_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -205,8 +379,8 @@ pub mod post {
         register_model: Option<String>,
         record_number: Option<String>,
         eng_grade_standard: Option<String>,
-        invoice_info: Option<crate::v3::gov::types::InvoiceInfoBuilder>,
-        track_info: Option<crate::v3::gov::types::TrackInfoBuilder>,
+        invoice_info: Option<InvoiceInfoBuilder>,
+        track_info: Option<TrackInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** Organization code of the branch.
@@ -678,36 +852,24 @@ pub mod post {
         /// **Required.** `invoice_info`
         ///
         /// Takes the builder or a built value.
-        pub fn invoice_info(
-            mut self,
-            value: impl Into<crate::v3::gov::types::InvoiceInfoBuilder>,
-        ) -> Self {
+        pub fn invoice_info(mut self, value: impl Into<InvoiceInfoBuilder>) -> Self {
             self.invoice_info = Some(value.into());
             self
         }
         /// Sets or clears [`invoice_info`](Self::invoice_info) with a built value.
-        pub fn set_invoice_info(
-            mut self,
-            value: Option<crate::v3::gov::types::InvoiceInfo>,
-        ) -> Self {
+        pub fn set_invoice_info(mut self, value: Option<InvoiceInfo>) -> Self {
             self.invoice_info = value.map(Into::into);
             self
         }
         /// **Required.** `track_info`
         ///
         /// Takes the builder or a built value.
-        pub fn track_info(
-            mut self,
-            value: impl Into<crate::v3::gov::types::TrackInfoBuilder>,
-        ) -> Self {
+        pub fn track_info(mut self, value: impl Into<TrackInfoBuilder>) -> Self {
             self.track_info = Some(value.into());
             self
         }
         /// Sets or clears [`track_info`](Self::track_info) with a built value.
-        pub fn set_track_info(
-            mut self,
-            value: Option<crate::v3::gov::types::TrackInfo>,
-        ) -> Self {
+        pub fn set_track_info(mut self, value: Option<TrackInfo>) -> Self {
             self.track_info = value.map(Into::into);
             self
         }
@@ -922,7 +1084,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::gov::types::SubsidyAuditCupInvalidResponse as Response;

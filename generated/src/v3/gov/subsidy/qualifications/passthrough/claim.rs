@@ -21,11 +21,10 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::gov::types::IdentityDocumentType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Real name of the person.
         ///
@@ -40,16 +39,76 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub phone_number: crate::runtime::Sensitive,
         /// ID of the consumer-goods category.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appliance_id: Option<crate::runtime::Number>,
         /// Code of the region whose subsidy qualification was used.
         pub qualification_region_code: crate::runtime::Number,
         /// Type of the identity document.
-        pub identity_document_type: crate::v3::gov::types::IdentityDocumentType,
+        pub identity_document_type: IdentityDocumentType,
         /// Longitude of the location.
         pub longitude: String,
         /// Latitude of the location.
         pub latitude: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                real_name: crate::runtime::take(&mut object, "real_name", at)?,
+                id_card_number: crate::runtime::take(&mut object, "id_card_number", at)?,
+                phone_number: crate::runtime::take(&mut object, "phone_number", at)?,
+                appliance_id: crate::runtime::take_optional(
+                    &mut object,
+                    "appliance_id",
+                    at,
+                )?,
+                qualification_region_code: crate::runtime::take(
+                    &mut object,
+                    "qualification_region_code",
+                    at,
+                )?,
+                identity_document_type: crate::runtime::take(
+                    &mut object,
+                    "identity_document_type",
+                    at,
+                )?,
+                longitude: crate::runtime::take(&mut object, "longitude", at)?,
+                latitude: crate::runtime::take(&mut object, "latitude", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "real_name", &self.real_name);
+            crate::runtime::put(&mut object, "id_card_number", &self.id_card_number);
+            crate::runtime::put(&mut object, "phone_number", &self.phone_number);
+            crate::runtime::put_optional(
+                &mut object,
+                "appliance_id",
+                &self.appliance_id,
+            );
+            crate::runtime::put(
+                &mut object,
+                "qualification_region_code",
+                &self.qualification_region_code,
+            );
+            crate::runtime::put(
+                &mut object,
+                "identity_document_type",
+                &self.identity_document_type,
+            );
+            crate::runtime::put(&mut object, "longitude", &self.longitude);
+            crate::runtime::put(&mut object, "latitude", &self.latitude);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -66,7 +125,7 @@ pub mod post {
         phone_number: Option<crate::runtime::Sensitive>,
         appliance_id: Option<crate::runtime::Number>,
         qualification_region_code: Option<crate::runtime::Number>,
-        identity_document_type: Option<crate::v3::gov::types::IdentityDocumentType>,
+        identity_document_type: Option<IdentityDocumentType>,
         longitude: Option<String>,
         latitude: Option<String>,
     }
@@ -164,7 +223,7 @@ pub mod post {
         /// **Required.** Type of the identity document.
         pub fn identity_document_type(
             mut self,
-            value: impl Into<crate::v3::gov::types::IdentityDocumentType>,
+            value: impl Into<IdentityDocumentType>,
         ) -> Self {
             self.identity_document_type = Some(value.into());
             self
@@ -172,7 +231,7 @@ pub mod post {
         /// Sets or clears [`identity_document_type`](Self::identity_document_type) with a built value.
         pub fn set_identity_document_type(
             mut self,
-            value: Option<crate::v3::gov::types::IdentityDocumentType>,
+            value: Option<IdentityDocumentType>,
         ) -> Self {
             self.identity_document_type = value;
             self
@@ -296,7 +355,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::gov::types::SubsidyGoodsUploadResponse as Response;

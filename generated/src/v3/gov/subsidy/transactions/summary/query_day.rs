@@ -21,7 +21,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::gov::types::CateState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Code of the region whose subsidy qualification was used.
@@ -29,13 +29,53 @@ pub mod post {
         /// `query_date`
         pub query_date: String,
         /// `query_type`
-        pub query_type: crate::v3::gov::subsidy::transactions::summary::query_day::post::QueryType,
+        pub query_type: QueryType,
         /// ID of the consumer-goods category.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appliance_id: Option<crate::runtime::Number>,
         /// State of the category.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub cate_state: Option<crate::v3::gov::types::CateState>,
+        pub cate_state: Option<CateState>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                qualification_region_code: crate::runtime::take(
+                    &mut object,
+                    "qualification_region_code",
+                    at,
+                )?,
+                query_date: crate::runtime::take(&mut object, "query_date", at)?,
+                query_type: crate::runtime::take(&mut object, "query_type", at)?,
+                appliance_id: crate::runtime::take_optional(
+                    &mut object,
+                    "appliance_id",
+                    at,
+                )?,
+                cate_state: crate::runtime::take_optional(&mut object, "cate_state", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "qualification_region_code",
+                &self.qualification_region_code,
+            );
+            crate::runtime::put(&mut object, "query_date", &self.query_date);
+            crate::runtime::put(&mut object, "query_type", &self.query_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "appliance_id",
+                &self.appliance_id,
+            );
+            crate::runtime::put_optional(&mut object, "cate_state", &self.cate_state);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -48,11 +88,9 @@ pub mod post {
     pub struct RequestBuilder {
         qualification_region_code: Option<crate::runtime::Number>,
         query_date: Option<String>,
-        query_type: Option<
-            crate::v3::gov::subsidy::transactions::summary::query_day::post::QueryType,
-        >,
+        query_type: Option<QueryType>,
         appliance_id: Option<crate::runtime::Number>,
-        cate_state: Option<crate::v3::gov::types::CateState>,
+        cate_state: Option<CateState>,
     }
     impl RequestBuilder {
         /// **Required.** Code of the region whose subsidy qualification was used.
@@ -82,22 +120,12 @@ pub mod post {
             self
         }
         /// **Required.** `query_type`
-        pub fn query_type(
-            mut self,
-            value: impl Into<
-                crate::v3::gov::subsidy::transactions::summary::query_day::post::QueryType,
-            >,
-        ) -> Self {
+        pub fn query_type(mut self, value: impl Into<QueryType>) -> Self {
             self.query_type = Some(value.into());
             self
         }
         /// Sets or clears [`query_type`](Self::query_type) with a built value.
-        pub fn set_query_type(
-            mut self,
-            value: Option<
-                crate::v3::gov::subsidy::transactions::summary::query_day::post::QueryType,
-            >,
-        ) -> Self {
+        pub fn set_query_type(mut self, value: Option<QueryType>) -> Self {
             self.query_type = value;
             self
         }
@@ -115,18 +143,12 @@ pub mod post {
             self
         }
         /// State of the category.
-        pub fn cate_state(
-            mut self,
-            value: impl Into<crate::v3::gov::types::CateState>,
-        ) -> Self {
+        pub fn cate_state(mut self, value: impl Into<CateState>) -> Self {
             self.cate_state = Some(value.into());
             self
         }
         /// Sets or clears [`cate_state`](Self::cate_state) with a built value.
-        pub fn set_cate_state(
-            mut self,
-            value: Option<crate::v3::gov::types::CateState>,
-        ) -> Self {
+        pub fn set_cate_state(mut self, value: Option<CateState>) -> Self {
             self.cate_state = value;
             self
         }
@@ -189,7 +211,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -250,7 +273,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(QueryType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Response code of the result.
@@ -264,6 +287,57 @@ pub mod post {
         /// `total_subsidy_count`
         pub total_subsidy_count: crate::runtime::Number,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                code: crate::runtime::take(&mut object, "code", at)?,
+                message: crate::runtime::take(&mut object, "message", at)?,
+                total_trade_count: crate::runtime::take(
+                    &mut object,
+                    "total_trade_count",
+                    at,
+                )?,
+                total_trade_amount: crate::runtime::take(
+                    &mut object,
+                    "total_trade_amount",
+                    at,
+                )?,
+                total_subsidy_count: crate::runtime::take(
+                    &mut object,
+                    "total_subsidy_count",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "code", &self.code);
+            crate::runtime::put(&mut object, "message", &self.message);
+            crate::runtime::put(
+                &mut object,
+                "total_trade_count",
+                &self.total_trade_count,
+            );
+            crate::runtime::put(
+                &mut object,
+                "total_trade_amount",
+                &self.total_trade_amount,
+            );
+            crate::runtime::put(
+                &mut object,
+                "total_subsidy_count",
+                &self.total_subsidy_count,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

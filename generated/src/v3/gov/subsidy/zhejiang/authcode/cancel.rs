@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/gov/subsidy/zhejiang/authcode/cancel`: [wechatpay.im](https://wechatpay.im/openapi/v3/gov/subsidy/zhejiang/authcode/cancel), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013989530)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Serial number of the request on the caller's side.
@@ -35,6 +35,34 @@ pub mod post {
         pub auth_code: String,
         /// Serial number of the request.
         pub req_ssn: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_serial_no: crate::runtime::take(&mut object, "sp_serial_no", at)?,
+                cred_frozen_no: crate::runtime::take(&mut object, "cred_frozen_no", at)?,
+                trans_date: crate::runtime::take(&mut object, "trans_date", at)?,
+                trans_time: crate::runtime::take(&mut object, "trans_time", at)?,
+                auth_code: crate::runtime::take(&mut object, "auth_code", at)?,
+                req_ssn: crate::runtime::take(&mut object, "req_ssn", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_serial_no", &self.sp_serial_no);
+            crate::runtime::put(&mut object, "cred_frozen_no", &self.cred_frozen_no);
+            crate::runtime::put(&mut object, "trans_date", &self.trans_date);
+            crate::runtime::put(&mut object, "trans_time", &self.trans_time);
+            crate::runtime::put(&mut object, "auth_code", &self.auth_code);
+            crate::runtime::put(&mut object, "req_ssn", &self.req_ssn);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -191,7 +219,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse as Response;

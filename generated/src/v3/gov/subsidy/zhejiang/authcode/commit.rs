@@ -21,7 +21,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::gov::types::SaleModels;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Serial number of the request on the caller's side.
@@ -33,54 +33,133 @@ pub mod post {
         /// Time of the transaction.
         pub trans_time: String,
         /// `acq_org_order_no`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub acq_org_order_no: Option<String>,
         /// Order number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub order_no: Option<String>,
         /// `subsidy_amt`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub subsidy_amt: Option<crate::runtime::Number>,
         /// Region code of the delivery address.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub add_code: Option<String>,
         /// Address.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub address: Option<String>,
         /// How the goods are sold (online or offline).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sale_models: Option<crate::v3::gov::types::SaleModels>,
+        pub sale_models: Option<SaleModels>,
         /// Name of the selling company.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub corp_name: Option<String>,
         /// Brand.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub brand: Option<String>,
         /// Unified social credit code of the company.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub uniscid: Option<String>,
         /// Barcode of the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub barcode: Option<String>,
         /// Authorization or voucher code.
         pub auth_code: String,
         /// Serial number of the request.
         pub req_ssn: String,
         /// Name of the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_name: Option<String>,
         /// Subsidy paid by the bank, in yuan.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_subsidy: Option<String>,
         /// Subsidy paid by the trading platform, in yuan.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub plat_subsidy: Option<String>,
         /// `county_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub county_code: Option<String>,
         /// Amount in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<crate::runtime::Number>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_serial_no: crate::runtime::take(&mut object, "sp_serial_no", at)?,
+                cred_frozen_no: crate::runtime::take(&mut object, "cred_frozen_no", at)?,
+                trans_date: crate::runtime::take(&mut object, "trans_date", at)?,
+                trans_time: crate::runtime::take(&mut object, "trans_time", at)?,
+                acq_org_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "acq_org_order_no",
+                    at,
+                )?,
+                order_no: crate::runtime::take_optional(&mut object, "order_no", at)?,
+                subsidy_amt: crate::runtime::take_optional(
+                    &mut object,
+                    "subsidy_amt",
+                    at,
+                )?,
+                add_code: crate::runtime::take_optional(&mut object, "add_code", at)?,
+                address: crate::runtime::take_optional(&mut object, "address", at)?,
+                sale_models: crate::runtime::take_optional(
+                    &mut object,
+                    "sale_models",
+                    at,
+                )?,
+                corp_name: crate::runtime::take_optional(&mut object, "corp_name", at)?,
+                brand: crate::runtime::take_optional(&mut object, "brand", at)?,
+                uniscid: crate::runtime::take_optional(&mut object, "uniscid", at)?,
+                barcode: crate::runtime::take_optional(&mut object, "barcode", at)?,
+                auth_code: crate::runtime::take(&mut object, "auth_code", at)?,
+                req_ssn: crate::runtime::take(&mut object, "req_ssn", at)?,
+                bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+                bank_subsidy: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_subsidy",
+                    at,
+                )?,
+                plat_subsidy: crate::runtime::take_optional(
+                    &mut object,
+                    "plat_subsidy",
+                    at,
+                )?,
+                county_code: crate::runtime::take_optional(
+                    &mut object,
+                    "county_code",
+                    at,
+                )?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_serial_no", &self.sp_serial_no);
+            crate::runtime::put(&mut object, "cred_frozen_no", &self.cred_frozen_no);
+            crate::runtime::put(&mut object, "trans_date", &self.trans_date);
+            crate::runtime::put(&mut object, "trans_time", &self.trans_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "acq_org_order_no",
+                &self.acq_org_order_no,
+            );
+            crate::runtime::put_optional(&mut object, "order_no", &self.order_no);
+            crate::runtime::put_optional(&mut object, "subsidy_amt", &self.subsidy_amt);
+            crate::runtime::put_optional(&mut object, "add_code", &self.add_code);
+            crate::runtime::put_optional(&mut object, "address", &self.address);
+            crate::runtime::put_optional(&mut object, "sale_models", &self.sale_models);
+            crate::runtime::put_optional(&mut object, "corp_name", &self.corp_name);
+            crate::runtime::put_optional(&mut object, "brand", &self.brand);
+            crate::runtime::put_optional(&mut object, "uniscid", &self.uniscid);
+            crate::runtime::put_optional(&mut object, "barcode", &self.barcode);
+            crate::runtime::put(&mut object, "auth_code", &self.auth_code);
+            crate::runtime::put(&mut object, "req_ssn", &self.req_ssn);
+            crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_subsidy",
+                &self.bank_subsidy,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "plat_subsidy",
+                &self.plat_subsidy,
+            );
+            crate::runtime::put_optional(&mut object, "county_code", &self.county_code);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -100,7 +179,7 @@ pub mod post {
         subsidy_amt: Option<crate::runtime::Number>,
         add_code: Option<String>,
         address: Option<String>,
-        sale_models: Option<crate::v3::gov::types::SaleModels>,
+        sale_models: Option<SaleModels>,
         corp_name: Option<String>,
         brand: Option<String>,
         uniscid: Option<String>,
@@ -205,18 +284,12 @@ pub mod post {
             self
         }
         /// How the goods are sold (online or offline).
-        pub fn sale_models(
-            mut self,
-            value: impl Into<crate::v3::gov::types::SaleModels>,
-        ) -> Self {
+        pub fn sale_models(mut self, value: impl Into<SaleModels>) -> Self {
             self.sale_models = Some(value.into());
             self
         }
         /// Sets or clears [`sale_models`](Self::sale_models) with a built value.
-        pub fn set_sale_models(
-            mut self,
-            value: Option<crate::v3::gov::types::SaleModels>,
-        ) -> Self {
+        pub fn set_sale_models(mut self, value: Option<SaleModels>) -> Self {
             self.sale_models = value;
             self
         }
@@ -423,7 +496,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse as Response;

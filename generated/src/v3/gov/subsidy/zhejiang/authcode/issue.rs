@@ -21,16 +21,14 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::gov::types::CertType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Category ID.
         pub category_id: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// Name of the item described by the enclosing object.
         ///
@@ -43,16 +41,58 @@ pub mod post {
         /// Region code of the delivery address.
         pub add_code: String,
         /// `custom_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub custom_info: Option<String>,
         /// Type of the certificate.
-        pub cert_type: crate::v3::gov::types::CertType,
+        pub cert_type: CertType,
         /// Number of the identity document.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub cert_no: crate::runtime::Sensitive,
         /// Serial number of the request.
         pub req_ssn: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                category_id: crate::runtime::take(&mut object, "category_id", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                mobile: crate::runtime::take(&mut object, "mobile", at)?,
+                add_code: crate::runtime::take(&mut object, "add_code", at)?,
+                custom_info: crate::runtime::take_optional(
+                    &mut object,
+                    "custom_info",
+                    at,
+                )?,
+                cert_type: crate::runtime::take(&mut object, "cert_type", at)?,
+                cert_no: crate::runtime::take(&mut object, "cert_no", at)?,
+                req_ssn: crate::runtime::take(&mut object, "req_ssn", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "category_id", &self.category_id);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "mobile", &self.mobile);
+            crate::runtime::put(&mut object, "add_code", &self.add_code);
+            crate::runtime::put_optional(&mut object, "custom_info", &self.custom_info);
+            crate::runtime::put(&mut object, "cert_type", &self.cert_type);
+            crate::runtime::put(&mut object, "cert_no", &self.cert_no);
+            crate::runtime::put(&mut object, "req_ssn", &self.req_ssn);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -70,7 +110,7 @@ pub mod post {
         mobile: Option<crate::runtime::Sensitive>,
         add_code: Option<String>,
         custom_info: Option<String>,
-        cert_type: Option<crate::v3::gov::types::CertType>,
+        cert_type: Option<CertType>,
         cert_no: Option<crate::runtime::Sensitive>,
         req_ssn: Option<String>,
     }
@@ -150,18 +190,12 @@ pub mod post {
             self
         }
         /// **Required.** Type of the certificate.
-        pub fn cert_type(
-            mut self,
-            value: impl Into<crate::v3::gov::types::CertType>,
-        ) -> Self {
+        pub fn cert_type(mut self, value: impl Into<CertType>) -> Self {
             self.cert_type = Some(value.into());
             self
         }
         /// Sets or clears [`cert_type`](Self::cert_type) with a built value.
-        pub fn set_cert_type(
-            mut self,
-            value: Option<crate::v3::gov::types::CertType>,
-        ) -> Self {
+        pub fn set_cert_type(mut self, value: Option<CertType>) -> Self {
             self.cert_type = value;
             self
         }
@@ -273,7 +307,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -291,7 +326,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Response code of the result.
@@ -299,9 +334,31 @@ pub mod post {
         /// Description of the response code.
         pub resp_desc: String,
         /// Authorization or voucher code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub auth_code: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                resp_code: crate::runtime::take(&mut object, "resp_code", at)?,
+                resp_desc: crate::runtime::take(&mut object, "resp_desc", at)?,
+                auth_code: crate::runtime::take_optional(&mut object, "auth_code", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "resp_code", &self.resp_code);
+            crate::runtime::put(&mut object, "resp_desc", &self.resp_desc);
+            crate::runtime::put_optional(&mut object, "auth_code", &self.auth_code);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/gov/subsidy/zhejiang/authcode/try`: [wechatpay.im](https://wechatpay.im/openapi/v3/gov/subsidy/zhejiang/authcode/try), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013989530)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Serial number of the request on the caller's side.
@@ -35,6 +35,34 @@ pub mod post {
         pub category: String,
         /// `county_code`
         pub county_code: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_serial_no: crate::runtime::take(&mut object, "sp_serial_no", at)?,
+                mchnt_no: crate::runtime::take(&mut object, "mchnt_no", at)?,
+                term_no: crate::runtime::take(&mut object, "term_no", at)?,
+                auth_code: crate::runtime::take(&mut object, "auth_code", at)?,
+                category: crate::runtime::take(&mut object, "category", at)?,
+                county_code: crate::runtime::take(&mut object, "county_code", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_serial_no", &self.sp_serial_no);
+            crate::runtime::put(&mut object, "mchnt_no", &self.mchnt_no);
+            crate::runtime::put(&mut object, "term_no", &self.term_no);
+            crate::runtime::put(&mut object, "auth_code", &self.auth_code);
+            crate::runtime::put(&mut object, "category", &self.category);
+            crate::runtime::put(&mut object, "county_code", &self.county_code);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -191,7 +219,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -209,7 +238,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Response code of the result.
@@ -225,23 +254,83 @@ pub mod post {
         /// `discount_mode`
         pub discount_mode: crate::runtime::Number,
         /// Amount in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<crate::runtime::Number>,
         /// `discount_amt`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub discount_amt: Option<crate::runtime::Number>,
         /// `pay_amt`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pay_amt: Option<crate::runtime::Number>,
         /// `channel_dis_flag`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub channel_dis_flag: Option<String>,
         /// `channel_evt_no`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub channel_evt_no: Option<String>,
         /// Category ID.
         pub category_id: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                resp_code: crate::runtime::take(&mut object, "resp_code", at)?,
+                resp_desc: crate::runtime::take(&mut object, "resp_desc", at)?,
+                cred_frozen_no: crate::runtime::take(&mut object, "cred_frozen_no", at)?,
+                event_id: crate::runtime::take(&mut object, "event_id", at)?,
+                event_title: crate::runtime::take(&mut object, "event_title", at)?,
+                discount_mode: crate::runtime::take(&mut object, "discount_mode", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                discount_amt: crate::runtime::take_optional(
+                    &mut object,
+                    "discount_amt",
+                    at,
+                )?,
+                pay_amt: crate::runtime::take_optional(&mut object, "pay_amt", at)?,
+                channel_dis_flag: crate::runtime::take_optional(
+                    &mut object,
+                    "channel_dis_flag",
+                    at,
+                )?,
+                channel_evt_no: crate::runtime::take_optional(
+                    &mut object,
+                    "channel_evt_no",
+                    at,
+                )?,
+                category_id: crate::runtime::take(&mut object, "category_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "resp_code", &self.resp_code);
+            crate::runtime::put(&mut object, "resp_desc", &self.resp_desc);
+            crate::runtime::put(&mut object, "cred_frozen_no", &self.cred_frozen_no);
+            crate::runtime::put(&mut object, "event_id", &self.event_id);
+            crate::runtime::put(&mut object, "event_title", &self.event_title);
+            crate::runtime::put(&mut object, "discount_mode", &self.discount_mode);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "discount_amt",
+                &self.discount_amt,
+            );
+            crate::runtime::put_optional(&mut object, "pay_amt", &self.pay_amt);
+            crate::runtime::put_optional(
+                &mut object,
+                "channel_dis_flag",
+                &self.channel_dis_flag,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "channel_evt_no",
+                &self.channel_evt_no,
+            );
+            crate::runtime::put(&mut object, "category_id", &self.category_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

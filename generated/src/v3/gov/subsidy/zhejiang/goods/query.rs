@@ -20,20 +20,49 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/gov/subsidy/zhejiang/goods/query`: [wechatpay.im](https://wechatpay.im/openapi/v3/gov/subsidy/zhejiang/goods/query), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013989530)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Barcode of the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_bar_code: Option<String>,
         /// Province.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub province: Option<String>,
         /// Serial number of the request.
         pub req_ssn: String,
         /// Time of the request.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub req_time: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                goods_bar_code: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_bar_code",
+                    at,
+                )?,
+                province: crate::runtime::take_optional(&mut object, "province", at)?,
+                req_ssn: crate::runtime::take(&mut object, "req_ssn", at)?,
+                req_time: crate::runtime::take_optional(&mut object, "req_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_bar_code",
+                &self.goods_bar_code,
+            );
+            crate::runtime::put_optional(&mut object, "province", &self.province);
+            crate::runtime::put(&mut object, "req_ssn", &self.req_ssn);
+            crate::runtime::put_optional(&mut object, "req_time", &self.req_time);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -136,7 +165,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -185,7 +215,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(CodeType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Response code of the result.
@@ -199,7 +229,7 @@ pub mod post {
         /// Province.
         pub province: String,
         /// Type of the code shown on the member card.
-        pub code_type: crate::v3::gov::subsidy::zhejiang::goods::query::post::CodeType,
+        pub code_type: CodeType,
         /// Type or category of the goods.
         pub goods_type: String,
         /// Name of the goods.
@@ -215,96 +245,321 @@ pub mod post {
         /// `manufact_price`
         pub manufact_price: String,
         /// `energy_effciency`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub energy_effciency: Option<String>,
         /// `energy_reg_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub energy_reg_code: Option<String>,
         /// `energy_reg_model`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub energy_reg_model: Option<String>,
         /// `reg_3c_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reg_3c_code: Option<String>,
         /// `water_effciency`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub water_effciency: Option<String>,
         /// `expire_date`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub expire_date: Option<String>,
         /// Human-readable description of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// `gpc`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub gpc: Option<String>,
         /// `net_content`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub net_content: Option<String>,
         /// `unit_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub unit_code: Option<String>,
         /// `origin`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub origin: Option<String>,
         /// City.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub city: Option<String>,
         /// County or district code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub county: Option<String>,
         /// `data_state`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub data_state: Option<String>,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
         /// `upload_state`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub upload_state: Option<String>,
         /// Time the item expires.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub expire_time: Option<String>,
         /// Whether the product is an AI product.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub is_ai_product: Option<String>,
         /// Type of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_type: Option<String>,
         /// `manufact_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub manufact_code: Option<String>,
         /// `manufact_login_date`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub manufact_login_date: Option<String>,
         /// `manufact_logout_date`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub manufact_logout_date: Option<String>,
         /// `manufact_logout_flag`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub manufact_logout_flag: Option<String>,
         /// `manufact_register_addr`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub manufact_register_addr: Option<String>,
         /// `manufact_valid_date`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub manufact_valid_date: Option<String>,
         /// `manufact_firm_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub manufact_firm_name: Option<String>,
         /// `price_unit`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub price_unit: Option<String>,
         /// `sale_date`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sale_date: Option<String>,
         /// Type of computer.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pc_type: Option<String>,
         /// `msg_src_platform`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub msg_src_platform: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                resp_code: crate::runtime::take(&mut object, "resp_code", at)?,
+                resp_desc: crate::runtime::take(&mut object, "resp_desc", at)?,
+                goods_bar_code: crate::runtime::take(&mut object, "goods_bar_code", at)?,
+                seq_id: crate::runtime::take(&mut object, "seq_id", at)?,
+                province: crate::runtime::take(&mut object, "province", at)?,
+                code_type: crate::runtime::take(&mut object, "code_type", at)?,
+                goods_type: crate::runtime::take(&mut object, "goods_type", at)?,
+                goods_name: crate::runtime::take(&mut object, "goods_name", at)?,
+                logo_name: crate::runtime::take(&mut object, "logo_name", at)?,
+                goods_model: crate::runtime::take(&mut object, "goods_model", at)?,
+                basis_price: crate::runtime::take(&mut object, "basis_price", at)?,
+                manufact_cert_code: crate::runtime::take(
+                    &mut object,
+                    "manufact_cert_code",
+                    at,
+                )?,
+                manufact_price: crate::runtime::take(&mut object, "manufact_price", at)?,
+                energy_effciency: crate::runtime::take_optional(
+                    &mut object,
+                    "energy_effciency",
+                    at,
+                )?,
+                energy_reg_code: crate::runtime::take_optional(
+                    &mut object,
+                    "energy_reg_code",
+                    at,
+                )?,
+                energy_reg_model: crate::runtime::take_optional(
+                    &mut object,
+                    "energy_reg_model",
+                    at,
+                )?,
+                reg_3c_code: crate::runtime::take_optional(
+                    &mut object,
+                    "reg_3c_code",
+                    at,
+                )?,
+                water_effciency: crate::runtime::take_optional(
+                    &mut object,
+                    "water_effciency",
+                    at,
+                )?,
+                expire_date: crate::runtime::take_optional(
+                    &mut object,
+                    "expire_date",
+                    at,
+                )?,
+                description: crate::runtime::take_optional(
+                    &mut object,
+                    "description",
+                    at,
+                )?,
+                gpc: crate::runtime::take_optional(&mut object, "gpc", at)?,
+                net_content: crate::runtime::take_optional(
+                    &mut object,
+                    "net_content",
+                    at,
+                )?,
+                unit_code: crate::runtime::take_optional(&mut object, "unit_code", at)?,
+                origin: crate::runtime::take_optional(&mut object, "origin", at)?,
+                city: crate::runtime::take_optional(&mut object, "city", at)?,
+                county: crate::runtime::take_optional(&mut object, "county", at)?,
+                data_state: crate::runtime::take_optional(
+                    &mut object,
+                    "data_state",
+                    at,
+                )?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+                upload_state: crate::runtime::take_optional(
+                    &mut object,
+                    "upload_state",
+                    at,
+                )?,
+                expire_time: crate::runtime::take_optional(
+                    &mut object,
+                    "expire_time",
+                    at,
+                )?,
+                is_ai_product: crate::runtime::take_optional(
+                    &mut object,
+                    "is_ai_product",
+                    at,
+                )?,
+                device_type: crate::runtime::take_optional(
+                    &mut object,
+                    "device_type",
+                    at,
+                )?,
+                manufact_code: crate::runtime::take_optional(
+                    &mut object,
+                    "manufact_code",
+                    at,
+                )?,
+                manufact_login_date: crate::runtime::take_optional(
+                    &mut object,
+                    "manufact_login_date",
+                    at,
+                )?,
+                manufact_logout_date: crate::runtime::take_optional(
+                    &mut object,
+                    "manufact_logout_date",
+                    at,
+                )?,
+                manufact_logout_flag: crate::runtime::take_optional(
+                    &mut object,
+                    "manufact_logout_flag",
+                    at,
+                )?,
+                manufact_register_addr: crate::runtime::take_optional(
+                    &mut object,
+                    "manufact_register_addr",
+                    at,
+                )?,
+                manufact_valid_date: crate::runtime::take_optional(
+                    &mut object,
+                    "manufact_valid_date",
+                    at,
+                )?,
+                manufact_firm_name: crate::runtime::take_optional(
+                    &mut object,
+                    "manufact_firm_name",
+                    at,
+                )?,
+                price_unit: crate::runtime::take_optional(
+                    &mut object,
+                    "price_unit",
+                    at,
+                )?,
+                sale_date: crate::runtime::take_optional(&mut object, "sale_date", at)?,
+                pc_type: crate::runtime::take_optional(&mut object, "pc_type", at)?,
+                msg_src_platform: crate::runtime::take_optional(
+                    &mut object,
+                    "msg_src_platform",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "resp_code", &self.resp_code);
+            crate::runtime::put(&mut object, "resp_desc", &self.resp_desc);
+            crate::runtime::put(&mut object, "goods_bar_code", &self.goods_bar_code);
+            crate::runtime::put(&mut object, "seq_id", &self.seq_id);
+            crate::runtime::put(&mut object, "province", &self.province);
+            crate::runtime::put(&mut object, "code_type", &self.code_type);
+            crate::runtime::put(&mut object, "goods_type", &self.goods_type);
+            crate::runtime::put(&mut object, "goods_name", &self.goods_name);
+            crate::runtime::put(&mut object, "logo_name", &self.logo_name);
+            crate::runtime::put(&mut object, "goods_model", &self.goods_model);
+            crate::runtime::put(&mut object, "basis_price", &self.basis_price);
+            crate::runtime::put(
+                &mut object,
+                "manufact_cert_code",
+                &self.manufact_cert_code,
+            );
+            crate::runtime::put(&mut object, "manufact_price", &self.manufact_price);
+            crate::runtime::put_optional(
+                &mut object,
+                "energy_effciency",
+                &self.energy_effciency,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "energy_reg_code",
+                &self.energy_reg_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "energy_reg_model",
+                &self.energy_reg_model,
+            );
+            crate::runtime::put_optional(&mut object, "reg_3c_code", &self.reg_3c_code);
+            crate::runtime::put_optional(
+                &mut object,
+                "water_effciency",
+                &self.water_effciency,
+            );
+            crate::runtime::put_optional(&mut object, "expire_date", &self.expire_date);
+            crate::runtime::put_optional(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "gpc", &self.gpc);
+            crate::runtime::put_optional(&mut object, "net_content", &self.net_content);
+            crate::runtime::put_optional(&mut object, "unit_code", &self.unit_code);
+            crate::runtime::put_optional(&mut object, "origin", &self.origin);
+            crate::runtime::put_optional(&mut object, "city", &self.city);
+            crate::runtime::put_optional(&mut object, "county", &self.county);
+            crate::runtime::put_optional(&mut object, "data_state", &self.data_state);
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            crate::runtime::put_optional(
+                &mut object,
+                "upload_state",
+                &self.upload_state,
+            );
+            crate::runtime::put_optional(&mut object, "expire_time", &self.expire_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "is_ai_product",
+                &self.is_ai_product,
+            );
+            crate::runtime::put_optional(&mut object, "device_type", &self.device_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "manufact_code",
+                &self.manufact_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "manufact_login_date",
+                &self.manufact_login_date,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "manufact_logout_date",
+                &self.manufact_logout_date,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "manufact_logout_flag",
+                &self.manufact_logout_flag,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "manufact_register_addr",
+                &self.manufact_register_addr,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "manufact_valid_date",
+                &self.manufact_valid_date,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "manufact_firm_name",
+                &self.manufact_firm_name,
+            );
+            crate::runtime::put_optional(&mut object, "price_unit", &self.price_unit);
+            crate::runtime::put_optional(&mut object, "sale_date", &self.sale_date);
+            crate::runtime::put_optional(&mut object, "pc_type", &self.pc_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "msg_src_platform",
+                &self.msg_src_platform,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

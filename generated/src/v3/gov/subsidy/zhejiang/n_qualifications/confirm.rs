@@ -20,22 +20,44 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/gov/subsidy/zhejiang/n-qualifications/confirm`: [wechatpay.im](https://wechatpay.im/openapi/v3/gov/subsidy/zhejiang/n-qualifications/confirm), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013989530)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<crate::v3::gov::subsidy::zhejiang::n_qualifications::confirm::post::Data>,
-        >,
+        pub data: Option<Vec<Data>>,
         /// Serial number of the request.
         pub req_ssn: String,
         /// Time of the request.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub req_time: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                req_ssn: crate::runtime::take(&mut object, "req_ssn", at)?,
+                req_time: crate::runtime::take_optional(&mut object, "req_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "req_ssn", &self.req_ssn);
+            crate::runtime::put_optional(&mut object, "req_time", &self.req_time);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -47,11 +69,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         wechatpay_serial: Option<String>,
-        data: Option<
-            Vec<
-                crate::v3::gov::subsidy::zhejiang::n_qualifications::confirm::post::DataBuilder,
-            >,
-        >,
+        data: Option<Vec<DataBuilder>>,
         req_ssn: Option<String>,
         req_time: Option<String>,
     }
@@ -69,24 +87,12 @@ pub mod post {
         /// List of the result records.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn data(
-            mut self,
-            item: impl Into<
-                crate::v3::gov::subsidy::zhejiang::n_qualifications::confirm::post::DataBuilder,
-            >,
-        ) -> Self {
+        pub fn data(mut self, item: impl Into<DataBuilder>) -> Self {
             self.data.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`data`](Self::data) with a built value.
-        pub fn set_data(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::gov::subsidy::zhejiang::n_qualifications::confirm::post::Data,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_data(mut self, value: Option<Vec<Data>>) -> Self {
             self.data = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }
@@ -175,7 +181,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse as Response;
@@ -194,7 +201,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Code of the goods category.
@@ -204,7 +211,6 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub cert_no: crate::runtime::Sensitive,
         /// `grade`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub grade: Option<String>,
         /// Name of the item described by the enclosing object.
         ///
@@ -213,13 +219,10 @@ pub mod post {
         /// `operation_time`
         pub operation_time: String,
         /// Name of the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_name: Option<String>,
         /// Subsidy paid by the bank, in yuan.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_subsidy: Option<String>,
         /// Subsidy paid by the trading platform, in yuan.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub plat_subsidy: Option<String>,
         /// `sales`
         pub sales: String,
@@ -250,6 +253,87 @@ pub mod post {
         /// `serial_num`
         pub serial_num: String,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                cate_code: crate::runtime::take(&mut object, "cate_code", at)?,
+                cert_no: crate::runtime::take(&mut object, "cert_no", at)?,
+                grade: crate::runtime::take_optional(&mut object, "grade", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                operation_time: crate::runtime::take(&mut object, "operation_time", at)?,
+                bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+                bank_subsidy: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_subsidy",
+                    at,
+                )?,
+                plat_subsidy: crate::runtime::take_optional(
+                    &mut object,
+                    "plat_subsidy",
+                    at,
+                )?,
+                sales: crate::runtime::take(&mut object, "sales", at)?,
+                status: crate::runtime::take(&mut object, "status", at)?,
+                subsidy: crate::runtime::take(&mut object, "subsidy", at)?,
+                tel: crate::runtime::take(&mut object, "tel", at)?,
+                add_code: crate::runtime::take(&mut object, "add_code", at)?,
+                address: crate::runtime::take(&mut object, "address", at)?,
+                sale_models: crate::runtime::take(&mut object, "sale_models", at)?,
+                brand: crate::runtime::take(&mut object, "brand", at)?,
+                activity_add_code: crate::runtime::take(
+                    &mut object,
+                    "activity_add_code",
+                    at,
+                )?,
+                uniscid: crate::runtime::take(&mut object, "uniscid", at)?,
+                corp_name: crate::runtime::take(&mut object, "corp_name", at)?,
+                serial_num: crate::runtime::take(&mut object, "serial_num", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "cate_code", &self.cate_code);
+            crate::runtime::put(&mut object, "cert_no", &self.cert_no);
+            crate::runtime::put_optional(&mut object, "grade", &self.grade);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "operation_time", &self.operation_time);
+            crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_subsidy",
+                &self.bank_subsidy,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "plat_subsidy",
+                &self.plat_subsidy,
+            );
+            crate::runtime::put(&mut object, "sales", &self.sales);
+            crate::runtime::put(&mut object, "status", &self.status);
+            crate::runtime::put(&mut object, "subsidy", &self.subsidy);
+            crate::runtime::put(&mut object, "tel", &self.tel);
+            crate::runtime::put(&mut object, "add_code", &self.add_code);
+            crate::runtime::put(&mut object, "address", &self.address);
+            crate::runtime::put(&mut object, "sale_models", &self.sale_models);
+            crate::runtime::put(&mut object, "brand", &self.brand);
+            crate::runtime::put(
+                &mut object,
+                "activity_add_code",
+                &self.activity_add_code,
+            );
+            crate::runtime::put(&mut object, "uniscid", &self.uniscid);
+            crate::runtime::put(&mut object, "corp_name", &self.corp_name);
+            crate::runtime::put(&mut object, "serial_num", &self.serial_num);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl Data {
         /// A builder; see its setters.
         pub fn builder() -> DataBuilder {

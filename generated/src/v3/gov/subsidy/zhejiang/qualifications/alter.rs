@@ -20,11 +20,10 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/gov/subsidy/zhejiang/qualifications/alter`: [wechatpay.im](https://wechatpay.im/openapi/v3/gov/subsidy/zhejiang/qualifications/alter), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013989530)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Code of the goods category.
         pub cate_code: String,
@@ -42,6 +41,37 @@ pub mod post {
         pub tel: crate::runtime::Sensitive,
         /// Serial number of the request.
         pub req_ssn: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                cate_code: crate::runtime::take(&mut object, "cate_code", at)?,
+                cert_no: crate::runtime::take(&mut object, "cert_no", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                tel: crate::runtime::take(&mut object, "tel", at)?,
+                req_ssn: crate::runtime::take(&mut object, "req_ssn", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "cate_code", &self.cate_code);
+            crate::runtime::put(&mut object, "cert_no", &self.cert_no);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "tel", &self.tel);
+            crate::runtime::put(&mut object, "req_ssn", &self.req_ssn);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -196,7 +226,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -214,7 +245,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Response code of the result.
@@ -224,6 +255,29 @@ pub mod post {
         /// Authorization or voucher code.
         pub auth_code: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                resp_code: crate::runtime::take(&mut object, "resp_code", at)?,
+                resp_desc: crate::runtime::take(&mut object, "resp_desc", at)?,
+                auth_code: crate::runtime::take(&mut object, "auth_code", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "resp_code", &self.resp_code);
+            crate::runtime::put(&mut object, "resp_desc", &self.resp_desc);
+            crate::runtime::put(&mut object, "auth_code", &self.auth_code);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -21,11 +21,10 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::gov::types::CertType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Code of the goods category.
         pub cate_code: String,
@@ -42,10 +41,42 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub tel: crate::runtime::Sensitive,
         /// Type of the certificate.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub cert_type: Option<crate::v3::gov::types::CertType>,
+        pub cert_type: Option<CertType>,
         /// Serial number of the request.
         pub req_ssn: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                cate_code: crate::runtime::take(&mut object, "cate_code", at)?,
+                cert_no: crate::runtime::take(&mut object, "cert_no", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                tel: crate::runtime::take(&mut object, "tel", at)?,
+                cert_type: crate::runtime::take_optional(&mut object, "cert_type", at)?,
+                req_ssn: crate::runtime::take(&mut object, "req_ssn", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "cate_code", &self.cate_code);
+            crate::runtime::put(&mut object, "cert_no", &self.cert_no);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "tel", &self.tel);
+            crate::runtime::put_optional(&mut object, "cert_type", &self.cert_type);
+            crate::runtime::put(&mut object, "req_ssn", &self.req_ssn);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -61,7 +92,7 @@ pub mod post {
         cert_no: Option<crate::runtime::Sensitive>,
         name: Option<crate::runtime::Sensitive>,
         tel: Option<crate::runtime::Sensitive>,
-        cert_type: Option<crate::v3::gov::types::CertType>,
+        cert_type: Option<CertType>,
         req_ssn: Option<String>,
     }
     impl RequestBuilder {
@@ -122,18 +153,12 @@ pub mod post {
             self
         }
         /// Type of the certificate.
-        pub fn cert_type(
-            mut self,
-            value: impl Into<crate::v3::gov::types::CertType>,
-        ) -> Self {
+        pub fn cert_type(mut self, value: impl Into<CertType>) -> Self {
             self.cert_type = Some(value.into());
             self
         }
         /// Sets or clears [`cert_type`](Self::cert_type) with a built value.
-        pub fn set_cert_type(
-            mut self,
-            value: Option<crate::v3::gov::types::CertType>,
-        ) -> Self {
+        pub fn set_cert_type(mut self, value: Option<CertType>) -> Self {
             self.cert_type = value;
             self
         }
@@ -218,7 +243,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse as Response;

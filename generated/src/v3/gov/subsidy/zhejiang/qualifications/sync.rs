@@ -21,20 +21,40 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::gov::types::SaleModels;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Serial number of the request.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub req_ssn: Option<String>,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<crate::v3::gov::subsidy::zhejiang::qualifications::sync::post::Data>,
-        >,
+        pub data: Option<Vec<Data>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                req_ssn: crate::runtime::take_optional(&mut object, "req_ssn", at)?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "req_ssn", &self.req_ssn);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -47,11 +67,7 @@ pub mod post {
     pub struct RequestBuilder {
         wechatpay_serial: Option<String>,
         req_ssn: Option<String>,
-        data: Option<
-            Vec<
-                crate::v3::gov::subsidy::zhejiang::qualifications::sync::post::DataBuilder,
-            >,
-        >,
+        data: Option<Vec<DataBuilder>>,
     }
     impl RequestBuilder {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
@@ -77,22 +93,12 @@ pub mod post {
         /// List of the result records.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn data(
-            mut self,
-            item: impl Into<
-                crate::v3::gov::subsidy::zhejiang::qualifications::sync::post::DataBuilder,
-            >,
-        ) -> Self {
+        pub fn data(mut self, item: impl Into<DataBuilder>) -> Self {
             self.data.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`data`](Self::data) with a built value.
-        pub fn set_data(
-            mut self,
-            value: Option<
-                Vec<crate::v3::gov::subsidy::zhejiang::qualifications::sync::post::Data>,
-            >,
-        ) -> Self {
+        pub fn set_data(mut self, value: Option<Vec<Data>>) -> Self {
             self.data = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }
@@ -153,7 +159,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -171,7 +178,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Authorization or voucher code.
@@ -183,10 +190,7 @@ pub mod post {
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
         pub cert_no: crate::runtime::Sensitive,
         /// `grade`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub grade: Option<
-            crate::v3::gov::subsidy::zhejiang::qualifications::sync::post::Grade,
-        >,
+        pub grade: Option<Grade>,
         /// Name of the item described by the enclosing object.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
@@ -194,18 +198,15 @@ pub mod post {
         /// `operation_time`
         pub operation_time: String,
         /// Name of the bank.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_name: Option<String>,
         /// Subsidy paid by the bank, in yuan.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_subsidy: Option<String>,
         /// Subsidy paid by the trading platform, in yuan.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub plat_subsidy: Option<String>,
         /// `sales`
         pub sales: String,
         /// Current status of the object.
-        pub status: crate::v3::gov::subsidy::zhejiang::qualifications::sync::post::Status,
+        pub status: Status,
         /// Subsidy.
         pub subsidy: String,
         /// Mobile phone number.
@@ -217,7 +218,7 @@ pub mod post {
         /// Address.
         pub address: String,
         /// How the goods are sold (online or offline).
-        pub sale_models: crate::v3::gov::types::SaleModels,
+        pub sale_models: SaleModels,
         /// Serial (S/N) number of the goods.
         pub sn_code: String,
         /// Unified social credit code of the company.
@@ -233,36 +234,173 @@ pub mod post {
         /// Brand.
         pub brand: String,
         /// `logistics_no`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub logistics_no: Option<String>,
         /// Time the goods were signed for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delivery_time: Option<String>,
         /// Number of the invoice.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub invoice_no: Option<String>,
         /// Whether the product is an AI product.
         pub is_ai_product: String,
         /// Type of computer.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub pc_type: Option<String>,
         /// Order number.
         pub order_no: String,
         /// `origin_order_no`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub origin_order_no: Option<String>,
         /// `activity_add_code`
         pub activity_add_code: String,
         /// First IMEI of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub imei1: Option<String>,
         /// Second IMEI of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub imei2: Option<String>,
         /// `ccc_sn_order_no`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub ccc_sn_order_no: Option<String>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                auth_code: crate::runtime::take(&mut object, "auth_code", at)?,
+                cate_code: crate::runtime::take(&mut object, "cate_code", at)?,
+                cert_no: crate::runtime::take(&mut object, "cert_no", at)?,
+                grade: crate::runtime::take_optional(&mut object, "grade", at)?,
+                name: crate::runtime::take(&mut object, "name", at)?,
+                operation_time: crate::runtime::take(&mut object, "operation_time", at)?,
+                bank_name: crate::runtime::take_optional(&mut object, "bank_name", at)?,
+                bank_subsidy: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_subsidy",
+                    at,
+                )?,
+                plat_subsidy: crate::runtime::take_optional(
+                    &mut object,
+                    "plat_subsidy",
+                    at,
+                )?,
+                sales: crate::runtime::take(&mut object, "sales", at)?,
+                status: crate::runtime::take(&mut object, "status", at)?,
+                subsidy: crate::runtime::take(&mut object, "subsidy", at)?,
+                tel: crate::runtime::take(&mut object, "tel", at)?,
+                add_code: crate::runtime::take(&mut object, "add_code", at)?,
+                address: crate::runtime::take(&mut object, "address", at)?,
+                sale_models: crate::runtime::take(&mut object, "sale_models", at)?,
+                sn_code: crate::runtime::take(&mut object, "sn_code", at)?,
+                uniscid: crate::runtime::take(&mut object, "uniscid", at)?,
+                corp_name: crate::runtime::take(&mut object, "corp_name", at)?,
+                barcode: crate::runtime::take(&mut object, "barcode", at)?,
+                item_name: crate::runtime::take(&mut object, "item_name", at)?,
+                spec_model: crate::runtime::take(&mut object, "spec_model", at)?,
+                brand: crate::runtime::take(&mut object, "brand", at)?,
+                logistics_no: crate::runtime::take_optional(
+                    &mut object,
+                    "logistics_no",
+                    at,
+                )?,
+                delivery_time: crate::runtime::take_optional(
+                    &mut object,
+                    "delivery_time",
+                    at,
+                )?,
+                invoice_no: crate::runtime::take_optional(
+                    &mut object,
+                    "invoice_no",
+                    at,
+                )?,
+                is_ai_product: crate::runtime::take(&mut object, "is_ai_product", at)?,
+                pc_type: crate::runtime::take_optional(&mut object, "pc_type", at)?,
+                order_no: crate::runtime::take(&mut object, "order_no", at)?,
+                origin_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "origin_order_no",
+                    at,
+                )?,
+                activity_add_code: crate::runtime::take(
+                    &mut object,
+                    "activity_add_code",
+                    at,
+                )?,
+                imei1: crate::runtime::take_optional(&mut object, "imei1", at)?,
+                imei2: crate::runtime::take_optional(&mut object, "imei2", at)?,
+                ccc_sn_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "ccc_sn_order_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "auth_code", &self.auth_code);
+            crate::runtime::put(&mut object, "cate_code", &self.cate_code);
+            crate::runtime::put(&mut object, "cert_no", &self.cert_no);
+            crate::runtime::put_optional(&mut object, "grade", &self.grade);
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put(&mut object, "operation_time", &self.operation_time);
+            crate::runtime::put_optional(&mut object, "bank_name", &self.bank_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_subsidy",
+                &self.bank_subsidy,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "plat_subsidy",
+                &self.plat_subsidy,
+            );
+            crate::runtime::put(&mut object, "sales", &self.sales);
+            crate::runtime::put(&mut object, "status", &self.status);
+            crate::runtime::put(&mut object, "subsidy", &self.subsidy);
+            crate::runtime::put(&mut object, "tel", &self.tel);
+            crate::runtime::put(&mut object, "add_code", &self.add_code);
+            crate::runtime::put(&mut object, "address", &self.address);
+            crate::runtime::put(&mut object, "sale_models", &self.sale_models);
+            crate::runtime::put(&mut object, "sn_code", &self.sn_code);
+            crate::runtime::put(&mut object, "uniscid", &self.uniscid);
+            crate::runtime::put(&mut object, "corp_name", &self.corp_name);
+            crate::runtime::put(&mut object, "barcode", &self.barcode);
+            crate::runtime::put(&mut object, "item_name", &self.item_name);
+            crate::runtime::put(&mut object, "spec_model", &self.spec_model);
+            crate::runtime::put(&mut object, "brand", &self.brand);
+            crate::runtime::put_optional(
+                &mut object,
+                "logistics_no",
+                &self.logistics_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "delivery_time",
+                &self.delivery_time,
+            );
+            crate::runtime::put_optional(&mut object, "invoice_no", &self.invoice_no);
+            crate::runtime::put(&mut object, "is_ai_product", &self.is_ai_product);
+            crate::runtime::put_optional(&mut object, "pc_type", &self.pc_type);
+            crate::runtime::put(&mut object, "order_no", &self.order_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "origin_order_no",
+                &self.origin_order_no,
+            );
+            crate::runtime::put(
+                &mut object,
+                "activity_add_code",
+                &self.activity_add_code,
+            );
+            crate::runtime::put_optional(&mut object, "imei1", &self.imei1);
+            crate::runtime::put_optional(&mut object, "imei2", &self.imei2);
+            crate::runtime::put_optional(
+                &mut object,
+                "ccc_sn_order_no",
+                &self.ccc_sn_order_no,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl Data {
         /// A builder; see its setters.
         pub fn builder() -> DataBuilder {
@@ -275,23 +413,19 @@ pub mod post {
         auth_code: Option<String>,
         cate_code: Option<String>,
         cert_no: Option<crate::runtime::Sensitive>,
-        grade: Option<
-            crate::v3::gov::subsidy::zhejiang::qualifications::sync::post::Grade,
-        >,
+        grade: Option<Grade>,
         name: Option<crate::runtime::Sensitive>,
         operation_time: Option<String>,
         bank_name: Option<String>,
         bank_subsidy: Option<String>,
         plat_subsidy: Option<String>,
         sales: Option<String>,
-        status: Option<
-            crate::v3::gov::subsidy::zhejiang::qualifications::sync::post::Status,
-        >,
+        status: Option<Status>,
         subsidy: Option<String>,
         tel: Option<crate::runtime::Sensitive>,
         add_code: Option<String>,
         address: Option<String>,
-        sale_models: Option<crate::v3::gov::types::SaleModels>,
+        sale_models: Option<SaleModels>,
         sn_code: Option<String>,
         uniscid: Option<String>,
         corp_name: Option<String>,
@@ -345,22 +479,12 @@ pub mod post {
             self
         }
         /// `grade`
-        pub fn grade(
-            mut self,
-            value: impl Into<
-                crate::v3::gov::subsidy::zhejiang::qualifications::sync::post::Grade,
-            >,
-        ) -> Self {
+        pub fn grade(mut self, value: impl Into<Grade>) -> Self {
             self.grade = Some(value.into());
             self
         }
         /// Sets or clears [`grade`](Self::grade) with a built value.
-        pub fn set_grade(
-            mut self,
-            value: Option<
-                crate::v3::gov::subsidy::zhejiang::qualifications::sync::post::Grade,
-            >,
-        ) -> Self {
+        pub fn set_grade(mut self, value: Option<Grade>) -> Self {
             self.grade = value;
             self
         }
@@ -427,22 +551,12 @@ pub mod post {
             self
         }
         /// **Required.** Current status of the object.
-        pub fn status(
-            mut self,
-            value: impl Into<
-                crate::v3::gov::subsidy::zhejiang::qualifications::sync::post::Status,
-            >,
-        ) -> Self {
+        pub fn status(mut self, value: impl Into<Status>) -> Self {
             self.status = Some(value.into());
             self
         }
         /// Sets or clears [`status`](Self::status) with a built value.
-        pub fn set_status(
-            mut self,
-            value: Option<
-                crate::v3::gov::subsidy::zhejiang::qualifications::sync::post::Status,
-            >,
-        ) -> Self {
+        pub fn set_status(mut self, value: Option<Status>) -> Self {
             self.status = value;
             self
         }
@@ -489,18 +603,12 @@ pub mod post {
             self
         }
         /// **Required.** How the goods are sold (online or offline).
-        pub fn sale_models(
-            mut self,
-            value: impl Into<crate::v3::gov::types::SaleModels>,
-        ) -> Self {
+        pub fn sale_models(mut self, value: impl Into<SaleModels>) -> Self {
             self.sale_models = Some(value.into());
             self
         }
         /// Sets or clears [`sale_models`](Self::sale_models) with a built value.
-        pub fn set_sale_models(
-            mut self,
-            value: Option<crate::v3::gov::types::SaleModels>,
-        ) -> Self {
+        pub fn set_sale_models(mut self, value: Option<SaleModels>) -> Self {
             self.sale_models = value;
             self
         }
@@ -916,7 +1024,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(Grade);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Response code of the result.
@@ -924,9 +1032,31 @@ pub mod post {
         /// Description of the response code.
         pub resp_desc: String,
         /// `error_data`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub error_data: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                resp_code: crate::runtime::take(&mut object, "resp_code", at)?,
+                resp_desc: crate::runtime::take(&mut object, "resp_desc", at)?,
+                error_data: crate::runtime::take_optional(&mut object, "error_data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "resp_code", &self.resp_code);
+            crate::runtime::put(&mut object, "resp_desc", &self.resp_desc);
+            crate::runtime::put_optional(&mut object, "error_data", &self.error_data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/gov/subsidy/zhejiang/sncode/lock`: [wechatpay.im](https://wechatpay.im/openapi/v3/gov/subsidy/zhejiang/sncode/lock), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013989530)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// `create_user`
@@ -28,7 +28,6 @@ pub mod post {
         /// Province.
         pub province: String,
         /// Unified social credit code of the manufacturer.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub manufact_cert_code: Option<String>,
         /// Serial (S/N) number of the goods.
         pub sn: String,
@@ -39,48 +38,131 @@ pub mod post {
         /// Name of the goods.
         pub goods_name: String,
         /// Model of the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_model: Option<String>,
         /// First IMEI of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub imei1: Option<String>,
         /// Second IMEI of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub imei2: Option<String>,
         /// `trans_orderid`
         pub trans_orderid: String,
         /// `order_price`
         pub order_price: String,
         /// `acquire_code`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub acquire_code: Option<String>,
         /// `sell_orderid`
         pub sell_orderid: String,
         /// City.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub city: Option<String>,
         /// County or district code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub county: Option<String>,
         /// Whether the product is an AI product.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub is_ai_product: Option<String>,
         /// Time of the sale.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sale_time: Option<String>,
         /// `mfr_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mfr_info: Option<String>,
         /// Brand.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub brand: Option<String>,
         /// How the goods are sold (online or offline).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sale_models: Option<String>,
         /// Serial number of the request.
         pub req_ssn: String,
         /// Time of the request.
         pub req_time: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                create_user: crate::runtime::take(&mut object, "create_user", at)?,
+                province: crate::runtime::take(&mut object, "province", at)?,
+                manufact_cert_code: crate::runtime::take_optional(
+                    &mut object,
+                    "manufact_cert_code",
+                    at,
+                )?,
+                sn: crate::runtime::take(&mut object, "sn", at)?,
+                goods_bar_code: crate::runtime::take(&mut object, "goods_bar_code", at)?,
+                goods_type: crate::runtime::take(&mut object, "goods_type", at)?,
+                goods_name: crate::runtime::take(&mut object, "goods_name", at)?,
+                goods_model: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_model",
+                    at,
+                )?,
+                imei1: crate::runtime::take_optional(&mut object, "imei1", at)?,
+                imei2: crate::runtime::take_optional(&mut object, "imei2", at)?,
+                trans_orderid: crate::runtime::take(&mut object, "trans_orderid", at)?,
+                order_price: crate::runtime::take(&mut object, "order_price", at)?,
+                acquire_code: crate::runtime::take_optional(
+                    &mut object,
+                    "acquire_code",
+                    at,
+                )?,
+                sell_orderid: crate::runtime::take(&mut object, "sell_orderid", at)?,
+                city: crate::runtime::take_optional(&mut object, "city", at)?,
+                county: crate::runtime::take_optional(&mut object, "county", at)?,
+                is_ai_product: crate::runtime::take_optional(
+                    &mut object,
+                    "is_ai_product",
+                    at,
+                )?,
+                sale_time: crate::runtime::take_optional(&mut object, "sale_time", at)?,
+                mfr_info: crate::runtime::take_optional(&mut object, "mfr_info", at)?,
+                brand: crate::runtime::take_optional(&mut object, "brand", at)?,
+                sale_models: crate::runtime::take_optional(
+                    &mut object,
+                    "sale_models",
+                    at,
+                )?,
+                req_ssn: crate::runtime::take(&mut object, "req_ssn", at)?,
+                req_time: crate::runtime::take(&mut object, "req_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "create_user", &self.create_user);
+            crate::runtime::put(&mut object, "province", &self.province);
+            crate::runtime::put_optional(
+                &mut object,
+                "manufact_cert_code",
+                &self.manufact_cert_code,
+            );
+            crate::runtime::put(&mut object, "sn", &self.sn);
+            crate::runtime::put(&mut object, "goods_bar_code", &self.goods_bar_code);
+            crate::runtime::put(&mut object, "goods_type", &self.goods_type);
+            crate::runtime::put(&mut object, "goods_name", &self.goods_name);
+            crate::runtime::put_optional(&mut object, "goods_model", &self.goods_model);
+            crate::runtime::put_optional(&mut object, "imei1", &self.imei1);
+            crate::runtime::put_optional(&mut object, "imei2", &self.imei2);
+            crate::runtime::put(&mut object, "trans_orderid", &self.trans_orderid);
+            crate::runtime::put(&mut object, "order_price", &self.order_price);
+            crate::runtime::put_optional(
+                &mut object,
+                "acquire_code",
+                &self.acquire_code,
+            );
+            crate::runtime::put(&mut object, "sell_orderid", &self.sell_orderid);
+            crate::runtime::put_optional(&mut object, "city", &self.city);
+            crate::runtime::put_optional(&mut object, "county", &self.county);
+            crate::runtime::put_optional(
+                &mut object,
+                "is_ai_product",
+                &self.is_ai_product,
+            );
+            crate::runtime::put_optional(&mut object, "sale_time", &self.sale_time);
+            crate::runtime::put_optional(&mut object, "mfr_info", &self.mfr_info);
+            crate::runtime::put_optional(&mut object, "brand", &self.brand);
+            crate::runtime::put_optional(&mut object, "sale_models", &self.sale_models);
+            crate::runtime::put(&mut object, "req_ssn", &self.req_ssn);
+            crate::runtime::put(&mut object, "req_time", &self.req_time);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -466,7 +548,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -484,7 +567,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Response code of the result.
@@ -492,12 +575,35 @@ pub mod post {
         /// Description of the response code.
         pub resp_desc: String,
         /// First IMEI of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub imei1: Option<String>,
         /// Second IMEI of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub imei2: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                resp_code: crate::runtime::take(&mut object, "resp_code", at)?,
+                resp_desc: crate::runtime::take(&mut object, "resp_desc", at)?,
+                imei1: crate::runtime::take_optional(&mut object, "imei1", at)?,
+                imei2: crate::runtime::take_optional(&mut object, "imei2", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "resp_code", &self.resp_code);
+            crate::runtime::put(&mut object, "resp_desc", &self.resp_desc);
+            crate::runtime::put_optional(&mut object, "imei1", &self.imei1);
+            crate::runtime::put_optional(&mut object, "imei2", &self.imei2);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

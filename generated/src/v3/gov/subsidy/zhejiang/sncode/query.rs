@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/gov/subsidy/zhejiang/sncode/query`: [wechatpay.im](https://wechatpay.im/openapi/v3/gov/subsidy/zhejiang/sncode/query), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013989530)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Serial (S/N) number of the goods.
@@ -28,25 +28,73 @@ pub mod post {
         /// Province.
         pub province: String,
         /// Unified social credit code of the manufacturer.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub manufact_cert_code: Option<String>,
         /// Type or category of the goods.
         pub goods_type: String,
         /// Barcode of the goods.
         pub goods_bar_code: String,
         /// First IMEI of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub imei1: Option<String>,
         /// Second IMEI of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub imei2: Option<String>,
         /// `sales_models`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sales_models: Option<String>,
         /// Serial number of the request.
         pub req_ssn: String,
         /// Time of the request.
         pub req_time: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sn: crate::runtime::take(&mut object, "sn", at)?,
+                province: crate::runtime::take(&mut object, "province", at)?,
+                manufact_cert_code: crate::runtime::take_optional(
+                    &mut object,
+                    "manufact_cert_code",
+                    at,
+                )?,
+                goods_type: crate::runtime::take(&mut object, "goods_type", at)?,
+                goods_bar_code: crate::runtime::take(&mut object, "goods_bar_code", at)?,
+                imei1: crate::runtime::take_optional(&mut object, "imei1", at)?,
+                imei2: crate::runtime::take_optional(&mut object, "imei2", at)?,
+                sales_models: crate::runtime::take_optional(
+                    &mut object,
+                    "sales_models",
+                    at,
+                )?,
+                req_ssn: crate::runtime::take(&mut object, "req_ssn", at)?,
+                req_time: crate::runtime::take(&mut object, "req_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sn", &self.sn);
+            crate::runtime::put(&mut object, "province", &self.province);
+            crate::runtime::put_optional(
+                &mut object,
+                "manufact_cert_code",
+                &self.manufact_cert_code,
+            );
+            crate::runtime::put(&mut object, "goods_type", &self.goods_type);
+            crate::runtime::put(&mut object, "goods_bar_code", &self.goods_bar_code);
+            crate::runtime::put_optional(&mut object, "imei1", &self.imei1);
+            crate::runtime::put_optional(&mut object, "imei2", &self.imei2);
+            crate::runtime::put_optional(
+                &mut object,
+                "sales_models",
+                &self.sales_models,
+            );
+            crate::runtime::put(&mut object, "req_ssn", &self.req_ssn);
+            crate::runtime::put(&mut object, "req_time", &self.req_time);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -246,7 +294,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -264,7 +313,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Response code of the result.
@@ -272,17 +321,39 @@ pub mod post {
         /// Description of the response code.
         pub resp_desc: String,
         /// Serial (S/N) number of the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sn: Option<String>,
         /// Province.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub province: Option<String>,
         /// `sell_state`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sell_state: Option<
-            crate::v3::gov::subsidy::zhejiang::sncode::query::post::SellState,
-        >,
+        pub sell_state: Option<SellState>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                resp_code: crate::runtime::take(&mut object, "resp_code", at)?,
+                resp_desc: crate::runtime::take(&mut object, "resp_desc", at)?,
+                sn: crate::runtime::take_optional(&mut object, "sn", at)?,
+                province: crate::runtime::take_optional(&mut object, "province", at)?,
+                sell_state: crate::runtime::take_optional(&mut object, "sell_state", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "resp_code", &self.resp_code);
+            crate::runtime::put(&mut object, "resp_desc", &self.resp_desc);
+            crate::runtime::put_optional(&mut object, "sn", &self.sn);
+            crate::runtime::put_optional(&mut object, "province", &self.province);
+            crate::runtime::put_optional(&mut object, "sell_state", &self.sell_state);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

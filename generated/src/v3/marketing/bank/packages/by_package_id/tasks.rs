@@ -25,24 +25,38 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::types::Status;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the number package.
-        #[serde(rename = "path.package_id")]
         pub package_id: String,
         /// Current status of the object.
-        #[serde(rename = "query.status")]
-        pub status: crate::types::Status,
+        pub status: Status,
         /// Name of the file, including its extension.
-        #[serde(default, rename = "query.filename")]
         pub filename: Option<String>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                package_id: crate::runtime::take(&mut object, "path.package_id", at)?,
+                status: crate::runtime::take(&mut object, "query.status", at)?,
+                filename: crate::runtime::take_optional(
+                    &mut object,
+                    "query.filename",
+                    at,
+                )?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -54,7 +68,7 @@ pub mod get {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         package_id: Option<String>,
-        status: Option<crate::types::Status>,
+        status: Option<Status>,
         filename: Option<String>,
         offset: Option<i64>,
         limit: Option<i64>,
@@ -71,12 +85,12 @@ pub mod get {
             self
         }
         /// **Required.** Current status of the object.
-        pub fn status(mut self, value: impl Into<crate::types::Status>) -> Self {
+        pub fn status(mut self, value: impl Into<Status>) -> Self {
             self.status = Some(value.into());
             self
         }
         /// Sets or clears [`status`](Self::status) with a built value.
-        pub fn set_status(mut self, value: Option<crate::types::Status>) -> Self {
+        pub fn set_status(mut self, value: Option<Status>) -> Self {
             self.status = value;
             self
         }
@@ -202,7 +216,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// ID of the task.
@@ -216,21 +230,77 @@ pub mod get {
         /// Time the record was created.
         pub create_time: String,
         /// Time the record was last updated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub update_time: Option<String>,
         /// Current status of the object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub status: Option<crate::types::Status>,
+        pub status: Option<Status>,
         /// Number of successful items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_count: Option<i64>,
         /// Number of failed items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_count: Option<i64>,
         /// `success_user_count`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_user_count: Option<i64>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                task_id: crate::runtime::take(&mut object, "task_id", at)?,
+                package_id: crate::runtime::take(&mut object, "package_id", at)?,
+                filename: crate::runtime::take(&mut object, "filename", at)?,
+                bank_type: crate::runtime::take(&mut object, "bank_type", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                update_time: crate::runtime::take_optional(
+                    &mut object,
+                    "update_time",
+                    at,
+                )?,
+                status: crate::runtime::take_optional(&mut object, "status", at)?,
+                success_count: crate::runtime::take_optional(
+                    &mut object,
+                    "success_count",
+                    at,
+                )?,
+                fail_count: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_count",
+                    at,
+                )?,
+                success_user_count: crate::runtime::take_optional(
+                    &mut object,
+                    "success_user_count",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "task_id", &self.task_id);
+            crate::runtime::put(&mut object, "package_id", &self.package_id);
+            crate::runtime::put(&mut object, "filename", &self.filename);
+            crate::runtime::put(&mut object, "bank_type", &self.bank_type);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+            crate::runtime::put_optional(&mut object, "status", &self.status);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_count",
+                &self.success_count,
+            );
+            crate::runtime::put_optional(&mut object, "fail_count", &self.fail_count);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_user_count",
+                &self.success_user_count,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -307,7 +377,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
@@ -317,11 +387,33 @@ pub mod get {
         /// Maximum number of items to return in one page.
         pub limit: i64,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<crate::v3::marketing::bank::packages::by_package_id::tasks::get::Data>,
-        >,
+        pub data: Option<Vec<Data>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -350,7 +442,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::bank::packages::by_package_id::tasks::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -370,18 +462,28 @@ pub mod get {
 pub mod post {
     pub use crate::types::Status;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the number package.
-        #[serde(rename = "path.package_id")]
         pub package_id: String,
         /// The file to upload.
-        #[serde(rename = "body.file")]
         pub file: crate::runtime::File,
         /// Metadata of the uploaded file, as JSON.
-        #[serde(rename = "body.meta")]
-        pub meta: crate::v3::marketing::bank::packages::by_package_id::tasks::post::Meta,
+        pub meta: Meta,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                package_id: crate::runtime::take(&mut object, "path.package_id", at)?,
+                file: crate::runtime::take(&mut object, "body.file", at)?,
+                meta: crate::runtime::take(&mut object, "body.meta", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -394,9 +496,7 @@ pub mod post {
     pub struct RequestBuilder {
         package_id: Option<String>,
         file: Option<crate::runtime::File>,
-        meta: Option<
-            crate::v3::marketing::bank::packages::by_package_id::tasks::post::MetaBuilder,
-        >,
+        meta: Option<MetaBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the number package.
@@ -422,22 +522,12 @@ pub mod post {
         /// **Required.** Metadata of the uploaded file, as JSON.
         ///
         /// Takes the builder or a built value.
-        pub fn meta(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::bank::packages::by_package_id::tasks::post::MetaBuilder,
-            >,
-        ) -> Self {
+        pub fn meta(mut self, value: impl Into<MetaBuilder>) -> Self {
             self.meta = Some(value.into());
             self
         }
         /// Sets or clears [`meta`](Self::meta) with a built value.
-        pub fn set_meta(
-            mut self,
-            value: Option<
-                crate::v3::marketing::bank::packages::by_package_id::tasks::post::Meta,
-            >,
-        ) -> Self {
+        pub fn set_meta(mut self, value: Option<Meta>) -> Self {
             self.meta = value.map(Into::into);
             self
         }
@@ -495,7 +585,9 @@ pub mod post {
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
             Ok(
                 crate::runtime::Body::Multipart(crate::runtime::Multipart {
-                    meta: serde_json::to_string(&self.meta)?,
+                    meta: serde_json::to_string(
+                        &crate::runtime::ToJson::to_json(&self.meta),
+                    )?,
                     file: self.file.clone(),
                 }),
             )
@@ -516,7 +608,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Metadata of the uploaded file, as JSON.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Meta {
         /// Bank the payment or account belongs to, as a bank type code.
@@ -526,6 +618,29 @@ pub mod post {
         /// SHA-256 digest of the file.
         pub sha256: String,
     }
+    impl crate::runtime::FromJson for Meta {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Meta {
+                bank_type: crate::runtime::take(&mut object, "bank_type", at)?,
+                filename: crate::runtime::take(&mut object, "filename", at)?,
+                sha256: crate::runtime::take(&mut object, "sha256", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Meta {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "bank_type", &self.bank_type);
+            crate::runtime::put(&mut object, "filename", &self.filename);
+            crate::runtime::put(&mut object, "sha256", &self.sha256);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Meta);
     impl Meta {
         /// A builder; see its setters.
         pub fn builder() -> MetaBuilder {
@@ -615,7 +730,7 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the task.
@@ -629,21 +744,77 @@ pub mod post {
         /// Time the record was created.
         pub create_time: String,
         /// Time the record was last updated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub update_time: Option<String>,
         /// Current status of the object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub status: Option<crate::types::Status>,
+        pub status: Option<Status>,
         /// Number of failed items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_count: Option<i64>,
         /// Number of successful items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_count: Option<i64>,
         /// `success_user_count`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_user_count: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                task_id: crate::runtime::take(&mut object, "task_id", at)?,
+                package_id: crate::runtime::take(&mut object, "package_id", at)?,
+                filename: crate::runtime::take(&mut object, "filename", at)?,
+                bank_type: crate::runtime::take(&mut object, "bank_type", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                update_time: crate::runtime::take_optional(
+                    &mut object,
+                    "update_time",
+                    at,
+                )?,
+                status: crate::runtime::take_optional(&mut object, "status", at)?,
+                fail_count: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_count",
+                    at,
+                )?,
+                success_count: crate::runtime::take_optional(
+                    &mut object,
+                    "success_count",
+                    at,
+                )?,
+                success_user_count: crate::runtime::take_optional(
+                    &mut object,
+                    "success_user_count",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "task_id", &self.task_id);
+            crate::runtime::put(&mut object, "package_id", &self.package_id);
+            crate::runtime::put(&mut object, "filename", &self.filename);
+            crate::runtime::put(&mut object, "bank_type", &self.bank_type);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+            crate::runtime::put_optional(&mut object, "status", &self.status);
+            crate::runtime::put_optional(&mut object, "fail_count", &self.fail_count);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_count",
+                &self.success_count,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "success_user_count",
+                &self.success_user_count,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,11 +20,10 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/bank-favor/users/{openid}/bank-multi-activity`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/bank-favor/users/{openid}/bank-multi-activity), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4014569793)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid", skip_serializing)]
         pub openid: String,
         /// ID of the coupon batch (stock).
         pub stock_id: String,
@@ -36,6 +35,41 @@ pub mod post {
         pub appid: String,
         /// Merchant ID of the merchant that created the coupon batch.
         pub stock_creator_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                activity_id: crate::runtime::take(&mut object, "activity_id", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                stock_creator_mchid: crate::runtime::take(
+                    &mut object,
+                    "stock_creator_mchid",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "activity_id", &self.activity_id);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(
+                &mut object,
+                "stock_creator_mchid",
+                &self.stock_creator_mchid,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -186,7 +220,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::BankFavorUsersBankMultiActivityResponse as Response;

@@ -20,26 +20,88 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `PATCH /v3/marketing/busifavor/stocks/{stock_id}/budget`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/busifavor/stocks/{stock_id}/budget), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012465739), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012465809), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4015716855), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4015717476)
 pub mod patch {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the coupon batch (stock).
-        #[serde(rename = "path.stock_id", skip_serializing)]
         pub stock_id: String,
         /// `target_max_coupons`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub target_max_coupons: Option<i64>,
         /// `target_max_coupons_by_day`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub target_max_coupons_by_day: Option<i64>,
         /// `current_max_coupons`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub current_max_coupons: Option<i64>,
         /// `current_max_coupons_by_day`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub current_max_coupons_by_day: Option<i64>,
         /// `modify_budget_request_no`
         pub modify_budget_request_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                stock_id: crate::runtime::take(&mut object, "path.stock_id", at)?,
+                target_max_coupons: crate::runtime::take_optional(
+                    &mut object,
+                    "target_max_coupons",
+                    at,
+                )?,
+                target_max_coupons_by_day: crate::runtime::take_optional(
+                    &mut object,
+                    "target_max_coupons_by_day",
+                    at,
+                )?,
+                current_max_coupons: crate::runtime::take_optional(
+                    &mut object,
+                    "current_max_coupons",
+                    at,
+                )?,
+                current_max_coupons_by_day: crate::runtime::take_optional(
+                    &mut object,
+                    "current_max_coupons_by_day",
+                    at,
+                )?,
+                modify_budget_request_no: crate::runtime::take(
+                    &mut object,
+                    "modify_budget_request_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "target_max_coupons",
+                &self.target_max_coupons,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "target_max_coupons_by_day",
+                &self.target_max_coupons_by_day,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "current_max_coupons",
+                &self.current_max_coupons,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "current_max_coupons_by_day",
+                &self.current_max_coupons_by_day,
+            );
+            crate::runtime::put(
+                &mut object,
+                "modify_budget_request_no",
+                &self.modify_budget_request_no,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -176,7 +238,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -199,15 +262,43 @@ pub mod patch {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Maximum number of coupons that can be sent.
         pub max_coupons: i64,
         /// Maximum number of coupons that can be sent per day.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub max_coupons_by_day: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                max_coupons: crate::runtime::take(&mut object, "max_coupons", at)?,
+                max_coupons_by_day: crate::runtime::take_optional(
+                    &mut object,
+                    "max_coupons_by_day",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "max_coupons", &self.max_coupons);
+            crate::runtime::put_optional(
+                &mut object,
+                "max_coupons_by_day",
+                &self.max_coupons_by_day,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

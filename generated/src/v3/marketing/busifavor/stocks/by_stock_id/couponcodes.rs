@@ -29,26 +29,34 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/marketing/busifavor/stocks/{stock_id}/couponcodes`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/busifavor/stocks/{stock_id}/couponcodes), [official documentation](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the coupon batch (stock).
-        #[serde(rename = "path.stock_id")]
         pub stock_id: String,
         /// Current status of the object.
-        #[serde(default, rename = "query.status")]
-        pub status: Option<
-            crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::get::Status,
-        >,
+        pub status: Option<Status>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, rename = "query.appid")]
         pub appid: Option<String>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<crate::runtime::Number>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<crate::runtime::Number>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                stock_id: crate::runtime::take(&mut object, "path.stock_id", at)?,
+                status: crate::runtime::take_optional(&mut object, "query.status", at)?,
+                appid: crate::runtime::take_optional(&mut object, "query.appid", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -60,9 +68,7 @@ pub mod get {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         stock_id: Option<String>,
-        status: Option<
-            crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::get::Status,
-        >,
+        status: Option<Status>,
         appid: Option<String>,
         offset: Option<crate::runtime::Number>,
         limit: Option<crate::runtime::Number>,
@@ -79,22 +85,12 @@ pub mod get {
             self
         }
         /// Current status of the object.
-        pub fn status(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::get::Status,
-            >,
-        ) -> Self {
+        pub fn status(mut self, value: impl Into<Status>) -> Self {
             self.status = Some(value.into());
             self
         }
         /// Sets or clears [`status`](Self::status) with a built value.
-        pub fn set_status(
-            mut self,
-            value: Option<
-                crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::get::Status,
-            >,
-        ) -> Self {
+        pub fn set_status(mut self, value: Option<Status>) -> Self {
             self.status = value;
             self
         }
@@ -218,31 +214,75 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Code of the member card or coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub code: Option<String>,
         /// `code_status`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub code_status: Option<String>,
         /// Time of the upload.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub upload_time: Option<String>,
         /// `dispatched_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub dispatched_time: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// The user's UnionID, the same for all apps under one WeChat Open Platform account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub unionid: Option<String>,
         /// Code of the user's coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_code: Option<String>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                code: crate::runtime::take_optional(&mut object, "code", at)?,
+                code_status: crate::runtime::take_optional(
+                    &mut object,
+                    "code_status",
+                    at,
+                )?,
+                upload_time: crate::runtime::take_optional(
+                    &mut object,
+                    "upload_time",
+                    at,
+                )?,
+                dispatched_time: crate::runtime::take_optional(
+                    &mut object,
+                    "dispatched_time",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                unionid: crate::runtime::take_optional(&mut object, "unionid", at)?,
+                coupon_code: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_code",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "code", &self.code);
+            crate::runtime::put_optional(&mut object, "code_status", &self.code_status);
+            crate::runtime::put_optional(&mut object, "upload_time", &self.upload_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "dispatched_time",
+                &self.dispatched_time,
+            );
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "unionid", &self.unionid);
+            crate::runtime::put_optional(&mut object, "coupon_code", &self.coupon_code);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -298,7 +338,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the coupon batch (stock).
@@ -310,13 +350,35 @@ pub mod get {
         /// Pagination offset: where the requested page starts.
         pub offset: i64,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<
-                crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::get::Data,
-            >,
-        >,
+        pub data: Option<Vec<Data>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -352,7 +414,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -414,17 +476,52 @@ pub mod get {
 /// `POST /v3/marketing/busifavor/stocks/{stock_id}/couponcodes`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/busifavor/stocks/{stock_id}/couponcodes), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012487038), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012492853), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4015715946), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4015717418)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the coupon batch (stock).
-        #[serde(rename = "path.stock_id", skip_serializing)]
         pub stock_id: String,
         /// `coupon_code_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_code_list: Option<Vec<String>>,
         /// `upload_request_no`
         pub upload_request_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                stock_id: crate::runtime::take(&mut object, "path.stock_id", at)?,
+                coupon_code_list: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_code_list",
+                    at,
+                )?,
+                upload_request_no: crate::runtime::take(
+                    &mut object,
+                    "upload_request_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "coupon_code_list",
+                &self.coupon_code_list,
+            );
+            crate::runtime::put(
+                &mut object,
+                "upload_request_no",
+                &self.upload_request_no,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -527,7 +624,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -550,7 +648,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `fail_codes`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FailCodes {
         /// Code of the user's coupon.
@@ -560,6 +658,29 @@ pub mod post {
         /// Error message explaining why the code failed to upload.
         pub message: String,
     }
+    impl crate::runtime::FromJson for FailCodes {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FailCodes {
+                coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+                code: crate::runtime::take(&mut object, "code", at)?,
+                message: crate::runtime::take(&mut object, "message", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FailCodes {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put(&mut object, "code", &self.code);
+            crate::runtime::put(&mut object, "message", &self.message);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FailCodes);
     impl crate::runtime::Schema for FailCodes {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -587,7 +708,7 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for FailCodes {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the coupon batch (stock).
@@ -597,27 +718,81 @@ pub mod post {
         /// Number of successful items.
         pub success_count: i64,
         /// `success_codes`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_codes: Option<Vec<String>>,
         /// Time the operation completed successfully.
         pub success_time: String,
         /// Number of failed items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_count: Option<i64>,
         /// `fail_codes`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fail_codes: Option<
-            Vec<
-                crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::post::FailCodes,
-            >,
-        >,
+        pub fail_codes: Option<Vec<FailCodes>>,
         /// `exist_codes`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub exist_codes: Option<Vec<String>>,
         /// `duplicate_codes`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub duplicate_codes: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                success_count: crate::runtime::take(&mut object, "success_count", at)?,
+                success_codes: crate::runtime::take_optional(
+                    &mut object,
+                    "success_codes",
+                    at,
+                )?,
+                success_time: crate::runtime::take(&mut object, "success_time", at)?,
+                fail_count: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_count",
+                    at,
+                )?,
+                fail_codes: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_codes",
+                    at,
+                )?,
+                exist_codes: crate::runtime::take_optional(
+                    &mut object,
+                    "exist_codes",
+                    at,
+                )?,
+                duplicate_codes: crate::runtime::take_optional(
+                    &mut object,
+                    "duplicate_codes",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "success_count", &self.success_count);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_codes",
+                &self.success_codes,
+            );
+            crate::runtime::put(&mut object, "success_time", &self.success_time);
+            crate::runtime::put_optional(&mut object, "fail_count", &self.fail_count);
+            crate::runtime::put_optional(&mut object, "fail_codes", &self.fail_codes);
+            crate::runtime::put_optional(&mut object, "exist_codes", &self.exist_codes);
+            crate::runtime::put_optional(
+                &mut object,
+                "duplicate_codes",
+                &self.duplicate_codes,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -667,7 +842,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::post::FailCodes as crate::runtime::Schema>::FIELDS,
+                fields: <FailCodes as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "exist_codes",

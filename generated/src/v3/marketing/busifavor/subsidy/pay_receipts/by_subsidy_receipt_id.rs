@@ -20,12 +20,26 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/busifavor/subsidy/pay-receipts/{subsidy_receipt_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4017147336), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4017170661)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay ID of the subsidy payment.
-        #[serde(rename = "path.subsidy_receipt_id")]
         pub subsidy_receipt_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                subsidy_receipt_id: crate::runtime::take(
+                    &mut object,
+                    "path.subsidy_receipt_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -20,12 +20,26 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/busifavor/subsidy/return-receipts/{subsidy_return_receipt_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4017147344), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4017171779)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay ID of the subsidy return.
-        #[serde(rename = "path.subsidy_return_receipt_id")]
         pub subsidy_return_receipt_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                subsidy_return_receipt_id: crate::runtime::take(
+                    &mut object,
+                    "path.subsidy_return_receipt_id",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

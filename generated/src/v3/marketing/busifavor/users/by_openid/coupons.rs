@@ -26,13 +26,13 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::marketing::types::AvailableDayTime;
     pub use crate::v3::marketing::types::BackgroundColor;
-    pub use crate::v3::marketing::types::BusifavorUsersCouponsDiscountCoupon;
-    pub use crate::v3::marketing::types::BusifavorUsersCouponsExchangeCoupon;
-    pub use crate::v3::marketing::types::CouponUseRuleAvailableWeek;
-    pub use crate::v3::marketing::types::CouponUseRuleCouponAvailableTime;
-    pub use crate::v3::marketing::types::CouponUseRuleFixedNormalCoupon;
-    pub use crate::v3::marketing::types::CouponUseRuleUseMethod;
     pub use crate::v3::marketing::types::DataCouponUseRule;
+    pub use crate::v3::marketing::types::DataCouponUseRuleAvailableWeek;
+    pub use crate::v3::marketing::types::DataCouponUseRuleCouponAvailableTime;
+    pub use crate::v3::marketing::types::DataCouponUseRuleDiscountCoupon;
+    pub use crate::v3::marketing::types::DataCouponUseRuleExchangeCoupon;
+    pub use crate::v3::marketing::types::DataCouponUseRuleFixedNormalCoupon;
+    pub use crate::v3::marketing::types::DataCouponUseRuleUseMethod;
     pub use crate::v3::marketing::types::DataCustomEntrance;
     pub use crate::v3::marketing::types::DisplayPatternInfo;
     pub use crate::v3::marketing::types::FinderInfo;
@@ -41,38 +41,66 @@ pub mod get {
     pub use crate::v3::marketing::types::StockType;
     pub use crate::v3::marketing::types::WeekDay;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid")]
         pub openid: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
         /// ID of the coupon batch (stock).
-        #[serde(default, rename = "query.stock_id")]
         pub stock_id: Option<String>,
         /// State of the user's coupon.
-        #[serde(default, rename = "query.coupon_state")]
-        pub coupon_state: Option<
-            crate::v3::marketing::busifavor::users::by_openid::coupons::get::CouponState,
-        >,
+        pub coupon_state: Option<CouponState>,
         /// `creator_merchant`
-        #[serde(default, rename = "query.creator_merchant")]
         pub creator_merchant: Option<String>,
         /// Merchant ID of the merchant that owns the coupon batch.
-        #[serde(default, rename = "query.belong_merchant")]
         pub belong_merchant: Option<String>,
         /// `sender_merchant`
-        #[serde(default, rename = "query.sender_merchant")]
         pub sender_merchant: Option<String>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<crate::runtime::Number>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<crate::runtime::Number>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+                stock_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.stock_id",
+                    at,
+                )?,
+                coupon_state: crate::runtime::take_optional(
+                    &mut object,
+                    "query.coupon_state",
+                    at,
+                )?,
+                creator_merchant: crate::runtime::take_optional(
+                    &mut object,
+                    "query.creator_merchant",
+                    at,
+                )?,
+                belong_merchant: crate::runtime::take_optional(
+                    &mut object,
+                    "query.belong_merchant",
+                    at,
+                )?,
+                sender_merchant: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sender_merchant",
+                    at,
+                )?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -86,9 +114,7 @@ pub mod get {
         openid: Option<String>,
         appid: Option<String>,
         stock_id: Option<String>,
-        coupon_state: Option<
-            crate::v3::marketing::busifavor::users::by_openid::coupons::get::CouponState,
-        >,
+        coupon_state: Option<CouponState>,
         creator_merchant: Option<String>,
         belong_merchant: Option<String>,
         sender_merchant: Option<String>,
@@ -127,22 +153,12 @@ pub mod get {
             self
         }
         /// State of the user's coupon.
-        pub fn coupon_state(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::busifavor::users::by_openid::coupons::get::CouponState,
-            >,
-        ) -> Self {
+        pub fn coupon_state(mut self, value: impl Into<CouponState>) -> Self {
             self.coupon_state = Some(value.into());
             self
         }
         /// Sets or clears [`coupon_state`](Self::coupon_state) with a built value.
-        pub fn set_coupon_state(
-            mut self,
-            value: Option<
-                crate::v3::marketing::busifavor::users::by_openid::coupons::get::CouponState,
-            >,
-        ) -> Self {
+        pub fn set_coupon_state(mut self, value: Option<CouponState>) -> Self {
             self.coupon_state = value;
             self
         }
@@ -353,7 +369,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(CouponState);
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Name of the coupon batch.
@@ -361,40 +377,30 @@ pub mod get {
         /// Merchant ID of the merchant that owns the coupon batch.
         pub belong_merchant: String,
         /// Comment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub comment: Option<String>,
         /// Name of the goods.
         pub goods_name: String,
         /// Type of the coupon batch.
-        pub stock_type: crate::v3::marketing::types::StockType,
+        pub stock_type: StockType,
         /// Rules for using the coupon.
-        pub coupon_use_rule: crate::v3::marketing::types::DataCouponUseRule,
+        pub coupon_use_rule: DataCouponUseRule,
         /// Custom entrance shown on the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub custom_entrance: Option<crate::v3::marketing::types::DataCustomEntrance>,
+        pub custom_entrance: Option<DataCustomEntrance>,
         /// Display style of the coupon.
-        pub display_pattern_info: crate::v3::marketing::types::DisplayPatternInfo,
+        pub display_pattern_info: DisplayPatternInfo,
         /// Code of the user's coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_code: Option<String>,
         /// State of the user's coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub coupon_state: Option<
-            crate::v3::marketing::busifavor::users::by_openid::coupons::get::CouponState,
-        >,
+        pub coupon_state: Option<CouponState>,
         /// ID of the coupon batch (stock).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
         /// Whether the coupon can be given to others.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transferable: Option<bool>,
         /// Whether the link to receive the coupon can be shared.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub shareable: Option<bool>,
         /// The merchant's own request number used when sending the coupon.
         pub send_request_no: String,
         /// The merchant's own request number of the redemption.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub use_request_no: Option<String>,
         /// `available_start_time`
         pub available_start_time: String,
@@ -403,9 +409,127 @@ pub mod get {
         /// Time the user received the coupon.
         pub receive_time: String,
         /// Time the coupon was redeemed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub use_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                stock_name: crate::runtime::take(&mut object, "stock_name", at)?,
+                belong_merchant: crate::runtime::take(
+                    &mut object,
+                    "belong_merchant",
+                    at,
+                )?,
+                comment: crate::runtime::take_optional(&mut object, "comment", at)?,
+                goods_name: crate::runtime::take(&mut object, "goods_name", at)?,
+                stock_type: crate::runtime::take(&mut object, "stock_type", at)?,
+                coupon_use_rule: crate::runtime::take(
+                    &mut object,
+                    "coupon_use_rule",
+                    at,
+                )?,
+                custom_entrance: crate::runtime::take_optional(
+                    &mut object,
+                    "custom_entrance",
+                    at,
+                )?,
+                display_pattern_info: crate::runtime::take(
+                    &mut object,
+                    "display_pattern_info",
+                    at,
+                )?,
+                coupon_code: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_code",
+                    at,
+                )?,
+                coupon_state: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_state",
+                    at,
+                )?,
+                stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+                transferable: crate::runtime::take_optional(
+                    &mut object,
+                    "transferable",
+                    at,
+                )?,
+                shareable: crate::runtime::take_optional(&mut object, "shareable", at)?,
+                send_request_no: crate::runtime::take(
+                    &mut object,
+                    "send_request_no",
+                    at,
+                )?,
+                use_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "use_request_no",
+                    at,
+                )?,
+                available_start_time: crate::runtime::take(
+                    &mut object,
+                    "available_start_time",
+                    at,
+                )?,
+                expire_time: crate::runtime::take(&mut object, "expire_time", at)?,
+                receive_time: crate::runtime::take(&mut object, "receive_time", at)?,
+                use_time: crate::runtime::take_optional(&mut object, "use_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_name", &self.stock_name);
+            crate::runtime::put(&mut object, "belong_merchant", &self.belong_merchant);
+            crate::runtime::put_optional(&mut object, "comment", &self.comment);
+            crate::runtime::put(&mut object, "goods_name", &self.goods_name);
+            crate::runtime::put(&mut object, "stock_type", &self.stock_type);
+            crate::runtime::put(&mut object, "coupon_use_rule", &self.coupon_use_rule);
+            crate::runtime::put_optional(
+                &mut object,
+                "custom_entrance",
+                &self.custom_entrance,
+            );
+            crate::runtime::put(
+                &mut object,
+                "display_pattern_info",
+                &self.display_pattern_info,
+            );
+            crate::runtime::put_optional(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put_optional(
+                &mut object,
+                "coupon_state",
+                &self.coupon_state,
+            );
+            crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "transferable",
+                &self.transferable,
+            );
+            crate::runtime::put_optional(&mut object, "shareable", &self.shareable);
+            crate::runtime::put(&mut object, "send_request_no", &self.send_request_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "use_request_no",
+                &self.use_request_no,
+            );
+            crate::runtime::put(
+                &mut object,
+                "available_start_time",
+                &self.available_start_time,
+            );
+            crate::runtime::put(&mut object, "expire_time", &self.expire_time);
+            crate::runtime::put(&mut object, "receive_time", &self.receive_time);
+            crate::runtime::put_optional(&mut object, "use_time", &self.use_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -448,21 +572,21 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::DataCouponUseRule as crate::runtime::Schema>::FIELDS,
+                fields: <DataCouponUseRule as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "custom_entrance",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::DataCustomEntrance as crate::runtime::Schema>::FIELDS,
+                fields: <DataCustomEntrance as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "display_pattern_info",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::DisplayPatternInfo as crate::runtime::Schema>::FIELDS,
+                fields: <DisplayPatternInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "coupon_code",
@@ -545,7 +669,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
@@ -555,10 +679,33 @@ pub mod get {
         /// Maximum number of items to return in one page.
         pub limit: crate::runtime::Number,
         /// List of the result records.
-        pub data: Vec<
-            crate::v3::marketing::busifavor::users::by_openid::coupons::get::Data,
-        >,
+        pub data: Vec<Data>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                data: crate::runtime::take(&mut object, "data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put(&mut object, "data", &self.data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -587,7 +734,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::marketing::busifavor::users::by_openid::coupons::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -20,21 +20,35 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/marketing/favor/stocks/{stock_id}/items`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/favor/stocks/{stock_id}/items), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463442), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012463475)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the coupon batch (stock).
-        #[serde(rename = "path.stock_id")]
         pub stock_id: String,
         /// Merchant ID of the merchant that created the coupon batch.
-        #[serde(rename = "query.stock_creator_mchid")]
         pub stock_creator_mchid: String,
         /// Pagination offset: where the requested page starts.
-        #[serde(rename = "query.offset")]
         pub offset: i64,
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                stock_id: crate::runtime::take(&mut object, "path.stock_id", at)?,
+                stock_creator_mchid: crate::runtime::take(
+                    &mut object,
+                    "query.stock_creator_mchid",
+                    at,
+                )?,
+                offset: crate::runtime::take(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -20,20 +20,64 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/favor/stocks/{stock_id}/modify-goods-id`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/favor/stocks/{stock_id}/modify-goods-id), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4017164667)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the coupon batch (stock).
-        #[serde(rename = "path.stock_id", skip_serializing)]
         pub stock_id: String,
         /// Merchant ID of the merchant that created the coupon batch.
         pub stock_creator_mchid: String,
         /// `add_goods_id_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub add_goods_id_list: Option<Vec<String>>,
         /// `delete_goods_id_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delete_goods_id_list: Option<Vec<String>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                stock_id: crate::runtime::take(&mut object, "path.stock_id", at)?,
+                stock_creator_mchid: crate::runtime::take(
+                    &mut object,
+                    "stock_creator_mchid",
+                    at,
+                )?,
+                add_goods_id_list: crate::runtime::take_optional(
+                    &mut object,
+                    "add_goods_id_list",
+                    at,
+                )?,
+                delete_goods_id_list: crate::runtime::take_optional(
+                    &mut object,
+                    "delete_goods_id_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "stock_creator_mchid",
+                &self.stock_creator_mchid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "add_goods_id_list",
+                &self.add_goods_id_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "delete_goods_id_list",
+                &self.delete_goods_id_list,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -150,7 +194,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::FavorStocksModifyGoodsIdResponse as Response;

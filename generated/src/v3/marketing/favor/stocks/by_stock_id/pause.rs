@@ -20,14 +20,40 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/favor/stocks/{stock_id}/pause`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/favor/stocks/{stock_id}/pause), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012460305), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012460340)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the coupon batch (stock).
-        #[serde(rename = "path.stock_id", skip_serializing)]
         pub stock_id: String,
         /// Merchant ID of the merchant that created the coupon batch.
         pub stock_creator_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                stock_id: crate::runtime::take(&mut object, "path.stock_id", at)?,
+                stock_creator_mchid: crate::runtime::take(
+                    &mut object,
+                    "stock_creator_mchid",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "stock_creator_mchid",
+                &self.stock_creator_mchid,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -116,7 +142,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::FavorStocksModifyGoodsIdResponse as Response;

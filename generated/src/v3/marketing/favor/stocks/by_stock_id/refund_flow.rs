@@ -20,12 +20,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/marketing/favor/stocks/{stock_id}/refund-flow`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/favor/stocks/{stock_id}/refund-flow), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463523), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012463548)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the coupon batch (stock).
-        #[serde(rename = "path.stock_id")]
         pub stock_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                stock_id: crate::runtime::take(&mut object, "path.stock_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

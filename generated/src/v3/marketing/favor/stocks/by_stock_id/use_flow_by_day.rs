@@ -20,15 +20,25 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/marketing/favor/stocks/{stock_id}/use-flow-by-day`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the coupon batch (stock).
-        #[serde(rename = "path.stock_id")]
         pub stock_id: String,
         /// Date of the bill.
-        #[serde(rename = "query.bill_date")]
         pub bill_date: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                stock_id: crate::runtime::take(&mut object, "path.stock_id", at)?,
+                bill_date: crate::runtime::take(&mut object, "query.bill_date", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -138,7 +148,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// URL.
@@ -148,6 +158,45 @@ pub mod get {
         /// `stock_useflow_count`
         pub stock_useflow_count: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                url: crate::runtime::take(&mut object, "url", at)?,
+                stock_useflow_hash: crate::runtime::take(
+                    &mut object,
+                    "stock_useflow_hash",
+                    at,
+                )?,
+                stock_useflow_count: crate::runtime::take(
+                    &mut object,
+                    "stock_useflow_count",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "url", &self.url);
+            crate::runtime::put(
+                &mut object,
+                "stock_useflow_hash",
+                &self.stock_useflow_hash,
+            );
+            crate::runtime::put(
+                &mut object,
+                "stock_useflow_count",
+                &self.stock_useflow_count,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -32,45 +32,73 @@ pub mod get {
     pub use crate::v3::marketing::types::CouponType;
     pub use crate::v3::marketing::types::CutToMessage;
     pub use crate::types::DataBusinessType;
-    pub use crate::v3::marketing::types::FavorUsersCouponsStatus;
+    pub use crate::v3::marketing::types::DataStatus;
     pub use crate::v3::marketing::types::GoodsDetail;
     pub use crate::v3::marketing::types::NormalCouponInformation;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid")]
         pub openid: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
         /// ID of the coupon batch (stock).
-        #[serde(default, rename = "query.stock_id")]
         pub stock_id: Option<String>,
         /// Current status of the object.
-        #[serde(default, rename = "query.status")]
-        pub status: Option<
-            crate::v3::marketing::favor::users::by_openid::coupons::get::Status,
-        >,
+        pub status: Option<Status>,
         /// `creator_mchid`
-        #[serde(default, rename = "query.creator_mchid")]
         pub creator_mchid: Option<String>,
         /// `sender_mchid`
-        #[serde(default, rename = "query.sender_mchid")]
         pub sender_mchid: Option<String>,
         /// `available_mchid`
-        #[serde(default, rename = "query.available_mchid")]
         pub available_mchid: Option<String>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
         /// Business type.
-        #[serde(default, rename = "query.business_type")]
-        pub business_type: Option<crate::types::DataBusinessType>,
+        pub business_type: Option<DataBusinessType>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+                stock_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.stock_id",
+                    at,
+                )?,
+                status: crate::runtime::take_optional(&mut object, "query.status", at)?,
+                creator_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.creator_mchid",
+                    at,
+                )?,
+                sender_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sender_mchid",
+                    at,
+                )?,
+                available_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.available_mchid",
+                    at,
+                )?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+                business_type: crate::runtime::take_optional(
+                    &mut object,
+                    "query.business_type",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -84,15 +112,13 @@ pub mod get {
         openid: Option<String>,
         appid: Option<String>,
         stock_id: Option<String>,
-        status: Option<
-            crate::v3::marketing::favor::users::by_openid::coupons::get::Status,
-        >,
+        status: Option<Status>,
         creator_mchid: Option<String>,
         sender_mchid: Option<String>,
         available_mchid: Option<String>,
         offset: Option<i64>,
         limit: Option<i64>,
-        business_type: Option<crate::types::DataBusinessType>,
+        business_type: Option<DataBusinessType>,
     }
     impl RequestBuilder {
         /// **Required.** The user's OpenID, the user identifier scoped to one AppID.
@@ -126,22 +152,12 @@ pub mod get {
             self
         }
         /// Current status of the object.
-        pub fn status(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::favor::users::by_openid::coupons::get::Status,
-            >,
-        ) -> Self {
+        pub fn status(mut self, value: impl Into<Status>) -> Self {
             self.status = Some(value.into());
             self
         }
         /// Sets or clears [`status`](Self::status) with a built value.
-        pub fn set_status(
-            mut self,
-            value: Option<
-                crate::v3::marketing::favor::users::by_openid::coupons::get::Status,
-            >,
-        ) -> Self {
+        pub fn set_status(mut self, value: Option<Status>) -> Self {
             self.status = value;
             self
         }
@@ -196,18 +212,12 @@ pub mod get {
             self
         }
         /// Business type.
-        pub fn business_type(
-            mut self,
-            value: impl Into<crate::types::DataBusinessType>,
-        ) -> Self {
+        pub fn business_type(mut self, value: impl Into<DataBusinessType>) -> Self {
             self.business_type = Some(value.into());
             self
         }
         /// Sets or clears [`business_type`](Self::business_type) with a built value.
-        pub fn set_business_type(
-            mut self,
-            value: Option<crate::types::DataBusinessType>,
-        ) -> Self {
+        pub fn set_business_type(mut self, value: Option<DataBusinessType>) -> Self {
             self.business_type = value;
             self
         }
@@ -323,66 +333,187 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Merchant ID of the merchant that created the coupon batch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stock_creator_mchid: Option<String>,
         /// ID of the coupon batch (stock).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
         /// ID of the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_id: Option<String>,
         /// Name of the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_name: Option<String>,
         /// Current status of the object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub status: Option<crate::v3::marketing::types::FavorUsersCouponsStatus>,
+        pub status: Option<DataStatus>,
         /// Human-readable description of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Time the record was created.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
         /// Type of the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub coupon_type: Option<crate::v3::marketing::types::CouponType>,
+        pub coupon_type: Option<CouponType>,
         /// Start time of the period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub start_time: Option<String>,
         /// Time the item was stopped.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stop_time: Option<String>,
         /// Whether the discount applies to single items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub singleitem: Option<bool>,
         /// Settings specific to a cut-to-price coupon batch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub cut_to_message: Option<crate::v3::marketing::types::CutToMessage>,
+        pub cut_to_message: Option<CutToMessage>,
         /// Start of the availability period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_begin_time: Option<String>,
         /// End of the availability period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_end_time: Option<String>,
         /// Face value and threshold of a fixed-amount coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub normal_coupon_information: Option<
-            crate::v3::marketing::types::NormalCouponInformation,
-        >,
+        pub normal_coupon_information: Option<NormalCouponInformation>,
         /// Information about the redemption of the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub consume_information: Option<crate::v3::marketing::types::ConsumeInformation>,
+        pub consume_information: Option<ConsumeInformation>,
         /// `available_balance`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_balance: Option<crate::runtime::Number>,
         /// Business type.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub business_type: Option<crate::types::DataBusinessType>,
+        pub business_type: Option<DataBusinessType>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                stock_creator_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "stock_creator_mchid",
+                    at,
+                )?,
+                stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+                coupon_id: crate::runtime::take_optional(&mut object, "coupon_id", at)?,
+                coupon_name: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_name",
+                    at,
+                )?,
+                status: crate::runtime::take_optional(&mut object, "status", at)?,
+                description: crate::runtime::take_optional(
+                    &mut object,
+                    "description",
+                    at,
+                )?,
+                create_time: crate::runtime::take_optional(
+                    &mut object,
+                    "create_time",
+                    at,
+                )?,
+                coupon_type: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_type",
+                    at,
+                )?,
+                start_time: crate::runtime::take_optional(
+                    &mut object,
+                    "start_time",
+                    at,
+                )?,
+                stop_time: crate::runtime::take_optional(&mut object, "stop_time", at)?,
+                singleitem: crate::runtime::take_optional(
+                    &mut object,
+                    "singleitem",
+                    at,
+                )?,
+                cut_to_message: crate::runtime::take_optional(
+                    &mut object,
+                    "cut_to_message",
+                    at,
+                )?,
+                available_begin_time: crate::runtime::take_optional(
+                    &mut object,
+                    "available_begin_time",
+                    at,
+                )?,
+                available_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "available_end_time",
+                    at,
+                )?,
+                normal_coupon_information: crate::runtime::take_optional(
+                    &mut object,
+                    "normal_coupon_information",
+                    at,
+                )?,
+                consume_information: crate::runtime::take_optional(
+                    &mut object,
+                    "consume_information",
+                    at,
+                )?,
+                available_balance: crate::runtime::take_optional(
+                    &mut object,
+                    "available_balance",
+                    at,
+                )?,
+                business_type: crate::runtime::take_optional(
+                    &mut object,
+                    "business_type",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "stock_creator_mchid",
+                &self.stock_creator_mchid,
+            );
+            crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put_optional(&mut object, "coupon_id", &self.coupon_id);
+            crate::runtime::put_optional(&mut object, "coupon_name", &self.coupon_name);
+            crate::runtime::put_optional(&mut object, "status", &self.status);
+            crate::runtime::put_optional(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(&mut object, "coupon_type", &self.coupon_type);
+            crate::runtime::put_optional(&mut object, "start_time", &self.start_time);
+            crate::runtime::put_optional(&mut object, "stop_time", &self.stop_time);
+            crate::runtime::put_optional(&mut object, "singleitem", &self.singleitem);
+            crate::runtime::put_optional(
+                &mut object,
+                "cut_to_message",
+                &self.cut_to_message,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_begin_time",
+                &self.available_begin_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_end_time",
+                &self.available_end_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "normal_coupon_information",
+                &self.normal_coupon_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "consume_information",
+                &self.consume_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_balance",
+                &self.available_balance,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "business_type",
+                &self.business_type,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -467,7 +598,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::CutToMessage as crate::runtime::Schema>::FIELDS,
+                fields: <CutToMessage as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "available_begin_time",
@@ -488,14 +619,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::NormalCouponInformation as crate::runtime::Schema>::FIELDS,
+                fields: <NormalCouponInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "consume_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::ConsumeInformation as crate::runtime::Schema>::FIELDS,
+                fields: <ConsumeInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "available_balance",
@@ -515,7 +646,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
@@ -525,8 +656,33 @@ pub mod get {
         /// Maximum number of items to return in one page.
         pub limit: i64,
         /// List of the result records.
-        pub data: Vec<crate::v3::marketing::favor::users::by_openid::coupons::get::Data>,
+        pub data: Vec<Data>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                data: crate::runtime::take(&mut object, "data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put(&mut object, "data", &self.data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -555,7 +711,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::marketing::favor::users::by_openid::coupons::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -605,11 +761,10 @@ pub mod get {
 /// `POST /v3/marketing/favor/users/{openid}/coupons`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/favor/users/{openid}/coupons), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012463767), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012463807)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid", skip_serializing)]
         pub openid: String,
         /// ID of the coupon batch (stock).
         pub stock_id: String,
@@ -620,11 +775,62 @@ pub mod post {
         /// Merchant ID of the merchant that created the coupon batch.
         pub stock_creator_mchid: String,
         /// `coupon_value`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_value: Option<i64>,
         /// `coupon_minimum`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_minimum: Option<i64>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                stock_creator_mchid: crate::runtime::take(
+                    &mut object,
+                    "stock_creator_mchid",
+                    at,
+                )?,
+                coupon_value: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_value",
+                    at,
+                )?,
+                coupon_minimum: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_minimum",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(
+                &mut object,
+                "stock_creator_mchid",
+                &self.stock_creator_mchid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "coupon_value",
+                &self.coupon_value,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "coupon_minimum",
+                &self.coupon_minimum,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -781,7 +987,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::BankFavorUsersBankMultiActivityResponse as Response;

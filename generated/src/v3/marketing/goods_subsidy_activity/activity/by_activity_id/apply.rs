@@ -20,18 +20,44 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply), [official documentation](https://pay.weixin.qq.com/docs/merchant/products/retail-store/introduction.html)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the activity.
-        #[serde(rename = "path.activity_id", skip_serializing)]
         pub activity_id: String,
         /// `caller_merchant_id`
         pub caller_merchant_id: String,
         /// `apply_infos`
-        pub apply_infos: Vec<
-            crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::post::ApplyInfos,
-        >,
+        pub apply_infos: Vec<ApplyInfos>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                activity_id: crate::runtime::take(&mut object, "path.activity_id", at)?,
+                caller_merchant_id: crate::runtime::take(
+                    &mut object,
+                    "caller_merchant_id",
+                    at,
+                )?,
+                apply_infos: crate::runtime::take(&mut object, "apply_infos", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "caller_merchant_id",
+                &self.caller_merchant_id,
+            );
+            crate::runtime::put(&mut object, "apply_infos", &self.apply_infos);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -44,11 +70,7 @@ pub mod post {
     pub struct RequestBuilder {
         activity_id: Option<String>,
         caller_merchant_id: Option<String>,
-        apply_infos: Option<
-            Vec<
-                crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::post::ApplyInfosBuilder,
-            >,
-        >,
+        apply_infos: Option<Vec<ApplyInfosBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the activity.
@@ -74,24 +96,12 @@ pub mod post {
         /// **Required.** `apply_infos`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn apply_infos(
-            mut self,
-            item: impl Into<
-                crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::post::ApplyInfosBuilder,
-            >,
-        ) -> Self {
+        pub fn apply_infos(mut self, item: impl Into<ApplyInfosBuilder>) -> Self {
             self.apply_infos.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`apply_infos`](Self::apply_infos) with a built value.
-        pub fn set_apply_infos(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::post::ApplyInfos,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_apply_infos(mut self, value: Option<Vec<ApplyInfos>>) -> Self {
             self.apply_infos = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -163,7 +173,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -183,18 +194,47 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `apply_infos`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ApplyInfos {
         /// Information about the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_info: Option<
-            crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::post::StoreInfo,
-        >,
+        pub store_info: Option<StoreInfo>,
         /// Original price of the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_original_price: Option<crate::runtime::Number>,
     }
+    impl crate::runtime::FromJson for ApplyInfos {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ApplyInfos {
+                store_info: crate::runtime::take_optional(
+                    &mut object,
+                    "store_info",
+                    at,
+                )?,
+                goods_original_price: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_original_price",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ApplyInfos {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "store_info", &self.store_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_original_price",
+                &self.goods_original_price,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ApplyInfos);
     impl ApplyInfos {
         /// A builder; see its setters.
         pub fn builder() -> ApplyInfosBuilder {
@@ -204,31 +244,19 @@ pub mod post {
     /// Builds a [`ApplyInfos`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct ApplyInfosBuilder {
-        store_info: Option<
-            crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::post::StoreInfoBuilder,
-        >,
+        store_info: Option<StoreInfoBuilder>,
         goods_original_price: Option<crate::runtime::Number>,
     }
     impl ApplyInfosBuilder {
         /// Information about the store.
         ///
         /// Takes the builder or a built value.
-        pub fn store_info(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::post::StoreInfoBuilder,
-            >,
-        ) -> Self {
+        pub fn store_info(mut self, value: impl Into<StoreInfoBuilder>) -> Self {
             self.store_info = Some(value.into());
             self
         }
         /// Sets or clears [`store_info`](Self::store_info) with a built value.
-        pub fn set_store_info(
-            mut self,
-            value: Option<
-                crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::post::StoreInfo,
-            >,
-        ) -> Self {
+        pub fn set_store_info(mut self, value: Option<StoreInfo>) -> Self {
             self.store_info = value.map(Into::into);
             self
         }
@@ -284,18 +312,47 @@ pub mod post {
         }
     }
     /// `failed_apply_infos`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FailedApplyInfos {
         /// Information about the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_info: Option<
-            crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::post::StoreInfo,
-        >,
+        pub store_info: Option<StoreInfo>,
         /// Original price of the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_original_price: Option<crate::runtime::Number>,
     }
+    impl crate::runtime::FromJson for FailedApplyInfos {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FailedApplyInfos {
+                store_info: crate::runtime::take_optional(
+                    &mut object,
+                    "store_info",
+                    at,
+                )?,
+                goods_original_price: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_original_price",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FailedApplyInfos {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "store_info", &self.store_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_original_price",
+                &self.goods_original_price,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FailedApplyInfos);
     impl crate::runtime::Schema for FailedApplyInfos {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -303,7 +360,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::post::StoreInfo as crate::runtime::Schema>::FIELDS,
+                fields: <StoreInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "goods_original_price",
@@ -316,27 +373,63 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for FailedApplyInfos {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Text of the returned result.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub return_message: Option<String>,
         /// `failed_apply_infos`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub failed_apply_infos: Option<
-            Vec<
-                crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::post::FailedApplyInfos,
-            >,
-        >,
+        pub failed_apply_infos: Option<Vec<FailedApplyInfos>>,
         /// `succeed_apply_infos`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub succeed_apply_infos: Option<
-            Vec<
-                crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::post::SucceedApplyInfos,
-            >,
-        >,
+        pub succeed_apply_infos: Option<Vec<SucceedApplyInfos>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                return_message: crate::runtime::take_optional(
+                    &mut object,
+                    "return_message",
+                    at,
+                )?,
+                failed_apply_infos: crate::runtime::take_optional(
+                    &mut object,
+                    "failed_apply_infos",
+                    at,
+                )?,
+                succeed_apply_infos: crate::runtime::take_optional(
+                    &mut object,
+                    "succeed_apply_infos",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "return_message",
+                &self.return_message,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "failed_apply_infos",
+                &self.failed_apply_infos,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "succeed_apply_infos",
+                &self.succeed_apply_infos,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -351,14 +444,14 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::post::FailedApplyInfos as crate::runtime::Schema>::FIELDS,
+                fields: <FailedApplyInfos as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "succeed_apply_infos",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::post::SucceedApplyInfos as crate::runtime::Schema>::FIELDS,
+                fields: <SucceedApplyInfos as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -366,19 +459,51 @@ pub mod post {
     /// Information about the store.
     ///
     /// Shared by `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply json.apply_infos.store_info`, `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply response.failed_apply_infos.store_info`, `POST /v3/marketing/goods-subsidy-activity/activity/{activity_id}/apply response.succeed_apply_infos.store_info`.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct StoreInfo {
         /// ID of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_id: Option<String>,
         /// Merchant ID credited with the store subsidy.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub accounting_merchant_id: Option<String>,
         /// Merchant ID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_id: Option<String>,
     }
+    impl crate::runtime::FromJson for StoreInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(StoreInfo {
+                store_id: crate::runtime::take_optional(&mut object, "store_id", at)?,
+                accounting_merchant_id: crate::runtime::take_optional(
+                    &mut object,
+                    "accounting_merchant_id",
+                    at,
+                )?,
+                merchant_id: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for StoreInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "store_id", &self.store_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "accounting_merchant_id",
+                &self.accounting_merchant_id,
+            );
+            crate::runtime::put_optional(&mut object, "merchant_id", &self.merchant_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(StoreInfo);
     impl crate::runtime::Schema for StoreInfo {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -481,18 +606,47 @@ pub mod post {
         }
     }
     /// `succeed_apply_infos`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SucceedApplyInfos {
         /// Information about the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_info: Option<
-            crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::post::StoreInfo,
-        >,
+        pub store_info: Option<StoreInfo>,
         /// Original price of the goods.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_original_price: Option<crate::runtime::Number>,
     }
+    impl crate::runtime::FromJson for SucceedApplyInfos {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SucceedApplyInfos {
+                store_info: crate::runtime::take_optional(
+                    &mut object,
+                    "store_info",
+                    at,
+                )?,
+                goods_original_price: crate::runtime::take_optional(
+                    &mut object,
+                    "goods_original_price",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SucceedApplyInfos {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "store_info", &self.store_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "goods_original_price",
+                &self.goods_original_price,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SucceedApplyInfos);
     impl crate::runtime::Schema for SucceedApplyInfos {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -500,7 +654,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::goods_subsidy_activity::activity::by_activity_id::apply::post::StoreInfo as crate::runtime::Schema>::FIELDS,
+                fields: <StoreInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "goods_original_price",

@@ -25,22 +25,50 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod put {
     pub use crate::v3::marketing::types::FailedRepresentativeInfoList;
     pub use crate::v3::marketing::types::RepresentativeInfoList;
+    pub use crate::v3::marketing::types::RepresentativeInfoListBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the activity.
-        #[serde(rename = "path.activity_id", skip_serializing)]
         pub activity_id: String,
         /// `representative_info_list`
-        pub representative_info_list: Vec<
-            crate::v3::marketing::types::RepresentativeInfoList,
-        >,
+        pub representative_info_list: Vec<RepresentativeInfoList>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Time the item was added.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub add_time: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                activity_id: crate::runtime::take(&mut object, "path.activity_id", at)?,
+                representative_info_list: crate::runtime::take(
+                    &mut object,
+                    "representative_info_list",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                add_time: crate::runtime::take_optional(&mut object, "add_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "representative_info_list",
+                &self.representative_info_list,
+            );
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(&mut object, "add_time", &self.add_time);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -52,9 +80,7 @@ pub mod put {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         activity_id: Option<String>,
-        representative_info_list: Option<
-            Vec<crate::v3::marketing::types::RepresentativeInfoListBuilder>,
-        >,
+        representative_info_list: Option<Vec<RepresentativeInfoListBuilder>>,
         out_request_no: Option<String>,
         add_time: Option<String>,
     }
@@ -74,7 +100,7 @@ pub mod put {
         /// Adds one item (its builder or a built value) to the list.
         pub fn representative_info_list(
             mut self,
-            item: impl Into<crate::v3::marketing::types::RepresentativeInfoListBuilder>,
+            item: impl Into<RepresentativeInfoListBuilder>,
         ) -> Self {
             self.representative_info_list.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -82,7 +108,7 @@ pub mod put {
         /// Sets or clears [`representative_info_list`](Self::representative_info_list) with a built value.
         pub fn set_representative_info_list(
             mut self,
-            value: Option<Vec<crate::v3::marketing::types::RepresentativeInfoList>>,
+            value: Option<Vec<RepresentativeInfoList>>,
         ) -> Self {
             self.representative_info_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -176,7 +202,8 @@ pub mod put {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -197,19 +224,47 @@ pub mod put {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the activity.
         pub activity_id: String,
         /// `failed_representative_info_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub failed_representative_info_list: Option<
-            Vec<crate::v3::marketing::types::FailedRepresentativeInfoList>,
-        >,
+        pub failed_representative_info_list: Option<Vec<FailedRepresentativeInfoList>>,
         /// Time the item was added.
         pub add_time: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                activity_id: crate::runtime::take(&mut object, "activity_id", at)?,
+                failed_representative_info_list: crate::runtime::take_optional(
+                    &mut object,
+                    "failed_representative_info_list",
+                    at,
+                )?,
+                add_time: crate::runtime::take(&mut object, "add_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "activity_id", &self.activity_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "failed_representative_info_list",
+                &self.failed_representative_info_list,
+            );
+            crate::runtime::put(&mut object, "add_time", &self.add_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -224,7 +279,7 @@ pub mod put {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::types::FailedRepresentativeInfoList as crate::runtime::Schema>::FIELDS,
+                fields: <FailedRepresentativeInfoList as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "add_time",
@@ -243,21 +298,50 @@ pub mod put {
 pub mod delete {
     pub use crate::v3::marketing::types::FailedRepresentativeInfoList;
     pub use crate::v3::marketing::types::RepresentativeInfoList;
+    pub use crate::v3::marketing::types::RepresentativeInfoListBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the activity.
-        #[serde(rename = "path.activity_id", skip_serializing)]
         pub activity_id: String,
         /// `representative_info_list`
-        pub representative_info_list: Vec<
-            crate::v3::marketing::types::RepresentativeInfoList,
-        >,
+        pub representative_info_list: Vec<RepresentativeInfoList>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Time the item was deleted.
         pub delete_time: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                activity_id: crate::runtime::take(&mut object, "path.activity_id", at)?,
+                representative_info_list: crate::runtime::take(
+                    &mut object,
+                    "representative_info_list",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                delete_time: crate::runtime::take(&mut object, "delete_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "representative_info_list",
+                &self.representative_info_list,
+            );
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "delete_time", &self.delete_time);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -269,9 +353,7 @@ pub mod delete {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         activity_id: Option<String>,
-        representative_info_list: Option<
-            Vec<crate::v3::marketing::types::RepresentativeInfoListBuilder>,
-        >,
+        representative_info_list: Option<Vec<RepresentativeInfoListBuilder>>,
         out_request_no: Option<String>,
         delete_time: Option<String>,
     }
@@ -291,7 +373,7 @@ pub mod delete {
         /// Adds one item (its builder or a built value) to the list.
         pub fn representative_info_list(
             mut self,
-            item: impl Into<crate::v3::marketing::types::RepresentativeInfoListBuilder>,
+            item: impl Into<RepresentativeInfoListBuilder>,
         ) -> Self {
             self.representative_info_list.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -299,7 +381,7 @@ pub mod delete {
         /// Sets or clears [`representative_info_list`](Self::representative_info_list) with a built value.
         pub fn set_representative_info_list(
             mut self,
-            value: Option<Vec<crate::v3::marketing::types::RepresentativeInfoList>>,
+            value: Option<Vec<RepresentativeInfoList>>,
         ) -> Self {
             self.representative_info_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -399,7 +481,8 @@ pub mod delete {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -420,19 +503,47 @@ pub mod delete {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the activity.
         pub activity_id: String,
         /// `failed_representative_info_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub failed_representative_info_list: Option<
-            Vec<crate::v3::marketing::types::FailedRepresentativeInfoList>,
-        >,
+        pub failed_representative_info_list: Option<Vec<FailedRepresentativeInfoList>>,
         /// Time the item was deleted.
         pub delete_time: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                activity_id: crate::runtime::take(&mut object, "activity_id", at)?,
+                failed_representative_info_list: crate::runtime::take_optional(
+                    &mut object,
+                    "failed_representative_info_list",
+                    at,
+                )?,
+                delete_time: crate::runtime::take(&mut object, "delete_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "activity_id", &self.activity_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "failed_representative_info_list",
+                &self.failed_representative_info_list,
+            );
+            crate::runtime::put(&mut object, "delete_time", &self.delete_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -447,7 +558,7 @@ pub mod delete {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::types::FailedRepresentativeInfoList as crate::runtime::Schema>::FIELDS,
+                fields: <FailedRepresentativeInfoList as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "delete_time",

@@ -20,16 +20,36 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384337), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012384395)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "path.brand_id", skip_serializing)]
         pub brand_id: String,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// `material_num`
         pub material_num: crate::runtime::Number,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "path.brand_id", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                material_num: crate::runtime::take(&mut object, "material_num", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "material_num", &self.material_num);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -139,7 +159,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -160,16 +181,47 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `material_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MaterialList {
         /// `material_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub material_id: Option<String>,
         /// `material_url`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub material_url: Option<String>,
     }
+    impl crate::runtime::FromJson for MaterialList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MaterialList {
+                material_id: crate::runtime::take_optional(
+                    &mut object,
+                    "material_id",
+                    at,
+                )?,
+                material_url: crate::runtime::take_optional(
+                    &mut object,
+                    "material_url",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MaterialList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "material_id", &self.material_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "material_url",
+                &self.material_url,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MaterialList);
     impl crate::runtime::Schema for MaterialList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -190,17 +242,39 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for MaterialList {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `material_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub material_list: Option<
-            Vec<
-                crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::materials::post::MaterialList,
-            >,
-        >,
+        pub material_list: Option<Vec<MaterialList>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                material_list: crate::runtime::take_optional(
+                    &mut object,
+                    "material_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "material_list",
+                &self.material_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -208,7 +282,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::materials::post::MaterialList as crate::runtime::Schema>::FIELDS,
+                fields: <MaterialList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -33,18 +33,28 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384355), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012384414)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "path.brand_id")]
         pub brand_id: String,
         /// Pagination offset: where the requested page starts.
-        #[serde(rename = "query.offset")]
         pub offset: crate::runtime::Number,
         /// Maximum number of items to return in one page.
-        #[serde(rename = "query.limit")]
         pub limit: crate::runtime::Number,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "path.brand_id", at)?,
+                offset: crate::runtime::take(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -179,16 +189,39 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Code of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_code: Option<String>,
         /// Name of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_name: Option<String>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                store_code: crate::runtime::take_optional(
+                    &mut object,
+                    "store_code",
+                    at,
+                )?,
+                store_name: crate::runtime::take_optional(&mut object, "store_name", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "store_code", &self.store_code);
+            crate::runtime::put_optional(&mut object, "store_name", &self.store_name);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -209,26 +242,47 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<crate::runtime::Number>,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<
-                crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::get::Data,
-            >,
-        >,
+        pub data: Option<Vec<Data>>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub offset: Option<crate::runtime::Number>,
         /// Maximum number of items to return in one page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limit: Option<crate::runtime::Number>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                offset: crate::runtime::take_optional(&mut object, "offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "limit", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put_optional(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "limit", &self.limit);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -243,7 +297,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::goods_subsidy_activity::retail_store_act::by_brand_id::stores::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "offset",
@@ -277,19 +331,42 @@ pub mod get {
 pub mod post {
     pub use crate::v3::marketing::types::FailedStores;
     pub use crate::v3::marketing::types::Stores;
+    pub use crate::v3::marketing::types::StoresBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "path.brand_id", skip_serializing)]
         pub brand_id: String,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Time the item was added.
         pub add_time: String,
         /// `stores`
-        pub stores: Vec<crate::v3::marketing::types::Stores>,
+        pub stores: Vec<Stores>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "path.brand_id", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                add_time: crate::runtime::take(&mut object, "add_time", at)?,
+                stores: crate::runtime::take(&mut object, "stores", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "add_time", &self.add_time);
+            crate::runtime::put(&mut object, "stores", &self.stores);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -303,7 +380,7 @@ pub mod post {
         brand_id: Option<String>,
         out_request_no: Option<String>,
         add_time: Option<String>,
-        stores: Option<Vec<crate::v3::marketing::types::StoresBuilder>>,
+        stores: Option<Vec<StoresBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the brand in WeChat Pay.
@@ -339,18 +416,12 @@ pub mod post {
         /// **Required.** `stores`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn stores(
-            mut self,
-            item: impl Into<crate::v3::marketing::types::StoresBuilder>,
-        ) -> Self {
+        pub fn stores(mut self, item: impl Into<StoresBuilder>) -> Self {
             self.stores.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`stores`](Self::stores) with a built value.
-        pub fn set_stores(
-            mut self,
-            value: Option<Vec<crate::v3::marketing::types::Stores>>,
-        ) -> Self {
+        pub fn set_stores(mut self, value: Option<Vec<Stores>>) -> Self {
             self.stores = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }
@@ -418,7 +489,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -439,16 +511,43 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Time the item was added.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub add_time: Option<String>,
         /// `failed_stores`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub failed_stores: Option<Vec<crate::v3::marketing::types::FailedStores>>,
+        pub failed_stores: Option<Vec<FailedStores>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                add_time: crate::runtime::take_optional(&mut object, "add_time", at)?,
+                failed_stores: crate::runtime::take_optional(
+                    &mut object,
+                    "failed_stores",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "add_time", &self.add_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "failed_stores",
+                &self.failed_stores,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -463,7 +562,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::types::FailedStores as crate::runtime::Schema>::FIELDS,
+                fields: <FailedStores as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -475,19 +574,42 @@ pub mod post {
 pub mod delete {
     pub use crate::v3::marketing::types::FailedStores;
     pub use crate::v3::marketing::types::Stores;
+    pub use crate::v3::marketing::types::StoresBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "path.brand_id", skip_serializing)]
         pub brand_id: String,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Time the item was deleted.
         pub delete_time: String,
         /// `stores`
-        pub stores: Vec<crate::v3::marketing::types::Stores>,
+        pub stores: Vec<Stores>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "path.brand_id", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                delete_time: crate::runtime::take(&mut object, "delete_time", at)?,
+                stores: crate::runtime::take(&mut object, "stores", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "delete_time", &self.delete_time);
+            crate::runtime::put(&mut object, "stores", &self.stores);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -501,7 +623,7 @@ pub mod delete {
         brand_id: Option<String>,
         out_request_no: Option<String>,
         delete_time: Option<String>,
-        stores: Option<Vec<crate::v3::marketing::types::StoresBuilder>>,
+        stores: Option<Vec<StoresBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the brand in WeChat Pay.
@@ -537,18 +659,12 @@ pub mod delete {
         /// **Required.** `stores`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn stores(
-            mut self,
-            item: impl Into<crate::v3::marketing::types::StoresBuilder>,
-        ) -> Self {
+        pub fn stores(mut self, item: impl Into<StoresBuilder>) -> Self {
             self.stores.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`stores`](Self::stores) with a built value.
-        pub fn set_stores(
-            mut self,
-            value: Option<Vec<crate::v3::marketing::types::Stores>>,
-        ) -> Self {
+        pub fn set_stores(mut self, value: Option<Vec<Stores>>) -> Self {
             self.stores = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }
@@ -616,7 +732,8 @@ pub mod delete {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -637,16 +754,47 @@ pub mod delete {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Time the item was deleted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delete_time: Option<String>,
         /// `failed_stores`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub failed_stores: Option<Vec<crate::v3::marketing::types::FailedStores>>,
+        pub failed_stores: Option<Vec<FailedStores>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                delete_time: crate::runtime::take_optional(
+                    &mut object,
+                    "delete_time",
+                    at,
+                )?,
+                failed_stores: crate::runtime::take_optional(
+                    &mut object,
+                    "failed_stores",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "delete_time", &self.delete_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "failed_stores",
+                &self.failed_stores,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -661,7 +809,7 @@ pub mod delete {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::types::FailedStores as crate::runtime::Schema>::FIELDS,
+                fields: <FailedStores as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -20,12 +20,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/membercard-activity/activities/{activity_id}/terminate`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-activity/activities/{activity_id}/terminate), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012553381), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012714466)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the activity.
-        #[serde(rename = "path.activity_id")]
         pub activity_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                activity_id: crate::runtime::take(&mut object, "path.activity_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -117,15 +127,43 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the activity.
         pub activity_id: String,
         /// Time of the termination.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub terminate_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                activity_id: crate::runtime::take(&mut object, "activity_id", at)?,
+                terminate_time: crate::runtime::take_optional(
+                    &mut object,
+                    "terminate_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "activity_id", &self.activity_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "terminate_time",
+                &self.terminate_time,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

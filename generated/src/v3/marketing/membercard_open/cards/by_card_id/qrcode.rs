@@ -20,26 +20,72 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/qrcode`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-open/cards/{card_id}/qrcode), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012550605), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012727701)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "path.card_id", skip_serializing)]
         pub card_id: String,
         /// How the member card is activated.
-        pub activate_type: crate::v3::marketing::membercard_open::cards::by_card_id::qrcode::post::ActivateType,
+        pub activate_type: ActivateType,
         /// URL where the user activates the card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activate_url: Option<String>,
         /// AppID of the Mini Program where the user activates the card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activate_appid: Option<String>,
         /// Page path in the Mini Program where the user activates the card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activate_path: Option<String>,
         /// Custom scene value.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub outer_str: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "path.card_id", at)?,
+                activate_type: crate::runtime::take(&mut object, "activate_type", at)?,
+                activate_url: crate::runtime::take_optional(
+                    &mut object,
+                    "activate_url",
+                    at,
+                )?,
+                activate_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "activate_appid",
+                    at,
+                )?,
+                activate_path: crate::runtime::take_optional(
+                    &mut object,
+                    "activate_path",
+                    at,
+                )?,
+                outer_str: crate::runtime::take_optional(&mut object, "outer_str", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "activate_type", &self.activate_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "activate_url",
+                &self.activate_url,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activate_appid",
+                &self.activate_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "activate_path",
+                &self.activate_path,
+            );
+            crate::runtime::put_optional(&mut object, "outer_str", &self.outer_str);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -51,9 +97,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         card_id: Option<String>,
-        activate_type: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::qrcode::post::ActivateType,
-        >,
+        activate_type: Option<ActivateType>,
         activate_url: Option<String>,
         activate_appid: Option<String>,
         activate_path: Option<String>,
@@ -71,22 +115,12 @@ pub mod post {
             self
         }
         /// **Required.** How the member card is activated.
-        pub fn activate_type(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::membercard_open::cards::by_card_id::qrcode::post::ActivateType,
-            >,
-        ) -> Self {
+        pub fn activate_type(mut self, value: impl Into<ActivateType>) -> Self {
             self.activate_type = Some(value.into());
             self
         }
         /// Sets or clears [`activate_type`](Self::activate_type) with a built value.
-        pub fn set_activate_type(
-            mut self,
-            value: Option<
-                crate::v3::marketing::membercard_open::cards::by_card_id::qrcode::post::ActivateType,
-            >,
-        ) -> Self {
+        pub fn set_activate_type(mut self, value: Option<ActivateType>) -> Self {
             self.activate_type = value;
             self
         }
@@ -188,7 +222,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::MembercardOpenCardsQrcodeResponse as Response;

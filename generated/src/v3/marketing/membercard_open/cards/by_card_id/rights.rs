@@ -20,41 +20,70 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/rights`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-open/cards/{card_id}/rights), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012551219), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012729618)
 pub mod patch {
     pub use crate::v3::marketing::types::Guide;
+    pub use crate::v3::marketing::types::GuideBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "path.card_id", skip_serializing)]
         pub card_id: String,
         /// `show_bonus`
         pub show_bonus: bool,
         /// `show_favor`
         pub show_favor: bool,
         /// `bonus`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub bonus: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::Bonus,
-        >,
+        pub bonus: Option<Bonus>,
         /// `favor`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub favor: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::Favor,
-        >,
+        pub favor: Option<Favor>,
         /// `show_fapiao`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub show_fapiao: Option<bool>,
         /// `fapiao`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fapiao: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::Fapiao,
-        >,
+        pub fapiao: Option<Fapiao>,
         /// `show_guide`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub show_guide: Option<bool>,
         /// `guide`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub guide: Option<crate::v3::marketing::types::Guide>,
+        pub guide: Option<Guide>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "path.card_id", at)?,
+                show_bonus: crate::runtime::take(&mut object, "show_bonus", at)?,
+                show_favor: crate::runtime::take(&mut object, "show_favor", at)?,
+                bonus: crate::runtime::take_optional(&mut object, "bonus", at)?,
+                favor: crate::runtime::take_optional(&mut object, "favor", at)?,
+                show_fapiao: crate::runtime::take_optional(
+                    &mut object,
+                    "show_fapiao",
+                    at,
+                )?,
+                fapiao: crate::runtime::take_optional(&mut object, "fapiao", at)?,
+                show_guide: crate::runtime::take_optional(
+                    &mut object,
+                    "show_guide",
+                    at,
+                )?,
+                guide: crate::runtime::take_optional(&mut object, "guide", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "show_bonus", &self.show_bonus);
+            crate::runtime::put(&mut object, "show_favor", &self.show_favor);
+            crate::runtime::put_optional(&mut object, "bonus", &self.bonus);
+            crate::runtime::put_optional(&mut object, "favor", &self.favor);
+            crate::runtime::put_optional(&mut object, "show_fapiao", &self.show_fapiao);
+            crate::runtime::put_optional(&mut object, "fapiao", &self.fapiao);
+            crate::runtime::put_optional(&mut object, "show_guide", &self.show_guide);
+            crate::runtime::put_optional(&mut object, "guide", &self.guide);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -68,18 +97,12 @@ pub mod patch {
         card_id: Option<String>,
         show_bonus: Option<bool>,
         show_favor: Option<bool>,
-        bonus: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::BonusBuilder,
-        >,
-        favor: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::FavorBuilder,
-        >,
+        bonus: Option<BonusBuilder>,
+        favor: Option<FavorBuilder>,
         show_fapiao: Option<bool>,
-        fapiao: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::FapiaoBuilder,
-        >,
+        fapiao: Option<FapiaoBuilder>,
         show_guide: Option<bool>,
-        guide: Option<crate::v3::marketing::types::GuideBuilder>,
+        guide: Option<GuideBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the card or card template (such as a member card).
@@ -115,44 +138,24 @@ pub mod patch {
         /// `bonus`
         ///
         /// Takes the builder or a built value.
-        pub fn bonus(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::BonusBuilder,
-            >,
-        ) -> Self {
+        pub fn bonus(mut self, value: impl Into<BonusBuilder>) -> Self {
             self.bonus = Some(value.into());
             self
         }
         /// Sets or clears [`bonus`](Self::bonus) with a built value.
-        pub fn set_bonus(
-            mut self,
-            value: Option<
-                crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::Bonus,
-            >,
-        ) -> Self {
+        pub fn set_bonus(mut self, value: Option<Bonus>) -> Self {
             self.bonus = value.map(Into::into);
             self
         }
         /// `favor`
         ///
         /// Takes the builder or a built value.
-        pub fn favor(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::FavorBuilder,
-            >,
-        ) -> Self {
+        pub fn favor(mut self, value: impl Into<FavorBuilder>) -> Self {
             self.favor = Some(value.into());
             self
         }
         /// Sets or clears [`favor`](Self::favor) with a built value.
-        pub fn set_favor(
-            mut self,
-            value: Option<
-                crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::Favor,
-            >,
-        ) -> Self {
+        pub fn set_favor(mut self, value: Option<Favor>) -> Self {
             self.favor = value.map(Into::into);
             self
         }
@@ -169,22 +172,12 @@ pub mod patch {
         /// `fapiao`
         ///
         /// Takes the builder or a built value.
-        pub fn fapiao(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::FapiaoBuilder,
-            >,
-        ) -> Self {
+        pub fn fapiao(mut self, value: impl Into<FapiaoBuilder>) -> Self {
             self.fapiao = Some(value.into());
             self
         }
         /// Sets or clears [`fapiao`](Self::fapiao) with a built value.
-        pub fn set_fapiao(
-            mut self,
-            value: Option<
-                crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::Fapiao,
-            >,
-        ) -> Self {
+        pub fn set_fapiao(mut self, value: Option<Fapiao>) -> Self {
             self.fapiao = value.map(Into::into);
             self
         }
@@ -201,18 +194,12 @@ pub mod patch {
         /// `guide`
         ///
         /// Takes the builder or a built value.
-        pub fn guide(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::GuideBuilder>,
-        ) -> Self {
+        pub fn guide(mut self, value: impl Into<GuideBuilder>) -> Self {
             self.guide = Some(value.into());
             self
         }
         /// Sets or clears [`guide`](Self::guide) with a built value.
-        pub fn set_guide(
-            mut self,
-            value: Option<crate::v3::marketing::types::Guide>,
-        ) -> Self {
+        pub fn set_guide(mut self, value: Option<Guide>) -> Self {
             self.guide = value.map(Into::into);
             self
         }
@@ -287,7 +274,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.
@@ -310,7 +298,7 @@ pub mod patch {
         crate::runtime::erased::<Request>,
     );
     /// `bonus`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Bonus {
         /// `init_bonus`
@@ -318,26 +306,111 @@ pub mod patch {
         /// `bonus_value_word`
         pub bonus_value_word: String,
         /// `bonus_cost_title`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bonus_cost_title: Option<String>,
         /// `bonus_cost_word`
         pub bonus_cost_word: String,
         /// `bonus_jump_word`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bonus_jump_word: Option<String>,
         /// `bonus_jump_appid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bonus_jump_appid: Option<String>,
         /// `bonus_jump_path`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bonus_jump_path: Option<String>,
         /// `bonus_support_appid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bonus_support_appid: Option<String>,
         /// `bonus_support_path`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bonus_support_path: Option<String>,
     }
+    impl crate::runtime::FromJson for Bonus {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Bonus {
+                init_bonus: crate::runtime::take(&mut object, "init_bonus", at)?,
+                bonus_value_word: crate::runtime::take(
+                    &mut object,
+                    "bonus_value_word",
+                    at,
+                )?,
+                bonus_cost_title: crate::runtime::take_optional(
+                    &mut object,
+                    "bonus_cost_title",
+                    at,
+                )?,
+                bonus_cost_word: crate::runtime::take(
+                    &mut object,
+                    "bonus_cost_word",
+                    at,
+                )?,
+                bonus_jump_word: crate::runtime::take_optional(
+                    &mut object,
+                    "bonus_jump_word",
+                    at,
+                )?,
+                bonus_jump_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "bonus_jump_appid",
+                    at,
+                )?,
+                bonus_jump_path: crate::runtime::take_optional(
+                    &mut object,
+                    "bonus_jump_path",
+                    at,
+                )?,
+                bonus_support_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "bonus_support_appid",
+                    at,
+                )?,
+                bonus_support_path: crate::runtime::take_optional(
+                    &mut object,
+                    "bonus_support_path",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Bonus {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "init_bonus", &self.init_bonus);
+            crate::runtime::put(&mut object, "bonus_value_word", &self.bonus_value_word);
+            crate::runtime::put_optional(
+                &mut object,
+                "bonus_cost_title",
+                &self.bonus_cost_title,
+            );
+            crate::runtime::put(&mut object, "bonus_cost_word", &self.bonus_cost_word);
+            crate::runtime::put_optional(
+                &mut object,
+                "bonus_jump_word",
+                &self.bonus_jump_word,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "bonus_jump_appid",
+                &self.bonus_jump_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "bonus_jump_path",
+                &self.bonus_jump_path,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "bonus_support_appid",
+                &self.bonus_support_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "bonus_support_path",
+                &self.bonus_support_path,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Bonus);
     impl Bonus {
         /// A builder; see its setters.
         pub fn builder() -> BonusBuilder {
@@ -510,19 +583,63 @@ pub mod patch {
         }
     }
     /// `fapiao`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Fapiao {
         /// `fapiao_jump_word`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fapiao_jump_word: Option<String>,
         /// `fapiao_jump_appid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fapiao_jump_appid: Option<String>,
         /// `fapiao_jump_path`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fapiao_jump_path: Option<String>,
     }
+    impl crate::runtime::FromJson for Fapiao {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Fapiao {
+                fapiao_jump_word: crate::runtime::take_optional(
+                    &mut object,
+                    "fapiao_jump_word",
+                    at,
+                )?,
+                fapiao_jump_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "fapiao_jump_appid",
+                    at,
+                )?,
+                fapiao_jump_path: crate::runtime::take_optional(
+                    &mut object,
+                    "fapiao_jump_path",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Fapiao {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "fapiao_jump_word",
+                &self.fapiao_jump_word,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "fapiao_jump_appid",
+                &self.fapiao_jump_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "fapiao_jump_path",
+                &self.fapiao_jump_path,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Fapiao);
     impl Fapiao {
         /// A builder; see its setters.
         pub fn builder() -> FapiaoBuilder {
@@ -599,31 +716,91 @@ pub mod patch {
         }
     }
     /// `favor`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Favor {
         /// `show_coupon`
         pub show_coupon: bool,
         /// `member_price_word`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub member_price_word: Option<String>,
         /// `member_price_appid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub member_price_appid: Option<String>,
         /// `member_price_path`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub member_price_path: Option<String>,
         /// `member_price_title`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub member_price_title: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::MemberPriceTitle,
-        >,
+        pub member_price_title: Option<MemberPriceTitle>,
         /// `favor_module_title`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub favor_module_title: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::FavorModuleTitle,
-        >,
+        pub favor_module_title: Option<FavorModuleTitle>,
     }
+    impl crate::runtime::FromJson for Favor {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Favor {
+                show_coupon: crate::runtime::take(&mut object, "show_coupon", at)?,
+                member_price_word: crate::runtime::take_optional(
+                    &mut object,
+                    "member_price_word",
+                    at,
+                )?,
+                member_price_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "member_price_appid",
+                    at,
+                )?,
+                member_price_path: crate::runtime::take_optional(
+                    &mut object,
+                    "member_price_path",
+                    at,
+                )?,
+                member_price_title: crate::runtime::take_optional(
+                    &mut object,
+                    "member_price_title",
+                    at,
+                )?,
+                favor_module_title: crate::runtime::take_optional(
+                    &mut object,
+                    "favor_module_title",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Favor {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "show_coupon", &self.show_coupon);
+            crate::runtime::put_optional(
+                &mut object,
+                "member_price_word",
+                &self.member_price_word,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "member_price_appid",
+                &self.member_price_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "member_price_path",
+                &self.member_price_path,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "member_price_title",
+                &self.member_price_title,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "favor_module_title",
+                &self.favor_module_title,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Favor);
     impl Favor {
         /// A builder; see its setters.
         pub fn builder() -> FavorBuilder {
@@ -637,12 +814,8 @@ pub mod patch {
         member_price_word: Option<String>,
         member_price_appid: Option<String>,
         member_price_path: Option<String>,
-        member_price_title: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::MemberPriceTitle,
-        >,
-        favor_module_title: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::FavorModuleTitle,
-        >,
+        member_price_title: Option<MemberPriceTitle>,
+        favor_module_title: Option<FavorModuleTitle>,
     }
     impl FavorBuilder {
         /// **Required.** `show_coupon`
@@ -686,41 +859,27 @@ pub mod patch {
             self
         }
         /// `member_price_title`
-        pub fn member_price_title(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::MemberPriceTitle,
-            >,
-        ) -> Self {
+        pub fn member_price_title(mut self, value: impl Into<MemberPriceTitle>) -> Self {
             self.member_price_title = Some(value.into());
             self
         }
         /// Sets or clears [`member_price_title`](Self::member_price_title) with a built value.
         pub fn set_member_price_title(
             mut self,
-            value: Option<
-                crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::MemberPriceTitle,
-            >,
+            value: Option<MemberPriceTitle>,
         ) -> Self {
             self.member_price_title = value;
             self
         }
         /// `favor_module_title`
-        pub fn favor_module_title(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::FavorModuleTitle,
-            >,
-        ) -> Self {
+        pub fn favor_module_title(mut self, value: impl Into<FavorModuleTitle>) -> Self {
             self.favor_module_title = Some(value.into());
             self
         }
         /// Sets or clears [`favor_module_title`](Self::favor_module_title) with a built value.
         pub fn set_favor_module_title(
             mut self,
-            value: Option<
-                crate::v3::marketing::membercard_open::cards::by_card_id::rights::patch::FavorModuleTitle,
-            >,
+            value: Option<FavorModuleTitle>,
         ) -> Self {
             self.favor_module_title = value;
             self

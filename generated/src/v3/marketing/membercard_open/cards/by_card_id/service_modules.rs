@@ -25,17 +25,50 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/service-modules`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-open/cards/{card_id}/service-modules), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4017167277), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4017176338)
 pub mod post {
     pub use crate::v3::marketing::types::JumpMiniprogram;
+    pub use crate::v3::marketing::types::JumpMiniprogramBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "path.card_id", skip_serializing)]
         pub card_id: String,
         /// ID of the member service item.
         pub service_module_id: String,
         /// Mini Program to jump to.
-        pub jump_miniprogram: crate::v3::marketing::types::JumpMiniprogram,
+        pub jump_miniprogram: JumpMiniprogram,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "path.card_id", at)?,
+                service_module_id: crate::runtime::take(
+                    &mut object,
+                    "service_module_id",
+                    at,
+                )?,
+                jump_miniprogram: crate::runtime::take(
+                    &mut object,
+                    "jump_miniprogram",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "service_module_id",
+                &self.service_module_id,
+            );
+            crate::runtime::put(&mut object, "jump_miniprogram", &self.jump_miniprogram);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -48,7 +81,7 @@ pub mod post {
     pub struct RequestBuilder {
         card_id: Option<String>,
         service_module_id: Option<String>,
-        jump_miniprogram: Option<crate::v3::marketing::types::JumpMiniprogramBuilder>,
+        jump_miniprogram: Option<JumpMiniprogramBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the card or card template (such as a member card).
@@ -76,16 +109,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn jump_miniprogram(
             mut self,
-            value: impl Into<crate::v3::marketing::types::JumpMiniprogramBuilder>,
+            value: impl Into<JumpMiniprogramBuilder>,
         ) -> Self {
             self.jump_miniprogram = Some(value.into());
             self
         }
         /// Sets or clears [`jump_miniprogram`](Self::jump_miniprogram) with a built value.
-        pub fn set_jump_miniprogram(
-            mut self,
-            value: Option<crate::v3::marketing::types::JumpMiniprogram>,
-        ) -> Self {
+        pub fn set_jump_miniprogram(mut self, value: Option<JumpMiniprogram>) -> Self {
             self.jump_miniprogram = value.map(Into::into);
             self
         }
@@ -156,7 +186,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::MembercardOpenCardsServiceModulesResponse as Response;

@@ -20,16 +20,36 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/upgrade`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-open/cards/{card_id}/upgrade), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012545673), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012708437)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "path.card_id", skip_serializing)]
         pub card_id: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "path.card_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -131,7 +151,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

@@ -27,17 +27,44 @@ pub mod patch {
     pub use crate::v3::marketing::types::Plan;
     pub use crate::v3::marketing::types::PlanState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the plan or template.
-        #[serde(rename = "path.plan_id", skip_serializing)]
         pub plan_id: String,
         /// `modify_content`
-        pub modify_content: crate::v3::marketing::partner::delivery_plan::delivery_plans::by_plan_id::patch::ModifyContent,
+        pub modify_content: ModifyContent,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_request_no: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                plan_id: crate::runtime::take(&mut object, "path.plan_id", at)?,
+                modify_content: crate::runtime::take(&mut object, "modify_content", at)?,
+                out_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_request_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "modify_content", &self.modify_content);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_request_no",
+                &self.out_request_no,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -49,9 +76,7 @@ pub mod patch {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         plan_id: Option<String>,
-        modify_content: Option<
-            crate::v3::marketing::partner::delivery_plan::delivery_plans::by_plan_id::patch::ModifyContentBuilder,
-        >,
+        modify_content: Option<ModifyContentBuilder>,
         out_request_no: Option<String>,
     }
     impl RequestBuilder {
@@ -68,22 +93,12 @@ pub mod patch {
         /// **Required.** `modify_content`
         ///
         /// Takes the builder or a built value.
-        pub fn modify_content(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::partner::delivery_plan::delivery_plans::by_plan_id::patch::ModifyContentBuilder,
-            >,
-        ) -> Self {
+        pub fn modify_content(mut self, value: impl Into<ModifyContentBuilder>) -> Self {
             self.modify_content = Some(value.into());
             self
         }
         /// Sets or clears [`modify_content`](Self::modify_content) with a built value.
-        pub fn set_modify_content(
-            mut self,
-            value: Option<
-                crate::v3::marketing::partner::delivery_plan::delivery_plans::by_plan_id::patch::ModifyContent,
-            >,
-        ) -> Self {
+        pub fn set_modify_content(mut self, value: Option<ModifyContent>) -> Self {
             self.modify_content = value.map(Into::into);
             self
         }
@@ -158,7 +173,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::PartnerDeliveryPlanDeliveryPlansResponse as Response;
@@ -177,28 +193,79 @@ pub mod patch {
         crate::runtime::erased::<Request>,
     );
     /// `modify_content`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ModifyContent {
         /// Name of the plan.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub plan_name: Option<String>,
         /// End of the availability period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delivery_end_time: Option<String>,
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
         /// Maximum number each user can receive.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_limit: Option<i64>,
         /// Maximum number that can be received per day.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub daily_limit: Option<i64>,
         /// Marketing tag.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub recommend_word: Option<String>,
     }
+    impl crate::runtime::FromJson for ModifyContent {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ModifyContent {
+                plan_name: crate::runtime::take_optional(&mut object, "plan_name", at)?,
+                delivery_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "delivery_end_time",
+                    at,
+                )?,
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+                user_limit: crate::runtime::take_optional(
+                    &mut object,
+                    "user_limit",
+                    at,
+                )?,
+                daily_limit: crate::runtime::take_optional(
+                    &mut object,
+                    "daily_limit",
+                    at,
+                )?,
+                recommend_word: crate::runtime::take_optional(
+                    &mut object,
+                    "recommend_word",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ModifyContent {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "plan_name", &self.plan_name);
+            crate::runtime::put_optional(
+                &mut object,
+                "delivery_end_time",
+                &self.delivery_end_time,
+            );
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(&mut object, "user_limit", &self.user_limit);
+            crate::runtime::put_optional(&mut object, "daily_limit", &self.daily_limit);
+            crate::runtime::put_optional(
+                &mut object,
+                "recommend_word",
+                &self.recommend_word,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ModifyContent);
     impl ModifyContent {
         /// A builder; see its setters.
         pub fn builder() -> ModifyContentBuilder {

@@ -24,18 +24,32 @@ pub mod get {
     pub use crate::types::ImageGenerationType;
     pub use crate::types::TaskState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the task.
-        #[serde(rename = "path.task_id")]
         pub task_id: String,
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
         /// How the image is generated.
-        #[serde(rename = "query.image_generation_type")]
-        pub image_generation_type: crate::types::ImageGenerationType,
+        pub image_generation_type: ImageGenerationType,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                task_id: crate::runtime::take(&mut object, "path.task_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+                image_generation_type: crate::runtime::take(
+                    &mut object,
+                    "query.image_generation_type",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -48,7 +62,7 @@ pub mod get {
     pub struct RequestBuilder {
         task_id: Option<String>,
         brand_id: Option<String>,
-        image_generation_type: Option<crate::types::ImageGenerationType>,
+        image_generation_type: Option<ImageGenerationType>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the task.
@@ -74,7 +88,7 @@ pub mod get {
         /// **Required.** How the image is generated.
         pub fn image_generation_type(
             mut self,
-            value: impl Into<crate::types::ImageGenerationType>,
+            value: impl Into<ImageGenerationType>,
         ) -> Self {
             self.image_generation_type = Some(value.into());
             self
@@ -82,7 +96,7 @@ pub mod get {
         /// Sets or clears [`image_generation_type`](Self::image_generation_type) with a built value.
         pub fn set_image_generation_type(
             mut self,
-            value: Option<crate::types::ImageGenerationType>,
+            value: Option<ImageGenerationType>,
         ) -> Self {
             self.image_generation_type = value;
             self
@@ -160,7 +174,7 @@ pub mod get {
             Ok(crate::runtime::Body::Empty)
         }
     }
-    pub use crate::types::ProductCouponSp as Response;
+    pub use crate::types::ProductCoupon as Response;
     /// This operation in the [registry](crate::registry).
     pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
         "GET",

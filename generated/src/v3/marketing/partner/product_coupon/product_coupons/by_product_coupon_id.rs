@@ -51,15 +51,29 @@ pub mod get {
     pub use crate::v3::marketing::types::Type;
     pub use crate::v3::marketing::types::UsageMode;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the product coupon.
-        #[serde(rename = "path.product_coupon_id")]
         pub product_coupon_id: String,
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "path.product_coupon_id",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -178,9 +192,12 @@ pub mod get {
 /// `PATCH /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015781296), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4016434633)
 pub mod patch {
     pub use crate::v3::marketing::types::ChoiceList;
+    pub use crate::v3::marketing::types::ChoiceListBuilder;
     pub use crate::v3::marketing::types::ComboPackageList;
+    pub use crate::v3::marketing::types::ComboPackageListBuilder;
     pub use crate::v3::marketing::types::DiscountCoupon;
     pub use crate::v3::marketing::types::DisplayInfo;
+    pub use crate::v3::marketing::types::DisplayInfoBuilder;
     pub use crate::v3::marketing::types::NormalCoupon;
     pub use crate::v3::marketing::types::PartnerProductCouponProductCouponsState;
     pub use crate::v3::marketing::types::Scope;
@@ -190,18 +207,44 @@ pub mod patch {
     pub use crate::v3::marketing::types::Type;
     pub use crate::v3::marketing::types::UsageMode;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the product coupon.
-        #[serde(rename = "path.product_coupon_id", skip_serializing)]
         pub product_coupon_id: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Display information of the product coupon.
-        pub display_info: crate::v3::marketing::types::DisplayInfo,
+        pub display_info: DisplayInfo,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "path.product_coupon_id",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                display_info: crate::runtime::take(&mut object, "display_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "display_info", &self.display_info);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -215,7 +258,7 @@ pub mod patch {
         product_coupon_id: Option<String>,
         brand_id: Option<String>,
         out_request_no: Option<String>,
-        display_info: Option<crate::v3::marketing::types::DisplayInfoBuilder>,
+        display_info: Option<DisplayInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the product coupon.
@@ -251,18 +294,12 @@ pub mod patch {
         /// **Required.** Display information of the product coupon.
         ///
         /// Takes the builder or a built value.
-        pub fn display_info(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::DisplayInfoBuilder>,
-        ) -> Self {
+        pub fn display_info(mut self, value: impl Into<DisplayInfoBuilder>) -> Self {
             self.display_info = Some(value.into());
             self
         }
         /// Sets or clears [`display_info`](Self::display_info) with a built value.
-        pub fn set_display_info(
-            mut self,
-            value: Option<crate::v3::marketing::types::DisplayInfo>,
-        ) -> Self {
+        pub fn set_display_info(mut self, value: Option<DisplayInfo>) -> Self {
             self.display_info = value.map(Into::into);
             self
         }
@@ -340,7 +377,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::PartnerProductCouponProductCouponsResponse as Response;

@@ -22,18 +22,32 @@ pub mod get {
     pub use crate::types::HashType;
     pub use crate::types::TarType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// `bill_type`
-        #[serde(rename = "path.bill_type")]
-        pub bill_type: crate::v3::merchant::fund::withdraw::bill_type::by_bill_type::get::BillType,
+        pub bill_type: BillType,
         /// Date of the bill.
-        #[serde(rename = "query.bill_date")]
         pub bill_date: String,
         /// Compression type of the downloaded file.
-        #[serde(default, rename = "query.tar_type")]
-        pub tar_type: Option<crate::types::TarType>,
+        pub tar_type: Option<TarType>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                bill_type: crate::runtime::take(&mut object, "path.bill_type", at)?,
+                bill_date: crate::runtime::take(&mut object, "query.bill_date", at)?,
+                tar_type: crate::runtime::take_optional(
+                    &mut object,
+                    "query.tar_type",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -44,30 +58,18 @@ pub mod get {
     /// Builds a [`Request`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
-        bill_type: Option<
-            crate::v3::merchant::fund::withdraw::bill_type::by_bill_type::get::BillType,
-        >,
+        bill_type: Option<BillType>,
         bill_date: Option<String>,
-        tar_type: Option<crate::types::TarType>,
+        tar_type: Option<TarType>,
     }
     impl RequestBuilder {
         /// **Required.** `bill_type`
-        pub fn bill_type(
-            mut self,
-            value: impl Into<
-                crate::v3::merchant::fund::withdraw::bill_type::by_bill_type::get::BillType,
-            >,
-        ) -> Self {
+        pub fn bill_type(mut self, value: impl Into<BillType>) -> Self {
             self.bill_type = Some(value.into());
             self
         }
         /// Sets or clears [`bill_type`](Self::bill_type) with a built value.
-        pub fn set_bill_type(
-            mut self,
-            value: Option<
-                crate::v3::merchant::fund::withdraw::bill_type::by_bill_type::get::BillType,
-            >,
-        ) -> Self {
+        pub fn set_bill_type(mut self, value: Option<BillType>) -> Self {
             self.bill_type = value;
             self
         }
@@ -82,12 +84,12 @@ pub mod get {
             self
         }
         /// Compression type of the downloaded file.
-        pub fn tar_type(mut self, value: impl Into<crate::types::TarType>) -> Self {
+        pub fn tar_type(mut self, value: impl Into<TarType>) -> Self {
             self.tar_type = Some(value.into());
             self
         }
         /// Sets or clears [`tar_type`](Self::tar_type) with a built value.
-        pub fn set_tar_type(mut self, value: Option<crate::types::TarType>) -> Self {
+        pub fn set_tar_type(mut self, value: Option<TarType>) -> Self {
             self.tar_type = value;
             self
         }
@@ -205,16 +207,39 @@ pub mod get {
     }
     crate::runtime::string_enum!(BillType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Hash algorithm used for the file digest.
-        pub hash_type: crate::types::HashType,
+        pub hash_type: HashType,
         /// Hash digest of the file, to check it after downloading.
         pub hash_value: String,
         /// URL to download the file from; valid only for a short time.
         pub download_url: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                hash_type: crate::runtime::take(&mut object, "hash_type", at)?,
+                hash_value: crate::runtime::take(&mut object, "hash_value", at)?,
+                download_url: crate::runtime::take(&mut object, "download_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "hash_type", &self.hash_type);
+            crate::runtime::put(&mut object, "hash_value", &self.hash_value);
+            crate::runtime::put(&mut object, "download_url", &self.download_url);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

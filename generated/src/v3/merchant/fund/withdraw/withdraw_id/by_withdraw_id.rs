@@ -20,14 +20,24 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012476674)
 pub mod get {
     pub use crate::types::AccountType;
-    pub use crate::types::FundWithdrawOutRequestNoStatus;
+    pub use crate::types::FundWithdrawOutRequestNoResponseStatus;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay ID of the withdrawal.
-        #[serde(rename = "path.withdraw_id")]
         pub withdraw_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                withdraw_id: crate::runtime::take(&mut object, "path.withdraw_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

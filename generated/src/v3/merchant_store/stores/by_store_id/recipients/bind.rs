@@ -21,17 +21,42 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::merchant_store::types::FailedStoreRecipient;
     pub use crate::v3::merchant_store::types::StoreRecipient;
+    pub use crate::v3::merchant_store::types::StoreRecipientBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the store.
-        #[serde(rename = "path.store_id", skip_serializing)]
         pub store_id: i64,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Payee information of the store.
-        pub store_recipient: Vec<crate::v3::merchant_store::types::StoreRecipient>,
+        pub store_recipient: Vec<StoreRecipient>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                store_id: crate::runtime::take(&mut object, "path.store_id", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                store_recipient: crate::runtime::take(
+                    &mut object,
+                    "store_recipient",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "store_recipient", &self.store_recipient);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -44,9 +69,7 @@ pub mod post {
     pub struct RequestBuilder {
         store_id: Option<i64>,
         sub_mchid: Option<String>,
-        store_recipient: Option<
-            Vec<crate::v3::merchant_store::types::StoreRecipientBuilder>,
-        >,
+        store_recipient: Option<Vec<StoreRecipientBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the store.
@@ -74,7 +97,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn store_recipient(
             mut self,
-            item: impl Into<crate::v3::merchant_store::types::StoreRecipientBuilder>,
+            item: impl Into<StoreRecipientBuilder>,
         ) -> Self {
             self.store_recipient.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -82,7 +105,7 @@ pub mod post {
         /// Sets or clears [`store_recipient`](Self::store_recipient) with a built value.
         pub fn set_store_recipient(
             mut self,
-            value: Option<Vec<crate::v3::merchant_store::types::StoreRecipient>>,
+            value: Option<Vec<StoreRecipient>>,
         ) -> Self {
             self.store_recipient = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -155,7 +178,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::merchant_store::types::StoresRecipientsBindResponse as Response;

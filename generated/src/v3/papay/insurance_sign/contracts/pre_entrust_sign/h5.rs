@@ -20,24 +20,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`: [wechatpay.im](https://wechatpay.im/openapi/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012529050), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4014962456)
 pub mod post {
     pub use crate::v3::papay::types::EstimatedDeductAmount;
+    pub use crate::v3::papay::types::EstimatedDeductAmountBuilder;
     pub use crate::v3::papay::types::IdentityType;
     pub use crate::types::InsurancePayTransactionsApplyAmount;
+    pub use crate::types::InsurancePayTransactionsApplyAmountBuilder;
     pub use crate::v3::papay::types::InsuranceSignContractsPreEntrustSignH5PolicyPeriods;
+    pub use crate::v3::papay::types::InsuranceSignContractsPreEntrustSignH5PolicyPeriodsBuilder;
     pub use crate::v3::papay::types::JumpControl;
+    pub use crate::v3::papay::types::JumpControlBuilder;
     pub use crate::v3::papay::types::PolicyClauses;
+    pub use crate::v3::papay::types::PolicyClausesBuilder;
     pub use crate::v3::papay::types::PolicyCoverageDetail;
+    pub use crate::v3::papay::types::PolicyCoverageDetailBuilder;
     pub use crate::v3::papay::types::RealIdentity;
+    pub use crate::v3::papay::types::RealIdentityBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// ID of the plan or template.
         pub plan_id: crate::runtime::Number,
@@ -52,45 +57,198 @@ pub mod post {
         /// End date of the insurance policy.
         pub policy_end_date: String,
         /// Deduction periods of the insurance policy.
-        pub policy_periods: Vec<
-            crate::v3::papay::types::InsuranceSignContractsPreEntrustSignH5PolicyPeriods,
-        >,
+        pub policy_periods: Vec<InsuranceSignContractsPreEntrustSignH5PolicyPeriods>,
         /// Amount information of the order or record.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub amount: Option<crate::types::InsurancePayTransactionsApplyAmount>,
+        pub amount: Option<InsurancePayTransactionsApplyAmount>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// Human-readable description of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// URL where WeChat Pay sends the payment result notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_notify_url: Option<String>,
         /// The merchant's own identifier of the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_user_code: Option<String>,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Whether the policy is renewed automatically.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub can_auto_insure: Option<bool>,
         /// Whether the insurance is taken out again automatically.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub can_auto_reinsure: Option<bool>,
         /// Real-name information of the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub real_identity: Option<crate::v3::papay::types::RealIdentity>,
+        pub real_identity: Option<RealIdentity>,
         /// `jump_control`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub jump_control: Option<crate::v3::papay::types::JumpControl>,
+        pub jump_control: Option<JumpControl>,
         /// Number of periods deducted together.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub combined_deduct_period_count: Option<crate::runtime::Number>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                insured_display_name: crate::runtime::take(
+                    &mut object,
+                    "insured_display_name",
+                    at,
+                )?,
+                contract_notify_url: crate::runtime::take(
+                    &mut object,
+                    "contract_notify_url",
+                    at,
+                )?,
+                policy_start_date: crate::runtime::take(
+                    &mut object,
+                    "policy_start_date",
+                    at,
+                )?,
+                policy_end_date: crate::runtime::take(
+                    &mut object,
+                    "policy_end_date",
+                    at,
+                )?,
+                policy_periods: crate::runtime::take(&mut object, "policy_periods", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                description: crate::runtime::take_optional(
+                    &mut object,
+                    "description",
+                    at,
+                )?,
+                transaction_notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_notify_url",
+                    at,
+                )?,
+                out_user_code: crate::runtime::take_optional(
+                    &mut object,
+                    "out_user_code",
+                    at,
+                )?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                can_auto_insure: crate::runtime::take_optional(
+                    &mut object,
+                    "can_auto_insure",
+                    at,
+                )?,
+                can_auto_reinsure: crate::runtime::take_optional(
+                    &mut object,
+                    "can_auto_reinsure",
+                    at,
+                )?,
+                real_identity: crate::runtime::take_optional(
+                    &mut object,
+                    "real_identity",
+                    at,
+                )?,
+                jump_control: crate::runtime::take_optional(
+                    &mut object,
+                    "jump_control",
+                    at,
+                )?,
+                combined_deduct_period_count: crate::runtime::take_optional(
+                    &mut object,
+                    "combined_deduct_period_count",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put(
+                &mut object,
+                "insured_display_name",
+                &self.insured_display_name,
+            );
+            crate::runtime::put(
+                &mut object,
+                "contract_notify_url",
+                &self.contract_notify_url,
+            );
+            crate::runtime::put(
+                &mut object,
+                "policy_start_date",
+                &self.policy_start_date,
+            );
+            crate::runtime::put(&mut object, "policy_end_date", &self.policy_end_date);
+            crate::runtime::put(&mut object, "policy_periods", &self.policy_periods);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(&mut object, "description", &self.description);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_notify_url",
+                &self.transaction_notify_url,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "out_user_code",
+                &self.out_user_code,
+            );
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(
+                &mut object,
+                "can_auto_insure",
+                &self.can_auto_insure,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "can_auto_reinsure",
+                &self.can_auto_reinsure,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "real_identity",
+                &self.real_identity,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "jump_control",
+                &self.jump_control,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "combined_deduct_period_count",
+                &self.combined_deduct_period_count,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -111,11 +269,9 @@ pub mod post {
         policy_start_date: Option<String>,
         policy_end_date: Option<String>,
         policy_periods: Option<
-            Vec<
-                crate::v3::papay::types::InsuranceSignContractsPreEntrustSignH5PolicyPeriodsBuilder,
-            >,
+            Vec<InsuranceSignContractsPreEntrustSignH5PolicyPeriodsBuilder>,
         >,
-        amount: Option<crate::types::InsurancePayTransactionsApplyAmountBuilder>,
+        amount: Option<InsurancePayTransactionsApplyAmountBuilder>,
         out_trade_no: Option<String>,
         description: Option<String>,
         transaction_notify_url: Option<String>,
@@ -124,8 +280,8 @@ pub mod post {
         attach: Option<String>,
         can_auto_insure: Option<bool>,
         can_auto_reinsure: Option<bool>,
-        real_identity: Option<crate::v3::papay::types::RealIdentityBuilder>,
-        jump_control: Option<crate::v3::papay::types::JumpControlBuilder>,
+        real_identity: Option<RealIdentityBuilder>,
+        jump_control: Option<JumpControlBuilder>,
         combined_deduct_period_count: Option<crate::runtime::Number>,
     }
     impl RequestBuilder {
@@ -224,9 +380,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn policy_periods(
             mut self,
-            item: impl Into<
-                crate::v3::papay::types::InsuranceSignContractsPreEntrustSignH5PolicyPeriodsBuilder,
-            >,
+            item: impl Into<InsuranceSignContractsPreEntrustSignH5PolicyPeriodsBuilder>,
         ) -> Self {
             self.policy_periods.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -234,11 +388,7 @@ pub mod post {
         /// Sets or clears [`policy_periods`](Self::policy_periods) with a built value.
         pub fn set_policy_periods(
             mut self,
-            value: Option<
-                Vec<
-                    crate::v3::papay::types::InsuranceSignContractsPreEntrustSignH5PolicyPeriods,
-                >,
-            >,
+            value: Option<Vec<InsuranceSignContractsPreEntrustSignH5PolicyPeriods>>,
         ) -> Self {
             self.policy_periods = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -249,7 +399,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn amount(
             mut self,
-            value: impl Into<crate::types::InsurancePayTransactionsApplyAmountBuilder>,
+            value: impl Into<InsurancePayTransactionsApplyAmountBuilder>,
         ) -> Self {
             self.amount = Some(value.into());
             self
@@ -257,7 +407,7 @@ pub mod post {
         /// Sets or clears [`amount`](Self::amount) with a built value.
         pub fn set_amount(
             mut self,
-            value: Option<crate::types::InsurancePayTransactionsApplyAmount>,
+            value: Option<InsurancePayTransactionsApplyAmount>,
         ) -> Self {
             self.amount = value.map(Into::into);
             self
@@ -345,36 +495,24 @@ pub mod post {
         /// Real-name information of the user.
         ///
         /// Takes the builder or a built value.
-        pub fn real_identity(
-            mut self,
-            value: impl Into<crate::v3::papay::types::RealIdentityBuilder>,
-        ) -> Self {
+        pub fn real_identity(mut self, value: impl Into<RealIdentityBuilder>) -> Self {
             self.real_identity = Some(value.into());
             self
         }
         /// Sets or clears [`real_identity`](Self::real_identity) with a built value.
-        pub fn set_real_identity(
-            mut self,
-            value: Option<crate::v3::papay::types::RealIdentity>,
-        ) -> Self {
+        pub fn set_real_identity(mut self, value: Option<RealIdentity>) -> Self {
             self.real_identity = value.map(Into::into);
             self
         }
         /// `jump_control`
         ///
         /// Takes the builder or a built value.
-        pub fn jump_control(
-            mut self,
-            value: impl Into<crate::v3::papay::types::JumpControlBuilder>,
-        ) -> Self {
+        pub fn jump_control(mut self, value: impl Into<JumpControlBuilder>) -> Self {
             self.jump_control = Some(value.into());
             self
         }
         /// Sets or clears [`jump_control`](Self::jump_control) with a built value.
-        pub fn set_jump_control(
-            mut self,
-            value: Option<crate::v3::papay::types::JumpControl>,
-        ) -> Self {
+        pub fn set_jump_control(mut self, value: Option<JumpControl>) -> Self {
             self.jump_control = value.map(Into::into);
             self
         }
@@ -525,7 +663,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::types::PartnerContractsH5PresignResponse as Response;

@@ -20,8 +20,9 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/papay/pay/partner/transactions/apply`: [wechatpay.im](https://wechatpay.im/openapi/v3/papay/pay/partner/transactions/apply), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012468586)
 pub mod post {
     pub use crate::types::InsurancePayTransactionsApplyAmount;
+    pub use crate::types::InsurancePayTransactionsApplyAmountBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of the service provider's own Official Account, Mini Program or app.
@@ -29,7 +30,6 @@ pub mod post {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
@@ -40,13 +40,55 @@ pub mod post {
         /// WeChat Pay contract (agreement) ID.
         pub contract_id: String,
         /// Amount information of the order or record.
-        pub amount: crate::types::InsurancePayTransactionsApplyAmount,
+        pub amount: InsurancePayTransactionsApplyAmount,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                transaction_notify_url: crate::runtime::take(
+                    &mut object,
+                    "transaction_notify_url",
+                    at,
+                )?,
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(
+                &mut object,
+                "transaction_notify_url",
+                &self.transaction_notify_url,
+            );
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -64,7 +106,7 @@ pub mod post {
         description: Option<String>,
         transaction_notify_url: Option<String>,
         contract_id: Option<String>,
-        amount: Option<crate::types::InsurancePayTransactionsApplyAmountBuilder>,
+        amount: Option<InsurancePayTransactionsApplyAmountBuilder>,
         goods_tag: Option<String>,
         attach: Option<String>,
     }
@@ -144,7 +186,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn amount(
             mut self,
-            value: impl Into<crate::types::InsurancePayTransactionsApplyAmountBuilder>,
+            value: impl Into<InsurancePayTransactionsApplyAmountBuilder>,
         ) -> Self {
             self.amount = Some(value.into());
             self
@@ -152,7 +194,7 @@ pub mod post {
         /// Sets or clears [`amount`](Self::amount) with a built value.
         pub fn set_amount(
             mut self,
-            value: Option<crate::types::InsurancePayTransactionsApplyAmount>,
+            value: Option<InsurancePayTransactionsApplyAmount>,
         ) -> Self {
             self.amount = value.map(Into::into);
             self
@@ -261,7 +303,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::papay::types::InsurancePayTransactionsApplyResponse as Response;

@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program`: [wechatpay.im](https://wechatpay.im/openapi/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/mini-program), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012472870)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
@@ -35,6 +35,50 @@ pub mod post {
         pub contract_display_account: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                contract_display_account: crate::runtime::take(
+                    &mut object,
+                    "contract_display_account",
+                    at,
+                )?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(
+                &mut object,
+                "contract_display_account",
+                &self.contract_display_account,
+            );
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -181,7 +225,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::password_exempt_contract::types::ContractsEcommercePreEntrustSignMiniProgramResponse as Response;

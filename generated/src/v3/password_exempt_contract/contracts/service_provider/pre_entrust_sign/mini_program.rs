@@ -20,20 +20,18 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program`: [wechatpay.im](https://wechatpay.im/openapi/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/mini-program), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012471269)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of the service provider's own Official Account, Mini Program or app.
         pub sp_appid: String,
         /// The user's OpenID under the service provider's AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_openid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
         pub sub_appid: String,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
         pub service_id: crate::runtime::Number,
@@ -43,6 +41,60 @@ pub mod post {
         pub notify_url: String,
         /// Name of the user's account shown on the contract pages.
         pub contract_display_account: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sp_openid: crate::runtime::take_optional(&mut object, "sp_openid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take(&mut object, "sub_appid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_openid",
+                    at,
+                )?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                contract_display_account: crate::runtime::take(
+                    &mut object,
+                    "contract_display_account",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(&mut object, "sp_openid", &self.sp_openid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(
+                &mut object,
+                "contract_display_account",
+                &self.contract_display_account,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -241,7 +293,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -259,7 +312,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the pre-signing session.
@@ -277,6 +330,53 @@ pub mod post {
         /// Page path in the Mini Program where the user signs.
         pub sign_mp_path: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                pre_entrustweb_id: crate::runtime::take(
+                    &mut object,
+                    "pre_entrustweb_id",
+                    at,
+                )?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                sign_mp_appid: crate::runtime::take(&mut object, "sign_mp_appid", at)?,
+                sign_mp_path: crate::runtime::take(&mut object, "sign_mp_path", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "pre_entrustweb_id",
+                &self.pre_entrustweb_id,
+            );
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put(&mut object, "sign_mp_appid", &self.sign_mp_appid);
+            crate::runtime::put(&mut object, "sign_mp_path", &self.sign_mp_path);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

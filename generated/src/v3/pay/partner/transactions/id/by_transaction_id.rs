@@ -19,27 +19,54 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `GET /v3/pay/partner/transactions/id/{transaction_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay/partner/transactions/id/{transaction_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012526943), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012738964), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080234), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012738969), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012738971), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012738973), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760520), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012886173), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760565)
 pub mod get {
-    pub use crate::types::Amount;
-    pub use crate::v3::pay::types::Detail;
-    pub use crate::v3::pay::types::GoodsDetail;
-    pub use crate::v3::pay::types::LimitPay;
-    pub use crate::v3::pay::types::PartnerTransactionsIdPayer;
-    pub use crate::v3::pay::types::SceneInfo;
-    pub use crate::v3::pay::types::StoreInfo;
-    pub use crate::types::SubOrdersSettleInfo;
+    pub use crate::types::Detail;
+    pub use crate::types::GoodsDetail;
+    pub use crate::types::InstallmentInfo;
+    pub use crate::types::LimitPay;
+    pub use crate::types::ParkingInfo;
+    pub use crate::types::PartnerTransactionsAppWithContractSceneInfoStoreInfo;
+    pub use crate::types::Payer;
+    pub use crate::types::PlateColor;
+    pub use crate::types::PromotionDetailType;
+    pub use crate::types::Scope;
+    pub use crate::types::SettleInfo;
+    pub use crate::types::TradeState;
+    pub use crate::types::TransactionAmount;
+    pub use crate::types::TransactionPromotionDetail;
+    pub use crate::types::TransactionPromotionDetailGoodsDetail;
+    pub use crate::types::TransactionSceneInfo;
+    pub use crate::types::TransactionTradeType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(rename = "path.transaction_id")]
         pub transaction_id: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, rename = "query.sp_mchid")]
         pub sp_mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                transaction_id: crate::runtime::take(
+                    &mut object,
+                    "path.transaction_id",
+                    at,
+                )?,
+                sp_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sp_mchid",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -157,6 +184,7 @@ pub mod get {
             }
         }
     }
+    pub use crate::types::Transaction as Response;
     /// This operation in the [registry](crate::registry).
     pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
         "GET",
@@ -181,237 +209,4 @@ pub mod get {
         <Response as crate::runtime::Decode>::decode_value,
         crate::runtime::erased::<Request>,
     );
-    /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    #[non_exhaustive]
-    pub struct Response {
-        /// AppID of the service provider's own Official Account, Mini Program or app.
-        pub sp_appid: String,
-        /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        pub sp_mchid: String,
-        /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sub_appid: Option<String>,
-        /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        pub sub_mchid: String,
-        /// Settlement information of the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub settle_info: Option<crate::types::SubOrdersSettleInfo>,
-        /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub transaction_id: Option<String>,
-        /// Payment method (trade type) of the transaction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_type: Option<String>,
-        /// State of the payment transaction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_state: Option<String>,
-        /// Description of the transaction state.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_state_desc: Option<String>,
-        /// Bank the payment or account belongs to, as a bank type code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub bank_type: Option<String>,
-        /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub success_time: Option<String>,
-        /// Human-readable description of the item described by the enclosing object.
-        pub description: String,
-        /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub attach: Option<String>,
-        /// The merchant's own order number, unique within the merchant.
-        pub out_trade_no: String,
-        /// Amount information of the order or record.
-        pub amount: crate::types::Amount,
-        /// Time after which the order can no longer be paid.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub time_expire: Option<String>,
-        /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        pub notify_url: String,
-        /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub goods_tag: Option<String>,
-        /// Payment methods the user may not use (or the only one allowed) for this payment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub limit_pay: Option<Vec<crate::v3::pay::types::LimitPay>>,
-        /// Whether the payment result page offers an entry for issuing an electronic invoice.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub support_fapiao: Option<bool>,
-        /// Details of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub detail: Option<crate::v3::pay::types::Detail>,
-        /// Information about the scene in which the payment happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene_info: Option<crate::v3::pay::types::SceneInfo>,
-        /// Information about the paying user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub payer: Option<crate::v3::pay::types::PartnerTransactionsIdPayer>,
-    }
-    impl crate::runtime::Schema for Response {
-        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
-            crate::runtime::FieldSchema {
-                name: "sp_appid",
-                kind: crate::runtime::Kind::String,
-                required: true,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "sp_mchid",
-                kind: crate::runtime::Kind::String,
-                required: true,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "sub_appid",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "sub_mchid",
-                kind: crate::runtime::Kind::String,
-                required: true,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "settle_info",
-                kind: crate::runtime::Kind::Object,
-                required: false,
-                array: false,
-                fields: <crate::types::SubOrdersSettleInfo as crate::runtime::Schema>::FIELDS,
-            },
-            crate::runtime::FieldSchema {
-                name: "transaction_id",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "trade_type",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "trade_state",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "trade_state_desc",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "bank_type",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "success_time",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "description",
-                kind: crate::runtime::Kind::String,
-                required: true,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "attach",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "out_trade_no",
-                kind: crate::runtime::Kind::String,
-                required: true,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "amount",
-                kind: crate::runtime::Kind::Object,
-                required: true,
-                array: false,
-                fields: <crate::types::Amount as crate::runtime::Schema>::FIELDS,
-            },
-            crate::runtime::FieldSchema {
-                name: "time_expire",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "notify_url",
-                kind: crate::runtime::Kind::String,
-                required: true,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "goods_tag",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "limit_pay",
-                kind: crate::runtime::Kind::String,
-                required: false,
-                array: true,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "support_fapiao",
-                kind: crate::runtime::Kind::Boolean,
-                required: false,
-                array: false,
-                fields: &[],
-            },
-            crate::runtime::FieldSchema {
-                name: "detail",
-                kind: crate::runtime::Kind::Object,
-                required: false,
-                array: false,
-                fields: <crate::v3::pay::types::Detail as crate::runtime::Schema>::FIELDS,
-            },
-            crate::runtime::FieldSchema {
-                name: "scene_info",
-                kind: crate::runtime::Kind::Object,
-                required: false,
-                array: false,
-                fields: <crate::v3::pay::types::SceneInfo as crate::runtime::Schema>::FIELDS,
-            },
-            crate::runtime::FieldSchema {
-                name: "payer",
-                kind: crate::runtime::Kind::Object,
-                required: false,
-                array: false,
-                fields: <crate::v3::pay::types::PartnerTransactionsIdPayer as crate::runtime::Schema>::FIELDS,
-            },
-        ];
-    }
-    impl crate::runtime::JsonResponse for Response {}
 }

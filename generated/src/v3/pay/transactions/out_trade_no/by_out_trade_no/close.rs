@@ -22,15 +22,36 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay/transactions/out-trade-no/{out_trade_no}/close), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791860), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4013070360), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791839), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791881), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012791901), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012526915)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Order number in the merchant system.
-        #[serde(rename = "path.out_trade_no", skip_serializing)]
         pub out_trade_no: String,
         /// Merchant ID of the direct merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_trade_no",
+                    at,
+                )?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -113,7 +134,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.mchid.is_none() {

@@ -20,17 +20,40 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012382161)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number, unique within the merchant.
-        #[serde(rename = "path.out_trade_no", skip_serializing)]
         pub out_trade_no: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_trade_no",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -126,7 +149,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.mchid.is_none() {
@@ -149,17 +173,39 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
         pub mchid: String,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

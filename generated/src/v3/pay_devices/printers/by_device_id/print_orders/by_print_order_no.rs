@@ -23,15 +23,29 @@ pub mod get {
     pub use crate::v3::pay_devices::types::TableList;
     pub use crate::v3::pay_devices::types::VariableList;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the device.
-        #[serde(rename = "path.device_id")]
         pub device_id: String,
         /// `print_order_no`
-        #[serde(rename = "path.print_order_no")]
         pub print_order_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                device_id: crate::runtime::take(&mut object, "path.device_id", at)?,
+                print_order_no: crate::runtime::take(
+                    &mut object,
+                    "path.print_order_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -178,33 +192,91 @@ pub mod get {
     }
     crate::runtime::string_enum!(PrintState);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `print_order_no`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub print_order_no: Option<String>,
         /// ID of the template.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub template_id: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// `print_state`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub print_state: Option<
-            crate::v3::pay_devices::printers::by_device_id::print_orders::by_print_order_no::get::PrintState,
-        >,
+        pub print_state: Option<PrintState>,
         /// `print_state_description`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub print_state_description: Option<String>,
         /// `variable_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub variable_list: Option<Vec<crate::v3::pay_devices::types::VariableList>>,
+        pub variable_list: Option<Vec<VariableList>>,
         /// `table_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub table_list: Option<Vec<crate::v3::pay_devices::types::TableList>>,
+        pub table_list: Option<Vec<TableList>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                print_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "print_order_no",
+                    at,
+                )?,
+                template_id: crate::runtime::take_optional(
+                    &mut object,
+                    "template_id",
+                    at,
+                )?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                print_state: crate::runtime::take_optional(
+                    &mut object,
+                    "print_state",
+                    at,
+                )?,
+                print_state_description: crate::runtime::take_optional(
+                    &mut object,
+                    "print_state_description",
+                    at,
+                )?,
+                variable_list: crate::runtime::take_optional(
+                    &mut object,
+                    "variable_list",
+                    at,
+                )?,
+                table_list: crate::runtime::take_optional(&mut object, "table_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "print_order_no",
+                &self.print_order_no,
+            );
+            crate::runtime::put_optional(&mut object, "template_id", &self.template_id);
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "print_state", &self.print_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "print_state_description",
+                &self.print_state_description,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "variable_list",
+                &self.variable_list,
+            );
+            crate::runtime::put_optional(&mut object, "table_list", &self.table_list);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -247,14 +319,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::pay_devices::types::VariableList as crate::runtime::Schema>::FIELDS,
+                fields: <VariableList as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "table_list",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::pay_devices::types::TableList as crate::runtime::Schema>::FIELDS,
+                fields: <TableList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -20,27 +20,64 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012458414), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013194100)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number for this order.
-        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
         pub service_id: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Channel ID of the channel partner that referred the order or merchant.
         pub channel_id: String,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_order_no",
+                    at,
+                )?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                channel_id: crate::runtime::take(&mut object, "channel_id", at)?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "channel_id", &self.channel_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -201,7 +238,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -222,13 +260,35 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Human-readable description of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                description: crate::runtime::take_optional(
+                    &mut object,
+                    "description",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "description", &self.description);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

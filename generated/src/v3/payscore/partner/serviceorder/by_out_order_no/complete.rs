@@ -20,52 +20,114 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/complete`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/partner/serviceorder/{out_order_no}/complete), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692408), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013138598)
 pub mod post {
     pub use crate::v3::payscore::types::AcquiringbankServiceorderCompletePostDiscounts;
+    pub use crate::v3::payscore::types::AcquiringbankServiceorderCompletePostDiscountsBuilder;
     pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRange;
+    pub use crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRangeBuilder;
     pub use crate::v3::payscore::types::Device;
+    pub use crate::v3::payscore::types::DeviceBuilder;
     pub use crate::types::Location;
+    pub use crate::types::LocationBuilder;
     pub use crate::v3::payscore::types::PostPayments;
+    pub use crate::v3::payscore::types::PostPaymentsBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number for this order.
-        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
         pub service_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Charge items the user pays for after the service.
-        pub post_payments: Vec<crate::v3::payscore::types::PostPayments>,
+        pub post_payments: Vec<PostPayments>,
         /// Merchant discounts applied to the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<
-            Vec<
-                crate::v3::payscore::types::AcquiringbankServiceorderCompletePostDiscounts,
-            >,
-        >,
+        pub post_discounts: Option<Vec<AcquiringbankServiceorderCompletePostDiscounts>>,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
         pub total_amount: i64,
         /// Time period of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub time_range: Option<
-            crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRange,
-        >,
+        pub time_range: Option<AcquiringbankServicepayondeliveryorderTimeRange>,
         /// Location of the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub location: Option<crate::types::Location>,
+        pub location: Option<Location>,
         /// Whether the order is flagged for profit sharing.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub profit_sharing: Option<bool>,
         /// Time of completion.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub complete_time: Option<String>,
         /// Order tag that marks which coupons or discounts the order may use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub goods_tag: Option<String>,
         /// Information about the devices used in the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub device: Option<crate::v3::payscore::types::Device>,
+        pub device: Option<Device>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_order_no",
+                    at,
+                )?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                post_payments: crate::runtime::take(&mut object, "post_payments", at)?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                time_range: crate::runtime::take_optional(
+                    &mut object,
+                    "time_range",
+                    at,
+                )?,
+                location: crate::runtime::take_optional(&mut object, "location", at)?,
+                profit_sharing: crate::runtime::take_optional(
+                    &mut object,
+                    "profit_sharing",
+                    at,
+                )?,
+                complete_time: crate::runtime::take_optional(
+                    &mut object,
+                    "complete_time",
+                    at,
+                )?,
+                goods_tag: crate::runtime::take_optional(&mut object, "goods_tag", at)?,
+                device: crate::runtime::take_optional(&mut object, "device", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "post_payments", &self.post_payments);
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put_optional(&mut object, "time_range", &self.time_range);
+            crate::runtime::put_optional(&mut object, "location", &self.location);
+            crate::runtime::put_optional(
+                &mut object,
+                "profit_sharing",
+                &self.profit_sharing,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "complete_time",
+                &self.complete_time,
+            );
+            crate::runtime::put_optional(&mut object, "goods_tag", &self.goods_tag);
+            crate::runtime::put_optional(&mut object, "device", &self.device);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -79,21 +141,17 @@ pub mod post {
         out_order_no: Option<String>,
         service_id: Option<String>,
         sub_mchid: Option<String>,
-        post_payments: Option<Vec<crate::v3::payscore::types::PostPaymentsBuilder>>,
+        post_payments: Option<Vec<PostPaymentsBuilder>>,
         post_discounts: Option<
-            Vec<
-                crate::v3::payscore::types::AcquiringbankServiceorderCompletePostDiscountsBuilder,
-            >,
+            Vec<AcquiringbankServiceorderCompletePostDiscountsBuilder>,
         >,
         total_amount: Option<i64>,
-        time_range: Option<
-            crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRangeBuilder,
-        >,
-        location: Option<crate::types::LocationBuilder>,
+        time_range: Option<AcquiringbankServicepayondeliveryorderTimeRangeBuilder>,
+        location: Option<LocationBuilder>,
         profit_sharing: Option<bool>,
         complete_time: Option<String>,
         goods_tag: Option<String>,
-        device: Option<crate::v3::payscore::types::DeviceBuilder>,
+        device: Option<DeviceBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own order number for this order.
@@ -129,18 +187,12 @@ pub mod post {
         /// **Required.** Charge items the user pays for after the service.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn post_payments(
-            mut self,
-            item: impl Into<crate::v3::payscore::types::PostPaymentsBuilder>,
-        ) -> Self {
+        pub fn post_payments(mut self, item: impl Into<PostPaymentsBuilder>) -> Self {
             self.post_payments.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`post_payments`](Self::post_payments) with a built value.
-        pub fn set_post_payments(
-            mut self,
-            value: Option<Vec<crate::v3::payscore::types::PostPayments>>,
-        ) -> Self {
+        pub fn set_post_payments(mut self, value: Option<Vec<PostPayments>>) -> Self {
             self.post_payments = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -150,9 +202,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn post_discounts(
             mut self,
-            item: impl Into<
-                crate::v3::payscore::types::AcquiringbankServiceorderCompletePostDiscountsBuilder,
-            >,
+            item: impl Into<AcquiringbankServiceorderCompletePostDiscountsBuilder>,
         ) -> Self {
             self.post_discounts.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -160,11 +210,7 @@ pub mod post {
         /// Sets or clears [`post_discounts`](Self::post_discounts) with a built value.
         pub fn set_post_discounts(
             mut self,
-            value: Option<
-                Vec<
-                    crate::v3::payscore::types::AcquiringbankServiceorderCompletePostDiscounts,
-                >,
-            >,
+            value: Option<Vec<AcquiringbankServiceorderCompletePostDiscounts>>,
         ) -> Self {
             self.post_discounts = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -185,9 +231,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn time_range(
             mut self,
-            value: impl Into<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRangeBuilder,
-            >,
+            value: impl Into<AcquiringbankServicepayondeliveryorderTimeRangeBuilder>,
         ) -> Self {
             self.time_range = Some(value.into());
             self
@@ -195,9 +239,7 @@ pub mod post {
         /// Sets or clears [`time_range`](Self::time_range) with a built value.
         pub fn set_time_range(
             mut self,
-            value: Option<
-                crate::v3::payscore::types::AcquiringbankServicepayondeliveryorderTimeRange,
-            >,
+            value: Option<AcquiringbankServicepayondeliveryorderTimeRange>,
         ) -> Self {
             self.time_range = value.map(Into::into);
             self
@@ -205,15 +247,12 @@ pub mod post {
         /// Location of the service.
         ///
         /// Takes the builder or a built value.
-        pub fn location(
-            mut self,
-            value: impl Into<crate::types::LocationBuilder>,
-        ) -> Self {
+        pub fn location(mut self, value: impl Into<LocationBuilder>) -> Self {
             self.location = Some(value.into());
             self
         }
         /// Sets or clears [`location`](Self::location) with a built value.
-        pub fn set_location(mut self, value: Option<crate::types::Location>) -> Self {
+        pub fn set_location(mut self, value: Option<Location>) -> Self {
             self.location = value.map(Into::into);
             self
         }
@@ -250,18 +289,12 @@ pub mod post {
         /// Information about the devices used in the service.
         ///
         /// Takes the builder or a built value.
-        pub fn device(
-            mut self,
-            value: impl Into<crate::v3::payscore::types::DeviceBuilder>,
-        ) -> Self {
+        pub fn device(mut self, value: impl Into<DeviceBuilder>) -> Self {
             self.device = Some(value.into());
             self
         }
         /// Sets or clears [`device`](Self::device) with a built value.
-        pub fn set_device(
-            mut self,
-            value: Option<crate::v3::payscore::types::Device>,
-        ) -> Self {
+        pub fn set_device(mut self, value: Option<Device>) -> Self {
             self.device = value.map(Into::into);
             self
         }
@@ -372,7 +405,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

@@ -20,35 +20,76 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/modify`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/partner/serviceorder/{out_order_no}/modify), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012692360), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013138819)
 pub mod post {
     pub use crate::v3::payscore::types::Device;
+    pub use crate::v3::payscore::types::DeviceBuilder;
     pub use crate::v3::payscore::types::PostPayments;
+    pub use crate::v3::payscore::types::PostPaymentsBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number for this order.
-        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_id: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Charge items the user pays for after the service.
-        pub post_payments: Vec<crate::v3::payscore::types::PostPayments>,
+        pub post_payments: Vec<PostPayments>,
         /// Merchant discounts applied to the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<
-            Vec<
-                crate::v3::payscore::partner::serviceorder::by_out_order_no::modify::post::PostDiscounts,
-            >,
-        >,
+        pub post_discounts: Option<Vec<PostDiscounts>>,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
         pub total_amount: i64,
         /// Reason for the operation.
         pub reason: String,
         /// Information about the devices used in the service.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub device: Option<crate::v3::payscore::types::Device>,
+        pub device: Option<Device>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_order_no",
+                    at,
+                )?,
+                service_id: crate::runtime::take_optional(
+                    &mut object,
+                    "service_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                post_payments: crate::runtime::take(&mut object, "post_payments", at)?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                reason: crate::runtime::take(&mut object, "reason", at)?,
+                device: crate::runtime::take_optional(&mut object, "device", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "post_payments", &self.post_payments);
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "reason", &self.reason);
+            crate::runtime::put_optional(&mut object, "device", &self.device);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -62,15 +103,11 @@ pub mod post {
         out_order_no: Option<String>,
         service_id: Option<String>,
         sub_mchid: Option<String>,
-        post_payments: Option<Vec<crate::v3::payscore::types::PostPaymentsBuilder>>,
-        post_discounts: Option<
-            Vec<
-                crate::v3::payscore::partner::serviceorder::by_out_order_no::modify::post::PostDiscountsBuilder,
-            >,
-        >,
+        post_payments: Option<Vec<PostPaymentsBuilder>>,
+        post_discounts: Option<Vec<PostDiscountsBuilder>>,
         total_amount: Option<i64>,
         reason: Option<String>,
-        device: Option<crate::v3::payscore::types::DeviceBuilder>,
+        device: Option<DeviceBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own order number for this order.
@@ -106,18 +143,12 @@ pub mod post {
         /// **Required.** Charge items the user pays for after the service.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn post_payments(
-            mut self,
-            item: impl Into<crate::v3::payscore::types::PostPaymentsBuilder>,
-        ) -> Self {
+        pub fn post_payments(mut self, item: impl Into<PostPaymentsBuilder>) -> Self {
             self.post_payments.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`post_payments`](Self::post_payments) with a built value.
-        pub fn set_post_payments(
-            mut self,
-            value: Option<Vec<crate::v3::payscore::types::PostPayments>>,
-        ) -> Self {
+        pub fn set_post_payments(mut self, value: Option<Vec<PostPayments>>) -> Self {
             self.post_payments = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -125,24 +156,12 @@ pub mod post {
         /// Merchant discounts applied to the service order.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn post_discounts(
-            mut self,
-            item: impl Into<
-                crate::v3::payscore::partner::serviceorder::by_out_order_no::modify::post::PostDiscountsBuilder,
-            >,
-        ) -> Self {
+        pub fn post_discounts(mut self, item: impl Into<PostDiscountsBuilder>) -> Self {
             self.post_discounts.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`post_discounts`](Self::post_discounts) with a built value.
-        pub fn set_post_discounts(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::payscore::partner::serviceorder::by_out_order_no::modify::post::PostDiscounts,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_post_discounts(mut self, value: Option<Vec<PostDiscounts>>) -> Self {
             self.post_discounts = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -170,18 +189,12 @@ pub mod post {
         /// Information about the devices used in the service.
         ///
         /// Takes the builder or a built value.
-        pub fn device(
-            mut self,
-            value: impl Into<crate::v3::payscore::types::DeviceBuilder>,
-        ) -> Self {
+        pub fn device(mut self, value: impl Into<DeviceBuilder>) -> Self {
             self.device = Some(value.into());
             self
         }
         /// Sets or clears [`device`](Self::device) with a built value.
-        pub fn set_device(
-            mut self,
-            value: Option<crate::v3::payscore::types::Device>,
-        ) -> Self {
+        pub fn set_device(mut self, value: Option<Device>) -> Self {
             self.device = value.map(Into::into);
             self
         }
@@ -271,7 +284,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.
@@ -294,20 +308,47 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Merchant discounts applied to the service order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PostDiscounts {
         /// Name of the discount item.
         pub name: String,
         /// Description of the discount item.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Amount of this discount item, in fen.
         pub amount: i64,
         /// Number of units of the discount item.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
     }
+    impl crate::runtime::FromJson for PostDiscounts {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PostDiscounts {
+                name: crate::runtime::take(&mut object, "name", at)?,
+                description: crate::runtime::take_optional(
+                    &mut object,
+                    "description",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                count: crate::runtime::take_optional(&mut object, "count", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PostDiscounts {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "name", &self.name);
+            crate::runtime::put_optional(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "count", &self.count);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PostDiscounts);
     impl PostDiscounts {
         /// A builder; see its setters.
         pub fn builder() -> PostDiscountsBuilder {

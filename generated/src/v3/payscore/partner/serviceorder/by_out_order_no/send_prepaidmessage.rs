@@ -20,27 +20,68 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013394929)
 pub mod post {
     pub use crate::v3::payscore::types::PostDiscounts;
+    pub use crate::v3::payscore::types::PostDiscountsBuilder;
     pub use crate::types::PostPayments;
+    pub use crate::types::PostPaymentsBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number for this order.
-        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
         pub service_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Charge items the user pays for after the service.
-        pub post_payments: Vec<crate::types::PostPayments>,
+        pub post_payments: Vec<PostPayments>,
         /// Merchant discounts applied to the service order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub post_discounts: Option<Vec<crate::v3::payscore::types::PostDiscounts>>,
+        pub post_discounts: Option<Vec<PostDiscounts>>,
         /// Total amount, in the smallest unit of the currency (fen for CNY).
         pub total_amount: crate::runtime::Number,
         /// Time the deduction is expected.
         pub prepaid_time: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_order_no",
+                    at,
+                )?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                post_payments: crate::runtime::take(&mut object, "post_payments", at)?,
+                post_discounts: crate::runtime::take_optional(
+                    &mut object,
+                    "post_discounts",
+                    at,
+                )?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                prepaid_time: crate::runtime::take(&mut object, "prepaid_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "post_payments", &self.post_payments);
+            crate::runtime::put_optional(
+                &mut object,
+                "post_discounts",
+                &self.post_discounts,
+            );
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "prepaid_time", &self.prepaid_time);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -54,8 +95,8 @@ pub mod post {
         out_order_no: Option<String>,
         service_id: Option<String>,
         sub_mchid: Option<String>,
-        post_payments: Option<Vec<crate::types::PostPaymentsBuilder>>,
-        post_discounts: Option<Vec<crate::v3::payscore::types::PostDiscountsBuilder>>,
+        post_payments: Option<Vec<PostPaymentsBuilder>>,
+        post_discounts: Option<Vec<PostDiscountsBuilder>>,
         total_amount: Option<crate::runtime::Number>,
         prepaid_time: Option<String>,
     }
@@ -93,18 +134,12 @@ pub mod post {
         /// **Required.** Charge items the user pays for after the service.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn post_payments(
-            mut self,
-            item: impl Into<crate::types::PostPaymentsBuilder>,
-        ) -> Self {
+        pub fn post_payments(mut self, item: impl Into<PostPaymentsBuilder>) -> Self {
             self.post_payments.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`post_payments`](Self::post_payments) with a built value.
-        pub fn set_post_payments(
-            mut self,
-            value: Option<Vec<crate::types::PostPayments>>,
-        ) -> Self {
+        pub fn set_post_payments(mut self, value: Option<Vec<PostPayments>>) -> Self {
             self.post_payments = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -112,18 +147,12 @@ pub mod post {
         /// Merchant discounts applied to the service order.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn post_discounts(
-            mut self,
-            item: impl Into<crate::v3::payscore::types::PostDiscountsBuilder>,
-        ) -> Self {
+        pub fn post_discounts(mut self, item: impl Into<PostDiscountsBuilder>) -> Self {
             self.post_discounts.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`post_discounts`](Self::post_discounts) with a built value.
-        pub fn set_post_discounts(
-            mut self,
-            value: Option<Vec<crate::v3::payscore::types::PostDiscounts>>,
-        ) -> Self {
+        pub fn set_post_discounts(mut self, value: Option<Vec<PostDiscounts>>) -> Self {
             self.post_discounts = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -246,7 +275,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

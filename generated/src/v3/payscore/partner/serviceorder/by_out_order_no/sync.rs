@@ -20,12 +20,12 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/partner/serviceorder/{out_order_no}/sync`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/partner/serviceorder/{out_order_no}/sync), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012458816), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013138975)
 pub mod post {
     pub use crate::v3::payscore::types::OverseaPartnerServiceorderSyncDetail;
+    pub use crate::v3::payscore::types::OverseaPartnerServiceorderSyncDetailBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number for this order.
-        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
         pub service_id: String,
@@ -34,7 +34,36 @@ pub mod post {
         /// Kind of the item described by the enclosing object.
         pub r#type: String,
         /// Details of the item described by the enclosing object.
-        pub detail: crate::v3::payscore::types::OverseaPartnerServiceorderSyncDetail,
+        pub detail: OverseaPartnerServiceorderSyncDetail,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_order_no",
+                    at,
+                )?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                detail: crate::runtime::take(&mut object, "detail", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "detail", &self.detail);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -49,9 +78,7 @@ pub mod post {
         service_id: Option<String>,
         sub_mchid: Option<String>,
         r#type: Option<String>,
-        detail: Option<
-            crate::v3::payscore::types::OverseaPartnerServiceorderSyncDetailBuilder,
-        >,
+        detail: Option<OverseaPartnerServiceorderSyncDetailBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own order number for this order.
@@ -99,9 +126,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn detail(
             mut self,
-            value: impl Into<
-                crate::v3::payscore::types::OverseaPartnerServiceorderSyncDetailBuilder,
-            >,
+            value: impl Into<OverseaPartnerServiceorderSyncDetailBuilder>,
         ) -> Self {
             self.detail = Some(value.into());
             self
@@ -109,9 +134,7 @@ pub mod post {
         /// Sets or clears [`detail`](Self::detail) with a built value.
         pub fn set_detail(
             mut self,
-            value: Option<
-                crate::v3::payscore::types::OverseaPartnerServiceorderSyncDetail,
-            >,
+            value: Option<OverseaPartnerServiceorderSyncDetail>,
         ) -> Self {
             self.detail = value.map(Into::into);
             self
@@ -182,7 +205,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

@@ -20,24 +20,42 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/payscore/partner/servicequotas/service-id/{service_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/partner/servicequotas/service-id/{service_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013394486)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-        #[serde(rename = "path.service_id")]
         pub service_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, rename = "query.sub_appid")]
         pub sub_appid: Option<String>,
         /// Version of the user risk levels.
-        #[serde(rename = "query.risk_level_version")]
         pub risk_level_version: crate::runtime::Number,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                service_id: crate::runtime::take(&mut object, "path.service_id", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+                sub_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_appid",
+                    at,
+                )?,
+                risk_level_version: crate::runtime::take(
+                    &mut object,
+                    "query.risk_level_version",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -207,7 +225,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `quotas`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Quotas {
         /// Risk level.
@@ -215,6 +233,31 @@ pub mod get {
         /// `suggested_quota`
         pub suggested_quota: crate::runtime::Number,
     }
+    impl crate::runtime::FromJson for Quotas {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Quotas {
+                risk_level: crate::runtime::take(&mut object, "risk_level", at)?,
+                suggested_quota: crate::runtime::take(
+                    &mut object,
+                    "suggested_quota",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Quotas {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "risk_level", &self.risk_level);
+            crate::runtime::put(&mut object, "suggested_quota", &self.suggested_quota);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Quotas);
     impl crate::runtime::Schema for Quotas {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -235,7 +278,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Quotas {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
@@ -247,15 +290,51 @@ pub mod get {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Version of the user risk levels.
         pub risk_level_version: crate::runtime::Number,
         /// `quotas`
-        pub quotas: Vec<
-            crate::v3::payscore::partner::servicequotas::service_id::by_service_id::get::Quotas,
-        >,
+        pub quotas: Vec<Quotas>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                risk_level_version: crate::runtime::take(
+                    &mut object,
+                    "risk_level_version",
+                    at,
+                )?,
+                quotas: crate::runtime::take(&mut object, "quotas", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(
+                &mut object,
+                "risk_level_version",
+                &self.risk_level_version,
+            );
+            crate::runtime::put(&mut object, "quotas", &self.quotas);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -305,7 +384,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: true,
-                fields: <crate::v3::payscore::partner::servicequotas::service_id::by_service_id::get::Quotas as crate::runtime::Schema>::FIELDS,
+                fields: <Quotas as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -20,37 +20,95 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer`: [wechatpay.im](https://wechatpay.im/openapi/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504176)
 pub mod post {
     pub use crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsReceiver;
-    pub use crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsType;
+    pub use crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsReceiverBuilder;
+    pub use crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsReceiverType;
     pub use crate::v3::platsolution::types::TransactionInfo;
+    pub use crate::v3::platsolution::types::TransactionInfoBuilder;
     pub use crate::v3::platsolution::types::Type;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of the service provider's own Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_appid: Option<String>,
         /// Information about the receiver.
-        pub receiver: crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsReceiver,
+        pub receiver: EcommerceMchTransferCompensateBillsReceiver,
         /// The merchant's own number for this transfer bill.
         pub out_bill_no: String,
         /// Amount in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<crate::runtime::Number>,
         /// Remark shown to the receiver of the transfer.
         pub transfer_remark: String,
         /// Merchant ID of the merchant that funds the transfer or payout.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sponsor_mchid: Option<String>,
         /// ID of the transfer scene that the merchant applied for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transfer_scene_id: Option<String>,
         /// What the user sees when receiving the money.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_recv_perception: Option<String>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_appid: crate::runtime::take_optional(&mut object, "sp_appid", at)?,
+                receiver: crate::runtime::take(&mut object, "receiver", at)?,
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                transfer_remark: crate::runtime::take(
+                    &mut object,
+                    "transfer_remark",
+                    at,
+                )?,
+                sponsor_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "sponsor_mchid",
+                    at,
+                )?,
+                transfer_scene_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transfer_scene_id",
+                    at,
+                )?,
+                user_recv_perception: crate::runtime::take_optional(
+                    &mut object,
+                    "user_recv_perception",
+                    at,
+                )?,
+                notify_url: crate::runtime::take_optional(&mut object, "notify_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put(&mut object, "receiver", &self.receiver);
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+            crate::runtime::put_optional(
+                &mut object,
+                "sponsor_mchid",
+                &self.sponsor_mchid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "transfer_scene_id",
+                &self.transfer_scene_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_recv_perception",
+                &self.user_recv_perception,
+            );
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -62,9 +120,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         sp_appid: Option<String>,
-        receiver: Option<
-            crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsReceiverBuilder,
-        >,
+        receiver: Option<EcommerceMchTransferCompensateBillsReceiverBuilder>,
         out_bill_no: Option<String>,
         amount: Option<crate::runtime::Number>,
         transfer_remark: Option<String>,
@@ -89,9 +145,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn receiver(
             mut self,
-            value: impl Into<
-                crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsReceiverBuilder,
-            >,
+            value: impl Into<EcommerceMchTransferCompensateBillsReceiverBuilder>,
         ) -> Self {
             self.receiver = Some(value.into());
             self
@@ -99,9 +153,7 @@ pub mod post {
         /// Sets or clears [`receiver`](Self::receiver) with a built value.
         pub fn set_receiver(
             mut self,
-            value: Option<
-                crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsReceiver,
-            >,
+            value: Option<EcommerceMchTransferCompensateBillsReceiver>,
         ) -> Self {
             self.receiver = value.map(Into::into);
             self
@@ -245,7 +297,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -263,7 +316,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own number for this transfer bill.
@@ -275,6 +328,31 @@ pub mod post {
         /// Package data used by the client to open the WeChat Pay confirmation page.
         pub package_info: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                bill_id: crate::runtime::take(&mut object, "bill_id", at)?,
+                accept_time: crate::runtime::take(&mut object, "accept_time", at)?,
+                package_info: crate::runtime::take(&mut object, "package_info", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put(&mut object, "bill_id", &self.bill_id);
+            crate::runtime::put(&mut object, "accept_time", &self.accept_time);
+            crate::runtime::put(&mut object, "package_info", &self.package_info);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,19 +20,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills/{out_bill_no}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014010920)
 pub mod get {
     pub use crate::v3::platsolution::types::CloseInfo;
-    pub use crate::v3::platsolution::types::EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiver;
     pub use crate::v3::platsolution::types::EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetail;
+    pub use crate::v3::platsolution::types::EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiver;
+    pub use crate::v3::platsolution::types::EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetailReceiverTransactionInfo;
     pub use crate::v3::platsolution::types::EcommerceMchTransferDepositInsurancePremiumsCompensationBillsType;
     pub use crate::v3::platsolution::types::MchInfo;
-    pub use crate::v3::platsolution::types::ReceiverTransactionInfo;
     pub use crate::v3::platsolution::types::State;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own number for this transfer bill.
-        #[serde(rename = "path.out_bill_no")]
         pub out_bill_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_bill_no: crate::runtime::take(&mut object, "path.out_bill_no", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -121,42 +131,107 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
         pub sp_mchid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// Information about the receiver of the transfer.
-        pub receiver_detail: crate::v3::platsolution::types::EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetail,
+        pub receiver_detail: EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetail,
         /// The merchant's own number for this transfer bill.
         pub out_bill_no: String,
         /// Amount in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<crate::runtime::Number>,
         /// Remark shown to the receiver of the transfer.
         pub transfer_remark: String,
         /// WeChat Pay ID of the transfer bill.
         pub bill_id: String,
         /// Current state of the object.
-        pub state: crate::v3::platsolution::types::State,
+        pub state: State,
         /// Time the request was accepted.
         pub accept_time: String,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// Information about the closing of the record.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub close_info: Option<crate::v3::platsolution::types::CloseInfo>,
+        pub close_info: Option<CloseInfo>,
         /// Merchant ID of the merchant that funds the transfer or payout.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sponsor_mchid: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                receiver_detail: crate::runtime::take(
+                    &mut object,
+                    "receiver_detail",
+                    at,
+                )?,
+                out_bill_no: crate::runtime::take(&mut object, "out_bill_no", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                transfer_remark: crate::runtime::take(
+                    &mut object,
+                    "transfer_remark",
+                    at,
+                )?,
+                bill_id: crate::runtime::take(&mut object, "bill_id", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                accept_time: crate::runtime::take(&mut object, "accept_time", at)?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                close_info: crate::runtime::take_optional(
+                    &mut object,
+                    "close_info",
+                    at,
+                )?,
+                sponsor_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "sponsor_mchid",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "receiver_detail", &self.receiver_detail);
+            crate::runtime::put(&mut object, "out_bill_no", &self.out_bill_no);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "transfer_remark", &self.transfer_remark);
+            crate::runtime::put(&mut object, "bill_id", &self.bill_id);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put(&mut object, "accept_time", &self.accept_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put_optional(&mut object, "close_info", &self.close_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "sponsor_mchid",
+                &self.sponsor_mchid,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -185,7 +260,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::platsolution::types::EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetail as crate::runtime::Schema>::FIELDS,
+                fields: <EcommerceMchTransferDepositInsurancePremiumsCompensationBillsReceiverDetail as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "out_bill_no",
@@ -241,7 +316,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::platsolution::types::CloseInfo as crate::runtime::Schema>::FIELDS,
+                fields: <CloseInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "sponsor_mchid",

@@ -24,14 +24,24 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `GET /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}`: [wechatpay.im](https://wechatpay.im/openapi/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013521757)
 pub mod get {
-    pub use crate::v3::platsolution::types::EcommerceRechargeEmployeesState;
+    pub use crate::v3::platsolution::types::EcommerceRechargeEmployeesResponseState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "path.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "path.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -118,26 +128,55 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `employees`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Employees {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// The user's OpenID under the service provider's AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_openid: Option<String>,
         /// Current state of the object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub state: Option<
-            crate::v3::platsolution::types::EcommerceRechargeEmployeesState,
-        >,
+        pub state: Option<EcommerceRechargeEmployeesResponseState>,
         /// Time the record was created.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
         /// Time the record was last updated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub update_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Employees {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Employees {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sp_openid: crate::runtime::take_optional(&mut object, "sp_openid", at)?,
+                state: crate::runtime::take_optional(&mut object, "state", at)?,
+                create_time: crate::runtime::take_optional(
+                    &mut object,
+                    "create_time",
+                    at,
+                )?,
+                update_time: crate::runtime::take_optional(
+                    &mut object,
+                    "update_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Employees {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sp_openid", &self.sp_openid);
+            crate::runtime::put_optional(&mut object, "state", &self.state);
+            crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(&mut object, "update_time", &self.update_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Employees);
     impl crate::runtime::Schema for Employees {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -179,17 +218,31 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Employees {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `employees`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub employees: Option<
-            Vec<
-                crate::v3::platsolution::ecommerce::recharge_employees::sub_mchid::by_sub_mchid::get::Employees,
-            >,
-        >,
+        pub employees: Option<Vec<Employees>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                employees: crate::runtime::take_optional(&mut object, "employees", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "employees", &self.employees);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -197,7 +250,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::platsolution::ecommerce::recharge_employees::sub_mchid::by_sub_mchid::get::Employees as crate::runtime::Schema>::FIELDS,
+                fields: <Employees as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -26,12 +26,26 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::types::TradeScenario;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay ID of the settlement batch.
-        #[serde(rename = "path.settle_batch_no")]
         pub settle_batch_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                settle_batch_no: crate::runtime::take(
+                    &mut object,
+                    "path.settle_batch_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -120,7 +134,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own settlement batch number.
@@ -134,13 +148,69 @@ pub mod get {
         /// Current state of the object.
         pub state: String,
         /// Scenario of the transaction.
-        pub trade_scenario: crate::types::TradeScenario,
+        pub trade_scenario: TradeScenario,
         /// Time the record was created.
         pub create_time: String,
         /// Time the operation finished.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub finish_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_settle_batch_no: crate::runtime::take(
+                    &mut object,
+                    "out_settle_batch_no",
+                    at,
+                )?,
+                settle_batch_no: crate::runtime::take(
+                    &mut object,
+                    "settle_batch_no",
+                    at,
+                )?,
+                individual_auth_id: crate::runtime::take(
+                    &mut object,
+                    "individual_auth_id",
+                    at,
+                )?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                trade_scenario: crate::runtime::take(&mut object, "trade_scenario", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                finish_time: crate::runtime::take_optional(
+                    &mut object,
+                    "finish_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "out_settle_batch_no",
+                &self.out_settle_batch_no,
+            );
+            crate::runtime::put(&mut object, "settle_batch_no", &self.settle_batch_no);
+            crate::runtime::put(
+                &mut object,
+                "individual_auth_id",
+                &self.individual_auth_id,
+            );
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put(&mut object, "trade_scenario", &self.trade_scenario);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(&mut object, "finish_time", &self.finish_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -21,8 +21,9 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::platsolution::types::BatchState;
     pub use crate::v3::platsolution::types::TransferDetailList;
+    pub use crate::v3::platsolution::types::TransferDetailListBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -30,7 +31,6 @@ pub mod post {
         /// AppID of the service provider's own Official Account, Mini Program or app.
         pub sp_appid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The merchant's own batch number, unique within the merchant.
         pub out_batch_no: String,
@@ -45,11 +45,63 @@ pub mod post {
         /// ID of the transfer scene that the merchant applied for.
         pub transfer_scene_id: String,
         /// Details of the transfers in the batch.
-        pub transfer_detail_list: Vec<
-            crate::v3::platsolution::types::TransferDetailList,
-        >,
+        pub transfer_detail_list: Vec<TransferDetailList>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+                batch_name: crate::runtime::take(&mut object, "batch_name", at)?,
+                batch_remark: crate::runtime::take(&mut object, "batch_remark", at)?,
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                total_num: crate::runtime::take(&mut object, "total_num", at)?,
+                transfer_scene_id: crate::runtime::take(
+                    &mut object,
+                    "transfer_scene_id",
+                    at,
+                )?,
+                transfer_detail_list: crate::runtime::take(
+                    &mut object,
+                    "transfer_detail_list",
+                    at,
+                )?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+            crate::runtime::put(&mut object, "batch_name", &self.batch_name);
+            crate::runtime::put(&mut object, "batch_remark", &self.batch_remark);
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put(&mut object, "total_num", &self.total_num);
+            crate::runtime::put(
+                &mut object,
+                "transfer_scene_id",
+                &self.transfer_scene_id,
+            );
+            crate::runtime::put(
+                &mut object,
+                "transfer_detail_list",
+                &self.transfer_detail_list,
+            );
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -69,9 +121,7 @@ pub mod post {
         total_amount: Option<crate::runtime::Number>,
         total_num: Option<crate::runtime::Number>,
         transfer_scene_id: Option<String>,
-        transfer_detail_list: Option<
-            Vec<crate::v3::platsolution::types::TransferDetailListBuilder>,
-        >,
+        transfer_detail_list: Option<Vec<TransferDetailListBuilder>>,
         notify_url: Option<String>,
     }
     impl RequestBuilder {
@@ -173,7 +223,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn transfer_detail_list(
             mut self,
-            item: impl Into<crate::v3::platsolution::types::TransferDetailListBuilder>,
+            item: impl Into<TransferDetailListBuilder>,
         ) -> Self {
             self.transfer_detail_list.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -181,7 +231,7 @@ pub mod post {
         /// Sets or clears [`transfer_detail_list`](Self::transfer_detail_list) with a built value.
         pub fn set_transfer_detail_list(
             mut self,
-            value: Option<Vec<crate::v3::platsolution::types::TransferDetailList>>,
+            value: Option<Vec<TransferDetailList>>,
         ) -> Self {
             self.transfer_detail_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -310,7 +360,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -328,7 +379,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own batch number, unique within the merchant.
@@ -338,9 +389,37 @@ pub mod post {
         /// Time the record was created.
         pub create_time: String,
         /// State of the batch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub batch_state: Option<crate::v3::platsolution::types::BatchState>,
+        pub batch_state: Option<BatchState>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+                batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                batch_state: crate::runtime::take_optional(
+                    &mut object,
+                    "batch_state",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+            crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(&mut object, "batch_state", &self.batch_state);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

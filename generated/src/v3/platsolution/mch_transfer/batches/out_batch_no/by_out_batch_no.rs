@@ -25,32 +25,52 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}), [official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-batch/transfer-batch-get-by-out-code.html)
 pub mod get {
     pub use crate::v3::platsolution::types::InsuranceMchTransferBatchesBatchIdDetailState;
-    pub use crate::v3::platsolution::types::MchTransferBatchesBatchIdData;
-    pub use crate::v3::platsolution::types::MchTransferBatchesBatchIdTransferBatch;
+    pub use crate::v3::platsolution::types::MchTransferBatchesBatchIdResponseData;
+    pub use crate::v3::platsolution::types::MchTransferBatchesBatchIdResponseTransferBatch;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own batch number, unique within the merchant.
-        #[serde(rename = "path.out_batch_no")]
         pub out_batch_no: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// Whether to return the detail records as well.
-        #[serde(rename = "query.need_query_detail")]
         pub need_query_detail: bool,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<crate::runtime::Number>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<crate::runtime::Number>,
         /// State of the detail record.
-        #[serde(default, rename = "query.detail_state")]
-        pub detail_state: Option<
-            crate::v3::platsolution::types::InsuranceMchTransferBatchesBatchIdDetailState,
-        >,
+        pub detail_state: Option<InsuranceMchTransferBatchesBatchIdDetailState>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_batch_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_batch_no",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                need_query_detail: crate::runtime::take(
+                    &mut object,
+                    "query.need_query_detail",
+                    at,
+                )?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+                detail_state: crate::runtime::take_optional(
+                    &mut object,
+                    "query.detail_state",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -66,9 +86,7 @@ pub mod get {
         need_query_detail: Option<bool>,
         offset: Option<crate::runtime::Number>,
         limit: Option<crate::runtime::Number>,
-        detail_state: Option<
-            crate::v3::platsolution::types::InsuranceMchTransferBatchesBatchIdDetailState,
-        >,
+        detail_state: Option<InsuranceMchTransferBatchesBatchIdDetailState>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own batch number, unique within the merchant.
@@ -124,9 +142,7 @@ pub mod get {
         /// State of the detail record.
         pub fn detail_state(
             mut self,
-            value: impl Into<
-                crate::v3::platsolution::types::InsuranceMchTransferBatchesBatchIdDetailState,
-            >,
+            value: impl Into<InsuranceMchTransferBatchesBatchIdDetailState>,
         ) -> Self {
             self.detail_state = Some(value.into());
             self
@@ -134,9 +150,7 @@ pub mod get {
         /// Sets or clears [`detail_state`](Self::detail_state) with a built value.
         pub fn set_detail_state(
             mut self,
-            value: Option<
-                crate::v3::platsolution::types::InsuranceMchTransferBatchesBatchIdDetailState,
-            >,
+            value: Option<InsuranceMchTransferBatchesBatchIdDetailState>,
         ) -> Self {
             self.detail_state = value;
             self

@@ -21,39 +21,75 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::types::AmountFrom;
     pub use crate::types::BankType;
-    pub use crate::types::RefundsApplyAbnormalRefundGoodsDetail;
     pub use crate::types::RefundsApplyAbnormalRefundPromotionDetail;
+    pub use crate::types::RefundsApplyAbnormalRefundPromotionDetailGoodsDetail;
     pub use crate::types::RefundsApplyAbnormalRefundType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay refund ID.
-        #[serde(rename = "path.refund_id", skip_serializing)]
         pub refund_id: String,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// The merchant's own refund number, unique within the merchant.
         pub out_refund_no: String,
         /// Kind of the item described by the enclosing object.
-        pub r#type: crate::types::RefundsApplyAbnormalRefundType,
+        pub r#type: RefundsApplyAbnormalRefundType,
         /// Bank the payment or account belongs to, as a bank type code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub bank_type: Option<crate::types::BankType>,
+        pub bank_type: Option<BankType>,
         /// Bank account number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_account: Option<crate::runtime::Sensitive>,
         /// Real name of the person.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub real_name: Option<crate::runtime::Sensitive>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                refund_id: crate::runtime::take(&mut object, "path.refund_id", at)?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                out_refund_no: crate::runtime::take(&mut object, "out_refund_no", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+                bank_account: crate::runtime::take_optional(
+                    &mut object,
+                    "bank_account",
+                    at,
+                )?,
+                real_name: crate::runtime::take_optional(&mut object, "real_name", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "out_refund_no", &self.out_refund_no);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "bank_account",
+                &self.bank_account,
+            );
+            crate::runtime::put_optional(&mut object, "real_name", &self.real_name);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -68,8 +104,8 @@ pub mod post {
         wechatpay_serial: Option<String>,
         sub_mchid: Option<String>,
         out_refund_no: Option<String>,
-        r#type: Option<crate::types::RefundsApplyAbnormalRefundType>,
-        bank_type: Option<crate::types::BankType>,
+        r#type: Option<RefundsApplyAbnormalRefundType>,
+        bank_type: Option<BankType>,
         bank_account: Option<crate::runtime::Sensitive>,
         real_name: Option<crate::runtime::Sensitive>,
     }
@@ -117,7 +153,7 @@ pub mod post {
         /// **Required.** Kind of the item described by the enclosing object.
         pub fn r#type(
             mut self,
-            value: impl Into<crate::types::RefundsApplyAbnormalRefundType>,
+            value: impl Into<RefundsApplyAbnormalRefundType>,
         ) -> Self {
             self.r#type = Some(value.into());
             self
@@ -125,18 +161,18 @@ pub mod post {
         /// Sets or clears [`type`](Self::r#type) with a built value.
         pub fn set_type(
             mut self,
-            value: Option<crate::types::RefundsApplyAbnormalRefundType>,
+            value: Option<RefundsApplyAbnormalRefundType>,
         ) -> Self {
             self.r#type = value;
             self
         }
         /// Bank the payment or account belongs to, as a bank type code.
-        pub fn bank_type(mut self, value: impl Into<crate::types::BankType>) -> Self {
+        pub fn bank_type(mut self, value: impl Into<BankType>) -> Self {
             self.bank_type = Some(value.into());
             self
         }
         /// Sets or clears [`bank_type`](Self::bank_type) with a built value.
-        pub fn set_bank_type(mut self, value: Option<crate::types::BankType>) -> Self {
+        pub fn set_bank_type(mut self, value: Option<BankType>) -> Self {
             self.bank_type = value;
             self
         }
@@ -242,7 +278,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -284,7 +321,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Amount information of the order or record.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Amount {
         /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
@@ -292,8 +329,7 @@ pub mod post {
         /// Refund amount, in the smallest unit of the currency (fen for CNY).
         pub refund: crate::runtime::Number,
         /// Funding accounts of the refund and the amount each contributes.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub from: Option<Vec<crate::types::AmountFrom>>,
+        pub from: Option<Vec<AmountFrom>>,
         /// Amount the user actually paid, in the smallest unit of the payer currency (fen for CNY).
         pub payer_total: crate::runtime::Number,
         /// Amount refunded to the user, excluding coupons, in the smallest unit of the currency (fen for CNY).
@@ -307,9 +343,61 @@ pub mod post {
         /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
         pub currency: String,
         /// Refunded handling fee, in fen.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub refund_fee: Option<crate::runtime::Number>,
     }
+    impl crate::runtime::FromJson for Amount {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Amount {
+                total: crate::runtime::take(&mut object, "total", at)?,
+                refund: crate::runtime::take(&mut object, "refund", at)?,
+                from: crate::runtime::take_optional(&mut object, "from", at)?,
+                payer_total: crate::runtime::take(&mut object, "payer_total", at)?,
+                payer_refund: crate::runtime::take(&mut object, "payer_refund", at)?,
+                settlement_refund: crate::runtime::take(
+                    &mut object,
+                    "settlement_refund",
+                    at,
+                )?,
+                settlement_total: crate::runtime::take(
+                    &mut object,
+                    "settlement_total",
+                    at,
+                )?,
+                discount_refund: crate::runtime::take(
+                    &mut object,
+                    "discount_refund",
+                    at,
+                )?,
+                currency: crate::runtime::take(&mut object, "currency", at)?,
+                refund_fee: crate::runtime::take_optional(&mut object, "refund_fee", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Amount {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total", &self.total);
+            crate::runtime::put(&mut object, "refund", &self.refund);
+            crate::runtime::put_optional(&mut object, "from", &self.from);
+            crate::runtime::put(&mut object, "payer_total", &self.payer_total);
+            crate::runtime::put(&mut object, "payer_refund", &self.payer_refund);
+            crate::runtime::put(
+                &mut object,
+                "settlement_refund",
+                &self.settlement_refund,
+            );
+            crate::runtime::put(&mut object, "settlement_total", &self.settlement_total);
+            crate::runtime::put(&mut object, "discount_refund", &self.discount_refund);
+            crate::runtime::put(&mut object, "currency", &self.currency);
+            crate::runtime::put_optional(&mut object, "refund_fee", &self.refund_fee);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Amount);
     impl crate::runtime::Schema for Amount {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -331,7 +419,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::types::AmountFrom as crate::runtime::Schema>::FIELDS,
+                fields: <AmountFrom as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "payer_total",
@@ -386,7 +474,7 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Amount {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// WeChat Pay refund ID.
@@ -402,23 +490,91 @@ pub mod post {
         /// Account where the refund is credited.
         pub user_received_account: String,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// Time the record was created.
         pub create_time: String,
         /// Current status of the object.
         pub status: String,
         /// Funding account used.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub funds_account: Option<String>,
         /// Amount information of the order or record.
-        pub amount: crate::v3::refund::domestic::refunds::by_refund_id::apply_abnormal_refund::post::Amount,
+        pub amount: Amount,
         /// Discounts and coupons applied to the order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub promotion_detail: Option<
-            Vec<crate::types::RefundsApplyAbnormalRefundPromotionDetail>,
-        >,
+        pub promotion_detail: Option<Vec<RefundsApplyAbnormalRefundPromotionDetail>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                refund_id: crate::runtime::take(&mut object, "refund_id", at)?,
+                out_refund_no: crate::runtime::take(&mut object, "out_refund_no", at)?,
+                transaction_id: crate::runtime::take(&mut object, "transaction_id", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                channel: crate::runtime::take(&mut object, "channel", at)?,
+                user_received_account: crate::runtime::take(
+                    &mut object,
+                    "user_received_account",
+                    at,
+                )?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                status: crate::runtime::take(&mut object, "status", at)?,
+                funds_account: crate::runtime::take_optional(
+                    &mut object,
+                    "funds_account",
+                    at,
+                )?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                promotion_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "promotion_detail",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "refund_id", &self.refund_id);
+            crate::runtime::put(&mut object, "out_refund_no", &self.out_refund_no);
+            crate::runtime::put(&mut object, "transaction_id", &self.transaction_id);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put(&mut object, "channel", &self.channel);
+            crate::runtime::put(
+                &mut object,
+                "user_received_account",
+                &self.user_received_account,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "status", &self.status);
+            crate::runtime::put_optional(
+                &mut object,
+                "funds_account",
+                &self.funds_account,
+            );
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "promotion_detail",
+                &self.promotion_detail,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -496,14 +652,14 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::refund::domestic::refunds::by_refund_id::apply_abnormal_refund::post::Amount as crate::runtime::Schema>::FIELDS,
+                fields: <Amount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "promotion_detail",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::types::RefundsApplyAbnormalRefundPromotionDetail as crate::runtime::Schema>::FIELDS,
+                fields: <RefundsApplyAbnormalRefundPromotionDetail as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

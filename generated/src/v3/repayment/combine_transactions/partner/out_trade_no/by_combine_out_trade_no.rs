@@ -26,12 +26,26 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::types::CombinePayerInfo;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own number for the combined order (or repayment order), unique within the merchant.
-        #[serde(rename = "path.combine_out_trade_no")]
         pub combine_out_trade_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                combine_out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "path.combine_out_trade_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -120,20 +134,51 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// Amount information of the sub-order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Amount {
         /// Total amount, in the smallest unit of the currency (fen for CNY).
         pub total_amount: i64,
         /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// Amount the user paid in cash, in fen.
         pub payer_amount: i64,
         /// Currency the user paid in, as an ISO 4217 code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payer_currency: Option<String>,
     }
+    impl crate::runtime::FromJson for Amount {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Amount {
+                total_amount: crate::runtime::take(&mut object, "total_amount", at)?,
+                currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+                payer_amount: crate::runtime::take(&mut object, "payer_amount", at)?,
+                payer_currency: crate::runtime::take_optional(
+                    &mut object,
+                    "payer_currency",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Amount {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_amount", &self.total_amount);
+            crate::runtime::put_optional(&mut object, "currency", &self.currency);
+            crate::runtime::put(&mut object, "payer_amount", &self.payer_amount);
+            crate::runtime::put_optional(
+                &mut object,
+                "payer_currency",
+                &self.payer_currency,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Amount);
     impl crate::runtime::Schema for Amount {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -168,7 +213,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Amount {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// AppID of the merchant that creates the combined order.
@@ -180,16 +225,63 @@ pub mod get {
         /// WeChat Pay transaction ID of the combined order.
         pub combine_transaction_id: String,
         /// Information about the paying user of the combined order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub combine_payer_info: Option<crate::types::CombinePayerInfo>,
+        pub combine_payer_info: Option<CombinePayerInfo>,
         /// Sub-orders of the combined order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sub_orders: Option<
-            Vec<
-                crate::v3::repayment::combine_transactions::partner::out_trade_no::by_combine_out_trade_no::get::SubOrders,
-            >,
-        >,
+        pub sub_orders: Option<Vec<SubOrders>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                combine_appid: crate::runtime::take(&mut object, "combine_appid", at)?,
+                combine_mchid: crate::runtime::take(&mut object, "combine_mchid", at)?,
+                combine_out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "combine_out_trade_no",
+                    at,
+                )?,
+                combine_transaction_id: crate::runtime::take(
+                    &mut object,
+                    "combine_transaction_id",
+                    at,
+                )?,
+                combine_payer_info: crate::runtime::take_optional(
+                    &mut object,
+                    "combine_payer_info",
+                    at,
+                )?,
+                sub_orders: crate::runtime::take_optional(&mut object, "sub_orders", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "combine_appid", &self.combine_appid);
+            crate::runtime::put(&mut object, "combine_mchid", &self.combine_mchid);
+            crate::runtime::put(
+                &mut object,
+                "combine_out_trade_no",
+                &self.combine_out_trade_no,
+            );
+            crate::runtime::put(
+                &mut object,
+                "combine_transaction_id",
+                &self.combine_transaction_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "combine_payer_info",
+                &self.combine_payer_info,
+            );
+            crate::runtime::put_optional(&mut object, "sub_orders", &self.sub_orders);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -225,57 +317,104 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::types::CombinePayerInfo as crate::runtime::Schema>::FIELDS,
+                fields: <CombinePayerInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "sub_orders",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::repayment::combine_transactions::partner::out_trade_no::by_combine_out_trade_no::get::SubOrders as crate::runtime::Schema>::FIELDS,
+                fields: <SubOrders as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Sub-orders of the combined order.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SubOrders {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
         pub mchid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// WeChat Pay transaction ID of the payment order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transaction_id: Option<String>,
         /// Payment method (trade type) of the transaction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_type: Option<
-            crate::v3::repayment::combine_transactions::partner::out_trade_no::by_combine_out_trade_no::get::TradeType,
-        >,
+        pub trade_type: Option<TradeType>,
         /// State of the payment transaction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub trade_state: Option<
-            crate::v3::repayment::combine_transactions::partner::out_trade_no::by_combine_out_trade_no::get::TradeState,
-        >,
+        pub trade_state: Option<TradeState>,
         /// Bank the payment or account belongs to, as a bank type code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bank_type: Option<String>,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// Amount information of the sub-order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub amount: Option<
-            crate::v3::repayment::combine_transactions::partner::out_trade_no::by_combine_out_trade_no::get::Amount,
-        >,
+        pub amount: Option<Amount>,
     }
+    impl crate::runtime::FromJson for SubOrders {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SubOrders {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                transaction_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transaction_id",
+                    at,
+                )?,
+                trade_type: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_type",
+                    at,
+                )?,
+                trade_state: crate::runtime::take_optional(
+                    &mut object,
+                    "trade_state",
+                    at,
+                )?,
+                bank_type: crate::runtime::take_optional(&mut object, "bank_type", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SubOrders {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "transaction_id",
+                &self.transaction_id,
+            );
+            crate::runtime::put_optional(&mut object, "trade_type", &self.trade_type);
+            crate::runtime::put_optional(&mut object, "trade_state", &self.trade_state);
+            crate::runtime::put_optional(&mut object, "bank_type", &self.bank_type);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SubOrders);
     impl crate::runtime::Schema for SubOrders {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -346,7 +485,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::repayment::combine_transactions::partner::out_trade_no::by_combine_out_trade_no::get::Amount as crate::runtime::Schema>::FIELDS,
+                fields: <Amount as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -20,21 +20,39 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/vehicle/etc/users/{openid}/contracts`: [wechatpay.im](https://wechatpay.im/openapi/v3/vehicle/etc/users/{openid}/contracts), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012715623)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid")]
         pub openid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
         /// ID of the plan or template.
-        #[serde(rename = "query.plan_id")]
         pub plan_id: String,
         /// Licence plate number of the vehicle.
-        #[serde(rename = "query.plate_number")]
         pub plate_number: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+                plan_id: crate::runtime::take(&mut object, "query.plan_id", at)?,
+                plate_number: crate::runtime::take(
+                    &mut object,
+                    "query.plate_number",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -20,18 +20,39 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `DELETE /v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}`: [wechatpay.im](https://wechatpay.im/openapi/v3/webizpay/avail-mch-ranges/{range_id}/merchant-identifiers/{merchant_identifier}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4017205637)
 pub mod delete {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the range of merchants where the card can be used.
-        #[serde(rename = "path.range_id", skip_serializing)]
         pub range_id: String,
         /// `merchant_identifier`
-        #[serde(rename = "path.merchant_identifier", skip_serializing)]
         pub merchant_identifier: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                range_id: crate::runtime::take(&mut object, "path.range_id", at)?,
+                merchant_identifier: crate::runtime::take(
+                    &mut object,
+                    "path.merchant_identifier",
+                    at,
+                )?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -133,7 +154,8 @@ pub mod delete {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.sp_mchid.is_none() {

@@ -33,21 +33,35 @@ pub mod get {
     pub use crate::types::CardState;
     pub use crate::v3::webizpay::types::RefundRule;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the authorization relationship between the employee and the enterprise.
-        #[serde(rename = "path.employee_id")]
         pub employee_id: String,
         /// Card number.
-        #[serde(rename = "path.card_no")]
         pub card_no: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, rename = "query.sp_mchid")]
         pub sp_mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                employee_id: crate::runtime::take(&mut object, "path.employee_id", at)?,
+                card_no: crate::runtime::take(&mut object, "path.card_no", at)?,
+                sp_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sp_mchid",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

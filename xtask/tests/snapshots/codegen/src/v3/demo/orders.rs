@@ -9,7 +9,7 @@ impl<'a, T: ?Sized> Chain<'a, T> {
     pub fn new(transport: &'a T) -> Self {
         Chain(transport)
     }
-    /// `/v3/demo/orders/…`
+    /// `/v3/demo/orders/{out_order_no}/…`
     pub fn by_out_order_no(self) -> by_out_order_no::Chain<'a, T> {
         by_out_order_no::Chain::new(self.0)
     }

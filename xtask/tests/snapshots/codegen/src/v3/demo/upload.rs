@@ -19,18 +19,17 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// A multipart upload fixture.
 ///
-/// `POST /v3/demo/upload` — [documentation](https://wechatpay.im/openapi/v3/demo/upload)
+/// `POST /v3/demo/upload`: [wechatpay.im](https://wechatpay.im/openapi/v3/demo/upload)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// The picture
-        ///
-        /// Required.
+        #[serde(rename = "body.file")]
         pub file: crate::runtime::File,
         /// Its description, as JSON
-        ///
-        /// Required.
+        #[serde(rename = "body.meta")]
         pub meta: Meta,
     }
     impl Request {
@@ -46,33 +45,46 @@ pub mod post {
         meta: Option<MetaBuilder>,
     }
     impl RequestBuilder {
-        /// The picture
-        ///
-        /// Required.
-        pub fn file(mut self, value: crate::runtime::File) -> Self {
-            self.file = Some(value);
+        /// **Required.** The picture
+        pub fn file(mut self, value: impl Into<crate::runtime::File>) -> Self {
+            self.file = Some(value.into());
             self
         }
-        /// Its description, as JSON
-        ///
-        /// Required.
-        pub fn meta(mut self, value: MetaBuilder) -> Self {
-            self.meta = Some(value);
+        /// Sets or clears [`file`](Self::file) with a built value.
+        pub fn set_file(mut self, value: Option<crate::runtime::File>) -> Self {
+            self.file = value;
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// **Required.** Its description, as JSON
+        ///
+        /// Takes the builder or a built value.
+        pub fn meta(mut self, value: impl Into<MetaBuilder>) -> Self {
+            self.meta = Some(value.into());
+            self
+        }
+        /// Sets or clears [`meta`](Self::meta) with a built value.
+        pub fn set_meta(mut self, value: Option<Meta>) -> Self {
+            self.meta = value.map(Into::into);
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
-            let file = crate::runtime::required(self.file, at, "file", missing);
-            let meta = crate::runtime::required(self.meta, at, "meta", missing)
-                .and_then(|value| crate::runtime::nested(value, at, "meta", missing));
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
+            let file = crate::runtime::required(self.file, at, "file", problems);
+            let meta = crate::runtime::required(self.meta, at, "meta", problems)
+                .and_then(|value| crate::runtime::nested(value, at, "meta", problems));
             Some(Request {
                 file: file?,
                 meta: meta?,
@@ -104,17 +116,27 @@ pub mod post {
             )
         }
     }
-    impl crate::runtime::JsonResponse for Response {}
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "POST",
+        "/v3/demo/upload",
+        "demo",
+        "Upload a picture",
+        "v3::demo::upload::post",
+        "https://wechatpay.im/openapi/v3/demo/upload",
+        &[],
+        crate::runtime::ResponseKind::Json,
+        &[],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
     /// Its description, as JSON
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Meta {
         /// File name
-        ///
-        /// Required.
         pub filename: String,
         /// SHA-256 of the file, hex
-        ///
-        /// Required.
         pub sha256: String,
     }
     impl Meta {
@@ -130,49 +152,79 @@ pub mod post {
         sha256: Option<String>,
     }
     impl MetaBuilder {
-        /// File name
-        ///
-        /// Required.
+        /// **Required.** File name
         pub fn filename(mut self, value: impl Into<String>) -> Self {
             self.filename = Some(value.into());
             self
         }
-        /// SHA-256 of the file, hex
-        ///
-        /// Required.
+        /// Sets or clears [`filename`](Self::filename) with a built value.
+        pub fn set_filename(mut self, value: Option<String>) -> Self {
+            self.filename = value;
+            self
+        }
+        /// **Required.** SHA-256 of the file, hex
         pub fn sha256(mut self, value: impl Into<String>) -> Self {
             self.sha256 = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`sha256`](Self::sha256) with a built value.
+        pub fn set_sha256(mut self, value: Option<String>) -> Self {
+            self.sha256 = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Meta, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for MetaBuilder {
         type Output = Meta;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Meta> {
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Meta> {
             let filename = crate::runtime::required(
                 self.filename,
                 at,
                 "filename",
-                missing,
+                problems,
             );
-            let sha256 = crate::runtime::required(self.sha256, at, "sha256", missing);
+            let sha256 = crate::runtime::required(self.sha256, at, "sha256", problems);
             Some(Meta {
                 filename: filename?,
                 sha256: sha256?,
             })
         }
     }
+    impl From<Meta> for MetaBuilder {
+        fn from(value: Meta) -> Self {
+            MetaBuilder {
+                filename: Some(value.filename),
+                sha256: Some(value.sha256),
+            }
+        }
+    }
     /// The response.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Response {
         /// The stored picture's id
-        ///
-        /// Required.
         pub media_id: String,
     }
+    impl crate::runtime::Schema for Response {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "media_id",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for Response {}
 }

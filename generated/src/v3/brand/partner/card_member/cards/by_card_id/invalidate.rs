@@ -34,14 +34,32 @@ pub mod post {
     pub use crate::v3::brand::types::Type as UserInformationCustomFieldListType;
     pub use crate::types::ValidDateInformation;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "path.card_id", skip_serializing)]
         pub card_id: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "path.card_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -130,7 +148,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -148,16 +167,39 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `member_information`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MemberInformation {
         /// AppID of the Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub jump_appid: Option<String>,
         /// Page path inside the Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub jump_path: Option<String>,
     }
+    impl crate::runtime::FromJson for MemberInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MemberInformation {
+                jump_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "jump_appid",
+                    at,
+                )?,
+                jump_path: crate::runtime::take_optional(&mut object, "jump_path", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MemberInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "jump_appid", &self.jump_appid);
+            crate::runtime::put_optional(&mut object, "jump_path", &self.jump_path);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MemberInformation);
     impl crate::runtime::Schema for MemberInformation {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -178,7 +220,7 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for MemberInformation {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
@@ -190,7 +232,7 @@ pub mod post {
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Type of the member card.
-        pub card_type: crate::types::CardType,
+        pub card_type: CardType,
         /// Title of the member card.
         pub card_title: String,
         /// Background color of the member card.
@@ -198,54 +240,207 @@ pub mod post {
         /// URL of the background image of the member card.
         pub card_picture_url: String,
         /// How the member-card codes are assigned.
-        pub code_mode: crate::v3::brand::types::CodeMode,
+        pub code_mode: CodeMode,
         /// Type of the code shown on the member card.
-        pub code_type: crate::v3::brand::types::CodeType,
+        pub code_type: CodeType,
         /// Where the member code on the card jumps to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub code_jump_information: Option<crate::v3::brand::types::CodeJumpInformation>,
+        pub code_jump_information: Option<CodeJumpInformation>,
         /// Description of the member benefits.
         pub benefits: String,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
         pub notify_url: String,
         /// Whether the card is pinned to the top.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_pinned: Option<bool>,
         /// Whether the member level is shown.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_display_level: Option<bool>,
         /// Initial member level.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub init_level: Option<String>,
         /// Customer-service phone number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub service_phone: Option<String>,
         /// The merchant's legal agreement for the card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub legal_agreement: Option<String>,
         /// Validity period of the member card.
-        pub valid_date_information: crate::types::ValidDateInformation,
+        pub valid_date_information: ValidDateInformation,
         /// `member_information`
-        pub member_information: crate::v3::brand::partner::card_member::cards::by_card_id::invalidate::post::MemberInformation,
+        pub member_information: MemberInformation,
         /// Points information of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub points_information: Option<crate::v3::brand::types::PointsInformation>,
+        pub points_information: Option<PointsInformation>,
         /// Stored-value balance information of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub balance_information: Option<crate::v3::brand::types::BalanceInformation>,
+        pub balance_information: Option<BalanceInformation>,
         /// Information about the paid membership.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub purchase_information: Option<crate::v3::brand::types::PurchaseInformation>,
+        pub purchase_information: Option<PurchaseInformation>,
         /// Personal information the user filled in when opening the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_information: Option<crate::v3::brand::types::UserInformation>,
+        pub user_information: Option<UserInformation>,
         /// Current state of the object.
-        pub state: crate::v3::brand::types::State,
+        pub state: State,
         /// Time the record was created.
         pub create_time: String,
         /// Time the record was last updated.
         pub update_time: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                card_type: crate::runtime::take(&mut object, "card_type", at)?,
+                card_title: crate::runtime::take(&mut object, "card_title", at)?,
+                card_color: crate::runtime::take(&mut object, "card_color", at)?,
+                card_picture_url: crate::runtime::take(
+                    &mut object,
+                    "card_picture_url",
+                    at,
+                )?,
+                code_mode: crate::runtime::take(&mut object, "code_mode", at)?,
+                code_type: crate::runtime::take(&mut object, "code_type", at)?,
+                code_jump_information: crate::runtime::take_optional(
+                    &mut object,
+                    "code_jump_information",
+                    at,
+                )?,
+                benefits: crate::runtime::take(&mut object, "benefits", at)?,
+                notify_url: crate::runtime::take(&mut object, "notify_url", at)?,
+                need_pinned: crate::runtime::take_optional(
+                    &mut object,
+                    "need_pinned",
+                    at,
+                )?,
+                need_display_level: crate::runtime::take_optional(
+                    &mut object,
+                    "need_display_level",
+                    at,
+                )?,
+                init_level: crate::runtime::take_optional(
+                    &mut object,
+                    "init_level",
+                    at,
+                )?,
+                service_phone: crate::runtime::take_optional(
+                    &mut object,
+                    "service_phone",
+                    at,
+                )?,
+                legal_agreement: crate::runtime::take_optional(
+                    &mut object,
+                    "legal_agreement",
+                    at,
+                )?,
+                valid_date_information: crate::runtime::take(
+                    &mut object,
+                    "valid_date_information",
+                    at,
+                )?,
+                member_information: crate::runtime::take(
+                    &mut object,
+                    "member_information",
+                    at,
+                )?,
+                points_information: crate::runtime::take_optional(
+                    &mut object,
+                    "points_information",
+                    at,
+                )?,
+                balance_information: crate::runtime::take_optional(
+                    &mut object,
+                    "balance_information",
+                    at,
+                )?,
+                purchase_information: crate::runtime::take_optional(
+                    &mut object,
+                    "purchase_information",
+                    at,
+                )?,
+                user_information: crate::runtime::take_optional(
+                    &mut object,
+                    "user_information",
+                    at,
+                )?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                update_time: crate::runtime::take(&mut object, "update_time", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "card_type", &self.card_type);
+            crate::runtime::put(&mut object, "card_title", &self.card_title);
+            crate::runtime::put(&mut object, "card_color", &self.card_color);
+            crate::runtime::put(&mut object, "card_picture_url", &self.card_picture_url);
+            crate::runtime::put(&mut object, "code_mode", &self.code_mode);
+            crate::runtime::put(&mut object, "code_type", &self.code_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "code_jump_information",
+                &self.code_jump_information,
+            );
+            crate::runtime::put(&mut object, "benefits", &self.benefits);
+            crate::runtime::put(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put_optional(&mut object, "need_pinned", &self.need_pinned);
+            crate::runtime::put_optional(
+                &mut object,
+                "need_display_level",
+                &self.need_display_level,
+            );
+            crate::runtime::put_optional(&mut object, "init_level", &self.init_level);
+            crate::runtime::put_optional(
+                &mut object,
+                "service_phone",
+                &self.service_phone,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "legal_agreement",
+                &self.legal_agreement,
+            );
+            crate::runtime::put(
+                &mut object,
+                "valid_date_information",
+                &self.valid_date_information,
+            );
+            crate::runtime::put(
+                &mut object,
+                "member_information",
+                &self.member_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "points_information",
+                &self.points_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "balance_information",
+                &self.balance_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "purchase_information",
+                &self.purchase_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_information",
+                &self.user_information,
+            );
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put(&mut object, "update_time", &self.update_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -323,7 +518,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::CodeJumpInformation as crate::runtime::Schema>::FIELDS,
+                fields: <CodeJumpInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "benefits",
@@ -379,42 +574,42 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::types::ValidDateInformation as crate::runtime::Schema>::FIELDS,
+                fields: <ValidDateInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "member_information",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::brand::partner::card_member::cards::by_card_id::invalidate::post::MemberInformation as crate::runtime::Schema>::FIELDS,
+                fields: <MemberInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "points_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::PointsInformation as crate::runtime::Schema>::FIELDS,
+                fields: <PointsInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "balance_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::BalanceInformation as crate::runtime::Schema>::FIELDS,
+                fields: <BalanceInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "purchase_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::PurchaseInformation as crate::runtime::Schema>::FIELDS,
+                fields: <PurchaseInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "user_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::brand::types::UserInformation as crate::runtime::Schema>::FIELDS,
+                fields: <UserInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "state",

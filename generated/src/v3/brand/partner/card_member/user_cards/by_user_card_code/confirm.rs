@@ -22,57 +22,142 @@ pub mod post {
     pub use crate::types::CardType;
     pub use crate::types::CommonFieldList;
     pub use crate::v3::brand::types::CustomFieldList;
+    pub use crate::v3::brand::types::CustomFieldListBuilder;
     pub use crate::v3::brand::types::DataUserInformation;
     pub use crate::types::Name;
     pub use crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformation;
+    pub use crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder;
+    pub use crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldList;
+    pub use crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformationCommonFieldListBuilder;
     pub use crate::types::Type;
     pub use crate::v3::brand::types::UserCardState;
-    pub use crate::v3::brand::types::UserInformationCommonFieldList;
     pub use crate::types::ValidDateInformation;
+    pub use crate::types::ValidDateInformationBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Code of the user's member card.
-        #[serde(rename = "path.user_card_code", skip_serializing)]
         pub user_card_code: String,
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "query.card_id", skip_serializing)]
         pub card_id: String,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// Background color of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_color: Option<String>,
         /// URL of the background image of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_picture_url: Option<String>,
         /// The user's mobile phone number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone_number: Option<crate::runtime::Sensitive>,
         /// Member level.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub level: Option<String>,
         /// Validity period of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub valid_date_information: Option<crate::types::ValidDateInformation>,
+        pub valid_date_information: Option<ValidDateInformation>,
         /// Personal information the user filled in when opening the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_information: Option<
-            crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformation,
+            PartnerCardMemberUserCardsImportByOpenidUserInformation,
         >,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// `user_card_confirm_state`
-        pub user_card_confirm_state: crate::v3::brand::partner::card_member::user_cards::by_user_card_code::confirm::post::UserCardConfirmState,
+        pub user_card_confirm_state: UserCardConfirmState,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                user_card_code: crate::runtime::take(
+                    &mut object,
+                    "path.user_card_code",
+                    at,
+                )?,
+                card_id: crate::runtime::take(&mut object, "query.card_id", at)?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                card_color: crate::runtime::take_optional(
+                    &mut object,
+                    "card_color",
+                    at,
+                )?,
+                card_picture_url: crate::runtime::take_optional(
+                    &mut object,
+                    "card_picture_url",
+                    at,
+                )?,
+                phone_number: crate::runtime::take_optional(
+                    &mut object,
+                    "phone_number",
+                    at,
+                )?,
+                level: crate::runtime::take_optional(&mut object, "level", at)?,
+                valid_date_information: crate::runtime::take_optional(
+                    &mut object,
+                    "valid_date_information",
+                    at,
+                )?,
+                user_information: crate::runtime::take_optional(
+                    &mut object,
+                    "user_information",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                user_card_confirm_state: crate::runtime::take(
+                    &mut object,
+                    "user_card_confirm_state",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "card_color", &self.card_color);
+            crate::runtime::put_optional(
+                &mut object,
+                "card_picture_url",
+                &self.card_picture_url,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "phone_number",
+                &self.phone_number,
+            );
+            crate::runtime::put_optional(&mut object, "level", &self.level);
+            crate::runtime::put_optional(
+                &mut object,
+                "valid_date_information",
+                &self.valid_date_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_information",
+                &self.user_information,
+            );
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put(
+                &mut object,
+                "user_card_confirm_state",
+                &self.user_card_confirm_state,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -92,14 +177,12 @@ pub mod post {
         card_picture_url: Option<String>,
         phone_number: Option<crate::runtime::Sensitive>,
         level: Option<String>,
-        valid_date_information: Option<crate::types::ValidDateInformationBuilder>,
+        valid_date_information: Option<ValidDateInformationBuilder>,
         user_information: Option<
-            crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder,
+            PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder,
         >,
         attach: Option<String>,
-        user_card_confirm_state: Option<
-            crate::v3::brand::partner::card_member::user_cards::by_user_card_code::confirm::post::UserCardConfirmState,
-        >,
+        user_card_confirm_state: Option<UserCardConfirmState>,
     }
     impl RequestBuilder {
         /// **Required.** Code of the user's member card.
@@ -205,7 +288,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn valid_date_information(
             mut self,
-            value: impl Into<crate::types::ValidDateInformationBuilder>,
+            value: impl Into<ValidDateInformationBuilder>,
         ) -> Self {
             self.valid_date_information = Some(value.into());
             self
@@ -213,7 +296,7 @@ pub mod post {
         /// Sets or clears [`valid_date_information`](Self::valid_date_information) with a built value.
         pub fn set_valid_date_information(
             mut self,
-            value: Option<crate::types::ValidDateInformation>,
+            value: Option<ValidDateInformation>,
         ) -> Self {
             self.valid_date_information = value.map(Into::into);
             self
@@ -224,7 +307,7 @@ pub mod post {
         pub fn user_information(
             mut self,
             value: impl Into<
-                crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder,
+                PartnerCardMemberUserCardsImportByOpenidUserInformationBuilder,
             >,
         ) -> Self {
             self.user_information = Some(value.into());
@@ -233,9 +316,7 @@ pub mod post {
         /// Sets or clears [`user_information`](Self::user_information) with a built value.
         pub fn set_user_information(
             mut self,
-            value: Option<
-                crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidUserInformation,
-            >,
+            value: Option<PartnerCardMemberUserCardsImportByOpenidUserInformation>,
         ) -> Self {
             self.user_information = value.map(Into::into);
             self
@@ -253,9 +334,7 @@ pub mod post {
         /// **Required.** `user_card_confirm_state`
         pub fn user_card_confirm_state(
             mut self,
-            value: impl Into<
-                crate::v3::brand::partner::card_member::user_cards::by_user_card_code::confirm::post::UserCardConfirmState,
-            >,
+            value: impl Into<UserCardConfirmState>,
         ) -> Self {
             self.user_card_confirm_state = Some(value.into());
             self
@@ -263,9 +342,7 @@ pub mod post {
         /// Sets or clears [`user_card_confirm_state`](Self::user_card_confirm_state) with a built value.
         pub fn set_user_card_confirm_state(
             mut self,
-            value: Option<
-                crate::v3::brand::partner::card_member::user_cards::by_user_card_code::confirm::post::UserCardConfirmState,
-            >,
+            value: Option<UserCardConfirmState>,
         ) -> Self {
             self.user_card_confirm_state = value;
             self
@@ -374,7 +451,8 @@ pub mod post {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidResponse as Response;

@@ -28,23 +28,54 @@ pub mod post {
     pub use crate::v3::brand::types::UserCardState;
     pub use crate::types::ValidDateInformation;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Code of the user's member card.
-        #[serde(rename = "path.user_card_code", skip_serializing)]
         pub user_card_code: String,
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id", skip_serializing)]
         pub brand_id: String,
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "query.card_id", skip_serializing)]
         pub card_id: String,
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// Why the item was invalidated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub invalid_reason: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                user_card_code: crate::runtime::take(
+                    &mut object,
+                    "path.user_card_code",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+                card_id: crate::runtime::take(&mut object, "query.card_id", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                invalid_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "invalid_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "invalid_reason",
+                &self.invalid_reason,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -182,7 +213,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::brand::types::PartnerCardMemberUserCardsImportByOpenidResponse as Response;

@@ -20,7 +20,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/brand/partner/card-member/user-points/exchange-coupon/confirm`: [wechatpay.im](https://wechatpay.im/openapi/v3/brand/partner/card-member/user-points/exchange-coupon/confirm), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015897268)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the record.
@@ -36,13 +36,61 @@ pub mod post {
         /// Code of the user's member card.
         pub user_card_code: String,
         /// Current state of the object.
-        pub state: crate::v3::brand::partner::card_member::user_points::exchange_coupon::confirm::post::State,
+        pub state: State,
         /// Code of the user's coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_code: Option<String>,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_reason: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                record_id: crate::runtime::take(&mut object, "record_id", at)?,
+                exchange_coupon_template_id: crate::runtime::take(
+                    &mut object,
+                    "exchange_coupon_template_id",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                user_card_code: crate::runtime::take(&mut object, "user_card_code", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                coupon_code: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_code",
+                    at,
+                )?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "record_id", &self.record_id);
+            crate::runtime::put(
+                &mut object,
+                "exchange_coupon_template_id",
+                &self.exchange_coupon_template_id,
+            );
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "user_card_code", &self.user_card_code);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -59,9 +107,7 @@ pub mod post {
         card_id: Option<String>,
         openid: Option<String>,
         user_card_code: Option<String>,
-        state: Option<
-            crate::v3::brand::partner::card_member::user_points::exchange_coupon::confirm::post::State,
-        >,
+        state: Option<State>,
         coupon_code: Option<String>,
         fail_reason: Option<String>,
     }
@@ -127,22 +173,12 @@ pub mod post {
             self
         }
         /// **Required.** Current state of the object.
-        pub fn state(
-            mut self,
-            value: impl Into<
-                crate::v3::brand::partner::card_member::user_points::exchange_coupon::confirm::post::State,
-            >,
-        ) -> Self {
+        pub fn state(mut self, value: impl Into<State>) -> Self {
             self.state = Some(value.into());
             self
         }
         /// Sets or clears [`state`](Self::state) with a built value.
-        pub fn set_state(
-            mut self,
-            value: Option<
-                crate::v3::brand::partner::card_member::user_points::exchange_coupon::confirm::post::State,
-            >,
-        ) -> Self {
+        pub fn set_state(mut self, value: Option<State>) -> Self {
             self.state = value;
             self
         }
@@ -243,7 +279,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -261,7 +298,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the record.
@@ -277,14 +314,63 @@ pub mod post {
         /// Code of the user's member card.
         pub user_card_code: String,
         /// Current state of the object.
-        pub state: crate::v3::brand::partner::card_member::user_points::exchange_coupon::confirm::post::State,
+        pub state: State,
         /// Code of the user's coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_code: Option<String>,
         /// Why the operation failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_reason: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                record_id: crate::runtime::take(&mut object, "record_id", at)?,
+                exchange_coupon_template_id: crate::runtime::take(
+                    &mut object,
+                    "exchange_coupon_template_id",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                card_id: crate::runtime::take(&mut object, "card_id", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                user_card_code: crate::runtime::take(&mut object, "user_card_code", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                coupon_code: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_code",
+                    at,
+                )?,
+                fail_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "fail_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "record_id", &self.record_id);
+            crate::runtime::put(
+                &mut object,
+                "exchange_coupon_template_id",
+                &self.exchange_coupon_template_id,
+            );
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "card_id", &self.card_id);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(&mut object, "user_card_code", &self.user_card_code);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put_optional(&mut object, "fail_reason", &self.fail_reason);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

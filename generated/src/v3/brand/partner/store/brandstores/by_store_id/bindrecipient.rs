@@ -21,19 +21,40 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::brand::types::RecipientState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the store.
-        #[serde(rename = "path.store_id", skip_serializing)]
         pub store_id: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// Name of the company.
         pub company_name: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                store_id: crate::runtime::take(&mut object, "path.store_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                company_name: crate::runtime::take(&mut object, "company_name", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "company_name", &self.company_name);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -152,7 +173,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.mchid.is_none() {
@@ -175,25 +197,63 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the brand in WeChat Pay.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub brand_id: Option<String>,
         /// ID of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_id: Option<String>,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// Name of the company.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub company_name: Option<String>,
         /// State of binding the payee to the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub recipient_state: Option<crate::v3::brand::types::RecipientState>,
+        pub recipient_state: Option<RecipientState>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                brand_id: crate::runtime::take_optional(&mut object, "brand_id", at)?,
+                store_id: crate::runtime::take_optional(&mut object, "store_id", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                company_name: crate::runtime::take_optional(
+                    &mut object,
+                    "company_name",
+                    at,
+                )?,
+                recipient_state: crate::runtime::take_optional(
+                    &mut object,
+                    "recipient_state",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put_optional(&mut object, "store_id", &self.store_id);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "company_name",
+                &self.company_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "recipient_state",
+                &self.recipient_state,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -22,15 +22,25 @@ pub mod get {
     pub use crate::v3::fund_app::types::DetailState;
     pub use crate::v3::fund_app::types::FailReason;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay batch number.
-        #[serde(rename = "path.batch_no")]
         pub batch_no: String,
         /// Number of the detail record.
-        #[serde(rename = "path.detail_no")]
         pub detail_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                batch_no: crate::runtime::take(&mut object, "path.batch_no", at)?,
+                detail_no: crate::runtime::take(&mut object, "path.detail_no", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

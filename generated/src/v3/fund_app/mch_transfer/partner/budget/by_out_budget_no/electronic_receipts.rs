@@ -26,15 +26,29 @@ pub mod get {
     pub use crate::v3::fund_app::types::HashType;
     pub use crate::types::ReceiptState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own budget number.
-        #[serde(rename = "path.out_budget_no")]
         pub out_budget_no: String,
         /// ID of the acceptance receipt.
-        #[serde(rename = "query.accept_id")]
         pub accept_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_budget_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_budget_no",
+                    at,
+                )?,
+                accept_id: crate::runtime::take(&mut object, "query.accept_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -152,11 +166,10 @@ pub mod post {
     pub use crate::v3::fund_app::types::HashType;
     pub use crate::types::ReceiptState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own budget number.
-        #[serde(rename = "path.out_budget_no", skip_serializing)]
         pub out_budget_no: String,
         /// Start date.
         pub start_date: String,
@@ -165,8 +178,44 @@ pub mod post {
         /// Merchant ID of the merchant that funds the transfer or payout.
         pub sponsor_mchid: String,
         /// Merchant ID of the receiver.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub receiver_mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_budget_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_budget_no",
+                    at,
+                )?,
+                start_date: crate::runtime::take(&mut object, "start_date", at)?,
+                end_date: crate::runtime::take(&mut object, "end_date", at)?,
+                sponsor_mchid: crate::runtime::take(&mut object, "sponsor_mchid", at)?,
+                receiver_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "receiver_mchid",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "start_date", &self.start_date);
+            crate::runtime::put(&mut object, "end_date", &self.end_date);
+            crate::runtime::put(&mut object, "sponsor_mchid", &self.sponsor_mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "receiver_mchid",
+                &self.receiver_mchid,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -303,7 +352,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::fund_app::types::MchTransferPartnerBudgetElectronicReceiptsResponse as Response;

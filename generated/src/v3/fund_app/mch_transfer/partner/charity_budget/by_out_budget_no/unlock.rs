@@ -21,16 +21,44 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::types::MchTransferPartnerCharityBudgetUnlockState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own budget number.
-        #[serde(rename = "path.out_budget_no", skip_serializing)]
         pub out_budget_no: String,
         /// Merchant ID of the merchant that funds the transfer or payout.
         pub sponsor_mchid: String,
         /// Remark on the activity.
         pub activity_remark: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_budget_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_budget_no",
+                    at,
+                )?,
+                sponsor_mchid: crate::runtime::take(&mut object, "sponsor_mchid", at)?,
+                activity_remark: crate::runtime::take(
+                    &mut object,
+                    "activity_remark",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sponsor_mchid", &self.sponsor_mchid);
+            crate::runtime::put(&mut object, "activity_remark", &self.activity_remark);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -137,7 +165,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -155,7 +184,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -173,7 +202,7 @@ pub mod post {
         /// Remark on the activity.
         pub activity_remark: String,
         /// Current state of the object.
-        pub state: crate::types::MchTransferPartnerCharityBudgetUnlockState,
+        pub state: MchTransferPartnerCharityBudgetUnlockState,
         /// Remark on the revocation.
         pub unlock_remark: String,
         /// Time the funds were locked.
@@ -181,9 +210,61 @@ pub mod post {
         /// Time of completion.
         pub finished_time: String,
         /// `unlocked_amount`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub unlocked_amount: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                out_budget_no: crate::runtime::take(&mut object, "out_budget_no", at)?,
+                budget_id: crate::runtime::take(&mut object, "budget_id", at)?,
+                amount: crate::runtime::take(&mut object, "amount", at)?,
+                sponsor_mchid: crate::runtime::take(&mut object, "sponsor_mchid", at)?,
+                activity_name: crate::runtime::take(&mut object, "activity_name", at)?,
+                activity_remark: crate::runtime::take(
+                    &mut object,
+                    "activity_remark",
+                    at,
+                )?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                unlock_remark: crate::runtime::take(&mut object, "unlock_remark", at)?,
+                locked_time: crate::runtime::take(&mut object, "locked_time", at)?,
+                finished_time: crate::runtime::take(&mut object, "finished_time", at)?,
+                unlocked_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "unlocked_amount",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "out_budget_no", &self.out_budget_no);
+            crate::runtime::put(&mut object, "budget_id", &self.budget_id);
+            crate::runtime::put(&mut object, "amount", &self.amount);
+            crate::runtime::put(&mut object, "sponsor_mchid", &self.sponsor_mchid);
+            crate::runtime::put(&mut object, "activity_name", &self.activity_name);
+            crate::runtime::put(&mut object, "activity_remark", &self.activity_remark);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put(&mut object, "unlock_remark", &self.unlock_remark);
+            crate::runtime::put(&mut object, "locked_time", &self.locked_time);
+            crate::runtime::put(&mut object, "finished_time", &self.finished_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "unlocked_amount",
+                &self.unlocked_amount,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

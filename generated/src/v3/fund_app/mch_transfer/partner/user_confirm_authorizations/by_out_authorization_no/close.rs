@@ -24,12 +24,26 @@ pub mod post {
     pub use crate::types::MchTransferPartnerUserConfirmAuthorizationsCloseState;
     pub use crate::v3::fund_app::types::TransferSceneId;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own number of the authorization.
-        #[serde(rename = "path.out_authorization_no")]
         pub out_authorization_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_authorization_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_authorization_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -118,7 +132,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own number of the authorization.
@@ -132,22 +146,101 @@ pub mod post {
         /// WeChat Pay ID of the authorization.
         pub authorization_id: String,
         /// Current state of the object.
-        pub state: crate::types::MchTransferPartnerUserConfirmAuthorizationsCloseState,
+        pub state: MchTransferPartnerUserConfirmAuthorizationsCloseState,
         /// Time the authorization was granted.
         pub authorize_time: String,
         /// Information about the closing of the record.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub close_info: Option<crate::v3::fund_app::types::CloseInfo>,
+        pub close_info: Option<CloseInfo>,
         /// ID of the transfer scene that the merchant applied for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub transfer_scene_id: Option<crate::v3::fund_app::types::TransferSceneId>,
+        pub transfer_scene_id: Option<TransferSceneId>,
         /// What the user sees when receiving the money.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_recv_perception: Option<String>,
         /// Time the record was created.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_authorization_no: crate::runtime::take(
+                    &mut object,
+                    "out_authorization_no",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                user_display_name: crate::runtime::take(
+                    &mut object,
+                    "user_display_name",
+                    at,
+                )?,
+                authorization_id: crate::runtime::take(
+                    &mut object,
+                    "authorization_id",
+                    at,
+                )?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                authorize_time: crate::runtime::take(&mut object, "authorize_time", at)?,
+                close_info: crate::runtime::take_optional(
+                    &mut object,
+                    "close_info",
+                    at,
+                )?,
+                transfer_scene_id: crate::runtime::take_optional(
+                    &mut object,
+                    "transfer_scene_id",
+                    at,
+                )?,
+                user_recv_perception: crate::runtime::take_optional(
+                    &mut object,
+                    "user_recv_perception",
+                    at,
+                )?,
+                create_time: crate::runtime::take_optional(
+                    &mut object,
+                    "create_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "out_authorization_no",
+                &self.out_authorization_no,
+            );
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put(
+                &mut object,
+                "user_display_name",
+                &self.user_display_name,
+            );
+            crate::runtime::put(&mut object, "authorization_id", &self.authorization_id);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put(&mut object, "authorize_time", &self.authorize_time);
+            crate::runtime::put_optional(&mut object, "close_info", &self.close_info);
+            crate::runtime::put_optional(
+                &mut object,
+                "transfer_scene_id",
+                &self.transfer_scene_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_recv_perception",
+                &self.user_recv_perception,
+            );
+            crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -204,7 +297,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::fund_app::types::CloseInfo as crate::runtime::Schema>::FIELDS,
+                fields: <CloseInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "transfer_scene_id",

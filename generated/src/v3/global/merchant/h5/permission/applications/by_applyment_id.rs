@@ -28,15 +28,29 @@ pub mod get {
     pub use crate::v3::global::types::TransactionLimitType;
     pub use crate::types::WebsiteState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay ID of the application.
-        #[serde(rename = "path.applyment_id")]
         pub applyment_id: i64,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                applyment_id: crate::runtime::take(
+                    &mut object,
+                    "path.applyment_id",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -147,35 +161,107 @@ pub mod patch {
     pub use crate::v3::global::types::TransactionLimitType;
     pub use crate::types::WebsiteState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay ID of the application.
-        #[serde(rename = "path.applyment_id", skip_serializing)]
         pub applyment_id: i64,
         /// Domains from which H5 payments are launched.
         pub domains: Vec<String>,
         /// Introduction of the company and description of its business.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_description: Option<String>,
         /// Company registration certificate.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub company_register_cert: Option<String>,
         /// Screenshots of the business pages of the website.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub website_business_page_pics: Option<Vec<String>>,
         /// Screenshots of the home page of the website.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub website_homepage_pics: Option<Vec<String>>,
         /// Whether the sub-merchant's website is live.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub website_state: Option<crate::types::WebsiteState>,
+        pub website_state: Option<WebsiteState>,
         /// URL of the website where the merchant sells.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub website_url: Option<String>,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                applyment_id: crate::runtime::take(
+                    &mut object,
+                    "path.applyment_id",
+                    at,
+                )?,
+                domains: crate::runtime::take(&mut object, "domains", at)?,
+                business_description: crate::runtime::take_optional(
+                    &mut object,
+                    "business_description",
+                    at,
+                )?,
+                company_register_cert: crate::runtime::take_optional(
+                    &mut object,
+                    "company_register_cert",
+                    at,
+                )?,
+                website_business_page_pics: crate::runtime::take_optional(
+                    &mut object,
+                    "website_business_page_pics",
+                    at,
+                )?,
+                website_homepage_pics: crate::runtime::take_optional(
+                    &mut object,
+                    "website_homepage_pics",
+                    at,
+                )?,
+                website_state: crate::runtime::take_optional(
+                    &mut object,
+                    "website_state",
+                    at,
+                )?,
+                website_url: crate::runtime::take_optional(
+                    &mut object,
+                    "website_url",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "domains", &self.domains);
+            crate::runtime::put_optional(
+                &mut object,
+                "business_description",
+                &self.business_description,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "company_register_cert",
+                &self.company_register_cert,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "website_business_page_pics",
+                &self.website_business_page_pics,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "website_homepage_pics",
+                &self.website_homepage_pics,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "website_state",
+                &self.website_state,
+            );
+            crate::runtime::put_optional(&mut object, "website_url", &self.website_url);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -192,7 +278,7 @@ pub mod patch {
         company_register_cert: Option<String>,
         website_business_page_pics: Option<Vec<String>>,
         website_homepage_pics: Option<Vec<String>>,
-        website_state: Option<crate::types::WebsiteState>,
+        website_state: Option<WebsiteState>,
         website_url: Option<String>,
         base_uri: Option<String>,
     }
@@ -269,18 +355,12 @@ pub mod patch {
             self
         }
         /// Whether the sub-merchant's website is live.
-        pub fn website_state(
-            mut self,
-            value: impl Into<crate::types::WebsiteState>,
-        ) -> Self {
+        pub fn website_state(mut self, value: impl Into<WebsiteState>) -> Self {
             self.website_state = Some(value.into());
             self
         }
         /// Sets or clears [`website_state`](Self::website_state) with a built value.
-        pub fn set_website_state(
-            mut self,
-            value: Option<crate::types::WebsiteState>,
-        ) -> Self {
+        pub fn set_website_state(mut self, value: Option<WebsiteState>) -> Self {
             self.website_state = value;
             self
         }
@@ -362,7 +442,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)

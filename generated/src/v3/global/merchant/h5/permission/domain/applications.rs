@@ -27,33 +27,92 @@ pub mod post {
     pub use crate::types::ApplymentState;
     pub use crate::types::WebsiteState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
         /// Domains from which H5 payments are launched.
         pub domains: Vec<String>,
         /// URL of the website where the merchant sells.
         pub website_url: String,
         /// Screenshots of the business pages of the website.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub website_business_page_pics: Option<Vec<String>>,
         /// Screenshots of the home page of the website.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub website_homepage_pics: Option<Vec<String>>,
         /// Whether the sub-merchant's website is live.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub website_state: Option<crate::types::WebsiteState>,
+        pub website_state: Option<WebsiteState>,
         /// HTTPS URL where WeChat Pay sends the asynchronous notifications for this operation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub notify_url: Option<String>,
         /// The merchant's own application number.
         pub out_applyment_id: String,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+                domains: crate::runtime::take(&mut object, "domains", at)?,
+                website_url: crate::runtime::take(&mut object, "website_url", at)?,
+                website_business_page_pics: crate::runtime::take_optional(
+                    &mut object,
+                    "website_business_page_pics",
+                    at,
+                )?,
+                website_homepage_pics: crate::runtime::take_optional(
+                    &mut object,
+                    "website_homepage_pics",
+                    at,
+                )?,
+                website_state: crate::runtime::take_optional(
+                    &mut object,
+                    "website_state",
+                    at,
+                )?,
+                notify_url: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_url",
+                    at,
+                )?,
+                out_applyment_id: crate::runtime::take(
+                    &mut object,
+                    "out_applyment_id",
+                    at,
+                )?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "domains", &self.domains);
+            crate::runtime::put(&mut object, "website_url", &self.website_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "website_business_page_pics",
+                &self.website_business_page_pics,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "website_homepage_pics",
+                &self.website_homepage_pics,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "website_state",
+                &self.website_state,
+            );
+            crate::runtime::put_optional(&mut object, "notify_url", &self.notify_url);
+            crate::runtime::put(&mut object, "out_applyment_id", &self.out_applyment_id);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -69,7 +128,7 @@ pub mod post {
         website_url: Option<String>,
         website_business_page_pics: Option<Vec<String>>,
         website_homepage_pics: Option<Vec<String>>,
-        website_state: Option<crate::types::WebsiteState>,
+        website_state: Option<WebsiteState>,
         notify_url: Option<String>,
         out_applyment_id: Option<String>,
         base_uri: Option<String>,
@@ -137,18 +196,12 @@ pub mod post {
             self
         }
         /// Whether the sub-merchant's website is live.
-        pub fn website_state(
-            mut self,
-            value: impl Into<crate::types::WebsiteState>,
-        ) -> Self {
+        pub fn website_state(mut self, value: impl Into<WebsiteState>) -> Self {
             self.website_state = Some(value.into());
             self
         }
         /// Sets or clears [`website_state`](Self::website_state) with a built value.
-        pub fn set_website_state(
-            mut self,
-            value: Option<crate::types::WebsiteState>,
-        ) -> Self {
+        pub fn set_website_state(mut self, value: Option<WebsiteState>) -> Self {
             self.website_state = value;
             self
         }
@@ -242,7 +295,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)

@@ -22,21 +22,31 @@ pub mod get {
     pub use crate::v3::lovefeast::types::DonateSource;
     pub use crate::v3::lovefeast::types::Payer;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid")]
         pub openid: String,
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "path.brand_id")]
         pub brand_id: String,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<i64>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                brand_id: crate::runtime::take(&mut object, "path.brand_id", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -180,22 +190,55 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// Amount information of the order or record.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Amount {
         /// Total amount of the order, in the smallest unit of the currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total: Option<crate::runtime::Number>,
         /// Amount the user actually paid, in the smallest unit of the payer currency (fen for CNY).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payer_total: Option<crate::runtime::Number>,
         /// Currency of the amounts, as an ISO 4217 code (e.g. `CNY`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub currency: Option<String>,
         /// Currency the user paid in, as an ISO 4217 code.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payer_currency: Option<String>,
     }
+    impl crate::runtime::FromJson for Amount {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Amount {
+                total: crate::runtime::take_optional(&mut object, "total", at)?,
+                payer_total: crate::runtime::take_optional(
+                    &mut object,
+                    "payer_total",
+                    at,
+                )?,
+                currency: crate::runtime::take_optional(&mut object, "currency", at)?,
+                payer_currency: crate::runtime::take_optional(
+                    &mut object,
+                    "payer_currency",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Amount {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "total", &self.total);
+            crate::runtime::put_optional(&mut object, "payer_total", &self.payer_total);
+            crate::runtime::put_optional(&mut object, "currency", &self.currency);
+            crate::runtime::put_optional(
+                &mut object,
+                "payer_currency",
+                &self.payer_currency,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Amount);
     impl crate::runtime::Schema for Amount {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -230,51 +273,131 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Amount {}
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// `welfare_trade_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub welfare_trade_id: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// ID of the brand in WeChat Pay.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub brand_id: Option<String>,
         /// `donate_source`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub donate_source: Option<crate::v3::lovefeast::types::DonateSource>,
+        pub donate_source: Option<DonateSource>,
         /// `merchant_order`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_order: Option<String>,
         /// `institution_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub institution_name: Option<String>,
         /// `business_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_id: Option<String>,
         /// `business_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_name: Option<String>,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// Information about the paying user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub payer: Option<crate::v3::lovefeast::types::Payer>,
+        pub payer: Option<Payer>,
         /// Amount information of the order or record.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub amount: Option<
-            crate::v3::lovefeast::users::by_openid::orders::brand_id::by_brand_id::get::Amount,
-        >,
+        pub amount: Option<Amount>,
         /// ID of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                welfare_trade_id: crate::runtime::take_optional(
+                    &mut object,
+                    "welfare_trade_id",
+                    at,
+                )?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                brand_id: crate::runtime::take_optional(&mut object, "brand_id", at)?,
+                donate_source: crate::runtime::take_optional(
+                    &mut object,
+                    "donate_source",
+                    at,
+                )?,
+                merchant_order: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_order",
+                    at,
+                )?,
+                institution_name: crate::runtime::take_optional(
+                    &mut object,
+                    "institution_name",
+                    at,
+                )?,
+                business_id: crate::runtime::take_optional(
+                    &mut object,
+                    "business_id",
+                    at,
+                )?,
+                business_name: crate::runtime::take_optional(
+                    &mut object,
+                    "business_name",
+                    at,
+                )?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                payer: crate::runtime::take_optional(&mut object, "payer", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "welfare_trade_id",
+                &self.welfare_trade_id,
+            );
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "donate_source",
+                &self.donate_source,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_order",
+                &self.merchant_order,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "institution_name",
+                &self.institution_name,
+            );
+            crate::runtime::put_optional(&mut object, "business_id", &self.business_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "business_name",
+                &self.business_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put_optional(&mut object, "payer", &self.payer);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -352,14 +475,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::lovefeast::types::Payer as crate::runtime::Schema>::FIELDS,
+                fields: <Payer as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "amount",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::lovefeast::users::by_openid::orders::brand_id::by_brand_id::get::Amount as crate::runtime::Schema>::FIELDS,
+                fields: <Amount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "device_id",
@@ -372,29 +495,51 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub count: Option<i64>,
         /// Maximum number of items to return in one page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub limit: Option<i64>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub offset: Option<i64>,
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<
-                crate::v3::lovefeast::users::by_openid::orders::brand_id::by_brand_id::get::Data,
-            >,
-        >,
+        pub data: Option<Vec<Data>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                count: crate::runtime::take_optional(&mut object, "count", at)?,
+                limit: crate::runtime::take_optional(&mut object, "limit", at)?,
+                offset: crate::runtime::take_optional(&mut object, "offset", at)?,
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "count", &self.count);
+            crate::runtime::put_optional(&mut object, "limit", &self.limit);
+            crate::runtime::put_optional(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -430,7 +575,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::lovefeast::users::by_openid::orders::brand_id::by_brand_id::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

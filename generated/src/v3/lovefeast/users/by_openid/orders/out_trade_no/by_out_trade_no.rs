@@ -22,15 +22,25 @@ pub mod get {
     pub use crate::v3::lovefeast::types::DonateSource;
     pub use crate::v3::lovefeast::types::Payer;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid")]
         pub openid: String,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(rename = "path.out_trade_no")]
         pub out_trade_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "path.out_trade_no", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -133,49 +143,131 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `welfare_trade_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub welfare_trade_id: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub appid: Option<String>,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// ID of the brand in WeChat Pay.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub brand_id: Option<String>,
         /// `donate_source`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub donate_source: Option<crate::v3::lovefeast::types::DonateSource>,
+        pub donate_source: Option<DonateSource>,
         /// `merchant_order`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_order: Option<String>,
         /// `institution_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub institution_name: Option<String>,
         /// `business_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_id: Option<String>,
         /// `business_name`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub business_name: Option<String>,
         /// Time the operation completed successfully.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_time: Option<String>,
         /// Information about the paying user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub payer: Option<crate::v3::lovefeast::types::Payer>,
+        pub payer: Option<Payer>,
         /// Amount information of the order or record.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub amount: Option<serde_json::Value>,
         /// ID of the device.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub device_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                welfare_trade_id: crate::runtime::take_optional(
+                    &mut object,
+                    "welfare_trade_id",
+                    at,
+                )?,
+                appid: crate::runtime::take_optional(&mut object, "appid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                brand_id: crate::runtime::take_optional(&mut object, "brand_id", at)?,
+                donate_source: crate::runtime::take_optional(
+                    &mut object,
+                    "donate_source",
+                    at,
+                )?,
+                merchant_order: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_order",
+                    at,
+                )?,
+                institution_name: crate::runtime::take_optional(
+                    &mut object,
+                    "institution_name",
+                    at,
+                )?,
+                business_id: crate::runtime::take_optional(
+                    &mut object,
+                    "business_id",
+                    at,
+                )?,
+                business_name: crate::runtime::take_optional(
+                    &mut object,
+                    "business_name",
+                    at,
+                )?,
+                success_time: crate::runtime::take_optional(
+                    &mut object,
+                    "success_time",
+                    at,
+                )?,
+                payer: crate::runtime::take_optional(&mut object, "payer", at)?,
+                amount: crate::runtime::take_optional(&mut object, "amount", at)?,
+                device_id: crate::runtime::take_optional(&mut object, "device_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "welfare_trade_id",
+                &self.welfare_trade_id,
+            );
+            crate::runtime::put_optional(&mut object, "appid", &self.appid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "donate_source",
+                &self.donate_source,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_order",
+                &self.merchant_order,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "institution_name",
+                &self.institution_name,
+            );
+            crate::runtime::put_optional(&mut object, "business_id", &self.business_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "business_name",
+                &self.business_name,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "success_time",
+                &self.success_time,
+            );
+            crate::runtime::put_optional(&mut object, "payer", &self.payer);
+            crate::runtime::put_optional(&mut object, "amount", &self.amount);
+            crate::runtime::put_optional(&mut object, "device_id", &self.device_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -253,7 +345,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::lovefeast::types::Payer as crate::runtime::Schema>::FIELDS,
+                fields: <Payer as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "amount",

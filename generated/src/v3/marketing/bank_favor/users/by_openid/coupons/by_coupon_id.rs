@@ -20,18 +20,28 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4014569864)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid")]
         pub openid: String,
         /// ID of the coupon.
-        #[serde(rename = "path.coupon_id")]
         pub coupon_id: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                coupon_id: crate::runtime::take(&mut object, "path.coupon_id", at)?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -189,7 +199,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(CouponState);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the merchant that created the coupon batch.
@@ -201,7 +211,7 @@ pub mod get {
         /// Name of the coupon.
         pub coupon_name: String,
         /// State of the user's coupon.
-        pub coupon_state: crate::v3::marketing::bank_favor::users::by_openid::coupons::by_coupon_id::get::CouponState,
+        pub coupon_state: CouponState,
         /// Time the user received the coupon.
         pub receive_time: String,
         /// Start of the availability period.
@@ -217,14 +227,91 @@ pub mod get {
         /// `used_number`
         pub used_number: crate::runtime::Number,
         /// `use_amount_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub use_amount_list: Option<
-            crate::v3::marketing::bank_favor::users::by_openid::coupons::by_coupon_id::get::UseAmountList,
-        >,
+        pub use_amount_list: Option<UseAmountList>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                stock_creator_mchid: crate::runtime::take(
+                    &mut object,
+                    "stock_creator_mchid",
+                    at,
+                )?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                coupon_id: crate::runtime::take(&mut object, "coupon_id", at)?,
+                coupon_name: crate::runtime::take(&mut object, "coupon_name", at)?,
+                coupon_state: crate::runtime::take(&mut object, "coupon_state", at)?,
+                receive_time: crate::runtime::take(&mut object, "receive_time", at)?,
+                available_begin_time: crate::runtime::take(
+                    &mut object,
+                    "available_begin_time",
+                    at,
+                )?,
+                available_end_time: crate::runtime::take(
+                    &mut object,
+                    "available_end_time",
+                    at,
+                )?,
+                activity_id: crate::runtime::take(&mut object, "activity_id", at)?,
+                max_use_number: crate::runtime::take(&mut object, "max_use_number", at)?,
+                available_number: crate::runtime::take(
+                    &mut object,
+                    "available_number",
+                    at,
+                )?,
+                used_number: crate::runtime::take(&mut object, "used_number", at)?,
+                use_amount_list: crate::runtime::take_optional(
+                    &mut object,
+                    "use_amount_list",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "stock_creator_mchid",
+                &self.stock_creator_mchid,
+            );
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "coupon_id", &self.coupon_id);
+            crate::runtime::put(&mut object, "coupon_name", &self.coupon_name);
+            crate::runtime::put(&mut object, "coupon_state", &self.coupon_state);
+            crate::runtime::put(&mut object, "receive_time", &self.receive_time);
+            crate::runtime::put(
+                &mut object,
+                "available_begin_time",
+                &self.available_begin_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "available_end_time",
+                &self.available_end_time,
+            );
+            crate::runtime::put(&mut object, "activity_id", &self.activity_id);
+            crate::runtime::put(&mut object, "max_use_number", &self.max_use_number);
+            crate::runtime::put(&mut object, "available_number", &self.available_number);
+            crate::runtime::put(&mut object, "used_number", &self.used_number);
+            crate::runtime::put_optional(
+                &mut object,
+                "use_amount_list",
+                &self.use_amount_list,
+            );
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -316,7 +403,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::bank_favor::users::by_openid::coupons::by_coupon_id::get::UseAmountList as crate::runtime::Schema>::FIELDS,
+                fields: <UseAmountList as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "openid",
@@ -329,13 +416,39 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// `use_amount_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct UseAmountList {
         /// `used_amounts`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub used_amounts: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for UseAmountList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(UseAmountList {
+                used_amounts: crate::runtime::take_optional(
+                    &mut object,
+                    "used_amounts",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for UseAmountList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "used_amounts",
+                &self.used_amounts,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(UseAmountList);
     impl crate::runtime::Schema for UseAmountList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

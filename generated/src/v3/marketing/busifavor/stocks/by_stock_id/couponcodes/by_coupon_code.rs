@@ -40,18 +40,28 @@ pub mod get {
     pub use crate::v3::marketing::types::StockType;
     pub use crate::v3::marketing::types::UseMethod;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the coupon batch (stock).
-        #[serde(rename = "path.stock_id")]
         pub stock_id: String,
         /// Code of the user's coupon.
-        #[serde(rename = "path.coupon_code")]
         pub coupon_code: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(default, rename = "query.appid")]
         pub appid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                stock_id: crate::runtime::take(&mut object, "path.stock_id", at)?,
+                coupon_code: crate::runtime::take(&mut object, "path.coupon_code", at)?,
+                appid: crate::runtime::take_optional(&mut object, "query.appid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -176,31 +186,75 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// `code_information`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CodeInformation {
         /// Coupon code uploaded by the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub code: Option<String>,
         /// `code_status`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub code_status: Option<String>,
         /// Time of the upload.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub upload_time: Option<String>,
         /// `dispatched_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub dispatched_time: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// The user's UnionID, the same for all apps under one WeChat Open Platform account.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub unionid: Option<String>,
         /// Code of the user's coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_code: Option<String>,
     }
+    impl crate::runtime::FromJson for CodeInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CodeInformation {
+                code: crate::runtime::take_optional(&mut object, "code", at)?,
+                code_status: crate::runtime::take_optional(
+                    &mut object,
+                    "code_status",
+                    at,
+                )?,
+                upload_time: crate::runtime::take_optional(
+                    &mut object,
+                    "upload_time",
+                    at,
+                )?,
+                dispatched_time: crate::runtime::take_optional(
+                    &mut object,
+                    "dispatched_time",
+                    at,
+                )?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                unionid: crate::runtime::take_optional(&mut object, "unionid", at)?,
+                coupon_code: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_code",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CodeInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "code", &self.code);
+            crate::runtime::put_optional(&mut object, "code_status", &self.code_status);
+            crate::runtime::put_optional(&mut object, "upload_time", &self.upload_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "dispatched_time",
+                &self.dispatched_time,
+            );
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "unionid", &self.unionid);
+            crate::runtime::put_optional(&mut object, "coupon_code", &self.coupon_code);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CodeInformation);
     impl crate::runtime::Schema for CodeInformation {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -256,7 +310,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for CodeInformation {}
     /// `coupon_information`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CouponInformation {
         /// Name of the coupon batch.
@@ -264,32 +318,103 @@ pub mod get {
         /// Merchant ID of the merchant that owns the coupon batch.
         pub belong_merchant: String,
         /// Comment.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub comment: Option<String>,
         /// Name of the goods.
         pub goods_name: String,
         /// Type of the coupon batch.
-        pub stock_type: crate::v3::marketing::types::StockType,
+        pub stock_type: StockType,
         /// Whether the coupon can be given to others.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub transferable: Option<bool>,
         /// Whether the link to receive the coupon can be shared.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub shareable: Option<bool>,
         /// State of the user's coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_state: Option<String>,
         /// Rules for using the coupon.
-        pub coupon_use_rule: crate::v3::marketing::types::CouponUseRule,
+        pub coupon_use_rule: CouponUseRule,
         /// Custom entrance shown on the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub custom_entrance: Option<crate::v3::marketing::types::CustomEntrance>,
+        pub custom_entrance: Option<CustomEntrance>,
         /// Display style of the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub display_pattern_info: Option<
-            crate::v3::marketing::types::DisplayPatternInfo,
-        >,
+        pub display_pattern_info: Option<DisplayPatternInfo>,
     }
+    impl crate::runtime::FromJson for CouponInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CouponInformation {
+                stock_name: crate::runtime::take(&mut object, "stock_name", at)?,
+                belong_merchant: crate::runtime::take(
+                    &mut object,
+                    "belong_merchant",
+                    at,
+                )?,
+                comment: crate::runtime::take_optional(&mut object, "comment", at)?,
+                goods_name: crate::runtime::take(&mut object, "goods_name", at)?,
+                stock_type: crate::runtime::take(&mut object, "stock_type", at)?,
+                transferable: crate::runtime::take_optional(
+                    &mut object,
+                    "transferable",
+                    at,
+                )?,
+                shareable: crate::runtime::take_optional(&mut object, "shareable", at)?,
+                coupon_state: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_state",
+                    at,
+                )?,
+                coupon_use_rule: crate::runtime::take(
+                    &mut object,
+                    "coupon_use_rule",
+                    at,
+                )?,
+                custom_entrance: crate::runtime::take_optional(
+                    &mut object,
+                    "custom_entrance",
+                    at,
+                )?,
+                display_pattern_info: crate::runtime::take_optional(
+                    &mut object,
+                    "display_pattern_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CouponInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "stock_name", &self.stock_name);
+            crate::runtime::put(&mut object, "belong_merchant", &self.belong_merchant);
+            crate::runtime::put_optional(&mut object, "comment", &self.comment);
+            crate::runtime::put(&mut object, "goods_name", &self.goods_name);
+            crate::runtime::put(&mut object, "stock_type", &self.stock_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "transferable",
+                &self.transferable,
+            );
+            crate::runtime::put_optional(&mut object, "shareable", &self.shareable);
+            crate::runtime::put_optional(
+                &mut object,
+                "coupon_state",
+                &self.coupon_state,
+            );
+            crate::runtime::put(&mut object, "coupon_use_rule", &self.coupon_use_rule);
+            crate::runtime::put_optional(
+                &mut object,
+                "custom_entrance",
+                &self.custom_entrance,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "display_pattern_info",
+                &self.display_pattern_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CouponInformation);
     impl crate::runtime::Schema for CouponInformation {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -353,34 +478,67 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::CouponUseRule as crate::runtime::Schema>::FIELDS,
+                fields: <CouponUseRule as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "custom_entrance",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::CustomEntrance as crate::runtime::Schema>::FIELDS,
+                fields: <CustomEntrance as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "display_pattern_info",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::DisplayPatternInfo as crate::runtime::Schema>::FIELDS,
+                fields: <DisplayPatternInfo as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for CouponInformation {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `code_information`
-        pub code_information: crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::by_coupon_code::get::CodeInformation,
+        pub code_information: CodeInformation,
         /// `coupon_information`
-        pub coupon_information: crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::by_coupon_code::get::CouponInformation,
+        pub coupon_information: CouponInformation,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                code_information: crate::runtime::take(
+                    &mut object,
+                    "code_information",
+                    at,
+                )?,
+                coupon_information: crate::runtime::take(
+                    &mut object,
+                    "coupon_information",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "code_information", &self.code_information);
+            crate::runtime::put(
+                &mut object,
+                "coupon_information",
+                &self.coupon_information,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -388,14 +546,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::by_coupon_code::get::CodeInformation as crate::runtime::Schema>::FIELDS,
+                fields: <CodeInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "coupon_information",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::busifavor::stocks::by_stock_id::couponcodes::by_coupon_code::get::CouponInformation as crate::runtime::Schema>::FIELDS,
+                fields: <CouponInformation as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
@@ -406,18 +564,32 @@ pub mod get {
 /// `DELETE /v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/busifavor/stocks/{stock_id}/couponcodes/{coupon_code}), [official documentation](https://pay.weixin.qq.com/docs/merchant/products/merchant-exclusive-coupon/introduction.html)
 pub mod delete {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the coupon batch (stock).
-        #[serde(rename = "path.stock_id")]
         pub stock_id: String,
         /// Code of the user's coupon.
-        #[serde(rename = "path.coupon_code")]
         pub coupon_code: String,
         /// `delete_request_no`
-        #[serde(rename = "query.delete_request_no")]
         pub delete_request_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                stock_id: crate::runtime::take(&mut object, "path.stock_id", at)?,
+                coupon_code: crate::runtime::take(&mut object, "path.coupon_code", at)?,
+                delete_request_no: crate::runtime::take(
+                    &mut object,
+                    "query.delete_request_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -553,16 +725,39 @@ pub mod delete {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the coupon batch (stock).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
         /// Time the item was deleted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delete_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+                delete_time: crate::runtime::take_optional(
+                    &mut object,
+                    "delete_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put_optional(&mut object, "delete_time", &self.delete_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

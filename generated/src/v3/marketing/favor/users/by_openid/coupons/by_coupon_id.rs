@@ -23,22 +23,32 @@ pub mod get {
     pub use crate::v3::marketing::types::CouponType;
     pub use crate::v3::marketing::types::CutToMessage;
     pub use crate::types::DataBusinessType;
-    pub use crate::v3::marketing::types::FavorUsersCouponsStatus;
+    pub use crate::v3::marketing::types::DataStatus;
     pub use crate::v3::marketing::types::GoodsDetail;
     pub use crate::v3::marketing::types::NormalCouponInformation;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid")]
         pub openid: String,
         /// ID of the coupon.
-        #[serde(rename = "path.coupon_id")]
         pub coupon_id: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                coupon_id: crate::runtime::take(&mut object, "path.coupon_id", at)?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -160,66 +170,187 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the merchant that created the coupon batch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stock_creator_mchid: Option<String>,
         /// ID of the coupon batch (stock).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stock_id: Option<String>,
         /// ID of the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_id: Option<String>,
         /// Name of the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_name: Option<String>,
         /// Current status of the object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub status: Option<crate::v3::marketing::types::FavorUsersCouponsStatus>,
+        pub status: Option<DataStatus>,
         /// Human-readable description of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Time the record was created.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub create_time: Option<String>,
         /// Type of the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub coupon_type: Option<crate::v3::marketing::types::CouponType>,
+        pub coupon_type: Option<CouponType>,
         /// Start time of the period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub start_time: Option<String>,
         /// Time the item was stopped.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub stop_time: Option<String>,
         /// Whether the discount applies to single items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub singleitem: Option<bool>,
         /// Settings specific to a cut-to-price coupon batch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub cut_to_message: Option<crate::v3::marketing::types::CutToMessage>,
+        pub cut_to_message: Option<CutToMessage>,
         /// Start of the availability period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_begin_time: Option<String>,
         /// End of the availability period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_end_time: Option<String>,
         /// Face value and threshold of a fixed-amount coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub normal_coupon_information: Option<
-            crate::v3::marketing::types::NormalCouponInformation,
-        >,
+        pub normal_coupon_information: Option<NormalCouponInformation>,
         /// Information about the redemption of the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub consume_information: Option<crate::v3::marketing::types::ConsumeInformation>,
+        pub consume_information: Option<ConsumeInformation>,
         /// `available_balance`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub available_balance: Option<crate::runtime::Number>,
         /// Business type.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub business_type: Option<crate::types::DataBusinessType>,
+        pub business_type: Option<DataBusinessType>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                stock_creator_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "stock_creator_mchid",
+                    at,
+                )?,
+                stock_id: crate::runtime::take_optional(&mut object, "stock_id", at)?,
+                coupon_id: crate::runtime::take_optional(&mut object, "coupon_id", at)?,
+                coupon_name: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_name",
+                    at,
+                )?,
+                status: crate::runtime::take_optional(&mut object, "status", at)?,
+                description: crate::runtime::take_optional(
+                    &mut object,
+                    "description",
+                    at,
+                )?,
+                create_time: crate::runtime::take_optional(
+                    &mut object,
+                    "create_time",
+                    at,
+                )?,
+                coupon_type: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_type",
+                    at,
+                )?,
+                start_time: crate::runtime::take_optional(
+                    &mut object,
+                    "start_time",
+                    at,
+                )?,
+                stop_time: crate::runtime::take_optional(&mut object, "stop_time", at)?,
+                singleitem: crate::runtime::take_optional(
+                    &mut object,
+                    "singleitem",
+                    at,
+                )?,
+                cut_to_message: crate::runtime::take_optional(
+                    &mut object,
+                    "cut_to_message",
+                    at,
+                )?,
+                available_begin_time: crate::runtime::take_optional(
+                    &mut object,
+                    "available_begin_time",
+                    at,
+                )?,
+                available_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "available_end_time",
+                    at,
+                )?,
+                normal_coupon_information: crate::runtime::take_optional(
+                    &mut object,
+                    "normal_coupon_information",
+                    at,
+                )?,
+                consume_information: crate::runtime::take_optional(
+                    &mut object,
+                    "consume_information",
+                    at,
+                )?,
+                available_balance: crate::runtime::take_optional(
+                    &mut object,
+                    "available_balance",
+                    at,
+                )?,
+                business_type: crate::runtime::take_optional(
+                    &mut object,
+                    "business_type",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "stock_creator_mchid",
+                &self.stock_creator_mchid,
+            );
+            crate::runtime::put_optional(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put_optional(&mut object, "coupon_id", &self.coupon_id);
+            crate::runtime::put_optional(&mut object, "coupon_name", &self.coupon_name);
+            crate::runtime::put_optional(&mut object, "status", &self.status);
+            crate::runtime::put_optional(&mut object, "description", &self.description);
+            crate::runtime::put_optional(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(&mut object, "coupon_type", &self.coupon_type);
+            crate::runtime::put_optional(&mut object, "start_time", &self.start_time);
+            crate::runtime::put_optional(&mut object, "stop_time", &self.stop_time);
+            crate::runtime::put_optional(&mut object, "singleitem", &self.singleitem);
+            crate::runtime::put_optional(
+                &mut object,
+                "cut_to_message",
+                &self.cut_to_message,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_begin_time",
+                &self.available_begin_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_end_time",
+                &self.available_end_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "normal_coupon_information",
+                &self.normal_coupon_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "consume_information",
+                &self.consume_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "available_balance",
+                &self.available_balance,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "business_type",
+                &self.business_type,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -304,7 +435,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::CutToMessage as crate::runtime::Schema>::FIELDS,
+                fields: <CutToMessage as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "available_begin_time",
@@ -325,14 +456,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::NormalCouponInformation as crate::runtime::Schema>::FIELDS,
+                fields: <NormalCouponInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "consume_information",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::ConsumeInformation as crate::runtime::Schema>::FIELDS,
+                fields: <ConsumeInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "available_balance",

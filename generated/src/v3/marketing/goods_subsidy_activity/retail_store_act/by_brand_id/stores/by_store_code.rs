@@ -20,15 +20,25 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores/{store_code}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012384379), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012384437)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "path.brand_id")]
         pub brand_id: String,
         /// Code of the store.
-        #[serde(rename = "path.store_code")]
         pub store_code: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "path.brand_id", at)?,
+                store_code: crate::runtime::take(&mut object, "path.store_code", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -140,16 +150,39 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Code of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_code: Option<String>,
         /// Name of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_name: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                store_code: crate::runtime::take_optional(
+                    &mut object,
+                    "store_code",
+                    at,
+                )?,
+                store_name: crate::runtime::take_optional(&mut object, "store_name", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "store_code", &self.store_code);
+            crate::runtime::put_optional(&mut object, "store_name", &self.store_name);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -53,15 +53,25 @@ pub mod get {
     pub use crate::v3::marketing::types::UserInformationCommonFieldList;
     pub use crate::v3::marketing::types::UserInformationCustomFieldList;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "path.card_id")]
         pub card_id: String,
         /// Code of the user's member card.
-        #[serde(rename = "path.code")]
         pub code: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "path.card_id", at)?,
+                code: crate::runtime::take(&mut object, "path.code", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -167,48 +177,119 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the card or card template (such as a member card).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub card_id: Option<String>,
         /// Code of the user's member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub code: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub openid: Option<String>,
         /// Number of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub membership_number: Option<String>,
         /// Member level.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub level: Option<String>,
         /// WeChat nickname of the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub nickname: Option<String>,
         /// URL of the avatar image.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub head_image_url: Option<String>,
         /// URL of the background image of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub background_picture_url: Option<String>,
         /// Balance.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub balance: Option<i64>,
         /// `user_card_status`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_card_status: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::get::UserCardStatus,
-        >,
+        pub user_card_status: Option<UserCardStatus>,
         /// Personal information the user filled in when opening the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_information: Option<crate::v3::marketing::types::UserInformation>,
+        pub user_information: Option<UserInformation>,
         /// Member points.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bonus_value: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                card_id: crate::runtime::take_optional(&mut object, "card_id", at)?,
+                code: crate::runtime::take_optional(&mut object, "code", at)?,
+                openid: crate::runtime::take_optional(&mut object, "openid", at)?,
+                membership_number: crate::runtime::take_optional(
+                    &mut object,
+                    "membership_number",
+                    at,
+                )?,
+                level: crate::runtime::take_optional(&mut object, "level", at)?,
+                nickname: crate::runtime::take_optional(&mut object, "nickname", at)?,
+                head_image_url: crate::runtime::take_optional(
+                    &mut object,
+                    "head_image_url",
+                    at,
+                )?,
+                background_picture_url: crate::runtime::take_optional(
+                    &mut object,
+                    "background_picture_url",
+                    at,
+                )?,
+                balance: crate::runtime::take_optional(&mut object, "balance", at)?,
+                user_card_status: crate::runtime::take_optional(
+                    &mut object,
+                    "user_card_status",
+                    at,
+                )?,
+                user_information: crate::runtime::take_optional(
+                    &mut object,
+                    "user_information",
+                    at,
+                )?,
+                bonus_value: crate::runtime::take_optional(
+                    &mut object,
+                    "bonus_value",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "card_id", &self.card_id);
+            crate::runtime::put_optional(&mut object, "code", &self.code);
+            crate::runtime::put_optional(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "membership_number",
+                &self.membership_number,
+            );
+            crate::runtime::put_optional(&mut object, "level", &self.level);
+            crate::runtime::put_optional(&mut object, "nickname", &self.nickname);
+            crate::runtime::put_optional(
+                &mut object,
+                "head_image_url",
+                &self.head_image_url,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "background_picture_url",
+                &self.background_picture_url,
+            );
+            crate::runtime::put_optional(&mut object, "balance", &self.balance);
+            crate::runtime::put_optional(
+                &mut object,
+                "user_card_status",
+                &self.user_card_status,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_information",
+                &self.user_information,
+            );
+            crate::runtime::put_optional(&mut object, "bonus_value", &self.bonus_value);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -286,7 +367,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::UserInformation as crate::runtime::Schema>::FIELDS,
+                fields: <UserInformation as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "bonus_value",
@@ -347,38 +428,107 @@ pub mod get {
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-open/cards/{card_id}/codes/{code}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012549292), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012709735)
 pub mod patch {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "path.card_id", skip_serializing)]
         pub card_id: String,
         /// Code of the user's member card.
-        #[serde(rename = "path.code", skip_serializing)]
         pub code: String,
         /// Number of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub membership_number: Option<String>,
         /// URL of the background image of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub background_picture_url: Option<String>,
         /// Member level.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub level: Option<String>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_request_no: Option<String>,
         /// Stored-value balance information of the member card.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub balance_information: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::patch::BalanceInformation,
-        >,
+        pub balance_information: Option<BalanceInformation>,
         /// `need_inform_balance`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_inform_balance: Option<bool>,
         /// `need_inform_level`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_inform_level: Option<bool>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "path.card_id", at)?,
+                code: crate::runtime::take(&mut object, "path.code", at)?,
+                membership_number: crate::runtime::take_optional(
+                    &mut object,
+                    "membership_number",
+                    at,
+                )?,
+                background_picture_url: crate::runtime::take_optional(
+                    &mut object,
+                    "background_picture_url",
+                    at,
+                )?,
+                level: crate::runtime::take_optional(&mut object, "level", at)?,
+                out_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_request_no",
+                    at,
+                )?,
+                balance_information: crate::runtime::take_optional(
+                    &mut object,
+                    "balance_information",
+                    at,
+                )?,
+                need_inform_balance: crate::runtime::take_optional(
+                    &mut object,
+                    "need_inform_balance",
+                    at,
+                )?,
+                need_inform_level: crate::runtime::take_optional(
+                    &mut object,
+                    "need_inform_level",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "membership_number",
+                &self.membership_number,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "background_picture_url",
+                &self.background_picture_url,
+            );
+            crate::runtime::put_optional(&mut object, "level", &self.level);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_request_no",
+                &self.out_request_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "balance_information",
+                &self.balance_information,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "need_inform_balance",
+                &self.need_inform_balance,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "need_inform_level",
+                &self.need_inform_level,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -395,9 +545,7 @@ pub mod patch {
         background_picture_url: Option<String>,
         level: Option<String>,
         out_request_no: Option<String>,
-        balance_information: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::patch::BalanceInformationBuilder,
-        >,
+        balance_information: Option<BalanceInformationBuilder>,
         need_inform_balance: Option<bool>,
         need_inform_level: Option<bool>,
     }
@@ -467,9 +615,7 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn balance_information(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::patch::BalanceInformationBuilder,
-            >,
+            value: impl Into<BalanceInformationBuilder>,
         ) -> Self {
             self.balance_information = Some(value.into());
             self
@@ -477,9 +623,7 @@ pub mod patch {
         /// Sets or clears [`balance_information`](Self::balance_information) with a built value.
         pub fn set_balance_information(
             mut self,
-            value: Option<
-                crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::patch::BalanceInformation,
-            >,
+            value: Option<BalanceInformation>,
         ) -> Self {
             self.balance_information = value.map(Into::into);
             self
@@ -567,7 +711,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.
@@ -590,7 +735,7 @@ pub mod patch {
         crate::runtime::erased::<Request>,
     );
     /// Stored-value balance information of the member card.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct BalanceInformation {
         /// `before_balance`
@@ -600,9 +745,41 @@ pub mod patch {
         /// `add_balance`
         pub add_balance: i64,
         /// `balance_remark`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub balance_remark: Option<String>,
     }
+    impl crate::runtime::FromJson for BalanceInformation {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(BalanceInformation {
+                before_balance: crate::runtime::take(&mut object, "before_balance", at)?,
+                balance: crate::runtime::take(&mut object, "balance", at)?,
+                add_balance: crate::runtime::take(&mut object, "add_balance", at)?,
+                balance_remark: crate::runtime::take_optional(
+                    &mut object,
+                    "balance_remark",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for BalanceInformation {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "before_balance", &self.before_balance);
+            crate::runtime::put(&mut object, "balance", &self.balance);
+            crate::runtime::put(&mut object, "add_balance", &self.add_balance);
+            crate::runtime::put_optional(
+                &mut object,
+                "balance_remark",
+                &self.balance_remark,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(BalanceInformation);
     impl BalanceInformation {
         /// A builder; see its setters.
         pub fn builder() -> BalanceInformationBuilder {

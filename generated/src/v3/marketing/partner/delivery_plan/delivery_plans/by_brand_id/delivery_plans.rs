@@ -21,29 +21,49 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::marketing::types::PlanState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "path.brand_id")]
         pub brand_id: String,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.page_size")]
         pub page_size: Option<i64>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<i64>,
         /// State of the plan.
-        #[serde(default, rename = "query.plan_state")]
-        pub plan_state: Option<crate::v3::marketing::types::PlanState>,
+        pub plan_state: Option<PlanState>,
         /// State of the review.
-        #[serde(default, rename = "query.audit_state")]
-        pub audit_state: Option<
-            crate::v3::marketing::partner::delivery_plan::delivery_plans::by_brand_id::delivery_plans::get::AuditState,
-        >,
+        pub audit_state: Option<AuditState>,
         /// ID of the plan or template.
-        #[serde(default, rename = "query.plan_id")]
         pub plan_id: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                brand_id: crate::runtime::take(&mut object, "path.brand_id", at)?,
+                page_size: crate::runtime::take_optional(
+                    &mut object,
+                    "query.page_size",
+                    at,
+                )?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                plan_state: crate::runtime::take_optional(
+                    &mut object,
+                    "query.plan_state",
+                    at,
+                )?,
+                audit_state: crate::runtime::take_optional(
+                    &mut object,
+                    "query.audit_state",
+                    at,
+                )?,
+                plan_id: crate::runtime::take_optional(&mut object, "query.plan_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -57,10 +77,8 @@ pub mod get {
         brand_id: Option<String>,
         page_size: Option<i64>,
         offset: Option<i64>,
-        plan_state: Option<crate::v3::marketing::types::PlanState>,
-        audit_state: Option<
-            crate::v3::marketing::partner::delivery_plan::delivery_plans::by_brand_id::delivery_plans::get::AuditState,
-        >,
+        plan_state: Option<PlanState>,
+        audit_state: Option<AuditState>,
         plan_id: Option<String>,
     }
     impl RequestBuilder {
@@ -95,38 +113,22 @@ pub mod get {
             self
         }
         /// State of the plan.
-        pub fn plan_state(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::PlanState>,
-        ) -> Self {
+        pub fn plan_state(mut self, value: impl Into<PlanState>) -> Self {
             self.plan_state = Some(value.into());
             self
         }
         /// Sets or clears [`plan_state`](Self::plan_state) with a built value.
-        pub fn set_plan_state(
-            mut self,
-            value: Option<crate::v3::marketing::types::PlanState>,
-        ) -> Self {
+        pub fn set_plan_state(mut self, value: Option<PlanState>) -> Self {
             self.plan_state = value;
             self
         }
         /// State of the review.
-        pub fn audit_state(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::partner::delivery_plan::delivery_plans::by_brand_id::delivery_plans::get::AuditState,
-            >,
-        ) -> Self {
+        pub fn audit_state(mut self, value: impl Into<AuditState>) -> Self {
             self.audit_state = Some(value.into());
             self
         }
         /// Sets or clears [`audit_state`](Self::audit_state) with a built value.
-        pub fn set_audit_state(
-            mut self,
-            value: Option<
-                crate::v3::marketing::partner::delivery_plan::delivery_plans::by_brand_id::delivery_plans::get::AuditState,
-            >,
-        ) -> Self {
+        pub fn set_audit_state(mut self, value: Option<AuditState>) -> Self {
             self.audit_state = value;
             self
         }
@@ -267,7 +269,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(AuditState);
     /// `plan_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct PlanList {
         /// ID of the plan or template.
@@ -275,32 +277,111 @@ pub mod get {
         /// Name of the plan.
         pub plan_name: String,
         /// State of the plan.
-        pub plan_state: crate::v3::marketing::types::PlanState,
+        pub plan_state: PlanState,
         /// Start of the availability period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delivery_start_time: Option<String>,
         /// End of the availability period.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delivery_end_time: Option<String>,
         /// ID of the coupon batch (stock).
         pub stock_id: String,
         /// ID of the product coupon.
         pub product_coupon_id: String,
         /// Marketing tag.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub recommend_word: Option<String>,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
         /// Maximum number each user can receive.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_limit: Option<i64>,
         /// Maximum number that can be received per day.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub daily_limit: Option<i64>,
     }
+    impl crate::runtime::FromJson for PlanList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(PlanList {
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                plan_name: crate::runtime::take(&mut object, "plan_name", at)?,
+                plan_state: crate::runtime::take(&mut object, "plan_state", at)?,
+                delivery_start_time: crate::runtime::take_optional(
+                    &mut object,
+                    "delivery_start_time",
+                    at,
+                )?,
+                delivery_end_time: crate::runtime::take_optional(
+                    &mut object,
+                    "delivery_end_time",
+                    at,
+                )?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "product_coupon_id",
+                    at,
+                )?,
+                recommend_word: crate::runtime::take_optional(
+                    &mut object,
+                    "recommend_word",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+                user_limit: crate::runtime::take_optional(
+                    &mut object,
+                    "user_limit",
+                    at,
+                )?,
+                daily_limit: crate::runtime::take_optional(
+                    &mut object,
+                    "daily_limit",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for PlanList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(&mut object, "plan_name", &self.plan_name);
+            crate::runtime::put(&mut object, "plan_state", &self.plan_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "delivery_start_time",
+                &self.delivery_start_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "delivery_end_time",
+                &self.delivery_end_time,
+            );
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(
+                &mut object,
+                "product_coupon_id",
+                &self.product_coupon_id,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "recommend_word",
+                &self.recommend_word,
+            );
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(&mut object, "user_limit", &self.user_limit);
+            crate::runtime::put_optional(&mut object, "daily_limit", &self.daily_limit);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(PlanList);
     impl crate::runtime::Schema for PlanList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -391,20 +472,39 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for PlanList {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
         /// `plan_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub plan_list: Option<
-            Vec<
-                crate::v3::marketing::partner::delivery_plan::delivery_plans::by_brand_id::delivery_plans::get::PlanList,
-            >,
-        >,
+        pub plan_list: Option<Vec<PlanList>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+                plan_list: crate::runtime::take_optional(&mut object, "plan_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(&mut object, "plan_list", &self.plan_list);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -419,7 +519,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::partner::delivery_plan::delivery_plans::by_brand_id::delivery_plans::get::PlanList as crate::runtime::Schema>::FIELDS,
+                fields: <PlanList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

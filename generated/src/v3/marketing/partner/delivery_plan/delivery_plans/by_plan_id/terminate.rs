@@ -20,12 +20,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}/terminate`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}/terminate), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4016184572)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the plan or template.
-        #[serde(rename = "path.plan_id")]
         pub plan_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                plan_id: crate::runtime::take(&mut object, "path.plan_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

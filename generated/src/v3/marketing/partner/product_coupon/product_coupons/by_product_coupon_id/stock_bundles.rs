@@ -29,46 +29,87 @@ pub mod post {
     pub use crate::v3::marketing::types::CodeDisplayMode;
     pub use crate::v3::marketing::types::CouponAvailablePeriod;
     pub use crate::v3::marketing::types::CouponAvailableStoreInfo;
+    pub use crate::v3::marketing::types::CouponAvailableStoreInfoBuilder;
     pub use crate::v3::marketing::types::CouponCodeCountInfo;
     pub use crate::v3::marketing::types::CouponDisplayInfo;
+    pub use crate::v3::marketing::types::CouponDisplayInfoBuilder;
     pub use crate::v3::marketing::types::CouponUsageMethodList;
     pub use crate::v3::marketing::types::DayList;
     pub use crate::v3::marketing::types::DayPeriodList;
+    pub use crate::v3::marketing::types::DayPeriodListBuilder;
     pub use crate::v3::marketing::types::DiscountCoupon;
     pub use crate::v3::marketing::types::DiscountCouponList;
+    pub use crate::v3::marketing::types::DiscountCouponListBuilder;
     pub use crate::v3::marketing::types::EntranceFinder;
+    pub use crate::v3::marketing::types::EntranceFinderBuilder;
     pub use crate::v3::marketing::types::EntranceMiniProgram;
+    pub use crate::v3::marketing::types::EntranceMiniProgramBuilder;
     pub use crate::v3::marketing::types::EntranceOfficialAccount;
+    pub use crate::v3::marketing::types::EntranceOfficialAccountBuilder;
     pub use crate::v3::marketing::types::ExchangeCoupon;
     pub use crate::v3::marketing::types::ExchangeCouponList;
+    pub use crate::v3::marketing::types::ExchangeCouponListBuilder;
     pub use crate::v3::marketing::types::IrregularAvailablePeriodList;
+    pub use crate::v3::marketing::types::IrregularAvailablePeriodListBuilder;
     pub use crate::v3::marketing::types::NormalCoupon;
     pub use crate::v3::marketing::types::NormalCouponList;
+    pub use crate::v3::marketing::types::NormalCouponListBuilder;
     pub use crate::v3::marketing::types::NotifyConfig;
-    pub use crate::v3::marketing::types::PartnerProductCouponProductCouponsStockBundlesStockList;
-    pub use crate::v3::marketing::types::ProgressiveBundleUsageRule as PartnerProductCouponProductCouponsStockBundlesStockListProgressiveBundleUsageRule;
+    pub use crate::v3::marketing::types::NotifyConfigBuilder;
+    pub use crate::v3::marketing::types::PartnerProductCouponProductCouponsStockBundlesResponseStockList;
+    pub use crate::v3::marketing::types::ProgressiveBundleUsageRule as PartnerProductCouponProductCouponsStockBundlesResponseStockListProgressiveBundleUsageRule;
     pub use crate::v3::marketing::types::SentCountInfo;
-    pub use crate::v3::marketing::types::SingleUsageRuleCouponAvailablePeriod;
     pub use crate::v3::marketing::types::State;
     pub use crate::v3::marketing::types::StockBundleCouponCodeMode;
     pub use crate::v3::marketing::types::StockBundleInfo;
     pub use crate::v3::marketing::types::StockBundleStockSendRule;
+    pub use crate::v3::marketing::types::StockBundleStockSendRuleBuilder;
+    pub use crate::v3::marketing::types::StockSingleUsageRuleCouponAvailablePeriod;
+    pub use crate::v3::marketing::types::StockSingleUsageRuleCouponAvailablePeriodBuilder;
     pub use crate::v3::marketing::types::StoreScope;
     pub use crate::v3::marketing::types::UsageRuleDisplayInfo;
+    pub use crate::v3::marketing::types::UsageRuleDisplayInfoBuilder;
     pub use crate::v3::marketing::types::WeeklyAvailablePeriod;
+    pub use crate::v3::marketing::types::WeeklyAvailablePeriodBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the product coupon.
-        #[serde(rename = "path.product_coupon_id", skip_serializing)]
         pub product_coupon_id: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// `stock_bundle`
-        pub stock_bundle: crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::post::StockBundle,
+        pub stock_bundle: StockBundle,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "path.product_coupon_id",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                stock_bundle: crate::runtime::take(&mut object, "stock_bundle", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "stock_bundle", &self.stock_bundle);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -82,9 +123,7 @@ pub mod post {
         product_coupon_id: Option<String>,
         brand_id: Option<String>,
         out_request_no: Option<String>,
-        stock_bundle: Option<
-            crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::post::StockBundleBuilder,
-        >,
+        stock_bundle: Option<StockBundleBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the product coupon.
@@ -120,22 +159,12 @@ pub mod post {
         /// **Required.** `stock_bundle`
         ///
         /// Takes the builder or a built value.
-        pub fn stock_bundle(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::post::StockBundleBuilder,
-            >,
-        ) -> Self {
+        pub fn stock_bundle(mut self, value: impl Into<StockBundleBuilder>) -> Self {
             self.stock_bundle = Some(value.into());
             self
         }
         /// Sets or clears [`stock_bundle`](Self::stock_bundle) with a built value.
-        pub fn set_stock_bundle(
-            mut self,
-            value: Option<
-                crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::post::StockBundle,
-            >,
-        ) -> Self {
+        pub fn set_stock_bundle(mut self, value: Option<StockBundle>) -> Self {
             self.stock_bundle = value.map(Into::into);
             self
         }
@@ -213,7 +242,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::PartnerProductCouponProductCouponsStockBundlesResponse as Response;
@@ -232,27 +262,75 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Usage rule of a coupon bundle used progressively.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ProgressiveBundleUsageRule {
         /// Time periods during which the coupon can be redeemed.
-        pub coupon_available_period: crate::v3::marketing::types::SingleUsageRuleCouponAvailablePeriod,
+        pub coupon_available_period: StockSingleUsageRuleCouponAvailablePeriod,
         /// Usage rules of fixed-amount coupons, one per use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub normal_coupon_list: Option<
-            Vec<crate::v3::marketing::types::NormalCouponList>,
-        >,
+        pub normal_coupon_list: Option<Vec<NormalCouponList>>,
         /// Usage rules of discount coupons, one per use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub discount_coupon_list: Option<
-            Vec<crate::v3::marketing::types::DiscountCouponList>,
-        >,
+        pub discount_coupon_list: Option<Vec<DiscountCouponList>>,
         /// Usage rules of exchange coupons, one per use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub exchange_coupon_list: Option<
-            Vec<crate::v3::marketing::types::ExchangeCouponList>,
-        >,
+        pub exchange_coupon_list: Option<Vec<ExchangeCouponList>>,
     }
+    impl crate::runtime::FromJson for ProgressiveBundleUsageRule {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ProgressiveBundleUsageRule {
+                coupon_available_period: crate::runtime::take(
+                    &mut object,
+                    "coupon_available_period",
+                    at,
+                )?,
+                normal_coupon_list: crate::runtime::take_optional(
+                    &mut object,
+                    "normal_coupon_list",
+                    at,
+                )?,
+                discount_coupon_list: crate::runtime::take_optional(
+                    &mut object,
+                    "discount_coupon_list",
+                    at,
+                )?,
+                exchange_coupon_list: crate::runtime::take_optional(
+                    &mut object,
+                    "exchange_coupon_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ProgressiveBundleUsageRule {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "coupon_available_period",
+                &self.coupon_available_period,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "normal_coupon_list",
+                &self.normal_coupon_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "discount_coupon_list",
+                &self.discount_coupon_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "exchange_coupon_list",
+                &self.exchange_coupon_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ProgressiveBundleUsageRule);
     impl ProgressiveBundleUsageRule {
         /// A builder; see its setters.
         pub fn builder() -> ProgressiveBundleUsageRuleBuilder {
@@ -263,17 +341,11 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct ProgressiveBundleUsageRuleBuilder {
         coupon_available_period: Option<
-            crate::v3::marketing::types::SingleUsageRuleCouponAvailablePeriodBuilder,
+            StockSingleUsageRuleCouponAvailablePeriodBuilder,
         >,
-        normal_coupon_list: Option<
-            Vec<crate::v3::marketing::types::NormalCouponListBuilder>,
-        >,
-        discount_coupon_list: Option<
-            Vec<crate::v3::marketing::types::DiscountCouponListBuilder>,
-        >,
-        exchange_coupon_list: Option<
-            Vec<crate::v3::marketing::types::ExchangeCouponListBuilder>,
-        >,
+        normal_coupon_list: Option<Vec<NormalCouponListBuilder>>,
+        discount_coupon_list: Option<Vec<DiscountCouponListBuilder>>,
+        exchange_coupon_list: Option<Vec<ExchangeCouponListBuilder>>,
     }
     impl ProgressiveBundleUsageRuleBuilder {
         /// **Required.** Time periods during which the coupon can be redeemed.
@@ -281,9 +353,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn coupon_available_period(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::types::SingleUsageRuleCouponAvailablePeriodBuilder,
-            >,
+            value: impl Into<StockSingleUsageRuleCouponAvailablePeriodBuilder>,
         ) -> Self {
             self.coupon_available_period = Some(value.into());
             self
@@ -291,9 +361,7 @@ pub mod post {
         /// Sets or clears [`coupon_available_period`](Self::coupon_available_period) with a built value.
         pub fn set_coupon_available_period(
             mut self,
-            value: Option<
-                crate::v3::marketing::types::SingleUsageRuleCouponAvailablePeriod,
-            >,
+            value: Option<StockSingleUsageRuleCouponAvailablePeriod>,
         ) -> Self {
             self.coupon_available_period = value.map(Into::into);
             self
@@ -303,7 +371,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn normal_coupon_list(
             mut self,
-            item: impl Into<crate::v3::marketing::types::NormalCouponListBuilder>,
+            item: impl Into<NormalCouponListBuilder>,
         ) -> Self {
             self.normal_coupon_list.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -311,7 +379,7 @@ pub mod post {
         /// Sets or clears [`normal_coupon_list`](Self::normal_coupon_list) with a built value.
         pub fn set_normal_coupon_list(
             mut self,
-            value: Option<Vec<crate::v3::marketing::types::NormalCouponList>>,
+            value: Option<Vec<NormalCouponList>>,
         ) -> Self {
             self.normal_coupon_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -322,7 +390,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn discount_coupon_list(
             mut self,
-            item: impl Into<crate::v3::marketing::types::DiscountCouponListBuilder>,
+            item: impl Into<DiscountCouponListBuilder>,
         ) -> Self {
             self.discount_coupon_list.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -330,7 +398,7 @@ pub mod post {
         /// Sets or clears [`discount_coupon_list`](Self::discount_coupon_list) with a built value.
         pub fn set_discount_coupon_list(
             mut self,
-            value: Option<Vec<crate::v3::marketing::types::DiscountCouponList>>,
+            value: Option<Vec<DiscountCouponList>>,
         ) -> Self {
             self.discount_coupon_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -341,7 +409,7 @@ pub mod post {
         /// Adds one item (its builder or a built value) to the list.
         pub fn exchange_coupon_list(
             mut self,
-            item: impl Into<crate::v3::marketing::types::ExchangeCouponListBuilder>,
+            item: impl Into<ExchangeCouponListBuilder>,
         ) -> Self {
             self.exchange_coupon_list.get_or_insert_with(Vec::new).push(item.into());
             self
@@ -349,7 +417,7 @@ pub mod post {
         /// Sets or clears [`exchange_coupon_list`](Self::exchange_coupon_list) with a built value.
         pub fn set_exchange_coupon_list(
             mut self,
-            value: Option<Vec<crate::v3::marketing::types::ExchangeCouponList>>,
+            value: Option<Vec<ExchangeCouponList>>,
         ) -> Self {
             self.exchange_coupon_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
@@ -430,30 +498,91 @@ pub mod post {
         }
     }
     /// `stock_bundle`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct StockBundle {
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
         /// How the coupon codes are assigned.
-        pub coupon_code_mode: crate::v3::marketing::types::StockBundleCouponCodeMode,
+        pub coupon_code_mode: StockBundleCouponCodeMode,
         /// Rules limiting how the coupons of the batch are sent.
-        pub stock_send_rule: crate::v3::marketing::types::StockBundleStockSendRule,
+        pub stock_send_rule: StockBundleStockSendRule,
         /// Usage rule of a coupon bundle used progressively.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub progressive_bundle_usage_rule: Option<
-            crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::post::ProgressiveBundleUsageRule,
-        >,
+        pub progressive_bundle_usage_rule: Option<ProgressiveBundleUsageRule>,
         /// Usage rules of the coupon as shown to the user.
-        pub usage_rule_display_info: crate::v3::marketing::types::UsageRuleDisplayInfo,
+        pub usage_rule_display_info: UsageRuleDisplayInfo,
         /// How the user's coupon is displayed.
-        pub coupon_display_info: crate::v3::marketing::types::CouponDisplayInfo,
+        pub coupon_display_info: CouponDisplayInfo,
         /// Configuration of the event notifications for the coupon batch.
-        pub notify_config: crate::v3::marketing::types::NotifyConfig,
+        pub notify_config: NotifyConfig,
         /// Which stores the coupon can be used in.
-        pub store_scope: crate::v3::marketing::types::StoreScope,
+        pub store_scope: StoreScope,
     }
+    impl crate::runtime::FromJson for StockBundle {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(StockBundle {
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+                coupon_code_mode: crate::runtime::take(
+                    &mut object,
+                    "coupon_code_mode",
+                    at,
+                )?,
+                stock_send_rule: crate::runtime::take(
+                    &mut object,
+                    "stock_send_rule",
+                    at,
+                )?,
+                progressive_bundle_usage_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "progressive_bundle_usage_rule",
+                    at,
+                )?,
+                usage_rule_display_info: crate::runtime::take(
+                    &mut object,
+                    "usage_rule_display_info",
+                    at,
+                )?,
+                coupon_display_info: crate::runtime::take(
+                    &mut object,
+                    "coupon_display_info",
+                    at,
+                )?,
+                notify_config: crate::runtime::take(&mut object, "notify_config", at)?,
+                store_scope: crate::runtime::take(&mut object, "store_scope", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for StockBundle {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            crate::runtime::put(&mut object, "coupon_code_mode", &self.coupon_code_mode);
+            crate::runtime::put(&mut object, "stock_send_rule", &self.stock_send_rule);
+            crate::runtime::put_optional(
+                &mut object,
+                "progressive_bundle_usage_rule",
+                &self.progressive_bundle_usage_rule,
+            );
+            crate::runtime::put(
+                &mut object,
+                "usage_rule_display_info",
+                &self.usage_rule_display_info,
+            );
+            crate::runtime::put(
+                &mut object,
+                "coupon_display_info",
+                &self.coupon_display_info,
+            );
+            crate::runtime::put(&mut object, "notify_config", &self.notify_config);
+            crate::runtime::put(&mut object, "store_scope", &self.store_scope);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(StockBundle);
     impl StockBundle {
         /// A builder; see its setters.
         pub fn builder() -> StockBundleBuilder {
@@ -464,21 +593,13 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct StockBundleBuilder {
         remark: Option<String>,
-        coupon_code_mode: Option<crate::v3::marketing::types::StockBundleCouponCodeMode>,
-        stock_send_rule: Option<
-            crate::v3::marketing::types::StockBundleStockSendRuleBuilder,
-        >,
-        progressive_bundle_usage_rule: Option<
-            crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::post::ProgressiveBundleUsageRuleBuilder,
-        >,
-        usage_rule_display_info: Option<
-            crate::v3::marketing::types::UsageRuleDisplayInfoBuilder,
-        >,
-        coupon_display_info: Option<
-            crate::v3::marketing::types::CouponDisplayInfoBuilder,
-        >,
-        notify_config: Option<crate::v3::marketing::types::NotifyConfigBuilder>,
-        store_scope: Option<crate::v3::marketing::types::StoreScope>,
+        coupon_code_mode: Option<StockBundleCouponCodeMode>,
+        stock_send_rule: Option<StockBundleStockSendRuleBuilder>,
+        progressive_bundle_usage_rule: Option<ProgressiveBundleUsageRuleBuilder>,
+        usage_rule_display_info: Option<UsageRuleDisplayInfoBuilder>,
+        coupon_display_info: Option<CouponDisplayInfoBuilder>,
+        notify_config: Option<NotifyConfigBuilder>,
+        store_scope: Option<StoreScope>,
     }
     impl StockBundleBuilder {
         /// Free-form remark.
@@ -494,7 +615,7 @@ pub mod post {
         /// **Required.** How the coupon codes are assigned.
         pub fn coupon_code_mode(
             mut self,
-            value: impl Into<crate::v3::marketing::types::StockBundleCouponCodeMode>,
+            value: impl Into<StockBundleCouponCodeMode>,
         ) -> Self {
             self.coupon_code_mode = Some(value.into());
             self
@@ -502,7 +623,7 @@ pub mod post {
         /// Sets or clears [`coupon_code_mode`](Self::coupon_code_mode) with a built value.
         pub fn set_coupon_code_mode(
             mut self,
-            value: Option<crate::v3::marketing::types::StockBundleCouponCodeMode>,
+            value: Option<StockBundleCouponCodeMode>,
         ) -> Self {
             self.coupon_code_mode = value;
             self
@@ -512,9 +633,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn stock_send_rule(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::types::StockBundleStockSendRuleBuilder,
-            >,
+            value: impl Into<StockBundleStockSendRuleBuilder>,
         ) -> Self {
             self.stock_send_rule = Some(value.into());
             self
@@ -522,7 +641,7 @@ pub mod post {
         /// Sets or clears [`stock_send_rule`](Self::stock_send_rule) with a built value.
         pub fn set_stock_send_rule(
             mut self,
-            value: Option<crate::v3::marketing::types::StockBundleStockSendRule>,
+            value: Option<StockBundleStockSendRule>,
         ) -> Self {
             self.stock_send_rule = value.map(Into::into);
             self
@@ -532,9 +651,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn progressive_bundle_usage_rule(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::post::ProgressiveBundleUsageRuleBuilder,
-            >,
+            value: impl Into<ProgressiveBundleUsageRuleBuilder>,
         ) -> Self {
             self.progressive_bundle_usage_rule = Some(value.into());
             self
@@ -542,9 +659,7 @@ pub mod post {
         /// Sets or clears [`progressive_bundle_usage_rule`](Self::progressive_bundle_usage_rule) with a built value.
         pub fn set_progressive_bundle_usage_rule(
             mut self,
-            value: Option<
-                crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stock_bundles::post::ProgressiveBundleUsageRule,
-            >,
+            value: Option<ProgressiveBundleUsageRule>,
         ) -> Self {
             self.progressive_bundle_usage_rule = value.map(Into::into);
             self
@@ -554,7 +669,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn usage_rule_display_info(
             mut self,
-            value: impl Into<crate::v3::marketing::types::UsageRuleDisplayInfoBuilder>,
+            value: impl Into<UsageRuleDisplayInfoBuilder>,
         ) -> Self {
             self.usage_rule_display_info = Some(value.into());
             self
@@ -562,7 +677,7 @@ pub mod post {
         /// Sets or clears [`usage_rule_display_info`](Self::usage_rule_display_info) with a built value.
         pub fn set_usage_rule_display_info(
             mut self,
-            value: Option<crate::v3::marketing::types::UsageRuleDisplayInfo>,
+            value: Option<UsageRuleDisplayInfo>,
         ) -> Self {
             self.usage_rule_display_info = value.map(Into::into);
             self
@@ -572,7 +687,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn coupon_display_info(
             mut self,
-            value: impl Into<crate::v3::marketing::types::CouponDisplayInfoBuilder>,
+            value: impl Into<CouponDisplayInfoBuilder>,
         ) -> Self {
             self.coupon_display_info = Some(value.into());
             self
@@ -580,7 +695,7 @@ pub mod post {
         /// Sets or clears [`coupon_display_info`](Self::coupon_display_info) with a built value.
         pub fn set_coupon_display_info(
             mut self,
-            value: Option<crate::v3::marketing::types::CouponDisplayInfo>,
+            value: Option<CouponDisplayInfo>,
         ) -> Self {
             self.coupon_display_info = value.map(Into::into);
             self
@@ -588,34 +703,22 @@ pub mod post {
         /// **Required.** Configuration of the event notifications for the coupon batch.
         ///
         /// Takes the builder or a built value.
-        pub fn notify_config(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::NotifyConfigBuilder>,
-        ) -> Self {
+        pub fn notify_config(mut self, value: impl Into<NotifyConfigBuilder>) -> Self {
             self.notify_config = Some(value.into());
             self
         }
         /// Sets or clears [`notify_config`](Self::notify_config) with a built value.
-        pub fn set_notify_config(
-            mut self,
-            value: Option<crate::v3::marketing::types::NotifyConfig>,
-        ) -> Self {
+        pub fn set_notify_config(mut self, value: Option<NotifyConfig>) -> Self {
             self.notify_config = value.map(Into::into);
             self
         }
         /// **Required.** Which stores the coupon can be used in.
-        pub fn store_scope(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::StoreScope>,
-        ) -> Self {
+        pub fn store_scope(mut self, value: impl Into<StoreScope>) -> Self {
             self.store_scope = Some(value.into());
             self
         }
         /// Sets or clears [`store_scope`](Self::store_scope) with a built value.
-        pub fn set_store_scope(
-            mut self,
-            value: Option<crate::v3::marketing::types::StoreScope>,
-        ) -> Self {
+        pub fn set_store_scope(mut self, value: Option<StoreScope>) -> Self {
             self.store_scope = value;
             self
         }

@@ -60,24 +60,46 @@ pub mod get {
     pub use crate::v3::marketing::types::UsageRuleDisplayInfo;
     pub use crate::v3::marketing::types::WeeklyAvailablePeriod;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the product coupon.
-        #[serde(rename = "path.product_coupon_id")]
         pub product_coupon_id: String,
         /// Current state of the object.
-        #[serde(default, rename = "query.state")]
-        pub state: Option<crate::v3::marketing::types::State>,
+        pub state: Option<State>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.page_size")]
         pub page_size: Option<i64>,
         /// Token of the page to fetch.
-        #[serde(default, rename = "query.page_token")]
         pub page_token: Option<String>,
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "path.product_coupon_id",
+                    at,
+                )?,
+                state: crate::runtime::take_optional(&mut object, "query.state", at)?,
+                page_size: crate::runtime::take_optional(
+                    &mut object,
+                    "query.page_size",
+                    at,
+                )?,
+                page_token: crate::runtime::take_optional(
+                    &mut object,
+                    "query.page_token",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -89,7 +111,7 @@ pub mod get {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         product_coupon_id: Option<String>,
-        state: Option<crate::v3::marketing::types::State>,
+        state: Option<State>,
         page_size: Option<i64>,
         page_token: Option<String>,
         brand_id: Option<String>,
@@ -106,18 +128,12 @@ pub mod get {
             self
         }
         /// Current state of the object.
-        pub fn state(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::State>,
-        ) -> Self {
+        pub fn state(mut self, value: impl Into<State>) -> Self {
             self.state = Some(value.into());
             self
         }
         /// Sets or clears [`state`](Self::state) with a built value.
-        pub fn set_state(
-            mut self,
-            value: Option<crate::v3::marketing::types::State>,
-        ) -> Self {
+        pub fn set_state(mut self, value: Option<State>) -> Self {
             self.state = value;
             self
         }
@@ -243,22 +259,47 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
         pub total_count: i64,
         /// Token to fetch the next page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// Coupon batches.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub stock_list: Option<
-            Vec<
-                crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::get::StockList,
-            >,
-        >,
+        pub stock_list: Option<Vec<StockList>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                next_page_token: crate::runtime::take_optional(
+                    &mut object,
+                    "next_page_token",
+                    at,
+                )?,
+                stock_list: crate::runtime::take_optional(&mut object, "stock_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(
+                &mut object,
+                "next_page_token",
+                &self.next_page_token,
+            );
+            crate::runtime::put_optional(&mut object, "stock_list", &self.stock_list);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -280,13 +321,13 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::get::StockList as crate::runtime::Schema>::FIELDS,
+                fields: <StockList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Coupon batches.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct StockList {
         /// ID of the product coupon.
@@ -294,49 +335,175 @@ pub mod get {
         /// ID of the coupon batch (stock).
         pub stock_id: String,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
         /// How the coupon codes are assigned.
-        pub coupon_code_mode: crate::v3::marketing::types::CouponCodeMode,
+        pub coupon_code_mode: CouponCodeMode,
         /// Numbers of coupon codes that the brand uploaded in advance.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub coupon_code_count_info: Option<
-            crate::v3::marketing::types::CouponCodeCountInfo,
-        >,
+        pub coupon_code_count_info: Option<CouponCodeCountInfo>,
         /// Rules limiting how the coupons of the batch are sent.
-        pub stock_send_rule: crate::v3::marketing::types::StockSendRule,
+        pub stock_send_rule: StockSendRule,
         /// Usage rule of a coupon that is used once.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub single_usage_rule: Option<crate::v3::marketing::types::SingleUsageRule>,
+        pub single_usage_rule: Option<SingleUsageRule>,
         /// Usage rule of a coupon that is used several times in sequence.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sequential_usage_rule: Option<
-            crate::v3::marketing::types::SequentialUsageRule,
-        >,
+        pub sequential_usage_rule: Option<SequentialUsageRule>,
         /// Usage rules of the coupon as shown to the user.
-        pub usage_rule_display_info: crate::v3::marketing::types::UsageRuleDisplayInfo,
+        pub usage_rule_display_info: UsageRuleDisplayInfo,
         /// How the user's coupon is displayed.
-        pub coupon_display_info: crate::v3::marketing::types::CouponDisplayInfo,
+        pub coupon_display_info: CouponDisplayInfo,
         /// Configuration of the event notifications for the coupon batch.
-        pub notify_config: crate::v3::marketing::types::NotifyConfig,
+        pub notify_config: NotifyConfig,
         /// Which stores the coupon can be used in.
-        pub store_scope: crate::v3::marketing::types::StoreScope,
+        pub store_scope: StoreScope,
         /// How many times the coupons of the batch have been sent.
-        pub sent_count_info: crate::v3::marketing::types::SentCountInfo,
+        pub sent_count_info: SentCountInfo,
         /// State of the coupon batch.
-        pub state: crate::v3::marketing::types::State,
+        pub state: State,
         /// The merchant's own request number for deactivating the item.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_request_no: Option<String>,
         /// Time the item was deactivated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_time: Option<String>,
         /// Why the item was deactivated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_reason: Option<String>,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
     }
+    impl crate::runtime::FromJson for StockList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(StockList {
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "product_coupon_id",
+                    at,
+                )?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+                coupon_code_mode: crate::runtime::take(
+                    &mut object,
+                    "coupon_code_mode",
+                    at,
+                )?,
+                coupon_code_count_info: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_code_count_info",
+                    at,
+                )?,
+                stock_send_rule: crate::runtime::take(
+                    &mut object,
+                    "stock_send_rule",
+                    at,
+                )?,
+                single_usage_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "single_usage_rule",
+                    at,
+                )?,
+                sequential_usage_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "sequential_usage_rule",
+                    at,
+                )?,
+                usage_rule_display_info: crate::runtime::take(
+                    &mut object,
+                    "usage_rule_display_info",
+                    at,
+                )?,
+                coupon_display_info: crate::runtime::take(
+                    &mut object,
+                    "coupon_display_info",
+                    at,
+                )?,
+                notify_config: crate::runtime::take(&mut object, "notify_config", at)?,
+                store_scope: crate::runtime::take(&mut object, "store_scope", at)?,
+                sent_count_info: crate::runtime::take(
+                    &mut object,
+                    "sent_count_info",
+                    at,
+                )?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                deactivate_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_request_no",
+                    at,
+                )?,
+                deactivate_time: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_time",
+                    at,
+                )?,
+                deactivate_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_reason",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for StockList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "product_coupon_id",
+                &self.product_coupon_id,
+            );
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            crate::runtime::put(&mut object, "coupon_code_mode", &self.coupon_code_mode);
+            crate::runtime::put_optional(
+                &mut object,
+                "coupon_code_count_info",
+                &self.coupon_code_count_info,
+            );
+            crate::runtime::put(&mut object, "stock_send_rule", &self.stock_send_rule);
+            crate::runtime::put_optional(
+                &mut object,
+                "single_usage_rule",
+                &self.single_usage_rule,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sequential_usage_rule",
+                &self.sequential_usage_rule,
+            );
+            crate::runtime::put(
+                &mut object,
+                "usage_rule_display_info",
+                &self.usage_rule_display_info,
+            );
+            crate::runtime::put(
+                &mut object,
+                "coupon_display_info",
+                &self.coupon_display_info,
+            );
+            crate::runtime::put(&mut object, "notify_config", &self.notify_config);
+            crate::runtime::put(&mut object, "store_scope", &self.store_scope);
+            crate::runtime::put(&mut object, "sent_count_info", &self.sent_count_info);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_request_no",
+                &self.deactivate_request_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_time",
+                &self.deactivate_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_reason",
+                &self.deactivate_reason,
+            );
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(StockList);
     impl crate::runtime::Schema for StockList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -372,49 +539,49 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::CouponCodeCountInfo as crate::runtime::Schema>::FIELDS,
+                fields: <CouponCodeCountInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "stock_send_rule",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::StockSendRule as crate::runtime::Schema>::FIELDS,
+                fields: <StockSendRule as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "single_usage_rule",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::SingleUsageRule as crate::runtime::Schema>::FIELDS,
+                fields: <SingleUsageRule as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "sequential_usage_rule",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::SequentialUsageRule as crate::runtime::Schema>::FIELDS,
+                fields: <SequentialUsageRule as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "usage_rule_display_info",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::UsageRuleDisplayInfo as crate::runtime::Schema>::FIELDS,
+                fields: <UsageRuleDisplayInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "coupon_display_info",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::CouponDisplayInfo as crate::runtime::Schema>::FIELDS,
+                fields: <CouponDisplayInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "notify_config",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::NotifyConfig as crate::runtime::Schema>::FIELDS,
+                fields: <NotifyConfig as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "store_scope",
@@ -428,7 +595,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::SentCountInfo as crate::runtime::Schema>::FIELDS,
+                fields: <SentCountInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "state",
@@ -478,47 +645,94 @@ pub mod post {
     pub use crate::v3::marketing::types::CodeDisplayMode;
     pub use crate::v3::marketing::types::CouponAvailablePeriod;
     pub use crate::v3::marketing::types::CouponAvailableStoreInfo;
+    pub use crate::v3::marketing::types::CouponAvailableStoreInfoBuilder;
     pub use crate::v3::marketing::types::CouponCodeCountInfo;
     pub use crate::v3::marketing::types::CouponCodeMode;
     pub use crate::v3::marketing::types::CouponDisplayInfo;
+    pub use crate::v3::marketing::types::CouponDisplayInfoBuilder;
     pub use crate::v3::marketing::types::CouponUsageMethodList;
     pub use crate::v3::marketing::types::DayList;
     pub use crate::v3::marketing::types::DayPeriodList;
+    pub use crate::v3::marketing::types::DayPeriodListBuilder;
     pub use crate::v3::marketing::types::DiscountCoupon;
+    pub use crate::v3::marketing::types::DiscountCouponBuilder;
     pub use crate::v3::marketing::types::DiscountCouponList;
+    pub use crate::v3::marketing::types::DiscountCouponListBuilder;
     pub use crate::v3::marketing::types::EntranceFinder;
+    pub use crate::v3::marketing::types::EntranceFinderBuilder;
     pub use crate::v3::marketing::types::EntranceMiniProgram;
+    pub use crate::v3::marketing::types::EntranceMiniProgramBuilder;
     pub use crate::v3::marketing::types::EntranceOfficialAccount;
+    pub use crate::v3::marketing::types::EntranceOfficialAccountBuilder;
     pub use crate::v3::marketing::types::ExchangeCoupon;
+    pub use crate::v3::marketing::types::ExchangeCouponBuilder;
     pub use crate::v3::marketing::types::ExchangeCouponList;
+    pub use crate::v3::marketing::types::ExchangeCouponListBuilder;
     pub use crate::v3::marketing::types::IrregularAvailablePeriodList;
+    pub use crate::v3::marketing::types::IrregularAvailablePeriodListBuilder;
     pub use crate::v3::marketing::types::NormalCoupon;
+    pub use crate::v3::marketing::types::NormalCouponBuilder;
     pub use crate::v3::marketing::types::NormalCouponList;
+    pub use crate::v3::marketing::types::NormalCouponListBuilder;
     pub use crate::v3::marketing::types::NotifyConfig;
+    pub use crate::v3::marketing::types::NotifyConfigBuilder;
     pub use crate::v3::marketing::types::SentCountInfo;
     pub use crate::v3::marketing::types::SequentialUsageRule;
+    pub use crate::v3::marketing::types::SequentialUsageRuleBuilder;
     pub use crate::v3::marketing::types::SequentialUsageRuleCouponAvailablePeriod;
+    pub use crate::v3::marketing::types::SequentialUsageRuleCouponAvailablePeriodBuilder;
     pub use crate::v3::marketing::types::SingleUsageRule;
-    pub use crate::v3::marketing::types::SingleUsageRuleCouponAvailablePeriod;
     pub use crate::v3::marketing::types::State;
     pub use crate::v3::marketing::types::StockSendRule;
+    pub use crate::v3::marketing::types::StockSendRuleBuilder;
     pub use crate::v3::marketing::types::StockSingleUsageRule;
+    pub use crate::v3::marketing::types::StockSingleUsageRuleBuilder;
+    pub use crate::v3::marketing::types::StockSingleUsageRuleCouponAvailablePeriod;
+    pub use crate::v3::marketing::types::StockSingleUsageRuleCouponAvailablePeriodBuilder;
     pub use crate::v3::marketing::types::StoreScope;
     pub use crate::v3::marketing::types::UsageRuleDisplayInfo;
+    pub use crate::v3::marketing::types::UsageRuleDisplayInfoBuilder;
     pub use crate::v3::marketing::types::WeeklyAvailablePeriod;
+    pub use crate::v3::marketing::types::WeeklyAvailablePeriodBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the product coupon.
-        #[serde(rename = "path.product_coupon_id", skip_serializing)]
         pub product_coupon_id: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Information about the coupon batch.
-        pub stock: crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::post::Stock,
+        pub stock: Stock,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "path.product_coupon_id",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                stock: crate::runtime::take(&mut object, "stock", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "stock", &self.stock);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -532,9 +746,7 @@ pub mod post {
         product_coupon_id: Option<String>,
         brand_id: Option<String>,
         out_request_no: Option<String>,
-        stock: Option<
-            crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::post::StockBuilder,
-        >,
+        stock: Option<StockBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the product coupon.
@@ -570,22 +782,12 @@ pub mod post {
         /// **Required.** Information about the coupon batch.
         ///
         /// Takes the builder or a built value.
-        pub fn stock(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::post::StockBuilder,
-            >,
-        ) -> Self {
+        pub fn stock(mut self, value: impl Into<StockBuilder>) -> Self {
             self.stock = Some(value.into());
             self
         }
         /// Sets or clears [`stock`](Self::stock) with a built value.
-        pub fn set_stock(
-            mut self,
-            value: Option<
-                crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::post::Stock,
-            >,
-        ) -> Self {
+        pub fn set_stock(mut self, value: Option<Stock>) -> Self {
             self.stock = value.map(Into::into);
             self
         }
@@ -653,7 +855,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -671,7 +874,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the product coupon.
@@ -679,49 +882,175 @@ pub mod post {
         /// ID of the coupon batch (stock).
         pub stock_id: String,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
         /// How the coupon codes are assigned.
-        pub coupon_code_mode: crate::v3::marketing::types::CouponCodeMode,
+        pub coupon_code_mode: CouponCodeMode,
         /// Numbers of coupon codes that the brand uploaded in advance.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub coupon_code_count_info: Option<
-            crate::v3::marketing::types::CouponCodeCountInfo,
-        >,
+        pub coupon_code_count_info: Option<CouponCodeCountInfo>,
         /// Rules limiting how the coupons of the batch are sent.
-        pub stock_send_rule: crate::v3::marketing::types::StockSendRule,
+        pub stock_send_rule: StockSendRule,
         /// Usage rule of a coupon that is used once.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub single_usage_rule: Option<crate::v3::marketing::types::SingleUsageRule>,
+        pub single_usage_rule: Option<SingleUsageRule>,
         /// Usage rule of a coupon that is used several times in sequence.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sequential_usage_rule: Option<
-            crate::v3::marketing::types::SequentialUsageRule,
-        >,
+        pub sequential_usage_rule: Option<SequentialUsageRule>,
         /// Usage rules of the coupon as shown to the user.
-        pub usage_rule_display_info: crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::post::ResponseUsageRuleDisplayInfo,
+        pub usage_rule_display_info: ResponseUsageRuleDisplayInfo,
         /// How the user's coupon is displayed.
-        pub coupon_display_info: crate::v3::marketing::types::CouponDisplayInfo,
+        pub coupon_display_info: CouponDisplayInfo,
         /// Configuration of the event notifications for the coupon batch.
-        pub notify_config: crate::v3::marketing::types::NotifyConfig,
+        pub notify_config: NotifyConfig,
         /// Which stores the coupon can be used in.
-        pub store_scope: crate::v3::marketing::types::StoreScope,
+        pub store_scope: StoreScope,
         /// How many times the coupons of the batch have been sent.
-        pub sent_count_info: crate::v3::marketing::types::SentCountInfo,
+        pub sent_count_info: SentCountInfo,
         /// Current state of the object.
-        pub state: crate::v3::marketing::types::State,
+        pub state: State,
         /// The merchant's own request number for deactivating the item.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_request_no: Option<String>,
         /// Time the item was deactivated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_time: Option<String>,
         /// Why the item was deactivated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_reason: Option<String>,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "product_coupon_id",
+                    at,
+                )?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+                coupon_code_mode: crate::runtime::take(
+                    &mut object,
+                    "coupon_code_mode",
+                    at,
+                )?,
+                coupon_code_count_info: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_code_count_info",
+                    at,
+                )?,
+                stock_send_rule: crate::runtime::take(
+                    &mut object,
+                    "stock_send_rule",
+                    at,
+                )?,
+                single_usage_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "single_usage_rule",
+                    at,
+                )?,
+                sequential_usage_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "sequential_usage_rule",
+                    at,
+                )?,
+                usage_rule_display_info: crate::runtime::take(
+                    &mut object,
+                    "usage_rule_display_info",
+                    at,
+                )?,
+                coupon_display_info: crate::runtime::take(
+                    &mut object,
+                    "coupon_display_info",
+                    at,
+                )?,
+                notify_config: crate::runtime::take(&mut object, "notify_config", at)?,
+                store_scope: crate::runtime::take(&mut object, "store_scope", at)?,
+                sent_count_info: crate::runtime::take(
+                    &mut object,
+                    "sent_count_info",
+                    at,
+                )?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                deactivate_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_request_no",
+                    at,
+                )?,
+                deactivate_time: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_time",
+                    at,
+                )?,
+                deactivate_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_reason",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "product_coupon_id",
+                &self.product_coupon_id,
+            );
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            crate::runtime::put(&mut object, "coupon_code_mode", &self.coupon_code_mode);
+            crate::runtime::put_optional(
+                &mut object,
+                "coupon_code_count_info",
+                &self.coupon_code_count_info,
+            );
+            crate::runtime::put(&mut object, "stock_send_rule", &self.stock_send_rule);
+            crate::runtime::put_optional(
+                &mut object,
+                "single_usage_rule",
+                &self.single_usage_rule,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sequential_usage_rule",
+                &self.sequential_usage_rule,
+            );
+            crate::runtime::put(
+                &mut object,
+                "usage_rule_display_info",
+                &self.usage_rule_display_info,
+            );
+            crate::runtime::put(
+                &mut object,
+                "coupon_display_info",
+                &self.coupon_display_info,
+            );
+            crate::runtime::put(&mut object, "notify_config", &self.notify_config);
+            crate::runtime::put(&mut object, "store_scope", &self.store_scope);
+            crate::runtime::put(&mut object, "sent_count_info", &self.sent_count_info);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_request_no",
+                &self.deactivate_request_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_time",
+                &self.deactivate_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_reason",
+                &self.deactivate_reason,
+            );
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -757,49 +1086,49 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::CouponCodeCountInfo as crate::runtime::Schema>::FIELDS,
+                fields: <CouponCodeCountInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "stock_send_rule",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::StockSendRule as crate::runtime::Schema>::FIELDS,
+                fields: <StockSendRule as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "single_usage_rule",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::SingleUsageRule as crate::runtime::Schema>::FIELDS,
+                fields: <SingleUsageRule as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "sequential_usage_rule",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::SequentialUsageRule as crate::runtime::Schema>::FIELDS,
+                fields: <SequentialUsageRule as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "usage_rule_display_info",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::partner::product_coupon::product_coupons::by_product_coupon_id::stocks::post::ResponseUsageRuleDisplayInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ResponseUsageRuleDisplayInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "coupon_display_info",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::CouponDisplayInfo as crate::runtime::Schema>::FIELDS,
+                fields: <CouponDisplayInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "notify_config",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::NotifyConfig as crate::runtime::Schema>::FIELDS,
+                fields: <NotifyConfig as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "store_scope",
@@ -813,7 +1142,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::SentCountInfo as crate::runtime::Schema>::FIELDS,
+                fields: <SentCountInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "state",
@@ -854,30 +1183,91 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Usage rules of the coupon as shown to the user.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ResponseUsageRuleDisplayInfo {
         /// Ways in which the coupon can be used.
-        pub coupon_usage_method_list: Vec<
-            crate::v3::marketing::types::CouponUsageMethodList,
-        >,
+        pub coupon_usage_method_list: Vec<CouponUsageMethodList>,
         /// AppID of the Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mini_program_appid: Option<String>,
         /// Page path inside the Mini Program to jump to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mini_program_path: Option<String>,
         /// H5 path in the merchant's app to which the coupon links.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub app_path: Option<String>,
         /// Usage notes of the coupon.
         pub usage_description: String,
         /// Stores where the coupon can be used.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub coupon_available_store_info: Option<
-            crate::v3::marketing::types::CouponAvailableStoreInfo,
-        >,
+        pub coupon_available_store_info: Option<CouponAvailableStoreInfo>,
     }
+    impl crate::runtime::FromJson for ResponseUsageRuleDisplayInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ResponseUsageRuleDisplayInfo {
+                coupon_usage_method_list: crate::runtime::take(
+                    &mut object,
+                    "coupon_usage_method_list",
+                    at,
+                )?,
+                mini_program_appid: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_program_appid",
+                    at,
+                )?,
+                mini_program_path: crate::runtime::take_optional(
+                    &mut object,
+                    "mini_program_path",
+                    at,
+                )?,
+                app_path: crate::runtime::take_optional(&mut object, "app_path", at)?,
+                usage_description: crate::runtime::take(
+                    &mut object,
+                    "usage_description",
+                    at,
+                )?,
+                coupon_available_store_info: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_available_store_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ResponseUsageRuleDisplayInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "coupon_usage_method_list",
+                &self.coupon_usage_method_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_program_appid",
+                &self.mini_program_appid,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "mini_program_path",
+                &self.mini_program_path,
+            );
+            crate::runtime::put_optional(&mut object, "app_path", &self.app_path);
+            crate::runtime::put(
+                &mut object,
+                "usage_description",
+                &self.usage_description,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "coupon_available_store_info",
+                &self.coupon_available_store_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ResponseUsageRuleDisplayInfo);
     impl crate::runtime::Schema for ResponseUsageRuleDisplayInfo {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -920,39 +1310,109 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::CouponAvailableStoreInfo as crate::runtime::Schema>::FIELDS,
+                fields: <CouponAvailableStoreInfo as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for ResponseUsageRuleDisplayInfo {}
     /// Information about the coupon batch.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Stock {
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
         /// How the coupon codes are assigned.
-        pub coupon_code_mode: crate::v3::marketing::types::CouponCodeMode,
+        pub coupon_code_mode: CouponCodeMode,
         /// Rules limiting how the coupons of the batch are sent.
-        pub stock_send_rule: crate::v3::marketing::types::StockSendRule,
+        pub stock_send_rule: StockSendRule,
         /// Usage rule of a coupon that is used once.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub single_usage_rule: Option<crate::v3::marketing::types::StockSingleUsageRule>,
+        pub single_usage_rule: Option<StockSingleUsageRule>,
         /// Usage rule of a coupon that is used several times in sequence.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sequential_usage_rule: Option<
-            crate::v3::marketing::types::SequentialUsageRule,
-        >,
+        pub sequential_usage_rule: Option<SequentialUsageRule>,
         /// Usage rules of the coupon as shown to the user.
-        pub usage_rule_display_info: crate::v3::marketing::types::UsageRuleDisplayInfo,
+        pub usage_rule_display_info: UsageRuleDisplayInfo,
         /// How the user's coupon is displayed.
-        pub coupon_display_info: crate::v3::marketing::types::CouponDisplayInfo,
+        pub coupon_display_info: CouponDisplayInfo,
         /// Configuration of the event notifications for the coupon batch.
-        pub notify_config: crate::v3::marketing::types::NotifyConfig,
+        pub notify_config: NotifyConfig,
         /// Which stores the coupon can be used in.
-        pub store_scope: crate::v3::marketing::types::StoreScope,
+        pub store_scope: StoreScope,
     }
+    impl crate::runtime::FromJson for Stock {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Stock {
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+                coupon_code_mode: crate::runtime::take(
+                    &mut object,
+                    "coupon_code_mode",
+                    at,
+                )?,
+                stock_send_rule: crate::runtime::take(
+                    &mut object,
+                    "stock_send_rule",
+                    at,
+                )?,
+                single_usage_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "single_usage_rule",
+                    at,
+                )?,
+                sequential_usage_rule: crate::runtime::take_optional(
+                    &mut object,
+                    "sequential_usage_rule",
+                    at,
+                )?,
+                usage_rule_display_info: crate::runtime::take(
+                    &mut object,
+                    "usage_rule_display_info",
+                    at,
+                )?,
+                coupon_display_info: crate::runtime::take(
+                    &mut object,
+                    "coupon_display_info",
+                    at,
+                )?,
+                notify_config: crate::runtime::take(&mut object, "notify_config", at)?,
+                store_scope: crate::runtime::take(&mut object, "store_scope", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Stock {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            crate::runtime::put(&mut object, "coupon_code_mode", &self.coupon_code_mode);
+            crate::runtime::put(&mut object, "stock_send_rule", &self.stock_send_rule);
+            crate::runtime::put_optional(
+                &mut object,
+                "single_usage_rule",
+                &self.single_usage_rule,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sequential_usage_rule",
+                &self.sequential_usage_rule,
+            );
+            crate::runtime::put(
+                &mut object,
+                "usage_rule_display_info",
+                &self.usage_rule_display_info,
+            );
+            crate::runtime::put(
+                &mut object,
+                "coupon_display_info",
+                &self.coupon_display_info,
+            );
+            crate::runtime::put(&mut object, "notify_config", &self.notify_config);
+            crate::runtime::put(&mut object, "store_scope", &self.store_scope);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Stock);
     impl Stock {
         /// A builder; see its setters.
         pub fn builder() -> StockBuilder {
@@ -963,22 +1423,14 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct StockBuilder {
         remark: Option<String>,
-        coupon_code_mode: Option<crate::v3::marketing::types::CouponCodeMode>,
-        stock_send_rule: Option<crate::v3::marketing::types::StockSendRuleBuilder>,
-        single_usage_rule: Option<
-            crate::v3::marketing::types::StockSingleUsageRuleBuilder,
-        >,
-        sequential_usage_rule: Option<
-            crate::v3::marketing::types::SequentialUsageRuleBuilder,
-        >,
-        usage_rule_display_info: Option<
-            crate::v3::marketing::types::UsageRuleDisplayInfoBuilder,
-        >,
-        coupon_display_info: Option<
-            crate::v3::marketing::types::CouponDisplayInfoBuilder,
-        >,
-        notify_config: Option<crate::v3::marketing::types::NotifyConfigBuilder>,
-        store_scope: Option<crate::v3::marketing::types::StoreScope>,
+        coupon_code_mode: Option<CouponCodeMode>,
+        stock_send_rule: Option<StockSendRuleBuilder>,
+        single_usage_rule: Option<StockSingleUsageRuleBuilder>,
+        sequential_usage_rule: Option<SequentialUsageRuleBuilder>,
+        usage_rule_display_info: Option<UsageRuleDisplayInfoBuilder>,
+        coupon_display_info: Option<CouponDisplayInfoBuilder>,
+        notify_config: Option<NotifyConfigBuilder>,
+        store_scope: Option<StoreScope>,
     }
     impl StockBuilder {
         /// Free-form remark.
@@ -992,18 +1444,12 @@ pub mod post {
             self
         }
         /// **Required.** How the coupon codes are assigned.
-        pub fn coupon_code_mode(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::CouponCodeMode>,
-        ) -> Self {
+        pub fn coupon_code_mode(mut self, value: impl Into<CouponCodeMode>) -> Self {
             self.coupon_code_mode = Some(value.into());
             self
         }
         /// Sets or clears [`coupon_code_mode`](Self::coupon_code_mode) with a built value.
-        pub fn set_coupon_code_mode(
-            mut self,
-            value: Option<crate::v3::marketing::types::CouponCodeMode>,
-        ) -> Self {
+        pub fn set_coupon_code_mode(mut self, value: Option<CouponCodeMode>) -> Self {
             self.coupon_code_mode = value;
             self
         }
@@ -1012,16 +1458,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn stock_send_rule(
             mut self,
-            value: impl Into<crate::v3::marketing::types::StockSendRuleBuilder>,
+            value: impl Into<StockSendRuleBuilder>,
         ) -> Self {
             self.stock_send_rule = Some(value.into());
             self
         }
         /// Sets or clears [`stock_send_rule`](Self::stock_send_rule) with a built value.
-        pub fn set_stock_send_rule(
-            mut self,
-            value: Option<crate::v3::marketing::types::StockSendRule>,
-        ) -> Self {
+        pub fn set_stock_send_rule(mut self, value: Option<StockSendRule>) -> Self {
             self.stock_send_rule = value.map(Into::into);
             self
         }
@@ -1030,7 +1473,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn single_usage_rule(
             mut self,
-            value: impl Into<crate::v3::marketing::types::StockSingleUsageRuleBuilder>,
+            value: impl Into<StockSingleUsageRuleBuilder>,
         ) -> Self {
             self.single_usage_rule = Some(value.into());
             self
@@ -1038,7 +1481,7 @@ pub mod post {
         /// Sets or clears [`single_usage_rule`](Self::single_usage_rule) with a built value.
         pub fn set_single_usage_rule(
             mut self,
-            value: Option<crate::v3::marketing::types::StockSingleUsageRule>,
+            value: Option<StockSingleUsageRule>,
         ) -> Self {
             self.single_usage_rule = value.map(Into::into);
             self
@@ -1048,7 +1491,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn sequential_usage_rule(
             mut self,
-            value: impl Into<crate::v3::marketing::types::SequentialUsageRuleBuilder>,
+            value: impl Into<SequentialUsageRuleBuilder>,
         ) -> Self {
             self.sequential_usage_rule = Some(value.into());
             self
@@ -1056,7 +1499,7 @@ pub mod post {
         /// Sets or clears [`sequential_usage_rule`](Self::sequential_usage_rule) with a built value.
         pub fn set_sequential_usage_rule(
             mut self,
-            value: Option<crate::v3::marketing::types::SequentialUsageRule>,
+            value: Option<SequentialUsageRule>,
         ) -> Self {
             self.sequential_usage_rule = value.map(Into::into);
             self
@@ -1066,7 +1509,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn usage_rule_display_info(
             mut self,
-            value: impl Into<crate::v3::marketing::types::UsageRuleDisplayInfoBuilder>,
+            value: impl Into<UsageRuleDisplayInfoBuilder>,
         ) -> Self {
             self.usage_rule_display_info = Some(value.into());
             self
@@ -1074,7 +1517,7 @@ pub mod post {
         /// Sets or clears [`usage_rule_display_info`](Self::usage_rule_display_info) with a built value.
         pub fn set_usage_rule_display_info(
             mut self,
-            value: Option<crate::v3::marketing::types::UsageRuleDisplayInfo>,
+            value: Option<UsageRuleDisplayInfo>,
         ) -> Self {
             self.usage_rule_display_info = value.map(Into::into);
             self
@@ -1084,7 +1527,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn coupon_display_info(
             mut self,
-            value: impl Into<crate::v3::marketing::types::CouponDisplayInfoBuilder>,
+            value: impl Into<CouponDisplayInfoBuilder>,
         ) -> Self {
             self.coupon_display_info = Some(value.into());
             self
@@ -1092,7 +1535,7 @@ pub mod post {
         /// Sets or clears [`coupon_display_info`](Self::coupon_display_info) with a built value.
         pub fn set_coupon_display_info(
             mut self,
-            value: Option<crate::v3::marketing::types::CouponDisplayInfo>,
+            value: Option<CouponDisplayInfo>,
         ) -> Self {
             self.coupon_display_info = value.map(Into::into);
             self
@@ -1100,34 +1543,22 @@ pub mod post {
         /// **Required.** Configuration of the event notifications for the coupon batch.
         ///
         /// Takes the builder or a built value.
-        pub fn notify_config(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::NotifyConfigBuilder>,
-        ) -> Self {
+        pub fn notify_config(mut self, value: impl Into<NotifyConfigBuilder>) -> Self {
             self.notify_config = Some(value.into());
             self
         }
         /// Sets or clears [`notify_config`](Self::notify_config) with a built value.
-        pub fn set_notify_config(
-            mut self,
-            value: Option<crate::v3::marketing::types::NotifyConfig>,
-        ) -> Self {
+        pub fn set_notify_config(mut self, value: Option<NotifyConfig>) -> Self {
             self.notify_config = value.map(Into::into);
             self
         }
         /// **Required.** Which stores the coupon can be used in.
-        pub fn store_scope(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::StoreScope>,
-        ) -> Self {
+        pub fn store_scope(mut self, value: impl Into<StoreScope>) -> Self {
             self.store_scope = Some(value.into());
             self
         }
         /// Sets or clears [`store_scope`](Self::store_scope) with a built value.
-        pub fn set_store_scope(
-            mut self,
-            value: Option<crate::v3::marketing::types::StoreScope>,
-        ) -> Self {
+        pub fn set_store_scope(mut self, value: Option<StoreScope>) -> Self {
             self.store_scope = value;
             self
         }

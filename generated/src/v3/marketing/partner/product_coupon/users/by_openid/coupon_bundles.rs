@@ -47,6 +47,7 @@ pub mod post {
     pub use crate::v3::marketing::types::ExchangeCoupon;
     pub use crate::v3::marketing::types::IrregularAvailablePeriodList;
     pub use crate::v3::marketing::types::MemberTagInfo;
+    pub use crate::v3::marketing::types::MemberTagInfoBuilder;
     pub use crate::v3::marketing::types::NormalCoupon;
     pub use crate::v3::marketing::types::NotifyConfig;
     pub use crate::v3::marketing::types::PartnerDeliveryPlanDeliveryPlansUsageMode;
@@ -72,11 +73,10 @@ pub mod post {
     pub use crate::v3::marketing::types::UserProductCouponListStock;
     pub use crate::v3::marketing::types::WeeklyAvailablePeriod;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid", skip_serializing)]
         pub openid: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
@@ -89,13 +89,64 @@ pub mod post {
         /// The merchant's own request number used when sending the coupon.
         pub send_request_no: String,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Tag information of the user's product coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub coupon_tag_info: Option<
-            crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::post::CouponTagInfo,
-        >,
+        pub coupon_tag_info: Option<CouponTagInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "product_coupon_id",
+                    at,
+                )?,
+                stock_bundle_id: crate::runtime::take(
+                    &mut object,
+                    "stock_bundle_id",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                send_request_no: crate::runtime::take(
+                    &mut object,
+                    "send_request_no",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                coupon_tag_info: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_tag_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(
+                &mut object,
+                "product_coupon_id",
+                &self.product_coupon_id,
+            );
+            crate::runtime::put(&mut object, "stock_bundle_id", &self.stock_bundle_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "send_request_no", &self.send_request_no);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(
+                &mut object,
+                "coupon_tag_info",
+                &self.coupon_tag_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -113,9 +164,7 @@ pub mod post {
         appid: Option<String>,
         send_request_no: Option<String>,
         attach: Option<String>,
-        coupon_tag_info: Option<
-            crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::post::CouponTagInfoBuilder,
-        >,
+        coupon_tag_info: Option<CouponTagInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The user's OpenID, the user identifier scoped to one AppID.
@@ -193,20 +242,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn coupon_tag_info(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::post::CouponTagInfoBuilder,
-            >,
+            value: impl Into<CouponTagInfoBuilder>,
         ) -> Self {
             self.coupon_tag_info = Some(value.into());
             self
         }
         /// Sets or clears [`coupon_tag_info`](Self::coupon_tag_info) with a built value.
-        pub fn set_coupon_tag_info(
-            mut self,
-            value: Option<
-                crate::v3::marketing::partner::product_coupon::users::by_openid::coupon_bundles::post::CouponTagInfo,
-            >,
-        ) -> Self {
+        pub fn set_coupon_tag_info(mut self, value: Option<CouponTagInfo>) -> Self {
             self.coupon_tag_info = value.map(Into::into);
             self
         }
@@ -290,7 +332,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::PartnerProductCouponUsersCouponBundlesResponse as Response;
@@ -309,16 +352,51 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Tag information of the user's product coupon.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CouponTagInfo {
         /// Tags of the user's product coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_tag_list: Option<Vec<String>>,
         /// Member tag information.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub member_tag_info: Option<crate::v3::marketing::types::MemberTagInfo>,
+        pub member_tag_info: Option<MemberTagInfo>,
     }
+    impl crate::runtime::FromJson for CouponTagInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CouponTagInfo {
+                coupon_tag_list: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_tag_list",
+                    at,
+                )?,
+                member_tag_info: crate::runtime::take_optional(
+                    &mut object,
+                    "member_tag_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CouponTagInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "coupon_tag_list",
+                &self.coupon_tag_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "member_tag_info",
+                &self.member_tag_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CouponTagInfo);
     impl CouponTagInfo {
         /// A builder; see its setters.
         pub fn builder() -> CouponTagInfoBuilder {
@@ -329,7 +407,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct CouponTagInfoBuilder {
         coupon_tag_list: Option<Vec<String>>,
-        member_tag_info: Option<crate::v3::marketing::types::MemberTagInfoBuilder>,
+        member_tag_info: Option<MemberTagInfoBuilder>,
     }
     impl CouponTagInfoBuilder {
         /// Tags of the user's product coupon.
@@ -349,16 +427,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn member_tag_info(
             mut self,
-            value: impl Into<crate::v3::marketing::types::MemberTagInfoBuilder>,
+            value: impl Into<MemberTagInfoBuilder>,
         ) -> Self {
             self.member_tag_info = Some(value.into());
             self
         }
         /// Sets or clears [`member_tag_info`](Self::member_tag_info) with a built value.
-        pub fn set_member_tag_info(
-            mut self,
-            value: Option<crate::v3::marketing::types::MemberTagInfo>,
-        ) -> Self {
+        pub fn set_member_tag_info(mut self, value: Option<MemberTagInfo>) -> Self {
             self.member_tag_info = value.map(Into::into);
             self
         }

@@ -57,7 +57,6 @@ pub mod get {
     pub use crate::v3::marketing::types::NormalCouponList;
     pub use crate::v3::marketing::types::NotifyConfig;
     pub use crate::v3::marketing::types::PartnerProductCouponProductCouponsState;
-    pub use crate::v3::marketing::types::PartnerProductCouponUsersCouponsCouponAvailablePeriod;
     pub use crate::v3::marketing::types::ProductCoupon;
     pub use crate::v3::marketing::types::Scope;
     pub use crate::v3::marketing::types::SendChannel;
@@ -67,45 +66,76 @@ pub mod get {
     pub use crate::v3::marketing::types::SequentialUsageInfoType;
     pub use crate::v3::marketing::types::SingleUsageDetail;
     pub use crate::v3::marketing::types::SingleUsageInfo;
-    pub use crate::v3::marketing::types::SingleUsageRuleCouponAvailablePeriod;
     pub use crate::v3::marketing::types::State;
     pub use crate::v3::marketing::types::StockSendRule;
-    pub use crate::v3::marketing::types::StockSequentialUsageRule;
     pub use crate::v3::marketing::types::StockSingleUsageRule;
+    pub use crate::v3::marketing::types::StockSingleUsageRuleCouponAvailablePeriod;
     pub use crate::v3::marketing::types::StoreScope;
     pub use crate::v3::marketing::types::Type;
     pub use crate::v3::marketing::types::UsageMode;
     pub use crate::v3::marketing::types::UsageRuleDisplayInfo;
     pub use crate::v3::marketing::types::UserCouponListStock;
+    pub use crate::v3::marketing::types::UserCouponListStockSequentialUsageRule;
+    pub use crate::v3::marketing::types::UserCouponListStockSequentialUsageRuleCouponAvailablePeriod;
     pub use crate::v3::marketing::types::WeeklyAvailablePeriod;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid")]
         pub openid: String,
         /// ID of the product coupon.
-        #[serde(default, rename = "query.product_coupon_id")]
         pub product_coupon_id: Option<String>,
         /// ID of the coupon batch (stock).
-        #[serde(default, rename = "query.stock_id")]
         pub stock_id: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
         /// State of the user's coupon.
-        #[serde(default, rename = "query.coupon_state")]
-        pub coupon_state: Option<crate::v3::marketing::types::CouponState>,
+        pub coupon_state: Option<CouponState>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.page_size")]
         pub page_size: Option<i64>,
         /// Token of the page to fetch.
-        #[serde(default, rename = "query.page_token")]
         pub page_token: Option<String>,
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                product_coupon_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.product_coupon_id",
+                    at,
+                )?,
+                stock_id: crate::runtime::take_optional(
+                    &mut object,
+                    "query.stock_id",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+                coupon_state: crate::runtime::take_optional(
+                    &mut object,
+                    "query.coupon_state",
+                    at,
+                )?,
+                page_size: crate::runtime::take_optional(
+                    &mut object,
+                    "query.page_size",
+                    at,
+                )?,
+                page_token: crate::runtime::take_optional(
+                    &mut object,
+                    "query.page_token",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -120,7 +150,7 @@ pub mod get {
         product_coupon_id: Option<String>,
         stock_id: Option<String>,
         appid: Option<String>,
-        coupon_state: Option<crate::v3::marketing::types::CouponState>,
+        coupon_state: Option<CouponState>,
         page_size: Option<i64>,
         page_token: Option<String>,
         brand_id: Option<String>,
@@ -167,18 +197,12 @@ pub mod get {
             self
         }
         /// State of the user's coupon.
-        pub fn coupon_state(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::CouponState>,
-        ) -> Self {
+        pub fn coupon_state(mut self, value: impl Into<CouponState>) -> Self {
             self.coupon_state = Some(value.into());
             self
         }
         /// Sets or clears [`coupon_state`](Self::coupon_state) with a built value.
-        pub fn set_coupon_state(
-            mut self,
-            value: Option<crate::v3::marketing::types::CouponState>,
-        ) -> Self {
+        pub fn set_coupon_state(mut self, value: Option<CouponState>) -> Self {
             self.coupon_state = value;
             self
         }
@@ -318,22 +342,55 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
         pub total_count: i64,
         /// Token to fetch the next page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// `user_coupon_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_coupon_list: Option<
-            Vec<
-                crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::get::UserCouponList,
-            >,
-        >,
+        pub user_coupon_list: Option<Vec<UserCouponList>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                next_page_token: crate::runtime::take_optional(
+                    &mut object,
+                    "next_page_token",
+                    at,
+                )?,
+                user_coupon_list: crate::runtime::take_optional(
+                    &mut object,
+                    "user_coupon_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(
+                &mut object,
+                "next_page_token",
+                &self.next_page_token,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "user_coupon_list",
+                &self.user_coupon_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -355,19 +412,19 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::get::UserCouponList as crate::runtime::Schema>::FIELDS,
+                fields: <UserCouponList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for Response {}
     /// `user_coupon_list`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct UserCouponList {
         /// Code of the user's coupon.
         pub coupon_code: String,
         /// State of the user's coupon.
-        pub coupon_state: crate::v3::marketing::types::CouponState,
+        pub coupon_state: CouponState,
         /// Start of the validity period.
         pub valid_begin_time: String,
         /// End of the validity period.
@@ -377,43 +434,159 @@ pub mod get {
         /// The merchant's own request number used when sending the coupon.
         pub send_request_no: String,
         /// Channel through which the coupon was sent.
-        pub send_channel: crate::v3::marketing::types::SendChannel,
+        pub send_channel: SendChannel,
         /// The merchant's own request number for the confirmation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub confirm_request_no: Option<String>,
         /// Time of the confirmation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub confirm_time: Option<String>,
         /// The merchant's own request number for deactivating the item.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_request_no: Option<String>,
         /// Time the item was deactivated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_time: Option<String>,
         /// Why the item was deactivated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_reason: Option<String>,
         /// Usage details of a single-use coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub single_usage_detail: Option<crate::v3::marketing::types::SingleUsageDetail>,
+        pub single_usage_detail: Option<SingleUsageDetail>,
         /// Usage details of a multi-use coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sequential_usage_detail: Option<
-            crate::v3::marketing::types::SequentialUsageDetail,
-        >,
+        pub sequential_usage_detail: Option<SequentialUsageDetail>,
         /// Information about the product coupon.
-        pub product_coupon: crate::v3::marketing::types::ProductCoupon,
+        pub product_coupon: ProductCoupon,
         /// Information about the coupon batch.
-        pub stock: crate::v3::marketing::types::UserCouponListStock,
+        pub stock: UserCouponListStock,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Custom information of the channel.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub channel_custom_info: Option<String>,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
     }
+    impl crate::runtime::FromJson for UserCouponList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(UserCouponList {
+                coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+                coupon_state: crate::runtime::take(&mut object, "coupon_state", at)?,
+                valid_begin_time: crate::runtime::take(
+                    &mut object,
+                    "valid_begin_time",
+                    at,
+                )?,
+                valid_end_time: crate::runtime::take(&mut object, "valid_end_time", at)?,
+                receive_time: crate::runtime::take(&mut object, "receive_time", at)?,
+                send_request_no: crate::runtime::take(
+                    &mut object,
+                    "send_request_no",
+                    at,
+                )?,
+                send_channel: crate::runtime::take(&mut object, "send_channel", at)?,
+                confirm_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "confirm_request_no",
+                    at,
+                )?,
+                confirm_time: crate::runtime::take_optional(
+                    &mut object,
+                    "confirm_time",
+                    at,
+                )?,
+                deactivate_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_request_no",
+                    at,
+                )?,
+                deactivate_time: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_time",
+                    at,
+                )?,
+                deactivate_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_reason",
+                    at,
+                )?,
+                single_usage_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "single_usage_detail",
+                    at,
+                )?,
+                sequential_usage_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "sequential_usage_detail",
+                    at,
+                )?,
+                product_coupon: crate::runtime::take(&mut object, "product_coupon", at)?,
+                stock: crate::runtime::take(&mut object, "stock", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                channel_custom_info: crate::runtime::take_optional(
+                    &mut object,
+                    "channel_custom_info",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for UserCouponList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put(&mut object, "coupon_state", &self.coupon_state);
+            crate::runtime::put(&mut object, "valid_begin_time", &self.valid_begin_time);
+            crate::runtime::put(&mut object, "valid_end_time", &self.valid_end_time);
+            crate::runtime::put(&mut object, "receive_time", &self.receive_time);
+            crate::runtime::put(&mut object, "send_request_no", &self.send_request_no);
+            crate::runtime::put(&mut object, "send_channel", &self.send_channel);
+            crate::runtime::put_optional(
+                &mut object,
+                "confirm_request_no",
+                &self.confirm_request_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "confirm_time",
+                &self.confirm_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_request_no",
+                &self.deactivate_request_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_time",
+                &self.deactivate_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_reason",
+                &self.deactivate_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "single_usage_detail",
+                &self.single_usage_detail,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sequential_usage_detail",
+                &self.sequential_usage_detail,
+            );
+            crate::runtime::put(&mut object, "product_coupon", &self.product_coupon);
+            crate::runtime::put(&mut object, "stock", &self.stock);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(
+                &mut object,
+                "channel_custom_info",
+                &self.channel_custom_info,
+            );
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(UserCouponList);
     impl crate::runtime::Schema for UserCouponList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -505,28 +678,28 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::SingleUsageDetail as crate::runtime::Schema>::FIELDS,
+                fields: <SingleUsageDetail as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "sequential_usage_detail",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::SequentialUsageDetail as crate::runtime::Schema>::FIELDS,
+                fields: <SequentialUsageDetail as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "product_coupon",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::ProductCoupon as crate::runtime::Schema>::FIELDS,
+                fields: <ProductCoupon as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "stock",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::UserCouponListStock as crate::runtime::Schema>::FIELDS,
+                fields: <UserCouponListStock as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "attach",
@@ -587,7 +760,6 @@ pub mod post {
     pub use crate::v3::marketing::types::NormalCouponList;
     pub use crate::v3::marketing::types::NotifyConfig;
     pub use crate::v3::marketing::types::PartnerProductCouponProductCouponsState;
-    pub use crate::v3::marketing::types::PartnerProductCouponUsersCouponsCouponAvailablePeriod;
     pub use crate::v3::marketing::types::ProductCoupon;
     pub use crate::v3::marketing::types::Scope;
     pub use crate::v3::marketing::types::SendChannel;
@@ -597,23 +769,23 @@ pub mod post {
     pub use crate::v3::marketing::types::SequentialUsageInfoType;
     pub use crate::v3::marketing::types::SingleUsageDetail;
     pub use crate::v3::marketing::types::SingleUsageInfo;
-    pub use crate::v3::marketing::types::SingleUsageRuleCouponAvailablePeriod;
     pub use crate::v3::marketing::types::State;
     pub use crate::v3::marketing::types::StockSendRule;
-    pub use crate::v3::marketing::types::StockSequentialUsageRule;
     pub use crate::v3::marketing::types::StockSingleUsageRule;
+    pub use crate::v3::marketing::types::StockSingleUsageRuleCouponAvailablePeriod;
     pub use crate::v3::marketing::types::StoreScope;
     pub use crate::v3::marketing::types::Type;
     pub use crate::v3::marketing::types::UsageMode;
     pub use crate::v3::marketing::types::UsageRuleDisplayInfo;
     pub use crate::v3::marketing::types::UserCouponListStock;
+    pub use crate::v3::marketing::types::UserCouponListStockSequentialUsageRule;
+    pub use crate::v3::marketing::types::UserCouponListStockSequentialUsageRuleCouponAvailablePeriod;
     pub use crate::v3::marketing::types::WeeklyAvailablePeriod;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid", skip_serializing)]
         pub openid: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
@@ -622,20 +794,72 @@ pub mod post {
         /// ID of the coupon batch (stock).
         pub stock_id: String,
         /// Code of the user's coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_code: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// The merchant's own request number used when sending the coupon.
         pub send_request_no: String,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Tag information of the user's product coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub coupon_tag_info: Option<
-            crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::post::CouponTagInfo,
-        >,
+        pub coupon_tag_info: Option<CouponTagInfo>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "product_coupon_id",
+                    at,
+                )?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                coupon_code: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_code",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                send_request_no: crate::runtime::take(
+                    &mut object,
+                    "send_request_no",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                coupon_tag_info: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_tag_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(
+                &mut object,
+                "product_coupon_id",
+                &self.product_coupon_id,
+            );
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put_optional(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "send_request_no", &self.send_request_no);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(
+                &mut object,
+                "coupon_tag_info",
+                &self.coupon_tag_info,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -654,9 +878,7 @@ pub mod post {
         appid: Option<String>,
         send_request_no: Option<String>,
         attach: Option<String>,
-        coupon_tag_info: Option<
-            crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::post::CouponTagInfoBuilder,
-        >,
+        coupon_tag_info: Option<CouponTagInfoBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** The user's OpenID, the user identifier scoped to one AppID.
@@ -744,20 +966,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn coupon_tag_info(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::post::CouponTagInfoBuilder,
-            >,
+            value: impl Into<CouponTagInfoBuilder>,
         ) -> Self {
             self.coupon_tag_info = Some(value.into());
             self
         }
         /// Sets or clears [`coupon_tag_info`](Self::coupon_tag_info) with a built value.
-        pub fn set_coupon_tag_info(
-            mut self,
-            value: Option<
-                crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::post::CouponTagInfo,
-            >,
-        ) -> Self {
+        pub fn set_coupon_tag_info(mut self, value: Option<CouponTagInfo>) -> Self {
             self.coupon_tag_info = value.map(Into::into);
             self
         }
@@ -842,7 +1057,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -860,18 +1076,51 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// Tag information of the user's product coupon.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct CouponTagInfo {
         /// Tags of the user's product coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub coupon_tag_list: Option<Vec<crate::v3::marketing::types::CouponTagList>>,
+        pub coupon_tag_list: Option<Vec<CouponTagList>>,
         /// Member tag information.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub member_tag_info: Option<
-            crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::post::MemberTagInfo,
-        >,
+        pub member_tag_info: Option<MemberTagInfo>,
     }
+    impl crate::runtime::FromJson for CouponTagInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(CouponTagInfo {
+                coupon_tag_list: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_tag_list",
+                    at,
+                )?,
+                member_tag_info: crate::runtime::take_optional(
+                    &mut object,
+                    "member_tag_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for CouponTagInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "coupon_tag_list",
+                &self.coupon_tag_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "member_tag_info",
+                &self.member_tag_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(CouponTagInfo);
     impl CouponTagInfo {
         /// A builder; see its setters.
         pub fn builder() -> CouponTagInfoBuilder {
@@ -881,27 +1130,19 @@ pub mod post {
     /// Builds a [`CouponTagInfo`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct CouponTagInfoBuilder {
-        coupon_tag_list: Option<Vec<crate::v3::marketing::types::CouponTagList>>,
-        member_tag_info: Option<
-            crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::post::MemberTagInfoBuilder,
-        >,
+        coupon_tag_list: Option<Vec<CouponTagList>>,
+        member_tag_info: Option<MemberTagInfoBuilder>,
     }
     impl CouponTagInfoBuilder {
         /// Tags of the user's product coupon.
         ///
         /// Adds one item to the list.
-        pub fn coupon_tag_list(
-            mut self,
-            item: impl Into<crate::v3::marketing::types::CouponTagList>,
-        ) -> Self {
+        pub fn coupon_tag_list(mut self, item: impl Into<CouponTagList>) -> Self {
             self.coupon_tag_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`coupon_tag_list`](Self::coupon_tag_list) with a built value.
-        pub fn set_coupon_tag_list(
-            mut self,
-            value: Option<Vec<crate::v3::marketing::types::CouponTagList>>,
-        ) -> Self {
+        pub fn set_coupon_tag_list(mut self, value: Option<Vec<CouponTagList>>) -> Self {
             self.coupon_tag_list = value;
             self
         }
@@ -910,20 +1151,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn member_tag_info(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::post::MemberTagInfoBuilder,
-            >,
+            value: impl Into<MemberTagInfoBuilder>,
         ) -> Self {
             self.member_tag_info = Some(value.into());
             self
         }
         /// Sets or clears [`member_tag_info`](Self::member_tag_info) with a built value.
-        pub fn set_member_tag_info(
-            mut self,
-            value: Option<
-                crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::post::MemberTagInfo,
-            >,
-        ) -> Self {
+        pub fn set_member_tag_info(mut self, value: Option<MemberTagInfo>) -> Self {
             self.member_tag_info = value.map(Into::into);
             self
         }
@@ -963,13 +1197,39 @@ pub mod post {
         }
     }
     /// Member tag information.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MemberTagInfo {
         /// ID of the member card template.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub member_card_id: Option<String>,
     }
+    impl crate::runtime::FromJson for MemberTagInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MemberTagInfo {
+                member_card_id: crate::runtime::take_optional(
+                    &mut object,
+                    "member_card_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MemberTagInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "member_card_id",
+                &self.member_card_id,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MemberTagInfo);
     impl MemberTagInfo {
         /// A builder; see its setters.
         pub fn builder() -> MemberTagInfoBuilder {
@@ -1020,13 +1280,13 @@ pub mod post {
         }
     }
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Code of the user's coupon.
         pub coupon_code: String,
         /// State of the user's coupon.
-        pub coupon_state: crate::v3::marketing::types::CouponState,
+        pub coupon_state: CouponState,
         /// Start of the validity period.
         pub valid_begin_time: String,
         /// End of the validity period.
@@ -1036,43 +1296,159 @@ pub mod post {
         /// The merchant's own request number used when sending the coupon.
         pub send_request_no: String,
         /// Channel through which the coupon was sent.
-        pub send_channel: crate::v3::marketing::types::SendChannel,
+        pub send_channel: SendChannel,
         /// The merchant's own request number for the confirmation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub confirm_request_no: Option<String>,
         /// Time of the confirmation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub confirm_time: Option<String>,
         /// The merchant's own request number for deactivating the item.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_request_no: Option<String>,
         /// Time the item was deactivated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_time: Option<String>,
         /// Why the item was deactivated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_reason: Option<String>,
         /// Usage details of a single-use coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub single_usage_detail: Option<crate::v3::marketing::types::SingleUsageDetail>,
+        pub single_usage_detail: Option<SingleUsageDetail>,
         /// Usage details of a multi-use coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sequential_usage_detail: Option<
-            crate::v3::marketing::types::SequentialUsageDetail,
-        >,
+        pub sequential_usage_detail: Option<SequentialUsageDetail>,
         /// Information about the product coupon.
-        pub product_coupon: crate::v3::marketing::types::ProductCoupon,
+        pub product_coupon: ProductCoupon,
         /// Information about the coupon batch.
-        pub stock: crate::v3::marketing::types::UserCouponListStock,
+        pub stock: UserCouponListStock,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Custom information of the channel.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub channel_custom_info: Option<String>,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+                coupon_state: crate::runtime::take(&mut object, "coupon_state", at)?,
+                valid_begin_time: crate::runtime::take(
+                    &mut object,
+                    "valid_begin_time",
+                    at,
+                )?,
+                valid_end_time: crate::runtime::take(&mut object, "valid_end_time", at)?,
+                receive_time: crate::runtime::take(&mut object, "receive_time", at)?,
+                send_request_no: crate::runtime::take(
+                    &mut object,
+                    "send_request_no",
+                    at,
+                )?,
+                send_channel: crate::runtime::take(&mut object, "send_channel", at)?,
+                confirm_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "confirm_request_no",
+                    at,
+                )?,
+                confirm_time: crate::runtime::take_optional(
+                    &mut object,
+                    "confirm_time",
+                    at,
+                )?,
+                deactivate_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_request_no",
+                    at,
+                )?,
+                deactivate_time: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_time",
+                    at,
+                )?,
+                deactivate_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_reason",
+                    at,
+                )?,
+                single_usage_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "single_usage_detail",
+                    at,
+                )?,
+                sequential_usage_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "sequential_usage_detail",
+                    at,
+                )?,
+                product_coupon: crate::runtime::take(&mut object, "product_coupon", at)?,
+                stock: crate::runtime::take(&mut object, "stock", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                channel_custom_info: crate::runtime::take_optional(
+                    &mut object,
+                    "channel_custom_info",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put(&mut object, "coupon_state", &self.coupon_state);
+            crate::runtime::put(&mut object, "valid_begin_time", &self.valid_begin_time);
+            crate::runtime::put(&mut object, "valid_end_time", &self.valid_end_time);
+            crate::runtime::put(&mut object, "receive_time", &self.receive_time);
+            crate::runtime::put(&mut object, "send_request_no", &self.send_request_no);
+            crate::runtime::put(&mut object, "send_channel", &self.send_channel);
+            crate::runtime::put_optional(
+                &mut object,
+                "confirm_request_no",
+                &self.confirm_request_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "confirm_time",
+                &self.confirm_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_request_no",
+                &self.deactivate_request_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_time",
+                &self.deactivate_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_reason",
+                &self.deactivate_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "single_usage_detail",
+                &self.single_usage_detail,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sequential_usage_detail",
+                &self.sequential_usage_detail,
+            );
+            crate::runtime::put(&mut object, "product_coupon", &self.product_coupon);
+            crate::runtime::put(&mut object, "stock", &self.stock);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(
+                &mut object,
+                "channel_custom_info",
+                &self.channel_custom_info,
+            );
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -1164,28 +1540,28 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::SingleUsageDetail as crate::runtime::Schema>::FIELDS,
+                fields: <SingleUsageDetail as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "sequential_usage_detail",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::SequentialUsageDetail as crate::runtime::Schema>::FIELDS,
+                fields: <SequentialUsageDetail as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "product_coupon",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::ProductCoupon as crate::runtime::Schema>::FIELDS,
+                fields: <ProductCoupon as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "stock",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::UserCouponListStock as crate::runtime::Schema>::FIELDS,
+                fields: <UserCouponListStock as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "attach",

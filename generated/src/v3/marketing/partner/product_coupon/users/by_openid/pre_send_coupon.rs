@@ -20,11 +20,10 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4016434365)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid", skip_serializing)]
         pub openid: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
@@ -33,15 +32,60 @@ pub mod post {
         /// ID of the coupon batch (stock).
         pub stock_id: String,
         /// Code of the user's coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub coupon_code: Option<String>,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// The merchant's own request number used when sending the coupon.
         pub send_request_no: String,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "product_coupon_id",
+                    at,
+                )?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                coupon_code: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_code",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                send_request_no: crate::runtime::take(
+                    &mut object,
+                    "send_request_no",
+                    at,
+                )?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(
+                &mut object,
+                "product_coupon_id",
+                &self.product_coupon_id,
+            );
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put_optional(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "send_request_no", &self.send_request_no);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -216,7 +260,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::BusifavorProductCouponsPreSendResponse as Response;

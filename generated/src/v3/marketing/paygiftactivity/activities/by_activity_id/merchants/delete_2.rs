@@ -20,18 +20,52 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012466787), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012466827)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the activity.
-        #[serde(rename = "path.activity_id", skip_serializing)]
         pub activity_id: String,
         /// Merchant IDs that can send the coupons.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub merchant_id_list: Option<Vec<String>>,
         /// `delete_request_no`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delete_request_no: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                activity_id: crate::runtime::take(&mut object, "path.activity_id", at)?,
+                merchant_id_list: crate::runtime::take_optional(
+                    &mut object,
+                    "merchant_id_list",
+                    at,
+                )?,
+                delete_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "delete_request_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "merchant_id_list",
+                &self.merchant_id_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "delete_request_no",
+                &self.delete_request_no,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -128,7 +162,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -149,16 +184,43 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the activity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub activity_id: Option<String>,
         /// Time the item was deleted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delete_time: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                activity_id: crate::runtime::take_optional(
+                    &mut object,
+                    "activity_id",
+                    at,
+                )?,
+                delete_time: crate::runtime::take_optional(
+                    &mut object,
+                    "delete_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "activity_id", &self.activity_id);
+            crate::runtime::put_optional(&mut object, "delete_time", &self.delete_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -20,17 +20,35 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}/out-request-no/{out_request_no}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4014090667)
 pub mod get {
     pub use crate::v3::mchalterapply::types::AuditRejectDetail;
-    pub use crate::v3::mchalterapply::types::MchsubjectalterapplymentMerchantOutRequestNoState;
+    pub use crate::v3::mchalterapply::types::MchsubjectalterapplymentMerchantOutRequestNoResponseState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID that WeChat Pay assigned to the merchant concerned.
-        #[serde(rename = "path.merchant_code")]
         pub merchant_code: String,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
-        #[serde(rename = "path.out_request_no")]
         pub out_request_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                merchant_code: crate::runtime::take(
+                    &mut object,
+                    "path.merchant_code",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_request_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -29,15 +29,29 @@ pub mod get {
     pub use crate::v3::offlinefacemch::types::StudentInfo;
     pub use crate::v3::offlinefacemch::types::UserType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the organization.
-        #[serde(rename = "path.organization_id")]
         pub organization_id: String,
         /// The merchant's own ID of the user.
-        #[serde(rename = "path.out_user_id")]
         pub out_user_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                organization_id: crate::runtime::take(
+                    &mut object,
+                    "path.organization_id",
+                    at,
+                )?,
+                out_user_id: crate::runtime::take(&mut object, "path.out_user_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -147,43 +161,115 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// ID of the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub use_id: Option<String>,
         /// The merchant's own ID of the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_user_id: Option<String>,
         /// ID of the organization.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub organization_id: Option<String>,
         /// Real name of the receiving user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_name: Option<String>,
         /// `user_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_type: Option<crate::v3::offlinefacemch::types::UserType>,
+        pub user_type: Option<UserType>,
         /// `student_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub student_info: Option<crate::v3::offlinefacemch::types::StudentInfo>,
+        pub student_info: Option<StudentInfo>,
         /// `staff_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub staff_info: Option<crate::v3::offlinefacemch::types::StaffInfo>,
+        pub staff_info: Option<StaffInfo>,
         /// Current status of the object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub status: Option<crate::v3::offlinefacemch::types::Status>,
+        pub status: Option<Status>,
         /// State of the contract.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub contract_state: Option<crate::types::ContractsContractState>,
+        pub contract_state: Option<ContractsContractState>,
         /// `face_image_ok`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub face_image_ok: Option<bool>,
         /// WeChat Pay contract (agreement) ID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_id: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                use_id: crate::runtime::take_optional(&mut object, "use_id", at)?,
+                out_user_id: crate::runtime::take_optional(
+                    &mut object,
+                    "out_user_id",
+                    at,
+                )?,
+                organization_id: crate::runtime::take_optional(
+                    &mut object,
+                    "organization_id",
+                    at,
+                )?,
+                user_name: crate::runtime::take_optional(&mut object, "user_name", at)?,
+                user_type: crate::runtime::take_optional(&mut object, "user_type", at)?,
+                student_info: crate::runtime::take_optional(
+                    &mut object,
+                    "student_info",
+                    at,
+                )?,
+                staff_info: crate::runtime::take_optional(
+                    &mut object,
+                    "staff_info",
+                    at,
+                )?,
+                status: crate::runtime::take_optional(&mut object, "status", at)?,
+                contract_state: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_state",
+                    at,
+                )?,
+                face_image_ok: crate::runtime::take_optional(
+                    &mut object,
+                    "face_image_ok",
+                    at,
+                )?,
+                contract_id: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "use_id", &self.use_id);
+            crate::runtime::put_optional(&mut object, "out_user_id", &self.out_user_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "organization_id",
+                &self.organization_id,
+            );
+            crate::runtime::put_optional(&mut object, "user_name", &self.user_name);
+            crate::runtime::put_optional(&mut object, "user_type", &self.user_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "student_info",
+                &self.student_info,
+            );
+            crate::runtime::put_optional(&mut object, "staff_info", &self.staff_info);
+            crate::runtime::put_optional(&mut object, "status", &self.status);
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_state",
+                &self.contract_state,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "face_image_ok",
+                &self.face_image_ok,
+            );
+            crate::runtime::put_optional(&mut object, "contract_id", &self.contract_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -226,14 +312,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::offlinefacemch::types::StudentInfo as crate::runtime::Schema>::FIELDS,
+                fields: <StudentInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "staff_info",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::offlinefacemch::types::StaffInfo as crate::runtime::Schema>::FIELDS,
+                fields: <StaffInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "status",
@@ -272,44 +358,88 @@ pub mod get {
 /// `PATCH /v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/offlinefacemch/organizations/{organization_id}/users/out-user-id/{out_user_id}), [official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
 pub mod patch {
     pub use crate::v3::offlinefacemch::types::StaffInfo;
+    pub use crate::v3::offlinefacemch::types::StaffInfoBuilder;
     pub use crate::v3::offlinefacemch::types::Status;
     pub use crate::v3::offlinefacemch::types::StudentInfo;
+    pub use crate::v3::offlinefacemch::types::StudentInfoBuilder;
     pub use crate::v3::offlinefacemch::types::UserType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the organization.
-        #[serde(rename = "path.organization_id", skip_serializing)]
         pub organization_id: String,
         /// The merchant's own ID of the user.
-        #[serde(rename = "path.out_user_id", skip_serializing)]
         pub out_user_id: String,
         /// ID of the WeChat Pay public key (or serial number of the platform certificate) used to encrypt the sensitive fields of the request.
-        #[serde(default, rename = "headers.Wechatpay-Serial", skip_serializing)]
         pub wechatpay_serial: Option<String>,
         /// Real name of the receiving user.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub user_name: Option<crate::runtime::Sensitive>,
         /// `user_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub user_type: Option<crate::v3::offlinefacemch::types::UserType>,
+        pub user_type: Option<UserType>,
         /// `student_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub student_info: Option<crate::v3::offlinefacemch::types::StudentInfo>,
+        pub student_info: Option<StudentInfo>,
         /// `staff_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub staff_info: Option<crate::v3::offlinefacemch::types::StaffInfo>,
+        pub staff_info: Option<StaffInfo>,
         /// Current status of the object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub status: Option<crate::v3::offlinefacemch::types::Status>,
+        pub status: Option<Status>,
         /// Phone number.
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone: Option<crate::runtime::Sensitive>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                organization_id: crate::runtime::take(
+                    &mut object,
+                    "path.organization_id",
+                    at,
+                )?,
+                out_user_id: crate::runtime::take(&mut object, "path.out_user_id", at)?,
+                wechatpay_serial: crate::runtime::take_optional(
+                    &mut object,
+                    "headers.Wechatpay-Serial",
+                    at,
+                )?,
+                user_name: crate::runtime::take_optional(&mut object, "user_name", at)?,
+                user_type: crate::runtime::take_optional(&mut object, "user_type", at)?,
+                student_info: crate::runtime::take_optional(
+                    &mut object,
+                    "student_info",
+                    at,
+                )?,
+                staff_info: crate::runtime::take_optional(
+                    &mut object,
+                    "staff_info",
+                    at,
+                )?,
+                status: crate::runtime::take_optional(&mut object, "status", at)?,
+                phone: crate::runtime::take_optional(&mut object, "phone", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "user_name", &self.user_name);
+            crate::runtime::put_optional(&mut object, "user_type", &self.user_type);
+            crate::runtime::put_optional(
+                &mut object,
+                "student_info",
+                &self.student_info,
+            );
+            crate::runtime::put_optional(&mut object, "staff_info", &self.staff_info);
+            crate::runtime::put_optional(&mut object, "status", &self.status);
+            crate::runtime::put_optional(&mut object, "phone", &self.phone);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -324,10 +454,10 @@ pub mod patch {
         out_user_id: Option<String>,
         wechatpay_serial: Option<String>,
         user_name: Option<crate::runtime::Sensitive>,
-        user_type: Option<crate::v3::offlinefacemch::types::UserType>,
-        student_info: Option<crate::v3::offlinefacemch::types::StudentInfoBuilder>,
-        staff_info: Option<crate::v3::offlinefacemch::types::StaffInfoBuilder>,
-        status: Option<crate::v3::offlinefacemch::types::Status>,
+        user_type: Option<UserType>,
+        student_info: Option<StudentInfoBuilder>,
+        staff_info: Option<StaffInfoBuilder>,
+        status: Option<Status>,
         phone: Option<crate::runtime::Sensitive>,
     }
     impl RequestBuilder {
@@ -377,70 +507,46 @@ pub mod patch {
             self
         }
         /// `user_type`
-        pub fn user_type(
-            mut self,
-            value: impl Into<crate::v3::offlinefacemch::types::UserType>,
-        ) -> Self {
+        pub fn user_type(mut self, value: impl Into<UserType>) -> Self {
             self.user_type = Some(value.into());
             self
         }
         /// Sets or clears [`user_type`](Self::user_type) with a built value.
-        pub fn set_user_type(
-            mut self,
-            value: Option<crate::v3::offlinefacemch::types::UserType>,
-        ) -> Self {
+        pub fn set_user_type(mut self, value: Option<UserType>) -> Self {
             self.user_type = value;
             self
         }
         /// `student_info`
         ///
         /// Takes the builder or a built value.
-        pub fn student_info(
-            mut self,
-            value: impl Into<crate::v3::offlinefacemch::types::StudentInfoBuilder>,
-        ) -> Self {
+        pub fn student_info(mut self, value: impl Into<StudentInfoBuilder>) -> Self {
             self.student_info = Some(value.into());
             self
         }
         /// Sets or clears [`student_info`](Self::student_info) with a built value.
-        pub fn set_student_info(
-            mut self,
-            value: Option<crate::v3::offlinefacemch::types::StudentInfo>,
-        ) -> Self {
+        pub fn set_student_info(mut self, value: Option<StudentInfo>) -> Self {
             self.student_info = value.map(Into::into);
             self
         }
         /// `staff_info`
         ///
         /// Takes the builder or a built value.
-        pub fn staff_info(
-            mut self,
-            value: impl Into<crate::v3::offlinefacemch::types::StaffInfoBuilder>,
-        ) -> Self {
+        pub fn staff_info(mut self, value: impl Into<StaffInfoBuilder>) -> Self {
             self.staff_info = Some(value.into());
             self
         }
         /// Sets or clears [`staff_info`](Self::staff_info) with a built value.
-        pub fn set_staff_info(
-            mut self,
-            value: Option<crate::v3::offlinefacemch::types::StaffInfo>,
-        ) -> Self {
+        pub fn set_staff_info(mut self, value: Option<StaffInfo>) -> Self {
             self.staff_info = value.map(Into::into);
             self
         }
         /// Current status of the object.
-        pub fn status(
-            mut self,
-            value: impl Into<crate::v3::offlinefacemch::types::Status>,
-        ) -> Self {
+        pub fn status(mut self, value: impl Into<Status>) -> Self {
             self.status = Some(value.into());
             self
         }
         /// Sets or clears [`status`](Self::status) with a built value.
-        pub fn set_status(
-            mut self,
-            value: Option<crate::v3::offlinefacemch::types::Status>,
-        ) -> Self {
+        pub fn set_status(mut self, value: Option<Status>) -> Self {
             self.status = value;
             self
         }
@@ -538,7 +644,8 @@ pub mod patch {
                 .collect()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

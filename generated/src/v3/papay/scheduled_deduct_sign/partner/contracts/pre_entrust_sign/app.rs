@@ -20,23 +20,22 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app`: [wechatpay.im](https://wechatpay.im/openapi/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/app), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012693028)
 pub mod post {
     pub use crate::v3::papay::types::DeductSchedule;
+    pub use crate::v3::papay::types::DeductScheduleBuilder;
     pub use crate::v3::papay::types::EstimatedDeductAmount;
+    pub use crate::v3::papay::types::EstimatedDeductAmountBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// AppID of the service provider's own Official Account, Mini Program or app.
         pub sp_appid: String,
         /// The user's OpenID under the service provider's AppID.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_openid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// ID of the plan or template.
         pub plan_id: crate::runtime::Number,
@@ -47,11 +46,91 @@ pub mod post {
         /// URL where WeChat Pay sends the contract-signing notifications.
         pub contract_notify_url: String,
         /// The merchant's own identifier of the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_user_code: Option<String>,
         /// Schedule of the reserved deduction.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub deduct_schedule: Option<crate::v3::papay::types::DeductSchedule>,
+        pub deduct_schedule: Option<DeductSchedule>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sp_openid: crate::runtime::take_optional(&mut object, "sp_openid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_openid",
+                    at,
+                )?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                contract_display_account: crate::runtime::take(
+                    &mut object,
+                    "contract_display_account",
+                    at,
+                )?,
+                contract_notify_url: crate::runtime::take(
+                    &mut object,
+                    "contract_notify_url",
+                    at,
+                )?,
+                out_user_code: crate::runtime::take_optional(
+                    &mut object,
+                    "out_user_code",
+                    at,
+                )?,
+                deduct_schedule: crate::runtime::take_optional(
+                    &mut object,
+                    "deduct_schedule",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put_optional(&mut object, "sp_openid", &self.sp_openid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put(
+                &mut object,
+                "contract_display_account",
+                &self.contract_display_account,
+            );
+            crate::runtime::put(
+                &mut object,
+                "contract_notify_url",
+                &self.contract_notify_url,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "out_user_code",
+                &self.out_user_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deduct_schedule",
+                &self.deduct_schedule,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -72,7 +151,7 @@ pub mod post {
         contract_display_account: Option<String>,
         contract_notify_url: Option<String>,
         out_user_code: Option<String>,
-        deduct_schedule: Option<crate::v3::papay::types::DeductScheduleBuilder>,
+        deduct_schedule: Option<DeductScheduleBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** AppID of the service provider's own Official Account, Mini Program or app.
@@ -180,16 +259,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn deduct_schedule(
             mut self,
-            value: impl Into<crate::v3::papay::types::DeductScheduleBuilder>,
+            value: impl Into<DeductScheduleBuilder>,
         ) -> Self {
             self.deduct_schedule = Some(value.into());
             self
         }
         /// Sets or clears [`deduct_schedule`](Self::deduct_schedule) with a built value.
-        pub fn set_deduct_schedule(
-            mut self,
-            value: Option<crate::v3::papay::types::DeductSchedule>,
-        ) -> Self {
+        pub fn set_deduct_schedule(mut self, value: Option<DeductSchedule>) -> Self {
             self.deduct_schedule = value.map(Into::into);
             self
         }
@@ -282,7 +358,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::papay::types::ScheduledDeductSignContractsPreEntrustSignAppResponse as Response;

@@ -25,15 +25,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}`: [wechatpay.im](https://wechatpay.im/openapi/v3/password-exempt-contract/contracts/service-id/{service_id}/out-contract-code/{out_contract_code}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012472855), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012715321)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
-        #[serde(rename = "path.service_id")]
         pub service_id: crate::runtime::Number,
         /// The merchant's own contract (agreement) number, unique within the merchant.
-        #[serde(rename = "path.out_contract_code")]
         pub out_contract_code: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                service_id: crate::runtime::take(&mut object, "path.service_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "path.out_contract_code",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -145,18 +159,63 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// Information about the termination of the contract.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ContractTerminateInfo {
         /// How the contract was terminated.
         pub contract_termination_mode: String,
         /// Time the contract was terminated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_terminated_time: Option<String>,
         /// Remark on why the contract was terminated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_termination_remark: Option<String>,
     }
+    impl crate::runtime::FromJson for ContractTerminateInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ContractTerminateInfo {
+                contract_termination_mode: crate::runtime::take(
+                    &mut object,
+                    "contract_termination_mode",
+                    at,
+                )?,
+                contract_terminated_time: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_terminated_time",
+                    at,
+                )?,
+                contract_termination_remark: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_termination_remark",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ContractTerminateInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "contract_termination_mode",
+                &self.contract_termination_mode,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_terminated_time",
+                &self.contract_terminated_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_termination_remark",
+                &self.contract_termination_remark,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ContractTerminateInfo);
     impl crate::runtime::Schema for ContractTerminateInfo {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -184,7 +243,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for ContractTerminateInfo {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -196,28 +255,99 @@ pub mod get {
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// The user's OpenID under the sub-merchant's AppID (`sub_appid`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_openid: Option<String>,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
         pub service_id: crate::runtime::Number,
         /// The merchant's own contract (agreement) number, unique within the merchant.
         pub out_contract_code: String,
         /// Name of the user's account shown on the contract pages.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_display_account: Option<String>,
         /// State of the contract.
         pub contract_state: String,
         /// Time the contract was signed.
         pub contract_signed_time: String,
         /// Information about the termination of the contract.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub contract_terminate_info: Option<
-            crate::v3::password_exempt_contract::contracts::service_id::by_service_id::out_contract_code::by_out_contract_code::get::ContractTerminateInfo,
-        >,
+        pub contract_terminate_info: Option<ContractTerminateInfo>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                sub_openid: crate::runtime::take_optional(
+                    &mut object,
+                    "sub_openid",
+                    at,
+                )?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                contract_display_account: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_display_account",
+                    at,
+                )?,
+                contract_state: crate::runtime::take(&mut object, "contract_state", at)?,
+                contract_signed_time: crate::runtime::take(
+                    &mut object,
+                    "contract_signed_time",
+                    at,
+                )?,
+                contract_terminate_info: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_terminate_info",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put_optional(&mut object, "sub_openid", &self.sub_openid);
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_display_account",
+                &self.contract_display_account,
+            );
+            crate::runtime::put(&mut object, "contract_state", &self.contract_state);
+            crate::runtime::put(
+                &mut object,
+                "contract_signed_time",
+                &self.contract_signed_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_terminate_info",
+                &self.contract_terminate_info,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -302,7 +432,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::password_exempt_contract::contracts::service_id::by_service_id::out_contract_code::by_out_contract_code::get::ContractTerminateInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ContractTerminateInfo as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -20,17 +20,40 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close`: [wechatpay.im](https://wechatpay.im/openapi/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012526949), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012739019), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013080236), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012759669), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012759725), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760108), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760518), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012886167), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012760574)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number, unique within the merchant.
-        #[serde(rename = "path.out_trade_no", skip_serializing)]
         pub out_trade_no: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sp_mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_trade_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_trade_no",
+                    at,
+                )?,
+                sp_mchid: crate::runtime::take_optional(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -131,7 +154,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.sp_mchid.is_none() {

@@ -20,25 +20,54 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync`: [wechatpay.im](https://wechatpay.im/openapi/v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync), [official documentation](https://pay.weixin.qq.com/doc/global/v3/zh/4014096438)
 pub mod post {
     pub use crate::v3::payscore::types::OverseaPartnerServiceorderSyncDetail;
+    pub use crate::v3::payscore::types::OverseaPartnerServiceorderSyncDetailBuilder;
     pub use crate::v3::payscore::types::Type;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own order number for this order.
-        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// ID of the WeChat Pay service (e.g. a Pay Score service) that the merchant uses.
         pub service_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Kind of the item described by the enclosing object.
-        pub r#type: crate::v3::payscore::types::Type,
+        pub r#type: Type,
         /// Details of the item described by the enclosing object.
-        pub detail: crate::v3::payscore::types::OverseaPartnerServiceorderSyncDetail,
+        pub detail: OverseaPartnerServiceorderSyncDetail,
         /// Sends to this host instead of the one the documentation names (`https://apihk.mch.weixin.qq.com/`).
-        #[serde(default, skip_serializing)]
         pub base_uri: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_order_no",
+                    at,
+                )?,
+                service_id: crate::runtime::take(&mut object, "service_id", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                r#type: crate::runtime::take(&mut object, "type", at)?,
+                detail: crate::runtime::take(&mut object, "detail", at)?,
+                base_uri: crate::runtime::take_optional(&mut object, "base_uri", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "service_id", &self.service_id);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "type", &self.r#type);
+            crate::runtime::put(&mut object, "detail", &self.detail);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -52,10 +81,8 @@ pub mod post {
         out_order_no: Option<String>,
         service_id: Option<String>,
         sub_mchid: Option<String>,
-        r#type: Option<crate::v3::payscore::types::Type>,
-        detail: Option<
-            crate::v3::payscore::types::OverseaPartnerServiceorderSyncDetailBuilder,
-        >,
+        r#type: Option<Type>,
+        detail: Option<OverseaPartnerServiceorderSyncDetailBuilder>,
         base_uri: Option<String>,
     }
     impl RequestBuilder {
@@ -90,18 +117,12 @@ pub mod post {
             self
         }
         /// **Required.** Kind of the item described by the enclosing object.
-        pub fn r#type(
-            mut self,
-            value: impl Into<crate::v3::payscore::types::Type>,
-        ) -> Self {
+        pub fn r#type(mut self, value: impl Into<Type>) -> Self {
             self.r#type = Some(value.into());
             self
         }
         /// Sets or clears [`type`](Self::r#type) with a built value.
-        pub fn set_type(
-            mut self,
-            value: Option<crate::v3::payscore::types::Type>,
-        ) -> Self {
+        pub fn set_type(mut self, value: Option<Type>) -> Self {
             self.r#type = value;
             self
         }
@@ -110,9 +131,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn detail(
             mut self,
-            value: impl Into<
-                crate::v3::payscore::types::OverseaPartnerServiceorderSyncDetailBuilder,
-            >,
+            value: impl Into<OverseaPartnerServiceorderSyncDetailBuilder>,
         ) -> Self {
             self.detail = Some(value.into());
             self
@@ -120,9 +139,7 @@ pub mod post {
         /// Sets or clears [`detail`](Self::detail) with a built value.
         pub fn set_detail(
             mut self,
-            value: Option<
-                crate::v3::payscore::types::OverseaPartnerServiceorderSyncDetail,
-            >,
+            value: Option<OverseaPartnerServiceorderSyncDetail>,
         ) -> Self {
             self.detail = value.map(Into::into);
             self
@@ -201,7 +218,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn base_uri(&self) -> Option<&str> {
             self.base_uri.as_deref().or(Self::DEFAULT_BASE_URI)

@@ -22,17 +22,27 @@ pub mod get {
     pub use crate::v3::platsolution::types::CloseInfo;
     pub use crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsReceiver;
     pub use crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsReceiverDetail;
-    pub use crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsType;
+    pub use crate::v3::platsolution::types::EcommerceMchTransferCompensateBillsReceiverType;
     pub use crate::v3::platsolution::types::State;
     pub use crate::v3::platsolution::types::TransactionInfo;
     pub use crate::v3::platsolution::types::Type;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay ID of the transfer bill.
-        #[serde(rename = "path.bill_id")]
         pub bill_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                bill_id: crate::runtime::take(&mut object, "path.bill_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -19,7 +19,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `GET /v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/bill-id/{bill_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504188)
 pub mod get {
-    pub use crate::v3::platsolution::types::EcommerceMchTransferInsuranceClaimBillsBillIdCloseInfo;
+    pub use crate::v3::platsolution::types::EcommerceMchTransferInsuranceClaimBillsBillIdResponseCloseInfo;
     pub use crate::v3::platsolution::types::Receiver;
     pub use crate::v3::platsolution::types::ReceiverDetail;
     pub use crate::v3::platsolution::types::ReceiverType;
@@ -27,15 +27,29 @@ pub mod get {
     pub use crate::v3::platsolution::types::TransactionInfo;
     pub use crate::v3::platsolution::types::Type;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay ID of the transfer bill.
-        #[serde(rename = "path.bill_id")]
         pub bill_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, rename = "query.sub_mchid")]
         pub sub_mchid: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                bill_id: crate::runtime::take(&mut object, "path.bill_id", at)?,
+                sub_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sub_mchid",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -21,21 +21,35 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::platsolution::types::BusinessType;
     pub use crate::v3::platsolution::types::CloseInfo;
-    pub use crate::v3::platsolution::types::EcommerceMchTransferTransferBillsMchInfo;
     pub use crate::v3::platsolution::types::EcommerceMchTransferTransferBillsReceiverDetail;
-    pub use crate::v3::platsolution::types::ReceiverDetailReceiver;
+    pub use crate::v3::platsolution::types::EcommerceMchTransferTransferBillsReceiverDetailReceiver;
+    pub use crate::v3::platsolution::types::EcommerceMchTransferTransferBillsReceiverDetailReceiverMchInfo;
     pub use crate::v3::platsolution::types::ReceiverType;
     pub use crate::v3::platsolution::types::State;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own number for this transfer bill.
-        #[serde(rename = "path.out_bill_no")]
         pub out_bill_no: String,
         /// Business type.
-        #[serde(default, rename = "query.business_type")]
-        pub business_type: Option<crate::v3::platsolution::types::BusinessType>,
+        pub business_type: Option<BusinessType>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_bill_no: crate::runtime::take(&mut object, "path.out_bill_no", at)?,
+                business_type: crate::runtime::take_optional(
+                    &mut object,
+                    "query.business_type",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -47,7 +61,7 @@ pub mod get {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         out_bill_no: Option<String>,
-        business_type: Option<crate::v3::platsolution::types::BusinessType>,
+        business_type: Option<BusinessType>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own number for this transfer bill.
@@ -61,18 +75,12 @@ pub mod get {
             self
         }
         /// Business type.
-        pub fn business_type(
-            mut self,
-            value: impl Into<crate::v3::platsolution::types::BusinessType>,
-        ) -> Self {
+        pub fn business_type(mut self, value: impl Into<BusinessType>) -> Self {
             self.business_type = Some(value.into());
             self
         }
         /// Sets or clears [`business_type`](Self::business_type) with a built value.
-        pub fn set_business_type(
-            mut self,
-            value: Option<crate::v3::platsolution::types::BusinessType>,
-        ) -> Self {
+        pub fn set_business_type(mut self, value: Option<BusinessType>) -> Self {
             self.business_type = value;
             self
         }

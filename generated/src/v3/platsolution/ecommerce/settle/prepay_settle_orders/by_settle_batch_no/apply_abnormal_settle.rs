@@ -20,21 +20,76 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle`: [wechatpay.im](https://wechatpay.im/openapi/v3/platsolution/ecommerce/settle/prepay-settle-orders/{settle_batch_no}/apply-abnormal-settle), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015198012)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay ID of the settlement batch.
-        #[serde(rename = "path.settle_batch_no", skip_serializing)]
         pub settle_batch_no: String,
         /// ID of the authorization for an individual payee to receive the money.
         pub individual_auth_id: String,
         /// `out_abnormal_settle_batch_no`
         pub out_abnormal_settle_batch_no: String,
         /// `abnormal_settle_type`
-        pub abnormal_settle_type: crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::by_settle_batch_no::apply_abnormal_settle::post::AbnormalSettleType,
+        pub abnormal_settle_type: AbnormalSettleType,
         /// Human-readable description of the item described by the enclosing object.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                settle_batch_no: crate::runtime::take(
+                    &mut object,
+                    "path.settle_batch_no",
+                    at,
+                )?,
+                individual_auth_id: crate::runtime::take(
+                    &mut object,
+                    "individual_auth_id",
+                    at,
+                )?,
+                out_abnormal_settle_batch_no: crate::runtime::take(
+                    &mut object,
+                    "out_abnormal_settle_batch_no",
+                    at,
+                )?,
+                abnormal_settle_type: crate::runtime::take(
+                    &mut object,
+                    "abnormal_settle_type",
+                    at,
+                )?,
+                description: crate::runtime::take_optional(
+                    &mut object,
+                    "description",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "individual_auth_id",
+                &self.individual_auth_id,
+            );
+            crate::runtime::put(
+                &mut object,
+                "out_abnormal_settle_batch_no",
+                &self.out_abnormal_settle_batch_no,
+            );
+            crate::runtime::put(
+                &mut object,
+                "abnormal_settle_type",
+                &self.abnormal_settle_type,
+            );
+            crate::runtime::put_optional(&mut object, "description", &self.description);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -48,9 +103,7 @@ pub mod post {
         settle_batch_no: Option<String>,
         individual_auth_id: Option<String>,
         out_abnormal_settle_batch_no: Option<String>,
-        abnormal_settle_type: Option<
-            crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::by_settle_batch_no::apply_abnormal_settle::post::AbnormalSettleType,
-        >,
+        abnormal_settle_type: Option<AbnormalSettleType>,
         description: Option<String>,
     }
     impl RequestBuilder {
@@ -90,9 +143,7 @@ pub mod post {
         /// **Required.** `abnormal_settle_type`
         pub fn abnormal_settle_type(
             mut self,
-            value: impl Into<
-                crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::by_settle_batch_no::apply_abnormal_settle::post::AbnormalSettleType,
-            >,
+            value: impl Into<AbnormalSettleType>,
         ) -> Self {
             self.abnormal_settle_type = Some(value.into());
             self
@@ -100,9 +151,7 @@ pub mod post {
         /// Sets or clears [`abnormal_settle_type`](Self::abnormal_settle_type) with a built value.
         pub fn set_abnormal_settle_type(
             mut self,
-            value: Option<
-                crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::by_settle_batch_no::apply_abnormal_settle::post::AbnormalSettleType,
-            >,
+            value: Option<AbnormalSettleType>,
         ) -> Self {
             self.abnormal_settle_type = value;
             self
@@ -186,7 +235,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -204,11 +254,11 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `abnormal_settle_result`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AbnormalSettleResult {
         /// `abnormal_settle_type`
-        pub abnormal_settle_type: crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::by_settle_batch_no::apply_abnormal_settle::post::AbnormalSettleType,
+        pub abnormal_settle_type: AbnormalSettleType,
         /// `apply_success_time`
         pub apply_success_time: String,
         /// `abnormal_fund_receipt_id`
@@ -216,6 +266,63 @@ pub mod post {
         /// `out_abnormal_settle_batch_no`
         pub out_abnormal_settle_batch_no: String,
     }
+    impl crate::runtime::FromJson for AbnormalSettleResult {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AbnormalSettleResult {
+                abnormal_settle_type: crate::runtime::take(
+                    &mut object,
+                    "abnormal_settle_type",
+                    at,
+                )?,
+                apply_success_time: crate::runtime::take(
+                    &mut object,
+                    "apply_success_time",
+                    at,
+                )?,
+                abnormal_fund_receipt_id: crate::runtime::take(
+                    &mut object,
+                    "abnormal_fund_receipt_id",
+                    at,
+                )?,
+                out_abnormal_settle_batch_no: crate::runtime::take(
+                    &mut object,
+                    "out_abnormal_settle_batch_no",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AbnormalSettleResult {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "abnormal_settle_type",
+                &self.abnormal_settle_type,
+            );
+            crate::runtime::put(
+                &mut object,
+                "apply_success_time",
+                &self.apply_success_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "abnormal_fund_receipt_id",
+                &self.abnormal_fund_receipt_id,
+            );
+            crate::runtime::put(
+                &mut object,
+                "out_abnormal_settle_batch_no",
+                &self.out_abnormal_settle_batch_no,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AbnormalSettleResult);
     impl crate::runtime::Schema for AbnormalSettleResult {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -316,7 +423,7 @@ pub mod post {
     }
     crate::runtime::string_enum!(AbnormalType);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's own settlement batch number.
@@ -328,25 +435,95 @@ pub mod post {
         /// Human-readable description of the item described by the enclosing object.
         pub description: String,
         /// Current state of the object.
-        pub state: crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::by_settle_batch_no::apply_abnormal_settle::post::State,
+        pub state: State,
         /// Scenario of the transaction.
-        pub trade_scenario: crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::by_settle_batch_no::apply_abnormal_settle::post::TradeScenario,
+        pub trade_scenario: TradeScenario,
         /// Time the record was created.
         pub create_time: String,
         /// Time the operation finished.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub finish_time: Option<String>,
         /// `abnormal_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub abnormal_type: Option<
-            crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::by_settle_batch_no::apply_abnormal_settle::post::AbnormalType,
-        >,
+        pub abnormal_type: Option<AbnormalType>,
         /// `abnormal_settle_result`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub abnormal_settle_result: Option<
-            crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::by_settle_batch_no::apply_abnormal_settle::post::AbnormalSettleResult,
-        >,
+        pub abnormal_settle_result: Option<AbnormalSettleResult>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_settle_batch_no: crate::runtime::take(
+                    &mut object,
+                    "out_settle_batch_no",
+                    at,
+                )?,
+                settle_batch_no: crate::runtime::take(
+                    &mut object,
+                    "settle_batch_no",
+                    at,
+                )?,
+                individual_auth_id: crate::runtime::take(
+                    &mut object,
+                    "individual_auth_id",
+                    at,
+                )?,
+                description: crate::runtime::take(&mut object, "description", at)?,
+                state: crate::runtime::take(&mut object, "state", at)?,
+                trade_scenario: crate::runtime::take(&mut object, "trade_scenario", at)?,
+                create_time: crate::runtime::take(&mut object, "create_time", at)?,
+                finish_time: crate::runtime::take_optional(
+                    &mut object,
+                    "finish_time",
+                    at,
+                )?,
+                abnormal_type: crate::runtime::take_optional(
+                    &mut object,
+                    "abnormal_type",
+                    at,
+                )?,
+                abnormal_settle_result: crate::runtime::take_optional(
+                    &mut object,
+                    "abnormal_settle_result",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "out_settle_batch_no",
+                &self.out_settle_batch_no,
+            );
+            crate::runtime::put(&mut object, "settle_batch_no", &self.settle_batch_no);
+            crate::runtime::put(
+                &mut object,
+                "individual_auth_id",
+                &self.individual_auth_id,
+            );
+            crate::runtime::put(&mut object, "description", &self.description);
+            crate::runtime::put(&mut object, "state", &self.state);
+            crate::runtime::put(&mut object, "trade_scenario", &self.trade_scenario);
+            crate::runtime::put(&mut object, "create_time", &self.create_time);
+            crate::runtime::put_optional(&mut object, "finish_time", &self.finish_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "abnormal_type",
+                &self.abnormal_type,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "abnormal_settle_result",
+                &self.abnormal_settle_result,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -417,7 +594,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::platsolution::ecommerce::settle::prepay_settle_orders::by_settle_batch_no::apply_abnormal_settle::post::AbnormalSettleResult as crate::runtime::Schema>::FIELDS,
+                fields: <AbnormalSettleResult as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -31,29 +31,45 @@ pub mod get {
     pub use crate::v3::platsolution::types::InsuranceMchTransferBatchesBatchIdDetailState;
     pub use crate::v3::platsolution::types::TransferBatch;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay batch ID.
-        #[serde(rename = "path.batch_id")]
         pub batch_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// Whether to return the detail records as well.
-        #[serde(rename = "query.need_query_detail")]
         pub need_query_detail: bool,
         /// State of the detail record.
-        #[serde(default, rename = "query.detail_state")]
-        pub detail_state: Option<
-            crate::v3::platsolution::types::InsuranceMchTransferBatchesBatchIdDetailState,
-        >,
+        pub detail_state: Option<InsuranceMchTransferBatchesBatchIdDetailState>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<crate::runtime::Number>,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<crate::runtime::Number>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                batch_id: crate::runtime::take(&mut object, "path.batch_id", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                need_query_detail: crate::runtime::take(
+                    &mut object,
+                    "query.need_query_detail",
+                    at,
+                )?,
+                detail_state: crate::runtime::take_optional(
+                    &mut object,
+                    "query.detail_state",
+                    at,
+                )?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -67,9 +83,7 @@ pub mod get {
         batch_id: Option<String>,
         sub_mchid: Option<String>,
         need_query_detail: Option<bool>,
-        detail_state: Option<
-            crate::v3::platsolution::types::InsuranceMchTransferBatchesBatchIdDetailState,
-        >,
+        detail_state: Option<InsuranceMchTransferBatchesBatchIdDetailState>,
         offset: Option<crate::runtime::Number>,
         limit: Option<crate::runtime::Number>,
     }
@@ -107,9 +121,7 @@ pub mod get {
         /// State of the detail record.
         pub fn detail_state(
             mut self,
-            value: impl Into<
-                crate::v3::platsolution::types::InsuranceMchTransferBatchesBatchIdDetailState,
-            >,
+            value: impl Into<InsuranceMchTransferBatchesBatchIdDetailState>,
         ) -> Self {
             self.detail_state = Some(value.into());
             self
@@ -117,9 +129,7 @@ pub mod get {
         /// Sets or clears [`detail_state`](Self::detail_state) with a built value.
         pub fn set_detail_state(
             mut self,
-            value: Option<
-                crate::v3::platsolution::types::InsuranceMchTransferBatchesBatchIdDetailState,
-            >,
+            value: Option<InsuranceMchTransferBatchesBatchIdDetailState>,
         ) -> Self {
             self.detail_state = value;
             self

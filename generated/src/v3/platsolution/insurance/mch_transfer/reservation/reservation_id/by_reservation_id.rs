@@ -20,18 +20,32 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504217)
 pub mod get {
     pub use crate::v3::platsolution::types::CloseReason;
-    pub use crate::v3::platsolution::types::InsuranceMchTransferReservationApplyState;
-    pub use crate::v3::platsolution::types::InsuranceMchTransferReservationOutReservationNoCloseInfo;
+    pub use crate::v3::platsolution::types::InsuranceMchTransferReservationApplyResponseState;
+    pub use crate::v3::platsolution::types::InsuranceMchTransferReservationOutReservationNoResponseCloseInfo;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay ID of the transfer reservation.
-        #[serde(rename = "path.reservation_id")]
         pub reservation_id: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                reservation_id: crate::runtime::take(
+                    &mut object,
+                    "path.reservation_id",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -25,15 +25,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no/{out_batch_no}), [official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/receipts/receipts-query-by-batch-out-no.html)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own batch number, unique within the merchant.
-        #[serde(rename = "path.out_batch_no")]
         pub out_batch_no: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_batch_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_batch_no",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -145,7 +159,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// WeChat Pay batch ID.
@@ -157,15 +171,55 @@ pub mod get {
         /// State of the receipt.
         pub receipt_state: String,
         /// Hash algorithm used for the file digest.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub hash_type: Option<String>,
         /// Hash digest of the file, to check it after downloading.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub hash_value: Option<String>,
         /// URL to download the file from; valid only for a short time.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub download_url: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                batch_id: crate::runtime::take(&mut object, "batch_id", at)?,
+                out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                receipt_state: crate::runtime::take(&mut object, "receipt_state", at)?,
+                hash_type: crate::runtime::take_optional(&mut object, "hash_type", at)?,
+                hash_value: crate::runtime::take_optional(
+                    &mut object,
+                    "hash_value",
+                    at,
+                )?,
+                download_url: crate::runtime::take_optional(
+                    &mut object,
+                    "download_url",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "batch_id", &self.batch_id);
+            crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "receipt_state", &self.receipt_state);
+            crate::runtime::put_optional(&mut object, "hash_type", &self.hash_type);
+            crate::runtime::put_optional(&mut object, "hash_value", &self.hash_value);
+            crate::runtime::put_optional(
+                &mut object,
+                "download_url",
+                &self.download_url,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

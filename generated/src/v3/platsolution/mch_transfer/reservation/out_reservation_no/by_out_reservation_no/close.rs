@@ -19,17 +19,31 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `POST /v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`: [wechatpay.im](https://wechatpay.im/openapi/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close), [official documentation](https://pay.weixin.qq.com/docs/partner/apis/platsolution-mch-transfer/transfer-reservation/transfer-reservation-close.html)
 pub mod post {
-    pub use crate::v3::platsolution::types::MchTransferReservationOutReservationNoCloseInfo;
+    pub use crate::v3::platsolution::types::MchTransferReservationOutReservationNoResponseCloseInfo;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own reservation number.
-        #[serde(rename = "path.out_reservation_no")]
         pub out_reservation_no: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_reservation_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_reservation_no",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -21,24 +21,42 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::webizpay::types::ApplicationType;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the authorization relationship between the employee and the enterprise.
-        #[serde(rename = "path.employee_id")]
         pub employee_id: String,
         /// Card number.
-        #[serde(rename = "path.card_no")]
         pub card_no: String,
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
-        #[serde(default, rename = "query.sp_mchid")]
         pub sp_mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
         /// Type of the application.
-        #[serde(rename = "query.application_type")]
-        pub application_type: crate::v3::webizpay::types::ApplicationType,
+        pub application_type: ApplicationType,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                employee_id: crate::runtime::take(&mut object, "path.employee_id", at)?,
+                card_no: crate::runtime::take(&mut object, "path.card_no", at)?,
+                sp_mchid: crate::runtime::take_optional(
+                    &mut object,
+                    "query.sp_mchid",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+                application_type: crate::runtime::take(
+                    &mut object,
+                    "query.application_type",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -53,7 +71,7 @@ pub mod get {
         card_no: Option<String>,
         sp_mchid: Option<String>,
         sub_mchid: Option<String>,
-        application_type: Option<crate::v3::webizpay::types::ApplicationType>,
+        application_type: Option<ApplicationType>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the authorization relationship between the employee and the enterprise.
@@ -97,18 +115,12 @@ pub mod get {
             self
         }
         /// **Required.** Type of the application.
-        pub fn application_type(
-            mut self,
-            value: impl Into<crate::v3::webizpay::types::ApplicationType>,
-        ) -> Self {
+        pub fn application_type(mut self, value: impl Into<ApplicationType>) -> Self {
             self.application_type = Some(value.into());
             self
         }
         /// Sets or clears [`application_type`](Self::application_type) with a built value.
-        pub fn set_application_type(
-            mut self,
-            value: Option<crate::v3::webizpay::types::ApplicationType>,
-        ) -> Self {
+        pub fn set_application_type(mut self, value: Option<ApplicationType>) -> Self {
             self.application_type = value;
             self
         }
@@ -218,7 +230,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the service provider or platform acting on behalf of its sub-merchants.
@@ -234,15 +246,63 @@ pub mod get {
         /// `payment_url`
         pub payment_url: String,
         /// Type of the application.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub application_type: Option<crate::v3::webizpay::types::ApplicationType>,
+        pub application_type: Option<ApplicationType>,
         /// `mp_query`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mp_query: Option<String>,
         /// `mp_business_type`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mp_business_type: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sp_mchid: crate::runtime::take(&mut object, "sp_mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                employee_id: crate::runtime::take(&mut object, "employee_id", at)?,
+                card_no: crate::runtime::take(&mut object, "card_no", at)?,
+                expire_time: crate::runtime::take(&mut object, "expire_time", at)?,
+                payment_url: crate::runtime::take(&mut object, "payment_url", at)?,
+                application_type: crate::runtime::take_optional(
+                    &mut object,
+                    "application_type",
+                    at,
+                )?,
+                mp_query: crate::runtime::take_optional(&mut object, "mp_query", at)?,
+                mp_business_type: crate::runtime::take_optional(
+                    &mut object,
+                    "mp_business_type",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_mchid", &self.sp_mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "employee_id", &self.employee_id);
+            crate::runtime::put(&mut object, "card_no", &self.card_no);
+            crate::runtime::put(&mut object, "expire_time", &self.expire_time);
+            crate::runtime::put(&mut object, "payment_url", &self.payment_url);
+            crate::runtime::put_optional(
+                &mut object,
+                "application_type",
+                &self.application_type,
+            );
+            crate::runtime::put_optional(&mut object, "mp_query", &self.mp_query);
+            crate::runtime::put_optional(
+                &mut object,
+                "mp_business_type",
+                &self.mp_business_type,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -19,39 +19,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// Replaces an order's lines; a fixture for the generator's snapshot tests.
 ///
-/// `PATCH /v3/demo/orders/{out_order_no}` — [documentation](https://wechatpay.im/openapi/v3/demo/orders/{out_order_no})
+/// `PATCH /v3/demo/orders/{out_order_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/demo/orders/{out_order_no})
 pub mod patch {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Request {
         /// The merchant's order number
-        ///
-        /// Required.
-        #[serde(skip)]
+        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// Order kind
-        /// `DINE_IN` | `TAKE_AWAY` 枚举值之一
-        ///
-        /// Optional.
-        #[serde(skip)]
+        #[serde(default, rename = "query.type", skip_serializing)]
         pub r#type: Option<Type>,
         /// Total in cents
-        ///
-        /// Required.
         pub total: i64,
         /// Order lines
-        ///
-        /// Required.
         pub lines: Vec<Lines>,
         /// Payer's name
         ///
-        /// Optional. Sensitive: sent encrypted with the WeChat Pay public key (written here in plain text).
-        #[serde(skip_serializing_if = "Option::is_none")]
+        /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payer_name: Option<crate::runtime::Sensitive>,
         /// Extra data, JSON-encoded
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub extra: Option<crate::runtime::JsonEncoded<Extra>>,
     }
     impl Request {
@@ -71,38 +61,51 @@ pub mod patch {
         extra: Option<ExtraBuilder>,
     }
     impl RequestBuilder {
-        /// The merchant's order number
-        ///
-        /// Required.
+        /// **Required.** The merchant's order number
         pub fn out_order_no(mut self, value: impl Into<String>) -> Self {
             self.out_order_no = Some(value.into());
             self
         }
+        /// Sets or clears [`out_order_no`](Self::out_order_no) with a built value.
+        pub fn set_out_order_no(mut self, value: Option<String>) -> Self {
+            self.out_order_no = value;
+            self
+        }
         /// Order kind
-        /// `DINE_IN` | `TAKE_AWAY` 枚举值之一
-        ///
-        /// Optional.
         pub fn r#type(mut self, value: impl Into<Type>) -> Self {
             self.r#type = Some(value.into());
             self
         }
-        /// Total in cents
-        ///
-        /// Required.
-        pub fn total(mut self, value: i64) -> Self {
-            self.total = Some(value);
+        /// Sets or clears [`type`](Self::r#type) with a built value.
+        pub fn set_type(mut self, value: Option<Type>) -> Self {
+            self.r#type = value;
             self
         }
-        /// Order lines
+        /// **Required.** Total in cents
+        pub fn total(mut self, value: impl Into<i64>) -> Self {
+            self.total = Some(value.into());
+            self
+        }
+        /// Sets or clears [`total`](Self::total) with a built value.
+        pub fn set_total(mut self, value: Option<i64>) -> Self {
+            self.total = value;
+            self
+        }
+        /// **Required.** Order lines
         ///
-        /// Required.
-        pub fn lines(mut self, value: Vec<LinesBuilder>) -> Self {
-            self.lines = Some(value);
+        /// Adds one item (its builder or a built value) to the list.
+        pub fn lines(mut self, item: impl Into<LinesBuilder>) -> Self {
+            self.lines.get_or_insert_with(Vec::new).push(item.into());
+            self
+        }
+        /// Sets or clears [`lines`](Self::lines) with a built value.
+        pub fn set_lines(mut self, value: Option<Vec<Lines>>) -> Self {
+            self.lines = value.map(|items| items.into_iter().map(Into::into).collect());
             self
         }
         /// Payer's name
         ///
-        /// Optional. Sensitive: sent encrypted with the WeChat Pay public key (written here in plain text).
+        /// Sensitive: give it in plain text; the client sends it encrypted.
         pub fn payer_name(
             mut self,
             value: impl Into<crate::runtime::Sensitive>,
@@ -110,33 +113,51 @@ pub mod patch {
             self.payer_name = Some(value.into());
             self
         }
-        /// Extra data, JSON-encoded
-        ///
-        /// Optional.
-        pub fn extra(mut self, value: ExtraBuilder) -> Self {
-            self.extra = Some(value);
+        /// Sets or clears [`payer_name`](Self::payer_name) with a built value.
+        pub fn set_payer_name(
+            mut self,
+            value: Option<crate::runtime::Sensitive>,
+        ) -> Self {
+            self.payer_name = value;
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Extra data, JSON-encoded
+        ///
+        /// Takes the builder or a built value.
+        pub fn extra(mut self, value: impl Into<ExtraBuilder>) -> Self {
+            self.extra = Some(value.into());
+            self
+        }
+        /// Sets or clears [`extra`](Self::extra) with a built value.
+        pub fn set_extra(mut self, value: Option<Extra>) -> Self {
+            self.extra = value.map(Into::into);
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Request, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for RequestBuilder {
         type Output = Request;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Request> {
-            let out_order_no = crate::runtime::required(
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Request> {
+            let out_order_no = crate::runtime::path_value(
                 self.out_order_no,
                 at,
                 "out_order_no",
-                missing,
+                problems,
             );
-            let total = crate::runtime::required(self.total, at, "total", missing);
-            let lines = crate::runtime::required(self.lines, at, "lines", missing)
-                .and_then(|value| crate::runtime::list(value, at, "lines", missing));
-            let extra = crate::runtime::optional(self.extra, at, "extra", missing)
+            let total = crate::runtime::required(self.total, at, "total", problems);
+            let lines = crate::runtime::required(self.lines, at, "lines", problems)
+                .and_then(|value| crate::runtime::list(value, at, "lines", problems));
+            let extra = crate::runtime::optional(self.extra, at, "extra", problems)
                 .map(|value| value.map(crate::runtime::JsonEncoded));
             Some(Request {
                 out_order_no: out_order_no?,
@@ -174,87 +195,83 @@ pub mod patch {
             serde_json::to_vec(self).map(crate::runtime::Body::Json)
         }
     }
-    impl crate::runtime::JsonResponse for Response {}
-    /// Order kind
-    /// `DINE_IN` | `TAKE_AWAY` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    /// This operation in the [registry](crate::registry).
+    pub const INFO: crate::runtime::OperationInfo = crate::runtime::OperationInfo::new(
+        "PATCH",
+        "/v3/demo/orders/{out_order_no}",
+        "demo",
+        "Update an order",
+        "v3::demo::orders::by_out_order_no::patch",
+        "https://wechatpay.im/openapi/v3/demo/orders/{out_order_no}",
+        &[],
+        crate::runtime::ResponseKind::Json,
+        &["payer_name"],
+        <Response as crate::runtime::Decode>::decode_value,
+        crate::runtime::erased::<Request>,
+    );
+    /// Extra data, JSON-encoded
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     #[non_exhaustive]
-    pub enum Type {
-        /// `DINE_IN`
-        DineIn,
-        /// `TAKE_AWAY`
-        TakeAway,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(String),
+    pub struct Extra {
+        /// A note
+        pub note: String,
     }
-    impl Type {
-        /// The value on the wire.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Type::DineIn => "DINE_IN",
-                Type::TakeAway => "TAKE_AWAY",
-                Type::Unknown(value) => value,
+    impl Extra {
+        /// A builder; see its setters.
+        pub fn builder() -> ExtraBuilder {
+            ExtraBuilder::default()
+        }
+    }
+    /// Builds a [`Extra`]: one setter per field; `build()` names every missing required field.
+    #[derive(Clone, Debug, Default)]
+    pub struct ExtraBuilder {
+        note: Option<String>,
+    }
+    impl ExtraBuilder {
+        /// **Required.** A note
+        pub fn note(mut self, value: impl Into<String>) -> Self {
+            self.note = Some(value.into());
+            self
+        }
+        /// Sets or clears [`note`](Self::note) with a built value.
+        pub fn set_note(mut self, value: Option<String>) -> Self {
+            self.note = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
+        pub fn build(self) -> Result<Extra, crate::runtime::BuildError> {
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
+        }
+    }
+    impl crate::runtime::Builder for ExtraBuilder {
+        type Output = Extra;
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Extra> {
+            let note = crate::runtime::required(self.note, at, "note", problems);
+            Some(Extra { note: note? })
+        }
+    }
+    impl From<Extra> for ExtraBuilder {
+        fn from(value: Extra) -> Self {
+            ExtraBuilder {
+                note: Some(value.note),
             }
         }
     }
-    impl From<&str> for Type {
-        fn from(value: &str) -> Self {
-            match value {
-                "DINE_IN" => Type::DineIn,
-                "TAKE_AWAY" => Type::TakeAway,
-                other => Type::Unknown(other.to_owned()),
-            }
-        }
-    }
-    crate::runtime::string_enum_serde!(Type);
-    /// Months
-    /// `3` | `6` 枚举值之一
-    ///
-    /// Values the documentation does not list yet are kept in `Unknown` and sent back unchanged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-    #[non_exhaustive]
-    pub enum Period {
-        /// `3`
-        V3,
-        /// `6`
-        V6,
-        /// A value the documentation does not list (yet), kept as received.
-        Unknown(i64),
-    }
-    impl Period {
-        /// The value on the wire.
-        pub fn as_i64(&self) -> i64 {
-            match self {
-                Period::V3 => 3i64,
-                Period::V6 => 6i64,
-                Period::Unknown(value) => *value,
-            }
-        }
-    }
-    impl From<i64> for Period {
-        fn from(value: i64) -> Self {
-            match value {
-                3i64 => Period::V3,
-                6i64 => Period::V6,
-                other => Period::Unknown(other),
-            }
-        }
-    }
-    crate::runtime::integer_enum_serde!(Period);
     /// Order lines
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Lines {
         /// Quantity, two decimals
-        ///
-        /// Required.
         pub count: crate::runtime::Number,
         /// Months
-        /// `3` | `6` 枚举值之一
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub period: Option<Period>,
     }
     impl Lines {
@@ -270,98 +287,164 @@ pub mod patch {
         period: Option<Period>,
     }
     impl LinesBuilder {
-        /// Quantity, two decimals
-        ///
-        /// Required.
+        /// **Required.** Quantity, two decimals
         pub fn count(mut self, value: impl Into<crate::runtime::Number>) -> Self {
             self.count = Some(value.into());
             self
         }
+        /// Sets or clears [`count`](Self::count) with a built value.
+        pub fn set_count(mut self, value: Option<crate::runtime::Number>) -> Self {
+            self.count = value;
+            self
+        }
         /// Months
-        /// `3` | `6` 枚举值之一
-        ///
-        /// Optional.
         pub fn period(mut self, value: impl Into<Period>) -> Self {
             self.period = Some(value.into());
             self
         }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
+        /// Sets or clears [`period`](Self::period) with a built value.
+        pub fn set_period(mut self, value: Option<Period>) -> Self {
+            self.period = value;
+            self
+        }
+        /// The value, or a [`BuildError`](crate::runtime::BuildError) naming every missing
+        /// required field and every invalid value.
         pub fn build(self) -> Result<Lines, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
+            let mut problems = crate::runtime::Problems::default();
+            let value = crate::runtime::Builder::build_at(self, "", &mut problems);
+            crate::runtime::finish(value, problems)
         }
     }
     impl crate::runtime::Builder for LinesBuilder {
         type Output = Lines;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Lines> {
-            let count = crate::runtime::required(self.count, at, "count", missing);
+        fn build_at(
+            self,
+            at: &str,
+            problems: &mut crate::runtime::Problems,
+        ) -> Option<Lines> {
+            let count = crate::runtime::required(self.count, at, "count", problems);
             Some(Lines {
                 count: count?,
                 period: self.period,
             })
         }
     }
-    /// Extra data, JSON-encoded
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct Extra {
-        /// A note
-        ///
-        /// Required.
-        pub note: String,
-    }
-    impl Extra {
-        /// A builder; see its setters.
-        pub fn builder() -> ExtraBuilder {
-            ExtraBuilder::default()
+    impl From<Lines> for LinesBuilder {
+        fn from(value: Lines) -> Self {
+            LinesBuilder {
+                count: Some(value.count),
+                period: value.period,
+            }
         }
     }
-    /// Builds a [`Extra`]: one setter per field; `build()` names every missing required field.
-    #[derive(Clone, Debug, Default)]
-    pub struct ExtraBuilder {
-        note: Option<String>,
+    /// Months
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Period {
+        /// `3`
+        V3,
+        /// `6`
+        V6,
+        /// A value the documentation does not list (yet), kept as received.
+        Unknown(crate::UnknownInteger),
     }
-    impl ExtraBuilder {
-        /// A note
-        ///
-        /// Required.
-        pub fn note(mut self, value: impl Into<String>) -> Self {
-            self.note = Some(value.into());
-            self
-        }
-        /// The value, or a [`BuildError`](crate::runtime::BuildError) listing every missing required field.
-        pub fn build(self) -> Result<Extra, crate::runtime::BuildError> {
-            let mut missing = Vec::new();
-            let value = crate::runtime::Builder::build_at(self, "", &mut missing);
-            crate::runtime::finish(value, missing)
-        }
-    }
-    impl crate::runtime::Builder for ExtraBuilder {
-        type Output = Extra;
-        fn build_at(self, at: &str, missing: &mut Vec<String>) -> Option<Extra> {
-            let note = crate::runtime::required(self.note, at, "note", missing);
-            Some(Extra { note: note? })
+    impl Period {
+        /// The value on the wire.
+        pub fn as_i64(&self) -> i64 {
+            match self {
+                Period::V3 => 3i64,
+                Period::V6 => 6i64,
+                Period::Unknown(value) => value.as_i64(),
+            }
         }
     }
-    /// Order lines
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    pub struct ResponseLines {
-        /// Quantity
-        ///
-        /// Required.
-        pub count: crate::runtime::Number,
+    impl From<i64> for Period {
+        fn from(value: i64) -> Self {
+            match value {
+                3i64 => Period::V3,
+                6i64 => Period::V6,
+                other => Period::Unknown(crate::UnknownInteger(other)),
+            }
+        }
     }
+    crate::runtime::integer_enum!(Period);
     /// The response.
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
     pub struct Response {
         /// The merchant's order number
-        ///
-        /// Required.
         pub out_order_no: String,
         /// Order lines
-        ///
-        /// Optional.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub lines: Option<Vec<ResponseLines>>,
     }
+    impl crate::runtime::Schema for Response {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "out_order_no",
+                kind: crate::runtime::Kind::String,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+            crate::runtime::FieldSchema {
+                name: "lines",
+                kind: crate::runtime::Kind::Object,
+                required: false,
+                array: true,
+                fields: <ResponseLines as crate::runtime::Schema>::FIELDS,
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for Response {}
+    /// Order lines
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[non_exhaustive]
+    pub struct ResponseLines {
+        /// Quantity
+        pub count: crate::runtime::Number,
+    }
+    impl crate::runtime::Schema for ResponseLines {
+        const FIELDS: &'static [crate::runtime::FieldSchema] = &[
+            crate::runtime::FieldSchema {
+                name: "count",
+                kind: crate::runtime::Kind::Number,
+                required: true,
+                array: false,
+                fields: &[],
+            },
+        ];
+    }
+    impl crate::runtime::JsonResponse for ResponseLines {}
+    /// Order kind
+    #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Type {
+        /// `DINE_IN`
+        DineIn,
+        /// `TAKE_AWAY`
+        TakeAway,
+        /// A value the documentation does not list (yet), kept as received.
+        Unknown(crate::UnknownValue),
+    }
+    impl Type {
+        /// The value on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Type::DineIn => "DINE_IN",
+                Type::TakeAway => "TAKE_AWAY",
+                Type::Unknown(value) => value.as_str(),
+            }
+        }
+    }
+    impl From<&str> for Type {
+        fn from(value: &str) -> Self {
+            match value {
+                "DINE_IN" => Type::DineIn,
+                "TAKE_AWAY" => Type::TakeAway,
+                other => Type::Unknown(crate::UnknownValue(other.to_owned())),
+            }
+        }
+    }
+    crate::runtime::string_enum!(Type);
 }

@@ -20,36 +20,77 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify`: [wechatpay.im](https://wechatpay.im/openapi/v3/aggracct-bc/wb-channel/control-orders/info/update/result/notify), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4016080141)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// `audit_result`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub audit_result: Option<
-            crate::v3::aggracct_bc::wb_channel::control_orders::info::update::result::notify::post::AuditResult,
-        >,
+        pub audit_result: Option<AuditResult>,
         /// `audit_finish_time`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub audit_finish_time: Option<String>,
         /// `attach_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach_info: Option<String>,
         /// Error code of the failure.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_code: Option<String>,
         /// Error message of the failure.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fail_msg: Option<String>,
         /// Scene in which the operation happens.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scene: Option<
-            crate::v3::aggracct_bc::wb_channel::control_orders::info::update::result::notify::post::Scene,
-        >,
+        pub scene: Option<Scene>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                audit_result: crate::runtime::take_optional(
+                    &mut object,
+                    "audit_result",
+                    at,
+                )?,
+                audit_finish_time: crate::runtime::take_optional(
+                    &mut object,
+                    "audit_finish_time",
+                    at,
+                )?,
+                attach_info: crate::runtime::take_optional(
+                    &mut object,
+                    "attach_info",
+                    at,
+                )?,
+                fail_code: crate::runtime::take_optional(&mut object, "fail_code", at)?,
+                fail_msg: crate::runtime::take_optional(&mut object, "fail_msg", at)?,
+                scene: crate::runtime::take_optional(&mut object, "scene", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(
+                &mut object,
+                "audit_result",
+                &self.audit_result,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "audit_finish_time",
+                &self.audit_finish_time,
+            );
+            crate::runtime::put_optional(&mut object, "attach_info", &self.attach_info);
+            crate::runtime::put_optional(&mut object, "fail_code", &self.fail_code);
+            crate::runtime::put_optional(&mut object, "fail_msg", &self.fail_msg);
+            crate::runtime::put_optional(&mut object, "scene", &self.scene);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -62,16 +103,12 @@ pub mod post {
     pub struct RequestBuilder {
         out_request_no: Option<String>,
         mchid: Option<String>,
-        audit_result: Option<
-            crate::v3::aggracct_bc::wb_channel::control_orders::info::update::result::notify::post::AuditResult,
-        >,
+        audit_result: Option<AuditResult>,
         audit_finish_time: Option<String>,
         attach_info: Option<String>,
         fail_code: Option<String>,
         fail_msg: Option<String>,
-        scene: Option<
-            crate::v3::aggracct_bc::wb_channel::control_orders::info::update::result::notify::post::Scene,
-        >,
+        scene: Option<Scene>,
     }
     impl RequestBuilder {
         /// **Required.** The merchant's own request or application number for this operation, used to make it idempotent.
@@ -95,22 +132,12 @@ pub mod post {
             self
         }
         /// `audit_result`
-        pub fn audit_result(
-            mut self,
-            value: impl Into<
-                crate::v3::aggracct_bc::wb_channel::control_orders::info::update::result::notify::post::AuditResult,
-            >,
-        ) -> Self {
+        pub fn audit_result(mut self, value: impl Into<AuditResult>) -> Self {
             self.audit_result = Some(value.into());
             self
         }
         /// Sets or clears [`audit_result`](Self::audit_result) with a built value.
-        pub fn set_audit_result(
-            mut self,
-            value: Option<
-                crate::v3::aggracct_bc::wb_channel::control_orders::info::update::result::notify::post::AuditResult,
-            >,
-        ) -> Self {
+        pub fn set_audit_result(mut self, value: Option<AuditResult>) -> Self {
             self.audit_result = value;
             self
         }
@@ -155,22 +182,12 @@ pub mod post {
             self
         }
         /// Scene in which the operation happens.
-        pub fn scene(
-            mut self,
-            value: impl Into<
-                crate::v3::aggracct_bc::wb_channel::control_orders::info::update::result::notify::post::Scene,
-            >,
-        ) -> Self {
+        pub fn scene(mut self, value: impl Into<Scene>) -> Self {
             self.scene = Some(value.into());
             self
         }
         /// Sets or clears [`scene`](Self::scene) with a built value.
-        pub fn set_scene(
-            mut self,
-            value: Option<
-                crate::v3::aggracct_bc::wb_channel::control_orders::info::update::result::notify::post::Scene,
-            >,
-        ) -> Self {
+        pub fn set_scene(mut self, value: Option<Scene>) -> Self {
             self.scene = value;
             self
         }
@@ -224,7 +241,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.mchid.is_none() {
@@ -278,13 +296,31 @@ pub mod post {
     }
     crate::runtime::string_enum!(AuditResult);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// `ret_msg`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub ret_msg: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                ret_msg: crate::runtime::take_optional(&mut object, "ret_msg", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "ret_msg", &self.ret_msg);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -25,15 +25,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884060)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the plan or template.
-        #[serde(rename = "path.plan_id")]
         pub plan_id: i64,
         /// The merchant's own contract (agreement) number, unique within the merchant.
-        #[serde(rename = "path.out_contract_code")]
         pub out_contract_code: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                plan_id: crate::runtime::take(&mut object, "path.plan_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "path.out_contract_code",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -142,7 +156,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// Information about the termination of the contract.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ContractTerminateInfo {
         /// How the contract was terminated.
@@ -152,6 +166,53 @@ pub mod get {
         /// Remark on why the contract was terminated.
         pub contract_termination_remark: String,
     }
+    impl crate::runtime::FromJson for ContractTerminateInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ContractTerminateInfo {
+                contract_termination_mode: crate::runtime::take(
+                    &mut object,
+                    "contract_termination_mode",
+                    at,
+                )?,
+                contract_terminated_time: crate::runtime::take(
+                    &mut object,
+                    "contract_terminated_time",
+                    at,
+                )?,
+                contract_termination_remark: crate::runtime::take(
+                    &mut object,
+                    "contract_termination_remark",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ContractTerminateInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "contract_termination_mode",
+                &self.contract_termination_mode,
+            );
+            crate::runtime::put(
+                &mut object,
+                "contract_terminated_time",
+                &self.contract_terminated_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "contract_termination_remark",
+                &self.contract_termination_remark,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ContractTerminateInfo);
     impl crate::runtime::Schema for ContractTerminateInfo {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -179,7 +240,7 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for ContractTerminateInfo {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -201,13 +262,89 @@ pub mod get {
         /// Time the contract expires.
         pub contract_expired_time: String,
         /// Information about the termination of the contract.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub contract_terminate_info: Option<
-            crate::v3::ecommerce::combine_papay::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::get::ContractTerminateInfo,
-        >,
+        pub contract_terminate_info: Option<ContractTerminateInfo>,
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                contract_display_account: crate::runtime::take(
+                    &mut object,
+                    "contract_display_account",
+                    at,
+                )?,
+                contract_state: crate::runtime::take(&mut object, "contract_state", at)?,
+                contract_signed_time: crate::runtime::take(
+                    &mut object,
+                    "contract_signed_time",
+                    at,
+                )?,
+                contract_expired_time: crate::runtime::take(
+                    &mut object,
+                    "contract_expired_time",
+                    at,
+                )?,
+                contract_terminate_info: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_terminate_info",
+                    at,
+                )?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put(
+                &mut object,
+                "contract_display_account",
+                &self.contract_display_account,
+            );
+            crate::runtime::put(&mut object, "contract_state", &self.contract_state);
+            crate::runtime::put(
+                &mut object,
+                "contract_signed_time",
+                &self.contract_signed_time,
+            );
+            crate::runtime::put(
+                &mut object,
+                "contract_expired_time",
+                &self.contract_expired_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_terminate_info",
+                &self.contract_terminate_info,
+            );
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -278,7 +415,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::ecommerce::combine_papay::contracts::plan_id::by_plan_id::out_contract_code::by_out_contract_code::get::ContractTerminateInfo as crate::runtime::Schema>::FIELDS,
+                fields: <ContractTerminateInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "openid",

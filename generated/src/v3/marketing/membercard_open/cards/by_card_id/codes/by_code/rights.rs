@@ -20,39 +20,109 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `PATCH /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012551213), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012729622)
 pub mod patch {
     pub use crate::v3::marketing::types::Guide;
+    pub use crate::v3::marketing::types::GuideBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "path.card_id", skip_serializing)]
         pub card_id: String,
         /// Code of the user's member card.
-        #[serde(rename = "path.code", skip_serializing)]
         pub code: String,
         /// `before_bonus_value`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub before_bonus_value: Option<i64>,
         /// Member points.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub bonus_value: Option<i64>,
         /// `add_bonus_value`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub add_bonus_value: Option<i64>,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// `need_inform_bonus`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub need_inform_bonus: Option<bool>,
         /// `member_price_word`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub member_price_word: Option<String>,
         /// `fapiao_jump_word`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub fapiao_jump_word: Option<String>,
         /// `guide`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub guide: Option<crate::v3::marketing::types::Guide>,
+        pub guide: Option<Guide>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "path.card_id", at)?,
+                code: crate::runtime::take(&mut object, "path.code", at)?,
+                before_bonus_value: crate::runtime::take_optional(
+                    &mut object,
+                    "before_bonus_value",
+                    at,
+                )?,
+                bonus_value: crate::runtime::take_optional(
+                    &mut object,
+                    "bonus_value",
+                    at,
+                )?,
+                add_bonus_value: crate::runtime::take_optional(
+                    &mut object,
+                    "add_bonus_value",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                need_inform_bonus: crate::runtime::take_optional(
+                    &mut object,
+                    "need_inform_bonus",
+                    at,
+                )?,
+                member_price_word: crate::runtime::take_optional(
+                    &mut object,
+                    "member_price_word",
+                    at,
+                )?,
+                fapiao_jump_word: crate::runtime::take_optional(
+                    &mut object,
+                    "fapiao_jump_word",
+                    at,
+                )?,
+                guide: crate::runtime::take_optional(&mut object, "guide", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "before_bonus_value",
+                &self.before_bonus_value,
+            );
+            crate::runtime::put_optional(&mut object, "bonus_value", &self.bonus_value);
+            crate::runtime::put_optional(
+                &mut object,
+                "add_bonus_value",
+                &self.add_bonus_value,
+            );
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "need_inform_bonus",
+                &self.need_inform_bonus,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "member_price_word",
+                &self.member_price_word,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "fapiao_jump_word",
+                &self.fapiao_jump_word,
+            );
+            crate::runtime::put_optional(&mut object, "guide", &self.guide);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -72,7 +142,7 @@ pub mod patch {
         need_inform_bonus: Option<bool>,
         member_price_word: Option<String>,
         fapiao_jump_word: Option<String>,
-        guide: Option<crate::v3::marketing::types::GuideBuilder>,
+        guide: Option<GuideBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the card or card template (such as a member card).
@@ -168,18 +238,12 @@ pub mod patch {
         /// `guide`
         ///
         /// Takes the builder or a built value.
-        pub fn guide(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::GuideBuilder>,
-        ) -> Self {
+        pub fn guide(mut self, value: impl Into<GuideBuilder>) -> Self {
             self.guide = Some(value.into());
             self
         }
         /// Sets or clears [`guide`](Self::guide) with a built value.
-        pub fn set_guide(
-            mut self,
-            value: Option<crate::v3::marketing::types::Guide>,
-        ) -> Self {
+        pub fn set_guide(mut self, value: Option<Guide>) -> Self {
             self.guide = value.map(Into::into);
             self
         }
@@ -248,7 +312,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.

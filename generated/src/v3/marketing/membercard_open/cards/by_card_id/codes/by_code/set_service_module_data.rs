@@ -20,22 +20,53 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4017166964), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4017176090)
 pub mod post {
     pub use crate::v3::marketing::types::JumpMiniprogram;
+    pub use crate::v3::marketing::types::JumpMiniprogramBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "path.card_id", skip_serializing)]
         pub card_id: String,
         /// Code of the user's member card.
-        #[serde(rename = "path.code", skip_serializing)]
         pub code: String,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// ID of the member service item.
         pub service_module_id: String,
         /// `state_setting`
-        pub state_setting: crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::StateSetting,
+        pub state_setting: StateSetting,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "path.card_id", at)?,
+                code: crate::runtime::take(&mut object, "path.code", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                service_module_id: crate::runtime::take(
+                    &mut object,
+                    "service_module_id",
+                    at,
+                )?,
+                state_setting: crate::runtime::take(&mut object, "state_setting", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(
+                &mut object,
+                "service_module_id",
+                &self.service_module_id,
+            );
+            crate::runtime::put(&mut object, "state_setting", &self.state_setting);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -50,9 +81,7 @@ pub mod post {
         code: Option<String>,
         out_request_no: Option<String>,
         service_module_id: Option<String>,
-        state_setting: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::StateSettingBuilder,
-        >,
+        state_setting: Option<StateSettingBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the card or card template (such as a member card).
@@ -98,22 +127,12 @@ pub mod post {
         /// **Required.** `state_setting`
         ///
         /// Takes the builder or a built value.
-        pub fn state_setting(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::StateSettingBuilder,
-            >,
-        ) -> Self {
+        pub fn state_setting(mut self, value: impl Into<StateSettingBuilder>) -> Self {
             self.state_setting = Some(value.into());
             self
         }
         /// Sets or clears [`state_setting`](Self::state_setting) with a built value.
-        pub fn set_state_setting(
-            mut self,
-            value: Option<
-                crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::StateSetting,
-            >,
-        ) -> Self {
+        pub fn set_state_setting(mut self, value: Option<StateSetting>) -> Self {
             self.state_setting = value.map(Into::into);
             self
         }
@@ -195,7 +214,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// The response: an empty body.
@@ -218,14 +238,39 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `action_setting`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ActionSetting {
         /// `action_name`
         pub action_name: String,
         /// Mini Program to jump to.
-        pub jump_miniprogram: crate::v3::marketing::types::JumpMiniprogram,
+        pub jump_miniprogram: JumpMiniprogram,
     }
+    impl crate::runtime::FromJson for ActionSetting {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ActionSetting {
+                action_name: crate::runtime::take(&mut object, "action_name", at)?,
+                jump_miniprogram: crate::runtime::take(
+                    &mut object,
+                    "jump_miniprogram",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ActionSetting {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "action_name", &self.action_name);
+            crate::runtime::put(&mut object, "jump_miniprogram", &self.jump_miniprogram);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ActionSetting);
     impl ActionSetting {
         /// A builder; see its setters.
         pub fn builder() -> ActionSettingBuilder {
@@ -236,7 +281,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct ActionSettingBuilder {
         action_name: Option<String>,
-        jump_miniprogram: Option<crate::v3::marketing::types::JumpMiniprogramBuilder>,
+        jump_miniprogram: Option<JumpMiniprogramBuilder>,
     }
     impl ActionSettingBuilder {
         /// **Required.** `action_name`
@@ -254,16 +299,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn jump_miniprogram(
             mut self,
-            value: impl Into<crate::v3::marketing::types::JumpMiniprogramBuilder>,
+            value: impl Into<JumpMiniprogramBuilder>,
         ) -> Self {
             self.jump_miniprogram = Some(value.into());
             self
         }
         /// Sets or clears [`jump_miniprogram`](Self::jump_miniprogram) with a built value.
-        pub fn set_jump_miniprogram(
-            mut self,
-            value: Option<crate::v3::marketing::types::JumpMiniprogram>,
-        ) -> Self {
+        pub fn set_jump_miniprogram(mut self, value: Option<JumpMiniprogram>) -> Self {
             self.jump_miniprogram = value.map(Into::into);
             self
         }
@@ -315,22 +357,47 @@ pub mod post {
         }
     }
     /// `content_template_data`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ContentTemplateData {
         /// `field_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub field_list: Option<
-            Vec<
-                crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::FieldList,
-            >,
-        >,
+        pub field_list: Option<Vec<FieldList>>,
         /// `action_setting`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub action_setting: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::ActionSetting,
-        >,
+        pub action_setting: Option<ActionSetting>,
     }
+    impl crate::runtime::FromJson for ContentTemplateData {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ContentTemplateData {
+                field_list: crate::runtime::take_optional(
+                    &mut object,
+                    "field_list",
+                    at,
+                )?,
+                action_setting: crate::runtime::take_optional(
+                    &mut object,
+                    "action_setting",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ContentTemplateData {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "field_list", &self.field_list);
+            crate::runtime::put_optional(
+                &mut object,
+                "action_setting",
+                &self.action_setting,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ContentTemplateData);
     impl ContentTemplateData {
         /// A builder; see its setters.
         pub fn builder() -> ContentTemplateDataBuilder {
@@ -340,37 +407,19 @@ pub mod post {
     /// Builds a [`ContentTemplateData`]: one setter per field; `build()` names every missing required field.
     #[derive(Clone, Debug, Default)]
     pub struct ContentTemplateDataBuilder {
-        field_list: Option<
-            Vec<
-                crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::FieldListBuilder,
-            >,
-        >,
-        action_setting: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::ActionSettingBuilder,
-        >,
+        field_list: Option<Vec<FieldListBuilder>>,
+        action_setting: Option<ActionSettingBuilder>,
     }
     impl ContentTemplateDataBuilder {
         /// `field_list`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn field_list(
-            mut self,
-            item: impl Into<
-                crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::FieldListBuilder,
-            >,
-        ) -> Self {
+        pub fn field_list(mut self, item: impl Into<FieldListBuilder>) -> Self {
             self.field_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`field_list`](Self::field_list) with a built value.
-        pub fn set_field_list(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::FieldList,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_field_list(mut self, value: Option<Vec<FieldList>>) -> Self {
             self.field_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -378,22 +427,12 @@ pub mod post {
         /// `action_setting`
         ///
         /// Takes the builder or a built value.
-        pub fn action_setting(
-            mut self,
-            value: impl Into<
-                crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::ActionSettingBuilder,
-            >,
-        ) -> Self {
+        pub fn action_setting(mut self, value: impl Into<ActionSettingBuilder>) -> Self {
             self.action_setting = Some(value.into());
             self
         }
         /// Sets or clears [`action_setting`](Self::action_setting) with a built value.
-        pub fn set_action_setting(
-            mut self,
-            value: Option<
-                crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::ActionSetting,
-            >,
-        ) -> Self {
+        pub fn set_action_setting(mut self, value: Option<ActionSetting>) -> Self {
             self.action_setting = value.map(Into::into);
             self
         }
@@ -443,7 +482,7 @@ pub mod post {
     /// `field_list`
     ///
     /// Shared by `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data json.state_setting.content_template_data.field_list`, `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data json.state_setting.message_template_setting.field_list`.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct FieldList {
         /// `field_id`
@@ -451,6 +490,27 @@ pub mod post {
         /// `field_value`
         pub field_value: String,
     }
+    impl crate::runtime::FromJson for FieldList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(FieldList {
+                field_id: crate::runtime::take(&mut object, "field_id", at)?,
+                field_value: crate::runtime::take(&mut object, "field_value", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for FieldList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "field_id", &self.field_id);
+            crate::runtime::put(&mut object, "field_value", &self.field_value);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(FieldList);
     impl FieldList {
         /// A builder; see its setters.
         pub fn builder() -> FieldListBuilder {
@@ -526,16 +586,43 @@ pub mod post {
         }
     }
     /// `message_template_setting`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct MessageTemplateSetting {
         /// `message_template_id`
         pub message_template_id: String,
         /// `field_list`
-        pub field_list: Vec<
-            crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::FieldList,
-        >,
+        pub field_list: Vec<FieldList>,
     }
+    impl crate::runtime::FromJson for MessageTemplateSetting {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(MessageTemplateSetting {
+                message_template_id: crate::runtime::take(
+                    &mut object,
+                    "message_template_id",
+                    at,
+                )?,
+                field_list: crate::runtime::take(&mut object, "field_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for MessageTemplateSetting {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "message_template_id",
+                &self.message_template_id,
+            );
+            crate::runtime::put(&mut object, "field_list", &self.field_list);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(MessageTemplateSetting);
     impl MessageTemplateSetting {
         /// A builder; see its setters.
         pub fn builder() -> MessageTemplateSettingBuilder {
@@ -546,11 +633,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct MessageTemplateSettingBuilder {
         message_template_id: Option<String>,
-        field_list: Option<
-            Vec<
-                crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::FieldListBuilder,
-            >,
-        >,
+        field_list: Option<Vec<FieldListBuilder>>,
     }
     impl MessageTemplateSettingBuilder {
         /// **Required.** `message_template_id`
@@ -566,24 +649,12 @@ pub mod post {
         /// **Required.** `field_list`
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn field_list(
-            mut self,
-            item: impl Into<
-                crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::FieldListBuilder,
-            >,
-        ) -> Self {
+        pub fn field_list(mut self, item: impl Into<FieldListBuilder>) -> Self {
             self.field_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`field_list`](Self::field_list) with a built value.
-        pub fn set_field_list(
-            mut self,
-            value: Option<
-                Vec<
-                    crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::FieldList,
-                >,
-            >,
-        ) -> Self {
+        pub fn set_field_list(mut self, value: Option<Vec<FieldList>>) -> Self {
             self.field_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -638,19 +709,55 @@ pub mod post {
         }
     }
     /// `state_setting`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct StateSetting {
         /// `state_id`
         pub state_id: String,
         /// `content_template_data`
-        pub content_template_data: crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::ContentTemplateData,
+        pub content_template_data: ContentTemplateData,
         /// `message_template_setting`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub message_template_setting: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::MessageTemplateSetting,
-        >,
+        pub message_template_setting: Option<MessageTemplateSetting>,
     }
+    impl crate::runtime::FromJson for StateSetting {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(StateSetting {
+                state_id: crate::runtime::take(&mut object, "state_id", at)?,
+                content_template_data: crate::runtime::take(
+                    &mut object,
+                    "content_template_data",
+                    at,
+                )?,
+                message_template_setting: crate::runtime::take_optional(
+                    &mut object,
+                    "message_template_setting",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for StateSetting {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "state_id", &self.state_id);
+            crate::runtime::put(
+                &mut object,
+                "content_template_data",
+                &self.content_template_data,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "message_template_setting",
+                &self.message_template_setting,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(StateSetting);
     impl StateSetting {
         /// A builder; see its setters.
         pub fn builder() -> StateSettingBuilder {
@@ -661,12 +768,8 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct StateSettingBuilder {
         state_id: Option<String>,
-        content_template_data: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::ContentTemplateDataBuilder,
-        >,
-        message_template_setting: Option<
-            crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::MessageTemplateSettingBuilder,
-        >,
+        content_template_data: Option<ContentTemplateDataBuilder>,
+        message_template_setting: Option<MessageTemplateSettingBuilder>,
     }
     impl StateSettingBuilder {
         /// **Required.** `state_id`
@@ -684,9 +787,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn content_template_data(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::ContentTemplateDataBuilder,
-            >,
+            value: impl Into<ContentTemplateDataBuilder>,
         ) -> Self {
             self.content_template_data = Some(value.into());
             self
@@ -694,9 +795,7 @@ pub mod post {
         /// Sets or clears [`content_template_data`](Self::content_template_data) with a built value.
         pub fn set_content_template_data(
             mut self,
-            value: Option<
-                crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::ContentTemplateData,
-            >,
+            value: Option<ContentTemplateData>,
         ) -> Self {
             self.content_template_data = value.map(Into::into);
             self
@@ -706,9 +805,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn message_template_setting(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::MessageTemplateSettingBuilder,
-            >,
+            value: impl Into<MessageTemplateSettingBuilder>,
         ) -> Self {
             self.message_template_setting = Some(value.into());
             self
@@ -716,9 +813,7 @@ pub mod post {
         /// Sets or clears [`message_template_setting`](Self::message_template_setting) with a built value.
         pub fn set_message_template_setting(
             mut self,
-            value: Option<
-                crate::v3::marketing::membercard_open::cards::by_card_id::codes::by_code::set_service_module_data::post::MessageTemplateSetting,
-            >,
+            value: Option<MessageTemplateSetting>,
         ) -> Self {
             self.message_template_setting = value.map(Into::into);
             self

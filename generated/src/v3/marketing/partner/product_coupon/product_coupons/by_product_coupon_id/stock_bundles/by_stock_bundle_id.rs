@@ -39,20 +39,26 @@ pub mod patch {
     pub use crate::v3::marketing::types::CodeDisplayMode;
     pub use crate::v3::marketing::types::CouponAvailablePeriod;
     pub use crate::v3::marketing::types::CouponAvailableStoreInfo;
+    pub use crate::v3::marketing::types::CouponAvailableStoreInfoBuilder;
     pub use crate::v3::marketing::types::CouponCodeCountInfo;
     pub use crate::v3::marketing::types::CouponDisplayInfo;
+    pub use crate::v3::marketing::types::CouponDisplayInfoBuilder;
     pub use crate::v3::marketing::types::CouponUsageMethodList;
     pub use crate::v3::marketing::types::DayList;
     pub use crate::v3::marketing::types::DayPeriodList;
     pub use crate::v3::marketing::types::DiscountCoupon;
     pub use crate::v3::marketing::types::EntranceFinder;
+    pub use crate::v3::marketing::types::EntranceFinderBuilder;
     pub use crate::v3::marketing::types::EntranceMiniProgram;
+    pub use crate::v3::marketing::types::EntranceMiniProgramBuilder;
     pub use crate::v3::marketing::types::EntranceOfficialAccount;
+    pub use crate::v3::marketing::types::EntranceOfficialAccountBuilder;
     pub use crate::v3::marketing::types::ExchangeCoupon;
     pub use crate::v3::marketing::types::IrregularAvailablePeriodList;
     pub use crate::v3::marketing::types::NormalCoupon;
     pub use crate::v3::marketing::types::NotifyConfig;
-    pub use crate::v3::marketing::types::PartnerProductCouponProductCouponsStockBundlesStockList;
+    pub use crate::v3::marketing::types::NotifyConfigBuilder;
+    pub use crate::v3::marketing::types::PartnerProductCouponProductCouponsStockBundlesResponseStockList;
     pub use crate::v3::marketing::types::ProgressiveBundleUsageRule;
     pub use crate::v3::marketing::types::SentCountInfo;
     pub use crate::v3::marketing::types::State;
@@ -61,38 +67,98 @@ pub mod patch {
     pub use crate::v3::marketing::types::StockBundleStockSendRule;
     pub use crate::v3::marketing::types::StoreScope;
     pub use crate::v3::marketing::types::UsageRuleDisplayInfo;
+    pub use crate::v3::marketing::types::UsageRuleDisplayInfoBuilder;
     pub use crate::v3::marketing::types::WeeklyAvailablePeriod;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the product coupon.
-        #[serde(rename = "path.product_coupon_id", skip_serializing)]
         pub product_coupon_id: String,
         /// ID of the coupon batch bundle.
-        #[serde(rename = "path.stock_bundle_id", skip_serializing)]
         pub stock_bundle_id: String,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// Free-form remark.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub remark: Option<String>,
         /// Usage rules of the coupon as shown to the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub usage_rule_display_info: Option<
-            crate::v3::marketing::types::UsageRuleDisplayInfo,
-        >,
+        pub usage_rule_display_info: Option<UsageRuleDisplayInfo>,
         /// How the user's coupon is displayed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub coupon_display_info: Option<crate::v3::marketing::types::CouponDisplayInfo>,
+        pub coupon_display_info: Option<CouponDisplayInfo>,
         /// Configuration of the event notifications for the coupon batch.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub notify_config: Option<crate::v3::marketing::types::NotifyConfig>,
+        pub notify_config: Option<NotifyConfig>,
         /// Which stores the coupon can be used in.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_scope: Option<crate::v3::marketing::types::StoreScope>,
+        pub store_scope: Option<StoreScope>,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "path.product_coupon_id",
+                    at,
+                )?,
+                stock_bundle_id: crate::runtime::take(
+                    &mut object,
+                    "path.stock_bundle_id",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                remark: crate::runtime::take_optional(&mut object, "remark", at)?,
+                usage_rule_display_info: crate::runtime::take_optional(
+                    &mut object,
+                    "usage_rule_display_info",
+                    at,
+                )?,
+                coupon_display_info: crate::runtime::take_optional(
+                    &mut object,
+                    "coupon_display_info",
+                    at,
+                )?,
+                notify_config: crate::runtime::take_optional(
+                    &mut object,
+                    "notify_config",
+                    at,
+                )?,
+                store_scope: crate::runtime::take_optional(
+                    &mut object,
+                    "store_scope",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(&mut object, "remark", &self.remark);
+            crate::runtime::put_optional(
+                &mut object,
+                "usage_rule_display_info",
+                &self.usage_rule_display_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "coupon_display_info",
+                &self.coupon_display_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "notify_config",
+                &self.notify_config,
+            );
+            crate::runtime::put_optional(&mut object, "store_scope", &self.store_scope);
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -107,14 +173,10 @@ pub mod patch {
         stock_bundle_id: Option<String>,
         out_request_no: Option<String>,
         remark: Option<String>,
-        usage_rule_display_info: Option<
-            crate::v3::marketing::types::UsageRuleDisplayInfoBuilder,
-        >,
-        coupon_display_info: Option<
-            crate::v3::marketing::types::CouponDisplayInfoBuilder,
-        >,
-        notify_config: Option<crate::v3::marketing::types::NotifyConfigBuilder>,
-        store_scope: Option<crate::v3::marketing::types::StoreScope>,
+        usage_rule_display_info: Option<UsageRuleDisplayInfoBuilder>,
+        coupon_display_info: Option<CouponDisplayInfoBuilder>,
+        notify_config: Option<NotifyConfigBuilder>,
+        store_scope: Option<StoreScope>,
         brand_id: Option<String>,
     }
     impl RequestBuilder {
@@ -163,7 +225,7 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn usage_rule_display_info(
             mut self,
-            value: impl Into<crate::v3::marketing::types::UsageRuleDisplayInfoBuilder>,
+            value: impl Into<UsageRuleDisplayInfoBuilder>,
         ) -> Self {
             self.usage_rule_display_info = Some(value.into());
             self
@@ -171,7 +233,7 @@ pub mod patch {
         /// Sets or clears [`usage_rule_display_info`](Self::usage_rule_display_info) with a built value.
         pub fn set_usage_rule_display_info(
             mut self,
-            value: Option<crate::v3::marketing::types::UsageRuleDisplayInfo>,
+            value: Option<UsageRuleDisplayInfo>,
         ) -> Self {
             self.usage_rule_display_info = value.map(Into::into);
             self
@@ -181,7 +243,7 @@ pub mod patch {
         /// Takes the builder or a built value.
         pub fn coupon_display_info(
             mut self,
-            value: impl Into<crate::v3::marketing::types::CouponDisplayInfoBuilder>,
+            value: impl Into<CouponDisplayInfoBuilder>,
         ) -> Self {
             self.coupon_display_info = Some(value.into());
             self
@@ -189,7 +251,7 @@ pub mod patch {
         /// Sets or clears [`coupon_display_info`](Self::coupon_display_info) with a built value.
         pub fn set_coupon_display_info(
             mut self,
-            value: Option<crate::v3::marketing::types::CouponDisplayInfo>,
+            value: Option<CouponDisplayInfo>,
         ) -> Self {
             self.coupon_display_info = value.map(Into::into);
             self
@@ -197,34 +259,22 @@ pub mod patch {
         /// Configuration of the event notifications for the coupon batch.
         ///
         /// Takes the builder or a built value.
-        pub fn notify_config(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::NotifyConfigBuilder>,
-        ) -> Self {
+        pub fn notify_config(mut self, value: impl Into<NotifyConfigBuilder>) -> Self {
             self.notify_config = Some(value.into());
             self
         }
         /// Sets or clears [`notify_config`](Self::notify_config) with a built value.
-        pub fn set_notify_config(
-            mut self,
-            value: Option<crate::v3::marketing::types::NotifyConfig>,
-        ) -> Self {
+        pub fn set_notify_config(mut self, value: Option<NotifyConfig>) -> Self {
             self.notify_config = value.map(Into::into);
             self
         }
         /// Which stores the coupon can be used in.
-        pub fn store_scope(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::StoreScope>,
-        ) -> Self {
+        pub fn store_scope(mut self, value: impl Into<StoreScope>) -> Self {
             self.store_scope = Some(value.into());
             self
         }
         /// Sets or clears [`store_scope`](Self::store_scope) with a built value.
-        pub fn set_store_scope(
-            mut self,
-            value: Option<crate::v3::marketing::types::StoreScope>,
-        ) -> Self {
+        pub fn set_store_scope(mut self, value: Option<StoreScope>) -> Self {
             self.store_scope = value;
             self
         }
@@ -331,7 +381,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::PartnerProductCouponProductCouponsStockBundlesResponse as Response;

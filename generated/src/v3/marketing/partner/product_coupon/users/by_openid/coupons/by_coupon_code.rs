@@ -90,27 +90,41 @@ pub mod get {
     pub use crate::v3::marketing::types::UsageRuleDisplayInfo;
     pub use crate::v3::marketing::types::WeeklyAvailablePeriod;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid")]
         pub openid: String,
         /// Code of the user's coupon.
-        #[serde(rename = "path.coupon_code")]
         pub coupon_code: String,
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
         /// ID of the product coupon.
-        #[serde(rename = "query.product_coupon_id")]
         pub product_coupon_id: String,
         /// ID of the coupon batch (stock).
-        #[serde(rename = "query.stock_id")]
         pub stock_id: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
-        #[serde(rename = "query.appid")]
         pub appid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                coupon_code: crate::runtime::take(&mut object, "path.coupon_code", at)?,
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "query.product_coupon_id",
+                    at,
+                )?,
+                stock_id: crate::runtime::take(&mut object, "query.stock_id", at)?,
+                appid: crate::runtime::take(&mut object, "query.appid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

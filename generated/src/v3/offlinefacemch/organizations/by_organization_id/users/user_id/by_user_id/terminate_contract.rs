@@ -20,15 +20,29 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}/terminate-contract`: [wechatpay.im](https://wechatpay.im/openapi/v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}/terminate-contract), [official documentation](https://pay.weixin.qq.com/wiki/doc/wxfacepay/develop/access-specifications.html)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the organization.
-        #[serde(rename = "path.organization_id")]
         pub organization_id: String,
         /// ID of the user.
-        #[serde(rename = "path.user_id")]
         pub user_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                organization_id: crate::runtime::take(
+                    &mut object,
+                    "path.organization_id",
+                    at,
+                )?,
+                user_id: crate::runtime::take(&mut object, "path.user_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -23,21 +23,35 @@ pub mod get {
     pub use crate::v3::papay::types::EstimatedDeductAmount;
     pub use crate::v3::papay::types::ScheduledAmount;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the plan or template.
-        #[serde(rename = "path.plan_id")]
         pub plan_id: crate::runtime::Number,
         /// The merchant's own contract (agreement) number, unique within the merchant.
-        #[serde(rename = "path.out_contract_code")]
         pub out_contract_code: String,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.limit")]
         pub limit: Option<crate::runtime::Number>,
         /// Pagination offset: where the requested page starts.
-        #[serde(default, rename = "query.offset")]
         pub offset: Option<crate::runtime::Number>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                plan_id: crate::runtime::take(&mut object, "path.plan_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "path.out_contract_code",
+                    at,
+                )?,
+                limit: crate::runtime::take_optional(&mut object, "query.limit", at)?,
+                offset: crate::runtime::take_optional(&mut object, "query.offset", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -187,7 +201,7 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// List of the result records.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Data {
         /// Number of the deduction period of the insurance policy.
@@ -195,19 +209,95 @@ pub mod get {
         /// Date on which the deduction is expected.
         pub estimated_deduct_date: String,
         /// Amount expected to be deducted.
-        pub estimated_deduct_amount: crate::v3::papay::types::EstimatedDeductAmount,
+        pub estimated_deduct_amount: EstimatedDeductAmount,
         /// State of the deduction period.
         pub policy_period_state: String,
         /// Amount scheduled to be deducted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub scheduled_amount: Option<crate::v3::papay::types::ScheduledAmount>,
+        pub scheduled_amount: Option<ScheduledAmount>,
         /// Amount actually deducted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub deduct_amount: Option<crate::v3::papay::types::DeductAmount>,
+        pub deduct_amount: Option<DeductAmount>,
         /// Date the deduction was actually made.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deduct_date: Option<String>,
     }
+    impl crate::runtime::FromJson for Data {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Data {
+                policy_period_id: crate::runtime::take(
+                    &mut object,
+                    "policy_period_id",
+                    at,
+                )?,
+                estimated_deduct_date: crate::runtime::take(
+                    &mut object,
+                    "estimated_deduct_date",
+                    at,
+                )?,
+                estimated_deduct_amount: crate::runtime::take(
+                    &mut object,
+                    "estimated_deduct_amount",
+                    at,
+                )?,
+                policy_period_state: crate::runtime::take(
+                    &mut object,
+                    "policy_period_state",
+                    at,
+                )?,
+                scheduled_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "scheduled_amount",
+                    at,
+                )?,
+                deduct_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "deduct_amount",
+                    at,
+                )?,
+                deduct_date: crate::runtime::take_optional(
+                    &mut object,
+                    "deduct_date",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Data {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "policy_period_id", &self.policy_period_id);
+            crate::runtime::put(
+                &mut object,
+                "estimated_deduct_date",
+                &self.estimated_deduct_date,
+            );
+            crate::runtime::put(
+                &mut object,
+                "estimated_deduct_amount",
+                &self.estimated_deduct_amount,
+            );
+            crate::runtime::put(
+                &mut object,
+                "policy_period_state",
+                &self.policy_period_state,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "scheduled_amount",
+                &self.scheduled_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deduct_amount",
+                &self.deduct_amount,
+            );
+            crate::runtime::put_optional(&mut object, "deduct_date", &self.deduct_date);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Data);
     impl crate::runtime::Schema for Data {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -229,7 +319,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::papay::types::EstimatedDeductAmount as crate::runtime::Schema>::FIELDS,
+                fields: <EstimatedDeductAmount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "policy_period_state",
@@ -243,14 +333,14 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::papay::types::ScheduledAmount as crate::runtime::Schema>::FIELDS,
+                fields: <ScheduledAmount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "deduct_amount",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::papay::types::DeductAmount as crate::runtime::Schema>::FIELDS,
+                fields: <DeductAmount as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "deduct_date",
@@ -263,24 +353,47 @@ pub mod get {
     }
     impl crate::runtime::JsonResponse for Data {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// List of the result records.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub data: Option<
-            Vec<
-                crate::v3::papay::insurance_sign::policy_periods_2::plan_id::by_plan_id::out_contract_code::by_out_contract_code::get::Data,
-            >,
-        >,
+        pub data: Option<Vec<Data>>,
         /// Maximum number of items to return in one page.
         pub limit: crate::runtime::Number,
         /// Pagination offset: where the requested page starts.
         pub offset: crate::runtime::Number,
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<crate::runtime::Number>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                data: crate::runtime::take_optional(&mut object, "data", at)?,
+                limit: crate::runtime::take(&mut object, "limit", at)?,
+                offset: crate::runtime::take(&mut object, "offset", at)?,
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "data", &self.data);
+            crate::runtime::put(&mut object, "limit", &self.limit);
+            crate::runtime::put(&mut object, "offset", &self.offset);
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -288,7 +401,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::papay::insurance_sign::policy_periods_2::plan_id::by_plan_id::out_contract_code::by_out_contract_code::get::Data as crate::runtime::Schema>::FIELDS,
+                fields: <Data as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "limit",

@@ -21,23 +21,51 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::papay::types::DeductAmount;
     pub use crate::v3::papay::types::ScheduleAmount;
+    pub use crate::v3::papay::types::ScheduleAmountBuilder;
     pub use crate::v3::papay::types::ScheduledAmount;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay contract (agreement) ID.
-        #[serde(rename = "path.contract_id", skip_serializing)]
         pub contract_id: String,
         /// AppID of the service provider's own Official Account, Mini Program or app.
         pub sp_appid: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// AppID of the sub-merchant's Official Account, Mini Program or app.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_appid: Option<String>,
         /// `schedule_amount`
-        pub schedule_amount: crate::v3::papay::types::ScheduleAmount,
+        pub schedule_amount: ScheduleAmount,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                contract_id: crate::runtime::take(&mut object, "path.contract_id", at)?,
+                sp_appid: crate::runtime::take(&mut object, "sp_appid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                sub_appid: crate::runtime::take_optional(&mut object, "sub_appid", at)?,
+                schedule_amount: crate::runtime::take(
+                    &mut object,
+                    "schedule_amount",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sp_appid", &self.sp_appid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put_optional(&mut object, "sub_appid", &self.sub_appid);
+            crate::runtime::put(&mut object, "schedule_amount", &self.schedule_amount);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -52,7 +80,7 @@ pub mod post {
         sp_appid: Option<String>,
         sub_mchid: Option<String>,
         sub_appid: Option<String>,
-        schedule_amount: Option<crate::v3::papay::types::ScheduleAmountBuilder>,
+        schedule_amount: Option<ScheduleAmountBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** WeChat Pay contract (agreement) ID.
@@ -100,16 +128,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn schedule_amount(
             mut self,
-            value: impl Into<crate::v3::papay::types::ScheduleAmountBuilder>,
+            value: impl Into<ScheduleAmountBuilder>,
         ) -> Self {
             self.schedule_amount = Some(value.into());
             self
         }
         /// Sets or clears [`schedule_amount`](Self::schedule_amount) with a built value.
-        pub fn set_schedule_amount(
-            mut self,
-            value: Option<crate::v3::papay::types::ScheduleAmount>,
-        ) -> Self {
+        pub fn set_schedule_amount(mut self, value: Option<ScheduleAmount>) -> Self {
             self.schedule_amount = value.map(Into::into);
             self
         }
@@ -188,7 +213,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::papay::types::PayPartnerSchedulesContractIdResponse as Response;

@@ -22,15 +22,29 @@ pub mod get {
     pub use crate::types::ContractTerminationMode;
     pub use crate::v3::papay::types::InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the plan or template.
-        #[serde(rename = "path.plan_id")]
         pub plan_id: crate::runtime::Number,
         /// The merchant's own contract (agreement) number, unique within the merchant.
-        #[serde(rename = "path.out_contract_code")]
         pub out_contract_code: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                plan_id: crate::runtime::take(&mut object, "path.plan_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "path.out_contract_code",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -177,7 +191,7 @@ pub mod get {
     }
     crate::runtime::string_enum!(ContractState);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -193,27 +207,113 @@ pub mod get {
         /// Name of the user's account shown on the contract pages.
         pub contract_display_account: String,
         /// State of the contract.
-        pub contract_state: crate::v3::papay::sign::contracts::harmony_plan_id::by_plan_id::out_contract_code::by_out_contract_code::get::ContractState,
+        pub contract_state: ContractState,
         /// Time the contract was signed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_signed_time: Option<String>,
         /// Time the contract expires.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_expired_time: Option<String>,
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// Information about the termination of the contract.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_terminate_info: Option<
-            crate::v3::papay::types::InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo,
+            InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo,
         >,
         /// The merchant's own identifier of the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_user_code: Option<String>,
         /// `mask_wxid`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mask_wxid: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                contract_display_account: crate::runtime::take(
+                    &mut object,
+                    "contract_display_account",
+                    at,
+                )?,
+                contract_state: crate::runtime::take(&mut object, "contract_state", at)?,
+                contract_signed_time: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_signed_time",
+                    at,
+                )?,
+                contract_expired_time: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_expired_time",
+                    at,
+                )?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                contract_terminate_info: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_terminate_info",
+                    at,
+                )?,
+                out_user_code: crate::runtime::take_optional(
+                    &mut object,
+                    "out_user_code",
+                    at,
+                )?,
+                mask_wxid: crate::runtime::take_optional(&mut object, "mask_wxid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put(
+                &mut object,
+                "contract_display_account",
+                &self.contract_display_account,
+            );
+            crate::runtime::put(&mut object, "contract_state", &self.contract_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_signed_time",
+                &self.contract_signed_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_expired_time",
+                &self.contract_expired_time,
+            );
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_terminate_info",
+                &self.contract_terminate_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "out_user_code",
+                &self.out_user_code,
+            );
+            crate::runtime::put_optional(&mut object, "mask_wxid", &self.mask_wxid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -291,7 +391,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::papay::types::InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo as crate::runtime::Schema>::FIELDS,
+                fields: <InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "out_user_code",

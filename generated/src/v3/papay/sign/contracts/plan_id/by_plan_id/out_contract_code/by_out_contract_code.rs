@@ -28,17 +28,31 @@ pub mod get {
     pub use crate::v3::papay::types::DeductAmount;
     pub use crate::v3::papay::types::EstimatedDeductAmount;
     pub use crate::v3::papay::types::ScheduledAmount;
-    pub use crate::v3::papay::types::SignContractsPlanIdOutContractCodeDeductSchedule;
+    pub use crate::v3::papay::types::SignContractsPlanIdOutContractCodeResponseDeductSchedule;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the plan or template.
-        #[serde(rename = "path.plan_id")]
         pub plan_id: crate::runtime::Number,
         /// The merchant's own contract (agreement) number, unique within the merchant.
-        #[serde(rename = "path.out_contract_code")]
         pub out_contract_code: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                plan_id: crate::runtime::take(&mut object, "path.plan_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "path.out_contract_code",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -20,15 +20,33 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/partner-transfer/batches/out-batch-no/{out_batch_no}/details/out-detail-no/{out_detail_no}), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012718434), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012465795)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own batch number, unique within the merchant.
-        #[serde(rename = "path.out_batch_no")]
         pub out_batch_no: String,
         /// The merchant's own number for this detail record within the batch.
-        #[serde(rename = "path.out_detail_no")]
         pub out_detail_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_batch_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_batch_no",
+                    at,
+                )?,
+                out_detail_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_detail_no",
+                    at,
+                )?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -20,18 +20,32 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close`: [wechatpay.im](https://wechatpay.im/openapi/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}/close), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013504219)
 pub mod post {
     pub use crate::v3::platsolution::types::CloseReason;
-    pub use crate::v3::platsolution::types::InsuranceMchTransferReservationApplyState;
-    pub use crate::v3::platsolution::types::InsuranceMchTransferReservationOutReservationNoCloseInfo;
+    pub use crate::v3::platsolution::types::InsuranceMchTransferReservationApplyResponseState;
+    pub use crate::v3::platsolution::types::InsuranceMchTransferReservationOutReservationNoResponseCloseInfo;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own reservation number.
-        #[serde(rename = "path.out_reservation_no")]
         pub out_reservation_no: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "query.sub_mchid")]
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_reservation_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_reservation_no",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "query.sub_mchid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -20,15 +20,25 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `GET /v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}`: [wechatpay.im](https://wechatpay.im/openapi/v3/transfer/batches/batch-id/{batch_id}/details/detail-id/{detail_id}), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012458886)
 pub mod get {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay batch ID.
-        #[serde(rename = "path.batch_id")]
         pub batch_id: String,
         /// ID of the detail record.
-        #[serde(rename = "path.detail_id")]
         pub detail_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                batch_id: crate::runtime::take(&mut object, "path.batch_id", at)?,
+                detail_id: crate::runtime::take(&mut object, "path.detail_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -20,17 +20,47 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate`: [wechatpay.im](https://wechatpay.im/openapi/v3/ecommerce/combine-papay/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}/terminate), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012884072)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the plan or template.
-        #[serde(rename = "path.plan_id", skip_serializing)]
         pub plan_id: i64,
         /// The merchant's own contract (agreement) number, unique within the merchant.
-        #[serde(rename = "path.out_contract_code", skip_serializing)]
         pub out_contract_code: String,
         /// Remark on why the contract was terminated.
         pub contract_termination_remark: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                plan_id: crate::runtime::take(&mut object, "path.plan_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "path.out_contract_code",
+                    at,
+                )?,
+                contract_termination_remark: crate::runtime::take(
+                    &mut object,
+                    "contract_termination_remark",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "contract_termination_remark",
+                &self.contract_termination_remark,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -139,7 +169,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -157,7 +188,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -167,6 +198,37 @@ pub mod post {
         /// The merchant's own contract (agreement) number, unique within the merchant.
         pub out_contract_code: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

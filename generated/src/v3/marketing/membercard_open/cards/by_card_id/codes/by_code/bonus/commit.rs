@@ -20,24 +20,47 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012551350), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4012729634)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the card or card template (such as a member card).
-        #[serde(rename = "path.card_id", skip_serializing)]
         pub card_id: String,
         /// Code of the user's member card.
-        #[serde(rename = "path.code", skip_serializing)]
         pub code: String,
         /// The merchant's own order number, unique within the merchant.
         pub out_trade_no: String,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Member points.
         pub bonus_value: i64,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                card_id: crate::runtime::take(&mut object, "path.card_id", at)?,
+                code: crate::runtime::take(&mut object, "path.code", at)?,
+                out_trade_no: crate::runtime::take(&mut object, "out_trade_no", at)?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                bonus_value: crate::runtime::take(&mut object, "bonus_value", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_trade_no", &self.out_trade_no);
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "bonus_value", &self.bonus_value);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -188,7 +211,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
         fn fill(&mut self, merchant: &crate::runtime::Merchant<'_>) {
             if self.mchid.is_none() {

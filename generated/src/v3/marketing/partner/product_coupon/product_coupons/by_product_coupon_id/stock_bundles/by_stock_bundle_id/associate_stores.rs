@@ -21,21 +21,50 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::marketing::types::FailedStoreList;
     pub use crate::v3::marketing::types::StoreList;
+    pub use crate::v3::marketing::types::StoreListBuilder;
     pub use crate::v3::marketing::types::SuccessStoreList;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the product coupon.
-        #[serde(rename = "path.product_coupon_id", skip_serializing)]
         pub product_coupon_id: String,
         /// ID of the coupon batch bundle.
-        #[serde(rename = "path.stock_bundle_id", skip_serializing)]
         pub stock_bundle_id: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// Stores.
-        pub store_list: Vec<crate::v3::marketing::types::StoreList>,
+        pub store_list: Vec<StoreList>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "path.product_coupon_id",
+                    at,
+                )?,
+                stock_bundle_id: crate::runtime::take(
+                    &mut object,
+                    "path.stock_bundle_id",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                store_list: crate::runtime::take(&mut object, "store_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "store_list", &self.store_list);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -49,7 +78,7 @@ pub mod post {
         product_coupon_id: Option<String>,
         stock_bundle_id: Option<String>,
         brand_id: Option<String>,
-        store_list: Option<Vec<crate::v3::marketing::types::StoreListBuilder>>,
+        store_list: Option<Vec<StoreListBuilder>>,
     }
     impl RequestBuilder {
         /// **Required.** ID of the product coupon.
@@ -85,18 +114,12 @@ pub mod post {
         /// **Required.** Stores.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn store_list(
-            mut self,
-            item: impl Into<crate::v3::marketing::types::StoreListBuilder>,
-        ) -> Self {
+        pub fn store_list(mut self, item: impl Into<StoreListBuilder>) -> Self {
             self.store_list.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`store_list`](Self::store_list) with a built value.
-        pub fn set_store_list(
-            mut self,
-            value: Option<Vec<crate::v3::marketing::types::StoreList>>,
-        ) -> Self {
+        pub fn set_store_list(mut self, value: Option<Vec<StoreList>>) -> Self {
             self.store_list = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -177,7 +200,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::PartnerProductCouponProductCouponsStockBundlesAssociateStoresResponse as Response;

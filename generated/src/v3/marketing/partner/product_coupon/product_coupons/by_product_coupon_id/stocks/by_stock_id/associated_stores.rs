@@ -21,24 +21,46 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod get {
     pub use crate::v3::marketing::types::StoreList;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the product coupon.
-        #[serde(rename = "path.product_coupon_id")]
         pub product_coupon_id: String,
         /// ID of the coupon batch (stock).
-        #[serde(rename = "path.stock_id")]
         pub stock_id: String,
         /// Maximum number of items to return in one page.
-        #[serde(default, rename = "query.page_size")]
         pub page_size: Option<i64>,
         /// Token of the page to fetch.
-        #[serde(default, rename = "query.page_token")]
         pub page_token: Option<String>,
         /// ID of the brand in WeChat Pay.
-        #[serde(rename = "query.brand_id")]
         pub brand_id: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "path.product_coupon_id",
+                    at,
+                )?,
+                stock_id: crate::runtime::take(&mut object, "path.stock_id", at)?,
+                page_size: crate::runtime::take_optional(
+                    &mut object,
+                    "query.page_size",
+                    at,
+                )?,
+                page_token: crate::runtime::take_optional(
+                    &mut object,
+                    "query.page_token",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "query.brand_id", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -205,18 +227,47 @@ pub mod get {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
         pub total_count: i64,
         /// Token to fetch the next page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub next_page_token: Option<String>,
         /// Stores.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub store_list: Option<Vec<crate::v3::marketing::types::StoreList>>,
+        pub store_list: Option<Vec<StoreList>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                next_page_token: crate::runtime::take_optional(
+                    &mut object,
+                    "next_page_token",
+                    at,
+                )?,
+                store_list: crate::runtime::take_optional(&mut object, "store_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(
+                &mut object,
+                "next_page_token",
+                &self.next_page_token,
+            );
+            crate::runtime::put_optional(&mut object, "store_list", &self.store_list);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -238,7 +289,7 @@ pub mod get {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::types::StoreList as crate::runtime::Schema>::FIELDS,
+                fields: <StoreList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -52,33 +52,95 @@ pub mod post {
     pub use crate::v3::marketing::types::UsageRuleDisplayInfo;
     pub use crate::v3::marketing::types::WeeklyAvailablePeriod;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the product coupon.
-        #[serde(rename = "path.product_coupon_id", skip_serializing)]
         pub product_coupon_id: String,
         /// ID of the coupon batch (stock).
-        #[serde(rename = "path.stock_id", skip_serializing)]
         pub stock_id: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// `update_mode`
-        pub update_mode: crate::v3::marketing::types::UpdateMode,
+        pub update_mode: UpdateMode,
         /// `current_max_count`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub current_max_count: Option<i64>,
         /// `target_max_count`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub target_max_count: Option<i64>,
         /// `current_max_count_per_day`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub current_max_count_per_day: Option<i64>,
         /// `target_max_count_per_day`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub target_max_count_per_day: Option<i64>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "path.product_coupon_id",
+                    at,
+                )?,
+                stock_id: crate::runtime::take(&mut object, "path.stock_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                update_mode: crate::runtime::take(&mut object, "update_mode", at)?,
+                current_max_count: crate::runtime::take_optional(
+                    &mut object,
+                    "current_max_count",
+                    at,
+                )?,
+                target_max_count: crate::runtime::take_optional(
+                    &mut object,
+                    "target_max_count",
+                    at,
+                )?,
+                current_max_count_per_day: crate::runtime::take_optional(
+                    &mut object,
+                    "current_max_count_per_day",
+                    at,
+                )?,
+                target_max_count_per_day: crate::runtime::take_optional(
+                    &mut object,
+                    "target_max_count_per_day",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "update_mode", &self.update_mode);
+            crate::runtime::put_optional(
+                &mut object,
+                "current_max_count",
+                &self.current_max_count,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "target_max_count",
+                &self.target_max_count,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "current_max_count_per_day",
+                &self.current_max_count_per_day,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "target_max_count_per_day",
+                &self.target_max_count_per_day,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -93,7 +155,7 @@ pub mod post {
         stock_id: Option<String>,
         brand_id: Option<String>,
         out_request_no: Option<String>,
-        update_mode: Option<crate::v3::marketing::types::UpdateMode>,
+        update_mode: Option<UpdateMode>,
         current_max_count: Option<i64>,
         target_max_count: Option<i64>,
         current_max_count_per_day: Option<i64>,
@@ -141,18 +203,12 @@ pub mod post {
             self
         }
         /// **Required.** `update_mode`
-        pub fn update_mode(
-            mut self,
-            value: impl Into<crate::v3::marketing::types::UpdateMode>,
-        ) -> Self {
+        pub fn update_mode(mut self, value: impl Into<UpdateMode>) -> Self {
             self.update_mode = Some(value.into());
             self
         }
         /// Sets or clears [`update_mode`](Self::update_mode) with a built value.
-        pub fn set_update_mode(
-            mut self,
-            value: Option<crate::v3::marketing::types::UpdateMode>,
-        ) -> Self {
+        pub fn set_update_mode(mut self, value: Option<UpdateMode>) -> Self {
             self.update_mode = value;
             self
         }
@@ -277,7 +333,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::PartnerProductCouponProductCouponsStocksResponse as Response;

@@ -20,14 +20,12 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes`: [wechatpay.im](https://wechatpay.im/openapi/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4015781572), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4016434668)
 pub mod post {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the product coupon.
-        #[serde(rename = "path.product_coupon_id", skip_serializing)]
         pub product_coupon_id: String,
         /// ID of the coupon batch (stock).
-        #[serde(rename = "path.stock_id", skip_serializing)]
         pub stock_id: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
@@ -35,6 +33,34 @@ pub mod post {
         pub out_request_no: String,
         /// `code_list`
         pub code_list: Vec<String>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "path.product_coupon_id",
+                    at,
+                )?,
+                stock_id: crate::runtime::take(&mut object, "path.stock_id", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                code_list: crate::runtime::take(&mut object, "code_list", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(&mut object, "code_list", &self.code_list);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -181,7 +207,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -202,24 +229,79 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Total number of items.
         pub total_count: i64,
         /// `success_code_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub success_code_list: Option<Vec<String>>,
         /// `failed_code_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub failed_code_list: Option<Vec<String>>,
         /// `already_exist_code_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub already_exist_code_list: Option<Vec<String>>,
         /// `duplicate_code_list`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub duplicate_code_list: Option<Vec<String>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                success_code_list: crate::runtime::take_optional(
+                    &mut object,
+                    "success_code_list",
+                    at,
+                )?,
+                failed_code_list: crate::runtime::take_optional(
+                    &mut object,
+                    "failed_code_list",
+                    at,
+                )?,
+                already_exist_code_list: crate::runtime::take_optional(
+                    &mut object,
+                    "already_exist_code_list",
+                    at,
+                )?,
+                duplicate_code_list: crate::runtime::take_optional(
+                    &mut object,
+                    "duplicate_code_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(
+                &mut object,
+                "success_code_list",
+                &self.success_code_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "failed_code_list",
+                &self.failed_code_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "already_exist_code_list",
+                &self.already_exist_code_list,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "duplicate_code_list",
+                &self.duplicate_code_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

@@ -67,14 +67,12 @@ pub mod post {
     pub use crate::v3::marketing::types::UserProductCouponListStock;
     pub use crate::v3::marketing::types::WeeklyAvailablePeriod;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid", skip_serializing)]
         pub openid: String,
         /// ID of the user's coupon bundle.
-        #[serde(rename = "path.user_coupon_bundle_id", skip_serializing)]
         pub user_coupon_bundle_id: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
@@ -88,6 +86,60 @@ pub mod post {
         pub out_request_no: String,
         /// Why the item was deactivated.
         pub deactivate_reason: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                user_coupon_bundle_id: crate::runtime::take(
+                    &mut object,
+                    "path.user_coupon_bundle_id",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "product_coupon_id",
+                    at,
+                )?,
+                stock_bundle_id: crate::runtime::take(
+                    &mut object,
+                    "stock_bundle_id",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                deactivate_reason: crate::runtime::take(
+                    &mut object,
+                    "deactivate_reason",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(
+                &mut object,
+                "product_coupon_id",
+                &self.product_coupon_id,
+            );
+            crate::runtime::put(&mut object, "stock_bundle_id", &self.stock_bundle_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put(
+                &mut object,
+                "deactivate_reason",
+                &self.deactivate_reason,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -276,7 +328,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::marketing::types::PartnerProductCouponUsersCouponBundlesResponse as Response;

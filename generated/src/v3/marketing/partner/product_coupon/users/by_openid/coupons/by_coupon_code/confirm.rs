@@ -68,14 +68,12 @@ pub mod post {
     pub use crate::v3::marketing::types::UsageRuleDisplayInfo;
     pub use crate::v3::marketing::types::WeeklyAvailablePeriod;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid", skip_serializing)]
         pub openid: String,
         /// Code of the user's coupon.
-        #[serde(rename = "path.coupon_code", skip_serializing)]
         pub coupon_code: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
@@ -87,6 +85,42 @@ pub mod post {
         pub appid: String,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                coupon_code: crate::runtime::take(&mut object, "path.coupon_code", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "product_coupon_id",
+                    at,
+                )?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(
+                &mut object,
+                "product_coupon_id",
+                &self.product_coupon_id,
+            );
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -256,7 +290,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -277,22 +312,51 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `associated_pay_score_order_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AssociatedPayScoreOrderInfo {
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
         /// The merchant's own order number, unique within the merchant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_trade_no: Option<String>,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
     }
+    impl crate::runtime::FromJson for AssociatedPayScoreOrderInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AssociatedPayScoreOrderInfo {
+                order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+                out_trade_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_trade_no",
+                    at,
+                )?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AssociatedPayScoreOrderInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_trade_no",
+                &self.out_trade_no,
+            );
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AssociatedPayScoreOrderInfo);
     impl crate::runtime::Schema for AssociatedPayScoreOrderInfo {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -327,19 +391,55 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for AssociatedPayScoreOrderInfo {}
     /// Usage details of a progressively used coupon bundle.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ProgressiveBundleUsageDetail {
         /// Total number of items.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub total_count: Option<i64>,
         /// Number of times already used.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub used_count: Option<i64>,
         /// Usage details of each round.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub detail_item_list: Option<Vec<crate::v3::marketing::types::DetailItemList>>,
+        pub detail_item_list: Option<Vec<DetailItemList>>,
     }
+    impl crate::runtime::FromJson for ProgressiveBundleUsageDetail {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ProgressiveBundleUsageDetail {
+                total_count: crate::runtime::take_optional(
+                    &mut object,
+                    "total_count",
+                    at,
+                )?,
+                used_count: crate::runtime::take_optional(
+                    &mut object,
+                    "used_count",
+                    at,
+                )?,
+                detail_item_list: crate::runtime::take_optional(
+                    &mut object,
+                    "detail_item_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ProgressiveBundleUsageDetail {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "total_count", &self.total_count);
+            crate::runtime::put_optional(&mut object, "used_count", &self.used_count);
+            crate::runtime::put_optional(
+                &mut object,
+                "detail_item_list",
+                &self.detail_item_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ProgressiveBundleUsageDetail);
     impl crate::runtime::Schema for ProgressiveBundleUsageDetail {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -361,19 +461,19 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::types::DetailItemList as crate::runtime::Schema>::FIELDS,
+                fields: <DetailItemList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }
     impl crate::runtime::JsonResponse for ProgressiveBundleUsageDetail {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Code of the user's coupon.
         pub coupon_code: String,
         /// State of the user's coupon.
-        pub coupon_state: crate::v3::marketing::types::CouponState,
+        pub coupon_state: CouponState,
         /// Start of the validity period.
         pub valid_begin_time: String,
         /// End of the validity period.
@@ -383,45 +483,159 @@ pub mod post {
         /// The merchant's own request number used when sending the coupon.
         pub send_request_no: String,
         /// Channel through which the coupon was sent.
-        pub send_channel: crate::v3::marketing::types::SendChannel,
+        pub send_channel: SendChannel,
         /// The merchant's own request number for the confirmation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub confirm_request_no: Option<String>,
         /// Time of the confirmation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub confirm_time: Option<String>,
         /// The merchant's own request number for deactivating the item.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_request_no: Option<String>,
         /// Time the item was deactivated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_time: Option<String>,
         /// Why the item was deactivated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_reason: Option<String>,
         /// Usage details of a single-use coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub single_usage_detail: Option<
-            crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::confirm::post::SingleUsageDetail,
-        >,
+        pub single_usage_detail: Option<SingleUsageDetail>,
         /// Usage details of a progressively used coupon bundle.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub progressive_bundle_usage_detail: Option<
-            crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::confirm::post::ProgressiveBundleUsageDetail,
-        >,
+        pub progressive_bundle_usage_detail: Option<ProgressiveBundleUsageDetail>,
         /// Information about the product coupon.
-        pub product_coupon: crate::v3::marketing::types::ProductCoupon,
+        pub product_coupon: ProductCoupon,
         /// Information about the coupon batch.
-        pub stock: crate::v3::marketing::types::Stock,
+        pub stock: Stock,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Custom information of the channel.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub channel_custom_info: Option<String>,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+                coupon_state: crate::runtime::take(&mut object, "coupon_state", at)?,
+                valid_begin_time: crate::runtime::take(
+                    &mut object,
+                    "valid_begin_time",
+                    at,
+                )?,
+                valid_end_time: crate::runtime::take(&mut object, "valid_end_time", at)?,
+                receive_time: crate::runtime::take(&mut object, "receive_time", at)?,
+                send_request_no: crate::runtime::take(
+                    &mut object,
+                    "send_request_no",
+                    at,
+                )?,
+                send_channel: crate::runtime::take(&mut object, "send_channel", at)?,
+                confirm_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "confirm_request_no",
+                    at,
+                )?,
+                confirm_time: crate::runtime::take_optional(
+                    &mut object,
+                    "confirm_time",
+                    at,
+                )?,
+                deactivate_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_request_no",
+                    at,
+                )?,
+                deactivate_time: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_time",
+                    at,
+                )?,
+                deactivate_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_reason",
+                    at,
+                )?,
+                single_usage_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "single_usage_detail",
+                    at,
+                )?,
+                progressive_bundle_usage_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "progressive_bundle_usage_detail",
+                    at,
+                )?,
+                product_coupon: crate::runtime::take(&mut object, "product_coupon", at)?,
+                stock: crate::runtime::take(&mut object, "stock", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                channel_custom_info: crate::runtime::take_optional(
+                    &mut object,
+                    "channel_custom_info",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put(&mut object, "coupon_state", &self.coupon_state);
+            crate::runtime::put(&mut object, "valid_begin_time", &self.valid_begin_time);
+            crate::runtime::put(&mut object, "valid_end_time", &self.valid_end_time);
+            crate::runtime::put(&mut object, "receive_time", &self.receive_time);
+            crate::runtime::put(&mut object, "send_request_no", &self.send_request_no);
+            crate::runtime::put(&mut object, "send_channel", &self.send_channel);
+            crate::runtime::put_optional(
+                &mut object,
+                "confirm_request_no",
+                &self.confirm_request_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "confirm_time",
+                &self.confirm_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_request_no",
+                &self.deactivate_request_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_time",
+                &self.deactivate_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_reason",
+                &self.deactivate_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "single_usage_detail",
+                &self.single_usage_detail,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "progressive_bundle_usage_detail",
+                &self.progressive_bundle_usage_detail,
+            );
+            crate::runtime::put(&mut object, "product_coupon", &self.product_coupon);
+            crate::runtime::put(&mut object, "stock", &self.stock);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(
+                &mut object,
+                "channel_custom_info",
+                &self.channel_custom_info,
+            );
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -513,28 +727,28 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::confirm::post::SingleUsageDetail as crate::runtime::Schema>::FIELDS,
+                fields: <SingleUsageDetail as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "progressive_bundle_usage_detail",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::confirm::post::ProgressiveBundleUsageDetail as crate::runtime::Schema>::FIELDS,
+                fields: <ProgressiveBundleUsageDetail as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "product_coupon",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::ProductCoupon as crate::runtime::Schema>::FIELDS,
+                fields: <ProductCoupon as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "stock",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::Stock as crate::runtime::Schema>::FIELDS,
+                fields: <Stock as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "attach",
@@ -561,35 +775,99 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Usage details of a single-use coupon.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SingleUsageDetail {
         /// The merchant's own request number of the redemption.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub use_request_no: Option<String>,
         /// Time the coupon was redeemed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub use_time: Option<String>,
         /// WeChat Pay order associated with the coupon use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub associated_order_info: Option<
-            crate::v3::marketing::types::AssociatedOrderInfo,
-        >,
+        pub associated_order_info: Option<AssociatedOrderInfo>,
         /// `associated_pay_score_order_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub associated_pay_score_order_info: Option<
-            crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::confirm::post::AssociatedPayScoreOrderInfo,
-        >,
+        pub associated_pay_score_order_info: Option<AssociatedPayScoreOrderInfo>,
         /// `saved_amount`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub saved_amount: Option<crate::runtime::Number>,
         /// The merchant's own request number for returning the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub return_request_no: Option<String>,
         /// Time the coupon was returned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub return_time: Option<String>,
     }
+    impl crate::runtime::FromJson for SingleUsageDetail {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SingleUsageDetail {
+                use_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "use_request_no",
+                    at,
+                )?,
+                use_time: crate::runtime::take_optional(&mut object, "use_time", at)?,
+                associated_order_info: crate::runtime::take_optional(
+                    &mut object,
+                    "associated_order_info",
+                    at,
+                )?,
+                associated_pay_score_order_info: crate::runtime::take_optional(
+                    &mut object,
+                    "associated_pay_score_order_info",
+                    at,
+                )?,
+                saved_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "saved_amount",
+                    at,
+                )?,
+                return_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "return_request_no",
+                    at,
+                )?,
+                return_time: crate::runtime::take_optional(
+                    &mut object,
+                    "return_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SingleUsageDetail {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "use_request_no",
+                &self.use_request_no,
+            );
+            crate::runtime::put_optional(&mut object, "use_time", &self.use_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "associated_order_info",
+                &self.associated_order_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "associated_pay_score_order_info",
+                &self.associated_pay_score_order_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "saved_amount",
+                &self.saved_amount,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "return_request_no",
+                &self.return_request_no,
+            );
+            crate::runtime::put_optional(&mut object, "return_time", &self.return_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SingleUsageDetail);
     impl crate::runtime::Schema for SingleUsageDetail {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -611,14 +889,14 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::AssociatedOrderInfo as crate::runtime::Schema>::FIELDS,
+                fields: <AssociatedOrderInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "associated_pay_score_order_info",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::confirm::post::AssociatedPayScoreOrderInfo as crate::runtime::Schema>::FIELDS,
+                fields: <AssociatedPayScoreOrderInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "saved_amount",

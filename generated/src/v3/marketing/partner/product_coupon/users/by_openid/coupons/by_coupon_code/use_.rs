@@ -21,6 +21,7 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::marketing::types::AppJumpType;
     pub use crate::v3::marketing::types::AssociatedOrderInfo;
+    pub use crate::v3::marketing::types::AssociatedOrderInfoBuilder;
     pub use crate::v3::marketing::types::BackgroundColor;
     pub use crate::v3::marketing::types::ChoiceList;
     pub use crate::v3::marketing::types::CodeDisplayMode;
@@ -68,14 +69,12 @@ pub mod post {
     pub use crate::v3::marketing::types::UsageRuleDisplayInfo;
     pub use crate::v3::marketing::types::WeeklyAvailablePeriod;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The user's OpenID, the user identifier scoped to one AppID.
-        #[serde(rename = "path.openid", skip_serializing)]
         pub openid: String,
         /// Code of the user's coupon.
-        #[serde(rename = "path.coupon_code", skip_serializing)]
         pub coupon_code: String,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
@@ -88,23 +87,97 @@ pub mod post {
         /// Time the coupon was redeemed.
         pub use_time: String,
         /// WeChat Pay order associated with the coupon use.
-        pub associated_order_info: crate::v3::marketing::types::AssociatedOrderInfo,
+        pub associated_order_info: AssociatedOrderInfo,
         /// The merchant's own request or application number for this operation, used to make it idempotent.
         pub out_request_no: String,
         /// `sequential_coupon_index`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sequential_coupon_index: Option<i64>,
         /// ID of the store.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub store_id: Option<String>,
         /// `associated_pay_score_order_info`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub associated_pay_score_order_info: Option<
-            crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::use_::post::AssociatedPayScoreOrderInfo,
-        >,
+        pub associated_pay_score_order_info: Option<AssociatedPayScoreOrderInfo>,
         /// `saved_amount`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub saved_amount: Option<i64>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                openid: crate::runtime::take(&mut object, "path.openid", at)?,
+                coupon_code: crate::runtime::take(&mut object, "path.coupon_code", at)?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+                product_coupon_id: crate::runtime::take(
+                    &mut object,
+                    "product_coupon_id",
+                    at,
+                )?,
+                stock_id: crate::runtime::take(&mut object, "stock_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                use_time: crate::runtime::take(&mut object, "use_time", at)?,
+                associated_order_info: crate::runtime::take(
+                    &mut object,
+                    "associated_order_info",
+                    at,
+                )?,
+                out_request_no: crate::runtime::take(&mut object, "out_request_no", at)?,
+                sequential_coupon_index: crate::runtime::take_optional(
+                    &mut object,
+                    "sequential_coupon_index",
+                    at,
+                )?,
+                store_id: crate::runtime::take_optional(&mut object, "store_id", at)?,
+                associated_pay_score_order_info: crate::runtime::take_optional(
+                    &mut object,
+                    "associated_pay_score_order_info",
+                    at,
+                )?,
+                saved_amount: crate::runtime::take_optional(
+                    &mut object,
+                    "saved_amount",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            crate::runtime::put(
+                &mut object,
+                "product_coupon_id",
+                &self.product_coupon_id,
+            );
+            crate::runtime::put(&mut object, "stock_id", &self.stock_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "use_time", &self.use_time);
+            crate::runtime::put(
+                &mut object,
+                "associated_order_info",
+                &self.associated_order_info,
+            );
+            crate::runtime::put(&mut object, "out_request_no", &self.out_request_no);
+            crate::runtime::put_optional(
+                &mut object,
+                "sequential_coupon_index",
+                &self.sequential_coupon_index,
+            );
+            crate::runtime::put_optional(&mut object, "store_id", &self.store_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "associated_pay_score_order_info",
+                &self.associated_pay_score_order_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "saved_amount",
+                &self.saved_amount,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -122,15 +195,11 @@ pub mod post {
         stock_id: Option<String>,
         appid: Option<String>,
         use_time: Option<String>,
-        associated_order_info: Option<
-            crate::v3::marketing::types::AssociatedOrderInfoBuilder,
-        >,
+        associated_order_info: Option<AssociatedOrderInfoBuilder>,
         out_request_no: Option<String>,
         sequential_coupon_index: Option<i64>,
         store_id: Option<String>,
-        associated_pay_score_order_info: Option<
-            crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::use_::post::AssociatedPayScoreOrderInfoBuilder,
-        >,
+        associated_pay_score_order_info: Option<AssociatedPayScoreOrderInfoBuilder>,
         saved_amount: Option<i64>,
     }
     impl RequestBuilder {
@@ -209,7 +278,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn associated_order_info(
             mut self,
-            value: impl Into<crate::v3::marketing::types::AssociatedOrderInfoBuilder>,
+            value: impl Into<AssociatedOrderInfoBuilder>,
         ) -> Self {
             self.associated_order_info = Some(value.into());
             self
@@ -217,7 +286,7 @@ pub mod post {
         /// Sets or clears [`associated_order_info`](Self::associated_order_info) with a built value.
         pub fn set_associated_order_info(
             mut self,
-            value: Option<crate::v3::marketing::types::AssociatedOrderInfo>,
+            value: Option<AssociatedOrderInfo>,
         ) -> Self {
             self.associated_order_info = value.map(Into::into);
             self
@@ -257,9 +326,7 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn associated_pay_score_order_info(
             mut self,
-            value: impl Into<
-                crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::use_::post::AssociatedPayScoreOrderInfoBuilder,
-            >,
+            value: impl Into<AssociatedPayScoreOrderInfoBuilder>,
         ) -> Self {
             self.associated_pay_score_order_info = Some(value.into());
             self
@@ -267,9 +334,7 @@ pub mod post {
         /// Sets or clears [`associated_pay_score_order_info`](Self::associated_pay_score_order_info) with a built value.
         pub fn set_associated_pay_score_order_info(
             mut self,
-            value: Option<
-                crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::use_::post::AssociatedPayScoreOrderInfo,
-            >,
+            value: Option<AssociatedPayScoreOrderInfo>,
         ) -> Self {
             self.associated_pay_score_order_info = value.map(Into::into);
             self
@@ -394,7 +459,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -415,22 +481,51 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// `associated_pay_score_order_info`
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct AssociatedPayScoreOrderInfo {
         /// WeChat Pay ID of the order (such as a service order or a profit-sharing order).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub order_id: Option<String>,
         /// The merchant's own order number for this order.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_order_no: Option<String>,
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub mchid: Option<String>,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sub_mchid: Option<String>,
     }
+    impl crate::runtime::FromJson for AssociatedPayScoreOrderInfo {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(AssociatedPayScoreOrderInfo {
+                order_id: crate::runtime::take_optional(&mut object, "order_id", at)?,
+                out_order_no: crate::runtime::take_optional(
+                    &mut object,
+                    "out_order_no",
+                    at,
+                )?,
+                mchid: crate::runtime::take_optional(&mut object, "mchid", at)?,
+                sub_mchid: crate::runtime::take_optional(&mut object, "sub_mchid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for AssociatedPayScoreOrderInfo {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(&mut object, "order_id", &self.order_id);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_order_no",
+                &self.out_order_no,
+            );
+            crate::runtime::put_optional(&mut object, "mchid", &self.mchid);
+            crate::runtime::put_optional(&mut object, "sub_mchid", &self.sub_mchid);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(AssociatedPayScoreOrderInfo);
     impl AssociatedPayScoreOrderInfo {
         /// A builder; see its setters.
         pub fn builder() -> AssociatedPayScoreOrderInfoBuilder {
@@ -522,36 +617,99 @@ pub mod post {
         }
     }
     /// Usage details of each round.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct DetailItemList {
         /// State of the detail record.
-        pub detail_state: crate::v3::marketing::types::DetailState,
+        pub detail_state: DetailState,
         /// Start of the validity period.
         pub valid_begin_time: String,
         /// End of the validity period.
         pub valid_end_time: String,
         /// The merchant's own request number of the redemption.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub use_request_no: Option<String>,
         /// Time the coupon was redeemed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub use_time: Option<String>,
         /// WeChat Pay order associated with the coupon use.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub associated_order_info: Option<
-            crate::v3::marketing::types::AssociatedOrderInfo,
-        >,
+        pub associated_order_info: Option<AssociatedOrderInfo>,
         /// The merchant's own request number for returning the coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub return_request_no: Option<String>,
         /// Time the coupon was returned.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub return_time: Option<String>,
         /// Time the item was deleted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub delete_time: Option<String>,
     }
+    impl crate::runtime::FromJson for DetailItemList {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(DetailItemList {
+                detail_state: crate::runtime::take(&mut object, "detail_state", at)?,
+                valid_begin_time: crate::runtime::take(
+                    &mut object,
+                    "valid_begin_time",
+                    at,
+                )?,
+                valid_end_time: crate::runtime::take(&mut object, "valid_end_time", at)?,
+                use_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "use_request_no",
+                    at,
+                )?,
+                use_time: crate::runtime::take_optional(&mut object, "use_time", at)?,
+                associated_order_info: crate::runtime::take_optional(
+                    &mut object,
+                    "associated_order_info",
+                    at,
+                )?,
+                return_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "return_request_no",
+                    at,
+                )?,
+                return_time: crate::runtime::take_optional(
+                    &mut object,
+                    "return_time",
+                    at,
+                )?,
+                delete_time: crate::runtime::take_optional(
+                    &mut object,
+                    "delete_time",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for DetailItemList {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "detail_state", &self.detail_state);
+            crate::runtime::put(&mut object, "valid_begin_time", &self.valid_begin_time);
+            crate::runtime::put(&mut object, "valid_end_time", &self.valid_end_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "use_request_no",
+                &self.use_request_no,
+            );
+            crate::runtime::put_optional(&mut object, "use_time", &self.use_time);
+            crate::runtime::put_optional(
+                &mut object,
+                "associated_order_info",
+                &self.associated_order_info,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "return_request_no",
+                &self.return_request_no,
+            );
+            crate::runtime::put_optional(&mut object, "return_time", &self.return_time);
+            crate::runtime::put_optional(&mut object, "delete_time", &self.delete_time);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(DetailItemList);
     impl crate::runtime::Schema for DetailItemList {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -594,7 +752,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::AssociatedOrderInfo as crate::runtime::Schema>::FIELDS,
+                fields: <AssociatedOrderInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "return_request_no",
@@ -621,13 +779,13 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for DetailItemList {}
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Code of the user's coupon.
         pub coupon_code: String,
         /// State of the user's coupon.
-        pub coupon_state: crate::v3::marketing::types::CouponState,
+        pub coupon_state: CouponState,
         /// Start of the validity period.
         pub valid_begin_time: String,
         /// End of the validity period.
@@ -637,43 +795,159 @@ pub mod post {
         /// The merchant's own request number used when sending the coupon.
         pub send_request_no: String,
         /// Channel through which the coupon was sent.
-        pub send_channel: crate::v3::marketing::types::SendChannel,
+        pub send_channel: SendChannel,
         /// The merchant's own request number for the confirmation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub confirm_request_no: Option<String>,
         /// Time of the confirmation.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub confirm_time: Option<String>,
         /// The merchant's own request number for deactivating the item.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_request_no: Option<String>,
         /// Time the item was deactivated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_time: Option<String>,
         /// Why the item was deactivated.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub deactivate_reason: Option<String>,
         /// Usage details of a single-use coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub single_usage_detail: Option<crate::v3::marketing::types::SingleUsageDetail>,
+        pub single_usage_detail: Option<SingleUsageDetail>,
         /// Usage details of a multi-use coupon.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sequential_usage_detail: Option<
-            crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::use_::post::SequentialUsageDetail,
-        >,
+        pub sequential_usage_detail: Option<SequentialUsageDetail>,
         /// Information about the product coupon.
-        pub product_coupon: crate::v3::marketing::types::ProductCoupon,
+        pub product_coupon: ProductCoupon,
         /// Information about the coupon batch.
-        pub stock: crate::v3::marketing::types::Stock,
+        pub stock: Stock,
         /// Free-form merchant data, returned unchanged in queries and notifications.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attach: Option<String>,
         /// Custom information of the channel.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub channel_custom_info: Option<String>,
         /// ID of the brand in WeChat Pay.
         pub brand_id: String,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                coupon_code: crate::runtime::take(&mut object, "coupon_code", at)?,
+                coupon_state: crate::runtime::take(&mut object, "coupon_state", at)?,
+                valid_begin_time: crate::runtime::take(
+                    &mut object,
+                    "valid_begin_time",
+                    at,
+                )?,
+                valid_end_time: crate::runtime::take(&mut object, "valid_end_time", at)?,
+                receive_time: crate::runtime::take(&mut object, "receive_time", at)?,
+                send_request_no: crate::runtime::take(
+                    &mut object,
+                    "send_request_no",
+                    at,
+                )?,
+                send_channel: crate::runtime::take(&mut object, "send_channel", at)?,
+                confirm_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "confirm_request_no",
+                    at,
+                )?,
+                confirm_time: crate::runtime::take_optional(
+                    &mut object,
+                    "confirm_time",
+                    at,
+                )?,
+                deactivate_request_no: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_request_no",
+                    at,
+                )?,
+                deactivate_time: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_time",
+                    at,
+                )?,
+                deactivate_reason: crate::runtime::take_optional(
+                    &mut object,
+                    "deactivate_reason",
+                    at,
+                )?,
+                single_usage_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "single_usage_detail",
+                    at,
+                )?,
+                sequential_usage_detail: crate::runtime::take_optional(
+                    &mut object,
+                    "sequential_usage_detail",
+                    at,
+                )?,
+                product_coupon: crate::runtime::take(&mut object, "product_coupon", at)?,
+                stock: crate::runtime::take(&mut object, "stock", at)?,
+                attach: crate::runtime::take_optional(&mut object, "attach", at)?,
+                channel_custom_info: crate::runtime::take_optional(
+                    &mut object,
+                    "channel_custom_info",
+                    at,
+                )?,
+                brand_id: crate::runtime::take(&mut object, "brand_id", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "coupon_code", &self.coupon_code);
+            crate::runtime::put(&mut object, "coupon_state", &self.coupon_state);
+            crate::runtime::put(&mut object, "valid_begin_time", &self.valid_begin_time);
+            crate::runtime::put(&mut object, "valid_end_time", &self.valid_end_time);
+            crate::runtime::put(&mut object, "receive_time", &self.receive_time);
+            crate::runtime::put(&mut object, "send_request_no", &self.send_request_no);
+            crate::runtime::put(&mut object, "send_channel", &self.send_channel);
+            crate::runtime::put_optional(
+                &mut object,
+                "confirm_request_no",
+                &self.confirm_request_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "confirm_time",
+                &self.confirm_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_request_no",
+                &self.deactivate_request_no,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_time",
+                &self.deactivate_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "deactivate_reason",
+                &self.deactivate_reason,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "single_usage_detail",
+                &self.single_usage_detail,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "sequential_usage_detail",
+                &self.sequential_usage_detail,
+            );
+            crate::runtime::put(&mut object, "product_coupon", &self.product_coupon);
+            crate::runtime::put(&mut object, "stock", &self.stock);
+            crate::runtime::put_optional(&mut object, "attach", &self.attach);
+            crate::runtime::put_optional(
+                &mut object,
+                "channel_custom_info",
+                &self.channel_custom_info,
+            );
+            crate::runtime::put(&mut object, "brand_id", &self.brand_id);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -765,28 +1039,28 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::types::SingleUsageDetail as crate::runtime::Schema>::FIELDS,
+                fields: <SingleUsageDetail as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "sequential_usage_detail",
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::use_::post::SequentialUsageDetail as crate::runtime::Schema>::FIELDS,
+                fields: <SequentialUsageDetail as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "product_coupon",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::ProductCoupon as crate::runtime::Schema>::FIELDS,
+                fields: <ProductCoupon as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "stock",
                 kind: crate::runtime::Kind::Object,
                 required: true,
                 array: false,
-                fields: <crate::v3::marketing::types::Stock as crate::runtime::Schema>::FIELDS,
+                fields: <Stock as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "attach",
@@ -813,7 +1087,7 @@ pub mod post {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Usage details of a multi-use coupon.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct SequentialUsageDetail {
         /// Total number of times the coupon can be used.
@@ -821,13 +1095,39 @@ pub mod post {
         /// Number of times already used.
         pub used_count: i64,
         /// Usage details of each round.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub detail_item_list: Option<
-            Vec<
-                crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::use_::post::DetailItemList,
-            >,
-        >,
+        pub detail_item_list: Option<Vec<DetailItemList>>,
     }
+    impl crate::runtime::FromJson for SequentialUsageDetail {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(SequentialUsageDetail {
+                total_count: crate::runtime::take(&mut object, "total_count", at)?,
+                used_count: crate::runtime::take(&mut object, "used_count", at)?,
+                detail_item_list: crate::runtime::take_optional(
+                    &mut object,
+                    "detail_item_list",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for SequentialUsageDetail {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total_count", &self.total_count);
+            crate::runtime::put(&mut object, "used_count", &self.used_count);
+            crate::runtime::put_optional(
+                &mut object,
+                "detail_item_list",
+                &self.detail_item_list,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(SequentialUsageDetail);
     impl crate::runtime::Schema for SequentialUsageDetail {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -849,7 +1149,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::marketing::partner::product_coupon::users::by_openid::coupons::by_coupon_code::use_::post::DetailItemList as crate::runtime::Schema>::FIELDS,
+                fields: <DetailItemList as crate::runtime::Schema>::FIELDS,
             },
         ];
     }

@@ -21,20 +21,49 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::v3::papay::types::DeductAmount;
     pub use crate::v3::papay::types::ScheduledAmount;
+    pub use crate::v3::papay::types::ScheduledAmountBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// WeChat Pay contract (agreement) ID.
-        #[serde(rename = "path.contract_id", skip_serializing)]
         pub contract_id: String,
         /// Number of the deduction period of the insurance policy.
-        #[serde(rename = "path.policy_period_id", skip_serializing)]
         pub policy_period_id: crate::runtime::Number,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Amount scheduled to be deducted.
-        pub scheduled_amount: crate::v3::papay::types::ScheduledAmount,
+        pub scheduled_amount: ScheduledAmount,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                contract_id: crate::runtime::take(&mut object, "path.contract_id", at)?,
+                policy_period_id: crate::runtime::take(
+                    &mut object,
+                    "path.policy_period_id",
+                    at,
+                )?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                scheduled_amount: crate::runtime::take(
+                    &mut object,
+                    "scheduled_amount",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "scheduled_amount", &self.scheduled_amount);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -48,7 +77,7 @@ pub mod post {
         contract_id: Option<String>,
         policy_period_id: Option<crate::runtime::Number>,
         appid: Option<String>,
-        scheduled_amount: Option<crate::v3::papay::types::ScheduledAmountBuilder>,
+        scheduled_amount: Option<ScheduledAmountBuilder>,
     }
     impl RequestBuilder {
         /// **Required.** WeChat Pay contract (agreement) ID.
@@ -92,16 +121,13 @@ pub mod post {
         /// Takes the builder or a built value.
         pub fn scheduled_amount(
             mut self,
-            value: impl Into<crate::v3::papay::types::ScheduledAmountBuilder>,
+            value: impl Into<ScheduledAmountBuilder>,
         ) -> Self {
             self.scheduled_amount = Some(value.into());
             self
         }
         /// Sets or clears [`scheduled_amount`](Self::scheduled_amount) with a built value.
-        pub fn set_scheduled_amount(
-            mut self,
-            value: Option<crate::v3::papay::types::ScheduledAmount>,
-        ) -> Self {
+        pub fn set_scheduled_amount(mut self, value: Option<ScheduledAmount>) -> Self {
             self.scheduled_amount = value.map(Into::into);
             self
         }
@@ -176,7 +202,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::papay::types::InsurancePayPolicyPeriodsContractIdPolicyPeriodIdResponse as Response;

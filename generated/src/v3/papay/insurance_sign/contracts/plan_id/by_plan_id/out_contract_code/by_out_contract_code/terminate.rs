@@ -23,17 +23,47 @@ pub mod post {
     pub use crate::types::InsuranceSignContractsPlanIdOutContractCodeContractState;
     pub use crate::v3::papay::types::InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the plan or template.
-        #[serde(rename = "path.plan_id", skip_serializing)]
         pub plan_id: crate::runtime::Number,
         /// The merchant's own contract (agreement) number, unique within the merchant.
-        #[serde(rename = "path.out_contract_code", skip_serializing)]
         pub out_contract_code: String,
         /// Remark on why the contract was terminated.
         pub contract_termination_remark: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                plan_id: crate::runtime::take(&mut object, "path.plan_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "path.out_contract_code",
+                    at,
+                )?,
+                contract_termination_remark: crate::runtime::take(
+                    &mut object,
+                    "contract_termination_remark",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(
+                &mut object,
+                "contract_termination_remark",
+                &self.contract_termination_remark,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -142,7 +172,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -163,7 +194,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID (mchid) that WeChat Pay assigned to the merchant concerned.
@@ -177,27 +208,111 @@ pub mod post {
         /// The merchant's own contract (agreement) number, unique within the merchant.
         pub out_contract_code: String,
         /// Name of the insured person shown on the page.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub insured_display_name: Option<String>,
         /// State of the contract.
-        pub contract_state: crate::types::InsuranceSignContractsPlanIdOutContractCodeContractState,
+        pub contract_state: InsuranceSignContractsPlanIdOutContractCodeContractState,
         /// Time the contract was signed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_signed_time: Option<String>,
         /// Time the contract expires.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_expired_time: Option<String>,
         /// Information about the termination of the contract.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub contract_terminate_info: Option<
-            crate::v3::papay::types::InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo,
+            InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo,
         >,
         /// The user's OpenID, the user identifier scoped to one AppID.
         pub openid: String,
         /// The merchant's own identifier of the user.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub out_user_code: Option<String>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                mchid: crate::runtime::take(&mut object, "mchid", at)?,
+                contract_id: crate::runtime::take(&mut object, "contract_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                plan_id: crate::runtime::take(&mut object, "plan_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "out_contract_code",
+                    at,
+                )?,
+                insured_display_name: crate::runtime::take_optional(
+                    &mut object,
+                    "insured_display_name",
+                    at,
+                )?,
+                contract_state: crate::runtime::take(&mut object, "contract_state", at)?,
+                contract_signed_time: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_signed_time",
+                    at,
+                )?,
+                contract_expired_time: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_expired_time",
+                    at,
+                )?,
+                contract_terminate_info: crate::runtime::take_optional(
+                    &mut object,
+                    "contract_terminate_info",
+                    at,
+                )?,
+                openid: crate::runtime::take(&mut object, "openid", at)?,
+                out_user_code: crate::runtime::take_optional(
+                    &mut object,
+                    "out_user_code",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "mchid", &self.mchid);
+            crate::runtime::put(&mut object, "contract_id", &self.contract_id);
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "plan_id", &self.plan_id);
+            crate::runtime::put(
+                &mut object,
+                "out_contract_code",
+                &self.out_contract_code,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "insured_display_name",
+                &self.insured_display_name,
+            );
+            crate::runtime::put(&mut object, "contract_state", &self.contract_state);
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_signed_time",
+                &self.contract_signed_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_expired_time",
+                &self.contract_expired_time,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "contract_terminate_info",
+                &self.contract_terminate_info,
+            );
+            crate::runtime::put(&mut object, "openid", &self.openid);
+            crate::runtime::put_optional(
+                &mut object,
+                "out_user_code",
+                &self.out_user_code,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -268,7 +383,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: false,
-                fields: <crate::v3::papay::types::InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo as crate::runtime::Schema>::FIELDS,
+                fields: <InsuranceSignContractsPlanIdOutContractCodeContractTerminateInfo as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "openid",

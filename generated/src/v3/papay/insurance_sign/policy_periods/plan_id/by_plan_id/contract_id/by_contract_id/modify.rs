@@ -20,24 +20,55 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `POST /v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify`: [wechatpay.im](https://wechatpay.im/openapi/v3/papay/insurance-sign/policy-periods/plan-id/{plan_id}/contract-id/{contract_id}/modify), [official documentation](https://pay.weixin.qq.com/doc/v3/merchant/4012987596)
 pub mod post {
     pub use crate::v3::papay::types::EstimatedDeductAmount;
+    pub use crate::v3::papay::types::EstimatedDeductAmountBuilder;
     pub use crate::v3::papay::types::PolicyPeriods;
+    pub use crate::v3::papay::types::PolicyPeriodsBuilder;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the plan or template.
-        #[serde(rename = "path.plan_id", skip_serializing)]
         pub plan_id: crate::runtime::Number,
         /// WeChat Pay contract (agreement) ID.
-        #[serde(rename = "path.contract_id", skip_serializing)]
         pub contract_id: String,
         /// AppID of a WeChat application (Official Account, Mini Program or mobile app) bound to the merchant.
         pub appid: String,
         /// Deduction periods of the insurance policy.
-        pub policy_periods: Vec<crate::v3::papay::types::PolicyPeriods>,
+        pub policy_periods: Vec<PolicyPeriods>,
         /// `allow_cancel_scheduled`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub allow_cancel_scheduled: Option<bool>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                plan_id: crate::runtime::take(&mut object, "path.plan_id", at)?,
+                contract_id: crate::runtime::take(&mut object, "path.contract_id", at)?,
+                appid: crate::runtime::take(&mut object, "appid", at)?,
+                policy_periods: crate::runtime::take(&mut object, "policy_periods", at)?,
+                allow_cancel_scheduled: crate::runtime::take_optional(
+                    &mut object,
+                    "allow_cancel_scheduled",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "appid", &self.appid);
+            crate::runtime::put(&mut object, "policy_periods", &self.policy_periods);
+            crate::runtime::put_optional(
+                &mut object,
+                "allow_cancel_scheduled",
+                &self.allow_cancel_scheduled,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -51,7 +82,7 @@ pub mod post {
         plan_id: Option<crate::runtime::Number>,
         contract_id: Option<String>,
         appid: Option<String>,
-        policy_periods: Option<Vec<crate::v3::papay::types::PolicyPeriodsBuilder>>,
+        policy_periods: Option<Vec<PolicyPeriodsBuilder>>,
         allow_cancel_scheduled: Option<bool>,
     }
     impl RequestBuilder {
@@ -88,18 +119,12 @@ pub mod post {
         /// **Required.** Deduction periods of the insurance policy.
         ///
         /// Adds one item (its builder or a built value) to the list.
-        pub fn policy_periods(
-            mut self,
-            item: impl Into<crate::v3::papay::types::PolicyPeriodsBuilder>,
-        ) -> Self {
+        pub fn policy_periods(mut self, item: impl Into<PolicyPeriodsBuilder>) -> Self {
             self.policy_periods.get_or_insert_with(Vec::new).push(item.into());
             self
         }
         /// Sets or clears [`policy_periods`](Self::policy_periods) with a built value.
-        pub fn set_policy_periods(
-            mut self,
-            value: Option<Vec<crate::v3::papay::types::PolicyPeriods>>,
-        ) -> Self {
+        pub fn set_policy_periods(mut self, value: Option<Vec<PolicyPeriods>>) -> Self {
             self.policy_periods = value
                 .map(|items| items.into_iter().map(Into::into).collect());
             self
@@ -186,7 +211,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -204,16 +230,51 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Deduction periods of the insurance policy.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub policy_periods: Option<Vec<crate::v3::papay::types::PolicyPeriods>>,
+        pub policy_periods: Option<Vec<PolicyPeriods>>,
         /// `cancel_scheduled_policy_period_id`
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub cancel_scheduled_policy_period_id: Option<i64>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                policy_periods: crate::runtime::take_optional(
+                    &mut object,
+                    "policy_periods",
+                    at,
+                )?,
+                cancel_scheduled_policy_period_id: crate::runtime::take_optional(
+                    &mut object,
+                    "cancel_scheduled_policy_period_id",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put_optional(
+                &mut object,
+                "policy_periods",
+                &self.policy_periods,
+            );
+            crate::runtime::put_optional(
+                &mut object,
+                "cancel_scheduled_policy_period_id",
+                &self.cancel_scheduled_policy_period_id,
+            );
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -221,7 +282,7 @@ pub mod post {
                 kind: crate::runtime::Kind::Object,
                 required: false,
                 array: true,
-                fields: <crate::v3::papay::types::PolicyPeriods as crate::runtime::Schema>::FIELDS,
+                fields: <PolicyPeriods as crate::runtime::Schema>::FIELDS,
             },
             crate::runtime::FieldSchema {
                 name: "cancel_scheduled_policy_period_id",

@@ -19,17 +19,27 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 ///
 /// `POST /v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete`: [wechatpay.im](https://wechatpay.im/openapi/v3/platsolution/ecommerce/recharge-employees/sub-mchid/{sub_mchid}/sp-openid/{sp_openid}/delete), [official documentation](https://pay.weixin.qq.com/doc/v3/partner/4013521753)
 pub mod post {
-    pub use crate::v3::platsolution::types::EcommerceRechargeEmployeesState;
+    pub use crate::v3::platsolution::types::EcommerceRechargeEmployeesResponseState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
-        #[serde(rename = "path.sub_mchid")]
         pub sub_mchid: String,
         /// The user's OpenID under the service provider's AppID.
-        #[serde(rename = "path.sp_openid")]
         pub sp_openid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                sub_mchid: crate::runtime::take(&mut object, "path.sub_mchid", at)?,
+                sp_openid: crate::runtime::take(&mut object, "path.sp_openid", at)?,
+            })
+        }
     }
     impl Request {
         /// A builder; see its setters.

@@ -21,14 +21,36 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 pub mod post {
     pub use crate::types::ReceiptState;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's own batch number, unique within the merchant.
-        #[serde(rename = "path.out_batch_no", skip_serializing)]
         pub out_batch_no: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_batch_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_batch_no",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -117,7 +139,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -135,7 +158,7 @@ pub mod post {
         crate::runtime::erased::<Request>,
     );
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
@@ -143,8 +166,31 @@ pub mod post {
         /// The merchant's own batch number, unique within the merchant.
         pub out_batch_no: String,
         /// State of the receipt.
-        pub receipt_state: crate::types::ReceiptState,
+        pub receipt_state: ReceiptState,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                out_batch_no: crate::runtime::take(&mut object, "out_batch_no", at)?,
+                receipt_state: crate::runtime::take(&mut object, "receipt_state", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(&mut object, "out_batch_no", &self.out_batch_no);
+            crate::runtime::put(&mut object, "receipt_state", &self.receipt_state);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {

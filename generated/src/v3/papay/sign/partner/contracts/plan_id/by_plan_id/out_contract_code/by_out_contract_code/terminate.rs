@@ -23,21 +23,53 @@ pub mod post {
     pub use crate::v3::papay::types::DeductAmount;
     pub use crate::v3::papay::types::EstimatedDeductAmount;
     pub use crate::v3::papay::types::ScheduledAmount;
-    pub use crate::v3::papay::types::SignContractsPlanIdOutContractCodeDeductSchedule;
+    pub use crate::v3::papay::types::SignContractsPlanIdOutContractCodeResponseDeductSchedule;
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// ID of the plan or template.
-        #[serde(rename = "path.plan_id", skip_serializing)]
         pub plan_id: crate::runtime::Number,
         /// The merchant's own contract (agreement) number, unique within the merchant.
-        #[serde(rename = "path.out_contract_code", skip_serializing)]
         pub out_contract_code: String,
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// Remark on why the contract was terminated.
         pub contract_termination_remark: String,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                plan_id: crate::runtime::take(&mut object, "path.plan_id", at)?,
+                out_contract_code: crate::runtime::take(
+                    &mut object,
+                    "path.out_contract_code",
+                    at,
+                )?,
+                sub_mchid: crate::runtime::take(&mut object, "sub_mchid", at)?,
+                contract_termination_remark: crate::runtime::take(
+                    &mut object,
+                    "contract_termination_remark",
+                    at,
+                )?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "sub_mchid", &self.sub_mchid);
+            crate::runtime::put(
+                &mut object,
+                "contract_termination_remark",
+                &self.contract_termination_remark,
+            );
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -164,7 +196,8 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     pub use crate::v3::papay::types::SignPartnerContractsPlanIdOutContractCodeResponse as Response;

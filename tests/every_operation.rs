@@ -1,0 +1,141 @@
+//! Every operation the crate holds goes through the client to the test server, which answers
+//! each from the IR of `specs/` (`tests/server/generic.rs`): the request is built from JSON by the
+//! registry into the typed `Request`, signed, its sensitive fields encrypted, checked field by
+//! field by the server, and the signed answer decoded into the typed response. Every notification
+//! type goes the other way: sealed by the server, opened and typed by `Notifications`.
+
+mod server;
+mod transport_support;
+
+use serde_json::Value;
+use server::generic;
+use server::{ServerConfig, Signer, Tamper, TestServer};
+use transport_support::{apiv3_key, public_key_client};
+use wechatpay::notify::Notifications;
+use wechatpay::webhook::Event;
+
+/// Equal as JSON, reading a string that carries a structure (JSON- or URL-encoded) as that
+/// structure: the typed value writes it with its own member order.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w))),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same(v, w)),
+        (Value::String(x), Value::String(y)) if x != y => {
+            let parse = |text: &str| {
+                serde_json::from_str::<Value>(text)
+                    .ok()
+                    .filter(|v| v.is_object() || v.is_array())
+                    .or_else(|| serde_urlencoded::from_str::<serde_json::Map<String, Value>>(text).ok().map(Value::Object))
+            };
+            matches!((parse(x), parse(y)), (Some(x), Some(y)) if same(&x, &y))
+        }
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_round_trips_through_the_client() {
+    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, generic: true, ..ServerConfig::default() }).await;
+    let client = public_key_client(&server);
+    let operations = wechatpay::registry::operations();
+    assert!(!operations.is_empty(), "the registry is empty: is a feature missing?");
+    let mut failures = Vec::new();
+    for info in operations {
+        let op = generic::api()
+            .operations
+            .iter()
+            .find(|op| op.path == info.path && op.method.as_str().eq_ignore_ascii_case(info.method))
+            .unwrap_or_else(|| panic!("{} {} is in the registry but not in specs/", info.method, info.path));
+        let fields = generic::request_json(op, &server.base_url());
+        let before = server.requests().len();
+        let outcome = async {
+            let request = info.request_from_json(fields.clone()).map_err(|e| format!("request_from_json: {e}"))?;
+            let reply = client.send_erased(request).await.map_err(|e| format!("send: {e}"))?;
+            if !reply.defaulted().is_empty() {
+                return Err(format!("required fields defaulted: {:?}", reply.defaulted()));
+            }
+            let expected = match generic::response_json(op) {
+                Some(expected) => expected,
+                None if info.response == wechatpay::runtime::ResponseKind::Stream => {
+                    Value::String(base64_of(&generic::stream_body(op)))
+                }
+                None => Value::Null,
+            };
+            if !same(&reply.clone().into_inner(), &expected) {
+                return Err(format!("decoded {} but the server sent {expected}", reply.into_inner()));
+            }
+            let sent = &server.requests()[before..];
+            let [sent] = sent else { return Err(format!("{} requests reached the server", sent.len())) };
+            if !sent.authorization_ok {
+                return Err("the signature did not verify".into());
+            }
+            for (path, plaintext) in &sent.decrypted {
+                let name = path.rsplit('.').next().unwrap_or(path).split('[').next().unwrap_or(path);
+                if plaintext != &format!("secret {name}") {
+                    return Err(format!("`{path}` decrypted to {plaintext:?}"));
+                }
+            }
+            let expected_encrypted = op.request.json.iter().map(|j| count_encrypted(&j.fields)).sum::<usize>();
+            if sent.decrypted.len() != expected_encrypted {
+                return Err(format!("{} fields arrived encrypted, {expected_encrypted} expected", sent.decrypted.len()));
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(error) = outcome {
+            failures.push(format!("{} {}: {error}", info.method, info.path));
+        }
+    }
+    let total = operations.len();
+    println!("{}/{total} operations round-trip", total - failures.len());
+    assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// Encrypted fields a sample request sets (one item per list).
+fn count_encrypted(fields: &[xtask::ir::Field]) -> usize {
+    fields
+        .iter()
+        .filter(|f| f.filled.is_none())
+        .map(|f| usize::from(f.encrypted == Some(xtask::ir::Encryption::RsaPubkey)) + count_encrypted(&f.children))
+        .sum()
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[tokio::test]
+async fn every_notification_type_is_opened_and_typed() {
+    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, ..ServerConfig::default() }).await;
+    let keys = wechatpay::WechatpayKeys::with_public_key(server::keys::PUBLIC_KEY_ID, transport_support::wechatpay_public_key());
+    let notifications = Notifications::new(keys, apiv3_key());
+    let infos = wechatpay::registry::notifications();
+    assert!(!infos.is_empty());
+    let mut failures = Vec::new();
+    for info in infos {
+        let payload = generic::payload_json(info.event_type).expect("every registered event type has a page");
+        let (headers, body) = server.notification(info.event_type, "encrypt-resource", &payload, Tamper::None);
+        let outcome = async {
+            let notification = notifications.open(&headers, &body).await.map_err(|e| format!("open: {e}"))?;
+            if let Event::Unknown { .. } = notification.event {
+                return Err("opened as Event::Unknown".to_owned());
+            }
+            if !notification.defaulted.is_empty() {
+                return Err(format!("required fields defaulted: {:?}", notification.defaulted));
+            }
+            let decoded = info.decode_payload(payload.to_string().as_bytes()).map_err(|e| format!("decode_payload: {e}"))?;
+            if !same(&decoded, &payload) {
+                return Err(format!("decoded {decoded} but the server sealed {payload}"));
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(error) = outcome {
+            failures.push(format!("{}: {error}", info.event_type));
+        }
+    }
+    println!("{}/{} notification types open and type", infos.len() - failures.len(), infos.len());
+    assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
+}

@@ -1,0 +1,405 @@
+//! Every documented operation and notification, served from the IR of `specs/` (read by the
+//! generator's own loader): a request is checked against its tables (method, path values, query,
+//! headers, body fields with their JSON types and enum values, no undocumented field, encrypted
+//! fields decrypting with the key `Wechatpay-Serial` names) and answered with every documented
+//! response field set to a value of its type. The same values are what the tests send
+//! ([`request_json`]) and expect back ([`response_json`], [`payload_json`]).
+
+use std::sync::OnceLock;
+
+use http::{HeaderMap, StatusCode};
+use serde_json::{json, Map, Value};
+use xtask::ir::{Api, Encoding, Encryption, Field, Filled, Notification, Operation, Response, Type};
+
+use super::crypto::{self, Held};
+use super::multipart::Part;
+use super::routes::Reply;
+
+/// The IR of the crate's `specs/`, loaded once per test binary.
+pub fn api() -> &'static Api {
+    static API: OnceLock<Api> = OnceLock::new();
+    API.get_or_init(|| {
+        let specs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
+        xtask::load(&specs).unwrap_or_else(|errors| panic!("specs/ does not load: {}", errors[0]))
+    })
+}
+
+/// The documented operation for `method` and a concrete path, literal segments preferred.
+pub fn find(method: &str, path: &str) -> Option<&'static Operation> {
+    let wanted: Vec<&str> = path.split('/').collect();
+    api()
+        .operations
+        .iter()
+        .filter(|op| op.method.as_str().eq_ignore_ascii_case(method))
+        .filter_map(|op| {
+            let template: Vec<&str> = op.path.split('/').collect();
+            if template.len() != wanted.len() {
+                return None;
+            }
+            let mut literal = 0;
+            for (t, w) in template.iter().zip(&wanted) {
+                if t.starts_with('{') {
+                    if super::routes::percent_decode(w).is_empty() {
+                        return None;
+                    }
+                } else if t == w {
+                    literal += 1;
+                } else {
+                    return None;
+                }
+            }
+            Some((literal, op))
+        })
+        .max_by_key(|(literal, _)| *literal)
+        .map(|(_, op)| op)
+}
+
+/// What a request to a documented operation carries, as the server received it.
+pub(crate) struct Received<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a [(String, String)],
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+    pub parts: Option<&'a [Part]>,
+    /// The key `Wechatpay-Serial` names, if the request had one.
+    pub key: Option<&'static Held>,
+}
+
+/// Checks a request against its operation's tables and answers it; records decrypted fields.
+pub(crate) fn answer(request: &Received<'_>, decrypted: &mut Vec<(String, String)>) -> Result<Reply, Reply> {
+    let op = find(request.method, request.path)
+        .ok_or_else(|| Reply::error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", format!("{} {} 无此接口", request.method, request.path)))?;
+    let mut check = Check { key: request.key, decrypted, problems: Vec::new() };
+    check.query(&op.request.query, request.query);
+    let mut encrypted = false;
+    if let Some(json) = &op.request.json {
+        match serde_json::from_slice::<Value>(request.body) {
+            Ok(body) => {
+                encrypted = any_encrypted(&json.fields, &body);
+                check.object(&body, &json.fields, "");
+            }
+            Err(_) if !json.required && request.body.is_empty() => {}
+            Err(error) => check.problem("", &format!("the body is not JSON: {error}")),
+        }
+    }
+    if let Some(body) = &op.request.multipart {
+        match request.parts {
+            None => check.problem("body", "not multipart/form-data"),
+            Some(parts) => {
+                for field in &body.fields {
+                    match parts.iter().find(|part| part.name == field.name) {
+                        None if field.required => check.problem(&field.name, "part missing"),
+                        None => {}
+                        Some(part) if field.name == "file" => {
+                            if part.data.is_empty() || part.filename.as_deref().unwrap_or_default().is_empty() {
+                                check.problem("file", "empty, or without a file name");
+                            }
+                        }
+                        Some(part) => match serde_json::from_slice::<Value>(&part.data) {
+                            Ok(meta) if !field.children.is_empty() => {
+                                encrypted |= any_encrypted(&field.children, &meta);
+                                check.object(&meta, &field.children, &field.name);
+                            }
+                            Ok(_) => {}
+                            Err(error) => check.problem(&field.name, &format!("not JSON: {error}")),
+                        },
+                    }
+                }
+            }
+        }
+    }
+    check.headers(&op.request.headers, request.headers, encrypted);
+    if !check.problems.is_empty() {
+        return Err(Reply::error(StatusCode::BAD_REQUEST, "PARAM_ERROR", check.problems.join("; ")));
+    }
+    Ok(match &op.response {
+        Response::Empty => Reply::NoContent,
+        Response::Stream => Reply::File(stream_body(op)),
+        Response::Json { fields } => Reply::Json(StatusCode::OK, sample_object(fields, Side::Response)),
+    })
+}
+
+/// The bytes a download operation answers with.
+pub fn stream_body(op: &Operation) -> Vec<u8> {
+    format!("bytes of {}\n", op.path).into_bytes()
+}
+
+struct Check<'a> {
+    key: Option<&'static Held>,
+    decrypted: &'a mut Vec<(String, String)>,
+    problems: Vec<String>,
+}
+
+impl Check<'_> {
+    fn problem(&mut self, at: &str, what: &str) {
+        self.problems.push(format!("`{at}`: {what}"));
+    }
+
+    fn query(&mut self, fields: &[Field], query: &[(String, String)]) {
+        for (name, _) in query {
+            if !fields.iter().any(|f| &f.name == name) {
+                self.problem(name, "not a documented query parameter");
+            }
+        }
+        for field in fields {
+            match query.iter().find(|(name, _)| name == &field.name) {
+                None if field.required => self.problem(&field.name, "required query parameter missing"),
+                None => {}
+                Some((_, value)) => self.text(field, value, &field.name),
+            }
+        }
+    }
+
+    fn headers(&mut self, fields: &[Field], headers: &HeaderMap, encrypted: bool) {
+        for field in fields {
+            let value = headers.get(field.name.as_str()).and_then(|v| v.to_str().ok());
+            let needed = match field.filled {
+                // The transport names the key it encrypted with, and only then.
+                Some(Filled::WechatpaySerial) => encrypted,
+                _ => field.required,
+            };
+            match value {
+                None if needed => self.problem(&field.name, "required header missing"),
+                Some(value) => self.text(field, value, &field.name),
+                None => {}
+            }
+        }
+    }
+
+    /// A query or header value: text of the field's type.
+    fn text(&mut self, field: &Field, value: &str, at: &str) {
+        let items: Vec<&str> = if field.ty.is_array() { value.split(',').collect() } else { vec![value] };
+        for item in items {
+            let ok = match field.ty {
+                Type::Integer | Type::IntegerArray => item.parse::<i64>().is_ok(),
+                Type::Number | Type::NumberArray => item.parse::<f64>().is_ok(),
+                Type::Boolean | Type::BooleanArray => item == "true" || item == "false",
+                _ => true,
+            };
+            if !ok {
+                self.problem(at, &format!("`{item}` is not {}", field.ty.as_str()));
+            } else if !field.enum_values.is_empty() && !field.enum_values.iter().any(|v| v == item) {
+                self.problem(at, &format!("`{item}` is not one of the documented values"));
+            }
+        }
+    }
+
+    fn object(&mut self, value: &Value, fields: &[Field], at: &str) {
+        let Some(object) = value.as_object() else {
+            return self.problem(at, "not an object");
+        };
+        for key in object.keys() {
+            if !fields.iter().any(|f| &f.name == key) {
+                self.problem(&join(at, key), "not a documented field");
+            }
+        }
+        for field in fields {
+            let path = join(at, &field.name);
+            match object.get(&field.name) {
+                None | Some(Value::Null) if field.required => self.problem(&path, "required field missing"),
+                None | Some(Value::Null) => {}
+                Some(value) => self.value(value, field, &path),
+            }
+        }
+    }
+
+    fn value(&mut self, value: &Value, field: &Field, at: &str) {
+        if field.ty.is_array() {
+            let Some(items) = value.as_array() else { return self.problem(at, "not an array") };
+            for (index, item) in items.iter().enumerate() {
+                self.item(item, field, &format!("{at}[{index}]"));
+            }
+        } else {
+            self.item(value, field, at);
+        }
+    }
+
+    fn item(&mut self, value: &Value, field: &Field, at: &str) {
+        match field.ty {
+            Type::Object | Type::ObjectArray if field.children.is_empty() => {
+                if !value.is_object() {
+                    self.problem(at, "not an object");
+                }
+            }
+            Type::Object | Type::ObjectArray => self.object(value, &field.children, at),
+            Type::String | Type::StringArray => {
+                let Some(text) = value.as_str() else { return self.problem(at, "not a string") };
+                if field.encrypted == Some(Encryption::RsaPubkey) {
+                    match self.key.map(|key| crypto::oaep_decrypt(key, text)) {
+                        None => self.problem(at, "encrypted, but the request has no Wechatpay-Serial"),
+                        Some(Err(reason)) => self.problem(at, &format!("does not decrypt with the named key: {reason}")),
+                        Some(Ok(plaintext)) => self.decrypted.push((at.to_owned(), plaintext)),
+                    }
+                } else if !field.children.is_empty() {
+                    let inner = match field.encoded {
+                        Some(Encoding::UrlEncode) => serde_urlencoded::from_str::<Map<String, Value>>(text).map(Value::Object).ok(),
+                        _ => serde_json::from_str::<Value>(text).ok(),
+                    };
+                    match inner {
+                        Some(inner) if field.encoded == Some(Encoding::UrlEncode) => {
+                            // URL-encoded values are all text: check the keys only.
+                            let keys: Vec<Field> = field.children.iter().map(|c| Field { ty: Type::String, enum_values: Vec::new(), ..c.clone() }).collect();
+                            self.object(&inner, &keys, at)
+                        }
+                        Some(inner) => self.object(&inner, &field.children, at),
+                        None => self.problem(at, "does not hold the encoded structure"),
+                    }
+                } else if !field.enum_values.is_empty() && !field.enum_values.iter().any(|v| v == text) {
+                    self.problem(at, &format!("`{text}` is not one of the documented values"));
+                }
+            }
+            Type::Integer | Type::IntegerArray => match value.as_i64() {
+                None => self.problem(at, "not an integer"),
+                Some(n) if !field.enum_values.is_empty() && !field.enum_values.iter().any(|v| v == &n.to_string()) => {
+                    self.problem(at, &format!("`{n}` is not one of the documented values"))
+                }
+                Some(_) => {}
+            },
+            Type::Number | Type::NumberArray => {
+                if !value.is_number() {
+                    self.problem(at, "not a number");
+                }
+            }
+            Type::Boolean | Type::BooleanArray => {
+                if !value.is_boolean() {
+                    self.problem(at, "not a boolean");
+                }
+            }
+        }
+    }
+}
+
+fn join(at: &str, name: &str) -> String {
+    if at.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{at}.{name}")
+    }
+}
+
+fn any_encrypted(fields: &[Field], value: &Value) -> bool {
+    fields.iter().any(|field| {
+        let Some(inner) = value.get(&field.name) else { return false };
+        if field.encrypted == Some(Encryption::RsaPubkey) && !inner.is_null() {
+            return true;
+        }
+        match inner {
+            Value::Array(items) => items.iter().any(|item| any_encrypted(&field.children, item)),
+            Value::Object(_) => any_encrypted(&field.children, inner),
+            _ => false,
+        }
+    })
+}
+
+/// Which side a sample is for: in a request, encrypted fields hold their plain text (the client
+/// encrypts them); in a response, any text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Request,
+    Response,
+}
+
+/// A value for every field of an object.
+pub fn sample_object(fields: &[Field], side: Side) -> Value {
+    Value::Object(fields.iter().map(|field| (field.name.clone(), sample(field, side))).collect())
+}
+
+/// A value of the field's type: its first enum value, one item for a list, a structure inside
+/// a string encoded as the field says.
+pub fn sample(field: &Field, side: Side) -> Value {
+    let one = |field: &Field| -> Value {
+        match field.ty {
+            Type::Object | Type::ObjectArray => sample_object(&field.children, side),
+            Type::String | Type::StringArray => {
+                if let Some(first) = field.enum_values.first() {
+                    return json!(first);
+                }
+                if !field.children.is_empty() {
+                    let inner = sample_object(&field.children, side);
+                    return json!(match field.encoded {
+                        Some(Encoding::UrlEncode) => serde_urlencoded::to_string(&inner).unwrap_or_default(),
+                        _ => inner.to_string(),
+                    });
+                }
+                match (field.encrypted, side) {
+                    (Some(Encryption::RsaPubkey), Side::Request) => json!(format!("secret {}", field.name)),
+                    _ => json!(format!("{}-1", field.name)),
+                }
+            }
+            Type::Integer | Type::IntegerArray => match field.enum_values.first().and_then(|v| v.parse::<i64>().ok()) {
+                Some(first) => json!(first),
+                None => json!(7),
+            },
+            Type::Number | Type::NumberArray => json!(2.5),
+            Type::Boolean | Type::BooleanArray => json!(true),
+        }
+    };
+    if field.ty.is_array() {
+        json!([one(field)])
+    } else {
+        one(field)
+    }
+}
+
+/// The request of an operation as `OperationInfo::request_from_json` takes it (the docs'
+/// samples' layout): path parameters at the top, then `query`, `headers`, `json`, `body`, and
+/// `base_uri` pointing at `base_url`. Every field is set but those the client fills itself.
+pub fn request_json(op: &Operation, base_url: &str) -> Value {
+    let filled = |fields: &[Field]| -> Vec<Field> { fields.iter().filter(|f| f.filled.is_none()).cloned().collect() };
+    let mut request = Map::new();
+    for field in &op.request.path_params {
+        request.insert(field.name.clone(), json!(format!("{}-1", field.name)));
+    }
+    let query = filled(&op.request.query);
+    if !query.is_empty() {
+        request.insert("query".into(), sample_object(&query, Side::Request));
+    }
+    let headers = filled(&op.request.headers);
+    if !headers.is_empty() {
+        request.insert("headers".into(), sample_object(&headers, Side::Request));
+    }
+    if let Some(json) = &op.request.json {
+        request.insert("json".into(), sample_object(&filled(&json.fields), Side::Request));
+    }
+    if let Some(body) = &op.request.multipart {
+        let mut parts = Map::new();
+        for field in &body.fields {
+            let value = if field.name == "file" {
+                json!({ "filename": "a.jpg", "base64": crypto::base64(b"an image") })
+            } else if field.children.is_empty() {
+                sample(field, Side::Request)
+            } else {
+                sample_object(&field.children, Side::Request)
+            };
+            parts.insert(field.name.clone(), value);
+        }
+        request.insert("body".into(), Value::Object(parts));
+    }
+    if op.request.base_uri.is_some() {
+        request.insert("base_uri".into(), json!(base_url));
+    }
+    Value::Object(request)
+}
+
+/// What the server answers an operation with (a JSON response), as JSON.
+pub fn response_json(op: &Operation) -> Option<Value> {
+    match &op.response {
+        Response::Json { fields } => Some(sample_object(fields, Side::Response)),
+        _ => None,
+    }
+}
+
+/// The notification page owning an event type (its own page, else the first listing it).
+pub fn notification(event_type: &str) -> Option<&'static Notification> {
+    let notifications = &api().notifications;
+    notifications
+        .iter()
+        .find(|n| n.event_type == event_type)
+        .or_else(|| notifications.iter().find(|n| n.event_types.iter().any(|e| e == event_type)))
+}
+
+/// A payload of the event type with every documented field set.
+pub fn payload_json(event_type: &str) -> Option<Value> {
+    notification(event_type).map(|n| sample_object(&n.payload, Side::Response))
+}
