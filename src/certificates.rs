@@ -218,7 +218,7 @@ impl Client {
             return Err(api_error(&raw, verified));
         }
         let list: CertificateList = serde_json::from_slice(&raw.body).map_err(|source| Error::Decode {
-            source: DecodeError::new("", source.to_string()),
+            source: Box::new(DecodeError::new("", source.to_string())),
             body: String::from_utf8_lossy(&raw.body).into_owned(),
             request_id: raw.request_id.clone(),
         })?;

@@ -623,7 +623,7 @@ impl Client {
         request = match &prepared.body {
             Payload::Empty => request,
             Payload::Json(bytes) => request.body(bytes.clone()),
-            Payload::Multipart { meta, file } => request.multipart(multipart_form(meta, file)),
+            Payload::Multipart { meta, file_part, file } => request.multipart(multipart_form(meta, file_part, file)),
         };
         request
     }
@@ -665,7 +665,7 @@ impl Transport for Client {
 /// [`Error::Decode`] for a verified answer that does not decode.
 fn decode_error(source: DecodeError, raw: &Raw) -> Error {
     Error::Decode {
-        source,
+        source: Box::new(source),
         body: String::from_utf8_lossy(&raw.body).into_owned(),
         request_id: raw.request_id.clone(),
     }
@@ -683,7 +683,7 @@ pub(crate) enum Target {
 pub(crate) enum Payload {
     Empty,
     Json(Bytes),
-    Multipart { meta: String, file: File },
+    Multipart { meta: String, file_part: &'static str, file: File },
 }
 
 /// The span of one request: its method and path template now, its status, Request-ID and
@@ -740,7 +740,7 @@ impl Prepared {
         let body = match operation.body().map_err(Error::Encode)? {
             Body::Empty => Payload::Empty,
             Body::Json(bytes) => Payload::Json(bytes.into()),
-            Body::Multipart(multipart) => Payload::Multipart { meta: multipart.meta, file: multipart.file },
+            Body::Multipart(multipart) => Payload::Multipart { meta: multipart.meta, file_part: multipart.file_part, file: multipart.file },
         };
         Ok(Prepared {
             method: operation.method(),
@@ -818,14 +818,14 @@ fn http_method(method: Method) -> reqwest::Method {
     }
 }
 
-fn multipart_form(meta: &str, file: &File) -> reqwest::multipart::Form {
+fn multipart_form(meta: &str, file_name: &'static str, file: &File) -> reqwest::multipart::Form {
     let meta_part = reqwest::multipart::Part::text(meta.to_owned());
     let meta_part = meta_part
         .mime_str("application/json")
         .unwrap_or_else(|_| reqwest::multipart::Part::text(meta.to_owned()));
     let file_part = || reqwest::multipart::Part::bytes(file.bytes.clone()).file_name(file.filename.clone());
     let file_part = file_part().mime_str(&file.content_type).unwrap_or_else(|_| file_part());
-    reqwest::multipart::Form::new().part("meta", meta_part).part("file", file_part)
+    reqwest::multipart::Form::new().part("meta", meta_part).part(file_name, file_part)
 }
 
 /// What an exchange produced.
@@ -902,7 +902,7 @@ pub(crate) fn api_error(raw: &Raw, verified: bool) -> Error {
             status: raw.status,
             code: document.code,
             message: document.message,
-            detail: document.detail,
+            detail: document.detail.map(Box::new),
             request_id: raw.request_id.clone(),
             body: (!verified).then(kept),
         },

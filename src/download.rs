@@ -70,6 +70,20 @@ impl From<BillResponse> for BillFile {
     }
 }
 
+#[cfg(feature = "bill")]
+impl From<&crate::Reply<BillResponse>> for BillFile {
+    fn from(reply: &crate::Reply<BillResponse>) -> Self {
+        BillFile::from(&**reply)
+    }
+}
+
+#[cfg(feature = "bill")]
+impl From<crate::Reply<BillResponse>> for BillFile {
+    fn from(reply: crate::Reply<BillResponse>) -> Self {
+        BillFile::from(reply.into_inner())
+    }
+}
+
 /// A digest being computed over a download.
 struct Digest {
     context: digest::Context,

@@ -25,7 +25,7 @@ pub enum Error {
         /// WeChat Pay's human-readable message (often Chinese).
         message: String,
         /// The optional `detail` object (e.g. the offending `field` and `location`).
-        detail: Option<serde_json::Value>,
+        detail: Option<Box<serde_json::Value>>,
         /// The `Request-ID` header, to quote to WeChat Pay support.
         request_id: Option<String>,
         /// The raw body (at most 16 KiB), kept when the answer was not a verified WeChat Pay
@@ -76,7 +76,7 @@ pub enum Error {
     Decode {
         /// What did not match, and where (its JSON path).
         #[source]
-        source: DecodeError,
+        source: Box<DecodeError>,
         /// The raw (verified) body, for diagnosis.
         body: String,
         /// The `Request-ID` header.

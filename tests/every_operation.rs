@@ -76,7 +76,9 @@ async fn every_operation_round_trips_through_the_client() {
                     return Err(format!("`{path}` decrypted to {plaintext:?}"));
                 }
             }
-            let expected_encrypted = op.request.json.iter().map(|j| count_encrypted(&j.fields)).sum::<usize>();
+            let meta = op.request.multipart.iter().flat_map(|body| body.fields.iter().filter(|f| f.name == "meta"));
+            let expected_encrypted = op.request.json.iter().map(|j| count_encrypted(&j.fields)).sum::<usize>()
+                + meta.map(|meta| count_encrypted(&meta.children)).sum::<usize>();
             if sent.decrypted.len() != expected_encrypted {
                 return Err(format!("{} fields arrived encrypted, {expected_encrypted} expected", sent.decrypted.len()));
             }

@@ -310,15 +310,14 @@ async fn a_corrupted_bill_is_a_digest_error() {
 
 #[tokio::test]
 async fn not_found_maps_to_an_api_error_with_code_message_and_request_id() {
-    use wechatpay::v3::pay::transactions::id::by_transaction_id::get::Request;
     let server = public_key_server().await;
     let client = public_key_client(&server);
-    let request = Request::builder().transaction_id("").mchid(keys::MERCHANT_ID).build().unwrap();
+    let request = query(&format!("{}1217752501201407033233368018", server::UNKNOWN_ORDER_PREFIX));
 
     let error = client.send(request).await.expect_err("404");
 
     assert_eq!(error.status(), Some(http::StatusCode::NOT_FOUND));
-    assert_eq!(error.code(), Some("RESOURCE_NOT_EXISTS"));
+    assert_eq!(error.code(), Some("ORDER_NOT_EXIST"));
     assert!(error.request_id().is_some_and(|id| !id.is_empty()));
     match &error {
         Error::Api { message, body, .. } => {
@@ -327,7 +326,7 @@ async fn not_found_maps_to_an_api_error_with_code_message_and_request_id() {
         }
         other => panic!("expected Error::Api, got {other:?}"),
     }
-    assert!(error.to_string().contains("RESOURCE_NOT_EXISTS"), "{error}");
+    assert!(error.to_string().contains("ORDER_NOT_EXIST"), "{error}");
 }
 
 #[tokio::test]

@@ -182,11 +182,10 @@ async fn an_unsigned_error_page_from_a_proxy_is_reported_with_its_body() {
 
 #[tokio::test]
 async fn a_signed_error_with_a_bad_signature_is_a_verification_error() {
-    use wechatpay::v3::pay::transactions::id::by_transaction_id::get::Request;
     let server = public_key_server().await;
     let client = public_key_client(&server);
     server.misbehave(Misbehaviour::BadSignature);
-    let request = Request::builder().transaction_id("").mchid(keys::MERCHANT_ID).build().unwrap();
+    let request = query(&format!("{}1", server::UNKNOWN_ORDER_PREFIX));
 
     let error = client.send(request).await.expect_err("404 with a bad signature");
 

@@ -52,11 +52,13 @@ pub enum Body {
     Multipart(Multipart),
 }
 
-/// A multipart upload: a `meta` JSON part and a `file` part.
+/// A multipart upload: a `meta` JSON part and a file part.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Multipart {
     /// The JSON text of the `meta` part, exactly as signed and sent.
     pub meta: String,
+    /// The name of the file part: `file` on most pages (`submission_file`, … on some).
+    pub file_part: &'static str,
     /// The file part.
     pub file: File,
 }

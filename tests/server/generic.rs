@@ -91,9 +91,9 @@ pub(crate) fn answer(request: &Received<'_>, decrypted: &mut Vec<(String, String
                     match parts.iter().find(|part| part.name == field.name) {
                         None if field.required => check.problem(&field.name, "part missing"),
                         None => {}
-                        Some(part) if field.name == "file" => {
+                        Some(part) if field.ty == Type::Object && field.children.is_empty() => {
                             if part.data.is_empty() || part.filename.as_deref().unwrap_or_default().is_empty() {
-                                check.problem("file", "empty, or without a file name");
+                                check.problem(&field.name, "empty, or without a file name");
                             }
                         }
                         Some(part) => match serde_json::from_slice::<Value>(&part.data) {
@@ -331,7 +331,10 @@ pub fn sample(field: &Field, side: Side) -> Value {
                 Some(first) => json!(first),
                 None => json!(7),
             },
-            Type::Number | Type::NumberArray => json!(2.5),
+            Type::Number | Type::NumberArray => match field.enum_values.first().and_then(|v| v.parse::<serde_json::Number>().ok()) {
+                Some(first) => Value::Number(first),
+                None => json!(2.5),
+            },
             Type::Boolean | Type::BooleanArray => json!(true),
         }
     };
@@ -349,7 +352,7 @@ pub fn request_json(op: &Operation, base_url: &str) -> Value {
     let filled = |fields: &[Field]| -> Vec<Field> { fields.iter().filter(|f| f.filled.is_none()).cloned().collect() };
     let mut request = Map::new();
     for field in &op.request.path_params {
-        request.insert(field.name.clone(), json!(format!("{}-1", field.name)));
+        request.insert(field.name.clone(), sample(field, Side::Request));
     }
     let query = filled(&op.request.query);
     if !query.is_empty() {
@@ -365,7 +368,7 @@ pub fn request_json(op: &Operation, base_url: &str) -> Value {
     if let Some(body) = &op.request.multipart {
         let mut parts = Map::new();
         for field in &body.fields {
-            let value = if field.name == "file" {
+            let value = if field.ty == Type::Object && field.children.is_empty() {
                 json!({ "filename": "a.jpg", "base64": crypto::base64(b"an image") })
             } else if field.children.is_empty() {
                 sample(field, Side::Request)

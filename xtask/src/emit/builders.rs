@@ -59,7 +59,7 @@ fn shape(member: &Member<'_>, scope: Scope<'_>) -> Shape {
             _ => Shape::Nested { built, builder, wrap: None },
         };
     }
-    if member.multipart && field.name == "file" && field.ty == Type::Object {
+    if member.multipart && field.ty == Type::Object && field.children.is_empty() {
         return Shape::Value(quote! { crate::runtime::File });
     }
     if field.ty.is_array() {

@@ -21,7 +21,7 @@ pub fn operation(op: &Operation, local: &[&TypeDef]) -> TokenStream {
     let fields = members.iter().map(|member| {
         let field = member.field;
         let (field_ident, _, _) = names(field);
-        let ty = if member.multipart && field.name == "file" && field.ty == Type::Object && !super::has_struct(field, Place::Request) {
+        let ty = if member.multipart && field.ty == Type::Object && field.children.is_empty() {
             quote! { crate::runtime::File }
         } else if member.multipart {
             value_type_plain(field, scope)
@@ -296,27 +296,29 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
     let body = if op.request.json.is_some() {
         quote! { serde_json::to_vec(&crate::runtime::ToJson::to_json(self)).map(crate::runtime::Body::Json) }
     } else if let Some(multipart) = &op.request.multipart {
-        let part = |name: &str| {
-            let member = members.iter().find(|m| m.multipart && m.field.name == name)?;
-            Some((names(member.field).0, member.required))
-        };
-        match (part("file"), part("meta")) {
-            (Some((file, true)), Some((meta, true))) => quote! {
-                Ok(crate::runtime::Body::Multipart(crate::runtime::Multipart {
-                    meta: serde_json::to_string(&crate::runtime::ToJson::to_json(&self.#meta))?,
-                    file: self.#file.clone(),
-                }))
-            },
-            (Some((file, _)), Some((meta, _))) => quote! {
-                Ok(crate::runtime::Body::Multipart(crate::runtime::Multipart {
-                    meta: serde_json::to_string(&crate::runtime::ToJson::to_json(&self.#meta))?,
-                    file: self.#file.clone().unwrap_or_default(),
-                }))
-            },
-            _ => {
-                let _ = multipart;
-                quote! { Ok(crate::runtime::Body::Empty) }
+        // The file part is the body's untyped object (`file`, `submission_file`, …).
+        let file = multipart.fields.iter().find(|f| f.ty == Type::Object && f.children.is_empty());
+        let meta = multipart.fields.iter().find(|f| f.name == "meta");
+        let required = |field: &Field| members.iter().any(|m| std::ptr::eq(m.field, field) && m.required);
+        match (file, meta) {
+            (Some(file), Some(meta)) => {
+                let (file_ident, meta_ident) = (names(file).0, names(meta).0);
+                let name = &file.name;
+                let file_value = if required(file) { quote! { self.#file_ident.clone() } } else { quote! { self.#file_ident.clone().unwrap_or_default() } };
+                let meta_value = if required(meta) {
+                    quote! { crate::runtime::ToJson::to_json(&self.#meta_ident) }
+                } else {
+                    quote! { self.#meta_ident.as_ref().map(crate::runtime::ToJson::to_json).unwrap_or_default() }
+                };
+                quote! {
+                    Ok(crate::runtime::Body::Multipart(crate::runtime::Multipart {
+                        meta: serde_json::to_string(&#meta_value)?,
+                        file_part: #name,
+                        file: #file_value,
+                    }))
+                }
             }
+            _ => quote! { Ok(crate::runtime::Body::Empty) },
         }
     } else {
         quote! { Ok(crate::runtime::Body::Empty) }

@@ -123,6 +123,7 @@ pub mod post {
                     meta: serde_json::to_string(
                         &crate::runtime::ToJson::to_json(&self.meta),
                     )?,
+                    file_part: "file",
                     file: self.file.clone(),
                 }),
             )

@@ -26,7 +26,7 @@ pub mod post {
         /// ID of the due-diligence review.
         pub due_diligence_id: String,
         /// `due_diligence_file`
-        pub due_diligence_file: serde_json::Value,
+        pub due_diligence_file: crate::runtime::File,
         /// Metadata of the uploaded file, as JSON.
         pub meta: Meta,
     }
@@ -61,7 +61,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         due_diligence_id: Option<String>,
-        due_diligence_file: Option<serde_json::Value>,
+        due_diligence_file: Option<crate::runtime::File>,
         meta: Option<MetaBuilder>,
     }
     impl RequestBuilder {
@@ -78,7 +78,7 @@ pub mod post {
         /// **Required.** `due_diligence_file`
         pub fn due_diligence_file(
             mut self,
-            value: impl Into<serde_json::Value>,
+            value: impl Into<crate::runtime::File>,
         ) -> Self {
             self.due_diligence_file = Some(value.into());
             self
@@ -86,7 +86,7 @@ pub mod post {
         /// Sets or clears [`due_diligence_file`](Self::due_diligence_file) with a built value.
         pub fn set_due_diligence_file(
             mut self,
-            value: Option<serde_json::Value>,
+            value: Option<crate::runtime::File>,
         ) -> Self {
             self.due_diligence_file = value;
             self
@@ -160,7 +160,15 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            Ok(crate::runtime::Body::Empty)
+            Ok(
+                crate::runtime::Body::Multipart(crate::runtime::Multipart {
+                    meta: serde_json::to_string(
+                        &crate::runtime::ToJson::to_json(&self.meta),
+                    )?,
+                    file_part: "due_diligence_file",
+                    file: self.due_diligence_file.clone(),
+                }),
+            )
         }
     }
     pub use crate::types::SubmissionFilesSubMchidUploadResponse as Response;

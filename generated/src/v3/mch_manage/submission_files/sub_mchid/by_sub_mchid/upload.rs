@@ -26,7 +26,7 @@ pub mod post {
         /// Merchant ID of the sub-merchant (or e-commerce secondary merchant) that a service provider or platform acts for.
         pub sub_mchid: String,
         /// `submission_file`
-        pub submission_file: serde_json::Value,
+        pub submission_file: crate::runtime::File,
         /// Metadata of the uploaded file, as JSON.
         pub meta: Meta,
     }
@@ -57,7 +57,7 @@ pub mod post {
     #[derive(Clone, Debug, Default)]
     pub struct RequestBuilder {
         sub_mchid: Option<String>,
-        submission_file: Option<serde_json::Value>,
+        submission_file: Option<crate::runtime::File>,
         meta: Option<MetaBuilder>,
     }
     impl RequestBuilder {
@@ -72,12 +72,18 @@ pub mod post {
             self
         }
         /// **Required.** `submission_file`
-        pub fn submission_file(mut self, value: impl Into<serde_json::Value>) -> Self {
+        pub fn submission_file(
+            mut self,
+            value: impl Into<crate::runtime::File>,
+        ) -> Self {
             self.submission_file = Some(value.into());
             self
         }
         /// Sets or clears [`submission_file`](Self::submission_file) with a built value.
-        pub fn set_submission_file(mut self, value: Option<serde_json::Value>) -> Self {
+        pub fn set_submission_file(
+            mut self,
+            value: Option<crate::runtime::File>,
+        ) -> Self {
             self.submission_file = value;
             self
         }
@@ -150,7 +156,15 @@ pub mod post {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            Ok(crate::runtime::Body::Empty)
+            Ok(
+                crate::runtime::Body::Multipart(crate::runtime::Multipart {
+                    meta: serde_json::to_string(
+                        &crate::runtime::ToJson::to_json(&self.meta),
+                    )?,
+                    file_part: "submission_file",
+                    file: self.submission_file.clone(),
+                }),
+            )
         }
     }
     pub use crate::types::SubmissionFilesSubMchidUploadResponse as Response;

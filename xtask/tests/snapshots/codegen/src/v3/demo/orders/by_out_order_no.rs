@@ -22,14 +22,12 @@ impl<'a, T: crate::runtime::Transport + ?Sized> Chain<'a, T> {
 /// `PATCH /v3/demo/orders/{out_order_no}`: [wechatpay.im](https://wechatpay.im/openapi/v3/demo/orders/{out_order_no})
 pub mod patch {
     /// The request: path, query, header and body fields side by side.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Request {
         /// The merchant's order number
-        #[serde(rename = "path.out_order_no", skip_serializing)]
         pub out_order_no: String,
         /// Order kind
-        #[serde(default, rename = "query.type", skip_serializing)]
         pub r#type: Option<Type>,
         /// Total in cents
         pub total: i64,
@@ -38,11 +36,43 @@ pub mod patch {
         /// Payer's name
         ///
         /// Sensitive: written here in plain text, sent encrypted with the WeChat Pay public key.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub payer_name: Option<crate::runtime::Sensitive>,
         /// Extra data, JSON-encoded
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub extra: Option<crate::runtime::JsonEncoded<Extra>>,
+    }
+    impl crate::runtime::FromJson for Request {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Request {
+                out_order_no: crate::runtime::take(
+                    &mut object,
+                    "path.out_order_no",
+                    at,
+                )?,
+                r#type: crate::runtime::take_optional(&mut object, "query.type", at)?,
+                total: crate::runtime::take(&mut object, "total", at)?,
+                lines: crate::runtime::take(&mut object, "lines", at)?,
+                payer_name: crate::runtime::take_optional(
+                    &mut object,
+                    "payer_name",
+                    at,
+                )?,
+                extra: crate::runtime::take_optional(&mut object, "extra", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Request {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "total", &self.total);
+            crate::runtime::put(&mut object, "lines", &self.lines);
+            crate::runtime::put_optional(&mut object, "payer_name", &self.payer_name);
+            crate::runtime::put_optional(&mut object, "extra", &self.extra);
+            serde_json::Value::Object(object)
+        }
     }
     impl Request {
         /// A builder; see its setters.
@@ -192,7 +222,8 @@ pub mod patch {
             Vec::new()
         }
         fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
-            serde_json::to_vec(self).map(crate::runtime::Body::Json)
+            serde_json::to_vec(&crate::runtime::ToJson::to_json(self))
+                .map(crate::runtime::Body::Json)
         }
     }
     /// This operation in the [registry](crate::registry).
@@ -210,12 +241,31 @@ pub mod patch {
         crate::runtime::erased::<Request>,
     );
     /// Extra data, JSON-encoded
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Extra {
         /// A note
         pub note: String,
     }
+    impl crate::runtime::FromJson for Extra {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Extra {
+                note: crate::runtime::take(&mut object, "note", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Extra {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "note", &self.note);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Extra);
     impl Extra {
         /// A builder; see its setters.
         pub fn builder() -> ExtraBuilder {
@@ -265,15 +315,35 @@ pub mod patch {
         }
     }
     /// Order lines
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Lines {
         /// Quantity, two decimals
         pub count: crate::runtime::Number,
         /// Months
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub period: Option<Period>,
     }
+    impl crate::runtime::FromJson for Lines {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Lines {
+                count: crate::runtime::take(&mut object, "count", at)?,
+                period: crate::runtime::take_optional(&mut object, "period", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Lines {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "count", &self.count);
+            crate::runtime::put_optional(&mut object, "period", &self.period);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Lines);
     impl Lines {
         /// A builder; see its setters.
         pub fn builder() -> LinesBuilder {
@@ -369,15 +439,35 @@ pub mod patch {
     }
     crate::runtime::integer_enum!(Period);
     /// The response.
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct Response {
         /// The merchant's order number
         pub out_order_no: String,
         /// Order lines
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub lines: Option<Vec<ResponseLines>>,
     }
+    impl crate::runtime::FromJson for Response {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(Response {
+                out_order_no: crate::runtime::take(&mut object, "out_order_no", at)?,
+                lines: crate::runtime::take_optional(&mut object, "lines", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for Response {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "out_order_no", &self.out_order_no);
+            crate::runtime::put_optional(&mut object, "lines", &self.lines);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(Response);
     impl crate::runtime::Schema for Response {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
@@ -398,12 +488,31 @@ pub mod patch {
     }
     impl crate::runtime::JsonResponse for Response {}
     /// Order lines
-    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[derive(Clone, Debug, PartialEq)]
     #[non_exhaustive]
     pub struct ResponseLines {
         /// Quantity
         pub count: crate::runtime::Number,
     }
+    impl crate::runtime::FromJson for ResponseLines {
+        fn from_json(
+            value: serde_json::Value,
+            at: &str,
+        ) -> Result<Self, crate::runtime::DecodeError> {
+            let mut object = crate::runtime::object(value, at)?;
+            Ok(ResponseLines {
+                count: crate::runtime::take(&mut object, "count", at)?,
+            })
+        }
+    }
+    impl crate::runtime::ToJson for ResponseLines {
+        fn to_json(&self) -> serde_json::Value {
+            let mut object = serde_json::Map::new();
+            crate::runtime::put(&mut object, "count", &self.count);
+            serde_json::Value::Object(object)
+        }
+    }
+    crate::runtime::json_serde!(ResponseLines);
     impl crate::runtime::Schema for ResponseLines {
         const FIELDS: &'static [crate::runtime::FieldSchema] = &[
             crate::runtime::FieldSchema {
