@@ -8,6 +8,7 @@ pub mod error;
 pub mod keys;
 pub mod notify;
 pub mod pay_sign;
+pub mod paging;
 pub mod reply;
 pub mod retry;
 pub mod sensitive;

@@ -141,3 +141,44 @@ async fn every_notification_type_is_opened_and_typed() {
     println!("{}/{} notification types open and type", infos.len() - failures.len(), infos.len());
     assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// A paged operation's pages are walked: the test server answers each page with one item and
+/// `total_count` 7, so a page size of 1 takes 7 requests, at offsets 0 to 6.
+#[tokio::test]
+async fn pages_are_walked_until_total_count() {
+    use futures_util::StreamExt as _;
+    use wechatpay::v3::marketing::favor::stocks::get::Request;
+    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, generic: true, ..ServerConfig::default() }).await;
+    let client = public_key_client(&server);
+    let request = Request::builder().offset(0).limit(1).stock_creator_mchid(server::keys::MERCHANT_ID).build().unwrap();
+
+    let pages: Vec<_> = client.pages(request).collect().await;
+
+    assert_eq!(pages.len(), 7);
+    for page in &pages {
+        let page = page.as_ref().expect("every page answered");
+        assert_eq!(page.total_count, 7);
+        assert_eq!(page.data.as_ref().map(Vec::len), Some(1));
+    }
+    let offsets: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.path_and_query.split("offset=").nth(1).unwrap_or_default().split('&').next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(offsets, ["0", "1", "2", "3", "4", "5", "6"]);
+}
+
+/// A page shorter than the page size asked for is the last.
+#[tokio::test]
+async fn a_short_page_ends_the_walk() {
+    use futures_util::StreamExt as _;
+    use wechatpay::v3::marketing::favor::stocks::get::Request;
+    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, generic: true, ..ServerConfig::default() }).await;
+    let client = public_key_client(&server);
+    let request = Request::builder().offset(0).limit(10).stock_creator_mchid(server::keys::MERCHANT_ID).build().unwrap();
+
+    let pages: Vec<_> = client.pages(request).collect().await;
+
+    assert_eq!(pages.len(), 1, "one item where ten were asked for: no next page");
+    assert_eq!(server.requests().len(), 1);
+}

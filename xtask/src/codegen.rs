@@ -71,7 +71,10 @@ pub fn runtime_dependency(out: &Path) -> String {
 /// Generates the crate for the pages in `specs` into `out`, or with `check` compares instead.
 pub fn run(specs: &Path, out: &Path, check: bool) -> Result<Outcome, Vec<PageError>> {
     let runtime = runtime_dependency(out);
-    run_with(specs, out, check, &Options { crate_name: CRATE_NAME, runtime: &runtime })
+    // Writing keeps files whose tokens did not change; checking formats everything anew.
+    let previous = |path: &str| std::fs::read_to_string(out.join(path)).ok();
+    let previous: Option<&(dyn Fn(&str) -> Option<String> + Sync)> = if check { None } else { Some(&previous) };
+    run_with(specs, out, check, &Options { crate_name: CRATE_NAME, runtime: &runtime, previous })
 }
 
 /// [`run`] with the crate's name and runtime dependency given.

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod codegen;
 pub mod diff;
 pub mod error;
+pub mod fingerprint;
 pub mod ir;
 pub mod load;
 pub mod lower;

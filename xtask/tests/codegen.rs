@@ -16,7 +16,7 @@ fn fixtures() -> PathBuf {
 
 /// The fixture crate, depending on the runtime by a fixed relative path.
 fn fixture_files() -> Files {
-    emit(&xtask::load(&fixtures()).unwrap(), &Options { crate_name: CRATE_NAME, runtime: "{ path = \"../runtime\" }" }).unwrap()
+    emit(&xtask::load(&fixtures()).unwrap(), &Options { crate_name: CRATE_NAME, runtime: "{ path = \"../runtime\" }", previous: None }).unwrap()
 }
 
 /// Generated files for the fixture pages match `tests/snapshots/codegen/`. `UPDATE_SNAPSHOTS=1`
@@ -74,4 +74,24 @@ fn generated_crate_is_up_to_date_with_specs() {
         "generated/ is out of date with specs/ — run `cargo xtask codegen` and commit the result:\n{}",
         outcome.problems.join("\n")
     );
+}
+
+/// Writing keeps a file whose fingerprint (of its tokens) is unchanged without formatting it
+/// again, which is what makes a regeneration fast; `--check` formats everything, so a generated
+/// file edited by hand under an intact header is still found.
+#[test]
+fn unchanged_files_are_kept_and_check_still_finds_edits() {
+    let out = tempfile::tempdir().unwrap();
+    run(&fixtures(), out.path(), false).unwrap();
+    let lib = out.path().join("src/lib.rs");
+    let original = std::fs::read_to_string(&lib).unwrap();
+    let header: String = original.lines().take(2).map(|l| format!("{l}\n")).collect();
+    let edited = format!("{header}\n// edited by hand under the header\n");
+    std::fs::write(&lib, &edited).unwrap();
+
+    run(&fixtures(), out.path(), false).unwrap();
+    assert_eq!(std::fs::read_to_string(&lib).unwrap(), edited, "same fingerprint: not formatted again");
+    let problems = run(&fixtures(), out.path(), true).unwrap().problems;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("stale:") && problems[0].ends_with("src/lib.rs"), "{problems:?}");
 }

@@ -47,27 +47,28 @@ pub fn files(api: &Api, options: &Options<'_>) -> Result<Files, String> {
     let rendered: Result<Vec<(String, String)>, String> = jobs
         .par_iter()
         .map(|job| match job {
-            Job::Lib => render("src/lib.rs", lib_rs(api, shared.contains(&vec!["types".to_owned()])), "the documentation tree"),
+            Job::Lib => render("src/lib.rs", lib_rs(api, shared.contains(&vec!["types".to_owned()])), "the documentation tree", options),
             Job::Cargo => Ok(("Cargo.toml".into(), cargo_toml(api, options))),
-            Job::Registry => render("src/registry.rs", registry_rs(api), "the documentation tree"),
-            Job::Node(node) => render(&node.file(), node_rs(node, &local), &node.sources()),
+            Job::Registry => render("src/registry.rs", registry_rs(api), "the documentation tree", options),
+            Job::Node(node) => render(&node.file(), node_rs(node, &local), &node.sources(), options),
             Job::Types(module, defs) => {
                 let file = format!("src/{}.rs", module.join("/"));
                 let path = module.join("::");
                 let scope = super::Scope { module: &path, local: false };
                 let items = defs.iter().map(|def| types::type_def(def, scope));
                 let doc = format!(" Types shared by several operations{}.", if module.len() > 1 { " of this family" } else { "" });
-                render(&file, quote! { #![doc = #doc] #(#items)* }, "the pages that use them")
+                render(&file, quote! { #![doc = #doc] #(#items)* }, "the pages that use them", options)
             }
             Job::Webhook => {
-                render("src/webhook.rs", webhooks::webhook_rs(api, shared.contains(&vec!["webhook".to_owned(), "types".to_owned()])), "webhook/v3")
+                let has_types = shared.contains(&vec!["webhook".to_owned(), "types".to_owned()]);
+                render("src/webhook.rs", webhooks::webhook_rs(api, has_types), "webhook/v3", options)
             }
             Job::WebhookV3 => {
                 let mods = api.notifications.iter().map(|n| ident(&n.module[2]));
-                render("src/webhook/v3.rs", quote! { #(pub mod #mods;)* }, "webhook/v3")
+                render("src/webhook/v3.rs", quote! { #(pub mod #mods;)* }, "webhook/v3", options)
             }
             Job::Notification(n) => {
-                render(&format!("src/webhook/v3/{}.rs", n.module[2]), webhooks::notification(n, local(&n.module)), &n.file)
+                render(&format!("src/webhook/v3/{}.rs", n.module[2]), webhooks::notification(n, local(&n.module)), &n.file, options)
             }
         })
         .collect();

@@ -289,15 +289,12 @@ fn payload_rows(page: &mut Page) -> Option<(&mut parse::Table, std::ops::Range<u
     })
 }
 
-/// A fingerprint of rows' facts (names, types, attributes; not descriptions): FNV-1a, 64 bits.
-/// Not for security: it only notices that upstream changed the rows an override replaces.
+/// A fingerprint of rows' facts (names, types, attributes; not descriptions).
 fn fingerprint(rows: &[Row]) -> String {
-    let mut hash: u64 = 0xcbf29ce484222325;
+    let mut facts = String::new();
     let mut eat = |text: &str| {
-        for byte in text.bytes().chain([0]) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x100000001b3);
-        }
+        facts.push_str(text);
+        facts.push('\0');
     };
     for row in rows {
         match row {
@@ -314,7 +311,7 @@ fn fingerprint(rows: &[Row]) -> String {
             Row::Stream { .. } => eat("|stream"),
         }
     }
-    format!("fnv1a64:{hash:016x}")
+    format!("fnv1a64:{:016x}", crate::fingerprint::fnv1a64(facts.as_bytes()))
 }
 
 fn row_line(row: &Row) -> usize {
