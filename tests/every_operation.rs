@@ -36,7 +36,7 @@ fn same(a: &Value, b: &Value) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_round_trips_through_the_client() {
-    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, generic: true, ..ServerConfig::default() }).await;
+    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, generic: Some(generic::specs()), ..ServerConfig::default() }).await;
     let client = public_key_client(&server);
     let operations = wechatpay::registry::operations();
     assert!(!operations.is_empty(), "the registry is empty: is a feature missing?");
@@ -148,7 +148,7 @@ async fn every_notification_type_is_opened_and_typed() {
 async fn pages_are_walked_until_total_count() {
     use futures_util::StreamExt as _;
     use wechatpay::v3::marketing::favor::stocks::get::Request;
-    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, generic: true, ..ServerConfig::default() }).await;
+    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, generic: Some(generic::specs()), ..ServerConfig::default() }).await;
     let client = public_key_client(&server);
     let request = Request::builder().offset(0).limit(1).stock_creator_mchid(server::keys::MERCHANT_ID).build().unwrap();
 
@@ -173,7 +173,7 @@ async fn pages_are_walked_until_total_count() {
 async fn a_short_page_ends_the_walk() {
     use futures_util::StreamExt as _;
     use wechatpay::v3::marketing::favor::stocks::get::Request;
-    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, generic: true, ..ServerConfig::default() }).await;
+    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, generic: Some(generic::specs()), ..ServerConfig::default() }).await;
     let client = public_key_client(&server);
     let request = Request::builder().offset(0).limit(10).stock_creator_mchid(server::keys::MERCHANT_ID).build().unwrap();
 

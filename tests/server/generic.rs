@@ -5,7 +5,9 @@
 //! response field set to a value of its type. The same values are what the tests send
 //! ([`request_json`]) and expect back ([`response_json`], [`payload_json`]).
 
-use std::sync::OnceLock;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use http::{HeaderMap, StatusCode};
 use serde_json::{json, Map, Value};
@@ -15,19 +17,30 @@ use super::crypto::{self, Held};
 use super::multipart::Part;
 use super::routes::Reply;
 
+/// The crate's `specs/`.
+pub fn specs() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("specs")
+}
+
 /// The IR of the crate's `specs/`, loaded once per test binary.
 pub fn api() -> &'static Api {
-    static API: OnceLock<Api> = OnceLock::new();
-    API.get_or_init(|| {
-        let specs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
-        xtask::load(&specs).unwrap_or_else(|errors| panic!("specs/ does not load: {}", errors[0]))
+    api_of(&specs())
+}
+
+/// The IR of a docs tree, loaded once per test binary.
+pub fn api_of(tree: &Path) -> &'static Api {
+    static APIS: Mutex<BTreeMap<PathBuf, &'static Api>> = Mutex::new(BTreeMap::new());
+    let mut apis = APIS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    apis.entry(tree.to_path_buf()).or_insert_with(|| {
+        let api = xtask::load(tree).unwrap_or_else(|errors| panic!("{} does not load: {}", tree.display(), errors[0]));
+        Box::leak(Box::new(api))
     })
 }
 
-/// The documented operation for `method` and a concrete path, literal segments preferred.
-pub fn find(method: &str, path: &str) -> Option<&'static Operation> {
+/// The documented operation of `api` for `method` and a concrete path, literal segments preferred.
+pub fn find(api: &'static Api, method: &str, path: &str) -> Option<&'static Operation> {
     let wanted: Vec<&str> = path.split('/').collect();
-    api()
+    api
         .operations
         .iter()
         .filter(|op| op.method.as_str().eq_ignore_ascii_case(method))
@@ -56,6 +69,8 @@ pub fn find(method: &str, path: &str) -> Option<&'static Operation> {
 
 /// What a request to a documented operation carries, as the server received it.
 pub(crate) struct Received<'a> {
+    /// The docs tree the server answers from.
+    pub api: &'static Api,
     pub method: &'a str,
     pub path: &'a str,
     pub query: &'a [(String, String)],
@@ -68,7 +83,7 @@ pub(crate) struct Received<'a> {
 
 /// Checks a request against its operation's tables and answers it; records decrypted fields.
 pub(crate) fn answer(request: &Received<'_>, decrypted: &mut Vec<(String, String)>) -> Result<Reply, Reply> {
-    let op = find(request.method, request.path)
+    let op = find(request.api, request.method, request.path)
         .ok_or_else(|| Reply::error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", format!("{} {} 无此接口", request.method, request.path)))?;
     let mut check = Check { key: request.key, decrypted, problems: Vec::new() };
     check.query(&op.request.query, request.query);

@@ -67,9 +67,9 @@ pub struct ServerConfig {
     pub certificates: Vec<CertChoice>,
     /// `false`: `/v3/certificates` answers 404 `RESOURCE_NOT_EXISTS`, as for a merchant on public keys only.
     pub certificates_available: bool,
-    /// `true`: every request is answered from the IR of `specs/` (see `generic.rs`) instead of by
-    /// the hand-written routes.
-    pub generic: bool,
+    /// `Some(docs tree)`: every request is answered from that tree's IR (see `generic.rs`; the
+    /// crate's own is `generic::specs()`) instead of by the hand-written routes.
+    pub generic: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -78,7 +78,7 @@ impl Default for ServerConfig {
             signer: Signer::Platform,
             certificates: vec![CertChoice::Platform],
             certificates_available: true,
-            generic: false,
+            generic: None,
         }
     }
 }
@@ -156,7 +156,7 @@ pub(crate) struct ServerState {
     signer: Signer,
     certificates: Vec<CertChoice>,
     certificates_available: bool,
-    pub(crate) generic: bool,
+    pub(crate) generic: Option<std::path::PathBuf>,
     queue: VecDeque<Misbehaviour>,
     always: Option<Misbehaviour>,
     requests: Vec<RecordedRequest>,

@@ -94,12 +94,13 @@ pub(crate) fn process(
         encryption_key: None,
         decrypted: Vec::new(),
     };
-    let generic = shared.lock().generic;
+    let generic = shared.lock().generic.as_deref().map(super::generic::api_of);
     let route = |request: &mut Incoming<'_>| {
-        if !generic {
+        let Some(api) = generic else {
             return route(request, method);
-        }
+        };
         let received = super::generic::Received {
+            api,
             method,
             path: request.path,
             query: &request.query,

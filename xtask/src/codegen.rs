@@ -42,9 +42,55 @@ impl Summary {
     }
 }
 
+/// How much of one family the crate holds, and how much of it is described in our words.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Coverage {
+    pub operations: usize,
+    pub notifications: usize,
+    /// Field rows (every nesting level; request, response and payload).
+    pub rows: usize,
+    /// Rows with a description (enum lists aside).
+    pub described: usize,
+}
+
+/// Coverage per family (`notifications` for the webhook pages), sorted by family.
+pub fn coverage(api: &Api) -> std::collections::BTreeMap<String, Coverage> {
+    fn count(fields: &[crate::ir::Field], into: &mut Coverage) {
+        for field in fields {
+            into.rows += 1;
+            into.described += usize::from(!crate::import::own_text(&field.description).is_empty());
+            count(&field.children, into);
+        }
+    }
+    let mut families: std::collections::BTreeMap<String, Coverage> = std::collections::BTreeMap::new();
+    for op in &api.operations {
+        let entry = families.entry(op.family.clone()).or_default();
+        entry.operations += 1;
+        let r = &op.request;
+        for fields in [&r.path_params, &r.query, &r.headers] {
+            count(fields, entry);
+        }
+        for part in [&r.json, &r.multipart].into_iter().flatten() {
+            count(&part.fields, entry);
+        }
+        if let crate::ir::Response::Json { fields } = &op.response {
+            count(fields, entry);
+        }
+    }
+    for n in &api.notifications {
+        let entry = families.entry("notifications".to_owned()).or_default();
+        entry.notifications += 1;
+        count(&n.headers, entry);
+        count(&n.envelope, entry);
+    }
+    families
+}
+
 #[derive(Debug)]
 pub struct Outcome {
     pub summary: Summary,
+    /// What the crate holds per family.
+    pub coverage: std::collections::BTreeMap<String, Coverage>,
     /// With `check`: files that are stale, missing or extra (empty when up to date).
     pub problems: Vec<String>,
     /// Page defects worked around (`file:line: …`).
@@ -84,7 +130,7 @@ pub fn run_with(specs: &Path, out: &Path, check: bool, options: &Options<'_>) ->
     let summary = summarize(&api, &files);
     let io_error = |e: std::io::Error| vec![PageError { file: out.display().to_string(), line: 0, message: e.to_string() }];
     let problems = if check { compare(out, &files).map_err(io_error)? } else { write(out, &files).map_err(io_error)? };
-    Ok(Outcome { summary, problems, warnings: api.warnings })
+    Ok(Outcome { summary, problems, coverage: coverage(&api), warnings: api.warnings })
 }
 
 fn summarize(api: &Api, files: &Files) -> Summary {

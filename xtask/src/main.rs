@@ -10,11 +10,11 @@ use xtask::codegen::{self, Outcome};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const USAGE: &str = "usage:
-  cargo xtask codegen [--specs DIR] [--out DIR] [--check] [--stats]
+  cargo xtask codegen [--specs DIR] [--out DIR] [--name CRATE] [--runtime DEPENDENCY] [--check] [--stats]
   cargo xtask import DOCS [--specs DIR] [--check]
   cargo xtask ir [--specs DIR]
   cargo xtask diff OLD NEW | --git REV  [--format text|markdown|json] [--deny-breaking] [--show-descriptions]
-  cargo xtask-bench [--corpus DIR] [--runs N] [--family NAME] [--no-check]   (release build)";
+  cargo xtask-bench [--specs DIR] [--runs N] [--family NAME] [--no-cargo]   (release build)";
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -49,9 +49,14 @@ fn option(args: &[String], name: &str) -> Result<Option<PathBuf>, String> {
 
 fn run_codegen(args: &[String]) -> ExitCode {
     let parsed = (|| -> Result<(PathBuf, PathBuf), String> {
-        for arg in args {
-            if arg.starts_with("--") && !["--specs", "--out", "--check", "--stats"].contains(&arg.as_str()) {
-                return Err(format!("unknown option `{arg}`"));
+        let mut rest = args.iter();
+        while let Some(arg) = rest.next() {
+            match arg.as_str() {
+                "--specs" | "--out" | "--name" | "--runtime" => {
+                    rest.next().ok_or(format!("{arg} needs a value"))?;
+                }
+                "--check" | "--stats" => {}
+                other => return Err(format!("unknown argument `{other}`")),
             }
         }
         let specs = option(args, "--specs")?.unwrap_or_else(|| root().join("specs"));
@@ -65,17 +70,24 @@ fn run_codegen(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let text = |name: &str| option(args, name).ok().flatten().map(|p| p.display().to_string());
+    let name = text("--name").unwrap_or_else(|| codegen::CRATE_NAME.to_owned());
+    let runtime = text("--runtime").unwrap_or_else(|| codegen::runtime_dependency(&out));
     let check = args.iter().any(|a| a == "--check");
     let start = Instant::now();
-    let result = codegen::run(&specs, &out, check);
+    let previous = |path: &str| std::fs::read_to_string(out.join(path)).ok();
+    let previous: Option<&(dyn Fn(&str) -> Option<String> + Sync)> = if check { None } else { Some(&previous) };
+    let options = xtask::emit::Options { crate_name: &name, runtime: &runtime, previous };
+    let result = codegen::run_with(&specs, &out, check, &options);
     let elapsed = start.elapsed();
     match result {
-        Ok(Outcome { summary, problems, warnings }) => {
+        Ok(Outcome { summary, problems, warnings, coverage }) => {
             for warning in &warnings {
                 eprintln!("warning: {warning}");
             }
             println!("{}", summary.line(elapsed));
             if args.iter().any(|a| a == "--stats") {
+                print_coverage(&coverage);
                 if let Some(peak) = codegen::peak_memory_kib() {
                     println!("peak memory: {:.1} MiB", peak as f64 / 1024.0);
                 }
@@ -194,4 +206,25 @@ fn run_import(args: &[String]) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The coverage table, as Markdown (the README's).
+fn print_coverage(coverage: &std::collections::BTreeMap<String, codegen::Coverage>) {
+    println!("| Family (cargo feature) | Operations | Notifications | Fields described in our words |");
+    println!("| --- | ---: | ---: | ---: |");
+    let mut total = codegen::Coverage::default();
+    for (family, c) in coverage {
+        println!("| `{family}` | {} | {} | {:.0}% of {} |", c.operations, c.notifications, xtask::import::percent(c.described, c.rows), c.rows);
+        total.operations += c.operations;
+        total.notifications += c.notifications;
+        total.rows += c.rows;
+        total.described += c.described;
+    }
+    println!(
+        "| **all** | **{}** | **{}** | **{:.1}% of {}** |",
+        total.operations,
+        total.notifications,
+        xtask::import::percent(total.described, total.rows),
+        total.rows
+    );
 }

@@ -95,3 +95,17 @@ fn unchanged_files_are_kept_and_check_still_finds_edits() {
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].starts_with("stale:") && problems[0].ends_with("src/lib.rs"), "{problems:?}");
 }
+
+/// `tests/fixture-crate/` is what the fixture pages produce as a crate of its own (named
+/// `wechatpay-fixture`, depending on the runtime by path): a user's crate generated from another
+/// docs tree, which the client must send unchanged (`tests/generated_elsewhere.rs`).
+#[test]
+fn the_fixture_crate_is_up_to_date() {
+    let options = Options { crate_name: "wechatpay-fixture", runtime: "{ path = \"../../runtime\" }", previous: None };
+    let outcome = xtask::codegen::run_with(&fixtures(), &root().join("tests/fixture-crate"), true, &options).unwrap();
+    assert!(
+        outcome.problems.is_empty(),
+        "tests/fixture-crate/ is out of date — run `cargo xtask codegen --specs xtask/tests/fixtures/codegen --out tests/fixture-crate --name wechatpay-fixture --runtime '{{ path = \"../../runtime\" }}'`:\n{}",
+        outcome.problems.join("\n")
+    );
+}
