@@ -2,7 +2,9 @@
 //! duration, and never a key, a signature or a sensitive value. (Its own test binary: tracing
 //! caches per call site whether anyone listens, which races with tests on other threads.)
 
+#[path = "server/mod.rs"]
 mod server;
+#[path = "it/support.rs"]
 mod transport_support;
 
 use server::keys;

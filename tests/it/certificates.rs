@@ -1,14 +1,11 @@
 //! Platform certificates: downloaded with the APIv3 key when needed, refreshed when an answer
 //! names a new serial, never needed with a WeChat Pay public key.
 
-mod server;
-mod transport_support;
-
 use wechatpay::{Client, Error, VerifyError};
 
-use server::keys;
-use server::{CertChoice, ServerConfig, Signer, TestServer};
-use transport_support::*;
+use crate::server::keys;
+use crate::server::{CertChoice, ServerConfig, Signer, TestServer};
+use crate::support::*;
 
 const CERTIFICATES: &str = "/v3/certificates";
 
@@ -220,8 +217,8 @@ async fn notifications_share_the_clients_keys_and_refresh_through_it() {
     let (headers, body) = server.notification(
         "TRANSACTION.SUCCESS",
         "encrypt-resource",
-        &server::sample_transaction("NOTIFY-1"),
-        server::Tamper::None,
+        &crate::server::sample_transaction("NOTIFY-1"),
+        crate::server::Tamper::None,
     );
     notifications.open(&headers, &body).await.expect("verified with the downloaded certificate");
 
@@ -231,8 +228,8 @@ async fn notifications_share_the_clients_keys_and_refresh_through_it() {
     let (headers, body) = server.notification(
         "TRANSACTION.SUCCESS",
         "encrypt-resource",
-        &server::sample_transaction("NOTIFY-2"),
-        server::Tamper::None,
+        &crate::server::sample_transaction("NOTIFY-2"),
+        crate::server::Tamper::None,
     );
     notifications.open(&headers, &body).await.expect("verified after the client's refresh");
     assert_eq!(requests_to(&server, CERTIFICATES).len(), 2);

@@ -1,8 +1,6 @@
 //! Notifications as WeChat Pay delivers them, made by the test server (`tests/server/`): verified,
 //! decrypted, typed, rejected when spoiled, and processed once per id.
 
-mod server;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -15,10 +13,10 @@ use wechatpay::webhook::v3::{refund_success, transaction_success};
 use wechatpay::wechatpay_keys::{unix, PlatformCertificate, VerifyError, WechatpayKeys};
 use wechatpay::Notifications;
 
-use server::keys::{
+use crate::server::keys::{
     pem, APIV3_KEY, MERCHANT_ID, MERCHANT_SERIAL, PLATFORM2_SERIAL, PLATFORM_SERIAL, PUBLIC_KEY_ID, UNKNOWN_SERIAL,
 };
-use server::{sample_refund, sample_transaction, CertChoice, ServerConfig, Signer, Tamper, TestServer};
+use crate::server::{sample_refund, sample_transaction, CertChoice, ServerConfig, Signer, Tamper, TestServer};
 
 const RESOURCE: &str = "encrypt-resource";
 

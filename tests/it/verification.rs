@@ -1,17 +1,14 @@
 //! Every signed answer is verified before it is parsed: each way a server can answer wrongly
 //! becomes its own error.
 
-mod server;
-mod transport_support;
-
 use std::time::Duration;
 
 use http::StatusCode;
 use wechatpay::{Client, Error, VerifyError};
 
-use server::keys;
-use server::{Misbehaviour, ServerConfig, TestServer};
-use transport_support::*;
+use crate::server::keys;
+use crate::server::{Misbehaviour, ServerConfig, TestServer};
+use crate::support::*;
 
 fn close() -> wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::close::post::Request {
     wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::close::post::Request::builder()

@@ -2,16 +2,13 @@
 //! 5xx, lost connections and timeouts; payments and other writes only when they provably never
 //! reached the server, unless the merchant opts in, and never after a timeout.
 
-mod server;
-mod transport_support;
-
 use std::time::Duration;
 
 use wechatpay::{Client, Error, RetryPolicy};
 
-use server::keys;
-use server::{Misbehaviour, TestServer};
-use transport_support::*;
+use crate::server::keys;
+use crate::server::{Misbehaviour, TestServer};
+use crate::support::*;
 
 fn prepay() -> wechatpay::v3::pay::transactions::native::post::Request {
     use wechatpay::v3::pay::transactions::native::post::{Amount, Request};

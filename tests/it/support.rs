@@ -1,7 +1,7 @@
-//! Shared set-up of the `transport_*` tests: clients configured the way a merchant would, pointed
+//! Shared set-up of the transport tests: clients configured the way a merchant would, pointed
 //! at the in-process test server (`tests/server/`).
 
-// Each test binary uses part of this module.
+// The tracing test binary uses part of this module.
 #![allow(dead_code)]
 
 use std::time::Duration;

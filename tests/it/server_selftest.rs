@@ -2,8 +2,6 @@
 //! (RustCrypto), independent of both the SDK and the server's internals: if these pass, the server
 //! speaks the protocol of `PROTOCOL.md`, and a failing SDK test points at the SDK.
 
-mod server;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -22,7 +20,7 @@ use serde_json::{json, Value};
 use sha1::Sha1;
 use sha2::{Digest as _, Sha256};
 
-use server::{keys, CertChoice, Misbehaviour, ServerConfig, Signer, Tamper, TestServer};
+use crate::server::{keys, CertChoice, Misbehaviour, ServerConfig, Signer, Tamper, TestServer};
 
 // ---------------------------------------------------------------------------------------------------
 // A minimal merchant: signs requests, verifies answers.
@@ -1355,7 +1353,7 @@ async fn a_notification_verifies_and_decrypts_to_the_payload() {
         ..ServerConfig::default()
     })
     .await;
-    let payload = server::sample_transaction("1217752501201407033233368018");
+    let payload = crate::server::sample_transaction("1217752501201407033233368018");
     let (headers, body) = server.notification(
         "TRANSACTION.SUCCESS",
         "encrypt-resource",
@@ -1392,7 +1390,7 @@ async fn a_notification_verifies_and_decrypts_to_the_payload() {
         assert!(!opened[field].is_null(), "sample_transaction lacks {field}");
     }
 
-    let refund = server::sample_refund("R1");
+    let refund = crate::server::sample_refund("R1");
     server.set_signer(Signer::Platform);
     let (headers, body) =
         server.notification("REFUND.SUCCESS", "encrypt-resource", &refund, Tamper::None);
@@ -1406,7 +1404,7 @@ async fn a_notification_verifies_and_decrypts_to_the_payload() {
 #[tokio::test]
 async fn each_notification_tamper_is_detectable() {
     let (server, _) = start().await;
-    let payload = server::sample_refund("R2");
+    let payload = crate::server::sample_refund("R2");
     let open = |tamper: Tamper| {
         let (headers, body) =
             server.notification("REFUND.SUCCESS", "encrypt-resource", &payload, tamper);
@@ -1484,7 +1482,7 @@ async fn deliver_posts_the_notification_and_returns_the_answer() {
     let address = listener.local_addr().unwrap();
     let task = tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
 
-    let payload = server::sample_transaction("T-deliver");
+    let payload = crate::server::sample_transaction("T-deliver");
     let answer = server
         .deliver(
             &format!("http://{address}/notify"),

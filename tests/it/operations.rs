@@ -1,9 +1,6 @@
 //! The operations end to end, as a merchant calls them: signed requests the test server accepts,
 //! verified and typed answers.
 
-mod server;
-mod transport_support;
-
 use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::pkcs8::DecodePublicKey;
 use rsa::signature::Verifier as _;
@@ -13,9 +10,9 @@ use wechatpay::runtime::File;
 use wechatpay::{BillFile, Client, Error};
 
 use base64::Engine as _;
-use server::keys::{self, pem};
-use server::{ServerConfig, TestServer};
-use transport_support::*;
+use crate::server::keys::{self, pem};
+use crate::server::{ServerConfig, TestServer};
+use crate::support::*;
 
 const APPID: &str = "wxd678efh567hg6787";
 
@@ -334,7 +331,7 @@ async fn an_order_wechat_pay_never_saw_is_order_not_exist() {
     use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get::Request;
     let server = public_key_server().await;
     let client = public_key_client(&server);
-    let out_trade_no = format!("{}1217752501", server::UNKNOWN_ORDER_PREFIX);
+    let out_trade_no = format!("{}1217752501", crate::server::UNKNOWN_ORDER_PREFIX);
     let request = Request::builder().out_trade_no(out_trade_no).mchid(keys::MERCHANT_ID).build().unwrap();
 
     let error = client.send(request).await.expect_err("404");
