@@ -1,10 +1,12 @@
 //! Platform certificates: downloaded with the APIv3 key when needed, refreshed when an answer
 //! names a new serial, never needed with a WeChat Pay public key.
 
+use std::time::{Duration, Instant};
+
 use wechatpay::{Client, Error, VerifyError};
 
 use crate::server::keys;
-use crate::server::{CertChoice, ServerConfig, Signer, TestServer};
+use crate::server::{CertChoice, Misbehaviour, ServerConfig, Signer, TestServer};
 use crate::support::*;
 
 const CERTIFICATES: &str = "/v3/certificates";
@@ -234,4 +236,113 @@ async fn notifications_share_the_clients_keys_and_refresh_through_it() {
     notifications.open(&headers, &body).await.expect("verified after the client's refresh");
     assert_eq!(requests_to(&server, CERTIFICATES).len(), 2);
     assert!(public_key_client(&server).notifications().is_err(), "no APIv3 key, no notifications");
+}
+
+#[tokio::test]
+async fn a_hanging_certificate_refresh_does_not_hold_requests_that_have_a_usable_key() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let client = builder(&server)
+        .apiv3_key(apiv3_key())
+        .certificate_refresh_interval(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    client.send(query("STALL-1")).await.unwrap();
+    server.misbehave_on(CERTIFICATES, Some(Misbehaviour::Slow(Duration::from_secs(4))));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    let started = Instant::now();
+    for n in 2..6 {
+        client.send(query(&format!("STALL-{n}"))).await.expect("verified with the certificate at hand");
+    }
+
+    assert!(started.elapsed() < Duration::from_secs(2), "requests waited {:?} for the refresh", started.elapsed());
+    assert_eq!(requests_to(&server, CERTIFICATES).len(), 2, "the refresh was started, once");
+}
+
+#[tokio::test]
+async fn a_certificate_withdrawn_from_the_list_is_no_longer_trusted_after_a_refresh() {
+    let server = TestServer::start(ServerConfig {
+        certificates: vec![CertChoice::Platform, CertChoice::Platform2],
+        ..ServerConfig::default()
+    })
+    .await;
+    let client = certificate_client(&server);
+    client.refresh_certificates().await.unwrap();
+    assert_eq!(client.wechatpay_keys().certificate_serials().len(), 2);
+
+    server.set_certificates(vec![CertChoice::Platform2]);
+    server.set_signer(Signer::Platform2);
+    assert_eq!(client.refresh_certificates().await.unwrap(), [keys::PLATFORM2_SERIAL]);
+
+    assert_eq!(client.wechatpay_keys().certificate_serials(), [keys::PLATFORM2_SERIAL]);
+    server.set_signer(Signer::Platform);
+    let error = client.send(query("WITHDRAWN")).await.expect_err("signed by a withdrawn certificate");
+    assert!(
+        matches!(&error, Error::Verify { source: VerifyError::UnknownSerial(serial), .. } if serial == keys::PLATFORM_SERIAL),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn configured_certificates_survive_a_refresh_that_does_not_list_them() {
+    let server = TestServer::start(ServerConfig {
+        certificates: vec![CertChoice::Platform2],
+        signer: Signer::Platform2,
+        ..ServerConfig::default()
+    })
+    .await;
+    let client = builder(&server)
+        .platform_certificates([platform_certificate("platform_cert.pem")])
+        .apiv3_key(apiv3_key())
+        .build()
+        .unwrap();
+
+    client.refresh_certificates().await.unwrap();
+    client.refresh_certificates().await.unwrap();
+
+    let mut serials = client.wechatpay_keys().certificate_serials();
+    serials.sort();
+    assert_eq!(serials, [keys::PLATFORM_SERIAL, keys::PLATFORM2_SERIAL]);
+    server.set_signer(Signer::Platform);
+    client.send(query("CONFIGURED")).await.expect("the configured certificate is still trusted");
+}
+
+#[tokio::test]
+async fn a_forged_certificate_list_is_rejected_before_it_is_parsed() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let client = certificate_client(&server);
+    server.misbehave_on(CERTIFICATES, Some(Misbehaviour::ForgedBody(br#"{"data":"not a list"}"#.to_vec())));
+
+    let error = client.refresh_certificates().await.expect_err("forged");
+
+    assert!(matches!(&error, Error::Verify { .. }), "the forgery is a verification error, not a decoding one: {error:?}");
+    assert!(!format!("{error:?}").contains("not a list"), "no unverified body in the error: {error:?}");
+    assert!(client.wechatpay_keys().certificate_serials().is_empty());
+}
+
+#[tokio::test]
+async fn a_forged_certificate_list_signed_by_a_known_serial_is_rejected_before_it_is_parsed() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let client = certificate_client(&server);
+    client.refresh_certificates().await.unwrap();
+    server.misbehave_on(CERTIFICATES, Some(Misbehaviour::ForgedBody(br#"{"data":[{"serial_no":1}]}"#.to_vec())));
+
+    let error = client.refresh_certificates().await.expect_err("forged");
+
+    assert!(matches!(&error, Error::Verify { source: VerifyError::BadSignature { .. }, .. }), "{error:?}");
+    assert_eq!(client.wechatpay_keys().certificate_serials(), [keys::PLATFORM_SERIAL], "nothing replaced");
+}
+
+#[tokio::test]
+async fn concurrent_first_requests_share_one_certificate_download() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let client = certificate_client(&server);
+    let requests = (0..8).map(|n| {
+        let client = client.clone();
+        async move { client.send(query(&format!("FIRST-{n}"))).await }
+    });
+    for result in futures_util::future::join_all(requests).await {
+        result.expect("verified");
+    }
+    assert_eq!(requests_to(&server, CERTIFICATES).len(), 1);
 }

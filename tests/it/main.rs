@@ -13,3 +13,5 @@ mod notify;
 mod operations;
 mod server_selftest;
 mod verification;
+mod downloads;
+mod faults;

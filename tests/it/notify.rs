@@ -712,3 +712,103 @@ mod over_http {
         drop(server);
     }
 }
+
+#[tokio::test]
+async fn an_attackers_unknown_serial_does_not_use_up_the_refresh_for_a_genuine_rotation() {
+    let server = start().await;
+    let keys = wechatpay_keys();
+    let rotated = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let refreshes = Arc::new(AtomicUsize::new(0));
+    // The refresher downloads what WeChat Pay lists at the time: the new certificate once it rotated.
+    let notifications = Notifications::new(keys.clone(), ApiV3Key::new(APIV3_KEY).unwrap()).key_refresher({
+        let (keys, rotated, refreshes) = (keys.clone(), rotated.clone(), refreshes.clone());
+        move || {
+            refreshes.fetch_add(1, Ordering::SeqCst);
+            if rotated.load(Ordering::SeqCst) {
+                keys.add_certificates([PlatformCertificate::from_pem(&pem("platform2_cert.pem")).unwrap()]);
+            }
+            async { Ok::<_, std::io::Error>(()) }
+        }
+    });
+
+    let (headers, body) =
+        server.notification("TRANSACTION.SUCCESS", RESOURCE, &sample_transaction("ORDER-ATTACK"), Tamper::UnknownSerial);
+    let error = notifications.open(&headers, &body).await.unwrap_err();
+    assert!(matches!(error, NotifyError::Verify(VerifyError::UnknownSerial(_))), "{error:?}");
+
+    rotated.store(true, Ordering::SeqCst);
+    server.set_signer(Signer::Platform2);
+    let (headers, body) =
+        server.notification("TRANSACTION.SUCCESS", RESOURCE, &sample_transaction("ORDER-GENUINE"), Tamper::None);
+    let notification = notifications.open(&headers, &body).await.expect("the new serial gets its own refresh");
+    assert_eq!(notification.verified.serial, PLATFORM2_SERIAL);
+    assert_eq!(refreshes.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_late_release_does_not_free_a_claim_taken_over_after_the_lease() {
+    let server = start().await;
+    let guard = wechatpay::notify::InMemoryReplayGuard::new().lease(std::time::Duration::from_millis(100));
+    let notifications = notifications().replay_guard(guard);
+    let deliver = || {
+        server.notification("REFUND.SUCCESS", RESOURCE, &sample_refund("REFUND-LEASE"), Tamper::Id("EV-LEASE".into()))
+    };
+
+    let (headers, body) = deliver();
+    let (_, first) = notifications.handle(&headers, &body).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    // The first handler outlived its lease: a redelivery takes the id over.
+    let (headers, body) = deliver();
+    let (_, second) = notifications.handle(&headers, &body).await.expect("the lease ran out");
+
+    // The first handler fails late and gives up a claim that is no longer its own.
+    let _ = first.release().await;
+
+    let (headers, body) = deliver();
+    let error = notifications.handle(&headers, &body).await.expect_err("the second delivery still holds the id");
+    assert!(matches!(&error, NotifyError::InProgress { .. }), "{error:?}");
+    second.commit().await.unwrap();
+    let (headers, body) = deliver();
+    assert!(notifications.handle(&headers, &body).await.unwrap_err().is_duplicate());
+}
+
+#[tokio::test]
+async fn a_late_abandon_does_not_free_a_claim_taken_over_after_the_lease() {
+    let server = start().await;
+    let guard = wechatpay::notify::InMemoryReplayGuard::new().lease(std::time::Duration::from_millis(100));
+    let notifications = notifications().replay_guard(guard);
+    let deliver = || {
+        server.notification("REFUND.SUCCESS", RESOURCE, &sample_refund("REFUND-LEASE"), Tamper::Id("EV-ABANDON".into()))
+    };
+
+    let (headers, body) = deliver();
+    let (_, first) = notifications.handle(&headers, &body).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let (headers, body) = deliver();
+    let (_, _second) = notifications.handle(&headers, &body).await.expect("the lease ran out");
+
+    drop(first); // e.g. the first handler's future is cancelled late
+
+    let (headers, body) = deliver();
+    let error = notifications.handle(&headers, &body).await.expect_err("the second delivery still holds the id");
+    assert!(matches!(&error, NotifyError::InProgress { .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_lease_and_ttl_of_duration_max_mean_forever_not_a_panic() {
+    let server = start().await;
+    let guard = wechatpay::notify::InMemoryReplayGuard::with_limits(10, std::time::Duration::MAX)
+        .lease(std::time::Duration::MAX);
+    let notifications = notifications().replay_guard(guard);
+    let deliver = || {
+        server.notification("REFUND.SUCCESS", RESOURCE, &sample_refund("REFUND-MAX"), Tamper::Id("EV-MAX".into()))
+    };
+
+    let (headers, body) = deliver();
+    let (_, claim) = notifications.handle(&headers, &body).await.unwrap();
+    let (headers, body) = deliver();
+    assert!(matches!(notifications.handle(&headers, &body).await, Err(NotifyError::InProgress { .. })));
+    claim.commit().await.unwrap();
+    let (headers, body) = deliver();
+    assert!(notifications.handle(&headers, &body).await.unwrap_err().is_duplicate());
+}

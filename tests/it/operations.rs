@@ -610,3 +610,44 @@ async fn fields_encrypted_for_the_merchant_are_decrypted_with_its_key() {
     assert_eq!(format!("{plaintext:?}"), "Sensitive(<redacted>)");
     assert!(matches!(client.decrypt("not base64!"), Err(Error::Crypto(_))));
 }
+
+#[tokio::test]
+async fn dot_segments_and_empty_path_values_are_refused_before_sending() {
+    use wechatpay::v3::refund::domestic::refunds::by_out_refund_no::get::Request;
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+    for value in ["..", ".", ""] {
+        let message = match Request::builder().out_refund_no(value).build() {
+            Err(error) => error.to_string(),
+            Ok(request) => client.send(request).await.expect_err("refused").to_string(),
+        };
+        assert!(message.contains("out_refund_no"), "{value:?}: {message}");
+    }
+    assert!(server.requests().is_empty(), "nothing sent: {:?}", server.requests());
+}
+
+#[tokio::test]
+async fn the_authorization_of_a_prepared_request_is_sensitive_and_not_in_its_debug() {
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+
+    let prepared = client.prepare(&query(ORDER)).await.unwrap();
+
+    let authorization = &prepared.headers()["authorization"];
+    assert!(authorization.is_sensitive());
+    let signature = authorization.to_str().unwrap().split("signature=\"").nth(1).unwrap()[..40].to_owned();
+    let shown = format!("{prepared:?}");
+    assert!(!shown.contains(&signature) && !shown.contains("WECHATPAY2"), "{shown}");
+}
+
+#[tokio::test]
+async fn api_calls_do_not_follow_redirects() {
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+    server.misbehave(crate::server::Misbehaviour::Redirect(format!("/v3/pay/transactions/out-trade-no/{ORDER}?mchid=1900000109")));
+
+    let error = client.send(query("REDIRECTED")).await.expect_err("a redirect is not an answer");
+
+    assert_eq!(server.requests().len(), 1, "not followed: {error:?}");
+    assert!(error.outcome_unknown());
+}

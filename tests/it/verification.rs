@@ -189,3 +189,32 @@ async fn a_signed_error_with_a_bad_signature_is_a_verification_error() {
 
     assert!(matches!(verify_error(error), VerifyError::BadSignature { .. }));
 }
+
+#[tokio::test]
+async fn an_unsigned_error_document_gives_no_code_or_message() {
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+    server.misbehave(Misbehaviour::MissingHeaders);
+    let out_trade_no = format!("{}UNSIGNED", crate::server::UNKNOWN_ORDER_PREFIX);
+
+    let error = client.send(query(&out_trade_no)).await.expect_err("404");
+
+    assert_eq!(error.status(), Some(StatusCode::NOT_FOUND));
+    assert_eq!((error.code(), error.message()), (None, None), "unverified: {error:?}");
+    assert!(matches!(&error, Error::Api { body: Some(body), .. } if body.contains("ORDER_NOT_EXIST")), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_decoding_error_keeps_at_most_16_kib_of_the_body() {
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+    let body = serde_json::json!({ "padding": "x".repeat(100_000) }).to_string().into_bytes();
+    server.misbehave(Misbehaviour::SignedBody(body));
+
+    let error = client.send(query(ORDER)).await.expect_err("not a transaction");
+
+    match error {
+        Error::Decode { body, .. } => assert!(body.len() <= 16 * 1024, "{} bytes kept", body.len()),
+        other => panic!("expected Error::Decode, got {other:?}"),
+    }
+}
