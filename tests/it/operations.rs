@@ -309,7 +309,11 @@ async fn not_found_maps_to_an_api_error_with_code_message_and_request_id() {
     use wechatpay::v3::pay::transactions::id::by_transaction_id::get::Request;
     let server = public_key_server().await;
     let client = public_key_client(&server);
-    let request = Request::builder().transaction_id("").mchid(keys::MERCHANT_ID).build().unwrap();
+    let request = Request::builder()
+        .transaction_id(format!("{}4200", crate::server::MISSING_RESOURCE_PREFIX))
+        .mchid(keys::MERCHANT_ID)
+        .build()
+        .unwrap();
 
     let error = client.send(request).await.expect_err("404");
 

@@ -27,11 +27,13 @@ pub fn apiv3_key() -> ApiV3Key {
     ApiV3Key::new(keys::APIV3_KEY).expect("APIv3 key")
 }
 
-/// The merchant's builder against `server`, with no WeChat Pay key yet and no backup host.
+/// The merchant's builder against `server`, with no WeChat Pay key yet and no backup host; bills
+/// may be downloaded from the server (plain http on 127.0.0.1, allowed explicitly).
 pub fn builder(server: &TestServer) -> ClientBuilder {
     Client::builder(keys::MERCHANT_ID, keys::MERCHANT_SERIAL, merchant_key())
         .base_url(server.base_url())
         .timeout(Duration::from_secs(10))
+        .bill_download_origins([server.base_url()])
 }
 
 /// A merchant on the WeChat Pay public key (no APIv3 key, so no certificates ever).

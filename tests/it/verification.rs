@@ -183,7 +183,11 @@ async fn a_signed_error_with_a_bad_signature_is_a_verification_error() {
     let server = public_key_server().await;
     let client = public_key_client(&server);
     server.misbehave(Misbehaviour::BadSignature);
-    let request = Request::builder().transaction_id("").mchid(keys::MERCHANT_ID).build().unwrap();
+    let request = Request::builder()
+        .transaction_id(format!("{}4200", crate::server::MISSING_RESOURCE_PREFIX))
+        .mchid(keys::MERCHANT_ID)
+        .build()
+        .unwrap();
 
     let error = client.send(request).await.expect_err("404 with a bad signature");
 

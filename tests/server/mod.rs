@@ -34,7 +34,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 #[allow(unused_imports)]
 pub use samples::{sample_refund, sample_transaction};
 #[allow(unused_imports)]
-pub use routes::UNKNOWN_ORDER_PREFIX;
+pub use routes::{MISSING_RESOURCE_PREFIX, UNKNOWN_ORDER_PREFIX};
 
 use conn::{Conn, KillableListener};
 use routes::Reply;

@@ -164,6 +164,8 @@ fn route(request: &mut Incoming<'_>, method: &str) -> Answer {
         let decoded = percent_decode(raw);
         if decoded.is_empty() {
             Err(Reply::not_found("路径参数为空"))
+        } else if decoded.starts_with(MISSING_RESOURCE_PREFIX) {
+            Err(Reply::not_found("资源不存在"))
         } else {
             Ok(decoded)
         }
@@ -390,6 +392,9 @@ fn create_transaction(request: &Incoming<'_>, partner: bool, kind: &str) -> Answ
         _ => json!({ "prepay_id": prepay_id }),
     }))
 }
+
+/// A path parameter starting with this names nothing (404 `RESOURCE_NOT_EXISTS`).
+pub const MISSING_RESOURCE_PREFIX: &str = "MISSING-";
 
 /// Orders whose `out_trade_no` starts with this do not exist (404 `ORDER_NOT_EXIST`).
 pub const UNKNOWN_ORDER_PREFIX: &str = "UNKNOWN-";
