@@ -33,8 +33,9 @@
 //!
 //! # Personal data
 //! Decrypted payloads hold personal data (openid, amounts, …). Nothing here logs them: errors keep
-//! ids, event types and error positions only (see [`PayloadError`]). `Debug` of a
-//! [`Notification`] does print its payload, as any value's would: do not log it wholesale.
+//! ids, event types and error positions only (see [`PayloadError`]), and `Debug` of a
+//! [`Notification`] leaves its payload out. The payload types themselves (`notification.event`)
+//! print their fields, as any value's would: do not log them wholesale.
 
 #[cfg(feature = "axum")]
 pub mod axum;
@@ -73,8 +74,9 @@ pub const MIN_REFRESH_INTERVAL: Duration = PER_SERIAL;
 /// (WeChat Pay waits 5 s for the answer); see [`Notifications::key_refresh_wait`].
 pub const DEFAULT_KEY_REFRESH_WAIT: Duration = Duration::from_secs(3);
 
-/// A verified, decrypted notification.
-#[derive(Clone, Debug, PartialEq)]
+/// A verified, decrypted notification. Its `Debug` leaves the decrypted payload out (it is the
+/// plaintext of an encrypted resource); read `event` for it.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Notification {
     /// The notification's unique id: redeliveries of one notification carry the same id.
@@ -91,6 +93,20 @@ pub struct Notification {
     pub event: Event,
     /// The key that signed it (public-key id or certificate serial) and the signed timestamp.
     pub verified: Verified,
+}
+
+impl fmt::Debug for Notification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notification")
+            .field("id", &self.id)
+            .field("create_time", &self.create_time)
+            .field("event_type", &self.event_type)
+            .field("resource_type", &self.resource_type)
+            .field("summary", &self.summary)
+            .field("event", &format_args!("<decrypted {} payload, redacted>", self.event_type))
+            .field("verified", &self.verified)
+            .finish()
+    }
 }
 
 /// Why a notification was not accepted. No variant holds a key or decrypted data.

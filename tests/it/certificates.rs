@@ -354,3 +354,29 @@ async fn concurrent_first_requests_share_one_certificate_download() {
     }
     assert_eq!(requests_to(&server, CERTIFICATES).len(), 1);
 }
+
+#[tokio::test]
+async fn without_any_usable_key_a_request_waits_for_the_download_at_most_its_timeout() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let client = builder(&server).apiv3_key(apiv3_key()).timeout(Duration::from_millis(700)).build().unwrap();
+    server.misbehave_on(CERTIFICATES, Some(Misbehaviour::Slow(Duration::from_secs(10))));
+
+    let started = Instant::now();
+    let error = client.send(query("KEYLESS")).await.expect_err("no key to verify with");
+
+    assert!(started.elapsed() < Duration::from_secs(3), "waited {:?}", started.elapsed());
+    assert!(matches!(&error, Error::Verify { source: VerifyError::UnknownSerial(_), .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_serial_that_cannot_be_a_certificate_never_triggers_a_download() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let client = certificate_client(&server);
+    client.refresh_certificates().await.unwrap();
+    server.set_signer(Signer::PublicKey);
+
+    let error = client.send(query("PUBKEY-UNKNOWN")).await.expect_err("PUB_KEY_ID_… is not configured");
+
+    assert!(matches!(&error, Error::Verify { source: VerifyError::UnknownSerial(_), .. }), "{error:?}");
+    assert_eq!(requests_to(&server, CERTIFICATES).len(), 1, "no download can bring a public key");
+}

@@ -68,3 +68,75 @@ async fn a_bill_is_only_downloaded_from_an_allowed_host() {
     assert!(error.to_string().contains("localhost"), "{error}");
     assert!(requests_to(&server, DOWNLOAD).is_empty(), "the signed request never left");
 }
+
+#[tokio::test]
+async fn a_bill_silent_for_longer_than_the_read_timeout_is_a_body_timeout() {
+    let server = public_key_server().await;
+    let client = builder(&server)
+        .wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key())
+        .read_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let bill = trade_bill(&client).await;
+    server.misbehave_on(DOWNLOAD, Some(Misbehaviour::Drip { chunk: 1024, pause: Duration::from_millis(600) }));
+
+    let mut written = Vec::new();
+    let error = client.download_bill_to(&bill, &mut written).await.expect_err("stalled");
+
+    assert!(matches!(error, Error::Timeout { waiting_for: wechatpay::Waiting::Body, .. }), "{error:?}");
+    assert_eq!(written.len(), 1024, "what came before the stall was written");
+}
+
+#[tokio::test]
+async fn a_large_bill_streams_to_a_writer_but_is_refused_in_memory_beyond_the_cap() {
+    const SIZE: u64 = 40 * 1024 * 1024;
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+    server.bill_size(Some(SIZE));
+    let bill = trade_bill(&client).await;
+
+    let error = client.download_bill(&bill).await.expect_err("over the 16 MiB default");
+    assert!(
+        matches!(error, Error::BodyTooLarge { limit, .. } if limit == wechatpay::client::DEFAULT_MAX_BODY_SIZE as u64),
+        "{error:?}"
+    );
+
+    let mut sink = tokio::io::sink();
+    let written = client.download_bill_to(&bill, &mut sink).await.expect("streamed, digest checked");
+    assert!(written > SIZE - 64 * 1024 && written <= SIZE, "{written}");
+}
+
+#[tokio::test]
+async fn bills_are_refused_from_plain_http_wechat_pay_and_from_other_hosts_by_default() {
+    let server = public_key_server().await;
+    let client = Client::builder(keys::MERCHANT_ID, keys::MERCHANT_SERIAL, merchant_key())
+        .base_url(server.base_url())
+        .wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key())
+        .build()
+        .unwrap();
+    for url in [
+        "http://api.mch.weixin.qq.com/v3/billdownload/file?token=x",
+        "https://evil.example/v3/billdownload/file?token=x",
+        "https://api.mch.weixin.qq.com.evil.example/v3/billdownload/file?token=x",
+    ] {
+        let error = client.download_bill(BillFile::new(url, "SHA1", "00")).await.expect_err(url);
+        assert!(matches!(error, Error::DownloadOrigin { .. }), "{url}: {error:?}");
+    }
+    let own = client.download_bill(BillFile::new(format!("{}v3/billdownload/file?token=x", server.base_url()), "SHA1", "00"));
+    assert!(matches!(own.await, Err(Error::DownloadOrigin { .. })), "the test server is not WeChat Pay");
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_bill_download_is_not_redirected_with_its_signature() {
+    let server = public_key_server().await;
+    let elsewhere = public_key_server().await;
+    let client = public_key_client(&server);
+    let bill = trade_bill(&client).await;
+    server.misbehave_on(DOWNLOAD, Some(Misbehaviour::Redirect(format!("{}v3/billdownload/file", elsewhere.base_url()))));
+
+    let error = client.download_bill(&bill).await.expect_err("a redirect");
+
+    assert!(matches!(&error, Error::Redirect { location: Some(location), .. } if location.starts_with(&elsewhere.base_url())), "{error:?}");
+    assert!(elsewhere.requests().is_empty(), "the signed request went nowhere else");
+}

@@ -157,3 +157,39 @@ async fn a_refund_that_never_connects_has_a_known_outcome() {
     let error = client.send(refund()).await.expect_err("refused connection");
     assert!(!error.outcome_unknown(), "{error:?}");
 }
+
+#[tokio::test]
+async fn a_refund_answered_with_an_oversized_body_has_an_unknown_outcome() {
+    let primary = public_key_server().await;
+    let client = builder(&primary)
+        .wechatpay_public_key(crate::server::keys::PUBLIC_KEY_ID, wechatpay_public_key())
+        .max_body_size(64 * 1024)
+        .build()
+        .unwrap();
+    primary.misbehave(Misbehaviour::Oversized(200_000));
+
+    let error = client.send(refund()).await.expect_err("too large");
+
+    assert!(
+        matches!(&error, Error::BodyTooLarge { limit: 65536, status, request_id: Some(_), .. } if *status == 200),
+        "{error:?}"
+    );
+    assert!(error.outcome_unknown());
+    assert_eq!(primary.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn an_http_client_that_follows_redirects_gets_its_answer_refused() {
+    let server = public_key_server().await;
+    let client = builder(&server)
+        .wechatpay_public_key(crate::server::keys::PUBLIC_KEY_ID, wechatpay_public_key())
+        .http_client(reqwest::Client::new())
+        .build()
+        .unwrap();
+    server.misbehave(Misbehaviour::Redirect(format!("{REFUNDS}/elsewhere")));
+
+    let error = client.send(refund()).await.expect_err("redirected");
+
+    assert!(matches!(&error, Error::Redirect { location: Some(location), .. } if location.ends_with("/elsewhere")), "{error:?}");
+    assert!(error.outcome_unknown());
+}

@@ -15,3 +15,4 @@ mod server_selftest;
 mod verification;
 mod downloads;
 mod faults;
+mod redaction;

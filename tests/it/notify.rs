@@ -812,3 +812,31 @@ async fn a_lease_and_ttl_of_duration_max_mean_forever_not_a_panic() {
     let (headers, body) = deliver();
     assert!(notifications.handle(&headers, &body).await.unwrap_err().is_duplicate());
 }
+
+#[tokio::test]
+async fn a_hanging_key_refresher_delays_only_unknown_serials_and_only_up_to_the_wait() {
+    let server = start().await;
+    let notifications = notifications()
+        .key_refresher(|| async {
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            Ok::<_, std::io::Error>(())
+        })
+        .key_refresh_wait(std::time::Duration::from_millis(300));
+
+    let (headers, body) =
+        server.notification("TRANSACTION.SUCCESS", RESOURCE, &sample_transaction("ORDER-HANG"), Tamper::UnknownSerial);
+    let started = std::time::Instant::now();
+    let pending = {
+        let notifications = notifications.clone();
+        tokio::spawn(async move { notifications.open(&headers, &body).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let (headers, body) =
+        server.notification("TRANSACTION.SUCCESS", RESOURCE, &sample_transaction("ORDER-KNOWN"), Tamper::None);
+    notifications.open(&headers, &body).await.expect("a known key does not wait for the refresh");
+    assert!(started.elapsed() < std::time::Duration::from_millis(250), "{:?}", started.elapsed());
+
+    let error = pending.await.unwrap().unwrap_err();
+    assert!(matches!(error, NotifyError::Verify(VerifyError::UnknownSerial(_))), "{error:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+}
