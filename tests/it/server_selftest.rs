@@ -1538,3 +1538,90 @@ fn fixture_keys_belong_together() {
     assert_eq!(keys::APIV3_KEY.len(), 32);
     assert!(keys::PUBLIC_KEY_ID.starts_with("PUB_KEY_ID_"));
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Faults of the body, redirects, large and truncated bills, misbehaviours on one path
+
+#[tokio::test]
+async fn body_faults_cut_drip_bloat_replace_and_forge_the_answer() {
+    let (server, merchant) = start().await;
+    let path = format!("/v3/pay/transactions/id/1?{MCHID_QUERY}");
+
+    server.misbehave(Misbehaviour::DropMidBody);
+    let authorization = merchant.authorization("GET", &path, b"");
+    let cut = merchant.try_call_with("GET", &path, b"", Some(&authorization), &[]).await;
+    assert!(cut.is_err(), "the body stops short of its Content-Length");
+
+    server.misbehave(Misbehaviour::Drip { chunk: 200, pause: Duration::from_millis(40) });
+    let started = Instant::now();
+    let answer = get_transaction(&merchant).await;
+    answer.verified();
+    let pauses = (answer.body.len() as u32).div_ceil(200) - 1;
+    assert!(started.elapsed() >= Duration::from_millis(40) * pauses, "{:?} for {pauses} pauses", started.elapsed());
+
+    server.misbehave(Misbehaviour::Oversized(300_000));
+    let answer = get_transaction(&merchant).await;
+    assert!(answer.body.len() >= 300_000);
+    answer.verified();
+
+    server.misbehave(Misbehaviour::SignedBody(b"{\"other\":1}".to_vec()));
+    let answer = get_transaction(&merchant).await;
+    assert_eq!(answer.body, b"{\"other\":1}");
+    answer.verified();
+
+    server.misbehave(Misbehaviour::ForgedBody(b"{\"other\":1}".to_vec()));
+    let answer = get_transaction(&merchant).await;
+    assert_eq!(verify(&answer.headers, &answer.body, now()), Err(Reject::BadSignature));
+
+    server.misbehave(Misbehaviour::HtmlPage(http::StatusCode::OK));
+    let answer = get_transaction(&merchant).await;
+    assert_eq!(answer.status, 200);
+    assert!(answer.header("Wechatpay-Signature").is_none() && String::from_utf8_lossy(&answer.body).contains("<html>"));
+}
+
+#[tokio::test]
+async fn a_redirect_is_an_unsigned_302_with_its_location() {
+    let (server, merchant) = start().await;
+    let merchant = Merchant {
+        http: reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        ..merchant
+    };
+    server.misbehave(Misbehaviour::Redirect("https://elsewhere.example/v3".into()));
+    let answer = get_transaction(&merchant).await;
+    assert_eq!(answer.status, 302);
+    assert_eq!(answer.header("Location"), Some("https://elsewhere.example/v3"));
+    assert!(answer.header("Wechatpay-Signature").is_none());
+}
+
+#[tokio::test]
+async fn large_bills_are_generated_to_size_and_hashed_and_truncation_halves_them() {
+    let (server, merchant) = start().await;
+    server.bill_size(Some(1 << 20));
+    let (hash, bytes, download) = bill(&merchant, "/v3/bill/tradebill?bill_date=2026-11-22").await;
+    assert_eq!(download.header("Content-Length"), Some(bytes.len().to_string().as_str()));
+    assert!(bytes.len() > (1 << 20) - 8192 && bytes.len() <= 1 << 20, "{}", bytes.len());
+    assert_eq!(hex(&Sha1::digest(&bytes)), hash);
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(text.starts_with("交易时间,") && text.contains("总交易单数"));
+
+    server.truncate_bill(true);
+    let (hash, truncated, _) = bill(&merchant, "/v3/bill/tradebill?bill_date=2026-11-22").await;
+    assert_eq!(truncated.len(), bytes.len() / 2);
+    assert_ne!(hex(&Sha1::digest(&truncated)), hash);
+}
+
+#[tokio::test]
+async fn a_misbehaviour_on_a_path_applies_to_that_path_until_cleared_and_the_queue_skips_certificates() {
+    let (server, merchant) = start().await;
+    server.misbehave_on("/v3/certificates", Some(Misbehaviour::ServerError));
+    server.misbehave(Misbehaviour::BadSignature);
+    for _ in 0..2 {
+        assert_eq!(merchant.call("GET", "/v3/certificates", b"").await.status, 500);
+    }
+    let queued = get_transaction(&merchant).await;
+    assert_eq!(verify(&queued.headers, &queued.body, now()), Err(Reject::BadSignature), "the queue was kept for it");
+    server.misbehave_on("/v3/certificates", None);
+    server.misbehave_always(Some(Misbehaviour::ServerError));
+    assert_eq!(merchant.call("GET", "/v3/certificates", b"").await.status, 200, "certificates escape `always`");
+    assert_eq!(get_transaction(&merchant).await.status, 500);
+}
