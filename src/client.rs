@@ -15,7 +15,8 @@ use wechatpay_generated::runtime::{Decode, Operation, ResponseKind, Sensitive, T
 use crate::certificates::CertificateManager;
 use crate::error::Error;
 use crate::exchange::{
-    api_error, decode_error, parse_base_url, request_span, Exchange, Limits, Payload, Prepared, Raw, Read,
+    conclude, decode_error, must_verify, parse_base_url, request_span, Exchange, Limits, Payload, Prepared, Raw,
+    Read,
 };
 use crate::keys::{ApiV3Key, MerchantKey, PublicKey};
 use crate::retry::RetryPolicy;
@@ -429,13 +430,7 @@ impl Client {
             self.before_request().await;
             self.encrypt_sensitive(&mut prepared).await?;
             let raw = self.inner.exchange.execute(&prepared, Read::Buffered).await?.into_raw()?;
-            if !raw.status.is_success() {
-                return Err(self.error_response(&raw).await);
-            }
-            if prepared.kind != ResponseKind::Stream {
-                self.verify(&raw).await?;
-            }
-            Ok(raw)
+            self.judge(raw, prepared.kind).await
         }
         .instrument(span.clone())
         .await;
@@ -503,15 +498,18 @@ impl Client {
         }
     }
 
+    /// The answer, verified (see [`must_verify`]), or the error it means.
+    async fn judge(&self, raw: Raw, kind: ResponseKind) -> Result<Raw, Error> {
+        let verification = if must_verify(&raw, kind) { Some(self.verify(&raw).await) } else { None };
+        conclude(raw, verification)
+    }
+
     /// The error for a non-2xx answer: verified when signed, kept as received when not.
-    pub(crate) async fn error_response(&self, raw: &Raw) -> Error {
-        let signed = raw.headers.contains_key("Wechatpay-Signature");
-        if signed {
-            if let Err(error) = self.verify(raw).await {
-                return error;
-            }
+    pub(crate) async fn error_response(&self, raw: Raw) -> Error {
+        match self.judge(raw, ResponseKind::Stream).await {
+            Err(error) => error,
+            Ok(raw) => Error::InvalidRequest(format!("HTTP {} taken for an error", raw.status)),
         }
-        api_error(raw, signed)
     }
 
     /// The key to encrypt sensitive fields with, and its id: the one `wanted` names, else the

@@ -236,7 +236,7 @@ impl Client {
         let result = async {
             match self.inner().exchange.execute(&prepared, Read::Stream).await? {
                 Fetched::Stream { response, request_id } => Ok((response, request_id)),
-                Fetched::Raw(raw) => Err(self.error_response(&raw).await),
+                Fetched::Raw(raw) => Err(self.error_response(raw).await),
             }
         }
         .instrument(span.clone())

@@ -141,6 +141,9 @@ pub enum Error {
         /// The digest of the bytes received, lower-case hex.
         actual: String,
     },
+    /// A bill file does not read as WeChat Pay's bill layout ([`crate::bill::BillParser`]).
+    #[error(transparent)]
+    Bill(#[from] crate::bill::BillError),
     /// The bill API announced a digest algorithm this client does not compute.
     #[error("unsupported digest algorithm {0:?}")]
     UnsupportedDigest(String),

@@ -1,11 +1,15 @@
 //! WeChat Pay APIv3 for Rust: every documented operation typed (generated from the documentation
 //! into [`wechatpay_generated`], re-exported here), sent signed, verified and encrypted.
 
+pub mod bill;
 pub mod certificates;
 pub mod client;
 pub mod download;
 pub mod error;
 mod exchange;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod keys;
 pub mod notify;
 pub mod pay_sign;

@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
+use wechatpay_generated::runtime::ResponseKind;
 
 use crate::error::Error;
 
@@ -64,6 +65,28 @@ pub(crate) fn api_error(raw: &Raw, verified: bool) -> Error {
             request_id: raw.request_id.clone(),
             body: Some(kept(&raw.body).into()),
         },
+    }
+}
+
+/// Whether an answer must be verified before it means anything: every answer but a byte stream's
+/// 2xx (WeChat Pay does not sign those) and an unsigned non-2xx (a proxy's or gateway's page,
+/// reported as unverified).
+pub(crate) fn must_verify(raw: &Raw, kind: ResponseKind) -> bool {
+    if raw.status.is_success() {
+        kind != ResponseKind::Stream
+    } else {
+        raw.headers.contains_key("Wechatpay-Signature")
+    }
+}
+
+/// What an answer means once its verification is known (`None`: not to be verified, see
+/// [`must_verify`]): a failed verification is that error; a 2xx is the answer; anything else an
+/// [`Error::Api`], with WeChat Pay's code and message only when verified.
+pub(crate) fn conclude(raw: Raw, verification: Option<Result<(), Error>>) -> Result<Raw, Error> {
+    match verification {
+        Some(Err(error)) => Err(error),
+        _ if raw.status.is_success() => Ok(raw),
+        verification => Err(api_error(&raw, verification.is_some())),
     }
 }
 

@@ -24,7 +24,7 @@ use http::{HeaderMap, StatusCode};
 use reqwest::Url;
 use wechatpay_generated::runtime::{File, Method};
 
-pub(crate) use answer::{api_error, decode_error, request_id, Raw};
+pub(crate) use answer::{api_error, conclude, decode_error, must_verify, request_id, Raw};
 pub(crate) use prepared::{Payload, Prepared, Target};
 
 use crate::error::{Error, Waiting};

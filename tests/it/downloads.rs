@@ -140,3 +140,27 @@ async fn a_bill_download_is_not_redirected_with_its_signature() {
     assert!(matches!(&error, Error::Redirect { location: Some(location), .. } if location.starts_with(&elsewhere.base_url())), "{error:?}");
     assert!(elsewhere.requests().is_empty(), "the signed request went nowhere else");
 }
+
+#[tokio::test]
+async fn a_downloaded_bill_reads_as_rows_while_it_streams() {
+    use wechatpay::bill::{BillParser, Section};
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+    let bill = trade_bill(&client).await;
+
+    let mut stream = client.download_bill_stream(&bill).await.unwrap();
+    let mut parser = BillParser::new();
+    let mut rows = Vec::new();
+    while let Some(chunk) = stream.next_chunk().await {
+        parser.push(&chunk.unwrap(), &mut rows).unwrap();
+    }
+    parser.finish(&mut rows).unwrap();
+
+    let columns = parser.columns().unwrap();
+    assert_eq!(columns[0], "交易时间");
+    let details: Vec<_> = rows.iter().filter(|row| row.section == Section::Details).collect();
+    assert_eq!(details.len(), 24);
+    assert!(details.iter().all(|row| row.fields.len() == columns.len() && !row.fields[0].starts_with('`')));
+    let summary = rows.last().unwrap();
+    assert_eq!((summary.section, summary.fields[0].as_str()), (Section::Summary, "24"));
+}
