@@ -154,9 +154,14 @@ impl CertificateManager {
             return false;
         }
         let allowed = self.state().serials.allow(serial, Instant::now());
-        let landing = if allowed { Some(self.start()) } else { self.flight.join() };
-        if let Some(landing) = landing {
-            landing.wait(self.wait_bound()).await;
+        let deadline = Instant::now() + self.wait_bound();
+        // A download running now may have been answered before WeChat Pay listed this serial: wait
+        // for it, then, if the serial is granted a download, start the one owed to it.
+        if let Some(running) = self.flight.join() {
+            running.wait(deadline.saturating_duration_since(Instant::now())).await;
+        }
+        if allowed && !known() {
+            self.start().wait(deadline.saturating_duration_since(Instant::now())).await;
         }
         known()
     }

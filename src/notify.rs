@@ -53,7 +53,7 @@ pub use wechatpay_generated::webhook::Event;
 
 use crate::keys::{ApiV3Key, CryptoError};
 use crate::refresh::{Flight, SerialLimiter, PER_SERIAL};
-use crate::wechatpay_keys::{Verified, VerifyError, WechatpayKeys};
+use crate::wechatpay_keys::{unix, Verified, VerifyError, WechatpayKeys};
 
 pub use futures_util::future::BoxFuture;
 pub use replay::{
@@ -285,23 +285,26 @@ struct Refresh {
 impl Refresh {
     /// For a notification naming the unknown `serial`: runs the hook in the background (one run at
     /// a time) unless this serial asked less than [`MIN_REFRESH_INTERVAL`] ago or too many serials
-    /// did, and waits for the run (or the one already running) at most `wait`. Notifications
-    /// signed by known keys never wait for it.
-    async fn for_serial(self: &Arc<Self>, serial: &str, wait: Duration) {
+    /// did, and waits for it (or for the run already going) at most `wait` in all; `known` says
+    /// whether the serial is known yet. Notifications signed by known keys never wait for it.
+    async fn for_serial(self: &Arc<Self>, serial: &str, wait: Duration, known: impl Fn() -> bool) {
         let allowed =
             self.serials.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).allow(serial, Instant::now());
-        let landing = if allowed {
+        let deadline = Instant::now() + wait;
+        let remaining = || deadline.saturating_duration_since(Instant::now());
+        // A run going now may have fetched the keys before this serial existed: wait for it, then,
+        // if the serial is granted a run, start the one owed to it.
+        if let Some(running) = self.flight.join() {
+            running.wait(remaining()).await;
+        }
+        if allowed && !known() {
             let refresh = self.clone();
-            Some(self.flight.start(async move {
+            let landing = self.flight.start(async move {
                 if let Err(error) = refresh.hook.refresh().await {
                     tracing::warn!(%error, "refreshing the WeChat Pay keys failed");
                 }
-            }))
-        } else {
-            self.flight.join()
-        };
-        if let Some(landing) = landing {
-            if !landing.wait(wait).await {
+            });
+            if !landing.wait(remaining()).await {
                 tracing::warn!(serial, ?wait, "the WeChat Pay key refresh did not finish in time");
             }
         }
@@ -472,7 +475,8 @@ impl Notifications {
             Err(VerifyError::UnknownSerial(serial)) => match &self.refresh {
                 Some(refresh) => {
                     tracing::info!(serial, "notification signed by an unknown key: refreshing the keys");
-                    refresh.for_serial(&serial, self.refresh_wait).await;
+                    let known = || self.keys.find(&serial, unix(SystemTime::now())).is_some();
+                    refresh.for_serial(&serial, self.refresh_wait, known).await;
                     self.keys.verify(headers, body, SystemTime::now())
                 }
                 None => Err(VerifyError::UnknownSerial(serial)),

@@ -246,17 +246,24 @@ async fn notifications_share_the_clients_keys_and_refresh_through_it() {
     assert!(public_key_client(&server).notifications().is_err(), "no APIv3 key, no notifications");
 }
 
-#[tokio::test]
-async fn a_hanging_certificate_refresh_does_not_hold_requests_that_have_a_usable_key() {
-    let server = TestServer::start(ServerConfig::default()).await;
-    let client = builder(&server)
+/// A client on certificates refreshed every 300 ms, after its first download, once the next
+/// download is due and the server has started answering downloads `slow`ly.
+async fn due_for_a_slow_refresh(server: &TestServer, slow: Duration) -> Client {
+    let client = builder(server)
         .apiv3_key(apiv3_key())
         .certificate_refresh_interval(Duration::from_millis(300))
         .build()
         .unwrap();
-    client.send(query("STALL-1")).await.unwrap();
-    server.misbehave_on(CERTIFICATES, Some(Misbehaviour::Slow(Duration::from_secs(4))));
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    client.send(query("FIRST-DOWNLOAD")).await.unwrap();
+    server.misbehave_on(CERTIFICATES, Some(Misbehaviour::Slow(slow)));
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    client
+}
+
+#[tokio::test]
+async fn a_hanging_certificate_refresh_does_not_hold_requests_that_have_a_usable_key() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    let client = due_for_a_slow_refresh(&server, Duration::from_secs(4)).await;
 
     let started = Instant::now();
     for n in 2..6 {
@@ -379,4 +386,24 @@ async fn a_serial_that_cannot_be_a_certificate_never_triggers_a_download() {
 
     assert!(matches!(&error, Error::Verify { source: VerifyError::UnknownSerial(_), .. }), "{error:?}");
     assert_eq!(requests_to(&server, CERTIFICATES).len(), 1, "no download can bring a public key");
+}
+
+#[tokio::test]
+async fn a_download_answered_before_a_rotation_does_not_use_up_the_new_serials_refresh() {
+    let server = TestServer::start(ServerConfig::default()).await;
+    // The next periodic download is answered with the old list, and arrives late.
+    let client = due_for_a_slow_refresh(&server, Duration::from_millis(800)).await;
+    client.send(query("STALE-2")).await.unwrap();
+    let started = Instant::now();
+    while requests_to(&server, CERTIFICATES).len() < 2 && started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.misbehave_on(CERTIFICATES, None);
+
+    // Meanwhile WeChat Pay rotates.
+    server.set_certificates(vec![CertChoice::Platform, CertChoice::Platform2]);
+    server.set_signer(Signer::Platform2);
+    client.send(query("STALE-3")).await.expect("the download owed to the new serial starts after the stale one");
+
+    assert_eq!(requests_to(&server, CERTIFICATES).len(), 3);
 }

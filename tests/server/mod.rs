@@ -170,6 +170,9 @@ pub(crate) struct ServerState {
     /// Misbehaviours for one path (query excluded), applied to every request to it.
     on_path: HashMap<String, Misbehaviour>,
     requests: Vec<RecordedRequest>,
+    /// `false`: requests are counted, not kept (long load runs).
+    recording: bool,
+    count: usize,
     pub(crate) nonces: HashSet<String>,
     pub(crate) corrupt_bill: bool,
     pub(crate) truncate_bill: bool,
@@ -211,6 +214,8 @@ impl TestServer {
                 always: None,
                 on_path: HashMap::new(),
                 requests: Vec::new(),
+                recording: true,
+                count: 0,
                 nonces: HashSet::new(),
                 corrupt_bill: false,
                 truncate_bill: false,
@@ -269,9 +274,20 @@ impl TestServer {
         self.shared.lock().certificates_available = available;
     }
 
-    /// Every request received so far, oldest first.
+    /// Every request received so far, oldest first (while recording).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests.clone()
+    }
+
+    /// How many requests were received, recorded or not.
+    pub fn request_count(&self) -> usize {
+        self.shared.lock().count
+    }
+
+    /// `false`: stop keeping requests (they are still counted), so that a long run does not grow
+    /// the server's memory.
+    pub fn record_requests(&self, yes: bool) {
+        self.shared.lock().recording = yes;
     }
 
     /// `true`: downloaded bill files no longer match the `hash_value` of the bill API.
@@ -402,14 +418,17 @@ async fn handle(
     };
     let signer = {
         let mut state = shared.lock();
-        state.requests.push(RecordedRequest {
-            method,
-            path_and_query,
-            headers: parts.headers,
-            body,
-            authorization_ok: processed.authorization_ok,
-            decrypted: processed.decrypted,
-        });
+        state.count += 1;
+        if state.recording {
+            state.requests.push(RecordedRequest {
+                method,
+                path_and_query,
+                headers: parts.headers,
+                body,
+                authorization_ok: processed.authorization_ok,
+                decrypted: processed.decrypted,
+            });
+        }
         state.signer
     };
     let flaw = match &misbehaviour {
