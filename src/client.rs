@@ -476,26 +476,17 @@ impl Client {
     /// Verifies a signed answer, refreshing the certificates when it names an unknown serial (as
     /// limited per serial).
     pub(crate) async fn verify(&self, raw: &Raw) -> Result<(), Error> {
-        let error = |source| Error::Verify { source, request_id: raw.request_id.clone() };
-        match self.inner.keys.verify(&raw.headers, &raw.body, SystemTime::now()) {
-            Ok(_) => Ok(()),
-            Err(VerifyError::UnknownSerial(serial)) if self.inner.certificates.is_some() => {
-                let refreshed = match &self.inner.certificates {
-                    Some(manager) => manager.refresh_for_serial(&serial).await,
-                    None => false,
-                };
-                if refreshed {
-                    self.inner
-                        .keys
-                        .verify(&raw.headers, &raw.body, SystemTime::now())
-                        .map(drop)
-                        .map_err(error)
-                } else {
-                    Err(error(VerifyError::UnknownSerial(serial)))
+        let keys = &self.inner.keys;
+        let result = match keys.verify(&raw.headers, &raw.body, SystemTime::now()) {
+            Err(VerifyError::UnknownSerial(serial)) => match &self.inner.certificates {
+                Some(manager) if manager.refresh_for_serial(&serial).await => {
+                    keys.verify(&raw.headers, &raw.body, SystemTime::now())
                 }
-            }
-            Err(source) => Err(error(source)),
-        }
+                _ => Err(VerifyError::UnknownSerial(serial)),
+            },
+            other => other,
+        };
+        result.map(drop).map_err(|source| Error::Verify { source, request_id: raw.request_id.clone() })
     }
 
     /// The answer, verified (see [`must_verify`]), or the error it means.
