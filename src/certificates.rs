@@ -13,7 +13,7 @@
 //!   proactively, so a merchant that has no certificates never calls the endpoint.
 //! - **Always** (when an APIv3 key is configured): when an answer names a serial the client does
 //!   not know and that could be a certificate's (hexadecimal): at most once per serial and minute,
-//!   and a few times a minute in all ([`crate::refresh`]); and when a request has sensitive fields
+//!   and ten serials a minute in all; and when a request has sensitive fields
 //!   but no key to encrypt them with.
 //!
 //! # What the trust rests on
