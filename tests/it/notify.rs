@@ -821,7 +821,7 @@ async fn a_hanging_key_refresher_delays_only_unknown_serials_and_only_up_to_the_
             tokio::time::sleep(std::time::Duration::from_secs(30)).await;
             Ok::<_, std::io::Error>(())
         })
-        .key_refresh_wait(std::time::Duration::from_millis(300));
+        .key_refresh_wait(std::time::Duration::from_secs(2));
 
     let (headers, body) =
         server.notification("TRANSACTION.SUCCESS", RESOURCE, &sample_transaction("ORDER-HANG"), Tamper::UnknownSerial);
@@ -834,9 +834,10 @@ async fn a_hanging_key_refresher_delays_only_unknown_serials_and_only_up_to_the_
     let (headers, body) =
         server.notification("TRANSACTION.SUCCESS", RESOURCE, &sample_transaction("ORDER-KNOWN"), Tamper::None);
     notifications.open(&headers, &body).await.expect("a known key does not wait for the refresh");
-    assert!(started.elapsed() < std::time::Duration::from_millis(250), "{:?}", started.elapsed());
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
 
     let error = pending.await.unwrap().unwrap_err();
     assert!(matches!(error, NotifyError::Verify(VerifyError::UnknownSerial(_))), "{error:?}");
-    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+    let waited = started.elapsed();
+    assert!(waited >= std::time::Duration::from_secs(2) && waited < std::time::Duration::from_secs(5), "{waited:?}");
 }
