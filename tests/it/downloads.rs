@@ -11,14 +11,6 @@ use crate::support::*;
 
 const DOWNLOAD: &str = "/v3/billdownload/file";
 
-async fn trade_bill(client: &Client) -> wechatpay::v3::bill::tradebill::get::Response {
-    use wechatpay::v3::bill::tradebill::get::Request;
-    client
-        .send(Request::builder().bill_date("2024-03-01").bill_type("ALL").build().unwrap())
-        .await
-        .expect("bill")
-}
-
 #[tokio::test]
 async fn a_bill_longer_to_transfer_than_the_request_timeout_downloads_while_data_flows() {
     let server = public_key_server().await;

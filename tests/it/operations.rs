@@ -247,14 +247,6 @@ async fn media_upload_signs_the_meta_text_and_sends_both_parts() {
     assert!(contains(&sent.body, &image));
 }
 
-async fn trade_bill(client: &Client) -> wechatpay::v3::bill::tradebill::get::Response {
-    use wechatpay::v3::bill::tradebill::get::Request;
-    client
-        .send(Request::builder().bill_date("2024-03-01").bill_type("ALL").build().unwrap())
-        .await
-        .expect("bill")
-}
-
 #[tokio::test]
 async fn bill_download_checks_the_sha1_digest() {
     let server = public_key_server().await;

@@ -80,3 +80,12 @@ pub fn query(out_trade_no: &str) -> wechatpay::v3::pay::transactions::out_trade_
         .build()
         .unwrap()
 }
+
+/// The trade bill of 2024-03-01: where to download it and its digest.
+pub async fn trade_bill(client: &Client) -> wechatpay::v3::bill::tradebill::get::Response {
+    use wechatpay::v3::bill::tradebill::get::Request;
+    client
+        .send(Request::builder().bill_date("2024-03-01").bill_type("ALL").build().unwrap())
+        .await
+        .expect("bill")
+}
