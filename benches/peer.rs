@@ -10,8 +10,10 @@
 //!   reference is the bare crypto of each side, one signature and two encryptions;
 //! - (b) response handling: verify a signed query-transaction answer and deserialise it into the
 //!   generated type (the Node peer: its client's response verifier, then `JSON.parse`);
+//!   The reference is the bare crypto: one RSA-2048 signature verification;
 //! - (c) notifications: verify, decrypt (AES-256-GCM) and parse a `TRANSACTION.SUCCESS` notification
-//!   into its typed event (the Node peer: `Rsa.verify`, `AesGcm.decrypt`, `JSON.parse`).
+//!   into its typed event (the Node peer: `Rsa.verify`, `AesGcm.decrypt`, `JSON.parse`). The
+//!   reference is the bare crypto: one verification and one AES-256-GCM decryption.
 //!
 //! Each side runs on one thread, one after the other: one warm-up batch, then the median of
 //! [`BATCHES`] batches, the same iteration counts on both sides. The Node side is
@@ -186,7 +188,16 @@ struct Results {
     sensitive: f64,
     sensitive_crypto: f64,
     response: f64,
+    rsa_verify: f64,
     notification: f64,
+    verify_decrypt: f64,
+}
+
+/// The parts of a signed message the bare references work on: the message, its signature.
+fn signed_message(headers: &Value, body: &str) -> (String, String) {
+    let header = |name: &str| headers[name].as_str().expect("header").to_owned();
+    let message = format!("{}\n{}\n{body}\n", header("Wechatpay-Timestamp"), header("Wechatpay-Nonce"));
+    (message, header("Wechatpay-Signature"))
 }
 
 fn bench_rust(
@@ -230,7 +241,8 @@ fn bench_rust(
     });
 
     // (b)
-    let headers = header_map(&signed_headers(transaction));
+    let signed = signed_headers(transaction);
+    let headers = header_map(&signed);
     let handle = || {
         wechatpay_keys
             .verify(&headers, transaction.as_bytes(), SystemTime::now())
@@ -242,11 +254,17 @@ fn bench_rust(
     let response = measure(iterations.response, batches, || {
         black_box(handle());
     });
+    let (message, signature) = signed_message(&signed, transaction);
+    assert!(public.verify(message.as_bytes(), &signature));
+    let rsa_verify = measure(iterations.response, batches, || {
+        black_box(public.verify(black_box(message.as_bytes()), black_box(&signature)));
+    });
 
     // (c)
-    let notifications =
-        Notifications::new(wechatpay_keys.clone(), ApiV3Key::new(APIV3_KEY).unwrap());
-    let headers = header_map(&signed_headers(notification));
+    let apiv3_key = ApiV3Key::new(APIV3_KEY).unwrap();
+    let notifications = Notifications::new(wechatpay_keys.clone(), apiv3_key.clone());
+    let signed = signed_headers(notification);
+    let headers = header_map(&signed);
     let open = || {
         runtime
             .block_on(notifications.open(&headers, notification.as_bytes()))
@@ -255,8 +273,16 @@ fn bench_rust(
     assert!(
         matches!(open().event, Event::TransactionSuccess(payment) if payment.transaction_id.as_deref() == Some(TRANSACTION_ID))
     );
+    let (message, signature) = signed_message(&signed, notification);
+    let envelope: Value = serde_json::from_str(notification).expect("JSON");
+    let resource = |field: &str| envelope["resource"][field].as_str().expect("resource field").to_owned();
+    let (resource_nonce, aad, ciphertext) = (resource("nonce"), resource("associated_data"), resource("ciphertext"));
     let notification = measure(iterations.notification, batches, || {
         black_box(open());
+    });
+    let verify_decrypt = measure(iterations.notification, batches, || {
+        assert!(public.verify(black_box(message.as_bytes()), black_box(&signature)));
+        black_box(apiv3_key.decrypt(&resource_nonce, &aad, black_box(&ciphertext)).expect("decrypts"));
     });
 
     Results {
@@ -265,7 +291,9 @@ fn bench_rust(
         sensitive,
         sensitive_crypto,
         response,
+        rsa_verify,
         notification,
+        verify_decrypt,
     }
 }
 
@@ -363,7 +391,9 @@ fn bench_node(
         sensitive: rate("sensitive"),
         sensitive_crypto: rate("sensitive_crypto"),
         response: rate("response"),
+        rsa_verify: rate("rsa_verify"),
         notification: rate("notification"),
+        verify_decrypt: rate("verify_decrypt"),
     };
     let peer = format!(
         "{} on {}",
@@ -437,9 +467,19 @@ fn main() {
             node.as_ref().ok().map(|(_, n)| n.response),
         ),
         (
+            "    reference: bare RSA-2048 verification",
+            rust.rsa_verify,
+            node.as_ref().ok().map(|(_, n)| n.rsa_verify),
+        ),
+        (
             "(c) notification: verify + decrypt + typed parse",
             rust.notification,
             node.as_ref().ok().map(|(_, n)| n.notification),
+        ),
+        (
+            "    reference: bare verification + AES-256-GCM decryption",
+            rust.verify_decrypt,
+            node.as_ref().ok().map(|(_, n)| n.verify_decrypt),
         ),
     ];
     for (job, ours, theirs) in rows {
@@ -453,10 +493,21 @@ fn main() {
     }
     println!();
     println!(
-        "preparation / bare crypto cost (1.00 = no overhead): (a) {:.3}, (a') {:.3}",
+        "cost of each job / its bare crypto (1.00 = no overhead): (a) {:.3}, (a') {:.3}, (b) {:.3}, (c) {:.3}",
         rust.rsa_sign / rust.request,
-        rust.sensitive_crypto / rust.sensitive
+        rust.sensitive_crypto / rust.sensitive,
+        rust.rsa_verify / rust.response,
+        rust.verify_decrypt / rust.notification,
     );
+    if let Ok((_, node)) = &node {
+        println!(
+            "the same for Node:                                      (a) {:.3}, (a') {:.3}, (b) {:.3}, (c) {:.3}",
+            node.rsa_sign / node.request,
+            node.sensitive_crypto / node.sensitive,
+            node.rsa_verify / node.response,
+            node.verify_decrypt / node.notification,
+        );
+    }
     if !full {
         println!("\n(smoke run with tiny counts: use `cargo bench --bench peer` for numbers)");
     }

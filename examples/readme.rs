@@ -68,4 +68,24 @@ match answer {
     Ok(answer)
 }
 
+/// "When the outcome is unknown": a refund whose answer cannot be trusted is queried, not repeated.
+async fn outcome_unknown(
+    client: wechatpay::Client,
+    refund: wechatpay::v3::refund::domestic::refunds::post::Request,
+    out_refund_no: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use wechatpay::v3::refund::domestic::refunds::by_out_refund_no;
+match client.send(refund).await {
+    Ok(refund) => println!("refund {} is {:?}", refund.out_refund_no, refund.status),
+    // It may have happened: ask before anything else, and retry only with the same number.
+    Err(error) if error.outcome_unknown() => {
+        let query = by_out_refund_no::get::Request::builder().out_refund_no(out_refund_no).build()?;
+        let refund = client.send(query).await?;
+        println!("refund {} is {:?}", refund.out_refund_no, refund.status);
+    }
+    Err(error) => return Err(error.into()), // refused by WeChat Pay (verified), or never sent
+}
+    Ok(())
+}
+
 fn main() {}

@@ -1,47 +1,67 @@
-//! Platform certificates from `GET /v3/certificates`: downloaded with the APIv3 key, decrypted
-//! (AEAD_AES_256_GCM), checked, and added to the client's [`WechatpayKeys`].
+//! Platform certificates from `GET /v3/certificates`: downloaded with the APIv3 key, verified,
+//! decrypted (AEAD_AES_256_GCM), and put in the client's [`WechatpayKeys`] in place of the
+//! previous download.
 //!
 //! When to download:
-//! - **Without a WeChat Pay public key**: before the first request, and again before a request
-//!   once the last successful download is older than the refresh interval (12 h by default).
-//!   A failed download is logged and retried at most once a minute; it never fails the client's
-//!   construction, nor a request whose answer can be verified without it.
+//! - **Without a WeChat Pay public key**: before the first request, and again once the last
+//!   successful download is older than the refresh interval (12 h by default). The download runs
+//!   in the background, one at a time: a request that holds a usable key never waits for it; one
+//!   that holds none waits for it at most the request timeout. A failed download is logged and
+//!   retried at most once a minute; it never fails the client's construction, nor a request whose
+//!   answer can be verified without it.
 //! - **With a public key** (including a switchover, when both kinds are configured): never
 //!   proactively, so a merchant that has no certificates never calls the endpoint.
 //! - **Always** (when an APIv3 key is configured): when an answer names a serial the client does
-//!   not know, once per serial and minute, and when a request has sensitive fields but no key to
-//!   encrypt them with.
+//!   not know and that could be a certificate's (hexadecimal): at most once per serial and minute,
+//!   and ten serials a minute in all; and when a request has sensitive fields
+//!   but no key to encrypt them with.
 //!
-//! Expired certificates are neither added nor used. The download's own answer is verified with
-//! the certificates it carries (or keys already held) before any of them is trusted.
+//! # What the trust rests on
+//! The answer of `/v3/certificates` is verified **before** its body is used: with a key already
+//! held when its `Wechatpay-Serial` names one; otherwise (the first download, or a rotation to a
+//! certificate not yet held) with the certificate of that serial carried in the answer, which is
+//! sealed with AES-256-GCM under the APIv3 key: only WeChat Pay and the merchant know that key,
+//! so the seal authenticates the certificate, and the certificate then authenticates the whole
+//! answer. Until then the body is not trusted: a body that does not parse, or lacks the signer's
+//! certificate, is a verification error, never a decoding error quoting the body.
+//!
+//! There is deliberately no check of the certificate chain up to a root CA: WeChat Pay's official
+//! Java SDK removed its own after an expiring root broke verification for merchants, and the
+//! APIv3 key already authenticates what the chain would. Expired certificates are neither kept nor
+//! used, and each successful download replaces the downloaded set, so a certificate WeChat Pay
+//! withdraws stops being trusted at the next download (certificates the merchant configured stay).
 
-use wechatpay_generated::runtime::DecodeError;
-use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 use tracing::Instrument as _;
-use wechatpay_generated::runtime::ResponseKind;
+use wechatpay_generated::runtime::{DecodeError, ResponseKind};
 
-use crate::client::{api_error, request_span, Prepared, Raw, Target};
 use crate::error::Error;
-use crate::keys::{ApiV3Key, PublicKey};
+use crate::exchange::{api_error, decode_error, request_span, Exchange, Prepared, Raw, Read, Target};
+use crate::keys::ApiV3Key;
+use crate::refresh::{Flight, Landing, SerialLimiter};
 use crate::wechatpay_keys::{unix, PlatformCertificate, VerifyError, WechatpayKeys};
-use crate::Client;
 
-/// The least time between two downloads not asked for by a new serial, and between two downloads
-/// for the same unknown serial.
+/// The least time between two downloads not asked for by a new serial.
 const RETRY_AFTER: Duration = Duration::from_secs(60);
+/// The least time between two downloads for a request with sensitive fields and no key.
+const KEYLESS_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// The path of the certificate list.
 pub const CERTIFICATES_PATH: &str = "/v3/certificates";
 
+/// Downloads the platform certificates into a [`WechatpayKeys`], when needed.
 pub(crate) struct CertificateManager {
     apiv3_key: ApiV3Key,
     /// Download before use and periodically (no public key configured).
     eager: bool,
     interval: Duration,
-    state: tokio::sync::Mutex<State>,
+    exchange: Arc<Exchange>,
+    keys: WechatpayKeys,
+    flight: Arc<Flight>,
+    state: Mutex<State>,
 }
 
 #[derive(Default)]
@@ -49,21 +69,211 @@ struct State {
     last_attempt: Option<Instant>,
     last_success: Option<Instant>,
     last_failure: Option<Instant>,
-    serials_asked: HashMap<String, Instant>,
+    serials: SerialLimiter,
+}
+
+fn recent(at: Option<Instant>, within: Duration) -> bool {
+    at.is_some_and(|at| at.elapsed() < within)
+}
+
+/// Whether `serial` could name a platform certificate (hexadecimal), so that a download may find it.
+fn could_be_certificate_serial(serial: &str) -> bool {
+    (1..=64).contains(&serial.len()) && serial.bytes().all(|byte| byte.is_ascii_hexdigit())
 }
 
 impl CertificateManager {
-    pub(crate) fn new(apiv3_key: ApiV3Key, eager: bool, interval: Duration) -> Self {
-        CertificateManager { apiv3_key, eager, interval, state: tokio::sync::Mutex::new(State::default()) }
+    pub(crate) fn new(
+        apiv3_key: ApiV3Key,
+        eager: bool,
+        interval: Duration,
+        exchange: Arc<Exchange>,
+        keys: WechatpayKeys,
+    ) -> Arc<Self> {
+        Arc::new(CertificateManager {
+            apiv3_key,
+            eager,
+            interval,
+            exchange,
+            keys,
+            flight: Flight::new(),
+            state: Mutex::new(State::default()),
+        })
     }
 
     pub(crate) fn apiv3_key(&self) -> &ApiV3Key {
         &self.apiv3_key
     }
-}
 
-fn recent(at: Option<Instant>, within: Duration) -> bool {
-    at.is_some_and(|at| at.elapsed() < within)
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Instants and a limiter: nothing a panic could leave half-updated.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// How long a caller without a usable key waits for a download.
+    fn wait_bound(&self) -> Duration {
+        self.exchange.limits.timeout
+    }
+
+    /// Starts a download in the background, or joins the running one.
+    fn start(self: &Arc<Self>) -> Landing {
+        let manager = self.clone();
+        self.flight.start(async move {
+            if let Err(error) = manager.download().await {
+                tracing::warn!(%error, "platform certificate download failed; will retry");
+            }
+        })
+    }
+
+    /// Before a request: the first or periodic download, when no public key is configured. Waits
+    /// for it only when no usable key is held.
+    pub(crate) async fn before_request(self: &Arc<Self>) {
+        if !self.eager {
+            return;
+        }
+        let due = {
+            let state = self.state();
+            !recent(state.last_success, self.interval)
+                && !recent(state.last_failure, RETRY_AFTER.min(self.interval))
+        };
+        let landing = if due { Some(self.start()) } else { self.flight.join() };
+        if let Some(landing) = landing {
+            if !self.keys.has_usable_key(unix(SystemTime::now())) {
+                landing.wait(self.wait_bound()).await;
+            }
+        }
+    }
+
+    /// After an answer named `serial`: downloads (as limited per serial, see [`crate::refresh`])
+    /// and reports whether the serial is known now.
+    pub(crate) async fn refresh_for_serial(self: &Arc<Self>, serial: &str) -> bool {
+        let known = || self.keys.find(serial, unix(SystemTime::now())).is_some();
+        if known() {
+            return true;
+        }
+        if !could_be_certificate_serial(serial) {
+            return false;
+        }
+        let allowed = self.state().serials.allow(serial, Instant::now());
+        let deadline = Instant::now() + self.wait_bound();
+        // A download running now may have been answered before WeChat Pay listed this serial: wait
+        // for it, then, if the serial is granted a download, start the one owed to it.
+        if let Some(running) = self.flight.join() {
+            running.wait(deadline.saturating_duration_since(Instant::now())).await;
+        }
+        if allowed && !known() {
+            self.start().wait(deadline.saturating_duration_since(Instant::now())).await;
+        }
+        known()
+    }
+
+    /// For a request with sensitive fields and no key to encrypt them: a download, at most every
+    /// few seconds, waited for.
+    pub(crate) async fn download_when_keyless(self: &Arc<Self>) {
+        let landing =
+            if recent(self.state().last_attempt, KEYLESS_RETRY_AFTER) { self.flight.join() } else { Some(self.start()) };
+        if let Some(landing) = landing {
+            landing.wait(self.wait_bound()).await;
+        }
+    }
+
+    /// For a notification naming an unknown serial (rate-limited by the notifications): a
+    /// download, or the running one, waited for at most the request timeout.
+    pub(crate) async fn refresh_shared(self: &Arc<Self>) {
+        self.start().wait(self.wait_bound()).await;
+    }
+
+    /// One download: fetch, verify, decrypt, replace. Returns the serials now downloaded.
+    pub(crate) async fn download(&self) -> Result<Vec<String>, Error> {
+        self.state().last_attempt = Some(Instant::now());
+        let span = request_span("GET", CERTIFICATES_PATH);
+        let started = Instant::now();
+        let result = self.fetch().instrument(span.clone()).await;
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        let mut state = self.state();
+        match &result {
+            Ok(serials) => {
+                state.last_success = Some(Instant::now());
+                span.in_scope(|| tracing::info!(?serials, "platform certificates downloaded"));
+            }
+            Err(_) => state.last_failure = Some(Instant::now()),
+        }
+        result
+    }
+
+    async fn fetch(&self) -> Result<Vec<String>, Error> {
+        let prepared = Prepared::get(
+            CERTIFICATES_PATH,
+            ResponseKind::Json,
+            Target::Relative { base: None, path_and_query: CERTIFICATES_PATH.to_owned() },
+        );
+        let raw = self.exchange.execute(&prepared, Read::Buffered).await?.into_raw()?;
+        let now = SystemTime::now();
+        let verify_error = |source| Error::Verify { source, request_id: raw.request_id.clone() };
+        let verified = self.keys.verify(&raw.headers, &raw.body, now);
+        if !raw.status.is_success() {
+            // Without any key yet (the usual case here), the error cannot be verified: it is
+            // reported as received, unverified. Nothing from it is trusted.
+            let verified = match verified {
+                Ok(_) => true,
+                Err(VerifyError::UnknownSerial(_)) => false,
+                Err(_) if !raw.headers.contains_key("Wechatpay-Signature") => false,
+                Err(source) => return Err(verify_error(source)),
+            };
+            return Err(api_error(&raw, verified));
+        }
+        let list = match verified {
+            Ok(_) => serde_json::from_slice(&raw.body)
+                .map_err(|source| decode_error(&raw, DecodeError::new("", source.to_string())))?,
+            Err(VerifyError::UnknownSerial(serial)) => self.signed_by_a_carried_certificate(&raw, &serial, now)?,
+            Err(source) => return Err(verify_error(source)),
+        };
+        let certificates = self.open(list, unix(now));
+        if certificates.is_empty() {
+            tracing::warn!("the verified certificate list holds no usable certificate");
+        }
+        let serials = certificates.iter().map(|certificate| certificate.serial.clone()).collect();
+        self.keys.replace_downloaded(certificates);
+        Ok(serials)
+    }
+
+    /// An answer signed by a certificate not yet held: its entry in the list (found by serial and
+    /// opened with the APIv3 key) must verify the answer before the list is used. Until then the
+    /// body is untrusted: whatever fails is a verification error, and no part of the body is kept.
+    fn signed_by_a_carried_certificate(
+        &self,
+        raw: &Raw,
+        serial: &str,
+        now: SystemTime,
+    ) -> Result<CertificateList, Error> {
+        let unknown =
+            || Error::Verify { source: VerifyError::UnknownSerial(serial.to_owned()), request_id: raw.request_id.clone() };
+        let list: CertificateList = serde_json::from_slice(&raw.body).map_err(|_| unknown())?;
+        let entry = list.data.iter().find(|entry| entry.serial_no.eq_ignore_ascii_case(serial)).ok_or_else(unknown)?;
+        let certificate = decrypt_entry(&self.apiv3_key, entry).map_err(|error| {
+            tracing::warn!(serial, %error, "the certificate signing the certificate list does not open");
+            unknown()
+        })?;
+        WechatpayKeys::verify_with_certificate(&raw.headers, &raw.body, now, &certificate)
+            .map_err(|source| Error::Verify { source, request_id: raw.request_id.clone() })?;
+        Ok(list)
+    }
+
+    /// The list's certificates that open and are valid at `now`.
+    fn open(&self, list: CertificateList, now: i64) -> Vec<PlatformCertificate> {
+        let mut certificates = Vec::with_capacity(list.data.len());
+        for entry in list.data {
+            match decrypt_entry(&self.apiv3_key, &entry) {
+                Ok(certificate) if certificate.is_valid_at(now) => certificates.push(certificate),
+                Ok(certificate) => {
+                    tracing::debug!(serial = %certificate.serial, "skipping a platform certificate outside its validity")
+                }
+                Err(error) => {
+                    tracing::warn!(serial = %entry.serial_no, %error, "skipping an unusable platform certificate")
+                }
+            }
+        }
+        certificates
+    }
 }
 
 /// The certificate list as `/v3/certificates` returns it.
@@ -87,174 +297,6 @@ struct EncryptedCertificate {
     ciphertext: String,
 }
 
-impl Client {
-    /// Downloads the platform certificates now and adds the valid ones to
-    /// [`Client::wechatpay_keys`]; returns their serial numbers. Needs the APIv3 key. Useful at
-    /// start-up to fail fast; the client otherwise downloads them when needed.
-    pub async fn refresh_certificates(&self) -> Result<Vec<String>, Error> {
-        let manager = self.inner().certificates.as_ref().ok_or_else(|| {
-            Error::Config(
-                "downloading platform certificates needs the APIv3 key (ClientBuilder::apiv3_key)".into(),
-            )
-        })?;
-        let mut state = manager.state.lock().await;
-        self.download(manager, &mut state).await
-    }
-
-    /// Before a request: the first or periodic download, when no public key is configured.
-    pub(crate) async fn ensure_fresh_certificates(&self) {
-        let Some(manager) = self.inner().certificates.as_ref().filter(|manager| manager.eager) else {
-            return;
-        };
-        // Due when never downloaded or older than the interval, unless a download just failed.
-        let stale = |state: &State| {
-            !recent(state.last_success, manager.interval)
-                && !recent(state.last_failure, RETRY_AFTER.min(manager.interval))
-        };
-        // Requests arriving during a download wait for it, then find the certificates fresh.
-        let mut state = manager.state.lock().await;
-        if stale(&state) {
-            if let Err(error) = self.download(manager, &mut state).await {
-                tracing::warn!(%error, "platform certificate download failed; will retry");
-            }
-        }
-    }
-
-    /// After an answer named `serial`: downloads once (per serial and minute) and reports
-    /// whether the serial is known now.
-    pub(crate) async fn refresh_for_serial(&self, serial: &str) -> bool {
-        let Some(manager) = self.inner().certificates.as_ref() else {
-            return false;
-        };
-        let now = || unix(SystemTime::now());
-        let mut state = manager.state.lock().await;
-        if self.wechatpay_keys().find(serial, now()).is_some() {
-            return true;
-        }
-        if recent(state.serials_asked.get(serial).copied(), RETRY_AFTER) {
-            return false;
-        }
-        state.serials_asked.retain(|_, at| at.elapsed() < RETRY_AFTER);
-        state.serials_asked.insert(serial.to_owned(), Instant::now());
-        match self.download(manager, &mut state).await {
-            Ok(_) => self.wechatpay_keys().find(serial, now()).is_some(),
-            Err(error) => {
-                tracing::warn!(%error, serial, "platform certificate download for an unknown serial failed");
-                false
-            }
-        }
-    }
-
-    /// The key to encrypt sensitive fields with, and its id: the one `wanted` names, else the
-    /// public key, else the newest valid certificate (downloaded first when none is held).
-    pub(crate) async fn encryption_key(&self, wanted: Option<&str>) -> Result<(String, PublicKey), Error> {
-        let keys = self.wechatpay_keys();
-        let now = || unix(SystemTime::now());
-        let no_key = || Error::NoEncryptionKey { serial: wanted.map(str::to_owned) };
-        match wanted {
-            Some(serial) => {
-                if let Some(key) = keys.find(serial, now()) {
-                    return Ok((serial.to_owned(), key));
-                }
-                if self.refresh_for_serial(serial).await {
-                    return keys.find(serial, now()).map(|key| (serial.to_owned(), key)).ok_or_else(no_key);
-                }
-                Err(no_key())
-            }
-            None => {
-                if let Some(found) = keys.encryption_key(now()) {
-                    return Ok(found);
-                }
-                if let Some(manager) = self.inner().certificates.as_ref() {
-                    let mut state = manager.state.lock().await;
-                    if keys.encryption_key(now()).is_none()
-                        && !recent(state.last_attempt, Duration::from_secs(5))
-                    {
-                        if let Err(error) = self.download(manager, &mut state).await {
-                            tracing::warn!(%error, "platform certificate download for encryption failed");
-                        }
-                    }
-                }
-                keys.encryption_key(now()).ok_or_else(no_key)
-            }
-        }
-    }
-
-    /// One download: fetch, decrypt, check, verify the answer, then trust.
-    async fn download(&self, manager: &CertificateManager, state: &mut State) -> Result<Vec<String>, Error> {
-        state.last_attempt = Some(Instant::now());
-        let span = request_span("GET", CERTIFICATES_PATH);
-        let started = Instant::now();
-        let result = self.fetch_certificates(manager).instrument(span.clone()).await;
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
-        let serials = result.inspect_err(|_| state.last_failure = Some(Instant::now()))?;
-        state.last_success = Some(Instant::now());
-        span.in_scope(|| tracing::info!(?serials, "platform certificates downloaded"));
-        Ok(serials)
-    }
-
-    async fn fetch_certificates(&self, manager: &CertificateManager) -> Result<Vec<String>, Error> {
-        let prepared = Prepared::get(
-            CERTIFICATES_PATH,
-            ResponseKind::Json,
-            Target::Relative { base: None, path_and_query: CERTIFICATES_PATH.to_owned() },
-        );
-        let raw = match self.execute(&prepared, true).await? {
-            crate::client::Fetched::Raw(raw) => raw,
-            crate::client::Fetched::Stream(_) => {
-                return Err(Error::InvalidRequest("expected a buffered answer".into()))
-            }
-        };
-        let keys = self.wechatpay_keys();
-        if !raw.status.is_success() {
-            // Without any key yet (the usual case here), the error cannot be verified: it is
-            // reported as received, body kept. Nothing from it is trusted.
-            let verified = match verify_download(keys, &raw, &[]) {
-                Ok(()) => true,
-                Err(Error::Verify { source: VerifyError::UnknownSerial(_), .. }) => false,
-                Err(_) if !raw.headers.contains_key("Wechatpay-Signature") => false,
-                Err(error) => return Err(error),
-            };
-            return Err(api_error(&raw, verified));
-        }
-        let list: CertificateList = serde_json::from_slice(&raw.body).map_err(|source| Error::Decode {
-            source: Box::new(DecodeError::new("", source.to_string())),
-            body: String::from_utf8_lossy(&raw.body).into_owned(),
-            request_id: raw.request_id.clone(),
-        })?;
-        let now = unix(SystemTime::now());
-        let mut certificates = Vec::with_capacity(list.data.len());
-        for entry in list.data {
-            match decrypt_entry(&manager.apiv3_key, &entry) {
-                Ok(certificate) if certificate.is_valid_at(now) => certificates.push(certificate),
-                Ok(certificate) => {
-                    tracing::debug!(serial = %certificate.serial, "skipping a platform certificate outside its validity")
-                }
-                Err(error) => {
-                    tracing::warn!(serial = %entry.serial_no, %error, "skipping an unusable platform certificate")
-                }
-            }
-        }
-        verify_download(keys, &raw, &certificates)?;
-        let serials = certificates.iter().map(|certificate| certificate.serial.clone()).collect();
-        keys.add_certificates(certificates);
-        Ok(serials)
-    }
-}
-
-/// Verifies the certificate list's answer with the keys held or, for a new serial, with the
-/// certificates it carries.
-fn verify_download(keys: &WechatpayKeys, raw: &Raw, carried: &[PlatformCertificate]) -> Result<(), Error> {
-    let now = SystemTime::now();
-    let result = match keys.verify(&raw.headers, &raw.body, now) {
-        Err(VerifyError::UnknownSerial(_)) if !carried.is_empty() => {
-            WechatpayKeys::with_certificates(carried.iter().cloned()).verify(&raw.headers, &raw.body, now)
-        }
-        other => other,
-    };
-    result.map(drop).map_err(|source| Error::Verify { source, request_id: raw.request_id.clone() })
-}
-
 fn decrypt_entry(apiv3_key: &ApiV3Key, entry: &CertificateEntry) -> Result<PlatformCertificate, Error> {
     let encrypted = &entry.encrypt_certificate;
     if encrypted.algorithm != "AEAD_AES_256_GCM" {
@@ -270,4 +312,17 @@ fn decrypt_entry(apiv3_key: &ApiV3Key, entry: &CertificateEntry) -> Result<Platf
         )));
     }
     Ok(certificate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_hexadecimal_serials_are_worth_a_certificate_download() {
+        assert!(could_be_certificate_serial("5157F09EFDC096DE15EBE81A47057A7232F1B8E1"));
+        assert!(!could_be_certificate_serial("PUB_KEY_ID_0114232134912410000000000000"));
+        assert!(!could_be_certificate_serial(""));
+        assert!(!could_be_certificate_serial(&"A".repeat(65)));
+    }
 }

@@ -7,22 +7,20 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
-use http::{HeaderMap, StatusCode};
+use http::header::{HeaderName, HeaderValue};
 use reqwest::Url;
-use serde::Deserialize;
 use tracing::Instrument as _;
-use wechatpay_generated::runtime::{
-    Body, Decode, DecodeError, Encrypted, ErasedOperation, File, Merchant, Method, Operation, ResponseKind, Sensitive,
-    Transport,
-};
+use wechatpay_generated::runtime::{Decode, Encrypted, ErasedOperation, Merchant, Operation, ResponseKind, Sensitive, Transport};
 
 use crate::certificates::CertificateManager;
 use crate::error::Error;
 use crate::reply::Reply;
-use crate::keys::{nonce, ApiV3Key, MerchantKey, PublicKey};
-use crate::retry::{Failure, RetryPolicy};
+use crate::exchange::{
+    conclude, decode_error, must_verify, parse_base_url, request_span, Exchange, Limits, Payload, Prepared, Raw,
+    Read,
+};
+use crate::keys::{ApiV3Key, MerchantKey, PublicKey};
+use crate::retry::RetryPolicy;
 use crate::sensitive;
 use crate::signing::Credentials;
 use crate::wechatpay_keys::{unix, PlatformCertificate, VerifyError, WechatpayKeys};
@@ -33,15 +31,20 @@ pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com/";
 pub const DEFAULT_BACKUP_URL: &str = "https://api2.mch.weixin.qq.com/";
 /// The default `User-Agent`.
 pub const DEFAULT_USER_AGENT: &str = concat!("wechatpay-rust/", env!("CARGO_PKG_VERSION"));
-/// The default timeout of one attempt, from sending to the last byte of the answer.
+/// The default timeout of one attempt, from sending to the answer's head, and for a buffered
+/// answer to its last byte.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default longest silence while a streamed body (a bill download) comes in.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default connect timeout (of the HTTP client the builder makes).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often downloaded platform certificates are refreshed by default.
 pub const DEFAULT_CERTIFICATE_REFRESH: Duration = Duration::from_secs(12 * 60 * 60);
-
-/// Error bodies longer than this are cut when kept in [`Error::Api`].
-const MAX_KEPT_BODY: usize = 16 * 1024;
+/// The most bytes of an answer held in memory by default (API answers, downloads into a `Vec`).
+pub const DEFAULT_MAX_BODY_SIZE: usize = 16 * 1024 * 1024;
+/// Where bill files may be downloaded from by default: WeChat Pay's own hosts, over https only.
+pub const DEFAULT_BILL_DOWNLOAD_ORIGINS: [&str; 3] =
+    ["https://api.mch.weixin.qq.com", "https://api2.mch.weixin.qq.com", "https://apihk.mch.weixin.qq.com"];
 
 /// A WeChat Pay APIv3 client for one merchant.
 ///
@@ -68,15 +71,11 @@ pub struct Client {
 }
 
 pub(crate) struct Inner {
-    pub(crate) credentials: Credentials,
+    pub(crate) exchange: Arc<Exchange>,
     pub(crate) keys: WechatpayKeys,
-    pub(crate) certificates: Option<CertificateManager>,
-    base_url: Url,
-    backup_url: Option<Url>,
-    http: reqwest::Client,
-    user_agent: HeaderValue,
-    timeout: Duration,
-    retry: RetryPolicy,
+    pub(crate) certificates: Option<Arc<CertificateManager>>,
+    /// Serialised origins (`https://host[:port]`) bill files may be downloaded from.
+    pub(crate) bill_download_origins: Vec<String>,
 }
 
 /// Configures a [`Client`]; see [`Client::builder`].
@@ -92,7 +91,10 @@ pub struct ClientBuilder {
     base_url: Option<String>,
     backup_url: Option<Option<String>>,
     timeout: Duration,
+    read_timeout: Duration,
     connect_timeout: Duration,
+    max_body_size: usize,
+    bill_download_origins: Vec<String>,
     user_agent: String,
     http_client: Option<reqwest::Client>,
     retry: RetryPolicy,
@@ -152,9 +154,40 @@ impl ClientBuilder {
         self
     }
 
-    /// Timeout of one attempt, from sending to the last byte of the answer (default 30 s).
+    /// Timeout of one attempt, from sending to the answer's status and headers, and for answers
+    /// held in memory (API calls) to their last byte (default 30 s). A request that has no usable
+    /// WeChat Pay key waits at most this long for a certificate download.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// The longest silence while a streamed body (a bill download) comes in (default 30 s). A
+    /// stream has no overall timeout: a large bill on a slow link takes as long as it takes, as
+    /// long as data flows.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// The most bytes of an answer the client holds in memory (default 16 MiB): API answers, and
+    /// bills downloaded with [`Client::download_bill`] (stream larger ones with
+    /// [`Client::download_bill_to`]). Beyond it, [`Error::BodyTooLarge`]. Error answers are held
+    /// up to 64 KiB.
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.max_body_size = bytes;
+        self
+    }
+
+    /// The origins (`scheme://host[:port]`) bill files may be downloaded from, replacing the
+    /// default [`DEFAULT_BILL_DOWNLOAD_ORIGINS`] (WeChat Pay's own https hosts). A bill download
+    /// is a signed request: it goes nowhere else, whatever `download_url` says.
+    pub fn bill_download_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.bill_download_origins = origins.into_iter().map(Into::into).collect();
         self
     }
 
@@ -172,7 +205,9 @@ impl ClientBuilder {
     }
 
     /// Send through this HTTP client (and its connection pool), e.g. one shared by the clients of
-    /// several merchants.
+    /// several merchants. Build it with `redirect(reqwest::redirect::Policy::none())`: the client
+    /// refuses answers that come from a redirect ([`Error::Redirect`]), but only a client that does
+    /// not follow them keeps the signed request from being sent on.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -214,9 +249,19 @@ impl ClientBuilder {
             Some(client) => client,
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|error| Error::Config(format!("cannot set up the HTTP client: {error}")))?,
         };
+        let bill_download_origins = self
+            .bill_download_origins
+            .iter()
+            .map(|origin| {
+                let url = Url::parse(origin).ok().filter(|url| matches!(url.scheme(), "http" | "https"));
+                let url = url.ok_or_else(|| Error::Config(format!("bill download origin {origin:?} is not an http(s) URL")))?;
+                Ok(url.origin().ascii_serialization())
+            })
+            .collect::<Result<_, Error>>()?;
         let has_public_key = self.public_key.is_some();
         let keys = match (self.keys, self.public_key) {
             (Some(keys), _) => keys,
@@ -228,41 +273,20 @@ impl ClientBuilder {
             self.certificates.into_iter().filter(|certificate| certificate.is_valid_at(now)),
         );
         let eager = !has_public_key && keys.public_key_id().is_none();
-        let certificates =
-            self.apiv3_key.map(|key| CertificateManager::new(key, eager, self.certificate_refresh));
-        Ok(Client {
-            inner: Arc::new(Inner {
-                credentials: Credentials {
-                    mchid: self.mchid,
-                    serial: self.merchant_serial,
-                    key: self.merchant_key,
-                },
-                keys,
-                certificates,
-                base_url,
-                backup_url,
-                http,
-                user_agent,
-                timeout: self.timeout,
-                retry: self.retry,
-            }),
-        })
+        let exchange = Arc::new(Exchange {
+            credentials: Credentials { mchid: self.mchid, serial: self.merchant_serial, key: self.merchant_key },
+            http,
+            base_url,
+            backup_url,
+            user_agent,
+            limits: Limits { timeout: self.timeout, read_timeout: self.read_timeout, max_body: self.max_body_size },
+            retry: self.retry,
+        });
+        let certificates = self.apiv3_key.map(|key| {
+            CertificateManager::new(key, eager, self.certificate_refresh, exchange.clone(), keys.clone())
+        });
+        Ok(Client { inner: Arc::new(Inner { exchange, keys, certificates, bill_download_origins }) })
     }
-}
-
-fn parse_base_url(text: &str) -> Result<Url, Error> {
-    let mut url = Url::parse(text).map_err(|error| Error::Config(format!("base URL {text:?}: {error}")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() || url.host().is_none() {
-        return Err(Error::Config(format!("base URL {text:?} is not an http(s) URL")));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::Config(format!("base URL {text:?} must not have a query or fragment")));
-    }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
 }
 
 impl Client {
@@ -284,7 +308,10 @@ impl Client {
             base_url: None,
             backup_url: None,
             timeout: DEFAULT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
+            bill_download_origins: DEFAULT_BILL_DOWNLOAD_ORIGINS.iter().map(|origin| (*origin).to_owned()).collect(),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             http_client: None,
             retry: RetryPolicy::default(),
@@ -305,35 +332,51 @@ impl Client {
 
     /// The merchant id.
     pub fn mchid(&self) -> &str {
-        &self.inner.credentials.mchid
+        &self.inner.exchange.credentials.mchid
     }
 
     /// The merchant API certificate's serial number.
     pub fn merchant_serial(&self) -> &str {
-        &self.inner.credentials.serial
+        &self.inner.exchange.credentials.serial
     }
 
     /// The APIv3 key, when configured (notifications are decrypted with it).
     pub fn apiv3_key(&self) -> Option<&ApiV3Key> {
-        self.inner.certificates.as_ref().map(CertificateManager::apiv3_key)
+        self.inner.certificates.as_deref().map(CertificateManager::apiv3_key)
     }
 
     /// A notification handler sharing this client's keys: it verifies with the same public key
     /// and certificates, and when a notification names an unknown serial it has the client
-    /// download the certificates again. Needs the APIv3 key.
+    /// download the certificates again (joining a download already running; the notifications
+    /// limit how often, per serial). Needs the APIv3 key.
     pub fn notifications(&self) -> Result<crate::notify::Notifications, Error> {
-        let apiv3_key = self.apiv3_key().cloned().ok_or_else(|| {
+        let manager = self.inner.certificates.clone().ok_or_else(|| {
             Error::Config("notifications need the APIv3 key (ClientBuilder::apiv3_key)".into())
         })?;
-        let client = self.clone();
+        let apiv3_key = manager.apiv3_key().clone();
         Ok(crate::notify::Notifications::new(self.inner.keys.clone(), apiv3_key).key_refresher(move || {
-            let client = client.clone();
-            async move { client.refresh_certificates().await.map(drop) }
+            let manager = manager.clone();
+            async move {
+                manager.refresh_shared().await;
+                Ok::<_, Error>(())
+            }
         }))
     }
 
+    /// Downloads the platform certificates now and puts the valid ones in place of the previous
+    /// download in [`Client::wechatpay_keys`]; returns their serial numbers. Needs the APIv3 key.
+    /// Useful at start-up to fail fast; the client otherwise downloads them when needed.
+    pub async fn refresh_certificates(&self) -> Result<Vec<String>, Error> {
+        let manager = self.inner.certificates.as_ref().ok_or_else(|| {
+            Error::Config(
+                "downloading platform certificates needs the APIv3 key (ClientBuilder::apiv3_key)".into(),
+            )
+        })?;
+        manager.download().await
+    }
+
     pub(crate) fn merchant_key(&self) -> &MerchantKey {
-        &self.inner.credentials.key
+        &self.inner.exchange.credentials.key
     }
 
     pub(crate) fn inner(&self) -> &Inner {
@@ -357,10 +400,10 @@ impl Client {
     pub async fn send<O: Operation + Send + Sync>(&self, operation: O) -> Result<Reply<O::Response>, Error> {
         let mut operation = operation;
         Operation::fill(&mut operation, &Merchant::new(self.mchid()));
-        let prepared = Prepared::from_operation(&operation);
+        let prepared = Prepared::from_erased(&operation);
         drop(operation);
         let raw = self.call(prepared?).await?;
-        let decoded = O::Response::decode(&raw.body).map_err(|source| decode_error(source, &raw))?;
+        let decoded = O::Response::decode(&raw.body).map_err(|source| decode_error(&raw, source))?;
         Ok(Reply::new(decoded.value, raw.status, raw.headers, decoded.defaulted))
     }
 
@@ -372,7 +415,7 @@ impl Client {
         operation.fill(&Merchant::new(self.mchid()));
         let prepared = Prepared::from_erased(operation.as_ref());
         let raw = self.call(prepared?).await?;
-        let decoded = operation.decode_response(&raw.body).map_err(|source| decode_error(source, &raw))?;
+        let decoded = operation.decode_response(&raw.body).map_err(|source| decode_error(&raw, source))?;
         Ok(Reply::new(decoded.value, raw.status, raw.headers, decoded.defaulted))
     }
 
@@ -383,14 +426,22 @@ impl Client {
     pub async fn prepare<O: Operation + Clone + Send + Sync>(&self, operation: &O) -> Result<reqwest::Request, Error> {
         let mut operation = operation.clone();
         Operation::fill(&mut operation, &Merchant::new(self.mchid()));
-        let mut prepared = Prepared::from_operation(&operation)?;
-        self.ensure_fresh_certificates().await;
+        let mut prepared = Prepared::from_erased(&operation)?;
+        self.before_request().await;
         self.encrypt_sensitive(&mut prepared).await?;
-        let targets = self.targets(&prepared)?;
-        let url = targets.first().ok_or_else(|| Error::InvalidRequest("no host to send to".into()))?;
-        self.signed(&prepared, url)
+        let exchange = &self.inner.exchange;
+        let url = exchange.first_target(&prepared)?;
+        exchange
+            .signed(&prepared, &url)
+            .timeout(exchange.limits.timeout)
             .build()
-            .map_err(|error| transport_error(prepared.template, error))
+            .map_err(|source| Error::Transport { path: prepared.template.to_owned(), source })
+    }
+
+    async fn before_request(&self) {
+        if let Some(manager) = &self.inner.certificates {
+            manager.before_request().await;
+        }
     }
 
     /// Everything but decoding: not generic, so it is compiled once for every operation.
@@ -398,16 +449,10 @@ impl Client {
         let span = request_span(prepared.method.as_str(), prepared.template);
         let started = Instant::now();
         let result = async {
-            self.ensure_fresh_certificates().await;
+            self.before_request().await;
             self.encrypt_sensitive(&mut prepared).await?;
-            let raw = self.execute(&prepared, true).await?.into_raw()?;
-            if !raw.status.is_success() {
-                return Err(self.error_response(&raw).await);
-            }
-            if prepared.kind != ResponseKind::Stream {
-                self.verify(&raw).await?;
-            }
-            Ok(raw)
+            let raw = self.inner.exchange.execute(&prepared, Read::Buffered).await?.into_raw()?;
+            self.judge(raw, prepared.kind).await
         }
         .instrument(span.clone())
         .await;
@@ -450,198 +495,79 @@ impl Client {
         Ok(())
     }
 
-    /// Verifies a signed answer, refreshing the certificates once when it names an unknown serial.
+    /// Verifies a signed answer, refreshing the certificates when it names an unknown serial (as
+    /// limited per serial).
     pub(crate) async fn verify(&self, raw: &Raw) -> Result<(), Error> {
-        let error = |source| Error::Verify { source, request_id: raw.request_id.clone() };
-        match self.inner.keys.verify(&raw.headers, &raw.body, SystemTime::now()) {
-            Ok(_) => Ok(()),
-            Err(VerifyError::UnknownSerial(serial)) if self.inner.certificates.is_some() => {
-                if self.refresh_for_serial(&serial).await {
-                    self.inner
-                        .keys
-                        .verify(&raw.headers, &raw.body, SystemTime::now())
-                        .map(drop)
-                        .map_err(error)
-                } else {
-                    Err(error(VerifyError::UnknownSerial(serial)))
+        let keys = &self.inner.keys;
+        let result = match keys.verify(&raw.headers, &raw.body, SystemTime::now()) {
+            Err(VerifyError::UnknownSerial(serial)) => match &self.inner.certificates {
+                Some(manager) if manager.refresh_for_serial(&serial).await => {
+                    keys.verify(&raw.headers, &raw.body, SystemTime::now())
                 }
-            }
-            Err(source) => Err(error(source)),
-        }
+                _ => Err(VerifyError::UnknownSerial(serial)),
+            },
+            other => other,
+        };
+        result.map(drop).map_err(|source| Error::Verify { source, request_id: raw.request_id.clone() })
+    }
+
+    /// The answer, verified (see [`must_verify`]), or the error it means.
+    async fn judge(&self, raw: Raw, kind: ResponseKind) -> Result<Raw, Error> {
+        let verification = if must_verify(&raw, kind) { Some(self.verify(&raw).await) } else { None };
+        conclude(raw, verification)
     }
 
     /// The error for a non-2xx answer: verified when signed, kept as received when not.
-    pub(crate) async fn error_response(&self, raw: &Raw) -> Error {
-        let signed = raw.headers.contains_key("Wechatpay-Signature");
-        if signed {
-            if let Err(error) = self.verify(raw).await {
-                return error;
-            }
+    pub(crate) async fn error_response(&self, raw: Raw) -> Error {
+        match self.judge(raw, ResponseKind::Stream).await {
+            Err(error) => error,
+            Ok(raw) => Error::InvalidRequest(format!("HTTP {} taken for an error", raw.status)),
         }
-        api_error(raw, signed)
     }
 
-    /// Sends `prepared` to the primary host and, as the [`RetryPolicy`] allows, to the backup
-    /// host; `buffered` reads the whole answer within the attempt (so that a body cut short can
-    /// still fail over).
-    pub(crate) async fn execute(&self, prepared: &Prepared, buffered: bool) -> Result<Fetched, Error> {
-        let targets = self.targets(prepared)?;
-        let count = targets.len();
-        let method = prepared.method;
-        for (index, url) in targets.into_iter().enumerate() {
-            let may_retry = |failure| index + 1 < count && self.inner.retry.allows(method, failure);
-            let failed = |error: reqwest::Error| {
-                let failure = classify(&error);
-                if may_retry(failure) {
-                    tracing::warn!(host = url.host_str(), ?failure, %error, "failing over to the backup host");
-                    None
-                } else {
-                    Some(transport_error(prepared.template, error))
+    /// The key to encrypt sensitive fields with, and its id: the one `wanted` names, else the
+    /// public key, else the newest valid certificate (downloaded first when none is held).
+    async fn encryption_key(&self, wanted: Option<&str>) -> Result<(String, PublicKey), Error> {
+        let keys = self.wechatpay_keys();
+        let now = || unix(SystemTime::now());
+        let no_key = || Error::NoEncryptionKey { serial: wanted.map(str::to_owned) };
+        let manager = self.inner.certificates.as_ref();
+        match wanted {
+            Some(serial) => {
+                if keys.find(serial, now()).is_none() {
+                    if let Some(manager) = manager {
+                        manager.refresh_for_serial(serial).await;
+                    }
                 }
-            };
-            let response = match self.attempt(prepared, &url).await {
-                Ok(response) => response,
-                Err(error) => match failed(error) {
-                    None => continue,
-                    Some(error) => return Err(error),
-                },
-            };
-            let status = response.status();
-            let request_id = request_id(response.headers());
-            let span = tracing::Span::current();
-            span.record("status", status.as_u16());
-            if let Some(request_id) = &request_id {
-                span.record("request_id", request_id.as_str());
+                keys.find(serial, now()).map(|key| (serial.to_owned(), key)).ok_or_else(no_key)
             }
-            if status.is_server_error() && may_retry(Failure::ServerError) {
-                tracing::warn!(
-                    host = url.host_str(),
-                    status = status.as_u16(),
-                    "failing over to the backup host"
-                );
-                continue;
-            }
-            if !buffered {
-                return Ok(Fetched::Stream(response));
-            }
-            let headers = response.headers().clone();
-            match response.bytes().await {
-                Ok(body) => return Ok(Fetched::Raw(Raw { status, headers, body, request_id })),
-                Err(error) => match failed(error) {
-                    None => continue,
-                    Some(error) => return Err(error),
-                },
-            }
-        }
-        Err(Error::InvalidRequest("no host to send to".into()))
-    }
-
-    /// The URLs to try, in order.
-    fn targets(&self, prepared: &Prepared) -> Result<Vec<Url>, Error> {
-        let join = |base: &Url, path_and_query: &str| {
-            let text = format!("{}{}", base.as_str().trim_end_matches('/'), path_and_query);
-            Url::parse(&text).map_err(|error| Error::InvalidRequest(format!("URL {text:?}: {error}")))
-        };
-        let inner = &self.inner;
-        let relative = match &prepared.target {
-            Target::Absolute(url) => {
-                // A download address on the configured host keeps the failover; elsewhere it is
-                // fetched as given.
-                let on_base =
-                    url.origin() == inner.base_url.origin() && url.path().starts_with(inner.base_url.path());
-                if !on_base {
-                    return Ok(vec![url.clone()]);
+            None => {
+                if keys.encryption_key(now()).is_none() {
+                    if let Some(manager) = manager {
+                        manager.download_when_keyless().await;
+                    }
                 }
-                let mut path_and_query = format!("/{}", &url.path()[inner.base_url.path().len()..]);
-                if let Some(query) = url.query() {
-                    path_and_query.push('?');
-                    path_and_query.push_str(query);
-                }
-                path_and_query
+                keys.encryption_key(now()).ok_or_else(no_key)
             }
-            Target::Relative { base: Some(base), path_and_query } => {
-                let base = parse_base_url(base).map_err(|_| {
-                    Error::InvalidRequest(format!("the operation's base URI {base:?} is not a URL"))
-                })?;
-                return Ok(vec![join(&base, path_and_query)?]);
-            }
-            Target::Relative { base: None, path_and_query } => path_and_query.clone(),
-        };
-        let mut targets = vec![join(&inner.base_url, &relative)?];
-        if let Some(backup) =
-            inner.backup_url.as_ref().filter(|_| inner.retry.allows(prepared.method, Failure::Connect))
-        {
-            targets.push(join(backup, &relative)?);
         }
-        Ok(targets)
-    }
-
-    /// One signed attempt at `url`: a fresh timestamp and nonce every time.
-    async fn attempt(&self, prepared: &Prepared, url: &Url) -> Result<reqwest::Response, reqwest::Error> {
-        self.signed(prepared, url).send().await
-    }
-
-    /// The request for `url`, signed now.
-    fn signed(&self, prepared: &Prepared, url: &Url) -> reqwest::RequestBuilder {
-        let inner = &self.inner;
-        let mut path_and_query = url.path().to_owned();
-        if let Some(query) = url.query() {
-            path_and_query.push('?');
-            path_and_query.push_str(query);
-        }
-        let signed_body: &[u8] = match &prepared.body {
-            Payload::Empty => b"",
-            Payload::Json(bytes) => bytes,
-            Payload::Multipart { meta, .. } => meta.as_bytes(),
-        };
-        let method = prepared.method.as_str();
-        let authorization = inner.credentials.authorization(
-            method,
-            &path_and_query,
-            unix(SystemTime::now()),
-            &nonce(),
-            signed_body,
-        );
-        let mut headers = HeaderMap::with_capacity(prepared.headers.len() + 4);
-        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        headers.insert(USER_AGENT, inner.user_agent.clone());
-        if let Payload::Json(_) = prepared.body {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        }
-        for (name, value) in &prepared.headers {
-            headers.insert(name.clone(), value.clone());
-        }
-        // The signature is Base64 and the identifiers were checked at build time.
-        if let Ok(value) = HeaderValue::from_str(&authorization) {
-            headers.insert(AUTHORIZATION, value);
-        }
-        let mut request = inner
-            .http
-            .request(http_method(prepared.method), url.clone())
-            .headers(headers)
-            .timeout(inner.timeout);
-        request = match &prepared.body {
-            Payload::Empty => request,
-            Payload::Json(bytes) => request.body(bytes.clone()),
-            Payload::Multipart { meta, file_part, file } => request.multipart(multipart_form(meta, file_part, file)),
-        };
-        request
     }
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &self.inner;
+        let exchange = &inner.exchange;
         f.debug_struct("Client")
-            .field("mchid", &inner.credentials.mchid)
-            .field("merchant_serial", &inner.credentials.serial)
+            .field("mchid", &exchange.credentials.mchid)
+            .field("merchant_serial", &exchange.credentials.serial)
             .field("merchant_key", &"<redacted>")
             .field("wechatpay_keys", &inner.keys)
             .field("apiv3_key", &inner.certificates.as_ref().map(|_| "<redacted>"))
-            .field("base_url", &inner.base_url.as_str())
-            .field("backup_url", &inner.backup_url.as_ref().map(Url::as_str))
-            .field("timeout", &inner.timeout)
-            .field("retry", &inner.retry)
+            .field("base_url", &exchange.base_url.as_str())
+            .field("backup_url", &exchange.backup_url.as_ref().map(Url::as_str))
+            .field("limits", &exchange.limits)
+            .field("bill_download_origins", &inner.bill_download_origins)
+            .field("retry", &exchange.retry)
             .finish()
     }
 }
@@ -662,280 +588,3 @@ impl Transport for Client {
     }
 }
 
-/// [`Error::Decode`] for a verified answer that does not decode.
-fn decode_error(source: DecodeError, raw: &Raw) -> Error {
-    Error::Decode {
-        source: Box::new(source),
-        body: String::from_utf8_lossy(&raw.body).into_owned(),
-        request_id: raw.request_id.clone(),
-    }
-}
-
-/// Where a request goes.
-pub(crate) enum Target {
-    /// A path and query under the base URL (or the operation's own host).
-    Relative { base: Option<String>, path_and_query: String },
-    /// An absolute URL (a download address).
-    Absolute(Url),
-}
-
-/// The request body as sent.
-pub(crate) enum Payload {
-    Empty,
-    Json(Bytes),
-    Multipart { meta: String, file_part: &'static str, file: File },
-}
-
-/// The span of one request: its method and path template now, its status, Request-ID and
-/// duration when known. Never a key, a signature or a field value.
-pub(crate) fn request_span(method: &str, path: &str) -> tracing::Span {
-    tracing::info_span!(
-        "wechatpay",
-        method,
-        path,
-        status = tracing::field::Empty,
-        request_id = tracing::field::Empty,
-        duration_ms = tracing::field::Empty,
-    )
-}
-
-/// An operation reduced to what the wire needs.
-pub(crate) struct Prepared {
-    pub method: Method,
-    /// The path template, for logs and errors.
-    pub template: &'static str,
-    pub kind: ResponseKind,
-    pub target: Target,
-    pub headers: Vec<(HeaderName, HeaderValue)>,
-    pub body: Payload,
-    pub encrypted: &'static [&'static str],
-}
-
-impl Prepared {
-    fn from_operation<O: Operation + Send + Sync>(operation: &O) -> Result<Self, Error> {
-        Self::from_erased(operation)
-    }
-
-    fn from_erased(operation: &dyn ErasedOperation) -> Result<Self, Error> {
-        let mut path_and_query = operation.path();
-        if !path_and_query.starts_with('/') {
-            path_and_query.insert(0, '/');
-        }
-        let query = operation.query();
-        if !query.is_empty() {
-            path_and_query.push('?');
-            path_and_query.push_str(&encode_query(&query));
-        }
-        let headers = operation
-            .headers()
-            .into_iter()
-            .map(|(name, value)| {
-                let name = HeaderName::from_bytes(name.as_bytes())
-                    .map_err(|_| Error::InvalidRequest(format!("header name {name:?}")))?;
-                let value = HeaderValue::from_str(&value)
-                    .map_err(|_| Error::InvalidRequest(format!("the value of header {name} is not valid")))?;
-                Ok((name, value))
-            })
-            .collect::<Result<_, Error>>()?;
-        let body = match operation.body().map_err(Error::Encode)? {
-            Body::Empty => Payload::Empty,
-            Body::Json(bytes) => Payload::Json(bytes.into()),
-            Body::Multipart(multipart) => Payload::Multipart { meta: multipart.meta, file_part: multipart.file_part, file: multipart.file },
-        };
-        Ok(Prepared {
-            method: operation.method(),
-            template: operation.template(),
-            kind: operation.response_kind(),
-            target: Target::Relative { base: operation.base_uri().map(str::to_owned), path_and_query },
-            headers,
-            body,
-            encrypted: operation.encrypted(),
-        })
-    }
-
-    /// A `GET` of `path_and_query` under the base URL, without body.
-    pub(crate) fn get(template: &'static str, kind: ResponseKind, target: Target) -> Self {
-        Prepared {
-            method: Method::Get,
-            template,
-            kind,
-            target,
-            headers: Vec::new(),
-            body: Payload::Empty,
-            encrypted: &[],
-        }
-    }
-
-    fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.as_str().eq_ignore_ascii_case(name))
-            .and_then(|(_, value)| value.to_str().ok())
-            .map(str::to_owned)
-    }
-
-    fn set_header(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| Error::InvalidRequest(format!("the value of header {name} is not valid")))?;
-        self.headers.retain(|(key, _)| *key != name);
-        self.headers.push((name, value));
-        Ok(())
-    }
-}
-
-/// `name=value&…` in the given order, every byte but RFC 3986 unreserved ones percent-encoded
-/// (a space as `%20`, which every form decoder reads too).
-fn encode_query(pairs: &[(&'static str, String)]) -> String {
-    let mut query = String::new();
-    for (index, (name, value)) in pairs.iter().enumerate() {
-        if index > 0 {
-            query.push('&');
-        }
-        percent_encode(name, &mut query);
-        query.push('=');
-        percent_encode(value, &mut query);
-    }
-    query
-}
-
-fn percent_encode(text: &str, out: &mut String) {
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-}
-
-fn http_method(method: Method) -> reqwest::Method {
-    match method {
-        Method::Get => reqwest::Method::GET,
-        Method::Post => reqwest::Method::POST,
-        Method::Put => reqwest::Method::PUT,
-        Method::Patch => reqwest::Method::PATCH,
-        Method::Delete => reqwest::Method::DELETE,
-    }
-}
-
-fn multipart_form(meta: &str, file_name: &'static str, file: &File) -> reqwest::multipart::Form {
-    let meta_part = reqwest::multipart::Part::text(meta.to_owned());
-    let meta_part = meta_part
-        .mime_str("application/json")
-        .unwrap_or_else(|_| reqwest::multipart::Part::text(meta.to_owned()));
-    let file_part = || reqwest::multipart::Part::bytes(file.bytes.clone()).file_name(file.filename.clone());
-    let file_part = file_part().mime_str(&file.content_type).unwrap_or_else(|_| file_part());
-    reqwest::multipart::Form::new().part("meta", meta_part).part(file_name, file_part)
-}
-
-/// What an exchange produced.
-pub(crate) enum Fetched {
-    /// The whole answer.
-    Raw(Raw),
-    /// The answer's head; the body is still to be read.
-    Stream(reqwest::Response),
-}
-
-impl Fetched {
-    fn into_raw(self) -> Result<Raw, Error> {
-        match self {
-            Fetched::Raw(raw) => Ok(raw),
-            Fetched::Stream(_) => Err(Error::InvalidRequest("expected a buffered answer".into())),
-        }
-    }
-}
-
-/// A whole answer, as received.
-pub(crate) struct Raw {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-    pub request_id: Option<String>,
-}
-
-pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers.get("Request-ID").and_then(|value| value.to_str().ok()).map(str::to_owned)
-}
-
-fn classify(error: &reqwest::Error) -> Failure {
-    if error.is_connect() {
-        Failure::Connect
-    } else if error.is_timeout() {
-        Failure::Timeout
-    } else {
-        Failure::Lost
-    }
-}
-
-pub(crate) fn transport_error(template: &str, source: reqwest::Error) -> Error {
-    let path = template.to_owned();
-    if source.is_timeout() {
-        Error::Timeout { path, source }
-    } else {
-        Error::Transport { path, source }
-    }
-}
-
-/// WeChat Pay's error document.
-#[derive(Deserialize)]
-struct ErrorDocument {
-    code: String,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    detail: Option<serde_json::Value>,
-}
-
-/// [`Error::Api`] from a non-2xx answer; the body is kept when it was not verified or is not a
-/// WeChat Pay error document.
-pub(crate) fn api_error(raw: &Raw, verified: bool) -> Error {
-    let kept = || {
-        let text = String::from_utf8_lossy(&raw.body);
-        let mut end = text.len().min(MAX_KEPT_BODY);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        Box::from(&text[..end])
-    };
-    match serde_json::from_slice::<ErrorDocument>(&raw.body) {
-        Ok(document) => Error::Api {
-            status: raw.status,
-            code: document.code,
-            message: document.message,
-            detail: document.detail.map(Box::new),
-            request_id: raw.request_id.clone(),
-            body: (!verified).then(kept),
-        },
-        Err(_) => Error::Api {
-            status: raw.status,
-            code: String::new(),
-            message: String::new(),
-            detail: None,
-            request_id: raw.request_id.clone(),
-            body: Some(kept()),
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_values_are_percent_encoded_in_order() {
-        let query =
-            encode_query(&[("b", "x y&z".to_owned()), ("a", "中".to_owned()), ("c", "A-Z_.~".to_owned())]);
-        assert_eq!(query, "b=x%20y%26z&a=%E4%B8%AD&c=A-Z_.~");
-    }
-
-    #[test]
-    fn base_urls_get_a_trailing_slash() {
-        assert_eq!(parse_base_url("http://127.0.0.1:8080").unwrap().as_str(), "http://127.0.0.1:8080/");
-        assert_eq!(
-            parse_base_url("http://127.0.0.1:8080/prefix").unwrap().as_str(),
-            "http://127.0.0.1:8080/prefix/"
-        );
-        assert!(parse_base_url("ftp://example.com/").is_err());
-        assert!(parse_base_url("not a url").is_err());
-    }
-}

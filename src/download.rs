@@ -3,21 +3,33 @@
 //! signed like any request (its path and query), its answer is a byte stream WeChat Pay does not
 //! sign, so the digest is what proves the file intact: it is computed while the bytes stream in
 //! and a mismatch is an [`Error::Digest`].
+//!
+//! A download goes only to an allowed origin ([`ClientBuilder::bill_download_origins`], by default
+//! WeChat Pay's own https hosts) and never follows a redirect: the request carries the merchant's
+//! signature. The body streams with a read-idle timeout ([`ClientBuilder::read_timeout`]) and no
+//! overall one, so a large bill downloads as long as data flows; [`Client::download_bill_to`] and
+//! [`Client::download_bill_stream`] hold one chunk at a time, [`Client::download_bill`] holds the
+//! file, up to [`ClientBuilder::max_body_size`].
+//!
+//! [`ClientBuilder::bill_download_origins`]: crate::ClientBuilder::bill_download_origins
+//! [`ClientBuilder::read_timeout`]: crate::ClientBuilder::read_timeout
+//! [`ClientBuilder::max_body_size`]: crate::ClientBuilder::max_body_size
 
 use std::future::poll_fn;
 use std::pin::Pin;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_lc_rs::digest;
 use bytes::Bytes;
 use futures_util::Stream;
+use http::StatusCode;
 use reqwest::Url;
 use tokio::io::AsyncWrite;
 use tracing::Instrument as _;
 use wechatpay_generated::runtime::ResponseKind;
 
-use crate::client::{request_span, Fetched, Prepared, Raw, Target};
 use crate::error::Error;
+use crate::exchange::{next_chunk, request_span, Fetched, Prepared, Read, Target};
 use crate::Client;
 
 /// Where a bill file is and what its digest must be: the answer of a bill API.
@@ -85,13 +97,13 @@ impl From<crate::Reply<BillResponse>> for BillFile {
 }
 
 /// A digest being computed over a download.
-struct Digest {
+pub(crate) struct Digest {
     context: digest::Context,
     expected: String,
 }
 
 impl Digest {
-    fn new(bill: &BillFile) -> Result<Self, Error> {
+    pub(crate) fn new(bill: &BillFile) -> Result<Self, Error> {
         let algorithm = match bill.hash_type.to_ascii_uppercase().as_str() {
             "SHA1" | "SHA-1" => &digest::SHA1_FOR_LEGACY_USE_ONLY,
             "SHA256" | "SHA-256" => &digest::SHA256,
@@ -103,11 +115,11 @@ impl Digest {
         })
     }
 
-    fn update(&mut self, chunk: &[u8]) {
+    pub(crate) fn update(&mut self, chunk: &[u8]) {
         self.context.update(chunk);
     }
 
-    fn finish(self) -> Result<(), Error> {
+    pub(crate) fn finish(self) -> Result<(), Error> {
         let actual: String =
             self.context.finish().as_ref().iter().map(|byte| format!("{byte:02x}")).collect();
         if actual == self.expected {
@@ -119,17 +131,20 @@ impl Digest {
 }
 
 /// The chunks of a bill file as they arrive; the last item is an [`Error::Digest`] when the
-/// file does not match its digest (discard what was received then).
+/// file does not match its digest (discard what was received then), or the error that cut the
+/// download short ([`Error::Timeout`] when no byte came within the read timeout).
 pub struct BillStream {
     response: Option<reqwest::Response>,
     digest: Option<Digest>,
+    read_timeout: Duration,
+    request_id: Option<String>,
 }
 
 impl BillStream {
     /// The next chunk, `None` at the end of a file whose digest matched.
     pub async fn next_chunk(&mut self) -> Option<Result<Bytes, Error>> {
         let response = self.response.as_mut()?;
-        match response.chunk().await {
+        match next_chunk(response, self.read_timeout).await {
             Ok(Some(chunk)) => {
                 if let Some(digest) = &mut self.digest {
                     digest.update(&chunk);
@@ -140,9 +155,9 @@ impl BillStream {
                 self.response = None;
                 self.digest.take().and_then(|digest| digest.finish().err()).map(Err)
             }
-            Err(error) => {
+            Err(failure) => {
                 self.response = None;
-                Some(Err(crate::client::transport_error(DOWNLOAD_PATH, error)))
+                Some(Err(failure.into_error(DOWNLOAD_PATH, StatusCode::OK, 0, self.request_id.clone())))
             }
         }
     }
@@ -168,11 +183,30 @@ impl Client {
     /// let csv = client.download_bill(&bill).await?;
     /// # let _ = csv; Ok(()) }
     /// ```
+    ///
+    /// The file is held in memory, up to [`ClientBuilder::max_body_size`](crate::ClientBuilder::max_body_size)
+    /// (16 MiB by default; beyond it [`Error::BodyTooLarge`]): write larger bills to a file with
+    /// [`Client::download_bill_to`].
     pub async fn download_bill(&self, bill: impl Into<BillFile>) -> Result<Vec<u8>, Error> {
+        let limit = self.inner().exchange.limits.max_body;
         let mut stream = self.download_bill_stream(bill).await?;
-        let mut file = Vec::new();
+        let too_large = |stream: &BillStream| Error::BodyTooLarge {
+            path: DOWNLOAD_PATH.to_owned(),
+            status: StatusCode::OK,
+            limit: limit as u64,
+            request_id: stream.request_id.clone(),
+        };
+        let announced = stream.response.as_ref().and_then(reqwest::Response::content_length);
+        if announced.is_some_and(|length| length > limit as u64) {
+            return Err(too_large(&stream));
+        }
+        let mut file = Vec::with_capacity(announced.map_or(0, |length| length as usize));
         while let Some(chunk) = stream.next_chunk().await {
-            file.extend_from_slice(&chunk?);
+            let chunk = chunk?;
+            if file.len() + chunk.len() > limit {
+                return Err(too_large(&stream));
+            }
+            file.extend_from_slice(&chunk);
         }
         Ok(file)
     }
@@ -195,44 +229,37 @@ impl Client {
         Ok(written)
     }
 
-    /// Starts downloading a bill file: the answer's head is checked, the chunks are read from the
-    /// returned [`BillStream`].
+    /// Starts downloading a bill file: the address is checked against the allowed origins, the
+    /// answer's head is checked, the chunks are read from the returned [`BillStream`].
     pub async fn download_bill_stream(&self, bill: impl Into<BillFile>) -> Result<BillStream, Error> {
         let bill = bill.into();
         let digest = Digest::new(&bill)?;
         let url = Url::parse(&bill.download_url).map_err(|error| {
             Error::InvalidRequest(format!("download_url {:?}: {error}", bill.download_url))
         })?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(Error::InvalidRequest(format!(
-                "download_url {:?} is not an http(s) URL",
-                bill.download_url
-            )));
+        let origin = url.origin().ascii_serialization();
+        if !matches!(url.scheme(), "http" | "https") || !self.inner().bill_download_origins.contains(&origin) {
+            return Err(Error::DownloadOrigin { origin });
         }
         let prepared = Prepared::get(DOWNLOAD_PATH, ResponseKind::Stream, Target::Absolute(url));
         let span = request_span("GET", DOWNLOAD_PATH);
         let started = Instant::now();
         let result = async {
-            let response = match self.execute(&prepared, false).await? {
-                Fetched::Stream(response) => response,
-                Fetched::Raw(raw) => return Err(self.error_response(&raw).await),
-            };
-            if response.status().is_success() {
-                return Ok(response);
+            match self.inner().exchange.execute(&prepared, Read::Stream).await? {
+                Fetched::Stream { response, request_id } => Ok((response, request_id)),
+                Fetched::Raw(raw) => Err(self.error_response(raw).await),
             }
-            let status = response.status();
-            let headers = response.headers().clone();
-            let request_id = crate::client::request_id(&headers);
-            let body = response
-                .bytes()
-                .await
-                .map_err(|error| crate::client::transport_error(DOWNLOAD_PATH, error))?;
-            Err(self.error_response(&Raw { status, headers, body, request_id }).await)
         }
         .instrument(span.clone())
         .await;
         span.record("duration_ms", started.elapsed().as_millis() as u64);
-        Ok(BillStream { response: Some(result?), digest: Some(digest) })
+        let (response, request_id) = result?;
+        Ok(BillStream {
+            response: Some(response),
+            digest: Some(digest),
+            read_timeout: self.inner().exchange.limits.read_timeout,
+            request_id,
+        })
     }
 }
 

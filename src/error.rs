@@ -15,23 +15,27 @@ use crate::wechatpay_keys::VerifyError;
 #[non_exhaustive]
 pub enum Error {
     /// WeChat Pay (or something in between) answered with a non-2xx status.
+    ///
+    /// `code`, `message` and `detail` come only from a **verified** WeChat Pay error document;
+    /// anything else (an unsigned page from a proxy or gateway, an error that could not be verified
+    /// for lack of a key, a body that does not parse) leaves them empty and keeps the raw `body`,
+    /// which is then unverified: for diagnosis, never for decisions.
     #[error("{}", api_summary(*.status, .code, .message, .request_id, .body))]
     Api {
         /// The HTTP status.
         status: StatusCode,
-        /// WeChat Pay's error code, e.g. `RESOURCE_NOT_EXISTS`, `PARAM_ERROR`; empty when the body
-        /// was not a WeChat Pay error document.
+        /// WeChat Pay's error code, e.g. `RESOURCE_NOT_EXISTS`, `PARAM_ERROR`; empty unless the
+        /// body was a verified WeChat Pay error document.
         code: String,
-        /// WeChat Pay's human-readable message (often Chinese).
+        /// WeChat Pay's human-readable message (often Chinese); empty unless verified.
         message: String,
-        /// The optional `detail` object (e.g. the offending `field` and `location`).
+        /// The optional `detail` object (e.g. the offending `field` and `location`); `None` unless
+        /// verified.
         detail: Option<Box<serde_json::Value>>,
         /// The `Request-ID` header, to quote to WeChat Pay support.
         request_id: Option<String>,
-        /// The raw body (at most 16 KiB), kept when the answer was not a verified WeChat Pay
-        /// error document: an unsigned page from a proxy or gateway, an error that could not be
-        /// verified for lack of a key, or a body that does not parse. `None` for a verified
-        /// error document.
+        /// The raw body (at most 16 KiB), **unverified**, kept when the answer was not a verified
+        /// WeChat Pay error document. `None` for a verified error document.
         body: Option<Box<str>>,
     },
     /// The request could not be sent or its answer could not be read (connection refused, reset,
@@ -44,15 +48,57 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
-    /// No answer within the configured timeout. For a non-idempotent request (e.g. a `POST`
-    /// creating an order) the outcome is unknown: query before trying again.
-    #[error("timed out waiting for {path}")]
+    /// No answer within the configured timeouts. Unless no connection could be made, the outcome
+    /// is unknown: query before trying a payment again.
+    #[error("timed out waiting for {waiting_for} of {path}")]
     Timeout {
         /// The request's path template.
         path: String,
-        /// What the HTTP client reported.
-        #[source]
-        source: reqwest::Error,
+        /// What did not come in time.
+        waiting_for: Waiting,
+    },
+    /// An answer's body was larger than the client holds in memory
+    /// ([`ClientBuilder::max_body_size`](crate::ClientBuilder::max_body_size); error bodies: 64 KiB).
+    /// The request was answered, so its outcome is unknown. A bill too large for
+    /// [`Client::download_bill`](crate::Client::download_bill) can be streamed with
+    /// [`Client::download_bill_to`](crate::Client::download_bill_to).
+    #[error("the answer to {path} (HTTP {status}) is larger than {limit} bytes{}", request_id_suffix(.request_id))]
+    BodyTooLarge {
+        /// The request's path template.
+        path: String,
+        /// The answer's status.
+        status: StatusCode,
+        /// The limit that was exceeded, in bytes.
+        limit: u64,
+        /// The `Request-ID` header, when there was one.
+        request_id: Option<String>,
+    },
+    /// The answer was a redirect. WeChat Pay does not redirect API calls or bill downloads, and a
+    /// signed request is never sent to another address: the redirect was not followed (or, with an
+    /// HTTP client of your own that follows redirects, it was, and its answer is refused).
+    #[error("{path} was answered with a redirect{}; not followed", location_suffix(.location))]
+    Redirect {
+        /// The request's path template.
+        path: String,
+        /// Where it pointed, when known.
+        location: Option<String>,
+    },
+    /// A path parameter would change which endpoint the request goes to (`.`, `..` or empty):
+    /// refused before anything was sent.
+    #[error("the path parameter `{name}` {problem}: refused, as it would send the request to another endpoint")]
+    PathParameter {
+        /// The parameter's name in the path template, e.g. `out_refund_no`.
+        name: String,
+        /// What is wrong with its value.
+        problem: &'static str,
+    },
+    /// A bill download address is not on an allowed host
+    /// ([`ClientBuilder::bill_download_origins`](crate::ClientBuilder::bill_download_origins);
+    /// by default WeChat Pay's own `https` hosts): the signed request was not sent.
+    #[error("bill download from {origin} refused: not an allowed origin (ClientBuilder::bill_download_origins)")]
+    DownloadOrigin {
+        /// The address's origin, e.g. `https://example.com`.
+        origin: String,
     },
     /// A signed answer failed verification: it may not come from WeChat Pay and was not parsed.
     #[error("response verification failed{}: {source}", request_id_suffix(.request_id))]
@@ -71,13 +117,14 @@ pub enum Error {
     Encode(#[source] serde_json::Error),
     /// A verified answer did not match the documented response shape, even read leniently
     /// (see [`Decode`](wechatpay_generated::runtime::Decode)): e.g. an object where a string
-    /// belongs. The error names the JSON path.
+    /// belongs; the error names the JSON path. The request was accepted: its outcome is unknown
+    /// to the caller, not failed.
     #[error("cannot decode the response{}: {source}", request_id_suffix(.request_id))]
     Decode {
         /// What did not match, and where (its JSON path).
         #[source]
         source: Box<DecodeError>,
-        /// The raw (verified) body, for diagnosis.
+        /// The raw (verified) body, for diagnosis: its first 16 KiB.
         body: String,
         /// The `Request-ID` header.
         request_id: Option<String>,
@@ -96,6 +143,9 @@ pub enum Error {
         /// The digest of the bytes received, lower-case hex.
         actual: String,
     },
+    /// A bill file does not read as WeChat Pay's bill layout ([`crate::bill::BillParser`]).
+    #[error(transparent)]
+    Bill(#[from] crate::bill::BillError),
     /// The bill API announced a digest algorithm this client does not compute.
     #[error("unsupported digest algorithm {0:?}")]
     UnsupportedDigest(String),
@@ -140,21 +190,52 @@ fn api_summary(
     summary
 }
 
+fn location_suffix(location: &Option<String>) -> String {
+    location.as_ref().map(|location| format!(" to {location}")).unwrap_or_default()
+}
+
 fn serial_suffix(serial: &Option<String>) -> String {
     serial.as_ref().map(|serial| format!(" (asked for {serial})")).unwrap_or_default()
 }
 
+/// What a request was waiting for when it timed out ([`Error::Timeout`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Waiting {
+    /// A connection to the host: nothing was sent.
+    Connection,
+    /// The answer's status and headers, within the timeout
+    /// ([`ClientBuilder::timeout`](crate::ClientBuilder::timeout)).
+    Answer,
+    /// The rest of the body: a buffered answer not complete within the timeout, or a stream
+    /// silent for longer than the read timeout
+    /// ([`ClientBuilder::read_timeout`](crate::ClientBuilder::read_timeout)).
+    Body,
+}
+
+impl std::fmt::Display for Waiting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Waiting::Connection => "a connection",
+            Waiting::Answer => "the answer",
+            Waiting::Body => "the body",
+        })
+    }
+}
+
 impl Error {
-    /// The HTTP status of an [`Error::Api`], or of the failed exchange when the HTTP client knows it.
+    /// The HTTP status of the answer that caused the error, when there was one (for a transport
+    /// error, when the HTTP client knows it).
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Error::Api { status, .. } => Some(*status),
-            Error::Transport { source, .. } | Error::Timeout { source, .. } => source.status(),
+            Error::Api { status, .. } | Error::BodyTooLarge { status, .. } => Some(*status),
+            Error::Transport { source, .. } => source.status(),
             _ => None,
         }
     }
 
-    /// WeChat Pay's error code (`Error::Api`), e.g. `ORDER_NOT_EXIST`.
+    /// WeChat Pay's error code, e.g. `ORDER_NOT_EXIST`: only from a verified error document
+    /// ([`Error::Api`]).
     pub fn code(&self) -> Option<&str> {
         match self {
             Error::Api { code, .. } if !code.is_empty() => Some(code),
@@ -162,7 +243,7 @@ impl Error {
         }
     }
 
-    /// WeChat Pay's error message (`Error::Api`).
+    /// WeChat Pay's error message: only from a verified error document ([`Error::Api`]).
     pub fn message(&self) -> Option<&str> {
         match self {
             Error::Api { message, .. } if !message.is_empty() => Some(message),
@@ -175,17 +256,32 @@ impl Error {
         match self {
             Error::Api { request_id, .. }
             | Error::Verify { request_id, .. }
-            | Error::Decode { request_id, .. } => request_id.as_deref(),
+            | Error::Decode { request_id, .. }
+            | Error::BodyTooLarge { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
 
-    /// Whether the request may have reached WeChat Pay without the caller learning the outcome
-    /// (a timeout or a connection lost after sending): query before repeating a payment.
+    /// Whether the request may have taken effect at WeChat Pay without the caller knowing: it
+    /// was sent, and what came back (if anything) does not say reliably that it failed.
+    ///
+    /// True after a timeout or a connection lost once the request was sent; for any answer that
+    /// cannot be trusted or read (verification failed, a body cut short, too large or not
+    /// decodable, a redirect, an unverified error page); and for a verified `5xx`. False when
+    /// nothing was sent (no connection, a request that could not be built or encrypted) and for
+    /// a verified `4xx` error document, which says the request was refused.
+    ///
+    /// When true after a payment or a refund, **query it** (by `out_trade_no` / `out_refund_no`)
+    /// before trying again, and try again with the same number: a new number may pay or refund twice.
     pub fn outcome_unknown(&self) -> bool {
         match self {
-            Error::Timeout { source, .. } | Error::Transport { source, .. } => !source.is_connect(),
-            Error::Api { status, .. } => status.is_server_error(),
+            Error::Transport { source, .. } => !source.is_connect() && !source.is_builder(),
+            Error::Timeout { waiting_for, .. } => *waiting_for != Waiting::Connection,
+            Error::Api { status, body, .. } => body.is_some() || status.is_server_error(),
+            Error::Verify { .. }
+            | Error::Decode { .. }
+            | Error::BodyTooLarge { .. }
+            | Error::Redirect { .. } => true,
             _ => false,
         }
     }
@@ -223,5 +319,27 @@ mod tests {
             body: Some("<html>".into()),
         };
         assert_eq!(proxy.to_string(), "HTTP 502 Bad Gateway [not a verified WeChat Pay error document]");
+    }
+
+    #[test]
+    fn only_a_verified_refusal_or_an_unsent_request_has_a_known_outcome() {
+        let api = |status: StatusCode, body: Option<&str>| Error::Api {
+            status,
+            code: String::new(),
+            message: String::new(),
+            detail: None,
+            request_id: None,
+            body: body.map(Box::from),
+        };
+        assert!(!api(StatusCode::BAD_REQUEST, None).outcome_unknown());
+        assert!(api(StatusCode::BAD_REQUEST, Some("<html>")).outcome_unknown());
+        assert!(api(StatusCode::INTERNAL_SERVER_ERROR, None).outcome_unknown());
+        let verify = Error::Verify { source: VerifyError::SignatureProbe, request_id: None };
+        assert!(verify.outcome_unknown());
+        let timeout = |waiting_for| Error::Timeout { path: "/v3".into(), waiting_for };
+        assert!(!timeout(Waiting::Connection).outcome_unknown());
+        assert!(timeout(Waiting::Answer).outcome_unknown() && timeout(Waiting::Body).outcome_unknown());
+        assert!(!Error::NoEncryptionKey { serial: None }.outcome_unknown());
+        assert!(!Error::PathParameter { name: "id".into(), problem: "is empty" }.outcome_unknown());
     }
 }

@@ -1,14 +1,20 @@
 //! WeChat Pay APIv3 for Rust: every documented operation typed (generated from the documentation
 //! into [`wechatpay_generated`], re-exported here), sent signed, verified and encrypted.
 
+pub mod bill;
 pub mod certificates;
 pub mod client;
 pub mod download;
 pub mod error;
+mod exchange;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod keys;
 pub mod notify;
 pub mod pay_sign;
 pub mod paging;
+mod refresh;
 pub mod reply;
 pub mod retry;
 pub mod sensitive;
@@ -17,7 +23,7 @@ pub mod wechatpay_keys;
 
 pub use client::{Client, ClientBuilder};
 pub use download::{BillFile, BillStream};
-pub use error::Error;
+pub use error::{Error, Waiting};
 pub use keys::{ApiV3Key, CryptoError, KeyError, MerchantKey, PublicKey};
 pub use notify::{Notification, Notifications, NotifyError};
 pub use pay_sign::{AppPayParams, JsapiPayParams};

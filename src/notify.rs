@@ -33,8 +33,9 @@
 //!
 //! # Personal data
 //! Decrypted payloads hold personal data (openid, amounts, …). Nothing here logs them: errors keep
-//! ids, event types and error positions only (see [`PayloadError`]). `Debug` of a
-//! [`Notification`] does print its payload, as any value's would: do not log it wholesale.
+//! ids, event types and error positions only (see [`PayloadError`]), and `Debug` of a
+//! [`Notification`] leaves its payload out. The payload types themselves (`notification.event`)
+//! print their fields, as any value's would: do not log them wholesale.
 
 #[cfg(feature = "axum")]
 pub mod axum;
@@ -51,22 +52,31 @@ use wechatpay_generated::runtime::{DecodeError, Envelope};
 pub use wechatpay_generated::webhook::Event;
 
 use crate::keys::{ApiV3Key, CryptoError};
-use crate::wechatpay_keys::{Verified, VerifyError, WechatpayKeys};
+use crate::refresh::{Flight, SerialLimiter, PER_SERIAL};
+use crate::wechatpay_keys::{unix, Verified, VerifyError, WechatpayKeys};
 
 pub use futures_util::future::BoxFuture;
 pub use replay::{
-    ClaimStatus, InMemoryReplayGuard, ReplayGuard, ReplayGuardError, DEFAULT_CAPACITY, DEFAULT_LEASE, DEFAULT_TTL,
+    ClaimStatus, ClaimToken, InMemoryReplayGuard, ReplayGuard, ReplayGuardError, DEFAULT_CAPACITY, DEFAULT_LEASE,
+    DEFAULT_TTL,
 };
 
 /// The only resource algorithm supported: AES-256-GCM with the APIv3 key.
 pub const ALGORITHM: &str = "AEAD_AES_256_GCM";
 
-/// How often, at most, the [key refresher](Notifications::key_refresher) is called: an unknown
-/// serial costs nothing to send, so it must not cost a certificate download each time.
-pub const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
+/// How often, at most, the [key refresher](Notifications::key_refresher) is called for one
+/// unknown serial (and a few serials a minute in all): an unknown serial costs nothing to send,
+/// so it must not cost a certificate download each time, nor use up the refresh another serial
+/// (a genuine rotation) needs.
+pub const MIN_REFRESH_INTERVAL: Duration = PER_SERIAL;
 
-/// A verified, decrypted notification.
-#[derive(Clone, Debug, PartialEq)]
+/// How long a notification naming an unknown serial waits for the key refresher by default
+/// (WeChat Pay waits 5 s for the answer); see [`Notifications::key_refresh_wait`].
+pub const DEFAULT_KEY_REFRESH_WAIT: Duration = Duration::from_secs(3);
+
+/// A verified, decrypted notification. Its `Debug` leaves the decrypted payload out (it is the
+/// plaintext of an encrypted resource); read `event` for it.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Notification {
     /// The notification's unique id: redeliveries of one notification carry the same id.
@@ -86,6 +96,20 @@ pub struct Notification {
     pub defaulted: Vec<String>,
     /// The key that signed it (public-key id or certificate serial) and the signed timestamp.
     pub verified: Verified,
+}
+
+impl fmt::Debug for Notification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notification")
+            .field("id", &self.id)
+            .field("create_time", &self.create_time)
+            .field("event_type", &self.event_type)
+            .field("resource_type", &self.resource_type)
+            .field("summary", &self.summary)
+            .field("event", &format_args!("<decrypted {} payload, redacted>", self.event_type))
+            .field("verified", &self.verified)
+            .finish()
+    }
 }
 
 /// Why a notification was not accepted. No variant holds a key or decrypted data.
@@ -253,20 +277,35 @@ where
 
 struct Refresh {
     hook: Box<dyn KeyRefresher>,
-    last: tokio::sync::Mutex<Option<Instant>>,
+    flight: Arc<Flight>,
+    serials: std::sync::Mutex<SerialLimiter>,
 }
 
 impl Refresh {
-    /// Calls the hook unless it ran less than [`MIN_REFRESH_INTERVAL`] ago. Concurrent callers wait
-    /// for one refresh rather than starting their own.
-    async fn run(&self) {
-        let mut last = self.last.lock().await;
-        if last.is_some_and(|at| at.elapsed() < MIN_REFRESH_INTERVAL) {
-            return;
+    /// For a notification naming the unknown `serial`: runs the hook in the background (one run at
+    /// a time) unless this serial asked less than [`MIN_REFRESH_INTERVAL`] ago or too many serials
+    /// did, and waits for it (or for the run already going) at most `wait` in all; `known` says
+    /// whether the serial is known yet. Notifications signed by known keys never wait for it.
+    async fn for_serial(self: &Arc<Self>, serial: &str, wait: Duration, known: impl Fn() -> bool) {
+        let allowed =
+            self.serials.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).allow(serial, Instant::now());
+        let deadline = Instant::now() + wait;
+        let remaining = || deadline.saturating_duration_since(Instant::now());
+        // A run going now may have fetched the keys before this serial existed: wait for it, then,
+        // if the serial is granted a run, start the one owed to it.
+        if let Some(running) = self.flight.join() {
+            running.wait(remaining()).await;
         }
-        *last = Some(Instant::now());
-        if let Err(error) = self.hook.refresh().await {
-            tracing::warn!(%error, "refreshing the WeChat Pay keys failed");
+        if allowed && !known() {
+            let refresh = self.clone();
+            let landing = self.flight.start(async move {
+                if let Err(error) = refresh.hook.refresh().await {
+                    tracing::warn!(%error, "refreshing the WeChat Pay keys failed");
+                }
+            });
+            if !landing.wait(remaining()).await {
+                tracing::warn!(serial, ?wait, "the WeChat Pay key refresh did not finish in time");
+            }
         }
     }
 }
@@ -280,6 +319,7 @@ pub struct Notifications {
     apiv3_key: ApiV3Key,
     guard: Arc<dyn ReplayGuard>,
     refresh: Option<Arc<Refresh>>,
+    refresh_wait: Duration,
     require_signature_type: bool,
 }
 
@@ -292,6 +332,7 @@ impl Notifications {
             apiv3_key,
             guard: Arc::new(InMemoryReplayGuard::new()),
             refresh: None,
+            refresh_wait: DEFAULT_KEY_REFRESH_WAIT,
             require_signature_type: false,
         }
     }
@@ -304,10 +345,27 @@ impl Notifications {
 
     /// Calls `refresher` when a notification names a serial the keys do not hold, then verifies once
     /// more before failing with [`VerifyError::UnknownSerial`]. For keys made of platform
-    /// certificates, which WeChat Pay rotates; a refresh runs at most every
-    /// [`MIN_REFRESH_INTERVAL`], and a failed refresh is logged and ends in `UnknownSerial`.
+    /// certificates, which WeChat Pay rotates.
+    ///
+    /// Only a notification that passes every check needing no key (headers, type, probe, the
+    /// 300 s window, the signature's shape) asks for a refresh; each serial at most every
+    /// [`MIN_REFRESH_INTERVAL`], a few serials a minute in all. The refresher runs in the
+    /// background, one run at a time (on the tokio runtime); the notification waits for it at
+    /// most [`key_refresh_wait`](Self::key_refresh_wait). A failed or late refresh is logged and
+    /// ends in `UnknownSerial` (WeChat Pay delivers again later).
     pub fn key_refresher(mut self, refresher: impl KeyRefresher) -> Self {
-        self.refresh = Some(Arc::new(Refresh { hook: Box::new(refresher), last: tokio::sync::Mutex::new(None) }));
+        self.refresh = Some(Arc::new(Refresh {
+            hook: Box::new(refresher),
+            flight: Flight::new(),
+            serials: std::sync::Mutex::new(SerialLimiter::default()),
+        }));
+        self
+    }
+
+    /// How long a notification naming an unknown serial waits for the key refresher (default
+    /// [`DEFAULT_KEY_REFRESH_WAIT`], 3 s: WeChat Pay waits 5 s for the answer).
+    pub fn key_refresh_wait(mut self, wait: Duration) -> Self {
+        self.refresh_wait = wait;
         self
     }
 
@@ -359,8 +417,9 @@ impl Notifications {
     pub async fn handle(&self, headers: &HeaderMap, body: &[u8]) -> Result<(Notification, Claim), NotifyError> {
         let notification = self.open(headers, body).await?;
         let id = notification.id.clone();
-        match self.guard.try_claim(&id).await.map_err(NotifyError::ReplayGuard)? {
-            ClaimStatus::Claimed => Ok((notification, Claim { id, guard: Some(self.guard.clone()) })),
+        let token = ClaimToken::new();
+        match self.guard.try_claim(&id, &token).await.map_err(NotifyError::ReplayGuard)? {
+            ClaimStatus::Claimed => Ok((notification, Claim { id, token, guard: Some(self.guard.clone()) })),
             ClaimStatus::Handled => Err(NotifyError::Duplicate { id }),
             ClaimStatus::InProgress => Err(NotifyError::InProgress { id }),
         }
@@ -416,7 +475,8 @@ impl Notifications {
             Err(VerifyError::UnknownSerial(serial)) => match &self.refresh {
                 Some(refresh) => {
                     tracing::info!(serial, "notification signed by an unknown key: refreshing the keys");
-                    refresh.run().await;
+                    let known = || self.keys.find(&serial, unix(SystemTime::now())).is_some();
+                    refresh.for_serial(&serial, self.refresh_wait, known).await;
                     self.keys.verify(headers, body, SystemTime::now())
                 }
                 None => Err(VerifyError::UnknownSerial(serial)),
@@ -432,6 +492,7 @@ impl fmt::Debug for Notifications {
             .field("keys", &self.keys)
             .field("apiv3_key", &self.apiv3_key)
             .field("key_refresher", &self.refresh.is_some())
+            .field("key_refresh_wait", &self.refresh_wait)
             .field("require_signature_type", &self.require_signature_type)
             .finish_non_exhaustive()
     }
@@ -440,10 +501,13 @@ impl fmt::Debug for Notifications {
 /// The claim on a notification id, from [`Notifications::handle`]: [`commit`](Self::commit) it once
 /// the notification is processed, [`release`](Self::release) it when processing failed. Dropped
 /// without either, it is abandoned: released at once by guards that can (the in-memory one), else
-/// when its lease expires.
+/// when its lease expires. Each acts only on this claim (its [`ClaimToken`]): once the lease ran
+/// out and another delivery took the id over, releasing or abandoning this one leaves that
+/// delivery's claim alone.
 #[must_use = "commit the claim after processing, or the notification is processed again on redelivery"]
 pub struct Claim {
     id: String,
+    token: ClaimToken,
     guard: Option<Arc<dyn ReplayGuard>>,
 }
 
@@ -453,10 +517,15 @@ impl Claim {
         &self.id
     }
 
+    /// The token this claim holds the id with.
+    pub fn token(&self) -> &ClaimToken {
+        &self.token
+    }
+
     /// Records the notification as handled: later deliveries are [`NotifyError::Duplicate`].
     pub async fn commit(mut self) -> Result<(), ReplayGuardError> {
         match self.guard.take() {
-            Some(guard) => guard.commit(&self.id).await,
+            Some(guard) => guard.commit(&self.id, &self.token).await,
             None => Ok(()),
         }
     }
@@ -464,7 +533,7 @@ impl Claim {
     /// Gives the claim up: the next delivery is processed again.
     pub async fn release(mut self) -> Result<(), ReplayGuardError> {
         match self.guard.take() {
-            Some(guard) => guard.release(&self.id).await,
+            Some(guard) => guard.release(&self.id, &self.token).await,
             None => Ok(()),
         }
     }
@@ -473,14 +542,18 @@ impl Claim {
 impl Drop for Claim {
     fn drop(&mut self) {
         if let Some(guard) = self.guard.take() {
-            guard.abandon(&self.id);
+            guard.abandon(&self.id, &self.token);
         }
     }
 }
 
 impl fmt::Debug for Claim {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Claim").field("id", &self.id).field("pending", &self.guard.is_some()).finish()
+        f.debug_struct("Claim")
+            .field("id", &self.id)
+            .field("token", &self.token)
+            .field("pending", &self.guard.is_some())
+            .finish()
     }
 }
 

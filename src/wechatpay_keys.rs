@@ -7,6 +7,8 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use http::HeaderMap;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
@@ -71,6 +73,7 @@ fn hex_upper(bytes: &[u8]) -> String {
 
 /// A signed response or notification that failed verification.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum VerifyError {
     #[error("missing header {0}")]
     MissingHeader(&'static str),
@@ -88,6 +91,8 @@ pub enum VerifyError {
     StaleTimestamp { timestamp: i64, now: i64 },
     #[error("timestamp {0:?} is not a number of seconds")]
     InvalidTimestamp(String),
+    #[error("Wechatpay-Signature is not the Base64 of an RSA signature")]
+    MalformedSignature,
 }
 
 /// What a verified message was signed with.
@@ -101,6 +106,12 @@ pub struct Verified {
 
 /// The WeChat Pay keys a merchant trusts. Cloning shares them: a client, its certificate refresh
 /// and a notification handler all see the same set.
+///
+/// Certificates come two ways and are kept apart: those the merchant configured
+/// ([`add_certificates`](Self::add_certificates)) stay until the process ends; those downloaded
+/// from `/v3/certificates` are replaced as a whole by each successful download
+/// ([`replace_downloaded`](Self::replace_downloaded)), so a certificate WeChat Pay withdraws is no
+/// longer trusted after the next download.
 #[derive(Clone, Default)]
 pub struct WechatpayKeys {
     inner: Arc<Inner>,
@@ -109,7 +120,83 @@ pub struct WechatpayKeys {
 #[derive(Default)]
 struct Inner {
     public_key: Option<(String, PublicKey)>,
-    certificates: RwLock<BTreeMap<String, PlatformCertificate>>,
+    certificates: RwLock<Certificates>,
+}
+
+#[derive(Default)]
+struct Certificates {
+    configured: BTreeMap<String, PlatformCertificate>,
+    downloaded: BTreeMap<String, PlatformCertificate>,
+}
+
+impl Certificates {
+    fn get(&self, serial: &str) -> Option<&PlatformCertificate> {
+        self.configured.get(serial).or_else(|| self.downloaded.get(serial))
+    }
+
+    fn all(&self) -> impl Iterator<Item = &PlatformCertificate> {
+        self.configured.values().chain(self.downloaded.values())
+    }
+}
+
+/// The parts of a signed message's headers, checked for everything that needs no key.
+struct Signed<'a> {
+    timestamp_text: &'a str,
+    timestamp: i64,
+    nonce: &'a str,
+    signature: &'a str,
+    serial: &'a str,
+}
+
+impl<'a> Signed<'a> {
+    /// Presence and text of the headers, the signature type, probes, the shape of the signature
+    /// and the clock window: all that can be refused before looking for a key (so that a message
+    /// naming an unknown serial is only worth a key refresh when everything else holds).
+    fn from_headers(headers: &'a HeaderMap, now: i64) -> Result<Self, VerifyError> {
+        let header = |name: &'static str| -> Result<&'a str, VerifyError> {
+            headers
+                .get(name)
+                .ok_or(VerifyError::MissingHeader(name))?
+                .to_str()
+                .map_err(|_| VerifyError::InvalidHeader(name))
+        };
+        let timestamp_text = header("Wechatpay-Timestamp")?;
+        let nonce = header("Wechatpay-Nonce")?;
+        let signature = header("Wechatpay-Signature")?;
+        let serial = header("Wechatpay-Serial")?;
+        if let Some(kind) = headers.get("Wechatpay-Signature-Type") {
+            let kind = kind.to_str().map_err(|_| VerifyError::InvalidHeader("Wechatpay-Signature-Type"))?;
+            if kind != SIGNATURE_TYPE {
+                return Err(VerifyError::UnsupportedSignatureType(kind.to_owned()));
+            }
+        }
+        if signature.starts_with("WECHATPAY/SIGNTEST/") {
+            return Err(VerifyError::SignatureProbe);
+        }
+        let timestamp: i64 =
+            timestamp_text.parse().map_err(|_| VerifyError::InvalidTimestamp(timestamp_text.to_owned()))?;
+        if now.abs_diff(timestamp) > MAX_CLOCK_SKEW_SECS as u64 {
+            return Err(VerifyError::StaleTimestamp { timestamp, now });
+        }
+        // RSA-2048 to RSA-8192, the sizes the verifying keys accept.
+        let signature_bytes = BASE64.decode(signature.trim()).map_err(|_| VerifyError::MalformedSignature)?.len();
+        if !(256..=1024).contains(&signature_bytes) {
+            return Err(VerifyError::MalformedSignature);
+        }
+        Ok(Signed { timestamp_text, timestamp, nonce, signature, serial })
+    }
+
+    fn verify_with(&self, key: &PublicKey, body: &[u8]) -> Result<Verified, VerifyError> {
+        let mut message = Vec::with_capacity(self.timestamp_text.len() + self.nonce.len() + body.len() + 3);
+        for part in [self.timestamp_text.as_bytes(), self.nonce.as_bytes(), body] {
+            message.extend_from_slice(part);
+            message.push(b'\n');
+        }
+        if !key.verify(&message, self.signature) {
+            return Err(VerifyError::BadSignature { serial: self.serial.to_owned() });
+        }
+        Ok(Verified { serial: self.serial.to_owned(), timestamp: self.timestamp })
+    }
 }
 
 impl WechatpayKeys {
@@ -125,12 +212,32 @@ impl WechatpayKeys {
         keys
     }
 
-    /// Adds (or replaces, by serial) platform certificates.
+    /// Adds (or replaces, by serial) platform certificates the merchant configured: they are
+    /// trusted until their `not_after`, whatever later downloads list.
     pub fn add_certificates(&self, certificates: impl IntoIterator<Item = PlatformCertificate>) {
-        let mut held = self.inner.certificates.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut held = self.write();
         for certificate in certificates {
-            held.insert(certificate.serial.clone(), certificate);
+            held.configured.insert(certificate.serial.clone(), certificate);
         }
+    }
+
+    /// Replaces the downloaded certificates with `certificates`, the content of a verified
+    /// download of `/v3/certificates`: a serial no longer listed is no longer trusted. Configured
+    /// certificates and the public key are kept.
+    pub fn replace_downloaded(&self, certificates: impl IntoIterator<Item = PlatformCertificate>) {
+        let downloaded =
+            certificates.into_iter().map(|certificate| (certificate.serial.clone(), certificate)).collect();
+        self.write().downloaded = downloaded;
+    }
+
+    /// Whether any key can verify at `now` (Unix seconds): the public key or a valid certificate.
+    pub fn has_usable_key(&self, now: i64) -> bool {
+        self.inner.public_key.is_some() || self.certificates().all().any(|certificate| certificate.is_valid_at(now))
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Certificates> {
+        // Every update replaces whole maps or entries, so a poisoned lock is still consistent.
+        self.inner.certificates.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The configured public key's id, if any.
@@ -138,12 +245,16 @@ impl WechatpayKeys {
         self.inner.public_key.as_ref().map(|(id, _)| id.as_str())
     }
 
-    /// The serials of the certificates held (valid or not).
+    /// The serials of the certificates held (configured and downloaded, valid or not), sorted.
     pub fn certificate_serials(&self) -> Vec<String> {
-        self.certificates().keys().cloned().collect()
+        let held = self.certificates();
+        let mut serials: Vec<String> = held.all().map(|certificate| certificate.serial.clone()).collect();
+        serials.sort();
+        serials.dedup();
+        serials
     }
 
-    fn certificates(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, PlatformCertificate>> {
+    fn certificates(&self) -> std::sync::RwLockReadGuard<'_, Certificates> {
         self.inner.certificates.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
@@ -169,50 +280,38 @@ impl WechatpayKeys {
             return Some((id.clone(), key.clone()));
         }
         self.certificates()
-            .values()
+            .all()
             .filter(|certificate| certificate.is_valid_at(now))
             .max_by_key(|certificate| certificate.not_after)
             .map(|certificate| (certificate.serial.clone(), certificate.key.clone()))
     }
 
     /// Verifies the `Wechatpay-*` headers of a response or notification against its raw body.
+    ///
+    /// Everything that needs no key is checked first (headers, signature type, `SIGNTEST` probes,
+    /// the 300 s window, the signature's shape): [`VerifyError::UnknownSerial`] therefore means
+    /// a message that is otherwise plausible, the only kind worth a key refresh.
     pub fn verify(&self, headers: &HeaderMap, body: &[u8], now: SystemTime) -> Result<Verified, VerifyError> {
-        let header = |name: &'static str| -> Result<&str, VerifyError> {
-            headers
-                .get(name)
-                .ok_or(VerifyError::MissingHeader(name))?
-                .to_str()
-                .map_err(|_| VerifyError::InvalidHeader(name))
-        };
-        let timestamp_text = header("Wechatpay-Timestamp")?;
-        let nonce = header("Wechatpay-Nonce")?;
-        let signature = header("Wechatpay-Signature")?;
-        let serial = header("Wechatpay-Serial")?;
-        if let Some(kind) = headers.get("Wechatpay-Signature-Type") {
-            let kind = kind.to_str().map_err(|_| VerifyError::InvalidHeader("Wechatpay-Signature-Type"))?;
-            if kind != SIGNATURE_TYPE {
-                return Err(VerifyError::UnsupportedSignatureType(kind.to_owned()));
-            }
-        }
-        if signature.starts_with("WECHATPAY/SIGNTEST/") {
-            return Err(VerifyError::SignatureProbe);
-        }
-        let timestamp: i64 =
-            timestamp_text.parse().map_err(|_| VerifyError::InvalidTimestamp(timestamp_text.to_owned()))?;
         let now = unix(now);
-        let key = self.find(serial, now).ok_or_else(|| VerifyError::UnknownSerial(serial.to_owned()))?;
-        let mut message = Vec::with_capacity(timestamp_text.len() + nonce.len() + body.len() + 3);
-        for part in [timestamp_text.as_bytes(), nonce.as_bytes(), body] {
-            message.extend_from_slice(part);
-            message.push(b'\n');
+        let signed = Signed::from_headers(headers, now)?;
+        let key = self.find(signed.serial, now).ok_or_else(|| VerifyError::UnknownSerial(signed.serial.to_owned()))?;
+        signed.verify_with(&key, body)
+    }
+
+    /// Verifies with `certificate` alone (a certificate the message itself carries, sealed with
+    /// the APIv3 key, as the first download of `/v3/certificates` does).
+    pub(crate) fn verify_with_certificate(
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+        certificate: &PlatformCertificate,
+    ) -> Result<Verified, VerifyError> {
+        let now = unix(now);
+        let signed = Signed::from_headers(headers, now)?;
+        if !certificate.serial.eq_ignore_ascii_case(signed.serial) || !certificate.is_valid_at(now) {
+            return Err(VerifyError::UnknownSerial(signed.serial.to_owned()));
         }
-        if !key.verify(&message, signature) {
-            return Err(VerifyError::BadSignature { serial: serial.to_owned() });
-        }
-        if now.abs_diff(timestamp) > MAX_CLOCK_SKEW_SECS as u64 {
-            return Err(VerifyError::StaleTimestamp { timestamp, now });
-        }
-        Ok(Verified { serial: serial.to_owned(), timestamp })
+        signed.verify_with(&certificate.key, body)
     }
 }
 
@@ -259,5 +358,41 @@ mod tests {
         let fresh = signed(&signer, &unix(now).to_string(), b"{}");
         assert!(keys.verify(&fresh, b"{}", now).is_ok());
         assert_eq!(keys.verify(&fresh, b"{ }", now), Err(VerifyError::BadSignature { serial: "PUB_KEY_ID_1".into() }));
+    }
+
+    #[test]
+    fn an_unknown_serial_is_only_reported_for_an_otherwise_plausible_message() {
+        let signer = MerchantKey::from_pem(PEM).unwrap();
+        let keys = WechatpayKeys::default();
+        let now = SystemTime::now();
+        let mut headers = signed(&signer, &unix(now).to_string(), b"{}");
+        assert_eq!(keys.verify(&headers, b"{}", now), Err(VerifyError::UnknownSerial("PUB_KEY_ID_1".into())));
+        let stale = signed(&signer, &(unix(now) - 301).to_string(), b"{}");
+        assert!(matches!(keys.verify(&stale, b"{}", now), Err(VerifyError::StaleTimestamp { .. })));
+        for junk in ["c2hvcnQ=", "not base64!", ""] {
+            headers.insert("Wechatpay-Signature", junk.parse().unwrap());
+            assert_eq!(keys.verify(&headers, b"{}", now), Err(VerifyError::MalformedSignature), "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn a_download_replaces_downloaded_certificates_and_keeps_configured_ones() {
+        let certificate = |serial: &str, not_after| PlatformCertificate {
+            serial: serial.into(),
+            key: MerchantKey::from_pem(PEM).unwrap().public_key(),
+            not_before: 0,
+            not_after,
+        };
+        let keys = WechatpayKeys::default();
+        keys.add_certificates([certificate("A", i64::MAX)]);
+        keys.replace_downloaded([certificate("B", i64::MAX), certificate("C", 10)]);
+        assert_eq!(keys.certificate_serials(), ["A", "B", "C"]);
+        keys.replace_downloaded([certificate("D", i64::MAX)]);
+        assert_eq!(keys.certificate_serials(), ["A", "D"]);
+        assert!(keys.find("B", 1).is_none() && keys.find("A", 1).is_some());
+        assert!(keys.has_usable_key(1));
+        keys.replace_downloaded([certificate("C", 10)]);
+        assert!(WechatpayKeys::with_certificates([certificate("C", 10)]).has_usable_key(5));
+        assert!(!WechatpayKeys::with_certificates([certificate("C", 10)]).has_usable_key(11));
     }
 }

@@ -2,7 +2,9 @@
 //! duration, and never a key, a signature or a sensitive value. (Its own test binary: tracing
 //! caches per call site whether anyone listens, which races with tests on other threads.)
 
+#[path = "server/mod.rs"]
 mod server;
+#[path = "it/support.rs"]
 mod transport_support;
 
 use server::keys;
@@ -24,17 +26,22 @@ impl std::io::Write for Captured {
     }
 }
 
-#[tokio::test]
-async fn each_request_is_traced_without_secrets() {
-    use wechatpay::v3::profitsharing::orders::post::{Receivers, Request};
+/// A subscriber capturing everything at `filter` into a buffer, installed for the current thread.
+fn capture(filter: &str) -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("wechatpay=debug")
+        .with_env_filter(filter)
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn each_request_is_traced_without_secrets() {
+    use wechatpay::v3::profitsharing::orders::post::{Receivers, Request};
+    let (captured, _guard) = capture("wechatpay=debug");
     let server = public_key_server().await;
     let client = builder(&server)
         .wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key())
@@ -66,4 +73,71 @@ async fn each_request_is_traced_without_secrets() {
     assert!(!log.contains("王小二"), "sensitive plaintext in the log: {log}");
     assert!(!log.contains(keys::APIV3_KEY), "the APIv3 key in the log: {log}");
     assert!(!log.contains("WECHATPAY2-SHA256-RSA2048"), "authorization in the log: {log}");
+}
+
+/// A whole payment at TRACE level for every crate (reqwest, hyper, rustls, axum, this one): prepay
+/// with a real-name payer, payment signature, query, a refund, the payment notification opened and
+/// processed, and the bill downloaded. The log holds no key, no sensitive plaintext, no decrypted
+/// payload and no Authorization header.
+#[tokio::test(flavor = "current_thread")]
+async fn a_whole_payment_at_trace_level_logs_no_secret() {
+    use wechatpay::v3::pay::transactions::jsapi::post::{Amount, Identity, Payer, Request};
+    const NAME: &str = "李四光";
+    const ID_NUMBER: &str = "110101199003070000";
+    const ATTACH: &str = "ATTACH-ONLY-IN-THE-CIPHERTEXT";
+    let (captured, _guard) = capture("trace");
+    let server = server::TestServer::start(server::ServerConfig::default()).await;
+    let client = builder(&server).apiv3_key(apiv3_key()).build().unwrap();
+    let order = Request::builder()
+        .appid(APPID)
+        .mchid(keys::MERCHANT_ID)
+        .description("实名支付")
+        .out_trade_no("TRACE-1")
+        .notify_url("https://www.weixin.qq.com/wxpay/pay.php")
+        .amount(Amount::builder().total(100))
+        .payer(
+            Payer::builder()
+                .openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+                .identity(Identity::builder().r#type("IDCARD").number(ID_NUMBER).name(NAME)),
+        )
+        .build()
+        .unwrap();
+
+    let prepay = client.send(order).await.expect("prepay");
+    let _ = client.jsapi_pay_params(APPID, &prepay.prepay_id);
+    client.send(query("TRACE-1")).await.expect("query");
+    {
+        use wechatpay::v3::refund::domestic::refunds::post::{Amount, Request};
+        let refund = Request::builder()
+            .out_trade_no("TRACE-1")
+            .out_refund_no("TRACE-R1")
+            .amount(Amount::builder().refund(50).total(100).currency("CNY"))
+            .build()
+            .unwrap();
+        client.send(refund).await.expect("refund");
+    }
+    let mut payload = server::sample_transaction("TRACE-1");
+    payload["attach"] = ATTACH.into();
+    let (headers, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, server::Tamper::None);
+    let notifications = client.notifications().unwrap();
+    notifications.process(&headers, &body, |_| async { Ok::<_, std::io::Error>(()) }).await.expect("processed");
+    {
+        use wechatpay::v3::bill::tradebill::get::Request;
+        let bill = client.send(Request::builder().bill_date("2024-03-01").build().unwrap()).await.expect("bill");
+        client.download_bill(&bill).await.expect("download");
+    }
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("TRACE") && log.contains("hyper"), "TRACE events of the HTTP stack were captured");
+    for secret in [keys::APIV3_KEY, NAME, ID_NUMBER, ATTACH, "signature=\"", "WECHATPAY2-SHA256-RSA2048 mchid"] {
+        assert!(!log.contains(secret), "{secret:?} in the log:\n{log}");
+    }
+    for line in server::keys::pem("merchant_key.pem").lines().filter(|line| !line.starts_with("-----")) {
+        assert!(!log.contains(line), "private key material in the log");
+    }
+    for request in server.requests() {
+        let authorization = request.headers["authorization"].to_str().unwrap().to_owned();
+        let signature = authorization.split("signature=\"").nth(1).unwrap();
+        assert!(!log.contains(&signature[..40]), "a request signature in the log");
+    }
 }

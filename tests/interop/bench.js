@@ -76,6 +76,11 @@ function run(input) {
   };
   check(handle().transaction_id === response.transaction_id, 'response');
   results.response = measure(iterations.response, batches, handle);
+  // Reference: the bare verification of the same signed message.
+  const responseMessage = Formatter.response(response.headers['Wechatpay-Timestamp'], response.headers['Wechatpay-Nonce'], response.body);
+  check(Rsa.verify(responseMessage, response.headers['Wechatpay-Signature'], wechatpayKey), 'bare verify');
+  results.rsa_verify = measure(iterations.response, batches,
+    () => Rsa.verify(responseMessage, response.headers['Wechatpay-Signature'], wechatpayKey));
 
   // (c) Notifications: verify (300 s window, Rsa.verify over Formatter.response), JSON.parse the
   // envelope, AesGcm.decrypt the resource with the APIv3 key, JSON.parse the payload.
@@ -91,6 +96,14 @@ function run(input) {
   };
   check(open().transaction_id === response.transaction_id, 'notification');
   results.notification = measure(iterations.notification, batches, open);
+  // Reference: the bare crypto, one verification and one AES-256-GCM decryption.
+  const h = notification.headers;
+  const notificationMessage = Formatter.response(h['Wechatpay-Timestamp'], h['Wechatpay-Nonce'], notification.body);
+  const { resource } = JSON.parse(notification.body);
+  results.verify_decrypt = measure(iterations.notification, batches, () => {
+    if (!Rsa.verify(notificationMessage, h['Wechatpay-Signature'], wechatpayKey)) throw new Error('bad signature');
+    return AesGcm.decrypt(resource.ciphertext, input.apiv3_key, resource.nonce, resource.associated_data);
+  });
 
   return {
     peer: `wechatpay-axios-plugin ${require('wechatpay-axios-plugin/package.json').version}`,

@@ -192,6 +192,15 @@ pub(crate) fn sha1_hex(bytes: &[u8]) -> String {
     hex_lower(&sha1::Sha1::digest(bytes))
 }
 
+/// SHA-1 of the concatenated pieces, hex.
+pub(crate) fn sha1_hex_of(pieces: impl Iterator<Item = bytes::Bytes>) -> String {
+    let mut hasher = sha1::Sha1::new();
+    for piece in pieces {
+        hasher.update(&piece);
+    }
+    hex_lower(&hasher.finalize())
+}
+
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex_lower(&Sha256::digest(bytes))
 }

@@ -130,7 +130,7 @@ pub(crate) fn answer(request: &Received<'_>, decrypted: &mut Vec<(String, String
     }
     Ok(match &op.response {
         Response::Empty => Reply::NoContent,
-        Response::Stream => Reply::File(stream_body(op)),
+        Response::Stream => Reply::File(super::BillBody::Bytes(stream_body(op))),
         Response::Json { fields } => Reply::Json(StatusCode::OK, sample_object(fields, Side::Response)),
     })
 }

@@ -35,7 +35,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 #[allow(unused_imports)]
 pub use samples::{sample_refund, sample_transaction};
 #[allow(unused_imports)]
-pub use routes::UNKNOWN_ORDER_PREFIX;
+pub use routes::{MISSING_RESOURCE_PREFIX, UNKNOWN_ORDER_PREFIX};
 
 use conn::{Conn, KillableListener};
 use routes::Reply;
@@ -102,6 +102,20 @@ pub enum Misbehaviour {
     Slow(Duration),
     /// Read the request, then close the connection without a response.
     DropConnection,
+    /// Answer 200 with this body, validly signed: an answer the client cannot decode.
+    SignedBody(Vec<u8>),
+    /// Answer 200 with this body and a valid signature of other bytes: a forgery.
+    ForgedBody(Vec<u8>),
+    /// Answer with this status and an unsigned HTML page, as a gateway or captive portal does.
+    HtmlPage(StatusCode),
+    /// Send the head (with the full `Content-Length`) and half of the body, then close the connection.
+    DropMidBody,
+    /// Send the body `chunk` bytes at a time, `pause` apart.
+    Drip { chunk: usize, pause: Duration },
+    /// Answer 200 with a validly signed JSON document of about this many bytes.
+    Oversized(usize),
+    /// Answer `302 Found` with this `Location` (unsigned, as a proxy would).
+    Redirect(String),
 }
 
 /// A request as the server received it.
@@ -159,11 +173,19 @@ pub(crate) struct ServerState {
     pub(crate) generic: Option<std::path::PathBuf>,
     queue: VecDeque<Misbehaviour>,
     always: Option<Misbehaviour>,
+    /// Misbehaviours for one path (query excluded), applied to every request to it.
+    on_path: HashMap<String, Misbehaviour>,
     requests: Vec<RecordedRequest>,
+    /// `false`: requests are counted, not kept (long load runs).
+    recording: bool,
+    count: usize,
     pub(crate) nonces: HashSet<String>,
     pub(crate) corrupt_bill: bool,
+    pub(crate) truncate_bill: bool,
+    /// The size of the bill files the bill APIs announce from now on (`None`: a small realistic one).
+    pub(crate) bill_size: Option<u64>,
     /// Bill files by download token.
-    pub(crate) bills: HashMap<String, Vec<u8>>,
+    pub(crate) bills: HashMap<String, BillBody>,
 }
 
 impl Shared {
@@ -197,9 +219,14 @@ impl TestServer {
                 generic: config.generic,
                 queue: VecDeque::new(),
                 always: None,
+                on_path: HashMap::new(),
                 requests: Vec::new(),
+                recording: true,
+                count: 0,
                 nonces: HashSet::new(),
                 corrupt_bill: false,
+                truncate_bill: false,
+                bill_size: None,
                 bills: HashMap::new(),
             }),
         });
@@ -216,14 +243,27 @@ impl TestServer {
         self.shared.base_url.clone()
     }
 
-    /// Misbehave on the next request only; several calls queue, one per request.
+    /// Misbehave on the next request only; several calls queue, one per request. Certificate
+    /// downloads (`/v3/certificates`, which a client may make at any time) are not affected: use
+    /// [`TestServer::misbehave_on`] for them.
     pub fn misbehave(&self, misbehaviour: Misbehaviour) {
         self.shared.lock().queue.push_back(misbehaviour);
     }
 
-    /// Misbehave on every request without a queued misbehaviour (`None` stops).
+    /// Misbehave on every request without a queued misbehaviour (`None` stops), certificate
+    /// downloads excepted.
     pub fn misbehave_always(&self, misbehaviour: Option<Misbehaviour>) {
         self.shared.lock().always = misbehaviour;
+    }
+
+    /// Misbehave on every request to `path` (query excluded) until called again with `None`; this
+    /// comes before the queue and `misbehave_always`.
+    pub fn misbehave_on(&self, path: &str, misbehaviour: Option<Misbehaviour>) {
+        let mut state = self.shared.lock();
+        match misbehaviour {
+            Some(misbehaviour) => state.on_path.insert(path.to_owned(), misbehaviour),
+            None => state.on_path.remove(path),
+        };
     }
 
     /// Which key signs from now on (rotation).
@@ -241,14 +281,37 @@ impl TestServer {
         self.shared.lock().certificates_available = available;
     }
 
-    /// Every request received so far, oldest first.
+    /// Every request received so far, oldest first (while recording).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.lock().requests.clone()
+    }
+
+    /// How many requests were received, recorded or not.
+    pub fn request_count(&self) -> usize {
+        self.shared.lock().count
+    }
+
+    /// `false`: stop keeping requests (they are still counted), so that a long run does not grow
+    /// the server's memory.
+    pub fn record_requests(&self, yes: bool) {
+        self.shared.lock().recording = yes;
     }
 
     /// `true`: downloaded bill files no longer match the `hash_value` of the bill API.
     pub fn corrupt_bill(&self, yes: bool) {
         self.shared.lock().corrupt_bill = yes;
+    }
+
+    /// `true`: downloaded bill files stop at half their length (a complete HTTP answer, a short file).
+    pub fn truncate_bill(&self, yes: bool) {
+        self.shared.lock().truncate_bill = yes;
+    }
+
+    /// The size in bytes of the bill files the bill APIs announce from now on: a generated bill of
+    /// that size, streamed from a repeated block so that neither side needs it in memory (`None`:
+    /// the small realistic bill).
+    pub fn bill_size(&self, size: Option<u64>) {
+        self.shared.lock().bill_size = size;
     }
 
     /// A notification WeChat Pay would POST: signed headers and body, resource encrypted with
@@ -302,8 +365,14 @@ impl Drop for TestServer {
 }
 
 impl Shared {
-    fn next_misbehaviour(&self) -> Option<Misbehaviour> {
+    fn next_misbehaviour(&self, path: &str) -> Option<Misbehaviour> {
         let mut state = self.lock();
+        if let Some(misbehaviour) = state.on_path.get(path) {
+            return Some(misbehaviour.clone());
+        }
+        if path == "/v3/certificates" {
+            return None;
+        }
         state.queue.pop_front().or_else(|| state.always.clone())
     }
 }
@@ -313,8 +382,8 @@ async fn handle(
     ConnectInfo(conn): ConnectInfo<Conn>,
     request: Request,
 ) -> Response {
-    let misbehaviour = shared.next_misbehaviour();
     let (parts, body) = request.into_parts();
+    let misbehaviour = shared.next_misbehaviour(parts.uri.path());
     let method = parts.method.as_str().to_owned();
     let path_and_query = parts
         .uri
@@ -339,55 +408,90 @@ async fn handle(
             },
         ),
     };
-    let reply = match misbehaviour {
+    let reply = match &misbehaviour {
         Some(Misbehaviour::ServerError) => Reply::error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "SYSTEM_ERROR",
             "系统错误，请稍后重试",
         ),
+        Some(Misbehaviour::SignedBody(body) | Misbehaviour::ForgedBody(body)) => {
+            Reply::Raw(StatusCode::OK, body.clone())
+        }
+        Some(Misbehaviour::Oversized(len)) => Reply::Json(
+            StatusCode::OK,
+            serde_json::json!({ "padding": "x".repeat(*len) }),
+        ),
         _ => processed.reply,
     };
     let signer = {
         let mut state = shared.lock();
-        state.requests.push(RecordedRequest {
-            method,
-            path_and_query,
-            headers: parts.headers,
-            body,
-            authorization_ok: processed.authorization_ok,
-            decrypted: processed.decrypted,
-        });
+        state.count += 1;
+        if state.recording {
+            state.requests.push(RecordedRequest {
+                method,
+                path_and_query,
+                headers: parts.headers,
+                body,
+                authorization_ok: processed.authorization_ok,
+                decrypted: processed.decrypted,
+            });
+        }
         state.signer
     };
-    let flaw = match misbehaviour {
+    let flaw = match &misbehaviour {
         Some(Misbehaviour::DropConnection) => {
             conn.kill();
             return StatusCode::OK.into_response();
         }
         Some(Misbehaviour::Slow(duration)) => {
-            tokio::time::sleep(duration).await;
+            tokio::time::sleep(*duration).await;
             Flaw::None
         }
-        Some(Misbehaviour::BadSignature) => Flaw::BadSignature,
+        Some(Misbehaviour::HtmlPage(status)) => {
+            let page = format!("<html><body><h1>{status}</h1>upstream unavailable</body></html>");
+            return (*status, [("content-type", "text/html")], page).into_response();
+        }
+        Some(Misbehaviour::Redirect(location)) => {
+            return (StatusCode::FOUND, [("location", location.as_str())]).into_response();
+        }
+        Some(Misbehaviour::BadSignature | Misbehaviour::ForgedBody(_)) => Flaw::BadSignature,
         Some(Misbehaviour::StaleTimestamp) => Flaw::StaleTimestamp,
         Some(Misbehaviour::UnknownSerial) => Flaw::UnknownSerial,
         Some(Misbehaviour::SignTest) => Flaw::SignTest,
         Some(Misbehaviour::MissingHeaders) => Flaw::MissingSignature,
-        Some(Misbehaviour::ServerError) | None => Flaw::None,
+        _ => Flaw::None,
     };
-    respond(signer, reply, flaw)
+    let delivery = match misbehaviour {
+        Some(Misbehaviour::DropMidBody) => Delivery::DropMidBody,
+        Some(Misbehaviour::Drip { chunk, pause }) => Delivery::Drip { chunk, pause },
+        _ => Delivery::Whole,
+    };
+    respond(signer, reply, flaw, delivery)
 }
 
-fn respond(signer: Signer, reply: Reply, flaw: Flaw) -> Response {
+/// How the body of an answer goes out.
+enum Delivery {
+    Whole,
+    DropMidBody,
+    Drip { chunk: usize, pause: Duration },
+}
+
+fn respond(signer: Signer, reply: Reply, flaw: Flaw, delivery: Delivery) -> Response {
     let (status, body, content_type, signed) = match reply {
         Reply::Json(status, value) => (
             status,
-            serde_json::to_vec(&value).unwrap_or_default(),
+            BillBody::Bytes(serde_json::to_vec(&value).unwrap_or_default()),
             "application/json; charset=utf-8",
             true,
         ),
-        Reply::NoContent => (StatusCode::NO_CONTENT, Vec::new(), "", true),
-        Reply::File(bytes) => (StatusCode::OK, bytes, "application/octet-stream", false),
+        Reply::Raw(status, bytes) => (
+            status,
+            BillBody::Bytes(bytes),
+            "application/json; charset=utf-8",
+            true,
+        ),
+        Reply::NoContent => (StatusCode::NO_CONTENT, BillBody::Bytes(Vec::new()), "", true),
+        Reply::File(body) => (StatusCode::OK, body, "application/octet-stream", false),
     };
     let mut headers = HeaderMap::new();
     let mut insert = |name: &'static str, value: &str| {
@@ -400,11 +504,93 @@ fn respond(signer: Signer, reply: Reply, flaw: Flaw) -> Response {
         insert("content-type", content_type);
     }
     if signed {
-        for (name, value) in sign_headers(signer, &body, flaw) {
+        for (name, value) in sign_headers(signer, &body.to_vec(), flaw) {
             insert(name, &value);
         }
     }
+    insert("content-length", &body.len().to_string());
+    let chunks = body.chunks();
+    let body = match delivery {
+        Delivery::Whole => axum::body::Body::from_stream(futures_util::stream::iter(
+            chunks.map(Ok::<_, std::io::Error>),
+        )),
+        Delivery::DropMidBody => {
+            // Half of the bytes, then an error: hyper closes the connection short of Content-Length.
+            let half = (body.len() / 2) as usize;
+            let mut all = Vec::new();
+            for chunk in chunks {
+                all.extend_from_slice(&chunk);
+                if all.len() >= half {
+                    break;
+                }
+            }
+            all.truncate(half);
+            axum::body::Body::from_stream(futures_util::stream::iter([
+                Ok(bytes::Bytes::from(all)),
+                Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "dropped mid-body")),
+            ]))
+        }
+        Delivery::Drip { chunk, pause } => {
+            let bytes: Vec<u8> = chunks.flat_map(|chunk| chunk.to_vec()).collect();
+            let pieces: Vec<bytes::Bytes> =
+                bytes.chunks(chunk.max(1)).map(bytes::Bytes::copy_from_slice).collect();
+            axum::body::Body::from_stream(futures_util::stream::unfold(
+                (pieces.into_iter(), true),
+                move |(mut pieces, first)| async move {
+                    let piece = pieces.next()?;
+                    if !first {
+                        tokio::time::sleep(pause).await;
+                    }
+                    Some((Ok::<_, std::io::Error>(piece), (pieces, false)))
+                },
+            ))
+        }
+    };
     (status, headers, body).into_response()
+}
+
+/// A body as the server holds it: whole, or a bill generated from a repeated block (hundreds of
+/// megabytes without holding them).
+#[derive(Clone, Debug)]
+pub(crate) enum BillBody {
+    Bytes(Vec<u8>),
+    Repeated {
+        head: bytes::Bytes,
+        block: bytes::Bytes,
+        count: u64,
+        tail: bytes::Bytes,
+    },
+}
+
+impl BillBody {
+    pub(crate) fn len(&self) -> u64 {
+        match self {
+            BillBody::Bytes(bytes) => bytes.len() as u64,
+            BillBody::Repeated { head, block, count, tail } => {
+                head.len() as u64 + block.len() as u64 * count + tail.len() as u64
+            }
+        }
+    }
+
+    /// The bytes in pieces (a repeated block is shared, not copied).
+    pub(crate) fn chunks(&self) -> Box<dyn Iterator<Item = bytes::Bytes> + Send> {
+        match self {
+            BillBody::Bytes(bytes) => Box::new(std::iter::once(bytes::Bytes::from(bytes.clone()))),
+            BillBody::Repeated { head, block, count, tail } => {
+                let block = block.clone();
+                Box::new(
+                    std::iter::once(head.clone())
+                        .chain((0..*count).map(move |_| block.clone()))
+                        .chain(std::iter::once(tail.clone())),
+                )
+            }
+        }
+    }
+
+    /// The whole body (for signing small answers).
+    pub(crate) fn to_vec(&self) -> Vec<u8> {
+        self.chunks().flat_map(|chunk| chunk.to_vec()).collect()
+    }
 }
 
 /// How to spoil the signature headers of a response or notification.

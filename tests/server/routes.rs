@@ -8,7 +8,7 @@ use super::crypto::{self, material, Held};
 use super::keys::MERCHANT_ID;
 use super::multipart::{self, Part};
 use super::samples;
-use super::Shared;
+use super::{BillBody, Shared};
 
 /// What the handler sends back, before signing.
 pub(crate) enum Reply {
@@ -16,8 +16,10 @@ pub(crate) enum Reply {
     Json(StatusCode, Value),
     /// 204 with an empty body, still signed.
     NoContent,
+    /// These bytes as a JSON answer, signed (for misbehaviours).
+    Raw(StatusCode, Vec<u8>),
     /// A byte stream (bill download): not signed, like the real service.
-    File(Vec<u8>),
+    File(BillBody),
 }
 
 impl Reply {
@@ -182,6 +184,8 @@ fn route(request: &mut Incoming<'_>, method: &str) -> Answer {
         let decoded = percent_decode(raw);
         if decoded.is_empty() {
             Err(Reply::not_found("路径参数为空"))
+        } else if decoded.starts_with(MISSING_RESOURCE_PREFIX) {
+            Err(Reply::not_found("资源不存在"))
         } else {
             Ok(decoded)
         }
@@ -409,6 +413,9 @@ fn create_transaction(request: &Incoming<'_>, partner: bool, kind: &str) -> Answ
     }))
 }
 
+/// A path parameter starting with this names nothing (404 `RESOURCE_NOT_EXISTS`).
+pub const MISSING_RESOURCE_PREFIX: &str = "MISSING-";
+
 /// Orders whose `out_trade_no` starts with this do not exist (404 `ORDER_NOT_EXIST`).
 pub const UNKNOWN_ORDER_PREFIX: &str = "UNKNOWN-";
 
@@ -519,14 +526,15 @@ fn bill(request: &Incoming<'_>, kind: &str) -> Answer {
             "日期格式应为 YYYY-MM-DD",
         ));
     }
-    let bytes = if kind == "tradebill" {
-        samples::trade_bill(&bill_date)
-    } else {
-        samples::fundflow_bill(&bill_date)
+    let size = request.shared.lock().bill_size;
+    let body = match size {
+        Some(size) => samples::large_trade_bill(&bill_date, size),
+        None if kind == "tradebill" => BillBody::Bytes(samples::trade_bill(&bill_date)),
+        None => BillBody::Bytes(samples::fundflow_bill(&bill_date)),
     };
-    let hash_value = crypto::sha1_hex(&bytes);
+    let hash_value = crypto::sha1_hex_of(body.chunks());
     let token = crypto::random_alphanumeric(40);
-    request.shared.lock().bills.insert(token.clone(), bytes);
+    request.shared.lock().bills.insert(token.clone(), body);
     Ok(ok(json!({
         "hash_type": "SHA1",
         "hash_value": hash_value,
@@ -537,18 +545,25 @@ fn bill(request: &Incoming<'_>, kind: &str) -> Answer {
 fn bill_download(request: &Incoming<'_>) -> Answer {
     let token = request.require_query("token")?;
     let state = request.shared.lock();
-    let mut bytes = state
+    let body = state
         .bills
         .get(&token)
         .cloned()
         .ok_or_else(|| Reply::param_error("token 无效或已过期"))?;
+    if !state.corrupt_bill && !state.truncate_bill {
+        return Ok(Reply::File(body));
+    }
+    let mut bytes = body.to_vec();
     if state.corrupt_bill {
         // Change the last digit: still text, no longer the hashed bytes.
         if let Some(byte) = bytes.iter_mut().rev().find(|byte| byte.is_ascii_digit()) {
             *byte = if *byte == b'9' { b'0' } else { *byte + 1 };
         }
     }
-    Ok(Reply::File(bytes))
+    if state.truncate_bill {
+        bytes.truncate(bytes.len() / 2);
+    }
+    Ok(Reply::File(BillBody::Bytes(bytes)))
 }
 
 fn certificates(request: &Incoming<'_>) -> Answer {

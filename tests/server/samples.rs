@@ -236,6 +236,24 @@ pub(crate) fn trade_bill(bill_date: &str) -> Vec<u8> {
     text.into_bytes()
 }
 
+/// A trade bill of about `size` bytes: the header, a block of rows repeated, and the summary. Shared
+/// pieces, so that a bill of hundreds of megabytes costs a few kilobytes to hold.
+pub(crate) fn large_trade_bill(bill_date: &str, size: u64) -> super::BillBody {
+    let small = trade_bill(bill_date);
+    let text = String::from_utf8(small).unwrap_or_default();
+    let mut lines: Vec<&str> = text.split_inclusive("\r\n").collect();
+    let tail: String = lines.split_off(lines.len().saturating_sub(2)).concat();
+    let head = lines.remove(0).to_owned();
+    let block = lines.concat();
+    let count = size.saturating_sub((head.len() + tail.len()) as u64) / block.len().max(1) as u64;
+    super::BillBody::Repeated {
+        head: head.into(),
+        block: block.into(),
+        count: count.max(1),
+        tail: tail.into(),
+    }
+}
+
 /// A fund flow bill in the documented CSV layout.
 pub(crate) fn fundflow_bill(bill_date: &str) -> Vec<u8> {
     let mut text = String::from(

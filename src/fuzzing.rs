@@ -1,0 +1,212 @@
+//! Entry points for the fuzz targets (`fuzz/`, `cargo +nightly fuzz run <target>`) and for the
+//! replay of their corpus on stable (`tests/fuzz_corpus.rs`): each takes arbitrary bytes, runs them
+//! through the same code as the client, and panics only when an invariant breaks. Feature
+//! `fuzzing` only: it holds the **test** keys of `tests/fixtures/keys/` (never enable it in a build
+//! that handles real payments).
+//!
+//! Inputs, so that a corpus file can be written by hand:
+//! - [`notification`]: a mode byte, header lines `Name: value\n`, an empty line, the body. Mode
+//!   `S`: the harness signs the body itself (headers from the input are ignored), to get past
+//!   verification into the envelope and the decryption; mode `P`: the body is
+//!   `EVENT_TYPE\nPLAINTEXT`, which the harness seals in a resource and signs, to reach the typed
+//!   payloads; any other mode: headers and body as given, which must never be accepted.
+//! - [`response`]: a mode byte (`S` or other, as above), a status byte (an index into
+//!   [`STATUSES`]), then header lines and body as above; decoded as a transaction query answer.
+//! - [`bill`]: a chunk-size byte, then a bill file.
+
+use std::sync::OnceLock;
+use std::time::SystemTime;
+
+use aws_lc_rs::digest;
+use bytes::Bytes;
+use futures_util::FutureExt as _;
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use wechatpay_generated::runtime::{Decode, ResponseKind};
+
+use crate::bill::{BillParser, BillRow};
+use crate::download::{BillFile, Digest};
+use crate::error::Error;
+use crate::exchange::{conclude, must_verify, Raw};
+use crate::keys::{ApiV3Key, MerchantKey};
+use crate::notify::{Notifications, NotifyError};
+use crate::wechatpay_keys::{unix, WechatpayKeys};
+
+const SIGNER_PEM: &str = include_str!("../tests/fixtures/keys/wechatpay_pub_key_private.pem");
+const KEY_ID: &str = "PUB_KEY_ID_0114232134912410000000000000";
+const APIV3_KEY: &str = "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb";
+
+/// The statuses [`response`] picks from.
+pub const STATUSES: [u16; 8] = [200, 204, 400, 401, 404, 429, 500, 302];
+
+struct Fixture {
+    signer: MerchantKey,
+    keys: WechatpayKeys,
+    apiv3_key: ApiV3Key,
+}
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| {
+        let signer = MerchantKey::from_pem(SIGNER_PEM).expect("the test signing key");
+        let keys = WechatpayKeys::with_public_key(KEY_ID, signer.public_key());
+        Fixture { signer, keys, apiv3_key: ApiV3Key::new(APIV3_KEY).expect("the test APIv3 key") }
+    })
+}
+
+/// Header lines up to an empty line, and the rest.
+fn split_message(data: &[u8]) -> (HeaderMap, &[u8]) {
+    let mut headers = HeaderMap::new();
+    let mut rest = data;
+    while let Some(end) = rest.iter().position(|byte| *byte == b'\n') {
+        let line = &rest[..end];
+        rest = &rest[end + 1..];
+        if line.is_empty() {
+            break;
+        }
+        let Some(colon) = line.iter().position(|byte| *byte == b':') else { continue };
+        let value = line[colon + 1..].strip_prefix(b" ").unwrap_or(&line[colon + 1..]);
+        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(&line[..colon]), HeaderValue::from_bytes(value)) {
+            headers.append(name, value);
+        }
+    }
+    (headers, rest)
+}
+
+/// Headers signing `body` as WeChat Pay does, now.
+fn signed_headers(body: &[u8]) -> HeaderMap {
+    let timestamp = unix(SystemTime::now()).to_string();
+    let nonce = crate::keys::nonce();
+    let message = [timestamp.as_bytes(), b"\n", nonce.as_bytes(), b"\n", body, b"\n"].concat();
+    let mut headers = HeaderMap::new();
+    for (name, value) in [
+        ("wechatpay-timestamp", timestamp),
+        ("wechatpay-nonce", nonce),
+        ("wechatpay-signature", fixture().signer.sign(&message)),
+        ("wechatpay-serial", KEY_ID.to_owned()),
+        ("wechatpay-signature-type", "WECHATPAY2-SHA256-RSA2048".to_owned()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    headers
+}
+
+/// The notification opener, headers and body: see the [module documentation](self).
+pub fn notification(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else { return };
+    let (headers, body) = split_message(rest);
+    let fixture = fixture();
+    let notifications = Notifications::new(fixture.keys.clone(), fixture.apiv3_key.clone());
+    let open = |headers: &HeaderMap, body: &[u8]| {
+        notifications.open(headers, body).now_or_never().expect("opening needs no I/O without a key refresher")
+    };
+    match mode {
+        b'S' => {
+            let result = open(&signed_headers(body), body);
+            assert!(!matches!(result, Err(NotifyError::Verify(_))), "a signed body failed verification: {result:?}");
+            shown(&result);
+        }
+        b'P' => {
+            let text = String::from_utf8_lossy(body);
+            let (event_type, plaintext) = text.split_once('\n').unwrap_or((&text, ""));
+            let Ok(ciphertext) = fixture.apiv3_key.encrypt("0123456789ab", "transaction", plaintext.as_bytes())
+            else {
+                return;
+            };
+            let envelope = serde_json::json!({
+                "id": "EV-FUZZ", "create_time": "2026-01-01T00:00:00+08:00", "event_type": event_type,
+                "resource_type": "encrypt-resource", "summary": "",
+                "resource": { "original_type": "transaction", "algorithm": "AEAD_AES_256_GCM",
+                    "ciphertext": ciphertext, "associated_data": "transaction", "nonce": "0123456789ab" }
+            })
+            .to_string();
+            let result = open(&signed_headers(envelope.as_bytes()), envelope.as_bytes());
+            assert!(
+                matches!(result, Ok(_) | Err(NotifyError::Payload { .. })),
+                "a sealed, signed payload failed before its parsing: {result:?}"
+            );
+            shown(&result);
+        }
+        _ => {
+            let result = open(&headers, body);
+            assert!(result.is_err(), "a notification the harness did not sign was accepted: {result:?}");
+            shown(&result);
+        }
+    }
+}
+
+/// The response verifier and decoder: see the [module documentation](self).
+pub fn response(data: &[u8]) {
+    let [mode, status, rest @ ..] = data else { return };
+    let status = StatusCode::from_u16(STATUSES[usize::from(*status) % STATUSES.len()]).expect("valid statuses");
+    let (mut headers, body) = split_message(rest);
+    if *mode == b'S' {
+        headers = signed_headers(body);
+    }
+    let raw = Raw {
+        status,
+        request_id: crate::exchange::request_id(&headers),
+        headers,
+        body: Bytes::copy_from_slice(body),
+    };
+    let verification = must_verify(&raw, ResponseKind::Json).then(|| {
+        fixture()
+            .keys
+            .verify(&raw.headers, &raw.body, SystemTime::now())
+            .map(drop)
+            .map_err(|source| Error::Verify { source, request_id: raw.request_id.clone() })
+    });
+    let result = conclude(raw, verification).and_then(|raw| {
+        type Transaction = wechatpay_generated::v3::pay::transactions::id::by_transaction_id::get::Response;
+        Transaction::decode(&raw.body).map_err(|source| crate::exchange::decode_error(&raw, source))
+    });
+    match (&result, *mode == b'S') {
+        (Ok(_), false) => panic!("an answer the harness did not sign was accepted"),
+        (Err(Error::Verify { .. }), true) => panic!("a signed answer failed verification: {result:?}"),
+        (Err(Error::Api { code, body, .. }), false) => {
+            assert!(code.is_empty() && body.is_some(), "an unsigned error was taken as verified: {result:?}")
+        }
+        (Err(Error::Decode { body, .. }), _) => assert!(body.len() <= 16 * 1024),
+        _ => {}
+    }
+    if let Err(error) = &result {
+        let _ = (error.to_string(), format!("{error:?}"), error.outcome_unknown(), error.code());
+    }
+}
+
+/// The bill parser and digest check: the same rows and digest whatever the chunks.
+pub fn bill(data: &[u8]) {
+    let Some((&size, file)) = data.split_first() else { return };
+    let read = |chunk_size: usize| {
+        let mut parser = BillParser::new();
+        let mut rows: Vec<BillRow> = Vec::new();
+        let result = file.chunks(chunk_size.max(1)).try_for_each(|chunk| parser.push(chunk, &mut rows));
+        let result = result.and_then(|()| parser.finish(&mut rows));
+        (result, rows, parser.columns().map(<[String]>::to_vec))
+    };
+    let whole = read(file.len());
+    let chunked = read(usize::from(size) % 64 + 1);
+    assert_eq!(whole, chunked, "chunks of {} changed the reading", usize::from(size) % 64 + 1);
+
+    let hex: String = digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, file)
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02X}"))
+        .collect();
+    let check = |hash_value: &str| {
+        let mut digest = Digest::new(&BillFile::new("https://api.mch.weixin.qq.com/", "SHA1", hash_value))?;
+        file.chunks(usize::from(size) + 1).for_each(|chunk| digest.update(chunk));
+        digest.finish()
+    };
+    assert!(check(&hex).is_ok(), "the digest of the chunks differs from the whole's");
+    let other = if hex.starts_with('0') { hex.replacen('0', "1", 1) } else { format!("0{}", &hex[1..]) };
+    assert!(matches!(check(&other), Err(Error::Digest { .. })), "a wrong digest passed");
+}
+
+/// Formats a result's error both ways: neither may panic.
+fn shown<T>(result: &Result<T, NotifyError>) {
+    if let Err(error) = result {
+        let _ = (error.to_string(), format!("{error:?}"), error.status());
+    }
+}

@@ -1,0 +1,20 @@
+//! The end-to-end tests against the WeChat Pay protocol server on 127.0.0.1 (`tests/server/`), in one
+//! binary so that the server, axum, reqwest and rsa are compiled and linked once. Each module is one
+//! subject; the tracing tests live apart (`tests/transport_tracing.rs`: tracing caches per call site
+//! whether anyone listens, which races with tests on other threads).
+
+#[path = "../server/mod.rs"]
+mod server;
+mod support;
+
+mod certificates;
+mod every_operation;
+mod generated_elsewhere;
+mod failover;
+mod notify;
+mod operations;
+mod server_selftest;
+mod verification;
+mod downloads;
+mod faults;
+mod redaction;
