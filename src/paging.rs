@@ -22,7 +22,7 @@ impl Client {
     /// let mut pages = std::pin::pin!(client.pages(request));
     /// while let Some(page) = pages.next().await {
     ///     for stock in page?.data.iter().flatten() {
-    ///         println!("{}", stock.stock_id);
+    ///         println!("{:?}", stock.stock_id);
     ///     }
     /// }
     /// # Ok(()) }

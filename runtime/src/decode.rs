@@ -9,6 +9,8 @@
 //! - integers and numbers accept numeric strings, and integers accept integral floats (`10.0`);
 //!   strings accept numbers and booleans; booleans accept `"true"` / `"false"`;
 //! - unknown fields are ignored, unknown enum values are kept (`Unknown`);
+//! - an object holding none of the documented fields (when some are required) is not the
+//!   documented answer: an error, not a value made of defaults;
 //! - anything else (an object where a string belongs, …) is an error naming the JSON path.
 //!
 //! Requests stay strict: builders refuse to build without every required field.
@@ -160,6 +162,12 @@ impl Decode for ByteStream {
 /// Parses `body`, corrects it after the schema of `T` ([`lenient`]) and converts it.
 pub fn decode_json<T: Schema + FromJson>(body: &[u8]) -> Result<Decoded<T>, DecodeError> {
     let mut value: Value = serde_json::from_slice(body).map_err(|e| DecodeError::new("", e.to_string()))?;
+    if let Value::Object(object) = &value {
+        let documented = |field: &FieldSchema| object.get(field.name).is_some_and(|v| !v.is_null());
+        if T::FIELDS.iter().any(|f| f.required) && !T::FIELDS.iter().any(documented) {
+            return Err(DecodeError::new("", "none of the documented fields is present: not the documented answer"));
+        }
+    }
     let mut defaulted = Vec::new();
     lenient(&mut value, T::FIELDS, "", &mut defaulted)?;
     let value = T::from_json(value, "")?;
@@ -231,7 +239,8 @@ fn default(field: &FieldSchema) -> Value {
     }
 }
 
-fn kind_of(value: &Value) -> &'static str {
+/// What a JSON value is, for messages: `a string`, `an object`, …
+pub(crate) fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -287,6 +296,27 @@ mod tests {
         assert_eq!(value["total_count"], 10);
         assert_eq!(value["rate"].to_string(), "6.5");
         assert_eq!(value["details"][0]["total"], 7);
+    }
+
+    #[derive(Debug)]
+    struct Order;
+
+    impl Schema for Order {
+        const FIELDS: &'static [FieldSchema] = ORDER;
+    }
+
+    impl FromJson for Order {
+        fn from_json(_value: Value, _at: &str) -> Result<Self, DecodeError> {
+            Ok(Order)
+        }
+    }
+
+    #[test]
+    fn a_body_without_any_documented_field_is_not_decoded_into_defaults() {
+        let error = decode_json::<Order>(br#"{"unexpected": 1}"#).unwrap_err();
+        assert!(error.message().contains("none of the documented fields"), "{error}");
+        let partial = decode_json::<Order>(br#"{"out_trade_no": "1217"}"#).unwrap();
+        assert_eq!(partial.defaulted, ["notify_url", "amount"]);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::decode::DecodeError;
+use crate::decode::{kind_of, DecodeError};
 use crate::operation::File;
 use crate::values::{Encrypted, JsonEncoded, Number, Sensitive, UrlEncoded};
 
@@ -22,15 +22,7 @@ pub trait ToJson {
 }
 
 fn expected(at: &str, what: &str, found: &Value) -> DecodeError {
-    let found = match found {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    };
-    DecodeError::new(at, format!("expected {what}, found {found}"))
+    DecodeError::new(at, format!("expected {what}, found {}", kind_of(found)))
 }
 
 /// The members of an object.

@@ -107,7 +107,8 @@ pub(crate) fn answer(request: &Received<'_>, decrypted: &mut Vec<(String, String
                         None if field.required => check.problem(&field.name, "part missing"),
                         None => {}
                         Some(part) if field.ty == Type::Object && field.children.is_empty() => {
-                            if part.data.is_empty() || part.filename.as_deref().unwrap_or_default().is_empty() {
+                            let named = !part.filename.as_deref().unwrap_or_default().is_empty();
+                            if part.data.is_empty() || !named {
                                 check.problem(&field.name, "empty, or without a file name");
                             }
                         }

@@ -119,7 +119,7 @@ pub fn run(specs: &Path, out: &Path, check: bool) -> Result<Outcome, Vec<PageErr
     let runtime = runtime_dependency(out);
     // Writing keeps files whose tokens did not change; checking formats everything anew.
     let previous = |path: &str| std::fs::read_to_string(out.join(path)).ok();
-    let previous: Option<&(dyn Fn(&str) -> Option<String> + Sync)> = if check { None } else { Some(&previous) };
+    let previous: Option<crate::emit::Previous<'_>> = if check { None } else { Some(&previous) };
     run_with(specs, out, check, &Options { crate_name: CRATE_NAME, runtime: &runtime, previous })
 }
 
@@ -206,7 +206,8 @@ fn write(out: &Path, files: &Files) -> std::io::Result<Vec<String>> {
     Ok(Vec::new())
 }
 
-fn remove_empty_dirs(dir: &Path) -> std::io::Result<bool> {
+/// Removes the empty folders under `dir` (and `dir` itself when it ends up empty).
+pub fn remove_empty_dirs(dir: &Path) -> std::io::Result<bool> {
     if !dir.is_dir() {
         return Ok(false);
     }

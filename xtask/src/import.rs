@@ -178,26 +178,9 @@ fn write(specs: &Path, written: &BTreeMap<String, String>, report: &Report) -> s
         std::fs::write(&target, &written[relative])?;
     }
     for root in ["openapi", "webhook"] {
-        remove_empty_dirs(&specs.join(root))?;
+        crate::codegen::remove_empty_dirs(&specs.join(root))?;
     }
     Ok(())
-}
-
-fn remove_empty_dirs(dir: &Path) -> std::io::Result<bool> {
-    if !dir.is_dir() {
-        return Ok(false);
-    }
-    let mut empty = true;
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if !(path.is_dir() && remove_empty_dirs(&path)?) {
-            empty = false;
-        }
-    }
-    if empty {
-        std::fs::remove_dir(dir)?;
-    }
-    Ok(empty)
 }
 
 enum Imported {

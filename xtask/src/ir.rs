@@ -166,6 +166,25 @@ pub struct Field {
     pub rust: Option<RustNames>,
 }
 
+impl Field {
+    /// A field with nothing but its name, type and required flag.
+    pub fn new(name: impl Into<String>, ty: Type, required: bool) -> Field {
+        Field {
+            name: name.into(),
+            line: 0,
+            ty,
+            required,
+            description: String::new(),
+            enum_values: Vec::new(),
+            encrypted: None,
+            encoded: None,
+            filled: None,
+            children: Vec::new(),
+            rust: None,
+        }
+    }
+}
+
 /// The documented types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Type {

@@ -211,17 +211,9 @@ fn lower_request(path: &str, table: &Table) -> Located<(Request, Vec<(usize, Str
             None => {
                 notes.push((table.line, format!("path parameter `{{{param}}}` has no row; taken as a required string")));
                 request.path_params.push(Field {
-                    name: (*param).to_owned(),
                     line: table.line,
-                    ty: Type::String,
-                    required: true,
                     description: "Path parameter (named by the URL path; the table has no row for it).".to_owned(),
-                    enum_values: Vec::new(),
-                    encrypted: None,
-                    encoded: None,
-                    filled: None,
-                    children: Vec::new(),
-                    rust: None,
+                    ..Field::new(*param, Type::String, true)
                 });
             }
         }

@@ -76,7 +76,7 @@ fn run_codegen(args: &[String]) -> ExitCode {
     let check = args.iter().any(|a| a == "--check");
     let start = Instant::now();
     let previous = |path: &str| std::fs::read_to_string(out.join(path)).ok();
-    let previous: Option<&(dyn Fn(&str) -> Option<String> + Sync)> = if check { None } else { Some(&previous) };
+    let previous: Option<xtask::emit::Previous<'_>> = if check { None } else { Some(&previous) };
     let options = xtask::emit::Options { crate_name: &name, runtime: &runtime, previous };
     let result = codegen::run_with(&specs, &out, check, &options);
     let elapsed = start.elapsed();

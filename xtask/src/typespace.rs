@@ -172,19 +172,7 @@ fn placeholder() -> TypeDef {
         uses: Vec::new(),
         request: false,
         response: false,
-        shape: Field {
-            name: String::new(),
-            line: 0,
-            ty: crate::ir::Type::Object,
-            required: false,
-            description: String::new(),
-            enum_values: Vec::new(),
-            encrypted: None,
-            encoded: None,
-            filled: None,
-            children: Vec::new(),
-            rust: None,
-        },
+        shape: Field::new("", crate::ir::Type::Object, false),
     }
 }
 

@@ -27,6 +27,9 @@ use crate::ir::{Api, Encoding, Encryption, Field, Type};
 /// Generated files: path relative to the crate root → contents.
 pub type Files = BTreeMap<String, String>;
 
+/// The previous contents of a generated file, by its path in the crate.
+pub type Previous<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
+
 /// What the crate is called, how it depends on the runtime crate (a `Cargo.toml` value, e.g.
 /// `{ path = "../runtime" }`), and the files written last time.
 pub struct Options<'a> {
@@ -35,7 +38,7 @@ pub struct Options<'a> {
     /// The previous contents of a file, by path: a file whose tokens did not change is kept as
     /// it is instead of formatted again (formatting is most of the generator's time). `None`
     /// (as `--check` does) formats everything.
-    pub previous: Option<&'a (dyn Fn(&str) -> Option<String> + Sync)>,
+    pub previous: Option<Previous<'a>>,
 }
 
 /// Renders the crate for `api`.
