@@ -15,7 +15,6 @@ let client = Client::builder("1900000109", "MERCHANT_CERT_SERIAL", MerchantKey::
 
 let request = Request::builder()
     .appid("wxd678efh567hg6787")
-    .mchid("1900000109")
     .description("Image形象店-深圳腾大-QQ公仔")
     .out_trade_no("1217752501201407033233368018")
     .notify_url("https://www.weixin.qq.com/wxpay/pay.php")
@@ -25,6 +24,7 @@ let request = Request::builder()
 
 let prepay = client.v3().pay().transactions().jsapi().post(request).await?;   // or client.send(request)
 let params = client.jsapi_pay_params("wxd678efh567hg6787", &prepay.prepay_id); // for wx.requestPayment
+println!("prepay {} (Request-ID {:?})", prepay.prepay_id, prepay.request_id());
     Ok(())
 }
 
@@ -38,8 +38,71 @@ impl std::fmt::Display for MyError {
     }
 }
 
-/// Stands for the merchant's own bookkeeping.
-async fn mark_paid(_out_trade_no: &str) -> Result<(), MyError> {
+impl std::error::Error for MyError {}
+
+// "One type per concept": one function for a query's answer and a notification's payload.
+use wechatpay::types::Transaction;
+use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no;
+use wechatpay::webhook::Event;
+
+async fn mark_paid(order: &Transaction) -> Result<(), MyError> {
+    println!("{} is {}", order.out_trade_no, order.trade_state);
+    Ok(())
+}
+
+/// The calls.
+async fn one_type(
+    client: wechatpay::Client,
+    notification: wechatpay::Notification,
+) -> Result<(), Box<dyn std::error::Error>> {
+// From a query…
+let query = by_out_trade_no::get::Request::builder().out_trade_no("1217752501201407033233368018").build()?;
+let order = client.send(query).await?;
+mark_paid(&order).await?;
+
+// …and from a notification.
+if let Event::TransactionSuccess(transaction) = &notification.event {
+    mark_paid(transaction).await?;
+}
+    Ok(())
+}
+
+/// "In your tests".
+fn in_tests() -> Result<(), Box<dyn std::error::Error>> {
+let order: Transaction = serde_json::from_value(serde_json::json!({
+    "out_trade_no": "1217752501201407033233368018",
+    "trade_state": "SUCCESS",
+    "amount": { "total": 100 },
+}))?;
+assert_eq!(order.amount.total, 100);
+    Ok(())
+}
+
+/// "Paging".
+async fn paging(client: wechatpay::Client) -> Result<(), Box<dyn std::error::Error>> {
+use futures_util::StreamExt as _;
+use wechatpay::v3::marketing::favor::stocks::get::Request;
+
+let request = Request::builder().offset(0).limit(10).stock_creator_mchid("1900000109").build()?;
+let mut pages = std::pin::pin!(client.pages(request));
+while let Some(page) = pages.next().await {
+    let page = page?;
+    println!("{} of {} stocks", page.data.as_ref().map_or(0, Vec::len), page.total_count);
+}
+    Ok(())
+}
+
+/// "The registry".
+async fn registry(client: wechatpay::Client) -> Result<(), Box<dyn std::error::Error>> {
+use wechatpay::registry;
+
+let info = registry::find("GET", "/v3/refund/domestic/refunds/R-1217").expect("documented");
+assert_eq!(info.path, "/v3/refund/domestic/refunds/{out_refund_no}");
+let request = info.request_from_json(serde_json::json!({ "out_refund_no": "R-1217" }))?;
+let reply = client.send_erased(request).await?;          // the typed response, as JSON
+println!("{}: {}", info.title, reply.into_inner());
+let payload = registry::notification("REFUND.SUCCESS").expect("documented");
+println!("{}", payload.decode_payload(br#"{"out_refund_no": "R-1217", "refund_status": "SUCCESS"}"#)?);
     Ok(())
 }
 
@@ -56,7 +119,7 @@ let notifications = client.notifications()?;      // the client's keys and APIv3
 // In any framework: the request's http::HeaderMap and its raw body bytes.
 let answer = notifications.process(&headers, &body, |notification: Notification| async move {
     if let Event::TransactionSuccess(transaction) = &notification.event {
-        mark_paid(&transaction.out_trade_no).await?;  // your code
+        mark_paid(transaction).await?;  // your code
     }
     Ok::<_, MyError>(())
 }).await;
