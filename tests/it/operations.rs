@@ -662,3 +662,23 @@ async fn api_calls_do_not_follow_redirects() {
     assert_eq!(server.requests().len(), 1, "not followed: {error:?}");
     assert!(error.outcome_unknown());
 }
+
+#[tokio::test]
+async fn the_client_fills_the_merchant_id_left_unset_and_keeps_one_set() {
+    use wechatpay::v3::pay::transactions::out_trade_no::by_out_trade_no::get::Request;
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+
+    let request = Request::builder().out_trade_no(ORDER).build().expect("mchid is the client's to fill");
+    let reply = client.send(request).await.unwrap();
+
+    let sent = &server.requests()[0];
+    assert_eq!(sent.path_and_query, format!("/v3/pay/transactions/out-trade-no/{ORDER}?mchid={}", keys::MERCHANT_ID));
+    assert_eq!(reply.status(), http::StatusCode::OK);
+    assert!(reply.headers().contains_key("wechatpay-signature"));
+    assert_eq!(reply.request_id(), reply.headers().get("request-id").and_then(|v| v.to_str().ok()));
+
+    let request = Request::builder().out_trade_no(ORDER).mchid("1230000109").build().unwrap();
+    client.send(request).await.unwrap();
+    assert!(server.requests()[1].path_and_query.ends_with("?mchid=1230000109"), "a value set is sent as set");
+}

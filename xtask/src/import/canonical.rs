@@ -203,6 +203,10 @@ impl Rows<'_> {
         let name_cell = if attrs.is_empty() { name.to_owned() } else { format!("{name} {{{}}}", attrs.join(" ")) };
         let type_cell = if ty_attrs.is_empty() { ty.to_owned() } else { format!("{ty} {{{ty_attrs}}}") };
         let text = text.trim().replace('|', "\\|").replace('\n', "<br/>");
-        let _ = writeln!(self.out, "| {name_cell} | {type_cell} | {text}");
+        if text.is_empty() {
+            let _ = writeln!(self.out, "| {name_cell} | {type_cell} |");
+        } else {
+            let _ = writeln!(self.out, "| {name_cell} | {type_cell} | {text}");
+        }
     }
 }
