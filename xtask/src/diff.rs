@@ -14,8 +14,9 @@
 //!
 //! Exit codes: 0 compared, 1 breaking changes with `--deny-breaking`, 2 bad arguments or pages
 //! that do not load. A page that does not load on either side costs only itself: it is left out
-//! on both sides, its errors printed as `tree/file:line: message`, every other page compared and
-//! reported, and the status is 2 at the end (a partial report must not pass CI).
+//! on both sides (the Rust names of both decided without it), its errors printed as
+//! `tree/file:line: message`, every other page compared and reported, and the status is 2 at the
+//! end (a partial report must not pass CI).
 
 pub mod compare;
 pub mod render;
@@ -25,7 +26,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
-pub use compare::{compare, Change, Kind, Options};
+pub use compare::{compare, Change, Kind, Options, Subject, TypePair, Use};
 pub use render::{Summary, Unread};
 
 use crate::ir::Api;
@@ -193,8 +194,15 @@ impl Report {
     fn of(old: Loaded, new: Loaded, options: Options) -> Report {
         let bad: BTreeSet<String> = old.bad_pages().into_iter().chain(new.bad_pages()).map(str::to_owned).collect();
         let keep = |mut api: Api| {
+            let before = api.operations.len() + api.notifications.len();
             api.operations.retain(|op| !bad.contains(&op.file));
             api.notifications.retain(|n| !bad.contains(&n.file));
+            // Module and type names depend on every page (a type shared with the page left out
+            // is shared no more): name both sides without it, or that looks like a rename.
+            if api.operations.len() + api.notifications.len() != before {
+                crate::naming::name(&mut api);
+                crate::typespace::assign(&mut api);
+            }
             api
         };
         let (old_api, new_api) = (keep(old.api), keep(new.api));

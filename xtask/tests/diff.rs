@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use xtask::diff::{diff_dirs, run, Change, Kind, Options};
+use xtask::diff::{diff_dirs, run, Change, Kind, Options, Subject, TypePair};
 
 /// A page with one operation: `rows` of the request table, then of the response table.
 fn op(method: &str, request: &str, response: &str) -> String {
@@ -110,7 +110,7 @@ fn new_required_request_field_is_breaking() {
         ),
     );
     let c = only(&changes, Kind::FieldAdded, "json.amount", true);
-    assert_eq!(c.operation, "POST /v3/demo/orders");
+    assert_eq!(c.subject.operation(), Some("POST /v3/demo/orders"));
     assert_eq!(c.new, "object, required, 1 member");
 }
 
@@ -292,7 +292,7 @@ fn paths_name_headers_path_parameters_arrays_and_multipart_members() {
             (Kind::FieldAdded, "response.data[].effective_time", false),
         ]
     );
-    assert!(changes.iter().all(|c| c.operation == "GET /v3/demo/orders/{out_trade_no}"));
+    assert!(changes.iter().all(|c| c.subject.operation() == Some("GET /v3/demo/orders/{out_trade_no}")));
 }
 
 #[test]
@@ -300,13 +300,13 @@ fn operations_are_matched_by_method_and_path() {
     let get = op("get", "| query {data-required} | object | 查询参数\n| mchid {data-required data-indent=1} | string | 商户号", RESPONSE);
     let post = op("post", &json(""), RESPONSE);
     let added = only(&diff(&[], &[(ORDERS, &post)]), Kind::OperationAdded, "", false);
-    assert_eq!((added.operation.as_str(), added.file.as_str()), ("POST /v3/demo/orders", ORDERS));
+    assert_eq!(added.subject, Subject::Operation { operation: "POST /v3/demo/orders".into(), file: ORDERS.into() });
     only(&diff(&[(ORDERS, &post)], &[]), Kind::OperationRemoved, "", true);
 
     // Same page, other method: the POST is gone, a GET is new.
     let changes = diff(&[(ORDERS, &post)], &[(ORDERS, &get)]);
-    let found: Vec<(Kind, &str)> = changes.iter().map(|c| (c.kind, c.operation.as_str())).collect();
-    assert_eq!(found, vec![(Kind::OperationAdded, "GET /v3/demo/orders"), (Kind::OperationRemoved, "POST /v3/demo/orders")]);
+    let found: Vec<(Kind, Option<&str>)> = changes.iter().map(|c| (c.kind, c.subject.operation())).collect();
+    assert_eq!(found, vec![(Kind::OperationAdded, Some("GET /v3/demo/orders")), (Kind::OperationRemoved, Some("POST /v3/demo/orders"))]);
 }
 
 #[test]
@@ -318,7 +318,7 @@ fn notifications_are_matched_by_event_type_and_compared_like_responses() {
     );
 
     let c = only(&diff(&[], &[(file, &notification("DEMO.SUCCESS", payload))]), Kind::NotificationAdded, "", false);
-    assert_eq!(c.operation, "notification DEMO.SUCCESS");
+    assert_eq!(c.subject.operation(), Some("notification DEMO.SUCCESS"));
     only(&diff(&[(file, &notification("DEMO.SUCCESS", payload))], &[]), Kind::NotificationRemoved, "", true);
 
     let (old, new) = (notification("DEMO.SUCCESS", payload), notification("DEMO.SUCCESS", &more));
@@ -413,6 +413,176 @@ fn description_and_sample_edits_are_not_changes_unless_asked_for() {
     assert_eq!(found, vec![(Kind::DescriptionChanged, "", false), (Kind::DescriptionChanged, "json.attach", false)]);
 }
 
+// Shared types: the type space gives every field of the same shape and name one Rust type.
+
+const REFUNDS: &str = "openapi/v3/demo/refunds.md";
+const AMOUNT: &str = "| amount {data-required} | object | 金额\n| total {data-required data-indent=1} | integer | 总金额";
+
+/// `ORDERS` and `REFUNDS` with these response rows (besides their own `code_url` and
+/// `refund_id`, so that only what the rows share is shared).
+fn two_responses(orders: &str, refunds: &str) -> [(&'static str, String); 2] {
+    [
+        (ORDERS, op("post", &json(""), &format!("{RESPONSE}\n{orders}"))),
+        (REFUNDS, op("post", &json(""), &format!("| refund_id {{data-required}} | string | 退款单号\n{refunds}"))),
+    ]
+}
+
+/// Rows `levels` deeper: `data-indent` raised, or set on top-level rows.
+fn indented(rows: &str, levels: usize) -> String {
+    let line = |line: &str| match line.split_once("data-indent=") {
+        Some((before, after)) => {
+            let digits = after.find(|c: char| !c.is_ascii_digit()).unwrap_or(after.len());
+            let level: usize = after[..digits].parse().unwrap();
+            format!("{before}data-indent={}{}", level + levels, &after[digits..])
+        }
+        None if line.contains("} |") => line.replacen("} |", &format!(" data-indent={levels}}} |"), 1),
+        None => line.replacen(" | ", &format!(" {{data-indent={levels}}} | "), 1),
+    };
+    rows.lines().map(line).collect::<Vec<_>>().join("\n")
+}
+
+fn diff_pages(old: &[(&str, String)], new: &[(&str, String)]) -> Vec<Change> {
+    fn pages<'a>(p: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+        p.iter().map(|(f, t)| (*f, t.as_str())).collect()
+    }
+    diff(&pages(old), &pages(new))
+}
+
+fn shared(path: &str) -> Subject {
+    Subject::Type { ty: TypePair { old: path.into(), new: path.into() } }
+}
+
+/// `AMOUNT` with a `currency` member, `attrs` besides its indent.
+fn with_currency(attrs: &str) -> String {
+    format!("{AMOUNT}\n| currency {{{attrs}data-indent=1}} | string | 币种")
+}
+
+fn uses(change: &Change) -> Vec<String> {
+    change.uses.iter().map(ToString::to_string).collect()
+}
+
+/// Each change as (operation, path, kind, breaking).
+fn outline(changes: &[Change]) -> Vec<(Option<&str>, &str, Kind, bool)> {
+    changes.iter().map(|c| (c.subject.operation(), c.path.as_str(), c.kind, c.breaking)).collect()
+}
+
+/// The old and new values of a change, as text.
+fn values(change: &Change) -> (Option<&str>, Option<&str>) {
+    (change.old.as_str(), change.new.as_str())
+}
+
+#[test]
+fn a_change_to_a_shared_type_is_reported_once_naming_every_use() {
+    let currency = with_currency("");
+    let changes = diff_pages(&two_responses(AMOUNT, AMOUNT), &two_responses(&currency, &currency));
+    let c = only(&changes, Kind::FieldAdded, "currency", false);
+    assert_eq!(c.subject, shared("v3::demo::types::Amount"));
+    assert_eq!(uses(&c), ["POST /v3/demo/orders response.amount", "POST /v3/demo/refunds response.amount"]);
+    // Where the change is, in each operation.
+    assert_eq!(c.uses[1].field(&c.path), "response.amount.currency");
+}
+
+#[test]
+fn a_response_shared_with_a_notification_payload_is_one_type() {
+    let file = "openapi/v3/demo/orders/{out_trade_no}.md";
+    let webhook = "webhook/v3/DEMO.SUCCESS.md";
+    let rows = "| out_trade_no {data-required} | string | 商户订单号\n| attach | string | 附加数据";
+    let more = format!("{rows}\n| success_time | string | 支付完成时间");
+    let pages = |rows: &str| {
+        vec![(file, op("get", "| out_trade_no {data-required} | string | 商户订单号", rows)), (webhook, notification("DEMO.SUCCESS", &indented(rows, 3)))]
+    };
+    let changes = diff_pages(&pages(rows), &pages(&more));
+    // A type of an operation and a notification is the crate's, named after the event.
+    let c = only(&changes, Kind::FieldAdded, "success_time", false);
+    assert_eq!(c.subject, shared("types::Demo"));
+    assert_eq!(uses(&c), ["GET /v3/demo/orders/{out_trade_no} response", "notification DEMO.SUCCESS payload"]);
+}
+
+#[test]
+fn a_type_shared_by_requests_and_responses_breaks_when_either_breaks() {
+    let pages = |amount: &str| [(ORDERS, op("post", &json(&indented(amount, 1)), RESPONSE)), (REFUNDS, op("post", &json(""), amount))];
+    let currency = with_currency("data-required ");
+    let changes = diff_pages(&pages(AMOUNT), &pages(&currency));
+    let c = only(&changes, Kind::FieldAdded, "currency", true);
+    assert_eq!(uses(&c), ["POST /v3/demo/orders json.amount", "POST /v3/demo/refunds response.amount"]);
+    // Both reasons, the breaking one first.
+    assert!(c.reason.starts_with("required in requests") && c.reason.contains("; new field to read"), "{}", c.reason);
+}
+
+#[test]
+fn enum_values_of_a_shared_enum_are_the_enums_change() {
+    let state = |values: &str| format!("| state {{data-required}} | string | 状态<br/>{values} 枚举值之一");
+    let (two, three) = (state("`A` \\| `B`"), state("`A` \\| `B` \\| `C`"));
+    let changes = diff_pages(&two_responses(&two, &two), &two_responses(&three, &three));
+    let c = only(&changes, Kind::EnumValuesAdded, "", false);
+    assert_eq!(c.subject, shared("v3::demo::types::State"));
+    assert_eq!(uses(&c), ["POST /v3/demo/orders response.state", "POST /v3/demo/refunds response.state"]);
+}
+
+#[test]
+fn a_change_at_one_use_of_a_shared_type_is_that_operations_and_the_type_is_shared_no_more() {
+    let currency = with_currency("");
+    let changes = diff_pages(&two_responses(AMOUNT, AMOUNT), &two_responses(&currency, AMOUNT));
+    // Each amount is its operation's own now: code naming `v3::demo::types::Amount` for either
+    // no longer compiles, though each module still names it `Amount`.
+    assert_eq!(
+        outline(&changes),
+        [
+            (Some("POST /v3/demo/orders"), "response.amount", Kind::TypeRenamed, true),
+            (Some("POST /v3/demo/orders"), "response.amount.currency", Kind::FieldAdded, false),
+            (Some("POST /v3/demo/refunds"), "response.amount", Kind::TypeRenamed, true),
+        ]
+    );
+    assert_eq!(values(&changes[0]), (Some("v3::demo::types::Amount"), Some("v3::demo::orders::post::Amount")));
+}
+
+#[test]
+fn a_type_becoming_shared_under_the_name_it_had_is_compatible() {
+    let currency = with_currency("");
+    let changes = diff_pages(&two_responses(AMOUNT, &currency), &two_responses(AMOUNT, AMOUNT));
+    // `post::Amount` still names it: the module re-exports the shared type as `Amount`.
+    assert_eq!(
+        outline(&changes),
+        [
+            (Some("POST /v3/demo/orders"), "response.amount", Kind::TypeRenamed, false),
+            (Some("POST /v3/demo/refunds"), "response.amount", Kind::TypeRenamed, false),
+            (Some("POST /v3/demo/refunds"), "response.amount.currency", Kind::FieldRemoved, true),
+        ]
+    );
+    assert_eq!(values(&changes[0]), (Some("v3::demo::orders::post::Amount"), Some("v3::demo::types::Amount")));
+}
+
+#[test]
+fn a_type_taking_another_name_in_its_operation_is_breaking() {
+    // A new `detail.amount` comes first and takes the name `Amount`: the existing `amount` is
+    // `ResponseAmount` now.
+    let detail = "| detail | object | 详情\n| amount {data-indent=1} | object | 金额\n| refund {data-indent=2} | integer | 退款金额";
+    let changes = diff_op((&json(""), AMOUNT), (&json(""), &format!("{detail}\n{AMOUNT}")));
+    let renamed: Vec<&Change> = changes.iter().filter(|c| c.kind == Kind::TypeRenamed).collect();
+    assert_eq!(renamed.len(), 1, "{changes:#?}");
+    let c = renamed[0];
+    assert_eq!((c.path.as_str(), c.breaking), ("response.amount", true));
+    assert_eq!(values(c), (Some("v3::demo::orders::post::Amount"), Some("v3::demo::orders::post::ResponseAmount")));
+    assert!(c.reason.contains("no longer `Amount`"), "{}", c.reason);
+}
+
+#[test]
+fn fields_the_client_fills_are_read_from_the_ir() {
+    let get = |rows: &str| op("get", &format!("| query {{data-required}} | object | 查询参数\n{rows}"), RESPONSE);
+    let diff_get = |old: &str, new: &str| diff(&[(ORDERS, &get(old))], &[(ORDERS, &get(new))]);
+    // Required in the docs, filled before: optional now, and no longer filled; the builder
+    // insisted on neither.
+    let c = only(
+        &diff_get("| mchid {data-required data-indent=1} | string | 商户号", "| mchid {data-indent=1} | string | 商户号"),
+        Kind::RequiredChanged,
+        "query.mchid",
+        false,
+    );
+    assert!(c.reason.contains("documented flag only"), "{}", c.reason);
+    // The client fills a merchant id, a string: an integer `mchid` is the user's to set.
+    only(&diff_get("", "| mchid {data-required data-indent=1} | integer | 商户号"), Kind::FieldAdded, "query.mchid", true);
+}
+
 // The command line.
 
 fn fixture(case: &str) -> std::path::PathBuf {
@@ -454,16 +624,57 @@ fn json_lists_every_change_with_stable_keys() {
     let (code, out, _) = cli(&["old", "new", "--format=json"], &fixture("breaking"));
     assert_eq!(code, 0);
     let doc: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(doc["summary"], serde_json::json!({"changes": 3, "breaking": 2, "compatible": 1, "operations": 1}));
+    assert_eq!(doc["summary"], serde_json::json!({"changes": 3, "breaking": 2, "compatible": 1, "operations": 1, "types": 0}));
     let first = &doc["changes"][0];
     // Keys come in a fixed order, so that diffs of reports stay small.
-    let keys = ["kind", "operation", "path", "breaking", "reason", "old", "new", "file"];
+    let keys = ["kind", "operation", "file", "path", "breaking", "reason", "old", "new", "uses"];
     let changes = &out[out.find("\"changes\": [").unwrap()..];
     let positions: Vec<usize> = keys.iter().map(|k| changes.find(&format!("\"{k}\":")).unwrap()).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{out}");
     assert_eq!(first.as_object().unwrap().len(), keys.len());
     assert_eq!(first["kind"], "field_added");
     assert_eq!(first["operation"], "POST /v3/demo/orders");
+    assert_eq!(first["uses"], serde_json::json!([{"operation": "POST /v3/demo/orders", "path": "", "file": "openapi/v3/demo/orders.md"}]));
+}
+
+#[test]
+fn a_shared_type_is_one_group_in_every_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let currency = with_currency("");
+    for (side, amount) in [("old", AMOUNT), ("new", currency.as_str())] {
+        for (file, page) in two_responses(amount, amount) {
+            write(tmp.path(), &[(&format!("{side}/{file}"), &page)]);
+        }
+    }
+
+    let (code, out, _) = cli(&["old", "new"], tmp.path());
+    assert_eq!(code, 0);
+    let expected = "\
+type v3::demo::types::Amount
+  used by     POST /v3/demo/orders response.amount
+  used by     POST /v3/demo/refunds response.amount
+  compatible  currency: field added (string, optional) — new field to read: existing code is unaffected (the struct is non_exhaustive)
+
+1 change in 2 operations (1 shared type): 0 breaking, 1 compatible.
+";
+    assert_eq!(out, expected);
+
+    let (_, out, _) = cli(&["old", "new", "--format", "markdown"], tmp.path());
+    assert!(out.starts_with("**Schema diff:** 1 change in 2 operations (1 shared type): **0 breaking**, 1 compatible.\n"), "{out}");
+    assert!(
+        out.contains("#### Type `v3::demo::types::Amount`\n\nUsed by `POST /v3/demo/orders response.amount`, `POST /v3/demo/refunds response.amount`.\n"),
+        "{out}"
+    );
+    assert!(out.contains("| compatible | `currency` | field added |"), "{out}");
+
+    let (_, out, _) = cli(&["old", "new", "--format", "json"], tmp.path());
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["summary"]["types"], 1);
+    let change = &doc["changes"][0];
+    assert_eq!(change["type"], serde_json::json!({"old": "v3::demo::types::Amount", "new": "v3::demo::types::Amount"}));
+    assert_eq!(change["path"], "currency");
+    assert_eq!(change["uses"][1], serde_json::json!({"operation": "POST /v3/demo/refunds", "path": "response.amount", "file": REFUNDS}));
+    assert!(change.get("operation").is_none(), "{change}");
 }
 
 #[test]
@@ -492,8 +703,10 @@ fn a_page_that_does_not_load_is_reported_and_every_other_page_compared() {
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("new/openapi/v3/demo/orders.md:14: unknown type `money`"), "{err}");
     assert!(out.contains("compatible  json.attach: field added"), "{out}");
-    // Not an operation removed: a page that does not load is left out on both sides.
+    // Not an operation removed: a page that does not load is left out on both sides. Nor a
+    // response type renamed: `refunds` shared it with `orders`, on neither side now.
     assert!(!out.contains("orders"), "{out}");
+    assert!(!out.contains("renamed"), "{out}");
     assert!(out.ends_with("Not compared: 1 page that does not load (see the errors).\n"), "{out}");
 
     let (code, out, _) = cli(&["old", "new", "--format", "markdown"], tmp.path());

@@ -7,8 +7,13 @@
 //! page, operation and path of names, with the attributes that shape the generated crate (type,
 //! required, enum list, markers, host). Every row added, removed or changed in those attributes
 //! must be reported by the diff (by the change at its path or at an ancestor, such as an added
-//! operation); every change the diff reports must be explained by such a row. A commit where
-//! either fails is a disagreement; the test prints how many there are, and there must be none.
+//! operation); every change the diff reports must be explained by such a row, at every field it
+//! reaches (a change of a shared type, reported once, reaches each field having the type). A
+//! commit where either fails is a disagreement; the test prints how many there are, and there
+//! must be none.
+//!
+//! A Rust type rename has no row of its own: type names are decided over every page using a type
+//! of that name. It is checked to be at a field on both sides, in a commit where some row differs.
 //!
 //! Where the diff deliberately says nothing about a row difference, the reason is one of the
 //! documented decisions below ([`Decision`]), counted and printed, never filtered silently.
@@ -20,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use xtask::diff::{diff_dirs, Change, Kind, Options};
+use xtask::diff::{diff_dirs, Change, Kind, Options, Subject, Use};
 
 fn history() -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace");
@@ -99,6 +104,9 @@ fn the_diff_agrees_with_the_rows_on_every_commit_of_the_history() {
     let mut decisions: BTreeMap<Decision, (usize, BTreeSet<(String, String)>)> = BTreeMap::new();
     let mut unreadable = Vec::new();
     let mut silent_despite_row_edits = 0;
+    let mut renames = 0;
+    // Changes reported once for a shared type, and the fields they stand for.
+    let (mut type_changes, mut type_uses) = (0, 0);
     let mut disagreements: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for pair in &pairs {
         let name = pair.file_name().unwrap().to_string_lossy().into_owned();
@@ -121,7 +129,9 @@ fn the_diff_agrees_with_the_rows_on_every_commit_of_the_history() {
             .collect();
         let mut failures = Vec::new();
         let mut expected = Vec::new();
-        for entry in differences(&old_rows, &new_rows) {
+        let differences = differences(&old_rows, &new_rows);
+        let rows_differ = !differences.is_empty();
+        for entry in differences {
             match decision(&entry, &bad, &untyped) {
                 Some(d) => {
                     let (rows, pages) = decisions.entry(d).or_default();
@@ -132,16 +142,28 @@ fn the_diff_agrees_with_the_rows_on_every_commit_of_the_history() {
             }
         }
         for entry in &expected {
-            if !changes.iter().any(|c| covers(c, entry)) {
+            if !changes.iter().any(|c| c.uses.iter().any(|u| covers(c, u, entry))) {
                 failures.push(format!("not reported: {entry}"));
             }
         }
         for c in changes {
-            // An untyped notification is reported only as such, or as added or removed.
-            let whole = untyped.contains(c.file.as_str())
-                && (c.path == "payload" && c.kind == Kind::TypeChanged || matches!(c.kind, Kind::NotificationAdded | Kind::NotificationRemoved));
-            if !whole && !expected.iter().any(|entry| covers(c, entry)) {
-                failures.push(format!("reported without a row change: {} {} {:?} ({})", c.operation, c.path, c.kind, c.file));
+            for u in &c.uses {
+                if c.kind == Kind::TypeRenamed {
+                    // Type names are decided over every page using a type of that name, so a
+                    // rename is explained by the rows of other pages: the field is there on
+                    // both sides, and some row of the commit differs.
+                    renames += 1;
+                    if !(rows_differ && on_both_sides(&old_rows, &new_rows, u, &c.path)) {
+                        failures.push(format!("renamed without a row change or a field: {} ({})", u.field(&c.path), u.file));
+                    }
+                    continue;
+                }
+                // An untyped notification is reported only as such, or as added or removed.
+                let whole = untyped.contains(u.file.as_str())
+                    && (u.field(&c.path) == "payload" && c.kind == Kind::TypeChanged || matches!(c.kind, Kind::NotificationAdded | Kind::NotificationRemoved));
+                if !whole && !expected.iter().any(|entry| covers(c, u, entry)) {
+                    failures.push(format!("reported without a row change: {} {} {:?} ({})", u.operation, u.field(&c.path), c.kind, u.file));
+                }
             }
         }
         if !failures.is_empty() {
@@ -164,6 +186,10 @@ fn the_diff_agrees_with_the_rows_on_every_commit_of_the_history() {
         }
         for c in changes {
             *kinds.entry(format!("{:?}", c.kind)).or_default() += 1;
+            if matches!(c.subject, Subject::Type { .. }) {
+                type_changes += 1;
+                type_uses += c.uses.len();
+            }
         }
     }
 
@@ -187,6 +213,8 @@ fn the_diff_agrees_with_the_rows_on_every_commit_of_the_history() {
     for u in &unreadable {
         println!("  not loadable: {u}");
     }
+    println!("changes of shared types, each reported once: {type_changes}, for {type_uses} fields");
+    println!("Rust type renames (checked against the rows of the whole commit): {renames} fields");
     println!("disagreements between the diff and the rows: {} of {} commits", disagreements.len(), pairs.len());
     let shown: Vec<String> =
         disagreements.iter().flat_map(|(name, failures)| failures.iter().map(move |f| format!("{name}: {f}"))).take(40).collect();
@@ -289,17 +317,17 @@ fn decision(entry: &Entry, unreadable: &BTreeSet<&str>, untyped: &BTreeSet<&str>
     None
 }
 
-/// Whether a reported change accounts for a row: same page and operation, and the change's
-/// path is the row's path or one of its ancestors (an added operation covers all its rows, a
-/// moved field both its old and new place).
-fn covers(c: &Change, entry: &Entry) -> bool {
-    if c.file != entry.key.file {
+/// Whether a reported change, at one of the fields it reaches, accounts for a row: same page and
+/// operation, and the change's path is the row's path or one of its ancestors (an added
+/// operation covers all its rows, a moved field both its old and new place).
+fn covers(c: &Change, at: &Use, entry: &Entry) -> bool {
+    if at.file != entry.key.file {
         return false;
     }
     let operation_matches = if entry.key.operation == "notification" {
-        c.operation.starts_with("notification ")
+        at.operation.starts_with("notification ")
     } else {
-        c.operation.starts_with(&format!("{} ", entry.key.operation))
+        at.operation.starts_with(&format!("{} ", entry.key.operation))
     };
     if !operation_matches {
         return false;
@@ -309,7 +337,23 @@ fn covers(c: &Change, entry: &Entry) -> bool {
         let path = path.replace("[]", "");
         path.is_empty() || row == path || row.starts_with(&format!("{path}."))
     };
-    under(&c.path) || (c.kind == Kind::FieldMoved && c.old.as_str().is_some_and(under))
+    under(&at.field(&c.path)) || (c.kind == Kind::FieldMoved && c.old.as_str().is_some_and(under))
+}
+
+/// Whether the field a change reaches at `at` has rows in both trees (for `response` and
+/// `payload`, whose own rows are their members: some member on both sides).
+fn on_both_sides(old: &rows::Tree, new: &rows::Tree, at: &Use, path: &str) -> bool {
+    let operation = match at.operation.split_once(' ') {
+        Some(("notification", _)) => "notification",
+        Some((method, _)) => method,
+        None => return false,
+    };
+    let field = at.field(path).replace("[]", "");
+    let field: Vec<&str> = field.split('.').collect();
+    let has = |tree: &rows::Tree| {
+        tree.rows.keys().any(|k| k.file == at.file && k.operation == operation && k.path.len() >= field.len() && k.path[..field.len()] == field[..])
+    };
+    has(old) && has(new)
 }
 
 /// A reader of the doc tables for this test alone: rows, their nesting by indent, and the cells

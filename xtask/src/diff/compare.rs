@@ -1,22 +1,31 @@
 //! Two IRs → a list of classified changes. Knows the IR and what the generated crate makes of it;
 //! nothing of markdown or of how the changes are shown.
+//!
+//! Each operation and notification is compared field by field, as before shared types existed;
+//! every change found inside a Rust type (a structure's member, an enumeration's values, a type's
+//! name) remembers that type. Types are matched between the trees through the fields that use
+//! them: a field present on both sides (same operation, same JSON path) pairs its old type with
+//! its new one, whatever the type-space pass named or housed them. The same change to the same
+//! pair of types at two or more places is then one change of that type, listing every place
+//! (`group`); a change found at one place only stays with its operation.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::ir::{Api, BaseUri, Field, Notification, Operation, Part, Request, Response};
+use crate::ir::{Api, BaseUri, Field, Filled, Notification, Operation, Part, Request, Response};
 
 /// One schema change, classified for users of the generated crate.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Change {
     pub kind: Kind,
-    /// `POST /v3/pay/transactions/jsapi`, or `notification TRANSACTION.SUCCESS`.
-    pub operation: String,
-    /// The field, by its path in the request part or the response (`json.amount.total`,
-    /// `query.mchid`, `response.data[].serial_no`, `payload.amount.total`); empty for the
-    /// operation or notification itself.
+    /// What changed: one operation or notification, or a Rust type several fields use.
+    #[serde(flatten)]
+    pub subject: Subject,
+    /// The field: for an operation, by its path in the request part or the response
+    /// (`json.amount.total`, `query.mchid`, `response.data[].serial_no`, `payload.amount.total`);
+    /// for a type, by its path in the type (`total`). Empty for the subject itself.
     pub path: String,
     pub breaking: bool,
     /// Why it is (or is not) breaking, for a reviewer.
@@ -25,12 +34,88 @@ pub struct Change {
     pub old: Value,
     /// The new value.
     pub new: Value,
-    /// The page, relative to its docs tree: the new one, or the old one when it is gone.
+    /// Where the subject is: the operation itself for a change of an operation; every field
+    /// having the type for a change of a type.
+    pub uses: Vec<Use>,
+}
+
+/// What a change is a change of.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(untagged)]
+pub enum Subject {
+    /// `POST /v3/pay/transactions/jsapi` or `notification TRANSACTION.SUCCESS`, and its page,
+    /// relative to its docs tree (the new one, or the old one when it is gone).
+    Operation { operation: String, file: String },
+    /// A Rust type used at several places, by its path in each tree.
+    Type {
+        #[serde(rename = "type")]
+        ty: TypePair,
+    },
+}
+
+impl Subject {
+    /// The operation or notification, for a change of one.
+    pub fn operation(&self) -> Option<&str> {
+        match self {
+            Subject::Operation { operation, .. } => Some(operation),
+            Subject::Type { .. } => None,
+        }
+    }
+}
+
+/// A Rust type in the old and in the new tree, by its path from the crate root
+/// (`types::Transaction`), paired through a field that has it on both sides.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct TypePair {
+    pub old: String,
+    pub new: String,
+}
+
+impl std::fmt::Display for TypePair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.old == self.new {
+            write!(f, "{}", self.new)
+        } else {
+            write!(f, "{} (now {})", self.old, self.new)
+        }
+    }
+}
+
+/// Where a change's subject is: an operation or notification (`GET /v3/pay/transactions/id/{transaction_id}`),
+/// the field there that has the type (`response.amount`; empty for the operation itself), and
+/// its page.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Use {
+    pub operation: String,
+    pub path: String,
     pub file: String,
 }
 
+impl Use {
+    /// The path in the operation of a change's field (`path`, relative to the subject):
+    /// `response.amount.currency` for `currency` in the type at `response.amount`.
+    pub fn field(&self, path: &str) -> String {
+        match (self.path.is_empty(), path.is_empty()) {
+            (_, true) => self.path.clone(),
+            (true, false) => path.to_owned(),
+            (false, false) => format!("{}.{path}", self.path),
+        }
+    }
+}
+
+impl std::fmt::Display for Use {
+    /// `GET /v3/pay/transactions/id/{transaction_id} response.amount`, as `TypeDef::uses` says it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.operation)
+        } else {
+            write!(f, "{} {}", self.operation, self.path)
+        }
+    }
+}
+
 /// What changed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     OperationAdded,
@@ -53,6 +138,9 @@ pub enum Kind {
     ResponseKindChanged,
     /// The host the operation is served on (`base_uri` row).
     BaseUriChanged,
+    /// The Rust type of a field has another name in its operation's module, or is defined
+    /// elsewhere (`rust.type_name`, `rust.type_path`).
+    TypeRenamed,
     /// Title or description text (only with `--show-descriptions`).
     DescriptionChanged,
 }
@@ -75,6 +163,7 @@ impl Kind {
             Kind::FieldMoved => "field moved",
             Kind::ResponseKindChanged => "response kind changed",
             Kind::BaseUriChanged => "base URI changed",
+            Kind::TypeRenamed => "Rust type renamed",
             Kind::DescriptionChanged => "description changed",
         }
     }
@@ -92,9 +181,9 @@ pub struct Options {
 /// payloads read through fields).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Place {
-    /// A member of a request part, set through the builder (`x(impl Into<T>)`, `set_x(Option<T>)`);
-    /// `top` for the part's own members.
-    Request { part: RequestPart, top: bool },
+    /// A member of a request part, or of a structure inside one, set through a builder
+    /// (`x(impl Into<T>)`, `set_x(Option<T>)`).
+    Request { part: RequestPart },
     /// A member of a response or notification payload, read through a field: `T` when required
     /// (decoded leniently), `Option<T>` when optional.
     Read,
@@ -104,31 +193,22 @@ enum Place {
 }
 
 impl Place {
-    /// The place of a field's members.
-    fn nested(self) -> Place {
-        match self {
-            Place::Request { part, .. } => Place::Request { part, top: false },
-            other => other,
-        }
-    }
-
-    /// Who sets a request field. Only what the builder insists on can break a call.
-    fn setter(self, name: &str) -> Setter {
-        match self {
-            Place::Request { part: RequestPart::Path, .. } => Setter::Always,
-            Place::Request { part: RequestPart::Headers, .. } if name.eq_ignore_ascii_case("Wechatpay-Serial") => {
+    /// Who sets a request field: the IR says which fields the transport or the client fills
+    /// (`Field.filled`, decided by `lower`). Only what the builder insists on can break a call.
+    fn setter(self, field: &Field) -> Setter {
+        match (self, field.filled) {
+            (Place::Request { part: RequestPart::Path }, _) => Setter::Always,
+            (Place::Request { .. }, Some(Filled::WechatpaySerial)) => {
                 Setter::Filled("the transport sets it (the serial of the key it encrypts with)")
             }
-            Place::Request { part: RequestPart::Query | RequestPart::Json, top: true } if name == "mchid" || name == "sp_mchid" => {
-                Setter::Filled("the client fills it with its own merchant id unless the call sets it")
-            }
+            (Place::Request { .. }, Some(Filled::Mchid)) => Setter::Filled("the client fills it with its own merchant id unless the call sets it"),
             _ => Setter::User,
         }
     }
 
     /// Whether `build()` fails without the field (requests only).
     fn must_set(self, field: &Field) -> bool {
-        match self.setter(&field.name) {
+        match self.setter(field) {
             Setter::User => field.required,
             Setter::Always => true,
             Setter::Filled(_) => false,
@@ -197,26 +277,27 @@ impl RequestPart {
 const HAND_WRITTEN: &str = "read by the hand-written notification code, not generated: no generated type changes";
 
 /// Compares two APIs: operations by method and path, notifications by event type, fields by
-/// name within their parent. The order is stable: operations by path then method, then
-/// notifications by event type; within each, request parts, then the response.
+/// name within their parent; then reports a change found at several uses of one type once
+/// ([`group`]). The order is stable: changes of types first, by type, then operations by path
+/// and method, then notifications by event type; within each, request parts, then the response.
 pub fn compare(old: &Api, new: &Api, options: Options) -> Vec<Change> {
-    let mut cx = Cx { options, changes: Vec::new(), operation: String::new(), file: String::new() };
+    let mut cx = Cx { options, found: Vec::new(), owner: Owner::default() };
 
     for ((path, method), (olds, news)) in sides(&old.operations, &new.operations, |op| (op.path.as_str(), op.method)) {
-        cx.operation = format!("{} {}", method.as_str().to_uppercase(), path);
+        let operation = format!("{} {}", method.as_str().to_uppercase(), path);
         for pair in pairs(&olds, &news) {
             match pair {
                 (Some(o), Some(n)) => {
-                    cx.file = n.file.clone();
+                    cx.owner = Owner::new(&operation, &n.file, &o.module);
                     cx.operation_pair(o, n);
                 }
                 (Some(o), None) => {
-                    cx.file = o.file.clone();
+                    cx.owner = Owner::new(&operation, &o.file, &o.module);
                     let reason = "operation removed: its module, builder and types disappear";
                     cx.push(Delta::new(Kind::OperationRemoved, "", true, reason, o.title.clone().into(), Value::Null));
                 }
                 (None, Some(n)) => {
-                    cx.file = n.file.clone();
+                    cx.owner = Owner::new(&operation, &n.file, &[]);
                     let reason = "new operation: a new module, nothing existing changes";
                     cx.push(Delta::new(Kind::OperationAdded, "", false, reason, Value::Null, n.title.clone().into()));
                 }
@@ -226,20 +307,20 @@ pub fn compare(old: &Api, new: &Api, options: Options) -> Vec<Change> {
     }
 
     for (event, (olds, news)) in sides(&old.notifications, &new.notifications, |n| n.event_type.as_str()) {
-        cx.operation = format!("notification {event}");
+        let operation = format!("notification {event}");
         for pair in pairs(&olds, &news) {
             match pair {
                 (Some(o), Some(n)) => {
-                    cx.file = n.file.clone();
+                    cx.owner = Owner::new(&operation, &n.file, &o.module);
                     cx.notification_pair(o, n);
                 }
                 (Some(o), None) => {
-                    cx.file = o.file.clone();
+                    cx.owner = Owner::new(&operation, &o.file, &o.module);
                     let reason = "notification removed: its event variant and payload type disappear";
                     cx.push(Delta::new(Kind::NotificationRemoved, "", true, reason, o.title.clone().into(), Value::Null));
                 }
                 (None, Some(n)) => {
-                    cx.file = n.file.clone();
+                    cx.owner = Owner::new(&operation, &n.file, &[]);
                     let reason = "new notification: a new event variant (the event enum is non_exhaustive)";
                     cx.push(Delta::new(Kind::NotificationAdded, "", false, reason, Value::Null, n.title.clone().into()));
                 }
@@ -247,7 +328,7 @@ pub fn compare(old: &Api, new: &Api, options: Options) -> Vec<Change> {
             }
         }
     }
-    cx.changes
+    group(cx.found)
 }
 
 /// Old and new items grouped by key, in key order.
@@ -278,32 +359,148 @@ struct Delta {
     reason: String,
     old: Value,
     new: Value,
+    /// The Rust type the change is in (a structure's member) or of (an enumeration's values, a
+    /// type's name); `None` outside any type (an operation's own request, a notification's
+    /// envelope).
+    within: Option<Within>,
+}
+
+/// A Rust type being compared, where it is, and a path in it.
+#[derive(Clone)]
+struct Within {
+    types: TypePair,
+    /// The field having the type: `json.amount`, `response.data[]`, `response` (a response type).
+    at: String,
+    /// The path of the change in the type (`total`); empty for the type itself.
+    path: String,
 }
 
 impl Delta {
     fn new(kind: Kind, path: &str, breaking: bool, reason: impl Into<String>, old: Value, new: Value) -> Delta {
-        Delta { kind, path: path.to_owned(), breaking, reason: reason.into(), old, new }
+        Delta { kind, path: path.to_owned(), breaking, reason: reason.into(), old, new, within: None }
+    }
+}
+
+/// A delta with the operation it was found in.
+struct Found {
+    delta: Delta,
+    at: Use,
+}
+
+/// The same change of the same pair of types at two or more places is one change of that type,
+/// listing them all, breaking if it breaks at any (a type can serve requests and responses
+/// alike); a change found at one place stays with its operation. Types come first, by path;
+/// then the operations' changes, in the order found.
+fn group(found: Vec<Found>) -> Vec<Change> {
+    let mut groups: Vec<Vec<Found>> = Vec::new();
+    let mut by_key: HashMap<(TypePair, String, Kind, String, String), usize> = HashMap::new();
+    for f in found {
+        let Some(within) = &f.delta.within else {
+            groups.push(vec![f]);
+            continue;
+        };
+        let key = (within.types.clone(), within.path.clone(), f.delta.kind, f.delta.old.to_string(), f.delta.new.to_string());
+        match by_key.get(&key) {
+            Some(&i) => groups[i].push(f),
+            None => {
+                by_key.insert(key, groups.len());
+                groups.push(vec![f]);
+            }
+        }
+    }
+    let (mut types, operations): (Vec<Change>, Vec<Change>) =
+        groups.into_iter().flat_map(change_of).partition(|c| matches!(c.subject, Subject::Type { .. }));
+    // By type, then by the fields having it (a change found at only some of them, such as a
+    // description, is listed apart), each in the order found.
+    types.sort_by(|a, b| (&a.subject, &a.uses).cmp(&(&b.subject, &b.uses)));
+    types.extend(operations);
+    types
+}
+
+/// One change of a type for a group found at several places; else each found change with its
+/// operation.
+fn change_of(group: Vec<Found>) -> Vec<Change> {
+    match (group.len(), &group[0].delta.within) {
+        (2.., Some(within)) => {
+            let breaking = group.iter().any(|f| f.delta.breaking);
+            // The reasons of every place (requests and responses say different things), those
+            // that break first.
+            let mut reasons: Vec<&str> = Vec::new();
+            for f in group.iter().filter(|f| f.delta.breaking).chain(group.iter().filter(|f| !f.delta.breaking)) {
+                if !reasons.contains(&f.delta.reason.as_str()) {
+                    reasons.push(&f.delta.reason);
+                }
+            }
+            let first = &group[0].delta;
+            vec![Change {
+                kind: first.kind,
+                subject: Subject::Type { ty: within.types.clone() },
+                path: within.path.clone(),
+                breaking,
+                reason: reasons.join("; "),
+                old: first.old.clone(),
+                new: first.new.clone(),
+                uses: group
+                    .iter()
+                    .map(|f| Use { path: f.delta.within.as_ref().map(|w| w.at.clone()).unwrap_or_default(), ..f.at.clone() })
+                    .collect(),
+            }]
+        }
+        _ => group
+            .into_iter()
+            .map(|Found { delta, at }| Change {
+                kind: delta.kind,
+                subject: Subject::Operation { operation: at.operation.clone(), file: at.file.clone() },
+                path: delta.path,
+                breaking: delta.breaking,
+                reason: delta.reason,
+                old: delta.old,
+                new: delta.new,
+                uses: vec![at],
+            })
+            .collect(),
+    }
+}
+
+/// The operation or notification being compared.
+#[derive(Default)]
+struct Owner {
+    /// As shown to the user: `POST /v3/…` or `notification EVENT`.
+    operation: String,
+    file: String,
+    /// Its module in the old tree, as a path prefix (`v3::pay::transactions::jsapi::post::`): the
+    /// types defined there were its own.
+    old_module: String,
+}
+
+impl Owner {
+    fn new(operation: &str, file: &str, old_module: &[String]) -> Owner {
+        Owner { operation: operation.to_owned(), file: file.to_owned(), old_module: old_module.iter().map(|m| format!("{m}::")).collect() }
     }
 }
 
 /// The operation or notification being compared, and the changes found so far.
 struct Cx {
     options: Options,
-    changes: Vec<Change>,
-    /// As shown to the user: `POST /v3/…` or `notification EVENT`.
-    operation: String,
-    file: String,
+    found: Vec<Found>,
+    owner: Owner,
 }
 
 impl Cx {
-    fn push(&mut self, d: Delta) {
-        let Delta { kind, path, breaking, reason, old, new } = d;
-        self.changes.push(Change { kind, operation: self.operation.clone(), path, breaking, reason, old, new, file: self.file.clone() });
+    fn push(&mut self, delta: Delta) {
+        let at = Use { operation: self.owner.operation.clone(), path: String::new(), file: self.owner.file.clone() };
+        self.found.push(Found { delta, at });
     }
 
     /// Runs a comparison of field trees and attributes what it finds to the current operation.
-    fn fields(&mut self, inbound: &'static str, compare: impl FnOnce(&mut Fields)) {
-        let mut fields = Fields { descriptions: self.options.descriptions, inbound, event_type: None, deltas: Vec::new() };
+    fn fields(&mut self, compare: impl FnOnce(&mut Fields)) {
+        let mut fields = Fields {
+            descriptions: self.options.descriptions,
+            own_module: self.owner.old_module.clone(),
+            event_type: None,
+            within: None,
+            deltas: Vec::new(),
+        };
         compare(&mut fields);
         for d in fields.deltas {
             self.push(d);
@@ -322,8 +519,8 @@ impl Cx {
         self.base_uri(old.request.base_uri.as_ref(), new.request.base_uri.as_ref());
         // The `required` flag of the `json` and `body` rows reaches no generated code: the body
         // is sent whenever the operation has one. It is not reported.
-        self.fields("response", |f| f.request(&old.request, &new.request));
-        self.response(&old.response, &new.response);
+        self.fields(|f| f.request(&old.request, &new.request));
+        self.response(old, new);
     }
 
     fn base_uri(&mut self, old: Option<&BaseUri>, new: Option<&BaseUri>) {
@@ -344,10 +541,12 @@ impl Cx {
         }
     }
 
-    fn response(&mut self, old: &Response, new: &Response) {
+    fn response(&mut self, old_op: &Operation, new_op: &Operation) {
+        let (old, new) = (&old_op.response, &new_op.response);
         match (old, new) {
             (Response::Json { fields: o }, Response::Json { fields: n }) => {
-                self.fields("response", |f| f.list(Place::Read, "response", o, n, &|_| false, &|_| false));
+                let types = old_op.response_type.as_deref().zip(new_op.response_type.as_deref());
+                self.fields(|f| f.top("response", "Response", types, o, n));
             }
             (Response::Empty, Response::Empty) | (Response::Stream, Response::Stream) => {}
             _ => {
@@ -386,30 +585,57 @@ impl Cx {
             }
         }
         let none = |_: &str| false;
-        self.fields("notification", |f| {
+        let types = old.payload_type.as_deref().zip(new.payload_type.as_deref());
+        self.fields(|f| {
             f.event_type = Some(new.event_type.clone());
             f.list(Place::HandWritten, "headers", &old.headers, &new.headers, &none, &none);
             f.list(Place::HandWritten, "envelope", &old.envelope, &new.envelope, &none, &none);
-            f.list(Place::Read, "payload", &old.payload, &new.payload, &none, &none);
+            f.top("payload", "Payload", types, &old.payload, &new.payload);
         });
     }
 }
 
-/// Compares trees of fields. Knows what a change means at each place, nothing of the operation
-/// the fields belong to: its deltas carry paths from where it was started. (Shared Rust types
-/// will be compared once this way, and their deltas attributed to every operation using them.)
+/// Compares trees of fields. Knows what a change means at each place, and which Rust type each
+/// change is in, nothing of the operation the fields belong to: its deltas carry paths from
+/// where it was started.
 struct Fields {
     descriptions: bool,
-    /// What inbound data is called in reasons: `response` or `notification`.
-    inbound: &'static str,
+    /// The module of the operation or notification in the old tree, as a path prefix: the types
+    /// defined there were its own.
+    own_module: String,
     /// The notification's own event type, which `envelope.event_type` routes with its values.
     event_type: Option<String>,
+    /// The type whose members are being compared (its `path` unused); `None` in an operation's
+    /// own request.
+    within: Option<Within>,
     deltas: Vec<Delta>,
 }
 
 impl Fields {
+    /// A change of a member of the type being compared (or of the request itself).
     fn push(&mut self, kind: Kind, path: &str, breaking: bool, reason: impl Into<String>, old: Value, new: Value) {
-        self.deltas.push(Delta::new(kind, path, breaking, reason, old, new));
+        let within = self.within.as_ref().map(|w| Within { path: relative(&w.at, path), ..w.clone() });
+        self.deltas.push(Delta { within, ..Delta::new(kind, path, breaking, reason, old, new) });
+    }
+
+    /// A change of the field's own type (its values, its name): of that type, when it has one on
+    /// both sides.
+    fn push_of(&mut self, types: Option<TypePair>, delta: Delta) {
+        let within = types.map(|types| Within { types, at: delta.path.clone(), path: String::new() });
+        self.deltas.push(Delta { within, ..delta });
+    }
+
+    /// The top-level fields of a response or payload (`at`), members of its type when it has one
+    /// on both sides (`types`, old and new path); and that type's own name (`local` in the
+    /// module: `Response`, `Payload`).
+    fn top(&mut self, at: &str, local: &str, types: Option<(&str, &str)>, old: &[Field], new: &[Field]) {
+        let none = |_: &str| false;
+        if let Some((o, n)) = types {
+            self.renamed(at, (local, o), (local, n));
+            self.within = Some(Within { types: TypePair { old: o.to_owned(), new: n.to_owned() }, at: at.to_owned(), path: String::new() });
+        }
+        self.list(Place::Read, at, old, new, &none, &none);
+        self.within = None;
     }
 
     fn request(&mut self, old: &Request, new: &Request) {
@@ -438,7 +664,7 @@ impl Fields {
         for part in RequestPart::ALL {
             let skip_old = |name: &str| moved.iter().any(|(n, from, _)| *from == part && n == name);
             let skip_new = |name: &str| moved.iter().any(|(n, _, to)| *to == part && n == name);
-            let place = Place::Request { part, top: true };
+            let place = Place::Request { part };
             self.list(place, part.name(), part.fields(old), part.fields(new), &skip_old, &skip_new);
             for (name, from, _) in moved.iter().filter(|m| m.2 == part) {
                 let o = from.fields(old).iter().find(|f| &f.name == name).expect("moved from here");
@@ -455,7 +681,7 @@ impl Fields {
                 };
                 let reason = format!("moved from the {} to the {}: {consequence}", from.label(), part.label());
                 self.push(Kind::FieldMoved, &to_path, breaking, reason, Value::String(from_path), Value::String(to_path.clone()));
-                self.field(Place::Request { part: *from, top: true }, place, &to_path, o, n);
+                self.field(Place::Request { part: *from }, place, &to_path, o, n);
             }
         }
     }
@@ -501,11 +727,12 @@ impl Fields {
     fn added(&mut self, place: Place, path: &str, new: &Field) {
         let (breaking, reason) = match place {
             Place::Request { .. } if place.must_set(new) => (true, "required in requests: calls that do not set it fail to build".to_owned()),
-            Place::Request { .. } => match place.setter(&new.name) {
+            Place::Request { .. } => match place.setter(new) {
                 Setter::Filled(why) if new.required => (false, format!("required on the wire, but {why}: a new builder setter")),
                 _ => (false, "optional in requests: a new builder setter".to_owned()),
             },
-            Place::Read => (false, format!("new {} field: existing code is unaffected (the struct is non_exhaustive)", self.inbound)),
+            // Said the same way for responses and payloads: a shared type serves both.
+            Place::Read => (false, "new field to read: existing code is unaffected (the struct is non_exhaustive)".to_owned()),
             Place::HandWritten => (false, HAND_WRITTEN.to_owned()),
         };
         self.push(Kind::FieldAdded, path, breaking, reason, Value::Null, summary(new).into());
@@ -544,6 +771,9 @@ impl Fields {
             };
             self.push(Kind::EncodedChanged, path, !hand_written, reason, marker(old), marker(new));
         }
+        if let (Some(o), Some(n)) = (rust_type(old), rust_type(new)) {
+            self.renamed(path, o, n);
+        }
         if self.descriptions && old.description != new.description {
             let reason = "description only: the generated docs change";
             self.push(Kind::DescriptionChanged, path, false, reason, old.description.clone().into(), new.description.clone().into());
@@ -555,7 +785,53 @@ impl Fields {
         }
         let prefix = if new.ty.is_array() { format!("{path}[]") } else { path.to_owned() };
         let none = |_: &str| false;
-        self.list(new_place.nested(), &prefix, &old.children, &new.children, &none, &none);
+        // A structure on both sides: its members are those of its type. (One that appears or
+        // disappears is a type change; its members stay with the enclosing type.)
+        let outer = self.within.clone();
+        if !old.children.is_empty() && !new.children.is_empty() {
+            if let (Some((_, o)), Some((_, n))) = (rust_type(old), rust_type(new)) {
+                self.within = Some(Within { types: TypePair { old: o.to_owned(), new: n.to_owned() }, at: prefix.clone(), path: String::new() });
+            }
+        }
+        self.list(new_place, &prefix, &old.children, &new.children, &none, &none);
+        self.within = outer;
+    }
+
+    /// A field's Rust type has another name in the module of its operation or notification
+    /// (`type_name`), or is defined elsewhere (`type_path`): after a change of sharing (the
+    /// type-space pass gives one type to every field of the same shape and name) or of a
+    /// collision. Users name a type either through the operation's module (`post::Amount`) or
+    /// where it is defined (`types::Amount`, what sharing is for):
+    /// - another name in the module breaks the first;
+    /// - the same name, defined elsewhere: the module still names it (it re-exports a shared
+    ///   type under the name it always had), so only code naming the old definition's path
+    ///   breaks, which is code that could name it only if it was shared.
+    fn renamed(&mut self, path: &str, (old_name, old_path): (&str, &str), (new_name, new_path): (&str, &str)) {
+        if (old_name, old_path) == (new_name, new_path) {
+            return;
+        }
+        // Said the same way for operations and notifications: a shared type serves both.
+        let (breaking, reason) = if old_name != new_name {
+            (true, format!("the module using it names it `{new_name}`, no longer `{old_name}`: code naming `{old_name}` there no longer compiles"))
+        } else if old_path.starts_with(&self.own_module) {
+            (false, format!("now `{new_path}`, still named `{new_name}` in the module using it: code naming it there still compiles"))
+        } else {
+            (
+                true,
+                format!("no longer the shared `{old_path}`: code naming that type for this field no longer compiles (the module using it still names it `{new_name}`)"),
+            )
+        };
+        // `types::Transaction as Response`: the type and its name in the module, as re-exported.
+        let shown = |name: &str, path: &str| {
+            if path.rsplit("::").next() == Some(name) {
+                path.to_owned()
+            } else {
+                format!("{path} as {name}")
+            }
+        };
+        let types = TypePair { old: old_path.to_owned(), new: new_path.to_owned() };
+        let delta = Delta::new(Kind::TypeRenamed, path, breaking, reason, shown(old_name, old_path).into(), shown(new_name, new_path).into());
+        self.push_of(Some(types), delta);
     }
 
     fn enums(&mut self, place: Place, path: &str, old: &Field, new: &Field) {
@@ -575,19 +851,21 @@ impl Fields {
             }
             (false, false) => {
                 let (added, removed) = difference(&old.enum_values, &new.enum_values);
+                // The values are the enum type's own: a change of that type.
+                let types = rust_type(old).zip(rust_type(new)).map(|((_, o), (_, n))| TypePair { old: o.to_owned(), new: n.to_owned() });
                 if !added.is_empty() {
                     let reason = match place {
                         Place::Request { .. } => "new variants; the enum is non_exhaustive, existing code is unaffected",
                         _ => "new variants; such values already deserialized, into `Unknown` (the enum is non_exhaustive)",
                     };
-                    self.push(Kind::EnumValuesAdded, path, false, reason, Value::Null, values(&added));
+                    self.push_of(types.clone(), Delta::new(Kind::EnumValuesAdded, path, false, reason, Value::Null, values(&added)));
                 }
                 if !removed.is_empty() {
                     let reason = match place {
                         Place::Request { .. } => "variants removed: code that sends them no longer compiles",
                         _ => "variants removed: code that matches on them no longer compiles (the values still deserialize, into `Unknown`)",
                     };
-                    self.push(Kind::EnumValuesRemoved, path, true, reason, values(&removed), Value::Null);
+                    self.push_of(types, Delta::new(Kind::EnumValuesRemoved, path, true, reason, values(&removed), Value::Null));
                 }
             }
         }
@@ -647,8 +925,12 @@ impl Fields {
                     };
                     return self.push(Kind::RequiredChanged, path, is, reason, required_label(was).into(), required_label(is).into());
                 }
-                match new_place.setter(&new.name) {
-                    Setter::Filled(why) if old.required != new.required => (false, format!("documented flag only: {why}, the builder never insists")),
+                // The IR marks a `mchid` filled only when it is required: the flag can change on
+                // either side of the marker.
+                match (old_place.setter(old), new_place.setter(new)) {
+                    (Setter::Filled(why), _) | (_, Setter::Filled(why)) if old.required != new.required => {
+                        (false, format!("documented flag only: {why}, the builder never insists"))
+                    }
                     _ => return,
                 }
             }
@@ -667,12 +949,29 @@ fn difference(old: &[String], new: &[String]) -> (Vec<String>, Vec<String>) {
     let removed = old.iter().filter(|v| !new.contains(v)).cloned().collect();
     (added, removed)
 }
+
 fn join(prefix: &str, name: &str) -> String {
     if prefix.is_empty() {
         name.to_owned()
     } else {
         format!("{prefix}.{name}")
     }
+}
+
+/// `path` from where the type at `base` starts: `total` for `json.amount.total` in
+/// `json.amount`, `serial_no` for `response.data[].serial_no` in `response.data[]`, empty for
+/// the type itself.
+fn relative(base: &str, path: &str) -> String {
+    if path == base {
+        return String::new();
+    }
+    path.strip_prefix(base).and_then(|rest| rest.strip_prefix('.')).unwrap_or(path).to_owned()
+}
+
+/// A field's Rust type: its name in its operation's module and its path where defined.
+fn rust_type(field: &Field) -> Option<(&str, &str)> {
+    let rust = field.rust.as_ref()?;
+    Some((rust.type_name.as_deref()?, rust.type_path.as_deref()?))
 }
 
 fn required_label(required: bool) -> &'static str {

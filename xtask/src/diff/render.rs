@@ -1,11 +1,12 @@
 //! Changes → text for a terminal, Markdown for a pull-request comment, JSON for tools.
 
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use super::compare::Change;
+use super::compare::{Change, Subject, TypePair};
 use crate::PageError;
 
 /// A page not compared because it does not load: the error, and the tree it is in as the user
@@ -28,27 +29,39 @@ pub struct Summary {
     pub changes: usize,
     pub breaking: usize,
     pub compatible: usize,
-    /// Operations and notifications with at least one change.
+    /// Operations and notifications with at least one change, their own or a type's they use.
     pub operations: usize,
+    /// Rust types with changes reported once for all their uses.
+    pub types: usize,
 }
 
 impl Summary {
     pub fn of(changes: &[Change]) -> Summary {
         let breaking = changes.iter().filter(|c| c.breaking).count();
-        Summary { changes: changes.len(), breaking, compatible: changes.len() - breaking, operations: groups(changes).len() }
+        let operations: BTreeSet<&str> = changes.iter().flat_map(|c| &c.uses).map(|u| u.operation.as_str()).collect();
+        let types: BTreeSet<&TypePair> = changes
+            .iter()
+            .filter_map(|c| match &c.subject {
+                Subject::Type { ty } => Some(ty),
+                Subject::Operation { .. } => None,
+            })
+            .collect();
+        Summary { changes: changes.len(), breaking, compatible: changes.len() - breaking, operations: operations.len(), types: types.len() }
     }
 
-    fn sentence(&self) -> String {
-        if self.changes == 0 {
-            return "No schema changes.".into();
-        }
+    /// `3 changes in 2 operations (1 shared type): **1 breaking**, 2 compatible.`, with the
+    /// breaking count as given.
+    fn sentence(&self, breaking: &str) -> String {
+        let types = match self.types {
+            0 => String::new(),
+            n => format!(" ({n} shared type{})", plural(n)),
+        };
         format!(
-            "{} change{} in {} operation{}: {} breaking, {} compatible.",
+            "{} change{} in {} operation{}{types}: {breaking}, {} compatible.",
             self.changes,
             plural(self.changes),
             self.operations,
             plural(self.operations),
-            self.breaking,
             self.compatible
         )
     }
@@ -62,14 +75,20 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-/// Consecutive changes of one operation (the comparison emits them together).
+/// Consecutive changes of one subject (the comparison emits them together); for a type, of the
+/// same uses.
 fn groups(changes: &[Change]) -> Vec<&[Change]> {
-    changes.chunk_by(|a, b| a.operation == b.operation && a.file == b.file).collect()
+    changes.chunk_by(|a, b| a.subject == b.subject && (a.subject.operation().is_some() || a.uses == b.uses)).collect()
 }
 
-/// One line per change, grouped by operation, then the counts.
+/// One line per change, grouped by operation or type, then the counts.
 ///
 /// ```text
+/// type types::Amount
+///   used by     POST /v3/pay/transactions/app json.amount
+///   used by     POST /v3/pay/transactions/jsapi json.amount
+///   BREAKING    currency: field added (string, required) — required in requests: …
+///
 /// POST /v3/pay/transactions/jsapi (openapi/v3/pay/transactions/jsapi.md)
 ///   BREAKING    json.scene_info.store_id: field added (string, required) — required in requests: …
 /// ```
@@ -77,7 +96,15 @@ pub fn text(changes: &[Change], unread: &[Unread]) -> String {
     let mut out = String::new();
     for group in groups(changes) {
         let first = &group[0];
-        writeln!(out, "{} ({})", first.operation, first.file).unwrap();
+        match &first.subject {
+            Subject::Operation { operation, file } => writeln!(out, "{operation} ({file})").unwrap(),
+            Subject::Type { ty } => {
+                writeln!(out, "type {ty}").unwrap();
+                for u in &first.uses {
+                    writeln!(out, "  used by     {u}").unwrap();
+                }
+            }
+        }
         for c in group {
             let tag = if c.breaking { "BREAKING  " } else { "compatible" };
             let subject = if c.path.is_empty() { String::new() } else { format!("{}: ", c.path) };
@@ -87,8 +114,12 @@ pub fn text(changes: &[Change], unread: &[Unread]) -> String {
         }
         out.push('\n');
     }
-    out.push_str(&Summary::of(changes).sentence());
-    out.push('\n');
+    let summary = Summary::of(changes);
+    if summary.changes == 0 {
+        out.push_str("No schema changes.\n");
+    } else {
+        writeln!(out, "{}", summary.sentence(&format!("{} breaking", summary.breaking))).unwrap();
+    }
     // The errors themselves go to stderr with the other diagnostics; the report says it is partial.
     if !unread.is_empty() {
         writeln!(out, "Not compared: {} (see the errors).", pages_not_loading(unread)).unwrap();
@@ -111,24 +142,24 @@ pub fn markdown(changes: &[Change], unread: &[Unread]) -> String {
         markdown_unread(&mut out, unread);
         return out;
     }
-    writeln!(
-        out,
-        "**Schema diff:** {} change{} in {} operation{}: **{} breaking**, {} compatible.",
-        summary.changes,
-        plural(summary.changes),
-        summary.operations,
-        plural(summary.operations),
-        summary.breaking,
-        summary.compatible
-    )
-    .unwrap();
+    writeln!(out, "**Schema diff:** {}", summary.sentence(&format!("**{} breaking**", summary.breaking))).unwrap();
     markdown_unread(&mut out, unread);
     for group in groups(changes) {
         let first = &group[0];
         let breaking = group.iter().filter(|c| c.breaking).count();
         let note = if breaking > 0 { format!(" — {breaking} breaking") } else { String::new() };
-        writeln!(out, "\n#### `{}`{note}\n", first.operation).unwrap();
-        writeln!(out, "<sub>{}</sub>\n", cell(&first.file)).unwrap();
+        match &first.subject {
+            Subject::Operation { operation, file } => {
+                writeln!(out, "\n#### `{operation}`{note}\n").unwrap();
+                writeln!(out, "<sub>{}</sub>\n", cell(file)).unwrap();
+            }
+            Subject::Type { ty } => {
+                let name = if ty.old == ty.new { format!("`{}`", ty.new) } else { format!("`{}` (now `{}`)", ty.old, ty.new) };
+                writeln!(out, "\n#### Type {name}{note}\n").unwrap();
+                let uses: Vec<String> = first.uses.iter().map(|u| format!("`{}`", cell(&u.to_string()))).collect();
+                writeln!(out, "Used by {}.\n", uses.join(", ")).unwrap();
+            }
+        }
         out.push_str("| | Field | Change | Old | New | Why |\n| --- | --- | --- | --- | --- | --- |\n");
         for c in group {
             let tag = if c.breaking { "**breaking**" } else { "compatible" };
@@ -151,8 +182,8 @@ fn markdown_unread(out: &mut String, unread: &[Unread]) {
     }
 }
 
-/// `{"summary": {…}, "changes": [{kind, operation, path, breaking, reason, old, new, file}],
-/// "unread": [{tree, file, line, message}]}`.
+/// `{"summary": {…}, "changes": [{kind, operation, file | type, path, breaking, reason, old, new,
+/// uses}], "unread": [{tree, file, line, message}]}`.
 pub fn json(changes: &[Change], unread: &[Unread]) -> String {
     #[derive(Serialize)]
     struct Document<'a> {
