@@ -3,7 +3,8 @@
 //! Why not `#[derive(Serialize, Deserialize)]`: over a thousand operations, serde's generic
 //! visitors were most of the time `cargo check` spent on the generated crate; these conversions
 //! are small non-generic functions over `serde_json::Value`, and name the JSON path of whatever
-//! does not convert. Generated types still implement serde's traits, through [`json_serde!`].
+//! does not convert. Whole responses and notification payloads (and enums) also implement serde's
+//! traits, through [`json_serde!`]; the structures inside them convert with these traits alone.
 
 use serde_json::{Map, Value};
 
