@@ -5,7 +5,8 @@
 //!
 //! - a required field that is absent (or `null`) gets its type's default (`""`, `0`, `false`,
 //!   `[]`, an object with its own required fields defaulted) and its JSON path is recorded in
-//!   [`Decoded::defaulted`], so the absence stays visible;
+//!   [`Decoded::defaulted`], so the absence stays visible (once: not again for the members of a
+//!   defaulted object);
 //! - integers and numbers accept numeric strings, and integers accept integral floats (`10.0`);
 //!   strings accept numbers and booleans; booleans accept `"true"` / `"false"`;
 //! - unknown fields are ignored, unknown enum values are kept (`Unknown`);
@@ -13,45 +14,18 @@
 //!   documented answer: an error, not a value made of defaults;
 //! - anything else (an object where a string belongs, …) is an error naming the JSON path.
 //!
-//! Requests stay strict: builders refuse to build without every required field.
+//! Requests stay strict: builders refuse to build without every required field, and so does a
+//! request read from JSON (through the registry) or any type read through serde's `Deserialize`.
+//! The corrections are made by the [`FromJson`] conversions themselves, reading with
+//! [`Reading::lenient`], in the one pass that builds the typed value.
 
 use std::fmt;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::json::{FromJson, ToJson};
+use crate::json::{FromJson, Reading, ToJson};
 
 use crate::operation::ByteStream;
-
-/// The shape of a decoded JSON type, field by field (generated for every response-side type).
-pub trait Schema {
-    const FIELDS: &'static [FieldSchema];
-}
-
-/// One field of a [`Schema`].
-#[derive(Clone, Copy, Debug)]
-pub struct FieldSchema {
-    /// The JSON key.
-    pub name: &'static str,
-    pub kind: Kind,
-    pub required: bool,
-    /// A list of `kind`.
-    pub array: bool,
-    /// The members, for [`Kind::Object`].
-    pub fields: &'static [FieldSchema],
-}
-
-/// What a field holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    String,
-    Integer,
-    Number,
-    Boolean,
-    Object,
-    /// Untyped JSON.
-    Any,
-}
 
 /// A decoded value and the required fields the service left out (filled with defaults).
 #[derive(Clone, Debug, PartialEq)]
@@ -110,8 +84,14 @@ pub trait Decode: Sized {
     fn decode_value(body: &[u8]) -> Result<Decoded<Value>, DecodeError>;
 }
 
-/// Marks generated JSON response types.
-pub trait JsonResponse: Schema + FromJson + ToJson {}
+/// A generated JSON response type (a whole response, a notification payload or a type inside one).
+pub trait JsonResponse: FromJson + ToJson {
+    /// The documented members (JSON keys).
+    const MEMBERS: &'static [&'static str];
+    /// Whether any member is required: then a body holding none of [`MEMBERS`](Self::MEMBERS) is
+    /// not this answer.
+    const ANY_REQUIRED: bool;
+}
 
 impl<T: JsonResponse> Decode for T {
     fn decode(body: &[u8]) -> Result<Decoded<Self>, DecodeError> {
@@ -159,84 +139,18 @@ impl Decode for ByteStream {
     }
 }
 
-/// Parses `body`, corrects it after the schema of `T` ([`lenient`]) and converts it.
-pub fn decode_json<T: Schema + FromJson>(body: &[u8]) -> Result<Decoded<T>, DecodeError> {
-    let mut value: Value = serde_json::from_slice(body).map_err(|e| DecodeError::new("", e.to_string()))?;
+/// Parses `body` and reads it leniently into `T` (see the module documentation).
+pub fn decode_json<T: JsonResponse>(body: &[u8]) -> Result<Decoded<T>, DecodeError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| DecodeError::new("", e.to_string()))?;
     if let Value::Object(object) = &value {
-        let documented = |field: &FieldSchema| object.get(field.name).is_some_and(|v| !v.is_null());
-        if T::FIELDS.iter().any(|f| f.required) && !T::FIELDS.iter().any(documented) {
+        let documented = |name: &&str| object.get(*name).is_some_and(|v| !v.is_null());
+        if T::ANY_REQUIRED && !T::MEMBERS.iter().any(documented) {
             return Err(DecodeError::new("", "none of the documented fields is present: not the documented answer"));
         }
     }
-    let mut defaulted = Vec::new();
-    lenient(&mut value, T::FIELDS, "", &mut defaulted)?;
-    let value = T::from_json(value, "")?;
-    Ok(Decoded { value, defaulted })
-}
-
-/// Corrects `value` (an object described by `fields`) in place, as the module documentation
-/// says; `at` is its JSON path, `defaulted` collects the paths of defaulted fields.
-pub fn lenient(value: &mut Value, fields: &[FieldSchema], at: &str, defaulted: &mut Vec<String>) -> Result<(), DecodeError> {
-    let Value::Object(object) = value else {
-        return Err(DecodeError::new(at, format!("expected an object, found {}", kind_of(value))));
-    };
-    for field in fields {
-        let path = if at.is_empty() { field.name.to_owned() } else { format!("{at}.{}", field.name) };
-        match object.get_mut(field.name) {
-            None | Some(Value::Null) if field.required => {
-                object.insert(field.name.to_owned(), default(field));
-                defaulted.push(path);
-            }
-            None | Some(Value::Null) => {}
-            Some(Value::Array(items)) if field.array => {
-                for (index, item) in items.iter_mut().enumerate() {
-                    coerce(item, field, &format!("{path}[{index}]"), defaulted)?;
-                }
-            }
-            Some(item) => coerce(item, field, &path, defaulted)?,
-        }
-    }
-    Ok(())
-}
-
-fn coerce(value: &mut Value, field: &FieldSchema, at: &str, defaulted: &mut Vec<String>) -> Result<(), DecodeError> {
-    let replacement = match (field.kind, &*value) {
-        (Kind::Object, Value::Object(_)) => return lenient(value, field.fields, at, defaulted),
-        (Kind::Integer, Value::String(text)) => text.trim().parse::<i64>().ok().map(Value::from),
-        (Kind::Integer, Value::Number(n)) if n.as_i64().is_none() && n.as_u64().is_none() => {
-            n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| Value::from(f as i64))
-        }
-        (Kind::Number, Value::String(text)) => serde_json::from_str::<serde_json::Number>(text.trim()).ok().map(Value::Number),
-        (Kind::String, Value::Number(n)) => Some(Value::String(n.to_string())),
-        (Kind::String, Value::Bool(b)) => Some(Value::String(b.to_string())),
-        (Kind::Boolean, Value::String(text)) => match text.as_str() {
-            "true" => Some(Value::Bool(true)),
-            "false" => Some(Value::Bool(false)),
-            _ => None,
-        },
-        _ => None,
-    };
-    if let Some(replacement) = replacement {
-        *value = replacement;
-    }
-    Ok(())
-}
-
-fn default(field: &FieldSchema) -> Value {
-    if field.array {
-        return Value::Array(Vec::new());
-    }
-    match field.kind {
-        Kind::String => Value::String(String::new()),
-        Kind::Integer | Kind::Number => Value::from(0),
-        Kind::Boolean => Value::Bool(false),
-        Kind::Object => {
-            let mut object = Value::Object(Map::new());
-            let _ = lenient(&mut object, field.fields, "", &mut Vec::new());
-            object
-        }
-        Kind::Any => Value::Null,
-    }
+    let mut at = Reading::lenient();
+    let value = T::from_json(value, &mut at)?;
+    Ok(Decoded { value, defaulted: at.into_defaulted() })
 }
 
 /// What a JSON value is, for messages: `a string`, `an object`, …
@@ -254,61 +168,99 @@ pub(crate) fn kind_of(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::{object, put, put_optional, take, take_optional};
+    use serde_json::Map;
+    use crate::values::Number;
 
-    const AMOUNT: &[FieldSchema] = &[
-        FieldSchema { name: "total", kind: Kind::Integer, required: true, array: false, fields: &[] },
-        FieldSchema { name: "currency", kind: Kind::String, required: false, array: false, fields: &[] },
-    ];
-    const ORDER: &[FieldSchema] = &[
-        FieldSchema { name: "out_trade_no", kind: Kind::String, required: true, array: false, fields: &[] },
-        FieldSchema { name: "notify_url", kind: Kind::String, required: true, array: false, fields: &[] },
-        FieldSchema { name: "amount", kind: Kind::Object, required: true, array: false, fields: AMOUNT },
-        FieldSchema { name: "total_count", kind: Kind::Integer, required: false, array: false, fields: &[] },
-        FieldSchema { name: "rate", kind: Kind::Number, required: false, array: false, fields: &[] },
-        FieldSchema { name: "details", kind: Kind::Object, required: false, array: true, fields: AMOUNT },
-    ];
+    #[derive(Debug, Default, PartialEq)]
+    struct Amount {
+        total: i64,
+        currency: Option<String>,
+    }
 
-    fn corrected(json: &str) -> (Value, Vec<String>) {
-        let mut value: Value = serde_json::from_str(json).unwrap();
-        let mut defaulted = Vec::new();
-        lenient(&mut value, ORDER, "", &mut defaulted).unwrap();
-        (value, defaulted)
+    #[derive(Debug, PartialEq)]
+    struct Order {
+        out_trade_no: String,
+        notify_url: String,
+        amount: Amount,
+        total_count: Option<i64>,
+        rate: Option<Number>,
+        details: Option<Vec<Amount>>,
+    }
+
+    impl FromJson for Amount {
+        fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
+            let mut object = object(value, at)?;
+            Ok(Amount { total: take(&mut object, "total", at)?, currency: take_optional(&mut object, "currency", at)? })
+        }
+    }
+
+    impl ToJson for Amount {
+        fn to_json(&self) -> Value {
+            let mut object = Map::new();
+            put(&mut object, "total", &self.total);
+            put_optional(&mut object, "currency", &self.currency);
+            Value::Object(object)
+        }
+    }
+
+    impl FromJson for Order {
+        fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
+            let mut object = object(value, at)?;
+            Ok(Order {
+                out_trade_no: take(&mut object, "out_trade_no", at)?,
+                notify_url: take(&mut object, "notify_url", at)?,
+                amount: take(&mut object, "amount", at)?,
+                total_count: take_optional(&mut object, "total_count", at)?,
+                rate: take_optional(&mut object, "rate", at)?,
+                details: take_optional(&mut object, "details", at)?,
+            })
+        }
+    }
+
+    impl ToJson for Order {
+        fn to_json(&self) -> Value {
+            let mut object = Map::new();
+            put(&mut object, "out_trade_no", &self.out_trade_no);
+            put(&mut object, "notify_url", &self.notify_url);
+            put(&mut object, "amount", &self.amount);
+            put_optional(&mut object, "total_count", &self.total_count);
+            put_optional(&mut object, "rate", &self.rate);
+            put_optional(&mut object, "details", &self.details);
+            Value::Object(object)
+        }
+    }
+
+    impl JsonResponse for Order {
+        const MEMBERS: &'static [&'static str] = &["out_trade_no", "notify_url", "amount", "total_count", "rate", "details"];
+        const ANY_REQUIRED: bool = true;
     }
 
     #[test]
     fn absent_required_fields_get_defaults_and_are_recorded() {
-        let (value, defaulted) = corrected(r#"{"out_trade_no": "1217", "amount": {}}"#);
-        assert_eq!(defaulted, ["notify_url", "amount.total"]);
-        assert_eq!(value["notify_url"], "");
-        assert_eq!(value["amount"]["total"], 0);
-        assert!(value.get("total_count").is_none(), "optional fields stay absent");
+        let decoded = decode_json::<Order>(br#"{"out_trade_no": "1217", "amount": {}}"#).unwrap();
+        assert_eq!(decoded.defaulted, ["notify_url", "amount.total"]);
+        assert_eq!(decoded.value.notify_url, "");
+        assert_eq!(decoded.value.amount.total, 0);
+        assert_eq!(decoded.value.total_count, None, "optional fields stay absent");
+        let decoded = decode_json::<Order>(br#"{"out_trade_no": "1217", "notify_url": null}"#).unwrap();
+        assert_eq!(decoded.defaulted, ["notify_url", "amount"], "a defaulted object's members are not listed again");
+        assert_eq!(decoded.value.amount, Amount::default());
     }
 
     #[test]
     fn numbers_and_strings_are_read_across() {
-        let (value, _) = corrected(
-            r#"{"out_trade_no": 1217, "notify_url": "u", "amount": {"total": "100", "currency": 1},
-               "total_count": 10.0, "rate": "6.5", "details": [{"total": "7"}]}"#,
-        );
-        assert_eq!(value["out_trade_no"], "1217");
-        assert_eq!(value["amount"]["total"], 100);
-        assert_eq!(value["amount"]["currency"], "1");
-        assert_eq!(value["total_count"], 10);
-        assert_eq!(value["rate"].to_string(), "6.5");
-        assert_eq!(value["details"][0]["total"], 7);
-    }
-
-    #[derive(Debug)]
-    struct Order;
-
-    impl Schema for Order {
-        const FIELDS: &'static [FieldSchema] = ORDER;
-    }
-
-    impl FromJson for Order {
-        fn from_json(_value: Value, _at: &str) -> Result<Self, DecodeError> {
-            Ok(Order)
-        }
+        let order = decode_json::<Order>(
+            br#"{"out_trade_no": 1217, "notify_url": "u", "amount": {"total": "100", "currency": 1},
+               "total_count": 10.0, "rate": "6.5", "details": [{"total": " 7 "}]}"#,
+        )
+        .unwrap()
+        .value;
+        assert_eq!(order.out_trade_no, "1217");
+        assert_eq!(order.amount, Amount { total: 100, currency: Some("1".into()) });
+        assert_eq!(order.total_count, Some(10));
+        assert_eq!(order.rate.map(|rate| rate.to_json().to_string()), Some("6.5".into()));
+        assert_eq!(order.details, Some(vec![Amount { total: 7, currency: None }]));
     }
 
     #[test]
@@ -321,11 +273,18 @@ mod tests {
 
     #[test]
     fn a_wrong_shape_is_an_error_naming_the_path() {
-        let mut value: Value = serde_json::from_str(r#"{"amount": "x"}"#).unwrap();
-        // Left as is by the correction; deserialising reports it (see decode_json).
-        lenient(&mut value, ORDER, "", &mut Vec::new()).unwrap();
-        let error = lenient(&mut serde_json::json!([1]), ORDER, "data[0]", &mut Vec::new()).unwrap_err();
-        assert_eq!(error.path(), "data[0]");
-        assert_eq!(error.to_string(), "`data[0]`: expected an object, found an array");
+        let error = decode_json::<Order>(br#"{"out_trade_no": "1", "amount": "x"}"#).unwrap_err();
+        assert_eq!(error.to_string(), "`amount`: expected an object, found a string");
+        let error = decode_json::<Order>(br#"{"out_trade_no": "1", "amount": {}, "details": [{}, {"total": []}]}"#).unwrap_err();
+        assert_eq!(error.to_string(), "`details[1].total`: expected an integer, found an array");
+        let error = decode_json::<Order>(br#"[1]"#).unwrap_err();
+        assert_eq!(error.to_string(), "the body: expected an object, found an array");
+    }
+
+    #[test]
+    fn decode_value_keeps_what_the_typed_value_holds() {
+        let decoded = Order::decode_value(br#"{"out_trade_no": 1, "amount": {"total": "2"}, "extra": true}"#).unwrap();
+        assert_eq!(decoded.value, serde_json::json!({"out_trade_no": "1", "notify_url": "", "amount": {"total": 2}}));
+        assert_eq!(decoded.defaulted, ["notify_url"]);
     }
 }

@@ -5,6 +5,11 @@
 //! are small non-generic functions over `serde_json::Value`, and name the JSON path of whatever
 //! does not convert. Whole responses and notification payloads (and enums) also implement serde's
 //! traits, through [`json_serde!`]; the structures inside them convert with these traits alone.
+//!
+//! Reading is strict (requests built from JSON, serde's `Deserialize`) or lenient (what the
+//! service sends, see [`Decode`](crate::Decode)); the lenient corrections happen here, in the one
+//! pass that converts, and the JSON path is only written out when an error or a defaulted field
+//! needs it (a path string per field was a third of a response's decoding time).
 
 use serde_json::{Map, Value};
 
@@ -12,9 +17,15 @@ use crate::decode::{kind_of, DecodeError};
 use crate::operation::File;
 use crate::values::{Encrypted, JsonEncoded, Number, Sensitive, UrlEncoded};
 
-/// A value read from JSON; `at` is its JSON path, for errors.
+/// A value read from JSON.
 pub trait FromJson: Sized {
-    fn from_json(value: Value, at: &str) -> Result<Self, DecodeError>;
+    fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError>;
+
+    /// What a required member the service left out reads as (lenient reading only): by default
+    /// what an empty object reads as, i.e. a structure whose own required members are defaulted.
+    fn absent(at: &mut Reading) -> Result<Self, DecodeError> {
+        Self::from_json(Value::Object(Map::new()), at)
+    }
 }
 
 /// A value written as JSON.
@@ -22,39 +33,120 @@ pub trait ToJson {
     fn to_json(&self) -> Value;
 }
 
-fn expected(at: &str, what: &str, found: &Value) -> DecodeError {
-    DecodeError::new(at, format!("expected {what}, found {}", kind_of(found)))
+/// How a value is being read: where (its JSON path, for errors), how strictly, and which
+/// required members were absent and read as their default.
+#[derive(Debug, Default)]
+pub struct Reading {
+    steps: Vec<Step>,
+    lenient: bool,
+    /// Inside a defaulted value: its own defaulted members are not recorded again.
+    quiet: usize,
+    defaulted: Vec<String>,
+}
+
+#[derive(Debug)]
+enum Step {
+    Key(&'static str),
+    Index(usize),
+}
+
+impl Reading {
+    /// As documented: a missing required member or a value of another type is an error.
+    pub fn strict() -> Self {
+        Reading::default()
+    }
+
+    /// As the service sends it: the corrections [`Decode`](crate::Decode) describes.
+    pub fn lenient() -> Self {
+        Reading { lenient: true, ..Reading::default() }
+    }
+
+    pub fn is_lenient(&self) -> bool {
+        self.lenient
+    }
+
+    /// The JSON path being read (`amount.total`, `data[2].state`; empty for the value itself).
+    pub fn path(&self) -> String {
+        let mut path = String::new();
+        for step in &self.steps {
+            match step {
+                Step::Key(key) => {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(key);
+                }
+                Step::Index(index) => {
+                    path.push('[');
+                    path.push_str(&index.to_string());
+                    path.push(']');
+                }
+            }
+        }
+        path
+    }
+
+    /// An error at the path being read.
+    pub fn error(&self, message: impl Into<String>) -> DecodeError {
+        DecodeError::new(self.path(), message)
+    }
+
+    /// The paths of required members that were absent and read as their default.
+    pub fn into_defaulted(self) -> Vec<String> {
+        self.defaulted
+    }
+
+    fn within<T>(&mut self, step: Step, read: impl FnOnce(&mut Self) -> T) -> T {
+        self.steps.push(step);
+        let result = read(self);
+        self.steps.pop();
+        result
+    }
+
+    fn expected(&self, what: &str, found: &Value) -> DecodeError {
+        self.error(format!("expected {what}, found {}", kind_of(found)))
+    }
+
+    fn absent<T: FromJson>(&mut self) -> Result<T, DecodeError> {
+        if !self.lenient {
+            return Err(self.error("missing required field"));
+        }
+        if self.quiet == 0 {
+            self.defaulted.push(self.path());
+        }
+        self.quiet += 1;
+        let value = T::absent(self);
+        self.quiet -= 1;
+        value
+    }
 }
 
 /// The members of an object.
-pub fn object(value: Value, at: &str) -> Result<Map<String, Value>, DecodeError> {
+pub fn object(value: Value, at: &Reading) -> Result<Map<String, Value>, DecodeError> {
     match value {
         Value::Object(object) => Ok(object),
-        other => Err(expected(at, "an object", &other)),
+        other => Err(at.expected("an object", &other)),
     }
 }
 
-fn path(at: &str, name: &str) -> String {
-    if at.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{at}.{name}")
-    }
-}
-
-/// A required member, taken out of the object (absent or `null` is an error).
-pub fn take<T: FromJson>(object: &mut Map<String, Value>, name: &str, at: &str) -> Result<T, DecodeError> {
-    match object.remove(name) {
-        None | Some(Value::Null) => Err(DecodeError::new(path(at, name), "missing required field")),
-        Some(value) => T::from_json(value, &path(at, name)),
-    }
+/// A required member, taken out of the object. Absent (or `null`) is an error when reading
+/// strictly, and its type's default when reading leniently (its path recorded).
+pub fn take<T: FromJson>(object: &mut Map<String, Value>, name: &'static str, at: &mut Reading) -> Result<T, DecodeError> {
+    at.within(Step::Key(name), |at| match object.remove(name) {
+        None | Some(Value::Null) => at.absent(),
+        Some(value) => T::from_json(value, at),
+    })
 }
 
 /// An optional member, taken out of the object (absent or `null` is `None`).
-pub fn take_optional<T: FromJson>(object: &mut Map<String, Value>, name: &str, at: &str) -> Result<Option<T>, DecodeError> {
+pub fn take_optional<T: FromJson>(
+    object: &mut Map<String, Value>,
+    name: &'static str,
+    at: &mut Reading,
+) -> Result<Option<T>, DecodeError> {
     match object.remove(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(value) => T::from_json(value, &path(at, name)).map(Some),
+        Some(value) => at.within(Step::Key(name), |at| T::from_json(value, at).map(Some)),
     }
 }
 
@@ -70,12 +162,19 @@ pub fn put_optional<T: ToJson>(object: &mut Map<String, Value>, name: &str, valu
     }
 }
 
+/// Leniently, numbers and booleans are read as their text.
 impl FromJson for String {
-    fn from_json(value: Value, at: &str) -> Result<Self, DecodeError> {
+    fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
         match value {
             Value::String(text) => Ok(text),
-            other => Err(expected(at, "a string", &other)),
+            Value::Number(n) if at.lenient => Ok(n.to_string()),
+            Value::Bool(b) if at.lenient => Ok(b.to_string()),
+            other => Err(at.expected("a string", &other)),
         }
+    }
+
+    fn absent(_at: &mut Reading) -> Result<Self, DecodeError> {
+        Ok(String::new())
     }
 }
 
@@ -85,12 +184,21 @@ impl ToJson for String {
     }
 }
 
+/// Leniently, numeric strings (`"10"`) and integral floats (`10.0`) are read as integers.
 impl FromJson for i64 {
-    fn from_json(value: Value, at: &str) -> Result<Self, DecodeError> {
-        match value.as_i64() {
-            Some(n) => Ok(n),
-            None => Err(expected(at, "an integer", &value)),
-        }
+    fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
+        let read = match &value {
+            Value::Number(n) => n.as_i64().or_else(|| {
+                n.as_f64().filter(|f| at.lenient && f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)
+            }),
+            Value::String(text) if at.lenient => text.trim().parse().ok(),
+            _ => None,
+        };
+        read.ok_or_else(|| at.expected("an integer", &value))
+    }
+
+    fn absent(_at: &mut Reading) -> Result<Self, DecodeError> {
+        Ok(0)
     }
 }
 
@@ -100,12 +208,19 @@ impl ToJson for i64 {
     }
 }
 
+/// Leniently, `"true"` and `"false"` are read as booleans.
 impl FromJson for bool {
-    fn from_json(value: Value, at: &str) -> Result<Self, DecodeError> {
+    fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
         match value {
             Value::Bool(b) => Ok(b),
-            other => Err(expected(at, "a boolean", &other)),
+            Value::String(text) if at.lenient && text == "true" => Ok(true),
+            Value::String(text) if at.lenient && text == "false" => Ok(false),
+            other => Err(at.expected("a boolean", &other)),
         }
+    }
+
+    fn absent(_at: &mut Reading) -> Result<Self, DecodeError> {
+        Ok(false)
     }
 }
 
@@ -115,12 +230,21 @@ impl ToJson for bool {
     }
 }
 
+/// Leniently, numeric strings (`"6.5"`) are read as numbers.
 impl FromJson for Number {
-    fn from_json(value: Value, at: &str) -> Result<Self, DecodeError> {
+    fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
         match value {
             Value::Number(n) => Ok(Number::from_json_number(n)),
-            other => Err(expected(at, "a number", &other)),
+            Value::String(text) if at.lenient => match serde_json::from_str::<serde_json::Number>(text.trim()) {
+                Ok(n) => Ok(Number::from_json_number(n)),
+                Err(_) => Err(at.expected("a number", &Value::String(text))),
+            },
+            other => Err(at.expected("a number", &other)),
         }
+    }
+
+    fn absent(_at: &mut Reading) -> Result<Self, DecodeError> {
+        Ok(Number::from_json_number(0.into()))
     }
 }
 
@@ -131,8 +255,12 @@ impl ToJson for Number {
 }
 
 impl FromJson for Sensitive {
-    fn from_json(value: Value, at: &str) -> Result<Self, DecodeError> {
+    fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
         String::from_json(value, at).map(Sensitive::new)
+    }
+
+    fn absent(_at: &mut Reading) -> Result<Self, DecodeError> {
+        Ok(Sensitive::new(String::new()))
     }
 }
 
@@ -144,8 +272,12 @@ impl ToJson for Sensitive {
 }
 
 impl FromJson for Encrypted {
-    fn from_json(value: Value, at: &str) -> Result<Self, DecodeError> {
+    fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
         String::from_json(value, at).map(Encrypted::new)
+    }
+
+    fn absent(_at: &mut Reading) -> Result<Self, DecodeError> {
+        Ok(Encrypted::new(String::new()))
     }
 }
 
@@ -156,8 +288,12 @@ impl ToJson for Encrypted {
 }
 
 impl FromJson for Value {
-    fn from_json(value: Value, _at: &str) -> Result<Self, DecodeError> {
+    fn from_json(value: Value, _at: &mut Reading) -> Result<Self, DecodeError> {
         Ok(value)
+    }
+
+    fn absent(_at: &mut Reading) -> Result<Self, DecodeError> {
+        Ok(Value::Null)
     }
 }
 
@@ -168,13 +304,19 @@ impl ToJson for Value {
 }
 
 impl<T: FromJson> FromJson for Vec<T> {
-    fn from_json(value: Value, at: &str) -> Result<Self, DecodeError> {
+    fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
         match value {
-            Value::Array(items) => {
-                items.into_iter().enumerate().map(|(index, item)| T::from_json(item, &format!("{at}[{index}]"))).collect()
-            }
-            other => Err(expected(at, "an array", &other)),
+            Value::Array(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(index, item)| at.within(Step::Index(index), |at| T::from_json(item, at)))
+                .collect(),
+            other => Err(at.expected("an array", &other)),
         }
+    }
+
+    fn absent(_at: &mut Reading) -> Result<Self, DecodeError> {
+        Ok(Vec::new())
     }
 }
 
@@ -185,11 +327,15 @@ impl<T: ToJson> ToJson for Vec<T> {
 }
 
 impl<T: FromJson> FromJson for JsonEncoded<T> {
-    fn from_json(value: Value, at: &str) -> Result<Self, DecodeError> {
+    fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
         let text = String::from_json(value, at)?;
         let inner: Value =
-            serde_json::from_str(&text).map_err(|e| DecodeError::new(at, format!("the JSON inside the string: {e}")))?;
+            serde_json::from_str(&text).map_err(|e| at.error(format!("the JSON inside the string: {e}")))?;
         T::from_json(inner, at).map(JsonEncoded)
+    }
+
+    fn absent(at: &mut Reading) -> Result<Self, DecodeError> {
+        T::absent(at).map(JsonEncoded)
     }
 }
 
@@ -199,14 +345,19 @@ impl<T: ToJson> ToJson for JsonEncoded<T> {
     }
 }
 
-/// The members of a URL-encoded string are text; a member documented as a number is read from it.
+/// The members of a URL-encoded string are text: a member documented as a number is read from it
+/// when reading leniently (as responses are).
 impl<T: FromJson> FromJson for UrlEncoded<T> {
-    fn from_json(value: Value, at: &str) -> Result<Self, DecodeError> {
+    fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
         let text = String::from_json(value, at)?;
         let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(&text).map_err(|e| DecodeError::new(at, format!("the URL-encoded string: {e}")))?;
+            serde_urlencoded::from_str(&text).map_err(|e| at.error(format!("the URL-encoded string: {e}")))?;
         let object = pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
         T::from_json(Value::Object(object), at).map(UrlEncoded)
+    }
+
+    fn absent(at: &mut Reading) -> Result<Self, DecodeError> {
+        T::absent(at).map(UrlEncoded)
     }
 }
 
@@ -232,7 +383,7 @@ impl<T: ToJson> ToJson for UrlEncoded<T> {
 /// As JSON (for requests built from JSON through the registry): the name, the content type and
 /// the bytes in Base64.
 impl FromJson for File {
-    fn from_json(value: Value, at: &str) -> Result<Self, DecodeError> {
+    fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
         use base64::Engine as _;
         let mut object = object(value, at)?;
         let filename: String = take(&mut object, "filename", at)?;
@@ -240,7 +391,7 @@ impl FromJson for File {
         let encoded: String = take(&mut object, "base64", at)?;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(encoded)
-            .map_err(|e| DecodeError::new(path(at, "base64"), e.to_string()))?;
+            .map_err(|e| at.within(Step::Key("base64"), |at| at.error(e.to_string())))?;
         let mut file = File::new(filename, bytes);
         if let Some(content_type) = content_type {
             file.content_type = content_type;
@@ -274,7 +425,7 @@ macro_rules! json_serde {
         impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
             fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let value = <$crate::__private::serde_json::Value as $crate::__private::serde::Deserialize>::deserialize(deserializer)?;
-                $crate::FromJson::from_json(value, "").map_err(<D::Error as $crate::__private::serde::de::Error>::custom)
+                $crate::FromJson::from_json(value, &mut $crate::Reading::strict()).map_err(<D::Error as $crate::__private::serde::de::Error>::custom)
             }
         }
     };
@@ -283,26 +434,57 @@ macro_rules! json_serde {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[derive(Debug, PartialEq)]
+    struct Amount {
+        total: i64,
+        currency: Option<String>,
+    }
+
+    impl FromJson for Amount {
+        fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
+            let mut object = object(value, at)?;
+            Ok(Amount { total: take(&mut object, "total", at)?, currency: take_optional(&mut object, "currency", at)? })
+        }
+    }
 
     #[test]
     fn a_missing_or_mistyped_member_names_its_path() {
-        let mut members = object(serde_json::json!({ "total": "ten", "currency": null }), "amount").unwrap();
-        let error = take::<i64>(&mut members, "total", "amount").unwrap_err();
-        assert_eq!(error.to_string(), "`amount.total`: expected an integer, found a string");
-        assert_eq!(take_optional::<String>(&mut members, "currency", "amount").unwrap(), None);
-        let error = take::<String>(&mut members, "currency", "amount").unwrap_err();
-        assert_eq!(error.path(), "amount.currency");
-        let error = Vec::<i64>::from_json(serde_json::json!([1, "x"]), "list").unwrap_err();
-        assert_eq!(error.path(), "list[1]");
+        let read = |value: Value| Vec::<Amount>::from_json(value, &mut Reading::strict());
+        let error = read(json!([{ "total": 1 }, { "total": "ten" }])).unwrap_err();
+        assert_eq!(error.to_string(), "`[1].total`: expected an integer, found a string");
+        let error = read(json!([{ "total": null, "currency": "CNY" }])).unwrap_err();
+        assert_eq!(error.to_string(), "`[0].total`: missing required field");
+        let error = read(json!([{ "total": 1, "currency": 7 }])).unwrap_err();
+        assert_eq!(error.path(), "[0].currency", "strictly, a number is not a string");
+        assert_eq!(read(json!([{ "total": 1, "currency": null }])).unwrap(), [Amount { total: 1, currency: None }]);
+        assert_eq!(read(json!({})).unwrap_err().to_string(), "the body: expected an array, found an object");
+    }
+
+    #[test]
+    fn leniently_absent_members_are_defaulted_once_and_recorded() {
+        let mut at = Reading::lenient();
+        let amounts = Vec::<Amount>::from_json(json!([{ "total": "12", "currency": 1 }, {}]), &mut at).unwrap();
+        assert_eq!(amounts, [Amount { total: 12, currency: Some("1".into()) }, Amount { total: 0, currency: None }]);
+        assert_eq!(at.into_defaulted(), ["[1].total"]);
+        let mut at = Reading::lenient();
+        let error = Vec::<Amount>::from_json(json!([{ "total": "ten" }]), &mut at).unwrap_err();
+        assert_eq!(error.to_string(), "`[0].total`: expected an integer, found a string");
+        assert_eq!(i64::from_json(json!(10.0), &mut Reading::lenient()), Ok(10));
+        assert!(i64::from_json(json!(10.5), &mut Reading::lenient()).is_err());
+        assert!(i64::from_json(json!(10.0), &mut Reading::strict()).is_err());
+        assert_eq!(bool::from_json(json!("true"), &mut Reading::lenient()), Ok(true));
+        assert!(bool::from_json(json!("yes"), &mut Reading::lenient()).is_err());
     }
 
     #[test]
     fn structures_inside_strings_round_trip() {
-        let encoded = JsonEncoded(serde_json::json!({ "b": 1, "a": [true] }));
+        let encoded = JsonEncoded(json!({ "b": 1, "a": [true] }));
         let text = encoded.to_json();
         assert_eq!(text, Value::String(r#"{"b":1,"a":[true]}"#.to_owned()), "member order is kept");
-        assert_eq!(JsonEncoded::<Value>::from_json(text, "x").unwrap(), encoded);
-        let url = UrlEncoded(serde_json::json!({ "name": "a b", "n": 2 }));
+        assert_eq!(JsonEncoded::<Value>::from_json(text, &mut Reading::strict()).unwrap(), encoded);
+        let url = UrlEncoded(json!({ "name": "a b", "n": 2 }));
         assert_eq!(url.to_json(), Value::String("name=a+b&n=2".to_owned()));
     }
 }

@@ -17,9 +17,9 @@ mod registry;
 mod values;
 
 pub use builder::{finish, join, list, nested, optional, path_value, required, BuildError, Builder, Problems};
-pub use decode::{decode_json, lenient, DecodeError, Decode, Decoded, FieldSchema, JsonResponse, Kind, Schema};
+pub use decode::{decode_json, DecodeError, Decode, Decoded, JsonResponse};
 pub use envelope::{Envelope, Resource};
-pub use json::{object, put, put_optional, take, take_optional, FromJson, ToJson};
+pub use json::{object, put, put_optional, take, take_optional, FromJson, Reading, ToJson};
 pub use operation::{Body, ByteStream, ErasedOperation, File, Merchant, Method, Multipart, Operation, ResponseKind, Transport};
 pub use paging::{Page, Paged};
 pub use registry::{erased, find, NotificationInfo, OperationInfo};
@@ -50,8 +50,11 @@ macro_rules! string_enum {
             }
         }
         impl $crate::FromJson for $name {
-            fn from_json(value: $crate::__private::serde_json::Value, at: &str) -> Result<Self, $crate::DecodeError> {
+            fn from_json(value: $crate::__private::serde_json::Value, at: &mut $crate::Reading) -> Result<Self, $crate::DecodeError> {
                 <String as $crate::FromJson>::from_json(value, at).map(|text| $name::from(text.as_str()))
+            }
+            fn absent(_at: &mut $crate::Reading) -> Result<Self, $crate::DecodeError> {
+                Ok($name::from(""))
             }
         }
         impl $crate::ToJson for $name {
@@ -87,8 +90,11 @@ macro_rules! integer_enum {
             }
         }
         impl $crate::FromJson for $name {
-            fn from_json(value: $crate::__private::serde_json::Value, at: &str) -> Result<Self, $crate::DecodeError> {
+            fn from_json(value: $crate::__private::serde_json::Value, at: &mut $crate::Reading) -> Result<Self, $crate::DecodeError> {
                 <i64 as $crate::FromJson>::from_json(value, at).map($name::from)
+            }
+            fn absent(_at: &mut $crate::Reading) -> Result<Self, $crate::DecodeError> {
+                Ok($name::from(0))
             }
         }
         impl $crate::ToJson for $name {

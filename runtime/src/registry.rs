@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use crate::decode::{DecodeError, Decoded};
+use crate::json::Reading;
 use crate::operation::{ErasedOperation, ResponseKind};
 
 /// One operation of the crate.
@@ -189,6 +190,6 @@ where
             }
         }
     }
-    let request = R::from_json(Value::Object(flat), "")?;
+    let request = R::from_json(Value::Object(flat), &mut Reading::strict())?;
     Ok(Box::new(request))
 }

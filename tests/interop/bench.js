@@ -1,4 +1,4 @@
-// The Node side of `cargo bench --bench peer` (benches/peer.rs): the same three jobs with the Node peer,
+// The Node side of `cargo bench --bench peer --features profitsharing` (benches/peer.rs): the same three jobs with the Node peer,
 // npm `wechatpay-axios-plugin`, on the payloads the Rust side sends on stdin, with the same iteration
 // counts and the same timing (one warm-up batch, then the median of several batches). Answers JSON:
 // `{"peer": ..., "results": {"<job>": ops_per_second}}`.

@@ -530,12 +530,11 @@ mod custom {
         pub out_trade_no: String,
     }
 
-    // No schema: decoded strictly, as written.
-    impl wechatpay::runtime::Schema for Found {
-        const FIELDS: &'static [wechatpay::runtime::FieldSchema] = &[];
-    }
     impl wechatpay::runtime::FromJson for Found {
-        fn from_json(value: serde_json::Value, at: &str) -> Result<Self, wechatpay::runtime::DecodeError> {
+        fn from_json(
+            value: serde_json::Value,
+            at: &mut wechatpay::runtime::Reading,
+        ) -> Result<Self, wechatpay::runtime::DecodeError> {
             let mut object = wechatpay::runtime::object(value, at)?;
             Ok(Found { out_trade_no: wechatpay::runtime::take(&mut object, "out_trade_no", at)? })
         }
@@ -545,7 +544,10 @@ mod custom {
             serde_json::json!({ "out_trade_no": self.out_trade_no })
         }
     }
-    impl wechatpay::runtime::JsonResponse for Found {}
+    impl wechatpay::runtime::JsonResponse for Found {
+        const MEMBERS: &'static [&'static str] = &["out_trade_no"];
+        const ANY_REQUIRED: bool = true;
+    }
 
     impl Operation for QueryElsewhere {
         type Response = Found;

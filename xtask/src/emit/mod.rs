@@ -206,11 +206,11 @@ fn from_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenSt
             quote! { #ident: crate::runtime::take_optional(&mut object, #key, at)? }
         }
     });
-    let (object, at) = if members.is_empty() { (quote! { _object }, quote! { at }) } else { (quote! { mut object }, quote! { at }) };
+    let object = if members.is_empty() { quote! { _object } } else { quote! { mut object } };
     quote! {
         #cfg
         impl crate::runtime::FromJson for #name {
-            fn from_json(value: serde_json::Value, #at: &str) -> Result<Self, crate::runtime::DecodeError> {
+            fn from_json(value: serde_json::Value, at: &mut crate::runtime::Reading) -> Result<Self, crate::runtime::DecodeError> {
                 let #object = crate::runtime::object(value, at)?;
                 Ok(#name { #(#takes,)* })
             }

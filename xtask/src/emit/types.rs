@@ -1,9 +1,9 @@
-//! The type space's structures and enumerations, with the schema lenient decoding reads.
+//! The type space's structures and enumerations, with their JSON conversions and builders.
 
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::{builders, doc, field_doc, from_json, has_struct, ident, names, prose, to_json, value_type, JsonMember, Place, Scope};
+use super::{builders, doc, field_doc, from_json, ident, names, prose, to_json, value_type, JsonMember, Place, Scope};
 use crate::ir::{Field, Type, TypeDef, TypeKind};
 use crate::naming::enum_values;
 
@@ -77,7 +77,7 @@ fn structure(def: &TypeDef, scope: Scope<'_>) -> TokenStream {
     let document = matches!(def.shape.name.as_str(), "response" | "payload") && def.uses.iter().all(|u| u.ends_with(" response") || u.ends_with(" payload"));
     let serde = document.then(|| quote! { #cfg crate::runtime::json_serde!(#name); });
     let doc = type_doc(def);
-    let schema = def.response.then(|| schema(&name, fields, &cfg, scope));
+    let schema = def.response.then(|| schema(&name, fields, &cfg));
     let builder = def.request.then(|| builders::structure(&name, fields, &cfg, scope));
     let page = page_impl(&name, fields, &cfg);
     quote! {
@@ -97,43 +97,16 @@ fn structure(def: &TypeDef, scope: Scope<'_>) -> TokenStream {
     }
 }
 
-/// The schema lenient decoding follows, and the response marker.
-fn schema(name: &Ident, fields: &[Field], cfg: &TokenStream, scope: Scope<'_>) -> TokenStream {
-    let entries = fields.iter().map(|field| field_schema(field, scope));
+/// The response marker: the documented members, by which a body that is not this answer at all
+/// is told apart from one the service sent with fields left out.
+fn schema(name: &Ident, fields: &[Field], cfg: &TokenStream) -> TokenStream {
+    let members = fields.iter().map(|field| &field.name);
+    let any_required = fields.iter().any(|field| field.required);
     quote! {
         #cfg
-        impl crate::runtime::Schema for #name {
-            const FIELDS: &'static [crate::runtime::FieldSchema] = &[#(#entries),*];
-        }
-        #cfg
-        impl crate::runtime::JsonResponse for #name {}
-    }
-}
-
-fn field_schema(field: &Field, scope: Scope<'_>) -> TokenStream {
-    let wire = &field.name;
-    let required = field.required;
-    let array = field.ty.is_array();
-    let (kind, members) = if has_struct(field, Place::Response) && field.ty != Type::String {
-        let path = scope.name(field, "");
-        (quote! { Object }, quote! { <#path as crate::runtime::Schema>::FIELDS })
-    } else {
-        let kind = match field.ty {
-            Type::String | Type::StringArray => quote! { String },
-            Type::Integer | Type::IntegerArray => quote! { Integer },
-            Type::Number | Type::NumberArray => quote! { Number },
-            Type::Boolean | Type::BooleanArray => quote! { Boolean },
-            Type::Object | Type::ObjectArray => quote! { Any },
-        };
-        (kind, quote! { &[] })
-    };
-    quote! {
-        crate::runtime::FieldSchema {
-            name: #wire,
-            kind: crate::runtime::Kind::#kind,
-            required: #required,
-            array: #array,
-            fields: #members,
+        impl crate::runtime::JsonResponse for #name {
+            const MEMBERS: &'static [&'static str] = &[#(#members),*];
+            const ANY_REQUIRED: bool = #any_required;
         }
     }
 }
