@@ -684,3 +684,37 @@ async fn the_client_fills_the_merchant_id_left_unset_and_keeps_one_set() {
     client.send(request).await.unwrap();
     assert!(server.requests()[1].path_and_query.ends_with("?mchid=1230000109"), "a value set is sent as set");
 }
+
+/// What the service really sends, off the documented shape, through the client: the order query's
+/// answer with a required field left out, numbers as strings and a string as a number decodes,
+/// the defaulted field is named; a value of the wrong kind is an error naming its JSON path.
+#[tokio::test]
+async fn an_answer_off_the_documented_shape_decodes_leniently_through_the_client() {
+    use crate::server::Misbehaviour;
+    use wechatpay::types::TradeState;
+
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+    server.misbehave(Misbehaviour::SignedBody(
+        br#"{"out_trade_no": 1217, "mchid": "1230000109",
+             "amount": {"total": "100", "payer_total": 100.0, "currency": "CNY"},
+             "promotion_detail": [{"coupon_id": 109519, "amount": "5"}]}"#
+            .to_vec(),
+    ));
+    let order = client.send(query("1217")).await.expect("decodes leniently");
+    assert_eq!(order.defaulted(), ["trade_state"], "the absence stays visible");
+    assert_eq!(order.out_trade_no, "1217");
+    assert_eq!((order.amount.total, order.amount.payer_total), (100, Some(100)));
+    assert!(!matches!(order.trade_state, TradeState::Success), "a defaulted state is no state");
+    let promotion = &order.promotion_detail.as_ref().expect("kept")[0];
+    assert_eq!((promotion.coupon_id.as_str(), promotion.amount), ("109519", 5));
+
+    server.misbehave(Misbehaviour::SignedBody(
+        br#"{"out_trade_no": "1217", "trade_state": "SUCCESS", "amount": {"total": 100},
+             "promotion_detail": [{"coupon_id": "1", "amount": 5}, {"coupon_id": "2", "amount": "five"}]}"#
+            .to_vec(),
+    ));
+    let error = client.send(query("1217")).await.expect_err("a word where an integer belongs");
+    let Error::Decode { source, .. } = &error else { panic!("{error:?}") };
+    assert_eq!(source.path(), "promotion_detail[1].amount", "{error}");
+}
