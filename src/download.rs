@@ -11,6 +11,12 @@
 //! [`Client::download_bill_stream`] hold one chunk at a time, [`Client::download_bill`] holds the
 //! file, up to [`ClientBuilder::max_body_size`].
 //!
+//! A bill requested with `tar_type=GZIP` arrives gzip-compressed, and its `hash_value` is the
+//! digest of the bill inside (WeChat Pay's own Java SDK checks it the same way). A download that
+//! starts with gzip's magic bytes is therefore decompressed as it streams, and every method yields
+//! the bill itself; a compressed file that is cut short or corrupt is an [`Error::Gzip`]. (A CSV
+//! bill never starts with those bytes: they are not text.)
+//!
 //! [`ClientBuilder::bill_download_origins`]: crate::ClientBuilder::bill_download_origins
 //! [`ClientBuilder::read_timeout`]: crate::ClientBuilder::read_timeout
 //! [`ClientBuilder::max_body_size`]: crate::ClientBuilder::max_body_size
@@ -130,12 +136,13 @@ impl Digest {
     }
 }
 
-/// The chunks of a bill file as they arrive; the last item is an [`Error::Digest`] when the
-/// file does not match its digest (discard what was received then), or the error that cut the
-/// download short ([`Error::Timeout`] when no byte came within the read timeout).
+/// The chunks of a bill file as they arrive (decompressed when it came gzip-compressed); the last
+/// item is an [`Error::Digest`] when the file does not match its digest (discard what was
+/// received then), or the error that cut the download short ([`Error::Timeout`] when no byte came
+/// within the read timeout).
 pub struct BillStream {
     response: Option<reqwest::Response>,
-    digest: Option<Digest>,
+    bill: BillBytes,
     read_timeout: Duration,
     request_id: Option<String>,
 }
@@ -143,21 +150,30 @@ pub struct BillStream {
 impl BillStream {
     /// The next chunk, `None` at the end of a file whose digest matched.
     pub async fn next_chunk(&mut self) -> Option<Result<Bytes, Error>> {
-        let response = self.response.as_mut()?;
-        match next_chunk(response, self.read_timeout).await {
-            Ok(Some(chunk)) => {
-                if let Some(digest) = &mut self.digest {
-                    digest.update(&chunk);
+        loop {
+            match self.bill.next() {
+                Ok(Some(piece)) => return Some(Ok(piece)),
+                Ok(None) => {}
+                Err(error) => {
+                    self.response = None;
+                    self.bill.abandon();
+                    return Some(Err(error));
                 }
-                Some(Ok(chunk))
             }
-            Ok(None) => {
-                self.response = None;
-                self.digest.take().and_then(|digest| digest.finish().err()).map(Err)
-            }
-            Err(failure) => {
-                self.response = None;
-                Some(Err(failure.into_error(DOWNLOAD_PATH, StatusCode::OK, 0, self.request_id.clone())))
+            let Some(response) = self.response.as_mut() else {
+                return self.bill.check().err().map(Err);
+            };
+            match next_chunk(response, self.read_timeout).await {
+                Ok(Some(chunk)) => self.bill.feed(chunk),
+                Ok(None) => {
+                    self.response = None;
+                    self.bill.end();
+                }
+                Err(failure) => {
+                    self.response = None;
+                    self.bill.abandon();
+                    return Some(Err(failure.into_error(DOWNLOAD_PATH, StatusCode::OK, 0, self.request_id.clone())));
+                }
             }
         }
     }
@@ -168,6 +184,133 @@ impl BillStream {
             let item = stream.next_chunk().await?;
             Some((item, stream))
         })
+    }
+}
+
+/// gzip's first two bytes.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Compressed bytes decompressed per step: deflate expands at most about 1,032 to 1, so one step
+/// yields at most about 4 MiB however the file was made.
+const GZIP_STEP: usize = 4 * 1024;
+
+/// The bytes of a download as they arrive, turned into the bill: passed through, or decompressed
+/// when the file is gzip; the digest is computed over the bill.
+pub(crate) struct BillBytes {
+    /// Received and not yet handed on.
+    pending: Bytes,
+    form: Form,
+    /// All bytes have arrived.
+    ended: bool,
+    /// `None` once checked (or abandoned).
+    digest: Option<Digest>,
+}
+
+enum Form {
+    /// Fewer than two bytes seen yet.
+    Undecided,
+    Plain,
+    Gzip(Box<flate2::write::MultiGzDecoder<Vec<u8>>>),
+    /// The gzip stream was finished.
+    Done,
+}
+
+impl BillBytes {
+    pub(crate) fn new(digest: Digest) -> Self {
+        BillBytes { pending: Bytes::new(), form: Form::Undecided, ended: false, digest: Some(digest) }
+    }
+
+    /// Takes the next chunk received.
+    pub(crate) fn feed(&mut self, chunk: Bytes) {
+        if self.pending.is_empty() {
+            self.pending = chunk;
+        } else {
+            // Only while undecided or mid-step: a byte or a part of a step.
+            let mut joined = Vec::with_capacity(self.pending.len() + chunk.len());
+            joined.extend_from_slice(&self.pending);
+            joined.extend_from_slice(&chunk);
+            self.pending = joined.into();
+        }
+    }
+
+    /// All bytes have arrived.
+    pub(crate) fn end(&mut self) {
+        self.ended = true;
+    }
+
+    /// After a failed download: no digest error follows the failure.
+    pub(crate) fn abandon(&mut self) {
+        self.digest = None;
+        self.pending = Bytes::new();
+        self.form = Form::Done;
+    }
+
+    /// The next piece of the bill from what was fed; `None` when more must arrive (or, once
+    /// ended, when everything was handed on).
+    pub(crate) fn next(&mut self) -> Result<Option<Bytes>, Error> {
+        if matches!(self.form, Form::Undecided) {
+            if self.pending.len() < GZIP_MAGIC.len() && !self.ended {
+                return Ok(None);
+            }
+            self.form = if self.pending.starts_with(&GZIP_MAGIC) {
+                Form::Gzip(Box::new(flate2::write::MultiGzDecoder::new(Vec::new())))
+            } else {
+                Form::Plain
+            };
+        }
+        let piece = match &mut self.form {
+            Form::Undecided | Form::Done => return Ok(None),
+            Form::Plain => std::mem::take(&mut self.pending),
+            Form::Gzip(decoder) => {
+                let mut piece = Vec::new();
+                while piece.is_empty() && !self.pending.is_empty() {
+                    let step = self.pending.len().min(GZIP_STEP);
+                    let used = std::io::Write::write(decoder, &self.pending[..step]).map_err(Error::Gzip)?;
+                    if used == 0 {
+                        return Err(Error::Gzip(std::io::ErrorKind::InvalidData.into()));
+                    }
+                    let _ = self.pending.split_to(used);
+                    piece = std::mem::take(decoder.get_mut());
+                }
+                if piece.is_empty() && self.ended {
+                    decoder.try_finish().map_err(Error::Gzip)?;
+                    piece = std::mem::take(decoder.get_mut());
+                    self.form = Form::Done;
+                }
+                Bytes::from(piece)
+            }
+        };
+        if piece.is_empty() {
+            return Ok(None);
+        }
+        if let Some(digest) = &mut self.digest {
+            digest.update(&piece);
+        }
+        Ok(Some(piece))
+    }
+
+    /// At the end: whether the bill has its digest (once; `Ok` afterwards).
+    pub(crate) fn check(&mut self) -> Result<(), Error> {
+        self.digest.take().map_or(Ok(()), Digest::finish)
+    }
+
+    /// A whole downloaded `file` arriving in chunks of `size`, as [`BillStream`] reads it: the
+    /// pieces handed on, then the outcome (the digest check, or the error that ended it).
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn read(mut self, file: &[u8], size: usize) -> (Vec<Bytes>, Result<(), Error>) {
+        let mut pieces = Vec::new();
+        let mut chunks = file.chunks(size.max(1));
+        loop {
+            match self.next() {
+                Ok(Some(piece)) => pieces.push(piece),
+                Ok(None) => match chunks.next() {
+                    Some(chunk) => self.feed(Bytes::copy_from_slice(chunk)),
+                    None if !self.ended => self.end(),
+                    None => return (pieces, self.check()),
+                },
+                Err(error) => return (pieces, Err(error)),
+            }
+        }
     }
 }
 
@@ -211,8 +354,8 @@ impl Client {
         Ok(file)
     }
 
-    /// Downloads a bill file into `writer` as it arrives and checks its digest at the end;
-    /// returns the number of bytes written. On [`Error::Digest`] the writer has received a file
+    /// Downloads a bill file into `writer` as it arrives (decompressed when it came
+    /// gzip-compressed) and checks its digest at the end; returns the number of bytes written. On [`Error::Digest`] the writer has received a file
     /// that must be discarded.
     pub async fn download_bill_to<W>(&self, bill: impl Into<BillFile>, writer: &mut W) -> Result<u64, Error>
     where
@@ -256,7 +399,7 @@ impl Client {
         let (response, request_id) = result?;
         Ok(BillStream {
             response: Some(response),
-            digest: Some(digest),
+            bill: BillBytes::new(digest),
             read_timeout: self.inner().exchange.limits.read_timeout,
             request_id,
         })
@@ -272,4 +415,75 @@ async fn write_all<W: AsyncWrite + Unpin + ?Sized>(writer: &mut W, mut bytes: &[
         bytes = &bytes[written..];
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    fn sha1_hex(bytes: &[u8]) -> String {
+        digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn run(file: &[u8], size: usize, bill: &[u8]) -> (Vec<Bytes>, Result<(), Error>) {
+        let digest = Digest::new(&BillFile::new("", "SHA1", sha1_hex(bill))).unwrap();
+        BillBytes::new(digest).read(file, size)
+    }
+
+    fn joined(pieces: &[Bytes]) -> Vec<u8> {
+        pieces.iter().flat_map(|piece| piece.to_vec()).collect()
+    }
+
+    #[test]
+    fn plain_and_gzip_files_yield_the_bill_in_chunks_of_any_size() {
+        let bill: Vec<u8> = (0..20_000).flat_map(|i| format!("`2024-03-01,`{i},`1.00\r\n").into_bytes()).collect();
+        let compressed = gzip(&bill);
+        for size in [1, 2, 3, 1000, 4096, 65_536, usize::MAX] {
+            for file in [&bill, &compressed] {
+                let (pieces, check) = run(file, size, &bill);
+                assert!(check.is_ok(), "{size}: {check:?}");
+                assert!(joined(&pieces) == bill, "chunks of {size}");
+            }
+        }
+        for tiny in [&b""[..], b"a", b"\x1f"] {
+            let (pieces, check) = run(tiny, 1, tiny);
+            assert!(check.is_ok() && joined(&pieces) == tiny, "{tiny:?} is a (plain) file of its own");
+        }
+    }
+
+    #[test]
+    fn a_gzip_file_is_checked_against_the_bill_inside_it() {
+        let bill = b"`2024-03-01,`1,`1.00\r\n".repeat(100);
+        let (_, check) = run(&gzip(&bill), 100, b"another bill");
+        assert!(matches!(check, Err(Error::Digest { .. })), "{check:?}");
+        let compressed = gzip(&bill);
+        let (_, check) = run(&compressed[..compressed.len() - 3], 100, &bill);
+        assert!(matches!(check, Err(Error::Gzip(_))), "cut short: {check:?}");
+        let mut corrupt = compressed.clone();
+        let at = corrupt.len() - 6;
+        corrupt[at] ^= 0x55;
+        let (_, check) = run(&corrupt, 100, &bill);
+        assert!(matches!(check, Err(Error::Gzip(_))), "checksum: {check:?}");
+    }
+
+    #[test]
+    fn a_highly_compressed_chunk_is_handed_on_in_bounded_pieces() {
+        let bill = vec![b'0'; 16 << 20];
+        let compressed = gzip(&bill);
+        assert!(compressed.len() < 64 << 10, "{}", compressed.len());
+        let (pieces, check) = run(&compressed, usize::MAX, &bill);
+        assert!(check.is_ok());
+        assert_eq!(pieces.iter().map(Bytes::len).sum::<usize>(), bill.len());
+        let largest = pieces.iter().map(Bytes::len).max().unwrap();
+        assert!(largest <= GZIP_STEP * 1100, "{largest} bytes from one step");
+        assert!(pieces.len() >= 4, "{} pieces", pieces.len());
+    }
 }

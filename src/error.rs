@@ -143,6 +143,10 @@ pub enum Error {
         /// The digest of the bytes received, lower-case hex.
         actual: String,
     },
+    /// A bill file that arrived gzip-compressed (`tar_type=GZIP`) does not decompress: cut
+    /// short or corrupt. Discard what was received.
+    #[error("the gzip-compressed bill does not decompress: {0}")]
+    Gzip(#[source] std::io::Error),
     /// A bill file does not read as WeChat Pay's bill layout ([`crate::bill::BillParser`]).
     #[error(transparent)]
     Bill(#[from] crate::bill::BillError),

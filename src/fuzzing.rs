@@ -24,7 +24,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use wechatpay_generated::runtime::{Decode, ResponseKind};
 
 use crate::bill::{BillParser, BillRow};
-use crate::download::{BillFile, Digest};
+use crate::download::{BillBytes, BillFile, Digest};
 use crate::error::Error;
 use crate::exchange::{conclude, must_verify, Raw};
 use crate::keys::{ApiV3Key, MerchantKey};
@@ -202,6 +202,24 @@ pub fn bill(data: &[u8]) {
     assert!(check(&hex).is_ok(), "the digest of the chunks differs from the whole's");
     let other = if hex.starts_with('0') { hex.replacen('0', "1", 1) } else { format!("0{}", &hex[1..]) };
     assert!(matches!(check(&other), Err(Error::Digest { .. })), "a wrong digest passed");
+
+    // As a download: the input itself (gzip or not, as its first bytes say), and the input
+    // gzip-compressed by the harness, which must come back as the input, checked.
+    let download = |file: &[u8], chunk_size: usize| -> Result<Vec<u8>, Error> {
+        let digest = Digest::new(&BillFile::new("https://api.mch.weixin.qq.com/", "SHA1", &hex))?;
+        let (pieces, outcome) = BillBytes::new(digest).read(file, chunk_size);
+        outcome.map(|()| pieces.concat())
+    };
+    let (whole, chunked) = (download(file, file.len()), download(file, usize::from(size) % 64 + 1));
+    assert_eq!(whole.as_ref().ok(), chunked.as_ref().ok(), "chunks changed the download");
+    if !file.starts_with(&[0x1f, 0x8b]) {
+        assert_eq!(whole.ok().as_deref(), Some(file), "a plain file is passed through, checked");
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut encoder, file).expect("in memory");
+    let compressed = encoder.finish().expect("in memory");
+    let unpacked = download(&compressed, usize::from(size) % 64 + 1);
+    assert_eq!(unpacked.ok().as_deref(), Some(file), "a gzip file comes back as the bill inside");
 }
 
 /// Formats a result's error both ways: neither may panic.

@@ -156,3 +156,41 @@ async fn a_downloaded_bill_reads_as_rows_while_it_streams() {
     let summary = rows.last().unwrap();
     assert_eq!((summary.section, summary.fields[0].as_str()), (Section::Summary, "24"));
 }
+
+async fn gzip_trade_bill(client: &Client) -> wechatpay::v3::bill::tradebill::get::Response {
+    use wechatpay::v3::bill::tradebill::get::Request;
+    let request = Request::builder().bill_date("2024-03-01").bill_type("ALL").tar_type("GZIP").build().unwrap();
+    client.send(request).await.expect("bill").into_inner()
+}
+
+/// `tar_type=GZIP`: the file arrives compressed, its `hash_value` is the bill's; every way of
+/// downloading yields the bill itself, checked.
+#[tokio::test]
+async fn a_bill_requested_gzip_compressed_arrives_as_the_bill_checked() {
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+    let plain = client.download_bill(&trade_bill(&client).await).await.expect("the bill as text");
+    let compressed = gzip_trade_bill(&client).await;
+
+    assert_eq!(client.download_bill(&compressed).await.expect("decompressed and checked"), plain);
+    let mut written = Vec::new();
+    let count = client.download_bill_to(&compressed, &mut written).await.expect("to a writer");
+    assert_eq!((count as usize, &written), (plain.len(), &plain));
+    let mut stream = client.download_bill_stream(&compressed).await.unwrap();
+    let (mut parser, mut rows) = (wechatpay::bill::BillParser::new(), Vec::new());
+    while let Some(chunk) = stream.next_chunk().await {
+        parser.push(&chunk.expect("a piece of the bill"), &mut rows).expect("bill rows");
+    }
+    parser.finish(&mut rows).unwrap();
+    assert!(rows.iter().any(|row| row.section == wechatpay::bill::Section::Details), "{rows:?}");
+}
+
+#[tokio::test]
+async fn a_gzip_bill_cut_short_is_a_gzip_error() {
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+    let bill = gzip_trade_bill(&client).await;
+    server.truncate_bill(true);
+    let error = client.download_bill(&bill).await.expect_err("half a gzip file");
+    assert!(matches!(error, Error::Gzip(_)), "{error:?}");
+}

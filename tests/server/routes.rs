@@ -532,7 +532,20 @@ fn bill(request: &Incoming<'_>, kind: &str) -> Answer {
         None if kind == "tradebill" => BillBody::Bytes(samples::trade_bill(&bill_date)),
         None => BillBody::Bytes(samples::fundflow_bill(&bill_date)),
     };
+    // The digest is the bill's; with `tar_type=GZIP` the file served is the bill gzip-compressed.
     let hash_value = crypto::sha1_hex_of(body.chunks());
+    let body = match request.query("tar_type").as_deref() {
+        None => body,
+        Some("GZIP") => {
+            use std::io::Write as _;
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            for chunk in body.chunks() {
+                encoder.write_all(&chunk).expect("in memory");
+            }
+            BillBody::Bytes(encoder.finish().expect("in memory"))
+        }
+        Some(_) => return Err(Reply::field_error("tar_type", "query", "压缩类型无效")),
+    };
     let token = crypto::random_alphanumeric(40);
     request.shared.lock().bills.insert(token.clone(), body);
     Ok(ok(json!({
