@@ -385,7 +385,7 @@ impl Client {
 
     /// Decrypts a response field WeChat Pay encrypted with the merchant's public key (RSA-OAEP,
     /// Base64), e.g. a name or phone number in a query result: the generated types hold such
-    /// fields as [`Encrypted`](wechatpay_generated::runtime::Encrypted).
+    /// fields as [`Encrypted`].
     pub fn decrypt(&self, value: &Encrypted) -> Result<Sensitive, Error> {
         Ok(Sensitive::new(self.merchant_key().decrypt(value.ciphertext())?))
     }

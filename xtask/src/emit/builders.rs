@@ -107,7 +107,12 @@ pub fn builder(name: &Ident, members: &[Member<'_>], base_uri: Option<&str>, cfg
         let set_ident = format_ident!("set_{}", plain);
         let wire = &field.name;
         let doc = setter_doc(member);
-        let set_doc = format!(" Sets or clears [`{plain}`](Self::{field_ident}) with a built value.");
+        // rustdoc cannot link to a raw identifier (`Self::r#type` reads as `Self::r`, fragment `type`).
+        let set_doc = if field_ident.to_string().starts_with("r#") {
+            format!(" Sets or clears `{plain}` with a built value.")
+        } else {
+            format!(" Sets or clears [`{plain}`](Self::{field_ident}) with a built value.")
+        };
         match shape(member, scope) {
             Shape::Value(ty) => {
                 slots.push(quote! { #field_ident: Option<#ty> });
