@@ -225,7 +225,7 @@ impl BillBytes {
         if self.pending.is_empty() {
             self.pending = chunk;
         } else {
-            // Only while undecided or mid-step: a byte or a part of a step.
+            // Only while undecided: the first chunk was a single byte.
             let mut joined = Vec::with_capacity(self.pending.len() + chunk.len());
             joined.extend_from_slice(&self.pending);
             joined.extend_from_slice(&chunk);
@@ -438,10 +438,6 @@ mod tests {
         BillBytes::new(digest).read(file, size)
     }
 
-    fn joined(pieces: &[Bytes]) -> Vec<u8> {
-        pieces.iter().flat_map(|piece| piece.to_vec()).collect()
-    }
-
     #[test]
     fn plain_and_gzip_files_yield_the_bill_in_chunks_of_any_size() {
         let bill: Vec<u8> = (0..20_000).flat_map(|i| format!("`2024-03-01,`{i},`1.00\r\n").into_bytes()).collect();
@@ -450,12 +446,12 @@ mod tests {
             for file in [&bill, &compressed] {
                 let (pieces, check) = run(file, size, &bill);
                 assert!(check.is_ok(), "{size}: {check:?}");
-                assert!(joined(&pieces) == bill, "chunks of {size}");
+                assert!(pieces.concat() == bill, "chunks of {size}");
             }
         }
         for tiny in [&b""[..], b"a", b"\x1f"] {
             let (pieces, check) = run(tiny, 1, tiny);
-            assert!(check.is_ok() && joined(&pieces) == tiny, "{tiny:?} is a (plain) file of its own");
+            assert!(check.is_ok() && pieces.concat() == tiny, "{tiny:?} is a (plain) file of its own");
         }
     }
 

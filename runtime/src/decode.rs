@@ -168,15 +168,10 @@ pub(crate) fn kind_of(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::tests::Amount;
     use crate::json::{object, put, put_optional, take, take_optional};
     use serde_json::Map;
     use crate::values::Number;
-
-    #[derive(Debug, Default, PartialEq)]
-    struct Amount {
-        total: i64,
-        currency: Option<String>,
-    }
 
     #[derive(Debug, PartialEq)]
     struct Order {
@@ -186,22 +181,6 @@ mod tests {
         total_count: Option<i64>,
         rate: Option<Number>,
         details: Option<Vec<Amount>>,
-    }
-
-    impl FromJson for Amount {
-        fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
-            let mut object = object(value, at)?;
-            Ok(Amount { total: take(&mut object, "total", at)?, currency: take_optional(&mut object, "currency", at)? })
-        }
-    }
-
-    impl ToJson for Amount {
-        fn to_json(&self) -> Value {
-            let mut object = Map::new();
-            put(&mut object, "total", &self.total);
-            put_optional(&mut object, "currency", &self.currency);
-            Value::Object(object)
-        }
     }
 
     impl FromJson for Order {

@@ -61,10 +61,6 @@ impl Reading {
         Reading { lenient: true, ..Reading::default() }
     }
 
-    pub fn is_lenient(&self) -> bool {
-        self.lenient
-    }
-
     /// The JSON path being read (`amount.total`, `data[2].state`; empty for the value itself).
     pub fn path(&self) -> String {
         let mut path = String::new();
@@ -432,20 +428,30 @@ macro_rules! json_serde {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
-    #[derive(Debug, PartialEq)]
-    struct Amount {
-        total: i64,
-        currency: Option<String>,
+    /// A structure as the generator writes it (also for `decode`'s tests).
+    #[derive(Debug, Default, PartialEq)]
+    pub(crate) struct Amount {
+        pub(crate) total: i64,
+        pub(crate) currency: Option<String>,
     }
 
     impl FromJson for Amount {
         fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
             let mut object = object(value, at)?;
             Ok(Amount { total: take(&mut object, "total", at)?, currency: take_optional(&mut object, "currency", at)? })
+        }
+    }
+
+    impl ToJson for Amount {
+        fn to_json(&self) -> Value {
+            let mut object = Map::new();
+            put(&mut object, "total", &self.total);
+            put_optional(&mut object, "currency", &self.currency);
+            Value::Object(object)
         }
     }
 
