@@ -299,10 +299,23 @@ fn bench_rust(
     }
 }
 
+/// Writes sensitive values in plain text: the Node side gets the payload to encrypt itself.
+struct Plain;
+
+impl wechatpay::runtime::Seal for Plain {
+    fn seal(&self, plaintext: &str) -> Result<String, wechatpay::runtime::SealError> {
+        Ok(plaintext.to_owned())
+    }
+}
+
+fn plain() -> wechatpay::runtime::Writing<'static> {
+    wechatpay::runtime::Writing::sealing(&Plain)
+}
+
 /// The message a request's signature covers, for the bare signature reference (sensitive names
 /// replaced by text the length of their ciphertext).
 fn reference_message<O: wechatpay::runtime::Operation>(request: &O) -> String {
-    let Ok(Body::Json(body)) = request.body() else {
+    let Ok(Body::Json(body)) = request.body(&mut plain()) else {
         panic!("a JSON body")
     };
     let mut body: Value = serde_json::from_slice(&body).expect("JSON");
@@ -313,7 +326,7 @@ fn reference_message<O: wechatpay::runtime::Operation>(request: &O) -> String {
     }
     format!(
         "POST\n{}\n{}\n{}\n{body}\n",
-        request.path(),
+        request.path(&mut plain()),
         unix(SystemTime::now()),
         nonce()
     )
@@ -348,11 +361,12 @@ fn bench_node(
         },
         "apiv3_key": APIV3_KEY,
         "request": {
-            "mchid": MERCHANT_ID, "serial": MERCHANT_SERIAL, "path": request.path(),
-            "payload": payload(request.body().unwrap()), "message": reference_message(&request),
+            "mchid": MERCHANT_ID, "serial": MERCHANT_SERIAL, "path": request.path(&mut plain()),
+            "payload": payload(request.body(&mut plain()).unwrap()), "message": reference_message(&request),
         },
         "sensitive": {
-            "path": sharing.path(), "payload": payload(sharing.body().unwrap()), "message": reference_message(&sharing),
+            "path": sharing.path(&mut plain()), "payload": payload(sharing.body(&mut plain()).unwrap()),
+            "message": reference_message(&sharing),
         },
         // Signed now: each side gets fresh timestamps, well inside the 300 s window.
         "response": {

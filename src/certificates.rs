@@ -41,7 +41,7 @@ use wechatpay_generated::runtime::{DecodeError, ResponseKind};
 use crate::error::Error;
 use crate::exchange::{api_error, decode_error, request_span, Exchange, Prepared, Raw, Read, Target};
 use crate::keys::ApiV3Key;
-use crate::refresh::{Flight, Landing, SerialLimiter};
+use crate::refresh::{Deadline, Flight, Landing, SerialLimiter};
 use crate::wechatpay_keys::{unix, PlatformCertificate, VerifyError, WechatpayKeys};
 
 /// The least time between two downloads not asked for by a new serial.
@@ -52,11 +52,20 @@ const KEYLESS_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// The path of the certificate list.
 pub const CERTIFICATES_PATH: &str = "/v3/certificates";
 
+/// When the client downloads certificates by itself.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Downloads {
+    /// Before use and periodically (no public key configured).
+    pub eager: bool,
+    /// When an answer or notification names a certificate serial not held, or a request has
+    /// sensitive values and no key (off for a public-key merchant unless asked for).
+    pub on_unknown_serial: bool,
+}
+
 /// Downloads the platform certificates into a [`WechatpayKeys`], when needed.
 pub(crate) struct CertificateManager {
     apiv3_key: ApiV3Key,
-    /// Download before use and periodically (no public key configured).
-    eager: bool,
+    downloads: Downloads,
     interval: Duration,
     exchange: Arc<Exchange>,
     keys: WechatpayKeys,
@@ -77,21 +86,21 @@ fn recent(at: Option<Instant>, within: Duration) -> bool {
 }
 
 /// Whether `serial` could name a platform certificate (hexadecimal), so that a download may find it.
-fn could_be_certificate_serial(serial: &str) -> bool {
+pub(crate) fn could_be_certificate_serial(serial: &str) -> bool {
     (1..=64).contains(&serial.len()) && serial.bytes().all(|byte| byte.is_ascii_hexdigit())
 }
 
 impl CertificateManager {
     pub(crate) fn new(
         apiv3_key: ApiV3Key,
-        eager: bool,
+        downloads: Downloads,
         interval: Duration,
         exchange: Arc<Exchange>,
         keys: WechatpayKeys,
     ) -> Arc<Self> {
         Arc::new(CertificateManager {
             apiv3_key,
-            eager,
+            downloads,
             interval,
             exchange,
             keys,
@@ -127,7 +136,7 @@ impl CertificateManager {
     /// Before a request: the first or periodic download, when no public key is configured. Waits
     /// for it only when no usable key is held.
     pub(crate) async fn before_request(self: &Arc<Self>) {
-        if !self.eager {
+        if !self.downloads.eager {
             return;
         }
         let due = {
@@ -150,18 +159,18 @@ impl CertificateManager {
         if known() {
             return true;
         }
-        if !could_be_certificate_serial(serial) {
+        if !self.downloads.on_unknown_serial || !could_be_certificate_serial(serial) {
             return false;
         }
         let allowed = self.state().serials.allow(serial, Instant::now());
-        let deadline = Instant::now() + self.wait_bound();
+        let deadline = Deadline::after(self.wait_bound());
         // A download running now may have been answered before WeChat Pay listed this serial: wait
         // for it, then, if the serial is granted a download, start the one owed to it.
         if let Some(running) = self.flight.join() {
-            running.wait(deadline.saturating_duration_since(Instant::now())).await;
+            running.wait(deadline.remaining()).await;
         }
         if allowed && !known() {
-            self.start().wait(deadline.saturating_duration_since(Instant::now())).await;
+            self.start().wait(deadline.remaining()).await;
         }
         known()
     }
@@ -169,6 +178,9 @@ impl CertificateManager {
     /// For a request with sensitive fields and no key to encrypt them: a download, at most every
     /// few seconds, waited for.
     pub(crate) async fn download_when_keyless(self: &Arc<Self>) {
+        if !self.downloads.on_unknown_serial {
+            return;
+        }
         let landing =
             if recent(self.state().last_attempt, KEYLESS_RETRY_AFTER) { self.flight.join() } else { Some(self.start()) };
         if let Some(landing) = landing {
@@ -177,9 +189,12 @@ impl CertificateManager {
     }
 
     /// For a notification naming an unknown serial (rate-limited by the notifications): a
-    /// download, or the running one, waited for at most the request timeout.
+    /// download, or the running one, waited for at most the request timeout. Nothing for a
+    /// client that does not download certificates (a public-key merchant).
     pub(crate) async fn refresh_shared(self: &Arc<Self>) {
-        self.start().wait(self.wait_bound()).await;
+        if self.downloads.on_unknown_serial {
+            self.start().wait(self.wait_bound()).await;
+        }
     }
 
     /// One download: fetch, verify, decrypt, replace. Returns the serials now downloaded.
@@ -227,9 +242,12 @@ impl CertificateManager {
             Err(VerifyError::UnknownSerial(serial)) => self.signed_by_a_carried_certificate(&raw, &serial, now)?,
             Err(source) => return Err(verify_error(source)),
         };
+        let listed = list.data.len();
         let certificates = self.open(list, unix(now));
         if certificates.is_empty() {
-            tracing::warn!("the verified certificate list holds no usable certificate");
+            // Replacing what is held with nothing would leave the client unable to verify
+            // anything (usually because of a wrong APIv3 key): keep what was held.
+            return Err(Error::NoUsableCertificate { listed });
         }
         let serials = certificates.iter().map(|certificate| certificate.serial.clone()).collect();
         self.keys.replace_downloaded(certificates);

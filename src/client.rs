@@ -10,25 +10,28 @@ use std::time::{Duration, Instant, SystemTime};
 use http::header::{HeaderName, HeaderValue};
 use reqwest::Url;
 use tracing::Instrument as _;
-use wechatpay_generated::runtime::{Decode, Encrypted, ErasedOperation, Merchant, Operation, ResponseKind, Sensitive, Transport};
+use wechatpay_generated::runtime::{
+    Decode, Encrypted, ErasedOperation, Merchant, Operation, ResponseKind, Seal, SealError, Sensitive, Transport, Writing,
+};
 
 use crate::certificates::CertificateManager;
 use crate::error::Error;
 use crate::reply::Reply;
 use crate::exchange::{
-    conclude, decode_error, must_verify, parse_base_url, request_span, Exchange, Limits, Payload, Prepared, Raw,
-    Read,
+    conclude, decode_error, must_verify, parse_base_url, request_span, Exchange, Limits, Prepared, Raw, Read,
 };
-use crate::keys::{ApiV3Key, MerchantKey, PublicKey};
+use crate::keys::{ApiV3Key, CryptoError, MerchantKey, PublicKey};
 use crate::retry::RetryPolicy;
-use crate::sensitive;
 use crate::signing::Credentials;
 use crate::wechatpay_keys::{unix, PlatformCertificate, VerifyError, WechatpayKeys};
 
 /// WeChat Pay's primary API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com/";
-/// WeChat Pay's backup API host, used for failover when the base URL is the default one.
-pub const DEFAULT_BACKUP_URL: &str = "https://api2.mch.weixin.qq.com/";
+/// WeChat Pay's other primary API host (the same API).
+pub const ALTERNATE_BASE_URL: &str = "https://api.wechatpay.cn/";
+/// WeChat Pay's cross-city disaster-recovery host, where a client on either primary host fails
+/// over to (as WeChat Pay's own Java SDK does).
+pub const DEFAULT_BACKUP_URL: &str = "https://api2.wechatpay.cn/";
 /// The default `User-Agent`.
 pub const DEFAULT_USER_AGENT: &str = concat!("wechatpay-rust/", env!("CARGO_PKG_VERSION"));
 /// The default timeout of one attempt, from sending to the answer's head, and for a buffered
@@ -42,9 +45,15 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_CERTIFICATE_REFRESH: Duration = Duration::from_secs(12 * 60 * 60);
 /// The most bytes of an answer held in memory by default (API answers, downloads into a `Vec`).
 pub const DEFAULT_MAX_BODY_SIZE: usize = 16 * 1024 * 1024;
-/// Where bill files may be downloaded from by default: WeChat Pay's own hosts, over https only.
-pub const DEFAULT_BILL_DOWNLOAD_ORIGINS: [&str; 3] =
-    ["https://api.mch.weixin.qq.com", "https://api2.mch.weixin.qq.com", "https://apihk.mch.weixin.qq.com"];
+/// Where bill files may be downloaded from by default: WeChat Pay's own hosts
+/// ([`WECHATPAY_HOSTS`](crate::client::WECHATPAY_HOSTS)), over https only.
+pub const DEFAULT_BILL_DOWNLOAD_ORIGINS: [&str; 4] = [
+    "https://api.mch.weixin.qq.com",
+    "https://api.wechatpay.cn",
+    "https://api2.wechatpay.cn",
+    "https://apihk.mch.weixin.qq.com",
+];
+pub use crate::exchange::WECHATPAY_HOSTS;
 
 /// A WeChat Pay APIv3 client for one merchant.
 ///
@@ -99,6 +108,7 @@ pub struct ClientBuilder {
     http_client: Option<reqwest::Client>,
     retry: RetryPolicy,
     certificate_refresh: Duration,
+    download_certificates: Option<bool>,
 }
 
 impl ClientBuilder {
@@ -135,6 +145,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether the client downloads platform certificates from `/v3/certificates` (it needs the
+    /// APIv3 key for that). Default: **yes without** a WeChat Pay public key (before the first
+    /// request, periodically, and when an answer names a certificate serial it does not hold);
+    /// **no with** one, so that a public-key merchant never calls the endpoint, not even when a
+    /// forged message names an unknown serial. A merchant switching from certificates to the
+    /// public key, whose answers and notifications may still come signed by a certificate, says
+    /// `true`: certificates are then downloaded when a message names one (never before).
+    pub fn download_platform_certificates(mut self, download: bool) -> Self {
+        self.download_certificates = Some(download);
+        self
+    }
+
     /// How often downloaded certificates are refreshed (default 12 h).
     pub fn certificate_refresh_interval(mut self, interval: Duration) -> Self {
         self.certificate_refresh = interval;
@@ -147,8 +169,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The failover host, or `None` for none. Default: `https://api2.mch.weixin.qq.com/` when
-    /// the base URL is the default one, none otherwise.
+    /// The failover host, or `None` for none. Default: [`DEFAULT_BACKUP_URL`]
+    /// (`https://api2.wechatpay.cn/`) when the base URL is one of WeChat Pay's primary hosts
+    /// ([`DEFAULT_BASE_URL`], [`ALTERNATE_BASE_URL`]), none otherwise.
     pub fn backup_url(mut self, url: Option<&str>) -> Self {
         self.backup_url = Some(url.map(str::to_owned));
         self
@@ -233,12 +256,11 @@ impl ClientBuilder {
                 )));
             }
         }
-        let is_default_base = self.base_url.is_none();
         let base_url = parse_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
         let backup_url = match self.backup_url {
             Some(Some(url)) => Some(parse_base_url(&url)?),
             Some(None) => None,
-            None if is_default_base || base_url.as_str() == DEFAULT_BASE_URL => {
+            None if [DEFAULT_BASE_URL, ALTERNATE_BASE_URL].contains(&base_url.as_str()) => {
                 Some(parse_base_url(DEFAULT_BACKUP_URL)?)
             }
             None => None,
@@ -272,7 +294,9 @@ impl ClientBuilder {
         keys.add_certificates(
             self.certificates.into_iter().filter(|certificate| certificate.is_valid_at(now)),
         );
-        let eager = !has_public_key && keys.public_key_id().is_none();
+        let has_public_key = has_public_key || keys.public_key_id().is_some();
+        let downloads = self.download_certificates.unwrap_or(!has_public_key);
+        let eager = downloads && !has_public_key;
         let exchange = Arc::new(Exchange {
             credentials: Credentials { mchid: self.mchid, serial: self.merchant_serial, key: self.merchant_key },
             http,
@@ -283,7 +307,8 @@ impl ClientBuilder {
             retry: self.retry,
         });
         let certificates = self.apiv3_key.map(|key| {
-            CertificateManager::new(key, eager, self.certificate_refresh, exchange.clone(), keys.clone())
+            let when = crate::certificates::Downloads { eager, on_unknown_serial: downloads };
+            CertificateManager::new(key, when, self.certificate_refresh, exchange.clone(), keys.clone())
         });
         Ok(Client { inner: Arc::new(Inner { exchange, keys, certificates, bill_download_origins }) })
     }
@@ -316,6 +341,7 @@ impl Client {
             http_client: None,
             retry: RetryPolicy::default(),
             certificate_refresh: DEFAULT_CERTIFICATE_REFRESH,
+            download_certificates: None,
         }
     }
 
@@ -392,19 +418,22 @@ impl Client {
 
     /// Signs, sends, verifies and decodes one operation.
     ///
-    /// A required `mchid` / `sp_mchid` left unset is the client's merchant id. Sensitive fields
-    /// ([`Operation::ENCRYPTED`]) are encrypted with the WeChat Pay public key (or the newest
-    /// platform certificate) and `Wechatpay-Serial` names the key used. A non-2xx answer becomes
-    /// [`Error::Api`]; an answer that fails verification is never parsed. The [`Reply`] derefs to
-    /// the typed response and carries the `Request-ID`.
+    /// A required `mchid` / `sp_mchid` left unset is the client's merchant id. Every request names
+    /// the WeChat Pay key the client verifies with in `Wechatpay-Serial` (the public key id, else
+    /// the newest platform certificate; a value the request sets itself wins): during a switch from
+    /// certificates to the public key, WeChat Pay signs the answer with the key named there.
+    /// Sensitive values (`Sensitive`, wherever the request holds them: body, query, headers) are
+    /// sealed with that key as the request is written. A non-2xx answer becomes [`Error::Api`];
+    /// an answer that fails verification is never parsed. A verified answer always decodes (see
+    /// [`Reply::deviations`]); the [`Reply`] derefs to the typed response.
     pub async fn send<O: Operation + Send + Sync>(&self, operation: O) -> Result<Reply<O::Response>, Error> {
         let mut operation = operation;
         Operation::fill(&mut operation, &Merchant::new(self.mchid()));
-        let prepared = Prepared::from_erased(&operation);
+        let raw = self.call(&operation).await?;
         drop(operation);
-        let raw = self.call(prepared?).await?;
         let decoded = O::Response::decode(&raw.body).map_err(|source| decode_error(&raw, source))?;
-        Ok(Reply::new(decoded.value, raw.status, raw.headers, decoded.defaulted))
+        crate::log_limit::deviations(O::PATH, &decoded.deviations);
+        Ok(Reply::new(decoded.value, raw.status, raw.headers, raw.body, decoded.deviations))
     }
 
     /// Sends an operation known only at run time, e.g. one built from JSON by
@@ -413,29 +442,28 @@ impl Client {
     pub async fn send_erased(&self, operation: Box<dyn ErasedOperation>) -> Result<Reply<serde_json::Value>, Error> {
         let mut operation = operation;
         operation.fill(&Merchant::new(self.mchid()));
-        let prepared = Prepared::from_erased(operation.as_ref());
-        let raw = self.call(prepared?).await?;
+        let raw = self.call(operation.as_ref()).await?;
         let decoded = operation.decode_response(&raw.body).map_err(|source| decode_error(&raw, source))?;
-        Ok(Reply::new(decoded.value, raw.status, raw.headers, decoded.defaulted))
+        crate::log_limit::deviations(operation.template(), &decoded.deviations);
+        Ok(Reply::new(decoded.value, raw.status, raw.headers, raw.body, decoded.deviations))
     }
 
     /// The request [`send`](Self::send) would send first, without sending it: the merchant id
-    /// filled, sensitive fields encrypted, signed now for the primary host. For sending through
-    /// an HTTP stack of your own (the answer is then yours to verify, with
+    /// filled, sensitive values sealed, `Wechatpay-Serial` set, signed now for the primary host.
+    /// For sending through an HTTP stack of your own (the answer is then yours to verify, with
     /// [`WechatpayKeys::verify`]), or to look at.
     pub async fn prepare<O: Operation + Clone + Send + Sync>(&self, operation: &O) -> Result<reqwest::Request, Error> {
         let mut operation = operation.clone();
         Operation::fill(&mut operation, &Merchant::new(self.mchid()));
-        let mut prepared = Prepared::from_erased(&operation)?;
         self.before_request().await;
-        self.encrypt_sensitive(&mut prepared).await?;
+        let prepared = self.write(&operation).await?;
         let exchange = &self.inner.exchange;
         let url = exchange.first_target(&prepared)?;
         exchange
             .signed(&prepared, &url)
             .timeout(exchange.limits.timeout)
             .build()
-            .map_err(|source| Error::Transport { path: prepared.template.to_owned(), source })
+            .map_err(|source| Error::Transport { path: prepared.template.to_owned(), source: source.without_url() })
     }
 
     async fn before_request(&self) {
@@ -445,12 +473,17 @@ impl Client {
     }
 
     /// Everything but decoding: not generic, so it is compiled once for every operation.
-    async fn call(&self, mut prepared: Prepared) -> Result<Raw, Error> {
-        let span = request_span(prepared.method.as_str(), prepared.template);
+    async fn call(&self, operation: &(dyn ErasedOperation + '_)) -> Result<Raw, Error> {
+        let span = request_span(operation.method().as_str(), operation.template());
         let started = Instant::now();
         let result = async {
             self.before_request().await;
-            self.encrypt_sensitive(&mut prepared).await?;
+            // An answer that cannot be verified is worth nothing, and neither is the query that
+            // would follow it: a request that may move money is not sent without a key.
+            if !self.inner.keys.has_usable_key(unix(SystemTime::now())) {
+                return Err(Error::NoVerificationKey);
+            }
+            let prepared = self.write(operation).await?;
             let raw = self.inner.exchange.execute(&prepared, Read::Buffered).await?.into_raw()?;
             self.judge(raw, prepared.kind).await
         }
@@ -464,35 +497,33 @@ impl Client {
         result
     }
 
-    /// Encrypts the request's sensitive fields and names the key in `Wechatpay-Serial`.
-    async fn encrypt_sensitive(&self, prepared: &mut Prepared) -> Result<(), Error> {
-        if prepared.encrypted.is_empty() {
-            return Ok(());
-        }
-        let json: &[u8] = match &prepared.body {
-            Payload::Json(bytes) => bytes,
-            Payload::Multipart { meta, .. } => meta.as_bytes(),
-            Payload::Empty => return Ok(()),
+    /// `operation` written for the wire: `Wechatpay-Serial` names the WeChat Pay key (the
+    /// request's own, else the one the client verifies with), and sensitive values are sealed
+    /// with that key as they are written. When the key is not held yet (certificates not
+    /// downloaded), a request that turns out to hold a sensitive value waits for it.
+    async fn write(&self, operation: &(dyn ErasedOperation + '_)) -> Result<Prepared, Error> {
+        let wanted = requested_serial(operation);
+        let now = unix(SystemTime::now());
+        let keys = self.wechatpay_keys();
+        let mut key = match &wanted {
+            Some(serial) => keys.find(serial, now).map(|key| (serial.clone(), key)),
+            None => keys.encryption_key(now),
         };
-        let mut value: serde_json::Value = serde_json::from_slice(json).map_err(Error::Encode)?;
-        if !sensitive::has_fields(&value, prepared.encrypted) {
-            return Ok(());
-        }
-        let wanted = prepared.header("Wechatpay-Serial");
-        let (serial, key) = self.encryption_key(wanted.as_deref()).await?;
-        let count = sensitive::encrypt_fields(&mut value, prepared.encrypted, &key)?;
-        tracing::debug!(count, serial = %serial, "encrypted sensitive fields");
-        let encoded = serde_json::to_vec(&value).map_err(Error::Encode)?;
-        match &mut prepared.body {
-            Payload::Json(bytes) => *bytes = encoded.into(),
-            Payload::Multipart { meta, .. } => {
-                *meta = String::from_utf8(encoded)
-                    .map_err(|_| Error::InvalidRequest("meta is not UTF-8".into()))?
+        let prepared = loop {
+            match write_sealed(operation, key.as_ref().map(|(_, key)| key))? {
+                Ok(prepared) => break prepared,
+                Err(None) if key.is_none() => key = Some(self.encryption_key(wanted.as_deref()).await?),
+                Err(None) => return Err(Error::NoEncryptionKey { serial: wanted }),
+                Err(Some(error)) => return Err(Error::Crypto(error)),
             }
-            Payload::Empty => {}
+        };
+        let mut prepared = prepared;
+        if wanted.is_none() {
+            if let Some((serial, _)) = &key {
+                prepared.set_header(HeaderName::from_static("wechatpay-serial"), serial)?;
+            }
         }
-        prepared.set_header(HeaderName::from_static("wechatpay-serial"), &serial)?;
-        Ok(())
+        Ok(prepared)
     }
 
     /// Verifies a signed answer, refreshing the certificates when it names an unknown serial (as
@@ -550,6 +581,64 @@ impl Client {
                 keys.encryption_key(now()).ok_or_else(no_key)
             }
         }
+    }
+}
+
+/// `operation` written with its sensitive values sealed by `key`: the request, or why it cannot
+/// be sent (`None`: a sensitive value and no key; `Some`: the key could not encrypt one).
+fn write_sealed(
+    operation: &(dyn ErasedOperation + '_),
+    key: Option<&PublicKey>,
+) -> Result<Result<Prepared, Option<CryptoError>>, Error> {
+    let sealer = key.map(Sealer::new);
+    let mut out = match &sealer {
+        Some(sealer) => Writing::sealing(sealer),
+        None => Writing::unsealed(),
+    };
+    let prepared = Prepared::from_erased(operation, &mut out)?;
+    Ok(match out.finish() {
+        Ok(count) => {
+            if count > 0 {
+                tracing::debug!(count, "sealed sensitive values");
+            }
+            Ok(prepared)
+        }
+        Err(SealError::NoKey) => Err(None),
+        Err(SealError::Failed(_)) => Err(Some(sealer.and_then(Sealer::into_error).unwrap_or(CryptoError::Encrypt))),
+    })
+}
+
+/// The `Wechatpay-Serial` a request sets itself, if any (read without sealing anything: header
+/// values it holds are looked at, not sent).
+fn requested_serial(operation: &(dyn ErasedOperation + '_)) -> Option<String> {
+    let headers = operation.headers(&mut Writing::unsealed());
+    headers.into_iter().find(|(name, _)| name.eq_ignore_ascii_case("Wechatpay-Serial")).map(|(_, value)| value)
+}
+
+/// Seals sensitive values with one WeChat Pay key (RSA-OAEP, see [`PublicKey::encrypt`]),
+/// keeping the first error typed.
+struct Sealer<'a> {
+    key: &'a PublicKey,
+    error: std::sync::Mutex<Option<CryptoError>>,
+}
+
+impl<'a> Sealer<'a> {
+    fn new(key: &'a PublicKey) -> Self {
+        Sealer { key, error: std::sync::Mutex::new(None) }
+    }
+
+    fn into_error(self) -> Option<CryptoError> {
+        self.error.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Seal for Sealer<'_> {
+    fn seal(&self, plaintext: &str) -> Result<String, SealError> {
+        self.key.encrypt(plaintext).map_err(|error| {
+            let reason = error.to_string();
+            self.error.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get_or_insert(error);
+            SealError::Failed(reason)
+        })
     }
 }
 

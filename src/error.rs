@@ -1,8 +1,10 @@
 //! The one error type of the client: one variant per thing a caller can act on, with the context
 //! (HTTP status, WeChat Pay's `code`, `Request-ID`) kept and secrets never included.
 
+use std::fmt;
+
 use http::StatusCode;
-use wechatpay_generated::runtime::{BuildError, DecodeError};
+use wechatpay_generated::runtime::{BuildError, DecodeError, Deviation};
 
 use crate::keys::{CryptoError, KeyError};
 use crate::wechatpay_keys::VerifyError;
@@ -44,9 +46,20 @@ pub enum Error {
     Transport {
         /// The request's path template, e.g. `/v3/pay/transactions/id/{transaction_id}`.
         path: String,
-        /// What the HTTP client reported.
+        /// What the HTTP client reported, without the URL (whose query may hold sealed
+        /// sensitive values and identifiers).
         #[source]
         source: reqwest::Error,
+    },
+    /// The request was tried on the primary host, where it may have taken effect (a `5xx`, a
+    /// connection lost after sending), then on the backup host, which failed too. Whatever the
+    /// backup attempt says, the outcome is unknown: query before trying a payment again.
+    #[error("{first}; then, on the backup host: {backup}")]
+    FailedOver {
+        /// The primary host's failure.
+        first: Box<Error>,
+        /// The backup host's failure.
+        backup: Box<Error>,
     },
     /// No answer within the configured timeouts. Unless no connection could be made, the outcome
     /// is unknown: query before trying a payment again.
@@ -115,17 +128,29 @@ pub enum Error {
     /// The request body could not be serialised.
     #[error("cannot serialise the request body: {0}")]
     Encode(#[source] serde_json::Error),
-    /// A verified answer did not match the documented response shape, even read leniently
-    /// (see [`Decode`](wechatpay_generated::runtime::Decode)): e.g. an object where a string
-    /// belongs; the error names the JSON path. The request was accepted: its outcome is unknown
-    /// to the caller, not failed.
+    /// A verified body could not be read at all: a certificate list that is not one, or a
+    /// reader that cannot make a default (typed answers always decode, see
+    /// [`Reply::deviations`](crate::Reply::deviations)); the error names the JSON path. The
+    /// request was accepted: its outcome is unknown to the caller, not failed.
     #[error("cannot decode the response{}: {source}", request_id_suffix(.request_id))]
     Decode {
         /// What did not match, and where (its JSON path).
         #[source]
         source: Box<DecodeError>,
-        /// The raw (verified) body, for diagnosis: its first 16 KiB.
-        body: String,
+        /// The raw (verified) body, for diagnosis: its first 16 KiB ([`Debug`] shows only its
+        /// shape, with every value replaced by `…`).
+        body: KeptBody,
+        /// The `Request-ID` header.
+        request_id: Option<String>,
+    },
+    /// [`Reply::strict`](crate::Reply::strict): the verified answer differs from its
+    /// documentation, so some values hold defaults (a `0` amount, an empty state). The request
+    /// **succeeded** at WeChat Pay: the outcome counts as unknown, so query it rather than treat
+    /// it as failed.
+    #[error("the answer{} differs from its documentation: {}", request_id_suffix(.request_id), deviations_summary(.deviations))]
+    Deviated {
+        /// Where, and what was there instead (never the values).
+        deviations: Vec<Deviation>,
         /// The `Request-ID` header.
         request_id: Option<String>,
     },
@@ -159,6 +184,27 @@ pub enum Error {
     NoEncryptionKey {
         /// The key the request asked for (its own `Wechatpay-Serial`), if any.
         serial: Option<String>,
+    },
+    /// No WeChat Pay key could verify an answer (no public key, and no valid platform certificate
+    /// after waiting for a download: a wrong APIv3 key, `/v3/certificates` failing): the request
+    /// was **not sent**, since its answer could not be trusted, nor could the query that would
+    /// follow it. Nothing happened at WeChat Pay.
+    #[error("no WeChat Pay key to verify answers with: the request was not sent")]
+    NoVerificationKey,
+    /// A verified `/v3/certificates` answer listed certificates of which none opened with the
+    /// APIv3 key or was valid now (a wrong APIv3 key is the usual cause): the certificates held
+    /// before are kept.
+    #[error("none of the {listed} platform certificates listed opens with the APIv3 key and is valid now (a wrong APIv3 key?)")]
+    NoUsableCertificate {
+        /// How many certificates the answer listed.
+        listed: usize,
+    },
+    /// A request's own `base_uri` names a host the client does not send signed requests to:
+    /// only `https` WeChat Pay hosts and the client's own base and backup URLs. Not sent.
+    #[error("base URI {origin} refused: not a WeChat Pay https host nor the client's base URL")]
+    BaseUri {
+        /// The refused origin, e.g. `http://example.com`.
+        origin: String,
     },
     /// A header value or URL the request would need is not valid HTTP.
     #[error("invalid request: {0}")]
@@ -198,8 +244,62 @@ fn location_suffix(location: &Option<String>) -> String {
     location.as_ref().map(|location| format!(" to {location}")).unwrap_or_default()
 }
 
+fn deviations_summary(deviations: &[Deviation]) -> String {
+    const SHOWN: usize = 3;
+    let mut summary: Vec<String> = deviations.iter().take(SHOWN).map(ToString::to_string).collect();
+    if deviations.len() > SHOWN {
+        summary.push(format!("and {} more", deviations.len() - SHOWN));
+    }
+    summary.join("; ")
+}
+
 fn serial_suffix(serial: &Option<String>) -> String {
     serial.as_ref().map(|serial| format!(" (asked for {serial})")).unwrap_or_default()
+}
+
+/// A verified body kept in an error for diagnosis: at most 16 KiB. Answers hold personal data
+/// (names, openids, amounts), so its `Debug` shows only the JSON's shape, every value replaced
+/// by `…` and cut at 1 KiB; [`as_str`](Self::as_str) gives the text.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeptBody(Box<str>);
+
+impl KeptBody {
+    pub(crate) fn new(text: String) -> Self {
+        KeptBody(text.into_boxed_str())
+    }
+
+    /// The body as received (its first 16 KiB).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for KeptBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 1024;
+        let shape = match serde_json::from_str::<serde_json::Value>(&self.0) {
+            Ok(value) => shape_of(&value),
+            Err(_) => format!("<{} bytes, not JSON>", self.0.len()),
+        };
+        match shape.char_indices().nth(SHOWN) {
+            Some((cut, _)) => write!(f, "KeptBody({}…, {} bytes)", &shape[..cut], self.0.len()),
+            None => write!(f, "KeptBody({shape})"),
+        }
+    }
+}
+
+/// `value` with every string, number and boolean replaced by `…`: its members' names only.
+fn shape_of(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Object(members) => {
+            let members: Vec<String> = members.iter().map(|(name, value)| format!("{name:?}:{}", shape_of(value))).collect();
+            format!("{{{}}}", members.join(","))
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(shape_of).collect::<Vec<_>>().join(",")),
+        Value::Null => "null".to_owned(),
+        _ => "…".to_owned(),
+    }
 }
 
 /// What a request was waiting for when it timed out ([`Error::Timeout`]).
@@ -234,6 +334,7 @@ impl Error {
         match self {
             Error::Api { status, .. } | Error::BodyTooLarge { status, .. } => Some(*status),
             Error::Transport { source, .. } => source.status(),
+            Error::FailedOver { backup, .. } => backup.status(),
             _ => None,
         }
     }
@@ -261,7 +362,9 @@ impl Error {
             Error::Api { request_id, .. }
             | Error::Verify { request_id, .. }
             | Error::Decode { request_id, .. }
+            | Error::Deviated { request_id, .. }
             | Error::BodyTooLarge { request_id, .. } => request_id.as_deref(),
+            Error::FailedOver { first, backup } => backup.request_id().or_else(|| first.request_id()),
             _ => None,
         }
     }
@@ -271,9 +374,12 @@ impl Error {
     ///
     /// True after a timeout or a connection lost once the request was sent; for any answer that
     /// cannot be trusted or read (verification failed, a body cut short, too large or not
-    /// decodable, a redirect, an unverified error page); and for a verified `5xx`. False when
-    /// nothing was sent (no connection, a request that could not be built or encrypted) and for
-    /// a verified `4xx` error document, which says the request was refused.
+    /// decodable, a redirect, an unverified error page); for a verified `5xx`; for a verified
+    /// answer refused by [`Reply::strict`](crate::Reply::strict); and whenever any attempt may
+    /// have reached WeChat Pay, whatever a later attempt on the backup host did
+    /// ([`Error::FailedOver`]). False when nothing was sent (no connection, a request that could
+    /// not be built or encrypted, no key to verify the answer with) and for a verified `4xx`
+    /// error document, which says the request was refused.
     ///
     /// When true after a payment or a refund, **query it** (by `out_trade_no` / `out_refund_no`)
     /// before trying again, and try again with the same number: a new number may pay or refund twice.
@@ -284,6 +390,8 @@ impl Error {
             Error::Api { status, body, .. } => body.is_some() || status.is_server_error(),
             Error::Verify { .. }
             | Error::Decode { .. }
+            | Error::Deviated { .. }
+            | Error::FailedOver { .. }
             | Error::BodyTooLarge { .. }
             | Error::Redirect { .. } => true,
             _ => false,
@@ -344,6 +452,26 @@ mod tests {
         assert!(!timeout(Waiting::Connection).outcome_unknown());
         assert!(timeout(Waiting::Answer).outcome_unknown() && timeout(Waiting::Body).outcome_unknown());
         assert!(!Error::NoEncryptionKey { serial: None }.outcome_unknown());
+        assert!(!Error::NoVerificationKey.outcome_unknown());
         assert!(!Error::PathParameter { name: "id".into(), problem: "is empty" }.outcome_unknown());
+        let refused = Error::BaseUri { origin: "http://example.com".into() };
+        assert!(!refused.outcome_unknown());
+        let connect = Error::Timeout { path: "/v3".into(), waiting_for: Waiting::Connection };
+        let failed_over = Error::FailedOver { first: Box::new(api(StatusCode::BAD_GATEWAY, None)), backup: Box::new(connect) };
+        assert!(failed_over.outcome_unknown(), "the primary may have acted on it");
+        let deviated = Error::Deviated { deviations: vec![Deviation::absent("amount".into())], request_id: None };
+        assert!(deviated.outcome_unknown());
+    }
+
+    #[test]
+    fn a_kept_body_shows_its_shape_not_its_values() {
+        let body = KeptBody::new(r#"{"payer":{"openid":"oUpF8uMuAJO"},"amount":{"total":100},"tags":["vip",1],"x":null}"#.into());
+        let shown = format!("{body:?}");
+        assert_eq!(shown, r#"KeptBody({"payer":{"openid":…},"amount":{"total":…},"tags":[…,…],"x":null})"#);
+        assert!(body.as_str().contains("oUpF8uMuAJO"), "the text stays available");
+        assert_eq!(format!("{:?}", KeptBody::new("<html>secret</html>".into())), "KeptBody(<19 bytes, not JSON>)");
+        let long = KeptBody::new(serde_json::json!({"list": vec![1; 2000]}).to_string());
+        let shown = format!("{long:?}");
+        assert!(shown.chars().count() < 1100 && shown.ends_with(" bytes)"), "{}", shown.chars().count());
     }
 }

@@ -11,19 +11,19 @@ mod exchange;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod keys;
+mod log_limit;
 pub mod notify;
 pub mod pay_sign;
 pub mod paging;
 mod refresh;
 pub mod reply;
 pub mod retry;
-pub mod sensitive;
 pub mod signing;
 pub mod wechatpay_keys;
 
 pub use client::{Client, ClientBuilder};
 pub use download::{BillFile, BillStream};
-pub use error::{Error, Waiting};
+pub use error::{Error, KeptBody, Waiting};
 pub use keys::{ApiV3Key, CryptoError, KeyError, MerchantKey, PublicKey};
 pub use notify::{Notification, Notifications, NotifyError};
 pub use pay_sign::{AppPayParams, JsapiPayParams};

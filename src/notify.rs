@@ -48,11 +48,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use http::{HeaderMap, StatusCode};
-use wechatpay_generated::runtime::{DecodeError, Envelope};
+use wechatpay_generated::runtime::{DecodeError, Deviation, DeviationKind, Envelope};
 pub use wechatpay_generated::webhook::Event;
 
+use crate::certificates::could_be_certificate_serial;
 use crate::keys::{ApiV3Key, CryptoError};
-use crate::refresh::{Flight, SerialLimiter, PER_SERIAL};
+use crate::log_limit::Budget;
+use crate::refresh::{Deadline, Flight, SerialLimiter, PER_SERIAL};
 use crate::wechatpay_keys::{unix, Verified, VerifyError, WechatpayKeys};
 
 pub use futures_util::future::BoxFuture;
@@ -60,6 +62,10 @@ pub use replay::{
     ClaimStatus, ClaimToken, InMemoryReplayGuard, ReplayGuard, ReplayGuardError, DEFAULT_CAPACITY, DEFAULT_LEASE,
     DEFAULT_TTL,
 };
+
+/// How often notifications naming unknown keys or failing verification are logged: anyone can
+/// send them.
+pub(crate) static REJECTED: Budget = Budget::new();
 
 /// The only resource algorithm supported: AES-256-GCM with the APIv3 key.
 pub const ALGORITHM: &str = "AEAD_AES_256_GCM";
@@ -91,11 +97,36 @@ pub struct Notification {
     pub summary: String,
     /// The decrypted payload, typed by `event_type`.
     pub event: Event,
-    /// JSON paths of fields the documentation marks required but the payload left out: they
-    /// hold their type's default (see [`Decode`](wechatpay_generated::runtime::Decode)).
-    pub defaulted: Vec<String>,
+    /// Where the payload differs from its documentation (a required member absent, a value of
+    /// another JSON kind): each such value holds its type's default (see
+    /// [`Decode`](wechatpay_generated::runtime::Decode)); logged once per event type and path at
+    /// `WARN`. [`strict`](Self::strict) refuses such a notification.
+    pub deviations: Vec<Deviation>,
     /// The key that signed it (public-key id or certificate serial) and the signed timestamp.
     pub verified: Verified,
+    /// The decrypted payload as received.
+    plaintext: Vec<u8>,
+}
+
+impl Notification {
+    /// The notification, or [`NotifyError::Deviated`] when its payload differs from its
+    /// documentation: for a handler that must not act on a defaulted amount or state
+    /// (`notification.strict()?`). Answered with a 500, so WeChat Pay delivers it again.
+    pub fn strict(&self) -> Result<&Self, NotifyError> {
+        if self.deviations.is_empty() {
+            return Ok(self);
+        }
+        Err(NotifyError::Deviated {
+            id: self.id.clone(),
+            event_type: self.event_type.clone(),
+            deviations: self.deviations.clone(),
+        })
+    }
+
+    /// The whole decrypted payload as JSON, documented members or not.
+    pub fn payload_json(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_slice(&self.plaintext)
+    }
 }
 
 impl fmt::Debug for Notification {
@@ -107,6 +138,7 @@ impl fmt::Debug for Notification {
             .field("resource_type", &self.resource_type)
             .field("summary", &self.summary)
             .field("event", &format_args!("<decrypted {} payload, redacted>", self.event_type))
+            .field("deviations", &self.deviations)
             .field("verified", &self.verified)
             .finish()
     }
@@ -153,6 +185,17 @@ pub enum NotifyError {
     /// The replay guard's storage failed.
     #[error("replay guard: {0}")]
     ReplayGuard(#[source] ReplayGuardError),
+    /// [`Notification::strict`]: the payload differs from its documentation, so some values hold
+    /// defaults.
+    #[error("the {event_type} notification {id} differs from its documentation ({} deviations)", .deviations.len())]
+    Deviated {
+        /// The notification id.
+        id: String,
+        /// The event type.
+        event_type: String,
+        /// Where, and what was there instead (never the values).
+        deviations: Vec<Deviation>,
+    },
 }
 
 impl NotifyError {
@@ -164,7 +207,9 @@ impl NotifyError {
     /// The HTTP status to answer: 204 for a duplicate; 401 when verification failed; 400 for a
     /// verified but unusable body; 500 when the payload does not match its documented type (our
     /// types are wrong, a fix may come before WeChat Pay gives up); 503 when the notification is
-    /// being processed or the replay guard failed. WeChat Pay retries after any non-2xx status.
+    /// being processed or the replay guard failed; 500 when a handler refused a payload that
+    /// differs from its documentation ([`Notification::strict`]). WeChat Pay retries after any
+    /// non-2xx status.
     pub fn status(&self) -> StatusCode {
         match self {
             NotifyError::Duplicate { .. } => StatusCode::NO_CONTENT,
@@ -172,7 +217,7 @@ impl NotifyError {
             NotifyError::Envelope(_) | NotifyError::UnsupportedAlgorithm(_) | NotifyError::Decrypt(_) => {
                 StatusCode::BAD_REQUEST
             }
-            NotifyError::Payload { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            NotifyError::Payload { .. } | NotifyError::Deviated { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             NotifyError::InProgress { .. } | NotifyError::ReplayGuard(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -289,8 +334,8 @@ impl Refresh {
     async fn for_serial(self: &Arc<Self>, serial: &str, wait: Duration, known: impl Fn() -> bool) {
         let allowed =
             self.serials.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).allow(serial, Instant::now());
-        let deadline = Instant::now() + wait;
-        let remaining = || deadline.saturating_duration_since(Instant::now());
+        let deadline = Deadline::after(wait);
+        let remaining = || deadline.remaining();
         // A run going now may have fetched the keys before this serial existed: wait for it, then,
         // if the serial is granted a run, start the one owed to it.
         if let Some(running) = self.flight.join() {
@@ -394,10 +439,19 @@ impl Notifications {
             .apiv3_key
             .decrypt(&resource.nonce, &resource.associated_data, &resource.ciphertext)
             .map_err(NotifyError::Decrypt)?;
-        let decoded = Event::parse(&envelope.event_type, &plaintext).map_err(|error| NotifyError::Payload {
+        let payload_error = |error: &DecodeError| NotifyError::Payload {
             event_type: envelope.event_type.clone(),
-            source: PayloadError::new(&error),
-        })?;
+            source: PayloadError::new(error),
+        };
+        let decoded = Event::parse(&envelope.event_type, &plaintext).map_err(|error| payload_error(&error))?;
+        // A payload that is not even a JSON object holds nothing to type or keep: refused (and
+        // delivered again), rather than handed to the handler as a structure of defaults.
+        if let Some(Deviation { kind: DeviationKind::Mismatch { message, .. }, .. }) =
+            decoded.deviations.iter().find(|deviation| deviation.path.is_empty())
+        {
+            return Err(payload_error(&DecodeError::new("", message.as_str())));
+        }
+        crate::log_limit::deviations(&envelope.event_type, &decoded.deviations);
         Ok(Notification {
             id: envelope.id,
             create_time: envelope.create_time,
@@ -405,8 +459,9 @@ impl Notifications {
             resource_type: envelope.resource_type,
             summary: envelope.summary,
             event: decoded.value,
-            defaulted: decoded.defaulted,
+            deviations: decoded.deviations,
             verified,
+            plaintext,
         })
     }
 
@@ -472,9 +527,13 @@ impl Notifications {
         }
         // When the header is present, `WechatpayKeys::verify` rejects any type but `SIGNATURE_TYPE`.
         match self.keys.verify(headers, body, SystemTime::now()) {
-            Err(VerifyError::UnknownSerial(serial)) => match &self.refresh {
+            // Only a serial a refresh could find is worth one: a public-key id (`PUB_KEY_ID_…`) is
+            // configured, never downloaded.
+            Err(VerifyError::UnknownSerial(serial)) if could_be_certificate_serial(&serial) => match &self.refresh {
                 Some(refresh) => {
-                    tracing::info!(serial, "notification signed by an unknown key: refreshing the keys");
+                    if let Some(suppressed) = REJECTED.allow() {
+                        tracing::info!(serial, suppressed, "notification signed by an unknown key: refreshing the keys");
+                    }
                     let known = || self.keys.find(&serial, unix(SystemTime::now())).is_some();
                     refresh.for_serial(&serial, self.refresh_wait, known).await;
                     self.keys.verify(headers, body, SystemTime::now())

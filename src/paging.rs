@@ -11,8 +11,8 @@ use crate::Client;
 impl Client {
     /// Every page of `request`, one [`Reply`] each, from its `offset` (0 when unset): the next
     /// request asks for the offset after the items received. The stream ends after a page with
-    /// no item, a page shorter than the `limit` asked for, or once `total_count` items were
-    /// received; the first error ends it too.
+    /// no item, a page shorter than the `limit` asked for, once `total_count` items were
+    /// received, or when the next offset would not fit an `i64`; the first error ends it too.
     ///
     /// ```no_run
     /// # async fn run(client: wechatpay::Client) -> Result<(), wechatpay::Error> {
@@ -40,8 +40,11 @@ impl Client {
             match self.send(request).await {
                 Err(error) => Some((Err(error), None)),
                 Ok(reply) => {
-                    let items = reply.items() as i64;
-                    let received = offset + items;
+                    let items = i64::try_from(reply.items()).unwrap_or(i64::MAX);
+                    // An offset near `i64::MAX` (a caller's, or a service's `total_count`) has no next page.
+                    let Some(received) = offset.checked_add(items) else {
+                        return Some((Ok(reply), None));
+                    };
                     let done = items == 0
                         || limit.is_some_and(|limit| items < limit)
                         || reply.total_count().is_some_and(|total| received >= total);

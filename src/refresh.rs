@@ -63,10 +63,12 @@ impl Flight {
             return Landing(watch::Sender::new(0).subscribe());
         };
         *running = true;
-        let flight = self.clone();
+        // Made before the task is spawned and moved into it: it lands when the job ends, panics,
+        // or is dropped without ever being polled (a runtime shutting down), so the flag never
+        // stays set and refreshes never stop.
+        let landed = Landed(self.clone());
+        drop(running);
         runtime.spawn(async move {
-            // Lands even when `job` panics: the flag must not stay set.
-            let landed = Landed(flight);
             job.await;
             drop(landed);
         });
@@ -88,6 +90,22 @@ impl Landing {
     /// Waits for the job to end, at most `bound`; whether it ended.
     pub(crate) async fn wait(mut self, bound: Duration) -> bool {
         matches!(tokio::time::timeout(bound, self.0.changed()).await, Ok(Ok(())))
+    }
+}
+
+/// The end of a wait of some duration, which may be too long to represent (`Duration::MAX`):
+/// then it never comes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Deadline(Option<Instant>);
+
+impl Deadline {
+    pub(crate) fn after(wait: Duration) -> Self {
+        Deadline(Instant::now().checked_add(wait))
+    }
+
+    /// What is left of the wait (`Duration::MAX` for one that never ends).
+    pub(crate) fn remaining(self) -> Duration {
+        self.0.map_or(Duration::MAX, |at| at.saturating_duration_since(Instant::now()))
     }
 }
 
@@ -123,6 +141,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_wait_too_long_to_represent_never_ends_and_does_not_panic() {
+        assert_eq!(Deadline::after(Duration::MAX).remaining(), Duration::MAX);
+        assert!(Deadline::after(Duration::from_secs(5)).remaining() <= Duration::from_secs(5));
+        assert_eq!(Deadline::after(Duration::ZERO).remaining(), Duration::ZERO);
+    }
+
+    #[test]
     fn each_serial_asks_once_a_minute_and_all_together_a_few_times() {
         let mut limiter = SerialLimiter::default();
         let start = Instant::now();
@@ -135,6 +160,25 @@ mod tests {
         assert!(!limiter.allow("NEW", start + Duration::from_secs(3)), "the budget is spent");
         assert!(limiter.allow("A", start + Duration::from_secs(61)), "a minute later, A may ask again");
         assert!(limiter.asked.len() <= PER_MINUTE, "memory is bounded by the budget");
+    }
+
+    #[test]
+    fn a_job_dropped_before_it_ran_lands_and_the_next_one_starts() {
+        let flight = Flight::new();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        let landing = runtime.block_on(async { flight.start(std::future::pending()) });
+        assert!(flight.join().is_some(), "running until its task ends");
+        drop(runtime); // drops the spawned task without polling it
+        assert!(flight.join().is_none(), "the dropped job landed: the flag is clear");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        runtime.block_on(async {
+            assert!(landing.wait(Duration::from_secs(1)).await, "its landing was announced");
+            let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let flag = ran.clone();
+            let next = flight.start(async move { flag.store(true, std::sync::atomic::Ordering::SeqCst) });
+            assert!(next.wait(Duration::from_secs(5)).await);
+            assert!(ran.load(std::sync::atomic::Ordering::SeqCst), "a new job starts");
+        });
     }
 
     #[tokio::test]

@@ -228,7 +228,7 @@ fn jsapi_request() -> jsapi::post::RequestBuilder {
 fn jsapi_body() -> String {
     let request =
         jsapi_request().payer(jsapi::post::Payer::builder().openid("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"));
-    wechatpay::runtime::ToJson::to_json(&request.build().unwrap()).to_string()
+    wechatpay::runtime::ToJson::to_json(&request.build().unwrap(), &mut wechatpay::runtime::Writing::unsealed()).to_string()
 }
 
 fn unix_now() -> i64 {

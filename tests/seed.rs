@@ -2,7 +2,7 @@
 //! documentation page, built with the generated builder.
 
 use serde_json::{json, Value};
-use wechatpay::runtime::{Body, Number, Operation};
+use wechatpay::runtime::{Body, Number, Operation, Writing};
 use wechatpay::v3::catering::orders::sync_status::post::{
     DishList, Properties, Request, RequestBuilder, Status, Unit,
 };
@@ -90,7 +90,7 @@ fn order() -> RequestBuilder {
 }
 
 fn body(request: &Request) -> Vec<u8> {
-    match request.body().unwrap() {
+    match request.body(&mut Writing::unsealed()).unwrap() {
         Body::Json(bytes) => bytes,
         other => panic!("expected a JSON body, got {other:?}"),
     }
@@ -111,8 +111,8 @@ fn builds_the_json_the_php_sample_sends() {
     assert_eq!(keys(&sent), keys(&php_sample()));
 
     assert_eq!(<Request as Operation>::METHOD.as_str(), "POST");
-    assert_eq!(request.path(), "/v3/catering/orders/sync-status");
-    assert!(request.query().is_empty());
+    assert_eq!(request.path(&mut Writing::unsealed()), "/v3/catering/orders/sync-status");
+    assert!(request.query(&mut Writing::unsealed()).is_empty());
 }
 
 #[test]

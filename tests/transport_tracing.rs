@@ -141,3 +141,76 @@ async fn a_whole_payment_at_trace_level_logs_no_secret() {
         assert!(!log.contains(&signature[..40]), "a request signature in the log");
     }
 }
+
+fn log_of(captured: &Captured) -> String {
+    String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+}
+
+/// An answer off its documented shape is logged at WARN, once per operation and JSON path however
+/// often it comes.
+#[tokio::test(flavor = "current_thread")]
+async fn a_deviating_answer_is_logged_once_per_operation_and_path() {
+    let (captured, _guard) = capture("wechatpay=warn");
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+    for _ in 0..3 {
+        server.misbehave(server::Misbehaviour::SignedBody(
+            br#"{"out_trade_no": "LOGGED-ONCE", "amount": {"total": 100}}"#.to_vec(),
+        ));
+        let order = client.send(query("LOGGED-ONCE")).await.expect("decodes");
+        assert_eq!(order.deviations().len(), 1);
+    }
+
+    let log = log_of(&captured);
+    let lines: Vec<&str> = log.lines().filter(|line| line.contains("path=trade_state")).collect();
+    assert_eq!(lines.len(), 1, "{log}");
+    assert!(lines[0].contains("WARN") && lines[0].contains("/v3/pay/transactions/out-trade-no/{out_trade_no}"), "{log}");
+}
+
+/// Anyone can send a notification: rejected ones are logged a few times a minute, not once each.
+#[tokio::test(flavor = "current_thread")]
+async fn forged_notifications_are_logged_a_few_times_a_minute() {
+    use axum::response::IntoResponse as _;
+    let (captured, _guard) = capture("wechatpay=info");
+    let server = server::TestServer::start(server::ServerConfig::default()).await;
+    let keys = wechatpay::WechatpayKeys::with_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key());
+    let notifications =
+        wechatpay::Notifications::new(keys, apiv3_key()).key_refresher(|| async { Ok::<_, std::io::Error>(()) });
+    for n in 0..60 {
+        let payload = server::sample_transaction(&format!("FORGED-{n}"));
+        let (headers, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, server::Tamper::UnknownSerial);
+        let error = notifications.open(&headers, &body).await.expect_err("unknown serial");
+        let _ = error.into_response();
+    }
+
+    let log = log_of(&captured);
+    let lines = log.lines().filter(|line| line.contains("unknown key") || line.contains("notification rejected")).count();
+    // The crate's budget is 10 lines a minute (`log_limit::PER_MINUTE`).
+    assert!((1..=10).contains(&lines), "{lines} lines for 120 chances:\n{log}");
+}
+
+/// A failover is logged at WARN with its error, never with the URL (whose query may hold sealed
+/// values).
+#[tokio::test(flavor = "current_thread")]
+async fn a_failover_is_logged_without_the_url() {
+    use wechatpay::v3::capital::capitallhh::banks::search_banks_by_bank_account::get::Request;
+    let (captured, _guard) = capture("wechatpay=debug");
+    let generic = || server::ServerConfig {
+        signer: server::Signer::PublicKey,
+        generic: Some(server::generic::specs()),
+        ..server::ServerConfig::default()
+    };
+    let (primary, backup) = (server::TestServer::start(generic()).await, server::TestServer::start(generic()).await);
+    let client = builder(&primary)
+        .backup_url(Some(&backup.base_url()))
+        .wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key())
+        .build()
+        .unwrap();
+    primary.misbehave(server::Misbehaviour::DropConnection);
+
+    client.send(Request::builder().account_number("6214830000001234").build().unwrap()).await.expect("the backup answers");
+
+    let log = log_of(&captured);
+    assert!(log.contains("failing over to the backup host"), "{log}");
+    assert!(!log.contains("account_number=") && !log.contains("6214830000001234"), "{log}");
+}

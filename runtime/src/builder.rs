@@ -89,7 +89,8 @@ pub fn required<T>(value: Option<T>, at: &str, name: &str, problems: &mut Proble
 /// `/v3/refund/domestic/`).
 pub fn path_value<T: crate::ToParam>(value: Option<T>, at: &str, name: &str, problems: &mut Problems) -> Option<T> {
     let value = required(value, at, name, problems)?;
-    match value.to_param().as_str() {
+    // Path values are never sensitive: written without a key (a sensitive one would be empty).
+    match value.to_param(&mut crate::Writing::unsealed()).as_str() {
         "" => problems.invalid(join(at, name), "a path value cannot be empty"),
         text @ ("." | "..") => problems.invalid(join(at, name), format!("a path value cannot be `{text}`")),
         _ => return Some(value),

@@ -13,9 +13,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::decode::{kind_of, DecodeError};
-use crate::operation::File;
-use crate::values::{Encrypted, JsonEncoded, Number, Sensitive, UrlEncoded};
+use crate::report::{kind_of, DecodeError, Deviation};
+use crate::values::{Encrypted, File, JsonEncoded, Number, Sensitive, UrlEncoded};
+use crate::writing::Writing;
 
 /// A value read from JSON.
 pub trait FromJson: Sized {
@@ -28,20 +28,20 @@ pub trait FromJson: Sized {
     }
 }
 
-/// A value written as JSON.
+/// A value written as JSON; sensitive values sealed by `out` (see [`Writing`]).
 pub trait ToJson {
-    fn to_json(&self) -> Value;
+    fn to_json(&self, out: &mut Writing<'_>) -> Value;
 }
 
-/// How a value is being read: where (its JSON path, for errors), how strictly, and which
-/// required members were absent and read as their default.
+/// How a value is being read: where (its JSON path, for errors), how strictly, and, reading
+/// leniently, where the value deviated from the documentation (see [`Deviation`]).
 #[derive(Debug, Default)]
 pub struct Reading {
     steps: Vec<Step>,
     lenient: bool,
     /// Inside a defaulted value: its own defaulted members are not recorded again.
     quiet: usize,
-    defaulted: Vec<String>,
+    deviations: Vec<Deviation>,
 }
 
 #[derive(Debug)]
@@ -87,9 +87,50 @@ impl Reading {
         DecodeError::new(self.path(), message)
     }
 
-    /// The paths of required members that were absent and read as their default.
-    pub fn into_defaulted(self) -> Vec<String> {
-        self.defaulted
+    /// Where the value deviated from the documentation, in reading order.
+    pub fn into_deviations(self) -> Vec<Deviation> {
+        self.deviations
+    }
+
+    /// Records a deviation at the path being read (unless inside a defaulted value).
+    pub(crate) fn deviate(&mut self, make: impl FnOnce(String) -> Deviation) {
+        if self.quiet == 0 {
+            let deviation = make(self.path());
+            self.deviations.push(deviation);
+        }
+    }
+
+    /// `T`'s default for a value that is not there (or not usable), its own members not recorded.
+    pub(crate) fn quietly_absent<T: FromJson>(&mut self) -> Result<T, DecodeError> {
+        self.quiet += 1;
+        let value = T::absent(self);
+        self.quiet -= 1;
+        value
+    }
+
+    /// Reads `value` as `T`. Leniently, a value that does not read as `T` (an array where an
+    /// object belongs, a word where a number does, JSON text that is not JSON) is recorded with
+    /// what arrived and read as `T`'s default: a verified answer always decodes.
+    fn read<T: FromJson>(&mut self, value: Value) -> Result<T, DecodeError> {
+        match self.read_optional(value)? {
+            Some(read) => Ok(read),
+            None => self.quietly_absent(),
+        }
+    }
+
+    /// [`read`](Self::read) for an optional member, which is `None` when it does not read.
+    fn read_optional<T: FromJson>(&mut self, value: Value) -> Result<Option<T>, DecodeError> {
+        if !self.lenient {
+            return T::from_json(value, self).map(Some);
+        }
+        let found = kind_of(&value);
+        match T::from_json(value, self) {
+            Ok(read) => Ok(Some(read)),
+            Err(error) => {
+                self.deviate(|path| Deviation::mismatch(path, error.message(), found));
+                Ok(None)
+            }
+        }
     }
 
     fn within<T>(&mut self, step: Step, read: impl FnOnce(&mut Self) -> T) -> T {
@@ -107,13 +148,8 @@ impl Reading {
         if !self.lenient {
             return Err(self.error("missing required field"));
         }
-        if self.quiet == 0 {
-            self.defaulted.push(self.path());
-        }
-        self.quiet += 1;
-        let value = T::absent(self);
-        self.quiet -= 1;
-        value
+        self.deviate(Deviation::absent);
+        self.quietly_absent()
     }
 }
 
@@ -130,11 +166,12 @@ pub fn object(value: Value, at: &Reading) -> Result<Map<String, Value>, DecodeEr
 pub fn take<T: FromJson>(object: &mut Map<String, Value>, name: &'static str, at: &mut Reading) -> Result<T, DecodeError> {
     at.within(Step::Key(name), |at| match object.remove(name) {
         None | Some(Value::Null) => at.absent(),
-        Some(value) => T::from_json(value, at),
+        Some(value) => at.read(value),
     })
 }
 
-/// An optional member, taken out of the object (absent or `null` is `None`).
+/// An optional member, taken out of the object (absent or `null` is `None`). Leniently, one that
+/// does not read as `T` is recorded and is `None`.
 pub fn take_optional<T: FromJson>(
     object: &mut Map<String, Value>,
     name: &'static str,
@@ -142,19 +179,19 @@ pub fn take_optional<T: FromJson>(
 ) -> Result<Option<T>, DecodeError> {
     match object.remove(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(value) => at.within(Step::Key(name), |at| T::from_json(value, at).map(Some)),
+        Some(value) => at.within(Step::Key(name), |at| at.read_optional(value)),
     }
 }
 
 /// Writes a member.
-pub fn put<T: ToJson + ?Sized>(object: &mut Map<String, Value>, name: &str, value: &T) {
-    object.insert(name.to_owned(), value.to_json());
+pub fn put<T: ToJson + ?Sized>(object: &mut Map<String, Value>, name: &str, value: &T, out: &mut Writing<'_>) {
+    object.insert(name.to_owned(), value.to_json(out));
 }
 
 /// Writes a member when it is set.
-pub fn put_optional<T: ToJson>(object: &mut Map<String, Value>, name: &str, value: &Option<T>) {
+pub fn put_optional<T: ToJson>(object: &mut Map<String, Value>, name: &str, value: &Option<T>, out: &mut Writing<'_>) {
     if let Some(value) = value {
-        put(object, name, value);
+        put(object, name, value, out);
     }
 }
 
@@ -175,7 +212,7 @@ impl FromJson for String {
 }
 
 impl ToJson for String {
-    fn to_json(&self) -> Value {
+    fn to_json(&self, _out: &mut Writing<'_>) -> Value {
         Value::String(self.clone())
     }
 }
@@ -199,7 +236,7 @@ impl FromJson for i64 {
 }
 
 impl ToJson for i64 {
-    fn to_json(&self) -> Value {
+    fn to_json(&self, _out: &mut Writing<'_>) -> Value {
         Value::from(*self)
     }
 }
@@ -221,7 +258,7 @@ impl FromJson for bool {
 }
 
 impl ToJson for bool {
-    fn to_json(&self) -> Value {
+    fn to_json(&self, _out: &mut Writing<'_>) -> Value {
         Value::Bool(*self)
     }
 }
@@ -245,7 +282,7 @@ impl FromJson for Number {
 }
 
 impl ToJson for Number {
-    fn to_json(&self) -> Value {
+    fn to_json(&self, _out: &mut Writing<'_>) -> Value {
         Value::Number(self.as_json_number().clone())
     }
 }
@@ -260,10 +297,10 @@ impl FromJson for Sensitive {
     }
 }
 
-/// The plain text: the transport encrypts it on the way out.
+/// Its ciphertext, sealed by `out`: never the plain text.
 impl ToJson for Sensitive {
-    fn to_json(&self) -> Value {
-        Value::String(self.expose().to_owned())
+    fn to_json(&self, out: &mut Writing<'_>) -> Value {
+        Value::String(out.seal(self.expose()))
     }
 }
 
@@ -278,7 +315,7 @@ impl FromJson for Encrypted {
 }
 
 impl ToJson for Encrypted {
-    fn to_json(&self) -> Value {
+    fn to_json(&self, _out: &mut Writing<'_>) -> Value {
         Value::String(self.ciphertext().to_owned())
     }
 }
@@ -294,7 +331,7 @@ impl FromJson for Value {
 }
 
 impl ToJson for Value {
-    fn to_json(&self) -> Value {
+    fn to_json(&self, _out: &mut Writing<'_>) -> Value {
         self.clone()
     }
 }
@@ -305,7 +342,7 @@ impl<T: FromJson> FromJson for Vec<T> {
             Value::Array(items) => items
                 .into_iter()
                 .enumerate()
-                .map(|(index, item)| at.within(Step::Index(index), |at| T::from_json(item, at)))
+                .map(|(index, item)| at.within(Step::Index(index), |at| at.read(item)))
                 .collect(),
             other => Err(at.expected("an array", &other)),
         }
@@ -317,8 +354,8 @@ impl<T: FromJson> FromJson for Vec<T> {
 }
 
 impl<T: ToJson> ToJson for Vec<T> {
-    fn to_json(&self) -> Value {
-        Value::Array(self.iter().map(ToJson::to_json).collect())
+    fn to_json(&self, out: &mut Writing<'_>) -> Value {
+        Value::Array(self.iter().map(|item| item.to_json(out)).collect())
     }
 }
 
@@ -336,8 +373,8 @@ impl<T: FromJson> FromJson for JsonEncoded<T> {
 }
 
 impl<T: ToJson> ToJson for JsonEncoded<T> {
-    fn to_json(&self) -> Value {
-        Value::String(self.0.to_json().to_string())
+    fn to_json(&self, out: &mut Writing<'_>) -> Value {
+        Value::String(self.0.to_json(out).to_string())
     }
 }
 
@@ -358,22 +395,27 @@ impl<T: FromJson> FromJson for UrlEncoded<T> {
 }
 
 impl<T: ToJson> ToJson for UrlEncoded<T> {
-    fn to_json(&self) -> Value {
-        let pairs: Vec<(String, String)> = match self.0.to_json() {
-            Value::Object(object) => object
-                .into_iter()
-                .map(|(k, v)| {
-                    let text = match v {
-                        Value::String(text) => text,
-                        other => other.to_string(),
-                    };
-                    (k, text)
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        Value::String(serde_urlencoded::to_string(pairs).unwrap_or_default())
+    fn to_json(&self, out: &mut Writing<'_>) -> Value {
+        Value::String(url_encode(self.0.to_json(out)))
     }
+}
+
+/// An object's members as `name=value&…` (strings unquoted).
+pub(crate) fn url_encode(value: Value) -> String {
+    let pairs: Vec<(String, String)> = match value {
+        Value::Object(object) => object
+            .into_iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    Value::String(text) => text,
+                    other => other.to_string(),
+                };
+                (k, text)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
 
 /// As JSON (for requests built from JSON through the registry): the name, the content type and
@@ -397,12 +439,12 @@ impl FromJson for File {
 }
 
 impl ToJson for File {
-    fn to_json(&self) -> Value {
+    fn to_json(&self, out: &mut Writing<'_>) -> Value {
         use base64::Engine as _;
         let mut object = Map::new();
-        put(&mut object, "filename", &self.filename);
-        put(&mut object, "content_type", &self.content_type);
-        put(&mut object, "base64", &base64::engine::general_purpose::STANDARD.encode(&self.bytes));
+        put(&mut object, "filename", &self.filename, out);
+        put(&mut object, "content_type", &self.content_type, out);
+        put(&mut object, "base64", &base64::engine::general_purpose::STANDARD.encode(&self.bytes), out);
         Value::Object(object)
     }
 }
@@ -415,7 +457,8 @@ macro_rules! json_serde {
     ($name:ident) => {
         impl $crate::__private::serde::Serialize for $name {
             fn serialize<S: $crate::__private::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                $crate::__private::serde::Serialize::serialize(&$crate::ToJson::to_json(self), serializer)
+                let value = $crate::ToJson::to_json(self, &mut $crate::Writing::unsealed());
+                $crate::__private::serde::Serialize::serialize(&value, serializer)
             }
         }
         impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
@@ -447,10 +490,10 @@ pub(crate) mod tests {
     }
 
     impl ToJson for Amount {
-        fn to_json(&self) -> Value {
+        fn to_json(&self, out: &mut Writing<'_>) -> Value {
             let mut object = Map::new();
-            put(&mut object, "total", &self.total);
-            put_optional(&mut object, "currency", &self.currency);
+            put(&mut object, "total", &self.total, out);
+            put_optional(&mut object, "currency", &self.currency, out);
             Value::Object(object)
         }
     }
@@ -473,10 +516,7 @@ pub(crate) mod tests {
         let mut at = Reading::lenient();
         let amounts = Vec::<Amount>::from_json(json!([{ "total": "12", "currency": 1 }, {}]), &mut at).unwrap();
         assert_eq!(amounts, [Amount { total: 12, currency: Some("1".into()) }, Amount { total: 0, currency: None }]);
-        assert_eq!(at.into_defaulted(), ["[1].total"]);
-        let mut at = Reading::lenient();
-        let error = Vec::<Amount>::from_json(json!([{ "total": "ten" }]), &mut at).unwrap_err();
-        assert_eq!(error.to_string(), "`[0].total`: expected an integer, found a string");
+        assert_eq!(at.into_deviations(), [Deviation::absent("[1].total".into())]);
         assert_eq!(i64::from_json(json!(10.0), &mut Reading::lenient()), Ok(10));
         assert!(i64::from_json(json!(10.5), &mut Reading::lenient()).is_err());
         assert!(i64::from_json(json!(10.0), &mut Reading::strict()).is_err());
@@ -485,12 +525,42 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn leniently_a_value_of_another_kind_is_defaulted_and_recorded_with_what_arrived() {
+        let mut at = Reading::lenient();
+        let amounts = Vec::<Amount>::from_json(
+            json!([{ "total": "ten" }, [1, 2], { "total": 3, "currency": { "code": "CNY" } }, "x"]),
+            &mut at,
+        )
+        .unwrap();
+        let expected = [
+            Amount { total: 0, currency: None },
+            Amount::default(),
+            Amount { total: 3, currency: None },
+            Amount::default(),
+        ];
+        assert_eq!(amounts, expected);
+        let deviations: Vec<String> = at.into_deviations().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            deviations,
+            [
+                "`[0].total`: expected an integer, found a string (read as its default)",
+                "`[1]`: expected an object, found an array (read as its default)",
+                "`[2].currency`: expected a string, found an object (read as its default)",
+                "`[3]`: expected an object, found a string (read as its default)",
+            ]
+        );
+        let mut at = Reading::lenient();
+        let encoded = JsonEncoded::<Amount>::from_json(json!("{not json"), &mut at);
+        assert!(encoded.is_err(), "a value that does not read is its reader's error; the member around it records it");
+    }
+
+    #[test]
     fn structures_inside_strings_round_trip() {
         let encoded = JsonEncoded(json!({ "b": 1, "a": [true] }));
-        let text = encoded.to_json();
+        let text = encoded.to_json(&mut Writing::unsealed());
         assert_eq!(text, Value::String(r#"{"b":1,"a":[true]}"#.to_owned()), "member order is kept");
         assert_eq!(JsonEncoded::<Value>::from_json(text, &mut Reading::strict()).unwrap(), encoded);
         let url = UrlEncoded(json!({ "name": "a b", "n": 2 }));
-        assert_eq!(url.to_json(), Value::String("name=a+b&n=2".to_owned()));
+        assert_eq!(url.to_json(&mut Writing::unsealed()), Value::String("name=a+b&n=2".to_owned()));
     }
 }

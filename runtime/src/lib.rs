@@ -14,16 +14,20 @@ mod json;
 mod operation;
 mod paging;
 mod registry;
+mod report;
 mod values;
+mod writing;
 
 pub use builder::{finish, join, list, nested, optional, path_value, required, BuildError, Builder, Problems};
-pub use decode::{decode_json, DecodeError, Decode, Decoded, JsonResponse};
+pub use decode::{decode_json, Decode, Decoded, JsonResponse};
 pub use envelope::{Envelope, Resource};
 pub use json::{object, put, put_optional, take, take_optional, FromJson, Reading, ToJson};
-pub use operation::{Body, ByteStream, ErasedOperation, File, Merchant, Method, Multipart, Operation, ResponseKind, Transport};
+pub use operation::{Body, ErasedOperation, Merchant, Method, Multipart, Operation, ResponseKind, Transport};
 pub use paging::{Page, Paged};
 pub use registry::{erased, find, NotificationInfo, OperationInfo};
-pub use values::{encode_path_segment, Encrypted, JsonEncoded, Number, Sensitive, ToParam, UrlEncoded};
+pub use report::{DecodeError, Deviation, DeviationKind};
+pub use values::{encode_path_segment, ByteStream, Encrypted, File, JsonEncoded, Number, Sensitive, ToParam, UrlEncoded};
+pub use writing::{Seal, SealError, Writing};
 
 /// What generated code reaches through this crate, so that it needs no derive macro.
 #[doc(hidden)]
@@ -58,7 +62,7 @@ macro_rules! string_enum {
             }
         }
         impl $crate::ToJson for $name {
-            fn to_json(&self) -> $crate::__private::serde_json::Value {
+            fn to_json(&self, _out: &mut $crate::Writing<'_>) -> $crate::__private::serde_json::Value {
                 $crate::__private::serde_json::Value::String(self.as_str().to_owned())
             }
         }
@@ -68,7 +72,7 @@ macro_rules! string_enum {
             }
         }
         impl $crate::ToParam for $name {
-            fn to_param(&self) -> String {
+            fn to_param(&self, _out: &mut $crate::Writing<'_>) -> String {
                 self.as_str().to_owned()
             }
         }
@@ -98,7 +102,7 @@ macro_rules! integer_enum {
             }
         }
         impl $crate::ToJson for $name {
-            fn to_json(&self) -> $crate::__private::serde_json::Value {
+            fn to_json(&self, _out: &mut $crate::Writing<'_>) -> $crate::__private::serde_json::Value {
                 $crate::__private::serde_json::Value::from(self.as_i64())
             }
         }
@@ -108,7 +112,7 @@ macro_rules! integer_enum {
             }
         }
         impl $crate::ToParam for $name {
-            fn to_param(&self) -> String {
+            fn to_param(&self, _out: &mut $crate::Writing<'_>) -> String {
                 self.as_i64().to_string()
             }
         }

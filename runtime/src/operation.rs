@@ -1,11 +1,12 @@
 //! The operation descriptor: everything the transport needs to send an operation without
 //! knowing which one it is.
 
-use std::fmt;
 use std::future::Future;
 
-
-use crate::decode::{Decode, DecodeError, Decoded};
+use crate::decode::{Decode, Decoded};
+use crate::report::DecodeError;
+use crate::values::File;
+use crate::writing::Writing;
 
 /// The HTTP method of an operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -52,6 +53,18 @@ pub enum Body {
     Multipart(Multipart),
 }
 
+impl Body {
+    /// The bytes the request signature covers: the JSON document, the `meta` text of an upload,
+    /// or nothing.
+    pub fn signed(&self) -> &[u8] {
+        match self {
+            Body::Empty => b"",
+            Body::Json(bytes) => bytes,
+            Body::Multipart(multipart) => multipart.meta.as_bytes(),
+        }
+    }
+}
+
 /// A multipart upload: a `meta` JSON part and a file part.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Multipart {
@@ -61,45 +74,6 @@ pub struct Multipart {
     pub file_part: &'static str,
     /// The file part.
     pub file: File,
-}
-
-/// A file to upload.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct File {
-    /// The file name sent in the part's `Content-Disposition`.
-    pub filename: String,
-    /// The part's content type, e.g. `image/jpeg`.
-    pub content_type: String,
-    /// The file's bytes.
-    pub bytes: Vec<u8>,
-}
-
-impl File {
-    /// A file part with a content type guessed from the file name's extension.
-    pub fn new(filename: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
-        let filename = filename.into();
-        let extension = filename.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
-        let content_type = match extension.as_str() {
-            "jpg" | "jpeg" => "image/jpeg",
-            "png" => "image/png",
-            "bmp" => "image/bmp",
-            "gif" => "image/gif",
-            "pdf" => "application/pdf",
-            "mp4" => "video/mp4",
-            _ => "application/octet-stream",
-        };
-        File { filename, content_type: content_type.to_owned(), bytes: bytes.into() }
-    }
-}
-
-impl fmt::Debug for File {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("File")
-            .field("filename", &self.filename)
-            .field("content_type", &self.content_type)
-            .field("len", &self.bytes.len())
-            .finish()
-    }
 }
 
 /// What the client knows and fills into a request the caller left it unset in.
@@ -127,21 +101,23 @@ pub trait Operation {
     const PATH: &'static str;
     /// What the response carries.
     const RESPONSE: ResponseKind;
-    /// JSON paths (in the JSON body) of fields sent encrypted with the WeChat Pay public key
-    /// (`data-encrypted=by-rsa-pubkey`), e.g. `receivers[].name`. The request holds them in
-    /// plain text; the transport encrypts them and sets `Wechatpay-Serial`.
+    /// Fields sent encrypted with the WeChat Pay public key (`data-encrypted=by-rsa-pubkey`), as
+    /// JSON paths in the body (`receivers[].name`, members of an upload's `meta` alike) and
+    /// `query.…` / `headers.…` for parameters. The request holds them as
+    /// [`Sensitive`](crate::Sensitive) plain text; they are sealed as the request is written
+    /// (see [`Writing`]) and the transport names the key in `Wechatpay-Serial`.
     const ENCRYPTED: &'static [&'static str];
     /// The host the documentation names for this operation, when it is not the default one.
     const DEFAULT_BASE_URI: Option<&'static str>;
 
     /// The path with its parameters filled in, each percent-encoded with its case kept.
-    fn path(&self) -> String;
+    fn path(&self, out: &mut Writing<'_>) -> String;
     /// Query pairs, unencoded, in documentation order; unset optional parameters are absent.
-    fn query(&self) -> Vec<(&'static str, String)>;
+    fn query(&self, out: &mut Writing<'_>) -> Vec<(&'static str, String)>;
     /// Request headers the operation itself declares (e.g. `Wechatpay-Serial`).
-    fn headers(&self) -> Vec<(&'static str, String)>;
+    fn headers(&self, out: &mut Writing<'_>) -> Vec<(&'static str, String)>;
     /// The request body.
-    fn body(&self) -> Result<Body, serde_json::Error>;
+    fn body(&self, out: &mut Writing<'_>) -> Result<Body, serde_json::Error>;
     /// The base URI to send to: the request's own override, else [`Operation::DEFAULT_BASE_URI`].
     fn base_uri(&self) -> Option<&str> {
         Self::DEFAULT_BASE_URI
@@ -168,16 +144,6 @@ pub trait Transport {
         O: Operation + Send + Sync + 'a;
 }
 
-/// The response of a download: the bytes, unsigned, as received.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct ByteStream(pub Vec<u8>);
-
-impl fmt::Debug for ByteStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ByteStream({} bytes)", self.0.len())
-    }
-}
-
 /// An [`Operation`] behind a trait object: what the registry builds from JSON, and what a
 /// transport can send without knowing the type (logging, mocks, dynamic dispatch).
 pub trait ErasedOperation: Send + Sync {
@@ -186,10 +152,10 @@ pub trait ErasedOperation: Send + Sync {
     fn template(&self) -> &'static str;
     fn response_kind(&self) -> ResponseKind;
     fn encrypted(&self) -> &'static [&'static str];
-    fn path(&self) -> String;
-    fn query(&self) -> Vec<(&'static str, String)>;
-    fn headers(&self) -> Vec<(&'static str, String)>;
-    fn body(&self) -> Result<Body, serde_json::Error>;
+    fn path(&self, out: &mut Writing<'_>) -> String;
+    fn query(&self, out: &mut Writing<'_>) -> Vec<(&'static str, String)>;
+    fn headers(&self, out: &mut Writing<'_>) -> Vec<(&'static str, String)>;
+    fn body(&self, out: &mut Writing<'_>) -> Result<Body, serde_json::Error>;
     fn base_uri(&self) -> Option<&str>;
     fn fill(&mut self, merchant: &Merchant<'_>);
     /// Decodes a verified answer into the typed response, then back into JSON.
@@ -209,17 +175,17 @@ impl<O: Operation + Send + Sync> ErasedOperation for O {
     fn encrypted(&self) -> &'static [&'static str] {
         O::ENCRYPTED
     }
-    fn path(&self) -> String {
-        Operation::path(self)
+    fn path(&self, out: &mut Writing<'_>) -> String {
+        Operation::path(self, out)
     }
-    fn query(&self) -> Vec<(&'static str, String)> {
-        Operation::query(self)
+    fn query(&self, out: &mut Writing<'_>) -> Vec<(&'static str, String)> {
+        Operation::query(self, out)
     }
-    fn headers(&self) -> Vec<(&'static str, String)> {
-        Operation::headers(self)
+    fn headers(&self, out: &mut Writing<'_>) -> Vec<(&'static str, String)> {
+        Operation::headers(self, out)
     }
-    fn body(&self) -> Result<Body, serde_json::Error> {
-        Operation::body(self)
+    fn body(&self, out: &mut Writing<'_>) -> Result<Body, serde_json::Error> {
+        Operation::body(self, out)
     }
     fn base_uri(&self) -> Option<&str> {
         Operation::base_uri(self)

@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use crate::decode::{DecodeError, Decoded};
+use crate::decode::Decoded;
+use crate::report::DecodeError;
 use crate::json::Reading;
 use crate::operation::{ErasedOperation, ResponseKind};
 

@@ -1,12 +1,14 @@
 //! Wire value types: numbers kept exactly as sent, sensitive plain text, ciphertext the service
-//! encrypted for the merchant, structures carried inside strings, and how values are written in a
-//! query string or header.
+//! encrypted for the merchant, structures carried inside strings, files to upload and bytes
+//! downloaded, and how values are written in a path, query string or header.
 
 use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::writing::Writing;
 
 /// Percent-encodes one path parameter (everything but RFC 3986 unreserved characters), keeping case.
 pub fn encode_path_segment(value: &str) -> Cow<'_, str> {
@@ -19,45 +21,46 @@ const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANU
     .remove(b'_')
     .remove(b'~');
 
-/// How a value is written in a query string or header.
+/// How a value is written in a path, a query string or a header.
 pub trait ToParam {
-    /// The value's text.
-    fn to_param(&self) -> String;
+    /// The value's text; sensitive values sealed by `out` (see [`Writing`]).
+    fn to_param(&self, out: &mut Writing<'_>) -> String;
 }
 
 impl ToParam for String {
-    fn to_param(&self) -> String {
+    fn to_param(&self, _out: &mut Writing<'_>) -> String {
         self.clone()
     }
 }
 
 impl ToParam for i64 {
-    fn to_param(&self) -> String {
+    fn to_param(&self, _out: &mut Writing<'_>) -> String {
         self.to_string()
     }
 }
 
 impl ToParam for bool {
-    fn to_param(&self) -> String {
+    fn to_param(&self, _out: &mut Writing<'_>) -> String {
         self.to_string()
     }
 }
 
 impl ToParam for Number {
-    fn to_param(&self) -> String {
+    fn to_param(&self, _out: &mut Writing<'_>) -> String {
         self.0.to_string()
     }
 }
 
+/// Only ever its ciphertext: the plain text cannot reach a URL or a header.
 impl ToParam for Sensitive {
-    fn to_param(&self) -> String {
-        self.0.clone()
+    fn to_param(&self, out: &mut Writing<'_>) -> String {
+        out.seal(&self.0)
     }
 }
 
 /// Untyped values travel as their text (strings unquoted).
 impl ToParam for serde_json::Value {
-    fn to_param(&self) -> String {
+    fn to_param(&self, _out: &mut Writing<'_>) -> String {
         match self {
             serde_json::Value::String(text) => text.clone(),
             other => other.to_string(),
@@ -67,8 +70,8 @@ impl ToParam for serde_json::Value {
 
 /// Lists travel comma-separated, as the documentation's samples send them.
 impl<T: ToParam> ToParam for Vec<T> {
-    fn to_param(&self) -> String {
-        self.iter().map(ToParam::to_param).collect::<Vec<_>>().join(",")
+    fn to_param(&self, out: &mut Writing<'_>) -> String {
+        self.iter().map(|item| item.to_param(out)).collect::<Vec<_>>().join(",")
     }
 }
 
@@ -145,8 +148,12 @@ impl std::str::FromStr for Number {
     }
 }
 
-/// A sensitive value (`data-encrypted`): plain text in the program, redacted in `Debug`.
-#[derive(Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+/// A sensitive value (`data-encrypted`): plain text in the program, redacted in `Debug`, and
+/// sealed for WeChat Pay wherever a request writes it (body, query string, header): its
+/// [`ToJson`](crate::ToJson) and [`ToParam`] write only ciphertext. It deliberately has no serde
+/// `Serialize`, which would write the plain text anywhere: [`expose`](Self::expose) says so where
+/// the plain text is meant.
+#[derive(Clone, PartialEq, Eq, Hash, Default, Deserialize)]
 #[serde(transparent)]
 pub struct Sensitive(String);
 
@@ -197,9 +204,9 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for JsonEncoded<T> {
     }
 }
 
-impl<T: Serialize> ToParam for JsonEncoded<T> {
-    fn to_param(&self) -> String {
-        serde_json::to_string(&self.0).unwrap_or_default()
+impl<T: crate::ToJson> ToParam for JsonEncoded<T> {
+    fn to_param(&self, out: &mut Writing<'_>) -> String {
+        self.0.to_json(out).to_string()
     }
 }
 
@@ -221,9 +228,9 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for UrlEncoded<T> {
     }
 }
 
-impl<T: Serialize> ToParam for UrlEncoded<T> {
-    fn to_param(&self) -> String {
-        serde_urlencoded::to_string(&self.0).unwrap_or_default()
+impl<T: crate::ToJson> ToParam for UrlEncoded<T> {
+    fn to_param(&self, out: &mut Writing<'_>) -> String {
+        crate::json::url_encode(self.0.to_json(out))
     }
 }
 
@@ -249,5 +256,54 @@ impl Encrypted {
 impl fmt::Debug for Encrypted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Encrypted({} bytes of ciphertext)", self.0.len())
+    }
+}
+
+/// A file to upload.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct File {
+    /// The file name sent in the part's `Content-Disposition`.
+    pub filename: String,
+    /// The part's content type, e.g. `image/jpeg`.
+    pub content_type: String,
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl File {
+    /// A file part with a content type guessed from the file name's extension.
+    pub fn new(filename: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Self {
+        let filename = filename.into();
+        let extension = filename.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
+        let content_type = match extension.as_str() {
+            "jpg" | "jpeg" => "image/jpeg",
+            "png" => "image/png",
+            "bmp" => "image/bmp",
+            "gif" => "image/gif",
+            "pdf" => "application/pdf",
+            "mp4" => "video/mp4",
+            _ => "application/octet-stream",
+        };
+        File { filename, content_type: content_type.to_owned(), bytes: bytes.into() }
+    }
+}
+
+impl fmt::Debug for File {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("File")
+            .field("filename", &self.filename)
+            .field("content_type", &self.content_type)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// The response of a download: the bytes, unsigned, as received.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct ByteStream(pub Vec<u8>);
+
+impl fmt::Debug for ByteStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ByteStream({} bytes)", self.0.len())
     }
 }

@@ -7,7 +7,7 @@ use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use wechatpay_generated::runtime::ResponseKind;
 
-use crate::error::Error;
+use crate::error::{Error, KeptBody};
 
 /// Error bodies longer than this are cut when kept in an error.
 pub(crate) const MAX_KEPT_BODY: usize = 16 * 1024;
@@ -93,7 +93,7 @@ pub(crate) fn conclude(raw: Raw, verification: Option<Result<(), Error>>) -> Res
 
 /// [`Error::Decode`] for a verified body that does not have the documented shape.
 pub(crate) fn decode_error(raw: &Raw, source: DecodeError) -> Error {
-    Error::Decode { source: Box::new(source), body: kept(&raw.body), request_id: raw.request_id.clone() }
+    Error::Decode { source: Box::new(source), body: KeptBody::new(kept(&raw.body)), request_id: raw.request_id.clone() }
 }
 
 #[cfg(test)]

@@ -22,16 +22,21 @@ use bytes::{Bytes, BytesMut};
 use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
 use http::{HeaderMap, StatusCode};
 use reqwest::Url;
-use wechatpay_generated::runtime::{File, Method};
+use wechatpay_generated::runtime::{Body, File, Method, Multipart};
 
 pub(crate) use answer::{api_error, conclude, decode_error, must_verify, request_id, Raw};
-pub(crate) use prepared::{Payload, Prepared, Target};
+pub(crate) use prepared::{Prepared, Target};
 
 use crate::error::{Error, Waiting};
 use crate::keys::nonce;
 use crate::retry::{Failure, RetryPolicy};
 use crate::signing::Credentials;
 use crate::wechatpay_keys::unix;
+
+/// WeChat Pay's own API hosts: the primaries (`api.mch.weixin.qq.com`, `api.wechatpay.cn`), the
+/// cross-city backup (`api2.wechatpay.cn`) and Hong Kong (`apihk.mch.weixin.qq.com`).
+pub const WECHATPAY_HOSTS: [&str; 4] =
+    ["api.mch.weixin.qq.com", "api.wechatpay.cn", "api2.wechatpay.cn", "apihk.mch.weixin.qq.com"];
 
 /// The most bytes of a non-2xx answer read into memory (WeChat Pay's error documents are tiny).
 pub(crate) const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -111,7 +116,8 @@ fn http_failure(path: &str, error: reqwest::Error, waiting_for: Waiting) -> Fail
     let error = match (error.is_timeout(), error.is_connect()) {
         (true, true) => Error::Timeout { path, waiting_for: Waiting::Connection },
         (true, false) => Error::Timeout { path, waiting_for },
-        (false, _) => Error::Transport { path, source: error },
+        // The URL's query may hold sealed sensitive values and identifiers: errors never show it.
+        (false, _) => Error::Transport { path, source: error.without_url() },
     };
     Failed { failure: Some(failure), error }
 }
@@ -126,6 +132,9 @@ impl Exchange {
     pub(crate) async fn execute(&self, prepared: &Prepared, read: Read) -> Result<Fetched, Error> {
         let targets = self.targets(prepared)?;
         let count = targets.len();
+        // The failure of an attempt that may have reached WeChat Pay: whatever a later attempt
+        // reports, the outcome of the request is unknown then.
+        let mut reached: Option<Error> = None;
         for (index, url) in targets.into_iter().enumerate() {
             let failed = match self.attempt(prepared, &url, read, index + 1 < count).await {
                 Ok(fetched) => return Ok(fetched),
@@ -134,9 +143,15 @@ impl Exchange {
             let may_retry = index + 1 < count
                 && failed.failure.is_some_and(|failure| self.retry.allows(prepared.method, failure));
             if !may_retry {
-                return Err(failed.error);
+                return Err(match reached {
+                    Some(first) => Error::FailedOver { first: Box::new(first), backup: Box::new(failed.error) },
+                    None => failed.error,
+                });
             }
             tracing::warn!(host = url.host_str(), failure = ?failed.failure, error = %failed.error, "failing over to the backup host");
+            if failed.failure != Some(Failure::Connect) && reached.is_none() {
+                reached = Some(failed.error);
+            }
         }
         Err(Error::InvalidRequest("no host to send to".into()))
     }
@@ -215,6 +230,7 @@ impl Exchange {
                 let base = parse_base_url(base).map_err(|_| {
                     Error::InvalidRequest(format!("the operation's base URI {base:?} is not a URL"))
                 })?;
+                self.check_base_uri(&base)?;
                 return Ok(vec![join(&base, path_and_query)?]);
             }
             Target::Relative { base: None, path_and_query } => path_and_query.clone(),
@@ -226,6 +242,20 @@ impl Exchange {
             targets.push(join(backup, &relative)?);
         }
         Ok(targets)
+    }
+
+    /// A signed request goes only to WeChat Pay's own `https` hosts or to the hosts the client was
+    /// configured with: an operation's `base_uri` (documented, or set on the request, also from
+    /// registry JSON) cannot send it anywhere else.
+    fn check_base_uri(&self, base: &Url) -> Result<(), Error> {
+        let origin = base.origin();
+        let wechatpay = base.scheme() == "https" && base.host_str().is_some_and(|host| WECHATPAY_HOSTS.contains(&host));
+        let configured = origin == self.base_url.origin() || self.backup_url.as_ref().is_some_and(|url| url.origin() == origin);
+        if wechatpay || configured {
+            Ok(())
+        } else {
+            Err(Error::BaseUri { origin: origin.ascii_serialization() })
+        }
     }
 
     /// The URL `send` sends `prepared` to first.
@@ -246,12 +276,12 @@ impl Exchange {
             &path_and_query,
             unix(SystemTime::now()),
             &nonce(),
-            prepared.signed_body(),
+            prepared.body.signed(),
         );
         let mut headers = HeaderMap::with_capacity(prepared.headers.len() + 4);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, self.user_agent.clone());
-        if let Payload::Json(_) = prepared.body {
+        if let Body::Json(_) = prepared.body {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         }
         for (name, value) in &prepared.headers {
@@ -265,9 +295,9 @@ impl Exchange {
         }
         let request = self.http.request(http_method(prepared.method), url.clone()).headers(headers);
         match &prepared.body {
-            Payload::Empty => request,
-            Payload::Json(bytes) => request.body(bytes.clone()),
-            Payload::Multipart { meta, file_part, file } => request.multipart(multipart_form(meta, file_part, file)),
+            Body::Empty => request,
+            Body::Json(bytes) => request.body(bytes.clone()),
+            Body::Multipart(multipart) => request.multipart(multipart_form(multipart)),
         }
     }
 }
@@ -384,14 +414,14 @@ fn http_method(method: Method) -> reqwest::Method {
     }
 }
 
-fn multipart_form(meta: &str, file_name: &'static str, file: &File) -> reqwest::multipart::Form {
-    let meta_part = reqwest::multipart::Part::text(meta.to_owned());
-    let meta_part = meta_part
-        .mime_str("application/json")
-        .unwrap_or_else(|_| reqwest::multipart::Part::text(meta.to_owned()));
-    let file_part = || reqwest::multipart::Part::bytes(file.bytes.clone()).file_name(file.filename.clone());
-    let file_part = file_part().mime_str(&file.content_type).unwrap_or_else(|_| file_part());
-    reqwest::multipart::Form::new().part("meta", meta_part).part(file_name, file_part)
+fn multipart_form(multipart: &Multipart) -> reqwest::multipart::Form {
+    let Multipart { meta, file_part: file_name, file } = multipart;
+    let meta_part = reqwest::multipart::Part::text(meta.clone());
+    let meta_part =
+        meta_part.mime_str("application/json").unwrap_or_else(|_| reqwest::multipart::Part::text(meta.clone()));
+    let part = |file: &File| reqwest::multipart::Part::bytes(file.bytes.clone()).file_name(file.filename.clone());
+    let file_part = part(file).mime_str(&file.content_type).unwrap_or_else(|_| part(file));
+    reqwest::multipart::Form::new().part("meta", meta_part).part(*file_name, file_part)
 }
 
 #[cfg(test)]

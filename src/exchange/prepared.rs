@@ -1,9 +1,9 @@
-//! An operation reduced to what the wire needs: method, target, headers and body, with its path
-//! checked so that a parameter cannot change the endpoint.
+//! An operation reduced to what the wire needs: method, target, headers and body, written with
+//! its sensitive values sealed, and its path checked so that a parameter cannot change the
+//! endpoint.
 
-use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
-use wechatpay_generated::runtime::{Body, ErasedOperation, File, Method, ResponseKind};
+use wechatpay_generated::runtime::{Body, ErasedOperation, Method, ResponseKind, Writing};
 
 use crate::error::Error;
 
@@ -15,13 +15,6 @@ pub(crate) enum Target {
     Absolute(reqwest::Url),
 }
 
-/// The request body as sent.
-pub(crate) enum Payload {
-    Empty,
-    Json(Bytes),
-    Multipart { meta: String, file_part: &'static str, file: File },
-}
-
 /// An operation reduced to what the wire needs.
 pub(crate) struct Prepared {
     pub method: Method,
@@ -30,25 +23,25 @@ pub(crate) struct Prepared {
     pub kind: ResponseKind,
     pub target: Target,
     pub headers: Vec<(HeaderName, HeaderValue)>,
-    pub body: Payload,
-    pub encrypted: &'static [&'static str],
+    pub body: Body,
 }
 
 impl Prepared {
-    /// Any operation, typed or built at run time: one non-generic path for all of them.
-    pub(crate) fn from_erased(operation: &dyn ErasedOperation) -> Result<Self, Error> {
-        let mut path_and_query = operation.path();
+    /// Any operation, typed or built at run time (one non-generic path for all of them), its
+    /// sensitive values sealed by `out`: check `out` before sending what this made.
+    pub(crate) fn from_erased(operation: &dyn ErasedOperation, out: &mut Writing<'_>) -> Result<Self, Error> {
+        let mut path_and_query = operation.path(out);
         if !path_and_query.starts_with('/') {
             path_and_query.insert(0, '/');
         }
         check_path_parameters(operation.template(), &path_and_query)?;
-        let query = operation.query();
+        let query = operation.query(out);
         if !query.is_empty() {
             path_and_query.push('?');
             path_and_query.push_str(&encode_query(&query));
         }
         let headers = operation
-            .headers()
+            .headers(out)
             .into_iter()
             .map(|(name, value)| {
                 let name = HeaderName::from_bytes(name.as_bytes())
@@ -58,13 +51,7 @@ impl Prepared {
                 Ok((name, value))
             })
             .collect::<Result<_, Error>>()?;
-        let body = match operation.body().map_err(Error::Encode)? {
-            Body::Empty => Payload::Empty,
-            Body::Json(bytes) => Payload::Json(bytes.into()),
-            Body::Multipart(multipart) => {
-                Payload::Multipart { meta: multipart.meta, file_part: multipart.file_part, file: multipart.file }
-            }
-        };
+        let body = operation.body(out).map_err(Error::Encode)?;
         Ok(Prepared {
             method: operation.method(),
             template: operation.template(),
@@ -72,7 +59,6 @@ impl Prepared {
             target: Target::Relative { base: operation.base_uri().map(str::to_owned), path_and_query },
             headers,
             body,
-            encrypted: operation.encrypted(),
         })
     }
 
@@ -84,17 +70,8 @@ impl Prepared {
             kind,
             target,
             headers: Vec::new(),
-            body: Payload::Empty,
-            encrypted: &[],
+            body: Body::Empty,
         }
-    }
-
-    pub(crate) fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.as_str().eq_ignore_ascii_case(name))
-            .and_then(|(_, value)| value.to_str().ok())
-            .map(str::to_owned)
     }
 
     pub(crate) fn set_header(&mut self, name: HeaderName, value: &str) -> Result<(), Error> {
@@ -103,15 +80,6 @@ impl Prepared {
         self.headers.retain(|(key, _)| *key != name);
         self.headers.push((name, value));
         Ok(())
-    }
-
-    /// The bytes the signature covers: the JSON body, the `meta` text of an upload, or nothing.
-    pub(crate) fn signed_body(&self) -> &[u8] {
-        match &self.body {
-            Payload::Empty => b"",
-            Payload::Json(bytes) => bytes,
-            Payload::Multipart { meta, .. } => meta.as_bytes(),
-        }
     }
 }
 

@@ -68,7 +68,11 @@ impl IntoResponse for NotifyError {
             return StatusCode::NO_CONTENT.into_response();
         }
         let status = self.status();
-        tracing::warn!(status = status.as_u16(), error = %self, "notification rejected");
+        // A notification failing verification may be anyone's: such lines are rate-limited.
+        let logged = if matches!(self, NotifyError::Verify(_)) { super::REJECTED.allow() } else { Some(0) };
+        if let Some(suppressed) = logged {
+            tracing::warn!(status = status.as_u16(), error = %self, suppressed, "notification rejected");
+        }
         fail(status, &self.to_string())
     }
 }

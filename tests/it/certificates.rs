@@ -146,22 +146,42 @@ async fn a_failed_download_fails_neither_construction_nor_unrelated_work() {
     assert_eq!(error.code(), None);
     assert!(matches!(&error, Error::Api { body: Some(body), .. } if body.contains("RESOURCE_NOT_EXISTS")), "{error:?}");
 
-    // Answers cannot be verified without a key: the request fails verification, not construction.
-    let error = client.send(query("NO-CERT")).await.expect_err("unverifiable");
-    assert!(
-        matches!(&error, Error::Verify { source: VerifyError::UnknownSerial(serial), .. } if serial == keys::PLATFORM_SERIAL),
-        "{error:?}"
-    );
+    // Answers cannot be verified without a key, nor could the query that would follow: the
+    // request is not sent, and says so (a known outcome), rather than fail verification after
+    // WeChat Pay acted on it.
+    let sent = server.request_count();
+    let error = client.send(query("NO-CERT")).await.expect_err("no key to verify with");
+    assert!(matches!(&error, Error::NoVerificationKey), "{error:?}");
+    assert!(!error.outcome_unknown(), "nothing was sent");
+    let queries = server.requests().into_iter().skip(sent).filter(|request| !request.path_and_query.starts_with(CERTIFICATES));
+    assert_eq!(queries.count(), 0, "only certificate downloads reached the server");
 }
 
 #[tokio::test]
-async fn without_any_wechatpay_key_sensitive_fields_are_a_clear_error() {
+async fn without_any_wechatpay_key_nothing_is_sent() {
     let server = TestServer::start(ServerConfig::default()).await;
     let client = builder(&server).build().unwrap();
 
-    let error = client.send(profit_sharing()).await.expect_err("nothing to encrypt with");
+    let error = client.send(profit_sharing()).await.expect_err("nothing to encrypt or verify with");
 
-    assert!(matches!(error, Error::NoEncryptionKey { serial: None }), "{error:?}");
+    assert!(matches!(error, Error::NoVerificationKey), "{error:?}");
+    assert!(server.requests().is_empty(), "nothing was sent, in plain text or otherwise");
+}
+
+#[tokio::test]
+async fn sensitive_fields_for_a_key_the_client_does_not_hold_are_a_clear_error() {
+    let server = public_key_server().await;
+    let client = public_key_client(&server);
+    let mut request = profit_sharing();
+    request.wechatpay_serial = Some("5157F09EFDC096DE15EBE81A47057A7232F1B8E1".into());
+
+    let error = client.send(request).await.expect_err("nothing to encrypt with");
+
+    assert!(
+        matches!(&error, Error::NoEncryptionKey { serial: Some(serial) } if serial == "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"),
+        "{error:?}"
+    );
+    assert!(!error.outcome_unknown());
     assert!(server.requests().is_empty(), "nothing was sent in plain text");
 }
 
@@ -373,7 +393,8 @@ async fn without_any_usable_key_a_request_waits_for_the_download_at_most_its_tim
     let error = client.send(query("KEYLESS")).await.expect_err("no key to verify with");
 
     assert!(started.elapsed() < Duration::from_secs(3), "waited {:?}", started.elapsed());
-    assert!(matches!(&error, Error::Verify { source: VerifyError::UnknownSerial(_), .. }), "{error:?}");
+    assert!(matches!(&error, Error::NoVerificationKey), "{error:?}");
+    assert_eq!(server.requests().iter().filter(|r| r.path_and_query.contains("KEYLESS")).count(), 0, "not sent");
 }
 
 #[tokio::test]

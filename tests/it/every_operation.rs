@@ -49,8 +49,8 @@ async fn every_operation_round_trips_through_the_client() {
         let outcome = async {
             let request = info.request_from_json(fields.clone()).map_err(|e| format!("request_from_json: {e}"))?;
             let reply = client.send_erased(request).await.map_err(|e| format!("send: {e}"))?;
-            if !reply.defaulted().is_empty() {
-                return Err(format!("required fields defaulted: {:?}", reply.defaulted()));
+            if !reply.deviations().is_empty() {
+                return Err(format!("the answer deviates from its page: {:?}", reply.deviations()));
             }
             let expected = match generic::response_json(op) {
                 Some(expected) => expected,
@@ -67,6 +67,12 @@ async fn every_operation_round_trips_through_the_client() {
             if !sent.authorization_ok {
                 return Err("the signature did not verify".into());
             }
+            // Every request names the key the client verifies with, so that WeChat Pay signs the
+            // answer with it (a merchant switching to the public key).
+            let serial = sent.headers.get("Wechatpay-Serial").and_then(|value| value.to_str().ok());
+            if serial != Some(crate::server::keys::PUBLIC_KEY_ID) {
+                return Err(format!("Wechatpay-Serial is {serial:?}"));
+            }
             for (path, plaintext) in &sent.decrypted {
                 let name = path.rsplit('.').next().unwrap_or(path).split('[').next().unwrap_or(path);
                 if plaintext != &format!("secret {name}") {
@@ -75,7 +81,9 @@ async fn every_operation_round_trips_through_the_client() {
             }
             let meta = op.request.multipart.iter().flat_map(|body| body.fields.iter().filter(|f| f.name == "meta"));
             let expected_encrypted = op.request.json.iter().map(|j| count_encrypted(&j.fields)).sum::<usize>()
-                + meta.map(|meta| count_encrypted(&meta.children)).sum::<usize>();
+                + meta.map(|meta| count_encrypted(&meta.children)).sum::<usize>()
+                + count_encrypted(&op.request.query)
+                + count_encrypted(&op.request.headers);
             if sent.decrypted.len() != expected_encrypted {
                 return Err(format!("{} fields arrived encrypted, {expected_encrypted} expected", sent.decrypted.len()));
             }
@@ -121,8 +129,8 @@ async fn every_notification_type_is_opened_and_typed() {
             if let Event::Unknown { .. } = notification.event {
                 return Err("opened as Event::Unknown".to_owned());
             }
-            if !notification.defaulted.is_empty() {
-                return Err(format!("required fields defaulted: {:?}", notification.defaulted));
+            if !notification.deviations.is_empty() {
+                return Err(format!("the payload deviates from its page: {:?}", notification.deviations));
             }
             let decoded = info.decode_payload(payload.to_string().as_bytes()).map_err(|e| format!("decode_payload: {e}"))?;
             if !same(&decoded, &payload) {

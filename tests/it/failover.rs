@@ -156,13 +156,76 @@ async fn failover_can_be_turned_off() {
 }
 
 #[tokio::test]
-async fn the_backup_host_defaults_to_api2_only_for_the_default_base_url() {
+async fn both_primary_hosts_fail_over_to_the_cross_city_backup_and_others_to_none() {
     let server = public_key_server().await;
-    let default = Client::builder(keys::MERCHANT_ID, keys::MERCHANT_SERIAL, merchant_key()).build().unwrap();
-    assert!(
-        format!("{default:?}").contains("backup_url: Some(\"https://api2.mch.weixin.qq.com/\")"),
-        "{default:?}"
-    );
+    let on = |base: Option<&str>| {
+        let builder = Client::builder(keys::MERCHANT_ID, keys::MERCHANT_SERIAL, merchant_key());
+        let client = match base {
+            Some(base) => builder.base_url(base).build().unwrap(),
+            None => builder.build().unwrap(),
+        };
+        format!("{client:?}")
+    };
+    for base in [None, Some("https://api.mch.weixin.qq.com/"), Some("https://api.wechatpay.cn")] {
+        let debug = on(base);
+        assert!(debug.contains("backup_url: Some(\"https://api2.wechatpay.cn/\")"), "{base:?}: {debug}");
+    }
     let custom = public_key_client(&server);
     assert!(format!("{custom:?}").contains("backup_url: None"), "{custom:?}");
+}
+
+/// A port nothing listens on: connecting to it is refused.
+async fn unreachable() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}/")
+}
+
+#[tokio::test]
+async fn a_payment_that_may_have_reached_the_primary_stays_unknown_when_the_backup_is_unreachable() {
+    let primary = public_key_server().await;
+    let client = builder(&primary)
+        .backup_url(Some(&unreachable().await))
+        .wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key())
+        .retry(RetryPolicy::default().retry_non_idempotent(true))
+        .build()
+        .unwrap();
+    for misbehaviour in [Misbehaviour::ServerError, Misbehaviour::DropConnection] {
+        primary.misbehave(misbehaviour.clone());
+        let error = client.send(prepay()).await.expect_err("both hosts failed");
+        let Error::FailedOver { first, backup } = &error else { panic!("{misbehaviour:?}: {error:?}") };
+        assert!(first.outcome_unknown(), "{misbehaviour:?}: the primary may have taken the payment: {first:?}");
+        assert!(!backup.outcome_unknown(), "the backup refused the connection: {backup:?}");
+        assert!(error.outcome_unknown(), "{misbehaviour:?}: whatever the backup did, query before paying again");
+    }
+    assert_eq!(primary.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_query_failing_over_to_an_unreachable_backup_reports_both_hosts() {
+    let primary = public_key_server().await;
+    let client = builder(&primary)
+        .backup_url(Some(&unreachable().await))
+        .wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key())
+        .build()
+        .unwrap();
+    primary.misbehave(Misbehaviour::ServerError);
+    let error = client.send(query(ORDER)).await.expect_err("both hosts failed");
+    assert!(matches!(error, Error::FailedOver { .. }), "{error:?}");
+    assert!(error.outcome_unknown());
+    assert!(error.to_string().contains("then, on the backup host"), "{error}");
+}
+
+#[tokio::test]
+async fn a_payment_that_never_reached_the_primary_has_a_known_outcome_when_the_backup_is_unreachable_too() {
+    let client = Client::builder(keys::MERCHANT_ID, keys::MERCHANT_SERIAL, merchant_key())
+        .base_url(unreachable().await)
+        .backup_url(Some(&unreachable().await))
+        .wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key())
+        .build()
+        .unwrap();
+    let error = client.send(prepay()).await.expect_err("no host answers");
+    assert!(!matches!(error, Error::FailedOver { .. }), "{error:?}");
+    assert!(!error.outcome_unknown(), "no connection was ever made: {error:?}");
 }

@@ -18,3 +18,4 @@ mod verification;
 mod downloads;
 mod faults;
 mod redaction;
+mod trust;

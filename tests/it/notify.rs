@@ -112,7 +112,7 @@ async fn transaction_success_is_verified_decrypted_and_typed() {
     let promotion = &transaction.promotion_detail.as_ref().unwrap()[0];
     assert_eq!(promotion.amount, 10);
     assert_eq!(promotion.goods_detail.as_ref().unwrap()[0].goods_id, "M1006");
-    assert!(notification.defaulted.is_empty(), "{:?}", notification.defaulted);
+    assert!(notification.deviations.is_empty(), "{:?}", notification.deviations);
 }
 
 #[tokio::test]
@@ -214,23 +214,39 @@ async fn another_resource_algorithm_is_rejected() {
 }
 
 #[tokio::test]
-async fn a_payload_not_matching_its_type_is_rejected_without_its_values() {
+async fn a_payload_not_matching_its_type_decodes_says_where_and_shows_no_value() {
     let server = start().await;
     let mut payload = sample_transaction("ORDER-BAD");
     payload["amount"]["total"] = json!("一百元 13800138000");
     let (headers, body) = server.notification("TRANSACTION.SUCCESS", RESOURCE, &payload, Tamper::None);
 
-    let error = notifications().open(&headers, &body).await.unwrap_err();
+    let notification = notifications().open(&headers, &body).await.expect("a verified payload always decodes");
 
-    let NotifyError::Payload { event_type, source } = &error else { panic!("{error:?}") };
-    assert_eq!(event_type, "TRANSACTION.SUCCESS");
-    assert_eq!(source.message(), "expected an integer, found a string");
-    assert_eq!(source.path(), "amount.total");
-    for shown in [error.to_string(), format!("{error:?}")] {
+    let [deviation] = notification.deviations.as_slice() else { panic!("{:?}", notification.deviations) };
+    assert_eq!(deviation.path, "amount.total");
+    assert_eq!(deviation.to_string(), "`amount.total`: expected an integer, found a string (read as its default)");
+    let Event::TransactionSuccess(transaction) = &notification.event else { panic!("{:?}", notification.event) };
+    assert_eq!(transaction.amount.total, 0, "defaulted");
+    assert_eq!(transaction.out_trade_no, "ORDER-BAD", "the rest is typed");
+    assert_eq!(notification.payload_json().unwrap()["amount"]["total"], "一百元 13800138000", "nothing is lost");
+    let error = notification.strict().expect_err("a handler that must not act on a defaulted amount");
+    assert_eq!(error.status(), http::StatusCode::INTERNAL_SERVER_ERROR, "delivered again later");
+    for shown in [error.to_string(), format!("{error:?}"), format!("{notification:?}")] {
         assert!(!shown.contains("13800138000") && !shown.contains("一百"), "{shown}");
         assert!(!shown.contains("oUpF8u"), "{shown}");
     }
+}
 
+#[tokio::test]
+async fn a_sealed_payload_that_is_not_a_json_object_is_refused() {
+    let server = start().await;
+    let (headers, body) = server.notification("REFUND.SUCCESS", RESOURCE, &json!(["not", "an", "object"]), Tamper::None);
+
+    let error = notifications().open(&headers, &body).await.expect_err("nothing to type");
+
+    let NotifyError::Payload { event_type, source } = &error else { panic!("{error:?}") };
+    assert_eq!((event_type.as_str(), source.path()), ("REFUND.SUCCESS", ""));
+    assert_eq!(error.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
 }
 
 #[tokio::test]
@@ -244,7 +260,8 @@ async fn a_payload_missing_a_required_field_decodes_and_says_so() {
 
     let notification = notifications().open(&headers, &body).await.expect("decoded leniently");
 
-    assert_eq!(notification.defaulted, ["trade_state", "amount"]);
+    let paths: Vec<&str> = notification.deviations.iter().map(|deviation| deviation.path.as_str()).collect();
+    assert_eq!(paths, ["trade_state", "amount"]);
     let Event::TransactionSuccess(transaction) = notification.event else { panic!("{:?}", notification.event) };
     assert_eq!(transaction.amount.total, 0);
     assert_eq!(transaction.mchid.as_deref(), Some("1900000109"), "a number where a string belongs is read as text");

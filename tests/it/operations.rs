@@ -519,13 +519,14 @@ fn client_is_send_sync_and_clone() {
 /// An operation written by hand (not generated): `send` takes anything implementing `Operation`,
 /// and an operation naming its own host is sent there.
 mod custom {
-    use wechatpay::runtime::{Body, Method, Operation, ResponseKind};
+    use wechatpay::runtime::{Body, Method, Operation, ResponseKind, Writing};
 
     pub struct QueryElsewhere {
         pub host: String,
         pub out_trade_no: String,
     }
 
+    #[derive(Debug)]
     pub struct Found {
         pub out_trade_no: String,
     }
@@ -540,7 +541,7 @@ mod custom {
         }
     }
     impl wechatpay::runtime::ToJson for Found {
-        fn to_json(&self) -> serde_json::Value {
+        fn to_json(&self, _out: &mut wechatpay::runtime::Writing<'_>) -> serde_json::Value {
             serde_json::json!({ "out_trade_no": self.out_trade_no })
         }
     }
@@ -557,22 +558,22 @@ mod custom {
         const ENCRYPTED: &'static [&'static str] = &[];
         const DEFAULT_BASE_URI: Option<&'static str> = None;
 
-        fn path(&self) -> String {
+        fn path(&self, _out: &mut Writing<'_>) -> String {
             format!(
                 "/v3/pay/transactions/out-trade-no/{}",
                 wechatpay::runtime::encode_path_segment(&self.out_trade_no)
             )
         }
 
-        fn query(&self) -> Vec<(&'static str, String)> {
+        fn query(&self, _out: &mut Writing<'_>) -> Vec<(&'static str, String)> {
             vec![("mchid", super::keys::MERCHANT_ID.to_owned())]
         }
 
-        fn headers(&self) -> Vec<(&'static str, String)> {
+        fn headers(&self, _out: &mut Writing<'_>) -> Vec<(&'static str, String)> {
             Vec::new()
         }
 
-        fn body(&self) -> Result<Body, serde_json::Error> {
+        fn body(&self, _out: &mut Writing<'_>) -> Result<Body, serde_json::Error> {
             Ok(Body::Empty)
         }
 
@@ -583,10 +584,15 @@ mod custom {
 }
 
 #[tokio::test]
-async fn an_operation_naming_its_own_host_is_sent_there() {
+async fn an_operation_naming_its_own_host_is_sent_there_when_the_client_trusts_it() {
     let usual = public_key_server().await;
     let elsewhere = public_key_server().await;
-    let client = public_key_client(&usual);
+    // Not a WeChat Pay host: allowed because the client was configured with it.
+    let client = builder(&usual)
+        .backup_url(Some(&elsewhere.base_url()))
+        .wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key())
+        .build()
+        .unwrap();
 
     let found = client
         .send(custom::QueryElsewhere { host: elsewhere.base_url(), out_trade_no: "HK-1".into() })
@@ -596,6 +602,29 @@ async fn an_operation_naming_its_own_host_is_sent_there() {
     assert_eq!(found.out_trade_no, "HK-1");
     assert_eq!((usual.requests().len(), elsewhere.requests().len()), (0, 1));
     assert!(elsewhere.requests()[0].authorization_ok);
+}
+
+#[tokio::test]
+async fn a_base_uri_outside_wechatpay_and_the_clients_hosts_is_refused_before_sending() {
+    let usual = public_key_server().await;
+    let elsewhere = public_key_server().await;
+    let client = public_key_client(&usual);
+    for host in [elsewhere.base_url(), "http://api.mch.weixin.qq.com/".to_owned(), "https://example.com/".to_owned()] {
+        let error = client
+            .send(custom::QueryElsewhere { host: host.clone(), out_trade_no: "HK-1".into() })
+            .await
+            .expect_err("not a host for signed requests");
+        assert!(matches!(&error, Error::BaseUri { .. }), "{host}: {error:?}");
+        assert!(!error.outcome_unknown(), "nothing was sent");
+    }
+    // The same through the registry's JSON, where `base_uri` is any string a caller passes on.
+    let info = wechatpay::registry::find("GET", "/v3/global/refund/recharge-balance").expect("documented");
+    let op = crate::server::generic::find(crate::server::generic::api(), "GET", info.path).expect("documented");
+    let fields = crate::server::generic::request_json(op, "http://attacker.example/");
+    let request = info.request_from_json(fields).expect("builds");
+    let error = client.send_erased(request).await.expect_err("refused");
+    assert!(matches!(&error, Error::BaseUri { origin } if origin == "http://attacker.example"), "{error:?}");
+    assert!(usual.requests().is_empty() && elsewhere.requests().is_empty(), "nothing reached either server");
 }
 
 #[tokio::test]
@@ -702,19 +731,30 @@ async fn an_answer_off_the_documented_shape_decodes_leniently_through_the_client
             .to_vec(),
     ));
     let order = client.send(query("1217")).await.expect("decodes leniently");
-    assert_eq!(order.defaulted(), ["trade_state"], "the absence stays visible");
+    let paths: Vec<&str> = order.deviations().iter().map(|deviation| deviation.path.as_str()).collect();
+    assert_eq!(paths, ["trade_state"], "the absence stays visible");
     assert_eq!(order.out_trade_no, "1217");
     assert_eq!((order.amount.total, order.amount.payer_total), (100, Some(100)));
     assert!(!matches!(order.trade_state, TradeState::Success), "a defaulted state is no state");
     let promotion = &order.promotion_detail.as_ref().expect("kept")[0];
     assert_eq!((promotion.coupon_id.as_str(), promotion.amount), ("109519", 5));
 
+    // A value of another kind: the verified answer still decodes (the call happened at WeChat
+    // Pay); the value is defaulted and named, the whole body stays readable, and `strict` refuses.
     server.misbehave(Misbehaviour::SignedBody(
-        br#"{"out_trade_no": "1217", "trade_state": "SUCCESS", "amount": {"total": 100},
+        br#"{"out_trade_no": "1217", "trade_state": "SUCCESS", "amount": {"total": 100}, "undocumented": {"x": 1},
              "promotion_detail": [{"coupon_id": "1", "amount": 5}, {"coupon_id": "2", "amount": "five"}]}"#
             .to_vec(),
     ));
-    let error = client.send(query("1217")).await.expect_err("a word where an integer belongs");
-    let Error::Decode { source, .. } = &error else { panic!("{error:?}") };
-    assert_eq!(source.path(), "promotion_detail[1].amount", "{error}");
+    let order = client.send(query("1217")).await.expect("a verified answer always decodes");
+    assert_eq!(order.deviations().len(), 1, "{:?}", order.deviations());
+    assert_eq!(order.deviations()[0].path, "promotion_detail[1].amount");
+    assert_eq!(order.promotion_detail.as_ref().expect("kept")[1].amount, 0, "defaulted");
+    assert!(matches!(order.trade_state, TradeState::Success), "what fits is typed");
+    let json = order.json().expect("the verified body");
+    assert_eq!((json["promotion_detail"][1]["amount"].as_str(), json["undocumented"]["x"].as_i64()), (Some("five"), Some(1)));
+    let error = order.strict().expect_err("strict refuses a defaulted value");
+    assert!(matches!(&error, Error::Deviated { deviations, .. } if deviations.len() == 1), "{error:?}");
+    assert!(error.outcome_unknown(), "the request succeeded: never a definite failure");
+    assert!(error.to_string().contains("promotion_detail[1].amount"), "{error}");
 }

@@ -87,7 +87,9 @@ pub(crate) fn answer(request: &Received<'_>, decrypted: &mut Vec<(String, String
         .ok_or_else(|| Reply::error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", format!("{} {} 无此接口", request.method, request.path)))?;
     let mut check = Check { key: request.key, decrypted, problems: Vec::new() };
     check.query(&op.request.query, request.query);
-    let mut encrypted = false;
+    let mut encrypted = op.request.query.iter().any(|field| {
+        field.encrypted == Some(Encryption::RsaPubkey) && request.query.iter().any(|(name, _)| name == &field.name)
+    });
     if let Some(json) = &op.request.json {
         match serde_json::from_slice::<Value>(request.body) {
             Ok(body) => {
@@ -162,6 +164,9 @@ impl Check<'_> {
             match query.iter().find(|(name, _)| name == &field.name) {
                 None if field.required => self.problem(&field.name, "required query parameter missing"),
                 None => {}
+                Some((_, value)) if field.encrypted == Some(Encryption::RsaPubkey) => {
+                    self.decrypt(value, &format!("query.{}", field.name))
+                }
                 Some((_, value)) => self.text(field, value, &field.name),
             }
         }
@@ -177,9 +182,21 @@ impl Check<'_> {
             };
             match value {
                 None if needed => self.problem(&field.name, "required header missing"),
+                Some(value) if field.encrypted == Some(Encryption::RsaPubkey) => {
+                    self.decrypt(value, &format!("headers.{}", field.name))
+                }
                 Some(value) => self.text(field, value, &field.name),
                 None => {}
             }
+        }
+    }
+
+    /// A sensitive value: it must decrypt with the key `Wechatpay-Serial` names.
+    fn decrypt(&mut self, ciphertext: &str, at: &str) {
+        match self.key.map(|key| crypto::oaep_decrypt(key, ciphertext)) {
+            None => self.problem(at, "encrypted, but the request has no Wechatpay-Serial"),
+            Some(Err(reason)) => self.problem(at, &format!("does not decrypt with the named key: {reason}")),
+            Some(Ok(plaintext)) => self.decrypted.push((at.to_owned(), plaintext)),
         }
     }
 
@@ -242,11 +259,7 @@ impl Check<'_> {
             Type::String | Type::StringArray => {
                 let Some(text) = value.as_str() else { return self.problem(at, "not a string") };
                 if field.encrypted == Some(Encryption::RsaPubkey) {
-                    match self.key.map(|key| crypto::oaep_decrypt(key, text)) {
-                        None => self.problem(at, "encrypted, but the request has no Wechatpay-Serial"),
-                        Some(Err(reason)) => self.problem(at, &format!("does not decrypt with the named key: {reason}")),
-                        Some(Ok(plaintext)) => self.decrypted.push((at.to_owned(), plaintext)),
-                    }
+                    self.decrypt(text, at);
                 } else if !field.children.is_empty() {
                     let inner = match field.encoded {
                         Some(Encoding::UrlEncode) => serde_urlencoded::from_str::<Map<String, Value>>(text).map(Value::Object).ok(),

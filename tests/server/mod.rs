@@ -70,6 +70,11 @@ pub struct ServerConfig {
     /// `Some(docs tree)`: every request is answered from that tree's IR (see `generic.rs`; the
     /// crate's own is `generic::specs()`) instead of by the hand-written routes.
     pub generic: Option<std::path::PathBuf>,
+    /// The merchant is switching from platform certificates to the public key: as WeChat Pay
+    /// does then, an answer is signed with the public key when the request's `Wechatpay-Serial`
+    /// names it, and with the platform certificate (`Signer::Platform`) otherwise, the header
+    /// absent included (`signer` is not used).
+    pub switching: bool,
 }
 
 impl Default for ServerConfig {
@@ -79,6 +84,7 @@ impl Default for ServerConfig {
             certificates: vec![CertChoice::Platform],
             certificates_available: true,
             generic: None,
+            switching: false,
         }
     }
 }
@@ -168,6 +174,7 @@ pub(crate) struct Shared {
 
 pub(crate) struct ServerState {
     signer: Signer,
+    switching: bool,
     certificates: Vec<CertChoice>,
     certificates_available: bool,
     pub(crate) generic: Option<std::path::PathBuf>,
@@ -214,6 +221,7 @@ impl TestServer {
             base_url: format!("http://127.0.0.1:{port}/"),
             state: Mutex::new(ServerState {
                 signer: config.signer,
+                switching: config.switching,
                 certificates: config.certificates,
                 certificates_available: config.certificates_available,
                 generic: config.generic,
@@ -269,6 +277,12 @@ impl TestServer {
     /// Which key signs from now on (rotation).
     pub fn set_signer(&self, signer: Signer) {
         self.shared.lock().signer = signer;
+    }
+
+    /// Whether the merchant is switching to the public key from now on (see
+    /// [`ServerConfig::switching`]).
+    pub fn set_switching(&self, switching: bool) {
+        self.shared.lock().switching = switching;
     }
 
     /// What `/v3/certificates` lists from now on.
@@ -423,6 +437,8 @@ async fn handle(
         ),
         _ => processed.reply,
     };
+    let names_public_key =
+        parts.headers.get("Wechatpay-Serial").is_some_and(|serial| serial.as_bytes() == keys::PUBLIC_KEY_ID.as_bytes());
     let signer = {
         let mut state = shared.lock();
         state.count += 1;
@@ -436,7 +452,11 @@ async fn handle(
                 decrypted: processed.decrypted,
             });
         }
-        state.signer
+        match (state.switching, names_public_key) {
+            (true, true) => Signer::PublicKey,
+            (true, false) => Signer::Platform,
+            (false, _) => state.signer,
+        }
     };
     let flaw = match &misbehaviour {
         Some(Misbehaviour::DropConnection) => {

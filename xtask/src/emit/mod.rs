@@ -222,16 +222,17 @@ fn from_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenSt
 fn to_json(name: &Ident, members: &[JsonMember], cfg: &TokenStream) -> TokenStream {
     let puts = members.iter().map(|JsonMember { ident, key, required }| {
         if *required {
-            quote! { crate::runtime::put(&mut object, #key, &self.#ident); }
+            quote! { crate::runtime::put(&mut object, #key, &self.#ident, out); }
         } else {
-            quote! { crate::runtime::put_optional(&mut object, #key, &self.#ident); }
+            quote! { crate::runtime::put_optional(&mut object, #key, &self.#ident, out); }
         }
     });
     let object = if members.is_empty() { quote! { object } } else { quote! { mut object } };
+    let out = if members.is_empty() { quote! { _out } } else { quote! { out } };
     quote! {
         #cfg
         impl crate::runtime::ToJson for #name {
-            fn to_json(&self) -> serde_json::Value {
+            fn to_json(&self, #out: &mut crate::runtime::Writing<'_>) -> serde_json::Value {
                 let #object = serde_json::Map::new();
                 #(#puts)*
                 serde_json::Value::Object(object)

@@ -256,7 +256,7 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
                     if let Some(member) = members.iter().find(|m| m.path && m.field.name == param) {
                         let (field_ident, _, _) = names(member.field);
                         args.push(quote! {
-                            crate::runtime::encode_path_segment(&crate::runtime::ToParam::to_param(&self.#field_ident))
+                            crate::runtime::encode_path_segment(&crate::runtime::ToParam::to_param(&self.#field_ident, out))
                         });
                     }
                 }
@@ -269,6 +269,11 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
             quote! { format!(#format, #(#args),*) }
         }
     };
+    // `out` seals sensitive values; a function that writes none names it `_out`.
+    let out = |used: bool| if used { quote! { out } } else { quote! { _out } };
+    let path_out = out(op.path.contains('{'));
+    let query_out = out(!op.request.query.is_empty());
+    let headers_out = out(!op.request.headers.is_empty());
     let params = |fields: &[Field]| -> TokenStream {
         let pairs: Vec<TokenStream> = fields
             .iter()
@@ -277,9 +282,9 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
                 let (field_ident, _, _) = names(field);
                 let wire = &field.name;
                 if member.required {
-                    quote! { (#wire, Some(crate::runtime::ToParam::to_param(&self.#field_ident))) }
+                    quote! { (#wire, Some(crate::runtime::ToParam::to_param(&self.#field_ident, out))) }
                 } else {
-                    quote! { (#wire, self.#field_ident.as_ref().map(crate::runtime::ToParam::to_param)) }
+                    quote! { (#wire, self.#field_ident.as_ref().map(|value| crate::runtime::ToParam::to_param(value, out))) }
                 }
             })
             .collect();
@@ -293,8 +298,8 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
     };
     let query = params(&op.request.query);
     let headers = params(&op.request.headers);
-    let body = if op.request.json.is_some() {
-        quote! { serde_json::to_vec(&crate::runtime::ToJson::to_json(self)).map(crate::runtime::Body::Json) }
+    let (body, writes_body) = if op.request.json.is_some() {
+        (quote! { serde_json::to_vec(&crate::runtime::ToJson::to_json(self, out)).map(crate::runtime::Body::Json) }, true)
     } else if let Some(multipart) = &op.request.multipart {
         // The file part is the body's untyped object (`file`, `submission_file`, …).
         let file = multipart.fields.iter().find(|f| f.ty == Type::Object && f.children.is_empty());
@@ -306,23 +311,25 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
                 let name = &file.name;
                 let file_value = if required(file) { quote! { self.#file_ident.clone() } } else { quote! { self.#file_ident.clone().unwrap_or_default() } };
                 let meta_value = if required(meta) {
-                    quote! { crate::runtime::ToJson::to_json(&self.#meta_ident) }
+                    quote! { crate::runtime::ToJson::to_json(&self.#meta_ident, out) }
                 } else {
-                    quote! { self.#meta_ident.as_ref().map(crate::runtime::ToJson::to_json).unwrap_or_default() }
+                    quote! { self.#meta_ident.as_ref().map(|meta| crate::runtime::ToJson::to_json(meta, out)).unwrap_or_default() }
                 };
-                quote! {
+                let body = quote! {
                     Ok(crate::runtime::Body::Multipart(crate::runtime::Multipart {
                         meta: serde_json::to_string(&#meta_value)?,
                         file_part: #name,
                         file: #file_value,
                     }))
-                }
+                };
+                (body, true)
             }
-            _ => quote! { Ok(crate::runtime::Body::Empty) },
+            _ => (quote! { Ok(crate::runtime::Body::Empty) }, false),
         }
     } else {
-        quote! { Ok(crate::runtime::Body::Empty) }
+        (quote! { Ok(crate::runtime::Body::Empty) }, false)
     };
+    let body_out = out(writes_body);
     let base_uri_fn = op.request.base_uri.as_ref().map(|_| {
         quote! {
             fn base_uri(&self) -> Option<&str> {
@@ -358,19 +365,19 @@ fn operation_impl(op: &Operation, members: &[Member<'_>]) -> TokenStream {
             const ENCRYPTED: &'static [&'static str] = &[#(#encrypted),*];
             const DEFAULT_BASE_URI: Option<&'static str> = #default_base;
 
-            fn path(&self) -> String {
+            fn path(&self, #path_out: &mut crate::runtime::Writing<'_>) -> String {
                 #path_fn
             }
 
-            fn query(&self) -> Vec<(&'static str, String)> {
+            fn query(&self, #query_out: &mut crate::runtime::Writing<'_>) -> Vec<(&'static str, String)> {
                 #query
             }
 
-            fn headers(&self) -> Vec<(&'static str, String)> {
+            fn headers(&self, #headers_out: &mut crate::runtime::Writing<'_>) -> Vec<(&'static str, String)> {
                 #headers
             }
 
-            fn body(&self) -> Result<crate::runtime::Body, serde_json::Error> {
+            fn body(&self, #body_out: &mut crate::runtime::Writing<'_>) -> Result<crate::runtime::Body, serde_json::Error> {
                 #body
             }
 
@@ -390,6 +397,10 @@ fn response_kind(response: &Response) -> TokenStream {
 
 fn encrypted(op: &Operation) -> Vec<String> {
     let mut encrypted = Vec::new();
+    for (part, params) in [("query", &op.request.query), ("headers", &op.request.headers)] {
+        let sealed = params.iter().filter(|field| field.encrypted == Some(Encryption::RsaPubkey));
+        encrypted.extend(sealed.map(|field| format!("{part}.{}", field.name)));
+    }
     if let Some(json) = &op.request.json {
         encrypted_paths(&json.fields, "", &mut encrypted);
     }

@@ -88,7 +88,7 @@ pub fn webhook_rs(api: &Api, has_types: bool) -> TokenStream {
         Some(quote! {
             #(#events)|* => {
                 let decoded = <v3::#module::Payload as crate::runtime::Decode>::decode(plaintext)?;
-                crate::runtime::Decoded { value: Event::#variant(Box::new(decoded.value)), defaulted: decoded.defaulted }
+                crate::runtime::Decoded { value: Event::#variant(Box::new(decoded.value)), deviations: decoded.deviations }
             }
         })
     });
@@ -131,8 +131,8 @@ pub fn webhook_rs(api: &Api, has_types: bool) -> TokenStream {
 
         impl Event {
             /// Parses a decrypted payload by the envelope's `event_type`, leniently (see
-            /// [`Decode`](crate::runtime::Decode)): the paths of required fields the payload left
-            /// out are in `defaulted`.
+            /// [`Decode`](crate::runtime::Decode)): where the payload differs from its
+            /// documentation is in `deviations`.
             pub fn parse(event_type: &str, plaintext: &[u8]) -> Result<crate::runtime::Decoded<Event>, crate::runtime::DecodeError> {
                 Ok(match event_type {
                     #(#arms,)*
@@ -140,7 +140,7 @@ pub fn webhook_rs(api: &Api, has_types: bool) -> TokenStream {
                         let decoded = <serde_json::Value as crate::runtime::Decode>::decode(plaintext)?;
                         crate::runtime::Decoded {
                             value: Event::Unknown { event_type: event_type.to_owned(), payload: decoded.value },
-                            defaulted: decoded.defaulted,
+                            deviations: decoded.deviations,
                         }
                     }
                 })
