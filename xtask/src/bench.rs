@@ -3,49 +3,20 @@
 //! build` of the generated crate with all features, the `wechatpay` crate's default families, and
 //! one family. Build in release: the numbers of a debug generator say nothing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
+use crate::cli::BenchArgs;
 use crate::codegen;
 
-const USAGE: &str = "usage: cargo xtask-bench [--specs DIR] [--runs N] [--family NAME] [--no-cargo]";
-
-pub fn main(args: Vec<String>) -> ExitCode {
-    let mut specs = codegen::workspace().join("specs");
-    let mut runs = 5usize;
-    let mut family = "pay".to_owned();
-    let mut cargo = true;
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let value = match arg.as_str() {
-            "--no-cargo" => {
-                cargo = false;
-                continue;
-            }
-            "--specs" | "--runs" | "--family" => args.next(),
-            _ => None,
-        };
-        let Some(value) = value else {
-            eprintln!("{USAGE}");
-            return ExitCode::FAILURE;
-        };
-        match arg.as_str() {
-            "--specs" => specs = PathBuf::from(value),
-            "--family" => family = value,
-            _ => match value.parse() {
-                Ok(n) if n > 0 => runs = n,
-                _ => {
-                    eprintln!("--runs takes a positive number\n{USAGE}");
-                    return ExitCode::FAILURE;
-                }
-            },
-        }
-    }
+/// Entry point of `cargo xtask bench` (`cargo xtask-bench` builds it in release first).
+pub fn main(args: &BenchArgs) -> ExitCode {
+    let (runs, family, cargo) = (args.runs.get(), args.family.as_str(), !args.no_cargo);
     if cfg!(debug_assertions) {
         eprintln!("warning: a debug build of the generator; run `cargo xtask-bench` (release) for real figures");
     }
-    match bench(&specs, runs, &family, cargo) {
+    match bench(&args.specs, runs, family, cargo) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("bench: {message}");
@@ -119,7 +90,11 @@ fn bench(specs: &Path, runs: usize, family: &str, cargo: bool) -> Result<(), Str
         let default_args = ["--features", default.as_str()];
         let family_args = ["--features", family];
         println!("cargo, dependencies already built; each figure a build of the generated crate alone, as a dependency is built (no incremental cache):");
-        for (what, args) in [("all features", &["--all-features"][..]), ("the `wechatpay` default", &default_args[..]), (family, &family_args[..])] {
+        for (what, args) in [
+            ("all features", &["--all-features"][..]),
+            ("the `wechatpay` default", &default_args[..]),
+            (family, &family_args[..]),
+        ] {
             let check = cargo_time(&out, &target, "check", args)?;
             let build = cargo_time(&out, &target, "build", args)?;
             println!("  {what}: check {:.1} s, build {:.1} s", check.as_secs_f64(), build.as_secs_f64());

@@ -4,13 +4,7 @@
 //! (`render`). Comparing the IR, not the markdown, is what keeps reworded descriptions, new PHP
 //! samples and tooltips out of the report.
 //!
-//! ```text
-//! cargo xtask diff OLD NEW                 # two docs trees (or specs/-like folders)
-//! cargo xtask diff --git REV               # specs/ at REV against the working tree's specs/
-//!     --format text|markdown|json          # text by default
-//!     --deny-breaking                      # exit 1 when anything is breaking (for CI)
-//!     --show-descriptions                  # also list title and description edits
-//! ```
+//! The command line is `cli::DiffArgs` (`cargo xtask diff --help`).
 //!
 //! Exit codes: 0 compared, 1 breaking changes with `--deny-breaking`, 2 bad arguments or pages
 //! that do not load. A page that does not load on either side costs only itself: it is left out
@@ -24,21 +18,30 @@ pub mod render;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
 
 pub use compare::{compare, Change, Kind, Options, Subject, TypePair, Use};
 pub use render::{Summary, Unread};
 
+use render::plural;
+
+use crate::cli::DiffArgs;
+use crate::git::SpecsAt;
 use crate::ir::Api;
 use crate::load::{load_each, Loaded};
 
 /// How to show the changes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// One line per change, grouped by operation or shared type, for a terminal
     #[default]
     Text,
+    /// A summary and a table per operation, for a pull-request comment
+    #[value(alias = "md")]
     Markdown,
+    /// Every change with stable keys, for tools
     Json,
+    /// Release notes: breaking changes, then added, removed and the other changes (as `cargo xtask changelog`)
+    Changelog,
 }
 
 impl Format {
@@ -48,77 +51,74 @@ impl Format {
             Format::Text => render::text(changes, unread),
             Format::Markdown => render::markdown(changes, unread),
             Format::Json => render::json(changes, unread),
+            Format::Changelog => render::changelog(changes, unread),
         }
     }
 }
 
-/// Where the two sides come from.
+/// Where the two sides of a comparison come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Source {
+pub enum Source {
+    /// Two docs trees, relative to the working directory.
     Dirs { old: PathBuf, new: PathBuf },
+    /// `specs/` at a git revision, and the working tree's `specs/`.
     Git { rev: String },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Args {
-    source: Source,
-    format: Format,
-    deny_breaking: bool,
-    descriptions: bool,
+/// The changes between two sides, and the pages not compared because they do not load.
+pub struct Compared {
+    pub changes: Vec<Change>,
+    pub unread: Vec<Unread>,
 }
 
-const USAGE: &str = "\
-usage: cargo xtask diff [OPTIONS] OLD NEW
-       cargo xtask diff [OPTIONS] --git REV
-
-Compares two docs trees (or specs/-like folders) and reports each schema change, breaking or
-compatible for users of the generated crate. With --git, compares specs/ at git revision REV
-with the working tree's specs/.
-
-options:
-  --format text|markdown|json   output format (default: text)
-  --deny-breaking               exit with status 1 when a change is breaking
-  --show-descriptions           also report title and description edits
-";
-
-/// Entry point of `cargo xtask diff ARGS…` (`args` excludes `diff`).
-pub fn main(args: Vec<String>) -> ExitCode {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    ExitCode::from(run(&args, &cwd, &mut stdout.lock(), &mut stderr.lock()))
-}
-
-/// [`main`], with its working directory and output streams given; returns the exit status.
-pub fn run(args: &[String], cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let args = match parse_args(args) {
-        Ok(Some(args)) => args,
-        Ok(None) => {
-            let _ = out.write_all(USAGE.as_bytes());
-            return 0;
-        }
-        Err(message) => {
-            let _ = writeln!(err, "error: {message}\n\n{USAGE}");
+/// `cargo xtask diff` in `cwd`, writing to `out` and `err`; returns the exit status.
+pub fn run(args: &DiffArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let source = match (&args.git, &args.old, &args.new) {
+        (Some(rev), _, _) => Source::Git { rev: rev.clone() },
+        (None, Some(old), Some(new)) => Source::Dirs { old: old.clone(), new: new.clone() },
+        // The parser requires OLD NEW without --git; a caller building the arguments may not.
+        (None, _, _) => {
+            let _ = writeln!(err, "error: expected OLD and NEW directories, or --git REV");
             return 2;
         }
     };
+    let compared = match compare_sources(&source, cwd, Options { descriptions: args.show_descriptions }, err) {
+        Ok(compared) => compared,
+        Err(status) => return status,
+    };
+    let _ = out.write_all(args.format.render(&compared.changes, &compared.unread).as_bytes());
+    // Pages that do not load come first: the report is incomplete, whatever it says.
+    if !compared.unread.is_empty() {
+        return 2;
+    }
+    let breaking = compared.changes.iter().filter(|c| c.breaking).count();
+    if args.deny_breaking && breaking > 0 {
+        let _ = writeln!(err, "error: {breaking} breaking change{} (--deny-breaking)", plural(breaking));
+        return 1;
+    }
+    0
+}
 
+/// Loads both sides and compares them, printing to `err` the new tree's warnings and each page
+/// that does not load; `Err` with exit status 2 when a side cannot be read at all (not a
+/// directory, not a revision).
+pub fn compare_sources(source: &Source, cwd: &Path, options: Options, err: &mut dyn Write) -> Result<Compared, u8> {
     let checkout;
-    let (old, new) = match &args.source {
+    let (old, new) = match source {
         Source::Dirs { old, new } => (cwd.join(old), cwd.join(new)),
-        Source::Git { rev } => match GitCheckout::specs_at(cwd, rev) {
+        Source::Git { rev } => match SpecsAt::extract(cwd, rev) {
             Ok(c) => {
                 checkout = c;
                 (checkout.specs(), checkout.root.join("specs"))
             }
             Err(message) => {
                 let _ = writeln!(err, "error: {message}");
-                return 2;
+                return Err(2);
             }
         },
     };
     // Trees are named in messages as the user named them.
-    let (old_name, new_name) = match &args.source {
+    let (old_name, new_name) = match source {
         Source::Dirs { old, new } => (old.display().to_string(), new.display().to_string()),
         Source::Git { rev } => (format!("{rev}:specs"), "specs".to_owned()),
     };
@@ -131,10 +131,10 @@ pub fn run(args: &[String], cwd: &Path, out: &mut dyn Write, err: &mut dyn Write
                     let _ = writeln!(err, "error: {name}: {}", e.message);
                 }
             }
-            return 2;
+            return Err(2);
         }
     };
-    let report = Report::of(old_tree, new_tree, Options { descriptions: args.descriptions });
+    let report = Report::of(old_tree, new_tree, options);
 
     // Defects of the new tree are worth fixing in this change; the old tree's are history.
     for w in &report.new_warnings {
@@ -152,25 +152,7 @@ pub fn run(args: &[String], cwd: &Path, out: &mut dyn Write, err: &mut dyn Write
             unread.push(page);
         }
     }
-    let _ = out.write_all(args.format.render(&report.changes, &unread).as_bytes());
-    // Pages that do not load come first: the report is incomplete, whatever it says.
-    if !unread.is_empty() {
-        return 2;
-    }
-    let breaking = report.changes.iter().filter(|c| c.breaking).count();
-    if args.deny_breaking && breaking > 0 {
-        let _ = writeln!(err, "error: {breaking} breaking change{} (--deny-breaking)", plural(breaking));
-        return 1;
-    }
-    0
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
+    Ok(Compared { changes: report.changes, unread })
 }
 
 /// What comparing two docs trees found.
@@ -229,136 +211,13 @@ pub fn diff_dirs(old: &Path, new: &Path, options: Options) -> Result<Report, Vec
 fn load_both(old: &Path, new: &Path) -> (Result<Loaded, crate::PageError>, Result<Loaded, crate::PageError>) {
     let one = |dir: &Path| {
         if !dir.is_dir() {
-            return Err(crate::PageError { file: dir.display().to_string(), line: 0, message: "not a directory".into() });
+            return Err(crate::PageError {
+                file: dir.display().to_string(),
+                line: 0,
+                message: "not a directory".into(),
+            });
         }
         load_each(dir)
     };
     rayon::join(|| one(old), || one(new))
-}
-
-fn parse_args(args: &[String]) -> Result<Option<Args>, String> {
-    let mut positional = Vec::new();
-    let mut git = None;
-    let mut format = Format::Text;
-    let mut deny_breaking = false;
-    let mut descriptions = false;
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
-            _ => (arg.as_str(), None),
-        };
-        let mut value = |name: &str| -> Result<String, String> {
-            inline.clone().or_else(|| iter.next().cloned()).ok_or_else(|| format!("{name} needs a value"))
-        };
-        match flag {
-            "-h" | "--help" => return Ok(None),
-            "--git" => git = Some(value("--git")?),
-            "--format" => {
-                format = match value("--format")?.as_str() {
-                    "text" => Format::Text,
-                    "markdown" | "md" => Format::Markdown,
-                    "json" => Format::Json,
-                    other => return Err(format!("unknown format `{other}` (expected text, markdown or json)")),
-                }
-            }
-            "--deny-breaking" => deny_breaking = true,
-            "--show-descriptions" => descriptions = true,
-            _ if flag.starts_with('-') && flag != "-" => return Err(format!("unknown option `{arg}`")),
-            _ => positional.push(PathBuf::from(arg)),
-        }
-    }
-    let source = match (git, positional.len()) {
-        (Some(rev), 0) => Source::Git { rev },
-        (Some(_), _) => return Err("--git REV compares with the working tree: give no OLD NEW".into()),
-        (None, 2) => Source::Dirs { new: positional.pop().unwrap(), old: positional.pop().unwrap() },
-        (None, n) => return Err(format!("expected OLD and NEW directories, got {n} argument{}", if n == 1 { "" } else { "s" })),
-    };
-    Ok(Some(Args { source, format, deny_breaking, descriptions }))
-}
-
-/// `specs/` of a git revision, extracted into a temporary directory (removed on drop).
-struct GitCheckout {
-    /// The repository's top level (its working tree).
-    root: PathBuf,
-    tmp: PathBuf,
-}
-
-impl GitCheckout {
-    fn specs_at(cwd: &Path, rev: &str) -> Result<GitCheckout, String> {
-        let top = Command::new("git")
-            .arg("-C")
-            .arg(cwd)
-            .args(["rev-parse", "--show-toplevel"])
-            .output()
-            .map_err(|e| format!("cannot run git: {e}"))?;
-        if !top.status.success() {
-            return Err(format!("not in a git repository: {}", String::from_utf8_lossy(&top.stderr).trim()));
-        }
-        let root = PathBuf::from(String::from_utf8_lossy(&top.stdout).trim());
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        let tmp = std::env::temp_dir().join(format!("xtask-diff-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
-        let checkout = GitCheckout { root, tmp };
-
-        let mut archive = Command::new("git")
-            .arg("-C")
-            .arg(&checkout.root)
-            .args(["archive", "--format=tar", rev, "--", "specs"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot run git archive: {e}"))?;
-        let tar = Command::new("tar")
-            .arg("-x")
-            .arg("-C")
-            .arg(&checkout.tmp)
-            .stdin(archive.stdout.take().expect("piped"))
-            .output()
-            .map_err(|e| format!("cannot run tar: {e}"))?;
-        let archived = archive.wait_with_output().map_err(|e| format!("git archive: {e}"))?;
-        if !archived.status.success() {
-            return Err(format!("cannot read specs/ at `{rev}`: {}", String::from_utf8_lossy(&archived.stderr).trim()));
-        }
-        if !tar.status.success() {
-            return Err(format!("cannot extract specs/ at `{rev}`: {}", String::from_utf8_lossy(&tar.stderr).trim()));
-        }
-        Ok(checkout)
-    }
-
-    fn specs(&self) -> PathBuf {
-        self.tmp.join("specs")
-    }
-}
-
-impl Drop for GitCheckout {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.tmp);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(list: &[&str]) -> Result<Option<Args>, String> {
-        parse_args(&list.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-    }
-
-    #[test]
-    fn two_directories_and_flags() {
-        let a = args(&["old", "--format=markdown", "new", "--deny-breaking"]).unwrap().unwrap();
-        assert_eq!(a.source, Source::Dirs { old: "old".into(), new: "new".into() });
-        assert_eq!(a.format, Format::Markdown);
-        assert!(a.deny_breaking && !a.descriptions);
-    }
-
-    #[test]
-    fn git_revision_takes_no_directories() {
-        assert_eq!(args(&["--git", "HEAD~1"]).unwrap().unwrap().source, Source::Git { rev: "HEAD~1".into() });
-        assert!(args(&["--git", "HEAD", "a"]).is_err());
-        assert!(args(&["a"]).is_err());
-        assert!(args(&["a", "b", "--format", "yaml"]).is_err());
-        assert!(args(&["a", "b", "--frobnicate"]).is_err());
-    }
 }

@@ -2,20 +2,27 @@
 //!
 //! `parse` reads markdown into rows, `lower` turns rows into the IR, `naming` picks Rust names,
 //! `emit` writes tokens. Each stage knows nothing of the next.
+//!
+//! Around it, the commands of `cargo xtask` (`cli`): `diff` compares two docs trees, `changelog`
+//! turns that into release notes, `release` holds the last release and the semver gate.
 
 pub mod bench;
+pub mod changelog;
+pub mod cli;
 pub mod codegen;
 pub mod diff;
+pub mod emit;
 pub mod error;
 pub mod fingerprint;
+pub mod git;
+pub mod import;
 pub mod ir;
 pub mod load;
 pub mod lower;
 pub mod naming;
 pub mod parse;
+pub mod release;
 pub mod typespace;
-pub mod emit;
-pub mod import;
 
 pub use error::PageError;
 pub use load::load;

@@ -7,7 +7,9 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+use clap::Parser;
 use serde_json::Value;
+use xtask::cli::{self, Cli};
 use xtask::diff::{diff_dirs, run, Change, Kind, Options, Subject, TypePair};
 
 /// A page with one operation: `rows` of the request table, then of the response table.
@@ -132,7 +134,10 @@ fn new_optional_request_field_is_compatible() {
 
 #[test]
 fn new_response_field_is_compatible_even_when_required() {
-    let changes = diff_op((&json(""), RESPONSE), (&json(""), &format!("{RESPONSE}\n| prepay_id {{data-required}} | string | 预支付标识")));
+    let changes = diff_op(
+        (&json(""), RESPONSE),
+        (&json(""), &format!("{RESPONSE}\n| prepay_id {{data-required}} | string | 预支付标识")),
+    );
     only(&changes, Kind::FieldAdded, "response.prepay_id", false);
 }
 
@@ -140,7 +145,8 @@ fn new_response_field_is_compatible_even_when_required() {
 fn removed_fields_are_breaking_in_requests_and_responses() {
     let changes = diff_op((&json("| attach {data-indent=1} | string | 附加数据"), RESPONSE), (&json(""), RESPONSE));
     only(&changes, Kind::FieldRemoved, "json.attach", true);
-    let changes = diff_op((&json(""), &format!("{RESPONSE}\n| prepay_id | string | 预支付标识")), (&json(""), RESPONSE));
+    let changes =
+        diff_op((&json(""), &format!("{RESPONSE}\n| prepay_id | string | 预支付标识")), (&json(""), RESPONSE));
     only(&changes, Kind::FieldRemoved, "response.prepay_id", true);
 }
 
@@ -201,7 +207,8 @@ fn enum_value_order_and_notation_are_not_changes() {
 fn an_enum_list_moved_behind_a_line_break_or_into_labelled_lines_is_no_change() {
     let inline = "| channel {data-required} | string | 充值渠道 `BANK_TRANSFER` \\| `ONLINE_BANK` 枚举值之一";
     let own_line = "| channel {data-required} | string | 充值渠道<br/>`BANK_TRANSFER` \\| `ONLINE_BANK` 枚举值之一";
-    let labelled = "| channel {data-required} | string | 枚举值：<br/>`BANK_TRANSFER`：银行转账<br/>`ONLINE_BANK`：网银";
+    let labelled =
+        "| channel {data-required} | string | 枚举值：<br/>`BANK_TRANSFER`：银行转账<br/>`ONLINE_BANK`：网银";
     assert_eq!(diff_op((&json(""), inline), (&json(""), own_line)), vec![]);
     assert_eq!(diff_op((&json(""), labelled), (&json(""), own_line)), vec![]);
 }
@@ -279,10 +286,12 @@ fn paths_name_headers_path_parameters_arrays_and_multipart_members() {
 | {colspan=3 .im-table-line}
 | filename {data-required data-indent=2} | string | 文件名
 | sha256 {data-required data-indent=2} | string | 摘要";
-    let old_response = "| data {data-required} | object[] | 列表\n| serial_no {data-required data-indent=1} | string | 序列号";
+    let old_response =
+        "| data {data-required} | object[] | 列表\n| serial_no {data-required data-indent=1} | string | 序列号";
     let new_response = format!("{old_response}\n| effective_time {{data-indent=1}} | string | 启用时间");
 
-    let changes = diff(&[(file, &op("get", old_request, old_response))], &[(file, &op("get", new_request, &new_response))]);
+    let changes =
+        diff(&[(file, &op("get", old_request, old_response))], &[(file, &op("get", new_request, &new_response))]);
     let found: Vec<(Kind, &str, bool)> = changes.iter().map(|c| (c.kind, c.path.as_str(), c.breaking)).collect();
     assert_eq!(
         found,
@@ -297,7 +306,11 @@ fn paths_name_headers_path_parameters_arrays_and_multipart_members() {
 
 #[test]
 fn operations_are_matched_by_method_and_path() {
-    let get = op("get", "| query {data-required} | object | 查询参数\n| mchid {data-required data-indent=1} | string | 商户号", RESPONSE);
+    let get = op(
+        "get",
+        "| query {data-required} | object | 查询参数\n| mchid {data-required data-indent=1} | string | 商户号",
+        RESPONSE,
+    );
     let post = op("post", &json(""), RESPONSE);
     let added = only(&diff(&[], &[(ORDERS, &post)]), Kind::OperationAdded, "", false);
     assert_eq!(added.subject, Subject::Operation { operation: "POST /v3/demo/orders".into(), file: ORDERS.into() });
@@ -306,7 +319,13 @@ fn operations_are_matched_by_method_and_path() {
     // Same page, other method: the POST is gone, a GET is new.
     let changes = diff(&[(ORDERS, &post)], &[(ORDERS, &get)]);
     let found: Vec<(Kind, Option<&str>)> = changes.iter().map(|c| (c.kind, c.subject.operation())).collect();
-    assert_eq!(found, vec![(Kind::OperationAdded, Some("GET /v3/demo/orders")), (Kind::OperationRemoved, Some("POST /v3/demo/orders"))]);
+    assert_eq!(
+        found,
+        vec![
+            (Kind::OperationAdded, Some("GET /v3/demo/orders")),
+            (Kind::OperationRemoved, Some("POST /v3/demo/orders"))
+        ]
+    );
 }
 
 #[test]
@@ -332,7 +351,9 @@ fn a_payload_change_is_reported_once_even_when_the_ciphertext_row_has_no_marker(
     let payload = "| out_trade_no {data-required data-indent=3} | string | 商户订单号";
     let more = format!("{payload}\n| attach {{data-indent=3}} | string | 附加数据");
     // Older pages write the ciphertext row without `data-encrypted`: it still holds the payload.
-    let page = |rows: &str| notification_page(&notification_rows("DEMO.SUCCESS", rows).replace(" {data-encrypted=by-aes-gcm}", ""));
+    let page = |rows: &str| {
+        notification_page(&notification_rows("DEMO.SUCCESS", rows).replace(" {data-encrypted=by-aes-gcm}", ""))
+    };
     let changes = diff(&[(file, &page(payload))], &[(file, &page(&more))]);
     only(&changes, Kind::FieldAdded, "payload.attach", false);
     let changes = diff(&[(file, &page(&more))], &[(file, &page(payload))]);
@@ -346,12 +367,26 @@ fn request_flags_the_builder_does_not_insist_on_are_not_breaking() {
     let query = |mchid: &str| format!("| query {{data-required}} | object | 查询参数\n| {mchid} | string | 商户号");
 
     // A part's own flag reaches no generated code: not reported.
-    assert_eq!(diff_op((&json(""), RESPONSE), (&json("").replace("| json {data-required}", "| json"), RESPONSE)), vec![]);
-    assert_eq!(diff_get(&query("mchid {data-indent=1}"), &query("mchid {data-indent=1}").replace("| query {data-required}", "| query")), vec![]);
+    assert_eq!(
+        diff_op((&json(""), RESPONSE), (&json("").replace("| json {data-required}", "| json"), RESPONSE)),
+        vec![]
+    );
+    assert_eq!(
+        diff_get(
+            &query("mchid {data-indent=1}"),
+            &query("mchid {data-indent=1}").replace("| query {data-required}", "| query")
+        ),
+        vec![]
+    );
 
     // A top-level `mchid` / `sp_mchid` is filled by the client: its flag is documentation, and
     // a new required one is a new optional setter.
-    let c = only(&diff_get(&query("mchid {data-indent=1}"), &query("mchid {data-required data-indent=1}")), Kind::RequiredChanged, "query.mchid", false);
+    let c = only(
+        &diff_get(&query("mchid {data-indent=1}"), &query("mchid {data-required data-indent=1}")),
+        Kind::RequiredChanged,
+        "query.mchid",
+        false,
+    );
     assert!(c.reason.contains("merchant id"), "{}", c.reason);
     let with_sp = json("| sp_mchid {data-required data-indent=1} | string | 服务商商户号");
     only(&diff_op((&json(""), RESPONSE), (&with_sp, RESPONSE)), Kind::FieldAdded, "json.sp_mchid", false);
@@ -361,10 +396,22 @@ fn request_flags_the_builder_does_not_insist_on_are_not_breaking() {
     only(&diff_op((&nested(""), RESPONSE), (&deep, RESPONSE)), Kind::FieldAdded, "json.sub_orders[].mchid", true);
 
     // `Wechatpay-Serial` is set by the transport.
-    let serial = |attrs: &str| format!("| headers | object | 请求头\n| Wechatpay-Serial {{{attrs}}} | string | 平台证书序列号\n{}", json(""));
-    let c = only(&diff_op((&serial("data-indent=1"), RESPONSE), (&serial("data-required data-indent=1"), RESPONSE)), Kind::RequiredChanged, "headers.Wechatpay-Serial", false);
+    let serial = |attrs: &str| {
+        format!("| headers | object | 请求头\n| Wechatpay-Serial {{{attrs}}} | string | 平台证书序列号\n{}", json(""))
+    };
+    let c = only(
+        &diff_op((&serial("data-indent=1"), RESPONSE), (&serial("data-required data-indent=1"), RESPONSE)),
+        Kind::RequiredChanged,
+        "headers.Wechatpay-Serial",
+        false,
+    );
     assert!(c.reason.contains("transport"), "{}", c.reason);
-    only(&diff_op((&json(""), RESPONSE), (&serial("data-required data-indent=1"), RESPONSE)), Kind::FieldAdded, "headers.Wechatpay-Serial", false);
+    only(
+        &diff_op((&json(""), RESPONSE), (&serial("data-required data-indent=1"), RESPONSE)),
+        Kind::FieldAdded,
+        "headers.Wechatpay-Serial",
+        false,
+    );
 
     // A path parameter is always required, whatever its row says: not reported.
     let file = "openapi/v3/demo/orders/{out_trade_no}.md";
@@ -379,11 +426,13 @@ fn notification_headers_and_envelope_are_the_hand_written_codes_but_event_routin
     let base = notification_rows("DEMO.SUCCESS", payload);
     let diff_rows = |new: &str| diff(&[(file, &notification_page(&base))], &[(file, &notification_page(new))]);
 
-    let optional_serial = base.replace("| Wechatpay-Serial {data-required data-indent=1}", "| Wechatpay-Serial {data-indent=1}");
+    let optional_serial =
+        base.replace("| Wechatpay-Serial {data-required data-indent=1}", "| Wechatpay-Serial {data-indent=1}");
     only(&diff_rows(&optional_serial), Kind::RequiredChanged, "headers.Wechatpay-Serial", false);
     let no_id = base.replace("| id {data-required data-indent=1} | string | 通知的唯一ID\n", "");
     only(&diff_rows(&no_id), Kind::FieldRemoved, "envelope.id", false);
-    let numeric_id = base.replace("| id {data-required data-indent=1} | string |", "| id {data-required data-indent=1} | integer |");
+    let numeric_id =
+        base.replace("| id {data-required data-indent=1} | string |", "| id {data-required data-indent=1} | integer |");
     only(&diff_rows(&numeric_id), Kind::TypeChanged, "envelope.id", false);
     let other_algorithm = base.replace("`AEAD_AES_256_GCM` 枚举值", "`SM4_GCM` 枚举值");
     let found: Vec<(Kind, bool)> = diff_rows(&other_algorithm).iter().map(|c| (c.kind, c.breaking)).collect();
@@ -393,19 +442,33 @@ fn notification_headers_and_envelope_are_the_hand_written_codes_but_event_routin
     let two = base.replace("`DEMO.SUCCESS` 枚举值", "`DEMO.SUCCESS` \\| `DEMO.CLOSED` 枚举值之一");
     let c = only(&diff_rows(&two), Kind::EnumValuesAdded, "envelope.event_type", false);
     assert_eq!(c.new, serde_json::json!(["DEMO.CLOSED"]));
-    let c = only(&diff(&[(file, &notification_page(&two))], &[(file, &notification_page(&base))]), Kind::EnumValuesRemoved, "envelope.event_type", true);
+    let c = only(
+        &diff(&[(file, &notification_page(&two))], &[(file, &notification_page(&base))]),
+        Kind::EnumValuesRemoved,
+        "envelope.event_type",
+        true,
+    );
     assert!(c.reason.contains("Event::Unknown"), "{}", c.reason);
     let unlisted = base.replace("<br/>`DEMO.SUCCESS` 枚举值", "");
     only(&diff_rows(&unlisted), Kind::TypeChanged, "envelope.event_type", false);
-    only(&diff(&[(file, &notification_page(&two))], &[(file, &notification_page(&unlisted))]), Kind::TypeChanged, "envelope.event_type", true);
+    only(
+        &diff(&[(file, &notification_page(&two))], &[(file, &notification_page(&unlisted))]),
+        Kind::TypeChanged,
+        "envelope.event_type",
+        true,
+    );
 }
 
 #[test]
 fn description_and_sample_edits_are_not_changes_unless_asked_for() {
     let old = op("post", &json("| attach {data-indent=1} | string | 附加数据"), RESPONSE);
-    let new = op("post", &json("| attach {data-indent=1} | string {data-tooltip=\"对应PHP的string\"} | 附加数据，`128`字节以内"), RESPONSE)
-        .replace("description: 一个示例接口", "description: 一个改写过的示例接口")
-        .replace("'json' => []", "'json' => ['attach' => 'x']");
+    let new = op(
+        "post",
+        &json("| attach {data-indent=1} | string {data-tooltip=\"对应PHP的string\"} | 附加数据，`128`字节以内"),
+        RESPONSE,
+    )
+    .replace("description: 一个示例接口", "description: 一个改写过的示例接口")
+    .replace("'json' => []", "'json' => ['attach' => 'x']");
     assert_eq!(diff(&[(ORDERS, &old)], &[(ORDERS, &new)]), vec![]);
 
     let shown = diff_with(&[(ORDERS, &old)], &[(ORDERS, &new)], Options { descriptions: true });
@@ -416,7 +479,8 @@ fn description_and_sample_edits_are_not_changes_unless_asked_for() {
 // Shared types: the type space gives every field of the same shape and name one Rust type.
 
 const REFUNDS: &str = "openapi/v3/demo/refunds.md";
-const AMOUNT: &str = "| amount {data-required} | object | 金额\n| total {data-required data-indent=1} | integer | 总金额";
+const AMOUNT: &str =
+    "| amount {data-required} | object | 金额\n| total {data-required data-indent=1} | integer | 总金额";
 
 /// `ORDERS` and `REFUNDS` with these response rows (besides their own `code_url` and
 /// `refund_id`, so that only what the rows share is shared).
@@ -489,7 +553,10 @@ fn a_response_shared_with_a_notification_payload_is_one_type() {
     let rows = "| out_trade_no {data-required} | string | 商户订单号\n| attach | string | 附加数据";
     let more = format!("{rows}\n| success_time | string | 支付完成时间");
     let pages = |rows: &str| {
-        vec![(file, op("get", "| out_trade_no {data-required} | string | 商户订单号", rows)), (webhook, notification("DEMO.SUCCESS", &indented(rows, 3)))]
+        vec![
+            (file, op("get", "| out_trade_no {data-required} | string | 商户订单号", rows)),
+            (webhook, notification("DEMO.SUCCESS", &indented(rows, 3))),
+        ]
     };
     let changes = diff_pages(&pages(rows), &pages(&more));
     // A type of an operation and a notification is the crate's, named after the event.
@@ -500,7 +567,9 @@ fn a_response_shared_with_a_notification_payload_is_one_type() {
 
 #[test]
 fn a_type_shared_by_requests_and_responses_breaks_when_either_breaks() {
-    let pages = |amount: &str| [(ORDERS, op("post", &json(&indented(amount, 1)), RESPONSE)), (REFUNDS, op("post", &json(""), amount))];
+    let pages = |amount: &str| {
+        [(ORDERS, op("post", &json(&indented(amount, 1)), RESPONSE)), (REFUNDS, op("post", &json(""), amount))]
+    };
     let currency = with_currency("data-required ");
     let changes = diff_pages(&pages(AMOUNT), &pages(&currency));
     let c = only(&changes, Kind::FieldAdded, "currency", true);
@@ -573,14 +642,22 @@ fn fields_the_client_fills_are_read_from_the_ir() {
     // Required in the docs, filled before: optional now, and no longer filled; the builder
     // insisted on neither.
     let c = only(
-        &diff_get("| mchid {data-required data-indent=1} | string | 商户号", "| mchid {data-indent=1} | string | 商户号"),
+        &diff_get(
+            "| mchid {data-required data-indent=1} | string | 商户号",
+            "| mchid {data-indent=1} | string | 商户号",
+        ),
         Kind::RequiredChanged,
         "query.mchid",
         false,
     );
     assert!(c.reason.contains("documented flag only"), "{}", c.reason);
     // The client fills a merchant id, a string: an integer `mchid` is the user's to set.
-    only(&diff_get("", "| mchid {data-required data-indent=1} | integer | 商户号"), Kind::FieldAdded, "query.mchid", true);
+    only(
+        &diff_get("", "| mchid {data-required data-indent=1} | integer | 商户号"),
+        Kind::FieldAdded,
+        "query.mchid",
+        true,
+    );
 }
 
 // The command line.
@@ -589,8 +666,14 @@ fn fixture(case: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/diff").join(case)
 }
 
+/// `cargo xtask diff ARGS…` in `cwd`: its exit status, stdout and stderr. Arguments the parser
+/// rejects are its usage error (status 2, the message on stderr).
 fn cli(args: &[&str], cwd: &Path) -> (u8, String, String) {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let args = match Cli::try_parse_from(["xtask", "diff"].iter().chain(args)) {
+        Ok(Cli { command: cli::Command::Diff(args) }) => args,
+        Ok(other) => panic!("not the diff command: {other:?}"),
+        Err(e) => return (e.exit_code() as u8, String::new(), e.to_string()),
+    };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = run(&args, cwd, &mut out, &mut err);
     (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
@@ -624,7 +707,10 @@ fn json_lists_every_change_with_stable_keys() {
     let (code, out, _) = cli(&["old", "new", "--format=json"], &fixture("breaking"));
     assert_eq!(code, 0);
     let doc: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(doc["summary"], serde_json::json!({"changes": 3, "breaking": 2, "compatible": 1, "operations": 1, "types": 0}));
+    assert_eq!(
+        doc["summary"],
+        serde_json::json!({"changes": 3, "breaking": 2, "compatible": 1, "operations": 1, "types": 0})
+    );
     let first = &doc["changes"][0];
     // Keys come in a fixed order, so that diffs of reports stay small.
     let keys = ["kind", "operation", "file", "path", "breaking", "reason", "old", "new", "uses"];
@@ -634,7 +720,10 @@ fn json_lists_every_change_with_stable_keys() {
     assert_eq!(first.as_object().unwrap().len(), keys.len());
     assert_eq!(first["kind"], "field_added");
     assert_eq!(first["operation"], "POST /v3/demo/orders");
-    assert_eq!(first["uses"], serde_json::json!([{"operation": "POST /v3/demo/orders", "path": "", "file": "openapi/v3/demo/orders.md"}]));
+    assert_eq!(
+        first["uses"],
+        serde_json::json!([{"operation": "POST /v3/demo/orders", "path": "", "file": "openapi/v3/demo/orders.md"}])
+    );
 }
 
 #[test]
@@ -660,7 +749,10 @@ type v3::demo::types::Amount
     assert_eq!(out, expected);
 
     let (_, out, _) = cli(&["old", "new", "--format", "markdown"], tmp.path());
-    assert!(out.starts_with("**Schema diff:** 1 change in 2 operations (1 shared type): **0 breaking**, 1 compatible.\n"), "{out}");
+    assert!(
+        out.starts_with("**Schema diff:** 1 change in 2 operations (1 shared type): **0 breaking**, 1 compatible.\n"),
+        "{out}"
+    );
     assert!(
         out.contains("#### Type `v3::demo::types::Amount`\n\nUsed by `POST /v3/demo/orders response.amount`, `POST /v3/demo/refunds response.amount`.\n"),
         "{out}"
@@ -673,7 +765,10 @@ type v3::demo::types::Amount
     let change = &doc["changes"][0];
     assert_eq!(change["type"], serde_json::json!({"old": "v3::demo::types::Amount", "new": "v3::demo::types::Amount"}));
     assert_eq!(change["path"], "currency");
-    assert_eq!(change["uses"][1], serde_json::json!({"operation": "POST /v3/demo/refunds", "path": "response.amount", "file": REFUNDS}));
+    assert_eq!(
+        change["uses"][1],
+        serde_json::json!({"operation": "POST /v3/demo/refunds", "path": "response.amount", "file": REFUNDS})
+    );
     assert!(change.get("operation").is_none(), "{change}");
 }
 
@@ -692,7 +787,8 @@ fn bad_arguments_and_missing_trees_exit_with_2() {
 fn a_page_that_does_not_load_is_reported_and_every_other_page_compared() {
     let tmp = tempfile::tempdir().unwrap();
     let other = "openapi/v3/demo/refunds.md";
-    let (plain, attach) = (op("post", &json(""), RESPONSE), op("post", &json("| attach {data-indent=1} | string | 附加数据"), RESPONSE));
+    let (plain, attach) =
+        (op("post", &json(""), RESPONSE), op("post", &json("| attach {data-indent=1} | string | 附加数据"), RESPONSE));
     let broken = op("post", &json("| total {data-indent=1} | money | 金额"), RESPONSE);
     write(tmp.path(), &[("old/openapi/v3/demo/orders.md", &plain), (&format!("old/{other}"), &plain)]);
     write(tmp.path(), &[("new/openapi/v3/demo/orders.md", &broken), (&format!("new/{other}"), &attach)]);
@@ -714,7 +810,10 @@ fn a_page_that_does_not_load_is_reported_and_every_other_page_compared() {
     assert!(out.contains("> **Not compared:** 1 page that does not load:\n> - `new/openapi/v3/demo/orders.md:14: unknown type 'money' for 'total'`"), "{out}");
     let (_, out, _) = cli(&["old", "new", "--format", "json"], tmp.path());
     let doc: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(doc["unread"], serde_json::json!([{"tree": "new", "file": "openapi/v3/demo/orders.md", "line": 14, "message": "unknown type `money` for `total`"}]));
+    assert_eq!(
+        doc["unread"],
+        serde_json::json!([{"tree": "new", "file": "openapi/v3/demo/orders.md", "line": 14, "message": "unknown type `money` for `total`"}])
+    );
     assert_eq!(doc["summary"]["changes"], 1);
 }
 
@@ -736,7 +835,10 @@ fn git_revision_is_compared_with_the_working_tree() {
     git(&["commit", "-q", "-m", "specs"]);
     write(
         repo.path(),
-        &[("specs/openapi/v3/demo/orders.md", &op("post", &json("| attach {data-indent=1} | string | 附加数据"), RESPONSE))],
+        &[(
+            "specs/openapi/v3/demo/orders.md",
+            &op("post", &json("| attach {data-indent=1} | string | 附加数据"), RESPONSE),
+        )],
     );
 
     let (code, out, err) = cli(&["--git", "HEAD", "--deny-breaking"], repo.path());

@@ -27,13 +27,18 @@ use std::path::{Path, PathBuf};
 
 use xtask::diff::{diff_dirs, Change, Kind, Options, Subject, Use};
 
+mod snapshot;
+
 fn history() -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace");
     let history = root.join("../shared/corpus-history");
     if history.is_dir() {
         Some(history)
     } else {
-        println!("skipped: {} not found (the documentation history is test data kept outside the repository)", history.display());
+        println!(
+            "skipped: {} not found (the documentation history is test data kept outside the repository)",
+            history.display()
+        );
         None
     }
 }
@@ -84,9 +89,13 @@ impl Decision {
     fn why(self) -> &'static str {
         match self {
             Decision::UnreadablePage => "rows of pages that do not load (reported as errors, compared on neither side)",
-            Decision::PartRow => "a request part's own row (json, query, headers, body): the builder has setters for its members only",
+            Decision::PartRow => {
+                "a request part's own row (json, query, headers, body): the builder has setters for its members only"
+            }
             Decision::PathParameterFlag => "required flag of a path parameter: always required",
-            Decision::UntypedPayload => "rows of notifications kept as untyped JSON (compared as typed or untyped only)",
+            Decision::UntypedPayload => {
+                "rows of notifications kept as untyped JSON (compared as typed or untyped only)"
+            }
         }
     }
 }
@@ -154,15 +163,26 @@ fn the_diff_agrees_with_the_rows_on_every_commit_of_the_history() {
                     // both sides, and some row of the commit differs.
                     renames += 1;
                     if !(rows_differ && on_both_sides(&old_rows, &new_rows, u, &c.path)) {
-                        failures.push(format!("renamed without a row change or a field: {} ({})", u.field(&c.path), u.file));
+                        failures.push(format!(
+                            "renamed without a row change or a field: {} ({})",
+                            u.field(&c.path),
+                            u.file
+                        ));
                     }
                     continue;
                 }
                 // An untyped notification is reported only as such, or as added or removed.
                 let whole = untyped.contains(u.file.as_str())
-                    && (u.field(&c.path) == "payload" && c.kind == Kind::TypeChanged || matches!(c.kind, Kind::NotificationAdded | Kind::NotificationRemoved));
+                    && (u.field(&c.path) == "payload" && c.kind == Kind::TypeChanged
+                        || matches!(c.kind, Kind::NotificationAdded | Kind::NotificationRemoved));
                 if !whole && !expected.iter().any(|entry| covers(c, u, entry)) {
-                    failures.push(format!("reported without a row change: {} {} {:?} ({})", u.operation, u.field(&c.path), c.kind, u.file));
+                    failures.push(format!(
+                        "reported without a row change: {} {} {:?} ({})",
+                        u.operation,
+                        u.field(&c.path),
+                        c.kind,
+                        u.file
+                    ));
                 }
             }
         }
@@ -216,8 +236,11 @@ fn the_diff_agrees_with_the_rows_on_every_commit_of_the_history() {
     println!("changes of shared types, each reported once: {type_changes}, for {type_uses} fields");
     println!("Rust type renames (checked against the rows of the whole commit): {renames} fields");
     println!("disagreements between the diff and the rows: {} of {} commits", disagreements.len(), pairs.len());
-    let shown: Vec<String> =
-        disagreements.iter().flat_map(|(name, failures)| failures.iter().map(move |f| format!("{name}: {f}"))).take(40).collect();
+    let shown: Vec<String> = disagreements
+        .iter()
+        .flat_map(|(name, failures)| failures.iter().map(move |f| format!("{name}: {f}")))
+        .take(40)
+        .collect();
     assert!(disagreements.is_empty(), "{} commits disagree:\n{}", disagreements.len(), shown.join("\n"));
 }
 
@@ -233,21 +256,11 @@ fn markdown_report_of_a_real_commit_matches_the_snapshot() {
     let empty = tempfile::tempdir().expect("temp dir");
     let changes = diff_dirs(&side(&pair, "old", empty.path()), &side(&pair, "new", empty.path()), Options::default())
         .map(|report| report.changes)
-        .unwrap_or_else(|e| panic!("pair does not load: {}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")));
+        .unwrap_or_else(|e| {
+            panic!("pair does not load: {}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))
+        });
     let actual = xtask::diff::Format::Markdown.render(&changes, &[]);
-    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/diff/2026-01-31-e8494021.md");
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        fs::create_dir_all(snapshot.parent().unwrap()).unwrap();
-        fs::write(&snapshot, &actual).unwrap();
-        return;
-    }
-    let expected = fs::read_to_string(&snapshot)
-        .unwrap_or_else(|_| panic!("{} is missing; run with UPDATE_SNAPSHOTS=1 to write it", snapshot.display()));
-    assert!(
-        expected == actual,
-        "the Markdown report differs from {}; if the change is intended, rerun with UPDATE_SNAPSHOTS=1\n--- actual ---\n{actual}",
-        snapshot.display()
-    );
+    snapshot::assert_snapshot("diff/2026-01-31-e8494021.md", &actual, "the Markdown report");
 }
 
 /// Every table line of every page, by page: to tell edits of rows from edits elsewhere.
@@ -284,7 +297,15 @@ struct Entry {
 
 impl std::fmt::Display for Entry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} {}: {:?} → {:?}", self.key.file, self.key.operation, self.key.path.join("."), self.old, self.new)
+        write!(
+            f,
+            "{} {} {}: {:?} → {:?}",
+            self.key.file,
+            self.key.operation,
+            self.key.path.join("."),
+            self.old,
+            self.new
+        )
     }
 }
 
@@ -351,7 +372,12 @@ fn on_both_sides(old: &rows::Tree, new: &rows::Tree, at: &Use, path: &str) -> bo
     let field = at.field(path).replace("[]", "");
     let field: Vec<&str> = field.split('.').collect();
     let has = |tree: &rows::Tree| {
-        tree.rows.keys().any(|k| k.file == at.file && k.operation == operation && k.path.len() >= field.len() && k.path[..field.len()] == field[..])
+        tree.rows.keys().any(|k| {
+            k.file == at.file
+                && k.operation == operation
+                && k.path.len() >= field.len()
+                && k.path[..field.len()] == field[..]
+        })
     };
     has(old) && has(new)
 }
@@ -523,7 +549,13 @@ mod rows {
             let description = cells.get(2).cloned().unwrap_or_default();
             let mut node = Node {
                 name,
-                attrs: attrs(&ty, has(&name_attrs, "data-required"), enum_values(&description), value(&ty_attrs, "data-encrypted"), value(&ty_attrs, "data-encoded")),
+                attrs: attrs(
+                    &ty,
+                    has(&name_attrs, "data-required"),
+                    enum_values(&description),
+                    value(&ty_attrs, "data-encrypted"),
+                    value(&ty_attrs, "data-encoded"),
+                ),
                 children: vec![],
             };
             if node.name == "base_uri" {
@@ -537,7 +569,13 @@ mod rows {
         roots
     }
 
-    fn attrs(ty: &str, required: bool, enum_values: Vec<String>, encrypted: Option<String>, encoded: Option<String>) -> Attrs {
+    fn attrs(
+        ty: &str,
+        required: bool,
+        enum_values: Vec<String>,
+        encrypted: Option<String>,
+        encoded: Option<String>,
+    ) -> Attrs {
         Attrs { ty: ty.into(), required, enum_values, encrypted, encoded, url: None, part: false }
     }
 
@@ -573,7 +611,8 @@ mod rows {
 
     fn flatten(prefix: &[&str], nodes: &[Node], out: &mut Vec<(Vec<String>, Attrs)>) {
         for node in nodes {
-            let path: Vec<String> = prefix.iter().map(|s| s.to_string()).chain(std::iter::once(node.name.clone())).collect();
+            let path: Vec<String> =
+                prefix.iter().map(|s| s.to_string()).chain(std::iter::once(node.name.clone())).collect();
             out.push((path.clone(), node.attrs.clone()));
             let prefix: Vec<&str> = path.iter().map(String::as_str).collect();
             flatten(&prefix, &node.children, out);
@@ -586,10 +625,14 @@ mod rows {
     /// misspelt (the loader warns about both).
     fn request_rows(file: &str, mut roots: Vec<Node>, out: &mut Vec<(Vec<String>, Attrs)>) {
         let parts = ["json", "query", "headers", "body", "base_uri"];
-        let params: Vec<String> =
-            file.split('/').filter_map(|s| s.trim_end_matches(".md").strip_prefix('{')?.strip_suffix('}').map(String::from)).collect();
+        let params: Vec<String> = file
+            .split('/')
+            .filter_map(|s| s.trim_end_matches(".md").strip_prefix('{')?.strip_suffix('}').map(String::from))
+            .collect();
         let missing: Vec<&String> = params.iter().filter(|p| !roots.iter().any(|r| &r.name == *p)).collect();
-        let unknown: Vec<usize> = (0..roots.len()).filter(|&i| !parts.contains(&roots[i].name.as_str()) && !params.contains(&roots[i].name)).collect();
+        let unknown: Vec<usize> = (0..roots.len())
+            .filter(|&i| !parts.contains(&roots[i].name.as_str()) && !params.contains(&roots[i].name))
+            .collect();
         if let ([param], [row]) = (missing.as_slice(), unknown.as_slice()) {
             if roots[*row].children.is_empty() {
                 roots[*row].name = (*param).clone();
@@ -608,7 +651,15 @@ mod rows {
                     flatten(&[part], &root.children, out);
                 }
                 "base_uri" => {
-                    let url = Attrs { ty: String::new(), required: false, enum_values: vec![], encrypted: None, encoded: None, url: root.attrs.url.clone(), part: false };
+                    let url = Attrs {
+                        ty: String::new(),
+                        required: false,
+                        enum_values: vec![],
+                        encrypted: None,
+                        encoded: None,
+                        url: root.attrs.url.clone(),
+                        part: false,
+                    };
                     out.push((vec!["base_uri".into()], url));
                 }
                 _ => flatten(&["path"], std::slice::from_ref(root), out),
@@ -638,9 +689,13 @@ mod rows {
                         for field in &member.children {
                             // An object written at the ciphertext's level with rows under it only
                             // names the decrypted structure (`original_data`).
-                            let names_payload = field.name != "ciphertext" && field.attrs.ty == "object" && !field.children.is_empty();
+                            let names_payload =
+                                field.name != "ciphertext" && field.attrs.ty == "object" && !field.children.is_empty();
                             if !names_payload {
-                                out.push((vec!["envelope".into(), "resource".into(), field.name.clone()], field.attrs.clone()));
+                                out.push((
+                                    vec!["envelope".into(), "resource".into(), field.name.clone()],
+                                    field.attrs.clone(),
+                                ));
                             }
                             flatten(&["payload"], &field.children, out);
                         }
@@ -782,14 +837,18 @@ mod rows {
     fn labelled(segment: &str) -> Option<String> {
         let (value, label) = segment.split_once('：').or_else(|| segment.split_once(':'))?;
         let value = value.trim().trim_matches('`');
-        let ok = !value.is_empty() && !label.trim().is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+        let ok = !value.is_empty()
+            && !label.trim().is_empty()
+            && value.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
         ok.then(|| value.to_owned())
     }
 
     fn first_url(description: &str) -> Option<String> {
         let start = description.find("http")?;
         let rest = &description[start..];
-        let end = rest.find(|c: char| c == '`' || c == '(' || c == ')' || c.is_whitespace() || !c.is_ascii()).unwrap_or(rest.len());
+        let end = rest
+            .find(|c: char| c == '`' || c == '(' || c == ')' || c.is_whitespace() || !c.is_ascii())
+            .unwrap_or(rest.len());
         Some(rest[..end].to_owned())
     }
 }

@@ -1,4 +1,5 @@
-//! Changes → text for a terminal, Markdown for a pull-request comment, JSON for tools.
+//! Changes → text for a terminal, Markdown for a pull-request comment, JSON for tools, release
+//! notes for a changelog.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -6,7 +7,7 @@ use std::fmt::Write;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::compare::{Change, Subject, TypePair};
+use super::compare::{Change, Kind, Subject, TypePair};
 use crate::PageError;
 
 /// A page not compared because it does not load: the error, and the tree it is in as the user
@@ -46,7 +47,13 @@ impl Summary {
                 Subject::Operation { .. } => None,
             })
             .collect();
-        Summary { changes: changes.len(), breaking, compatible: changes.len() - breaking, operations: operations.len(), types: types.len() }
+        Summary {
+            changes: changes.len(),
+            breaking,
+            compatible: changes.len() - breaking,
+            operations: operations.len(),
+            types: types.len(),
+        }
     }
 
     /// `3 changes in 2 operations (1 shared type): **1 breaking**, 2 compatible.`, with the
@@ -67,7 +74,7 @@ impl Summary {
     }
 }
 
-fn plural(n: usize) -> &'static str {
+pub(crate) fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
     } else {
@@ -107,10 +114,7 @@ pub fn text(changes: &[Change], unread: &[Unread]) -> String {
         }
         for c in group {
             let tag = if c.breaking { "BREAKING  " } else { "compatible" };
-            let subject = if c.path.is_empty() { String::new() } else { format!("{}: ", c.path) };
-            let values = values(c, "", " → ");
-            let values = if values.is_empty() { values } else { format!(" ({values})") };
-            writeln!(out, "  {tag}  {subject}{}{values} — {}", c.kind.label(), c.reason).unwrap();
+            writeln!(out, "  {tag}  {}", line(c, "")).unwrap();
         }
         out.push('\n');
     }
@@ -135,15 +139,7 @@ fn pages_not_loading(unread: &[Unread]) -> String {
 
 /// A summary line, the pages not compared, then a table per operation.
 pub fn markdown(changes: &[Change], unread: &[Unread]) -> String {
-    let summary = Summary::of(changes);
-    let mut out = String::new();
-    if summary.changes == 0 {
-        out.push_str("**Schema diff:** no schema changes.\n");
-        markdown_unread(&mut out, unread);
-        return out;
-    }
-    writeln!(out, "**Schema diff:** {}", summary.sentence(&format!("**{} breaking**", summary.breaking))).unwrap();
-    markdown_unread(&mut out, unread);
+    let mut out = md_summary("Schema diff", changes, unread);
     for group in groups(changes) {
         let first = &group[0];
         let breaking = group.iter().filter(|c| c.breaking).count();
@@ -154,8 +150,7 @@ pub fn markdown(changes: &[Change], unread: &[Unread]) -> String {
                 writeln!(out, "<sub>{}</sub>\n", cell(file)).unwrap();
             }
             Subject::Type { ty } => {
-                let name = if ty.old == ty.new { format!("`{}`", ty.new) } else { format!("`{}` (now `{}`)", ty.old, ty.new) };
-                writeln!(out, "\n#### Type {name}{note}\n").unwrap();
+                writeln!(out, "\n#### Type {}{note}\n", md_type(ty)).unwrap();
                 let uses: Vec<String> = first.uses.iter().map(|u| format!("`{}`", cell(&u.to_string()))).collect();
                 writeln!(out, "Used by {}.\n", uses.join(", ")).unwrap();
             }
@@ -164,10 +159,29 @@ pub fn markdown(changes: &[Change], unread: &[Unread]) -> String {
         for c in group {
             let tag = if c.breaking { "**breaking**" } else { "compatible" };
             let path = if c.path.is_empty() { String::new() } else { format!("`{}`", c.path) };
-            writeln!(out, "| {tag} | {path} | {} | {} | {} | {} |", c.kind.label(), md_value(&c.old), md_value(&c.new), cell(&c.reason))
-                .unwrap();
+            writeln!(
+                out,
+                "| {tag} | {path} | {} | {} | {} | {} |",
+                c.kind.label(),
+                md_value(&c.old),
+                md_value(&c.new),
+                cell(&c.reason)
+            )
+            .unwrap();
         }
     }
+    out
+}
+
+/// `**Label:** 3 changes in 1 operation: **1 breaking**, 2 compatible.` (or no schema changes),
+/// then the pages not compared.
+fn md_summary(label: &str, changes: &[Change], unread: &[Unread]) -> String {
+    let summary = Summary::of(changes);
+    let mut out = match summary.changes {
+        0 => format!("**{label}:** no schema changes.\n"),
+        _ => format!("**{label}:** {}\n", summary.sentence(&format!("**{} breaking**", summary.breaking))),
+    };
+    markdown_unread(&mut out, unread);
     out
 }
 
@@ -179,6 +193,124 @@ fn markdown_unread(out: &mut String, unread: &[Unread]) {
     writeln!(out, "\n> **Not compared:** {}:", pages_not_loading(unread)).unwrap();
     for e in unread {
         writeln!(out, "> - `{}`", cell(&e.to_string()).replace('`', "'")).unwrap();
+    }
+}
+
+/// Release notes, for a changelog's release section (its level-4 headings go under a level-3
+/// one): the summary; breaking changes with their reasons, by operation or shared type;
+/// operations and notifications added, then removed; the other compatible changes, one line per
+/// operation or type. A section with nothing in it is left out.
+///
+/// ```text
+/// **Documented API:** 3 changes in 1 operation: **2 breaking**, 1 compatible.
+///
+/// #### Breaking changes
+///
+/// - `POST /v3/demo/orders`
+///   - `json.attach`: field removed (`string, optional`) — its builder setter disappears: …
+///
+/// #### Other compatible changes
+///
+/// - `POST /v3/demo/orders`: field added `json.notify_url` (`string, optional`)
+/// ```
+pub fn changelog(changes: &[Change], unread: &[Unread]) -> String {
+    let mut out = md_summary("Documented API", changes, unread);
+    let groups = groups(changes);
+
+    // Removals are breaking too; they have a section of their own, as additions do.
+    let breaking = |c: &&Change| c.breaking && !whole(c.kind);
+    if changes.iter().any(|c| breaking(&c)) {
+        out.push_str("\n#### Breaking changes\n\n");
+        for group in &groups {
+            let mut items = group.iter().filter(breaking).peekable();
+            if items.peek().is_none() {
+                continue;
+            }
+            writeln!(out, "- {}", changelog_subject(&group[0], true)).unwrap();
+            for c in items {
+                writeln!(out, "  - {}", line(c, "`")).unwrap();
+            }
+        }
+    }
+
+    for (heading, kinds, note) in [
+        ("Added", [Kind::OperationAdded, Kind::NotificationAdded], ""),
+        (
+            "Removed",
+            [Kind::OperationRemoved, Kind::NotificationRemoved],
+            "Breaking: code that names them no longer compiles.\n\n",
+        ),
+    ] {
+        let mut items = changes.iter().filter(|c| kinds.contains(&c.kind)).peekable();
+        if items.peek().is_none() {
+            continue;
+        }
+        write!(out, "\n#### {heading}\n\n{note}").unwrap();
+        for c in items {
+            let title = c.new.as_str().or(c.old.as_str()).filter(|t| !t.is_empty());
+            let title = title.map(|t| format!(" ({t})")).unwrap_or_default();
+            writeln!(out, "- `{}`{title}", c.subject.operation().unwrap_or_default()).unwrap();
+        }
+    }
+
+    let other = |c: &&Change| !c.breaking && !whole(c.kind);
+    if changes.iter().any(|c| other(&c)) {
+        out.push_str("\n#### Other compatible changes\n\n");
+        for group in &groups {
+            let changes: Vec<&Change> = group.iter().filter(other).collect();
+            if !changes.is_empty() {
+                writeln!(out, "- {}: {}", changelog_subject(&group[0], false), by_kind(&changes)).unwrap();
+            }
+        }
+    }
+    out
+}
+
+/// A subject's changes in one line, each kind once in the order found, with the paths and values
+/// it was found at: ``field added `a` (`string, optional`), `b` (…); enum values added `c` (`X`)``.
+fn by_kind(changes: &[&Change]) -> String {
+    let mut kinds: Vec<(Kind, Vec<String>)> = Vec::new();
+    for c in changes {
+        let values = values(c, "`", " → ");
+        let item = match (c.path.is_empty(), values.is_empty()) {
+            (true, true) => None,
+            (true, false) => Some(format!("({values})")),
+            (false, true) => Some(format!("`{}`", c.path)),
+            (false, false) => Some(format!("`{}` ({values})", c.path)),
+        };
+        match kinds.iter_mut().find(|(kind, _)| *kind == c.kind) {
+            Some((_, items)) => items.extend(item),
+            None => kinds.push((c.kind, item.into_iter().collect())),
+        }
+    }
+    let kinds: Vec<String> = kinds
+        .iter()
+        .map(|(kind, items)| match items.is_empty() {
+            true => kind.label().to_owned(),
+            false => format!("{} {}", kind.label(), items.join(", ")),
+        })
+        .collect();
+    kinds.join("; ")
+}
+
+/// Whether a change adds or removes an operation or notification as a whole.
+fn whole(kind: Kind) -> bool {
+    matches!(kind, Kind::OperationAdded | Kind::NotificationAdded | Kind::OperationRemoved | Kind::NotificationRemoved)
+}
+
+/// `` `POST /v3/demo/orders` ``, or a type with every field having it (`uses`), else how many
+/// operations use it.
+fn changelog_subject(c: &Change, uses: bool) -> String {
+    match &c.subject {
+        Subject::Operation { operation, .. } => format!("`{operation}`"),
+        Subject::Type { ty } if uses => {
+            let uses: Vec<String> = c.uses.iter().map(|u| format!("`{u}`")).collect();
+            format!("Type {}, used by {}", md_type(ty), uses.join(", "))
+        }
+        Subject::Type { ty } => {
+            let operations = c.uses.iter().map(|u| &u.operation).collect::<BTreeSet<_>>().len();
+            format!("Type {} (used by {operations} operation{})", md_type(ty), plural(operations))
+        }
     }
 }
 
@@ -202,9 +334,28 @@ pub fn json(changes: &[Change], unread: &[Unread]) -> String {
         .iter()
         .map(|u| UnreadPage { tree: &u.tree, file: &u.error.file, line: u.error.line, message: &u.error.message })
         .collect();
-    let mut s = serde_json::to_string_pretty(&Document { summary: Summary::of(changes), changes, unread }).expect("changes serialize");
+    let mut s = serde_json::to_string_pretty(&Document { summary: Summary::of(changes), changes, unread })
+        .expect("changes serialize");
     s.push('\n');
     s
+}
+
+/// `json.amount.total: type changed (integer → string) — why`, the path and values quoted with
+/// `quote`.
+fn line(c: &Change, quote: &str) -> String {
+    let path = if c.path.is_empty() { String::new() } else { format!("{quote}{}{quote}: ", c.path) };
+    let values = values(c, quote, " → ");
+    let values = if values.is_empty() { values } else { format!(" ({values})") };
+    format!("{path}{}{values} — {}", c.kind.label(), c.reason)
+}
+
+/// `` `types::Amount` ``, or `` `types::Amount` (now `types::OrderAmount`) ``.
+fn md_type(ty: &TypePair) -> String {
+    if ty.old == ty.new {
+        format!("`{}`", ty.new)
+    } else {
+        format!("`{}` (now `{}`)", ty.old, ty.new)
+    }
 }
 
 /// `old → new`, or just one side, as plain text.
