@@ -296,7 +296,7 @@ impl BillBytes {
 
     /// A whole downloaded `file` arriving in chunks of `size`, as [`BillStream`] reads it: the
     /// pieces handed on, then the outcome (the digest check, or the error that ended it).
-    #[cfg(any(test, feature = "fuzzing"))]
+    #[cfg(any(test, fuzzing))]
     pub(crate) fn read(mut self, file: &[u8], size: usize) -> (Vec<Bytes>, Result<(), Error>) {
         let mut pieces = Vec::new();
         let mut chunks = file.chunks(size.max(1));

@@ -1,8 +1,8 @@
 //! Entry points for the fuzz targets (`fuzz/`, `cargo +nightly fuzz run <target>`) and for the
-//! replay of their corpus on stable (`tests/fuzz_corpus.rs`): each takes arbitrary bytes, runs them
-//! through the same code as the client, and panics only when an invariant breaks. Feature
-//! `fuzzing` only: it holds the **test** keys of `tests/fixtures/keys/` (never enable it in a build
-//! that handles real payments).
+//! replay of their corpus on stable (this module's tests): each takes arbitrary bytes, runs them
+//! through the same code as the client, and panics only when an invariant breaks. Compiled only
+//! under `cfg(fuzzing)` (set by cargo-fuzz) and for the unit tests: it holds the **test** keys of
+//! `tests/fixtures/keys/`, and no feature can put them in a build that handles real payments.
 //!
 //! Inputs, so that a corpus file can be written by hand:
 //! - [`notification`]: a mode byte, header lines `Name: value\n`, an empty line, the body. Mode
@@ -226,5 +226,54 @@ pub fn bill(data: &[u8]) {
 fn shown<T>(result: &Result<T, NotifyError>) {
     if let Err(error) = result {
         let _ = (error.to_string(), format!("{error:?}"), error.status());
+    }
+}
+
+/// The fuzz targets' corpus (`fuzz/corpus/<target>/`), replayed on stable through the same
+/// functions the targets call (`fuzz/fuzz_targets/`), so that CI checks every input the fuzzer
+/// kept, crashes found and fixed included, without nightly or libFuzzer.
+#[cfg(test)]
+mod corpus {
+    use std::path::Path;
+
+    /// Every file of `fuzz/corpus/<target>/`, fed to `run`; the count, so that an empty corpus fails.
+    fn replay(target: &str, run: impl Fn(&[u8])) -> usize {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        files.sort();
+        for file in &files {
+            let data = std::fs::read(file).unwrap();
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&data)));
+            assert!(outcome.is_ok(), "{target}: {} fails (reproduce: cargo +nightly fuzz run {target} {})", file.display(), file.display());
+        }
+        assert!(!files.is_empty(), "{target}: no corpus in {}", dir.display());
+        files.len()
+    }
+
+    #[test]
+    fn the_page_reader_survives_its_corpus() {
+        replay("page", |data| {
+            if let Ok(text) = std::str::from_utf8(data) {
+                let _ = xtask::load::read_page("openapi/v3/fuzz.md", text);
+            }
+        });
+    }
+
+    #[test]
+    fn the_notification_opener_survives_its_corpus() {
+        replay("notification", super::notification);
+    }
+
+    #[test]
+    fn the_response_verifier_survives_its_corpus() {
+        replay("response", super::response);
+    }
+
+    #[test]
+    fn the_bill_parser_survives_its_corpus() {
+        replay("bill", super::bill);
     }
 }

@@ -38,6 +38,7 @@
 //! print their fields, as any value's would: do not log them wholesale.
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 mod replay;
 

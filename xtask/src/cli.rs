@@ -55,6 +55,11 @@ pub enum Command {
                             breaking changes without that bump; 2 the release, the version or the pages cannot be \
                             read, or the release's commit is not in this clone.")]
     Semver,
+    /// Fail when the rust-version the workspace declares is lower than its locked dependencies need.
+    #[command(after_help = "Reads [workspace.package] rust-version from Cargo.toml and the rust-version of every \
+                            package in the locked closure from `cargo metadata --locked`.\n\nExit status: 0 \
+                            declared is enough, 1 declared is too low, 2 cannot tell (no lock, no metadata).")]
+    RustVersion,
     /// Time the generator and the build of what it generates (`cargo xtask-bench` runs it in release).
     #[command(after_help = "Exit status: 0 measured, 1 a page does not load or a cargo build fails, 2 bad arguments.")]
     Bench(BenchArgs),
@@ -71,10 +76,13 @@ pub struct CodegenArgs {
     /// The generated crate's package name
     #[arg(long, value_name = "CRATE", default_value = codegen::CRATE_NAME)]
     pub name: String,
-    /// How the generated crate depends on wechatpay-runtime, as a Cargo.toml value, e.g. '{ path = "../runtime" }'
+    /// How the generated crate depends on wechatpay-sdk-runtime, as a Cargo.toml value, e.g. '{ path = "../runtime" }'
     /// [default: this workspace's runtime/]
     #[arg(long, value_name = "DEPENDENCY")]
     pub runtime: Option<String>,
+    /// Mark a crate generated outside this workspace `publish = false`
+    #[arg(long)]
+    pub no_publish: bool,
     /// Write nothing: list each generated file that is stale, missing or extra, and fail if there is one
     #[arg(long)]
     pub check: bool,

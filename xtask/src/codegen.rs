@@ -4,12 +4,12 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::emit::{emit, Files, Options};
+use crate::emit::{emit, Files, Options, Package};
 use crate::error::PageError;
 use crate::ir::Api;
 
 /// The name of the generated crate.
-pub const CRATE_NAME: &str = "wechatpay-generated";
+pub const CRATE_NAME: &str = "wechatpay-sdk-generated";
 
 /// What a run found.
 #[derive(Debug)]
@@ -106,12 +106,25 @@ pub fn workspace() -> PathBuf {
 /// workspace's own `generated/`, else by the runtime's absolute path in this workspace.
 pub fn runtime_dependency(out: &Path) -> String {
     let runtime = workspace().join("runtime");
-    let same = |a: &Path, b: &Path| a.canonicalize().ok().zip(b.canonicalize().ok()).is_some_and(|(a, b)| a == b);
-    if same(out, &workspace().join("generated")) {
-        "{ path = \"../runtime\", version = \"0.1\" }".to_owned()
+    if is_workspace_crate(out) {
+        "{ path = \"../runtime\", version = \"0.1.0\" }".to_owned()
     } else {
         format!("{{ path = {:?} }}", runtime.display().to_string())
     }
+}
+
+/// How the crate written to `out` is packaged: this workspace's `generated/`, or one of its own.
+pub fn package(out: &Path, publish: bool) -> Package {
+    if is_workspace_crate(out) {
+        Package::Workspace
+    } else {
+        Package::Standalone { publish }
+    }
+}
+
+fn is_workspace_crate(out: &Path) -> bool {
+    let same = |a: &Path, b: &Path| a.canonicalize().ok().zip(b.canonicalize().ok()).is_some_and(|(a, b)| a == b);
+    same(out, &workspace().join("generated"))
 }
 
 /// Generates the crate for the pages in `specs` into `out`, or with `check` compares instead.
@@ -120,7 +133,7 @@ pub fn run(specs: &Path, out: &Path, check: bool) -> Result<Outcome, Vec<PageErr
     // Writing keeps files whose tokens did not change; checking formats everything anew.
     let previous = |path: &str| std::fs::read_to_string(out.join(path)).ok();
     let previous: Option<crate::emit::Previous<'_>> = if check { None } else { Some(&previous) };
-    run_with(specs, out, check, &Options { crate_name: CRATE_NAME, runtime: &runtime, previous })
+    run_with(specs, out, check, &Options { crate_name: CRATE_NAME, runtime: &runtime, package: package(out, true), previous })
 }
 
 /// [`run`] with the crate's name and runtime dependency given.

@@ -22,6 +22,7 @@ pub mod lower;
 pub mod naming;
 pub mod parse;
 pub mod release;
+pub mod rust_version;
 pub mod typespace;
 
 pub use error::PageError;

@@ -21,6 +21,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => in_process(|cwd, out, err| xtask::diff::run(&args, cwd, out, err)),
         Command::Changelog(args) => in_process(|cwd, out, err| xtask::changelog::run(&args, cwd, out, err)),
         Command::Semver => in_process(xtask::release::run),
+        Command::RustVersion => in_process(|_, out, err| xtask::rust_version::run(&codegen::workspace(), out, err)),
         Command::Bench(args) => xtask::bench::main(&args),
     }
 }
@@ -38,7 +39,8 @@ fn run_codegen(args: &CodegenArgs) -> ExitCode {
     let start = Instant::now();
     let previous = |path: &str| std::fs::read_to_string(out.join(path)).ok();
     let previous: Option<xtask::emit::Previous<'_>> = if check { None } else { Some(&previous) };
-    let options = xtask::emit::Options { crate_name: &args.name, runtime: &runtime, previous };
+    let package = codegen::package(out, !args.no_publish);
+    let options = xtask::emit::Options { crate_name: &args.name, runtime: &runtime, package, previous };
     let result = codegen::run_with(specs, out, check, &options);
     let elapsed = start.elapsed();
     match result {

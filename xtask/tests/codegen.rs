@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use xtask::codegen::{run, CRATE_NAME};
-use xtask::emit::{emit, Files, Options};
+use xtask::emit::{emit, Files, Options, Package};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -16,7 +16,7 @@ fn fixtures() -> PathBuf {
 
 /// The fixture crate, depending on the runtime by a fixed relative path.
 fn fixture_files() -> Files {
-    emit(&xtask::load(&fixtures()).unwrap(), &Options { crate_name: CRATE_NAME, runtime: "{ path = \"../runtime\" }", previous: None }).unwrap()
+    emit(&xtask::load(&fixtures()).unwrap(), &Options { crate_name: CRATE_NAME, runtime: "{ path = \"../runtime\" }", package: Package::Standalone { publish: true }, previous: None }).unwrap()
 }
 
 /// Generated files for the fixture pages match `tests/snapshots/codegen/`. `UPDATE_SNAPSHOTS=1`
@@ -101,11 +101,16 @@ fn unchanged_files_are_kept_and_check_still_finds_edits() {
 /// docs tree, which the client must send unchanged (`tests/generated_elsewhere.rs`).
 #[test]
 fn the_fixture_crate_is_up_to_date() {
-    let options = Options { crate_name: "wechatpay-fixture", runtime: "{ path = \"../../runtime\" }", previous: None };
+    let options = Options {
+        crate_name: "wechatpay-fixture",
+        runtime: "{ path = \"../../runtime\" }",
+        package: Package::Standalone { publish: false },
+        previous: None,
+    };
     let outcome = xtask::codegen::run_with(&fixtures(), &root().join("tests/fixture-crate"), true, &options).unwrap();
     assert!(
         outcome.problems.is_empty(),
-        "tests/fixture-crate/ is out of date — run `cargo xtask codegen --specs xtask/tests/fixtures/codegen --out tests/fixture-crate --name wechatpay-fixture --runtime '{{ path = \"../../runtime\" }}'`:\n{}",
+        "tests/fixture-crate/ is out of date — run `cargo xtask codegen --specs xtask/tests/fixtures/codegen --out tests/fixture-crate --name wechatpay-fixture --runtime '{{ path = \"../../runtime\" }}' --no-publish`:\n{}",
         outcome.problems.join("\n")
     );
 }

@@ -35,10 +35,21 @@ pub type Previous<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
 pub struct Options<'a> {
     pub crate_name: &'a str,
     pub runtime: &'a str,
+    /// How the crate is packaged.
+    pub package: Package,
     /// The previous contents of a file, by path: a file whose tokens did not change is kept as
     /// it is instead of formatted again (formatting is most of the generator's time). `None`
     /// (as `--check` does) formats everything.
     pub previous: Option<Previous<'a>>,
+}
+
+/// How a generated crate is packaged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Package {
+    /// This workspace's `generated/`: version and metadata inherited from the workspace.
+    Workspace,
+    /// A crate of its own (`--out` elsewhere), published or not.
+    Standalone { publish: bool },
 }
 
 /// Renders the crate for `api`.

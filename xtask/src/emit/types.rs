@@ -23,7 +23,10 @@ pub fn cfg(def: &TypeDef) -> TokenStream {
         return TokenStream::new();
     }
     let features = &def.features;
-    quote! { #[cfg(any(#(feature = #features),*))] }
+    quote! {
+        #[cfg(any(#(feature = #features),*))]
+        #[cfg_attr(docsrs, doc(cfg(any(#(feature = #features),*))))]
+    }
 }
 
 fn type_doc(def: &TypeDef) -> TokenStream {
