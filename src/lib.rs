@@ -11,6 +11,7 @@ mod exchange;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod keys;
+pub mod merchants;
 pub mod notify;
 pub mod pay_sign;
 pub mod paging;

@@ -39,7 +39,13 @@
 
 #[cfg(feature = "axum")]
 pub mod axum;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod replay;
+#[cfg(any(feature = "redis", feature = "postgres"))]
+mod shared;
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -60,6 +66,8 @@ pub use replay::{
     ClaimStatus, ClaimToken, InMemoryReplayGuard, ReplayGuard, ReplayGuardError, DEFAULT_CAPACITY, DEFAULT_LEASE,
     DEFAULT_TTL,
 };
+#[cfg(any(feature = "redis", feature = "postgres"))]
+pub use shared::{SharedReplayGuard, Storage, DEFAULT_TIMEOUT};
 
 /// The only resource algorithm supported: AES-256-GCM with the APIv3 key.
 pub const ALGORITHM: &str = "AEAD_AES_256_GCM";

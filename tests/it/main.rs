@@ -5,6 +5,10 @@
 
 #[path = "../server/mod.rs"]
 mod server;
+// The Redis and PostgreSQL servers of the replay-guard tests.
+#[cfg(all(feature = "redis", feature = "postgres"))]
+#[path = "../services/mod.rs"]
+mod services;
 mod support;
 
 mod certificates;
@@ -18,3 +22,7 @@ mod verification;
 mod downloads;
 mod faults;
 mod redaction;
+#[cfg(all(feature = "redis", feature = "postgres"))]
+mod guards;
+#[cfg(feature = "axum")]
+mod merchants;
