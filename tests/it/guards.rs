@@ -55,6 +55,11 @@ async fn instance(kind: Kind, url: &str, limits: Limits) -> Notifications {
     }
 }
 
+/// Two instances, as two processes behind a load balancer.
+async fn two_instances(kind: Kind, url: &str, limits: Limits) -> (Notifications, Notifications) {
+    (instance(kind, url, limits).await, instance(kind, url, limits).await)
+}
+
 fn unique_id() -> String {
     format!("EV-GUARD-{}", wechatpay::keys::nonce())
 }
@@ -147,7 +152,8 @@ on_both!(
 async fn concurrent_deliveries_to_two_instances_are_handled_once(kind: Kind) {
     let Some(url) = services::shared(kind) else { return };
     let server = TestServer::start(ServerConfig::default()).await;
-    let instances = [instance(kind, &url, LIMITS).await, instance(kind, &url, LIMITS).await];
+    let (first, second) = two_instances(kind, &url, LIMITS).await;
+    let instances = [first, second];
     let ids: Vec<String> = (0..30).map(|_| unique_id()).collect();
     // Four copies of each, two to each instance, all at once.
     let deliveries: Vec<(usize, Delivery)> =
@@ -171,7 +177,7 @@ async fn a_handler_that_outlives_its_lease_loses_its_claim_and_its_late_commit_d
     let Some(url) = services::shared(kind) else { return };
     let server = TestServer::start(ServerConfig::default()).await;
     let limits = Limits { lease: Duration::from_secs(1), ..LIMITS };
-    let (first, second) = (instance(kind, &url, limits).await, instance(kind, &url, limits).await);
+    let (first, second) = two_instances(kind, &url, limits).await;
     let (headers, body) = delivery(&server, &unique_id());
 
     let (_, late) = first.handle(&headers, &body).await.expect("claimed");
@@ -190,7 +196,7 @@ async fn a_handler_that_outlives_its_lease_loses_its_claim_and_its_late_commit_d
 async fn a_release_lets_the_next_delivery_run(kind: Kind) {
     let Some(url) = services::shared(kind) else { return };
     let server = TestServer::start(ServerConfig::default()).await;
-    let (first, second) = (instance(kind, &url, LIMITS).await, instance(kind, &url, LIMITS).await);
+    let (first, second) = two_instances(kind, &url, LIMITS).await;
     let (headers, body) = delivery(&server, &unique_id());
     let runs = AtomicUsize::new(0);
     let handler = |succeed: bool| {
@@ -220,7 +226,7 @@ async fn an_abandoned_claim_is_released(kind: Kind) {
     let server = TestServer::start(ServerConfig::default()).await;
     // A lease far longer than the test: only the release can free the id.
     let limits = Limits { lease: Duration::from_secs(600), ..LIMITS };
-    let (first, second) = (instance(kind, &url, limits).await, instance(kind, &url, limits).await);
+    let (first, second) = two_instances(kind, &url, limits).await;
     let (headers, body) = delivery(&server, &unique_id());
 
     let (_, claim) = first.handle(&headers, &body).await.expect("claimed");
@@ -361,7 +367,8 @@ async fn a_server_killed_mid_run_and_restarted_loses_no_notification_and_handles
     let Some(storage) = Server::start(kind) else { return };
     let server = TestServer::start(ServerConfig::default()).await;
     let limits = Limits { lease: Duration::from_secs(2), timeout: Duration::from_millis(500), ..LIMITS };
-    let instances = [instance(kind, storage.url(), limits).await, instance(kind, storage.url(), limits).await];
+    let (first, second) = two_instances(kind, storage.url(), limits).await;
+    let instances = [first, second];
     let ids: Vec<String> = (0..60).map(|_| unique_id()).collect();
     // Every id once and every fifth again, alternately to the two instances.
     let deliveries: Vec<Delivery> = ids.iter().chain(ids.iter().step_by(5)).map(|id| delivery(&server, id)).collect();

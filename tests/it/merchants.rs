@@ -86,16 +86,15 @@ async fn a_notification_for_an_unknown_merchant_is_refused() {
     let merchants = Merchants::new().unwrap();
     merchants.add(merchant(&server, MERCHANT_A, keys::APIV3_KEY)).unwrap();
     let (url, seen) = serve(merchants.clone()).await;
+    let deliver = |mchid: &str| {
+        let (url, server) = (format!("{url}/{mchid}"), &server);
+        async move {
+            let payload = sample_transaction("ORDER-UNKNOWN");
+            server.deliver(&url, "TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::None).await
+        }
+    };
 
-    let (status, body) = server
-        .deliver(
-            &format!("{url}/1900009999"),
-            "TRANSACTION.SUCCESS",
-            "encrypt-resource",
-            &sample_transaction("X"),
-            Tamper::None,
-        )
-        .await;
+    let (status, body) = deliver("1900009999").await;
 
     assert_eq!(status, 404);
     let body: Value = serde_json::from_str(&body).unwrap();
@@ -104,16 +103,7 @@ async fn a_notification_for_an_unknown_merchant_is_refused() {
     assert!(seen.lock().unwrap().is_empty());
     // Removed merchants are unknown from then on.
     assert!(merchants.remove(MERCHANT_A).is_some());
-    let (status, _) = server
-        .deliver(
-            &format!("{url}/{MERCHANT_A}"),
-            "TRANSACTION.SUCCESS",
-            "encrypt-resource",
-            &sample_transaction("X"),
-            Tamper::None,
-        )
-        .await;
-    assert_eq!(status, 404);
+    assert_eq!(deliver(MERCHANT_A).await.0, 404);
 }
 
 #[tokio::test]
