@@ -8,8 +8,11 @@
 //!    an unknown serial): throughput, latency p50/p99, failures (must be 0), and the peak heap
 //!    during the first and the last 2,000 requests (must stay flat);
 //! 2. **notifications**: 10,000 deliveries (9,000 notifications and 1,000 redeliveries, shuffled) at
-//!    64 in flight into the axum handler; a delivery answered 503 (its twin is being processed) is
-//!    delivered again, as WeChat Pay does; each notification must be handled exactly once;
+//!    64 in flight, alternately to two axum handlers sharing one replay guard: in memory (the
+//!    baseline, one process), then Redis and PostgreSQL (a connection or pool per handler, as two
+//!    instances have; servers from `tests/services/`, rows skipped with the reason where absent
+//!    outside CI); a delivery answered 503 (its twin is being processed) is delivered again, as
+//!    WeChat Pay does; each notification must be handled exactly once;
 //! 3. **a large bill**: 512 MB streamed to a sink through [`Client::download_bill_to`], digest
 //!    checked: throughput and the heap it takes.
 //!
@@ -19,6 +22,8 @@
 
 #[path = "../tests/server/mod.rs"]
 mod server;
+#[path = "../tests/services/mod.rs"]
+mod services;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
@@ -28,7 +33,9 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use http::HeaderMap;
-use wechatpay::notify::{axum::handler, Notification, Notifications};
+#[cfg(all(feature = "redis", feature = "postgres"))]
+use wechatpay::notify::{postgres::PostgresReplayGuard, redis::RedisReplayGuard};
+use wechatpay::notify::{axum::handler, InMemoryReplayGuard, Notification, Notifications};
 use wechatpay::{ApiV3Key, Client, MerchantKey, PlatformCertificate, PublicKey, WechatpayKeys};
 
 use server::keys::{self, pem};
@@ -232,17 +239,19 @@ async fn requests(total: usize, concurrency: usize, refresh: Duration) -> bool {
 /// (signed afresh, as WeChat Pay's are), shuffled. Signed with RustCrypto on every core.
 async fn deliveries(server: &Arc<TestServer>, total: usize, unique: usize) -> Vec<(HeaderMap, Vec<u8>)> {
     let ids: Vec<usize> = (0..unique).chain((0..total - unique).map(|n| n * 7 % unique)).collect();
+    // Ids of this run only: a shared Redis or PostgreSQL remembers those of earlier runs.
+    let run = wechatpay::keys::nonce();
     let threads = std::thread::available_parallelism().map_or(2, usize::from);
     let chunk = ids.len().div_ceil(threads);
     let tasks: Vec<_> = ids
         .chunks(chunk)
         .map(|ids| {
-            let (ids, server) = (ids.to_vec(), server.clone());
+            let (ids, server, run) = (ids.to_vec(), server.clone(), run.clone());
             tokio::task::spawn_blocking(move || {
                 ids.into_iter()
                     .map(|id| {
                         let payload = sample_transaction(&format!("NOTIFY-{id:06}"));
-                        let tamper = Tamper::Id(format!("EV-LOAD-{id:06}"));
+                        let tamper = Tamper::Id(format!("EV-LOAD-{run}-{id:06}"));
                         server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, tamper)
                     })
                     .collect::<Vec<_>>()
@@ -262,39 +271,118 @@ async fn deliveries(server: &Arc<TestServer>, total: usize, unique: usize) -> Ve
     all
 }
 
+/// The replay guards compared: each serves two handler instances, as two processes would share it.
+#[derive(Clone, Copy)]
+enum Guard {
+    /// One in-memory guard shared by both handlers (possible only within one process): the baseline.
+    InMemory,
+    Redis,
+    Postgres,
+}
+
+impl Guard {
+    fn name(self) -> &'static str {
+        match self {
+            Guard::InMemory => "in-memory guard (one, shared in-process)",
+            Guard::Redis => "Redis guard (a connection each)",
+            Guard::Postgres => "PostgreSQL guard (a pool each)",
+        }
+    }
+
+    /// Two handler instances' notifications, or why not.
+    async fn instances(self) -> Result<[Notifications; 2], String> {
+        let notifications = || {
+            let certificate = PlatformCertificate::from_pem(&pem("platform_cert.pem")).expect("test certificate");
+            Notifications::new(
+                WechatpayKeys::with_certificates([certificate]),
+                ApiV3Key::new(keys::APIV3_KEY).expect("test key"),
+            )
+        };
+        match self {
+            Guard::InMemory => {
+                let guard = InMemoryReplayGuard::new();
+                Ok([notifications().replay_guard(guard.clone()), notifications().replay_guard(guard)])
+            }
+            #[cfg(all(feature = "redis", feature = "postgres"))]
+            Guard::Redis => {
+                let url = services::shared(services::Kind::Redis).ok_or("no redis-server (see above)")?;
+                let connect = || async { RedisReplayGuard::connect(&url).await.expect("Redis") };
+                Ok([notifications().replay_guard(connect().await), notifications().replay_guard(connect().await)])
+            }
+            #[cfg(all(feature = "redis", feature = "postgres"))]
+            Guard::Postgres => {
+                let url = services::shared(services::Kind::Postgres).ok_or("no PostgreSQL (see above)")?;
+                let connect = || async {
+                    let guard = PostgresReplayGuard::connect(&url).await.expect("PostgreSQL");
+                    guard.migrate().await.expect("the migration");
+                    guard
+                };
+                Ok([notifications().replay_guard(connect().await), notifications().replay_guard(connect().await)])
+            }
+            #[cfg(not(all(feature = "redis", feature = "postgres")))]
+            Guard::Redis | Guard::Postgres => Err("built without the redis and postgres features".into()),
+        }
+    }
+}
+
+/// Two axum handlers (two listeners) counting what they handle in `handled`; their URLs.
+async fn serve_handlers(instances: [Notifications; 2], handled: &Arc<Mutex<HashMap<String, usize>>>) -> Vec<String> {
+    let mut urls = Vec::new();
+    for notifications in instances {
+        let handled = handled.clone();
+        let app = axum::Router::new().route(
+            "/notify",
+            handler(notifications, move |notification: Notification| async move {
+                *handled.lock().unwrap().entry(notification.id).or_default() += 1;
+                Ok::<_, std::convert::Infallible>(())
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        urls.push(format!("http://{}/notify", listener.local_addr().expect("address")));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+    }
+    urls
+}
+
 async fn notifications(total: usize, concurrency: usize) -> bool {
     let unique = total * 9 / 10;
     let server = Arc::new(TestServer::start(ServerConfig::default()).await);
     let prepared = Instant::now();
     let deliveries = deliveries(&server, total, unique).await;
     let prepared = prepared.elapsed();
+    println!(
+        "notifications: {total} deliveries ({unique} notifications + {} redeliveries, shuffled), {concurrency} in flight, alternately to two axum handlers sharing one replay guard (signing them took {:.1} s, not counted)",
+        total - unique,
+        prepared.as_secs_f64()
+    );
+    let mut ok = true;
+    for guard in [Guard::InMemory, Guard::Redis, Guard::Postgres] {
+        match guard.instances().await {
+            Ok(instances) => ok &= notifications_through(guard, instances, &deliveries, unique, concurrency).await,
+            Err(reason) if !services::in_ci() => println!("  {}: skipped: {reason}", guard.name()),
+            Err(reason) => panic!("{}: {reason}", guard.name()),
+        }
+    }
+    ok
+}
 
-    let certificate = PlatformCertificate::from_pem(&pem("platform_cert.pem")).expect("test certificate");
-    let notifications = Notifications::new(
-        WechatpayKeys::with_certificates([certificate]),
-        ApiV3Key::new(keys::APIV3_KEY).expect("test key"),
-    );
+async fn notifications_through(
+    guard: Guard,
+    instances: [Notifications; 2],
+    deliveries: &[(HeaderMap, Vec<u8>)],
+    unique: usize,
+    concurrency: usize,
+) -> bool {
+    let total = deliveries.len();
     let handled: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-    let app = axum::Router::new().route(
-        "/notify",
-        handler(notifications, {
-            let handled = handled.clone();
-            move |notification: Notification| async move {
-                *handled.lock().unwrap().entry(notification.id).or_default() += 1;
-                Ok::<_, std::convert::Infallible>(())
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}/notify", listener.local_addr().expect("address"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let urls = serve_handlers(instances, &handled).await;
     let http = reqwest::Client::builder().no_proxy().build().expect("an HTTP client");
 
     let redeliveries = AtomicUsize::new(0);
     let started = Instant::now();
-    let mut outcomes: Vec<(Duration, bool)> = futures_util::stream::iter(deliveries)
-        .map(|(headers, body)| {
-            let (http, url, redeliveries) = (&http, &url, &redeliveries);
+    let mut outcomes: Vec<(Duration, bool)> = futures_util::stream::iter(deliveries.iter().enumerate())
+        .map(|(n, (headers, body))| {
+            let (http, url, redeliveries) = (&http, &urls[n % 2], &redeliveries);
             async move {
                 let sent = Instant::now();
                 for attempt in 0..50 {
@@ -322,21 +410,14 @@ async fn notifications(total: usize, concurrency: usize) -> bool {
     let handled = handled.lock().unwrap();
     let once = handled.values().all(|count| *count == 1);
     println!(
-        "notifications: {total} deliveries ({unique} notifications + {} redeliveries, shuffled), {concurrency} in flight, axum handler (signing them took {:.1} s, not counted)",
-        total - unique,
-        prepared.as_secs_f64()
-    );
-    println!(
-        "  {:.0} deliveries/s ({:.2} s); latency p50 {:.1} ms, p99 {:.1} ms; failures {failures}; 503 answers delivered again {}",
+        "  {}: {:.0} deliveries/s ({:.2} s); latency p50 {:.1} ms, p99 {:.1} ms; failures {failures}; 503 answers delivered again {}; {} distinct notifications handled, each exactly once: {once}",
+        guard.name(),
         total as f64 / elapsed.as_secs_f64(),
         elapsed.as_secs_f64(),
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99),
         redeliveries.load(Ordering::Relaxed),
-    );
-    println!(
-        "  handled: {} distinct notifications, each exactly once: {once}",
-        handled.len()
+        handled.len(),
     );
     failures == 0 && once && handled.len() == unique
 }

@@ -131,6 +131,22 @@ match answer {
     Ok(answer)
 }
 
+/// "Running on several instances": the replay guard shared on Redis or PostgreSQL.
+#[cfg(all(feature = "redis", feature = "postgres"))]
+async fn several_instances(client: wechatpay::Client) -> Result<(), Box<dyn std::error::Error>> {
+use std::time::Duration;
+use wechatpay::notify::{postgres::PostgresReplayGuard, redis::RedisReplayGuard};
+
+// On Redis:
+let guard = RedisReplayGuard::connect("redis://10.0.0.5:6379/").await?;
+let notifications = client.notifications()?.replay_guard(guard.lease(Duration::from_secs(60)));
+// Or on PostgreSQL, its table created where missing:
+let guard = PostgresReplayGuard::connect("postgres://app@db/shop").await?;
+guard.migrate().await?;
+let notifications = client.notifications()?.replay_guard(guard.lease(Duration::from_secs(60)));
+    Ok(())
+}
+
 /// "When the outcome is unknown": a refund whose answer cannot be trusted is queried, not repeated.
 async fn outcome_unknown(
     client: wechatpay::Client,

@@ -17,6 +17,7 @@ mod exchange;
 pub mod fuzzing;
 pub mod keys;
 mod log_limit;
+pub mod merchants;
 pub mod notify;
 pub mod pay_sign;
 pub mod paging;

@@ -40,7 +40,13 @@
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod replay;
+#[cfg(any(feature = "redis", feature = "postgres"))]
+mod shared;
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -63,6 +69,8 @@ pub use replay::{
     ClaimStatus, ClaimToken, InMemoryReplayGuard, ReplayGuard, ReplayGuardError, DEFAULT_CAPACITY, DEFAULT_LEASE,
     DEFAULT_TTL,
 };
+#[cfg(any(feature = "redis", feature = "postgres"))]
+pub use shared::{SharedReplayGuard, Storage, DEFAULT_TIMEOUT};
 
 /// How often notifications naming unknown keys or failing verification are logged: anyone can
 /// send them.

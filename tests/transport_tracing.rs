@@ -214,3 +214,38 @@ async fn a_failover_is_logged_without_the_url() {
     assert!(log.contains("failing over to the backup host"), "{log}");
     assert!(!log.contains("account_number=") && !log.contains("6214830000001234"), "{log}");
 }
+
+/// A notification for a merchant the service does not hold is refused and logged by the merchant
+/// id it named and its length: never its body.
+#[cfg(feature = "axum")]
+#[tokio::test(flavor = "current_thread")]
+async fn a_notification_for_an_unknown_merchant_is_logged_without_its_body() {
+    use wechatpay::notify::axum::merchant_router;
+    let (captured, _guard) = capture("wechatpay=debug");
+    let server = public_key_server().await;
+    let merchants = wechatpay::merchants::Merchants::new().unwrap();
+    merchants
+        .add(builder(&server).wechatpay_public_key(keys::PUBLIC_KEY_ID, wechatpay_public_key()).apiv3_key(apiv3_key()))
+        .unwrap();
+    let app = axum::Router::new().nest(
+        "/notify",
+        merchant_router(merchants, |_, _| async { Ok::<_, std::convert::Infallible>(()) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/notify/1900009999", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let payload = server::sample_transaction("ORDER-X");
+    let (headers, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, server::Tamper::None);
+    let envelope: serde_json::Value = serde_json::from_slice(&body).unwrap();
+
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let answer = http.post(&url).headers(headers).body(body).send().await.unwrap();
+
+    assert_eq!(answer.status(), 404);
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("does not know") && log.contains("1900009999"), "{log}");
+    for part in ["id", "ciphertext", "nonce"] {
+        let value = envelope.get(part).or_else(|| envelope["resource"].get(part)).and_then(|value| value.as_str());
+        assert!(!log.contains(value.unwrap()), "the body's {part} in the log: {log}");
+    }
+}

@@ -100,45 +100,28 @@ impl fmt::Debug for ClaimToken {
 /// itself fails. Make processing idempotent in its own terms ("mark the order paid unless it is
 /// already"), and choose a lease longer than the handler's worst case (default 60 s).
 ///
-/// # Redis
-/// A key per id, holding the token while claimed and `handled` after; each step one atomic
-/// command or script:
-/// - `try_claim`: `SET notify:{id} {token} NX PX {lease_ms}`; on failure, `GET` tells `handled`
-///   from a claim in progress;
-/// - `commit` (compare-and-set, a Lua script so that it is atomic):
-///   `local v = redis.call('GET', KEYS[1]) if v == ARGV[1] or v == false then
-///   return redis.call('SET', KEYS[1], 'handled', 'PX', ARGV[2]) end return 0`;
-/// - `release` and `abandon` (compare-and-delete):
-///   `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`.
-///
-/// # SQL
-/// A table `notify_claims (id PRIMARY KEY, token, state, expires_at)`:
-/// - `try_claim`: `INSERT … VALUES (:id, :token, 'claimed', now() + :lease) ON CONFLICT (id) DO
-///   UPDATE SET token = :token, state = 'claimed', expires_at = now() + :lease WHERE
-///   notify_claims.expires_at < now()` (PostgreSQL; one row affected means claimed), then read
-///   the row's state to tell `handled` from a claim in progress;
-/// - `commit`: `UPDATE notify_claims SET state = 'handled', expires_at = now() + :ttl WHERE id =
-///   :id AND (token = :token OR expires_at < now())`, or an insert when the row expired away;
-/// - `release` / `abandon`: `DELETE FROM notify_claims WHERE id = :id AND token = :token AND
-///   state = 'claimed'`.
+/// # Shared storage
+/// With the feature `redis` or `postgres`, `notify::redis::RedisReplayGuard` and
+/// `notify::postgres::PostgresReplayGuard` implement it (each step one atomic script or statement);
+/// for other storage, implement it yourself:
 ///
 /// ```
 /// use wechatpay::notify::{BoxFuture, ClaimStatus, ClaimToken, ReplayGuard, ReplayGuardError};
 ///
-/// struct Redis; // your connection pool
+/// struct Store; // your connection pool
 ///
-/// impl ReplayGuard for Redis {
+/// impl ReplayGuard for Store {
 ///     fn try_claim<'a>(&'a self, id: &'a str, token: &'a ClaimToken) -> BoxFuture<'a, Result<ClaimStatus, ReplayGuardError>> {
 ///         Box::pin(async move {
-///             let _ = (id, token.as_str()); // SET notify:{id} {token} NX PX …, then GET
+///             let _ = (id, token.as_str()); // store the token unless handled or claimed, atomically
 ///             Ok(ClaimStatus::Claimed)
 ///         })
 ///     }
 ///     fn commit<'a>(&'a self, id: &'a str, token: &'a ClaimToken) -> BoxFuture<'a, Result<(), ReplayGuardError>> {
-///         Box::pin(async move { let _ = (id, token); Ok(()) }) // the compare-and-set script
+///         Box::pin(async move { let _ = (id, token); Ok(()) }) // compare-and-set on the token
 ///     }
 ///     fn release<'a>(&'a self, id: &'a str, token: &'a ClaimToken) -> BoxFuture<'a, Result<(), ReplayGuardError>> {
-///         Box::pin(async move { let _ = (id, token); Ok(()) }) // the compare-and-delete script
+///         Box::pin(async move { let _ = (id, token); Ok(()) }) // compare-and-delete on the token
 ///     }
 /// }
 /// ```
@@ -176,8 +159,9 @@ pub const DEFAULT_CAPACITY: usize = 100_000;
 ///
 /// **Single process only**: ids are lost on restart and not shared between instances behind a load
 /// balancer, so a redelivery that reaches another instance is processed again. Processing should be
-/// idempotent anyway (e.g. "mark order paid unless already paid"); for a stronger guarantee across
-/// processes implement [`ReplayGuard`] over shared storage.
+/// idempotent anyway (e.g. "mark order paid unless already paid"); across processes, share a guard
+/// on Redis or PostgreSQL (features `redis`, `postgres`) or implement [`ReplayGuard`] over other
+/// shared storage.
 ///
 /// When more than `capacity` ids are handled within the TTL, the oldest are forgotten first. A
 /// lease or TTL too long to represent (e.g. `Duration::MAX`) means forever.

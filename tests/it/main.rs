@@ -5,6 +5,10 @@
 
 #[path = "../server/mod.rs"]
 mod server;
+// The Redis and PostgreSQL servers of the replay-guard tests.
+#[cfg(all(feature = "redis", feature = "postgres"))]
+#[path = "../services/mod.rs"]
+mod services;
 mod support;
 
 mod certificates;
@@ -19,3 +23,7 @@ mod downloads;
 mod faults;
 mod redaction;
 mod trust;
+#[cfg(all(feature = "redis", feature = "postgres"))]
+mod guards;
+#[cfg(feature = "axum")]
+mod merchants;
