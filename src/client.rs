@@ -11,16 +11,17 @@ use http::header::{HeaderName, HeaderValue};
 use reqwest::Url;
 use tracing::Instrument as _;
 use wechatpay_generated::runtime::{
-    Decode, Encrypted, ErasedOperation, Merchant, Operation, ResponseKind, Seal, SealError, Sensitive, Transport, Writing,
+    Decode, Encrypted, ErasedOperation, Merchant, Operation, Protocol, ResponseKind, Seal, SealError, Sensitive,
+    Transport, Writing,
 };
 
 use crate::certificates::CertificateManager;
 use crate::error::Error;
-use crate::reply::Reply;
 use crate::exchange::{
     conclude, decode_error, must_verify, parse_base_url, request_span, Exchange, Limits, Prepared, Raw, Read,
 };
 use crate::keys::{ApiV3Key, CryptoError, MerchantKey, PublicKey};
+use crate::reply::Reply;
 use crate::retry::RetryPolicy;
 use crate::signing::Credentials;
 use crate::wechatpay_keys::{unix, PlatformCertificate, VerifyError, WechatpayKeys};
@@ -85,6 +86,8 @@ pub(crate) struct Inner {
     pub(crate) certificates: Option<Arc<CertificateManager>>,
     /// Serialised origins (`https://host[:port]`) bill files may be downloaded from.
     pub(crate) bill_download_origins: Vec<String>,
+    /// APIv2: the APIv2 key (and the RSA key sealing its sensitive members), when configured.
+    pub(crate) v2: Option<crate::v2::V2Config>,
 }
 
 /// Configures a [`Client`]; see [`Client::builder`].
@@ -109,9 +112,35 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     certificate_refresh: Duration,
     download_certificates: Option<bool>,
+    apiv2_key: Option<crate::v2::ApiV2Key>,
+    apiv2_rsa_public_key: Option<PublicKey>,
+    client_identity: Option<crate::v2::ClientIdentity>,
 }
 
 impl ClientBuilder {
+    /// The APIv2 key: enables the `v2::…` operations (signed with it, their answers verified
+    /// with it) and [`Client::notifications_v2`].
+    pub fn apiv2_key(mut self, key: crate::v2::ApiV2Key) -> Self {
+        self.apiv2_key = Some(key);
+        self
+    }
+
+    /// The merchant's API client certificate, for the APIv2 calls whose page says they need it
+    /// (mutual TLS: red packets, transfers, refunds, …). The client makes those calls through an
+    /// HTTP client of its own holding it (also when [`http_client`](Self::http_client) is given).
+    pub fn client_identity(mut self, identity: crate::v2::ClientIdentity) -> Self {
+        self.client_identity = Some(identity);
+        self
+    }
+
+    /// The RSA public key APIv2's `risk/getpublickey` returns (PKCS#1 PEM:
+    /// [`PublicKey::from_pkcs1_pem`]): sensitive APIv2 members (`pay_bank`'s `enc_bank_no` and
+    /// `enc_true_name`) are sealed with it.
+    pub fn apiv2_rsa_public_key(mut self, key: PublicKey) -> Self {
+        self.apiv2_rsa_public_key = Some(key);
+        self
+    }
+
     /// Verify answers (and encrypt sensitive fields) with the WeChat Pay public key `id`
     /// (`PUB_KEY_ID_…`). With a public key, `/v3/certificates` is never needed.
     pub fn wechatpay_public_key(mut self, id: impl Into<String>, key: PublicKey) -> Self {
@@ -122,10 +151,7 @@ impl ClientBuilder {
     /// Trust these platform certificates (e.g. saved from an earlier download). May be combined
     /// with a public key while a merchant switches over: answers are verified with whichever key
     /// `Wechatpay-Serial` names.
-    pub fn platform_certificates(
-        mut self,
-        certificates: impl IntoIterator<Item = PlatformCertificate>,
-    ) -> Self {
+    pub fn platform_certificates(mut self, certificates: impl IntoIterator<Item = PlatformCertificate>) -> Self {
         self.certificates.extend(certificates);
         self
     }
@@ -245,12 +271,8 @@ impl ClientBuilder {
     /// The client. Fails on an unusable URL, user agent or identifier; never contacts WeChat Pay
     /// (certificates are downloaded when first needed).
     pub fn build(self) -> Result<Client, Error> {
-        for (what, value) in
-            [("merchant id", &self.mchid), ("merchant certificate serial", &self.merchant_serial)]
-        {
-            if value.is_empty()
-                || !value.bytes().all(|byte| byte.is_ascii_graphic() && byte != b'"' && byte != b',')
-            {
+        for (what, value) in [("merchant id", &self.mchid), ("merchant certificate serial", &self.merchant_serial)] {
+            if value.is_empty() || !value.bytes().all(|byte| byte.is_ascii_graphic() && byte != b'"' && byte != b',') {
                 return Err(Error::Config(format!(
                     "the {what} must be non-empty printable ASCII without quotes or commas"
                 )));
@@ -280,7 +302,8 @@ impl ClientBuilder {
             .iter()
             .map(|origin| {
                 let url = Url::parse(origin).ok().filter(|url| matches!(url.scheme(), "http" | "https"));
-                let url = url.ok_or_else(|| Error::Config(format!("bill download origin {origin:?} is not an http(s) URL")))?;
+                let url =
+                    url.ok_or_else(|| Error::Config(format!("bill download origin {origin:?} is not an http(s) URL")))?;
                 Ok(url.origin().ascii_serialization())
             })
             .collect::<Result<_, Error>>()?;
@@ -291,15 +314,28 @@ impl ClientBuilder {
             (None, None) => WechatpayKeys::default(),
         };
         let now = unix(SystemTime::now());
-        keys.add_certificates(
-            self.certificates.into_iter().filter(|certificate| certificate.is_valid_at(now)),
-        );
+        keys.add_certificates(self.certificates.into_iter().filter(|certificate| certificate.is_valid_at(now)));
         let has_public_key = has_public_key || keys.public_key_id().is_some();
         let downloads = self.download_certificates.unwrap_or(!has_public_key);
         let eager = downloads && !has_public_key;
+        let http_identity = match self.client_identity {
+            Some(identity) => Some(
+                reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .identity(identity.into_inner())
+                    .build()
+                    .map_err(|error| {
+                        Error::Config(format!("cannot set up the HTTP client with the API client certificate: {error}"))
+                    })?,
+            ),
+            None => None,
+        };
+        let v2 = self.apiv2_key.map(|key| crate::v2::V2Config { key, rsa: self.apiv2_rsa_public_key });
         let exchange = Arc::new(Exchange {
             credentials: Credentials { mchid: self.mchid, serial: self.merchant_serial, key: self.merchant_key },
             http,
+            http_identity,
             base_url,
             backup_url,
             user_agent,
@@ -310,7 +346,7 @@ impl ClientBuilder {
             let when = crate::certificates::Downloads { eager, on_unknown_serial: downloads };
             CertificateManager::new(key, when, self.certificate_refresh, exchange.clone(), keys.clone())
         });
-        Ok(Client { inner: Arc::new(Inner { exchange, keys, certificates, bill_download_origins }) })
+        Ok(Client { inner: Arc::new(Inner { exchange, keys, certificates, bill_download_origins, v2 }) })
     }
 }
 
@@ -342,12 +378,52 @@ impl Client {
             retry: RetryPolicy::default(),
             certificate_refresh: DEFAULT_CERTIFICATE_REFRESH,
             download_certificates: None,
+            apiv2_key: None,
+            apiv2_rsa_public_key: None,
+            client_identity: None,
         }
     }
 
     /// The operations under `/v3`, as a chain: `client.v3().pay().transactions().jsapi().post(request)`.
     pub fn v3(&self) -> wechatpay_generated::v3::Chain<'_, Client> {
         wechatpay_generated::v3::Chain::new(self)
+    }
+
+    /// The APIv2 operations, as a chain: `client.v2().mmpaymkttransfers().sendredpack().post(request)`.
+    /// They need the APIv2 key ([`ClientBuilder::apiv2_key`]), and some the API client
+    /// certificate ([`ClientBuilder::client_identity`]).
+    pub fn v2(&self) -> wechatpay_generated::v2::Chain<'_, Client> {
+        wechatpay_generated::v2::Chain::new(self)
+    }
+
+    /// The URL of an APIv2 page the user's browser opens (`papay/entrustweb`,
+    /// `appauth/authindex`, …): its query, signed with the APIv2 key when the page has a `sign`,
+    /// and its fragment. The merchant id is filled when left unset.
+    pub fn signed_url<O: Operation + Clone + Send + Sync>(&self, operation: &O) -> Result<Url, Error> {
+        let mut operation = operation.clone();
+        Operation::fill(&mut operation, &Merchant::new(self.mchid()));
+        if !O::REDIRECT {
+            return Err(Error::InvalidRequest(format!("{} is a call, not a signed URL: send it", O::PATH)));
+        }
+        let v2 = self.v2_config()?;
+        crate::v2::signed_url(&operation, &self.inner.exchange.base_url, v2)
+    }
+
+    /// A handler of APIv2 notifications with the client's APIv2 key (and its APIv3 key, for the
+    /// payscore envelope `TRANSACTION.*` / `CHECK.*`).
+    pub fn notifications_v2(&self) -> Result<crate::v2::notify::V2Notifications, Error> {
+        let notifications = crate::v2::notify::V2Notifications::new(self.v2_config()?.key.clone());
+        Ok(match self.apiv3_key() {
+            Some(key) => notifications.apiv3_key(key.clone()),
+            None => notifications,
+        })
+    }
+
+    fn v2_config(&self) -> Result<&crate::v2::V2Config, Error> {
+        self.inner
+            .v2
+            .as_ref()
+            .ok_or_else(|| Error::Config("APIv2 needs the APIv2 key (ClientBuilder::apiv2_key)".into()))
     }
 
     /// The WeChat Pay keys this client trusts (shared: downloaded certificates appear in every
@@ -376,9 +452,11 @@ impl Client {
     /// download the certificates again (joining a download already running; the notifications
     /// limit how often, per serial). Needs the APIv3 key.
     pub fn notifications(&self) -> Result<crate::notify::Notifications, Error> {
-        let manager = self.inner.certificates.clone().ok_or_else(|| {
-            Error::Config("notifications need the APIv3 key (ClientBuilder::apiv3_key)".into())
-        })?;
+        let manager = self
+            .inner
+            .certificates
+            .clone()
+            .ok_or_else(|| Error::Config("notifications need the APIv3 key (ClientBuilder::apiv3_key)".into()))?;
         let apiv3_key = manager.apiv3_key().clone();
         Ok(crate::notify::Notifications::new(self.inner.keys.clone(), apiv3_key).key_refresher(move || {
             let manager = manager.clone();
@@ -394,9 +472,7 @@ impl Client {
     /// Useful at start-up to fail fast; the client otherwise downloads them when needed.
     pub async fn refresh_certificates(&self) -> Result<Vec<String>, Error> {
         let manager = self.inner.certificates.as_ref().ok_or_else(|| {
-            Error::Config(
-                "downloading platform certificates needs the APIv3 key (ClientBuilder::apiv3_key)".into(),
-            )
+            Error::Config("downloading platform certificates needs the APIv3 key (ClientBuilder::apiv3_key)".into())
         })?;
         manager.download().await
     }
@@ -477,6 +553,9 @@ impl Client {
         let span = request_span(operation.method().as_str(), operation.template());
         let started = Instant::now();
         let result = async {
+            if operation.protocol() == Protocol::V2 {
+                return self.call_v2(operation).await;
+            }
             self.before_request().await;
             // An answer that cannot be verified is worth nothing, and neither is the query that
             // would follow it: a request that may move money is not sent without a key.
@@ -495,6 +574,30 @@ impl Client {
             Err(error) => tracing::debug!(%error, "request failed"),
         });
         result
+    }
+
+    /// An APIv2 call: signed with the APIv2 key, sent (with the API client certificate when its
+    /// page says so) through the same exchange, its answer judged before anything is decoded.
+    async fn call_v2(&self, operation: &(dyn ErasedOperation + '_)) -> Result<Raw, Error> {
+        let v2 = self.v2_config()?;
+        if operation.redirect() {
+            return Err(Error::InvalidRequest(format!(
+                "{} is a URL the user's browser opens: Client::signed_url makes it",
+                operation.template()
+            )));
+        }
+        let exchange = &self.inner.exchange;
+        if operation.client_certificate() && exchange.http_identity.is_none() {
+            return Err(Error::Config(format!(
+                "{} needs the merchant's API client certificate (ClientBuilder::client_identity)",
+                operation.template()
+            )));
+        }
+        let sign_type = crate::v2::sign_type_of(operation)?;
+        let prepared = crate::v2::prepare(operation, v2)?;
+        let raw = exchange.execute(&prepared, Read::Buffered).await?.into_raw()?;
+        crate::v2::judge(&raw, operation.template(), prepared.kind, operation.signed_answer(), &v2.key, sign_type)?;
+        Ok(raw)
     }
 
     /// `operation` written for the wire: `Wechatpay-Serial` names the WeChat Pay key (the
@@ -676,4 +779,3 @@ impl Transport for Client {
         Box::pin(self.send(operation))
     }
 }
-

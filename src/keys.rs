@@ -20,8 +20,7 @@ use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LE
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use aws_lc_rs::rsa::{
-    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey,
-    OAEP_SHA1_MGF1SHA1,
+    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1,
 };
 use aws_lc_rs::signature::{self, KeyPair, RsaKeyPair, UnparsedPublicKey};
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -40,6 +39,8 @@ pub enum KeyError {
     Io { path: String, source: std::io::Error },
     #[error("the APIv3 key must be 32 bytes, got {0}")]
     ApiV3KeyLength(usize),
+    #[error("the APIv2 key must be 32 printable ASCII characters, got {0} bytes")]
+    ApiV2KeyLength(usize),
     #[error("certificate: {0}")]
     Certificate(String),
 }
@@ -140,6 +141,22 @@ pub struct PublicKey {
 }
 
 impl PublicKey {
+    /// Reads an `RSA PUBLIC KEY` (PKCS#1) PEM document: how APIv2's `risk/getpublickey` hands
+    /// out the key that seals bank card numbers and names (`pay_bank`).
+    pub fn from_pkcs1_pem(pem: &str) -> Result<Self, KeyError> {
+        // rustls-pki-types reads no `RSA PUBLIC KEY` section: its Base64 body is taken directly.
+        let missing = || KeyError::Pem { what: "public key", reason: "no RSA PUBLIC KEY section".into() };
+        let body = pem.split("-----BEGIN RSA PUBLIC KEY-----").nth(1).ok_or_else(missing)?;
+        let body = body
+            .split("-----END RSA PUBLIC KEY-----")
+            .next()
+            .filter(|_| body.contains("-----END"))
+            .ok_or_else(missing)?;
+        let text: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+        let der = BASE64.decode(text).map_err(|_| KeyError::Pem { what: "public key", reason: "not Base64".into() })?;
+        Self::from_rsa_der(&der)
+    }
+
     /// Reads a `PUBLIC KEY` (SubjectPublicKeyInfo) PEM document, as WeChat Pay hands them out.
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
         let der = SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes())
@@ -157,10 +174,8 @@ impl PublicKey {
 
     /// From DER `SubjectPublicKeyInfo`.
     pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
-        let rejected = |error: aws_lc_rs::error::KeyRejected| KeyError::Rejected {
-            what: "public key",
-            reason: error.to_string(),
-        };
+        let rejected =
+            |error: aws_lc_rs::error::KeyRejected| KeyError::Rejected { what: "public key", reason: error.to_string() };
         let encrypting = PublicEncryptingKey::from_der(der).map_err(rejected)?;
         Ok(PublicKey {
             verifying: UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, der.to_vec()),
@@ -171,9 +186,8 @@ impl PublicKey {
     fn from_rsa_der(der: &[u8]) -> Result<Self, KeyError> {
         let key = aws_lc_rs::rsa::PublicKey::from_der(der)
             .map_err(|error| KeyError::Rejected { what: "public key", reason: error.to_string() })?;
-        let spki = key
-            .as_der()
-            .map_err(|_| KeyError::Rejected { what: "public key", reason: "cannot encode".into() })?;
+        let spki =
+            key.as_der().map_err(|_| KeyError::Rejected { what: "public key", reason: "cannot encode".into() })?;
         Self::from_spki_der(spki.as_ref())
     }
 
@@ -213,15 +227,14 @@ pub struct ApiV3Key(Arc<LessSafeKey>);
 impl ApiV3Key {
     /// The key as configured in the merchant platform (32 characters).
     pub fn new(key: &str) -> Result<Self, KeyError> {
-        let unbound =
-            UnboundKey::new(&AES_256_GCM, key.as_bytes()).map_err(|_| KeyError::ApiV3KeyLength(key.len()))?;
+        let unbound = UnboundKey::new(&AES_256_GCM, key.as_bytes()).map_err(|_| KeyError::ApiV3KeyLength(key.len()))?;
         Ok(ApiV3Key(Arc::new(LessSafeKey::new(unbound))))
     }
 
     /// Decrypts an `AEAD_AES_256_GCM` resource: `ciphertext` is Base64 of ciphertext and tag.
     pub fn decrypt(&self, nonce: &str, associated_data: &str, ciphertext: &str) -> Result<Vec<u8>, CryptoError> {
-        let nonce = Nonce::try_assume_unique_for_key(nonce.as_bytes())
-            .map_err(|_| CryptoError::NonceLength(nonce.len()))?;
+        let nonce =
+            Nonce::try_assume_unique_for_key(nonce.as_bytes()).map_err(|_| CryptoError::NonceLength(nonce.len()))?;
         let mut buffer = BASE64.decode(ciphertext.trim()).map_err(|_| CryptoError::Base64)?;
         let plaintext = self
             .0
@@ -232,8 +245,8 @@ impl ApiV3Key {
 
     /// Encrypts as WeChat Pay does (for tests, peers and local tooling): Base64 of ciphertext and tag.
     pub fn encrypt(&self, nonce: &str, associated_data: &str, plaintext: &[u8]) -> Result<String, CryptoError> {
-        let nonce = Nonce::try_assume_unique_for_key(nonce.as_bytes())
-            .map_err(|_| CryptoError::NonceLength(nonce.len()))?;
+        let nonce =
+            Nonce::try_assume_unique_for_key(nonce.as_bytes()).map_err(|_| CryptoError::NonceLength(nonce.len()))?;
         let mut buffer = plaintext.to_vec();
         self.0
             .seal_in_place_append_tag(nonce, Aad::from(associated_data.as_bytes()), &mut buffer)

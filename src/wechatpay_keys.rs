@@ -93,6 +93,15 @@ pub enum VerifyError {
     InvalidTimestamp(String),
     #[error("Wechatpay-Signature is not the Base64 of an RSA signature")]
     MalformedSignature,
+    /// APIv2: an answer (or notification) whose page says it is signed carries no `sign`.
+    #[error("the APIv2 message carries no `sign`")]
+    V2Unsigned,
+    /// APIv2: `sign` does not match the members with the APIv2 key and the algorithm used.
+    #[error("the APIv2 `sign` does not match ({0})")]
+    V2BadSignature(&'static str),
+    /// APIv2: the body is not the XML document expected (or holds a DOCTYPE or an entity).
+    #[error("the APIv2 body is not usable: {0}")]
+    V2Malformed(String),
 }
 
 /// What a verified message was signed with.

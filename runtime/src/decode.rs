@@ -66,6 +66,8 @@ pub trait JsonResponse: FromJson + ToJson {
     /// Whether any member is required: then a body holding none of [`MEMBERS`](Self::MEMBERS) is
     /// not the documented answer (recorded as [`DeviationKind::Undocumented`]).
     const ANY_REQUIRED: bool;
+    /// Whether the body is APIv2 XML (`<xml>…</xml>`) rather than JSON.
+    const XML: bool = false;
 }
 
 impl<T: JsonResponse> Decode for T {
@@ -118,6 +120,9 @@ impl Decode for ByteStream {
 /// every deviation from the documentation recorded. (The error is for a reader that cannot make
 /// its own default; the generated ones always can.)
 pub fn decode_json<T: JsonResponse>(body: &[u8]) -> Result<Decoded<T>, DecodeError> {
+    if T::XML {
+        return decode_xml(body);
+    }
     let mut at = Reading::lenient();
     let value = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(object)) => {
@@ -140,14 +145,46 @@ pub fn decode_json<T: JsonResponse>(body: &[u8]) -> Result<Decoded<T>, DecodeErr
     };
     Ok(Decoded { value: value?, deviations: at.into_deviations() })
 }
+/// [`decode_json`] for an APIv2 body: the XML read into JSON (text members as strings, indexed
+/// members gathered by the names `T` documents), then read leniently. Some APIv2 answers are
+/// JSON (`retcode`, …): a body that is not XML is read as JSON.
+fn decode_xml<T: JsonResponse>(body: &[u8]) -> Result<Decoded<T>, DecodeError> {
+    let mut at = Reading::lenient_xml();
+    let parsed = if crate::xml::looks_like_xml(body) {
+        crate::xml::parse(body).map(|members| crate::xml::to_json(members, T::MEMBERS)).map_err(|e| e.to_string())
+    } else {
+        serde_json::from_slice::<Value>(body).map_err(|e| format!("neither XML nor JSON: {e}"))
+    };
+    let value = match parsed {
+        Ok(Value::Object(object)) => {
+            let documented = |name: &&str| object.get(*name).is_some_and(|v| !v.is_null());
+            if T::ANY_REQUIRED && !T::MEMBERS.iter().any(documented) {
+                at.deviate(|_| Deviation::undocumented());
+                at.quietly_absent()
+            } else {
+                T::from_json(Value::Object(object), &mut at)
+            }
+        }
+        Ok(other) => {
+            at.deviate(|path| Deviation::mismatch(path, "expected members", crate::report::kind_of(&other)));
+            at.quietly_absent()
+        }
+        Err(error) => {
+            at.deviate(|path| Deviation::mismatch(path, &error, "text"));
+            at.quietly_absent()
+        }
+    };
+    Ok(Decoded { value: value?, deviations: at.into_deviations() })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::json::tests::Amount;
-    use crate::report::DeviationKind;
     use crate::json::{object, put, put_optional, take, take_optional};
-    use serde_json::Map;
+    use crate::report::DeviationKind;
     use crate::values::Number;
+    use serde_json::Map;
 
     #[derive(Debug, PartialEq)]
     struct Order {
@@ -187,7 +224,8 @@ mod tests {
     }
 
     impl JsonResponse for Order {
-        const MEMBERS: &'static [&'static str] = &["out_trade_no", "notify_url", "amount", "total_count", "rate", "details"];
+        const MEMBERS: &'static [&'static str] =
+            &["out_trade_no", "notify_url", "amount", "total_count", "rate", "details"];
         const ANY_REQUIRED: bool = true;
     }
 
@@ -235,9 +273,10 @@ mod tests {
 
     #[test]
     fn a_value_of_another_kind_is_defaulted_and_the_rest_is_read() {
-        let decoded =
-            decode_json::<Order>(br#"{"out_trade_no": "1", "amount": "x", "details": [{}, {"total": []}], "rate": {}}"#)
-                .unwrap();
+        let decoded = decode_json::<Order>(
+            br#"{"out_trade_no": "1", "amount": "x", "details": [{}, {"total": []}], "rate": {}}"#,
+        )
+        .unwrap();
         let found: Vec<String> = decoded.deviations.iter().map(ToString::to_string).collect();
         assert_eq!(
             found,

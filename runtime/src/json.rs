@@ -41,6 +41,8 @@ pub struct Reading {
     lenient: bool,
     /// Inside a defaulted value: its own defaulted members are not recorded again.
     quiet: usize,
+    /// Reading APIv2 XML, where a list of one element is that element alone.
+    xml: bool,
     deviations: Vec<Deviation>,
 }
 
@@ -59,6 +61,13 @@ impl Reading {
     /// As the service sends it: the corrections [`Decode`](crate::Decode) describes.
     pub fn lenient() -> Self {
         Reading { lenient: true, ..Reading::default() }
+    }
+
+    /// As [`lenient`](Self::lenient), for what was read from APIv2 XML (see
+    /// [`xml::to_json`](crate::xml::to_json)): one element where a list belongs is a list of one
+    /// (XML has no lists, only repeated elements).
+    pub fn lenient_xml() -> Self {
+        Reading { lenient: true, xml: true, ..Reading::default() }
     }
 
     /// The JSON path being read (`amount.total`, `data[2].state`; empty for the value itself).
@@ -163,7 +172,11 @@ pub fn object(value: Value, at: &Reading) -> Result<Map<String, Value>, DecodeEr
 
 /// A required member, taken out of the object. Absent (or `null`) is an error when reading
 /// strictly, and its type's default when reading leniently (its path recorded).
-pub fn take<T: FromJson>(object: &mut Map<String, Value>, name: &'static str, at: &mut Reading) -> Result<T, DecodeError> {
+pub fn take<T: FromJson>(
+    object: &mut Map<String, Value>,
+    name: &'static str,
+    at: &mut Reading,
+) -> Result<T, DecodeError> {
     at.within(Step::Key(name), |at| match object.remove(name) {
         None | Some(Value::Null) => at.absent(),
         Some(value) => at.read(value),
@@ -338,6 +351,11 @@ impl ToJson for Value {
 
 impl<T: FromJson> FromJson for Vec<T> {
     fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
+        let value = match value {
+            Value::Array(_) | Value::Null => value,
+            single if at.xml => Value::Array(vec![single]),
+            other => other,
+        };
         match value {
             Value::Array(items) => items
                 .into_iter()
@@ -463,8 +481,12 @@ macro_rules! json_serde {
         }
         impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
             fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = <$crate::__private::serde_json::Value as $crate::__private::serde::Deserialize>::deserialize(deserializer)?;
-                $crate::FromJson::from_json(value, &mut $crate::Reading::strict()).map_err(<D::Error as $crate::__private::serde::de::Error>::custom)
+                let value =
+                    <$crate::__private::serde_json::Value as $crate::__private::serde::Deserialize>::deserialize(
+                        deserializer,
+                    )?;
+                $crate::FromJson::from_json(value, &mut $crate::Reading::strict())
+                    .map_err(<D::Error as $crate::__private::serde::de::Error>::custom)
             }
         }
     };

@@ -17,16 +17,21 @@ mod registry;
 mod report;
 mod values;
 mod writing;
+pub mod xml;
 
 pub use builder::{finish, join, list, nested, optional, path_value, required, BuildError, Builder, Problems};
 pub use decode::{decode_json, Decode, Decoded, JsonResponse};
 pub use envelope::{Envelope, Resource};
 pub use json::{object, put, put_optional, take, take_optional, FromJson, Reading, ToJson};
-pub use operation::{Body, ErasedOperation, Merchant, Method, Multipart, Operation, ResponseKind, Transport};
+pub use operation::{
+    Body, ErasedOperation, Form, Merchant, Method, Multipart, Operation, Protocol, ResponseKind, Transport,
+};
 pub use paging::{Page, Paged};
 pub use registry::{erased, find, NotificationInfo, OperationInfo};
 pub use report::{DecodeError, Deviation, DeviationKind};
-pub use values::{encode_path_segment, ByteStream, Encrypted, File, JsonEncoded, Number, Sensitive, ToParam, UrlEncoded};
+pub use values::{
+    encode_path_segment, ByteStream, Encrypted, File, JsonEncoded, Number, Sensitive, ToParam, UrlEncoded,
+};
 pub use writing::{Seal, SealError, Writing};
 
 /// What generated code reaches through this crate, so that it needs no derive macro.
@@ -49,12 +54,16 @@ macro_rules! string_enum {
         }
         impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
             fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <::std::borrow::Cow<'de, str> as $crate::__private::serde::Deserialize>::deserialize(deserializer)?;
+                let text =
+                    <::std::borrow::Cow<'de, str> as $crate::__private::serde::Deserialize>::deserialize(deserializer)?;
                 Ok($name::from(&*text))
             }
         }
         impl $crate::FromJson for $name {
-            fn from_json(value: $crate::__private::serde_json::Value, at: &mut $crate::Reading) -> Result<Self, $crate::DecodeError> {
+            fn from_json(
+                value: $crate::__private::serde_json::Value,
+                at: &mut $crate::Reading,
+            ) -> Result<Self, $crate::DecodeError> {
                 <String as $crate::FromJson>::from_json(value, at).map(|text| $name::from(text.as_str()))
             }
             fn absent(_at: &mut $crate::Reading) -> Result<Self, $crate::DecodeError> {
@@ -94,7 +103,10 @@ macro_rules! integer_enum {
             }
         }
         impl $crate::FromJson for $name {
-            fn from_json(value: $crate::__private::serde_json::Value, at: &mut $crate::Reading) -> Result<Self, $crate::DecodeError> {
+            fn from_json(
+                value: $crate::__private::serde_json::Value,
+                at: &mut $crate::Reading,
+            ) -> Result<Self, $crate::DecodeError> {
                 <i64 as $crate::FromJson>::from_json(value, at).map($name::from)
             }
             fn absent(_at: &mut $crate::Reading) -> Result<Self, $crate::DecodeError> {

@@ -22,10 +22,10 @@ use bytes::{Bytes, BytesMut};
 use http::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, USER_AGENT};
 use http::{HeaderMap, StatusCode};
 use reqwest::Url;
-use wechatpay_generated::runtime::{Body, File, Method, Multipart};
+use wechatpay_generated::runtime::{xml, Body, File, Method, Multipart};
 
 pub(crate) use answer::{api_error, conclude, decode_error, must_verify, request_id, Raw};
-pub(crate) use prepared::{Prepared, Target};
+pub(crate) use prepared::{encode_query, Prepared, Target};
 
 use crate::error::{Error, Waiting};
 use crate::keys::nonce;
@@ -56,6 +56,9 @@ pub(crate) struct Limits {
 pub(crate) struct Exchange {
     pub credentials: Credentials,
     pub http: reqwest::Client,
+    /// The HTTP client holding the merchant's API client certificate, for APIv2 calls made with
+    /// mutual TLS (a TLS identity is per client in reqwest, so it cannot share `http`'s pool).
+    pub http_identity: Option<reqwest::Client>,
     pub base_url: Url,
     pub backup_url: Option<Url>,
     pub user_agent: HeaderValue,
@@ -140,8 +143,8 @@ impl Exchange {
                 Ok(fetched) => return Ok(fetched),
                 Err(failed) => failed,
             };
-            let may_retry = index + 1 < count
-                && failed.failure.is_some_and(|failure| self.retry.allows(prepared.method, failure));
+            let may_retry =
+                index + 1 < count && failed.failure.is_some_and(|failure| self.retry.allows(prepared.method, failure));
             if !may_retry {
                 return Err(match reached {
                     Some(first) => Error::FailedOver { first: Box::new(first), backup: Box::new(failed.error) },
@@ -214,8 +217,7 @@ impl Exchange {
             Target::Absolute(url) => {
                 // A download address on the configured host keeps the failover; elsewhere it is
                 // fetched as given.
-                let on_base =
-                    url.origin() == self.base_url.origin() && url.path().starts_with(self.base_url.path());
+                let on_base = url.origin() == self.base_url.origin() && url.path().starts_with(self.base_url.path());
                 if !on_base {
                     return Ok(vec![url.clone()]);
                 }
@@ -227,17 +229,15 @@ impl Exchange {
                 path_and_query
             }
             Target::Relative { base: Some(base), path_and_query } => {
-                let base = parse_base_url(base).map_err(|_| {
-                    Error::InvalidRequest(format!("the operation's base URI {base:?} is not a URL"))
-                })?;
+                let base = parse_base_url(base)
+                    .map_err(|_| Error::InvalidRequest(format!("the operation's base URI {base:?} is not a URL")))?;
                 self.check_base_uri(&base)?;
                 return Ok(vec![join(&base, path_and_query)?]);
             }
             Target::Relative { base: None, path_and_query } => path_and_query.clone(),
         };
         let mut targets = vec![join(&self.base_url, &relative)?];
-        if let Some(backup) =
-            self.backup_url.as_ref().filter(|_| self.retry.allows(prepared.method, Failure::Connect))
+        if let Some(backup) = self.backup_url.as_ref().filter(|_| self.retry.allows(prepared.method, Failure::Connect))
         {
             targets.push(join(backup, &relative)?);
         }
@@ -250,7 +250,8 @@ impl Exchange {
     fn check_base_uri(&self, base: &Url) -> Result<(), Error> {
         let origin = base.origin();
         let wechatpay = base.scheme() == "https" && base.host_str().is_some_and(|host| WECHATPAY_HOSTS.contains(&host));
-        let configured = origin == self.base_url.origin() || self.backup_url.as_ref().is_some_and(|url| url.origin() == origin);
+        let configured =
+            origin == self.base_url.origin() || self.backup_url.as_ref().is_some_and(|url| url.origin() == origin);
         if wechatpay || configured {
             Ok(())
         } else {
@@ -271,6 +272,10 @@ impl Exchange {
             path_and_query.push_str(query);
         }
         let method = prepared.method.as_str();
+        let mut headers = HeaderMap::with_capacity(prepared.headers.len() + 4);
+        if prepared.apiv2 {
+            return self.signed_v2(prepared, url, headers);
+        }
         let authorization = self.credentials.authorization(
             method,
             &path_and_query,
@@ -278,7 +283,6 @@ impl Exchange {
             &nonce(),
             prepared.body.signed(),
         );
-        let mut headers = HeaderMap::with_capacity(prepared.headers.len() + 4);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, self.user_agent.clone());
         if let Body::Json(_) = prepared.body {
@@ -295,9 +299,41 @@ impl Exchange {
         }
         let request = self.http.request(http_method(prepared.method), url.clone()).headers(headers);
         match &prepared.body {
-            Body::Empty => request,
+            Body::Empty | Body::Xml(_) | Body::Form(_) => request,
             Body::Json(bytes) => request.body(bytes.clone()),
             Body::Multipart(multipart) => request.multipart(multipart_form(multipart)),
+        }
+    }
+
+    /// An APIv2 request: signed in its members already (no `Authorization`), sent with the API
+    /// client certificate when it needs one.
+    fn signed_v2(&self, prepared: &Prepared, url: &Url, mut headers: HeaderMap) -> reqwest::RequestBuilder {
+        headers.insert(USER_AGENT, self.user_agent.clone());
+        for (name, value) in &prepared.headers {
+            headers.insert(name.clone(), value.clone());
+        }
+        // Without the identity the request is still made (and refused by WeChat Pay); the client
+        // refuses earlier, before signing, when it holds no certificate.
+        let http =
+            if prepared.client_certificate { self.http_identity.as_ref().unwrap_or(&self.http) } else { &self.http };
+        let request = http.request(http_method(prepared.method), url.clone());
+        match &prepared.body {
+            Body::Xml(members) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=utf-8"));
+                let body = xml::write(members.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                request.headers(headers).body(body)
+            }
+            Body::Form(form) => {
+                let mut multipart = reqwest::multipart::Form::new();
+                for (name, value) in &form.fields {
+                    multipart = multipart.text(name.clone(), value.clone());
+                }
+                let file = &form.file;
+                let part = || reqwest::multipart::Part::bytes(file.bytes.clone()).file_name(file.filename.clone());
+                let part = part().mime_str(&file.content_type).unwrap_or_else(|_| part());
+                request.headers(headers).multipart(multipart.part(form.file_part, part))
+            }
+            _ => request.headers(headers),
         }
     }
 }
@@ -309,10 +345,7 @@ fn join(base: &Url, path_and_query: &str) -> Result<Url, Error> {
     let url = Url::parse(&text).map_err(|error| Error::InvalidRequest(format!("URL {text:?}: {error}")))?;
     let intended = path_and_query.split('?').next().unwrap_or_default();
     if !url.path().ends_with(intended) {
-        return Err(Error::InvalidRequest(format!(
-            "the path {intended:?} would be sent as {:?}",
-            url.path()
-        )));
+        return Err(Error::InvalidRequest(format!("the path {intended:?} would be sent as {:?}", url.path())));
     }
     Ok(url)
 }
@@ -431,10 +464,7 @@ mod tests {
     #[test]
     fn base_urls_get_a_trailing_slash() {
         assert_eq!(parse_base_url("http://127.0.0.1:8080").unwrap().as_str(), "http://127.0.0.1:8080/");
-        assert_eq!(
-            parse_base_url("http://127.0.0.1:8080/prefix").unwrap().as_str(),
-            "http://127.0.0.1:8080/prefix/"
-        );
+        assert_eq!(parse_base_url("http://127.0.0.1:8080/prefix").unwrap().as_str(), "http://127.0.0.1:8080/prefix/");
         assert!(parse_base_url("ftp://example.com/").is_err());
         assert!(parse_base_url("not a url").is_err());
     }

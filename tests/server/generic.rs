@@ -11,7 +11,7 @@ use std::sync::Mutex;
 
 use http::{HeaderMap, StatusCode};
 use serde_json::{json, Map, Value};
-use xtask::ir::{Api, Encoding, Encryption, Field, Filled, Notification, Operation, Response, Type};
+use xtask::ir::{Api, Encoding, Encryption, Field, Filled, Notification, Operation, Protocol, Response, Type};
 
 use super::crypto::{self, Held};
 use super::multipart::Part;
@@ -40,10 +40,9 @@ pub fn api_of(tree: &Path) -> &'static Api {
 /// The documented operation of `api` for `method` and a concrete path, literal segments preferred.
 pub fn find(api: &'static Api, method: &str, path: &str) -> Option<&'static Operation> {
     let wanted: Vec<&str> = path.split('/').collect();
-    api
-        .operations
+    api.operations
         .iter()
-        .filter(|op| op.method.as_str().eq_ignore_ascii_case(method))
+        .filter(|op| op.protocol == Protocol::V3 && op.method.as_str().eq_ignore_ascii_case(method))
         .filter_map(|op| {
             let template: Vec<&str> = op.path.split('/').collect();
             if template.len() != wanted.len() {
@@ -83,8 +82,13 @@ pub(crate) struct Received<'a> {
 
 /// Checks a request against its operation's tables and answers it; records decrypted fields.
 pub(crate) fn answer(request: &Received<'_>, decrypted: &mut Vec<(String, String)>) -> Result<Reply, Reply> {
-    let op = find(request.api, request.method, request.path)
-        .ok_or_else(|| Reply::error(StatusCode::NOT_FOUND, "RESOURCE_NOT_EXISTS", format!("{} {} 无此接口", request.method, request.path)))?;
+    let op = find(request.api, request.method, request.path).ok_or_else(|| {
+        Reply::error(
+            StatusCode::NOT_FOUND,
+            "RESOURCE_NOT_EXISTS",
+            format!("{} {} 无此接口", request.method, request.path),
+        )
+    })?;
     let mut check = Check { key: request.key, decrypted, problems: Vec::new() };
     check.query(&op.request.query, request.query);
     let mut encrypted = op.request.query.iter().any(|field| {
@@ -132,7 +136,7 @@ pub(crate) fn answer(request: &Received<'_>, decrypted: &mut Vec<(String, String
         return Err(Reply::error(StatusCode::BAD_REQUEST, "PARAM_ERROR", check.problems.join("; ")));
     }
     Ok(match &op.response {
-        Response::Empty => Reply::NoContent,
+        Response::Empty | Response::Redirect => Reply::NoContent,
         Response::Stream => Reply::File(super::BillBody::Bytes(stream_body(op))),
         Response::Json { fields } => Reply::Json(StatusCode::OK, sample_object(fields, Side::Response)),
     })
@@ -239,7 +243,9 @@ impl Check<'_> {
 
     fn value(&mut self, value: &Value, field: &Field, at: &str) {
         if field.ty.is_array() {
-            let Some(items) = value.as_array() else { return self.problem(at, "not an array") };
+            let Some(items) = value.as_array() else {
+                return self.problem(at, "not an array");
+            };
             for (index, item) in items.iter().enumerate() {
                 self.item(item, field, &format!("{at}[{index}]"));
             }
@@ -257,18 +263,26 @@ impl Check<'_> {
             }
             Type::Object | Type::ObjectArray => self.object(value, &field.children, at),
             Type::String | Type::StringArray => {
-                let Some(text) = value.as_str() else { return self.problem(at, "not a string") };
+                let Some(text) = value.as_str() else {
+                    return self.problem(at, "not a string");
+                };
                 if field.encrypted == Some(Encryption::RsaPubkey) {
                     self.decrypt(text, at);
                 } else if !field.children.is_empty() {
                     let inner = match field.encoded {
-                        Some(Encoding::UrlEncode) => serde_urlencoded::from_str::<Map<String, Value>>(text).map(Value::Object).ok(),
+                        Some(Encoding::UrlEncode) => {
+                            serde_urlencoded::from_str::<Map<String, Value>>(text).map(Value::Object).ok()
+                        }
                         _ => serde_json::from_str::<Value>(text).ok(),
                     };
                     match inner {
                         Some(inner) if field.encoded == Some(Encoding::UrlEncode) => {
                             // URL-encoded values are all text: check the keys only.
-                            let keys: Vec<Field> = field.children.iter().map(|c| Field { ty: Type::String, enum_values: Vec::new(), ..c.clone() }).collect();
+                            let keys: Vec<Field> = field
+                                .children
+                                .iter()
+                                .map(|c| Field { ty: Type::String, enum_values: Vec::new(), ..c.clone() })
+                                .collect();
                             self.object(&inner, &keys, at)
                         }
                         Some(inner) => self.object(&inner, &field.children, at),
@@ -309,7 +323,9 @@ fn join(at: &str, name: &str) -> String {
 
 fn any_encrypted(fields: &[Field], value: &Value) -> bool {
     fields.iter().any(|field| {
-        let Some(inner) = value.get(&field.name) else { return false };
+        let Some(inner) = value.get(&field.name) else {
+            return false;
+        };
         if field.encrypted == Some(Encryption::RsaPubkey) && !inner.is_null() {
             return true;
         }
@@ -360,10 +376,12 @@ pub fn sample(field: &Field, side: Side) -> Value {
                 Some(first) => json!(first),
                 None => json!(7),
             },
-            Type::Number | Type::NumberArray => match field.enum_values.first().and_then(|v| v.parse::<serde_json::Number>().ok()) {
-                Some(first) => Value::Number(first),
-                None => json!(2.5),
-            },
+            Type::Number | Type::NumberArray => {
+                match field.enum_values.first().and_then(|v| v.parse::<serde_json::Number>().ok()) {
+                    Some(first) => Value::Number(first),
+                    None => json!(2.5),
+                }
+            }
             Type::Boolean | Type::BooleanArray => json!(true),
         }
     };
@@ -424,11 +442,14 @@ pub fn response_json(op: &Operation) -> Option<Value> {
 
 /// The notification page owning an event type (its own page, else the first listing it).
 pub fn notification(event_type: &str) -> Option<&'static Notification> {
-    let notifications = &api().notifications;
+    // This server speaks APIv3: an APIv2 page of the same name is not its.
+    let notifications: Vec<&'static Notification> =
+        api().notifications.iter().filter(|n| n.protocol == Protocol::V3).collect();
     notifications
         .iter()
         .find(|n| n.event_type == event_type)
         .or_else(|| notifications.iter().find(|n| n.event_types.iter().any(|e| e == event_type)))
+        .copied()
 }
 
 /// A payload of the event type with every documented field set.
