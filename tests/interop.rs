@@ -7,8 +7,8 @@
 //! peers are installed by `.ci/install-peers` into `.ci/peers/`. A test whose peer (or its runtime) is
 //! missing prints why and passes; a peer that is installed and disagrees fails the test.
 
-#[path = "server/keys.rs"]
-#[allow(dead_code)] // Shared with the test server; this file needs only some of the identifiers.
+#[path = "fixtures/keys.rs"]
+#[allow(dead_code)] // Shared with the sandbox; this file needs only some of the identifiers.
 mod keys;
 
 use std::io::Write as _;
