@@ -60,6 +60,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let params = client.jsapi_pay_params(APPID, &prepay.prepay_id);
     println!("2. wx.requestPayment({})", serde_json::to_string_pretty(&params)?);
 
+    // The user pays (in the sandbox: its control API; WeChat Pay would now notify notify_url).
+    sandbox.pay(out_trade_no)?;
+
     // 3. Query the order by the merchant's order number.
     let request = query::Request::builder()
         .out_trade_no(out_trade_no)

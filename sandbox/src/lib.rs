@@ -8,15 +8,27 @@
 //! dropped connection, a wrong signature, a stale clock, a rotated key).
 //!
 //! Every documented operation is answered from the pages (the IR of `specs/`, embedded); the
-//! operations where money moves keep state: orders, refunds, bills and notifications.
+//! operations where money moves keep state ([`ledger`]): orders of every payment kind, refunds,
+//! the bills of a day, and notifications POSTed to `notify_url` on WeChat Pay's schedule until the
+//! merchant answers 2xx ([`deliveries`]). A test pays, fails or expires an order and finishes a
+//! refund through [`Sandbox`] or the HTTP endpoints under `/sandbox/` ([`control`]).
+//!
+//! State is in memory and bounded: [`ledger::MAX_ORDERS`] orders, [`ledger::MAX_REFUNDS`]
+//! refunds, [`deliveries::MAX_RECORDS`] deliveries, [`MAX_RECORDED`] recorded requests, nonces
+//! for the 600 s a replay could still pass the clock check ([`MAX_NONCES`] at most), and the last
+//! [`MAX_BILLS`] bill files.
 //!
 //! Its crypto is RustCrypto (`rsa`, `sha1`, `sha2`, `aes-gcm`), independent of the SDK's
 //! aws-lc-rs: it is the oracle a client is tested against.
 
 mod auth;
+mod bills;
 mod conn;
+pub mod control;
 mod crypto;
+pub mod deliveries;
 pub mod keys;
+pub mod ledger;
 mod multipart;
 mod notify;
 pub mod pages;
@@ -28,13 +40,17 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
+use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use http::{HeaderMap, StatusCode};
 
+pub use control::ControlError;
+pub use deliveries::Delivery as NotificationDelivery;
 pub use keys::{Keys, KeysError, UNKNOWN_SERIAL};
+pub use ledger::RefundStatus;
 pub use routes::{MISSING_RESOURCE_PREFIX, UNKNOWN_ORDER_PREFIX};
 pub use samples::{sample_refund, sample_transaction};
 pub use wechatpay_sdk_ir as ir;
@@ -75,6 +91,19 @@ pub enum Answers {
     Pages,
 }
 
+/// What the sandbox answers about an order, refund or bill it has no record of.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Unrecorded {
+    /// As WeChat Pay: 404 `ORDER_NOT_EXIST` for an order, 404 `RESOURCE_NOT_EXISTS` for a refund,
+    /// 400 `NO_STATEMENT_EXIST` for a bill of a day without payments.
+    #[default]
+    NotFound,
+    /// Canned answers, for tests of a client that need an answer rather than a flow: every order
+    /// is a paid order of 1.00 CNY (except numbers starting with [`UNKNOWN_ORDER_PREFIX`]), any
+    /// refund of it is accepted, and a day without payments has a sample bill.
+    Samples,
+}
+
 /// How a sandbox starts.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -95,6 +124,13 @@ pub struct Config {
     /// this crate's version ([`pages::api`]). Another docs tree's IR serves a crate generated
     /// from it.
     pub api: Option<Arc<ir::Api>>,
+    pub unrecorded: Unrecorded,
+    /// Multiplies the delays of notification redeliveries (WeChat Pay's schedule,
+    /// [`deliveries::SCHEDULE`]): `1.0` is real time, `0.001` fits a day of retries in 90 s.
+    pub time_scale: f64,
+    /// `true`: notifications may go to any host; by default only to loopback addresses
+    /// (`127.0.0.0/8`, `::1`, `localhost`), so sample URLs reach nobody.
+    pub deliver_beyond_loopback: bool,
 }
 
 impl Default for Config {
@@ -107,6 +143,9 @@ impl Default for Config {
             switching: false,
             answers: Answers::Stateful,
             api: None,
+            unrecorded: Unrecorded::NotFound,
+            time_scale: 1.0,
+            deliver_beyond_loopback: false,
         }
     }
 }
@@ -240,6 +279,9 @@ pub(crate) struct Shared {
     pub(crate) keys: Arc<Keys>,
     pub(crate) api: Arc<ir::Api>,
     pub(crate) answers: Answers,
+    pub(crate) unrecorded: Unrecorded,
+    pub(crate) time_scale: f64,
+    pub(crate) deliver_beyond_loopback: bool,
     state: Mutex<ServerState>,
 }
 
@@ -256,13 +298,15 @@ pub(crate) struct ServerState {
     /// `false`: requests are counted, not kept (long load runs).
     recording: bool,
     count: usize,
-    pub(crate) nonces: HashSet<String>,
+    pub(crate) nonces: Nonces,
     pub(crate) corrupt_bill: bool,
     pub(crate) truncate_bill: bool,
     /// The size of the bill files the bill APIs announce from now on (`None`: a small realistic one).
     pub(crate) bill_size: Option<u64>,
-    /// Bill files by download token.
-    pub(crate) bills: HashMap<String, Body>,
+    /// Bill files by download token, the newest last.
+    pub(crate) bills: VecDeque<(String, Body)>,
+    pub(crate) ledger: ledger::Ledger,
+    pub(crate) deliveries: VecDeque<deliveries::Delivery>,
 }
 
 impl Shared {
@@ -271,6 +315,13 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+/// Requests recorded at most (the oldest are dropped).
+pub const MAX_RECORDED: usize = 10_000;
+/// Nonces remembered at most (see [`auth`]).
+pub const MAX_NONCES: usize = 200_000;
+/// Bill files kept for download at most (real download links expire in 30 s).
+pub const MAX_BILLS: usize = 100;
 
 /// Bodies above this are refused (uploads are far smaller).
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -304,6 +355,9 @@ impl Sandbox {
             keys,
             api,
             answers: config.answers,
+            unrecorded: config.unrecorded,
+            time_scale: config.time_scale.max(0.0),
+            deliver_beyond_loopback: config.deliver_beyond_loopback,
             state: Mutex::new(ServerState {
                 signer: config.signer,
                 switching: config.switching,
@@ -315,11 +369,13 @@ impl Sandbox {
                 requests: Vec::new(),
                 recording: true,
                 count: 0,
-                nonces: HashSet::new(),
+                nonces: Nonces::default(),
                 corrupt_bill: false,
                 truncate_bill: false,
                 bill_size: None,
-                bills: HashMap::new(),
+                bills: VecDeque::new(),
+                ledger: ledger::Ledger::default(),
+                deliveries: VecDeque::new(),
             }),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -455,6 +511,61 @@ impl Sandbox {
     }
 }
 
+/// Paying, failing, expiring orders and finishing refunds (also as HTTP: [`control`]).
+impl Sandbox {
+    /// The user pays the unpaid order `out_trade_no`: it becomes `SUCCESS` and
+    /// `TRANSACTION.SUCCESS` is POSTed to its `notify_url` (until answered 2xx). The order after.
+    pub fn pay(&self, out_trade_no: &str) -> Result<serde_json::Value, ControlError> {
+        control::settle(&self.shared, out_trade_no, control::Settle::Pay)
+    }
+
+    /// The payment of the unpaid order `out_trade_no` fails: `PAYERROR` (WeChat Pay sends no
+    /// notification for it).
+    pub fn fail(&self, out_trade_no: &str) -> Result<serde_json::Value, ControlError> {
+        control::settle(&self.shared, out_trade_no, control::Settle::Fail)
+    }
+
+    /// The unpaid order `out_trade_no` expires: `CLOSED`.
+    pub fn expire(&self, out_trade_no: &str) -> Result<serde_json::Value, ControlError> {
+        control::settle(&self.shared, out_trade_no, control::Settle::Expire)
+    }
+
+    /// The refund `out_refund_no` (`PROCESSING`) ends in `status`; `REFUND.SUCCESS`,
+    /// `REFUND.ABNORMAL` or `REFUND.CLOSED` is POSTed to its `notify_url`, if it gave one. A
+    /// closed refund's amount is refundable again. The refund after.
+    pub fn complete_refund(
+        &self,
+        out_refund_no: &str,
+        status: RefundStatus,
+    ) -> Result<serde_json::Value, ControlError> {
+        control::finish_refund(&self.shared, out_refund_no, status)
+    }
+
+    /// The order `out_trade_no` as the query API shows it, if the sandbox has it.
+    pub fn order(&self, out_trade_no: &str) -> Option<serde_json::Value> {
+        self.shared
+            .lock()
+            .ledger
+            .order(None, out_trade_no)
+            .map(ledger::Order::to_json)
+    }
+
+    /// The refund `out_refund_no` as the refund query shows it, if the sandbox has it.
+    pub fn refund(&self, out_refund_no: &str) -> Option<serde_json::Value> {
+        self.shared
+            .lock()
+            .ledger
+            .refund(out_refund_no)
+            .map(ledger::Refund::to_json)
+    }
+
+    /// Every notification sent (the last [`deliveries::MAX_RECORDS`]), oldest first, with each
+    /// attempt's outcome.
+    pub fn deliveries(&self) -> Vec<deliveries::Delivery> {
+        self.shared.lock().deliveries.iter().cloned().collect()
+    }
+}
+
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.task.abort();
@@ -476,6 +587,9 @@ impl Shared {
 
 async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInfo<Conn>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    if parts.uri.path().starts_with(control::PREFIX) {
+        return control::handle(&shared, parts.method.as_str(), parts.uri.path());
+    }
     let misbehaviour = shared.next_misbehaviour(parts.uri.path());
     let method = parts.method.as_str().to_owned();
     let path_and_query = parts
@@ -523,6 +637,9 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
         let mut state = shared.lock();
         state.count += 1;
         if state.recording {
+            if state.requests.len() >= MAX_RECORDED {
+                state.requests.remove(0);
+            }
             state.requests.push(RecordedRequest {
                 method,
                 path_and_query,
@@ -567,4 +684,34 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
         _ => Delivery::Whole,
     };
     respond::respond(&shared.keys, signer, reply, flaw, delivery)
+}
+
+/// The nonces of recent requests, each with when it was received. A replayed request is refused
+/// by its nonce while its timestamp could still pass the clock check (within 300 s of the time it
+/// was first received), so a nonce is forgotten 600 s after it arrived; at most [`MAX_NONCES`]
+/// are held (the oldest forgotten first).
+#[derive(Default)]
+pub(crate) struct Nonces {
+    seen: HashSet<String>,
+    order: VecDeque<(Instant, String)>,
+}
+
+impl Nonces {
+    /// `false` when `nonce` was seen (a replay).
+    pub(crate) fn insert(&mut self, nonce: String) -> bool {
+        let now = Instant::now();
+        while let Some((at, _)) = self.order.front() {
+            if now.duration_since(*at) < Duration::from_secs(600) && self.order.len() < MAX_NONCES {
+                break;
+            }
+            if let Some((_, old)) = self.order.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
+        if !self.seen.insert(nonce.clone()) {
+            return false;
+        }
+        self.order.push_back((now, nonce));
+        true
+    }
 }

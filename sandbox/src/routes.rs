@@ -6,10 +6,11 @@ use serde_json::{json, Map, Value};
 
 use crate::crypto;
 use crate::keys::Held;
+use crate::ledger::{self, TradeState};
 use crate::multipart::{self, Part};
 use crate::respond::Body;
 use crate::samples;
-use crate::{Answers, Shared};
+use crate::{Answers, Shared, Unrecorded, MAX_BILLS};
 
 /// What the handler sends back, before signing.
 pub(crate) enum Reply {
@@ -184,9 +185,11 @@ fn route(request: &mut Incoming<'_>, method: &str, headers: &HeaderMap) -> Answe
         ("POST", ["v3", "pay", "transactions", kind @ ("jsapi" | "app" | "h5" | "native")]) => {
             create_transaction(request, false, kind)
         }
-        ("POST", ["v3", "pay", "partner", "transactions", kind @ ("jsapi" | "app" | "h5" | "native")]) => {
-            create_transaction(request, true, kind)
-        }
+        (
+            "POST",
+            ["v3", "pay", "partner", "transactions", kind @ ("jsapi" | "app" | "h5" | "native" | "miniprogram")],
+        ) => create_transaction(request, true, kind),
+        ("POST", ["v3", "pay", "transactions", "codepay"]) => code_payment(request),
         ("GET", ["v3", "pay", "transactions", "id", id]) => query_transaction(request, false, Some(param(id)?), None),
         ("GET", ["v3", "pay", "transactions", "out-trade-no", no]) => {
             query_transaction(request, false, None, Some(param(no)?))
@@ -198,16 +201,20 @@ fn route(request: &mut Incoming<'_>, method: &str, headers: &HeaderMap) -> Answe
             query_transaction(request, true, None, Some(param(no)?))
         }
         ("POST", ["v3", "pay", "transactions", "out-trade-no", no, "close"]) => {
-            param(no)?;
-            close_transaction(request, false)
+            close_transaction(request, false, &param(no)?)
         }
         ("POST", ["v3", "pay", "partner", "transactions", "out-trade-no", no, "close"]) => {
-            param(no)?;
-            close_transaction(request, true)
+            close_transaction(request, true, &param(no)?)
         }
         ("POST", ["v3", "refund", "domestic", "refunds"]) => create_refund(request),
         ("GET", ["v3", "refund", "domestic", "refunds", no]) => {
             let no = param(no)?;
+            if let Some(refund) = request.shared.lock().ledger.refund(&no) {
+                return Ok(ok(refund.to_json()));
+            }
+            if request.shared.unrecorded == Unrecorded::NotFound {
+                return Err(Reply::not_found("退款单不存在"));
+            }
             let out_trade_no = format!("{no}-order");
             let transaction_id = samples::wechat_id("4200", &out_trade_no);
             Ok(ok(samples::refund(&no, &out_trade_no, &transaction_id, 100, 100, true)))
@@ -366,6 +373,20 @@ fn create_transaction(request: &Incoming<'_>, partner: bool, kind: &str) -> Answ
             .replace(['-', 'T', ':'], ""),
         crypto::hex_lower(&crypto::random_bytes(10))
     );
+    let trade_type = match kind {
+        "app" => "APP",
+        "h5" => "MWEB",
+        "native" => "NATIVE",
+        _ => "JSAPI",
+    };
+    let order = ledger::order_from(&body, partner, trade_type)
+        .ok_or_else(|| Reply::field_error("out_trade_no", "body", "订单信息不完整"))?;
+    request
+        .shared
+        .lock()
+        .ledger
+        .create(order)
+        .map_err(|(code, message)| Reply::error(StatusCode::BAD_REQUEST, code, message))?;
     Ok(ok(match kind {
         "h5" => json!({
             "h5_url": format!("https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id={prepay_id}&package=2150917749")
@@ -389,6 +410,22 @@ fn query_transaction(
     transaction_id: Option<String>,
     out_trade_no: Option<String>,
 ) -> Answer {
+    let mchid = request.query(if partner { "sp_mchid" } else { "mchid" });
+    let recorded = {
+        let state = request.shared.lock();
+        match (&transaction_id, &out_trade_no) {
+            (Some(id), _) => state.ledger.by_transaction_id(id).map(ledger::Order::to_json),
+            (None, Some(no)) => state.ledger.order(mchid.as_deref(), no).map(ledger::Order::to_json),
+            (None, None) => None,
+        }
+    };
+    if let Some(order) = recorded {
+        request.require_query(if partner { "sp_mchid" } else { "mchid" })?;
+        return Ok(ok(order));
+    }
+    if request.shared.unrecorded == Unrecorded::NotFound {
+        return Err(Reply::error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在"));
+    }
     let (transaction_id, out_trade_no) = match (transaction_id, out_trade_no) {
         (Some(id), _) => (id, "1217752501201407033233368018".to_owned()),
         (None, Some(no)) => (samples::wechat_id("4200", &no), no),
@@ -421,7 +458,27 @@ fn query_transaction(
     Ok(ok(value))
 }
 
-fn close_transaction(request: &Incoming<'_>, partner: bool) -> Answer {
+/// A code payment (付款码): the user's code is scanned, the order is paid at once.
+fn code_payment(request: &Incoming<'_>) -> Answer {
+    let body = request.json()?;
+    for field in ["appid", "mchid", "description", "out_trade_no", "payer.auth_code"] {
+        require_str(&body, field)?;
+    }
+    require_int(&body, "amount.total")?;
+    let mut order = ledger::order_from(&body, false, "MICROPAY")
+        .ok_or_else(|| Reply::field_error("out_trade_no", "body", "订单信息不完整"))?;
+    order.state = TradeState::Success;
+    order.success_time = Some(crypto::unix_now());
+    order.openid = Some(samples::OPENID.to_owned());
+    let mut state = request.shared.lock();
+    let order = state
+        .ledger
+        .create(order)
+        .map_err(|(code, message)| Reply::error(StatusCode::BAD_REQUEST, code, message))?;
+    Ok(ok(order.to_json()))
+}
+
+fn close_transaction(request: &Incoming<'_>, partner: bool, out_trade_no: &str) -> Answer {
     let body = request.json()?;
     if partner {
         require_str(&body, "sp_mchid")?;
@@ -429,7 +486,21 @@ fn close_transaction(request: &Incoming<'_>, partner: bool) -> Answer {
     } else {
         require_str(&body, "mchid")?;
     }
-    Ok(Reply::NoContent)
+    let mut state = request.shared.lock();
+    match state.ledger.order_mut(out_trade_no) {
+        Some(order) if order.state == TradeState::NotPay => {
+            order.state = TradeState::Closed;
+            Ok(Reply::NoContent)
+        }
+        Some(order) if order.state == TradeState::Closed => Ok(Reply::NoContent),
+        Some(_) => Err(Reply::error(
+            StatusCode::BAD_REQUEST,
+            "ORDER_PAID",
+            "订单已支付，不能关闭",
+        )),
+        None if request.shared.unrecorded == Unrecorded::Samples => Ok(Reply::NoContent),
+        None => Err(Reply::error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在")),
+    }
 }
 
 fn create_refund(request: &Incoming<'_>) -> Answer {
@@ -455,14 +526,78 @@ fn create_refund(request: &Incoming<'_>) -> Answer {
     if refund > total || refund <= 0 {
         return Err(Reply::error(StatusCode::FORBIDDEN, "NOT_ENOUGH", "退款金额不合法"));
     }
-    Ok(ok(samples::refund(
-        out_refund_no,
-        &out_trade_no,
-        &transaction_id,
+    let mut state = request.shared.lock();
+    if let Some(existing) = state.ledger.refund(out_refund_no) {
+        // The same refund asked again: its current state, as WeChat Pay answers a retry.
+        return Ok(ok(existing.to_json()));
+    }
+    let order = match body.get("transaction_id").and_then(Value::as_str) {
+        Some(id) => state.ledger.by_transaction_id(id),
+        None => state.ledger.order(None, &out_trade_no),
+    };
+    let Some(order) = order.cloned() else {
+        if request.shared.unrecorded == Unrecorded::NotFound {
+            return Err(Reply::error(StatusCode::NOT_FOUND, "ORDER_NOT_EXIST", "订单不存在"));
+        }
+        drop(state);
+        return Ok(ok(samples::refund(
+            out_refund_no,
+            &out_trade_no,
+            &transaction_id,
+            refund,
+            total,
+            false,
+        )));
+    };
+    if !matches!(order.state, TradeState::Success | TradeState::Refund) {
+        return Err(Reply::error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            format!("订单状态为{}，不能退款", order.state.as_str()),
+        ));
+    }
+    if total != order.total {
+        return Err(Reply::error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "订单金额与原订单金额不一致",
+        ));
+    }
+    if refund > order.total - order.refunded {
+        return Err(Reply::error(
+            StatusCode::FORBIDDEN,
+            "NOT_ENOUGH",
+            format!(
+                "可退金额不足：订单可退 {} 分，申请退款 {refund} 分",
+                order.total - order.refunded
+            ),
+        ));
+    }
+    if let Some(order) = state.ledger.order_mut(&order.out_trade_no) {
+        order.refunded += refund;
+        order.state = TradeState::Refund;
+    }
+    let now = crypto::unix_now();
+    let recorded = state.ledger.add_refund(ledger::Refund {
+        mchid: order.parties.mchid.clone(),
+        sub_mchid: body.get("sub_mchid").and_then(Value::as_str).map(str::to_owned),
+        out_refund_no: out_refund_no.to_owned(),
+        refund_id: samples::wechat_id("5030", &format!("{out_refund_no}/{now}")),
+        out_trade_no: order.out_trade_no.clone(),
+        transaction_id: order.transaction_id.clone(),
         refund,
         total,
-        false,
-    )))
+        currency: body
+            .pointer("/amount/currency")
+            .and_then(Value::as_str)
+            .unwrap_or("CNY")
+            .to_owned(),
+        notify_url: body.get("notify_url").and_then(Value::as_str).map(str::to_owned),
+        status: ledger::RefundStatus::Processing,
+        created: now,
+        success_time: None,
+    });
+    Ok(ok(recorded.to_json()))
 }
 
 fn bill(request: &Incoming<'_>, kind: &str) -> Answer {
@@ -475,11 +610,32 @@ fn bill(request: &Incoming<'_>, kind: &str) -> Answer {
     if !well_formed {
         return Err(Reply::field_error("bill_date", "query", "日期格式应为 YYYY-MM-DD"));
     }
-    let size = request.shared.lock().bill_size;
-    let body = match size {
-        Some(size) => samples::large_trade_bill(request.shared.keys.mchid(), &bill_date, size),
-        None if kind == "tradebill" => Body::Bytes(samples::trade_bill(request.shared.keys.mchid(), &bill_date)),
-        None => Body::Bytes(samples::fundflow_bill(&bill_date)),
+    let (size, recorded) = {
+        let state = request.shared.lock();
+        let recorded = match kind {
+            "tradebill" => crate::bills::trade(
+                &state.ledger,
+                &bill_date,
+                request.query("bill_type").as_deref().unwrap_or("ALL"),
+            ),
+            _ => crate::bills::fund_flow(&state.ledger, &bill_date),
+        };
+        (state.bill_size, recorded)
+    };
+    let body = match (size, recorded) {
+        (Some(size), _) => samples::large_trade_bill(request.shared.keys.mchid(), &bill_date, size),
+        (None, Some(bill)) => Body::Bytes(bill),
+        (None, None) if request.shared.unrecorded == Unrecorded::NotFound => {
+            return Err(Reply::error(
+                StatusCode::BAD_REQUEST,
+                "NO_STATEMENT_EXIST",
+                "账单文件不存在",
+            ));
+        }
+        (None, None) if kind == "tradebill" => {
+            Body::Bytes(samples::trade_bill(request.shared.keys.mchid(), &bill_date))
+        }
+        (None, None) => Body::Bytes(samples::fundflow_bill(&bill_date)),
     };
     // The digest is the bill's; with `tar_type=GZIP` the file served is the bill gzip-compressed.
     let hash_value = crypto::sha1_hex_of(body.chunks());
@@ -496,7 +652,12 @@ fn bill(request: &Incoming<'_>, kind: &str) -> Answer {
         Some(_) => return Err(Reply::field_error("tar_type", "query", "压缩类型无效")),
     };
     let token = crypto::random_alphanumeric(40);
-    request.shared.lock().bills.insert(token.clone(), body);
+    let mut state = request.shared.lock();
+    if state.bills.len() >= MAX_BILLS {
+        state.bills.pop_front();
+    }
+    state.bills.push_back((token.clone(), body));
+    drop(state);
     Ok(ok(json!({
         "hash_type": "SHA1",
         "hash_value": hash_value,
@@ -509,8 +670,9 @@ fn bill_download(request: &Incoming<'_>) -> Answer {
     let state = request.shared.lock();
     let body = state
         .bills
-        .get(&token)
-        .cloned()
+        .iter()
+        .find(|(held, _)| *held == token)
+        .map(|(_, body)| body.clone())
         .ok_or_else(|| Reply::param_error("token 无效或已过期"))?;
     if !state.corrupt_bill && !state.truncate_bill {
         return Ok(Reply::File(body));

@@ -17,6 +17,7 @@ mod generated_elsewhere;
 mod failover;
 mod notify;
 mod operations;
+mod payments;
 mod server_selftest;
 mod verification;
 mod downloads;

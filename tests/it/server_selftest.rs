@@ -842,7 +842,7 @@ async fn canned_routes_answer_with_the_documented_fields() {
         "out_trade_no": "T1", "notify_url": "https://example.com/n", "amount": { "total": 1 },
         "payer": { "sp_openid": "o1" }
     });
-    let refund = json!({ "out_trade_no": "T1", "out_refund_no": "R1", "amount": { "refund": 1, "total": 1, "currency": "CNY" } });
+    let refund = json!({ "out_trade_no": "T2", "out_refund_no": "R1", "amount": { "refund": 1, "total": 1, "currency": "CNY" } });
     let payscore = json!({
         "appid": "wx1", "service_id": "S1", "out_order_no": "P1", "service_introduction": "x",
         "risk_fund": { "name": "DEPOSIT", "amount": 1 }, "notify_url": "https://example.com/n"
