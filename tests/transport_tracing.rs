@@ -105,6 +105,7 @@ async fn a_whole_payment_at_trace_level_logs_no_secret() {
 
     let prepay = client.send(order).await.expect("prepay");
     let _ = client.jsapi_pay_params(APPID, &prepay.prepay_id);
+    server.pay("TRACE-1").expect("the user pays");
     client.send(query("TRACE-1")).await.expect("query");
     {
         use wechatpay::v3::refund::domestic::refunds::post::{Amount, Request};

@@ -88,6 +88,17 @@ pub(crate) struct Received<'a> {
 
 /// Checks a request against its operation's tables and answers it; records decrypted fields.
 pub(crate) fn answer(request: &Received<'_>, decrypted: &mut Vec<(String, String)>) -> Result<Reply, Reply> {
+    let op = check(request, decrypted)?;
+    Ok(match &op.response {
+        Response::Empty => Reply::NoContent,
+        Response::Stream => Reply::File(crate::respond::Body::Bytes(stream_body(op))),
+        Response::Json { fields } => Reply::Json(StatusCode::OK, sample_object(fields, Side::Response)),
+    })
+}
+
+/// Checks a request against its operation's tables (404 when no page documents it, 400
+/// `PARAM_ERROR` naming every problem); records decrypted fields.
+pub(crate) fn check<'a>(request: &Received<'a>, decrypted: &mut Vec<(String, String)>) -> Result<&'a Operation, Reply> {
     let op = find(request.api, request.method, request.path).ok_or_else(|| {
         Reply::error(
             StatusCode::NOT_FOUND,
@@ -96,6 +107,8 @@ pub(crate) fn answer(request: &Received<'_>, decrypted: &mut Vec<(String, String
         )
     })?;
     let mut check = Check {
+        location: "body",
+        first: None,
         key: request.key,
         decrypted,
         problems: Vec::new(),
@@ -108,6 +121,7 @@ pub(crate) fn answer(request: &Received<'_>, decrypted: &mut Vec<(String, String
         match serde_json::from_slice::<Value>(request.body) {
             Ok(body) => {
                 encrypted = any_encrypted(&json.fields, &body);
+                check.location = "body";
                 check.object(&body, &json.fields, "");
             }
             Err(_) if !json.required && request.body.is_empty() => {}
@@ -142,18 +156,17 @@ pub(crate) fn answer(request: &Received<'_>, decrypted: &mut Vec<(String, String
         }
     }
     check.headers(&op.request.headers, request.headers, encrypted);
-    if !check.problems.is_empty() {
-        return Err(Reply::error(
-            StatusCode::BAD_REQUEST,
-            "PARAM_ERROR",
-            check.problems.join("; "),
-        ));
+    if let Some((location, at, issue)) = check.first {
+        // WeChat Pay's PARAM_ERROR names one field in `detail`; the message lists them all.
+        let field = format!(
+            "/{location}/{}",
+            at.replace('.', "/").replace('[', "/").replace(']', "")
+        );
+        let detail = json!({ "field": field, "location": location, "issue": issue });
+        let body = json!({ "code": "PARAM_ERROR", "message": check.problems.join("; "), "detail": detail });
+        return Err(Reply::Json(StatusCode::BAD_REQUEST, body));
     }
-    Ok(match &op.response {
-        Response::Empty => Reply::NoContent,
-        Response::Stream => Reply::File(crate::respond::Body::Bytes(stream_body(op))),
-        Response::Json { fields } => Reply::Json(StatusCode::OK, sample_object(fields, Side::Response)),
-    })
+    Ok(op)
 }
 
 /// The bytes a download operation answers with.
@@ -162,6 +175,10 @@ pub fn stream_body(op: &Operation) -> Vec<u8> {
 }
 
 struct Check<'a> {
+    /// Where the fields being checked are: `query`, `header` or `body`.
+    location: &'static str,
+    /// The first problem, for the error's `detail`: location, path, issue.
+    first: Option<(&'static str, String, String)>,
     key: Option<&'a Held>,
     decrypted: &'a mut Vec<(String, String)>,
     problems: Vec<String>,
@@ -169,10 +186,14 @@ struct Check<'a> {
 
 impl Check<'_> {
     fn problem(&mut self, at: &str, what: &str) {
+        if self.problems.is_empty() {
+            self.first = Some((self.location, at.to_owned(), what.to_owned()));
+        }
         self.problems.push(format!("`{at}`: {what}"));
     }
 
     fn query(&mut self, fields: &[Field], query: &[(String, String)]) {
+        self.location = "query";
         for (name, _) in query {
             if !fields.iter().any(|f| &f.name == name) {
                 self.problem(name, "not a documented query parameter");
@@ -191,6 +212,7 @@ impl Check<'_> {
     }
 
     fn headers(&mut self, fields: &[Field], headers: &HeaderMap, encrypted: bool) {
+        self.location = "header";
         for field in fields {
             let value = headers.get(field.name.as_str()).and_then(|v| v.to_str().ok());
             let needed = match field.filled {

@@ -152,7 +152,15 @@ type Answer = Result<Reply, Reply>;
 
 /// Any documented operation, checked against its tables and answered from them.
 fn from_pages(request: &mut Incoming<'_>, method: &str, headers: &HeaderMap) -> Answer {
-    let received = crate::pages::Received {
+    let mut decrypted = Vec::new();
+    let answer = crate::pages::answer(&received(request, method, headers), &mut decrypted);
+    request.decrypted.extend(decrypted);
+    answer
+}
+
+/// What the pages' check reads of a request.
+fn received<'a>(request: &'a Incoming<'_>, method: &'a str, headers: &'a HeaderMap) -> crate::pages::Received<'a> {
+    crate::pages::Received {
         api: &request.shared.api,
         method,
         path: request.path,
@@ -164,11 +172,15 @@ fn from_pages(request: &mut Incoming<'_>, method: &str, headers: &HeaderMap) -> 
             _ => None,
         },
         key: request.encryption_key,
-    };
-    crate::pages::answer(&received, &mut request.decrypted)
+    }
 }
 
 fn route(request: &mut Incoming<'_>, method: &str, headers: &HeaderMap) -> Answer {
+    // A documented operation is checked against its tables before its own route handles it (the
+    // route decrypts and records the sensitive fields itself, so this check's copies are dropped).
+    if crate::pages::find(&request.shared.api, method, request.path).is_some() {
+        crate::pages::check(&received(request, method, headers), &mut Vec::new())?;
+    }
     let path = request.path.to_owned();
     let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(&path).split('/').collect();
     let param = |raw: &str| {
