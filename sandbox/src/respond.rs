@@ -45,6 +45,8 @@ pub(crate) fn respond(keys: &Keys, signer: Signer, reply: Reply, flaw: Flaw, del
         for (name, value) in sign_headers(keys, signer, &body.to_vec(), flaw) {
             insert(name, &value);
         }
+        // WeChat Pay names the algorithm on answers too (the Python SDK refuses an answer without it).
+        insert("wechatpay-signature-type", crate::notify::SIGNATURE_TYPE);
     }
     insert("content-length", &body.len().to_string());
     let chunks = body.chunks();
