@@ -1,13 +1,13 @@
-//! Every operation the crate holds goes through the client to the test server, which answers
-//! each from the IR of `specs/` (`tests/server/generic.rs`): the request is built from JSON by the
+//! Every operation the crate holds goes through the client to the sandbox, which answers
+//! each from the IR of `specs/` (`wechatpay_sdk_sandbox::pages`): the request is built from JSON by the
 //! registry into the typed `Request`, signed, its sensitive fields encrypted, checked field by
 //! field by the server, and the signed answer decoded into the typed response. Every notification
 //! type goes the other way: sealed by the server, opened and typed by `Notifications`.
 
-use crate::server::generic;
-use crate::server::{ServerConfig, Signer, Tamper, TestServer};
-use crate::support::{apiv3_key, public_key_client};
 use serde_json::Value;
+use wechatpay_sdk_sandbox::pages as generic;
+use wechatpay_sdk_sandbox::{Config, Sandbox, Signer, Tamper};
+use crate::support::{apiv3_key, public_key_client};
 use wechatpay::notify::Notifications;
 use wechatpay::webhook::Event;
 
@@ -15,15 +15,14 @@ use wechatpay::webhook::Event;
 /// structure: the typed value writes it with its own member order.
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
+        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w))),
         (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(v, w)| same(v, w)),
         (Value::String(x), Value::String(y)) if x != y => {
             let parse = |text: &str| {
-                serde_json::from_str::<Value>(text).ok().filter(|v| v.is_object() || v.is_array()).or_else(|| {
-                    serde_urlencoded::from_str::<serde_json::Map<String, Value>>(text).ok().map(Value::Object)
-                })
+                serde_json::from_str::<Value>(text)
+                    .ok()
+                    .filter(|v| v.is_object() || v.is_array())
+                    .or_else(|| serde_urlencoded::from_str::<serde_json::Map<String, Value>>(text).ok().map(Value::Object))
             };
             matches!((parse(x), parse(y)), (Some(x), Some(y)) if same(&x, &y))
         }
@@ -34,18 +33,11 @@ fn same(a: &Value, b: &Value) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_round_trips_through_the_client() {
-    let server = TestServer::start(ServerConfig {
-        signer: Signer::PublicKey,
-        generic: Some(generic::specs()),
-        ..ServerConfig::default()
-    })
-    .await;
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, answers: wechatpay_sdk_sandbox::Answers::Pages, ..crate::fixtures::config() }).await.expect("sandbox starts");
     let client = public_key_client(&server);
-    // APIv3's: APIv2's go to a server speaking APIv2.
-    let operations: Vec<_> = wechatpay::registry::operations()
-        .iter()
-        .filter(|info| info.protocol == wechatpay::runtime::Protocol::V3)
-        .collect();
+    // APIv3's: APIv2's are sent to the sandbox's APIv2 side (tests/it/v2.rs).
+    let operations: Vec<_> =
+        wechatpay::registry::operations().iter().filter(|info| info.protocol == wechatpay::runtime::Protocol::V3).collect();
     assert!(!operations.is_empty(), "the registry is empty: is a feature missing?");
     let mut failures = Vec::new();
     for info in operations.iter().copied() {
@@ -73,16 +65,14 @@ async fn every_operation_round_trips_through_the_client() {
                 return Err(format!("decoded {} but the server sent {expected}", reply.into_inner()));
             }
             let sent = &server.requests()[before..];
-            let [sent] = sent else {
-                return Err(format!("{} requests reached the server", sent.len()));
-            };
+            let [sent] = sent else { return Err(format!("{} requests reached the server", sent.len())) };
             if !sent.authorization_ok {
                 return Err("the signature did not verify".into());
             }
             // Every request names the key the client verifies with, so that WeChat Pay signs the
             // answer with it (a merchant switching to the public key).
             let serial = sent.headers.get("Wechatpay-Serial").and_then(|value| value.to_str().ok());
-            if serial != Some(crate::server::keys::PUBLIC_KEY_ID) {
+            if serial != Some(crate::fixtures::keys::PUBLIC_KEY_ID) {
                 return Err(format!("Wechatpay-Serial is {serial:?}"));
             }
             for (path, plaintext) in &sent.decrypted {
@@ -97,10 +87,7 @@ async fn every_operation_round_trips_through_the_client() {
                 + count_encrypted(&op.request.query)
                 + count_encrypted(&op.request.headers);
             if sent.decrypted.len() != expected_encrypted {
-                return Err(format!(
-                    "{} fields arrived encrypted, {expected_encrypted} expected",
-                    sent.decrypted.len()
-                ));
+                return Err(format!("{} fields arrived encrypted, {expected_encrypted} expected", sent.decrypted.len()));
             }
             Ok(())
         }
@@ -130,11 +117,8 @@ fn base64_of(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn every_notification_type_is_opened_and_typed() {
-    let server = TestServer::start(ServerConfig { signer: Signer::PublicKey, ..ServerConfig::default() }).await;
-    let keys = wechatpay::WechatpayKeys::with_public_key(
-        crate::server::keys::PUBLIC_KEY_ID,
-        crate::support::wechatpay_public_key(),
-    );
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, ..crate::fixtures::config() }).await.expect("sandbox starts");
+    let keys = wechatpay::WechatpayKeys::with_public_key(crate::fixtures::keys::PUBLIC_KEY_ID, crate::support::wechatpay_public_key());
     let notifications = Notifications::new(keys, apiv3_key());
     let infos = wechatpay::registry::notifications();
     assert!(!infos.is_empty());
@@ -150,8 +134,7 @@ async fn every_notification_type_is_opened_and_typed() {
             if !notification.deviations.is_empty() {
                 return Err(format!("the payload deviates from its page: {:?}", notification.deviations));
             }
-            let decoded =
-                info.decode_payload(payload.to_string().as_bytes()).map_err(|e| format!("decode_payload: {e}"))?;
+            let decoded = info.decode_payload(payload.to_string().as_bytes()).map_err(|e| format!("decode_payload: {e}"))?;
             if !same(&decoded, &payload) {
                 return Err(format!("decoded {decoded} but the server sealed {payload}"));
             }
@@ -166,21 +149,15 @@ async fn every_notification_type_is_opened_and_typed() {
     assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
 }
 
-/// A paged operation's pages are walked: the test server answers each page with one item and
+/// A paged operation's pages are walked: the sandbox answers each page with one item and
 /// `total_count` 7, so a page size of 1 takes 7 requests, at offsets 0 to 6.
 #[tokio::test]
 async fn pages_are_walked_until_total_count() {
     use futures_util::StreamExt as _;
     use wechatpay::v3::marketing::favor::stocks::get::Request;
-    let server = TestServer::start(ServerConfig {
-        signer: Signer::PublicKey,
-        generic: Some(generic::specs()),
-        ..ServerConfig::default()
-    })
-    .await;
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, answers: wechatpay_sdk_sandbox::Answers::Pages, ..crate::fixtures::config() }).await.expect("sandbox starts");
     let client = public_key_client(&server);
-    let request =
-        Request::builder().offset(0).limit(1).stock_creator_mchid(crate::server::keys::MERCHANT_ID).build().unwrap();
+    let request = Request::builder().offset(0).limit(1).stock_creator_mchid(crate::fixtures::keys::MERCHANT_ID).build().unwrap();
 
     let pages: Vec<_> = client.pages(request).collect().await;
 
@@ -193,16 +170,7 @@ async fn pages_are_walked_until_total_count() {
     let offsets: Vec<String> = server
         .requests()
         .iter()
-        .map(|r| {
-            r.path_and_query
-                .split("offset=")
-                .nth(1)
-                .unwrap_or_default()
-                .split('&')
-                .next()
-                .unwrap_or_default()
-                .to_owned()
-        })
+        .map(|r| r.path_and_query.split("offset=").nth(1).unwrap_or_default().split('&').next().unwrap_or_default().to_owned())
         .collect();
     assert_eq!(offsets, ["0", "1", "2", "3", "4", "5", "6"]);
 }
@@ -212,15 +180,9 @@ async fn pages_are_walked_until_total_count() {
 async fn a_short_page_ends_the_walk() {
     use futures_util::StreamExt as _;
     use wechatpay::v3::marketing::favor::stocks::get::Request;
-    let server = TestServer::start(ServerConfig {
-        signer: Signer::PublicKey,
-        generic: Some(generic::specs()),
-        ..ServerConfig::default()
-    })
-    .await;
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, answers: wechatpay_sdk_sandbox::Answers::Pages, ..crate::fixtures::config() }).await.expect("sandbox starts");
     let client = public_key_client(&server);
-    let request =
-        Request::builder().offset(0).limit(10).stock_creator_mchid(crate::server::keys::MERCHANT_ID).build().unwrap();
+    let request = Request::builder().offset(0).limit(10).stock_creator_mchid(crate::fixtures::keys::MERCHANT_ID).build().unwrap();
 
     let pages: Vec<_> = client.pages(request).collect().await;
 

@@ -1,53 +1,72 @@
-//! A WeChat Pay APIv3 server for the integration tests, on 127.0.0.1.
+//! A WeChat Pay APIv3 emulator, to test an integration without real money.
 //!
-//! It checks requests the way WeChat Pay does (signature, merchant, serial, clock, nonce replay,
-//! sensitive fields), answers the routes the tests need with realistic canned JSON, signs every response,
-//! and can misbehave on demand. Its crypto is RustCrypto (`rsa`, `sha1`, `sha2`, `aes-gcm`), independent
-//! of the SDK's aws-lc-rs. Keys: `tests/fixtures/keys/` (test-only).
+//! WeChat Pay has no sandbox for APIv3. This crate is one: an HTTP server on 127.0.0.1 that checks
+//! every request the way WeChat Pay does (the `Authorization` signature, merchant, serial, clock
+//! and nonce replay; method, path, query, headers and body against the documentation's tables;
+//! sensitive fields decrypted with the key `Wechatpay-Serial` names), answers signed with the
+//! WeChat Pay public key or a platform certificate, and can misbehave on demand (latency, 5xx, a
+//! dropped connection, a wrong signature, a stale clock, a rotated key).
 //!
-//! Use from a test file with `mod server;`.
-
-// Each integration test binary compiles this module and uses only part of it: without this, every
-// binary would warn about the parts that it happens not to use.
-#![allow(dead_code)]
+//! Every documented operation is answered from the pages (the IR of `specs/`, embedded); the
+//! operations where money moves keep state ([`ledger`]): orders of every payment kind, refunds,
+//! the bills of a day, and notifications POSTed to `notify_url` on WeChat Pay's schedule until the
+//! merchant answers 2xx ([`deliveries`]). A test pays, fails or expires an order and finishes a
+//! refund through [`Sandbox`] or the HTTP endpoints under `/sandbox/` ([`control`]).
+//!
+//! State is in memory and bounded: [`ledger::MAX_ORDERS`] orders, [`ledger::MAX_REFUNDS`]
+//! refunds, [`deliveries::MAX_RECORDS`] deliveries, [`MAX_RECORDED`] recorded requests, nonces
+//! for the 600 s a replay could still pass the clock check ([`MAX_NONCES`] at most), and the last
+//! [`MAX_BILLS`] bill files.
+//!
+//! Its crypto is RustCrypto (`rsa`, `sha1`, `sha2`, `aes-gcm`), independent of the SDK's
+//! aws-lc-rs: it is the oracle a client is tested against.
 
 mod auth;
+mod bills;
 mod conn;
+pub mod control;
 mod crypto;
-pub mod generic;
+pub mod deliveries;
 pub mod keys;
+pub mod ledger;
 mod multipart;
 mod notify;
+pub mod pages;
+mod respond;
 mod routes;
 mod samples;
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
+use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, StatusCode};
 
-// Re-exported for the tests; a binary that sends no notification would call this import unused.
-#[allow(unused_imports)]
-pub use samples::{sample_refund, sample_transaction};
-#[allow(unused_imports)]
+pub use control::ControlError;
+pub use deliveries::Delivery as NotificationDelivery;
+pub use keys::{Keys, KeysError, UNKNOWN_SERIAL};
+pub use ledger::RefundStatus;
 pub use routes::{MISSING_RESOURCE_PREFIX, UNKNOWN_ORDER_PREFIX};
+pub use samples::{sample_refund, sample_transaction};
+pub use wechatpay_sdk_ir as ir;
 
 use conn::{Conn, KillableListener};
+use respond::{Body, Delivery, Flaw};
 use routes::Reply;
 
 /// Which key signs responses and notifications; `Wechatpay-Serial` is its id or serial.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Signer {
-    /// The WeChat Pay public key, `keys::PUBLIC_KEY_ID`.
+    /// The WeChat Pay public key.
     PublicKey,
-    /// `platform_cert.pem`, `keys::PLATFORM_SERIAL`.
+    /// The platform certificate.
     Platform,
-    /// `platform2_cert.pem`, `keys::PLATFORM2_SERIAL`.
+    /// The second platform certificate (rotation).
     Platform2,
 }
 
@@ -56,47 +75,134 @@ pub enum Signer {
 pub enum CertChoice {
     Platform,
     Platform2,
-    /// Expired on 2025-01-01, `keys::PLATFORM_EXPIRED_SERIAL`.
+    /// A certificate that expired a year ago (the fixture keys': on 2025-01-01).
     Expired,
 }
 
+/// How requests are answered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Answers {
+    /// Payments, refunds, bills, certificates and uploads by their own routes (with state),
+    /// every other documented operation from the pages.
+    #[default]
+    Stateful,
+    /// Every operation from the pages: checked against its tables and answered with every
+    /// documented response field set to a value of its type (no state).
+    Pages,
+}
+
+/// What the sandbox answers about an order, refund or bill it has no record of.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Unrecorded {
+    /// As WeChat Pay: 404 `ORDER_NOT_EXIST` for an order, 404 `RESOURCE_NOT_EXISTS` for a refund,
+    /// 400 `NO_STATEMENT_EXIST` for a bill of a day without payments.
+    #[default]
+    NotFound,
+    /// Canned answers, for tests of a client that need an answer rather than a flow: every order
+    /// is a paid order of 1.00 CNY (except numbers starting with [`UNKNOWN_ORDER_PREFIX`]), any
+    /// refund of it is accepted, and a day without payments has a sample bill.
+    Samples,
+}
+
+/// How a sandbox starts.
 #[derive(Clone, Debug)]
-pub struct ServerConfig {
+pub struct Config {
+    /// The key material; `None`: generated at start ([`Keys::generate`]).
+    pub keys: Option<Arc<Keys>>,
     pub signer: Signer,
     /// What `/v3/certificates` lists, in this order.
     pub certificates: Vec<CertChoice>,
     /// `false`: `/v3/certificates` answers 404 `RESOURCE_NOT_EXISTS`, as for a merchant on public keys only.
     pub certificates_available: bool,
-    /// `Some(docs tree)`: every request is answered from that tree's IR (see `generic.rs`; the
-    /// crate's own is `generic::specs()`) instead of by the hand-written routes.
-    pub generic: Option<std::path::PathBuf>,
     /// The merchant is switching from platform certificates to the public key: as WeChat Pay
     /// does then, an answer is signed with the public key when the request's `Wechatpay-Serial`
     /// names it, and with the platform certificate (`Signer::Platform`) otherwise, the header
     /// absent included (`signer` is not used).
     pub switching: bool,
+    pub answers: Answers,
+    /// The documentation requests are checked against and answered from; `None`: the pages of
+    /// this crate's version ([`pages::api`]). Another docs tree's IR serves a crate generated
+    /// from it.
+    pub api: Option<Arc<ir::Api>>,
+    pub unrecorded: Unrecorded,
+    /// Multiplies the delays of notification redeliveries (WeChat Pay's schedule,
+    /// [`deliveries::SCHEDULE`]): `1.0` is real time, `0.001` fits a day of retries in 90 s.
+    pub time_scale: f64,
+    /// `true`: notifications may go to any host; by default only to loopback addresses
+    /// (`127.0.0.0/8`, `::1`, `localhost`), so sample URLs reach nobody.
+    pub deliver_beyond_loopback: bool,
 }
 
-impl Default for ServerConfig {
+impl Default for Config {
     fn default() -> Self {
-        ServerConfig {
+        Config {
+            keys: None,
             signer: Signer::Platform,
             certificates: vec![CertChoice::Platform],
             certificates_available: true,
-            generic: None,
             switching: false,
+            answers: Answers::Stateful,
+            api: None,
+            unrecorded: Unrecorded::NotFound,
+            time_scale: 1.0,
+            deliver_beyond_loopback: false,
         }
     }
 }
 
-/// A way for the server to answer wrongly.
+/// Why a sandbox did not start.
+#[derive(Debug)]
+pub enum Error {
+    /// The listening address could not be bound.
+    Bind { addr: SocketAddr, source: std::io::Error },
+    /// The key material could not be generated or loaded.
+    Keys(KeysError),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+            Error::Keys(error) => write!(f, "keys: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Bind { source, .. } => Some(source),
+            Error::Keys(error) => Some(error),
+        }
+    }
+}
+
+impl From<KeysError> for Error {
+    fn from(error: KeysError) -> Self {
+        Error::Keys(error)
+    }
+}
+
+/// A notification could not be POSTed (nothing listening, connection reset, a bad URL).
+#[derive(Debug)]
+pub struct DeliveryError(pub String);
+
+impl std::fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DeliveryError {}
+
+/// A way for the sandbox to answer wrongly.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Misbehaviour {
     /// `Wechatpay-Signature` is a valid signature, but of different bytes.
     BadSignature,
     /// `Wechatpay-Timestamp` 10 minutes ago, validly signed.
     StaleTimestamp,
-    /// `Wechatpay-Serial` is `keys::UNKNOWN_SERIAL` (the signature is by the configured signer).
+    /// `Wechatpay-Serial` is [`UNKNOWN_SERIAL`] (the signature is by the configured signer).
     UnknownSerial,
     /// A signature-probe: `WECHATPAY/SIGNTEST/` followed by Base64 junk.
     SignTest,
@@ -124,7 +230,7 @@ pub enum Misbehaviour {
     Redirect(String),
 }
 
-/// A request as the server received it.
+/// A request as the sandbox received it.
 #[derive(Clone, Debug)]
 pub struct RecordedRequest {
     pub method: String,
@@ -135,7 +241,7 @@ pub struct RecordedRequest {
     pub body: Vec<u8>,
     /// The `Authorization` header checked out (signature, merchant, serial, clock, fresh nonce).
     pub authorization_ok: bool,
-    /// `(JSON path, plaintext)` of every sensitive field the server decrypted, e.g.
+    /// `(JSON path, plaintext)` of every sensitive field the sandbox decrypted, e.g.
     /// `("receivers[0].name", "张三")`.
     pub decrypted: Vec<(String, String)>,
 }
@@ -154,7 +260,7 @@ pub enum Tamper {
     StaleTimestamp,
     /// `Wechatpay-Signature-Type` is not `WECHATPAY2-SHA256-RSA2048` (the signature is valid RSA).
     WrongSignatureType,
-    /// `Wechatpay-Serial` is `keys::UNKNOWN_SERIAL`.
+    /// `Wechatpay-Serial` is [`UNKNOWN_SERIAL`].
     UnknownSerial,
     /// Signature `WECHATPAY/SIGNTEST/…`.
     SignTest,
@@ -162,13 +268,20 @@ pub enum Tamper {
     Id(String),
 }
 
-pub struct TestServer {
+/// A running sandbox: serves on the tokio runtime it was started on until dropped.
+pub struct Sandbox {
     shared: Arc<Shared>,
     task: tokio::task::JoinHandle<()>,
 }
 
 pub(crate) struct Shared {
     base_url: String,
+    pub(crate) keys: Arc<Keys>,
+    pub(crate) api: Arc<ir::Api>,
+    pub(crate) answers: Answers,
+    pub(crate) unrecorded: Unrecorded,
+    pub(crate) time_scale: f64,
+    pub(crate) deliver_beyond_loopback: bool,
     state: Mutex<ServerState>,
 }
 
@@ -177,7 +290,6 @@ pub(crate) struct ServerState {
     switching: bool,
     certificates: Vec<CertChoice>,
     certificates_available: bool,
-    pub(crate) generic: Option<std::path::PathBuf>,
     queue: VecDeque<Misbehaviour>,
     always: Option<Misbehaviour>,
     /// Misbehaviours for one path (query excluded), applied to every request to it.
@@ -186,56 +298,84 @@ pub(crate) struct ServerState {
     /// `false`: requests are counted, not kept (long load runs).
     recording: bool,
     count: usize,
-    pub(crate) nonces: HashSet<String>,
+    pub(crate) nonces: Nonces,
     pub(crate) corrupt_bill: bool,
     pub(crate) truncate_bill: bool,
     /// The size of the bill files the bill APIs announce from now on (`None`: a small realistic one).
     pub(crate) bill_size: Option<u64>,
-    /// Bill files by download token.
-    pub(crate) bills: HashMap<String, BillBody>,
+    /// Bill files by download token, the newest last.
+    pub(crate) bills: VecDeque<(String, Body)>,
+    pub(crate) ledger: ledger::Ledger,
+    pub(crate) deliveries: VecDeque<deliveries::Delivery>,
 }
 
 impl Shared {
     pub(crate) fn lock(&self) -> MutexGuard<'_, ServerState> {
-        // A panicking test thread must not take the server down with it.
+        // A panicking test thread must not take the sandbox down with it.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// Bodies above this are refused (uploads in the tests are far smaller).
+/// Requests recorded at most (the oldest are dropped).
+pub const MAX_RECORDED: usize = 10_000;
+/// Nonces remembered at most (see [`auth`]).
+pub const MAX_NONCES: usize = 200_000;
+/// Bill files kept for download at most (real download links expire in 30 s).
+pub const MAX_BILLS: usize = 100;
+
+/// Bodies above this are refused (uploads are far smaller).
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
-impl TestServer {
+impl Sandbox {
     /// Binds 127.0.0.1 on a free port and serves on the current tokio runtime until dropped.
-    pub async fn start(config: ServerConfig) -> TestServer {
-        // Parse the fixtures now, so a broken checkout fails here rather than inside a request.
-        crypto::material();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    pub async fn start(config: Config) -> Result<Sandbox, Error> {
+        Sandbox::bind(SocketAddr::from(([127, 0, 0, 1], 0)), config).await
+    }
+
+    /// Binds `addr` and serves on the current tokio runtime until dropped.
+    pub async fn bind(addr: SocketAddr, config: Config) -> Result<Sandbox, Error> {
+        let keys = match config.keys {
+            Some(keys) => keys,
+            None => Arc::new(
+                tokio::task::spawn_blocking(Keys::generate)
+                    .await
+                    .map_err(|error| Error::Keys(KeysError(format!("key generation stopped: {error}"))))??,
+            ),
+        };
+        let api = match config.api {
+            Some(api) => api,
+            None => pages::api_arc(),
+        };
+        let listener = tokio::net::TcpListener::bind(addr)
             .await
-            .unwrap_or_else(|error| panic!("test server: cannot bind 127.0.0.1:0: {error}"));
-        let port = listener
-            .local_addr()
-            .unwrap_or_else(|error| panic!("test server: no local address: {error}"))
-            .port();
+            .map_err(|source| Error::Bind { addr, source })?;
+        let local = listener.local_addr().map_err(|source| Error::Bind { addr, source })?;
         let shared = Arc::new(Shared {
-            base_url: format!("http://127.0.0.1:{port}/"),
+            base_url: format!("http://{local}/"),
+            keys,
+            api,
+            answers: config.answers,
+            unrecorded: config.unrecorded,
+            time_scale: config.time_scale.max(0.0),
+            deliver_beyond_loopback: config.deliver_beyond_loopback,
             state: Mutex::new(ServerState {
                 signer: config.signer,
                 switching: config.switching,
                 certificates: config.certificates,
                 certificates_available: config.certificates_available,
-                generic: config.generic,
                 queue: VecDeque::new(),
                 always: None,
                 on_path: HashMap::new(),
                 requests: Vec::new(),
                 recording: true,
                 count: 0,
-                nonces: HashSet::new(),
+                nonces: Nonces::default(),
                 corrupt_bill: false,
                 truncate_bill: false,
                 bill_size: None,
-                bills: HashMap::new(),
+                bills: VecDeque::new(),
+                ledger: ledger::Ledger::default(),
+                deliveries: VecDeque::new(),
             }),
         });
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -243,7 +383,7 @@ impl TestServer {
             let service = app.into_make_service_with_connect_info::<Conn>();
             let _ = axum::serve(KillableListener(listener), service).await;
         });
-        TestServer { shared, task }
+        Ok(Sandbox { shared, task })
     }
 
     /// `http://127.0.0.1:PORT/` (with the trailing slash).
@@ -251,9 +391,14 @@ impl TestServer {
         self.shared.base_url.clone()
     }
 
+    /// The key material of both sides: what a client needs to talk to this sandbox.
+    pub fn keys(&self) -> &Keys {
+        &self.shared.keys
+    }
+
     /// Misbehave on the next request only; several calls queue, one per request. Certificate
     /// downloads (`/v3/certificates`, which a client may make at any time) are not affected: use
-    /// [`TestServer::misbehave_on`] for them.
+    /// [`Sandbox::misbehave_on`] for them.
     pub fn misbehave(&self, misbehaviour: Misbehaviour) {
         self.shared.lock().queue.push_back(misbehaviour);
     }
@@ -279,8 +424,7 @@ impl TestServer {
         self.shared.lock().signer = signer;
     }
 
-    /// Whether the merchant is switching to the public key from now on (see
-    /// [`ServerConfig::switching`]).
+    /// Whether the merchant is switching to the public key from now on (see [`Config::switching`]).
     pub fn set_switching(&self, switching: bool) {
         self.shared.lock().switching = switching;
     }
@@ -306,7 +450,7 @@ impl TestServer {
     }
 
     /// `false`: stop keeping requests (they are still counted), so that a long run does not grow
-    /// the server's memory.
+    /// the sandbox's memory.
     pub fn record_requests(&self, yes: bool) {
         self.shared.lock().recording = yes;
     }
@@ -329,7 +473,7 @@ impl TestServer {
     }
 
     /// A notification WeChat Pay would POST: signed headers and body, resource encrypted with
-    /// `keys::APIV3_KEY` (AAD and `original_type`: the event family in lower case, e.g. `transaction`).
+    /// the APIv3 key (AAD and `original_type`: the event family in lower case, e.g. `transaction`).
     pub fn notification(
         &self,
         event_type: &str,
@@ -338,11 +482,22 @@ impl TestServer {
         tamper: Tamper,
     ) -> (HeaderMap, Vec<u8>) {
         let signer = self.shared.lock().signer;
-        notify::build(signer, event_type, resource_type, payload, &tamper)
+        notify::build(&self.shared.keys, signer, event_type, resource_type, payload, &tamper)
+    }
+
+    /// The `Wechatpay-*` headers the sandbox would answer `body` with, signed by the current signer.
+    pub fn signed_headers(&self, body: &[u8]) -> HeaderMap {
+        let signer = self.shared.lock().signer;
+        let mut headers = HeaderMap::new();
+        for (name, value) in respond::sign_headers(&self.shared.keys, signer, body, Flaw::None) {
+            if let Ok(value) = http::HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
+        }
+        headers
     }
 
     /// POSTs such a notification to `url` and returns the status and body of the answer.
-    /// Panics when the POST itself fails (nothing listening, connection reset).
     pub async fn deliver(
         &self,
         url: &str,
@@ -350,29 +505,68 @@ impl TestServer {
         resource_type: &str,
         payload: &serde_json::Value,
         tamper: Tamper,
-    ) -> (u16, String) {
+    ) -> Result<(u16, String), DeliveryError> {
         let (headers, body) = self.notification(event_type, resource_type, payload, tamper);
-        // No proxy: the receiver is local, whatever the environment says.
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .unwrap_or_else(|error| panic!("deliver: cannot build an HTTP client: {error}"));
-        let response = client
-            .post(url)
-            .headers(headers)
-            .body(body)
-            .send()
-            .await
-            .unwrap_or_else(|error| panic!("deliver: POST {url} failed: {error}"));
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_else(|error| {
-            panic!("deliver: reading the answer from {url} failed: {error}")
-        });
-        (status, text)
+        notify::post(url, headers, body).await
     }
 }
 
-impl Drop for TestServer {
+/// Paying, failing, expiring orders and finishing refunds (also as HTTP: [`control`]).
+impl Sandbox {
+    /// The user pays the unpaid order `out_trade_no`: it becomes `SUCCESS` and
+    /// `TRANSACTION.SUCCESS` is POSTed to its `notify_url` (until answered 2xx). The order after.
+    pub fn pay(&self, out_trade_no: &str) -> Result<serde_json::Value, ControlError> {
+        control::settle(&self.shared, out_trade_no, control::Settle::Pay)
+    }
+
+    /// The payment of the unpaid order `out_trade_no` fails: `PAYERROR` (WeChat Pay sends no
+    /// notification for it).
+    pub fn fail(&self, out_trade_no: &str) -> Result<serde_json::Value, ControlError> {
+        control::settle(&self.shared, out_trade_no, control::Settle::Fail)
+    }
+
+    /// The unpaid order `out_trade_no` expires: `CLOSED`.
+    pub fn expire(&self, out_trade_no: &str) -> Result<serde_json::Value, ControlError> {
+        control::settle(&self.shared, out_trade_no, control::Settle::Expire)
+    }
+
+    /// The refund `out_refund_no` (`PROCESSING`) ends in `status`; `REFUND.SUCCESS`,
+    /// `REFUND.ABNORMAL` or `REFUND.CLOSED` is POSTed to its `notify_url`, if it gave one. A
+    /// closed refund's amount is refundable again. The refund after.
+    pub fn complete_refund(
+        &self,
+        out_refund_no: &str,
+        status: RefundStatus,
+    ) -> Result<serde_json::Value, ControlError> {
+        control::finish_refund(&self.shared, out_refund_no, status)
+    }
+
+    /// The order `out_trade_no` as the query API shows it, if the sandbox has it.
+    pub fn order(&self, out_trade_no: &str) -> Option<serde_json::Value> {
+        self.shared
+            .lock()
+            .ledger
+            .order(None, out_trade_no)
+            .map(ledger::Order::to_json)
+    }
+
+    /// The refund `out_refund_no` as the refund query shows it, if the sandbox has it.
+    pub fn refund(&self, out_refund_no: &str) -> Option<serde_json::Value> {
+        self.shared
+            .lock()
+            .ledger
+            .refund(out_refund_no)
+            .map(ledger::Refund::to_json)
+    }
+
+    /// Every notification sent (the last [`deliveries::MAX_RECORDS`]), oldest first, with each
+    /// attempt's outcome.
+    pub fn deliveries(&self) -> Vec<deliveries::Delivery> {
+        self.shared.lock().deliveries.iter().cloned().collect()
+    }
+}
+
+impl Drop for Sandbox {
     fn drop(&mut self) {
         self.task.abort();
     }
@@ -391,12 +585,11 @@ impl Shared {
     }
 }
 
-async fn handle(
-    State(shared): State<Arc<Shared>>,
-    ConnectInfo(conn): ConnectInfo<Conn>,
-    request: Request,
-) -> Response {
+async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInfo<Conn>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    if parts.uri.path().starts_with(control::PREFIX) {
+        return control::handle(&shared, parts.method.as_str(), parts.uri.path());
+    }
     let misbehaviour = shared.next_misbehaviour(parts.uri.path());
     let method = parts.method.as_str().to_owned();
     let path_and_query = parts
@@ -405,8 +598,7 @@ async fn handle(
         .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
     let (body, processed) = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(body) => {
-            let processed =
-                routes::process(&shared, &method, &path_and_query, &parts.headers, &body);
+            let processed = routes::process(&shared, &method, &path_and_query, &parts.headers, &body);
             (body.to_vec(), processed)
         }
         Err(error) => (
@@ -431,18 +623,23 @@ async fn handle(
         Some(Misbehaviour::SignedBody(body) | Misbehaviour::ForgedBody(body)) => {
             Reply::Raw(StatusCode::OK, body.clone())
         }
-        Some(Misbehaviour::Oversized(len)) => Reply::Json(
-            StatusCode::OK,
-            serde_json::json!({ "padding": "x".repeat(*len) }),
-        ),
+        Some(Misbehaviour::Oversized(len)) => {
+            Reply::Json(StatusCode::OK, serde_json::json!({ "padding": "x".repeat(*len) }))
+        }
         _ => processed.reply,
     };
-    let names_public_key =
-        parts.headers.get("Wechatpay-Serial").is_some_and(|serial| serial.as_bytes() == keys::PUBLIC_KEY_ID.as_bytes());
+    let public_key_id = shared.keys.public_key_id();
+    let names_public_key = parts
+        .headers
+        .get("Wechatpay-Serial")
+        .is_some_and(|serial| serial.as_bytes() == public_key_id.as_bytes());
     let signer = {
         let mut state = shared.lock();
         state.count += 1;
         if state.recording {
+            if state.requests.len() >= MAX_RECORDED {
+                state.requests.remove(0);
+            }
             state.requests.push(RecordedRequest {
                 method,
                 path_and_query,
@@ -486,187 +683,35 @@ async fn handle(
         Some(Misbehaviour::Drip { chunk, pause }) => Delivery::Drip { chunk, pause },
         _ => Delivery::Whole,
     };
-    respond(signer, reply, flaw, delivery)
+    respond::respond(&shared.keys, signer, reply, flaw, delivery)
 }
 
-/// How the body of an answer goes out.
-enum Delivery {
-    Whole,
-    DropMidBody,
-    Drip { chunk: usize, pause: Duration },
+/// The nonces of recent requests, each with when it was received. A replayed request is refused
+/// by its nonce while its timestamp could still pass the clock check (within 300 s of the time it
+/// was first received), so a nonce is forgotten 600 s after it arrived; at most [`MAX_NONCES`]
+/// are held (the oldest forgotten first).
+#[derive(Default)]
+pub(crate) struct Nonces {
+    seen: HashSet<String>,
+    order: VecDeque<(Instant, String)>,
 }
 
-fn respond(signer: Signer, reply: Reply, flaw: Flaw, delivery: Delivery) -> Response {
-    let (status, body, content_type, signed) = match reply {
-        Reply::Json(status, value) => (
-            status,
-            BillBody::Bytes(serde_json::to_vec(&value).unwrap_or_default()),
-            "application/json; charset=utf-8",
-            true,
-        ),
-        Reply::Raw(status, bytes) => (
-            status,
-            BillBody::Bytes(bytes),
-            "application/json; charset=utf-8",
-            true,
-        ),
-        Reply::NoContent => (StatusCode::NO_CONTENT, BillBody::Bytes(Vec::new()), "", true),
-        Reply::File(body) => (StatusCode::OK, body, "application/octet-stream", false),
-    };
-    let mut headers = HeaderMap::new();
-    let mut insert = |name: &'static str, value: &str| {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(name, value);
-        }
-    };
-    insert("request-id", &request_id());
-    if !content_type.is_empty() {
-        insert("content-type", content_type);
-    }
-    if signed {
-        for (name, value) in sign_headers(signer, &body.to_vec(), flaw) {
-            insert(name, &value);
-        }
-    }
-    insert("content-length", &body.len().to_string());
-    let chunks = body.chunks();
-    let body = match delivery {
-        Delivery::Whole => axum::body::Body::from_stream(futures_util::stream::iter(
-            chunks.map(Ok::<_, std::io::Error>),
-        )),
-        Delivery::DropMidBody => {
-            // Half of the bytes, then an error: hyper closes the connection short of Content-Length.
-            let half = (body.len() / 2) as usize;
-            let mut all = Vec::new();
-            for chunk in chunks {
-                all.extend_from_slice(&chunk);
-                if all.len() >= half {
-                    break;
-                }
+impl Nonces {
+    /// `false` when `nonce` was seen (a replay).
+    pub(crate) fn insert(&mut self, nonce: String) -> bool {
+        let now = Instant::now();
+        while let Some((at, _)) = self.order.front() {
+            if now.duration_since(*at) < Duration::from_secs(600) && self.order.len() < MAX_NONCES {
+                break;
             }
-            all.truncate(half);
-            axum::body::Body::from_stream(futures_util::stream::iter([
-                Ok(bytes::Bytes::from(all)),
-                Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "dropped mid-body")),
-            ]))
-        }
-        Delivery::Drip { chunk, pause } => {
-            let bytes: Vec<u8> = chunks.flat_map(|chunk| chunk.to_vec()).collect();
-            let pieces: Vec<bytes::Bytes> =
-                bytes.chunks(chunk.max(1)).map(bytes::Bytes::copy_from_slice).collect();
-            axum::body::Body::from_stream(futures_util::stream::unfold(
-                (pieces.into_iter(), true),
-                move |(mut pieces, first)| async move {
-                    let piece = pieces.next()?;
-                    if !first {
-                        tokio::time::sleep(pause).await;
-                    }
-                    Some((Ok::<_, std::io::Error>(piece), (pieces, false)))
-                },
-            ))
-        }
-    };
-    (status, headers, body).into_response()
-}
-
-/// A body as the server holds it: whole, or a bill generated from a repeated block (hundreds of
-/// megabytes without holding them).
-#[derive(Clone, Debug)]
-pub(crate) enum BillBody {
-    Bytes(Vec<u8>),
-    Repeated {
-        head: bytes::Bytes,
-        block: bytes::Bytes,
-        count: u64,
-        tail: bytes::Bytes,
-    },
-}
-
-impl BillBody {
-    pub(crate) fn len(&self) -> u64 {
-        match self {
-            BillBody::Bytes(bytes) => bytes.len() as u64,
-            BillBody::Repeated { head, block, count, tail } => {
-                head.len() as u64 + block.len() as u64 * count + tail.len() as u64
+            if let Some((_, old)) = self.order.pop_front() {
+                self.seen.remove(&old);
             }
         }
-    }
-
-    /// The bytes in pieces (a repeated block is shared, not copied).
-    pub(crate) fn chunks(&self) -> Box<dyn Iterator<Item = bytes::Bytes> + Send> {
-        match self {
-            BillBody::Bytes(bytes) => Box::new(std::iter::once(bytes::Bytes::from(bytes.clone()))),
-            BillBody::Repeated { head, block, count, tail } => {
-                let block = block.clone();
-                Box::new(
-                    std::iter::once(head.clone())
-                        .chain((0..*count).map(move |_| block.clone()))
-                        .chain(std::iter::once(tail.clone())),
-                )
-            }
+        if !self.seen.insert(nonce.clone()) {
+            return false;
         }
+        self.order.push_back((now, nonce));
+        true
     }
-
-    /// The whole body (for signing small answers).
-    pub(crate) fn to_vec(&self) -> Vec<u8> {
-        self.chunks().flat_map(|chunk| chunk.to_vec()).collect()
-    }
-}
-
-/// How to spoil the signature headers of a response or notification.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Flaw {
-    None,
-    BadSignature,
-    StaleTimestamp,
-    UnknownSerial,
-    SignTest,
-    MissingSignature,
-}
-
-/// `Wechatpay-Timestamp`, `-Nonce`, `-Serial` and `-Signature` (RSA-SHA256 over
-/// `TIMESTAMP\nNONCE\nBODY\n`) for `body`, spoiled as `flaw` says.
-pub(crate) fn sign_headers(signer: Signer, body: &[u8], flaw: Flaw) -> Vec<(&'static str, String)> {
-    let key = crypto::material().signer(signer);
-    let mut timestamp = crypto::unix_now();
-    if flaw == Flaw::StaleTimestamp {
-        timestamp -= 600;
-    }
-    let nonce = crypto::random_alphanumeric(32);
-    let mut message = format!("{timestamp}\n{nonce}\n").into_bytes();
-    message.extend_from_slice(body);
-    if flaw == Flaw::BadSignature {
-        message.extend_from_slice(b" (not the body that was sent)");
-    }
-    message.push(b'\n');
-    let signature = match flaw {
-        Flaw::SignTest => format!(
-            "WECHATPAY/SIGNTEST/{}",
-            crypto::base64(&crypto::random_bytes(192))
-        ),
-        _ => crypto::sign(key, &message),
-    };
-    let serial = match flaw {
-        Flaw::UnknownSerial => keys::UNKNOWN_SERIAL,
-        _ => key.id,
-    };
-    let mut headers = vec![
-        ("wechatpay-timestamp", timestamp.to_string()),
-        ("wechatpay-nonce", nonce),
-        ("wechatpay-serial", serial.to_owned()),
-    ];
-    if flaw != Flaw::MissingSignature {
-        headers.push(("wechatpay-signature", signature));
-    }
-    headers
-}
-
-/// A unique `Request-ID`, shaped like the real ones (hex).
-pub(crate) fn request_id() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(1);
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "08{}{count:08X}",
-        crypto::hex_upper(&crypto::random_bytes(12))
-    )
 }

@@ -1,0 +1,177 @@
+//! What a test does that a user would do at WeChat Pay's end: pay an order, fail it, let it expire,
+//! finish a refund. As Rust ([`Sandbox::pay`](crate::Sandbox::pay) …) and as HTTP endpoints under
+//! `/sandbox/` (a prefix no WeChat Pay path has), unsigned, for tests in any language:
+//!
+//! | endpoint | what |
+//! | --- | --- |
+//! | `POST /sandbox/orders/{out_trade_no}/pay` | the user pays: `SUCCESS`, `TRANSACTION.SUCCESS` sent to the order's `notify_url` |
+//! | `POST /sandbox/orders/{out_trade_no}/fail` | the payment fails: `PAYERROR` (no notification, as WeChat Pay) |
+//! | `POST /sandbox/orders/{out_trade_no}/expire` | the order expires unpaid: `CLOSED` |
+//! | `GET /sandbox/orders/{out_trade_no}` | the order as the query API shows it |
+//! | `POST /sandbox/refunds/{out_refund_no}/{success,abnormal,closed}` | the refund ends so, `REFUND.*` sent to its `notify_url` |
+//! | `GET /sandbox/deliveries` | every notification sent and each attempt's outcome |
+//!
+//! Answers are JSON; an unknown order or refund is 404 with `{"code", "message"}`.
+
+use std::sync::Arc;
+
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::deliveries;
+use crate::ledger::{RefundStatus, TradeState};
+use crate::{crypto, Shared};
+
+/// The prefix of the control endpoints.
+pub const PREFIX: &str = "/sandbox/";
+
+/// A control action that cannot be done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlError {
+    /// `ORDER_NOT_EXIST`, `RESOURCE_NOT_EXISTS` or `INVALID_REQUEST`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for ControlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ControlError {}
+
+fn no_order(out_trade_no: &str) -> ControlError {
+    ControlError {
+        code: "ORDER_NOT_EXIST",
+        message: format!("no order {out_trade_no}"),
+    }
+}
+
+/// How a test settles an unpaid order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Settle {
+    Pay,
+    Fail,
+    Expire,
+}
+
+/// Settles the unpaid order `out_trade_no`; its JSON after.
+pub(crate) fn settle(shared: &Arc<Shared>, out_trade_no: &str, how: Settle) -> Result<Value, ControlError> {
+    let (order, notify) = {
+        let mut state = shared.lock();
+        let order = state
+            .ledger
+            .order_mut(out_trade_no)
+            .ok_or_else(|| no_order(out_trade_no))?;
+        if !matches!(order.state, TradeState::NotPay | TradeState::UserPaying) {
+            return Err(ControlError {
+                code: "INVALID_REQUEST",
+                message: format!("order {out_trade_no} is {}, not unpaid", order.state.as_str()),
+            });
+        }
+        order.state = match how {
+            Settle::Pay => TradeState::Success,
+            Settle::Fail => TradeState::PayError,
+            Settle::Expire => TradeState::Closed,
+        };
+        if how == Settle::Pay {
+            order.success_time = Some(crypto::unix_now());
+        }
+        (order.to_json(), order.notify_url.clone().filter(|_| how == Settle::Pay))
+    };
+    if let Some(url) = notify {
+        deliveries::send(shared, &url, "TRANSACTION.SUCCESS", order.clone());
+    }
+    Ok(order)
+}
+
+/// Ends the refund `out_refund_no` in `status`; its JSON after.
+pub(crate) fn finish_refund(
+    shared: &Arc<Shared>,
+    out_refund_no: &str,
+    status: RefundStatus,
+) -> Result<Value, ControlError> {
+    let (refund, payload, notify) = {
+        let mut state = shared.lock();
+        let refund = state.ledger.refund_mut(out_refund_no).ok_or_else(|| ControlError {
+            code: "RESOURCE_NOT_EXISTS",
+            message: format!("no refund {out_refund_no}"),
+        })?;
+        if refund.status != RefundStatus::Processing || status == RefundStatus::Processing {
+            return Err(ControlError {
+                code: "INVALID_REQUEST",
+                message: format!("refund {out_refund_no} is {}, not PROCESSING", refund.status.as_str()),
+            });
+        }
+        refund.status = status;
+        if status == RefundStatus::Success {
+            refund.success_time = Some(crypto::unix_now());
+        }
+        let (amount, out_trade_no) = (refund.refund, refund.out_trade_no.clone());
+        let out = (refund.to_json(), refund.payload(), refund.notify_url.clone());
+        // A closed refund gives its amount back to the order's refundable balance.
+        if status == RefundStatus::Closed {
+            if let Some(order) = state.ledger.order_mut(&out_trade_no) {
+                order.refunded -= amount;
+            }
+        }
+        out
+    };
+    if let (Some(url), Some(event_type)) = (notify, status.event_type()) {
+        deliveries::send(shared, &url, event_type, payload);
+    }
+    Ok(refund)
+}
+
+/// Answers a request under [`PREFIX`].
+pub(crate) fn handle(shared: &Arc<Shared>, method: &str, path: &str) -> Response {
+    let segments: Vec<&str> = path.trim_start_matches(PREFIX).split('/').collect();
+    let result = match (method, segments.as_slice()) {
+        ("POST", ["orders", no, action @ ("pay" | "fail" | "expire")]) => {
+            let how = match *action {
+                "pay" => Settle::Pay,
+                "fail" => Settle::Fail,
+                _ => Settle::Expire,
+            };
+            settle(shared, &crate::routes::percent_decode(no), how)
+        }
+        ("GET", ["orders", no]) => {
+            let no = crate::routes::percent_decode(no);
+            shared
+                .lock()
+                .ledger
+                .order(None, &no)
+                .map(|order| order.to_json())
+                .ok_or_else(|| no_order(&no))
+        }
+        ("POST", ["refunds", no, action @ ("success" | "abnormal" | "closed")]) => {
+            let status = match *action {
+                "success" => RefundStatus::Success,
+                "abnormal" => RefundStatus::Abnormal,
+                _ => RefundStatus::Closed,
+            };
+            finish_refund(shared, &crate::routes::percent_decode(no), status)
+        }
+        ("GET", ["deliveries"]) => Ok(json!(shared.lock().deliveries.iter().collect::<Vec<_>>())),
+        _ => Err(ControlError {
+            code: "RESOURCE_NOT_EXISTS",
+            message: format!("{method} {path}: no such control endpoint"),
+        }),
+    };
+    match result {
+        Ok(value) => (StatusCode::OK, axum::Json(value)).into_response(),
+        Err(error) => {
+            let status = match error.code {
+                "INVALID_REQUEST" => StatusCode::BAD_REQUEST,
+                _ => StatusCode::NOT_FOUND,
+            };
+            (
+                status,
+                axum::Json(json!({ "code": error.code, "message": error.message })),
+            )
+                .into_response()
+        }
+    }
+}
