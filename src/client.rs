@@ -87,7 +87,7 @@ pub(crate) struct Inner {
     /// Serialised origins (`https://host[:port]`) bill files may be downloaded from.
     pub(crate) bill_download_origins: Vec<String>,
     /// APIv2: the APIv2 key (and the RSA key sealing its sensitive members), when configured.
-    pub(crate) v2: Option<crate::v2::V2Config>,
+    pub(crate) v2: Option<crate::apiv2::V2Config>,
 }
 
 /// Configures a [`Client`]; see [`Client::builder`].
@@ -112,15 +112,15 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     certificate_refresh: Duration,
     download_certificates: Option<bool>,
-    apiv2_key: Option<crate::v2::ApiV2Key>,
+    apiv2_key: Option<crate::apiv2::ApiV2Key>,
     apiv2_rsa_public_key: Option<PublicKey>,
-    client_identity: Option<crate::v2::ClientIdentity>,
+    client_identity: Option<crate::apiv2::ClientIdentity>,
 }
 
 impl ClientBuilder {
     /// The APIv2 key: enables the `v2::…` operations (signed with it, their answers verified
     /// with it) and [`Client::notifications_v2`].
-    pub fn apiv2_key(mut self, key: crate::v2::ApiV2Key) -> Self {
+    pub fn apiv2_key(mut self, key: crate::apiv2::ApiV2Key) -> Self {
         self.apiv2_key = Some(key);
         self
     }
@@ -128,7 +128,7 @@ impl ClientBuilder {
     /// The merchant's API client certificate, for the APIv2 calls whose page says they need it
     /// (mutual TLS: red packets, transfers, refunds, …). The client makes those calls through an
     /// HTTP client of its own holding it (also when [`http_client`](Self::http_client) is given).
-    pub fn client_identity(mut self, identity: crate::v2::ClientIdentity) -> Self {
+    pub fn client_identity(mut self, identity: crate::apiv2::ClientIdentity) -> Self {
         self.client_identity = Some(identity);
         self
     }
@@ -331,7 +331,7 @@ impl ClientBuilder {
             ),
             None => None,
         };
-        let v2 = self.apiv2_key.map(|key| crate::v2::V2Config { key, rsa: self.apiv2_rsa_public_key });
+        let v2 = self.apiv2_key.map(|key| crate::apiv2::V2Config { key, rsa: self.apiv2_rsa_public_key });
         let exchange = Arc::new(Exchange {
             credentials: Credentials { mchid: self.mchid, serial: self.merchant_serial, key: self.merchant_key },
             http,
@@ -406,20 +406,20 @@ impl Client {
             return Err(Error::InvalidRequest(format!("{} is a call, not a signed URL: send it", O::PATH)));
         }
         let v2 = self.v2_config()?;
-        crate::v2::signed_url(&operation, &self.inner.exchange.base_url, v2)
+        crate::apiv2::signed_url(&operation, &self.inner.exchange.base_url, v2)
     }
 
     /// A handler of APIv2 notifications with the client's APIv2 key (and its APIv3 key, for the
     /// payscore envelope `TRANSACTION.*` / `CHECK.*`).
-    pub fn notifications_v2(&self) -> Result<crate::v2::notify::V2Notifications, Error> {
-        let notifications = crate::v2::notify::V2Notifications::new(self.v2_config()?.key.clone());
+    pub fn notifications_v2(&self) -> Result<crate::apiv2::notify::V2Notifications, Error> {
+        let notifications = crate::apiv2::notify::V2Notifications::new(self.v2_config()?.key.clone());
         Ok(match self.apiv3_key() {
             Some(key) => notifications.apiv3_key(key.clone()),
             None => notifications,
         })
     }
 
-    fn v2_config(&self) -> Result<&crate::v2::V2Config, Error> {
+    fn v2_config(&self) -> Result<&crate::apiv2::V2Config, Error> {
         self.inner
             .v2
             .as_ref()
@@ -606,10 +606,10 @@ impl Client {
                 operation.template()
             )));
         }
-        let sign_type = crate::v2::sign_type_of(operation)?;
-        let prepared = crate::v2::prepare(operation, v2)?;
+        let sign_type = crate::apiv2::sign_type_of(operation)?;
+        let prepared = crate::apiv2::prepare(operation, v2)?;
         let raw = exchange.execute(&prepared, Read::Buffered).await?.into_raw()?;
-        crate::v2::judge(&raw, operation.template(), prepared.kind, operation.signed_answer(), &v2.key, sign_type)?;
+        crate::apiv2::judge(&raw, operation.template(), prepared.kind, operation.signed_answer(), &v2.key, sign_type)?;
         Ok(raw)
     }
 

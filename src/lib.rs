@@ -13,6 +13,7 @@ mod exchange;
 // The fuzz targets' entry points, with the test keys: compiled only by cargo-fuzz (which sets
 // `--cfg fuzzing`) and for this crate's own unit tests, which replay the corpus. No feature can
 // turn it on.
+pub mod apiv2;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -26,9 +27,9 @@ mod refresh;
 pub mod reply;
 pub mod retry;
 pub mod signing;
-pub mod v2;
 pub mod wechatpay_keys;
 
+pub use apiv2::{ApiV2Key, ClientIdentity};
 pub use client::{Client, ClientBuilder};
 pub use download::{BillFile, BillStream};
 pub use error::{Error, KeptBody, Waiting};
@@ -37,6 +38,5 @@ pub use notify::{Notification, Notifications, NotifyError};
 pub use pay_sign::{AppPayParams, JsapiPayParams};
 pub use reply::Reply;
 pub use retry::RetryPolicy;
-pub use v2::{ApiV2Key, ClientIdentity};
 pub use wechatpay_generated::*;
 pub use wechatpay_keys::{PlatformCertificate, Verified, VerifyError, WechatpayKeys};

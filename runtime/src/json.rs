@@ -43,6 +43,9 @@ pub struct Reading {
     quiet: usize,
     /// Reading APIv2 XML, where a list of one element is that element alone.
     xml: bool,
+    /// Inside a URL-encoded string, whose members are all text: numbers and booleans are read
+    /// from their text exactly, however strict the reading.
+    text: usize,
     deviations: Vec<Deviation>,
 }
 
@@ -142,6 +145,11 @@ impl Reading {
         }
     }
 
+    /// Whether text may stand for a number or a boolean here.
+    fn reads_text(&self) -> bool {
+        self.lenient || self.text > 0
+    }
+
     fn within<T>(&mut self, step: Step, read: impl FnOnce(&mut Self) -> T) -> T {
         self.steps.push(step);
         let result = read(self);
@@ -237,7 +245,7 @@ impl FromJson for i64 {
             Value::Number(n) => n.as_i64().or_else(|| {
                 n.as_f64().filter(|f| at.lenient && f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)
             }),
-            Value::String(text) if at.lenient => text.trim().parse().ok(),
+            Value::String(text) if at.reads_text() => text.trim().parse().ok(),
             _ => None,
         };
         read.ok_or_else(|| at.expected("an integer", &value))
@@ -259,8 +267,8 @@ impl FromJson for bool {
     fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
         match value {
             Value::Bool(b) => Ok(b),
-            Value::String(text) if at.lenient && text == "true" => Ok(true),
-            Value::String(text) if at.lenient && text == "false" => Ok(false),
+            Value::String(text) if at.reads_text() && text == "true" => Ok(true),
+            Value::String(text) if at.reads_text() && text == "false" => Ok(false),
             other => Err(at.expected("a boolean", &other)),
         }
     }
@@ -281,7 +289,7 @@ impl FromJson for Number {
     fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
         match value {
             Value::Number(n) => Ok(Number::from_json_number(n)),
-            Value::String(text) if at.lenient => match serde_json::from_str::<serde_json::Number>(text.trim()) {
+            Value::String(text) if at.reads_text() => match serde_json::from_str::<serde_json::Number>(text.trim()) {
                 Ok(n) => Ok(Number::from_json_number(n)),
                 Err(_) => Err(at.expected("a number", &Value::String(text))),
             },
@@ -396,15 +404,18 @@ impl<T: ToJson> ToJson for JsonEncoded<T> {
     }
 }
 
-/// The members of a URL-encoded string are text: a member documented as a number is read from it
-/// when reading leniently (as responses are).
+/// The members of a URL-encoded string are text: a member documented as a number or a boolean is
+/// read from its text (exactly, strictly or not).
 impl<T: FromJson> FromJson for UrlEncoded<T> {
     fn from_json(value: Value, at: &mut Reading) -> Result<Self, DecodeError> {
         let text = String::from_json(value, at)?;
         let pairs: Vec<(String, String)> =
             serde_urlencoded::from_str(&text).map_err(|e| at.error(format!("the URL-encoded string: {e}")))?;
         let object = pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-        T::from_json(Value::Object(object), at).map(UrlEncoded)
+        at.text += 1;
+        let read = T::from_json(Value::Object(object), at);
+        at.text -= 1;
+        read.map(UrlEncoded)
     }
 
     fn absent(at: &mut Reading) -> Result<Self, DecodeError> {

@@ -35,6 +35,7 @@ pub mod pages;
 mod respond;
 mod routes;
 mod samples;
+pub mod v2;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -131,6 +132,8 @@ pub struct Config {
     /// `true`: notifications may go to any host; by default only to loopback addresses
     /// (`127.0.0.0/8`, `::1`, `localhost`), so sample URLs reach nobody.
     pub deliver_beyond_loopback: bool,
+    /// The APIv2 key requests to the APIv2 pages are signed with ([`v2`]); `None`: made at start.
+    pub apiv2_key: Option<String>,
 }
 
 impl Default for Config {
@@ -146,6 +149,7 @@ impl Default for Config {
             unrecorded: Unrecorded::NotFound,
             time_scale: 1.0,
             deliver_beyond_loopback: false,
+            apiv2_key: None,
         }
     }
 }
@@ -282,6 +286,7 @@ pub(crate) struct Shared {
     pub(crate) unrecorded: Unrecorded,
     pub(crate) time_scale: f64,
     pub(crate) deliver_beyond_loopback: bool,
+    pub(crate) apiv2_key: String,
     state: Mutex<ServerState>,
 }
 
@@ -346,9 +351,7 @@ impl Sandbox {
             Some(api) => api,
             None => pages::api_arc(),
         };
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| Error::Bind { addr, source })?;
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| Error::Bind { addr, source })?;
         let local = listener.local_addr().map_err(|source| Error::Bind { addr, source })?;
         let shared = Arc::new(Shared {
             base_url: format!("http://{local}/"),
@@ -358,6 +361,7 @@ impl Sandbox {
             unrecorded: config.unrecorded,
             time_scale: config.time_scale.max(0.0),
             deliver_beyond_loopback: config.deliver_beyond_loopback,
+            apiv2_key: config.apiv2_key.unwrap_or_else(|| crypto::random_alphanumeric(32)),
             state: Mutex::new(ServerState {
                 signer: config.signer,
                 switching: config.switching,
@@ -384,6 +388,17 @@ impl Sandbox {
             let _ = axum::serve(KillableListener(listener), service).await;
         });
         Ok(Sandbox { shared, task })
+    }
+
+    /// The APIv2 key APIv2 requests are signed with (and its notifications sealed and signed).
+    pub fn apiv2_key(&self) -> &str {
+        &self.shared.apiv2_key
+    }
+
+    /// An APIv2 notification of page `name` as WeChat Pay POSTs it, and its payload as the
+    /// typed value holds it (see [`v2::notification_body`]).
+    pub fn v2_notification(&self, name: &str) -> Option<(Vec<u8>, serde_json::Value)> {
+        v2::notification_body(name, &self.shared.apiv2_key, self.shared.keys.apiv3_key())
     }
 
     /// `http://127.0.0.1:PORT/` (with the trailing slash).
@@ -543,20 +558,12 @@ impl Sandbox {
 
     /// The order `out_trade_no` as the query API shows it, if the sandbox has it.
     pub fn order(&self, out_trade_no: &str) -> Option<serde_json::Value> {
-        self.shared
-            .lock()
-            .ledger
-            .order(None, out_trade_no)
-            .map(ledger::Order::to_json)
+        self.shared.lock().ledger.order(None, out_trade_no).map(ledger::Order::to_json)
     }
 
     /// The refund `out_refund_no` as the refund query shows it, if the sandbox has it.
     pub fn refund(&self, out_refund_no: &str) -> Option<serde_json::Value> {
-        self.shared
-            .lock()
-            .ledger
-            .refund(out_refund_no)
-            .map(ledger::Refund::to_json)
+        self.shared.lock().ledger.refund(out_refund_no).map(ledger::Refund::to_json)
     }
 
     /// Every notification sent (the last [`deliveries::MAX_RECORDS`]), oldest first, with each
@@ -592,34 +599,48 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
     }
     let misbehaviour = shared.next_misbehaviour(parts.uri.path());
     let method = parts.method.as_str().to_owned();
-    let path_and_query = parts
-        .uri
-        .path_and_query()
-        .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    let path_and_query =
+        parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_owned(), |pq| pq.as_str().to_owned());
     let (body, processed) = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(body) => {
+            // APIv2's pages have paths of their own (no `/v3`): answered by `v2`.
+            if let Some(answered) =
+                v2::answer(&shared.keys, &shared.apiv2_key, &method, &path_and_query, &parts.headers, &body)
+            {
+                let mut state = shared.lock();
+                state.count += 1;
+                if state.recording {
+                    if state.requests.len() >= MAX_RECORDED {
+                        state.requests.remove(0);
+                    }
+                    state.requests.push(RecordedRequest {
+                        method,
+                        path_and_query,
+                        headers: parts.headers,
+                        body: body.to_vec(),
+                        authorization_ok: answered.signature_ok,
+                        decrypted: answered.decrypted,
+                    });
+                }
+                let status = StatusCode::from_u16(answered.status).unwrap_or(StatusCode::OK);
+                return (status, [("content-type", answered.content_type)], answered.body).into_response();
+            }
             let processed = routes::process(&shared, &method, &path_and_query, &parts.headers, &body);
             (body.to_vec(), processed)
         }
         Err(error) => (
             Vec::new(),
             routes::Processed {
-                reply: Reply::error(
-                    StatusCode::BAD_REQUEST,
-                    "PARAM_ERROR",
-                    format!("cannot read the body: {error}"),
-                ),
+                reply: Reply::error(StatusCode::BAD_REQUEST, "PARAM_ERROR", format!("cannot read the body: {error}")),
                 authorization_ok: false,
                 decrypted: Vec::new(),
             },
         ),
     };
     let reply = match &misbehaviour {
-        Some(Misbehaviour::ServerError) => Reply::error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "SYSTEM_ERROR",
-            "系统错误，请稍后重试",
-        ),
+        Some(Misbehaviour::ServerError) => {
+            Reply::error(StatusCode::INTERNAL_SERVER_ERROR, "SYSTEM_ERROR", "系统错误，请稍后重试")
+        }
         Some(Misbehaviour::SignedBody(body) | Misbehaviour::ForgedBody(body)) => {
             Reply::Raw(StatusCode::OK, body.clone())
         }
@@ -629,10 +650,8 @@ async fn handle(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInf
         _ => processed.reply,
     };
     let public_key_id = shared.keys.public_key_id();
-    let names_public_key = parts
-        .headers
-        .get("Wechatpay-Serial")
-        .is_some_and(|serial| serial.as_bytes() == public_key_id.as_bytes());
+    let names_public_key =
+        parts.headers.get("Wechatpay-Serial").is_some_and(|serial| serial.as_bytes() == public_key_id.as_bytes());
     let signer = {
         let mut state = shared.lock();
         state.count += 1;

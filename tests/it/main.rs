@@ -12,19 +12,20 @@ mod services;
 mod support;
 
 mod certificates;
-mod every_operation;
-mod generated_elsewhere;
-mod failover;
-mod notify;
-mod operations;
-mod payments;
-mod server_selftest;
-mod verification;
 mod downloads;
+mod every_operation;
+mod failover;
 mod faults;
-mod redaction;
-mod trust;
+mod generated_elsewhere;
 #[cfg(all(feature = "redis", feature = "postgres"))]
 mod guards;
 #[cfg(feature = "axum")]
 mod merchants;
+mod notify;
+mod operations;
+mod payments;
+mod redaction;
+mod server_selftest;
+mod trust;
+mod v2;
+mod verification;

@@ -20,25 +20,20 @@ use serde_json::{json, Value};
 use sha1::Sha1;
 use sha2::{Digest as _, Sha256};
 
-use wechatpay_sdk_sandbox::{CertChoice, Config, Misbehaviour, Sandbox, Signer, Tamper};
 use crate::fixtures::keys;
+use wechatpay_sdk_sandbox::{CertChoice, Config, Misbehaviour, Sandbox, Signer, Tamper};
 
 // ---------------------------------------------------------------------------------------------------
 // A minimal merchant: signs requests, verifies answers.
 
 fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock before 1970")
-        .as_secs() as i64
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock before 1970").as_secs() as i64
 }
 
 fn fresh_nonce() -> String {
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     let mut rng = rand::thread_rng();
-    (0..32)
-        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
-        .collect()
+    (0..32).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect()
 }
 
 fn merchant_key() -> RsaPrivateKey {
@@ -56,10 +51,9 @@ fn cert_public_key(file: &str) -> RsaPublicKey {
 /// The WeChat Pay key a client would know under `serial`.
 fn wechatpay_key(serial: &str) -> Option<RsaPublicKey> {
     match serial {
-        keys::PUBLIC_KEY_ID => Some(
-            RsaPublicKey::from_public_key_pem(&keys::pem("wechatpay_pub_key.pem"))
-                .expect("pub key"),
-        ),
+        keys::PUBLIC_KEY_ID => {
+            Some(RsaPublicKey::from_public_key_pem(&keys::pem("wechatpay_pub_key.pem")).expect("pub key"))
+        }
         keys::PLATFORM_SERIAL => Some(cert_public_key("platform_cert.pem")),
         keys::PLATFORM2_SERIAL => Some(cert_public_key("platform2_cert.pem")),
         _ => None,
@@ -80,12 +74,8 @@ struct Answer {
 
 impl Answer {
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
-            panic!(
-                "not JSON ({error}): {}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|error| panic!("not JSON ({error}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     fn code(&self) -> String {
@@ -98,41 +88,26 @@ impl Answer {
 
     /// Verified with the key its `Wechatpay-Serial` names; returns that serial.
     fn verified(&self) -> String {
-        verify(&self.headers, &self.body, now())
-            .unwrap_or_else(|reject| panic!("response does not verify: {reject:?}"))
+        verify(&self.headers, &self.body, now()).unwrap_or_else(|reject| panic!("response does not verify: {reject:?}"))
     }
 }
 
 impl Merchant {
     fn new(server: &Sandbox) -> Merchant {
         Merchant {
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .build()
-                .expect("client"),
+            http: reqwest::Client::builder().no_proxy().build().expect("client"),
             base: server.base_url(),
             key: SigningKey::new(merchant_key()),
         }
     }
 
     fn authorization_with(&self, pairs: [(&str, String); 5]) -> String {
-        let pairs: Vec<String> = pairs
-            .iter()
-            .map(|(key, value)| format!("{key}=\"{value}\""))
-            .collect();
+        let pairs: Vec<String> = pairs.iter().map(|(key, value)| format!("{key}=\"{value}\"")).collect();
         format!("WECHATPAY2-SHA256-RSA2048 {}", pairs.join(","))
     }
 
-    fn sign(
-        &self,
-        method: &str,
-        path_and_query: &str,
-        timestamp: i64,
-        nonce: &str,
-        body: &[u8],
-    ) -> String {
-        let mut message =
-            format!("{method}\n{path_and_query}\n{timestamp}\n{nonce}\n").into_bytes();
+    fn sign(&self, method: &str, path_and_query: &str, timestamp: i64, nonce: &str, body: &[u8]) -> String {
+        let mut message = format!("{method}\n{path_and_query}\n{timestamp}\n{nonce}\n").into_bytes();
         message.extend_from_slice(body);
         message.push(b'\n');
         BASE64.encode(self.key.sign(&message).to_bytes())
@@ -152,13 +127,11 @@ impl Merchant {
 
     async fn call(&self, method: &str, path_and_query: &str, body: &[u8]) -> Answer {
         let authorization = self.authorization(method, path_and_query, body);
-        self.call_with(method, path_and_query, body, Some(&authorization), &[])
-            .await
+        self.call_with(method, path_and_query, body, Some(&authorization), &[]).await
     }
 
     async fn call_json(&self, method: &str, path_and_query: &str, body: &Value) -> Answer {
-        self.call(method, path_and_query, body.to_string().as_bytes())
-            .await
+        self.call(method, path_and_query, body.to_string().as_bytes()).await
     }
 
     async fn try_call_with(
@@ -179,9 +152,7 @@ impl Merchant {
             request = request.header("Authorization", authorization);
         }
         if !body.is_empty() {
-            request = request
-                .header("Content-Type", "application/json")
-                .body(body.to_vec());
+            request = request.header("Content-Type", "application/json").body(body.to_vec());
         }
         for (name, value) in extra {
             request = request.header(*name, *value);
@@ -190,11 +161,7 @@ impl Merchant {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response.bytes().await?.to_vec();
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
+        Ok(Answer { status, headers, body })
     }
 
     async fn call_with(
@@ -222,12 +189,7 @@ enum Reject {
 
 /// Response/notification verification as `PROTOCOL.md` describes it, with `now` as the clock.
 fn verify(headers: &HeaderMap, body: &[u8], now: i64) -> Result<String, Reject> {
-    let get = |name: &'static str| {
-        headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .ok_or(Reject::Missing(name))
-    };
+    let get = |name: &'static str| headers.get(name).and_then(|value| value.to_str().ok()).ok_or(Reject::Missing(name));
     let timestamp = get("Wechatpay-Timestamp")?;
     let nonce = get("Wechatpay-Nonce")?;
     let serial = get("Wechatpay-Serial")?;
@@ -246,44 +208,24 @@ fn verify(headers: &HeaderMap, body: &[u8], now: i64) -> Result<String, Reject> 
     message.push(b'\n');
     let signature = BASE64.decode(signature).map_err(|_| Reject::BadSignature)?;
     let signature = Signature::try_from(signature.as_slice()).map_err(|_| Reject::BadSignature)?;
-    VerifyingKey::<Sha256>::new(key)
-        .verify(&message, &signature)
-        .map_err(|_| Reject::BadSignature)?;
+    VerifyingKey::<Sha256>::new(key).verify(&message, &signature).map_err(|_| Reject::BadSignature)?;
     Ok(serial.to_owned())
 }
 
 fn timestamp_of(headers: &HeaderMap) -> i64 {
-    headers["Wechatpay-Timestamp"]
-        .to_str()
-        .expect("text")
-        .parse()
-        .expect("number")
+    headers["Wechatpay-Timestamp"].to_str().expect("text").parse().expect("number")
 }
 
 fn aes_gcm_open(nonce: &str, aad: &str, ciphertext: &str) -> Result<Vec<u8>, String> {
-    let sealed = BASE64
-        .decode(ciphertext)
-        .map_err(|error| error.to_string())?;
+    let sealed = BASE64.decode(ciphertext).map_err(|error| error.to_string())?;
     Aes256Gcm::new_from_slice(keys::APIV3_KEY.as_bytes())
         .expect("32-byte key")
-        .decrypt(
-            Nonce::from_slice(nonce.as_bytes()),
-            Payload {
-                msg: &sealed,
-                aad: aad.as_bytes(),
-            },
-        )
+        .decrypt(Nonce::from_slice(nonce.as_bytes()), Payload { msg: &sealed, aad: aad.as_bytes() })
         .map_err(|_| "AES-GCM authentication failed".to_owned())
 }
 
 fn oaep_encrypt(key: &RsaPublicKey, plaintext: &str) -> String {
-    let sealed = key
-        .encrypt(
-            &mut rand::thread_rng(),
-            Oaep::new::<Sha1>(),
-            plaintext.as_bytes(),
-        )
-        .expect("OAEP");
+    let sealed = key.encrypt(&mut rand::thread_rng(), Oaep::new::<Sha1>(), plaintext.as_bytes()).expect("OAEP");
     BASE64.encode(sealed)
 }
 
@@ -307,12 +249,7 @@ async fn accepts_a_signed_get_and_echoes_the_decoded_path_parameter() {
     let (server, merchant) = start().await;
     let path = format!("/v3/pay/transactions/out-trade-no/%E8%AE%A2%E5%8D%95-42?{MCHID_QUERY}");
     let answer = merchant.call("GET", &path, b"").await;
-    assert_eq!(
-        answer.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
     assert_eq!(answer.verified(), keys::PLATFORM_SERIAL);
     let json = answer.json();
     assert_eq!(json["out_trade_no"], "订单-42");
@@ -335,20 +272,10 @@ async fn accepts_a_signed_post() {
         "out_trade_no": "1217752501201407033233368018", "notify_url": "https://example.com/notify",
         "amount": { "total": 100, "currency": "CNY" }, "payer": { "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o" }
     });
-    let answer = merchant
-        .call_json("POST", "/v3/pay/transactions/jsapi", &body)
-        .await;
-    assert_eq!(
-        answer.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    let answer = merchant.call_json("POST", "/v3/pay/transactions/jsapi", &body).await;
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
     answer.verified();
-    assert!(answer.json()["prepay_id"]
-        .as_str()
-        .unwrap()
-        .starts_with("wx"));
+    assert!(answer.json()["prepay_id"].as_str().unwrap().starts_with("wx"));
     assert_eq!(server.requests()[0].body, body.to_string().into_bytes());
 }
 
@@ -365,25 +292,16 @@ async fn accepts_the_authorization_pairs_in_any_order() {
         ("nonce_str", nonce),
         ("mchid", keys::MERCHANT_ID.to_owned()),
     ]);
-    let answer = merchant
-        .call_with("GET", &path, b"", Some(&authorization), &[])
-        .await;
+    let answer = merchant.call_with("GET", &path, b"", Some(&authorization), &[]).await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.json()["transaction_id"], "4200000001");
 }
 
 /// A 401 SIGN_ERROR, itself a correctly signed response.
 fn assert_sign_error(answer: &Answer) {
-    assert_eq!(
-        answer.status,
-        401,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    assert_eq!(answer.status, 401, "{}", String::from_utf8_lossy(&answer.body));
     assert_eq!(answer.code(), "SIGN_ERROR");
-    assert!(answer.json()["message"]
-        .as_str()
-        .is_some_and(|message| !message.is_empty()));
+    assert!(answer.json()["message"].as_str().is_some_and(|message| !message.is_empty()));
     answer.verified();
 }
 
@@ -393,41 +311,22 @@ async fn rejects_a_signature_over_other_bytes() {
     let path = "/v3/refund/domestic/refunds";
     let body = br#"{"out_refund_no":"R1","out_trade_no":"T1","amount":{"refund":1,"total":1,"currency":"CNY"}}"#;
     let authorization = merchant.authorization("POST", path, b"{}");
-    assert_sign_error(
-        &merchant
-            .call_with("POST", path, body, Some(&authorization), &[])
-            .await,
-    );
+    assert_sign_error(&merchant.call_with("POST", path, body, Some(&authorization), &[]).await);
     // Signed for another path, or another method.
     let authorization = merchant.authorization("POST", "/v3/refund/domestic/refunds?x=1", body);
-    assert_sign_error(
-        &merchant
-            .call_with("POST", path, body, Some(&authorization), &[])
-            .await,
-    );
+    assert_sign_error(&merchant.call_with("POST", path, body, Some(&authorization), &[]).await);
     let authorization = merchant.authorization("PUT", path, body);
-    assert_sign_error(
-        &merchant
-            .call_with("POST", path, body, Some(&authorization), &[])
-            .await,
-    );
-    assert!(server
-        .requests()
-        .iter()
-        .all(|request| !request.authorization_ok));
+    assert_sign_error(&merchant.call_with("POST", path, body, Some(&authorization), &[]).await);
+    assert!(server.requests().iter().all(|request| !request.authorization_ok));
 }
 
 #[tokio::test]
 async fn rejects_a_wrong_serial_or_merchant() {
     let (_server, merchant) = start().await;
     let path = format!("/v3/pay/transactions/id/1?{MCHID_QUERY}");
-    for (mchid, serial) in [
-        (
-            keys::MERCHANT_ID,
-            "0000000000000000000000000000000000000000",
-        ),
-        ("1230000109", keys::MERCHANT_SERIAL),
-    ] {
+    for (mchid, serial) in
+        [(keys::MERCHANT_ID, "0000000000000000000000000000000000000000"), ("1230000109", keys::MERCHANT_SERIAL)]
+    {
         let (timestamp, nonce) = (now(), fresh_nonce());
         let signature = merchant.sign("GET", &path, timestamp, &nonce, b"");
         let authorization = merchant.authorization_with([
@@ -437,11 +336,7 @@ async fn rejects_a_wrong_serial_or_merchant() {
             ("timestamp", timestamp.to_string()),
             ("serial_no", serial.to_owned()),
         ]);
-        assert_sign_error(
-            &merchant
-                .call_with("GET", &path, b"", Some(&authorization), &[])
-                .await,
-        );
+        assert_sign_error(&merchant.call_with("GET", &path, b"", Some(&authorization), &[]).await);
     }
 }
 
@@ -450,18 +345,11 @@ async fn rejects_a_replayed_nonce() {
     let (server, merchant) = start().await;
     let path = format!("/v3/pay/transactions/id/1?{MCHID_QUERY}");
     let authorization = merchant.authorization("GET", &path, b"");
-    let first = merchant
-        .call_with("GET", &path, b"", Some(&authorization), &[])
-        .await;
+    let first = merchant.call_with("GET", &path, b"", Some(&authorization), &[]).await;
     assert_eq!(first.status, 200);
-    let replay = merchant
-        .call_with("GET", &path, b"", Some(&authorization), &[])
-        .await;
+    let replay = merchant.call_with("GET", &path, b"", Some(&authorization), &[]).await;
     assert_sign_error(&replay);
-    assert!(replay.json()["message"]
-        .as_str()
-        .unwrap()
-        .contains("replay"));
+    assert!(replay.json()["message"].as_str().unwrap().contains("replay"));
     let recorded = server.requests();
     assert!(recorded[0].authorization_ok);
     assert!(!recorded[1].authorization_ok);
@@ -481,11 +369,7 @@ async fn rejects_a_timestamp_more_than_five_minutes_away() {
             ("timestamp", timestamp.to_string()),
             ("serial_no", keys::MERCHANT_SERIAL.to_owned()),
         ]);
-        assert_sign_error(
-            &merchant
-                .call_with("GET", &path, b"", Some(&authorization), &[])
-                .await,
-        );
+        assert_sign_error(&merchant.call_with("GET", &path, b"", Some(&authorization), &[]).await);
     }
 }
 
@@ -511,11 +395,9 @@ async fn rejects_a_missing_or_malformed_authorization() {
 
 #[tokio::test]
 async fn responses_are_signed_by_the_configured_key_and_follow_rotation() {
-    let server = Sandbox::start(Config {
-        signer: Signer::PublicKey,
-        ..crate::fixtures::config()
-    })
-    .await.expect("sandbox starts");
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, ..crate::fixtures::config() })
+        .await
+        .expect("sandbox starts");
     let merchant = Merchant::new(&server);
     let path = format!("/v3/pay/transactions/id/1?{MCHID_QUERY}");
     let first = merchant.call("GET", &path, b"").await;
@@ -531,10 +413,8 @@ async fn responses_are_signed_by_the_configured_key_and_follow_rotation() {
     assert_eq!(third.code(), "RESOURCE_NOT_EXISTS");
     assert_eq!(third.verified(), keys::PLATFORM_SERIAL);
 
-    let ids: std::collections::HashSet<_> = [&first, &second, &third]
-        .iter()
-        .map(|answer| answer.header("Request-ID").unwrap().to_owned())
-        .collect();
+    let ids: std::collections::HashSet<_> =
+        [&first, &second, &third].iter().map(|answer| answer.header("Request-ID").unwrap().to_owned()).collect();
     assert_eq!(ids.len(), 3, "Request-ID must be unique");
 }
 
@@ -542,11 +422,7 @@ async fn responses_are_signed_by_the_configured_key_and_follow_rotation() {
 async fn an_empty_204_is_signed_over_the_empty_body() {
     let (_server, merchant) = start().await;
     let answer = merchant
-        .call_json(
-            "POST",
-            "/v3/pay/transactions/out-trade-no/T%2F1/close",
-            &json!({ "mchid": keys::MERCHANT_ID }),
-        )
+        .call_json("POST", "/v3/pay/transactions/out-trade-no/T%2F1/close", &json!({ "mchid": keys::MERCHANT_ID }))
         .await;
     assert_eq!(answer.status, 204);
     assert!(answer.body.is_empty());
@@ -556,14 +432,11 @@ async fn an_empty_204_is_signed_over_the_empty_body() {
 #[tokio::test]
 async fn certificates_decrypt_to_the_configured_pems() {
     let server = Sandbox::start(Config {
-        certificates: vec![
-            CertChoice::Platform,
-            CertChoice::Platform2,
-            CertChoice::Expired,
-        ],
+        certificates: vec![CertChoice::Platform, CertChoice::Platform2, CertChoice::Expired],
         ..crate::fixtures::config()
     })
-    .await.expect("sandbox starts");
+    .await
+    .expect("sandbox starts");
     let merchant = Merchant::new(&server);
     let answer = merchant.call("GET", "/v3/certificates", b"").await;
     assert_eq!(answer.status, 200);
@@ -583,15 +456,10 @@ async fn certificates_decrypt_to_the_configured_pems() {
         assert_eq!(sealed["associated_data"], "certificate");
         let nonce = sealed["nonce"].as_str().unwrap();
         assert_eq!(nonce.len(), 12);
-        let pem =
-            aes_gcm_open(nonce, "certificate", sealed["ciphertext"].as_str().unwrap()).unwrap();
+        let pem = aes_gcm_open(nonce, "certificate", sealed["ciphertext"].as_str().unwrap()).unwrap();
         assert_eq!(String::from_utf8(pem).unwrap(), keys::pem(file));
         for field in ["effective_time", "expire_time"] {
-            assert!(
-                item[field].as_str().unwrap().ends_with("+08:00"),
-                "{field}: {}",
-                item[field]
-            );
+            assert!(item[field].as_str().unwrap().ends_with("+08:00"), "{field}: {}", item[field]);
         }
     }
     assert_eq!(data[2]["effective_time"], "2020-01-01T08:00:00+08:00");
@@ -617,14 +485,10 @@ async fn certificates_can_be_unavailable_from_the_start() {
         certificates_available: false,
         ..crate::fixtures::config()
     })
-    .await.expect("sandbox starts");
-    let answer = Merchant::new(&server)
-        .call("GET", "/v3/certificates", b"")
-        .await;
-    assert_eq!(
-        (answer.status, answer.code()),
-        (404, "RESOURCE_NOT_EXISTS".to_owned())
-    );
+    .await
+    .expect("sandbox starts");
+    let answer = Merchant::new(&server).call("GET", "/v3/certificates", b"").await;
+    assert_eq!((answer.status, answer.code()), (404, "RESOURCE_NOT_EXISTS".to_owned()));
     assert_eq!(answer.verified(), keys::PUBLIC_KEY_ID);
 }
 
@@ -632,13 +496,7 @@ async fn certificates_can_be_unavailable_from_the_start() {
 // Misbehaviours
 
 async fn get_transaction(merchant: &Merchant) -> Answer {
-    merchant
-        .call(
-            "GET",
-            &format!("/v3/pay/transactions/id/1?{MCHID_QUERY}"),
-            b"",
-        )
-        .await
+    merchant.call("GET", &format!("/v3/pay/transactions/id/1?{MCHID_QUERY}"), b"").await
 }
 
 #[tokio::test]
@@ -648,19 +506,13 @@ async fn signature_misbehaviours_spoil_exactly_the_signature_headers() {
     server.misbehave(Misbehaviour::BadSignature);
     let answer = get_transaction(&merchant).await;
     assert_eq!(answer.status, 200);
-    assert_eq!(
-        verify(&answer.headers, &answer.body, now()),
-        Err(Reject::BadSignature)
-    );
+    assert_eq!(verify(&answer.headers, &answer.body, now()), Err(Reject::BadSignature));
 
     server.misbehave(Misbehaviour::StaleTimestamp);
     let answer = get_transaction(&merchant).await;
     let age = now() - timestamp_of(&answer.headers);
     assert!((595..=605).contains(&age), "age {age}");
-    assert!(matches!(
-        verify(&answer.headers, &answer.body, now()),
-        Err(Reject::Clock(_))
-    ));
+    assert!(matches!(verify(&answer.headers, &answer.body, now()), Err(Reject::Clock(_))));
     // ... yet validly signed: a clock ten minutes behind accepts it.
     assert!(verify(&answer.headers, &answer.body, timestamp_of(&answer.headers)).is_ok());
 
@@ -673,23 +525,14 @@ async fn signature_misbehaviours_spoil_exactly_the_signature_headers() {
 
     server.misbehave(Misbehaviour::SignTest);
     let answer = get_transaction(&merchant).await;
-    assert!(answer
-        .header("Wechatpay-Signature")
-        .unwrap()
-        .starts_with("WECHATPAY/SIGNTEST/"));
-    assert_eq!(
-        verify(&answer.headers, &answer.body, now()),
-        Err(Reject::SignTest)
-    );
+    assert!(answer.header("Wechatpay-Signature").unwrap().starts_with("WECHATPAY/SIGNTEST/"));
+    assert_eq!(verify(&answer.headers, &answer.body, now()), Err(Reject::SignTest));
 
     server.misbehave(Misbehaviour::MissingHeaders);
     let answer = get_transaction(&merchant).await;
     assert_eq!(answer.status, 200);
     assert!(answer.header("Wechatpay-Signature").is_none());
-    assert_eq!(
-        verify(&answer.headers, &answer.body, now()),
-        Err(Reject::Missing("Wechatpay-Signature"))
-    );
+    assert_eq!(verify(&answer.headers, &answer.body, now()), Err(Reject::Missing("Wechatpay-Signature")));
 
     // The queue is empty again.
     get_transaction(&merchant).await.verified();
@@ -716,20 +559,11 @@ async fn slow_delays_the_answer() {
     answer.verified();
 
     server.misbehave(Misbehaviour::Slow(Duration::from_secs(5)));
-    let impatient = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
-    let impatient = Merchant {
-        http: impatient,
-        ..Merchant::new(&server)
-    };
+    let impatient = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(300)).build().unwrap();
+    let impatient = Merchant { http: impatient, ..Merchant::new(&server) };
     let path = format!("/v3/pay/transactions/id/1?{MCHID_QUERY}");
     let authorization = impatient.authorization("GET", &path, b"");
-    let result = impatient
-        .try_call_with("GET", &path, b"", Some(&authorization), &[])
-        .await;
+    let result = impatient.try_call_with("GET", &path, b"", Some(&authorization), &[]).await;
     assert!(result.err().is_some_and(|error| error.is_timeout()));
 }
 
@@ -739,9 +573,7 @@ async fn drop_connection_closes_the_socket_without_an_answer() {
     server.misbehave(Misbehaviour::DropConnection);
     let path = format!("/v3/pay/transactions/id/1?{MCHID_QUERY}");
     let authorization = merchant.authorization("GET", &path, b"");
-    let result = merchant
-        .try_call_with("GET", &path, b"", Some(&authorization), &[])
-        .await;
+    let result = merchant.try_call_with("GET", &path, b"", Some(&authorization), &[]).await;
     assert!(result.is_err(), "expected a transport error");
     // The request was read (and recorded), and the server goes on serving.
     assert_eq!(server.requests().len(), 1);
@@ -755,10 +587,7 @@ async fn misbehaviours_queue_one_per_request_and_always_applies_until_cleared() 
     server.misbehave(Misbehaviour::BadSignature);
     assert_eq!(get_transaction(&merchant).await.status, 500);
     let second = get_transaction(&merchant).await;
-    assert_eq!(
-        verify(&second.headers, &second.body, now()),
-        Err(Reject::BadSignature)
-    );
+    assert_eq!(verify(&second.headers, &second.body, now()), Err(Reject::BadSignature));
     get_transaction(&merchant).await.verified();
 
     server.misbehave_always(Some(Misbehaviour::ServerError));
@@ -778,32 +607,14 @@ async fn misbehaviours_queue_one_per_request_and_always_applies_until_cleared() 
 #[tokio::test]
 async fn invalid_json_is_a_param_error_and_unknown_routes_are_not_found() {
     let (_server, merchant) = start().await;
-    let answer = merchant
-        .call("POST", "/v3/pay/transactions/native", b"{not json")
-        .await;
-    assert_eq!(
-        (answer.status, answer.code()),
-        (400, "PARAM_ERROR".to_owned())
-    );
+    let answer = merchant.call("POST", "/v3/pay/transactions/native", b"{not json").await;
+    assert_eq!((answer.status, answer.code()), (400, "PARAM_ERROR".to_owned()));
     answer.verified();
-    let answer = merchant
-        .call("POST", "/v3/pay/transactions/native", b"")
-        .await;
-    assert_eq!(
-        (answer.status, answer.code()),
-        (400, "PARAM_ERROR".to_owned())
-    );
-    for (method, path) in [
-        ("GET", "/v3/nothing"),
-        ("DELETE", "/v3/pay/transactions/jsapi"),
-        ("GET", "/"),
-    ] {
+    let answer = merchant.call("POST", "/v3/pay/transactions/native", b"").await;
+    assert_eq!((answer.status, answer.code()), (400, "PARAM_ERROR".to_owned()));
+    for (method, path) in [("GET", "/v3/nothing"), ("DELETE", "/v3/pay/transactions/jsapi"), ("GET", "/")] {
         let answer = merchant.call(method, path, b"").await;
-        assert_eq!(
-            (answer.status, answer.code()),
-            (404, "RESOURCE_NOT_EXISTS".to_owned()),
-            "{method} {path}"
-        );
+        assert_eq!((answer.status, answer.code()), (404, "RESOURCE_NOT_EXISTS".to_owned()), "{method} {path}");
         answer.verified();
     }
 }
@@ -815,13 +626,8 @@ async fn a_missing_required_field_is_a_param_error_naming_it() {
         "appid": "wxd678efh567hg6787", "mchid": keys::MERCHANT_ID, "description": "d",
         "out_trade_no": "T1", "notify_url": "https://example.com/n", "amount": { "total": 1 }
     });
-    let answer = merchant
-        .call_json("POST", "/v3/pay/transactions/jsapi", &body)
-        .await;
-    assert_eq!(
-        (answer.status, answer.code()),
-        (400, "PARAM_ERROR".to_owned())
-    );
+    let answer = merchant.call_json("POST", "/v3/pay/transactions/jsapi", &body).await;
+    assert_eq!((answer.status, answer.code()), (400, "PARAM_ERROR".to_owned()));
     assert_eq!(answer.json()["detail"]["field"], "/body/payer");
     let answer = merchant.call("GET", "/v3/pay/transactions/id/1", b"").await;
     assert_eq!(answer.status, 400);
@@ -857,49 +663,13 @@ async fn canned_routes_answer_with_the_documented_fields() {
     });
     let complete = json!({ "appid": "wx1", "service_id": "S1", "post_payments": [{ "name": "a", "amount": 1 }], "total_amount": 1 });
     // (method, path and query, JSON body, expected status, fields the answer must have)
-    type Case = (
-        &'static str,
-        String,
-        Option<Value>,
-        u16,
-        &'static [&'static str],
-    );
+    type Case = (&'static str, String, Option<Value>, u16, &'static [&'static str]);
     let cases: Vec<Case> = vec![
-        (
-            "POST",
-            "/v3/pay/transactions/jsapi".into(),
-            Some(jsapi.clone()),
-            200,
-            &["prepay_id"],
-        ),
-        (
-            "POST",
-            "/v3/pay/transactions/app".into(),
-            Some(app.clone()),
-            200,
-            &["prepay_id"],
-        ),
-        (
-            "POST",
-            "/v3/pay/transactions/h5".into(),
-            Some(h5.clone()),
-            200,
-            &["h5_url"],
-        ),
-        (
-            "POST",
-            "/v3/pay/transactions/native".into(),
-            Some(native.clone()),
-            200,
-            &["code_url"],
-        ),
-        (
-            "POST",
-            "/v3/pay/partner/transactions/jsapi".into(),
-            Some(partner.clone()),
-            200,
-            &["prepay_id"],
-        ),
+        ("POST", "/v3/pay/transactions/jsapi".into(), Some(jsapi.clone()), 200, &["prepay_id"]),
+        ("POST", "/v3/pay/transactions/app".into(), Some(app.clone()), 200, &["prepay_id"]),
+        ("POST", "/v3/pay/transactions/h5".into(), Some(h5.clone()), 200, &["h5_url"]),
+        ("POST", "/v3/pay/transactions/native".into(), Some(native.clone()), 200, &["code_url"]),
+        ("POST", "/v3/pay/partner/transactions/jsapi".into(), Some(partner.clone()), 200, &["prepay_id"]),
         (
             "POST",
             "/v3/pay/partner/transactions/app".into(),
@@ -916,16 +686,7 @@ async fn canned_routes_answer_with_the_documented_fields() {
             format!("/v3/pay/transactions/id/42?{MCHID_QUERY}"),
             None,
             200,
-            &[
-                "appid",
-                "mchid",
-                "description",
-                "out_trade_no",
-                "amount",
-                "notify_url",
-                "transaction_id",
-                "trade_state",
-            ],
+            &["appid", "mchid", "description", "out_trade_no", "amount", "notify_url", "transaction_id", "trade_state"],
         ),
         (
             "POST",
@@ -949,51 +710,22 @@ async fn canned_routes_answer_with_the_documented_fields() {
             "/v3/refund/domestic/refunds/R1".into(),
             None,
             200,
-            &[
-                "refund_id",
-                "out_refund_no",
-                "status",
-                "amount",
-                "success_time",
-            ],
+            &["refund_id", "out_refund_no", "status", "amount", "success_time"],
         ),
-        (
-            "POST",
-            "/v3/catering/orders/sync-status".into(),
-            Some(json!({ "sub_mchid": "1" })),
-            204,
-            &[],
-        ),
+        ("POST", "/v3/catering/orders/sync-status".into(), Some(json!({ "sub_mchid": "1" })), 204, &[]),
         (
             "POST",
             "/v3/payscore/serviceorder".into(),
             Some(payscore),
             200,
-            &[
-                "appid",
-                "mchid",
-                "out_order_no",
-                "service_id",
-                "service_introduction",
-                "state",
-                "order_id",
-                "package",
-            ],
+            &["appid", "mchid", "out_order_no", "service_id", "service_introduction", "state", "order_id", "package"],
         ),
         (
             "GET",
             "/v3/payscore/serviceorder?service_id=S1&out_order_no=P1&appid=wx1".into(),
             None,
             200,
-            &[
-                "out_order_no",
-                "service_id",
-                "appid",
-                "mchid",
-                "service_introduction",
-                "state",
-                "notify_url",
-            ],
+            &["out_order_no", "service_id", "appid", "mchid", "service_introduction", "state", "notify_url"],
         ),
         (
             "POST",
@@ -1025,16 +757,7 @@ async fn canned_routes_answer_with_the_documented_fields() {
                 json!({ "appid": "wx1", "service_id": "S1", "type": "Order_Paid", "detail": { "paid_time": "20091225091210" } }),
             ),
             200,
-            &[
-                "out_order_no",
-                "service_id",
-                "appid",
-                "mchid",
-                "service_introduction",
-                "state",
-                "openid",
-                "order_id",
-            ],
+            &["out_order_no", "service_id", "appid", "mchid", "service_introduction", "state", "openid", "order_id"],
         ),
         (
             "GET",
@@ -1059,22 +782,20 @@ async fn canned_routes_answer_with_the_documented_fields() {
     }
     for (method, path, body, status, fields) in cases {
         let body = body.map(|body| {
-            let op = wechatpay_sdk_sandbox::pages::find(wechatpay_sdk_sandbox::pages::api(), method, path.split('?').next().unwrap());
+            let op = wechatpay_sdk_sandbox::pages::find(
+                wechatpay_sdk_sandbox::pages::api(),
+                method,
+                path.split('?').next().unwrap(),
+            );
             let op = op.filter(|_| path.starts_with("/v3/payscore") || path.starts_with("/v3/catering"));
-            let mut sample = op.map(|op| wechatpay_sdk_sandbox::pages::request_json(op, "")["json"].clone()).unwrap_or(Value::Null);
+            let mut sample =
+                op.map(|op| wechatpay_sdk_sandbox::pages::request_json(op, "")["json"].clone()).unwrap_or(Value::Null);
             over(&mut sample, body);
             sample
         });
-        let bytes = body
-            .map(|body| body.to_string().into_bytes())
-            .unwrap_or_default();
+        let bytes = body.map(|body| body.to_string().into_bytes()).unwrap_or_default();
         let answer = merchant.call(method, &path, &bytes).await;
-        assert_eq!(
-            answer.status,
-            status,
-            "{method} {path}: {}",
-            String::from_utf8_lossy(&answer.body)
-        );
+        assert_eq!(answer.status, status, "{method} {path}: {}", String::from_utf8_lossy(&answer.body));
         answer.verified();
         if status == 204 {
             assert!(answer.body.is_empty());
@@ -1082,10 +803,7 @@ async fn canned_routes_answer_with_the_documented_fields() {
         }
         let json = answer.json();
         for field in fields {
-            assert!(
-                !json[field].is_null(),
-                "{method} {path}: `{field}` missing in {json}"
-            );
+            assert!(!json[field].is_null(), "{method} {path}: `{field}` missing in {json}");
         }
     }
 }
@@ -1107,44 +825,21 @@ fn profitsharing(name_ciphertext: &str) -> Value {
 async fn post_profitsharing(merchant: &Merchant, body: &Value, serial: Option<&str>) -> Answer {
     let bytes = body.to_string().into_bytes();
     let authorization = merchant.authorization("POST", "/v3/profitsharing/orders", &bytes);
-    let extra: Vec<(&str, &str)> = serial
-        .map(|serial| ("Wechatpay-Serial", serial))
-        .into_iter()
-        .collect();
-    merchant
-        .call_with(
-            "POST",
-            "/v3/profitsharing/orders",
-            &bytes,
-            Some(&authorization),
-            &extra,
-        )
-        .await
+    let extra: Vec<(&str, &str)> = serial.map(|serial| ("Wechatpay-Serial", serial)).into_iter().collect();
+    merchant.call_with("POST", "/v3/profitsharing/orders", &bytes, Some(&authorization), &extra).await
 }
 
 #[tokio::test]
 async fn sensitive_fields_are_decrypted_with_the_key_named_by_wechatpay_serial() {
     let (server, merchant) = start().await;
-    for serial in [
-        keys::PUBLIC_KEY_ID,
-        keys::PLATFORM_SERIAL,
-        keys::PLATFORM2_SERIAL,
-    ] {
+    for serial in [keys::PUBLIC_KEY_ID, keys::PLATFORM_SERIAL, keys::PLATFORM2_SERIAL] {
         let ciphertext = oaep_encrypt(&wechatpay_key(serial).unwrap(), "张三");
         let answer = post_profitsharing(&merchant, &profitsharing(&ciphertext), Some(serial)).await;
-        assert_eq!(
-            answer.status,
-            200,
-            "{serial}: {}",
-            String::from_utf8_lossy(&answer.body)
-        );
+        assert_eq!(answer.status, 200, "{serial}: {}", String::from_utf8_lossy(&answer.body));
         answer.verified();
         assert_eq!(answer.json()["receivers"].as_array().unwrap().len(), 2);
         let recorded = server.requests().pop().unwrap();
-        assert_eq!(
-            recorded.decrypted,
-            vec![("receivers[1].name".to_owned(), "张三".to_owned())]
-        );
+        assert_eq!(recorded.decrypted, vec![("receivers[1].name".to_owned(), "张三".to_owned())]);
     }
 }
 
@@ -1153,31 +848,16 @@ async fn an_undecryptable_sensitive_field_is_a_param_error_naming_it() {
     let (_server, merchant) = start().await;
     // Encrypted for the public key, labelled as the platform certificate.
     let ciphertext = oaep_encrypt(&wechatpay_key(keys::PUBLIC_KEY_ID).unwrap(), "张三");
-    let answer = post_profitsharing(
-        &merchant,
-        &profitsharing(&ciphertext),
-        Some(keys::PLATFORM_SERIAL),
-    )
-    .await;
-    assert_eq!(
-        (answer.status, answer.code()),
-        (400, "PARAM_ERROR".to_owned())
-    );
-    assert!(answer.json()["message"]
-        .as_str()
-        .unwrap()
-        .contains("receivers[1].name"));
+    let answer = post_profitsharing(&merchant, &profitsharing(&ciphertext), Some(keys::PLATFORM_SERIAL)).await;
+    assert_eq!((answer.status, answer.code()), (400, "PARAM_ERROR".to_owned()));
+    assert!(answer.json()["message"].as_str().unwrap().contains("receivers[1].name"));
     answer.verified();
     // Plain text where a ciphertext belongs.
-    let answer =
-        post_profitsharing(&merchant, &profitsharing("张三"), Some(keys::PUBLIC_KEY_ID)).await;
+    let answer = post_profitsharing(&merchant, &profitsharing("张三"), Some(keys::PUBLIC_KEY_ID)).await;
     assert_eq!(answer.status, 400);
     // No Wechatpay-Serial at all.
     let answer = post_profitsharing(&merchant, &profitsharing(&ciphertext), None).await;
-    assert_eq!(
-        (answer.status, answer.code()),
-        (400, "PARAM_ERROR".to_owned())
-    );
+    assert_eq!((answer.status, answer.code()), (400, "PARAM_ERROR".to_owned()));
 }
 
 #[tokio::test]
@@ -1186,11 +866,7 @@ async fn a_wechatpay_serial_the_server_does_not_hold_is_a_param_error() {
     let ciphertext = oaep_encrypt(&wechatpay_key(keys::PUBLIC_KEY_ID).unwrap(), "张三");
     for serial in [keys::UNKNOWN_SERIAL, keys::PLATFORM_EXPIRED_SERIAL] {
         let answer = post_profitsharing(&merchant, &profitsharing(&ciphertext), Some(serial)).await;
-        assert_eq!(
-            (answer.status, answer.code()),
-            (400, "PARAM_ERROR".to_owned()),
-            "{serial}"
-        );
+        assert_eq!((answer.status, answer.code()), (400, "PARAM_ERROR".to_owned()), "{serial}");
         answer.verified();
     }
 }
@@ -1218,26 +894,12 @@ async fn media_upload_checks_the_meta_signature_and_the_file_digest() {
 
     // reqwest's own multipart encoder, signature over the meta text.
     let form = reqwest::multipart::Form::new()
-        .part(
-            "meta",
-            reqwest::multipart::Part::text(meta.clone())
-                .mime_str("application/json")
-                .unwrap(),
-        )
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(file.clone())
-                .file_name("a.png")
-                .mime_str("image/png")
-                .unwrap(),
-        );
+        .part("meta", reqwest::multipart::Part::text(meta.clone()).mime_str("application/json").unwrap())
+        .part("file", reqwest::multipart::Part::bytes(file.clone()).file_name("a.png").mime_str("image/png").unwrap());
     let response = merchant
         .http
         .post(format!("{}{}", merchant.base, &path[1..]))
-        .header(
-            "Authorization",
-            merchant.authorization("POST", path, meta.as_bytes()),
-        )
+        .header("Authorization", merchant.authorization("POST", path, meta.as_bytes()))
         .multipart(form)
         .send()
         .await
@@ -1277,17 +939,11 @@ async fn media_upload_checks_the_meta_signature_and_the_file_digest() {
     let mut other = file.clone();
     other[0] ^= 1;
     let (status, json) = send(meta.clone(), other, meta.clone().into_bytes()).await;
-    assert_eq!(
-        (status, json["code"].as_str().unwrap()),
-        (400, "PARAM_ERROR")
-    );
+    assert_eq!((status, json["code"].as_str().unwrap()), (400, "PARAM_ERROR"));
     // Signed over the whole multipart body instead of the meta text.
     let whole = multipart_body(&meta, &file, boundary);
     let (status, json) = send(meta.clone(), file.clone(), whole).await;
-    assert_eq!(
-        (status, json["code"].as_str().unwrap()),
-        (401, "SIGN_ERROR")
-    );
+    assert_eq!((status, json["code"].as_str().unwrap()), (401, "SIGN_ERROR"));
 
     assert!(server.requests()[0].authorization_ok);
 }
@@ -1297,47 +953,27 @@ async fn media_upload_checks_the_meta_signature_and_the_file_digest() {
 
 async fn bill(merchant: &Merchant, path: &str) -> (String, Vec<u8>, Answer) {
     let answer = merchant.call("GET", path, b"").await;
-    assert_eq!(
-        answer.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&answer.body)
-    );
+    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
     answer.verified();
     let json = answer.json();
     assert_eq!(json["hash_type"], "SHA1");
     let url = json["download_url"].as_str().unwrap();
-    let download_path = url
-        .strip_prefix(merchant.base.as_str())
-        .expect("download_url on the server");
-    let download = merchant
-        .call("GET", &format!("/{download_path}"), b"")
-        .await;
-    (
-        json["hash_value"].as_str().unwrap().to_owned(),
-        download.body.clone(),
-        download,
-    )
+    let download_path = url.strip_prefix(merchant.base.as_str()).expect("download_url on the server");
+    let download = merchant.call("GET", &format!("/{download_path}"), b"").await;
+    (json["hash_value"].as_str().unwrap().to_owned(), download.body.clone(), download)
 }
 
 #[tokio::test]
 async fn bill_hash_matches_the_unsigned_download_until_corrupted() {
     let (server, merchant) = start().await;
-    for path in [
-        "/v3/bill/tradebill?bill_date=2026-11-20&bill_type=ALL",
-        "/v3/bill/fundflowbill?bill_date=2026-11-20",
-    ] {
+    for path in ["/v3/bill/tradebill?bill_date=2026-11-20&bill_type=ALL", "/v3/bill/fundflowbill?bill_date=2026-11-20"]
+    {
         let (hash, bytes, download) = bill(&merchant, path).await;
         assert_eq!(download.status, 200);
-        assert!(
-            download.header("Wechatpay-Signature").is_none(),
-            "a byte stream is not signed"
-        );
+        assert!(download.header("Wechatpay-Signature").is_none(), "a byte stream is not signed");
         assert!(download.header("Request-ID").is_some());
         assert!(bytes.len() > 2000, "a few KB, got {}", bytes.len());
-        assert!(String::from_utf8(bytes.clone())
-            .unwrap()
-            .contains("2026-11-20"));
+        assert!(String::from_utf8(bytes.clone()).unwrap().contains("2026-11-20"));
         assert_eq!(hex(&Sha1::digest(&bytes)), hash, "{path}");
     }
     server.corrupt_bill(true);
@@ -1346,13 +982,8 @@ async fn bill_hash_matches_the_unsigned_download_until_corrupted() {
     server.corrupt_bill(false);
 
     let answer = merchant.call("GET", "/v3/bill/tradebill", b"").await;
-    assert_eq!(
-        (answer.status, answer.code()),
-        (400, "PARAM_ERROR".to_owned())
-    );
-    let answer = merchant
-        .call("GET", "/v3/billdownload/file?token=nope", b"")
-        .await;
+    assert_eq!((answer.status, answer.code()), (400, "PARAM_ERROR".to_owned()));
+    let answer = merchant.call("GET", "/v3/billdownload/file?token=nope", b"").await;
     assert_eq!(answer.status, 400);
     answer.verified();
 }
@@ -1363,9 +994,7 @@ async fn bill_hash_matches_the_unsigned_download_until_corrupted() {
 /// Verifies, checks the signature type, decrypts the resource: the merchant's side of a notification.
 fn open_notification(headers: &HeaderMap, body: &[u8]) -> Result<(Value, Value), String> {
     verify(headers, body, now()).map_err(|reject| format!("{reject:?}"))?;
-    let signature_type = headers
-        .get("Wechatpay-Signature-Type")
-        .and_then(|v| v.to_str().ok());
+    let signature_type = headers.get("Wechatpay-Signature-Type").and_then(|v| v.to_str().ok());
     if signature_type != Some("WECHATPAY2-SHA256-RSA2048") {
         return Err(format!("signature type {signature_type:?}"));
     }
@@ -1382,18 +1011,11 @@ fn open_notification(headers: &HeaderMap, body: &[u8]) -> Result<(Value, Value),
 
 #[tokio::test]
 async fn a_notification_verifies_and_decrypts_to_the_payload() {
-    let server = Sandbox::start(Config {
-        signer: Signer::PublicKey,
-        ..crate::fixtures::config()
-    })
-    .await.expect("sandbox starts");
+    let server = Sandbox::start(Config { signer: Signer::PublicKey, ..crate::fixtures::config() })
+        .await
+        .expect("sandbox starts");
     let payload = crate::fixtures::sample_transaction("1217752501201407033233368018");
-    let (headers, body) = server.notification(
-        "TRANSACTION.SUCCESS",
-        "encrypt-resource",
-        &payload,
-        Tamper::None,
-    );
+    let (headers, body) = server.notification("TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::None);
     assert_eq!(headers["Wechatpay-Serial"], keys::PUBLIC_KEY_ID);
     assert_eq!(headers["Content-Type"], "application/json");
     let (envelope, opened) = open_notification(&headers, &body).unwrap();
@@ -1403,12 +1025,7 @@ async fn a_notification_verifies_and_decrypts_to_the_payload() {
     assert_eq!(envelope["resource"]["algorithm"], "AEAD_AES_256_GCM");
     assert_eq!(envelope["resource"]["original_type"], "transaction");
     for field in ["id", "create_time", "summary"] {
-        assert!(
-            envelope[field]
-                .as_str()
-                .is_some_and(|value| !value.is_empty()),
-            "{field}"
-        );
+        assert!(envelope[field].as_str().is_some_and(|value| !value.is_empty()), "{field}");
     }
     for field in [
         "appid",
@@ -1426,8 +1043,7 @@ async fn a_notification_verifies_and_decrypts_to_the_payload() {
 
     let refund = crate::fixtures::sample_refund("R1");
     server.set_signer(Signer::Platform);
-    let (headers, body) =
-        server.notification("REFUND.SUCCESS", "encrypt-resource", &refund, Tamper::None);
+    let (headers, body) = server.notification("REFUND.SUCCESS", "encrypt-resource", &refund, Tamper::None);
     assert_eq!(headers["Wechatpay-Serial"], keys::PLATFORM_SERIAL);
     let (envelope, opened) = open_notification(&headers, &body).unwrap();
     assert_eq!(envelope["resource"]["original_type"], "refund");
@@ -1440,8 +1056,7 @@ async fn each_notification_tamper_is_detectable() {
     let (server, _) = start().await;
     let payload = crate::fixtures::sample_refund("R2");
     let open = |tamper: Tamper| {
-        let (headers, body) =
-            server.notification("REFUND.SUCCESS", "encrypt-resource", &payload, tamper);
+        let (headers, body) = server.notification("REFUND.SUCCESS", "encrypt-resource", &payload, tamper);
         (open_notification(&headers, &body), headers, body)
     };
     let (result, ..) = open(Tamper::None);
@@ -1452,15 +1067,8 @@ async fn each_notification_tamper_is_detectable() {
 
     for tamper in [Tamper::Ciphertext, Tamper::WrongApiV3Key] {
         let (result, headers, body) = open(tamper.clone());
-        assert!(
-            verify(&headers, &body, now()).is_ok(),
-            "{tamper:?}: signature still valid"
-        );
-        assert_eq!(
-            result.unwrap_err(),
-            "AES-GCM authentication failed",
-            "{tamper:?}"
-        );
+        assert!(verify(&headers, &body, now()).is_ok(), "{tamper:?}: signature still valid");
+        assert_eq!(result.unwrap_err(), "AES-GCM authentication failed", "{tamper:?}");
     }
 
     let (result, headers, body) = open(Tamper::StaleTimestamp);
@@ -1472,10 +1080,7 @@ async fn each_notification_tamper_is_detectable() {
     assert!(verify(&headers, &body, now()).is_ok());
 
     let (result, ..) = open(Tamper::UnknownSerial);
-    assert_eq!(
-        result.unwrap_err(),
-        format!("UnknownSerial({:?})", keys::UNKNOWN_SERIAL)
-    );
+    assert_eq!(result.unwrap_err(), format!("UnknownSerial({:?})", keys::UNKNOWN_SERIAL));
 
     let (result, ..) = open(Tamper::SignTest);
     assert_eq!(result.unwrap_err(), "SignTest");
@@ -1505,10 +1110,7 @@ async fn deliver_posts_the_notification_and_returns_the_answer() {
         .route(
             "/fail",
             axum::routing::post(|| async {
-                (
-                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                    r#"{"code":"FAIL","message":"失败"}"#,
-                )
+                (axum::http::StatusCode::INTERNAL_SERVER_ERROR, r#"{"code":"FAIL","message":"失败"}"#)
             }),
         )
         .with_state(seen.clone());
@@ -1518,28 +1120,18 @@ async fn deliver_posts_the_notification_and_returns_the_answer() {
 
     let payload = crate::fixtures::sample_transaction("T-deliver");
     let answer = server
-        .deliver(
-            &format!("http://{address}/notify"),
-            "TRANSACTION.SUCCESS",
-            "encrypt-resource",
-            &payload,
-            Tamper::None,
-        )
-        .await.expect("delivered");
+        .deliver(&format!("http://{address}/notify"), "TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::None)
+        .await
+        .expect("delivered");
     assert_eq!(answer, (204, String::new()));
     let (headers, body) = seen.lock().unwrap().pop().unwrap();
     let (_, opened) = open_notification(&headers, &body).unwrap();
     assert_eq!(opened, payload);
 
     let answer = server
-        .deliver(
-            &format!("http://{address}/fail"),
-            "TRANSACTION.SUCCESS",
-            "encrypt-resource",
-            &payload,
-            Tamper::Body,
-        )
-        .await.expect("delivered");
+        .deliver(&format!("http://{address}/fail"), "TRANSACTION.SUCCESS", "encrypt-resource", &payload, Tamper::Body)
+        .await
+        .expect("delivered");
     assert_eq!(answer.0, 500);
     assert!(answer.1.contains("FAIL"));
     task.abort();
@@ -1555,12 +1147,8 @@ fn fixture_keys_belong_together() {
     assert_eq!(pkcs8, pkcs1);
     let public = RsaPublicKey::from_public_key_pem(&keys::pem("merchant_public.pem")).unwrap();
     assert_eq!(public, pkcs8.to_public_key());
-    let wechatpay =
-        RsaPrivateKey::from_pkcs8_pem(&keys::pem("wechatpay_pub_key_private.pem")).unwrap();
-    assert_eq!(
-        wechatpay.to_public_key(),
-        wechatpay_key(keys::PUBLIC_KEY_ID).unwrap()
-    );
+    let wechatpay = RsaPrivateKey::from_pkcs8_pem(&keys::pem("wechatpay_pub_key_private.pem")).unwrap();
+    assert_eq!(wechatpay.to_public_key(), wechatpay_key(keys::PUBLIC_KEY_ID).unwrap());
     for (key, cert) in [
         ("platform_key.pem", "platform_cert.pem"),
         ("platform2_key.pem", "platform2_cert.pem"),

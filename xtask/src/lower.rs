@@ -80,7 +80,8 @@ pub fn lower(file: &str, page: &Page) -> Result<Lowered, Vec<PageError>> {
                         request
                     })
                     .map_err(|(l, m)| error(l, m));
-                let response = lower_response(response).map_err(|(l, m)| error(l, m));
+                let response =
+                    lower_response(response).map(|r| answer_members(protocol, r)).map_err(|(l, m)| error(l, m));
                 match (request, response) {
                     (Ok(request), Ok(response)) => operations.push(Operation {
                         file: file.to_owned(),
@@ -356,6 +357,21 @@ fn first_url(description: &str) -> Option<String> {
         .find(|c: char| c == '`' || c == ')' || c == '(' || c.is_whitespace() || !c.is_ascii())
         .unwrap_or(rest.len());
     Some(rest[..end].to_owned())
+}
+
+/// APIv2's business-failure members (`err_code`, `err_code_des`, `error_code`, …) are never part
+/// of a decoded answer: an answer carrying one is the transport's error, never decoded. Some pages
+/// mark them required; as members of a decoded answer they are optional, whatever the page says.
+fn answer_members(protocol: Protocol, mut response: Response) -> Response {
+    if let (Protocol::V2, Response::Json { fields }) = (protocol, &mut response) {
+        for field in fields
+            .iter_mut()
+            .filter(|f| matches!(f.name.as_str(), "err_code" | "err_code_des" | "error_code" | "error_code_des"))
+        {
+            field.required = false;
+        }
+    }
+    response
 }
 
 fn lower_response(table: &Table) -> Located<Response> {
